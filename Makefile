@@ -1,0 +1,55 @@
+# opsdesk: `make demo` runs the app on embedded defaults, `make test` runs the test suite.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+RUN := var/run
+
+.PHONY: demo test install lint fmt compose-check clean stop
+
+$(BIN)/python:
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || true
+	@if command -v uv >/dev/null 2>&1; then uv venv --quiet --python $(PYTHON) $(VENV); \
+	 else $(PYTHON) -m venv $(VENV); fi
+
+install: $(BIN)/python
+	@if command -v uv >/dev/null 2>&1; then VIRTUAL_ENV=$(VENV) uv pip install --quiet -e ".[dev]"; \
+	 else $(BIN)/pip install --quiet -e ".[dev]"; fi
+
+# The demo: SQLite file in var/, Celery on the filesystem broker, SMS and email to files in var/.
+demo: install
+	@mkdir -p $(RUN)
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py setup_schedules
+	@$(MAKE) --no-print-directory stop
+	$(BIN)/celery -A opsdesk worker --loglevel=INFO --concurrency=2 --pidfile=$(RUN)/worker.pid --logfile=var/worker.log --detach
+	$(BIN)/celery -A opsdesk beat --loglevel=INFO --pidfile=$(RUN)/beat.pid --logfile=var/beat.log --detach
+	@echo
+	@echo "  opsdesk demo:  http://127.0.0.1:$(PORT)/"
+	@echo "  log in as operator 'olivia' or manager 'marco', password 'opsdesk-demo-2026'"
+	@echo "  (worker + beat run in the background: var/*.log; 'make stop' ends them)"
+	@echo
+	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+stop:
+	@for p in $(RUN)/worker.pid $(RUN)/beat.pid; do \
+	  if [ -f $$p ]; then kill $$(cat $$p) 2>/dev/null || true; rm -f $$p; fi; done
+
+# Tests: Postgres and Redis when DATABASE_URL / REDIS_URL are set (CI sets both), SQLite otherwise.
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run -v0
+	CELERY_QUEUE=opsdesk-test-$$$$ $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+fmt: install
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+compose-check: install
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
+clean: stop
+	rm -rf var staticfiles test-artifacts

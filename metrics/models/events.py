@@ -1,0 +1,39 @@
+"""Traffic events: the raw facts behind the live view (sessions, product views, carts, ...)."""
+
+from django.db import models
+
+from stores.models import Product, Store, TrafficSource
+
+__all__ = ["EventType", "TrafficEvent"]
+
+
+class EventType(models.TextChoices):
+    SESSION_START = "session_start", "Session start"
+    PRODUCT_VIEW = "product_view", "Product view"
+    ADD_TO_CART = "add_to_cart", "Add to cart"
+    ORDER_PAID = "order_paid", "Order paid"
+    REFUND = "refund", "Refund"
+
+
+class TrafficEvent(models.Model):
+    """One event sent by a storefront. (store, event_id) is unique, so a retried batch adds nothing."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="events")
+    event_id = models.CharField(max_length=64, help_text="Client-made id; the idempotency key.")
+    type = models.CharField(max_length=20, choices=EventType.choices)
+    ts = models.DateTimeField()
+    session_id = models.CharField(max_length=64, blank=True)
+    visitor_id = models.CharField(max_length=64, blank=True)
+    source = models.CharField(max_length=20, choices=TrafficSource.choices, blank=True)
+    device = models.CharField(max_length=20, blank=True)
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "event_id"], name="event_unique_store_event_id"),
+        ]
+        indexes = [models.Index(fields=["store", "ts"], name="event_store_ts")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

@@ -1,0 +1,23 @@
+"""The one money type: a Decimal field in the store's currency, never a float."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import models
+
+CENT = Decimal("0.01")
+
+
+class MoneyField(models.DecimalField):
+    """Decimal with 2 places, up to 999 999 999 999.99; the currency is the store's."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(*args, **kwargs)
+
+
+def to_money(value) -> Decimal:
+    """Parse a number or string into a Decimal rounded to cents (half up, like a till)."""
+    if isinstance(value, float):
+        value = repr(value)
+    return Decimal(str(value).strip()).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -1,0 +1,18 @@
+"""Top-level URLs: the desk, one namespace per app, auth and admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.desk, name="desk"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("stores/", include("stores.urls")),
+    path("metrics/", include("metrics.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("members/", include("members.urls")),
+    path("reviews/", include("reviews.urls")),
+]

@@ -1,0 +1,34 @@
+"""The desk home page and the health check."""
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from stores.services import sales_summary
+
+from .desk import open_items
+from .tenancy import stores_for
+
+
+def desk(request):
+    """Per store: today so far against yesterday at the same time, and open items of every duty."""
+    now = timezone.now()
+    panels = []
+    for store in stores_for(request.user):
+        start, _ = store.day_bounds(store.today(now))
+        today = sales_summary(store, start, now)
+        yesterday = sales_summary(store, start - timedelta(days=1), now - timedelta(days=1))
+        panels.append({"store": store, "today": today, "yesterday": yesterday,
+                       "items": open_items(store, request.user)})
+    return render(request, "opsdesk/desk.html", {"panels": panels, "now": now})
+
+
+@login_not_required
+def healthz(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"ok": True})

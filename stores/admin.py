@@ -1,0 +1,82 @@
+from django.contrib import admin
+
+from opsdesk.tenancy import StoreScopedAdminMixin, scope
+
+from .models import ApiKey, ListingVersion, Order, OrderLine, Payment, Product, Store, StoreMembership, Violation
+
+
+@admin.register(Store)
+class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_lookup = "pk"
+    list_display = ["name", "slug", "platform", "country", "timezone", "currency"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name", "slug"]
+
+    def get_queryset(self, request):
+        return scope(admin.ModelAdmin.get_queryset(self, request), request.user, via="pk")
+
+
+@admin.register(StoreMembership)
+class StoreMembershipAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["user", "store", "role", "email_timezone", "morning_email"]
+    list_filter = ["role", "store"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["store", "name", "key_prefix", "created_at", "revoked_at"]
+    readonly_fields = ["key_prefix", "key_hash", "created_at"]
+
+    def has_add_permission(self, request):
+        return False  # keys are issued by `manage.py create_api_key`, which shows the secret once
+
+
+@admin.register(Product)
+class ProductAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "sku", "store", "category", "price", "is_active"]
+    list_filter = ["store", "is_active"]
+    search_fields = ["title", "sku"]
+
+
+@admin.register(ListingVersion)
+class ListingVersionAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_lookup = "product__store"
+    list_display = ["product", "title", "started_at"]
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+
+
+@admin.register(Order)
+class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["external_id", "store", "status", "placed_at", "paid_at", "total", "traffic_source"]
+    list_filter = ["store", "status", "traffic_source"]
+    search_fields = ["external_id", "buyer_name", "buyer_email"]
+    date_hierarchy = "placed_at"
+    inlines = [OrderLineInline, PaymentInline]
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_lookup = "order__store"
+    list_display = ["order", "line_no", "sku", "quantity", "amount"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_lookup = "order__store"
+    list_display = ["order", "sequence", "type", "amount", "installments"]
+    list_filter = ["type"]
+
+
+@admin.register(Violation)
+class ViolationAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["kind", "store", "points", "amount", "occurred_at", "status"]
+    list_filter = ["store", "status"]

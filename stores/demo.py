@@ -1,0 +1,228 @@
+"""Demo data for the stores app: two stores in different zones with 120 days of orders.
+
+History has weekly seasonality (weekends busier), an evening peak, a promotion spike, and one
+injected anomaly yesterday in the first store (paid-search traffic collapses, GMV falls by a
+third). Everything is drawn from one seeded RNG, so the demo is the same every time.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from opsdesk.money import to_money
+
+from .models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentType,
+    Product,
+    Role,
+    Store,
+    StoreMembership,
+    TrafficSource,
+    Violation,
+    ViolationStatus,
+)
+
+DEMO_PASSWORD = "opsdesk-demo-2026"  # noqa: S105 - printed for the demo, never used in production
+
+STORES = [
+    dict(name="Jade Tea House", slug="jade-tea", platform="tmall", country="CN", timezone="Asia/Shanghai",
+         currency="CNY", orders_per_day=90, price_range=(39, 399),
+         catalogue=["Longjing green tea 250g", "Tieguanyin oolong 200g", "Pu'er cake 357g", "Jasmine pearls 100g",
+                    "Dian hong black tea 200g", "Celadon gaiwan set", "Yixing clay teapot", "Bamboo tea tray",
+                    "White peony tea 150g", "Travel tea tumbler", "Tea sampler gift box", "Glass kettle 1L"],
+         payments=[(PaymentType.ALIPAY, 0.62), (PaymentType.WECHAT, 0.28), (PaymentType.CREDIT_CARD, 0.07),
+                   (PaymentType.VOUCHER, 0.03)]),
+    dict(name="Pacific Outfitters", slug="pacific-outfitters", platform="shopify", country="US",
+         timezone="America/Los_Angeles", currency="USD", orders_per_day=55, price_range=(18, 240),
+         catalogue=["Trail running shoes", "Merino base layer", "Packable rain shell", "Insulated bottle 32oz",
+                    "Hiking socks 3-pack", "Daypack 22L", "Fleece quarter-zip", "Sun hoodie", "Camp mug",
+                    "Headlamp 400lm", "Trekking poles", "Dry bag 10L"],
+         payments=[(PaymentType.CREDIT_CARD, 0.68), (PaymentType.PAYPAL, 0.2), (PaymentType.DEBIT_CARD, 0.09),
+                   (PaymentType.VOUCHER, 0.03)]),
+]
+
+SOURCES = [(TrafficSource.ORGANIC_SEARCH, 0.30), (TrafficSource.PAID_SEARCH, 0.28),
+           (TrafficSource.RECOMMENDATION, 0.17), (TrafficSource.SOCIAL, 0.10), (TrafficSource.DIRECT, 0.10),
+           (TrafficSource.CAMPAIGN, 0.03), (TrafficSource.OTHER, 0.02)]
+WEEKDAY_FACTOR = [0.92, 0.9, 0.95, 1.0, 1.08, 1.22, 1.18]  # Monday .. Sunday
+HOUR_WEIGHTS = [0.4, 0.2, 0.1, 0.1, 0.1, 0.2, 0.5, 0.9, 1.2, 1.4, 1.5, 1.6, 1.7, 1.5, 1.4, 1.4, 1.5, 1.6, 1.8,
+                2.1, 2.5, 2.6, 2.0, 1.0]
+VIOLATION_KINDS = [("Late shipment", 2, "0"), ("Misleading product description", 6, "200"),
+                   ("Out-of-stock after sale", 4, "50"), ("Slow reply to buyer", 1, "0")]
+
+
+@dataclass
+class DemoContext:
+    """What other apps' demo seeders build on: the stores, the people and the story's dates."""
+
+    stores: list[Store]
+    operator: object
+    manager: object
+    days: int
+    rng: random.Random
+    promo: dict[str, tuple[date, date]] = field(default_factory=dict)  # store slug -> promotion days
+    anomaly_day: dict[str, date] = field(default_factory=dict)  # store slug -> day of the injected drop
+    api_keys: dict[str, str] = field(default_factory=dict)
+
+
+def _pick(rng: random.Random, weighted):
+    return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
+
+
+def _phone(rng: random.Random, country: str) -> str:
+    if country == "CN":
+        return "+861" + rng.choice("3589") + "".join(rng.choice("0123456789") for _ in range(9))
+    return "+1415555" + "".join(rng.choice("0123456789") for _ in range(4))
+
+
+def demo_exists() -> bool:
+    return Store.objects.filter(slug__in=[s["slug"] for s in STORES]).exists()
+
+
+def remove_demo() -> None:
+    Store.objects.filter(slug__in=[s["slug"] for s in STORES]).delete()
+
+
+@transaction.atomic
+def seed(days: int = 120, now: datetime | None = None, seed_value: int = 2026) -> DemoContext:
+    """Create the demo stores, users and order history; returns the context for other apps."""
+    now = now or timezone.now()
+    rng = random.Random(seed_value)
+    users = get_user_model().objects
+    operator = users.filter(username="olivia").first() or users.create_user(
+        "olivia", "olivia@example.com", DEMO_PASSWORD, first_name="Olivia")
+    manager = users.filter(username="marco").first() or users.create_user(
+        "marco", "marco@example.com", DEMO_PASSWORD, first_name="Marco")
+    stores = []
+    ctx = DemoContext(stores=stores, operator=operator, manager=manager, days=days, rng=rng)
+    for spec in STORES:
+        store = Store.objects.create(**{k: spec[k] for k in ("name", "slug", "platform", "country", "timezone",
+                                                             "currency")}, webhook_secret="demo-" + spec["slug"])
+        stores.append(store)
+        StoreMembership.objects.create(user=operator, store=store, role=Role.OPERATOR)
+        StoreMembership.objects.create(user=manager, store=store, role=Role.MANAGER,
+                                       email_timezone="Europe/London" if spec["country"] == "CN" else "")
+        today = store.today(now)
+        ctx.promo[store.slug] = (today - timedelta(days=40), today - timedelta(days=38))
+        ctx.anomaly_day[store.slug] = today - timedelta(days=1)
+        products = _seed_products(store, spec, rng)
+        _seed_orders(store, spec, products, ctx, today, now)
+        _seed_violations(store, rng, today)
+    return ctx
+
+
+def _seed_products(store: Store, spec: dict, rng: random.Random) -> list[Product]:
+    low, high = spec["price_range"]
+    products = [Product(store=store, sku=f"{store.slug[:3].upper()}-{i + 1:03d}", title=title,
+                        category=title.split()[-1].lower(), price=to_money(rng.uniform(low, high)))
+                for i, title in enumerate(spec["catalogue"])]
+    return Product.objects.bulk_create(products)
+
+
+def _seed_orders(store: Store, spec: dict, products: list[Product], ctx: DemoContext, today: date,
+                 now: datetime) -> None:
+    rng = ctx.rng
+    promo_start, promo_end = ctx.promo[store.slug]
+    anomaly_day = ctx.anomaly_day[store.slug]
+    popularity = [rng.paretovariate(1.5) for _ in products]
+    buyers = [(f"{store.slug}-c{n}", _phone(rng, store.country)) for n in range(spec["orders_per_day"] * 25)]
+    orders, lines, payments = [], [], []
+    seq = 0
+    for offset in range(ctx.days, -1, -1):
+        day = today - timedelta(days=offset)
+        trend = 1 + 0.15 * (ctx.days - offset) / ctx.days
+        expected = spec["orders_per_day"] * WEEKDAY_FACTOR[day.weekday()] * trend
+        if promo_start <= day <= promo_end:
+            expected *= 2.6
+        start, end = store.day_bounds(day)
+        n_orders = max(0, int(rng.gauss(expected, math.sqrt(expected))))
+        for _ in range(n_orders):
+            source = _pick(rng, SOURCES)
+            # The injected anomaly: a paused through-train plan; paid-search buyers mostly vanish.
+            if day == anomaly_day and store is ctx_first(ctx) and source == TrafficSource.PAID_SEARCH \
+                    and rng.random() < 0.85:
+                continue
+            hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
+            local = datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)), tzinfo=store.zone)
+            placed = max(start, min(local, end - timedelta(seconds=1)))
+            if placed > now:
+                continue
+            seq += 1
+            order, order_lines, order_payments = _order(store, spec, products, popularity, buyers, rng,
+                                                       seq, placed, source, now)
+            orders.append(order)
+            lines.append(order_lines)
+            payments.append(order_payments)
+    Order.objects.bulk_create(orders, batch_size=2000)
+    for order, order_lines, order_payments in zip(orders, lines, payments, strict=True):
+        for item in order_lines:
+            item.order = order
+        for p in order_payments:
+            p.order = order
+    OrderLine.objects.bulk_create([x for group in lines for x in group], batch_size=5000)
+    Payment.objects.bulk_create([x for group in payments for x in group], batch_size=5000)
+
+
+def ctx_first(ctx: DemoContext) -> Store:
+    return ctx.stores[0]
+
+
+def _order(store, spec, products, popularity, buyers, rng, seq, placed, source, now):
+    buyer_ref, phone = rng.choice(buyers)
+    order_lines = []
+    for line_no, product in enumerate(rng.choices(products, weights=popularity, k=rng.choice([1, 1, 1, 2, 2, 3])),
+                                      start=1):
+        qty = rng.choice([1, 1, 1, 2])
+        order_lines.append(OrderLine(line_no=line_no, product=product, sku=product.sku, title=product.title,
+                                     quantity=qty, unit_price=product.price, amount=product.price * qty))
+    total = sum((item.amount for item in order_lines), Decimal("0"))
+    paid_at = placed + timedelta(minutes=rng.randrange(1, 20))
+    paid_at = min(paid_at, now)
+    age = now - placed
+    status = OrderStatus.PAID
+    delivered_at = None
+    if age > timedelta(days=5):
+        status, delivered_at = OrderStatus.DELIVERED, placed + timedelta(days=rng.randrange(2, 5))
+    elif age > timedelta(days=1):
+        status = OrderStatus.SHIPPED
+    refunded = status == OrderStatus.DELIVERED and rng.random() < 0.03
+    order = Order(store=store, external_id=f"{100000 + seq}", placed_at=placed, paid_at=paid_at,
+                  delivered_at=delivered_at, status=OrderStatus.REFUNDED if refunded else status,
+                  refunded_at=delivered_at + timedelta(days=2) if refunded else None,
+                  refund_amount=total if refunded else Decimal("0"), total=total, traffic_source=source,
+                  buyer_ref=buyer_ref, buyer_name=f"Buyer {buyer_ref.rsplit('c', 1)[-1]}", buyer_phone=phone,
+                  marketing_consent=rng.random() < 0.7)
+    kind = _pick(rng, spec["payments"])
+    if kind != PaymentType.VOUCHER and rng.random() < 0.12 and total > 20:
+        voucher = to_money(min(total / 4, Decimal(rng.choice([5, 10, 20]))))
+        order_payments = [Payment(sequence=1, type=kind, amount=total - voucher),
+                          Payment(sequence=2, type=PaymentType.VOUCHER, amount=voucher)]
+    else:
+        installments = rng.choice([1, 1, 1, 3, 6]) if kind == PaymentType.CREDIT_CARD else 1
+        order_payments = [Payment(sequence=1, type=kind, amount=total, installments=installments)]
+    return order, order_lines, order_payments
+
+
+def _seed_violations(store: Store, rng: random.Random, today: date) -> None:
+    records = []
+    for n in range(8):
+        kind, points, amount = rng.choice(VIOLATION_KINDS)
+        day = today - timedelta(days=rng.randrange(1, 90) if n else 1)
+        occurred = datetime.combine(day, time(rng.randrange(8, 20)), tzinfo=store.zone)
+        status = ViolationStatus.OPEN if n < 3 else rng.choice([ViolationStatus.RESOLVED, ViolationStatus.APPEALED])
+        records.append(Violation(store=store, external_id=f"V{store.pk}-{n + 1:04d}", kind=kind, points=points,
+                                 amount=Decimal(amount), occurred_at=occurred, status=status,
+                                 description=f"Platform notice about {kind.lower()}."))
+    Violation.objects.bulk_create(records)

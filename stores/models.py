@@ -1,0 +1,359 @@
+"""Stores and their facts: products, listing versions, orders (main), order lines (sub-orders),
+payments, violations (penalty/deduction records), memberships and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from opsdesk import localtime
+from opsdesk.money import MoneyField
+
+
+def validate_timezone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai).")
+
+
+class Platform(models.TextChoices):
+    TAOBAO = "taobao", "Taobao"
+    TMALL = "tmall", "Tmall"
+    SHOPIFY = "shopify", "Shopify"
+    AMAZON = "amazon", "Amazon"
+    OLIST = "olist", "Olist"
+    OTHER = "other", "Other"
+
+
+class TrafficSource(models.TextChoices):
+    ORGANIC_SEARCH = "organic_search", "Organic search"
+    PAID_SEARCH = "paid_search", "Paid search / through train"
+    RECOMMENDATION = "recommendation", "Recommendation"
+    SOCIAL = "social", "Social / content"
+    DIRECT = "direct", "Direct"
+    CAMPAIGN = "campaign", "Campaign"
+    OTHER = "other", "Other"
+
+
+class Role(models.TextChoices):
+    OPERATOR = "operator", "Operator"
+    MANAGER = "manager", "Manager"
+
+
+class Store(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    platform = models.CharField(max_length=20, choices=Platform.choices, default=Platform.OTHER)
+    country = models.CharField(
+        max_length=2, validators=[RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166 country code such as CN.")]
+    )
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    currency = models.CharField(
+        max_length=3, validators=[RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code such as CNY.")]
+    )
+    # Shared secret for platform webhooks (Shopify signs with it); set per store by an admin.
+    webhook_secret = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("stores:detail", args=[self.slug])
+
+    def clean(self):
+        super().clean()
+        self.country = (self.country or "").upper()
+        self.currency = (self.currency or "").upper()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def today(self, now: datetime | None = None) -> date:
+        """The store's local calendar day."""
+        return localtime.local_today(self.zone, now)
+
+    def day_bounds(self, day: date) -> tuple[datetime, datetime]:
+        """UTC-aware start/end of the store's local `day` (23 or 25 hours on DST days)."""
+        return localtime.day_bounds(day, self.zone)
+
+
+class StoreMembership(models.Model):
+    """A user's place in a store: their role, and for managers the morning email's zone."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.OPERATOR)
+    email_timezone = models.CharField(
+        max_length=64, blank=True, validators=[validate_timezone],
+        help_text="Zone for the 08:00 morning email; blank means the store's zone.",
+    )
+    morning_email = models.BooleanField(default=True, help_text="Managers: receive the morning email.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "store"], name="membership_unique_user_store")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.store} ({self.role})"
+
+    @property
+    def email_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.email_timezone or self.store.timezone)
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def authenticate(self, raw_key: str) -> ApiKey | None:
+        """The active key matching `raw_key`, or None."""
+        if not raw_key:
+            return None
+        return self.select_related("store").filter(key_hash=ApiKey.hash(raw_key), revoked_at=None).first()
+
+
+class ApiKey(models.Model):
+    """A store's key for the ingest API. Only a hash is kept; the key is shown once."""
+
+    PREFIX = "opk_"
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=80, default="default")
+    key_prefix = models.CharField(max_length=16, help_text="First characters, to recognise the key.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.store.slug}:{self.key_prefix}…"
+
+    @staticmethod
+    def hash(raw_key: str) -> str:
+        # Keys are 32 random bytes, so a fast hash is enough (nothing to brute-force).
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, store: Store, name: str = "default") -> tuple[ApiKey, str]:
+        """Create a key and return it with the raw secret, which is not stored anywhere."""
+        raw = cls.PREFIX + secrets.token_urlsafe(32)
+        key = cls.objects.create(store=store, name=name, key_prefix=raw[:10], key_hash=cls.hash(raw))
+        return key, raw
+
+    def revoke(self) -> None:
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])
+
+
+class Product(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="products")
+    sku = models.CharField(max_length=100, help_text="The platform's product id or SKU.")
+    title = models.CharField(max_length=255)
+    category = models.CharField(max_length=100, blank=True)
+    price = MoneyField(validators=[MinValueValidator(0)])
+    main_image_url = models.URLField(max_length=500, blank=True)
+    detail_url = models.URLField(max_length=500, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "sku"], name="product_unique_store_sku"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("stores:product", args=[self.store.slug, self.pk])
+
+    def current_listing(self) -> ListingVersion | None:
+        return self.listing_versions.order_by("-started_at").first()
+
+
+class ListingVersion(models.Model):
+    """One version of a product's listing (title, main picture, detail page), live from started_at."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="listing_versions")
+    title = models.CharField(max_length=255)
+    main_image = models.CharField(max_length=500, blank=True, help_text="Image URL or media path.")
+    detail_page = models.TextField(blank=True, help_text="Detail page text or URL.")
+    note = models.CharField(max_length=255, blank=True, help_text="What changed and why.")
+    started_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "started_at"], name="listing_unique_product_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} @ {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending payment"
+    PAID = "paid", "Paid"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+
+
+PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.REFUNDED)
+
+
+class OrderQuerySet(models.QuerySet):
+    def paid(self):
+        """Orders that were paid (a later refund does not un-pay them; refunds are counted apart)."""
+        return self.filter(paid_at__isnull=False)
+
+    def paid_between(self, start: datetime, end: datetime):
+        return self.paid().filter(paid_at__gte=start, paid_at__lt=end)
+
+
+class Order(models.Model):
+    """A main order (order-level payment); its lines are the sub-orders."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="orders")
+    external_id = models.CharField(max_length=100)
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING)
+    placed_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    total = MoneyField(help_text="Amount the buyer paid for the main order, in the store's currency.")
+    refund_amount = MoneyField(default=0)
+    traffic_source = models.CharField(max_length=20, choices=TrafficSource.choices, default=TrafficSource.OTHER)
+    buyer_ref = models.CharField(max_length=100, blank=True, help_text="Platform customer id.")
+    buyer_name = models.CharField(max_length=200, blank=True)
+    buyer_phone = models.CharField(max_length=32, blank=True)
+    buyer_email = models.EmailField(blank=True)
+    marketing_consent = models.BooleanField(default=False, help_text="Buyer agreed to marketing texts.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-placed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "external_id"], name="order_unique_store_external_id"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(refund_amount__gte=0) & Q(refund_amount__lte=models.F("total")),
+                name="order_refund_within_total",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["store", "paid_at"], name="order_store_paid_at"),
+            models.Index(fields=["store", "placed_at"], name="order_store_placed_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store.slug}#{self.external_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("stores:order", args=[self.store.slug, self.pk])
+
+
+class OrderLine(models.Model):
+    """A sub-order: one product line of a main order (line-level payment)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField()
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="lines")
+    sku = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=255, blank=True)
+    quantity = models.PositiveIntegerField(default=1)
+    unit_price = MoneyField()
+    amount = MoneyField(help_text="Line total paid: unit price × quantity less line discounts.")
+    freight = MoneyField(default=0)
+
+    class Meta:
+        ordering = ["order", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_no"], name="orderline_unique_order_line_no"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive"),
+            models.CheckConstraint(condition=Q(amount__gte=0) & Q(unit_price__gte=0), name="orderline_money_ok"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} line {self.line_no}"
+
+
+class PaymentType(models.TextChoices):
+    CREDIT_CARD = "credit_card", "Credit card"
+    DEBIT_CARD = "debit_card", "Debit card"
+    BOLETO = "boleto", "Boleto"
+    VOUCHER = "voucher", "Voucher"
+    ALIPAY = "alipay", "Alipay"
+    WECHAT = "wechat", "WeChat Pay"
+    PAYPAL = "paypal", "PayPal"
+    OTHER = "other", "Other"
+
+
+class Payment(models.Model):
+    """One payment towards an order; an order may be paid in several (e.g. card + voucher)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    sequence = models.PositiveIntegerField(default=1)
+    type = models.CharField(max_length=20, choices=PaymentType.choices)
+    amount = MoneyField()
+    installments = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["order", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sequence"], name="payment_unique_order_sequence"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.type} {self.amount}"
+
+
+class ViolationStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    APPEALED = "appealed", "Appealed"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Violation(models.Model):
+    """A platform penalty/deduction record: points and money taken for breaking a rule."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="violations")
+    external_id = models.CharField(max_length=100, help_text="The platform's record id.")
+    kind = models.CharField(max_length=100, help_text="e.g. late shipment, false advertising.")
+    description = models.TextField(blank=True)
+    points = models.PositiveIntegerField(default=0)
+    amount = MoneyField(default=0, help_text="Money deducted.")
+    occurred_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=ViolationStatus.choices, default=ViolationStatus.OPEN)
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "external_id"], name="violation_unique_store_external_id"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="violation_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.points} pts)"

@@ -1,0 +1,30 @@
+"""Store-level services other apps call: sales summaries over a time window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+
+from .models import Order, Store
+
+
+@dataclass(frozen=True)
+class SalesSummary:
+    orders: int
+    buyers: int
+    gmv: Decimal
+
+    @property
+    def aov(self) -> Decimal | None:
+        return (self.gmv / self.orders).quantize(Decimal("0.01")) if self.orders else None
+
+
+def sales_summary(store: Store, start: datetime, end: datetime) -> SalesSummary:
+    """Paid orders, distinct buyers and GMV (main order totals) paid in [start, end)."""
+    row = Order.objects.filter(store=store).paid_between(start, end).aggregate(
+        orders=Count("id"), buyers=Count("buyer_ref", distinct=True), gmv=Sum("total")
+    )
+    return SalesSummary(orders=row["orders"], buyers=row["buyers"], gmv=row["gmv"] or Decimal("0"))

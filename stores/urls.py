@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "stores"
+urlpatterns = [
+    path("", views.store_list, name="list"),
+    path("settings/", views.my_settings, name="my_settings"),
+    path("<slug:slug>/", views.store_detail, name="detail"),
+    path("<slug:slug>/products/<int:pk>/", views.product_detail, name="product"),
+    path("<slug:slug>/orders/<int:pk>/", views.order_detail, name="order"),
+    path("<slug:slug>/violations/", views.violation_list, name="violations"),
+]

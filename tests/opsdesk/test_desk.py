@@ -1,0 +1,44 @@
+"""The desk: today so far per store, open items, plotly served locally, health check."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import OrderFactory, ViolationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@time_machine.travel("2026-11-11 04:00:00+00:00", tick=False)  # 12:00 in Shanghai
+def test_desk_counts_todays_paid_orders_in_the_store_zone(client_a, store_a):
+    now = timezone.now()
+    OrderFactory(store=store_a, total=Decimal("100"), placed_at=now - timedelta(hours=3),
+                 paid_at=now - timedelta(hours=3))  # 09:00 local: today
+    OrderFactory(store=store_a, total=Decimal("40"), placed_at=now - timedelta(hours=13),
+                 paid_at=now - timedelta(hours=13))  # 23:00 local yesterday: after "this time yesterday"
+    OrderFactory(store=store_a, total=Decimal("30"), placed_at=now - timedelta(hours=27),
+                 paid_at=now - timedelta(hours=27))  # 09:00 local yesterday
+    panel = client_a.get(reverse("desk")).context["panels"][0]
+    assert (panel["today"].orders, panel["today"].gmv) == (1, Decimal("100"))
+    assert (panel["yesterday"].orders, panel["yesterday"].gmv) == (1, Decimal("30"))
+
+
+def test_desk_lists_open_violations(client_a, store_a):
+    ViolationFactory(store=store_a, status="open")
+    ViolationFactory(store=store_a, status="resolved")
+    panel = client_a.get(reverse("desk")).context["panels"][0]
+    assert [(i.label, i.count) for i in panel["items"] if i.label == "Open violations"] == [("Open violations", 1)]
+
+
+def test_plotly_js_is_served_from_our_static_files(client_a):
+    response = client_a.get("/static/vendor/plotly/plotly.min.js")
+    assert response.status_code == 200
+    assert b"plotly" in b"".join(response.streaming_content)[:2000].lower()
+
+
+def test_health_check_needs_no_login(client, db):
+    assert client.get(reverse("healthz")).json() == {"ok": True}

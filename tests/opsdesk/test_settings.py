@@ -1,0 +1,29 @@
+"""The production profile: secrets from the environment and `check --deploy` clean."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args, **env):
+    full_env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    full_env.update(env)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_production_profile_passes_check_deploy():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING",
+                        OPSDESK_PROFILE="production", SECRET_KEY=secrets.token_urlsafe(50),
+                        ALLOWED_HOSTS="desk.example.com")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run_manage("check", OPSDESK_PROFILE="production")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr

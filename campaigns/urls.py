@@ -1,9 +1,12 @@
 from django.urls import path
 
-from . import views
+from .views import activities, ads
 
 app_name = "campaigns"
 urlpatterns = [
-    path("activities/", views.activities, name="activities"),
-    path("ads/", views.ads, name="ads"),
+    # --- activities, calendar, plans, playbooks --------------------------------------------
+    path("activities/", activities.activities, name="activities"),
+    # --- paid promotion: ad plans, creatives, spend, launches -------------------------------
+    path("ads/", ads.ads, name="ads"),
+    # --- end ------------------------------------------------------------------------------
 ]

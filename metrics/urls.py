@@ -1,9 +1,12 @@
 from django.urls import path
 
-from . import views
+from .views import daily, live
 
 app_name = "metrics"
 urlpatterns = [
-    path("live/", views.live, name="live"),
-    path("daily/", views.daily, name="daily"),
+    # --- real-time: live view, listings ------------------------------------------------------
+    path("live/", live.live, name="live"),
+    # --- daily tracking: rollups, anomalies, plans, morning email ---------------------------
+    path("daily/", daily.daily, name="daily"),
+    # --- end ------------------------------------------------------------------------------
 ]

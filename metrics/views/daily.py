@@ -1,4 +1,4 @@
-"""Metrics pages: today's numbers so far (live) and yesterday against the day before (daily)."""
+"""Daily-tracking pages: yesterday against the day before."""
 
 from datetime import timedelta
 
@@ -7,15 +7,6 @@ from django.utils import timezone
 
 from opsdesk.tenancy import stores_for
 from stores.services import sales_summary
-
-
-def live(request):
-    now = timezone.now()
-    rows = []
-    for store in stores_for(request.user):
-        start, _ = store.day_bounds(store.today(now))
-        rows.append({"store": store, "today": sales_summary(store, start, now)})
-    return render(request, "metrics/live.html", {"rows": rows, "now": now})
 
 
 def daily(request):

@@ -1,16 +1,11 @@
-"""Campaign pages: activities and ad plans of the user's stores."""
+"""Paid-promotion pages: ad plans of the user's stores with their spend and sales."""
 
 from django.db.models import Sum
 from django.shortcuts import render
 
 from opsdesk.tenancy import scope
 
-from .models import Activity, AdPlan
-
-
-def activities(request):
-    items = scope(Activity.objects.select_related("store"), request.user)
-    return render(request, "campaigns/activities.html", {"activities": items[:200]})
+from ..models import AdPlan
 
 
 def ads(request):

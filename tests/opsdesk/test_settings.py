@@ -27,3 +27,15 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = run_manage("check", OPSDESK_PROFILE="production")
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_demo_broker_works_on_a_fresh_var_folder(tmp_path):
+    """The embedded demo publishes tasks to kombu's filesystem broker without any set-up."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env["OPSDESK_VAR_DIR"] = str(tmp_path / "var")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", "from opsdesk.tasks import heartbeat; heartbeat.delay('demo')"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "var" / "broker" / "queue").iterdir())) == 1

@@ -11,6 +11,7 @@ from django.utils import timezone
 from stores.services import sales_summary
 
 from .desk import open_items
+from .models import Heartbeat
 from .tenancy import stores_for
 
 
@@ -24,7 +25,10 @@ def desk(request):
         yesterday = sales_summary(store, start - timedelta(days=1), now - timedelta(days=1))
         panels.append({"store": store, "today": today, "yesterday": yesterday,
                        "items": open_items(store, request.user)})
-    return render(request, "opsdesk/desk.html", {"panels": panels, "now": now})
+    beat = Heartbeat.objects.filter(name="worker").first()
+    jobs_stale = beat is None or now - beat.last_seen > timedelta(minutes=5)
+    return render(request, "opsdesk/desk.html", {"panels": panels, "now": now, "heartbeat": beat,
+                                                 "jobs_stale": jobs_stale})
 
 
 @login_not_required

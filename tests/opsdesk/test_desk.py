@@ -42,3 +42,11 @@ def test_plotly_js_is_served_from_our_static_files(client_a):
 
 def test_health_check_needs_no_login(client, db):
     assert client.get(reverse("healthz")).json() == {"ok": True}
+
+
+def test_desk_warns_when_background_jobs_stopped(client_a):
+    from opsdesk.models import Heartbeat
+
+    assert "Background jobs have not run" in client_a.get(reverse("desk")).content.decode()
+    Heartbeat.beat()
+    assert "Background jobs have not run" not in client_a.get(reverse("desk")).content.decode()

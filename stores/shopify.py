@@ -86,7 +86,7 @@ def payment_type(gateway: str | None) -> str:
         return PaymentType.WECHAT
     if "gift_card" in name or "gift card" in name:
         return PaymentType.VOUCHER
-    if name in CARD_GATEWAYS or "card" in name:
+    if name in CARD_GATEWAYS or name.replace(" ", "_") in CARD_GATEWAYS or "card" in name:
         return PaymentType.CREDIT_CARD
     return PaymentType.OTHER
 

@@ -183,7 +183,8 @@ def test_landing_page_and_referrer_decide_the_traffic_source(landing, referrer, 
 
 
 @pytest.mark.parametrize("gateway, expected", [
-    ("shopify_payments", "credit_card"), ("paypal", "paypal"), ("PayPal Express Checkout", "paypal"),
+    ("shopify_payments", "credit_card"), ("Shopify Payments", "credit_card"),
+    ("paypal", "paypal"), ("PayPal Express Checkout", "paypal"),
     ("gift_card", "voucher"), ("manual", "other"), ("Cash on Delivery (COD)", "other"), ("bogus", "credit_card"),
 ])
 def test_gateway_names_map_to_payment_types(gateway, expected):

@@ -162,11 +162,11 @@ def validate_events(store: Store, raw_events: list, now=None) -> tuple[list, dic
     return events, products
 
 
-def _row(store_id: int, event, products: dict[str, int]) -> tuple:
-    sku = getattr(event, "sku", None) or getattr(event, "landing_sku", None)
-    source = getattr(event, "source", "") or ""
-    return (event.id, event.type, event.ts, event.session_id, event.visitor_id, str(source),
-            getattr(event, "device", ""), products.get(sku) if sku else None)
+def _row(event, products: dict[str, int]) -> tuple:
+    fields = event.__dict__  # plain dict access: this runs once per event on the hot path
+    sku = fields.get("sku") or fields.get("landing_sku")
+    return (event.id, event.type, event.ts, event.session_id, event.visitor_id, str(fields.get("source") or ""),
+            fields.get("device", ""), products.get(sku) if sku else None)
 
 
 def _insert(store: Store, events: list, products: dict[str, int]) -> set[str]:
@@ -174,17 +174,21 @@ def _insert(store: Store, events: list, products: dict[str, int]) -> set[str]:
     table = connection.ops.quote_name(TrafficEvent._meta.db_table)
     columns = "event_id, type, ts, session_id, visitor_id, source, device, product_id"
     # A fixed order makes concurrent overlapping batches wait on each other instead of deadlocking.
-    rows = sorted((_row(store.pk, e, products) for e in events), key=lambda r: r[0])
+    rows = sorted((_row(e, products) for e in events), key=lambda r: r[0])
     now = timezone.now()
     stored: set[str] = set()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # One JSON document instead of eight arrays: far cheaper to send than per-value parameters.
+            payload = json.dumps([
+                [r[0], r[1], r[2].isoformat(), r[3], r[4], r[5], r[6], r[7]] for r in rows
+            ])
             cursor.execute(
                 f"INSERT INTO {table} (store_id, {columns}, received_at) "  # noqa: S608 (table name is ours)
-                f"SELECT %s, {columns}, %s FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::text[], "
-                f"%s::text[], %s::text[], %s::text[], %s::bigint[]) AS e({columns}) "
+                f"SELECT %s, e->>0, e->>1, (e->>2)::timestamptz, e->>3, e->>4, e->>5, e->>6, (e->>7)::bigint, %s "
+                f"FROM jsonb_array_elements(%s::jsonb) AS e "
                 f"ON CONFLICT (store_id, event_id) DO NOTHING RETURNING event_id",
-                [store.pk, now, *[list(col) for col in zip(*rows, strict=True)]],
+                [store.pk, now, payload],
             )
             stored.update(r[0] for r in cursor.fetchall())
         else:

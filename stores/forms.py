@@ -8,3 +8,14 @@ class MembershipSettingsForm(forms.ModelForm):
         model = StoreMembership
         fields = ["email_timezone", "morning_email"]
         labels = {"email_timezone": "Morning email time zone", "morning_email": "Send me the morning email"}
+
+
+class ImportForm(forms.Form):
+    """Upload a CSV to import into a store; `kind` chooses the importer."""
+
+    kind = forms.ChoiceField(label="What the file holds")
+    file = forms.FileField(label="CSV file", help_text="UTF-8 CSV with a header row.")
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k, k.replace("_", " ").capitalize()) for k in kinds]

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<slug:slug>/products/<int:pk>/", views.product_detail, name="product"),
     path("<slug:slug>/orders/<int:pk>/", views.order_detail, name="order"),
     path("<slug:slug>/violations/", views.violation_list, name="violations"),
+    path("<slug:slug>/import/", views.import_csv, name="import"),
 ]

@@ -1,0 +1,283 @@
+"""Ingest benchmark: events/s persisted through the API (gunicorn, concurrent clients) against a raw
+Postgres COPY of the same rows into the same table, in the same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/opsdesk_bench .venv/bin/python bench/ingest.py \
+        --events 20000 --batch 500 --clients 4 --workers 3
+
+It migrates the database, creates two scratch stores (one fed through the API, one by COPY) and
+deletes them afterwards (unless --keep). A share of the batches (--retry) is sent twice, as a
+client retrying after a timeout would; the run then checks that every event is stored exactly once
+(zero lost, zero duplicated) and that the API's accepted/duplicate counts add up.
+Prints the figures and writes bench/results/ingest.md and the "## ingest" section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import random
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsdesk.settings")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=20000, help="events to send (and to COPY)")
+    parser.add_argument("--batch", type=int, default=500, help="events per request")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent client threads")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--retry", type=float, default=0.05, help="share of batches sent a second time")
+    parser.add_argument("--products", type=int, default=200, help="products in the scratch store")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch stores and their events")
+    parser.add_argument("--no-write", action="store_true", help="print only; do not write the results files")
+    return parser.parse_args()
+
+
+def make_events(n: int, skus: list[str], rng: random.Random) -> list[dict]:
+    """A realistic mix: each visit starts a session, views 1-3 products, sometimes adds to cart."""
+    events = []
+    start = datetime.now(UTC) - timedelta(hours=2)
+    sources = ["organic_search", "paid_search", "recommendation", "social", "direct", "campaign"]
+    visit = 0
+    while len(events) < n:
+        visit += 1
+        sid, vid = f"s{visit}", f"v{rng.randrange(n)}"
+        ts = start + timedelta(milliseconds=len(events) * 50)
+        landing = rng.choice(skus)
+        events.append({"id": f"ev-{len(events)}", "type": "session_start", "ts": ts.isoformat(), "session_id": sid,
+                       "visitor_id": vid, "source": rng.choice(sources), "device": rng.choice(["mobile", "desktop"]),
+                       "landing_sku": landing})
+        for sku in [landing] + rng.sample(skus, rng.randint(0, 2)):
+            if len(events) >= n:
+                break
+            events.append({"id": f"ev-{len(events)}", "type": "product_view", "ts": ts.isoformat(),
+                           "session_id": sid, "visitor_id": vid, "sku": sku})
+        if len(events) < n and rng.random() < 0.3:
+            events.append({"id": f"ev-{len(events)}", "type": "add_to_cart", "ts": ts.isoformat(),
+                           "session_id": sid, "visitor_id": vid, "sku": landing})
+    return events[:n]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(workers: int, port: int) -> subprocess.Popen:
+    env = dict(os.environ, DB_CONN_MAX_AGE="600", DEBUG="0", LOG_LEVEL="WARNING")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "opsdesk.wsgi:application", "--workers", str(workers),
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120"],
+        cwd=ROOT, env=env,
+    )
+    return proc
+
+
+def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("gunicorn exited before it was ready")
+        try:
+            if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)  # polling a starting server, not racing it
+    raise SystemExit("gunicorn did not answer /healthz in time")
+
+
+def send_all(base: str, key: str, batches: list[list[dict]], clients: int):
+    import requests
+
+    work: queue.Queue = queue.Queue()
+    for batch in batches:
+        work.put(batch)
+    totals = {"accepted": 0, "duplicates": 0, "requests": 0}
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def client():
+        session = requests.Session()
+        session.headers.update({"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        while True:
+            try:
+                batch = work.get_nowait()
+            except queue.Empty:
+                return
+            import json
+
+            response = session.post(f"{base}/api/v1/events", data=json.dumps({"events": batch}), timeout=120)
+            with lock:
+                totals["requests"] += 1
+                if response.status_code == 202:
+                    body = response.json()
+                    totals["accepted"] += body["accepted"]
+                    totals["duplicates"] += body["duplicates"]
+                else:
+                    failures.append(f"{response.status_code} {response.text[:200]}")
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started, totals, failures
+
+
+def copy_rows(store_id: int, events: list[dict], product_ids: dict[str, int]) -> float:
+    """COPY the same rows into the events table for the COPY store; returns seconds (with commit)."""
+    from django.db import connection, transaction
+
+    now = datetime.now(UTC)
+    rows = [
+        (store_id, e["id"], e["type"], datetime.fromisoformat(e["ts"]), e.get("session_id", ""),
+         e.get("visitor_id", ""), e.get("source", ""), e.get("device", ""),
+         product_ids.get(e.get("sku") or e.get("landing_sku")), now)
+        for e in events
+    ]
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy("COPY metrics_trafficevent (store_id, event_id, type, ts, session_id, visitor_id, source, "
+                      "device, product_id, received_at) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    return time.perf_counter() - started
+
+
+def write_results(text: str) -> None:
+    results_dir = ROOT / "bench" / "results"
+    results_dir.mkdir(exist_ok=True)
+    (results_dir / "ingest.md").write_text(text)
+    summary = ROOT / "bench" / "RESULTS.md"
+    current = summary.read_text() if summary.exists() else "# Benchmark results\n"
+    section = re.compile(r"^## ingest\n.*?(?=^## |\Z)", re.S | re.M)
+    if section.search(current):
+        current = section.sub(lambda _: text.rstrip() + "\n\n", current)
+    else:
+        current = current.rstrip() + "\n\n" + text.rstrip() + "\n"
+    summary.write_text(current)
+
+
+def main() -> None:
+    args = parse_args()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from metrics.models import TrafficEvent
+    from stores.models import ApiKey, Product, Store
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("Set DATABASE_URL to a Postgres database: the comparison is with Postgres COPY.")
+    call_command("migrate", verbosity=0)
+    rng = random.Random(42)
+    tag = uuid.uuid4().hex[:8]
+    stores = {
+        name: Store.objects.create(name=f"bench {name} {tag}", slug=f"bench-{name}-{tag}", country="US",
+                                   timezone="America/Los_Angeles", currency="USD")
+        for name in ("api", "copy")
+    }
+    skus = [f"BENCH-{i}" for i in range(args.products)]
+    product_ids = {}
+    for store in stores.values():
+        Product.objects.bulk_create([Product(store=store, sku=s, title=s, price=10) for s in skus])
+    product_ids = {
+        name: dict(Product.objects.filter(store=store).values_list("sku", "id")) for name, store in stores.items()
+    }
+    _, key = ApiKey.issue(stores["api"], name="bench")
+    events = make_events(args.events, skus, rng)
+    batches = [events[i:i + args.batch] for i in range(0, len(events), args.batch)]
+    retried = rng.sample(batches, max(1, int(len(batches) * args.retry))) if args.retry > 0 else []
+    all_batches = batches + retried
+    rng.shuffle(all_batches)
+    retried_events = sum(len(b) for b in retried)
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start_gunicorn(args.workers, port)
+    try:
+        wait_ready(base, proc)
+        # One small warm-up request per worker so imports and connections are not timed.
+        warm = make_events(args.workers, skus, random.Random(1))
+        for e in warm:
+            e["id"] = f"warm-{e['id']}"
+        send_all(base, key, [[e] for e in warm], args.workers)
+        api_seconds, totals, failures = send_all(base, key, all_batches, args.clients)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    stored = TrafficEvent.objects.filter(store=stores["api"]).exclude(event_id__startswith="warm-")
+    stored_count = stored.count()
+    distinct = stored.values("event_id").distinct().count()
+    lost = args.events - distinct
+    duplicated = stored_count - distinct
+    counts_ok = totals["accepted"] == args.events and totals["duplicates"] == retried_events
+
+    copy_seconds = copy_rows(stores["copy"].pk, events, product_ids["copy"])
+    copied = TrafficEvent.objects.filter(store=stores["copy"]).count()
+
+    api_rate = args.events / api_seconds
+    copy_rate = args.events / copy_seconds
+    command = ("DATABASE_URL=postgres://…/DB .venv/bin/python bench/ingest.py "
+               + shlex.join(sys.argv[1:]) if sys.argv[1:] else "DATABASE_URL=postgres://…/DB .venv/bin/python "
+               "bench/ingest.py")
+    text = f"""## ingest
+
+Events persisted through `POST /api/v1/events` (gunicorn, {args.workers} workers, {args.clients} client threads,
+{args.batch} events per batch, {len(retried)} of {len(batches)} batches sent twice) against a raw Postgres
+`COPY` of the same {args.events} rows into the same `metrics_trafficevent` table, in the same run,
+on {datetime.now(UTC):%Y-%m-%d} ({os.cpu_count()} CPU cores shared with the clients and the database).
+
+| path | events | seconds | events/s |
+| --- | ---: | ---: | ---: |
+| API (HTTP + JSON + validation + ON CONFLICT insert) | {args.events} | {api_seconds:.2f} | {api_rate:,.0f} |
+| Postgres COPY | {copied} | {copy_seconds:.2f} | {copy_rate:,.0f} |
+
+- ratio API / COPY: **{api_rate / copy_rate:.2f}** (issue target ≥ 0.5)
+- lost events: **{lost}**, duplicated events: **{duplicated}**; API counts: {totals['accepted']} accepted,
+  {totals['duplicates']} duplicates (expected {args.events} and {retried_events}){'' if counts_ok else ' — MISMATCH'};
+  failed requests: {len(failures)}
+
+Command: `{command}`
+"""
+    print(text)
+    if failures:
+        print("failures:", *failures[:5], sep="\n  ")
+    if not args.no_write:
+        write_results(text)
+    if not args.keep:
+        for store in stores.values():
+            TrafficEvent.objects.filter(store=store).delete()
+            store.delete()
+    if lost or duplicated or failures or not counts_ok:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -30,9 +30,12 @@ PUBLIC = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    "api-v1:openapi-json",
+    "api-v1:openapi-view",
+    "api-v1:api-root",
 }
-# Public routes that are csrf-exempt because they authenticate with a key or signature instead.
-MACHINE = set()
+# Routes for machines, csrf-exempt because they authenticate every call with a key or a signature.
+MACHINE = {"api-v1:post_events", "shopify-orders"}
 # Django's own password-reset link takes a uid/token pair, not a store object.
 SKIP = {"password_reset_confirm"}
 
@@ -61,6 +64,8 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "stores:product": slug_and("product"),
     "stores:order": slug_and("order"),
     "stores:violations": slug,
+    "stores:import": slug,
+    "shopify-orders": slug,
 }
 
 
@@ -135,3 +140,10 @@ def test_posts_without_a_csrf_token_are_refused(operator_a, store_a, name):
     kwargs = KWARGS[name](world) if name in KWARGS else {}
     response = client.post(reverse(name, kwargs=kwargs), {})
     assert response.status_code == 403, name
+
+
+@pytest.mark.parametrize("name", sorted(MACHINE))
+def test_machine_endpoints_refuse_unsigned_calls(client, store_b, name):
+    kwargs = KWARGS[name](store_world(store_b)) if name in KWARGS else {}
+    response = client.post(reverse(name, kwargs=kwargs), data=b"{}", content_type="application/json")
+    assert response.status_code in (401, 403), name

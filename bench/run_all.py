@@ -30,7 +30,8 @@ def register(name: str, script: str, standard: list[str], quick: list[str]) -> N
     BENCHMARKS[name] = (script, standard, quick)
 
 
-register("ingest", "ingest.py", [], ["--quick"])
+register("ingest", "ingest.py", [], ["--events", "2000", "--no-write"])
+register("load", "load_ingest.py", [], ["--quick"])
 register("live view", "live_view.py", [], ["--quick"])
 register("nightly", "nightly.py", [], ["--quick"])
 register("anomaly eval", "anomaly_eval.py", [], ["--quick"])

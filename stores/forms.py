@@ -1,9 +1,19 @@
+from zoneinfo import available_timezones
+
 from django import forms
 
 from .models import StoreMembership
 
 
+def timezone_choices():
+    return [("", "The store's own zone")] + [(zone, zone) for zone in sorted(available_timezones())]
+
+
 class MembershipSettingsForm(forms.ModelForm):
+    email_timezone = forms.TypedChoiceField(choices=timezone_choices, required=False,
+                                            label="Morning email time zone",
+                                            help_text="The email arrives at 08:00 in this zone.")
+
     class Meta:
         model = StoreMembership
         fields = ["email_timezone", "morning_email"]

@@ -17,8 +17,13 @@ def nightly_rollup() -> list[str]:
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def send_morning_emails() -> int:
-    """Send the morning email to every manager whose local time is 08:00–11:59 and who has none today."""
+def send_morning_emails(now_iso: str | None = None) -> int:
+    """Send the morning email to every manager whose local time is 08:00–11:59 and who has none today.
+
+    `now_iso` (ISO 8601 with offset) replays a given moment; beat leaves it empty.
+    """
+    from datetime import datetime
+
     from .email import send_due_morning_emails
 
-    return send_due_morning_emails()
+    return send_due_morning_emails(datetime.fromisoformat(now_iso) if now_iso else None)

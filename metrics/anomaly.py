@@ -39,6 +39,8 @@ class Params:
     min_change: float = 0.15  # and at least this relative change
     holiday_factor: float = 1.5  # a holiday needs threshold × this
     min_spread_share: float = 0.05  # the spread is at least 5 % of the baseline (flat series)
+    spread_days: int = 56  # days of relative deviations the spread is measured on
+    min_spread_days: int = 14
 
 
 DEFAULT = Params()
@@ -51,11 +53,15 @@ def _mad(values: np.ndarray) -> float:
     return float(np.median(np.abs(values - np.median(values))))
 
 
-def seasonal_baseline(series: pd.Series, holiday_days=(), params: Params = DEFAULT) -> pd.DataFrame:
-    """For every day of a daily series: same-weekday baseline (median), spread and robust score.
+def seasonal_baseline(series: pd.Series, holiday_days=(), params: Params = DEFAULT,
+                      counts: bool = False) -> pd.DataFrame:
+    """For every day of a daily series: same-weekday baseline (median), spread, robust score and band.
 
-    Vectorised per weekday with rolling windows over the *previous* same weekdays only, so a day
-    never judges itself. Holidays are dropped from the history (not from the days judged).
+    Baseline: median of the previous `weeks` same weekdays (holidays left out), so a day never
+    judges itself. Business noise is multiplicative, so the score lives in log space:
+    score = (ln(1+value) − ln(1+baseline)) / spread, where spread is 1.4826 × MAD of the previous
+    `spread_days` days' log deviations from their own baselines (pooled over weekdays: 56 points,
+    not 8), at least `min_spread_share` and, for counts, the Poisson noise 1/√baseline.
     """
     s = series.astype(float).copy()
     s.index = pd.DatetimeIndex(s.index)
@@ -64,17 +70,31 @@ def seasonal_baseline(series: pd.Series, holiday_days=(), params: Params = DEFAU
         hist[hist.index.isin(pd.DatetimeIndex(pd.to_datetime(list(holiday_days))))] = np.nan
     weekday = s.index.day_of_week
     median = pd.Series(np.nan, index=s.index)
-    mad = pd.Series(np.nan, index=s.index)
     for wd in range(7):
         part = hist[weekday == wd].shift(1)
-        rolling = part.rolling(params.weeks, min_periods=params.min_history)
-        median[part.index] = rolling.median()
-        mad[part.index] = rolling.apply(_mad, raw=True)
-    spread = np.maximum(1.4826 * mad, params.min_spread_share * median.abs())
-    spread = spread.where(spread > 0, 1e-9)
-    score = (s - median) / spread
+        median[part.index] = part.rolling(params.weeks, min_periods=params.min_history).median()
+    log_base = np.log1p(median.clip(lower=0))
+    deviation = np.log1p(hist.clip(lower=0)) - log_base
+    mad = deviation.shift(1).rolling(params.spread_days, min_periods=params.min_spread_days).apply(_mad, raw=True)
+    spread = np.maximum((1.4826 * mad).fillna(0.0), params.min_spread_share)
+    if counts:
+        spread = np.maximum(spread, 1 / np.sqrt(median.clip(lower=1.0)))
+    score = (np.log1p(s.clip(lower=0)) - log_base) / spread
     change = (s / median - 1).where(median != 0)
-    return pd.DataFrame({"value": s, "baseline": median, "spread": spread, "score": score, "change": change})
+    band = params.threshold * spread
+    return pd.DataFrame({"value": s, "baseline": median, "spread": spread, "score": score, "change": change,
+                         "low": np.expm1(log_base - band), "high": np.expm1(log_base + band)})
+
+
+def weekday_baseline(frame: pd.DataFrame, day, holiday_days=(), params: Params = DEFAULT) -> pd.Series:
+    """Same-weekday median of every column for one day (the forecast Adtributor compares with)."""
+    ts = pd.Timestamp(day)
+    skip = set(pd.to_datetime(list(holiday_days)))
+    past = [ts - pd.Timedelta(days=7 * k) for k in range(1, params.weeks + 1)]
+    past = [d for d in past if d in frame.index and d not in skip]
+    if len(past) < params.min_history:
+        return pd.Series(np.nan, index=frame.columns)
+    return frame.loc[past].median(skipna=True)
 
 
 def flag(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAULT) -> pd.Series:
@@ -127,7 +147,7 @@ def judge_day(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, holid
     for metric in DETECT_METRICS:
         if metric not in frame.columns or pd.isna(frame.at[ts, metric]):
             continue
-        judged = seasonal_baseline(frame[metric], holiday_days, params)
+        judged = seasonal_baseline(frame[metric], holiday_days, params, counts=_counts(metric))
         overall_rows[metric] = judged.loc[ts]
         if flag(judged, holiday_days, params).get(ts, False):
             out.append({"metric": metric, "dimension": "", "dimension_value": "", "row": judged.loc[ts]})
@@ -139,7 +159,8 @@ def judge_day(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, holid
             continue
         total = overall_rows[metric]
         for source in sliced[metric].columns:
-            judged = seasonal_baseline(sliced[(metric, source)].fillna(0.0), holiday_days, params)
+            judged = seasonal_baseline(sliced[(metric, source)], holiday_days, params,
+                                       counts=_counts(metric))
             row = judged.loc[ts]
             if pd.isna(row["baseline"]) or pd.isna(total["baseline"]) or \
                     row["baseline"] < SLICE_MIN_SHARE * total["baseline"]:
@@ -164,7 +185,7 @@ def detect_anomalies(store: Store, day: date, params: Params = DEFAULT) -> list[
     Anomalies of that day that no longer hold and nobody has worked on yet are removed, so a
     re-run after a corrected rollup leaves exactly what the data says.
     """
-    start = day - timedelta(days=params.weeks * 7)
+    start = day - timedelta(days=history_days(params))
     frame = history(store, start, day, metrics=DETECT_METRICS + ["buyers"])
     sliced = history(store, start, day, dimension="traffic_source", metrics=SLICE_METRICS + ["ad_spend"])
     ts = pd.Timestamp(day)
@@ -177,8 +198,8 @@ def detect_anomalies(store: Store, day: date, params: Params = DEFAULT) -> list[
     keep: set[tuple[str, str, str]] = set()
     for v in verdicts:
         metric, dimension, dim_value, row = v["metric"], v["dimension"], v["dimension_value"], v["row"]
-        series = frame[metric] if not dimension else sliced[(metric, dim_value)].fillna(0.0)
-        value, baseline, spread = float(row["value"]), float(row["baseline"]), float(row["spread"])
+        series = frame[metric] if not dimension else sliced[(metric, dim_value)]
+        value, baseline = float(row["value"]), float(row["baseline"])
         dod = pct_change(value, series.get(ts - pd.Timedelta(days=1)))
         wow = pct_change(value, series.get(ts - pd.Timedelta(days=7)))
         if dimension:
@@ -196,8 +217,8 @@ def detect_anomalies(store: Store, day: date, params: Params = DEFAULT) -> list[
             anomaly, _ = Anomaly.objects.update_or_create(
                 store=store, day=day, metric=metric, dimension=dimension, dimension_value=dim_value,
                 defaults=dict(
-                    value=_dec(value), baseline=_dec(baseline), band_low=_dec(baseline - params.threshold * spread),
-                    band_high=_dec(baseline + params.threshold * spread), change=_num(row["change"]),
+                    value=_dec(value), baseline=_dec(baseline), band_low=_dec(row["low"]),
+                    band_high=_dec(row["high"]), change=_num(row["change"]),
                     change_dod=dod, change_wow=wow, score=float(row["score"]),
                     direction=Direction.UP if value > baseline else Direction.DOWN, holiday=holiday_name,
                     explained_by=activity, explanation=text, root_cause=cause,
@@ -217,8 +238,10 @@ def explain_slice(store: Store, day: date, metric: str, source: str, frame: pd.D
                   holiday_days=(), params: Params = DEFAULT) -> dict:
     """Plain words for an abnormal traffic source: its change, traffic evidence and the overall effect."""
     ts = pd.Timestamp(day)
-    judged = seasonal_baseline(sliced[(metric, source)].fillna(0.0), holiday_days, params).loc[ts]
-    overall = seasonal_baseline(frame[metric], holiday_days, params).loc[ts] if metric in frame.columns else None
+    judged = seasonal_baseline(sliced[(metric, source)], holiday_days, params,
+                               counts=_counts(metric)).loc[ts]
+    overall = seasonal_baseline(frame[metric], holiday_days, params, counts=_counts(metric)).loc[ts] \
+        if metric in frame.columns else None
     name = SHORT_SOURCE.get(source, _labels(store, "traffic_source", [source])[source])
     what = "GMV" if metric == "gmv" else METRICS[metric].label.split(" (")[0].lower()
     text = f"{name[:1].upper()}{name[1:]} {what} {rootcause.pct(_num(judged['change']))} vs usual {day:%A}"
@@ -232,6 +255,16 @@ def explain_slice(store: Store, day: date, metric: str, source: str, frame: pd.D
             text += f", {min(share, 1.0) * 100:.0f} % of that change"
     return {"summary": text + ".", "dimensions": [], "tree": None,
             "top_dimension": "traffic_source", "top_value": source}
+
+
+def _counts(metric: str) -> bool:
+    info = METRICS.get(metric)
+    return bool(info and info.kind == "count")
+
+
+def history_days(params: Params = DEFAULT) -> int:
+    """Days of history a verdict needs: the baseline's weeks plus the spread's window."""
+    return params.weeks * 7 + params.spread_days
 
 
 def _dec(value: float) -> Decimal:
@@ -263,7 +296,7 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
 
     Returns a JSON-able dict with "summary" (plain words), "dimensions" and "tree".
     """
-    start = day - timedelta(days=params.weeks * 7)
+    start = day - timedelta(days=history_days(params))
     ts = pd.Timestamp(day)
     if frame is None:
         frame = history(store, start, day)
@@ -277,15 +310,15 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
             dframe = cached[dimension] = history(store, start, day, dimension=dimension)
         if dmetric not in dframe.columns.get_level_values(0):
             continue
-        part = dframe[dmetric].fillna(0.0)
-        expected = part.apply(lambda col: seasonal_baseline(col, holiday_days, params)["baseline"]).loc[ts]
+        part = dframe[dmetric]
+        expected = weekday_baseline(part, ts, holiday_days, params)
         actual = part.loc[ts]
         breakdowns[dimension] = (expected.fillna(0.0), actual)
     ranked = rootcause.rank_dimensions(breakdowns, base_metric, dim_metrics)
     tree = _tree(frame, ts, holiday_days, params) if metric in ("gmv", "orders", "visitors", "conversion",
                                                                  "aov") else None
     info = METRICS[metric]
-    baseline = seasonal_baseline(frame[metric], holiday_days, params).loc[ts]
+    baseline = seasonal_baseline(frame[metric], holiday_days, params, counts=_counts(metric)).loc[ts]
     head = f"{info.label.split(' (')[0]} {rootcause.pct(_num(baseline['change']))} vs usual {day:%A}"
     parts = []
     if ranked:
@@ -319,7 +352,7 @@ def _supporting(store, day, dimension, value, cached, start, ts, holiday_days, p
         dframe = cached[dimension] = history(store, start, ts.date(), dimension=dimension)
     bits = []
     if ("sessions", value) in dframe.columns:
-        col = dframe[("sessions", value)].fillna(0.0)
+        col = dframe[("sessions", value)]
         base = seasonal_baseline(col, holiday_days, params).loc[ts]
         if base["baseline"] and not pd.isna(base["baseline"]):
             bits.append(f"sessions {rootcause.pct(_num(base['change']))}")
@@ -345,14 +378,12 @@ def open_anomalies(store: Store):
 
 def metric_series(store: Store, metric: str, end: date, days: int = 60) -> pd.DataFrame:
     """The metric's history with its seasonal baseline and band, for charts."""
-    start = end - timedelta(days=days + DEFAULT.weeks * 7)
+    start = end - timedelta(days=days + history_days())
     frame = history(store, start, end, metrics=[metric])
     if metric not in frame.columns:
         return pd.DataFrame()
     hol = holiday_calendar(store.country, {start.year, end.year})
-    judged = seasonal_baseline(frame[metric], [d for d in hol if start <= d <= end])
-    judged["low"] = judged["baseline"] - DEFAULT.threshold * judged["spread"]
-    judged["high"] = judged["baseline"] + DEFAULT.threshold * judged["spread"]
+    judged = seasonal_baseline(frame[metric], [d for d in hol if start <= d <= end], counts=_counts(metric))
     return judged.iloc[-days:]
 
 

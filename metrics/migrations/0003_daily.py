@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 ('change', models.FloatField(help_text='(value − baseline) / baseline; null when baseline is 0.', null=True)),
                 ('change_dod', models.FloatField(help_text='Change against the day before.', null=True)),
                 ('change_wow', models.FloatField(help_text='Change against the same weekday a week before.', null=True)),
-                ('score', models.FloatField(help_text='Robust z-score: (value − baseline) / (1.4826 × MAD).')),
+                ('score', models.FloatField(help_text='Robust z-score of the log change (see metrics.anomaly).')),
                 ('direction', models.CharField(choices=[('up', 'Up'), ('down', 'Down')], max_length=4)),
                 ('holiday', models.CharField(blank=True, help_text='Public holiday that day (downgraded).', max_length=120)),
                 ('explanation', models.TextField(blank=True, help_text='Plain-words root cause.')),

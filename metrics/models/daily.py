@@ -82,7 +82,7 @@ class Anomaly(models.Model):
     change = models.FloatField(null=True, help_text="(value − baseline) / baseline; null when baseline is 0.")
     change_dod = models.FloatField(null=True, help_text="Change against the day before.")
     change_wow = models.FloatField(null=True, help_text="Change against the same weekday a week before.")
-    score = models.FloatField(help_text="Robust z-score: (value − baseline) / (1.4826 × MAD).")
+    score = models.FloatField(help_text="Robust z-score of the log change (see metrics.anomaly).")
     direction = models.CharField(max_length=4, choices=Direction.choices)
     holiday = models.CharField(max_length=120, blank=True, help_text="Public holiday that day (downgraded).")
     explained_by = models.ForeignKey(

@@ -9,9 +9,11 @@ ignored), and an activity running that day is recorded as the likely explanation
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 import holidays as holidays_lib
 import numpy as np
@@ -46,13 +48,6 @@ class Params:
 DEFAULT = Params()
 
 
-def _mad(values: np.ndarray) -> float:
-    values = values[~np.isnan(values)]
-    if len(values) == 0:
-        return np.nan
-    return float(np.median(np.abs(values - np.median(values))))
-
-
 def seasonal_baseline(series: pd.Series, holiday_days=(), params: Params = DEFAULT,
                       counts: bool = False) -> pd.DataFrame:
     """For every day of a daily series: same-weekday baseline (median), spread, robust score and band.
@@ -68,14 +63,21 @@ def seasonal_baseline(series: pd.Series, holiday_days=(), params: Params = DEFAU
     hist = s.copy()
     if len(holiday_days):
         hist[hist.index.isin(pd.DatetimeIndex(pd.to_datetime(list(holiday_days))))] = np.nan
-    weekday = s.index.day_of_week
-    median = pd.Series(np.nan, index=s.index)
-    for wd in range(7):
-        part = hist[weekday == wd].shift(1)
-        median[part.index] = part.rolling(params.weeks, min_periods=params.min_history).median()
+    # The same weekday of the previous `weeks` weeks, as columns: one nan-median over them.
+    values = hist.to_numpy()
+    lagged = np.full((params.weeks, len(values)), np.nan)
+    for k in range(1, params.weeks + 1):
+        lagged[k - 1, 7 * k:] = values[: len(values) - 7 * k] if len(values) > 7 * k else []
+    enough = (~np.isnan(lagged)).sum(axis=0) >= params.min_history
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no history yet
+        med = np.nanmedian(lagged, axis=0)
+    median = pd.Series(np.where(enough, med, np.nan), index=s.index)
     log_base = np.log1p(median.clip(lower=0))
     deviation = np.log1p(hist.clip(lower=0)) - log_base
-    mad = deviation.shift(1).rolling(params.spread_days, min_periods=params.min_spread_days).apply(_mad, raw=True)
+    # Deviations are measured from each day's own forecast, so their median absolute value (about 0,
+    # not about the window's median) is the robust spread; rolling().median() keeps it vectorised.
+    mad = deviation.abs().shift(1).rolling(params.spread_days, min_periods=params.min_spread_days).median()
     spread = np.maximum((1.4826 * mad).fillna(0.0), params.min_spread_share)
     if counts:
         spread = np.maximum(spread, 1 / np.sqrt(median.clip(lower=1.0)))
@@ -113,8 +115,17 @@ def naive_flag(series: pd.Series, pct: float = 0.3) -> pd.Series:
 
 
 def holiday_calendar(country: str, years) -> dict:
+    """{date: name} of the country's public holidays in those years ({} for an unknown country)."""
+    merged: dict = {}
+    for year in sorted(set(years)):
+        merged.update(_holidays_of_year(country, year))
+    return merged
+
+
+@lru_cache(maxsize=512)
+def _holidays_of_year(country: str, year: int) -> dict:
     try:
-        return dict(holidays_lib.country_holidays(country, years=sorted(set(years))))
+        return dict(holidays_lib.country_holidays(country, years=[year]))
     except NotImplementedError:
         return {}
 

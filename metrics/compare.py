@@ -42,11 +42,10 @@ def history(store: Store, start: date, end: date, dimension: str = "", metrics=N
     frame = frame.reindex(days)
     # A rolled-up day without a row for an additive metric had none of it: that is a real zero.
     rolled_mask = frame.index.isin(pd.to_datetime(sorted(rolled)))
-    for col in frame.columns:
-        metric = col[0] if isinstance(col, tuple) else col
-        info = METRICS.get(metric)
-        if info and info.additive:
-            frame.loc[rolled_mask, col] = frame.loc[rolled_mask, col].fillna(0.0)
+    additive = [col for col in frame.columns
+                if (info := METRICS.get(col[0] if isinstance(col, tuple) else col)) and info.additive]
+    if additive and rolled_mask.any():
+        frame.loc[rolled_mask, additive] = frame.loc[rolled_mask, additive].fillna(0.0)
     return frame
 
 

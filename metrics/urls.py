@@ -8,5 +8,9 @@ urlpatterns = [
     path("live/", live.live, name="live"),
     # --- daily tracking: rollups, anomalies, plans, morning email ---------------------------
     path("daily/", daily.daily, name="daily"),
+    path("daily/anomalies/", daily.anomaly_list, name="anomalies"),
+    path("daily/anomalies/<int:pk>/", daily.anomaly_detail, name="anomaly"),
+    path("daily/anomalies/<int:pk>/items/<int:item_pk>/toggle/", daily.action_item_toggle,
+         name="action_item_toggle"),
     # --- end ------------------------------------------------------------------------------
 ]

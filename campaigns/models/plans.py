@@ -64,6 +64,10 @@ class Plan(models.Model):
     def __str__(self) -> str:
         return self.title or self.default_title()
 
+    def save(self, *args, **kwargs):
+        self.snap_period()
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("campaigns:plan_detail", args=[self.pk])
 
@@ -74,11 +78,19 @@ class Plan(models.Model):
             return f"{self.period_start:%B %Y} plan"
         return f"Week of {self.period_start:%d %b %Y}"
 
+    def snap_period(self) -> None:
+        """Move period_start to the start of its year/month/week and set period_end."""
+        if self.period_start and self.level in PlanLevel.values:
+            self.period_start, self.period_end = period_of(self.level, self.period_start)
+
+    def clean_fields(self, exclude=None):
+        self.snap_period()
+        super().clean_fields(exclude)
+
     def clean(self):
         super().clean()
         if not self.period_start or not self.level:
             return
-        self.period_start, self.period_end = period_of(self.level, self.period_start)
         want = PARENT_LEVEL.get(self.level)
         if want is None:
             if self.parent_id:

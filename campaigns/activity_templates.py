@@ -4,6 +4,8 @@ Double 11 sign-up, a full-reduction weekend, a members' lottery, a bundle on the
 a content post, each with its checklist steps (link, resource, data to watch) and its playbook.
 """
 
+from datetime import timedelta
+
 PLAYBOOKS = [
     ("platform-event-signup", "Signing up for an official platform event", "gmv_drop",
      """Use this when a platform event (Double 11, 618, Black Friday) opens sign-up.
@@ -113,3 +115,14 @@ def install_defaults(Playbook=None, ActivityTemplate=None, TemplateStep=None) ->
                          days_before_start=before)
             for i, (t, link, res, watch, before) in enumerate(steps, start=1))
 
+
+
+def copy_checklist(activity, template) -> None:
+    """The template's steps become the activity's checklist, each due its days before the first day."""
+    from .models import ChecklistItem
+
+    ChecklistItem.objects.bulk_create(
+        ChecklistItem(activity=activity, position=step.position, title=step.title, link=step.link,
+                      resource=step.resource, data_to_watch=step.data_to_watch,
+                      due_date=activity.start_date - timedelta(days=step.days_before_start))
+        for step in template.steps.all())

@@ -19,6 +19,7 @@ from opsdesk.tenancy import get_scoped_object, scope, stores_for
 from .. import activity_lottery, activity_review
 from ..activity_forms import ActivityForm, LotteryForm, ReviewForm
 from ..activity_kinds import describe, details_form, is_lottery
+from ..activity_templates import copy_checklist
 from ..models import (
     Activity,
     ActivityKind,
@@ -93,15 +94,6 @@ def activity_new(request):
         return redirect(activity)
     return render(request, "campaigns/activity_form.html", {
         "form": form, "details": details, "kind": ActivityKind(kind), "template": template})
-
-
-def copy_checklist(activity: Activity, template: ActivityTemplate) -> None:
-    """The template's steps become the activity's checklist, each due its days before the first day."""
-    ChecklistItem.objects.bulk_create(
-        ChecklistItem(activity=activity, position=step.position, title=step.title, link=step.link,
-                      resource=step.resource, data_to_watch=step.data_to_watch,
-                      due_date=activity.start_date - timedelta(days=step.days_before_start))
-        for step in template.steps.all())
 
 
 def _activity(request, pk):

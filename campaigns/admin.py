@@ -21,3 +21,66 @@ class AdPlanAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 class AdDailyPerformanceAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     store_lookup = "plan__store"
     list_display = ["plan", "date", "impressions", "clicks", "spend", "orders", "sales"]
+
+
+# --- activities side: templates, checklists, lottery draws, reviews, plans, playbooks ---------
+from .models import (  # noqa: E402
+    ActivityReview,
+    ActivityTemplate,
+    LotteryDraw,
+    Plan,
+    PlanGoal,
+    PlanTask,
+    Playbook,
+    TemplateStep,
+)
+
+
+class TemplateStepInline(admin.TabularInline):
+    model = TemplateStep
+    extra = 1
+
+
+@admin.register(ActivityTemplate)
+class ActivityTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "store", "duration_days", "playbook"]
+    inlines = [TemplateStepInline]
+
+
+@admin.register(LotteryDraw)
+class LotteryDrawAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_lookup = "activity__store"
+    list_display = ["activity", "entrant_count", "winner_count", "seed", "drawn_at", "drawn_by"]
+    readonly_fields = [f.name for f in LotteryDraw._meta.fields]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a draw is evidence: it is never edited
+
+
+@admin.register(ActivityReview)
+class ActivityReviewAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_lookup = "activity__store"
+    list_display = ["activity", "root_cause", "playbook", "created_at"]
+
+
+class PlanGoalInline(admin.TabularInline):
+    model = PlanGoal
+    extra = 0
+
+
+class PlanTaskInline(admin.TabularInline):
+    model = PlanTask
+    extra = 0
+
+
+@admin.register(Plan)
+class PlanAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["__str__", "store", "level", "period_start", "period_end"]
+    list_filter = ["store", "level"]
+    inlines = [PlanGoalInline, PlanTaskInline]
+
+
+@admin.register(Playbook)
+class PlaybookAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "store", "anomaly_types"]
+    prepopulated_fields = {"slug": ["title"]}

@@ -36,13 +36,25 @@ from .models import (  # noqa: E402
 )
 
 
+class SharedOrOwnStoreAdminMixin:
+    """Rows without a store are shared by every store; rows with one only its members see."""
+
+    def get_queryset(self, request):
+        from django.db.models import Q
+
+        from opsdesk.tenancy import stores_for
+
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(Q(store=None) | Q(store__in=stores_for(request.user)))
+
+
 class TemplateStepInline(admin.TabularInline):
     model = TemplateStep
     extra = 1
 
 
 @admin.register(ActivityTemplate)
-class ActivityTemplateAdmin(admin.ModelAdmin):
+class ActivityTemplateAdmin(SharedOrOwnStoreAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "store", "duration_days", "playbook"]
     inlines = [TemplateStepInline]
 
@@ -81,6 +93,6 @@ class PlanAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Playbook)
-class PlaybookAdmin(admin.ModelAdmin):
+class PlaybookAdmin(SharedOrOwnStoreAdminMixin, admin.ModelAdmin):
     list_display = ["title", "slug", "store", "anomaly_types"]
     prepopulated_fields = {"slug": ["title"]}

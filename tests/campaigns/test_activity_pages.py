@@ -147,3 +147,22 @@ def test_every_page_renders(client_a, make_activity, default_templates):
                 reverse("campaigns:activity_edit", args=[activity.pk]),
                 reverse("campaigns:activity_review", args=[activity.pk])]:
         assert client_a.get(url).status_code == 200, url
+
+
+def test_other_stores_checklist_and_suggestions_are_404(client_a, make_activity, store_b, default_templates):
+    theirs = make_activity(store=store_b, template=ActivityTemplate.objects.first())
+    from campaigns.activity_templates import copy_checklist
+
+    copy_checklist(theirs, theirs.template)
+    item = theirs.checklist.first()
+    assert client_a.post(reverse("campaigns:checklist_toggle", args=[theirs.pk, item.pk]), {"done": "1"}) \
+        .status_code == 404
+    item.refresh_from_db()
+    assert item.done_at is None
+    assert client_a.get(reverse("campaigns:related_sales"), {"store": store_b.slug}).status_code == 404
+
+
+def test_lottery_activity_offers_a_draw_form(client_a, make_activity):
+    lottery = make_activity(kind="gift", details={"gift_type": "lottery", "gift_item": "Mug", "prize_count": 2})
+    page = client_a.get(lottery.get_absolute_url()).content.decode()
+    assert "Draw winners (once)" in page and 'value="2"' in page

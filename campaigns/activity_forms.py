@@ -27,6 +27,10 @@ class ActivityForm(forms.ModelForm):
                   "goal_orders", "goal_new_members", "owner", "notes"]
         widgets = {"start_date": DateInput, "end_date": DateInput, "signup_deadline": DateInput,
                    "notes": forms.Textarea(attrs={"rows": 3}), "products": forms.SelectMultiple(attrs={"size": 6})}
+        labels = {"goal_gmv": "Goal: GMV", "goal_orders": "Goal: paid orders", "goal_new_members": "Goal: new members",
+                  "signup_deadline": "Sign-up deadline"}
+        help_texts = {"goal_gmv": "Over the activity's days, in the store's currency.", "goal_orders": "",
+                      "goal_new_members": "", "products": "Products of the chosen store (Ctrl/⌘-click for several)."}
 
     def __init__(self, *args, user, kind: str, details: forms.Form, **kwargs):
         super().__init__(*args, **kwargs)
@@ -34,13 +38,16 @@ class ActivityForm(forms.ModelForm):
         self.details = details
         stores = stores_for(user)
         self.fields["store"].queryset = stores
-        self.fields["products"].queryset = Product.objects.filter(store__in=stores).select_related("store")
+        self.fields["products"].queryset = (Product.objects.filter(store__in=stores).select_related("store")
+                                           .order_by("store__name", "title"))
         self.fields["products"].label_from_instance = lambda p: f"{p.store.name} · {p.title}"
         self.fields["owner"].queryset = members_of(stores)
         if kind != "platform_event":
             del self.fields["signup_deadline"]
         if self.instance.pk:
             self.fields["store"].disabled = True
+        else:
+            self.fields["owner"].initial = user.pk
 
     def clean(self):
         data = super().clean()
@@ -112,14 +119,16 @@ class GoalForm(forms.ModelForm):
     class Meta:
         model = PlanGoal
         fields = ["metric", "target"]
+        widgets = {"target": forms.NumberInput(attrs={"placeholder": "Target", "step": "0.01"})}
 
 
 class TaskForm(forms.ModelForm):
     class Meta:
         model = PlanTask
         fields = ["title", "owner", "due"]
-        widgets = {"due": DateInput}
+        widgets = {"due": DateInput, "title": forms.TextInput(attrs={"placeholder": "New task"})}
 
     def __init__(self, *args, store, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = members_of([store])
+        self.fields["owner"].empty_label = "Owner…"

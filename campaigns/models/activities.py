@@ -140,6 +140,10 @@ class Activity(models.Model):
         from campaigns.activity_kinds import validate_details
 
         self.details = validate_details(self.kind, self.details)
+        publish_at = self.details.get("publish_at") if self.kind == ActivityKind.CONTENT else None
+        if publish_at and self.start_date and self.end_date \
+                and not self.start_date.isoformat() <= publish_at[:10] <= self.end_date.isoformat():
+            raise ValidationError("The post's publish time must fall on one of the activity's days.")
 
     def allowed_moves(self) -> tuple[str, ...]:
         return TRANSITIONS[self.status]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import F
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -60,9 +61,10 @@ def plan_detail(request, pk):
                 task_form.save()
                 messages.success(request, "Task added.")
                 return redirect(plan)
+    tasks = plan.tasks.select_related("owner").order_by(F("done_at").asc(nulls_first=True), "due", "pk")
     return render(request, "campaigns/plan_detail.html", {
         "plan": plan, "progress": plan_progress(plan), "children": plan.children.all(),
-        "tasks": plan.tasks.select_related("owner"), "goal_form": goal_form, "task_form": task_form,
+        "tasks": tasks, "goal_form": goal_form, "task_form": task_form,
         "child_level": {PlanLevel.YEAR: "month", PlanLevel.MONTH: "week"}.get(plan.level)})
 
 

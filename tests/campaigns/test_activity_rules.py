@@ -98,3 +98,10 @@ def test_signup_deadline_not_after_the_first_day(make_activity):
 def test_last_day_cannot_precede_first(make_activity):
     with pytest.raises(ValidationError, match="before the first day"):
         make_activity(end_date=date(2026, 11, 19))
+
+
+def test_a_content_post_is_published_on_one_of_its_days(make_activity):
+    with pytest.raises(ValidationError, match="publish time must fall on one of the activity's days"):
+        make_activity(kind="content", details={"channel": "weibo", "publish_at": "2026-11-23T20:00"})
+    post = make_activity(kind="content", details={"channel": "weibo", "publish_at": "2026-11-22T20:00"})
+    assert post.details["publish_at"] == "2026-11-22T20:00"

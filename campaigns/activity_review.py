@@ -86,6 +86,16 @@ def review(activity: Activity) -> list[MeasureReview]:
     return out
 
 
+def daily_pairs(activity: Activity, measure: str = "gmv") -> list[dict]:
+    """Each activity day with its baseline day and both values, for the review chart."""
+    base_first, base_last = baseline_period(activity.start_date, activity.end_date)
+    frame = daily_measures(activity.store, base_first, activity.end_date)
+    during = frame.loc[activity.start_date:activity.end_date, measure]
+    before = frame.loc[base_first:base_last, measure]
+    return [{"day": d, "baseline_day": b, "actual": float(a), "baseline": float(v)}
+            for (d, a), (b, v) in zip(during.items(), before.items(), strict=True)]
+
+
 def running_activities(store: Store, day: date) -> list[Activity]:
     """The activities that were on in `store` on its local `day` (for explaining anomalies).
 

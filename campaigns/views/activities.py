@@ -179,6 +179,8 @@ def lottery_draw(request, pk):
 def activity_review_page(request, pk):
     activity = _activity(request, pk)
     figures = activity_review.review(activity)
+    measure = request.GET.get("measure") if request.GET.get("measure") in ("gmv", "orders", "new_members") else "gmv"
+    chart = _bar_chart(activity_review.daily_pairs(activity, measure))
     base_first, base_last = activity_review.baseline_period(activity.start_date, activity.end_date)
     existing = ActivityReview.objects.filter(activity=activity).first()
     form = ReviewForm(request.POST or None, instance=existing, store=activity.store)
@@ -199,7 +201,24 @@ def activity_review_page(request, pk):
             messages.success(request, "Review saved.")
             return redirect(activity)
     return render(request, "campaigns/activity_review.html", {
-        "a": activity, "figures": figures, "baseline": (base_first, base_last), "form": form, "existing": existing})
+        "a": activity, "figures": figures, "baseline": (base_first, base_last), "form": form, "existing": existing,
+        "chart": chart, "measure": measure})
+
+
+def _bar_chart(pairs: list[dict], width: int = 720, height: int = 180) -> dict:
+    """Bar geometry for an inline SVG: per day a grey baseline bar and a blue activity bar."""
+    top = max([max(p["actual"], p["baseline"]) for p in pairs] + [1.0])
+    slot = width / max(len(pairs), 1)
+    bar = max(2.0, slot * 0.38)
+    bars = []
+    for i, p in enumerate(pairs):
+        x = i * slot + slot * 0.1
+        for offset, key, css in ((0, "baseline", "base"), (bar, "actual", "act")):
+            h = round(height * p[key] / top, 1)
+            bars.append({"x": round(x + offset, 1), "y": round(height - h, 1), "w": round(bar, 1), "h": h,
+                         "css": css, "title": f"{p['day'] if key == 'actual' else p['baseline_day']}: {p[key]:,.2f}"})
+    labels = [{"x": round(i * slot + slot / 2, 1), "text": p["day"].strftime("%a %d")} for i, p in enumerate(pairs)]
+    return {"width": width, "height": height, "bars": bars, "labels": labels, "top": top}
 
 
 def templates_list(request):

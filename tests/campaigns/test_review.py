@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from scipy import stats
 
-from campaigns.activity_review import baseline_period, review, running_activities, uplift_interval
+from campaigns.activity_review import baseline_period, daily_pairs, review, running_activities, uplift_interval
 from campaigns.measures import daily_measures
 from campaigns.models import ActivityReview, Playbook
 from members.models import Member
@@ -60,6 +60,15 @@ def test_review_compares_actual_goal_and_baseline(store_a, make_activity):
     assert (gmv.actual, gmv.baseline, gmv.uplift) == (1800, 1200, 600) and gmv.goal_reached is True
     assert gmv.uplift_low == pytest.approx(50 * (12 - half))
     assert (figures["new_members"].actual, figures["new_members"].baseline) == (1, 0)
+    pairs = daily_pairs(activity, "orders")
+    assert [(p["day"].day, p["baseline_day"].day, p["actual"], p["baseline"]) for p in pairs] == [
+        (20, 13, 10, 8), (21, 14, 12, 8), (22, 15, 14, 8)]
+
+
+def test_review_page_draws_a_bar_per_day_and_period(client_a, make_activity):
+    activity = make_activity(status="running")
+    page = client_a.get(reverse("campaigns:activity_review", args=[activity.pk]), {"measure": "orders"})
+    assert page.content.decode().count("<rect ") == 2 * activity.days
 
 
 def test_writing_the_review_marks_the_activity_reviewed(client_a, make_activity):

@@ -103,3 +103,17 @@ def test_more_prizes_than_entrants_everybody_wins(lottery, store_a):
     OrderFactory(store=store_a, buyer_ref="only", placed_at=datetime(2026, 11, 2, 10, tzinfo=SH))
     draw = activity_lottery.draw(lottery, "orders", date(2026, 11, 1), date(2026, 11, 7), 3)
     assert draw.winner_count == 1 and [w["key"] for w in draw.winners] == ["buyer:only"]
+
+
+def test_verify_lottery_command_reports_a_match_and_a_changed_list(lottery, buyers, store_a):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    activity_lottery.draw(lottery, "orders", date(2026, 11, 1), date(2026, 11, 7), 3)
+    out = StringIO()
+    call_command("verify_lottery", lottery.pk, stdout=out)
+    assert "match the stored draw" in out.getvalue()
+    OrderFactory(store=store_a, buyer_ref="b99", placed_at=datetime(2026, 11, 3, 10, tzinfo=SH))  # late edit
+    with pytest.raises(CommandError, match="entrant list changed"):
+        call_command("verify_lottery", lottery.pk, stdout=StringIO())

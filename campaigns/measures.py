@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
 
 from members.models import Member
 from metrics.models import EventType, TrafficEvent
@@ -17,39 +19,32 @@ from stores.models import Order, Store
 MEASURES = ["gmv", "orders", "buyers", "sessions", "new_members"]
 
 
-def _local_days(stamps, zone: str) -> pd.Series:
-    return pd.to_datetime(pd.Series(stamps, dtype="object"), utc=True).dt.tz_convert(zone).dt.date
-
-
 def daily_measures(store: Store, first: date, last: date) -> pd.DataFrame:
     """One row per store-local day first..last (inclusive, every day present, zeros where nothing
-    happened) with columns gmv (float), orders, buyers, sessions, new_members."""
+    happened) with columns gmv (float), orders, buyers, sessions, new_members. Summed in SQL by the
+    store-local day (TruncDate in the store's zone), so a DST day counts its 23 or 25 hours."""
     start, _ = store.day_bounds(first)
     _, end = store.day_bounds(last)
+    zone = store.zone
     days = pd.Index([first + timedelta(days=n) for n in range((last - first).days + 1)], name="day")
     frame = pd.DataFrame(0.0, index=days, columns=MEASURES)
 
-    orders = list(Order.objects.filter(store=store).paid_between(start, end)
-                  .values_list("paid_at", "total", "buyer_ref"))
-    if orders:
-        df = pd.DataFrame(orders, columns=["ts", "total", "buyer"])
-        df["day"] = _local_days(df["ts"], store.timezone).values
-        df["total"] = df["total"].astype(float)
-        grouped = df.groupby("day").agg(gmv=("total", "sum"), orders=("total", "size"),
-                                        buyers=("buyer", "nunique"))
-        frame.loc[grouped.index, ["gmv", "orders", "buyers"]] = grouped[["gmv", "orders", "buyers"]].values
+    orders = (Order.objects.filter(store=store).paid_between(start, end)
+              .annotate(day=TruncDate("paid_at", tzinfo=zone)).values("day")
+              .annotate(gmv=Sum("total"), orders=Count("id"), buyers=Count("buyer_ref", distinct=True))
+              .order_by())
+    for row in orders:
+        frame.loc[row["day"], ["gmv", "orders", "buyers"]] = [float(row["gmv"]), row["orders"], row["buyers"]]
 
-    sessions = list(TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=start,
-                                                ts__lt=end).values_list("ts", flat=True))
-    if sessions:
-        counts = pd.Series(_local_days(sessions, store.timezone).values).value_counts()
-        frame.loc[counts.index, "sessions"] = counts.values
+    sessions = (TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=start, ts__lt=end)
+                .annotate(day=TruncDate("ts", tzinfo=zone)).values("day").annotate(n=Count("id")).order_by())
+    for row in sessions:
+        frame.loc[row["day"], "sessions"] = row["n"]
 
-    joined = list(Member.objects.filter(store=store, joined_at__gte=start, joined_at__lt=end)
-                  .values_list("joined_at", flat=True))
-    if joined:
-        counts = pd.Series(_local_days(joined, store.timezone).values).value_counts()
-        frame.loc[counts.index, "new_members"] = counts.values
+    joined = (Member.objects.filter(store=store, joined_at__gte=start, joined_at__lt=end)
+              .annotate(day=TruncDate("joined_at", tzinfo=zone)).values("day").annotate(n=Count("id")).order_by())
+    for row in joined:
+        frame.loc[row["day"], "new_members"] = row["n"]
     return frame
 
 

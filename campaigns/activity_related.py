@@ -41,14 +41,18 @@ def basket_frame(store: Store, first: date, last: date) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=["order", "product"]).drop_duplicates()
 
 
-def pair_table(baskets: pd.DataFrame) -> pd.DataFrame:
-    """Every ordered pair (anchor, partner) bought together, with both, support, confidence, lift."""
+def pair_table(baskets: pd.DataFrame, anchors=None) -> pd.DataFrame:
+    """Every ordered pair (anchor, partner) bought together, with both, support, confidence, lift.
+
+    With `anchors`, only pairs starting from those products (the self-merge then grows with the
+    anchors' orders, not with the square of every basket)."""
     columns = ["anchor", "partner", "both", "support", "confidence", "lift"]
     if baskets.empty:
         return pd.DataFrame(columns=columns)
     n_orders = baskets["order"].nunique()
     per_product = baskets.groupby("product")["order"].nunique()
-    pairs = baskets.merge(baskets, on="order", suffixes=("_a", "_b"))
+    left = baskets if anchors is None else baskets[baskets["product"].isin(list(anchors))]
+    pairs = left.merge(baskets, on="order", suffixes=("_a", "_b"))
     pairs = pairs[pairs["product_a"] != pairs["product_b"]]
     both = pairs.groupby(["product_a", "product_b"]).size().rename("both").reset_index()
     both = both.rename(columns={"product_a": "anchor", "product_b": "partner"})
@@ -76,8 +80,8 @@ def suggestions(store: Store, first: date, last: date, anchors: int = 5, per_anc
     """For the top `anchors` products, the `per_anchor` partners with the highest confidence
     (then lift) bought together in at least `min_both` orders."""
     baskets = basket_frame(store, first, last)
-    table = pair_table(baskets)
     top = top_anchors(store, first, last, baskets, anchors)
+    table = pair_table(baskets, anchors=[p for p, _ in top])
     per_product = baskets.groupby("product")["order"].nunique() if not baskets.empty else pd.Series(dtype=int)
     wanted = table[table["anchor"].isin([p for p, _ in top]) & (table["both"] >= min_both)]
     wanted = wanted.sort_values(["confidence", "lift", "partner"], ascending=[False, False, True])

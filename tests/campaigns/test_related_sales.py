@@ -90,3 +90,19 @@ def test_suggestion_page_lists_pairs(client_a, store_a, tiny_shop):
     with time_machine.travel(datetime(2026, 11, 20, tzinfo=SH)):
         page = client_a.get(reverse("campaigns:related_sales"), {"store": store_a.slug}).content.decode()
     assert "Create bundle" in page and "Cups" in page
+
+
+def test_pair_table_on_real_olist_baskets(olist_dir):
+    """Real order items: mostly single-item orders, repeated lines of one product; the numbers stay consistent."""
+    items = pd.read_csv(olist_dir / "olist_order_items_dataset.csv", usecols=["order_id", "product_id"])
+    baskets = items.rename(columns={"order_id": "order", "product_id": "product"}).drop_duplicates()
+    table = pair_table(baskets)
+    n_orders = baskets["order"].nunique()
+    per_product = baskets.groupby("product")["order"].nunique()
+    assert len(table) > 0
+    assert (table["both"] >= 1).all() and (table["support"] <= table["confidence"]).all()
+    row = table.sort_values("both", ascending=False).iloc[0]
+    n_a, n_b = per_product[row["anchor"]], per_product[row["partner"]]
+    assert row["lift"] == pytest.approx(row["both"] * n_orders / (n_a * n_b))
+    mirrored = table.set_index(["anchor", "partner"])["both"]
+    assert mirrored[(row["partner"], row["anchor"])] == row["both"]  # A with B is B with A

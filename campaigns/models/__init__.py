@@ -1,4 +1,5 @@
-"""Campaign models: activities and plans (activities.py), paid promotion (ads.py)."""
+"""Campaign models: activities and plans (activities.py), paid promotion (ads.py), launches (launches.py)."""
 
 from .activities import *  # noqa: F403
 from .ads import *  # noqa: F403
+from .launches import *  # noqa: F403

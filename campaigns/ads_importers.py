@@ -194,7 +194,7 @@ def _parse_date(value: str) -> date | None:
     return None
 
 
-def _parse_number(value) -> Decimal | None:
+def parse_number(value) -> Decimal | None:
     if value is None:
         return Decimal(0)
     text = str(value).strip().replace(",", "").replace("¥", "").replace("$", "").replace("￥", "")
@@ -238,7 +238,7 @@ def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
                 errors.append(RowError(n, "creative", f"plan {plan_name!r} has no creative named {creative_name!r}"))
         values = {}
         for column in METRICS:
-            number = _parse_number(rec.get(column))
+            number = parse_number(rec.get(column))
             if number is None:
                 errors.append(RowError(n, column, f"{rec.get(column)!r} is not a number"))
             elif number < 0:

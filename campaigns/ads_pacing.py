@@ -9,7 +9,8 @@ daily budget (after EARLIEST_PROJECTION of the day, earlier guesses are noise). 
 checked with: spent before today + today's projection + remaining days × the last 7 days' average.
 
 A plan "stopped spending" when it is active, inside its dates and hours, is fed hourly (it has any
-snapshot in the last 7 days), and its cumulative spend has not risen for STOPPED_HOURS hours.
+snapshot in the last 7 days), and its cumulative spend has not risen for STOPPED_HOURS hours of its
+window (for a round-the-clock plan the quiet spell may begin the day before).
 """
 
 from __future__ import annotations
@@ -221,6 +222,20 @@ def plan_pacing(plan: AdPlan, now: datetime | None = None, curve: tuple[list[flo
     return pacing
 
 
+def _last_increase_before_today(plan: AdPlan, now: datetime, day_start: datetime) -> datetime | None:
+    """When the cumulative spend last rose in the previous days (each day's counter starts at zero)."""
+    zone = plan.store.zone
+    last, previous, current_day = None, ZERO, None
+    for ts, value in (plan.spend_snapshots.filter(ts__gte=now - timedelta(days=7), ts__lt=day_start)
+                      .order_by("ts").values_list("ts", "spend_today")):
+        day = ts.astimezone(zone).date()
+        if day != current_day:
+            current_day, previous = day, ZERO
+        if value > previous:
+            last, previous = ts, value
+    return last
+
+
 def _stopped_hours(plan: AdPlan, now, today, local_now, last_increase) -> float | None:
     if not _is_running(plan, today) or not plan.runs_at_hour(local_now.hour):
         return None
@@ -229,7 +244,13 @@ def _stopped_hours(plan: AdPlan, now, today, local_now, last_increase) -> float 
         return None
     day_start, _ = plan.store.day_bounds(today)
     window_open = day_start + timedelta(hours=plan.hour_from)  # clock hours; DST shifts it by one hour
-    since = max(last_increase or window_open, window_open)
+    if last_increase is not None:
+        since = max(last_increase, window_open)
+    elif plan.hour_from == 0 and plan.hour_to == 24:
+        # Round the clock: the quiet spell may have begun before midnight.
+        since = _last_increase_before_today(plan, now, day_start) or window_open
+    else:
+        since = window_open
     quiet = (now - since).total_seconds() / 3600
     return round(quiet, 1) if quiet >= STOPPED_HOURS else None
 

@@ -77,7 +77,17 @@ def test_two_and_a_half_quiet_hours_are_not_yet_stopped(store_a, search_plan):
 def test_hourly_fed_plan_with_no_spend_today_is_stopped(store_a, search_plan):
     SnapshotFactory(plan=search_plan, ts=local(22) - timedelta(days=1), spend_today=Decimal("230"))
     feed(search_plan, {9: "0", 13: "0"})
-    assert plan_pacing(search_plan, NOW).stopped_hours == 14.0
+    assert plan_pacing(search_plan, NOW).stopped_hours == 16.0  # since 22:00 yesterday
+
+
+@time_machine.travel(local(1), tick=False)
+def test_round_the_clock_plan_quiet_since_yesterday_is_stopped_just_after_midnight(store_a, search_plan):
+    SnapshotFactory(plan=search_plan, ts=local(20) - timedelta(days=1), spend_today=Decimal("100"))
+    SnapshotFactory(plan=search_plan, ts=local(23) - timedelta(days=1), spend_today=Decimal("100"))
+    assert plan_pacing(search_plan, local(1)).stopped_hours == 5.0
+    evening_plan = AdPlanFactory(store=store_a, name="Evenings", hour_from=0, hour_to=23)
+    SnapshotFactory(plan=evening_plan, ts=local(20) - timedelta(days=1), spend_today=Decimal("100"))
+    assert not plan_pacing(evening_plan, local(1)).stopped  # its window opened an hour ago
 
 
 @time_machine.travel(NOW, tick=False)

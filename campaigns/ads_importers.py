@@ -172,10 +172,12 @@ def read_report(raw: bytes, fmt: str | None = None) -> tuple[pd.DataFrame, str, 
     for offset, cells in enumerate(lines[header_at + 1:], start=header_at + 2):
         if not any(c.strip() for c in cells):
             continue
-        first = (cells[0] if cells else "").strip().lower()
-        if first.startswith(TOTAL_MARKERS):  # Google's "Total: account" / "Total: campaigns" footers
-            continue
         record = {name: (cells[pos].strip() if pos < len(cells) else "") for name, pos in positions.items()}
+        # Google's "Total: Account" / "Total: Campaigns" footers, the through-train's 合计 line: the
+        # marker is in the first cell, or in another one when the date cell is empty.
+        marked = [c.strip().lower().startswith(TOTAL_MARKERS) for c in cells]
+        if (marked and marked[0]) or (not record["date"] and any(marked)):
+            continue
         record["_line"] = offset
         records.append(record)
     frame = pd.DataFrame.from_records(records, columns=[*positions, "_line"])

@@ -127,3 +127,18 @@ def test_command_imports_and_fails_loudly(store_a, plans, tmp_path, capsys):
     assert "row 4, clicks" in capsys.readouterr().err
     with pytest.raises(CommandError, match="No store"):
         call_command("import_ad_report", str(good), "--store", "nope")
+
+
+def test_google_excel_export_utf16_tab_separated_with_total_in_second_column(store_a, plans):
+    text = ("Campaign report\nAll time\nCampaign status\tDay\tCampaign\tImpr.\tClicks\tCost\tConversions\t"
+            "Conv. value\nEnabled\tNov 3, 2026\tGift boxes\t1,000\t20\t12.30\t1.00\t88.00\n"
+            "\t\tTotal: Campaigns\t1,000\t20\t12.30\t1.00\t88.00\n")
+    result = import_ad_report(store_a, text.encode("utf-16"))
+    assert result.rows == 1
+    row = AdDailyPerformance.objects.get(plan=plans[1])
+    assert (row.date, row.impressions, row.spend) == (date(2026, 11, 3), 1000, Decimal("12.30"))
+
+
+def test_not_a_report_is_refused(store_a, plans):
+    with pytest.raises(AdReportError, match="no date column"):
+        import_ad_report(store_a, b"\x89PNG\r\n\x1a\n garbage")

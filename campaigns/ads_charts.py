@@ -5,6 +5,7 @@ Each function returns an HTML fragment (a div and its script); the page loads pl
 
 from __future__ import annotations
 
+import calendar
 from datetime import timedelta
 
 import plotly.graph_objects as go
@@ -60,6 +61,29 @@ def pacing(pacings: list[PlanPacing], title: str) -> str:
     return _html(fig)
 
 
+def month_pacing(plan, day) -> str:
+    """This month: cumulative spend per day against the budget accumulating day by day."""
+    start = day.replace(day=1)
+    n_days = calendar.monthrange(day.year, day.month)[1]
+    days = [start + timedelta(days=i) for i in range(n_days)]
+    spend = dict(plan.daily.filter(date__gte=start, date__lte=day).values_list("date", "spend"))
+    actual, budget, total, allowed = [], [], 0.0, 0.0
+    for d in days:
+        allowed += float(plan.daily_budget) if plan.runs_on(d) else 0.0
+        budget.append(allowed)
+        if d <= day:
+            total += float(spend.get(d, 0))
+            actual.append(total)
+        else:
+            actual.append(None)
+    fig = go.Figure([
+        go.Scatter(x=days, y=budget, name="Budget to date", mode="lines", line=dict(dash="dot", color="#b42318")),
+        go.Scatter(x=days, y=actual, name="Spend to date", mode="lines+markers", line=dict(color="#b54708")),
+    ])
+    fig.update_layout(title=f"{start:%B %Y}: cumulative spend vs budget", **LAYOUT)
+    return _html(fig)
+
+
 def store_charts(store, plans, days: int = 60) -> dict[str, str]:
     today = store.today()
     since = today - timedelta(days=days - 1)
@@ -84,5 +108,7 @@ def plan_charts(plan, daily, today_pacing: PlanPacing | None = None) -> dict[str
     ordered = sorted(daily, key=lambda r: r.date)
     charts = {"spend_sales": spend_vs_sales([r.date for r in ordered], [float(r.spend) for r in ordered],
                                             [float(r.sales) for r in ordered], "Spend vs sales per day")}
-    charts["pacing"] = pacing([today_pacing or plan_pacing(plan)], "Today: cumulative spend vs budget")
+    today_pacing = today_pacing or plan_pacing(plan)
+    charts["pacing"] = pacing([today_pacing], "Today: cumulative spend vs budget")
+    charts["month"] = month_pacing(plan, today_pacing.today)
     return charts

@@ -10,6 +10,8 @@ from stores.models import ListingVersion, Product
 from .ads_creatives import validate_creative_image
 from .models import Activity, AdCreative, AdPlan, LaunchPlan
 
+MAX_REPORT_BYTES = 20 * 1024 * 1024
+
 
 class AdPlanForm(forms.ModelForm):
     class Meta:
@@ -83,6 +85,12 @@ class AdReportUploadForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["store"].queryset = stores_for(user)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_REPORT_BYTES:
+            raise forms.ValidationError(f"The file is larger than {MAX_REPORT_BYTES // 2**20} MB; split the report.")
+        return upload
 
 
 class LaunchPlanForm(forms.ModelForm):

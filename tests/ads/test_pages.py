@@ -80,7 +80,7 @@ def test_plan_detail_renders_pacing_charts_and_days(client_a, search_plan):
     response = client_a.get(reverse("campaigns:ad_detail", args=[search_plan.pk]))
     body = response.content.decode()
     assert response.status_code == 200
-    assert 'id="chart-spend_sales"' in body and 'id="chart-pacing"' in body
+    assert 'id="chart-spend_sales"' in body and 'id="chart-pacing"' in body and 'id="chart-month"' in body
     assert "vendor/plotly/plotly.min.js" in body
 
 
@@ -132,3 +132,13 @@ def test_launch_gets_checklist_and_ticks(client_a, store_a, search_plan):
     item.refresh_from_db()
     assert item.done
     assert client_a.get(reverse("campaigns:ad_launch_detail", args=[launch.pk])).status_code == 200
+
+
+def test_editing_a_creative_keeps_its_image(client_a, search_plan, make_creative):
+    creative = make_creative(search_plan, "Red")
+    name = creative.image.name
+    response = client_a.post(reverse("campaigns:ad_creative_edit", args=[creative.pk]), {
+        "name": "Red", "headline": "New headline", "text": "", "is_active": ""})
+    assert response.status_code == 302
+    creative.refresh_from_db()
+    assert (creative.headline, creative.image.name, creative.is_active) == ("New headline", name, False)

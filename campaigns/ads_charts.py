@@ -15,8 +15,8 @@ from .ads_pacing import PlanPacing, expected_curve, plan_pacing, plan_totals
 from .models import AdDailyPerformance, AdPlanStatus
 
 CONFIG = {"displayModeBar": False, "responsive": True}
-LAYOUT = dict(margin=dict(l=40, r=10, t=40, b=30), height=300, legend=dict(orientation="h", y=-0.15),
-              template="plotly_white")
+LAYOUT = dict(margin=dict(l=40, r=10, t=40, b=30), height=300, title_font_size=14,
+              legend=dict(orientation="h", y=-0.15), template="plotly_white")
 
 
 def _html(fig: go.Figure) -> str:
@@ -25,22 +25,25 @@ def _html(fig: go.Figure) -> str:
 
 def spend_vs_sales(days: list, spend: list, sales: list, title: str) -> str:
     fig = go.Figure([go.Bar(x=days, y=spend, name="Spend", marker_color="#b54708"),
-                     go.Scatter(x=days, y=sales, name="Sales", mode="lines", line=dict(color="#1f6feb"))])
+                     go.Scatter(x=days, y=sales, name="Sales", mode="lines+markers", line=dict(color="#1f6feb"))])
     fig.update_layout(title=title, **LAYOUT)
+    fig.update_xaxes(type="date", tickformat="%b %d")
     return _html(fig)
 
 
 def roas_by_plan(rows, title: str, targets: bool = True) -> str:
     names = [r.plan.name for r in rows]
     values = [float(r.totals.roas) if r.totals.roas is not None else 0 for r in rows]
-    fig = go.Figure([go.Bar(x=names, y=values, name="ROAS", marker_color="#067647")])
+    fig = go.Figure([go.Bar(y=names, x=values, name="ROAS", orientation="h", marker_color="#067647")])
     if targets:
-        tx = [r.plan.name for r in rows if r.plan.target_roas]
-        ty = [float(r.plan.target_roas) for r in rows if r.plan.target_roas]
+        ty = [r.plan.name for r in rows if r.plan.target_roas]
+        tx = [float(r.plan.target_roas) for r in rows if r.plan.target_roas]
         if tx:
             fig.add_trace(go.Scatter(x=tx, y=ty, name="Target ROAS", mode="markers",
-                                     marker=dict(symbol="line-ew-open", size=28, color="#b42318")))
+                                     marker=dict(symbol="line-ns-open", size=22, color="#b42318",
+                                                 line=dict(width=3))))
     fig.update_layout(title=title, **LAYOUT)
+    fig.update_yaxes(automargin=True, autorange="reversed")
     return _html(fig)
 
 
@@ -80,7 +83,8 @@ def month_pacing(plan, day) -> str:
         go.Scatter(x=days, y=budget, name="Budget to date", mode="lines", line=dict(dash="dot", color="#b42318")),
         go.Scatter(x=days, y=actual, name="Spend to date", mode="lines+markers", line=dict(color="#b54708")),
     ])
-    fig.update_layout(title=f"{start:%B %Y}: cumulative spend vs budget", **LAYOUT)
+    fig.update_layout(title=f"{start:%b %Y}: spend vs budget", **LAYOUT)
+    fig.update_xaxes(tickformat="%b %d")
     return _html(fig)
 
 
@@ -92,7 +96,7 @@ def store_charts(store, plans, days: int = 60) -> dict[str, str]:
     x = [r["date"] for r in per_day]
     charts = {"spend_sales": spend_vs_sales(x, [float(r["spend"]) for r in per_day],
                                             [float(r["sales"]) for r in per_day],
-                                            f"{store.name}: spend vs sales per day ({store.currency})")}
+                                            f"Spend vs sales per day ({store.currency})")}
     rows = plan_totals(plans, today - timedelta(days=29))
     if rows:
         charts["roas"] = roas_by_plan(rows, "ROAS by plan, last 30 days")
@@ -100,7 +104,7 @@ def store_charts(store, plans, days: int = 60) -> dict[str, str]:
     if active:
         curve = expected_curve(store)
         charts["pacing"] = pacing([plan_pacing(p, curve=curve) for p in active],
-                                  f"Today's pacing, active plans ({store.currency})")
+                                  f"Today: active plans vs budget ({store.currency})")
     return charts
 
 
@@ -109,6 +113,6 @@ def plan_charts(plan, daily, today_pacing: PlanPacing | None = None) -> dict[str
     charts = {"spend_sales": spend_vs_sales([r.date for r in ordered], [float(r.spend) for r in ordered],
                                             [float(r.sales) for r in ordered], "Spend vs sales per day")}
     today_pacing = today_pacing or plan_pacing(plan)
-    charts["pacing"] = pacing([today_pacing], "Today: cumulative spend vs budget")
+    charts["pacing"] = pacing([today_pacing], "Today: spend vs budget")
     charts["month"] = month_pacing(plan, today_pacing.today)
     return charts

@@ -16,6 +16,8 @@ from django.db.models import Sum
 from PIL import Image, UnidentifiedImageError
 from scipy.stats import chi2_contingency
 
+from opsdesk.money import to_money
+
 from .models import AdCreative, AdPlan, percent, ratio
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -72,12 +74,26 @@ class CreativeComparison:
         return percent(self.cvr)
 
     @property
+    def ctr_p_text(self) -> str:
+        return _p_text(self.ctr_p)
+
+    @property
+    def cvr_p_text(self) -> str:
+        return _p_text(self.cvr_p)
+
+    @property
     def ctr_verdict(self) -> str:
         return _verdict(self.ctr, self.others_ctr, self.ctr_p)
 
     @property
     def cvr_verdict(self) -> str:
         return _verdict(self.cvr, self.others_cvr, self.cvr_p)
+
+
+def _p_text(p: float | None) -> str:
+    if p is None:
+        return ""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def _verdict(mine, others, p) -> str:
@@ -114,6 +130,8 @@ def compare_creatives(plan: AdPlan, start=None, end=None) -> list[CreativeCompar
     }
     zero = {"impressions": 0, "clicks": 0, "orders": 0, "spend": Decimal(0), "sales": Decimal(0)}
     stats = {c.pk: {k: (totals.get(c.pk, {}).get(k) or v) for k, v in zero.items()} for c in creatives}
+    for s in stats.values():  # SQLite sums decimals without their scale
+        s["spend"], s["sales"] = to_money(s["spend"]), to_money(s["sales"])
     all_impr = sum(s["impressions"] for s in stats.values())
     all_clicks = sum(s["clicks"] for s in stats.values())
     all_orders = sum(s["orders"] for s in stats.values())

@@ -192,6 +192,37 @@ def _seed_creatives(ctx, store: Store, plan: AdPlan) -> None:
     AdCreativePerformance.objects.bulk_create(rows)
 
 
+def _launch_plan(ctx, store: Store, product, launch_day: date, now: datetime) -> AdPlan:
+    """A search plan for the new product alone; its results follow the product's own sales."""
+    rng = ctx.rng
+    plan = AdPlan.objects.create(
+        store=store, name=f"Launch · {product.title}", channel=AdChannel.SEARCH, status=AdPlanStatus.ACTIVE,
+        bid_strategy=BidStrategy.MAXIMIZE_CLICKS, target_roas=Decimal("2.5"), start_date=launch_day,
+        end_date=launch_day + timedelta(days=29))
+    plan.products.add(product)
+    lines = pd.DataFrame(list(product.lines.filter(order__paid_at__isnull=False,
+                                                   order__paid_at__gte=store.day_bounds(launch_day)[0])
+                              .values_list("order__paid_at", "amount")), columns=["paid_at", "amount"])
+    by_day = {}
+    if not lines.empty:
+        lines["day"] = pd.to_datetime(lines["paid_at"], utc=True).dt.tz_convert(store.timezone).dt.date
+        by_day = {d: float(v) for d, v in lines.groupby("day")["amount"].sum().items()}
+    rows, spends = [], []
+    for i in range((store.today(now) - launch_day).days):
+        day = launch_day + timedelta(days=i)
+        sales = by_day.get(day, 0.0) * 0.6
+        spend = max(sales / rng.uniform(1.8, 3.2), 30.0) * (1.6 if i < 3 else 1.0)  # heavier push at launch
+        clicks = int(spend / rng.uniform(0.8, 1.3))
+        spends.append(spend)
+        rows.append(AdDailyPerformance(plan=plan, date=day, impressions=int(clicks / rng.uniform(0.02, 0.04)),
+                                       clicks=clicks, spend=to_money(spend), orders=int(sales // float(product.price)),
+                                       sales=to_money(sales)))
+    AdDailyPerformance.objects.bulk_create(rows)
+    plan.daily_budget = to_money(round(max(spends, default=100) * 1.2, -1))
+    plan.save(update_fields=["daily_budget"])
+    return plan
+
+
 def _seed_launch(ctx, store: Store, plans: dict, now: datetime) -> None:
     product = store.products.order_by("-sku").first()
     if product is None:
@@ -209,7 +240,7 @@ def _seed_launch(ctx, store: Store, plans: dict, now: datetime) -> None:
                                        launch_date=launch_day, status=LaunchStatus.LAUNCHED,
                                        notes="New product launch with search ads and a retargeting boost.")
     launch.listing_versions.set(versions)
-    launch.ad_plans.set([plans[AdChannel.SEARCH], plans[AdChannel.DISPLAY]])
+    launch.ad_plans.set([_launch_plan(ctx, store, product, launch_day, now)])
     launch.activities.set(store.activities.filter(start_date__lte=launch_day + timedelta(days=7),
                                                   end_date__gte=launch_day)[:3])
     launch.add_default_checklist()

@@ -10,6 +10,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
 from metrics.models import EventType, TrafficEvent
+from opsdesk.money import to_money
 from stores.models import OrderLine
 
 from .models import AdDailyPerformance, LaunchPlan, ratio
@@ -72,8 +73,8 @@ def launch_week_report(launch: LaunchPlan, today: date | None = None) -> list[La
         d = first + timedelta(days=i)
         s, a = sales.get(d, {}), ads.get(d, {})
         days.append(LaunchDay(day=d, views=views.get(d, 0), orders=s.get("orders") or 0, units=s.get("units") or 0,
-                              gmv=s.get("gmv") or Decimal("0.00"), ad_spend=a.get("spend") or Decimal("0.00"),
-                              ad_sales=a.get("sales") or Decimal("0.00")))
+                              gmv=to_money(s.get("gmv") or 0), ad_spend=to_money(a.get("spend") or 0),
+                              ad_sales=to_money(a.get("sales") or 0)))
     return days
 
 

@@ -81,8 +81,10 @@ def plan_totals(plans: QuerySet, since: date | None = None, until: date | None =
     sums = {name: Sum(f"daily__{name}", filter=cond) for name in ("impressions", "clicks", "spend", "orders", "sales")}
     rows = []
     for plan in plans.annotate(**{f"t_{k}": v for k, v in sums.items()}):
-        rows.append(PlanRow(plan, Totals(**{k: getattr(plan, f"t_{k}") or (ZERO if k in ("spend", "sales") else 0)
-                                             for k in sums})))
+        values = {k: getattr(plan, f"t_{k}") or 0 for k in sums}
+        for money in ("spend", "sales"):  # SQLite sums decimals without their scale
+            values[money] = to_money(values[money])
+        rows.append(PlanRow(plan, Totals(**values)))
     return rows
 
 
@@ -192,7 +194,7 @@ def plan_pacing(plan: AdPlan, now: datetime | None = None, curve: tuple[list[flo
         projected_day = to_money(spend_today / expected_share)
 
     before = plan.daily.filter(date__lt=today)
-    spent_before = before.aggregate(s=Sum("spend"))["s"] or ZERO
+    spent_before = to_money(before.aggregate(s=Sum("spend"))["s"] or ZERO)
     recent = list(before.filter(date__gte=today - timedelta(days=RUN_RATE_DAYS)).values_list("spend", flat=True))
     run_rate = (sum(recent, ZERO) / len(recent)) if recent else plan.daily_budget
     days_left = max(0, (plan.end_date - today).days) if plan.end_date else 0
@@ -308,7 +310,7 @@ def month_pacing(plan: AdPlan, day: date) -> MonthPacing:
     n_days = calendar.monthrange(day.year, day.month)[1]
     end = start + timedelta(days=n_days - 1)
     run_days = sum(1 for i in range(n_days) if plan.runs_on(start + timedelta(days=i)))
-    spend = plan.daily.filter(date__gte=start, date__lte=day).aggregate(s=Sum("spend"))["s"] or ZERO
+    spend = to_money(plan.daily.filter(date__gte=start, date__lte=day).aggregate(s=Sum("spend"))["s"] or ZERO)
     elapsed = sum(1 for i in range((day - start).days + 1) if plan.runs_on(start + timedelta(days=i)))
     budget = plan.daily_budget * run_days
     if plan.total_budget and plan.end_date and start <= plan.end_date <= end:

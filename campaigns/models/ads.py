@@ -59,7 +59,7 @@ def ratio(numerator, denominator, places: str = "0.0001") -> Decimal | None:
 
 
 def percent(value: Decimal | None) -> str:
-    return "–" if value is None else f"{value * 100:.2f} %"
+    return "–" if value is None else f"{value * 100:.2f}\u00a0%"
 
 
 class DerivedMetrics:

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db.models import Sum
 from django.shortcuts import redirect, render
 
+from opsdesk.money import to_money
 from opsdesk.tenancy import get_scoped_object, scope, stores_for
 
 from .. import ads_charts, ads_pacing
@@ -68,7 +69,7 @@ def ad_detail(request, pk):
     plan = get_scoped_object(AdPlan.objects.select_related("store"), request.user, pk=pk)
     today = plan.store.today()
     daily = list(plan.daily.filter(date__gt=today - timedelta(days=60)).order_by("-date"))
-    totals = plan.daily.aggregate(spend=Sum("spend"), sales=Sum("sales"))
+    totals = {k: to_money(v or 0) for k, v in plan.daily.aggregate(spend=Sum("spend"), sales=Sum("sales")).items()}
     pacing = ads_pacing.plan_pacing(plan)
     return render(request, "campaigns/ad_detail.html", {
         "plan": plan, "daily": daily, "totals": totals,

@@ -23,8 +23,8 @@ def test_demo_story(media):
     ads_demo.seed(ctx)
     assert time.monotonic() - started < 10
     jade, pacific = ctx.stores
-    assert AdPlan.objects.filter(store=jade).count() == 4
-    search = AdPlan.objects.get(store=jade, channel=AdChannel.SEARCH)
+    assert AdPlan.objects.filter(store=jade).count() == 5  # one per channel + the launch plan
+    search = AdPlan.objects.get(store=jade, channel=AdChannel.SEARCH, launch_plans=None)
     anomaly = ctx.anomaly_day[jade.slug]
     assert search.daily.get(date=anomaly).spend == 0
     assert search.daily.get(date=anomaly - timedelta(days=1)).spend > 0
@@ -39,4 +39,7 @@ def test_demo_story(media):
     morning = daily_ad_results(jade, anomaly)
     assert next(p for p in morning["plans"] if p["plan"] == search.name)["spend"] == 0
     assert AdCreativePerformance.objects.filter(creative__plan=search).exists()
-    assert LaunchPlan.objects.filter(store=jade).get().checklist.count() == 7
+    launch = LaunchPlan.objects.filter(store=jade).get()
+    assert launch.checklist.count() == 7
+    (launch_plan,) = launch.ad_plans.all()
+    assert launch_plan.products.get() == launch.product and launch_plan.daily.exists()

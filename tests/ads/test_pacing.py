@@ -157,7 +157,7 @@ def test_derived_metrics_by_hand():
     row = AdDailyPerformance(impressions=2000, clicks=50, spend=Decimal("75.00"), orders=4, sales=Decimal("300.00"))
     assert (row.ctr, row.cpc, row.cvr, row.cpa, row.roas, row.acos) == (
         Decimal("0.0250"), Decimal("1.50"), Decimal("0.0800"), Decimal("18.75"), Decimal("4.00"), Decimal("0.2500"))
-    assert row.ctr_pct == "2.50 %"
+    assert row.ctr_pct == "2.50\u00a0%"
     empty = AdDailyPerformance(impressions=0, clicks=0, spend=Decimal(0), orders=0, sales=Decimal(0))
     assert (empty.ctr, empty.cpc, empty.cvr, empty.cpa, empty.roas, empty.acos) == (None,) * 6
     assert empty.ctr_pct == "–"

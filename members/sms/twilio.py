@@ -8,6 +8,7 @@ with our Message id, so delivery reports find their row even before the sid is r
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 import requests
@@ -47,6 +48,23 @@ class RedirectingHttpClient(TwilioHttpClient):
 
     def log_response(self, status_code, response):
         self.logger.debug("Twilio response %s", status_code)
+
+
+PHONE_IN_TEXT = re.compile(r"(\+|%2B)(\d{2,3})(\d{3,11})(\d{4})")
+
+
+class MaskPhonesFilter(logging.Filter):
+    """urllib3 logs each request line at DEBUG, and a lookup's URL has To=<phone>: mask it there too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        masked = PHONE_IN_TEXT.sub(lambda m: m[1] + m[2] + "*" * len(m[3]) + m[4], text)
+        if masked != text:
+            record.msg, record.args = masked, None
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(MaskPhonesFilter())
 
 
 def status_callback_url(message) -> str:

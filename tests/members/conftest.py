@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from members.models import Member, SmsTemplate
-from members.sms import get_backend, locmem
+from members.sms import locmem
 from tests.fake_twilio import FakeTwilio
 
 # 10:00 in Los Angeles, 02:00 next day in Shanghai: inside texting hours for store B members.

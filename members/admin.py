@@ -13,6 +13,9 @@ class MemberAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     exclude = ["phone"]  # the list and form never show a whole number; managers see it on the member page
     readonly_fields = ["masked_phone", "orders_count", "total_spent", "first_order_at", "last_order_at", "rfm"]
 
+    def has_add_permission(self, request):
+        return False  # members come from paid orders (members.services.enrol_from_order)
+
 
 @admin.register(SmsTemplate)
 class SmsTemplateAdmin(StoreScopedAdminMixin, admin.ModelAdmin):

@@ -33,6 +33,7 @@ class FakeTwilio:
         self.account_sid, self.auth_token, self.latency = account_sid, auth_token, latency
         self.lock = threading.Lock()
         self.sent: list[dict] = []  # every message Twilio accepted
+        self.accepted_at: list[float] = []  # time.monotonic() of each, for pacing checks
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self.faults: list[tuple[str, float, bool]] = []  # ("status", code, _) or ("timeout", seconds, after_create)
         self.refused: dict[str, int] = {}
@@ -143,6 +144,7 @@ class FakeTwilio:
         message["uri"] = message["uri"].replace("x.json", message["sid"] + ".json")
         with self.lock:
             self.sent.append(message)
+            self.accepted_at.append(time.monotonic())
         return message
 
     def list(self, handler, query: dict) -> None:

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -110,7 +111,7 @@ def dispatch_due(now: datetime | None = None, limit: int = 50000) -> int:
 
 @dataclass
 class Outcome:
-    status: str  # sent | found | busy | not_due | done | deferred | skipped | retry | failed | missing
+    status: str  # sent | found | busy | not_due | done | deferred | skipped | retry | failed | superseded | missing
     retry_in: float | None = None
     detail: str = ""
 
@@ -134,6 +135,7 @@ def backoff(attempt: int) -> float:
 def send_message(message_id: int, now: datetime | None = None) -> Outcome:
     """Send one Message at most once (see the module docstring); safe to call any number of times."""
     now = now or timezone.now()
+    started = time.monotonic()
     stale = now - timedelta(seconds=settings.SMS_SENDING_TIMEOUT)
     claimed = (Message.objects.filter(pk=message_id)
                .filter(Q(status=MessageStatus.QUEUED, scheduled_for__lte=now)
@@ -174,6 +176,12 @@ def send_message(message_id: int, now: datetime | None = None) -> Outcome:
         return Outcome("deferred")
 
     pacing.wait_for_slot()
+    # Renew the claim just before the provider call. If this process stalled so long that the claim went
+    # stale and another task took the message over, stop here instead of racing it to the provider.
+    renewed = Message.objects.filter(pk=message.pk, attempts=attempt, status=MessageStatus.SENDING).update(
+        claimed_at=now + timedelta(seconds=time.monotonic() - started))
+    if not renewed:
+        return Outcome("superseded")
     try:
         result = backend.send(message)
     except PermanentSendError as exc:

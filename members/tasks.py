@@ -4,6 +4,7 @@ from celery import shared_task
 
 from . import flows, sending
 from .services import refresh_segments
+from .sms import twilio as _twilio  # noqa: F401  (imported before the pool forks, not on each first text)
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)

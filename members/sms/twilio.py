@@ -80,6 +80,9 @@ class TwilioBackend(BaseBackend):
         http = RedirectingHttpClient(settings.TWILIO_API_BASE, timeout=settings.SMS_HTTP_TIMEOUT,
                                      logger=logging.getLogger("members.sms.twilio.http"))
         self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
+        # The client loads the Messages API modules on first use; do it now, not between claiming a
+        # message and sending it (a slow first import there makes the claim look stale).
+        self.messages = self.client.messages
 
     def sender(self) -> dict:
         if settings.TWILIO_MESSAGING_SERVICE_SID:
@@ -88,7 +91,7 @@ class TwilioBackend(BaseBackend):
 
     def send(self, message) -> SendResult:
         try:
-            sent = self.client.messages.create(to=message.member.phone, body=message.body,
+            sent = self.messages.create(to=message.member.phone, body=message.body,
                                                status_callback=status_callback_url(message), **self.sender())
         except TwilioRestException as exc:
             raise self.translate(exc) from exc
@@ -119,7 +122,7 @@ class TwilioBackend(BaseBackend):
         if settings.TWILIO_FROM_NUMBER and not settings.TWILIO_MESSAGING_SERVICE_SID:
             filters["from_"] = settings.TWILIO_FROM_NUMBER
         try:
-            found = self.client.messages.list(**filters)
+            found = self.messages.list(**filters)
         except TwilioRestException as exc:
             raise TransientSendError(f"Could not list Twilio messages ({exc.status})", str(exc.code or "")) from exc
         except (requests.exceptions.RequestException, TwilioException) as exc:

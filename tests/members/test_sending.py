@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 from django.db import IntegrityError
+from django.db.models import F
 
 from members import sending
 from members.models import Member, Message, MessageStatus
@@ -80,6 +81,20 @@ def test_a_claim_left_by_a_worker_killed_before_sending_is_sent_after_the_timeou
     Message.objects.filter(pk=message.pk).update(status=MessageStatus.SENDING, claimed_at=LA_MORNING, attempts=1)
     assert sending.send_message(message.pk, LA_MORNING + timedelta(minutes=10)).status == "sent"
     assert len(locmem.outbox) == 1
+
+
+def test_a_task_that_stalled_past_the_timeout_does_not_race_the_one_that_took_over(member_b, campaign_template,
+                                                                                   monkeypatch):
+    from members import pacing
+
+    message = queue_one(member_b, campaign_template)
+
+    def stall_then_someone_takes_over(*args):
+        Message.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1)
+
+    monkeypatch.setattr(pacing, "wait_for_slot", stall_then_someone_takes_over)
+    assert sending.send_message(message.pk, LA_MORNING).status == "superseded"
+    assert locmem.outbox == []
 
 
 def test_stop_then_a_flow_sends_nothing(member_b, campaign_template):

@@ -119,7 +119,7 @@ def test_worker_killed_mid_batch_loses_no_text_and_sends_none_twice(start_worker
     at_kill = Counter(Message.objects.values_list("status", flat=True))
     assert at_kill["sent"] < 30, "the batch finished before the kill; nothing was tested"
 
-    start_worker("second", SMS_SENDING_TIMEOUT=3, CELERY_VISIBILITY_TIMEOUT=4)
+    start_worker("second", SMS_SENDING_TIMEOUT=5, CELERY_VISIBILITY_TIMEOUT=4)
     wait_for(all_sent(30), timeout=120)
     per_number = texts_per_number(fake)
     assert set(per_number) == {m.phone for m in people}, f"lost texts (statuses at kill: {at_kill})"

@@ -18,9 +18,11 @@ import pandas as pd
 import phonenumbers
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Max, Min, QuerySet, Sum
+from django.db.models import Case, Count, F, Max, Min, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from opsdesk.money import MoneyField
 from opsdesk.privacy import mask_phone
 from stores.models import Order, Store
 
@@ -115,17 +117,14 @@ def enrol_orders(orders: QuerySet, batch_size: int = 5000) -> EnrolResult:
     if result.invalid_phones:
         log.info("%d paid orders have no valid phone number; their buyers were not enrolled", result.invalid_phones)
 
-    store_ids = {store_id for store_id, _ in buyers}
-    existing = {(m.store_id, m.phone): m for m in
-                Member.objects.filter(store_id__in=store_ids, phone__in={p for _, p in buyers})}
+    existing = _members_by_key(buyers)
     new = [Member(store_id=store_id, phone=phone, name=b["name"][:200], email=b["email"], joined_at=b["joined_at"],
                   sms_consent=b["consent"] is not None, consent_at=b["consent"][0] if b["consent"] else None,
                   consent_source=b["consent"][1] if b["consent"] else "")
            for (store_id, phone), b in buyers.items() if (store_id, phone) not in existing]
     Member.objects.bulk_create(new, batch_size=batch_size, ignore_conflicts=True)
     result.members_created = len(new)
-    members = {(m.store_id, m.phone): m for m in
-               Member.objects.filter(store_id__in=store_ids, phone__in={p for _, p in buyers})}
+    members = _members_by_key(buyers)
 
     # Consent given on a later order counts; an opt-out (STOP) stands until the member texts START.
     consenting = [m for key, m in existing.items()
@@ -138,28 +137,44 @@ def enrol_orders(orders: QuerySet, batch_size: int = 5000) -> EnrolResult:
         [MemberOrder(order_id=order_id, member=members[key]) for order_id, key in links],
         batch_size=batch_size, ignore_conflicts=True)
     result.orders_linked = len(linked)
-    refresh_stats(Member.objects.filter(pk__in=[m.pk for m in members.values()]))
+    ids = sorted(m.pk for m in members.values())
+    for start in range(0, len(ids), batch_size):
+        refresh_stats(Member.objects.filter(pk__in=ids[start:start + batch_size]))
     return result
 
 
-def refresh_stats(members: QuerySet, batch_size: int = 5000) -> int:
-    """Recount orders, spend (less refunds), first/last order and tier of `members` from their orders."""
-    figures = (MemberOrder.objects.filter(member__in=members).values("member")
-               .annotate(n=Count("pk"), spent=Sum(F("order__total") - F("order__refund_amount")),
-                         first=Min("order__paid_at"), last=Max("order__paid_at")))
-    by_member = {f["member"]: f for f in figures}
-    changed = []
-    for m in members.select_related("store"):
-        f = by_member.get(m.pk)
-        if f is None:
-            continue
-        m.orders_count, m.total_spent = f["n"], f["spent"] or Decimal("0")
-        m.first_order_at, m.last_order_at = f["first"], f["last"]
-        m.tier = tier_for(m.total_spent, m.store.currency)
-        changed.append(m)
-    Member.objects.bulk_update(changed, ["orders_count", "total_spent", "first_order_at", "last_order_at", "tier"],
-                               batch_size=batch_size)
-    return len(changed)
+def _members_by_key(keys, chunk: int = 2000) -> dict[tuple[int, str], Member]:
+    """Existing members for (store id, phone) keys, looked up in chunks (SQLite limits query parameters)."""
+    found: dict[tuple[int, str], Member] = {}
+    by_store: dict[int, list[str]] = {}
+    for store_id, phone in keys:
+        by_store.setdefault(store_id, []).append(phone)
+    for store_id, phones in by_store.items():
+        for start in range(0, len(phones), chunk):
+            for m in Member.objects.filter(store_id=store_id, phone__in=phones[start:start + chunk]):
+                found[(m.store_id, m.phone)] = m
+    return found
+
+
+def refresh_stats(members: QuerySet) -> int:
+    """Recount orders, spend (less refunds), first/last order and tier of `members` from their orders.
+
+    Set-based: one UPDATE with correlated subqueries, then one per store for the tier, so a backfill
+    of thousands of members stays a handful of statements.
+    """
+    links = MemberOrder.objects.filter(member=OuterRef("pk")).order_by().values("member")
+    count = members.update(
+        orders_count=Coalesce(Subquery(links.annotate(n=Count("pk")).values("n")), 0),
+        total_spent=Coalesce(Subquery(links.annotate(s=Sum(F("order__total") - F("order__refund_amount")))
+                                      .values("s")), Value(Decimal("0")), output_field=MoneyField()),
+        first_order_at=Subquery(links.annotate(t=Min("order__paid_at")).values("t")),
+        last_order_at=Subquery(links.annotate(t=Max("order__paid_at")).values("t")),
+    )
+    for store_id, currency in Store.objects.filter(members__in=members).values_list("pk", "currency").distinct():
+        tiers = [When(total_spent__gte=limit, then=Value(tier)) for tier, limit in tier_thresholds(currency)]
+        Member.objects.filter(pk__in=members.values("pk"), store_id=store_id).update(
+            tier=Case(*tiers, default=Value(Tier.STANDARD)))
+    return count
 
 
 def rfm_scores(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
@@ -204,8 +219,13 @@ def refresh_segments(store: Store, now: datetime | None = None, batch_size: int 
     rows = list(Member.objects.filter(store=store, orders_count__gt=0)
                 .values("pk", "last_order_at", "orders_count", "total_spent"))
     frame = rfm_scores(pd.DataFrame(rows, columns=["pk", "last_order_at", "orders_count", "total_spent"]), now)
-    updates = [Member(pk=int(row.pk), segment=str(row.segment), rfm=f"{row.r}{row.f}{row.m}")
-               for row in frame.itertuples(index=False)]
+    if frame.empty:
+        return {}
+    frame["rfm"] = frame["r"].astype(str) + frame["f"].astype(str) + frame["m"].astype(str)
+    # One UPDATE per (segment, scores) group rather than a CASE per row: at most 125 groups.
     with transaction.atomic():
-        Member.objects.bulk_update(updates, ["segment", "rfm"], batch_size=batch_size)
-    return frame["segment"].value_counts().to_dict() if not frame.empty else {}
+        for (segment, rfm), group in frame.groupby(["segment", "rfm"]):
+            ids = group["pk"].astype(int).tolist()
+            for start in range(0, len(ids), batch_size):
+                Member.objects.filter(pk__in=ids[start:start + batch_size]).update(segment=segment, rfm=rfm)
+    return frame["segment"].value_counts().to_dict()

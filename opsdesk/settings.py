@@ -177,7 +177,11 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task a dead worker had taken is handed out again after this many seconds (acks_late).
+    _visibility = int(env("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _visibility}
+    if _visibility < 60:  # tests: look for a killed worker's tasks every second
+        CELERY_BROKER_TRANSPORT_OPTIONS.update(unacked_restore_interval=1, unacked_restore_throttle=1)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -199,7 +203,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "opsdesk <desk@opsdesk.local>")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- SMS --------------------------------------------------------------------------------------
-# console | file | locmem | twilio (see members/sms.py)
+# console | file | locmem | twilio (see members/sms/)
 SMS_BACKEND = env("SMS_BACKEND", "console")
 SMS_FILE_PATH = env("SMS_FILE_PATH", str(VAR_DIR / "sms"))
 SMS_RATE_PER_SECOND = float(env("SMS_RATE_PER_SECOND", "10"))
@@ -209,6 +213,15 @@ TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", "")
 TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", "")
 # Only for tests and demos: point the official client at a local server that speaks Twilio's API.
 TWILIO_API_BASE = env("TWILIO_API_BASE", "")
+# Sending pipeline (docs/members.md): a "sending" claim older than SMS_SENDING_TIMEOUT is looked up
+# at Twilio before any new attempt; retries back off from SMS_RETRY_BACKOFF seconds, doubling.
+SMS_SENDING_TIMEOUT = int(env("SMS_SENDING_TIMEOUT", "300"))
+SMS_HTTP_TIMEOUT = float(env("SMS_HTTP_TIMEOUT", "15"))
+SMS_MAX_ATTEMPTS = int(env("SMS_MAX_ATTEMPTS", "6"))
+SMS_RETRY_BACKOFF = float(env("SMS_RETRY_BACKOFF", "30"))
+SMS_FREQUENCY_CAP = int(env("SMS_FREQUENCY_CAP", "3"))  # at most this many texts per member ...
+SMS_FREQUENCY_DAYS = int(env("SMS_FREQUENCY_DAYS", "7"))  # ... in this many days
+SMS_PRICE_PER_SEGMENT = env("SMS_PRICE_PER_SEGMENT", "0.0079")  # for the dry run's cost estimate
 
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

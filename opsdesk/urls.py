@@ -20,4 +20,5 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("members/", include("members.urls")),
     path("reviews/", include("reviews.urls")),
+    path("webhooks/twilio/", include("members.webhook_urls")),
 ]

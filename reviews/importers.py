@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from members.models import Member
 from members.services import normalise_phone
-from stores.models import Order, Product, Store
+from stores.models import Order, OrderLine, Product, Store
 
 from .models import CaseEvent, CaseStatus, Review, ReviewCase, ReviewPolicy
 from .services import case_reason
@@ -303,7 +304,8 @@ def import_reviews(store: Store, source, fmt: str | None = None, *, open_cases: 
 def _orders_by_key(store: Store, keys: set[str]) -> dict[str, Order]:
     if not keys:
         return {}
-    qs = Order.objects.filter(store=store, external_id__in=keys).prefetch_related("lines")
+    lines = Prefetch("lines", queryset=OrderLine.objects.select_related("product").order_by("line_no"))
+    qs = Order.objects.filter(store=store, external_id__in=keys).prefetch_related(lines)
     return {o.external_id: o for o in qs}
 
 

@@ -92,7 +92,7 @@ def overdue_cases(store: Store, now: datetime | None = None) -> QuerySet[ReviewC
     now = now or timezone.now()
     return (ReviewCase.objects.filter(store=store, status__in=OPEN_STATUSES, first_contact_at__isnull=True,
                                       first_contact_due_at__lte=now)
-            .select_related("review", "review__product").order_by("first_contact_due_at"))
+            .select_related("store", "review", "review__product").order_by("first_contact_due_at"))
 
 
 @transaction.atomic

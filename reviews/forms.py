@@ -3,7 +3,7 @@
 from django import forms
 
 from .importers import FORMATS
-from .models import CaseStatus, CheckFinding, ContactOutcome, Resolution, RootCause
+from .models import CaseStatus, CheckFinding, ContactOutcome, Resolution, ReviewPolicy, RootCause
 
 
 class ImportForm(forms.Form):
@@ -57,3 +57,10 @@ class ProductTaskForm(forms.Form):
     def __init__(self, *args, owners=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = ReviewPolicy
+        fields = ["first_contact_hours", "negative_words"]
+        widgets = {"negative_words": forms.Textarea(attrs={"rows": 12})}

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<slug:slug>/", views.store_cases, name="store"),
     path("<slug:slug>/import/", views.upload, name="import"),
     path("<slug:slug>/report/", views.report, name="report"),
+    path("<slug:slug>/policy/", views.policy, name="policy"),
     path("<slug:slug>/report/cases.csv", views.cases_csv, name="cases_csv"),
     path("<slug:slug>/cases/<int:pk>/", views.case_detail, name="case"),
     path("<slug:slug>/reviews/<int:pk>/", views.review_detail, name="review"),

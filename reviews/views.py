@@ -24,9 +24,9 @@ from opsdesk.tenancy import MANAGER, get_store, has_role, scope, stores_for
 from stores.models import ApiKey
 
 from . import reports, services
-from .forms import ContactForm, FindingsForm, ImportForm, ListingFixForm, ProductTaskForm, TransitionForm
+from .forms import ContactForm, FindingsForm, ImportForm, ListingFixForm, PolicyForm, ProductTaskForm, TransitionForm
 from .importers import ReviewImportError, import_reviews
-from .models import OPEN_STATUSES, CaseStatus, IllegalTransition, ProductTask, Review, ReviewCase
+from .models import OPEN_STATUSES, CaseStatus, IllegalTransition, ProductTask, Review, ReviewCase, ReviewPolicy
 
 
 def index(request):
@@ -208,6 +208,20 @@ def upload(request, slug):
     status = 400 if errors or (request.method == "POST" and form.errors) else 200
     return render(request, "reviews/import.html", {"store": store, "form": form, "result": result,
                                                    "errors": errors}, status=status)
+
+
+def policy(request, slug):
+    """Managers set the store's first-call SLA and the words that make a 3-star review bad."""
+    store = get_store(request.user, slug, role=MANAGER)
+    current = ReviewPolicy.for_store(store)
+    if not current.negative_words:
+        current.negative_words = "\n".join(current.word_list())
+    form = PolicyForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved. New cases use these rules; open cases keep their due time.")
+        return redirect("reviews:policy", slug)
+    return render(request, "reviews/policy.html", {"store": store, "form": form})
 
 
 def _window(request, store) -> tuple[date, date]:

@@ -157,3 +157,24 @@ def test_report_and_csv_export_cover_only_my_store(client_a, store_a, case_b, op
     rows = list(csv.DictReader(io.StringIO(export.content.decode())))
     assert [r["case_id"] for r in rows] == [str(case.pk)]
     assert rows[0]["hours_to_first_contact"] == "3.00" and "+86" not in export.content.decode()
+
+
+def test_manager_edits_the_rules_and_new_cases_follow_them(client, manager_a, store_a):
+    client.force_login(manager_a)
+    url = reverse("reviews:policy", args=[store_a.slug])
+    assert "não recebi" in client.get(url).content.decode()
+    assert client.post(url, {"first_contact_hours": "6", "negative_words": "meh\n一般"}).status_code == 302
+    case = make_case(store_a, rating=3, body="一般般")
+    assert case.first_contact_due_at - case.opened_at == timedelta(hours=6)
+    assert make_case(store_a, rating=3, body="ruim") is None
+
+
+def test_operator_cannot_edit_the_rules(client_a, store_a, store_b):
+    assert client_a.get(reverse("reviews:policy", args=[store_a.slug])).status_code == 403
+    assert client_a.get(reverse("reviews:policy", args=[store_b.slug])).status_code == 404
+
+
+def test_store_product_page_links_to_its_review_history(client_a, store_a):
+    product = ProductFactory(store=store_a)
+    page = client_a.get(product.get_absolute_url()).content.decode()
+    assert reverse("reviews:product", args=[store_a.slug, product.pk]) in page

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
+from functools import lru_cache
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -45,10 +46,17 @@ def _word_pattern(word: str) -> re.Pattern:
     return re.compile(head + re.escape(folded) + tail)
 
 
+@lru_cache(maxsize=64)
+def _patterns(words: tuple[str, ...]) -> list[tuple[str, re.Pattern]]:
+    return [(w.strip(), _word_pattern(w.strip())) for w in words if w.strip()]
+
+
 def negative_words_in(text: str, words: list[str]) -> list[str]:
     """The words of `words` found in `text` (case- and accent-insensitive)."""
-    folded = _fold(text or "")
-    return [w for w in words if w.strip() and _word_pattern(w.strip()).search(folded)]
+    if not text:
+        return []
+    folded = _fold(text)
+    return [word for word, pattern in _patterns(tuple(words)) if pattern.search(folded)]
 
 
 def case_reason(review: Review, policy: ReviewPolicy | None = None) -> str | None:

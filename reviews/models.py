@@ -218,6 +218,13 @@ class ReviewCase(models.Model):
             return self.review.order.buyer_phone
         return ""
 
+    def clean(self):
+        super().clean()
+        if self.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED) and not (self.root_cause and self.resolution):
+            raise ValidationError("A resolved case keeps its root cause and resolution.")
+        if self.updated_rating and not self.customer_updated_review:
+            raise ValidationError({"updated_rating": "Only a customer who updated the review has a new rating."})
+
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
@@ -130,7 +131,11 @@ def _findings(request, store, case):
         return {"findings_form": form}
     for name, value in form.cleaned_data.items():
         setattr(case, name, value)
-    case.full_clean(exclude=["review"])
+    try:
+        case.full_clean(exclude=["review"], validate_unique=False)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return {"findings_form": form}
     case.save(update_fields=list(form.cleaned_data))
     messages.success(request, "Findings saved.")
     return None

@@ -178,3 +178,15 @@ def test_store_product_page_links_to_its_review_history(client_a, store_a):
     product = ProductFactory(store=store_a)
     page = client_a.get(product.get_absolute_url()).content.decode()
     assert reverse("reviews:product", args=[store_a.slug, product.pk]) in page
+
+
+def test_resolved_case_cannot_lose_its_resolution(client_a, operator_a, store_a):
+    from tests.reviews.test_cases import walk_to
+
+    case = walk_to(make_case(store_a), CaseStatus.RESOLVED, operator_a)
+    response = client_a.post(case.get_absolute_url(), {"action": "findings", "root_cause": "logistics",
+                                                       "resolution": ""})
+    assert response.status_code == 400
+    assert "keeps its root cause and resolution" in response.content.decode()
+    case.refresh_from_db()
+    assert case.resolution == "replacement"

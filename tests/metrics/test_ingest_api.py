@@ -312,3 +312,8 @@ def test_concurrent_identical_batches_store_and_count_each_event_once(store_a, k
     assert sum(r.json()["duplicates"] for r in results) == 3 * len(batch)
     assert TrafficEvent.objects.count() == len(batch)
     assert Order.objects.count() == 1
+
+
+def test_api_needs_no_csrf_token_or_session(store_a, key_a, mug):
+    strict = Client(enforce_csrf_checks=True)
+    assert post(strict, key_a, visit(1)).status_code == 202

@@ -213,3 +213,14 @@ def test_two_simultaneous_deliveries_record_one_order(shop):
     assert sorted(statuses) == [200, 200, 201]
     assert Order.objects.count() == 1
     assert Order.objects.get().lines.count() == 2
+
+
+def test_webhook_needs_no_csrf_token_or_session(shop):
+    assert deliver(Client(enforce_csrf_checks=True), shop).status_code == 201
+
+
+def test_deleted_order_notification_is_acknowledged_and_keeps_the_order(client, shop):
+    deliver(client, shop)
+    response = deliver(client, shop, {"id": PAYLOAD["id"]}, topic="orders/delete")
+    assert response.status_code == 200
+    assert Order.objects.count() == 1

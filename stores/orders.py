@@ -120,6 +120,8 @@ def record_order(store: Store, data: OrderData) -> tuple[Order, bool]:
     if not created:
         order = Order.objects.select_for_update().get(pk=order.pk)
         if _advance(order, data) and order.paid_at is not None:
+            if not order.payments.exists():
+                _add_payments(order, data)
             enrol_from_order(order)
         return order, False
     OrderLine.objects.bulk_create([
@@ -131,14 +133,19 @@ def record_order(store: Store, data: OrderData) -> tuple[Order, bool]:
         )
         for n, line in enumerate(data.lines, start=1)
     ])
-    payments = data.payments or ([PaymentData(PaymentType.OTHER, data.total)] if data.paid_at else [])
+    _add_payments(order, data)
+    if order.paid_at is not None:
+        enrol_from_order(order)
+    return order, True
+
+
+def _add_payments(order: Order, data: OrderData) -> None:
+    """The order's payments; a paid order given none gets one payment of its total, type other."""
+    payments = data.payments or ([PaymentData(PaymentType.OTHER, order.total)] if order.paid_at else [])
     Payment.objects.bulk_create([
         Payment(order=order, sequence=n, type=p.type, amount=p.amount, installments=p.installments)
         for n, p in enumerate(payments, start=1)
     ])
-    if order.paid_at is not None:
-        enrol_from_order(order)
-    return order, True
 
 
 @transaction.atomic

@@ -317,3 +317,13 @@ def test_concurrent_identical_batches_store_and_count_each_event_once(store_a, k
 def test_api_needs_no_csrf_token_or_session(store_a, key_a, mug):
     strict = Client(enforce_csrf_checks=True)
     assert post(strict, key_a, visit(1)).status_code == 202
+
+
+def test_order_and_member_of_a_rejected_batch_are_rolled_back_too(client, key_a, mug):
+    batch = [order_paid(), {"id": "r-1", "type": "refund", "ts": "2026-11-25T19:30:00+08:00",
+                            "order_id": "A1001", "amount": "60.00"}]
+    response = post(client, key_a, batch)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"index": 1, "id": "r-1", "field": "",
+                                          "reason": "refunds would reach 60.00, more than the order total 50.00"}]
+    assert (Order.objects.count(), Member.objects.count(), TrafficEvent.objects.count()) == (0, 0, 0)

@@ -63,7 +63,8 @@ def products_by_sku(store: Store, skus, create_missing: list[LineData] | None = 
     skus = {s for s in skus if s}
     found = dict(Product.objects.filter(store=store, sku__in=skus).values_list("sku", "id"))
     if create_missing is not None:
-        for line in create_missing:
+        # In SKU order, so two imports creating the same products wait on each other, never deadlock.
+        for line in sorted(create_missing, key=lambda line: line.sku):
             if line.sku and line.sku not in found:
                 product, _ = Product.objects.get_or_create(
                     store=store, sku=line.sku,

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from opsdesk.money import to_money
 
@@ -167,11 +169,81 @@ def _refund_total(payload: dict, total: Decimal, errors: list[str]) -> tuple[Dec
     return min(amount, total), refunded_at
 
 
+def _text(limit: int):
+    return Annotated[str, Field(max_length=limit)] | None
+
+
+class _Loose(BaseModel):
+    # Only the containers and text fields we read are type-checked; Shopify sends many more fields.
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class _Consent(_Loose):
+    state: str | None = None
+
+
+class _Customer(_Loose):
+    id: int | _text(100) = None
+    first_name: _text(100) = None
+    last_name: _text(100) = None
+    phone: _text(32) = None
+    email: _text(254) = None
+    sms_marketing_consent: _Consent | None = None
+
+
+class _Address(_Loose):
+    phone: _text(32) = None
+
+
+class _LineItem(_Loose):
+    sku: _text(100) = None
+    title: _text(255) = None
+    name: _text(255) = None
+
+
+class _Transaction(_Loose):
+    kind: str | None = None
+    status: str | None = None
+
+
+class _Refund(_Loose):
+    transactions: list[_Transaction] | None = None
+
+
+class _OrderShape(_Loose):
+    id: int | _text(100) = None
+    currency: str | None = None
+    financial_status: str | None = None
+    landing_site: str | None = None
+    referring_site: str | None = None
+    email: _text(254) = None
+    contact_email: _text(254) = None
+    phone: _text(32) = None
+    gateway: str | None = None
+    payment_gateway_names: list[str] | None = None
+    customer: _Customer | None = None
+    shipping_address: _Address | None = None
+    billing_address: _Address | None = None
+    line_items: list[_LineItem] | None = None
+    refunds: list[_Refund] | None = None
+
+
+def _shape_errors(payload) -> list[str]:
+    """Wrongly typed fields (a list where an object belongs, a number where text belongs), as messages."""
+    try:
+        _OrderShape.model_validate(payload)
+    except ValidationError as exc:
+        return [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg'].lower()}" for e in exc.errors()]
+    return []
+
+
 def order_from_payload(store, payload: dict) -> OrderData:
     """An OrderData from Shopify's order JSON (webhook or REST API); ShopifyOrderError if unreadable."""
     if not isinstance(payload, dict):
         raise ShopifyOrderError(["the body is not a JSON object"])
-    errors: list[str] = []
+    errors: list[str] = _shape_errors(payload)
+    if errors:
+        raise ShopifyOrderError(errors)
     if not payload.get("id"):
         errors.append("id is required")
     currency = (payload.get("currency") or store.currency).upper()

@@ -44,7 +44,13 @@ def parse_args():
     parser.add_argument("--products", type=int, default=200, help="products in the scratch store")
     parser.add_argument("--keep", action="store_true", help="keep the scratch stores and their events")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write the results files")
-    return parser.parse_args()
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run (2000 events, 1 round, 2 workers); prints only, writes nothing")
+    args = parser.parse_args()
+    if args.quick:
+        args.events, args.rounds, args.workers, args.clients, args.batch = 2000, 1, 2, 2, 500
+        args.no_write = True
+    return args
 
 
 def make_events(n: int, skus: list[str], rng: random.Random) -> list[dict]:

@@ -229,9 +229,14 @@ def ingest_events(store: Store, raw_events: list, now=None) -> IngestResult:
     orders_created = 0
     with transaction.atomic():
         stored = _insert(store, list(unique.values()), products) if unique else set()
-        for index, event in enumerate(events):
-            if event.id not in stored or unique[event.id] is not event:
-                continue
+        # Orders are touched in order-id order (each order's own events keep their batch order), so two
+        # concurrent batches lock the same orders in the same sequence instead of deadlocking.
+        effects = sorted(
+            ((index, event) for index, event in enumerate(events) if isinstance(event, OrderPaid | Refund)
+             and event.id in stored and unique[event.id] is event),
+            key=lambda item: (item[1].order_id, item[0]),
+        )
+        for index, event in effects:
             try:
                 if isinstance(event, OrderPaid):
                     orders_created += record_order(store, _order_data(event, products))[1]

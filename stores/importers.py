@@ -47,7 +47,7 @@ class ImportResult:
 
     def summary(self) -> str:
         extra = "".join(f", {n} {what}" for what, n in self.details.items())
-        return (f"{self.kind} ({self.format}): {self.rows} rows, {self.created} created, "
+        return (f"{self.kind} ({self.format}): {self.rows} row{'' if self.rows == 1 else 's'}, {self.created} created, "
                 f"{self.duplicates} already there{extra}.")
 
 

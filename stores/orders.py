@@ -63,7 +63,8 @@ def products_by_sku(store: Store, skus, create_missing: list[LineData] | None = 
     skus = {s for s in skus if s}
     found = dict(Product.objects.filter(store=store, sku__in=skus).values_list("sku", "id"))
     if create_missing is not None:
-        for line in create_missing:
+        # In SKU order, so two imports creating the same products wait on each other, never deadlock.
+        for line in sorted(create_missing, key=lambda line: line.sku):
             if line.sku and line.sku not in found:
                 product, _ = Product.objects.get_or_create(
                     store=store, sku=line.sku,
@@ -120,6 +121,8 @@ def record_order(store: Store, data: OrderData) -> tuple[Order, bool]:
     if not created:
         order = Order.objects.select_for_update().get(pk=order.pk)
         if _advance(order, data) and order.paid_at is not None:
+            if not order.payments.exists():
+                _add_payments(order, data)
             enrol_from_order(order)
         return order, False
     OrderLine.objects.bulk_create([
@@ -131,14 +134,19 @@ def record_order(store: Store, data: OrderData) -> tuple[Order, bool]:
         )
         for n, line in enumerate(data.lines, start=1)
     ])
-    payments = data.payments or ([PaymentData(PaymentType.OTHER, data.total)] if data.paid_at else [])
+    _add_payments(order, data)
+    if order.paid_at is not None:
+        enrol_from_order(order)
+    return order, True
+
+
+def _add_payments(order: Order, data: OrderData) -> None:
+    """The order's payments; a paid order given none gets one payment of its total, type other."""
+    payments = data.payments or ([PaymentData(PaymentType.OTHER, order.total)] if order.paid_at else [])
     Payment.objects.bulk_create([
         Payment(order=order, sequence=n, type=p.type, amount=p.amount, installments=p.installments)
         for n, p in enumerate(payments, start=1)
     ])
-    if order.paid_at is not None:
-        enrol_from_order(order)
-    return order, True
 
 
 @transaction.atomic

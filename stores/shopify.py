@@ -7,10 +7,10 @@ Traffic source from the landing page and referrer (first rule that matches wins)
    or a social `utm_source` (facebook, instagram, tiktok, pinterest, twitter, x, youtube, weibo,
    xiaohongshu, douyin, wechat, reddit, linkedin, snapchat) → social / content
 3. any other `utm_*` parameter (email, sms, newsletter, affiliate, a named campaign) → campaign
-4. referrer is a search engine (google, bing, yahoo, duckduckgo, baidu, yandex, sogou, so.com) → organic search
-5. referrer is a social site (the sources of rule 2, t.co, lnkd.in) → social / content
-6. referrer is a shopping/recommendation site (shop.app, shopping.google) → recommendation
-7. no referrer at all → direct; any other referrer → other
+4. no referrer at all → direct
+5. referrer is a shopping/recommendation site (shop.app, shopping.google.com) → recommendation
+6. referrer is a search engine (google, bing, yahoo, duckduckgo, baidu, yandex, sogou, so.com) → organic search
+7. referrer is a social site (the sources of rule 2, t.co, lnkd.in) → social / content; any other → other
 
 Payment type from the gateway name (`payment_gateway_names`, or `gateway` on older payloads):
 paypal → PayPal, alipay → Alipay, wechat → WeChat Pay, gift_card → voucher, shopify_payments,

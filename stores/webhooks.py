@@ -18,6 +18,7 @@ from .orders import OrderRefused
 from .shopify import ShopifyOrderError, record_shopify_order
 
 log = logging.getLogger(__name__)
+IGNORED_TOPICS = {"orders/delete"}
 
 
 def shopify_signature(body: bytes, secret: str) -> str:
@@ -42,6 +43,10 @@ def shopify_orders(request, slug):
         request.body, store.webhook_secret, request.headers.get("X-Shopify-Hmac-Sha256", "")
     ):
         return JsonResponse({"detail": "The X-Shopify-Hmac-Sha256 signature does not match."}, status=401)
+    topic = request.headers.get("X-Shopify-Topic", "")
+    if topic in IGNORED_TOPICS:
+        # Acknowledge, so Shopify does not retry and then disable the webhook; opsdesk keeps the order.
+        return JsonResponse({"ignored": topic})
     try:
         payload = json.loads(request.body)
         order, created = record_shopify_order(store, payload)

@@ -312,3 +312,44 @@ def test_concurrent_identical_batches_store_and_count_each_event_once(store_a, k
     assert sum(r.json()["duplicates"] for r in results) == 3 * len(batch)
     assert TrafficEvent.objects.count() == len(batch)
     assert Order.objects.count() == 1
+
+
+def test_api_needs_no_csrf_token_or_session(store_a, key_a, mug):
+    strict = Client(enforce_csrf_checks=True)
+    assert post(strict, key_a, visit(1)).status_code == 202
+
+
+def test_order_and_member_of_a_rejected_batch_are_rolled_back_too(client, key_a, mug):
+    batch = [order_paid(), {"id": "r-1", "type": "refund", "ts": "2026-11-25T19:30:00+08:00",
+                            "order_id": "A1001", "amount": "60.00"}]
+    response = post(client, key_a, batch)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"index": 1, "id": "r-1", "field": "",
+                                          "reason": "refunds would reach 60.00, more than the order total 50.00"}]
+    assert (Order.objects.count(), Member.objects.count(), TrafficEvent.objects.count()) == (0, 0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_naming_the_same_orders_in_opposite_order_both_succeed(store_a, key_a, mug):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs Postgres (set DATABASE_URL) for real concurrent transactions")
+    first = [order_paid(event_id=f"a-{n}", order_id=f"X{n}") for n in range(10)]
+    second = [order_paid(event_id=f"b-{n}", order_id=f"X{n}") for n in reversed(range(10))]
+    barrier = threading.Barrier(2)
+    results = []
+
+    def send(batch):
+        try:
+            barrier.wait()
+            results.append(post(Client(), key_a, batch))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(batch,)) for batch in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status_code for r in results] == [202, 202]
+    assert Order.objects.count() == 10
+    assert TrafficEvent.objects.count() == 20

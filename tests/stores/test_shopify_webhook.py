@@ -213,3 +213,29 @@ def test_two_simultaneous_deliveries_record_one_order(shop):
     assert sorted(statuses) == [200, 200, 201]
     assert Order.objects.count() == 1
     assert Order.objects.get().lines.count() == 2
+
+
+def test_webhook_needs_no_csrf_token_or_session(shop):
+    assert deliver(Client(enforce_csrf_checks=True), shop).status_code == 201
+
+
+def test_deleted_order_notification_is_acknowledged_and_keeps_the_order(client, shop):
+    deliver(client, shop)
+    response = deliver(client, shop, {"id": PAYLOAD["id"]}, topic="orders/delete")
+    assert response.status_code == 200
+    assert Order.objects.count() == 1
+
+
+def test_pending_order_becomes_paid_on_the_payment_notification(client, shop):
+    pending = dict(PAYLOAD, financial_status="pending")
+    deliver(client, shop, pending)
+    order = Order.objects.get()
+    assert (order.status, order.paid_at, order.payments.count(), Member.objects.count()) == (
+        OrderStatus.PENDING, None, 0, 0)
+    deliver(client, shop, topic="orders/paid")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert order.paid_at == datetime(2026, 11, 25, 2, 42, 9, tzinfo=UTC)
+    assert Member.objects.count() == 1
+    assert order.lines.count() == 2
+    assert list(order.payments.values_list("type", "amount")) == [("credit_card", Decimal("114.80"))]

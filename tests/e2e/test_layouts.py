@@ -40,6 +40,9 @@ def test_every_page_fits_the_screen_without_script_errors(page, live_server, log
     login("op-a")
     page.set_viewport_size(VIEWPORTS[size])
     for url in page_urls(store_a):
+        response = page.request.get(live_server.url + url)
+        if response.status == 405:  # an action (POST only), not a page
+            continue
         response = page.goto(live_server.url + url)
         assert response.status < 400, f"{url}: {response.status}"
         page.wait_for_load_state("networkidle")

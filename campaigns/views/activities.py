@@ -20,6 +20,7 @@ from .. import activity_lottery, activity_review
 from ..activity_forms import ActivityForm, LotteryForm, ReviewForm
 from ..activity_kinds import describe, details_form, is_lottery
 from ..activity_templates import copy_checklist
+from ..desk import upcoming
 from ..models import (
     Activity,
     ActivityKind,
@@ -47,12 +48,12 @@ def activities(request):
     if kind in ActivityKind.values:
         items = items.filter(kind=kind)
     soon = request.GET.get("soon") == "1"
-    if soon:
-        today = timezone.localdate()
-        week = today + timedelta(days=8)
-        items = items.filter(status__in=[ActivityStatus.IDEA, ActivityStatus.PLANNED]).filter(
-            Q(start_date__gte=today - timedelta(days=1), start_date__lte=week)
-            | Q(signup_deadline__gte=today - timedelta(days=1), signup_deadline__lte=week))
+    if soon:  # the same rule as the desk, each store by its own local today
+        ids = []
+        for store in stores_for(request.user).filter(slug=store_slug) if store_slug else stores_for(request.user):
+            deadlines, starts = upcoming(store, store.today())
+            ids += [a.pk for a in deadlines + starts]
+        items = items.filter(pk__in=ids)
     return render(request, "campaigns/activities.html", {
         "activities": items[:300], "stores": stores_for(request.user), "statuses": ActivityStatus.choices,
         "kinds": ActivityKind.choices, "filters": {"store": store_slug, "status": status, "kind": kind, "soon": soon},

@@ -166,3 +166,12 @@ def test_lottery_activity_offers_a_draw_form(client_a, make_activity):
     lottery = make_activity(kind="gift", details={"gift_type": "lottery", "gift_item": "Mug", "prize_count": 2})
     page = client_a.get(lottery.get_absolute_url()).content.decode()
     assert "Draw winners (once)" in page and 'value="2"' in page
+
+
+def test_soon_filter_lists_what_the_desk_counts(client_a, store_a, make_activity):
+    with time_machine.travel(NOON_SHANGHAI, tick=False):
+        make_activity(name="Starts soon", start_date=date(2026, 11, 16), end_date=date(2026, 11, 17))
+        make_activity(name="Too far", start_date=date(2026, 11, 30), end_date=date(2026, 12, 1))
+        [item] = [i for i in open_items(store_a, None) if i.label.startswith("Activities starting")]
+        page = client_a.get(item.url).content.decode()
+    assert "Starts soon" in page and "Too far" not in page

@@ -175,3 +175,15 @@ def test_soon_filter_lists_what_the_desk_counts(client_a, store_a, make_activity
         [item] = [i for i in open_items(store_a, None) if i.label.startswith("Activities starting")]
         page = client_a.get(item.url).content.decode()
     assert "Starts soon" in page and "Too far" not in page
+
+
+def test_steps_can_be_added_by_hand(client_a, make_activity, store_b):
+    activity = make_activity()
+    url = reverse("campaigns:checklist_new", args=[activity.pk])
+    client_a.post(url, {"title": "Order banners", "data_to_watch": "CTR"})
+    client_a.post(url, {"title": "Brief support team"})
+    assert list(activity.checklist.values_list("position", "title")) == [(1, "Order banners"),
+                                                                        (2, "Brief support team")]
+    assert activity.progress == 0
+    theirs = make_activity(store=store_b)
+    assert client_a.post(reverse("campaigns:checklist_new", args=[theirs.pk]), {"title": "x"}).status_code == 404

@@ -70,8 +70,9 @@ def seed(ctx) -> None:
                             details={"gift_type": "lottery", "gift_item": "Gift box", "prize_count": 3},
                             template=templates["Lottery for members"])
         copy_checklist(lottery, templates["Lottery for members"])
-        activity_lottery.draw(lottery, "orders", lottery.start_date, lottery.end_date, 3, user=ctx.manager,
-                              seed=f"demo-{store.slug}")
+        if activity_lottery.entrants(lottery, "orders", lottery.start_date, lottery.end_date):  # short histories
+            activity_lottery.draw(lottery, "orders", lottery.start_date, lottery.end_date, 3, user=ctx.manager,
+                                  seed=f"demo-{store.slug}")
 
         if n == 1:
             bundle = _activity(store, ctx.operator, ["planned", "running"], name=f"Bundle: {products[0].title} + "

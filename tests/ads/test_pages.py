@@ -142,3 +142,19 @@ def test_editing_a_creative_keeps_its_image(client_a, search_plan, make_creative
     assert response.status_code == 302
     creative.refresh_from_db()
     assert (creative.headline, creative.image.name, creative.is_active) == ("New headline", name, False)
+
+
+def test_lists_never_show_another_stores_plans_or_launches(client_a, store_b, plan_b):
+    LaunchPlan.objects.create(store=store_b, product=ProductFactory(store=store_b), name="B launch",
+                              launch_date=date(2026, 11, 1))
+    body = client_a.get(reverse("campaigns:ads") + "?store=store-b").content.decode()
+    assert "B search" not in body and "chart-" not in body
+    assert "B launch" not in client_a.get(reverse("campaigns:ad_launches")).content.decode()
+
+
+def test_launch_form_refuses_another_stores_plans(client_a, store_a, plan_b):
+    response = client_a.post(reverse("campaigns:ad_launch_new"), {
+        "store": store_a.pk, "name": "Sneaky", "product": ProductFactory(store=store_a).pk,
+        "launch_date": "2026-11-01", "status": "planning", "ad_plans": [plan_b.pk]})
+    assert response.status_code == 200
+    assert not LaunchPlan.objects.exists()

@@ -15,6 +15,7 @@ urlpatterns = [
     path("ads/<int:pk>/edit/", ads.ad_edit, name="ad_edit"),
     path("ads/<int:pk>/creatives/new/", ads.ad_creative_new, name="ad_creative_new"),
     path("ads/creatives/<int:pk>/", ads.ad_creative_edit, name="ad_creative_edit"),
+    path("ads/creatives/<int:pk>/image", ads.ad_creative_image, name="ad_creative_image"),
     path("ads/launches/", launch_views.launches, name="ad_launches"),
     path("ads/launches/new/", launch_views.launch_new, name="ad_launch_new"),
     path("ads/launches/<int:pk>/", launch_views.launch_detail, name="ad_launch_detail"),

@@ -65,6 +65,7 @@ def test_other_stores_objects_are_404(client_a, plan_b, make_creative, store_b):
     for url in [reverse("campaigns:ad_detail", args=[plan_b.pk]), reverse("campaigns:ad_edit", args=[plan_b.pk]),
                 reverse("campaigns:ad_creative_new", args=[plan_b.pk]),
                 reverse("campaigns:ad_creative_edit", args=[creative.pk]),
+                reverse("campaigns:ad_creative_image", args=[creative.pk]),
                 reverse("campaigns:ad_launch_detail", args=[launch.pk]),
                 reverse("campaigns:ad_launch_edit", args=[launch.pk])]:
         assert client_a.get(url).status_code == 404, url
@@ -158,3 +159,12 @@ def test_launch_form_refuses_another_stores_plans(client_a, store_a, plan_b):
         "launch_date": "2026-11-01", "status": "planning", "ad_plans": [plan_b.pk]})
     assert response.status_code == 200
     assert not LaunchPlan.objects.exists()
+
+
+def test_creative_image_is_served_to_its_store(client_a, search_plan, make_creative):
+    creative = make_creative(search_plan, "Red")
+    response = client_a.get(reverse("campaigns:ad_creative_image", args=[creative.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+    page = client_a.get(reverse("campaigns:ad_detail", args=[search_plan.pk])).content.decode()
+    assert reverse("campaigns:ad_creative_image", args=[creative.pk]) in page

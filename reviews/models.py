@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -255,6 +255,12 @@ class ReviewCase(models.Model):
     def transition(self, to_status: str, user=None, note: str = "", now=None) -> CaseEvent:
         """Move the case to `to_status` and record who did it; IllegalTransition if not allowed."""
         now = now or timezone.now()
+        with transaction.atomic():
+            # Lock the row so a double-click or a colleague's move cannot both leave the same status.
+            self.status = ReviewCase.objects.select_for_update().values_list("status", flat=True).get(pk=self.pk)
+            return self._transition_locked(to_status, user, note, now)
+
+    def _transition_locked(self, to_status: str, user, note: str, now) -> CaseEvent:
         if to_status not in CaseStatus.values:
             raise IllegalTransition(f"“{to_status}” is not a case status.")
         if to_status not in self.allowed_next():

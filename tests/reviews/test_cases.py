@@ -189,3 +189,12 @@ def test_unknown_outcome_is_refused(store_a, operator_a):
 
 def test_review_without_case_for_mid_rating_no_text(store_a):
     assert not hasattr(make_review(store_a, rating=3), "case_cache")
+
+
+def test_a_stale_copy_cannot_repeat_a_move_already_made(store_a, operator_a):
+    case = make_case(store_a)
+    stale = ReviewCase.objects.get(pk=case.pk)
+    case.transition(CaseStatus.CONTACTING, operator_a)
+    with pytest.raises(IllegalTransition, match="from Contacting to Contacting"):
+        stale.transition(CaseStatus.CONTACTING, operator_a)
+    assert case.events.filter(to_status=CaseStatus.CONTACTING).count() == 1

@@ -121,15 +121,17 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-# Legal moves. A case whose cause is not the product (logistics, service…) may skip the product check.
+# Legal moves. A case whose cause is not the product (logistics, service…) may skip the product check;
+# a customer who never answers (UNREACHABLE_AFTER unanswered calls) may be resolved without a talk.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     CaseStatus.NEW: (CaseStatus.CONTACTING,),
-    CaseStatus.CONTACTING: (CaseStatus.CONTACTED,),
+    CaseStatus.CONTACTING: (CaseStatus.CONTACTED, CaseStatus.RESOLVED),
     CaseStatus.CONTACTED: (CaseStatus.PRODUCT_CHECK, CaseStatus.RESOLVED),
     CaseStatus.PRODUCT_CHECK: (CaseStatus.RESOLVED,),
     CaseStatus.RESOLVED: (CaseStatus.CLOSED,),
     CaseStatus.CLOSED: (),
 }
+UNREACHABLE_AFTER = 3
 OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.CONTACTING, CaseStatus.CONTACTED, CaseStatus.PRODUCT_CHECK)
 
 
@@ -250,6 +252,10 @@ class ReviewCase(models.Model):
                 missing.append("a resolution")
             if self.status == CaseStatus.PRODUCT_CHECK and not self.check_finding:
                 missing.append("the product check finding")
+            unanswered = self.contacts.filter(outcome=ContactOutcome.NO_ANSWER).count()
+            if self.status == CaseStatus.CONTACTING and unanswered < UNREACHABLE_AFTER:
+                missing.append(f"{UNREACHABLE_AFTER} unanswered calls to give up on reaching the customer "
+                               f"({unanswered} so far)")
         return missing
 
     def transition(self, to_status: str, user=None, note: str = "", now=None) -> CaseEvent:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from . import activity_lottery
+from . import activity_lottery, ads_demo
 from .activity_templates import copy_checklist, install_defaults
 from .models import Activity, ActivityReview, ActivityTemplate, Plan, PlanGoal, PlanTask, Playbook
 
@@ -86,6 +86,7 @@ def seed(ctx) -> None:
                 created_by=ctx.manager)
 
         _seed_plans(store, ctx, today)
+    ads_demo.seed(ctx)  # after the activities, so launches can link them
 
 
 def _seed_plans(store, ctx, today) -> None:

@@ -33,14 +33,14 @@ from tests.factories import UserFactory
 STORE_A, STORE_B = "jade-tea", "pacific-outfitters"
 
 
-def seed_world(days: int = 21):
-    """(store A, store B, an operator of store A only), on top of the demo data."""
+def seed_world(days: int = 21, role: str = Role.OPERATOR):
+    """(store A, store B, a user of store A only with `role`), on top of the demo data."""
     call_command("seed_demo", "--days", str(days), stdout=io.StringIO())
     store_a, store_b = Store.objects.get(slug=STORE_A), Store.objects.get(slug=STORE_B)
     for store in (store_a, store_b):
         _fill_gaps(store)
-    user = UserFactory(username="sweep-op")
-    StoreMembership.objects.get_or_create(user=user, store=store_a, defaults={"role": Role.OPERATOR})
+    user = UserFactory(username=f"sweep-{role}")
+    StoreMembership.objects.get_or_create(user=user, store=store_a, defaults={"role": role})
     return store_a, store_b, user
 
 

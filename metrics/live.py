@@ -108,22 +108,23 @@ def kpis(store: Store, wins: list[Window]) -> dict[str, dict]:
     return result
 
 
+# One pass over today's events, grouped per session then per source: no join, so no plan can turn
+# it into sessions × events (fresh rows often have no statistics yet).
 FUNNEL_SQL = """
-SELECT s.source,
-       COUNT(DISTINCT s.session_id),
-       COUNT(DISTINCT CASE WHEN e.type = %s THEN e.session_id END),
-       COUNT(DISTINCT CASE WHEN e.type = %s THEN e.session_id END),
-       SUM(CASE WHEN e.type = %s THEN 1 ELSE 0 END),
-       SUM(CASE WHEN e.type = %s THEN 1 ELSE 0 END)
+SELECT source, COUNT(*), SUM(viewed), SUM(carted), SUM(views), SUM(carts)
 FROM (
-    SELECT session_id, MIN(source) AS source
+    SELECT session_id,
+           MAX(CASE WHEN type = %s THEN source END) AS source,
+           MAX(CASE WHEN type = %s THEN 1 ELSE 0 END) AS viewed,
+           MAX(CASE WHEN type = %s THEN 1 ELSE 0 END) AS carted,
+           SUM(CASE WHEN type = %s THEN 1 ELSE 0 END) AS views,
+           SUM(CASE WHEN type = %s THEN 1 ELSE 0 END) AS carts
     FROM metrics_trafficevent
-    WHERE store_id = %s AND type = %s AND ts >= %s AND ts < %s AND session_id <> ''
+    WHERE store_id = %s AND ts >= %s AND ts < %s AND type IN (%s, %s, %s) AND session_id <> ''
     GROUP BY session_id
-) s
-LEFT JOIN metrics_trafficevent e
-       ON e.store_id = %s AND e.session_id = s.session_id AND e.type IN (%s, %s) AND e.ts >= %s AND e.ts < %s
-GROUP BY s.source
+    HAVING MAX(CASE WHEN type = %s THEN 1 ELSE 0 END) = 1
+) per_session
+GROUP BY source
 """
 
 
@@ -136,8 +137,8 @@ def funnel(store: Store, today: Window) -> list[dict]:
     start, end = _adapt(today.start), _adapt(today.end)
     view, cart = EventType.PRODUCT_VIEW.value, EventType.ADD_TO_CART.value
     with connection.cursor() as cursor:
-        cursor.execute(FUNNEL_SQL, [view, cart, view, cart, store.pk, EventType.SESSION_START.value, start, end,
-                                    store.pk, view, cart, start, end])
+        begin = EventType.SESSION_START.value
+        cursor.execute(FUNNEL_SQL, [begin, view, cart, view, cart, store.pk, start, end, begin, view, cart, begin])
         rows = cursor.fetchall()
     steps: dict[str, dict] = {}
     for source, sessions, viewed, carted, views, carts in rows:

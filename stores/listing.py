@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from scipy.stats import norm
@@ -135,34 +135,40 @@ def describe_change(new: ListingVersion, old: ListingVersion | None) -> str:
     return "new " + (parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1])
 
 
-EVENTS_SQL = """
-SELECT COALESCE(NULLIF(e.source, ''), s.source, 'other'), e.type, COUNT(*)
-FROM metrics_trafficevent e
-LEFT JOIN (
-    SELECT session_id, MIN(source) AS source
-    FROM metrics_trafficevent
-    WHERE store_id = %s AND type = 'session_start' AND ts >= %s AND ts < %s AND session_id <> ''
-    GROUP BY session_id
-) s ON s.session_id = e.session_id AND e.session_id <> ''
-WHERE e.store_id = %s AND e.product_id = %s AND e.type IN ('product_view', 'add_to_cart')
-  AND e.ts >= %s AND e.ts < %s
-GROUP BY 1, 2
-"""
+def _session_sources(store_id: int, session_ids: set[str], start: datetime, end: datetime) -> dict[str, str]:
+    """The source each of these sessions arrived by (its session_start), looked up in chunks."""
+    from metrics.models import EventType, TrafficEvent
+
+    found: dict[str, str] = {}
+    ids = sorted(session_ids)
+    for i in range(0, len(ids), 500):
+        found.update(TrafficEvent.objects.filter(
+            store_id=store_id, type=EventType.SESSION_START, ts__gte=start - SESSION_LOOKBACK, ts__lt=end,
+            session_id__in=ids[i:i + 500]).values_list("session_id", "source"))
+    return found
 
 
 def _counts_by_source(product: Product, start: datetime, end: datetime) -> dict[str, Counts]:
-    adapt = connection.ops.adapt_datetimefield_value
+    from metrics.models import EventType, TrafficEvent
+
     result: dict[str, Counts] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(EVENTS_SQL, [product.store_id, adapt(start - SESSION_LOOKBACK), adapt(end),
-                                    product.store_id, product.pk, adapt(start), adapt(end)])
-        for source, kind, n in cursor.fetchall():
-            source = source if source in TrafficSource.values else TrafficSource.OTHER.value
-            counts = result.setdefault(source, Counts())
-            if kind == "product_view":
-                counts.views += n
-            else:
-                counts.carts += n
+
+    def add(source: str, kind: str, n: int) -> None:
+        counts = result.setdefault(source if source in TrafficSource.values else TrafficSource.OTHER.value, Counts())
+        if kind == EventType.PRODUCT_VIEW:
+            counts.views += n
+        else:
+            counts.carts += n
+
+    events = TrafficEvent.objects.filter(store_id=product.store_id, product=product, ts__gte=start, ts__lt=end,
+                                         type__in=[EventType.PRODUCT_VIEW, EventType.ADD_TO_CART])
+    for row in events.exclude(source="").values("source", "type").annotate(n=Count("id")):
+        add(row["source"], row["type"], row["n"])
+    # Events sent without a source take the source of the session they belong to.
+    unsourced = list(events.filter(source="").values("session_id", "type").annotate(n=Count("id")))
+    sources = _session_sources(product.store_id, {r["session_id"] for r in unsourced if r["session_id"]}, start, end)
+    for row in unsourced:
+        add(sources.get(row["session_id"], ""), row["type"], row["n"])
     orders = (OrderLine.objects
               .filter(product=product, order__store_id=product.store_id,
                       order__paid_at__gte=start, order__paid_at__lt=end)

@@ -21,8 +21,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, DecimalField, F, Q, Sum
-from django.db.models.functions import Coalesce, ExtractHour
+from django.db.models import Count, DecimalField, F, Q, Sum, Value
+from django.db.models.functions import Coalesce, ExtractHour, TruncDate
 from django.utils import timezone
 
 from opsdesk.localtime import local_midnight
@@ -74,34 +74,36 @@ def _money(value) -> str:
 
 
 def kpis(store: Store, wins: list[Window]) -> dict[str, dict]:
-    """Visitors, sessions, orders, buyers, GMV, conversion and AOV for each window (two queries)."""
-    in_window = {w.key: Q(ts__gte=w.start, ts__lt=w.end) for w in wins}
-    any_window = Q()
-    for q in in_window.values():
-        any_window |= q
-    traffic = TrafficEvent.objects.filter(any_window, store=store, type=EventType.SESSION_START).aggregate(
-        **{f"sessions_{k}": Count("id", filter=q) for k, q in in_window.items()},
-        **{f"visitors_{k}": Count("visitor_id", filter=q & ~Q(visitor_id=""), distinct=True)
-           for k, q in in_window.items()},
-    )
-    paid_window = {w.key: Q(paid_at__gte=w.start, paid_at__lt=w.end) for w in wins}
-    any_paid = Q()
-    for q in paid_window.values():
-        any_paid |= q
-    sales = Order.objects.filter(any_paid, store=store).aggregate(
-        **{f"orders_{k}": Count("id", filter=q) for k, q in paid_window.items()},
-        **{f"buyers_{k}": Count("buyer_ref", filter=q & ~Q(buyer_ref=""), distinct=True)
-           for k, q in paid_window.items()},
-        **{f"gmv_{k}": Sum("total", filter=q) for k, q in paid_window.items()},
-    )
+    """Visitors, sessions, orders, buyers, GMV, conversion and AOV for each window.
+
+    Two queries, each a UNION ALL of one index range scan per window (OR-ed ranges in one WHERE
+    make Postgres fall back to reading every event of the store).
+    """
+    traffic_parts = [
+        TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=w.start, ts__lt=w.end)
+        .order_by().annotate(window=Value(w.key)).values("window")
+        .annotate(sessions=Count("id"), visitors=Count("visitor_id", filter=~Q(visitor_id=""), distinct=True))
+        for w in wins
+    ]
+    sales_parts = [
+        Order.objects.filter(store=store).paid_between(w.start, w.end)
+        .order_by().annotate(window=Value(w.key)).values("window")
+        .annotate(orders=Count("id"), buyers=Count("buyer_ref", filter=~Q(buyer_ref=""), distinct=True),
+                  gmv=Sum("total"))
+        for w in wins
+    ]
+    traffic = {row["window"]: row for row in traffic_parts[0].union(*traffic_parts[1:], all=True)}
+    sales = {row["window"]: row for row in sales_parts[0].union(*sales_parts[1:], all=True)}
     result = {}
     for w in wins:
         k = w.key
-        orders, sessions, gmv = sales[f"orders_{k}"], traffic[f"sessions_{k}"], sales[f"gmv_{k}"] or ZERO
+        t = traffic.get(k, {"sessions": 0, "visitors": 0})
+        o = sales.get(k, {"orders": 0, "buyers": 0, "gmv": ZERO})
+        orders, sessions, gmv = o["orders"], t["sessions"], o["gmv"] or ZERO
         result[k] = {
             "label": w.label, "day": w.day.isoformat(),
-            "visitors": traffic[f"visitors_{k}"], "sessions": sessions, "orders": orders,
-            "buyers": sales[f"buyers_{k}"], "gmv": _money(gmv),
+            "visitors": t["visitors"], "sessions": sessions, "orders": orders,
+            "buyers": o["buyers"], "gmv": _money(gmv),
             "conversion": _ratio(orders, sessions),
             "aov": _money(gmv / orders) if orders else None,
         }
@@ -187,25 +189,26 @@ def top_products(store: Store, today: Window, limit: int = TOP_PRODUCTS) -> list
     events = (TrafficEvent.objects
               .filter(store=store, ts__gte=today.start, ts__lt=today.end, product__isnull=False,
                       type__in=[EventType.PRODUCT_VIEW, EventType.ADD_TO_CART])
-              .values("product_id")
+              .values("product_id", "product__title")
               .annotate(views=Count("id", filter=Q(type=EventType.PRODUCT_VIEW)),
                         carts=Count("id", filter=Q(type=EventType.ADD_TO_CART))))
     sales = (OrderLine.objects
              .filter(order__store=store, order__paid_at__gte=today.start, order__paid_at__lt=today.end,
                      product__isnull=False)
-             .values("product_id")
+             .values("product_id", "product__title")
              .annotate(orders=Count("order_id", distinct=True),
                        gmv=Coalesce(Sum("amount"), ZERO, output_field=DecimalField())))
     table: dict[int, dict] = {}
     for row in events:
-        table[row["product_id"]] = {"views": row["views"], "carts": row["carts"], "orders": 0, "gmv": ZERO}
+        table[row["product_id"]] = {"title": row["product__title"], "views": row["views"], "carts": row["carts"],
+                                    "orders": 0, "gmv": ZERO}
     for row in sales:
-        entry = table.setdefault(row["product_id"], {"views": 0, "carts": 0, "orders": 0, "gmv": ZERO})
+        entry = table.setdefault(row["product_id"], {"title": row["product__title"], "views": 0, "carts": 0,
+                                                     "orders": 0, "gmv": ZERO})
         entry.update(orders=row["orders"], gmv=row["gmv"])
     ranked = sorted(table.items(), key=lambda item: (item[1]["gmv"], item[1]["views"], -item[0]), reverse=True)
     ranked = ranked[:limit]
-    titles = dict(store.products.filter(pk__in=[pk for pk, _ in ranked]).values_list("pk", "title"))
-    return [{"product_id": pk, "title": titles.get(pk, f"#{pk}"), **row, "gmv": _money(row["gmv"]),
+    return [{"product_id": pk, **row, "gmv": _money(row["gmv"]),
              "cart_rate": _ratio(row["carts"], row["views"]), "conversion": _ratio(row["orders"], row["views"])}
             for pk, row in ranked]
 
@@ -213,19 +216,23 @@ def top_products(store: Store, today: Window, limit: int = TOP_PRODUCTS) -> list
 def hourly(store: Store, today: Window, yesterday_full: tuple[datetime, datetime]) -> dict:
     """Sessions and GMV per local hour: today so far and the whole of yesterday (for the line chart)."""
     zone = store.zone
-    spans = {"today": (today.start, today.end), "yesterday": yesterday_full}
-    result: dict = {k: {"sessions": [0] * 24, "gmv": [0.0] * 24, "orders": [0] * 24} for k in spans}
-    for key, (start, end) in spans.items():
-        rows = (TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=start, ts__lt=end)
-                .annotate(hour=ExtractHour("ts", tzinfo=zone)).values("hour").annotate(n=Count("id")))
-        for row in rows:
-            result[key]["sessions"][row["hour"]] += row["n"]
-        rows = (Order.objects.filter(store=store).paid_between(start, end)
-                .annotate(hour=ExtractHour("paid_at", tzinfo=zone)).values("hour")
-                .annotate(n=Count("id"), gmv=Sum("total")))
-        for row in rows:
-            result[key]["orders"][row["hour"]] += row["n"]
-            result[key]["gmv"][row["hour"]] = round(result[key]["gmv"][row["hour"]] + float(row["gmv"] or 0), 2)
+    start, end = yesterday_full[0], today.end
+    keys = {today.day: "today", today.day - timedelta(days=1): "yesterday"}
+    result: dict = {k: {"sessions": [0] * 24, "gmv": [0.0] * 24, "orders": [0] * 24} for k in keys.values()}
+    rows = (TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=start, ts__lt=end)
+            .annotate(day=TruncDate("ts", tzinfo=zone), hour=ExtractHour("ts", tzinfo=zone))
+            .values("day", "hour").annotate(n=Count("id")))
+    for row in rows:
+        if row["day"] in keys:
+            result[keys[row["day"]]]["sessions"][row["hour"]] += row["n"]
+    rows = (Order.objects.filter(store=store).paid_between(start, end).order_by()
+            .annotate(day=TruncDate("paid_at", tzinfo=zone), hour=ExtractHour("paid_at", tzinfo=zone))
+            .values("day", "hour").annotate(n=Count("id"), gmv=Sum("total")))
+    for row in rows:
+        if row["day"] in keys:
+            bucket = result[keys[row["day"]]]
+            bucket["orders"][row["hour"]] += row["n"]
+            bucket["gmv"][row["hour"]] = round(bucket["gmv"][row["hour"]] + float(row["gmv"] or 0), 2)
     result["now_hour"] = today.end.astimezone(zone).hour
     return result
 

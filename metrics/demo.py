@@ -114,8 +114,10 @@ def _seed_traffic(store: Store, ctx: DemoContext, now: datetime, featured) -> No
         n = max(0, round(expected * rng.uniform(0.9, 1.1)))
         day_start, day_end = store.day_bounds(day)
         last = min(day_end, now)
+        # Today's orders so far imply today's sessions so far: draw them from the hours up to now.
+        cum = _HOUR_CUM if day_end <= now else _HOUR_CUM[: now.astimezone(store.zone).hour + 1]
         for _ in range(n):
-            hour = rng.choices(hours, cum_weights=_HOUR_CUM)[0]
+            hour = rng.choices(hours[: len(cum)], cum_weights=cum)[0]
             ts = datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)), tzinfo=store.zone)
             if ts >= last or ts < day_start:
                 continue

@@ -18,7 +18,7 @@ class ListingVersionForm(forms.Form):
     MAX_PICTURE_SIDE = 6000
     FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 
-    title = forms.CharField(max_length=255)
+    title = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"size": 80}))
     main_picture = forms.FileField(
         required=False, help_text="JPEG, PNG, WebP or GIF, up to 5 MB. Leave empty to keep the current picture.")
     detail_page = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False,

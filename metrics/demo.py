@@ -29,7 +29,7 @@ CONVERSION = {
 }
 VIEW_SHARE, CART_SHARE = 0.65, 0.2  # of browsing sessions: view a product; of those: add one to cart
 DEVICES = (("mobile", 0.68), ("desktop", 0.27), ("tablet", 0.05))
-FEATURED_TITLE = "Longjing green tea 250g · 2026 pre-Qingming spring harvest, gift tin"
+TITLE_SUFFIX = " · 2026 edition, gift-wrapped, ships today"
 BEFORE_SWITCH_VIEW_BOOST = 2.2  # the old title drew more browsers who did not buy
 
 
@@ -54,12 +54,12 @@ def _seed_listing(store: Store, now: datetime):
     switch = datetime.combine(today - timedelta(days=7), time(10), tzinfo=store.zone)
     ListingVersion.objects.bulk_create([
         ListingVersion(product=product, title=product.title, started_at=start,
-                       detail_page="Tasting notes and origin.", note="Listing at the start of tracking"),
-        ListingVersion(product=product, title=FEATURED_TITLE, started_at=switch,
-                       detail_page="Tasting notes and origin, brewing guide, harvest date photos.",
-                       note="Harvest year and gift tin in the title; brewing guide on the detail page"),
+                       detail_page="What it is and where it comes from.", note="Listing at the start of tracking"),
+        ListingVersion(product=product, title=product.title + TITLE_SUFFIX, started_at=switch,
+                       detail_page="What it is and where it comes from, care guide, photos of the real thing.",
+                       note="Edition, gift wrap and same-day shipping in the title; care guide on the detail page"),
     ])
-    product.title = FEATURED_TITLE
+    product.title += TITLE_SUFFIX
     product.save(update_fields=["title"])
     return product, switch
 

@@ -166,6 +166,7 @@ def main() -> None:
     now = timezone.now()
     t0 = time.perf_counter()
     store = Store.objects.filter(slug=SLUG).first() if args.reuse else None
+    reused = store is not None
     if store is None:
         store = make_store(now, args.products)
         counts = generate(store, now, args.events, args.days)
@@ -201,8 +202,9 @@ def main() -> None:
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for name, r in results.items():
         lines.append(f"| {name} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} | {r['cpu']:.1f} | {r['runs']} |")
-    lines += ["", f"command: `DATABASE_URL=postgres://… .venv/bin/python bench/live_view.py --events {args.events} "
-              f"--days {args.days} --requests {args.requests}`", ""]
+    size = "--reuse" if reused else f"--events {args.events} --days {args.days}"
+    lines += ["", f"command: `DATABASE_URL=postgres://… .venv/bin/python bench/live_view.py {size} "
+              f"--requests {args.requests}`", ""]
     text = "\n".join(lines)
     print(text)
     out = ROOT / "bench" / "results" / "live_view.md"

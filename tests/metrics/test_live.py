@@ -99,6 +99,14 @@ class TestFunnelByHand:
         assert today["aov"] == "60.00"
         assert today["conversion"] == pytest.approx(2 / 5)
 
+    def test_bench_baseline_counts_the_same(self, store):
+        fast, naive = live.snapshot(store, self.NOW), live.naive_snapshot(store, self.NOW)
+        assert fast["kpis"]["today"]["sessions"] == naive["kpis"]["today"]["sessions"]
+        for row in fast["funnel"]:
+            slow = naive["funnel"][row["source"]]
+            assert (row["sessions"], row["viewed"], row["carted"], row["orders"]) == (
+                slow["sessions"], slow["viewed"], slow["carted"], slow["orders"])
+
     def test_hourly_buckets_use_local_hours(self, store):
         hourly = live.snapshot(store, self.NOW)["hourly"]
         assert hourly["today"]["sessions"][10] == 5

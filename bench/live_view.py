@@ -8,7 +8,7 @@ over --requests runs each:
   live endpoint   GET /metrics/<slug>/live.json             (Django test client: middleware, session, JSON)
 and, in the same run, the baselines it is compared with:
   naive ORM       metrics.live.naive_snapshot: one query per window, source and funnel step
-  no 0002 index   the live service with the event_store_type_ts index dropped (in a rolled-back transaction)
+  no type index   the live service with the event_store_type_ts index dropped (in a rolled-back transaction)
 
 The store's zone is chosen so that it is about 20:00 there now: "today so far" is most of a day.
 
@@ -190,7 +190,7 @@ def main() -> None:
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("DROP INDEX event_store_type_ts")
-        results["baseline: without 0002 index"] = timed(lambda: live.snapshot(store), max(10, args.requests // 5))
+        results["baseline: without the (store, type, ts) index"] = timed(lambda: live.snapshot(store), max(10, args.requests // 5))
         transaction.set_rollback(True)
 
     load_avg = os.getloadavg()[0]

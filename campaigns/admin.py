@@ -21,3 +21,78 @@ class AdPlanAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 class AdDailyPerformanceAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     store_lookup = "plan__store"
     list_display = ["plan", "date", "impressions", "clicks", "spend", "orders", "sales"]
+
+
+# --- activities side: templates, checklists, lottery draws, reviews, plans, playbooks ---------
+from .models import (  # noqa: E402
+    ActivityReview,
+    ActivityTemplate,
+    LotteryDraw,
+    Plan,
+    PlanGoal,
+    PlanTask,
+    Playbook,
+    TemplateStep,
+)
+
+
+class SharedOrOwnStoreAdminMixin:
+    """Rows without a store are shared by every store; rows with one only its members see."""
+
+    def get_queryset(self, request):
+        from django.db.models import Q
+
+        from opsdesk.tenancy import stores_for
+
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(Q(store=None) | Q(store__in=stores_for(request.user)))
+
+
+class TemplateStepInline(admin.TabularInline):
+    model = TemplateStep
+    extra = 1
+
+
+@admin.register(ActivityTemplate)
+class ActivityTemplateAdmin(SharedOrOwnStoreAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "kind", "store", "duration_days", "playbook"]
+    inlines = [TemplateStepInline]
+
+
+@admin.register(LotteryDraw)
+class LotteryDrawAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_lookup = "activity__store"
+    list_display = ["activity", "entrant_count", "winner_count", "seed", "drawn_at", "drawn_by"]
+    readonly_fields = [f.name for f in LotteryDraw._meta.fields]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a draw is evidence: it is never edited
+
+
+@admin.register(ActivityReview)
+class ActivityReviewAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_lookup = "activity__store"
+    list_display = ["activity", "root_cause", "playbook", "created_at"]
+
+
+class PlanGoalInline(admin.TabularInline):
+    model = PlanGoal
+    extra = 0
+
+
+class PlanTaskInline(admin.TabularInline):
+    model = PlanTask
+    extra = 0
+
+
+@admin.register(Plan)
+class PlanAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["__str__", "store", "level", "period_start", "period_end"]
+    list_filter = ["store", "level"]
+    inlines = [PlanGoalInline, PlanTaskInline]
+
+
+@admin.register(Playbook)
+class PlaybookAdmin(SharedOrOwnStoreAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "slug", "store", "anomaly_types"]
+    prepopulated_fields = {"slug": ["title"]}

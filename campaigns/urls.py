@@ -1,12 +1,41 @@
 from django.urls import path
 
-from .views import activities, ads
+from .views import activities, ad_launches, ads, calendar, plans, playbooks, related
 
 app_name = "campaigns"
 urlpatterns = [
     # --- activities, calendar, plans, playbooks --------------------------------------------
+    # (url names here avoid the letters "ad": base.html marks the Paid promotion tab on them)
     path("activities/", activities.activities, name="activities"),
+    path("activities/new/", activities.activity_new, name="activity_new"),
+    path("activities/templates/", activities.templates_list, name="activity_templates"),
+    path("activities/calendar/", calendar.calendar, name="calendar"),
+    path("activities/related-sales/", related.related_sales, name="related_sales"),
+    path("activities/related-sales/bundle/", related.related_sales_create, name="related_sales_bundle"),
+    path("activities/<int:pk>/", activities.activity_detail, name="activity_detail"),
+    path("activities/<int:pk>/edit/", activities.activity_edit, name="activity_edit"),
+    path("activities/<int:pk>/status/", activities.activity_status, name="activity_status"),
+    path("activities/<int:pk>/checklist/<int:item_pk>/", activities.checklist_toggle, name="checklist_toggle"),
+    path("activities/<int:pk>/lottery/", activities.lottery_draw, name="lottery_draw"),
+    path("activities/<int:pk>/review/", activities.activity_review_page, name="activity_review"),
+    path("plans/", plans.plans, name="plans"),
+    path("plans/new/", plans.plan_new, name="plan_new"),
+    path("plans/<int:pk>/", plans.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/tasks/<int:task_pk>/", plans.plan_task_toggle, name="plan_task_toggle"),
+    path("playbooks/", playbooks.playbooks, name="playbooks"),
+    path("playbooks/<slug:slug>/", playbooks.playbook, name="playbook"),
     # --- paid promotion: ad plans, creatives, spend, launches -------------------------------
     path("ads/", ads.ads, name="ads"),
+    path("ads/new/", ads.ad_new, name="ad_new"),
+    path("ads/import/", ads.ad_import, name="ad_import"),
+    path("ads/<int:pk>/", ads.ad_detail, name="ad_detail"),
+    path("ads/<int:pk>/edit/", ads.ad_edit, name="ad_edit"),
+    path("ads/<int:pk>/creatives/new/", ads.ad_creative_new, name="ad_creative_new"),
+    path("ads/creatives/<int:pk>/", ads.ad_creative_edit, name="ad_creative_edit"),
+    path("ads/launches/", ad_launches.launches, name="ad_launches"),
+    path("ads/launches/new/", ad_launches.launch_new, name="ad_launch_new"),
+    path("ads/launches/<int:pk>/", ad_launches.launch_detail, name="ad_launch_detail"),
+    path("ads/launches/<int:pk>/edit/", ad_launches.launch_edit, name="ad_launch_edit"),
+    path("ads/launches/<int:pk>/checklist/<int:item>/", ad_launches.launch_check, name="ad_launch_check"),
     # --- end ------------------------------------------------------------------------------
 ]

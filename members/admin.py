@@ -2,10 +2,43 @@ from django.contrib import admin
 
 from opsdesk.tenancy import StoreScopedAdminMixin
 
-from .models import Member
+from .models import Coupon, Festival, Member, Message, SmsTemplate
 
 
 @admin.register(Member)
 class MemberAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["__str__", "store", "sms_consent", "opted_out_at", "joined_at"]
-    list_filter = ["store", "sms_consent"]
+    list_display = ["__str__", "store", "tier", "segment", "orders_count", "sms_consent", "opted_out_at", "joined_at"]
+    list_filter = ["store", "tier", "segment", "sms_consent"]
+    search_fields = ["name"]
+    exclude = ["phone"]  # the list and form never show a whole number; managers see it on the member page
+    readonly_fields = ["masked_phone", "orders_count", "total_spent", "first_order_at", "last_order_at", "rfm"]
+
+    def has_add_permission(self, request):
+        return False  # members come from paid orders (members.services.enrol_from_order)
+
+
+@admin.register(SmsTemplate)
+class SmsTemplateAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "store", "flow", "is_active"]
+    list_filter = ["store", "flow", "is_active"]
+
+
+@admin.register(Festival)
+class FestivalAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "store", "date", "yearly"]
+    list_filter = ["store"]
+
+
+@admin.register(Message)
+class MessageAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["pk", "store", "flow", "occasion", "status", "attempts", "error_code", "sent_at"]
+    list_filter = ["store", "flow", "status"]
+    readonly_fields = [f.name for f in Message._meta.fields]
+
+
+@admin.register(Coupon)
+class CouponAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "store", "occasion", "value", "valid_until", "redeemed_at"]
+    list_filter = ["store"]
+    search_fields = ["code"]
+    raw_id_fields = ["member"]

@@ -1,8 +1,40 @@
-"""Store members: buyers enrolled from paid orders, with their texting consent."""
+"""Store members and the texts they get: members enrolled from paid orders, SMS templates,
+festivals, coupons and one Message row per (member, flow, occasion) — the database, not luck,
+keeps a customer from getting the same text twice."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
 
 from django.db import models
+from django.urls import reverse
 
-from stores.models import Store
+from opsdesk.money import MoneyField
+from opsdesk.privacy import mask_phone
+from stores.models import Order, Store, validate_timezone
+
+
+class Tier(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    SILVER = "silver", "Silver"
+    GOLD = "gold", "Gold"
+
+
+class Segment(models.TextChoices):
+    CHAMPIONS = "champions", "Champions"
+    LOYAL = "loyal", "Loyal"
+    POTENTIAL = "potential", "Potential loyalist"
+    NEW = "new", "New"
+    NEED_ATTENTION = "need_attention", "Needs attention"
+    AT_RISK = "at_risk", "At risk"
+    HIBERNATING = "hibernating", "Hibernating"
+    LOST = "lost", "Lost"
+
+
+class MemberQuerySet(models.QuerySet):
+    def textable(self):
+        """Members we may text: consented, not opted out, with a number that works."""
+        return self.filter(sms_consent=True, opted_out_at__isnull=True, phone_invalid_at__isnull=True)
 
 
 class Member(models.Model):
@@ -12,15 +44,188 @@ class Member(models.Model):
     phone = models.CharField(max_length=20, help_text="E.164, e.g. +8613800138000.")
     name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True)
-    timezone = models.CharField(max_length=64, blank=True, help_text="Blank means the store's zone.")
+    timezone = models.CharField(max_length=64, blank=True, validators=[validate_timezone],
+                                help_text="Blank means the store's zone.")
     sms_consent = models.BooleanField(default=False)
-    consent_source = models.CharField(max_length=100, blank=True)
+    consent_source = models.CharField(max_length=100, blank=True, help_text="Where consent came from.")
+    consent_at = models.DateTimeField(null=True, blank=True)
     opted_out_at = models.DateTimeField(null=True, blank=True)
+    phone_invalid_at = models.DateTimeField(null=True, blank=True, help_text="Twilio said the number is invalid.")
     joined_at = models.DateTimeField()
+    # Figures kept by enrolment and the nightly segment refresh (members.services).
+    orders_count = models.PositiveIntegerField(default=0)
+    total_spent = MoneyField(default=0)
+    first_order_at = models.DateTimeField(null=True, blank=True)
+    last_order_at = models.DateTimeField(null=True, blank=True)
+    tier = models.CharField(max_length=20, choices=Tier.choices, default=Tier.STANDARD)
+    segment = models.CharField(max_length=20, choices=Segment.choices, blank=True)
+    rfm = models.CharField(max_length=3, blank=True, help_text="Recency, frequency, money scores 1-5, e.g. 545.")
+
+    objects = MemberQuerySet.as_manager()
 
     class Meta:
         ordering = ["-joined_at"]
         constraints = [models.UniqueConstraint(fields=["store", "phone"], name="member_unique_store_phone")]
+        indexes = [models.Index(fields=["store", "segment"], name="member_store_segment"),
+                   models.Index(fields=["store", "tier"], name="member_store_tier")]
 
     def __str__(self) -> str:
         return self.name or f"member {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("members:detail", args=[self.pk])
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone or self.store.timezone)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def first_name(self) -> str:
+        return (self.name or "").split(" ")[0]
+
+
+class MemberOrder(models.Model):
+    """Which paid orders made up a member's history (enrolment is idempotent per order)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="member_orders")
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="member_link")
+
+    def __str__(self) -> str:
+        return f"{self.member} ← {self.order}"
+
+
+class Flow(models.TextChoices):
+    HOLIDAY = "holiday", "Holiday care"
+    AFTER_SALES = "after_sales", "After-sales care"
+    BENEFIT = "benefit", "Benefit"
+    CAMPAIGN = "campaign", "Campaign"
+
+
+class SmsTemplate(models.Model):
+    """The text of a flow, with placeholders such as {first_name}, {store}, {coupon}."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="sms_templates")
+    name = models.CharField(max_length=100)
+    flow = models.CharField(max_length=20, choices=Flow.choices)
+    body = models.TextField()
+    is_active = models.BooleanField(default=True)
+    delay_days = models.PositiveSmallIntegerField(default=3, help_text="After-sales: days after delivery.")
+    coupon_value = models.CharField(max_length=40, blank=True, help_text="Benefit: what the coupon is worth.")
+    coupon_valid_days = models.PositiveSmallIntegerField(default=30)
+    audience_segments = models.CharField(max_length=200, blank=True,
+                                         help_text="Comma-separated segments; blank means everyone.")
+    audience_tiers = models.CharField(max_length=100, blank=True, help_text="Comma-separated tiers; blank = all.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["store", "flow", "name"]
+        constraints = [models.UniqueConstraint(fields=["store", "name"], name="smstemplate_unique_store_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def segment_list(self) -> list[str]:
+        return [s.strip() for s in self.audience_segments.split(",") if s.strip()]
+
+    def tier_list(self) -> list[str]:
+        return [s.strip() for s in self.audience_tiers.split(",") if s.strip()]
+
+
+class Festival(models.Model):
+    """A store's own festival (shop anniversary, Double 11 ...), texted like a public holiday."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="festivals")
+    name = models.CharField(max_length=100)
+    date = models.DateField(help_text="The day; with 'yearly' only month and day matter.")
+    yearly = models.BooleanField(default=True)
+    template = models.ForeignKey(SmsTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 help_text="Blank means the store's active holiday template.")
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["store", "name", "date"], name="festival_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def falls_on(self, day) -> bool:
+        if self.yearly:
+            return (self.date.month, self.date.day) == (day.month, day.day)
+        return self.date == day
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    UNDELIVERED = "undelivered", "Undelivered"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+# Statuses after which the text has left us: no further attempt may be made.
+HANDED_OVER = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.UNDELIVERED)
+FINAL = (*HANDED_OVER, MessageStatus.FAILED, MessageStatus.SKIPPED)
+
+
+class Message(models.Model):
+    """One text to one member for one occasion; the unique constraint is the exactly-once guarantee."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="messages")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="messages")
+    flow = models.CharField(max_length=20, choices=Flow.choices)
+    occasion = models.CharField(max_length=100, help_text='e.g. "holiday:2026-12-25", "after_sales:order 123".')
+    template = models.ForeignKey(SmsTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField()
+    segments = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=20, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    skip_reason = models.CharField(max_length=100, blank=True)
+    provider_sid = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    error_code = models.CharField(max_length=20, blank=True)
+    error_message = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Claims made to send it (fencing token).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    scheduled_for = models.DateTimeField(help_text="Not before this (quiet hours push it to 09:00 local).")
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    status_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "flow", "occasion"], name="message_once_per_occasion"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "scheduled_for"], name="message_status_due"),
+            models.Index(fields=["member", "sent_at"], name="message_member_sent"),
+            models.Index(fields=["store", "flow", "occasion"], name="message_store_occasion"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flow} {self.occasion} → {self.member_id} ({self.status})"
+
+
+class Coupon(models.Model):
+    """A benefit coupon: one unique code per member and occasion."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="coupons")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="coupons")
+    occasion = models.CharField(max_length=100)
+    code = models.CharField(max_length=20, unique=True)
+    value = models.CharField(max_length=40, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["member", "occasion"], name="coupon_once_per_occasion")]
+
+    def __str__(self) -> str:
+        return self.code

@@ -1,13 +1,39 @@
-"""Member services other apps call: enrol the buyers of paid orders."""
+"""Member services other apps call: enrol the buyers of paid orders, keep tiers and RFM segments.
+
+`enrol_from_order(order)` is the explicit call every paid-order path makes (ingest API, Shopify
+webhook, CSV import); `enrol_orders(queryset)` is the same rule in bulk for backfills
+(`manage.py enrol_members`). Both are idempotent: an order is linked to a member once
+(MemberOrder.order is unique) and a member exists once per (store, phone).
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
 import phonenumbers
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, Count, F, Max, Min, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from stores.models import Order
+from opsdesk.money import MoneyField
+from opsdesk.privacy import mask_phone
+from stores.models import Order, Store
 
-from .models import Member
+from .models import Member, MemberOrder, Segment, Tier
+
+log = logging.getLogger(__name__)
+
+# Spend (total paid less refunds, store currency) from which a member reaches a tier; highest first.
+DEFAULT_TIERS = {"default": [(Tier.GOLD, 2000), (Tier.SILVER, 500)],
+                 "CNY": [(Tier.GOLD, 10000), (Tier.SILVER, 2500)],
+                 "JPY": [(Tier.GOLD, 300000), (Tier.SILVER, 75000)]}
 
 
 def normalise_phone(raw: str, country: str) -> str | None:
@@ -21,17 +47,185 @@ def normalise_phone(raw: str, country: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-@transaction.atomic
+def tier_thresholds(currency: str) -> list[tuple[str, Decimal]]:
+    table = getattr(settings, "MEMBER_TIERS", DEFAULT_TIERS)
+    rows = table.get(currency, table["default"])
+    return sorted(((tier, Decimal(str(limit))) for tier, limit in rows), key=lambda r: r[1], reverse=True)
+
+
+def tier_for(spent: Decimal, currency: str) -> str:
+    """The tier a member with `spent` reaches in a store of `currency`."""
+    for tier, limit in tier_thresholds(currency):
+        if spent >= limit:
+            return tier
+    return Tier.STANDARD
+
+
+@dataclass
+class EnrolResult:
+    members_created: int = 0
+    orders_linked: int = 0
+    invalid_phones: int = 0
+
+
 def enrol_from_order(order: Order) -> Member | None:
-    """Make the buyer of a paid order a member of its store (once per store and phone)."""
+    """Make the buyer of a paid order a member of its store (once per store and phone).
+
+    Returns None for an unpaid order or one without a valid phone number for the store's country.
+    """
     if order.paid_at is None or not order.buyer_phone:
         return None
     phone = normalise_phone(order.buyer_phone, order.store.country)
     if phone is None:
+        log.info("order %s: phone %s is not valid for %s, not enrolled", order, mask_phone(order.buyer_phone),
+                 order.store.country)
         return None
-    member, created = Member.objects.get_or_create(
-        store=order.store, phone=phone,
-        defaults={"name": order.buyer_name, "email": order.buyer_email, "joined_at": order.paid_at,
-                  "sms_consent": order.marketing_consent, "consent_source": f"order {order.external_id}"},
+    enrol_orders(Order.objects.filter(pk=order.pk))
+    return Member.objects.get(store_id=order.store_id, phone=phone)
+
+
+@transaction.atomic
+def enrol_orders(orders: QuerySet, batch_size: int = 5000) -> EnrolResult:
+    """Enrol the buyers of every paid order in `orders` that is not linked yet (bulk, idempotent)."""
+    result = EnrolResult()
+    rows = list(
+        orders.paid().exclude(buyer_phone="").filter(member_link__isnull=True)
+        .order_by("paid_at").values("pk", "store_id", "store__country", "external_id", "buyer_phone", "buyer_name",
+                                    "buyer_email", "marketing_consent", "paid_at")
     )
-    return member
+    if not rows:
+        return result
+    phones: dict[tuple[str, str], str | None] = {}
+    buyers: dict[tuple[int, str], dict] = {}
+    links: list[tuple[int, tuple[int, str]]] = []
+    for row in rows:
+        raw_key = (row["buyer_phone"], row["store__country"])
+        if raw_key not in phones:
+            phones[raw_key] = normalise_phone(*raw_key)
+        phone = phones[raw_key]
+        if phone is None:
+            result.invalid_phones += 1
+            continue
+        key = (row["store_id"], phone)
+        buyer = buyers.setdefault(key, {"name": row["buyer_name"], "email": row["buyer_email"],
+                                        "joined_at": row["paid_at"], "consent": None})
+        buyer["name"] = buyer["name"] or row["buyer_name"]
+        buyer["email"] = buyer["email"] or row["buyer_email"]
+        if row["marketing_consent"] and buyer["consent"] is None:
+            buyer["consent"] = (row["paid_at"], f"order {row['external_id']}")
+        links.append((row["pk"], key))
+    if result.invalid_phones:
+        log.info("%d paid orders have no valid phone number; their buyers were not enrolled", result.invalid_phones)
+
+    existing = _members_by_key(buyers)
+    new = [Member(store_id=store_id, phone=phone, name=b["name"][:200], email=b["email"], joined_at=b["joined_at"],
+                  sms_consent=b["consent"] is not None, consent_at=b["consent"][0] if b["consent"] else None,
+                  consent_source=b["consent"][1] if b["consent"] else "")
+           for (store_id, phone), b in buyers.items() if (store_id, phone) not in existing]
+    Member.objects.bulk_create(new, batch_size=batch_size, ignore_conflicts=True)
+    result.members_created = len(new)
+    members = _members_by_key(buyers)
+
+    # Consent given on a later order counts; an opt-out (STOP) stands until the member texts START.
+    consenting = [m for key, m in existing.items()
+                  if not m.sms_consent and m.opted_out_at is None and buyers[key]["consent"]]
+    for m in consenting:
+        m.sms_consent, (m.consent_at, m.consent_source) = True, buyers[(m.store_id, m.phone)]["consent"]
+    Member.objects.bulk_update(consenting, ["sms_consent", "consent_at", "consent_source"], batch_size=batch_size)
+
+    linked = MemberOrder.objects.bulk_create(
+        [MemberOrder(order_id=order_id, member=members[key]) for order_id, key in links],
+        batch_size=batch_size, ignore_conflicts=True)
+    result.orders_linked = len(linked)
+    ids = sorted(m.pk for m in members.values())
+    for start in range(0, len(ids), batch_size):
+        refresh_stats(Member.objects.filter(pk__in=ids[start:start + batch_size]))
+    return result
+
+
+def _members_by_key(keys, chunk: int = 2000) -> dict[tuple[int, str], Member]:
+    """Existing members for (store id, phone) keys, looked up in chunks (SQLite limits query parameters)."""
+    found: dict[tuple[int, str], Member] = {}
+    by_store: dict[int, list[str]] = {}
+    for store_id, phone in keys:
+        by_store.setdefault(store_id, []).append(phone)
+    for store_id, phones in by_store.items():
+        for start in range(0, len(phones), chunk):
+            for m in Member.objects.filter(store_id=store_id, phone__in=phones[start:start + chunk]):
+                found[(m.store_id, m.phone)] = m
+    return found
+
+
+def refresh_stats(members: QuerySet) -> int:
+    """Recount orders, spend (less refunds), first/last order and tier of `members` from their orders.
+
+    Set-based: one UPDATE with correlated subqueries, then one per store for the tier, so a backfill
+    of thousands of members stays a handful of statements.
+    """
+    links = MemberOrder.objects.filter(member=OuterRef("pk")).order_by().values("member")
+    count = members.update(
+        orders_count=Coalesce(Subquery(links.annotate(n=Count("pk")).values("n")), 0),
+        total_spent=Coalesce(Subquery(links.annotate(s=Sum(F("order__total") - F("order__refund_amount")))
+                                      .values("s")), Value(Decimal("0")), output_field=MoneyField()),
+        first_order_at=Subquery(links.annotate(t=Min("order__paid_at")).values("t")),
+        last_order_at=Subquery(links.annotate(t=Max("order__paid_at")).values("t")),
+    )
+    for store_id, currency in Store.objects.filter(members__in=members).values_list("pk", "currency").distinct():
+        tiers = [When(total_spent__gte=limit, then=Value(tier)) for tier, limit in tier_thresholds(currency)]
+        Member.objects.filter(pk__in=members.values("pk"), store_id=store_id).update(
+            tier=Case(*tiers, default=Value(Tier.STANDARD)))
+    return count
+
+
+def rfm_scores(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """Add r, f, m scores (1-5, quintiles by pandas qcut) and a named segment to `frame`.
+
+    `frame` has columns last_order_at, orders_count and total_spent. Ranks break ties first, so
+    quintiles exist even when many members share a value (most buyers order once).
+    """
+    out = frame.copy()
+    if out.empty:
+        return out.assign(r=[], f=[], m=[], segment=[])
+    recency_days = (pd.Timestamp(now) - pd.to_datetime(out["last_order_at"], utc=True)).dt.days
+    bins = min(5, len(out))
+
+    def score(values: pd.Series, higher_is_better: bool) -> pd.Series:
+        ranked = values.rank(method="first", ascending=higher_is_better)
+        labels = pd.qcut(ranked, q=bins, labels=False) + 1
+        return (np.ceil(labels * 5 / bins)).astype(int)  # spread 1..bins over 1..5 for tiny stores
+
+    out["r"] = score(recency_days, higher_is_better=False)
+    out["f"] = score(out["orders_count"].astype(float), higher_is_better=True)
+    out["m"] = score(out["total_spent"].astype(float), higher_is_better=True)
+    r, f, m = out["r"], out["f"], out["m"]
+    out["segment"] = np.select(
+        [(r >= 4) & (f >= 4) & (m >= 4),
+         (r >= 3) & (f >= 4),
+         (r >= 4) & (f == 1),
+         (r >= 4) & (f >= 2),
+         (r <= 2) & (f >= 3),
+         r == 1,
+         r == 2],
+        [Segment.CHAMPIONS, Segment.LOYAL, Segment.NEW, Segment.POTENTIAL, Segment.AT_RISK, Segment.LOST,
+         Segment.HIBERNATING],
+        default=Segment.NEED_ATTENTION,
+    )
+    return out
+
+
+def refresh_segments(store: Store, now: datetime | None = None, batch_size: int = 5000) -> dict[str, int]:
+    """Score every member of `store` who has bought and save their segment; returns counts per segment."""
+    now = now or timezone.now()
+    rows = list(Member.objects.filter(store=store, orders_count__gt=0)
+                .values("pk", "last_order_at", "orders_count", "total_spent"))
+    frame = rfm_scores(pd.DataFrame(rows, columns=["pk", "last_order_at", "orders_count", "total_spent"]), now)
+    if frame.empty:
+        return {}
+    frame["rfm"] = frame["r"].astype(str) + frame["f"].astype(str) + frame["m"].astype(str)
+    # One UPDATE per (segment, scores) group rather than a CASE per row: at most 125 groups.
+    with transaction.atomic():
+        for (segment, rfm), group in frame.groupby(["segment", "rfm"]):
+            ids = group["pk"].astype(int).tolist()
+            for start in range(0, len(ids), batch_size):
+                Member.objects.filter(pk__in=ids[start:start + batch_size]).update(segment=segment, rfm=rfm)
+    return frame["segment"].value_counts().to_dict()

@@ -3,4 +3,12 @@ from django.urls import path
 from . import views
 
 app_name = "members"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("texts/", views.texts, name="texts"),
+    path("templates/", views.templates, name="templates"),
+    path("templates/<slug:slug>/new/", views.template_edit, name="template_new"),
+    path("templates/<slug:slug>/<int:pk>/", views.template_edit, name="template_edit"),
+    path("campaign/<int:pk>/", views.campaign, name="campaign"),
+]

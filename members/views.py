@@ -1,15 +1,108 @@
-"""Member pages: the members of the user's stores, phones masked for operators."""
+"""Member pages: the member list (phones masked for operators), a member's orders and texts, the
+texts sent, SMS templates with a length preview, and a campaign's dry run before it starts."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
 
 from opsdesk.privacy import mask_phone
-from opsdesk.tenancy import MANAGER, scope, stores_for
+from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, scope, stores_for
 
-from .models import Member
+from . import flows
+from .forms import SmsTemplateForm
+from .models import Member, Message, MessageStatus, Segment, SmsTemplate, Tier
+from .texts import PLACEHOLDERS, TemplateError, preview
+
+
+def _phone_for(user, managed: set[int], member: Member) -> str:
+    return member.phone if member.store_id in managed else mask_phone(member.phone)
 
 
 def index(request):
-    members = scope(Member.objects.select_related("store"), request.user)[:200]
-    manager_of = set(stores_for(request.user, MANAGER).values_list("pk", flat=True))
-    rows = [(m, m.phone if m.store_id in manager_of else mask_phone(m.phone)) for m in members]
-    return render(request, "members/index.html", {"rows": rows})
+    members = scope(Member.objects.select_related("store"), request.user)
+    get = request.GET.get
+    store_slug, tier, segment = get("store", ""), get("tier", ""), get("segment", "")
+    if store_slug:
+        members = members.filter(store__slug=store_slug)
+    if tier in Tier.values:
+        members = members.filter(tier=tier)
+    if segment in Segment.values:
+        members = members.filter(segment=segment)
+    if request.GET.get("q"):
+        members = members.filter(name__icontains=request.GET["q"])
+    counts = dict(members.order_by().values_list("segment").annotate(n=Count("pk")))
+    page = Paginator(members.order_by("-total_spent", "pk"), 100).get_page(request.GET.get("page"))
+    managed = set(stores_for(request.user, MANAGER).values_list("pk", flat=True))
+    rows = [(m, _phone_for(request.user, managed, m)) for m in page]
+    return render(request, "members/index.html", {
+        "rows": rows, "page": page, "stores": stores_for(request.user), "tiers": Tier.choices,
+        "segments": [(value, label, counts.get(value, 0)) for value, label in Segment.choices],
+        "filters": {"store": store_slug, "tier": tier, "segment": segment, "q": request.GET.get("q", "")},
+    })
+
+
+def detail(request, pk):
+    member = get_scoped_object(Member.objects.select_related("store"), request.user, pk=pk)
+    phone = member.phone if has_role(request.user, member.store, MANAGER) else member.masked_phone
+    orders = [link.order for link in member.member_orders.select_related("order").order_by("-order__paid_at")[:100]]
+    return render(request, "members/detail.html", {
+        "member": member, "phone": phone, "orders": orders, "texts": member.messages.all()[:100],
+        "coupons": member.coupons.all()[:50],
+    })
+
+
+def texts(request):
+    rows = scope(Message.objects.select_related("member", "store"), request.user)
+    status = request.GET.get("status", "")
+    if status in MessageStatus.values:
+        rows = rows.filter(status=status)
+    page = Paginator(rows.order_by("-created_at"), 100).get_page(request.GET.get("page"))
+    return render(request, "members/texts.html", {"page": page, "status": status,
+                                                  "statuses": MessageStatus.choices})
+
+
+def templates(request):
+    rows = scope(SmsTemplate.objects.select_related("store"), request.user)
+    return render(request, "members/templates.html", {"rows": rows, "stores": stores_for(request.user)})
+
+
+def template_edit(request, slug, pk=None):
+    """Create or edit a template; 'Preview' shows the text with sample values and its SMS length."""
+    store = get_store(request.user, slug, role=MANAGER)
+    template = get_object_or_404(SmsTemplate, store=store, pk=pk) if pk else SmsTemplate(store=store)
+    form = SmsTemplateForm(request.POST or None, instance=template)
+    shown = None
+    if request.method == "POST" and form.is_valid():
+        if "preview" in request.POST:
+            try:
+                shown = preview(form.cleaned_data["body"], {"store": store.name})
+            except TemplateError as exc:
+                form.add_error("body", str(exc))
+        else:
+            form.save()
+            messages.success(request, f"Saved template “{form.instance.name}”.")
+            return redirect("members:templates")
+    elif template.pk:
+        shown = preview(template.body, {"store": store.name})
+    return render(request, "members/template_form.html", {
+        "store": store, "form": form, "template": template, "preview": shown, "placeholders": PLACEHOLDERS,
+    })
+
+
+def campaign(request, pk):
+    """A campaign's dry run (audience, segments, cost); a manager may then start it."""
+    template = get_scoped_object(SmsTemplate.objects.select_related("store"), request.user, pk=pk)
+    store = template.store
+    if request.method == "POST":
+        if not has_role(request.user, store, MANAGER):
+            return render(request, "members/campaign.html", {"template": template, "error": "Managers only."},
+                          status=403)
+        result = flows.start_campaign(store, template)
+        messages.success(request, f"Campaign started: {result.created} texts queued, {result.capped} over the "
+                                  f"frequency cap, {result.already} already planned.")
+        return redirect("members:texts")
+    return render(request, "members/campaign.html", {
+        "template": template, "store": store, "run": flows.dry_run(store, template),
+        "can_start": has_role(request.user, store, MANAGER),
+    })

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from opsdesk.tenancy import StoreScopedAdminMixin
 
-from .models import TrafficEvent
+from .models import ActionItem, Anomaly, DailyMetric, MorningEmail, TrafficEvent
 
 
 @admin.register(TrafficEvent)
@@ -10,3 +10,28 @@ class TrafficEventAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ["event_id", "store", "type", "ts", "source", "product"]
     list_filter = ["store", "type", "source"]
     raw_id_fields = ["product"]
+
+
+@admin.register(DailyMetric)
+class DailyMetricAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["store", "day", "metric", "dimension", "dimension_value", "value"]
+    list_filter = ["store", "metric", "dimension"]
+    date_hierarchy = "day"
+
+
+class ActionItemInline(admin.TabularInline):
+    model = ActionItem
+    extra = 0
+
+
+@admin.register(Anomaly)
+class AnomalyAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["store", "day", "metric", "dimension_value", "change", "score", "status", "owner"]
+    list_filter = ["store", "status", "metric"]
+    inlines = [ActionItemInline]
+
+
+@admin.register(MorningEmail)
+class MorningEmailAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_lookup = "membership__store"
+    list_display = ["membership", "day", "report_day", "sent_at"]

@@ -10,5 +10,9 @@ urlpatterns = [
     path("<slug:slug>/live.json", live.store_live_json, name="store_live_json"),
     # --- daily tracking: rollups, anomalies, plans, morning email ---------------------------
     path("daily/", daily.daily, name="daily"),
+    path("daily/anomalies/", daily.anomaly_list, name="anomalies"),
+    path("daily/anomalies/<int:pk>/", daily.anomaly_detail, name="anomaly"),
+    path("daily/anomalies/<int:pk>/items/<int:item_pk>/toggle/", daily.action_item_toggle,
+         name="action_item_toggle"),
     # --- end ------------------------------------------------------------------------------
 ]

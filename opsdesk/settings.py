@@ -6,10 +6,12 @@ and friends; `manage.py check --deploy` is clean in that profile.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 import plotly
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_celery_beat",
+    "axes",
+    "csp",
     "opsdesk",
     "stores",
     "metrics",
@@ -71,7 +75,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into a 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opsdesk.urls"
@@ -111,6 +118,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # Login throttling: checks the lockout first, then the ordinary model backend.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("LOGIN_COOLOFF_MINUTES", "15")))
+# Lock the (username, address) pair: a guesser is stopped without locking the real user out everywhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = int(env("PROXY_COUNT", "0")) or None
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "desk"
@@ -157,7 +177,11 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task a dead worker had taken is handed out again after this many seconds (acks_late).
+    _visibility = int(env("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _visibility}
+    if _visibility < 60:  # tests: look for a killed worker's tasks every second
+        CELERY_BROKER_TRANSPORT_OPTIONS.update(unacked_restore_interval=1, unacked_restore_throttle=1)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -179,7 +203,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "opsdesk <desk@opsdesk.local>")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- SMS --------------------------------------------------------------------------------------
-# console | file | locmem | twilio (see members/sms.py)
+# console | file | locmem | twilio (see members/sms/)
 SMS_BACKEND = env("SMS_BACKEND", "console")
 SMS_FILE_PATH = env("SMS_FILE_PATH", str(VAR_DIR / "sms"))
 SMS_RATE_PER_SECOND = float(env("SMS_RATE_PER_SECOND", "10"))
@@ -189,12 +213,36 @@ TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", "")
 TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", "")
 # Only for tests and demos: point the official client at a local server that speaks Twilio's API.
 TWILIO_API_BASE = env("TWILIO_API_BASE", "")
+# Sending pipeline (docs/members.md): a "sending" claim older than SMS_SENDING_TIMEOUT is looked up
+# at Twilio before any new attempt; retries back off from SMS_RETRY_BACKOFF seconds, doubling.
+SMS_SENDING_TIMEOUT = int(env("SMS_SENDING_TIMEOUT", "300"))
+SMS_HTTP_TIMEOUT = float(env("SMS_HTTP_TIMEOUT", "15"))
+SMS_MAX_ATTEMPTS = int(env("SMS_MAX_ATTEMPTS", "6"))
+SMS_RETRY_BACKOFF = float(env("SMS_RETRY_BACKOFF", "30"))
+SMS_FREQUENCY_CAP = int(env("SMS_FREQUENCY_CAP", "3"))  # at most this many texts per member ...
+SMS_FREQUENCY_DAYS = int(env("SMS_FREQUENCY_DAYS", "7"))  # ... in this many days
+SMS_PRICE_PER_SEGMENT = env("SMS_PRICE_PER_SEGMENT", "0.0079")  # for the dry run's cost estimate
 
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Scripts only from our own static files or inline blocks carrying the per-request nonce
+# (`<script nonce="{{ request.csp_nonce }}">`); plotly sets inline styles, so styles stay inline-able.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,10 +1,44 @@
-"""Product reviews left by buyers; bad ones open cases (see the reviews work)."""
+"""Product reviews left by buyers, and the cases a bad one opens.
 
+A case walks new → contacting → contacted → product check → resolved → closed; every step is a
+CaseEvent (from, to, who, when, note). Calls go in the contact log; what really happened, the
+product check, the resolution and any listing fix or product task hang off the case.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
 
 from members.models import Member
-from stores.models import Order, Product, Store
+from stores.models import ListingVersion, Order, Product, Store
+
+# Words that make a 3-star review bad. Stores override them in their ReviewPolicy; a project may
+# override the defaults with settings.REVIEWS_NEGATIVE_WORDS.
+DEFAULT_NEGATIVE_WORDS = [
+    # Portuguese
+    "ruim", "péssimo", "pessimo", "horrível", "não recebi", "nao recebi", "não chegou", "defeito", "quebrado",
+    "atraso", "atrasado", "errado", "faltando", "faltou", "falso", "decepcionado",
+    # English
+    "broken", "damaged", "defective", "never arrived", "not received", "late", "wrong", "missing", "fake",
+    "refund", "terrible", "poor", "disappointed", "doesn't work", "does not work",
+    # Chinese
+    "差", "破损", "坏了", "没收到", "未收到", "假货", "退货", "退款", "失望", "慢", "不好",
+    # Spanish
+    "malo", "roto", "no llegó", "defectuoso",
+]
+DEFAULT_FIRST_CONTACT_HOURS = 24
+
+
+def default_negative_words() -> list[str]:
+    return list(getattr(settings, "REVIEWS_NEGATIVE_WORDS", DEFAULT_NEGATIVE_WORDS))
 
 
 class Review(models.Model):
@@ -30,6 +64,280 @@ class Review(models.Model):
     def __str__(self) -> str:
         return f"{self.rating}★ {self.title or self.external_id}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("reviews:review", args=[self.store.slug, self.pk])
+
     @property
     def is_bad(self) -> bool:
         return self.rating <= 2
+
+    @property
+    def text(self) -> str:
+        return "\n".join(part for part in (self.title, self.body) if part)
+
+
+class ReviewPolicy(models.Model):
+    """A store's rules for bad reviews: which 3-star words are negative, and the first-contact SLA."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="review_policy")
+    first_contact_hours = models.PositiveIntegerField(
+        default=DEFAULT_FIRST_CONTACT_HOURS, validators=[MinValueValidator(1)],
+        help_text="The customer must be called within this many hours of the case opening.",
+    )
+    negative_words = models.TextField(
+        blank=True, help_text="One word or phrase per line; a 3-star review containing one opens a case. "
+                              "Blank means the default list (Portuguese, English, Chinese, Spanish).",
+    )
+
+    class Meta:
+        verbose_name_plural = "review policies"
+
+    def __str__(self) -> str:
+        return f"Review policy of {self.store}"
+
+    @classmethod
+    def for_store(cls, store: Store) -> ReviewPolicy:
+        """The store's saved policy, or an unsaved one holding the defaults."""
+        try:
+            return store.review_policy
+        except cls.DoesNotExist:
+            return cls(store=store)
+
+    def word_list(self) -> list[str]:
+        words = [w.strip() for w in self.negative_words.splitlines() if w.strip()]
+        return words or default_negative_words()
+
+    @property
+    def first_contact_within(self) -> timedelta:
+        return timedelta(hours=self.first_contact_hours)
+
+
+class CaseStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTING = "contacting", "Contacting"
+    CONTACTED = "contacted", "Contacted"
+    PRODUCT_CHECK = "product_check", "Product check"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+# Legal moves. A case whose cause is not the product (logistics, service…) may skip the product check.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    CaseStatus.NEW: (CaseStatus.CONTACTING,),
+    CaseStatus.CONTACTING: (CaseStatus.CONTACTED,),
+    CaseStatus.CONTACTED: (CaseStatus.PRODUCT_CHECK, CaseStatus.RESOLVED),
+    CaseStatus.PRODUCT_CHECK: (CaseStatus.RESOLVED,),
+    CaseStatus.RESOLVED: (CaseStatus.CLOSED,),
+    CaseStatus.CLOSED: (),
+}
+OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.CONTACTING, CaseStatus.CONTACTED, CaseStatus.PRODUCT_CHECK)
+
+
+class RootCause(models.TextChoices):
+    PRODUCT_DEFECT = "product_defect", "Product defect"
+    NOT_AS_DESCRIBED = "not_as_described", "Not as described"
+    LOGISTICS = "logistics", "Logistics"
+    SERVICE = "service", "Service"
+    EXPECTATION = "expectation", "Expectation"
+    OTHER = "other", "Other"
+
+
+class CheckFinding(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    NOT_REPRODUCED = "not_reproduced", "Not reproduced"
+
+
+class Resolution(models.TextChoices):
+    REFUND = "refund", "Refund"
+    REPLACEMENT = "replacement", "Replacement"
+    LISTING_FIX = "listing_fix", "Listing fix"
+    SUPPLIER_FEEDBACK = "supplier_feedback", "Supplier feedback"
+    NO_ACTION = "no_action", "No action"
+
+
+class IllegalTransition(ValidationError):
+    """A case was asked to move to a status it cannot reach from where it is, or is not ready to."""
+
+
+class ReviewCase(models.Model):
+    """The follow-up of one bad review: call, find the real situation, check, resolve, adjust."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="review_cases")
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="case")
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW)
+    reason = models.CharField(max_length=255, help_text="Why the case opened, e.g. rating 3 with “ruim”.")
+    opened_at = models.DateTimeField(default=timezone.now)
+    first_contact_due_at = models.DateTimeField()
+    first_contact_at = models.DateTimeField(null=True, blank=True, help_text="First call attempt, any outcome.")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    situation = models.TextField(blank=True, help_text="What really happened, in the customer's words.")
+    root_cause = models.CharField(max_length=20, choices=RootCause.choices, blank=True)
+    check_finding = models.CharField(max_length=20, choices=CheckFinding.choices, blank=True)
+    check_notes = models.TextField(blank=True)
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    resolution_notes = models.TextField(blank=True)
+    listing_version = models.ForeignKey(
+        ListingVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="review_cases",
+        help_text="The listing change this case led to.",
+    )
+    customer_updated_review = models.BooleanField(default=False)
+    updated_rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["first_contact_due_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(updated_rating__isnull=True) | (Q(updated_rating__gte=1) & Q(updated_rating__lte=5)),
+                name="reviewcase_updated_rating_1_to_5",
+            ),
+        ]
+        indexes = [models.Index(fields=["store", "status", "first_contact_due_at"], name="reviewcase_store_due")]
+
+    def __str__(self) -> str:
+        return f"Case {self.pk} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reviews:case", args=[self.store.slug, self.pk])
+
+    @property
+    def product(self) -> Product | None:
+        return self.review.product
+
+    @property
+    def phone(self) -> str:
+        """The number to call: the linked member's, else the order's buyer phone."""
+        if self.review.member_id:
+            return self.review.member.phone
+        if self.review.order_id:
+            return self.review.order.buyer_phone
+        return ""
+
+    def clean(self):
+        super().clean()
+        if self.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED) and not (self.root_cause and self.resolution):
+            raise ValidationError("A resolved case keeps its root cause and resolution.")
+        if self.updated_rating and not self.customer_updated_review:
+            raise ValidationError({"updated_rating": "Only a customer who updated the review has a new rating."})
+
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.is_open() and self.first_contact_at is None and self.first_contact_due_at <= now
+
+    def allowed_next(self) -> tuple[str, ...]:
+        return TRANSITIONS[self.status]
+
+    def missing_for(self, to_status: str) -> list[str]:
+        """What the case still needs before it may enter `to_status` (empty when ready)."""
+        missing = []
+        if to_status == CaseStatus.CONTACTED and not self.contacts.filter(
+                outcome__in=[ContactOutcome.REACHED, ContactOutcome.REFUSED]).exists():
+            missing.append("a call that reached the customer (outcome reached or refused)")
+        if to_status == CaseStatus.PRODUCT_CHECK and not self.root_cause:
+            missing.append("a root cause")
+        if to_status == CaseStatus.RESOLVED:
+            if not self.root_cause:
+                missing.append("a root cause")
+            if not self.resolution:
+                missing.append("a resolution")
+            if self.status == CaseStatus.PRODUCT_CHECK and not self.check_finding:
+                missing.append("the product check finding")
+        return missing
+
+    def transition(self, to_status: str, user=None, note: str = "", now=None) -> CaseEvent:
+        """Move the case to `to_status` and record who did it; IllegalTransition if not allowed."""
+        now = now or timezone.now()
+        if to_status not in CaseStatus.values:
+            raise IllegalTransition(f"“{to_status}” is not a case status.")
+        if to_status not in self.allowed_next():
+            allowed = ", ".join(CaseStatus(s).label for s in self.allowed_next()) or "nothing (the case is closed)"
+            raise IllegalTransition(
+                f"A case cannot go from {self.get_status_display()} to {CaseStatus(to_status).label}; "
+                f"from here it can go to: {allowed}."
+            )
+        missing = self.missing_for(to_status)
+        if missing:
+            raise IllegalTransition(
+                f"Before moving to {CaseStatus(to_status).label} the case needs {' and '.join(missing)}."
+            )
+        from_status = self.status
+        self.status = to_status
+        fields = ["status"]
+        if to_status == CaseStatus.RESOLVED:
+            self.resolved_at = now
+            fields.append("resolved_at")
+        if to_status == CaseStatus.CLOSED:
+            self.closed_at = now
+            fields.append("closed_at")
+        self.save(update_fields=fields)
+        return self.events.create(from_status=from_status, to_status=to_status, by=user, at=now, note=note)
+
+
+class CaseEvent(models.Model):
+    """One step of a case: from which status to which, by whom, when, with an optional note."""
+
+    case = models.ForeignKey(ReviewCase, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, choices=CaseStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=CaseStatus.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                           related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '–'} → {self.to_status}"
+
+
+class ContactOutcome(models.TextChoices):
+    REACHED = "reached", "Reached"
+    NO_ANSWER = "no_answer", "No answer"
+    REFUSED = "refused", "Refused to talk"
+
+
+class ContactAttempt(models.Model):
+    """One call to the customer about a case, and what they said."""
+
+    case = models.ForeignKey(ReviewCase, on_delete=models.CASCADE, related_name="contacts")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                           related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=20, choices=ContactOutcome.choices)
+    notes = models.TextField(blank=True, help_text="The customer's actual situation, as they told it.")
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ProductTask(models.Model):
+    """A to-do on a product that came out of review feedback (fix the listing, talk to the supplier…)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="product_tasks")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="review_tasks")
+    case = models.ForeignKey(ReviewCase, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
+    text = models.TextField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="review_product_tasks")
+    due = models.DateField(null=True, blank=True)
+    done = models.BooleanField(default=False)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["done", "due", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:60]

@@ -1,12 +1,304 @@
-"""Review pages: reviews of the user's stores, bad ones first."""
+"""Bad-review pages: the case lists, the case page (calls, findings, workflow, adjustments), the
+product's review history, the upload page and the report. Every page is scoped to the user's stores."""
 
-from django.shortcuts import render
+from __future__ import annotations
 
-from opsdesk.tenancy import scope
+import csv
+import json
+from datetime import date, timedelta
 
-from .models import Review
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from opsdesk.privacy import mask_phone
+from opsdesk.tenancy import MANAGER, get_store, has_role, scope, stores_for
+from stores.models import ApiKey
+
+from . import reports, services
+from .forms import ContactForm, FindingsForm, ImportForm, ListingFixForm, PolicyForm, ProductTaskForm, TransitionForm
+from .importers import ReviewImportError, import_reviews
+from .models import OPEN_STATUSES, CaseStatus, IllegalTransition, ProductTask, Review, ReviewCase, ReviewPolicy
 
 
 def index(request):
-    reviews = scope(Review.objects.select_related("store", "product"), request.user).order_by("rating", "-created_at")
-    return render(request, "reviews/index.html", {"reviews": reviews[:200]})
+    """Open cases of all the user's stores, overdue first."""
+    now = timezone.now()
+    cases = (scope(ReviewCase.objects.select_related("store", "review", "review__product"), request.user)
+             .filter(status__in=OPEN_STATUSES).order_by("first_contact_due_at")[:200])
+    return render(request, "reviews/index.html", {"cases": cases, "stores": stores_for(request.user), "now": now})
+
+
+def store_cases(request, slug):
+    store = get_store(request.user, slug)
+    now = timezone.now()
+    status = request.GET.get("status", "open")
+    cases = ReviewCase.objects.filter(store=store).select_related("store", "review", "review__product")
+    if request.GET.get("overdue"):
+        cases = services.overdue_cases(store, now)
+    elif status == "open":
+        cases = cases.filter(status__in=OPEN_STATUSES)
+    elif status in CaseStatus.values:
+        cases = cases.filter(status=status)
+    recent = store.reviews.select_related("product", "case").order_by("-created_at")[:30]
+    return render(request, "reviews/store.html", {
+        "store": store, "cases": cases[:300], "status": status, "statuses": CaseStatus.choices,
+        "overdue": bool(request.GET.get("overdue")), "recent": recent, "now": now,
+        "overdue_count": services.overdue_cases(store, now).count(),
+    })
+
+
+def _case_context(request, store, case, **forms):
+    is_manager = has_role(request.user, store, MANAGER)
+    phone = case.phone
+    users = get_user_model().objects.filter(memberships__store=store).distinct()
+    context = {
+        "store": store, "case": case, "review": case.review, "now": timezone.now(),
+        # Operators must be able to call, so the tel: link carries the number; the text shows it
+        # whole to managers only (see docs/reviews.md).
+        "phone": phone, "phone_shown": phone if is_manager else mask_phone(phone),
+        "events": case.events.select_related("by"), "contacts": case.contacts.select_related("by"),
+        "tasks": case.tasks.select_related("owner"),
+        "transition_form": TransitionForm(), "contact_form": ContactForm(),
+        "findings_form": FindingsForm(initial={f: getattr(case, f) for f in FindingsForm.base_fields}),
+        "listing_form": ListingFixForm(initial={"title": (case.product.current_listing() or case.product).title}
+                                       if case.product else None),
+        "task_form": ProductTaskForm(owners=users),
+        "next_statuses": [(s, CaseStatus(s).label) for s in case.allowed_next()],
+    }
+    context.update(forms)
+    return context
+
+
+def case_detail(request, slug, pk):
+    store = get_store(request.user, slug)
+    case = get_object_or_404(ReviewCase.objects.select_related("review__product", "review__order", "review__member",
+                                                               "listing_version"), store=store, pk=pk)
+    if request.method != "POST":
+        return render(request, "reviews/case.html", _case_context(request, store, case))
+    action = request.POST.get("action")
+    handler = CASE_ACTIONS.get(action)
+    if handler is None:
+        messages.error(request, f"Unknown action {action!r}.")
+        return redirect(case)
+    try:
+        with transaction.atomic():
+            bad_form = handler(request, store, case)
+    except IllegalTransition as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(case)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect(case)
+    if bad_form:
+        case.refresh_from_db()
+        return render(request, "reviews/case.html", _case_context(request, store, case, **bad_form), status=400)
+    return redirect(case)
+
+
+def _transition(request, store, case):
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        return {"transition_form": form}
+    case.transition(form.cleaned_data["to_status"], request.user, note=form.cleaned_data["note"])
+    messages.success(request, f"Case moved to {case.get_status_display()}.")
+    return None
+
+
+def _contact(request, store, case):
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        return {"contact_form": form}
+    services.log_contact(case, request.user, form.cleaned_data["outcome"], form.cleaned_data["notes"])
+    messages.success(request, "Call logged.")
+    return None
+
+
+def _findings(request, store, case):
+    if case.status == CaseStatus.CLOSED:
+        raise IllegalTransition("The case is closed; its findings can no longer change.")
+    form = FindingsForm(request.POST)
+    if not form.is_valid():
+        return {"findings_form": form}
+    for name, value in form.cleaned_data.items():
+        setattr(case, name, value)
+    try:
+        case.full_clean(exclude=["review"], validate_unique=False)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return {"findings_form": form}
+    case.save(update_fields=list(form.cleaned_data))
+    messages.success(request, "Findings saved.")
+    return None
+
+
+def _listing_fix(request, store, case):
+    form = ListingFixForm(request.POST)
+    if not form.is_valid():
+        return {"listing_form": form}
+    version = services.create_listing_fix(case, request.user, **form.cleaned_data)
+    live = timezone.localtime(version.started_at, store.zone)
+    messages.success(request, f"New listing version live from {live:%Y-%m-%d %H:%M}.")
+    return None
+
+
+def _task(request, store, case):
+    users = get_user_model().objects.filter(memberships__store=store).distinct()
+    form = ProductTaskForm(request.POST, owners=users)
+    if not form.is_valid():
+        return {"task_form": form}
+    if case.product is None:
+        raise ValueError("This review is not linked to a product, so a product task cannot be made.")
+    services.create_product_task(case, case.product, **form.cleaned_data)
+    messages.success(request, "Product task created.")
+    return None
+
+
+CASE_ACTIONS = {"transition": _transition, "contact": _contact, "findings": _findings,
+                "listing_fix": _listing_fix, "task": _task}
+
+
+def review_detail(request, slug, pk):
+    store = get_store(request.user, slug)
+    review = get_object_or_404(Review.objects.select_related("product", "order"), store=store, pk=pk)
+    case = ReviewCase.objects.filter(review=review).first()
+    return render(request, "reviews/review.html", {"store": store, "review": review, "case": case})
+
+
+def product_reviews(request, slug, pk):
+    """A product's reviews, with average rating and bad-review rate before and after each listing change."""
+    store = get_store(request.user, slug)
+    product = get_object_or_404(store.products, pk=pk)
+    reviews = product.reviews.select_related("case").order_by("-created_at")
+    return render(request, "reviews/product.html", {
+        "store": store, "product": product, "summary": reports.product_summary(product.reviews.all()),
+        "periods": reports.rating_periods(product), "reviews": reviews[:100],
+        "tasks": product.review_tasks.select_related("owner", "case"),
+    })
+
+
+@require_POST
+def task_done(request, slug, pk):
+    store = get_store(request.user, slug)
+    task = get_object_or_404(ProductTask, store=store, pk=pk)
+    services.complete_task(task)
+    messages.success(request, "Task done.")
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("reviews:product", slug, task.product_id)
+
+
+def upload(request, slug):
+    store = get_store(request.user, slug)
+    result = errors = None
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = import_reviews(store, form.cleaned_data["file"], form.cleaned_data["format"] or None,
+                                    open_cases=form.cleaned_data["open_cases"])
+        except ReviewImportError as exc:
+            errors = exc.errors
+        except ValueError as exc:
+            form.add_error("format", str(exc))
+    status = 400 if errors or (request.method == "POST" and form.errors) else 200
+    return render(request, "reviews/import.html", {"store": store, "form": form, "result": result,
+                                                   "errors": errors}, status=status)
+
+
+def policy(request, slug):
+    """Managers set the store's first-call SLA and the words that make a 3-star review bad."""
+    store = get_store(request.user, slug, role=MANAGER)
+    current = ReviewPolicy.for_store(store)
+    if not current.negative_words:
+        current.negative_words = "\n".join(current.word_list())
+    form = PolicyForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved. New cases use these rules; open cases keep their due time.")
+        return redirect("reviews:policy", slug)
+    return render(request, "reviews/policy.html", {"store": store, "form": form})
+
+
+def _window(request, store) -> tuple[date, date]:
+    today = store.today()
+    try:
+        end = date.fromisoformat(request.GET["end"]) if request.GET.get("end") else today
+        start = date.fromisoformat(request.GET["start"]) if request.GET.get("start") else end - timedelta(weeks=12)
+    except ValueError:
+        end, start = today, today - timedelta(weeks=12)
+    return min(start, end), max(start, end)
+
+
+def report(request, slug):
+    store = get_store(request.user, slug)
+    start, end = _window(request, store)
+    data = reports.build_report(store, store.day_bounds(start)[0], store.day_bounds(end)[1])
+    return render(request, "reviews/report.html", {
+        "store": store, "start": start, "end": end, "report": data, "figures": reports.report_figures(data),
+    })
+
+
+CSV_FIELDS = ["case_id", "review_id", "rating", "product_sku", "product", "status", "reason", "opened_at",
+              "first_contact_due_at", "first_contact_at", "hours_to_first_contact", "root_cause", "check_finding",
+              "resolution", "customer_updated_review", "updated_rating", "resolved_at", "closed_at"]
+
+
+def cases_csv(request, slug):
+    """Every case of reviews written in the report's window (no phone numbers)."""
+    store = get_store(request.user, slug)
+    start, end = _window(request, store)
+    lo, hi = store.day_bounds(start)[0], store.day_bounds(end)[1]
+    cases = (ReviewCase.objects.filter(store=store).filter(Q(review__created_at__gte=lo, review__created_at__lt=hi))
+             .select_related("review", "review__product").order_by("opened_at", "pk"))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{store.slug}-review-cases-{start}-{end}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_FIELDS)
+    for c in cases:
+        product = c.review.product
+        wait = (c.first_contact_at - c.opened_at).total_seconds() / 3600 if c.first_contact_at else None
+        writer.writerow([c.pk, c.review.external_id, c.review.rating, product.sku if product else "",
+                         product.title if product else "", c.status, c.reason, c.opened_at.isoformat(),
+                         c.first_contact_due_at.isoformat(), c.first_contact_at.isoformat() if c.first_contact_at
+                         else "", f"{wait:.2f}" if wait is not None else "", c.root_cause, c.check_finding,
+                         c.resolution, "yes" if c.customer_updated_review else "no", c.updated_rating or "",
+                         c.resolved_at.isoformat() if c.resolved_at else "",
+                         c.closed_at.isoformat() if c.closed_at else ""])
+    return response
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def api_import(request):
+    """POST /reviews/api/v1/reviews with a store API key: a JSON batch of reviews, all-or-nothing."""
+    auth = request.headers.get("Authorization", "")
+    key = ApiKey.objects.authenticate(auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else "")
+    if key is None:
+        return JsonResponse({"error": "missing or invalid API key"}, status=401)
+    try:
+        payload = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return JsonResponse({"error": "the body is not JSON"}, status=400)
+    try:
+        result = import_reviews(key.store, payload if isinstance(payload, (list, dict)) else {})
+    except ReviewImportError as exc:
+        return JsonResponse({"error": "nothing imported", "errors": [
+            {"index": e.row - 1 if e.row else None, "field": e.column, "message": e.message} for e in exc.errors
+        ]}, status=400)
+    return JsonResponse({
+        "created": result.created, "already_imported": result.already_imported, "cases_opened": result.cases_opened,
+        "duplicates_in_batch": [i - 1 for i, _ in result.duplicates_in_file],
+        "unmatched_orders": [{"index": i - 1, "order_id": k} for i, k in result.unmatched_orders],
+        "unmatched_products": [{"index": i - 1, "sku": k} for i, k in result.unmatched_products],
+    })

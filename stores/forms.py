@@ -1,10 +1,20 @@
+from zoneinfo import available_timezones
+
 from django import forms
 from PIL import Image, UnidentifiedImageError
 
 from .models import StoreMembership
 
 
+def timezone_choices():
+    return [("", "The store's own zone")] + [(zone, zone) for zone in sorted(available_timezones())]
+
+
 class MembershipSettingsForm(forms.ModelForm):
+    email_timezone = forms.TypedChoiceField(choices=timezone_choices, required=False,
+                                            label="Morning email time zone",
+                                            help_text="The email arrives at 08:00 in this zone.")
+
     class Meta:
         model = StoreMembership
         fields = ["email_timezone", "morning_email"]
@@ -57,3 +67,14 @@ class ListingVersionForm(forms.Form):
         upload.seek(0)
         self.picture_extension = self.FORMATS[kind]
         return upload
+
+
+class ImportForm(forms.Form):
+    """Upload a CSV to import into a store; `kind` chooses the importer."""
+
+    kind = forms.ChoiceField(label="What the file holds")
+    file = forms.FileField(label="CSV file", help_text="UTF-8 CSV with a header row.")
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k, k.replace("_", " ").capitalize()) for k in kinds]

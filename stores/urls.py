@@ -12,4 +12,5 @@ urlpatterns = [
          name="listing_picture"),
     path("<slug:slug>/orders/<int:pk>/", views.order_detail, name="order"),
     path("<slug:slug>/violations/", views.violation_list, name="violations"),
+    path("<slug:slug>/import/", views.import_csv, name="import"),
 ]

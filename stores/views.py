@@ -12,7 +12,8 @@ from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_store, has_role, stores_for
 
 from . import listing
-from .forms import ListingVersionForm, MembershipSettingsForm
+from .forms import ImportForm, ListingVersionForm, MembershipSettingsForm
+from .importers import ImportRejected, importers
 from .models import ListingVersion, Order, StoreMembership, Violation, ViolationStatus
 
 
@@ -104,3 +105,20 @@ def my_settings(request):
         for m in memberships
     ]
     return render(request, "stores/my_settings.html", {"forms": forms})
+
+
+def import_csv(request, slug):
+    """Upload a CSV (orders: opsdesk's columns or Shopify's export) into one of the user's stores."""
+    store = get_store(request.user, slug)
+    available = importers()
+    form = ImportForm(request.POST or None, request.FILES or None, kinds=sorted(available))
+    errors, status = [], 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = available[form.cleaned_data["kind"]](store, form.cleaned_data["file"])
+        except ImportRejected as exc:
+            errors, status = exc.errors, 400
+        else:
+            messages.success(request, f"Imported {result.summary()}")
+            return redirect("stores:import", slug=store.slug)
+    return render(request, "stores/import.html", {"store": store, "form": form, "errors": errors}, status=status)

@@ -1,4 +1,8 @@
-"""Campaign models: activities and plans (activities.py), paid promotion (ads.py)."""
+"""Campaign models: activities (activities.py), plans (plans.py), playbooks (playbooks.py), ads (ads.py),
+product launches (launches.py)."""
 
 from .activities import *  # noqa: F403
 from .ads import *  # noqa: F403
+from .launches import *  # noqa: F403
+from .plans import *  # noqa: F403
+from .playbooks import *  # noqa: F403

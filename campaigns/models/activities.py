@@ -1,13 +1,34 @@
-"""Store activities: promotions, platform events, gifts, bundles and content posts."""
+"""Store activities: promotions, platform events, gifts, bundles and content posts.
+
+An activity runs over store-local days start_date..end_date (both inclusive). Its kind-specific
+details (discount %, event name, prize count, channel ...) live in `details`, validated by the
+kind's form in `campaigns.activity_kinds`. Status moves idea → planned → running → done → reviewed;
+`Activity.move_to` and `save()` refuse any other move.
+"""
+
+from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 
 from opsdesk.money import MoneyField
 from stores.models import Product, Store
 
-__all__ = ["Activity", "ActivityKind", "ActivityStatus"]
+__all__ = [
+    "Activity",
+    "ActivityKind",
+    "ActivityStatus",
+    "TRANSITIONS",
+    "ActivityTemplate",
+    "TemplateStep",
+    "ChecklistItem",
+    "LotteryDraw",
+    "EntrantSource",
+    "ActivityReview",
+]
 
 
 class ActivityKind(models.TextChoices):
@@ -26,6 +47,20 @@ class ActivityStatus(models.TextChoices):
     REVIEWED = "reviewed", "Reviewed"
 
 
+# The only moves allowed; an idea may be planned, a plan may be dropped back to an idea.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    ActivityStatus.IDEA: (ActivityStatus.PLANNED,),
+    ActivityStatus.PLANNED: (ActivityStatus.RUNNING, ActivityStatus.IDEA),
+    ActivityStatus.RUNNING: (ActivityStatus.DONE,),
+    ActivityStatus.DONE: (ActivityStatus.REVIEWED,),
+    ActivityStatus.REVIEWED: (),
+}
+
+
+def _label(status: str) -> str:
+    return dict(ActivityStatus.choices).get(status, repr(status))
+
+
 class Activity(models.Model):
     """An activity runs over store-local days start_date..end_date (both inclusive)."""
 
@@ -33,14 +68,24 @@ class Activity(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=ActivityKind.choices)
     status = models.CharField(max_length=20, choices=ActivityStatus.choices, default=ActivityStatus.IDEA)
-    start_date = models.DateField()
-    end_date = models.DateField()
+    start_date = models.DateField(help_text="First day, in the store's time zone.")
+    end_date = models.DateField(help_text="Last day (inclusive), in the store's time zone.")
     products = models.ManyToManyField(Product, blank=True, related_name="activities")
     budget = MoneyField(default=0)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     notes = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True, help_text="Kind-specific details (see activity_kinds).")
+    signup_deadline = models.DateField(
+        null=True, blank=True, help_text="Platform events: last day to sign up (store's zone)."
+    )
+    goal_gmv = MoneyField(null=True, blank=True, help_text="Goal: GMV over the activity's days.")
+    goal_orders = models.PositiveIntegerField(null=True, blank=True, help_text="Goal: paid orders.")
+    goal_new_members = models.PositiveIntegerField(null=True, blank=True, help_text="Goal: new members.")
+    template = models.ForeignKey(
+        "ActivityTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -49,7 +94,205 @@ class Activity(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="activity_dates_in_order"),
             models.CheckConstraint(condition=Q(budget__gte=0), name="activity_budget_not_negative"),
+            models.CheckConstraint(
+                condition=Q(signup_deadline__isnull=True) | Q(kind="platform_event"),
+                name="activity_deadline_only_for_platform_events",
+            ),
+            models.CheckConstraint(
+                condition=Q(goal_gmv__isnull=True) | Q(goal_gmv__gte=0), name="activity_goal_gmv_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["store", "start_date", "end_date"], name="activity_store_dates")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        saved = getattr(self, "_saved_status", None)
+        if self.pk and saved and saved != self.status and self.status not in TRANSITIONS[saved]:
+            raise ValidationError(
+                f"An activity cannot go from {_label(saved)} to {_label(self.status)}."
+            )
+        super().save(*args, **kwargs)
+        self._saved_status = self.status
+
+    def get_absolute_url(self) -> str:
+        return reverse("campaigns:activity_detail", args=[self.pk])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        obj = super().from_db(db, field_names, values)
+        obj._saved_status = obj.__dict__.get("status")
+        return obj
+
+    @property
+    def days(self) -> int:
+        return (self.end_date - self.start_date).days + 1
+
+    def clean(self):
+        super().clean()
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "The last day cannot be before the first day."})
+        if self.signup_deadline and self.kind != ActivityKind.PLATFORM_EVENT:
+            raise ValidationError({"signup_deadline": "Only official platform events have a sign-up deadline."})
+        if self.signup_deadline and self.start_date and self.signup_deadline > self.start_date:
+            raise ValidationError({"signup_deadline": "The sign-up deadline must be on or before the first day."})
+        from campaigns.activity_kinds import validate_details
+
+        self.details = validate_details(self.kind, self.details)
+        publish_at = self.details.get("publish_at") if self.kind == ActivityKind.CONTENT else None
+        if publish_at and self.start_date and self.end_date \
+                and not self.start_date.isoformat() <= publish_at[:10] <= self.end_date.isoformat():
+            raise ValidationError("The post's publish time must fall on one of the activity's days.")
+
+    def allowed_moves(self) -> tuple[str, ...]:
+        return TRANSITIONS[self.status]
+
+    @transaction.atomic
+    def move_to(self, status: str) -> None:
+        """Change status if the move is allowed (checked against the row, locked, not a stale copy)."""
+        current = Activity.objects.select_for_update().values_list("status", flat=True).get(pk=self.pk)
+        if status not in TRANSITIONS[current]:
+            raise ValidationError(
+                f"An activity cannot go from {_label(current)} to {_label(status)}."
+            )
+        Activity.objects.filter(pk=self.pk).update(status=status)
+        self.status = self._saved_status = status
+
+    @property
+    def progress(self) -> int | None:
+        """Checklist progress in whole percent, or None without a checklist."""
+        items = list(self.checklist.all())
+        if not items:
+            return None
+        return round(100 * sum(1 for i in items if i.done_at) / len(items))
+
+
+class ActivityTemplate(models.Model):
+    """A reusable activity recipe: its kind, default details and the steps of its checklist.
+
+    Templates without a store are shared by every store; a store's own templates only it sees.
+    """
+
+    store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=ActivityKind.choices)
+    description = models.TextField(blank=True)
+    duration_days = models.PositiveIntegerField(default=3)
+    default_details = models.JSONField(default=dict, blank=True)
+    playbook = models.ForeignKey(
+        "campaigns.Playbook", null=True, blank=True, on_delete=models.SET_NULL, related_name="templates"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(duration_days__gte=1), name="template_duration_positive"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class TemplateStep(models.Model):
+    """One step of a template: what to do, where (link), with what (resource), what data to watch."""
+
+    template = models.ForeignKey(ActivityTemplate, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    link = models.CharField(max_length=500, blank=True, help_text="Where the step is done (URL or page).")
+    resource = models.CharField(max_length=300, blank=True, help_text="What it needs: banner, budget, stock ...")
+    data_to_watch = models.CharField(max_length=300, blank=True, help_text="The numbers to check.")
+    days_before_start = models.IntegerField(default=0, help_text="Due this many days before the first day.")
+
+    class Meta:
+        ordering = ["template", "position"]
+        constraints = [models.UniqueConstraint(fields=["template", "position"], name="step_unique_position")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ChecklistItem(models.Model):
+    """A step of one activity's checklist, copied from its template (or added by hand)."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="checklist")
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    link = models.CharField(max_length=500, blank=True)
+    resource = models.CharField(max_length=300, blank=True)
+    data_to_watch = models.CharField(max_length=300, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["activity", "position"]
+        constraints = [models.UniqueConstraint(fields=["activity", "position"], name="checklist_unique_position")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def link_is_url(self) -> bool:
+        return self.link.startswith(("http://", "https://", "/"))
+
+
+class EntrantSource(models.TextChoices):
+    ORDERS = "orders", "Buyers with a paid order in the window"
+    MEMBERS = "members", "Members who joined in the window"
+
+
+class LotteryDraw(models.Model):
+    """The one draw of a lottery activity, with everything needed to re-check it.
+
+    One-to-one with the activity, so the database refuses a second draw. Winners are
+    `random.Random(seed).sample(sorted entrant keys, winner_count)`; the SHA-256 of the sorted
+    keys (joined by newlines) proves which entrant list was used.
+    """
+
+    activity = models.OneToOneField(Activity, on_delete=models.PROTECT, related_name="lottery_draw")
+    source = models.CharField(max_length=20, choices=EntrantSource.choices)
+    window_start = models.DateField()
+    window_end = models.DateField()
+    entrant_count = models.PositiveIntegerField()
+    entrants_sha256 = models.CharField(max_length=64)
+    seed = models.CharField(max_length=64)
+    winner_count = models.PositiveIntegerField()
+    winners = models.JSONField(help_text="Winning entrant keys, in draw order.")
+    drawn_at = models.DateTimeField(auto_now_add=True)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(window_end__gte=F("window_start")), name="lottery_window_in_order"),
+            models.CheckConstraint(
+                condition=Q(winner_count__lte=F("entrant_count")), name="lottery_winners_le_entrants"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Draw for {self.activity}"
+
+
+class ActivityReview(models.Model):
+    """The operator's summing-up after an activity: what happened, why, and which playbook applies."""
+
+    activity = models.OneToOneField(Activity, on_delete=models.CASCADE, related_name="review")
+    summary = models.TextField()
+    root_cause = models.CharField(max_length=300, blank=True, help_text="Why it went as it did, in a line.")
+    playbook = models.ForeignKey(
+        "campaigns.Playbook", null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews"
+    )
+    figures = models.JSONField(default=dict, blank=True, help_text="The review numbers when it was written.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Review of {self.activity}"

@@ -1,12 +1,22 @@
-"""Paid promotion: ad plans and their daily performance (spend, clicks, sales)."""
+"""Paid promotion: ad plans, their creatives, daily performance and today's hourly spend snapshots."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from pathlib import PurePosixPath
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.urls import reverse
 
 from opsdesk.money import MoneyField
 from stores.models import Product, Store, TrafficSource
 
-__all__ = ["AdChannel", "AdPlan", "AdPlanStatus", "AdDailyPerformance"]
+__all__ = [
+    "AdChannel", "AdPlan", "AdPlanStatus", "BidStrategy", "AdDailyPerformance", "AdCreative",
+    "AdCreativePerformance", "AdSpendSnapshot", "CHANNEL_SOURCE", "DerivedMetrics", "ratio", "percent",
+]
 
 
 class AdChannel(models.TextChoices):
@@ -32,18 +42,99 @@ class AdPlanStatus(models.TextChoices):
     ENDED = "ended", "Ended"
 
 
+class BidStrategy(models.TextChoices):
+    MANUAL_CPC = "manual_cpc", "Manual CPC"
+    MAXIMIZE_CLICKS = "max_clicks", "Maximise clicks"
+    MAXIMIZE_CONVERSIONS = "max_conversions", "Maximise conversions"
+    TARGET_ROAS = "target_roas", "Target ROAS"
+    TARGET_CPA = "target_cpa", "Target CPA"
+    SMART = "smart", "Platform smart bidding"
+
+
+def ratio(numerator, denominator, places: str = "0.0001") -> Decimal | None:
+    """numerator / denominator as a Decimal, or None when the denominator is zero (no division error)."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal(places))
+
+
+def percent(value: Decimal | None) -> str:
+    return "–" if value is None else f"{value * 100:.2f}\u00a0%"
+
+
+class DerivedMetrics:
+    """CTR, CPC, CVR, CPA, ROAS and ACoS from impressions, clicks, spend, orders and sales.
+
+    None means "not defined" (e.g. CTR with no impressions), never a division error.
+    CTR and CVR are fractions (0.0123 = 1.23 %); ROAS is sales / spend; ACoS is spend / sales.
+    """
+
+    impressions: int
+    clicks: int
+    spend: Decimal
+    orders: int
+    sales: Decimal
+
+    @property
+    def ctr(self) -> Decimal | None:
+        return ratio(self.clicks, self.impressions)
+
+    @property
+    def cpc(self) -> Decimal | None:
+        return ratio(self.spend, self.clicks, "0.01")
+
+    @property
+    def cvr(self) -> Decimal | None:
+        return ratio(self.orders, self.clicks)
+
+    @property
+    def cpa(self) -> Decimal | None:
+        return ratio(self.spend, self.orders, "0.01")
+
+    @property
+    def roas(self) -> Decimal | None:
+        return ratio(self.sales, self.spend, "0.01")
+
+    @property
+    def acos(self) -> Decimal | None:
+        return ratio(self.spend, self.sales)
+
+    # Percent strings for pages ("1.23 %", or "–" when undefined).
+    @property
+    def ctr_pct(self) -> str:
+        return percent(self.ctr)
+
+    @property
+    def cvr_pct(self) -> str:
+        return percent(self.cvr)
+
+    @property
+    def acos_pct(self) -> str:
+        return percent(self.acos)
+
+
 class AdPlan(models.Model):
+    """A paid-promotion plan (an ad platform's campaign): channel, products, budgets, bidding, schedule."""
+
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="ad_plans")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, help_text="Exactly as in the ad platform: reports are matched by it.")
     external_id = models.CharField(max_length=100, blank=True, help_text="Campaign id in the ad platform.")
     channel = models.CharField(max_length=20, choices=AdChannel.choices)
     status = models.CharField(max_length=20, choices=AdPlanStatus.choices, default=AdPlanStatus.DRAFT)
     products = models.ManyToManyField(Product, blank=True, related_name="ad_plans")
     daily_budget = MoneyField(default=0)
-    total_budget = MoneyField(default=0)
+    total_budget = MoneyField(default=0, help_text="0 means no total cap.")
+    bid_strategy = models.CharField(max_length=20, choices=BidStrategy.choices, default=BidStrategy.MANUAL_CPC)
     target_roas = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
+    hour_from = models.PositiveSmallIntegerField(
+        default=0, help_text="Store-local hour the ads start showing each day (0-23)."
+    )
+    hour_to = models.PositiveSmallIntegerField(
+        default=24, help_text="Store-local hour the ads stop each day (1-24, exclusive)."
+    )
+    notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -53,17 +144,38 @@ class AdPlan(models.Model):
             models.CheckConstraint(
                 condition=Q(daily_budget__gte=0) & Q(total_budget__gte=0), name="adplan_budget_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(start_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="adplan_dates_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(hour_from__gte=0) & Q(hour_from__lt=F("hour_to")) & Q(hour_to__lte=24),
+                name="adplan_hours_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(target_roas__isnull=True) | Q(target_roas__gt=0), name="adplan_target_roas_positive"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("campaigns:ad_detail", args=[self.pk])
+
     @property
     def traffic_source(self) -> str:
         return CHANNEL_SOURCE[self.channel]
 
+    def runs_on(self, day) -> bool:
+        """Whether the plan's date window includes the store-local `day`."""
+        return (self.start_date is None or self.start_date <= day) and (self.end_date is None or day <= self.end_date)
 
-class AdDailyPerformance(models.Model):
+    def runs_at_hour(self, hour: int) -> bool:
+        return self.hour_from <= hour < self.hour_to
+
+
+class AdDailyPerformance(DerivedMetrics, models.Model):
     """A plan's results for one store-local day; (plan, date) is unique so a re-import replaces."""
 
     plan = models.ForeignKey(AdPlan, on_delete=models.CASCADE, related_name="daily")
@@ -73,6 +185,7 @@ class AdDailyPerformance(models.Model):
     spend = MoneyField(default=0)
     orders = models.PositiveIntegerField(default=0)
     sales = MoneyField(default=0)
+    imported_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-date"]
@@ -83,3 +196,73 @@ class AdDailyPerformance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} {self.date}"
+
+
+def creative_upload_path(instance, filename: str) -> str:
+    """A random name under ads/creatives/<store id>/: the uploader's file name is never used as a path."""
+    ext = PurePosixPath(filename).suffix.lower().lstrip(".")
+    ext = {"jpeg": "jpg"}.get(ext, ext)
+    return f"ads/creatives/{instance.plan.store_id}/{uuid.uuid4().hex}.{ext}"
+
+
+class AdCreative(models.Model):
+    """An ad's picture with its headline and text, attached to one plan."""
+
+    plan = models.ForeignKey(AdPlan, on_delete=models.CASCADE, related_name="creatives")
+    name = models.CharField(max_length=200, help_text="As in the ad platform's report (matched by it).")
+    headline = models.CharField(max_length=150)
+    text = models.TextField(blank=True)
+    image = models.ImageField(upload_to=creative_upload_path, width_field="width", height_field="height")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    original_filename = models.CharField(max_length=255, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["plan", "name"]
+        constraints = [models.UniqueConstraint(fields=["plan", "name"], name="adcreative_unique_plan_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AdCreativePerformance(DerivedMetrics, models.Model):
+    """A creative's results for one day (from reports with a creative column); unique per (creative, date)."""
+
+    creative = models.ForeignKey(AdCreative, on_delete=models.CASCADE, related_name="daily")
+    date = models.DateField()
+    impressions = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    spend = MoneyField(default=0)
+    orders = models.PositiveIntegerField(default=0)
+    sales = MoneyField(default=0)
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["creative", "date"], name="adcreativeperf_unique_creative_date"),
+            models.CheckConstraint(condition=Q(spend__gte=0) & Q(sales__gte=0), name="adcreativeperf_money_ok"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creative} {self.date}"
+
+
+class AdSpendSnapshot(models.Model):
+    """A plan's cumulative spend for its store-local day as read at `ts` (fed by the API, imports, demo)."""
+
+    plan = models.ForeignKey(AdPlan, on_delete=models.CASCADE, related_name="spend_snapshots")
+    ts = models.DateTimeField()
+    spend_today = MoneyField()
+
+    class Meta:
+        ordering = ["plan", "ts"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "ts"], name="adsnapshot_unique_plan_ts"),
+            models.CheckConstraint(condition=Q(spend_today__gte=0), name="adsnapshot_spend_not_negative"),
+        ]
+        indexes = [models.Index(fields=["plan", "-ts"], name="adsnapshot_plan_ts")]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.ts:%Y-%m-%d %H:%M} {self.spend_today}"

@@ -1,13 +1,226 @@
-"""Activity pages: the activities of the user's stores."""
+"""Activity pages: list, create (from a template or blank), detail with checklist, status moves,
+lottery draw and post-activity review. Every lookup goes through the user's stores."""
 
-from django.shortcuts import render
+from __future__ import annotations
 
-from opsdesk.tenancy import scope
+from datetime import timedelta
 
-from ..models import Activity
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from opsdesk.tenancy import get_scoped_object, scope, stores_for
+
+from .. import activity_lottery, activity_review
+from ..activity_forms import ActivityForm, LotteryForm, ReviewForm
+from ..activity_kinds import describe, details_form, is_lottery
+from ..activity_templates import copy_checklist
+from ..models import (
+    Activity,
+    ActivityKind,
+    ActivityReview,
+    ActivityStatus,
+    ActivityTemplate,
+    ChecklistItem,
+    LotteryDraw,
+)
+
+
+def visible_templates(user):
+    return ActivityTemplate.objects.filter(Q(store=None) | Q(store__in=stores_for(user)))
 
 
 def activities(request):
-    items = scope(Activity.objects.select_related("store"), request.user)
-    return render(request, "campaigns/activities.html", {"activities": items[:200]})
+    items = scope(Activity.objects.select_related("store", "owner"), request.user).prefetch_related("checklist")
+    store_slug = request.GET.get("store", "")
+    if store_slug:
+        items = items.filter(store__slug=store_slug)
+    status = request.GET.get("status", "")
+    if status in ActivityStatus.values:
+        items = items.filter(status=status)
+    kind = request.GET.get("kind", "")
+    if kind in ActivityKind.values:
+        items = items.filter(kind=kind)
+    soon = request.GET.get("soon") == "1"
+    if soon:
+        today = timezone.localdate()
+        week = today + timedelta(days=8)
+        items = items.filter(status__in=[ActivityStatus.IDEA, ActivityStatus.PLANNED]).filter(
+            Q(start_date__gte=today - timedelta(days=1), start_date__lte=week)
+            | Q(signup_deadline__gte=today - timedelta(days=1), signup_deadline__lte=week))
+    return render(request, "campaigns/activities.html", {
+        "activities": items[:300], "stores": stores_for(request.user), "statuses": ActivityStatus.choices,
+        "kinds": ActivityKind.choices, "filters": {"store": store_slug, "status": status, "kind": kind, "soon": soon},
+    })
 
+
+def activity_new(request):
+    """Step 1 without ?kind or ?template: pick one. Step 2: the form for that kind, prefilled from the template."""
+    template = None
+    if request.GET.get("template"):
+        template = get_object_or_404(visible_templates(request.user), pk=request.GET["template"])
+    kind = template.kind if template else request.GET.get("kind")
+    if kind not in ActivityKind.values:
+        return render(request, "campaigns/activity_pick.html", {
+            "kinds": ActivityKind.choices,
+            "templates": visible_templates(request.user).prefetch_related("steps").select_related("playbook")})
+    initial = {}
+    stores = stores_for(request.user)
+    if request.GET.get("store"):
+        initial["store"] = stores.filter(slug=request.GET["store"]).first()
+    elif stores.count() == 1:
+        initial["store"] = stores.first()
+    if template:
+        start = timezone.localdate() + timedelta(days=14)
+        end = start + timedelta(days=template.duration_days - 1)
+        initial.update(name=template.name, start_date=start, end_date=end)
+    details = details_form(kind, request.POST or None, initial=template.default_details if template else None)
+    form = ActivityForm(request.POST or None, user=request.user, kind=kind, details=details, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            activity = form.save(commit=False)
+            activity.template = template
+            activity.owner = activity.owner or request.user
+            activity.save()
+            form.save_m2m()
+            if template:
+                copy_checklist(activity, template)
+        messages.success(request, f"Created “{activity.name}”.")
+        return redirect(activity)
+    return render(request, "campaigns/activity_form.html", {
+        "form": form, "details": details, "kind": ActivityKind(kind), "template": template})
+
+
+def _activity(request, pk):
+    return get_scoped_object(
+        Activity.objects.select_related("store", "owner", "template__playbook").prefetch_related(
+            "products", Prefetch("checklist", queryset=ChecklistItem.objects.select_related("done_by"))),
+        request.user, pk=pk)
+
+
+def activity_detail(request, pk):
+    activity = _activity(request, pk)
+    draw = LotteryDraw.objects.filter(activity=activity).first()
+    lottery_form = None
+    if is_lottery(activity) and draw is None:
+        lottery_form = LotteryForm(initial={
+            "source": "orders", "window_start": activity.start_date, "window_end": activity.end_date,
+            "winner_count": activity.details.get("prize_count", 1)})
+    review = ActivityReview.objects.filter(activity=activity).select_related("playbook").first()
+    return render(request, "campaigns/activity_detail.html", {
+        "a": activity, "details": describe(activity), "moves": [ActivityStatus(s) for s in activity.allowed_moves()],
+        "draw": draw, "lottery_form": lottery_form, "review": review,
+        "checklist": list(activity.checklist.all())})
+
+
+def activity_edit(request, pk):
+    activity = _activity(request, pk)
+    details = details_form(activity.kind, request.POST or None, initial=activity.details)
+    form = ActivityForm(request.POST or None, instance=activity, user=request.user, kind=activity.kind,
+                        details=details)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved.")
+        return redirect(activity)
+    return render(request, "campaigns/activity_form.html", {
+        "form": form, "details": details, "kind": ActivityKind(activity.kind), "activity": activity})
+
+
+@require_POST
+def activity_status(request, pk):
+    activity = _activity(request, pk)
+    try:
+        activity.move_to(request.POST.get("status", ""))
+    except (ValidationError, ValueError) as exc:
+        messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else "Unknown status.")
+    else:
+        messages.success(request, f"Now {activity.get_status_display().lower()}.")
+    return redirect(activity)
+
+
+@require_POST
+def checklist_toggle(request, pk, item_pk):
+    activity = _activity(request, pk)
+    item = activity.checklist.filter(pk=item_pk).first()
+    if item is None:
+        raise Http404("No such checklist item.")
+    done = request.POST.get("done") == "1"
+    item.done_at, item.done_by = (timezone.now(), request.user) if done else (None, None)
+    item.save(update_fields=["done_at", "done_by"])
+    return redirect(activity.get_absolute_url() + "#checklist")
+
+
+@require_POST
+def lottery_draw(request, pk):
+    activity = _activity(request, pk)
+    form = LotteryForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {'; '.join(errors)}")
+        return redirect(activity)
+    d = form.cleaned_data
+    try:
+        result = activity_lottery.draw(activity, d["source"], d["window_start"], d["window_end"], d["winner_count"],
+                                       user=request.user)
+    except activity_lottery.AlreadyDrawn as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, f"Drew {result.winner_count} winner(s) from {result.entrant_count} entrants.")
+    return redirect(activity.get_absolute_url() + "#lottery")
+
+
+def activity_review_page(request, pk):
+    activity = _activity(request, pk)
+    figures = activity_review.review(activity)
+    measure = request.GET.get("measure") if request.GET.get("measure") in ("gmv", "orders", "new_members") else "gmv"
+    chart = _bar_chart(activity_review.daily_pairs(activity, measure))
+    base_first, base_last = activity_review.baseline_period(activity.start_date, activity.end_date)
+    existing = ActivityReview.objects.filter(activity=activity).first()
+    form = ReviewForm(request.POST or None, instance=existing, store=activity.store)
+    if request.method == "POST":
+        if activity.status not in (ActivityStatus.DONE, ActivityStatus.REVIEWED):
+            messages.error(request, "Only a finished (done) activity can be reviewed.")
+        elif form.is_valid():
+            with transaction.atomic():
+                saved = form.save(commit=False)
+                saved.activity = activity
+                saved.created_by = saved.created_by or request.user
+                saved.figures = {f.key: {"actual": f.actual, "goal": f.goal, "baseline": f.baseline,
+                                         "uplift": f.uplift, "low": f.uplift_low, "high": f.uplift_high}
+                                 for f in figures}
+                saved.save()
+                if activity.status == ActivityStatus.DONE:
+                    activity.move_to(ActivityStatus.REVIEWED)
+            messages.success(request, "Review saved.")
+            return redirect(activity)
+    return render(request, "campaigns/activity_review.html", {
+        "a": activity, "figures": figures, "baseline": (base_first, base_last), "form": form, "existing": existing,
+        "chart": chart, "measure": measure})
+
+
+def _bar_chart(pairs: list[dict], width: int = 720, height: int = 180) -> dict:
+    """Bar geometry for an inline SVG: per day a grey baseline bar and a blue activity bar."""
+    top = max([max(p["actual"], p["baseline"]) for p in pairs] + [1.0])
+    slot = width / max(len(pairs), 1)
+    bar = max(2.0, slot * 0.38)
+    bars = []
+    for i, p in enumerate(pairs):
+        x = i * slot + slot * 0.1
+        for offset, key, css in ((0, "baseline", "base"), (bar, "actual", "act")):
+            h = round(height * p[key] / top, 1)
+            bars.append({"x": round(x + offset, 1), "y": round(height - h, 1), "w": round(bar, 1), "h": h,
+                         "css": css, "title": f"{p['day'] if key == 'actual' else p['baseline_day']}: {p[key]:,.2f}"})
+    labels = [{"x": round(i * slot + slot / 2, 1), "text": p["day"].strftime("%a %d")} for i, p in enumerate(pairs)]
+    return {"width": width, "height": height, "bars": bars, "labels": labels, "top": top}
+
+
+def templates_list(request):
+    return render(request, "campaigns/templates.html", {
+        "templates": visible_templates(request.user).prefetch_related("steps").select_related("playbook", "store")})

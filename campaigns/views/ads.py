@@ -1,15 +1,121 @@
-"""Paid-promotion pages: ad plans of the user's stores with their spend and sales."""
+"""Paid-promotion pages: ad plans of the user's stores, their performance, pacing, creatives and imports."""
 
+from datetime import timedelta
+
+from django.contrib import messages
 from django.db.models import Sum
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
-from opsdesk.tenancy import scope
+from opsdesk.money import to_money
+from opsdesk.tenancy import get_scoped_object, scope, stores_for
 
-from ..models import AdPlan
+from .. import ads_charts, ads_pacing
+from ..ads_creatives import compare_creatives
+from ..ads_forms import AdCreativeForm, AdPlanForm, AdReportUploadForm
+from ..ads_importers import AdReportError, import_ad_report
+from ..models import AdChannel, AdCreative, AdPlan, AdPlanStatus
+
+LIST_DAYS = 30
 
 
 def ads(request):
-    plans = scope(AdPlan.objects.select_related("store"), request.user).annotate(
-        spend=Sum("daily__spend"), sales=Sum("daily__sales")
-    )
-    return render(request, "campaigns/ads.html", {"plans": plans})
+    """All plans of the user's stores with the last 30 days' totals, pacing alerts and charts."""
+    plans = scope(AdPlan.objects.select_related("store"), request.user)
+    store_slug = request.GET.get("store") or ""
+    if store_slug:
+        plans = plans.filter(store__slug=store_slug)
+    channel = request.GET.get("channel") or ""
+    if channel in AdChannel.values:
+        plans = plans.filter(channel=channel)
+    status = request.GET.get("status") or ""
+    if status in AdPlanStatus.values:
+        plans = plans.filter(status=status)
+    stores = list(stores_for(request.user))
+    shown_stores = [s for s in stores if not store_slug or s.slug == store_slug]
+    since = min((s.today() for s in shown_stores), default=None)
+    rows = ads_pacing.plan_totals(plans, since - timedelta(days=LIST_DAYS - 1) if since else None)
+    alerts = [a for s in shown_stores for a in ads_pacing.pacing_alerts(s)]
+    charts = {}
+    if len(shown_stores) == 1:
+        store = shown_stores[0]
+        charts = ads_charts.store_charts(store, plans.filter(store=store))
+    return render(request, "campaigns/ads.html", {
+        "rows": rows, "stores": stores, "store_slug": store_slug, "channel": channel, "status": status,
+        "channels": AdChannel.choices, "statuses": AdPlanStatus.choices, "alerts": alerts, "days": LIST_DAYS,
+        "charts": charts,
+    })
+
+
+def ad_new(request):
+    form = AdPlanForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        plan = form.save()
+        messages.success(request, f"Created ad plan {plan.name}.")
+        return redirect(plan)
+    return render(request, "campaigns/ad_form.html", {"form": form})
+
+
+def ad_edit(request, pk):
+    plan = get_scoped_object(AdPlan.objects.select_related("store"), request.user, pk=pk)
+    form = AdPlanForm(request.POST or None, instance=plan, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Saved ad plan {plan.name}.")
+        return redirect(plan)
+    return render(request, "campaigns/ad_form.html", {"form": form, "plan": plan})
+
+
+def ad_detail(request, pk):
+    plan = get_scoped_object(AdPlan.objects.select_related("store"), request.user, pk=pk)
+    today = plan.store.today()
+    daily = list(plan.daily.filter(date__gt=today - timedelta(days=60)).order_by("-date"))
+    totals = {k: to_money(v or 0) for k, v in plan.daily.aggregate(spend=Sum("spend"), sales=Sum("sales")).items()}
+    pacing = ads_pacing.plan_pacing(plan)
+    return render(request, "campaigns/ad_detail.html", {
+        "plan": plan, "daily": daily, "totals": totals,
+        "pacing": pacing, "month": ads_pacing.month_pacing(plan, today),
+        "creatives": compare_creatives(plan), "creative_form": AdCreativeForm(plan=plan),
+        "charts": ads_charts.plan_charts(plan, daily, pacing),
+        "products": plan.products.all(),
+    })
+
+
+def ad_creative_new(request, pk):
+    plan = get_scoped_object(AdPlan.objects.select_related("store"), request.user, pk=pk)
+    form = AdCreativeForm(request.POST or None, request.FILES or None, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        creative = form.save()
+        messages.success(request, f"Uploaded creative {creative.name}.")
+        return redirect(plan)
+    return render(request, "campaigns/ad_creative_form.html", {"form": form, "plan": plan}, status=(
+        400 if request.method == "POST" else 200))
+
+
+def ad_creative_edit(request, pk):
+    creative = get_scoped_object(AdCreative.objects.select_related("plan__store"), request.user,
+                                 via="plan__store", pk=pk)
+    form = AdCreativeForm(request.POST or None, request.FILES or None, instance=creative, plan=creative.plan)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Saved creative {creative.name}.")
+        return redirect(creative.plan)
+    return render(request, "campaigns/ad_creative_form.html", {"form": form, "plan": creative.plan,
+                                                                 "creative": creative})
+
+
+def ad_import(request):
+    """Upload a Google Ads or through-train report; every bad row is listed and nothing is saved."""
+    form = AdReportUploadForm(request.POST or None, request.FILES or None, user=request.user)
+    errors, status = [], 200
+    if request.method == "POST" and form.is_valid():
+        store = form.cleaned_data["store"]
+        try:
+            result = import_ad_report(store, form.cleaned_data["file"].read(), form.cleaned_data["format"] or None)
+        except AdReportError as exc:
+            errors, status = exc.errors, 400
+        else:
+            messages.success(request, f"Imported into {store.name}: {result}")
+            return redirect(f"{request.path}?store={store.slug}")
+    elif request.method == "POST":
+        status = 400
+    return render(request, "campaigns/ad_import.html", {"form": form, "errors": errors}, status=status)

@@ -1,3 +1,163 @@
-"""Daily rollups, comparisons and anomalies (built by the daily-tracking work)."""
+"""Daily tables: one row per (store, store-local day, metric, dimension, dimension value), the
+anomalies found in them with their response plan and action items, and the morning-email log.
 
-__all__: list[str] = []
+A rollup of a day replaces that day's rows exactly, so re-running it is harmless. Overall numbers
+have dimension "" and value ""; breakdowns use dimension traffic_source / product / payment_type.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+__all__ = [
+    "ActionItem",
+    "Anomaly",
+    "AnomalyStatus",
+    "DailyMetric",
+    "Dimension",
+    "Direction",
+    "MorningEmail",
+]
+
+
+class Dimension(models.TextChoices):
+    OVERALL = "", "Overall"
+    TRAFFIC_SOURCE = "traffic_source", "Traffic source"
+    PRODUCT = "product", "Product"
+    PAYMENT_TYPE = "payment_type", "Payment type"
+
+
+class DailyMetric(models.Model):
+    """One number of one store-local day; money in the store's currency, ratios as fractions."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="daily_metrics")
+    day = models.DateField(help_text="The store's local calendar day.")
+    metric = models.CharField(max_length=40)
+    dimension = models.CharField(max_length=20, choices=Dimension.choices, blank=True, default="")
+    dimension_value = models.CharField(max_length=120, blank=True, default="")
+    value = models.DecimalField(max_digits=20, decimal_places=6)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "day", "metric", "dimension", "dimension_value"], name="dailymetric_unique_cell"
+            ),
+        ]
+        indexes = [models.Index(fields=["store", "metric", "dimension", "day"], name="dailymetric_series")]
+
+    def __str__(self) -> str:
+        where = f" {self.dimension}={self.dimension_value}" if self.dimension else ""
+        return f"{self.store_id} {self.day} {self.metric}{where} = {self.value}"
+
+
+class AnomalyStatus(models.TextChoices):
+    NEW = "new", "New"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    PLAN = "plan", "Plan in place"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Direction(models.TextChoices):
+    UP = "up", "Up"
+    DOWN = "down", "Down"
+
+
+class Anomaly(models.Model):
+    """A metric of a store-local day that left its seasonal baseline, with its explanation and plan.
+
+    Unique per (store, day, metric, dimension, value): detecting again updates the numbers and
+    the explanation but keeps the status, plan and action items people already wrote.
+    """
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="anomalies")
+    day = models.DateField()
+    metric = models.CharField(max_length=40)
+    dimension = models.CharField(max_length=20, choices=Dimension.choices, blank=True, default="")
+    dimension_value = models.CharField(max_length=120, blank=True, default="")
+    value = models.DecimalField(max_digits=20, decimal_places=6)
+    baseline = models.DecimalField(max_digits=20, decimal_places=6)
+    band_low = models.DecimalField(max_digits=20, decimal_places=6)
+    band_high = models.DecimalField(max_digits=20, decimal_places=6)
+    change = models.FloatField(null=True, help_text="(value − baseline) / baseline; null when baseline is 0.")
+    change_dod = models.FloatField(null=True, help_text="Change against the day before.")
+    change_wow = models.FloatField(null=True, help_text="Change against the same weekday a week before.")
+    score = models.FloatField(help_text="Robust z-score of the log change (see metrics.anomaly).")
+    direction = models.CharField(max_length=4, choices=Direction.choices)
+    holiday = models.CharField(max_length=120, blank=True, help_text="Public holiday that day (downgraded).")
+    explained_by = models.ForeignKey(
+        "campaigns.Activity", null=True, blank=True, on_delete=models.SET_NULL, related_name="anomalies",
+        help_text="An activity running that day that explains the change.",
+    )
+    explanation = models.TextField(blank=True, help_text="Plain-words root cause.")
+    root_cause = models.JSONField(default=dict, blank=True, help_text="Attribution and metric-tree details.")
+    status = models.CharField(max_length=20, choices=AnomalyStatus.choices, default=AnomalyStatus.NEW)
+    plan = models.TextField(blank=True, help_text="The response plan.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    detected_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-day", "-score"]
+        verbose_name_plural = "anomalies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "day", "metric", "dimension", "dimension_value"], name="anomaly_unique_cell"
+            ),
+        ]
+        indexes = [models.Index(fields=["store", "status", "day"], name="anomaly_store_status_day")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.direction} on {self.day}"
+
+    @property
+    def is_explained(self) -> bool:
+        return bool(self.explained_by_id or self.holiday)
+
+    @property
+    def change_pct(self) -> float | None:
+        return None if self.change is None else self.change * 100
+
+
+class ActionItem(models.Model):
+    """One step of an anomaly's response plan: who does what by when."""
+
+    anomaly = models.ForeignKey(Anomaly, on_delete=models.CASCADE, related_name="action_items")
+    text = models.CharField(max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_date = models.DateField(null=True, blank=True)
+    done = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["done", "due_date", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class MorningEmail(models.Model):
+    """The morning email of one manager membership for one of the manager's local days.
+
+    The row is written before the email is sent; its unique constraint is what stops a second
+    beat run (or a second worker) from sending the same morning email again.
+    """
+
+    membership = models.ForeignKey("stores.StoreMembership", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="The manager's local date the email was sent on.")
+    report_day = models.DateField(help_text="The store-local day the email reports on.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "day"], name="morningemail_unique_membership_day"),
+            models.CheckConstraint(condition=Q(report_day__lte=models.F("day")), name="morningemail_reports_past"),
+        ]
+
+    def __str__(self) -> str:
+        return f"morning email {self.membership_id} {self.day}"

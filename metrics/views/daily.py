@@ -1,22 +1,171 @@
-"""Daily-tracking pages: yesterday against the day before."""
+"""Daily-tracking pages: yesterday against the day before and last week, anomalies and their plans.
 
+Every page goes through opsdesk.tenancy: another store's anomaly is a 404.
+"""
+
+from __future__ import annotations
+
+import json
 from datetime import timedelta
 
-from django.shortcuts import render
+import pandas as pd
+import plotly.graph_objects as go
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from opsdesk.tenancy import stores_for
-from stores.services import sales_summary
+from opsdesk.tenancy import get_scoped_object, get_store, scope, stores_for
+
+from ..anomaly import metric_series
+from ..compare import compare_days, history
+from ..forms import ActionItemForm, AnomalyForm
+from ..models import ActionItem, Anomaly, AnomalyStatus
+from ..rollup import HEADLINE, METRICS
+
+
+def _figure_json(fig: go.Figure) -> dict:
+    fig.update_layout(margin=dict(l=40, r=10, t=30, b=30), height=280, template="plotly_white",
+                      legend=dict(orientation="h", y=-0.2))
+    return json.loads(fig.to_json())
+
+
+def headline_rows(store, day) -> list[dict]:
+    """The overview table: each headline metric yesterday, the day before and a week before."""
+    frame = compare_days(store, day, metrics=HEADLINE)
+    rows = []
+    for metric in HEADLINE:
+        info = METRICS[metric]
+        if metric not in frame.index:
+            rows.append({"metric": metric, "label": info.label, "kind": info.kind, "value": None,
+                         "day_before": None, "week_before": None, "dod": None, "wow": None,
+                         "good_when_up": info.higher_is_better})
+            continue
+        r = frame.loc[metric]
+        rows.append({
+            "metric": metric, "label": info.label, "kind": info.kind,
+            **{k: (None if pd.isna(r[k]) else float(r[k])) for k in ("value", "day_before", "week_before", "dod",
+                                                                       "wow")},
+            "good_when_up": info.higher_is_better,
+        })
+    return rows
+
+
+def gmv_chart(store, day, days: int = 60) -> dict | None:
+    frame = history(store, day - timedelta(days=days - 1), day, metrics=["gmv", "orders"])
+    if "gmv" not in frame.columns:
+        return None
+    fig = go.Figure()
+    fig.add_bar(x=frame.index, y=frame["gmv"], name="GMV", marker_color="#3b6fd8")
+    if "orders" in frame.columns:
+        fig.add_scatter(x=frame.index, y=frame["orders"], name="Orders", yaxis="y2", mode="lines",
+                        line=dict(color="#e8590c"))
+    fig.update_layout(yaxis2=dict(overlaying="y", side="right", showgrid=False),
+                      title=f"{store.name}: last {days} days")
+    return _figure_json(fig)
 
 
 def daily(request):
     now = timezone.now()
-    rows = []
-    for store in stores_for(request.user):
-        yesterday = store.today(now) - timedelta(days=1)
-        rows.append({
-            "store": store, "day": yesterday,
-            "yesterday": sales_summary(store, *store.day_bounds(yesterday)),
-            "day_before": sales_summary(store, *store.day_bounds(yesterday - timedelta(days=1))),
+    stores = list(stores_for(request.user))
+    open_counts = dict(
+        scope(Anomaly.objects.all(), request.user).exclude(status=AnomalyStatus.RESOLVED)
+        .values_list("store").annotate(n=Count("id")).values_list("store", "n")
+    )
+    panels = []
+    for store in stores:
+        day = store.today(now) - timedelta(days=1)
+        rows = headline_rows(store, day)
+        panels.append({
+            "store": store, "day": day, "rows": rows, "rolled_up": any(r["value"] is not None for r in rows),
+            "chart": gmv_chart(store, day), "open_anomalies": open_counts.get(store.pk, 0),
+            "anomalies": Anomaly.objects.filter(store=store, day=day).select_related("explained_by")[:10],
         })
-    return render(request, "metrics/daily.html", {"rows": rows})
+    return render(request, "metrics/daily.html", {"panels": panels})
+
+
+def anomaly_list(request):
+    anomalies = scope(Anomaly.objects.select_related("store", "owner", "explained_by"), request.user)
+    status = request.GET.get("status", "open")
+    if status == "open":
+        anomalies = anomalies.exclude(status=AnomalyStatus.RESOLVED)
+    elif status in AnomalyStatus.values:
+        anomalies = anomalies.filter(status=status)
+    slug = request.GET.get("store")
+    if slug:
+        anomalies = anomalies.filter(store=get_store(request.user, slug))
+    anomalies = anomalies.annotate(open_items=Count("action_items", filter=Q(action_items__done=False)))
+    return render(request, "metrics/anomaly_list.html", {
+        "anomalies": anomalies[:300], "status": status, "statuses": AnomalyStatus.choices,
+        "stores": stores_for(request.user), "store_slug": slug or "", "metrics": METRICS,
+    })
+
+
+def _store_users(store):
+    return get_user_model().objects.filter(memberships__store=store).order_by("username")
+
+
+def history_chart(anomaly: Anomaly) -> dict | None:
+    if anomaly.dimension:
+        return None
+    judged = metric_series(anomaly.store, anomaly.metric, anomaly.day, days=56)
+    if judged.empty:
+        return None
+    x = judged.index
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=judged["high"], mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip")
+    fig.add_scatter(x=x, y=judged["low"], mode="lines", line=dict(width=0), fill="tonexty",
+                    fillcolor="rgba(59,111,216,0.15)", name="normal band")
+    fig.add_scatter(x=x, y=judged["baseline"], mode="lines", line=dict(dash="dot", color="#3b6fd8"),
+                    name="baseline (same weekday median)")
+    fig.add_scatter(x=x, y=judged["value"], mode="lines+markers", line=dict(color="#222"), name="actual")
+    fig.add_scatter(x=[pd.Timestamp(anomaly.day)], y=[float(anomaly.value)], mode="markers",
+                    marker=dict(size=12, color="#d92d20"), name="anomaly")
+    fig.update_layout(title=METRICS[anomaly.metric].label)
+    return _figure_json(fig)
+
+
+def anomaly_detail(request, pk):
+    anomaly = get_scoped_object(Anomaly.objects.select_related("store", "owner", "explained_by"), request.user,
+                                pk=pk)
+    users = _store_users(anomaly.store)
+    form = AnomalyForm(instance=anomaly, users=users)
+    item_form = ActionItemForm(users=users)
+    if request.method == "POST":
+        if "add_item" in request.POST:
+            item_form = ActionItemForm(request.POST, users=users)
+            if item_form.is_valid():
+                item = item_form.save(commit=False)
+                item.anomaly = anomaly
+                item.save()
+                messages.success(request, "Action item added.")
+                return redirect("metrics:anomaly", pk=anomaly.pk)
+        else:
+            form = AnomalyForm(request.POST, instance=anomaly, users=users)
+            if form.is_valid():
+                form.save()
+                messages.success(request, f"Saved: status {anomaly.get_status_display().lower()}.")
+                return redirect("metrics:anomaly", pk=anomaly.pk)
+    return render(request, "metrics/anomaly_detail.html", {
+        "anomaly": anomaly, "store": anomaly.store, "form": form, "item_form": item_form,
+        "items": anomaly.action_items.select_related("owner"), "chart": history_chart(anomaly),
+        "info": METRICS[anomaly.metric], "dimensions": (anomaly.root_cause or {}).get("dimensions", []),
+        "tree": (anomaly.root_cause or {}).get("tree"),
+    })
+
+
+@require_POST
+def action_item_toggle(request, pk, item_pk):
+    anomaly = get_scoped_object(Anomaly.objects.all(), request.user, pk=pk)
+    item = get_object_or_404(ActionItem, anomaly=anomaly, pk=item_pk)
+    item.done = not item.done
+    try:
+        item.full_clean()
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        item.save(update_fields=["done"])
+    return redirect("metrics:anomaly", pk=anomaly.pk)

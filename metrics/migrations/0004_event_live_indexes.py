@@ -6,8 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('metrics', '0001_initial'),
-        ('stores', '0001_initial'),
+        ('metrics', '0003_daily'),
     ]
 
     operations = [

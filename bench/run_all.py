@@ -1,0 +1,80 @@
+"""Run every benchmark and rewrite bench/RESULTS.md with each one's figures beside its baseline.
+
+    .venv/bin/python bench/run_all.py            # standard sizes (what RESULTS.md records)
+    .venv/bin/python bench/run_all.py --quick    # small sizes, a smoke run
+    .venv/bin/python bench/run_all.py ingest     # only the named benchmarks
+
+Each benchmark is a script in bench/ that prints its own figures and baseline; this runner only
+runs them one after another (they share two cores, so never in parallel) and keeps what they print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+
+# name -> (script, standard args, quick args). Scripts that are not in the tree yet are skipped.
+BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {}
+
+
+def register(name: str, script: str, standard: list[str], quick: list[str]) -> None:
+    BENCHMARKS[name] = (script, standard, quick)
+
+
+register("ingest", "ingest.py", [], ["--events", "2000", "--no-write"])
+register("load", "load_ingest.py", [], ["--quick"])
+register("live view", "live_view.py", [], ["--quick"])
+register("nightly", "nightly.py", [], ["--quick"])
+register("anomaly eval", "anomaly_eval.py", [], ["--quick"])
+register("sms fanout", "sms_fanout.py", [], ["--quick"])
+
+
+def run(name: str, quick: bool) -> str:
+    script, standard, small = BENCHMARKS[name]
+    args = small if quick else standard
+    command = " ".join([".venv/bin/python", f"bench/{script}", *args])
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, str(BENCH / script), *args], cwd=ROOT, env=os.environ.copy(),
+                            capture_output=True, text=True)
+    took = time.monotonic() - started
+    body = result.stdout.strip() or "(no output)"
+    if result.returncode:
+        body += f"\n\nFAILED (exit {result.returncode}):\n{result.stderr.strip()[-3000:]}"
+    print(f"## {name}\n{body}\n", flush=True)
+    return f"## {name}\n\nCommand: `{command}` ({took:.0f} s)\n\n```\n{body}\n```\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    parser.add_argument("--quick", action="store_true", help="small sizes; does not rewrite RESULTS.md")
+    options = parser.parse_args()
+    names = options.names or [n for n, (script, _, _) in BENCHMARKS.items() if (BENCH / script).exists()]
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmarks {unknown}; known: {sorted(BENCHMARKS)}")
+    sections = [run(name, options.quick) for name in names]
+    if options.quick:
+        return 0
+    header = (
+        "# Benchmark results\n\n"
+        f"Written by `.venv/bin/python bench/run_all.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"database `{os.environ.get('DATABASE_URL', 'sqlite (default)').split('@')[-1]}`.\n"
+        "Each section is the benchmark's own output: its figures beside the baseline measured in the same run.\n\n"
+    )
+    (BENCH / "RESULTS.md").write_text(header + "\n".join(sections))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Forms of the activity and plan pages; store, product and owner choices are limited to the user's stores."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from opsdesk.tenancy import stores_for
+from stores.models import Product
+
+from .activity_kinds import clean_details
+from .models import Activity, ActivityReview, EntrantSource, Plan, PlanGoal, PlanTask, Playbook
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def members_of(stores):
+    return get_user_model().objects.filter(memberships__store__in=stores).distinct().order_by("username")
+
+
+class ActivityForm(forms.ModelForm):
+    class Meta:
+        model = Activity
+        fields = ["store", "name", "start_date", "end_date", "signup_deadline", "products", "budget", "goal_gmv",
+                  "goal_orders", "goal_new_members", "owner", "notes"]
+        widgets = {"start_date": DateInput, "end_date": DateInput, "signup_deadline": DateInput,
+                   "notes": forms.Textarea(attrs={"rows": 3}), "products": forms.SelectMultiple(attrs={"size": 6})}
+        labels = {"goal_gmv": "Goal: GMV", "goal_orders": "Goal: paid orders", "goal_new_members": "Goal: new members",
+                  "signup_deadline": "Sign-up deadline"}
+        help_texts = {"goal_gmv": "Over the activity's days, in the store's currency.", "goal_orders": "",
+                      "goal_new_members": "", "products": "Products of the chosen store (Ctrl/⌘-click for several)."}
+
+    def __init__(self, *args, user, kind: str, details: forms.Form, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.kind = kind
+        self.details = details
+        stores = stores_for(user)
+        self.fields["store"].queryset = stores
+        self.fields["products"].queryset = (Product.objects.filter(store__in=stores).select_related("store")
+                                           .order_by("store__name", "title"))
+        self.fields["products"].label_from_instance = lambda p: f"{p.store.name} · {p.title}"
+        self.fields["owner"].queryset = members_of(stores)
+        if kind != "platform_event":
+            del self.fields["signup_deadline"]
+        if self.instance.pk:
+            self.fields["store"].disabled = True
+        else:
+            self.fields["owner"].initial = user.pk
+
+    def clean(self):
+        data = super().clean()
+        store = data.get("store")
+        if store:
+            wrong = [p.title for p in data.get("products") or [] if p.store_id != store.pk]
+            if wrong:
+                self.add_error("products", f"Not products of {store.name}: {', '.join(wrong)}.")
+            owner = data.get("owner")
+            if owner and not owner.is_superuser and not owner.memberships.filter(store=store).exists():
+                self.add_error("owner", f"{owner} is not a member of {store.name}.")
+        return data
+
+    def _post_clean(self):
+        # The kind's details form is validated first; the model's clean() then checks them again.
+        if not self.details.is_valid():
+            self.add_error(None, "Some details of this kind are missing or wrong; see below.")
+            return
+        self.instance.details = clean_details(self.details)
+        super()._post_clean()
+
+
+class LotteryForm(forms.Form):
+    source = forms.ChoiceField(choices=EntrantSource.choices)
+    window_start = forms.DateField(widget=DateInput)
+    window_end = forms.DateField(widget=DateInput)
+    winner_count = forms.IntegerField(min_value=1, max_value=10000)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("window_start") and data.get("window_end") and data["window_end"] < data["window_start"]:
+            self.add_error("window_end", "The window ends before it starts.")
+        return data
+
+
+class ReviewForm(forms.ModelForm):
+    class Meta:
+        model = ActivityReview
+        fields = ["summary", "root_cause", "playbook"]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, store, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["playbook"].queryset = visible_playbooks(store)
+
+
+def visible_playbooks(store):
+    from django.db.models import Q
+
+    return Playbook.objects.filter(Q(store=None) | Q(store=store))
+
+
+class PlanForm(forms.ModelForm):
+    class Meta:
+        model = Plan
+        fields = ["store", "level", "parent", "period_start", "title", "notes"]
+        widgets = {"period_start": DateInput, "notes": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"period_start": "Any day in the period: the plan starts on 1 January, the 1st or the Monday."}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        stores = stores_for(user)
+        self.fields["store"].queryset = stores
+        self.fields["parent"].queryset = Plan.objects.filter(store__in=stores).exclude(level="week")
+        self.fields["parent"].required = False
+
+
+class GoalForm(forms.ModelForm):
+    class Meta:
+        model = PlanGoal
+        fields = ["metric", "target"]
+        widgets = {"target": forms.NumberInput(attrs={"placeholder": "Target", "step": "0.01"})}
+
+
+class TaskForm(forms.ModelForm):
+    class Meta:
+        model = PlanTask
+        fields = ["title", "owner", "due"]
+        widgets = {"due": DateInput, "title": forms.TextInput(attrs={"placeholder": "New task"})}
+
+    def __init__(self, *args, store, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = members_of([store])
+        self.fields["owner"].empty_label = "Owner…"

@@ -1,0 +1,106 @@
+"""Post-activity review: actual vs goal vs baseline, and the uplift with its uncertainty.
+
+The baseline is the same-length period before the activity, moved back by whole weeks so every
+activity day is paired with the same weekday (a 3-day Fri–Sun activity is compared with the
+Fri–Sun one week earlier; a 10-day one with the 10 days two weeks earlier). The uplift is the
+sum of the daily differences; its 95 % interval is t-based on those paired differences.
+
+`running_activities(store, day)` is what the daily anomaly detector calls to explain a day.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from scipy import stats
+
+from stores.models import Store
+
+from .measures import daily_measures
+from .models import Activity, ActivityStatus
+
+REVIEWED_MEASURES = [("gmv", "GMV", "goal_gmv"), ("orders", "Paid orders", "goal_orders"),
+                     ("new_members", "New members", "goal_new_members")]
+
+
+@dataclass(frozen=True)
+class MeasureReview:
+    key: str
+    label: str
+    actual: float
+    goal: float | None
+    baseline: float
+    uplift: float
+    uplift_low: float | None  # 95 % interval of the uplift; None when there is one day only
+    uplift_high: float | None
+
+    @property
+    def goal_reached(self) -> bool | None:
+        return None if self.goal is None else self.actual >= self.goal
+
+    @property
+    def uplift_percent(self) -> float | None:
+        return round(100 * self.uplift / self.baseline, 1) if self.baseline else None
+
+    @property
+    def significant(self) -> bool:
+        return self.uplift_low is not None and (self.uplift_low > 0 or self.uplift_high < 0)
+
+
+def baseline_period(first: date, last: date) -> tuple[date, date]:
+    """The same-length period before first..last, shifted by whole weeks (same weekdays, no overlap)."""
+    length = (last - first).days + 1
+    shift = timedelta(days=7 * math.ceil(length / 7))
+    return first - shift, last - shift
+
+
+def uplift_interval(diffs: list[float], confidence: float = 0.95) -> tuple[float, float | None, float | None]:
+    """Total uplift (sum of paired daily differences) and its t-based interval (None with < 2 days)."""
+    n = len(diffs)
+    total = float(sum(diffs))
+    if n < 2:
+        return total, None, None
+    mean = total / n
+    sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1))
+    half = stats.t.ppf((1 + confidence) / 2, n - 1) * sd / math.sqrt(n) * n
+    return total, total - half, total + half
+
+
+def review(activity: Activity) -> list[MeasureReview]:
+    """Each reviewed measure of the activity's days against its goal and its baseline days."""
+    store = activity.store
+    base_first, base_last = baseline_period(activity.start_date, activity.end_date)
+    frame = daily_measures(store, base_first, activity.end_date)
+    during = frame.loc[activity.start_date:activity.end_date]
+    before = frame.loc[base_first:base_last]
+    out = []
+    for key, label, goal_field in REVIEWED_MEASURES:
+        diffs = [float(a - b) for a, b in zip(during[key], before[key], strict=True)]
+        total, low, high = uplift_interval(diffs)
+        goal = getattr(activity, goal_field)
+        out.append(MeasureReview(key=key, label=label, actual=float(during[key].sum()),
+                                 goal=None if goal is None else float(goal), baseline=float(before[key].sum()),
+                                 uplift=total, uplift_low=low, uplift_high=high))
+    return out
+
+
+def daily_pairs(activity: Activity, measure: str = "gmv") -> list[dict]:
+    """Each activity day with its baseline day and both values, for the review chart."""
+    base_first, base_last = baseline_period(activity.start_date, activity.end_date)
+    frame = daily_measures(activity.store, base_first, activity.end_date)
+    during = frame.loc[activity.start_date:activity.end_date, measure]
+    before = frame.loc[base_first:base_last, measure]
+    return [{"day": d, "baseline_day": b, "actual": float(a), "baseline": float(v)}
+            for (d, a), (b, v) in zip(during.items(), before.items(), strict=True)]
+
+
+def running_activities(store: Store, day: date) -> list[Activity]:
+    """The activities that were on in `store` on its local `day` (for explaining anomalies).
+
+    Counts every activity whose days cover `day` and that went ahead: planned, running, done or
+    reviewed (an idea never ran).
+    """
+    return list(Activity.objects.filter(store=store, start_date__lte=day, end_date__gte=day)
+                .exclude(status=ActivityStatus.IDEA).order_by("start_date", "pk"))

@@ -1,0 +1,38 @@
+"""Admin for paid promotion's newer models (imported from campaigns/admin.py), scoped to the staff's stores."""
+
+from django.contrib import admin
+
+from opsdesk.tenancy import StoreScopedAdminMixin
+
+from .models import AdCreative, AdCreativePerformance, AdSpendSnapshot, LaunchChecklistItem, LaunchPlan
+
+
+@admin.register(AdCreative)
+class AdCreativeAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_lookup = "plan__store"
+    list_display = ["name", "plan", "headline", "width", "height", "is_active"]
+    list_filter = ["is_active"]
+
+
+@admin.register(AdCreativePerformance)
+class AdCreativePerformanceAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_lookup = "creative__plan__store"
+    list_display = ["creative", "date", "impressions", "clicks", "spend", "orders", "sales"]
+
+
+@admin.register(AdSpendSnapshot)
+class AdSpendSnapshotAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_lookup = "plan__store"
+    list_display = ["plan", "ts", "spend_today"]
+
+
+class LaunchChecklistInline(admin.TabularInline):
+    model = LaunchChecklistItem
+    extra = 0
+
+
+@admin.register(LaunchPlan)
+class LaunchPlanAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "store", "product", "launch_date", "status"]
+    list_filter = ["status"]
+    inlines = [LaunchChecklistInline]

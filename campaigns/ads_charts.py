@@ -1,0 +1,118 @@
+"""plotly charts for paid promotion: spend vs sales per day, ROAS by plan, and today's pacing.
+
+Each function returns an HTML fragment (a div and its script); the page loads plotly.js from static.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import timedelta
+
+import plotly.graph_objects as go
+from django.db.models import Sum
+
+from .ads_pacing import PlanPacing, expected_curve, plan_pacing, plan_totals
+from .models import AdDailyPerformance, AdPlanStatus
+
+CONFIG = {"displayModeBar": False, "responsive": True}
+LAYOUT = dict(margin=dict(l=40, r=10, t=40, b=30), height=300, title_font_size=14,
+              legend=dict(orientation="h", y=-0.15), template="plotly_white")
+
+
+def _html(fig: go.Figure) -> str:
+    return fig.to_html(full_html=False, include_plotlyjs=False, config=CONFIG)
+
+
+def spend_vs_sales(days: list, spend: list, sales: list, title: str) -> str:
+    fig = go.Figure([go.Bar(x=days, y=spend, name="Spend", marker_color="#b54708"),
+                     go.Scatter(x=days, y=sales, name="Sales", mode="lines+markers", line=dict(color="#1f6feb"))])
+    fig.update_layout(title=title, **LAYOUT)
+    fig.update_xaxes(type="date", tickformat="%b %d")
+    return _html(fig)
+
+
+def roas_by_plan(rows, title: str, targets: bool = True) -> str:
+    names = [r.plan.name for r in rows]
+    values = [float(r.totals.roas) if r.totals.roas is not None else 0 for r in rows]
+    fig = go.Figure([go.Bar(y=names, x=values, name="ROAS", orientation="h", marker_color="#067647")])
+    if targets:
+        ty = [r.plan.name for r in rows if r.plan.target_roas]
+        tx = [float(r.plan.target_roas) for r in rows if r.plan.target_roas]
+        if tx:
+            fig.add_trace(go.Scatter(x=tx, y=ty, name="Target ROAS", mode="markers",
+                                     marker=dict(symbol="line-ns-open", size=22, color="#b42318",
+                                                 line=dict(width=3))))
+    fig.update_layout(title=title, **LAYOUT)
+    fig.update_yaxes(automargin=True, autorange="reversed")
+    return _html(fig)
+
+
+def pacing(pacings: list[PlanPacing], title: str) -> str:
+    """Cumulative spend today (summed over plans) against the budget spread over the expected curve."""
+    hours = [f"{h + 1:02d}:00" for h in range(24)]
+    expected = [float(sum(p.hourly_expected[h] for p in pacings)) for h in range(24)]
+    actual = [None if any(p.hourly_actual[h] is None for p in pacings) else
+              float(sum(p.hourly_actual[h] for p in pacings)) for h in range(24)]
+    budget = float(sum(p.plan.daily_budget for p in pacings))
+    fig = go.Figure([
+        go.Scatter(x=hours, y=expected, name="Expected by budget", mode="lines",
+                   line=dict(dash="dot", color="#667085")),
+        go.Scatter(x=hours, y=actual, name="Spend so far", mode="lines+markers", line=dict(color="#b54708")),
+        go.Scatter(x=hours, y=[budget] * 24, name="Daily budget", mode="lines", line=dict(color="#b42318")),
+    ])
+    fig.update_layout(title=title, **LAYOUT)
+    return _html(fig)
+
+
+def month_pacing(plan, day) -> str:
+    """This month: cumulative spend per day against the budget accumulating day by day."""
+    start = day.replace(day=1)
+    n_days = calendar.monthrange(day.year, day.month)[1]
+    days = [start + timedelta(days=i) for i in range(n_days)]
+    spend = dict(plan.daily.filter(date__gte=start, date__lte=day).values_list("date", "spend"))
+    actual, budget, total, allowed = [], [], 0.0, 0.0
+    for d in days:
+        allowed += float(plan.daily_budget) if plan.runs_on(d) else 0.0
+        budget.append(allowed)
+        if d <= day:
+            total += float(spend.get(d, 0))
+            actual.append(total)
+        else:
+            actual.append(None)
+    fig = go.Figure([
+        go.Scatter(x=days, y=budget, name="Budget to date", mode="lines", line=dict(dash="dot", color="#b42318")),
+        go.Scatter(x=days, y=actual, name="Spend to date", mode="lines+markers", line=dict(color="#b54708")),
+    ])
+    fig.update_layout(title=f"{start:%b %Y}: spend vs budget", **LAYOUT)
+    fig.update_xaxes(tickformat="%b %d")
+    return _html(fig)
+
+
+def store_charts(store, plans, days: int = 60) -> dict[str, str]:
+    today = store.today()
+    since = today - timedelta(days=days - 1)
+    per_day = (AdDailyPerformance.objects.filter(plan__in=plans, date__gte=since).values("date")
+               .annotate(spend=Sum("spend"), sales=Sum("sales")).order_by("date"))
+    x = [r["date"] for r in per_day]
+    charts = {"spend_sales": spend_vs_sales(x, [float(r["spend"]) for r in per_day],
+                                            [float(r["sales"]) for r in per_day],
+                                            f"Spend vs sales per day ({store.currency})")}
+    rows = plan_totals(plans, today - timedelta(days=29))
+    if rows:
+        charts["roas"] = roas_by_plan(rows, "ROAS by plan, last 30 days")
+    active = [p for p in plans.filter(status=AdPlanStatus.ACTIVE).select_related("store") if p.runs_on(today)]
+    if active:
+        curve = expected_curve(store)
+        charts["pacing"] = pacing([plan_pacing(p, curve=curve) for p in active],
+                                  f"Today: active plans vs budget ({store.currency})")
+    return charts
+
+
+def plan_charts(plan, daily, today_pacing: PlanPacing | None = None) -> dict[str, str]:
+    ordered = sorted(daily, key=lambda r: r.date)
+    charts = {"spend_sales": spend_vs_sales([r.date for r in ordered], [float(r.spend) for r in ordered],
+                                            [float(r.sales) for r in ordered], "Spend vs sales per day")}
+    today_pacing = today_pacing or plan_pacing(plan)
+    charts["pacing"] = pacing([today_pacing], "Today: spend vs budget")
+    charts["month"] = month_pacing(plan, today_pacing.today)
+    return charts

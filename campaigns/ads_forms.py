@@ -1,0 +1,130 @@
+"""Forms for paid promotion: ad plans, creatives, report uploads and launch plans."""
+
+from __future__ import annotations
+
+from django import forms
+
+from opsdesk.tenancy import stores_for
+from stores.models import ListingVersion, Product
+
+from .ads_creatives import validate_creative_image
+from .models import Activity, AdCreative, AdPlan, LaunchPlan
+
+MAX_REPORT_BYTES = 20 * 1024 * 1024
+
+
+class AdPlanForm(forms.ModelForm):
+    class Meta:
+        model = AdPlan
+        fields = ["store", "name", "external_id", "channel", "status", "products", "daily_budget", "total_budget",
+                  "bid_strategy", "target_roas", "start_date", "end_date", "hour_from", "hour_to", "notes"]
+        widgets = {"start_date": forms.DateInput(attrs={"type": "date"}),
+                   "end_date": forms.DateInput(attrs={"type": "date"}),
+                   "products": forms.SelectMultiple(attrs={"size": 8})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        stores = stores_for(user)
+        self.fields["store"].queryset = stores
+        if self.instance.pk:
+            # A plan never moves to another store: its reports and snapshots belong to this one.
+            self.fields["store"].disabled = True
+            self.fields["products"].queryset = Product.objects.filter(store=self.instance.store)
+        else:
+            self.fields["products"].queryset = Product.objects.filter(store__in=stores).select_related("store")
+
+    def clean(self):
+        data = super().clean()
+        store = data.get("store") or (self.instance.store if self.instance.pk else None)
+        for product in data.get("products") or []:
+            if store and product.store_id != store.pk:
+                self.add_error("products", f"{product} belongs to another store.")
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", "The end date is before the start date.")
+        hour_from, hour_to = data.get("hour_from"), data.get("hour_to")
+        if hour_from is not None and hour_to is not None and not (0 <= hour_from < hour_to <= 24):
+            self.add_error("hour_to", "Hours must satisfy 0 ≤ from < to ≤ 24 (store-local).")
+        if store and data.get("name") and AdPlan.objects.filter(store=store, name=data["name"]).exclude(
+                pk=self.instance.pk).exists():
+            self.add_error("name", "This store already has a plan with that name.")
+        return data
+
+
+class AdCreativeForm(forms.ModelForm):
+    class Meta:
+        model = AdCreative
+        fields = ["name", "headline", "text", "image", "is_active"]
+
+    def __init__(self, *args, plan: AdPlan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.instance.plan = plan
+        self.fields["image"].widget.attrs["accept"] = "image/jpeg,image/png,image/webp"
+
+    def clean_image(self):
+        image = self.cleaned_data.get("image")
+        if image and hasattr(image, "size") and not getattr(image, "_committed", False):
+            validate_creative_image(image)
+            self.instance.original_filename = (image.name or "")[:255]
+        return image
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if AdCreative.objects.filter(plan=self.plan, name=name).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("This plan already has a creative with that name.")
+        return name
+
+
+class AdReportUploadForm(forms.Form):
+    store = forms.ModelChoiceField(queryset=None)
+    format = forms.ChoiceField(choices=[("", "Detect from the header"), ("google", "Google Ads campaign report"),
+                                        ("through-train", "Through train (Alibaba / Tmall)")], required=False)
+    file = forms.FileField(help_text="CSV (UTF-8, UTF-16 or GBK), as exported by the ad platform.")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = stores_for(user)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_REPORT_BYTES:
+            raise forms.ValidationError(f"The file is larger than {MAX_REPORT_BYTES // 2**20} MB; split the report.")
+        return upload
+
+
+class LaunchPlanForm(forms.ModelForm):
+    class Meta:
+        model = LaunchPlan
+        fields = ["store", "name", "product", "launch_date", "status", "listing_versions", "ad_plans", "activities",
+                  "notes"]
+        widgets = {"launch_date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        stores = stores_for(user)
+        if self.instance.pk:
+            self.fields["store"].disabled = True
+            stores = stores.filter(pk=self.instance.store_id)
+        self.fields["store"].queryset = stores_for(user)
+        self.fields["product"].queryset = Product.objects.filter(store__in=stores)
+        self.fields["listing_versions"].queryset = ListingVersion.objects.filter(
+            product__store__in=stores).select_related("product")
+        self.fields["ad_plans"].queryset = AdPlan.objects.filter(store__in=stores)
+        self.fields["activities"].queryset = Activity.objects.filter(store__in=stores)
+
+    def clean(self):
+        data = super().clean()
+        store = data.get("store") or (self.instance.store if self.instance.pk else None)
+        if not store:
+            return data
+        if data.get("product") and data["product"].store_id != store.pk:
+            self.add_error("product", "That product belongs to another store.")
+        for field, owner in (("listing_versions", lambda v: v.product.store_id), ("ad_plans", lambda p: p.store_id),
+                             ("activities", lambda a: a.store_id)):
+            if any(owner(obj) != store.pk for obj in data.get(field) or []):
+                self.add_error(field, "Pick only items of the launch's store.")
+        if data.get("name") and LaunchPlan.objects.filter(store=store, name=data["name"]).exclude(
+                pk=self.instance.pk).exists():
+            self.add_error("name", "This store already has a launch plan with that name.")
+        return data

@@ -1,0 +1,324 @@
+"""Ad performance reports in, all-or-nothing: Google Ads campaign reports and through-train reports.
+
+A report is read whole, every row is checked (date, plan known in the store, counts and money not
+negative, no (plan, date[, creative]) twice in one file) and nothing is written unless every row is
+good; the error names the file line, the column and the reason. Writing is idempotent: a row for a
+(plan, date) that is already stored replaces its values, so importing the same report twice changes
+nothing. The API (`ads_api.py`) sends its JSON rows through the same checks (`validate_rows`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+from django.db import transaction
+
+from opsdesk.money import to_money
+from stores.models import Store
+
+from .models import AdCreative, AdCreativePerformance, AdDailyPerformance, AdPlan
+
+GOOGLE = "google"
+THROUGH_TRAIN = "through-train"
+FORMATS = (GOOGLE, THROUGH_TRAIN)
+METRICS = ("impressions", "clicks", "spend", "orders", "sales")
+
+# canonical field -> accepted header names (compared case-insensitively, spaces trimmed)
+COLUMNS = {
+    GOOGLE: {
+        "date": ["Day", "Date"],
+        "plan": ["Campaign", "Campaign name"],
+        "creative": ["Ad name", "Ad"],
+        "impressions": ["Impressions", "Impr."],
+        "clicks": ["Clicks"],
+        "spend": ["Cost"],
+        "orders": ["Conversions", "Conv."],
+        "sales": ["Conv. value", "Conversion value", "Total conv. value"],
+    },
+    THROUGH_TRAIN: {
+        "date": ["日期", "Date"],
+        "plan": ["计划名称", "推广计划", "Plan", "Plan name", "Campaign"],
+        "creative": ["创意名称", "创意", "Creative"],
+        "impressions": ["展现量", "Impressions"],
+        "clicks": ["点击量", "Clicks"],
+        "spend": ["花费", "Spend", "Cost"],
+        "orders": ["成交笔数", "总成交笔数", "Orders"],
+        "sales": ["成交金额", "总成交金额", "Sales"],
+    },
+}
+REQUIRED = ("date", "plan", "impressions", "clicks", "spend", "orders", "sales")
+TOTAL_MARKERS = ("total", "合计", "总计")
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%b %d, %Y", "%d/%m/%Y")
+EMPTY = {"", "--", " --", "-"}
+
+
+@dataclass
+class RowError:
+    row: int | str  # file line number (CSV) or item index (API)
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, {self.column}: {self.reason}"
+
+
+class AdReportError(Exception):
+    """The report was rejected whole; `errors` names every bad row."""
+
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
+        shown = "; ".join(str(e) for e in errors[:20])
+        more = f" (and {len(errors) - 20} more)" if len(errors) > 20 else ""
+        super().__init__(f"{len(errors)} problem(s), nothing imported: {shown}{more}")
+
+
+@dataclass
+class PerformanceRow:
+    row: int | str
+    plan: AdPlan
+    day: date
+    impressions: int
+    clicks: int
+    spend: Decimal
+    orders: int
+    sales: Decimal
+    creative: AdCreative | None = None
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    creative_rows: int = 0
+    plans: set[str] = field(default_factory=set)
+    days: set[date] = field(default_factory=set)
+
+    def __str__(self) -> str:
+        span = f" from {min(self.days)} to {max(self.days)}" if self.days else ""
+        return (f"{self.rows} row(s) for {len(self.plans)} plan(s){span}: "
+                f"{self.created} new day(s), {self.updated} replaced.")
+
+
+# --- reading a file -------------------------------------------------------------------------
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise AdReportError([RowError(1, "file", "not UTF-8, UTF-16 or GBK text")])
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"\s+", " ", str(name)).strip().lower()
+
+
+def _header_index(lines: list[list[str]]) -> int | None:
+    """The first line (among the first 10) that names a date column: Google puts title lines above it."""
+    date_names = {_norm(n) for spec in COLUMNS.values() for n in spec["date"]}
+    for i, cells in enumerate(lines[:10]):
+        if any(_norm(c) in date_names for c in cells):
+            return i
+    return None
+
+
+def detect_format(header: list[str]) -> str | None:
+    names = {_norm(h) for h in header}
+    if names & {"计划名称", "推广计划", "展现量", "花费", "plan", "plan name", "spend"}:
+        return THROUGH_TRAIN
+    if names & {"campaign", "cost", "conv. value", "conversions"}:
+        return GOOGLE
+    return None
+
+
+def read_report(raw: bytes, fmt: str | None = None) -> tuple[pd.DataFrame, str, int]:
+    """The report as a DataFrame of strings with canonical column names, its format and header line number.
+
+    The DataFrame keeps a `_line` column: the file line each row came from (1-based).
+    """
+    text = _decode(raw)
+    sample = text[:4096]
+    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    lines = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    header_at = _header_index(lines)
+    if header_at is None:
+        raise AdReportError([RowError(1, "header", "no date column (Day / Date / 日期) in the first 10 lines")])
+    header = [h.strip() for h in lines[header_at]]
+    fmt = fmt or detect_format(header)
+    if fmt not in FORMATS:
+        raise AdReportError([RowError(header_at + 1, "header", "cannot tell the report format; pass --format")])
+    wanted = COLUMNS[fmt]
+    by_norm = {_norm(h): i for i, h in enumerate(header)}
+    positions, missing = {}, []
+    for canonical, aliases in wanted.items():
+        found = next((by_norm[_norm(a)] for a in aliases if _norm(a) in by_norm), None)
+        if found is not None:
+            positions[canonical] = found
+        elif canonical in REQUIRED:
+            missing.append(f"{canonical} ({' / '.join(aliases)})")
+    if missing:
+        raise AdReportError([RowError(header_at + 1, "header", "missing column(s): " + ", ".join(missing))])
+    records = []
+    for offset, cells in enumerate(lines[header_at + 1:], start=header_at + 2):
+        if not any(c.strip() for c in cells):
+            continue
+        record = {name: (cells[pos].strip() if pos < len(cells) else "") for name, pos in positions.items()}
+        # Google's "Total: Account" / "Total: Campaigns" footers, the through-train's 合计 line: the
+        # marker is in the first cell, or in another one when the date cell is empty.
+        marked = [c.strip().lower().startswith(TOTAL_MARKERS) for c in cells]
+        if (marked and marked[0]) or (not record["date"] and any(marked)):
+            continue
+        record["_line"] = offset
+        records.append(record)
+    frame = pd.DataFrame.from_records(records, columns=[*positions, "_line"])
+    return frame, fmt, header_at + 1
+
+
+# --- checking rows --------------------------------------------------------------------------
+
+def _parse_date(value: str) -> date | None:
+    value = value.strip()
+    for f in DATE_FORMATS:
+        try:
+            return datetime.strptime(value, f).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_number(value) -> Decimal | None:
+    if value is None:
+        return Decimal(0)
+    text = str(value).strip().replace(",", "").replace("¥", "").replace("$", "").replace("￥", "")
+    if text in EMPTY:
+        return Decimal(0)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
+    """Check records {row, date, plan, [creative], impressions, clicks, spend, orders, sales}; all or nothing.
+
+    `plan` and `creative` are names (plans of `store`, creatives of that plan). Conversions may be
+    fractional in Google's reports; orders are rounded half up to whole orders.
+    """
+    plans = {p.name: p for p in AdPlan.objects.filter(store=store)}
+    creatives = {(c.plan_id, c.name): c for c in AdCreative.objects.filter(plan__store=store)}
+    errors: list[RowError] = []
+    rows: list[PerformanceRow] = []
+    seen: dict[tuple, int | str] = {}
+    for rec in records:
+        n = rec["row"]
+        bad = len(errors)
+        day = rec["date"] if isinstance(rec["date"], date) else _parse_date(str(rec.get("date") or ""))
+        if day is None:
+            errors.append(RowError(n, "date", f"{rec.get('date')!r} is not a date (YYYY-MM-DD)"))
+        plan_name = str(rec.get("plan") or "").strip()
+        plan = plans.get(plan_name)
+        if not plan_name:
+            errors.append(RowError(n, "plan", "empty"))
+        elif plan is None:
+            errors.append(RowError(n, "plan", f"no ad plan named {plan_name!r} in {store.slug}"))
+        creative = None
+        creative_name = str(rec.get("creative") or "").strip()
+        if creative_name and creative_name not in EMPTY and plan is not None:
+            creative = creatives.get((plan.pk, creative_name))
+            if creative is None:
+                errors.append(RowError(n, "creative", f"plan {plan_name!r} has no creative named {creative_name!r}"))
+        values = {}
+        for column in METRICS:
+            number = parse_number(rec.get(column))
+            if number is None:
+                errors.append(RowError(n, column, f"{rec.get(column)!r} is not a number"))
+            elif number < 0:
+                errors.append(RowError(n, column, "negative"))
+            elif column in ("spend", "sales"):
+                values[column] = to_money(number)
+            elif column == "orders":
+                values[column] = int(number.quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+            elif number != number.to_integral_value():
+                errors.append(RowError(n, column, f"{rec.get(column)!r} is not a whole number"))
+            else:
+                values[column] = int(number)
+        if "clicks" in values and "impressions" in values and values["clicks"] > values["impressions"] > 0:
+            errors.append(RowError(n, "clicks", "more clicks than impressions"))
+        if len(errors) > bad:
+            continue
+        key = (plan.pk, day, creative.pk if creative else None)
+        if key in seen:
+            errors.append(RowError(n, "date", f"{plan_name} on {day} appears twice (first at row {seen[key]})"))
+            continue
+        seen[key] = n
+        rows.append(PerformanceRow(row=n, plan=plan, day=day, creative=creative, **values))
+    if errors:
+        raise AdReportError(errors)
+    return rows
+
+
+# --- writing --------------------------------------------------------------------------------
+
+@transaction.atomic
+def save_performance(rows: list[PerformanceRow]) -> ImportResult:
+    """Store checked rows: one AdDailyPerformance per (plan, day), replacing what was there.
+
+    Rows with a creative are stored per creative too, and the plan's day is their sum: a report
+    either breaks a (plan, day) down by creative or gives the plan total, not both.
+    """
+    result = ImportResult(rows=len(rows))
+    plan_days: dict[tuple[int, date], dict] = {}
+    plan_of: dict[int, AdPlan] = {}
+    has_plan_total: set[tuple[int, date]] = set()
+    creative_rows = []
+    for r in rows:
+        key = (r.plan.pk, r.day)
+        plan_of[r.plan.pk] = r.plan
+        result.plans.add(r.plan.name)
+        result.days.add(r.day)
+        if r.creative is None:
+            if key in plan_days:
+                raise AdReportError([RowError(r.row, "creative", "plan total given beside per-creative rows")])
+            has_plan_total.add(key)
+            plan_days[key] = {m: getattr(r, m) for m in METRICS}
+            continue
+        if key in has_plan_total:
+            raise AdReportError([RowError(r.row, "creative", "per-creative row beside the plan's total row")])
+        total = plan_days.setdefault(key, {m: 0 for m in METRICS})
+        for m in METRICS:
+            total[m] += getattr(r, m)
+        creative_rows.append(AdCreativePerformance(creative=r.creative, date=r.day,
+                                                   **{m: getattr(r, m) for m in METRICS}))
+    existing = set(AdDailyPerformance.objects.filter(
+        plan_id__in=plan_of, date__in={d for _, d in plan_days}).values_list("plan_id", "date"))
+    result.updated = len(existing & set(plan_days))
+    result.created = len(plan_days) - result.updated
+    AdDailyPerformance.objects.bulk_create(
+        [AdDailyPerformance(plan=plan_of[pid], date=day, **values) for (pid, day), values in plan_days.items()],
+        update_conflicts=True, unique_fields=["plan", "date"], update_fields=[*METRICS, "imported_at"],
+    )
+    if creative_rows:
+        AdCreativePerformance.objects.bulk_create(
+            creative_rows, update_conflicts=True, unique_fields=["creative", "date"], update_fields=list(METRICS))
+        result.creative_rows = len(creative_rows)
+    return result
+
+
+def import_ad_report(store: Store, raw: bytes, fmt: str | None = None) -> ImportResult:
+    """Read, check and store one report file for `store`; raises AdReportError with every bad row."""
+    frame, _, _ = read_report(raw, fmt)
+    records = [{"row": int(r.pop("_line")), **r} for r in frame.to_dict("records")]
+    if not records:
+        raise AdReportError([RowError(1, "file", "no data rows")])
+    return save_performance(validate_rows(store, records))

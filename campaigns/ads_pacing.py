@@ -1,0 +1,382 @@
+"""Spend pacing, alerts and the numbers other duties read: the morning ad results and cost per source.
+
+Pacing compares a plan's spend so far today (its latest AdSpendSnapshot) with where it should be by
+now. "Where it should be" follows the store's expected hourly curve: the share of paid orders in
+each store-local hour over the last 14 days (buyers and ad auctions keep the same hours), limited
+to the plan's own hours; with fewer than MIN_CURVE_ORDERS orders it is a flat curve over those hours.
+At the current pace the day ends at spend_so_far / expected_share_by_now, which is compared with the
+daily budget (after EARLIEST_PROJECTION of the day, earlier guesses are noise). The total budget is
+checked with: spent before today + today's projection + remaining days × the last 7 days' average.
+
+A plan "stopped spending" when it is active, inside its dates and hours, is fed hourly (it has any
+snapshot in the last 7 days), and its cumulative spend has not risen for STOPPED_HOURS hours of its
+window (for a round-the-clock plan the quiet spell may begin the day before).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import ExtractHour
+from django.utils import timezone
+
+from opsdesk.money import to_money
+from stores.models import Order, Store
+
+from .models import (
+    CHANNEL_SOURCE,
+    AdDailyPerformance,
+    AdPlan,
+    AdPlanStatus,
+    AdSpendSnapshot,
+    DerivedMetrics,
+    percent,
+    ratio,
+)
+
+CURVE_DAYS = 14
+MIN_CURVE_ORDERS = 50
+EARLIEST_PROJECTION = Decimal("0.10")  # share of the day's expected spend before projecting the day's end
+STOPPED_HOURS = 3
+RUN_RATE_DAYS = 7
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class Totals(DerivedMetrics):
+    impressions: int = 0
+    clicks: int = 0
+    spend: Decimal = ZERO
+    orders: int = 0
+    sales: Decimal = ZERO
+
+    def add(self, other) -> None:
+        for name in ("impressions", "clicks", "spend", "orders", "sales"):
+            setattr(self, name, getattr(self, name) + (getattr(other, name) or 0))
+
+    def as_dict(self) -> dict:
+        return {"impressions": self.impressions, "clicks": self.clicks, "spend": self.spend, "orders": self.orders,
+                "sales": self.sales, "ctr": self.ctr, "cpc": self.cpc, "cvr": self.cvr, "cpa": self.cpa,
+                "roas": self.roas, "acos": self.acos}
+
+
+@dataclass
+class PlanRow:
+    plan: AdPlan
+    totals: Totals
+
+
+def plan_totals(plans: QuerySet, since: date | None = None, until: date | None = None) -> list[PlanRow]:
+    """Each plan with its summed performance over since..until (inclusive), derived metrics included."""
+    cond = Q()
+    if since:
+        cond &= Q(daily__date__gte=since)
+    if until:
+        cond &= Q(daily__date__lte=until)
+    sums = {name: Sum(f"daily__{name}", filter=cond) for name in ("impressions", "clicks", "spend", "orders", "sales")}
+    rows = []
+    for plan in plans.annotate(**{f"t_{k}": v for k, v in sums.items()}):
+        values = {k: getattr(plan, f"t_{k}") or 0 for k in sums}
+        for money in ("spend", "sales"):  # SQLite sums decimals without their scale
+            values[money] = to_money(values[money])
+        rows.append(PlanRow(plan, Totals(**values)))
+    return rows
+
+
+# --- expected hourly curve ------------------------------------------------------------------
+
+def expected_curve(store: Store, now: datetime | None = None) -> tuple[list[float], str]:
+    """Share of a day's spend expected in each store-local hour (24 values summing to 1) and its basis."""
+    today = store.today(now)
+    start, _ = store.day_bounds(today - timedelta(days=CURVE_DAYS))
+    end, _ = store.day_bounds(today)
+    counts = [0] * 24
+    rows = (Order.objects.filter(store=store).paid_between(start, end)
+            .annotate(h=ExtractHour("paid_at", tzinfo=store.zone)).values("h").annotate(n=Count("id")))
+    for row in rows:
+        counts[row["h"]] += row["n"]
+    total = sum(counts)
+    if total < MIN_CURVE_ORDERS:
+        return [1 / 24] * 24, "flat"
+    return [c / total for c in counts], f"paid orders by hour, last {CURVE_DAYS} days"
+
+
+def plan_curve(plan: AdPlan, curve: list[float]) -> list[float]:
+    """The store curve limited to the plan's hours and scaled back to 1 (flat there if it is all zero)."""
+    window = [c if plan.runs_at_hour(h) else 0.0 for h, c in enumerate(curve)]
+    total = sum(window)
+    if total <= 0:
+        hours = plan.hour_to - plan.hour_from
+        return [1 / hours if plan.runs_at_hour(h) else 0.0 for h in range(24)]
+    return [c / total for c in window]
+
+
+def share_by(curve: list[float], local_now: datetime) -> Decimal:
+    """Expected share of the day's spend by `local_now` (the current hour counted by its elapsed minutes)."""
+    done = sum(curve[: local_now.hour])
+    done += curve[local_now.hour] * (local_now.minute * 60 + local_now.second) / 3600
+    return Decimal(str(round(min(done, 1.0), 6)))
+
+
+# --- today's pacing -------------------------------------------------------------------------
+
+@dataclass
+class PlanPacing:
+    plan: AdPlan
+    now: datetime
+    today: date
+    curve_basis: str
+    spend_today: Decimal
+    last_snapshot: datetime | None
+    last_increase: datetime | None
+    expected_share: Decimal
+    projected_day: Decimal | None
+    spent_total: Decimal
+    projected_total: Decimal | None
+    hourly_actual: list[Decimal | None] = field(default_factory=list)  # cumulative at the end of each hour
+    hourly_expected: list[Decimal] = field(default_factory=list)  # budget × cumulative expected share
+    stopped_hours: float | None = None
+
+    @property
+    def will_overspend_day(self) -> bool:
+        budget = self.plan.daily_budget
+        return bool(budget and self.projected_day is not None and self.projected_day > budget)
+
+    @property
+    def will_overspend_total(self) -> bool:
+        budget = self.plan.total_budget
+        return bool(budget and self.projected_total is not None and self.projected_total > budget)
+
+    @property
+    def stopped(self) -> bool:
+        return self.stopped_hours is not None
+
+    @property
+    def expected_share_pct(self) -> str:
+        return percent(self.expected_share)
+
+    @property
+    def budget_used(self) -> Decimal | None:
+        return ratio(self.spend_today, self.plan.daily_budget)
+
+
+def _is_running(plan: AdPlan, day: date) -> bool:
+    return plan.status == AdPlanStatus.ACTIVE and plan.runs_on(day)
+
+
+def plan_pacing(plan: AdPlan, now: datetime | None = None, curve: tuple[list[float], str] | None = None) -> PlanPacing:
+    """Today's pacing of one plan at `now` (default: the current time)."""
+    now = now or timezone.now()
+    store = plan.store
+    today = store.today(now)
+    local_now = now.astimezone(store.zone)
+    day_start, _ = store.day_bounds(today)
+    store_curve, basis = curve or expected_curve(store, now)
+    shares = plan_curve(plan, store_curve)
+    snapshots = list(plan.spend_snapshots.filter(ts__gte=day_start, ts__lte=now).order_by("ts"))
+    spend_today = snapshots[-1].spend_today if snapshots else ZERO
+    today_row = plan.daily.filter(date=today).first()
+    if today_row and today_row.spend > spend_today:
+        spend_today = today_row.spend
+    last_increase, previous = None, ZERO
+    for snap in snapshots:
+        if snap.spend_today > previous:
+            last_increase, previous = snap.ts, snap.spend_today
+
+    expected_share = share_by(shares, local_now)
+    projected_day = None
+    if expected_share >= EARLIEST_PROJECTION:
+        projected_day = to_money(spend_today / expected_share)
+
+    before = plan.daily.filter(date__lt=today)
+    spent_before = to_money(before.aggregate(s=Sum("spend"))["s"] or ZERO)
+    recent = list(before.filter(date__gte=today - timedelta(days=RUN_RATE_DAYS)).values_list("spend", flat=True))
+    run_rate = (sum(recent, ZERO) / len(recent)) if recent else plan.daily_budget
+    days_left = max(0, (plan.end_date - today).days) if plan.end_date else 0
+    projected_total = to_money(spent_before + (projected_day or spend_today) + run_rate * days_left)
+
+    hourly_actual: list[Decimal | None] = []
+    cumulative_share, hourly_expected = 0.0, []
+    idx, value = 0, ZERO
+    for h in range(24):
+        cumulative_share += shares[h]
+        hourly_expected.append(to_money(plan.daily_budget * Decimal(str(round(cumulative_share, 6)))))
+        hour_end = day_start + timedelta(hours=h + 1)
+        if h > local_now.hour:
+            hourly_actual.append(None)
+            continue
+        while idx < len(snapshots) and snapshots[idx].ts <= hour_end:
+            value = snapshots[idx].spend_today
+            idx += 1
+        hourly_actual.append(value)
+
+    pacing = PlanPacing(plan=plan, now=now, today=today, curve_basis=basis, spend_today=spend_today,
+                        last_snapshot=snapshots[-1].ts if snapshots else None, last_increase=last_increase,
+                        expected_share=expected_share, projected_day=projected_day, spent_total=spent_before +
+                        spend_today, projected_total=projected_total, hourly_actual=hourly_actual,
+                        hourly_expected=hourly_expected)
+    pacing.stopped_hours = _stopped_hours(plan, now, today, local_now, last_increase)
+    return pacing
+
+
+def _last_increase_before_today(plan: AdPlan, now: datetime, day_start: datetime) -> datetime | None:
+    """When the cumulative spend last rose in the previous days (each day's counter starts at zero)."""
+    zone = plan.store.zone
+    last, previous, current_day = None, ZERO, None
+    for ts, value in (plan.spend_snapshots.filter(ts__gte=now - timedelta(days=7), ts__lt=day_start)
+                      .order_by("ts").values_list("ts", "spend_today")):
+        day = ts.astimezone(zone).date()
+        if day != current_day:
+            current_day, previous = day, ZERO
+        if value > previous:
+            last, previous = ts, value
+    return last
+
+
+def _stopped_hours(plan: AdPlan, now, today, local_now, last_increase) -> float | None:
+    if not _is_running(plan, today) or not plan.runs_at_hour(local_now.hour):
+        return None
+    fed = plan.spend_snapshots.filter(ts__gte=now - timedelta(days=7), ts__lte=now).exists()
+    if not fed:
+        return None
+    day_start, _ = plan.store.day_bounds(today)
+    window_open = day_start + timedelta(hours=plan.hour_from)  # clock hours; DST shifts it by one hour
+    if last_increase is not None:
+        since = max(last_increase, window_open)
+    elif plan.hour_from == 0 and plan.hour_to == 24:
+        # Round the clock: the quiet spell may have begun before midnight.
+        since = _last_increase_before_today(plan, now, day_start) or window_open
+    else:
+        since = window_open
+    quiet = (now - since).total_seconds() / 3600
+    return round(quiet, 1) if quiet >= STOPPED_HOURS else None
+
+
+@dataclass(frozen=True)
+class PacingAlert:
+    plan: AdPlan
+    kind: str  # overspend_day | overspend_total | stopped
+    message: str
+    severity: str
+
+
+def pacing_alerts(store: Store, now: datetime | None = None) -> list[PacingAlert]:
+    """Alerts for the store's active plans: will overspend the daily / total budget, or stopped spending."""
+    now = now or timezone.now()
+    today = store.today(now)
+    curve = expected_curve(store, now)
+    alerts = []
+    cur = store.currency
+    for plan in AdPlan.objects.filter(store=store, status=AdPlanStatus.ACTIVE).select_related("store"):
+        if not plan.runs_on(today):
+            continue
+        p = plan_pacing(plan, now, curve)
+        if p.stopped:
+            alerts.append(PacingAlert(plan, "stopped", f"{plan.name}: no spend for {p.stopped_hours:g} h while "
+                                      f"active (today {p.spend_today} {cur})", "danger"))
+        if p.will_overspend_day:
+            alerts.append(PacingAlert(plan, "overspend_day", f"{plan.name}: on pace for {p.projected_day} {cur} "
+                                      f"today, daily budget {plan.daily_budget}", "warning"))
+        if p.will_overspend_total:
+            alerts.append(PacingAlert(plan, "overspend_total", f"{plan.name}: on pace for {p.projected_total} "
+                                      f"{cur} in all, total budget {plan.total_budget}", "warning"))
+    return alerts
+
+
+# --- month pacing ---------------------------------------------------------------------------
+
+@dataclass
+class MonthPacing:
+    month_start: date
+    days_in_month: int
+    days_elapsed: int
+    spend: Decimal
+    budget: Decimal
+    projected: Decimal | None
+
+    @property
+    def will_overspend(self) -> bool:
+        return bool(self.budget and self.projected is not None and self.projected > self.budget)
+
+
+def month_pacing(plan: AdPlan, day: date) -> MonthPacing:
+    """Spend in `day`'s month up to `day` vs the month's budget (daily budget × the plan's days in the month)."""
+    start = day.replace(day=1)
+    n_days = calendar.monthrange(day.year, day.month)[1]
+    end = start + timedelta(days=n_days - 1)
+    run_days = sum(1 for i in range(n_days) if plan.runs_on(start + timedelta(days=i)))
+    spend = to_money(plan.daily.filter(date__gte=start, date__lte=day).aggregate(s=Sum("spend"))["s"] or ZERO)
+    elapsed = sum(1 for i in range((day - start).days + 1) if plan.runs_on(start + timedelta(days=i)))
+    budget = plan.daily_budget * run_days
+    if plan.total_budget and plan.end_date and start <= plan.end_date <= end:
+        budget = min(budget, plan.total_budget)
+    projected = to_money(spend / elapsed * run_days) if elapsed else None
+    return MonthPacing(start, n_days, elapsed, spend, to_money(budget), projected)
+
+
+# --- what other duties read -----------------------------------------------------------------
+
+def _spend_of_day(plans: list[AdPlan], store: Store, day: date, now: datetime | None = None) -> dict[int, Decimal]:
+    """Spend per plan id on `day`: the larger of the daily report and the day's latest snapshot."""
+    spend = {pid: s for pid, s in AdDailyPerformance.objects.filter(plan__in=plans, date=day)
+             .values_list("plan_id", "spend")}
+    start, end = store.day_bounds(day)
+    end = min(end, now or timezone.now()) if day >= store.today(now) else end
+    latest = (AdSpendSnapshot.objects.filter(plan__in=plans, ts__gte=start, ts__lt=end)
+              .order_by("plan_id", "-ts").values_list("plan_id", "ts", "spend_today"))
+    seen = set()
+    for pid, _, value in latest:
+        if pid in seen:
+            continue
+        seen.add(pid)
+        spend[pid] = max(spend.get(pid, ZERO), value)
+    return spend
+
+
+def spend_by_source(store: Store, day: date, now: datetime | None = None) -> dict[str, Decimal]:
+    """Paid spend on the store-local `day` by traffic source (CHANNEL_SOURCE), for the live cost column.
+
+    Today's figure comes from the plans' latest hourly snapshots (or an intraday report, whichever
+    is larger); past days from the daily reports. Sources without a plan are absent.
+    """
+    plans = list(AdPlan.objects.filter(store=store))
+    spend = _spend_of_day(plans, store, day, now)
+    result: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for plan in plans:
+        result[str(CHANNEL_SOURCE[plan.channel])] += spend.get(plan.pk, ZERO)
+    return dict(result)
+
+
+def daily_ad_results(store: Store, day: date) -> dict:
+    """The morning numbers for paid ads on `day`: spend, clicks, orders, sales and ROAS by plan and source.
+
+    Returns {"day", "currency", "plans": [...], "sources": [...], "total": {...}}; each entry has
+    impressions, clicks, spend, orders, sales and the derived ctr, cpc, cvr, cpa, roas, acos (None
+    when undefined). Plans with no row for the day are listed with zeros if they were active.
+    """
+    rows = {r.plan_id: r for r in AdDailyPerformance.objects.filter(plan__store=store, date=day)}
+    plans = AdPlan.objects.filter(Q(pk__in=rows) | Q(status=AdPlanStatus.ACTIVE), store=store).order_by("name")
+    by_source: dict[str, Totals] = defaultdict(Totals)
+    total = Totals()
+    plan_entries = []
+    for plan in plans:
+        t = Totals()
+        if plan.pk in rows:
+            t.add(rows[plan.pk])
+        elif not plan.runs_on(day):
+            continue
+        source = str(CHANNEL_SOURCE[plan.channel])
+        by_source[source].add(t)
+        total.add(t)
+        plan_entries.append({"plan_id": plan.pk, "plan": plan.name, "channel": plan.channel,
+                             "channel_label": plan.get_channel_display(), "source": source, **t.as_dict()})
+    return {
+        "day": day, "currency": store.currency, "plans": plan_entries,
+        "sources": [{"source": s, **t.as_dict()} for s, t in sorted(by_source.items())],
+        "total": total.as_dict(),
+    }

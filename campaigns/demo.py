@@ -1,0 +1,120 @@
+"""Demo activities and plans on top of the stores' demo history.
+
+Per store: the promotion the order history spikes for (at ctx.promo's days, finished), a platform
+event whose sign-up closes in 5 days (from the Double 11 template, half its checklist ticked), a
+content post in 3 days, a members' lottery that ran two weeks ago and was drawn, and year, month
+and week plans with goals and tasks. The second store also has a bundle running now and its
+promotion reviewed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import activity_lottery
+from .activity_templates import copy_checklist, install_defaults
+from .models import Activity, ActivityReview, ActivityTemplate, Plan, PlanGoal, PlanTask, Playbook
+
+
+def _activity(store, owner, status_path, **values) -> Activity:
+    activity = Activity(store=store, owner=owner, **values)
+    activity.full_clean()
+    activity.save()
+    for status in status_path:
+        activity.move_to(status)
+    return activity
+
+
+@transaction.atomic
+def seed(ctx) -> None:
+    install_defaults()
+    templates = {t.name: t for t in ActivityTemplate.objects.filter(store=None)}
+    for n, store in enumerate(ctx.stores):
+        today = store.today()
+        products = list(store.products.all()[:4])
+        first, last = ctx.promo[store.slug]
+        promo = _activity(store, ctx.operator, ["planned", "running", "done"], name="Spend 199, save 30 weekend",
+                          kind="store_promotion", start_date=first, end_date=last, budget=Decimal("800"),
+                          goal_gmv=Decimal("30000") if store.currency == "CNY" else Decimal("9000"), goal_orders=400,
+                          details={"mechanism": "threshold", "threshold": "199", "reduction": "30"},
+                          template=templates["Full-reduction weekend"])
+        copy_checklist(promo, templates["Full-reduction weekend"])
+        promo.checklist.update(done_at=timezone.now(), done_by=ctx.operator)
+
+        event_name = "double_12" if store.country == "CN" else "black_friday"
+        event = _activity(store, ctx.operator, ["planned"], name=f"{event_name.replace('_', ' ').title()} sign-up",
+                          kind="platform_event", start_date=today + timedelta(days=12),
+                          end_date=today + timedelta(days=14), signup_deadline=today + timedelta(days=5),
+                          budget=Decimal("2000"), goal_orders=900,
+                          details={"event": event_name, "signup_status": "not_started",
+                                   "requirements": "At least 15 % off the lowest price of the last 30 days; "
+                                                   "stock for 500 orders; rating 4.7+."},
+                          template=templates["Double 11 sign-up"])
+        event.products.set(products[:3])
+        copy_checklist(event, templates["Double 11 sign-up"])
+        for item in event.checklist.order_by("position")[:2]:
+            item.done_at, item.done_by = timezone.now(), ctx.operator
+            item.save()
+
+        _activity(store, ctx.operator, ["planned"], name="Evening tasting post", kind="content",
+                  start_date=today + timedelta(days=3), end_date=today + timedelta(days=3),
+                  details={"channel": "xiaohongshu" if store.country == "CN" else "instagram",
+                           "publish_at": f"{today + timedelta(days=3)}T20:00", "topic": products[0].title})
+
+        lottery = _activity(store, ctx.manager, ["planned", "running", "done"], name="Lottery for last week's buyers",
+                            kind="gift", start_date=today - timedelta(days=14), end_date=today - timedelta(days=8),
+                            details={"gift_type": "lottery", "gift_item": "Gift box", "prize_count": 3},
+                            template=templates["Lottery for members"])
+        copy_checklist(lottery, templates["Lottery for members"])
+        activity_lottery.draw(lottery, "orders", lottery.start_date, lottery.end_date, 3, user=ctx.manager,
+                              seed=f"demo-{store.slug}")
+
+        if n == 1:
+            bundle = _activity(store, ctx.operator, ["planned", "running"], name=f"Bundle: {products[0].title} + "
+                               f"{products[1].title}", kind="related_sales", start_date=today - timedelta(days=3),
+                               end_date=today + timedelta(days=10), details={"mode": "bundle", "bundle_price": "99"})
+            bundle.products.set(products[:2])
+            promo.move_to("reviewed")
+            ActivityReview.objects.create(
+                activity=promo, summary="Orders more than doubled over the weekend; stock ran short on day 2.",
+                root_cause="Stock planned for a normal weekend", playbook=Playbook.objects.get(slug="full-reduction"),
+                created_by=ctx.manager)
+
+        _seed_plans(store, ctx, today)
+
+
+def _seed_plans(store, ctx, today) -> None:
+    monday = today - timedelta(days=today.weekday())  # the week belongs to the month its Monday is in
+    year = Plan(store=store, level="year", period_start=monday)
+    year.save()
+    month = Plan(store=store, level="month", period_start=monday, parent=year)
+    month.save()
+    week = Plan(store=store, level="week", period_start=monday, parent=month,
+                notes="Focus: the platform event sign-up and the weekend content post.")
+    week.full_clean()
+    week.save()
+    scale = Decimal("7") if store.currency == "CNY" else Decimal("1")
+    PlanGoal.objects.bulk_create([
+        PlanGoal(plan=year, metric="gmv", target=Decimal("2400000") * scale / 7),
+        PlanGoal(plan=year, metric="orders", target=30000),
+        PlanGoal(plan=month, metric="gmv", target=Decimal("220000") * scale / 7),
+        PlanGoal(plan=month, metric="orders", target=2600),
+        PlanGoal(plan=month, metric="new_members", target=500),
+        PlanGoal(plan=week, metric="orders", target=600),
+        PlanGoal(plan=week, metric="conversion", target=Decimal("3.5")),
+    ])
+    PlanTask.objects.bulk_create([
+        PlanTask(plan=week, title="Submit the platform event sign-up", owner=ctx.operator,
+                 due=today + timedelta(days=2)),
+        PlanTask(plan=week, title="Check stock of the three event products", owner=ctx.operator,
+                 due=today + timedelta(days=3)),
+        PlanTask(plan=week, title="Approve the event budget", owner=ctx.manager, due=today + timedelta(days=1)),
+        PlanTask(plan=week, title="Review last month's lottery", owner=ctx.manager, due=today - timedelta(days=1),
+                 done_at=timezone.now()),
+        PlanTask(plan=month, title="Plan the year-end content calendar", owner=ctx.operator,
+                 due=month.period_end),
+    ])

@@ -1,0 +1,60 @@
+"""The activity calendar: a month or a week of the user's stores' activities and sign-up deadlines."""
+
+from __future__ import annotations
+
+import calendar as pycalendar
+from datetime import date, timedelta
+
+from django.db.models import Q
+from django.shortcuts import render
+from django.utils import timezone
+
+from opsdesk.tenancy import scope, stores_for
+
+from ..models import Activity
+
+
+def _parse_day(text: str | None) -> date:
+    try:
+        return date.fromisoformat(text) if text else timezone.localdate()
+    except ValueError:
+        return timezone.localdate()
+
+
+def calendar(request):
+    view = "week" if request.GET.get("view") == "week" else "month"
+    anchor = _parse_day(request.GET.get("date"))
+    if view == "month":
+        first_of_month = anchor.replace(day=1)
+        first = first_of_month - timedelta(days=first_of_month.weekday())
+        last_of_month = anchor.replace(day=pycalendar.monthrange(anchor.year, anchor.month)[1])
+        last = last_of_month + timedelta(days=6 - last_of_month.weekday())
+        prev_anchor = (first_of_month - timedelta(days=1)).replace(day=1)
+        next_anchor = last_of_month + timedelta(days=1)
+        title = f"{anchor:%B %Y}"
+    else:
+        first = anchor - timedelta(days=anchor.weekday())
+        last = first + timedelta(days=6)
+        prev_anchor, next_anchor = first - timedelta(days=7), first + timedelta(days=7)
+        title = f"Week of {first:%d %b %Y}"
+    items = scope(Activity.objects.select_related("store"), request.user).filter(
+        Q(start_date__lte=last, end_date__gte=first) | Q(signup_deadline__gte=first, signup_deadline__lte=last))
+    store_slug = request.GET.get("store", "")
+    if store_slug:
+        items = items.filter(store__slug=store_slug)
+    items = list(items.order_by("start_date", "name"))
+    today = timezone.localdate()
+    days = []
+    day = first
+    while day <= last:
+        days.append({
+            "date": day, "today": day == today, "outside": view == "month" and day.month != anchor.month,
+            "activities": [a for a in items if a.start_date <= day <= a.end_date],
+            "deadlines": [a for a in items if a.signup_deadline == day],
+        })
+        day += timedelta(days=1)
+    weeks = [days[i:i + 7] for i in range(0, len(days), 7)]
+    return render(request, "campaigns/calendar.html", {
+        "view": view, "title": title, "weeks": weeks, "anchor": anchor, "prev": prev_anchor, "next": next_anchor,
+        "stores": stores_for(request.user), "store_slug": store_slug,
+        "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]})

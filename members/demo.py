@@ -1,0 +1,77 @@
+"""Demo data for members: every demo buyer enrolled from their paid orders (tiers, RFM segments),
+text templates for each flow, a store festival, and a week of texts already sent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from stores.models import Order
+
+from .models import Festival, Flow, Member, Message, MessageStatus, SmsTemplate
+from .services import enrol_orders, refresh_segments
+from .texts import render, sms_length
+
+TEMPLATES = {
+    "CN": [
+        ("节日问候", Flow.HOLIDAY, "{first_name}您好，{store}祝您{holiday}快乐！回复T退订", {}),
+        ("售后关怀", Flow.AFTER_SALES, "{first_name}您好，订单{order}的茶叶还满意吗？冲泡问题随时问我们。{store}", {}),
+        ("每月福利", Flow.BENEFIT,
+         "{first_name}，本月会员福利：{coupon_value}优惠券 {coupon}，{valid_until}前有效。{store}",
+         {"coupon_value": "¥20"}),
+        ("老客召回", Flow.CAMPAIGN, "{first_name}，好久不见！新茶已到，{store}为您留了一份试饮。",
+         {"audience_segments": "at_risk,hibernating,lost"}),
+    ],
+    "default": [
+        ("Holiday greeting", Flow.HOLIDAY, "Happy {holiday}, {first_name}! Warm wishes from all of us at {store}.", {}),
+        ("After-sales care", Flow.AFTER_SALES,
+         "Hi {first_name}, how is your order {order} working out? Reply HELP if anything is wrong. - {store}", {}),
+        ("Monthly benefit", Flow.BENEFIT,
+         "{first_name}, your member perk this month: {coupon_value} with code {coupon}, valid until {valid_until}. "
+         "- {store}", {"coupon_value": "$10 off"}),
+        ("Win back", Flow.CAMPAIGN, "We miss you, {first_name}! New trail gear just landed at {store}.",
+         {"audience_segments": "at_risk,hibernating,lost"}),
+    ],
+}
+
+
+@transaction.atomic
+def seed(ctx) -> None:
+    now = timezone.now()
+    for store in ctx.stores:
+        enrol_orders(Order.objects.filter(store=store))
+        refresh_segments(store, now)
+        templates = {}
+        for name, flow, body, extra in TEMPLATES.get(store.country, TEMPLATES["default"]):
+            templates[flow] = SmsTemplate.objects.create(store=store, name=name, flow=flow, body=body, **extra)
+        Festival.objects.create(store=store, name="Store anniversary", date=store.today(now) + timedelta(days=10))
+        _seed_sent_texts(store, templates[Flow.AFTER_SALES], ctx, now)
+
+
+def _seed_sent_texts(store, template, ctx, now) -> None:
+    """After-sales texts of the last week, as the worker would have left them (most delivered, a few not)."""
+    rng = ctx.rng
+    orders = (Order.objects.filter(store=store, delivered_at__gte=now - timedelta(days=10),
+                                   delivered_at__lt=now - timedelta(days=template.delay_days),
+                                   member_link__member__sms_consent=True)
+              .select_related("member_link__member")[:40])
+    rows = []
+    for n, order in enumerate(orders):
+        member: Member = order.member_link.member
+        body = render(template.body, {"first_name": member.first_name, "name": member.name, "store": store.name,
+                                      "order": order.external_id})
+        sent_at = order.delivered_at + timedelta(days=template.delay_days, hours=rng.randrange(1, 8))
+        status = MessageStatus.DELIVERED
+        error = ""
+        if n % 13 == 5:
+            status, error = MessageStatus.UNDELIVERED, "30006"
+        elif n % 17 == 7:
+            status, error = MessageStatus.FAILED, "21211"
+        rows.append(Message(store=store, member=member, flow=Flow.AFTER_SALES, template=template, body=body,
+                            occasion=f"after_sales:order {order.external_id}", segments=sms_length(body).segments,
+                            status=status, error_code=error, attempts=1, scheduled_for=sent_at, sent_at=sent_at,
+                            claimed_at=sent_at, status_updated_at=sent_at + timedelta(seconds=8),
+                            provider_sid=f"SMdemo{store.pk:02d}{n:026d}"))
+    Message.objects.bulk_create(rows, ignore_conflicts=True)

@@ -1,0 +1,21 @@
+"""Member items on the desk: texts that failed this week, texts waiting for quiet hours to end."""
+
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from opsdesk.desk import DeskItem
+
+from .models import Message, MessageStatus
+
+
+def open_items(store, user) -> list[DeskItem]:
+    week_ago = timezone.now() - timedelta(days=7)
+    texts = Message.objects.filter(store=store)
+    failed = texts.filter(status__in=[MessageStatus.FAILED, MessageStatus.UNDELIVERED],
+                          status_updated_at__gte=week_ago).count()
+    waiting = texts.filter(status=MessageStatus.QUEUED, scheduled_for__gt=timezone.now()).count()
+    url = reverse("members:texts")
+    return [DeskItem("Texts failed or undelivered (7 days)", failed, f"{url}?status=failed", "danger"),
+            DeskItem("Texts waiting for 09:00 (quiet hours) or a retry", waiting, f"{url}?status=queued")]

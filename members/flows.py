@@ -1,0 +1,213 @@
+"""The texting flows beat runs: holiday care, after-sales care, monthly benefits; and campaigns
+with their dry run (audience, SMS segments, cost) before they start.
+
+Every flow only plans Message rows (members.sending.plan); occasions make them exactly-once:
+"holiday:2026-12-25", "after_sales:order 100123", "benefit:2026-11", "campaign:<template>:<day>".
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+import holidays as holiday_calendars
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from stores.models import Order, Store
+
+from . import compliance
+from .models import Coupon, Flow, Member, SmsTemplate
+from .sending import Planned, PlanResult, member_context, plan
+from .texts import render, sms_length
+
+log = logging.getLogger(__name__)
+COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud at the till
+
+
+def active_template(store: Store, flow: str) -> SmsTemplate | None:
+    return store.sms_templates.filter(flow=flow, is_active=True).order_by("-created_at").first()
+
+
+def audience(store: Store, template: SmsTemplate | None = None) -> QuerySet:
+    """The store's textable members, narrowed to the template's segments and tiers if it names any."""
+    members = Member.objects.filter(store=store).textable().select_related("store")
+    if template is not None:
+        if template.segment_list():
+            members = members.filter(segment__in=template.segment_list())
+        if template.tier_list():
+            members = members.filter(tier__in=template.tier_list())
+    return members
+
+
+def _members_by_zone(members: QuerySet, store: Store) -> dict[str, list[Member]]:
+    by_zone: dict[str, list[Member]] = defaultdict(list)
+    for member in members:
+        by_zone[member.timezone or store.timezone].append(member)
+    return by_zone
+
+
+def holidays_on(store: Store, day: date) -> list[tuple[str, SmsTemplate | None]]:
+    """(name, template or None for the store's holiday template) of the festivals and public holidays on `day`."""
+    found = [(f.name, f.template) for f in store.festivals.select_related("template") if f.falls_on(day)]
+    if found:
+        return found  # a store's own festival speaks for the day
+    try:
+        calendar = holiday_calendars.country_holidays(store.country, years=day.year)
+    except NotImplementedError:
+        log.info("no public holiday calendar for %s", store.country)
+        return []
+    names = calendar.get_list(day)
+    return [(" / ".join(names), None)] if names else []
+
+
+def holiday_care(now: datetime | None = None) -> PlanResult:
+    """Plan today's holiday texts for members whose local day is a holiday (before 21:00 local)."""
+    now = now or timezone.now()
+    total = PlanResult()
+    for store in Store.objects.all():
+        default_template = active_template(store, Flow.HOLIDAY)
+        for zone_name, members in _members_by_zone(audience(store), store).items():
+            local = now.astimezone(ZoneInfo(zone_name))
+            if local.time() >= compliance.QUIET_START:
+                continue  # too late to greet today; tomorrow's 09:00 would be the wrong day
+            for name, template in holidays_on(store, local.date()):
+                template = template or default_template
+                if template is None:
+                    continue
+                occasion = f"holiday:{local.date().isoformat()}"
+                items = [Planned(m, occasion, {"holiday": name}) for m in members]
+                total += plan(store, Flow.HOLIDAY, template, items, now)
+                break
+    return total
+
+
+def after_sales_care(now: datetime | None = None, catch_up_days: int = 7) -> PlanResult:
+    """Plan the after-sales text for orders delivered `delay_days` ago (looking back `catch_up_days` more)."""
+    now = now or timezone.now()
+    total = PlanResult()
+    for template in SmsTemplate.objects.filter(flow=Flow.AFTER_SALES, is_active=True).select_related("store"):
+        store = template.store
+        if template != active_template(store, Flow.AFTER_SALES):
+            continue
+        due_before = now - timedelta(days=template.delay_days)
+        orders = (Order.objects.filter(store=store, delivered_at__lte=due_before,
+                                       delivered_at__gt=due_before - timedelta(days=catch_up_days),
+                                       member_link__member__in=audience(store))
+                  .select_related("member_link__member__store"))
+        items = [Planned(o.member_link.member, f"after_sales:order {o.external_id}", {"order": o.external_id})
+                 for o in orders]
+        total += plan(store, Flow.AFTER_SALES, template, items, now)
+    return total
+
+
+def new_coupon_code(store: Store) -> str:
+    prefix = "".join(ch for ch in store.slug.upper() if ch.isalnum())[:3] or "CPN"
+    body = "".join(secrets.choice(COUPON_ALPHABET) for _ in range(8))
+    return f"{prefix}-{body[:4]}-{body[4:]}"
+
+
+def issue_coupons(store: Store, members: list[Member], occasion: str, template: SmsTemplate,
+                  today: date) -> dict[int, Coupon]:
+    """One coupon per member for `occasion` (kept if it exists), with a unique random code."""
+    valid_until = today + timedelta(days=template.coupon_valid_days)
+    with transaction.atomic():
+        Coupon.objects.bulk_create(
+            [Coupon(store=store, member=m, occasion=occasion, code=new_coupon_code(store), value=template.coupon_value,
+                    valid_until=valid_until) for m in members],
+            batch_size=2000, ignore_conflicts=True)
+    # A code collision (1 in ~10^12) leaves that member without a coupon this run; the next run retries.
+    return {c.member_id: c for c in Coupon.objects.filter(store=store, occasion=occasion,
+                                                          member__in=[m.pk for m in members])}
+
+
+def benefits(now: datetime | None = None, window_days: int = 7) -> PlanResult:
+    """Plan this month's benefit text with a coupon per member, in the first `window_days` of the store's month."""
+    now = now or timezone.now()
+    total = PlanResult()
+    for store in Store.objects.all():
+        template = active_template(store, Flow.BENEFIT)
+        today = store.today(now)
+        if template is None or today.day > window_days:
+            continue
+        occasion = f"benefit:{today:%Y-%m}"
+        members = list(audience(store, template))
+        coupons = issue_coupons(store, members, occasion, template, today)
+        items = [Planned(m, occasion, {"coupon": coupons[m.pk].code, "coupon_value": coupons[m.pk].value,
+                                       "valid_until": coupons[m.pk].valid_until.isoformat()})
+                 for m in members if m.pk in coupons]
+        total += plan(store, Flow.BENEFIT, template, items, now)
+    return total
+
+
+@dataclass
+class DryRun:
+    audience: int = 0
+    excluded: dict[str, int] = field(default_factory=dict)
+    segments: int = 0
+    by_segments: dict[int, int] = field(default_factory=dict)  # SMS segments per text -> texts
+    encodings: dict[str, int] = field(default_factory=dict)
+    cost: Decimal = Decimal("0")
+    price_per_segment: Decimal = Decimal("0")
+    deferred_by_quiet_hours: int = 0
+    sample: str = ""
+
+
+def dry_run(store: Store, template: SmsTemplate, now: datetime | None = None) -> DryRun:
+    """Who a campaign with `template` would reach now, how many SMS segments, and what it would cost."""
+    now = now or timezone.now()
+    everyone = Member.objects.filter(store=store)
+    if template.segment_list():
+        everyone = everyone.filter(segment__in=template.segment_list())
+    if template.tier_list():
+        everyone = everyone.filter(tier__in=template.tier_list())
+    excluded = {"no consent": everyone.filter(sms_consent=False, opted_out_at__isnull=True).count(),
+                "opted out": everyone.filter(opted_out_at__isnull=False).count(),
+                "invalid number": everyone.filter(phone_invalid_at__isnull=False, opted_out_at__isnull=True,
+                                                  sms_consent=True).count()}
+    capped = compliance.capped_member_ids(store, now)
+    result = DryRun(price_per_segment=Decimal(str(settings.SMS_PRICE_PER_SEGMENT)))
+    sizes, encodings = Counter(), Counter()
+    sample_context = {"coupon": new_coupon_code(store), "coupon_value": template.coupon_value,
+                      "valid_until": (store.today(now) + timedelta(days=template.coupon_valid_days)).isoformat(),
+                      "holiday": "Holiday", "order": "100123"}
+    for member in audience(store, template):
+        if member.pk in capped:
+            excluded["frequency cap"] = excluded.get("frequency cap", 0) + 1
+            continue
+        text = render(template.body, {**sample_context, **member_context(member)})
+        length = sms_length(text)
+        sizes[length.segments] += 1
+        encodings[length.encoding] += 1
+        result.audience += 1
+        result.sample = result.sample or text
+        if compliance.in_quiet_hours(now, member.zone):
+            result.deferred_by_quiet_hours += 1
+    result.excluded = excluded
+    result.by_segments = dict(sorted(sizes.items()))
+    result.encodings = dict(encodings)
+    result.segments = sum(k * v for k, v in sizes.items())
+    result.cost = (result.price_per_segment * result.segments).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return result
+
+
+def start_campaign(store: Store, template: SmsTemplate, now: datetime | None = None) -> PlanResult:
+    """Plan a one-off campaign to the template's audience; starting it twice the same day sends once."""
+    now = now or timezone.now()
+    occasion = f"campaign:{template.pk}:{store.today(now).isoformat()}"
+    members = list(audience(store, template))
+    context = {}
+    if "{coupon}" in template.body:
+        coupons = issue_coupons(store, members, occasion, template, store.today(now))
+        members = [m for m in members if m.pk in coupons]
+        context = {m.pk: {"coupon": coupons[m.pk].code, "coupon_value": coupons[m.pk].value,
+                          "valid_until": coupons[m.pk].valid_until.isoformat()} for m in members}
+    items = [Planned(m, occasion, context.get(m.pk, {})) for m in members]
+    return plan(store, Flow.CAMPAIGN, template, items, now)

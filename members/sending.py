@@ -1,0 +1,259 @@
+"""The sending pipeline: plan Message rows, dispatch due ones, send each exactly once.
+
+1. Planning (`plan`) creates one Message per (member, flow, occasion) with bulk_create
+   ignore_conflicts: the unique constraint makes a second beat run a no-op.
+2. Dispatch (`dispatch_due`) enqueues a send task for each due queued row (and each stale
+   "sending" row); it is the only place that enqueues, and it runs every minute, so a lost task
+   is re-enqueued, never lost.
+3. Sending (`send_message`) first claims the row with a conditional UPDATE (queued → sending,
+   attempts + 1); a duplicate or redelivered task finds nothing to claim and stops. A row left
+   "sending" by a killed worker may be claimed again after SMS_SENDING_TIMEOUT, and any attempt
+   after the first asks the backend whether the text already reached the provider (`lookup`)
+   before sending, so neither a crash nor an ambiguous timeout sends it twice. See docs/members.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import compliance, pacing
+from .models import HANDED_OVER, Member, Message, MessageStatus, SmsTemplate
+from .sms import INVALID_NUMBER, NOT_MOBILE, OPTED_OUT, PermanentSendError, TransientSendError, get_backend
+from .texts import render, sms_length
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Planned:
+    member: Member
+    occasion: str
+    context: dict = field(default_factory=dict)
+
+
+@dataclass
+class PlanResult:
+    created: int = 0
+    capped: int = 0
+    already: int = 0
+
+    def __add__(self, other: PlanResult) -> PlanResult:
+        return PlanResult(self.created + other.created, self.capped + other.capped, self.already + other.already)
+
+
+def member_context(member: Member) -> dict:
+    return {"first_name": member.first_name, "name": member.name, "store": member.store.name, "tier": member.tier}
+
+
+@transaction.atomic
+def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: datetime | None = None,
+         batch_size: int = 2000) -> PlanResult:
+    """Create the Message rows for `items` (skipped with a reason when over the frequency cap)."""
+    now = now or timezone.now()
+    if not items:
+        return PlanResult()
+    occasions = {item.occasion for item in items}
+    existing = set(Message.objects.filter(store=store, flow=flow, occasion__in=occasions)
+                   .values_list("member_id", "occasion"))
+    todo = [item for item in items if (item.member.pk, item.occasion) not in existing]
+    capped = compliance.capped_member_ids(store, now)
+    rows = []
+    for item in todo:
+        body = render(template.body, {**member_context(item.member), **item.context})
+        over_cap = item.member.pk in capped
+        rows.append(Message(
+            store=store, member=item.member, flow=flow, occasion=item.occasion, template=template, body=body,
+            segments=sms_length(body).segments,
+            status=MessageStatus.SKIPPED if over_cap else MessageStatus.QUEUED,
+            skip_reason=(f"frequency cap: {settings.SMS_FREQUENCY_CAP} texts in {settings.SMS_FREQUENCY_DAYS} days"
+                         if over_cap else ""),
+            scheduled_for=compliance.next_send_time(now, item.member.zone),
+        ))
+    Message.objects.bulk_create(rows, batch_size=batch_size, ignore_conflicts=True)
+    result = PlanResult(created=sum(1 for r in rows if r.status == MessageStatus.QUEUED),
+                        capped=sum(1 for r in rows if r.status == MessageStatus.SKIPPED),
+                        already=len(items) - len(todo))
+    transaction.on_commit(lambda: dispatch_due())
+    return result
+
+
+def dispatch_due(now: datetime | None = None, limit: int = 50000) -> int:
+    """Enqueue a send task for every due message nobody is working on; returns how many."""
+    from .tasks import send_message as send_task
+
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.SMS_SENDING_TIMEOUT)
+    with transaction.atomic():
+        nobody_on_it = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale)
+        due = (Message.objects.select_for_update(skip_locked=True)
+               .filter(nobody_on_it & (Q(status=MessageStatus.QUEUED, scheduled_for__lte=now)
+                                       | Q(status=MessageStatus.SENDING, claimed_at__lt=stale)))
+               .order_by("scheduled_for"))
+        ids = list(due.values_list("pk", flat=True)[:limit])
+        for start in range(0, len(ids), 5000):
+            Message.objects.filter(pk__in=ids[start:start + 5000]).update(enqueued_at=now)
+    if ids:
+        from opsdesk.celery import app
+
+        with app.producer_or_acquire() as producer:
+            for pk in ids:
+                send_task.apply_async((pk,), producer=producer)
+    return len(ids)
+
+
+@dataclass
+class Outcome:
+    status: str  # sent | found | busy | not_due | done | deferred | skipped | retry | failed | superseded | missing
+    retry_in: float | None = None
+    detail: str = ""
+
+
+def _finish(message_id: int, attempt: int, **fields) -> int:
+    fields.setdefault("status_updated_at", timezone.now())
+    return Message.objects.filter(pk=message_id, attempts=attempt, status=MessageStatus.SENDING).update(**fields)
+
+
+def _record_sent(message: Message, attempt: int, sid: str, now: datetime) -> None:
+    done = _finish(message.pk, attempt, status=MessageStatus.SENT, provider_sid=sid, sent_at=now, error_code="",
+                   error_message="")
+    if not done:  # a status callback got there first: keep its status, make sure the sid is on the row
+        Message.objects.filter(pk=message.pk, provider_sid__isnull=True).update(provider_sid=sid, sent_at=now)
+
+
+def backoff(attempt: int) -> float:
+    return settings.SMS_RETRY_BACKOFF * (2 ** max(0, attempt - 1))
+
+
+def send_message(message_id: int, now: datetime | None = None) -> Outcome:
+    """Send one Message at most once (see the module docstring); safe to call any number of times."""
+    now = now or timezone.now()
+    started = time.monotonic()
+    stale = now - timedelta(seconds=settings.SMS_SENDING_TIMEOUT)
+    claimed = (Message.objects.filter(pk=message_id)
+               .filter(Q(status=MessageStatus.QUEUED, scheduled_for__lte=now)
+                       | Q(status=MessageStatus.SENDING, claimed_at__lt=stale))
+               .update(status=MessageStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now,
+                       status_updated_at=now))
+    if not claimed:
+        row = Message.objects.filter(pk=message_id).values("status", "claimed_at", "scheduled_for").first()
+        if row is None:
+            return Outcome("missing")
+        if row["status"] == MessageStatus.SENDING:
+            # Someone holds it; if they died, the claim goes stale and this task looks again then.
+            return Outcome("busy", retry_in=max(1.0, (row["claimed_at"] - stale).total_seconds() + 1))
+        if row["status"] == MessageStatus.QUEUED:
+            return Outcome("not_due")  # deferred: dispatch_due sends it when it is due
+        return Outcome("done")
+
+    message = Message.objects.select_related("member__store").get(pk=message_id)
+    attempt, member = message.attempts, message.member
+    backend = get_backend()
+
+    if attempt > 1:  # an earlier attempt may have reached the provider: ask before sending again
+        try:
+            found = backend.lookup(message, message.created_at)
+        except TransientSendError as exc:
+            return _transient(message, attempt, exc, now)
+        if found:
+            _record_sent(message, attempt, found.sid, now)
+            return Outcome("found", detail=found.sid)
+
+    if member.opted_out_at or not member.sms_consent or member.phone_invalid_at:
+        reason = "opted out" if member.opted_out_at else "invalid number" if member.phone_invalid_at else "no consent"
+        _finish(message.pk, attempt, status=MessageStatus.SKIPPED, skip_reason=reason)
+        return Outcome("skipped", detail=reason)
+    if compliance.in_quiet_hours(now, member.zone):
+        _finish(message.pk, attempt, status=MessageStatus.QUEUED, enqueued_at=None,
+                scheduled_for=compliance.next_send_time(now, member.zone))
+        return Outcome("deferred")
+
+    pacing.wait_for_slot()
+    # Renew the claim just before the provider call. If this process stalled so long that the claim went
+    # stale and another task took the message over, stop here instead of racing it to the provider.
+    renewed = Message.objects.filter(pk=message.pk, attempts=attempt, status=MessageStatus.SENDING).update(
+        claimed_at=now + timedelta(seconds=time.monotonic() - started))
+    if not renewed:
+        return Outcome("superseded")
+    try:
+        result = backend.send(message)
+    except PermanentSendError as exc:
+        _permanent(message, attempt, exc, timezone.now())
+        return Outcome("failed", detail=exc.code)
+    except TransientSendError as exc:
+        return _transient(message, attempt, exc, now)
+    _record_sent(message, attempt, result.sid, timezone.now())
+    log.info("message %s sent to member %s as %s", message.pk, member.pk, result.sid)
+    return Outcome("sent", detail=result.sid)
+
+
+def _permanent(message: Message, attempt: int, exc: PermanentSendError, now: datetime) -> None:
+    _finish(message.pk, attempt, status=MessageStatus.FAILED, error_code=exc.code, error_message=str(exc)[:255])
+    if exc.code == OPTED_OUT:
+        Member.objects.filter(pk=message.member_id, opted_out_at__isnull=True).update(opted_out_at=now)
+    elif exc.code in (INVALID_NUMBER, NOT_MOBILE):
+        Member.objects.filter(pk=message.member_id, phone_invalid_at__isnull=True).update(phone_invalid_at=now)
+    log.warning("message %s failed for good (%s): %s", message.pk, exc.code, exc)
+
+
+def _transient(message: Message, attempt: int, exc: TransientSendError, now: datetime) -> Outcome:
+    if attempt >= settings.SMS_MAX_ATTEMPTS:
+        _finish(message.pk, attempt, status=MessageStatus.FAILED, error_code=exc.code,
+                error_message=f"gave up after {attempt} attempts: {exc}"[:255])
+        log.warning("message %s failed after %d attempts: %s", message.pk, attempt, exc)
+        return Outcome("failed", detail=exc.code)
+    delay = backoff(attempt)
+    _finish(message.pk, attempt, status=MessageStatus.QUEUED, error_code=exc.code, error_message=str(exc)[:255],
+            scheduled_for=now + timedelta(seconds=delay), enqueued_at=now)
+    log.info("message %s: %s, retrying in %.0fs", message.pk, exc, delay)
+    return Outcome("retry", retry_in=delay, detail=exc.code)
+
+
+# Twilio's status callback values, and the order they happen in (a late "sent" never undoes "delivered").
+CALLBACK_STATUS = {"accepted": None, "queued": None, "scheduled": None, "sending": MessageStatus.SENT,
+                   "sent": MessageStatus.SENT, "delivered": MessageStatus.DELIVERED, "read": MessageStatus.DELIVERED,
+                   "undelivered": MessageStatus.UNDELIVERED, "failed": MessageStatus.FAILED}
+RANK = {MessageStatus.QUEUED: 0, MessageStatus.SENDING: 0, MessageStatus.SENT: 1, MessageStatus.DELIVERED: 2,
+        MessageStatus.UNDELIVERED: 2, MessageStatus.FAILED: 2}
+
+
+@transaction.atomic
+def apply_status_callback(sid: str, status: str, error_code: str = "", message_id: str | None = None) -> Message | None:
+    """Record a delivery report; returns the message, or None when it is not ours."""
+    message = None
+    if message_id and str(message_id).isdigit():
+        message = Message.objects.select_for_update().filter(pk=int(message_id)).first()
+        if message and message.provider_sid and sid and message.provider_sid != sid:
+            message = None  # the id in the URL and the sid disagree: trust the sid
+    if message is None and sid:
+        message = Message.objects.select_for_update().filter(provider_sid=sid).first()
+    if message is None:
+        return None
+    new = CALLBACK_STATUS.get(status)
+    changed = []
+    if sid and not message.provider_sid:
+        message.provider_sid, message.sent_at = sid, message.sent_at or timezone.now()
+        changed += ["provider_sid", "sent_at"]
+    if new and message.status != MessageStatus.SKIPPED and RANK.get(new, 0) >= RANK.get(message.status, 0):
+        message.status = new
+        changed.append("status")
+    if error_code:
+        message.error_code = str(error_code)
+        changed.append("error_code")
+        if str(error_code) == OPTED_OUT:
+            Member.objects.filter(pk=message.member_id, opted_out_at__isnull=True).update(opted_out_at=timezone.now())
+    if changed:
+        message.status_updated_at = timezone.now()
+        message.save(update_fields=[*changed, "status_updated_at"])
+    return message
+
+
+def is_handed_over(status: str) -> bool:
+    return status in HANDED_OVER

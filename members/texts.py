@@ -1,0 +1,115 @@
+"""Text templates: safe placeholder rendering and SMS length in segments (pure functions).
+
+A template may use only the named placeholders in PLACEHOLDERS ({first_name}, {store}, {coupon}
+...); attribute or index access ({member.store}), conversions and format specs are refused, so a
+template written in the admin can never reach into objects. Literal braces are written {{ and }}.
+
+Length: a text that fits the GSM 03.38 alphabet is GSM-7 (160 characters in one segment, 153 per
+segment when split; the extension characters ^ { } [ ] ~ | € \\ and form feed take two). Anything
+else goes as UCS-2 (70 UTF-16 units, 67 per segment when split; emoji take two units).
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+PLACEHOLDERS = {
+    "first_name": "Member's first name",
+    "name": "Member's full name",
+    "store": "Store name",
+    "coupon": "Coupon code (benefit texts)",
+    "coupon_value": "What the coupon is worth",
+    "valid_until": "Last day the coupon is valid",
+    "holiday": "Holiday or festival name",
+    "order": "Order number (after-sales texts)",
+    "tier": "Member tier",
+}
+
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = set("^{}\\[~]|€\f")
+
+
+class TemplateError(ValueError):
+    """The template uses a placeholder that does not exist or a form that is not allowed."""
+
+
+def placeholders_in(body: str) -> list[str]:
+    """The placeholder names used by `body`; raises TemplateError for anything not allowed."""
+    names = []
+    try:
+        parsed = list(string.Formatter().parse(body))
+    except ValueError as exc:
+        raise TemplateError(f"Unbalanced braces: {exc}. Write a literal brace as {{{{ or }}}}.") from None
+    for _literal, field, spec, conversion in parsed:
+        if field is None:
+            continue
+        if field not in PLACEHOLDERS:
+            allowed = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+            raise TemplateError(f"Unknown placeholder {{{field}}}. Use one of: {allowed}.")
+        if spec or conversion:
+            raise TemplateError(f"Placeholder {{{field}}} cannot have a format or conversion.")
+        names.append(field)
+    return names
+
+
+def render(body: str, context: dict[str, object]) -> str:
+    """Fill the placeholders of `body` from `context` (missing values become empty text)."""
+    placeholders_in(body)
+    values = {name: "" if context.get(name) is None else str(context[name]) for name in PLACEHOLDERS}
+    return body.format_map(values)
+
+
+@dataclass(frozen=True)
+class Length:
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    segments: int
+    per_segment: int  # capacity of each segment at this length (160/153 or 70/67)
+
+    @property
+    def remaining(self) -> int:
+        """Units left in the last segment before another segment starts."""
+        return self.segments * self.per_segment - self.units if self.units else self.per_segment
+
+
+def is_gsm7(text: str) -> bool:
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+
+
+def _count_segments(sizes: list[int], single: int, multi: int) -> int:
+    total = sum(sizes)
+    if total <= single:
+        return 1
+    segments, used = 1, 0
+    for size in sizes:  # a character (an escape pair, a surrogate pair) is never split across segments
+        if used + size > multi:
+            segments += 1
+            used = 0
+        used += size
+    return segments
+
+
+def sms_length(text: str) -> Length:
+    """Encoding, size and number of SMS segments `text` will be sent as."""
+    if is_gsm7(text):
+        sizes = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
+        segments = _count_segments(sizes, 160, 153)
+        return Length("GSM-7", sum(sizes), segments, 160 if segments == 1 else 153)
+    sizes = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+    segments = _count_segments(sizes, 70, 67)
+    return Length("UCS-2", sum(sizes), segments, 70 if segments == 1 else 67)
+
+
+SAMPLE_CONTEXT = {"first_name": "Mei", "name": "Mei Lin", "store": "Jade Tea House", "coupon": "JT-7KQ2-M9XD",
+                  "coupon_value": "¥20 off", "valid_until": "2026-12-31", "holiday": "Spring Festival",
+                  "order": "100123", "tier": "gold"}
+
+
+def preview(body: str, context: dict[str, object] | None = None) -> tuple[str, Length]:
+    """The rendered text (with sample values unless given) and its length, for the template page."""
+    text = render(body, {**SAMPLE_CONTEXT, **(context or {})})
+    return text, sms_length(text)

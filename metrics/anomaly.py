@@ -1,0 +1,402 @@
+"""Anomaly detection on the daily tables: a seasonal, robust baseline instead of a fixed ±X % rule.
+
+The baseline of a day is the median of the same weekday over the previous weeks (public holidays
+left out), its spread 1.4826 × MAD; a day is abnormal when its robust z-score passes the threshold
+and the change is big enough to matter. A holiday needs a bigger deviation (it is downgraded, not
+ignored), and an activity running that day is recorded as the likely explanation.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import lru_cache
+
+import holidays as holidays_lib
+import numpy as np
+import pandas as pd
+from django.db import transaction
+
+from stores.models import PaymentType, Product, Store, TrafficSource
+
+from . import rootcause
+from .compare import history, pct_change
+from .models import Anomaly, AnomalyStatus, DailyMetric, Direction
+from .rollup import METRICS
+
+log = logging.getLogger(__name__)
+
+DETECT_METRICS = ["gmv", "orders", "visitors", "sessions", "conversion", "aov", "sub_payments", "refunds",
+                  "ad_spend", "roas", "bad_reviews"]
+
+
+@dataclass(frozen=True)
+class Params:
+    weeks: int = 8  # same-weekday history looked at
+    min_history: int = 3  # fewer usable same-weekday days: no verdict
+    threshold: float = 3.5  # robust z-score
+    min_change: float = 0.15  # and at least this relative change
+    holiday_factor: float = 1.5  # a holiday needs threshold × this
+    min_spread_share: float = 0.05  # the spread is at least 5 % of the baseline (flat series)
+    spread_days: int = 56  # days of relative deviations the spread is measured on
+    min_spread_days: int = 14
+
+
+DEFAULT = Params()
+
+
+def seasonal_baseline(series: pd.Series, holiday_days=(), params: Params = DEFAULT,
+                      counts: bool = False) -> pd.DataFrame:
+    """For every day of a daily series: same-weekday baseline (median), spread, robust score and band.
+
+    Baseline: median of the previous `weeks` same weekdays (holidays left out), so a day never
+    judges itself. Business noise is multiplicative, so the score lives in log space:
+    score = (ln(1+value) − ln(1+baseline)) / spread, where spread is 1.4826 × MAD of the previous
+    `spread_days` days' log deviations from their own baselines (pooled over weekdays: 56 points,
+    not 8), at least `min_spread_share` and, for counts, the Poisson noise 1/√baseline.
+    """
+    s = series.astype(float).copy()
+    s.index = pd.DatetimeIndex(s.index)
+    hist = s.copy()
+    if len(holiday_days):
+        hist[hist.index.isin(pd.DatetimeIndex(pd.to_datetime(list(holiday_days))))] = np.nan
+    # The same weekday of the previous `weeks` weeks, as columns: one nan-median over them.
+    values = hist.to_numpy()
+    lagged = np.full((params.weeks, len(values)), np.nan)
+    for k in range(1, params.weeks + 1):
+        lagged[k - 1, 7 * k:] = values[: len(values) - 7 * k] if len(values) > 7 * k else []
+    enough = (~np.isnan(lagged)).sum(axis=0) >= params.min_history
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no history yet
+        med = np.nanmedian(lagged, axis=0)
+    median = pd.Series(np.where(enough, med, np.nan), index=s.index)
+    log_base = np.log1p(median.clip(lower=0))
+    deviation = np.log1p(hist.clip(lower=0)) - log_base
+    # Deviations are measured from each day's own forecast, so their median absolute value (about 0,
+    # not about the window's median) is the robust spread; rolling().median() keeps it vectorised.
+    mad = deviation.abs().shift(1).rolling(params.spread_days, min_periods=params.min_spread_days).median()
+    spread = np.maximum((1.4826 * mad).fillna(0.0), params.min_spread_share)
+    if counts:
+        spread = np.maximum(spread, 1 / np.sqrt(median.clip(lower=1.0)))
+    score = (np.log1p(s.clip(lower=0)) - log_base) / spread
+    change = (s / median - 1).where(median != 0)
+    band = params.threshold * spread
+    return pd.DataFrame({"value": s, "baseline": median, "spread": spread, "score": score, "change": change,
+                         "low": np.expm1(log_base - band), "high": np.expm1(log_base + band)})
+
+
+def weekday_baseline(frame: pd.DataFrame, day, holiday_days=(), params: Params = DEFAULT) -> pd.Series:
+    """Same-weekday median of every column for one day (the forecast Adtributor compares with)."""
+    ts = pd.Timestamp(day)
+    skip = set(pd.to_datetime(list(holiday_days)))
+    past = [ts - pd.Timedelta(days=7 * k) for k in range(1, params.weeks + 1)]
+    past = [d for d in past if d in frame.index and d not in skip]
+    if len(past) < params.min_history:
+        return pd.Series(np.nan, index=frame.columns)
+    return frame.loc[past].median(skipna=True)
+
+
+def flag(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAULT) -> pd.Series:
+    """Which rows of a `seasonal_baseline` frame are anomalies."""
+    is_holiday = frame.index.isin(pd.DatetimeIndex(pd.to_datetime(list(holiday_days)))) if len(holiday_days) \
+        else np.zeros(len(frame), dtype=bool)
+    threshold = np.where(is_holiday, params.threshold * params.holiday_factor, params.threshold)
+    big = frame["change"].abs().fillna(np.inf) >= params.min_change
+    return (frame["score"].abs() >= threshold) & big & frame["baseline"].notna()
+
+
+def naive_flag(series: pd.Series, pct: float = 0.3) -> pd.Series:
+    """The rule the detector must beat: flag any day that moved more than ±pct against the day before."""
+    dod = series.astype(float) / series.astype(float).shift(1) - 1
+    return dod.abs() >= pct
+
+
+def holiday_calendar(country: str, years) -> dict:
+    """{date: name} of the country's public holidays in those years ({} for an unknown country)."""
+    merged: dict = {}
+    for year in sorted(set(years)):
+        merged.update(_holidays_of_year(country, year))
+    return merged
+
+
+@lru_cache(maxsize=512)
+def _holidays_of_year(country: str, year: int) -> dict:
+    try:
+        return dict(holidays_lib.country_holidays(country, years=[year]))
+    except NotImplementedError:
+        return {}
+
+
+def running_activity(store: Store, day: date):
+    """An activity of the store running on `day` (the likeliest explanation of a jump)."""
+    from campaigns.models import Activity, ActivityStatus
+
+    return (Activity.objects.filter(store=store, start_date__lte=day, end_date__gte=day)
+            .exclude(status__in=[ActivityStatus.IDEA]).order_by("start_date").first())
+
+
+SLICE_METRICS = ["gmv", "orders", "sessions", "visitors"]  # also judged per traffic source
+SLICE_MIN_SHARE = 0.05  # a source must usually bring 5 % of the total to be judged on its own
+CORROBORATED_CHANGE = 0.10  # an overall move this big, driven by an abnormal source, is an anomaly too
+CORROBORATED_EP = 0.5
+
+
+def judge_day(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, holiday_days=(),
+              params: Params = DEFAULT) -> list[dict]:
+    """Pure pandas verdicts for one day: overall metrics and traffic-source slices.
+
+    `frame`: day × metric (overall); `sliced`: day × (metric, source). Returns one dict per anomaly
+    with metric, dimension, dimension_value and the judged row. An overall move that is within its
+    own noise still counts when one source is clearly abnormal and explains most of it.
+    """
+    ts = pd.Timestamp(day)
+    out: list[dict] = []
+    overall_rows = {}
+    for metric in DETECT_METRICS:
+        if metric not in frame.columns or pd.isna(frame.at[ts, metric]):
+            continue
+        judged = seasonal_baseline(frame[metric], holiday_days, params, counts=_counts(metric))
+        overall_rows[metric] = judged.loc[ts]
+        if flag(judged, holiday_days, params).get(ts, False):
+            out.append({"metric": metric, "dimension": "", "dimension_value": "", "row": judged.loc[ts]})
+    if sliced is None or sliced.empty:
+        return out
+    flagged_overall = {a["metric"] for a in out}
+    for metric in SLICE_METRICS:
+        if metric not in sliced.columns.get_level_values(0) or metric not in overall_rows:
+            continue
+        total = overall_rows[metric]
+        for source in sliced[metric].columns:
+            judged = seasonal_baseline(sliced[(metric, source)], holiday_days, params,
+                                       counts=_counts(metric))
+            row = judged.loc[ts]
+            if pd.isna(row["baseline"]) or pd.isna(total["baseline"]) or \
+                    row["baseline"] < SLICE_MIN_SHARE * total["baseline"]:
+                continue
+            if not flag(judged, holiday_days, params).get(ts, False):
+                continue
+            out.append({"metric": metric, "dimension": "traffic_source", "dimension_value": source, "row": row})
+            overall_delta = total["value"] - total["baseline"]
+            same_way = np.sign(overall_delta) == np.sign(row["value"] - row["baseline"])
+            explains = abs(overall_delta) > 0 and (row["value"] - row["baseline"]) / overall_delta >= CORROBORATED_EP
+            if metric not in flagged_overall and same_way and explains \
+                    and abs(_num(total["change"]) or 0) >= CORROBORATED_CHANGE:
+                out.append({"metric": metric, "dimension": "", "dimension_value": "", "row": total,
+                            "corroborated_by": source})
+                flagged_overall.add(metric)
+    return out
+
+
+def detect_anomalies(store: Store, day: date, params: Params = DEFAULT) -> list[Anomaly]:
+    """Judge the store's `day` against its history; create/update its anomalies (idempotent).
+
+    Anomalies of that day that no longer hold and nobody has worked on yet are removed, so a
+    re-run after a corrected rollup leaves exactly what the data says.
+    """
+    start = day - timedelta(days=history_days(params))
+    frame = history(store, start, day, metrics=DETECT_METRICS + ["buyers"])
+    sliced = history(store, start, day, dimension="traffic_source", metrics=SLICE_METRICS + ["ad_spend"])
+    ts = pd.Timestamp(day)
+    hol = holiday_calendar(store.country, {start.year, day.year})
+    holiday_days = [d for d in hol if start <= d <= day]
+    holiday_name = hol.get(day, "")
+    verdicts = judge_day(frame, sliced, day, holiday_days, params) if ts in frame.index else []
+    activity = running_activity(store, day) if verdicts else None
+    found: list[Anomaly] = []
+    keep: set[tuple[str, str, str]] = set()
+    for v in verdicts:
+        metric, dimension, dim_value, row = v["metric"], v["dimension"], v["dimension_value"], v["row"]
+        series = frame[metric] if not dimension else sliced[(metric, dim_value)]
+        value, baseline = float(row["value"]), float(row["baseline"])
+        dod = pct_change(value, series.get(ts - pd.Timedelta(days=1)))
+        wow = pct_change(value, series.get(ts - pd.Timedelta(days=7)))
+        if dimension:
+            cause = explain_slice(store, day, metric, dim_value, frame, sliced, holiday_days, params)
+        else:
+            cause = explain(store, day, metric, frame, holiday_days, params)
+        text = cause["summary"]
+        if v.get("corroborated_by"):
+            text += " (Within the day's usual noise overall, but driven by an abnormal source.)"
+        if holiday_name:
+            text += f" Public holiday: {holiday_name} (downgraded)."
+        if activity:
+            text += f" Activity running that day: {activity.name}."
+        with transaction.atomic():
+            anomaly, _ = Anomaly.objects.update_or_create(
+                store=store, day=day, metric=metric, dimension=dimension, dimension_value=dim_value,
+                defaults=dict(
+                    value=_dec(value), baseline=_dec(baseline), band_low=_dec(row["low"]),
+                    band_high=_dec(row["high"]), change=_num(row["change"]),
+                    change_dod=dod, change_wow=wow, score=float(row["score"]),
+                    direction=Direction.UP if value > baseline else Direction.DOWN, holiday=holiday_name,
+                    explained_by=activity, explanation=text, root_cause=cause,
+                ),
+            )
+        keep.add((metric, dimension, dim_value))
+        found.append(anomaly)
+    stale = Anomaly.objects.filter(store=store, day=day, status=AnomalyStatus.NEW, plan="",
+                                   action_items__isnull=True)
+    for anomaly in stale:
+        if (anomaly.metric, anomaly.dimension, anomaly.dimension_value) not in keep:
+            anomaly.delete()
+    return found
+
+
+def explain_slice(store: Store, day: date, metric: str, source: str, frame: pd.DataFrame, sliced: pd.DataFrame,
+                  holiday_days=(), params: Params = DEFAULT) -> dict:
+    """Plain words for an abnormal traffic source: its change, traffic evidence and the overall effect."""
+    ts = pd.Timestamp(day)
+    judged = seasonal_baseline(sliced[(metric, source)], holiday_days, params,
+                               counts=_counts(metric)).loc[ts]
+    overall = seasonal_baseline(frame[metric], holiday_days, params, counts=_counts(metric)).loc[ts] \
+        if metric in frame.columns else None
+    name = SHORT_SOURCE.get(source, _labels(store, "traffic_source", [source])[source])
+    what = "GMV" if metric == "gmv" else METRICS[metric].label.split(" (")[0].lower()
+    text = f"{name[:1].upper()}{name[1:]} {what} {rootcause.pct(_num(judged['change']))} vs usual {day:%A}"
+    text += _supporting(store, day, "traffic_source", source, {"traffic_source": sliced}, None, ts,
+                        holiday_days, params) if metric != "sessions" else ""
+    if overall is not None and not pd.isna(overall["baseline"]):
+        share = (judged["value"] - judged["baseline"]) / (overall["value"] - overall["baseline"]) \
+            if overall["value"] != overall["baseline"] else None
+        text += f"; overall {what} {rootcause.pct(_num(overall['change']))}"
+        if share is not None and share > 0:
+            text += f", {min(share, 1.0) * 100:.0f} % of that change"
+    return {"summary": text + ".", "dimensions": [], "tree": None,
+            "top_dimension": "traffic_source", "top_value": source}
+
+
+def _counts(metric: str) -> bool:
+    info = METRICS.get(metric)
+    return bool(info and info.kind == "count")
+
+
+def history_days(params: Params = DEFAULT) -> int:
+    """Days of history a verdict needs: the baseline's weeks plus the spread's window."""
+    return params.weeks * 7 + params.spread_days
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(str(round(float(value), 6)))
+
+
+def _num(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _labels(store: Store, dimension: str, values) -> dict[str, str]:
+    if dimension == "traffic_source":
+        return {v: str(TrafficSource(v).label) if v in TrafficSource.values else v for v in values}
+    if dimension == "payment_type":
+        return {v: str(PaymentType(v).label) if v in PaymentType.values else v for v in values}
+    if dimension == "product":
+        ids = [int(v) for v in values if str(v).isdigit()]
+        titles = dict(Product.objects.filter(store=store, pk__in=ids).values_list("pk", "title"))
+        return {v: titles.get(int(v), v) if str(v).isdigit() else v for v in values}
+    return {v: v for v in values}
+
+
+SHORT_SOURCE = {"paid_search": "paid-search", "organic_search": "organic-search"}
+
+
+def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = None, holiday_days=(),
+            params: Params = DEFAULT) -> dict:
+    """Root cause of `metric` on `day`: Adtributor over the dimensions plus the metric tree.
+
+    Returns a JSON-able dict with "summary" (plain words), "dimensions" and "tree".
+    """
+    start = day - timedelta(days=history_days(params))
+    ts = pd.Timestamp(day)
+    if frame is None:
+        frame = history(store, start, day)
+    base_metric = rootcause.ATTRIBUTE_VIA.get(metric, metric)
+    dim_metrics = rootcause.DIMENSION_METRIC.get(base_metric, {})
+    breakdowns = {}
+    cached: dict[str, pd.DataFrame] = {}
+    for dimension, dmetric in dim_metrics.items():
+        dframe = cached.get(dimension)
+        if dframe is None:
+            dframe = cached[dimension] = history(store, start, day, dimension=dimension)
+        if dmetric not in dframe.columns.get_level_values(0):
+            continue
+        part = dframe[dmetric]
+        expected = weekday_baseline(part, ts, holiday_days, params)
+        actual = part.loc[ts]
+        breakdowns[dimension] = (expected.fillna(0.0), actual)
+    ranked = rootcause.rank_dimensions(breakdowns, base_metric, dim_metrics)
+    tree = _tree(frame, ts, holiday_days, params) if metric in ("gmv", "orders", "visitors", "conversion",
+                                                                 "aov") else None
+    info = METRICS[metric]
+    baseline = seasonal_baseline(frame[metric], holiday_days, params, counts=_counts(metric)).loc[ts]
+    head = f"{info.label.split(' (')[0]} {rootcause.pct(_num(baseline['change']))} vs usual {day:%A}"
+    parts = []
+    if ranked:
+        top = ranked[0]
+        labels = _labels(store, top.dimension, [c.value for c in top.candidates])
+        for c in top.candidates[:2]:
+            name = SHORT_SOURCE.get(c.value, labels[c.value]) if top.dimension == "traffic_source" \
+                else labels[c.value]
+            what = METRICS.get(top.metric).label.split(" (")[0] if top.metric in METRICS else top.metric
+            clause = f"{name} {what.lower() if top.metric != 'gmv' else 'GMV'} {rootcause.pct(c.change)}"
+            clause += _supporting(store, day, top.dimension, c.value, cached, start, ts, holiday_days, params)
+            parts.append(clause)
+    text = head + (": " + "; ".join(parts) if parts else "")
+    if tree:
+        names = {"visitors": "visitors", "conversion": "conversion", "aov": "AOV", "orders": "orders"}
+        factors = ", ".join(f"{names[k]} {rootcause.pct(v['change'])}" for k, v in tree["factors"].items())
+        text += f". Metric tree: {factors} — {names[tree['top']]} moved most."
+    else:
+        text += "."
+    return {"summary": text, "dimensions": rootcause.as_json(ranked), "tree": tree,
+            "top_dimension": ranked[0].dimension if ranked else None,
+            "top_value": ranked[0].candidates[0].value if ranked else None}
+
+
+def _supporting(store, day, dimension, value, cached, start, ts, holiday_days, params) -> str:
+    """Traffic evidence for a source: its sessions' change and the day's ad spend there."""
+    if dimension != "traffic_source":
+        return ""
+    dframe = cached.get(dimension)
+    if dframe is None:
+        dframe = cached[dimension] = history(store, start, ts.date(), dimension=dimension)
+    bits = []
+    if ("sessions", value) in dframe.columns:
+        col = dframe[("sessions", value)]
+        base = seasonal_baseline(col, holiday_days, params).loc[ts]
+        if base["baseline"] and not pd.isna(base["baseline"]):
+            bits.append(f"sessions {rootcause.pct(_num(base['change']))}")
+    if ("ad_spend", value) in dframe.columns:
+        spend = dframe.at[ts, ("ad_spend", value)]
+        if not pd.isna(spend):
+            bits.append(f"ad spend {spend:,.0f}")
+    return f" ({', '.join(bits)})" if bits else ""
+
+
+def _tree(frame: pd.DataFrame, ts, holiday_days, params) -> dict | None:
+    actual, expected = {}, {}
+    for m in ("visitors", "conversion", "aov", "orders"):
+        if m in frame.columns:
+            actual[m] = _num(frame.at[ts, m])
+            expected[m] = _num(seasonal_baseline(frame[m], holiday_days, params).at[ts, "baseline"])
+    return rootcause.metric_tree(actual, expected)
+
+
+def open_anomalies(store: Store):
+    return Anomaly.objects.filter(store=store).exclude(status=AnomalyStatus.RESOLVED)
+
+
+def metric_series(store: Store, metric: str, end: date, days: int = 60) -> pd.DataFrame:
+    """The metric's history with its seasonal baseline and band, for charts."""
+    start = end - timedelta(days=days + history_days())
+    frame = history(store, start, end, metrics=[metric])
+    if metric not in frame.columns:
+        return pd.DataFrame()
+    hol = holiday_calendar(store.country, {start.year, end.year})
+    judged = seasonal_baseline(frame[metric], [d for d in hol if start <= d <= end], counts=_counts(metric))
+    return judged.iloc[-days:]
+
+
+def rolled_days(store: Store) -> int:
+    return DailyMetric.objects.filter(store=store, metric="orders", dimension="").count()

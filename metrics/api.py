@@ -1,0 +1,93 @@
+"""The ingest API (django-ninja), mounted at /api/v1/: POST /events, plus /openapi.json and /docs.
+
+Storefronts authenticate with `Authorization: Bearer <store API key>` (see `manage.py
+create_api_key`); the key decides the store, so a key can only ever write to its own store.
+The view is thin: size checks, then `metrics.ingest.ingest_events`.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import RequestDataTooBig
+from django.urls import URLPattern, URLResolver
+from ninja import NinjaAPI, Status
+from ninja.security import HttpBearer
+
+from stores.models import ApiKey
+
+from . import ingest
+from .schemas import Accepted, EventBatch, Problem, Rejected
+
+
+class StoreApiKey(HttpBearer):
+    openapi_description = "A store's ingest key, issued by `manage.py create_api_key STORE_SLUG`."
+
+    def authenticate(self, request, token):
+        key = ApiKey.objects.authenticate(token)
+        return key.store if key else None
+
+
+class IngestAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        # The events body is parsed by the service (to reject a batch whole, with per-event reasons),
+        # so its schema is published here rather than derived from a view parameter.
+        schema = super().get_openapi_schema(*args, **kwargs)
+        body = EventBatch.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(body.pop("$defs", {}))
+        components["EventBatch"] = body
+        return schema
+
+
+api = IngestAPI(
+    title="opsdesk ingest API",
+    version="1",
+    description="Send storefront events (sessions, product views, carts, paid orders, refunds) in batches. "
+                "See docs/ingest.md.",
+    urls_namespace="api-v1",
+    auth=StoreApiKey(),
+)
+
+
+@api.post(
+    "/events",
+    response={202: Accepted, 400: Rejected, 401: Problem, 413: Problem},
+    summary="Store a batch of events",
+    description="All or nothing: a batch with any bad event is rejected whole (400) with each bad event's "
+                "index and reason. Event ids are idempotency keys: an event already stored is counted as a "
+                "duplicate, not stored again.",
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/EventBatch"}}}}},
+)
+def post_events(request):
+    store = request.auth
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > ingest.max_body_bytes():
+        return Status(413, {"detail": f"The body is {declared} bytes; the limit is {ingest.max_body_bytes()}."})
+    try:
+        raw_events = ingest.parse_body(request.body)
+        result = ingest.ingest_events(store, raw_events)
+    except RequestDataTooBig:
+        return Status(413, {"detail": "The body is larger than the server accepts."})
+    except ingest.BatchTooLarge as exc:
+        return Status(413, {"detail": str(exc)})
+    except ingest.BatchRejected as exc:
+        return Status(400, {"detail": exc.detail, "errors": exc.errors})
+    return Status(202, {"accepted": result.accepted, "duplicates": result.duplicates})
+
+
+def public_urls(ninja_api: NinjaAPI):
+    """The API's URLs, opted out of the site-wide login requirement (the API checks its own key)."""
+    patterns, app_name, namespace = ninja_api.urls
+
+    def open_up(items):
+        for item in items:
+            if isinstance(item, URLResolver):
+                open_up(item.url_patterns)
+            elif isinstance(item, URLPattern):
+                item.callback.login_required = False
+
+    open_up(patterns)
+    return patterns, app_name, namespace
+
+
+urls = public_urls(api)

@@ -1,0 +1,139 @@
+"""The morning email: at 08:00 in each manager's own zone, yesterday's numbers, anomalies, violations.
+
+One email per manager membership and manager-local day. The MorningEmail row is inserted before
+sending; its unique constraint makes a second beat run (or a second worker racing the first)
+skip instead of sending twice. A failed send removes the row so the next hourly run retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+
+import pandas as pd
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from opsdesk.tenancy import MANAGER
+from stores.models import StoreMembership, ViolationStatus
+
+from .compare import history
+from .models import Anomaly, MorningEmail
+from .rollup import HEADLINE, METRICS, is_rolled_up, rollup_day
+from .rootcause import pct
+
+log = logging.getLogger(__name__)
+
+SEND_FROM = time(8, 0)
+SEND_UNTIL = time(12, 0)  # a worker that was down at 08:00 still sends until noon, never in the evening
+SPARK_DAYS = 14
+
+
+def due_memberships(now: datetime):
+    """(membership, manager-local date) for every opted-in manager whose local time is 08:00–11:59."""
+    memberships = (StoreMembership.objects.filter(role=MANAGER, morning_email=True, user__is_active=True)
+                   .exclude(user__email="").select_related("store", "user"))
+    for membership in memberships:
+        local = now.astimezone(membership.email_zone)
+        if SEND_FROM <= local.time() < SEND_UNTIL:
+            yield membership, local.date()
+
+
+def send_due_morning_emails(now: datetime | None = None) -> int:
+    """Send every morning email that is due and not sent yet; returns how many were sent."""
+    now = now or timezone.now()
+    sent = 0
+    for membership, local_day in due_memberships(now):
+        report_day = membership.store.today(now) - timedelta(days=1)
+        try:
+            with transaction.atomic():
+                record = MorningEmail.objects.create(membership=membership, day=local_day, report_day=report_day)
+        except IntegrityError:
+            continue  # already sent (or being sent) today
+        try:
+            build_message(membership, report_day).send()
+        except Exception:
+            log.exception("morning email to membership %s failed; will retry next hour", membership.pk)
+            record.delete()
+            continue
+        record.sent_at = timezone.now()
+        record.save(update_fields=["sent_at"])
+        sent += 1
+    return sent
+
+
+def sparkline_svg(values: list[float | None], width: int = 110, height: int = 26, color: str = "#3b6fd8") -> str:
+    """A tiny inline SVG line of the last days (gaps skipped), the last point marked."""
+    points = [(i, v) for i, v in enumerate(values) if v is not None]
+    if len(points) < 2:
+        return ""
+    low, high = min(v for _, v in points), max(v for _, v in points)
+    span = (high - low) or 1.0
+    step = width / max(len(values) - 1, 1)
+    coords = [(i * step, height - 2 - (v - low) / span * (height - 4)) for i, v in points]
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+    last_x, last_y = coords[-1]
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" viewBox="0 0 {} {}" role="img" '
+        'aria-label="last {} days"><polyline fill="none" stroke="{}" stroke-width="1.5" points="{}"/>'
+        '<circle cx="{}" cy="{}" r="2.5" fill="{}"/></svg>',
+        width, height, width, height, len(values), color, path, f"{last_x:.1f}", f"{last_y:.1f}", color,
+    )
+
+
+def report_context(membership: StoreMembership, report_day: date) -> dict:
+    """Everything the email shows about the store's `report_day`."""
+    from .anomaly import detect_anomalies
+
+    store = membership.store
+    if not is_rolled_up(store, report_day):
+        rollup_day(store, report_day)
+        detect_anomalies(store, report_day)
+    frame = history(store, report_day - timedelta(days=max(SPARK_DAYS, 8) - 1), report_day, metrics=HEADLINE)
+    ts = frame.index[-1]
+    rows = []
+    for metric in HEADLINE:
+        info = METRICS[metric]
+        series = frame[metric] if metric in frame.columns else None
+        value, before, week = (None if series is None or pd.isna(series.get(t)) else float(series.get(t))
+                               for t in (ts, ts - pd.Timedelta(days=1), ts - pd.Timedelta(days=7)))
+        rows.append({
+            "label": info.label, "kind": info.kind, "value": value, "good_when_up": info.higher_is_better,
+            "dod": None if value is None or not before else value / before - 1,
+            "wow": None if value is None or not week else value / week - 1,
+            "spark": sparkline_svg([None if v != v else float(v) for v in series.iloc[-SPARK_DAYS:]])
+            if series is not None else "",
+        })
+    site = settings.SITE_URL
+    anomalies = list(Anomaly.objects.filter(store=store, day=report_day).select_related("explained_by")
+                     .order_by("dimension", "-score"))
+    for a in anomalies:
+        a.url = site + reverse("metrics:anomaly", args=[a.pk])
+    violations = store.violations.filter(status=ViolationStatus.OPEN).order_by("-occurred_at")
+    return {
+        "membership": membership, "store": store, "user": membership.user, "day": report_day, "rows": rows,
+        "anomalies": anomalies, "open_violations": list(violations[:10]), "open_violation_count": violations.count(),
+        "desk_url": site + reverse("desk"), "daily_url": site + reverse("metrics:daily"),
+        "anomalies_url": site + reverse("metrics:anomalies") + f"?store={store.slug}",
+        "violations_url": site + reverse("stores:violations", args=[store.slug]) + "?status=open",
+        "settings_url": site + reverse("stores:my_settings"),
+    }
+
+
+def build_message(membership: StoreMembership, report_day: date) -> EmailMultiAlternatives:
+    context = report_context(membership, report_day)
+    gmv = context["rows"][0]
+    headline = f"GMV {gmv['value']:,.2f} ({pct(gmv['dod'])} DoD)" if gmv["value"] is not None else "no data"
+    n = len(context["anomalies"])
+    subject = (f"[opsdesk] {membership.store.name} · {report_day:%a %d %b}: {headline}"
+               + (f" · {n} anomal{'y' if n == 1 else 'ies'}" if n else ""))
+    text = render_to_string("metrics/email/morning.txt", context)
+    html = render_to_string("metrics/email/morning.html", context)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [membership.user.email])
+    message.attach_alternative(html, "text/html")
+    return message

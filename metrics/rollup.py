@@ -1,0 +1,263 @@
+"""Nightly rollup: one store-local day of facts aggregated in SQL into DailyMetric rows.
+
+`rollup_day(store, day)` reads orders (main payments), order lines (sub-order payments), payments
+(payment-type mix), refunds, traffic events, ad results, violations and bad reviews inside the
+day's UTC bounds (23 or 25 hours on DST days) and replaces that day's rows in one transaction,
+so running it again gives exactly the same table.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from stores.models import Order, OrderLine, Payment, Store, Violation
+
+from .models import DailyMetric, Dimension, EventType, TrafficEvent
+
+log = logging.getLogger(__name__)
+
+ZERO = Decimal("0")
+RATIO_PLACES = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    label: str
+    kind: str  # money | count | ratio
+    additive: bool = True
+    higher_is_better: bool = True
+
+
+METRICS: dict[str, MetricInfo] = {
+    "gmv": MetricInfo("GMV (main payments)", "money"),
+    "orders": MetricInfo("Paid orders", "count"),
+    "buyers": MetricInfo("Buyers", "count"),
+    "aov": MetricInfo("Average order value", "money", additive=False),
+    "visitors": MetricInfo("Visitors", "count"),
+    "sessions": MetricInfo("Sessions", "count"),
+    "pv": MetricInfo("Page views", "count"),
+    "add_to_cart": MetricInfo("Add to cart", "count"),
+    "conversion": MetricInfo("Conversion (orders / visitors)", "ratio", additive=False),
+    "sub_payments": MetricInfo("Sub-order payments (lines)", "money"),
+    "units": MetricInfo("Units sold", "count"),
+    "payments": MetricInfo("Payments received", "money"),
+    "payment_share": MetricInfo("Share of payments", "ratio", additive=False),
+    "refunds": MetricInfo("Refunds", "money", higher_is_better=False),
+    "refund_count": MetricInfo("Refunded orders", "count", higher_is_better=False),
+    "ad_spend": MetricInfo("Ad spend", "money", higher_is_better=False),
+    "ad_clicks": MetricInfo("Ad clicks", "count"),
+    "ad_impressions": MetricInfo("Ad impressions", "count"),
+    "ad_orders": MetricInfo("Ad orders", "count"),
+    "ad_sales": MetricInfo("Ad sales", "money"),
+    "roas": MetricInfo("ROAS (ad sales / spend)", "ratio", additive=False),
+    "new_violations": MetricInfo("New violations", "count", higher_is_better=False),
+    "violation_points": MetricInfo("Violation points", "count", higher_is_better=False),
+    "violation_amount": MetricInfo("Violation deductions", "money", higher_is_better=False),
+    "bad_reviews": MetricInfo("New bad reviews (≤ 2★)", "count", higher_is_better=False),
+}
+
+# Overall metrics shown in the daily overview and the morning email, in this order.
+HEADLINE = ["gmv", "orders", "visitors", "conversion", "aov", "sub_payments", "refunds", "ad_spend", "roas",
+            "new_violations", "bad_reviews"]
+
+
+def _ratio(num, den) -> Decimal | None:
+    if not den:
+        return None
+    return (Decimal(num) / Decimal(den)).quantize(RATIO_PLACES)
+
+
+def collect_day(store: Store, day: date) -> dict[tuple[str, str, str], Decimal]:
+    """Every number of the store-local `day`, keyed by (metric, dimension, dimension value)."""
+    start, end = store.day_bounds(day)
+    cells: dict[tuple[str, str, str], Decimal] = {}
+
+    def put(metric: str, value, dimension: str = "", dim_value: str = "") -> None:
+        if value is None:
+            return
+        cells[(metric, dimension, dim_value)] = Decimal(value)
+
+    # --- main orders (order-level payments), by paid time ---------------------------------------
+    paid = Order.objects.filter(store=store, paid_at__gte=start, paid_at__lt=end)
+    agg = dict(orders=Count("id"), buyers=Count("buyer_ref", distinct=True), gmv=Sum("total"))
+    overall = paid.aggregate(**agg)
+    put("orders", overall["orders"])
+    put("buyers", overall["buyers"])
+    put("gmv", overall["gmv"] or ZERO)
+    put("aov", _ratio(overall["gmv"] or 0, overall["orders"]))
+    by_source = {r["traffic_source"]: r for r in paid.values("traffic_source").annotate(**agg).order_by()}
+    for source, r in by_source.items():
+        for metric in ("orders", "buyers", "gmv"):
+            put(metric, r[metric], Dimension.TRAFFIC_SOURCE, source)
+        put("aov", _ratio(r["gmv"], r["orders"]), Dimension.TRAFFIC_SOURCE, source)
+
+    # --- sub-orders (line-level payments) ---------------------------------------------------------
+    lines = OrderLine.objects.filter(order__store=store, order__paid_at__gte=start, order__paid_at__lt=end)
+    line_agg = dict(sub_payments=Sum("amount"), units=Sum("quantity"), orders=Count("order", distinct=True))
+    total = lines.aggregate(sub_payments=Sum("amount"), units=Sum("quantity"))
+    put("sub_payments", total["sub_payments"] or ZERO)
+    put("units", total["units"] or 0)
+    for r in lines.values("product_id").annotate(**line_agg).order_by():
+        key = str(r["product_id"]) if r["product_id"] else "unknown"
+        put("sub_payments", r["sub_payments"], Dimension.PRODUCT, key)
+        put("units", r["units"], Dimension.PRODUCT, key)
+        put("orders", r["orders"], Dimension.PRODUCT, key)
+
+    # --- payment-type mix ---------------------------------------------------------------------------
+    payments = Payment.objects.filter(order__store=store, order__paid_at__gte=start, order__paid_at__lt=end)
+    pay_total = payments.aggregate(s=Sum("amount"))["s"] or ZERO
+    put("payments", pay_total)
+    for r in payments.values("type").annotate(s=Sum("amount"), n=Count("order", distinct=True)).order_by():
+        put("payments", r["s"], Dimension.PAYMENT_TYPE, r["type"])
+        put("orders", r["n"], Dimension.PAYMENT_TYPE, r["type"])
+        put("payment_share", _ratio(r["s"], pay_total), Dimension.PAYMENT_TYPE, r["type"])
+
+    # --- refunds, by refund time ---------------------------------------------------------------------
+    refunds = Order.objects.filter(store=store, refunded_at__gte=start, refunded_at__lt=end).aggregate(
+        n=Count("id"), s=Sum("refund_amount"))
+    put("refund_count", refunds["n"])
+    put("refunds", refunds["s"] or ZERO)
+
+    # --- traffic ---------------------------------------------------------------------------------------
+    events = TrafficEvent.objects.filter(store=store, ts__gte=start, ts__lt=end)
+    ev_agg = dict(
+        visitors=Count("visitor_id", distinct=True, filter=~Q(visitor_id="")),
+        sessions=Count("id", filter=Q(type=EventType.SESSION_START)),
+        pv=Count("id", filter=Q(type=EventType.PRODUCT_VIEW)),
+        add_to_cart=Count("id", filter=Q(type=EventType.ADD_TO_CART)),
+    )
+    traffic = events.aggregate(**ev_agg)
+    for metric, value in traffic.items():
+        put(metric, value)
+    put("conversion", _ratio(overall["orders"], traffic["visitors"]))
+    for r in events.exclude(source="").values("source").annotate(**ev_agg).order_by():
+        for metric in ev_agg:
+            put(metric, r[metric], Dimension.TRAFFIC_SOURCE, r["source"])
+        orders_here = by_source.get(r["source"], {}).get("orders", 0)
+        put("conversion", _ratio(orders_here, r["visitors"]), Dimension.TRAFFIC_SOURCE, r["source"])
+    for r in events.filter(type=EventType.PRODUCT_VIEW, product__isnull=False).values("product_id").annotate(
+            pv=Count("id")).order_by():
+        put("pv", r["pv"], Dimension.PRODUCT, str(r["product_id"]))
+
+    # --- paid ads (rows are already per store-local date) ----------------------------------------------
+    _collect_ads(store, day, put)
+
+    # --- violations and bad reviews ------------------------------------------------------------------
+    v = Violation.objects.filter(store=store, occurred_at__gte=start, occurred_at__lt=end).aggregate(
+        n=Count("id"), points=Sum("points"), amount=Sum("amount"))
+    put("new_violations", v["n"])
+    put("violation_points", v["points"] or 0)
+    put("violation_amount", v["amount"] or ZERO)
+    put("bad_reviews", _bad_reviews(store, start, end))
+    return cells
+
+
+def _collect_ads(store: Store, day: date, put) -> None:
+    from campaigns.models import AdDailyPerformance
+    from campaigns.models.ads import CHANNEL_SOURCE
+
+    ads = AdDailyPerformance.objects.filter(plan__store=store, date=day)
+    agg = dict(ad_spend=Sum("spend"), ad_clicks=Sum("clicks"), ad_impressions=Sum("impressions"),
+               ad_orders=Sum("orders"), ad_sales=Sum("sales"))
+    total = ads.aggregate(**agg)
+    for metric, value in total.items():
+        put(metric, value or 0)
+    put("roas", _ratio(total["ad_sales"] or 0, total["ad_spend"]))
+    per_source: dict[str, dict[str, Decimal]] = {}
+    for r in ads.values("plan__channel").annotate(**agg).order_by():
+        source = CHANNEL_SOURCE.get(r["plan__channel"], "other")
+        bucket = per_source.setdefault(str(source), {m: ZERO for m in agg})
+        for metric in agg:
+            bucket[metric] += Decimal(r[metric] or 0)
+    for source, bucket in per_source.items():
+        for metric, value in bucket.items():
+            put(metric, value, Dimension.TRAFFIC_SOURCE, source)
+        put("roas", _ratio(bucket["ad_sales"], bucket["ad_spend"]), Dimension.TRAFFIC_SOURCE, source)
+
+
+def _bad_reviews(store: Store, start: datetime, end: datetime) -> int:
+    from reviews.models import Review
+
+    return Review.objects.filter(store=store, created_at__gte=start, created_at__lt=end, rating__lte=2).count()
+
+
+def rollup_day(store: Store, day: date) -> int:
+    """Replace the store's rows for `day` with a fresh aggregation; returns the number of rows."""
+    with transaction.atomic():
+        # One rollup of a store at a time: a second beat run waits here instead of racing the insert.
+        Store.objects.select_for_update().filter(pk=store.pk).first()
+        cells = collect_day(store, day)
+        DailyMetric.objects.filter(store=store, day=day).delete()
+        DailyMetric.objects.bulk_create([
+            DailyMetric(store=store, day=day, metric=m, dimension=d, dimension_value=v, value=value)
+            for (m, d, v), value in cells.items()
+        ], batch_size=2000)
+    return len(cells)
+
+
+def is_rolled_up(store: Store, day: date) -> bool:
+    return DailyMetric.objects.filter(store=store, day=day, metric="orders", dimension="").exists()
+
+
+ROLLUP_AFTER = time(0, 30)
+
+
+def due_day(store: Store, now: datetime) -> date:
+    """The last store-local day that is complete and past the 00:30 grace period at `now`."""
+    local = now.astimezone(store.zone)
+    back = 1 if local.time() >= ROLLUP_AFTER else 2
+    return local.date() - timedelta(days=back)
+
+
+def run_nightly(now: datetime | None = None, stores=None) -> list[tuple[Store, date]]:
+    """For every store whose last complete day is not rolled up yet: roll it up and detect anomalies.
+
+    Beat fires this hourly; a store's day becomes due once its local time passes 00:30, and a store
+    missed by an outage is caught up on the next run. Running twice does nothing the second time.
+    """
+    from .anomaly import detect_anomalies
+
+    now = now or timezone.now()
+    done = []
+    for store in stores if stores is not None else Store.objects.all():
+        day = due_day(store, now)
+        if is_rolled_up(store, day):
+            continue
+        try:
+            rollup_day(store, day)
+            detect_anomalies(store, day)
+        except Exception:
+            log.exception("nightly rollup failed for store %s day %s", store.slug, day)
+            continue
+        done.append((store, day))
+    return done
+
+
+def backfill(start: date, end: date, stores=None, detect: bool = True, progress=None) -> int:
+    """Roll up every day from start to end (inclusive) for the stores; returns store-days done."""
+    from .anomaly import detect_anomalies
+
+    if end < start:
+        raise ValueError(f"--to ({end}) is before --from ({start}).")
+    count = 0
+    for store in stores if stores is not None else Store.objects.all():
+        day = start
+        while day <= end:
+            rollup_day(store, day)
+            day += timedelta(days=1)
+            count += 1
+        if detect:
+            day = start
+            while day <= end:
+                detect_anomalies(store, day)
+                day += timedelta(days=1)
+        if progress:
+            progress(store, count)
+    return count

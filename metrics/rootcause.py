@@ -1,0 +1,147 @@
+"""Root cause of an anomaly: Adtributor-style attribution over dimensions and the GMV metric tree.
+
+Adtributor (Bhagwan et al., NSDI 2014): for each dimension, compare the expected share p of every
+value with its actual share q; the Jensen-Shannon term of (p, q) is the value's *surprise*, and
+(actual − expected) / (total actual − total expected) its *explanatory power*. The dimension whose
+few most surprising values explain most of the change is the root cause.
+
+Metric tree: GMV = visitors × conversion × AOV, so ln(GMV change) is the sum of the factors' log
+changes; each factor's share of that sum says which one moved.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+# Which breakdown of which metric sums to an overall metric (None: no such breakdown).
+DIMENSION_METRIC: dict[str, dict[str, str]] = {
+    "gmv": {"traffic_source": "gmv", "product": "sub_payments", "payment_type": "payments"},
+    "orders": {"traffic_source": "orders", "payment_type": "orders"},
+    "buyers": {"traffic_source": "buyers"},
+    "sub_payments": {"product": "sub_payments"},
+    "units": {"product": "units"},
+    "payments": {"payment_type": "payments"},
+    "visitors": {"traffic_source": "visitors"},
+    "sessions": {"traffic_source": "sessions"},
+    "pv": {"traffic_source": "pv", "product": "pv"},
+    "ad_spend": {"traffic_source": "ad_spend"},
+    "ad_sales": {"traffic_source": "ad_sales"},
+    "ad_clicks": {"traffic_source": "ad_clicks"},
+}
+# Ratio metrics are attributed through the additive metric behind them.
+ATTRIBUTE_VIA = {"conversion": "orders", "aov": "gmv", "roas": "ad_sales"}
+
+T_EEP = 0.1  # a value must explain at least 10 % of the change to be a candidate
+T_EP = 0.67  # a candidate set must explain at least two thirds of it
+
+
+@dataclass
+class Candidate:
+    value: str
+    expected: float
+    actual: float
+    surprise: float
+    explanatory_power: float
+
+    @property
+    def change(self) -> float | None:
+        return None if not self.expected else self.actual / self.expected - 1
+
+
+@dataclass
+class DimensionExplanation:
+    dimension: str
+    metric: str
+    surprise: float
+    explanatory_power: float
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+def _js_term(p: float, q: float) -> float:
+    total = 0.0
+    m = (p + q) / 2
+    if p > 0:
+        total += p * math.log(p / m)
+    if q > 0:
+        total += q * math.log(q / m)
+    return 0.5 * total
+
+
+def adtributor(expected: pd.Series, actual: pd.Series, dimension: str = "", metric: str = "",
+               t_eep: float = T_EEP, t_ep: float = T_EP) -> DimensionExplanation | None:
+    """Attribute the change of one dimension's total; None when no small set of values explains it."""
+    index = expected.index.union(actual.index)
+    f = expected.reindex(index).fillna(0.0).astype(float)
+    a = actual.reindex(index).fillna(0.0).astype(float)
+    f_total, a_total = float(f.sum()), float(a.sum())
+    delta = a_total - f_total
+    if f_total <= 0 or a_total < 0 or abs(delta) < 1e-9:
+        return None
+    p = f / f_total
+    q = a / a_total if a_total > 0 else a * 0.0
+    surprise = pd.Series([_js_term(pi, qi) for pi, qi in zip(p, q, strict=True)], index=index)
+    ep = (a - f) / delta
+    chosen: list[Candidate] = []
+    cumulative = 0.0
+    for value in surprise.sort_values(ascending=False).index:
+        if ep[value] <= t_eep:
+            continue
+        chosen.append(Candidate(str(value), float(f[value]), float(a[value]), float(surprise[value]),
+                                float(ep[value])))
+        cumulative += float(ep[value])
+        if cumulative > t_ep:
+            break
+    if cumulative <= t_ep or not chosen:
+        return None
+    return DimensionExplanation(dimension, metric, sum(c.surprise for c in chosen), cumulative, chosen)
+
+
+def rank_dimensions(breakdowns: dict[str, tuple[pd.Series, pd.Series]], metric: str = "",
+                    metric_for: dict[str, str] | None = None) -> list[DimensionExplanation]:
+    """Run Adtributor per dimension ({dimension: (expected, actual)}); most surprising first.
+
+    Among equally explanatory sets, a smaller set is the better explanation (succinctness).
+    """
+    found = []
+    for dimension, (expected, actual) in breakdowns.items():
+        result = adtributor(expected, actual, dimension, (metric_for or {}).get(dimension, metric))
+        if result:
+            found.append(result)
+    return sorted(found, key=lambda r: (r.surprise / len(r.candidates)), reverse=True)
+
+
+def metric_tree(actual: dict[str, float], expected: dict[str, float]) -> dict | None:
+    """Split GMV's log change into visitors, conversion and AOV (orders × AOV when no traffic data).
+
+    Returns {factor: {"change": fraction, "share": fraction of GMV's log change}} and the top factor.
+    """
+    def ok(d, k):
+        return d.get(k) is not None and d.get(k) > 0
+
+    factors = ["visitors", "conversion", "aov"] if ok(actual, "visitors") and ok(expected, "visitors") \
+        and ok(actual, "conversion") and ok(expected, "conversion") else ["orders", "aov"]
+    if not all(ok(actual, k) and ok(expected, k) for k in factors):
+        return None
+    logs = {k: math.log(actual[k] / expected[k]) for k in factors}
+    total = sum(logs.values())
+    out = {k: {"change": math.exp(v) - 1, "share": (v / total) if abs(total) > 1e-12 else 0.0}
+           for k, v in logs.items()}
+    top = max(logs, key=lambda k: abs(logs[k]))
+    return {"factors": out, "top": top, "log_change": total}
+
+
+def as_json(explanations: list[DimensionExplanation]) -> list[dict]:
+    return [asdict(e) for e in explanations]
+
+
+def pct(value: float | None) -> str:
+    """'−32 %' with a real minus sign, '+5 %', '–' for unknown."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    number = round(value * 100)
+    if number == 0:
+        return "±0 %"
+    return f"{'+' if number > 0 else '−'}{abs(number)} %"

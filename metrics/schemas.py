@@ -1,0 +1,144 @@
+"""The ingest API's event shapes (pydantic), also used to publish the OpenAPI schema.
+
+Unknown fields are refused, so a misspelt field is an error rather than lost data.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+from stores.models import PaymentType, TrafficSource
+
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+OptionalId = Annotated[str, Field(max_length=64)]
+Sku = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+def _email(value: str) -> str:
+    if value:
+        try:
+            validate_email(value)
+        except DjangoValidationError as exc:
+            raise ValueError(f"{value!r} is not an email address") from exc
+    return value
+
+
+Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Id = Field(description="Client-made event id, unique per store: the idempotency key.")
+    ts: AwareDatetime = Field(description="When it happened, ISO 8601 with an offset (e.g. 2026-11-25T09:30:00+08:00).")
+    session_id: OptionalId = ""
+    visitor_id: OptionalId = ""
+
+
+class SessionStart(_Event):
+    type: Literal["session_start"]
+    session_id: Id
+    source: TrafficSource = Field(description="How the visitor entered the store.")
+    device: Annotated[str, Field(max_length=20)] = ""
+    landing_sku: Sku | None = Field(None, description="SKU of the landing product, if the session began on one.")
+
+
+class ProductView(_Event):
+    type: Literal["product_view"]
+    session_id: Id
+    sku: Sku
+
+
+class AddToCart(_Event):
+    type: Literal["add_to_cart"]
+    session_id: Id
+    sku: Sku
+    quantity: Annotated[int, Field(ge=1)] = 1
+
+
+class OrderLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    title: Annotated[str, Field(max_length=255)] = ""
+    quantity: Annotated[int, Field(ge=1)] = 1
+    unit_price: Money
+    amount: Money | None = Field(None, description="Line total paid; defaults to unit_price × quantity.")
+    freight: Money = Decimal("0")
+
+
+class PaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: PaymentType
+    amount: Money
+    installments: Annotated[int, Field(ge=1)] = 1
+
+
+class BuyerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ref: Annotated[str, Field(max_length=100)] = ""
+    name: Annotated[str, Field(max_length=200)] = ""
+    phone: Annotated[str, Field(max_length=32)] = ""
+    email: Email = ""
+    marketing_consent: bool = False
+
+
+class OrderPaid(_Event):
+    type: Literal["order_paid"]
+    order_id: Annotated[str, Field(min_length=1, max_length=100)] = Field(
+        description="The storefront's order id; an order is recorded once per store however often it is sent."
+    )
+    placed_at: AwareDatetime | None = Field(None, description="When the order was placed; defaults to ts.")
+    total: Money
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = Field(
+        None, description="If given, must be the store's currency."
+    )
+    source: TrafficSource = TrafficSource.OTHER
+    buyer: BuyerIn = Field(default_factory=BuyerIn)
+    lines: Annotated[list[OrderLineIn], Field(min_length=1)]
+    payments: list[PaymentIn] = Field(default_factory=list, description="Defaults to one payment of the total.")
+
+
+class Refund(_Event):
+    type: Literal["refund"]
+    order_id: Annotated[str, Field(min_length=1, max_length=100)]
+    amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+
+
+Event = Annotated[SessionStart | ProductView | AddToCart | OrderPaid | Refund, Field(discriminator="type")]
+EVENTS = TypeAdapter(list[Event])
+
+
+class EventBatch(BaseModel):
+    """The request body of POST /api/v1/events."""
+
+    events: list[Event]
+
+
+class Accepted(BaseModel):
+    accepted: int = Field(description="Events stored by this request.")
+    duplicates: int = Field(description="Events already stored earlier (same id): counted once, not again.")
+
+
+class EventError(BaseModel):
+    index: int = Field(description="Position of the event in the batch, from 0.")
+    id: str | None = None
+    field: str = ""
+    reason: str
+
+
+class Rejected(BaseModel):
+    detail: str
+    errors: list[EventError] = Field(default_factory=list)
+
+
+class Problem(BaseModel):
+    detail: str

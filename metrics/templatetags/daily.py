@@ -1,0 +1,37 @@
+"""Template helpers of the daily pages and the morning email: metric values and changes."""
+
+from django import template
+from django.utils.html import format_html
+
+from metrics.rootcause import pct
+
+register = template.Library()
+
+
+@register.filter
+def metric_value(value, kind):
+    """Money with thousands and 2 decimals, counts as integers, ratios as percentages."""
+    if value is None or value == "":
+        return "–"
+    value = float(value)
+    if kind == "ratio":
+        return f"{value * 100:.2f} %"
+    if kind == "money":
+        return f"{value:,.2f}"
+    return f"{value:,.0f}"
+
+
+@register.filter
+def change_pct(change, good_when_up=True):
+    """'+12 %' coloured green when the move is good for the business, red when bad."""
+    if change is None or change == "":
+        return format_html('<span class="muted">–</span>')
+    change = float(change)
+    good = (change > 0) == bool(good_when_up)
+    css = "muted" if abs(change) < 0.005 else ("up" if good else "down")
+    return format_html('<span class="{}">{}</span>', css, pct(change))
+
+
+@register.filter
+def plain_pct(change):
+    return pct(None if change in (None, "") else float(change))

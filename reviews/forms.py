@@ -1,0 +1,66 @@
+"""Forms of the case page and the upload page."""
+
+from django import forms
+
+from .importers import FORMATS
+from .models import CaseStatus, CheckFinding, ContactOutcome, Resolution, ReviewPolicy, RootCause
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="Olist review CSV, opsdesk review CSV or Shopify-style JSON.")
+    format = forms.ChoiceField(choices=[("", "Guess from the file")] + [(f, f) for f in FORMATS], required=False)
+    open_cases = forms.BooleanField(initial=True, required=False, label="Open cases for bad reviews")
+
+
+class TransitionForm(forms.Form):
+    to_status = forms.ChoiceField(choices=CaseStatus.choices)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ContactForm(forms.Form):
+    outcome = forms.ChoiceField(choices=ContactOutcome.choices)
+    notes = forms.CharField(required=False, label="What the customer said (their actual situation)",
+                            widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FindingsForm(forms.Form):
+    situation = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                                label="What really happened")
+    root_cause = forms.ChoiceField(choices=[("", "—")] + RootCause.choices, required=False)
+    check_finding = forms.ChoiceField(choices=[("", "—")] + CheckFinding.choices, required=False,
+                                      label="Product check finding")
+    check_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    resolution = forms.ChoiceField(choices=[("", "—")] + Resolution.choices, required=False)
+    resolution_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    customer_updated_review = forms.BooleanField(required=False, label="Customer updated the review")
+    updated_rating = forms.IntegerField(required=False, min_value=1, max_value=5, label="New rating")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("updated_rating") and not data.get("customer_updated_review"):
+            self.add_error("customer_updated_review", "Tick this when you record a new rating.")
+        return data
+
+
+class ListingFixForm(forms.Form):
+    title = forms.CharField(max_length=255, help_text="The corrected listing title.")
+    main_image = forms.CharField(max_length=500, required=False)
+    detail_page = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(max_length=255, required=False, help_text="What changed and why.")
+
+
+class ProductTaskForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Task")
+    owner = forms.ModelChoiceField(queryset=None, required=False)
+    due = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, owners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = ReviewPolicy
+        fields = ["first_contact_hours", "negative_words"]
+        widgets = {"negative_words": forms.Textarea(attrs={"rows": 12})}

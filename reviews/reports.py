@@ -1,0 +1,142 @@
+"""Bad-review statistics: rates by product, root cause and week, time to first call, resolution mix,
+and a product's ratings before and after each listing change.
+
+A review counts as bad when it is rated 2 or less or it opened a case (a 3 with a negative word).
+Sums and counts run in SQL; weekly buckets and percentiles in pandas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from django.db.models import Avg, Count, Q, QuerySet
+
+from stores.models import Product, Store
+
+from .models import Resolution, Review, ReviewCase, RootCause
+
+BAD = Q(rating__lte=2) | Q(case__isnull=False)
+
+
+def _rate(bad: int, total: int) -> float | None:
+    return round(100 * bad / total, 1) if total else None
+
+
+@dataclass(frozen=True)
+class RatingPeriod:
+    label: str
+    start: datetime | None
+    end: datetime | None
+    reviews: int
+    average: float | None
+    bad_rate: float | None  # percent
+
+
+def rating_periods(product: Product) -> list[RatingPeriod]:
+    """Average rating and bad-review rate of `product` before the first listing version and under each one."""
+    versions = list(product.listing_versions.order_by("started_at"))
+    bounds = [None] + [v.started_at for v in versions] + [None]
+    labels = ["Before the first recorded listing"] + [
+        f"{v.title} ({v.note})" if v.note else v.title for v in versions
+    ]
+    periods = []
+    for label, start, end in zip(labels, bounds[:-1], bounds[1:], strict=True):
+        qs = product.reviews.all()
+        if start:
+            qs = qs.filter(created_at__gte=start)
+        if end:
+            qs = qs.filter(created_at__lt=end)
+        row = qs.aggregate(n=Count("id"), avg=Avg("rating"), bad=Count("id", filter=BAD))
+        periods.append(RatingPeriod(label, start, end, row["n"],
+                                    round(row["avg"], 2) if row["avg"] is not None else None,
+                                    _rate(row["bad"], row["n"])))
+    return periods
+
+
+def product_summary(reviews: QuerySet[Review]) -> dict:
+    row = reviews.aggregate(n=Count("id"), avg=Avg("rating"), bad=Count("id", filter=BAD))
+    return {"reviews": row["n"], "average": round(row["avg"], 2) if row["avg"] is not None else None,
+            "bad_rate": _rate(row["bad"], row["n"])}
+
+
+@dataclass
+class Report:
+    by_product: list[dict]
+    by_root_cause: list[dict]
+    by_week: list[dict]
+    resolution_mix: list[dict]
+    first_contact_hours: dict  # cases, median, p90 (hours)
+    totals: dict
+
+
+def build_report(store: Store, start: datetime, end: datetime) -> Report:
+    """The report over reviews written in [start, end) and their cases."""
+    reviews = Review.objects.filter(store=store, created_at__gte=start, created_at__lt=end)
+    cases = ReviewCase.objects.filter(store=store, review__created_at__gte=start, review__created_at__lt=end)
+
+    by_product = [
+        {"product": row["product__title"] or "(no product)", "product_id": row["product"], "reviews": row["n"],
+         "bad": row["bad"], "bad_rate": _rate(row["bad"], row["n"]), "average": round(row["avg"], 2)}
+        for row in reviews.values("product", "product__title").annotate(
+            n=Count("id"), bad=Count("id", filter=BAD), avg=Avg("rating")).order_by("-bad", "-n")
+    ]
+    causes = dict(RootCause.choices)
+    by_root_cause = [{"root_cause": causes.get(row["root_cause"], "Not yet known"), "cases": row["n"]}
+                     for row in cases.values("root_cause").annotate(n=Count("id")).order_by("-n")]
+    resolutions = dict(Resolution.choices)
+    resolution_mix = [{"resolution": resolutions.get(row["resolution"], "Not yet resolved"), "cases": row["n"]}
+                      for row in cases.values("resolution").annotate(n=Count("id")).order_by("-n")]
+
+    frame = pd.DataFrame.from_records(
+        reviews.annotate(bad=Count("id", filter=BAD)).values_list("created_at", "bad"), columns=["at", "bad"])
+    by_week = []
+    if not frame.empty:
+        local = pd.to_datetime(frame["at"], utc=True).dt.tz_convert(store.timezone).dt.tz_localize(None)
+        frame["week"] = local.dt.to_period("W-SUN").dt.start_time.dt.date
+        weekly = frame.groupby("week").agg(reviews=("bad", "size"), bad=("bad", "sum")).reset_index()
+        by_week = [{"week": r.week, "reviews": int(r.reviews), "bad": int(r.bad),
+                    "bad_rate": _rate(int(r.bad), int(r.reviews))} for r in weekly.itertuples()]
+
+    waits = [(c - o).total_seconds() / 3600 for o, c in cases.filter(first_contact_at__isnull=False)
+             .values_list("opened_at", "first_contact_at")]
+    first_contact = {"cases": len(waits),
+                     "median": round(float(np.median(waits)), 1) if waits else None,
+                     "p90": round(float(np.percentile(waits, 90)), 1) if waits else None}
+    total = reviews.aggregate(n=Count("id"), bad=Count("id", filter=BAD))
+    totals = {"reviews": total["n"], "bad": total["bad"], "bad_rate": _rate(total["bad"], total["n"]),
+              "cases": cases.count()}
+    return Report(by_product, by_root_cause, by_week, resolution_mix, first_contact, totals)
+
+
+def report_figures(report: Report) -> dict[str, str]:
+    """Plotly figures (as JSON for plotly.js) of the weekly bad rate, root causes and resolutions."""
+    import plotly.graph_objects as go
+
+    figures = {}
+    if report.by_week:
+        fig = go.Figure()
+        fig.add_bar(x=[str(w["week"]) for w in report.by_week], y=[w["reviews"] for w in report.by_week],
+                    name="reviews", marker_color="#c7d7fe")
+        fig.add_scatter(x=[str(w["week"]) for w in report.by_week], y=[w["bad_rate"] for w in report.by_week],
+                        name="bad-review rate %", yaxis="y2", mode="lines+markers", line_color="#d92d20")
+        fig.update_layout(title="Reviews and bad-review rate by week", yaxis={"title": "reviews"},
+                          yaxis2={"title": "bad %", "overlaying": "y", "side": "right", "rangemode": "tozero"})
+        figures["weekly"] = fig
+    if report.by_root_cause:
+        figures["causes"] = go.Figure(go.Bar(x=[r["cases"] for r in report.by_root_cause],
+                                             y=[r["root_cause"] for r in report.by_root_cause], orientation="h"))
+        figures["causes"].update_layout(title="Cases by root cause")
+    if report.resolution_mix:
+        figures["resolutions"] = go.Figure(go.Pie(labels=[r["resolution"] for r in report.resolution_mix],
+                                                  values=[r["cases"] for r in report.resolution_mix], hole=0.4))
+        figures["resolutions"].update_layout(title="Resolution mix")
+    top = [p for p in report.by_product if p["reviews"]][:15]
+    if top:
+        figures["products"] = go.Figure(go.Bar(x=[p["product"] for p in top], y=[p["bad_rate"] for p in top]))
+        figures["products"].update_layout(title="Bad-review rate by product (%)")
+    for fig in figures.values():
+        fig.update_layout(margin={"l": 40, "r": 40, "t": 50, "b": 40}, height=320, template="plotly_white")
+    return {name: fig.to_json() for name, fig in figures.items()}

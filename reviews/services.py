@@ -1,0 +1,153 @@
+"""Bad-review services other apps and the views call: open cases, log calls, find overdue cases,
+record the outcome and the adjustments (listing fix, product task)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from functools import lru_cache
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from stores.models import ListingVersion, Product, Store
+
+from .models import (
+    OPEN_STATUSES,
+    CaseStatus,
+    ContactAttempt,
+    ContactOutcome,
+    IllegalTransition,
+    ProductTask,
+    Review,
+    ReviewCase,
+    ReviewPolicy,
+)
+
+
+def _fold(text: str) -> str:
+    """Lower-case without accents, so “NÃO recebi” and “nao recebi” match “não recebi”."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _is_latin_letter(ch: str) -> bool:
+    return ch.isalnum() and (ch.isascii() or unicodedata.name(ch, "").startswith("LATIN"))
+
+
+def _word_pattern(word: str) -> re.Pattern:
+    # Latin words match whole words only (“late” must not match “chocolate”); CJK has no spaces
+    # between words, so a Chinese word matches anywhere in the text.
+    folded = _fold(word)
+    head = r"(?<!\w)" if _is_latin_letter(folded[0]) else ""
+    tail = r"(?!\w)" if _is_latin_letter(folded[-1]) else ""
+    return re.compile(head + re.escape(folded) + tail)
+
+
+@lru_cache(maxsize=64)
+def _patterns(words: tuple[str, ...]) -> list[tuple[str, re.Pattern]]:
+    return [(w.strip(), _word_pattern(w.strip())) for w in words if w.strip()]
+
+
+def negative_words_in(text: str, words: list[str]) -> list[str]:
+    """The words of `words` found in `text` (case- and accent-insensitive)."""
+    if not text:
+        return []
+    folded = _fold(text)
+    return [word for word, pattern in _patterns(tuple(words)) if pattern.search(folded)]
+
+
+def case_reason(review: Review, policy: ReviewPolicy | None = None) -> str | None:
+    """Why `review` is bad enough to open a case, or None when it is not."""
+    if review.rating <= 2:
+        return f"rating {review.rating}"
+    if review.rating == 3:
+        policy = policy or ReviewPolicy.for_store(review.store)
+        found = negative_words_in(review.text, policy.word_list())
+        if found:
+            return "rating 3 with " + ", ".join(f"“{w}”" for w in found[:3])
+    return None
+
+
+def open_case_if_bad(review: Review, policy: ReviewPolicy | None = None, now: datetime | None = None
+                     ) -> ReviewCase | None:
+    """Open the review's case if it is bad (once: the database allows one case per review)."""
+    reason = case_reason(review, policy)
+    if reason is None:
+        return None
+    existing = ReviewCase.objects.filter(review=review).first()
+    if existing:
+        return existing
+    policy = policy or ReviewPolicy.for_store(review.store)
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            case = ReviewCase.objects.create(
+                store=review.store, review=review, reason=reason[:255], opened_at=now,
+                first_contact_due_at=now + policy.first_contact_within,
+            )
+            case.events.create(from_status="", to_status=CaseStatus.NEW, at=now, note=f"Opened: {reason}")
+    except IntegrityError:
+        # Another worker opened it between our check and our insert.
+        return ReviewCase.objects.get(review=review)
+    return case
+
+
+def overdue_cases(store: Store, now: datetime | None = None) -> QuerySet[ReviewCase]:
+    """Open cases of `store` whose first call is past due and not yet made (for the desk and the morning email)."""
+    now = now or timezone.now()
+    return (ReviewCase.objects.filter(store=store, status__in=OPEN_STATUSES, first_contact_at__isnull=True,
+                                      first_contact_due_at__lte=now)
+            .select_related("store", "review", "review__product").order_by("first_contact_due_at"))
+
+
+@transaction.atomic
+def log_contact(case: ReviewCase, user, outcome: str, notes: str = "", now: datetime | None = None
+                ) -> ContactAttempt:
+    """Record a call; the first one stops the SLA clock and moves a new case to contacting."""
+    if outcome not in ContactOutcome.values:
+        raise ValueError(f"Unknown call outcome {outcome!r}; use one of {', '.join(ContactOutcome.values)}.")
+    case = ReviewCase.objects.select_for_update().get(pk=case.pk)
+    if not case.is_open():
+        raise IllegalTransition(f"The case is {case.get_status_display().lower()}; calls are logged on open cases.")
+    now = now or timezone.now()
+    attempt = case.contacts.create(by=user, at=now, outcome=outcome, notes=notes)
+    if case.first_contact_at is None:
+        case.first_contact_at = now
+        case.save(update_fields=["first_contact_at"])
+    if case.status == CaseStatus.NEW:
+        case.transition(CaseStatus.CONTACTING, user, note="First call logged.", now=now)
+    return attempt
+
+
+def create_listing_fix(case: ReviewCase, user, title: str, main_image: str = "", detail_page: str = "",
+                       note: str = "", now: datetime | None = None) -> ListingVersion:
+    """A new listing version for the case's product, live from now, linked to the case."""
+    product = case.product
+    if product is None:
+        raise ValueError("This review is not linked to a product, so there is no listing to fix.")
+    current = product.current_listing()
+    version = ListingVersion.objects.create(
+        product=product, title=title or (current.title if current else product.title),
+        main_image=main_image or (current.main_image if current else product.main_image_url),
+        detail_page=detail_page or (current.detail_page if current else ""),
+        note=note or f"Listing fix from review case {case.pk}", started_at=now or timezone.now(), created_by=user,
+    )
+    case.listing_version = version
+    case.save(update_fields=["listing_version"])
+    return version
+
+
+def create_product_task(case: ReviewCase | None, product: Product, text: str, owner=None,
+                        due: date | None = None) -> ProductTask:
+    if case is not None and case.product is not None and case.product != product:
+        raise ValueError("The task's product must be the reviewed product.")
+    return ProductTask.objects.create(store=product.store, product=product, case=case, text=text, owner=owner,
+                                      due=due)
+
+
+def complete_task(task: ProductTask, now: datetime | None = None) -> None:
+    task.done, task.done_at = True, now or timezone.now()
+    task.save(update_fields=["done", "done_at"])

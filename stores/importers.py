@@ -1,0 +1,359 @@
+"""CSV importers: all or nothing, every bad row named, safe to run twice on the same file.
+
+The pattern every importer follows (other apps add theirs in `<app>/importers.py`):
+
+- a function `import_<kind>(store, source) -> ImportResult`, where `source` is a path, text, bytes
+  or an open file; it reads every row first and raises `ImportRejected([(row, message), ...])`
+  naming every bad row (row 1 is the header, as in a spreadsheet) before writing anything;
+- then it writes inside one `transaction.atomic()` and counts what it created and what was already
+  there (unique constraints, not luck, keep a re-import from adding anything twice);
+- a module-level `IMPORTERS = {"<kind>": import_<kind>}`; `importers()` collects them from every
+  installed app for `manage.py import_csv` and the upload page.
+
+Orders come in two formats, told apart by the header: opsdesk's own columns (ORDER_COLUMNS) and
+Shopify's order export (one row per line item; see docs/ingest.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from importlib import import_module
+from pathlib import Path
+
+from django.apps import apps
+from django.db import transaction
+
+from opsdesk.money import to_money
+
+from . import shopify
+from .models import OrderStatus, PaymentType, Store, TrafficSource
+from .orders import LineData, OrderData, OrderRefused, PaymentData, products_by_sku, record_order
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    format: str
+    rows: int = 0
+    created: int = 0
+    duplicates: int = 0
+    details: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        extra = "".join(f", {n} {what}" for what, n in self.details.items())
+        return (f"{self.kind} ({self.format}): {self.rows} row{'' if self.rows == 1 else 's'}, {self.created} created, "
+                f"{self.duplicates} already there{extra}.")
+
+
+class ImportRejected(Exception):
+    """Nothing was imported; `errors` holds (row number, message) for every problem found."""
+
+    def __init__(self, errors: list[tuple[int, str]]):
+        self.errors = sorted(errors, key=lambda e: e[0])
+        super().__init__(f"{len(self.errors)} problem(s); nothing was imported. "
+                         + "; ".join(f"row {row}: {msg}" for row, msg in self.errors[:5]))
+
+
+def read_rows(source) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header and (row number, row) pairs of a CSV; row 1 is the header, data starts at row 2."""
+    if isinstance(source, str | Path) and not (isinstance(source, str) and "\n" in source):
+        text = Path(source).read_bytes()
+    elif hasattr(source, "read"):
+        text = source.read()
+    else:
+        text = source
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ImportRejected([(1, f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+    text = text.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader, [])]
+    if not any(header):
+        raise ImportRejected([(1, "the file is empty: expected a header row")])
+    rows = []
+    for number, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) > len(header):
+            raise ImportRejected([(number, f"{len(values)} values but the header has {len(header)} columns")])
+        rows.append((number, {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}))
+    return header, rows
+
+
+# --- parsing single values -------------------------------------------------------------------
+
+class BadValue(ValueError):
+    pass
+
+
+_OFFSET_GAP = re.compile(r"\s+(?=[+-]\d{2}:?\d{2}$)")
+
+
+def parse_time(value: str, store: Store) -> datetime:
+    """ISO 8601 time (Shopify's `2026-11-24 18:42:07 -0800` too) as aware UTC; a time without an
+    offset is read as the store's local time."""
+    text = _OFFSET_GAP.sub("", value.strip()).replace(" UTC", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        example = "2026-11-24 18:42:07 or 2026-11-24T18:42:07+08:00"
+        raise BadValue(f"{value!r} is not a date and time like {example}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=store.zone)
+    return parsed.astimezone(UTC)
+
+
+def parse_money(value: str) -> Decimal:
+    try:
+        amount = to_money(value.replace(",", "").lstrip("$¥€£"))
+    except (InvalidOperation, ValueError):
+        raise BadValue(f"{value!r} is not an amount") from None
+    if amount < 0:
+        raise BadValue(f"{value} is negative")
+    return amount
+
+
+def parse_quantity(value: str) -> int:
+    try:
+        quantity = int(Decimal(value or "1"))
+    except (InvalidOperation, ValueError):
+        raise BadValue(f"{value!r} is not a whole number") from None
+    if quantity < 1 or quantity != Decimal(value or "1"):
+        raise BadValue(f"{value!r} is not a positive whole number")
+    return quantity
+
+
+def parse_bool(value: str) -> bool:
+    text = value.strip().lower()
+    if text in ("", "0", "no", "false", "n"):
+        return False
+    if text in ("1", "yes", "true", "y"):
+        return True
+    raise BadValue(f"{value!r} is not yes/no")
+
+
+def parse_choice(value: str, choices, default: str) -> str:
+    text = value.strip().lower().replace(" ", "_")
+    if not text:
+        return default
+    if text not in choices.values:
+        raise BadValue(f"{value!r} is not one of {', '.join(choices.values)}")
+    return text
+
+
+class RowReader:
+    """Reads one row's columns, collecting every bad value as (row, 'column: reason')."""
+
+    def __init__(self, number: int, row: dict[str, str], errors: list[tuple[int, str]]):
+        self.number, self.row, self.errors = number, row, errors
+
+    def get(self, column: str, parse: Callable | None = None, required: bool = False, default=None):
+        value = self.row.get(column, "")
+        if not value:
+            if required:
+                self.errors.append((self.number, f"{column}: is required"))
+            return default
+        if parse is None:
+            return value
+        try:
+            return parse(value)
+        except BadValue as exc:
+            self.errors.append((self.number, f"{column}: {exc}"))
+            return default
+
+
+# --- orders ------------------------------------------------------------------------------------
+
+ORDER_COLUMNS = [
+    "order_id", "placed_at", "paid_at", "status", "total", "currency", "traffic_source", "buyer_ref", "buyer_name",
+    "buyer_phone", "buyer_email", "marketing_consent", "sku", "title", "quantity", "unit_price", "line_amount",
+    "freight", "payment_type", "refund_amount", "refunded_at",
+]
+ORDER_REQUIRED = ["order_id", "placed_at", "total", "unit_price"]
+SHOPIFY_REQUIRED = ["Name", "Created at", "Total", "Lineitem quantity", "Lineitem price"]
+# Order-level columns: given on an order's first row; later rows of the order may leave them blank.
+ORDER_LEVEL = {"placed_at", "paid_at", "status", "total", "currency", "traffic_source", "buyer_ref", "buyer_name",
+               "buyer_phone", "buyer_email", "marketing_consent", "payment_type", "refund_amount", "refunded_at"}
+
+
+def detect_order_format(header: list[str]) -> str:
+    if "order_id" in header and "unit_price" in header:
+        return "opsdesk"
+    if "Name" in header and "Lineitem quantity" in header:
+        return "shopify"
+    raise ImportRejected([(1, "unknown order file: expected opsdesk's columns (" + ", ".join(ORDER_REQUIRED)
+                           + ", ...) or Shopify's order export (" + ", ".join(SHOPIFY_REQUIRED) + ", ...)")])
+
+
+def _group(rows, key_column: str) -> dict[str, list[tuple[int, dict]]]:
+    groups: dict[str, list] = {}
+    for number, row in rows:
+        groups.setdefault(row.get(key_column, ""), []).append((number, row))
+    return groups
+
+
+def _order_level(rows: list[tuple[int, dict]], errors) -> dict[str, str]:
+    """An order's order-level values from its first row; a later row may repeat them or leave them blank."""
+    first_no, first = rows[0]
+    for number, row in rows[1:]:
+        for column in ORDER_LEVEL:
+            if row.get(column) and first.get(column) and row[column] != first[column]:
+                errors.append((number, f"{column}: {row[column]!r} differs from {first[column]!r} on row {first_no} "
+                                       "for the same order"))
+    return first
+
+
+def _opsdesk_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
+    errors: list[tuple[int, str]] = []
+    orders = []
+    for external_id, group in _group(rows, "order_id").items():
+        if not external_id:
+            errors += [(n, "order_id: is required") for n, _ in group]
+            continue
+        head = RowReader(group[0][0], _order_level(group, errors), errors)
+        currency = head.get("currency", str.upper)
+        if currency and currency != store.currency:
+            errors.append((head.number, f"currency: {currency} is not the store's currency {store.currency}"))
+        paid_at = head.get("paid_at", lambda v: parse_time(v, store))
+        total = head.get("total", parse_money, required=True, default=Decimal("0"))
+        data = OrderData(
+            external_id=external_id[:100],
+            placed_at=head.get("placed_at", lambda v: parse_time(v, store), required=True),
+            paid_at=paid_at, total=total,
+            status=head.get("status", lambda v: parse_choice(v, OrderStatus, ""),
+                            default=OrderStatus.PAID if paid_at else OrderStatus.PENDING),
+            traffic_source=head.get("traffic_source", lambda v: parse_choice(v, TrafficSource, "other"),
+                                    default=TrafficSource.OTHER),
+            buyer_ref=head.get("buyer_ref", default=""), buyer_name=head.get("buyer_name", default=""),
+            buyer_phone=head.get("buyer_phone", default=""), buyer_email=head.get("buyer_email", default=""),
+            marketing_consent=head.get("marketing_consent", parse_bool, default=False),
+            refund_amount=head.get("refund_amount", parse_money, default=Decimal("0")),
+            refunded_at=head.get("refunded_at", lambda v: parse_time(v, store)),
+        )
+        if paid_at:
+            ptype = head.get("payment_type", lambda v: parse_choice(v, PaymentType, "other"), default="other")
+            data.payments = [PaymentData(ptype, total)]
+        for number, row in group:
+            line = RowReader(number, row, errors)
+            if not row.get("sku") and not row.get("title"):
+                errors.append((number, "sku: give the line's sku or title"))
+            data.lines.append(LineData(
+                sku=line.get("sku", default="")[:100], title=line.get("title", default="")[:255],
+                quantity=line.get("quantity", parse_quantity, default=1),
+                unit_price=line.get("unit_price", parse_money, required=True, default=Decimal("0")),
+                amount=line.get("line_amount", parse_money), freight=line.get("freight", parse_money,
+                                                                              default=Decimal("0")),
+            ))
+        if data.refund_amount > data.total:
+            errors.append((head.number, f"refund_amount: {data.refund_amount} is more than the total {data.total}"))
+        orders.append((head.number, data))
+    if errors:
+        raise ImportRejected(errors)
+    return orders
+
+
+def _shopify_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
+    errors: list[tuple[int, str]] = []
+    orders = []
+    for name, group in _group(rows, "Name").items():
+        if not name:
+            errors += [(n, "Name: is required") for n, _ in group]
+            continue
+        number, head_row = group[0]
+        head = RowReader(number, head_row, errors)
+        currency = head.get("Currency", str.upper)
+        if currency and currency != store.currency:
+            errors.append((number, f"Currency: {currency} is not the store's currency {store.currency}"))
+        financial = head.get("Financial Status", str.lower, default="")
+        total = head.get("Total", parse_money, required=True, default=Decimal("0"))
+        placed_at = head.get("Created at", lambda v: parse_time(v, store), required=True)
+        paid_at = head.get("Paid at", lambda v: parse_time(v, store))
+        if paid_at is None and shopify.is_paid(financial):
+            paid_at = placed_at
+        refund = head.get("Refunded Amount", parse_money, default=Decimal("0"))
+        if financial == "refunded" and not refund:
+            refund = total
+        if refund > total:
+            errors.append((number, f"Refunded Amount: {refund} is more than the Total {total}"))
+        phone = next((head_row.get(c) for c in ("Phone", "Billing Phone", "Shipping Phone") if head_row.get(c)), "")
+        gateway = shopify.primary_gateway(head_row.get("Payment Method", ""))
+        data = OrderData(
+            external_id=(head_row.get("Id") or name)[:100], placed_at=placed_at, paid_at=paid_at, total=total,
+            status=shopify.order_status(financial, bool(head_row.get("Cancelled at"))),
+            traffic_source=shopify.traffic_source(head_row.get("Landing Site"), head_row.get("Referring Site")),
+            buyer_name=head_row.get("Billing Name", ""), buyer_phone=phone, buyer_email=head_row.get("Email", ""),
+            marketing_consent=head.get("Accepts SMS Marketing", parse_bool, default=False),
+            refund_amount=min(refund, total), refunded_at=(paid_at or placed_at) if refund else None,
+            payments=[PaymentData(shopify.payment_type(gateway), total)] if paid_at else [],
+        )
+        for line_no, row in group:
+            line = RowReader(line_no, row, errors)
+            quantity = line.get("Lineitem quantity", parse_quantity, required=True, default=1)
+            price = line.get("Lineitem price", parse_money, required=True, default=Decimal("0"))
+            discount = line.get("Lineitem discount", parse_money, default=Decimal("0"))
+            data.lines.append(LineData(
+                sku=row.get("Lineitem sku", "")[:100], title=row.get("Lineitem name", "")[:255], quantity=quantity,
+                unit_price=price, amount=max(price * quantity - discount, Decimal("0")),
+            ))
+        orders.append((number, data))
+    if errors:
+        raise ImportRejected(errors)
+    return orders
+
+
+def import_orders(store: Store, source) -> ImportResult:
+    """Import orders (opsdesk's columns or Shopify's export) into `store`, all or nothing.
+
+    An order already in the store (same order id) counts as a duplicate and gains nothing; unknown
+    SKUs become products (title and price from the first line naming them).
+    """
+    header, rows = read_rows(source)
+    fmt = detect_order_format(header)
+    missing = [c for c in (ORDER_REQUIRED if fmt == "opsdesk" else SHOPIFY_REQUIRED) if c not in header]
+    if missing:
+        raise ImportRejected([(1, f"missing column(s): {', '.join(missing)}")])
+    orders = (_opsdesk_orders if fmt == "opsdesk" else _shopify_orders)(store, rows)
+    result = ImportResult(kind="orders", format=fmt, rows=len(rows), details={"lines": 0, "new products": 0})
+    with transaction.atomic():
+        all_lines = [line for _, data in orders for line in data.lines]
+        known = store.products.count()
+        products = products_by_sku(store, [line.sku for line in all_lines], create_missing=all_lines)
+        result.details["new products"] = store.products.count() - known
+        for number, data in orders:
+            for line in data.lines:
+                line.product_id = products.get(line.sku)
+            try:
+                order, created = record_order(store, data)
+            except OrderRefused as exc:
+                raise ImportRejected([(number, str(exc))]) from None
+            if created:
+                result.created += 1
+                result.details["lines"] += len(data.lines)
+            else:
+                result.duplicates += 1
+    return result
+
+
+IMPORTERS = {"orders": import_orders}
+
+
+def importers() -> dict[str, Callable[[Store, object], ImportResult]]:
+    """Every importer kind from the installed apps' `importers.py` (`IMPORTERS = {kind: function}`)."""
+    found: dict[str, Callable] = {}
+    for config in apps.get_app_configs():
+        try:
+            module = import_module(f"{config.name}.importers")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.importers":
+                raise
+            continue
+        found.update(getattr(module, "IMPORTERS", {}))
+    return found

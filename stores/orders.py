@@ -1,0 +1,168 @@
+"""Recording orders from any channel (ingest API, Shopify webhook, CSV import) in one way.
+
+Every channel turns its input into an `OrderData` and calls `record_order`. The order is unique
+per (store, external id) in the database, so delivering the same order twice creates nothing the
+second time; a later delivery may only move an order forward (pending → paid, more refunded).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+
+from .models import Order, OrderLine, OrderStatus, Payment, PaymentType, Product, Store, TrafficSource
+
+
+@dataclass
+class LineData:
+    sku: str
+    title: str
+    quantity: int
+    unit_price: Decimal
+    amount: Decimal | None = None  # defaults to unit_price × quantity
+    freight: Decimal = Decimal("0")
+    product_id: int | None = None
+
+
+@dataclass
+class PaymentData:
+    type: str
+    amount: Decimal
+    installments: int = 1
+
+
+@dataclass
+class OrderData:
+    external_id: str
+    placed_at: datetime
+    total: Decimal
+    paid_at: datetime | None = None
+    status: str = OrderStatus.PAID
+    traffic_source: str = TrafficSource.OTHER
+    buyer_ref: str = ""
+    buyer_name: str = ""
+    buyer_phone: str = ""
+    buyer_email: str = ""
+    marketing_consent: bool = False
+    refund_amount: Decimal = Decimal("0")
+    refunded_at: datetime | None = None
+    lines: list[LineData] = field(default_factory=list)
+    payments: list[PaymentData] = field(default_factory=list)
+
+
+class OrderRefused(ValueError):
+    """The order cannot be recorded as given (e.g. refund above the total)."""
+
+
+def products_by_sku(store: Store, skus, create_missing: list[LineData] | None = None) -> dict[str, int]:
+    """Map SKU → product id for the store; with `create_missing`, add a product for each unknown SKU
+    (title and price taken from the first line that names it)."""
+    skus = {s for s in skus if s}
+    found = dict(Product.objects.filter(store=store, sku__in=skus).values_list("sku", "id"))
+    if create_missing is not None:
+        # In SKU order, so two imports creating the same products wait on each other, never deadlock.
+        for line in sorted(create_missing, key=lambda line: line.sku):
+            if line.sku and line.sku not in found:
+                product, _ = Product.objects.get_or_create(
+                    store=store, sku=line.sku,
+                    defaults={"title": (line.title or line.sku)[:255], "price": line.unit_price},
+                )
+                found[line.sku] = product.pk
+    return found
+
+
+def _advance(order: Order, data: OrderData) -> bool:
+    """Move an existing order forward (paid, refunded, cancelled) without touching its lines."""
+    changed = []
+    if order.paid_at is None and data.paid_at is not None:
+        order.paid_at = data.paid_at
+        changed.append("paid_at")
+    if data.refund_amount > order.refund_amount:
+        if data.refund_amount > order.total:
+            raise OrderRefused(f"refund {data.refund_amount} is more than the order total {order.total}")
+        order.refund_amount = data.refund_amount
+        order.refunded_at = data.refunded_at or order.refunded_at
+        changed += ["refund_amount", "refunded_at"]
+    if data.status != order.status and _status_rank(data.status) > _status_rank(order.status):
+        order.status = data.status
+        changed.append("status")
+    if changed:
+        order.save(update_fields=changed)
+    return bool(changed)
+
+
+def _status_rank(status: str) -> int:
+    order = [OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
+             OrderStatus.CANCELLED, OrderStatus.REFUNDED]
+    return order.index(status) if status in order else 0
+
+
+@transaction.atomic
+def record_order(store: Store, data: OrderData) -> tuple[Order, bool]:
+    """Create the order with its lines and payments (and enrol a paid buyer as a member), or, when
+    the store already has this external id, only move it forward. Returns (order, created)."""
+    from members.services import enrol_from_order
+
+    if data.refund_amount > data.total:
+        raise OrderRefused(f"refund {data.refund_amount} is more than the order total {data.total}")
+    order, created = Order.objects.get_or_create(
+        store=store, external_id=data.external_id,
+        defaults={
+            "status": data.status, "placed_at": data.placed_at, "paid_at": data.paid_at, "total": data.total,
+            "traffic_source": data.traffic_source, "buyer_ref": data.buyer_ref[:100],
+            "buyer_name": data.buyer_name[:200], "buyer_phone": data.buyer_phone[:32],
+            "buyer_email": data.buyer_email[:254], "marketing_consent": data.marketing_consent,
+            "refund_amount": data.refund_amount, "refunded_at": data.refunded_at,
+        },
+    )
+    if not created:
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if _advance(order, data) and order.paid_at is not None:
+            if not order.payments.exists():
+                _add_payments(order, data)
+            enrol_from_order(order)
+        return order, False
+    OrderLine.objects.bulk_create([
+        OrderLine(
+            order=order, line_no=n, product_id=line.product_id, sku=line.sku[:100], title=line.title[:255],
+            quantity=line.quantity, unit_price=line.unit_price,
+            amount=line.amount if line.amount is not None else line.unit_price * line.quantity,
+            freight=line.freight,
+        )
+        for n, line in enumerate(data.lines, start=1)
+    ])
+    _add_payments(order, data)
+    if order.paid_at is not None:
+        enrol_from_order(order)
+    return order, True
+
+
+def _add_payments(order: Order, data: OrderData) -> None:
+    """The order's payments; a paid order given none gets one payment of its total, type other."""
+    payments = data.payments or ([PaymentData(PaymentType.OTHER, order.total)] if order.paid_at else [])
+    Payment.objects.bulk_create([
+        Payment(order=order, sequence=n, type=p.type, amount=p.amount, installments=p.installments)
+        for n, p in enumerate(payments, start=1)
+    ])
+
+
+@transaction.atomic
+def record_refund(store: Store, external_id: str, amount: Decimal, refunded_at: datetime) -> Order:
+    """Add a refund of `amount` to an order; the order becomes `refunded` once fully refunded."""
+    order = Order.objects.select_for_update().filter(store=store, external_id=external_id).first()
+    if order is None:
+        raise OrderRefused(f"no order {external_id!r} in this store")
+    new_amount = order.refund_amount + amount
+    if new_amount > order.total:
+        raise OrderRefused(f"refunds would reach {new_amount}, more than the order total {order.total}")
+    order.refund_amount = new_amount
+    order.refunded_at = refunded_at
+    fields = ["refund_amount", "refunded_at"]
+    if new_amount == order.total:
+        order.status = OrderStatus.REFUNDED
+        fields.append("status")
+    order.save(update_fields=fields)
+    return order

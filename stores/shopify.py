@@ -1,0 +1,303 @@
+"""Reading Shopify's order data (webhook JSON and the order-export CSV) into opsdesk's terms.
+
+Traffic source from the landing page and referrer (first rule that matches wins):
+
+1. `gclid`, `msclkid` or a paid `utm_medium` (cpc, ppc, paid, paidsearch, paid_search, sem) → paid search
+2. `fbclid`, `ttclid`, a social `utm_medium` (social, social-media, paid_social, content, influencer)
+   or a social `utm_source` (facebook, instagram, tiktok, pinterest, twitter, x, youtube, weibo,
+   xiaohongshu, douyin, wechat, reddit, linkedin, snapchat) → social / content
+3. any other `utm_*` parameter (email, sms, newsletter, affiliate, a named campaign) → campaign
+4. no referrer at all → direct
+5. referrer is a shopping/recommendation site (shop.app, shopping.google.com) → recommendation
+6. referrer is a search engine (google, bing, yahoo, duckduckgo, baidu, yandex, sogou, so.com) → organic search
+7. referrer is a social site (the sources of rule 2, t.co, lnkd.in) → social / content; any other → other
+
+Payment type from the gateway name (`payment_gateway_names`, or `gateway` on older payloads):
+paypal → PayPal, alipay → Alipay, wechat → WeChat Pay, gift_card → voucher, shopify_payments,
+stripe, braintree, authorize_net, card names (visa, mastercard, amex) and Shopify's test gateway
+`bogus` → credit card, anything else (manual, cash on delivery, bank deposit) → other.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+from urllib.parse import parse_qs, urlsplit
+
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from opsdesk.money import to_money
+
+from .models import Order, OrderStatus, PaymentType, TrafficSource
+from .orders import LineData, OrderData, PaymentData, products_by_sku, record_order
+
+PAID_MEDIUMS = {"cpc", "ppc", "paid", "paidsearch", "paid_search", "sem"}
+SOCIAL_MEDIUMS = {"social", "social-media", "social_media", "paid_social", "paidsocial", "content", "influencer"}
+SOCIAL_SITES = {"facebook", "instagram", "tiktok", "pinterest", "twitter", "x", "youtube", "weibo",
+                "xiaohongshu", "douyin", "wechat", "reddit", "linkedin", "snapchat"}
+SOCIAL_HOSTS = {"t.co", "lnkd.in", "fb.me", "xhslink.com"}
+SEARCH_ENGINES = {"google", "bing", "yahoo", "duckduckgo", "baidu", "yandex", "sogou", "so", "ecosia"}
+RECOMMENDATION_HOSTS = {"shop.app", "shopping.google.com"}
+
+
+def _host_words(url: str) -> tuple[str, set[str]]:
+    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    host = host.lower().removeprefix("www.").removeprefix("m.")
+    return host, set(host.split("."))
+
+
+def traffic_source(landing_site: str | None, referring_site: str | None) -> str:
+    """The opsdesk traffic source of a Shopify order (rules in the module docstring)."""
+    landing_site = landing_site or ""
+    referring_site = referring_site or ""
+    query = {k.lower(): v[0].strip().lower() for k, v in parse_qs(urlsplit(landing_site).query).items() if v}
+    medium = query.get("utm_medium", "")
+    utm_source = query.get("utm_source", "")
+    if "gclid" in query or "msclkid" in query or medium in PAID_MEDIUMS:
+        return TrafficSource.PAID_SEARCH
+    if "fbclid" in query or "ttclid" in query or medium in SOCIAL_MEDIUMS or utm_source in SOCIAL_SITES:
+        return TrafficSource.SOCIAL
+    if any(key.startswith("utm_") for key in query):
+        return TrafficSource.CAMPAIGN
+    if not referring_site.strip():
+        return TrafficSource.DIRECT
+    host, words = _host_words(referring_site.strip())
+    if host in RECOMMENDATION_HOSTS:
+        return TrafficSource.RECOMMENDATION
+    if words & SEARCH_ENGINES:
+        return TrafficSource.ORGANIC_SEARCH
+    if words & SOCIAL_SITES or host in SOCIAL_HOSTS:
+        return TrafficSource.SOCIAL
+    return TrafficSource.OTHER
+
+
+CARD_GATEWAYS = {"shopify_payments", "stripe", "braintree", "authorize_net", "authorize.net", "visa", "mastercard",
+                 "amex", "american express", "bogus", "credit card", "credit_card"}
+
+
+def payment_type(gateway: str | None) -> str:
+    name = (gateway or "").strip().lower()
+    if "paypal" in name:
+        return PaymentType.PAYPAL
+    if "alipay" in name:
+        return PaymentType.ALIPAY
+    if "wechat" in name:
+        return PaymentType.WECHAT
+    if "gift_card" in name or "gift card" in name:
+        return PaymentType.VOUCHER
+    if name in CARD_GATEWAYS or name.replace(" ", "_") in CARD_GATEWAYS or "card" in name:
+        return PaymentType.CREDIT_CARD
+    return PaymentType.OTHER
+
+
+def primary_gateway(names: list[str] | str | None) -> str:
+    """The gateway that took the money: the first one that is not a gift card."""
+    if isinstance(names, str):
+        names = [n.strip() for n in names.replace("+", ",").split(",")]
+    names = [n for n in (names or []) if n]
+    for name in names:
+        if payment_type(name) != PaymentType.VOUCHER:
+            return name
+    return names[0] if names else ""
+
+
+def order_status(financial_status: str | None, cancelled: bool) -> str:
+    """opsdesk's status for Shopify's financial status (voided or cancelled orders are cancelled)."""
+    status = (financial_status or "").strip().lower()
+    if cancelled or status == "voided":
+        return OrderStatus.CANCELLED
+    if status == "refunded":
+        return OrderStatus.REFUNDED
+    if status in ("paid", "partially_paid", "partially_refunded"):
+        return OrderStatus.PAID
+    return OrderStatus.PENDING
+
+
+def is_paid(financial_status: str | None) -> bool:
+    return (financial_status or "").strip().lower() in ("paid", "partially_paid", "partially_refunded", "refunded")
+
+
+class ShopifyOrderError(ValueError):
+    """A Shopify order that cannot be read; `errors` lists what is wrong with it."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def _money(value, field: str, errors: list[str]):
+    try:
+        amount = to_money(value if value not in (None, "") else "0")
+    except (InvalidOperation, ValueError):
+        errors.append(f"{field}: {value!r} is not an amount")
+        return Decimal("0")
+    if amount < 0:
+        errors.append(f"{field}: {value} is negative")
+    return amount
+
+
+def _time(value, field: str, errors: list[str], required: bool = False) -> datetime | None:
+    if not value:
+        if required:
+            errors.append(f"{field} is required")
+        return None
+    parsed = parse_datetime(str(value))
+    if parsed is None or parsed.tzinfo is None:
+        errors.append(f"{field}: {value!r} is not an ISO 8601 time with an offset")
+        return None
+    return parsed.astimezone(UTC)
+
+
+def _refund_total(payload: dict, total: Decimal, errors: list[str]) -> tuple[Decimal, datetime | None]:
+    status = (payload.get("financial_status") or "").lower()
+    refunded_at = None
+    amount = Decimal("0")
+    for refund in payload.get("refunds") or []:
+        for tx in refund.get("transactions") or []:
+            if tx.get("kind") == "refund" and tx.get("status", "success") == "success":
+                amount += _money(tx.get("amount"), "refunds.transactions.amount", errors)
+        refunded_at = _time(refund.get("created_at"), "refunds.created_at", errors) or refunded_at
+    if status == "refunded":
+        amount = total
+    elif status == "partially_refunded" and not amount and payload.get("current_total_price") not in (None, ""):
+        amount = max(total - _money(payload["current_total_price"], "current_total_price", errors), Decimal("0"))
+    if amount and refunded_at is None:
+        refunded_at = _time(payload.get("updated_at"), "updated_at", errors)
+    return min(amount, total), refunded_at
+
+
+def _text(limit: int):
+    return Annotated[str, Field(max_length=limit)] | None
+
+
+class _Loose(BaseModel):
+    # Only the containers and text fields we read are type-checked; Shopify sends many more fields.
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class _Consent(_Loose):
+    state: str | None = None
+
+
+class _Customer(_Loose):
+    id: int | _text(100) = None
+    first_name: _text(100) = None
+    last_name: _text(100) = None
+    phone: _text(32) = None
+    email: _text(254) = None
+    sms_marketing_consent: _Consent | None = None
+
+
+class _Address(_Loose):
+    phone: _text(32) = None
+
+
+class _LineItem(_Loose):
+    sku: _text(100) = None
+    title: _text(255) = None
+    name: _text(255) = None
+
+
+class _Transaction(_Loose):
+    kind: str | None = None
+    status: str | None = None
+
+
+class _Refund(_Loose):
+    transactions: list[_Transaction] | None = None
+
+
+class _OrderShape(_Loose):
+    id: int | _text(100) = None
+    currency: str | None = None
+    financial_status: str | None = None
+    landing_site: str | None = None
+    referring_site: str | None = None
+    email: _text(254) = None
+    contact_email: _text(254) = None
+    phone: _text(32) = None
+    gateway: str | None = None
+    payment_gateway_names: list[str] | None = None
+    customer: _Customer | None = None
+    shipping_address: _Address | None = None
+    billing_address: _Address | None = None
+    line_items: list[_LineItem] | None = None
+    refunds: list[_Refund] | None = None
+
+
+def _shape_errors(payload) -> list[str]:
+    """Wrongly typed fields (a list where an object belongs, a number where text belongs), as messages."""
+    try:
+        _OrderShape.model_validate(payload)
+    except ValidationError as exc:
+        return [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg'].lower()}" for e in exc.errors()]
+    return []
+
+
+def order_from_payload(store, payload: dict) -> OrderData:
+    """An OrderData from Shopify's order JSON (webhook or REST API); ShopifyOrderError if unreadable."""
+    if not isinstance(payload, dict):
+        raise ShopifyOrderError(["the body is not a JSON object"])
+    errors: list[str] = _shape_errors(payload)
+    if errors:
+        raise ShopifyOrderError(errors)
+    if not payload.get("id"):
+        errors.append("id is required")
+    currency = (payload.get("currency") or store.currency).upper()
+    if currency != store.currency:
+        errors.append(f"currency {currency} is not the store's currency {store.currency}")
+    total = _money(payload.get("total_price"), "total_price", errors)
+    placed_at = _time(payload.get("created_at"), "created_at", errors, required=True)
+    financial_status = payload.get("financial_status")
+    paid_at = None
+    if is_paid(financial_status):
+        paid_at = _time(payload.get("processed_at"), "processed_at", errors) or placed_at
+    lines = []
+    for n, item in enumerate(payload.get("line_items") or []):
+        try:
+            quantity = int(item.get("quantity") or 0)
+        except (TypeError, ValueError):
+            quantity = 0
+        if quantity < 1:
+            errors.append(f"line_items.{n}.quantity: {item.get('quantity')!r} is not a positive whole number")
+            continue
+        price = _money(item.get("price"), f"line_items.{n}.price", errors)
+        discount = _money(item.get("total_discount"), f"line_items.{n}.total_discount", errors)
+        lines.append(LineData(
+            sku=(item.get("sku") or "").strip(), title=(item.get("title") or item.get("name") or "").strip(),
+            quantity=quantity, unit_price=price, amount=max(price * quantity - discount, Decimal("0")),
+        ))
+    refund_amount, refunded_at = _refund_total(payload, total, errors)
+    if errors:
+        raise ShopifyOrderError(errors)
+
+    customer = payload.get("customer") or {}
+    name = " ".join(p for p in (customer.get("first_name"), customer.get("last_name")) if p).strip()
+    phones = [payload.get("phone"), customer.get("phone"), (payload.get("shipping_address") or {}).get("phone"),
+              (payload.get("billing_address") or {}).get("phone")]
+    sms_consent = (customer.get("sms_marketing_consent") or {}).get("state") == "subscribed"
+    gateway = primary_gateway(payload.get("payment_gateway_names") or payload.get("gateway"))
+    return OrderData(
+        external_id=str(payload["id"]), placed_at=placed_at, paid_at=paid_at, total=total,
+        status=order_status(financial_status, bool(payload.get("cancelled_at"))),
+        traffic_source=traffic_source(payload.get("landing_site"), payload.get("referring_site")),
+        buyer_ref=str(customer.get("id") or ""), buyer_name=name,
+        buyer_phone=next((p for p in phones if p), "") or "",
+        buyer_email=payload.get("email") or payload.get("contact_email") or customer.get("email") or "",
+        marketing_consent=sms_consent, refund_amount=refund_amount, refunded_at=refunded_at,
+        lines=lines,
+        payments=[PaymentData(type=payment_type(gateway), amount=total)] if paid_at else [],
+    )
+
+
+def record_shopify_order(store, payload: dict) -> tuple[Order, bool]:
+    """Record a Shopify order once (keyed on Shopify's order id); unknown SKUs become new products."""
+    data = order_from_payload(store, payload)
+    with transaction.atomic():
+        products = products_by_sku(store, [line.sku for line in data.lines], create_missing=data.lines)
+        for line in data.lines:
+            line.product_id = products.get(line.sku)
+        return record_order(store, data)

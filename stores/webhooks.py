@@ -1,0 +1,58 @@
+"""Platform webhooks: Shopify's order notifications, verified with the store's shared secret."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .models import Store
+from .orders import OrderRefused
+from .shopify import ShopifyOrderError, record_shopify_order
+
+log = logging.getLogger(__name__)
+IGNORED_TOPICS = {"orders/delete"}
+
+
+def shopify_signature(body: bytes, secret: str) -> str:
+    """What Shopify sends in X-Shopify-Hmac-Sha256: base64 of HMAC-SHA256(body, secret)."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def signature_is_valid(body: bytes, secret: str, received: str) -> bool:
+    if not secret or not received:
+        return False
+    return hmac.compare_digest(shopify_signature(body, secret).encode(), received.strip().encode())
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def shopify_orders(request, slug):
+    """orders/create, orders/paid, orders/updated…: record the order once, move it forward after."""
+    store = Store.objects.filter(slug=slug).first()
+    # An unknown store answers like a bad signature: the endpoint does not reveal which stores exist.
+    if store is None or not signature_is_valid(
+        request.body, store.webhook_secret, request.headers.get("X-Shopify-Hmac-Sha256", "")
+    ):
+        return JsonResponse({"detail": "The X-Shopify-Hmac-Sha256 signature does not match."}, status=401)
+    topic = request.headers.get("X-Shopify-Topic", "")
+    if topic in IGNORED_TOPICS:
+        # Acknowledge, so Shopify does not retry and then disable the webhook; opsdesk keeps the order.
+        return JsonResponse({"ignored": topic})
+    try:
+        payload = json.loads(request.body)
+        order, created = record_shopify_order(store, payload)
+    except ValueError as exc:
+        errors = exc.errors if isinstance(exc, ShopifyOrderError) else [str(exc)]
+        status = 422 if isinstance(exc, ShopifyOrderError | OrderRefused) else 400
+        log.warning("Shopify order refused for %s: %s", store.slug, "; ".join(errors))
+        return JsonResponse({"detail": "The order was not recorded.", "errors": errors}, status=status)
+    return JsonResponse({"order": order.external_id, "created": created}, status=201 if created else 200)

@@ -1,0 +1,79 @@
+"""Fixtures for the paid-promotion tests: ad plans in store A (Asia/Shanghai) and store B."""
+
+from decimal import Decimal
+
+import factory
+import pytest
+
+from campaigns.models import AdChannel, AdDailyPerformance, AdPlan, AdPlanStatus, AdSpendSnapshot
+from tests.factories import StoreFactory
+
+
+class AdPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AdPlan
+
+    store = factory.SubFactory(StoreFactory)
+    name = factory.Sequence(lambda n: f"Plan {n}")
+    channel = AdChannel.SEARCH
+    status = AdPlanStatus.ACTIVE
+    daily_budget = Decimal("240.00")
+
+
+class AdDailyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AdDailyPerformance
+
+    plan = factory.SubFactory(AdPlanFactory)
+    impressions = 1000
+    clicks = 50
+    spend = Decimal("100.00")
+    orders = 5
+    sales = Decimal("400.00")
+
+
+class SnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AdSpendSnapshot
+
+    plan = factory.SubFactory(AdPlanFactory)
+    spend_today = Decimal("0.00")
+
+
+@pytest.fixture
+def search_plan(store_a):
+    return AdPlanFactory(store=store_a, name="Longjing search", channel=AdChannel.SEARCH)
+
+
+@pytest.fixture
+def plan_b(store_b):
+    return AdPlanFactory(store=store_b, name="B search")
+
+
+def png_bytes(size=(120, 80), color="red", fmt="PNG") -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, fmt)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def make_creative(media):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from campaigns.models import AdCreative
+
+    def make(plan, name, **kw):
+        image = SimpleUploadedFile(f"{name}.png", png_bytes(), content_type="image/png")
+        return AdCreative.objects.create(plan=plan, name=name, headline=kw.pop("headline", name), image=image, **kw)
+
+    return make

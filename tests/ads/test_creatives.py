@@ -1,0 +1,80 @@
+"""Creative uploads are real, bounded images; creatives are compared with a significance test."""
+
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from campaigns import ads_creatives
+from campaigns.ads_creatives import compare_creatives, validate_creative_image
+from campaigns.models import AdCreative, AdCreativePerformance
+
+from .conftest import png_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(data, name="pic.png"):
+    return SimpleUploadedFile(name, data, content_type="image/png")
+
+
+def test_accepts_jpeg_png_webp():
+    for fmt, ext in (("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp")):
+        assert validate_creative_image(upload(png_bytes(fmt=fmt))) == ext
+
+
+def test_rejects_a_text_file_named_png():
+    with pytest.raises(ValidationError, match="not a readable image"):
+        validate_creative_image(upload(b"<?php echo 'hi'; ?>" * 50))
+
+
+def test_rejects_a_truncated_image():
+    with pytest.raises(ValidationError, match="not a readable image"):
+        validate_creative_image(upload(png_bytes()[:200]))
+
+
+def test_rejects_gif_oversized_and_huge_images(monkeypatch):
+    with pytest.raises(ValidationError, match="GIF images are not accepted"):
+        validate_creative_image(upload(png_bytes(fmt="GIF")))
+    with pytest.raises(ValidationError, match="limit is 4096 px"):
+        validate_creative_image(upload(png_bytes(size=(5000, 60))))
+    monkeypatch.setattr(ads_creatives, "MAX_BYTES", 1000)
+    with pytest.raises(ValidationError, match="the limit is"):
+        validate_creative_image(upload(b"x" * 2000))
+
+
+def test_upload_page_rejects_non_image_and_saves_nothing(client_a, search_plan, media):
+    response = client_a.post(reverse("campaigns:ad_creative_new", args=[search_plan.pk]), {
+        "name": "Fake", "headline": "h", "image": upload(b"not an image at all" * 10)})
+    assert response.status_code == 400
+    assert not AdCreative.objects.exists()
+    assert not any(media.rglob("*.*")) if media.exists() else True
+
+
+def test_upload_page_rejects_oversized_file(client_a, search_plan, media, monkeypatch):
+    monkeypatch.setattr(ads_creatives, "MAX_BYTES", 100)
+    response = client_a.post(reverse("campaigns:ad_creative_new", args=[search_plan.pk]), {
+        "name": "Big", "headline": "h", "image": upload(png_bytes(size=(400, 400)))})
+    assert response.status_code == 400
+    assert "the limit is" in response.content.decode()
+    assert not AdCreative.objects.exists()
+
+
+def test_comparison_flags_a_clearly_better_ctr(search_plan, make_creative):
+    good, plain = make_creative(search_plan, "Good"), make_creative(search_plan, "Plain")
+    day = date(2026, 11, 1)
+    AdCreativePerformance.objects.create(creative=good, date=day, impressions=10000, clicks=400, orders=20)
+    AdCreativePerformance.objects.create(creative=plain, date=day, impressions=10000, clicks=200, orders=10)
+    result = {c.creative.name: c for c in compare_creatives(search_plan)}
+    assert result["Good"].ctr_verdict == "better" and result["Good"].ctr_p < 0.001
+    assert result["Plain"].ctr_verdict == "worse"
+    # same conversion rate (5 %) on both: no clear difference
+    assert result["Good"].cvr_verdict == "no clear difference"
+
+
+def test_comparison_without_data_says_so(search_plan, make_creative):
+    make_creative(search_plan, "Only")
+    (only,) = compare_creatives(search_plan)
+    assert only.ctr_p is None and only.ctr_verdict == "not enough data"

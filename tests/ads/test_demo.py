@@ -1,0 +1,45 @@
+"""The paid-promotion demo tells the same story as the orders: the through-train plan stopped."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from campaigns import ads_demo, ads_desk
+from campaigns.ads_pacing import daily_ad_results, pacing_alerts, spend_by_source
+from campaigns.models import AdChannel, AdCreativePerformance, AdDailyPerformance, AdPlan, LaunchPlan
+from stores import demo
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 25, 7, 30, tzinfo=UTC)  # 15:30 in Shanghai, 23:30 (Nov 24) in Los Angeles
+
+
+@time_machine.travel(NOW, tick=False)
+def test_demo_story(media):
+    ctx = demo.seed(days=30)
+    started = time.monotonic()
+    ads_demo.seed(ctx)
+    assert time.monotonic() - started < 10
+    jade, pacific = ctx.stores
+    assert AdPlan.objects.filter(store=jade).count() == 5  # one per channel + the launch plan
+    search = AdPlan.objects.get(store=jade, channel=AdChannel.SEARCH, launch_plans=None)
+    anomaly = ctx.anomaly_day[jade.slug]
+    assert search.daily.get(date=anomaly).spend == 0
+    assert search.daily.get(date=anomaly - timedelta(days=1)).spend > 0
+    # ads are consistent with orders: paid-search sales never exceed the store's paid-search GMV
+    assert all(r.sales >= 0 and r.orders >= 0 for r in AdDailyPerformance.objects.all())
+    assert {a.kind for a in pacing_alerts(jade, NOW) if a.plan == search} == {"stopped"}
+    assert ("Display · retargeting", "overspend_day") in {(a.plan.name, a.kind) for a in pacing_alerts(pacific, NOW)}
+    items = {i.label: i.count for i in ads_desk.open_items(jade, ctx.operator)}
+    assert items["Ad plans stopped spending"] == 1
+    assert spend_by_source(jade, jade.today(NOW), NOW)["paid_search"] == 0
+    assert spend_by_source(jade, jade.today(NOW), NOW)["social"] > 0
+    morning = daily_ad_results(jade, anomaly)
+    assert next(p for p in morning["plans"] if p["plan"] == search.name)["spend"] == 0
+    assert AdCreativePerformance.objects.filter(creative__plan=search).exists()
+    launch = LaunchPlan.objects.filter(store=jade).get()
+    assert launch.checklist.count() == 7
+    (launch_plan,) = launch.ad_plans.all()
+    assert launch_plan.products.get() == launch.product and launch_plan.daily.exists()

@@ -1,0 +1,144 @@
+"""Ad reports in: Google Ads and through-train formats, all-or-nothing with row numbers, idempotent."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from campaigns.ads_importers import AdReportError, import_ad_report
+from campaigns.models import AdCreativePerformance, AdDailyPerformance
+
+from .conftest import AdPlanFactory
+
+pytestmark = pytest.mark.django_db
+
+GOOGLE = """Campaign performance report
+"November 1, 2026 - November 3, 2026"
+Day,Campaign,Campaign state,Currency code,Impressions,Clicks,CTR,Avg. CPC,Cost,Conversions,Conv. value
+2026-11-01,Longjing search,Enabled,CNY,"12,400",310,2.50%,0.81,250.40,12.00,"1,980.00"
+2026-11-02,Longjing search,Enabled,CNY,11800,290,2.46%,0.84,243.10,10.50,1720.50
+2026-11-01,Gift boxes,Enabled,CNY,5000,40,0.80%,1.10,44.00,0.00,0.00
+Total: Account,,,,"29,200",640,,,537.50,22.50,"3,700.50"
+Total: Campaigns,,,,"29,200",640,,,537.50,22.50,"3,700.50"
+"""
+
+THROUGH_TRAIN_ZH = """日期,计划名称,展现量,点击量,点击率,花费,平均点击花费,成交笔数,成交金额,投入产出比
+2026-11-01,Longjing search,9000,300,3.33%,￥210.00,0.70,9,1350.00,6.43
+2026/11/02,Longjing search,8500,280,3.29%,190.50,0.68,8,1200.00,6.30
+合计,,17500,580,,400.50,,17,2550.00,
+"""
+
+
+@pytest.fixture
+def plans(store_a):
+    return [AdPlanFactory(store=store_a, name="Longjing search"), AdPlanFactory(store=store_a, name="Gift boxes")]
+
+
+def test_google_report_skips_title_lines_and_total_rows(store_a, plans):
+    result = import_ad_report(store_a, GOOGLE.encode())
+    assert (result.created, result.updated) == (3, 0)
+    row = AdDailyPerformance.objects.get(plan=plans[0], date=date(2026, 11, 1))
+    assert (row.impressions, row.clicks, row.spend, row.orders, row.sales) == (
+        12400, 310, Decimal("250.40"), 12, Decimal("1980.00"))
+    # 10.50 conversions round half up to 11 orders
+    assert AdDailyPerformance.objects.get(plan=plans[0], date=date(2026, 11, 2)).orders == 11
+
+
+def test_through_train_chinese_headers_gbk(store_a, plans):
+    result = import_ad_report(store_a, THROUGH_TRAIN_ZH.encode("gbk"), "through-train")
+    assert result.rows == 2
+    row = AdDailyPerformance.objects.get(plan=plans[0], date=date(2026, 11, 2))
+    assert (row.clicks, row.spend, row.orders, row.sales) == (280, Decimal("190.50"), 8, Decimal("1200.00"))
+
+
+def test_through_train_english_headers_detected(store_a, plans):
+    text = "Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n2026-11-05,Gift boxes,100,10,5.5,1,60\n"
+    import_ad_report(store_a, text.encode())
+    assert AdDailyPerformance.objects.get(plan=plans[1]).spend == Decimal("5.50")
+
+
+def test_reimport_replaces_values_not_duplicates(store_a, plans):
+    import_ad_report(store_a, GOOGLE.encode())
+    again = import_ad_report(store_a, GOOGLE.encode())
+    assert (again.created, again.updated) == (0, 3)
+    assert AdDailyPerformance.objects.count() == 3
+    corrected = GOOGLE.replace("250.40", "260.00")
+    import_ad_report(store_a, corrected.encode())
+    assert AdDailyPerformance.objects.get(plan=plans[0], date=date(2026, 11, 1)).spend == Decimal("260.00")
+    assert AdDailyPerformance.objects.count() == 3
+
+
+def test_bad_rows_are_all_named_and_nothing_is_written(store_a, plans):
+    bad = GOOGLE.replace("2026-11-02,Longjing search", "2026-13-02,Longjing search").replace(
+        "5000,40", "5000,-40").replace("Gift boxes", "Unknown plan")
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, bad.encode())
+    found = {(e.row, e.column) for e in caught.value.errors}
+    assert found == {(5, "date"), (6, "plan"), (6, "clicks")}
+    assert "row 5, date" in str(caught.value)
+    assert AdDailyPerformance.objects.count() == 0
+
+
+def test_same_plan_and_day_twice_in_one_file_is_an_error(store_a, plans):
+    text = ("日期,计划名称,展现量,点击量,花费,成交笔数,成交金额\n"
+            "2026-11-01,Gift boxes,1,1,1,0,0\n2026-11-01,Gift boxes,2,2,2,0,0\n")
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, text.encode())
+    assert [(e.row, e.column) for e in caught.value.errors] == [(3, "date")]
+    assert not AdDailyPerformance.objects.exists()
+
+
+def test_plan_of_another_store_is_not_matched(store_a, store_b, plans):
+    AdPlanFactory(store=store_b, name="Only in B")
+    text = "Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n2026-11-05,Only in B,100,10,5,1,60\n"
+    with pytest.raises(AdReportError, match="no ad plan named 'Only in B' in store-a"):
+        import_ad_report(store_a, text.encode())
+
+
+def test_missing_column_is_reported_against_the_header(store_a, plans):
+    text = "Day,Campaign,Impressions,Clicks,Conversions,Conv. value\n2026-11-01,Gift boxes,1,1,0,0\n"
+    with pytest.raises(AdReportError, match=r"row 1, header: missing column\(s\): spend"):
+        import_ad_report(store_a, text.encode())
+
+
+def test_creative_rows_sum_to_the_plan_day(store_a, plans, make_creative):
+    a = make_creative(plans[0], "Red box")
+    b = make_creative(plans[0], "Blue box")
+    text = ("Date,Plan,Creative,Impressions,Clicks,Spend,Orders,Sales\n"
+            "2026-11-01,Longjing search,Red box,100,10,5,1,60\n2026-11-01,Longjing search,Blue box,200,5,3,0,0\n")
+    import_ad_report(store_a, text.encode())
+    day = AdDailyPerformance.objects.get(plan=plans[0])
+    assert (day.impressions, day.clicks, day.spend, day.orders, day.sales) == (300, 15, Decimal("8.00"), 1,
+                                                                              Decimal("60.00"))
+    assert AdCreativePerformance.objects.get(creative=a).clicks == 10
+    assert AdCreativePerformance.objects.get(creative=b).impressions == 200
+
+
+def test_command_imports_and_fails_loudly(store_a, plans, tmp_path, capsys):
+    good = tmp_path / "google.csv"
+    good.write_text(GOOGLE)
+    call_command("import_ad_report", str(good), "--store", "store-a", "--format", "google")
+    assert "3 row(s) for 2 plan(s)" in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_text(GOOGLE.replace("310", "x310"))
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_ad_report", str(bad), "--store", "store-a")
+    assert "row 4, clicks" in capsys.readouterr().err
+    with pytest.raises(CommandError, match="No store"):
+        call_command("import_ad_report", str(good), "--store", "nope")
+
+
+def test_google_excel_export_utf16_tab_separated_with_total_in_second_column(store_a, plans):
+    text = ("Campaign report\nAll time\nCampaign status\tDay\tCampaign\tImpr.\tClicks\tCost\tConversions\t"
+            "Conv. value\nEnabled\tNov 3, 2026\tGift boxes\t1,000\t20\t12.30\t1.00\t88.00\n"
+            "\t\tTotal: Campaigns\t1,000\t20\t12.30\t1.00\t88.00\n")
+    result = import_ad_report(store_a, text.encode("utf-16"))
+    assert result.rows == 1
+    row = AdDailyPerformance.objects.get(plan=plans[1])
+    assert (row.date, row.impressions, row.spend) == (date(2026, 11, 3), 1000, Decimal("12.30"))
+
+
+def test_not_a_report_is_refused(store_a, plans):
+    with pytest.raises(AdReportError, match="no date column"):
+        import_ad_report(store_a, b"\x89PNG\r\n\x1a\n garbage")

@@ -1,0 +1,163 @@
+"""Pacing with a frozen clock: overspend projections, stopped spending, expected curve, desk items."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from campaigns import ads_desk
+from campaigns.ads_pacing import daily_ad_results, pacing_alerts, plan_pacing, spend_by_source
+from campaigns.models import AdChannel, AdDailyPerformance, AdPlanStatus
+from tests.factories import OrderFactory
+
+from .conftest import AdDailyFactory, AdPlanFactory, SnapshotFactory
+
+pytestmark = pytest.mark.django_db
+
+# Store A is in Asia/Shanghai (UTC+8): 06:00 UTC is 14:00 local, 14/24 of a flat day.
+NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 25)
+
+
+def local(hour, minute=0):
+    return datetime(2026, 11, 25, hour, minute, tzinfo=UTC) - timedelta(hours=8)
+
+
+def feed(plan, values_by_local_hour):
+    for hour, value in values_by_local_hour.items():
+        SnapshotFactory(plan=plan, ts=local(hour), spend_today=Decimal(value))
+
+
+def kinds(store):
+    return sorted((a.plan.name, a.kind) for a in pacing_alerts(store, NOW))
+
+
+@time_machine.travel(NOW, tick=False)
+def test_fast_spender_is_projected_over_its_daily_budget(store_a, search_plan):
+    feed(search_plan, {9: "90", 13: "200"})  # flat curve: 200 / (14/24) = 342.86 > 240
+    pacing = plan_pacing(search_plan, NOW)
+    assert pacing.curve_basis == "flat"
+    assert pacing.spend_today == Decimal("200")
+    assert pacing.projected_day == Decimal("342.86")
+    assert kinds(store_a) == [("Longjing search", "overspend_day")]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_plan_on_pace_raises_nothing(store_a, search_plan):
+    feed(search_plan, {9: "60", 13: "120"})  # 205.71 <= 240
+    assert plan_pacing(search_plan, NOW).projected_day == Decimal("205.71")
+    assert kinds(store_a) == []
+
+
+@time_machine.travel(NOW, tick=False)
+def test_total_budget_overrun_counts_spend_before_today(store_a):
+    plan = AdPlanFactory(store=store_a, name="Capped", total_budget=Decimal("1000"), end_date=TODAY)
+    AdDailyFactory(plan=plan, date=TODAY - timedelta(days=1), spend=Decimal("900"))
+    feed(plan, {13: "120"})
+    assert plan_pacing(plan, NOW).projected_total == Decimal("1105.71")
+    assert kinds(store_a) == [("Capped", "overspend_total")]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_no_spend_increase_for_three_hours_is_stopped(store_a, search_plan):
+    feed(search_plan, {8: "30", 10: "70", 11: "70", 12: "70", 13: "70"})  # last rise at 10:00, now 14:00
+    pacing = plan_pacing(search_plan, NOW)
+    assert pacing.stopped_hours == 4.0
+    assert kinds(store_a) == [("Longjing search", "stopped")]
+
+
+@time_machine.travel(local(12, 30), tick=False)
+def test_two_and_a_half_quiet_hours_are_not_yet_stopped(store_a, search_plan):
+    feed(search_plan, {8: "30", 10: "70", 11: "70", 12: "70"})
+    assert not plan_pacing(search_plan, local(12, 30)).stopped
+
+
+@time_machine.travel(NOW, tick=False)
+def test_hourly_fed_plan_with_no_spend_today_is_stopped(store_a, search_plan):
+    SnapshotFactory(plan=search_plan, ts=local(22) - timedelta(days=1), spend_today=Decimal("230"))
+    feed(search_plan, {9: "0", 13: "0"})
+    assert plan_pacing(search_plan, NOW).stopped_hours == 16.0  # since 22:00 yesterday
+
+
+@time_machine.travel(local(1), tick=False)
+def test_round_the_clock_plan_quiet_since_yesterday_is_stopped_just_after_midnight(store_a, search_plan):
+    SnapshotFactory(plan=search_plan, ts=local(20) - timedelta(days=1), spend_today=Decimal("100"))
+    SnapshotFactory(plan=search_plan, ts=local(23) - timedelta(days=1), spend_today=Decimal("100"))
+    assert plan_pacing(search_plan, local(1)).stopped_hours == 5.0
+    evening_plan = AdPlanFactory(store=store_a, name="Evenings", hour_from=0, hour_to=23)
+    SnapshotFactory(plan=evening_plan, ts=local(20) - timedelta(days=1), spend_today=Decimal("100"))
+    assert not plan_pacing(evening_plan, local(1)).stopped  # its window opened an hour ago
+
+
+@time_machine.travel(NOW, tick=False)
+def test_not_fed_paused_or_off_hours_plans_are_not_stopped(store_a):
+    AdPlanFactory(store=store_a, name="Never fed")
+    paused = AdPlanFactory(store=store_a, name="Paused", status=AdPlanStatus.PAUSED)
+    feed(paused, {8: "10"})
+    morning = AdPlanFactory(store=store_a, name="Mornings", hour_from=6, hour_to=12)
+    feed(morning, {8: "10"})
+    ended = AdPlanFactory(store=store_a, name="Ended yesterday", end_date=TODAY - timedelta(days=1))
+    feed(ended, {8: "10"})
+    assert kinds(store_a) == []
+
+
+@time_machine.travel(NOW, tick=False)
+def test_expected_curve_follows_the_last_14_days_orders(store_a, search_plan):
+    # 60 paid orders, all at 20:00 local: by 14:00 nothing is expected yet, so there is no projection.
+    for d in range(1, 61):
+        paid = local(20) - timedelta(days=1 + d % 14)
+        OrderFactory(store=store_a, placed_at=paid, paid_at=paid)
+    feed(search_plan, {13: "200"})
+    pacing = plan_pacing(search_plan, NOW)
+    assert pacing.curve_basis.startswith("paid orders by hour")
+    assert pacing.expected_share == 0
+    assert pacing.projected_day is None
+    assert pacing.hourly_expected[19] == Decimal("0.00") and pacing.hourly_expected[20] == Decimal("240.00")
+    assert kinds(store_a) == []
+
+
+@time_machine.travel(NOW, tick=False)
+def test_desk_counts_plans_by_alert(store_a, search_plan, operator_a):
+    feed(search_plan, {9: "90", 13: "200"})
+    other = AdPlanFactory(store=store_a, name="Quiet")
+    feed(other, {8: "5", 9: "5", 10: "5"})
+    items = {i.label: (i.count, i.severity) for i in ads_desk.open_items(store_a, operator_a)}
+    assert items == {"Ad plans stopped spending": (1, "danger"), "Ad plans on pace to overspend": (1, "warning")}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_spend_by_source_uses_snapshots_today_and_reports_for_past_days(store_a, search_plan):
+    social = AdPlanFactory(store=store_a, name="Social", channel=AdChannel.SOCIAL)
+    feed(search_plan, {9: "90", 13: "200"})
+    SnapshotFactory(plan=search_plan, ts=local(15), spend_today=Decimal("999"))  # in the future: ignored
+    AdDailyFactory(plan=social, date=TODAY, spend=Decimal("12.00"))
+    assert spend_by_source(store_a, TODAY, NOW) == {"paid_search": Decimal("200"), "social": Decimal("12.00")}
+    AdDailyFactory(plan=search_plan, date=TODAY - timedelta(days=1), spend=Decimal("230.00"))
+    assert spend_by_source(store_a, TODAY - timedelta(days=1), NOW) == {
+        "paid_search": Decimal("230.00"), "social": Decimal("0.00")}
+
+
+def test_daily_ad_results_by_plan_and_source(store_a, search_plan):
+    day = date(2026, 11, 24)
+    other = AdPlanFactory(store=store_a, name="Tea search 2", channel=AdChannel.SEARCH)
+    AdDailyFactory(plan=search_plan, date=day, spend=Decimal("100"), sales=Decimal("500"), clicks=40)
+    AdDailyFactory(plan=other, date=day, spend=Decimal("50"), sales=Decimal("100"), clicks=10)
+    AdPlanFactory(store=store_a, name="Idle display", channel=AdChannel.DISPLAY)
+    result = daily_ad_results(store_a, day)
+    assert [p["plan"] for p in result["plans"]] == ["Idle display", "Longjing search", "Tea search 2"]
+    assert result["plans"][1]["roas"] == Decimal("5.00")
+    sources = {s["source"]: s for s in result["sources"]}
+    assert sources["paid_search"]["spend"] == Decimal("150") and sources["paid_search"]["roas"] == Decimal("4.00")
+    assert sources["recommendation"]["roas"] is None
+    assert result["total"]["clicks"] == 50 and result["currency"] == "CNY"
+
+
+def test_derived_metrics_by_hand():
+    row = AdDailyPerformance(impressions=2000, clicks=50, spend=Decimal("75.00"), orders=4, sales=Decimal("300.00"))
+    assert (row.ctr, row.cpc, row.cvr, row.cpa, row.roas, row.acos) == (
+        Decimal("0.0250"), Decimal("1.50"), Decimal("0.0800"), Decimal("18.75"), Decimal("4.00"), Decimal("0.2500"))
+    assert row.ctr_pct == "2.50\u00a0%"
+    empty = AdDailyPerformance(impressions=0, clicks=0, spend=Decimal(0), orders=0, sales=Decimal(0))
+    assert (empty.ctr, empty.cpc, empty.cvr, empty.cpa, empty.roas, empty.acos) == (None,) * 6
+    assert empty.ctr_pct == "–"

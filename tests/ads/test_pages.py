@@ -1,0 +1,144 @@
+"""Paid-promotion pages: plans, imports, creatives and launches, each scoped to the user's stores."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from campaigns.models import AdCreative, AdPlan, LaunchPlan
+from tests.factories import ProductFactory
+
+from .conftest import AdDailyFactory, AdPlanFactory, png_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def test_list_shows_own_plans_with_derived_metrics(client_a, search_plan, plan_b):
+    AdDailyFactory(plan=search_plan, date=search_plan.store.today())
+    response = client_a.get(reverse("campaigns:ads"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Longjing search" in body and "B search" not in body
+    assert "5.00\u00a0%" in body  # CTR 50 / 1000
+    assert "4.00" in body  # ROAS 400 / 100
+
+
+def test_create_plan_for_own_store(client_a, store_a):
+    product = ProductFactory(store=store_a)
+    response = client_a.post(reverse("campaigns:ad_new"), {
+        "store": store_a.pk, "name": "New search", "channel": "search", "status": "active",
+        "products": [product.pk], "daily_budget": "300", "total_budget": "9000", "bid_strategy": "target_roas",
+        "target_roas": "3.5", "start_date": "2026-11-01", "end_date": "2026-11-30", "hour_from": 8, "hour_to": 23,
+    })
+    assert response.status_code == 302
+    plan = AdPlan.objects.get(name="New search")
+    assert (plan.hour_from, plan.hour_to, plan.target_roas) == (8, 23, Decimal("3.50"))
+    assert list(plan.products.all()) == [product]
+
+
+def test_cannot_create_plan_in_another_store_or_with_its_products(client_a, store_a, store_b):
+    other = ProductFactory(store=store_b)
+    data = {"store": store_b.pk, "name": "X", "channel": "search", "status": "draft", "daily_budget": "1",
+            "total_budget": "0", "bid_strategy": "manual_cpc", "hour_from": 0, "hour_to": 24}
+    assert client_a.post(reverse("campaigns:ad_new"), data).status_code == 200
+    data.update(store=store_a.pk, products=[other.pk])
+    assert client_a.post(reverse("campaigns:ad_new"), data).status_code == 200
+    assert not AdPlan.objects.exists()
+
+
+def test_bad_hours_and_dates_are_refused(client_a, store_a):
+    data = {"store": store_a.pk, "name": "X", "channel": "search", "status": "draft", "daily_budget": "1",
+            "total_budget": "0", "bid_strategy": "manual_cpc", "hour_from": 20, "hour_to": 8,
+            "start_date": "2026-11-10", "end_date": "2026-11-01"}
+    response = client_a.post(reverse("campaigns:ad_new"), data)
+    assert "from &lt; to" in response.content.decode() or "from < to" in response.content.decode()
+    assert "end date is before" in response.content.decode()
+
+
+def test_other_stores_objects_are_404(client_a, plan_b, make_creative, store_b):
+    creative = make_creative(plan_b, "B creative")
+    launch = LaunchPlan.objects.create(store=store_b, product=ProductFactory(store=store_b), name="L",
+                                       launch_date=date(2026, 11, 1))
+    item = launch.checklist.create(title="t")
+    for url in [reverse("campaigns:ad_detail", args=[plan_b.pk]), reverse("campaigns:ad_edit", args=[plan_b.pk]),
+                reverse("campaigns:ad_creative_new", args=[plan_b.pk]),
+                reverse("campaigns:ad_creative_edit", args=[creative.pk]),
+                reverse("campaigns:ad_launch_detail", args=[launch.pk]),
+                reverse("campaigns:ad_launch_edit", args=[launch.pk])]:
+        assert client_a.get(url).status_code == 404, url
+    assert client_a.post(reverse("campaigns:ad_launch_check", args=[launch.pk, item.pk])).status_code == 404
+    item.refresh_from_db()
+    assert not item.done
+
+
+def test_plan_detail_renders_pacing_charts_and_days(client_a, search_plan):
+    today = search_plan.store.today()
+    for i in range(3):
+        AdDailyFactory(plan=search_plan, date=today - timedelta(days=i + 1))
+    response = client_a.get(reverse("campaigns:ad_detail", args=[search_plan.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="chart-spend_sales"' in body and 'id="chart-pacing"' in body and 'id="chart-month"' in body
+    assert "vendor/plotly/plotly.min.js" in body
+
+
+def test_import_page_lists_row_errors_and_saves_nothing(client_a, search_plan):
+    bad = "Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n2026-11-01,Longjing search,10,1,x,0,0\n"
+    response = client_a.post(reverse("campaigns:ad_import"), {
+        "store": search_plan.store.pk, "format": "", "file": SimpleUploadedFile("r.csv", bad.encode())})
+    assert response.status_code == 400
+    assert "<td>2</td><td>spend</td>" in response.content.decode()
+    assert not search_plan.daily.exists()
+    good = bad.replace(",x,", ",3.5,")
+    response = client_a.post(reverse("campaigns:ad_import"), {
+        "store": search_plan.store.pk, "format": "through-train", "file": SimpleUploadedFile("r.csv", good.encode())})
+    assert response.status_code == 302
+    assert search_plan.daily.get().spend == Decimal("3.50")
+
+
+def test_import_page_refuses_another_store(client_a, store_b):
+    AdPlanFactory(store=store_b, name="B")
+    text = "Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n2026-11-01,B,10,1,1,0,0\n"
+    response = client_a.post(reverse("campaigns:ad_import"), {
+        "store": store_b.pk, "file": SimpleUploadedFile("r.csv", text.encode())})
+    assert response.status_code == 400
+    assert not AdPlan.objects.get(name="B").daily.exists()
+
+
+def test_creative_upload_stores_a_random_name(client_a, search_plan, media):
+    upload = SimpleUploadedFile("../../etc/evil name.PNG", png_bytes(), content_type="image/png")
+    response = client_a.post(reverse("campaigns:ad_creative_new", args=[search_plan.pk]), {
+        "name": "Red", "headline": "Fresh Longjing", "text": "Spring harvest", "image": upload, "is_active": "on"})
+    assert response.status_code == 302
+    creative = AdCreative.objects.get()
+    assert creative.image.name.startswith(f"ads/creatives/{search_plan.store_id}/")
+    assert creative.image.name.endswith(".png") and "evil" not in creative.image.name
+    assert (creative.width, creative.height) == (120, 80)
+    assert (media / creative.image.name).is_file()
+
+
+def test_launch_gets_checklist_and_ticks(client_a, store_a, search_plan):
+    product = ProductFactory(store=store_a)
+    response = client_a.post(reverse("campaigns:ad_launch_new"), {
+        "store": store_a.pk, "name": "Spring tea", "product": product.pk, "launch_date": "2026-11-01",
+        "status": "planning", "ad_plans": [search_plan.pk]})
+    assert response.status_code == 302
+    launch = LaunchPlan.objects.get()
+    assert launch.checklist.count() == 7
+    item = launch.checklist.first()
+    client_a.post(reverse("campaigns:ad_launch_check", args=[launch.pk, item.pk]))
+    item.refresh_from_db()
+    assert item.done
+    assert client_a.get(reverse("campaigns:ad_launch_detail", args=[launch.pk])).status_code == 200
+
+
+def test_editing_a_creative_keeps_its_image(client_a, search_plan, make_creative):
+    creative = make_creative(search_plan, "Red")
+    name = creative.image.name
+    response = client_a.post(reverse("campaigns:ad_creative_edit", args=[creative.pk]), {
+        "name": "Red", "headline": "New headline", "text": "", "is_active": ""})
+    assert response.status_code == 302
+    creative.refresh_from_db()
+    assert (creative.headline, creative.image.name, creative.is_active) == ("New headline", name, False)

@@ -1,0 +1,168 @@
+"""Activity pages: create from a template (checklist copied), progress, calendar, desk, and tenancy."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from campaigns.desk import open_items
+from campaigns.models import Activity, ActivityTemplate
+from tests.factories import MembershipFactory, ProductFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NOON_SHANGHAI = datetime(2026, 11, 10, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def _post_from_template(client, template, store, **extra):
+    data = {"store": store.pk, "name": "Double 11 at Store A", "start_date": "2026-11-11", "end_date": "2026-11-13",
+            "signup_deadline": "2026-11-01", "budget": "500", "goal_gmv": "20000", "goal_orders": "300",
+            "d-event": "double_11", "d-signup_status": "not_started", "d-requirements": "15% off, 500 units"}
+    data.update(extra)
+    return client.post(reverse("campaigns:activity_new") + f"?template={template.pk}", data)
+
+
+def test_creating_from_a_template_copies_its_steps_into_the_checklist(client_a, store_a, default_templates):
+    template = ActivityTemplate.objects.get(name="Double 11 sign-up")
+    response = _post_from_template(client_a, template, store_a)
+    activity = Activity.objects.get(name="Double 11 at Store A")
+    assert response.status_code == 302 and response.url == activity.get_absolute_url()
+    steps = list(template.steps.values_list("title", "link", "resource", "data_to_watch"))
+    assert list(activity.checklist.values_list("title", "link", "resource", "data_to_watch")) == steps
+    first = activity.checklist.get(position=1)
+    assert first.due_date == date(2026, 10, 12)  # 30 days before 11 November
+    assert activity.details == {"event": "double_11", "signup_status": "not_started",
+                                "requirements": "15% off, 500 units"}
+    assert activity.template == template and activity.owner.username == "op-a"
+    assert activity.progress == 0
+
+
+def test_ticking_checklist_items_moves_progress(client_a, store_a, default_templates):
+    _post_from_template(client_a, ActivityTemplate.objects.get(name="Double 11 sign-up"), store_a)
+    activity = Activity.objects.get()
+    items = list(activity.checklist.all())
+    for item in items[:2]:
+        client_a.post(reverse("campaigns:checklist_toggle", args=[activity.pk, item.pk]), {"done": "1"})
+    assert activity.progress == round(100 * 2 / len(items))
+    page = client_a.get(activity.get_absolute_url()).content.decode()
+    assert f'data-progress="{activity.progress}"' in page
+    client_a.post(reverse("campaigns:checklist_toggle", args=[activity.pk, items[0].pk]), {"done": "0"})
+    assert activity.progress == round(100 / len(items))
+
+
+def test_bad_details_are_named_and_nothing_is_created(client_a, store_a, default_templates):
+    template = ActivityTemplate.objects.get(name="Full-reduction weekend")
+    response = client_a.post(reverse("campaigns:activity_new") + f"?template={template.pk}", {
+        "store": store_a.pk, "name": "Weekend", "start_date": "2026-11-14", "end_date": "2026-11-15", "budget": "0",
+        "d-mechanism": "threshold", "d-threshold": "199"})
+    assert response.status_code == 200
+    assert "Required for this kind of promotion." in response.content.decode()
+    assert not Activity.objects.exists()
+
+
+def test_products_of_another_store_are_refused(client_a, store_a, store_b):
+    foreign = ProductFactory(store=store_b)
+    response = client_a.post(reverse("campaigns:activity_new") + "?kind=content", {
+        "store": store_a.pk, "name": "Post", "start_date": "2026-11-14", "end_date": "2026-11-14", "budget": "0",
+        "products": [foreign.pk], "d-channel": "weibo", "d-publish_at": "2026-11-14T20:00"})
+    assert response.status_code == 200 and not Activity.objects.exists()
+
+
+def test_status_buttons_follow_the_flow(client_a, make_activity):
+    activity = make_activity()
+    client_a.post(reverse("campaigns:activity_status", args=[activity.pk]), {"status": "done"})
+    activity.refresh_from_db()
+    assert activity.status == "idea"
+    client_a.post(reverse("campaigns:activity_status", args=[activity.pk]), {"status": "planned"})
+    activity.refresh_from_db()
+    assert activity.status == "planned"
+
+
+def test_calendar_shows_activities_and_deadlines_of_my_stores_only(client_a, make_activity, store_b):
+    mine = make_activity(name="Mine", kind="platform_event", details={"event": "618", "signup_status": "submitted"},
+                         start_date=date(2026, 11, 11), end_date=date(2026, 11, 12), signup_deadline=date(2026, 11, 3))
+    make_activity(store=store_b, name="Theirs", start_date=date(2026, 11, 11), end_date=date(2026, 11, 12))
+    page = client_a.get(reverse("campaigns:calendar"), {"date": "2026-11-05"}).content.decode()
+    assert page.count(f'href="{mine.get_absolute_url()}"') == 3  # two days plus the deadline
+    assert "sign up: Mine" in page and "Theirs" not in page
+    week = client_a.get(reverse("campaigns:calendar"), {"date": "2026-11-12", "view": "week"}).content.decode()
+    assert "Week of 09 Nov 2026" in week and week.count(f'href="{mine.get_absolute_url()}"') == 2
+
+
+def test_another_stores_activity_is_a_404(client_a, make_activity, store_b):
+    theirs = make_activity(store=store_b, kind="gift", details={"gift_type": "lottery", "gift_item": "Mug",
+                                                                "prize_count": 1})
+    for name in ["activity_detail", "activity_edit", "activity_review"]:
+        assert client_a.get(reverse(f"campaigns:{name}", args=[theirs.pk])).status_code == 404
+    assert client_a.post(reverse("campaigns:activity_status", args=[theirs.pk]), {"status": "planned"}).status_code \
+        == 404
+    assert client_a.post(reverse("campaigns:lottery_draw", args=[theirs.pk]), {}).status_code == 404
+    assert "Weekend 10% off" not in client_a.get(reverse("campaigns:activities")).content.decode()
+
+
+def test_someone_elses_template_is_a_404(client_a, store_b):
+    private = ActivityTemplate.objects.create(store=store_b, name="B only", kind="content")
+    assert client_a.get(reverse("campaigns:activity_new"), {"template": private.pk}).status_code == 404
+
+
+@time_machine.travel(NOON_SHANGHAI, tick=False)
+def test_desk_warns_of_signup_deadlines_and_starts_within_a_week(store_a, operator_a, make_activity):
+    make_activity(name="D11", kind="platform_event", details={"event": "double_11", "signup_status": "not_started"},
+                  start_date=date(2026, 11, 20), end_date=date(2026, 11, 21), signup_deadline=date(2026, 11, 15))
+    make_activity(name="Done sign-up", kind="platform_event", details={"event": "618", "signup_status": "approved"},
+                  start_date=date(2026, 11, 20), end_date=date(2026, 11, 21), signup_deadline=date(2026, 11, 12))
+    make_activity(name="Starts soon", start_date=date(2026, 11, 16), end_date=date(2026, 11, 17))
+    make_activity(name="Too far", start_date=date(2026, 11, 30), end_date=date(2026, 12, 1))
+    items = {i.label: i for i in open_items(store_a, operator_a)}
+    deadline = items["Event sign-up deadlines (first in 5 days)"]
+    assert deadline.count == 1 and deadline.severity == "warning"
+    assert items["Activities starting within 7 days"].count == 1
+
+
+def test_desk_deadline_is_danger_two_days_ahead(store_a, operator_a, make_activity):
+    with time_machine.travel(NOON_SHANGHAI, tick=False):
+        make_activity(name="D11", kind="platform_event", details={"event": "double_11", "signup_status": "not_started"},
+                      start_date=date(2026, 11, 20), end_date=date(2026, 11, 21), signup_deadline=date(2026, 11, 12))
+        [item] = [i for i in open_items(store_a, operator_a) if "sign-up" in i.label]
+    assert item.severity == "danger" and "in 2 days" in item.label
+
+
+def test_owner_must_belong_to_the_store(client_a, store_a, store_b):
+    outsider = MembershipFactory(store=store_b, user=UserFactory(username="op-b")).user
+    response = client_a.post(reverse("campaigns:activity_new") + "?kind=content", {
+        "store": store_a.pk, "name": "Post", "start_date": "2026-11-14", "end_date": "2026-11-14", "budget": "0",
+        "owner": outsider.pk, "d-channel": "weibo", "d-publish_at": "2026-11-14T20:00"})
+    assert response.status_code == 200 and not Activity.objects.exists()
+
+
+def test_every_page_renders(client_a, make_activity, default_templates):
+    activity = make_activity()
+    for url in [reverse("campaigns:activities"), reverse("campaigns:activity_new"),
+                reverse("campaigns:activity_new") + "?kind=gift", reverse("campaigns:activity_templates"),
+                reverse("campaigns:calendar"), reverse("campaigns:related_sales"), reverse("campaigns:plans"),
+                reverse("campaigns:plan_new"), reverse("campaigns:playbooks"),
+                reverse("campaigns:playbook", args=["full-reduction"]), activity.get_absolute_url(),
+                reverse("campaigns:activity_edit", args=[activity.pk]),
+                reverse("campaigns:activity_review", args=[activity.pk])]:
+        assert client_a.get(url).status_code == 200, url
+
+
+def test_other_stores_checklist_and_suggestions_are_404(client_a, make_activity, store_b, default_templates):
+    theirs = make_activity(store=store_b, template=ActivityTemplate.objects.first())
+    from campaigns.activity_templates import copy_checklist
+
+    copy_checklist(theirs, theirs.template)
+    item = theirs.checklist.first()
+    assert client_a.post(reverse("campaigns:checklist_toggle", args=[theirs.pk, item.pk]), {"done": "1"}) \
+        .status_code == 404
+    item.refresh_from_db()
+    assert item.done_at is None
+    assert client_a.get(reverse("campaigns:related_sales"), {"store": store_b.slug}).status_code == 404
+
+
+def test_lottery_activity_offers_a_draw_form(client_a, make_activity):
+    lottery = make_activity(kind="gift", details={"gift_type": "lottery", "gift_item": "Mug", "prize_count": 2})
+    page = client_a.get(lottery.get_absolute_url()).content.decode()
+    assert "Draw winners (once)" in page and 'value="2"' in page

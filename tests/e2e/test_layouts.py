@@ -1,0 +1,50 @@
+"""Every page an operator opens is usable at 1366×768 and at phone width, with no script blocked or broken.
+
+Pages are found from the URL conf (as in tests/test_url_sweep.py), so a new page is checked too.
+A horizontal scroll bar on the page body, a console error (a CSP-blocked inline script shows up as
+one) or an uncaught exception fails the test; a screenshot of each page at each size is kept.
+"""
+
+import pytest
+from django.urls import reverse
+
+from tests.test_url_sweep import KWARGS, MACHINE, PUBLIC, SKIP, routes, store_world
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+NOT_PAGES = {"logout", "api-v1:openapi-json", "api-v1:api-root", "api-v1:openapi-view"}
+
+
+def page_urls(store) -> list[str]:
+    world = store_world(store)
+    urls = []
+    for route, name, _ in routes():
+        if name in MACHINE | SKIP | NOT_PAGES or name in PUBLIC and "<" in route:
+            continue
+        if "<" in route:
+            if name not in KWARGS:
+                continue
+            urls.append(reverse(name, kwargs=KWARGS[name](world)))
+        else:
+            urls.append(reverse(name))
+    return sorted(set(urls))
+
+
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
+def test_every_page_fits_the_screen_without_script_errors(page, live_server, login, screenshot, operator_a,
+                                                          store_a, size):
+    problems: list[str] = []
+    page.on("console", lambda msg: msg.type == "error" and problems.append(f"{page.url}: console: {msg.text}"))
+    page.on("pageerror", lambda exc: problems.append(f"{page.url}: exception: {exc}"))
+    login("op-a")
+    page.set_viewport_size(VIEWPORTS[size])
+    for url in page_urls(store_a):
+        response = page.goto(live_server.url + url)
+        assert response.status < 400, f"{url}: {response.status}"
+        page.wait_for_load_state("networkidle")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 2:
+            problems.append(f"{url}: {overflow}px wider than the {size} screen")
+        screenshot(f"{size}{url.replace('/', '_')}")
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,158 @@
+"""A fake Twilio over real HTTP, speaking enough of the Messages API for the official client.
+
+POST /2010-04-01/Accounts/{sid}/Messages.json creates a message (201, Twilio's JSON) and records
+it; GET on the same path lists them (filters To / From, newest first, one page). Faults are
+programmable: `fail_next(n, status)` (500, 429 ...), `timeout_next(n, seconds, after_create)`,
+`refuse(to, code)` (21610 unsubscribed, 21211 invalid number) and a per-request `latency`.
+Runs in a thread of the test process (ThreadingHTTPServer), so a Celery worker in another
+process reaches it through TWILIO_API_BASE while the test reads `server.sent` directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+ERROR_MESSAGES = {
+    21610: "Attempt to send to unsubscribed recipient",
+    21211: "The 'To' number is not a valid phone number.",
+    20429: "Too Many Requests",
+    20500: "Internal Server Error",
+}
+
+
+class FakeTwilio:
+    def __init__(self, account_sid: str = "ACtest", auth_token: str = "test-token", latency: float = 0.0):
+        self.account_sid, self.auth_token, self.latency = account_sid, auth_token, latency
+        self.lock = threading.Lock()
+        self.sent: list[dict] = []  # every message Twilio accepted
+        self.accepted_at: list[float] = []  # time.monotonic() of each, for pacing checks
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every request
+        self.faults: list[tuple[str, float, bool]] = []  # ("status", code, _) or ("timeout", seconds, after_create)
+        self.refused: dict[str, int] = {}
+        self.server: ThreadingHTTPServer | None = None
+
+    # --- programming faults ---------------------------------------------------------------
+    def fail_next(self, n: int, status: int = 500) -> None:
+        with self.lock:
+            self.faults.extend([("status", status, False)] * n)
+
+    def timeout_next(self, n: int, seconds: float, after_create: bool = False) -> None:
+        with self.lock:
+            self.faults.extend([("timeout", seconds, after_create)] * n)
+
+    def refuse(self, to: str, code: int) -> None:
+        self.refused[to] = code
+
+    def sent_to(self, to: str) -> list[dict]:
+        with self.lock:
+            return [m for m in self.sent if m["to"] == to]
+
+    # --- server ---------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeTwilio:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                fake.handle(self, "POST")
+
+            def do_GET(self):
+                fake.handle(self, "GET")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def _reply(self, handler, status: int, payload: dict) -> None:
+        body = json.dumps(payload).encode()
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (its timeout): what Twilio would see too
+
+    def _error(self, handler, status: int, code: int) -> None:
+        self._reply(handler, status, {"code": code, "message": ERROR_MESSAGES.get(code, "Error"),
+                                      "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status})
+
+    def handle(self, handler, method: str) -> None:
+        url = urlparse(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        form = {k: v[0] for k, v in parse_qs(handler.rfile.read(length).decode()).items()}
+        with self.lock:
+            self.requests.append((method, url.path))
+        prefix = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if handler.headers.get("Authorization") != expected:
+            return self._error(handler, 401, 20003)
+        if url.path != prefix:
+            return self._error(handler, 404, 20404)
+        if self.latency:
+            time.sleep(self.latency)
+        if method == "GET":
+            return self.list(handler, {k: v[0] for k, v in parse_qs(url.query).items()})
+        with self.lock:
+            fault = self.faults.pop(0) if self.faults else None
+        if fault and fault[0] == "status":
+            return self._error(handler, int(fault[1]), 20429 if fault[1] == 429 else 20500)
+        if fault and fault[0] == "timeout":
+            if fault[2]:
+                self.create(form)  # Twilio took the text, the answer never arrives in time
+            time.sleep(fault[1])
+            return self._error(handler, 504, 20500)
+        if form.get("To") in self.refused:
+            return self._error(handler, 400, self.refused[form["To"]])
+        return self._reply(handler, 201, self.create(form))
+
+    def create(self, form: dict) -> dict:
+        now = datetime.now(UTC)
+        message = {
+            "sid": "SM" + uuid.uuid4().hex, "account_sid": self.account_sid, "to": form.get("To"),
+            "from": form.get("From"), "messaging_service_sid": form.get("MessagingServiceSid"),
+            "body": form.get("Body", ""), "status": "queued", "num_segments": "1", "direction": "outbound-api",
+            "date_created": format_datetime(now, usegmt=True), "date_updated": format_datetime(now, usegmt=True),
+            "date_sent": None, "price": None, "error_code": None, "error_message": None, "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/x.json",
+            "status_callback": form.get("StatusCallback"),
+        }
+        message["uri"] = message["uri"].replace("x.json", message["sid"] + ".json")
+        with self.lock:
+            self.sent.append(message)
+            self.accepted_at.append(time.monotonic())
+        return message
+
+    def list(self, handler, query: dict) -> None:
+        with self.lock:
+            found = [m for m in reversed(self.sent)
+                     if (not query.get("To") or m["to"] == query["To"])
+                     and (not query.get("From") or m["from"] == query["From"])]
+        size = int(query.get("PageSize", 50))
+        self._reply(handler, 200, {"messages": found[:size], "page": 0, "page_size": size, "start": 0,
+                                   "end": max(0, min(size, len(found)) - 1), "next_page_uri": None,
+                                   "previous_page_uri": None, "first_page_uri": "", "uri": ""})

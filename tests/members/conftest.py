@@ -1,0 +1,61 @@
+"""Fixtures for member tests: members, templates, the locmem outbox and a fake Twilio over HTTP."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.utils import timezone
+
+from members.models import Member, SmsTemplate
+from members.sms import locmem
+from tests.fake_twilio import FakeTwilio
+
+# 10:00 in Los Angeles, 02:00 next day in Shanghai: inside texting hours for store B members.
+LA_MORNING = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def sms_settings(settings):
+    settings.SMS_BACKEND = "locmem"
+    settings.SMS_RATE_PER_SECOND = 0
+    settings.SMS_RETRY_BACKOFF = 1
+    settings.SITE_URL = "https://desk.example.com"
+    settings.TWILIO_AUTH_TOKEN = "test-token"
+    locmem.outbox.clear()
+    yield settings
+    locmem.outbox.clear()
+
+
+@pytest.fixture
+def fake_twilio(settings):
+    server = FakeTwilio(account_sid="ACtest", auth_token="test-token").start()
+    settings.SMS_BACKEND = "twilio"
+    settings.TWILIO_ACCOUNT_SID = "ACtest"
+    settings.TWILIO_AUTH_TOKEN = "test-token"
+    settings.TWILIO_FROM_NUMBER = "+15005550006"
+    settings.TWILIO_MESSAGING_SERVICE_SID = ""
+    settings.TWILIO_API_BASE = server.base_url
+    settings.SMS_HTTP_TIMEOUT = 2
+    yield server
+    server.stop()
+
+
+_n = iter(range(10_000_000))
+
+
+def make_member(store, **fields) -> Member:
+    n = next(_n)
+    defaults = {"phone": f"+1415555{n % 10000:04d}" if store.country == "US" else f"+86138{n % 100000000:08d}",
+                "name": f"Ada Lovelace {n}", "sms_consent": True, "consent_source": "test",
+                "joined_at": timezone.now()}
+    return Member.objects.create(store=store, **{**defaults, **fields})
+
+
+@pytest.fixture
+def member_b(store_b):
+    return make_member(store_b, phone="+14155550100", name="Grace Hopper")
+
+
+@pytest.fixture
+def campaign_template(store_b):
+    return SmsTemplate.objects.create(store=store_b, name="Thanks", flow="campaign",
+                                      body="Hi {first_name}, thanks for shopping at {store}!")

@@ -1,0 +1,25 @@
+"""The members demo seed builds on the stores demo quickly and leaves a usable picture."""
+
+import time
+
+import pytest
+
+from members import demo as members_demo
+from members.models import Member, Message, SmsTemplate
+from stores import demo as stores_demo
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_seed_enrols_buyers_with_segments_templates_and_texts():
+    ctx = stores_demo.seed(days=20)
+    started = time.monotonic()
+    members_demo.seed(ctx)
+    assert time.monotonic() - started < 10
+    for store in ctx.stores:
+        members = Member.objects.filter(store=store)
+        assert members.count() > 100
+        assert members.filter(segment="").count() == 0
+        assert members.filter(sms_consent=True).exists() and members.filter(sms_consent=False).exists()
+        assert SmsTemplate.objects.filter(store=store).count() == 4
+        assert Message.objects.filter(store=store, status="delivered").exists()

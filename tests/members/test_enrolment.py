@@ -1,0 +1,129 @@
+"""Enrolment from paid orders: E.164 phones, consent, tiers, RFM segments, the backfill command."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from django.core.management import call_command
+
+from members.models import Member, MemberOrder, Segment, Tier
+from members.services import enrol_from_order, normalise_phone, refresh_segments, rfm_scores, tier_for
+from tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(("raw", "country", "expected"), [
+    ("(415) 555-0100", "US", "+14155550100"),
+    ("415.555.0100", "US", "+14155550100"),
+    ("+1 415 555 0100", "CN", "+14155550100"),
+    ("138 0013 8000", "CN", "+8613800138000"),
+    ("12345", "US", None),
+    ("not a phone", "US", None),
+])
+def test_phones_are_normalised_to_e164_with_the_store_country(raw, country, expected):
+    assert normalise_phone(raw, country) == expected
+
+
+def test_a_paid_order_enrols_its_buyer_with_consent_and_source(store_b):
+    order = OrderFactory(store=store_b, buyer_phone="(415) 555-0100", buyer_name="Grace Hopper",
+                         marketing_consent=True, external_id="A1")
+    member = enrol_from_order(order)
+    assert member.phone == "+14155550100"
+    assert member.sms_consent and member.consent_source == "order A1" and member.consent_at == order.paid_at
+    assert member.orders_count == 1 and member.total_spent == Decimal("50.00")
+
+
+def test_enrolling_the_same_order_twice_counts_it_once(store_b):
+    order = OrderFactory(store=store_b, buyer_phone="4155550100")
+    enrol_from_order(order)
+    member = enrol_from_order(order)
+    assert Member.objects.count() == 1 and MemberOrder.objects.count() == 1
+    assert member.orders_count == 1
+
+
+def test_two_orders_with_differently_written_numbers_make_one_member(store_b):
+    enrol_from_order(OrderFactory(store=store_b, buyer_phone="415-555-0100", total=Decimal("300")))
+    member = enrol_from_order(OrderFactory(store=store_b, buyer_phone="+1 (415) 555 0100", total=Decimal("250")))
+    assert Member.objects.count() == 1
+    assert member.orders_count == 2 and member.total_spent == Decimal("550.00") and member.tier == Tier.SILVER
+
+
+def test_unpaid_orders_and_invalid_phones_are_not_enrolled(store_b):
+    assert enrol_from_order(OrderFactory(store=store_b, buyer_phone="4155550100", paid_at=None)) is None
+    assert enrol_from_order(OrderFactory(store=store_b, buyer_phone="555")) is None
+    assert not Member.objects.exists()
+
+
+def test_no_consent_on_the_order_means_no_texts(store_b):
+    member = enrol_from_order(OrderFactory(store=store_b, buyer_phone="4155550100", marketing_consent=False))
+    assert not member.sms_consent
+    assert not Member.objects.textable().exists()
+
+
+def test_consent_on_a_later_order_counts_but_does_not_undo_a_stop(store_b):
+    member = enrol_from_order(OrderFactory(store=store_b, buyer_phone="4155550100", marketing_consent=False))
+    member = enrol_from_order(OrderFactory(store=store_b, buyer_phone="4155550100", marketing_consent=True,
+                                           external_id="B2"))
+    assert member.sms_consent and member.consent_source == "order B2"
+    Member.objects.filter(pk=member.pk).update(sms_consent=False, opted_out_at=datetime(2026, 1, 1, tzinfo=UTC))
+    member = enrol_from_order(OrderFactory(store=store_b, buyer_phone="4155550100", marketing_consent=True))
+    assert member.opted_out_at is not None and not member.sms_consent
+
+
+def test_refunds_reduce_spend_and_tier(store_b):
+    member = enrol_from_order(OrderFactory(store=store_b, buyer_phone="4155550100", total=Decimal("2500"),
+                                           refund_amount=Decimal("2500"), status="refunded"))
+    assert member.total_spent == Decimal("0.00") and member.tier == Tier.STANDARD
+
+
+def test_tier_thresholds_depend_on_currency_and_settings(settings):
+    assert tier_for(Decimal("2000"), "USD") == Tier.GOLD
+    assert tier_for(Decimal("2000"), "CNY") == Tier.STANDARD
+    settings.MEMBER_TIERS = {"default": [("gold", 100), ("silver", 10)]}
+    assert tier_for(Decimal("50"), "USD") == Tier.SILVER
+
+
+def test_rfm_scores_name_champions_and_lost():
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    frame = pd.DataFrame({
+        "last_order_at": [now - timedelta(days=d) for d in (1, 2, 3, 200, 300, 400, 10, 20, 30, 40)],
+        "orders_count": [9, 8, 1, 1, 1, 6, 2, 3, 1, 1],
+        "total_spent": [900, 800, 50, 20, 10, 500, 60, 90, 30, 40],
+    })
+    scored = rfm_scores(frame, now)
+    assert scored.loc[0, "segment"] == Segment.CHAMPIONS
+    assert scored.loc[4, "segment"] == Segment.LOST
+    assert scored.loc[5, "segment"] == Segment.AT_RISK  # bought often, long ago
+    assert scored.loc[2, "segment"] == Segment.NEW
+    assert set(scored["r"]) <= {1, 2, 3, 4, 5}
+
+
+def test_rfm_works_for_a_store_with_two_members(store_b):
+    enrol_from_order(OrderFactory(store=store_b, buyer_phone="4155550100"))
+    enrol_from_order(OrderFactory(store=store_b, buyer_phone="4155550101"))
+    counts = refresh_segments(store_b)
+    assert sum(counts.values()) == 2
+    assert all(m.rfm and m.segment for m in Member.objects.all())
+
+
+def test_enrol_members_command_backfills_once(store_b, store_a):
+    for n in range(5):
+        OrderFactory(store=store_b, buyer_phone=f"415555{n:04d}", marketing_consent=n % 2 == 0)
+    OrderFactory(store=store_b, buyer_phone="4155550001")  # repeat buyer
+    OrderFactory(store=store_a, buyer_phone="13800138000")
+    call_command("enrol_members", "--store", "store-b")
+    assert Member.objects.filter(store=store_b).count() == 5
+    assert not Member.objects.filter(store=store_a).exists()
+    assert Member.objects.get(phone="+14155550001").orders_count == 2
+    call_command("enrol_members")
+    assert Member.objects.count() == 6 and MemberOrder.objects.count() == 7
+    assert Member.objects.filter(store=store_a).get().phone == "+8613800138000"
+
+
+def test_enrol_members_command_names_an_unknown_store():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No store with slug 'nope'"):
+        call_command("enrol_members", "--store", "nope")

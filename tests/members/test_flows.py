@@ -1,0 +1,139 @@
+"""Flows beat runs: holiday care on the member's local day, after-sales N days after delivery,
+monthly benefits with unique coupons, and a campaign's dry run."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from members import flows, sending
+from members.models import Coupon, Festival, Message, MessageStatus, SmsTemplate
+from members.services import enrol_from_order
+from tests.factories import OrderFactory, StoreFactory
+from tests.members.conftest import make_member
+
+
+@pytest.fixture(autouse=True)
+def no_dispatch(monkeypatch):
+    monkeypatch.setattr(sending, "dispatch_due", lambda *a, **k: 0)
+
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def holiday_template(store_b):
+    return SmsTemplate.objects.create(store=store_b, name="Holiday", flow="holiday",
+                                      body="Happy {holiday}, {first_name}! From all of us at {store}.")
+
+
+def test_christmas_greeting_is_planned_on_the_day_in_the_store_zone(store_b, holiday_template, member_b):
+    eve = datetime(2026, 12, 24, 12, 0, tzinfo=store_b.zone)
+    assert flows.holiday_care(eve).created == 0
+    morning = datetime(2026, 12, 25, 7, 0, tzinfo=store_b.zone)
+    assert flows.holiday_care(morning).created == 1
+    message = Message.objects.get()
+    assert message.occasion == "holiday:2026-12-25"
+    assert message.body == "Happy Christmas Day, Grace! From all of us at Store B."
+    assert message.scheduled_for == datetime(2026, 12, 25, 9, 0, tzinfo=store_b.zone)  # 07:00 is quiet
+
+
+def test_beat_firing_twice_plans_one_greeting(store_b, holiday_template, member_b):
+    noon = datetime(2026, 12, 25, 12, 0, tzinfo=store_b.zone)
+    flows.holiday_care(noon)
+    second = flows.holiday_care(noon + timedelta(hours=1))
+    assert second.created == 0 and Message.objects.count() == 1
+
+
+def test_members_in_other_zones_are_greeted_on_their_own_day(store_b, holiday_template):
+    tokyo = make_member(store_b, timezone="Asia/Tokyo")
+    la = make_member(store_b)
+    # 2026-12-25 10:00 in Tokyo is still 2026-12-24 17:00 in Los Angeles
+    flows.holiday_care(datetime(2026, 12, 25, 1, 0, tzinfo=UTC))
+    assert list(Message.objects.values_list("member_id", flat=True)) == [tokyo.pk]
+    flows.holiday_care(datetime(2026, 12, 25, 18, 0, tzinfo=UTC))
+    assert set(Message.objects.values_list("member_id", flat=True)) == {tokyo.pk, la.pk}
+
+
+def test_no_greeting_is_planned_after_21_local(store_b, holiday_template, member_b):
+    assert flows.holiday_care(datetime(2026, 12, 25, 21, 30, tzinfo=store_b.zone)).created == 0
+
+
+def test_chinese_store_greets_on_national_day(store_a):
+    SmsTemplate.objects.create(store=store_a, name="节日", flow="holiday", body="{first_name}，{holiday}快乐！")
+    make_member(store_a, name="Mei Lin")
+    flows.holiday_care(datetime(2026, 10, 1, 10, 0, tzinfo=store_a.zone))
+    message = Message.objects.get()
+    assert message.occasion == "holiday:2026-10-01" and "National Day" in message.body
+    assert message.segments == 1
+
+
+def test_a_custom_festival_uses_its_own_template(store_b, holiday_template, member_b):
+    own = SmsTemplate.objects.create(store=store_b, name="Birthday", flow="holiday",
+                                     body="{store} turns 5 today, {first_name}!")
+    Festival.objects.create(store=store_b, name="Store birthday", date=date(2020, 3, 14), template=own)
+    flows.holiday_care(datetime(2026, 3, 14, 10, 0, tzinfo=store_b.zone))
+    assert Message.objects.get().body == "Store B turns 5 today, Grace!"
+
+
+def test_a_store_in_a_country_without_a_calendar_gets_only_its_festivals():
+    store = StoreFactory(country="ZZ", timezone="UTC")
+    assert flows.holidays_on(store, date(2026, 12, 25)) == []
+
+
+def test_after_sales_text_goes_n_days_after_delivery(store_b, member_b):
+    SmsTemplate.objects.create(store=store_b, name="Care", flow="after_sales", delay_days=3,
+                               body="Hi {first_name}, how is order {order}? Reply HELP for help.")
+    delivered = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    order = OrderFactory(store=store_b, buyer_phone=member_b.phone, external_id="7001", delivered_at=delivered,
+                         status="delivered", marketing_consent=True)
+    enrol_from_order(order)
+    assert flows.after_sales_care(delivered + timedelta(days=2, hours=23)).created == 0
+    assert flows.after_sales_care(delivered + timedelta(days=3, hours=1)).created == 1
+    assert flows.after_sales_care(delivered + timedelta(days=3, hours=2)).created == 0
+    message = Message.objects.get()
+    assert message.occasion == "after_sales:order 7001" and "order 7001" in message.body
+
+
+def test_benefits_give_each_member_a_unique_coupon_once_a_month(store_b):
+    SmsTemplate.objects.create(store=store_b, name="Monthly", flow="benefit", coupon_value="$10 off",
+                               body="{first_name}, {coupon_value} with {coupon} until {valid_until}.")
+    members = [make_member(store_b) for _ in range(5)]
+    first = datetime(2026, 12, 1, 10, 0, tzinfo=store_b.zone)
+    assert flows.benefits(first).created == 5
+    assert flows.benefits(first + timedelta(days=1)).created == 0
+    codes = list(Coupon.objects.values_list("code", flat=True))
+    assert len(set(codes)) == 5 and all(c.startswith("STO-") for c in codes)
+    text = Message.objects.get(member=members[0]).body
+    assert Coupon.objects.get(member=members[0]).code in text and "$10 off" in text and "2026-12-31" in text
+    assert flows.benefits(datetime(2026, 12, 20, 10, 0, tzinfo=store_b.zone)).created == 0
+
+
+def test_benefits_reach_only_the_segments_the_template_names(store_b):
+    SmsTemplate.objects.create(store=store_b, name="Win back", flow="benefit", audience_segments="at_risk,lost",
+                               body="We miss you {first_name}: {coupon}")
+    at_risk = make_member(store_b, segment="at_risk")
+    make_member(store_b, segment="champions")
+    flows.benefits(datetime(2026, 12, 2, 10, 0, tzinfo=store_b.zone))
+    assert list(Message.objects.values_list("member_id", flat=True)) == [at_risk.pk]
+
+
+def test_dry_run_counts_audience_segments_and_cost(settings, store_b):
+    settings.SMS_PRICE_PER_SEGMENT = "0.05"
+    template = SmsTemplate.objects.create(store=store_b, name="Long", flow="campaign", body="x" * 150 + " {name}")
+    make_member(store_b, name="Al")  # 154 chars: one segment
+    make_member(store_b, name="Bartholomew Jones")  # 168: two segments
+    make_member(store_b, sms_consent=False)
+    make_member(store_b, opted_out_at=datetime(2026, 1, 1, tzinfo=UTC))
+    run = flows.dry_run(store_b, template, datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
+    assert run.audience == 2 and run.segments == 3 and run.by_segments == {1: 1, 2: 1}
+    assert run.cost == Decimal("0.15")
+    assert run.excluded["no consent"] == 1 and run.excluded["opted out"] == 1
+    assert not Message.objects.exists()  # a dry run sends nothing
+
+
+def test_starting_a_campaign_twice_the_same_day_texts_once(store_b, campaign_template, member_b):
+    now = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+    flows.start_campaign(store_b, campaign_template, now)
+    flows.start_campaign(store_b, campaign_template, now + timedelta(hours=1))
+    assert Message.objects.filter(status=MessageStatus.QUEUED).count() == 1

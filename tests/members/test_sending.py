@@ -1,0 +1,291 @@
+"""The sending pipeline without a worker: claims, retries, permanent errors, crash recovery, compliance."""
+
+import logging
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import IntegrityError
+from django.db.models import F
+
+from members import sending
+from members.models import Member, Message, MessageStatus
+from members.sending import Planned, plan
+from members.sms import locmem
+from tests.members.conftest import LA_MORNING, make_member
+
+REAL_DISPATCH = sending.dispatch_due
+
+
+def queue_one(member, template, occasion="campaign:test", now=LA_MORNING) -> Message:
+    plan(member.store, "campaign", template, [Planned(member, occasion)], now)
+    return Message.objects.get(member=member, occasion=occasion)
+
+
+@pytest.fixture
+def no_dispatch(monkeypatch):
+    """Keep plan() from enqueuing Celery tasks: these tests call the send service themselves."""
+    monkeypatch.setattr(sending, "dispatch_due", lambda *a, **k: 0)
+
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_dispatch")]
+
+
+def test_the_database_refuses_a_second_message_for_the_same_occasion(member_b, campaign_template):
+    queue_one(member_b, campaign_template)
+    with pytest.raises(IntegrityError):
+        Message.objects.create(store=member_b.store, member=member_b, flow="campaign", occasion="campaign:test",
+                               body="x", scheduled_for=LA_MORNING)
+
+
+def test_planning_twice_creates_one_message(member_b, campaign_template):
+    first = plan(member_b.store, "campaign", campaign_template, [Planned(member_b, "campaign:x")], LA_MORNING)
+    second = plan(member_b.store, "campaign", campaign_template, [Planned(member_b, "campaign:x")], LA_MORNING)
+    assert (first.created, second.created, second.already) == (1, 0, 1)
+    assert Message.objects.count() == 1
+
+
+def test_a_message_is_sent_once_however_often_its_task_runs(member_b, campaign_template):
+    message = queue_one(member_b, campaign_template)
+    outcomes = [sending.send_message(message.pk, LA_MORNING).status for _ in range(3)]
+    assert outcomes == ["sent", "done", "done"]
+    assert len(locmem.outbox) == 1
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT and message.provider_sid.startswith("LM")
+    assert message.body == "Hi Grace, thanks for shopping at Store B!"
+
+
+def test_a_task_arriving_while_another_holds_the_claim_waits_and_does_not_send(member_b, campaign_template):
+    message = queue_one(member_b, campaign_template)
+    Message.objects.filter(pk=message.pk).update(status=MessageStatus.SENDING, claimed_at=LA_MORNING, attempts=1)
+    outcome = sending.send_message(message.pk, LA_MORNING + timedelta(seconds=10))
+    assert outcome.status == "busy" and outcome.retry_in > 200
+    assert locmem.outbox == []
+
+
+def test_a_claim_left_by_a_killed_worker_is_looked_up_before_sending_again(member_b, campaign_template):
+    """The worker died after the provider took the text and before it recorded the sid."""
+    message = queue_one(member_b, campaign_template)
+    sending.send_message(message.pk, LA_MORNING)
+    sid = locmem.outbox[0].sid
+    Message.objects.filter(pk=message.pk).update(status=MessageStatus.SENDING, provider_sid=None)
+    later = LA_MORNING + timedelta(minutes=10)
+    assert sending.send_message(message.pk, later).status == "found"
+    message.refresh_from_db()
+    assert (message.status, message.provider_sid, message.attempts) == (MessageStatus.SENT, sid, 2)
+    assert len(locmem.outbox) == 1
+
+
+def test_a_claim_left_by_a_worker_killed_before_sending_is_sent_after_the_timeout(member_b, campaign_template):
+    message = queue_one(member_b, campaign_template)
+    Message.objects.filter(pk=message.pk).update(status=MessageStatus.SENDING, claimed_at=LA_MORNING, attempts=1)
+    assert sending.send_message(message.pk, LA_MORNING + timedelta(minutes=10)).status == "sent"
+    assert len(locmem.outbox) == 1
+
+
+def test_a_task_that_stalled_past_the_timeout_does_not_race_the_one_that_took_over(member_b, campaign_template,
+                                                                                   monkeypatch):
+    from members import pacing
+
+    message = queue_one(member_b, campaign_template)
+
+    def stall_then_someone_takes_over(*args):
+        Message.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1)
+
+    monkeypatch.setattr(pacing, "wait_for_slot", stall_then_someone_takes_over)
+    assert sending.send_message(message.pk, LA_MORNING).status == "superseded"
+    assert locmem.outbox == []
+
+
+def test_stop_then_a_flow_sends_nothing(member_b, campaign_template):
+    message = queue_one(member_b, campaign_template)
+    Member.objects.filter(pk=member_b.pk).update(opted_out_at=LA_MORNING)
+    assert sending.send_message(message.pk, LA_MORNING).status == "skipped"
+    message.refresh_from_db()
+    assert (message.status, message.skip_reason) == (MessageStatus.SKIPPED, "opted out")
+    assert locmem.outbox == []
+
+
+def test_members_without_consent_are_not_planned_at_all(store_b, campaign_template):
+    from members.flows import start_campaign
+
+    make_member(store_b, sms_consent=False)
+    make_member(store_b, opted_out_at=LA_MORNING)
+    make_member(store_b, phone_invalid_at=LA_MORNING)
+    ok = make_member(store_b)
+    result = start_campaign(store_b, campaign_template, LA_MORNING)
+    assert result.created == 1
+    assert list(Message.objects.values_list("member_id", flat=True)) == [ok.pk]
+
+
+@pytest.mark.parametrize(("local_hour", "deferred"), [(8, True), (9, False), (20, False), (21, True), (23, True)])
+def test_quiet_hours_defer_to_nine_member_local(store_b, campaign_template, local_hour, deferred):
+    member = make_member(store_b, timezone="Europe/Paris")
+    now = datetime(2026, 11, 24, local_hour, 30, tzinfo=member.zone)
+    with time_machine.travel(now, tick=False):
+        message = queue_one(member, campaign_template, now=now)
+        outcome = sending.send_message(message.pk)
+    message.refresh_from_db()
+    if deferred:
+        assert outcome.status == "not_due" and message.status == MessageStatus.QUEUED
+        local = message.scheduled_for.astimezone(member.zone)
+        assert (local.hour, local.minute) == (9, 0) and local > now
+        assert locmem.outbox == []
+    else:
+        assert outcome.status == "sent" and len(locmem.outbox) == 1
+
+
+def test_a_deferred_text_goes_out_at_nine_and_not_before(store_b, campaign_template):
+    member = make_member(store_b)  # store zone: Los Angeles
+    night = datetime(2026, 11, 24, 22, 0, tzinfo=member.zone)
+    message = queue_one(member, campaign_template, now=night)
+    assert sending.send_message(message.pk, night + timedelta(hours=10, minutes=59)).status == "not_due"
+    assert sending.send_message(message.pk, night + timedelta(hours=11)).status == "sent"
+
+
+def test_quiet_hours_at_send_time_push_a_late_task_back_to_nine(store_b, campaign_template):
+    member = make_member(store_b)
+    evening = datetime(2026, 11, 24, 20, 0, tzinfo=member.zone)
+    message = queue_one(member, campaign_template, now=evening)
+    late = datetime(2026, 11, 24, 21, 30, tzinfo=member.zone)
+    assert sending.send_message(message.pk, late).status == "deferred"
+    message.refresh_from_db()
+    assert message.status == MessageStatus.QUEUED
+    assert message.scheduled_for == datetime(2026, 11, 25, 9, 0, tzinfo=member.zone)
+
+
+def test_quiet_hours_follow_dst_wall_time(store_b, campaign_template):
+    member = make_member(store_b)  # LA: clocks go back on 2026-11-01
+    night = datetime(2026, 10, 31, 23, 0, tzinfo=member.zone)
+    message = queue_one(member, campaign_template, now=night)
+    assert message.scheduled_for.astimezone(member.zone).hour == 9
+    assert message.scheduled_for - night == timedelta(hours=11)  # 10 wall hours + the repeated hour
+
+
+def test_the_frequency_cap_skips_with_a_recorded_reason(settings, member_b, campaign_template):
+    settings.SMS_FREQUENCY_CAP = 2
+    for n in range(3):
+        queue_one(member_b, campaign_template, occasion=f"campaign:{n}")
+    statuses = list(Message.objects.order_by("occasion").values_list("status", "skip_reason"))
+    assert statuses[:2] == [("queued", ""), ("queued", "")]
+    assert statuses[2] == ("skipped", "frequency cap: 2 texts in 7 days")
+
+
+def test_the_frequency_cap_forgets_texts_older_than_the_window(settings, member_b, campaign_template):
+    settings.SMS_FREQUENCY_CAP = 1
+    queue_one(member_b, campaign_template, occasion="campaign:old", now=LA_MORNING - timedelta(days=8))
+    Message.objects.update(status=MessageStatus.SENT, sent_at=LA_MORNING - timedelta(days=8))
+    assert queue_one(member_b, campaign_template, occasion="campaign:new").status == MessageStatus.QUEUED
+
+
+# --- against the fake Twilio over HTTP, with the official client -------------------------------
+
+def test_twilio_backend_sends_through_the_official_client(fake_twilio, member_b, campaign_template):
+    message = queue_one(member_b, campaign_template)
+    assert sending.send_message(message.pk, LA_MORNING).status == "sent"
+    sent = fake_twilio.sent_to("+14155550100")
+    assert len(sent) == 1 and sent[0]["body"] == message.body and sent[0]["from"] == "+15005550006"
+    assert sent[0]["status_callback"] == f"https://desk.example.com/webhooks/twilio/status?m={message.pk}"
+    message.refresh_from_db()
+    assert message.provider_sid == sent[0]["sid"]
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_twilio_5xx_and_429_are_retried_with_backoff_then_sent_once(fake_twilio, member_b, campaign_template, status):
+    fake_twilio.fail_next(2, status=status)
+    message = queue_one(member_b, campaign_template)
+    now, delays = LA_MORNING, []
+    for _ in range(3):
+        outcome = sending.send_message(message.pk, now)
+        if outcome.status != "retry":
+            break
+        delays.append(outcome.retry_in)
+        now += timedelta(seconds=outcome.retry_in)
+    assert outcome.status == "sent" and delays == [1, 2]
+    assert len(fake_twilio.sent_to("+14155550100")) == 1
+    message.refresh_from_db()
+    assert message.attempts == 3 and message.status == MessageStatus.SENT
+
+
+def test_a_timeout_after_twilio_took_the_text_does_not_send_it_twice(fake_twilio, member_b, campaign_template):
+    fake_twilio.timeout_next(1, seconds=3, after_create=True)
+    message = queue_one(member_b, campaign_template)
+    first = sending.send_message(message.pk, LA_MORNING)
+    assert first.status == "retry" and first.detail == "timeout"
+    assert sending.send_message(message.pk, LA_MORNING + timedelta(seconds=5)).status == "found"
+    assert len(fake_twilio.sent_to("+14155550100")) == 1
+
+
+def test_a_timeout_before_twilio_took_the_text_sends_it_on_retry(fake_twilio, member_b, campaign_template):
+    fake_twilio.timeout_next(1, seconds=3, after_create=False)
+    message = queue_one(member_b, campaign_template)
+    assert sending.send_message(message.pk, LA_MORNING).status == "retry"
+    assert sending.send_message(message.pk, LA_MORNING + timedelta(seconds=5)).status == "sent"
+    assert len(fake_twilio.sent_to("+14155550100")) == 1
+
+
+def test_giving_up_after_max_attempts_marks_the_text_failed(settings, fake_twilio, member_b, campaign_template):
+    settings.SMS_MAX_ATTEMPTS = 2
+    fake_twilio.fail_next(5, status=500)
+    message = queue_one(member_b, campaign_template)
+    assert sending.send_message(message.pk, LA_MORNING).status == "retry"
+    assert sending.send_message(message.pk, LA_MORNING + timedelta(seconds=5)).status == "failed"
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED and "gave up after 2 attempts" in message.error_message
+
+
+def test_21610_marks_the_member_opted_out_and_is_never_retried(fake_twilio, member_b, campaign_template):
+    fake_twilio.refuse("+14155550100", 21610)
+    message = queue_one(member_b, campaign_template)
+    outcome = sending.send_message(message.pk, LA_MORNING)
+    assert outcome.status == "failed" and outcome.retry_in is None
+    assert sending.send_message(message.pk, LA_MORNING + timedelta(hours=1)).status == "done"
+    message.refresh_from_db()
+    member_b.refresh_from_db()
+    assert (message.status, message.error_code) == (MessageStatus.FAILED, "21610")
+    assert member_b.opted_out_at is not None
+    posts = [r for r in fake_twilio.requests if r[0] == "POST"]
+    assert len(posts) == 1
+    assert not Member.objects.textable().filter(pk=member_b.pk).exists()
+
+
+def test_21211_marks_the_number_invalid(fake_twilio, member_b, campaign_template):
+    fake_twilio.refuse("+14155550100", 21211)
+    message = queue_one(member_b, campaign_template)
+    assert sending.send_message(message.pk, LA_MORNING).status == "failed"
+    member_b.refresh_from_db()
+    assert member_b.phone_invalid_at is not None and member_b.opted_out_at is None
+    assert Message.objects.get(pk=message.pk).error_code == "21211"
+
+
+def test_phone_numbers_are_never_logged_whole(fake_twilio, member_b, campaign_template, caplog):
+    caplog.set_level(logging.DEBUG)
+    fake_twilio.timeout_next(1, seconds=3, after_create=True)
+    message = queue_one(member_b, campaign_template)
+    sending.send_message(message.pk, LA_MORNING)
+    sending.send_message(message.pk, LA_MORNING + timedelta(seconds=5))  # the lookup lists by To=
+    assert caplog.records, "expected some log lines"
+    assert "+14155550100" not in caplog.text and "4155550100" not in caplog.text
+
+
+def test_status_callback_racing_the_worker_keeps_the_better_status(member_b, campaign_template):
+    message = queue_one(member_b, campaign_template)
+    Message.objects.filter(pk=message.pk).update(status=MessageStatus.SENDING, attempts=1, claimed_at=LA_MORNING)
+    sending.apply_status_callback("SMabc", "delivered", "", str(message.pk))
+    sending._record_sent(message, 1, "SMabc", LA_MORNING)
+    message.refresh_from_db()
+    assert (message.status, message.provider_sid) == (MessageStatus.DELIVERED, "SMabc")
+
+
+def test_dispatch_enqueues_only_due_messages_nobody_holds(member_b, campaign_template, monkeypatch, store_b):
+    from members import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.send_message, "apply_async", lambda args, **kw: sent.append(args[0]))
+    due = queue_one(member_b, campaign_template, occasion="campaign:due")
+    later = make_member(store_b, timezone="Asia/Tokyo")  # 03:00 in Tokyo: deferred
+    queue_one(later, campaign_template, occasion="campaign:night")
+    real = REAL_DISPATCH
+    assert real(LA_MORNING) == 1 and sent == [due.pk]
+    assert real(LA_MORNING) == 0  # enqueued a moment ago: not again
+    assert real(LA_MORNING + timedelta(minutes=6)) == 1  # its task was lost: enqueued again

@@ -1,0 +1,99 @@
+"""Member pages: scoped to the user's stores, phones masked for operators, filters, preview, dry run."""
+
+import pytest
+from django.urls import reverse
+
+from members.models import Message, SmsTemplate
+from tests.factories import MembershipFactory, UserFactory
+from tests.members.conftest import make_member
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator_b(store_b):
+    return MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator").user
+
+
+@pytest.fixture
+def manager_b(store_b):
+    return MembershipFactory(store=store_b, user=UserFactory(username="mgr-b"), role="manager").user
+
+
+def test_operators_see_masked_phones_managers_see_them_whole(client, operator_b, manager_b, member_b):
+    client.force_login(operator_b)
+    page = client.get(reverse("members:index")).content.decode()
+    assert "+14*****0100" in page and "+14155550100" not in page
+    detail = client.get(reverse("members:detail", args=[member_b.pk])).content.decode()
+    assert "+14155550100" not in detail
+    client.force_login(manager_b)
+    assert "+14155550100" in client.get(reverse("members:index")).content.decode()
+
+
+def test_a_member_of_another_store_is_a_404(client_a, member_b):
+    assert client_a.get(reverse("members:detail", args=[member_b.pk])).status_code == 404
+    assert "Grace" not in client_a.get(reverse("members:index")).content.decode()
+
+
+def test_list_filters_by_tier_and_segment(client, operator_b, store_b):
+    make_member(store_b, name="Gold Champion", tier="gold", segment="champions")
+    make_member(store_b, name="Lost Soul", segment="lost")
+    client.force_login(operator_b)
+    page = client.get(reverse("members:index"), {"segment": "champions"}).content.decode()
+    assert "Gold Champion" in page and "Lost Soul" not in page
+    page = client.get(reverse("members:index"), {"tier": "standard"}).content.decode()
+    assert "Lost Soul" in page and "Gold Champion" not in page
+
+
+def test_member_page_shows_texts(client, operator_b, member_b):
+    Message.objects.create(store=member_b.store, member=member_b, flow="holiday", occasion="holiday:2026-12-25",
+                           body="Merry Christmas Grace", scheduled_for="2026-12-25T17:00Z")
+    client.force_login(operator_b)
+    page = client.get(reverse("members:detail", args=[member_b.pk])).content.decode()
+    assert "Merry Christmas Grace" in page and "holiday:2026-12-25" in page
+
+
+def test_template_preview_shows_segments(client, manager_b, store_b):
+    client.force_login(manager_b)
+    response = client.post(reverse("members:template_new", args=[store_b.slug]), {
+        "name": "Xmas", "flow": "holiday", "body": "Merry Christmas {first_name} 🎄", "delay_days": 3,
+        "coupon_valid_days": 30, "preview": "1"})
+    page = response.content.decode()
+    assert "Merry Christmas Mei 🎄" in page and "1 SMS segment" in page and "UCS-2" in page
+    assert not SmsTemplate.objects.exists()
+
+
+def test_template_with_an_unknown_placeholder_is_not_saved(client, manager_b, store_b):
+    client.force_login(manager_b)
+    response = client.post(reverse("members:template_new", args=[store_b.slug]), {
+        "name": "Bad", "flow": "holiday", "body": "Hi {member.phone}", "delay_days": 3, "coupon_valid_days": 30})
+    assert "Unknown placeholder" in response.content.decode()
+    assert not SmsTemplate.objects.exists()
+
+
+def test_operators_cannot_edit_templates(client, operator_b, store_b):
+    client.force_login(operator_b)
+    assert client.get(reverse("members:template_new", args=[store_b.slug])).status_code == 403
+
+
+def test_dry_run_page_and_start_by_a_manager_only(client, operator_b, manager_b, campaign_template, member_b,
+                                                   monkeypatch):
+    from members import sending
+
+    monkeypatch.setattr(sending, "dispatch_due", lambda *a, **k: 0)
+    client.force_login(operator_b)
+    page = client.get(reverse("members:campaign", args=[campaign_template.pk])).content.decode()
+    assert 'data-testid="audience">1<' in page
+    assert client.post(reverse("members:campaign", args=[campaign_template.pk])).status_code == 403
+    assert not Message.objects.exists()
+    client.force_login(manager_b)
+    client.post(reverse("members:campaign", args=[campaign_template.pk]))
+    assert Message.objects.count() == 1
+
+
+def test_texts_page_lists_messages(client, operator_b, member_b):
+    Message.objects.create(store=member_b.store, member=member_b, flow="benefit", occasion="benefit:2026-12",
+                           body="x", status="failed", error_code="21610", scheduled_for="2026-12-01T17:00Z")
+    client.force_login(operator_b)
+    page = client.get(reverse("members:texts"), {"status": "failed"}).content.decode()
+    assert "benefit:2026-12" in page and "21610" in page

@@ -1,0 +1,125 @@
+"""Twilio webhooks: X-Twilio-Signature checked over the public URL; status callbacks and STOP/START/HELP."""
+
+import pytest
+from django.urls import reverse
+from twilio.request_validator import RequestValidator
+
+from members.models import Member, Message, MessageStatus
+from tests.members.conftest import LA_MORNING, make_member
+
+pytestmark = pytest.mark.django_db
+SITE = "https://desk.example.com"
+
+
+def signed_post(client, path, params, token="test-token", url=None):
+    signature = RequestValidator(token).compute_signature(url or SITE + path, params)
+    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature)
+
+
+@pytest.fixture
+def message(member_b):
+    return Message.objects.create(store=member_b.store, member=member_b, flow="campaign", occasion="c:1", body="Hi",
+                                  status=MessageStatus.SENT, provider_sid="SM123", scheduled_for=LA_MORNING)
+
+
+def test_status_callback_with_a_good_signature_updates_the_message(client, message):
+    path = reverse("twilio_status") + f"?m={message.pk}"
+    response = signed_post(client, path, {"MessageSid": "SM123", "MessageStatus": "delivered"})
+    assert response.status_code == 204
+    message.refresh_from_db()
+    assert message.status == MessageStatus.DELIVERED
+
+
+def test_status_callback_records_the_error_code(client, message):
+    signed_post(client, reverse("twilio_status"), {"MessageSid": "SM123", "MessageStatus": "undelivered",
+                                                   "ErrorCode": "30006"})
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == (MessageStatus.UNDELIVERED, "30006")
+
+
+@pytest.mark.parametrize("signature", ["", "bm90IHJpZ2h0"])
+def test_status_callback_with_a_bad_or_missing_signature_is_refused(client, message, signature):
+    response = client.post(reverse("twilio_status"), {"MessageSid": "SM123", "MessageStatus": "failed"},
+                           HTTP_X_TWILIO_SIGNATURE=signature)
+    assert response.status_code == 403
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+
+
+def test_a_signature_made_with_another_token_is_refused(client, message):
+    response = signed_post(client, reverse("twilio_status"), {"MessageSid": "SM123", "MessageStatus": "failed"},
+                           token="someone-elses-token")
+    assert response.status_code == 403
+
+
+def test_a_signature_over_other_parameters_is_refused(client, message):
+    path = reverse("twilio_status")
+    signature = RequestValidator("test-token").compute_signature(SITE + path, {"MessageSid": "SM123",
+                                                                               "MessageStatus": "sent"})
+    response = client.post(path, {"MessageSid": "SM123", "MessageStatus": "failed"}, HTTP_X_TWILIO_SIGNATURE=signature)
+    assert response.status_code == 403
+
+
+def test_a_late_sent_callback_does_not_undo_delivered(client, message):
+    signed_post(client, reverse("twilio_status"), {"MessageSid": "SM123", "MessageStatus": "delivered"})
+    signed_post(client, reverse("twilio_status"), {"MessageSid": "SM123", "MessageStatus": "sent"})
+    message.refresh_from_db()
+    assert message.status == MessageStatus.DELIVERED
+
+
+def test_a_callback_before_the_worker_recorded_the_sid_finds_the_row_by_id(client, member_b):
+    message = Message.objects.create(store=member_b.store, member=member_b, flow="campaign", occasion="c:2",
+                                     body="Hi", status=MessageStatus.SENDING, attempts=1, scheduled_for=LA_MORNING)
+    signed_post(client, reverse("twilio_status") + f"?m={message.pk}", {"MessageSid": "SM999",
+                                                                        "MessageStatus": "sent"})
+    message.refresh_from_db()
+    assert (message.status, message.provider_sid) == (MessageStatus.SENT, "SM999")
+
+
+def test_webhooks_need_no_login_and_no_csrf_token(message):
+    from django.test import Client
+
+    response = signed_post(Client(enforce_csrf_checks=True), reverse("twilio_status"),
+                           {"MessageSid": "SM123", "MessageStatus": "delivered"})
+    assert response.status_code == 204
+
+
+def test_get_is_not_allowed(client):
+    assert client.get(reverse("twilio_status")).status_code in (403, 405)
+
+
+@pytest.mark.parametrize("word", ["STOP", "stop", "Unsubscribe", "CANCEL", "end", "QUIT", "STOPALL"])
+def test_stop_words_opt_the_member_out_in_every_store(client, member_b, store_a, word):
+    other = make_member(store_a, phone=member_b.phone)
+    response = signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": f" {word} "})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/xml")
+    assert Member.objects.filter(pk__in=[member_b.pk, other.pk], opted_out_at__isnull=False).count() == 2
+
+
+def test_start_opts_back_in(client, member_b):
+    Member.objects.filter(pk=member_b.pk).update(opted_out_at=LA_MORNING, sms_consent=False)
+    signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "START"})
+    member_b.refresh_from_db()
+    assert member_b.opted_out_at is None and member_b.sms_consent and member_b.consent_source == "replied START"
+
+
+def test_help_answers_with_twiml(client, member_b):
+    response = signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "help"})
+    assert b"<Message>" in response.content and b"Reply STOP" in response.content
+    member_b.refresh_from_db()
+    assert member_b.opted_out_at is None
+
+
+def test_other_replies_change_nothing(client, member_b):
+    response = signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "thanks, stop by!"})
+    assert response.content.strip().endswith(b"<Response />")
+    member_b.refresh_from_db()
+    assert member_b.opted_out_at is None
+
+
+def test_inbound_with_a_bad_signature_is_refused(client, member_b):
+    response = client.post(reverse("twilio_inbound"), {"From": member_b.phone, "Body": "STOP"},
+                           HTTP_X_TWILIO_SIGNATURE="forged")
+    assert response.status_code == 403
+    member_b.refresh_from_db()
+    assert member_b.opted_out_at is None

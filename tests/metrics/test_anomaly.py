@@ -1,0 +1,176 @@
+"""The detector finds injected anomalies, ignores weekly rhythm, knows holidays and activities, and
+root cause names the dimension that drove the change."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metrics.anomaly import detect_anomalies, flag, naive_flag, seasonal_baseline
+from metrics.models import ActionItem, Anomaly, DailyMetric
+from metrics.rootcause import adtributor, metric_tree, pct, rank_dimensions
+
+WEEKDAY = np.array([0.9, 0.9, 0.95, 1.0, 1.1, 1.3, 1.25])
+
+
+def weekly_series(days=120, level=1000.0, seed=3, start="2026-01-05"):
+    rng = np.random.default_rng(seed)
+    index = pd.date_range(start, periods=days, freq="D")
+    return pd.Series(level * WEEKDAY[index.day_of_week] * rng.lognormal(0, 0.05, days), index=index)
+
+
+def test_weekly_rhythm_is_not_an_anomaly_but_the_naive_rule_thinks_so():
+    s = weekly_series()
+    judged = seasonal_baseline(s)
+    assert not flag(judged).iloc[60:].any()
+    assert naive_flag(s, 0.15).iloc[60:].any()  # every Saturday jumps ~20 % over Friday
+
+
+def test_injected_drop_is_found_with_its_size_and_direction():
+    s = weekly_series()
+    day = s.index[100]
+    s[day] *= 0.55
+    judged = seasonal_baseline(s)
+    flagged = flag(judged)
+    assert list(flagged[flagged].index) == [day]
+    assert judged.at[day, "score"] < -3.5
+    assert judged.at[day, "change"] == pytest.approx(-0.45, abs=0.08)
+    assert judged.at[day, "low"] < judged.at[day, "baseline"] < judged.at[day, "high"]
+
+
+def test_too_little_history_gives_no_verdict():
+    s = weekly_series(days=20)
+    s.iloc[-1] *= 0.2
+    assert not flag(seasonal_baseline(s)).any()
+
+
+def test_holidays_stay_out_of_the_baseline_and_need_a_bigger_move():
+    s = weekly_series()
+    holidays = [s.index[d] for d in (79, 86, 93)]  # three same-weekday holidays, each 2.5× a normal day
+    for h in holidays:
+        s[h] *= 2.5
+    with_calendar = seasonal_baseline(s, holidays)
+    without = seasonal_baseline(s)
+    later = s.index[100]
+    assert with_calendar.at[later, "baseline"] < without.at[later, "baseline"]
+    small = weekly_series()
+    small[small.index[100]] *= 1.3
+    day = small.index[100]
+    assert flag(seasonal_baseline(small)).at[day]
+    assert not flag(seasonal_baseline(small, [day]), [day]).at[day]
+
+
+def test_adtributor_names_the_collapsed_source_not_the_products():
+    expected_src = pd.Series({"organic": 300.0, "paid_search": 280.0, "social": 100.0, "direct": 120.0})
+    actual_src = expected_src.copy()
+    actual_src["paid_search"] = 40.0
+    expected_prod = pd.Series({"a": 400.0, "b": 250.0, "c": 150.0})
+    actual_prod = expected_prod * (actual_src.sum() / expected_src.sum())
+    ranked = rank_dimensions({"traffic_source": (expected_src, actual_src), "product": (expected_prod, actual_prod)})
+    assert ranked[0].dimension == "traffic_source"
+    assert ranked[0].candidates[0].value == "paid_search"
+    assert ranked[0].candidates[0].explanatory_power == pytest.approx(1.0)
+
+
+def test_adtributor_finds_nothing_when_nothing_changed():
+    s = pd.Series({"a": 1.0, "b": 2.0})
+    assert adtributor(s, s) is None
+
+
+def test_metric_tree_says_which_factor_moved():
+    tree = metric_tree({"visitors": 700, "conversion": 0.02, "aov": 50},
+                       {"visitors": 1000, "conversion": 0.02, "aov": 50})
+    assert tree["top"] == "visitors"
+    assert tree["factors"]["visitors"]["change"] == pytest.approx(-0.3)
+    assert tree["factors"]["visitors"]["share"] == pytest.approx(1.0)
+    assert metric_tree({"orders": 10, "aov": 60}, {"orders": 10, "aov": 50})["top"] == "aov"
+
+
+def test_pct_uses_a_real_minus_sign():
+    assert pct(-0.32) == "−32 %" and pct(0.051) == "+5 %" and pct(None) == "–"
+
+
+# --- against the database --------------------------------------------------------------------------------
+
+def seed_daily(store, end: date, days: int, drop_source: str | None = None):
+    """A rolled-up history: GMV split over sources with weekly rhythm; on `end` one source collapses."""
+    rng = np.random.default_rng(11)
+    rows = []
+    shares = {"organic_search": 0.4, "paid_search": 0.35, "direct": 0.25}
+    for k in range(days):
+        day = end - timedelta(days=days - 1 - k)
+        total = 10000 * WEEKDAY[day.weekday()] * rng.lognormal(0, 0.04)
+        parts = {s: total * w * rng.lognormal(0, 0.03) for s, w in shares.items()}
+        if day == end and drop_source:
+            parts[drop_source] *= 0.1
+        orders = {s: round(v / 50) for s, v in parts.items()}
+        rows.append(DailyMetric(store=store, day=day, metric="gmv", value=Decimal(f"{sum(parts.values()):.2f}")))
+        rows.append(DailyMetric(store=store, day=day, metric="orders", value=sum(orders.values())))
+        for s in shares:
+            rows.append(DailyMetric(store=store, day=day, metric="gmv", dimension="traffic_source",
+                                    dimension_value=s, value=Decimal(f"{parts[s]:.2f}")))
+            rows.append(DailyMetric(store=store, day=day, metric="orders", dimension="traffic_source",
+                                    dimension_value=s, value=orders[s]))
+    DailyMetric.objects.bulk_create(rows)
+
+
+@pytest.mark.django_db
+def test_detector_finds_injected_drop_and_root_cause_names_the_source(store_a):
+    day = date(2026, 5, 6)
+    seed_daily(store_a, day, 90, drop_source="paid_search")
+    found = {(a.metric, a.dimension_value): a for a in detect_anomalies(store_a, day)}
+    gmv = found[("gmv", "")]
+    assert gmv.direction == "down" and gmv.change == pytest.approx(-0.31, abs=0.05)
+    assert gmv.root_cause["top_dimension"] == "traffic_source"
+    assert gmv.root_cause["top_value"] == "paid_search"
+    assert gmv.explanation.startswith(f"GMV {pct(gmv.change)} vs usual Wednesday: paid-search GMV −")
+    assert ("gmv", "paid_search") in found
+
+
+@pytest.mark.django_db
+def test_redetection_updates_in_place_and_keeps_the_plan(store_a):
+    day = date(2026, 5, 6)
+    seed_daily(store_a, day, 90, drop_source="paid_search")
+    first = {a.metric: a for a in detect_anomalies(store_a, day) if not a.dimension}["gmv"]
+    first.status, first.plan = "plan", "Resume the ads."
+    first.save()
+    ActionItem.objects.create(anomaly=first, text="Call the agency")
+    again = {a.metric: a for a in detect_anomalies(store_a, day) if not a.dimension}["gmv"]
+    assert again.pk == first.pk
+    again.refresh_from_db()
+    assert (again.status, again.plan) == ("plan", "Resume the ads.")
+    assert Anomaly.objects.filter(store=store_a, day=day, metric="gmv", dimension="").count() == 1
+
+
+@pytest.mark.django_db
+def test_untouched_anomaly_disappears_when_corrected_data_is_normal(store_a):
+    day = date(2026, 5, 6)
+    seed_daily(store_a, day, 90, drop_source="paid_search")
+    detect_anomalies(store_a, day)
+    DailyMetric.objects.filter(store=store_a).delete()
+    seed_daily(store_a, day, 90)
+    assert detect_anomalies(store_a, day) == []
+    assert not Anomaly.objects.filter(store=store_a, day=day).exists()
+
+
+@pytest.mark.django_db
+def test_running_activity_explains_the_anomaly(store_a):
+    from campaigns.models import Activity
+
+    day = date(2026, 5, 6)
+    seed_daily(store_a, day, 90, drop_source="paid_search")
+    Activity.objects.create(store=store_a, name="May clearance", kind="store_promotion", status="running",
+                            start_date=day - timedelta(days=1), end_date=day + timedelta(days=1))
+    gmv = {a.metric: a for a in detect_anomalies(store_a, day) if not a.dimension}["gmv"]
+    assert gmv.explained_by.name == "May clearance"
+    assert gmv.is_explained and "May clearance" in gmv.explanation
+
+
+@pytest.mark.django_db
+def test_public_holiday_is_named_and_downgraded(store_a):
+    day = date(2026, 10, 1)  # National Day in China (store A is CN)
+    seed_daily(store_a, day, 90, drop_source="paid_search")
+    gmv = {a.metric: a for a in detect_anomalies(store_a, day) if not a.dimension}.get("gmv")
+    assert gmv is not None and "National Day" in gmv.holiday and gmv.is_explained

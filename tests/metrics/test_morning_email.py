@@ -1,0 +1,116 @@
+"""Morning email: 08:00 in each manager's zone, once per day even if beat fires twice, opt-out honoured."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import mail
+
+from metrics.email import send_due_morning_emails
+from metrics.models import Anomaly, MorningEmail
+from metrics.rollup import rollup_day
+from tests.factories import MembershipFactory, OrderFactory, UserFactory, ViolationFactory
+
+pytestmark = pytest.mark.django_db
+LONDON = ZoneInfo("Europe/London")
+
+
+@pytest.fixture(autouse=True)
+def locmem(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SITE_URL = "https://desk.example.com"
+
+
+@pytest.fixture
+def manager(store_a):
+    """Store A is in Asia/Shanghai; its manager reads email in London."""
+    return MembershipFactory(store=store_a, user=UserFactory(username="boss", email="boss@example.com"),
+                             role="manager", email_timezone="Europe/London")
+
+
+def test_second_beat_run_sends_no_second_email(manager):
+    at_eight = datetime(2026, 5, 5, 8, 2, tzinfo=LONDON)
+    with time_machine.travel(at_eight, tick=False):
+        assert send_due_morning_emails() == 1
+        assert send_due_morning_emails() == 0
+    with time_machine.travel(at_eight + timedelta(hours=1), tick=False):
+        assert send_due_morning_emails() == 0
+    assert len(mail.outbox) == 1
+    assert MorningEmail.objects.get().day.isoformat() == "2026-05-05"
+
+
+def test_a_row_written_by_a_racing_worker_stops_the_send(manager, store_a):
+    MorningEmail.objects.create(membership=manager, day=datetime(2026, 5, 5).date(),
+                                report_day=datetime(2026, 5, 4).date())
+    with time_machine.travel(datetime(2026, 5, 5, 8, 2, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 0
+    assert mail.outbox == []
+
+
+def test_sent_at_eight_in_the_managers_zone_not_the_stores(manager, store_a):
+    # 08:00 in Shanghai is 01:00 in London: not yet.
+    with time_machine.travel(datetime(2026, 5, 5, 8, 0, tzinfo=store_a.zone), tick=False):
+        assert send_due_morning_emails() == 0
+    with time_machine.travel(datetime(2026, 5, 5, 7, 59, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 0
+    with time_machine.travel(datetime(2026, 5, 5, 12, 0, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 0  # too late for a "morning" email
+    assert mail.outbox == []
+
+
+def test_blank_email_zone_means_the_stores_zone(store_a):
+    MembershipFactory(store=store_a, user=UserFactory(username="m2", email="m2@example.com"), role="manager")
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=store_a.zone), tick=False):
+        assert send_due_morning_emails() == 1
+
+
+def test_opted_out_managers_and_operators_get_nothing(manager, store_a, operator_a):
+    manager.morning_email = False
+    manager.save()
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 0
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=store_a.zone), tick=False):
+        assert send_due_morning_emails() == 0
+    assert mail.outbox == []
+
+
+def test_email_has_headline_changes_anomalies_violations_and_links(manager, store_a):
+    zone = store_a.zone
+    # London 08:30 on 5 May is 15:30 in Shanghai: the report is about Shanghai's 4 May.
+    for day, total in [(4, "150.00"), (3, "100.00")]:
+        ts = datetime(2026, 5, day, 12, tzinfo=zone)
+        OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal(total))
+        rollup_day(store_a, ts.date())
+    anomaly = Anomaly.objects.create(
+        store=store_a, day=datetime(2026, 5, 4).date(), metric="gmv", value=1, baseline=2, band_low=1, band_high=3,
+        change=-0.32, score=-5, direction="down", explanation="GMV −32 %: paid-search sessions −71 %")
+    ViolationFactory(store=store_a, kind="Late shipment", points=2)
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    assert message.to == ["boss@example.com"]
+    assert "Store A" in message.subject and "GMV 150.00 (+50 % DoD)" in message.subject
+    html = message.alternatives[0][0]
+    for part in (message.body, html):
+        assert "GMV −32 %: paid-search sessions −71 %" in part
+        assert f"https://desk.example.com/metrics/daily/anomalies/{anomaly.pk}/" in part
+        assert "Late shipment" in part and "Open violations" in part
+        assert "https://desk.example.com/" in part
+    assert "<svg" in html and "+50 %" in html
+    assert MorningEmail.objects.get().report_day.isoformat() == "2026-05-04"
+
+
+def test_failed_send_is_retried_next_run(manager, monkeypatch):
+    from django.core.mail import EmailMultiAlternatives
+
+    def boom(self, *a, **kw):
+        raise ConnectionError("smtp down")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", boom)
+    with time_machine.travel(datetime(2026, 5, 5, 8, 2, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 0
+        monkeypatch.undo()
+        assert send_due_morning_emails() == 1
+    assert len(mail.outbox) == 1

@@ -1,0 +1,86 @@
+"""Anomaly pages: overview, list, detail with plan and action items, all scoped to the user's stores."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from metrics.models import ActionItem, Anomaly
+from metrics.rollup import rollup_day
+from opsdesk.desk import open_items
+from tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def make_anomaly(store, **kw):
+    fields = dict(store=store, day=date(2026, 5, 4), metric="gmv", value=Decimal("60"), baseline=Decimal("100"),
+                  band_low=Decimal("80"), band_high=Decimal("120"), change=-0.4, score=-6.0, direction="down",
+                  explanation="GMV −40 % vs usual Monday: paid-search GMV −90 %.")
+    fields.update(kw)
+    return Anomaly.objects.create(**fields)
+
+
+def test_other_stores_anomaly_is_a_404_everywhere(client_a, store_b):
+    theirs = make_anomaly(store_b)
+    assert client_a.get(reverse("metrics:anomaly", args=[theirs.pk])).status_code == 404
+    item = ActionItem.objects.create(anomaly=theirs, text="x")
+    url = reverse("metrics:action_item_toggle", args=[theirs.pk, item.pk])
+    assert client_a.post(url).status_code == 404
+    assert client_a.get(reverse("metrics:anomalies") + "?store=store-b").status_code == 404
+    assert "paid-search" not in client_a.get(reverse("metrics:anomalies")).content.decode()
+
+
+def test_list_shows_my_open_anomalies(client_a, store_a):
+    make_anomaly(store_a)
+    make_anomaly(store_a, metric="orders", status="resolved", plan="done")
+    page = client_a.get(reverse("metrics:anomalies")).content.decode()
+    assert "paid-search GMV −90 %" in page
+    assert ">orders<" not in page
+
+
+def test_status_needs_a_plan_then_moves_and_action_items_get_owner_and_due_date(client_a, store_a, operator_a):
+    anomaly = make_anomaly(store_a)
+    url = reverse("metrics:anomaly", args=[anomaly.pk])
+    assert client_a.get(url).status_code == 200
+    response = client_a.post(url, {"status": "plan", "plan": "", "owner": ""})
+    assert "Write the response plan" in response.content.decode()
+    client_a.post(url, {"status": "plan", "plan": "Resume the paused through-train plan.", "owner": operator_a.pk})
+    anomaly.refresh_from_db()
+    assert (anomaly.status, anomaly.owner) == ("plan", operator_a)
+    client_a.post(url, {"add_item": "1", "text": "Check ad budget", "owner": operator_a.pk, "due_date": "2026-05-06"})
+    item = anomaly.action_items.get()
+    assert (item.owner, item.due_date) == (operator_a, date(2026, 5, 6))
+    client_a.post(reverse("metrics:action_item_toggle", args=[anomaly.pk, item.pk]))
+    item.refresh_from_db()
+    assert item.done
+
+
+def test_owner_must_be_a_member_of_the_store(client_a, store_a, store_b):
+    from tests.factories import MembershipFactory
+
+    outsider = MembershipFactory(store=store_b).user
+    anomaly = make_anomaly(store_a)
+    client_a.post(reverse("metrics:anomaly", args=[anomaly.pk]), {"status": "acknowledged", "owner": outsider.pk})
+    anomaly.refresh_from_db()
+    assert anomaly.owner is None
+
+
+def test_daily_overview_compares_yesterday_day_before_and_last_week(client_a, store_a):
+    now = datetime(2026, 5, 5, 9, tzinfo=store_a.zone)
+    for days_ago, total in [(1, "150.00"), (2, "100.00"), (8, "300.00")]:
+        ts = now - timedelta(days=days_ago)
+        OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal(total))
+        rollup_day(store_a, ts.date())
+    with time_machine.travel(now, tick=False):
+        page = client_a.get(reverse("metrics:daily")).content.decode()
+    assert "150.00" in page and "+50 %" in page and "−50 %" in page
+    assert "vendor/plotly/plotly.min.js" in page
+
+
+def test_desk_lists_new_anomalies(store_a, operator_a):
+    make_anomaly(store_a)
+    items = {i.label: i.count for i in open_items(store_a, operator_a)}
+    assert items["New anomalies"] == 1

@@ -1,0 +1,72 @@
+"""Log-in throttling and the security headers every page carries."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import UserFactory
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def olivia(db):
+    user = UserFactory(username="olivia")
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def log_in(client, username, password):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def test_a_wrong_password_shows_the_form_again(client, olivia):
+    response = log_in(client, "olivia", "nope")
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_five_wrong_passwords_lock_the_account_for_that_address_even_with_the_right_one(client, olivia):
+    for _ in range(5):
+        log_in(client, "olivia", "guess")
+    response = log_in(client, "olivia", PASSWORD)
+    assert response.status_code == 429
+    assert b"Too many failed log-ins" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_lockout_of_one_user_does_not_lock_out_another(client, olivia):
+    marco = UserFactory(username="marco")
+    marco.set_password(PASSWORD)
+    marco.save()
+    for _ in range(5):
+        log_in(client, "olivia", "guess")
+    response = log_in(client, "marco", PASSWORD)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(marco.pk)
+
+
+def test_a_successful_login_resets_the_count(client, olivia):
+    for _ in range(4):
+        log_in(client, "olivia", "guess")
+    assert log_in(client, "olivia", PASSWORD).status_code == 302
+    client.logout()
+    for _ in range(4):
+        log_in(client, "olivia", "guess")
+    assert log_in(client, "olivia", PASSWORD).status_code == 302
+
+
+def test_pages_carry_csp_and_the_other_security_headers(client, olivia):
+    response = client.get(reverse("login"))
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    # Inline scripts run only with the page's nonce (added when a page uses one), never unsafe-*.
+    script_src = re.search(r"script-src ([^;]+)", csp).group(1)
+    assert script_src.startswith("'self'")
+    assert "unsafe" not in script_src
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"

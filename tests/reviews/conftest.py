@@ -1,0 +1,28 @@
+"""Builders for review tests: a review (and its case when bad) in a store."""
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from reviews.models import Review
+from reviews.services import open_case_if_bad
+from tests.factories import MembershipFactory, UserFactory
+
+_ids = itertools.count(1)
+
+
+def make_review(store, rating=1, body="", title="", product=None, order=None, created_at=None, **extra):
+    return Review.objects.create(store=store, external_id=f"R{next(_ids)}", rating=rating, body=body, title=title,
+                                 product=product, order=order,
+                                 created_at=created_at or timezone.now() - timedelta(hours=1), **extra)
+
+
+def make_case(store, rating=1, now=None, **review_fields):
+    return open_case_if_bad(make_review(store, rating=rating, **review_fields), now=now)
+
+
+@pytest.fixture
+def operator_b(store_b):
+    return MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator").user

@@ -1,0 +1,54 @@
+"""The review import API: a store key, a JSON batch, all-or-nothing, retries add nothing."""
+
+import json
+
+from django.urls import reverse
+
+from reviews.models import Review
+from stores.models import ApiKey
+
+URL = reverse("reviews:api_import")
+BATCH = {"reviews": [
+    {"id": "j1", "rating": 2, "title": "Late", "body": "Arrived a week late", "created_at": "2026-01-05T10:00:00Z",
+     "order_id": "nope"},
+    {"id": "j2", "rating": 5, "body": "", "created_at": "2026-01-05T11:00:00-08:00"},
+]}
+
+
+def post(client, body, key=None):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
+    return client.post(URL, data=json.dumps(body), content_type="application/json", **headers)
+
+
+def test_batch_is_imported_into_the_keys_store_and_a_retry_adds_nothing(client, store_a):
+    _, raw = ApiKey.issue(store_a)
+    first = post(client, BATCH, raw)
+    assert first.status_code == 200
+    assert first.json()["created"] == 2 and first.json()["cases_opened"] == 1
+    assert first.json()["unmatched_orders"] == [{"index": 0, "order_id": "nope"}]
+    again = post(client, BATCH, raw).json()
+    assert again["created"] == 0 and again["already_imported"] == 2
+    assert Review.objects.filter(store=store_a).count() == 2
+
+
+def test_bad_item_rejects_the_whole_batch_with_its_index(client, store_a):
+    _, raw = ApiKey.issue(store_a)
+    body = {"reviews": [BATCH["reviews"][1], {"id": "x", "rating": "five", "created_at": "2026-01-05"}]}
+    response = post(client, body, raw)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"index": 1, "field": "rating",
+                                          "message": "must be a whole number from 1 to 5, got 'five'"}]
+    assert not Review.objects.exists()
+
+
+def test_missing_or_revoked_key_is_401(client, store_a):
+    key, raw = ApiKey.issue(store_a)
+    assert post(client, BATCH).status_code == 401
+    key.revoke()
+    assert post(client, BATCH, raw).status_code == 401
+    assert not Review.objects.exists()
+
+
+def test_body_that_is_not_a_batch_is_400(client, store_a):
+    _, raw = ApiKey.issue(store_a)
+    assert post(client, "hello", raw).status_code == 400

@@ -1,0 +1,161 @@
+"""Importing reviews: the real Olist export, opsdesk CSV, Shopify-style JSON; idempotent, all-or-nothing."""
+
+import json
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+from django.core.management import CommandError, call_command
+
+from reviews.importers import ReviewImportError, import_reviews
+from reviews.models import Review, ReviewCase
+from tests.factories import OrderFactory, OrderLineFactory, ProductFactory, StoreFactory
+
+
+@pytest.fixture
+def olist_store(db):
+    return StoreFactory(slug="olist", platform="olist", country="BR", timezone="America/Sao_Paulo", currency="BRL")
+
+
+@pytest.fixture
+def olist_reviews(olist_dir):
+    path = olist_dir / "olist_order_reviews_dataset.csv"
+    return path, pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def test_real_olist_reviews_import_matches_an_independent_pandas_read(olist_store, olist_reviews):
+    path, df = olist_reviews
+    unique = df.drop_duplicates("review_id")
+    linked_ids = list(unique.order_id.iloc[:40])
+    product = ProductFactory(store=olist_store, sku="olist-prod")
+    for order_id in linked_ids:
+        OrderLineFactory(order=OrderFactory(store=olist_store, external_id=order_id), product=product)
+
+    result = import_reviews(olist_store, path, "olist")
+
+    assert result.rows == len(df)
+    assert result.created == Review.objects.filter(store=olist_store).count() == unique.review_id.nunique()
+    assert len(result.duplicates_in_file) == df.review_id.duplicated().sum() > 0
+    reviews_of_linked = unique.order_id.isin(linked_ids).sum()  # an order may have more than one review
+    assert result.linked_orders == result.linked_products == reviews_of_linked
+    assert len(result.unmatched_orders) == len(unique) - reviews_of_linked
+    stored = dict(Review.objects.filter(store=olist_store).values_list("external_id", "rating"))
+    assert stored == {r.review_id: int(r.review_score) for r in unique.itertuples()}
+    bad = (unique.review_score.astype(int) <= 2).sum()
+    assert ReviewCase.objects.filter(store=olist_store, review__rating__lte=2).count() == bad
+    assert not ReviewCase.objects.filter(store=olist_store, review__rating__gte=4).exists()
+
+
+def test_olist_multiline_portuguese_text_and_empty_text_survive(olist_store, olist_reviews):
+    path, df = olist_reviews
+    import_reviews(olist_store, path, "olist")
+    multiline = df[df.review_comment_message.str.contains("\n")].iloc[0]
+    assert Review.objects.get(external_id=multiline.review_id).body == multiline.review_comment_message.strip()
+    empty = df[(df.review_comment_message == "") & (df.review_comment_title == "")].iloc[0]
+    review = Review.objects.get(external_id=empty.review_id)
+    assert (review.title, review.body) == ("", "")
+    accented = df[df.review_comment_message.str.contains("ã")].iloc[0]
+    assert "ã" in Review.objects.get(external_id=accented.review_id).body
+
+
+def test_olist_local_times_are_read_in_the_stores_zone_across_brazilian_dst(olist_store, olist_reviews):
+    path, _ = olist_reviews
+    import_reviews(olist_store, path, "olist")
+    # 2018-01-18 was in Brazilian summer time (UTC-2); 2018-03-10 was not (UTC-3).
+    assert Review.objects.get(external_id="7bc2406110b926393aa56f80a40eba40").created_at == datetime(
+        2018, 1, 18, 2, tzinfo=UTC)
+    assert Review.objects.get(external_id="80e641a11e56f04c1ad469d5645fdfde").created_at == datetime(
+        2018, 3, 10, 3, tzinfo=UTC)
+
+
+def test_reimporting_olist_adds_nothing(olist_store, olist_reviews):
+    path, _ = olist_reviews
+    first = import_reviews(olist_store, path, "olist")
+    cases = ReviewCase.objects.count()
+    again = import_reviews(olist_store, path, "olist")
+    assert again.created == 0 and again.cases_opened == 0
+    assert again.already_imported == first.created
+    assert Review.objects.count() == first.created and ReviewCase.objects.count() == cases
+
+
+def test_one_bad_olist_row_writes_nothing_and_names_its_row(olist_store, olist_reviews, tmp_path):
+    path, df = olist_reviews
+    i = 1000
+    victim = df.iloc[i]
+    raw = path.read_text(encoding="utf-8")
+    needle = f'"{victim.review_id}","{victim.order_id}",{victim.review_score},'
+    assert raw.count(needle) == 1
+    broken = tmp_path / "reviews.csv"
+    broken.write_text(raw.replace(needle, needle[: -len(victim.review_score) - 1] + "cinco,"), encoding="utf-8")
+
+    with pytest.raises(ReviewImportError) as caught:
+        import_reviews(olist_store, broken, "olist")
+
+    assert [(e.row, e.column) for e in caught.value.errors] == [(i + 2, "review_score")]
+    assert "cinco" in str(caught.value)
+    assert not Review.objects.exists() and not ReviewCase.objects.exists()
+
+
+def test_command_imports_and_reports_unmatched_keys(olist_store, tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("external_id,rating,title,body,created_at,order_id,sku\n"
+                    'A1,5,Great,"Loved it,\nreally",2024-03-01 10:00,NOPE-1,\n'
+                    "A2,2,,arrived broken,2024-03-02T10:00:00+08:00,,SKU-MISSING\n", encoding="utf-8")
+    call_command("import_reviews", str(path), "--store", "olist")
+    out = capsys.readouterr().out
+    assert "2 reviews created" in out and "1 cases opened" in out
+    assert "row 2: unmatched order NOPE-1" in out and "row 3: unmatched product SKU-MISSING" in out
+    assert Review.objects.get(external_id="A1").body == "Loved it,\nreally"
+    assert Review.objects.get(external_id="A2").created_at == datetime(2024, 3, 2, 2, tzinfo=UTC)
+
+
+def test_command_refuses_a_file_with_bad_rows_and_names_them(olist_store, tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("external_id,rating,created_at\nA1,5,2024-03-01\n,7,yesterday\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_reviews", str(path), "--store", "olist")
+    err = capsys.readouterr().err
+    assert "row 3, external_id: is empty" in err and "row 3, rating" in err and "row 3, created_at" in err
+    assert not Review.objects.exists()
+
+
+def test_csv_missing_required_column_is_a_file_error(olist_store):
+    with pytest.raises(ReviewImportError, match="missing column"):
+        import_reviews(olist_store, b"id,stars\n1,5\n", "csv")
+
+
+def test_shopify_style_json_links_product_order_and_member(store_a):
+    from members.models import Member
+
+    product = ProductFactory(store=store_a, sku="TEA-1")
+    order = OrderFactory(store=store_a, external_id="5001", buyer_phone="+8613800138000")
+    member = Member.objects.create(store=store_a, phone="+8613800138000", joined_at=order.placed_at)
+    email_member = Member.objects.create(store=store_a, phone="+8613900139000", email="li@example.com",
+                                         joined_at=order.placed_at)
+    payload = {"reviews": [
+        {"id": 9001, "rating": 1, "title": "差", "body": "茶叶包装破损", "created_at": "2024-05-01T09:00:00+08:00",
+         "product_external_id": "TEA-1", "order_id": "5001"},
+        {"id": 9002, "rating": 5, "title": "", "body": "", "created_at": "2024-05-02T09:00:00Z",
+         "sku": "TEA-1", "reviewer": {"email": "LI@example.com"}},
+    ]}
+    result = import_reviews(store_a, json.dumps(payload).encode(), "json")
+    first, second = Review.objects.get(external_id="9001"), Review.objects.get(external_id="9002")
+    assert (first.product, first.order, first.member) == (product, order, member)
+    assert (second.product, second.member) == (product, email_member)
+    assert result.cases_opened == 1 and first.case.reason == "rating 1"
+
+
+def test_json_list_from_an_api_is_all_or_nothing_with_item_numbers(store_a):
+    items = [{"id": "a", "rating": 4, "created_at": "2024-05-01T09:00:00Z"},
+             {"id": "b", "rating": 0, "created_at": "2024-05-01T09:00:00Z"}]
+    with pytest.raises(ReviewImportError) as caught:
+        import_reviews(store_a, items)
+    assert [(e.row, e.column) for e in caught.value.errors] == [(2, "rating")]
+    assert not Review.objects.exists()
+
+
+def test_same_external_id_in_two_stores_is_two_reviews(store_a, store_b):
+    items = [{"id": "same", "rating": 4, "created_at": "2024-05-01T09:00:00Z"}]
+    import_reviews(store_a, items)
+    import_reviews(store_b, items)
+    assert Review.objects.filter(external_id="same").count() == 2

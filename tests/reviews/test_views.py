@@ -1,0 +1,192 @@
+"""The review pages: tenancy, the case page's actions, phone display, upload, report and CSV export."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from reviews.models import CaseStatus, ProductTask, Review
+from stores.models import ListingVersion
+from tests.factories import OrderFactory, ProductFactory
+from tests.reviews.conftest import make_case, make_review
+
+
+@pytest.fixture
+def case_b(store_b):
+    return make_case(store_b, rating=1, body="broken", product=ProductFactory(store=store_b))
+
+
+@pytest.mark.parametrize("name", ["case", "review", "product"])
+def test_another_stores_objects_are_404(client_a, store_a, case_b, name):
+    obj = {"case": case_b, "review": case_b.review, "product": case_b.review.product}[name]
+    # Both through the other store's slug and by smuggling the pk under one's own store.
+    assert client_a.get(reverse(f"reviews:{name}", args=[case_b.store.slug, obj.pk])).status_code == 404
+    assert client_a.get(reverse(f"reviews:{name}", args=[store_a.slug, obj.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["store", "report", "cases_csv", "import"])
+def test_another_stores_lists_report_and_export_are_404(client_a, store_b, name):
+    assert client_a.get(reverse(f"reviews:{name}", args=[store_b.slug])).status_code == 404
+
+
+def test_posting_to_another_stores_case_changes_nothing(client_a, case_b):
+    url = reverse("reviews:case", args=[case_b.store.slug, case_b.pk])
+    assert client_a.post(url, {"action": "contact", "outcome": "reached"}).status_code == 404
+    assert not case_b.contacts.exists()
+
+
+def test_index_lists_only_my_stores_cases(client_a, store_a, case_b):
+    mine = make_case(store_a, rating=2, body="péssimo")
+    page = client_a.get(reverse("reviews:index")).content.decode()
+    assert f"#{mine.pk}<" in page and f"#{case_b.pk}<" not in page
+
+
+def test_operator_calls_through_tel_link_but_sees_a_masked_number(client_a, store_a):
+    order = OrderFactory(store=store_a, buyer_phone="+8613800138000")
+    case = make_case(store_a, order=order)
+    page = client_a.get(case.get_absolute_url()).content.decode()
+    assert 'href="tel:+8613800138000"' in page
+    assert "Call +86*******8000" in page
+
+
+def test_manager_sees_the_whole_number(client, manager_a, store_a):
+    client.force_login(manager_a)
+    case = make_case(store_a, order=OrderFactory(store=store_a, buyer_phone="+8613800138000"))
+    assert "Call +8613800138000" in client.get(case.get_absolute_url()).content.decode()
+
+
+def test_case_walkthrough_in_the_browser_forms(client_a, operator_a, store_a):
+    product = ProductFactory(store=store_a, title="Celadon gaiwan set")
+    case = make_case(store_a, product=product, body="arrived broken")
+    url = case.get_absolute_url()
+    client_a.post(url, {"action": "contact", "outcome": "reached", "notes": "Lid cracked in transit"})
+    client_a.post(url, {"action": "transition", "to_status": "contacted"})
+    client_a.post(url, {"action": "findings", "situation": "Lid cracked", "root_cause": "logistics",
+                        "check_finding": "", "resolution": "replacement", "customer_updated_review": "on",
+                        "updated_rating": "4"})
+    client_a.post(url, {"action": "transition", "to_status": "product_check", "note": "check packaging"})
+    client_a.post(url, {"action": "findings", "root_cause": "logistics", "check_finding": "confirmed",
+                        "check_notes": "Foam too thin", "resolution": "replacement",
+                        "customer_updated_review": "on", "updated_rating": "4"})
+    client_a.post(url, {"action": "transition", "to_status": "resolved"})
+    client_a.post(url, {"action": "task", "text": "Ask supplier for thicker foam", "owner": operator_a.pk,
+                        "due": "2026-12-01"})
+    client_a.post(url, {"action": "transition", "to_status": "closed"})
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CLOSED
+    assert (case.root_cause, case.check_finding, case.resolution, case.updated_rating) == (
+        "logistics", "confirmed", "replacement", 4)
+    assert [e.to_status for e in case.events.all()] == ["new", "contacting", "contacted", "product_check",
+                                                        "resolved", "closed"]
+    assert all(e.by == operator_a for e in case.events.all()[1:])
+    task = ProductTask.objects.get()
+    assert (task.product, task.case, task.owner) == (product, case, operator_a)
+
+
+def test_illegal_move_shows_a_clear_message(client_a, store_a):
+    case = make_case(store_a)
+    response = client_a.post(case.get_absolute_url(), {"action": "transition", "to_status": "closed"}, follow=True)
+    assert "A case cannot go from New to Closed" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == CaseStatus.NEW
+
+
+def test_move_without_prerequisite_explains_what_is_missing(client_a, operator_a, store_a):
+    case = make_case(store_a)
+    client_a.post(case.get_absolute_url(), {"action": "contact", "outcome": "no_answer"})
+    response = client_a.post(case.get_absolute_url(), {"action": "transition", "to_status": "contacted"},
+                             follow=True)
+    assert "needs a call that reached the customer" in response.content.decode()
+
+
+def test_listing_fix_creates_a_listing_version_and_product_page_compares_before_and_after(client_a, store_a):
+    product = ProductFactory(store=store_a, title="Glass kettle 1L")
+    change = timezone.now() - timedelta(days=10)
+    for days, rating in [(30, 1), (25, 2), (20, 4), (15, 5)]:
+        make_review(store_a, rating=rating, product=product, created_at=change - timedelta(days=days - 10))
+    case = make_case(store_a, product=product, created_at=change - timedelta(days=1), body="not as pictured")
+    response = client_a.post(case.get_absolute_url(), {
+        "action": "listing_fix", "title": "Glass kettle 1L (0.8L usable)", "note": "Capacity clarified"})
+    assert response.status_code == 302
+    version = ListingVersion.objects.get(product=product)
+    case.refresh_from_db()
+    assert case.listing_version == version and version.title == "Glass kettle 1L (0.8L usable)"
+    make_review(store_a, rating=5, product=product, created_at=version.started_at + timedelta(hours=1))
+    make_review(store_a, rating=4, product=product, created_at=version.started_at + timedelta(hours=2))
+    page = client_a.get(reverse("reviews:product", args=[store_a.slug, product.pk])).content.decode()
+    before, after = page.split("Capacity clarified")
+    # Before: 1,2,4,5 + the case review (1) -> avg 2.6, 3 bad of 5; after: 5,4 -> avg 4.5, no bad.
+    assert "2.6" in before and "60.0 %" in before
+    assert "4.5" in after.split("</tr>")[0] and "0.0 %" in after.split("</tr>")[0]
+
+
+def test_upload_page_imports_and_reports_unmatched(client_a, store_a):
+    data = b"external_id,rating,title,body,created_at,order_id,sku\nU1,1,,quebrado,2026-01-01 10:00,ZZZ,\n"
+    response = client_a.post(reverse("reviews:import", args=[store_a.slug]),
+                             {"file": SimpleUploadedFile("r.csv", data), "format": "", "open_cases": "on"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "row 2: no order ZZZ" in page
+    assert Review.objects.get(store=store_a).case.status == CaseStatus.NEW
+
+
+def test_upload_page_shows_row_errors_and_writes_nothing(client_a, store_a):
+    data = b"external_id,rating,created_at\nU1,5,2026-01-01\nU2,9,2026-01-01\n"
+    response = client_a.post(reverse("reviews:import", args=[store_a.slug]),
+                             {"file": SimpleUploadedFile("r.csv", data), "format": "csv"})
+    assert response.status_code == 400
+    assert "row 3, rating" in response.content.decode()
+    assert not Review.objects.exists()
+
+
+def test_report_and_csv_export_cover_only_my_store(client_a, store_a, case_b, operator_a):
+    from reviews.services import log_contact
+
+    case = make_case(store_a, body="ruim", rating=2, product=ProductFactory(store=store_a))
+    make_review(store_a, rating=5)
+    log_contact(case, operator_a, "reached", now=case.opened_at + timedelta(hours=3))
+    report = client_a.get(reverse("reviews:report", args=[store_a.slug]))
+    assert report.status_code == 200
+    page = report.content.decode()
+    assert "vendor/plotly/plotly.min.js" in page and 'id="chart-weekly"' in page
+    assert '<div class="value" id="ttfc-median">3.0 h</div>' in page
+    export = client_a.get(reverse("reviews:cases_csv", args=[store_a.slug]))
+    rows = list(csv.DictReader(io.StringIO(export.content.decode())))
+    assert [r["case_id"] for r in rows] == [str(case.pk)]
+    assert rows[0]["hours_to_first_contact"] == "3.00" and "+86" not in export.content.decode()
+
+
+def test_manager_edits_the_rules_and_new_cases_follow_them(client, manager_a, store_a):
+    client.force_login(manager_a)
+    url = reverse("reviews:policy", args=[store_a.slug])
+    assert "não recebi" in client.get(url).content.decode()
+    assert client.post(url, {"first_contact_hours": "6", "negative_words": "meh\n一般"}).status_code == 302
+    case = make_case(store_a, rating=3, body="一般般")
+    assert case.first_contact_due_at - case.opened_at == timedelta(hours=6)
+    assert make_case(store_a, rating=3, body="ruim") is None
+
+
+def test_operator_cannot_edit_the_rules(client_a, store_a, store_b):
+    assert client_a.get(reverse("reviews:policy", args=[store_a.slug])).status_code == 403
+    assert client_a.get(reverse("reviews:policy", args=[store_b.slug])).status_code == 404
+
+
+def test_store_product_page_links_to_its_review_history(client_a, store_a):
+    product = ProductFactory(store=store_a)
+    page = client_a.get(product.get_absolute_url()).content.decode()
+    assert reverse("reviews:product", args=[store_a.slug, product.pk]) in page
+
+
+def test_resolved_case_cannot_lose_its_resolution(client_a, operator_a, store_a):
+    from tests.reviews.test_cases import walk_to
+
+    case = walk_to(make_case(store_a), CaseStatus.RESOLVED, operator_a)
+    response = client_a.post(case.get_absolute_url(), {"action": "findings", "root_cause": "logistics",
+                                                       "resolution": ""})
+    assert response.status_code == 400
+    assert "keeps its root cause and resolution" in response.content.decode()
+    case.refresh_from_db()
+    assert case.resolution == "replacement"

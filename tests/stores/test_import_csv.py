@@ -1,0 +1,219 @@
+"""CSV order import: both formats, all or nothing with row numbers, nothing twice, local times."""
+
+import io
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from stores.importers import ImportRejected, import_orders, importers
+from stores.models import Order, OrderStatus, Product
+from stores.webhooks import shopify_signature
+from tests.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db
+FIXTURES = Path(__file__).parent / "fixtures"
+SHOPIFY_CSV = FIXTURES / "shopify_orders_export.csv"
+
+OPSDESK_CSV = """\
+order_id,placed_at,paid_at,total,traffic_source,buyer_name,buyer_phone,sku,title,quantity,unit_price,payment_type
+T-1,2026-11-24 10:00:00,2026-11-24 10:01:30,75.00,paid_search,Wang Fang,13800138000,MUG-1,Mug,1,25.00,alipay
+T-1,,,,,,,TEA-9,Tea tin,2,25.00,
+T-2,2026-11-24T12:00:00+08:00,2026-11-24T12:05:00+08:00,25.00,direct,,,MUG-1,Mug,1,25.00,wechat
+"""
+
+
+def csv_bytes(text):
+    return text.encode()
+
+
+def test_opsdesk_columns_create_orders_lines_and_payments(store_a):
+    mug = ProductFactory(store=store_a, sku="MUG-1")
+    result = import_orders(store_a, csv_bytes(OPSDESK_CSV))
+    assert (result.format, result.rows, result.created, result.duplicates) == ("opsdesk", 3, 2, 0)
+    assert result.details == {"lines": 3, "new products": 1}
+    order = Order.objects.get(store=store_a, external_id="T-1")
+    assert (order.total, order.traffic_source, order.status) == (Decimal("75.00"), "paid_search", OrderStatus.PAID)
+    assert [(line.sku, line.quantity, line.amount) for line in order.lines.all()] == [
+        ("MUG-1", 1, Decimal("25.00")), ("TEA-9", 2, Decimal("50.00"))]
+    assert order.lines.get(line_no=1).product == mug
+    assert Product.objects.get(store=store_a, sku="TEA-9").title == "Tea tin"
+    assert list(order.payments.values_list("type", "amount")) == [("alipay", Decimal("75.00"))]
+
+
+def test_importing_the_same_file_again_adds_nothing(store_a):
+    import_orders(store_a, csv_bytes(OPSDESK_CSV))
+    again = import_orders(store_a, csv_bytes(OPSDESK_CSV))
+    assert (again.created, again.duplicates) == (0, 2)
+    assert again.details == {"lines": 0, "new products": 0}
+    assert Order.objects.count() == 2
+    assert sum(o.lines.count() for o in Order.objects.all()) == 3
+
+
+def test_shopify_export_is_recognised_by_its_header(store_b):
+    result = import_orders(store_b, SHOPIFY_CSV)
+    assert (result.format, result.rows, result.created) == ("shopify", 3, 2)
+    first = Order.objects.get(store=store_b, external_id="5827361900001")
+    assert first.total == Decimal("71.60")
+    assert first.placed_at == datetime(2026, 11, 23, 17, 15, 38, tzinfo=UTC)
+    assert first.paid_at == datetime(2026, 11, 23, 17, 15, 40, tzinfo=UTC)
+    assert (first.buyer_name, first.buyer_phone, first.buyer_email) == ("Jon Park", "+12135550187",
+                                                                       "jon.park@example.com")
+    assert [line.sku for line in first.lines.all()] == ["APRON-LIN-NAT", "WRAP-BW-3"]
+    assert list(first.payments.values_list("type", flat=True)) == ["credit_card"]
+    refunded = Order.objects.get(store=store_b, external_id="5827361900003")
+    assert (refunded.refund_amount, refunded.status) == (Decimal("48.00"), OrderStatus.PAID)
+    assert list(refunded.payments.values_list("type", flat=True)) == ["paypal"]
+    assert import_orders(store_b, SHOPIFY_CSV).created == 0
+
+
+def test_an_order_already_received_by_webhook_is_a_duplicate_in_the_export(client, store_b):
+    store_b.webhook_secret = "shpss_b"
+    store_b.save()
+    payload = json.loads((FIXTURES / "shopify_order_create.json").read_text())
+    payload["id"] = 5827361900001
+    body = json.dumps(payload).encode()
+    client.post(f"/webhooks/shopify/{store_b.slug}/orders", body, content_type="application/json",
+                HTTP_X_SHOPIFY_HMAC_SHA256=shopify_signature(body, "shpss_b"))
+    result = import_orders(store_b, SHOPIFY_CSV)
+    assert (result.created, result.duplicates) == (1, 1)
+    assert Order.objects.count() == 2
+
+
+def test_bad_rows_are_all_named_and_nothing_is_written(store_a):
+    text = OPSDESK_CSV + (
+        "T-3,yesterday,,10.00,,,,MUG-1,Mug,1,10.00,\n"        # row 5: bad placed_at
+        "T-4,2026-11-24 10:00:00,,-5,,,,MUG-1,Mug,0,abc,\n"   # row 6: negative total, quantity 0, bad price
+        "T-5,2026-11-24 10:00:00,,10.00,billboard,,,,,1,10.00,\n"  # row 7: unknown source, no sku/title
+    )
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_a, csv_bytes(text))
+    errors = caught.value.errors
+    assert (5, "placed_at: 'yesterday' is not a date and time like 2026-11-24 18:42:07 or "
+               "2026-11-24T18:42:07+08:00") in errors
+    assert {row for row, _ in errors} == {5, 6, 7}
+    messages = " | ".join(m for _, m in errors)
+    for expected in ("total: -5 is negative", "quantity: '0' is not a positive whole number",
+                     "unit_price: 'abc' is not an amount", "traffic_source: 'billboard' is not one of",
+                     "sku: give the line's sku or title"):
+        assert expected in messages
+    assert Order.objects.count() == 0
+    assert Product.objects.count() == 0
+
+
+def test_conflicting_order_values_on_two_rows_are_an_error(store_a):
+    text = ("order_id,placed_at,total,sku,unit_price\n"
+            "T-1,2026-11-24 10:00:00,50.00,MUG-1,25.00\n"
+            "T-1,2026-11-24 10:00:00,60.00,MUG-1,25.00\n")
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_a, csv_bytes(text))
+    assert caught.value.errors == [(3, "total: '60.00' differs from '50.00' on row 2 for the same order")]
+
+
+def test_unknown_header_and_missing_columns_are_row_1_errors(store_a):
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_a, csv_bytes("when,what\n2026-01-01,x\n"))
+    assert caught.value.errors[0][0] == 1 and "unknown order file" in caught.value.errors[0][1]
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_a, csv_bytes("order_id,unit_price\nT-1,2\n"))
+    assert caught.value.errors == [(1, "missing column(s): placed_at, total")]
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_a, b"\xff\xfeo\x00r\x00")
+    assert "not UTF-8" in caught.value.errors[0][1]
+
+
+def test_other_currency_is_refused(store_a):
+    text = "order_id,placed_at,total,currency,sku,unit_price\nT-1,2026-11-24 10:00:00,5.00,USD,MUG-1,5.00\n"
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_a, csv_bytes(text))
+    assert caught.value.errors == [(2, "currency: USD is not the store's currency CNY")]
+
+
+def test_times_without_offset_are_the_stores_local_time_stored_as_utc(store_a, store_b):
+    text = ("order_id,placed_at,paid_at,total,sku,unit_price\n"
+            "T-1,2026-03-07 10:00:00,2026-03-07 10:00:00,5.00,MUG-1,5.00\n"
+            "T-2,2026-03-08 10:00:00,2026-03-08 10:00:00,5.00,MUG-1,5.00\n")
+    import_orders(store_a, csv_bytes(text))  # Asia/Shanghai, UTC+8 all year
+    import_orders(store_b, csv_bytes(text))  # America/Los_Angeles: PST, then PDT from 2026-03-08 02:00
+    shanghai = {o.external_id: o.placed_at for o in Order.objects.filter(store=store_a)}
+    los_angeles = {o.external_id: o.placed_at for o in Order.objects.filter(store=store_b)}
+    assert shanghai == {"T-1": datetime(2026, 3, 7, 2, 0, tzinfo=UTC), "T-2": datetime(2026, 3, 8, 2, 0, tzinfo=UTC)}
+    assert los_angeles == {"T-1": datetime(2026, 3, 7, 18, 0, tzinfo=UTC),
+                           "T-2": datetime(2026, 3, 8, 17, 0, tzinfo=UTC)}
+    assert all(t.utcoffset().total_seconds() == 0 for t in [*shanghai.values(), *los_angeles.values()])
+
+
+def test_command_imports_and_prints_counts(store_a, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(OPSDESK_CSV)
+    out = io.StringIO()
+    call_command("import_csv", "orders", str(path), store=store_a.slug, stdout=out)
+    assert "3 rows, 2 created, 0 already there" in out.getvalue()
+    out = io.StringIO()
+    call_command("import_csv", "orders", str(path), store=store_a.slug, stdout=out)
+    assert "0 created, 2 already there" in out.getvalue()
+
+
+def test_command_prints_every_bad_row_and_fails(store_a, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text("order_id,placed_at,total,sku,unit_price\nT-1,soon,5.00,MUG-1,5.00\nT-2,,5.00,MUG-1,x\n")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="3 problem"):
+        call_command("import_csv", "orders", str(path), store=store_a.slug, stderr=err)
+    assert "row 2: placed_at: 'soon'" in err.getvalue()
+    assert "row 3: placed_at: is required" in err.getvalue()
+    assert "row 3: unit_price: 'x' is not an amount" in err.getvalue()
+    assert Order.objects.count() == 0
+
+
+def test_command_refuses_unknown_kind_and_store(store_a, tmp_path):
+    with pytest.raises(CommandError, match="Unknown kind"):
+        call_command("import_csv", "spaceships", str(tmp_path / "x.csv"), store=store_a.slug)
+    with pytest.raises(CommandError, match="No store"):
+        call_command("import_csv", "orders", str(tmp_path / "x.csv"), store="nope")
+    with pytest.raises(CommandError, match="No file"):
+        call_command("import_csv", "orders", str(tmp_path / "x.csv"), store=store_a.slug)
+
+
+def test_orders_importer_is_registered():
+    assert importers()["orders"] is import_orders
+
+
+def upload(client, store, text, kind="orders"):
+    return client.post(reverse("stores:import", args=[store.slug]),
+                       {"kind": kind, "file": SimpleUploadedFile("orders.csv", text.encode(), "text/csv")})
+
+
+def test_operator_uploads_orders_on_the_import_page(client_a, store_a):
+    page = client_a.get(reverse("stores:import", args=[store_a.slug]))
+    assert page.status_code == 200 and b'type="file"' in page.content
+    response = upload(client_a, store_a, OPSDESK_CSV)
+    assert response.status_code == 302
+    assert Order.objects.filter(store=store_a).count() == 2
+    followed = client_a.get(response["Location"])
+    assert "2 created" in followed.content.decode()
+
+
+def test_upload_page_lists_bad_rows_and_imports_nothing(client_a, store_a):
+    response = upload(client_a, store_a, OPSDESK_CSV + "T-3,yesterday,,10.00,,,,MUG-1,Mug,1,10.00,\n")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nothing was imported" in page
+    assert "<td class=\"num\">5</td>" in page and "placed_at: &#x27;yesterday&#x27;" in page
+    assert Order.objects.count() == 0
+
+
+def test_upload_page_of_another_store_is_a_404(client_a, store_b):
+    assert client_a.get(reverse("stores:import", args=[store_b.slug])).status_code == 404
+    assert upload(client_a, store_b, OPSDESK_CSV).status_code == 404
+    assert Order.objects.count() == 0
+
+
+def test_upload_page_needs_a_login(client, store_a):
+    response = client.get(reverse("stores:import", args=[store_a.slug]))
+    assert response.status_code == 302 and "login" in response["Location"]

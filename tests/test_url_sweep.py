@@ -16,6 +16,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from stores.models import ListingVersion
 from tests.factories import OrderFactory, ProductFactory, ViolationFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +67,11 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "stores:violations": slug,
     "stores:import": slug,
     "shopify-orders": slug,
+    "metrics:store_live": slug,
+    "metrics:store_live_json": slug,
+    "stores:listing_picture": lambda world: {
+        "slug": world["store"].slug, "pk": world["product"].pk,
+        "version_pk": ListingVersion.objects.create(product=world["product"], title="v", main_image="x.png").pk},
 }
 
 

@@ -190,7 +190,8 @@ def main() -> None:
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("DROP INDEX event_store_type_ts")
-        results["baseline: without the (store, type, ts) index"] = timed(lambda: live.snapshot(store), max(10, args.requests // 5))
+        results["baseline: without the (store, type, ts) index"] = timed(lambda: live.snapshot(store),
+                                                                          max(10, args.requests // 5))
         transaction.set_rollback(True)
 
     load_avg = os.getloadavg()[0]

@@ -9,7 +9,7 @@ from opsdesk.tenancy import stores_for
 from stores.models import Product
 
 from .activity_kinds import clean_details
-from .models import Activity, ActivityReview, EntrantSource, Plan, PlanGoal, PlanTask, Playbook
+from .models import Activity, ActivityReview, ChecklistItem, EntrantSource, Plan, PlanGoal, PlanTask, Playbook
 
 
 class DateInput(forms.DateInput):
@@ -68,6 +68,16 @@ class ActivityForm(forms.ModelForm):
             return
         self.instance.details = clean_details(self.details)
         super()._post_clean()
+
+
+class ChecklistItemForm(forms.ModelForm):
+    class Meta:
+        model = ChecklistItem
+        fields = ["title", "link", "resource", "data_to_watch", "due_date"]
+        widgets = {"due_date": DateInput, "title": forms.TextInput(attrs={"placeholder": "New step"}),
+                   "link": forms.TextInput(attrs={"placeholder": "Link"}),
+                   "resource": forms.TextInput(attrs={"placeholder": "Resource"}),
+                   "data_to_watch": forms.TextInput(attrs={"placeholder": "Data to watch"})}
 
 
 class LotteryForm(forms.Form):

@@ -96,3 +96,4 @@ class PlanAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 class PlaybookAdmin(SharedOrOwnStoreAdminMixin, admin.ModelAdmin):
     list_display = ["title", "slug", "store", "anomaly_types"]
     prepopulated_fields = {"slug": ["title"]}
+from . import ads_admin  # noqa: E402,F401  (paid-promotion admin pages)

@@ -1,11 +1,12 @@
 """plotly charts for paid promotion: spend vs sales per day, ROAS by plan, and today's pacing.
 
-Each function returns an HTML fragment (a div and its script); the page loads plotly.js from static.
+Each function returns a plotly figure as a dict; pages draw it with `{% plotly figure "id" %}`.
 """
 
 from __future__ import annotations
 
 import calendar
+import json
 from datetime import timedelta
 
 import plotly.graph_objects as go
@@ -19,11 +20,11 @@ LAYOUT = dict(margin=dict(l=40, r=10, t=40, b=30), height=300, title_font_size=1
               legend=dict(orientation="h", y=-0.15), template="plotly_white")
 
 
-def _html(fig: go.Figure) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, config=CONFIG)
+def _html(fig: go.Figure) -> dict:
+    return {**json.loads(fig.to_json()), "config": CONFIG}
 
 
-def spend_vs_sales(days: list, spend: list, sales: list, title: str) -> str:
+def spend_vs_sales(days: list, spend: list, sales: list, title: str) -> dict:
     fig = go.Figure([go.Bar(x=days, y=spend, name="Spend", marker_color="#b54708"),
                      go.Scatter(x=days, y=sales, name="Sales", mode="lines+markers", line=dict(color="#1f6feb"))])
     fig.update_layout(title=title, **LAYOUT)
@@ -31,7 +32,7 @@ def spend_vs_sales(days: list, spend: list, sales: list, title: str) -> str:
     return _html(fig)
 
 
-def roas_by_plan(rows, title: str, targets: bool = True) -> str:
+def roas_by_plan(rows, title: str, targets: bool = True) -> dict:
     names = [r.plan.name for r in rows]
     values = [float(r.totals.roas) if r.totals.roas is not None else 0 for r in rows]
     fig = go.Figure([go.Bar(y=names, x=values, name="ROAS", orientation="h", marker_color="#067647")])
@@ -47,7 +48,7 @@ def roas_by_plan(rows, title: str, targets: bool = True) -> str:
     return _html(fig)
 
 
-def pacing(pacings: list[PlanPacing], title: str) -> str:
+def pacing(pacings: list[PlanPacing], title: str) -> dict:
     """Cumulative spend today (summed over plans) against the budget spread over the expected curve."""
     hours = [f"{h + 1:02d}:00" for h in range(24)]
     expected = [float(sum(p.hourly_expected[h] for p in pacings)) for h in range(24)]
@@ -64,7 +65,7 @@ def pacing(pacings: list[PlanPacing], title: str) -> str:
     return _html(fig)
 
 
-def month_pacing(plan, day) -> str:
+def month_pacing(plan, day) -> dict:
     """This month: cumulative spend per day against the budget accumulating day by day."""
     start = day.replace(day=1)
     n_days = calendar.monthrange(day.year, day.month)[1]
@@ -88,7 +89,7 @@ def month_pacing(plan, day) -> str:
     return _html(fig)
 
 
-def store_charts(store, plans, days: int = 60) -> dict[str, str]:
+def store_charts(store, plans, days: int = 60) -> dict[str, dict]:
     today = store.today()
     since = today - timedelta(days=days - 1)
     per_day = (AdDailyPerformance.objects.filter(plan__in=plans, date__gte=since).values("date")
@@ -108,7 +109,7 @@ def store_charts(store, plans, days: int = 60) -> dict[str, str]:
     return charts
 
 
-def plan_charts(plan, daily, today_pacing: PlanPacing | None = None) -> dict[str, str]:
+def plan_charts(plan, daily, today_pacing: PlanPacing | None = None) -> dict[str, dict]:
     ordered = sorted(daily, key=lambda r: r.date)
     charts = {"spend_sales": spend_vs_sales([r.date for r in ordered], [float(r.spend) for r in ordered],
                                             [float(r.sales) for r in ordered], "Spend vs sales per day")}

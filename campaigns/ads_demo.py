@@ -68,14 +68,16 @@ def seed(ctx) -> None:
         _seed_launch(ctx, store, plans, now)
 
 
-def _orders_by_day_source(store: Store) -> pd.DataFrame:
+def _orders_by_day_source(store: Store) -> dict[tuple[date, str], tuple[int, float]]:
     rows = list(Order.objects.filter(store=store).paid().values_list("paid_at", "traffic_source", "total"))
     frame = pd.DataFrame(rows, columns=["paid_at", "source", "total"])
     if frame.empty:
-        return pd.DataFrame(columns=["orders", "sales"])
+        return {}
     frame["day"] = pd.to_datetime(frame["paid_at"], utc=True).dt.tz_convert(store.timezone).dt.date
     frame["total"] = frame["total"].astype(float)
-    return frame.groupby(["day", "source"]).agg(orders=("total", "size"), sales=("total", "sum"))
+    sums = frame.groupby(["day", "source"]).agg(orders=("total", "size"), sales=("total", "sum"))
+    # plain int/float: opsdesk.money.to_money cannot parse numpy's float64 repr
+    return {key: (int(o), float(v)) for key, o, v in zip(sums.index, sums["orders"], sums["sales"], strict=True)}
 
 
 def _seed_plans(ctx, store: Store, index: int, now: datetime) -> dict[str, AdPlan]:
@@ -99,9 +101,7 @@ def _seed_plans(ctx, store: Store, index: int, now: datetime) -> dict[str, AdPla
             if status == AdPlanStatus.PAUSED and offset < 20:
                 continue
             key = (day, source)
-            # plain int/float: opsdesk.money.to_money cannot parse numpy's float64 repr
-            n, gmv = (int(grouped.loc[key, "orders"]), float(grouped.loc[key, "sales"])) \
-                if key in grouped.index else (0, 0.0)
+            n, gmv = grouped.get(key, (0, 0.0))
             orders = int(round(n * share * rng.uniform(0.85, 1.0)))
             sales = gmv * share * rng.uniform(0.85, 1.0)
             spend = sales / (float(roas) * rng.uniform(0.75, 1.25)) if sales else rng.uniform(5, 20)

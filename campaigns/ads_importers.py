@@ -13,7 +13,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
@@ -22,7 +22,7 @@ from django.db import transaction
 from opsdesk.money import to_money
 from stores.models import Store
 
-from .models import AdCreative, AdCreativePerformance, AdDailyPerformance, AdPlan
+from .models import AdCreative, AdCreativePerformance, AdDailyPerformance, AdPlan, AdSpendSnapshot
 
 GOOGLE = "google"
 THROUGH_TRAIN = "through-train"
@@ -35,6 +35,7 @@ COLUMNS = {
         "date": ["Day", "Date"],
         "plan": ["Campaign", "Campaign name"],
         "creative": ["Ad name", "Ad"],
+        "hour": ["Hour of day", "Hour"],
         "impressions": ["Impressions", "Impr."],
         "clicks": ["Clicks"],
         "spend": ["Cost"],
@@ -45,6 +46,7 @@ COLUMNS = {
         "date": ["日期", "Date"],
         "plan": ["计划名称", "推广计划", "Plan", "Plan name", "Campaign"],
         "creative": ["创意名称", "创意", "Creative"],
+        "hour": ["小时", "时段", "Hour"],
         "impressions": ["展现量", "Impressions"],
         "clicks": ["点击量", "Clicks"],
         "spend": ["花费", "Spend", "Cost"],
@@ -53,6 +55,7 @@ COLUMNS = {
     },
 }
 REQUIRED = ("date", "plan", "impressions", "clicks", "spend", "orders", "sales")
+REQUIRED_HOURLY = ("date", "plan", "hour", "spend")  # an hourly (分时) report feeds today's pacing
 TOTAL_MARKERS = ("total", "合计", "总计")
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%b %d, %Y", "%d/%m/%Y")
 EMPTY = {"", "--", " --", "-"}
@@ -99,11 +102,12 @@ class ImportResult:
     creative_rows: int = 0
     plans: set[str] = field(default_factory=set)
     days: set[date] = field(default_factory=set)
+    unit: str = "day"  # what created/updated count: plan days, or hourly snapshots
 
     def __str__(self) -> str:
         span = f" from {min(self.days)} to {max(self.days)}" if self.days else ""
         return (f"{self.rows} row(s) for {len(self.plans)} plan(s){span}: "
-                f"{self.created} new day(s), {self.updated} replaced.")
+                f"{self.created} new {self.unit}(s), {self.updated} replaced.")
 
 
 # --- reading a file -------------------------------------------------------------------------
@@ -164,8 +168,10 @@ def read_report(raw: bytes, fmt: str | None = None) -> tuple[pd.DataFrame, str, 
         found = next((by_norm[_norm(a)] for a in aliases if _norm(a) in by_norm), None)
         if found is not None:
             positions[canonical] = found
-        elif canonical in REQUIRED:
-            missing.append(f"{canonical} ({' / '.join(aliases)})")
+    required = REQUIRED_HOURLY if "hour" in positions else REQUIRED
+    for canonical in required:
+        if canonical not in positions:
+            missing.append(f"{canonical} ({' / '.join(wanted[canonical])})")
     if missing:
         raise AdReportError([RowError(header_at + 1, "header", "missing column(s): " + ", ".join(missing))])
     records = []
@@ -316,9 +322,85 @@ def save_performance(rows: list[PerformanceRow]) -> ImportResult:
 
 
 def import_ad_report(store: Store, raw: bytes, fmt: str | None = None) -> ImportResult:
-    """Read, check and store one report file for `store`; raises AdReportError with every bad row."""
+    """Read, check and store one report file for `store`; raises AdReportError with every bad row.
+
+    A daily report fills AdDailyPerformance; an hourly one (with an hour column) fills the plans'
+    cumulative AdSpendSnapshots instead.
+    """
     frame, _, _ = read_report(raw, fmt)
     records = [{"row": int(r.pop("_line")), **r} for r in frame.to_dict("records")]
     if not records:
         raise AdReportError([RowError(1, "file", "no data rows")])
+    if "hour" in frame.columns:
+        return save_hourly(store, validate_hourly(store, records))
     return save_performance(validate_rows(store, records))
+
+
+# --- hourly reports -------------------------------------------------------------------------
+
+@dataclass
+class HourlyRow:
+    row: int
+    plan: AdPlan
+    day: date
+    hour: int
+    spend: Decimal
+
+
+def _parse_hour(value) -> int | None:
+    match = re.match(r"^\s*(\d{1,2})", str(value or ""))  # "7", "07", "07:00-08:00", "7时"
+    if not match or not 0 <= int(match.group(1)) <= 23:
+        return None
+    return int(match.group(1))
+
+
+def validate_hourly(store: Store, records: list[dict]) -> list[HourlyRow]:
+    """Check hourly rows {row, date, plan, hour, spend}: all or nothing, one row per (plan, date, hour)."""
+    plans = {p.name: p for p in AdPlan.objects.filter(store=store)}
+    errors, rows, seen = [], [], {}
+    for rec in records:
+        n, bad = rec["row"], len(errors)
+        day = _parse_date(str(rec.get("date") or ""))
+        if day is None:
+            errors.append(RowError(n, "date", f"{rec.get('date')!r} is not a date (YYYY-MM-DD)"))
+        plan = plans.get(str(rec.get("plan") or "").strip())
+        if plan is None:
+            errors.append(RowError(n, "plan", f"no ad plan named {rec.get('plan')!r} in {store.slug}"))
+        hour = _parse_hour(rec.get("hour"))
+        if hour is None:
+            errors.append(RowError(n, "hour", f"{rec.get('hour')!r} is not an hour 0-23"))
+        spend = parse_number(rec.get("spend"))
+        if spend is None or spend < 0:
+            errors.append(RowError(n, "spend", f"{rec.get('spend')!r} is not a non-negative amount"))
+        if len(errors) > bad:
+            continue
+        key = (plan.pk, day, hour)
+        if key in seen:
+            errors.append(RowError(n, "hour", f"{plan.name} {day} hour {hour} appears twice "
+                                              f"(first at row {seen[key]})"))
+            continue
+        seen[key] = n
+        rows.append(HourlyRow(n, plan, day, hour, to_money(spend)))
+    if errors:
+        raise AdReportError(errors)
+    return rows
+
+
+@transaction.atomic
+def save_hourly(store: Store, rows: list[HourlyRow]) -> ImportResult:
+    """Each (plan, day)'s hourly spend summed into cumulative snapshots at the end of each hour (local)."""
+    result = ImportResult(rows=len(rows), unit="hourly snapshot")
+    snapshots, running = [], {}
+    for r in sorted(rows, key=lambda r: (r.plan.pk, r.day, r.hour)):
+        total = running[(r.plan.pk, r.day)] = running.get((r.plan.pk, r.day), Decimal(0)) + r.spend
+        ts = datetime.combine(r.day, time(r.hour, 59, 59), tzinfo=store.zone)
+        snapshots.append(AdSpendSnapshot(plan=r.plan, ts=ts, spend_today=total))
+        result.plans.add(r.plan.name)
+        result.days.add(r.day)
+    existing = set(AdSpendSnapshot.objects.filter(plan__store=store, ts__in={s.ts for s in snapshots})
+                   .values_list("plan_id", "ts"))
+    result.updated = sum(1 for s in snapshots if (s.plan.pk, s.ts) in existing)
+    result.created = len(snapshots) - result.updated
+    AdSpendSnapshot.objects.bulk_create(snapshots, update_conflicts=True, unique_fields=["plan", "ts"],
+                                        update_fields=["spend_today"])
+    return result

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from . import activity_lottery
+from . import activity_lottery, ads_demo
 from .activity_templates import copy_checklist, install_defaults
 from .models import Activity, ActivityReview, ActivityTemplate, Plan, PlanGoal, PlanTask, Playbook
 
@@ -70,8 +70,9 @@ def seed(ctx) -> None:
                             details={"gift_type": "lottery", "gift_item": "Gift box", "prize_count": 3},
                             template=templates["Lottery for members"])
         copy_checklist(lottery, templates["Lottery for members"])
-        activity_lottery.draw(lottery, "orders", lottery.start_date, lottery.end_date, 3, user=ctx.manager,
-                              seed=f"demo-{store.slug}")
+        if activity_lottery.entrants(lottery, "orders", lottery.start_date, lottery.end_date):  # short histories
+            activity_lottery.draw(lottery, "orders", lottery.start_date, lottery.end_date, 3, user=ctx.manager,
+                                  seed=f"demo-{store.slug}")
 
         if n == 1:
             bundle = _activity(store, ctx.operator, ["planned", "running"], name=f"Bundle: {products[0].title} + "
@@ -85,6 +86,7 @@ def seed(ctx) -> None:
                 created_by=ctx.manager)
 
         _seed_plans(store, ctx, today)
+    ads_demo.seed(ctx)  # after the activities, so launches can link them
 
 
 def _seed_plans(store, ctx, today) -> None:

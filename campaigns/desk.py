@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from opsdesk.desk import DeskItem
 
+from . import ads_desk
 from .models import Activity, ActivityKind, ActivityStatus
 
 SOON = timedelta(days=7)
@@ -39,4 +40,4 @@ def open_items(store, user) -> list[DeskItem]:
     to_review = Activity.objects.filter(store=store, status=ActivityStatus.DONE).count()
     items.append(DeskItem("Finished activities to review", to_review,
                           reverse("campaigns:activities") + f"?store={store.slug}&status=done", "info"))
-    return items
+    return items + ads_desk.open_items(store, user)

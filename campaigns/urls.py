@@ -1,6 +1,7 @@
 from django.urls import path
 
-from .views import activities, ad_launches, ads, calendar, plans, playbooks, related
+from .views import activities, ads, calendar, plans, playbooks, related
+from .views import ad_launches as launch_views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("activities/<int:pk>/", activities.activity_detail, name="activity_detail"),
     path("activities/<int:pk>/edit/", activities.activity_edit, name="activity_edit"),
     path("activities/<int:pk>/status/", activities.activity_status, name="activity_status"),
+    path("activities/<int:pk>/checklist/", activities.checklist_new, name="checklist_new"),
     path("activities/<int:pk>/checklist/<int:item_pk>/", activities.checklist_toggle, name="checklist_toggle"),
     path("activities/<int:pk>/lottery/", activities.lottery_draw, name="lottery_draw"),
     path("activities/<int:pk>/review/", activities.activity_review_page, name="activity_review"),
@@ -32,10 +34,11 @@ urlpatterns = [
     path("ads/<int:pk>/edit/", ads.ad_edit, name="ad_edit"),
     path("ads/<int:pk>/creatives/new/", ads.ad_creative_new, name="ad_creative_new"),
     path("ads/creatives/<int:pk>/", ads.ad_creative_edit, name="ad_creative_edit"),
-    path("ads/launches/", ad_launches.launches, name="ad_launches"),
-    path("ads/launches/new/", ad_launches.launch_new, name="ad_launch_new"),
-    path("ads/launches/<int:pk>/", ad_launches.launch_detail, name="ad_launch_detail"),
-    path("ads/launches/<int:pk>/edit/", ad_launches.launch_edit, name="ad_launch_edit"),
-    path("ads/launches/<int:pk>/checklist/<int:item>/", ad_launches.launch_check, name="ad_launch_check"),
+    path("ads/creatives/<int:pk>/image", ads.ad_creative_image, name="ad_creative_image"),
+    path("ads/launches/", launch_views.launches, name="ad_launches"),
+    path("ads/launches/new/", launch_views.launch_new, name="ad_launch_new"),
+    path("ads/launches/<int:pk>/", launch_views.launch_detail, name="ad_launch_detail"),
+    path("ads/launches/<int:pk>/edit/", launch_views.launch_edit, name="ad_launch_edit"),
+    path("ads/launches/<int:pk>/checklist/<int:item>/", launch_views.launch_check, name="ad_launch_check"),
     # --- end ------------------------------------------------------------------------------
 ]

@@ -17,12 +17,10 @@ import numpy as np
 import pandas as pd
 import phonenumbers
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, Count, F, Max, Min, OuterRef, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import Case, QuerySet, Value, When
 from django.utils import timezone
 
-from opsdesk.money import MoneyField
 from opsdesk.privacy import mask_phone
 from stores.models import Order, Store
 
@@ -139,7 +137,7 @@ def enrol_orders(orders: QuerySet, batch_size: int = 5000) -> EnrolResult:
     result.orders_linked = len(linked)
     ids = sorted(m.pk for m in members.values())
     for start in range(0, len(ids), batch_size):
-        refresh_stats(Member.objects.filter(pk__in=ids[start:start + batch_size]))
+        refresh_stats(ids[start:start + batch_size])
     return result
 
 
@@ -156,25 +154,30 @@ def _members_by_key(keys, chunk: int = 2000) -> dict[tuple[int, str], Member]:
     return found
 
 
-def refresh_stats(members: QuerySet) -> int:
-    """Recount orders, spend (less refunds), first/last order and tier of `members` from their orders.
+def refresh_stats(member_ids: list[int]) -> None:
+    """Recount orders, spend (less refunds), first/last order and tier of these members from their orders.
 
-    Set-based: one UPDATE with correlated subqueries, then one per store for the tier, so a backfill
-    of thousands of members stays a handful of statements.
+    Set-based: one UPDATE ... FROM an aggregate (Postgres, SQLite ≥ 3.33), then one UPDATE per store
+    for the tier, so a backfill of thousands of members stays a handful of statements.
     """
-    links = MemberOrder.objects.filter(member=OuterRef("pk")).order_by().values("member")
-    count = members.update(
-        orders_count=Coalesce(Subquery(links.annotate(n=Count("pk")).values("n")), 0),
-        total_spent=Coalesce(Subquery(links.annotate(s=Sum(F("order__total") - F("order__refund_amount")))
-                                      .values("s")), Value(Decimal("0")), output_field=MoneyField()),
-        first_order_at=Subquery(links.annotate(t=Min("order__paid_at")).values("t")),
-        last_order_at=Subquery(links.annotate(t=Max("order__paid_at")).values("t")),
-    )
+    if not member_ids:
+        return
+    member, link, order = Member._meta.db_table, MemberOrder._meta.db_table, Order._meta.db_table
+    marks = ", ".join(["%s"] * len(member_ids))
+    sql = f"""
+        UPDATE {member} SET orders_count = s.n, total_spent = s.spent, first_order_at = s.first,
+               last_order_at = s.last
+        FROM (SELECT l.member_id, COUNT(*) AS n, SUM(o.total - o.refund_amount) AS spent,
+                     MIN(o.paid_at) AS first, MAX(o.paid_at) AS last
+              FROM {link} l JOIN {order} o ON o.id = l.order_id
+              WHERE l.member_id IN ({marks}) GROUP BY l.member_id) AS s
+        WHERE {member}.id = s.member_id"""  # noqa: S608 - table names from models, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, member_ids)
+    members = Member.objects.filter(pk__in=member_ids)
     for store_id, currency in Store.objects.filter(members__in=members).values_list("pk", "currency").distinct():
         tiers = [When(total_spent__gte=limit, then=Value(tier)) for tier, limit in tier_thresholds(currency)]
-        Member.objects.filter(pk__in=members.values("pk"), store_id=store_id).update(
-            tier=Case(*tiers, default=Value(Tier.STANDARD)))
-    return count
+        members.filter(store_id=store_id).update(tier=Case(*tiers, default=Value(Tier.STANDARD)))
 
 
 def rfm_scores(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:

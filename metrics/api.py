@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI, Status
 from ninja.security import HttpBearer
 
+from campaigns.ads_api import router as ads_router
 from stores.models import ApiKey
 
 from . import ingest
@@ -90,4 +91,6 @@ def public_urls(ninja_api: NinjaAPI):
     return patterns, app_name, namespace
 
 
+# Paid promotion's daily results and spend snapshots: POST /api/v1/ads/performance (campaigns.ads_api).
+api.add_router("/", ads_router)
 urls = public_urls(api)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -121,15 +121,17 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-# Legal moves. A case whose cause is not the product (logistics, service…) may skip the product check.
+# Legal moves. A case whose cause is not the product (logistics, service…) may skip the product check;
+# a customer who never answers (UNREACHABLE_AFTER unanswered calls) may be resolved without a talk.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     CaseStatus.NEW: (CaseStatus.CONTACTING,),
-    CaseStatus.CONTACTING: (CaseStatus.CONTACTED,),
+    CaseStatus.CONTACTING: (CaseStatus.CONTACTED, CaseStatus.RESOLVED),
     CaseStatus.CONTACTED: (CaseStatus.PRODUCT_CHECK, CaseStatus.RESOLVED),
     CaseStatus.PRODUCT_CHECK: (CaseStatus.RESOLVED,),
     CaseStatus.RESOLVED: (CaseStatus.CLOSED,),
     CaseStatus.CLOSED: (),
 }
+UNREACHABLE_AFTER = 3
 OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.CONTACTING, CaseStatus.CONTACTED, CaseStatus.PRODUCT_CHECK)
 
 
@@ -250,11 +252,21 @@ class ReviewCase(models.Model):
                 missing.append("a resolution")
             if self.status == CaseStatus.PRODUCT_CHECK and not self.check_finding:
                 missing.append("the product check finding")
+            unanswered = self.contacts.filter(outcome=ContactOutcome.NO_ANSWER).count()
+            if self.status == CaseStatus.CONTACTING and unanswered < UNREACHABLE_AFTER:
+                missing.append(f"{UNREACHABLE_AFTER} unanswered calls to give up on reaching the customer "
+                               f"({unanswered} so far)")
         return missing
 
     def transition(self, to_status: str, user=None, note: str = "", now=None) -> CaseEvent:
         """Move the case to `to_status` and record who did it; IllegalTransition if not allowed."""
         now = now or timezone.now()
+        with transaction.atomic():
+            # Lock the row so a double-click or a colleague's move cannot both leave the same status.
+            self.status = ReviewCase.objects.select_for_update().values_list("status", flat=True).get(pk=self.pk)
+            return self._transition_locked(to_status, user, note, now)
+
+    def _transition_locked(self, to_status: str, user, note: str, now) -> CaseEvent:
         if to_status not in CaseStatus.values:
             raise IllegalTransition(f"“{to_status}” is not a case status.")
         if to_status not in self.allowed_next():

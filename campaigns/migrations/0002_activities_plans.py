@@ -211,7 +211,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='lotterydraw',
             name='activity',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='lottery_draw', to='campaigns.activity'),
+            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='lottery_draw', to='campaigns.activity'),
         ),
         migrations.AddField(
             model_name='lotterydraw',

@@ -253,7 +253,7 @@ class LotteryDraw(models.Model):
     keys (joined by newlines) proves which entrant list was used.
     """
 
-    activity = models.OneToOneField(Activity, on_delete=models.PROTECT, related_name="lottery_draw")
+    activity = models.OneToOneField(Activity, on_delete=models.CASCADE, related_name="lottery_draw")
     source = models.CharField(max_length=20, choices=EntrantSource.choices)
     window_start = models.DateField()
     window_end = models.DateField()

@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Max, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,9 +17,10 @@ from django.views.decorators.http import require_POST
 from opsdesk.tenancy import get_scoped_object, scope, stores_for
 
 from .. import activity_lottery, activity_review
-from ..activity_forms import ActivityForm, LotteryForm, ReviewForm
+from ..activity_forms import ActivityForm, ChecklistItemForm, LotteryForm, ReviewForm
 from ..activity_kinds import describe, details_form, is_lottery
 from ..activity_templates import copy_checklist
+from ..desk import upcoming
 from ..models import (
     Activity,
     ActivityKind,
@@ -47,12 +48,12 @@ def activities(request):
     if kind in ActivityKind.values:
         items = items.filter(kind=kind)
     soon = request.GET.get("soon") == "1"
-    if soon:
-        today = timezone.localdate()
-        week = today + timedelta(days=8)
-        items = items.filter(status__in=[ActivityStatus.IDEA, ActivityStatus.PLANNED]).filter(
-            Q(start_date__gte=today - timedelta(days=1), start_date__lte=week)
-            | Q(signup_deadline__gte=today - timedelta(days=1), signup_deadline__lte=week))
+    if soon:  # the same rule as the desk, each store by its own local today
+        ids = []
+        for store in stores_for(request.user).filter(slug=store_slug) if store_slug else stores_for(request.user):
+            deadlines, starts = upcoming(store, store.today())
+            ids += [a.pk for a in deadlines + starts]
+        items = items.filter(pk__in=ids)
     return render(request, "campaigns/activities.html", {
         "activities": items[:300], "stores": stores_for(request.user), "statuses": ActivityStatus.choices,
         "kinds": ActivityKind.choices, "filters": {"store": store_slug, "status": status, "kind": kind, "soon": soon},
@@ -115,7 +116,7 @@ def activity_detail(request, pk):
     return render(request, "campaigns/activity_detail.html", {
         "a": activity, "details": describe(activity), "moves": [ActivityStatus(s) for s in activity.allowed_moves()],
         "draw": draw, "lottery_form": lottery_form, "review": review,
-        "checklist": list(activity.checklist.all())})
+        "checklist": list(activity.checklist.all()), "item_form": ChecklistItemForm()})
 
 
 def activity_edit(request, pk):
@@ -152,6 +153,23 @@ def checklist_toggle(request, pk, item_pk):
     done = request.POST.get("done") == "1"
     item.done_at, item.done_by = (timezone.now(), request.user) if done else (None, None)
     item.save(update_fields=["done_at", "done_by"])
+    return redirect(activity.get_absolute_url() + "#checklist")
+
+
+@require_POST
+def checklist_new(request, pk):
+    activity = _activity(request, pk)
+    form = ChecklistItemForm(request.POST)
+    if form.is_valid():
+        with transaction.atomic():
+            Activity.objects.select_for_update().filter(pk=activity.pk).first()  # one position at a time
+            item = form.save(commit=False)
+            item.activity = activity
+            item.position = (activity.checklist.aggregate(m=Max("position"))["m"] or 0) + 1
+            item.save()
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {'; '.join(errors)}")
     return redirect(activity.get_absolute_url() + "#checklist")
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.db.models import Sum
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 
 from opsdesk.money import to_money
@@ -101,6 +102,22 @@ def ad_creative_edit(request, pk):
         return redirect(creative.plan)
     return render(request, "campaigns/ad_creative_form.html", {"form": form, "plan": creative.plan,
                                                                  "creative": creative})
+
+
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+def ad_creative_image(request, pk):
+    """A creative's picture, served only to members of its store (media are not public)."""
+    creative = get_scoped_object(AdCreative.objects.select_related("plan"), request.user, via="plan__store", pk=pk)
+    ext = creative.image.name.rsplit(".", 1)[-1].lower()
+    try:
+        handle = creative.image.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The image file is missing.") from exc
+    response = FileResponse(handle, content_type=CONTENT_TYPES.get(ext, "application/octet-stream"))
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def ad_import(request):

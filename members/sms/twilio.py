@@ -12,6 +12,7 @@ import re
 from datetime import timedelta
 
 import requests
+import twilio.rest.api.v2010.account.message  # noqa: F401  (see PRELOADED below)
 from django.conf import settings
 from django.urls import reverse
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -23,6 +24,9 @@ from opsdesk.privacy import mask_phone
 from . import INVALID_NUMBER, NOT_MOBILE, OPTED_OUT, BaseBackend, PermanentSendError, SendResult, TransientSendError
 
 log = logging.getLogger(__name__)
+# PRELOADED: the client imports the whole 2010 API on first use (seconds on a busy machine). Importing it
+# with this module means a worker's pool processes inherit it instead of each paying for it between
+# claiming a message and sending it.
 TWILIO_ORIGIN = "https://api.twilio.com"
 PERMANENT_CODES = {OPTED_OUT, INVALID_NUMBER, NOT_MOBILE}
 

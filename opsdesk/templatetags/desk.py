@@ -1,9 +1,10 @@
-"""Template helpers for numbers on the desk: percent change with its direction."""
+"""Template helpers: percent change with its direction, and plotly charts without inline script."""
 
+import json
 from decimal import Decimal
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import format_html, json_script
 
 register = template.Library()
 
@@ -17,3 +18,18 @@ def change(value, before):
     css = "up" if pct > 0 else "down" if pct < 0 else "muted"
     sign = "+" if pct > 0 else "−" if pct < 0 else "±"
     return format_html('<span class="{}">{}{} %</span>', css, sign, f"{abs(pct):.1f}")
+
+
+@register.simple_tag
+def plotly(figure, element_id: str, css: str = "chart"):
+    """A plotly figure (Figure, dict or its JSON) as data plus a <div> that static desk.js draws.
+
+    The CSP forbids inline script, so every chart on every page goes through this one tag.
+    """
+    if figure is None:
+        return ""
+    if hasattr(figure, "to_plotly_json"):
+        figure = json.loads(figure.to_json())
+    elif isinstance(figure, str):
+        figure = json.loads(figure)
+    return format_html('{}<div class="{}" data-plotly="{}"></div>', json_script(figure, element_id), css, element_id)

@@ -142,3 +142,37 @@ def test_google_excel_export_utf16_tab_separated_with_total_in_second_column(sto
 def test_not_a_report_is_refused(store_a, plans):
     with pytest.raises(AdReportError, match="no date column"):
         import_ad_report(store_a, b"\x89PNG\r\n\x1a\n garbage")
+
+
+HOURLY = """日期,计划名称,小时,展现量,点击量,花费
+2026-11-25,Longjing search,08,1000,30,20.50
+2026-11-25,Longjing search,09,1200,40,30.00
+2026-11-25,Longjing search,10:00-11:00,900,20,9.50
+"""
+
+
+def test_hourly_report_feeds_cumulative_snapshots(store_a, plans):
+    from datetime import UTC, datetime
+
+    from campaigns.ads_pacing import plan_pacing
+    from campaigns.models import AdSpendSnapshot
+
+    result = import_ad_report(store_a, HOURLY.encode())
+    assert (result.created, result.unit) == (3, "hourly snapshot")
+    assert not AdDailyPerformance.objects.exists()
+    values = list(AdSpendSnapshot.objects.filter(plan=plans[0]).order_by("ts").values_list("spend_today", flat=True))
+    assert values == [Decimal("20.50"), Decimal("50.50"), Decimal("60.00")]
+    assert AdSpendSnapshot.objects.order_by("ts").first().ts == datetime(2026, 11, 25, 0, 59, 59, tzinfo=UTC)
+    again = import_ad_report(store_a, HOURLY.encode())
+    assert (again.created, again.updated) == (0, 3)
+    pacing = plan_pacing(plans[0], datetime(2026, 11, 25, 4, 0, tzinfo=UTC))  # 12:00 in Shanghai
+    assert pacing.spend_today == Decimal("60.00")
+
+
+def test_hourly_report_bad_hour_writes_nothing(store_a, plans):
+    from campaigns.models import AdSpendSnapshot
+
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, HOURLY.replace("09,", "24,").encode())
+    assert [(e.row, e.column) for e in caught.value.errors] == [(3, "hour")]
+    assert not AdSpendSnapshot.objects.exists()

@@ -65,6 +65,7 @@ def test_other_stores_objects_are_404(client_a, plan_b, make_creative, store_b):
     for url in [reverse("campaigns:ad_detail", args=[plan_b.pk]), reverse("campaigns:ad_edit", args=[plan_b.pk]),
                 reverse("campaigns:ad_creative_new", args=[plan_b.pk]),
                 reverse("campaigns:ad_creative_edit", args=[creative.pk]),
+                reverse("campaigns:ad_creative_image", args=[creative.pk]),
                 reverse("campaigns:ad_launch_detail", args=[launch.pk]),
                 reverse("campaigns:ad_launch_edit", args=[launch.pk])]:
         assert client_a.get(url).status_code == 404, url
@@ -142,3 +143,28 @@ def test_editing_a_creative_keeps_its_image(client_a, search_plan, make_creative
     assert response.status_code == 302
     creative.refresh_from_db()
     assert (creative.headline, creative.image.name, creative.is_active) == ("New headline", name, False)
+
+
+def test_lists_never_show_another_stores_plans_or_launches(client_a, store_b, plan_b):
+    LaunchPlan.objects.create(store=store_b, product=ProductFactory(store=store_b), name="B launch",
+                              launch_date=date(2026, 11, 1))
+    body = client_a.get(reverse("campaigns:ads") + "?store=store-b").content.decode()
+    assert "B search" not in body and "chart-" not in body
+    assert "B launch" not in client_a.get(reverse("campaigns:ad_launches")).content.decode()
+
+
+def test_launch_form_refuses_another_stores_plans(client_a, store_a, plan_b):
+    response = client_a.post(reverse("campaigns:ad_launch_new"), {
+        "store": store_a.pk, "name": "Sneaky", "product": ProductFactory(store=store_a).pk,
+        "launch_date": "2026-11-01", "status": "planning", "ad_plans": [plan_b.pk]})
+    assert response.status_code == 200
+    assert not LaunchPlan.objects.exists()
+
+
+def test_creative_image_is_served_to_its_store(client_a, search_plan, make_creative):
+    creative = make_creative(search_plan, "Red")
+    response = client_a.get(reverse("campaigns:ad_creative_image", args=[creative.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+    page = client_a.get(reverse("campaigns:ad_detail", args=[search_plan.pk])).content.decode()
+    assert reverse("campaigns:ad_creative_image", args=[creative.pk]) in page

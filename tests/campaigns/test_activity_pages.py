@@ -166,3 +166,24 @@ def test_lottery_activity_offers_a_draw_form(client_a, make_activity):
     lottery = make_activity(kind="gift", details={"gift_type": "lottery", "gift_item": "Mug", "prize_count": 2})
     page = client_a.get(lottery.get_absolute_url()).content.decode()
     assert "Draw winners (once)" in page and 'value="2"' in page
+
+
+def test_soon_filter_lists_what_the_desk_counts(client_a, store_a, make_activity):
+    with time_machine.travel(NOON_SHANGHAI, tick=False):
+        make_activity(name="Starts soon", start_date=date(2026, 11, 16), end_date=date(2026, 11, 17))
+        make_activity(name="Too far", start_date=date(2026, 11, 30), end_date=date(2026, 12, 1))
+        [item] = [i for i in open_items(store_a, None) if i.label.startswith("Activities starting")]
+        page = client_a.get(item.url).content.decode()
+    assert "Starts soon" in page and "Too far" not in page
+
+
+def test_steps_can_be_added_by_hand(client_a, make_activity, store_b):
+    activity = make_activity()
+    url = reverse("campaigns:checklist_new", args=[activity.pk])
+    client_a.post(url, {"title": "Order banners", "data_to_watch": "CTR"})
+    client_a.post(url, {"title": "Brief support team"})
+    assert list(activity.checklist.values_list("position", "title")) == [(1, "Order banners"),
+                                                                        (2, "Brief support team")]
+    assert activity.progress == 0
+    theirs = make_activity(store=store_b)
+    assert client_a.post(reverse("campaigns:checklist_new", args=[theirs.pk]), {"title": "x"}).status_code == 404

@@ -117,3 +117,9 @@ def test_verify_lottery_command_reports_a_match_and_a_changed_list(lottery, buye
     OrderFactory(store=store_a, buyer_ref="b99", placed_at=datetime(2026, 11, 3, 10, tzinfo=SH))  # late edit
     with pytest.raises(CommandError, match="entrant list changed"):
         call_command("verify_lottery", lottery.pk, stdout=StringIO())
+
+
+def test_deleting_the_store_takes_its_draws_with_it(lottery, buyers, store_a):
+    activity_lottery.draw(lottery, "orders", date(2026, 11, 1), date(2026, 11, 7), 3)
+    store_a.delete()  # e.g. seed_demo --reset
+    assert not LotteryDraw.objects.exists()

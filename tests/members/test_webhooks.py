@@ -123,3 +123,16 @@ def test_inbound_with_a_bad_signature_is_refused(client, member_b):
     assert response.status_code == 403
     member_b.refresh_from_db()
     assert member_b.opted_out_at is None
+
+
+def test_stop_then_a_holiday_flow_plans_no_text(client, member_b, monkeypatch):
+    from datetime import datetime
+
+    from members import flows, sending
+    from members.models import SmsTemplate
+
+    monkeypatch.setattr(sending, "dispatch_due", lambda *a, **k: 0)
+    SmsTemplate.objects.create(store=member_b.store, name="Xmas", flow="holiday", body="Happy {holiday}!")
+    signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "STOP"})
+    flows.holiday_care(datetime(2026, 12, 25, 12, 0, tzinfo=member_b.store.zone))
+    assert not Message.objects.filter(member=member_b).exists()

@@ -100,6 +100,10 @@ def prepare(case, to_status, user):
     if to_status == CaseStatus.CONTACTED:
         log_contact(case, user, ContactOutcome.REACHED, "Box arrived crushed; tea leaked.")
         case.refresh_from_db()
+    if to_status == CaseStatus.RESOLVED and case.status == CaseStatus.CONTACTING:
+        for _ in range(3):
+            log_contact(case, user, ContactOutcome.NO_ANSWER)
+        case.refresh_from_db()
     if to_status in (CaseStatus.PRODUCT_CHECK, CaseStatus.RESOLVED):
         case.root_cause = case.root_cause or "logistics"
     if to_status == CaseStatus.RESOLVED:
@@ -189,3 +193,27 @@ def test_unknown_outcome_is_refused(store_a, operator_a):
 
 def test_review_without_case_for_mid_rating_no_text(store_a):
     assert not hasattr(make_review(store_a, rating=3), "case_cache")
+
+
+def test_a_stale_copy_cannot_repeat_a_move_already_made(store_a, operator_a):
+    case = make_case(store_a)
+    stale = ReviewCase.objects.get(pk=case.pk)
+    case.transition(CaseStatus.CONTACTING, operator_a)
+    with pytest.raises(IllegalTransition, match="from Contacting to Contacting"):
+        stale.transition(CaseStatus.CONTACTING, operator_a)
+    assert case.events.filter(to_status=CaseStatus.CONTACTING).count() == 1
+
+
+def test_unreachable_customer_can_be_resolved_after_three_unanswered_calls(store_a, operator_a):
+    case = make_case(store_a)
+    for _ in range(2):
+        log_contact(case, operator_a, ContactOutcome.NO_ANSWER)
+    case.refresh_from_db()
+    case.root_cause, case.resolution = "other", "no_action"
+    case.save()
+    with pytest.raises(IllegalTransition, match=r"3 unanswered calls .*\(2 so far\)"):
+        case.transition(CaseStatus.RESOLVED, operator_a)
+    log_contact(case, operator_a, ContactOutcome.NO_ANSWER)
+    case.transition(CaseStatus.RESOLVED, operator_a, note="Unreachable")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.RESOLVED and case.resolved_at is not None

@@ -1,0 +1,38 @@
+"""In the browser: an operator goes from the desk to an overdue case, calls, moves it on, is told
+why an illegal move is refused, and sees the report's charts drawn by plotly.js."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.e2e.conftest import browser_type_launch_args, login, screenshot  # noqa: F401  (fixtures)
+from tests.factories import OrderFactory, ProductFactory
+from tests.reviews.conftest import make_case
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_operator_works_an_overdue_case_from_the_desk(page, live_server, login, screenshot, operator_a,  # noqa: F811
+                                                       store_a):
+    product = ProductFactory(store=store_a, title="Celadon gaiwan set")
+    order = OrderFactory(store=store_a, buyer_phone="+8613800138000")
+    opened = timezone.now() - timedelta(hours=30)
+    case = make_case(store_a, rating=1, title="差", body="盖子裂了", product=product, order=order, now=opened,
+                     created_at=opened - timedelta(hours=2))
+    login("op-a")
+    page.click("text=Bad-review cases overdue for a first call")
+    page.click(f"a:text-is('#{case.pk}')")
+    assert page.locator("a.call").get_attribute("href") == "tel:+8613800138000"
+    assert "+86*******8000" in page.locator("a.call").inner_text()
+    page.select_option("select[name=outcome]", "reached")
+    page.fill("textarea[name=notes]", "Lid cracked in the box; wants a replacement.")
+    page.click("button:text('Log call')")
+    page.click("button:text('→ Contacted')")
+    assert page.locator("h1 .badge").first.inner_text() == "Contacted"
+    page.click("button:text('→ Product check')")
+    assert "needs a root cause" in page.locator(".messages").inner_text()
+    screenshot("case")
+    page.goto(f"{live_server.url}/reviews/{store_a.slug}/report/")
+    page.wait_for_selector("#chart-weekly .main-svg")
+    screenshot("report")

@@ -1,0 +1,160 @@
+"""A whole desk to sweep: the demo's two stores with an object of every kind, and how to address each page.
+
+`seed_world()` loads the demo (short history) and adds an operator who belongs to store A only.
+`objects(store)` returns one object of every kind of that store; `KWARGS` says, for every URL
+pattern that takes parameters, how to fill them from those objects. The sweep and the layout
+test use it, so a new page is checked as soon as it is named here (and fails until it is).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+from django.core.management import call_command
+
+from campaigns.models import (
+    Activity,
+    AdCreative,
+    AdPlan,
+    ChecklistItem,
+    LaunchChecklistItem,
+    LaunchPlan,
+    Plan,
+    PlanTask,
+    Playbook,
+)
+from members.models import Member, SmsTemplate
+from metrics.models import ActionItem, Anomaly
+from reviews.models import ProductTask, Review, ReviewCase
+from stores.models import ListingVersion, Order, Product, Role, Store, StoreMembership, Violation
+from tests.factories import UserFactory
+
+STORE_A, STORE_B = "jade-tea", "pacific-outfitters"
+
+
+def seed_world(days: int = 21):
+    """(store A, store B, an operator of store A only), on top of the demo data."""
+    call_command("seed_demo", "--days", str(days), stdout=io.StringIO())
+    store_a, store_b = Store.objects.get(slug=STORE_A), Store.objects.get(slug=STORE_B)
+    for store in (store_a, store_b):
+        _fill_gaps(store)
+    user = UserFactory(username="sweep-op")
+    StoreMembership.objects.get_or_create(user=user, store=store_a, defaults={"role": Role.OPERATOR})
+    return store_a, store_b, user
+
+
+def _fill_gaps(store) -> None:
+    """Kinds a short demo history may lack, made by hand so every page has an object to show."""
+    product = store.products.first()
+    if not Playbook.objects.filter(store=store).exists():
+        Playbook.objects.create(store=store, slug=f"{store.slug}-own", title="Store's own procedure", body="Steps.")
+    if not Anomaly.objects.filter(store=store).exists():
+        day = store.today()
+        Anomaly.objects.create(store=store, day=day, metric="gmv", value=1, baseline=2, band_low=1.5, band_high=2.5,
+                               change=-0.5, score=-5, direction="down", explanation="GMV −50 %")
+    anomaly = Anomaly.objects.filter(store=store).first()
+    if not ActionItem.objects.filter(anomaly=anomaly).exists():
+        ActionItem.objects.create(anomaly=anomaly, text="Check the ad plan")
+    if not ProductTask.objects.filter(store=store).exists():
+        ProductTask.objects.create(store=store, product=product, text="Check the size chart")
+
+
+def first(model, **lookup):
+    obj = model.objects.filter(**lookup).order_by("pk").first()
+    assert obj is not None, f"the sweep's world has no {model.__name__} for {lookup}"
+    return obj
+
+
+def objects(store) -> dict:
+    activity = first(Activity, store=store, checklist__isnull=False)
+    plan = first(Plan, store=store, tasks__isnull=False)
+    ad_plan = first(AdPlan, store=store, creatives__isnull=False)
+    launch = first(LaunchPlan, store=store)
+    anomaly = first(Anomaly, store=store, action_items__isnull=False)
+    return {
+        "store": store,
+        "product": first(Product, store=store),
+        "order": first(Order, store=store),
+        "violation": first(Violation, store=store),
+        "activity": activity,
+        "checklist_item": first(ChecklistItem, activity=activity),
+        "plan": plan,
+        "plan_task": first(PlanTask, plan=plan),
+        "playbook": first(Playbook, store=store),
+        "ad_plan": ad_plan,
+        "creative": first(AdCreative, plan=ad_plan),
+        "launch": launch,
+        "launch_item": first(LaunchChecklistItem, launch=launch),
+        "member": first(Member, store=store),
+        "sms_template": first(SmsTemplate, store=store),
+        "anomaly": anomaly,
+        "action_item": first(ActionItem, anomaly=anomaly),
+        "review": first(Review, store=store),
+        "case": first(ReviewCase, store=store),
+        "product_task": first(ProductTask, store=store),
+        "listing_version": ListingVersion.objects.filter(product__store=store).order_by("pk").first()
+        or ListingVersion.objects.create(product=first(Product, store=store), title="Sweep", main_image="sweep.png"),
+    }
+
+
+def slug(o):
+    return {"slug": o["store"].slug}
+
+
+def pk(key: str) -> Callable[[dict], dict]:
+    return lambda o: {"pk": o[key].pk}
+
+
+def slug_pk(key: str) -> Callable[[dict], dict]:
+    return lambda o: {"slug": o["store"].slug, "pk": o[key].pk}
+
+
+# URL name -> kwargs addressing one store's object, from objects(store).
+KWARGS: dict[str, Callable[[dict], dict]] = {
+    "shopify-orders": slug,
+    "stores:detail": slug,
+    "stores:product": slug_pk("product"),
+    "stores:order": slug_pk("order"),
+    "stores:violations": slug,
+    "stores:import": slug,
+    "metrics:store_live": slug,
+    "metrics:store_live_json": slug,
+    "stores:listing_picture": lambda o: {"slug": o["store"].slug, "pk": o["listing_version"].product_id,
+                                         "version_pk": o["listing_version"].pk},
+    "metrics:anomaly": pk("anomaly"),
+    "metrics:action_item_toggle": lambda o: {"pk": o["anomaly"].pk, "item_pk": o["action_item"].pk},
+    "campaigns:activity_detail": pk("activity"),
+    "campaigns:activity_edit": pk("activity"),
+    "campaigns:activity_status": pk("activity"),
+    "campaigns:activity_review": pk("activity"),
+    "campaigns:checklist_new": pk("activity"),
+    "campaigns:checklist_toggle": lambda o: {"pk": o["activity"].pk, "item_pk": o["checklist_item"].pk},
+    "campaigns:lottery_draw": pk("activity"),
+    "campaigns:plan_detail": pk("plan"),
+    "campaigns:plan_task_toggle": lambda o: {"pk": o["plan"].pk, "task_pk": o["plan_task"].pk},
+    "campaigns:playbook": lambda o: {"slug": o["playbook"].slug},
+    "campaigns:ad_detail": pk("ad_plan"),
+    "campaigns:ad_edit": pk("ad_plan"),
+    "campaigns:ad_creative_new": pk("ad_plan"),
+    "campaigns:ad_creative_edit": pk("creative"),
+    "campaigns:ad_creative_image": pk("creative"),
+    "campaigns:ad_launch_detail": pk("launch"),
+    "campaigns:ad_launch_edit": pk("launch"),
+    "campaigns:ad_launch_check": lambda o: {"pk": o["launch"].pk, "item": o["launch_item"].pk},
+    "members:detail": pk("member"),
+    "members:template_new": slug,
+    "members:template_edit": slug_pk("sms_template"),
+    "members:campaign": pk("sms_template"),
+    "reviews:store": slug,
+    "reviews:import": slug,
+    "reviews:report": slug,
+    "reviews:policy": slug,
+    "reviews:cases_csv": slug,
+    "reviews:case": slug_pk("case"),
+    "reviews:review": slug_pk("review"),
+    "reviews:product": slug_pk("product"),
+    "reviews:task_done": slug_pk("product_task"),
+}
+# Routes whose "slug" is not a store's (so there is no store-A slug to smuggle B's object under).
+NOT_STORE_SLUG = {"campaigns:playbook"}

@@ -1,6 +1,7 @@
 from zoneinfo import available_timezones
 
 from django import forms
+from PIL import Image, UnidentifiedImageError
 
 from .models import StoreMembership
 
@@ -18,6 +19,54 @@ class MembershipSettingsForm(forms.ModelForm):
         model = StoreMembership
         fields = ["email_timezone", "morning_email"]
         labels = {"email_timezone": "Morning email time zone", "morning_email": "Send me the morning email"}
+
+
+class ListingVersionForm(forms.Form):
+    """A new listing version: title, optional main picture (checked with Pillow) and detail page."""
+
+    MAX_PICTURE_BYTES = 5 * 1024 * 1024
+    MAX_PICTURE_SIDE = 6000
+    FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+
+    title = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"size": 80}))
+    main_picture = forms.FileField(
+        required=False, help_text="JPEG, PNG, WebP or GIF, up to 5 MB. Leave empty to keep the current picture.")
+    detail_page = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False,
+                                  label="Detail page text")
+    note = forms.CharField(max_length=255, required=False, label="What changed and why")
+
+    def clean_title(self):
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise forms.ValidationError("The title cannot be empty.")
+        return title
+
+    def clean_main_picture(self):
+        upload = self.cleaned_data.get("main_picture")
+        if not upload:
+            return None
+        if upload.size > self.MAX_PICTURE_BYTES:
+            raise forms.ValidationError(
+                f"The picture is {upload.size / 1024 / 1024:.1f} MB; the limit is "
+                f"{self.MAX_PICTURE_BYTES // 1024 // 1024} MB.")
+        try:
+            upload.seek(0)
+            with Image.open(upload) as image:
+                image.verify()
+            upload.seek(0)
+            with Image.open(upload) as image:
+                kind, (width, height) = image.format, image.size
+                if kind not in self.FORMATS:
+                    raise forms.ValidationError(f"{kind} pictures are not accepted; use JPEG, PNG, WebP or GIF.")
+                if max(width, height) > self.MAX_PICTURE_SIDE:
+                    raise forms.ValidationError(f"The picture is {width}×{height} pixels; the longest side may "
+                                                f"be {self.MAX_PICTURE_SIDE}.")
+                image.load()  # a truncated file fails here, not on the product page
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+            raise forms.ValidationError("This file is not a picture we can read (JPEG, PNG, WebP or GIF).") from exc
+        upload.seek(0)
+        self.picture_extension = self.FORMATS[kind]
+        return upload
 
 
 class ImportForm(forms.Form):

@@ -8,6 +8,8 @@ urlpatterns = [
     path("settings/", views.my_settings, name="my_settings"),
     path("<slug:slug>/", views.store_detail, name="detail"),
     path("<slug:slug>/products/<int:pk>/", views.product_detail, name="product"),
+    path("<slug:slug>/products/<int:pk>/versions/<int:version_pk>/picture", views.listing_picture,
+         name="listing_picture"),
     path("<slug:slug>/orders/<int:pk>/", views.order_detail, name="order"),
     path("<slug:slug>/violations/", views.violation_list, name="violations"),
     path("<slug:slug>/import/", views.import_csv, name="import"),

@@ -1,14 +1,20 @@
 """Store pages: overview, products, orders, violations, and the user's own store settings."""
 
+import mimetypes
+
 from django.contrib import messages
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_store, has_role, stores_for
 
-from .forms import ImportForm, MembershipSettingsForm
+from . import listing
+from .forms import ImportForm, ListingVersionForm, MembershipSettingsForm
 from .importers import ImportRejected, importers
-from .models import Order, StoreMembership, Violation, ViolationStatus
+from .models import ListingVersion, Order, StoreMembership, Violation, ViolationStatus
 
 
 def store_list(request):
@@ -27,11 +33,41 @@ def store_detail(request, slug):
 
 
 def product_detail(request, slug, pk):
+    """The product with its listing versions, how each performed, and a form for a new version."""
     store = get_store(request.user, slug)
     product = get_object_or_404(store.products, pk=pk)
+    if request.method == "POST":
+        form = ListingVersionForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            listing.create_version(product, title=data["title"], detail_page=data["detail_page"], note=data["note"],
+                                   picture=data["main_picture"],
+                                   picture_extension=getattr(form, "picture_extension", ""), user=request.user)
+            messages.success(request, "New listing version is live; its numbers start now.")
+            return redirect(product.get_absolute_url())
+    else:
+        current = product.current_listing()
+        form = ListingVersionForm(initial={"title": product.title,
+                                           "detail_page": current.detail_page if current else ""})
     return render(request, "stores/product_detail.html", {
-        "store": store, "product": product, "versions": product.listing_versions.all(),
+        "store": store, "product": product, "report": listing.report(product), "form": form,
     })
+
+
+def listing_picture(request, slug, pk, version_pk):
+    """A version's uploaded main picture, served only to members of the product's store."""
+    store = get_store(request.user, slug)
+    version = get_object_or_404(ListingVersion, product__store=store, product_id=pk, pk=version_pk)
+    path = version.main_image
+    try:
+        if not path or "://" in path or not default_storage.exists(path):
+            raise Http404("No uploaded picture.")
+    except SuspiciousFileOperation as exc:
+        raise Http404("No uploaded picture.") from exc
+    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    response = FileResponse(default_storage.open(path, "rb"), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def order_detail(request, slug, pk):

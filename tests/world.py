@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import timedelta
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.utils import timezone
+from PIL import Image
 
 from campaigns.models import (
     Activity,
@@ -27,7 +32,7 @@ from campaigns.models import (
 from members.models import Member, SmsTemplate
 from metrics.models import ActionItem, Anomaly
 from reviews.models import ProductTask, Review, ReviewCase
-from stores.models import Order, Product, Role, Store, StoreMembership, Violation
+from stores.models import ListingVersion, Order, Product, Role, Store, StoreMembership, Violation
 from tests.factories import UserFactory
 
 STORE_A, STORE_B = "jade-tea", "pacific-outfitters"
@@ -93,7 +98,20 @@ def objects(store) -> dict:
         "review": first(Review, store=store),
         "case": first(ReviewCase, store=store),
         "product_task": first(ProductTask, store=store),
+        "listing_version": listing_version_with_picture(store),
     }
+
+
+def listing_version_with_picture(store) -> ListingVersion:
+    """A listing version whose main picture is an uploaded file, so its picture URL answers."""
+    found = ListingVersion.objects.filter(product__store=store, main_image__startswith="listings/sweep/").first()
+    if found:
+        return found
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "teal").save(buffer, format="PNG")
+    path = default_storage.save(f"listings/sweep/{store.pk}.png", ContentFile(buffer.getvalue()))
+    return ListingVersion.objects.create(product=first(Product, store=store), title="Sweep", main_image=path,
+                                         started_at=timezone.now() - timedelta(days=400))
 
 
 def slug(o):
@@ -116,6 +134,10 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "stores:order": slug_pk("order"),
     "stores:violations": slug,
     "stores:import": slug,
+    "metrics:store_live": slug,
+    "metrics:store_live_json": slug,
+    "stores:listing_picture": lambda o: {"slug": o["store"].slug, "pk": o["listing_version"].product_id,
+                                         "version_pk": o["listing_version"].pk},
     "metrics:anomaly": pk("anomaly"),
     "metrics:action_item_toggle": lambda o: {"pk": o["anomaly"].pk, "item_pk": o["action_item"].pk},
     "campaigns:activity_detail": pk("activity"),

@@ -33,7 +33,11 @@ class TrafficEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["store", "event_id"], name="event_unique_store_event_id"),
         ]
-        indexes = [models.Index(fields=["store", "ts"], name="event_store_ts")]
+        indexes = [
+            models.Index(fields=["store", "ts"], name="event_store_ts"),
+            # The live view reads one event type over a few hours of one store (sessions, visitors).
+            models.Index(fields=["store", "type", "ts"], name="event_store_type_ts"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"

@@ -1,18 +1,40 @@
-"""Real-time pages: today's numbers so far."""
+"""Real-time pages: today's numbers so far, per store, refreshed in place from a JSON endpoint."""
 
-
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 
-from opsdesk.tenancy import stores_for
+from opsdesk.tenancy import get_store, stores_for
 from stores.services import sales_summary
+
+from .. import live as live_service
 
 
 def live(request):
+    """Every store of the user with today's sales so far; each links to its live view."""
     now = timezone.now()
     rows = []
     for store in stores_for(request.user):
         start, _ = store.day_bounds(store.today(now))
         rows.append({"store": store, "today": sales_summary(store, start, now)})
-    return render(request, "metrics/live.html", {"rows": rows, "now": now})
+    return render(request, "metrics/live_index.html", {"rows": rows, "now": now})
 
+
+def store_live(request, slug):
+    store = get_store(request.user, slug)
+    return render(request, "metrics/live.html", {
+        "store": store, "data": live_service.snapshot(store), "refresh_seconds": REFRESH_SECONDS,
+        "kpi_rows": KPI_ROWS,
+    })
+
+
+@never_cache
+def store_live_json(request, slug):
+    store = get_store(request.user, slug)
+    return JsonResponse(live_service.snapshot(store))
+
+
+REFRESH_SECONDS = 5
+KPI_ROWS = [("visitors", "Visitors"), ("sessions", "Sessions"), ("orders", "Orders"), ("buyers", "Buyers"),
+            ("gmv", "GMV"), ("conversion", "Conversion (orders / sessions)"), ("aov", "Average order value")]

@@ -1,0 +1,312 @@
+"""The live view's numbers: today so far against the same clock time yesterday and a week ago.
+
+Everything is aggregated in SQL (filtered Count/Sum, GROUP BY) over the store's local day, using
+the (store, type, ts) and (store, ts) indexes, so a store with millions of historical events
+answers in a few milliseconds: only today's, yesterday's and last week's rows up to "now" are read.
+
+Definitions (see docs/realtime.md):
+- sessions: session_start events; visitors: distinct visitor_id of those events;
+- orders / buyers / GMV: paid orders (stores.Order.paid_at) — count, distinct buyer_ref, sum of totals;
+- conversion = orders / sessions; AOV = GMV / orders;
+- funnel by source: sessions that started today, the sessions among them that viewed a product and
+  that added to cart (a session's steps count under the source it arrived by), then paid orders
+  attributed to that source (Order.traffic_source);
+- cost: today's ad spend of the source's ad channels (campaigns AdDailyPerformance, via CHANNEL_SOURCE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, DecimalField, F, Q, Sum, Value
+from django.db.models.functions import Coalesce, ExtractHour, TruncDate
+from django.utils import timezone
+
+from opsdesk.localtime import local_midnight
+from stores.models import Order, OrderLine, Store, TrafficSource
+
+from .models import EventType, TrafficEvent
+
+ZERO = Decimal("0")
+TOP_PRODUCTS = 10
+
+
+@dataclass(frozen=True)
+class Window:
+    """A stretch of one local day from midnight up to the same clock time as now."""
+
+    key: str
+    label: str
+    day: date
+    start: datetime
+    end: datetime
+
+
+def windows(store: Store, now: datetime) -> list[Window]:
+    """Today so far, yesterday up to the same local clock time, and the same weekday last week.
+
+    "Same clock time" is the local wall clock (10:30 today → 10:30 yesterday), so on a day after a
+    DST change the comparison still lines up with the shop's opening hours.
+    """
+    zone = store.zone
+    local_now = now.astimezone(zone)
+    today = local_now.date()
+    clock = local_now.timetz().replace(tzinfo=None)
+    result = []
+    for key, label, back in (("today", "Today so far", 0), ("yesterday", "Yesterday, same time", 1),
+                             ("last_week", "Same weekday last week", 7)):
+        day = today - timedelta(days=back)
+        start = local_midnight(day, zone)
+        end = now if back == 0 else datetime.combine(day, clock, tzinfo=zone)
+        result.append(Window(key, label, day, start.astimezone(UTC), end.astimezone(UTC)))
+    return result
+
+
+def _ratio(numerator, denominator) -> float | None:
+    return float(numerator) / float(denominator) if denominator else None
+
+
+def _money(value) -> str:
+    return f"{(value or ZERO).quantize(Decimal('0.01'))}"
+
+
+def kpis(store: Store, wins: list[Window]) -> dict[str, dict]:
+    """Visitors, sessions, orders, buyers, GMV, conversion and AOV for each window.
+
+    Two queries, each a UNION ALL of one index range scan per window (OR-ed ranges in one WHERE
+    make Postgres fall back to reading every event of the store).
+    """
+    traffic_parts = [
+        TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=w.start, ts__lt=w.end)
+        .order_by().annotate(window=Value(w.key)).values("window")
+        .annotate(sessions=Count("id"), visitors=Count("visitor_id", filter=~Q(visitor_id=""), distinct=True))
+        for w in wins
+    ]
+    sales_parts = [
+        Order.objects.filter(store=store).paid_between(w.start, w.end)
+        .order_by().annotate(window=Value(w.key)).values("window")
+        .annotate(orders=Count("id"), buyers=Count("buyer_ref", filter=~Q(buyer_ref=""), distinct=True),
+                  gmv=Sum("total"))
+        for w in wins
+    ]
+    traffic = {row["window"]: row for row in traffic_parts[0].union(*traffic_parts[1:], all=True)}
+    sales = {row["window"]: row for row in sales_parts[0].union(*sales_parts[1:], all=True)}
+    result = {}
+    for w in wins:
+        k = w.key
+        t = traffic.get(k, {"sessions": 0, "visitors": 0})
+        o = sales.get(k, {"orders": 0, "buyers": 0, "gmv": ZERO})
+        orders, sessions, gmv = o["orders"], t["sessions"], o["gmv"] or ZERO
+        result[k] = {
+            "label": w.label, "day": w.day.isoformat(),
+            "visitors": t["visitors"], "sessions": sessions, "orders": orders,
+            "buyers": o["buyers"], "gmv": _money(gmv),
+            "conversion": _ratio(orders, sessions),
+            "aov": _money(gmv / orders) if orders else None,
+        }
+    return result
+
+
+# One pass over today's events, grouped per session then per source: no join, so no plan can turn
+# it into sessions × events (fresh rows often have no statistics yet).
+FUNNEL_SQL = """
+SELECT source, COUNT(*), SUM(viewed), SUM(carted), SUM(views), SUM(carts)
+FROM (
+    SELECT session_id,
+           MAX(CASE WHEN type = %s THEN source END) AS source,
+           MAX(CASE WHEN type = %s THEN 1 ELSE 0 END) AS viewed,
+           MAX(CASE WHEN type = %s THEN 1 ELSE 0 END) AS carted,
+           SUM(CASE WHEN type = %s THEN 1 ELSE 0 END) AS views,
+           SUM(CASE WHEN type = %s THEN 1 ELSE 0 END) AS carts
+    FROM metrics_trafficevent
+    WHERE store_id = %s AND ts >= %s AND ts < %s AND type IN (%s, %s, %s) AND session_id <> ''
+    GROUP BY session_id
+    HAVING MAX(CASE WHEN type = %s THEN 1 ELSE 0 END) = 1
+) per_session
+GROUP BY source
+"""
+
+
+def _adapt(value: datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def funnel(store: Store, today: Window) -> list[dict]:
+    """Sessions → product-view sessions → cart sessions → orders, per traffic source, with cost."""
+    start, end = _adapt(today.start), _adapt(today.end)
+    view, cart = EventType.PRODUCT_VIEW.value, EventType.ADD_TO_CART.value
+    with connection.cursor() as cursor:
+        begin = EventType.SESSION_START.value
+        cursor.execute(FUNNEL_SQL, [begin, view, cart, view, cart, store.pk, start, end, begin, view, cart, begin])
+        rows = cursor.fetchall()
+    steps: dict[str, dict] = {}
+    for source, sessions, viewed, carted, views, carts in rows:
+        source = source if source in TrafficSource.values else TrafficSource.OTHER.value
+        row = steps.setdefault(source, {"sessions": 0, "viewed": 0, "carted": 0, "views": 0, "carts": 0})
+        for key, value in zip(("sessions", "viewed", "carted", "views", "carts"),
+                              (sessions, viewed, carted, views, carts), strict=True):
+            row[key] += int(value or 0)
+    orders = {
+        r["traffic_source"]: r
+        for r in Order.objects.filter(store=store).paid_between(today.start, today.end)
+        .values("traffic_source").annotate(orders=Count("id"), gmv=Sum("total"))
+    }
+    spend = spend_by_source(store, today.day)
+    result = []
+    for source, label in TrafficSource.choices:
+        s = steps.get(source, {"sessions": 0, "viewed": 0, "carted": 0, "views": 0, "carts": 0})
+        o = orders.get(source, {"orders": 0, "gmv": ZERO})
+        cost = spend.get(source, ZERO)
+        if not (s["sessions"] or o["orders"] or cost):
+            continue
+        result.append({
+            "source": source, "label": label, **s, "orders": o["orders"], "gmv": _money(o["gmv"]),
+            "view_rate": _ratio(s["viewed"], s["sessions"]), "cart_rate": _ratio(s["carted"], s["viewed"]),
+            "order_rate": _ratio(o["orders"], s["carted"]), "conversion": _ratio(o["orders"], s["sessions"]),
+            "cost": _money(cost), "cost_per_order": _money(cost / o["orders"]) if o["orders"] else None,
+        })
+    return result
+
+
+def spend_by_source(store: Store, day: date) -> dict[str, Decimal]:
+    """Ad spend recorded for the store's local `day`, summed per traffic source (0 when none)."""
+    from campaigns.models.ads import CHANNEL_SOURCE, AdDailyPerformance
+
+    totals: dict[str, Decimal] = {}
+    rows = AdDailyPerformance.objects.filter(plan__store=store, date=day).values("plan__channel").annotate(
+        spend=Sum("spend"))
+    for row in rows:
+        source = CHANNEL_SOURCE.get(row["plan__channel"], TrafficSource.OTHER)
+        totals[str(source)] = totals.get(str(source), ZERO) + (row["spend"] or ZERO)
+    return totals
+
+
+def top_products(store: Store, today: Window, limit: int = TOP_PRODUCTS) -> list[dict]:
+    """Today's products by GMV then views: product views, add-to-carts, orders and GMV."""
+    events = (TrafficEvent.objects
+              .filter(store=store, ts__gte=today.start, ts__lt=today.end, product__isnull=False,
+                      type__in=[EventType.PRODUCT_VIEW, EventType.ADD_TO_CART])
+              .values("product_id")
+              .annotate(views=Count("id", filter=Q(type=EventType.PRODUCT_VIEW)),
+                        carts=Count("id", filter=Q(type=EventType.ADD_TO_CART))))
+    sales = (OrderLine.objects
+             .filter(order__store=store, order__paid_at__gte=today.start, order__paid_at__lt=today.end,
+                     product__isnull=False)
+             .values("product_id")
+             .annotate(orders=Count("order_id", distinct=True),
+                       gmv=Coalesce(Sum("amount"), ZERO, output_field=DecimalField())))
+    table: dict[int, dict] = {}
+    for row in events:
+        table[row["product_id"]] = {"views": row["views"], "carts": row["carts"], "orders": 0, "gmv": ZERO}
+    for row in sales:
+        entry = table.setdefault(row["product_id"], {"views": 0, "carts": 0, "orders": 0, "gmv": ZERO})
+        entry.update(orders=row["orders"], gmv=row["gmv"])
+    ranked = sorted(table.items(), key=lambda item: (item[1]["gmv"], item[1]["views"], -item[0]), reverse=True)
+    ranked = ranked[:limit]
+    # Titles only for the few ranked products: grouping every event row by a joined title costs more.
+    titles = dict(store.products.filter(pk__in=[pk for pk, _ in ranked]).values_list("pk", "title"))
+    return [{"product_id": pk, "title": titles.get(pk, f"#{pk}"), **row, "gmv": _money(row["gmv"]),
+             "cart_rate": _ratio(row["carts"], row["views"]), "conversion": _ratio(row["orders"], row["views"])}
+            for pk, row in ranked]
+
+
+def hourly(store: Store, today: Window, yesterday_full: tuple[datetime, datetime]) -> dict:
+    """Sessions and GMV per local hour: today so far and the whole of yesterday (for the line chart)."""
+    zone = store.zone
+    start, end = yesterday_full[0], today.end
+    keys = {today.day: "today", today.day - timedelta(days=1): "yesterday"}
+    result: dict = {k: {"sessions": [0] * 24, "gmv": [0.0] * 24, "orders": [0] * 24} for k in keys.values()}
+    rows = (TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=start, ts__lt=end)
+            .annotate(day=TruncDate("ts", tzinfo=zone), hour=ExtractHour("ts", tzinfo=zone))
+            .values("day", "hour").annotate(n=Count("id")))
+    for row in rows:
+        if row["day"] in keys:
+            result[keys[row["day"]]]["sessions"][row["hour"]] += row["n"]
+    rows = (Order.objects.filter(store=store).paid_between(start, end).order_by()
+            .annotate(day=TruncDate("paid_at", tzinfo=zone), hour=ExtractHour("paid_at", tzinfo=zone))
+            .values("day", "hour").annotate(n=Count("id"), gmv=Sum("total")))
+    for row in rows:
+        if row["day"] in keys:
+            bucket = result[keys[row["day"]]]
+            bucket["orders"][row["hour"]] += row["n"]
+            bucket["gmv"][row["hour"]] = round(bucket["gmv"][row["hour"]] + float(row["gmv"] or 0), 2)
+    result["now_hour"] = today.end.astimezone(zone).hour
+    return result
+
+
+KPI_NAMES = ("visitors", "sessions", "orders", "buyers", "gmv", "conversion", "aov")
+
+
+def changes(kpi: dict[str, dict]) -> dict[str, dict]:
+    """Today's change against each comparison window: relative for counts and money, points for conversion."""
+    out: dict[str, dict] = {}
+    for name in KPI_NAMES:
+        now_value = kpi["today"][name]
+        out[name] = {}
+        for other in ("yesterday", "last_week"):
+            then = kpi[other][name]
+            if now_value is None or then is None:
+                out[name][other] = None
+            elif name == "conversion":
+                out[name][other] = (now_value - then) * 100  # percentage points
+            else:
+                then, now_f = float(then), float(now_value)
+                out[name][other] = (now_f - then) / then if then else None
+    return out
+
+
+def snapshot(store: Store, now: datetime | None = None) -> dict:
+    """Everything the live page shows, as JSON-ready data."""
+    now = now or timezone.now()
+    wins = windows(store, now)
+    today = wins[0]
+    yesterday = wins[1]
+    kpi = kpis(store, wins)
+    return {
+        "store": store.slug,
+        "currency": store.currency,
+        "timezone": store.timezone,
+        "as_of": now.astimezone(store.zone).isoformat(timespec="seconds"),
+        "windows": {w.key: {"start": w.start.isoformat(), "end": w.end.isoformat()} for w in wins},
+        "kpis": kpi,
+        "changes": changes(kpi),
+        "funnel": funnel(store, today),
+        "top_products": top_products(store, today),
+        "hourly": hourly(store, today, store.day_bounds(yesterday.day)),
+    }
+
+
+def naive_snapshot(store: Store, now: datetime | None = None) -> dict:
+    """A straightforward ORM version (one query per window, source and step) — the bench's baseline."""
+    now = now or timezone.now()
+    wins = windows(store, now)
+    out: dict = {"kpis": {}, "funnel": {}}
+    for w in wins:
+        events = TrafficEvent.objects.filter(store=store, ts__gte=w.start, ts__lt=w.end)
+        orders = Order.objects.filter(store=store).paid_between(w.start, w.end)
+        out["kpis"][w.key] = {
+            "sessions": events.filter(type=EventType.SESSION_START).count(),
+            "visitors": events.filter(type=EventType.SESSION_START).values("visitor_id").distinct().count(),
+            "orders": orders.count(), "buyers": orders.values("buyer_ref").distinct().count(),
+            "gmv": orders.aggregate(s=Sum("total"))["s"],
+        }
+    today = wins[0]
+    events = TrafficEvent.objects.filter(store=store, ts__gte=today.start, ts__lt=today.end)
+    for source in TrafficSource.values:
+        sessions = events.filter(type=EventType.SESSION_START, source=source).values("session_id")
+        out["funnel"][source] = {
+            "sessions": sessions.count(),
+            "viewed": events.filter(type=EventType.PRODUCT_VIEW, session_id__in=sessions)
+            .values("session_id").distinct().count(),
+            "carted": events.filter(type=EventType.ADD_TO_CART, session_id__in=sessions)
+            .values("session_id").distinct().count(),
+            "orders": Order.objects.filter(store=store, traffic_source=source)
+            .paid_between(today.start, today.end).count(),
+        }
+    out["top"] = list(events.filter(product__isnull=False).values("product_id").annotate(
+        views=Count("id", filter=Q(type=EventType.PRODUCT_VIEW)), carts=Count("id", filter=Q(type="add_to_cart")))
+        .order_by(F("views").desc())[:TOP_PRODUCTS])
+    return out

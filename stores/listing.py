@@ -1,0 +1,257 @@
+"""Listing optimisation: how each version of a product's listing performed, and whether the change helped.
+
+A version is live from its started_at until the next version starts (the current one until now).
+For each version and traffic source we count product views and add-to-carts (metrics TrafficEvent;
+an event without its own source takes its session's), and paid orders containing the product
+(Order.traffic_source). The current version is compared with the previous one by a two-proportion
+z-test, and the result is said in plain words.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from scipy.stats import norm
+
+from .models import ListingVersion, OrderLine, Product, TrafficSource
+
+SIGNIFICANCE = 0.05
+MIN_VIEWS = 30  # below this many views in either version, we do not test at all
+SESSION_LOOKBACK = timedelta(days=1)  # a view's session may have started this long before the period
+
+
+@dataclass
+class Counts:
+    views: int = 0
+    carts: int = 0
+    orders: int = 0
+
+    @property
+    def cart_rate(self) -> float | None:
+        return self.carts / self.views if self.views else None
+
+    @property
+    def conversion(self) -> float | None:
+        return self.orders / self.views if self.views else None
+
+    def add(self, other: Counts) -> None:
+        self.views += other.views
+        self.carts += other.carts
+        self.orders += other.orders
+
+
+@dataclass
+class VersionPerformance:
+    version: ListingVersion
+    start: datetime
+    end: datetime
+    is_current: bool
+    by_source: dict[str, Counts] = field(default_factory=dict)
+    total: Counts = field(default_factory=Counts)
+    changed: str = ""  # what differs from the version before, in words
+
+    def source_rows(self) -> list[tuple[str, Counts]]:
+        labels = dict(TrafficSource.choices)
+        return [(labels[s], self.by_source[s]) for s in TrafficSource.values if s in self.by_source]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Current against previous version on one rate (conversion or add-to-cart rate)."""
+
+    metric: str
+    current: float | None
+    previous: float | None
+    p_value: float | None
+    verdict: str
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value is not None and self.p_value < SIGNIFICANCE
+
+
+def two_proportion_test(successes_a: int, trials_a: int, successes_b: int, trials_b: int) -> float:
+    """Two-sided p-value of a pooled two-proportion z-test (b against a)."""
+    successes_a, successes_b = min(successes_a, trials_a), min(successes_b, trials_b)
+    pooled = (successes_a + successes_b) / (trials_a + trials_b)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / trials_a + 1 / trials_b))
+    if se == 0:
+        return 1.0
+    z = (successes_b / trials_b - successes_a / trials_a) / se
+    return float(2 * norm.sf(abs(z)))
+
+
+def format_p(p: float) -> str:
+    if p < 0.001:
+        return "p<0.001"
+    return f"p={p:.3f}" if p < 0.01 else f"p={p:.2f}"
+
+
+def _pct(rate: float) -> str:
+    return f"{rate * 100:.1f} %"
+
+
+def compare(current: Counts, previous: Counts, metric: str, what: str) -> Comparison:
+    """The plain-words verdict on `metric` ("conversion" or "cart_rate") for a change described by `what`."""
+    if metric == "conversion":
+        verb, trials = "converts", ("views", "orders")
+    else:
+        verb, trials = "gets added to cart", ("views", "carts")
+    n_cur, x_cur = getattr(current, trials[0]), getattr(current, trials[1])
+    n_prev, x_prev = getattr(previous, trials[0]), getattr(previous, trials[1])
+    rate_cur = min(x_cur, n_cur) / n_cur if n_cur else None
+    rate_prev = min(x_prev, n_prev) / n_prev if n_prev else None
+    if n_cur < MIN_VIEWS or n_prev < MIN_VIEWS:
+        return Comparison(metric, rate_cur, rate_prev, None,
+                          f"not enough data yet ({n_cur} views on the {what} version, {n_prev} before; "
+                          f"need {MIN_VIEWS} each)")
+    p = two_proportion_test(x_prev, n_prev, x_cur, n_cur)
+    if p >= SIGNIFICANCE:
+        return Comparison(metric, rate_cur, rate_prev, p,
+                          f"not enough evidence yet ({_pct(rate_cur)} vs {_pct(rate_prev)}, {format_p(p)})")
+    diff = (rate_cur - rate_prev) * 100
+    direction = "better" if diff > 0 else "worse"
+    return Comparison(metric, rate_cur, rate_prev, p,
+                      f"{what} {verb} {abs(diff):.1f} pp {direction} "
+                      f"({_pct(rate_cur)} vs {_pct(rate_prev)}), {format_p(p)}")
+
+
+def describe_change(new: ListingVersion, old: ListingVersion | None) -> str:
+    """"new title", "new main picture and detail page", ...; "new listing" when nothing tells them apart."""
+    if old is None:
+        return "first version"
+    parts = [name for name, attr in (("title", "title"), ("main picture", "main_image"),
+                                     ("detail page", "detail_page"))
+             if getattr(new, attr) != getattr(old, attr)]
+    if not parts:
+        return "new listing"
+    return "new " + (parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1])
+
+
+def _session_sources(store_id: int, session_ids: set[str], start: datetime, end: datetime) -> dict[str, str]:
+    """The source each of these sessions arrived by (its session_start), looked up in chunks."""
+    from metrics.models import EventType, TrafficEvent
+
+    found: dict[str, str] = {}
+    ids = sorted(session_ids)
+    for i in range(0, len(ids), 500):
+        found.update(TrafficEvent.objects.filter(
+            store_id=store_id, type=EventType.SESSION_START, ts__gte=start - SESSION_LOOKBACK, ts__lt=end,
+            session_id__in=ids[i:i + 500]).values_list("session_id", "source"))
+    return found
+
+
+def _counts_by_source(product: Product, start: datetime, end: datetime) -> dict[str, Counts]:
+    from metrics.models import EventType, TrafficEvent
+
+    result: dict[str, Counts] = {}
+
+    def add(source: str, kind: str, n: int) -> None:
+        counts = result.setdefault(source if source in TrafficSource.values else TrafficSource.OTHER.value, Counts())
+        if kind == EventType.PRODUCT_VIEW:
+            counts.views += n
+        else:
+            counts.carts += n
+
+    events = TrafficEvent.objects.filter(store_id=product.store_id, product=product, ts__gte=start, ts__lt=end,
+                                         type__in=[EventType.PRODUCT_VIEW, EventType.ADD_TO_CART])
+    for row in events.exclude(source="").values("source", "type").annotate(n=Count("id")):
+        add(row["source"], row["type"], row["n"])
+    # Events sent without a source take the source of the session they belong to.
+    unsourced = list(events.filter(source="").values("session_id", "type").annotate(n=Count("id")))
+    sources = _session_sources(product.store_id, {r["session_id"] for r in unsourced if r["session_id"]}, start, end)
+    for row in unsourced:
+        add(sources.get(row["session_id"], ""), row["type"], row["n"])
+    orders = (OrderLine.objects
+              .filter(product=product, order__store_id=product.store_id,
+                      order__paid_at__gte=start, order__paid_at__lt=end)
+              .values("order__traffic_source").annotate(n=Count("order_id", distinct=True)))
+    for row in orders:
+        source = row["order__traffic_source"]
+        source = source if source in TrafficSource.values else TrafficSource.OTHER.value
+        result.setdefault(source, Counts()).orders += row["n"]
+    return result
+
+
+def performance(product: Product, now: datetime | None = None) -> list[VersionPerformance]:
+    """Every listing version of `product`, newest first, with its counts per traffic source."""
+    now = now or timezone.now()
+    versions = list(product.listing_versions.order_by("started_at"))
+    result = []
+    for i, version in enumerate(versions):
+        end = versions[i + 1].started_at if i + 1 < len(versions) else max(now, version.started_at)
+        perf = VersionPerformance(version=version, start=version.started_at, end=end,
+                                  is_current=i == len(versions) - 1,
+                                  changed=describe_change(version, versions[i - 1] if i else None))
+        perf.by_source = _counts_by_source(product, version.started_at, end)
+        for counts in perf.by_source.values():
+            perf.total.add(counts)
+        result.append(perf)
+    return result[::-1]
+
+
+@dataclass
+class ListingReport:
+    versions: list[VersionPerformance]
+    conversion: Comparison | None = None
+    cart_rate: Comparison | None = None
+    by_source: list[tuple[str, Comparison]] = field(default_factory=list)
+
+
+def report(product: Product, now: datetime | None = None) -> ListingReport:
+    """Version history with the current-vs-previous verdicts, overall and per traffic source."""
+    versions = performance(product, now)
+    result = ListingReport(versions=versions)
+    if len(versions) < 2:
+        return result
+    current, previous = versions[0], versions[1]
+    what = current.changed
+    result.conversion = compare(current.total, previous.total, "conversion", what)
+    result.cart_rate = compare(current.total, previous.total, "cart_rate", what)
+    labels = dict(TrafficSource.choices)
+    for source in TrafficSource.values:
+        if source in current.by_source or source in previous.by_source:
+            result.by_source.append((labels[source], compare(
+                current.by_source.get(source, Counts()), previous.by_source.get(source, Counts()),
+                "conversion", what)))
+    return result
+
+
+def picture_path(product: Product, extension: str) -> str:
+    """A safe media path for an uploaded main picture: nothing of the uploader's file name is kept."""
+    return f"listings/{product.store_id}/{product.pk}/{uuid.uuid4().hex}.{extension}"
+
+
+@transaction.atomic
+def create_version(product: Product, *, title: str, detail_page: str = "", note: str = "",
+                   picture=None, picture_extension: str = "", user=None,
+                   now: datetime | None = None) -> ListingVersion:
+    """Start a new listing version now and make its title the product's title.
+
+    If the product has no recorded version yet, its listing so far is recorded first (from the
+    product's creation), so the new version has something to be compared with.
+    """
+    now = now or timezone.now()
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    previous = product.current_listing()
+    if previous is None:
+        previous = ListingVersion.objects.create(
+            product=product, title=product.title, main_image=product.main_image_url,
+            detail_page=product.detail_url, note="Listing before versions were recorded",
+            started_at=min(product.created_at, now - timedelta(microseconds=1)))
+    main_image = previous.main_image
+    if picture is not None:
+        main_image = default_storage.save(picture_path(product, picture_extension), picture)
+    version = ListingVersion.objects.create(
+        product=product, title=title, main_image=main_image, detail_page=detail_page, note=note,
+        started_at=now, created_by=user if getattr(user, "is_authenticated", False) else None)
+    product.title = title
+    product.save(update_fields=["title"])
+    return version

@@ -1,0 +1,32 @@
+"""The live view updates its numbers in place when new events arrive (no reload)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from metrics.models import TrafficEvent
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_live_view_picks_up_new_sessions_without_reload(page, live_server, login, screenshot, operator_a, store_a):
+    login("op-a")
+    page.goto(f"{live_server.url}/metrics/{store_a.slug}/live/")
+    sessions_today = page.locator("#kpi-sessions-today")
+    expect(sessions_today).to_have_text("0")
+    expect(page.locator("#chart-sessions .main-svg").first).to_be_visible()
+    page.evaluate("window.__notReloaded = true")
+
+    ts = timezone.now() - timedelta(seconds=2)
+    TrafficEvent.objects.bulk_create([
+        TrafficEvent(store=store_a, event_id=f"e2e-{n}", type="session_start", ts=ts, session_id=f"s{n}",
+                     visitor_id=f"v{n}", source="paid_search") for n in range(3)
+    ] + [TrafficEvent(store=store_a, event_id="e2e-view", type="product_view", ts=ts, session_id="s0")])
+
+    expect(sessions_today).to_have_text("3", timeout=15_000)  # the page polls every 5 s
+    expect(page.locator("#kpi-visitors-today")).to_have_text("3")
+    expect(page.locator('#funnel tr[data-source="paid_search"] td').nth(1)).to_have_text("3")
+    assert page.evaluate("window.__notReloaded") is True
+    screenshot("live")

@@ -1,0 +1,227 @@
+"""The live view: today so far vs the same clock time yesterday / last week, the funnel by source."""
+
+import itertools
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from campaigns.models.ads import AdChannel, AdDailyPerformance, AdPlan
+from metrics import live
+from metrics.models import TrafficEvent
+from tests.factories import OrderFactory, OrderLineFactory, ProductFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+_ids = itertools.count()
+
+
+def utc(*args):
+    return datetime(*args, tzinfo=UTC)
+
+
+def event(store, type, ts, session="", visitor="", source="", product=None):
+    n = next(_ids)
+    return TrafficEvent.objects.create(store=store, event_id=f"e{n}", type=type, ts=ts, session_id=session,
+                                       visitor_id=visitor, source=source, product=product)
+
+
+def session(store, ts, sid, source, visitor=None):
+    return event(store, "session_start", ts, session=sid, visitor=visitor or f"v-{sid}", source=source)
+
+
+def paid_order(store, paid_at, source="organic_search", total="50.00", buyer=None):
+    kwargs = {"buyer_ref": buyer} if buyer else {}
+    return OrderFactory(store=store, placed_at=paid_at, paid_at=paid_at, traffic_source=source,
+                        total=Decimal(total), **kwargs)
+
+
+class TestFunnelByHand:
+    """Los Angeles store at 15:00 local on 10 March 2026; every number below is counted by hand."""
+
+    NOW = utc(2026, 3, 10, 22, 0)  # 15:00 PDT
+
+    @pytest.fixture
+    def store(self, db):
+        store = StoreFactory(timezone="America/Los_Angeles")
+        t = utc(2026, 3, 10, 17, 0)  # 10:00 local
+        # organic: s1 views and carts, s2 only views, s3 leaves at once
+        session(store, t, "s1", "organic_search")
+        event(store, "product_view", t, session="s1")
+        event(store, "add_to_cart", t, session="s1")
+        session(store, t, "s2", "organic_search")
+        event(store, "product_view", t, session="s2")
+        session(store, t, "s3", "organic_search")
+        # paid search: s4 views twice and carts, s5 views; the source is only on the session start
+        session(store, t, "s4", "paid_search")
+        event(store, "product_view", t, session="s4")
+        event(store, "product_view", t, session="s4")
+        event(store, "add_to_cart", t, session="s4")
+        session(store, t, "s5", "paid_search")
+        event(store, "product_view", t, session="s5")
+        # a session that began before local midnight does not count today, nor do its later steps
+        session(store, utc(2026, 3, 10, 6, 50), "old", "paid_search")  # 23:50 on the 9th
+        event(store, "product_view", utc(2026, 3, 10, 7, 5), session="old")  # 00:05 today
+        # after "now" (clock skew from a client): not counted
+        session(store, utc(2026, 3, 10, 22, 30), "future", "organic_search")
+        paid_order(store, utc(2026, 3, 10, 18, 0), "organic_search", "80.00")
+        paid_order(store, utc(2026, 3, 10, 19, 0), "paid_search", "40.00")
+        paid_order(store, utc(2026, 3, 10, 6, 0), "paid_search", "99.00")  # 23:00 yesterday
+        plan = AdPlan.objects.create(store=store, name="Brand search", channel=AdChannel.SEARCH)
+        AdDailyPerformance.objects.create(plan=plan, date=date(2026, 3, 10), spend=Decimal("30.00"))
+        AdDailyPerformance.objects.create(plan=plan, date=date(2026, 3, 9), spend=Decimal("500.00"))
+        return store
+
+    def test_steps_per_source(self, store):
+        rows = {r["source"]: r for r in live.snapshot(store, self.NOW)["funnel"]}
+        organic, paid = rows["organic_search"], rows["paid_search"]
+        assert (organic["sessions"], organic["viewed"], organic["carted"], organic["orders"]) == (3, 2, 1, 1)
+        assert (paid["sessions"], paid["viewed"], paid["carted"], paid["orders"]) == (2, 2, 1, 1)
+        assert (paid["views"], paid["carts"]) == (3, 1)
+        assert organic["view_rate"] == pytest.approx(2 / 3)
+        assert organic["cart_rate"] == pytest.approx(1 / 2)
+        assert organic["conversion"] == pytest.approx(1 / 3)
+        assert set(rows) == {"organic_search", "paid_search"}
+
+    def test_cost_is_todays_spend_of_the_sources_channels(self, store):
+        rows = {r["source"]: r for r in live.snapshot(store, self.NOW)["funnel"]}
+        assert rows["paid_search"]["cost"] == "30.00"
+        assert rows["paid_search"]["cost_per_order"] == "30.00"
+        assert rows["organic_search"]["cost"] == "0.00"
+        assert rows["organic_search"]["cost_per_order"] == "0.00"
+
+    def test_today_kpis(self, store):
+        today = live.snapshot(store, self.NOW)["kpis"]["today"]
+        assert today["sessions"] == 5
+        assert today["visitors"] == 5
+        assert today["orders"] == 2
+        assert today["gmv"] == "120.00"
+        assert today["aov"] == "60.00"
+        assert today["conversion"] == pytest.approx(2 / 5)
+
+    def test_bench_baseline_counts_the_same(self, store):
+        fast, naive = live.snapshot(store, self.NOW), live.naive_snapshot(store, self.NOW)
+        assert fast["kpis"]["today"]["sessions"] == naive["kpis"]["today"]["sessions"]
+        for row in fast["funnel"]:
+            slow = naive["funnel"][row["source"]]
+            assert (row["sessions"], row["viewed"], row["carted"], row["orders"]) == (
+                slow["sessions"], slow["viewed"], slow["carted"], slow["orders"])
+
+    def test_hourly_buckets_use_local_hours(self, store):
+        hourly = live.snapshot(store, self.NOW)["hourly"]
+        assert hourly["today"]["sessions"][10] == 5
+        assert hourly["today"]["gmv"][11] == 80.0
+        assert hourly["today"]["gmv"][12] == 40.0
+        assert hourly["yesterday"]["gmv"][23] == 99.0
+        assert hourly["now_hour"] == 15
+
+
+def test_visitors_count_distinct_people_and_buyers_distinct_buyers(db):
+    store = StoreFactory(timezone="UTC")
+    now = utc(2026, 5, 5, 12)
+    for n in range(3):
+        session(store, utc(2026, 5, 5, 9), f"s{n}", "direct", visitor="same-person")
+    session(store, utc(2026, 5, 5, 9), "s9", "direct", visitor="other")
+    paid_order(store, utc(2026, 5, 5, 10), buyer="b1")
+    paid_order(store, utc(2026, 5, 5, 11), buyer="b1")
+    today = live.snapshot(store, now)["kpis"]["today"]
+    assert (today["sessions"], today["visitors"], today["orders"], today["buyers"]) == (4, 2, 2, 1)
+
+
+def test_top_products_rank_by_gmv_with_views_and_carts(db):
+    store = StoreFactory(timezone="UTC")
+    tea, pot, other_store_product = ProductFactory(store=store), ProductFactory(store=store), ProductFactory()
+    now = utc(2026, 5, 5, 12)
+    for n in range(4):
+        event(store, "product_view", utc(2026, 5, 5, 9), session=f"s{n}", product=tea)
+    event(store, "add_to_cart", utc(2026, 5, 5, 9), session="s0", product=tea)
+    event(store, "product_view", utc(2026, 5, 5, 9), session="s0", product=pot)
+    event(store, "product_view", utc(2026, 5, 4, 9), session="old", product=pot)  # yesterday
+    order = paid_order(store, utc(2026, 5, 5, 10), total="300.00")
+    OrderLineFactory(order=order, line_no=1, product=pot, amount=Decimal("300.00"))
+    OrderLineFactory(order=order, line_no=2, product=tea, amount=Decimal("20.00"))
+    assert other_store_product.store != store
+    top = live.snapshot(store, now)["top_products"]
+    assert [(p["product_id"], p["views"], p["carts"], p["orders"], p["gmv"]) for p in top] == [
+        (pot.pk, 1, 0, 1, "300.00"), (tea.pk, 4, 1, 1, "20.00")]
+    assert top[1]["cart_rate"] == pytest.approx(0.25)
+
+
+class TestSameClockTime:
+    """Windows are the store's local day up to the local clock time now (frozen clock)."""
+
+    def test_shanghai_store_counts_its_own_morning(self, db):
+        store = StoreFactory(timezone="Asia/Shanghai")
+        with time_machine.travel(utc(2026, 11, 25, 1, 30), tick=False):  # 09:30 in Shanghai, 25 Nov
+            session(store, utc(2026, 11, 24, 17, 0), "t1", "direct")  # 01:00 on the 25th: today
+            session(store, utc(2026, 11, 24, 15, 30), "y-late", "direct")  # 23:30 on the 24th: after 09:30
+            session(store, utc(2026, 11, 24, 1, 0), "y1", "direct")  # 09:00 on the 24th
+            session(store, utc(2026, 11, 24, 0, 0), "y2", "direct")  # 08:00 on the 24th
+            session(store, utc(2026, 11, 24, 2, 0), "y-after", "direct")  # 10:00 on the 24th
+            session(store, utc(2026, 11, 18, 0, 0), "w1", "direct")  # 08:00 on Wed 18th
+            session(store, utc(2026, 11, 18, 2, 0), "w-after", "direct")  # 10:00 on the 18th
+            paid_order(store, utc(2026, 11, 24, 16, 30), total="10.00")  # 00:30 today
+            paid_order(store, utc(2026, 11, 24, 1, 0), total="30.00")  # 09:00 yesterday
+            paid_order(store, utc(2026, 11, 24, 3, 0), total="70.00")  # 11:00 yesterday: later than now
+            data = live.snapshot(store)
+        k = data["kpis"]
+        assert (k["today"]["sessions"], k["yesterday"]["sessions"], k["last_week"]["sessions"]) == (1, 2, 1)
+        assert (k["today"]["gmv"], k["yesterday"]["gmv"]) == ("10.00", "30.00")
+        assert k["today"]["day"] == "2026-11-25"
+        assert k["last_week"]["day"] == "2026-11-18"
+        assert data["changes"]["sessions"]["yesterday"] == pytest.approx(-0.5)
+        assert data["changes"]["conversion"]["yesterday"] == pytest.approx((1 / 1 - 1 / 2) * 100)
+
+    def test_los_angeles_store_is_still_on_the_previous_day(self, db):
+        store = StoreFactory(timezone="America/Los_Angeles")
+        with time_machine.travel(utc(2026, 11, 25, 1, 30), tick=False):  # 17:30 on 24 Nov in LA
+            session(store, utc(2026, 11, 24, 9, 0), "t1", "direct")  # 01:00 on the 24th: today
+            session(store, utc(2026, 11, 25, 1, 0), "t2", "direct")  # 17:00 on the 24th: today
+            session(store, utc(2026, 11, 24, 7, 0), "y-late", "direct")  # 23:00 on the 23rd
+            session(store, utc(2026, 11, 23, 20, 0), "y1", "direct")  # 12:00 on the 23rd
+            session(store, utc(2026, 11, 17, 20, 0), "w1", "direct")  # 12:00 on Tue 17th
+            data = live.snapshot(store)
+        k = data["kpis"]
+        assert k["today"]["day"] == "2026-11-24"
+        assert (k["today"]["sessions"], k["yesterday"]["sessions"], k["last_week"]["sessions"]) == (2, 1, 1)
+
+    def test_day_after_spring_forward_compares_from_local_midnight(self, db):
+        store = StoreFactory(timezone="America/Los_Angeles")
+        now = utc(2026, 3, 9, 17, 0)  # 10:00 PDT on Monday 9 March; clocks sprang forward on the 8th
+        session(store, utc(2026, 3, 8, 7, 30), "before-midnight", "direct")  # 23:30 PST on the 7th
+        session(store, utc(2026, 3, 8, 8, 30), "y1", "direct")  # 00:30 PST on the 8th
+        session(store, utc(2026, 3, 8, 16, 30), "y2", "direct")  # 09:30 PDT on the 8th
+        session(store, utc(2026, 3, 8, 17, 30), "y-after", "direct")  # 10:30 PDT on the 8th
+        windows = {w.key: w for w in live.windows(store, now)}
+        assert windows["yesterday"].end - windows["yesterday"].start == (utc(2026, 3, 8, 17) - utc(2026, 3, 8, 8))
+        assert live.snapshot(store, now)["kpis"]["yesterday"]["sessions"] == 2
+
+
+class TestPages:
+    def test_live_page_embeds_the_snapshot(self, client_a, store_a):
+        response = client_a.get(f"/metrics/{store_a.slug}/live/")
+        assert response.status_code == 200
+        assert b'id="live-data"' in response.content
+        assert b"vendor/plotly/plotly.min.js" in response.content
+
+    def test_json_endpoint_answers_fresh_numbers(self, client_a, store_a):
+        session(store_a, utc(2026, 1, 1), "s1", "direct")
+        with time_machine.travel(utc(2026, 1, 1, 1), tick=False):
+            response = client_a.get(f"/metrics/{store_a.slug}/live.json")
+        assert response.status_code == 200
+        assert "no-cache" in response["Cache-Control"]
+        assert response.json()["kpis"]["today"]["sessions"] == 1
+
+    @pytest.mark.parametrize("path", ["/metrics/{}/live/", "/metrics/{}/live.json"])
+    def test_another_stores_live_view_is_not_found(self, client_a, store_b, path):
+        assert client_a.get(path.format(store_b.slug)).status_code == 404
+
+    def test_index_links_only_own_stores(self, client_a, store_a, store_b):
+        response = client_a.get("/metrics/live/")
+        assert f"/metrics/{store_a.slug}/live/".encode() in response.content
+        assert store_b.slug.encode() not in response.content
+
+    def test_anonymous_user_is_sent_to_login(self, client, store_a):
+        response = client.get(f"/metrics/{store_a.slug}/live.json")
+        assert response.status_code == 302
+        assert "/accounts/login/" in response["Location"]

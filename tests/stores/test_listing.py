@@ -1,0 +1,184 @@
+"""Listing optimisation: per-version numbers, the significance verdict, and creating a version."""
+
+import io
+import itertools
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from metrics.models import TrafficEvent
+from stores import listing
+from stores.models import ListingVersion, OrderLine
+from tests.factories import OrderFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+_ids = itertools.count()
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
+SWITCH = T0 + timedelta(days=7)
+NOW = T0 + timedelta(days=14)
+
+
+def views(product, n, start, source="organic_search", kind="product_view"):
+    TrafficEvent.objects.bulk_create([
+        TrafficEvent(store=product.store, event_id=f"lv{next(_ids)}", type=kind, ts=start + timedelta(minutes=i),
+                     session_id=f"s{next(_ids)}", source=source, product=product) for i in range(n)])
+
+
+def orders(product, n, start, source="organic_search"):
+    for i in range(n):
+        order = OrderFactory(store=product.store, placed_at=start + timedelta(minutes=i),
+                             paid_at=start + timedelta(minutes=i), traffic_source=source)
+        OrderLine.objects.create(order=order, line_no=1, product=product, unit_price=Decimal("50"),
+                                 amount=Decimal("50"))
+
+
+@pytest.fixture
+def product(store_a):
+    product = ProductFactory(store=store_a, title="Longjing 250g")
+    ListingVersion.objects.create(product=product, title="Longjing 250g", started_at=T0)
+    ListingVersion.objects.create(product=product, title="Longjing 2026 spring harvest 250g", started_at=SWITCH)
+    return product
+
+
+class TestVerdict:
+    def test_clear_difference_is_called_significant_in_plain_words(self, product):
+        views(product, 1000, T0 + timedelta(hours=1))
+        orders(product, 20, T0 + timedelta(hours=2))
+        views(product, 1000, SWITCH + timedelta(hours=1))
+        orders(product, 50, SWITCH + timedelta(hours=2))
+        result = listing.report(product, now=NOW)
+        assert result.conversion.significant
+        assert result.conversion.p_value < 0.001
+        assert result.conversion.verdict == "new title converts 3.0 pp better (5.0 % vs 2.0 %), p<0.001"
+        current, previous = result.versions
+        assert (current.total.views, current.total.orders) == (1000, 50)
+        assert (previous.total.views, previous.total.orders) == (1000, 20)
+
+    def test_small_difference_is_not_enough_evidence(self, product):
+        views(product, 200, T0 + timedelta(hours=1))
+        orders(product, 6, T0 + timedelta(hours=2))
+        views(product, 200, SWITCH + timedelta(hours=1))
+        orders(product, 8, SWITCH + timedelta(hours=2))
+        result = listing.report(product, now=NOW)
+        assert not result.conversion.significant
+        assert result.conversion.verdict.startswith("not enough evidence yet (4.0 % vs 3.0 %, p=0.")
+        assert result.conversion.p_value == pytest.approx(0.5864, abs=1e-3)  # z = 0.01 / 0.01838 = 0.544
+
+    def test_too_few_views_are_not_tested(self):
+        verdict = listing.compare(listing.Counts(views=10, orders=5), listing.Counts(views=500, orders=5),
+                                  "conversion", "new title")
+        assert verdict.p_value is None
+        assert verdict.verdict.startswith("not enough data yet (10 views")
+
+    def test_worse_cart_rate_is_said_so(self):
+        verdict = listing.compare(listing.Counts(views=400, carts=20), listing.Counts(views=400, carts=60),
+                                  "cart_rate", "new main picture")
+        assert verdict.verdict.startswith("new main picture gets added to cart 10.0 pp worse (5.0 % vs 15.0 %)")
+
+    def test_z_test_matches_the_textbook_value(self):
+        # 45/500 vs 25/500: z = 2.48, two-sided p = 0.0131
+        assert listing.two_proportion_test(25, 500, 45, 500) == pytest.approx(0.0131, abs=5e-4)
+
+
+def test_counts_are_per_version_period_and_source(product, store_a):
+    views(product, 3, T0 + timedelta(hours=1), source="paid_search")
+    views(product, 1, T0 + timedelta(hours=1), source="paid_search", kind="add_to_cart")
+    views(product, 2, SWITCH + timedelta(hours=1), source="social")
+    # a view that carries no source takes its session's
+    TrafficEvent.objects.create(store=store_a, event_id="ss", type="session_start", ts=SWITCH, session_id="sx",
+                                source="direct")
+    TrafficEvent.objects.create(store=store_a, event_id="sv", type="product_view", ts=SWITCH, session_id="sx",
+                                product=product)
+    orders(product, 1, SWITCH + timedelta(hours=3), source="social")
+    current, previous = listing.performance(product, now=NOW)
+    assert {s: (c.views, c.carts, c.orders) for s, c in previous.by_source.items()} == {"paid_search": (3, 1, 0)}
+    assert {s: (c.views, c.orders) for s, c in current.by_source.items()} == {"social": (2, 1), "direct": (1, 0)}
+    assert current.changed == "new title"
+    assert current.is_current and not previous.is_current
+
+
+def png_bytes(size=(40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "teal").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class TestNewVersion:
+    @pytest.fixture(autouse=True)
+    def media(self, settings, tmp_path):
+        settings.MEDIA_ROOT = tmp_path
+        return tmp_path
+
+    def url(self, product):
+        return f"/stores/{product.store.slug}/products/{product.pk}/"
+
+    def test_creating_a_version_updates_the_title_and_stores_the_picture_safely(self, client_a, store_a, media):
+        product = ProductFactory(store=store_a, title="Old title")
+        picture = SimpleUploadedFile("../../etc/evil name.png", png_bytes(), content_type="image/png")
+        response = client_a.post(self.url(product), {"title": "New title", "main_picture": picture,
+                                                     "detail_page": "Now with brewing guide", "note": "A/B"})
+        assert response.status_code == 302
+        product.refresh_from_db()
+        assert product.title == "New title"
+        baseline, new = product.listing_versions.order_by("started_at")
+        assert baseline.title == "Old title"
+        assert new.main_image.startswith(f"listings/{store_a.pk}/{product.pk}/")
+        assert new.main_image.endswith(".png") and "evil" not in new.main_image
+        assert (media / new.main_image).read_bytes() == png_bytes()
+        assert new.created_by.username == "op-a"
+        picture_response = client_a.get(f"{self.url(product)}versions/{new.pk}/picture")
+        assert picture_response.status_code == 200
+        assert picture_response["Content-Type"] == "image/png"
+
+    def test_a_file_that_is_not_a_picture_is_rejected(self, client_a, store_a, media):
+        product = ProductFactory(store=store_a, title="Old title")
+        fake = SimpleUploadedFile("photo.png", b"<?php echo 'not an image'; ?>", content_type="image/png")
+        response = client_a.post(self.url(product), {"title": "New title", "main_picture": fake})
+        assert response.status_code == 200
+        assert "not a picture we can read" in response.content.decode()
+        product.refresh_from_db()
+        assert product.title == "Old title"
+        assert not product.listing_versions.exists()
+        assert not list(media.rglob("*.*"))
+
+    def test_an_oversized_picture_is_rejected(self, client_a, store_a, monkeypatch):
+        from stores.forms import ListingVersionForm
+
+        monkeypatch.setattr(ListingVersionForm, "MAX_PICTURE_BYTES", 100)
+        product = ProductFactory(store=store_a)
+        big = SimpleUploadedFile("big.png", png_bytes((200, 200)), content_type="image/png")
+        response = client_a.post(self.url(product), {"title": "New title", "main_picture": big})
+        assert "the limit is" in response.content.decode()
+        assert not product.listing_versions.exists()
+
+    def test_page_shows_the_verdict(self, client_a, product):
+        views(product, 1000, T0 + timedelta(hours=1))
+        orders(product, 20, T0 + timedelta(hours=2))
+        views(product, 1000, SWITCH + timedelta(hours=1))
+        orders(product, 50, SWITCH + timedelta(hours=2))
+        page = client_a.get(self.url(product)).content.decode()
+        assert "new title converts" in page
+        assert "pp better" in page
+
+
+class TestTenancy:
+    def test_another_stores_product_is_not_found(self, client_a, store_b):
+        product = ProductFactory(store=store_b, title="Theirs")
+        url = f"/stores/{store_b.slug}/products/{product.pk}/"
+        assert client_a.get(url).status_code == 404
+        assert client_a.post(url, {"title": "Hijacked"}).status_code == 404
+        product.refresh_from_db()
+        assert product.title == "Theirs"
+
+    def test_product_of_another_store_under_own_slug_is_not_found(self, client_a, store_a, store_b):
+        product = ProductFactory(store=store_b)
+        assert client_a.get(f"/stores/{store_a.slug}/products/{product.pk}/").status_code == 404
+
+    def test_another_stores_picture_is_not_found(self, client_a, store_b):
+        product = ProductFactory(store=store_b)
+        version = ListingVersion.objects.create(product=product, title="x", main_image="listings/1/1/a.png")
+        url = f"/stores/{store_b.slug}/products/{product.pk}/versions/{version.pk}/picture"
+        assert client_a.get(url).status_code == 404

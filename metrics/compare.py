@@ -56,10 +56,15 @@ class Window:
             frame = df.set_index(["day", "metric"])["value"].unstack("metric")
         frame = frame.reindex(self.days).sort_index(axis=1)
         # A rolled-up day without a row for an additive metric had none of it: that is a real zero.
-        additive = [col for col in frame.columns
-                    if (info := METRICS.get(col[0] if isinstance(col, tuple) else col)) and info.additive]
-        if additive and self.rolled_mask.any():
-            frame.loc[self.rolled_mask, additive] = frame.loc[self.rolled_mask, additive].fillna(0.0)
+        additive = np.array([bool((info := METRICS.get(col[0] if isinstance(col, tuple) else col)) and info.additive)
+                             for col in frame.columns])
+        if additive.any() and self.rolled_mask.any():
+            values = frame.to_numpy(dtype=float, copy=True)
+            cells = np.ix_(self.rolled_mask, additive)
+            block = values[cells]
+            block[np.isnan(block)] = 0.0
+            values[cells] = block
+            frame = pd.DataFrame(values, index=frame.index, columns=frame.columns)
         return frame
 
 

@@ -162,6 +162,8 @@ def running_activity(store: Store, day: date):
             .exclude(status__in=[ActivityStatus.IDEA]).order_by("start_date").first())
 
 
+# Metrics where only one direction is a problem: fewer refunds or bad reviews is good news.
+ALERT_ONLY = {"refunds": "up", "bad_reviews": "up"}
 SLICE_METRICS = ["gmv", "orders", "sessions", "visitors"]  # also judged per traffic source
 SLICE_MIN_SHARE = 0.05  # a source must usually bring 5 % of the total to be judged on its own
 CORROBORATED_CHANGE = 0.10  # an overall move this big, driven by an abnormal source, is an anomaly too
@@ -186,7 +188,8 @@ def judge_day(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, holid
     for metric in names:
         one = column(judged, metric)
         overall_rows[metric] = one.loc[ts]
-        if flag(one, holiday_days, params).get(ts, False):
+        wrong_way = ALERT_ONLY.get(metric) == "up" and one.at[ts, "score"] < 0
+        if flag(one, holiday_days, params).get(ts, False) and not wrong_way:
             out.append({"metric": metric, "dimension": "", "dimension_value": "", "row": one.loc[ts]})
     if sliced is None or sliced.empty:
         return out

@@ -14,14 +14,15 @@ from django.utils import timezone
 from .anomaly import detect_anomalies
 from .rollup import rollup_day
 
-JUDGED_DAYS = 7
+ROLLED_DAYS = 70  # enough for the 60-day charts and the detector's history; keeps the demo seed quick
+JUDGED_DAYS = 3
 
 
 def seed(ctx) -> None:
     now = timezone.now()
     for store in ctx.stores:
         yesterday = store.today(now) - timedelta(days=1)
-        for back in range(ctx.days, 0, -1):
+        for back in range(min(ctx.days, ROLLED_DAYS), 0, -1):
             rollup_day(store, yesterday - timedelta(days=back - 1))
         for back in range(JUDGED_DAYS, 0, -1):
             detect_anomalies(store, yesterday - timedelta(days=back - 1))

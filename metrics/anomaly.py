@@ -376,7 +376,12 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
         text += f". Metric tree: {factors} — {names[tree['top']]} moved most."
     else:
         text += "."
-    return {"summary": text, "dimensions": rootcause.as_json(ranked), "tree": tree,
+    dimensions = rootcause.as_json(ranked)
+    for entry in dimensions:
+        labels = _labels(store, entry["dimension"], [c["value"] for c in entry["candidates"]])
+        for c in entry["candidates"]:
+            c["label"] = labels.get(c["value"], c["value"])
+    return {"summary": text, "dimensions": dimensions, "tree": tree,
             "top_dimension": ranked[0].dimension if ranked else None,
             "top_value": ranked[0].candidates[0].value if ranked else None}
 

@@ -23,7 +23,7 @@ from django.db import transaction
 from stores.models import PaymentType, Product, Store, TrafficSource
 
 from . import rootcause
-from .compare import history, pct_change
+from .compare import Window, history, pct_change
 from .models import Anomaly, AnomalyStatus, DailyMetric, Direction
 from .rollup import METRICS
 
@@ -48,44 +48,68 @@ class Params:
 DEFAULT = Params()
 
 
+def seasonal_frame(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAULT,
+                   counts=None) -> dict[str, pd.DataFrame]:
+    """`seasonal_baseline` for every column of a day-indexed frame at once (numpy over 2-D arrays).
+
+    Returns frames keyed value, baseline, spread, score, change, low, high; `counts` is a boolean
+    per column (Poisson floor), or one boolean for all.
+    """
+    frame = frame.astype(float)
+    index = pd.DatetimeIndex(frame.index)
+    values = frame.to_numpy(copy=True)
+    hist = values.copy()
+    if len(holiday_days):
+        hist[index.isin(pd.DatetimeIndex(pd.to_datetime(list(holiday_days))))] = np.nan
+    n = len(values)
+    # The same weekday of the previous `weeks` weeks, stacked: one nan-median over them.
+    lagged = np.full((params.weeks, *values.shape), np.nan)
+    for k in range(1, params.weeks + 1):
+        if n > 7 * k:
+            lagged[k - 1, 7 * k:] = hist[: n - 7 * k]
+    enough = (~np.isnan(lagged)).sum(axis=0) >= params.min_history
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no history yet
+        median = np.where(enough, np.nanmedian(lagged, axis=0), np.nan)
+        log_base = np.log1p(np.clip(median, 0, None))
+        deviation = np.abs(np.log1p(np.clip(hist, 0, None)) - log_base)
+        # Deviations are from each day's own forecast, so their median absolute value (about 0, not
+        # about the window's median) is the robust spread, pooled over weekdays.
+        mad = pd.DataFrame(deviation).shift(1).rolling(params.spread_days, min_periods=params.min_spread_days) \
+            .median().to_numpy()
+        spread = np.maximum(np.nan_to_num(1.4826 * mad), params.min_spread_share)
+        spread = np.where(np.isnan(median), np.nan, spread)
+        if counts is not None:
+            mask = np.broadcast_to(np.asarray(counts, dtype=bool), (values.shape[1],))
+            poisson = 1 / np.sqrt(np.clip(median, 1.0, None))
+            spread = np.where(mask[None, :], np.fmax(spread, poisson), spread)
+        score = (np.log1p(np.clip(values, 0, None)) - log_base) / spread
+        change = np.where(median != 0, values / median - 1, np.nan)
+        band = params.threshold * spread
+        low, high = np.expm1(log_base - band), np.expm1(log_base + band)
+    cols = frame.columns
+    return {name: pd.DataFrame(arr, index=index, columns=cols) for name, arr in (
+        ("value", values), ("baseline", median), ("spread", spread), ("score", score), ("change", change),
+        ("low", low), ("high", high))}
+
+
+def column(judged: dict[str, pd.DataFrame], col) -> pd.DataFrame:
+    """One column of a `seasonal_frame` result as a `seasonal_baseline`-style frame."""
+    return pd.DataFrame({name: part[col] for name, part in judged.items()})
+
+
 def seasonal_baseline(series: pd.Series, holiday_days=(), params: Params = DEFAULT,
                       counts: bool = False) -> pd.DataFrame:
     """For every day of a daily series: same-weekday baseline (median), spread, robust score and band.
 
     Baseline: median of the previous `weeks` same weekdays (holidays left out), so a day never
     judges itself. Business noise is multiplicative, so the score lives in log space:
-    score = (ln(1+value) − ln(1+baseline)) / spread, where spread is 1.4826 × MAD of the previous
-    `spread_days` days' log deviations from their own baselines (pooled over weekdays: 56 points,
-    not 8), at least `min_spread_share` and, for counts, the Poisson noise 1/√baseline.
+    score = (ln(1+value) − ln(1+baseline)) / spread, where spread is 1.4826 × the median absolute log
+    deviation of the previous `spread_days` days from their own baselines (pooled over weekdays: 56
+    points, not 8), at least `min_spread_share` and, for counts, the Poisson noise 1/√baseline.
     """
-    s = series.astype(float).copy()
-    s.index = pd.DatetimeIndex(s.index)
-    hist = s.copy()
-    if len(holiday_days):
-        hist[hist.index.isin(pd.DatetimeIndex(pd.to_datetime(list(holiday_days))))] = np.nan
-    # The same weekday of the previous `weeks` weeks, as columns: one nan-median over them.
-    values = hist.to_numpy()
-    lagged = np.full((params.weeks, len(values)), np.nan)
-    for k in range(1, params.weeks + 1):
-        lagged[k - 1, 7 * k:] = values[: len(values) - 7 * k] if len(values) > 7 * k else []
-    enough = (~np.isnan(lagged)).sum(axis=0) >= params.min_history
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no history yet
-        med = np.nanmedian(lagged, axis=0)
-    median = pd.Series(np.where(enough, med, np.nan), index=s.index)
-    log_base = np.log1p(median.clip(lower=0))
-    deviation = np.log1p(hist.clip(lower=0)) - log_base
-    # Deviations are measured from each day's own forecast, so their median absolute value (about 0,
-    # not about the window's median) is the robust spread; rolling().median() keeps it vectorised.
-    mad = deviation.abs().shift(1).rolling(params.spread_days, min_periods=params.min_spread_days).median()
-    spread = np.maximum((1.4826 * mad).fillna(0.0), params.min_spread_share)
-    if counts:
-        spread = np.maximum(spread, 1 / np.sqrt(median.clip(lower=1.0)))
-    score = (np.log1p(s.clip(lower=0)) - log_base) / spread
-    change = (s / median - 1).where(median != 0)
-    band = params.threshold * spread
-    return pd.DataFrame({"value": s, "baseline": median, "spread": spread, "score": score, "change": change,
-                         "low": np.expm1(log_base - band), "high": np.expm1(log_base + band)})
+    judged = seasonal_frame(series.to_frame("x"), holiday_days, params, counts=counts)
+    return column(judged, "x")
 
 
 def weekday_baseline(frame: pd.DataFrame, day, holiday_days=(), params: Params = DEFAULT) -> pd.Series:
@@ -138,6 +162,8 @@ def running_activity(store: Store, day: date):
             .exclude(status__in=[ActivityStatus.IDEA]).order_by("start_date").first())
 
 
+# Metrics where only one direction is a problem: fewer refunds or bad reviews is good news.
+ALERT_ONLY = {"refunds": "up", "bad_reviews": "up"}
 SLICE_METRICS = ["gmv", "orders", "sessions", "visitors"]  # also judged per traffic source
 SLICE_MIN_SHARE = 0.05  # a source must usually bring 5 % of the total to be judged on its own
 CORROBORATED_CHANGE = 0.10  # an overall move this big, driven by an abnormal source, is an anomaly too
@@ -155,38 +181,41 @@ def judge_day(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, holid
     ts = pd.Timestamp(day)
     out: list[dict] = []
     overall_rows = {}
-    for metric in DETECT_METRICS:
-        if metric not in frame.columns or pd.isna(frame.at[ts, metric]):
-            continue
-        judged = seasonal_baseline(frame[metric], holiday_days, params, counts=_counts(metric))
-        overall_rows[metric] = judged.loc[ts]
-        if flag(judged, holiday_days, params).get(ts, False):
-            out.append({"metric": metric, "dimension": "", "dimension_value": "", "row": judged.loc[ts]})
+    names = [m for m in DETECT_METRICS if m in frame.columns and not pd.isna(frame.at[ts, m])]
+    if not names:
+        return out
+    judged = seasonal_frame(frame[names], holiday_days, params, counts=[_counts(m) for m in names])
+    for metric in names:
+        one = column(judged, metric)
+        overall_rows[metric] = one.loc[ts]
+        wrong_way = ALERT_ONLY.get(metric) == "up" and one.at[ts, "score"] < 0
+        if flag(one, holiday_days, params).get(ts, False) and not wrong_way:
+            out.append({"metric": metric, "dimension": "", "dimension_value": "", "row": one.loc[ts]})
     if sliced is None or sliced.empty:
         return out
     flagged_overall = {a["metric"] for a in out}
-    for metric in SLICE_METRICS:
-        if metric not in sliced.columns.get_level_values(0) or metric not in overall_rows:
-            continue
+    cols = [c for c in sliced.columns if c[0] in SLICE_METRICS and c[0] in overall_rows]
+    if not cols:
+        return out
+    sliced_judged = seasonal_frame(sliced[cols], holiday_days, params, counts=[_counts(c[0]) for c in cols])
+    for metric, source in cols:
         total = overall_rows[metric]
-        for source in sliced[metric].columns:
-            judged = seasonal_baseline(sliced[(metric, source)], holiday_days, params,
-                                       counts=_counts(metric))
-            row = judged.loc[ts]
-            if pd.isna(row["baseline"]) or pd.isna(total["baseline"]) or \
-                    row["baseline"] < SLICE_MIN_SHARE * total["baseline"]:
-                continue
-            if not flag(judged, holiday_days, params).get(ts, False):
-                continue
-            out.append({"metric": metric, "dimension": "traffic_source", "dimension_value": source, "row": row})
-            overall_delta = total["value"] - total["baseline"]
-            same_way = np.sign(overall_delta) == np.sign(row["value"] - row["baseline"])
-            explains = abs(overall_delta) > 0 and (row["value"] - row["baseline"]) / overall_delta >= CORROBORATED_EP
-            if metric not in flagged_overall and same_way and explains \
-                    and abs(_num(total["change"]) or 0) >= CORROBORATED_CHANGE:
-                out.append({"metric": metric, "dimension": "", "dimension_value": "", "row": total,
-                            "corroborated_by": source})
-                flagged_overall.add(metric)
+        one = column(sliced_judged, (metric, source))
+        row = one.loc[ts]
+        if pd.isna(row["baseline"]) or pd.isna(total["baseline"]) or \
+                row["baseline"] < SLICE_MIN_SHARE * total["baseline"]:
+            continue
+        if not flag(one, holiday_days, params).get(ts, False):
+            continue
+        out.append({"metric": metric, "dimension": "traffic_source", "dimension_value": source, "row": row})
+        overall_delta = total["value"] - total["baseline"]
+        same_way = np.sign(overall_delta) == np.sign(row["value"] - row["baseline"])
+        explains = abs(overall_delta) > 0 and (row["value"] - row["baseline"]) / overall_delta >= CORROBORATED_EP
+        if metric not in flagged_overall and same_way and explains \
+                and abs(_num(total["change"]) or 0) >= CORROBORATED_CHANGE:
+            out.append({"metric": metric, "dimension": "", "dimension_value": "", "row": total,
+                        "corroborated_by": source})
+            flagged_overall.add(metric)
     return out
 
 
@@ -197,8 +226,9 @@ def detect_anomalies(store: Store, day: date, params: Params = DEFAULT) -> list[
     re-run after a corrected rollup leaves exactly what the data says.
     """
     start = day - timedelta(days=history_days(params))
-    frame = history(store, start, day, metrics=DETECT_METRICS + ["buyers"])
-    sliced = history(store, start, day, dimension="traffic_source", metrics=SLICE_METRICS + ["ad_spend"])
+    window = Window(store, start, day)
+    frame = window.frame()
+    sliced = window.frame("traffic_source")
     ts = pd.Timestamp(day)
     hol = holiday_calendar(store.country, {start.year, day.year})
     holiday_days = [d for d in hol if start <= d <= day]
@@ -216,7 +246,7 @@ def detect_anomalies(store: Store, day: date, params: Params = DEFAULT) -> list[
         if dimension:
             cause = explain_slice(store, day, metric, dim_value, frame, sliced, holiday_days, params)
         else:
-            cause = explain(store, day, metric, frame, holiday_days, params)
+            cause = explain(store, day, metric, frame, holiday_days, params, window=window)
         text = cause["summary"]
         if v.get("corroborated_by"):
             text += " (Within the day's usual noise overall, but driven by an abnormal source.)"
@@ -256,8 +286,7 @@ def explain_slice(store: Store, day: date, metric: str, source: str, frame: pd.D
     name = SHORT_SOURCE.get(source, _labels(store, "traffic_source", [source])[source])
     what = "GMV" if metric == "gmv" else METRICS[metric].label.split(" (")[0].lower()
     text = f"{name[:1].upper()}{name[1:]} {what} {rootcause.pct(_num(judged['change']))} vs usual {day:%A}"
-    text += _supporting(store, day, "traffic_source", source, {"traffic_source": sliced}, None, ts,
-                        holiday_days, params) if metric != "sessions" else ""
+    text += _supporting("traffic_source", source, sliced, ts, holiday_days, params) if metric != "sessions" else ""
     if overall is not None and not pd.isna(overall["baseline"]):
         share = (judged["value"] - judged["baseline"]) / (overall["value"] - overall["baseline"]) \
             if overall["value"] != overall["baseline"] else None
@@ -302,23 +331,21 @@ SHORT_SOURCE = {"paid_search": "paid-search", "organic_search": "organic-search"
 
 
 def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = None, holiday_days=(),
-            params: Params = DEFAULT) -> dict:
+            params: Params = DEFAULT, window: Window | None = None) -> dict:
     """Root cause of `metric` on `day`: Adtributor over the dimensions plus the metric tree.
 
     Returns a JSON-able dict with "summary" (plain words), "dimensions" and "tree".
     """
     start = day - timedelta(days=history_days(params))
     ts = pd.Timestamp(day)
+    window = window or Window(store, start, day)
     if frame is None:
-        frame = history(store, start, day)
+        frame = window.frame()
     base_metric = rootcause.ATTRIBUTE_VIA.get(metric, metric)
     dim_metrics = rootcause.DIMENSION_METRIC.get(base_metric, {})
     breakdowns = {}
-    cached: dict[str, pd.DataFrame] = {}
     for dimension, dmetric in dim_metrics.items():
-        dframe = cached.get(dimension)
-        if dframe is None:
-            dframe = cached[dimension] = history(store, start, day, dimension=dimension)
+        dframe = window.frame(dimension)
         if dmetric not in dframe.columns.get_level_values(0):
             continue
         part = dframe[dmetric]
@@ -340,7 +367,7 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
                 else labels[c.value]
             what = METRICS.get(top.metric).label.split(" (")[0] if top.metric in METRICS else top.metric
             clause = f"{name} {what.lower() if top.metric != 'gmv' else 'GMV'} {rootcause.pct(c.change)}"
-            clause += _supporting(store, day, top.dimension, c.value, cached, start, ts, holiday_days, params)
+            clause += _supporting(top.dimension, c.value, window.frame(top.dimension), ts, holiday_days, params)
             parts.append(clause)
     text = head + (": " + "; ".join(parts) if parts else "")
     if tree:
@@ -349,18 +376,20 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
         text += f". Metric tree: {factors} — {names[tree['top']]} moved most."
     else:
         text += "."
-    return {"summary": text, "dimensions": rootcause.as_json(ranked), "tree": tree,
+    dimensions = rootcause.as_json(ranked)
+    for entry in dimensions:
+        labels = _labels(store, entry["dimension"], [c["value"] for c in entry["candidates"]])
+        for c in entry["candidates"]:
+            c["label"] = labels.get(c["value"], c["value"])
+    return {"summary": text, "dimensions": dimensions, "tree": tree,
             "top_dimension": ranked[0].dimension if ranked else None,
             "top_value": ranked[0].candidates[0].value if ranked else None}
 
 
-def _supporting(store, day, dimension, value, cached, start, ts, holiday_days, params) -> str:
+def _supporting(dimension, value, dframe, ts, holiday_days, params) -> str:
     """Traffic evidence for a source: its sessions' change and the day's ad spend there."""
     if dimension != "traffic_source":
         return ""
-    dframe = cached.get(dimension)
-    if dframe is None:
-        dframe = cached[dimension] = history(store, start, ts.date(), dimension=dimension)
     bits = []
     if ("sessions", value) in dframe.columns:
         col = dframe[("sessions", value)]

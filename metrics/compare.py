@@ -18,35 +18,62 @@ from .models import DailyMetric
 from .rollup import METRICS
 
 
+class Window:
+    """All daily rows of one store between two days, read with one query and sliced in memory.
+
+    Detection and root cause look at the same weeks many times (overall, per source, per product);
+    reading them once keeps the nightly run to a handful of queries per store.
+    """
+
+    def __init__(self, store: Store, start: date, end: date):
+        self.store, self.start, self.end = store, start, end
+        rows = list(DailyMetric.objects.filter(store=store, day__gte=start, day__lte=end)
+                    .values_list("day", "metric", "dimension", "dimension_value", "value"))
+        df = pd.DataFrame(rows, columns=["day", "metric", "dimension", "value_key", "value"])
+        df["day"] = pd.to_datetime(df["day"])
+        df["value"] = df["value"].astype(float)
+        self.rows = df
+        self.days = pd.date_range(start, end, freq="D")
+        rolled = df[(df["metric"] == "orders") & (df["dimension"] == "")]["day"]
+        self.rolled_mask = self.days.isin(pd.DatetimeIndex(rolled))
+        self._cache: dict = {}
+
+    def frame(self, dimension: str = "", metrics=None) -> pd.DataFrame:
+        key = (dimension, tuple(metrics) if metrics is not None else None)
+        if key not in self._cache:
+            self._cache[key] = self._build(dimension, metrics)
+        return self._cache[key]
+
+    def _build(self, dimension: str, metrics) -> pd.DataFrame:
+        df = self.rows[self.rows["dimension"] == dimension]
+        if metrics is not None:
+            df = df[df["metric"].isin(list(metrics))]
+        if df.empty:
+            return pd.DataFrame(index=self.days)
+        if dimension:
+            frame = df.set_index(["day", "metric", "value_key"])["value"].unstack(["metric", "value_key"])
+        else:
+            frame = df.set_index(["day", "metric"])["value"].unstack("metric")
+        frame = frame.reindex(self.days).sort_index(axis=1)
+        # A rolled-up day without a row for an additive metric had none of it: that is a real zero.
+        additive = np.array([bool((info := METRICS.get(col[0] if isinstance(col, tuple) else col)) and info.additive)
+                             for col in frame.columns])
+        if additive.any() and self.rolled_mask.any():
+            values = frame.to_numpy(dtype=float, copy=True)
+            cells = np.ix_(self.rolled_mask, additive)
+            block = values[cells]
+            block[np.isnan(block)] = 0.0
+            values[cells] = block
+            frame = pd.DataFrame(values, index=frame.index, columns=frame.columns)
+        return frame
+
+
 def history(store: Store, start: date, end: date, dimension: str = "", metrics=None) -> pd.DataFrame:
     """Overall (dimension "") metrics: index = every day start..end, columns = metric names.
 
     With a dimension: columns are a (metric, dimension value) MultiIndex.
     """
-    qs = DailyMetric.objects.filter(store=store, day__gte=start, day__lte=end, dimension=dimension)
-    if metrics is not None:
-        qs = qs.filter(metric__in=list(metrics))
-    rows = list(qs.values_list("day", "metric", "dimension_value", "value"))
-    days = pd.date_range(start, end, freq="D")
-    rolled = set(DailyMetric.objects.filter(store=store, day__gte=start, day__lte=end, metric="orders",
-                                            dimension="").values_list("day", flat=True))
-    if not rows:
-        return pd.DataFrame(index=days)
-    df = pd.DataFrame(rows, columns=["day", "metric", "value_key", "value"])
-    df["day"] = pd.to_datetime(df["day"])
-    df["value"] = df["value"].astype(float)
-    if dimension:
-        frame = df.pivot_table(index="day", columns=["metric", "value_key"], values="value", aggfunc="sum")
-    else:
-        frame = df.pivot_table(index="day", columns="metric", values="value", aggfunc="sum")
-    frame = frame.reindex(days)
-    # A rolled-up day without a row for an additive metric had none of it: that is a real zero.
-    rolled_mask = frame.index.isin(pd.to_datetime(sorted(rolled)))
-    additive = [col for col in frame.columns
-                if (info := METRICS.get(col[0] if isinstance(col, tuple) else col)) and info.additive]
-    if additive and rolled_mask.any():
-        frame.loc[rolled_mask, additive] = frame.loc[rolled_mask, additive].fillna(0.0)
-    return frame
+    return Window(store, start, end).frame(dimension, metrics)
 
 
 def pct_change(value, before) -> float | None:

@@ -2,6 +2,8 @@
 
 from django import forms
 
+from stores.models import Violation
+
 from .models import ActionItem, Anomaly, AnomalyStatus
 
 
@@ -34,3 +36,29 @@ class ActionItemForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if users is not None:
             self.fields["owner"].queryset = users
+
+
+class ViolationForm(forms.ModelForm):
+    """One penalty record typed in by hand (the platform's notice)."""
+
+    class Meta:
+        model = Violation
+        fields = ["external_id", "kind", "occurred_at", "points", "amount", "status", "description"]
+        widgets = {"occurred_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                   "description": forms.Textarea(attrs={"rows": 2})}
+        labels = {"external_id": "Platform record id", "occurred_at": "When (store time)"}
+
+    def __init__(self, *args, store=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.store = store
+
+    def clean_external_id(self):
+        value = self.cleaned_data["external_id"].strip()
+        if Violation.objects.filter(store=self.store, external_id=value).exists():
+            raise forms.ValidationError("This store already has a record with that id.")
+        return value
+
+
+class ViolationUploadForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="external_id, kind, occurred_at, points, amount "
+                                                        "(+ status, description, product_sku)")

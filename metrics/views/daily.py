@@ -19,10 +19,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from opsdesk.tenancy import get_scoped_object, get_store, scope, stores_for
+from stores.violations_import import ViolationImportError, import_violations
 
 from ..anomaly import metric_series
 from ..compare import compare_days, history
-from ..forms import ActionItemForm, AnomalyForm
+from ..forms import ActionItemForm, AnomalyForm, ViolationForm, ViolationUploadForm
 from ..models import ActionItem, Anomaly, AnomalyStatus
 from ..rollup import HEADLINE, METRICS
 
@@ -169,3 +170,36 @@ def action_item_toggle(request, pk, item_pk):
     else:
         item.save(update_fields=["done"])
     return redirect("metrics:anomaly", pk=anomaly.pk)
+
+
+def violation_entry(request, slug):
+    """Record one penalty by hand or import a platform CSV (all or nothing) for one store."""
+    store = get_store(request.user, slug)
+    form = ViolationForm(store=store)
+    upload = ViolationUploadForm()
+    errors: list[str] = []
+    if request.method == "POST" and "upload" in request.POST:
+        upload = ViolationUploadForm(request.POST, request.FILES)
+        if upload.is_valid():
+            try:
+                text = upload.cleaned_data["file"].read().decode("utf-8-sig")
+                result = import_violations(store, text)
+            except UnicodeDecodeError:
+                errors = ["The file is not UTF-8 text."]
+            except ViolationImportError as exc:
+                errors = [str(e) for e in exc.errors]
+            else:
+                messages.success(request, f"Imported {result.created} new and updated {result.updated} records.")
+                return redirect("stores:violations", slug=store.slug)
+    elif request.method == "POST":
+        form = ViolationForm(request.POST, store=store)
+        with timezone.override(store.zone):  # the typed time is the store's local time
+            valid = form.is_valid()
+        if valid:
+            violation = form.save(commit=False)
+            violation.store = store
+            violation.save()
+            messages.success(request, f"Recorded {violation.kind}.")
+            return redirect("stores:violations", slug=store.slug)
+    return render(request, "metrics/violation_entry.html", {
+        "store": store, "form": form, "upload": upload, "errors": errors})

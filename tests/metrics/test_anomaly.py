@@ -174,3 +174,28 @@ def test_public_holiday_is_named_and_downgraded(store_a):
     seed_daily(store_a, day, 90, drop_source="paid_search")
     gmv = {a.metric: a for a in detect_anomalies(store_a, day) if not a.dimension}.get("gmv")
     assert gmv is not None and "National Day" in gmv.holiday and gmv.is_explained
+
+
+def test_fewer_refunds_is_not_an_anomaly_but_more_is(store_a):
+    from metrics.anomaly import judge_day
+
+    index = pd.date_range("2026-01-05", periods=120, freq="D")
+    rng = np.random.default_rng(5)
+    refunds = pd.Series(500 * rng.lognormal(0, 0.05, 120), index=index)
+    low, high = refunds.copy(), refunds.copy()
+    low.iloc[-1], high.iloc[-1] = 0.0, 2000.0
+    day = index[-1].date()
+    assert judge_day(pd.DataFrame({"refunds": low}), None, day) == []
+    assert [v["metric"] for v in judge_day(pd.DataFrame({"refunds": high}), None, day)] == ["refunds"]
+
+
+@pytest.mark.django_db
+def test_detail_page_shows_root_cause_with_readable_names_and_chart(client_a, store_a):
+    from django.urls import reverse
+
+    day = date(2026, 5, 6)
+    seed_daily(store_a, day, 90, drop_source="paid_search")
+    gmv = {a.metric: a for a in detect_anomalies(store_a, day) if not a.dimension}["gmv"]
+    page = client_a.get(reverse("metrics:anomaly", args=[gmv.pk])).content.decode()
+    assert "Paid search / through train" in page
+    assert "normal band" in page and "anomaly-chart" in page

@@ -136,6 +136,7 @@ def send_message(message_id: int, now: datetime | None = None) -> Outcome:
     """Send one Message at most once (see the module docstring); safe to call any number of times."""
     now = now or timezone.now()
     started = time.monotonic()
+    backend = get_backend()  # a configuration error fails here, before the message is claimed
     stale = now - timedelta(seconds=settings.SMS_SENDING_TIMEOUT)
     claimed = (Message.objects.filter(pk=message_id)
                .filter(Q(status=MessageStatus.QUEUED, scheduled_for__lte=now)
@@ -155,7 +156,6 @@ def send_message(message_id: int, now: datetime | None = None) -> Outcome:
 
     message = Message.objects.select_related("member__store").get(pk=message_id)
     attempt, member = message.attempts, message.member
-    backend = get_backend()
 
     if attempt > 1:  # an earlier attempt may have reached the provider: ask before sending again
         try:

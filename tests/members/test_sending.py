@@ -289,3 +289,14 @@ def test_dispatch_enqueues_only_due_messages_nobody_holds(member_b, campaign_tem
     assert real(LA_MORNING) == 1 and sent == [due.pk]
     assert real(LA_MORNING) == 0  # enqueued a moment ago: not again
     assert real(LA_MORNING + timedelta(minutes=6)) == 1  # its task was lost: enqueued again
+
+
+def test_a_misconfigured_twilio_backend_fails_before_claiming(settings, member_b, campaign_template):
+    from members.sms import PermanentSendError
+
+    settings.SMS_BACKEND, settings.TWILIO_ACCOUNT_SID = "twilio", ""
+    message = queue_one(member_b, campaign_template)
+    with pytest.raises(PermanentSendError, match="TWILIO_ACCOUNT_SID"):
+        sending.send_message(message.pk, LA_MORNING)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (MessageStatus.QUEUED, 0)

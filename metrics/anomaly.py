@@ -156,10 +156,9 @@ def _holidays_of_year(country: str, year: int) -> dict:
 
 def running_activity(store: Store, day: date):
     """An activity of the store running on `day` (the likeliest explanation of a jump)."""
-    from campaigns.models import Activity, ActivityStatus
+    from campaigns.activity_review import running_activities
 
-    return (Activity.objects.filter(store=store, start_date__lte=day, end_date__gte=day)
-            .exclude(status__in=[ActivityStatus.IDEA]).order_by("start_date").first())
+    return next(iter(running_activities(store, day)), None)
 
 
 # Metrics where only one direction is a problem: fewer refunds or bad reviews is good news.

@@ -19,6 +19,7 @@ from django.utils import timezone
 from stores.demo import HOUR_WEIGHTS, DemoContext
 from stores.models import ListingVersion, OrderLine, Store, TrafficSource
 
+from . import daily_demo
 from .models import EventType
 
 DAYS = 14
@@ -39,6 +40,11 @@ def seed(ctx: DemoContext) -> None:
     for index, store in enumerate(ctx.stores):
         featured = _seed_listing(store, now) if index == 0 else None
         _seed_traffic(store, ctx, now, featured)
+
+
+def finish(ctx: DemoContext) -> None:
+    """After every app's demo data: roll up the recent days and detect anomalies over all of it."""
+    daily_demo.seed(ctx)
 
 
 def _seed_listing(store: Store, now: datetime):

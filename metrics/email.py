@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from opsdesk.tenancy import MANAGER
+from reviews.services import overdue_cases
 from stores.models import StoreMembership, ViolationStatus
 
 from .compare import history
@@ -115,7 +116,10 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
     for a in anomalies:
         a.url = site + reverse("metrics:anomaly", args=[a.pk])
     violations = store.violations.filter(status=ViolationStatus.OPEN).order_by("-occurred_at")
+    overdue = overdue_cases(store).select_related("review")
     return {
+        "overdue_cases": list(overdue[:10]), "overdue_case_count": overdue.count(),
+        "cases_url": site + reverse("reviews:store", args=[store.slug]),
         "membership": membership, "store": store, "user": membership.user, "day": report_day, "rows": rows,
         "anomalies": anomalies, "open_violations": list(violations[:10]), "open_violation_count": violations.count(),
         "desk_url": site + reverse("desk"), "daily_url": site + reverse("metrics:daily"),

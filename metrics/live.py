@@ -25,6 +25,7 @@ from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, ExtractHour, TruncDate
 from django.utils import timezone
 
+from campaigns import ads_pacing
 from opsdesk.localtime import local_midnight
 from stores.models import Order, OrderLine, Store, TrafficSource
 
@@ -154,7 +155,7 @@ def funnel(store: Store, today: Window) -> list[dict]:
         for r in Order.objects.filter(store=store).paid_between(today.start, today.end)
         .values("traffic_source").annotate(orders=Count("id"), gmv=Sum("total"))
     }
-    spend = spend_by_source(store, today.day)
+    spend = ads_pacing.spend_by_source(store, today.day)
     result = []
     for source, label in TrafficSource.choices:
         s = steps.get(source, {"sessions": 0, "viewed": 0, "carted": 0, "views": 0, "carts": 0})
@@ -169,19 +170,6 @@ def funnel(store: Store, today: Window) -> list[dict]:
             "cost": _money(cost), "cost_per_order": _money(cost / o["orders"]) if o["orders"] else None,
         })
     return result
-
-
-def spend_by_source(store: Store, day: date) -> dict[str, Decimal]:
-    """Ad spend recorded for the store's local `day`, summed per traffic source (0 when none)."""
-    from campaigns.models.ads import CHANNEL_SOURCE, AdDailyPerformance
-
-    totals: dict[str, Decimal] = {}
-    rows = AdDailyPerformance.objects.filter(plan__store=store, date=day).values("plan__channel").annotate(
-        spend=Sum("spend"))
-    for row in rows:
-        source = CHANNEL_SOURCE.get(row["plan__channel"], TrafficSource.OTHER)
-        totals[str(source)] = totals.get(str(source), ZERO) + (row["spend"] or ZERO)
-    return totals
 
 
 def top_products(store: Store, today: Window, limit: int = TOP_PRODUCTS) -> list[dict]:

@@ -114,3 +114,22 @@ def test_failed_send_is_retried_next_run(manager, monkeypatch):
         monkeypatch.undo()
         assert send_due_morning_emails() == 1
     assert len(mail.outbox) == 1
+
+
+def test_email_lists_bad_review_cases_past_their_first_call_deadline(manager, store_a):
+    from reviews.models import Review
+    from reviews.services import open_case_if_bad
+
+    opened = datetime(2026, 5, 3, 9, tzinfo=LONDON)
+    late = Review.objects.create(store=store_a, external_id="R-late", rating=1, body="broken", created_at=opened)
+    fresh = Review.objects.create(store=store_a, external_id="R-fresh", rating=2, body="meh",
+                                  created_at=opened + timedelta(days=2))
+    open_case_if_bad(late, now=opened)
+    open_case_if_bad(fresh, now=opened + timedelta(days=2))
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    html = message.alternatives[0][0]
+    for part in (message.body, html):
+        assert "past their first-call deadline: 1" in part
+        assert "https://desk.example.com/reviews/store-a/" in part

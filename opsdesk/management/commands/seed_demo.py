@@ -26,18 +26,23 @@ class Command(BaseCommand):
                 return
             demo.remove_demo()
         ctx = demo.seed(days=days)
-        # Each duty app may add its own demo data on top (members, reviews, campaigns, events ...).
+        # Each duty app may add its own demo data on top (members, reviews, campaigns, events ...),
+        # and may finish with work that needs everyone's data (the daily rollup, for one).
+        modules = []
         for label in DUTY_APPS:
             if label == "stores":
                 continue
             try:
-                module = import_module(f"{label}.demo")
+                modules.append(import_module(f"{label}.demo"))
             except ModuleNotFoundError as exc:
                 if exc.name != f"{label}.demo":
                     raise
-                continue
+        for module in modules:
             module.seed(ctx)
-            self.stdout.write(f"seeded {label}")
+            self.stdout.write(f"seeded {module.__name__.split('.')[0]}")
+        for module in modules:
+            if hasattr(module, "finish"):
+                module.finish(ctx)
         setup_schedules()
         for store in ctx.stores:
             self.stdout.write(f"{store.name}: {store.orders.count()} orders, {store.products.count()} products")

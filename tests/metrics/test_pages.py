@@ -84,3 +84,14 @@ def test_desk_lists_new_anomalies(store_a, operator_a):
     make_anomaly(store_a)
     items = {i.label: i.count for i in open_items(store_a, operator_a)}
     assert items["New anomalies"] == 1
+
+
+def test_anomaly_during_an_activity_links_to_that_activity(client_a, store_a):
+    from campaigns.models import Activity
+
+    promo = Activity.objects.create(store=store_a, name="Weekend full-reduction", kind="store_promotion",
+                                    status="running", start_date=date(2026, 5, 2), end_date=date(2026, 5, 4))
+    anomaly = make_anomaly(store_a, explained_by=promo)
+    page = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).content.decode()
+    assert "Explained by activity" in page
+    assert f'href="{promo.get_absolute_url()}"' in page

@@ -1,0 +1,39 @@
+"""An operator opens yesterday's anomaly from the list and writes the response plan with an action item."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from metrics.models import Anomaly
+from tests.world import seed_world
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_operator_opens_an_anomaly_and_writes_a_plan(page, live_server, login, screenshot):
+    store, _, operator = seed_world()
+    operator.set_password("pw-for-tests-123")
+    operator.save()
+    anomaly = Anomaly.objects.filter(store=store).order_by("-day", "-score").first()
+    login(operator.username)
+
+    page.goto(live_server.url + reverse("metrics:anomalies") + f"?store={store.slug}")
+    screenshot("list")
+    page.click(f"a[href='{reverse('metrics:anomaly', args=[anomaly.pk])}']")
+    assert anomaly.explanation in page.locator("main").inner_text()
+    screenshot("detail")
+
+    page.select_option("#id_status", "plan")
+    page.fill("#id_plan", "Restart the paused paid-search plan and cap its daily budget.")
+    page.click("form button.primary")
+    page.fill("#id_text", "Check the plan's spend at 10:00")
+    page.fill("#id_due_date", (store.today() + timedelta(days=1)).isoformat())
+    page.click("button[name=add_item]")
+    assert "Check the plan's spend at 10:00" in page.locator("main").inner_text()
+    screenshot("planned")
+
+    anomaly.refresh_from_db()
+    assert anomaly.status == "plan"
+    assert anomaly.plan.startswith("Restart the paused paid-search plan")
+    assert anomaly.action_items.get(text__startswith="Check the plan").due_date == store.today() + timedelta(days=1)

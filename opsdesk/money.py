@@ -19,5 +19,5 @@ class MoneyField(models.DecimalField):
 def to_money(value) -> Decimal:
     """Parse a number or string into a Decimal rounded to cents (half up, like a till)."""
     if isinstance(value, float):
-        value = repr(value)
+        value = str(float(value))  # also numpy's float64, whose repr() is "np.float64(…)"
     return Decimal(str(value).strip()).quantize(CENT, rounding=ROUND_HALF_UP)

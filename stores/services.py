@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
+from opsdesk.money import to_money
+
 from .models import Order, Store
 
 
@@ -27,4 +29,5 @@ def sales_summary(store: Store, start: datetime, end: datetime) -> SalesSummary:
     row = Order.objects.filter(store=store).paid_between(start, end).aggregate(
         orders=Count("id"), buyers=Count("buyer_ref", distinct=True), gmv=Sum("total")
     )
-    return SalesSummary(orders=row["orders"], buyers=row["buyers"], gmv=row["gmv"] or Decimal("0"))
+    # SQLite sums decimals as floats-with-noise; money is always shown to the cent.
+    return SalesSummary(orders=row["orders"], buyers=row["buyers"], gmv=to_money(row["gmv"] or 0))

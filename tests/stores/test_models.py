@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
+import numpy
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -70,3 +71,4 @@ def test_api_key_is_stored_only_as_a_hash(store_a):
 def test_money_is_rounded_half_up_to_cents():
     assert to_money("2.345") == Decimal("2.35")
     assert to_money(0.1 + 0.2) == Decimal("0.30")
+    assert to_money(numpy.float64(19.999)) == Decimal("20.00")  # pandas hands back numpy floats

@@ -13,7 +13,9 @@ def timezone_choices():
 class MembershipSettingsForm(forms.ModelForm):
     email_timezone = forms.TypedChoiceField(choices=timezone_choices, required=False,
                                             label="Morning email time zone",
-                                            help_text="The email arrives at 08:00 in this zone.")
+                                            help_text="The email arrives at 08:00 in this zone.",
+                                            error_messages={"invalid_choice": "%(value)s is not an IANA time zone "
+                                                            "(e.g. Europe/Berlin)."})
 
     class Meta:
         model = StoreMembership

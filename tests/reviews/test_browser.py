@@ -1,5 +1,5 @@
-"""In the browser: an operator goes from the desk to an overdue case, calls, moves it on, is told
-why an illegal move is refused, and sees the report's charts drawn by plotly.js."""
+"""In the browser: an operator goes from the desk to an overdue case, calls, is told why an illegal
+move is refused, records what happened and works the case to resolved, then sees the report's charts."""
 
 from datetime import timedelta
 
@@ -33,6 +33,22 @@ def test_operator_works_an_overdue_case_from_the_desk(page, live_server, login, 
     page.click("button:text('→ Product check')")
     assert "needs a root cause" in page.locator(".messages").inner_text()
     screenshot("case")
+    # What really happened, then on through the product check to resolved.
+    page.fill("#id_situation", "The lid cracked in transit; the box had no inner padding.")
+    page.select_option("#id_root_cause", "logistics")
+    page.click("button:text('Save findings')")
+    page.click("button:text('→ Product check')")
+    page.select_option("#id_check_finding", "not_reproduced")
+    page.select_option("#id_resolution", "replacement")
+    page.fill("#id_resolution_notes", "New set sent with padded packing.")
+    page.click("button:text('Save findings')")
+    page.click("button:text('→ Resolved')")
+    assert page.locator("h1 .badge").first.inner_text() == "Resolved"
+    case.refresh_from_db()
+    assert (case.status, case.root_cause, case.resolution) == ("resolved", "logistics", "replacement")
+    steps = list(case.events.order_by("pk").values_list("to_status", flat=True))
+    assert steps[-3:] == ["contacted", "product_check", "resolved"]
+    screenshot("resolved")
     page.goto(f"{live_server.url}/reviews/{store_a.slug}/report/")
     page.wait_for_selector("#chart-weekly .main-svg")
     screenshot("report")

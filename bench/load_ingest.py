@@ -128,6 +128,8 @@ def main() -> None:
     proc = start_gunicorn(args.workers, port)
     try:
         wait_ready(base, proc)
+        # Warm every worker (imports, connections) so neither run times a cold start.
+        hammer(base, key, skus, args.workers * 2, 3.0, args.batch, 0, "warm")
         baseline, _, _ = hammer(base, key, skus, 1, min(5.0, args.seconds), args.batch, 0, "base")
         latencies, totals, failures = hammer(base, key, skus, args.clients, args.seconds, args.batch, args.retry,
                                              "load")
@@ -138,7 +140,7 @@ def main() -> None:
     stored_count = stored.count()
     distinct = stored.values("event_id").distinct().count()
     acknowledged = totals["accepted"]
-    baseline_events = stored_count - acknowledged  # the single-client warm-up run's events
+    baseline_events = stored_count - acknowledged  # the warm-up's and the single-client run's events
     ms = [x * 1000 for x in latencies]
     base_ms = [x * 1000 for x in baseline]
     print(f"""## load (ingest API)
@@ -155,7 +157,7 @@ def main() -> None:
 
 - throughput under load: {acknowledged / args.seconds:,.0f} events/s acknowledged
 - acknowledged (accepted) {acknowledged}, new events sent {totals['sent_new']}, re-sent counted as duplicates
-  {totals['duplicates']}; stored {stored_count - baseline_events} (+{baseline_events} from the baseline run),
+  {totals['duplicates']}; stored {stored_count - baseline_events} (+{baseline_events} warm-up and baseline),
   distinct ids {distinct}: lost **{totals['sent_new'] - acknowledged}**, stored twice **{stored_count - distinct}**
 - failed requests: {len(failures)}
 """)

@@ -70,3 +70,17 @@ def test_pages_carry_csp_and_the_other_security_headers(client, olivia):
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_templates_carry_no_inline_script_or_event_handlers():
+    """The CSP would block them: behaviour lives in static files (desk.js, live.js), data in json_script."""
+    from pathlib import Path
+
+    offenders = []
+    for template in (Path(__file__).resolve().parents[2] / "templates").rglob("*.html"):
+        text = template.read_text()
+        for tag in re.findall(r"<script\b[^>]*>", text):
+            if "src=" not in tag:
+                offenders.append(f"{template.name}: {tag}")
+        offenders += [f"{template.name}: {m}" for m in re.findall(r"\son[a-z]+\s*=", text)]
+    assert not offenders, offenders

@@ -1,0 +1,112 @@
+/* The live view: redraws the numbers, tables and charts from live.json every few seconds.
+   Settings come from the data-* attributes of the #live element (no inline script: CSP). */
+(function () {
+  "use strict";
+  const settings = document.getElementById("live").dataset;
+  const jsonUrl = settings.jsonUrl;
+  const productUrl = settings.productUrl;
+  const refreshMs = Number(settings.refreshSeconds) * 1000;
+  const nf = new Intl.NumberFormat("en");
+  const money = new Intl.NumberFormat("en", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+  const fmt = {
+    count: (v) => v === null || v === undefined ? "–" : nf.format(v),
+    money: (v) => v === null || v === undefined ? "–" : money.format(Number(v)),
+    pct: (v) => v === null || v === undefined ? "–" : (v * 100).toFixed(1) + " %",
+  };
+  const kinds = {visitors: "count", sessions: "count", orders: "count", buyers: "count", gmv: "money",
+                 conversion: "pct", aov: "money"};
+
+  function setText(id, text, cls) {
+    const el = document.getElementById(id);
+    if (!el) return;
+    if (el.textContent !== text) el.textContent = text;
+    if (cls !== undefined) el.className = cls;
+  }
+  function esc(s) { const d = document.createElement("span"); d.textContent = s; return d.innerHTML; }
+
+  function renderKpis(d) {
+    for (const name of Object.keys(kinds)) {
+      for (const w of ["today", "yesterday", "last_week"]) {
+        setText(`kpi-${name}-${w}`, fmt[kinds[name]](d.kpis[w][name]), "value");
+        if (w === "today") continue;
+        const c = d.changes[name][w];
+        let text = "", cls = "chg muted";
+        if (c !== null && c !== undefined) {
+          text = name === "conversion" ? `today ${c >= 0 ? "+" : ""}${c.toFixed(1)} pp`
+                                       : `today ${c >= 0 ? "+" : ""}${(c * 100).toFixed(1)} %`;
+          cls = "chg " + (c > 0 ? "up" : c < 0 ? "down" : "muted");
+        }
+        setText(`chg-${name}-${w}`, text, cls);
+      }
+    }
+  }
+
+  function renderFunnel(d) {
+    const rows = d.funnel.map((r) => `<tr data-source="${r.source}"><td>${esc(r.label)}</td>
+      <td class="num">${fmt.count(r.sessions)}</td>
+      <td class="num">${fmt.count(r.viewed)} <span class="muted">${fmt.pct(r.view_rate)}</span></td>
+      <td class="num">${fmt.count(r.carted)} <span class="muted">${fmt.pct(r.cart_rate)}</span></td>
+      <td class="num">${fmt.count(r.orders)} <span class="muted">${fmt.pct(r.order_rate)}</span></td>
+      <td class="num">${fmt.pct(r.conversion)}</td><td class="num">${fmt.money(r.gmv)}</td>
+      <td class="num">${fmt.money(r.cost)}</td><td class="num">${fmt.money(r.cost_per_order)}</td></tr>`);
+    document.querySelector("#funnel tbody").innerHTML =
+      rows.join("") || '<tr><td colspan="9" class="muted">No sessions or orders yet today.</td></tr>';
+    const steps = ["Sessions", "Viewed a product", "Added to cart", "Orders"];
+    const traces = d.funnel.map((r) => ({type: "funnel", name: r.label, y: steps,
+      x: [r.sessions, r.viewed, r.carted, r.orders], textinfo: "value"}));
+    Plotly.react("chart-funnel", traces, {margin: {t: 10, l: 120, r: 10, b: 30}, funnelmode: "stack",
+      legend: {orientation: "h"}}, {displayModeBar: false, responsive: true});
+  }
+
+  function renderTop(d) {
+    const rows = d.top_products.map((p) => `<tr data-product="${p.product_id}">
+      <td><a href="${productUrl.replace("/0/", "/" + p.product_id + "/")}">${esc(p.title)}</a></td>
+      <td class="num">${fmt.count(p.views)}</td><td class="num">${fmt.count(p.carts)}</td>
+      <td class="num">${fmt.pct(p.cart_rate)}</td><td class="num">${fmt.count(p.orders)}</td>
+      <td class="num">${fmt.money(p.gmv)}</td></tr>`);
+    document.querySelector("#top-products tbody").innerHTML =
+      rows.join("") || '<tr><td colspan="6" class="muted">No product activity yet today.</td></tr>';
+  }
+
+  function renderHourly(d) {
+    const hours = [...Array(24).keys()].map((h) => String(h).padStart(2, "0") + ":00");
+    const upToNow = (values) => values.map((v, h) => (h <= d.hourly.now_hour ? v : null));
+    const layout = {margin: {t: 10, l: 50, r: 10, b: 40}, legend: {orientation: "h"}, xaxis: {dtick: 3}};
+    for (const [el, key] of [["chart-sessions", "sessions"], ["chart-gmv", "gmv"]]) {
+      Plotly.react(el, [
+        {x: hours, y: upToNow(d.hourly.today[key]), name: "Today", mode: "lines+markers"},
+        {x: hours, y: d.hourly.yesterday[key], name: "Yesterday", mode: "lines", line: {dash: "dot"}},
+      ], layout, {displayModeBar: false, responsive: true});
+    }
+  }
+
+  function render(d) {
+    renderKpis(d);
+    renderFunnel(d);
+    renderTop(d);
+    renderHourly(d);
+    const status = document.getElementById("live-status");
+    status.dataset.asOf = d.as_of;
+    status.className = "live-status";
+    status.textContent = `As of ${d.as_of.slice(11, 19)} · refreshes every ${refreshMs / 1000} s`;
+  }
+
+  async function poll() {
+    try {
+      if (!document.hidden) {
+        const response = await fetch(jsonUrl, {headers: {Accept: "application/json"}, cache: "no-store"});
+        if (!response.ok || !response.headers.get("content-type").includes("json")) throw new Error(response.status);
+        render(await response.json());
+      }
+    } catch (err) {
+      const status = document.getElementById("live-status");
+      status.className = "live-status stale";
+      status.textContent = "Could not refresh (" + err.message + "); retrying…";
+    } finally {
+      setTimeout(poll, refreshMs);
+    }
+  }
+
+  render(JSON.parse(document.getElementById("live-data").textContent));
+  setTimeout(poll, refreshMs);
+})();

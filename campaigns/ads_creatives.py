@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db.models import Sum
-from PIL import Image, UnidentifiedImageError
 from scipy.stats import chi2_contingency
 
+from opsdesk.images import check_image
 from opsdesk.money import to_money
 
 from .models import AdCreative, AdPlan, percent, ratio
@@ -23,31 +22,14 @@ from .models import AdCreative, AdPlan, percent, ratio
 MAX_BYTES = 5 * 1024 * 1024
 MAX_SIDE = 4096
 MIN_SIDE = 50
-FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+FORMATS = ("JPEG", "PNG", "WEBP")
 SIGNIFICANCE = 0.05
 
 
 def validate_creative_image(upload) -> str:
-    """Raise ValidationError unless `upload` is an acceptable image; returns the file extension to use."""
-    if upload.size > MAX_BYTES:
-        raise ValidationError(f"The image is {upload.size / 1024 / 1024:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
-    try:
-        upload.seek(0)
-        with Image.open(upload) as img:
-            fmt = img.format
-            width, height = img.size
-            img.verify()  # reads the whole file: truncated or corrupt data fails here
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValidationError("The file is not a readable image (JPEG, PNG or WebP).") from exc
-    finally:
-        upload.seek(0)
-    if fmt not in FORMATS:
-        raise ValidationError(f"{fmt} images are not accepted; use JPEG, PNG or WebP.")
-    if width > MAX_SIDE or height > MAX_SIDE:
-        raise ValidationError(f"The image is {width}×{height} px; the limit is {MAX_SIDE} px a side.")
-    if width < MIN_SIDE or height < MIN_SIDE:
-        raise ValidationError(f"The image is {width}×{height} px; it must be at least {MIN_SIDE} px a side.")
-    return FORMATS[fmt]
+    """Raise ValidationError unless `upload` is an acceptable creative; returns the file extension to use."""
+    return check_image(upload, formats=FORMATS, max_bytes=MAX_BYTES, max_side=MAX_SIDE, min_side=MIN_SIDE,
+                       unreadable="The file is not a readable image (JPEG, PNG or WebP).")
 
 
 @dataclass

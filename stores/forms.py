@@ -1,7 +1,8 @@
 from zoneinfo import available_timezones
 
 from django import forms
-from PIL import Image, UnidentifiedImageError
+
+from opsdesk.images import check_image
 
 from .models import StoreMembership
 
@@ -28,7 +29,7 @@ class ListingVersionForm(forms.Form):
 
     MAX_PICTURE_BYTES = 5 * 1024 * 1024
     MAX_PICTURE_SIDE = 6000
-    FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+    FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 
     title = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"size": 80}))
     main_picture = forms.FileField(
@@ -47,27 +48,9 @@ class ListingVersionForm(forms.Form):
         upload = self.cleaned_data.get("main_picture")
         if not upload:
             return None
-        if upload.size > self.MAX_PICTURE_BYTES:
-            raise forms.ValidationError(
-                f"The picture is {upload.size / 1024 / 1024:.1f} MB; the limit is "
-                f"{self.MAX_PICTURE_BYTES // 1024 // 1024} MB.")
-        try:
-            upload.seek(0)
-            with Image.open(upload) as image:
-                image.verify()
-            upload.seek(0)
-            with Image.open(upload) as image:
-                kind, (width, height) = image.format, image.size
-                if kind not in self.FORMATS:
-                    raise forms.ValidationError(f"{kind} pictures are not accepted; use JPEG, PNG, WebP or GIF.")
-                if max(width, height) > self.MAX_PICTURE_SIDE:
-                    raise forms.ValidationError(f"The picture is {width}×{height} pixels; the longest side may "
-                                                f"be {self.MAX_PICTURE_SIDE}.")
-                image.load()  # a truncated file fails here, not on the product page
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-            raise forms.ValidationError("This file is not a picture we can read (JPEG, PNG, WebP or GIF).") from exc
-        upload.seek(0)
-        self.picture_extension = self.FORMATS[kind]
+        self.picture_extension = check_image(
+            upload, formats=self.FORMATS, max_bytes=self.MAX_PICTURE_BYTES, max_side=self.MAX_PICTURE_SIDE,
+            unreadable="This file is not a picture we can read (JPEG, PNG, WebP or GIF).")
         return upload
 
 

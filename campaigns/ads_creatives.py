@@ -17,7 +17,7 @@ from scipy.stats import chi2_contingency
 from opsdesk.images import check_image
 from opsdesk.money import to_money
 
-from .models import AdCreative, AdPlan, percent, ratio
+from .models import AdCreative, AdPlan, DerivedMetrics, ratio
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_SIDE = 4096
@@ -33,27 +33,19 @@ def validate_creative_image(upload) -> str:
 
 
 @dataclass
-class CreativeComparison:
+class CreativeComparison(DerivedMetrics):
+    """One creative's totals (so CTR, CVR … come from DerivedMetrics) against its plan's other creatives."""
+
     creative: AdCreative
     impressions: int
     clicks: int
     orders: int
     spend: Decimal
     sales: Decimal
-    ctr: Decimal | None
-    cvr: Decimal | None
     others_ctr: Decimal | None
     others_cvr: Decimal | None
     ctr_p: float | None
     cvr_p: float | None
-
-    @property
-    def ctr_pct(self) -> str:
-        return percent(self.ctr)
-
-    @property
-    def cvr_pct(self) -> str:
-        return percent(self.cvr)
 
     @property
     def ctr_p_text(self) -> str:
@@ -123,8 +115,7 @@ def compare_creatives(plan: AdPlan, start=None, end=None) -> list[CreativeCompar
         o_impr, o_clicks, o_orders = all_impr - s["impressions"], all_clicks - s["clicks"], all_orders - s["orders"]
         result.append(CreativeComparison(
             creative=c, impressions=s["impressions"], clicks=s["clicks"], orders=s["orders"], spend=s["spend"],
-            sales=s["sales"], ctr=ratio(s["clicks"], s["impressions"]), cvr=ratio(s["orders"], s["clicks"]),
-            others_ctr=ratio(o_clicks, o_impr), others_cvr=ratio(o_orders, o_clicks),
+            sales=s["sales"], others_ctr=ratio(o_clicks, o_impr), others_cvr=ratio(o_orders, o_clicks),
             ctr_p=_p_value(s["clicks"], s["impressions"], o_clicks, o_impr),
             cvr_p=_p_value(s["orders"], s["clicks"], o_orders, o_clicks),
         ))

@@ -82,9 +82,13 @@ def _pick(rng: random.Random, weighted):
 
 
 def _phone(rng: random.Random, country: str) -> str:
+    # Prefixes that phonenumbers accepts as mobile numbers, so every demo buyer can be enrolled.
     if country == "CN":
-        return "+861" + rng.choice("3589") + "".join(rng.choice("0123456789") for _ in range(9))
+        return "+86" + rng.choice(CN_MOBILE_PREFIXES) + "".join(rng.choice("0123456789") for _ in range(8))
     return "+1415555" + "".join(rng.choice("0123456789") for _ in range(4))
+
+
+CN_MOBILE_PREFIXES = ("135", "138", "139", "150", "158", "186", "188", "199")
 
 
 def demo_exists() -> bool:

@@ -13,6 +13,7 @@ from ninja import NinjaAPI, Status
 from ninja.security import HttpBearer
 
 from campaigns.ads_api import router as ads_router
+from reviews.api import router as reviews_router
 from stores.models import ApiKey
 
 from . import ingest
@@ -93,4 +94,6 @@ def public_urls(ninja_api: NinjaAPI):
 
 # Paid promotion's daily results and spend snapshots: POST /api/v1/ads/performance (campaigns.ads_api).
 api.add_router("/", ads_router)
+# Reviews from a platform connector: POST /api/v1/reviews (reviews.api).
+api.add_router("/", reviews_router)
 urls = public_urls(api)

@@ -230,7 +230,7 @@ def parse(store: Store, source, fmt: str | None = None) -> tuple[str, list[Parse
     """Read `source` (a path, an uploaded file, bytes, or a list of JSON objects) into reviews and errors."""
     errors: list[RowError] = []
     if isinstance(source, (list, dict)):
-        return "json", parse_json_items(source, store, errors), errors
+        return "json", _without_nul(parse_json_items(source, store, errors), errors), errors
     try:
         name, text = _read_text(source)
     except UnicodeDecodeError as exc:
@@ -243,9 +243,25 @@ def parse(store: Store, source, fmt: str | None = None) -> tuple[str, list[Parse
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             return fmt, [], [RowError(0, "", f"not valid JSON: {exc.msg} at line {exc.lineno}")]
-        return fmt, parse_json_items(data, store, errors), errors
+        return fmt, _without_nul(parse_json_items(data, store, errors), errors), errors
     parser = parse_olist if fmt == "olist" else parse_csv
-    return fmt, parser(text, store, errors), errors
+    return fmt, _without_nul(parser(text, store, errors), errors), errors
+
+
+# ParsedReview's text fields and the input column each comes from (as users name it).
+TEXT_FIELDS = {"external_id": "id", "title": "title", "body": "body", "order_key": "order_id", "product_key": "sku",
+               "email": "email"}
+
+
+def _without_nul(parsed: list[ParsedReview], errors: list[RowError]) -> list[ParsedReview]:
+    """Refuse text with NUL characters: no database text column can hold them (Postgres refuses)."""
+    kept = []
+    for review in parsed:
+        bad = [column for name, column in TEXT_FIELDS.items() if "\x00" in getattr(review, name)]
+        errors.extend(RowError(review.row, column, "contains a NUL character") for column in bad)
+        if not bad:
+            kept.append(review)
+    return kept
 
 
 def import_reviews(store: Store, source, fmt: str | None = None, *, open_cases: bool = True,

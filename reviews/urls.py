@@ -5,7 +5,6 @@ from . import views
 app_name = "reviews"
 urlpatterns = [
     path("", views.index, name="index"),
-    path("api/v1/reviews", views.api_import, name="api_import"),
     path("<slug:slug>/", views.store_cases, name="store"),
     path("<slug:slug>/import/", views.upload, name="import"),
     path("<slug:slug>/report/", views.report, name="report"),

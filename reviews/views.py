@@ -4,25 +4,21 @@ product's review history, the upload page and the report. Every page is scoped t
 from __future__ import annotations
 
 import csv
-import json
 from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_store, has_role, scope, stores_for
-from stores.models import ApiKey
 
 from . import reports, services
 from .forms import ContactForm, FindingsForm, ImportForm, ListingFixForm, PolicyForm, ProductTaskForm, TransitionForm
@@ -275,30 +271,3 @@ def cases_csv(request, slug):
                          c.resolved_at.isoformat() if c.resolved_at else "",
                          c.closed_at.isoformat() if c.closed_at else ""])
     return response
-
-
-@csrf_exempt
-@login_not_required
-@require_POST
-def api_import(request):
-    """POST /reviews/api/v1/reviews with a store API key: a JSON batch of reviews, all-or-nothing."""
-    auth = request.headers.get("Authorization", "")
-    key = ApiKey.objects.authenticate(auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else "")
-    if key is None:
-        return JsonResponse({"error": "missing or invalid API key"}, status=401)
-    try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return JsonResponse({"error": "the body is not JSON"}, status=400)
-    try:
-        result = import_reviews(key.store, payload if isinstance(payload, (list, dict)) else {})
-    except ReviewImportError as exc:
-        return JsonResponse({"error": "nothing imported", "errors": [
-            {"index": e.row - 1 if e.row else None, "field": e.column, "message": e.message} for e in exc.errors
-        ]}, status=400)
-    return JsonResponse({
-        "created": result.created, "already_imported": result.already_imported, "cases_opened": result.cases_opened,
-        "duplicates_in_batch": [i - 1 for i, _ in result.duplicates_in_file],
-        "unmatched_orders": [{"index": i - 1, "order_id": k} for i, k in result.unmatched_orders],
-        "unmatched_products": [{"index": i - 1, "sku": k} for i, k in result.unmatched_products],
-    })

@@ -35,7 +35,7 @@ PUBLIC = {
     "api-v1:api-root",
 }
 # Routes for machines, csrf-exempt because they authenticate every call with a key or a signature.
-MACHINE = {"api-v1:post_events", "api-v1:post_performance", "shopify-orders", "reviews:api_import",
+MACHINE = {"api-v1:post_events", "api-v1:post_performance", "shopify-orders", "api-v1:post_reviews",
            "twilio_status", "twilio_inbound"}
 # Django's own password-reset link takes a uid/token pair, not a store object.
 SKIP = {"password_reset_confirm"}

@@ -1,8 +1,9 @@
 """Fuzzing the endpoints machines call: thousands of generated bodies, never a 5xx, every refusal explained.
 
 Bodies range from valid events through near-misses (a valid event with one field replaced by junk)
-to arbitrary JSON and raw bytes. 2,500 requests to the ingest API and 2,500 signed requests to the
-Shopify webhook run per test run (hypothesis's derandomised mode, so CI sees the same inputs).
+to arbitrary JSON and raw bytes. 2,500 requests to the ingest API, 2,500 signed requests to the
+Shopify webhook and 1,000 to the review import API run per test run (hypothesis's derandomised mode,
+so CI sees the same inputs).
 """
 
 from __future__ import annotations
@@ -107,5 +108,38 @@ def test_shopify_webhook_answers_every_signed_body_without_a_5xx(client, store_a
         response = client.post(url, data=body, content_type="application/json",
                                headers={"X-Shopify-Hmac-Sha256": shopify_signature(body, store_a.webhook_secret)})
         assert_clear_answer(response)
+
+    post()
+
+
+def valid_review(n: int) -> dict:
+    return {"id": f"r{n}", "rating": n % 5 + 1, "title": "Tea", "body": "ruim", "created_at": "2026-11-25T10:00:00Z",
+            "sku": "SKU-1", "order_id": f"o{n}", "reviewer": {"email": "a@example.com"}}
+
+
+@st.composite
+def near_miss_review(draw) -> dict:
+    review = valid_review(draw(st.integers(0, 10**6)))
+    key = draw(st.sampled_from(sorted(review)) | st.text(min_size=1, max_size=8))
+    review[key] = draw(json_values)
+    return review
+
+
+def test_review_api_answers_every_generated_body_with_200_or_a_clear_400(client, api_key):
+    url = reverse("api-v1:post_reviews")
+    items = st.builds(valid_review, st.integers(0, 10**6)) | near_miss_review() | json_values
+    review_bodies = (st.lists(items, max_size=5).map(lambda rs: json.dumps({"reviews": rs}).encode())
+                     | st.lists(items, max_size=5).map(lambda rs: json.dumps(rs).encode())
+                     | json_values.map(lambda v: json.dumps(v).encode())
+                     | st.binary(max_size=200))
+
+    @settings(FUZZ, max_examples=1000)
+    @given(body=review_bodies)
+    def post(body):
+        response = client.post(url, data=body, content_type="application/json",
+                               headers={"Authorization": f"Bearer {api_key}"})
+        assert_clear_answer(response)
+        for error in response.json().get("errors", []) if response.status_code == 400 else []:
+            assert error["message"], error
 
     post()

@@ -7,7 +7,7 @@ from django.urls import reverse
 from reviews.models import Review
 from stores.models import ApiKey
 
-URL = reverse("reviews:api_import")
+URL = reverse("api-v1:post_reviews")
 BATCH = {"reviews": [
     {"id": "j1", "rating": 2, "title": "Late", "body": "Arrived a week late", "created_at": "2026-01-05T10:00:00Z",
      "order_id": "nope"},
@@ -52,3 +52,13 @@ def test_missing_or_revoked_key_is_401(client, store_a):
 def test_body_that_is_not_a_batch_is_400(client, store_a):
     _, raw = ApiKey.issue(store_a)
     assert post(client, "hello", raw).status_code == 400
+
+
+def test_text_with_a_nul_character_is_refused_with_its_field_not_a_server_error(client, store_a):
+    # Found by the fuzz test: Postgres cannot store NUL in text, so it must be refused up front.
+    _, raw = ApiKey.issue(store_a)
+    body = {"reviews": [BATCH["reviews"][1], {**BATCH["reviews"][0], "order_id": "o\x001"}]}
+    response = post(client, body, raw)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"index": 1, "field": "order_id", "message": "contains a NUL character"}]
+    assert not Review.objects.exists()

@@ -74,6 +74,8 @@ def read_rows(source) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
         except UnicodeDecodeError as exc:
             raise ImportRejected([(1, f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
     text = text.lstrip("\ufeff")
+    if "\x00" in text:  # Postgres text cannot hold NUL: refuse with the line, never a server error
+        raise ImportRejected([(text[: text.index("\x00")].count("\n") + 1, "contains a NUL character")])
     reader = csv.reader(io.StringIO(text))
     header = [h.strip() for h in next(reader, [])]
     if not any(header):

@@ -106,6 +106,14 @@ def test_bad_rows_are_all_named_and_nothing_is_written(store_a):
     assert Product.objects.count() == 0
 
 
+def test_a_nul_character_is_refused_with_its_row_not_a_server_error(store_a):
+    text = OPSDESK_CSV + "T-3,2026-11-24 10:00:00,,10.00,,,,MUG\x00-1,Mug,1,10.00,\n"
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_a, csv_bytes(text))
+    assert caught.value.errors == [(5, "contains a NUL character")]
+    assert Order.objects.count() == 0
+
+
 def test_conflicting_order_values_on_two_rows_are_an_error(store_a):
     text = ("order_id,placed_at,total,sku,unit_price\n"
             "T-1,2026-11-24 10:00:00,50.00,MUG-1,25.00\n"

@@ -99,6 +99,10 @@ def import_violations(store: Store, text: str) -> ImportResult:
     skus = dict(store.products.values_list("sku", "pk"))
     parsed, errors, seen = [], [], {}
     for line, row in enumerate(reader, start=2):
+        nul = [c for c, v in row.items() if c and "\x00" in (v or "")]  # Postgres text cannot hold NUL
+        if nul:
+            errors.extend(RowError(line, c, "contains a NUL character") for c in nul)
+            continue
         values, row_errors = _parse_row(store, row, line, skus)
         ext = values.get("external_id")
         if ext and ext in seen:

@@ -40,6 +40,13 @@ def test_one_bad_row_saves_nothing_and_every_error_is_named(store_a):
     assert Violation.objects.count() == 0
 
 
+def test_a_nul_character_is_a_named_row_error_not_a_server_error(store_a):
+    with pytest.raises(ViolationImportError) as caught:
+        import_violations(store_a, GOOD.replace("Shipped after", "Shipped\x00after"))
+    assert [str(e) for e in caught.value.errors] == ["row 2, description: contains a NUL character"]
+    assert Violation.objects.count() == 0
+
+
 def test_command_reports_missing_columns_and_imports(store_a, tmp_path):
     path = tmp_path / "v.csv"
     path.write_text("external_id,kind\nV-1,x\n")

@@ -41,6 +41,7 @@ def test_one_bad_row_saves_nothing_and_every_error_is_named(store_a):
 
 
 def test_a_nul_character_is_a_named_row_error_not_a_server_error(store_a):
+    ProductFactory(store=store_a, sku="SKU-A")
     with pytest.raises(ViolationImportError) as caught:
         import_violations(store_a, GOOD.replace("Shipped after", "Shipped\x00after"))
     assert [str(e) for e in caught.value.errors] == ["row 2, description: contains a NUL character"]

@@ -6,13 +6,13 @@
    "sending" rows); it is the only place that enqueues, and it runs every minute, so a lost task is
    re-enqueued, never lost.
 3. Sending (`send_batch`) sends a batch's rows from a few threads, so Twilio's latency overlaps while
-   the shared limiter (members/pacing.py) paces every worker together. Each row goes through
-   `send_message`, which first claims that one row with a conditional UPDATE (queued → sending,
-   attempts + 1) just before it is sent; a duplicate or redelivered batch finds its sent rows already
-   claimed or done and sends only the rest. A row left "sending" by a killed worker may be claimed
-   again after SMS_SENDING_TIMEOUT, and any attempt after the first asks the backend whether the text
-   already reached the provider (`lookup`) before sending, so neither a crash nor an ambiguous timeout
-   sends it twice. See docs/members.md.
+   the shared limiter (members/pacing.py) paces every worker together. Each row is claimed on its
+   own with a conditional UPDATE (queued → sending, attempts + 1) only when a thread takes it, just
+   before it is sent (`send_planned`, or `send_message` for retries and other cases); a duplicate or
+   redelivered batch finds its sent rows done and sends only the rest. A row left "sending" by a
+   killed worker may be claimed again after SMS_SENDING_TIMEOUT, and any attempt after the first asks
+   the backend whether the text already reached the provider (`lookup`) before sending, so neither a
+   crash nor an ambiguous timeout sends it twice. See docs/members.md.
 """
 
 from __future__ import annotations

@@ -72,7 +72,8 @@ def write_results(section: str) -> None:
     (results / "sms_fanout.md").write_text(section)
     path = ROOT / "bench" / "RESULTS.md"
     text = path.read_text() if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(r"^## sms fanout\n.*?(?=^## |\Z)", re.S | re.M)
+    # up to the next other section (run_all wraps this script's own "## sms fanout" in its section)
+    pattern = re.compile(r"^## sms fanout\n.*?(?=^## (?!sms fanout)|\Z)", re.S | re.M)
     text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
     path.write_text(text)
 
@@ -310,6 +311,7 @@ Redis, the fake Twilio and other work; load average {load[0]:.1f} / {load[1]:.1f
  f"{cpu_per_text(baseline)}" if baseline else ""}
 
 Command: `{command}`
+
 """
     print(section)
     if not args.no_write:

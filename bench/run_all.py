@@ -39,8 +39,10 @@ register("live view", "live_view.py", ["--events", "100000", "--days", "4", "--r
 register("nightly", "nightly.py", ["--sizes", "10,100"], ["--sizes", "10"])
 register("anomaly eval", "anomaly_eval.py", ["--trials", "20", "--rc-trials", "200", "--seed", "7"],
          ["--trials", "3", "--rc-trials", "20", "--seed", "7"])
-register("sms fanout", "sms_fanout.py", ["--members", "2000", "--rate", "50"],
-         ["--members", "200", "--rate", "20", "--no-write"])
+# sms fanout: 20 k members here (about 3 minutes); the issue's 100 k run is the command in its RESULTS.md section.
+register("sms fanout", "sms_fanout.py", ["--members", "20000", "--rate", "150", "--threads", "8",
+                                         "--baseline-members", "1000"],
+         ["--members", "300", "--rate", "50", "--threads", "4", "--baseline-members", "50", "--no-write"])
 register("ads import", "ads_import.py", ["--plans", "20", "--days", "90"], ["--plans", "5", "--days", "10"])
 register("reviews import", "reviews_import.py", ["--copies", "1"], ["--copies", "1"])
 register("related sales", "related_sales.py", ["--orders", "200000"], ["--orders", "20000"])

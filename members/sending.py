@@ -1,27 +1,34 @@
-"""The sending pipeline: plan Message rows, dispatch due ones, send each exactly once.
+"""The sending pipeline: plan Message rows, dispatch due ones in batches, send each exactly once.
 
 1. Planning (`plan`) creates one Message per (member, flow, occasion) with bulk_create
    ignore_conflicts: the unique constraint makes a second beat run a no-op.
-2. Dispatch (`dispatch_due`) enqueues a send task for each due queued row (and each stale
-   "sending" row); it is the only place that enqueues, and it runs every minute, so a lost task
-   is re-enqueued, never lost.
-3. Sending (`send_message`) first claims the row with a conditional UPDATE (queued → sending,
-   attempts + 1); a duplicate or redelivered task finds nothing to claim and stops. A row left
-   "sending" by a killed worker may be claimed again after SMS_SENDING_TIMEOUT, and any attempt
-   after the first asks the backend whether the text already reached the provider (`lookup`)
-   before sending, so neither a crash nor an ambiguous timeout sends it twice. See docs/members.md.
+2. Dispatch (`dispatch_due`) enqueues one send task per SMS_BATCH_SIZE due queued rows (and stale
+   "sending" rows); it is the only place that enqueues, and it runs every minute, so a lost task is
+   re-enqueued, never lost.
+3. Sending (`send_batch`) sends a batch's rows from a few threads, so Twilio's latency overlaps while
+   the shared limiter (members/pacing.py) paces every worker together. Each row is claimed on its
+   own with a conditional UPDATE (queued → sending, attempts + 1) only when a thread takes it, just
+   before it is sent (`send_planned`, or `send_message` for retries and other cases); a duplicate or
+   redelivered batch finds its sent rows done and sends only the rest. A row left "sending" by a
+   killed worker may be claimed again after SMS_SENDING_TIMEOUT, and any attempt after the first asks
+   the backend whether the text already reached the provider (`lookup`) before sending, so neither a
+   crash nor an ambiguous timeout sends it twice. See docs/members.md.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import queue
 import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from . import compliance, pacing
@@ -85,9 +92,10 @@ def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: dat
     return result
 
 
-def dispatch_due(now: datetime | None = None, limit: int = 50000) -> int:
-    """Enqueue a send task for every due message nobody is working on; returns how many."""
-    from .tasks import send_message as send_task
+def dispatch_due(now: datetime | None = None, limit: int = 500_000) -> int:
+    """Enqueue send tasks (SMS_BATCH_SIZE messages each) for every due message nobody is working on;
+    returns how many messages."""
+    from .tasks import send_messages as send_task
 
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.SMS_SENDING_TIMEOUT)
@@ -96,16 +104,17 @@ def dispatch_due(now: datetime | None = None, limit: int = 50000) -> int:
         due = (Message.objects.select_for_update(skip_locked=True)
                .filter(nobody_on_it & (Q(status=MessageStatus.QUEUED, scheduled_for__lte=now)
                                        | Q(status=MessageStatus.SENDING, claimed_at__lt=stale)))
-               .order_by("scheduled_for"))
+               .order_by("scheduled_for", "pk"))
         ids = list(due.values_list("pk", flat=True)[:limit])
         for start in range(0, len(ids), 5000):
             Message.objects.filter(pk__in=ids[start:start + 5000]).update(enqueued_at=now)
     if ids:
         from opsdesk.celery import app
 
+        size = max(1, settings.SMS_BATCH_SIZE)
         with app.producer_or_acquire() as producer:
-            for pk in ids:
-                send_task.apply_async((pk,), producer=producer)
+            for start in range(0, len(ids), size):
+                send_task.apply_async((ids[start:start + size],), producer=producer)
     return len(ids)
 
 
@@ -182,6 +191,11 @@ def send_message(message_id: int, now: datetime | None = None) -> Outcome:
         claimed_at=now + timedelta(seconds=time.monotonic() - started))
     if not renewed:
         return Outcome("superseded")
+    return _hand_over(backend, message, attempt, now)
+
+
+def _hand_over(backend, message: Message, attempt: int, now: datetime) -> Outcome:
+    """The provider call for a claimed message, and the record of what came of it."""
     try:
         result = backend.send(message)
     except PermanentSendError as exc:
@@ -190,8 +204,88 @@ def send_message(message_id: int, now: datetime | None = None) -> Outcome:
     except TransientSendError as exc:
         return _transient(message, attempt, exc, now)
     _record_sent(message, attempt, result.sid, timezone.now())
-    log.info("message %s sent to member %s as %s", message.pk, member.pk, result.sid)
+    log.info("message %s sent to member %s as %s", message.pk, message.member_id, result.sid)
     return Outcome("sent", detail=result.sid)
+
+
+def _claim_first_attempt(message: Message, now: datetime) -> bool:
+    """Claim a planned, due message whose member may still be texted, in one conditional UPDATE.
+
+    The member check is a correlated EXISTS, so it reads the member as of this statement (a STOP that
+    arrived a moment ago counts) and Postgres re-checks the whole condition if a concurrent claim
+    changed the row first: two claims never both win."""
+    textable = Member.objects.textable().filter(pk=OuterRef("member_id"))
+    return bool(Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED, attempts=0, scheduled_for__lte=now)
+                .filter(Exists(textable))
+                .update(status=MessageStatus.SENDING, attempts=1, claimed_at=now, status_updated_at=now))
+
+
+def send_planned(message: Message, now: datetime | None = None) -> Outcome:
+    """Send a Message loaded with its member and store (a batch loads them all in one query).
+
+    The common case — a first attempt, due, outside quiet hours, member textable — takes the short
+    path: claim, wait for a pacing slot, send, record (two writes). Anything else (a retry, a reclaim
+    after a crash, a STOP, quiet hours, a row someone else holds) goes through `send_message`."""
+    if message.status != MessageStatus.QUEUED or message.attempts:
+        return send_message(message.pk, now)
+    at = now or timezone.now()
+    if message.scheduled_for > at or compliance.in_quiet_hours(at, message.member.zone):
+        return send_message(message.pk, now)
+    backend = get_backend()  # a configuration error fails here, before the message is claimed
+    # Claimed only when its turn comes: a batch whose worker dies leaves at most the rows in flight
+    # "sending"; the others are still queued and the redelivered batch sends them at once.
+    if not _claim_first_attempt(message, at):
+        return send_message(message.pk, now)
+    # Then the slot: nothing but the HTTP call lies between the slot and Twilio, so the pace holds at
+    # Twilio too. The wait is at most (threads in the fleet) / rate, far inside SMS_SENDING_TIMEOUT.
+    pacing.wait_for_slot()
+    return _hand_over(backend, message, 1, at)
+
+
+def _send_from(todo: queue.SimpleQueue, now: datetime | None, outcomes: dict[int, Outcome]) -> None:
+    """One sending thread: take messages until none are left, then close this thread's connection."""
+    try:
+        while True:
+            try:
+                message = todo.get_nowait()
+            except queue.Empty:
+                return
+            outcomes[message.pk] = send_planned(message, now)
+    finally:
+        connection.close()
+
+
+def send_batch(message_ids: list[int], now: datetime | None = None, threads: int | None = None) -> dict[int, Outcome]:
+    """Send a batch of Messages, each at most once (`send_planned` per row), from `threads` threads.
+
+    Rows already handed over, failed or skipped (a redelivered or duplicate batch) are not touched.
+    With one thread everything runs in the caller's thread and transaction (tests)."""
+    threads = settings.SMS_SEND_THREADS if threads is None else threads
+    rows = {m.pk: m for m in Message.objects.filter(pk__in=message_ids, status__in=[MessageStatus.QUEUED,
+                                                                                    MessageStatus.SENDING])
+            .select_related("member__store")}
+    outcomes = {pk: Outcome("done") for pk in message_ids if pk not in rows}
+    todo = [rows[pk] for pk in dict.fromkeys(message_ids) if pk in rows]
+    if threads <= 1 or len(todo) <= 1:
+        outcomes.update((m.pk, send_planned(m, now)) for m in todo)
+        return outcomes
+    work = queue.SimpleQueue()
+    for message in todo:
+        work.put(message)
+    # Threads (and their database connections and HTTP sessions) live as long as the batch.
+    with ThreadPoolExecutor(max_workers=min(threads, len(todo)), thread_name_prefix="sms-send") as pool:
+        for thread in [pool.submit(_send_from, work, now, outcomes) for _ in range(min(threads, len(todo)))]:
+            thread.result()
+    return outcomes
+
+
+def retries_by_delay(outcomes: dict[int, Outcome]) -> dict[int, list[int]]:
+    """The rows of a batch to try again, grouped by whole seconds to wait (one new task per group)."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for pk, outcome in outcomes.items():
+        if outcome.retry_in is not None:
+            groups[math.ceil(outcome.retry_in)].append(pk)
+    return dict(groups)
 
 
 def _permanent(message: Message, attempt: int, exc: PermanentSendError, now: datetime) -> None:

@@ -207,6 +207,11 @@ SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SMS_BACKEND = env("SMS_BACKEND", "console")
 SMS_FILE_PATH = env("SMS_FILE_PATH", str(VAR_DIR / "sms"))
 SMS_RATE_PER_SECOND = float(env("SMS_RATE_PER_SECOND", "10"))
+# Pace this fraction under the rate, so jitter on the way to Twilio never exceeds it in any second.
+SMS_RATE_MARGIN = float(env("SMS_RATE_MARGIN", "0.04"))
+# One send task carries SMS_BATCH_SIZE messages, sent by SMS_SEND_THREADS threads (Twilio's latency overlaps).
+SMS_BATCH_SIZE = int(env("SMS_BATCH_SIZE", "200"))
+SMS_SEND_THREADS = int(env("SMS_SEND_THREADS", "8"))
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", "")

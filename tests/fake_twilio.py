@@ -6,12 +6,22 @@ programmable: `fail_next(n, status)` (500, 429 ...), `timeout_next(n, seconds, a
 `refuse(to, code)` (21610 unsubscribed, 21211 invalid number) and a per-request `latency`.
 Runs in a thread of the test process (ThreadingHTTPServer), so a Celery worker in another
 process reaches it through TWILIO_API_BASE while the test reads `server.sent` directly.
+
+Benchmarks run it as its own process instead, so it does not share the benchmark's interpreter:
+
+    python -m tests.fake_twilio --latency 0.05 --port-file PORT --record SENT.tsv
+
+writes its port to PORT once listening and one line per accepted text to SENT.tsv
+(received and accepted time.monotonic(), To, sid); it stops on SIGTERM.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
+import os
+import signal
 import threading
 import time
 import uuid
@@ -34,6 +44,8 @@ class FakeTwilio:
         self.lock = threading.Lock()
         self.sent: list[dict] = []  # every message Twilio accepted
         self.accepted_at: list[float] = []  # time.monotonic() of each, for pacing checks
+        self.received_at: list[float] = []  # when each accepted text's request arrived (before `latency`)
+        self.record = None  # an open text file: one line per accepted text (the separate-process mode)
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self.faults: list[tuple[str, float, bool]] = []  # ("status", code, _) or ("timeout", seconds, after_create)
         self.refused: dict[str, int] = {}
@@ -66,6 +78,9 @@ class FakeTwilio:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle on, the body waits for the client's
+            # delayed ACK (~40 ms on Linux), a delay real Twilio does not have.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
@@ -102,6 +117,7 @@ class FakeTwilio:
                                       "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status})
 
     def handle(self, handler, method: str) -> None:
+        arrived = time.monotonic()
         url = urlparse(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
         form = {k: v[0] for k, v in parse_qs(handler.rfile.read(length).decode()).items()}
@@ -123,14 +139,14 @@ class FakeTwilio:
             return self._error(handler, int(fault[1]), 20429 if fault[1] == 429 else 20500)
         if fault and fault[0] == "timeout":
             if fault[2]:
-                self.create(form)  # Twilio took the text, the answer never arrives in time
+                self.create(form, arrived)  # Twilio took the text, the answer never arrives in time
             time.sleep(fault[1])
             return self._error(handler, 504, 20500)
         if form.get("To") in self.refused:
             return self._error(handler, 400, self.refused[form["To"]])
-        return self._reply(handler, 201, self.create(form))
+        return self._reply(handler, 201, self.create(form, arrived))
 
-    def create(self, form: dict) -> dict:
+    def create(self, form: dict, arrived: float | None = None) -> dict:
         now = datetime.now(UTC)
         message = {
             "sid": "SM" + uuid.uuid4().hex, "account_sid": self.account_sid, "to": form.get("To"),
@@ -144,7 +160,11 @@ class FakeTwilio:
         message["uri"] = message["uri"].replace("x.json", message["sid"] + ".json")
         with self.lock:
             self.sent.append(message)
-            self.accepted_at.append(time.monotonic())
+            accepted = time.monotonic()
+            self.accepted_at.append(accepted)
+            self.received_at.append(arrived if arrived is not None else accepted)
+            if self.record:
+                self.record.write(f"{self.received_at[-1]:.6f}\t{accepted:.6f}\t{message['to']}\t{message['sid']}\n")
         return message
 
     def list(self, handler, query: dict) -> None:
@@ -156,3 +176,33 @@ class FakeTwilio:
         self._reply(handler, 200, {"messages": found[:size], "page": 0, "page_size": size, "start": 0,
                                    "end": max(0, min(size, len(found)) - 1), "next_page_uri": None,
                                    "previous_page_uri": None, "first_page_uri": "", "uri": ""})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the fake Twilio as its own process until SIGTERM.")
+    parser.add_argument("--account-sid", default="ACbench")
+    parser.add_argument("--auth-token", default="bench-token")
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds per request")
+    parser.add_argument("--port-file", required=True, help="written (atomically) with the port once listening")
+    parser.add_argument("--record", required=True, help="one line per accepted text: received, accepted, To, sid")
+    args = parser.parse_args()
+    fake = FakeTwilio(args.account_sid, args.auth_token, latency=args.latency)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with open(args.record, "w", buffering=1) as record:
+        fake.record = record
+        fake.start()
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(str(fake.server.server_address[1]))
+        os.replace(tmp, args.port_file)
+        while not stop.wait(0.5):
+            pass
+        fake.stop()
+        with fake.lock:
+            fake.record = None
+
+
+if __name__ == "__main__":
+    main()

@@ -8,8 +8,8 @@ Failures are raised as TransientSendError (retry with backoff) or PermanentSendE
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import import_module
 
 from django.conf import settings
@@ -67,14 +67,16 @@ def backend_path(name: str) -> str:
     raise ValueError(f"Unknown SMS_BACKEND {name!r}: use one of {', '.join(BACKENDS)} or a dotted path.")
 
 
-@lru_cache(maxsize=8)
-def _load(path: str, signature: tuple) -> BaseBackend:
-    module, _, cls = path.rpartition(".")
-    return getattr(import_module(module), cls)()
+_loaded = threading.local()
 
 
 def get_backend(name: str | None = None) -> BaseBackend:
-    """The configured backend (one instance per process and configuration, so HTTP connections are reused)."""
+    """The configured backend: one instance per thread and configuration, so each sending thread keeps
+    its own HTTP connection (a requests Session is not meant to be shared between threads)."""
     path = backend_path(name or settings.SMS_BACKEND)
-    signature = (settings.TWILIO_ACCOUNT_SID, settings.TWILIO_API_BASE, settings.SMS_FILE_PATH)
-    return _load(path, signature)
+    key = (path, settings.TWILIO_ACCOUNT_SID, settings.TWILIO_API_BASE, settings.SMS_FILE_PATH)
+    cache = _loaded.__dict__.setdefault("backends", {})
+    if key not in cache:
+        module, _, cls = path.rpartition(".")
+        cache[key] = getattr(import_module(module), cls)()
+    return cache[key]

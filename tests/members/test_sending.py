@@ -281,12 +281,12 @@ def test_dispatch_enqueues_only_due_messages_nobody_holds(member_b, campaign_tem
     from members import tasks
 
     sent = []
-    monkeypatch.setattr(tasks.send_message, "apply_async", lambda args, **kw: sent.append(args[0]))
+    monkeypatch.setattr(tasks.send_messages, "apply_async", lambda args, **kw: sent.append(args[0]))
     due = queue_one(member_b, campaign_template, occasion="campaign:due")
     later = make_member(store_b, timezone="Asia/Tokyo")  # 03:00 in Tokyo: deferred
     queue_one(later, campaign_template, occasion="campaign:night")
     real = REAL_DISPATCH
-    assert real(LA_MORNING) == 1 and sent == [due.pk]
+    assert real(LA_MORNING) == 1 and sent == [[due.pk]]
     assert real(LA_MORNING) == 0  # enqueued a moment ago: not again
     assert real(LA_MORNING + timedelta(minutes=6)) == 1  # its task was lost: enqueued again
 
@@ -300,3 +300,70 @@ def test_a_misconfigured_twilio_backend_fails_before_claiming(settings, member_b
         sending.send_message(message.pk, LA_MORNING)
     message.refresh_from_db()
     assert (message.status, message.attempts) == (MessageStatus.QUEUED, 0)
+
+
+# --- batches: one task sends many messages -------------------------------------------------------
+
+def plan_for(people, template, occasion="campaign:batch") -> list[int]:
+    plan(people[0].store, "campaign", template, [Planned(m, occasion) for m in people], LA_MORNING)
+    return list(Message.objects.filter(occasion=occasion).order_by("pk").values_list("pk", flat=True))
+
+
+def test_dispatch_puts_batch_size_messages_in_each_task(settings, store_b, campaign_template, monkeypatch):
+    from members import tasks
+
+    settings.SMS_BATCH_SIZE = 2
+    batches = []
+    monkeypatch.setattr(tasks.send_messages, "apply_async", lambda args, **kw: batches.append(args[0]))
+    ids = plan_for([make_member(store_b) for _ in range(5)], campaign_template)
+    assert REAL_DISPATCH(LA_MORNING) == 5
+    assert batches == [ids[0:2], ids[2:4], ids[4:5]]
+
+
+def test_a_batch_run_twice_sends_each_text_once(store_b, campaign_template):
+    people = [make_member(store_b) for _ in range(3)]
+    ids = plan_for(people, campaign_template)
+    first = sending.send_batch(ids, LA_MORNING, threads=1)
+    again = sending.send_batch(ids, LA_MORNING, threads=1)
+    assert [first[pk].status for pk in ids] == ["sent"] * 3
+    assert [again[pk].status for pk in ids] == ["done"] * 3
+    assert sorted(text.to for text in locmem.outbox) == sorted(m.phone for m in people)
+
+
+def test_a_redelivered_batch_sends_only_the_texts_that_never_went_out(store_b, campaign_template):
+    """The worker died with the first text sent, the second in flight and the third not started."""
+    ids = plan_for([make_member(store_b) for _ in range(3)], campaign_template)
+    sending.send_message(ids[0], LA_MORNING)
+    Message.objects.filter(pk=ids[1]).update(status=MessageStatus.SENDING, attempts=1, claimed_at=LA_MORNING)
+    redelivered = sending.send_batch(ids, LA_MORNING + timedelta(seconds=10), threads=1)
+    assert [redelivered[pk].status for pk in ids] == ["done", "busy", "sent"]
+    assert [text.message_id for text in locmem.outbox] == [ids[0], ids[2]]
+    assert list(sending.retries_by_delay(redelivered)) == [291]  # the in-flight one: once its claim is stale
+    later = sending.send_batch([ids[1]], LA_MORNING + timedelta(minutes=10), threads=1)
+    assert later[ids[1]].status == "sent" and len(locmem.outbox) == 3
+
+
+def test_a_stop_after_the_batch_was_loaded_still_skips_the_text(member_b, campaign_template):
+    message = queue_one(member_b, campaign_template)
+    loaded = Message.objects.select_related("member__store").get(pk=message.pk)
+    Member.objects.filter(pk=member_b.pk).update(opted_out_at=LA_MORNING)
+    assert sending.send_planned(loaded, LA_MORNING).status == "skipped"
+    assert locmem.outbox == []
+
+
+def test_a_batch_defers_texts_that_fall_in_quiet_hours(store_b, campaign_template):
+    night_owl = make_member(store_b, timezone="Asia/Tokyo")  # 03:00 in Tokyo
+    ids = plan_for([make_member(store_b), night_owl], campaign_template)
+    Message.objects.filter(member=night_owl).update(scheduled_for=LA_MORNING)  # as if planned hours ago
+    outcomes = sending.send_batch(ids, LA_MORNING, threads=1)
+    assert [outcomes[pk].status for pk in ids] == ["sent", "deferred"]
+    assert len(locmem.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_sent_from_threads_sends_each_text_once(fake_twilio, store_b, campaign_template):
+    people = [make_member(store_b, phone=f"+1415666{n:04d}") for n in range(12)]
+    ids = plan_for(people, campaign_template)
+    outcomes = sending.send_batch(ids + ids, LA_MORNING, threads=4)  # a duplicate in the batch, too
+    assert {outcome.status for outcome in outcomes.values()} == {"sent"}
+    assert sorted(m["to"] for m in fake_twilio.sent) == sorted(m.phone for m in people)

@@ -29,6 +29,8 @@ from campaigns import ads_pacing
 from opsdesk.localtime import local_midnight
 from stores.models import Order, OrderLine, Store, TrafficSource
 
+from . import live_history
+from .live_history import PastDay
 from .models import EventType, TrafficEvent
 
 ZERO = Decimal("0")
@@ -74,18 +76,28 @@ def _money(value) -> str:
     return f"{(value or ZERO).quantize(Decimal('0.01'))}"
 
 
-def kpis(store: Store, wins: list[Window]) -> dict[str, dict]:
+def _today_traffic(store: Store, today: Window) -> dict:
+    """Sessions and distinct visitors today so far (DISTINCT in a subquery: hashed, not sorted)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT COUNT(*) FROM metrics_trafficevent WHERE store_id = %s AND type = %s AND ts >= %s "
+            "AND ts < %s), (SELECT COUNT(*) FROM (SELECT DISTINCT visitor_id FROM metrics_trafficevent "
+            "WHERE store_id = %s AND type = %s AND ts >= %s AND ts < %s AND visitor_id <> '') AS v)",
+            [store.pk, EventType.SESSION_START.value, _adapt(today.start), _adapt(today.end)] * 2)
+        sessions, visitors = cursor.fetchone()
+    return {"sessions": sessions, "visitors": visitors}
+
+
+def kpis(store: Store, wins: list[Window], past: dict[date, PastDay]) -> dict[str, dict]:
     """Visitors, sessions, orders, buyers, GMV, conversion and AOV for each window.
 
-    Two queries, each a UNION ALL of one index range scan per window (OR-ed ranges in one WHERE
-    make Postgres fall back to reading every event of the store).
+    Today's traffic is counted from its events; the past windows' from their cached PastDay (a
+    binary search for the clock time); orders from one UNION ALL of one index range per window
+    (ranges OR-ed in one WHERE make Postgres read every order of the store).
     """
-    traffic_parts = [
-        TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=w.start, ts__lt=w.end)
-        .order_by().annotate(window=Value(w.key)).values("window")
-        .annotate(sessions=Count("id"), visitors=Count("visitor_id", filter=~Q(visitor_id=""), distinct=True))
-        for w in wins
-    ]
+    traffic = {w.key: {"sessions": past[w.day].sessions_before(w.end), "visitors": past[w.day].visitors_before(w.end)}
+               for w in wins if w.day in past}
+    traffic[wins[0].key] = _today_traffic(store, wins[0])
     sales_parts = [
         Order.objects.filter(store=store).paid_between(w.start, w.end)
         .order_by().annotate(window=Value(w.key)).values("window")
@@ -93,12 +105,11 @@ def kpis(store: Store, wins: list[Window]) -> dict[str, dict]:
                   gmv=Sum("total"))
         for w in wins
     ]
-    traffic = {row["window"]: row for row in traffic_parts[0].union(*traffic_parts[1:], all=True)}
     sales = {row["window"]: row for row in sales_parts[0].union(*sales_parts[1:], all=True)}
     result = {}
     for w in wins:
         k = w.key
-        t = traffic.get(k, {"sessions": 0, "visitors": 0})
+        t = traffic[k]
         o = sales.get(k, {"orders": 0, "buyers": 0, "gmv": ZERO})
         orders, sessions, gmv = o["orders"], t["sessions"], o["gmv"] or ZERO
         result[k] = {
@@ -201,19 +212,19 @@ def top_products(store: Store, today: Window, limit: int = TOP_PRODUCTS) -> list
             for pk, row in ranked]
 
 
-def hourly(store: Store, today: Window, yesterday_full: tuple[datetime, datetime]) -> dict:
+def hourly(store: Store, today: Window, yesterday: PastDay) -> dict:
     """Sessions and GMV per local hour: today so far and the whole of yesterday (for the line chart)."""
     zone = store.zone
-    start, end = yesterday_full[0], today.end
+    yesterday_start, _ = store.day_bounds(today.day - timedelta(days=1))
     keys = {today.day: "today", today.day - timedelta(days=1): "yesterday"}
     result: dict = {k: {"sessions": [0] * 24, "gmv": [0.0] * 24, "orders": [0] * 24} for k in keys.values()}
-    rows = (TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=start, ts__lt=end)
-            .annotate(day=TruncDate("ts", tzinfo=zone), hour=ExtractHour("ts", tzinfo=zone))
-            .values("day", "hour").annotate(n=Count("id")))
+    result["yesterday"]["sessions"] = list(yesterday.hourly)
+    rows = (TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=today.start,
+                                        ts__lt=today.end)
+            .annotate(hour=ExtractHour("ts", tzinfo=zone)).values("hour").annotate(n=Count("id")))
     for row in rows:
-        if row["day"] in keys:
-            result[keys[row["day"]]]["sessions"][row["hour"]] += row["n"]
-    rows = (Order.objects.filter(store=store).paid_between(start, end).order_by()
+        result["today"]["sessions"][row["hour"]] += row["n"]
+    rows = (Order.objects.filter(store=store).paid_between(yesterday_start, today.end).order_by()
             .annotate(day=TruncDate("paid_at", tzinfo=zone), hour=ExtractHour("paid_at", tzinfo=zone))
             .values("day", "hour").annotate(n=Count("id"), gmv=Sum("total")))
     for row in rows:
@@ -251,8 +262,8 @@ def snapshot(store: Store, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     wins = windows(store, now)
     today = wins[0]
-    yesterday = wins[1]
-    kpi = kpis(store, wins)
+    past = live_history.past_days(store, [w.day for w in wins[1:]], now)
+    kpi = kpis(store, wins, past)
     return {
         "store": store.slug,
         "currency": store.currency,
@@ -263,7 +274,7 @@ def snapshot(store: Store, now: datetime | None = None) -> dict:
         "changes": changes(kpi),
         "funnel": funnel(store, today),
         "top_products": top_products(store, today),
-        "hourly": hourly(store, today, store.day_bounds(yesterday.day)),
+        "hourly": hourly(store, today, past[wins[1].day]),
     }
 
 

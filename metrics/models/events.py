@@ -4,7 +4,7 @@ from django.db import models
 
 from stores.models import Product, Store, TrafficSource
 
-__all__ = ["EventType", "TrafficEvent"]
+__all__ = ["EventChange", "EventType", "TrafficEvent"]
 
 
 class EventType(models.TextChoices):
@@ -41,3 +41,24 @@ class TrafficEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class EventChange(models.Model):
+    """A note that events of a (store, UTC hour) changed, written by a database trigger (Postgres).
+
+    Migration 0005 adds statement-level triggers on TrafficEvent: every INSERT of events older than
+    10 minutes (a late or back-filled event; live traffic is seconds old and skips this) and every
+    UPDATE or DELETE appends one row per (store, hour) it touched. Whatever writes events (ingest,
+    COPY, the ORM, a psql session) leaves its note. Append-only, so concurrent writers never wait
+    on each other here. The live view caches past local days per process and uses a cached day
+    only while the notes of its hours (count and sum of ids) are unchanged (metrics.live_history).
+    """
+
+    store_id = models.BigIntegerField()  # no foreign key: the note may outlive a deleted store
+    hour = models.BigIntegerField(help_text="Hours since 1970-01-01 00:00 UTC.")
+
+    class Meta:
+        indexes = [models.Index(fields=["store_id", "hour"], name="eventchange_store_hour")]
+
+    def __str__(self) -> str:
+        return f"store {self.store_id} hour {self.hour}"

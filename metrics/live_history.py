@@ -85,24 +85,27 @@ def _notes(store: Store, days: list[tuple[datetime, datetime]]) -> list[tuple[in
 
 
 def _read(store: Store, start: datetime, end: datetime) -> PastDay:
+    bounds = [store.pk, EventType.SESSION_START.value, connection.ops.adapt_datetimefield_value(start),
+              connection.ops.adapt_datetimefield_value(end)]
+    where = "FROM metrics_trafficevent WHERE store_id = %s AND type = %s AND ts >= %s AND ts < %s ORDER BY ts"
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT ts, visitor_id FROM metrics_trafficevent "
-            "WHERE store_id = %s AND type = %s AND ts >= %s AND ts < %s ORDER BY ts",
-            [store.pk, EventType.SESSION_START.value, connection.ops.adapt_datetimefield_value(start),
-             connection.ops.adapt_datetimefield_value(end)])
-        rows = cursor.fetchall()
-    zone = store.zone
-    starts, first, hourly = [], {}, [0] * 24
-    for ts, visitor in rows:
-        if ts.tzinfo is None:  # sqlite hands back naive UTC
-            ts = ts.replace(tzinfo=UTC)
-        moment = micros(ts)
+        if connection.vendor == "postgresql":
+            # Integers, not time stamps: parsing ~10 k datetimes in Python was most of a day's read.
+            cursor.execute("SELECT (EXTRACT(EPOCH FROM ts) * 1000000)::bigint, visitor_id, "  # noqa: S608
+                           f"EXTRACT(HOUR FROM ts AT TIME ZONE %s)::int {where}", [store.timezone, *bounds])
+            rows = cursor.fetchall()
+        else:
+            cursor.execute(f"SELECT ts, visitor_id {where}", bounds)  # noqa: S608
+            zone = store.zone
+            rows = [(micros(ts.replace(tzinfo=UTC)), visitor, ts.replace(tzinfo=UTC).astimezone(zone).hour)
+                    for ts, visitor in cursor.fetchall()]  # SQLite hands back naive UTC
+    starts, first, hourly = array("q"), {}, [0] * 24
+    for moment, visitor, hour in rows:
         starts.append(moment)
         if visitor:
             first.setdefault(visitor, moment)  # rows come in time order: the first is the earliest
-        hourly[ts.astimezone(zone).hour] += 1
-    return PastDay(array("q", starts), array("q", sorted(first.values())), hourly)
+        hourly[hour] += 1
+    return PastDay(starts, array("q", sorted(first.values())), hourly)
 
 
 def past_days(store: Store, days: list[date], now: datetime) -> dict[date, PastDay]:

@@ -2,7 +2,7 @@
 
 Storefronts authenticate with `Authorization: Bearer <store API key>` (see `manage.py
 create_api_key`); the key decides the store, so a key can only ever write to its own store.
-The view is thin: size checks, then `metrics.ingest.ingest_events`.
+The view is thin: size checks, then `metrics.ingest.ingest_body`.
 """
 
 from __future__ import annotations
@@ -66,8 +66,7 @@ def post_events(request):
     if declared.isdigit() and int(declared) > ingest.max_body_bytes():
         return Status(413, {"detail": f"The body is {declared} bytes; the limit is {ingest.max_body_bytes()}."})
     try:
-        raw_events = ingest.parse_body(request.body)
-        result = ingest.ingest_events(store, raw_events)
+        result = ingest.ingest_body(store, request.body)
     except RequestDataTooBig:
         return Status(413, {"detail": "The body is larger than the server accepts."})
     except ingest.BatchTooLarge as exc:

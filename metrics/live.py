@@ -20,15 +20,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import connection
-from django.db.models import Count, DecimalField, F, Q, Sum, Value
-from django.db.models.functions import Coalesce, ExtractHour, TruncDate
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
 from campaigns import ads_pacing
 from opsdesk.localtime import local_midnight
-from stores.models import Order, OrderLine, Store, TrafficSource
+from stores.models import Order, Store, TrafficSource
 
+from . import live_history
+from .live_history import PastDay
 from .models import EventType, TrafficEvent
 
 ZERO = Decimal("0")
@@ -74,31 +76,56 @@ def _money(value) -> str:
     return f"{(value or ZERO).quantize(Decimal('0.01'))}"
 
 
-def kpis(store: Store, wins: list[Window]) -> dict[str, dict]:
+def _decimal(value) -> Decimal:
+    """A SUM of money from raw SQL: Decimal on Postgres, a float or int on SQLite, None over no rows."""
+    if value is None:
+        return ZERO
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    # Raw SQL for the per-request aggregates: compiling the equivalent ORM querysets cost more
+    # Python time than Postgres took to answer them.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+PAID_IN = "store_id = %s AND paid_at IS NOT NULL AND paid_at >= %s AND paid_at < %s"
+
+
+def _today_traffic(store: Store, today: Window) -> dict:
+    """Sessions and distinct visitors today so far (DISTINCT in a subquery: hashed, not sorted)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT COUNT(*) FROM metrics_trafficevent WHERE store_id = %s AND type = %s AND ts >= %s "
+            "AND ts < %s), (SELECT COUNT(*) FROM (SELECT DISTINCT visitor_id FROM metrics_trafficevent "
+            "WHERE store_id = %s AND type = %s AND ts >= %s AND ts < %s AND visitor_id <> '') AS v)",
+            [store.pk, EventType.SESSION_START.value, _adapt(today.start), _adapt(today.end)] * 2)
+        sessions, visitors = cursor.fetchone()
+    return {"sessions": sessions, "visitors": visitors}
+
+
+def kpis(store: Store, wins: list[Window], past: dict[date, PastDay]) -> dict[str, dict]:
     """Visitors, sessions, orders, buyers, GMV, conversion and AOV for each window.
 
-    Two queries, each a UNION ALL of one index range scan per window (OR-ed ranges in one WHERE
-    make Postgres fall back to reading every event of the store).
+    Today's traffic is counted from its events; the past windows' from their cached PastDay (a
+    binary search for the clock time); orders from one UNION ALL of one index range per window
+    (ranges OR-ed in one WHERE make Postgres read every order of the store).
     """
-    traffic_parts = [
-        TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=w.start, ts__lt=w.end)
-        .order_by().annotate(window=Value(w.key)).values("window")
-        .annotate(sessions=Count("id"), visitors=Count("visitor_id", filter=~Q(visitor_id=""), distinct=True))
-        for w in wins
-    ]
-    sales_parts = [
-        Order.objects.filter(store=store).paid_between(w.start, w.end)
-        .order_by().annotate(window=Value(w.key)).values("window")
-        .annotate(orders=Count("id"), buyers=Count("buyer_ref", filter=~Q(buyer_ref=""), distinct=True),
-                  gmv=Sum("total"))
-        for w in wins
-    ]
-    traffic = {row["window"]: row for row in traffic_parts[0].union(*traffic_parts[1:], all=True)}
-    sales = {row["window"]: row for row in sales_parts[0].union(*sales_parts[1:], all=True)}
+    traffic = {w.key: {"sessions": past[w.day].sessions_before(w.end), "visitors": past[w.day].visitors_before(w.end)}
+               for w in wins if w.day in past}
+    traffic[wins[0].key] = _today_traffic(store, wins[0])
+    sales_sql = " UNION ALL ".join(
+        f"SELECT {n}, COUNT(*), COUNT(DISTINCT CASE WHEN buyer_ref <> '' THEN buyer_ref END), SUM(total) "  # noqa: S608
+        f"FROM stores_order WHERE {PAID_IN}" for n in range(len(wins)))
+    params = [v for w in wins for v in (store.pk, _adapt(w.start), _adapt(w.end))]
+    sales = {wins[n].key: {"orders": orders, "buyers": buyers, "gmv": _decimal(gmv)}
+             for n, orders, buyers, gmv in _rows(sales_sql, params)}
     result = {}
     for w in wins:
         k = w.key
-        t = traffic.get(k, {"sessions": 0, "visitors": 0})
+        t = traffic[k]
         o = sales.get(k, {"orders": 0, "buyers": 0, "gmv": ZERO})
         orders, sessions, gmv = o["orders"], t["sessions"], o["gmv"] or ZERO
         result[k] = {
@@ -150,11 +177,9 @@ def funnel(store: Store, today: Window) -> list[dict]:
         for key, value in zip(("sessions", "viewed", "carted", "views", "carts"),
                               (sessions, viewed, carted, views, carts), strict=True):
             row[key] += int(value or 0)
-    orders = {
-        r["traffic_source"]: r
-        for r in Order.objects.filter(store=store).paid_between(today.start, today.end)
-        .values("traffic_source").annotate(orders=Count("id"), gmv=Sum("total"))
-    }
+    orders = {source: {"orders": n, "gmv": _decimal(gmv)} for source, n, gmv in _rows(
+        f"SELECT traffic_source, COUNT(*), SUM(total) FROM stores_order WHERE {PAID_IN} "  # noqa: S608
+        f"GROUP BY traffic_source", [store.pk, start, end])}
     spend = ads_pacing.spend_by_source(store, today.day)
     result = []
     for source, label in TrafficSource.choices:
@@ -174,24 +199,22 @@ def funnel(store: Store, today: Window) -> list[dict]:
 
 def top_products(store: Store, today: Window, limit: int = TOP_PRODUCTS) -> list[dict]:
     """Today's products by GMV then views: product views, add-to-carts, orders and GMV."""
-    events = (TrafficEvent.objects
-              .filter(store=store, ts__gte=today.start, ts__lt=today.end, product__isnull=False,
-                      type__in=[EventType.PRODUCT_VIEW, EventType.ADD_TO_CART])
-              .values("product_id")
-              .annotate(views=Count("id", filter=Q(type=EventType.PRODUCT_VIEW)),
-                        carts=Count("id", filter=Q(type=EventType.ADD_TO_CART))))
-    sales = (OrderLine.objects
-             .filter(order__store=store, order__paid_at__gte=today.start, order__paid_at__lt=today.end,
-                     product__isnull=False)
-             .values("product_id")
-             .annotate(orders=Count("order_id", distinct=True),
-                       gmv=Coalesce(Sum("amount"), ZERO, output_field=DecimalField())))
+    start, end = _adapt(today.start), _adapt(today.end)
+    view, cart = EventType.PRODUCT_VIEW.value, EventType.ADD_TO_CART.value
+    events = _rows(
+        "SELECT product_id, SUM(CASE WHEN type = %s THEN 1 ELSE 0 END), SUM(CASE WHEN type = %s THEN 1 ELSE 0 END) "
+        "FROM metrics_trafficevent WHERE store_id = %s AND ts >= %s AND ts < %s AND product_id IS NOT NULL "
+        "AND type IN (%s, %s) GROUP BY product_id", [view, cart, store.pk, start, end, view, cart])
+    sales = _rows(
+        "SELECT l.product_id, COUNT(DISTINCT l.order_id), SUM(l.amount) FROM stores_orderline l "
+        "JOIN stores_order o ON o.id = l.order_id WHERE o.store_id = %s AND o.paid_at >= %s AND o.paid_at < %s "
+        "AND l.product_id IS NOT NULL GROUP BY l.product_id", [store.pk, start, end])
     table: dict[int, dict] = {}
-    for row in events:
-        table[row["product_id"]] = {"views": row["views"], "carts": row["carts"], "orders": 0, "gmv": ZERO}
-    for row in sales:
-        entry = table.setdefault(row["product_id"], {"views": 0, "carts": 0, "orders": 0, "gmv": ZERO})
-        entry.update(orders=row["orders"], gmv=row["gmv"])
+    for product_id, views, carts in events:
+        table[product_id] = {"views": int(views), "carts": int(carts), "orders": 0, "gmv": ZERO}
+    for product_id, orders, gmv in sales:
+        entry = table.setdefault(product_id, {"views": 0, "carts": 0, "orders": 0, "gmv": ZERO})
+        entry.update(orders=orders, gmv=_decimal(gmv))
     ranked = sorted(table.items(), key=lambda item: (item[1]["gmv"], item[1]["views"], -item[0]), reverse=True)
     ranked = ranked[:limit]
     # Titles only for the few ranked products: grouping every event row by a joined title costs more.
@@ -201,19 +224,19 @@ def top_products(store: Store, today: Window, limit: int = TOP_PRODUCTS) -> list
             for pk, row in ranked]
 
 
-def hourly(store: Store, today: Window, yesterday_full: tuple[datetime, datetime]) -> dict:
+def hourly(store: Store, today: Window, yesterday: PastDay) -> dict:
     """Sessions and GMV per local hour: today so far and the whole of yesterday (for the line chart)."""
     zone = store.zone
-    start, end = yesterday_full[0], today.end
+    yesterday_start, _ = store.day_bounds(today.day - timedelta(days=1))
     keys = {today.day: "today", today.day - timedelta(days=1): "yesterday"}
     result: dict = {k: {"sessions": [0] * 24, "gmv": [0.0] * 24, "orders": [0] * 24} for k in keys.values()}
-    rows = (TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=start, ts__lt=end)
-            .annotate(day=TruncDate("ts", tzinfo=zone), hour=ExtractHour("ts", tzinfo=zone))
-            .values("day", "hour").annotate(n=Count("id")))
+    result["yesterday"]["sessions"] = list(yesterday.hourly)
+    rows = (TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=today.start,
+                                        ts__lt=today.end)
+            .annotate(hour=ExtractHour("ts", tzinfo=zone)).values("hour").annotate(n=Count("id")))
     for row in rows:
-        if row["day"] in keys:
-            result[keys[row["day"]]]["sessions"][row["hour"]] += row["n"]
-    rows = (Order.objects.filter(store=store).paid_between(start, end).order_by()
+        result["today"]["sessions"][row["hour"]] += row["n"]
+    rows = (Order.objects.filter(store=store).paid_between(yesterday_start, today.end).order_by()
             .annotate(day=TruncDate("paid_at", tzinfo=zone), hour=ExtractHour("paid_at", tzinfo=zone))
             .values("day", "hour").annotate(n=Count("id"), gmv=Sum("total")))
     for row in rows:
@@ -248,11 +271,21 @@ def changes(kpi: dict[str, dict]) -> dict[str, dict]:
 
 def snapshot(store: Store, now: datetime | None = None) -> dict:
     """Everything the live page shows, as JSON-ready data."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # With millions of events the planner's estimates pass jit_above_cost, and compiling the
+            # aggregates to machine code then takes longer (~40 ms) than running them.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return _snapshot(store, now)
+
+
+def _snapshot(store: Store, now: datetime | None) -> dict:
     now = now or timezone.now()
     wins = windows(store, now)
     today = wins[0]
-    yesterday = wins[1]
-    kpi = kpis(store, wins)
+    past = live_history.past_days(store, [w.day for w in wins[1:]], now)
+    kpi = kpis(store, wins, past)
     return {
         "store": store.slug,
         "currency": store.currency,
@@ -263,7 +296,7 @@ def snapshot(store: Store, now: datetime | None = None) -> dict:
         "changes": changes(kpi),
         "funnel": funnel(store, today),
         "top_products": top_products(store, today),
-        "hourly": hourly(store, today, store.day_bounds(yesterday.day)),
+        "hourly": hourly(store, today, past[wins[1].day]),
     }
 
 

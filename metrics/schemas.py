@@ -123,6 +123,14 @@ class EventBatch(BaseModel):
     events: list[Event]
 
 
+class _Body(BaseModel):
+    # Other top-level keys are ignored, as by ingest.parse_body.
+    events: list[Event]
+
+
+BODY = TypeAdapter(_Body)
+
+
 class Accepted(BaseModel):
     accepted: int = Field(description="Events stored by this request.")
     duplicates: int = Field(description="Events already stored earlier (same id): counted once, not again.")

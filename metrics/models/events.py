@@ -4,7 +4,7 @@ from django.db import models
 
 from stores.models import Product, Store, TrafficSource
 
-__all__ = ["EventType", "TrafficEvent"]
+__all__ = ["EventChange", "EventType", "TrafficEvent"]
 
 
 class EventType(models.TextChoices):
@@ -18,7 +18,9 @@ class EventType(models.TextChoices):
 class TrafficEvent(models.Model):
     """One event sent by a storefront. (store, event_id) is unique, so a retried batch adds nothing."""
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: (store, event_id), (store, ts) and (store, type, ts) all lead with it, and a
+    # fourth index would cost every insert and tempt the planner to read a whole store.
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="events", db_index=False)
     event_id = models.CharField(max_length=64, help_text="Client-made id; the idempotency key.")
     type = models.CharField(max_length=20, choices=EventType.choices)
     ts = models.DateTimeField()
@@ -41,3 +43,24 @@ class TrafficEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class EventChange(models.Model):
+    """A note that events of a (store, UTC hour) changed, written by a database trigger (Postgres).
+
+    Migration 0005 adds statement-level triggers on TrafficEvent: every INSERT of events older than
+    10 minutes (a late or back-filled event; live traffic is seconds old and skips this) and every
+    UPDATE or DELETE appends one row per (store, hour) it touched. Whatever writes events (ingest,
+    COPY, the ORM, a psql session) leaves its note. Append-only, so concurrent writers never wait
+    on each other here. The live view caches past local days per process and uses a cached day
+    only while the notes of its hours (count and sum of ids) are unchanged (metrics.live_history).
+    """
+
+    store_id = models.BigIntegerField()  # no foreign key: the note may outlive a deleted store
+    hour = models.BigIntegerField(help_text="Hours since 1970-01-01 00:00 UTC.")
+
+    class Meta:
+        indexes = [models.Index(fields=["store_id", "hour"], name="eventchange_store_hour")]
+
+    def __str__(self) -> str:
+        return f"store {self.store_id} hour {self.hour}"

@@ -353,3 +353,21 @@ def test_concurrent_batches_naming_the_same_orders_in_opposite_order_both_succee
     assert [r.status_code for r in results] == [202, 202]
     assert Order.objects.count() == 10
     assert TrafficEvent.objects.count() == 20
+
+
+def test_the_api_stores_exactly_what_the_general_path_stores(client, store_a, store_b, key_a, mug):
+    """The API validates straight from the JSON bytes; importers go through parse + validate_python."""
+    from metrics import ingest
+
+    ProductFactory(store=store_b, sku="MUG-1")
+    events = visit(2) + [{"id": "n1", "type": "session_start", "ts": "2026-11-25T03:00:00Z", "session_id": "sn",
+                          "source": "direct"}]
+    body = json.dumps({"events": events, "sent_by": "storefront 1.2"})  # other top-level keys are ignored
+    assert client.post(URL, body, content_type="application/json",
+                       HTTP_AUTHORIZATION=f"Bearer {key_a}").json() == {"accepted": 7, "duplicates": 0}
+    assert ingest.ingest_events(store_b, events).accepted == 7
+    fields = ("event_id", "type", "ts", "session_id", "visitor_id", "source", "device", "product__sku")
+    stored = [list(TrafficEvent.objects.filter(store=store).order_by("event_id").values_list(*fields))
+              for store in (store_a, store_b)]
+    assert stored[0] == stored[1]
+    assert stored[0][-1][2] == datetime(2026, 11, 25, 3, 0, tzinfo=UTC)

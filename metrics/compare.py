@@ -94,14 +94,25 @@ def read_series(windows: list[tuple[int, date, date]], wanted: dict[str, list[st
     """
     cte, params = _window_values(windows)
     where = " OR ".join(["(d.dimension = %s AND d.metric = ANY(%s))"] * len(wanted))
-    sql = (f"WITH {cte} SELECT d.store_id, (d.day - w.lo)::int, d.metric, d.dimension, d.dimension_value, "  # noqa: S608 - placeholders only
-           f"d.value::float8 FROM metrics_dailymetric d JOIN w ON d.store_id = w.store_id "
-           f"AND d.day BETWEEN w.lo AND w.hi WHERE {where}")
     params += [v for dimension, metrics in wanted.items() for v in (dimension, list(metrics))]
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        rows = cur.fetchall()
-    return pd.DataFrame(rows, columns=["store_id", "offset", "metric", "dimension", "value_key", "value"])
+    sql = (f"WITH {cte} SELECT d.store_id, (d.day - w.lo)::int, d.metric, d.dimension, d.dimension_value, "  # noqa: S608 - placeholders only
+           "d.value::float8 FROM metrics_dailymetric d "
+           f"JOIN w ON d.store_id = w.store_id AND d.day BETWEEN w.lo AND w.hi WHERE {where}")
+    columns = ["store_id", "offset", "metric", "dimension", "value_key", "value"]
+    if connection.vendor == "postgresql":
+        # A thousand stores' history is millions of cells: binary results (on the same connection and
+        # transaction) skip parsing each number from text, about a third faster.
+        import psycopg
+
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cur:
+            cur.execute(sql, params, binary=True)
+            rows = cur.fetchall()
+    else:
+        with connection.cursor() as cur:
+            cur.execute(sql.replace("::int", "").replace("::float8", ""), params)
+            rows = cur.fetchall()
+    return pd.DataFrame(rows, columns=columns)
 
 
 def fill_rolled_zeros(values: np.ndarray, metrics, rolled: np.ndarray) -> np.ndarray:

@@ -36,7 +36,7 @@ register("ingest", "ingest.py", ["--events", "10000", "--rounds", "3", "--batch"
 register("load", "load_ingest.py", ["--clients", "50", "--seconds", "60"], ["--quick"])
 register("live view", "live_view.py", ["--events", "100000", "--days", "4", "--requests", "30"],
          ["--events", "20000", "--days", "2", "--requests", "10"])
-register("nightly", "nightly.py", ["--sizes", "10,100"], ["--sizes", "10"])
+register("nightly", "nightly.py", ["--sizes", "10,100,1000", "--orders", "20"], ["--sizes", "10,100", "--orders", "10"])
 register("anomaly eval", "anomaly_eval.py", ["--trials", "20", "--rc-trials", "200", "--seed", "7"],
          ["--trials", "3", "--rc-trials", "20", "--seed", "7"])
 register("sms fanout", "sms_fanout.py", ["--members", "2000", "--rate", "50"],

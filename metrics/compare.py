@@ -15,6 +15,7 @@ from django.db import connection
 
 from stores.models import Store
 
+from .models import DailyMetric
 from .rollup import METRICS
 
 
@@ -75,6 +76,8 @@ def read_windows(windows: list[tuple[int, date, date]]) -> dict[tuple[int, date,
     """Every daily row of several (store_id, first day, last day) windows in one query, per window."""
     if not windows:
         return {}
+    if connection.vendor != "postgresql":
+        return {(pk, lo, hi): _orm_window(pk, lo, hi) for pk, lo, hi in windows}
     cte, params = _window_values(windows)
     sql = (f"WITH {cte} SELECT d.store_id, w.lo, w.hi, d.day, d.metric, d.dimension, d.dimension_value, "  # noqa: S608 - placeholders only
            "d.value::float8 FROM metrics_dailymetric d "
@@ -113,10 +116,26 @@ def read_series(windows: list[tuple[int, date, date]], wanted: dict[str, list[st
             cur.execute(sql, params, binary=True)
             rows = cur.fetchall()
     else:
-        with connection.cursor() as cur:
-            cur.execute(sql.replace("::int", "").replace("::float8", ""), params)
-            rows = cur.fetchall()
+        return _orm_series(windows, wanted, columns)
     return pd.DataFrame(rows, columns=columns)
+
+
+def _orm_window(pk: int, lo: date, hi: date) -> pd.DataFrame:
+    """One window through the ORM: the SQLite demo's path (the casts and VALUES above are Postgres)."""
+    rows = DailyMetric.objects.filter(store_id=pk, day__gte=lo, day__lte=hi).values_list(
+        "day", "metric", "dimension", "dimension_value", "value")
+    return pd.DataFrame(list(rows), columns=WINDOW_COLUMNS)
+
+
+def _orm_series(windows, wanted: dict[str, list[str]], columns) -> pd.DataFrame:
+    parts = []
+    for pk, lo, hi in windows:
+        df = _orm_window(pk, lo, hi)
+        df = df[[m in wanted.get(d, ()) for d, m in zip(df["dimension"], df["metric"], strict=True)]]
+        parts.append(pd.DataFrame({"store_id": pk, "offset": [(d - lo).days for d in df["day"]],
+                                   "metric": df["metric"], "dimension": df["dimension"],
+                                   "value_key": df["value_key"], "value": df["value"].astype(float)}))
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
 def fill_rolled_zeros(values: np.ndarray, metrics, rolled: np.ndarray) -> np.ndarray:

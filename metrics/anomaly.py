@@ -23,7 +23,7 @@ from django.db import transaction
 from stores.models import PaymentType, Product, Store, TrafficSource
 
 from . import rootcause
-from .compare import Window, history, pct_change
+from .compare import Window, fill_rolled_zeros, history, pct_change, read_series, read_windows
 from .models import Anomaly, AnomalyStatus, DailyMetric, Direction
 from .rollup import METRICS
 
@@ -173,69 +173,170 @@ def judge_day(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, holid
               params: Params = DEFAULT) -> list[dict]:
     """Pure pandas verdicts for one day: overall metrics and traffic-source slices.
 
-    `frame`: day × metric (overall); `sliced`: day × (metric, source). Returns one dict per anomaly
-    with metric, dimension, dimension_value and the judged row. An overall move that is within its
-    own noise still counts when one source is clearly abnormal and explains most of it.
+    `frame`: day × metric (overall); `sliced`: day × (metric, source). The one-store case of
+    `judge_columns`.
+    """
+    frame = frame.copy()
+    frame.columns = pd.MultiIndex.from_tuples([(0, m) for m in frame.columns])
+    if sliced is not None:
+        sliced = sliced.copy()
+        sliced.columns = pd.MultiIndex.from_tuples([(0, *c) for c in sliced.columns])
+    return judge_columns(frame, sliced, day, holiday_days, params).get(0, [])
+
+
+def _rows_on(judged: dict[str, pd.DataFrame], ts) -> pd.DataFrame:
+    """The judged day of every column: one row per column with value, baseline, …, high."""
+    return pd.DataFrame({name: part.loc[ts] for name, part in judged.items()})
+
+
+def _flag_rows(rows: pd.DataFrame, ts, holiday_days, params: Params) -> np.ndarray:
+    # `flag` reads each row on its own (score, change, baseline and whether its day is a holiday), so
+    # one call judges every column's day at once: the rows are indexed by that day.
+    if rows.empty:
+        return np.zeros(0, dtype=bool)
+    on_day = rows.set_axis(pd.DatetimeIndex([ts] * len(rows)))
+    return flag(on_day, holiday_days, params).to_numpy(dtype=bool)
+
+
+def judge_columns(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, holiday_days=(),
+                  params: Params = DEFAULT) -> dict:
+    """Verdicts for one day of many series at once: {key: [verdict, …]}.
+
+    `frame`: day × (key, metric) overall series, `sliced`: day × (key, metric, source); a key is a store
+    (any label). Every series is scored by one `seasonal_frame` call (columns are independent), so a
+    thousand stores cost about one numpy pass. Per key, a verdict is a dict with metric, dimension,
+    dimension_value and the judged row; an overall move that is within its own noise still counts
+    when one source is clearly abnormal and explains most of it.
     """
     ts = pd.Timestamp(day)
-    out: list[dict] = []
-    overall_rows = {}
-    names = [m for m in DETECT_METRICS if m in frame.columns and not pd.isna(frame.at[ts, m])]
-    if not names:
+    out: dict = {}
+    if ts not in frame.index:
         return out
-    judged = seasonal_frame(frame[names], holiday_days, params, counts=[_counts(m) for m in names])
-    for metric in names:
-        one = column(judged, metric)
-        overall_rows[metric] = one.loc[ts]
-        wrong_way = ALERT_ONLY.get(metric) == "up" and one.at[ts, "score"] < 0
-        if flag(one, holiday_days, params).get(ts, False) and not wrong_way:
-            out.append({"metric": metric, "dimension": "", "dimension_value": "", "row": one.loc[ts]})
-    if sliced is None or sliced.empty:
-        return out
-    flagged_overall = {a["metric"] for a in out}
-    cols = [c for c in sliced.columns if c[0] in SLICE_METRICS and c[0] in overall_rows]
+    order = {m: k for k, m in enumerate(DETECT_METRICS)}
+    today = frame.loc[ts]
+    cols = sorted((c for c in frame.columns if c[1] in order and not pd.isna(today[c])),
+                  key=lambda c: (c[0], order[c[1]]))
     if not cols:
         return out
-    sliced_judged = seasonal_frame(sliced[cols], holiday_days, params, counts=[_counts(c[0]) for c in cols])
-    for metric, source in cols:
-        total = overall_rows[metric]
-        one = column(sliced_judged, (metric, source))
-        row = one.loc[ts]
-        if pd.isna(row["baseline"]) or pd.isna(total["baseline"]) or \
-                row["baseline"] < SLICE_MIN_SHARE * total["baseline"]:
-            continue
-        if not flag(one, holiday_days, params).get(ts, False):
-            continue
-        out.append({"metric": metric, "dimension": "traffic_source", "dimension_value": source, "row": row})
+    judged = seasonal_frame(frame[cols], holiday_days, params, counts=[_counts(c[1]) for c in cols])
+    rows = _rows_on(judged, ts)
+    wrong_way = np.array([ALERT_ONLY.get(c[1]) == "up" for c in cols]) & (rows["score"].to_numpy() < 0)
+    hit = _flag_rows(rows, ts, holiday_days, params) & ~wrong_way
+    for col in rows.index[hit]:
+        out.setdefault(col[0], []).append({"metric": col[1], "dimension": "", "dimension_value": "",
+                                           "row": rows.loc[col].rename(ts)})
+    if sliced is None or sliced.empty:
+        return out
+    judged_overall = set(cols)
+    slice_cols = sorted(c for c in sliced.columns if c[1] in SLICE_METRICS and (c[0], c[1]) in judged_overall)
+    if not slice_cols:
+        return out
+    judged_sliced = seasonal_frame(sliced[slice_cols], holiday_days, params,
+                                   counts=[_counts(c[1]) for c in slice_cols])
+    srows = _rows_on(judged_sliced, ts)
+    total_base = rows["baseline"].reindex(pd.MultiIndex.from_tuples([c[:2] for c in slice_cols])).to_numpy()
+    base = srows["baseline"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        big_enough = ~np.isnan(base) & ~np.isnan(total_base) & (base >= SLICE_MIN_SHARE * total_base)
+    candidates = big_enough & _flag_rows(srows, ts, holiday_days, params)
+    flagged_overall = {(key, v["metric"]) for key, verdicts in out.items() for v in verdicts}
+    for key, metric, source in srows.index[candidates]:
+        row = srows.loc[(key, metric, source)].rename(ts)
+        total = rows.loc[(key, metric)].rename(ts)
+        verdicts = out.setdefault(key, [])
+        verdicts.append({"metric": metric, "dimension": "traffic_source", "dimension_value": source, "row": row})
         overall_delta = total["value"] - total["baseline"]
         same_way = np.sign(overall_delta) == np.sign(row["value"] - row["baseline"])
         explains = abs(overall_delta) > 0 and (row["value"] - row["baseline"]) / overall_delta >= CORROBORATED_EP
-        if metric not in flagged_overall and same_way and explains \
+        if (key, metric) not in flagged_overall and same_way and explains \
                 and abs(_num(total["change"]) or 0) >= CORROBORATED_CHANGE:
-            out.append({"metric": metric, "dimension": "", "dimension_value": "", "row": total,
-                        "corroborated_by": source})
-            flagged_overall.add(metric)
+            verdicts.append({"metric": metric, "dimension": "", "dimension_value": "", "row": total,
+                             "corroborated_by": source})
+            flagged_overall.add((key, metric))
     return out
+
+
+def _series_frames(series: pd.DataFrame, days: pd.DatetimeIndex) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`read_series` rows of stores sharing one window → (day × (store, metric), day × (store, metric, source))."""
+    grouped = series.groupby(["store_id", "dimension", "metric", "value_key"], sort=True)
+    codes = grouped.ngroup().to_numpy()
+    keys = grouped.size().index
+    values = np.full((len(days), len(keys)), np.nan)
+    values[series["offset"].to_numpy(), codes] = series["value"].to_numpy()
+    stores = keys.get_level_values("store_id").to_numpy()
+    metrics = keys.get_level_values("metric")
+    overall = keys.get_level_values("dimension") == ""
+    # The days each store was rolled up: its overall "orders" row exists.
+    orders = np.flatnonzero(overall & (metrics == "orders"))
+    rolled_by_store = {stores[k]: ~np.isnan(values[:, k]) for k in orders}
+    never = np.zeros(len(days), dtype=bool)
+    rolled = np.stack([rolled_by_store.get(s, never) for s in stores], axis=1) if len(keys) else \
+        np.zeros((len(days), 0), dtype=bool)
+    values = fill_rolled_zeros(values, metrics, rolled)
+    frame = pd.DataFrame(values[:, overall], index=days,
+                         columns=pd.MultiIndex.from_arrays([stores[overall], metrics[overall]]))
+    sliced = pd.DataFrame(values[:, ~overall], index=days, columns=pd.MultiIndex.from_arrays(
+        [stores[~overall], metrics[~overall], keys.get_level_values("value_key")[~overall]]))
+    return frame, sliced
 
 
 def detect_anomalies(store: Store, day: date, params: Params = DEFAULT) -> list[Anomaly]:
     """Judge the store's `day` against its history; create/update its anomalies (idempotent).
 
     Anomalies of that day that no longer hold and nobody has worked on yet are removed, so a
-    re-run after a corrected rollup leaves exactly what the data says.
+    re-run after a corrected rollup leaves exactly what the data says. The one-store case of
+    `detect_many`.
     """
-    start = day - timedelta(days=history_days(params))
-    window = Window(store, start, day)
-    frame = window.frame()
-    sliced = window.frame("traffic_source")
+    return detect_many([(store, day)], params)[(store.pk, day)]
+
+
+def detect_many(store_days, params: Params = DEFAULT) -> dict[tuple[int, date], list[Anomaly]]:
+    """`detect_anomalies` for a batch of (store, day): one read of the series, one vectorised verdict
+    per group of stores sharing a day and a holiday calendar, root cause only for what was flagged,
+    and one bulk upsert. Returns {(store id, day): anomalies}.
+    """
+    store_days = list(dict.fromkeys(store_days))
+    found: dict[tuple[int, date], list[Anomaly]] = {(s.pk, d): [] for s, d in store_days}
+    if not store_days:
+        return found
+    span = history_days(params)
+    groups: dict[tuple, list] = {}
+    context = {}
+    for store, day in store_days:
+        start = day - timedelta(days=span)
+        hol = holiday_calendar(store.country, {start.year, day.year})
+        holiday_days = tuple(sorted(d for d in hol if start <= d <= day))
+        context[(store.pk, day)] = (store, start, holiday_days, hol.get(day, ""))
+        groups.setdefault((day, holiday_days), []).append(store)
+    verdicts: dict[tuple[int, date], list[dict]] = {}
+    for (day, holiday_days), stores in groups.items():
+        start = day - timedelta(days=span)
+        series = read_series([(s.pk, start, day) for s in stores],
+                             {"": DETECT_METRICS, "traffic_source": SLICE_METRICS})
+        if series.empty:
+            continue
+        frame, sliced = _series_frames(series, pd.date_range(start, day, freq="D"))
+        for key, found_here in judge_columns(frame, sliced, day, list(holiday_days), params).items():
+            verdicts[(int(key), day)] = found_here
+    rows = read_windows([(pk, context[(pk, day)][1], day) for pk, day in verdicts])
+    anomalies: list[Anomaly] = []
+    for (pk, day), judged in verdicts.items():
+        store, start, holiday_days, holiday_name = context[(pk, day)]
+        window = Window(store, start, day, rows=rows.get((pk, start, day)))
+        made = _anomalies(store, day, judged, window, list(holiday_days), holiday_name, params)
+        found[(pk, day)] = made
+        anomalies += made
+    _save(store_days, anomalies)
+    return found
+
+
+def _anomalies(store: Store, day: date, verdicts: list[dict], window: Window, holiday_days, holiday_name: str,
+               params: Params) -> list[Anomaly]:
+    """Unsaved anomalies for one store-day's verdicts, each with its root cause in plain words."""
     ts = pd.Timestamp(day)
-    hol = holiday_calendar(store.country, {start.year, day.year})
-    holiday_days = [d for d in hol if start <= d <= day]
-    holiday_name = hol.get(day, "")
-    verdicts = judge_day(frame, sliced, day, holiday_days, params) if ts in frame.index else []
-    activity = running_activity(store, day) if verdicts else None
-    found: list[Anomaly] = []
-    keep: set[tuple[str, str, str]] = set()
+    frame, sliced = window.frame(), window.frame("traffic_source")
+    activity = running_activity(store, day)
+    out = []
     for v in verdicts:
         metric, dimension, dim_value, row = v["metric"], v["dimension"], v["dimension_value"], v["row"]
         series = frame[metric] if not dimension else sliced[(metric, dim_value)]
@@ -253,25 +354,37 @@ def detect_anomalies(store: Store, day: date, params: Params = DEFAULT) -> list[
             text += f" Public holiday: {holiday_name} (downgraded)."
         if activity:
             text += f" Activity running that day: {activity.name}."
-        with transaction.atomic():
-            anomaly, _ = Anomaly.objects.update_or_create(
-                store=store, day=day, metric=metric, dimension=dimension, dimension_value=dim_value,
-                defaults=dict(
-                    value=_dec(value), baseline=_dec(baseline), band_low=_dec(row["low"]),
-                    band_high=_dec(row["high"]), change=_num(row["change"]),
-                    change_dod=dod, change_wow=wow, score=float(row["score"]),
-                    direction=Direction.UP if value > baseline else Direction.DOWN, holiday=holiday_name,
-                    explained_by=activity, explanation=text, root_cause=cause,
-                ),
-            )
-        keep.add((metric, dimension, dim_value))
-        found.append(anomaly)
-    stale = Anomaly.objects.filter(store=store, day=day, status=AnomalyStatus.NEW, plan="",
-                                   action_items__isnull=True)
-    for anomaly in stale:
-        if (anomaly.metric, anomaly.dimension, anomaly.dimension_value) not in keep:
-            anomaly.delete()
-    return found
+        out.append(Anomaly(
+            store=store, day=day, metric=metric, dimension=dimension, dimension_value=dim_value,
+            value=_dec(value), baseline=_dec(baseline), band_low=_dec(row["low"]), band_high=_dec(row["high"]),
+            change=_num(row["change"]), change_dod=dod, change_wow=wow, score=float(row["score"]),
+            direction=Direction.UP if value > baseline else Direction.DOWN, holiday=holiday_name,
+            explained_by=activity, explanation=text, root_cause=cause,
+        ))
+    return out
+
+
+# Detecting again refreshes the numbers and words, never the status, plan or owner people set.
+REFRESHED = ["value", "baseline", "band_low", "band_high", "change", "change_dod", "change_wow", "score",
+             "direction", "holiday", "explained_by", "explanation", "root_cause", "updated_at"]
+
+
+def _save(store_days, anomalies: list[Anomaly]) -> None:
+    """Upsert the anomalies and remove the batch's untouched ones that no longer hold, in one transaction."""
+    keep = {(a.store_id, a.day, a.metric, a.dimension, a.dimension_value) for a in anomalies}
+    pairs = {(s.pk, d) for s, d in store_days}
+    with transaction.atomic():
+        if anomalies:
+            Anomaly.objects.bulk_create(
+                anomalies, update_conflicts=True, update_fields=REFRESHED,
+                unique_fields=["store", "day", "metric", "dimension", "dimension_value"])
+        stale = Anomaly.objects.filter(
+            store_id__in={pk for pk, _ in pairs}, day__in={d for _, d in pairs}, status=AnomalyStatus.NEW,
+            plan="", action_items__isnull=True,
+        ).values_list("pk", "store_id", "day", "metric", "dimension", "dimension_value")
+        gone = [pk for pk, *key in stale if (key[0], key[1]) in pairs and tuple(key) not in keep]
+        if gone:
+            Anomaly.objects.filter(pk__in=gone).delete()
 
 
 def explain_slice(store: Store, day: date, metric: str, source: str, frame: pd.DataFrame, sliced: pd.DataFrame,
@@ -428,3 +541,4 @@ def metric_series(store: Store, metric: str, end: date, days: int = 60) -> pd.Da
 
 def rolled_days(store: Store) -> int:
     return DailyMetric.objects.filter(store=store, metric="orders", dimension="").count()
+

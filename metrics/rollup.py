@@ -1,25 +1,28 @@
-"""Nightly rollup: one store-local day of facts aggregated in SQL into DailyMetric rows.
+"""Nightly rollup: store-local days of facts aggregated in SQL into DailyMetric rows.
 
-`rollup_day(store, day)` reads orders (main payments), order lines (sub-order payments), payments
-(payment-type mix), refunds, traffic events, ad results, violations and bad reviews inside the
-day's UTC bounds (23 or 25 hours on DST days) and replaces that day's rows in one transaction,
-so running it again gives exactly the same table.
+`rollup_days([(store, day), …])` reads orders (main payments), order lines (sub-order payments),
+payments (payment-type mix), refunds, traffic events, ad results, violations and bad reviews inside
+each day's UTC bounds (23 or 25 hours on DST days) for the whole batch at once, and replaces those
+days' rows in one transaction, so running it again gives exactly the same table. `rollup_day` is the
+one-pair case; `run_nightly` finds the due store-days and rolls and judges them in chunks.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from stores.models import Order, OrderLine, Payment, Store, Violation
 
 from .models import DailyMetric, Dimension, EventType, TrafficEvent
+from .rollup_sql import replace_days
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +78,11 @@ def _ratio(num, den) -> Decimal | None:
 
 
 def collect_day(store: Store, day: date) -> dict[tuple[str, str, str], Decimal]:
-    """Every number of the store-local `day`, keyed by (metric, dimension, dimension value)."""
+    """Every number of the store-local `day`, keyed by (metric, dimension, dimension value).
+
+    The ORM statement of what a day's rows are: used on SQLite (the demo) and by the tests as the
+    reference the set-based SQL of `rollup_days` must equal.
+    """
     start, end = store.day_bounds(day)
     cells: dict[tuple[str, str, str], Decimal] = {}
 
@@ -188,22 +195,58 @@ def _bad_reviews(store: Store, start: datetime, end: datetime) -> int:
     return Review.objects.filter(store=store, created_at__gte=start, created_at__lt=end, rating__lte=2).count()
 
 
+def rollup_days(store_days: Sequence[tuple[Store, date]]) -> int:
+    """Replace the rows of every (store, day) with a fresh aggregation, all in one transaction.
+
+    On Postgres the whole batch is one DELETE and one INSERT … SELECT … GROUP BY (metrics.rollup_sql);
+    elsewhere (the SQLite demo) each store-day goes through `collect_day`. Returns rows written.
+    """
+    store_days = list(dict.fromkeys((s, d) for s, d in store_days))
+    if not store_days:
+        return 0
+    with transaction.atomic():
+        # One rollup of a store at a time: a second run waits here instead of racing the insert. Locks in
+        # pk order, so two overlapping batches cannot deadlock.
+        list(Store.objects.select_for_update().filter(pk__in={s.pk for s, _ in store_days}).order_by("pk")
+             .values_list("pk", flat=True))
+        if connection.vendor == "postgresql":
+            written = 0
+            for at in range(0, len(store_days), BATCH):
+                chunk = store_days[at:at + BATCH]
+                written += replace_days([(s.pk, d, *s.day_bounds(d)) for s, d in chunk])
+            return written
+        written = 0
+        for store, day in store_days:
+            cells = collect_day(store, day)
+            DailyMetric.objects.filter(store=store, day=day).delete()
+            DailyMetric.objects.bulk_create([
+                DailyMetric(store=store, day=day, metric=m, dimension=d, dimension_value=v, value=value)
+                for (m, d, v), value in cells.items()
+            ], batch_size=2000)
+            written += len(cells)
+        return written
+
+
+BATCH = 500  # store-days per statement: keeps the VALUES list and each statement's memory small
+
+
 def rollup_day(store: Store, day: date) -> int:
     """Replace the store's rows for `day` with a fresh aggregation; returns the number of rows."""
-    with transaction.atomic():
-        # One rollup of a store at a time: a second beat run waits here instead of racing the insert.
-        Store.objects.select_for_update().filter(pk=store.pk).first()
-        cells = collect_day(store, day)
-        DailyMetric.objects.filter(store=store, day=day).delete()
-        DailyMetric.objects.bulk_create([
-            DailyMetric(store=store, day=day, metric=m, dimension=d, dimension_value=v, value=value)
-            for (m, d, v), value in cells.items()
-        ], batch_size=2000)
-    return len(cells)
+    return rollup_days([(store, day)])
 
 
 def is_rolled_up(store: Store, day: date) -> bool:
     return DailyMetric.objects.filter(store=store, day=day, metric="orders", dimension="").exists()
+
+
+def rolled_up(store_days: Sequence[tuple[Store, date]]) -> set[tuple[int, date]]:
+    """Which of the (store, day) pairs already have rows, as (store_id, day), in one query."""
+    if not store_days:
+        return set()
+    found = DailyMetric.objects.filter(
+        metric="orders", dimension="", store_id__in={s.pk for s, _ in store_days},
+        day__in={d for _, d in store_days}).values_list("store_id", "day")
+    return set(found) & {(s.pk, d) for s, d in store_days}
 
 
 ROLLUP_AFTER = time(0, 30)
@@ -216,48 +259,72 @@ def due_day(store: Store, now: datetime) -> date:
     return local.date() - timedelta(days=back)
 
 
+def due_store_days(now: datetime | None = None, stores=None) -> list[tuple[Store, date]]:
+    """Every store's last complete day that has not been rolled up yet (a missed night is caught up)."""
+    now = now or timezone.now()
+    stores = list(stores if stores is not None else Store.objects.order_by("pk"))
+    pairs = [(store, due_day(store, now)) for store in stores]
+    done = rolled_up(pairs)
+    return [(s, d) for s, d in pairs if (s.pk, d) not in done]
+
+
+CHUNK = 200  # stores per nightly task: a failure retries only its chunk
+
+
+def roll_and_judge(store_days: Sequence[tuple[Store, date]]) -> list[tuple[Store, date]]:
+    """Roll up and judge a batch of store-days in one transaction; returns the pairs done.
+
+    A batch that fails for a reason other than the database being away is split, so one store with
+    bad data cannot hold back the others; that store is logged and left for the next run.
+    """
+    from .anomaly import detect_many
+
+    store_days = list(store_days)
+    if not store_days:
+        return []
+    try:
+        with transaction.atomic():
+            rollup_days(store_days)
+            detect_many(store_days)
+        return store_days
+    except OperationalError:
+        raise
+    except Exception:
+        if len(store_days) == 1:
+            log.exception("nightly rollup failed for store %s day %s", store_days[0][0].slug, store_days[0][1])
+            return []
+        half = len(store_days) // 2
+        return roll_and_judge(store_days[:half]) + roll_and_judge(store_days[half:])
+
+
 def run_nightly(now: datetime | None = None, stores=None) -> list[tuple[Store, date]]:
     """For every store whose last complete day is not rolled up yet: roll it up and detect anomalies.
 
     Beat fires this hourly; a store's day becomes due once its local time passes 00:30, and a store
     missed by an outage is caught up on the next run. Running twice does nothing the second time.
+    In-process and chunked; the Celery task fans the same chunks out to workers instead.
     """
-    from .anomaly import detect_anomalies
-
-    now = now or timezone.now()
+    due = due_store_days(now, stores)
     done = []
-    for store in stores if stores is not None else Store.objects.all():
-        day = due_day(store, now)
-        if is_rolled_up(store, day):
-            continue
-        try:
-            rollup_day(store, day)
-            detect_anomalies(store, day)
-        except Exception:
-            log.exception("nightly rollup failed for store %s day %s", store.slug, day)
-            continue
-        done.append((store, day))
+    for at in range(0, len(due), CHUNK):
+        done += roll_and_judge(due[at:at + CHUNK])
     return done
 
 
 def backfill(start: date, end: date, stores=None, detect: bool = True, progress=None) -> int:
     """Roll up every day from start to end (inclusive) for the stores; returns store-days done."""
-    from .anomaly import detect_anomalies
+    from .anomaly import detect_many
 
     if end < start:
         raise ValueError(f"--to ({end}) is before --from ({start}).")
+    days = [start + timedelta(days=k) for k in range((end - start).days + 1)]
     count = 0
     for store in stores if stores is not None else Store.objects.all():
-        day = start
-        while day <= end:
-            rollup_day(store, day)
-            day += timedelta(days=1)
-            count += 1
+        pairs = [(store, day) for day in days]
+        rollup_days(pairs)
         if detect:
-            day = start
-            while day <= end:
-                detect_anomalies(store, day)
-                day += timedelta(days=1)
+            detect_many(pairs)  # every day of the range rolled first, each judged on its own window
+        count += len(pairs)
         if progress:
             progress(store, count)
     return count

@@ -9,11 +9,34 @@ from django.db import OperationalError
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def nightly_rollup() -> list[str]:
-    """Roll up (and judge) the last complete day of every store whose local time passed 00:30."""
-    from .rollup import run_nightly
+def nightly_rollup() -> int:
+    """Find every store whose last complete day is due and not rolled up; one chunk task per CHUNK stores.
 
-    return [f"{store.slug}:{day}" for store, day in run_nightly()]
+    Chunks run in parallel on the workers and a failed chunk retries alone. Returns the chunks sent.
+    """
+    from .rollup import CHUNK, due_store_days
+
+    due = [(store.pk, day.isoformat()) for store, day in due_store_days()]
+    chunks = [due[at:at + CHUNK] for at in range(0, len(due), CHUNK)]
+    for chunk in chunks:
+        nightly_rollup_chunk.delay(chunk)
+    return len(chunks)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def nightly_rollup_chunk(store_days: list[list]) -> list[str]:
+    """Roll up and judge one chunk of [store id, ISO day] pairs; a day rolled up meanwhile is skipped."""
+    from datetime import date
+
+    from stores.models import Store
+
+    from .rollup import roll_and_judge, rolled_up
+
+    stores = Store.objects.in_bulk([pk for pk, _ in store_days])
+    pairs = [(stores[pk], date.fromisoformat(day)) for pk, day in store_days if pk in stores]
+    done = rolled_up(pairs)
+    todo = [(s, d) for s, d in pairs if (s.pk, d) not in done]
+    return [f"{store.slug}:{day}" for store, day in roll_and_judge(todo)]
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)

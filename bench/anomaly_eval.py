@@ -57,9 +57,10 @@ KNOWN_EVENTS = pd.to_datetime(["2017-11-24", "2017-11-25", "2017-11-26"])
 
 def store_volume_series(real: pd.Series, rng: np.random.Generator, scale: float = 10.0,
                         extra_sd: float = 0.1) -> pd.Series:
-    """The Olist shape (its 29-day level × weekday profile) at a mid-size store's volume, drawn as counts:
-    Poisson with a day-level gamma factor (sd `extra_sd`), i.e. negative binomial."""
-    level = real.rolling(29, center=True, min_periods=10).mean()
+    """The Olist shape (its centred 29-day mean without the known events × weekday profile) at a mid-size
+    store's volume, drawn as counts: Poisson with a day-level gamma factor (sd `extra_sd`), i.e. negative
+    binomial. Level changes (Nov 2017 → Jan 2018) stay in, unlabelled."""
+    level = real.mask(real.index.isin(KNOWN_EVENTS)).rolling(29, center=True, min_periods=10).mean()
     profile = (real / level).groupby(real.index.day_of_week).transform("mean")
     mean = (level * profile * scale).to_numpy()
     shape = 1 / extra_sd ** 2

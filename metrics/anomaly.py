@@ -67,6 +67,9 @@ def seasonal_frame(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAUL
     hist = values.copy()
     if len(holiday_days):
         hist[index.isin(pd.DatetimeIndex(pd.to_datetime(list(holiday_days))))] = np.nan
+    # Zeros before a series' first non-zero day are "not tracked yet" (e.g. traffic before the tracker
+    # was installed), not a history of zeros.
+    hist[~np.maximum.accumulate(np.nan_to_num(np.abs(hist)) > 0, axis=0)] = np.nan
     n = len(values)
     # The same weekday of the previous `weeks` weeks, stacked: one nan-median over them.
     lagged = np.full((params.weeks, *values.shape), np.nan)
@@ -108,32 +111,40 @@ def _profile_baseline(hist: np.ndarray, params: Params) -> np.ndarray:
     """Recent level × weekday factor, both from the past only (NaN = holiday or no data).
 
     Weekday factor: trimmed mean over the previous `profile_weeks` same weekdays of the day's ratio to
-    its centred 7-day mean. Level: median of the previous `level_days` days divided by their factors.
+    its centred 7-day mean. Level: trimmed mean of the previous `level_days` days divided by their factors.
     """
-    n = len(hist)
     week_mean = pd.DataFrame(hist).rolling(7, min_periods=5).mean().to_numpy()  # rows i-6..i
     centred = np.full_like(week_mean, np.nan)
     centred[:-3] = week_mean[3:]  # rows i-3..i+3
     ratio = np.where(centred > 0, hist / centred, np.nan)
-    ratios = np.full((params.profile_weeks, *hist.shape), np.nan)
-    for k in range(1, params.profile_weeks + 1):
-        if n > 7 * k:
-            ratios[k - 1, 7 * k:] = ratio[: n - 7 * k]
-    factor = _trimmed_mean(ratios)
+    factor = _trimmed_mean(_lagged(ratio, [7 * k for k in range(1, params.profile_weeks + 1)]))
     factor = np.where(np.isnan(factor) | (factor <= 0), 1.0, factor)
-    level = _past_median(hist / factor, params.level_days, params.level_days // 4)
+    level = _trimmed_mean(_lagged(hist / factor, range(1, params.level_days + 1)))
+    level = np.where((~np.isnan(_lagged(hist, range(1, params.level_days + 1)))).sum(axis=0) >= params.level_days // 4,
+                     level, np.nan)
     return level * factor
 
 
-def _trimmed_mean(stack: np.ndarray) -> np.ndarray:
-    """Mean over axis 0 without the lowest and highest value (NaN skipped; plain mean under 4 values)."""
+def _trimmed_mean(stack: np.ndarray, share: float = 0.1) -> np.ndarray:
+    """Mean over axis 0 without the lowest and highest `share` of the values (at least one each from 4
+    values on); NaN skipped. Unlike a median it is not stuck on whole numbers for small counts."""
     valid = (~np.isnan(stack)).sum(axis=0)
     ordered = np.sort(stack, axis=0)  # NaN last
-    total = np.nansum(stack, axis=0)
-    lowest = ordered[0]
-    highest = np.take_along_axis(ordered, np.clip(valid - 1, 0, None)[None], axis=0)[0]
-    trimmed = (total - lowest - highest) / (valid - 2)
-    return np.where(valid >= 4, trimmed, np.where(valid > 0, total / np.fmax(valid, 1), np.nan))
+    cum = np.concatenate([np.zeros((1, *stack.shape[1:])), np.nancumsum(ordered, axis=0)])
+    cut = np.where(valid >= 4, np.maximum(np.floor(valid * share), 1), 0).astype(int)
+    upper = np.take_along_axis(cum, (valid - cut)[None], axis=0)[0]
+    lower = np.take_along_axis(cum, cut[None], axis=0)[0]
+    kept = valid - 2 * cut
+    return np.where(kept > 0, (upper - lower) / np.fmax(kept, 1), np.nan)
+
+
+def _lagged(arr: np.ndarray, lags) -> np.ndarray:
+    """Stack of `arr` shifted down by each lag (rows before the start are NaN)."""
+    out = np.full((len(lags), *arr.shape), np.nan)
+    for i, lag in enumerate(lags):
+        if len(arr) > lag:
+            out[i, lag:] = arr[: len(arr) - lag]
+    return out
 
 
 def _past_median(arr: np.ndarray, days: int, min_days: int) -> np.ndarray:

@@ -37,8 +37,8 @@ register("load", "load_ingest.py", ["--clients", "50", "--seconds", "60"], ["--q
 register("live view", "live_view.py", ["--events", "100000", "--days", "4", "--requests", "30"],
          ["--events", "20000", "--days", "2", "--requests", "10"])
 register("nightly", "nightly.py", ["--sizes", "10,100"], ["--sizes", "10"])
-register("anomaly eval", "anomaly_eval.py", ["--trials", "20", "--rc-trials", "200", "--seed", "7"],
-         ["--trials", "3", "--rc-trials", "20", "--seed", "7"])
+register("anomaly eval", "anomaly_eval.py", ["--trials", "20", "--rc-trials", "200", "--seed", "7", "--seeds", "5"],
+         ["--trials", "3", "--rc-trials", "20", "--seed", "7", "--seeds", "1"])
 register("sms fanout", "sms_fanout.py", ["--members", "2000", "--rate", "50"],
          ["--members", "200", "--rate", "20", "--no-write"])
 register("ads import", "ads_import.py", ["--plans", "20", "--days", "90"], ["--plans", "5", "--days", "10"])

@@ -1,9 +1,12 @@
-"""Anomaly detection on the daily tables: a seasonal, robust baseline instead of a fixed ±X % rule.
+"""Anomaly detection on the daily tables: a seasonal, robust, count-aware baseline instead of a fixed ±X % rule.
 
-The baseline of a day is the median of the same weekday over the previous weeks (public holidays
-left out), its spread 1.4826 × MAD; a day is abnormal when its robust z-score passes the threshold
-and the change is big enough to matter. A holiday needs a bigger deviation (it is downgraded, not
-ignored), and an activity running that day is recorded as the likely explanation.
+The baseline of a day is the recent level (trimmed mean of the last 28 days, each divided by its weekday
+factor) × the weekday factor (trimmed mean of the last 16 same weekdays' ratio to their week), public
+holidays left out, so growth is followed. Counts are scored by the negative-binomial tail probability of
+the value (overdispersion measured robustly on the past), money and ratios by a log-space robust z; a
+day is abnormal when the score passes its threshold and the change is big enough to matter. A holiday
+needs a bigger deviation (it is downgraded, not ignored), and an activity running that day is recorded
+as the likely explanation.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
-"""Anomaly detection on the daily tables: a seasonal, robust baseline instead of a fixed ±X % rule.
+"""Anomaly detection on the daily tables: a seasonal, robust, count-aware baseline instead of a fixed ±X % rule.
 
-The baseline of a day is the median of the same weekday over the previous weeks (public holidays
-left out), its spread 1.4826 × MAD; a day is abnormal when its robust z-score passes the threshold
-and the change is big enough to matter. A holiday needs a bigger deviation (it is downgraded, not
-ignored), and an activity running that day is recorded as the likely explanation.
+The baseline of a day is the recent level (trimmed mean of the last 28 days, each divided by its weekday
+factor) × the weekday factor (trimmed mean of the last 16 same weekdays' ratio to their week), public
+holidays left out, so growth is followed. Counts are scored by the negative-binomial tail probability of
+the value (overdispersion measured robustly on the past), money and ratios by a log-space robust z; a
+day is abnormal when the score passes its threshold and the change is big enough to matter. A holiday
+needs a bigger deviation (it is downgraded, not ignored), and an activity running that day is recorded
+as the likely explanation.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import holidays as holidays_lib
 import numpy as np
 import pandas as pd
 from django.db import transaction
+from scipy import special
 
 from stores.models import PaymentType, Product, Store, TrafficSource
 
@@ -37,12 +41,16 @@ DETECT_METRICS = ["gmv", "orders", "visitors", "sessions", "conversion", "aov", 
 class Params:
     weeks: int = 8  # same-weekday history looked at
     min_history: int = 3  # fewer usable same-weekday days: no verdict
-    threshold: float = 3.5  # robust z-score
+    threshold: float = 3.5  # robust z-score of a continuous metric (MAD-based: heavier tails than normal)
+    count_threshold: float = 3.0  # for a count: the z of its tail probability (exact, one-sided p ≈ 0.0013)
     min_change: float = 0.15  # and at least this relative change
     holiday_factor: float = 1.5  # a holiday needs threshold × this
     min_spread_share: float = 0.05  # the spread is at least 5 % of the baseline (flat series)
     spread_days: int = 56  # days of relative deviations the spread is measured on
     min_spread_days: int = 14
+    profile_weeks: int = 16  # weekday profile × recent level (0: plain same-weekday median)
+    level_days: int = 28  # the recent level: median of these days, each divided by its weekday factor
+    min_count_baseline: float = 0.5  # a count's expected value is at least this (a zero median is not "never")
 
 
 DEFAULT = Params()
@@ -52,8 +60,9 @@ def seasonal_frame(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAUL
                    counts=None) -> dict[str, pd.DataFrame]:
     """`seasonal_baseline` for every column of a day-indexed frame at once (numpy over 2-D arrays).
 
-    Returns frames keyed value, baseline, spread, score, change, low, high; `counts` is a boolean
-    per column (Poisson floor), or one boolean for all.
+    Returns frames keyed value, baseline, spread, score, change, low, high, threshold (the |score| a
+    day must reach, before the holiday factor); `counts` is a boolean
+    per column (judged as counts: negative-binomial tail), or one boolean for all.
     """
     frame = frame.astype(float)
     index = pd.DatetimeIndex(frame.index)
@@ -61,6 +70,9 @@ def seasonal_frame(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAUL
     hist = values.copy()
     if len(holiday_days):
         hist[index.isin(pd.DatetimeIndex(pd.to_datetime(list(holiday_days))))] = np.nan
+    # Zeros before a series' first non-zero day are "not tracked yet" (e.g. traffic before the tracker
+    # was installed), not a history of zeros.
+    hist[~np.maximum.accumulate(np.nan_to_num(np.abs(hist)) > 0, axis=0)] = np.nan
     n = len(values)
     # The same weekday of the previous `weeks` weeks, stacked: one nan-median over them.
     lagged = np.full((params.weeks, *values.shape), np.nan)
@@ -68,29 +80,107 @@ def seasonal_frame(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAUL
         if n > 7 * k:
             lagged[k - 1, 7 * k:] = hist[: n - 7 * k]
     enough = (~np.isnan(lagged)).sum(axis=0) >= params.min_history
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no history yet
-        median = np.where(enough, np.nanmedian(lagged, axis=0), np.nan)
+        forecast = _profile_baseline(hist, params) if params.profile_weeks else np.nanmedian(lagged, axis=0)
+        median = np.where(enough, forecast, np.nan)
+        log_hist = np.log1p(np.clip(hist, 0, None))
         log_base = np.log1p(np.clip(median, 0, None))
-        deviation = np.abs(np.log1p(np.clip(hist, 0, None)) - log_base)
+        baseline = np.where(np.isnan(median), np.nan, np.expm1(log_base))
         # Deviations are from each day's own forecast, so their median absolute value (about 0, not
         # about the window's median) is the robust spread, pooled over weekdays.
-        mad = pd.DataFrame(deviation).shift(1).rolling(params.spread_days, min_periods=params.min_spread_days) \
-            .median().to_numpy()
+        mad = _past_median(np.abs(log_hist - log_base), params.spread_days, params.min_spread_days)
         spread = np.maximum(np.nan_to_num(1.4826 * mad), params.min_spread_share)
         spread = np.where(np.isnan(median), np.nan, spread)
-        if counts is not None:
-            mask = np.broadcast_to(np.asarray(counts, dtype=bool), (values.shape[1],))
-            poisson = 1 / np.sqrt(np.clip(median, 1.0, None))
-            spread = np.where(mask[None, :], np.fmax(spread, poisson), spread)
         score = (np.log1p(np.clip(values, 0, None)) - log_base) / spread
-        change = np.where(median != 0, values / median - 1, np.nan)
+        threshold = np.full(values.shape, params.threshold)
         band = params.threshold * spread
         low, high = np.expm1(log_base - band), np.expm1(log_base + band)
+        if counts is not None:
+            mask = np.broadcast_to(np.asarray(counts, dtype=bool), (values.shape[1],))
+            if mask.any():
+                c_score, c_spread, c_low, c_high = _count_scores(values[:, mask], hist[:, mask],
+                                                                 baseline[:, mask], params)
+                score[:, mask], spread[:, mask], low[:, mask], high[:, mask] = c_score, c_spread, c_low, c_high
+                threshold[:, mask] = params.count_threshold
+        change = np.where(baseline != 0, values / baseline - 1, np.nan)
     cols = frame.columns
     return {name: pd.DataFrame(arr, index=index, columns=cols) for name, arr in (
-        ("value", values), ("baseline", median), ("spread", spread), ("score", score), ("change", change),
-        ("low", low), ("high", high))}
+        ("value", values), ("baseline", baseline), ("spread", spread), ("score", score), ("change", change),
+        ("low", low), ("high", high), ("threshold", threshold))}
+
+
+def _profile_baseline(hist: np.ndarray, params: Params) -> np.ndarray:
+    """Recent level × weekday factor, both from the past only (NaN = holiday or no data).
+
+    Weekday factor: trimmed mean over the previous `profile_weeks` same weekdays of the day's ratio to
+    its centred 7-day mean. Level: trimmed mean of the previous `level_days` days divided by their factors.
+    """
+    week_mean = pd.DataFrame(hist).rolling(7, min_periods=5).mean().to_numpy()  # rows i-6..i
+    centred = np.full_like(week_mean, np.nan)
+    centred[:-3] = week_mean[3:]  # rows i-3..i+3
+    ratio = np.where(centred > 0, hist / centred, np.nan)
+    factor = _trimmed_mean(_lagged(ratio, [7 * k for k in range(1, params.profile_weeks + 1)]))
+    factor = np.where(np.isnan(factor) | (factor <= 0), 1.0, factor)
+    level = _trimmed_mean(_lagged(hist / factor, range(1, params.level_days + 1)))
+    level = np.where((~np.isnan(_lagged(hist, range(1, params.level_days + 1)))).sum(axis=0) >= params.level_days // 4,
+                     level, np.nan)
+    return level * factor
+
+
+def _trimmed_mean(stack: np.ndarray, share: float = 0.1) -> np.ndarray:
+    """Mean over axis 0 without the lowest and highest `share` of the values (at least one each from 4
+    values on); NaN skipped. Unlike a median it is not stuck on whole numbers for small counts."""
+    valid = (~np.isnan(stack)).sum(axis=0)
+    ordered = np.sort(stack, axis=0)  # NaN last
+    cum = np.concatenate([np.zeros((1, *stack.shape[1:])), np.nancumsum(ordered, axis=0)])
+    cut = np.where(valid >= 4, np.maximum(np.floor(valid * share), 1), 0).astype(int)
+    upper = np.take_along_axis(cum, (valid - cut)[None], axis=0)[0]
+    lower = np.take_along_axis(cum, cut[None], axis=0)[0]
+    kept = valid - 2 * cut
+    return np.where(kept > 0, (upper - lower) / np.fmax(kept, 1), np.nan)
+
+
+def _lagged(arr: np.ndarray, lags) -> np.ndarray:
+    """Stack of `arr` shifted down by each lag (rows before the start are NaN)."""
+    out = np.full((len(lags), *arr.shape), np.nan)
+    for i, lag in enumerate(lags):
+        if len(arr) > lag:
+            out[i, lag:] = arr[: len(arr) - lag]
+    return out
+
+
+def _past_median(arr: np.ndarray, days: int, min_days: int) -> np.ndarray:
+    """Per column, the median of the previous `days` rows (not the row itself); NaN rows skipped."""
+    return pd.DataFrame(arr).shift(1).rolling(days, min_periods=min_days).median().to_numpy()
+
+
+def _count_scores(values, hist, baseline, params: Params):
+    """Counts: z-score of the negative-binomial tail probability of the value given the baseline.
+
+    The overdispersion is measured robustly on the past: Anscombe residuals 2(√(x+⅜) − √(μ+⅜)) of
+    the previous `spread_days` days against their own baselines have variance ≈ 1 + φμ under a
+    negative binomial (mean μ, variance μ + φμ²), so φ = ((1.4826 MAD)² − 1) / μ; it also absorbs the
+    baseline's own estimation noise. φ is at least min_spread_share² (multiplicative noise floor).
+    """
+    mu = np.where(np.isnan(baseline), np.nan, np.fmax(baseline, params.min_count_baseline))
+    resid = 2 * (np.sqrt(np.clip(hist, 0, None) + 0.375) - np.sqrt(mu + 0.375))
+    psi = (1.4826 * _past_median(np.abs(resid), params.spread_days, params.min_spread_days)) ** 2
+    phi = np.fmax(np.nan_to_num((psi - 1) / mu), params.min_spread_share ** 2)
+    size = 1 / phi
+    p = size / (size + mu)
+    x = np.clip(values, 0, None)
+    upper = special.betainc(np.fmax(x, 1e-9), size, 1 - p)  # P(X ≥ x)
+    lower = special.betainc(size, x + 1, p)  # P(X ≤ x)
+    score = np.where(x >= mu, np.fmax(-special.ndtri(upper), 0), np.fmin(special.ndtri(lower), 0))
+    score = np.where(np.isnan(baseline), np.nan, score)
+    # The band, for charts: where the score reaches the threshold, on the Anscombe scale (≈ normal).
+    half = params.count_threshold * np.sqrt(1 + phi * mu) / 2
+    root = np.sqrt(mu + 0.375)
+    low = np.clip(np.fmax(root - half, 0) ** 2 - 0.375, 0, None)
+    high = (root + half) ** 2 - 0.375
+    spread = np.sqrt(mu + phi * mu ** 2) / mu  # relative standard deviation, for display
+    return score, spread, low, high
 
 
 def column(judged: dict[str, pd.DataFrame], col) -> pd.DataFrame:
@@ -127,7 +217,8 @@ def flag(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAULT) -> pd.S
     """Which rows of a `seasonal_baseline` frame are anomalies."""
     is_holiday = frame.index.isin(pd.DatetimeIndex(pd.to_datetime(list(holiday_days)))) if len(holiday_days) \
         else np.zeros(len(frame), dtype=bool)
-    threshold = np.where(is_holiday, params.threshold * params.holiday_factor, params.threshold)
+    base = frame.get("threshold", params.threshold)
+    threshold = np.where(is_holiday, base * params.holiday_factor, base)
     big = frame["change"].abs().fillna(np.inf) >= params.min_change
     return (frame["score"].abs() >= threshold) & big & frame["baseline"].notna()
 

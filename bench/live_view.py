@@ -6,8 +6,10 @@ over --requests runs each:
 
   live service    metrics.live.snapshot(store)              (what the page and the JSON are built from)
   live endpoint   GET /metrics/<slug>/live.json             (Django test client: middleware, session, JSON)
-  past days not kept   the live service with its per-process copy of yesterday and last week
-                  dropped before every run (the first request of a process, or after a late event)
+  today's hours not kept  the live service with its per-process copy of today's finished hours
+                  dropped before every run (all of today read from the events each time)
+  nothing kept    the live service with nothing kept: yesterday, last week and all of today read
+                  every run (the first request of a process, or after a late event)
 and, in the same run, the baselines it is compared with:
   naive ORM       metrics.live.naive_snapshot: one query per window, source and funnel step
   no type index   the live service with the event_store_type_ts index dropped (in a rolled-back transaction)
@@ -18,9 +20,10 @@ The store's zone is chosen so that it is about 20:00 there now: "today so far" i
     DATABASE_URL=... .venv/bin/python bench/live_view.py --events 10000000 --days 365   # the >= 10 M run
     DATABASE_URL=... .venv/bin/python bench/live_view.py --reuse    # again on the store left by the last run
 
-Every timed run computes today so far from the events; yesterday's and last week's session times
-are kept per process between runs as the live service does (metrics.live_history), and the
-"past days not kept" row shows the price of reading them.
+Every timed run reads today's last stretch (from the latest UTC hour at least 30 minutes ago) from
+the events; today's earlier hours (metrics.live_today) and yesterday's and last week's session times
+(metrics.live_history) are kept per process between runs as the live service does, and the "not
+kept" rows show the price of reading them.
 
 Prints the figures and writes bench/results/live_view.md.
 """
@@ -49,7 +52,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from metrics import live, live_history  # noqa: E402
+from metrics import live, live_history, live_today  # noqa: E402
 from stores.models import Product, Store, StoreMembership  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
 
@@ -192,14 +195,21 @@ def main() -> None:
     url = f"/metrics/{store.slug}/live.json"
     assert client.get(url).status_code == 200
 
+    def today_not_kept():
+        live_today.clear()
+        live.snapshot(store)
+
     def cold():
         live_history.clear()
+        live_today.clear()
         live.snapshot(store)
 
     results = {
         "live service": timed(lambda: live.snapshot(store), args.requests),
         "live endpoint (JSON)": timed(lambda: client.get(url), args.requests),
-        "live service, past days not kept (read every run)": timed(cold, max(10, args.requests // 3)),
+        "live service, today's finished hours not kept (all of today read every run)":
+            timed(today_not_kept, max(10, args.requests // 3)),
+        "live service, nothing kept (today and the past days read every run)": timed(cold, max(10, args.requests // 3)),
         "baseline: naive ORM": timed(lambda: live.naive_snapshot(store), max(10, args.requests // 5)),
     }
     with transaction.atomic():

@@ -1,8 +1,9 @@
 """The live view's numbers: today so far against the same clock time yesterday and a week ago.
 
-Everything is aggregated in SQL (filtered Count/Sum, GROUP BY) over the store's local day, using
-the (store, type, ts) and (store, ts) indexes, so a store with millions of historical events
-answers in a few milliseconds: only today's, yesterday's and last week's rows up to "now" are read.
+Only today's, yesterday's and last week's rows are ever read, through the (store, type, ts),
+(store, ts) and order (store, paid_at) indexes, so a store's history does not slow it down. Traffic
+of past days comes from `live_history` (kept per process), today's from `live_today` (finished
+hours kept, the last stretch read per request); orders are aggregated in SQL per request.
 
 Definitions (see docs/realtime.md):
 - sessions: session_start events; visitors: distinct visitor_id of those events;
@@ -29,8 +30,9 @@ from campaigns import ads_pacing
 from opsdesk.localtime import local_midnight
 from stores.models import Order, Store, TrafficSource
 
-from . import live_history
+from . import live_history, live_today
 from .live_history import PastDay
+from .live_today import TodayEvents
 from .models import EventType, TrafficEvent
 
 ZERO = Decimal("0")
@@ -94,28 +96,16 @@ def _rows(sql: str, params: list) -> list[tuple]:
 PAID_IN = "store_id = %s AND paid_at IS NOT NULL AND paid_at >= %s AND paid_at < %s"
 
 
-def _today_traffic(store: Store, today: Window) -> dict:
-    """Sessions and distinct visitors today so far (DISTINCT in a subquery: hashed, not sorted)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT COUNT(*) FROM metrics_trafficevent WHERE store_id = %s AND type = %s AND ts >= %s "
-            "AND ts < %s), (SELECT COUNT(*) FROM (SELECT DISTINCT visitor_id FROM metrics_trafficevent "
-            "WHERE store_id = %s AND type = %s AND ts >= %s AND ts < %s AND visitor_id <> '') AS v)",
-            [store.pk, EventType.SESSION_START.value, _adapt(today.start), _adapt(today.end)] * 2)
-        sessions, visitors = cursor.fetchone()
-    return {"sessions": sessions, "visitors": visitors}
-
-
-def kpis(store: Store, wins: list[Window], past: dict[date, PastDay]) -> dict[str, dict]:
+def kpis(store: Store, wins: list[Window], past: dict[date, PastDay], today: TodayEvents) -> dict[str, dict]:
     """Visitors, sessions, orders, buyers, GMV, conversion and AOV for each window.
 
-    Today's traffic is counted from its events; the past windows' from their cached PastDay (a
+    Today's traffic comes from its TodayEvents; the past windows' from their cached PastDay (a
     binary search for the clock time); orders from one UNION ALL of one index range per window
     (ranges OR-ed in one WHERE make Postgres read every order of the store).
     """
     traffic = {w.key: {"sessions": past[w.day].sessions_before(w.end), "visitors": past[w.day].visitors_before(w.end)}
                for w in wins if w.day in past}
-    traffic[wins[0].key] = _today_traffic(store, wins[0])
+    traffic[wins[0].key] = {"sessions": today.sessions, "visitors": len(today.visitors)}
     sales_sql = " UNION ALL ".join(
         f"SELECT {n}, COUNT(*), COUNT(DISTINCT CASE WHEN buyer_ref <> '' THEN buyer_ref END), SUM(total) "  # noqa: S608
         f"FROM stores_order WHERE {PAID_IN}" for n in range(len(wins)))
@@ -138,40 +128,15 @@ def kpis(store: Store, wins: list[Window], past: dict[date, PastDay]) -> dict[st
     return result
 
 
-# One pass over today's events, grouped per session then per source: no join, so no plan can turn
-# it into sessions × events (fresh rows often have no statistics yet).
-FUNNEL_SQL = """
-SELECT source, COUNT(*), SUM(viewed), SUM(carted), SUM(views), SUM(carts)
-FROM (
-    SELECT session_id,
-           MAX(CASE WHEN type = %s THEN source END) AS source,
-           MAX(CASE WHEN type = %s THEN 1 ELSE 0 END) AS viewed,
-           MAX(CASE WHEN type = %s THEN 1 ELSE 0 END) AS carted,
-           SUM(CASE WHEN type = %s THEN 1 ELSE 0 END) AS views,
-           SUM(CASE WHEN type = %s THEN 1 ELSE 0 END) AS carts
-    FROM metrics_trafficevent
-    WHERE store_id = %s AND ts >= %s AND ts < %s AND type IN (%s, %s, %s) AND session_id <> ''
-    GROUP BY session_id
-    HAVING MAX(CASE WHEN type = %s THEN 1 ELSE 0 END) = 1
-) per_session
-GROUP BY source
-"""
-
-
 def _adapt(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def funnel(store: Store, today: Window) -> list[dict]:
+def funnel(store: Store, today: Window, events: TodayEvents) -> list[dict]:
     """Sessions → product-view sessions → cart sessions → orders, per traffic source, with cost."""
     start, end = _adapt(today.start), _adapt(today.end)
-    view, cart = EventType.PRODUCT_VIEW.value, EventType.ADD_TO_CART.value
-    with connection.cursor() as cursor:
-        begin = EventType.SESSION_START.value
-        cursor.execute(FUNNEL_SQL, [begin, view, cart, view, cart, store.pk, start, end, begin, view, cart, begin])
-        rows = cursor.fetchall()
     steps: dict[str, dict] = {}
-    for source, sessions, viewed, carted, views, carts in rows:
+    for source, (sessions, viewed, carted, views, carts) in events.funnel.items():
         source = source if source in TrafficSource.values else TrafficSource.OTHER.value
         row = steps.setdefault(source, {"sessions": 0, "viewed": 0, "carted": 0, "views": 0, "carts": 0})
         for key, value in zip(("sessions", "viewed", "carted", "views", "carts"),
@@ -197,20 +162,15 @@ def funnel(store: Store, today: Window) -> list[dict]:
     return result
 
 
-def top_products(store: Store, today: Window, limit: int = TOP_PRODUCTS) -> list[dict]:
+def top_products(store: Store, today: Window, events: TodayEvents, limit: int = TOP_PRODUCTS) -> list[dict]:
     """Today's products by GMV then views: product views, add-to-carts, orders and GMV."""
     start, end = _adapt(today.start), _adapt(today.end)
-    view, cart = EventType.PRODUCT_VIEW.value, EventType.ADD_TO_CART.value
-    events = _rows(
-        "SELECT product_id, SUM(CASE WHEN type = %s THEN 1 ELSE 0 END), SUM(CASE WHEN type = %s THEN 1 ELSE 0 END) "
-        "FROM metrics_trafficevent WHERE store_id = %s AND ts >= %s AND ts < %s AND product_id IS NOT NULL "
-        "AND type IN (%s, %s) GROUP BY product_id", [view, cart, store.pk, start, end, view, cart])
     sales = _rows(
         "SELECT l.product_id, COUNT(DISTINCT l.order_id), SUM(l.amount) FROM stores_orderline l "
         "JOIN stores_order o ON o.id = l.order_id WHERE o.store_id = %s AND o.paid_at >= %s AND o.paid_at < %s "
         "AND l.product_id IS NOT NULL GROUP BY l.product_id", [store.pk, start, end])
     table: dict[int, dict] = {}
-    for product_id, views, carts in events:
+    for product_id, (views, carts) in events.products.items():
         table[product_id] = {"views": int(views), "carts": int(carts), "orders": 0, "gmv": ZERO}
     for product_id, orders, gmv in sales:
         entry = table.setdefault(product_id, {"views": 0, "carts": 0, "orders": 0, "gmv": ZERO})
@@ -224,18 +184,14 @@ def top_products(store: Store, today: Window, limit: int = TOP_PRODUCTS) -> list
             for pk, row in ranked]
 
 
-def hourly(store: Store, today: Window, yesterday: PastDay) -> dict:
+def hourly(store: Store, today: Window, events: TodayEvents, yesterday: PastDay) -> dict:
     """Sessions and GMV per local hour: today so far and the whole of yesterday (for the line chart)."""
     zone = store.zone
     yesterday_start, _ = store.day_bounds(today.day - timedelta(days=1))
     keys = {today.day: "today", today.day - timedelta(days=1): "yesterday"}
     result: dict = {k: {"sessions": [0] * 24, "gmv": [0.0] * 24, "orders": [0] * 24} for k in keys.values()}
     result["yesterday"]["sessions"] = list(yesterday.hourly)
-    rows = (TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=today.start,
-                                        ts__lt=today.end)
-            .annotate(hour=ExtractHour("ts", tzinfo=zone)).values("hour").annotate(n=Count("id")))
-    for row in rows:
-        result["today"]["sessions"][row["hour"]] += row["n"]
+    result["today"]["sessions"] = list(events.hourly)
     rows = (Order.objects.filter(store=store).paid_between(yesterday_start, today.end).order_by()
             .annotate(day=TruncDate("paid_at", tzinfo=zone), hour=ExtractHour("paid_at", tzinfo=zone))
             .values("day", "hour").annotate(n=Count("id"), gmv=Sum("total")))
@@ -285,7 +241,8 @@ def _snapshot(store: Store, now: datetime | None) -> dict:
     wins = windows(store, now)
     today = wins[0]
     past = live_history.past_days(store, [w.day for w in wins[1:]], now)
-    kpi = kpis(store, wins, past)
+    events = live_today.today_so_far(store, today.start, today.end)
+    kpi = kpis(store, wins, past, events)
     return {
         "store": store.slug,
         "currency": store.currency,
@@ -294,9 +251,9 @@ def _snapshot(store: Store, now: datetime | None) -> dict:
         "windows": {w.key: {"start": w.start.isoformat(), "end": w.end.isoformat()} for w in wins},
         "kpis": kpi,
         "changes": changes(kpi),
-        "funnel": funnel(store, today),
-        "top_products": top_products(store, today),
-        "hourly": hourly(store, today, past[wins[1].day]),
+        "funnel": funnel(store, today, events),
+        "top_products": top_products(store, today, events),
+        "hourly": hourly(store, today, events, past[wins[1].day]),
     }
 
 

@@ -33,6 +33,7 @@ from stores.models import Store
 from .models import EventType
 
 CACHE_AFTER = timedelta(minutes=30)
+KEEP_NOTES = timedelta(days=10)  # the live view's oldest window (last week) plus time-zone slack
 MAX_DAYS = 256  # (store, day) entries kept per process: ~16 bytes a session, ~0.5 MB at 30 k sessions a day
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -106,6 +107,17 @@ def _read(store: Store, start: datetime, end: datetime) -> PastDay:
             first.setdefault(visitor, moment)  # rows come in time order: the first is the earliest
         hourly[hour] += 1
     return PastDay(starts, array("q", sorted(first.values())), hourly)
+
+
+def prune_notes(now: datetime, keep: timedelta = KEEP_NOTES) -> int:
+    """Delete EventChange notes of hours the live view no longer shows; returns how many went.
+
+    The live view looks back a week at most, so older notes guard nothing. A kept day whose notes
+    were pruned only compares unequal and is read again: pruning can cause a re-read, never a
+    stale number."""
+    from .models import EventChange
+
+    return EventChange.objects.filter(hour__lt=micros(now - keep) // 3_600_000_000).delete()[0]
 
 
 def past_days(store: Store, days: list[date], now: datetime) -> dict[date, PastDay]:

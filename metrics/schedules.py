@@ -7,4 +7,6 @@ SCHEDULES = [
              crontab={"minute": "35"}),
     Schedule("metrics: morning email (08:00 manager-local)", "metrics.tasks.send_morning_emails",
              crontab={"minute": "2"}),
+    Schedule("metrics: prune the live view's change notes", "metrics.tasks.prune_event_changes",
+             crontab={"minute": "50", "hour": "3"}),
 ]

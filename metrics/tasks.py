@@ -1,4 +1,5 @@
-"""Daily-tracking tasks: the nightly rollup and the morning email, both fired hourly by beat.
+"""Daily-tracking tasks: the nightly rollup and the morning email, both fired hourly by beat, and
+the daily pruning of the live view's change notes.
 
 Each task is thin: it calls a service that a test can call directly, and each service is safe to run
 twice (a rolled-up day is skipped, a sent morning email is stopped by its unique row).
@@ -50,3 +51,13 @@ def send_morning_emails(now_iso: str | None = None) -> int:
     from .email import send_due_morning_emails
 
     return send_due_morning_emails(datetime.fromisoformat(now_iso) if now_iso else None)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def prune_event_changes() -> int:
+    """Delete the live view's EventChange notes older than it ever looks (safe to run twice)."""
+    from django.utils import timezone
+
+    from .live_history import prune_notes
+
+    return prune_notes(timezone.now())

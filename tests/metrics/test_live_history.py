@@ -102,3 +102,18 @@ def test_a_day_that_just_ended_is_read_each_time(store):
     with CaptureQueriesContext(connection) as queries:
         live.snapshot(store, just_after_midnight)
     assert [q for q in queries.captured_queries if "ORDER BY ts" in q["sql"]]
+
+
+def test_pruning_drops_only_notes_older_than_the_live_view_looks(store):
+    live_history.clear()
+    kept = past_numbers(store)
+    old_hour = int(datetime(2026, 4, 20, 9, tzinfo=UTC).timestamp()) // 3600
+    EventChange.objects.create(store_id=store.pk, hour=old_hour)
+    before = EventChange.objects.exclude(hour=old_hour).count()
+    assert before  # the fixture's events, written for past hours, left notes
+    assert live_history.prune_notes(NOW) == 1
+    assert live_history.prune_notes(NOW) == 0
+    assert EventChange.objects.count() == before
+    with CaptureQueriesContext(connection) as queries:
+        assert past_numbers(store) == kept  # last week's notes are still there: still kept
+    assert not [q for q in queries.captured_queries if "ORDER BY ts" in q["sql"]]

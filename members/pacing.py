@@ -7,8 +7,9 @@ number of workers and processes, unlike Celery's per-worker `rate_limit`. Withou
 SQLite demo on the filesystem broker) the same rule runs per process. A rate of 0 means no limit.
 
 The rate is a ceiling at the provider, so slots are spaced a little wider than 1/rate: texts leave
-about SMS_RATE_MARGIN (4 %) under the rate, and a text that reaches Twilio up to ~40 ms later than
-its slot (database write, thread scheduling, network) still cannot put rate + 1 texts into any one second.
+about SMS_RATE_MARGIN (6 %) under the rate, and a text that reaches Twilio up to ~60 ms later than
+its slot (thread scheduling, the client's CPU, network) still cannot put rate + 1 texts into any one
+second. 4 % was measured too narrow: 152 texts in one second at 150/s on a quiet machine.
 """
 
 from __future__ import annotations

@@ -208,7 +208,7 @@ SMS_BACKEND = env("SMS_BACKEND", "console")
 SMS_FILE_PATH = env("SMS_FILE_PATH", str(VAR_DIR / "sms"))
 SMS_RATE_PER_SECOND = float(env("SMS_RATE_PER_SECOND", "10"))
 # Pace this fraction under the rate, so jitter on the way to Twilio never exceeds it in any second.
-SMS_RATE_MARGIN = float(env("SMS_RATE_MARGIN", "0.04"))
+SMS_RATE_MARGIN = float(env("SMS_RATE_MARGIN", "0.06"))
 # One send task carries SMS_BATCH_SIZE messages, sent by SMS_SEND_THREADS threads (Twilio's latency overlaps).
 SMS_BATCH_SIZE = int(env("SMS_BATCH_SIZE", "200"))
 SMS_SEND_THREADS = int(env("SMS_SEND_THREADS", "8"))

@@ -31,7 +31,7 @@ def register(name: str, script: str, standard: list[str], quick: list[str]) -> N
 
 
 # Standard sizes are the ones RESULTS.md records; quick sizes only check that each still runs.
-register("ingest", "ingest.py", ["--events", "10000", "--rounds", "3", "--batch", "1000", "--clients", "4"],
+register("ingest", "ingest.py", ["--events", "100000", "--rounds", "5", "--batch", "1000", "--clients", "4"],
          ["--events", "2000", "--no-write"])
 register("load", "load_ingest.py", ["--clients", "50", "--seconds", "60"], ["--quick"])
 # live view: 10 M historical events (generated in SQL, ~3 min) and the live requests, ~4-5 min in all.

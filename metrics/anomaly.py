@@ -600,9 +600,13 @@ def _supporting(dimension, value, dframe, ts, holiday_days, params) -> str:
         if base["baseline"] and not pd.isna(base["baseline"]):
             bits.append(f"sessions {rootcause.pct(_num(base['change']))}")
     if ("ad_spend", value) in dframe.columns:
-        spend = dframe.at[ts, ("ad_spend", value)]
+        col = dframe[("ad_spend", value)]
+        spend = col.at[ts]
         if not pd.isna(spend):
-            bits.append(f"ad spend {spend:,.0f}")
+            # The spend beside its usual level: "ad spend 373" alone does not say whether it moved.
+            usual = seasonal_baseline(col, holiday_days, params).at[ts, "baseline"]
+            known = not pd.isna(usual) and round(usual) != round(spend)
+            bits.append(f"ad spend {spend:,.0f}" + (f", usually {usual:,.0f}" if known else ""))
     return f" ({', '.join(bits)})" if bits else ""
 
 

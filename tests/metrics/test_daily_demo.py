@@ -1,7 +1,10 @@
 """The daily-tracking demo seeder rolls up the demo history and flags yesterday's paid-search collapse."""
 
+import re
+
 import pytest
 
+from campaigns import ads_demo
 from metrics import daily_demo
 from metrics.models import Anomaly, DailyMetric
 from stores import demo
@@ -17,3 +20,14 @@ def test_daily_demo_rolls_up_history_and_flags_paid_search():
     assert DailyMetric.objects.filter(store=first, metric="orders", dimension="").count() == 63
     assert Anomaly.objects.filter(store=first, day=day, metric="gmv", dimension="traffic_source",
                                   dimension_value="paid_search").exists()
+
+
+def test_the_explanation_shows_paid_search_spend_beside_its_usual_level():
+    ctx = demo.seed(days=63)
+    ads_demo.seed(ctx)  # the first store's through-train plan stops spending on the anomaly day
+    daily_demo.seed(ctx)
+    first = ctx.stores[0]
+    gmv = Anomaly.objects.get(store=first, day=ctx.anomaly_day[first.slug], metric="gmv", dimension="")
+    spend = re.search(r"ad spend ([\d,]+), usually ([\d,]+)", gmv.explanation)
+    assert spend, gmv.explanation
+    assert int(spend[1].replace(",", "")) < int(spend[2].replace(",", "")) * 0.6

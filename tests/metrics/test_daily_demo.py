@@ -1,15 +1,24 @@
 """The daily-tracking demo seeder rolls up the demo history and flags yesterday's paid-search collapse."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from campaigns import ads_demo
 from metrics import daily_demo
 from metrics.models import Anomaly, DailyMetric
 from stores import demo
 
-pytestmark = pytest.mark.django_db
+# A frozen clock (every seeder reads it): the demo's dates, weekdays and history are the same on every run.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
+
+
+@pytest.fixture
+def frozen_clock():
+    with time_machine.travel(datetime(2026, 11, 26, 6, 30, tzinfo=UTC), tick=False):
+        yield
 
 
 def test_daily_demo_rolls_up_history_and_flags_paid_search():

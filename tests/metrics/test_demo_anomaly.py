@@ -1,14 +1,22 @@
 """The demo's injected anomaly (paid search collapses yesterday in the first store) is found and explained."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from metrics.models import Anomaly
 from metrics.rollup import backfill
 from stores import demo
 
-pytestmark = pytest.mark.django_db
+# A frozen clock (every seeder reads it): the demo's dates, weekdays and history are the same on every run.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
+
+
+@pytest.fixture
+def frozen_clock():
+    with time_machine.travel(datetime(2026, 11, 26, 6, 30, tzinfo=UTC), tick=False):
+        yield
 
 
 def test_detector_finds_demo_paid_search_collapse_and_names_paid_search():

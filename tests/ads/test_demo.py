@@ -1,6 +1,5 @@
 """The paid-promotion demo tells the same story as the orders: the through-train plan stopped."""
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,9 +18,7 @@ NOW = datetime(2026, 11, 25, 7, 30, tzinfo=UTC)  # 15:30 in Shanghai, 23:30 (Nov
 @time_machine.travel(NOW, tick=False)
 def test_demo_story(media):
     ctx = demo.seed(days=30)
-    started = time.monotonic()
     ads_demo.seed(ctx)
-    assert time.monotonic() - started < 10
     jade, pacific = ctx.stores
     assert AdPlan.objects.filter(store=jade).count() == 5  # one per channel + the launch plan
     search = AdPlan.objects.get(store=jade, channel=AdChannel.SEARCH, launch_plans=None)

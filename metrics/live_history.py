@@ -73,7 +73,7 @@ def _hours(start: datetime, end: datetime) -> tuple[int, int]:
     return micros(start) // 3_600_000_000, (micros(end) - 1) // 3_600_000_000 + 1
 
 
-def _notes(store: Store, days: list[tuple[datetime, datetime]]) -> list[tuple[int, int]]:
+def change_notes(store: Store, days: list[tuple[datetime, datetime]]) -> list[tuple[int, int]]:
     """(count, sum of ids) of the EventChange notes of each day's hours, in one query."""
     spans = [_hours(start, end) for start, end in days]
     lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
@@ -124,7 +124,7 @@ def past_days(store: Store, days: list[date], now: datetime) -> dict[date, PastD
     """PastDay for each of `days` (local days of `store` before today), from the cache when still valid."""
     bounds = {day: store.day_bounds(day) for day in days}
     cacheable = connection.vendor == "postgresql"
-    notes = dict(zip(days, _notes(store, list(bounds.values())), strict=True)) if cacheable else {}
+    notes = dict(zip(days, change_notes(store, list(bounds.values())), strict=True)) if cacheable else {}
     result = {}
     for day, (start, end) in bounds.items():
         key = (store.pk, store.timezone, day)

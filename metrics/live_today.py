@@ -26,7 +26,7 @@ from django.db import connection
 
 from stores.models import Store
 
-from .live_history import CACHE_AFTER, _notes, micros
+from .live_history import CACHE_AFTER, change_notes, micros
 from .models import EventType
 
 START, VIEW, CART = EventType.SESSION_START.value, EventType.PRODUCT_VIEW.value, EventType.ADD_TO_CART.value
@@ -161,7 +161,7 @@ def today_so_far(store: Store, start: datetime, now: datetime) -> TodayEvents:
         kept = _cache.get(key)
     # Notes first, events after: a change committed in between shows in the next request's notes.
     spans = [(start, boundary)] + ([(start, kept.until)] if kept and kept.until <= boundary else [])
-    notes = _notes(store, spans)
+    notes = change_notes(store, spans)
     if not kept or kept.until > boundary or (kept.until > start and notes[1] != kept.notes):
         kept = _Kept(start, (0, 0), TodayEvents())
     if kept.until < boundary:

@@ -74,7 +74,7 @@ def _hours(start: datetime, end: datetime) -> tuple[int, int]:
 
 
 def change_notes(store: Store, days: list[tuple[datetime, datetime]]) -> list[tuple[int, int]]:
-    """(count, sum of ids) of the EventChange notes of each day's hours, in one query."""
+    """(count, sum of ids) of the EventChange notes of each (start, end) span's hours, in one query."""
     spans = [_hours(start, end) for start, end in days]
     lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
     with connection.cursor() as cursor:

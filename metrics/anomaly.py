@@ -22,6 +22,7 @@ import holidays as holidays_lib
 import numpy as np
 import pandas as pd
 from django.db import transaction
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import special
 
 from stores.models import PaymentType, Product, Store, TrafficSource
@@ -57,12 +58,14 @@ DEFAULT = Params()
 
 
 def seasonal_frame(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAULT,
-                   counts=None) -> dict[str, pd.DataFrame]:
+                   counts=None, at=None) -> dict[str, pd.DataFrame]:
     """`seasonal_baseline` for every column of a day-indexed frame at once (numpy over 2-D arrays).
 
     Returns frames keyed value, baseline, spread, score, change, low, high, threshold (the |score| a
     day must reach, before the holiday factor); `counts` is a boolean
-    per column (judged as counts: negative-binomial tail), or one boolean for all.
+    per column (judged as counts: negative-binomial tail), or one boolean for all. With `at` (a day of
+    the index) the spread, score and band are measured for that day only (NaN on the others): a nightly
+    verdict needs one day, and the spread's rolling median is most of the cost of every day.
     """
     frame = frame.astype(float)
     index = pd.DatetimeIndex(frame.index)
@@ -74,6 +77,7 @@ def seasonal_frame(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAUL
     # was installed), not a history of zeros.
     hist[~np.maximum.accumulate(np.nan_to_num(np.abs(hist)) > 0, axis=0)] = np.nan
     n = len(values)
+    rows = None if at is None else [index.get_loc(pd.Timestamp(at))]
     # The same weekday of the previous `weeks` weeks, stacked: one nan-median over them.
     lagged = np.full((params.weeks, *values.shape), np.nan)
     for k in range(1, params.weeks + 1):
@@ -89,7 +93,7 @@ def seasonal_frame(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAUL
         baseline = np.where(np.isnan(median), np.nan, np.expm1(log_base))
         # Deviations are from each day's own forecast, so their median absolute value (about 0, not
         # about the window's median) is the robust spread, pooled over weekdays.
-        mad = _past_median(np.abs(log_hist - log_base), params.spread_days, params.min_spread_days)
+        mad = _past_median(np.abs(log_hist - log_base), params.spread_days, params.min_spread_days, rows)
         spread = np.maximum(np.nan_to_num(1.4826 * mad), params.min_spread_share)
         spread = np.where(np.isnan(median), np.nan, spread)
         score = (np.log1p(np.clip(values, 0, None)) - log_base) / spread
@@ -100,10 +104,15 @@ def seasonal_frame(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAUL
             mask = np.broadcast_to(np.asarray(counts, dtype=bool), (values.shape[1],))
             if mask.any():
                 c_score, c_spread, c_low, c_high = _count_scores(values[:, mask], hist[:, mask],
-                                                                 baseline[:, mask], params)
+                                                                 baseline[:, mask], params, rows)
                 score[:, mask], spread[:, mask], low[:, mask], high[:, mask] = c_score, c_spread, c_low, c_high
                 threshold[:, mask] = params.count_threshold
         change = np.where(baseline != 0, values / baseline - 1, np.nan)
+    if rows is not None:
+        others = np.ones(n, dtype=bool)
+        others[rows] = False
+        for arr in (spread, score, low, high):
+            arr[others] = np.nan
     cols = frame.columns
     return {name: pd.DataFrame(arr, index=index, columns=cols) for name, arr in (
         ("value", values), ("baseline", baseline), ("spread", spread), ("score", score), ("change", change),
@@ -116,7 +125,7 @@ def _profile_baseline(hist: np.ndarray, params: Params) -> np.ndarray:
     Weekday factor: trimmed mean over the previous `profile_weeks` same weekdays of the day's ratio to
     its centred 7-day mean. Level: trimmed mean of the previous `level_days` days divided by their factors.
     """
-    week_mean = pd.DataFrame(hist).rolling(7, min_periods=5).mean().to_numpy()  # rows i-6..i
+    week_mean = _rolling_mean(hist, 7, 5)  # rows i-6..i
     centred = np.full_like(week_mean, np.nan)
     centred[:-3] = week_mean[3:]  # rows i-3..i+3
     ratio = np.where(centred > 0, hist / centred, np.nan)
@@ -150,12 +159,32 @@ def _lagged(arr: np.ndarray, lags) -> np.ndarray:
     return out
 
 
-def _past_median(arr: np.ndarray, days: int, min_days: int) -> np.ndarray:
-    """Per column, the median of the previous `days` rows (not the row itself); NaN rows skipped."""
-    return pd.DataFrame(arr).shift(1).rolling(days, min_periods=min_days).median().to_numpy()
+def _rolling_mean(arr: np.ndarray, days: int, min_days: int) -> np.ndarray:
+    """Per column, the mean of rows i-days+1..i with at least `min_days` of them known (NaN skipped)."""
+    windows = sliding_window_view(np.vstack([np.full((days - 1, arr.shape[1]), np.nan), arr]), days, axis=0)
+    known = (~np.isnan(windows)).sum(axis=-1)
+    total = np.nansum(windows, axis=-1)
+    return np.where(known >= min_days, total / np.fmax(known, 1), np.nan)
 
 
-def _count_scores(values, hist, baseline, params: Params):
+def _past_median(arr: np.ndarray, days: int, min_days: int, rows=None) -> np.ndarray:
+    """Per column, the median of the previous `days` rows (not the row itself); NaN rows skipped.
+
+    Only for the given `rows` (NaN elsewhere) when they are given.
+    """
+    if rows is None:
+        return pd.DataFrame(arr).shift(1).rolling(days, min_periods=min_days).median().to_numpy()
+    out = np.full(arr.shape, np.nan)
+    for row in rows:
+        window = arr[max(row - days, 0):row]
+        if len(window):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+                out[row] = np.where((~np.isnan(window)).sum(axis=0) >= min_days, np.nanmedian(window, axis=0), np.nan)
+    return out
+
+
+def _count_scores(values, hist, baseline, params: Params, rows=None):
     """Counts: z-score of the negative-binomial tail probability of the value given the baseline.
 
     The overdispersion is measured robustly on the past: Anscombe residuals 2(√(x+⅜) − √(μ+⅜)) of
@@ -165,7 +194,7 @@ def _count_scores(values, hist, baseline, params: Params):
     """
     mu = np.where(np.isnan(baseline), np.nan, np.fmax(baseline, params.min_count_baseline))
     resid = 2 * (np.sqrt(np.clip(hist, 0, None) + 0.375) - np.sqrt(mu + 0.375))
-    psi = (1.4826 * _past_median(np.abs(resid), params.spread_days, params.min_spread_days)) ** 2
+    psi = (1.4826 * _past_median(np.abs(resid), params.spread_days, params.min_spread_days, rows)) ** 2
     phi = np.fmax(np.nan_to_num((psi - 1) / mu), params.min_spread_share ** 2)
     size = 1 / phi
     p = size / (size + mu)
@@ -200,6 +229,25 @@ def seasonal_baseline(series: pd.Series, holiday_days=(), params: Params = DEFAU
     """
     judged = seasonal_frame(series.to_frame("x"), holiday_days, params, counts=counts)
     return column(judged, "x")
+
+
+class Expected:
+    """The seasonal baseline of every column of a frame on one day, computed once per frame.
+
+    Root cause asks for the usual level of the same columns many times (the flagged metric, each source's
+    sessions and ad spend, the metric tree): one `seasonal_frame` pass per frame answers them all.
+    """
+
+    def __init__(self, day, holiday_days=(), params: Params = DEFAULT):
+        self.ts, self.holiday_days, self.params = pd.Timestamp(day), holiday_days, params
+        self._done: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+    def of(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """One row per column of `frame`: value, baseline, change, … on the day."""
+        if id(frame) not in self._done:  # the frame is kept with its rows, so its id is not reused
+            judged = seasonal_frame(frame, self.holiday_days, self.params, at=self.ts)
+            self._done[id(frame)] = (frame, _rows_on(judged, self.ts))
+        return self._done[id(frame)][1]
 
 
 def weekday_baseline(frame: pd.DataFrame, day, holiday_days=(), params: Params = DEFAULT) -> pd.Series:
@@ -309,7 +357,7 @@ def judge_columns(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, h
                   key=lambda c: (c[0], order[c[1]]))
     if not cols:
         return out
-    judged = seasonal_frame(frame[cols], holiday_days, params, counts=[_counts(c[1]) for c in cols])
+    judged = seasonal_frame(frame[cols], holiday_days, params, counts=[_counts(c[1]) for c in cols], at=ts)
     rows = _rows_on(judged, ts)
     wrong_way = np.array([ALERT_ONLY.get(c[1]) == "up" for c in cols]) & (rows["score"].to_numpy() < 0)
     hit = _flag_rows(rows, ts, holiday_days, params) & ~wrong_way
@@ -323,7 +371,7 @@ def judge_columns(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, h
     if not slice_cols:
         return out
     judged_sliced = seasonal_frame(sliced[slice_cols], holiday_days, params,
-                                   counts=[_counts(c[1]) for c in slice_cols])
+                                   counts=[_counts(c[1]) for c in slice_cols], at=ts)
     srows = _rows_on(judged_sliced, ts)
     total_base = rows["baseline"].reindex(pd.MultiIndex.from_tuples([c[:2] for c in slice_cols])).to_numpy()
     base = srows["baseline"].to_numpy()
@@ -391,22 +439,28 @@ def detect_many(store_days, params: Params = DEFAULT) -> dict[tuple[int, date], 
     if not store_days:
         return found
     span = history_days(params)
-    groups: dict[tuple, list] = {}
+    groups: dict[tuple, list[int]] = {}  # (day, holidays) -> positions in store_days
     context = {}
-    for store, day in store_days:
+    for at, (store, day) in enumerate(store_days):
         start = day - timedelta(days=span)
         hol = holiday_calendar(store.country, {start.year, day.year})
         holiday_days = tuple(sorted(d for d in hol if start <= d <= day))
         context[(store.pk, day)] = (store, start, holiday_days, hol.get(day, ""))
-        groups.setdefault((day, holiday_days), []).append(store)
+        groups.setdefault((day, holiday_days), []).append(at)
+    # One read for the whole batch (each group's own query scanned the index once per group).
+    series = read_series([(s.pk, d - timedelta(days=span), d) for s, d in store_days],
+                         {"": DETECT_METRICS, "traffic_source": SLICE_METRICS})
+    group_of = np.empty(len(store_days), dtype=int)
+    for g, members in enumerate(groups.values()):
+        group_of[members] = g
+    series_group = group_of[series["window"].to_numpy(dtype=int)]
     verdicts: dict[tuple[int, date], list[dict]] = {}
-    for (day, holiday_days), stores in groups.items():
+    for g, (day, holiday_days) in enumerate(groups):
         start = day - timedelta(days=span)
-        series = read_series([(s.pk, start, day) for s in stores],
-                             {"": DETECT_METRICS, "traffic_source": SLICE_METRICS})
-        if series.empty:
+        part = series[series_group == g]
+        if part.empty:
             continue
-        frame, sliced = _series_frames(series, pd.date_range(start, day, freq="D"))
+        frame, sliced = _series_frames(part, pd.date_range(start, day, freq="D"))
         for key, found_here in judge_columns(frame, sliced, day, list(holiday_days), params).items():
             verdicts[(int(key), day)] = found_here
     rows = read_windows([(pk, context[(pk, day)][1], day) for pk, day in verdicts])
@@ -426,6 +480,7 @@ def _anomalies(store: Store, day: date, verdicts: list[dict], window: Window, ho
     """Unsaved anomalies for one store-day's verdicts, each with its root cause in plain words."""
     ts = pd.Timestamp(day)
     frame, sliced = window.frame(), window.frame("traffic_source")
+    expected = Expected(day, holiday_days, params)
     activity = running_activity(store, day)
     out = []
     for v in verdicts:
@@ -435,9 +490,9 @@ def _anomalies(store: Store, day: date, verdicts: list[dict], window: Window, ho
         dod = pct_change(value, series.get(ts - pd.Timedelta(days=1)))
         wow = pct_change(value, series.get(ts - pd.Timedelta(days=7)))
         if dimension:
-            cause = explain_slice(store, day, metric, dim_value, frame, sliced, holiday_days, params)
+            cause = explain_slice(store, day, metric, dim_value, frame, sliced, holiday_days, params, expected)
         else:
-            cause = explain(store, day, metric, frame, holiday_days, params, window=window)
+            cause = explain(store, day, metric, frame, holiday_days, params, window=window, expected=expected)
         text = cause["summary"]
         if v.get("corroborated_by"):
             text += " (Within the day's usual noise overall, but driven by an abnormal source.)"
@@ -479,17 +534,15 @@ def _save(store_days, anomalies: list[Anomaly]) -> None:
 
 
 def explain_slice(store: Store, day: date, metric: str, source: str, frame: pd.DataFrame, sliced: pd.DataFrame,
-                  holiday_days=(), params: Params = DEFAULT) -> dict:
+                  holiday_days=(), params: Params = DEFAULT, expected: Expected | None = None) -> dict:
     """Plain words for an abnormal traffic source: its change, traffic evidence and the overall effect."""
-    ts = pd.Timestamp(day)
-    judged = seasonal_baseline(sliced[(metric, source)], holiday_days, params,
-                               counts=_counts(metric)).loc[ts]
-    overall = seasonal_baseline(frame[metric], holiday_days, params, counts=_counts(metric)).loc[ts] \
-        if metric in frame.columns else None
+    expected = expected or Expected(day, holiday_days, params)
+    judged = expected.of(sliced).loc[(metric, source)]
+    overall = expected.of(frame).loc[metric] if metric in frame.columns else None
     name = SHORT_SOURCE.get(source, _labels(store, "traffic_source", [source])[source])
     what = "GMV" if metric == "gmv" else METRICS[metric].label.split(" (")[0].lower()
     text = f"{name[:1].upper()}{name[1:]} {what} {rootcause.pct(_num(judged['change']))} vs usual {day:%A}"
-    text += _supporting("traffic_source", source, sliced, ts, holiday_days, params) if metric != "sessions" else ""
+    text += _supporting("traffic_source", source, sliced, expected) if metric != "sessions" else ""
     if overall is not None and not pd.isna(overall["baseline"]):
         share = (judged["value"] - judged["baseline"]) / (overall["value"] - overall["baseline"]) \
             if overall["value"] != overall["baseline"] else None
@@ -534,7 +587,7 @@ SHORT_SOURCE = {"paid_search": "paid-search", "organic_search": "organic-search"
 
 
 def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = None, holiday_days=(),
-            params: Params = DEFAULT, window: Window | None = None) -> dict:
+            params: Params = DEFAULT, window: Window | None = None, expected: Expected | None = None) -> dict:
     """Root cause of `metric` on `day`: Adtributor over the dimensions plus the metric tree.
 
     Returns a JSON-able dict with "summary" (plain words), "dimensions" and "tree".
@@ -542,6 +595,7 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
     start = day - timedelta(days=history_days(params))
     ts = pd.Timestamp(day)
     window = window or Window(store, start, day)
+    expected = expected or Expected(day, holiday_days, params)
     if frame is None:
         frame = window.frame()
     base_metric = rootcause.ATTRIBUTE_VIA.get(metric, metric)
@@ -552,14 +606,13 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
         if dmetric not in dframe.columns.get_level_values(0):
             continue
         part = dframe[dmetric]
-        expected = weekday_baseline(part, ts, holiday_days, params)
-        actual = part.loc[ts]
-        breakdowns[dimension] = (expected.fillna(0.0), actual)
+        forecast = weekday_baseline(part, ts, holiday_days, params)
+        breakdowns[dimension] = (forecast.fillna(0.0), part.loc[ts])
     ranked = rootcause.rank_dimensions(breakdowns, base_metric, dim_metrics)
-    tree = _tree(frame, ts, holiday_days, params) if metric in ("gmv", "orders", "visitors", "conversion",
+    tree = _tree(frame, expected) if metric in ("gmv", "orders", "visitors", "conversion",
                                                                  "aov") else None
     info = METRICS[metric]
-    baseline = seasonal_baseline(frame[metric], holiday_days, params, counts=_counts(metric)).loc[ts]
+    baseline = expected.of(frame).loc[metric]
     head = f"{info.label.split(' (')[0]} {rootcause.pct(_num(baseline['change']))} vs usual {day:%A}"
     parts = []
     if ranked:
@@ -570,7 +623,7 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
                 else labels[c.value]
             what = METRICS.get(top.metric).label.split(" (")[0] if top.metric in METRICS else top.metric
             clause = f"{name} {what.lower() if top.metric != 'gmv' else 'GMV'} {rootcause.pct(c.change)}"
-            clause += _supporting(top.dimension, c.value, window.frame(top.dimension), ts, holiday_days, params)
+            clause += _supporting(top.dimension, c.value, window.frame(top.dimension), expected)
             parts.append(clause)
     text = head + (": " + "; ".join(parts) if parts else "")
     if tree:
@@ -589,34 +642,32 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
             "top_value": ranked[0].candidates[0].value if ranked else None}
 
 
-def _supporting(dimension, value, dframe, ts, holiday_days, params) -> str:
+def _supporting(dimension, value, dframe, expected: Expected) -> str:
     """Traffic evidence for a source: its sessions' change and the day's ad spend there."""
     if dimension != "traffic_source":
         return ""
     bits = []
     if ("sessions", value) in dframe.columns:
-        col = dframe[("sessions", value)]
-        base = seasonal_baseline(col, holiday_days, params).loc[ts]
+        base = expected.of(dframe).loc[("sessions", value)]
         if base["baseline"] and not pd.isna(base["baseline"]):
             bits.append(f"sessions {rootcause.pct(_num(base['change']))}")
     if ("ad_spend", value) in dframe.columns:
-        col = dframe[("ad_spend", value)]
-        spend = col.at[ts]
+        spend = dframe.at[expected.ts, ("ad_spend", value)]
         if not pd.isna(spend):
             # The spend beside its usual level: "ad spend 373" alone does not say whether it moved.
-            usual = seasonal_baseline(col, holiday_days, params).at[ts, "baseline"]
+            usual = expected.of(dframe).at[("ad_spend", value), "baseline"]
             known = not pd.isna(usual) and round(usual) != round(spend)
             bits.append(f"ad spend {spend:,.0f}" + (f", usually {usual:,.0f}" if known else ""))
     return f" ({', '.join(bits)})" if bits else ""
 
 
-def _tree(frame: pd.DataFrame, ts, holiday_days, params) -> dict | None:
-    actual, expected = {}, {}
+def _tree(frame: pd.DataFrame, expected: Expected) -> dict | None:
+    actual, usual = {}, {}
     for m in ("visitors", "conversion", "aov", "orders"):
         if m in frame.columns:
-            actual[m] = _num(frame.at[ts, m])
-            expected[m] = _num(seasonal_baseline(frame[m], holiday_days, params).at[ts, "baseline"])
-    return rootcause.metric_tree(actual, expected)
+            actual[m] = _num(frame.at[expected.ts, m])
+            usual[m] = _num(expected.of(frame).at[m, "baseline"])
+    return rootcause.metric_tree(actual, usual)
 
 
 def open_anomalies(store: Store):

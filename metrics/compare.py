@@ -92,31 +92,32 @@ def read_windows(windows: list[tuple[int, date, date]]) -> dict[tuple[int, date,
 def read_series(windows: list[tuple[int, date, date]], wanted: dict[str, list[str]]) -> pd.DataFrame:
     """The chosen series of several windows in one query, for the batch detector.
 
-    `wanted` maps a dimension ("" = overall) to its metrics. Columns: store_id, offset (days since the
-    window's first day), metric, dimension, value_key, value (float).
+    `wanted` maps a dimension ("" = overall) to its metrics. Columns: window (position in `windows`),
+    store_id, offset (days since the window's first day), metric, dimension, value_key, value (float).
     """
-    cte, params = _window_values(windows)
+    columns = ["window", "store_id", "offset", "metric", "dimension", "value_key", "value"]
+    if connection.vendor != "postgresql":
+        return _orm_series(windows, wanted, columns)
+    values = ", ".join(["(%s::int, %s::bigint, %s::date, %s::date)"] * len(windows))
+    params = [v for at, window in enumerate(windows) for v in (at, *window)]
     series = [(dimension, metric) for dimension, metrics in wanted.items() for metric in metrics]
-    values = ", ".join(["(%s, %s)"] * len(series))
     params += [v for pair in series for v in pair]
     # Joined on (store, metric, dimension) and a day range: exactly the dailymetric_series index, so the
     # read stays a few index ranges per store however many years of history the table holds.
-    sql = (f"WITH {cte}, s(dimension, metric) AS (VALUES {values}) "  # noqa: S608 - placeholders only
-           "SELECT d.store_id, (d.day - w.lo)::int, d.metric, d.dimension, d.dimension_value, d.value::float8 "
+    sql = (f"WITH w(at, store_id, lo, hi) AS (VALUES {values}), "  # noqa: S608 - placeholders only
+           f"s(dimension, metric) AS (VALUES {', '.join(['(%s, %s)'] * len(series))}) "
+           "SELECT w.at, d.store_id, (d.day - w.lo)::int, d.metric, d.dimension, d.dimension_value, "
+           "d.value::float8 "
            "FROM w CROSS JOIN s JOIN metrics_dailymetric d ON d.store_id = w.store_id AND d.metric = s.metric "
            "AND d.dimension = s.dimension AND d.day BETWEEN w.lo AND w.hi")
-    columns = ["store_id", "offset", "metric", "dimension", "value_key", "value"]
-    if connection.vendor == "postgresql":
-        # A thousand stores' history is millions of cells: binary results (on the same connection and
-        # transaction) skip parsing each number from text, about a third faster.
-        import psycopg
+    # A thousand stores' history is millions of cells: binary results (on the same connection and
+    # transaction) skip parsing each number from text, about a third faster.
+    import psycopg
 
-        connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as cur:
-            cur.execute(sql, params, binary=True)
-            rows = cur.fetchall()
-    else:
-        return _orm_series(windows, wanted, columns)
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cur:
+        cur.execute(sql, params, binary=True)
+        rows = cur.fetchall()
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -129,10 +130,10 @@ def _orm_window(pk: int, lo: date, hi: date) -> pd.DataFrame:
 
 def _orm_series(windows, wanted: dict[str, list[str]], columns) -> pd.DataFrame:
     parts = []
-    for pk, lo, hi in windows:
+    for at, (pk, lo, hi) in enumerate(windows):
         df = _orm_window(pk, lo, hi)
         df = df[[m in wanted.get(d, ()) for d, m in zip(df["dimension"], df["metric"], strict=True)]]
-        parts.append(pd.DataFrame({"store_id": pk, "offset": [(d - lo).days for d in df["day"]],
+        parts.append(pd.DataFrame({"window": at, "store_id": pk, "offset": [(d - lo).days for d in df["day"]],
                                    "metric": df["metric"], "dimension": df["dimension"],
                                    "value_key": df["value_key"], "value": df["value"].astype(float)}))
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)

@@ -539,7 +539,7 @@ def explain_slice(store: Store, day: date, metric: str, source: str, frame: pd.D
     expected = expected or Expected(day, holiday_days, params)
     judged = expected.of(sliced).loc[(metric, source)]
     overall = expected.of(frame).loc[metric] if metric in frame.columns else None
-    name = SHORT_SOURCE.get(source, _labels(store, "traffic_source", [source])[source])
+    name = SHORT_SOURCE.get(source, dimension_labels(store, "traffic_source", [source])[source])
     what = "GMV" if metric == "gmv" else METRICS[metric].label.split(" (")[0].lower()
     text = f"{name[:1].upper()}{name[1:]} {what} {rootcause.pct(_num(judged['change']))} vs usual {day:%A}"
     text += _supporting("traffic_source", source, sliced, expected) if metric != "sessions" else ""
@@ -571,7 +571,8 @@ def _num(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _labels(store: Store, dimension: str, values) -> dict[str, str]:
+def dimension_labels(store: Store, dimension: str, values) -> dict[str, str]:
+    """Display names of a dimension's values: a source's label, a product's title."""
     if dimension == "traffic_source":
         return {v: str(TrafficSource(v).label) if v in TrafficSource.values else v for v in values}
     if dimension == "payment_type":
@@ -617,7 +618,7 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
     parts = []
     if ranked:
         top = ranked[0]
-        labels = _labels(store, top.dimension, [c.value for c in top.candidates])
+        labels = dimension_labels(store, top.dimension, [c.value for c in top.candidates])
         for c in top.candidates[:2]:
             name = SHORT_SOURCE.get(c.value, labels[c.value]) if top.dimension == "traffic_source" \
                 else labels[c.value]
@@ -634,7 +635,7 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
         text += "."
     dimensions = rootcause.as_json(ranked)
     for entry in dimensions:
-        labels = _labels(store, entry["dimension"], [c["value"] for c in entry["candidates"]])
+        labels = dimension_labels(store, entry["dimension"], [c["value"] for c in entry["candidates"]])
         for c in entry["candidates"]:
             c["label"] = labels.get(c["value"], c["value"])
     return {"summary": text, "dimensions": dimensions, "tree": tree,
@@ -674,14 +675,16 @@ def open_anomalies(store: Store):
     return Anomaly.objects.filter(store=store).exclude(status=AnomalyStatus.RESOLVED)
 
 
-def metric_series(store: Store, metric: str, end: date, days: int = 60) -> pd.DataFrame:
-    """The metric's history with its seasonal baseline and band, for charts."""
+def metric_series(store: Store, metric: str, end: date, days: int = 60, dimension: str = "",
+                  value: str = "") -> pd.DataFrame:
+    """The metric's history (overall, or of one dimension value) with its seasonal baseline and band, for charts."""
     start = end - timedelta(days=days + history_days())
-    frame = history(store, start, end, metrics=[metric])
-    if metric not in frame.columns:
+    frame = history(store, start, end, dimension=dimension, metrics=[metric])
+    column = (metric, value) if dimension else metric
+    if column not in frame.columns:
         return pd.DataFrame()
     hol = holiday_calendar(store.country, {start.year, end.year})
-    judged = seasonal_baseline(frame[metric], [d for d in hol if start <= d <= end], counts=_counts(metric))
+    judged = seasonal_baseline(frame[column], [d for d in hol if start <= d <= end], counts=_counts(metric))
     return judged.iloc[-days:]
 
 

@@ -262,5 +262,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # kaleido's browser driver narrates every start and clean-up at INFO.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "choreographer": {"level": "WARNING"},
+                "kaleido": {"level": "WARNING"}},
 }

@@ -21,17 +21,15 @@ from django.views.decorators.http import require_POST
 from opsdesk.tenancy import get_scoped_object, get_store, scope, stores_for
 from stores.violations_import import ViolationImportError, import_violations
 
-from ..anomaly import metric_series
+from ..charts import anomaly_figure, style
 from ..compare import compare_days, history
 from ..forms import ActionItemForm, AnomalyForm, ViolationForm, ViolationUploadForm
 from ..models import ActionItem, Anomaly, AnomalyStatus
 from ..rollup import HEADLINE, METRICS
 
 
-def _figure_json(fig: go.Figure) -> dict:
-    fig.update_layout(margin=dict(l=40, r=10, t=30, b=30), height=280, template="plotly_white",
-                      legend=dict(orientation="h", y=-0.2))
-    return json.loads(fig.to_json())
+def _figure_json(fig: go.Figure | None) -> dict | None:
+    return json.loads(style(fig).to_json()) if fig is not None else None
 
 
 def headline_rows(store, day) -> list[dict]:
@@ -109,26 +107,6 @@ def _store_users(store):
     return get_user_model().objects.filter(memberships__store=store).order_by("username")
 
 
-def history_chart(anomaly: Anomaly) -> dict | None:
-    if anomaly.dimension:
-        return None
-    judged = metric_series(anomaly.store, anomaly.metric, anomaly.day, days=56)
-    if judged.empty:
-        return None
-    x = judged.index
-    fig = go.Figure()
-    fig.add_scatter(x=x, y=judged["high"], mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip")
-    fig.add_scatter(x=x, y=judged["low"], mode="lines", line=dict(width=0), fill="tonexty",
-                    fillcolor="rgba(59,111,216,0.15)", name="normal band")
-    fig.add_scatter(x=x, y=judged["baseline"], mode="lines", line=dict(dash="dot", color="#3b6fd8"),
-                    name="baseline (same weekday median)")
-    fig.add_scatter(x=x, y=judged["value"], mode="lines+markers", line=dict(color="#222"), name="actual")
-    fig.add_scatter(x=[pd.Timestamp(anomaly.day)], y=[float(anomaly.value)], mode="markers",
-                    marker=dict(size=12, color="#d92d20"), name="anomaly")
-    fig.update_layout(title=METRICS[anomaly.metric].label)
-    return _figure_json(fig)
-
-
 def anomaly_detail(request, pk):
     anomaly = get_scoped_object(Anomaly.objects.select_related("store", "owner", "explained_by"), request.user,
                                 pk=pk)
@@ -152,7 +130,7 @@ def anomaly_detail(request, pk):
                 return redirect("metrics:anomaly", pk=anomaly.pk)
     return render(request, "metrics/anomaly_detail.html", {
         "anomaly": anomaly, "store": anomaly.store, "form": form, "item_form": item_form,
-        "items": anomaly.action_items.select_related("owner"), "chart": history_chart(anomaly),
+        "items": anomaly.action_items.select_related("owner"), "chart": _figure_json(anomaly_figure(anomaly)),
         "info": METRICS[anomaly.metric], "dimensions": (anomaly.root_cause or {}).get("dimensions", []),
         "tree": (anomaly.root_cause or {}).get("tree"),
     })

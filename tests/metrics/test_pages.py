@@ -1,8 +1,10 @@
 """Anomaly pages: overview, list, detail with plan and action items, all scoped to the user's stores."""
 
+import base64
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import numpy as np
 import pytest
 import time_machine
 from django.urls import reverse
@@ -95,3 +97,19 @@ def test_anomaly_during_an_activity_links_to_that_activity(client_a, store_a):
     page = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).content.decode()
     assert "Explained by activity" in page
     assert f'href="{promo.get_absolute_url()}"' in page
+
+
+def test_a_traffic_source_anomaly_has_the_chart_of_that_source(client_a, store_a):
+    zone = store_a.zone
+    for day in range(28):  # paid search sells 100 a day, then 10 on 4 May; organic stays at 50
+        ts = datetime(2026, 4, 7, 12, tzinfo=zone) + timedelta(days=day)
+        OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal(100 if day < 27 else 10),
+                     traffic_source="paid_search")
+        OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal(50), traffic_source="organic_search")
+        rollup_day(store_a, ts.date())
+    anomaly = make_anomaly(store_a, dimension="traffic_source", dimension_value="paid_search", value=Decimal("10"))
+    chart = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).context["chart"]
+    actual = next(trace for trace in chart["data"] if trace.get("name") == "actual")["y"]
+    actual = np.frombuffer(base64.b64decode(actual["bdata"]), dtype=actual["dtype"])  # plotly's typed array
+    assert actual[-1] == 10 and actual[-2] == 100  # the source's own series, not the store's 60 → 150
+    assert "Paid search" in chart["layout"]["title"]["text"]

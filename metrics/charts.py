@@ -1,0 +1,103 @@
+"""Charts of the daily tables: one plotly figure per chart, shown live on the pages and as PNG in email.
+
+Mail clients such as Gmail and Outlook drop inline SVG, so the morning email carries PNG images
+referenced by Content-ID: the anomaly charts are the pages' plotly figures exported by kaleido (a
+headless Chromium, started once per process), the sparklines are drawn with Pillow (eleven per email,
+a browser round trip each would cost seconds).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+
+import pandas as pd
+import plotly.graph_objects as go
+from PIL import Image, ImageDraw
+
+from .anomaly import dimension_labels, metric_series
+from .models import Anomaly
+from .rollup import METRICS
+
+log = logging.getLogger(__name__)
+
+
+def anomaly_figure(anomaly: Anomaly, days: int = 56) -> go.Figure | None:
+    """The anomaly's metric (overall or its traffic source) over `days` days, with the usual band."""
+    judged = metric_series(anomaly.store, anomaly.metric, anomaly.day, days=days,
+                           dimension=anomaly.dimension, value=anomaly.dimension_value)
+    if judged.empty:
+        return None
+    x = judged.index
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=judged["high"], mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip")
+    fig.add_scatter(x=x, y=judged["low"], mode="lines", line=dict(width=0), fill="tonexty",
+                    fillcolor="rgba(59,111,216,0.15)", name="normal band")
+    fig.add_scatter(x=x, y=judged["baseline"], mode="lines", line=dict(dash="dot", color="#3b6fd8"),
+                    name="usual (weekday pattern × recent level)")
+    fig.add_scatter(x=x, y=judged["value"], mode="lines+markers", line=dict(color="#222"), name="actual")
+    fig.add_scatter(x=[pd.Timestamp(anomaly.day)], y=[float(anomaly.value)], mode="markers",
+                    marker=dict(size=12, color="#d92d20"), name="anomaly")
+    title = METRICS[anomaly.metric].label
+    if anomaly.dimension:
+        title += " · " + dimension_labels(anomaly.store, anomaly.dimension, [anomaly.dimension_value])[
+            anomaly.dimension_value]
+    fig.update_layout(title=title)
+    return fig
+
+
+def style(fig: go.Figure, height: int = 280) -> go.Figure:
+    """The house look of every chart."""
+    fig.update_layout(margin=dict(l=40, r=10, t=30, b=30), height=height, template="plotly_white",
+                      legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+_kaleido_lock = threading.Lock()
+_kaleido_started = False
+
+
+def figure_png(fig: go.Figure, width: int = 640, height: int = 280) -> bytes | None:
+    """The figure as PNG through kaleido; None (logged) where no Chromium can be started.
+
+    The first call of a process starts the browser (a few seconds); later ones take about 0.3 s.
+    """
+    global _kaleido_started
+    import kaleido
+
+    with _kaleido_lock:  # one browser per process, one export at a time
+        try:
+            if not _kaleido_started:
+                kaleido.start_sync_server(mathjax=False, silence_warnings=True)  # stops itself at exit
+                _kaleido_started = True
+            return kaleido.calc_fig_sync(style(fig, height), opts={"format": "png", "width": width,
+                                                                   "height": height})
+        except Exception:
+            log.warning("chart export failed (is Chromium installed?); the email goes without it", exc_info=True)
+            return None
+
+
+def sparkline_png(values: list[float | None], width: int = 110, height: int = 26,
+                  color: tuple[int, int, int] = (59, 111, 216)) -> bytes | None:
+    """A tiny line of the last days (gaps skipped), the last point marked; None under two points.
+
+    Drawn at twice the size and scaled down, so the line stays smooth on high-density screens.
+    """
+    points = [(i, v) for i, v in enumerate(values) if v is not None]
+    if len(points) < 2:
+        return None
+    scale = 2
+    w, h = width * scale, height * scale
+    low, high = min(v for _, v in points), max(v for _, v in points)
+    span = (high - low) or 1.0
+    step = (w - 8) / max(len(values) - 1, 1)
+    coords = [(4 + i * step, h - 4 - (v - low) / span * (h - 8)) for i, v in points]
+    image = Image.new("RGB", (w, h), "white")
+    draw = ImageDraw.Draw(image)
+    draw.line(coords, fill=color, width=3 * scale // 2, joint="curve")
+    x, y = coords[-1]
+    draw.ellipse((x - 4, y - 4, x + 4, y + 4), fill=color)
+    out = io.BytesIO()
+    image.resize((width, height), Image.LANCZOS).save(out, format="PNG", optimize=True)
+    return out.getvalue()

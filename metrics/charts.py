@@ -16,9 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw
 
-from .anomaly import dimension_labels, metric_series
+from .anomaly import metric_series
 from .models import Anomaly
-from .rollup import METRICS
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +38,7 @@ def anomaly_figure(anomaly: Anomaly, days: int = 56) -> go.Figure | None:
     fig.add_scatter(x=x, y=judged["value"], mode="lines+markers", line=dict(color="#222"), name="actual")
     fig.add_scatter(x=[pd.Timestamp(anomaly.day)], y=[float(anomaly.value)], mode="markers",
                     marker=dict(size=12, color="#d92d20"), name="anomaly")
-    title = METRICS[anomaly.metric].label
-    if anomaly.dimension:
-        title += " · " + dimension_labels(anomaly.store, anomaly.dimension, [anomaly.dimension_value])[
-            anomaly.dimension_value]
-    fig.update_layout(title=title)
+    fig.update_layout(title=anomaly.title)
     return fig
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Abs
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -97,7 +98,7 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
         })
     site = settings.SITE_URL
     anomalies = list(Anomaly.objects.filter(store=store, day=report_day).select_related("explained_by")
-                     .order_by("dimension", "-score"))
+                     .order_by("dimension", Abs("score").desc()))
     for n, a in enumerate(anomalies):
         a.url = site + reverse("metrics:anomaly", args=[a.pk])
         # The most important few get their chart (the page's figure): about 0.3 s of Chromium each.

@@ -8,6 +8,7 @@ have dimension "" and value ""; breakdowns use dimension traffic_source / produc
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Abs
 
 __all__ = [
     "ActionItem",
@@ -100,7 +101,7 @@ class Anomaly(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["-day", "-score"]
+        ordering = ["-day", Abs("score").desc()]  # the day's most abnormal first, drops and spikes alike
         verbose_name_plural = "anomalies"
         constraints = [
             models.UniqueConstraint(
@@ -111,6 +112,23 @@ class Anomaly(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.direction} on {self.day}"
+
+    @property
+    def info(self):
+        """What the metric is: label, kind (money / count / ratio), which direction is good."""
+        from metrics.rollup import METRICS
+
+        return METRICS[self.metric]
+
+    @property
+    def title(self) -> str:
+        """'Paid orders', or 'GMV (main payments) · Paid search / through train' for a source's anomaly."""
+        if not self.dimension:
+            return self.info.label
+        from metrics.anomaly import dimension_labels
+
+        value = dimension_labels(self.store, self.dimension, [self.dimension_value])[self.dimension_value]
+        return f"{self.info.label} · {value}"
 
     @property
     def is_explained(self) -> bool:

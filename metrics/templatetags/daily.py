@@ -4,6 +4,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from metrics.models import Dimension
+from metrics.rollup import METRICS
 from metrics.rootcause import pct
 
 register = template.Library()
@@ -36,3 +38,21 @@ def change_pct(change, good_when_up=True):
 @register.filter
 def plain_pct(change):
     return pct(None if change in (None, "") else float(change))
+
+
+@register.filter
+def metric_label(metric):
+    """'aov' → 'Average order value' (the label without its parenthesis)."""
+    info = METRICS.get(metric)
+    return info.label.split(" (")[0] if info else metric
+
+
+@register.filter
+def metric_kind(metric):
+    info = METRICS.get(metric)
+    return info.kind if info else "money"
+
+
+@register.filter
+def dimension_label(dimension):
+    return Dimension(dimension).label if dimension in Dimension.values else dimension

@@ -96,7 +96,9 @@ def anomaly_list(request):
     slug = request.GET.get("store")
     if slug:
         anomalies = anomalies.filter(store=get_store(request.user, slug))
-    anomalies = anomalies.annotate(open_items=Count("action_items", filter=Q(action_items__done=False)))
+    # A GROUP BY drops the model's ordering: say it again.
+    anomalies = anomalies.annotate(open_items=Count("action_items", filter=Q(action_items__done=False))).order_by(
+        *Anomaly._meta.ordering)
     return render(request, "metrics/anomaly_list.html", {
         "anomalies": anomalies[:300], "status": status, "statuses": AnomalyStatus.choices,
         "stores": stores_for(request.user), "store_slug": slug or "", "metrics": METRICS,

@@ -40,7 +40,20 @@ def test_list_shows_my_open_anomalies(client_a, store_a):
     make_anomaly(store_a, metric="orders", status="resolved", plan="done")
     page = client_a.get(reverse("metrics:anomalies")).content.decode()
     assert "paid-search GMV −90 %" in page
-    assert ">orders<" not in page
+    assert ">Paid orders<" not in page
+
+
+def test_list_puts_the_days_most_abnormal_first_in_an_operators_words(client_a, store_a):
+    make_anomaly(store_a, metric="orders", score=-3.1, value=Decimal("56"), baseline=Decimal("93"))
+    make_anomaly(store_a, dimension="traffic_source", dimension_value="paid_search", score=-7.8,
+                 value=Decimal("1853.01"), baseline=Decimal("14622.74"))
+    make_anomaly(store_a, metric="refunds", score=4.2)
+    make_anomaly(store_a, metric="aov", score=9.0, day=date(2026, 5, 3))  # an older day comes after
+    page = client_a.get(reverse("metrics:anomalies")).content.decode()
+    order = [page.index(f">{title}<") for title in (
+        "GMV (main payments) · Paid search / through train", "Refunds", "Paid orders", "Average order value")]
+    assert order == sorted(order)
+    assert "14,622.74" in page and ">56<" in page  # money with separators, counts whole
 
 
 def test_status_needs_a_plan_then_moves_and_action_items_get_owner_and_due_date(client_a, store_a, operator_a):

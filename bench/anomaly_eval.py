@@ -86,7 +86,9 @@ def inject(series: pd.Series, rng: np.random.Generator, share: float = 0.04, ski
     skip = set(pd.DatetimeIndex(skip))
     candidates = [d for d in s.index[60:] if d not in skip]
     n = max(1, int(len(candidates) * share))
-    days = set(rng.choice(np.array(candidates), size=n, replace=False))
+    # Sorted, not a set: a set of time stamps iterates in hash order, which Python randomises per process,
+    # and the draws below would land on different days from run to run.
+    days = sorted(rng.choice(np.array(candidates), size=n, replace=False))
     for d in days:
         if rng.random() < 0.6:
             s[d] *= 1 - rng.uniform(*drop)

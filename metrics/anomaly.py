@@ -168,19 +168,19 @@ def _rolling_mean(arr: np.ndarray, days: int, min_days: int) -> np.ndarray:
 
 
 def _past_median(arr: np.ndarray, days: int, min_days: int, rows=None) -> np.ndarray:
-    """Per column, the median of the previous `days` rows (not the row itself); NaN rows skipped.
-
-    Only for the given `rows` (NaN elsewhere) when they are given.
-    """
+    """Per column, the median of the previous `days` rows (not the row itself) where at least `min_days` of
+    them are known (NaN skipped); only for the given `rows` (NaN elsewhere) when they are given."""
+    padded = np.vstack([np.full((days, arr.shape[1]), np.nan), arr])
+    windows = sliding_window_view(padded, days, axis=0)[:len(arr)]  # row i: arr[i - days:i]
+    if rows is not None:
+        windows = windows[rows]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
+        median = np.where((~np.isnan(windows)).sum(axis=-1) >= min_days, np.nanmedian(windows, axis=-1), np.nan)
     if rows is None:
-        return pd.DataFrame(arr).shift(1).rolling(days, min_periods=min_days).median().to_numpy()
+        return median
     out = np.full(arr.shape, np.nan)
-    for row in rows:
-        window = arr[max(row - days, 0):row]
-        if len(window):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-                out[row] = np.where((~np.isnan(window)).sum(axis=0) >= min_days, np.nanmedian(window, axis=0), np.nan)
+    out[rows] = median
     return out
 
 

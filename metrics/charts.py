@@ -50,7 +50,7 @@ def style(fig: go.Figure, height: int = 280) -> go.Figure:
 
 
 _kaleido_lock = threading.Lock()
-_kaleido_started = False
+_kaleido_state = "idle"  # idle → running, or unavailable (no Chromium: said once, not retried per email)
 
 
 def figure_png(fig: go.Figure, width: int = 640, height: int = 280) -> bytes | None:
@@ -58,18 +58,24 @@ def figure_png(fig: go.Figure, width: int = 640, height: int = 280) -> bytes | N
 
     The first call of a process starts the browser (a few seconds); later ones take about 0.3 s.
     """
-    global _kaleido_started
+    global _kaleido_state
     import kaleido
 
     with _kaleido_lock:  # one browser per process, one export at a time
-        try:
-            if not _kaleido_started:
+        if _kaleido_state == "idle":
+            try:
                 kaleido.start_sync_server(mathjax=False, silence_warnings=True)  # stops itself at exit
-                _kaleido_started = True
+                _kaleido_state = "running"
+            except Exception:
+                log.warning("no Chromium for chart images; emails go without them", exc_info=True)
+                _kaleido_state = "unavailable"
+        if _kaleido_state != "running":
+            return None
+        try:
             return kaleido.calc_fig_sync(style(fig, height), opts={"format": "png", "width": width,
                                                                    "height": height})
         except Exception:
-            log.warning("chart export failed (is Chromium installed?); the email goes without it", exc_info=True)
+            log.warning("chart export failed; the email goes without this chart", exc_info=True)
             return None
 
 

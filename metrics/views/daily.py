@@ -133,7 +133,7 @@ def anomaly_detail(request, pk):
     return render(request, "metrics/anomaly_detail.html", {
         "anomaly": anomaly, "store": anomaly.store, "form": form, "item_form": item_form,
         "items": anomaly.action_items.select_related("owner"), "chart": _figure_json(anomaly_figure(anomaly)),
-        "info": METRICS[anomaly.metric], "dimensions": (anomaly.root_cause or {}).get("dimensions", []),
+        "info": anomaly.info, "dimensions": (anomaly.root_cause or {}).get("dimensions", []),
         "tree": (anomaly.root_cause or {}).get("tree"),
     })
 

@@ -540,7 +540,7 @@ def explain_slice(store: Store, day: date, metric: str, source: str, frame: pd.D
     judged = expected.of(sliced).loc[(metric, source)]
     overall = expected.of(frame).loc[metric] if metric in frame.columns else None
     name = SHORT_SOURCE.get(source, dimension_labels(store, "traffic_source", [source])[source])
-    what = "GMV" if metric == "gmv" else METRICS[metric].label.split(" (")[0].lower()
+    what = "GMV" if metric == "gmv" else METRICS[metric].short_label.lower()
     text = f"{name[:1].upper()}{name[1:]} {what} {rootcause.pct(_num(judged['change']))} vs usual {day:%A}"
     text += _supporting("traffic_source", source, sliced, expected) if metric != "sessions" else ""
     if overall is not None and not pd.isna(overall["baseline"]):
@@ -614,7 +614,7 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
                                                                  "aov") else None
     info = METRICS[metric]
     baseline = expected.of(frame).loc[metric]
-    head = f"{info.label.split(' (')[0]} {rootcause.pct(_num(baseline['change']))} vs usual {day:%A}"
+    head = f"{info.short_label} {rootcause.pct(_num(baseline['change']))} vs usual {day:%A}"
     parts = []
     if ranked:
         top = ranked[0]
@@ -622,7 +622,7 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
         for c in top.candidates[:2]:
             name = SHORT_SOURCE.get(c.value, labels[c.value]) if top.dimension == "traffic_source" \
                 else labels[c.value]
-            what = METRICS.get(top.metric).label.split(" (")[0] if top.metric in METRICS else top.metric
+            what = METRICS[top.metric].short_label if top.metric in METRICS else top.metric
             clause = f"{name} {what.lower() if top.metric != 'gmv' else 'GMV'} {rootcause.pct(c.change)}"
             clause += _supporting(top.dimension, c.value, window.frame(top.dimension), expected)
             parts.append(clause)

@@ -37,6 +37,11 @@ class MetricInfo:
     additive: bool = True
     higher_is_better: bool = True
 
+    @property
+    def short_label(self) -> str:
+        """The label without its parenthesis: 'GMV', 'Conversion', 'Average order value'."""
+        return self.label.split(" (")[0]
+
 
 METRICS: dict[str, MetricInfo] = {
     "gmv": MetricInfo("GMV (main payments)", "money"),

@@ -44,7 +44,7 @@ def plain_pct(change):
 def metric_label(metric):
     """'aov' → 'Average order value' (the label without its parenthesis)."""
     info = METRICS.get(metric)
-    return info.label.split(" (")[0] if info else metric
+    return info.short_label if info else metric
 
 
 @register.filter

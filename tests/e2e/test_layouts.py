@@ -1,8 +1,9 @@
 """Every page an operator opens is usable at 1366×768 and at phone width, with no script blocked or broken.
 
 Pages are found from the URL conf (as in tests/test_url_sweep.py), so a new page is checked too.
-A horizontal scroll bar on the page body, a console error (a CSP-blocked inline script shows up as
-one) or an uncaught exception fails the test; a screenshot of each page at each size is kept.
+A horizontal scroll bar on the page body, a number in a table broken over two lines (a wide table
+scrolls in its .table-wrap instead), a console error (a CSP-blocked inline script shows up as one)
+or an uncaught exception fails the test; a screenshot of each page at each size is kept.
 """
 
 import pytest
@@ -16,6 +17,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 NOT_PAGES = {"logout", "api-v1:openapi-json", "api-v1:api-root", "api-v1:openapi-view"}
+# The text of each table number cell whose lines sit at more than one height: "26,/517/.79".
+BROKEN_NUMBERS = """[...document.querySelectorAll('.table-wrap td.num')].filter(td => {
+    const range = document.createRange(); range.selectNodeContents(td);
+    const tops = [...range.getClientRects()].map(r => r.top).sort((a, b) => a - b);
+    return tops.some((top, i) => i > 0 && top - tops[i - 1] > 4);
+}).map(td => td.textContent.trim()).slice(0, 3)"""
 
 
 def page_urls(store) -> list[str]:
@@ -53,5 +60,7 @@ def test_every_page_fits_the_screen_without_script_errors(page, live_server, log
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         if overflow > 2:
             problems.append(f"{url}: {overflow}px wider than the {size} screen")
+        if broken := page.evaluate(BROKEN_NUMBERS):
+            problems.append(f"{url}: numbers broken over lines at {size} width: {broken}")
         screenshot(f"{size}{url.replace('/', '_')}")
     assert not problems, "\n".join(problems)

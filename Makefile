@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 RUN := var/run
+# Links in the demo's emails and Twilio callbacks point at the port it serves on.
+export SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: demo test install lint fmt compose-check clean stop
 

@@ -15,6 +15,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Case, When
 from django.db.models.functions import Abs
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -26,7 +27,7 @@ from stores.models import StoreMembership, ViolationStatus
 
 from .charts import anomaly_figure, figure_png, sparkline_png
 from .compare import history
-from .models import Anomaly, MorningEmail
+from .models import Anomaly, AnomalyStatus, MorningEmail
 from .rollup import HEADLINE, METRICS, is_rolled_up, rollup_day
 from .rootcause import pct
 
@@ -97,20 +98,26 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
                 [None if pd.isna(v) else float(v) for v in series.iloc[-SPARK_DAYS:]]) if series is not None else None),
         })
     site = settings.SITE_URL
+    # Open ones first: an anomaly an operator already resolved this morning is listed as such, last.
     anomalies = list(Anomaly.objects.filter(store=store, day=report_day).select_related("explained_by")
-                     .order_by("dimension", Abs("score").desc()))
-    for n, a in enumerate(anomalies):
+                     .order_by(Case(When(status=AnomalyStatus.RESOLVED, then=1), default=0), "dimension",
+                               Abs("score").desc()))
+    charted = 0
+    for a in anomalies:
         a.url = site + reverse("metrics:anomaly", args=[a.pk])
-        # The most important few get their chart (the page's figure): about 0.3 s of Chromium each.
-        fig = anomaly_figure(a, days=CHART_DAYS) if n < EMAIL_CHARTS else None
+        a.is_open = a.status != AnomalyStatus.RESOLVED
+        # The most important few open ones get their chart (the page's figure): ~0.3 s of Chromium each.
+        fig = anomaly_figure(a, days=CHART_DAYS) if a.is_open and charted < EMAIL_CHARTS else None
         a.chart = images.add(f"anomaly-{a.pk}", figure_png(fig, width=600, height=240) if fig else None)
+        charted += bool(fig)
     violations = store.violations.filter(status=ViolationStatus.OPEN).order_by("-occurred_at")
     overdue = overdue_cases(store).select_related("review")
     return {
         "overdue_cases": list(overdue[:10]), "overdue_case_count": overdue.count(),
         "cases_url": site + reverse("reviews:store", args=[store.slug]),
         "membership": membership, "store": store, "user": membership.user, "day": report_day, "rows": rows,
-        "anomalies": anomalies, "open_violations": list(violations[:10]), "open_violation_count": violations.count(),
+        "anomalies": anomalies, "open_anomaly_count": sum(a.is_open for a in anomalies),
+        "open_violations": list(violations[:10]), "open_violation_count": violations.count(),
         "desk_url": site + reverse("desk"), "daily_url": site + reverse("metrics:daily"),
         "anomalies_url": site + reverse("metrics:anomalies") + f"?store={store.slug}",
         "violations_url": site + reverse("stores:violations", args=[store.slug]) + "?status=open",
@@ -122,9 +129,9 @@ def build_message(membership: StoreMembership, report_day: date) -> EmailMultiAl
     context = report_context(membership, report_day)
     gmv = context["rows"][0]
     headline = f"GMV {gmv['value']:,.2f} ({pct(gmv['dod'])} DoD)" if gmv["value"] is not None else "no data"
-    n = len(context["anomalies"])
+    n = context["open_anomaly_count"]
     subject = (f"[opsdesk] {membership.store.name} · {report_day:%a %d %b}: {headline}"
-               + (f" · {n} anomal{'y' if n == 1 else 'ies'}" if n else ""))
+               + (f" · {n} open anomal{'y' if n == 1 else 'ies'}" if n else ""))
     text = render_to_string("metrics/email/morning.txt", context)
     html = render_to_string("metrics/email/morning.html", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [membership.user.email])

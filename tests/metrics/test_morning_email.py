@@ -106,6 +106,31 @@ def test_email_has_headline_changes_anomalies_violations_and_links(manager, stor
     assert MorningEmail.objects.get().report_day.isoformat() == "2026-05-04"
 
 
+def test_email_speaks_store_time_and_tells_resolved_anomalies_from_open_ones(manager, store_a):
+    day = datetime(2026, 5, 4).date()
+    rollup_day(store_a, day)
+    common = dict(store=store_a, day=day, value=1, baseline=2, band_low=1, band_high=3, change=-0.5, score=-5,
+                  direction="down")
+    Anomaly.objects.create(metric="gmv", explanation="GMV −50 %: paid-search GMV −90 %.", **common)
+    Anomaly.objects.create(metric="orders", explanation="Paid orders −50 %.", status="resolved",
+                           plan="Plan resumed at 07:00.", **common)
+    # 02:30 UTC is 10:30 in Shanghai, the store's zone: the day and hour a manager reads must be the store's.
+    ViolationFactory(store=store_a, kind="Late shipment", points=1, amount=Decimal("1234.5"),
+                     occurred_at=datetime(2026, 5, 4, 2, 30, tzinfo=ZoneInfo("UTC")))
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    assert message.subject.endswith("· 1 open anomaly")
+    html = message.alternatives[0][0]
+    for part in (message.body, html):
+        assert "2026-05-04 10:30 Late shipment" in part
+        assert "1 point," in part and "1,234.50 CNY deducted" in part
+        assert "Paid orders −50 %." in part and "(resolved)" in part
+        # The open anomaly comes first.
+        assert part.index("GMV −50 %") < part.index("Paid orders −50 %.")
+    assert "1 open, 2 in all" in message.body
+
+
 def _inline_pngs(message) -> dict[str, Image.Image]:
     """The email's inline images by Content-ID, as a mail client resolves `cid:` links."""
     parts = message.message().walk()
@@ -135,7 +160,7 @@ def test_charts_are_inline_png_images_that_gmail_and_outlook_show(manager, store
     chart = images[f"anomaly-{anomaly.pk}@opsdesk"]
     assert chart.size == (600, 240)
     # The anomaly's day is marked in red on the chart.
-    red = [px for px in chart.convert("RGB").getdata() if px[0] > 200 and px[1] < 80 and px[2] < 80]
+    red = [px for px in chart.convert("RGB").get_flattened_data() if px[0] > 200 and px[1] < 80 and px[2] < 80]
     assert len(red) > 20
     assert "GMV −80 %" in message.body and "cid:" not in message.body
 

@@ -33,7 +33,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from metrics.anomaly import DEFAULT, Params, flag, naive_flag, seasonal_baseline, weekday_baseline  # noqa: E402
+from metrics.anomaly import DEFAULT, Expected, Params, flag, naive_flag, seasonal_baseline  # noqa: E402
 from metrics.rootcause import rank_dimensions  # noqa: E402
 
 SHARED = Path(os.environ.get("OPSDESK_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -180,7 +180,7 @@ def root_cause(rng, trials: int, params: Params = DEFAULT) -> tuple[float, int, 
         for k, (dim, values) in enumerate(dims.items()):
             axes = tuple(a for a in range(1, 4) if a != k + 1)
             marginal = pd.DataFrame(cube.sum(axis=axes), index=index, columns=list(values))
-            breakdowns[dim] = (weekday_baseline(marginal, index[-1], params=DEFAULT), marginal.iloc[-1])
+            breakdowns[dim] = (Expected(index[-1]).of(marginal)["baseline"].fillna(0.0), marginal.iloc[-1])
         ranked = rank_dimensions(breakdowns, "gmv")
         ok = bool(ranked) and ranked[0].dimension == list(dims)[d_idx] and ranked[0].candidates[0].value == \
             names[e_idx]

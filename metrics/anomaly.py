@@ -206,7 +206,7 @@ def _count_scores(values, hist, baseline, params: Params, rows=None):
     # The band, for charts: where the score reaches the threshold, on the Anscombe scale (≈ normal).
     half = params.count_threshold * np.sqrt(1 + phi * mu) / 2
     root = np.sqrt(mu + 0.375)
-    low = np.clip(np.fmax(root - half, 0) ** 2 - 0.375, 0, None)
+    low = np.clip(np.maximum(root - half, 0) ** 2 - 0.375, 0, None)  # NaN stays NaN: no baseline, no band
     high = (root + half) ** 2 - 0.375
     spread = np.sqrt(mu + phi * mu ** 2) / mu  # relative standard deviation, for display
     return score, spread, low, high
@@ -248,17 +248,6 @@ class Expected:
             judged = seasonal_frame(frame, self.holiday_days, self.params, at=self.ts)
             self._done[id(frame)] = (frame, _rows_on(judged, self.ts))
         return self._done[id(frame)][1]
-
-
-def weekday_baseline(frame: pd.DataFrame, day, holiday_days=(), params: Params = DEFAULT) -> pd.Series:
-    """Same-weekday median of every column for one day (the forecast Adtributor compares with)."""
-    ts = pd.Timestamp(day)
-    skip = set(pd.to_datetime(list(holiday_days)))
-    past = [ts - pd.Timedelta(days=7 * k) for k in range(1, params.weeks + 1)]
-    past = [d for d in past if d in frame.index and d not in skip]
-    if len(past) < params.min_history:
-        return pd.Series(np.nan, index=frame.columns)
-    return frame.loc[past].median(skipna=True)
 
 
 def flag(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAULT) -> pd.Series:
@@ -606,9 +595,10 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
         dframe = window.frame(dimension)
         if dmetric not in dframe.columns.get_level_values(0):
             continue
-        part = dframe[dmetric]
-        forecast = weekday_baseline(part, ts, holiday_days, params)
-        breakdowns[dimension] = (forecast.fillna(0.0), part.loc[ts])
+        # Each value's usual level is its own seasonal baseline: the same number its own anomaly and
+        # its page quote, so "paid-search GMV, usually 14,846" reads the same everywhere.
+        forecast = expected.of(dframe)["baseline"].loc[dmetric]
+        breakdowns[dimension] = (forecast.fillna(0.0), dframe[dmetric].loc[ts])
     ranked = rootcause.rank_dimensions(breakdowns, base_metric, dim_metrics)
     tree = _tree(frame, expected) if metric in ("gmv", "orders", "visitors", "conversion",
                                                                  "aov") else None

@@ -35,7 +35,7 @@ class MetricInfo:
     label: str
     kind: str  # money | count | ratio
     additive: bool = True
-    higher_is_better: bool = True
+    higher_is_better: bool | None = True  # None: neither way is good or bad in itself (shown uncoloured)
 
     @property
     def short_label(self) -> str:
@@ -59,7 +59,8 @@ METRICS: dict[str, MetricInfo] = {
     "payment_share": MetricInfo("Share of payments", "ratio", additive=False),
     "refunds": MetricInfo("Refunds", "money", higher_is_better=False),
     "refund_count": MetricInfo("Refunded orders", "count", higher_is_better=False),
-    "ad_spend": MetricInfo("Ad spend", "money", higher_is_better=False),
+    # Spend falling is a stopped plan as often as a saving: the number is shown, not judged.
+    "ad_spend": MetricInfo("Ad spend", "money", higher_is_better=None),
     "ad_clicks": MetricInfo("Ad clicks", "count"),
     "ad_impressions": MetricInfo("Ad impressions", "count"),
     "ad_orders": MetricInfo("Ad orders", "count"),

@@ -3,6 +3,7 @@
 from django import forms
 
 from stores.models import Violation
+from stores.violations_import import ViolationRecordForm
 
 from .models import ActionItem, Anomaly, AnomalyStatus
 
@@ -27,23 +28,46 @@ class AnomalyForm(forms.ModelForm):
 
 
 class ActionItemForm(forms.ModelForm):
+    """A new action item. Its fields belong to the page's plan form (`form_id`), so adding an item
+    also keeps a plan typed but not yet saved; `today` is the store's, the earliest due date."""
+
+    use_required_attribute = False  # an empty item must not stop the browser from saving the plan
+
     class Meta:
         model = ActionItem
         fields = ["text", "owner", "due_date"]
         widgets = {"due_date": forms.DateInput(attrs={"type": "date"})}
+        labels = {"text": "New action item"}
 
-    def __init__(self, *args, users=None, **kwargs):
+    def __init__(self, *args, users=None, today=None, form_id=None, **kwargs):
+        kwargs.setdefault("prefix", "item")
         super().__init__(*args, **kwargs)
+        self.today = today
         if users is not None:
             self.fields["owner"].queryset = users
+        if today is not None:
+            self.fields["due_date"].widget.attrs["min"] = today.isoformat()
+        if form_id:
+            for field in self.fields.values():
+                field.widget.attrs["form"] = form_id
+
+    def clean_text(self):
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise forms.ValidationError("Say what is to be done.")
+        return text
+
+    def clean_due_date(self):
+        due = self.cleaned_data.get("due_date")
+        if due and self.today and due < self.today:
+            raise forms.ValidationError(f"The due date is in the past (today is {self.today:%Y-%m-%d}).")
+        return due
 
 
-class ViolationForm(forms.ModelForm):
-    """One penalty record typed in by hand (the platform's notice)."""
+class ViolationForm(ViolationRecordForm):
+    """One penalty record typed in by hand (the platform's notice): the CSV import's checks, plus a unique id."""
 
-    class Meta:
-        model = Violation
-        fields = ["external_id", "kind", "occurred_at", "points", "amount", "status", "description"]
+    class Meta(ViolationRecordForm.Meta):
         widgets = {"occurred_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
                    "description": forms.Textarea(attrs={"rows": 2})}
         labels = {"external_id": "Platform record id", "occurred_at": "When (store time)"}

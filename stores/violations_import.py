@@ -1,20 +1,27 @@
-"""CSV import of platform penalty (violation) records: all or nothing, every bad row named.
+"""CSV import of platform penalty (violation) records: all or nothing, every bad column of every row named.
 
-Columns (header row, any order): external_id, kind, occurred_at, points, amount, and optionally
-status (open/appealed/resolved), description, product_sku. `occurred_at` is ISO 8601; without an
-offset it is read in the store's zone. Importing the same file again updates the same records
-(keyed by external_id), so a retried import adds nothing.
+Columns (comma-separated, header row, any order): external_id, kind, occurred_at, points, amount, and
+optionally status (open/appealed/resolved), description, product_sku. `occurred_at` is ISO 8601; without
+an offset it is read in the store's zone. Each row goes through `ViolationRecordForm`, so it meets the
+Violation model's own limits (lengths, money digits, the integer column's range, choices). Importing the
+same file again updates the same records (keyed by external_id), so a retried import adds nothing. Store
+days that the nightly job already rolled up are rolled up again so their violation numbers are current.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import InvalidOperation
 
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.utils import timezone
 
 from opsdesk.money import to_money
 
@@ -22,16 +29,54 @@ from .models import Store, Violation, ViolationStatus
 
 REQUIRED = ["external_id", "kind", "occurred_at", "points", "amount"]
 OPTIONAL = ["status", "description", "product_sku"]
+TIME_EXAMPLE = "2026-11-25 10:00 (store time) or 2026-11-25T10:00:00+08:00"
+
+
+class ViolationRecordForm(forms.ModelForm):
+    """One penalty record checked against the Violation model's limits: the CSV import runs it on every
+    row and the entry page's form builds on it. A time without an offset is read in the current zone:
+    validate inside `timezone.override(store.zone)`."""
+
+    class Meta:
+        model = Violation
+        fields = ["external_id", "kind", "occurred_at", "points", "amount", "status", "description"]
+        error_messages = {
+            "points": {"min_value": "Must be 0 or more."},
+            "amount": {"min_value": "Must be 0 or more."},
+            "occurred_at": {"invalid": f"Not a date and time; write it like {TIME_EXAMPLE}."},
+            "status": {"invalid_choice": f"“%(value)s” is not one of {', '.join(ViolationStatus.values)}."},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The database's check constraint keeps amounts ≥ 0: say so on the field, not as "Constraint … violated".
+        amount = self.fields["amount"]
+        amount.validators.append(MinValueValidator(0))
+        amount.widget.attrs["min"] = "0"
+        # SQLite (the demo) takes 64-bit integers where the other backends' column holds 32 bits: check the
+        # portable range, so what the demo accepts fits production's column too.
+        points = self.fields["points"]
+        limit = BaseDatabaseOperations.integer_field_ranges[Violation._meta.get_field("points").get_internal_type()]
+        points.validators.append(MaxValueValidator(limit[1]))
+        points.widget.attrs["max"] = str(limit[1])
+
+    def clean_occurred_at(self) -> datetime:
+        value = self.cleaned_data["occurred_at"]
+        try:
+            value.astimezone(UTC)  # year 1 or 9999 near midnight falls off the calendar in UTC
+        except OverflowError:
+            raise forms.ValidationError(f"Out of range; write it like {TIME_EXAMPLE}.") from None
+        return value
 
 
 @dataclass(frozen=True)
 class RowError:
-    row: int  # 1-based line number in the file (the header is row 1)
+    row: int | None  # 1-based line number in the file (the header is row 1); None for the whole file
     column: str
     reason: str
 
     def __str__(self) -> str:
-        return f"row {self.row}, {self.column}: {self.reason}"
+        return self.reason if self.row is None else f"row {self.row}, {self.column}: {self.reason}"
 
 
 class ViolationImportError(Exception):
@@ -44,42 +89,32 @@ class ViolationImportError(Exception):
 class ImportResult:
     created: int
     updated: int
+    refreshed: list[date]  # store-local days whose daily numbers were rolled up again
+
+
+def _money_text(text: str) -> str:
+    """The amount rounded to cents like every money value; left as typed when it is no number."""
+    try:
+        return str(to_money(text))
+    except (InvalidOperation, ValueError):
+        return text
 
 
 def _parse_row(store: Store, row: dict, line: int, skus: dict) -> tuple[dict, list[RowError]]:
-    errors: list[RowError] = []
-    values: dict = {}
-    for column in REQUIRED:
-        if not (row.get(column) or "").strip():
-            errors.append(RowError(line, column, "is empty"))
-    if errors:
-        return values, errors
-    values["external_id"] = row["external_id"].strip()[:100]
-    values["kind"] = row["kind"].strip()[:100]
-    try:
-        ts = datetime.fromisoformat(row["occurred_at"].strip())
-        values["occurred_at"] = ts if ts.tzinfo else ts.replace(tzinfo=store.zone)
-    except ValueError:
-        errors.append(RowError(line, "occurred_at", f"{row['occurred_at']!r} is not an ISO 8601 date-time"))
-    try:
-        points = int(row["points"].strip())
-        if points < 0:
-            raise ValueError
-        values["points"] = points
-    except ValueError:
-        errors.append(RowError(line, "points", f"{row['points']!r} is not a whole number ≥ 0"))
-    try:
-        amount = to_money(row["amount"])
-        if amount < 0:
-            raise InvalidOperation
-        values["amount"] = amount
-    except (InvalidOperation, ValueError):
-        errors.append(RowError(line, "amount", f"{row['amount']!r} is not an amount ≥ 0"))
-    status = (row.get("status") or "").strip().lower() or ViolationStatus.OPEN
-    if status not in ViolationStatus.values:
-        errors.append(RowError(line, "status", f"{status!r} is not one of {', '.join(ViolationStatus.values)}"))
-    values["status"] = status
-    values["description"] = (row.get("description") or "").strip()
+    """The row's values for a Violation, and one error for every bad column (all of them, not the first)."""
+    data = {column: (row.get(column) or "").strip() for column in ViolationRecordForm.Meta.fields}
+    data["status"] = data["status"].lower() or ViolationStatus.OPEN
+    data["amount"] = _money_text(data["amount"])
+    form = ViolationRecordForm(data)
+    with timezone.override(store.zone):
+        form.is_valid()
+    errors = [
+        RowError(line, column if column in data else "row", "is empty" if error.code == "required" else reason)
+        for column, column_errors in form.errors.as_data().items()
+        for error in column_errors
+        for reason in error.messages
+    ]
+    values = dict(form.cleaned_data)
     sku = (row.get("product_sku") or "").strip()
     if sku:
         if sku not in skus:
@@ -88,22 +123,41 @@ def _parse_row(store: Store, row: dict, line: int, skus: dict) -> tuple[dict, li
     return values, errors
 
 
-def import_violations(store: Store, text: str) -> ImportResult:
-    """Import the CSV text for `store`; raises ViolationImportError (nothing saved) on any bad row."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+def _other_separator(header_line: str) -> str | None:
+    """'semicolons' or 'tabs' when the header is split by one of those rather than by commas."""
+    for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+        if separator in header_line and header_line.count(separator) >= header_line.count(","):
+            return name
+    return None
+
+
+def _read_header(text: str) -> csv.DictReader:
+    reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
+    if not header:
+        raise ViolationImportError([RowError(None, "", "The file is empty.")])
     missing = [c for c in REQUIRED if c not in header]
+    separator = _other_separator(text.splitlines()[0]) if missing else None
+    if separator:
+        raise ViolationImportError([RowError(None, "", f"The file must be comma-separated; this one is "
+                                                       f"separated by {separator}. Save it as CSV with commas.")])
     if missing:
         raise ViolationImportError([RowError(1, c, "column missing from the header") for c in missing])
     reader.fieldnames = header
+    return reader
+
+
+def import_violations(store: Store, text: str) -> ImportResult:
+    """Import the CSV text for `store`; raises ViolationImportError (nothing saved) on any bad row."""
+    reader = _read_header(text.lstrip("\ufeff"))
     skus = dict(store.products.values_list("sku", "pk"))
     parsed, errors, seen = [], [], {}
     for line, row in enumerate(reader, start=2):
-        nul = [c for c, v in row.items() if c and "\x00" in (v or "")]  # Postgres text cannot hold NUL
-        if nul:
-            errors.extend(RowError(line, c, "contains a NUL character") for c in nul)
-            continue
+        # Postgres text cannot hold NUL: name those columns instead of their other faults.
+        nul = [c for c, v in row.items() if c and "\x00" in (v or "")]
         values, row_errors = _parse_row(store, row, line, skus)
+        row_errors = [RowError(line, c, "contains a NUL character") for c in nul] + [
+            e for e in row_errors if e.column not in nul]
         ext = values.get("external_id")
         if ext and ext in seen:
             row_errors.append(RowError(line, "external_id", f"{ext!r} repeats row {seen[ext]}"))
@@ -114,12 +168,29 @@ def import_violations(store: Store, text: str) -> ImportResult:
     if errors:
         raise ViolationImportError(errors)
     if not parsed:
-        raise ViolationImportError([RowError(2, "-", "the file has no records")])
+        raise ViolationImportError([RowError(None, "", "The file has no records, only the header.")])
     created = updated = 0
     with transaction.atomic():
+        before = dict(store.violations.filter(external_id__in=[v["external_id"] for v in parsed])
+                      .values_list("external_id", "occurred_at"))
+        days = {store.today(at) for at in before.values()}  # a record moved to another day leaves the old one
         for values in parsed:
             ext = values.pop("external_id")
             _, was_created = Violation.objects.update_or_create(store=store, external_id=ext, defaults=values)
             created += was_created
             updated += not was_created
-    return ImportResult(created, updated)
+            days.add(store.today(values["occurred_at"]))
+        refreshed = refresh_rolled_up_days(store, days)
+    return ImportResult(created, updated, refreshed)
+
+
+def refresh_rolled_up_days(store: Store, days: Iterable[date]) -> list[date]:
+    """Roll up again those of the store-local `days` that already have rollup rows, so violations recorded
+    late are counted; days not rolled up yet are left to the nightly job. Returns the days rolled up."""
+    from metrics.rollup import rolled_up, rollup_days  # metrics builds on stores, not the other way round
+
+    pairs = [(store, day) for day in sorted(set(days))]
+    done = rolled_up(pairs)
+    again = [(s, d) for s, d in pairs if (s.pk, d) in done]
+    rollup_days(again)
+    return [d for _, d in again]

@@ -26,18 +26,31 @@ def metric_value(value, kind):
 
 @register.filter
 def change_pct(change, good_when_up=True):
-    """'+12 %' coloured green when the move is good for the business, red when bad."""
+    """'+12 %' coloured green when the move is good for the business, red when bad, plain when
+    `good_when_up` is None (a metric neither way is good for, such as ad spend)."""
     if change is None or change == "":
         return mark_safe('<span class="muted">–</span>')  # noqa: S308 - a constant
     change = float(change)
     good = (change > 0) == bool(good_when_up)
     css = "muted" if abs(change) < 0.005 else ("up" if good else "down")
+    if good_when_up is None:
+        css = "plain"
     return format_html('<span class="{}">{}</span>', css, pct(change))
 
 
 @register.filter
 def plain_pct(change):
     return pct(None if change in (None, "") else float(change))
+
+
+@register.filter
+def share_of_change(share):
+    """A root-cause share of the change in words: '85 %', or 'all' when the value explains the whole
+    move (Adtributor's share passes 100 % when the other values moved the other way)."""
+    if share is None or share == "":
+        return "–"
+    share = float(share)
+    return "all" if share >= 0.995 else f"{share * 100:.0f} %"
 
 
 @register.filter

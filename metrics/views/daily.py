@@ -13,13 +13,14 @@ import plotly.graph_objects as go
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from opsdesk.tenancy import get_scoped_object, get_store, scope, stores_for
-from stores.violations_import import ViolationImportError, import_violations
+from stores.violations_import import ViolationImportError, import_violations, refresh_rolled_up_days
 
 from ..charts import anomaly_figure, style
 from ..compare import compare_days, history
@@ -113,29 +114,41 @@ def anomaly_detail(request, pk):
     anomaly = get_scoped_object(Anomaly.objects.select_related("store", "owner", "explained_by"), request.user,
                                 pk=pk)
     users = _store_users(anomaly.store)
-    form = AnomalyForm(instance=anomaly, users=users)
-    item_form = ActionItemForm(users=users)
+    today = anomaly.store.today()
+
+    def item_form(data=None):
+        return ActionItemForm(data, users=users, today=today, form_id=PLAN_FORM_ID)
+
+    form, new_item = AnomalyForm(instance=anomaly, users=users), item_form()
     if request.method == "POST":
-        if "add_item" in request.POST:
-            item_form = ActionItemForm(request.POST, users=users)
-            if item_form.is_valid():
-                item = item_form.save(commit=False)
-                item.anomaly = anomaly
-                item.save()
-                messages.success(request, "Action item added.")
-                return redirect("metrics:anomaly", pk=anomaly.pk)
-        else:
+        # One form on the page: the plan and a new action item are saved together, so a plan typed
+        # before clicking "Add action item" is kept, and so is an item typed before "Save".
+        if "status" in request.POST:
             form = AnomalyForm(request.POST, instance=anomaly, users=users)
-            if form.is_valid():
-                form.save()
-                messages.success(request, f"Saved: status {anomaly.get_status_display().lower()}.")
-                return redirect("metrics:anomaly", pk=anomaly.pk)
+        new_item = item_form(request.POST)
+        adding = "add_item" in request.POST or new_item.has_changed()
+        if (not form.is_bound or form.is_valid()) and (not adding or new_item.is_valid()):
+            with transaction.atomic():
+                if form.is_bound and form.has_changed():
+                    form.save()
+                    messages.success(request, f"Saved: status {anomaly.get_status_display().lower()}.")
+                if adding:
+                    item = new_item.save(commit=False)
+                    item.anomaly = anomaly
+                    item.save()
+                    messages.success(request, "Action item added.")
+            return redirect("metrics:anomaly", pk=anomaly.pk)
+        if not adding:
+            new_item = item_form()  # nothing was typed: no "required" errors under an empty item
     return render(request, "metrics/anomaly_detail.html", {
-        "anomaly": anomaly, "store": anomaly.store, "form": form, "item_form": item_form,
-        "items": anomaly.action_items.select_related("owner"), "chart": _figure_json(anomaly_figure(anomaly)),
-        "info": anomaly.info, "dimensions": (anomaly.root_cause or {}).get("dimensions", []),
-        "tree": (anomaly.root_cause or {}).get("tree"),
+        "anomaly": anomaly, "store": anomaly.store, "form": form, "item_form": new_item, "today": today,
+        "form_id": PLAN_FORM_ID, "items": anomaly.action_items.select_related("owner"),
+        "chart": _figure_json(anomaly_figure(anomaly)), "info": anomaly.info,
+        "dimensions": (anomaly.root_cause or {}).get("dimensions", []), "tree": (anomaly.root_cause or {}).get("tree"),
     })
+
+
+PLAN_FORM_ID = "anomaly-plan"
 
 
 @require_POST
@@ -152,8 +165,17 @@ def action_item_toggle(request, pk, item_pk):
     return redirect("metrics:anomaly", pk=anomaly.pk)
 
 
+def _refreshed_note(days) -> str:
+    if not days:
+        return ""
+    return " Daily numbers of " + ", ".join(f"{d.day} {d:%b %Y}" for d in days) + " updated."
+
+
 def violation_entry(request, slug):
-    """Record one penalty by hand or import a platform CSV (all or nothing) for one store."""
+    """Record one penalty by hand or import a platform CSV (all or nothing) for one store.
+
+    A day that is already rolled up is rolled up again, so its violation numbers count the new records.
+    """
     store = get_store(request.user, slug)
     form = ViolationForm(store=store)
     upload = ViolationUploadForm()
@@ -169,7 +191,8 @@ def violation_entry(request, slug):
             except ViolationImportError as exc:
                 errors = [str(e) for e in exc.errors]
             else:
-                messages.success(request, f"Imported {result.created} new and updated {result.updated} records.")
+                messages.success(request, f"Imported {result.created} new and updated {result.updated} records."
+                                 + _refreshed_note(result.refreshed))
                 return redirect("stores:violations", slug=store.slug)
     elif request.method == "POST":
         form = ViolationForm(request.POST, store=store)
@@ -178,8 +201,10 @@ def violation_entry(request, slug):
         if valid:
             violation = form.save(commit=False)
             violation.store = store
-            violation.save()
-            messages.success(request, f"Recorded {violation.kind}.")
+            with transaction.atomic():
+                violation.save()
+                refreshed = refresh_rolled_up_days(store, [store.today(violation.occurred_at)])
+            messages.success(request, f"Recorded {violation.kind}." + _refreshed_note(refreshed))
             return redirect("stores:violations", slug=store.slug)
     return render(request, "metrics/violation_entry.html", {
         "store": store, "form": form, "upload": upload, "errors": errors})

@@ -24,11 +24,11 @@ def test_operator_opens_an_anomaly_and_writes_a_plan(page, live_server, login, s
     assert anomaly.explanation in page.locator("main").inner_text()
     screenshot("detail")
 
+    # The plan is typed but not saved before the action item is added: adding the item keeps it.
     page.select_option("#id_status", "plan")
     page.fill("#id_plan", "Restart the paused paid-search plan and cap its daily budget.")
-    page.click("form button.primary")
-    page.fill("#id_text", "Check the plan's spend at 10:00")
-    page.fill("#id_due_date", (store.today() + timedelta(days=1)).isoformat())
+    page.fill("#id_item-text", "Check the plan's spend at 10:00")
+    page.fill("#id_item-due_date", (store.today() + timedelta(days=1)).isoformat())
     page.click("button[name=add_item]")
     assert "Check the plan's spend at 10:00" in page.locator("main").inner_text()
     screenshot("planned")

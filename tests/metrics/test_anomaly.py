@@ -1,6 +1,7 @@
 """The detector finds injected anomalies, ignores weekly rhythm, knows holidays and activities, and
 root cause names the dimension that drove the change."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -71,6 +72,16 @@ def daily_counts(rate=6.0, days=140, seed=3, growth=0.0, start="2026-01-05"):
     index = pd.date_range(start, periods=days, freq="D")
     mean = rate * COUNT_WEEKDAY[index.day_of_week] * np.linspace(1, 1 + growth, days)
     return pd.Series(rng.poisson(mean).astype(float), index=index)
+
+
+def test_the_charts_normal_band_exists_only_where_there_is_a_baseline():
+    s = daily_counts()
+    judged = seasonal_baseline(s, counts=True)
+    no_baseline = judged["baseline"].isna()
+    assert no_baseline.iloc[:14].all() and not no_baseline.iloc[-7:].any()
+    # No band drawn from 0 under the first weeks: both edges are missing together.
+    assert judged.loc[no_baseline, ["low", "high"]].isna().all().all()
+    assert (judged.loc[~no_baseline, "low"] < judged.loc[~no_baseline, "high"]).all()
 
 
 def test_a_150_percent_spike_on_six_orders_a_day_is_flagged():
@@ -177,6 +188,16 @@ def test_detector_finds_injected_drop_and_root_cause_names_the_source(store_a):
 
 
 @pytest.mark.django_db
+def test_a_sources_usual_level_reads_the_same_in_the_root_cause_and_in_its_own_anomaly(store_a):
+    day = date(2026, 5, 6)
+    seed_daily(store_a, day, 90, drop_source="paid_search")
+    found = {(a.metric, a.dimension_value): a for a in detect_anomalies(store_a, day)}
+    gmv, source = found[("gmv", "")], found[("gmv", "paid_search")]
+    by_source = next(d for d in gmv.root_cause["dimensions"] if d["dimension"] == "traffic_source")
+    paid = next(c for c in by_source["candidates"] if c["value"] == "paid_search")
+    assert paid["expected"] == pytest.approx(float(source.baseline), rel=1e-5)
+
+
 def test_redetection_updates_in_place_and_keeps_the_plan(store_a):
     day = date(2026, 5, 6)
     seed_daily(store_a, day, 90, drop_source="paid_search")
@@ -246,3 +267,7 @@ def test_detail_page_shows_root_cause_with_readable_names_and_chart(client_a, st
     page = client_a.get(reverse("metrics:anomaly", args=[gmv.pk])).content.decode()
     assert "Paid search / through train" in page
     assert "normal band" in page and "anomaly-chart" in page
+    assert "By traffic source: GMV <" in page
+    # A share of the change reads as words a manager trusts: never "explains 100.31 %".
+    shares = re.findall(r"explains (.+?) of the change", page)
+    assert shares and all(re.fullmatch(r"all|\d{1,2} %", s) for s in shares)

@@ -65,12 +65,62 @@ def test_status_needs_a_plan_then_moves_and_action_items_get_owner_and_due_date(
     client_a.post(url, {"status": "plan", "plan": "Resume the paused through-train plan.", "owner": operator_a.pk})
     anomaly.refresh_from_db()
     assert (anomaly.status, anomaly.owner) == ("plan", operator_a)
-    client_a.post(url, {"add_item": "1", "text": "Check ad budget", "owner": operator_a.pk, "due_date": "2026-05-06"})
+    due = store_a.today() + timedelta(days=2)
+    client_a.post(url, {"add_item": "1", "item-text": "Check ad budget", "item-owner": operator_a.pk,
+                        "item-due_date": due.isoformat()})
     item = anomaly.action_items.get()
-    assert (item.owner, item.due_date) == (operator_a, date(2026, 5, 6))
+    assert (item.owner, item.due_date) == (operator_a, due)
     client_a.post(reverse("metrics:action_item_toggle", args=[anomaly.pk, item.pk]))
     item.refresh_from_db()
     assert item.done
+
+
+def test_changes_are_green_when_good_red_when_bad_and_plain_for_ad_spend():
+    from metrics.rollup import METRICS
+    from metrics.templatetags.daily import change_pct
+
+    assert 'class="up"' in change_pct(0.2, METRICS["gmv"].higher_is_better)
+    assert 'class="down"' in change_pct(0.2, METRICS["refunds"].higher_is_better)
+    # Spend falling 68 % is as likely a stopped plan as a saving: shown, not judged.
+    assert 'class="plain"' in change_pct(-0.68, METRICS["ad_spend"].higher_is_better)
+
+
+def test_adding_an_action_item_keeps_the_plan_typed_before_it(client_a, store_a):
+    anomaly = make_anomaly(store_a)
+    url = reverse("metrics:anomaly", args=[anomaly.pk])
+    due = store_a.today() + timedelta(days=1)
+    response = client_a.post(url, {"status": "plan", "plan": "Restart the through-train plan.", "owner": "",
+                                   "item-text": "Check spend at 10:00", "item-due_date": due.isoformat(),
+                                   "add_item": "1"}, follow=True)
+    anomaly.refresh_from_db()
+    assert (anomaly.status, anomaly.plan) == ("plan", "Restart the through-train plan.")
+    assert anomaly.action_items.get().text == "Check spend at 10:00"
+    assert "Action item added." in response.content.decode()
+
+
+def test_an_action_item_due_in_the_past_is_refused_and_nothing_typed_is_lost(client_a, store_a):
+    anomaly = make_anomaly(store_a)
+    url = reverse("metrics:anomaly", args=[anomaly.pk])
+    yesterday = store_a.today() - timedelta(days=1)
+    response = client_a.post(url, {"status": "acknowledged", "plan": "Ask the agency why spend stopped.",
+                                   "owner": "", "item-text": "Call the agency",
+                                   "item-due_date": yesterday.isoformat(), "add_item": "1"})
+    page = response.content.decode()
+    assert "The due date is in the past" in page
+    assert "Ask the agency why spend stopped." in page and 'value="Call the agency"' in page
+    anomaly.refresh_from_db()
+    assert (anomaly.status, anomaly.plan, anomaly.action_items.count()) == ("new", "", 0)
+
+
+def test_an_open_action_item_past_its_due_date_is_marked_overdue(client_a, store_a):
+    anomaly = make_anomaly(store_a)
+    late = ActionItem.objects.create(anomaly=anomaly, text="Call the agency",
+                                     due_date=store_a.today() - timedelta(days=2))
+    page = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).content.decode()
+    assert page.count("overdue") == 1
+    late.done = True
+    late.save()
+    assert "overdue" not in client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).content.decode()
 
 
 def test_owner_must_be_a_member_of_the_store(client_a, store_a, store_b):

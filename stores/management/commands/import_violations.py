@@ -10,10 +10,11 @@ from stores.violations_import import OPTIONAL, REQUIRED, ViolationImportError, i
 
 class Command(BaseCommand):
     help = (
-        "Import platform penalty/violation records from a CSV file into one store. "
+        "Import platform penalty/violation records from a comma-separated CSV file into one store. "
         f"Columns: {', '.join(REQUIRED)} (required), {', '.join(OPTIONAL)} (optional). occurred_at is ISO 8601 "
-        "(no offset = the store's zone). All or nothing: any bad row is reported with its row number and "
-        "nothing is saved. Re-importing updates records with the same external_id."
+        "(no offset = the store's zone). All or nothing: every bad column of every row (too long, too many "
+        "digits, negative, not a date) is reported as 'row N, column: reason' and nothing is saved. "
+        "Re-importing updates records with the same external_id. Days already rolled up are rolled up again."
     )
 
     def add_arguments(self, parser):
@@ -35,3 +36,5 @@ class Command(BaseCommand):
             raise CommandError("Nothing imported:\n" + "\n".join(str(e) for e in exc.errors)) from exc
         self.stdout.write(self.style.SUCCESS(
             f"Imported into {target.slug}: {result.created} new, {result.updated} updated violation records."))
+        if result.refreshed:
+            self.stdout.write("Rolled up again: " + ", ".join(day.isoformat() for day in result.refreshed))

@@ -1,0 +1,127 @@
+"""Violations against the model's limits: a CSV row or a typed record that cannot be stored is a named error
+(every bad column of it), clear messages for a wrong file, and pages that read in the store's zone."""
+
+from datetime import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from stores.models import Violation
+from stores.violations_import import ViolationImportError, import_violations
+from tests.factories import ViolationFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "external_id,kind,occurred_at,points,amount\n"
+GOOD_ROW = "V-1,late,2026-11-25 10:00,1,10\n"
+
+
+def import_errors(store, text) -> list[str]:
+    with pytest.raises(ViolationImportError) as caught:
+        import_violations(store, text)
+    return [str(e) for e in caught.value.errors]
+
+
+def test_an_amount_with_more_digits_than_the_money_column_is_a_row_error_and_nothing_is_saved(store_a):
+    errors = import_errors(store_a, HEADER + GOOD_ROW + "V-993,late,2026-11-25 10:00,1,1000000000000000\n")
+    assert errors == ["row 3, amount: Ensure that there are no more than 14 digits in total."]
+    assert Violation.objects.count() == 0
+
+
+def test_points_beyond_an_integer_column_are_a_row_error(store_a):
+    errors = import_errors(store_a, HEADER + "V-1,late,2026-11-25 10:00,99999999999,0\n")
+    assert errors == ["row 2, points: Ensure this value is less than or equal to 2147483647."]
+
+
+def test_an_id_longer_than_its_column_is_a_row_error_not_cut_short(store_a):
+    errors = import_errors(store_a, HEADER + f"{'V' * 101},late,2026-11-25 10:00,1,0\n")
+    assert errors == ["row 2, external_id: Ensure this value has at most 100 characters (it has 101)."]
+
+
+def test_every_bad_column_of_a_row_is_reported_in_one_upload(store_a):
+    errors = import_errors(store_a, HEADER.replace("\n", ",status\n") + "V-3,,soon,-1,abc,closed\n")
+    assert [e.split(":")[0] for e in errors] == [
+        "row 2, kind", "row 2, occurred_at", "row 2, points", "row 2, amount", "row 2, status"]
+    assert "row 2, kind: is empty" in errors
+    assert "row 2, points: Must be 0 or more." in errors
+    assert "row 2, status: “closed” is not one of open, appealed, resolved." in errors
+
+
+def test_a_negative_amount_says_it_must_be_0_or_more(store_a):
+    assert import_errors(store_a, HEADER + "V-1,late,2026-11-25 10:00,1,-5\n") == ["row 2, amount: Must be 0 or more."]
+
+
+def test_an_unparsable_time_shows_the_expected_format(store_a):
+    (error,) = import_errors(store_a, HEADER + "V-1,late,25/11/2026 10h,1,0\n")
+    assert error.startswith("row 2, occurred_at:")
+    assert "2026-11-25 10:00" in error and "2026-11-25T10:00:00+08:00" in error
+
+
+@pytest.mark.parametrize("separator, name", [(";", "semicolons"), ("\t", "tabs")])
+def test_a_file_not_separated_by_commas_is_told_to_use_commas(store_a, separator, name):
+    text = (HEADER + GOOD_ROW).replace(",", separator)
+    assert import_errors(store_a, text) == [
+        f"The file must be comma-separated; this one is separated by {name}. Save it as CSV with commas."]
+
+
+def test_a_header_only_file_says_it_has_no_records(store_a):
+    assert import_errors(store_a, HEADER) == ["The file has no records, only the header."]
+
+
+def test_an_empty_file_says_it_is_empty(store_a):
+    assert import_errors(store_a, "") == ["The file is empty."]
+
+
+def test_amounts_are_still_rounded_to_cents(store_a):
+    import_violations(store_a, HEADER + "V-1,late,2026-11-25 10:00,1,12.345\n")
+    assert str(Violation.objects.get().amount) == "12.35"
+
+
+# --- the entry page -------------------------------------------------------------------------------------------
+
+def entry(client, store, **fields):
+    record = {"external_id": "N-1", "kind": "Slow reply", "occurred_at": "2026-11-25T10:00", "points": 1,
+              "amount": "0", "status": "open", "description": ""}
+    return client.post(reverse("metrics:violation_entry", args=[store.slug]), {**record, **fields})
+
+
+@pytest.mark.parametrize("field", ["amount", "points"])
+def test_a_negative_number_on_the_entry_form_is_a_field_error(client_a, store_a, field):
+    page = entry(client_a, store_a, **{field: "-1"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Must be 0 or more." in html and "Constraint" not in html
+    assert page.context["form"].errors == {field: ["Must be 0 or more."]}
+    assert Violation.objects.count() == 0
+
+
+@pytest.mark.parametrize("field, value", [("amount", "1000000000000000"), ("points", "99999999999")])
+def test_a_number_too_big_to_store_is_a_field_error_on_the_entry_form(client_a, store_a, field, value):
+    page = entry(client_a, store_a, **{field: value})
+    assert page.status_code == 200
+    assert list(page.context["form"].errors) == [field]
+    assert Violation.objects.count() == 0
+
+
+def test_upload_errors_come_before_the_one_record_form(client_a, store_a):
+    bad = SimpleUploadedFile("v.csv", (HEADER + "V-1,late,2026-11-25 10:00,1,1000000000000000\n").encode())
+    html = client_a.post(reverse("metrics:violation_entry", args=[store_a.slug]),
+                         {"upload": "1", "file": bad}).content.decode()
+    assert html.index("row 2, amount") < html.index('name="external_id"')
+
+
+def test_the_entry_page_links_back_to_daily_tracking(client_a, store_a):
+    html = client_a.get(reverse("metrics:violation_entry", args=[store_a.slug])).content.decode()
+    assert f'href="{reverse("metrics:daily")}#store-{store_a.slug}"' in html
+    assert f'href="{reverse("stores:violations", args=[store_a.slug])}"' in html
+
+
+# --- the list -------------------------------------------------------------------------------------------------
+
+def test_the_list_shows_times_in_the_stores_zone_and_names_it(client_a, store_a):
+    ViolationFactory(store=store_a, occurred_at=datetime(2026, 11, 25, 10, tzinfo=store_a.zone))
+    html = client_a.get(reverse("stores:violations", args=[store_a.slug])).content.decode()
+    assert "Nov. 25, 2026, 10 a.m." in html
+    assert "2 a.m." not in html
+    assert "Asia/Shanghai" in html

@@ -291,17 +291,24 @@ def running_activity(store: Store, day: date):
 
 # Metrics where only one direction is a problem: fewer refunds or bad reviews is good news.
 ALERT_ONLY = {"refunds": "up", "bad_reviews": "up"}
-SLICE_METRICS = ["gmv", "orders", "sessions", "visitors"]  # also judged per traffic source
-SLICE_MIN_SHARE = 0.05  # a source must usually bring 5 % of the total to be judged on its own
+# Breakdowns judged value by value too, with the metrics judged in each. A traffic source is judged on
+# its own level: a source that stops is itself the thing to act on. A product or a payment type is
+# judged on its share of the day's total: when paid search stops every product sells less, and that
+# is the source's anomaly, not one per product; a bestseller that stops selling while the rest sell
+# as usual (out of stock, delisted) or a payment method that stops working is an anomaly of its own.
+SLICES = {"traffic_source": ["gmv", "orders", "sessions", "visitors"], "product": ["sub_payments"],
+          "payment_type": ["orders"]}
+SHARE_JUDGED = {"product", "payment_type"}
+SLICE_MIN_SHARE = 0.05  # a value must usually bring 5 % of the total to be judged on its own
 CORROBORATED_CHANGE = 0.10  # an overall move this big, driven by an abnormal source, is an anomaly too
 CORROBORATED_EP = 0.5
 
 
 def judge_day(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, holiday_days=(),
               params: Params = DEFAULT) -> list[dict]:
-    """Pure pandas verdicts for one day: overall metrics and traffic-source slices.
+    """Pure pandas verdicts for one day: overall metrics and breakdown slices.
 
-    `frame`: day × metric (overall); `sliced`: day × (metric, source). The one-store case of
+    `frame`: day × metric (overall); `sliced`: day × (metric, dimension, value). The one-store case of
     `judge_columns`.
     """
     frame = frame.copy()
@@ -330,11 +337,11 @@ def judge_columns(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, h
                   params: Params = DEFAULT) -> dict:
     """Verdicts for one day of many series at once: {key: [verdict, …]}.
 
-    `frame`: day × (key, metric) overall series, `sliced`: day × (key, metric, source); a key is a store
-    (any label). Every series is scored by one `seasonal_frame` call (columns are independent), so a
-    thousand stores cost about one numpy pass. Per key, a verdict is a dict with metric, dimension,
-    dimension_value and the judged row; an overall move that is within its own noise still counts
-    when one source is clearly abnormal and explains most of it.
+    `frame`: day × (key, metric) overall series, `sliced`: day × (key, metric, dimension, value); a key
+    is a store (any label). Every series is scored by one `seasonal_frame` call (columns are
+    independent), so a thousand stores cost about one numpy pass. Per key, a verdict is a dict with
+    metric, dimension, dimension_value and the judged row; an overall move that is within its own
+    noise still counts when one traffic source is clearly abnormal and explains most of it.
     """
     ts = pd.Timestamp(day)
     out: dict = {}
@@ -356,36 +363,54 @@ def judge_columns(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, h
     if sliced is None or sliced.empty:
         return out
     judged_overall = set(cols)
-    slice_cols = sorted(c for c in sliced.columns if c[1] in SLICE_METRICS and (c[0], c[1]) in judged_overall)
+    slice_cols = sorted(c for c in sliced.columns
+                        if c[1] in SLICES.get(c[2], ()) and (c[0], c[1]) in judged_overall)
     if not slice_cols:
         return out
-    judged_sliced = seasonal_frame(sliced[slice_cols], holiday_days, params,
-                                   counts=[_counts(c[1]) for c in slice_cols], at=ts)
-    srows = _rows_on(judged_sliced, ts)
-    total_base = rows["baseline"].reindex(pd.MultiIndex.from_tuples([c[:2] for c in slice_cols])).to_numpy()
+    counts = [_counts(c[1]) for c in slice_cols]
+    srows = _rows_on(seasonal_frame(sliced[slice_cols], holiday_days, params, counts=counts, at=ts), ts)
+    parents = pd.MultiIndex.from_tuples([c[:2] for c in slice_cols])
+    total_base = rows["baseline"].reindex(parents).to_numpy()
     base = srows["baseline"].to_numpy()
     with np.errstate(invalid="ignore"):
         big_enough = ~np.isnan(base) & ~np.isnan(total_base) & (base >= SLICE_MIN_SHARE * total_base)
     candidates = big_enough & _flag_rows(srows, ts, holiday_days, params)
+    by_share = np.array([c[2] in SHARE_JUDGED for c in slice_cols]) & candidates
+    if by_share.any():
+        # A product or payment type must also have left its share: judged again as if the day's total had
+        # been usual (value × usual total / actual total), it must still be abnormal the same way.
+        picked = [c for c, yes in zip(slice_cols, by_share, strict=True) if yes]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = (total_base[by_share] / rows["value"].reindex(pd.MultiIndex.from_tuples(
+                [c[:2] for c in picked])).to_numpy())
+        data = sliced[picked].copy()
+        data.loc[ts] = data.loc[ts].to_numpy() * np.where(np.isfinite(scale), scale, np.nan)
+        share_rows = _rows_on(seasonal_frame(data, holiday_days, params, counts=[_counts(c[1]) for c in picked],
+                                             at=ts), ts)
+        same_way = np.sign(share_rows["score"].to_numpy()) == np.sign(srows["score"].to_numpy()[by_share])
+        candidates[by_share] = _flag_rows(share_rows, ts, holiday_days, params) & same_way
     flagged_overall = {(key, v["metric"]) for key, verdicts in out.items() for v in verdicts}
-    for key, metric, source in srows.index[candidates]:
-        row = srows.loc[(key, metric, source)].rename(ts)
-        total = rows.loc[(key, metric)].rename(ts)
+    for key, metric, dimension, value in srows.index[candidates]:
+        row = srows.loc[(key, metric, dimension, value)].rename(ts)
         verdicts = out.setdefault(key, [])
-        verdicts.append({"metric": metric, "dimension": "traffic_source", "dimension_value": source, "row": row})
+        verdicts.append({"metric": metric, "dimension": dimension, "dimension_value": value, "row": row})
+        if dimension in SHARE_JUDGED:
+            continue
+        total = rows.loc[(key, metric)].rename(ts)
         overall_delta = total["value"] - total["baseline"]
         same_way = np.sign(overall_delta) == np.sign(row["value"] - row["baseline"])
         explains = abs(overall_delta) > 0 and (row["value"] - row["baseline"]) / overall_delta >= CORROBORATED_EP
         if (key, metric) not in flagged_overall and same_way and explains \
                 and abs(_num(total["change"]) or 0) >= CORROBORATED_CHANGE:
             verdicts.append({"metric": metric, "dimension": "", "dimension_value": "", "row": total,
-                             "corroborated_by": source})
+                             "corroborated_by": value})
             flagged_overall.add((key, metric))
     return out
 
 
 def _series_frames(series: pd.DataFrame, days: pd.DatetimeIndex) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """`read_series` rows of stores sharing one window → (day × (store, metric), day × (store, metric, source))."""
+    """`read_series` rows of stores sharing one window →
+    (day × (store, metric), day × (store, metric, dimension, value))."""
     grouped = series.groupby(["store_id", "dimension", "metric", "value_key"], sort=True)
     codes = grouped.ngroup().to_numpy()
     keys = grouped.size().index
@@ -404,7 +429,8 @@ def _series_frames(series: pd.DataFrame, days: pd.DatetimeIndex) -> tuple[pd.Dat
     frame = pd.DataFrame(values[:, overall], index=days,
                          columns=pd.MultiIndex.from_arrays([stores[overall], metrics[overall]]))
     sliced = pd.DataFrame(values[:, ~overall], index=days, columns=pd.MultiIndex.from_arrays(
-        [stores[~overall], metrics[~overall], keys.get_level_values("value_key")[~overall]]))
+        [stores[~overall], metrics[~overall], keys.get_level_values("dimension")[~overall],
+         keys.get_level_values("value_key")[~overall]]))
     return frame, sliced
 
 
@@ -438,7 +464,7 @@ def detect_many(store_days, params: Params = DEFAULT) -> dict[tuple[int, date], 
         groups.setdefault((day, holiday_days), []).append(at)
     # One read for the whole batch (each group's own query scanned the index once per group).
     series = read_series([(s.pk, d - timedelta(days=span), d) for s, d in store_days],
-                         {"": DETECT_METRICS, "traffic_source": SLICE_METRICS})
+                         {"": DETECT_METRICS, **SLICES})
     group_of = np.empty(len(store_days), dtype=int)
     for g, members in enumerate(groups.values()):
         group_of[members] = g
@@ -468,18 +494,22 @@ def _anomalies(store: Store, day: date, verdicts: list[dict], window: Window, ho
                params: Params) -> list[Anomaly]:
     """Unsaved anomalies for one store-day's verdicts, each with its root cause in plain words."""
     ts = pd.Timestamp(day)
-    frame, sliced = window.frame(), window.frame("traffic_source")
+    frame = window.frame()
     expected = Expected(day, holiday_days, params)
     activity = running_activity(store, day)
     out = []
     for v in verdicts:
         metric, dimension, dim_value, row = v["metric"], v["dimension"], v["dimension_value"], v["row"]
-        series = frame[metric] if not dimension else sliced[(metric, dim_value)]
+        series = frame[metric] if not dimension else window.frame(dimension)[(metric, dim_value)]
         value, baseline = float(row["value"]), float(row["baseline"])
         dod = pct_change(value, series.get(ts - pd.Timedelta(days=1)))
         wow = pct_change(value, series.get(ts - pd.Timedelta(days=7)))
-        if dimension:
-            cause = explain_slice(store, day, metric, dim_value, frame, sliced, holiday_days, params, expected)
+        if dimension in SHARE_JUDGED:
+            cause = explain_share(store, day, metric, dimension, dim_value, row, frame, window.frame(dimension),
+                                  expected)
+        elif dimension:
+            cause = explain_slice(store, day, metric, dim_value, frame, window.frame(dimension), holiday_days,
+                                  params, expected)
         else:
             cause = explain(store, day, metric, frame, holiday_days, params, window=window, expected=expected)
         text = cause["summary"]
@@ -542,6 +572,21 @@ def explain_slice(store: Store, day: date, metric: str, source: str, frame: pd.D
             "top_dimension": "traffic_source", "top_value": source}
 
 
+def explain_share(store: Store, day: date, metric: str, dimension: str, value: str, row: pd.Series,
+                  frame: pd.DataFrame, dframe: pd.DataFrame, expected: Expected) -> dict:
+    """Plain words for a product or payment type that moved on its own: its change, and the total's beside it."""
+    name = dimension_labels(store, dimension, [value])[value]
+    what = "sales" if dimension == "product" else METRICS[metric].short_label.lower()
+    subject = f"“{name}”" if dimension == "product" else name
+    text = f"{subject} {what} {rootcause.pct(_num(row['change']))} vs usual {day:%A}"
+    text += _supporting(dimension, value, dframe, expected)
+    if metric in frame.columns:
+        everyone = "all products'" if dimension == "product" else "all"
+        text += f"; {everyone} {what} {rootcause.pct(_num(expected.of(frame).at[metric, 'change']))}"
+    return {"summary": text[:1].upper() + text[1:] + ".", "dimensions": [], "tree": None,
+            "top_dimension": dimension, "top_value": value}
+
+
 def _counts(metric: str) -> bool:
     info = METRICS.get(metric)
     return bool(info and info.kind == "count")
@@ -571,6 +616,20 @@ def dimension_labels(store: Store, dimension: str, values) -> dict[str, str]:
         titles = dict(Product.objects.filter(store=store, pk__in=ids).values_list("pk", "title"))
         return {v: titles.get(int(v), v) if str(v).isdigit() else v for v in values}
     return {v: v for v in values}
+
+
+def label_values(anomalies):
+    """Set each breakdown anomaly's `value_label` (its title's product or source name) with one lookup
+    per store and dimension, so a page of product anomalies is not one query per row."""
+    groups: dict[tuple, list[Anomaly]] = {}
+    for a in anomalies:
+        if a.dimension:
+            groups.setdefault((a.store_id, a.dimension), []).append(a)
+    for (_, dimension), group in groups.items():
+        labels = dimension_labels(group[0].store, dimension, {a.dimension_value for a in group})
+        for a in group:
+            a.value_label = labels[a.dimension_value]
+    return anomalies
 
 
 SHORT_SOURCE = {"paid_search": "paid-search", "organic_search": "organic-search"}
@@ -634,7 +693,10 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
 
 
 def _supporting(dimension, value, dframe, expected: Expected) -> str:
-    """Traffic evidence for a source: its sessions' change and the day's ad spend there."""
+    """Traffic evidence: a source's sessions' change and the day's ad spend there; a product's views."""
+    if dimension == "product" and ("pv", value) in dframe.columns:
+        views = expected.of(dframe).loc[("pv", value)]
+        return f" (product views {rootcause.pct(_num(views['change']))})" if views["baseline"] else ""
     if dimension != "traffic_source":
         return ""
     bits = []

@@ -122,12 +122,14 @@ class Anomaly(models.Model):
 
     @property
     def title(self) -> str:
-        """'Paid orders', or 'GMV (main payments) · Paid search / through train' for a source's anomaly."""
+        """'Paid orders', or 'GMV (main payments) · Paid search / through train' for a breakdown's anomaly."""
         if not self.dimension:
             return self.info.label
-        from metrics.anomaly import dimension_labels
+        value = getattr(self, "value_label", None)  # set for a whole page by metrics.anomaly.label_values
+        if value is None:
+            from metrics.anomaly import dimension_labels
 
-        value = dimension_labels(self.store, self.dimension, [self.dimension_value])[self.dimension_value]
+            value = dimension_labels(self.store, self.dimension, [self.dimension_value])[self.dimension_value]
         return f"{self.info.label} · {value}"
 
     @property

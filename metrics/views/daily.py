@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from opsdesk.tenancy import get_scoped_object, get_store, scope, stores_for
 from stores.violations_import import ViolationImportError, import_violations, refresh_rolled_up_days
 
+from ..anomaly import label_values
 from ..charts import anomaly_figure, style
 from ..compare import compare_days, history
 from ..forms import ActionItemForm, AnomalyForm, ViolationForm, ViolationUploadForm
@@ -101,7 +102,7 @@ def anomaly_list(request):
     anomalies = anomalies.annotate(open_items=Count("action_items", filter=Q(action_items__done=False))).order_by(
         *Anomaly._meta.ordering)
     return render(request, "metrics/anomaly_list.html", {
-        "anomalies": anomalies[:300], "status": status, "statuses": AnomalyStatus.choices,
+        "anomalies": label_values(list(anomalies[:300])), "status": status, "statuses": AnomalyStatus.choices,
         "stores": stores_for(request.user), "store_slug": slug or "", "metrics": METRICS,
     })
 

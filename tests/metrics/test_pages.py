@@ -56,6 +56,23 @@ def test_list_puts_the_days_most_abnormal_first_in_an_operators_words(client_a, 
     assert "14,622.74" in page and ">56<" in page  # money with separators, counts whole
 
 
+def test_product_anomalies_are_listed_by_product_name_in_a_fixed_number_of_queries(
+        client_a, store_a, django_assert_max_num_queries):
+    from tests.factories import ProductFactory
+
+    def listed(n: int) -> str:
+        for k in range(n):
+            product = ProductFactory(store=store_a, title=f"Tea no. {k}")
+            make_anomaly(store_a, metric="sub_payments", dimension="product", dimension_value=str(product.pk),
+                         day=date(2026, 5, 4) - timedelta(days=k))
+        with django_assert_max_num_queries(12):
+            return client_a.get(reverse("metrics:anomalies")).content.decode()
+
+    assert "Sub-order payments (lines) · Tea no. 0" in listed(1)
+    page = listed(20)  # 21 product anomalies: still one title lookup
+    assert "Sub-order payments (lines) · Tea no. 19" in page
+
+
 def test_status_needs_a_plan_then_moves_and_action_items_get_owner_and_due_date(client_a, store_a, operator_a):
     anomaly = make_anomaly(store_a)
     url = reverse("metrics:anomaly", args=[anomaly.pk])

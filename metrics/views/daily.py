@@ -111,6 +111,9 @@ def _store_users(store):
     return get_user_model().objects.filter(memberships__store=store).order_by("username")
 
 
+PLAN_FORM_ID = "anomaly-plan"  # the new action item's fields belong to this form too
+
+
 def anomaly_detail(request, pk):
     anomaly = get_scoped_object(Anomaly.objects.select_related("store", "owner", "explained_by"), request.user,
                                 pk=pk)
@@ -147,9 +150,6 @@ def anomaly_detail(request, pk):
         "chart": _figure_json(anomaly_figure(anomaly)), "info": anomaly.info,
         "dimensions": (anomaly.root_cause or {}).get("dimensions", []), "tree": (anomaly.root_cause or {}).get("tree"),
     })
-
-
-PLAN_FORM_ID = "anomaly-plan"
 
 
 @require_POST

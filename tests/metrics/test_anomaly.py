@@ -215,7 +215,9 @@ def teas(store_a):
 
 
 @pytest.mark.django_db
-def test_a_bestseller_that_stops_selling_alone_is_an_anomaly_of_its_own(store_a, teas):
+def test_a_bestseller_that_stops_selling_alone_is_an_anomaly_of_its_own(client_a, store_a, teas):
+    from django.urls import reverse
+
     day = date(2026, 5, 6)
     seed_breakdowns(store_a, day, 90, {teas[0].pk: 0.5, teas[1].pk: 0.3, teas[2].pk: 0.2}, stop_product=teas[1].pk)
     found = {(a.dimension, a.dimension_value): a for a in detect_anomalies(store_a, day)}
@@ -225,6 +227,8 @@ def test_a_bestseller_that_stops_selling_alone_is_an_anomaly_of_its_own(store_a,
                                  "all products' sales −30 %.")
     assert green.title == "Sub-order payments (lines) · Green tea 100 g"
     assert ("product", str(teas[0].pk)) not in found and ("product", str(teas[2].pk)) not in found
+    page = client_a.get(reverse("metrics:anomaly", args=[green.pk])).content.decode()
+    assert "Green tea 100 g" in page and "anomaly-chart" in page  # the product's own history, charted
 
 
 @pytest.mark.django_db

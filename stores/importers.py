@@ -34,6 +34,7 @@ from opsdesk.money import to_money
 from . import shopify
 from .models import OrderStatus, PaymentType, Store, TrafficSource
 from .orders import LineData, OrderData, OrderRefused, PaymentData, products_by_sku, record_order
+from .violations_import import ViolationImportError, import_violations
 
 
 @dataclass
@@ -60,8 +61,8 @@ class ImportRejected(Exception):
                          + "; ".join(f"row {row}: {msg}" for row, msg in self.errors[:5]))
 
 
-def read_rows(source) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The header and (row number, row) pairs of a CSV; row 1 is the header, data starts at row 2."""
+def read_text(source) -> str:
+    """The text of a CSV given as a path, text, bytes or an open file: UTF-8, without BOM or NUL."""
     if isinstance(source, str | Path) and not (isinstance(source, str) and "\n" in source):
         text = Path(source).read_bytes()
     elif hasattr(source, "read"):
@@ -76,7 +77,12 @@ def read_rows(source) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     text = text.lstrip("\ufeff")
     if "\x00" in text:  # Postgres text cannot hold NUL: refuse with the line, never a server error
         raise ImportRejected([(text[: text.index("\x00")].count("\n") + 1, "contains a NUL character")])
-    reader = csv.reader(io.StringIO(text))
+    return text
+
+
+def read_rows(source) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header and (row number, row) pairs of a CSV; row 1 is the header, data starts at row 2."""
+    reader = csv.reader(io.StringIO(read_text(source)))
     header = [h.strip() for h in next(reader, [])]
     if not any(header):
         raise ImportRejected([(1, "the file is empty: expected a header row")])
@@ -344,7 +350,21 @@ def import_orders(store: Store, source) -> ImportResult:
     return result
 
 
-IMPORTERS = {"orders": import_orders}
+def import_violations_csv(store: Store, source) -> ImportResult:
+    """Penalty records (`violations_import.import_violations`, with its own columns and checks) as an
+    importer kind: `manage.py import_csv violations` and the upload page. A record already there (same
+    external id) is updated; store days already rolled up are rolled up again."""
+    try:
+        result = import_violations(store, read_text(source))
+    except ViolationImportError as exc:
+        raise ImportRejected([(1, str(e)) if e.row is None else (e.row, f"{e.column}: {e.reason}")
+                              for e in exc.errors]) from None
+    refreshed = {"days rolled up again": len(result.refreshed)} if result.refreshed else {}
+    return ImportResult("violations", "opsdesk", rows=result.created + result.updated, created=result.created,
+                        duplicates=result.updated, details=refreshed)
+
+
+IMPORTERS = {"orders": import_orders, "violations": import_violations_csv}
 
 
 def importers() -> dict[str, Callable[[Store, object], ImportResult]]:

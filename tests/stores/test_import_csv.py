@@ -225,3 +225,32 @@ def test_upload_page_of_another_store_is_a_404(client_a, store_b):
 def test_upload_page_needs_a_login(client, store_a):
     response = client.get(reverse("stores:import", args=[store_a.slug]))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+VIOLATIONS_CSV = ("external_id,kind,occurred_at,points,amount\n"
+                  "V-1,Late shipment,2026-05-04 10:00,2,50\n"
+                  "V-2,Fake tracking number,2026-05-04 11:30,6,300.5\n")
+
+
+def test_violations_are_an_import_kind_like_orders(store_a, tmp_path):
+    path = tmp_path / "penalties.csv"
+    path.write_text(VIOLATIONS_CSV)
+    out = io.StringIO()
+    call_command("import_csv", "violations", str(path), store=store_a.slug, stdout=out)
+    assert "violations (opsdesk): 2 rows, 2 created, 0 already there" in out.getvalue()
+    call_command("import_csv", "violations", str(path), store=store_a.slug, stdout=out)
+    assert "2 rows, 0 created, 2 already there" in out.getvalue()
+    assert store_a.violations.count() == 2
+    path.write_text(VIOLATIONS_CSV + "V-3,,someday,-1,1000000000000000\n")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="4 problem"):
+        call_command("import_csv", "violations", str(path), store=store_a.slug, stderr=err)
+    assert "row 4: kind: is empty" in err.getvalue() and "row 4: amount:" in err.getvalue()
+    assert store_a.violations.count() == 2
+
+
+def test_violations_upload_on_the_import_page_with_every_bad_row(client_a, store_a):
+    assert upload(client_a, store_a, VIOLATIONS_CSV, kind="violations").status_code == 302
+    assert store_a.violations.count() == 2
+    response = upload(client_a, store_a, "external_id;kind;occurred_at;points;amount\n", kind="violations")
+    assert response.status_code == 400 and "must be comma-separated" in response.content.decode()

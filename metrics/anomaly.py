@@ -293,8 +293,8 @@ def running_activity(store: Store, day: date):
 ALERT_ONLY = {"refunds": "up", "bad_reviews": "up"}
 # Breakdowns judged value by value too, with the metrics judged in each. A traffic source is judged on
 # its own level: a source that stops is itself the thing to act on. A product or a payment type is
-# judged on its share of the day's total: when paid search stops every product sells less, and that
-# is the source's anomaly, not one per product; a bestseller that stops selling while the rest sell
+# judged on its own level and on its share of the day's total: when paid search stops every product
+# sells less, and that is the source's anomaly, not one per product; a bestseller that stops selling while the rest sell
 # as usual (out of stock, delisted) or a payment method that stops working is an anomaly of its own.
 SLICES = {"traffic_source": ["gmv", "orders", "sessions", "visitors"], "product": ["sub_payments"],
           "payment_type": ["orders"]}
@@ -696,7 +696,8 @@ def _supporting(dimension, value, dframe, expected: Expected) -> str:
     """Traffic evidence: a source's sessions' change and the day's ad spend there; a product's views."""
     if dimension == "product" and ("pv", value) in dframe.columns:
         views = expected.of(dframe).loc[("pv", value)]
-        return f" (product views {rootcause.pct(_num(views['change']))})" if views["baseline"] else ""
+        known = _num(views["baseline"]) and _num(views["change"]) is not None
+        return f" (product views {rootcause.pct(_num(views['change']))})" if known else ""
     if dimension != "traffic_source":
         return ""
     bits = []

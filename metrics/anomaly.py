@@ -94,7 +94,9 @@ def seasonal_frame(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAUL
         # Deviations are from each day's own forecast, so their median absolute value (about 0, not
         # about the window's median) is the robust spread, pooled over weekdays.
         mad = _past_median(np.abs(log_hist - log_base), params.spread_days, params.min_spread_days, rows)
-        spread = np.maximum(np.nan_to_num(1.4826 * mad), params.min_spread_share)
+        # Fewer than min_spread_days deviations: the spread is unknown, so no verdict and no band (a 5 %
+        # floor in its place would flag every ordinary day of a new store, product or source).
+        spread = np.maximum(1.4826 * mad, params.min_spread_share)
         spread = np.where(np.isnan(median), np.nan, spread)
         score = (np.log1p(np.clip(values, 0, None)) - log_base) / spread
         threshold = np.full(values.shape, params.threshold)
@@ -195,14 +197,14 @@ def _count_scores(values, hist, baseline, params: Params, rows=None):
     mu = np.where(np.isnan(baseline), np.nan, np.fmax(baseline, params.min_count_baseline))
     resid = 2 * (np.sqrt(np.clip(hist, 0, None) + 0.375) - np.sqrt(mu + 0.375))
     psi = (1.4826 * _past_median(np.abs(resid), params.spread_days, params.min_spread_days, rows)) ** 2
-    phi = np.fmax(np.nan_to_num((psi - 1) / mu), params.min_spread_share ** 2)
+    phi = np.maximum((psi - 1) / mu, params.min_spread_share ** 2)  # NaN (spread not known yet) stays NaN
     size = 1 / phi
     p = size / (size + mu)
     x = np.clip(values, 0, None)
     upper = special.betainc(np.fmax(x, 1e-9), size, 1 - p)  # P(X ≥ x)
     lower = special.betainc(size, x + 1, p)  # P(X ≤ x)
     score = np.where(x >= mu, np.fmax(-special.ndtri(upper), 0), np.fmin(special.ndtri(lower), 0))
-    score = np.where(np.isnan(baseline), np.nan, score)
+    score = np.where(np.isnan(baseline) | np.isnan(phi), np.nan, score)
     # The band, for charts: where the score reaches the threshold, on the Anscombe scale (≈ normal).
     half = params.count_threshold * np.sqrt(1 + phi * mu) / 2
     root = np.sqrt(mu + 0.375)

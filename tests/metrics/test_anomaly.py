@@ -16,10 +16,10 @@ from metrics.rootcause import adtributor, metric_tree, pct, rank_dimensions
 WEEKDAY = np.array([0.9, 0.9, 0.95, 1.0, 1.1, 1.3, 1.25])
 
 
-def weekly_series(days=120, level=1000.0, seed=3, start="2026-01-05"):
+def weekly_series(days=120, level=1000.0, seed=3, start="2026-01-05", noise=0.05):
     rng = np.random.default_rng(seed)
     index = pd.date_range(start, periods=days, freq="D")
-    return pd.Series(level * WEEKDAY[index.day_of_week] * rng.lognormal(0, 0.05, days), index=index)
+    return pd.Series(level * WEEKDAY[index.day_of_week] * rng.lognormal(0, noise, days), index=index)
 
 
 def test_weekly_rhythm_is_not_an_anomaly_but_the_naive_rule_thinks_so():
@@ -74,14 +74,24 @@ def daily_counts(rate=6.0, days=140, seed=3, growth=0.0, start="2026-01-05"):
     return pd.Series(rng.poisson(mean).astype(float), index=index)
 
 
-def test_the_charts_normal_band_exists_only_where_there_is_a_baseline():
+def test_the_charts_normal_band_exists_only_where_there_is_a_verdict():
     s = daily_counts()
     judged = seasonal_baseline(s, counts=True)
-    no_baseline = judged["baseline"].isna()
-    assert no_baseline.iloc[:14].all() and not no_baseline.iloc[-7:].any()
+    unknown = judged["score"].isna()
+    assert judged["baseline"].isna().iloc[:14].all() and not unknown.iloc[-7:].any()
     # No band drawn from 0 under the first weeks: both edges are missing together.
-    assert judged.loc[no_baseline, ["low", "high"]].isna().all().all()
-    assert (judged.loc[~no_baseline, "low"] < judged.loc[~no_baseline, "high"]).all()
+    assert judged.loc[unknown, ["low", "high"]].isna().all().all()
+    assert (judged.loc[~unknown, "low"] < judged.loc[~unknown, "high"]).all()
+
+
+@pytest.mark.parametrize("counts", [False, True])
+def test_a_new_series_gets_no_verdict_until_its_day_to_day_noise_is_known(counts):
+    # A new product selling with ±15 % day noise: its first weeks with a baseline must not flood the
+    # list, which a default spread in place of the unknown one did (4–5 of its 13 days flagged).
+    s = weekly_series(days=34, level=400, noise=0.15, seed=8).round()
+    judged = seasonal_baseline(s, counts=counts)
+    assert judged["baseline"].notna().iloc[-13:].all()
+    assert judged["score"].isna().all() and not flag(judged).any()
 
 
 def test_a_150_percent_spike_on_six_orders_a_day_is_flagged():

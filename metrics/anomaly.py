@@ -6,7 +6,7 @@ holidays left out, so growth is followed. Counts are scored by the negative-bino
 the value (overdispersion measured robustly on the past), money and ratios by a log-space robust z; a
 day is abnormal when the score passes its threshold and the change is big enough to matter. A holiday
 needs a bigger deviation (it is downgraded, not ignored), and an activity running that day is recorded
-as the likely explanation.
+as the likely explanation of a rise.
 """
 
 from __future__ import annotations
@@ -519,14 +519,16 @@ def _anomalies(store: Store, day: date, verdicts: list[dict], window: Window, ho
             text += " (Within the day's usual noise overall, but driven by an abnormal source.)"
         if holiday_name:
             text += f" Public holiday: {holiday_name} (downgraded)."
-        if activity:
+        # A promotion explains more sales, never fewer, nor one product or payment method on its own.
+        explained_by = activity if value > baseline and dimension not in SHARE_JUDGED else None
+        if explained_by:
             text += f" Activity running that day: {activity.name}."
         out.append(Anomaly(
             store=store, day=day, metric=metric, dimension=dimension, dimension_value=dim_value,
             value=_dec(value), baseline=_dec(baseline), band_low=_dec(row["low"]), band_high=_dec(row["high"]),
             change=_num(row["change"]), change_dod=dod, change_wow=wow, score=float(row["score"]),
             direction=Direction.UP if value > baseline else Direction.DOWN, holiday=holiday_name,
-            explained_by=activity, explanation=text, root_cause=cause,
+            explained_by=explained_by, explanation=text, root_cause=cause,
         ))
     return out
 

@@ -304,6 +304,7 @@ SHARE_JUDGED = {"product", "payment_type"}
 SLICE_MIN_SHARE = 0.05  # a value must usually bring 5 % of the total to be judged on its own
 CORROBORATED_CHANGE = 0.10  # an overall move this big, driven by an abnormal source, is an anomaly too
 CORROBORATED_EP = 0.5
+MEANINGFUL_CHANGE = 0.05  # a smaller move of the total has no share worth quoting
 
 
 def judge_day(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, holiday_days=(),
@@ -570,7 +571,8 @@ def explain_slice(store: Store, day: date, metric: str, source: str, frame: pd.D
         share = (judged["value"] - judged["baseline"]) / (overall["value"] - overall["baseline"]) \
             if overall["value"] != overall["baseline"] else None
         text += f"; overall {what} {rootcause.pct(_num(overall['change']))}"
-        if share is not None and share > 0:
+        # A share of a change the total barely made (−1 %) says nothing: other sources made up for it.
+        if share is not None and share > 0 and abs(_num(overall["change"]) or 0) >= MEANINGFUL_CHANGE:
             text += f", {min(share, 1.0) * 100:.0f} % of that change"
     return {"summary": text + ".", "dimensions": [], "tree": None,
             "top_dimension": "traffic_source", "top_value": source}
@@ -653,16 +655,20 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
         frame = window.frame()
     base_metric = rootcause.ATTRIBUTE_VIA.get(metric, metric)
     dim_metrics = rootcause.DIMENSION_METRIC.get(base_metric, {})
-    breakdowns = {}
+    breakdowns, totals = {}, {}
+    overall = expected.of(frame)
     for dimension, dmetric in dim_metrics.items():
         dframe = window.frame(dimension)
         if dmetric not in dframe.columns.get_level_values(0):
             continue
         # Each value's usual level is its own seasonal baseline: the same number its own anomaly and
-        # its page quote, so "paid-search GMV, usually 14,846" reads the same everywhere.
+        # its page quote, so "paid-search GMV, usually 14,846" reads the same everywhere; and its share
+        # of the change is of the overall metric's change, as on its own page.
         forecast = expected.of(dframe)["baseline"].loc[dmetric]
         breakdowns[dimension] = (forecast.fillna(0.0), dframe[dmetric].loc[ts])
-    ranked = rootcause.rank_dimensions(breakdowns, base_metric, dim_metrics)
+        if dmetric in overall.index and not pd.isna(overall.at[dmetric, "baseline"]):
+            totals[dimension] = (float(overall.at[dmetric, "value"]), float(overall.at[dmetric, "baseline"]))
+    ranked = rootcause.rank_dimensions(breakdowns, base_metric, dim_metrics, totals)
     tree = _tree(frame, expected) if metric in ("gmv", "orders", "visitors", "conversion",
                                                                  "aov") else None
     info = METRICS[metric]

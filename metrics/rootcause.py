@@ -36,6 +36,9 @@ ATTRIBUTE_VIA = {"conversion": "orders", "aov": "gmv", "roas": "ad_sales"}
 
 T_EEP = 0.1  # a value must explain at least 10 % of the change to be a candidate
 T_EP = 0.67  # a candidate set must explain at least two thirds of it
+# And the set must have moved the dimension's mix: when every payment type falls alike (the shares
+# stay, surprise ≈ 0.0001), the biggest one "explains" most of the fall but is no cause of it.
+T_SURPRISE = 0.002
 
 
 @dataclass
@@ -71,13 +74,19 @@ def _js_term(p: float, q: float) -> float:
 
 
 def adtributor(expected: pd.Series, actual: pd.Series, dimension: str = "", metric: str = "",
-               t_eep: float = T_EEP, t_ep: float = T_EP) -> DimensionExplanation | None:
-    """Attribute the change of one dimension's total; None when no small set of values explains it."""
+               t_eep: float = T_EEP, t_ep: float = T_EP, totals: tuple[float, float] | None = None
+               ) -> DimensionExplanation | None:
+    """Attribute the change of one dimension's total; None when no small set of values explains it.
+
+    `totals` (actual, expected) of the overall metric, when known: each value's share of the change is
+    then of the overall change, the same share the value's own anomaly quotes (the values' usual levels
+    need not add up to the total's exactly).
+    """
     index = expected.index.union(actual.index)
     f = expected.reindex(index).fillna(0.0).astype(float)
     a = actual.reindex(index).fillna(0.0).astype(float)
     f_total, a_total = float(f.sum()), float(a.sum())
-    delta = a_total - f_total
+    delta = totals[0] - totals[1] if totals else a_total - f_total
     if f_total <= 0 or a_total < 0 or abs(delta) < 1e-9:
         return None
     p = f / f_total
@@ -94,20 +103,23 @@ def adtributor(expected: pd.Series, actual: pd.Series, dimension: str = "", metr
         cumulative += float(ep[value])
         if cumulative > t_ep:
             break
-    if cumulative <= t_ep or not chosen:
+    if cumulative <= t_ep or not chosen or max(c.surprise for c in chosen) < T_SURPRISE:
         return None
     return DimensionExplanation(dimension, metric, sum(c.surprise for c in chosen), cumulative, chosen)
 
 
 def rank_dimensions(breakdowns: dict[str, tuple[pd.Series, pd.Series]], metric: str = "",
-                    metric_for: dict[str, str] | None = None) -> list[DimensionExplanation]:
+                    metric_for: dict[str, str] | None = None,
+                    totals: dict[str, tuple[float, float]] | None = None) -> list[DimensionExplanation]:
     """Run Adtributor per dimension ({dimension: (expected, actual)}); most surprising first.
 
-    Among equally explanatory sets, a smaller set is the better explanation (succinctness).
+    Among equally explanatory sets, a smaller set is the better explanation (succinctness). `totals`:
+    {dimension: (actual, expected)} of the overall metric each dimension splits.
     """
     found = []
     for dimension, (expected, actual) in breakdowns.items():
-        result = adtributor(expected, actual, dimension, (metric_for or {}).get(dimension, metric))
+        result = adtributor(expected, actual, dimension, (metric_for or {}).get(dimension, metric),
+                            totals=(totals or {}).get(dimension))
         if result:
             found.append(result)
     return sorted(found, key=lambda r: (r.surprise / len(r.candidates)), reverse=True)

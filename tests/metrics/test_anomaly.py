@@ -286,6 +286,35 @@ def test_a_sources_usual_level_reads_the_same_in_the_root_cause_and_in_its_own_a
     by_source = next(d for d in gmv.root_cause["dimensions"] if d["dimension"] == "traffic_source")
     paid = next(c for c in by_source["candidates"] if c["value"] == "paid_search")
     assert paid["expected"] == pytest.approx(float(source.baseline), rel=1e-5)
+    # …and so does its share of the change ("explains 78 %" on one page, "78 % of that change" on the other).
+    share = (source.value - source.baseline) / (gmv.value - gmv.baseline)
+    assert paid["explanatory_power"] == pytest.approx(float(share), rel=1e-4)
+    assert f"{min(float(share), 1) * 100:.0f} % of that change" in source.explanation
+
+
+@pytest.mark.django_db
+def test_no_share_is_quoted_of_a_change_the_total_barely_made(store_a):
+    day = date(2026, 5, 6)
+    seed_daily(store_a, day, 90, drop_source="paid_search")
+    # Direct made up for the paid-search loss: the store's GMV is as usual.
+    cell = DailyMetric.objects.filter(store=store_a, day=day, metric="gmv")
+    week_before = cell.model.objects.get(store=store_a, day=day - timedelta(days=7), metric="gmv", dimension="")
+    lost = week_before.value - cell.get(dimension="").value
+    cell.filter(dimension="").update(value=week_before.value)
+    direct = cell.get(dimension_value="direct")
+    cell.filter(pk=direct.pk).update(value=direct.value + lost)
+    paid = {(a.metric, a.dimension_value): a for a in detect_anomalies(store_a, day)}[("gmv", "paid_search")]
+    assert re.search(r"overall GMV [−+±]\d %\.$", paid.explanation), paid.explanation
+    assert "of that change" not in paid.explanation
+
+
+@pytest.mark.django_db
+def test_a_breakdown_that_fell_alike_everywhere_is_not_named_as_the_cause(store_a, teas):
+    day = date(2026, 5, 6)
+    seed_breakdowns(store_a, day, 90, {teas[0].pk: 1.0}, drop_source_share=0.5)
+    orders = {(a.metric, a.dimension): a for a in detect_anomalies(store_a, day)}[("orders", "")]
+    # Card and voucher orders both halved: the bigger one "explains" most of the fall, but is no cause.
+    assert [d["dimension"] for d in orders.root_cause["dimensions"]] == []
 
 
 def test_redetection_updates_in_place_and_keeps_the_plan(store_a):

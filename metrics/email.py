@@ -16,7 +16,6 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Case, When
-from django.db.models.functions import Abs
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +24,7 @@ from opsdesk.tenancy import MANAGER
 from reviews.services import overdue_cases
 from stores.models import StoreMembership, ViolationStatus
 
+from .anomaly import detect_anomalies, label_values
 from .charts import anomaly_figure, figure_png, sparkline_png
 from .compare import history
 from .models import Anomaly, AnomalyStatus, MorningEmail
@@ -75,8 +75,6 @@ def send_due_morning_emails(now: datetime | None = None) -> int:
 
 def report_context(membership: StoreMembership, report_day: date) -> dict:
     """Everything the email shows about the store's `report_day`."""
-    from .anomaly import detect_anomalies
-
     store = membership.store
     if not is_rolled_up(store, report_day):
         rollup_day(store, report_day)
@@ -98,10 +96,11 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
                 [None if pd.isna(v) else float(v) for v in series.iloc[-SPARK_DAYS:]]) if series is not None else None),
         })
     site = settings.SITE_URL
-    # Open ones first: an anomaly an operator already resolved this morning is listed as such, last.
-    anomalies = list(Anomaly.objects.filter(store=store, day=report_day).select_related("explained_by")
-                     .order_by(Case(When(status=AnomalyStatus.RESOLVED, then=1), default=0), "dimension",
-                               Abs("score").desc()))
+    # In the anomaly list's order (most abnormal first), but an anomaly an operator already resolved this
+    # morning comes last, marked as such.
+    anomalies = label_values(list(Anomaly.objects.filter(store=store, day=report_day).select_related(
+        "explained_by").order_by(Case(When(status=AnomalyStatus.RESOLVED, then=1), default=0),
+                                 *Anomaly._meta.ordering)))
     charted = 0
     for a in anomalies:
         a.url = site + reverse("metrics:anomaly", args=[a.pk])

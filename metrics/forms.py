@@ -14,6 +14,7 @@ class AnomalyForm(forms.ModelForm):
         fields = ["status", "plan", "owner"]
         widgets = {"plan": forms.Textarea(attrs={"rows": 4, "placeholder": "What we will do about it, by when."})}
         labels = {"plan": "Response plan"}
+        help_texts = {"plan": ""}
 
     def __init__(self, *args, users=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,6 +39,7 @@ class ActionItemForm(forms.ModelForm):
         fields = ["text", "owner", "due_date"]
         widgets = {"due_date": forms.DateInput(attrs={"type": "date"})}
         labels = {"text": "New action item"}
+        error_messages = {"text": {"required": "Say what is to be done."}}
 
     def __init__(self, *args, users=None, today=None, form_id=None, **kwargs):
         kwargs.setdefault("prefix", "item")
@@ -50,12 +52,6 @@ class ActionItemForm(forms.ModelForm):
         if form_id:
             for field in self.fields.values():
                 field.widget.attrs["form"] = form_id
-
-    def clean_text(self):
-        text = self.cleaned_data["text"].strip()
-        if not text:
-            raise forms.ValidationError("Say what is to be done.")
-        return text
 
     def clean_due_date(self):
         due = self.cleaned_data.get("due_date")

@@ -130,7 +130,9 @@ def anomaly_detail(request, pk):
         if "status" in request.POST:
             form = AnomalyForm(request.POST, instance=anomaly, users=users)
         new_item = item_form(request.POST)
-        adding = "add_item" in request.POST or new_item.has_changed()
+        # "Save" with an item's text typed adds it too; an owner or date picked without any text is
+        # no item, and does not stop the plan from being saved.
+        adding = "add_item" in request.POST or bool(request.POST.get(new_item.add_prefix("text"), "").strip())
         if (not form.is_bound or form.is_valid()) and (not adding or new_item.is_valid()):
             with transaction.atomic():
                 if form.is_bound and form.has_changed():

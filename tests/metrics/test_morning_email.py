@@ -114,21 +114,23 @@ def test_email_speaks_store_time_and_tells_resolved_anomalies_from_open_ones(man
     Anomaly.objects.create(metric="gmv", explanation="GMV −50 %: paid-search GMV −90 %.", **common)
     Anomaly.objects.create(metric="orders", explanation="Paid orders −50 %.", status="resolved",
                            plan="Plan resumed at 07:00.", **common)
+    Anomaly.objects.create(metric="gmv", dimension="traffic_source", dimension_value="paid_search",
+                           explanation="Paid-search GMV −90 %.", **{**common, "score": -9})
     # 02:30 UTC is 10:30 in Shanghai, the store's zone: the day and hour a manager reads must be the store's.
     ViolationFactory(store=store_a, kind="Late shipment", points=1, amount=Decimal("1234.5"),
                      occurred_at=datetime(2026, 5, 4, 2, 30, tzinfo=ZoneInfo("UTC")))
     with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
         assert send_due_morning_emails() == 1
     message = mail.outbox[0]
-    assert message.subject.endswith("· 1 open anomaly")
+    assert message.subject.endswith("· 2 open anomalies")
     html = message.alternatives[0][0]
     for part in (message.body, html):
         assert "2026-05-04 10:30 Late shipment" in part
         assert "1 point," in part and "1,234.50 CNY deducted" in part
         assert "Paid orders −50 %." in part and "(resolved)" in part
-        # The open anomaly comes first.
-        assert part.index("GMV −50 %") < part.index("Paid orders −50 %.")
-    assert "1 open, 2 in all" in message.body
+        # The anomaly list's order (most abnormal first), the resolved one last.
+        assert part.index("Paid-search GMV −90 %") < part.index("GMV −50 %") < part.index("Paid orders −50 %.")
+    assert "2 open, 3 in all" in message.body
 
 
 def _inline_pngs(message) -> dict[str, Image.Image]:

@@ -129,6 +129,17 @@ def test_an_action_item_due_in_the_past_is_refused_and_nothing_typed_is_lost(cli
     assert (anomaly.status, anomaly.plan, anomaly.action_items.count()) == ("new", "", 0)
 
 
+def test_an_owner_picked_for_an_item_without_text_does_not_stop_the_plan(client_a, store_a, operator_a):
+    anomaly = make_anomaly(store_a)
+    url = reverse("metrics:anomaly", args=[anomaly.pk])
+    client_a.post(url, {"status": "plan", "plan": "Restart the plan.", "owner": "", "item-owner": operator_a.pk})
+    anomaly.refresh_from_db()
+    assert (anomaly.status, anomaly.action_items.count()) == ("plan", 0)
+    page = client_a.post(url, {"status": "plan", "plan": "Restart the plan.", "owner": "", "add_item": "1",
+                               "item-owner": operator_a.pk}).content.decode()
+    assert "Say what is to be done." in page
+
+
 def test_an_open_action_item_past_its_due_date_is_marked_overdue(client_a, store_a):
     anomaly = make_anomaly(store_a)
     late = ActionItem.objects.create(anomaly=anomaly, text="Call the agency",

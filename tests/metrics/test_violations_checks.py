@@ -125,3 +125,11 @@ def test_the_list_shows_times_in_the_stores_zone_and_names_it(client_a, store_a)
     assert "Nov. 25, 2026, 10 a.m." in html
     assert "2 a.m." not in html
     assert "Asia/Shanghai" in html
+
+
+def test_the_list_names_each_records_platform_id_so_two_alike_are_told_apart(client_a, store_a):
+    at = datetime(2026, 11, 25, 12, 15, tzinfo=store_a.zone)
+    for ext in ("TM-88120", "TM-88121"):
+        ViolationFactory(store=store_a, external_id=ext, kind="Late shipment", occurred_at=at)
+    html = client_a.get(reverse("stores:violations", args=[store_a.slug])).content.decode()
+    assert "<td>TM-88120</td>" in html and "<td>TM-88121</td>" in html

@@ -414,14 +414,13 @@ def judge_columns(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, h
 def _series_frames(series: pd.DataFrame, days: pd.DatetimeIndex) -> tuple[pd.DataFrame, pd.DataFrame]:
     """`read_series` rows of stores sharing one window →
     (day × (store, metric), day × (store, metric, dimension, value))."""
-    grouped = series.groupby(["store_id", "dimension", "metric", "value_key"], sort=True)
-    codes = grouped.ngroup().to_numpy()
-    keys = grouped.size().index
+    keys = series.sort_values(["store_id", "dimension", "metric", "value_key"])
     values = np.full((len(days), len(keys)), np.nan)
-    values[series["offset"].to_numpy(), codes] = series["value"].to_numpy()
-    stores = keys.get_level_values("store_id").to_numpy()
-    metrics = keys.get_level_values("metric")
-    overall = keys.get_level_values("dimension") == ""
+    for k, (offsets, cells) in enumerate(zip(keys["offsets"], keys["values"], strict=True)):
+        values[offsets, k] = cells
+    stores = keys["store_id"].to_numpy()
+    metrics = keys["metric"].to_numpy()
+    overall = keys["dimension"].to_numpy() == ""
     # The days each store was rolled up: its overall "orders" row exists.
     orders = np.flatnonzero(overall & (metrics == "orders"))
     rolled_by_store = {stores[k]: ~np.isnan(values[:, k]) for k in orders}
@@ -432,8 +431,8 @@ def _series_frames(series: pd.DataFrame, days: pd.DatetimeIndex) -> tuple[pd.Dat
     frame = pd.DataFrame(values[:, overall], index=days,
                          columns=pd.MultiIndex.from_arrays([stores[overall], metrics[overall]]))
     sliced = pd.DataFrame(values[:, ~overall], index=days, columns=pd.MultiIndex.from_arrays(
-        [stores[~overall], metrics[~overall], keys.get_level_values("dimension")[~overall],
-         keys.get_level_values("value_key")[~overall]]))
+        [stores[~overall], metrics[~overall], keys["dimension"].to_numpy()[~overall],
+         keys["value_key"].to_numpy()[~overall]]))
     return frame, sliced
 
 

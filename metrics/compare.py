@@ -138,7 +138,9 @@ def _orm_series(windows, wanted: dict[str, list[str]]) -> pd.DataFrame:
     out = []
     for at, (pk, lo, hi) in enumerate(windows):
         df = _orm_window(pk, lo, hi)
-        df = df[[m in wanted.get(d, ()) for d, m in zip(df["dimension"], df["metric"], strict=True)]]
+        wanted_here = np.array([m in wanted.get(d, ()) for d, m in zip(df["dimension"], df["metric"], strict=True)],
+                               dtype=bool)
+        df = df[wanted_here]  # a boolean array, even when empty: an empty list would select no columns
         for (metric, dimension, value_key), cells in df.groupby(["metric", "dimension", "value_key"]):
             out.append((at, pk, metric, dimension, value_key,
                         np.array([(d - lo).days for d in cells["day"]], dtype=np.intp),

@@ -46,7 +46,7 @@ def seed_facts(store, day, seed, orders=25):
             total=Decimal(f"{rng.uniform(5, 90):.2f}"), traffic_source=rng.choice(SOURCES),
             buyer_ref=rng.choice(["", "b1", "b2", f"b{k}"]))
         if k % 5 == 0:
-            order.refunded_at, order.refund_amount = when(), order.total / 3
+            order.refunded_at, order.refund_amount = when(), (order.total / 3).quantize(Decimal("0.01"))
             order.save()
         for line_no in range(1, rng.randint(1, 3) + 1):
             product = rng.choice(products + [None])

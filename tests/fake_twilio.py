@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlparse
 ERROR_MESSAGES = {
     21610: "Attempt to send to unsubscribed recipient",
     21211: "The 'To' number is not a valid phone number.",
+    21604: "A 'To' phone number is required.",
     20429: "Too Many Requests",
     20500: "Internal Server Error",
 }
@@ -120,7 +121,10 @@ class FakeTwilio:
         arrived = time.monotonic()
         url = urlparse(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
-        form = {k: v[0] for k, v in parse_qs(handler.rfile.read(length).decode()).items()}
+        body = handler.rfile.read(length)
+        if len(body) < length:
+            return None  # the client died mid-request (a killed worker): a server never acts on half a body
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         with self.lock:
             self.requests.append((method, url.path))
         prefix = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
@@ -142,6 +146,8 @@ class FakeTwilio:
                 self.create(form, arrived)  # Twilio took the text, the answer never arrives in time
             time.sleep(fault[1])
             return self._error(handler, 504, 20500)
+        if not form.get("To"):
+            return self._error(handler, 400, 21604)
         if form.get("To") in self.refused:
             return self._error(handler, 400, self.refused[form["To"]])
         return self._reply(handler, 201, self.create(form, arrived))

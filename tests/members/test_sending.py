@@ -190,6 +190,30 @@ def test_twilio_backend_sends_through_the_official_client(fake_twilio, member_b,
     assert message.provider_sid == sent[0]["sid"]
 
 
+def test_the_fake_twilio_takes_no_text_from_half_a_request_or_without_a_number(fake_twilio):
+    """Like Twilio: a request cut off mid-body (a worker killed while sending) is never acted on, and a
+    text without a 'To' number is refused, so a test counting texts per number counts real ones."""
+    import socket
+    from base64 import b64encode
+    from urllib.parse import urlparse
+
+    import requests
+
+    url = f"{fake_twilio.base_url}/2010-04-01/Accounts/ACtest/Messages.json"
+    refused = requests.post(url, data={"From": "+15005550006", "Body": "Hi"}, auth=("ACtest", "test-token"),
+                            timeout=5)
+    assert (refused.status_code, refused.json()["code"]) == (400, 21604)
+    where = urlparse(url)
+    with socket.create_connection((where.hostname, where.port), timeout=5) as raw:
+        auth = b64encode(b"ACtest:test-token").decode()
+        raw.sendall(f"POST {where.path} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n"
+                    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\n"
+                    "To=%2B14155550100&Bo".encode())
+        raw.shutdown(socket.SHUT_WR)  # the sender dies: the rest of the body never comes
+        raw.recv(1024)
+    assert fake_twilio.sent == []
+
+
 @pytest.mark.parametrize("status", [500, 503, 429])
 def test_twilio_5xx_and_429_are_retried_with_backoff_then_sent_once(fake_twilio, member_b, campaign_template, status):
     fake_twilio.fail_next(2, status=status)

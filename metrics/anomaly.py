@@ -370,10 +370,11 @@ def judge_columns(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, h
                         if c[1] in SLICES.get(c[2], ()) and (c[0], c[1]) in judged_overall)
     if not slice_cols:
         return out
-    counts = [_counts(c[1]) for c in slice_cols]
+    counts = np.array([_counts(c[1]) for c in slice_cols], dtype=bool)
     srows = _rows_on(seasonal_frame(sliced[slice_cols], holiday_days, params, counts=counts, at=ts), ts)
     parents = pd.MultiIndex.from_tuples([c[:2] for c in slice_cols])
     total_base = rows["baseline"].reindex(parents).to_numpy()
+    total_value = rows["value"].reindex(parents).to_numpy()
     base = srows["baseline"].to_numpy()
     with np.errstate(invalid="ignore"):
         big_enough = ~np.isnan(base) & ~np.isnan(total_base) & (base >= SLICE_MIN_SHARE * total_base)
@@ -384,12 +385,10 @@ def judge_columns(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, h
         # been usual (value × usual total / actual total), it must still be abnormal the same way.
         picked = [c for c, yes in zip(slice_cols, by_share, strict=True) if yes]
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = (total_base[by_share] / rows["value"].reindex(pd.MultiIndex.from_tuples(
-                [c[:2] for c in picked])).to_numpy())
+            scale = total_base[by_share] / total_value[by_share]
         data = sliced[picked].copy()
         data.loc[ts] = data.loc[ts].to_numpy() * np.where(np.isfinite(scale), scale, np.nan)
-        share_rows = _rows_on(seasonal_frame(data, holiday_days, params, counts=[_counts(c[1]) for c in picked],
-                                             at=ts), ts)
+        share_rows = _rows_on(seasonal_frame(data, holiday_days, params, counts=counts[by_share], at=ts), ts)
         same_way = np.sign(share_rows["score"].to_numpy()) == np.sign(srows["score"].to_numpy()[by_share])
         candidates[by_share] = _flag_rows(share_rows, ts, holiday_days, params) & same_way
     flagged_overall = {(key, v["metric"]) for key, verdicts in out.items() for v in verdicts}
@@ -416,8 +415,10 @@ def _series_frames(series: pd.DataFrame, days: pd.DatetimeIndex) -> tuple[pd.Dat
     (day × (store, metric), day × (store, metric, dimension, value))."""
     keys = series.sort_values(["store_id", "dimension", "metric", "value_key"])
     values = np.full((len(days), len(keys)), np.nan)
-    for k, (offsets, cells) in enumerate(zip(keys["offsets"], keys["values"], strict=True)):
-        values[offsets, k] = cells
+    if len(keys):  # every series' cells scattered into its column at once
+        lengths = keys["offsets"].map(len).to_numpy()
+        values[np.concatenate(keys["offsets"].to_list()), np.repeat(np.arange(len(keys)), lengths)] = \
+            np.concatenate(keys["values"].to_list())
     stores = keys["store_id"].to_numpy()
     metrics = keys["metric"].to_numpy()
     overall = keys["dimension"].to_numpy() == ""

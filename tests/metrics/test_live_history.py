@@ -11,12 +11,9 @@ from django.utils import timezone
 from metrics import ingest, live, live_history
 from metrics.models import EventChange, TrafficEvent
 from tests.factories import StoreFactory
+from tests.marks import postgres_only
 
 pytestmark = pytest.mark.django_db
-# The change notes are written by a Postgres trigger (migration 0005); on SQLite past days are not
-# kept, so there is nothing to note or prune.
-postgres_only = pytest.mark.skipif(connection.vendor != "postgresql",
-                                   reason="change notes come from a Postgres trigger: set DATABASE_URL")
 NOW = datetime(2026, 5, 5, 12, 0, tzinfo=UTC)  # 12:00 in a UTC store; the database clock is the real one
 _ids = itertools.count()
 

@@ -4,17 +4,15 @@ import itertools
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
 
 from metrics import live, live_today
 from metrics.models import TrafficEvent
 from tests.factories import ProductFactory, StoreFactory
+from tests.marks import postgres_only
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 5, 5, 12, 0, tzinfo=UTC)  # 12:00 in a UTC store: hours before 11:00 are kept
 _ids = itertools.count()
-postgres_only = pytest.mark.skipif(connection.vendor != "postgresql",
-                                   reason="kept only on Postgres (the notes' trigger)")
 
 
 def at(hour, minute=0, day=5):

@@ -35,7 +35,10 @@ from .rollup import METRICS
 log = logging.getLogger(__name__)
 
 DETECT_METRICS = ["gmv", "orders", "visitors", "sessions", "conversion", "aov", "sub_payments", "refunds",
-                  "ad_spend", "roas", "bad_reviews"]
+                  "ad_spend", "roas", "bad_reviews", "units"]
+# Judged only as the total its breakdown's shares are measured against: "units sold −30 %" beside
+# "orders −30 %" and "sub-order payments −30 %" would be the same news three times.
+PARENT_ONLY = {"units"}
 
 
 @dataclass(frozen=True)
@@ -298,7 +301,9 @@ ALERT_ONLY = {"refunds": "up", "bad_reviews": "up"}
 # judged on its own level and on its share of the day's total: when paid search stops every product
 # sells less, and that is the source's anomaly, not one per product; a bestseller that stops selling while the rest sell
 # as usual (out of stock, delisted) or a payment method that stops working is an anomaly of its own.
-SLICES = {"traffic_source": ["gmv", "orders", "sessions", "visitors"], "product": ["sub_payments"],
+# Products are judged on units, a count: a slow seller's empty day is then weighed as the chance it is
+# (about 6 a day: P(0) ≈ 1 %, no alert), where its sales judged as money were always flagged.
+SLICES = {"traffic_source": ["gmv", "orders", "sessions", "visitors"], "product": ["units"],
           "payment_type": ["orders"]}
 SHARE_JUDGED = {"product", "payment_type"}
 SLICE_MIN_SHARE = 0.05  # a value must usually bring 5 % of the total to be judged on its own
@@ -359,7 +364,8 @@ def judge_columns(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, h
     judged = seasonal_frame(frame[cols], holiday_days, params, counts=[_counts(c[1]) for c in cols], at=ts)
     rows = _rows_on(judged, ts)
     wrong_way = np.array([ALERT_ONLY.get(c[1]) == "up" for c in cols]) & (rows["score"].to_numpy() < 0)
-    hit = _flag_rows(rows, ts, holiday_days, params) & ~wrong_way
+    parent_only = np.array([c[1] in PARENT_ONLY for c in cols])
+    hit = _flag_rows(rows, ts, holiday_days, params) & ~wrong_way & ~parent_only
     for col in rows.index[hit]:
         out.setdefault(col[0], []).append({"metric": col[1], "dimension": "", "dimension_value": "",
                                            "row": rows.loc[col].rename(ts)})
@@ -582,9 +588,11 @@ def explain_share(store: Store, day: date, metric: str, dimension: str, value: s
                   frame: pd.DataFrame, dframe: pd.DataFrame, expected: Expected) -> dict:
     """Plain words for a product or payment type that moved on its own: its change, and the total's beside it."""
     name = dimension_labels(store, dimension, [value])[value]
-    what = "sales" if dimension == "product" else METRICS[metric].short_label.lower()
+    what = METRICS[metric].short_label.lower()
     subject = f"“{name}”" if dimension == "product" else name
     text = f"{subject} {what} {rootcause.pct(_num(row['change']))} vs usual {day:%A}"
+    if _counts(metric):  # a count's own numbers say how unusual it is: 0 of usually 31, not of usually 2
+        text += f": {row['value']:,.0f}, usually {row['baseline']:,.0f}"
     text += _supporting(dimension, value, dframe, expected)
     if metric in frame.columns:
         everyone = "all products'" if dimension == "product" else "all"

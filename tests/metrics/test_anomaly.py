@@ -186,30 +186,33 @@ def seed_daily(store, end: date, days: int, drop_source: str | None = None, fact
 
 
 def seed_breakdowns(store, end: date, days: int, products: dict, drop_source_share: float = 1.0,
-                    stop_product=None, stop_payment=None):
-    """Sales by product (with its product views) and orders by payment type, around a store that sells
-    ~200 orders a day. `drop_source_share` scales the last day's whole business (a source stopped:
-    every product and payment type sells less alike); `stop_product` / `stop_payment` stops one alone."""
+                    stop_product=None, stop_payment=None, units_per_day: int = 200):
+    """Units and sales by product (with its product views) and orders by payment type, around a store
+    that sells ~200 orders a day; `products` maps each product to its share of the `units_per_day`.
+    `drop_source_share` scales the last day's whole business (a source stopped: every product and
+    payment type sells less alike); `stop_product` / `stop_payment` stops one alone."""
     rng = np.random.default_rng(5)
     payments = {"credit_card": 0.6, "voucher": 0.4}
     rows = []
     for k in range(days):
         day = end - timedelta(days=days - 1 - k)
         scale = WEEKDAY[day.weekday()] * (drop_source_share if day == end else 1.0)
-        sales = {pk: 10000 * w * scale * rng.lognormal(0, 0.05) for pk, w in products.items()}
-        views = {pk: round(v / 5 * rng.lognormal(0, 0.05)) for pk, v in sales.items()}
+        units = {pk: int(rng.poisson(units_per_day * w * scale)) for pk, w in products.items()}
+        views = {pk: round(n * 10 * rng.lognormal(0, 0.05)) for pk, n in units.items()}
         orders = {t: int(rng.poisson(200 * w * scale)) for t, w in payments.items()}
         if day == end and stop_product:
-            sales[stop_product], views[stop_product] = 0.0, round(views[stop_product] * 0.05)
+            units[stop_product], views[stop_product] = 0, round(views[stop_product] * 0.05)
         if day == end and stop_payment:
             orders[stop_payment] = 2
-        total = Decimal(f"{sum(sales.values()):.2f}")
-        rows.append(DailyMetric(store=store, day=day, metric="sub_payments", value=total))
+        rows.append(DailyMetric(store=store, day=day, metric="units", value=sum(units.values())))
+        rows.append(DailyMetric(store=store, day=day, metric="sub_payments", value=50 * sum(units.values())))
         rows.append(DailyMetric(store=store, day=day, metric="orders", value=sum(orders.values())))
         for pk in products:
-            if sales[pk]:
+            if units[pk]:
+                rows.append(DailyMetric(store=store, day=day, metric="units", dimension="product",
+                                        dimension_value=str(pk), value=units[pk]))
                 rows.append(DailyMetric(store=store, day=day, metric="sub_payments", dimension="product",
-                                        dimension_value=str(pk), value=Decimal(f"{sales[pk]:.2f}")))
+                                        dimension_value=str(pk), value=50 * units[pk]))
             rows.append(DailyMetric(store=store, day=day, metric="pv", dimension="product", dimension_value=str(pk),
                                     value=views[pk]))
         for t, n in orders.items():
@@ -233,13 +236,22 @@ def test_a_bestseller_that_stops_selling_alone_is_an_anomaly_of_its_own(client_a
     seed_breakdowns(store_a, day, 90, {teas[0].pk: 0.5, teas[1].pk: 0.3, teas[2].pk: 0.2}, stop_product=teas[1].pk)
     found = {(a.dimension, a.dimension_value): a for a in detect_anomalies(store_a, day)}
     green = found[("product", str(teas[1].pk))]
-    assert (green.metric, green.direction, float(green.value)) == ("sub_payments", "down", 0.0)
-    assert green.explanation == ("“Green tea 100 g” sales −100 % vs usual Wednesday (product views −95 %); "
-                                 "all products' sales −30 %.")
-    assert green.title == "Sub-order payments (lines) · Green tea 100 g"
+    assert (green.metric, green.direction, float(green.value)) == ("units", "down", 0.0)
+    assert re.fullmatch(r"“Green tea 100 g” units sold −100 % vs usual Wednesday: 0, usually \d\d "
+                        r"\(product views −9\d %\); all products' units sold −\d\d %\.", green.explanation)
+    assert green.title == "Units sold · Green tea 100 g"
     assert ("product", str(teas[0].pk)) not in found and ("product", str(teas[2].pk)) not in found
     page = client_a.get(reverse("metrics:anomaly", args=[green.pk])).content.decode()
     assert "Green tea 100 g" in page and "anomaly-chart" in page  # the product's own history, charted
+
+
+@pytest.mark.django_db
+def test_a_slow_sellers_empty_day_is_not_news(store_a, teas):
+    day = date(2026, 5, 6)
+    # 40 units a day, 3 of them the green tea: a day without one happens about once in twenty.
+    seed_breakdowns(store_a, day, 90, {teas[0].pk: 0.925, teas[1].pk: 0.075}, stop_product=teas[1].pk,
+                    units_per_day=40)
+    assert not [a for a in detect_anomalies(store_a, day) if a.dimension == "product"]
 
 
 @pytest.mark.django_db
@@ -248,6 +260,7 @@ def test_when_a_source_stops_products_and_payment_types_are_not_flagged_one_by_o
     seed_breakdowns(store_a, day, 90, {teas[0].pk: 0.5, teas[1].pk: 0.3, teas[2].pk: 0.2}, drop_source_share=0.5)
     found = detect_anomalies(store_a, day)
     assert {(a.metric, a.dimension) for a in found} >= {("sub_payments", ""), ("orders", "")}  # the store halved
+    assert ("units", "") not in {(a.metric, a.dimension) for a in found}  # the same news, not told a third time
     assert not [a for a in found if a.dimension in ("product", "payment_type")]
 
 
@@ -259,7 +272,7 @@ def test_a_payment_method_that_stops_working_is_flagged(store_a, teas):
     card = found[("payment_type", "credit_card")]
     assert card.metric == "orders" and card.direction == "down" and card.value == 2
     assert card.baseline == pytest.approx(Decimal(120), rel=0.25)
-    assert re.fullmatch(r"Credit card paid orders −98 % vs usual Wednesday; all paid orders −\d\d %\.",
+    assert re.fullmatch(r"Credit card paid orders −98 % vs usual Wednesday: 2, usually \d+; all paid orders −\d\d %\.",
                         card.explanation)
     assert ("payment_type", "voucher") not in found  # the other method took its usual orders
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from stores.models import Order, OrderLine, Payment, Store, Violation
@@ -265,11 +265,25 @@ def due_day(store: Store, now: datetime) -> date:
     return local.date() - timedelta(days=back)
 
 
+CATCH_UP_DAYS = 7  # nights an outage may have missed that the next run still rolls up
+
+
 def due_store_days(now: datetime | None = None, stores=None) -> list[tuple[Store, date]]:
-    """Every store's last complete day that has not been rolled up yet (a missed night is caught up)."""
+    """Every store's complete days of the last week that are not rolled up yet, a store's oldest first.
+
+    Missed nights are caught up: a day counts from the store's first rolled-up day on (before it the
+    store was not tracked; `manage.py backfill` builds older history), and for a store never rolled
+    up only its last complete day is due.
+    """
     now = now or timezone.now()
     stores = list(stores if stores is not None else Store.objects.order_by("pk"))
-    pairs = [(store, due_day(store, now)) for store in stores]
+    first = dict(DailyMetric.objects.filter(store__in=stores, metric="orders", dimension="")
+                 .values("store").annotate(first=Min("day")).values_list("store", "first"))
+    pairs = []
+    for store in stores:
+        last = due_day(store, now)
+        start = max(last - timedelta(days=CATCH_UP_DAYS - 1), first.get(store.pk, last))
+        pairs += [(store, start + timedelta(days=k)) for k in range((last - start).days + 1)]
     done = rolled_up(pairs)
     return [(s, d) for s, d in pairs if (s.pk, d) not in done]
 
@@ -323,9 +337,17 @@ def backfill(start: date, end: date, stores=None, detect: bool = True, progress=
 
     if end < start:
         raise ValueError(f"--to ({end}) is before --from ({start}).")
+    stores = list(stores if stores is not None else Store.objects.all())
+    # A day still running would be stored as a part-day, and the nightly job skips rolled-up days, so
+    # the part-day would stay for good.
+    now = timezone.now()
+    for store in stores:
+        if end > due_day(store, now):
+            raise ValueError(f"{end} is not complete yet for {store.slug} ({store.timezone}): its last complete "
+                             f"day is {due_day(store, now)}.")
     days = [start + timedelta(days=k) for k in range((end - start).days + 1)]
     count = 0
-    for store in stores if stores is not None else Store.objects.all():
+    for store in stores:
         pairs = [(store, day) for day in days]
         rollup_days(pairs)
         if detect:

@@ -16,6 +16,7 @@ from tests.factories import OrderFactory, OrderLineFactory, PaymentFactory, Stor
 
 pytestmark = pytest.mark.django_db
 LA = ZoneInfo("America/Los_Angeles")
+UTC = ZoneInfo("UTC")
 
 
 def cells(store, day, dimension=""):
@@ -149,6 +150,32 @@ def test_nightly_rolls_up_yesterday_after_0030_local_and_second_run_does_nothing
     with time_machine.travel(datetime(2026, 5, 5, 0, 40, tzinfo=LA), tick=False):
         assert run_nightly(stores=[store]) == [(store, date(2026, 5, 4))]
         assert run_nightly(stores=[store]) == []
+
+
+def test_nights_missed_by_an_outage_are_caught_up_oldest_first():
+    store = StoreFactory(timezone="America/Los_Angeles")
+    with time_machine.travel(datetime(2026, 5, 2, 1, 0, tzinfo=LA), tick=False):
+        assert run_nightly(stores=[store]) == [(store, date(2026, 5, 1))]
+    # The workers were down for three nights.
+    with time_machine.travel(datetime(2026, 5, 5, 1, 0, tzinfo=LA), tick=False):
+        assert run_nightly(stores=[store]) == [(store, date(2026, 5, d)) for d in (2, 3, 4)]
+        assert run_nightly(stores=[store]) == []
+    # A store never rolled up is not back-filled by the nightly job (that is `manage.py backfill`).
+    new = StoreFactory(timezone="America/Los_Angeles")
+    with time_machine.travel(datetime(2026, 5, 5, 2, 0, tzinfo=LA), tick=False):
+        assert run_nightly(stores=[new]) == [(new, date(2026, 5, 4))]
+
+
+def test_backfill_refuses_a_day_not_complete_in_the_stores_zone():
+    store = StoreFactory(slug="bf", timezone="Asia/Shanghai")
+    # 17:14 in Shanghai: today would be rolled up as a part-day that no night corrects.
+    with time_machine.travel(datetime(2026, 11, 26, 9, 14, tzinfo=UTC), tick=False):
+        with pytest.raises(CommandError, match=r"2026-11-26 is not complete yet for bf \(Asia/Shanghai\): "
+                                               r"its last complete day is 2026-11-25"):
+            call_command("backfill", "--from", "2026-11-20", "--to", "2026-11-26")
+        assert not DailyMetric.objects.filter(store=store).exists()
+        call_command("backfill", "--from", "2026-11-24", "--to", "2026-11-25", "--no-detect")
+    assert DailyMetric.objects.filter(store=store, metric="orders", dimension="").count() == 2
 
 
 def test_backfill_command_rebuilds_a_range_and_rejects_bad_dates():

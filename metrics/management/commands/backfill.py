@@ -37,6 +37,9 @@ class Command(BaseCommand):
             stores = stores.filter(slug=store)
             if not stores.exists():
                 raise CommandError(f"No store with slug {store!r}.")
-        n = backfill(first, last, stores=list(stores), detect=not no_detect,
-                     progress=lambda s, count: self.stdout.write(f"{s.slug}: done"))
+        try:
+            n = backfill(first, last, stores=list(stores), detect=not no_detect,
+                         progress=lambda s, count: self.stdout.write(f"{s.slug}: done"))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"Rolled up {n} store-days from {first} to {last}."))

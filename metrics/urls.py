@@ -13,7 +13,5 @@ urlpatterns = [
     path("daily/anomalies/", daily.anomaly_list, name="anomalies"),
     path("daily/<slug:slug>/violations/new/", daily.violation_entry, name="violation_entry"),
     path("daily/anomalies/<int:pk>/", daily.anomaly_detail, name="anomaly"),
-    path("daily/anomalies/<int:pk>/items/<int:item_pk>/toggle/", daily.action_item_toggle,
-         name="action_item_toggle"),
     # --- end ------------------------------------------------------------------------------
 ]

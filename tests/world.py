@@ -140,7 +140,6 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
                                          "version_pk": o["listing_version"].pk},
     "metrics:anomaly": pk("anomaly"),
     "metrics:violation_entry": slug,
-    "metrics:action_item_toggle": lambda o: {"pk": o["anomaly"].pk, "item_pk": o["action_item"].pk},
     "campaigns:activity_detail": pk("activity"),
     "campaigns:activity_edit": pk("activity"),
     "campaigns:activity_status": pk("activity"),

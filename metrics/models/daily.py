@@ -7,7 +7,7 @@ have dimension "" and value ""; breakdowns use dimension traffic_source / produc
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.db.models.functions import Abs
 
 __all__ = [
@@ -101,7 +101,11 @@ class Anomaly(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["-day", Abs("score").desc()]  # the day's most abnormal first, drops and spikes alike
+        # The day's GMV first, then its other overall metrics, then the breakdowns that explain them; the
+        # most abnormal first within each, drops and spikes alike. A reader meets the headline before
+        # its details: "GMV −38 %: paid-search …" above "Paid-search GMV −87 %".
+        ordering = ["-day", Case(When(dimension="", metric="gmv", then=0), When(dimension="", then=1),
+                                 When(dimension="traffic_source", then=2), default=3), Abs("score").desc()]
         verbose_name_plural = "anomalies"
         constraints = [
             models.UniqueConstraint(
@@ -161,7 +165,7 @@ class ActionItem(models.Model):
 
 
 class MorningEmail(models.Model):
-    """The morning email of one manager membership for one of the manager's local days.
+    """The morning email of one manager membership for one of the manager's local days and one store day.
 
     The row is written before the email is sent; its unique constraint is what stops a second
     beat run (or a second worker) from sending the same morning email again.
@@ -175,7 +179,10 @@ class MorningEmail(models.Model):
 
     class Meta:
         constraints = [
+            # One email a morning, and each store day reported once: where the manager's 08:00 moves
+            # against the store's day (a clock change, a new zone) a day is not sent again.
             models.UniqueConstraint(fields=["membership", "day"], name="morningemail_unique_membership_day"),
+            models.UniqueConstraint(fields=["membership", "report_day"], name="morningemail_unique_report_day"),
             models.CheckConstraint(condition=Q(report_day__lte=models.F("day")), name="morningemail_reports_past"),
         ]
 

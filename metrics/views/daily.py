@@ -12,12 +12,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from opsdesk.tenancy import get_scoped_object, get_store, scope, stores_for
 from stores.violations_import import ViolationImportError, import_violations, refresh_rolled_up_days
@@ -34,11 +33,16 @@ def _figure_json(fig: go.Figure | None) -> dict | None:
     return json.loads(style(fig).to_json()) if fig is not None else None
 
 
-def headline_rows(store, day) -> list[dict]:
-    """The overview table: each headline metric yesterday, the day before and a week before."""
-    frame = compare_days(store, day, metrics=HEADLINE)
+def metric_rows(store, day) -> tuple[list[dict], list[dict]]:
+    """The overview tables: (headline metrics, every other metric), each yesterday, the day before and
+    a week before, with DoD and WoW."""
+    frame = compare_days(store, day)
+    return _rows(frame, HEADLINE), _rows(frame, [m for m in METRICS if m not in HEADLINE and m in frame.index])
+
+
+def _rows(frame, metrics) -> list[dict]:
     rows = []
-    for metric in HEADLINE:
+    for metric in metrics:
         info = METRICS[metric]
         if metric not in frame.index:
             rows.append({"metric": metric, "label": info.label, "kind": info.kind, "value": None,
@@ -79,9 +83,10 @@ def daily(request):
     panels = []
     for store in stores:
         day = store.today(now) - timedelta(days=1)
-        rows = headline_rows(store, day)
+        rows, more_rows = metric_rows(store, day)
         panels.append({
-            "store": store, "day": day, "rows": rows, "rolled_up": any(r["value"] is not None for r in rows),
+            "store": store, "day": day, "rows": rows, "more_rows": more_rows,
+            "rolled_up": any(r["value"] is not None for r in rows),
             "chart": gmv_chart(store, day), "open_anomalies": open_counts.get(store.pk, 0),
             "anomalies": Anomaly.objects.filter(store=store, day=day).select_related("explained_by")[:10],
         })
@@ -91,6 +96,8 @@ def daily(request):
 def anomaly_list(request):
     anomalies = scope(Anomaly.objects.select_related("store", "owner", "explained_by"), request.user)
     status = request.GET.get("status", "open")
+    if status not in ("all", *AnomalyStatus.values):
+        status = "open"  # what the filter then shows as chosen
     if status == "open":
         anomalies = anomalies.exclude(status=AnomalyStatus.RESOLVED)
     elif status in AnomalyStatus.values:
@@ -125,17 +132,20 @@ def anomaly_detail(request, pk):
 
     form, new_item = AnomalyForm(instance=anomaly, users=users), item_form()
     if request.method == "POST":
-        # One form on the page: the plan and a new action item are saved together, so a plan typed
-        # before clicking "Add action item" is kept, and so is an item typed before "Save".
+        # One form on the page: the plan, a new action item and ticking an item off are saved
+        # together, so a plan typed before clicking "Add action item" or an item's box is kept, and
+        # so is an item typed before "Save".
         if "status" in request.POST:
             form = AnomalyForm(request.POST, instance=anomaly, users=users)
         new_item = item_form(request.POST)
+        toggled = _toggled_item(anomaly, request.POST.get("toggle_item"))
         # "Save" with an item's text typed adds it too; an owner or date picked without any text is
         # no item, and does not stop the plan from being saved.
         adding = "add_item" in request.POST or bool(request.POST.get(new_item.add_prefix("text"), "").strip())
         if (not form.is_bound or form.is_valid()) and (not adding or new_item.is_valid()):
             with transaction.atomic():
-                if form.is_bound and form.has_changed():
+                changed = form.is_bound and form.has_changed()
+                if changed:
                     form.save()
                     messages.success(request, f"Saved: status {anomaly.get_status_display().lower()}.")
                 if adding:
@@ -143,6 +153,16 @@ def anomaly_detail(request, pk):
                     item.anomaly = anomaly
                     item.save()
                     messages.success(request, "Action item added.")
+                if toggled:
+                    toggled.done = not toggled.done
+                    toggled.save(update_fields=["done"])
+                    messages.success(request, f"“{toggled.text}” marked {'done' if toggled.done else 'not done'}.")
+                if not (changed or adding or toggled):
+                    messages.info(request, "Nothing changed.")
+                still_open = anomaly.action_items.filter(done=False).count()
+                if changed and anomaly.status == AnomalyStatus.RESOLVED and still_open:
+                    messages.warning(request, f"Resolved with {still_open} action item{'s' if still_open > 1 else ''}"
+                                              " not done yet.")
             return redirect("metrics:anomaly", pk=anomaly.pk)
         if not adding:
             new_item = item_form()  # nothing was typed: no "required" errors under an empty item
@@ -154,18 +174,13 @@ def anomaly_detail(request, pk):
     })
 
 
-@require_POST
-def action_item_toggle(request, pk, item_pk):
-    anomaly = get_scoped_object(Anomaly.objects.all(), request.user, pk=pk)
-    item = get_object_or_404(ActionItem, anomaly=anomaly, pk=item_pk)
-    item.done = not item.done
-    try:
-        item.full_clean()
-    except ValidationError as exc:
-        messages.error(request, "; ".join(exc.messages))
-    else:
-        item.save(update_fields=["done"])
-    return redirect("metrics:anomaly", pk=anomaly.pk)
+def _toggled_item(anomaly, pk: str | None):
+    """The action item whose box was clicked (its button submits the plan form), or None."""
+    if not pk:
+        return None
+    if not pk.isdigit():
+        raise Http404("No such action item.")
+    return get_object_or_404(ActionItem, anomaly=anomaly, pk=int(pk))
 
 
 def _refreshed_note(days) -> str:

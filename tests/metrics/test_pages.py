@@ -1,6 +1,7 @@
 """Anomaly pages: overview, list, detail with plan and action items, all scoped to the user's stores."""
 
 import base64
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -25,12 +26,13 @@ def make_anomaly(store, **kw):
     return Anomaly.objects.create(**fields)
 
 
-def test_other_stores_anomaly_is_a_404_everywhere(client_a, store_b):
+def test_other_stores_anomaly_is_a_404_everywhere(client_a, store_a, store_b):
     theirs = make_anomaly(store_b)
     assert client_a.get(reverse("metrics:anomaly", args=[theirs.pk])).status_code == 404
     item = ActionItem.objects.create(anomaly=theirs, text="x")
-    url = reverse("metrics:action_item_toggle", args=[theirs.pk, item.pk])
-    assert client_a.post(url).status_code == 404
+    assert client_a.post(reverse("metrics:anomaly", args=[theirs.pk]), {"toggle_item": item.pk}).status_code == 404
+    mine = make_anomaly(store_a, explanation="Paid orders −40 %.")
+    assert client_a.post(reverse("metrics:anomaly", args=[mine.pk]), {"toggle_item": "x"}).status_code == 404
     assert client_a.get(reverse("metrics:anomalies") + "?store=store-b").status_code == 404
     assert "paid-search" not in client_a.get(reverse("metrics:anomalies")).content.decode()
 
@@ -38,20 +40,25 @@ def test_other_stores_anomaly_is_a_404_everywhere(client_a, store_b):
 def test_list_shows_my_open_anomalies(client_a, store_a):
     make_anomaly(store_a)
     make_anomaly(store_a, metric="orders", status="resolved", plan="done")
+    bogus = client_a.get(reverse("metrics:anomalies") + "?status=bogus").content.decode()
+    assert ">Paid orders<" not in bogus  # an unknown filter is the default one, as the menu then shows
     page = client_a.get(reverse("metrics:anomalies")).content.decode()
     assert "paid-search GMV −90 %" in page
     assert ">Paid orders<" not in page
 
 
-def test_list_puts_the_days_most_abnormal_first_in_an_operators_words(client_a, store_a):
+def test_list_puts_the_days_headline_first_then_what_explains_it_in_an_operators_words(client_a, store_a):
     make_anomaly(store_a, metric="orders", score=-3.1, value=Decimal("56"), baseline=Decimal("93"))
     make_anomaly(store_a, dimension="traffic_source", dimension_value="paid_search", score=-7.8,
                  value=Decimal("1853.01"), baseline=Decimal("14622.74"))
     make_anomaly(store_a, metric="refunds", score=4.2)
+    make_anomaly(store_a, score=-2.9)  # GMV, flagged because the paid-search drop drove it
     make_anomaly(store_a, metric="aov", score=9.0, day=date(2026, 5, 3))  # an older day comes after
     page = client_a.get(reverse("metrics:anomalies")).content.decode()
+    # GMV, the day's other overall metrics (most abnormal first), then the sources that explain them.
     order = [page.index(f">{title}<") for title in (
-        "GMV (main payments) · Paid search / through train", "Refunds", "Paid orders", "Average order value")]
+        "GMV (main payments)", "Refunds", "Paid orders", "GMV (main payments) · Paid search / through train",
+        "Average order value")]
     assert order == sorted(order)
     assert "14,622.74" in page and ">56<" in page  # money with separators, counts whole
 
@@ -87,9 +94,35 @@ def test_status_needs_a_plan_then_moves_and_action_items_get_owner_and_due_date(
                         "item-due_date": due.isoformat()})
     item = anomaly.action_items.get()
     assert (item.owner, item.due_date) == (operator_a, due)
-    client_a.post(reverse("metrics:action_item_toggle", args=[anomaly.pk, item.pk]))
+    client_a.post(url, {"toggle_item": item.pk})
     item.refresh_from_db()
     assert item.done
+
+
+def test_ticking_an_item_off_keeps_the_plan_typed_meanwhile(client_a, store_a):
+    anomaly = make_anomaly(store_a)
+    item = ActionItem.objects.create(anomaly=anomaly, text="Call the agency")
+    url = reverse("metrics:anomaly", args=[anomaly.pk])
+    # The box is a button of the plan form: the plan's fields come with it.
+    response = client_a.post(url, {"status": "plan", "plan": "Resume the paused plan.", "owner": "",
+                                   "toggle_item": item.pk}, follow=True)
+    anomaly.refresh_from_db()
+    item.refresh_from_db()
+    assert (anomaly.status, anomaly.plan, item.done) == ("plan", "Resume the paused plan.", True)
+    page = response.content.decode()
+    assert "“Call the agency” marked done." in page
+    assert 'aria-label="Mark not done: Call the agency"' in page
+
+
+def test_resolving_with_items_left_says_so_and_saving_nothing_says_nothing_changed(client_a, store_a):
+    anomaly = make_anomaly(store_a)
+    ActionItem.objects.create(anomaly=anomaly, text="Call the agency")
+    url = reverse("metrics:anomaly", args=[anomaly.pk])
+    page = client_a.post(url, {"status": "new", "plan": "", "owner": ""}, follow=True).content.decode()
+    assert "Nothing changed." in page
+    page = client_a.post(url, {"status": "resolved", "plan": "Spend is back.", "owner": ""},
+                         follow=True).content.decode()
+    assert "Resolved with 1 action item not done yet." in page
 
 
 def test_changes_are_green_when_good_red_when_bad_and_plain_for_ad_spend():
@@ -171,6 +204,26 @@ def test_daily_overview_compares_yesterday_day_before_and_last_week(client_a, st
         page = client_a.get(reverse("metrics:daily")).content.decode()
     assert "150.00" in page and "+50 %" in page and "−50 %" in page
     assert "vendor/plotly/plotly.min.js" in page
+    assert "money in CNY" in page
+
+
+def test_daily_overview_has_day_over_day_and_week_over_week_for_every_metric(client_a, store_a):
+    from metrics.rollup import HEADLINE, METRICS
+    from tests.factories import ViolationFactory
+
+    now = datetime(2026, 5, 5, 9, tzinfo=store_a.zone)
+    for days_ago, points in [(1, 6), (2, 3)]:
+        ts = now - timedelta(days=days_ago)
+        ViolationFactory(store=store_a, points=points, occurred_at=ts)
+        rollup_day(store_a, ts.date())
+    with time_machine.travel(now, tick=False):
+        page = client_a.get(reverse("metrics:daily")).content.decode()
+    others = page[page.index("Every other metric"):]
+    for metric in set(METRICS) - set(HEADLINE) - {"payment_share"}:  # a share exists per payment type only
+        assert f"<td>{METRICS[metric].label}</td>" in others, metric
+    points = others[others.index("<td>Violation points</td>"):]
+    assert re.match(r"<td>Violation points</td><td class=\"num\">6</td><td class=\"num\">3</td>"
+                    r"<td class=\"num\"><span class=\"down\">\+100 %</span>", points)
 
 
 def test_desk_lists_new_anomalies(store_a, operator_a):

@@ -68,8 +68,10 @@ def gmv_chart(store, day, days: int = 60) -> dict | None:
     if "orders" in frame.columns:
         fig.add_scatter(x=frame.index, y=frame["orders"], name="Orders", yaxis="y2", mode="lines",
                         line=dict(color="#e8590c"))
-    fig.update_layout(yaxis2=dict(overlaying="y", side="right", showgrid=False),
-                      title=f"{store.name}: last {days} days")
+    # Both axes from 0 and orders in whole numbers: a swing of the line is then a swing of the orders.
+    fig.update_layout(yaxis=dict(rangemode="tozero"),
+                      yaxis2=dict(overlaying="y", side="right", showgrid=False, rangemode="tozero", tickformat=",d"),
+                      title=f"{store.name}: GMV and orders, last {days} days")
     return _figure_json(fig)
 
 

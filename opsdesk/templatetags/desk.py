@@ -32,4 +32,8 @@ def plotly(figure, element_id: str, css: str = "chart"):
         figure = json.loads(figure.to_json())
     elif isinstance(figure, str):
         figure = json.loads(figure)
-    return format_html('{}<div class="{}" data-plotly="{}"></div>', json_script(figure, element_id), css, element_id)
+    # Screen readers get the chart's title; the numbers it draws are in the page's tables and text.
+    title = (figure.get("layout") or {}).get("title") or {}
+    label = title.get("text", "") if isinstance(title, dict) else str(title)
+    return format_html('{}<div class="{}" data-plotly="{}" role="img" aria-label="{}"></div>',
+                       json_script(figure, element_id), css, element_id, f"Chart: {label}" if label else "Chart")

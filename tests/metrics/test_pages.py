@@ -1,6 +1,7 @@
 """Anomaly pages: overview, list, detail with plan and action items, all scoped to the user's stores."""
 
 import base64
+import json
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -205,6 +206,9 @@ def test_daily_overview_compares_yesterday_day_before_and_last_week(client_a, st
     assert "150.00" in page and "+50 %" in page and "−50 %" in page
     assert "vendor/plotly/plotly.min.js" in page
     assert "money in CNY" in page
+    assert 'role="img" aria-label="Chart: Store A: GMV and orders, last 60 days"' in page  # read out, not skipped
+    layout = json.loads(re.search(r'<script id="store-a" type="application/json">(.*?)</script>', page)[1])["layout"]
+    assert layout["yaxis2"]["rangemode"] == "tozero" and layout["yaxis2"]["tickformat"] == ",d"  # no 32.3 orders
 
 
 def test_daily_overview_has_day_over_day_and_week_over_week_for_every_metric(client_a, store_a):

@@ -1,8 +1,10 @@
 """The morning email: at 08:00 in each manager's own zone, yesterday's numbers, anomalies, violations.
 
-One email per manager membership and manager-local day. The MorningEmail row is inserted before
-sending; its unique constraint makes a second beat run (or a second worker racing the first)
-skip instead of sending twice. A failed send removes the row so the next hourly run retries.
+One email per manager membership and manager-local day, about the store's last complete day (the
+one the nightly job rolls up: `rollup.due_day`), and each store day reported once. The MorningEmail
+row is inserted before sending; its unique constraints make a second beat run (or a second worker
+racing the first) skip instead of sending twice. A failed send removes the row so the next hourly
+run retries.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from reviews.services import overdue_cases
 from stores.models import StoreMembership, ViolationStatus
 
 from .anomaly import detect_anomalies, label_values
-from .charts import anomaly_figure, figure_png, sparkline_png
+from .charts import email_figure, figure_png, sparkline_png
 from .compare import history
 from .models import Anomaly, AnomalyStatus, MorningEmail
-from .rollup import HEADLINE, METRICS, is_rolled_up, rollup_day
+from .rollup import HEADLINE, METRICS, due_day, is_rolled_up, rollup_day
 from .rootcause import pct
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ SEND_UNTIL = time(12, 0)  # a worker that was down at 08:00 still sends until no
 SPARK_DAYS = 14
 EMAIL_CHARTS = 3  # anomalies with a chart in the email; the rest link to theirs
 CHART_DAYS = 28
+EARLIER_LISTED = 10  # open anomalies of earlier days listed (the most recent); the rest are counted
 
 
 def due_memberships(now: datetime):
@@ -55,12 +58,14 @@ def send_due_morning_emails(now: datetime | None = None) -> int:
     now = now or timezone.now()
     sent = 0
     for membership, local_day in due_memberships(now):
-        report_day = membership.store.today(now) - timedelta(days=1)
+        # Not "the store's yesterday": at a Los Angeles manager's 08:00 a Shanghai store's day is two
+        # minutes old, and its yesterday is not complete until the nightly grace period has passed.
+        report_day = due_day(membership.store, now)
         try:
             with transaction.atomic():
                 record = MorningEmail.objects.create(membership=membership, day=local_day, report_day=report_day)
         except IntegrityError:
-            continue  # already sent (or being sent) today
+            continue  # already sent (or being sent) this morning, or that day already reported
         try:
             build_message(membership, report_day).send()
         except Exception:
@@ -90,6 +95,7 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
                                for t in (ts, ts - pd.Timedelta(days=1), ts - pd.Timedelta(days=7)))
         rows.append({
             "label": info.label, "kind": info.kind, "value": value, "good_when_up": info.higher_is_better,
+            "before": before, "week": week,
             "dod": None if value is None or not before else value / before - 1,
             "wow": None if value is None or not week else value / week - 1,
             "spark": images.add(f"spark-{metric}", sparkline_png(
@@ -106,16 +112,25 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
         a.url = site + reverse("metrics:anomaly", args=[a.pk])
         a.is_open = a.status != AnomalyStatus.RESOLVED
         # The most important few open ones get their chart (the page's figure): ~0.3 s of Chromium each.
-        fig = anomaly_figure(a, days=CHART_DAYS) if a.is_open and charted < EMAIL_CHARTS else None
+        fig = email_figure(a, days=CHART_DAYS) if a.is_open and charted < EMAIL_CHARTS else None
         a.chart = images.add(f"anomaly-{a.pk}", figure_png(fig, width=600, height=240) if fig else None)
         charted += bool(fig)
+    # What is still open from earlier days: a quiet day is not "all is well" while they wait.
+    earlier = Anomaly.objects.filter(store=store, day__lt=report_day).exclude(status=AnomalyStatus.RESOLVED)
+    earlier_anomalies = label_values(list(earlier.select_related("store")[:EARLIER_LISTED]))
+    for a in earlier_anomalies:
+        a.url = site + reverse("metrics:anomaly", args=[a.pk])
     violations = store.violations.filter(status=ViolationStatus.OPEN).order_by("-occurred_at")
-    overdue = overdue_cases(store).select_related("review")
+    overdue = overdue_cases(store).select_related("review__product")
+    overdue_listed = list(overdue[:10])
+    for c in overdue_listed:
+        c.url = site + c.get_absolute_url()
     return {
-        "overdue_cases": list(overdue[:10]), "overdue_case_count": overdue.count(),
+        "overdue_cases": overdue_listed, "overdue_case_count": overdue.count(),
         "cases_url": site + reverse("reviews:store", args=[store.slug]),
         "membership": membership, "store": store, "user": membership.user, "day": report_day, "rows": rows,
         "anomalies": anomalies, "open_anomaly_count": sum(a.is_open for a in anomalies),
+        "earlier_anomalies": earlier_anomalies, "earlier_anomaly_count": earlier.count(),
         "open_violations": list(violations[:10]), "open_violation_count": violations.count(),
         "desk_url": site + reverse("desk"), "daily_url": site + reverse("metrics:daily"),
         "anomalies_url": site + reverse("metrics:anomalies") + f"?store={store.slug}",
@@ -126,17 +141,35 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
 
 def build_message(membership: StoreMembership, report_day: date) -> EmailMultiAlternatives:
     context = report_context(membership, report_day)
+    store = membership.store
     gmv = context["rows"][0]
-    headline = f"GMV {gmv['value']:,.2f} ({pct(gmv['dod'])} DoD)" if gmv["value"] is not None else "no data"
+    headline = "no data"
+    if gmv["value"] is not None:
+        headline = f"GMV {gmv['value']:,.2f} {store.currency}"
+        if gmv["dod"] is not None:
+            headline += f" ({pct(gmv['dod'])} vs {report_day - timedelta(days=1):%a})"
+    # The anomaly count first: a phone shows the subject's first ~40 characters.
     n = context["open_anomaly_count"]
-    subject = (f"[opsdesk] {membership.store.name} · {report_day:%a %d %b}: {headline}"
-               + (f" · {n} open anomal{'y' if n == 1 else 'ies'}" if n else ""))
+    subject = (f"[opsdesk] {store.name} · {report_day:%a %d %b}: "
+               + (f"{n} open anomal{'y' if n == 1 else 'ies'} · " if n else "") + headline)
+    context["preheader"] = preheader(context)
     text = render_to_string("metrics/email/morning.txt", context)
     html = render_to_string("metrics/email/morning.html", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [membership.user.email])
     message.attach_alternative(html, "text/html")
     context["images"].attach_to(message)
     return message
+
+
+def preheader(context: dict) -> str:
+    """The line a mail app shows under the subject: the most important open anomaly, or the all-clear."""
+    first = next((a for a in context["anomalies"] if a.is_open), None)
+    if first:
+        return first.explanation
+    earlier = context["earlier_anomaly_count"]
+    text = f"No anomalies on {context['day']:%A}"
+    return text + (f"; {earlier} still open from earlier days." if earlier else
+                   ": every metric within its usual range.")
 
 
 class InlineImages:

@@ -31,11 +31,51 @@ def change_pct(change, good_when_up=True):
     if change is None or change == "":
         return mark_safe('<span class="muted">–</span>')  # noqa: S308 - a constant
     change = float(change)
-    good = (change > 0) == bool(good_when_up)
-    css = "muted" if abs(change) < 0.005 else ("up" if good else "down")
+    return format_html('<span class="{}">{}</span>', _tone(change, good_when_up), pct(change))
+
+
+def _tone(change: float, good_when_up) -> str:
+    """up / down (good / bad for the business), muted (no move) or plain (a metric nobody judges)."""
     if good_when_up is None:
-        css = "plain"
-    return format_html('<span class="{}">{}</span>', css, pct(change))
+        return "plain"
+    if abs(change) < 0.005:
+        return "muted"
+    return "up" if (change > 0) == bool(good_when_up) else "down"
+
+
+# The email's row keys: each change and the earlier value it was computed from.
+EARLIER_VALUE = {"dod": "before", "wow": "week"}
+# Inline, not classes: Gmail drops <style> blocks, and with them the red and green.
+EMAIL_COLOURS = {"up": "#067647", "down": "#b42318", "muted": "#667085"}
+
+
+def _row_change(row, which: str) -> tuple[str, str]:
+    """The words and tone of a morning-email row's change: '−34 %' with a non-breaking space, '±0' for
+    no move, and 'from 0' where the earlier value was 0 (a percentage of 0 does not exist, and '–'
+    reads as 'no data'). Rows without the earlier value (`before`, `week`) fall back to the percentage."""
+    change, value, good_when_up = row.get(which), row.get("value"), row.get("good_when_up")
+    if row.get(EARLIER_VALUE[which]) == 0 and value is not None:
+        return ("±0", _tone(0.0, good_when_up)) if value == 0 else ("from 0", _tone(value, good_when_up))
+    if change is None:
+        return "–", "muted"
+    change = float(change)
+    words = pct(change)
+    return ("±0" if words == pct(0.0) else words.replace(" ", "\u00a0")), _tone(change, good_when_up)
+
+
+@register.filter
+def email_change(row, which):
+    """`{{ r|email_change:"dod" }}`: the row's change for the HTML email, coloured inline, never wrapped."""
+    words, tone = _row_change(row, which)
+    colour = EMAIL_COLOURS.get(tone)
+    css = f"white-space:nowrap;color:{colour}" if colour else "white-space:nowrap"
+    return format_html('<span style="{}">{}</span>', css, words)
+
+
+@register.filter
+def text_change(row, which):
+    """`{{ r|text_change:"dod" }}`: the row's change for the plain-text email."""
+    return _row_change(row, which)[0]
 
 
 @register.filter

@@ -95,14 +95,14 @@ def test_email_has_headline_changes_anomalies_violations_and_links(manager, stor
         assert send_due_morning_emails() == 1
     message = mail.outbox[0]
     assert message.to == ["boss@example.com"]
-    assert "Store A" in message.subject and "GMV 150.00 (+50 % DoD)" in message.subject
+    assert message.subject == "[opsdesk] Store A · Mon 04 May: 1 open anomaly · GMV 150.00 CNY (+50 % vs Sun)"
     html = message.alternatives[0][0]
     for part in (message.body, html):
         assert "GMV −32 %: paid-search sessions −71 %" in part
         assert f"https://desk.example.com/metrics/daily/anomalies/{anomaly.pk}/" in part
         assert "Late shipment" in part and "Open violations" in part
         assert "https://desk.example.com/" in part
-    assert "+50 %" in html
+    assert "+50\u00a0%" in html  # never broken over two lines on a phone
     assert MorningEmail.objects.get().report_day.isoformat() == "2026-05-04"
 
 
@@ -122,14 +122,14 @@ def test_email_speaks_store_time_and_tells_resolved_anomalies_from_open_ones(man
     with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
         assert send_due_morning_emails() == 1
     message = mail.outbox[0]
-    assert message.subject.endswith("· 2 open anomalies")
+    assert "Mon 04 May: 2 open anomalies · " in message.subject
     html = message.alternatives[0][0]
     for part in (message.body, html):
         assert "2026-05-04 10:30 Late shipment" in part
         assert "1 point," in part and "1,234.50 CNY deducted" in part
         assert "Paid orders −50 %." in part and "(resolved)" in part
-        # The anomaly list's order (most abnormal first), the resolved one last.
-        assert part.index("Paid-search GMV −90 %") < part.index("GMV −50 %") < part.index("Paid orders −50 %.")
+        # The anomaly list's order (the headline, then the source that explains it), the resolved one last.
+        assert part.index("GMV −50 %") < part.index("Paid-search GMV −90 %") < part.index("Paid orders −50 %.")
     assert "2 open, 3 in all" in message.body
 
 
@@ -198,3 +198,61 @@ def test_email_lists_bad_review_cases_past_their_first_call_deadline(manager, st
     for part in (message.body, html):
         assert "past their first-call deadline: 1" in part
         assert "https://desk.example.com/reviews/store-a/" in part
+
+
+SHANGHAI_STORE_LA_MANAGER = "America/Los_Angeles"
+
+
+def test_a_manager_far_west_of_the_store_gets_its_last_complete_day(manager):
+    manager.email_timezone = SHANGHAI_STORE_LA_MANAGER
+    manager.save()
+    # 08:02 in Los Angeles is 00:02 on 15 Jan in Shanghai: the 14th ended two minutes ago and the nightly
+    # job has not rolled it up yet. The report is of the 13th, complete.
+    with time_machine.travel(datetime(2026, 1, 14, 8, 2, tzinfo=ZoneInfo(SHANGHAI_STORE_LA_MANAGER)), tick=False):
+        assert send_due_morning_emails() == 1
+    assert MorningEmail.objects.get().report_day.isoformat() == "2026-01-13"
+    assert "Tue 13 Jan" in mail.outbox[0].subject
+
+
+def test_a_clock_change_never_reports_the_same_day_twice(manager):
+    manager.email_timezone = SHANGHAI_STORE_LA_MANAGER
+    manager.save()
+    # Los Angeles moves its clocks on Sunday 8 March 2026; Shanghai does not. 08:02 there is 00:02 in
+    # Shanghai before the change and 23:02 after it.
+    for day in (7, 8, 9):
+        with time_machine.travel(datetime(2026, 3, day, 8, 2, tzinfo=ZoneInfo(SHANGHAI_STORE_LA_MANAGER)),
+                                 tick=False):
+            send_due_morning_emails()
+    reported = [m.subject.split(": ")[0] for m in mail.outbox]
+    assert len(reported) == len(set(reported)) == 3, reported
+
+
+def test_a_new_email_zone_does_not_send_a_day_again(manager, store_a):
+    store_a.timezone = "America/Los_Angeles"
+    store_a.save()
+    manager.email_timezone = ""  # the store's zone
+    manager.save()
+    with time_machine.travel(datetime(2026, 11, 26, 8, 2, tzinfo=store_a.zone), tick=False):
+        assert send_due_morning_emails() == 1  # Los Angeles' 25 Nov
+    manager.email_timezone = "Asia/Shanghai"
+    manager.save()
+    # 08:02 the next morning in Shanghai is 16:02 on the 26th in Los Angeles: the 25th is still its last
+    # complete day, and it was sent already.
+    with time_machine.travel(datetime(2026, 11, 27, 8, 2, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        assert send_due_morning_emails() == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_quiet_day_still_lists_what_is_open_from_earlier_days(manager, store_a):
+    day = datetime(2026, 5, 4).date()
+    rollup_day(store_a, day)
+    Anomaly.objects.create(store=store_a, day=day - timedelta(days=2), metric="units", dimension="",
+                           value=0, baseline=30, band_low=10, band_high=50, change=-1, score=-6, direction="down",
+                           explanation="Units sold −100 % vs usual Saturday.")
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    for part in (message.body, message.alternatives[0][0]):
+        assert "Units sold −100 % vs usual Saturday." in part
+        assert "Still open from earlier days: 1" in part
+    assert "1 still open from earlier days" in message.alternatives[0][0]  # the preview line

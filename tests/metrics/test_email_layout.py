@@ -1,0 +1,169 @@
+"""The morning email as a manager reads it on a phone: its HTML and text parts, and its anomaly charts."""
+
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.template.loader import render_to_string
+
+from metrics.charts import email_figure
+from metrics.models import Anomaly
+from metrics.rollup import rollup_day
+from stores.models import Store
+from tests.factories import OrderFactory
+
+DAY = date(2026, 5, 4)  # a Monday
+SITE = "https://desk.example.com"
+
+
+def row(label="GMV (main payments)", kind="money", value=150.0, before=100.0, week=150.0, good_when_up=True):
+    """One line of the numbers table, as metrics.email.report_context builds it."""
+    return {"label": label, "kind": kind, "value": value, "before": before, "week": week, "spark": "",
+            "good_when_up": good_when_up,
+            "dod": None if value is None or not before else value / before - 1,
+            "wow": None if value is None or not week else value / week - 1}
+
+
+def anomaly(explanation="GMV −34 %: paid-search sessions −71 %", day=DAY, **extra):
+    fields = dict(url=f"{SITE}/metrics/daily/anomalies/7/", day=day, title="GMV (main payments)",
+                  explanation=explanation, status="new", get_status_display=lambda: "New", is_open=True,
+                  chart="", explained_by=None)
+    return SimpleNamespace(**{**fields, **extra})
+
+
+def case():
+    """A 1★ review's case whose first call was due at 17:00 Shanghai time on 3 May."""
+    review = SimpleNamespace(rating=1, title="Arrived broken", product=SimpleNamespace(title="Blue kettle"))
+    return SimpleNamespace(review=review, url=f"{SITE}/reviews/store-a/cases/5/",
+                           first_contact_due_at=datetime.fromisoformat("2026-05-03T09:00Z"))
+
+
+def render(**changes) -> tuple[str, str]:
+    """(HTML, text) of a Shanghai store's email for Monday 4 May; by default a quiet day with one row."""
+    context = {
+        "store": Store(name="Store A", slug="store-a", timezone="Asia/Shanghai", currency="CNY"),
+        "user": get_user_model()(username="boss", first_name="Ana"), "day": DAY, "rows": [row()],
+        "anomalies": [], "open_anomaly_count": 0, "earlier_anomalies": [], "earlier_anomaly_count": 0,
+        "open_violations": [], "open_violation_count": 0, "overdue_cases": [], "overdue_case_count": 0,
+        "cases_url": f"{SITE}/reviews/store-a/", "desk_url": f"{SITE}/", "daily_url": f"{SITE}/metrics/daily/",
+        "anomalies_url": f"{SITE}/metrics/daily/anomalies/?store=store-a", "violations_url": f"{SITE}/v/",
+        "settings_url": f"{SITE}/stores/settings/", "preheader": "",
+    }
+    context.update(changes)
+    return (render_to_string("metrics/email/morning.html", context),
+            render_to_string("metrics/email/morning.txt", context))
+
+
+def change_span(html: str, words: str) -> str:
+    """The style of the span that shows a change, e.g. 'white-space:nowrap;color:#b42318'."""
+    found = re.search(r'<span style="([^"]*)">' + re.escape(words) + "</span>", html)
+    assert found, f"{words!r} not shown as a change"
+    return found.group(1)
+
+
+def test_phones_lay_the_email_out_at_their_own_width():
+    html, _ = render()
+    head = html.split("<body")[0]
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in head
+
+
+def test_a_change_never_wraps_between_its_number_and_its_percent_sign():
+    html, text = render(rows=[row(value=66.0, before=100.0)])
+    assert "white-space:nowrap" in change_span(html, "−34\u00a0%")
+    assert "−34\u00a0%" in text
+
+
+def test_changes_are_coloured_inline_because_gmail_drops_style_blocks():
+    html, _ = render(rows=[row(value=66.0, before=100.0),  # GMV down: bad
+                           row("Refunds", value=50.0, before=100.0, good_when_up=False)])  # refunds down: good
+    assert change_span(html, "−34\u00a0%").endswith("color:#b42318")
+    assert change_span(html, "−50\u00a0%").endswith("color:#067647")
+    assert "<style" not in html.split("<body")[1]
+
+
+def test_ad_spend_moving_is_shown_uncoloured():
+    html, _ = render(rows=[row("Ad spend", value=120.0, before=100.0, good_when_up=None)])
+    assert change_span(html, "+20\u00a0%") == "white-space:nowrap"
+
+
+def test_a_count_up_from_zero_says_from_zero_not_a_dash():
+    violations = row("New violations", kind="count", value=1.0, before=0.0, week=None, good_when_up=False)
+    html, text = render(rows=[violations])
+    assert change_span(html, "from 0").endswith("color:#b42318")  # one more violation is bad news
+    assert change_span(html, "–").endswith("color:#667085")  # no number a week ago: no data
+    assert re.search(r"New violations +1 +from 0 +–\n", text)
+
+
+def test_a_count_that_stays_at_zero_says_it_did_not_move():
+    html, text = render(rows=[row("New violations", kind="count", value=0.0, before=0.0, week=0.0,
+                                  good_when_up=False)])
+    assert html.count(">±0</span>") == 2
+    assert re.search(r"New violations +0 +±0 +±0\n", text)
+
+
+def test_the_text_part_names_the_activity_that_explains_an_anomaly():
+    _, text = render(anomalies=[anomaly(explained_by="Spring sale")], open_anomaly_count=1)
+    assert "Activity running that day: Spring sale" in text
+
+
+def test_violation_and_case_times_name_the_stores_zone():
+    violation = SimpleNamespace(occurred_at=datetime.fromisoformat("2026-05-04T02:30+00:00"), kind="Late shipment",
+                                points=1, amount=Decimal("10"))
+    html, text = render(open_violations=[violation], open_violation_count=1, overdue_cases=[case()],
+                        overdue_case_count=1)
+    for part in (html, text):
+        assert re.search(r"Open violations: 1 .*\(times in Asia/Shanghai\)", part)
+        assert re.search(r"first-call deadline: 1 .*\(times in Asia/Shanghai\)", part)
+        assert "2026-05-04 10:30 Late shipment" in part
+
+
+def test_an_overdue_case_names_its_product_and_links_to_its_own_page():
+    html, text = render(overdue_cases=[case()], overdue_case_count=1)
+    assert f'<a href="{SITE}/reviews/store-a/cases/5/">1★ review of Blue kettle</a>' in html
+    assert ("1★ review of Blue kettle: “Arrived broken”, call was due 2026-05-03 17:00\n"
+            f"  {SITE}/reviews/store-a/cases/5/") in text
+
+
+def test_a_quiet_day_with_anomalies_still_open_from_earlier_days_does_not_read_as_all_clear():
+    earlier = [anomaly("Units sold −100 % vs usual Saturday.", day=date(2026, 5, 2)),
+               anomaly("Visitors −40 %.", day=date(2026, 4, 27), status="investigating",
+                       get_status_display=lambda: "Investigating")]
+    html, text = render(earlier_anomalies=earlier, earlier_anomaly_count=12)
+    for part in (html, text):
+        assert "within its usual range" not in part
+        assert "on Monday, but 12 from earlier days are still open" in part
+        assert "Still open from earlier days: 12" in part
+        assert "Sat 2 May: Units sold −100 % vs usual Saturday." in part
+        assert "Mon 27 Apr: Visitors −40 %." in part and "(investigating)" in part
+        assert f"{SITE}/metrics/daily/anomalies/?store=store-a" in part  # the other ten
+
+
+def test_the_preview_line_is_hidden_at_the_top_of_the_body():
+    html, _ = render(preheader="No anomalies on Monday; 2 still open from earlier days.")
+    body = html.split("<body", 1)[1].split(">", 1)[1].lstrip()
+    assert body.startswith('<div style="display:none;max-height:0;overflow:hidden;mso-hide:all" aria-hidden="true">'
+                           "No anomalies on Monday; 2 still open from earlier days.</div>")
+
+
+def test_a_chart_says_what_its_lines_are_now_that_it_has_no_legend():
+    html, _ = render(anomalies=[anomaly(chart="anomaly-7@opsdesk")], open_anomaly_count=1)
+    assert "Black: actual · dotted: usual · shaded: normal range · red: the day" in html
+
+
+@pytest.mark.django_db
+def test_the_email_chart_is_readable_at_half_size(store_a):
+    for n in range(28):  # 7 April to 4 May, when GMV fell from 90 to 56
+        ts = datetime(2026, 4, 7, 12, tzinfo=store_a.zone) + timedelta(days=n)
+        OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal(90 if n < 27 else 56))
+        rollup_day(store_a, ts.date())
+    fell = Anomaly.objects.create(store=store_a, day=DAY, metric="gmv", value=56, baseline=90, band_low=80,
+                                  band_high=100, change=-0.38, score=-6, direction="down")
+    layout = email_figure(fell, days=28).layout
+    assert layout.showlegend is False
+    assert layout.font.size >= 22 and layout.title.font.size >= 22
+    assert layout.title.text == "GMV"
+    assert layout.yaxis.rangemode == "tozero"  # 56 against 90, not against nothing
+    assert "%Y" not in layout.xaxis.tickformat  # no year line under the dates to collide with

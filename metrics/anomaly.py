@@ -526,8 +526,8 @@ def _anomalies(store: Store, day: date, verdicts: list[dict], window: Window, ho
             # Said so that "GMV −38 %" and "within its noise" do not read as a contradiction.
             source = v["corroborated_by"]
             name = SHORT_SOURCE.get(source, dimension_labels(store, "traffic_source", [source])[source])
-            text += (f" ({METRICS[metric].short_label} moves this much on some ordinary days too; flagged because "
-                     f"{name}, which drove it, is abnormal.)")
+            text += (f" (A move this size happens on some ordinary days too; flagged because {name}, which drove it,"
+                     " is abnormal.)")
         if holiday_name:
             text += f" Public holiday: {holiday_name} (downgraded)."
         # A promotion explains more sales, never fewer, nor one product or payment method on its own.

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics.anomaly import detect_anomalies, flag, naive_flag, seasonal_baseline
+from metrics.anomaly import DEFAULT, detect_anomalies, flag, naive_flag, seasonal_baseline
 from metrics.models import ActionItem, Anomaly, DailyMetric
 from metrics.rootcause import adtributor, metric_tree, pct, rank_dimensions
 
@@ -405,3 +405,14 @@ def test_detail_page_shows_root_cause_with_readable_names_and_chart(client_a, st
     # A share of the change reads as words a manager trusts: never "explains 100.31 %".
     shares = re.findall(r"explains (.+?) of the change", page)
     assert shares and all(re.fullmatch(r"all|\d{1,2} %", s) for s in shares)
+
+
+@pytest.mark.django_db
+def test_an_overall_move_flagged_for_its_abnormal_source_says_why_without_contradicting_itself(store_a):
+    day = date(2026, 5, 6)
+    seed_daily(store_a, day, 90, drop_source="paid_search", factor=0.4)  # GMV −14 %: within its own noise
+    found = {(a.metric, a.dimension_value): a for a in detect_anomalies(store_a, day)}
+    gmv = found[("gmv", "")]
+    assert abs(gmv.score) < DEFAULT.threshold  # not abnormal on its own…
+    assert gmv.explanation.endswith("(A move this size happens on some ordinary days too; flagged because "
+                                    "paid-search, which drove it, is abnormal.)")  # …and the words say so plainly

@@ -33,7 +33,7 @@ RATIO_PLACES = Decimal("0.000001")
 @dataclass(frozen=True)
 class MetricInfo:
     label: str
-    kind: str  # money | count | ratio
+    kind: str  # money | count | ratio (shown as a percentage) | multiple (shown as 3.48×)
     additive: bool = True
     higher_is_better: bool | None = True  # None: neither way is good or bad in itself (shown uncoloured)
 
@@ -65,7 +65,7 @@ METRICS: dict[str, MetricInfo] = {
     "ad_impressions": MetricInfo("Ad impressions", "count"),
     "ad_orders": MetricInfo("Ad orders", "count"),
     "ad_sales": MetricInfo("Ad sales", "money"),
-    "roas": MetricInfo("ROAS (ad sales / spend)", "ratio", additive=False),
+    "roas": MetricInfo("ROAS (ad sales / spend)", "multiple", additive=False),
     "new_violations": MetricInfo("New violations", "count", higher_is_better=False),
     "violation_points": MetricInfo("Violation points", "count", higher_is_better=False),
     "violation_amount": MetricInfo("Violation deductions", "money", higher_is_better=False),

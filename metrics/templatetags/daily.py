@@ -13,12 +13,15 @@ register = template.Library()
 
 @register.filter
 def metric_value(value, kind):
-    """Money with thousands and 2 decimals, counts as integers, ratios as percentages."""
+    """Money with thousands and 2 decimals, counts as integers, ratios as percentages, multiples
+    (ROAS: ad sales per unit of spend, as ad tools show it) as 3.48×."""
     if value is None or value == "":
         return "–"
     value = float(value)
     if kind == "ratio":
         return f"{value * 100:.2f} %"
+    if kind == "multiple":
+        return f"{value:,.2f}×"
     if kind == "money":
         return f"{value:,.2f}"
     return f"{value:,.0f}"

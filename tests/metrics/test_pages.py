@@ -126,6 +126,14 @@ def test_resolving_with_items_left_says_so_and_saving_nothing_says_nothing_chang
     assert "Resolved with 1 action item not done yet." in page
 
 
+def test_roas_reads_as_a_multiple_and_conversion_as_a_percentage():
+    from metrics.rollup import METRICS
+    from metrics.templatetags.daily import metric_value
+
+    assert metric_value(3.4846, METRICS["roas"].kind) == "3.48×"  # not "348.46 %"
+    assert metric_value(0.0669, METRICS["conversion"].kind) == "6.69 %"
+
+
 def test_changes_are_green_when_good_red_when_bad_and_plain_for_ad_spend():
     from metrics.rollup import METRICS
     from metrics.templatetags.daily import change_pct

@@ -15,6 +15,7 @@ from email.mime.image import MIMEImage
 
 import pandas as pd
 from django.conf import settings
+from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Case, When
@@ -78,6 +79,24 @@ def send_due_morning_emails(now: datetime | None = None) -> int:
     return sent
 
 
+OPT_OUT_SALT = "opsdesk.morning-email.opt-out"
+
+
+def opt_out_url(membership: StoreMembership) -> str:
+    """The email's own "stop these emails" link: signed, so it needs no login and names only this membership."""
+    token = signing.dumps(membership.pk, salt=OPT_OUT_SALT)
+    return settings.SITE_URL + reverse("metrics:email_opt_out", args=[token])
+
+
+def opted_out_membership(token: str) -> StoreMembership | None:
+    """The membership an opt-out link was made for, or None for a forged or mangled one."""
+    try:
+        pk = signing.loads(token, salt=OPT_OUT_SALT)
+    except signing.BadSignature:
+        return None
+    return StoreMembership.objects.select_related("store", "user").filter(pk=pk).first()
+
+
 def report_context(membership: StoreMembership, report_day: date) -> dict:
     """Everything the email shows about the store's `report_day`."""
     store = membership.store
@@ -135,7 +154,8 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
         "desk_url": site + reverse("desk"), "daily_url": site + reverse("metrics:daily"),
         "anomalies_url": site + reverse("metrics:anomalies") + f"?store={store.slug}",
         "violations_url": site + reverse("stores:violations", args=[store.slug]) + "?status=open",
-        "settings_url": site + reverse("stores:my_settings"), "images": images,
+        "settings_url": site + reverse("stores:my_settings"), "opt_out_url": opt_out_url(membership),
+        "images": images,
     }
 
 
@@ -155,7 +175,11 @@ def build_message(membership: StoreMembership, report_day: date) -> EmailMultiAl
     context["preheader"] = preheader(context)
     text = render_to_string("metrics/email/morning.txt", context)
     html = render_to_string("metrics/email/morning.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [membership.user.email])
+    # RFC 8058 one-click opt-out: the mail app's own "Unsubscribe" button POSTs to the signed link.
+    headers = {"List-Unsubscribe": f"<{context['opt_out_url']}>",
+               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [membership.user.email],
+                                     headers=headers)
     message.attach_alternative(html, "text/html")
     context["images"].attach_to(message)
     return message

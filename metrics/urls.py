@@ -10,6 +10,7 @@ urlpatterns = [
     path("<slug:slug>/live.json", live.store_live_json, name="store_live_json"),
     # --- daily tracking: rollups, anomalies, plans, morning email ---------------------------
     path("daily/", daily.daily, name="daily"),
+    path("email/opt-out/<str:token>/", daily.email_opt_out, name="email_opt_out"),
     path("daily/anomalies/", daily.anomaly_list, name="anomalies"),
     path("daily/<slug:slug>/violations/new/", daily.violation_entry, name="violation_entry"),
     path("daily/anomalies/<int:pk>/", daily.anomaly_detail, name="anomaly"),

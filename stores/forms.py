@@ -6,9 +6,15 @@ from opsdesk.images import check_image
 
 from .models import StoreMembership
 
+# Zones named after a place; the database's aliases ("localtime", "Factory", "Etc/GMT+5", "US/…") are
+# no one's answer to "where do you read your email?".
+REGIONS = ("Africa/", "America/", "Antarctica/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/",
+           "Pacific/")
+
 
 def timezone_choices():
-    return [("", "The store's own zone")] + [(zone, zone) for zone in sorted(available_timezones())]
+    zones = sorted(z for z in available_timezones() if z.startswith(REGIONS))
+    return [("", "The store's own zone"), ("UTC", "UTC")] + [(zone, zone.replace("_", " ")) for zone in zones]
 
 
 class MembershipSettingsForm(forms.ModelForm):

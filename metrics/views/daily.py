@@ -12,11 +12,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 
 from opsdesk.tenancy import get_scoped_object, get_store, scope, stores_for
 from stores.violations_import import ViolationImportError, import_violations, refresh_rolled_up_days
@@ -24,6 +26,7 @@ from stores.violations_import import ViolationImportError, import_violations, re
 from ..anomaly import label_values
 from ..charts import anomaly_figure, style
 from ..compare import compare_days, history
+from ..email import opted_out_membership
 from ..forms import ActionItemForm, AnomalyForm, ViolationForm, ViolationUploadForm
 from ..models import ActionItem, Anomaly, AnomalyStatus
 from ..rollup import HEADLINE, METRICS
@@ -174,6 +177,21 @@ def anomaly_detail(request, pk):
         "chart": _figure_json(anomaly_figure(anomaly)), "info": anomaly.info,
         "dimensions": (anomaly.root_cause or {}).get("dimensions", []), "tree": (anomaly.root_cause or {}).get("tree"),
     })
+
+
+@csrf_exempt  # the signed link is the credential; a mail app's one-click POST carries no CSRF token
+@login_not_required
+def email_opt_out(request, token):
+    """The morning email's "stop these emails" link: a page with a button (a link opened by a mail
+    scanner changes nothing), and the target of the mail app's RFC 8058 one-click POST."""
+    membership = opted_out_membership(token)
+    if membership is None:
+        raise Http404("This link is not valid.")
+    if request.method == "POST" and membership.morning_email:
+        membership.morning_email = False
+        membership.save(update_fields=["morning_email"])
+    return render(request, "metrics/email_opt_out.html", {"membership": membership,
+                                                          "done": not membership.morning_email})
 
 
 def _toggled_item(anomaly, pk: str | None):

@@ -256,3 +256,36 @@ def test_a_quiet_day_still_lists_what_is_open_from_earlier_days(manager, store_a
         assert "Units sold −100 % vs usual Saturday." in part
         assert "Still open from earlier days: 1" in part
     assert "1 still open from earlier days" in message.alternatives[0][0]  # the preview line
+
+
+def test_one_click_opt_out_from_the_email_itself_stops_the_next_one(manager, client):
+    from django.test import Client
+
+    with time_machine.travel(datetime(2026, 5, 5, 8, 2, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = re.fullmatch(r"<https://desk\.example\.com(/metrics/email/opt-out/[^/]+/)>",
+                       message.extra_headers["List-Unsubscribe"])[1]
+    assert f"https://desk.example.com{url}" in message.body
+    # Opening the link (a mail scanner does) changes nothing: it asks.
+    assert "Stop these emails" in client.get(url).content.decode()
+    manager.refresh_from_db()
+    assert manager.morning_email
+    # The mail app's one-click POST: no login, no CSRF token.
+    response = Client(enforce_csrf_checks=True).post(url, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200 and "no longer gets the morning email" in response.content.decode()
+    manager.refresh_from_db()
+    assert not manager.morning_email
+    with time_machine.travel(datetime(2026, 5, 6, 8, 2, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 0
+
+
+def test_a_forged_or_mangled_opt_out_link_changes_nothing(manager, client):
+    from django.core import signing
+
+    forged = signing.dumps(manager.pk, salt="some other purpose")
+    for token in (forged, "not-a-token"):
+        assert client.post(f"/metrics/email/opt-out/{token}/").status_code == 404
+    manager.refresh_from_db()
+    assert manager.morning_email

@@ -37,3 +37,12 @@ def test_operator_opens_an_anomaly_and_writes_a_plan(page, live_server, login, s
     assert anomaly.status == "plan"
     assert anomaly.plan.startswith("Restart the paused paid-search plan")
     assert anomaly.action_items.get(text__startswith="Check the plan").due_date == store.today() + timedelta(days=1)
+
+    # Ticking the item off with a changed plan typed meanwhile: both are saved.
+    item = anomaly.action_items.get(text__startswith="Check the plan")
+    page.fill("#id_plan", "Restart the plan and cap its budget at 4,000 a day.")
+    page.click(f"button[name=toggle_item][value='{item.pk}']")
+    assert "“Check the plan's spend at 10:00” marked done." in page.locator("main").inner_text()
+    anomaly.refresh_from_db()
+    item.refresh_from_db()
+    assert anomaly.plan == "Restart the plan and cap its budget at 4,000 a day." and item.done

@@ -29,6 +29,11 @@ BROKEN_NUMBERS = """[...document.querySelectorAll('.table-wrap td.num')].filter(
     return false;
 }).map(td => td.textContent.trim()).slice(0, 3)"""
 
+# A list meant to be read on a phone (table.stack) shows every cell: none scrolled off to the right.
+OFF_SCREEN_CELLS = """[...document.querySelectorAll('table.stack td')]
+    .filter(td => td.getBoundingClientRect().right > window.innerWidth + 1)
+    .map(td => td.dataset.label || td.textContent.trim()).slice(0, 3)"""
+
 
 def page_urls(store) -> list[str]:
     world = objects(store)
@@ -67,5 +72,7 @@ def test_every_page_fits_the_screen_without_script_errors(page, live_server, log
             problems.append(f"{url}: {overflow}px wider than the {size} screen")
         if broken := page.evaluate(BROKEN_NUMBERS):
             problems.append(f"{url}: numbers broken over lines at {size} width: {broken}")
+        if hidden := page.evaluate(OFF_SCREEN_CELLS):
+            problems.append(f"{url}: list cells off the {size} screen: {hidden}")
         screenshot(f"{size}{url.replace('/', '_')}")
     assert not problems, "\n".join(problems)

@@ -234,7 +234,7 @@ def test_daily_overview_has_day_over_day_and_week_over_week_for_every_metric(cli
     for metric in set(METRICS) - set(HEADLINE) - {"payment_share"}:  # a share exists per payment type only
         assert f"<td>{METRICS[metric].label}</td>" in others, metric
     points = others[others.index("<td>Violation points</td>"):]
-    assert re.match(r"<td>Violation points</td><td class=\"num\">6</td><td class=\"num\">3</td>"
+    assert re.match(r"<td>Violation points</td><td class=\"num\">6</td><td class=\"num wide-only\">3</td>"
                     r"<td class=\"num\"><span class=\"down\">\+100 %</span>", points)
 
 

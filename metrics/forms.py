@@ -80,5 +80,7 @@ class ViolationForm(ViolationRecordForm):
 
 
 class ViolationUploadForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text="external_id, kind, occurred_at, points, amount "
-                                                        "(+ status, description, product_sku)")
+    # An empty file goes on to the import, which says so in the words of its other file errors.
+    file = forms.FileField(label="CSV file", allow_empty_file=True,
+                           help_text="external_id, kind, occurred_at, points, amount (+ status, description, "
+                                     "product_sku)")

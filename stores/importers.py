@@ -357,8 +357,7 @@ def import_violations_csv(store: Store, source) -> ImportResult:
     try:
         result = import_violations(store, read_text(source))
     except ViolationImportError as exc:
-        raise ImportRejected([(1, str(e)) if e.row is None else (e.row, f"{e.column}: {e.reason}")
-                              for e in exc.errors]) from None
+        raise ImportRejected([(e.row or 1, e.message) for e in exc.errors]) from None
     refreshed = {"days rolled up again": len(result.refreshed)} if result.refreshed else {}
     return ImportResult("violations", "opsdesk", rows=result.created + result.updated, created=result.created,
                         duplicates=result.updated, details=refreshed)

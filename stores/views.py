@@ -5,6 +5,7 @@ import mimetypes
 from django.contrib import messages
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -77,14 +78,22 @@ def order_detail(request, slug, pk):
     return render(request, "stores/order_detail.html", {"store": store, "order": order, "phone": phone})
 
 
+VIOLATIONS_PER_PAGE = 100
+
+
 def violation_list(request, slug):
+    """A store's penalty records, newest first, a page at a time, optionally only those of one status."""
     store = get_store(request.user, slug)
-    violations = Violation.objects.filter(store=store)
+    violations = Violation.objects.filter(store=store).order_by("-occurred_at", "-pk")  # pk: pages never overlap
     status = request.GET.get("status")
     if status in ViolationStatus.values:
         violations = violations.filter(status=status)
+    else:
+        status = ""
+    page = Paginator(violations, VIOLATIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "stores/violation_list.html", {
-        "store": store, "violations": violations[:500], "status": status, "statuses": ViolationStatus.choices,
+        "store": store, "page": page, "violations": page.object_list, "status": status,
+        "statuses": ViolationStatus.choices,
     })
 
 

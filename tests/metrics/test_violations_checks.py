@@ -69,8 +69,10 @@ def test_a_header_only_file_says_it_has_no_records(store_a):
     assert import_errors(store_a, HEADER) == ["The file has no records, only the header."]
 
 
-def test_an_empty_file_says_it_is_empty(store_a):
-    assert import_errors(store_a, "") == ["The file is empty."]
+def test_an_empty_file_says_it_is_empty_and_what_was_expected(store_a):
+    assert import_errors(store_a, "") == [
+        "The file is empty: expected a header row with external_id, kind, occurred_at, points, amount, then one "
+        "row per record."]
 
 
 def test_amounts_are_still_rounded_to_cents(store_a):

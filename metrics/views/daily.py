@@ -164,10 +164,9 @@ def anomaly_detail(request, pk):
                     messages.success(request, f"“{toggled.text}” marked {'done' if toggled.done else 'not done'}.")
                 if not (changed or adding or toggled):
                     messages.info(request, "Nothing changed.")
-                still_open = anomaly.action_items.filter(done=False).count()
-                if changed and anomaly.status == AnomalyStatus.RESOLVED and still_open:
-                    messages.warning(request, f"Resolved with {still_open} action item{'s' if still_open > 1 else ''}"
-                                              " not done yet.")
+                if changed and anomaly.status == AnomalyStatus.RESOLVED and (
+                        left := anomaly.action_items.filter(done=False).count()):
+                    messages.warning(request, f"Resolved with {left} action item{'s' * (left > 1)} not done yet.")
             return redirect("metrics:anomaly", pk=anomaly.pk)
         if not adding:
             new_item = item_form()  # nothing was typed: no "required" errors under an empty item

@@ -1,45 +1,66 @@
-"""Demo traffic for the live view: two weeks of sessions, product views and carts behind the seeded orders.
+"""Demo traffic: sessions, product views and carts behind the seeded orders, over their whole history.
 
 Every seeded order gets a buying session (its source, views and carts of its products, a few minutes
-before it was placed); around them come browsing sessions in the proportion of each source's
-conversion rate, so yesterday's paid-search collapse in the first store shows in sessions too.
+before it was placed). Around them come browsing sessions: per day and traffic source, the orders the
+store expects that day (`stores.demo.expected_orders`: weekday rhythm, growth, the promotion) over the
+source's conversion rate. So orders ≈ visitors × conversion by source, visitors follow the orders'
+weekly rhythm, and a day's actual orders vary around that like a real conversion rate. On the first
+store's anomaly day paid search brings no visitor after its plan paused, in sessions as in orders.
 One product of the first store gets a second listing version a week ago with a new title, and
 browsers who came before it bounced more often, so the listing verdict has a clear difference.
+
+Ten weeks of it are ~300 k events: drawn with numpy and written with COPY (Postgres) or 99 rows an
+INSERT (SQLite), they take about as long as the old two weeks did with a row at a time.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from datetime import UTC, datetime, time, timedelta
-from itertools import accumulate
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain
 
+import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from stores.demo import HOUR_WEIGHTS, DemoContext
+from stores.demo import ANOMALY_HOUR, HOUR_WEIGHTS, DemoContext, ctx_first, expected_orders, spec_for
 from stores.models import ListingVersion, OrderLine, Store, TrafficSource
 
 from . import daily_demo
 from .models import EventType
 
-DAYS = 14
-# Orders per session by source (a real shop converts lower; higher keeps the demo's row count small).
+# Orders per session by source: ~10 % overall. A real shop converts lower, but every session is a few rows
+# and the demo writes ten weeks of them; this keeps that to ~300 k events and a few seconds.
 CONVERSION = {
-    TrafficSource.ORGANIC_SEARCH: 0.08, TrafficSource.PAID_SEARCH: 0.06, TrafficSource.RECOMMENDATION: 0.05,
-    TrafficSource.SOCIAL: 0.03, TrafficSource.DIRECT: 0.10, TrafficSource.CAMPAIGN: 0.08, TrafficSource.OTHER: 0.04,
+    TrafficSource.ORGANIC_SEARCH: 0.14, TrafficSource.PAID_SEARCH: 0.11, TrafficSource.RECOMMENDATION: 0.09,
+    TrafficSource.SOCIAL: 0.05, TrafficSource.DIRECT: 0.18, TrafficSource.CAMPAIGN: 0.14, TrafficSource.OTHER: 0.07,
 }
 VIEW_SHARE, CART_SHARE = 0.65, 0.2  # of browsing sessions: view a product; of those: add one to cart
 DEVICES = (("mobile", 0.68), ("desktop", 0.27), ("tablet", 0.05))
 TITLE_SUFFIX = " · 2026 edition, gift-wrapped, ships today"
 BEFORE_SWITCH_VIEW_BOOST = 2.2  # the old title drew more browsers who did not buy
+# A day's traffic varies this much (all sources together, then each source): less than chance would
+# give, so that the demo's traffic anomalies are its story (the paused plan), not a draw from the tail.
+DAY_NOISE, SOURCE_NOISE = 0.04, 0.03
+VISITOR_POOL = 100  # browsers are drawn from this many × the daily orders: some come back the same day
+BATCH = 50_000  # events made into rows at a time for COPY
+
+TYPES = [str(EventType.SESSION_START.value), str(EventType.PRODUCT_VIEW.value), str(EventType.ADD_TO_CART.value)]
+SESSION, VIEW, CART = range(3)
 
 
 @transaction.atomic
 def seed(ctx: DemoContext) -> None:
     now = timezone.now()
     for index, store in enumerate(ctx.stores):
-        featured = _seed_listing(store, now) if index == 0 else None
-        _seed_traffic(store, ctx, now, featured)
+        start = store.day_bounds(store.today(now) - timedelta(days=_history_days(ctx)))[0]
+        featured = _seed_listing(store, start, now) if index == 0 else None
+        _seed_traffic(store, ctx, now, featured, np.random.default_rng([ctx.seed_value, index]))
+
+
+def _history_days(ctx: DemoContext) -> int:
+    """Days of traffic before today: every day the demo rolls up (daily_demo), so each has its visitors."""
+    return min(ctx.days, daily_demo.ROLLED_DAYS)
 
 
 def finish(ctx: DemoContext) -> None:
@@ -47,10 +68,9 @@ def finish(ctx: DemoContext) -> None:
     daily_demo.seed(ctx)
 
 
-def _seed_listing(store: Store, now: datetime):
-    """Two listing versions for the store's best seller; returns (product, switch time)."""
+def _seed_listing(store: Store, start: datetime, now: datetime):
+    """Two listing versions for the store's best seller, the first since `start`; returns (product, switch time)."""
     today = store.today(now)
-    start, _ = store.day_bounds(today - timedelta(days=DAYS - 1))
     top = (OrderLine.objects.filter(order__store=store, order__paid_at__gte=start, product__isnull=False)
            .values_list("product", flat=True))
     product_id = Counter(top).most_common(1)[0][0] if top else None
@@ -70,114 +90,182 @@ def _seed_listing(store: Store, now: datetime):
     return product, switch
 
 
-def _seed_traffic(store: Store, ctx: DemoContext, now: datetime, featured) -> None:
-    rng = ctx.rng
-    received = _db_time()(now)
+class _Sessions:
+    """Sessions as columns (id, visitor, source, device) and their events as arrays (kind, time, session, product)."""
+
+    def __init__(self):
+        self.names, self.visitors, self.sources, self.devices = [], [], [], []
+        self.events = []
+
+    def add(self, ts: np.ndarray, names, visitors, sources, devices) -> np.ndarray:
+        """Sessions starting at `ts` (epoch seconds); returns their indexes, for their events."""
+        index = np.arange(len(self.names), len(self.names) + len(ts))
+        self.names += names
+        self.visitors += visitors
+        self.sources += sources
+        self.devices += devices
+        self.add_events(SESSION, ts, index, np.zeros(len(ts), dtype=np.int64))
+        return index
+
+    def add_events(self, kind: int, ts: np.ndarray, sessions: np.ndarray, products: np.ndarray) -> None:
+        """Events of one kind; product id 0 for none."""
+        self.events.append((np.full(len(ts), kind), ts, sessions, products))
+
+
+def _seed_traffic(store: Store, ctx: DemoContext, now: datetime, featured, rng: np.random.Generator) -> None:
     today = store.today(now)
-    first_day = today - timedelta(days=min(DAYS, ctx.days + 1) - 1)
-    window_start, _ = store.day_bounds(first_day)
-    lines = (OrderLine.objects.filter(order__store=store, order__paid_at__gte=window_start, order__paid_at__lt=now)
+    days = [today - timedelta(days=back) for back in range(_history_days(ctx), -1, -1)]
+    bounds = np.array([[b.timestamp() for b in store.day_bounds(day)] for day in days], dtype=np.int64)
+    now_s = int(now.timestamp())
+    sessions = _Sessions()
+    # Two streams: the history's browsers do not change with how many orders today has so far.
+    buying_rng, rng = rng.spawn(2)
+    popularity = _buying_sessions(store, sessions, store.day_bounds(days[0])[0], now, buying_rng)
+
+    product_ids = np.array(sorted(store.products.values_list("pk", flat=True)))
+    weights = np.array([popularity[pid] + 1 for pid in product_ids], dtype=float)
+    switch = int(featured[1].timestamp()) if featured else 0
+    boosted = np.where(product_ids == (featured[0].pk if featured else 0), weights * BEFORE_SWITCH_VIEW_BOOST, weights)
+
+    # Browsing sessions per (day, source): the day's expected orders of the source over its conversion.
+    mix = spec_for(store)["sources"]
+    paused = ctx.anomaly_day.get(store.slug) if store is ctx_first(ctx) else None
+    day_factor = np.maximum(rng.normal(1, DAY_NOISE, len(days)), 0)
+    group_day, group_source, expected, cutoff = [], [], [], []
+    for d, day in enumerate(days):
+        orders = expected_orders(store, ctx, day, today)
+        last = min(int(bounds[d, 1]), now_s)
+        for source, share in mix:
+            rate = CONVERSION.get(source, 0.04)
+            group_day.append(d)
+            group_source.append(str(source))
+            expected.append(orders * share * (1 / rate - 1) * day_factor[d])
+            stop = _local(day, ANOMALY_HOUR, store) if day == paused and source == TrafficSource.PAID_SEARCH else last
+            cutoff.append(min(stop, last))
+    counts = np.rint(np.array(expected) * np.maximum(rng.normal(1, SOURCE_NOISE, len(expected)), 0))
+    group = np.repeat(np.arange(len(group_day)), counts.astype(np.int64))
+    day_of = np.array(group_day)[group]
+    hour_starts = np.array([[_local(day, h, store) for h in range(24)] for day in days], dtype=np.int64)
+    ts = hour_starts[day_of, _draw(rng, HOUR_WEIGHTS, len(group))] + rng.integers(0, 3600, len(group))
+    keep = ts < np.array(cutoff)[group]
+    group, day_of, ts = group[keep], day_of[keep], ts[keep]
+    n, store_id = len(ts), store.pk
+    pool = int(spec_for(store)["orders_per_day"] * VISITOR_POOL)
+    browsing = sessions.add(
+        ts, [f"b{store_id}-{i}" for i in range(1, n + 1)], [f"v{k}" for k in rng.integers(pool, size=n).tolist()],
+        [group_source[g] for g in group.tolist()], _devices(rng, n))
+
+    # Some browsers view one to three products, a few put one in the cart; all before the day (or now) ends.
+    views = np.where(rng.random(n) < VIEW_SHARE, rng.choice([1, 1, 2, 3], n), 0)
+    of = np.repeat(np.arange(n), views)
+    view_ts = ts[of] + _running_sum(rng.integers(15, 241, len(of)), of)
+    u = rng.random(len(of))
+    before = ts[of] < switch
+    pick = np.where(before, _pick(boosted, u), _pick(weights, u))
+    last = np.minimum(bounds[day_of, 1], now_s)[of]
+    ok = view_ts < last
+    sessions.add_events(VIEW, view_ts[ok], browsing[of[ok]], product_ids[pick[ok]])
+    cart = ok & (rng.random(len(of)) < CART_SHARE / 1.6) & (view_ts + 20 < last)
+    sessions.add_events(CART, view_ts[cart] + 20, browsing[of[cart]], product_ids[pick[cart]])
+    _insert(store, sessions, now)
+
+
+def _buying_sessions(store: Store, sessions: _Sessions, start: datetime, now: datetime, rng) -> Counter:
+    """One session per paid order since `start`: views and carts of its products before it was placed.
+
+    Returns how often each product was bought, for the browsers' choice of products.
+    """
+    lines = (OrderLine.objects.filter(order__store=store, order__paid_at__gte=start, order__paid_at__lt=now)
+             .order_by("order_id", "line_no")
              .values_list("order_id", "order__placed_at", "order__traffic_source", "order__buyer_ref", "product_id"))
-    orders: dict[int, dict] = {}
-    for order_id, placed, source, buyer, product_id in lines:
-        entry = orders.setdefault(order_id, {"placed": placed, "source": source, "buyer": buyer, "products": []})
+    names, visitors, sources, placed, line_of, line_product = [], [], [], [], [], []
+    last_id = None
+    for order_id, placed_at, source, buyer, product_id in lines:
+        if order_id != last_id:
+            last_id = order_id
+            names.append(f"o{order_id}")
+            visitors.append(f"v-{buyer}" if buyer else f"v-o{order_id}")
+            sources.append(source)
+            placed.append(int(placed_at.timestamp()))
         if product_id:
-            entry["products"].append(product_id)
-    product_ids = list(store.products.values_list("pk", flat=True))
-    popularity = Counter(pid for o in orders.values() for pid in o["products"])
-    weights = [popularity[pid] + 1 for pid in product_ids]
-    featured_id, switch = (featured[0].pk, featured[1]) if featured else (None, None)
-    boosted = [w * BEFORE_SWITCH_VIEW_BOOST if pid == featured_id else w for pid, w in zip(product_ids, weights,
-                                                                                          strict=True)]
-
-    rows: list[tuple] = []
-    as_db_time = _db_time()
-
-    def add(kind, ts, session, visitor, source, device, product_id=None):
-        rows.append((store.pk, f"demo-{len(rows) + 1}", str(kind.value), as_db_time(ts), session, visitor, source,
-                     device, product_id, received))
-
-    per_day_source: dict[tuple, int] = defaultdict(int)
-    for order_id, order in orders.items():
-        placed = order["placed"]
-        day = placed.astimezone(store.zone).date()
-        per_day_source[(day, order["source"])] += 1
-        session, device = f"o{order_id}", _device(rng)
-        visitor = f"v-{order['buyer']}" if order["buyer"] else f"v-o{order_id}"
-        ts = max(placed - timedelta(minutes=rng.randint(3, 25)), window_start)
-        add(EventType.SESSION_START, ts, session, visitor, order["source"], device)
-        for pid in order["products"]:
-            ts = min(ts + timedelta(seconds=rng.randint(20, 180)), placed)
-            add(EventType.PRODUCT_VIEW, ts, session, visitor, order["source"], device, pid)
-            add(EventType.ADD_TO_CART, min(ts + timedelta(seconds=30), placed), session, visitor, order["source"],
-                device, pid)
-
-    hours = list(range(24))
-    n_browsing = 0
-    for (day, source), n_orders in per_day_source.items():
-        rate = CONVERSION.get(source, 0.04)
-        expected = n_orders / rate - n_orders
-        n = max(0, round(expected * rng.uniform(0.9, 1.1)))
-        day_start, day_end = store.day_bounds(day)
-        last = min(day_end, now)
-        # Today's orders so far imply today's sessions so far: draw them from the hours up to now.
-        cum = _HOUR_CUM if day_end <= now else _HOUR_CUM[: now.astimezone(store.zone).hour + 1]
-        for _ in range(n):
-            hour = rng.choices(hours[: len(cum)], cum_weights=cum)[0]
-            ts = datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)), tzinfo=store.zone)
-            if ts >= last or ts < day_start:
-                continue
-            n_browsing += 1
-            session, device = f"b{store.pk}-{n_browsing}", _device(rng)
-            visitor = f"v{rng.randrange(int(len(orders) * 6) + 1)}"
-            add(EventType.SESSION_START, ts, session, visitor, source, device)
-            if rng.random() >= VIEW_SHARE:
-                continue
-            pool = boosted if switch and ts < switch else weights
-            for pid in rng.choices(product_ids, weights=pool, k=rng.choice((1, 1, 2, 3))):
-                ts = ts + timedelta(seconds=rng.randint(15, 240))
-                if ts >= last:
-                    break
-                add(EventType.PRODUCT_VIEW, ts, session, visitor, source, device, pid)
-                if rng.random() < CART_SHARE / 1.6 and ts + timedelta(seconds=20) < last:
-                    add(EventType.ADD_TO_CART, ts + timedelta(seconds=20), session, visitor, source, device, pid)
-    _insert(rows)
+            line_of.append(len(names) - 1)
+            line_product.append(product_id)
+    placed = np.array(placed, dtype=np.int64)
+    ts = np.maximum(placed - 60 * rng.integers(3, 26, len(placed)), int(start.timestamp()))
+    index = sessions.add(ts, names, visitors, sources, _devices(rng, len(placed)))
+    of, products = np.array(line_of, dtype=np.int64), np.array(line_product, dtype=np.int64)
+    view_ts = np.minimum(ts[of] + _running_sum(rng.integers(20, 181, len(of)), of), placed[of])
+    sessions.add_events(VIEW, view_ts, index[of], products)
+    sessions.add_events(CART, np.minimum(view_ts + 30, placed[of]), index[of], products)
+    return Counter(line_product)
 
 
+def _local(day: date, hour: int, store: Store) -> int:
+    return int(datetime.combine(day, time(hour), tzinfo=store.zone).timestamp())
+
+
+def _draw(rng, weights, size: int) -> np.ndarray:
+    """Indexes into `weights`, drawn in proportion to them."""
+    return _pick(np.asarray(weights, dtype=float), rng.random(size))
+
+
+def _pick(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
+    cum = np.cumsum(weights)
+    return np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(weights) - 1)
+
+
+def _devices(rng, size: int) -> list[str]:
+    names = [name for name, _ in DEVICES]
+    return [names[i] for i in _draw(rng, [w for _, w in DEVICES], size).tolist()]
+
+
+def _running_sum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Cumulative sum of `values` that starts again at each new value of the sorted `groups`."""
+    if not len(values):
+        return values
+    total = np.cumsum(values)
+    first = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    return total - np.repeat(total[first] - values[first], np.diff(np.r_[first, len(values)]))
+
+
+# SQLite's own placeholders: the statement goes to sqlite3 directly (Django would rewrite it each time).
 INSERT_SQL = (
     "INSERT INTO metrics_trafficevent "
     "(store_id, event_id, type, ts, session_id, visitor_id, source, device, product_id, received_at) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-
-
+MORE_VALUES = ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+ROWS_PER_INSERT = 99  # 990 parameters (SQLite's smallest limit is 999): ~40 % faster than a row a statement
 COPY_SQL = ("COPY metrics_trafficevent (store_id, event_id, type, ts, session_id, visitor_id, source, device, "
             "product_id, received_at) FROM STDIN")
 
 
-def _db_time():
-    """Timestamps as the database takes them; SQLite's adapter is too slow for ~100k rows."""
-    if connection.vendor == "sqlite":
-        return lambda ts: str(ts.astimezone(UTC).replace(tzinfo=None))
-    return lambda ts: ts
-
-
-def _insert(rows: list[tuple]) -> None:
+def _insert(store: Store, sessions: _Sessions, now: datetime) -> None:
+    """Write the events in time order, numbered in that order (each index then grows at its end)."""
+    kind, ts, of, product = (np.concatenate(column) for column in zip(*sessions.events, strict=True))
+    order = np.argsort(ts, kind="stable")
+    kind, ts, of, product = kind[order].tolist(), ts[order], of[order].tolist(), product[order].tolist()
     # Model instances and bulk_create cost ~10x more for rows this simple; Postgres takes COPY.
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(COPY_SQL) as copy:
-                for row in rows:
+    postgres = connection.vendor == "postgresql"
+    stamps = np.strings.replace(np.datetime_as_string(ts.astype("datetime64[s]")), "T", " ")
+    if postgres:
+        stamps = np.strings.add(stamps, "+00")
+    stamps = stamps.tolist()
+    received = now if postgres else str(now.astimezone(UTC).replace(tzinfo=None))
+    names, visitors, sources, devices = sessions.names, sessions.visitors, sessions.sources, sessions.devices
+    store_id = store.pk
+
+    def rows(at: int, size: int) -> list[tuple]:
+        batch = zip(kind[at:at + size], stamps[at:at + size], of[at:at + size], product[at:at + size], strict=True)
+        return [(store_id, f"demo-{n:07d}", TYPES[k], t, names[s], visitors[s], sources[s], devices[s], p or None,
+                 received) for n, (k, t, s, p) in enumerate(batch, start=at + 1)]
+
+    if postgres:
+        with connection.cursor() as cursor, cursor.cursor.copy(COPY_SQL) as copy:
+            for at in range(0, len(kind), BATCH):
+                for row in rows(at, BATCH):
                     copy.write_row(row)
-            return
-        for i in range(0, len(rows), 10000):
-            cursor.executemany(INSERT_SQL, rows[i:i + 10000])
-
-
-_DEVICE_NAMES = [d for d, _ in DEVICES]
-_DEVICE_CUM = list(accumulate(w for _, w in DEVICES))
-_HOUR_CUM = list(accumulate(HOUR_WEIGHTS))
-
-
-def _device(rng) -> str:
-    return rng.choices(_DEVICE_NAMES, cum_weights=_DEVICE_CUM)[0]
+        return
+    for at in range(0, len(kind), ROWS_PER_INSERT):
+        batch = rows(at, ROWS_PER_INSERT)
+        connection.connection.execute(INSERT_SQL + MORE_VALUES * (len(batch) - 1), list(chain.from_iterable(batch)))

@@ -65,6 +65,7 @@ STORES = [
 
 ANOMALY_HOUR = 3  # store-local hour the first store's through-train plan pauses on the anomaly day
 ANOMALY_GMV_SHARE = Decimal("0.7")  # the anomaly day's GMV at most this share of the weekday's usual
+PROMO_FACTOR = 2.6  # the promotion's days sell this many times the usual
 WEEKDAY_FACTOR = [0.92, 0.9, 0.95, 1.0, 1.08, 1.22, 1.18]  # Monday .. Sunday
 HOUR_WEIGHTS = [0.4, 0.2, 0.1, 0.1, 0.1, 0.2, 0.5, 0.9, 1.2, 1.4, 1.5, 1.6, 1.7, 1.5, 1.4, 1.4, 1.5, 1.6, 1.8,
                 2.1, 2.5, 2.6, 2.0, 1.0]
@@ -149,17 +150,13 @@ def _seed_products(store: Store, spec: dict, rng: random.Random) -> list[Product
 def _seed_orders(store: Store, spec: dict, products: list[Product], ctx: DemoContext, today: date,
                  now: datetime) -> None:
     rng = ctx.rng
-    promo_start, promo_end = ctx.promo[store.slug]
     anomaly_day = ctx.anomaly_day[store.slug] if store is ctx_first(ctx) else None
     popularity = [rng.paretovariate(1.5) for _ in products]
     buyers = [(f"{store.slug}-c{n}", _phone(rng, store.country)) for n in range(spec["orders_per_day"] * 25)]
     drawn, gmv_by_day = [], {}
     for offset in range(ctx.days, -1, -1):
         day = today - timedelta(days=offset)
-        trend = 1 + 0.15 * (ctx.days - offset) / ctx.days
-        expected = spec["orders_per_day"] * WEEKDAY_FACTOR[day.weekday()] * trend
-        if promo_start <= day <= promo_end:
-            expected *= 2.6
+        expected = expected_orders(store, ctx, day, today)
         draw = partial(_day_orders, store, spec, products, popularity, buyers, day, expected, now)
         day_orders = _anomaly_day_orders(draw, gmv_by_day, day, ctx) if day == anomaly_day else draw(rng)
         gmv_by_day[day] = sum(order.total for order, _, _ in day_orders)
@@ -175,6 +172,26 @@ def _seed_orders(store: Store, spec: dict, products: list[Product], ctx: DemoCon
             p.order = order
     OrderLine.objects.bulk_create([x for _, group, _ in drawn for x in group], batch_size=5000)
     Payment.objects.bulk_create([x for _, _, group in drawn for x in group], batch_size=5000)
+
+
+def spec_for(store: Store) -> dict:
+    """The demo store's specification in STORES (its daily volume, traffic-source mix, catalogue …)."""
+    return next(spec for spec in STORES if spec["slug"] == store.slug)
+
+
+def expected_orders(store: Store, ctx: DemoContext, day: date, today: date) -> float:
+    """Paid orders the demo expects on the store-local `day`, before the day's own noise.
+
+    The weekday's rhythm, slow growth over the history and the promotion; not the injected anomaly.
+    Other apps' demo data (traffic) follows the same rhythm through it.
+    """
+    offset = (today - day).days
+    trend = 1 + 0.15 * (ctx.days - offset) / ctx.days
+    expected = spec_for(store)["orders_per_day"] * WEEKDAY_FACTOR[day.weekday()] * trend
+    promo_start, promo_end = ctx.promo[store.slug]
+    if promo_start <= day <= promo_end:
+        expected *= PROMO_FACTOR
+    return expected
 
 
 def _anomaly_day_orders(draw, gmv_by_day: dict[date, Decimal], day: date, ctx: DemoContext) -> list:

@@ -1,41 +1,72 @@
-"""The demo's traffic: consistent with the seeded orders, with yesterday's paid-search collapse."""
+"""The demo's traffic: consistent with the seeded orders over the whole rolled-up history, with yesterday's
+paid-search collapse in sessions, so the demo's anomalies are explained by visitors and sessions."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 
+from metrics import daily_demo, live
 from metrics import demo as metrics_demo
-from metrics import live
-from metrics.models import TrafficEvent
+from metrics.models import Anomaly, DailyMetric, TrafficEvent
 from stores import demo as stores_demo
 from stores import listing
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # 20:00 in Shanghai, 04:00 in Los Angeles
+DAYS = 42  # beyond the live view's two weeks; the detector needs 3 same weekdays and 2 weeks of spread
 
 
 @pytest.fixture(scope="module")
 def ctx(django_db_setup, django_db_blocker):
-    """Seeded once for the module (it takes seconds) and removed afterwards."""
+    """Seeded and rolled up once for the module (it takes seconds) and removed afterwards."""
     with django_db_blocker.unblock():
         with time_machine.travel(NOW, tick=False):
-            ctx = stores_demo.seed(days=9, now=NOW)
+            ctx = stores_demo.seed(days=DAYS, now=NOW)
             metrics_demo.seed(ctx)
+            daily_demo.seed(ctx)
         yield ctx
         stores_demo.remove_demo()
         for user in (ctx.operator, ctx.manager):
             user.delete()
 
 
-def test_every_demo_store_gets_two_weeks_of_traffic_up_to_now(ctx):
+def test_every_demo_store_gets_traffic_from_its_first_rolled_up_day_up_to_now(ctx):
     for store in ctx.stores:
         events = TrafficEvent.objects.filter(store=store)
-        first = events.order_by("ts").first().ts
-        assert first >= store.day_bounds(store.today(NOW) - timedelta(days=metrics_demo.DAYS - 1))[0]
+        first_day = store.today(NOW) - timedelta(days=DAYS)
+        assert events.order_by("ts").first().ts.astimezone(store.zone).date() == first_day
         assert events.order_by("-ts").first().ts < NOW
         assert events.filter(type="session_start").count() > 1000
+
+
+def test_every_rolled_up_day_with_orders_has_visitors(ctx):
+    for store in ctx.stores:
+        days = DailyMetric.objects.filter(store=store, dimension="")
+        with_orders = set(days.filter(metric="orders", value__gt=0).values_list("day", flat=True))
+        with_visitors = set(days.filter(metric="visitors", value__gt=0).values_list("day", flat=True))
+        assert len(with_orders) == DAYS
+        assert with_orders - with_visitors == set()
+
+
+def test_each_sources_conversion_stays_in_its_usual_range_every_day_but_yesterdays_paid_search(ctx):
+    for store in ctx.stores:
+        yesterday = store.today(NOW) - timedelta(days=1)
+        rates = DailyMetric.objects.filter(store=store, metric="conversion", dimension="traffic_source",
+                                           dimension_value__in=["organic_search", "paid_search"])
+        for day, source, rate in rates.exclude(day=yesterday).values_list("day", "dimension_value", "value"):
+            assert 0.04 < rate < 0.3, (store.slug, day, source, rate)
+
+
+def test_yesterdays_gmv_drop_is_explained_by_paid_search_sessions_and_visitors(ctx):
+    jade = ctx.stores[0]
+    gmv = Anomaly.objects.get(store=jade, day=ctx.anomaly_day[jade.slug], metric="gmv", dimension="")
+    assert "paid-search GMV" in gmv.explanation
+    assert "sessions −9" in gmv.explanation, gmv.explanation
+    assert "Metric tree: visitors" in gmv.explanation, gmv.explanation
+    assert Anomaly.objects.filter(store=jade, day=gmv.day, metric="sessions", dimension="traffic_source",
+                                  dimension_value="paid_search").exists()
 
 
 def test_live_view_shows_sensible_numbers(ctx):

@@ -5,6 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import models
 
 CENT = Decimal("0.01")
+MAX_MONEY = Decimal(10) ** 12  # a MoneyField holds 12 digits before the point: larger is refused, not a 500
 
 
 class MoneyField(models.DecimalField):

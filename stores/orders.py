@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from opsdesk.money import MAX_MONEY
+
 from .models import Order, OrderLine, OrderStatus, Payment, PaymentType, Product, Store, TrafficSource
 
 
@@ -94,6 +96,26 @@ def _advance(order: Order, data: OrderData) -> bool:
     return bool(changed)
 
 
+MAX_QUANTITY = 2_147_483_647  # a Postgres integer
+
+
+def _check_limits(data: OrderData) -> None:
+    """Refuse, in words, an amount or quantity the columns cannot hold, whatever the source (webhook,
+    CSV, API): the database would answer with an error and the caller with a 500."""
+    amounts = {"total": data.total, "refund": data.refund_amount}
+    for n, line in enumerate(data.lines, start=1):
+        amounts[f"line {n} unit price"] = line.unit_price
+        amounts[f"line {n} amount"] = line.amount if line.amount is not None else line.unit_price * line.quantity
+        amounts[f"line {n} freight"] = line.freight
+        if line.quantity > MAX_QUANTITY:
+            raise OrderRefused(f"line {n} quantity {line.quantity} is too large")
+    for n, payment in enumerate(data.payments, start=1):
+        amounts[f"payment {n}"] = payment.amount
+    for name, amount in amounts.items():
+        if abs(amount) >= MAX_MONEY:
+            raise OrderRefused(f"{name} {amount} is too large (at most 999,999,999,999.99)")
+
+
 def _status_rank(status: str) -> int:
     order = [OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
              OrderStatus.CANCELLED, OrderStatus.REFUNDED]
@@ -108,6 +130,7 @@ def record_order(store: Store, data: OrderData) -> tuple[Order, bool]:
 
     if data.refund_amount > data.total:
         raise OrderRefused(f"refund {data.refund_amount} is more than the order total {data.total}")
+    _check_limits(data)
     order, created = Order.objects.get_or_create(
         store=store, external_id=data.external_id,
         defaults={

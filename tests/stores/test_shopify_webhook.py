@@ -137,6 +137,17 @@ def test_signed_but_unreadable_order_is_refused_with_reasons(client, shop):
     assert Order.objects.count() == 0 and Product.objects.count() == 0
 
 
+@pytest.mark.parametrize("change", [
+    {"total_price": "46677553159491"},  # found by the fuzz test: a numeric overflow, answered with a 500
+    {"line_items": [{"sku": "SKU-1", "title": "Tea", "quantity": 100000, "price": "99999999999.00"}]},
+])
+def test_an_amount_beyond_what_a_ledger_holds_is_refused_in_words(client, shop, change):
+    response = deliver(client, shop, dict(PAYLOAD, **change))
+    assert response.status_code == 422
+    assert any("is too large (at most 999,999,999,999.99)" in e for e in response.json()["errors"])
+    assert Order.objects.count() == 0
+
+
 def test_order_in_another_currency_is_refused(client, shop):
     response = deliver(client, shop, dict(PAYLOAD, currency="EUR"))
     assert response.status_code == 422

@@ -22,6 +22,9 @@ from .models import Anomaly
 log = logging.getLogger(__name__)
 
 
+USUAL = "usual (weekday pattern × recent level)"  # the baseline trace's name: the email restyles it by name
+
+
 def anomaly_figure(anomaly: Anomaly, days: int = 56) -> go.Figure | None:
     """The anomaly's metric (overall or its traffic source) over `days` days, with the usual band."""
     judged = metric_series(anomaly.store, anomaly.metric, anomaly.day, days=days,
@@ -34,7 +37,7 @@ def anomaly_figure(anomaly: Anomaly, days: int = 56) -> go.Figure | None:
     fig.add_scatter(x=x, y=judged["low"], mode="lines", line=dict(width=0), fill="tonexty",
                     fillcolor="rgba(59,111,216,0.15)", name="normal band")
     fig.add_scatter(x=x, y=judged["baseline"], mode="lines", line=dict(dash="dot", color="#3b6fd8"),
-                    name="usual (weekday pattern × recent level)")
+                    name=USUAL)
     fig.add_scatter(x=x, y=judged["value"], mode="lines+markers", line=dict(color="#222"), name="actual")
     fig.add_scatter(x=[pd.Timestamp(anomaly.day)], y=[float(anomaly.value)], mode="markers",
                     marker=dict(size=12, color="#d92d20"), name="anomaly")
@@ -63,7 +66,7 @@ def email_figure(anomaly: Anomaly, days: int = 28, height: int = 240) -> go.Figu
     fig.update_yaxes(automargin=True, nticks=4, rangemode="tozero" if info.kind in ("money", "count") else "normal",
                      tickformat=".1%" if info.kind == "ratio" else None)
     fig.update_traces(line_width=3, marker_size=8, selector=dict(name="actual"))
-    fig.update_traces(line_width=3, selector=dict(name="usual (weekday pattern × recent level)"))
+    fig.update_traces(line_width=3, selector=dict(name=USUAL))
     fig.update_traces(marker_size=20, selector=dict(name="anomaly"))
     return fig
 

@@ -26,8 +26,9 @@ class ActionItemInline(admin.TabularInline):
 
 @admin.register(Anomaly)
 class AnomalyAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["store", "day", "metric", "dimension_value", "change", "score", "status", "owner"]
+    list_display = ["store", "day", "metric", "dimension_value", "change", "score", "status", "owner", "part_of"]
     list_filter = ["store", "status", "metric"]
+    raw_id_fields = ["part_of"]  # a select would list every store's anomalies
     inlines = [ActionItemInline]
 
 

@@ -22,12 +22,13 @@ import holidays as holidays_lib
 import numpy as np
 import pandas as pd
 from django.db import transaction
+from django.db.models import Count, Prefetch, Q
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import special
 
 from stores.models import PaymentType, Product, Store, TrafficSource
 
-from . import rootcause
+from . import incidents, rootcause
 from .compare import Window, fill_rolled_zeros, history, pct_change, read_series, read_windows
 from .models import Anomaly, AnomalyStatus, DailyMetric, Direction
 from .rollup import METRICS
@@ -549,6 +550,10 @@ REFRESHED = ["value", "baseline", "band_low", "band_high", "change", "change_dod
              "direction", "holiday", "explained_by", "explanation", "root_cause", "updated_at"]
 
 
+INCIDENT_FIELDS = ["store", "day", "metric", "dimension", "dimension_value", "score", "root_cause", "status", "plan",
+                   "part_of"]
+
+
 def _save(store_days, anomalies: list[Anomaly]) -> None:
     """Upsert the anomalies and remove the batch's untouched ones that no longer hold, in one transaction."""
     keep = {(a.store_id, a.day, a.metric, a.dimension, a.dimension_value) for a in anomalies}
@@ -558,13 +563,17 @@ def _save(store_days, anomalies: list[Anomaly]) -> None:
             Anomaly.objects.bulk_create(
                 anomalies, update_conflicts=True, update_fields=REFRESHED,
                 unique_fields=["store", "day", "metric", "dimension", "dimension_value"])
-        stale = Anomaly.objects.filter(
-            store_id__in={pk for pk, _ in pairs}, day__in={d for _, d in pairs}, status=AnomalyStatus.NEW,
-            plan="", action_items__isnull=True,
-        ).values_list("pk", "store_id", "day", "metric", "dimension", "dimension_value")
+        batch = Anomaly.objects.filter(store_id__in={pk for pk, _ in pairs}, day__in={d for _, d in pairs})
+        # Untouched: nobody wrote a plan or items, and its status is the default or its lead's.
+        stale = batch.filter(Q(status=AnomalyStatus.NEW) | Q(part_of__isnull=False), plan="",
+                             action_items__isnull=True,
+                             ).values_list("pk", "store_id", "day", "metric", "dimension", "dimension_value")
         gone = [pk for pk, *key in stale if (key[0], key[1]) in pairs and tuple(key) not in keep]
         if gone:
             Anomaly.objects.filter(pk__in=gone).delete()
+        held = [a for a in batch.only(*INCIDENT_FIELDS).annotate(items=Count("action_items"))
+                if (a.store_id, a.day) in pairs]
+        Anomaly.objects.bulk_update(incidents.group(held, {a.pk: a.items for a in held}), ["part_of", "status"])
 
 
 def explain_slice(store: Store, day: date, metric: str, source: str, frame: pd.DataFrame, sliced: pd.DataFrame,
@@ -648,6 +657,15 @@ def label_values(anomalies):
         for a in group:
             a.value_label = labels[a.dimension_value]
     return anomalies
+
+
+def with_related(anomalies) -> list[Anomaly]:
+    """Incident leads, each with `related_list`: the anomalies of its incident, labelled, in reading order."""
+    leads = list(anomalies.prefetch_related(Prefetch("related", queryset=Anomaly.objects.select_related("store"))))
+    for a in leads:
+        a.related_list = list(a.related.all())  # the model's order: the headline before its details
+    label_values(leads + [r for a in leads for r in a.related_list])
+    return leads
 
 
 SHORT_SOURCE = {"paid_search": "paid-search", "organic_search": "organic-search"}

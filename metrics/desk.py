@@ -8,6 +8,6 @@ from .models import Anomaly, AnomalyStatus
 
 
 def open_items(store, user) -> list[DeskItem]:
-    count = Anomaly.objects.filter(store=store, status=AnomalyStatus.NEW).count()
+    count = Anomaly.objects.filter(store=store, status=AnomalyStatus.NEW, part_of__isnull=True).count()  # incidents
     url = reverse("metrics:anomalies") + f"?store={store.slug}&status=new"
     return [DeskItem("New anomalies", count, url, "warning")]

@@ -27,7 +27,7 @@ from opsdesk.tenancy import MANAGER
 from reviews.services import overdue_cases
 from stores.models import StoreMembership, ViolationStatus
 
-from .anomaly import detect_anomalies, label_values
+from .anomaly import detect_anomalies, label_values, with_related
 from .charts import email_figure, figure_png, sparkline_png
 from .compare import history
 from .models import Anomaly, AnomalyStatus, MorningEmail
@@ -123,9 +123,10 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
     site = settings.SITE_URL
     # In the anomaly list's order (most abnormal first), but an anomaly an operator already resolved this
     # morning comes last, marked as such.
-    anomalies = label_values(list(Anomaly.objects.filter(store=store, day=report_day).select_related(
-        "explained_by").order_by(Case(When(status=AnomalyStatus.RESOLVED, then=1), default=0),
-                                 *Anomaly._meta.ordering)))
+    # One entry per incident, its related anomalies named under it.
+    anomalies = with_related(Anomaly.objects.filter(store=store, day=report_day, part_of__isnull=True).select_related(
+        "store", "explained_by").order_by(Case(When(status=AnomalyStatus.RESOLVED, then=1), default=0),
+                                          *Anomaly._meta.ordering))
     charted = 0
     for a in anomalies:
         a.url = site + reverse("metrics:anomaly", args=[a.pk])
@@ -135,7 +136,8 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
         a.chart = images.add(f"anomaly-{a.pk}", figure_png(fig, width=600, height=240) if fig else None)
         charted += bool(fig)
     # What is still open from earlier days: a quiet day is not "all is well" while they wait.
-    earlier = Anomaly.objects.filter(store=store, day__lt=report_day).exclude(status=AnomalyStatus.RESOLVED)
+    earlier = Anomaly.objects.filter(store=store, day__lt=report_day, part_of__isnull=True).exclude(
+        status=AnomalyStatus.RESOLVED)
     earlier_anomalies = label_values(list(earlier.select_related("store")[:EARLIER_LISTED]))
     for a in earlier_anomalies:
         a.url = site + reverse("metrics:anomaly", args=[a.pk])

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, When
 from django.db.models.functions import Abs
+from django.utils import timezone
 
 __all__ = [
     "ActionItem",
@@ -92,6 +93,10 @@ class Anomaly(models.Model):
     )
     explanation = models.TextField(blank=True, help_text="Plain-words root cause.")
     root_cause = models.JSONField(default=dict, blank=True, help_text="Attribution and metric-tree details.")
+    part_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="related",
+        help_text="The lead anomaly of the same incident (same store-day and cause); see metrics.incidents.",
+    )
     status = models.CharField(max_length=20, choices=AnomalyStatus.choices, default=AnomalyStatus.NEW)
     plan = models.TextField(blank=True, help_text="The response plan.")
     owner = models.ForeignKey(
@@ -135,6 +140,10 @@ class Anomaly(models.Model):
 
             value = dimension_labels(self.store, self.dimension, [self.dimension_value])[self.dimension_value]
         return f"{self.info.label} · {value}"
+
+    def share_status(self) -> None:
+        """The anomalies of its incident follow the lead's status: one plan, one state."""
+        self.related.exclude(status=self.status).update(status=self.status, updated_at=timezone.now())
 
     @property
     def is_explained(self) -> bool:

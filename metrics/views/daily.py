@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from opsdesk.tenancy import get_scoped_object, get_store, scope, stores_for
 from stores.violations_import import ViolationImportError, import_violations, refresh_rolled_up_days
 
-from ..anomaly import label_values
+from ..anomaly import label_values, with_related
 from ..charts import anomaly_figure, style
 from ..compare import compare_days, history
 from ..email import opted_out_membership
@@ -82,7 +82,7 @@ def daily(request):
     now = timezone.now()
     stores = list(stores_for(request.user))
     open_counts = dict(
-        scope(Anomaly.objects.all(), request.user).exclude(status=AnomalyStatus.RESOLVED)
+        scope(Anomaly.objects.filter(part_of__isnull=True), request.user).exclude(status=AnomalyStatus.RESOLVED)
         .values_list("store").annotate(n=Count("id")).values_list("store", "n")
     )
     panels = []
@@ -93,13 +93,16 @@ def daily(request):
             "store": store, "day": day, "rows": rows, "more_rows": more_rows,
             "rolled_up": any(r["value"] is not None for r in rows),
             "chart": gmv_chart(store, day), "open_anomalies": open_counts.get(store.pk, 0),
-            "anomalies": Anomaly.objects.filter(store=store, day=day).select_related("explained_by")[:10],
+            "anomalies": with_related(Anomaly.objects.filter(store=store, day=day, part_of__isnull=True)
+                                      .select_related("store", "explained_by")[:10]),
         })
     return render(request, "metrics/daily.html", {"panels": panels})
 
 
 def anomaly_list(request):
-    anomalies = scope(Anomaly.objects.select_related("store", "owner", "explained_by"), request.user)
+    # One row per incident: the anomalies with the same cause are listed under their lead.
+    anomalies = scope(Anomaly.objects.filter(part_of__isnull=True).select_related("store", "owner", "explained_by"),
+                      request.user)
     status = request.GET.get("status", "open")
     if status not in ("all", *AnomalyStatus.values):
         status = "open"  # what the filter then shows as chosen
@@ -114,7 +117,7 @@ def anomaly_list(request):
     anomalies = anomalies.annotate(open_items=Count("action_items", filter=Q(action_items__done=False))).order_by(
         *Anomaly._meta.ordering)
     return render(request, "metrics/anomaly_list.html", {
-        "anomalies": label_values(list(anomalies[:300])), "status": status, "statuses": AnomalyStatus.choices,
+        "anomalies": with_related(anomalies[:300]), "status": status, "statuses": AnomalyStatus.choices,
         "stores": stores_for(request.user), "store_slug": slug or "", "metrics": METRICS,
     })
 
@@ -127,8 +130,8 @@ PLAN_FORM_ID = "anomaly-plan"  # the new action item's fields belong to this for
 
 
 def anomaly_detail(request, pk):
-    anomaly = get_scoped_object(Anomaly.objects.select_related("store", "owner", "explained_by"), request.user,
-                                pk=pk)
+    anomaly = get_scoped_object(Anomaly.objects.select_related("store", "owner", "explained_by", "part_of"),
+                                request.user, pk=pk)
     users = _store_users(anomaly.store)
     today = anomaly.store.today()
 
@@ -152,6 +155,7 @@ def anomaly_detail(request, pk):
                 changed = form.is_bound and form.has_changed()
                 if changed:
                     form.save()
+                    anomaly.share_status()
                     messages.success(request, f"Saved: status {anomaly.get_status_display().lower()}.")
                 if adding:
                     item = new_item.save(commit=False)
@@ -171,7 +175,9 @@ def anomaly_detail(request, pk):
         if not adding:
             new_item = item_form()  # nothing was typed: no "required" errors under an empty item
     return render(request, "metrics/anomaly_detail.html", {
-        "anomaly": anomaly, "store": anomaly.store, "form": form, "item_form": new_item, "today": today,
+        "anomaly": anomaly, "related": label_values(list(anomaly.related.select_related("store"))),
+        "lead": anomaly.part_of and label_values([anomaly.part_of])[0],
+        "store": anomaly.store, "form": form, "item_form": new_item, "today": today,
         "form_id": PLAN_FORM_ID, "items": anomaly.action_items.select_related("owner"),
         "chart": _figure_json(anomaly_figure(anomaly)), "info": anomaly.info,
         "dimensions": (anomaly.root_cause or {}).get("dimensions", []), "tree": (anomaly.root_cause or {}).get("tree"),

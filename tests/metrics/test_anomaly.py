@@ -221,13 +221,6 @@ def seed_breakdowns(store, end: date, days: int, products: dict, drop_source_sha
     DailyMetric.objects.bulk_create(rows)
 
 
-@pytest.fixture
-def teas(store_a):
-    from tests.factories import ProductFactory
-
-    return [ProductFactory(store=store_a, title=t) for t in ("Jasmine tea 250 g", "Green tea 100 g", "Oolong 50 g")]
-
-
 @pytest.mark.django_db
 def test_a_bestseller_that_stops_selling_alone_is_an_anomaly_of_its_own(client_a, store_a, teas):
     from django.urls import reverse

@@ -1,0 +1,141 @@
+"""One incident, one entry: anomalies of a store-day with the same cause are grouped under their lead."""
+
+from datetime import date, datetime
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+
+from metrics import incidents
+from metrics.anomaly import detect_anomalies
+from metrics.desk import open_items
+from metrics.email import send_due_morning_emails
+from metrics.models import ActionItem, Anomaly
+from tests.factories import MembershipFactory, UserFactory
+from tests.metrics.test_anomaly import seed_breakdowns, seed_daily
+
+DAY = date(2026, 5, 6)  # a Wednesday
+
+pytestmark = pytest.mark.django_db
+
+
+def leads(store):
+    return list(Anomaly.objects.filter(store=store, day=DAY, part_of__isnull=True))
+
+
+@pytest.fixture
+def source_stop(store_a):
+    """Paid search collapses on DAY: GMV, paid orders and the source's own GMV and orders are flagged."""
+    seed_daily(store_a, DAY, 90, drop_source="paid_search")
+    found = detect_anomalies(store_a, DAY)
+    assert len(found) >= 3
+    return {(a.metric, a.dimension_value): a for a in found}
+
+
+def test_a_source_that_stops_is_one_incident_led_by_gmv(store_a, source_stop):
+    [lead] = leads(store_a)
+    assert (lead.metric, lead.dimension) == ("gmv", "")
+    assert {(a.metric, a.dimension_value) for a in lead.related.all()} == set(source_stop) - {("gmv", "")}
+
+
+def test_a_payment_outage_and_a_product_that_stops_the_same_day_are_two_incidents(store_a, teas):
+    seed_breakdowns(store_a, DAY, 90, {teas[0].pk: 0.6, teas[1].pk: 0.4}, stop_payment="credit_card",
+                    stop_product=teas[0].pk)
+    detect_anomalies(store_a, DAY)
+    grouped = {(a.metric, a.dimension): {(r.dimension, r.dimension_value) for r in a.related.all()}
+               for a in leads(store_a)}
+    assert grouped == {("orders", ""): {("payment_type", "credit_card")},
+                       ("sub_payments", ""): {("product", str(teas[0].pk))}}
+
+
+def test_detecting_again_keeps_the_incidents_as_they_are(store_a, source_stop):
+    before = set(Anomaly.objects.values_list("pk", "part_of", "status"))
+    detect_anomalies(store_a, DAY)
+    assert set(Anomaly.objects.values_list("pk", "part_of", "status")) == before
+
+
+def test_the_anomaly_list_shows_one_row_per_incident_with_its_related_ones_folded(client_a, store_a, source_stop):
+    page = client_a.get(reverse("metrics:anomalies")).content.decode()
+    lead = source_stop[("gmv", "")]
+    assert page.count('data-label="Metric"') == 1
+    assert f"{len(source_stop) - 1} related anomalies, same cause" in page
+    for a in source_stop.values():
+        assert reverse("metrics:anomaly", args=[a.pk]) in page
+    assert page.index(reverse("metrics:anomaly", args=[lead.pk])) < page.index("related anomalies")
+
+
+def test_resolving_the_lead_resolves_its_incident(client_a, store_a, source_stop):
+    lead = source_stop[("gmv", "")]
+    assert open_items(store_a, None)[0].count == 1  # the desk counts incidents, not nine lines
+    client_a.post(reverse("metrics:anomaly", args=[lead.pk]), {"status": "resolved", "plan": "Ads resumed."})
+    assert set(Anomaly.objects.filter(store=store_a).values_list("status", flat=True)) == {"resolved"}
+    assert open_items(store_a, None)[0].count == 0
+    assert "No anomalies." in client_a.get(reverse("metrics:anomalies")).content.decode()
+
+
+def test_a_related_anomalys_page_points_to_its_lead_and_has_no_second_plan(client_a, source_stop):
+    lead, part = source_stop[("gmv", "")], source_stop[("gmv", "paid_search")]
+    page = client_a.get(reverse("metrics:anomaly", args=[part.pk])).content.decode()
+    assert "Part of an incident" in page and reverse("metrics:anomaly", args=[lead.pk]) in page
+    assert 'name="plan"' not in page
+    lead_page = client_a.get(reverse("metrics:anomaly", args=[lead.pk])).content.decode()
+    assert "Related anomalies, same cause" in lead_page and part.explanation in lead_page
+    assert 'name="plan"' in lead_page
+
+
+def test_the_morning_email_counts_incidents_and_names_what_moved_with_each(store_a, source_stop, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    MembershipFactory(store=store_a, user=UserFactory(email="boss@example.com"), role="manager",
+                      email_timezone="Europe/London")
+    with time_machine.travel(datetime(2026, 5, 7, 8, 30, tzinfo=ZoneInfo("Europe/London")), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    assert "Wed 06 May: 1 open anomaly · " in message.subject
+    part = source_stop[("gmv", "paid_search")]
+    for body in (message.body, message.alternatives[0][0]):
+        assert source_stop[("gmv", "")].explanation in body.replace("&#x27;", "'")
+        assert "Moved with it: " in body and "Paid search / through train" in body
+        assert part.explanation not in body  # its words are on the lead's page, not repeated here
+
+
+def test_an_anomaly_with_its_own_plan_stays_its_own_entry(store_a, source_stop):
+    part = source_stop[("gmv", "paid_search")]
+    Anomaly.objects.filter(pk=part.pk).update(part_of=None, plan="Call the agency about the plan.")
+    ActionItem.objects.create(anomaly=part, text="Call")
+    detect_anomalies(store_a, DAY)
+    part.refresh_from_db()
+    assert part.part_of is None and part.plan == "Call the agency about the plan."
+
+
+# --- the rule itself, on plain objects ---------------------------------------------------------------------
+
+def anomaly(pk, metric, dimension="", value="", top=None, score=-5.0, status="new", plan="", part_of=None):
+    cause = {"top_dimension": top[0], "top_value": top[1]} if top else {}
+    return SimpleNamespace(pk=pk, store_id=1, day=DAY, metric=metric, dimension=dimension, dimension_value=value,
+                           score=score, root_cause=cause, status=status, plan=plan, part_of_id=part_of)
+
+
+def test_gmv_leads_before_a_more_abnormal_breakdown_and_other_overall_metrics():
+    paid = ("traffic_source", "paid_search")
+    group = [anomaly(1, "sessions", "traffic_source", "paid_search", score=-20), anomaly(2, "orders", top=paid),
+             anomaly(3, "gmv", top=paid, score=-3), anomaly(4, "units", "product", "7")]
+    incidents.group(group, {})
+    assert [a.part_of_id for a in group] == [3, 3, None, None]
+
+
+def test_a_lead_somebody_works_on_keeps_leading_when_gmv_joins_later():
+    paid = ("traffic_source", "paid_search")
+    group = [anomaly(1, "orders", top=paid, status="acknowledged"), anomaly(2, "gmv", top=paid)]
+    changed = incidents.group(group, {})
+    assert [a.part_of_id for a in group] == [None, 1] and group[1].status == "acknowledged"
+    assert changed == [group[1]]
+    assert incidents.group(group, {}) == []  # grouping is stable
+
+
+def test_overall_anomalies_without_a_named_cause_stay_apart():
+    group = [anomaly(1, "gmv"), anomaly(2, "refunds")]
+    incidents.group(group, {})
+    assert [a.part_of_id for a in group] == [None, None]

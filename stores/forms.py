@@ -24,10 +24,24 @@ class MembershipSettingsForm(forms.ModelForm):
                                             error_messages={"invalid_choice": "%(value)s is not an IANA time zone "
                                                             "(e.g. Europe/Berlin)."})
 
+    all_stores = forms.BooleanField(required=False, label="Use this time zone for all my stores")
+
     class Meta:
         model = StoreMembership
         fields = ["email_timezone", "morning_email"]
         labels = {"email_timezone": "Morning email time zone", "morning_email": "Send me the morning email"}
+
+    def __init__(self, *args, several: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not several:  # one store: nothing else to apply it to
+            del self.fields["all_stores"]
+
+    def save(self, commit: bool = True) -> StoreMembership:
+        """Save; with "all my stores" ticked, the zone is the person's: every membership of theirs gets it."""
+        membership = super().save(commit)
+        if commit and self.cleaned_data.get("all_stores"):
+            StoreMembership.objects.filter(user=membership.user).update(email_timezone=membership.email_timezone)
+        return membership
 
 
 class ListingVersionForm(forms.Form):

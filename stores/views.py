@@ -100,17 +100,20 @@ def violation_list(request, slug):
 def my_settings(request):
     """Each membership's own settings: the morning email's time zone and opt-out."""
     memberships = StoreMembership.objects.filter(user=request.user).select_related("store")
+    several = len(memberships) > 1
     bound = None
     if request.method == "POST":
         membership = get_object_or_404(memberships, pk=request.POST.get("membership"))
-        bound = MembershipSettingsForm(request.POST, instance=membership, prefix=str(membership.pk))
+        bound = MembershipSettingsForm(request.POST, instance=membership, prefix=str(membership.pk), several=several)
         if bound.is_valid():
             bound.save()
-            messages.success(request, f"Saved your settings for {membership.store}.")
+            everywhere = " The time zone is now the same for all your stores." if bound.cleaned_data.get(
+                "all_stores") else ""
+            messages.success(request, f"Saved your settings for {membership.store}.{everywhere}")
             return redirect("stores:my_settings")
     forms = [
         (m, bound if bound is not None and bound.instance.pk == m.pk
-         else MembershipSettingsForm(instance=m, prefix=str(m.pk)))
+         else MembershipSettingsForm(instance=m, prefix=str(m.pk), several=several))
         for m in memberships
     ]
     return render(request, "stores/my_settings.html", {"forms": forms})

@@ -91,6 +91,18 @@ def test_manager_changes_email_time_zone(client, store_a, manager_a):
     assert membership.email_timezone == "Europe/Paris"
 
 
+def test_a_manager_of_several_stores_sets_the_email_time_zone_once_for_all(client, store_a, store_b, manager_a):
+    MembershipFactory(store=store_b, user=manager_a, role="manager")
+    first = manager_a.memberships.get(store=store_a)
+    client.force_login(manager_a)
+    prefix = str(first.pk)
+    response = client.post(reverse("stores:my_settings"), {
+        "membership": first.pk, f"{prefix}-email_timezone": "Europe/Paris", f"{prefix}-morning_email": "on",
+        f"{prefix}-all_stores": "on"}, follow=True)
+    assert "same for all your stores" in response.content.decode()
+    assert set(manager_a.memberships.values_list("email_timezone", flat=True)) == {"Europe/Paris"}
+
+
 def test_time_zones_offered_are_places_not_database_aliases():
     from stores.forms import timezone_choices
 

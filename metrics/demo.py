@@ -23,7 +23,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from stores.demo import ANOMALY_HOUR, HOUR_WEIGHTS, DemoContext, ctx_first, expected_orders, spec_for
+from stores.demo import HOUR_WEIGHTS, DemoContext, expected_orders, paid_search_paused_from, spec_for
 from stores.models import ListingVersion, OrderLine, Store, TrafficSource
 
 from . import daily_demo
@@ -129,18 +129,19 @@ def _seed_traffic(store: Store, ctx: DemoContext, now: datetime, featured, rng: 
 
     # Browsing sessions per (day, source): the day's expected orders of the source over its conversion.
     mix = spec_for(store)["sources"]
-    paused = ctx.anomaly_day.get(store.slug) if store is ctx_first(ctx) else None
     day_factor = np.maximum(rng.normal(1, DAY_NOISE, len(days)), 0)
     group_day, group_source, expected, cutoff = [], [], [], []
     for d, day in enumerate(days):
         orders = expected_orders(store, ctx, day, today)
         last = min(int(bounds[d, 1]), now_s)
+        paused_from = paid_search_paused_from(store, ctx, day)
         for source, share in mix:
             rate = CONVERSION.get(source, 0.04)
             group_day.append(d)
             group_source.append(str(source))
             expected.append(orders * share * (1 / rate - 1) * day_factor[d])
-            stop = _local(day, ANOMALY_HOUR, store) if day == paused and source == TrafficSource.PAID_SEARCH else last
+            paused = paused_from is not None and source == TrafficSource.PAID_SEARCH
+            stop = _local(day, paused_from, store) if paused else last
             cutoff.append(min(stop, last))
     counts = np.rint(np.array(expected) * np.maximum(rng.normal(1, SOURCE_NOISE, len(expected)), 0))
     group = np.repeat(np.arange(len(group_day)), counts.astype(np.int64))

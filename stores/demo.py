@@ -157,7 +157,8 @@ def _seed_orders(store: Store, spec: dict, products: list[Product], ctx: DemoCon
     for offset in range(ctx.days, -1, -1):
         day = today - timedelta(days=offset)
         expected = expected_orders(store, ctx, day, today)
-        draw = partial(_day_orders, store, spec, products, popularity, buyers, day, expected, now)
+        draw = partial(_day_orders, store, spec, products, popularity, buyers, day, expected, now,
+                       paused_from=paid_search_paused_from(store, ctx, day))
         day_orders = _anomaly_day_orders(draw, gmv_by_day, day, ctx) if day == anomaly_day else draw(rng)
         gmv_by_day[day] = sum(order.total for order, _, _ in day_orders)
         drawn.extend(day_orders)
@@ -204,19 +205,29 @@ def _anomaly_day_orders(draw, gmv_by_day: dict[date, Decimal], day: date, ctx: D
     same_weekdays = [gmv_by_day[d] for d in (day - timedelta(weeks=k) for k in range(1, 5)) if d in gmv_by_day]
     usual = median(same_weekdays) if same_weekdays else None
     for attempt in range(50):
-        day_orders = draw(random.Random(f"{ctx.seed_value}-anomaly-{attempt}"), pause_paid_search=True)
+        day_orders = draw(random.Random(f"{ctx.seed_value}-anomaly-{attempt}"))
         if usual is None or sum(order.total for order, _, _ in day_orders) <= usual * ANOMALY_GMV_SHARE:
             break
     return day_orders
 
 
-def _day_orders(store, spec, products, popularity, buyers, day, expected, now, rng, pause_paid_search=False):
+def paid_search_paused_from(store: Store, ctx: DemoContext, day: date) -> int | None:
+    """The store-local hour from which the first store's paused through-train plan brings no buyers on
+    `day`: 03:00 on the anomaly day, and all of today, since nobody has restarted it yet (the ads page
+    says it has not spent since). None: the plan runs."""
+    anomaly_day = ctx.anomaly_day.get(store.slug) if store is ctx_first(ctx) else None
+    if anomaly_day is None or day < anomaly_day:
+        return None
+    return ANOMALY_HOUR if day == anomaly_day else 0
+
+
+def _day_orders(store, spec, products, popularity, buyers, day, expected, now, rng, paused_from=None):
     start, end = store.day_bounds(day)
     day_orders = []
     for _ in range(max(0, int(rng.gauss(expected, math.sqrt(expected))))):
         source = _pick(rng, spec["sources"])
         hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
-        if pause_paid_search and source == TrafficSource.PAID_SEARCH and hour >= ANOMALY_HOUR:
+        if paused_from is not None and source == TrafficSource.PAID_SEARCH and hour >= paused_from:
             continue
         local = datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)), tzinfo=store.zone)
         placed = max(start, min(local, end - timedelta(seconds=1)))

@@ -72,6 +72,9 @@ def test_seed_demo_injects_a_gmv_drop_yesterday(db, day):
                         if o.placed_at >= store.day_bounds(yesterday)[0] + timedelta(hours=demo.ANOMALY_HOUR)]
     assert late_paid_search == []
     assert paid(yesterday - timedelta(weeks=1)).filter(traffic_source="paid_search").count() > 20
+    # Nobody restarted the plan: today so far has buyers, none from paid search (the ads page agrees).
+    today = paid(store.today(now))
+    assert today.exists() and not today.filter(traffic_source="paid_search").exists()
 
 
 def test_seed_demo_twice_adds_nothing(db):

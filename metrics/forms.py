@@ -47,8 +47,8 @@ class ActionItemForm(forms.ModelForm):
         self.today = today
         if users is not None:
             self.fields["owner"].queryset = users
-        if today is not None:
-            self.fields["due_date"].widget.attrs["min"] = today.isoformat()
+        # No `min` on the date: the browser would block the plan's own Save over a stray date in
+        # this box, with its bubble on another card; clean_due_date says it in words instead.
         if form_id:
             for field in self.fields.values():
                 field.widget.attrs["form"] = form_id

@@ -87,6 +87,12 @@ def plain_pct(change):
 
 
 @register.filter
+def score(value):
+    """An anomaly score with a real minus sign, as the app writes every other negative number: "−2.8"."""
+    return "–" if value is None else f"{value:.1f}".replace("-", "\u2212")
+
+
+@register.filter
 def share_of_change(share):
     """A root-cause share of the change in words: '85 %', or 'all' when the value explains the whole
     move (Adtributor's share passes 100 % when the other values moved the other way)."""

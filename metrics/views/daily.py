@@ -130,7 +130,7 @@ PLAN_FORM_ID = "anomaly-plan"  # the new action item's fields belong to this for
 
 
 def anomaly_detail(request, pk):
-    anomaly = get_scoped_object(Anomaly.objects.select_related("store", "owner", "explained_by", "part_of"),
+    anomaly = get_scoped_object(Anomaly.objects.select_related("store", "owner", "explained_by", "part_of__owner"),
                                 request.user, pk=pk)
     users = _store_users(anomaly.store)
     today = anomaly.store.today()
@@ -172,6 +172,10 @@ def anomaly_detail(request, pk):
                         left := anomaly.action_items.filter(done=False).count()):
                     messages.warning(request, f"Resolved with {left} action item{'s' * (left > 1)} not done yet.")
             return redirect("metrics:anomaly", pk=anomaly.pk)
+        if form.is_bound:
+            # Nothing was saved (a save redirects), but validating wrote the typed values onto the
+            # instance: the header must show the record as it is, not a refused status.
+            anomaly.refresh_from_db(fields=["status", "plan", "owner"])
         if not adding:
             new_item = item_form()  # nothing was typed: no "required" errors under an empty item
     return render(request, "metrics/anomaly_detail.html", {

@@ -15,7 +15,7 @@ def test_operator_opens_an_anomaly_and_writes_a_plan(page, live_server, login, s
     store, _, operator = seed_world()
     operator.set_password("pw-for-tests-123")
     operator.save()
-    anomaly = Anomaly.objects.filter(store=store).order_by("-day", "-score").first()
+    anomaly = Anomaly.objects.filter(store=store, part_of__isnull=True).order_by("-day", "-score").first()
     login(operator.username)
 
     page.goto(live_server.url + reverse("metrics:anomalies") + f"?store={store.slug}")
@@ -46,3 +46,11 @@ def test_operator_opens_an_anomaly_and_writes_a_plan(page, live_server, login, s
     anomaly.refresh_from_db()
     item.refresh_from_db()
     assert anomaly.plan == "Restart the plan and cap its budget at 4,000 a day." and item.done
+
+    # A stray past date left in the new item's box does not stop the browser from saving the plan.
+    page.fill("#id_item-due_date", (store.today() - timedelta(days=3)).isoformat())
+    page.fill("#id_plan", "Restart the plan; budget cap agreed with the agency.")
+    page.click("#anomaly-plan button.primary")
+    assert "Saved: status plan in place." in page.locator("main").inner_text()
+    anomaly.refresh_from_db()
+    assert anomaly.plan == "Restart the plan; budget cap agreed with the agency."

@@ -395,6 +395,10 @@ def test_detail_page_shows_root_cause_with_readable_names_and_chart(client_a, st
     assert "Paid search / through train" in page
     assert "normal band" in page and "anomaly-chart" in page
     assert "By traffic source: GMV <" in page
+    # Plain words: the table's first column is named for what it lists, no "surprise 0.046" in the text,
+    # and the score's minus is the one every other number uses.
+    assert "<th>Traffic source</th>" in page and "(surprise" not in page
+    assert f"{gmv.score:.1f}".replace("-", "\u2212") in page
     # A share of the change reads as words a manager trusts: never "explains 100.31 %".
     shares = re.findall(r"explains (.+?) of the change", page)
     assert shares and all(re.fullmatch(r"all|\d{1,2} %", s) for s in shares)

@@ -1,5 +1,6 @@
 """One incident, one entry: anomalies of a store-day with the same cause are grouped under their lead."""
 
+import re
 from datetime import date, datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -76,10 +77,12 @@ def test_resolving_the_lead_resolves_its_incident(client_a, store_a, source_stop
     assert "No anomalies." in client_a.get(reverse("metrics:anomalies")).content.decode()
 
 
-def test_a_related_anomalys_page_points_to_its_lead_and_has_no_second_plan(client_a, source_stop):
+def test_a_related_anomalys_page_points_to_its_lead_and_has_no_second_plan(client_a, operator_a, source_stop):
     lead, part = source_stop[("gmv", "")], source_stop[("gmv", "paid_search")]
+    client_a.post(reverse("metrics:anomaly", args=[lead.pk]), {"status": "acknowledged", "owner": operator_a.pk})
     page = client_a.get(reverse("metrics:anomaly", args=[part.pk])).content.decode()
     assert "Part of an incident" in page and reverse("metrics:anomaly", args=[lead.pk]) in page
+    assert f"kept there: acknowledged, owner {operator_a.username}." in page
     assert 'name="plan"' not in page
     lead_page = client_a.get(reverse("metrics:anomaly", args=[lead.pk])).content.decode()
     assert "Related anomalies, same cause" in lead_page and part.explanation in lead_page
@@ -98,6 +101,10 @@ def test_the_morning_email_counts_incidents_and_names_what_moved_with_each(store
     for body in (message.body, message.alternatives[0][0]):
         assert source_stop[("gmv", "")].explanation in body.replace("&#x27;", "'")
         assert "Moved with it: " in body and "Paid search / through train" in body
+        # The anomaly's own numbers, so its "−29 % vs usual Wednesday" and the table's "vs Tue" both add up.
+        lead = source_stop[("gmv", "")]
+        assert re.search(rf"GMV \(main payments\): {float(lead.value):,.2f}, usually {float(lead.baseline):,.2f}"
+                         r"(&nbsp;| )CNY on a Wednesday", body)
         assert part.explanation not in body  # its words are on the lead's page, not repeated here
 
 

@@ -87,6 +87,8 @@ def test_status_needs_a_plan_then_moves_and_action_items_get_owner_and_due_date(
     assert client_a.get(url).status_code == 200
     response = client_a.post(url, {"status": "plan", "plan": "", "owner": ""})
     assert "Write the response plan" in response.content.decode()
+    # The refused status is not shown as the anomaly's own.
+    assert 'status <span class="badge">New</span>' in response.content.decode()
     client_a.post(url, {"status": "plan", "plan": "Resume the paused through-train plan.", "owner": operator_a.pk})
     anomaly.refresh_from_db()
     assert (anomaly.status, anomaly.owner) == ("plan", operator_a)

@@ -216,7 +216,7 @@ def test_daily_overview_compares_yesterday_day_before_and_last_week(client_a, st
     assert "150.00" in page and "+50 %" in page and "−50 %" in page
     assert "vendor/plotly/plotly.min.js" in page
     assert "money in CNY" in page
-    assert 'role="img" aria-label="Chart: Store A: GMV and orders, last 60 days"' in page  # read out, not skipped
+    assert 'role="img" aria-label="Chart: GMV and orders, last 60 days"' in page  # read out, not skipped
     layout = json.loads(re.search(r'<script id="store-a" type="application/json">(.*?)</script>', page)[1])["layout"]
     assert layout["yaxis2"]["rangemode"] == "tozero" and layout["yaxis2"]["tickformat"] == ",d"  # no 32.3 orders
 

@@ -151,7 +151,8 @@ def funnel(store: Store, today: Window, events: TodayEvents) -> list[dict]:
         s = steps.get(source, {"sessions": 0, "viewed": 0, "carted": 0, "views": 0, "carts": 0})
         o = orders.get(source, {"orders": 0, "gmv": ZERO})
         cost = spend.get(source, ZERO)
-        if not (s["sessions"] or o["orders"] or cost):
+        # A source with an ad plan is listed even when it brought nobody today: that is the news.
+        if not (s["sessions"] or o["orders"] or source in spend):
             continue
         result.append({
             "source": source, "label": label, **s, "orders": o["orders"], "gmv": _money(o["gmv"]),

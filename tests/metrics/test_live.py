@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from campaigns.models.ads import AdChannel, AdDailyPerformance, AdPlan
+from campaigns.models.ads import CHANNEL_SOURCE, AdChannel, AdDailyPerformance, AdPlan
 from metrics import live
 from metrics.models import TrafficEvent
 from tests.factories import OrderFactory, OrderLineFactory, ProductFactory, StoreFactory
@@ -89,6 +89,12 @@ class TestFunnelByHand:
         assert rows["paid_search"]["cost_per_order"] == "30.00"
         assert rows["organic_search"]["cost"] == "0.00"
         assert rows["organic_search"]["cost_per_order"] == "0.00"
+
+    def test_a_source_whose_ad_plan_brought_nobody_today_is_still_listed(self, store):
+        AdPlan.objects.create(store=store, name="Feed ads", channel=AdChannel.DISPLAY)
+        rows = {r["source"]: r for r in live.snapshot(store, self.NOW)["funnel"]}
+        quiet = rows[str(CHANNEL_SOURCE[AdChannel.DISPLAY])]
+        assert (quiet["sessions"], quiet["orders"], quiet["cost"], quiet["cost_per_order"]) == (0, 0, "0.00", None)
 
     def test_today_kpis(self, store):
         today = live.snapshot(store, self.NOW)["kpis"]["today"]

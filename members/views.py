@@ -58,7 +58,9 @@ def texts(request):
     if status in MessageStatus.values:
         rows = rows.filter(status=status)
     page = Paginator(rows.order_by("-created_at"), 100).get_page(request.GET.get("page"))
-    return render(request, "members/texts.html", {"page": page, "status": status,
+    # Each row is shown in its own store's zone; name each zone on the page once.
+    zones = sorted({(t.store.name, t.store.timezone) for t in page})
+    return render(request, "members/texts.html", {"page": page, "status": status, "zones": zones,
                                                   "statuses": MessageStatus.choices})
 
 

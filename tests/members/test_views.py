@@ -97,3 +97,27 @@ def test_texts_page_lists_messages(client, operator_b, member_b):
     client.force_login(operator_b)
     page = client.get(reverse("members:texts"), {"status": "failed"}).content.decode()
     assert "benefit:2026-12" in page and "21610" in page
+
+
+def test_member_page_shows_times_in_the_stores_zone(client_a, store_a):
+    member = make_member(store_a, name="Li Wei")
+    Message.objects.create(store=store_a, member=member, flow="holiday", occasion="holiday:2026-10-31",
+                           body="Happy Halloween", scheduled_for="2026-10-31T12:47Z")
+    page = client_a.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert "Oct. 31, 2026, 8:47 p.m." in page and "12:47 p.m." not in page
+    assert "Asia/Shanghai time" in page
+
+
+def test_texts_across_stores_show_each_row_on_its_own_stores_clock(client, store_a, store_b):
+    user = UserFactory(username="op-both")
+    MembershipFactory(store=store_a, user=user)
+    MembershipFactory(store=store_b, user=user)
+    for store, name in ((store_a, "Li Wei"), (store_b, "Grace Hopper")):
+        Message.objects.create(store=store, member=make_member(store, name=name), flow="holiday",
+                               occasion="holiday:2026-10-31", body="Hello", scheduled_for="2026-10-31T12:47Z")
+    client.force_login(user)
+    page = client.get(reverse("members:texts")).content.decode()
+    assert "Oct. 31, 2026, 8:47 p.m." in page  # Shanghai, UTC+8
+    assert "Oct. 31, 2026, 5:47 a.m." in page  # Los Angeles, UTC-7 (daylight time)
+    assert "12:47 p.m." not in page
+    assert page.count("Asia/Shanghai") == 1 and page.count("America/Los_Angeles") == 1

@@ -1,0 +1,19 @@
+"""The order page: a store's times are shown on its own clock, with the zone named."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_order_page_shows_paid_time_in_the_stores_zone(client_a, store_a):
+    paid = datetime(2026, 10, 31, 12, 47, tzinfo=UTC)  # 20:47 in Shanghai
+    order = OrderFactory(store=store_a, placed_at=paid, paid_at=paid)
+    page = client_a.get(reverse("stores:order", args=[store_a.slug, order.pk])).content.decode()
+    assert "paid Oct. 31, 2026, 8:47 p.m." in page
+    assert "12:47 p.m." not in page
+    assert "Asia/Shanghai" in page

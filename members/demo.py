@@ -1,5 +1,6 @@
 """Demo data for members: every demo buyer enrolled from their paid orders (tiers, RFM segments),
-text templates for each flow, a store festival, and a week of texts already sent."""
+text templates for each flow, a store festival, and a week of texts already sent (those not yet due
+wait in the queue)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ def seed(ctx) -> None:
 
 
 def _seed_sent_texts(store, template, ctx, now) -> None:
-    """After-sales texts of the last week, as the worker would have left them (most delivered, a few not)."""
+    """After-sales texts of the last week, as the worker would have left them (most delivered, a few not);
+    one whose send time is still ahead is queued, never shown as sent."""
     rng = ctx.rng
     orders = (Order.objects.filter(store=store, delivered_at__gte=now - timedelta(days=10),
                                    delivered_at__lt=now - timedelta(days=template.delay_days),
@@ -62,16 +64,20 @@ def _seed_sent_texts(store, template, ctx, now) -> None:
         member: Member = order.member_link.member
         body = render(template.body, {"first_name": member.first_name, "name": member.name, "store": store.name,
                                       "order": order.external_id})
-        sent_at = order.delivered_at + timedelta(days=template.delay_days, hours=rng.randrange(1, 8))
-        status = MessageStatus.DELIVERED
-        error = ""
+        send_at = order.delivered_at + timedelta(days=template.delay_days, hours=rng.randrange(1, 8))
+        text = Message(store=store, member=member, flow=Flow.AFTER_SALES, template=template, body=body,
+                       occasion=f"after_sales:order {order.external_id}", segments=sms_length(body).segments,
+                       scheduled_for=send_at)
+        if send_at > now:  # its time has not come: it waits in the queue like any planned text
+            rows.append(text)
+            continue
+        text.status, text.error_code = MessageStatus.DELIVERED, ""
         if n % 13 == 5:
-            status, error = MessageStatus.UNDELIVERED, "30006"
+            text.status, text.error_code = MessageStatus.UNDELIVERED, "30006"
         elif n % 17 == 7:
-            status, error = MessageStatus.FAILED, "21211"
-        rows.append(Message(store=store, member=member, flow=Flow.AFTER_SALES, template=template, body=body,
-                            occasion=f"after_sales:order {order.external_id}", segments=sms_length(body).segments,
-                            status=status, error_code=error, attempts=1, scheduled_for=sent_at, sent_at=sent_at,
-                            claimed_at=sent_at, status_updated_at=sent_at + timedelta(seconds=8),
-                            provider_sid=f"SMdemo{store.pk:02d}{n:026d}"))
+            text.status, text.error_code = MessageStatus.FAILED, "21211"
+        text.attempts, text.sent_at, text.claimed_at = 1, send_at, send_at
+        text.status_updated_at = min(send_at + timedelta(seconds=8), now)
+        text.provider_sid = f"SMdemo{store.pk:02d}{n:026d}"
+        rows.append(text)
     Message.objects.bulk_create(rows, ignore_conflicts=True)

@@ -1,9 +1,10 @@
 """The members demo seed builds on the stores demo and leaves a usable picture."""
 
 import pytest
+from django.utils import timezone
 
 from members import demo as members_demo
-from members.models import Member, Message, SmsTemplate
+from members.models import HANDED_OVER, Member, Message, MessageStatus, SmsTemplate
 from stores import demo as stores_demo
 from stores.models import Order
 
@@ -29,3 +30,14 @@ def test_every_demo_buyer_with_a_phone_becomes_a_member():
         phones = set(Order.objects.filter(store=store).exclude(buyer_phone="").values_list("buyer_phone", flat=True))
         enrolled = set(Member.objects.filter(store=store).values_list("phone", flat=True))
         assert phones and phones <= enrolled, f"{len(phones - enrolled)} buyers of {store.slug} not enrolled"
+
+
+def test_demo_never_shows_a_text_as_sent_before_its_time_has_come():
+    ctx = stores_demo.seed(days=20)
+    members_demo.seed(ctx)
+    now = timezone.now()
+    assert Message.objects.exists()
+    assert not Message.objects.filter(sent_at__gt=now).exists()
+    assert not Message.objects.filter(status__in=HANDED_OVER, scheduled_for__gt=now).exists()
+    assert all(status == MessageStatus.QUEUED
+               for status in Message.objects.filter(scheduled_for__gt=now).values_list("status", flat=True))

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,6 +32,9 @@ OLIST_COLUMNS = ["review_id", "order_id", "review_score", "review_comment_title"
                  "review_creation_date", "review_answer_timestamp"]
 CSV_COLUMNS = ["external_id", "rating", "title", "body", "created_at", "order_id", "sku"]
 CSV_REQUIRED = ["external_id", "rating", "created_at"]
+# How far ahead of our clock a review's time may be (the platform's clock may run a little fast);
+# anything later has not been written yet and is refused.
+CLOCK_SKEW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ def _parse_rating(raw: Any) -> int:
 
 
 def _row_fields(row: int, data: dict[str, Any], store: Store, errors: list[RowError], *, id_col: str,
-                rating_col: str, created_col: str) -> dict[str, Any] | None:
+                rating_col: str, created_col: str, now: datetime) -> dict[str, Any] | None:
     before = len(errors)
     external_id = str(data.get(id_col) or "").strip()
     if not external_id:
@@ -135,6 +138,9 @@ def _row_fields(row: int, data: dict[str, Any], store: Store, errors: list[RowEr
             created = _parse_time(raw_created, store)
         except ValueError:
             errors.append(RowError(row, created_col, f"is not a date-time (ISO 8601), got {raw_created!r}"))
+        else:
+            if created > now + CLOCK_SKEW:
+                errors.append(RowError(row, created_col, f"is in the future, got {raw_created!r}"))
     if len(errors) > before:
         return None
     return {"external_id": external_id, "rating": rating, "created_at": created}
@@ -162,12 +168,12 @@ def _read_csv(text: str, expected: list[str], required: list[str], errors: list[
     return rows
 
 
-def parse_olist(text: str, store: Store, errors: list[RowError]) -> list[ParsedReview]:
+def parse_olist(text: str, store: Store, errors: list[RowError], now: datetime) -> list[ParsedReview]:
     parsed = []
     for number, rec in _read_csv(text, OLIST_COLUMNS, ["review_id", "order_id", "review_score",
                                                        "review_creation_date"], errors):
         got = _row_fields(number, rec, store, errors, id_col="review_id", rating_col="review_score",
-                          created_col="review_creation_date")
+                          created_col="review_creation_date", now=now)
         if got:
             parsed.append(ParsedReview(number, **got, title=(rec.get("review_comment_title") or "").strip()[:255],
                                        body=(rec.get("review_comment_message") or "").strip(),
@@ -175,11 +181,11 @@ def parse_olist(text: str, store: Store, errors: list[RowError]) -> list[ParsedR
     return parsed
 
 
-def parse_csv(text: str, store: Store, errors: list[RowError]) -> list[ParsedReview]:
+def parse_csv(text: str, store: Store, errors: list[RowError], now: datetime) -> list[ParsedReview]:
     parsed = []
     for number, rec in _read_csv(text, CSV_COLUMNS, CSV_REQUIRED, errors):
         got = _row_fields(number, rec, store, errors, id_col="external_id", rating_col="rating",
-                          created_col="created_at")
+                          created_col="created_at", now=now)
         if got:
             parsed.append(ParsedReview(number, **got, title=(rec.get("title") or "").strip()[:255],
                                        body=(rec.get("body") or "").strip(),
@@ -188,7 +194,7 @@ def parse_csv(text: str, store: Store, errors: list[RowError]) -> list[ParsedRev
     return parsed
 
 
-def parse_json_items(items: Any, store: Store, errors: list[RowError]) -> list[ParsedReview]:
+def parse_json_items(items: Any, store: Store, errors: list[RowError], now: datetime) -> list[ParsedReview]:
     """Judge.me-like objects: id, rating, title, body, created_at, product_external_id or sku,
     order_id, reviewer {email} (or reviewer_email). Row numbers here are 1-based item positions."""
     if isinstance(items, dict):
@@ -201,7 +207,8 @@ def parse_json_items(items: Any, store: Store, errors: list[RowError]) -> list[P
         if not isinstance(item, dict):
             errors.append(RowError(number, "", "is not an object"))
             continue
-        got = _row_fields(number, item, store, errors, id_col="id", rating_col="rating", created_col="created_at")
+        got = _row_fields(number, item, store, errors, id_col="id", rating_col="rating", created_col="created_at",
+                          now=now)
         if not got:
             continue
         reviewer = item.get("reviewer") if isinstance(item.get("reviewer"), dict) else {}
@@ -226,11 +233,14 @@ def _read_text(source: str | Path | IO | bytes) -> tuple[str, str]:
     return str(name), raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
 
 
-def parse(store: Store, source, fmt: str | None = None) -> tuple[str, list[ParsedReview], list[RowError]]:
-    """Read `source` (a path, an uploaded file, bytes, or a list of JSON objects) into reviews and errors."""
+def parse(store: Store, source, fmt: str | None = None, now: datetime | None = None
+          ) -> tuple[str, list[ParsedReview], list[RowError]]:
+    """Read `source` (a path, an uploaded file, bytes, or a list of JSON objects) into reviews and errors;
+    a review dated later than `now` (plus a little clock skew) is an error."""
+    now = now or timezone.now()
     errors: list[RowError] = []
     if isinstance(source, (list, dict)):
-        return "json", _without_nul(parse_json_items(source, store, errors), errors), errors
+        return "json", _without_nul(parse_json_items(source, store, errors, now), errors), errors
     try:
         name, text = _read_text(source)
     except UnicodeDecodeError as exc:
@@ -243,9 +253,9 @@ def parse(store: Store, source, fmt: str | None = None) -> tuple[str, list[Parse
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             return fmt, [], [RowError(0, "", f"not valid JSON: {exc.msg} at line {exc.lineno}")]
-        return fmt, _without_nul(parse_json_items(data, store, errors), errors), errors
+        return fmt, _without_nul(parse_json_items(data, store, errors, now), errors), errors
     parser = parse_olist if fmt == "olist" else parse_csv
-    return fmt, _without_nul(parser(text, store, errors), errors), errors
+    return fmt, _without_nul(parser(text, store, errors, now), errors), errors
 
 
 # ParsedReview's text fields and the input column each comes from (as users name it).
@@ -268,7 +278,7 @@ def import_reviews(store: Store, source, fmt: str | None = None, *, open_cases: 
                    now: datetime | None = None) -> ImportResult:
     """Import reviews into `store`; raises ReviewImportError (nothing written) when any row is bad."""
     now = now or timezone.now()
-    fmt, parsed, errors = parse(store, source, fmt)
+    fmt, parsed, errors = parse(store, source, fmt, now)
     if errors:
         raise ReviewImportError(errors)
     result = ImportResult(rows=len(parsed))

@@ -159,3 +159,27 @@ def test_same_external_id_in_two_stores_is_two_reviews(store_a, store_b):
     import_reviews(store_a, items)
     import_reviews(store_b, items)
     assert Review.objects.filter(external_id="same").count() == 2
+
+
+def test_a_review_dated_in_the_future_is_refused_with_its_row_and_nothing_is_written(store_a):
+    now = datetime(2026, 10, 31, 12, 47, tzinfo=UTC)
+    data = (b"external_id,rating,title,body,created_at\n"
+            b"F1,5,,,2026-10-31T12:00:00Z\n"
+            b"F2,5,Great,,2027-03-01T09:00:00Z\n")
+    with pytest.raises(ReviewImportError) as caught:
+        import_reviews(store_a, data, "csv", now=now)
+    assert [str(e) for e in caught.value.errors] == ["row 3, created_at: is in the future, got '2027-03-01T09:00:00Z'"]
+    assert not Review.objects.exists()
+
+
+def test_a_review_a_few_minutes_ahead_of_our_clock_is_accepted(store_a):
+    now = datetime(2026, 10, 31, 12, 47, tzinfo=UTC)
+    items = [{"id": "skew", "rating": 4, "created_at": "2026-10-31T13:30:00Z"}]
+    assert import_reviews(store_a, items, now=now).created == 1
+
+
+def test_an_unknown_sku_is_listed_as_unmatched_and_the_review_kept_without_a_product(store_a):
+    items = [{"id": "n1", "rating": 4, "created_at": "2024-05-01T09:00:00Z", "sku": "NO-SUCH-SKU"}]
+    result = import_reviews(store_a, items)
+    assert result.unmatched_products == [(1, "NO-SUCH-SKU")]
+    assert Review.objects.get(external_id="n1").product is None

@@ -190,3 +190,12 @@ def test_resolved_case_cannot_lose_its_resolution(client_a, operator_a, store_a)
     assert "keeps its root cause and resolution" in response.content.decode()
     case.refresh_from_db()
     assert case.resolution == "replacement"
+
+
+def test_upload_page_refuses_a_review_written_in_the_future(client_a, store_a):
+    data = b"external_id,rating,created_at\nU1,5,2026-01-01\nU2,5,2999-03-01T09:00:00Z\n"
+    response = client_a.post(reverse("reviews:import", args=[store_a.slug]),
+                             {"file": SimpleUploadedFile("r.csv", data), "format": "csv"})
+    assert response.status_code == 400
+    assert "row 3, created_at: is in the future" in response.content.decode()
+    assert not Review.objects.exists()

@@ -105,9 +105,10 @@ def build_report(store: Store, start: datetime, end: datetime) -> Report:
     first_contact = {"cases": len(waits),
                      "median": round(float(np.median(waits)), 1) if waits else None,
                      "p90": round(float(np.percentile(waits, 90)), 1) if waits else None}
-    total = reviews.aggregate(n=Count("id"), bad=Count("id", filter=BAD))
+    total = reviews.aggregate(n=Count("id"), bad=Count("id", filter=BAD), low=Count("id", filter=Q(rating__lte=2)))
+    # `low` is what the daily page counts as new bad reviews; the rest of `bad` are 3★ reviews with a complaint word.
     totals = {"reviews": total["n"], "bad": total["bad"], "bad_rate": _rate(total["bad"], total["n"]),
-              "cases": cases.count()}
+              "rated_2_or_less": total["low"], "complaints_at_3": total["bad"] - total["low"], "cases": cases.count()}
     return Report(by_product, by_root_cause, by_week, resolution_mix, first_contact, totals)
 
 

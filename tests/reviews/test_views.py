@@ -199,3 +199,15 @@ def test_upload_page_refuses_a_review_written_in_the_future(client_a, store_a):
     assert response.status_code == 400
     assert "row 3, created_at: is in the future" in response.content.decode()
     assert not Review.objects.exists()
+
+
+def test_report_says_its_bad_reviews_include_3_star_complaints_and_splits_them_from_the_daily_count(client_a, store_a):
+    make_case(store_a, rating=1, body="broken")
+    make_case(store_a, rating=3, body="ruim")  # a complaint word opens a case at 3★
+    make_review(store_a, rating=5)
+    page = client_a.get(reverse("reviews:report", args=[store_a.slug])).content.decode()
+    assert "Bad reviews (≤ 2★, or 3★ with a complaint word)" in page
+    assert '<div class="value" id="bad-reviews">2</div>' in page
+    assert '<div class="value" id="rated-2-or-less">1</div>' in page  # what the daily page counts
+    assert '<div class="value" id="complaints-at-3">1</div>' in page
+    assert 'class="label">Bad reviews<' not in page and 'class="label">Bad-review rate<' not in page

@@ -50,3 +50,16 @@ def test_desk_warns_when_background_jobs_stopped(client_a):
     assert "Background jobs have not run" in client_a.get(reverse("desk")).content.decode()
     Heartbeat.beat()
     assert "Background jobs have not run" not in client_a.get(reverse("desk")).content.decode()
+
+
+@time_machine.travel("2026-11-11 04:00:00+00:00", tick=False)  # 12:00 in Shanghai
+def test_desk_shows_money_with_thousands_separators_and_the_currency(client_a, store_a):
+    now = timezone.now()
+    OrderFactory(store=store_a, total=Decimal("34327.48"), placed_at=now - timedelta(hours=3),
+                 paid_at=now - timedelta(hours=3))
+    OrderFactory(store=store_a, total=Decimal("1250"), placed_at=now - timedelta(hours=27),
+                 paid_at=now - timedelta(hours=27))
+    page = client_a.get(reverse("desk")).content.decode()
+    assert '<div class="value">34,327.48 CNY</div>' in page  # GMV, and AOV of one order
+    assert "yesterday 1,250.00 CNY" in page
+    assert "34327.48" not in page

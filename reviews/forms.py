@@ -20,6 +20,7 @@ class TransitionForm(forms.Form):
 class ContactForm(forms.Form):
     outcome = forms.ChoiceField(choices=ContactOutcome.choices)
     notes = forms.CharField(required=False, label="What the customer said (their actual situation)",
+                            help_text="Required when the customer was reached: what they said and what was agreed.",
                             widget=forms.Textarea(attrs={"rows": 3}))
 
 

@@ -333,6 +333,12 @@ class ContactAttempt(models.Model):
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} at {self.at:%Y-%m-%d %H:%M}"
 
+    def clean(self) -> None:
+        # A call that reached the customer is only worth logging with what they said and what was agreed;
+        # an unanswered or refused call has nothing to record.
+        if self.outcome == ContactOutcome.REACHED and not self.notes.strip():
+            raise ValidationError({"notes": "A reached call needs notes: what the customer said and what was agreed."})
+
 
 class ProductTask(models.Model):
     """A to-do on a product that came out of review feedback (fix the listing, talk to the supplier…)."""

@@ -106,14 +106,18 @@ def overdue_cases(store: Store, now: datetime | None = None) -> QuerySet[ReviewC
 @transaction.atomic
 def log_contact(case: ReviewCase, user, outcome: str, notes: str = "", now: datetime | None = None
                 ) -> ContactAttempt:
-    """Record a call; the first one stops the SLA clock and moves a new case to contacting."""
+    """Record a call; the first one stops the SLA clock and moves a new case to contacting.
+
+    A reached call needs notes (ValidationError on `notes` otherwise); other outcomes may have none."""
     if outcome not in ContactOutcome.values:
         raise ValueError(f"Unknown call outcome {outcome!r}; use one of {', '.join(ContactOutcome.values)}.")
     case = ReviewCase.objects.select_for_update().get(pk=case.pk)
     if not case.is_open():
         raise IllegalTransition(f"The case is {case.get_status_display().lower()}; calls are logged on open cases.")
     now = now or timezone.now()
-    attempt = case.contacts.create(by=user, at=now, outcome=outcome, notes=notes)
+    attempt = ContactAttempt(case=case, by=user, at=now, outcome=outcome, notes=notes.strip())
+    attempt.full_clean(exclude=["case", "by"])
+    attempt.save()
     if case.first_contact_at is None:
         case.first_contact_at = now
         case.save(update_fields=["first_contact_at"])

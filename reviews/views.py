@@ -114,7 +114,11 @@ def _contact(request, store, case):
     form = ContactForm(request.POST)
     if not form.is_valid():
         return {"contact_form": form}
-    services.log_contact(case, request.user, form.cleaned_data["outcome"], form.cleaned_data["notes"])
+    try:
+        services.log_contact(case, request.user, form.cleaned_data["outcome"], form.cleaned_data["notes"])
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return {"contact_form": form}
     messages.success(request, "Call logged.")
     return None
 

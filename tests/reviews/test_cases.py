@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 from opsdesk.desk import open_items
@@ -183,7 +184,7 @@ def test_product_check_must_record_a_finding_before_resolving(store_a, operator_
 def test_calls_cannot_be_logged_on_a_closed_case(store_a, operator_a):
     case = walk_to(make_case(store_a), CaseStatus.CLOSED, operator_a)
     with pytest.raises(IllegalTransition):
-        log_contact(case, operator_a, ContactOutcome.REACHED)
+        log_contact(case, operator_a, ContactOutcome.REACHED, "Happy with the refund.")
 
 
 def test_unknown_outcome_is_refused(store_a, operator_a):
@@ -217,3 +218,19 @@ def test_unreachable_customer_can_be_resolved_after_three_unanswered_calls(store
     case.transition(CaseStatus.RESOLVED, operator_a, note="Unreachable")
     case.refresh_from_db()
     assert case.status == CaseStatus.RESOLVED and case.resolved_at is not None
+
+
+def test_a_reached_call_without_notes_is_refused_and_does_not_stop_the_clock(store_a, operator_a):
+    case = make_case(store_a)
+    with pytest.raises(ValidationError) as caught:
+        log_contact(case, operator_a, ContactOutcome.REACHED, "   ")
+    assert "what was agreed" in caught.value.message_dict["notes"][0]
+    case.refresh_from_db()
+    assert not case.contacts.exists() and case.first_contact_at is None and case.status == CaseStatus.NEW
+
+
+def test_an_unanswered_or_refused_call_needs_no_notes(store_a, operator_a):
+    case = make_case(store_a)
+    log_contact(case, operator_a, ContactOutcome.NO_ANSWER)
+    log_contact(case, operator_a, ContactOutcome.REFUSED)
+    assert case.contacts.count() == 2

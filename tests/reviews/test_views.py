@@ -147,7 +147,7 @@ def test_report_and_csv_export_cover_only_my_store(client_a, store_a, case_b, op
 
     case = make_case(store_a, body="ruim", rating=2, product=ProductFactory(store=store_a))
     make_review(store_a, rating=5)
-    log_contact(case, operator_a, "reached", now=case.opened_at + timedelta(hours=3))
+    log_contact(case, operator_a, "reached", "Wants a replacement.", now=case.opened_at + timedelta(hours=3))
     report = client_a.get(reverse("reviews:report", args=[store_a.slug]))
     assert report.status_code == 200
     page = report.content.decode()
@@ -211,3 +211,11 @@ def test_report_says_its_bad_reviews_include_3_star_complaints_and_splits_them_f
     assert '<div class="value" id="rated-2-or-less">1</div>' in page  # what the daily page counts
     assert '<div class="value" id="complaints-at-3">1</div>' in page
     assert 'class="label">Bad reviews<' not in page and 'class="label">Bad-review rate<' not in page
+
+
+def test_logging_a_reached_call_without_notes_shows_a_plain_error_and_logs_nothing(client_a, store_a):
+    case = make_case(store_a, body="arrived broken")
+    response = client_a.post(case.get_absolute_url(), {"action": "contact", "outcome": "reached", "notes": ""})
+    assert response.status_code == 400
+    assert "A reached call needs notes: what the customer said and what was agreed." in response.content.decode()
+    assert not case.contacts.exists()

@@ -69,7 +69,9 @@ def seasonal_frame(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAUL
     day must reach, before the holiday factor); `counts` is a boolean
     per column (judged as counts: negative-binomial tail), or one boolean for all. With `at` (a day of
     the index) the spread, score and band are measured for that day only (NaN on the others): a nightly
-    verdict needs one day, and the spread's rolling median is most of the cost of every day.
+    verdict needs one day, and the spread's rolling median is most of the cost of every day; the
+    baseline and change then only for that day and the `spread_days` before it (whose deviations the
+    spread is measured on), NaN on earlier days.
     """
     frame = frame.astype(float)
     index = pd.DatetimeIndex(frame.index)
@@ -82,16 +84,16 @@ def seasonal_frame(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAUL
     hist[~np.maximum.accumulate(np.nan_to_num(np.abs(hist)) > 0, axis=0)] = np.nan
     n = len(values)
     rows = None if at is None else [index.get_loc(pd.Timestamp(at))]
+    # With `at`, the baseline is needed on that day and on the spread's days before it only.
+    needed = slice(0, n) if at is None else slice(max(rows[0] - params.spread_days, 0), rows[0] + 1)
     # The same weekday of the previous `weeks` weeks, stacked: one nan-median over them.
-    lagged = np.full((params.weeks, *values.shape), np.nan)
-    for k in range(1, params.weeks + 1):
-        if n > 7 * k:
-            lagged[k - 1, 7 * k:] = hist[: n - 7 * k]
+    lagged = _lagged(hist, [7 * k for k in range(1, params.weeks + 1)], needed)
     enough = (~np.isnan(lagged)).sum(axis=0) >= params.min_history
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no history yet
-        forecast = _profile_baseline(hist, params) if params.profile_weeks else np.nanmedian(lagged, axis=0)
-        median = np.where(enough, forecast, np.nan)
+        forecast = _profile_baseline(hist, params, needed) if params.profile_weeks else np.nanmedian(lagged, axis=0)
+        median = np.full(values.shape, np.nan)
+        median[needed] = np.where(enough, forecast, np.nan)
         log_hist = np.log1p(np.clip(hist, 0, None))
         log_base = np.log1p(np.clip(median, 0, None))
         baseline = np.where(np.isnan(median), np.nan, np.expm1(log_base))
@@ -125,8 +127,9 @@ def seasonal_frame(frame: pd.DataFrame, holiday_days=(), params: Params = DEFAUL
         ("low", low), ("high", high), ("threshold", threshold))}
 
 
-def _profile_baseline(hist: np.ndarray, params: Params) -> np.ndarray:
-    """Recent level × weekday factor, both from the past only (NaN = holiday or no data).
+def _profile_baseline(hist: np.ndarray, params: Params, rows: slice) -> np.ndarray:
+    """Recent level × weekday factor of the `rows` (a slice of `hist`), both from the past only (NaN =
+    holiday or no data); only those rows' lag stacks are built, as they are most of the cost.
 
     Weekday factor: trimmed mean over the previous `profile_weeks` same weekdays of the day's ratio to
     its centred 7-day mean. Level: trimmed mean of the previous `level_days` days divided by their factors.
@@ -135,12 +138,16 @@ def _profile_baseline(hist: np.ndarray, params: Params) -> np.ndarray:
     centred = np.full_like(week_mean, np.nan)
     centred[:-3] = week_mean[3:]  # rows i-3..i+3
     ratio = np.where(centred > 0, hist / centred, np.nan)
-    factor = _trimmed_mean(_lagged(ratio, [7 * k for k in range(1, params.profile_weeks + 1)]))
+    # The level of the rows reads the factors of the `level_days` rows before them.
+    with_factor = slice(max(rows.start - params.level_days, 0), rows.stop)
+    factor = _trimmed_mean(_lagged(ratio, [7 * k for k in range(1, params.profile_weeks + 1)], with_factor))
     factor = np.where(np.isnan(factor) | (factor <= 0), 1.0, factor)
-    level = _trimmed_mean(_lagged(hist / factor, range(1, params.level_days + 1)))
-    level = np.where((~np.isnan(_lagged(hist, range(1, params.level_days + 1)))).sum(axis=0) >= params.level_days // 4,
-                     level, np.nan)
-    return level * factor
+    deseasoned = np.full_like(hist, np.nan)
+    deseasoned[with_factor] = hist[with_factor] / factor
+    past = _lagged(deseasoned, range(1, params.level_days + 1), rows)
+    # A factor is never NaN, so the known days of `past` are those of `hist`.
+    level = np.where((~np.isnan(past)).sum(axis=0) >= params.level_days // 4, _trimmed_mean(past), np.nan)
+    return level * factor[rows.start - with_factor.start:]
 
 
 def _trimmed_mean(stack: np.ndarray, share: float = 0.1) -> np.ndarray:
@@ -148,20 +155,28 @@ def _trimmed_mean(stack: np.ndarray, share: float = 0.1) -> np.ndarray:
     values on); NaN skipped. Unlike a median it is not stuck on whole numbers for small counts."""
     valid = (~np.isnan(stack)).sum(axis=0)
     ordered = np.sort(stack, axis=0)  # NaN last
-    cum = np.concatenate([np.zeros((1, *stack.shape[1:])), np.nancumsum(ordered, axis=0)])
+    # Running sums of the sorted values, in place and row by row: the same sums as np.cumsum(axis=0),
+    # which walks column by column and is 10× slower. The sums read below end before the first NaN.
+    cum = ordered
+    for i in range(1, len(cum)):
+        np.add(cum[i - 1], cum[i], out=cum[i])
     cut = np.where(valid >= 4, np.maximum(np.floor(valid * share), 1), 0).astype(int)
-    upper = np.take_along_axis(cum, (valid - cut)[None], axis=0)[0]
-    lower = np.take_along_axis(cum, cut[None], axis=0)[0]
     kept = valid - 2 * cut
+    # cum[k - 1] is the sum of the k lowest values: the lowest valid - cut, less the lowest cut.
+    upper = np.take_along_axis(cum, np.maximum(valid - cut - 1, 0)[None], axis=0)[0]
+    lower = np.where(cut > 0, np.take_along_axis(cum, np.maximum(cut - 1, 0)[None], axis=0)[0], 0.0)
     return np.where(kept > 0, (upper - lower) / np.fmax(kept, 1), np.nan)
 
 
-def _lagged(arr: np.ndarray, lags) -> np.ndarray:
-    """Stack of `arr` shifted down by each lag (rows before the start are NaN)."""
-    out = np.full((len(lags), *arr.shape), np.nan)
+def _lagged(arr: np.ndarray, lags, rows: slice) -> np.ndarray:
+    """Stack of `arr` shifted down by each lag (rows before the start are NaN), for the `rows` (a slice
+    with start and stop)."""
+    start, stop = rows.start, rows.stop
+    out = np.full((len(lags), stop - start, *arr.shape[1:]), np.nan)
     for i, lag in enumerate(lags):
-        if len(arr) > lag:
-            out[i, lag:] = arr[: len(arr) - lag]
+        first = max(start, lag)  # the first row with a day `lag` before it
+        if first < stop:
+            out[i, first - start:] = arr[first - lag: stop - lag]
     return out
 
 
@@ -201,6 +216,19 @@ def _count_scores(values, hist, baseline, params: Params, rows=None):
     mu = np.where(np.isnan(baseline), np.nan, np.fmax(baseline, params.min_count_baseline))
     resid = 2 * (np.sqrt(np.clip(hist, 0, None) + 0.375) - np.sqrt(mu + 0.375))
     psi = (1.4826 * _past_median(np.abs(resid), params.spread_days, params.min_spread_days, rows)) ** 2
+    if rows is not None:
+        # ψ is known on the rows only (NaN elsewhere, and so is all that follows): the tail probabilities,
+        # most of the cost, are computed there only.
+        out = [np.full(values.shape, np.nan) for _ in range(4)]
+        for full, part in zip(out, _count_tail(values[rows], baseline[rows], mu[rows], psi[rows], params),
+                              strict=True):
+            full[rows] = part
+        return tuple(out)
+    return _count_tail(values, baseline, mu, psi, params)
+
+
+def _count_tail(values, baseline, mu, psi, params: Params):
+    """`_count_scores` from the counts' Anscombe variance ψ: score, spread, low, high."""
     phi = np.maximum((psi - 1) / mu, params.min_spread_share ** 2)  # NaN (spread not known yet) stays NaN
     size = 1 / phi
     p = size / (size + mu)
@@ -357,8 +385,8 @@ def judge_columns(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, h
     if ts not in frame.index:
         return out
     order = {m: k for k, m in enumerate(DETECT_METRICS)}
-    today = frame.loc[ts]
-    cols = sorted((c for c in frame.columns if c[1] in order and not pd.isna(today[c])),
+    known_today = frame.loc[ts].notna().to_numpy()  # one pass, not a lookup per column
+    cols = sorted((c for c, known in zip(frame.columns, known_today, strict=True) if c[1] in order and known),
                   key=lambda c: (c[0], order[c[1]]))
     if not cols:
         return out

@@ -578,12 +578,14 @@ REFRESHED = ["value", "baseline", "band_low", "band_high", "change", "change_dod
              "direction", "holiday", "explained_by", "explanation", "root_cause", "updated_at"]
 
 
+# What metrics.incidents.group reads of each anomaly.
 INCIDENT_FIELDS = ["store", "day", "metric", "dimension", "dimension_value", "score", "root_cause", "status", "plan",
                    "part_of"]
 
 
 def _save(store_days, anomalies: list[Anomaly]) -> None:
-    """Upsert the anomalies and remove the batch's untouched ones that no longer hold, in one transaction."""
+    """Upsert the anomalies, remove the batch's untouched ones that no longer hold, and group each store-day's
+    into incidents (metrics.incidents), in one transaction."""
     keep = {(a.store_id, a.day, a.metric, a.dimension, a.dimension_value) for a in anomalies}
     pairs = {(s.pk, d) for s, d in store_days}
     with transaction.atomic():

@@ -25,7 +25,7 @@ from ninja.security import HttpBearer
 from opsdesk.money import to_money
 from stores.models import ApiKey
 
-from .ads_importers import AdReportError, RowError, parse_number, save_performance, validate_rows
+from .ads_importers import AdReportError, RowError, money_or_error, parse_number, save_performance, validate_rows
 from .models import AdPlan, AdSpendSnapshot
 
 MAX_ITEMS = 5000
@@ -82,9 +82,12 @@ def _snapshot_objects(store, items: list[dict]) -> tuple[list[AdSpendSnapshot], 
             errors.append(RowError(label, "ts", "needs a UTC offset (e.g. +08:00 or Z)"))
             ts = None
         spend = parse_number(item.get("spend_today"))
+        why = None
         if spend is None or spend < 0 or item.get("spend_today") is None:
             errors.append(RowError(label, "spend_today", f"{item.get('spend_today')!r} is not a non-negative amount"))
-        if plan is None or ts is None or spend is None or spend < 0:
+        elif (why := money_or_error(spend)[1]):
+            errors.append(RowError(label, "spend_today", f"{item.get('spend_today')} is {why}"))
+        if plan is None or ts is None or spend is None or spend < 0 or why:
             continue
         if (plan.pk, ts) in seen:
             errors.append(RowError(label, "ts", "same plan and time twice in the batch"))

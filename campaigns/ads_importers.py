@@ -1,10 +1,11 @@
 """Ad performance reports in, all-or-nothing: Google Ads campaign reports and through-train reports.
 
 A report is read whole, every row is checked (date, plan known in the store, counts and money not
-negative, no (plan, date[, creative]) twice in one file) and nothing is written unless every row is
-good; the error names the file line, the column and the reason. Writing is idempotent: a row for a
-(plan, date) that is already stored replaces its values, so importing the same report twice changes
-nothing. The API (`ads_api.py`) sends its JSON rows through the same checks (`validate_rows`).
+negative and not beyond what their columns hold, no (plan, date[, creative]) twice in one file) and
+nothing is written unless every row is good; the error names the file line, the column and the
+reason. Writing is idempotent: a row for a (plan, date) that is already stored replaces its values,
+so importing the same report twice changes nothing. The API (`ads_api.py`) sends its JSON rows
+through the same checks (`validate_rows`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 from django.db import transaction
 
-from opsdesk.money import to_money
+from opsdesk.money import CENT, MAX_MONEY, to_money
 from stores.models import Store
 
 from .models import AdCreative, AdCreativePerformance, AdDailyPerformance, AdPlan, AdSpendSnapshot
@@ -59,6 +60,9 @@ REQUIRED_HOURLY = ("date", "plan", "hour", "spend")  # an hourly (分时) report
 TOTAL_MARKERS = ("total", "合计", "总计")
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%b %d, %Y", "%d/%m/%Y")
 EMPTY = {"", "--", " --", "-"}
+MAX_COUNT = 2**31 - 1  # impressions, clicks and orders are PositiveIntegerFields: a 4-byte integer in Postgres
+TOO_LARGE_MONEY = f"too large (at most {MAX_MONEY - CENT:,})"
+TOO_LARGE_COUNT = f"too large (at most {MAX_COUNT:,})"
 
 
 @dataclass
@@ -215,6 +219,16 @@ def parse_number(value) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+def money_or_error(number: Decimal) -> tuple[Decimal | None, str | None]:
+    """A parsed amount rounded to cents, or why it cannot be stored: negative, or beyond what a
+    MoneyField holds (the database would refuse it with a 500, SQLite would store what no page can read)."""
+    if number < 0:
+        return None, "negative"
+    if number >= MAX_MONEY or to_money(number) >= MAX_MONEY:  # checked before rounding: 1e30 cannot be rounded
+        return None, TOO_LARGE_MONEY
+    return to_money(number), None
+
+
 def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
     """Check records {row, date, plan, [creative], impressions, clicks, spend, orders, sales}; all or nothing.
 
@@ -226,6 +240,7 @@ def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
     errors: list[RowError] = []
     rows: list[PerformanceRow] = []
     seen: dict[tuple, int | str] = {}
+    day_totals: dict[tuple, dict] = {}
     for rec in records:
         n = rec["row"]
         bad = len(errors)
@@ -252,7 +267,13 @@ def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
             elif number < 0:
                 errors.append(RowError(n, column, "negative"))
             elif column in ("spend", "sales"):
-                values[column] = to_money(number)
+                money, why = money_or_error(number)
+                if why:
+                    errors.append(RowError(n, column, f"{rec.get(column)} is {why}"))
+                else:
+                    values[column] = money
+            elif number > MAX_COUNT:
+                errors.append(RowError(n, column, f"{rec.get(column)} is {TOO_LARGE_COUNT}"))
             elif column == "orders":
                 values[column] = int(number.quantize(Decimal(1), rounding="ROUND_HALF_UP"))
             elif number != number.to_integral_value():
@@ -268,6 +289,17 @@ def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
             errors.append(RowError(n, "date", f"{plan_name} on {day} appears twice (first at row {seen[key]})"))
             continue
         seen[key] = n
+        if creative is not None:
+            # The plan's day is the sum of its creatives' rows: the sum must fit too.
+            total = day_totals.setdefault((plan.pk, day), dict.fromkeys(METRICS, 0))
+            for column in METRICS:
+                total[column] += values[column]
+            over = [c for c in METRICS if total[c] >= (MAX_MONEY if c in ("spend", "sales") else MAX_COUNT + 1)]
+            if over:
+                errors.extend(RowError(n, c, f"the plan's day would total {total[c]}, "
+                                             f"{TOO_LARGE_MONEY if c in ('spend', 'sales') else TOO_LARGE_COUNT}")
+                              for c in over)
+                continue
         rows.append(PerformanceRow(row=n, plan=plan, day=day, creative=creative, **values))
     if errors:
         raise AdReportError(errors)
@@ -357,7 +389,7 @@ def _parse_hour(value) -> int | None:
 def validate_hourly(store: Store, records: list[dict]) -> list[HourlyRow]:
     """Check hourly rows {row, date, plan, hour, spend}: all or nothing, one row per (plan, date, hour)."""
     plans = {p.name: p for p in AdPlan.objects.filter(store=store)}
-    errors, rows, seen = [], [], {}
+    errors, rows, seen, day_totals = [], [], {}, {}
     for rec in records:
         n, bad = rec["row"], len(errors)
         day = _parse_date(str(rec.get("date") or ""))
@@ -372,6 +404,8 @@ def validate_hourly(store: Store, records: list[dict]) -> list[HourlyRow]:
         spend = parse_number(rec.get("spend"))
         if spend is None or spend < 0:
             errors.append(RowError(n, "spend", f"{rec.get('spend')!r} is not a non-negative amount"))
+        elif (why := money_or_error(spend)[1]):
+            errors.append(RowError(n, "spend", f"{rec.get('spend')} is {why}"))
         if len(errors) > bad:
             continue
         key = (plan.pk, day, hour)
@@ -380,7 +414,13 @@ def validate_hourly(store: Store, records: list[dict]) -> list[HourlyRow]:
                                               f"(first at row {seen[key]})"))
             continue
         seen[key] = n
-        rows.append(HourlyRow(n, plan, day, hour, to_money(spend)))
+        spend = to_money(spend)
+        # Snapshots hold the day's running total: the day's sum must fit a MoneyField too.
+        day_total = day_totals[(plan.pk, day)] = day_totals.get((plan.pk, day), Decimal(0)) + spend
+        if day_total >= MAX_MONEY:
+            errors.append(RowError(n, "spend", f"the day's spend would total {day_total}, {TOO_LARGE_MONEY}"))
+            continue
+        rows.append(HourlyRow(n, plan, day, hour, spend))
     if errors:
         raise AdReportError(errors)
     return rows

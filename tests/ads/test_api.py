@@ -75,3 +75,13 @@ def test_bad_items_reject_the_whole_batch_with_indexes(client, key_a, search_pla
     errors = {(e["item"], e["field"]) for e in response.json()["errors"]}
     assert errors == {("rows[1]", "clicks"), ("snapshots[0]", "ts")}
     assert not AdDailyPerformance.objects.exists() and not AdSpendSnapshot.objects.exists()
+
+
+def test_amounts_too_large_to_store_reject_the_batch(client, key_a, search_plan):
+    body = {"rows": [{**BODY["rows"][0], "sales": "1e20"}],
+            "snapshots": [{**BODY["snapshots"][0], "spend_today": "99999999999999999"}]}
+    response = post(client, body, key_a)
+    assert response.status_code == 400
+    errors = {(e["item"], e["field"]) for e in response.json()["errors"]}
+    assert errors == {("rows[0]", "sales"), ("snapshots[0]", "spend_today")}
+    assert not AdDailyPerformance.objects.exists() and not AdSpendSnapshot.objects.exists()

@@ -176,3 +176,41 @@ def test_hourly_report_bad_hour_writes_nothing(store_a, plans):
         import_ad_report(store_a, HOURLY.replace("09,", "24,").encode())
     assert [(e.row, e.column) for e in caught.value.errors] == [(3, "hour")]
     assert not AdSpendSnapshot.objects.exists()
+
+
+def test_numbers_too_large_to_store_are_refused_row_by_row(store_a, plans):
+    text = ("Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n"
+            "2026-11-01,Gift boxes,100,10,99999999999999999,1,60\n"
+            "2026-11-02,Gift boxes,3000000000,10,5,1,1e30\n"
+            "2026-11-03,Gift boxes,100,10,5,2147483648,60\n"
+            "2026-11-04,Gift boxes,100,10,999999999999.99,1,60\n")
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, text.encode())
+    found = {(e.row, e.column): e.reason for e in caught.value.errors}
+    assert set(found) == {(2, "spend"), (3, "impressions"), (3, "sales"), (4, "orders")}
+    assert found[(2, "spend")] == "99999999999999999 is too large (at most 999,999,999,999.99)"
+    assert found[(3, "impressions")] == "3000000000 is too large (at most 2,147,483,647)"
+    assert not AdDailyPerformance.objects.exists()
+
+
+def test_creative_rows_whose_sum_is_too_large_for_the_plan_day_are_refused(store_a, plans, make_creative):
+    make_creative(plans[0], "Red box")
+    make_creative(plans[0], "Blue box")
+    text = ("Date,Plan,Creative,Impressions,Clicks,Spend,Orders,Sales\n"
+            "2026-11-01,Longjing search,Red box,100,10,600000000000,1,60\n"
+            "2026-11-01,Longjing search,Blue box,200,5,600000000000,0,0\n")
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, text.encode())
+    assert [(e.row, e.column) for e in caught.value.errors] == [(3, "spend")]
+    assert "plan's day" in caught.value.errors[0].reason
+    assert not AdDailyPerformance.objects.exists() and not AdCreativePerformance.objects.exists()
+
+
+def test_hourly_spend_whose_running_total_is_too_large_is_refused(store_a, plans):
+    from campaigns.models import AdSpendSnapshot
+
+    # 999,999,999,999.00 fits alone, but the snapshots hold the running total: 20.50 before it, 9.50 after
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, HOURLY.replace("30.00", "999999999999.00").encode())
+    assert [(e.row, e.column) for e in caught.value.errors] == [(3, "spend"), (4, "spend")]
+    assert not AdSpendSnapshot.objects.exists()

@@ -168,3 +168,24 @@ def test_creative_image_is_served_to_its_store(client_a, search_plan, make_creat
     assert b"".join(response.streaming_content).startswith(b"\x89PNG")
     page = client_a.get(reverse("campaigns:ad_detail", args=[search_plan.pk])).content.decode()
     assert reverse("campaigns:ad_creative_image", args=[creative.pk]) in page
+
+
+def test_import_page_refuses_a_spend_too_large_and_the_ads_page_still_opens(client_a, search_plan):
+    text = "Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n2026-11-01,Longjing search,10,1,99999999999999999,0,0\n"
+    response = client_a.post(reverse("campaigns:ad_import"), {
+        "store": search_plan.store.pk, "format": "", "file": SimpleUploadedFile("r.csv", text.encode())})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "<td>2</td><td>spend</td>" in body and "too large" in body
+    assert not search_plan.daily.exists()
+    assert client_a.get(reverse("campaigns:ads")).status_code == 200
+
+
+def test_plan_form_refuses_a_budget_too_large_in_words(client_a, store_a):
+    data = {"store": store_a.pk, "name": "X", "channel": "search", "status": "draft",
+            "daily_budget": "99999999999999999", "total_budget": "0", "bid_strategy": "manual_cpc", "hour_from": 0,
+            "hour_to": 24}
+    response = client_a.post(reverse("campaigns:ad_new"), data)
+    assert response.status_code == 200
+    assert "no more than 14 digits" in response.content.decode()
+    assert not AdPlan.objects.exists()

@@ -20,6 +20,13 @@ def members_of(stores):
     return get_user_model().objects.filter(memberships__store__in=stores).distinct().order_by("username")
 
 
+def _not_negative(value, message: str):
+    """The amount, or the model constraint's plain message beside the field (the database refuses it anyway)."""
+    if value is not None and value < 0:
+        raise forms.ValidationError(message)
+    return value
+
+
 class ActivityForm(forms.ModelForm):
     class Meta:
         model = Activity
@@ -48,6 +55,12 @@ class ActivityForm(forms.ModelForm):
             self.fields["store"].disabled = True
         else:
             self.fields["owner"].initial = user.pk
+
+    def clean_budget(self):
+        return _not_negative(self.cleaned_data.get("budget"), "The budget cannot be negative.")
+
+    def clean_goal_gmv(self):
+        return _not_negative(self.cleaned_data.get("goal_gmv"), "Goal GMV cannot be negative.")
 
     def clean(self):
         data = super().clean()

@@ -92,14 +92,18 @@ class Activity(models.Model):
         ordering = ["-start_date"]
         verbose_name_plural = "activities"
         constraints = [
-            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="activity_dates_in_order"),
-            models.CheckConstraint(condition=Q(budget__gte=0), name="activity_budget_not_negative"),
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="activity_dates_in_order",
+                                   violation_error_message="The last day cannot be before the first day."),
+            models.CheckConstraint(condition=Q(budget__gte=0), name="activity_budget_not_negative",
+                                   violation_error_message="The budget cannot be negative."),
             models.CheckConstraint(
                 condition=Q(signup_deadline__isnull=True) | Q(kind="platform_event"),
                 name="activity_deadline_only_for_platform_events",
+                violation_error_message="Only official platform events have a sign-up deadline.",
             ),
             models.CheckConstraint(
-                condition=Q(goal_gmv__isnull=True) | Q(goal_gmv__gte=0), name="activity_goal_gmv_not_negative"
+                condition=Q(goal_gmv__isnull=True) | Q(goal_gmv__gte=0), name="activity_goal_gmv_not_negative",
+                violation_error_message="Goal GMV cannot be negative.",
             ),
         ]
         indexes = [models.Index(fields=["store", "start_date", "end_date"], name="activity_store_dates")]
@@ -187,7 +191,8 @@ class ActivityTemplate(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(duration_days__gte=1), name="template_duration_positive"),
+            models.CheckConstraint(condition=Q(duration_days__gte=1), name="template_duration_positive",
+                                   violation_error_message="A template lasts at least one day."),
         ]
 
     def __str__(self) -> str:
@@ -269,9 +274,11 @@ class LotteryDraw(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(window_end__gte=F("window_start")), name="lottery_window_in_order"),
+            models.CheckConstraint(condition=Q(window_end__gte=F("window_start")), name="lottery_window_in_order",
+                                   violation_error_message="The window ends before it starts."),
             models.CheckConstraint(
-                condition=Q(winner_count__lte=F("entrant_count")), name="lottery_winners_le_entrants"
+                condition=Q(winner_count__lte=F("entrant_count")), name="lottery_winners_le_entrants",
+                violation_error_message="There cannot be more winners than entrants.",
             ),
         ]
 

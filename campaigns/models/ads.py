@@ -142,18 +142,22 @@ class AdPlan(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["store", "name"], name="adplan_unique_store_name"),
             models.CheckConstraint(
-                condition=Q(daily_budget__gte=0) & Q(total_budget__gte=0), name="adplan_budget_not_negative"
+                condition=Q(daily_budget__gte=0) & Q(total_budget__gte=0), name="adplan_budget_not_negative",
+                violation_error_message="Budgets cannot be negative.",
             ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(start_date__isnull=True) | Q(end_date__gte=F("start_date")),
                 name="adplan_dates_in_order",
+                violation_error_message="The end date is before the start date.",
             ),
             models.CheckConstraint(
                 condition=Q(hour_from__gte=0) & Q(hour_from__lt=F("hour_to")) & Q(hour_to__lte=24),
                 name="adplan_hours_valid",
+                violation_error_message="Hours must satisfy 0 ≤ from < to ≤ 24 (store-local).",
             ),
             models.CheckConstraint(
-                condition=Q(target_roas__isnull=True) | Q(target_roas__gt=0), name="adplan_target_roas_positive"
+                condition=Q(target_roas__isnull=True) | Q(target_roas__gt=0), name="adplan_target_roas_positive",
+                violation_error_message="The target ROAS must be above 0.",
             ),
         ]
 
@@ -191,7 +195,8 @@ class AdDailyPerformance(DerivedMetrics, models.Model):
         ordering = ["-date"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "date"], name="addaily_unique_plan_date"),
-            models.CheckConstraint(condition=Q(spend__gte=0) & Q(sales__gte=0), name="addaily_money_ok"),
+            models.CheckConstraint(condition=Q(spend__gte=0) & Q(sales__gte=0), name="addaily_money_ok",
+                                   violation_error_message="Spend and sales cannot be negative."),
         ]
 
     def __str__(self) -> str:
@@ -242,7 +247,8 @@ class AdCreativePerformance(DerivedMetrics, models.Model):
         ordering = ["-date"]
         constraints = [
             models.UniqueConstraint(fields=["creative", "date"], name="adcreativeperf_unique_creative_date"),
-            models.CheckConstraint(condition=Q(spend__gte=0) & Q(sales__gte=0), name="adcreativeperf_money_ok"),
+            models.CheckConstraint(condition=Q(spend__gte=0) & Q(sales__gte=0), name="adcreativeperf_money_ok",
+                                   violation_error_message="Spend and sales cannot be negative."),
         ]
 
     def __str__(self) -> str:
@@ -260,7 +266,8 @@ class AdSpendSnapshot(models.Model):
         ordering = ["plan", "ts"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "ts"], name="adsnapshot_unique_plan_ts"),
-            models.CheckConstraint(condition=Q(spend_today__gte=0), name="adsnapshot_spend_not_negative"),
+            models.CheckConstraint(condition=Q(spend_today__gte=0), name="adsnapshot_spend_not_negative",
+                                   violation_error_message="Spend cannot be negative."),
         ]
         indexes = [models.Index(fields=["plan", "-ts"], name="adsnapshot_plan_ts")]
 

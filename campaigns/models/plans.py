@@ -54,10 +54,12 @@ class Plan(models.Model):
         ordering = ["period_start", "level"]
         constraints = [
             models.UniqueConstraint(fields=["store", "level", "period_start"], name="plan_unique_store_level_period"),
-            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="plan_period_order"),
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="plan_period_order",
+                                   violation_error_message="The period ends before it starts."),
             models.CheckConstraint(
                 condition=Q(level="year", parent__isnull=True) | Q(~Q(level="year"), parent__isnull=False),
                 name="plan_parent_by_level",
+                violation_error_message="A year plan has no parent; a month or week plan needs one.",
             ),
         ]
 
@@ -121,7 +123,8 @@ class PlanGoal(models.Model):
         ordering = ["plan", "metric"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "metric"], name="plangoal_unique_metric"),
-            models.CheckConstraint(condition=Q(target__gte=0), name="plangoal_target_not_negative"),
+            models.CheckConstraint(condition=Q(target__gte=0), name="plangoal_target_not_negative",
+                                   violation_error_message="A goal's target cannot be negative."),
         ]
 
     def __str__(self) -> str:

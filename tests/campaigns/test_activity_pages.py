@@ -187,3 +187,24 @@ def test_steps_can_be_added_by_hand(client_a, make_activity, store_b):
     assert activity.progress == 0
     theirs = make_activity(store=store_b)
     assert client_a.post(reverse("campaigns:checklist_new", args=[theirs.pk]), {"title": "x"}).status_code == 404
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_negative_goal_gmv_is_refused_in_plain_words(client_a, store_a, default_templates):
+    template = ActivityTemplate.objects.get(name="Double 11 sign-up")
+    response = _post_from_template(client_a, template, store_a, goal_gmv="-5")
+    body = response.content.decode()
+    assert response.status_code == 200 and not Activity.objects.exists()
+    assert body.count("Goal GMV cannot be negative.") == 1  # beside the field, not again at the top
+    assert "is violated" not in body
+
+
+def test_every_campaigns_check_constraint_explains_itself_in_words():
+    from django.apps import apps
+    from django.db.models import CheckConstraint
+
+    for model in apps.get_app_config("campaigns").get_models():
+        for constraint in model._meta.constraints:
+            if isinstance(constraint, CheckConstraint):
+                assert constraint.violation_error_message != constraint.default_violation_error_message, \
+                    f"{model.__name__}: {constraint.name}"

@@ -72,6 +72,11 @@ class ActivityForm(forms.ModelForm):
             owner = data.get("owner")
             if owner and not owner.is_superuser and not owner.memberships.filter(store=store).exists():
                 self.add_error("owner", f"{owner} is not a member of {store.name}.")
+            deadline = data.get("signup_deadline")
+            # An old activity keeps its passed deadline; a new or moved one cannot be signed up for any more.
+            if deadline and "signup_deadline" in self.changed_data and deadline < store.today():
+                self.add_error("signup_deadline", f"The sign-up deadline {deadline:%Y-%m-%d} has already passed "
+                                                  f"(today is {store.today():%Y-%m-%d} in {store.name}).")
         return data
 
     def _post_clean(self):

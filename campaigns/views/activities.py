@@ -116,7 +116,8 @@ def activity_detail(request, pk):
     return render(request, "campaigns/activity_detail.html", {
         "a": activity, "details": describe(activity), "moves": [ActivityStatus(s) for s in activity.allowed_moves()],
         "draw": draw, "lottery_form": lottery_form, "review": review,
-        "checklist": list(activity.checklist.all()), "item_form": ChecklistItemForm()})
+        "checklist": list(activity.checklist.all()), "item_form": ChecklistItemForm(),
+        "today": activity.store.today()})
 
 
 def activity_edit(request, pk):

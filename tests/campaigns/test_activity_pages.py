@@ -14,6 +14,7 @@ from tests.factories import MembershipFactory, ProductFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 NOON_SHANGHAI = datetime(2026, 11, 10, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+BEFORE_DOUBLE_11_SIGNUP = datetime(2026, 10, 20, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def _post_from_template(client, template, store, **extra):
@@ -24,6 +25,7 @@ def _post_from_template(client, template, store, **extra):
     return client.post(reverse("campaigns:activity_new") + f"?template={template.pk}", data)
 
 
+@time_machine.travel(BEFORE_DOUBLE_11_SIGNUP)
 def test_creating_from_a_template_copies_its_steps_into_the_checklist(client_a, store_a, default_templates):
     template = ActivityTemplate.objects.get(name="Double 11 sign-up")
     response = _post_from_template(client_a, template, store_a)
@@ -39,6 +41,7 @@ def test_creating_from_a_template_copies_its_steps_into_the_checklist(client_a, 
     assert activity.progress == 0
 
 
+@time_machine.travel(BEFORE_DOUBLE_11_SIGNUP)
 def test_ticking_checklist_items_moves_progress(client_a, store_a, default_templates):
     _post_from_template(client_a, ActivityTemplate.objects.get(name="Double 11 sign-up"), store_a)
     activity = Activity.objects.get()
@@ -189,7 +192,7 @@ def test_steps_can_be_added_by_hand(client_a, make_activity, store_b):
     assert client_a.post(reverse("campaigns:checklist_new", args=[theirs.pk]), {"title": "x"}).status_code == 404
 
 
-@time_machine.travel(NOON_SHANGHAI)
+@time_machine.travel(BEFORE_DOUBLE_11_SIGNUP)
 def test_negative_goal_gmv_is_refused_in_plain_words(client_a, store_a, default_templates):
     template = ActivityTemplate.objects.get(name="Double 11 sign-up")
     response = _post_from_template(client_a, template, store_a, goal_gmv="-5")
@@ -208,3 +211,28 @@ def test_every_campaigns_check_constraint_explains_itself_in_words():
             if isinstance(constraint, CheckConstraint):
                 assert constraint.violation_error_message != constraint.default_violation_error_message, \
                     f"{model.__name__}: {constraint.name}"
+
+
+# 01:00 on 10 November in Shanghai is still 9 November in UTC: the store's day decides.
+@time_machine.travel(datetime(2026, 11, 10, 1, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+def test_a_new_event_whose_signup_deadline_has_passed_is_refused(client_a, store_a, default_templates):
+    template = ActivityTemplate.objects.get(name="Double 11 sign-up")
+    response = _post_from_template(client_a, template, store_a, signup_deadline="2026-11-09")
+    assert response.status_code == 200 and not Activity.objects.exists()
+    assert "The sign-up deadline 2026-11-09 has already passed" in response.content.decode()
+    response = _post_from_template(client_a, template, store_a, signup_deadline="2026-11-10")
+    assert response.status_code == 302
+
+
+@time_machine.travel(BEFORE_DOUBLE_11_SIGNUP)
+def test_checklist_marks_steps_past_due_and_not_done_as_overdue(client_a, store_a, default_templates):
+    _post_from_template(client_a, ActivityTemplate.objects.get(name="Double 11 sign-up"), store_a)
+    activity = Activity.objects.get()
+    first, second = activity.checklist.order_by("position")[:2]  # due 12 and 17 October: both past
+    client_a.post(reverse("campaigns:checklist_toggle", args=[activity.pk, second.pk]), {"done": "1"})
+    page = client_a.get(activity.get_absolute_url()).content.decode()
+    assert page.count('<span class="badge danger">overdue</span>') == 1
+    assert f'due {first.due_date:%b. %-d, %Y} <span class="badge danger">overdue</span>' in page
+    with time_machine.travel(datetime(2026, 11, 2, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        page = client_a.get(activity.get_absolute_url()).content.decode()
+    assert "passed, not signed up" in page

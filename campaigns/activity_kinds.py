@@ -7,7 +7,7 @@ count, a post's channel). `validate_details(kind, data)` is the one check, used 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django import forms
@@ -60,6 +60,32 @@ class PlatformEventDetails(forms.Form):
         if data.get("event") == "other" and not data.get("event_name"):
             self.add_error("event_name", "Name the event.")
         return data
+
+
+def event_day(event: str, year: int) -> date | None:
+    """The day a named platform event falls on in `year`; None for one without a fixed day (Prime Day, other).
+
+    Black Friday is the day after the fourth Thursday of November, Cyber Monday the Monday after it.
+    """
+    fixed = {"double_11": (11, 11), "double_12": (12, 12), "618": (6, 18)}
+    if event in fixed:
+        return date(year, *fixed[event])
+    if event in ("black_friday", "cyber_monday"):
+        first = date(year, 11, 1)
+        thanksgiving = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+        return thanksgiving + timedelta(days=1 if event == "black_friday" else 4)
+    return None
+
+
+def next_event_day(event: str, after: date) -> date | None:
+    """The first day strictly after `after` on which the named event falls, or None (no fixed day)."""
+    for year in (after.year, after.year + 1):
+        day = event_day(event, year)
+        if day is None:
+            return None
+        if day > after:
+            return day
+    return None
 
 
 class GiftDetails(forms.Form):

@@ -1,10 +1,11 @@
 """Demo activities and plans on top of the stores' demo history.
 
-Per store: the promotion the order history spikes for (at ctx.promo's days, finished), a platform
-event whose sign-up closes in 5 days (from the Double 11 template, half its checklist ticked), a
-content post in 3 days, a members' lottery that ran two weeks ago and was drawn, and year, month
-and week plans with goals and tasks. The second store also has a bundle running now and its
-promotion reviewed.
+Per store: the promotion the order history spikes for (at ctx.promo's days, finished), the next
+platform event at least a week ahead on its real day (Double 12 on 12 December, Black Friday on
+the day after the fourth Thursday of November) whose sign-up closes in 5 days (with the Double 11
+template's checklist, half of it ticked), a content post in 3 days, a members' lottery that ran
+two weeks ago and was drawn, and year, month and week plans with goals and tasks. The second
+store also has a bundle running now and its promotion reviewed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import activity_lottery, ads_demo
+from .activity_kinds import next_event_day
 from .activity_templates import copy_checklist, install_defaults
 from .models import Activity, ActivityReview, ActivityTemplate, Plan, PlanGoal, PlanTask, Playbook
 
@@ -45,17 +47,22 @@ def seed(ctx) -> None:
         copy_checklist(promo, templates["Full-reduction weekend"])
         promo.checklist.update(done_at=timezone.now(), done_by=ctx.operator)
 
-        event_name = "double_12" if store.country == "CN" else "black_friday"
+        # The store's next real platform event at least a week ahead, on its real day (Double 12 on 12 December).
+        events = ("double_11", "double_12", "618") if store.country == "CN" else ("black_friday", "cyber_monday")
+        event_name, event_day = min(((e, next_event_day(e, today + timedelta(days=6))) for e in events),
+                                    key=lambda pair: pair[1])
+        event_template = templates["Double 11 sign-up"]
         event = _activity(store, ctx.operator, ["planned"], name=f"{event_name.replace('_', ' ').title()} sign-up",
-                          kind="platform_event", start_date=today + timedelta(days=12),
-                          end_date=today + timedelta(days=14), signup_deadline=today + timedelta(days=5),
+                          kind="platform_event", start_date=event_day,
+                          end_date=event_day + timedelta(days=event_template.duration_days - 1),
+                          signup_deadline=today + timedelta(days=5),
                           budget=Decimal("2000"), goal_orders=900,
                           details={"event": event_name, "signup_status": "not_started",
                                    "requirements": "At least 15 % off the lowest price of the last 30 days; "
                                                    "stock for 500 orders; rating 4.7+."},
-                          template=templates["Double 11 sign-up"])
+                          template=event_template)
         event.products.set(products[:3])
-        copy_checklist(event, templates["Double 11 sign-up"])
+        copy_checklist(event, event_template)
         for item in event.checklist.order_by("position")[:2]:
             item.done_at, item.done_by = timezone.now(), ctx.operator
             item.save()

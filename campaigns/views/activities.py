@@ -18,7 +18,7 @@ from opsdesk.tenancy import get_scoped_object, scope, stores_for
 
 from .. import activity_lottery, activity_review
 from ..activity_forms import ActivityForm, ChecklistItemForm, LotteryForm, ReviewForm
-from ..activity_kinds import describe, details_form, is_lottery
+from ..activity_kinds import describe, details_form, is_lottery, next_event_day
 from ..activity_templates import copy_checklist
 from ..desk import upcoming
 from ..models import (
@@ -77,7 +77,10 @@ def activity_new(request):
     elif stores.count() == 1:
         initial["store"] = stores.first()
     if template:
-        start = timezone.localdate() + timedelta(days=14)
+        store = initial.get("store") or stores.first()
+        today = store.today() if store else timezone.localdate()
+        # A named event's template starts on the event's next day (Double 11 on 11 November), others in 2 weeks.
+        start = next_event_day((template.default_details or {}).get("event", ""), today) or today + timedelta(days=14)
         end = start + timedelta(days=template.duration_days - 1)
         initial.update(name=template.name, start_date=start, end_date=end)
     details = details_form(kind, request.POST or None, initial=template.default_details if template else None)

@@ -236,3 +236,15 @@ def test_checklist_marks_steps_past_due_and_not_done_as_overdue(client_a, store_
     with time_machine.travel(datetime(2026, 11, 2, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
         page = client_a.get(activity.get_absolute_url()).content.decode()
     assert "passed, not signed up" in page
+
+
+@pytest.mark.parametrize("now, start, end", [
+    (datetime(2026, 10, 20, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai")), "2026-11-11", "2026-11-13"),
+    # 26 November: this year's Double 11 is over, the form offers next year's, not "in two weeks" (10 December)
+    (datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai")), "2027-11-11", "2027-11-13"),
+])
+def test_double_11_template_offers_the_next_11_november(client_a, default_templates, now, start, end):
+    template = ActivityTemplate.objects.get(name="Double 11 sign-up")
+    with time_machine.travel(now):
+        page = client_a.get(reverse("campaigns:activity_new"), {"template": template.pk}).content.decode()
+    assert f'name="start_date" value="{start}"' in page and f'name="end_date" value="{end}"' in page

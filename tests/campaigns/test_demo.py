@@ -1,10 +1,12 @@
 """The campaigns demo seed builds on the stores demo: activities, a deadline in 5 days, a drawn lottery, plans."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 
 from campaigns import demo
+from campaigns.activity_kinds import event_day, next_event_day
 from campaigns.activity_lottery import verify_draw
 from campaigns.desk import open_items
 from campaigns.models import Activity, LotteryDraw, Plan, PlanTask
@@ -29,3 +31,28 @@ def test_demo_seed_builds_activities_and_plans():
         assert week.parent.level == "month" and week.parent.parent.level == "year"
         assert PlanTask.objects.filter(plan=week, owner__isnull=False).count() >= 3
     assert Activity.objects.filter(status="reviewed").count() == 1
+
+
+@time_machine.travel(datetime(2026, 11, 26, 4, 0, tzinfo=UTC))
+def test_demo_platform_events_sit_on_the_days_they_are_named_after():
+    ctx = stores_demo.seed(days=45)
+    demo.seed(ctx)
+    days = {}
+    for store in ctx.stores:
+        event = Activity.objects.get(store=store, kind="platform_event")
+        assert event.start_date == event_day(event.details["event"], event.start_date.year)
+        assert event.signup_deadline == store.today() + timedelta(days=5) < event.start_date
+        days[event.name] = event.start_date
+    # Black Friday 2026 (27 Nov) and Cyber Monday (30 Nov) are within a week: the next one is Black Friday 2027
+    assert days == {"Double 12 sign-up": date(2026, 12, 12), "Black Friday sign-up": date(2027, 11, 26)}
+
+
+def test_named_events_fall_on_their_real_days():
+    assert event_day("black_friday", 2026) == date(2026, 11, 27)  # the 4th Thursday is 26 November
+    assert event_day("black_friday", 2025) == date(2025, 11, 28)
+    assert event_day("cyber_monday", 2026) == date(2026, 11, 30)
+    assert event_day("double_11", 2026) == date(2026, 11, 11)
+    assert event_day("618", 2027) == date(2027, 6, 18)
+    assert next_event_day("double_11", date(2026, 11, 26)) == date(2027, 11, 11)
+    assert next_event_day("double_11", date(2026, 11, 10)) == date(2026, 11, 11)
+    assert next_event_day("prime_day", date(2026, 11, 10)) is None

@@ -189,3 +189,14 @@ def test_plan_form_refuses_a_budget_too_large_in_words(client_a, store_a):
     assert response.status_code == 200
     assert "no more than 14 digits" in response.content.decode()
     assert not AdPlan.objects.exists()
+
+
+def test_plan_pages_show_money_with_thousands_separators(client_a, search_plan):
+    search_plan.daily_budget = Decimal("12400")
+    search_plan.save()
+    AdDailyFactory(plan=search_plan, date=search_plan.store.today(), spend=Decimal("3456.70"),
+                   sales=Decimal("123456.00"))
+    detail = client_a.get(search_plan.get_absolute_url()).content.decode()
+    assert "12,400.00 CNY" in detail and "3,456.70" in detail and "123,456.00" in detail
+    listing = client_a.get(reverse("campaigns:ads")).content.decode()
+    assert "12,400.00" in listing and "123,456.00" in listing

@@ -1,6 +1,7 @@
 """Activity pages: create from a template (checklist copied), progress, calendar, desk, and tenancy."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -248,3 +249,10 @@ def test_double_11_template_offers_the_next_11_november(client_a, default_templa
     with time_machine.travel(now):
         page = client_a.get(reverse("campaigns:activity_new"), {"template": template.pk}).content.decode()
     assert f'name="start_date" value="{start}"' in page and f'name="end_date" value="{end}"' in page
+
+
+def test_activity_page_shows_money_and_goals_with_thousands_separators(client_a, make_activity):
+    activity = make_activity(budget=Decimal("5000"), goal_gmv=Decimal("200000"), goal_orders=1200)
+    page = client_a.get(activity.get_absolute_url()).content.decode()
+    assert "5,000.00 CNY" in page and "GMV 200,000.00 CNY" in page and "1,200 paid orders" in page
+    assert "5000.00" not in page and "200000.00" not in page

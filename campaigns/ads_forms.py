@@ -26,19 +26,29 @@ class AdPlanForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         stores = stores_for(user)
         self.fields["store"].queryset = stores
+        products = self.fields["products"]
         if self.instance.pk:
             # A plan never moves to another store: its reports and snapshots belong to this one.
             self.fields["store"].disabled = True
-            self.fields["products"].queryset = Product.objects.filter(store=self.instance.store)
+            products.queryset = Product.objects.filter(store=self.instance.store).order_by("title")
+            return
+        # A new plan: the chosen store's products once it is known (?store=), else all the user's stores'
+        # products, each named with its store; clean() refuses a product of another store than the plan's.
+        chosen = self.initial.get("store") if not self.is_bound else None
+        if chosen:
+            products.queryset = Product.objects.filter(store=chosen).order_by("title")
         else:
-            self.fields["products"].queryset = Product.objects.filter(store__in=stores).select_related("store")
+            products.queryset = (Product.objects.filter(store__in=stores).select_related("store")
+                                 .order_by("store__name", "title"))
+            products.label_from_instance = lambda p: f"{p.store.name} · {p.title}"
+            products.help_text = "Products of the plan's store only."
 
     def clean(self):
         data = super().clean()
         store = data.get("store") or (self.instance.store if self.instance.pk else None)
-        for product in data.get("products") or []:
-            if store and product.store_id != store.pk:
-                self.add_error("products", f"{product} belongs to another store.")
+        wrong = [p.title for p in data.get("products") or [] if store and p.store_id != store.pk]
+        if wrong:
+            self.add_error("products", f"Not products of {store.name}: {', '.join(wrong)}.")
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", "The end date is before the start date.")

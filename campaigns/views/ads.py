@@ -48,7 +48,10 @@ def ads(request):
 
 
 def ad_new(request):
-    form = AdPlanForm(request.POST or None, user=request.user)
+    stores = stores_for(request.user)
+    store = stores.filter(slug=request.GET.get("store") or "").first() or (stores.first() if stores.count() == 1
+                                                                           else None)
+    form = AdPlanForm(request.POST or None, user=request.user, initial={"store": store} if store else None)
     if request.method == "POST" and form.is_valid():
         plan = form.save()
         messages.success(request, f"Created ad plan {plan.name}.")

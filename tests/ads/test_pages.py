@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from campaigns.models import AdCreative, AdPlan, LaunchPlan
-from tests.factories import ProductFactory
+from tests.factories import MembershipFactory, ProductFactory
 
 from .conftest import AdDailyFactory, AdPlanFactory, png_bytes
 
@@ -200,3 +200,38 @@ def test_plan_pages_show_money_with_thousands_separators(client_a, search_plan):
     assert "12,400.00 CNY" in detail and "3,456.70" in detail and "123,456.00" in detail
     listing = client_a.get(reverse("campaigns:ads")).content.decode()
     assert "12,400.00" in listing and "123,456.00" in listing
+
+
+def test_plan_form_offers_only_products_of_my_stores(client_a, store_a, store_b):
+    ProductFactory(store=store_a, title="Longjing 250 g")
+    ProductFactory(store=store_b, title="Trail jacket")
+    page = client_a.get(reverse("campaigns:ad_new")).content.decode()
+    assert "Longjing 250 g" in page and "Trail jacket" not in page
+
+
+def test_plan_form_of_a_manager_of_two_stores_names_each_products_store(client_a, operator_a, store_a, store_b):
+    MembershipFactory(user=operator_a, store=store_b)
+    mine = ProductFactory(store=store_a, title="Longjing 250 g")
+    theirs = ProductFactory(store=store_b, title="Trail jacket")
+    page = client_a.get(reverse("campaigns:ad_new")).content.decode()
+    assert f"{store_a.name} · Longjing 250 g" in page and f"{store_b.name} · Trail jacket" in page
+    # coming from the store's plan list, only that store's products are offered
+    page = client_a.get(reverse("campaigns:ad_new"), {"store": store_a.slug}).content.decode()
+    assert "Longjing 250 g" in page and "Trail jacket" not in page
+    # a product of store B is refused on a plan of store A, in words
+    data = {"store": store_a.pk, "name": "X", "channel": "search", "status": "draft", "daily_budget": "1",
+            "total_budget": "0", "bid_strategy": "manual_cpc", "hour_from": 0, "hour_to": 24,
+            "products": [mine.pk, theirs.pk]}
+    response = client_a.post(reverse("campaigns:ad_new"), data)
+    assert response.status_code == 200 and not AdPlan.objects.exists()
+    assert f"Not products of {store_a.name}: Trail jacket." in response.content.decode()
+
+
+def test_editing_a_plan_cannot_link_another_stores_product(client_a, operator_a, search_plan, store_b):
+    MembershipFactory(user=operator_a, store=store_b)
+    theirs = ProductFactory(store=store_b, title="Trail jacket")
+    assert "Trail jacket" not in client_a.get(reverse("campaigns:ad_edit", args=[search_plan.pk])).content.decode()
+    data = {"name": search_plan.name, "channel": "search", "status": "active", "daily_budget": "1",
+            "total_budget": "0", "bid_strategy": "manual_cpc", "hour_from": 0, "hour_to": 24, "products": [theirs.pk]}
+    response = client_a.post(reverse("campaigns:ad_edit", args=[search_plan.pk]), data)
+    assert response.status_code == 200 and not search_plan.products.exists()

@@ -117,11 +117,15 @@ class LaunchPlanForm(forms.ModelForm):
             self.fields["store"].disabled = True
             stores = stores.filter(pk=self.instance.store_id)
         self.fields["store"].queryset = stores_for(user)
-        self.fields["product"].queryset = Product.objects.filter(store__in=stores)
+        self.fields["product"].queryset = Product.objects.filter(store__in=stores).select_related("store")
         self.fields["listing_versions"].queryset = ListingVersion.objects.filter(
-            product__store__in=stores).select_related("product")
-        self.fields["ad_plans"].queryset = AdPlan.objects.filter(store__in=stores)
-        self.fields["activities"].queryset = Activity.objects.filter(store__in=stores)
+            product__store__in=stores).select_related("product__store")
+        self.fields["ad_plans"].queryset = AdPlan.objects.filter(store__in=stores).select_related("store")
+        self.fields["activities"].queryset = Activity.objects.filter(store__in=stores).select_related("store")
+        if len(stores) > 1:  # two stores may both sell a "Green tea": say whose each choice is
+            for name, store_of in (("product", lambda o: o.store), ("listing_versions", lambda o: o.product.store),
+                                   ("ad_plans", lambda o: o.store), ("activities", lambda o: o.store)):
+                self.fields[name].label_from_instance = lambda o, store_of=store_of: f"{store_of(o).name} · {o}"
 
     def clean(self):
         data = super().clean()

@@ -161,6 +161,14 @@ def test_launch_form_refuses_another_stores_plans(client_a, store_a, plan_b):
     assert not LaunchPlan.objects.exists()
 
 
+def test_launch_form_names_each_choices_store_for_a_user_of_two_stores(client_a, operator_a, store_a, store_b):
+    MembershipFactory(store=store_b, user=operator_a)
+    ProductFactory(store=store_a, title="Green tea")
+    ProductFactory(store=store_b, title="Green tea")
+    page = client_a.get(reverse("campaigns:ad_launch_new")).content.decode()
+    assert ">Store A · Green tea<" in page and ">Store B · Green tea<" in page
+
+
 def test_creative_image_is_served_to_its_store(client_a, search_plan, make_creative):
     creative = make_creative(search_plan, "Red")
     response = client_a.get(reverse("campaigns:ad_creative_image", args=[creative.pk]))

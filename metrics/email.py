@@ -125,7 +125,7 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
     # morning comes last, marked as such.
     # One entry per incident, its related anomalies named under it.
     anomalies = with_related(Anomaly.objects.filter(store=store, day=report_day, part_of__isnull=True).select_related(
-        "store", "explained_by").order_by(Case(When(status=AnomalyStatus.RESOLVED, then=1), default=0),
+        "store", "explained_by", "owner").order_by(Case(When(status=AnomalyStatus.RESOLVED, then=1), default=0),
                                           *Anomaly._meta.ordering))
     charted = 0
     for a in anomalies:
@@ -138,7 +138,7 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
     # What is still open from earlier days: a quiet day is not "all is well" while they wait.
     earlier = Anomaly.objects.filter(store=store, day__lt=report_day, part_of__isnull=True).exclude(
         status=AnomalyStatus.RESOLVED)
-    earlier_anomalies = label_values(list(earlier.select_related("store")[:EARLIER_LISTED]))
+    earlier_anomalies = label_values(list(earlier.select_related("store", "owner")[:EARLIER_LISTED]))
     for a in earlier_anomalies:
         a.url = site + reverse("metrics:anomaly", args=[a.pk])
     violations = store.violations.filter(status=ViolationStatus.OPEN).order_by("-occurred_at")

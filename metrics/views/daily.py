@@ -139,6 +139,12 @@ def anomaly_detail(request, pk):
         return ActionItemForm(data, users=users, today=today, form_id=PLAN_FORM_ID)
 
     form, new_item = AnomalyForm(instance=anomaly, users=users), item_form()
+    if request.method == "POST" and anomaly.part_of_id:
+        # Its incident's status and plan live on the lead (a page opened before the grouping still
+        # has the form): nothing is written here, and the reader is sent where the plan is.
+        messages.warning(request, "This anomaly is part of an incident: its status and plan are kept on the "
+                                  "incident's lead, shown here. Nothing was changed.")
+        return redirect("metrics:anomaly", pk=anomaly.part_of_id)
     if request.method == "POST":
         # One form on the page: the plan, a new action item and ticking an item off are saved
         # together, so a plan typed before clicking "Add action item" or an item's box is kept, and

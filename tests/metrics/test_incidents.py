@@ -108,6 +108,15 @@ def test_the_morning_email_counts_incidents_and_names_what_moved_with_each(store
         assert part.explanation not in body  # its words are on the lead's page, not repeated here
 
 
+def test_a_plan_posted_to_a_related_anomaly_changes_nothing_and_leads_to_the_lead(client_a, source_stop):
+    lead, part = source_stop[("gmv", "")], source_stop[("gmv", "paid_search")]
+    response = client_a.post(reverse("metrics:anomaly", args=[part.pk]),
+                             {"status": "plan", "plan": "A second plan", "add_item": "1", "item-text": "Stray"})
+    assert response.status_code == 302 and response["Location"] == reverse("metrics:anomaly", args=[lead.pk])
+    part.refresh_from_db()
+    assert (part.status, part.plan, part.action_items.count()) == ("new", "", 0)
+
+
 def test_an_anomaly_with_its_own_plan_stays_its_own_entry(store_a, source_stop):
     part = source_stop[("gmv", "paid_search")]
     Anomaly.objects.filter(pk=part.pk).update(part_of=None, plan="Call the agency about the plan.")

@@ -248,13 +248,16 @@ def test_a_quiet_day_still_lists_what_is_open_from_earlier_days(manager, store_a
     rollup_day(store_a, day)
     Anomaly.objects.create(store=store_a, day=day - timedelta(days=2), metric="units", dimension="",
                            value=0, baseline=30, band_low=10, band_high=50, change=-1, score=-6, direction="down",
-                           explanation="Units sold −100 % vs usual Saturday.")
+                           explanation="Units sold −100 % vs usual Saturday.", status="plan",
+                           plan="Restock the jasmine tea by Tuesday.", owner=manager.user)
     with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
         assert send_due_morning_emails() == 1
     message = mail.outbox[0]
     for part in (message.body, message.alternatives[0][0]):
         assert "Units sold −100 % vs usual Saturday." in part
         assert "Still open from earlier days: 1" in part
+        # What was agreed, and by whom: the manager need not click through to see it is handled.
+        assert "Units sold: 0, usually 30" in part and "Plan (boss): Restock the jasmine tea by Tuesday." in part
     assert "1 still open from earlier days" in message.alternatives[0][0]  # the preview line
 
 

@@ -1,4 +1,5 @@
-from zoneinfo import available_timezones
+from functools import cache
+from importlib.resources import files
 
 from django import forms
 
@@ -6,14 +7,14 @@ from opsdesk.images import check_image
 
 from .models import StoreMembership
 
-# Zones named after a place; the database's aliases ("localtime", "Factory", "Etc/GMT+5", "US/…") are
-# no one's answer to "where do you read your email?".
-REGIONS = ("Africa/", "America/", "Antarctica/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/",
-           "Pacific/")
 
-
+@cache
 def timezone_choices():
-    zones = sorted(z for z in available_timezones() if z.startswith(REGIONS))
+    """The places of the IANA database's zone.tab, one zone each: the database's aliases ("localtime",
+    "Factory", "Etc/GMT+5", "US/…") and old names ("Africa/Asmera", "America/Godthab") are no one's answer
+    to "where do you read your email?"."""
+    table = files("tzdata").joinpath("zoneinfo/zone.tab").read_text(encoding="utf-8")
+    zones = sorted(line.split("\t")[2] for line in table.splitlines() if line and not line.startswith("#"))
     return [("", "The store's own zone"), ("UTC", "UTC")] + [(zone, zone.replace("_", " ")) for zone in zones]
 
 
@@ -33,6 +34,9 @@ class MembershipSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, several: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        current = self.instance.email_timezone
+        if current and current not in dict(timezone_choices()):  # an old name chosen before: still valid
+            self.fields["email_timezone"].choices = [*timezone_choices(), (current, current)]
         if not several:  # one store: nothing else to apply it to
             del self.fields["all_stores"]
 

@@ -107,8 +107,11 @@ def my_settings(request):
         bound = MembershipSettingsForm(request.POST, instance=membership, prefix=str(membership.pk), several=several)
         if bound.is_valid():
             bound.save()
-            everywhere = " The time zone is now the same for all your stores." if bound.cleaned_data.get(
-                "all_stores") else ""
+            everywhere = ""
+            if bound.cleaned_data.get("all_stores"):
+                everywhere = (f" All your stores' emails now arrive at 08:00 {membership.email_timezone}."
+                              if membership.email_timezone else
+                              " Each of your stores' emails now arrives at 08:00 in that store's own zone.")
             messages.success(request, f"Saved your settings for {membership.store}.{everywhere}")
             return redirect("stores:my_settings")
     forms = [

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from campaigns import ads_pacing
 from opsdesk.localtime import local_midnight
+from opsdesk.money import CENT
 from stores.models import Order, Store, TrafficSource
 
 from . import live_history, live_today
@@ -75,14 +76,17 @@ def _ratio(numerator, denominator) -> float | None:
 
 
 def _money(value) -> str:
-    return f"{(value or ZERO).quantize(Decimal('0.01'))}"
+    return f"{(value or ZERO).quantize(CENT, ROUND_HALF_UP)}"
 
 
 def _decimal(value) -> Decimal:
-    """A SUM of money from raw SQL: Decimal on Postgres, a float or int on SQLite, None over no rows."""
+    """A SUM of money from raw SQL: Decimal on Postgres, a float or int on SQLite, None over no rows.
+
+    SQLite adds in binary floats (54.99 may come back as 54.989999999999995): a sum of amounts in cents
+    is read back as the cents it adds up to, or 54.99 / 2 orders would show an AOV of 27.49."""
     if value is None:
         return ZERO
-    return value if isinstance(value, Decimal) else Decimal(str(value))
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(CENT)
 
 
 def _rows(sql: str, params: list) -> list[tuple]:

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.urls import reverse
+from django.utils import timezone
 
 from campaigns.models.ads import CHANNEL_SOURCE, AdChannel, AdDailyPerformance, AdPlan
 from metrics import live
@@ -231,3 +233,15 @@ class TestPages:
         response = client.get(f"/metrics/{store_a.slug}/live.json")
         assert response.status_code == 302
         assert "/accounts/login/" in response["Location"]
+
+
+def test_a_sqlite_float_sum_reads_as_the_cents_it_adds_up_to():
+    # 54.99 summed in binary floats: an AOV over 2 orders must read 27.50 as everywhere else, not 27.49.
+    total = live._decimal(54.989999999999995)
+    assert total == Decimal("54.99") and live._money(total / 2) == "27.50"
+
+
+def test_the_real_time_index_shows_money_with_separators(client_a, store_a):
+    paid_order(store_a, timezone.now(), total="12345.60")
+    page = client_a.get(reverse("metrics:live")).content.decode()
+    assert "12,345.60 CNY" in page

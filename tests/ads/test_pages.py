@@ -22,7 +22,7 @@ def test_list_shows_own_plans_with_derived_metrics(client_a, search_plan, plan_b
     body = response.content.decode()
     assert "Longjing search" in body and "B search" not in body
     assert "5.00\u00a0%" in body  # CTR 50 / 1000
-    assert "4.00" in body  # ROAS 400 / 100
+    assert "4.00×" in body  # ROAS 400 / 100, written as everywhere else (daily page, email)
 
 
 def test_create_plan_for_own_store(client_a, store_a):

@@ -206,6 +206,11 @@ def _parse_date(value: str) -> date | None:
     return None
 
 
+def _in_the_future(day: date, today: date) -> str:
+    """Why a row dated after the store's local today is refused: a report cannot cover a day not yet lived."""
+    return f"{day:%Y-%m-%d} is in the future (the store's today is {today:%Y-%m-%d})"
+
+
 def parse_number(value) -> Decimal | None:
     if value is None:
         return Decimal(0)
@@ -237,6 +242,7 @@ def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
     """
     plans = {p.name: p for p in AdPlan.objects.filter(store=store)}
     creatives = {(c.plan_id, c.name): c for c in AdCreative.objects.filter(plan__store=store)}
+    today = store.today()
     errors: list[RowError] = []
     rows: list[PerformanceRow] = []
     seen: dict[tuple, int | str] = {}
@@ -247,6 +253,8 @@ def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
         day = rec["date"] if isinstance(rec["date"], date) else _parse_date(str(rec.get("date") or ""))
         if day is None:
             errors.append(RowError(n, "date", f"{rec.get('date')!r} is not a date (YYYY-MM-DD)"))
+        elif day > today:
+            errors.append(RowError(n, "date", _in_the_future(day, today)))
         plan_name = str(rec.get("plan") or "").strip()
         plan = plans.get(plan_name)
         if not plan_name:
@@ -389,12 +397,15 @@ def _parse_hour(value) -> int | None:
 def validate_hourly(store: Store, records: list[dict]) -> list[HourlyRow]:
     """Check hourly rows {row, date, plan, hour, spend}: all or nothing, one row per (plan, date, hour)."""
     plans = {p.name: p for p in AdPlan.objects.filter(store=store)}
+    today = store.today()
     errors, rows, seen, day_totals = [], [], {}, {}
     for rec in records:
         n, bad = rec["row"], len(errors)
         day = _parse_date(str(rec.get("date") or ""))
         if day is None:
             errors.append(RowError(n, "date", f"{rec.get('date')!r} is not a date (YYYY-MM-DD)"))
+        elif day > today:
+            errors.append(RowError(n, "date", _in_the_future(day, today)))
         plan = plans.get(str(rec.get("plan") or "").strip())
         if plan is None:
             errors.append(RowError(n, "plan", f"no ad plan named {rec.get('plan')!r} in {store.slug}"))

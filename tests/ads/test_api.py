@@ -1,10 +1,11 @@
 """POST /api/v1/ads/performance: store API key auth, whole-batch validation, idempotent writes."""
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from campaigns.models import AdDailyPerformance, AdSpendSnapshot
 from stores.models import ApiKey
@@ -85,3 +86,13 @@ def test_amounts_too_large_to_store_reject_the_batch(client, key_a, search_plan)
     errors = {(e["item"], e["field"]) for e in response.json()["errors"]}
     assert errors == {("rows[0]", "sales"), ("snapshots[0]", "spend_today")}
     assert not AdDailyPerformance.objects.exists() and not AdSpendSnapshot.objects.exists()
+
+
+@time_machine.travel(datetime(2026, 11, 26, 4, 0, tzinfo=UTC))
+def test_performance_for_a_day_that_has_not_happened_rejects_the_batch(client, key_a, search_plan):
+    body = {"rows": [BODY["rows"][0], {**BODY["rows"][0], "date": "2027-03-01"}], "snapshots": []}
+    response = post(client, body, key_a)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"item": "rows[1]", "field": "date", "reason": "2027-03-01 is in the future (the store's today is 2026-11-26)"}]
+    assert not AdDailyPerformance.objects.exists()

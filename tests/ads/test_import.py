@@ -1,9 +1,10 @@
 """Ad reports in: Google Ads and through-train formats, all-or-nothing with row numbers, idempotent."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 
 from campaigns.ads_importers import AdReportError, import_ad_report
@@ -213,4 +214,29 @@ def test_hourly_spend_whose_running_total_is_too_large_is_refused(store_a, plans
     with pytest.raises(AdReportError) as caught:
         import_ad_report(store_a, HOURLY.replace("30.00", "999999999999.00").encode())
     assert [(e.row, e.column) for e in caught.value.errors] == [(3, "spend"), (4, "spend")]
+    assert not AdSpendSnapshot.objects.exists()
+
+
+@time_machine.travel(datetime(2026, 11, 26, 4, 0, tzinfo=UTC))  # noon on 26 November in Shanghai
+def test_a_row_for_a_day_that_has_not_happened_is_refused(store_a, plans):
+    text = ("Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n"
+            "2026-11-26,Gift boxes,100,10,5,1,60\n"
+            "2027-03-01,Gift boxes,100,10,5,1,60\n")
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, text.encode())
+    assert [str(e) for e in caught.value.errors] == [
+        "row 3, date: 2027-03-01 is in the future (the store's today is 2026-11-26)"]
+    assert not AdDailyPerformance.objects.exists()
+
+
+@time_machine.travel(datetime(2026, 11, 26, 18, 0, tzinfo=UTC))  # already 27 November in Shanghai
+def test_the_stores_local_today_decides_what_is_in_the_future(store_a, plans):
+    from campaigns.models import AdSpendSnapshot
+
+    import_ad_report(store_a, b"Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n2026-11-27,Gift boxes,1,1,5,1,60\n")
+    assert AdDailyPerformance.objects.get(plan=plans[1]).date == date(2026, 11, 27)
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, HOURLY.replace("2026-11-25", "2026-11-28").encode())
+    assert {(e.column, e.reason) for e in caught.value.errors} == {
+        ("date", "2026-11-28 is in the future (the store's today is 2026-11-27)")}
     assert not AdSpendSnapshot.objects.exists()

@@ -4,7 +4,7 @@ Double 11 sign-up, a full-reduction weekend, a members' lottery, a bundle on the
 a content post, each with its checklist steps (link, resource, data to watch) and its playbook.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 PLAYBOOKS = [
     ("platform-event-signup", "Signing up for an official platform event", "gmv_drop",
@@ -55,6 +55,9 @@ PLAYBOOKS = [
 """),
 ]
 
+# The step that is due on the activity's sign-up deadline (its days before start stand in without one).
+SIGNUP_STEP = "Submit the sign-up"
+
 TEMPLATES = [
     ("Double 11 sign-up", "platform_event", 3, {"event": "double_11", "signup_status": "not_started"},
      "platform-event-signup",
@@ -62,7 +65,7 @@ TEMPLATES = [
      [("Read the event's entry rules", "Platform seller centre › Events", "Rules PDF", "", 30),
       ("Choose products and check margins after the event discount", "/stores/", "Product list, cost sheet",
        "Last 30 days orders per product", 25),
-      ("Submit the sign-up", "Platform seller centre › Events › Sign up", "Product ids, prices", "", 21),
+      (SIGNUP_STEP, "Platform seller centre › Events › Sign up", "Product ids, prices", "", 21),
       ("Prepare banners and the landing page", "", "Designer, banner sizes", "", 7),
       ("Check stock for 3× a normal week", "", "Warehouse stock report", "Stock vs forecast", 3),
       ("Watch the event live", "/metrics/live/", "", "GMV, conversion, stock per hour", 0),
@@ -105,6 +108,8 @@ def install_defaults(Playbook=None, ActivityTemplate=None, TemplateStep=None) ->
     for slug, title, anomaly_types, body in PLAYBOOKS:
         books[slug], _ = Playbook.objects.get_or_create(
             slug=slug, defaults={"title": title, "body": body, "anomaly_types": anomaly_types})
+    # The 0002 migration's TemplateStep predates the sign-up flag; migration 0006 sets it on those rows.
+    has_flag = any(f.name == "due_on_signup_deadline" for f in TemplateStep._meta.get_fields())
     for name, kind, days, details, book, description, steps in TEMPLATES:
         if ActivityTemplate.objects.filter(store=None, name=name).exists():
             continue
@@ -112,17 +117,41 @@ def install_defaults(Playbook=None, ActivityTemplate=None, TemplateStep=None) ->
                                                    playbook=books[book], description=description)
         TemplateStep.objects.bulk_create(
             TemplateStep(template=template, position=i, title=t, link=link, resource=res, data_to_watch=watch,
-                         days_before_start=before)
+                         days_before_start=before,
+                         **({"due_on_signup_deadline": t == SIGNUP_STEP and kind == "platform_event"}
+                            if has_flag else {}))
             for i, (t, link, res, watch, before) in enumerate(steps, start=1))
 
 
+def checklist_due_date(activity, step, today: date, signup_position: int | None = None) -> date:
+    """When `step` of `activity` is due, for a checklist made on the store's day `today`.
 
-def copy_checklist(activity, template) -> None:
-    """The template's steps become the activity's checklist, each due its days before the first day."""
+    The sign-up step is due on the sign-up deadline when the activity has one, and the steps before
+    it (at positions below `signup_position`) no later than that; the others their days before the
+    first day.
+    """
+    deadline = activity.signup_deadline
+    if step.due_on_signup_deadline and deadline:
+        return deadline
+    due = activity.start_date - timedelta(days=step.days_before_start)
+    # A step whose lead time has already gone by when the activity is planned in time is due today,
+    # not born overdue: the operator can still do it, and "overdue" would be noise from the template.
+    if today <= activity.start_date:
+        due = max(due, today)
+    if deadline and signup_position is not None and step.position < signup_position:
+        due = min(due, deadline)
+    return due
+
+
+def copy_checklist(activity, template, today: date | None = None) -> None:
+    """The template's steps become the activity's checklist (see `checklist_due_date` for when each is due)."""
     from .models import ChecklistItem
 
+    today = today or activity.store.today()
+    steps = list(template.steps.all())
+    signup_position = min((s.position for s in steps if s.due_on_signup_deadline), default=None)
     ChecklistItem.objects.bulk_create(
         ChecklistItem(activity=activity, position=step.position, title=step.title, link=step.link,
                       resource=step.resource, data_to_watch=step.data_to_watch,
-                      due_date=activity.start_date - timedelta(days=step.days_before_start))
-        for step in template.steps.all())
+                      due_date=checklist_due_date(activity, step, today, signup_position))
+        for step in steps)

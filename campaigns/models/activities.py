@@ -209,6 +209,8 @@ class TemplateStep(models.Model):
     resource = models.CharField(max_length=300, blank=True, help_text="What it needs: banner, budget, stock ...")
     data_to_watch = models.CharField(max_length=300, blank=True, help_text="The numbers to check.")
     days_before_start = models.IntegerField(default=0, help_text="Due this many days before the first day.")
+    due_on_signup_deadline = models.BooleanField(
+        default=False, help_text="The sign-up step: due on the activity's sign-up deadline when it has one.")
 
     class Meta:
         ordering = ["template", "position"]

@@ -34,8 +34,8 @@ def test_creating_from_a_template_copies_its_steps_into_the_checklist(client_a, 
     assert response.status_code == 302 and response.url == activity.get_absolute_url()
     steps = list(template.steps.values_list("title", "link", "resource", "data_to_watch"))
     assert list(activity.checklist.values_list("title", "link", "resource", "data_to_watch")) == steps
-    first = activity.checklist.get(position=1)
-    assert first.due_date == date(2026, 10, 12)  # 30 days before 11 November
+    banners = activity.checklist.get(title="Prepare banners and the landing page")
+    assert banners.due_date == date(2026, 11, 4)  # 7 days before 11 November
     assert activity.details == {"event": "double_11", "signup_status": "not_started",
                                 "requirements": "15% off, 500 units"}
     assert activity.template == template and activity.owner.username == "op-a"
@@ -225,13 +225,14 @@ def test_a_new_event_whose_signup_deadline_has_passed_is_refused(client_a, store
     assert response.status_code == 302
 
 
-@time_machine.travel(BEFORE_DOUBLE_11_SIGNUP)
 def test_checklist_marks_steps_past_due_and_not_done_as_overdue(client_a, store_a, default_templates):
-    _post_from_template(client_a, ActivityTemplate.objects.get(name="Double 11 sign-up"), store_a)
+    with time_machine.travel(BEFORE_DOUBLE_11_SIGNUP):
+        _post_from_template(client_a, ActivityTemplate.objects.get(name="Double 11 sign-up"), store_a)
     activity = Activity.objects.get()
-    first, second = activity.checklist.order_by("position")[:2]  # due 12 and 17 October: both past
+    first, second = activity.checklist.order_by("position")[:2]  # due 20 October, the day it was planned
     client_a.post(reverse("campaigns:checklist_toggle", args=[activity.pk, second.pk]), {"done": "1"})
-    page = client_a.get(activity.get_absolute_url()).content.decode()
+    with time_machine.travel(datetime(2026, 10, 25, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        page = client_a.get(activity.get_absolute_url()).content.decode()
     assert page.count('<span class="badge danger">overdue</span>') == 1
     assert f'due {first.due_date:%b. %-d, %Y} <span class="badge danger">overdue</span>' in page
     with time_machine.travel(datetime(2026, 11, 2, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
@@ -256,3 +257,29 @@ def test_activity_page_shows_money_and_goals_with_thousands_separators(client_a,
     page = client_a.get(activity.get_absolute_url()).content.decode()
     assert "5,000.00 CNY" in page and "GMV 200,000.00 CNY" in page and "1,200 paid orders" in page
     assert "5000.00" not in page and "200000.00" not in page
+
+
+# 22 October: Double 11 is 20 days ahead, so the template's 30, 25 and 21 days before it have gone by.
+@time_machine.travel(datetime(2026, 10, 22, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+def test_an_event_planned_in_time_has_no_overdue_step_and_its_signup_step_is_due_on_the_deadline(
+        client_a, store_a, default_templates):
+    _post_from_template(client_a, ActivityTemplate.objects.get(name="Double 11 sign-up"), store_a,
+                        signup_deadline="2026-10-27")
+    activity = Activity.objects.get()
+    due = dict(activity.checklist.values_list("title", "due_date"))
+    assert due["Submit the sign-up"] == date(2026, 10, 27)
+    assert due["Read the event's entry rules"] == due["Choose products and check margins after the event discount"] \
+        == date(2026, 10, 22)
+    assert min(due.values()) == date(2026, 10, 22)
+    page = client_a.get(activity.get_absolute_url()).content.decode()
+    assert "Sign-up deadline</th><td>Oct. 27, 2026" in page and "due Oct. 27, 2026" in page
+    assert "overdue" not in page
+
+
+@time_machine.travel(datetime(2026, 9, 1, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+def test_an_early_signup_deadline_brings_the_steps_before_the_signup_forward(client_a, store_a, default_templates):
+    _post_from_template(client_a, ActivityTemplate.objects.get(name="Double 11 sign-up"), store_a,
+                        signup_deadline="2026-09-20")
+    due = dict(Activity.objects.get().checklist.values_list("title", "due_date"))
+    assert due["Read the event's entry rules"] == due["Submit the sign-up"] == date(2026, 9, 20)
+    assert due["Prepare banners and the landing page"] == date(2026, 11, 4)  # after the sign-up: its own lead time

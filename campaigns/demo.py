@@ -1,16 +1,16 @@
 """Demo activities and plans on top of the stores' demo history.
 
-Per store: the promotion the order history spikes for (at ctx.promo's days, finished), the next
-platform event at least a week ahead on its real day (Double 12 on 12 December, Black Friday on
-the day after the fourth Thursday of November) whose sign-up closes in 5 days (with the Double 11
-template's checklist, half of it ticked), a content post in 3 days, a members' lottery that ran
-two weeks ago and was drawn, and year, month and week plans with goals and tasks. The second
-store also has a bundle running now and its promotion reviewed.
+Per store: the promotion the order history spikes for (at ctx.promo's days, finished), a platform
+event a few weeks ahead whose sign-up closes in 5 days (the store's next named event 8 to 90 days
+ahead on its real day, such as Double 12 on 12 December; else a seasonal platform sale in three
+weeks), with the Double 11 template's checklist, half of it ticked; a content post in 3 days, a
+members' lottery that ran two weeks ago and was drawn, and year, month and week plans with goals
+and tasks. The second store also has a bundle running now and its promotion reviewed.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -47,22 +47,7 @@ def seed(ctx) -> None:
         copy_checklist(promo, templates["Full-reduction weekend"])
         promo.checklist.update(done_at=timezone.now(), done_by=ctx.operator)
 
-        # The store's next real platform event at least a week ahead, on its real day (Double 12 on 12 December).
-        events = ("double_11", "double_12", "618") if store.country == "CN" else ("black_friday", "cyber_monday")
-        event_name, event_day = min(((e, next_event_day(e, today + timedelta(days=6))) for e in events),
-                                    key=lambda pair: pair[1])
-        event_template = templates["Double 11 sign-up"]
-        event = _activity(store, ctx.operator, ["planned"], name=f"{event_name.replace('_', ' ').title()} sign-up",
-                          kind="platform_event", start_date=event_day,
-                          end_date=event_day + timedelta(days=event_template.duration_days - 1),
-                          signup_deadline=today + timedelta(days=5),
-                          budget=Decimal("2000"), goal_orders=900,
-                          details={"event": event_name, "signup_status": "not_started",
-                                   "requirements": "At least 15 % off the lowest price of the last 30 days; "
-                                                   "stock for 500 orders; rating 4.7+."},
-                          template=event_template)
-        event.products.set(products[:3])
-        copy_checklist(event, event_template)
+        event = seed_platform_event(store, ctx.operator, templates["Double 11 sign-up"], products[:3], today)
         for item in event.checklist.order_by("position")[:2]:
             item.done_at, item.done_by = timezone.now(), ctx.operator
             item.save()
@@ -94,6 +79,46 @@ def seed(ctx) -> None:
 
         _seed_plans(store, ctx, today)
     ads_demo.seed(ctx)  # after the activities, so launches can link them
+
+
+# A platform's own sale for the months without a named event near, by the month it starts in.
+SEASONAL_SALES = {1: "New-year sale", 2: "New-year sale", 3: "Spring sale", 4: "Spring sale", 5: "Spring sale",
+                  6: "Summer sale", 7: "Summer sale", 8: "Summer sale", 9: "Autumn sale", 10: "Autumn sale",
+                  11: "Year-end sale", 12: "Year-end sale"}
+
+
+def demo_event(country: str, today: date) -> tuple[str, str, date]:
+    """(event, name, first day) of the platform event the demo plans: the store's next named event 8 to
+    90 days ahead (there is time to prepare, and it is near enough to plan now), else a seasonal
+    "other" platform sale three weeks ahead."""
+    near = []
+    for event in ("double_11", "double_12", "618") if country == "CN" else ("black_friday", "cyber_monday"):
+        day = next_event_day(event, today + timedelta(days=7))
+        if day is not None and day <= today + timedelta(days=90):
+            near.append((day, event))
+    if near:
+        day, event = min(near)
+        return event, event.replace("_", " ").title(), day
+    day = today + timedelta(days=21)
+    return "other", SEASONAL_SALES[day.month], day
+
+
+def seed_platform_event(store, owner, template, products, today: date) -> Activity:
+    """The demo's planned platform event (see `demo_event`) with the template's checklist; its sign-up
+    closes in 5 days, so the desk's deadline warning shows, and never after its first day."""
+    event, name, first_day = demo_event(store.country, today)
+    details = {"event": event, "signup_status": "not_started",
+               "requirements": "At least 15 % off the lowest price of the last 30 days; stock for 500 orders; "
+                               "rating 4.7+."}
+    if event == "other":
+        details["event_name"] = name
+    activity = _activity(store, owner, ["planned"], name=f"{name} sign-up", kind="platform_event",
+                         start_date=first_day, end_date=first_day + timedelta(days=template.duration_days - 1),
+                         signup_deadline=min(today + timedelta(days=5), first_day), budget=Decimal("2000"),
+                         goal_orders=900, details=details, template=template)
+    activity.products.set(products)
+    copy_checklist(activity, template, today)
+    return activity
 
 
 def _seed_plans(store, ctx, today) -> None:

@@ -9,7 +9,7 @@ from campaigns import demo
 from campaigns.activity_kinds import event_day, next_event_day
 from campaigns.activity_lottery import verify_draw
 from campaigns.desk import open_items
-from campaigns.models import Activity, LotteryDraw, Plan, PlanTask
+from campaigns.models import Activity, ActivityTemplate, LotteryDraw, Plan, PlanTask
 from stores import demo as stores_demo
 
 pytestmark = pytest.mark.django_db
@@ -34,17 +34,40 @@ def test_demo_seed_builds_activities_and_plans():
 
 
 @time_machine.travel(datetime(2026, 11, 26, 4, 0, tzinfo=UTC))
-def test_demo_platform_events_sit_on_the_days_they_are_named_after():
+def test_demo_platform_events_are_weeks_ahead_not_a_year():
     ctx = stores_demo.seed(days=45)
     demo.seed(ctx)
     days = {}
     for store in ctx.stores:
         event = Activity.objects.get(store=store, kind="platform_event")
-        assert event.start_date == event_day(event.details["event"], event.start_date.year)
         assert event.signup_deadline == store.today() + timedelta(days=5) < event.start_date
         days[event.name] = event.start_date
-    # Black Friday 2026 (27 Nov) and Cyber Monday (30 Nov) are within a week: the next one is Black Friday 2027
-    assert days == {"Double 12 sign-up": date(2026, 12, 12), "Black Friday sign-up": date(2027, 11, 26)}
+    # Still 25 Nov in Los Angeles: Black Friday (27 Nov) and Cyber Monday (30 Nov) are too close to sign up
+    # for, the next ones a year away, so the US store plans the platform's year-end sale in three weeks.
+    assert days == {"Double 12 sign-up": date(2026, 12, 12), "Year-end sale sign-up": date(2026, 12, 16)}
+    year_end = Activity.objects.get(name="Year-end sale sign-up")
+    assert year_end.details["event"] == "other" and year_end.details["event_name"] == "Year-end sale"
+
+
+@pytest.mark.parametrize("store_fixture", ["store_a", "store_b"])  # China and the US: different named events
+def test_the_demo_event_is_realistic_whatever_day_the_demo_runs(request, store_fixture, default_templates):
+    store = request.getfixturevalue(store_fixture)
+    template = ActivityTemplate.objects.get(name="Double 11 sign-up")
+    for offset in range(0, 366, 3):
+        run = datetime(2026, 11, 26, 4, 0, tzinfo=UTC) + timedelta(days=offset)
+        with time_machine.travel(run, tick=False):
+            today = store.today()
+            event = demo.seed_platform_event(store, None, template, [], today)
+            named_day = event_day(event.details["event"], event.start_date.year)
+            assert named_day in (None, event.start_date), f"{today}: {event.name} off its real day"
+            assert today + timedelta(days=8) <= event.start_date <= today + timedelta(days=90), today
+            assert today < event.signup_deadline < event.start_date, today
+            assert any("sign-up deadlines" in i.label for i in open_items(store, None)), today
+            steps = {i.title: i.due_date for i in event.checklist.all()}
+            assert steps["Submit the sign-up"] == event.signup_deadline, today
+            assert steps["Read the event's entry rules"] <= event.signup_deadline, today
+            assert min(steps.values()) >= today, f"{today}: a step is overdue the day it is planned"
+        event.delete()
 
 
 def test_named_events_fall_on_their_real_days():

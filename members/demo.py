@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from stores.models import Order
 
+from . import compliance
 from .models import Festival, Flow, Member, Message, MessageStatus, SmsTemplate
 from .services import enrol_orders, refresh_segments
 from .texts import render, sms_length
@@ -52,22 +53,26 @@ def seed(ctx) -> None:
 
 
 def _seed_sent_texts(store, template, ctx, now) -> None:
-    """After-sales texts of the last week, as the worker would have left them (most delivered, a few not);
-    one whose send time is still ahead is queued, never shown as sent."""
+    """After-sales texts of the last week, as the worker would have left them (most delivered, a few not):
+    each planned when its order's delay had passed and sent then or, in quiet hours, at the next 09:00 in
+    the member's zone; one whose send time is still ahead is queued, never shown as sent."""
     rng = ctx.rng
     orders = (Order.objects.filter(store=store, delivered_at__gte=now - timedelta(days=10),
                                    delivered_at__lt=now - timedelta(days=template.delay_days),
                                    member_link__member__sms_consent=True)
-              .select_related("member_link__member")[:40])
-    rows = []
+              .select_related("member_link__member__store")[:40])
+    rows, created = [], {}
     for n, order in enumerate(orders):
         member: Member = order.member_link.member
         body = render(template.body, {"first_name": member.first_name, "name": member.name, "store": store.name,
                                       "order": order.external_id})
-        send_at = order.delivered_at + timedelta(days=template.delay_days, hours=rng.randrange(1, 8))
+        # The beat plans the text a little after the delay has passed; quiet hours move its send time.
+        planned_at = min(order.delivered_at + timedelta(days=template.delay_days, minutes=rng.randrange(1, 8)), now)
+        send_at = compliance.next_send_time(planned_at, member.zone)
+        occasion = f"after_sales:order {order.external_id}"
+        created[(member.pk, occasion)] = planned_at
         text = Message(store=store, member=member, flow=Flow.AFTER_SALES, template=template, body=body,
-                       occasion=f"after_sales:order {order.external_id}", segments=sms_length(body).segments,
-                       scheduled_for=send_at)
+                       occasion=occasion, segments=sms_length(body).segments, scheduled_for=send_at)
         if send_at > now:  # its time has not come: it waits in the queue like any planned text
             rows.append(text)
             continue
@@ -81,3 +86,9 @@ def _seed_sent_texts(store, template, ctx, now) -> None:
         text.provider_sid = f"SMdemo{store.pk:02d}{n:026d}"
         rows.append(text)
     Message.objects.bulk_create(rows, ignore_conflicts=True)
+    # created_at is auto_now_add, so bulk_create stamps the seeding time; give each text its planning time.
+    texts = list(Message.objects.filter(store=store, flow=Flow.AFTER_SALES,
+                                        occasion__in={occasion for _, occasion in created}))
+    for text in texts:
+        text.created_at = created.get((text.member_id, text.occasion), text.created_at)
+    Message.objects.bulk_update(texts, ["created_at"])

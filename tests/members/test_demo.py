@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from members import demo as members_demo
+from members.compliance import in_quiet_hours
 from members.models import HANDED_OVER, Member, Message, MessageStatus, SmsTemplate
 from stores import demo as stores_demo
 from stores.models import Order
@@ -41,3 +42,23 @@ def test_demo_never_shows_a_text_as_sent_before_its_time_has_come():
     assert not Message.objects.filter(status__in=HANDED_OVER, scheduled_for__gt=now).exists()
     assert all(status == MessageStatus.QUEUED
                for status in Message.objects.filter(scheduled_for__gt=now).values_list("status", flat=True))
+
+
+def test_no_demo_text_goes_out_in_the_members_quiet_hours():
+    ctx = stores_demo.seed(days=20)
+    members_demo.seed(ctx)
+    texts = list(Message.objects.select_related("member__store"))
+    assert len(texts) > 20 and any(t.sent_at for t in texts)
+    for text in texts:
+        send_time = text.sent_at or text.scheduled_for
+        local = send_time.astimezone(text.member.zone)
+        assert not in_quiet_hours(send_time, text.member.zone), f"{text.occasion} goes out at {local:%H:%M} local"
+
+
+def test_every_demo_text_was_created_before_it_was_sent():
+    ctx = stores_demo.seed(days=20)
+    members_demo.seed(ctx)
+    texts = list(Message.objects.all())
+    assert texts
+    for text in texts:
+        assert text.created_at <= (text.sent_at or text.scheduled_for), f"{text.occasion} created after it was sent"

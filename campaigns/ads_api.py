@@ -14,10 +14,11 @@ makes a fresh one (a router may belong to only one API, so tests build their own
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from ninja import Router, Schema
 from ninja.responses import Status
 from ninja.security import HttpBearer
@@ -29,6 +30,7 @@ from .ads_importers import AdReportError, RowError, money_or_error, parse_number
 from .models import AdPlan, AdSpendSnapshot
 
 MAX_ITEMS = 5000
+CLOCK_SKEW = timedelta(minutes=10)  # how far ahead of ours a platform's clock may run
 
 
 class StoreKeyAuth(HttpBearer):
@@ -80,6 +82,9 @@ def _snapshot_objects(store, items: list[dict]) -> tuple[list[AdSpendSnapshot], 
             errors.append(RowError(label, "ts", f"{item.get('ts')!r} is not an ISO 8601 time"))
         if ts is not None and ts.tzinfo is None:
             errors.append(RowError(label, "ts", "needs a UTC offset (e.g. +08:00 or Z)"))
+            ts = None
+        elif ts is not None and ts > timezone.now() + CLOCK_SKEW:  # spend not spent yet: a wrong clock
+            errors.append(RowError(label, "ts", f"{item.get('ts')} is in the future"))
             ts = None
         spend = parse_number(item.get("spend_today"))
         why = None

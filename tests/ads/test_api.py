@@ -1,11 +1,12 @@
 """POST /api/v1/ads/performance: store API key auth, whole-batch validation, idempotent writes."""
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from campaigns.models import AdDailyPerformance, AdSpendSnapshot
 from stores.models import ApiKey
@@ -96,3 +97,12 @@ def test_performance_for_a_day_that_has_not_happened_rejects_the_batch(client, k
     assert response.json()["errors"] == [
         {"item": "rows[1]", "field": "date", "reason": "2027-03-01 is in the future (the store's today is 2026-11-26)"}]
     assert not AdDailyPerformance.objects.exists()
+
+
+def test_a_snapshot_timed_in_the_future_is_refused(client, key_a, search_plan):
+    ahead = (timezone.now() + timedelta(hours=2)).isoformat()
+    response = post(client, {"rows": [], "snapshots": [{"plan": "Longjing search", "ts": ahead, "spend_today": "5"}]},
+                    key_a)
+    assert response.status_code == 400
+    assert {"item": "snapshots[0]", "field": "ts", "reason": f"{ahead} is in the future"} in response.json()["errors"]
+    assert not AdSpendSnapshot.objects.exists()

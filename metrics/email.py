@@ -131,6 +131,7 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
     for a in anomalies:
         a.url = site + reverse("metrics:anomaly", args=[a.pk])
         a.is_open = a.status != AnomalyStatus.RESOLVED
+        a.continued = a.continued_incident() if a.is_open else None
         # The most important few open ones get their chart (the page's figure): ~0.3 s of Chromium each.
         fig = email_figure(a, days=CHART_DAYS) if a.is_open and charted < EMAIL_CHARTS else None
         a.chart = images.add(f"anomaly-{a.pk}", figure_png(fig, width=600, height=240) if fig else None)

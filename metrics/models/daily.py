@@ -5,6 +5,8 @@ A rollup of a day replaces that day's rows exactly, so re-running it is harmless
 have dimension "" and value ""; breakdowns use dimension traffic_source / product / payment_type.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, When
@@ -140,6 +142,19 @@ class Anomaly(models.Model):
 
             value = dimension_labels(self.store, self.dimension, [self.dimension_value])[self.dimension_value]
         return f"{self.info.label} · {value}"
+
+    def continued_incident(self, days: int = 7) -> "Anomaly | None":
+        """The latest open incident of the week before with the same cause: day 2 of an outage is the
+        incident somebody already works on, not news (metrics.incidents.driver)."""
+        from metrics.incidents import driver
+
+        cause = driver(self)
+        if cause is None:
+            return None
+        earlier = Anomaly.objects.filter(
+            store_id=self.store_id, part_of__isnull=True, day__lt=self.day, day__gte=self.day - timedelta(days=days),
+        ).exclude(status=AnomalyStatus.RESOLVED).select_related("store", "owner")
+        return next((a for a in earlier if driver(a) == cause), None)
 
     def share_status(self) -> None:
         """The anomalies of its incident follow the lead's status: one plan, one state."""

@@ -187,6 +187,7 @@ def anomaly_detail(request, pk):
     return render(request, "metrics/anomaly_detail.html", {
         "anomaly": anomaly, "related": label_values(list(anomaly.related.select_related("store"))),
         "lead": anomaly.part_of and label_values([anomaly.part_of])[0],
+        "continued": None if anomaly.part_of_id else anomaly.continued_incident(),
         "store": anomaly.store, "form": form, "item_form": new_item, "today": today,
         "form_id": PLAN_FORM_ID, "items": anomaly.action_items.select_related("owner"),
         "chart": _figure_json(anomaly_figure(anomaly)), "info": anomaly.info,

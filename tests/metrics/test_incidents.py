@@ -1,7 +1,7 @@
 """One incident, one entry: anomalies of a store-day with the same cause are grouped under their lead."""
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -124,6 +124,35 @@ def test_an_anomaly_with_its_own_plan_stays_its_own_entry(store_a, source_stop):
     detect_anomalies(store_a, DAY)
     part.refresh_from_db()
     assert part.part_of is None and part.plan == "Call the agency about the plan."
+
+
+def test_day_two_of_an_outage_points_to_the_incident_already_being_handled(client_a, store_a, source_stop, settings):
+    today = source_stop[("gmv", "")]  # paid search stopped on DAY…
+    common = dict(store=store_a, band_low=1, band_high=3, score=-6, direction="down")
+    # …and the day before, when somebody already planned the response.
+    earlier = Anomaly.objects.create(
+        day=DAY - timedelta(days=1), metric="gmv", value=6000, baseline=9500, change=-0.37,
+        explanation="GMV −37 % vs usual Tuesday.", root_cause={"top_dimension": "traffic_source",
+                                                                "top_value": "paid_search"},
+        status="plan", plan="Resume the paused plan.", **common)
+    unrelated = Anomaly.objects.create(day=DAY, metric="refunds", value=900, baseline=100, change=8,
+                                       explanation="Refunds +800 % vs usual Wednesday.", **common)
+    page = client_a.get(reverse("metrics:anomaly", args=[today.pk])).content.decode()
+    assert "Continues an open incident" in page and reverse("metrics:anomaly", args=[earlier.pk]) in page
+    assert "plan in place" in page and "Resume the paused plan." in page
+    assert "Continues" not in client_a.get(reverse("metrics:anomaly", args=[unrelated.pk])).content.decode()
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    MembershipFactory(store=store_a, user=UserFactory(email="boss@example.com"), role="manager",
+                      email_timezone="Europe/London")
+    with time_machine.travel(datetime(2026, 5, 7, 8, 30, tzinfo=ZoneInfo("Europe/London")), tick=False):
+        assert send_due_morning_emails() == 1
+    body = mail.outbox[0].body
+    assert "Continues the open incident of Tue 5 May (plan in place: Resume the paused plan.)" in body
+    assert body.count("Continues the open incident") == 1  # not the refunds
+
+    Anomaly.objects.filter(pk=earlier.pk).update(status="resolved")  # handled and closed: today's is news again
+    assert "Continues" not in client_a.get(reverse("metrics:anomaly", args=[today.pk])).content.decode()
 
 
 # --- the rule itself, on plain objects ---------------------------------------------------------------------

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 from django.db import transaction
+from django.utils import timezone
 
 from opsdesk.money import CENT, MAX_MONEY, to_money
 from stores.models import Store
@@ -412,6 +413,9 @@ def validate_hourly(store: Store, records: list[dict]) -> list[HourlyRow]:
         hour = _parse_hour(rec.get("hour"))
         if hour is None:
             errors.append(RowError(n, "hour", f"{rec.get('hour')!r} is not an hour 0-23"))
+        elif day == today and hour > (clock := timezone.localtime(timezone=store.zone)).hour:
+            # The hour under way is a partial figure, as platforms report it; a later one has not begun.
+            errors.append(RowError(n, "hour", f"hour {hour} of today has not begun (it is {clock:%H:%M} in the store)"))
         spend = parse_number(rec.get("spend"))
         if spend is None or spend < 0:
             errors.append(RowError(n, "spend", f"{rec.get('spend')!r} is not a non-negative amount"))

@@ -179,6 +179,20 @@ def test_hourly_report_bad_hour_writes_nothing(store_a, plans):
     assert not AdSpendSnapshot.objects.exists()
 
 
+def test_an_hour_of_today_that_has_not_begun_is_refused(store_a, plans):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    # 02:30 UTC on 25 Nov is 10:30 in Shanghai: hour 10 is under way (a partial figure), hour 11 has not begun.
+    with time_machine.travel(datetime(2026, 11, 25, 2, 30, tzinfo=UTC), tick=False):
+        import_ad_report(store_a, HOURLY.encode())
+        with pytest.raises(AdReportError) as caught:
+            import_ad_report(store_a, (HOURLY + "2026-11-25,Longjing search,11,100,5,1.00\n").encode())
+    assert [(e.row, e.column, e.reason) for e in caught.value.errors] == [
+        (5, "hour", "hour 11 of today has not begun (it is 10:30 in the store)")]
+
+
 def test_numbers_too_large_to_store_are_refused_row_by_row(store_a, plans):
     text = ("Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n"
             "2026-11-01,Gift boxes,100,10,99999999999999999,1,60\n"

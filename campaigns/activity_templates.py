@@ -153,5 +153,6 @@ def copy_checklist(activity, template, today: date | None = None) -> None:
     ChecklistItem.objects.bulk_create(
         ChecklistItem(activity=activity, position=step.position, title=step.title, link=step.link,
                       resource=step.resource, data_to_watch=step.data_to_watch,
-                      due_date=checklist_due_date(activity, step, today, signup_position))
+                      due_date=checklist_due_date(activity, step, today, signup_position),
+                      due_on_signup_deadline=step.due_on_signup_deadline and bool(activity.signup_deadline))
         for step in steps)

@@ -149,6 +149,13 @@ class Activity(models.Model):
                 and not self.start_date.isoformat() <= publish_at[:10] <= self.end_date.isoformat():
             raise ValidationError("The post's publish time must fall on one of the activity's days.")
 
+    def follow_signup_deadline(self) -> int:
+        """A moved sign-up deadline moves the checklist's sign-up step that is not done yet; returns how many."""
+        if not self.signup_deadline:
+            return 0
+        return self.checklist.filter(due_on_signup_deadline=True, done_at__isnull=True).update(
+            due_date=self.signup_deadline)
+
     def allowed_moves(self) -> tuple[str, ...]:
         return TRANSITIONS[self.status]
 
@@ -230,6 +237,8 @@ class ChecklistItem(models.Model):
     resource = models.CharField(max_length=300, blank=True)
     data_to_watch = models.CharField(max_length=300, blank=True)
     due_date = models.DateField(null=True, blank=True)
+    due_on_signup_deadline = models.BooleanField(
+        default=False, help_text="The sign-up step: its due date follows the activity's sign-up deadline.")
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -129,7 +129,10 @@ def activity_edit(request, pk):
     form = ActivityForm(request.POST or None, instance=activity, user=request.user, kind=activity.kind,
                         details=details)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        with transaction.atomic():
+            form.save()
+            if "signup_deadline" in form.changed_data:
+                activity.follow_signup_deadline()
         messages.success(request, "Saved.")
         return redirect(activity)
     return render(request, "campaigns/activity_form.html", {

@@ -283,3 +283,26 @@ def test_an_early_signup_deadline_brings_the_steps_before_the_signup_forward(cli
     due = dict(Activity.objects.get().checklist.values_list("title", "due_date"))
     assert due["Read the event's entry rules"] == due["Submit the sign-up"] == date(2026, 9, 20)
     assert due["Prepare banners and the landing page"] == date(2026, 11, 4)  # after the sign-up: its own lead time
+
+
+@time_machine.travel(datetime(2026, 9, 1, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+def test_a_moved_signup_deadline_moves_the_signup_step_not_yet_done(client_a, store_a, default_templates):
+    _post_from_template(client_a, ActivityTemplate.objects.get(name="Double 11 sign-up"), store_a,
+                        signup_deadline="2026-10-27")
+    activity = Activity.objects.get()
+    data = {"store": store_a.pk, "name": activity.name, "start_date": "2026-11-11", "end_date": "2026-11-13",
+            "signup_deadline": "2026-10-30", "budget": "500", "goal_gmv": "20000", "goal_orders": "300",
+            "d-event": "double_11", "d-signup_status": "not_started", "d-requirements": "15% off, 500 units"}
+    response = client_a.post(reverse("campaigns:activity_edit", args=[activity.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    signup = activity.checklist.get(title="Submit the sign-up")
+    assert signup.due_date == date(2026, 10, 30)
+    # Once ticked off, the step keeps the date it was done against.
+    signup.done_at = datetime(2026, 9, 2, tzinfo=ZoneInfo("Asia/Shanghai"))
+    signup.save()
+    response = client_a.post(reverse("campaigns:activity_edit", args=[activity.pk]),
+                             {**data, "signup_deadline": "2026-10-20"})
+    assert response.status_code == 302
+    activity.refresh_from_db()
+    signup.refresh_from_db()
+    assert (activity.signup_deadline, signup.due_date) == (date(2026, 10, 20), date(2026, 10, 30))

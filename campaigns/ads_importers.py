@@ -21,7 +21,7 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
-from opsdesk.money import CENT, MAX_MONEY, to_money
+from opsdesk.money import MAX_COUNT, MAX_MONEY, TOO_LARGE_COUNT, TOO_LARGE_MONEY, to_money
 from stores.models import Store
 
 from .models import AdCreative, AdCreativePerformance, AdDailyPerformance, AdPlan, AdSpendSnapshot
@@ -61,9 +61,6 @@ REQUIRED_HOURLY = ("date", "plan", "hour", "spend")  # an hourly (分时) report
 TOTAL_MARKERS = ("total", "合计", "总计")
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%b %d, %Y", "%d/%m/%Y")
 EMPTY = {"", "--", " --", "-"}
-MAX_COUNT = 2**31 - 1  # impressions, clicks and orders are PositiveIntegerFields: a 4-byte integer in Postgres
-TOO_LARGE_MONEY = f"too large (at most {MAX_MONEY - CENT:,})"
-TOO_LARGE_COUNT = f"too large (at most {MAX_COUNT:,})"
 
 
 @dataclass

@@ -6,6 +6,9 @@ from django.db import models
 
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal(10) ** 12  # a MoneyField holds 12 digits before the point: larger is refused, not a 500
+TOO_LARGE_MONEY = f"too large (at most {MAX_MONEY - CENT:,})"  # the words every importer refuses it with
+MAX_COUNT = 2**31 - 1  # quantities and counts are integer columns: 4 bytes in Postgres
+TOO_LARGE_COUNT = f"too large (at most {MAX_COUNT:,})"
 
 
 class MoneyField(models.DecimalField):

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from opsdesk.money import MAX_MONEY
+from opsdesk.money import MAX_COUNT, MAX_MONEY, TOO_LARGE_COUNT, TOO_LARGE_MONEY
 
 from .models import Order, OrderLine, OrderStatus, Payment, PaymentType, Product, Store, TrafficSource
 
@@ -96,9 +96,6 @@ def _advance(order: Order, data: OrderData) -> bool:
     return bool(changed)
 
 
-MAX_QUANTITY = 2_147_483_647  # a Postgres integer
-
-
 def _check_limits(data: OrderData) -> None:
     """Refuse, in words, an amount or quantity the columns cannot hold, whatever the source (webhook,
     CSV, API): the database would answer with an error and the caller with a 500."""
@@ -107,13 +104,13 @@ def _check_limits(data: OrderData) -> None:
         amounts[f"line {n} unit price"] = line.unit_price
         amounts[f"line {n} amount"] = line.amount if line.amount is not None else line.unit_price * line.quantity
         amounts[f"line {n} freight"] = line.freight
-        if line.quantity > MAX_QUANTITY:
-            raise OrderRefused(f"line {n} quantity {line.quantity} is too large")
+        if line.quantity > MAX_COUNT:
+            raise OrderRefused(f"line {n} quantity {line.quantity} is {TOO_LARGE_COUNT}")
     for n, payment in enumerate(data.payments, start=1):
         amounts[f"payment {n}"] = payment.amount
     for name, amount in amounts.items():
         if abs(amount) >= MAX_MONEY:
-            raise OrderRefused(f"{name} {amount} is too large (at most 999,999,999,999.99)")
+            raise OrderRefused(f"{name} {amount} is {TOO_LARGE_MONEY}")
 
 
 def _status_rank(status: str) -> int:

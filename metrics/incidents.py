@@ -3,9 +3,10 @@
 A paused paid-search plan moves GMV, visitors, sessions, paid orders and ad spend overall, and the
 source's own GMV, orders, sessions and visitors: nine anomalies, one thing to act on. Anomalies of a
 store-day whose root cause names the same driver (a traffic source, product or payment type, or the
-breakdown value itself) form one incident. Its lead is the one a reader should meet first (GMV
-before other overall metrics before breakdowns, then the most abnormal); the others point to it
-(`Anomaly.part_of`), are listed under it, and follow its status: the plan is written once.
+breakdown value itself) form one incident, and sub-order payments join GMV's (`RESTATES`). Its lead
+is the one a reader should meet first (GMV before other overall metrics before breakdowns, then the
+most abnormal); the others point to it (`Anomaly.part_of`), are listed under it, and follow its
+status: the plan is written once.
 
 Plain functions over objects with the anomaly's fields, so the migration that groups existing
 anomalies uses the same rule as the nightly run.
@@ -16,6 +17,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 NEW = "new"
+# An overall metric that restates another one's money joins its incident when both move the same way
+# that day: sub-order payments are GMV counted by line (they differ only by shipping and order-level
+# discounts), and their root cause can only name products where GMV's may name a traffic source.
+RESTATES = {"sub_payments": "gmv"}
 
 
 def reading_order(anomaly) -> tuple:
@@ -49,10 +54,12 @@ def group(anomalies, items: dict[int, int]) -> list:
     already works on stays the lead, so a re-run that adds a bigger anomaly to the incident does not
     move the plan out of sight.
     """
+    keys = {a.pk: (a.store_id, a.day, driver(a) or ("", a.pk)) for a in anomalies}
+    overall = {(a.store_id, a.day, a.metric, a.direction): a for a in anomalies if not a.dimension}
     incidents: dict[tuple, list] = defaultdict(list)
     for a in anomalies:
-        key = driver(a)
-        incidents[(a.store_id, a.day, key or ("", a.pk))].append(a)
+        restated = not a.dimension and overall.get((a.store_id, a.day, RESTATES.get(a.metric), a.direction))
+        incidents[keys[restated.pk if restated else a.pk]].append(a)
     changed = []
     for members in incidents.values():
         members.sort(key=reading_order)

@@ -160,7 +160,8 @@ def test_day_two_of_an_outage_points_to_the_incident_already_being_handled(clien
 def anomaly(pk, metric, dimension="", value="", top=None, score=-5.0, status="new", plan="", part_of=None):
     cause = {"top_dimension": top[0], "top_value": top[1]} if top else {}
     return SimpleNamespace(pk=pk, store_id=1, day=DAY, metric=metric, dimension=dimension, dimension_value=value,
-                           score=score, root_cause=cause, status=status, plan=plan, part_of_id=part_of)
+                           score=score, direction="down" if score < 0 else "up", root_cause=cause, status=status,
+                           plan=plan, part_of_id=part_of)
 
 
 def test_gmv_leads_before_a_more_abnormal_breakdown_and_other_overall_metrics():
@@ -178,6 +179,20 @@ def test_a_lead_somebody_works_on_keeps_leading_when_gmv_joins_later():
     assert [a.part_of_id for a in group] == [None, 1] and group[1].status == "acknowledged"
     assert changed == [group[1]]
     assert incidents.group(group, {}) == []  # grouping is stable
+
+
+def test_sub_order_payments_falling_with_gmv_are_the_same_news_whatever_their_causes_name():
+    group = [anomaly(1, "gmv", top=("traffic_source", "paid_search"), score=-3.6),
+             anomaly(2, "sub_payments", top=("product", "7"), score=-3.6)]
+    incidents.group(group, {})
+    assert [a.part_of_id for a in group] == [None, 1]
+
+
+def test_sub_order_payments_moving_against_gmv_are_their_own_news():
+    group = [anomaly(1, "gmv", top=("traffic_source", "paid_search"), score=-4),
+             anomaly(2, "sub_payments", top=("product", "7"), score=3.8)]
+    incidents.group(group, {})
+    assert [a.part_of_id for a in group] == [None, None]
 
 
 def test_overall_anomalies_without_a_named_cause_stay_apart():

@@ -17,7 +17,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import InvalidOperation
 
 from django import forms
@@ -77,6 +77,10 @@ class ViolationRecordForm(forms.ModelForm):
             value.astimezone(UTC)  # year 1 or 9999 near midnight falls off the calendar in UTC
         except OverflowError:
             raise forms.ValidationError(f"Out of range; write it like {TIME_EXAMPLE}.") from None
+        # A penalty not yet given is a typo (2027 for 2026): it would sit atop the list and in every morning
+        # email's open violations. Ten minutes allow for the platform's clock running ahead of ours.
+        if value > timezone.now() + timedelta(minutes=10):
+            raise forms.ValidationError(f"Is in the future; write when the platform gave it, like {TIME_EXAMPLE}.")
         return value
 
 

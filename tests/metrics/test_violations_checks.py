@@ -1,9 +1,10 @@
 """Violations against the model's limits: a CSV row or a typed record that cannot be stored is a named error
 (every bad column of it), clear messages for a wrong file, and pages that read in the store's zone."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -48,6 +49,19 @@ def test_every_bad_column_of_a_row_is_reported_in_one_upload(store_a):
     assert "row 2, status: “closed” is not one of open, appealed, resolved." in errors
 
 
+@time_machine.travel(datetime(2026, 11, 26, 3, 0, tzinfo=UTC), tick=False)
+def test_a_penalty_dated_after_now_is_a_row_error_and_nothing_is_saved(store_a):
+    errors = import_errors(store_a, HEADER + GOOD_ROW + "V-2,late,2027-11-25 10:00,1,10\n")
+    assert [e.split(";")[0] for e in errors] == ["row 3, occurred_at: Is in the future"]
+    assert Violation.objects.count() == 0
+
+
+@time_machine.travel(datetime(2026, 11, 26, 3, 0, tzinfo=UTC), tick=False)
+def test_a_penalty_given_a_moment_ago_by_a_clock_running_ahead_is_taken(store_a):
+    import_violations(store_a, HEADER + "V-1,late,2026-11-26T03:05:00+00:00,1,10\n")
+    assert Violation.objects.count() == 1
+
+
 def test_a_negative_amount_says_it_must_be_0_or_more(store_a):
     assert import_errors(store_a, HEADER + "V-1,late,2026-11-25 10:00,1,-5\n") == ["row 2, amount: Must be 0 or more."]
 
@@ -86,6 +100,14 @@ def entry(client, store, **fields):
     record = {"external_id": "N-1", "kind": "Slow reply", "occurred_at": "2026-11-25T10:00", "points": 1,
               "amount": "0", "status": "open", "description": ""}
     return client.post(reverse("metrics:violation_entry", args=[store.slug]), {**record, **fields})
+
+
+@time_machine.travel(datetime(2026, 11, 26, 3, 0, tzinfo=UTC), tick=False)
+def test_a_future_time_on_the_entry_form_is_a_field_error(client_a, store_a):
+    page = entry(client_a, store_a, occurred_at="2026-11-27T10:00")
+    assert list(page.context["form"].errors) == ["occurred_at"]
+    assert "Is in the future" in page.content.decode()
+    assert Violation.objects.count() == 0
 
 
 @pytest.mark.parametrize("field", ["amount", "points"])

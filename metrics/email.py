@@ -114,7 +114,7 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
                                for t in (ts, ts - pd.Timedelta(days=1), ts - pd.Timedelta(days=7)))
         rows.append({
             "label": info.label, "kind": info.kind, "value": value, "good_when_up": info.higher_is_better,
-            "before": before, "week": week,
+            "day_before": before, "week_before": week,
             "dod": None if value is None or not before else value / before - 1,
             "wow": None if value is None or not week else value / week - 1,
             "spark": images.add(f"spark-{metric}", sparkline_png(

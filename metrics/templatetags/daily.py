@@ -46,16 +46,16 @@ def _tone(change: float, good_when_up) -> str:
     return "up" if (change > 0) == bool(good_when_up) else "down"
 
 
-# The email's row keys: each change and the earlier value it was computed from.
-EARLIER_VALUE = {"dod": "before", "wow": "week"}
+# The row keys (of the daily tables and the email alike): each change and the earlier value it was computed from.
+EARLIER_VALUE = {"dod": "day_before", "wow": "week_before"}
 # Inline, not classes: Gmail drops <style> blocks, and with them the red and green.
 EMAIL_COLOURS = {"up": "#067647", "down": "#b42318", "muted": "#667085"}
 
 
 def _row_change(row, which: str) -> tuple[str, str]:
-    """The words and tone of a morning-email row's change: '−34 %' with a non-breaking space, '±0' for
-    no move, and 'from 0' where the earlier value was 0 (a percentage of 0 does not exist, and '–'
-    reads as 'no data'). Rows without the earlier value (`before`, `week`) fall back to the percentage."""
+    """The words and tone of a row's change: '−34 %' with a non-breaking space, '±0' for no move, and
+    'from 0' where the earlier value was 0 (a percentage of 0 does not exist, and '–' reads as 'no
+    data'). Rows without the earlier value (`day_before`, `week_before`) fall back to the percentage."""
     change, value, good_when_up = row.get(which), row.get("value"), row.get("good_when_up")
     if row.get(EARLIER_VALUE[which]) == 0 and value is not None:
         return ("±0", _tone(0.0, good_when_up)) if value == 0 else ("from 0", _tone(value, good_when_up))
@@ -64,6 +64,13 @@ def _row_change(row, which: str) -> tuple[str, str]:
     change = float(change)
     words = pct(change)
     return ("±0" if words == pct(0.0) else words.replace(" ", "\u00a0")), _tone(change, good_when_up)
+
+
+@register.filter
+def row_change(row, which):
+    """`{{ r|row_change:"dod" }}`: the row's change in a daily table, coloured by class."""
+    words, tone = _row_change(row, which)
+    return format_html('<span class="{}">{}</span>', tone, words)
 
 
 @register.filter

@@ -21,7 +21,7 @@ SITE = "https://desk.example.com"
 
 def row(label="GMV (main payments)", kind="money", value=150.0, before=100.0, week=150.0, good_when_up=True):
     """One line of the numbers table, as metrics.email.report_context builds it."""
-    return {"label": label, "kind": kind, "value": value, "before": before, "week": week, "spark": "",
+    return {"label": label, "kind": kind, "value": value, "day_before": before, "week_before": week, "spark": "",
             "good_when_up": good_when_up,
             "dod": None if value is None or not before else value / before - 1,
             "wow": None if value is None or not week else value / week - 1}

@@ -213,7 +213,7 @@ def test_daily_overview_compares_yesterday_day_before_and_last_week(client_a, st
         rollup_day(store_a, ts.date())
     with time_machine.travel(now, tick=False):
         page = client_a.get(reverse("metrics:daily")).content.decode()
-    assert "150.00" in page and "+50 %" in page and "−50 %" in page
+    assert "150.00" in page and "+50\u00a0%" in page and "−50\u00a0%" in page  # never wrapped before its %
     assert "vendor/plotly/plotly.min.js" in page
     assert "money in CNY" in page
     assert 'role="img" aria-label="Chart: GMV and orders, last 60 days"' in page  # read out, not skipped
@@ -237,7 +237,21 @@ def test_daily_overview_has_day_over_day_and_week_over_week_for_every_metric(cli
         assert f"<td>{METRICS[metric].label}</td>" in others, metric
     points = others[others.index("<td>Violation points</td>"):]
     assert re.match(r"<td>Violation points</td><td class=\"num\">6</td><td class=\"num wide-only\">3</td>"
-                    r"<td class=\"num\"><span class=\"down\">\+100 %</span>", points)
+                    r"<td class=\"num\"><span class=\"down\">\+100\u00a0%</span>", points)
+
+
+def test_a_rise_from_zero_reads_from_0_not_a_dash_that_would_mean_no_data(client_a, store_a):
+    from tests.factories import ViolationFactory
+
+    now = datetime(2026, 5, 5, 9, tzinfo=store_a.zone)
+    ViolationFactory(store=store_a, points=2, occurred_at=now - timedelta(days=1))
+    for days_ago in (1, 2, 8):
+        rollup_day(store_a, (now - timedelta(days=days_ago)).date())
+    with time_machine.travel(now, tick=False):
+        page = client_a.get(reverse("metrics:daily")).content.decode()
+    row = page[page.index("<td>New violations</td>"):].split("</tr>")[0]
+    assert re.findall(r'<td class="num">(.*?)</td>', row) == [
+        "1", '<span class="down">from 0</span>', '<span class="down">from 0</span>']
 
 
 def test_desk_lists_new_anomalies(store_a, operator_a):

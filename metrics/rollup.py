@@ -10,7 +10,7 @@ one-pair case; `run_nightly` finds the due store-days and rolls and judges them 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -315,6 +315,19 @@ def roll_and_judge(store_days: Sequence[tuple[Store, date]]) -> list[tuple[Store
             return []
         half = len(store_days) // 2
         return roll_and_judge(store_days[:half]) + roll_and_judge(store_days[half:])
+
+
+def refresh_days(store: Store, days: Iterable[date]) -> list[date]:
+    """Roll up and judge again those of the store-local `days` that are already rolled up, so facts
+    recorded late (yesterday's order export, a corrected ad report, a penalty notice) count in the daily
+    numbers, the anomalies and the morning email. Days not rolled up yet are left to the nightly job.
+    Returns the days redone."""
+    pairs = [(store, day) for day in sorted(set(days))]
+    done = rolled_up(pairs)
+    again = [(s, d) for s, d in pairs if (s.pk, d) in done]
+    for at in range(0, len(again), CHUNK):
+        roll_and_judge(again[at:at + CHUNK])
+    return [d for _, d in again]
 
 
 def run_nightly(now: datetime | None = None, stores=None) -> list[tuple[Store, date]]:

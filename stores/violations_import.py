@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import InvalidOperation
@@ -205,6 +204,8 @@ def import_violations(store: Store, text: str) -> ImportResult:
         raise ViolationImportError(errors)
     if not parsed:
         raise ViolationImportError([RowError(None, "", "The file has no records, only the header.")])
+    from metrics.rollup import refresh_days  # metrics builds on stores, not the other way round
+
     with transaction.atomic():
         ids = [v["external_id"] for v in parsed]
         before = {}  # external_id → occurred_at of the records already there
@@ -214,7 +215,7 @@ def import_violations(store: Store, text: str) -> ImportResult:
         days = {store.today(at) for at in before.values()}  # a record moved to another day leaves the old one
         days.update(store.today(v["occurred_at"]) for v in parsed)
         _save(store, parsed)
-        refreshed = refresh_rolled_up_days(store, days)
+        refreshed = refresh_days(store, days)
     updated = sum(ext in before for ext in ids)
     return ImportResult(len(parsed) - updated, updated, refreshed)
 
@@ -229,15 +230,3 @@ def _save(store: Store, parsed: list[dict]) -> None:
             Violation.objects.bulk_create(
                 rows, batch_size=BATCH, update_conflicts=True, unique_fields=["store", "external_id"],
                 update_fields=fields + ["product"] * with_product)
-
-
-def refresh_rolled_up_days(store: Store, days: Iterable[date]) -> list[date]:
-    """Roll up again those of the store-local `days` that already have rollup rows, so violations recorded
-    late are counted; days not rolled up yet are left to the nightly job. Returns the days rolled up."""
-    from metrics.rollup import rolled_up, rollup_days  # metrics builds on stores, not the other way round
-
-    pairs = [(store, day) for day in sorted(set(days))]
-    done = rolled_up(pairs)
-    again = [(s, d) for s, d in pairs if (s.pk, d) in done]
-    rollup_days(again)
-    return [d for _, d in again]

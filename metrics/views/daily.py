@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from opsdesk.tenancy import get_scoped_object, get_store, scope, stores_for
-from stores.violations_import import ViolationImportError, import_violations, refresh_rolled_up_days
+from stores.violations_import import ViolationImportError, import_violations
 
 from ..anomaly import label_values, with_related
 from ..charts import anomaly_figure, style
@@ -29,7 +29,7 @@ from ..compare import compare_days, history
 from ..email import opted_out_membership
 from ..forms import ActionItemForm, AnomalyForm, ViolationForm, ViolationUploadForm
 from ..models import ActionItem, Anomaly, AnomalyStatus
-from ..rollup import HEADLINE, METRICS
+from ..rollup import HEADLINE, METRICS, refresh_days
 
 
 def _figure_json(fig: go.Figure | None) -> dict | None:
@@ -257,7 +257,7 @@ def violation_entry(request, slug):
             violation.store = store
             with transaction.atomic():
                 violation.save()
-                refreshed = refresh_rolled_up_days(store, [store.today(violation.occurred_at)])
+                refreshed = refresh_days(store, [store.today(violation.occurred_at)])
             messages.success(request, f"Recorded {violation.kind}." + _refreshed_note(refreshed))
             return redirect("stores:violations", slug=store.slug)
     return render(request, "metrics/violation_entry.html", {

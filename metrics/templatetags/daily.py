@@ -89,6 +89,13 @@ def text_change(row, which):
 
 
 @register.filter
+def keep_pct(text):
+    """Running text with each '−97 %' kept on one line (a non-breaking space before the %): a phone
+    would otherwise wrap 'AOV +1' and '% — visitors moved most' apart. Escaped as usual."""
+    return str(text).replace(" %", "\u00a0%")
+
+
+@register.filter
 def plain_pct(change):
     return pct(None if change in (None, "") else float(change))
 

@@ -77,6 +77,17 @@ def test_a_change_never_wraps_between_its_number_and_its_percent_sign():
     assert "−34\u00a0%" in text
 
 
+def test_explanations_never_wrap_before_a_percent_sign_either():
+    related = [SimpleNamespace(title="Sessions · through train", change=-0.97)]
+    html, _ = render(anomalies=[anomaly("GMV −39 %: visitors −34 %, AOV +1 % — visitors moved most",
+                                        related_list=related)], open_anomaly_count=1,
+                     earlier_anomalies=[anomaly("Refunds +80 %: one product", day=DAY)], earlier_anomaly_count=1)
+    assert "GMV −39\u00a0%: visitors −34\u00a0%, AOV +1\u00a0% — visitors moved most" in html
+    assert "Sessions · through train −97\u00a0%" in html
+    assert "Refunds +80\u00a0%: one product" in html
+    assert " %" not in html.split("<body")[1]
+
+
 def test_changes_are_coloured_inline_because_gmail_drops_style_blocks():
     html, _ = render(rows=[row(value=66.0, before=100.0),  # GMV down: bad
                            row("Refunds", value=50.0, before=100.0, good_when_up=False)])  # refunds down: good
@@ -137,8 +148,8 @@ def test_a_quiet_day_with_anomalies_still_open_from_earlier_days_does_not_read_a
         assert "within its usual range" not in part
         assert "on Monday, but 12 from earlier days are still open" in part
         assert "Still open from earlier days: 12" in part
-        assert "Sat 2 May: Units sold −100 % vs usual Saturday." in part
-        assert "Mon 27 Apr: Visitors −40 %." in part and "(investigating)" in part
+        assert "Sat 2 May: Units sold −100 % vs usual Saturday." in part.replace("\u00a0", " ")
+        assert "Mon 27 Apr: Visitors −40 %." in part.replace("\u00a0", " ") and "(investigating)" in part
         assert f"{SITE}/metrics/daily/anomalies/?store=store-a" in part  # the other ten
 
 

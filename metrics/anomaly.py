@@ -743,7 +743,7 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
                 else labels[c.value]
             what = METRICS[top.metric].short_label if top.metric in METRICS else top.metric
             clause = f"{name} {what.lower() if top.metric != 'gmv' else 'GMV'} {rootcause.pct(c.change)}"
-            clause += _supporting(top.dimension, c.value, window.frame(top.dimension), expected)
+            clause += _supporting(top.dimension, c.value, window.frame(top.dimension), expected, said=top.metric)
             parts.append(clause)
     text = head + (": " + "; ".join(parts) if parts else "")
     if tree:
@@ -762,20 +762,22 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
             "top_value": ranked[0].candidates[0].value if ranked else None}
 
 
-def _supporting(dimension, value, dframe, expected: Expected) -> str:
-    """Traffic evidence: a source's sessions' change and the day's ad spend there; a product's views."""
-    if dimension == "product" and ("pv", value) in dframe.columns:
+def _supporting(dimension, value, dframe, expected: Expected, said: str = "") -> str:
+    """Traffic evidence: a source's sessions' change and the day's ad spend there; a product's views.
+    The metric the clause already names (`said`) is not repeated: "paid-search sessions −97 % (sessions
+    −97 %)" says it twice."""
+    if dimension == "product" and said != "pv" and ("pv", value) in dframe.columns:
         views = expected.of(dframe).loc[("pv", value)]
         known = _num(views["baseline"]) and _num(views["change"]) is not None
         return f" (product views {rootcause.pct(_num(views['change']))})" if known else ""
     if dimension != "traffic_source":
         return ""
     bits = []
-    if ("sessions", value) in dframe.columns:
+    if said != "sessions" and ("sessions", value) in dframe.columns:
         base = expected.of(dframe).loc[("sessions", value)]
         if base["baseline"] and not pd.isna(base["baseline"]):
             bits.append(f"sessions {rootcause.pct(_num(base['change']))}")
-    if ("ad_spend", value) in dframe.columns:
+    if said != "ad_spend" and ("ad_spend", value) in dframe.columns:
         spend = dframe.at[expected.ts, ("ad_spend", value)]
         if not pd.isna(spend):
             # The spend beside its usual level: "ad spend 373" alone does not say whether it moved.

@@ -69,6 +69,13 @@ def test_yesterdays_gmv_drop_is_explained_by_paid_search_sessions_and_visitors(c
                                   dimension_value="paid_search").exists()
 
 
+def test_an_explanation_names_each_number_once(ctx):
+    jade = ctx.stores[0]
+    sessions = Anomaly.objects.get(store=jade, day=ctx.anomaly_day[jade.slug], metric="sessions", dimension="")
+    assert "paid-search sessions −9" in sessions.explanation, sessions.explanation
+    assert "(sessions" not in sessions.explanation
+
+
 def test_live_view_shows_sensible_numbers(ctx):
     jade = ctx.stores[0]
     data = live.snapshot(jade, NOW)

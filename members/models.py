@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
@@ -128,6 +129,16 @@ class SmsTemplate(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        super().clean()
+        from .keywords import OPT_OUT_WORDS, unhandled_opt_out_keywords
+
+        unhandled = unhandled_opt_out_keywords(self.body or "")
+        if unhandled:
+            known = ", ".join(sorted(OPT_OUT_WORDS | {"T", "TD"}))
+            raise ValidationError({"body": f"The text tells customers to reply {', '.join(unhandled)} to unsubscribe, "
+                                           f"but that reply would not opt them out. Name one of: {known}."})
+
     def segment_list(self) -> list[str]:
         return [s.strip() for s in self.audience_segments.split(",") if s.strip()]
 
@@ -229,3 +240,4 @@ class Coupon(models.Model):
 
     def __str__(self) -> str:
         return self.code
+

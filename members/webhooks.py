@@ -1,4 +1,4 @@
-"""Twilio webhooks: delivery status callbacks and inbound replies (STOP / START / HELP).
+"""Twilio webhooks: delivery status callbacks and inbound replies (members.replies).
 
 Both are verified with twilio's RequestValidator against X-Twilio-Signature, computed over the
 public URL Twilio called: settings.SITE_URL + the path and query (the URL we gave Twilio as the
@@ -13,25 +13,16 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import transaction
 from django.http import HttpResponse, HttpResponseForbidden
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from opsdesk.privacy import mask_phone
-
-from .models import Member
+from .replies import receive_reply
 from .sending import apply_status_callback
 
 log = logging.getLogger(__name__)
-
-OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
-OPT_IN = {"START", "YES", "UNSTOP"}
-HELP = {"HELP", "INFO"}
-HELP_TEXT = "Care and offer texts from your store. Reply STOP to stop them, START to get them again."
 
 
 def signature_ok(request) -> bool:
@@ -68,27 +59,12 @@ def status(request):
     return HttpResponse(status=204)
 
 
-def keyword(body: str) -> str:
-    words = body.strip().upper().split()
-    return words[0].strip(".!") if words else ""
-
-
 @twilio_webhook
 def inbound(request):
-    """A member's reply: opt out, opt back in or ask for help. Applies to every store texting from our number."""
-    sender, word = request.POST.get("From", ""), keyword(request.POST.get("Body", ""))
+    """A member's reply: recorded, acted on (opt out, opt back in) and answered with TwiML when it needs one."""
+    answer = receive_reply(request.POST.get("From", ""), request.POST.get("Body", ""),
+                           request.POST.get("MessageSid", ""))
     reply = MessagingResponse()
-    now = timezone.now()
-    members = Member.objects.filter(phone=sender)
-    with transaction.atomic():
-        if word in OPT_OUT:
-            count = members.filter(opted_out_at__isnull=True).update(opted_out_at=now)
-            log.info("%s opted out (%d memberships)", mask_phone(sender), count)
-            # Twilio answers STOP itself (Advanced Opt-Out); an empty reply avoids a second confirmation.
-        elif word in OPT_IN:
-            count = members.update(opted_out_at=None, sms_consent=True, consent_at=now,
-                                   consent_source=f"replied {word}")
-            log.info("%s opted in (%d memberships)", mask_phone(sender), count)
-        elif word in HELP:
-            reply.message(HELP_TEXT)
+    if answer:
+        reply.message(answer)
     return HttpResponse(str(reply), content_type="text/xml")

@@ -121,3 +121,19 @@ def test_texts_across_stores_show_each_row_on_its_own_stores_clock(client, store
     assert "2026-10-31 05:47" in page  # Los Angeles, UTC-7 (daylight time)
     assert "12:47" not in page
     assert page.count("Asia/Shanghai") == 1 and page.count("America/Los_Angeles") == 1
+
+
+def test_a_template_naming_an_opt_out_word_we_ignore_is_refused(client, manager_a, store_a):
+    client.force_login(manager_a)
+    response = client.post(reverse("members:template_new", args=[store_a.slug]), {
+        "name": "Holiday", "flow": "holiday", "body": "{first_name}您好，祝您{holiday}快乐！回复R退订",
+        "is_active": "on", "delay_days": 3, "coupon_valid_days": 30})
+    assert response.status_code == 200
+    assert "reply R to unsubscribe" in str(response.context["form"].errors)
+    assert not SmsTemplate.objects.exists()
+
+
+@pytest.mark.parametrize("body", ["{first_name}您好，{store}祝您{holiday}快乐！回复T退订", "Reply STOP to opt out",
+                                  "退订回TD", "Text END to stop. {store}"])
+def test_a_template_naming_an_opt_out_word_we_honour_is_accepted(store_a, body):
+    SmsTemplate(store=store_a, name="t", flow="holiday", body=body).full_clean()

@@ -96,11 +96,42 @@ def test_stop_words_opt_the_member_out_in_every_store(client, member_b, store_a,
     assert Member.objects.filter(pk__in=[member_b.pk, other.pk], opted_out_at__isnull=False).count() == 2
 
 
-def test_start_opts_back_in(client, member_b):
-    Member.objects.filter(pk=member_b.pk).update(opted_out_at=LA_MORNING, sms_consent=False)
+def test_start_lifts_an_opt_out_by_text(client, member_b):
+    Member.objects.filter(pk=member_b.pk).update(opted_out_at=LA_MORNING)
     signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "START"})
+    assert Member.objects.textable().filter(pk=member_b.pk).exists()
+
+
+def test_start_never_gives_consent_a_membership_never_had(client, member_b, store_a):
+    never_consented = make_member(store_a, phone=member_b.phone, sms_consent=False, consent_source="")
+    signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "STOP"})
+    signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "START"})
+    never_consented.refresh_from_db()
+    assert (never_consented.sms_consent, never_consented.consent_source) == (False, "")
+    assert Member.objects.textable().filter(pk=member_b.pk).exists()  # the consented one is back
+
+
+def test_a_casual_yes_grants_no_consent_in_any_store(client, member_b, store_a):
+    never_consented = [make_member(store, phone="+14155550177", sms_consent=False, consent_source="")
+                       for store in (member_b.store, store_a)]
+    signed_post(client, reverse("twilio_inbound"), {"From": "+14155550177", "Body": "Yes thanks it arrived fine"})
+    for member in never_consented:
+        member.refresh_from_db()
+        assert (member.sms_consent, member.consent_source, member.consent_at) == (False, "", None)
+
+
+def test_an_exact_yes_from_a_member_who_never_opted_out_gives_no_consent(client, member_b):
+    Member.objects.filter(pk=member_b.pk).update(sms_consent=False, consent_source="")
+    signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "YES"})
     member_b.refresh_from_db()
-    assert member_b.opted_out_at is None and member_b.sms_consent and member_b.consent_source == "replied START"
+    assert not member_b.sms_consent and member_b.consent_source == ""
+
+
+def test_only_a_whole_reply_of_start_opts_back_in(client, member_b):
+    Member.objects.filter(pk=member_b.pk).update(opted_out_at=LA_MORNING)
+    signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "start sending me the gift"})
+    member_b.refresh_from_db()
+    assert member_b.opted_out_at == LA_MORNING
 
 
 def test_help_answers_with_twiml(client, member_b):
@@ -111,10 +142,40 @@ def test_help_answers_with_twiml(client, member_b):
 
 
 def test_other_replies_change_nothing(client, member_b):
-    response = signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "thanks, stop by!"})
-    assert response.content.strip().endswith(b"<Response />")
+    signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "thanks, stop by!"})
     member_b.refresh_from_db()
     assert member_b.opted_out_at is None
+
+
+@pytest.mark.parametrize("body", ["T", "TD", "退订", " t ", "td。", "退订，谢谢", "【退订】", "Stop, please", "STOP!!",
+                                  "stop.", "OptOut", "revoke", "Opt out", "END"])
+def test_the_opt_out_words_our_templates_promise_opt_the_member_out(client, member_b, body):
+    signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": body})
+    member_b.refresh_from_db()
+    assert member_b.opted_out_at is not None
+
+
+@pytest.mark.parametrize("body", ["T shirt arrived, thanks", "Tea was lovely", "The end is near? no"])
+def test_a_reply_that_only_looks_like_an_opt_out_keeps_the_member(client, member_b, body):
+    signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": body})
+    member_b.refresh_from_db()
+    assert member_b.opted_out_at is None
+
+
+def test_a_chinese_opt_out_is_confirmed_in_chinese_naming_the_store(client, store_a):
+    member = make_member(store_a, phone="+8613800138000")
+    response = signed_post(client, reverse("twilio_inbound"), {"From": member.phone, "Body": "退订"})
+    assert "您已退订Store A的短信" in response.content.decode()
+
+
+def test_an_exact_stop_is_left_to_twilio_to_confirm(client, member_b):
+    response = signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "STOP"})
+    assert response.content.strip().endswith(b"<Response />")
+
+
+def test_a_stop_twilio_does_not_recognise_is_confirmed_by_us(client, member_b):
+    response = signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "Stop, please"})
+    assert "Store B: you are unsubscribed" in response.content.decode()
 
 
 def test_inbound_with_a_bad_signature_is_refused(client, member_b):

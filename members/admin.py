@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from opsdesk.tenancy import StoreScopedAdminMixin
 
-from .models import Coupon, Festival, Member, Message, SmsTemplate
+from .models import Coupon, Festival, InboundReply, Member, Message, SmsTemplate
 
 
 @admin.register(Member)
@@ -42,3 +42,13 @@ class CouponAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["store"]
     search_fields = ["code"]
     raw_id_fields = ["member"]
+
+
+@admin.register(InboundReply)
+class InboundReplyAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["received_at", "store", "member", "kind", "body", "answered_at"]
+    list_filter = ["store", "kind"]
+    readonly_fields = [f.name for f in InboundReply._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # replies come from Twilio's inbound webhook (members.replies.receive_reply)

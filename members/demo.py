@@ -19,7 +19,8 @@ from .texts import render, sms_length
 TEMPLATES = {
     "CN": [
         ("节日问候", Flow.HOLIDAY, "{first_name}您好，{store}祝您{holiday}快乐！回复T退订", {}),
-        ("售后关怀", Flow.AFTER_SALES, "{first_name}您好，订单{order}的茶叶还满意吗？冲泡问题随时问我们。{store}", {}),
+        ("售后关怀", Flow.AFTER_SALES,
+         "{first_name}您好，订单{order}的茶叶还满意吗？有问题直接回复本短信，客服会联系您。{store}", {}),
         ("每月福利", Flow.BENEFIT,
          "{first_name}，本月会员福利：{coupon_value}优惠券 {coupon}，{valid_until}前有效。{store}",
          {"coupon_value": "¥20"}),
@@ -29,7 +30,8 @@ TEMPLATES = {
     "default": [
         ("Holiday greeting", Flow.HOLIDAY, "Happy {holiday}, {first_name}! Warm wishes from all of us at {store}.", {}),
         ("After-sales care", Flow.AFTER_SALES,
-         "Hi {first_name}, how is your order {order} working out? Reply HELP if anything is wrong. - {store}", {}),
+         "Hi {first_name}, how is your order {order} working out? If anything is wrong, just reply to this text "
+         "and we will get back to you. - {store}", {}),
         ("Monthly benefit", Flow.BENEFIT,
          "{first_name}, your member perk this month: {coupon_value} with code {coupon}, valid until {valid_until}. "
          "- {store}", {"coupon_value": "$10 off"}),

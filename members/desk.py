@@ -1,4 +1,5 @@
-"""Member items on the desk: texts that failed this week, texts waiting for quiet hours to end."""
+"""Member items on the desk: replies waiting for an answer, texts that failed this week, texts waiting
+for quiet hours to end."""
 
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ from django.utils import timezone
 
 from opsdesk.desk import DeskItem
 
-from .models import Message, MessageStatus
+from .models import InboundReply, Message, MessageStatus
 
 
 def open_items(store, user) -> list[DeskItem]:
@@ -16,6 +17,8 @@ def open_items(store, user) -> list[DeskItem]:
     failed = texts.filter(status__in=[MessageStatus.FAILED, MessageStatus.UNDELIVERED],
                           status_updated_at__gte=week_ago).count()
     waiting = texts.filter(status=MessageStatus.QUEUED, scheduled_for__gt=timezone.now()).count()
+    replies = InboundReply.objects.filter(store=store).awaiting_answer().count()
     url = reverse("members:texts")
-    return [DeskItem("Texts failed or undelivered (7 days)", failed, f"{url}?status=failed", "danger"),
+    return [DeskItem("Replies from members waiting for an answer", replies, url, "warning"),
+            DeskItem("Texts failed or undelivered (7 days)", failed, f"{url}?status=failed", "danger"),
             DeskItem("Texts waiting for 09:00 (quiet hours) or a retry", waiting, f"{url}?status=queued")]

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 
 from opsdesk.money import MoneyField
@@ -241,3 +243,51 @@ class Coupon(models.Model):
     def __str__(self) -> str:
         return self.code
 
+
+class ReplyKind(models.TextChoices):
+    OPT_OUT = "opt_out", "Opt-out"
+    OPT_IN = "opt_in", "Opt-in"
+    HELP = "help", "Help"
+    MESSAGE = "message", "Message"
+
+
+# Replies a person has to read and answer; opt-outs and opt-ins are handled by the app.
+NEEDS_ANSWER = (ReplyKind.HELP, ReplyKind.MESSAGE)
+
+
+class InboundReplyQuerySet(models.QuerySet):
+    def awaiting_answer(self):
+        return self.filter(kind__in=NEEDS_ANSWER, answered_at__isnull=True)
+
+
+class InboundReply(models.Model):
+    """A text a member sent to our number, kept once for each of that number's memberships."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="inbound_replies")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="replies")
+    kind = models.CharField(max_length=20, choices=ReplyKind.choices)
+    body = models.TextField()
+    provider_sid = models.CharField(max_length=64, blank=True, help_text="Twilio's MessageSid of the reply.")
+    received_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    objects = InboundReplyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name_plural = "inbound replies"
+        constraints = [
+            # Twilio may deliver the same webhook again: one row per member and reply.
+            models.UniqueConstraint(fields=["member", "provider_sid"], condition=~Q(provider_sid=""),
+                                    name="inboundreply_once_per_member"),
+        ]
+        indexes = [models.Index(fields=["store", "answered_at"], name="inboundreply_store_answered")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.member_id}: {self.body[:40]}"
+
+    @property
+    def needs_answer(self) -> bool:
+        return self.kind in NEEDS_ANSWER and self.answered_at is None

@@ -1,16 +1,17 @@
-"""Replies members text to our number: acted on and answered.
+"""Replies members text to our number: kept against every membership of the number, acted on, answered.
 
 One Twilio number (TWILIO_FROM_NUMBER or the messaging service) texts for every store, so a reply
-cannot say which store it answers: an opt-out
+cannot say which store it answers: it is recorded once for each membership of the number, an opt-out
 applies in every store (Twilio blocks the number for the whole sender) and an opt-in lifts it in every
 store. An opt-in never creates consent: it lifts the opt-out, and a membership that never consented
-stays untexted. The answer to HELP names the store(s) the number belongs to.
+stays untexted. HELP and any other reply wait on the texts page until an operator marks them answered;
+the answer we send back names the store(s) the number belongs to.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,23 +19,23 @@ from django.utils import timezone
 from opsdesk.privacy import mask_phone
 
 from . import keywords
-from .models import Member
+from .models import InboundReply, Member, ReplyKind
 
 log = logging.getLogger(__name__)
-
-
-class ReplyKind:
-    OPT_OUT, OPT_IN, HELP, MESSAGE = keywords.OPT_OUT, keywords.OPT_IN_KIND, keywords.HELP_KIND, keywords.MESSAGE
-
 
 UNKNOWN_NUMBER_HELP = "Care and offer texts from our stores. Reply STOP to stop them, START to get them again."
 ANSWERS = {
     "en": {ReplyKind.OPT_OUT: "{stores}: you are unsubscribed and will get no more texts. Reply START to get them "
                               "again.",
-           ReplyKind.HELP: "{stores}: order care and member offers by text. Reply STOP to stop texts."},
+           ReplyKind.HELP: "{stores}: order care and member offers by text. Your message is with our staff and we "
+                           "will get back to you. Reply STOP to stop texts.",
+           ReplyKind.MESSAGE: "Thanks, {stores} has your message and will get back to you."},
     "zh": {ReplyKind.OPT_OUT: "您已退订{stores}的短信，不会再收到。回复START可重新订阅。",
-           ReplyKind.HELP: "{stores}：订单关怀与会员优惠短信。回复T退订。"},
+           ReplyKind.HELP: "{stores}：订单关怀与会员优惠短信。您的消息已转给客服，我们会尽快联系您。回复T退订。",
+           ReplyKind.MESSAGE: "感谢回复，{stores}客服已收到您的消息，会尽快联系您。"},
 }
+# Free-text replies are acknowledged at most once in this window (no loop with an auto-responder).
+ACKNOWLEDGE_EVERY = timedelta(hours=24)
 
 
 def receive_reply(phone: str, body: str, provider_sid: str = "", now: datetime | None = None) -> str | None:
@@ -47,6 +48,14 @@ def receive_reply(phone: str, body: str, provider_sid: str = "", now: datetime |
         return UNKNOWN_NUMBER_HELP if kind == ReplyKind.HELP else None
     ids = [m.pk for m in members]
     with transaction.atomic():
+        earlier = InboundReply.objects.filter(member__in=ids, kind=ReplyKind.MESSAGE,
+                                              received_at__gt=now - ACKNOWLEDGE_EVERY)
+        if provider_sid:
+            earlier = earlier.exclude(provider_sid=provider_sid)  # the same reply delivered again
+        earlier = earlier.exists()
+        InboundReply.objects.bulk_create(
+            [InboundReply(store=m.store, member=m, kind=kind, body=body[:1600], provider_sid=provider_sid[:64],
+                          received_at=now) for m in members], ignore_conflicts=True)
         if kind == ReplyKind.OPT_OUT:
             count = Member.objects.filter(pk__in=ids, opted_out_at__isnull=True).update(opted_out_at=now)
         elif kind == ReplyKind.OPT_IN:
@@ -56,7 +65,7 @@ def receive_reply(phone: str, body: str, provider_sid: str = "", now: datetime |
     log.info("%s from %s (%d memberships)", kind, mask_phone(phone), count)
     if kind in (ReplyKind.OPT_OUT, ReplyKind.OPT_IN) and keywords.twilio_answers(body):
         return None  # Twilio's Advanced Opt-Out confirms these itself; a second confirmation would confuse
-    if kind in (ReplyKind.OPT_IN, ReplyKind.MESSAGE):
+    if kind == ReplyKind.OPT_IN or (kind == ReplyKind.MESSAGE and earlier):
         return None
     stores = [m.store for m in members]
     language = "zh" if all(s.country == "CN" for s in stores) else "en"

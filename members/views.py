@@ -3,15 +3,17 @@ texts sent, SMS templates with a length preview, and a campaign's dry run before
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Case, Count, IntegerField, Value, When
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, scope, stores_for
 
 from . import flows
 from .forms import SmsTemplateForm
-from .models import Member, Message, MessageStatus, Segment, SmsTemplate, Tier
+from .models import NEEDS_ANSWER, InboundReply, Member, Message, MessageStatus, Segment, SmsTemplate, Tier
 from .texts import PLACEHOLDERS, TemplateError, preview
 
 
@@ -48,11 +50,30 @@ def detail(request, pk):
     orders = [link.order for link in member.member_orders.select_related("order").order_by("-order__paid_at")[:100]]
     return render(request, "members/detail.html", {
         "member": member, "phone": phone, "orders": orders, "texts": member.messages.all()[:100],
-        "coupons": member.coupons.all()[:50],
+        "coupons": member.coupons.all()[:50], "replies": member.replies.select_related("answered_by")[:100],
     })
 
 
+def _waiting_first(replies):
+    waiting = Case(When(kind__in=NEEDS_ANSWER, answered_at__isnull=True, then=Value(0)), default=Value(1),
+                   output_field=IntegerField())
+    return replies.order_by(waiting, "-received_at")
+
+
 def texts(request):
+    """Members' replies (those waiting for an answer first) and every text, scoped to the user's stores.
+
+    POST answered=<reply id> marks a reply answered (then back to the member page with back=member)."""
+    replies = scope(InboundReply.objects.select_related("member", "store"), request.user)
+    if request.method == "POST":
+        pk = request.POST.get("answered", "")
+        reply = get_scoped_object(replies, request.user, pk=pk) if pk.isdigit() else None
+        if reply is None:
+            raise Http404("No such reply.")
+        replies.filter(pk=reply.pk, answered_at__isnull=True).update(answered_at=timezone.now(),
+                                                                     answered_by=request.user)
+        messages.success(request, f"Marked the reply from {reply.member} answered.")
+        return redirect(reply.member if request.POST.get("back") == "member" else "members:texts")
     rows = scope(Message.objects.select_related("member", "store"), request.user)
     status = request.GET.get("status", "")
     if status in MessageStatus.values:
@@ -60,8 +81,9 @@ def texts(request):
     page = Paginator(rows.order_by("-created_at"), 100).get_page(request.GET.get("page"))
     # Each row is shown in its own store's zone; name each zone on the page once.
     zones = sorted({(t.store.name, t.store.timezone) for t in page})
-    return render(request, "members/texts.html", {"page": page, "status": status, "zones": zones,
-                                                  "statuses": MessageStatus.choices})
+    return render(request, "members/texts.html", {
+        "page": page, "status": status, "zones": zones, "statuses": MessageStatus.choices,
+        "replies": _waiting_first(replies)[:50], "replies_waiting": replies.awaiting_answer().count()})
 
 
 def templates(request):

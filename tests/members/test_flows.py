@@ -9,6 +9,9 @@ import pytest
 from members import flows, sending
 from members.models import Coupon, Festival, Message, MessageStatus, SmsTemplate
 from members.services import enrol_from_order
+from reviews.models import Review
+from reviews.services import open_case_if_bad
+from stores.models import Order
 from tests.factories import OrderFactory, StoreFactory
 from tests.members.conftest import make_member
 
@@ -137,3 +140,54 @@ def test_starting_a_campaign_twice_the_same_day_texts_once(store_b, campaign_tem
     flows.start_campaign(store_b, campaign_template, now)
     flows.start_campaign(store_b, campaign_template, now + timedelta(hours=1))
     assert Message.objects.filter(status=MessageStatus.QUEUED).count() == 1
+
+
+@pytest.fixture
+def care_template(store_b):
+    return SmsTemplate.objects.create(store=store_b, name="Care", flow="after_sales", delay_days=3,
+                                      body="Hi {first_name}, how is your order {order} working out?")
+
+
+def delivered_order(store, member, external_id, delivered, **fields):
+    order = OrderFactory(store=store, buyer_phone=member.phone, external_id=external_id, delivered_at=delivered,
+                         status="delivered", marketing_consent=True, **fields)
+    enrol_from_order(order)
+    return order
+
+
+DELIVERED = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+CARE_DUE = DELIVERED + timedelta(days=3, hours=1)
+
+
+@pytest.mark.parametrize("refund", [{"refunded_at": DELIVERED + timedelta(days=2), "refund_amount": Decimal("50.00"),
+                                     "status": "refunded"},
+                                    {"refunded_at": DELIVERED + timedelta(days=2), "refund_amount": Decimal("10.00")}])
+def test_no_care_text_for_a_refunded_order(store_b, member_b, care_template, refund):
+    order = delivered_order(store_b, member_b, "7101", DELIVERED)
+    Order.objects.filter(pk=order.pk).update(**refund)
+    assert flows.after_sales_care(CARE_DUE).created == 0 and not Message.objects.exists()
+
+
+@pytest.mark.parametrize("rating", [1, 2])
+def test_no_care_text_for_an_order_with_a_bad_review(store_b, member_b, care_template, rating):
+    order = delivered_order(store_b, member_b, "7102", DELIVERED)
+    review = Review.objects.create(store=store_b, external_id="r1", order=order, member=member_b, rating=rating,
+                                   body="Arrived broken", created_at=DELIVERED + timedelta(days=1))
+    open_case_if_bad(review)
+    assert flows.after_sales_care(CARE_DUE).created == 0
+
+
+def test_no_care_text_while_a_bad_review_case_is_open(store_b, member_b, care_template):
+    order = delivered_order(store_b, member_b, "7103", DELIVERED)
+    review = Review.objects.create(store=store_b, external_id="r2", order=order, rating=3, body="terrible lid",
+                                   created_at=DELIVERED + timedelta(days=1))
+    assert open_case_if_bad(review).is_open()
+    assert flows.after_sales_care(CARE_DUE).created == 0
+
+
+def test_a_good_review_still_gets_the_care_text(store_b, member_b, care_template):
+    order = delivered_order(store_b, member_b, "7104", DELIVERED)
+    Review.objects.create(store=store_b, external_id="r3", order=order, rating=5, body="Lovely",
+                          created_at=DELIVERED + timedelta(days=1))
+    assert flows.after_sales_care(CARE_DUE).created == 1
+

@@ -1,13 +1,16 @@
-"""Who may be texted and when: consent, opt-outs, quiet hours and the frequency cap.
+"""Who may be texted and when: consent, opt-outs, quiet hours, one text a day and the frequency cap.
 
 Quiet hours are 21:00-09:00 in the member's zone (or the store's): a text due then is deferred
-to the next 09:00 local, never dropped. The frequency cap allows SMS_FREQUENCY_CAP texts per
-member in SMS_FREQUENCY_DAYS days; a text over the cap is kept as a "skipped" row with its reason.
+to the next 09:00 local, never dropped. A member gets at most one text a (local) day from a store:
+`texted_days` says which days are taken, `next_free_morning` the 09:00 of the next day that is not.
+The frequency cap allows SMS_FREQUENCY_CAP texts per member in SMS_FREQUENCY_DAYS days; a text over
+the cap is kept as a "skipped" row with its reason.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -46,3 +49,31 @@ def capped_member_ids(store, now: datetime) -> set[int]:
         Q(sent_at__gte=since) | Q(sent_at__isnull=True, scheduled_for__gte=since))
     counts = recent.values("member_id").annotate(n=Count("pk")).filter(n__gte=settings.SMS_FREQUENCY_CAP)
     return {row["member_id"] for row in counts}
+
+
+def send_day(when: datetime, zone: ZoneInfo) -> date:
+    return when.astimezone(zone).date()
+
+
+def next_free_morning(day: date, taken: set[date], zone: ZoneInfo) -> datetime:
+    """09:00 in `zone` of the first day after `day` that is not in `taken`."""
+    day += timedelta(days=1)
+    while day in taken:
+        day += timedelta(days=1)
+    return datetime.combine(day, QUIET_END, tzinfo=zone)
+
+
+def texted_days(store, now: datetime) -> dict[int, dict[date, list]]:
+    """For each member of `store`: the local days from yesterday on with a text sent or about to be,
+    and that day's texts (the Message rows, for moving one that has not started yet)."""
+    from .models import Message
+
+    since = now - timedelta(days=2)
+    texts = (Message.objects.filter(store=store, status__in=COUNTED)
+             .filter(Q(sent_at__gte=since) | Q(sent_at__isnull=True, scheduled_for__gte=since))
+             .select_related("member__store").only("pk", "flow", "status", "attempts", "enqueued_at", "sent_at",
+                                                   "scheduled_for", "member__timezone", "member__store__timezone"))
+    days: dict[int, dict[date, list]] = defaultdict(lambda: defaultdict(list))
+    for text in texts:
+        days[text.member_id][send_day(text.sent_at or text.scheduled_for, text.member.zone)].append(text)
+    return days

@@ -31,8 +31,10 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from stores.models import Store
+
 from . import compliance, pacing
-from .models import HANDED_OVER, Member, Message, MessageStatus, SmsTemplate
+from .models import HANDED_OVER, Flow, Member, Message, MessageStatus, SmsTemplate
 from .sms import INVALID_NUMBER, NOT_MOBILE, OPTED_OUT, PermanentSendError, TransientSendError, get_backend
 from .texts import render, sms_length
 
@@ -51,43 +53,90 @@ class PlanResult:
     created: int = 0
     capped: int = 0
     already: int = 0
+    waiting: int = 0  # created, but for a later day: the member already has a text that day
+    same_day: int = 0  # skipped: a greeting for a day the member already has a text
 
     def __add__(self, other: PlanResult) -> PlanResult:
-        return PlanResult(self.created + other.created, self.capped + other.capped, self.already + other.already)
+        return PlanResult(self.created + other.created, self.capped + other.capped, self.already + other.already,
+                          self.waiting + other.waiting, self.same_day + other.same_day)
+
+
+# A greeting belongs to its day: it is never moved to another, and another text makes way for it.
+DAY_BOUND_FLOWS = (Flow.HOLIDAY,)
 
 
 def member_context(member: Member) -> dict:
     return {"first_name": member.first_name, "name": member.name, "store": member.store.name, "tier": member.tier}
 
 
+def _make_way(texts: list[Message], taken: set, zone, now: datetime) -> bool:
+    """Move the texts of a day to the member's next free day, if none of them has started; True if done.
+
+    Only a text that is queued, never attempted, never enqueued and not due yet moves, with a conditional
+    UPDATE: no sending task can hold it (dispatch enqueues only due rows), so exactly-once is untouched."""
+    if any(t.flow in DAY_BOUND_FLOWS or t.status != MessageStatus.QUEUED or t.attempts or t.enqueued_at
+           or t.scheduled_for <= now for t in texts):
+        return False
+    for text in texts:
+        day = compliance.send_day(text.scheduled_for, zone)
+        later = compliance.next_free_morning(day, taken, zone)
+        if not Message.objects.filter(pk=text.pk, status=MessageStatus.QUEUED, attempts=0, enqueued_at__isnull=True,
+                                      scheduled_for__gt=now).update(scheduled_for=later):
+            return False
+        text.scheduled_for = later
+        taken.add(compliance.send_day(later, zone))
+    return True
+
+
 @transaction.atomic
 def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: datetime | None = None,
          batch_size: int = 2000) -> PlanResult:
-    """Create the Message rows for `items` (skipped with a reason when over the frequency cap)."""
+    """Create the Message rows for `items`: skipped with a reason when over the frequency cap; one text a
+    member a day, so a text for a day already taken waits for the member's next free day (a holiday
+    greeting instead moves a text that has not started yet out of its day, or is skipped)."""
     now = now or timezone.now()
     if not items:
         return PlanResult()
+    # Flows of one store plan one after the other, so each sees the days the other has taken.
+    Store.objects.select_for_update().filter(pk=store.pk).first()
     occasions = {item.occasion for item in items}
     existing = set(Message.objects.filter(store=store, flow=flow, occasion__in=occasions)
                    .values_list("member_id", "occasion"))
     todo = [item for item in items if (item.member.pk, item.occasion) not in existing]
     capped = compliance.capped_member_ids(store, now)
-    rows = []
+    days = compliance.texted_days(store, now)
+    cap_reason = f"frequency cap: {settings.SMS_FREQUENCY_CAP} texts in {settings.SMS_FREQUENCY_DAYS} days"
+    rows, waiting = [], 0
     for item in todo:
-        body = render(template.body, {**member_context(item.member), **item.context})
-        over_cap = item.member.pk in capped
-        rows.append(Message(
-            store=store, member=item.member, flow=flow, occasion=item.occasion, template=template, body=body,
-            segments=sms_length(body).segments,
-            status=MessageStatus.SKIPPED if over_cap else MessageStatus.QUEUED,
-            skip_reason=(f"frequency cap: {settings.SMS_FREQUENCY_CAP} texts in {settings.SMS_FREQUENCY_DAYS} days"
-                         if over_cap else ""),
-            scheduled_for=compliance.next_send_time(now, item.member.zone),
-        ))
+        member, zone = item.member, item.member.zone
+        body = render(template.body, {**member_context(member), **item.context})
+        status, reason = MessageStatus.QUEUED, ""
+        send_at = compliance.next_send_time(now, zone)
+        day = compliance.send_day(send_at, zone)
+        member_days = days[member.pk]
+        if member.pk in capped:
+            status, reason = MessageStatus.SKIPPED, cap_reason
+        elif member_days.get(day):
+            taken = {d for d, texts in member_days.items() if texts}
+            if flow not in DAY_BOUND_FLOWS:
+                send_at = compliance.next_free_morning(day, taken, zone)
+                day = compliance.send_day(send_at, zone)
+                waiting += 1
+            elif _make_way(member_days[day], taken | {day}, zone, now):
+                for text in member_days.pop(day):
+                    member_days[compliance.send_day(text.scheduled_for, zone)].append(text)
+            else:
+                status, reason = MessageStatus.SKIPPED, f"one text a day: already texted on {day.isoformat()}"
+        row = Message(store=store, member=member, flow=flow, occasion=item.occasion, template=template, body=body,
+                      segments=sms_length(body).segments, status=status, skip_reason=reason, scheduled_for=send_at)
+        if status == MessageStatus.QUEUED:
+            member_days[day].append(row)
+        rows.append(row)
     Message.objects.bulk_create(rows, batch_size=batch_size, ignore_conflicts=True)
     result = PlanResult(created=sum(1 for r in rows if r.status == MessageStatus.QUEUED),
-                        capped=sum(1 for r in rows if r.status == MessageStatus.SKIPPED),
-                        already=len(items) - len(todo))
+                        capped=sum(1 for r in rows if r.skip_reason == cap_reason),
+                        already=len(items) - len(todo), waiting=waiting,
+                        same_day=sum(1 for r in rows if r.skip_reason.startswith("one text a day")))
     transaction.on_commit(lambda: dispatch_due())
     return result
 

@@ -123,8 +123,9 @@ def campaign(request, pk):
             return render(request, "members/campaign.html", {"template": template, "error": "Managers only."},
                           status=403)
         result = flows.start_campaign(store, template)
-        messages.success(request, f"Campaign started: {result.created} texts queued, {result.capped} over the "
-                                  f"frequency cap, {result.already} already planned.")
+        messages.success(request, f"Campaign started: {result.created} texts queued ({result.waiting} of them wait "
+                                  f"for a day the member has no other text), {result.capped} over the frequency cap, "
+                                  f"{result.already} already planned.")
         return redirect("members:texts")
     return render(request, "members/campaign.html", {
         "template": template, "store": store, "run": flows.dry_run(store, template),

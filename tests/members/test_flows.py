@@ -191,3 +191,57 @@ def test_a_good_review_still_gets_the_care_text(store_b, member_b, care_template
                           created_at=DELIVERED + timedelta(days=1))
     assert flows.after_sales_care(CARE_DUE).created == 1
 
+
+THANKSGIVING = date(2026, 11, 26)
+
+
+def at(day, hour, minute, store):
+    return datetime.combine(day, datetime.min.time(), tzinfo=store.zone).replace(hour=hour, minute=minute)
+
+
+def test_a_holiday_greeting_moves_a_care_text_queued_for_the_same_morning(store_b, member_b, care_template,
+                                                                         holiday_template):
+    delivered_order(store_b, member_b, "7201", at(THANKSGIVING - timedelta(days=4), 23, 0, store_b))
+    flows.after_sales_care(at(THANKSGIVING - timedelta(days=1), 23, 15, store_b))  # quiet hours: 09:00 next day
+    assert flows.holiday_care(at(THANKSGIVING, 0, 5, store_b)).created == 1
+    slots = dict(Message.objects.values_list("flow", "scheduled_for"))
+    assert slots == {"holiday": at(THANKSGIVING, 9, 0, store_b),
+                     "after_sales": at(THANKSGIVING + timedelta(days=1), 9, 0, store_b)}
+
+
+def test_a_care_text_waits_for_the_morning_after_a_holiday_greeting(store_b, member_b, care_template,
+                                                                    holiday_template):
+    delivered_order(store_b, member_b, "7202", at(THANKSGIVING - timedelta(days=3), 0, 5, store_b))
+    flows.holiday_care(at(THANKSGIVING, 0, 5, store_b))
+    result = flows.after_sales_care(at(THANKSGIVING, 2, 15, store_b))
+    assert (result.created, result.waiting) == (1, 1)
+    care = Message.objects.get(flow="after_sales")
+    assert care.scheduled_for == at(THANKSGIVING + timedelta(days=1), 9, 0, store_b)
+
+
+def test_a_greeting_is_skipped_when_the_member_already_had_a_text_that_day(store_b, member_b, holiday_template,
+                                                                          campaign_template):
+    flows.start_campaign(store_b, campaign_template, at(THANKSGIVING, 10, 0, store_b))
+    Message.objects.update(status=MessageStatus.SENT, attempts=1, sent_at=at(THANKSGIVING, 10, 0, store_b))
+    result = flows.holiday_care(at(THANKSGIVING, 11, 5, store_b))
+    assert (result.created, result.same_day) == (0, 1)
+    greeting = Message.objects.get(flow="holiday")
+    assert greeting.status == MessageStatus.SKIPPED and greeting.skip_reason.startswith("one text a day")
+
+
+def test_two_orders_delivered_together_get_their_care_texts_on_two_days(store_b, member_b, care_template):
+    delivered_order(store_b, member_b, "7301", DELIVERED)
+    delivered_order(store_b, member_b, "7302", DELIVERED + timedelta(minutes=5))
+    flows.after_sales_care(CARE_DUE)
+    days = sorted(t.astimezone(store_b.zone).date() for t in Message.objects.values_list("scheduled_for", flat=True))
+    assert len(days) == 2 and days[1] == days[0] + timedelta(days=1)
+
+
+def test_flows_run_twice_after_a_move_still_plan_each_text_once(store_b, member_b, care_template, holiday_template):
+    delivered_order(store_b, member_b, "7401", at(THANKSGIVING - timedelta(days=4), 23, 0, store_b))
+    flows.after_sales_care(at(THANKSGIVING - timedelta(days=1), 23, 15, store_b))
+    for hour in (0, 1):
+        flows.holiday_care(at(THANKSGIVING, hour, 5, store_b))
+        flows.after_sales_care(at(THANKSGIVING, hour, 15, store_b))
+    assert sorted(Message.objects.values_list("flow", "status")) == [("after_sales", "queued"), ("holiday", "queued")]
+    assert Message.objects.get(flow="after_sales").scheduled_for == at(THANKSGIVING + timedelta(days=1), 9, 0, store_b)

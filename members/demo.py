@@ -12,8 +12,10 @@ from django.utils import timezone
 from stores.models import Order
 
 from . import compliance
+from .flows import orders_to_care_for
 from .models import Festival, Flow, Member, Message, MessageStatus, SmsTemplate
 from .services import enrol_orders, refresh_segments
+from .sms import INVALID_NUMBER
 from .texts import render, sms_length
 
 TEMPLATES = {
@@ -57,13 +59,15 @@ def seed(ctx) -> None:
 def _seed_sent_texts(store, template, ctx, now) -> None:
     """After-sales texts of the last week, as the worker would have left them (most delivered, a few not):
     each planned when its order's delay had passed and sent then or, in quiet hours, at the next 09:00 in
-    the member's zone; one whose send time is still ahead is queued, never shown as sent."""
+    the member's zone; one whose send time is still ahead is queued, never shown as sent. As the flow
+    would: no text for a refunded order, at most one a member a day; a number Twilio called invalid
+    (21211) is marked invalid on the member."""
     rng = ctx.rng
-    orders = (Order.objects.filter(store=store, delivered_at__gte=now - timedelta(days=10),
-                                   delivered_at__lt=now - timedelta(days=template.delay_days),
-                                   member_link__member__sms_consent=True)
-              .select_related("member_link__member__store")[:40])
-    rows, created = [], {}
+    orders = (orders_to_care_for(Order.objects.filter(store=store, delivered_at__gte=now - timedelta(days=10),
+                                                      delivered_at__lt=now - timedelta(days=template.delay_days),
+                                                      member_link__member__sms_consent=True))
+              .select_related("member_link__member__store").order_by("delivered_at", "pk")[:40])
+    rows, created, texted_days, invalid = [], {}, set(), {}
     for n, order in enumerate(orders):
         member: Member = order.member_link.member
         body = render(template.body, {"first_name": member.first_name, "name": member.name, "store": store.name,
@@ -71,6 +75,9 @@ def _seed_sent_texts(store, template, ctx, now) -> None:
         # The beat plans the text a little after the delay has passed; quiet hours move its send time.
         planned_at = min(order.delivered_at + timedelta(days=template.delay_days, minutes=rng.randrange(1, 8)), now)
         send_at = compliance.next_send_time(planned_at, member.zone)
+        if (member.pk, compliance.send_day(send_at, member.zone)) in texted_days:
+            continue
+        texted_days.add((member.pk, compliance.send_day(send_at, member.zone)))
         occasion = f"after_sales:order {order.external_id}"
         created[(member.pk, occasion)] = planned_at
         text = Message(store=store, member=member, flow=Flow.AFTER_SALES, template=template, body=body,
@@ -82,12 +89,16 @@ def _seed_sent_texts(store, template, ctx, now) -> None:
         if n % 13 == 5:
             text.status, text.error_code = MessageStatus.UNDELIVERED, "30006"
         elif n % 17 == 7:
-            text.status, text.error_code = MessageStatus.FAILED, "21211"
+            text.status, text.error_code = MessageStatus.FAILED, INVALID_NUMBER
         text.attempts, text.sent_at, text.claimed_at = 1, send_at, send_at
         text.status_updated_at = min(send_at + timedelta(seconds=8), now)
+        if text.error_code == INVALID_NUMBER:
+            invalid.setdefault(member.pk, text.status_updated_at)
         text.provider_sid = f"SMdemo{store.pk:02d}{n:026d}"
         rows.append(text)
     Message.objects.bulk_create(rows, ignore_conflicts=True)
+    for member_id, at in invalid.items():  # as the worker does on 21211 (members.sending._permanent)
+        Member.objects.filter(pk=member_id, phone_invalid_at__isnull=True).update(phone_invalid_at=at)
     # created_at is auto_now_add, so bulk_create stamps the seeding time; give each text its planning time.
     texts = list(Message.objects.filter(store=store, flow=Flow.AFTER_SALES,
                                         occasion__in={occasion for _, occasion in created}))

@@ -1,4 +1,4 @@
-"""Texts written as files, one per message, in settings.SMS_FILE_PATH (the demo's var/sms/).
+"""Texts written as files, one per message, in settings.SMS_FILE_PATH (var/sms/ unless set).
 
 The file is named after the Message id and written atomically, so `lookup` can tell for sure
 whether a text already went out: a re-attempt after a crash finds the file and does not resend.

@@ -76,3 +76,32 @@ def test_a_reply_to_the_demo_after_sales_text_reaches_an_operator():
         answer = receive_reply(member.phone, "The kettle is broken" if template.store.country != "CN" else "茶叶受潮了")
         assert answer and template.store.name in answer
         assert InboundReply.objects.awaiting_answer().filter(member=member).exists()
+
+
+def test_demo_members_whose_text_failed_with_21211_have_an_invalid_number():
+    ctx = stores_demo.seed(days=20)
+    members_demo.seed(ctx)
+    failed = Message.objects.filter(error_code="21211").values_list("member_id", flat=True)
+    assert failed.exists()
+    assert not Member.objects.filter(pk__in=failed, phone_invalid_at__isnull=True).exists()
+
+
+def test_no_demo_member_gets_two_texts_on_one_day():
+    ctx = stores_demo.seed(days=20)
+    members_demo.seed(ctx)
+    days = [(t.member_id, (t.sent_at or t.scheduled_for).astimezone(t.member.zone).date())
+            for t in Message.objects.select_related("member__store")]
+    assert days and len(days) == len(set(days))
+
+
+def test_readme_says_where_demo_texts_go_with_the_default_backend():
+    from pathlib import Path
+
+    import opsdesk.settings as project_settings  # the default, not the tests' locmem override
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    demo_paragraph = readme[readme.index("`make demo` prints the URL"):readme.index("`make test` runs everything")]
+    if project_settings.SMS_BACKEND == "console":
+        assert "texts to the worker's log `var/worker.log`" in demo_paragraph
+    else:
+        assert f"SMS_BACKEND={project_settings.SMS_BACKEND}" in demo_paragraph

@@ -18,7 +18,7 @@ install: $(BIN)/python
 	@if command -v uv >/dev/null 2>&1; then VIRTUAL_ENV=$(VENV) uv pip install --quiet -e ".[dev]"; \
 	 else $(BIN)/pip install --quiet -e ".[dev]"; fi
 
-# The demo: SQLite file in var/, Celery on the filesystem broker, SMS and email to files in var/.
+# The demo: SQLite file in var/, Celery on the filesystem broker, email to files in var/mail/, texts to var/worker.log.
 demo: install
 	@mkdir -p $(RUN)
 	$(BIN)/python manage.py migrate --noinput -v0

@@ -1,6 +1,7 @@
 """Member pages: the member list (phones masked for operators), a member's orders and texts, the
 texts sent, SMS templates with a length preview, and a campaign's dry run before it starts."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Value, When
@@ -25,8 +26,10 @@ def index(request):
     members = scope(Member.objects.select_related("store"), request.user)
     get = request.GET.get
     store_slug, tier, segment = get("store", ""), get("tier", ""), get("segment", "")
+    shown = stores_for(request.user)
     if store_slug:
         members = members.filter(store__slug=store_slug)
+        shown = shown.filter(slug=store_slug)
     if tier in Tier.values:
         members = members.filter(tier=tier)
     if segment in Segment.values:
@@ -34,13 +37,17 @@ def index(request):
     if request.GET.get("q"):
         members = members.filter(name__icontains=request.GET["q"])
     counts = dict(members.order_by().values_list("segment").annotate(n=Count("pk")))
-    page = Paginator(members.order_by("-total_spent", "pk"), 100).get_page(request.GET.get("page"))
+    # Amounts in different currencies do not rank against each other: by store first when they differ.
+    by_store = shown.values("currency").distinct().count() > 1
+    order = ("store__name", "-total_spent", "pk") if by_store else ("-total_spent", "pk")
+    page = Paginator(members.order_by(*order), 100).get_page(request.GET.get("page"))
     managed = set(stores_for(request.user, MANAGER).values_list("pk", flat=True))
     rows = [(m, _phone_for(request.user, managed, m)) for m in page]
     return render(request, "members/index.html", {
         "rows": rows, "page": page, "stores": stores_for(request.user), "tiers": Tier.choices,
         "segments": [(value, label, counts.get(value, 0)) for value, label in Segment.choices],
         "filters": {"store": store_slug, "tier": tier, "segment": segment, "q": request.GET.get("q", "")},
+        "by_store": by_store,
     })
 
 
@@ -87,8 +94,11 @@ def texts(request):
 
 
 def templates(request):
+    """Every template of the user's stores; editing and creating them is for the stores they manage."""
     rows = scope(SmsTemplate.objects.select_related("store"), request.user)
-    return render(request, "members/templates.html", {"rows": rows, "stores": stores_for(request.user)})
+    managed = stores_for(request.user, MANAGER)
+    return render(request, "members/templates.html", {
+        "rows": rows, "managed": managed, "managed_ids": {s.pk for s in managed}})
 
 
 def template_edit(request, slug, pk=None):
@@ -129,5 +139,6 @@ def campaign(request, pk):
         return redirect("members:texts")
     return render(request, "members/campaign.html", {
         "template": template, "store": store, "run": flows.dry_run(store, template),
+        "price_currency": settings.SMS_PRICE_CURRENCY,
         "can_start": has_role(request.user, store, MANAGER),
     })

@@ -227,6 +227,7 @@ SMS_RETRY_BACKOFF = float(env("SMS_RETRY_BACKOFF", "30"))
 SMS_FREQUENCY_CAP = int(env("SMS_FREQUENCY_CAP", "3"))  # at most this many texts per member ...
 SMS_FREQUENCY_DAYS = int(env("SMS_FREQUENCY_DAYS", "7"))  # ... in this many days
 SMS_PRICE_PER_SEGMENT = env("SMS_PRICE_PER_SEGMENT", "0.0079")  # for the dry run's cost estimate
+SMS_PRICE_CURRENCY = env("SMS_PRICE_CURRENCY", "USD")  # the SMS provider bills in its own currency (Twilio: USD)
 
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

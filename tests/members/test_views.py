@@ -1,5 +1,7 @@
 """Member pages: scoped to the user's stores, phones masked for operators, filters, preview, dry run."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -137,3 +139,44 @@ def test_a_template_naming_an_opt_out_word_we_ignore_is_refused(client, manager_
                                   "退订回TD", "Text END to stop. {store}"])
 def test_a_template_naming_an_opt_out_word_we_honour_is_accepted(store_a, body):
     SmsTemplate(store=store_a, name="t", flow="holiday", body=body).full_clean()
+
+
+def test_members_of_stores_in_different_currencies_are_ranked_within_their_store(client, store_a, store_b):
+    from decimal import Decimal
+
+    user = UserFactory(username="both")
+    for store in (store_a, store_b):
+        MembershipFactory(store=store, user=user, role="operator")
+    make_member(store_a, name="Yuan Buyer", total_spent=Decimal("7600.00"))  # CNY: about 1,050 USD
+    make_member(store_b, name="Dollar Buyer", total_spent=Decimal("7636.64"))
+    make_member(store_b, name="Small Dollar Buyer", total_spent=Decimal("120.00"))
+    client.force_login(user)
+    page = client.get(reverse("members:index")).content.decode()
+    assert page.index("Yuan Buyer") < page.index("Dollar Buyer") < page.index("Small Dollar Buyer")
+    assert "7,636.64 USD" in page and "by store, then most spent" in page
+    one = client.get(reverse("members:index"), {"store": store_b.slug}).content.decode()
+    assert "most spent first" in one
+
+
+def test_an_operator_is_not_offered_template_links_that_only_managers_may_open(client, operator_b, store_b):
+    template = SmsTemplate.objects.create(store=store_b, name="Xmas", flow="holiday", body="Merry Christmas")
+    client.force_login(operator_b)
+    page = client.get(reverse("members:templates")).content.decode()
+    assert reverse("members:template_new", args=[store_b.slug]) not in page
+    assert reverse("members:template_edit", args=[store_b.slug, template.pk]) not in page
+    assert "Managers write and edit templates" in page and "Xmas" in page
+    assert reverse("members:campaign", args=[template.pk]) in page  # the dry run is for everyone
+
+
+def test_a_manager_gets_the_links_for_the_stores_they_manage(client, manager_b, store_b):
+    template = SmsTemplate.objects.create(store=store_b, name="Xmas", flow="holiday", body="Merry Christmas")
+    client.force_login(manager_b)
+    page = client.get(reverse("members:templates")).content.decode()
+    assert reverse("members:template_new", args=[store_b.slug]) in page
+    assert reverse("members:template_edit", args=[store_b.slug, template.pk]) in page
+
+
+def test_the_dry_run_cost_names_the_currency_the_sms_provider_bills_in(client, operator_b, campaign_template):
+    client.force_login(operator_b)
+    page = client.get(reverse("members:campaign", args=[campaign_template.pk])).content.decode()
+    assert re.search(r'data-testid="cost">[0-9.]+ USD<', page)

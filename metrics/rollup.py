@@ -330,6 +330,14 @@ def refresh_days(store: Store, days: Iterable[date]) -> list[date]:
     return [d for _, d in again]
 
 
+def refreshed_note(days: Iterable[date]) -> str:
+    """What an import's success message adds for the days `refresh_days` redid ("" for none)."""
+    days = list(days)
+    if not days:
+        return ""
+    return " Daily numbers of " + ", ".join(f"{d.day} {d:%b %Y}" for d in days) + " updated."
+
+
 def run_nightly(now: datetime | None = None, stores=None) -> list[tuple[Store, date]]:
     """For every store whose last complete day is not rolled up yet: roll it up and detect anomalies.
 

@@ -29,7 +29,7 @@ from ..compare import compare_days, history
 from ..email import opted_out_membership
 from ..forms import ActionItemForm, AnomalyForm, ViolationForm, ViolationUploadForm
 from ..models import ActionItem, Anomaly, AnomalyStatus
-from ..rollup import HEADLINE, METRICS, refresh_days
+from ..rollup import HEADLINE, METRICS, refresh_days, refreshed_note
 
 
 def _figure_json(fig: go.Figure | None) -> dict | None:
@@ -219,12 +219,6 @@ def _toggled_item(anomaly, pk: str | None):
     return get_object_or_404(ActionItem, anomaly=anomaly, pk=int(pk))
 
 
-def _refreshed_note(days) -> str:
-    if not days:
-        return ""
-    return " Daily numbers of " + ", ".join(f"{d.day} {d:%b %Y}" for d in days) + " updated."
-
-
 def violation_entry(request, slug):
     """Record one penalty by hand or import a platform CSV (all or nothing) for one store.
 
@@ -246,7 +240,7 @@ def violation_entry(request, slug):
                 errors = [str(e) for e in exc.errors]
             else:
                 messages.success(request, f"Imported {result.created} new and updated {result.updated} records."
-                                 + _refreshed_note(result.refreshed))
+                                 + refreshed_note(result.refreshed))
                 return redirect("stores:violations", slug=store.slug)
     elif request.method == "POST":
         form = ViolationForm(request.POST, store=store)
@@ -258,7 +252,7 @@ def violation_entry(request, slug):
             with transaction.atomic():
                 violation.save()
                 refreshed = refresh_days(store, [store.today(violation.occurred_at)])
-            messages.success(request, f"Recorded {violation.kind}." + _refreshed_note(refreshed))
+            messages.success(request, f"Recorded {violation.kind}." + refreshed_note(refreshed))
             return redirect("stores:violations", slug=store.slug)
     return render(request, "metrics/violation_entry.html", {
         "store": store, "form": form, "upload": upload, "errors": errors})

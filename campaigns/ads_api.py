@@ -6,7 +6,8 @@ Body: {"rows": [...], "snapshots": [...]}
 - snapshots: {"plan": "<plan name>", "ts": ISO 8601 with offset, "spend_today": cumulative spend of
   the plan's store-local day at ts}; idempotent on (plan, ts). They feed today's pacing.
 The batch is checked whole: 400 with the index, field and reason of every bad item, and nothing
-written; 401 for a missing, unknown or revoked key; 200 with counts otherwise.
+written; 401 for a missing, unknown or revoked key; 200 with counts otherwise, and `refreshed`: the
+store-local days already rolled up that the rows rolled up again.
 
 `router` is mounted by the project's NinjaAPI (`api.add_router("/", router)`); `build_router()`
 makes a fresh one (a router may belong to only one API, so tests build their own).
@@ -14,7 +15,7 @@ makes a fresh one (a router may belong to only one API, so tests build their own
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -65,6 +66,7 @@ class BatchAccepted(Schema):
     created: int
     updated: int
     snapshots: int
+    refreshed: list[date]  # rolled-up store days whose daily numbers were rolled up again
 
 
 def _snapshot_objects(store, items: list[dict]) -> tuple[list[AdSpendSnapshot], list[RowError]]:
@@ -128,12 +130,13 @@ def build_router() -> Router:
                                 "errors": [{"item": str(e.row), "field": e.column, "reason": e.reason}
                                            for e in errors]})
         with transaction.atomic():
-            result = save_performance(rows) if rows else None
+            result = save_performance(store, rows) if rows else None
             if snapshots:
                 AdSpendSnapshot.objects.bulk_create(snapshots, update_conflicts=True, unique_fields=["plan", "ts"],
                                                     update_fields=["spend_today"])
         return Status(200, {"rows": len(rows), "created": result.created if result else 0,
-                            "updated": result.updated if result else 0, "snapshots": len(snapshots)})
+                            "updated": result.updated if result else 0, "snapshots": len(snapshots),
+                            "refreshed": result.refreshed if result else []})
 
     return router
 

@@ -5,7 +5,9 @@ negative and not beyond what their columns hold, no (plan, date[, creative]) twi
 nothing is written unless every row is good; the error names the file line, the column and the
 reason. Writing is idempotent: a row for a (plan, date) that is already stored replaces its values,
 so importing the same report twice changes nothing. The API (`ads_api.py`) sends its JSON rows
-through the same checks (`validate_rows`).
+through the same checks (`validate_rows`). A daily report for a store-local day that the nightly job
+already rolled up rolls that day up again (`metrics.rollup.refresh_days`), so the daily tracking counts
+the corrected spend.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
+from metrics.rollup import refresh_days, refreshed_note
 from opsdesk.money import MAX_COUNT, MAX_MONEY, TOO_LARGE_COUNT, TOO_LARGE_MONEY, to_money
 from stores.models import Store
 
@@ -105,11 +108,12 @@ class ImportResult:
     plans: set[str] = field(default_factory=set)
     days: set[date] = field(default_factory=set)
     unit: str = "day"  # what created/updated count: plan days, or hourly snapshots
+    refreshed: list[date] = field(default_factory=list)  # rolled-up store days rolled up again
 
     def __str__(self) -> str:
         span = f" from {min(self.days)} to {max(self.days)}" if self.days else ""
         return (f"{self.rows} row(s) for {len(self.plans)} plan(s){span}: "
-                f"{self.created} new {self.unit}(s), {self.updated} replaced.")
+                f"{self.created} new {self.unit}(s), {self.updated} replaced." + refreshed_note(self.refreshed))
 
 
 # --- reading a file -------------------------------------------------------------------------
@@ -315,11 +319,12 @@ def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
 # --- writing --------------------------------------------------------------------------------
 
 @transaction.atomic
-def save_performance(rows: list[PerformanceRow]) -> ImportResult:
-    """Store checked rows: one AdDailyPerformance per (plan, day), replacing what was there.
+def save_performance(store: Store, rows: list[PerformanceRow]) -> ImportResult:
+    """Store checked rows of `store`'s plans: one AdDailyPerformance per (plan, day), replacing what was there.
 
     Rows with a creative are stored per creative too, and the plan's day is their sum: a report
-    either breaks a (plan, day) down by creative or gives the plan total, not both.
+    either breaks a (plan, day) down by creative or gives the plan total, not both. Days already
+    rolled up are rolled up again in the same transaction (`result.refreshed`).
     """
     result = ImportResult(rows=len(rows))
     plan_days: dict[tuple[int, date], dict] = {}
@@ -356,6 +361,8 @@ def save_performance(rows: list[PerformanceRow]) -> ImportResult:
         AdCreativePerformance.objects.bulk_create(
             creative_rows, update_conflicts=True, unique_fields=["creative", "date"], update_fields=list(METRICS))
         result.creative_rows = len(creative_rows)
+    # A (plan, day) row never moves to another day: the days written are all the days touched.
+    result.refreshed = refresh_days(store, result.days)
     return result
 
 
@@ -371,7 +378,7 @@ def import_ad_report(store: Store, raw: bytes, fmt: str | None = None) -> Import
         raise AdReportError([RowError(1, "file", "no data rows")])
     if "hour" in frame.columns:
         return save_hourly(store, validate_hourly(store, records))
-    return save_performance(validate_rows(store, records))
+    return save_performance(store, validate_rows(store, records))
 
 
 # --- hourly reports -------------------------------------------------------------------------

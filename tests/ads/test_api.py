@@ -35,7 +35,7 @@ BODY = {
 def test_accepts_rows_and_snapshots(client, key_a, search_plan):
     response = post(client, BODY, key_a)
     assert response.status_code == 200, response.content
-    assert response.json() == {"rows": 1, "created": 1, "updated": 0, "snapshots": 1}
+    assert response.json() == {"rows": 1, "created": 1, "updated": 0, "snapshots": 1, "refreshed": []}
     row = AdDailyPerformance.objects.get(plan=search_plan, date=date(2026, 11, 24))
     assert (row.spend, row.sales) == (Decimal("21.50"), Decimal("300.00"))
     assert AdSpendSnapshot.objects.get().spend_today == Decimal("40.10")

@@ -447,12 +447,18 @@ def validate_hourly(store: Store, records: list[dict]) -> list[HourlyRow]:
 
 @transaction.atomic
 def save_hourly(store: Store, rows: list[HourlyRow]) -> ImportResult:
-    """Each (plan, day)'s hourly spend summed into cumulative snapshots at the end of each hour (local)."""
+    """Each (plan, day)'s hourly spend summed into cumulative snapshots at the end of each hour (local).
+
+    The hour still running is a figure as of now: its snapshot is timed now, not at the hour's end
+    (a snapshot in the future would not count until then, and pacing would see no spend since the
+    hour before). Imported again once the hour is over, the hour gets its end-of-hour snapshot.
+    """
     result = ImportResult(rows=len(rows), unit="hourly snapshot")
     snapshots, running = [], {}
+    now = timezone.now().replace(microsecond=0)
     for r in sorted(rows, key=lambda r: (r.plan.pk, r.day, r.hour)):
         total = running[(r.plan.pk, r.day)] = running.get((r.plan.pk, r.day), Decimal(0)) + r.spend
-        ts = datetime.combine(r.day, time(r.hour, 59, 59), tzinfo=store.zone)
+        ts = min(datetime.combine(r.day, time(r.hour, 59, 59), tzinfo=store.zone), now)
         snapshots.append(AdSpendSnapshot(plan=r.plan, ts=ts, spend_today=total))
         result.plans.add(r.plan.name)
         result.days.add(r.day)

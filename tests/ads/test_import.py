@@ -193,6 +193,21 @@ def test_an_hour_of_today_that_has_not_begun_is_refused(store_a, plans):
         (5, "hour", "hour 11 of today has not begun (it is 10:30 in the store)")]
 
 
+@time_machine.travel(datetime(2026, 11, 26, 15, 8, tzinfo=UTC), tick=False)  # 07:08 in Los Angeles
+def test_the_hour_under_way_counts_in_spend_so_far_and_is_no_stopped_alarm(store_b, plan_b):
+    from campaigns.ads_pacing import pacing_alerts, plan_pacing
+
+    report = ("Date,Plan,Hour,Spend\n2026-11-26,B search,0,5\n2026-11-26,B search,1,12\n"
+              "2026-11-26,B search,2,11\n2026-11-26,B search,7,30\n")
+    assert import_ad_report(store_b, report.encode()).created == 4
+
+    pacing = plan_pacing(plan_b)
+    assert pacing.spend_today == Decimal("58.00")
+    assert pacing.last_increase == datetime(2026, 11, 26, 15, 8, tzinfo=UTC)  # as of the import, not 07:59:59
+    assert not pacing.stopped
+    assert pacing_alerts(store_b) == []
+
+
 def test_numbers_too_large_to_store_are_refused_row_by_row(store_a, plans):
     text = ("Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n"
             "2026-11-01,Gift boxes,100,10,99999999999999999,1,60\n"

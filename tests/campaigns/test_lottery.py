@@ -5,6 +5,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.urls import reverse
@@ -123,3 +124,13 @@ def test_deleting_the_store_takes_its_draws_with_it(lottery, buyers, store_a):
     activity_lottery.draw(lottery, "orders", date(2026, 11, 1), date(2026, 11, 7), 3)
     store_a.delete()  # e.g. seed_demo --reset
     assert not LotteryDraw.objects.exists()
+
+
+def test_activity_page_shows_when_it_was_drawn_in_the_stores_time(client_a, lottery, buyers):
+    with time_machine.travel(datetime(2026, 11, 26, 7, 0, tzinfo=SH), tick=False):  # 23:00 UTC the day before
+        client_a.post(reverse("campaigns:lottery_draw", args=[lottery.pk]), {
+            "source": "orders", "window_start": "2026-11-01", "window_end": "2026-11-07", "winner_count": 3})
+
+    body = client_a.get(lottery.get_absolute_url()).content.decode()
+
+    assert 'Drawn 2026-11-26 07:00 <span class="muted">(Asia/Shanghai time)</span>' in body

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from opsdesk.tenancy import stores_for
 from stores.models import Product
@@ -25,6 +28,28 @@ def _not_negative(value, message: str):
     if value is not None and value < 0:
         raise forms.ValidationError(message)
     return value
+
+
+REACH_YEARS = 10  # how far from today an activity's days, deadline or lottery window may lie
+
+
+def _years_from(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year + years, day=28)
+
+
+def out_of_reach(day: date | None, today: date) -> str | None:
+    """Why `day` is refused, when it lies more than REACH_YEARS years from `today`: a slip (9999 for 2026,
+    a year 1) that no plan means, and that lead times, baselines and calendars could not count from."""
+    if day is None:
+        return None
+    earliest, latest = _years_from(today, -REACH_YEARS), _years_from(today, REACH_YEARS)
+    if earliest <= day <= latest:
+        return None
+    return (f"{day.isoformat()} is more than {REACH_YEARS} years from today; "
+            f"pick a day from {earliest.isoformat()} to {latest.isoformat()}.")
 
 
 class ActivityForm(forms.ModelForm):
@@ -65,6 +90,12 @@ class ActivityForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         store = data.get("store")
+        today = store.today() if store else timezone.localdate()
+        for name in ("start_date", "end_date", "signup_deadline"):
+            # An old activity keeps its days; a new or moved day must be one somebody can plan for.
+            if name in data and (not self.instance.pk or name in self.changed_data) \
+                    and (why := out_of_reach(data[name], today)):
+                self.add_error(name, why)
         if store:
             wrong = [p.title for p in data.get("products") or [] if p.store_id != store.pk]
             if wrong:
@@ -104,8 +135,15 @@ class LotteryForm(forms.Form):
     window_end = forms.DateField(widget=DateInput)
     winner_count = forms.IntegerField(min_value=1, max_value=10000)
 
+    def __init__(self, *args, today: date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+
     def clean(self):
         data = super().clean()
+        for name in ("window_start", "window_end"):
+            if name in data and (why := out_of_reach(data[name], self.today)):
+                self.add_error(name, why)
         if data.get("window_start") and data.get("window_end") and data["window_end"] < data["window_start"]:
             self.add_error("window_end", "The window ends before it starts.")
         return data

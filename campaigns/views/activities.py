@@ -183,7 +183,7 @@ def checklist_new(request, pk):
 @require_POST
 def lottery_draw(request, pk):
     activity = _activity(request, pk)
-    form = LotteryForm(request.POST)
+    form = LotteryForm(request.POST, today=activity.store.today())
     if not form.is_valid():
         for field, errors in form.errors.items():
             messages.error(request, f"{field}: {'; '.join(errors)}")

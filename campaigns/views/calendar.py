@@ -11,14 +11,18 @@ from django.utils import timezone
 
 from opsdesk.tenancy import scope, stores_for
 
+from ..activity_forms import out_of_reach
 from ..models import Activity
 
 
 def _parse_day(text: str | None) -> date:
+    """The ?date= asked for, or today when it is missing, not a date, or too far off to page around."""
+    today = timezone.localdate()
     try:
-        return date.fromisoformat(text) if text else timezone.localdate()
+        day = date.fromisoformat(text) if text else today
     except ValueError:
-        return timezone.localdate()
+        return today
+    return today if out_of_reach(day, today) else day
 
 
 def calendar(request):

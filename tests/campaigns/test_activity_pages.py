@@ -306,3 +306,38 @@ def test_a_moved_signup_deadline_moves_the_signup_step_not_yet_done(client_a, st
     activity.refresh_from_db()
     signup.refresh_from_db()
     assert (activity.signup_deadline, signup.due_date) == (date(2026, 10, 20), date(2026, 10, 30))
+
+
+@time_machine.travel(NOON_SHANGHAI)
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_day_no_plan_means_is_refused_beside_the_field_and_the_form_keeps_what_was_typed(
+        client_a, store_a, default_templates, day):
+    template = ActivityTemplate.objects.get(name="Bundle on hero product")  # its last step is 7 days after start
+    response = client_a.post(reverse("campaigns:activity_new") + f"?template={template.pk}", {
+        "store": store_a.pk, "name": "Hero bundle", "start_date": day, "end_date": day, "budget": "300",
+        "d-mode": "bundle"})
+
+    assert response.status_code == 200 and not Activity.objects.exists()
+    form = response.context["form"]
+    assert form.errors["start_date"] == [f"{day} is more than 10 years from today; "
+                                         "pick a day from 2016-11-10 to 2036-11-10."]
+    assert form["name"].value() == "Hero bundle" and form["budget"].value() == "300"
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_lottery_window_no_plan_means_is_refused_with_a_message(client_a, make_activity):
+    lottery = make_activity(kind="gift", details={"gift_type": "lottery", "gift_item": "Tea set", "prize_count": 3})
+    response = client_a.post(reverse("campaigns:lottery_draw", args=[lottery.pk]), {
+        "source": "orders", "window_start": "9999-12-31", "window_end": "9999-12-31", "winner_count": "1"},
+        follow=True)
+
+    assert response.status_code == 200
+    assert "9999-12-31 is more than 10 years from today" in response.content.decode()
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_the_calendar_asked_for_a_day_no_plan_means_shows_this_month(client_a):
+    for view in ("month", "week"):
+        response = client_a.get(reverse("campaigns:calendar") + f"?view={view}&date=9999-12-31")
+        assert response.status_code == 200
+        assert response.context["anchor"] == date(2026, 11, 10)

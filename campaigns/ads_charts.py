@@ -49,11 +49,14 @@ def roas_by_plan(rows, title: str, targets: bool = True) -> dict:
 
 
 def pacing(pacings: list[PlanPacing], title: str) -> dict:
-    """Cumulative spend today (summed over plans) against the budget spread over the expected curve."""
+    """Cumulative spend today (summed over plans) against the budget spread over the expected curve.
+
+    Plans with no hourly data today add nothing to the spend line (their spend is unknown, not zero)."""
     hours = [f"{h + 1:02d}:00" for h in range(24)]
     expected = [float(sum(p.hourly_expected[h] for p in pacings)) for h in range(24)]
-    actual = [None if any(p.hourly_actual[h] is None for p in pacings) else
-              float(sum(p.hourly_actual[h] for p in pacings)) for h in range(24)]
+    fed = [p for p in pacings if p.fed_today]
+    actual = [None if not fed or any(p.hourly_actual[h] is None for p in fed) else
+              float(sum(p.hourly_actual[h] for p in fed)) for h in range(24)]
     budget = float(sum(p.plan.daily_budget for p in pacings))
     fig = go.Figure([
         go.Scatter(x=hours, y=expected, name="Expected by budget", mode="lines",

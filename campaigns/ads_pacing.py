@@ -141,6 +141,7 @@ class PlanPacing:
     hourly_actual: list[Decimal | None] = field(default_factory=list)  # cumulative at the end of each hour
     hourly_expected: list[Decimal] = field(default_factory=list)  # budget × cumulative expected share
     stopped_hours: float | None = None
+    fed_today: bool = True  # a snapshot or a report for today: without one, today's spend is unknown, not 0
 
     @property
     def will_overspend_day(self) -> bool:
@@ -188,9 +189,10 @@ def plan_pacing(plan: AdPlan, now: datetime | None = None, curve: tuple[list[flo
         if snap.spend_today > previous:
             last_increase, previous = snap.ts, snap.spend_today
 
+    fed_today = bool(snapshots) or today_row is not None
     expected_share = share_by(shares, local_now)
     projected_day = None
-    if expected_share >= EARLIEST_PROJECTION:
+    if fed_today and expected_share >= EARLIEST_PROJECTION:
         projected_day = to_money(spend_today / expected_share)
 
     before = plan.daily.filter(date__lt=today)
@@ -207,7 +209,7 @@ def plan_pacing(plan: AdPlan, now: datetime | None = None, curve: tuple[list[flo
         cumulative_share += shares[h]
         hourly_expected.append(to_money(plan.daily_budget * Decimal(str(round(cumulative_share, 6)))))
         hour_end = day_start + timedelta(hours=h + 1)
-        if h > local_now.hour:
+        if h > local_now.hour or not fed_today:
             hourly_actual.append(None)
             continue
         while idx < len(snapshots) and snapshots[idx].ts <= hour_end:
@@ -219,7 +221,7 @@ def plan_pacing(plan: AdPlan, now: datetime | None = None, curve: tuple[list[flo
                         last_snapshot=snapshots[-1].ts if snapshots else None, last_increase=last_increase,
                         expected_share=expected_share, projected_day=projected_day, spent_total=spent_before +
                         spend_today, projected_total=projected_total, hourly_actual=hourly_actual,
-                        hourly_expected=hourly_expected)
+                        hourly_expected=hourly_expected, fed_today=fed_today)
     pacing.stopped_hours = _stopped_hours(plan, now, today, local_now, last_increase)
     return pacing
 

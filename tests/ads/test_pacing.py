@@ -161,3 +161,28 @@ def test_derived_metrics_by_hand():
     empty = AdDailyPerformance(impressions=0, clicks=0, spend=Decimal(0), orders=0, sales=Decimal(0))
     assert (empty.ctr, empty.cpc, empty.cvr, empty.cpa, empty.roas, empty.acos) == (None,) * 6
     assert empty.ctr_pct == "–"
+
+
+LATE = datetime(2026, 11, 25, 15, 2, tzinfo=UTC)  # 23:02 in Shanghai: 96.5 % of a flat day gone
+
+
+@time_machine.travel(LATE, tick=False)
+def test_a_plan_fed_hourly_that_spent_nothing_projects_zero_not_too_early(client_a, search_plan):
+    feed(search_plan, {9: "0", 22: "0"})
+
+    assert plan_pacing(search_plan).projected_day == Decimal("0.00")
+    body = client_a.get(search_plan.get_absolute_url()).content.decode()
+    assert "Projected day <span>0.00" in body
+
+
+@time_machine.travel(LATE, tick=False)
+def test_a_plan_with_no_hourly_data_today_says_so_instead_of_zero_and_raises_nothing(client_a, store_a, search_plan):
+    AdDailyFactory(plan=search_plan, date=TODAY - timedelta(days=1))  # reported the morning after, never hourly
+
+    pacing = plan_pacing(search_plan)
+    assert not pacing.fed_today and pacing.projected_day is None
+    assert pacing.hourly_actual == [None] * 24
+    assert pacing_alerts(store_a, LATE) == []
+    body = client_a.get(search_plan.get_absolute_url()).content.decode()
+    assert "Spend so far <span><span class=\"muted\">no hourly data today</span> of 240.00" in body
+    assert "Projected day <span><span class=\"muted\">no hourly data today</span>" in body

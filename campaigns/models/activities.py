@@ -226,6 +226,16 @@ class TemplateStep(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def due_when(self) -> str:
+        """When the step is due, in words: "3 days before start", "on the first day", "4 days after start"."""
+        if self.due_on_signup_deadline:
+            return "on the sign-up deadline"
+        n = self.days_before_start
+        if n == 0:
+            return "on the first day"
+        return f"{abs(n)} day{'s' if abs(n) != 1 else ''} {'before' if n > 0 else 'after'} start"
+
 
 class ChecklistItem(models.Model):
     """A step of one activity's checklist, copied from its template (or added by hand)."""

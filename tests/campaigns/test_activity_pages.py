@@ -341,3 +341,13 @@ def test_the_calendar_asked_for_a_day_no_plan_means_shows_this_month(client_a):
         response = client_a.get(reverse("campaigns:calendar") + f"?view={view}&date=9999-12-31")
         assert response.status_code == 200
         assert response.context["anchor"] == date(2026, 11, 10)
+
+
+def test_templates_page_says_when_each_step_is_due_in_words(client_a, default_templates):
+    body = client_a.get(reverse("campaigns:activity_templates")).content.decode()
+
+    assert "<td>Watch the hero product&#x27;s conversion</td>" in body
+    assert "<td>7 days after start</td>" in body and "<td>1 day after start</td>" in body
+    assert "<td>1 day before start</td>" in body and "<td>on the first day</td>" in body
+    assert "<td>on the sign-up deadline</td>" in body
+    assert "<td class=\"num\">-" not in body

@@ -65,6 +65,9 @@ def pacing(pacings: list[PlanPacing], title: str) -> dict:
         go.Scatter(x=hours, y=[budget] * 24, name="Daily budget", mode="lines", line=dict(color="#b42318")),
     ])
     fig.update_layout(title=title, **LAYOUT)
+    # 24 labels on a card-wide chart were turned on their side and cut off by the legend ("01:C"):
+    # every third hour, upright, and the axis takes the room its labels need.
+    fig.update_xaxes(type="category", tickmode="array", tickvals=hours[2::3], tickangle=0, automargin=True)
     return _html(fig)
 
 

@@ -186,3 +186,14 @@ def test_a_plan_with_no_hourly_data_today_says_so_instead_of_zero_and_raises_not
     body = client_a.get(search_plan.get_absolute_url()).content.decode()
     assert "Spend so far <span><span class=\"muted\">no hourly data today</span> of 240.00" in body
     assert "Projected day <span><span class=\"muted\">no hourly data today</span>" in body
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_pacing_chart_labels_every_third_hour_upright_so_no_label_is_cut_off(search_plan):
+    from campaigns.ads_charts import pacing
+
+    feed(search_plan, {9: "60", 13: "120"})
+    axis = pacing([plan_pacing(search_plan)], "Today")["layout"]["xaxis"]
+
+    assert axis["tickvals"] == ["03:00", "06:00", "09:00", "12:00", "15:00", "18:00", "21:00", "24:00"]
+    assert axis["tickangle"] == 0 and axis["automargin"] is True

@@ -13,13 +13,13 @@ the corrected spend.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
-import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
@@ -151,11 +151,9 @@ def detect_format(header: list[str]) -> str | None:
     return None
 
 
-def read_report(raw: bytes, fmt: str | None = None) -> tuple[pd.DataFrame, str, int]:
-    """The report as a DataFrame of strings with canonical column names, its format and header line number.
-
-    The DataFrame keeps a `_line` column: the file line each row came from (1-based).
-    """
+def read_report(raw: bytes, fmt: str | None = None) -> tuple[list[dict], list[str], str, int]:
+    """The report's rows as dicts of strings under canonical column names, those names, its format and
+    its header line number. Each row's `row` is the file line it came from (1-based)."""
     text = _decode(raw)
     sample = text[:4096]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
@@ -187,17 +185,20 @@ def read_report(raw: bytes, fmt: str | None = None) -> tuple[pd.DataFrame, str, 
         record = {name: (cells[pos].strip() if pos < len(cells) else "") for name, pos in positions.items()}
         # Google's "Total: Account" / "Total: Campaigns" footers, the through-train's 合计 line: the
         # marker is in the first cell, or in another one when the date cell is empty.
-        marked = [c.strip().lower().startswith(TOTAL_MARKERS) for c in cells]
-        if (marked and marked[0]) or (not record["date"] and any(marked)):
+        if _is_total(cells[0]) or (not record["date"] and any(_is_total(c) for c in cells)):
             continue
-        record["_line"] = offset
+        record["row"] = offset
         records.append(record)
-    frame = pd.DataFrame.from_records(records, columns=[*positions, "_line"])
-    return frame, fmt, header_at + 1
+    return records, list(positions), fmt, header_at + 1
+
+
+def _is_total(cell: str) -> bool:
+    return cell.strip().lower().startswith(TOTAL_MARKERS)
 
 
 # --- checking rows --------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=4096)  # a report repeats a handful of days on every row
 def _parse_date(value: str) -> date | None:
     value = value.strip()
     for f in DATE_FORMATS:
@@ -231,9 +232,10 @@ def money_or_error(number: Decimal) -> tuple[Decimal | None, str | None]:
     MoneyField holds (the database would refuse it with a 500, SQLite would store what no page can read)."""
     if number < 0:
         return None, "negative"
-    if number >= MAX_MONEY or to_money(number) >= MAX_MONEY:  # checked before rounding: 1e30 cannot be rounded
+    if number >= MAX_MONEY:  # checked before rounding: 1e30 cannot be rounded
         return None, TOO_LARGE_MONEY
-    return to_money(number), None
+    money = to_money(number)
+    return (None, TOO_LARGE_MONEY) if money >= MAX_MONEY else (money, None)
 
 
 def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
@@ -372,11 +374,10 @@ def import_ad_report(store: Store, raw: bytes, fmt: str | None = None) -> Import
     A daily report fills AdDailyPerformance; an hourly one (with an hour column) fills the plans'
     cumulative AdSpendSnapshots instead.
     """
-    frame, _, _ = read_report(raw, fmt)
-    records = [{"row": int(r.pop("_line")), **r} for r in frame.to_dict("records")]
+    records, columns, _, _ = read_report(raw, fmt)
     if not records:
         raise AdReportError([RowError(1, "file", "no data rows")])
-    if "hour" in frame.columns:
+    if "hour" in columns:
         return save_hourly(store, validate_hourly(store, records))
     return save_performance(store, validate_rows(store, records))
 

@@ -17,6 +17,7 @@ from ..ads_importers import AdReportError, import_ad_report
 from ..models import AdChannel, AdCreative, AdPlan, AdPlanStatus
 
 LIST_DAYS = 30
+SHOWN_PROBLEMS = 100  # a rejected report's problems listed on the page; the rest are counted
 
 
 def ads(request):
@@ -124,7 +125,8 @@ def ad_creative_image(request, pk):
 
 
 def ad_import(request):
-    """Upload a Google Ads or through-train report; every bad row is listed and nothing is saved."""
+    """Upload a Google Ads or through-train report; nothing is saved unless every row is good. The first
+    SHOWN_PROBLEMS problems are listed, the rest counted (a 200,000-row file of bad rows stays readable)."""
     form = AdReportUploadForm(request.POST or None, request.FILES or None, user=request.user)
     errors, status = [], 200
     if request.method == "POST" and form.is_valid():
@@ -138,4 +140,6 @@ def ad_import(request):
             return redirect(f"{request.path}?store={store.slug}")
     elif request.method == "POST":
         status = 400
-    return render(request, "campaigns/ad_import.html", {"form": form, "errors": errors}, status=status)
+    return render(request, "campaigns/ad_import.html", {
+        "form": form, "errors": errors[:SHOWN_PROBLEMS], "problem_count": len(errors),
+        "more_problems": max(0, len(errors) - SHOWN_PROBLEMS)}, status=status)

@@ -243,3 +243,15 @@ def test_editing_a_plan_cannot_link_another_stores_product(client_a, operator_a,
             "total_budget": "0", "bid_strategy": "manual_cpc", "hour_from": 0, "hour_to": 24, "products": [theirs.pk]}
     response = client_a.post(reverse("campaigns:ad_edit", args=[search_plan.pk]), data)
     assert response.status_code == 200 and not search_plan.products.exists()
+
+
+def test_a_report_of_many_bad_rows_lists_the_first_hundred_and_counts_the_rest(client_a, search_plan):
+    report = "Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n" + "2026-11-01,Longjing search,10,1,2,0,0\n" * 1251
+    response = client_a.post(reverse("campaigns:ad_import"), {
+        "store": search_plan.store.pk, "format": "", "file": SimpleUploadedFile("r.csv", report.encode())})
+
+    body = response.content.decode()
+    assert response.status_code == 400 and not search_plan.daily.exists()
+    assert "Nothing was imported: 1,250 problems" in body
+    assert body.count("appears twice") == 100
+    assert "… and 1,150 more problems not listed (the first 100 are shown;" in body

@@ -21,19 +21,20 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from importlib import import_module
 from pathlib import Path
 
 from django.apps import apps
 from django.db import transaction
+from django.utils import timezone
 
-from opsdesk.money import to_money
+from opsdesk.money import MAX_COUNT, MAX_MONEY, TOO_LARGE_COUNT, TOO_LARGE_MONEY, to_money
 
 from . import shopify
 from .models import OrderStatus, PaymentType, Store, TrafficSource
-from .orders import LineData, OrderData, OrderRefused, PaymentData, products_by_sku, record_order
+from .orders import LineData, OrderData, OrderRefused, PaymentData, limit_problems, products_by_sku, record_order
 from .violations_import import ViolationImportError, import_violations
 
 
@@ -103,11 +104,15 @@ class BadValue(ValueError):
 
 
 _OFFSET_GAP = re.compile(r"\s+(?=[+-]\d{2}:?\d{2}$)")
+# A time later than now by more than this is refused: an order cannot be placed or paid in the future,
+# but the exporting platform's clock may run a little ahead of ours (the ingest API allows the same hour).
+CLOCK_SKEW = timedelta(hours=1)
 
 
 def parse_time(value: str, store: Store) -> datetime:
     """ISO 8601 time (Shopify's `2026-11-24 18:42:07 -0800` too) as aware UTC; a time without an
-    offset is read as the store's local time."""
+    offset is read as the store's local time, and refused when the store's clocks skip it or show it
+    twice (a DST change): only an offset says which instant was meant."""
     text = _OFFSET_GAP.sub("", value.strip()).replace(" UTC", "+00:00")
     try:
         parsed = datetime.fromisoformat(text)
@@ -115,8 +120,20 @@ def parse_time(value: str, store: Store) -> datetime:
         example = "2026-11-24 18:42:07 or 2026-11-24T18:42:07+08:00"
         raise BadValue(f"{value!r} is not a date and time like {example}") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=store.zone)
+        parsed = _store_local(parsed, value, store)
     return parsed.astimezone(UTC)
+
+
+def _store_local(naive: datetime, value: str, store: Store) -> datetime:
+    earlier, later = naive.replace(tzinfo=store.zone, fold=0), naive.replace(tzinfo=store.zone, fold=1)
+    if earlier.utcoffset() == later.utcoffset():
+        return earlier
+    if earlier.astimezone(UTC).astimezone(store.zone).replace(tzinfo=None) != naive:
+        raise BadValue(f"{value!r} does not exist in {store.timezone}: the clocks jump forward over it that night; "
+                       "check the time, or give it with its offset")
+    raise BadValue(f"{value!r} happens twice in {store.timezone} (the clocks go back that night): give its offset, "
+                   f"{earlier.isoformat()[-6:]} for the first or {later.isoformat()[-6:]} for the second, like "
+                   f"{naive:%Y-%m-%dT%H:%M:%S}{earlier.isoformat()[-6:]}")
 
 
 def parse_money(value: str) -> Decimal:
@@ -126,16 +143,20 @@ def parse_money(value: str) -> Decimal:
         raise BadValue(f"{value!r} is not an amount") from None
     if amount < 0:
         raise BadValue(f"{value} is negative")
+    if amount >= MAX_MONEY:
+        raise BadValue(f"{value} is {TOO_LARGE_MONEY}")
     return amount
 
 
 def parse_quantity(value: str) -> int:
     try:
         quantity = int(Decimal(value or "1"))
-    except (InvalidOperation, ValueError):
+    except (InvalidOperation, ValueError, OverflowError):
         raise BadValue(f"{value!r} is not a whole number") from None
     if quantity < 1 or quantity != Decimal(value or "1"):
         raise BadValue(f"{value!r} is not a positive whole number")
+    if quantity > MAX_COUNT:
+        raise BadValue(f"{value} is {TOO_LARGE_COUNT}")
     return quantity
 
 
@@ -219,9 +240,19 @@ def _order_level(rows: list[tuple[int, dict]], errors) -> dict[str, str]:
     return first
 
 
+def _refuse_future(head: RowReader, times: dict[str, datetime | None], now: datetime) -> None:
+    """Name each of the order's times that lies ahead of now (beyond the clock-skew grace): a typo
+    (2030 for 2026) would otherwise count as sales of a day that has not come."""
+    for column, at in times.items():
+        if at is not None and at > now + CLOCK_SKEW:
+            head.errors.append((head.number, f"{column}: {head.row[column]!r} is in the future; give the time "
+                                             "it happened"))
+
+
 def _opsdesk_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
     errors: list[tuple[int, str]] = []
     orders = []
+    now = timezone.now()
     for external_id, group in _group(rows, "order_id").items():
         if not external_id:
             errors += [(n, "order_id: is required") for n, _ in group]
@@ -262,6 +293,14 @@ def _opsdesk_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
             ))
         if data.refund_amount > data.total:
             errors.append((head.number, f"refund_amount: {data.refund_amount} is more than the total {data.total}"))
+        _refuse_future(head, {"placed_at": data.placed_at, "paid_at": paid_at, "refunded_at": data.refunded_at}, now)
+        if paid_at and data.placed_at and paid_at < data.placed_at:
+            errors.append((head.number, f"paid_at: {head.row['paid_at']!r} is before placed_at "
+                                        f"{head.row['placed_at']!r}; an order is paid after it is placed"))
+        if data.refunded_at and paid_at and data.refunded_at < paid_at:
+            errors.append((head.number, f"refunded_at: {head.row['refunded_at']!r} is before paid_at "
+                                        f"{head.row['paid_at']!r}; a refund comes after the payment"))
+        errors += [(head.number, problem) for problem in limit_problems(data)]
         orders.append((head.number, data))
     if errors:
         raise ImportRejected(errors)
@@ -271,6 +310,7 @@ def _opsdesk_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
 def _shopify_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
     errors: list[tuple[int, str]] = []
     orders = []
+    now = timezone.now()
     for name, group in _group(rows, "Name").items():
         if not name:
             errors += [(n, "Name: is required") for n, _ in group]
@@ -284,6 +324,9 @@ def _shopify_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
         total = head.get("Total", parse_money, required=True, default=Decimal("0"))
         placed_at = head.get("Created at", lambda v: parse_time(v, store), required=True)
         paid_at = head.get("Paid at", lambda v: parse_time(v, store))
+        # Not "paid before created": Shopify lets an app importing old orders date processed_at (Paid at)
+        # before the order's creation in the shop.
+        _refuse_future(head, {"Created at": placed_at, "Paid at": paid_at}, now)
         if paid_at is None and shopify.is_paid(financial):
             paid_at = placed_at
         refund = head.get("Refunded Amount", parse_money, default=Decimal("0"))
@@ -311,6 +354,7 @@ def _shopify_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
                 sku=row.get("Lineitem sku", "")[:100], title=row.get("Lineitem name", "")[:255], quantity=quantity,
                 unit_price=price, amount=max(price * quantity - discount, Decimal("0")),
             ))
+        errors += [(number, problem) for problem in limit_problems(data)]
         orders.append((number, data))
     if errors:
         raise ImportRejected(errors)
@@ -335,18 +379,22 @@ def import_orders(store: Store, source) -> ImportResult:
         known = store.products.count()
         products = products_by_sku(store, [line.sku for line in all_lines], create_missing=all_lines)
         result.details["new products"] = store.products.count() - known
+        refused = []
         for number, data in orders:
             for line in data.lines:
                 line.product_id = products.get(line.sku)
             try:
                 order, created = record_order(store, data)
-            except OrderRefused as exc:
-                raise ImportRejected([(number, str(exc))]) from None
+            except OrderRefused as exc:  # e.g. a refund beyond the total of the order already stored
+                refused.append((number, str(exc)))  # name them all; the whole import is rolled back below
+                continue
             if created:
                 result.created += 1
                 result.details["lines"] += len(data.lines)
             else:
                 result.duplicates += 1
+        if refused:
+            raise ImportRejected(refused)
     return result
 
 

@@ -96,21 +96,30 @@ def _advance(order: Order, data: OrderData) -> bool:
     return bool(changed)
 
 
-def _check_limits(data: OrderData) -> None:
-    """Refuse, in words, an amount or quantity the columns cannot hold, whatever the source (webhook,
-    CSV, API): the database would answer with an error and the caller with a 500."""
+def limit_problems(data: OrderData) -> list[str]:
+    """Every amount or quantity of the order that its columns cannot hold, in words (empty when all fit).
+    Importers call it while checking rows, so such an order is named with every other bad row."""
+    problems = []
     amounts = {"total": data.total, "refund": data.refund_amount}
     for n, line in enumerate(data.lines, start=1):
         amounts[f"line {n} unit price"] = line.unit_price
         amounts[f"line {n} amount"] = line.amount if line.amount is not None else line.unit_price * line.quantity
         amounts[f"line {n} freight"] = line.freight
         if line.quantity > MAX_COUNT:
-            raise OrderRefused(f"line {n} quantity {line.quantity} is {TOO_LARGE_COUNT}")
+            problems.append(f"line {n} quantity {line.quantity} is {TOO_LARGE_COUNT}")
     for n, payment in enumerate(data.payments, start=1):
         amounts[f"payment {n}"] = payment.amount
-    for name, amount in amounts.items():
-        if abs(amount) >= MAX_MONEY:
-            raise OrderRefused(f"{name} {amount} is {TOO_LARGE_MONEY}")
+    problems += [f"{name} {amount} is {TOO_LARGE_MONEY}" for name, amount in amounts.items()
+                 if abs(amount) >= MAX_MONEY]
+    return problems
+
+
+def _check_limits(data: OrderData) -> None:
+    """Refuse, in words, an amount or quantity the columns cannot hold, whatever the source (webhook,
+    CSV, API): the database would answer with an error and the caller with a 500."""
+    problems = limit_problems(data)
+    if problems:
+        raise OrderRefused("; ".join(problems))
 
 
 def _status_rank(status: str) -> int:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -254,3 +255,87 @@ def test_violations_upload_on_the_import_page_with_every_bad_row(client_a, store
     assert store_a.violations.count() == 2
     response = upload(client_a, store_a, "external_id;kind;occurred_at;points;amount\n", kind="violations")
     assert response.status_code == 400 and "must be comma-separated" in response.content.decode()
+
+
+# --- times and amounts an order cannot have -------------------------------------------------------
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+HEADER = "order_id,placed_at,paid_at,refunded_at,refund_amount,total,sku,unit_price\n"
+
+
+def refusals(store, rows):
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store, csv_bytes(HEADER + rows))
+    assert Order.objects.count() == 0
+    return caught.value.errors
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_order_placed_or_paid_in_the_future_is_refused(store_a):
+    errors = refusals(store_a, "F-1,2030-01-01 10:00,2030-01-01 10:00,,,5.00,MUG-1,5.00\n")
+    assert errors == [
+        (2, "placed_at: '2030-01-01 10:00' is in the future; give the time it happened"),
+        (2, "paid_at: '2030-01-01 10:00' is in the future; give the time it happened"),
+    ]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_time_a_little_ahead_of_our_clock_is_taken_as_clock_skew(store_a):
+    import_orders(store_a, csv_bytes(HEADER + "S-1,2026-11-26T12:50:00+00:00,,,,5.00,MUG-1,5.00\n"))
+    assert Order.objects.get().placed_at == datetime(2026, 11, 26, 12, 50, tzinfo=UTC)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_order_paid_before_it_was_placed_or_refunded_before_it_was_paid_is_refused(store_a):
+    errors = refusals(store_a, "P-1,2026-11-25 10:05,2026-11-25 09:00,,,5.00,MUG-1,5.00\n"
+                               "P-2,2026-11-25 10:05,2026-11-25 10:06,2026-11-25 10:00,5.00,5.00,MUG-1,5.00\n")
+    assert errors == [
+        (2, "paid_at: '2026-11-25 09:00' is before placed_at '2026-11-25 10:05'; an order is paid after it is placed"),
+        (3, "refunded_at: '2026-11-25 10:00' is before paid_at '2026-11-25 10:06'; a refund comes after the payment"),
+    ]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_shopify_order_created_in_the_future_is_refused(store_b):
+    text = ("Name,Created at,Paid at,Financial Status,Total,Lineitem quantity,Lineitem price\n"
+            "#1,2030-01-01 10:00:00 -0800,,pending,5.00,1,5.00\n")
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_b, csv_bytes(text))
+    assert caught.value.errors == [
+        (2, "Created at: '2030-01-01 10:00:00 -0800' is in the future; give the time it happened")]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_local_time_the_clocks_skip_is_refused(store_b):
+    errors = refusals(store_b, "D-1,2026-03-08 02:30,,,,5.00,MUG-1,5.00\n")  # Los Angeles springs 02:00 → 03:00
+    assert errors == [(2, "placed_at: '2026-03-08 02:30' does not exist in America/Los_Angeles: the clocks jump "
+                          "forward over it that night; check the time, or give it with its offset")]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_local_time_that_happens_twice_is_refused_until_its_offset_says_which(store_b):
+    errors = refusals(store_b, "D-2,2026-11-01 01:30,,,,5.00,MUG-1,5.00\n")  # 01:00–02:00 twice: PDT, then PST
+    assert errors == [(2, "placed_at: '2026-11-01 01:30' happens twice in America/Los_Angeles (the clocks go back "
+                          "that night): give its offset, -07:00 for the first or -08:00 for the second, like "
+                          "2026-11-01T01:30:00-07:00")]
+    import_orders(store_b, csv_bytes(HEADER + "D-2,2026-11-01T01:30:00-08:00,,,,5.00,MUG-1,5.00\n"))
+    assert Order.objects.get().placed_at == datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_total_no_column_holds_is_named_with_every_other_bad_row(store_a):
+    rows = "".join(f"B-{n},yesterday,,,,5.00,MUG-1,5.00\n" for n in range(7))  # rows 2–8: 7 problems
+    rows += "B-7,2026-11-25 10:05,,,,99999999999999999,MUG-1,5.00\n"          # row 9
+    errors = refusals(store_a, rows)
+    assert len(errors) == 8
+    assert errors[-1] == (9, "total: 99999999999999999 is too large (at most 999,999,999,999.99)")
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_line_amount_too_large_for_its_column_is_named_with_every_other_bad_row(store_a):
+    text = ("order_id,placed_at,total,sku,quantity,unit_price\n"
+            "B-1,yesterday,5.00,MUG-1,1,5.00\n"
+            "B-2,2026-11-25 10:05,5.00,MUG-1,2,999999999999.00\n")  # each price fits, the line's amount does not
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_a, csv_bytes(text))
+    assert caught.value.errors[1] == (3, "line 1 amount 1999999999998.00 is too large (at most 999,999,999,999.99)")

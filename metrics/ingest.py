@@ -23,7 +23,15 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from stores.models import Order, Store
-from stores.orders import LineData, OrderData, OrderRefused, PaymentData, record_order, record_refund
+from stores.orders import (
+    LineData,
+    OrderData,
+    OrderRefused,
+    PaymentData,
+    record_order,
+    record_refund,
+    refresh_days_after_commit,
+)
 
 from .models import TrafficEvent
 from .schemas import BODY, EVENTS, AddToCart, OrderPaid, ProductView, Refund, SessionStart
@@ -259,6 +267,7 @@ def store_events(store: Store, events: list, products: dict[str, int]) -> Ingest
     for event in events:
         unique.setdefault(event.id, event)
     orders_created = 0
+    touched: set = set()  # store-local days whose numbers the orders and refunds changed
     with transaction.atomic():
         stored = _insert(store, list(unique.values()), products) if unique else set()
         # Orders are touched in order-id order (each order's own events keep their batch order), so two
@@ -271,9 +280,10 @@ def store_events(store: Store, events: list, products: dict[str, int]) -> Ingest
         for index, event in effects:
             try:
                 if isinstance(event, OrderPaid):
-                    orders_created += record_order(store, _order_data(event, products))[1]
+                    orders_created += record_order(store, _order_data(event, products), touched)[1]
                 elif isinstance(event, Refund):
-                    record_refund(store, event.order_id, Decimal(event.amount), event.ts)
+                    record_refund(store, event.order_id, Decimal(event.amount), event.ts, touched)
             except OrderRefused as exc:
                 raise BatchRejected([{"index": index, "id": event.id, "field": "", "reason": str(exc)}]) from None
+        refresh_days_after_commit(store, touched)  # late orders: their past days, on a worker
     return IngestResult(accepted=len(stored), duplicates=len(events) - len(stored), orders_created=orders_created)

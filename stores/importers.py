@@ -21,7 +21,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from importlib import import_module
 from pathlib import Path
@@ -46,11 +46,15 @@ class ImportResult:
     created: int = 0
     duplicates: int = 0
     details: dict[str, int] = field(default_factory=dict)
+    refreshed: list[date] = field(default_factory=list)  # store-local days whose daily numbers were redone
 
     def summary(self) -> str:
         extra = "".join(f", {n} {what}" for what, n in self.details.items())
+        refreshed = ""
+        if self.refreshed:
+            refreshed = " Daily numbers of " + ", ".join(f"{d.day} {d:%b %Y}" for d in self.refreshed) + " updated."
         return (f"{self.kind} ({self.format}): {self.rows} row{'' if self.rows == 1 else 's'}, {self.created} created, "
-                f"{self.duplicates} already there{extra}.")
+                f"{self.duplicates} already there{extra}.{refreshed}")
 
 
 class ImportRejected(Exception):
@@ -364,8 +368,10 @@ def _shopify_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
 def import_orders(store: Store, source) -> ImportResult:
     """Import orders (opsdesk's columns or Shopify's export) into `store`, all or nothing.
 
-    An order already in the store (same order id) counts as a duplicate and gains nothing; unknown
-    SKUs become products (title and price from the first line naming them).
+    An order already in the store (same order id) counts as a duplicate and gains nothing but what
+    moves it forward (paid, refunded); unknown SKUs become products (title and price from the first
+    line naming them). The store-local days already rolled up whose numbers the import changed (paid
+    days, refund days, a day an updated order's refund moved away from) are rolled up and judged again.
     """
     header, rows = read_rows(source)
     fmt = detect_order_format(header)
@@ -374,6 +380,9 @@ def import_orders(store: Store, source) -> ImportResult:
         raise ImportRejected([(1, f"missing column(s): {', '.join(missing)}")])
     orders = (_opsdesk_orders if fmt == "opsdesk" else _shopify_orders)(store, rows)
     result = ImportResult(kind="orders", format=fmt, rows=len(rows), details={"lines": 0, "new products": 0})
+    from metrics.rollup import refresh_days  # metrics builds on stores, not the other way round
+
+    touched: set[date] = set()
     with transaction.atomic():
         all_lines = [line for _, data in orders for line in data.lines]
         known = store.products.count()
@@ -384,7 +393,7 @@ def import_orders(store: Store, source) -> ImportResult:
             for line in data.lines:
                 line.product_id = products.get(line.sku)
             try:
-                order, created = record_order(store, data)
+                order, created = record_order(store, data, touched)
             except OrderRefused as exc:  # e.g. a refund beyond the total of the order already stored
                 refused.append((number, str(exc)))  # name them all; the whole import is rolled back below
                 continue
@@ -395,6 +404,7 @@ def import_orders(store: Store, source) -> ImportResult:
                 result.duplicates += 1
         if refused:
             raise ImportRejected(refused)
+        result.refreshed = refresh_days(store, touched)
     return result
 
 
@@ -406,9 +416,8 @@ def import_violations_csv(store: Store, source) -> ImportResult:
         result = import_violations(store, read_text(source))
     except ViolationImportError as exc:
         raise ImportRejected([(e.row or 1, e.message) for e in exc.errors]) from None
-    refreshed = {"days rolled up again": len(result.refreshed)} if result.refreshed else {}
     return ImportResult("violations", "opsdesk", rows=result.created + result.updated, created=result.created,
-                        duplicates=result.updated, details=refreshed)
+                        duplicates=result.updated, refreshed=result.refreshed)
 
 
 IMPORTERS = {"orders": import_orders, "violations": import_violations_csv}

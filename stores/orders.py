@@ -3,12 +3,17 @@
 Every channel turns its input into an `OrderData` and calls `record_order`. The order is unique
 per (store, external id) in the database, so delivering the same order twice creates nothing the
 second time; a later delivery may only move an order forward (pending → paid, more refunded).
+
+The daily numbers count an order on its store-local paid day and its refund on the refunded day.
+`record_order` and `record_refund` add the days they changed to a `touched` set; the channel then
+has them rolled up again (the CSV import at once, the webhook and the API after the commit, on a
+worker: `refresh_days_after_commit`), since the nightly job never redoes a day it has done.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -59,6 +64,25 @@ class OrderRefused(ValueError):
     """The order cannot be recorded as given (e.g. refund above the total)."""
 
 
+def counted_days(store: Store, order: Order) -> set[date]:
+    """The store-local days whose daily numbers count the order: its paid day and its refund day."""
+    return {store.today(at) for at in (order.paid_at, order.refunded_at) if at is not None}
+
+
+def refresh_days_after_commit(store: Store, days) -> list[date]:
+    """Have the past days among `days` rolled up and judged again once the transaction commits, by a
+    Celery task, for the webhook and the API: the request only enqueues (nothing when every day is
+    today, the live case), and the task redoes only the days the nightly job already rolled up
+    (`metrics.rollup.refresh_days`). Returns the past days handed over."""
+    past = sorted(day for day in set(days) if day < store.today())
+    if past:
+        from .tasks import refresh_order_days
+
+        # robust: the order is stored whatever the broker says; a lost task leaves the days as they were.
+        transaction.on_commit(lambda: refresh_order_days.delay(store.pk, [d.isoformat() for d in past]), robust=True)
+    return past
+
+
 def products_by_sku(store: Store, skus, create_missing: list[LineData] | None = None) -> dict[str, int]:
     """Map SKU → product id for the store; with `create_missing`, add a product for each unknown SKU
     (title and price taken from the first line that names it)."""
@@ -77,7 +101,8 @@ def products_by_sku(store: Store, skus, create_missing: list[LineData] | None = 
 
 
 def _advance(order: Order, data: OrderData) -> bool:
-    """Move an existing order forward (paid, refunded, cancelled) without touching its lines."""
+    """Move an existing order forward (paid, refunded, cancelled) without touching its lines; True when
+    anything changed."""
     changed = []
     if order.paid_at is None and data.paid_at is not None:
         order.paid_at = data.paid_at
@@ -129,9 +154,11 @@ def _status_rank(status: str) -> int:
 
 
 @transaction.atomic
-def record_order(store: Store, data: OrderData) -> tuple[Order, bool]:
+def record_order(store: Store, data: OrderData, touched: set[date] | None = None) -> tuple[Order, bool]:
     """Create the order with its lines and payments (and enrol a paid buyer as a member), or, when
-    the store already has this external id, only move it forward. Returns (order, created)."""
+    the store already has this external id, only move it forward. Returns (order, created); adds to
+    `touched` the store-local days whose numbers changed (paid and refund days, before and after)."""
+    touched = set() if touched is None else touched
     from members.services import enrol_from_order
 
     if data.refund_amount > data.total:
@@ -149,11 +176,15 @@ def record_order(store: Store, data: OrderData) -> tuple[Order, bool]:
     )
     if not created:
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if _advance(order, data) and order.paid_at is not None:
-            if not order.payments.exists():
-                _add_payments(order, data)
-            enrol_from_order(order)
+        before = counted_days(store, order)
+        if _advance(order, data):
+            touched |= before | counted_days(store, order)
+            if order.paid_at is not None:
+                if not order.payments.exists():
+                    _add_payments(order, data)
+                enrol_from_order(order)
         return order, False
+    touched |= counted_days(store, order)
     OrderLine.objects.bulk_create([
         OrderLine(
             order=order, line_no=n, product_id=line.product_id, sku=line.sku[:100], title=line.title[:255],
@@ -179,11 +210,15 @@ def _add_payments(order: Order, data: OrderData) -> None:
 
 
 @transaction.atomic
-def record_refund(store: Store, external_id: str, amount: Decimal, refunded_at: datetime) -> Order:
-    """Add a refund of `amount` to an order; the order becomes `refunded` once fully refunded."""
+def record_refund(store: Store, external_id: str, amount: Decimal, refunded_at: datetime,
+                  touched: set[date] | None = None) -> Order:
+    """Add a refund of `amount` to an order; the order becomes `refunded` once fully refunded. Adds the
+    refund's day, and the day the order's earlier refund was counted on, to `touched`."""
     order = Order.objects.select_for_update().filter(store=store, external_id=external_id).first()
     if order is None:
         raise OrderRefused(f"no order {external_id!r} in this store")
+    if touched is not None:
+        touched.update(store.today(at) for at in (order.refunded_at, refunded_at) if at is not None)
     new_amount = order.refund_amount + amount
     if new_amount > order.total:
         raise OrderRefused(f"refunds would reach {new_amount}, more than the order total {order.total}")

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from opsdesk.money import to_money
 
 from .models import Order, OrderStatus, PaymentType, TrafficSource
-from .orders import LineData, OrderData, PaymentData, products_by_sku, record_order
+from .orders import LineData, OrderData, PaymentData, products_by_sku, record_order, refresh_days_after_commit
 
 PAID_MEDIUMS = {"cpc", "ppc", "paid", "paidsearch", "paid_search", "sem"}
 SOCIAL_MEDIUMS = {"social", "social-media", "social_media", "paid_social", "paidsocial", "content", "influencer"}
@@ -294,10 +294,15 @@ def order_from_payload(store, payload: dict) -> OrderData:
 
 
 def record_shopify_order(store, payload: dict) -> tuple[Order, bool]:
-    """Record a Shopify order once (keyed on Shopify's order id); unknown SKUs become new products."""
+    """Record a Shopify order once (keyed on Shopify's order id); unknown SKUs become new products.
+    Past days whose numbers it changed (an order paid or refunded late) are rolled up again after
+    the commit, on a worker."""
     data = order_from_payload(store, payload)
+    touched: set = set()
     with transaction.atomic():
         products = products_by_sku(store, [line.sku for line in data.lines], create_missing=data.lines)
         for line in data.lines:
             line.product_id = products.get(line.sku)
-        return record_order(store, data)
+        result = record_order(store, data, touched)
+        refresh_days_after_commit(store, touched)
+    return result

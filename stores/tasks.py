@@ -1,0 +1,20 @@
+"""Store tasks: rolling up again the days an order delivered late changed (webhook, ingest API)."""
+
+from datetime import date
+
+from celery import shared_task
+from django.db import OperationalError
+
+from .models import Store
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def refresh_order_days(store_id: int, days: list[str]) -> list[str]:
+    """Roll up and judge again those of the store's ISO `days` that are already rolled up (see
+    `stores.orders.refresh_days_after_commit`); returns the days redone. A deleted store is nothing to do."""
+    from metrics.rollup import refresh_days  # metrics builds on stores, not the other way round
+
+    store = Store.objects.filter(pk=store_id).first()
+    if store is None:
+        return []
+    return [day.isoformat() for day in refresh_days(store, [date.fromisoformat(d) for d in days])]

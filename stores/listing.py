@@ -9,6 +9,7 @@ z-test, and the result is said in plain words.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import uuid
 from dataclasses import dataclass, field
@@ -16,11 +17,22 @@ from datetime import datetime, timedelta
 
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.utils import timezone
 from scipy.stats import norm
 
 from .models import ListingVersion, OrderLine, Product, TrafficSource
+
+BASELINE_NOTE = "Listing before versions were recorded"
+
+
+class NothingChanged(ValueError):
+    """The submitted listing is the live one (same title, detail page and main picture): no version starts."""
+
+    def __init__(self, live: ListingVersion | None):
+        self.live = live
+        super().__init__("Nothing changed: this title, detail page and main picture are already the live listing, "
+                         "so no new version was started.")
 
 SIGNIFICANCE = 0.05
 MIN_VIEWS = 30  # below this many views in either version, we do not test at all
@@ -229,25 +241,59 @@ def picture_path(product: Product, extension: str) -> str:
     return f"listings/{product.store_id}/{product.pk}/{uuid.uuid4().hex}.{extension}"
 
 
+def _same_picture(stored: str, picture) -> bool:
+    """Whether the uploaded `picture` has the bytes of the stored picture at path `stored`."""
+    if not stored or "://" in stored or not default_storage.exists(stored):
+        return False
+    digests = []
+    for f in (default_storage.open(stored, "rb"), picture):
+        f.seek(0)
+        digest = hashlib.sha256()
+        for chunk in iter(lambda f=f: f.read(1 << 16), b""):
+            digest.update(chunk)
+        digests.append(digest.digest())
+    picture.seek(0)
+    return digests[0] == digests[1]
+
+
+def first_seen(product: Product, now: datetime) -> datetime:
+    """When the product's listing was first live as far as the data knows: its creation, or earlier its
+    first traffic event or paid order (a catalogue loaded after the shop had been selling)."""
+    from metrics.models import TrafficEvent
+
+    times = [product.created_at, now - timedelta(microseconds=1),
+             TrafficEvent.objects.filter(store_id=product.store_id, product=product).aggregate(t=Min("ts"))["t"],
+             OrderLine.objects.filter(product=product, order__store_id=product.store_id)
+             .aggregate(t=Min("order__paid_at"))["t"]]
+    return min(t for t in times if t is not None)
+
+
 @transaction.atomic
 def create_version(product: Product, *, title: str, detail_page: str = "", note: str = "",
                    picture=None, picture_extension: str = "", user=None,
                    now: datetime | None = None) -> ListingVersion:
     """Start a new listing version now and make its title the product's title.
 
-    If the product has no recorded version yet, its listing so far is recorded first (from the
-    product's creation), so the new version has something to be compared with.
+    If the product has no recorded version yet, its listing so far is recorded first, from when the
+    product was first seen in the data (`first_seen`), so the new version is compared with the traffic
+    the product really had. A listing identical to the live one (a double submit, a form sent back
+    unchanged) raises NothingChanged and records nothing: a zero-length version would become the one
+    the next change is compared against.
     """
     now = now or timezone.now()
-    product = Product.objects.select_for_update().get(pk=product.pk)
+    product = Product.objects.select_for_update().get(pk=product.pk)  # two submits queue here
     previous = product.current_listing()
+    live = (previous.title, previous.detail_page, previous.main_image) if previous else (
+        product.title, product.detail_url, product.main_image_url)
+    same_picture = picture is None or _same_picture(live[2], picture)
+    if (title, detail_page) == live[:2] and same_picture:
+        raise NothingChanged(previous)
     if previous is None:
         previous = ListingVersion.objects.create(
             product=product, title=product.title, main_image=product.main_image_url,
-            detail_page=product.detail_url, note="Listing before versions were recorded",
-            started_at=min(product.created_at, now - timedelta(microseconds=1)))
+            detail_page=product.detail_url, note=BASELINE_NOTE, started_at=first_seen(product, now))
     main_image = previous.main_image
-    if picture is not None:
+    if picture is not None and not same_picture:
         main_image = default_storage.save(picture_path(product, picture_extension), picture)
     version = ListingVersion.objects.create(
         product=product, title=title, main_image=main_image, detail_page=detail_page, note=note,

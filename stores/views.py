@@ -41,15 +41,19 @@ def product_detail(request, slug, pk):
         form = ListingVersionForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
-            listing.create_version(product, title=data["title"], detail_page=data["detail_page"], note=data["note"],
-                                   picture=data["main_picture"],
-                                   picture_extension=getattr(form, "picture_extension", ""), user=request.user)
-            messages.success(request, "New listing version is live; its numbers start now.")
+            try:
+                listing.create_version(product, title=data["title"], detail_page=data["detail_page"],
+                                       note=data["note"], picture=data["main_picture"],
+                                       picture_extension=getattr(form, "picture_extension", ""), user=request.user)
+            except listing.NothingChanged as exc:
+                messages.info(request, str(exc))
+            else:
+                messages.success(request, "New listing version is live; its numbers start now.")
             return redirect(product.get_absolute_url())
     else:
         current = product.current_listing()
         form = ListingVersionForm(initial={"title": product.title,
-                                           "detail_page": current.detail_page if current else ""})
+                                           "detail_page": current.detail_page if current else product.detail_url})
     return render(request, "stores/product_detail.html", {
         "store": store, "product": product, "report": listing.report(product), "form": form,
     })

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -182,3 +183,61 @@ class TestTenancy:
         version = ListingVersion.objects.create(product=product, title="x", main_image="listings/1/1/a.png")
         url = f"/stores/{store_b.slug}/products/{product.pk}/versions/{version.pk}/picture"
         assert client_a.get(url).status_code == 404
+
+
+class TestSameListingTwice:
+    @pytest.fixture(autouse=True)
+    def media(self, settings, tmp_path):
+        settings.MEDIA_ROOT = tmp_path
+        return tmp_path
+
+    def test_submitting_the_same_listing_twice_starts_one_version(self, client_a, store_a):
+        product = ProductFactory(store=store_a, title="Old title")
+        url = f"/stores/{store_a.slug}/products/{product.pk}/"
+        form = {"title": "New title", "detail_page": "Brewing guide", "note": ""}
+        client_a.post(url, form)
+        response = client_a.post(url, form, follow=True)
+        assert "Nothing changed: this title, detail page and main picture are already the live listing" in (
+            response.content.decode())
+        assert [v.title for v in product.listing_versions.order_by("started_at")] == ["Old title", "New title"]
+
+    def test_the_same_picture_sent_twice_starts_one_version(self, store_a, media):
+        product = ProductFactory(store=store_a, title="Mug")
+        listing.create_version(product, title="Mug", picture_extension="png",
+                               picture=SimpleUploadedFile("mug.png", png_bytes(), content_type="image/png"))
+        with pytest.raises(listing.NothingChanged):
+            listing.create_version(product, title="Mug", picture_extension="png",
+                                   picture=SimpleUploadedFile("mug.png", png_bytes(), content_type="image/png"))
+        assert product.listing_versions.count() == 2  # the listing before, and the one with the picture
+        assert len(list(media.rglob("*.png"))) == 1
+
+    def test_an_unchanged_listing_is_refused_before_any_version_exists(self, store_a):
+        product = ProductFactory(store=store_a, title="Mug", detail_url="")
+        with pytest.raises(listing.NothingChanged):
+            listing.create_version(product, title="Mug", detail_page="")
+        assert not product.listing_versions.exists()
+
+
+def test_the_listing_before_versions_covers_the_traffic_the_product_had_before_it_was_created(store_a):
+    with time_machine.travel(NOW, tick=False):
+        product = ProductFactory(store=store_a, title="Longjing 250g")  # created after its traffic was loaded
+    views(product, 54, NOW - timedelta(days=6))
+    orders(product, 3, NOW - timedelta(days=5))
+    listing.create_version(product, title="Longjing spring harvest", now=NOW)
+    baseline = product.listing_versions.get(note=listing.BASELINE_NOTE)
+    assert baseline.started_at == NOW - timedelta(days=6)
+    previous = listing.performance(product, now=NOW + timedelta(hours=1))[1]
+    assert (previous.total.views, previous.total.orders) == (54, 3)
+
+
+def test_a_clear_change_against_the_listing_before_versions_gets_a_verdict(store_a):
+    with time_machine.travel(NOW, tick=False):
+        product = ProductFactory(store=store_a, title="Longjing 250g")
+    views(product, 1000, NOW - timedelta(days=7))
+    orders(product, 20, NOW - timedelta(days=6))
+    listing.create_version(product, title="Longjing spring harvest", now=NOW)
+    views(product, 1000, NOW + timedelta(hours=1))
+    orders(product, 60, NOW + timedelta(hours=2))
+    result = listing.report(product, now=NOW + timedelta(days=2))
+    assert result.conversion.significant
+    assert result.conversion.verdict.startswith("new title converts 4.0 pp better (6.0 % vs 2.0 %)")

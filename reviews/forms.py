@@ -55,9 +55,20 @@ class ProductTaskForm(forms.Form):
     owner = forms.ModelChoiceField(queryset=None, required=False)
     due = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, owners=None, **kwargs):
+    def __init__(self, *args, owners=None, store=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners
+        self.store = store
+        if store is not None:
+            self.fields["due"].widget.attrs["min"] = store.today().isoformat()
+
+    def clean_due(self):
+        due = self.cleaned_data["due"]
+        # A task born overdue is a typo (2020 for 2026); "today" is the store's own day.
+        if due and self.store is not None and due < self.store.today():
+            raise forms.ValidationError(f"{due.isoformat()} is in the past; give today "
+                                        f"({self.store.today().isoformat()}) or a later day.")
+        return due
 
 
 class PolicyForm(forms.ModelForm):

@@ -122,7 +122,8 @@ class CaseStatus(models.TextChoices):
 
 
 # Legal moves. A case whose cause is not the product (logistics, service…) may skip the product check;
-# a customer who never answers (UNREACHABLE_AFTER unanswered calls) may be resolved without a talk.
+# contacting → resolved is for a customer reached on a call (the talk is in the call's notes) or who
+# never answers (UNREACHABLE_AFTER unanswered calls).
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     CaseStatus.NEW: (CaseStatus.CONTACTING,),
     CaseStatus.CONTACTING: (CaseStatus.CONTACTED, CaseStatus.RESOLVED),
@@ -240,8 +241,7 @@ class ReviewCase(models.Model):
     def missing_for(self, to_status: str) -> list[str]:
         """What the case still needs before it may enter `to_status` (empty when ready)."""
         missing = []
-        if to_status == CaseStatus.CONTACTED and not self.contacts.filter(
-                outcome__in=[ContactOutcome.REACHED, ContactOutcome.REFUSED]).exists():
+        if to_status == CaseStatus.CONTACTED and not self._reached():
             missing.append("a call that reached the customer (outcome reached or refused)")
         if to_status == CaseStatus.PRODUCT_CHECK and not self.root_cause:
             missing.append("a root cause")
@@ -252,11 +252,17 @@ class ReviewCase(models.Model):
                 missing.append("a resolution")
             if self.status == CaseStatus.PRODUCT_CHECK and not self.check_finding:
                 missing.append("the product check finding")
-            unanswered = self.contacts.filter(outcome=ContactOutcome.NO_ANSWER).count()
-            if self.status == CaseStatus.CONTACTING and unanswered < UNREACHABLE_AFTER:
-                missing.append(f"{UNREACHABLE_AFTER} unanswered calls to give up on reaching the customer "
-                               f"({unanswered} so far)")
+            # From contacting, the customer was either reached (the talk is logged with the call) or, after
+            # UNREACHABLE_AFTER unanswered calls, given up on; only when neither holds is a call missing.
+            if self.status == CaseStatus.CONTACTING and not self._reached():
+                unanswered = self.contacts.filter(outcome=ContactOutcome.NO_ANSWER).count()
+                if unanswered < UNREACHABLE_AFTER:
+                    missing.append(f"a call that reached the customer, or {UNREACHABLE_AFTER} unanswered calls to "
+                                   f"give up on reaching them ({unanswered} so far)")
         return missing
+
+    def _reached(self) -> bool:
+        return self.contacts.filter(outcome__in=[ContactOutcome.REACHED, ContactOutcome.REFUSED]).exists()
 
     def transition(self, to_status: str, user=None, note: str = "", now=None) -> CaseEvent:
         """Move the case to `to_status` and record who did it; IllegalTransition if not allowed."""

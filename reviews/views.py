@@ -68,7 +68,7 @@ def _case_context(request, store, case, **forms):
         "findings_form": FindingsForm(initial={f: getattr(case, f) for f in FindingsForm.base_fields}),
         "listing_form": ListingFixForm(initial={"title": (case.product.current_listing() or case.product).title}
                                        if case.product else None),
-        "task_form": ProductTaskForm(owners=users),
+        "task_form": ProductTaskForm(owners=users, store=store),
         "next_statuses": [(s, CaseStatus(s).label) for s in case.allowed_next()],
     }
     context.update(forms)
@@ -81,24 +81,30 @@ def case_detail(request, slug, pk):
                                                                "listing_version"), store=store, pk=pk)
     if request.method != "POST":
         return render(request, "reviews/case.html", _case_context(request, store, case))
-    action = request.POST.get("action")
+    action = request.POST.get("action", "")
     handler = CASE_ACTIONS.get(action)
     if handler is None:
-        messages.error(request, f"Unknown action {action!r}.")
-        return redirect(case)
+        known = ", ".join(CASE_ACTIONS)
+        return _refused(request, store, case, f"“{action}” is not something the case page does (it does: {known})."
+                        if action else f"The form said nothing to do (action: one of {known}).")
     try:
         with transaction.atomic():
             bad_form = handler(request, store, case)
     except IllegalTransition as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(case)
+        return _refused(request, store, case, " ".join(exc.messages))
     except ValueError as exc:
-        messages.error(request, str(exc))
-        return redirect(case)
+        return _refused(request, store, case, str(exc))
     if bad_form:
         case.refresh_from_db()
         return render(request, "reviews/case.html", _case_context(request, store, case, **bad_form), status=400)
     return redirect(case)
+
+
+def _refused(request, store, case, reason: str):
+    """The case page again, answering 400, with why the request was refused and that nothing changed."""
+    messages.error(request, f"Refused: {reason} Nothing was changed.")
+    case.refresh_from_db()
+    return render(request, "reviews/case.html", _case_context(request, store, case), status=400)
 
 
 def _transition(request, store, case):
@@ -153,7 +159,7 @@ def _listing_fix(request, store, case):
 
 def _task(request, store, case):
     users = get_user_model().objects.filter(memberships__store=store).distinct()
-    form = ProductTaskForm(request.POST, owners=users)
+    form = ProductTaskForm(request.POST, owners=users, store=store)
     if not form.is_valid():
         return {"task_form": form}
     if case.product is None:

@@ -234,3 +234,28 @@ def test_an_unanswered_or_refused_call_needs_no_notes(store_a, operator_a):
     log_contact(case, operator_a, ContactOutcome.NO_ANSWER)
     log_contact(case, operator_a, ContactOutcome.REFUSED)
     assert case.contacts.count() == 2
+
+
+def test_a_reached_customer_is_resolved_from_contacting_and_only_what_is_missing_is_named(store_a, operator_a):
+    case = make_case(store_a)
+    log_contact(case, operator_a, ContactOutcome.REACHED, "Lid cracked; a replacement was agreed.")
+    case.refresh_from_db()
+    with pytest.raises(IllegalTransition) as caught:
+        case.transition(CaseStatus.RESOLVED, operator_a)
+    assert caught.value.messages == ["Before moving to Resolved the case needs a root cause and a resolution."]
+    case.root_cause, case.resolution = "logistics", "replacement"
+    case.save()
+    case.transition(CaseStatus.RESOLVED, operator_a)
+    assert case.status == CaseStatus.RESOLVED
+
+
+def test_a_customer_neither_reached_nor_given_up_on_is_told_both_ways_out(store_a, operator_a):
+    case = make_case(store_a)
+    log_contact(case, operator_a, ContactOutcome.NO_ANSWER)
+    case.refresh_from_db()
+    case.root_cause, case.resolution = "other", "no_action"
+    case.save()
+    with pytest.raises(IllegalTransition) as caught:
+        case.transition(CaseStatus.RESOLVED, operator_a)
+    assert caught.value.messages == ["Before moving to Resolved the case needs a call that reached the customer, or "
+                                     "3 unanswered calls to give up on reaching them (1 so far)."]

@@ -2,9 +2,10 @@
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -74,7 +75,7 @@ def test_case_walkthrough_in_the_browser_forms(client_a, operator_a, store_a):
                         "customer_updated_review": "on", "updated_rating": "4"})
     client_a.post(url, {"action": "transition", "to_status": "resolved"})
     client_a.post(url, {"action": "task", "text": "Ask supplier for thicker foam", "owner": operator_a.pk,
-                        "due": "2026-12-01"})
+                        "due": (store_a.today() + timedelta(days=5)).isoformat()})
     client_a.post(url, {"action": "transition", "to_status": "closed"})
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED
@@ -214,3 +215,41 @@ def test_logging_a_reached_call_without_notes_shows_a_plain_error_and_logs_nothi
     assert response.status_code == 400
     assert "A reached call needs notes: what the customer said and what was agreed." in response.content.decode()
     assert not case.contacts.exists()
+
+
+@pytest.mark.parametrize("data, reason", [
+    ({"action": "bogus"}, "Refused: “bogus” is not something the case page does (it does: transition, contact, "
+                          "findings, listing_fix, task). Nothing was changed."),
+    ({}, "Refused: The form said nothing to do (action: one of transition, contact, findings, listing_fix, task). "
+         "Nothing was changed."),
+    ({"action": "transition", "to_status": "closed"},
+     "Refused: A case cannot go from New to Closed; from here it can go to: Contacting. Nothing was changed."),
+])
+def test_a_refused_request_on_the_case_page_says_it_was_refused(client_a, store_a, data, reason):
+    case = make_case(store_a)
+    response = client_a.post(case.get_absolute_url(), data)
+    assert response.status_code == 400
+    assert [str(m) for m in response.context["messages"]] == [reason]
+    case.refresh_from_db()
+    assert case.status == CaseStatus.NEW
+
+
+# 01:00 on 26 Nov in Shanghai (store A), still 25 Nov in UTC.
+@time_machine.travel(datetime(2026, 11, 25, 17, 0, tzinfo=UTC), tick=False)
+@pytest.mark.parametrize("due", ["2020-01-01", "2026-11-25"])
+def test_a_task_due_before_the_stores_today_is_refused(client_a, store_a, due):
+    case = make_case(store_a, product=ProductFactory(store=store_a))
+    response = client_a.post(case.get_absolute_url(), {"action": "task", "text": "Thicker foam", "due": due})
+    assert response.status_code == 400
+    assert f"{due} is in the past; give today (2026-11-26) or a later day." in response.content.decode()
+    assert not ProductTask.objects.exists()
+
+
+def test_task_due_dates_read_like_every_other_date(client_a, store_a):
+    product = ProductFactory(store=store_a)
+    case = make_case(store_a, product=product)
+    ProductTask.objects.create(store=store_a, product=product, case=case, text="Thicker foam",
+                               due=datetime(2026, 12, 1).date())
+    for url in (case.get_absolute_url(), reverse("reviews:product", args=[store_a.slug, product.pk])):
+        page = client_a.get(url).content.decode()
+        assert "due 2026-12-01" in page and "Dec. 1, 2026" not in page

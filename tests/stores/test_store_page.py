@@ -1,0 +1,26 @@
+"""The store page: its open violations are told apart by when they happened (store time) and their id."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import ViolationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_identical_open_violations_show_their_store_time_and_platform_id(client_a, store_a):
+    for n, hour in enumerate((1, 2, 3)):  # 09:00, 10:00, 11:00 in Shanghai
+        ViolationFactory(store=store_a, external_id=f"PX-{n}", kind="Out-of-stock after sale", points=4,
+                         amount="50.00", occurred_at=datetime(2026, 11, 25, hour, tzinfo=UTC))
+    page = client_a.get(reverse("stores:detail", args=[store_a.slug])).content.decode()
+    for n, hour in enumerate((9, 10, 11)):
+        assert f"2026-11-25 {hour:02}:00 · PX-{n}" in page
+    assert "Asia/Shanghai time" in page
+
+
+def test_the_violation_list_shows_store_time_as_on_every_page(client_a, store_a):
+    ViolationFactory(store=store_a, external_id="PX-1", occurred_at=datetime(2026, 11, 25, 2, 5, tzinfo=UTC))
+    page = client_a.get(reverse("stores:violations", args=[store_a.slug])).content.decode()
+    assert "<td>2026-11-25 10:05</td><td>PX-1</td>" in page

@@ -19,8 +19,3 @@ def test_identical_open_violations_show_their_store_time_and_platform_id(client_
         assert f"2026-11-25 {hour:02}:00 · PX-{n}" in page
     assert "Asia/Shanghai time" in page
 
-
-def test_the_violation_list_shows_store_time_as_on_every_page(client_a, store_a):
-    ViolationFactory(store=store_a, external_id="PX-1", occurred_at=datetime(2026, 11, 25, 2, 5, tzinfo=UTC))
-    page = client_a.get(reverse("stores:violations", args=[store_a.slug])).content.decode()
-    assert "<td>2026-11-25 10:05</td><td>PX-1</td>" in page

@@ -49,12 +49,11 @@ class ImportResult:
     refreshed: list[date] = field(default_factory=list)  # store-local days whose daily numbers were redone
 
     def summary(self) -> str:
+        from metrics.rollup import refreshed_note  # metrics builds on stores, not the other way round
+
         extra = "".join(f", {n} {what}" for what, n in self.details.items())
-        refreshed = ""
-        if self.refreshed:
-            refreshed = " Daily numbers of " + ", ".join(f"{d.day} {d:%b %Y}" for d in self.refreshed) + " updated."
         return (f"{self.kind} ({self.format}): {self.rows} row{'' if self.rows == 1 else 's'}, {self.created} created, "
-                f"{self.duplicates} already there{extra}.{refreshed}")
+                f"{self.duplicates} already there{extra}.{refreshed_note(self.refreshed)}")
 
 
 class ImportRejected(Exception):

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import re
 
+from .models import ReplyKind
+
 OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE", "退订"}
 OPT_OUT_ALONE = {"T", "TD"}  # only as the whole reply
 OPT_IN = {"START", "UNSTOP", "YES"}
 HELP = {"HELP", "INFO"}
-# The opt-out and opt-in keywords Twilio's Advanced Opt-Out confirms itself when a reply is exactly one.
-TWILIO_ANSWERS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE", "START", "UNSTOP",
-                  "YES"}
-
-OPT_OUT, OPT_IN_KIND, HELP_KIND, MESSAGE = "opt_out", "opt_in", "help", "message"
+# The opt-out and opt-in keywords Twilio's Advanced Opt-Out confirms itself when a reply is exactly one
+# (its own list: ours less the Chinese word).
+TWILIO_ANSWERS = (OPT_OUT_WORDS - {"退订"}) | OPT_IN
 
 _WORD = re.compile(r"[^\W_]+")  # letters and digits of any script; punctuation, spaces, emoji separate words
 
@@ -32,19 +32,19 @@ def words(body: str) -> list[str]:
     return _WORD.findall(body.upper())
 
 
-def classify(body: str) -> str:
-    """"opt_out", "opt_in", "help" or "message" for a reply's text."""
+def classify(body: str) -> ReplyKind:
+    """What a reply's text asks for: opt out, opt in, help, or none of these (a message)."""
     found = words(body)
     if not found:
-        return MESSAGE
+        return ReplyKind.MESSAGE
     first, whole = found[0], "".join(found)
     if first in OPT_OUT_WORDS or first.startswith("退订") or whole in OPT_OUT_ALONE or "".join(found[:2]) == "OPTOUT":
-        return OPT_OUT
+        return ReplyKind.OPT_OUT
     if len(found) == 1 and whole in OPT_IN:
-        return OPT_IN_KIND
+        return ReplyKind.OPT_IN
     if first in HELP:
-        return HELP_KIND
-    return MESSAGE
+        return ReplyKind.HELP
+    return ReplyKind.MESSAGE
 
 
 def twilio_answers(body: str) -> bool:
@@ -68,4 +68,4 @@ def opt_out_keywords_named(body: str) -> list[str]:
 
 def unhandled_opt_out_keywords(body: str) -> list[str]:
     """Opt-out keywords named by `body` that would not opt anyone out here."""
-    return [word for word in opt_out_keywords_named(body) if classify(word) != OPT_OUT]
+    return [word for word in opt_out_keywords_named(body) if classify(word) != ReplyKind.OPT_OUT]

@@ -133,11 +133,11 @@ class SmsTemplate(models.Model):
 
     def clean(self):
         super().clean()
-        from .keywords import OPT_OUT_WORDS, unhandled_opt_out_keywords
+        from .keywords import OPT_OUT_ALONE, OPT_OUT_WORDS, unhandled_opt_out_keywords
 
         unhandled = unhandled_opt_out_keywords(self.body or "")
         if unhandled:
-            known = ", ".join(sorted(OPT_OUT_WORDS | {"T", "TD"}))
+            known = ", ".join(sorted(OPT_OUT_WORDS | OPT_OUT_ALONE))
             raise ValidationError({"body": f"The text tells customers to reply {', '.join(unhandled)} to unsubscribe, "
                                            f"but that reply would not opt them out. Name one of: {known}."})
 

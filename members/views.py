@@ -74,7 +74,7 @@ def texts(request):
     replies = scope(InboundReply.objects.select_related("member", "store"), request.user)
     if request.method == "POST":
         pk = request.POST.get("answered", "")
-        reply = get_scoped_object(replies, request.user, pk=pk) if pk.isdigit() else None
+        reply = replies.filter(pk=pk).first() if pk.isdigit() else None  # `replies` is already scoped
         if reply is None:
             raise Http404("No such reply.")
         replies.filter(pk=reply.pk, answered_at__isnull=True).update(answered_at=timezone.now(),

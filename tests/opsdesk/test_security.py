@@ -58,6 +58,27 @@ def test_a_successful_login_resets_the_count(client, olivia):
     assert log_in(client, "olivia", PASSWORD).status_code == 302
 
 
+def log_in_via_proxy(client, forwarded_for, password):
+    return client.post(reverse("login"), {"username": "olivia", "password": password},
+                       REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded_for)
+
+
+def test_behind_a_proxy_a_lockout_is_of_the_client_not_of_everyone_behind_the_proxy(client, olivia, settings):
+    settings.PROXY_COUNT = 1
+    for _ in range(5):
+        log_in_via_proxy(client, "203.0.113.7", "guess")
+    assert log_in_via_proxy(client, "203.0.113.7", PASSWORD).status_code == 429
+    assert log_in_via_proxy(client, "198.51.100.4", PASSWORD).status_code == 302
+
+
+def test_a_guesser_cannot_dodge_the_lockout_by_forging_forwarded_addresses(client, olivia, settings):
+    settings.PROXY_COUNT = 1
+    for n in range(5):
+        # The proxy appends the real address; what the client wrote before it is ignored.
+        log_in_via_proxy(client, f"192.0.2.{n}, 203.0.113.7", "guess")
+    assert log_in_via_proxy(client, "192.0.2.99, 203.0.113.7", PASSWORD).status_code == 429
+
+
 def test_pages_carry_csp_and_the_other_security_headers(client, olivia):
     response = client.get(reverse("login"))
     csp = response["Content-Security-Policy"]

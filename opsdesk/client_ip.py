@@ -1,0 +1,17 @@
+"""The address a request came from, seen through the proxies we run behind (PROXY_COUNT)."""
+
+from django.conf import settings
+
+
+def client_ip(request) -> str | None:
+    """The client's address for log-in throttling.
+
+    Each of our PROXY_COUNT proxies appends the address it was reached from to X-Forwarded-For, so
+    the client is the PROXY_COUNT-th entry from the right; entries further left were written by the
+    client and can be forged. Without proxies (or a header shorter than the chain) REMOTE_ADDR is it.
+    """
+    count = settings.PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if count and len(forwarded) >= count:
+        return forwarded[-count]
+    return request.META.get("REMOTE_ADDR")

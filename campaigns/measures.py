@@ -1,7 +1,8 @@
 """Daily store measures for activity reviews and plan progress, in one place.
 
-Computed straight from the facts (paid orders, session starts, members) for now; when the
-nightly daily tables exist this is the one function to switch over. Days are store-local.
+Computed straight from the facts (paid orders, session starts, members), not the nightly daily
+tables: a running activity's review and plan progress include today, which no rollup covers yet, and
+new members are not rolled up. Days are store-local.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 `history(store, start, end)` gives a day × metric frame (a missing day of a rolled-up store is 0
 for additive metrics); `compare_days(store, day)` gives, for every overall metric, the day's value
-against the day before and the same weekday a week before.
+against the day before and the same weekday a week before; `compare_breakdown` and `compare_shares`
+give the same for every value of a breakdown (traffic source, product, payment type).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class Window:
 
 
 WINDOW_COLUMNS = ["day", "metric", "dimension", "value_key", "value"]
+COMPARED = ["value", "day_before", "week_before", "dod", "wow"]  # the columns of a comparison
 
 
 def _window_values(windows) -> tuple[str, list]:
@@ -179,12 +181,15 @@ def pct_change(value, before) -> float | None:
     return float(value) / float(before) - 1.0
 
 
-def compare_days(store: Store, day: date, metrics=None) -> pd.DataFrame:
-    """Rows = overall metrics; columns value, day_before, week_before, dod, wow (fractions)."""
-    frame = history(store, day - timedelta(days=7), day, metrics=metrics)
+def compare_days(store: Store, day: date, metrics=None, window: Window | None = None) -> pd.DataFrame:
+    """Rows = overall metrics; columns value, day_before, week_before, dod, wow (fractions).
+
+    `window` (covering day − 7 … day) when the caller already read it, e.g. for the breakdowns too.
+    """
+    frame = (window or Window(store, day - timedelta(days=7), day)).frame("", metrics)
     ts = pd.Timestamp(day)
     names = [m for m in (metrics or METRICS) if m in frame.columns]
-    out = pd.DataFrame(index=names, columns=["value", "day_before", "week_before", "dod", "wow"], dtype=float)
+    out = pd.DataFrame(index=names, columns=COMPARED, dtype=float)
     for m in names:
         value = frame.at[ts, m]
         before = frame.at[ts - pd.Timedelta(days=1), m]
@@ -193,10 +198,55 @@ def compare_days(store: Store, day: date, metrics=None) -> pd.DataFrame:
     return out.replace({None: np.nan})
 
 
+def relative_change(value, before):
+    """`pct_change` for frames and series: value / before − 1, NaN where before is 0 or either is missing."""
+    return (value / before - 1).replace([np.inf, -np.inf], np.nan)
+
+
+def _day_before_week_before(frame: pd.DataFrame, day: date) -> tuple[pd.Series, pd.Series, pd.Series]:
+    ts = pd.Timestamp(day)
+    rows = frame.reindex([ts, ts - pd.Timedelta(days=1), ts - pd.Timedelta(days=7)])
+    return rows.iloc[0], rows.iloc[1], rows.iloc[2]
+
+
+def compare_breakdown(window: Window, day: date, dimension: str, metrics) -> pd.DataFrame:
+    """Every value of a breakdown on `day` against the day before and a week before, vectorised.
+
+    Index = dimension value (a source, a product id, a payment type); columns = (metric, field) with
+    fields value, day_before, week_before, dod, wow, as `compare_days` (a metric the window lacks is NaN).
+    Empty when the window has no rows of the dimension.
+    """
+    columns = pd.MultiIndex.from_product([list(metrics), COMPARED], names=["metric", "field"])
+    frame = window.frame(dimension, metrics)
+    if not isinstance(frame.columns, pd.MultiIndex):  # no rows of this dimension in the window
+        return pd.DataFrame(columns=columns, dtype=float)
+    value, before, week = _day_before_week_before(frame, day)
+    long = pd.DataFrame({"value": value, "day_before": before, "week_before": week,
+                         "dod": relative_change(value, before), "wow": relative_change(value, week)})
+    wide = long.unstack("metric").swaplevel(axis=1)
+    wide.index.name = None
+    return wide.reindex(columns=columns)
+
+
+def compare_shares(window: Window, day: date, dimension: str, metric: str) -> pd.DataFrame:
+    """Each value's share of the day's total of an additive `metric` (payment types' share of payments),
+    against the day before and a week before; changes in points of share (0.02 = 2 points).
+
+    Index = dimension value; columns value, day_before, week_before (shares as fractions), dod, wow.
+    A value with nothing on a day that had a total has a share of 0 there, not a gap.
+    """
+    frame = window.frame(dimension, [metric])
+    if not isinstance(frame.columns, pd.MultiIndex):
+        return pd.DataFrame(columns=COMPARED, dtype=float)
+    amounts = frame[metric]
+    shares = amounts.div(amounts.sum(axis=1).replace(0, np.nan), axis=0)
+    value, before, week = _day_before_week_before(shares, day)
+    return pd.DataFrame({"value": value, "day_before": before, "week_before": week,
+                         "dod": value - before, "wow": value - week})
+
+
 def compare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Vectorised DoD and WoW for every column of a day-indexed frame (suffixes _dod, _wow)."""
-    dod = frame / frame.shift(1) - 1
-    wow = frame / frame.shift(7) - 1
-    dod = dod.replace([np.inf, -np.inf], np.nan).add_suffix("_dod")
-    wow = wow.replace([np.inf, -np.inf], np.nan).add_suffix("_wow")
+    dod = relative_change(frame, frame.shift(1)).add_suffix("_dod")
+    wow = relative_change(frame, frame.shift(7)).add_suffix("_wow")
     return pd.concat([frame, dod, wow], axis=1)

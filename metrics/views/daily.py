@@ -24,8 +24,9 @@ from opsdesk.tenancy import get_scoped_object, get_store, scope, stores_for
 from stores.violations_import import ViolationImportError, import_violations
 
 from ..anomaly import label_values, with_related
+from ..breakdowns import day_breakdowns
 from ..charts import anomaly_figure, style
-from ..compare import compare_days, history
+from ..compare import Window, compare_days, history
 from ..email import opted_out_membership
 from ..forms import ActionItemForm, AnomalyForm, ViolationForm, ViolationUploadForm
 from ..models import ActionItem, Anomaly, AnomalyStatus
@@ -36,10 +37,10 @@ def _figure_json(fig: go.Figure | None) -> dict | None:
     return json.loads(style(fig).to_json()) if fig is not None else None
 
 
-def metric_rows(store, day) -> tuple[list[dict], list[dict]]:
+def metric_rows(store, day, window: Window | None = None) -> tuple[list[dict], list[dict]]:
     """The overview tables: (headline metrics, every other metric), each yesterday, the day before and
     a week before, with DoD and WoW."""
-    frame = compare_days(store, day)
+    frame = compare_days(store, day, window=window)
     return _rows(frame, HEADLINE), _rows(frame, [m for m in METRICS if m not in HEADLINE and m in frame.index])
 
 
@@ -88,9 +89,11 @@ def daily(request):
     panels = []
     for store in stores:
         day = store.today(now) - timedelta(days=1)
-        rows, more_rows = metric_rows(store, day)
+        window = Window(store, day - timedelta(days=7), day)  # one read for the overview and its breakdowns
+        rows, more_rows = metric_rows(store, day, window)
         panels.append({
             "store": store, "day": day, "rows": rows, "more_rows": more_rows,
+            "breakdowns": day_breakdowns(window, day),
             "rolled_up": any(r["value"] is not None for r in rows),
             "chart": gmv_chart(store, day), "open_anomalies": open_counts.get(store.pk, 0),
             "anomalies": with_related(Anomaly.objects.filter(store=store, day=day, part_of__isnull=True)

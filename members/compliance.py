@@ -5,6 +5,11 @@ to the next 09:00 local, never dropped. A member gets at most one text a (local)
 `texted_days` says which days are taken, `next_free_morning` the 09:00 of the next day that is not.
 The frequency cap allows SMS_FREQUENCY_CAP texts per member in SMS_FREQUENCY_DAYS days; a text over
 the cap is kept as a "skipped" row with its reason.
+
+After-sales care: no "how is it working out?" text for an order that was refunded (wholly or in part),
+cancelled, reviewed 2★ or less, or has an open review case. `care_stops` is that rule, once, as database
+conditions: planning filters orders with it (`orders_to_care_for`) and `care_stop_reason` names the
+condition an order meets, so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
+
+from reviews.models import OPEN_STATUSES, Review
+from stores.models import Order, OrderStatus
 
 from .models import MessageStatus
 
@@ -77,3 +85,41 @@ def texted_days(store, now: datetime) -> dict[int, dict[date, list]]:
     for text in texts:
         days[text.member_id][send_day(text.sent_at or text.scheduled_for, text.member.zone)].append(text)
     return days
+
+
+ORDER_NOT_FOUND = "order not found"
+
+
+def care_stops() -> list[tuple[str, Q]]:
+    """(reason, condition on Order) for each thing that stops an after-sales text, first match named.
+
+    Any refund stops it, a partial one too: a buyer who had money back for part of an order is not asked
+    "how do you like it?"; the store is already talking to them, as with a bad review or an open case."""
+    reviews = Review.objects.filter(order=OuterRef("pk"))
+    return [
+        ("order refunded", Q(status=OrderStatus.REFUNDED) | Q(refunded_at__isnull=False) | Q(refund_amount__gt=0)),
+        ("order cancelled", Q(status=OrderStatus.CANCELLED)),
+        ("bad review", Q(Exists(reviews.filter(rating__lte=2)))),
+        ("open review case", Q(Exists(reviews.filter(case__status__in=OPEN_STATUSES)))),
+    ]
+
+
+def orders_to_care_for(orders: QuerySet) -> QuerySet:
+    """`orders` less those that meet any of `care_stops`."""
+    stopped = Q()
+    for _, condition in care_stops():
+        stopped |= condition
+    return orders.exclude(stopped)
+
+
+def care_stop_reason(order: Order | None) -> str | None:
+    """Why `order`'s buyer must not get an after-sales text now (a `care_stops` reason, or "order not
+    found"), or None. Reads the order as it is in the database now, not as the instance was loaded."""
+    if order is None or order.pk is None:
+        return ORDER_NOT_FOUND
+    reason = Case(*[When(condition, then=Value(name)) for name, condition in care_stops()],
+                  default=Value(""), output_field=CharField())
+    rows = list(Order.objects.filter(pk=order.pk).annotate(care_stop=reason).values_list("care_stop", flat=True))
+    if not rows:
+        return ORDER_NOT_FOUND
+    return rows[0] or None

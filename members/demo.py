@@ -12,7 +12,6 @@ from django.utils import timezone
 from stores.models import Order
 
 from . import compliance
-from .flows import orders_to_care_for
 from .models import Festival, Flow, Member, Message, MessageStatus, SmsTemplate
 from .services import enrol_orders, refresh_segments
 from .sms import INVALID_NUMBER
@@ -63,10 +62,11 @@ def _seed_sent_texts(store, template, ctx, now) -> None:
     would: no text for a refunded order, at most one a member a day; a number Twilio called invalid
     (21211) is marked invalid on the member."""
     rng = ctx.rng
-    orders = (orders_to_care_for(Order.objects.filter(store=store, delivered_at__gte=now - timedelta(days=10),
-                                                      delivered_at__lt=now - timedelta(days=template.delay_days),
-                                                      member_link__member__sms_consent=True))
-              .select_related("member_link__member__store").order_by("delivered_at", "pk")[:40])
+    delivered = Order.objects.filter(store=store, delivered_at__gte=now - timedelta(days=10),
+                                     delivered_at__lt=now - timedelta(days=template.delay_days),
+                                     member_link__member__sms_consent=True)
+    orders = (compliance.orders_to_care_for(delivered).select_related("member_link__member__store")
+              .order_by("delivered_at", "pk")[:40])
     rows, created, texted_days, invalid = [], {}, set(), {}
     for n, order in enumerate(orders):
         member: Member = order.member_link.member

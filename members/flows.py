@@ -18,11 +18,10 @@ from zoneinfo import ZoneInfo
 import holidays as holiday_calendars
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from reviews.models import OPEN_STATUSES, Review
-from stores.models import Order, OrderStatus, Store
+from stores.models import Order, Store
 
 from . import compliance
 from .models import Coupon, Flow, Member, SmsTemplate
@@ -90,19 +89,9 @@ def holiday_care(now: datetime | None = None) -> PlanResult:
     return total
 
 
-def orders_to_care_for(orders: QuerySet) -> QuerySet:
-    """`orders` less those whose buyer should not get a "how is it working out?" text: refunded (wholly or
-    in part) or cancelled, or with a bad review (2★ or less) or an open bad-review case — the store is
-    already talking to that customer."""
-    complaint = Review.objects.filter(order=OuterRef("pk")).filter(Q(rating__lte=2)
-                                                                   | Q(case__status__in=OPEN_STATUSES))
-    return (orders.filter(refunded_at__isnull=True, refund_amount=0)
-            .exclude(status__in=[OrderStatus.REFUNDED, OrderStatus.CANCELLED]).exclude(Exists(complaint)))
-
-
 def after_sales_care(now: datetime | None = None, catch_up_days: int = 7) -> PlanResult:
     """Plan the after-sales text for orders delivered `delay_days` ago (looking back `catch_up_days` more),
-    except refunded orders and orders with a complaint (`orders_to_care_for`)."""
+    except refunded orders and orders with a complaint (`compliance.orders_to_care_for`)."""
     now = now or timezone.now()
     total = PlanResult()
     for template in SmsTemplate.objects.filter(flow=Flow.AFTER_SALES, is_active=True).select_related("store"):
@@ -110,10 +99,11 @@ def after_sales_care(now: datetime | None = None, catch_up_days: int = 7) -> Pla
         if template != active_template(store, Flow.AFTER_SALES):
             continue
         due_before = now - timedelta(days=template.delay_days)
-        orders = (orders_to_care_for(Order.objects.filter(store=store, delivered_at__lte=due_before,
-                                                          delivered_at__gt=due_before - timedelta(days=catch_up_days),
-                                                          member_link__member__in=audience(store)))
-                  .select_related("member_link__member__store").order_by("delivered_at", "pk"))
+        delivered = Order.objects.filter(store=store, delivered_at__lte=due_before,
+                                         delivered_at__gt=due_before - timedelta(days=catch_up_days),
+                                         member_link__member__in=audience(store))
+        orders = (compliance.orders_to_care_for(delivered).select_related("member_link__member__store")
+                  .order_by("delivered_at", "pk"))
         items = [Planned(o.member_link.member, f"after_sales:order {o.external_id}", {"order": o.external_id})
                  for o in orders]
         total += plan(store, Flow.AFTER_SALES, template, items, now)

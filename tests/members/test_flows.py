@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from members import flows, sending
+from members import compliance, flows, sending
 from members.models import Coupon, Festival, Message, MessageStatus, SmsTemplate
 from members.services import enrol_from_order
 from reviews.models import Review
@@ -245,3 +245,43 @@ def test_flows_run_twice_after_a_move_still_plan_each_text_once(store_b, member_
         flows.after_sales_care(at(THANKSGIVING, hour, 15, store_b))
     assert sorted(Message.objects.values_list("flow", "status")) == [("after_sales", "queued"), ("holiday", "queued")]
     assert Message.objects.get(flow="after_sales").scheduled_for == at(THANKSGIVING + timedelta(days=1), 9, 0, store_b)
+
+
+# --- one rule decides, at planning and at sending ----------------------------------------------------------
+
+def refund_in_full(order):
+    Order.objects.filter(pk=order.pk).update(status="refunded", refunded_at=CARE_DUE, refund_amount=order.total)
+
+
+def refund_in_part(order):
+    Order.objects.filter(pk=order.pk).update(refunded_at=CARE_DUE, refund_amount=Decimal("10.00"))
+
+
+def cancel(order):
+    Order.objects.filter(pk=order.pk).update(status="cancelled")
+
+
+def review_one_star(order):
+    review = Review.objects.create(store=order.store, external_id="r-late-1", order=order, rating=1,
+                                   body="Broke on day two", created_at=CARE_DUE)
+    open_case_if_bad(review)
+
+
+def open_a_case(order):
+    review = Review.objects.create(store=order.store, external_id="r-late-3", order=order, rating=3,
+                                   body="terrible lid", created_at=CARE_DUE)
+    assert open_case_if_bad(review).is_open()
+
+
+AFTER_PLANNING = [(refund_in_full, "order refunded"), (refund_in_part, "order refunded"),
+                  (cancel, "order cancelled"), (review_one_star, "bad review"), (open_a_case, "open review case")]
+
+
+@pytest.mark.parametrize(("change", "reason"), [(None, None), *AFTER_PLANNING])
+def test_the_stop_reason_and_the_planning_queryset_agree(store_b, member_b, change, reason):
+    order = delivered_order(store_b, member_b, "7601", DELIVERED)
+    if change:
+        change(order)
+    assert compliance.care_stop_reason(order) == reason
+    cared_for = compliance.orders_to_care_for(Order.objects.filter(pk=order.pk)).exists()
+    assert cared_for == (reason is None)

@@ -81,7 +81,7 @@ def _seed_sent_texts(store, template, ctx, now) -> None:
         occasion = f"after_sales:order {order.external_id}"
         created[(member.pk, occasion)] = planned_at
         text = Message(store=store, member=member, flow=Flow.AFTER_SALES, template=template, body=body,
-                       occasion=occasion, segments=sms_length(body).segments, scheduled_for=send_at)
+                       occasion=occasion, order=order, segments=sms_length(body).segments, scheduled_for=send_at)
         if send_at > now:  # its time has not come: it waits in the queue like any planned text
             rows.append(text)
             continue

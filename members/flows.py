@@ -91,7 +91,8 @@ def holiday_care(now: datetime | None = None) -> PlanResult:
 
 def after_sales_care(now: datetime | None = None, catch_up_days: int = 7) -> PlanResult:
     """Plan the after-sales text for orders delivered `delay_days` ago (looking back `catch_up_days` more),
-    except refunded orders and orders with a complaint (`compliance.orders_to_care_for`)."""
+    except refunded orders and orders with a complaint (`compliance.orders_to_care_for`); the text
+    keeps its order."""
     now = now or timezone.now()
     total = PlanResult()
     for template in SmsTemplate.objects.filter(flow=Flow.AFTER_SALES, is_active=True).select_related("store"):
@@ -104,8 +105,8 @@ def after_sales_care(now: datetime | None = None, catch_up_days: int = 7) -> Pla
                                          member_link__member__in=audience(store))
         orders = (compliance.orders_to_care_for(delivered).select_related("member_link__member__store")
                   .order_by("delivered_at", "pk"))
-        items = [Planned(o.member_link.member, f"after_sales:order {o.external_id}", {"order": o.external_id})
-                 for o in orders]
+        items = [Planned(o.member_link.member, f"after_sales:order {o.external_id}", {"order": o.external_id},
+                         order=o) for o in orders]
         total += plan(store, Flow.AFTER_SALES, template, items, now)
     return total
 

@@ -194,6 +194,8 @@ class Message(models.Model):
     flow = models.CharField(max_length=20, choices=Flow.choices)
     occasion = models.CharField(max_length=100, help_text='e.g. "holiday:2026-12-25", "after_sales:order 123".')
     template = models.ForeignKey(SmsTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="texts",
+                              help_text="After-sales: the order the text asks about (checked again at send time).")
     body = models.TextField()
     segments = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(max_length=20, choices=MessageStatus.choices, default=MessageStatus.QUEUED)

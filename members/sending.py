@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from stores.models import Store
+from stores.models import Order, Store
 
 from . import compliance, pacing
 from .models import HANDED_OVER, Flow, Member, Message, MessageStatus, SmsTemplate
@@ -46,6 +46,7 @@ class Planned:
     member: Member
     occasion: str
     context: dict = field(default_factory=dict)
+    order: Order | None = None  # after-sales: the order the text is about
 
 
 @dataclass
@@ -128,7 +129,8 @@ def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: dat
             else:
                 status, reason = MessageStatus.SKIPPED, f"one text a day: already texted on {day.isoformat()}"
         row = Message(store=store, member=member, flow=flow, occasion=item.occasion, template=template, body=body,
-                      segments=sms_length(body).segments, status=status, skip_reason=reason, scheduled_for=send_at)
+                      order=item.order, segments=sms_length(body).segments, status=status, skip_reason=reason,
+                      scheduled_for=send_at)
         if status == MessageStatus.QUEUED:
             member_days[day].append(row)
         rows.append(row)

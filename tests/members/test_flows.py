@@ -96,6 +96,7 @@ def test_after_sales_text_goes_n_days_after_delivery(store_b, member_b):
     assert flows.after_sales_care(delivered + timedelta(days=3, hours=2)).created == 0
     message = Message.objects.get()
     assert message.occasion == "after_sales:order 7001" and "order 7001" in message.body
+    assert message.order == order
 
 
 def test_benefits_give_each_member_a_unique_coupon_once_a_month(store_b):

@@ -8,8 +8,8 @@ the cap is kept as a "skipped" row with its reason.
 
 After-sales care: no "how is it working out?" text for an order that was refunded (wholly or in part),
 cancelled, reviewed 2★ or less, or has an open review case. `care_stops` is that rule, once, as database
-conditions: planning filters orders with it (`orders_to_care_for`) and `care_stop_reason` names the
-condition an order meets, so the two cannot disagree.
+conditions: planning filters orders with it (`orders_to_care_for`), the send step's claim requires it
+and `care_stop_reason` names the condition an order meets, so the three cannot disagree.
 """
 
 from __future__ import annotations

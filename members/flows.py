@@ -91,8 +91,8 @@ def holiday_care(now: datetime | None = None) -> PlanResult:
 
 def after_sales_care(now: datetime | None = None, catch_up_days: int = 7) -> PlanResult:
     """Plan the after-sales text for orders delivered `delay_days` ago (looking back `catch_up_days` more),
-    except refunded orders and orders with a complaint (`compliance.orders_to_care_for`); the text
-    keeps its order."""
+    except refunded orders and orders with a complaint (`compliance.orders_to_care_for`); the send step
+    checks the order again."""
     now = now or timezone.now()
     total = PlanResult()
     for template in SmsTemplate.objects.filter(flow=Flow.AFTER_SALES, is_active=True).select_related("store"):

@@ -46,7 +46,7 @@ class Planned:
     member: Member
     occasion: str
     context: dict = field(default_factory=dict)
-    order: Order | None = None  # after-sales: the order the text is about
+    order: Order | None = None  # after-sales: the order the text is about, re-checked when it is sent
 
 
 @dataclass
@@ -214,7 +214,7 @@ def send_message(message_id: int, now: datetime | None = None) -> Outcome:
             return Outcome("not_due")  # deferred: dispatch_due sends it when it is due
         return Outcome("done")
 
-    message = Message.objects.select_related("member__store").get(pk=message_id)
+    message = Message.objects.select_related("member__store", "order").get(pk=message_id)
     attempt, member = message.attempts, message.member
 
     if attempt > 1:  # an earlier attempt may have reached the provider: ask before sending again
@@ -228,6 +228,9 @@ def send_message(message_id: int, now: datetime | None = None) -> Outcome:
 
     if member.opted_out_at or not member.sms_consent or member.phone_invalid_at:
         reason = "opted out" if member.opted_out_at else "invalid number" if member.phone_invalid_at else "no consent"
+        _finish(message.pk, attempt, status=MessageStatus.SKIPPED, skip_reason=reason)
+        return Outcome("skipped", detail=reason)
+    if message.flow == Flow.AFTER_SALES and (reason := compliance.care_stop_reason(message.order)):
         _finish(message.pk, attempt, status=MessageStatus.SKIPPED, skip_reason=reason)
         return Outcome("skipped", detail=reason)
     if compliance.in_quiet_hours(now, member.zone):
@@ -260,14 +263,18 @@ def _hand_over(backend, message: Message, attempt: int, now: datetime) -> Outcom
 
 
 def _claim_first_attempt(message: Message, now: datetime) -> bool:
-    """Claim a planned, due message whose member may still be texted, in one conditional UPDATE.
+    """Claim a planned, due message whose member may still be texted (and, after-sales, whose order may
+    still be cared for), in one conditional UPDATE.
 
-    The member check is a correlated EXISTS, so it reads the member as of this statement (a STOP that
-    arrived a moment ago counts) and Postgres re-checks the whole condition if a concurrent claim
-    changed the row first: two claims never both win."""
+    The checks are correlated EXISTS, so they read the member and the order as of this statement (a STOP
+    or a refund that arrived a moment ago counts) and Postgres re-checks the whole condition if a
+    concurrent claim changed the row first: two claims never both win. A row that fails them is left to
+    `send_message`, which marks it skipped with the reason."""
     textable = Member.objects.textable().filter(pk=OuterRef("member_id"))
+    cared_for = compliance.orders_to_care_for(Order.objects.filter(pk=OuterRef("order_id")))
     return bool(Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED, attempts=0, scheduled_for__lte=now)
                 .filter(Exists(textable))
+                .filter(~Q(flow=Flow.AFTER_SALES) | Exists(cared_for))
                 .update(status=MessageStatus.SENDING, attempts=1, claimed_at=now, status_updated_at=now))
 
 

@@ -248,7 +248,7 @@ def test_flows_run_twice_after_a_move_still_plan_each_text_once(store_b, member_
     assert Message.objects.get(flow="after_sales").scheduled_for == at(THANKSGIVING + timedelta(days=1), 9, 0, store_b)
 
 
-# --- one rule decides, at planning and at sending ----------------------------------------------------------
+# --- the order is checked again when the care text is sent -----------------------------------------------
 
 def refund_in_full(order):
     Order.objects.filter(pk=order.pk).update(status="refunded", refunded_at=CARE_DUE, refund_amount=order.total)
@@ -274,8 +274,65 @@ def open_a_case(order):
     assert open_case_if_bad(review).is_open()
 
 
+def delete_order(order):
+    Order.objects.filter(pk=order.pk).delete()
+
+
 AFTER_PLANNING = [(refund_in_full, "order refunded"), (refund_in_part, "order refunded"),
                   (cancel, "order cancelled"), (review_one_star, "bad review"), (open_a_case, "open review case")]
+
+
+def planned_care_text(store, member):
+    order = delivered_order(store, member, "7501", DELIVERED)
+    assert flows.after_sales_care(CARE_DUE).created == 1
+    return Message.objects.get(flow="after_sales"), order
+
+
+@pytest.mark.parametrize(("change", "reason"), [*AFTER_PLANNING, (delete_order, "order not found")])
+def test_a_care_text_is_not_sent_when_its_order_changed_after_planning(fake_twilio, store_b, member_b, care_template,
+                                                                       change, reason):
+    message, order = planned_care_text(store_b, member_b)
+    change(order)
+    outcome = sending.send_batch([message.pk], message.scheduled_for, threads=1)[message.pk]
+    assert (outcome.status, outcome.detail) == ("skipped", reason)
+    assert fake_twilio.requests == []
+    message.refresh_from_db()
+    assert (message.status, message.skip_reason) == (MessageStatus.SKIPPED, reason)
+
+
+def test_sending_a_stopped_care_text_twice_sends_nothing_and_keeps_the_reason(fake_twilio, store_b, member_b,
+                                                                              care_template):
+    message, order = planned_care_text(store_b, member_b)
+    refund_in_part(order)
+    sending.send_batch([message.pk], message.scheduled_for, threads=1)
+    assert sending.send_message(message.pk, message.scheduled_for).status == "done"
+    assert sending.send_batch([message.pk], message.scheduled_for, threads=1)[message.pk].status == "done"
+    assert fake_twilio.requests == []
+    message.refresh_from_db()
+    assert (message.status, message.skip_reason, message.attempts) == (MessageStatus.SKIPPED, "order refunded", 1)
+
+
+def test_a_retry_after_a_twilio_500_does_not_send_for_an_order_refunded_meanwhile(fake_twilio, store_b, member_b,
+                                                                                 care_template):
+    fake_twilio.fail_next(1, status=500)
+    message, order = planned_care_text(store_b, member_b)
+    first = sending.send_batch([message.pk], message.scheduled_for, threads=1)[message.pk]
+    assert first.status == "retry"
+    refund_in_full(order)
+    retry = sending.send_message(message.pk, message.scheduled_for + timedelta(seconds=first.retry_in))
+    assert (retry.status, retry.detail) == ("skipped", "order refunded")
+    assert fake_twilio.sent == [] and [m for m, _ in fake_twilio.requests].count("POST") == 1
+    message.refresh_from_db()
+    assert (message.status, message.skip_reason) == (MessageStatus.SKIPPED, "order refunded")
+
+
+def test_a_five_star_review_after_planning_still_gets_the_care_text(fake_twilio, store_b, member_b, care_template):
+    message, order = planned_care_text(store_b, member_b)
+    Review.objects.create(store=store_b, external_id="r-late-5", order=order, rating=5, body="Lovely",
+                          created_at=CARE_DUE)
+    assert sending.send_batch([message.pk], message.scheduled_for, threads=1)[message.pk].status == "sent"
+    sent = fake_twilio.sent_to(member_b.phone)
+    assert len(sent) == 1 and "order 7501" in sent[0]["body"]
 
 
 @pytest.mark.parametrize(("change", "reason"), [(None, None), *AFTER_PLANNING])

@@ -3,7 +3,7 @@
 from django import forms
 
 from stores.models import Violation
-from stores.violations_import import ViolationRecordForm
+from stores.violations_import import ViolationRecordForm, too_big
 
 from .models import ActionItem, Anomaly, AnomalyStatus
 
@@ -63,14 +63,13 @@ class ActionItemForm(forms.ModelForm):
 class ViolationForm(ViolationRecordForm):
     """One penalty record typed in by hand (the platform's notice): the CSV import's checks, plus a unique id."""
 
-    class Meta(ViolationRecordForm.Meta):
-        widgets = {"occurred_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                   "description": forms.Textarea(attrs={"rows": 2})}
-        labels = {"external_id": "Platform record id", "occurred_at": "When (store time)"}
+    # The browser's date-time picker sends ISO 8601 (2026-11-05T14:30), the only form the import reads.
+    occurred_at = forms.CharField(label="When (store time)",
+                                  widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
-    def __init__(self, *args, store=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.store = store
+    class Meta(ViolationRecordForm.Meta):
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        labels = {"external_id": "Platform record id"}
 
     def clean_external_id(self):
         value = self.cleaned_data["external_id"].strip()
@@ -84,3 +83,11 @@ class ViolationUploadForm(forms.Form):
     file = forms.FileField(label="CSV file", allow_empty_file=True,
                            help_text="external_id, kind, occurred_at, points, amount (+ status, description, "
                                      "product_sku)")
+
+    def clean_file(self):
+        # Refused by its size before a byte is read; the import counts the rows of a file that passes.
+        file = self.cleaned_data["file"]
+        refusal = too_big(file.size)
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return file

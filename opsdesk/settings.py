@@ -163,6 +163,12 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# A violation CSV is checked row by row inside the request (about 1.5 ms a row): larger files are refused
+# before any row is read, so an upload answers in seconds. Split a bigger export into several files.
+VIOLATION_IMPORT_MAX_ROWS = 5000
+VIOLATION_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+# An upload page lists at most this many of a refused file's errors (and says how many there were).
+IMPORT_ERRORS_SHOWN = 200
 
 # --- Celery -------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")

@@ -35,7 +35,6 @@ from opsdesk.money import MAX_COUNT, MAX_MONEY, TOO_LARGE_COUNT, TOO_LARGE_MONEY
 from . import shopify
 from .models import OrderStatus, PaymentType, Store, TrafficSource
 from .orders import LineData, OrderData, OrderRefused, PaymentData, limit_problems, products_by_sku, record_order
-from .violations_import import ViolationImportError, import_violations
 
 
 @dataclass
@@ -106,6 +105,10 @@ class BadValue(ValueError):
     pass
 
 
+class NotATime(BadValue):
+    """The text is no ISO 8601 date or time at all (as opposed to a local time a DST change makes unclear)."""
+
+
 _OFFSET_GAP = re.compile(r"\s+(?=[+-]\d{2}:?\d{2}$)")
 # A time later than now by more than this is refused: an order cannot be placed or paid in the future,
 # but the exporting platform's clock may run a little ahead of ours (the ingest API allows the same hour).
@@ -121,10 +124,13 @@ def parse_time(value: str, store: Store) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         example = "2026-11-24 18:42:07 or 2026-11-24T18:42:07+08:00"
-        raise BadValue(f"{value!r} is not a date and time like {example}") from None
-    if parsed.tzinfo is None:
-        parsed = _store_local(parsed, value, store)
-    return parsed.astimezone(UTC)
+        raise NotATime(f"{value!r} is not a date and time like {example}") from None
+    try:
+        if parsed.tzinfo is None:
+            parsed = _store_local(parsed, value, store)
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 near midnight falls off the calendar in UTC
+        raise BadValue(f"{value!r} is out of range") from None
 
 
 def _store_local(naive: datetime, value: str, store: Store) -> datetime:
@@ -411,6 +417,8 @@ def import_violations_csv(store: Store, source) -> ImportResult:
     """Penalty records (`violations_import.import_violations`, with its own columns and checks) as an
     importer kind: `manage.py import_csv violations` and the upload page. A record already there (same
     external id) is updated; store days already rolled up are rolled up again."""
+    from .violations_import import ViolationImportError, import_violations  # it parses times with parse_time
+
     try:
         result = import_violations(store, read_text(source))
     except ViolationImportError as exc:

@@ -2,6 +2,7 @@
 
 import mimetypes
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
@@ -127,7 +128,8 @@ def my_settings(request):
 
 
 def import_csv(request, slug):
-    """Upload a CSV (orders: opsdesk's columns or Shopify's export) into one of the user's stores."""
+    """Upload a CSV (orders: opsdesk's columns or Shopify's export) into one of the user's stores. A refused file
+    lists its first IMPORT_ERRORS_SHOWN errors and says how many there were."""
     store = get_store(request.user, slug)
     available = importers()
     form = ImportForm(request.POST or None, request.FILES or None, kinds=sorted(available))
@@ -140,4 +142,6 @@ def import_csv(request, slug):
         else:
             messages.success(request, f"Imported {result.summary()}")
             return redirect("stores:import", slug=store.slug)
-    return render(request, "stores/import.html", {"store": store, "form": form, "errors": errors}, status=status)
+    return render(request, "stores/import.html", {
+        "store": store, "form": form, "errors": errors[:settings.IMPORT_ERRORS_SHOWN], "error_count": len(errors),
+    }, status=status)

@@ -1,13 +1,15 @@
 """CSV import of platform penalty (violation) records: all or nothing, every bad column of every row named.
 
 Columns (comma-separated, header row in any order and any case): external_id, kind, occurred_at, points,
-amount, and optionally status (open/appealed/resolved), description, product_sku. `occurred_at` is ISO 8601;
-without an offset it is read in the store's zone. An amount may group thousands with commas before a decimal
-point (1,234.50); a row with more cells than the header is an error. Each row goes through
+amount, and optionally status (open/appealed/resolved), description, product_sku. `occurred_at` is ISO 8601
+and nothing else (05/11/2026 is 5 November to some and 11 May to others); without an offset it is read in the
+store's zone, and refused when a DST change skips or repeats it there. An amount may group thousands with
+commas before a decimal point (1,234.50); a row with more cells than the header is an error. Each row goes through
 `ViolationRecordForm`, so it meets the Violation model's own limits (lengths, money digits, the integer
 column's range, choices). Importing the same file again updates the same records (keyed by external_id), so
 a retried import adds nothing. Store days that the nightly job already rolled up are rolled up again so their
-violation numbers are current.
+violation numbers are current. A file over `VIOLATION_IMPORT_MAX_BYTES` or `VIOLATION_IMPORT_MAX_ROWS` is
+refused before any row is checked (the check runs in the upload's request).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import InvalidOperation
 
 from django import forms
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
@@ -27,11 +30,13 @@ from django.utils import timezone
 
 from opsdesk.money import to_money
 
+from .importers import BadValue, NotATime, parse_time
 from .models import Store, Violation, ViolationStatus
 
 REQUIRED = ["external_id", "kind", "occurred_at", "points", "amount"]
 OPTIONAL = ["status", "description", "product_sku"]
 TIME_EXAMPLE = "2026-11-25 10:00 (store time) or 2026-11-25T10:00:00+08:00"
+NOT_ISO = "use ISO 8601, e.g. 2026-11-05 or 2026-11-05T14:30"
 EMPTY_FILE = f"The file is empty: expected a header row with {', '.join(REQUIRED)}, then one row per record."
 THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+\.\d*")  # 1,234.50: commas only between thousands, then a dot
 BATCH = 1000  # rows per INSERT … ON CONFLICT, and external ids per lookup (SQLite caps a query's parameters)
@@ -39,8 +44,10 @@ BATCH = 1000  # rows per INSERT … ON CONFLICT, and external ids per lookup (SQ
 
 class ViolationRecordForm(forms.ModelForm):
     """One penalty record checked against the Violation model's limits: the CSV import runs it on every
-    row and the entry page's form builds on it. A time without an offset is read in the current zone:
-    validate inside `timezone.override(store.zone)`."""
+    row and the entry page's form builds on it. A time without an offset is read in `store`'s zone."""
+
+    # Parsed by clean_occurred_at alone: Django's DateTimeField would also take 05/11/2026 as 11 May.
+    occurred_at = forms.CharField(help_text="ISO 8601: 2026-11-05, 2026-11-05T14:30 or 2026-11-05T14:30+08:00.")
 
     class Meta:
         model = Violation
@@ -48,12 +55,12 @@ class ViolationRecordForm(forms.ModelForm):
         error_messages = {
             "points": {"min_value": "Must be 0 or more."},
             "amount": {"min_value": "Must be 0 or more."},
-            "occurred_at": {"invalid": f"Not a date and time; write it like {TIME_EXAMPLE}."},
             "status": {"invalid_choice": f"“%(value)s” is not one of {', '.join(ViolationStatus.values)}."},
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, store: Store, **kwargs):
         super().__init__(*args, **kwargs)
+        self.store = store
         # The database's check constraint keeps amounts ≥ 0: say so on the field, not as "Constraint … violated".
         amount = self.fields["amount"]
         amount.validators.append(MinValueValidator(0))
@@ -71,11 +78,12 @@ class ViolationRecordForm(forms.ModelForm):
         return super()._get_validation_exclusions() | {"amount"}
 
     def clean_occurred_at(self) -> datetime:
-        value = self.cleaned_data["occurred_at"]
         try:
-            value.astimezone(UTC)  # year 1 or 9999 near midnight falls off the calendar in UTC
-        except OverflowError:
-            raise forms.ValidationError(f"Out of range; write it like {TIME_EXAMPLE}.") from None
+            value = parse_time(self.cleaned_data["occurred_at"], self.store)
+        except NotATime:
+            raise forms.ValidationError(NOT_ISO) from None
+        except BadValue as exc:  # skipped or repeated by a DST change, or off the calendar
+            raise forms.ValidationError(f"{exc}.") from None
         # A penalty not yet given is a typo (2027 for 2026): it would sit atop the list and in every morning
         # email's open violations. Ten minutes allow for the platform's clock running ahead of ours.
         if value > timezone.now() + timedelta(minutes=10):
@@ -136,9 +144,8 @@ def _parse_row(store: Store, row: dict, line: int, skus: dict) -> tuple[dict, li
         data["amount"] = _money_text(data["amount"])
     except forms.ValidationError as exc:
         amount_error = exc.message  # the form's own "Enter a number." would not say why
-    form = ViolationRecordForm(data)
-    with timezone.override(store.zone):
-        form.is_valid()
+    form = ViolationRecordForm(data, store=store)
+    form.is_valid()
     errors = [
         RowError(line, column if column in data else "row", "is empty" if error.code == "required" else reason)
         for column, column_errors in form.errors.as_data().items()
@@ -182,12 +189,36 @@ def _read_header(text: str) -> csv.DictReader:
     return reader
 
 
-def import_violations(store: Store, text: str) -> ImportResult:
-    """Import the CSV text for `store`; raises ViolationImportError (nothing saved) on any bad row."""
+def too_big(size: int) -> str | None:
+    """Why a file of `size` bytes is refused unread, or None when it is small enough."""
+    limit = settings.VIOLATION_IMPORT_MAX_BYTES
+    if size <= limit:
+        return None
+    return (f"The file is {size / 2**20:.1f} MB; import at most {limit / 2**20:g} MB at a time: split it into "
+            "smaller files.")
+
+
+def _read_rows(text: str) -> list[tuple[int, dict]]:
+    """(line, row) for every record, once the file is known to be small enough to check row by row."""
+    refusal = too_big(len(text.encode()))
+    if refusal:
+        raise ViolationImportError([RowError(None, "", refusal)])
     reader = _read_header(text.lstrip("\ufeff"))
+    rows = list(enumerate(reader, start=2))  # splitting cells is quick; the checks per row are what take time
+    if len(rows) > settings.VIOLATION_IMPORT_MAX_ROWS:
+        raise ViolationImportError([RowError(None, "", f"The file has {len(rows):,} records; import at most "
+                                                       f"{settings.VIOLATION_IMPORT_MAX_ROWS:,} at a time: split "
+                                                       "it into smaller files.")])
+    return rows
+
+
+def import_violations(store: Store, text: str) -> ImportResult:
+    """Import the CSV text for `store`; raises ViolationImportError (nothing saved) on any bad row or a file
+    over the size limits."""
+    rows = _read_rows(text)
     skus = dict(store.products.values_list("sku", "pk"))
     parsed, errors, seen = [], [], {}
-    for line, row in enumerate(reader, start=2):
+    for line, row in rows:
         # Postgres text cannot hold NUL: name those columns instead of their other faults.
         nul = [c for c, v in row.items() if c and "\x00" in (v or "")]
         values, row_errors = _parse_row(store, row, line, skus)

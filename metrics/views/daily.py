@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
@@ -225,7 +226,8 @@ def _toggled_item(anomaly, pk: str | None):
 def violation_entry(request, slug):
     """Record one penalty by hand or import a platform CSV (all or nothing) for one store.
 
-    A day that is already rolled up is rolled up again, so its violation numbers count the new records.
+    A day that is already rolled up is rolled up again, so its violation numbers count the new records. A
+    refused file lists its first IMPORT_ERRORS_SHOWN errors and says how many there were.
     """
     store = get_store(request.user, slug)
     form = ViolationForm(store=store)
@@ -247,9 +249,7 @@ def violation_entry(request, slug):
                 return redirect("stores:violations", slug=store.slug)
     elif request.method == "POST":
         form = ViolationForm(request.POST, store=store)
-        with timezone.override(store.zone):  # the typed time is the store's local time
-            valid = form.is_valid()
-        if valid:
+        if form.is_valid():
             violation = form.save(commit=False)
             violation.store = store
             with transaction.atomic():
@@ -258,4 +258,5 @@ def violation_entry(request, slug):
             messages.success(request, f"Recorded {violation.kind}." + refreshed_note(refreshed))
             return redirect("stores:violations", slug=store.slug)
     return render(request, "metrics/violation_entry.html", {
-        "store": store, "form": form, "upload": upload, "errors": errors})
+        "store": store, "form": form, "upload": upload, "errors": errors[:settings.IMPORT_ERRORS_SHOWN],
+        "error_count": len(errors)})

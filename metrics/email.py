@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from opsdesk.tenancy import MANAGER
 from reviews.services import overdue_cases
-from stores.models import StoreMembership, ViolationStatus
+from stores.models import StoreMembership
 
 from .anomaly import detect_anomalies, label_values, with_related
 from .charts import email_figure, figure_png, sparkline_png
@@ -142,7 +142,7 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
     earlier_anomalies = label_values(list(earlier.select_related("store", "owner")[:EARLIER_LISTED]))
     for a in earlier_anomalies:
         a.url = site + reverse("metrics:anomaly", args=[a.pk])
-    violations = store.violations.filter(status=ViolationStatus.OPEN).order_by("-occurred_at")
+    violations = store.violations.open().order_by("-occurred_at")
     overdue = overdue_cases(store).select_related("review__product")
     overdue_listed = list(overdue[:10])
     for c in overdue_listed:

@@ -4,10 +4,8 @@ from django.urls import reverse
 
 from opsdesk.desk import DeskItem
 
-from .models import ViolationStatus
-
 
 def open_items(store, user) -> list[DeskItem]:
-    count = store.violations.filter(status=ViolationStatus.OPEN).count()
+    count = store.violations.open().count()
     url = reverse("stores:violations", args=[store.slug]) + "?status=open"
     return [DeskItem("Open violations", count, url, "danger")]

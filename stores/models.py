@@ -334,6 +334,13 @@ class ViolationStatus(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
+class ViolationQuerySet(models.QuerySet):
+    def open(self) -> ViolationQuerySet:
+        """Penalties nobody has dealt with yet (not appealed, not resolved): what the store page, the desk and
+        the morning email call open."""
+        return self.filter(status=ViolationStatus.OPEN)
+
+
 class Violation(models.Model):
     """A platform penalty/deduction record: points and money taken for breaking a rule."""
 
@@ -348,6 +355,8 @@ class Violation(models.Model):
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ViolationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-occurred_at"]
         constraints = [
@@ -357,3 +366,13 @@ class Violation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.points} pts)"
+
+    def set_status(self, status: str) -> bool:
+        """Mark the penalty open, appealed or resolved; False when it already was (nothing is written)."""
+        if status not in ViolationStatus.values:
+            raise ValueError(f"{status!r} is not one of {', '.join(ViolationStatus.values)}")
+        if self.status == status:
+            return False
+        self.status = status
+        self.save(update_fields=["status"])
+        return True

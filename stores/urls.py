@@ -12,5 +12,6 @@ urlpatterns = [
          name="listing_picture"),
     path("<slug:slug>/orders/<int:pk>/", views.order_detail, name="order"),
     path("<slug:slug>/violations/", views.violation_list, name="violations"),
+    path("<slug:slug>/violations/<int:pk>/status/", views.violation_status, name="violation_status"),
     path("<slug:slug>/import/", views.import_csv, name="import"),
 ]

@@ -9,6 +9,8 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_store, has_role, stores_for
@@ -29,7 +31,7 @@ def store_detail(request, slug):
         "store": store,
         "products": store.products.all()[:50],
         "orders": store.orders.all()[:20],
-        "open_violations": store.violations.filter(status=ViolationStatus.OPEN)[:20],
+        "open_violations": store.violations.open()[:20],
     }
     return render(request, "stores/store_detail.html", context)
 
@@ -100,6 +102,26 @@ def violation_list(request, slug):
         "store": store, "page": page, "violations": page.object_list, "status": status,
         "statuses": ViolationStatus.choices,
     })
+
+
+@require_POST
+def violation_status(request, slug, pk):
+    """Mark one of the store's penalties open, appealed or resolved: any member of the store may, as any member
+    may record one. Another store's record is a 404."""
+    store = get_store(request.user, slug)
+    violation = get_object_or_404(store.violations, pk=pk)
+    status = request.POST.get("status", "")
+    if status not in ViolationStatus.values:
+        messages.error(request, f"Choose one of {', '.join(ViolationStatus.values)}; {violation.external_id} is "
+                                f"still {violation.status}.")
+    elif violation.set_status(status):
+        messages.success(request, f"{violation.external_id} ({violation.kind}) is now {status}.")
+    else:
+        messages.info(request, f"{violation.external_id} was already {status}.")
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("stores:violations", slug=store.slug)
 
 
 def my_settings(request):

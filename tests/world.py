@@ -133,6 +133,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "stores:product": slug_pk("product"),
     "stores:order": slug_pk("order"),
     "stores:violations": slug,
+    "stores:violation_status": slug_pk("violation"),
     "stores:import": slug,
     "metrics:store_live": slug,
     "metrics:store_live_json": slug,

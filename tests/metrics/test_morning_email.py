@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.urls import reverse
 from PIL import Image
 
 from metrics.email import send_due_morning_emails
@@ -296,3 +297,17 @@ def test_a_forged_or_mangled_opt_out_link_changes_nothing(manager, client):
         assert client.post(f"/metrics/email/opt-out/{token}/").status_code == 404
     manager.refresh_from_db()
     assert manager.morning_email
+
+
+def test_a_penalty_resolved_on_the_violations_page_is_not_in_the_emails_open_list(manager, store_a, client):
+    ViolationFactory(store=store_a, kind="Late shipment", external_id="TM-1")
+    resolved = ViolationFactory(store=store_a, kind="False advertising", external_id="TM-2")
+    client.force_login(manager.user)
+    client.post(reverse("stores:violation_status", args=[store_a.slug, resolved.pk]), {"status": "resolved"})
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    for part in (message.body, message.alternatives[0][0]):
+        assert "Open violations: 1" in part
+        assert "Late shipment" in part
+        assert "False advertising" not in part

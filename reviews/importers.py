@@ -3,7 +3,9 @@
 One function, `import_reviews(store, source, fmt)`, serves the command, the upload page and any
 API. An import is all-or-nothing: every bad row is named (row, column, reason) and nothing is
 written. Reviews already imported (same external id) are skipped, so re-running adds nothing.
-Order and product keys that match nothing in the store are reported, not fatal.
+Order and product keys that match nothing in the store are reported, not fatal. A time without an offset
+is the store's local time; in opsdesk's CSV and the JSON one that a DST change skips or repeats there is
+refused (stores.importers.parse_time), while Olist's export keeps its own reading (Brazil's dataset).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django.utils import timezone
 
 from members.models import Member
 from members.services import normalise_phone
+from stores.importers import BadValue, NotATime, parse_time
 from stores.models import Order, OrderLine, Product, Store
 
 from .models import CaseEvent, CaseStatus, Review, ReviewCase, ReviewPolicy
@@ -100,7 +103,7 @@ def detect_format(name: str, head: str) -> str:
     return "olist" if "review_id" in first_line else "csv"
 
 
-def _parse_time(raw: str, store: Store) -> datetime:
+def _parse_olist_time(raw: str, store: Store) -> datetime:
     value = datetime.fromisoformat(raw.strip())
     if timezone.is_naive(value):
         # Platform exports without an offset are in the store's local time (Olist: Brazil).
@@ -116,8 +119,16 @@ def _parse_rating(raw: Any) -> int:
     return int(number)
 
 
+def _parse_time(raw: str, store: Store) -> datetime:
+    """opsdesk's CSV and the JSON: ISO 8601, a local time a DST change skips or repeats refused by name."""
+    try:
+        return parse_time(raw, store)
+    except NotATime:
+        raise ValueError from None  # _row_fields says what was expected
+
+
 def _row_fields(row: int, data: dict[str, Any], store: Store, errors: list[RowError], *, id_col: str,
-                rating_col: str, created_col: str, now: datetime) -> dict[str, Any] | None:
+                rating_col: str, created_col: str, now: datetime, parse_created=_parse_time) -> dict[str, Any] | None:
     before = len(errors)
     external_id = str(data.get(id_col) or "").strip()
     if not external_id:
@@ -135,7 +146,9 @@ def _row_fields(row: int, data: dict[str, Any], store: Store, errors: list[RowEr
         errors.append(RowError(row, created_col, "is empty"))
     else:
         try:
-            created = _parse_time(raw_created, store)
+            created = parse_created(raw_created, store)
+        except BadValue as exc:  # skipped or repeated in the store's zone, or off the calendar
+            errors.append(RowError(row, created_col, str(exc)))
         except ValueError:
             errors.append(RowError(row, created_col, f"is not a date-time (ISO 8601), got {raw_created!r}"))
         else:
@@ -173,7 +186,7 @@ def parse_olist(text: str, store: Store, errors: list[RowError], now: datetime) 
     for number, rec in _read_csv(text, OLIST_COLUMNS, ["review_id", "order_id", "review_score",
                                                        "review_creation_date"], errors):
         got = _row_fields(number, rec, store, errors, id_col="review_id", rating_col="review_score",
-                          created_col="review_creation_date", now=now)
+                          created_col="review_creation_date", now=now, parse_created=_parse_olist_time)
         if got:
             parsed.append(ParsedReview(number, **got, title=(rec.get("review_comment_title") or "").strip()[:255],
                                        body=(rec.get("review_comment_message") or "").strip(),

@@ -183,3 +183,49 @@ def test_an_unknown_sku_is_listed_as_unmatched_and_the_review_kept_without_a_pro
     result = import_reviews(store_a, items)
     assert result.unmatched_products == [(1, "NO-SUCH-SKU")]
     assert Review.objects.get(external_id="n1").product is None
+
+
+# --- clock changes: opsdesk's CSV and the JSON refuse a local time that is skipped or shown twice ---------------
+
+LA_NOW = datetime(2026, 12, 1, tzinfo=UTC)  # store B is in America/Los_Angeles
+
+
+def refused(store, source, fmt) -> list[str]:
+    with pytest.raises(ReviewImportError) as caught:
+        import_reviews(store, source, fmt, now=LA_NOW)
+    return [str(e) for e in caught.value.errors]
+
+
+def test_a_csv_review_time_the_clocks_skip_is_a_row_error_and_nothing_is_stored(store_b):
+    text = b"external_id,rating,created_at\nR-1,5,2026-03-07 10:00\nR-2,1,2026-03-08 02:30\n"
+    (error,) = refused(store_b, text, "csv")
+    assert error.startswith("row 3, created_at: '2026-03-08 02:30' does not exist in America/Los_Angeles")
+    assert Review.objects.count() == 0
+
+
+def test_a_json_review_time_the_clocks_show_twice_is_an_error_naming_both_offsets(store_b):
+    items = [{"id": "J-1", "rating": 2, "created_at": "2026-11-01T01:30:00"}]
+    (error,) = refused(store_b, items, "json")
+    assert error.startswith("row 1, created_at: '2026-11-01T01:30:00' happens twice in America/Los_Angeles")
+    assert "-07:00 for the first or -08:00 for the second" in error
+    assert Review.objects.count() == 0
+
+
+def test_a_repeated_local_time_with_its_offset_is_taken(store_b):
+    items = [{"id": "J-1", "rating": 5, "created_at": "2026-11-01T01:30:00-08:00"}]
+    import_reviews(store_b, items, "json", now=LA_NOW)
+    assert Review.objects.get().created_at == datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+
+
+def test_a_time_that_is_no_date_still_says_iso_8601(store_b):
+    text = b"external_id,rating,created_at\nR-1,5,07/03/2026\n"
+    assert refused(store_b, text, "csv") == ["row 2, created_at: is not a date-time (ISO 8601), got '07/03/2026'"]
+
+
+def test_olists_export_keeps_reading_a_repeated_local_time_as_it_did(db):
+    store = StoreFactory(slug="olist-dst", platform="olist", country="BR", timezone="America/Sao_Paulo")
+    # Brazil last changed its clocks in February 2019: 23:30 on 16 Feb 2019 happened twice in São Paulo.
+    text = (b"review_id,order_id,review_score,review_comment_title,review_comment_message,review_creation_date,"
+            b"review_answer_timestamp\nr1,o1,5,,,2019-02-16 23:30:00,\n")
+    assert import_reviews(store, text, "olist", now=LA_NOW).created == 1
+    assert Review.objects.get().created_at == datetime(2019, 2, 17, 1, 30, tzinfo=UTC)  # the first, at -02:00

@@ -223,13 +223,17 @@ def _insert(store: Store, events: list, products: dict[str, int]) -> set[str]:
                 )
                 stored.update(r[0] for r in raw.fetchall())
         else:
+            # As the ORM stores them: naive UTC text. A time stamp kept with its own offset ("…+08:00")
+            # compares as text against the UTC day bounds, so the event would count on the wrong day.
+            utc = connection.ops.adapt_datetimefield_value
+            received = utc(now)
             for start in range(0, len(rows), 200):
                 chunk = rows[start:start + 200]
                 values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
                 cursor.execute(
                     f"INSERT INTO {table} (store_id, {columns}, received_at) VALUES {values} "  # noqa: S608
                     f"ON CONFLICT (store_id, event_id) DO NOTHING RETURNING event_id",
-                    [v for row in chunk for v in (store.pk, *row, now)],
+                    [v for row in chunk for v in (store.pk, *row[:2], utc(row[2]), *row[3:], received)],
                 )
                 stored.update(r[0] for r in cursor.fetchall())
     return stored

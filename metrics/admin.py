@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from opsdesk.tenancy import StoreScopedAdminMixin
 
-from .models import ActionItem, Anomaly, DailyMetric, MorningEmail, TrafficEvent
+from .models import ActionItem, Anomaly, DailyMetric, MorningEmail, StaleDay, TrafficEvent
 
 
 @admin.register(TrafficEvent)
@@ -36,3 +36,21 @@ class AnomalyAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 class MorningEmailAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     store_lookup = "membership__store"
     list_display = ["membership", "day", "report_day", "sent_at"]
+
+
+@admin.register(StaleDay)
+class StaleDayAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    """Read-only: rows are written by late facts and removed by the rebuild (metrics.stale_days)."""
+
+    list_display = ["store", "day", "marks", "created_at", "updated_at"]
+    list_filter = ["store"]
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

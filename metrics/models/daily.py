@@ -8,7 +8,7 @@ have dimension "" and value ""; breakdowns use dimension traffic_source / produc
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Case, Q, When
 from django.db.models.functions import Abs
 from django.utils import timezone
@@ -21,6 +21,7 @@ __all__ = [
     "Dimension",
     "Direction",
     "MorningEmail",
+    "StaleDay",
 ]
 
 
@@ -212,3 +213,47 @@ class MorningEmail(models.Model):
 
     def __str__(self) -> str:
         return f"morning email {self.membership_id} {self.day}"
+
+
+class StaleDay(models.Model):
+    """A rolled-up store-local day that late facts (an order, a refund, traffic events) changed: the
+    outbox of `metrics.stale_days`, written in the same transaction as the facts, so the day is rebuilt
+    even when the worker that was told about it is down or loses the task.
+
+    `marks` counts the requests that marked the day; the rebuild deletes the row only if the count is
+    the one it read, so a mark that arrives during the rebuild is kept for the next run.
+    """
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="The store's local calendar day.")
+    marks = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["store", "day"], name="staleday_unique_store_day")]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.day} stale ({self.marks} marks)"
+
+    @classmethod
+    def mark(cls, store_id: int, days) -> None:
+        """Add one mark to each of the store's `days`, creating the rows that are missing, in one statement.
+
+        Raw SQL because the ORM's upsert can only overwrite, not count up; ON CONFLICT … DO UPDATE is
+        the same on Postgres and SQLite (the demo). Days in order, so two requests cannot deadlock.
+        """
+        days = sorted(set(days))
+        if not days:
+            return
+        ops = connection.ops
+        table = ops.quote_name(cls._meta.db_table)
+        now = ops.adapt_datetimefield_value(timezone.now())
+        values = ", ".join(["(%s, %s, 1, %s, %s)"] * len(days))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (store_id, day, marks, created_at, updated_at) VALUES {values} "  # noqa: S608
+                f"ON CONFLICT (store_id, day) DO UPDATE SET marks = {table}.marks + 1, "
+                f"updated_at = excluded.updated_at",
+                [v for day in days for v in (store_id, ops.adapt_datefield_value(day), now, now)],
+            )

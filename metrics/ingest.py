@@ -6,7 +6,9 @@ rejected whole with each bad event's index and reason. Events are unique per (st
 in the database: the insert skips ids already stored (ON CONFLICT DO NOTHING ... RETURNING), so
 a retried batch, even one sent twice at the same moment, counts each event once. Only events
 stored by this call have side effects: an `order_paid` records its Order (and enrols the buyer
-as a member), a `refund` adds to the order's refunded amount, in the same transaction.
+as a member), a `refund` adds to the order's refunded amount, in the same transaction; and a past
+store-local day already rolled up that the stored events change is marked to be rebuilt
+(`metrics.stale_days`), in that transaction too.
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ from stores.orders import (
     PaymentData,
     record_order,
     record_refund,
-    refresh_days_after_commit,
 )
 
 from .models import TrafficEvent
 from .schemas import BODY, EVENTS, AddToCart, OrderPaid, ProductView, Refund, SessionStart
+from .stale_days import mark_stale_days
 
 TAGS = {"session_start", "product_view", "add_to_cart", "order_paid", "refund"}
 
@@ -271,7 +273,7 @@ def store_events(store: Store, events: list, products: dict[str, int]) -> Ingest
     for event in events:
         unique.setdefault(event.id, event)
     orders_created = 0
-    touched: set = set()  # store-local days whose numbers the orders and refunds changed
+    touched: set = set()  # store-local days whose numbers the events, orders and refunds changed
     with transaction.atomic():
         stored = _insert(store, list(unique.values()), products) if unique else set()
         # Orders are touched in order-id order (each order's own events keep their batch order), so two
@@ -289,5 +291,10 @@ def store_events(store: Store, events: list, products: dict[str, int]) -> Ingest
                     record_refund(store, event.order_id, Decimal(event.amount), event.ts, touched)
             except OrderRefused as exc:
                 raise BatchRejected([{"index": index, "id": event.id, "field": "", "reason": str(exc)}]) from None
-        refresh_days_after_commit(store, touched)  # late orders: their past days, on a worker
+        if stored:
+            # Only a late event's day is worked out: the live batch's cost stays one comparison an event.
+            today_starts = store.day_bounds(store.today())[0]
+            touched.update(store.today(event.ts) for event in unique.values()
+                           if event.ts < today_starts and event.id in stored)
+        mark_stale_days(store, touched)  # late facts: their past, rolled-up days are rebuilt
     return IngestResult(accepted=len(stored), duplicates=len(events) - len(stored), orders_created=orders_created)

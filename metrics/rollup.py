@@ -321,13 +321,14 @@ def refresh_days(store: Store, days: Iterable[date]) -> list[date]:
     """Roll up and judge again those of the store-local `days` that are already rolled up, so facts
     recorded late (yesterday's order export, a corrected ad report, a penalty notice) count in the daily
     numbers, the anomalies and the morning email. Days not rolled up yet are left to the nightly job.
-    Returns the days redone."""
+    Returns the days redone (a day whose rollup failed, logged by `roll_and_judge`, is not among them)."""
     pairs = [(store, day) for day in sorted(set(days))]
     done = rolled_up(pairs)
     again = [(s, d) for s, d in pairs if (s.pk, d) in done]
+    redone = []
     for at in range(0, len(again), CHUNK):
-        roll_and_judge(again[at:at + CHUNK])
-    return [d for _, d in again]
+        redone += roll_and_judge(again[at:at + CHUNK])
+    return [d for _, d in redone]
 
 
 def refreshed_note(days: Iterable[date]) -> str:

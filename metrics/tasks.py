@@ -1,5 +1,6 @@
-"""Daily-tracking tasks: the nightly rollup and the morning email, both fired hourly by beat, and
-the daily pruning of the live view's change notes.
+"""Daily-tracking tasks: the nightly rollup and the morning email, both fired hourly by beat, the
+rebuild of days late facts changed (after their commit, and swept every 5 minutes), and the daily
+pruning of the live view's change notes.
 
 Each task is thin: it calls a service that a test can call directly, and each service is safe to run
 twice (a rolled-up day is skipped, a sent morning email is stopped by its unique row).
@@ -61,3 +62,12 @@ def prune_event_changes() -> int:
     from .live_history import prune_notes
 
     return prune_notes(timezone.now())
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def refresh_stale_days(store_id: int | None = None) -> list[str]:
+    """Rebuild the days late facts marked (`metrics.stale_days`): one store's, enqueued after the commit
+    that marked them, or every store's, beat's sweep every 5 minutes. Safe to run twice."""
+    from .stale_days import refresh_stale_days as rebuild
+
+    return [f"{store.slug}:{day}" for store, day in rebuild(None if store_id is None else [store_id])]

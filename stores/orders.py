@@ -6,8 +6,9 @@ second time; a later delivery may only move an order forward (pending → paid, 
 
 The daily numbers count an order on its store-local paid day and its refund on the refunded day.
 `record_order` and `record_refund` add the days they changed to a `touched` set; the channel then
-has them rolled up again (the CSV import at once, the webhook and the API after the commit, on a
-worker: `refresh_days_after_commit`), since the nightly job never redoes a day it has done.
+has them rolled up again (the CSV import at once; the webhook and the API mark them in their
+transaction and a worker rebuilds them: `metrics.stale_days`), since the nightly job never redoes a
+day it has done.
 """
 
 from __future__ import annotations
@@ -67,20 +68,6 @@ class OrderRefused(ValueError):
 def counted_days(store: Store, order: Order) -> set[date]:
     """The store-local days whose daily numbers count the order: its paid day and its refund day."""
     return {store.today(at) for at in (order.paid_at, order.refunded_at) if at is not None}
-
-
-def refresh_days_after_commit(store: Store, days) -> list[date]:
-    """Have the past days among `days` rolled up and judged again once the transaction commits, by a
-    Celery task, for the webhook and the API: the request only enqueues (nothing when every day is
-    today, the live case), and the task redoes only the days the nightly job already rolled up
-    (`metrics.rollup.refresh_days`). Returns the past days handed over."""
-    past = sorted(day for day in set(days) if day < store.today())
-    if past:
-        from .tasks import refresh_order_days
-
-        # robust: the order is stored whatever the broker says; a lost task leaves the days as they were.
-        transaction.on_commit(lambda: refresh_order_days.delay(store.pk, [d.isoformat() for d in past]), robust=True)
-    return past
 
 
 def products_by_sku(store: Store, skus, create_missing: list[LineData] | None = None) -> dict[str, int]:

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from opsdesk.money import to_money
 
 from .models import Order, OrderStatus, PaymentType, TrafficSource
-from .orders import LineData, OrderData, PaymentData, products_by_sku, record_order, refresh_days_after_commit
+from .orders import LineData, OrderData, PaymentData, products_by_sku, record_order
 
 PAID_MEDIUMS = {"cpc", "ppc", "paid", "paidsearch", "paid_search", "sem"}
 SOCIAL_MEDIUMS = {"social", "social-media", "social_media", "paid_social", "paidsocial", "content", "influencer"}
@@ -295,8 +295,10 @@ def order_from_payload(store, payload: dict) -> OrderData:
 
 def record_shopify_order(store, payload: dict) -> tuple[Order, bool]:
     """Record a Shopify order once (keyed on Shopify's order id); unknown SKUs become new products.
-    Past days whose numbers it changed (an order paid or refunded late) are rolled up again after
-    the commit, on a worker."""
+    Past rolled-up days whose numbers it changed (an order paid or refunded late) are marked in the
+    same transaction and rebuilt after the commit, on a worker (`metrics.stale_days`)."""
+    from metrics.stale_days import mark_stale_days  # metrics builds on stores, not the other way round
+
     data = order_from_payload(store, payload)
     touched: set = set()
     with transaction.atomic():
@@ -304,5 +306,5 @@ def record_shopify_order(store, payload: dict) -> tuple[Order, bool]:
         for line in data.lines:
             line.product_id = products.get(line.sku)
         result = record_order(store, data, touched)
-        refresh_days_after_commit(store, touched)
+        mark_stale_days(store, touched)
     return result

@@ -1,4 +1,5 @@
-"""Store tasks: rolling up again the days an order delivered late changed (webhook, ingest API)."""
+"""Store tasks: rolling up again the days an order delivered late changed (webhook, ingest API), for the
+messages queued before `metrics.stale_days` took that over."""
 
 from datetime import date
 
@@ -10,8 +11,9 @@ from .models import Store
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def refresh_order_days(store_id: int, days: list[str]) -> list[str]:
-    """Roll up and judge again those of the store's ISO `days` that are already rolled up (see
-    `stores.orders.refresh_days_after_commit`); returns the days redone. A deleted store is nothing to do."""
+    """Roll up and judge again those of the store's ISO `days` that are already rolled up; returns the days
+    redone. A deleted store is nothing to do. Nothing enqueues it any more (late orders now mark their
+    days in `metrics.StaleDay`); it stays for the messages queued before that change."""
     from metrics.rollup import refresh_days  # metrics builds on stores, not the other way round
 
     store = Store.objects.filter(pk=store_id).first()

@@ -1,6 +1,7 @@
 """Orders recorded after their day was rolled up (yesterday's export, a late webhook, a delayed API batch)
-count in that day's daily numbers: the import redoes the day at once, the webhook and the API on a worker
-after the commit. A day the nightly job has not reached is left to it."""
+count in that day's daily numbers: the import redoes the day at once; the webhook and the API mark the day
+in their own transaction (metrics.StaleDay) and a worker rebuilds it after the commit, or beat's sweep if
+that task never runs. A day the nightly job has not reached is left to it."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -11,9 +12,11 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from metrics import tasks as metrics_tasks
 from metrics.ingest import ingest_events
-from metrics.models import DailyMetric
+from metrics.models import DailyMetric, StaleDay
 from metrics.rollup import rollup_day
+from metrics.stale_days import refresh_stale_days
 from stores import tasks
 from stores.importers import import_orders
 from stores.webhooks import shopify_signature
@@ -34,15 +37,19 @@ def frozen_clock():
 
 @pytest.fixture
 def run_tasks_now(monkeypatch):
-    """The worker, here and now: each task enqueued runs at once; the list holds their arguments."""
+    """The worker, here and now: each rebuild task enqueued runs at once; the list holds their arguments."""
     sent = []
 
     def delay(*args):
         sent.append(args)
-        return tasks.refresh_order_days(*args)
+        return metrics_tasks.refresh_stale_days(*args)
 
-    monkeypatch.setattr(tasks.refresh_order_days, "delay", delay)
+    monkeypatch.setattr(metrics_tasks.refresh_stale_days, "delay", delay)
     return sent
+
+
+def marked(store):
+    return dict(StaleDay.objects.filter(store=store).values_list("day", "marks"))
 
 
 def day_value(store, day, metric):
@@ -82,26 +89,68 @@ def test_a_larger_refund_imported_later_redoes_its_new_day_and_the_day_it_moved_
     assert (day_value(store_a, NOV[24], "refunds"), day_value(store_a, NOV[25], "refunds")) == (0, Decimal("20.00"))
 
 
+def linen_and_wax():
+    return StoreFactory(slug="linen-and-wax", timezone="America/Los_Angeles", currency="USD", country="US",
+                        webhook_secret="shpss_4f0c2e7d9a1b")
+
+
+def post_shopify_order(client, shop):
+    body = (Path(__file__).parent / "fixtures" / "shopify_order_create.json").read_bytes()
+    return client.post(f"/webhooks/shopify/{shop.slug}/orders", body, content_type="application/json",
+                       HTTP_X_SHOPIFY_HMAC_SHA256=shopify_signature(body, shop.webhook_secret)).status_code
+
+
 def test_a_shopify_order_delivered_late_is_counted_in_its_rolled_up_day_after_the_commit(
         client, run_tasks_now, django_capture_on_commit_callbacks):
-    shop = StoreFactory(slug="linen-and-wax", timezone="America/Los_Angeles", currency="USD", country="US",
-                        webhook_secret="shpss_4f0c2e7d9a1b")
+    shop = linen_and_wax()
     rollup_day(shop, NOV[24])  # the fixture's order was paid 2026-11-24 18:42 in Los Angeles
-    body = (Path(__file__).parent / "fixtures" / "shopify_order_create.json").read_bytes()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/webhooks/shopify/{shop.slug}/orders", body, content_type="application/json",
-                               HTTP_X_SHOPIFY_HMAC_SHA256=shopify_signature(body, shop.webhook_secret))
-        assert response.status_code == 201
-        assert run_tasks_now == []  # not before the commit
-    assert run_tasks_now == [(shop.pk, ["2026-11-24"])]
+        assert post_shopify_order(client, shop) == 201
+        assert marked(shop) == {NOV[24]: 1}  # in the order's own transaction
+        assert run_tasks_now == []  # the rebuild waits for the commit
+    assert run_tasks_now == [(shop.pk,)]
     assert (day_value(shop, NOV[24], "orders"), day_value(shop, NOV[24], "gmv")) == (1, Decimal("114.80"))
+    assert marked(shop) == {}
+
+
+def test_a_late_shopify_order_whose_task_is_lost_is_counted_by_the_next_sweep(
+        client, django_capture_on_commit_callbacks):
+    shop = linen_and_wax()
+    rollup_day(shop, NOV[24])
+    with django_capture_on_commit_callbacks() as callbacks:  # never run: no worker took the task
+        assert post_shopify_order(client, shop) == 201
+    assert len(callbacks) == 1
+    assert day_value(shop, NOV[24], "orders") == 0
+    assert marked(shop) == {NOV[24]: 1}  # the day stays marked, not forgotten
+
+    assert metrics_tasks.refresh_stale_days() == ["linen-and-wax:2026-11-24"]  # beat's sweep: every store
+    assert (day_value(shop, NOV[24], "orders"), day_value(shop, NOV[24], "gmv")) == (1, Decimal("114.80"))
+    assert marked(shop) == {}
+
+
+def test_the_same_shopify_order_delivered_again_marks_no_day(client, django_capture_on_commit_callbacks):
+    shop = linen_and_wax()
+    rollup_day(shop, NOV[24])
+    assert post_shopify_order(client, shop) == 201
+    refresh_stale_days()
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert post_shopify_order(client, shop) == 200  # already there: nothing changed
+    assert (callbacks, marked(shop)) == ([], {})
+
+
+def test_a_late_order_for_a_day_not_rolled_up_yet_is_left_to_the_nightly_job(client):
+    shop = linen_and_wax()
+    assert post_shopify_order(client, shop) == 201
+    assert marked(shop) == {}
+    assert not DailyMetric.objects.filter(store=shop).exists()
 
 
 def test_an_api_batch_of_live_orders_enqueues_nothing(store_a, django_capture_on_commit_callbacks):
+    rollup_day(store_a, NOV[25])
     ProductFactory(store=store_a, sku="MUG-1")
     with django_capture_on_commit_callbacks() as callbacks:
         ingest_events(store_a, [order_paid("o-1", "A1", "2026-11-26T11:00:00+08:00")])
-    assert callbacks == []
+    assert (callbacks, marked(store_a)) == ([], {})
 
 
 def test_an_api_refund_of_an_older_order_redoes_the_day_the_refund_moved_away_from(
@@ -114,8 +163,10 @@ def test_an_api_refund_of_an_older_order_redoes_the_day_the_refund_moved_away_fr
     with django_capture_on_commit_callbacks(execute=True):
         ingest_events(store_a, [{"id": "r-2", "type": "refund", "ts": "2026-11-26T09:00:00+08:00",
                                  "order_id": "A1", "amount": "5.00"}])
-    assert run_tasks_now == [(store_a.pk, ["2026-11-24"])]  # today's refund day is left to the nightly job
+        assert marked(store_a) == {NOV[24]: 1}  # today's refund day is left to the nightly job
+    assert run_tasks_now == [(store_a.pk,)]
     assert day_value(store_a, NOV[24], "refunds") == 0
+    assert marked(store_a) == {}
 
 
 def order_paid(event_id, order_id, ts):
@@ -123,7 +174,7 @@ def order_paid(event_id, order_id, ts):
             "lines": [{"sku": "MUG-1", "quantity": 1, "unit_price": "50.00"}]}
 
 
-def test_the_task_redoes_only_days_already_rolled_up(store_a):
+def test_the_task_queued_before_the_outbox_still_redoes_only_days_already_rolled_up(store_a):
     rollup_day(store_a, NOV[25])
     assert tasks.refresh_order_days(store_a.pk, ["2026-11-24", "2026-11-25"]) == ["2026-11-25"]
     assert tasks.refresh_order_days(0, ["2026-11-25"]) == []  # a store deleted meanwhile

@@ -7,10 +7,12 @@
    seasonal detector (metrics.anomaly) against the naive "±X % against the day before" rule at its
    best X of 20/30/50 %, as mean ± sd over several seeds.
 2. Root cause: a synthetic cube (traffic source × payment type × product) gets one element of one
-   dimension collapsed or boosted; top-1 accuracy = Adtributor's first dimension and value are the
-   injected ones.
+   dimension collapsed or boosted, with each cell's orders for Adtributor's significance test (2,000 a
+   day, and the same cases again at 200); top-1 accuracy = Adtributor's first dimension and value are
+   the injected ones.
 
-Run:  .venv/bin/python bench/anomaly_eval.py [--trials N] [--seed S] [--seeds K] [--param name=value]
+Run:  .venv/bin/python bench/anomaly_eval.py [--trials N] [--seed S] [--seeds K] [--rc-orders N …]
+      [--param name=value]
 Pure pandas/numpy (no database); prints its figures and writes bench/results/anomaly_eval.md.
 """
 
@@ -152,8 +154,15 @@ SOURCES = {"organic_search": .30, "paid_search": .28, "recommendation": .17, "so
 PAYMENTS = {"alipay": .62, "wechat": .28, "credit_card": .07, "voucher": .03}
 
 
-def root_cause(rng, trials: int, params: Params = DEFAULT) -> tuple[float, int, float, float]:
-    """Top-1 accuracy of (dimension, value) on injected single-element anomalies."""
+def root_cause(rng, trials: int, params: Params = DEFAULT, orders: float = 2000.0,
+               counts_rng: np.random.Generator | None = None) -> tuple[float, int, float, float]:
+    """Top-1 accuracy of (dimension, value) on injected single-element anomalies.
+
+    Each cell's orders are Poisson around its GMV's share of `orders` a day (drawn from `counts_rng`, so
+    the GMV cases are the same at every volume): Adtributor's significance test weighs the share moves by
+    them.
+    """
+    counts_rng = counts_rng or np.random.default_rng(0)
     products = rng.pareto(1.5, 12) + 0.2
     dims = {"traffic_source": SOURCES, "payment_type": PAYMENTS,
             "product": {f"p{i}": v for i, v in enumerate(products / products.sum())}}
@@ -176,12 +185,15 @@ def root_cause(rng, trials: int, params: Params = DEFAULT) -> tuple[float, int, 
         sl = [slice(None)] * 3
         sl[d_idx] = e_idx
         cube[(-1, *sl)] *= factor
-        breakdowns = {}
+        order_cube = counts_rng.poisson(cube * orders / 20000).astype(float)
+        breakdowns, counts = {}, {}
         for k, (dim, values) in enumerate(dims.items()):
             axes = tuple(a for a in range(1, 4) if a != k + 1)
             marginal = pd.DataFrame(cube.sum(axis=axes), index=index, columns=list(values))
             breakdowns[dim] = (Expected(index[-1]).of(marginal)["baseline"].fillna(0.0), marginal.iloc[-1])
-        ranked = rank_dimensions(breakdowns, "gmv")
+            by_value = pd.DataFrame(order_cube.sum(axis=axes), index=index, columns=list(values))
+            counts[dim] = (Expected(index[-1]).of(by_value)["baseline"].fillna(0.0), by_value.iloc[-1])
+        ranked = rank_dimensions(breakdowns, "gmv", counts=counts)
         ok = bool(ranked) and ranked[0].dimension == list(dims)[d_idx] and ranked[0].candidates[0].value == \
             names[e_idx]
         hits += ok
@@ -199,6 +211,8 @@ def main() -> None:
     parser.add_argument("--rc-trials", type=int, default=200, help="root-cause cases per seed (default 200)")
     parser.add_argument("--seed", type=int, default=7, help="first seed")
     parser.add_argument("--seeds", type=int, default=5, help="seeds seed, seed+1, … (figures are mean ± sd over them)")
+    parser.add_argument("--rc-orders", type=float, nargs="+", default=[2000.0, 200.0],
+                        help="orders a day of the root-cause cube; the first is the headline figure (default 2000 200)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override a detector parameter (metrics.anomaly.Params), for experiments")
     args = parser.parse_args()
@@ -208,14 +222,22 @@ def main() -> None:
         overrides[name] = type(getattr(DEFAULT, name))(float(value) if "." in value else int(value))
     params = replace(DEFAULT, **overrides)
     t0 = time.perf_counter()
-    per_seed, rc = [], []
+    per_seed, rc, rc_volumes = [], [], {orders: [] for orders in args.rc_orders[1:]}
     for seed in range(args.seed, args.seed + args.seeds):
         rng = np.random.default_rng(seed)
         per_seed.append({name: summarise(runs) for name, runs in detection(rng, args.trials, params).items()})
-        rc.append(root_cause(rng, args.rc_trials, params))
+        state = rng.bit_generator.state  # the same GMV cases at every volume
+        rc.append(root_cause(rng, args.rc_trials, params, args.rc_orders[0], np.random.default_rng([seed, 1])))
+        for orders in rc_volumes:
+            again = np.random.default_rng()
+            again.bit_generator.state = state
+            rc_volumes[orders].append(root_cause(again, args.rc_trials, params, orders,
+                                                 np.random.default_rng([seed, 1]))[0])
     took = time.perf_counter() - t0
     command = (f".venv/bin/python bench/anomaly_eval.py --trials {args.trials} --rc-trials {args.rc_trials} "
-               f"--seed {args.seed} --seeds {args.seeds}" + "".join(f" --param {p}" for p in args.param))
+               f"--seed {args.seed} --seeds {args.seeds}"
+               + (f" --rc-orders {' '.join(f'{o:g}' for o in args.rc_orders)}" if args.rc_orders != [2000.0, 200.0]
+                  else "") + "".join(f" --param {p}" for p in args.param))
     pcts = " / ".join(f"{p:.0%}" for p in NAIVE_PCTS)
     lines = ["## anomaly eval", "", f"Command: `{command}`", "",
              f"Detection: {args.trials} injection rounds per series and seed, {args.seeds} seeds; ~4 % of days "
@@ -242,9 +264,13 @@ def main() -> None:
                                 for pct in NAIVE_PCTS) for name in per_seed[0]) + ".", "",
               f"Root cause (synthetic cube: 7 traffic sources × 4 payment types × 12 products, one element of one "
               f"dimension with share ≥ 8 % collapsed −60…−95 % or boosted +100…+300 %, {args.rc_trials} cases per "
-              f"seed): top-1 (dimension and value) accuracy **{rc[:, 0].mean():.3f} ± {rc[:, 0].std():.3f}** "
+              f"seed, {args.rc_orders[0]:,.0f} orders a day): top-1 (dimension and value) accuracy "
+              f"**{rc[:, 0].mean():.3f} ± {rc[:, 0].std():.3f}** "
               f"(target ≥ 0.9: {'met' if rc[:, 0].mean() >= 0.9 else 'MISSED'}); the overall GMV was flagged in "
-              f"{rc[:, 1].mean():.0f} cases per seed, top-1 among those {np.nanmean(rc[:, 2]):.3f}.", "",
+              f"{rc[:, 1].mean():.0f} cases per seed, top-1 among those {np.nanmean(rc[:, 2]):.3f}."
+              + "".join(f" The same cases at {orders:,.0f} orders a day: {np.mean(acc):.3f} ± {np.std(acc):.3f} "
+                        "(a move the significance test finds within chance at that volume is named as no cause)."
+                        for orders, acc in rc_volumes.items()), "",
               f"Detector parameters: {params}.", "", f"Time: {took:.1f} s."]
     text = "\n".join(lines) + "\n"
     print(text)

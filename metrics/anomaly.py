@@ -30,7 +30,7 @@ from stores.models import PaymentType, Product, Store, TrafficSource
 
 from . import incidents, rootcause
 from .compare import Window, fill_rolled_zeros, history, pct_change, read_series, read_windows
-from .models import Anomaly, AnomalyStatus, DailyMetric, Direction
+from .models import Anomaly, AnomalyStatus, DailyMetric, Dimension, Direction
 from .rollup import METRICS
 
 log = logging.getLogger(__name__)
@@ -715,12 +715,17 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
         frame = window.frame()
     base_metric = rootcause.ATTRIBUTE_VIA.get(metric, metric)
     dim_metrics = rootcause.DIMENSION_METRIC.get(base_metric, {})
-    breakdowns, totals = {}, {}
+    breakdowns, totals, counts = {}, {}, {}
     overall = expected.of(frame)
     for dimension, dmetric in dim_metrics.items():
         dframe = window.frame(dimension)
-        if dmetric not in dframe.columns.get_level_values(0):
+        present = dframe.columns.get_level_values(0)
+        if dmetric not in present:
             continue
+        counted = dmetric if _counts(dmetric) else rootcause.COUNTED_BY.get(dmetric)
+        if counted in present:  # the day's volume: is the values' share move beyond chance at it?
+            counts[dimension] = (expected.of(dframe)["baseline"].loc[counted].fillna(0.0),
+                                 dframe[counted].loc[ts].fillna(0.0))
         # Each value's usual level is its own seasonal baseline: the same number its own anomaly and
         # its page quote, so "paid-search GMV, usually 14,846" reads the same everywhere; and its share
         # of the change is of the overall metric's change, as on its own page.
@@ -728,7 +733,7 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
         breakdowns[dimension] = (forecast.fillna(0.0), dframe[dmetric].loc[ts])
         if dmetric in overall.index and not pd.isna(overall.at[dmetric, "baseline"]):
             totals[dimension] = (float(overall.at[dmetric, "value"]), float(overall.at[dmetric, "baseline"]))
-    ranked = rootcause.rank_dimensions(breakdowns, base_metric, dim_metrics, totals)
+    ranked = rootcause.rank_dimensions(breakdowns, base_metric, dim_metrics, totals, counts)
     tree = _tree(frame, expected) if metric in ("gmv", "orders", "visitors", "conversion",
                                                                  "aov") else None
     info = METRICS[metric]
@@ -745,6 +750,9 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
             clause = f"{name} {what.lower() if top.metric != 'gmv' else 'GMV'} {rootcause.pct(c.change)}"
             clause += _supporting(top.dimension, c.value, window.frame(top.dimension), expected, said=top.metric)
             parts.append(clause)
+    if not parts and breakdowns:
+        tried = " or ".join(str(Dimension(d).label).lower() for d in breakdowns)
+        parts.append(f"no single {tried} explains it")
     text = head + (": " + "; ".join(parts) if parts else "")
     if tree:
         names = {"visitors": "visitors", "conversion": "conversion", "aov": "AOV", "orders": "orders"}

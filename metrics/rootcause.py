@@ -15,6 +15,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
+from scipy import stats
 
 # Which breakdown of which metric sums to an overall metric (None: no such breakdown).
 DIMENSION_METRIC: dict[str, dict[str, str]] = {
@@ -39,6 +40,13 @@ T_EP = 0.67  # a candidate set must explain at least two thirds of it
 # And the set must have moved the dimension's mix: when every payment type falls alike (the shares
 # stay, surprise ≈ 0.0001), the biggest one "explains" most of the fall but is no cause of it.
 T_SURPRISE = 0.002
+# And the move must be more than chance at the day's volume: at 56 orders a payment type's share swings
+# from 61 % to 46 % on an ordinary day. Some named value's count (its orders, or the metric itself when
+# it counts things) must have left its usual share of the day's count: exact binomial test, p below 1 %
+# (split over the named values). Without counts the dimension is not tested.
+T_SIGNIFICANCE = 0.01
+# The counts behind a money breakdown: each order moves its share, not each unit of money.
+COUNTED_BY = {"gmv": "orders", "payments": "orders", "sub_payments": "orders"}
 
 
 @dataclass
@@ -73,14 +81,39 @@ def _js_term(p: float, q: float) -> float:
     return 0.5 * total
 
 
+def beyond_chance(values: list[str], counts: tuple[pd.Series, pd.Series]) -> bool:
+    """Whether some of `values` took a share of the day's count that its usual share makes unlikely.
+
+    `counts`: (usual, actual) count of every value of the dimension, e.g. its orders.
+    """
+    index = counts[0].index.union(counts[1].index)
+    usual = counts[0].reindex(index).fillna(0.0).clip(lower=0.0)
+    actual = counts[1].reindex(index).fillna(0.0).clip(lower=0.0)
+    n, usual_total = round(float(actual.sum())), float(usual.sum())
+    if n <= 0 or usual_total <= 0:
+        return True  # no count to weigh the shares by: nothing to test
+    level = T_SIGNIFICANCE / len(values)
+    for value in values:
+        p = float(usual.get(value, 0.0)) / usual_total
+        k = min(round(float(actual.get(value, 0.0))), n)
+        if p <= 0.0:
+            if k > 0:
+                return True  # a value that usually brings nothing
+            continue
+        if p < 1.0 and stats.binomtest(k, n, p).pvalue < level:
+            return True
+    return False
+
+
 def adtributor(expected: pd.Series, actual: pd.Series, dimension: str = "", metric: str = "",
-               t_eep: float = T_EEP, t_ep: float = T_EP, totals: tuple[float, float] | None = None
-               ) -> DimensionExplanation | None:
+               t_eep: float = T_EEP, t_ep: float = T_EP, totals: tuple[float, float] | None = None,
+               counts: tuple[pd.Series, pd.Series] | None = None) -> DimensionExplanation | None:
     """Attribute the change of one dimension's total; None when no small set of values explains it.
 
     `totals` (actual, expected) of the overall metric, when known: each value's share of the change is
     then of the overall change, the same share the value's own anomaly quotes (the values' usual levels
-    need not add up to the total's exactly).
+    need not add up to the total's exactly). `counts` (usual, actual) of what the metric counts per
+    value (`COUNTED_BY`), when known: the chosen values' move must beat chance at that volume.
     """
     index = expected.index.union(actual.index)
     f = expected.reindex(index).fillna(0.0).astype(float)
@@ -105,21 +138,25 @@ def adtributor(expected: pd.Series, actual: pd.Series, dimension: str = "", metr
             break
     if cumulative <= t_ep or not chosen or max(c.surprise for c in chosen) < T_SURPRISE:
         return None
+    if counts is not None and not beyond_chance([c.value for c in chosen], counts):
+        return None
     return DimensionExplanation(dimension, metric, sum(c.surprise for c in chosen), cumulative, chosen)
 
 
 def rank_dimensions(breakdowns: dict[str, tuple[pd.Series, pd.Series]], metric: str = "",
                     metric_for: dict[str, str] | None = None,
-                    totals: dict[str, tuple[float, float]] | None = None) -> list[DimensionExplanation]:
+                    totals: dict[str, tuple[float, float]] | None = None,
+                    counts: dict[str, tuple[pd.Series, pd.Series]] | None = None) -> list[DimensionExplanation]:
     """Run Adtributor per dimension ({dimension: (expected, actual)}); most surprising first.
 
     Among equally explanatory sets, a smaller set is the better explanation (succinctness). `totals`:
-    {dimension: (actual, expected)} of the overall metric each dimension splits.
+    {dimension: (actual, expected)} of the overall metric each dimension splits; `counts`: {dimension:
+    (usual, actual) counts per value} for the significance test.
     """
     found = []
     for dimension, (expected, actual) in breakdowns.items():
         result = adtributor(expected, actual, dimension, (metric_for or {}).get(dimension, metric),
-                            totals=(totals or {}).get(dimension))
+                            totals=(totals or {}).get(dimension), counts=(counts or {}).get(dimension))
         if result:
             found.append(result)
     return sorted(found, key=lambda r: (r.surprise / len(r.candidates)), reverse=True)

@@ -162,9 +162,10 @@ def test_pct_uses_a_real_minus_sign():
 
 # --- against the database --------------------------------------------------------------------------------
 
-def seed_daily(store, end: date, days: int, drop_source: str | None = None, factor: float = 0.1):
-    """A rolled-up history: GMV split over sources with weekly rhythm; on `end` one source collapses
-    (or jumps, with a `factor` above 1)."""
+def seed_daily(store, end: date, days: int, drop_source: str | None = None, factor: float = 0.1,
+               order_value: float = 50):
+    """A rolled-up history: GMV split over sources with weekly rhythm (about 10,000 a day, orders of
+    `order_value`); on `end` one source collapses (or jumps, with a `factor` above 1)."""
     rng = np.random.default_rng(11)
     rows = []
     shares = {"organic_search": 0.4, "paid_search": 0.35, "direct": 0.25}
@@ -174,7 +175,7 @@ def seed_daily(store, end: date, days: int, drop_source: str | None = None, fact
         parts = {s: total * w * rng.lognormal(0, 0.03) for s, w in shares.items()}
         if day == end and drop_source:
             parts[drop_source] *= factor
-        orders = {s: round(v / 50) for s, v in parts.items()}
+        orders = {s: round(v / order_value) for s, v in parts.items()}
         rows.append(DailyMetric(store=store, day=day, metric="gmv", value=Decimal(f"{sum(parts.values()):.2f}")))
         rows.append(DailyMetric(store=store, day=day, metric="orders", value=sum(orders.values())))
         for s in shares:
@@ -281,6 +282,61 @@ def test_detector_finds_injected_drop_and_root_cause_names_the_source(store_a):
     assert gmv.root_cause["top_value"] == "paid_search"
     assert gmv.explanation.startswith(f"GMV {pct(gmv.change)} vs usual Wednesday: paid-search GMV −")
     assert ("gmv", "paid_search") in found
+
+
+def seed_payment_mix(store, end: date, days: int, orders_per_day: int):
+    """Payments and orders by payment type, Alipay usually 61 % of both (100 an order); on `end` WeChat
+    Pay takes its usual orders and Alipay only 46 % of the day's, the move the reviewer saw at 56 orders."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for k in range(days):
+        day = end - timedelta(days=days - 1 - k)
+        orders = {"alipay": int(rng.poisson(0.61 * orders_per_day)), "wechat": int(rng.poisson(0.39 * orders_per_day))}
+        if day == end:
+            orders["wechat"] = round(0.39 * orders_per_day)
+            orders["alipay"] = round(orders["wechat"] * 46 / 54)
+        paid = {t: Decimal(f"{n * 100 * rng.lognormal(0, 0.02):.2f}") for t, n in orders.items()}
+        for metric in ("gmv", "payments"):
+            rows.append(DailyMetric(store=store, day=day, metric=metric, value=sum(paid.values())))
+        rows.append(DailyMetric(store=store, day=day, metric="orders", value=sum(orders.values())))
+        for t in orders:
+            rows.append(DailyMetric(store=store, day=day, metric="payments", dimension="payment_type",
+                                    dimension_value=t, value=paid[t]))
+            rows.append(DailyMetric(store=store, day=day, metric="orders", dimension="payment_type",
+                                    dimension_value=t, value=orders[t]))
+    DailyMetric.objects.bulk_create(rows)
+
+
+@pytest.mark.django_db
+def test_a_payment_types_share_swing_at_56_orders_a_day_is_named_as_no_cause(store_a):
+    from metrics.anomaly import explain
+
+    day = date(2026, 5, 6)
+    seed_payment_mix(store_a, day, 90, orders_per_day=56)
+    cause = explain(store_a, day, "gmv")
+    assert cause["top_dimension"] is None and cause["dimensions"] == []
+    assert re.fullmatch(r"GMV −\d+ % vs usual Wednesday: no single payment type explains it\.", cause["summary"])
+
+
+@pytest.mark.django_db
+def test_the_same_share_move_at_2000_orders_a_day_is_named(store_a):
+    from metrics.anomaly import explain
+
+    day = date(2026, 5, 6)
+    seed_payment_mix(store_a, day, 90, orders_per_day=2000)
+    cause = explain(store_a, day, "gmv")
+    assert (cause["top_dimension"], cause["top_value"]) == ("payment_type", "alipay")
+    assert re.fullmatch(r"GMV −\d+ % vs usual Wednesday: Alipay payments received −4\d %\.", cause["summary"])
+
+
+@pytest.mark.django_db
+def test_a_paid_search_collapse_at_40_orders_a_day_is_still_named(store_a):
+    from metrics.anomaly import explain
+
+    day = date(2026, 5, 6)
+    seed_daily(store_a, day, 90, drop_source="paid_search", order_value=250)  # ~14 paid-search orders → ~1
+    cause = explain(store_a, day, "gmv")
+    assert (cause["top_dimension"], cause["top_value"]) == ("traffic_source", "paid_search")
 
 
 @pytest.mark.django_db

@@ -440,7 +440,7 @@ def judge_columns(frame: pd.DataFrame, sliced: pd.DataFrame | None, day: date, h
         if (key, metric) not in flagged_overall and same_way and explains \
                 and abs(_num(total["change"]) or 0) >= CORROBORATED_CHANGE:
             verdicts.append({"metric": metric, "dimension": "", "dimension_value": "", "row": total,
-                             "corroborated_by": value})
+                             "corroborated_by": value, "corroborated_change": _num(row["change"])})
             flagged_overall.add((key, metric))
     return out
 
@@ -557,6 +557,10 @@ def _anomalies(store: Store, day: date, verdicts: list[dict], window: Window, ho
             name = SHORT_SOURCE.get(source, dimension_labels(store, "traffic_source", [source])[source])
             text += (f" (A move this size happens on some ordinary days too; flagged because {name}, which drove it,"
                      " is abnormal.)")
+            # Kept apart from the words: its own score and chart may show an ordinary day, so the page and
+            # the morning email label it with the source's move (Anomaly.flagged_because).
+            cause["flagged_because"] = {"dimension": "traffic_source", "value": source,
+                                        "change": v.get("corroborated_change")}
         if holiday_name:
             text += f" Public holiday: {holiday_name} (downgraded)."
         # A promotion explains more sales, never fewer, nor one product or payment method on its own.

@@ -162,6 +162,19 @@ class Anomaly(models.Model):
         self.related.exclude(status=self.status).update(status=self.status, updated_at=timezone.now())
 
     @property
+    def flagged_because(self) -> str:
+        """'flagged because of Paid search / through train (−92 %)' for an overall move flagged for the
+        abnormal source that drove it (its own score and band may show an ordinary day); '' otherwise."""
+        via = (self.root_cause or {}).get("flagged_because")
+        if not via:
+            return ""
+        from metrics.anomaly import dimension_labels
+        from metrics.rootcause import pct
+
+        label = dimension_labels(self.store, via["dimension"], [via["value"]])[via["value"]]
+        return f"flagged because of {label} ({pct(via.get('change'))})"
+
+    @property
     def is_explained(self) -> bool:
         return bool(self.explained_by_id or self.holiday)
 

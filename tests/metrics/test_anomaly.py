@@ -469,3 +469,20 @@ def test_an_overall_move_flagged_for_its_abnormal_source_says_why_without_contra
     assert abs(gmv.score) < DEFAULT.threshold  # not abnormal on its own…
     assert gmv.explanation.endswith("(A move this size happens on some ordinary days too; flagged because "
                                     "paid-search, which drove it, is abnormal.)")  # …and the words say so plainly
+
+
+@pytest.mark.django_db
+def test_a_gmv_flagged_for_its_source_is_labelled_with_the_source_and_its_move_on_its_page(client_a, store_a):
+    from django.urls import reverse
+
+    day = date(2026, 5, 6)
+    seed_daily(store_a, day, 90, drop_source="paid_search", factor=0.4)
+    found = {(a.metric, a.dimension_value): a for a in detect_anomalies(store_a, day)}
+    gmv, source = found[("gmv", "")], found[("gmv", "paid_search")]
+    label = f"flagged because of Paid search / through train ({pct(source.change)})"
+    assert gmv.flagged_because == label and source.flagged_because == ""
+    page = client_a.get(reverse("metrics:anomaly", args=[gmv.pk])).content.decode()
+    # Beside a score and chart that may show an ordinary day, the reason it is here at all.
+    assert label[:1].upper() + label[1:] in page and "inside the normal band" in page
+    page = client_a.get(reverse("metrics:anomaly", args=[source.pk])).content.decode()
+    assert "lagged because of" not in page

@@ -321,8 +321,17 @@ def refresh_days(store: Store, days: Iterable[date]) -> list[date]:
     """Roll up and judge again those of the store-local `days` that are already rolled up, so facts
     recorded late (yesterday's order export, a corrected ad report, a penalty notice) count in the daily
     numbers, the anomalies and the morning email. Days not rolled up yet are left to the nightly job.
-    Returns the days redone (a day whose rollup failed, logged by `roll_and_judge`, is not among them)."""
+    Returns the days redone (a day whose rollup failed, logged by `roll_and_judge`, is not among them).
+
+    Called inside the transaction that wrote the facts, it first takes the store's row lock, the one the
+    nightly rollup holds: a rollup running now is waited for (then its day counts as rolled up and is
+    redone here), and one starting later waits for these facts' commit. Checked without the lock, a day
+    being rolled up would be neither redone here nor see the facts."""
     pairs = [(store, day) for day in sorted(set(days))]
+    if not pairs:
+        return []
+    with transaction.atomic():  # the lock lasts until the caller's transaction ends
+        list(Store.objects.select_for_update().filter(pk=store.pk).values_list("pk"))
     done = rolled_up(pairs)
     again = [(s, d) for s, d in pairs if (s.pk, d) in done]
     redone = []

@@ -1,9 +1,12 @@
 """Facts recorded after the night (yesterday's order export, a corrected ad report, a penalty notice) count:
 the rolled-up day is rolled up and judged again, and a day not rolled up yet is left to the nightly job."""
 
+import threading
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
+from django.db import connection, connections, transaction
 
 from metrics.models import Anomaly, DailyMetric
 from metrics.rollup import refresh_days, roll_and_judge
@@ -33,3 +36,45 @@ def test_an_export_imported_the_morning_after_replaces_the_empty_day_and_its_fal
     assert gmv(store_a, DAY) == usual
     assert not Anomaly.objects.filter(store=store_a, day=DAY, metric="gmv", dimension="").exists()
     assert not DailyMetric.objects.filter(store=store_a, day=DAY + timedelta(days=1)).exists()  # the night's job
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_during_the_nightly_rollup_of_its_day_still_counts(store_a):
+    """The night rolls the day up while an export of that day is being imported: the import waits for the
+    rollup's store lock, then finds the day rolled up and redoes it, so its order is not lost."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs Postgres (set DATABASE_URL) for real concurrent transactions")
+    from stores.importers import import_orders
+
+    day = date(2026, 5, 6)
+    start, _ = store_a.day_bounds(day)
+    placed = (start + timedelta(hours=10)).astimezone(store_a.zone).strftime("%Y-%m-%d %H:%M:%S")
+    csv = f"order_id,placed_at,paid_at,total,sku,quantity,unit_price\nLATE-1,{placed},{placed},80.00,MUG-1,1,80.00\n"
+    imported = []
+
+    def import_export():
+        try:
+            imported.append(import_orders(store_a, csv.encode()))
+        finally:
+            connections.close_all()
+
+    importer = threading.Thread(target=import_export)
+    with transaction.atomic():
+        roll_and_judge([(store_a, day)])  # the night's rollup: its facts read, its store lock held
+        importer.start()
+        # Until the nightly transaction commits, the import may only wait for it, not finish.
+        while importer.is_alive() and not _waiting_on_a_lock():
+            importer.join(0.01)
+        assert importer.is_alive(), "the import finished inside the rollup's transaction"
+    importer.join()
+
+    assert imported[0].refreshed == [day]
+    assert gmv(store_a, day) == Decimal("80.00")
+
+
+def _waiting_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # a transaction otherwise sees its first snapshot
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0] > 0

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils import timezone
 
 from opsdesk.tenancy import StoreScopedAdminMixin, scope
 
@@ -78,5 +79,13 @@ class PaymentAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Violation)
 class ViolationAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["kind", "store", "points", "amount", "occurred_at", "status"]
+    list_display = ["kind", "store", "points", "amount", "occurred_at", "status", "status_changed_by",
+                    "status_changed_at"]
     list_filter = ["store", "status"]
+    readonly_fields = ["status_changed_by", "status_changed_at"]
+
+    def save_model(self, request, obj, form, change):
+        # A status edited here is recorded as one from the list page is, so the row never names the wrong person.
+        if change and "status" in form.changed_data:
+            obj.status_changed_at, obj.status_changed_by = timezone.now(), request.user
+        super().save_model(request, obj, form, change)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
@@ -18,6 +19,9 @@ from django.utils import timezone
 
 from opsdesk import localtime
 from opsdesk.money import MoneyField
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 
 def validate_timezone(value: str) -> None:
@@ -354,6 +358,10 @@ class Violation(models.Model):
     status = models.CharField(max_length=20, choices=ViolationStatus.choices, default=ViolationStatus.OPEN)
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who last changed the status by hand, and when; an import never touches these.
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                          on_delete=models.SET_NULL, related_name="+")
 
     objects = ViolationQuerySet.as_manager()
 
@@ -367,12 +375,17 @@ class Violation(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} ({self.points} pts)"
 
-    def set_status(self, status: str) -> bool:
-        """Mark the penalty open, appealed or resolved; False when it already was (nothing is written)."""
+    def set_status(self, status: str, by: AbstractBaseUser | None = None) -> bool:
+        """Mark the penalty open, appealed or resolved by user `by`, recording who and when; False when it
+        already was (nothing is written, so the last real change keeps its name and time)."""
         if status not in ViolationStatus.values:
             raise ValueError(f"{status!r} is not one of {', '.join(ViolationStatus.values)}")
-        if self.status == status:
-            return False
-        self.status = status
-        self.save(update_fields=["status"])
-        return True
+        now = timezone.now()
+        # Conditional on the row's current status, so two people saving the same status at once record one change.
+        changed = Violation.objects.filter(pk=self.pk).exclude(status=status).update(
+            status=status, status_changed_at=now, status_changed_by=by)
+        if changed:
+            self.status, self.status_changed_at, self.status_changed_by = status, now, by
+        else:
+            self.refresh_from_db(fields=["status", "status_changed_at", "status_changed_by"])
+        return bool(changed)

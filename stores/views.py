@@ -91,7 +91,8 @@ VIOLATIONS_PER_PAGE = 100
 def violation_list(request, slug):
     """A store's penalty records, newest first, a page at a time, optionally only those of one status."""
     store = get_store(request.user, slug)
-    violations = Violation.objects.filter(store=store).order_by("-occurred_at", "-pk")  # pk: pages never overlap
+    violations = (Violation.objects.filter(store=store).select_related("status_changed_by")
+                  .order_by("-occurred_at", "-pk"))  # pk: pages never overlap
     status = request.GET.get("status")
     if status in ViolationStatus.values:
         violations = violations.filter(status=status)
@@ -114,7 +115,7 @@ def violation_status(request, slug, pk):
     if status not in ViolationStatus.values:
         messages.error(request, f"Choose one of {', '.join(ViolationStatus.values)}; {violation.external_id} is "
                                 f"still {violation.status}.")
-    elif violation.set_status(status):
+    elif violation.set_status(status, by=request.user):
         messages.success(request, f"{violation.external_id} ({violation.kind}) is now {status}.")
     else:
         messages.info(request, f"{violation.external_id} was already {status}.")

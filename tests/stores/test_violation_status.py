@@ -1,11 +1,16 @@
 """Marking a penalty appealed or resolved from the violations list: one small form a row, any member of the
-store may, another store's record is a 404, and a resolved one stops counting as open."""
+store may, another store's record is a 404, a resolved one stops counting as open, and the row says who
+changed the status and when."""
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
 from stores.models import Violation
+from stores.violations_import import import_violations
 from tests.factories import MembershipFactory, UserFactory, ViolationFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +60,8 @@ def test_another_stores_penalty_is_a_404_under_either_slug_and_is_left_alone(cli
     assert mark(client_a, theirs, "resolved").status_code == 404
     under_own_slug = reverse("stores:violation_status", args=[store_a.slug, theirs.pk])
     assert client_a.post(under_own_slug, {"status": "resolved"}).status_code == 404
-    assert status_of(theirs) == "open"
+    theirs.refresh_from_db()
+    assert theirs.status == "open" and theirs.status_changed_at is None and theirs.status_changed_by is None
 
 
 def test_a_manager_may_mark_too_and_a_user_of_no_store_may_not(client, store_a, manager_a):
@@ -100,3 +106,86 @@ def test_a_resolved_or_appealed_penalty_leaves_the_desk_and_store_page_open_coun
     assert list(page.context["open_violations"]) == [still_open]
     desk = client_a.get(reverse("desk")).context["panels"][0]["items"]
     assert [i.count for i in desk if i.label == "Open violations"] == [1]
+
+
+NOW = datetime(2026, 11, 27, 6, 2, tzinfo=UTC)  # 14:02 in Shanghai, store A's zone
+
+
+@pytest.fixture
+def olivia(store_a):
+    return MembershipFactory(store=store_a, user=UserFactory(username="olivia"), role="operator").user
+
+
+def test_a_status_change_records_who_and_when_and_the_row_shows_it_in_store_time(client, store_a, olivia):
+    violation = ViolationFactory(store=store_a, external_id="TM-1")
+    client.force_login(olivia)
+    with time_machine.travel(NOW, tick=False):
+        mark(client, violation, "resolved")
+    violation.refresh_from_db()
+    assert (violation.status_changed_by, violation.status_changed_at) == (olivia, NOW)
+    page = client.get(reverse("stores:violations", args=[store_a.slug])).content.decode()
+    assert "resolved by olivia on 27 Nov 14:02" in page
+
+
+def test_a_penalty_nobody_has_touched_shows_no_change_line(client_a, store_a):
+    ViolationFactory(store=store_a, external_id="TM-1")
+    page = client_a.get(reverse("stores:violations", args=[store_a.slug])).content.decode()
+    assert " by op-a on " not in page and "open on " not in page
+
+
+def test_saving_the_same_status_again_keeps_the_first_changes_name_and_time(client, store_a, olivia, manager_a):
+    violation = ViolationFactory(store=store_a)
+    client.force_login(olivia)
+    with time_machine.travel(NOW, tick=False):
+        mark(client, violation, "resolved")
+    client.force_login(manager_a)
+    with time_machine.travel(NOW + timedelta(hours=3), tick=False):
+        mark(client, violation, "resolved")
+    violation.refresh_from_db()
+    assert (violation.status_changed_by, violation.status_changed_at) == (olivia, NOW)
+
+
+def test_a_later_change_by_someone_else_replaces_the_name_and_time(client, store_a, olivia, manager_a):
+    violation = ViolationFactory(store=store_a)
+    client.force_login(olivia)
+    with time_machine.travel(NOW, tick=False):
+        mark(client, violation, "appealed")
+    client.force_login(manager_a)
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        mark(client, violation, "resolved")
+    page = client.get(reverse("stores:violations", args=[store_a.slug])).content.decode()
+    assert "resolved by mgr-a on 28 Nov 14:02" in page
+
+
+def test_a_reimport_that_updates_the_record_keeps_who_changed_its_status(client, store_a, olivia):
+    csv = "external_id,kind,occurred_at,points,amount,status\nV-1,late,2026-11-25 10:00,{points},10,resolved\n"
+    import_violations(store_a, csv.format(points=1))
+    violation = Violation.objects.get(external_id="V-1")
+    client.force_login(olivia)
+    with time_machine.travel(NOW, tick=False):
+        mark(client, violation, "appealed")
+        mark(client, violation, "resolved")
+    assert import_violations(store_a, csv.format(points=3)).updated == 1
+    violation.refresh_from_db()
+    assert violation.points == 3
+    assert (violation.status_changed_by, violation.status_changed_at) == (olivia, NOW)
+
+
+def test_the_admin_shows_who_and_when_read_only_and_records_its_own_status_edits(client, store_a, olivia):
+    violation = ViolationFactory(store=store_a, external_id="TM-1", amount=5)
+    violation.set_status("appealed", by=olivia)
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.force_login(root)
+    url = reverse("admin:stores_violation_change", args=[violation.pk])
+    page = client.get(url).content.decode()
+    assert "olivia" in page and 'name="status_changed_by"' not in page and 'name="status_changed_at"' not in page
+
+    local = violation.occurred_at.astimezone(UTC)  # the admin's fields are in settings.TIME_ZONE
+    with time_machine.travel(NOW, tick=False):
+        response = client.post(url, {
+            "store": store_a.pk, "external_id": "TM-1", "kind": "Late shipment", "description": "", "points": 2,
+            "amount": "5", "occurred_at_0": local.strftime("%Y-%m-%d"), "occurred_at_1": local.strftime("%H:%M:%S"),
+            "status": "resolved", "product": ""})
+    assert response.status_code == 302
+    violation.refresh_from_db()
+    assert (violation.status, violation.status_changed_by, violation.status_changed_at) == ("resolved", root, NOW)

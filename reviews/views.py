@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -205,8 +206,11 @@ def task_done(request, slug, pk):
 
 
 def upload(request, slug):
+    """Import a review file into the store, all or nothing. A refused file lists its first IMPORT_ERRORS_SHOWN
+    errors and says how many there were."""
     store = get_store(request.user, slug)
-    result = errors = None
+    result = None
+    errors: list = []
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -218,7 +222,8 @@ def upload(request, slug):
             form.add_error("format", str(exc))
     status = 400 if errors or (request.method == "POST" and form.errors) else 200
     return render(request, "reviews/import.html", {"store": store, "form": form, "result": result,
-                                                   "errors": errors}, status=status)
+                                                   "errors": errors[:settings.IMPORT_ERRORS_SHOWN],
+                                                   "error_count": len(errors)}, status=status)
 
 
 def policy(request, slug):

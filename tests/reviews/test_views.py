@@ -147,6 +147,28 @@ def test_upload_page_shows_row_errors_and_writes_nothing(client_a, store_a, seco
     assert not Review.objects.exists()
 
 
+def test_upload_page_shows_only_the_first_errors_and_says_how_many_there_were(client_a, store_a, settings):
+    settings.IMPORT_ERRORS_SHOWN = 3
+    data = b"external_id,rating,created_at\n" + b"".join(b"U%d,9,2026-01-01\n" % n for n in range(5))
+    response = client_a.post(reverse("reviews:import", args=[store_a.slug]),
+                             {"file": SimpleUploadedFile("r.csv", data), "format": "csv"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Nothing was imported: 5 errors" in page and "Showing the first 3 of 5 errors." in page
+    assert all(f"row {n}, rating" in page for n in (2, 3, 4))
+    assert "row 5, rating" not in page and "row 6, rating" not in page
+    assert not Review.objects.exists()
+
+
+def test_upload_page_with_fewer_errors_than_the_cap_lists_them_all_without_a_count_line(client_a, store_a, settings):
+    settings.IMPORT_ERRORS_SHOWN = 3
+    data = b"external_id,rating,created_at\nU1,9,2026-01-01\nU2,9,2026-01-01\n"
+    page = client_a.post(reverse("reviews:import", args=[store_a.slug]),
+                         {"file": SimpleUploadedFile("r.csv", data), "format": "csv"}).content.decode()
+    assert "row 2, rating" in page and "row 3, rating" in page
+    assert "Showing the first" not in page
+
+
 def test_report_and_csv_export_cover_only_my_store(client_a, store_a, case_b, operator_a):
     from reviews.services import log_contact
 

@@ -30,8 +30,11 @@ from .models import OPEN_STATUSES, CaseStatus, IllegalTransition, ProductTask, R
 def index(request):
     """Open cases of all the user's stores, overdue first."""
     now = timezone.now()
-    cases = (scope(ReviewCase.objects.select_related("store", "review", "review__product"), request.user)
-             .filter(status__in=OPEN_STATUSES).order_by("first_contact_due_at")[:200])
+    cases = (
+        scope(ReviewCase.objects.select_related("store", "review", "review__product"), request.user)
+        .filter(status__in=OPEN_STATUSES)
+        .order_by("first_contact_due_at")[:200]
+    )
     return render(request, "reviews/index.html", {"cases": cases, "stores": stores_for(request.user), "now": now})
 
 
@@ -47,11 +50,20 @@ def store_cases(request, slug):
     elif status in CaseStatus.values:
         cases = cases.filter(status=status)
     recent = store.reviews.select_related("product", "case").order_by("-created_at")[:30]
-    return render(request, "reviews/store.html", {
-        "store": store, "cases": cases[:300], "status": status, "statuses": CaseStatus.choices,
-        "overdue": bool(request.GET.get("overdue")), "recent": recent, "now": now,
-        "overdue_count": services.overdue_cases(store, now).count(),
-    })
+    return render(
+        request,
+        "reviews/store.html",
+        {
+            "store": store,
+            "cases": cases[:300],
+            "status": status,
+            "statuses": CaseStatus.choices,
+            "overdue": bool(request.GET.get("overdue")),
+            "recent": recent,
+            "now": now,
+            "overdue_count": services.overdue_cases(store, now).count(),
+        },
+    )
 
 
 def _case_context(request, store, case, **forms):
@@ -59,16 +71,23 @@ def _case_context(request, store, case, **forms):
     phone = case.phone
     users = get_user_model().objects.filter(memberships__store=store).distinct()
     context = {
-        "store": store, "case": case, "review": case.review, "now": timezone.now(),
+        "store": store,
+        "case": case,
+        "review": case.review,
+        "now": timezone.now(),
         # Operators must be able to call, so the tel: link carries the number; the text shows it
         # whole to managers only (see docs/reviews.md).
-        "phone": phone, "phone_shown": phone if is_manager else mask_phone(phone),
-        "events": case.events.select_related("by"), "contacts": case.contacts.select_related("by"),
+        "phone": phone,
+        "phone_shown": phone if is_manager else mask_phone(phone),
+        "events": case.events.select_related("by"),
+        "contacts": case.contacts.select_related("by"),
         "tasks": case.tasks.select_related("owner"),
-        "transition_form": TransitionForm(), "contact_form": ContactForm(),
+        "transition_form": TransitionForm(),
+        "contact_form": ContactForm(),
         "findings_form": FindingsForm(initial={f: getattr(case, f) for f in FindingsForm.base_fields}),
-        "listing_form": ListingFixForm(initial={"title": (case.product.current_listing() or case.product).title}
-                                       if case.product else None),
+        "listing_form": ListingFixForm(
+            initial={"title": (case.product.current_listing() or case.product).title} if case.product else None
+        ),
         "task_form": ProductTaskForm(owners=users, store=store),
         "next_statuses": [(s, CaseStatus(s).label) for s in case.allowed_next()],
     }
@@ -78,16 +97,25 @@ def _case_context(request, store, case, **forms):
 
 def case_detail(request, slug, pk):
     store = get_store(request.user, slug)
-    case = get_object_or_404(ReviewCase.objects.select_related("review__product", "review__order", "review__member",
-                                                               "listing_version"), store=store, pk=pk)
+    case = get_object_or_404(
+        ReviewCase.objects.select_related("review__product", "review__order", "review__member", "listing_version"),
+        store=store,
+        pk=pk,
+    )
     if request.method != "POST":
         return render(request, "reviews/case.html", _case_context(request, store, case))
     action = request.POST.get("action", "")
     handler = CASE_ACTIONS.get(action)
     if handler is None:
         known = ", ".join(CASE_ACTIONS)
-        return _refused(request, store, case, f"“{action}” is not something the case page does (it does: {known})."
-                        if action else f"The form said nothing to do (action: one of {known}).")
+        return _refused(
+            request,
+            store,
+            case,
+            f"“{action}” is not something the case page does (it does: {known})."
+            if action
+            else f"The form said nothing to do (action: one of {known}).",
+        )
     try:
         with transaction.atomic():
             bad_form = handler(request, store, case)
@@ -170,8 +198,13 @@ def _task(request, store, case):
     return None
 
 
-CASE_ACTIONS = {"transition": _transition, "contact": _contact, "findings": _findings,
-                "listing_fix": _listing_fix, "task": _task}
+CASE_ACTIONS = {
+    "transition": _transition,
+    "contact": _contact,
+    "findings": _findings,
+    "listing_fix": _listing_fix,
+    "task": _task,
+}
 
 
 def review_detail(request, slug, pk):
@@ -186,11 +219,18 @@ def product_reviews(request, slug, pk):
     store = get_store(request.user, slug)
     product = get_object_or_404(store.products, pk=pk)
     reviews = product.reviews.select_related("case").order_by("-created_at")
-    return render(request, "reviews/product.html", {
-        "store": store, "product": product, "summary": reports.product_summary(product.reviews.all()),
-        "periods": reports.rating_periods(product), "reviews": reviews[:100],
-        "tasks": product.review_tasks.select_related("owner", "case"),
-    })
+    return render(
+        request,
+        "reviews/product.html",
+        {
+            "store": store,
+            "product": product,
+            "summary": reports.product_summary(product.reviews.all()),
+            "periods": reports.rating_periods(product),
+            "reviews": reviews[:100],
+            "tasks": product.review_tasks.select_related("owner", "case"),
+        },
+    )
 
 
 @require_POST
@@ -214,16 +254,29 @@ def upload(request, slug):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            result = import_reviews(store, form.cleaned_data["file"], form.cleaned_data["format"] or None,
-                                    open_cases=form.cleaned_data["open_cases"])
+            result = import_reviews(
+                store,
+                form.cleaned_data["file"],
+                form.cleaned_data["format"] or None,
+                open_cases=form.cleaned_data["open_cases"],
+            )
         except ReviewImportError as exc:
             errors = exc.errors
         except ValueError as exc:
             form.add_error("format", str(exc))
     status = 400 if errors or (request.method == "POST" and form.errors) else 200
-    return render(request, "reviews/import.html", {"store": store, "form": form, "result": result,
-                                                   "errors": errors[:settings.IMPORT_ERRORS_SHOWN],
-                                                   "error_count": len(errors)}, status=status)
+    return render(
+        request,
+        "reviews/import.html",
+        {
+            "store": store,
+            "form": form,
+            "result": result,
+            "errors": errors[: settings.IMPORT_ERRORS_SHOWN],
+            "error_count": len(errors),
+        },
+        status=status,
+    )
 
 
 def policy(request, slug):
@@ -254,14 +307,39 @@ def report(request, slug):
     store = get_store(request.user, slug)
     start, end = _window(request, store)
     data = reports.build_report(store, store.day_bounds(start)[0], store.day_bounds(end)[1])
-    return render(request, "reviews/report.html", {
-        "store": store, "start": start, "end": end, "report": data, "figures": reports.report_figures(data),
-    })
+    return render(
+        request,
+        "reviews/report.html",
+        {
+            "store": store,
+            "start": start,
+            "end": end,
+            "report": data,
+            "figures": reports.report_figures(data),
+        },
+    )
 
 
-CSV_FIELDS = ["case_id", "review_id", "rating", "product_sku", "product", "status", "reason", "opened_at",
-              "first_contact_due_at", "first_contact_at", "hours_to_first_contact", "root_cause", "check_finding",
-              "resolution", "customer_updated_review", "updated_rating", "resolved_at", "closed_at"]
+CSV_FIELDS = [
+    "case_id",
+    "review_id",
+    "rating",
+    "product_sku",
+    "product",
+    "status",
+    "reason",
+    "opened_at",
+    "first_contact_due_at",
+    "first_contact_at",
+    "hours_to_first_contact",
+    "root_cause",
+    "check_finding",
+    "resolution",
+    "customer_updated_review",
+    "updated_rating",
+    "resolved_at",
+    "closed_at",
+]
 
 
 def cases_csv(request, slug):
@@ -269,8 +347,12 @@ def cases_csv(request, slug):
     store = get_store(request.user, slug)
     start, end = _window(request, store)
     lo, hi = store.day_bounds(start)[0], store.day_bounds(end)[1]
-    cases = (ReviewCase.objects.filter(store=store).filter(Q(review__created_at__gte=lo, review__created_at__lt=hi))
-             .select_related("review", "review__product").order_by("opened_at", "pk"))
+    cases = (
+        ReviewCase.objects.filter(store=store)
+        .filter(Q(review__created_at__gte=lo, review__created_at__lt=hi))
+        .select_related("review", "review__product")
+        .order_by("opened_at", "pk")
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{store.slug}-review-cases-{start}-{end}.csv"'
     writer = csv.writer(response)
@@ -278,11 +360,26 @@ def cases_csv(request, slug):
     for c in cases:
         product = c.review.product
         wait = (c.first_contact_at - c.opened_at).total_seconds() / 3600 if c.first_contact_at else None
-        writer.writerow([c.pk, c.review.external_id, c.review.rating, product.sku if product else "",
-                         product.title if product else "", c.status, c.reason, c.opened_at.isoformat(),
-                         c.first_contact_due_at.isoformat(), c.first_contact_at.isoformat() if c.first_contact_at
-                         else "", f"{wait:.2f}" if wait is not None else "", c.root_cause, c.check_finding,
-                         c.resolution, "yes" if c.customer_updated_review else "no", c.updated_rating or "",
-                         c.resolved_at.isoformat() if c.resolved_at else "",
-                         c.closed_at.isoformat() if c.closed_at else ""])
+        writer.writerow(
+            [
+                c.pk,
+                c.review.external_id,
+                c.review.rating,
+                product.sku if product else "",
+                product.title if product else "",
+                c.status,
+                c.reason,
+                c.opened_at.isoformat(),
+                c.first_contact_due_at.isoformat(),
+                c.first_contact_at.isoformat() if c.first_contact_at else "",
+                f"{wait:.2f}" if wait is not None else "",
+                c.root_cause,
+                c.check_finding,
+                c.resolution,
+                "yes" if c.customer_updated_review else "no",
+                c.updated_rating or "",
+                c.resolved_at.isoformat() if c.resolved_at else "",
+                c.closed_at.isoformat() if c.closed_at else "",
+            ]
+        )
     return response

@@ -79,8 +79,16 @@ class PaymentAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Violation)
 class ViolationAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["kind", "store", "points", "amount", "occurred_at", "status", "status_changed_by",
-                    "status_changed_at"]
+    list_display = [
+        "kind",
+        "store",
+        "points",
+        "amount",
+        "occurred_at",
+        "status",
+        "status_changed_by",
+        "status_changed_at",
+    ]
     list_filter = ["store", "status"]
     readonly_fields = ["status_changed_by", "status_changed_at"]
 

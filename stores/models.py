@@ -102,7 +102,9 @@ class StoreMembership(models.Model):
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.OPERATOR)
     email_timezone = models.CharField(
-        max_length=64, blank=True, validators=[validate_timezone],
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
         help_text="Zone for the 08:00 morning email; blank means the store's zone.",
     )
     morning_email = models.BooleanField(default=True, help_text="Managers: receive the morning email.")
@@ -203,9 +205,7 @@ class ListingVersion(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["product", "started_at"], name="listing_unique_product_start")
-        ]
+        constraints = [models.UniqueConstraint(fields=["product", "started_at"], name="listing_unique_product_start")]
 
     def __str__(self) -> str:
         return f"{self.product} @ {self.started_at:%Y-%m-%d %H:%M}"
@@ -360,8 +360,9 @@ class Violation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Who last changed the status by hand, and when; an import never touches these.
     status_changed_at = models.DateTimeField(null=True, blank=True)
-    status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                          on_delete=models.SET_NULL, related_name="+")
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = ViolationQuerySet.as_manager()
 
@@ -382,8 +383,11 @@ class Violation(models.Model):
             raise ValueError(f"{status!r} is not one of {', '.join(ViolationStatus.values)}")
         now = timezone.now()
         # Conditional on the row's current status, so two people saving the same status at once record one change.
-        changed = Violation.objects.filter(pk=self.pk).exclude(status=status).update(
-            status=status, status_changed_at=now, status_changed_by=by)
+        changed = (
+            Violation.objects.filter(pk=self.pk)
+            .exclude(status=status)
+            .update(status=status, status_changed_at=now, status_changed_by=by)
+        )
         if changed:
             self.status, self.status_changed_at, self.status_changed_by = status, now, by
         else:

@@ -45,9 +45,15 @@ def product_detail(request, slug, pk):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                listing.create_version(product, title=data["title"], detail_page=data["detail_page"],
-                                       note=data["note"], picture=data["main_picture"],
-                                       picture_extension=getattr(form, "picture_extension", ""), user=request.user)
+                listing.create_version(
+                    product,
+                    title=data["title"],
+                    detail_page=data["detail_page"],
+                    note=data["note"],
+                    picture=data["main_picture"],
+                    picture_extension=getattr(form, "picture_extension", ""),
+                    user=request.user,
+                )
             except listing.NothingChanged as exc:
                 messages.info(request, str(exc))
             else:
@@ -55,11 +61,19 @@ def product_detail(request, slug, pk):
             return redirect(product.get_absolute_url())
     else:
         current = product.current_listing()
-        form = ListingVersionForm(initial={"title": product.title,
-                                           "detail_page": current.detail_page if current else product.detail_url})
-    return render(request, "stores/product_detail.html", {
-        "store": store, "product": product, "report": listing.report(product), "form": form,
-    })
+        form = ListingVersionForm(
+            initial={"title": product.title, "detail_page": current.detail_page if current else product.detail_url}
+        )
+    return render(
+        request,
+        "stores/product_detail.html",
+        {
+            "store": store,
+            "product": product,
+            "report": listing.report(product),
+            "form": form,
+        },
+    )
 
 
 def listing_picture(request, slug, pk, version_pk):
@@ -91,18 +105,26 @@ VIOLATIONS_PER_PAGE = 100
 def violation_list(request, slug):
     """A store's penalty records, newest first, a page at a time, optionally only those of one status."""
     store = get_store(request.user, slug)
-    violations = (Violation.objects.filter(store=store).select_related("status_changed_by")
-                  .order_by("-occurred_at", "-pk"))  # pk: pages never overlap
+    violations = (
+        Violation.objects.filter(store=store).select_related("status_changed_by").order_by("-occurred_at", "-pk")
+    )  # pk: pages never overlap
     status = request.GET.get("status")
     if status in ViolationStatus.values:
         violations = violations.filter(status=status)
     else:
         status = ""
     page = Paginator(violations, VIOLATIONS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "stores/violation_list.html", {
-        "store": store, "page": page, "violations": page.object_list, "status": status,
-        "statuses": ViolationStatus.choices,
-    })
+    return render(
+        request,
+        "stores/violation_list.html",
+        {
+            "store": store,
+            "page": page,
+            "violations": page.object_list,
+            "status": status,
+            "statuses": ViolationStatus.choices,
+        },
+    )
 
 
 @require_POST
@@ -113,8 +135,10 @@ def violation_status(request, slug, pk):
     violation = get_object_or_404(store.violations, pk=pk)
     status = request.POST.get("status", "")
     if status not in ViolationStatus.values:
-        messages.error(request, f"Choose one of {', '.join(ViolationStatus.values)}; {violation.external_id} is "
-                                f"still {violation.status}.")
+        messages.error(
+            request,
+            f"Choose one of {', '.join(ViolationStatus.values)}; {violation.external_id} is still {violation.status}.",
+        )
     elif violation.set_status(status, by=request.user):
         messages.success(request, f"{violation.external_id} ({violation.kind}) is now {status}.")
     else:
@@ -137,14 +161,20 @@ def my_settings(request):
             bound.save()
             everywhere = ""
             if bound.cleaned_data.get("all_stores"):
-                everywhere = (f" All your stores' emails now arrive at 08:00 {membership.email_timezone}."
-                              if membership.email_timezone else
-                              " Each of your stores' emails now arrives at 08:00 in that store's own zone.")
+                everywhere = (
+                    f" All your stores' emails now arrive at 08:00 {membership.email_timezone}."
+                    if membership.email_timezone
+                    else " Each of your stores' emails now arrives at 08:00 in that store's own zone."
+                )
             messages.success(request, f"Saved your settings for {membership.store}.{everywhere}")
             return redirect("stores:my_settings")
     forms = [
-        (m, bound if bound is not None and bound.instance.pk == m.pk
-         else MembershipSettingsForm(instance=m, prefix=str(m.pk), several=several))
+        (
+            m,
+            bound
+            if bound is not None and bound.instance.pk == m.pk
+            else MembershipSettingsForm(instance=m, prefix=str(m.pk), several=several),
+        )
         for m in memberships
     ]
     return render(request, "stores/my_settings.html", {"forms": forms})
@@ -165,6 +195,14 @@ def import_csv(request, slug):
         else:
             messages.success(request, f"Imported {result.summary()}")
             return redirect("stores:import", slug=store.slug)
-    return render(request, "stores/import.html", {
-        "store": store, "form": form, "errors": errors[:settings.IMPORT_ERRORS_SHOWN], "error_count": len(errors),
-    }, status=status)
+    return render(
+        request,
+        "stores/import.html",
+        {
+            "store": store,
+            "form": form,
+            "errors": errors[: settings.IMPORT_ERRORS_SHOWN],
+            "error_count": len(errors),
+        },
+        status=status,
+    )

@@ -66,23 +66,58 @@ def test_case_walkthrough_in_the_browser_forms(client_a, operator_a, store_a):
     url = case.get_absolute_url()
     client_a.post(url, {"action": "contact", "outcome": "reached", "notes": "Lid cracked in transit"})
     client_a.post(url, {"action": "transition", "to_status": "contacted"})
-    client_a.post(url, {"action": "findings", "situation": "Lid cracked", "root_cause": "logistics",
-                        "check_finding": "", "resolution": "replacement", "customer_updated_review": "on",
-                        "updated_rating": "4"})
+    client_a.post(
+        url,
+        {
+            "action": "findings",
+            "situation": "Lid cracked",
+            "root_cause": "logistics",
+            "check_finding": "",
+            "resolution": "replacement",
+            "customer_updated_review": "on",
+            "updated_rating": "4",
+        },
+    )
     client_a.post(url, {"action": "transition", "to_status": "product_check", "note": "check packaging"})
-    client_a.post(url, {"action": "findings", "root_cause": "logistics", "check_finding": "confirmed",
-                        "check_notes": "Foam too thin", "resolution": "replacement",
-                        "customer_updated_review": "on", "updated_rating": "4"})
+    client_a.post(
+        url,
+        {
+            "action": "findings",
+            "root_cause": "logistics",
+            "check_finding": "confirmed",
+            "check_notes": "Foam too thin",
+            "resolution": "replacement",
+            "customer_updated_review": "on",
+            "updated_rating": "4",
+        },
+    )
     client_a.post(url, {"action": "transition", "to_status": "resolved"})
-    client_a.post(url, {"action": "task", "text": "Ask supplier for thicker foam", "owner": operator_a.pk,
-                        "due": (store_a.today() + timedelta(days=5)).isoformat()})
+    client_a.post(
+        url,
+        {
+            "action": "task",
+            "text": "Ask supplier for thicker foam",
+            "owner": operator_a.pk,
+            "due": (store_a.today() + timedelta(days=5)).isoformat(),
+        },
+    )
     client_a.post(url, {"action": "transition", "to_status": "closed"})
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED
     assert (case.root_cause, case.check_finding, case.resolution, case.updated_rating) == (
-        "logistics", "confirmed", "replacement", 4)
-    assert [e.to_status for e in case.events.all()] == ["new", "contacting", "contacted", "product_check",
-                                                        "resolved", "closed"]
+        "logistics",
+        "confirmed",
+        "replacement",
+        4,
+    )
+    assert [e.to_status for e in case.events.all()] == [
+        "new",
+        "contacting",
+        "contacted",
+        "product_check",
+        "resolved",
+        "closed",
+    ]
     assert all(e.by == operator_a for e in case.events.all()[1:])
     task = ProductTask.objects.get()
     assert (task.product, task.case, task.owner) == (product, case, operator_a)
@@ -99,8 +134,7 @@ def test_illegal_move_shows_a_clear_message(client_a, store_a):
 def test_move_without_prerequisite_explains_what_is_missing(client_a, operator_a, store_a):
     case = make_case(store_a)
     client_a.post(case.get_absolute_url(), {"action": "contact", "outcome": "no_answer"})
-    response = client_a.post(case.get_absolute_url(), {"action": "transition", "to_status": "contacted"},
-                             follow=True)
+    response = client_a.post(case.get_absolute_url(), {"action": "transition", "to_status": "contacted"}, follow=True)
     assert "needs a call that reached the customer" in response.content.decode()
 
 
@@ -110,8 +144,10 @@ def test_listing_fix_creates_a_listing_version_and_product_page_compares_before_
     for days, rating in [(30, 1), (25, 2), (20, 4), (15, 5)]:
         make_review(store_a, rating=rating, product=product, created_at=change - timedelta(days=days - 10))
     case = make_case(store_a, product=product, created_at=change - timedelta(days=1), body="not as pictured")
-    response = client_a.post(case.get_absolute_url(), {
-        "action": "listing_fix", "title": "Glass kettle 1L (0.8L usable)", "note": "Capacity clarified"})
+    response = client_a.post(
+        case.get_absolute_url(),
+        {"action": "listing_fix", "title": "Glass kettle 1L (0.8L usable)", "note": "Capacity clarified"},
+    )
     assert response.status_code == 302
     version = ListingVersion.objects.get(product=product)
     case.refresh_from_db()
@@ -127,21 +163,27 @@ def test_listing_fix_creates_a_listing_version_and_product_page_compares_before_
 
 def test_upload_page_imports_and_reports_unmatched(client_a, store_a):
     data = b"external_id,rating,title,body,created_at,order_id,sku\nU1,1,,quebrado,2026-01-01 10:00,ZZZ,\n"
-    response = client_a.post(reverse("reviews:import", args=[store_a.slug]),
-                             {"file": SimpleUploadedFile("r.csv", data), "format": "", "open_cases": "on"})
+    response = client_a.post(
+        reverse("reviews:import", args=[store_a.slug]),
+        {"file": SimpleUploadedFile("r.csv", data), "format": "", "open_cases": "on"},
+    )
     page = response.content.decode()
     assert response.status_code == 200 and "row 2: no order ZZZ" in page
     assert Review.objects.get(store=store_a).case.status == CaseStatus.NEW
 
 
-@pytest.mark.parametrize(("second_row", "error"), [
-    (b"U2,9,2026-01-01", "row 3, rating"),
-    (b"U2,5,2999-03-01T09:00:00Z", "row 3, created_at: is in the future"),  # a review not written yet
-])
+@pytest.mark.parametrize(
+    ("second_row", "error"),
+    [
+        (b"U2,9,2026-01-01", "row 3, rating"),
+        (b"U2,5,2999-03-01T09:00:00Z", "row 3, created_at: is in the future"),  # a review not written yet
+    ],
+)
 def test_upload_page_shows_row_errors_and_writes_nothing(client_a, store_a, second_row, error):
     data = b"external_id,rating,created_at\nU1,5,2026-01-01\n" + second_row + b"\n"
-    response = client_a.post(reverse("reviews:import", args=[store_a.slug]),
-                             {"file": SimpleUploadedFile("r.csv", data), "format": "csv"})
+    response = client_a.post(
+        reverse("reviews:import", args=[store_a.slug]), {"file": SimpleUploadedFile("r.csv", data), "format": "csv"}
+    )
     assert response.status_code == 400
     assert error in response.content.decode()
     assert not Review.objects.exists()
@@ -150,8 +192,9 @@ def test_upload_page_shows_row_errors_and_writes_nothing(client_a, store_a, seco
 def test_upload_page_shows_only_the_first_errors_and_says_how_many_there_were(client_a, store_a, settings):
     settings.IMPORT_ERRORS_SHOWN = 3
     data = b"external_id,rating,created_at\n" + b"".join(b"U%d,9,2026-01-01\n" % n for n in range(5))
-    response = client_a.post(reverse("reviews:import", args=[store_a.slug]),
-                             {"file": SimpleUploadedFile("r.csv", data), "format": "csv"})
+    response = client_a.post(
+        reverse("reviews:import", args=[store_a.slug]), {"file": SimpleUploadedFile("r.csv", data), "format": "csv"}
+    )
     page = response.content.decode()
     assert response.status_code == 400
     assert "Nothing was imported: 5 errors" in page and "Showing the first 3 of 5 errors." in page
@@ -163,8 +206,9 @@ def test_upload_page_shows_only_the_first_errors_and_says_how_many_there_were(cl
 def test_upload_page_with_fewer_errors_than_the_cap_lists_them_all_without_a_count_line(client_a, store_a, settings):
     settings.IMPORT_ERRORS_SHOWN = 3
     data = b"external_id,rating,created_at\nU1,9,2026-01-01\nU2,9,2026-01-01\n"
-    page = client_a.post(reverse("reviews:import", args=[store_a.slug]),
-                         {"file": SimpleUploadedFile("r.csv", data), "format": "csv"}).content.decode()
+    page = client_a.post(
+        reverse("reviews:import", args=[store_a.slug]), {"file": SimpleUploadedFile("r.csv", data), "format": "csv"}
+    ).content.decode()
     assert "row 2, rating" in page and "row 3, rating" in page
     assert "Showing the first" not in page
 
@@ -211,8 +255,9 @@ def test_resolved_case_cannot_lose_its_resolution(client_a, operator_a, store_a)
     from tests.reviews.test_cases import walk_to
 
     case = walk_to(make_case(store_a), CaseStatus.RESOLVED, operator_a)
-    response = client_a.post(case.get_absolute_url(), {"action": "findings", "root_cause": "logistics",
-                                                       "resolution": ""})
+    response = client_a.post(
+        case.get_absolute_url(), {"action": "findings", "root_cause": "logistics", "resolution": ""}
+    )
     assert response.status_code == 400
     assert "keeps its root cause and resolution" in response.content.decode()
     case.refresh_from_db()
@@ -239,14 +284,25 @@ def test_logging_a_reached_call_without_notes_shows_a_plain_error_and_logs_nothi
     assert not case.contacts.exists()
 
 
-@pytest.mark.parametrize("data, reason", [
-    ({"action": "bogus"}, "Refused: “bogus” is not something the case page does (it does: transition, contact, "
-                          "findings, listing_fix, task). Nothing was changed."),
-    ({}, "Refused: The form said nothing to do (action: one of transition, contact, findings, listing_fix, task). "
-         "Nothing was changed."),
-    ({"action": "transition", "to_status": "closed"},
-     "Refused: A case cannot go from New to Closed; from here it can go to: Contacting. Nothing was changed."),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (
+            {"action": "bogus"},
+            "Refused: “bogus” is not something the case page does (it does: transition, contact, "
+            "findings, listing_fix, task). Nothing was changed.",
+        ),
+        (
+            {},
+            "Refused: The form said nothing to do (action: one of transition, contact, findings, listing_fix, task). "
+            "Nothing was changed.",
+        ),
+        (
+            {"action": "transition", "to_status": "closed"},
+            "Refused: A case cannot go from New to Closed; from here it can go to: Contacting. Nothing was changed.",
+        ),
+    ],
+)
 def test_a_refused_request_on_the_case_page_says_it_was_refused(client_a, store_a, data, reason):
     case = make_case(store_a)
     response = client_a.post(case.get_absolute_url(), data)
@@ -270,8 +326,9 @@ def test_a_task_due_before_the_stores_today_is_refused(client_a, store_a, due):
 def test_task_due_dates_read_like_every_other_date(client_a, store_a):
     product = ProductFactory(store=store_a)
     case = make_case(store_a, product=product)
-    ProductTask.objects.create(store=store_a, product=product, case=case, text="Thicker foam",
-                               due=datetime(2026, 12, 1).date())
+    ProductTask.objects.create(
+        store=store_a, product=product, case=case, text="Thicker foam", due=datetime(2026, 12, 1).date()
+    )
     for url in (case.get_absolute_url(), reverse("reviews:product", args=[store_a.slug, product.pk])):
         page = client_a.get(url).content.decode()
         assert "due 2026-12-01" in page and "Dec. 1, 2026" not in page

@@ -182,10 +182,21 @@ def test_the_admin_shows_who_and_when_read_only_and_records_its_own_status_edits
 
     local = violation.occurred_at.astimezone(UTC)  # the admin's fields are in settings.TIME_ZONE
     with time_machine.travel(NOW, tick=False):
-        response = client.post(url, {
-            "store": store_a.pk, "external_id": "TM-1", "kind": "Late shipment", "description": "", "points": 2,
-            "amount": "5", "occurred_at_0": local.strftime("%Y-%m-%d"), "occurred_at_1": local.strftime("%H:%M:%S"),
-            "status": "resolved", "product": ""})
+        response = client.post(
+            url,
+            {
+                "store": store_a.pk,
+                "external_id": "TM-1",
+                "kind": "Late shipment",
+                "description": "",
+                "points": 2,
+                "amount": "5",
+                "occurred_at_0": local.strftime("%Y-%m-%d"),
+                "occurred_at_1": local.strftime("%H:%M:%S"),
+                "status": "resolved",
+                "product": "",
+            },
+        )
     assert response.status_code == 302
     violation.refresh_from_db()
     assert (violation.status, violation.status_changed_by, violation.status_changed_at) == ("resolved", root, NOW)

@@ -138,6 +138,7 @@ def _money_text(text: str) -> str:
 def _parse_row(store: Store, row: dict, line: int, skus: dict) -> tuple[dict, list[RowError]]:
     """The row's values for a Violation, and one error for every bad column (all of them, not the first)."""
     data = {column: (row.get(column) or "").strip() for column in ViolationRecordForm.Meta.fields}
+    status_given = bool(data["status"])
     data["status"] = data["status"].lower() or ViolationStatus.OPEN
     amount_error = None
     try:
@@ -157,6 +158,8 @@ def _parse_row(store: Store, row: dict, line: int, skus: dict) -> tuple[dict, li
         errors.append(RowError(line, "", f"{len(extra)} more cell{'s' * (len(extra) > 1)} than the header has "
                                          "columns"))
     values = dict(form.cleaned_data)
+    if not status_given:  # a new record is open; one already there keeps the status somebody gave it
+        values["status_given"] = False
     sku = (row.get("product_sku") or "").strip()
     if sku:
         if sku not in skus:
@@ -239,13 +242,20 @@ def import_violations(store: Store, text: str) -> ImportResult:
 
     with transaction.atomic():
         ids = [v["external_id"] for v in parsed]
-        before = {}  # external_id → occurred_at of the records already there
+        before = {}  # external_id → (occurred_at, status) of the records already there
         for at in range(0, len(ids), BATCH):
-            before.update(store.violations.filter(external_id__in=ids[at:at + BATCH])
-                          .values_list("external_id", "occurred_at"))
-        days = {store.today(at) for at in before.values()}  # a record moved to another day leaves the old one
+            before.update((ext, (when, status)) for ext, when, status in store.violations.filter(
+                external_id__in=ids[at:at + BATCH]).values_list("external_id", "occurred_at", "status"))
+        # A record moved to another day leaves the old one.
+        days = {store.today(when) for when, _ in before.values()}
         days.update(store.today(v["occurred_at"]) for v in parsed)
         _save(store, parsed)
+        # A status the file changes is dated now and named to nobody: the last hand change's name would be false.
+        restated = [v["external_id"] for v in parsed if v.get("status_given", True)
+                    and v["external_id"] in before and before[v["external_id"]][1] != v["status"]]
+        for at in range(0, len(restated), BATCH):
+            store.violations.filter(external_id__in=restated[at:at + BATCH]).update(
+                status_changed_at=timezone.now(), status_changed_by=None)
         refreshed = refresh_days(store, days)
     updated = sum(ext in before for ext in ids)
     return ImportResult(len(parsed) - updated, updated, refreshed)
@@ -253,11 +263,14 @@ def import_violations(store: Store, text: str) -> ImportResult:
 
 def _save(store: Store, parsed: list[dict]) -> None:
     """Insert the new records and update those already there (same store and external_id) in a few
-    INSERT … ON CONFLICT statements. A row without product_sku leaves a record's product as it was."""
+    INSERT … ON CONFLICT statements. A row without product_sku leaves a record's product as it was, and
+    one without a status its status (a file without the column does not reopen resolved penalties)."""
     fields = [f for f in ViolationRecordForm.Meta.fields if f != "external_id"]
     for with_product in (False, True):
-        rows = [Violation(store=store, **v) for v in parsed if ("product_id" in v) == with_product]
-        if rows:
-            Violation.objects.bulk_create(
-                rows, batch_size=BATCH, update_conflicts=True, unique_fields=["store", "external_id"],
-                update_fields=fields + ["product"] * with_product)
+        for with_status in (False, True):
+            rows = [Violation(store=store, **{k: x for k, x in v.items() if k != "status_given"}) for v in parsed
+                    if ("product_id" in v) == with_product and v.get("status_given", True) == with_status]
+            if rows:
+                Violation.objects.bulk_create(
+                    rows, batch_size=BATCH, update_conflicts=True, unique_fields=["store", "external_id"],
+                    update_fields=[f for f in fields if with_status or f != "status"] + ["product"] * with_product)

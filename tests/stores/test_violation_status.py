@@ -171,6 +171,37 @@ def test_a_reimport_that_updates_the_record_keeps_who_changed_its_status(client,
     assert (violation.status_changed_by, violation.status_changed_at) == (olivia, NOW)
 
 
+def test_a_reimport_without_a_status_column_does_not_reopen_a_resolved_penalty(client, store_a, olivia):
+    csv = "external_id,kind,occurred_at,points,amount\nV-1,late,2026-11-25 10:00,{points},10\n"
+    import_violations(store_a, csv.format(points=1))
+    violation = Violation.objects.get(external_id="V-1")
+    assert violation.status == "open"  # a new record without a status is open
+    client.force_login(olivia)
+    with time_machine.travel(NOW, tick=False):
+        mark(client, violation, "resolved")
+    assert import_violations(store_a, csv.format(points=3)).updated == 1
+    violation.refresh_from_db()
+    assert (violation.points, violation.status) == (3, "resolved")
+    assert violation in Violation.objects.exclude(pk__in=Violation.objects.open())
+
+
+def test_a_status_the_file_changes_is_dated_and_names_nobody(client, store_a, olivia):
+    csv = "external_id,kind,occurred_at,points,amount,status\nV-1,late,2026-11-25 10:00,1,10,{status}\n"
+    import_violations(store_a, csv.format(status="open"))
+    violation = Violation.objects.get(external_id="V-1")
+    client.force_login(olivia)
+    with time_machine.travel(NOW, tick=False):
+        mark(client, violation, "appealed")
+    with time_machine.travel(NOW + timedelta(hours=2), tick=False):
+        import_violations(store_a, csv.format(status="resolved"))
+    violation.refresh_from_db()
+    # The platform's file resolved it, not olivia: her name on "resolved" would be false.
+    assert (violation.status, violation.status_changed_by) == ("resolved", None)
+    assert violation.status_changed_at == NOW + timedelta(hours=2)
+    page = client.get(reverse("stores:violations", args=[store_a.slug])).content.decode()
+    assert "resolved on 27 Nov 16:02" in page and "by olivia" not in page
+
+
 def test_the_admin_shows_who_and_when_read_only_and_records_its_own_status_edits(client, store_a, olivia):
     violation = ViolationFactory(store=store_a, external_id="TM-1", amount=5)
     violation.set_status("appealed", by=olivia)

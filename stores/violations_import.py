@@ -1,7 +1,8 @@
 """CSV import of platform penalty (violation) records: all or nothing, every bad column of every row named.
 
 Columns (comma-separated, header row in any order and any case): external_id, kind, occurred_at, points,
-amount, and optionally status (open/appealed/resolved), description, product_sku. `occurred_at` is ISO 8601
+amount, and optionally status (open/appealed/resolved; absent or empty: a new record is open, one already
+there keeps its status), description, product_sku. `occurred_at` is ISO 8601
 and nothing else (05/11/2026 is 5 November to some and 11 May to others); without an offset it is read in the
 store's zone, and refused when a DST change skips or repeats it there. An amount may group thousands with
 commas before a decimal point (1,234.50); a row with more cells than the header is an error. Each row goes through

@@ -4,7 +4,7 @@ messages queued before `metrics.stale_days` took that over."""
 from datetime import date
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 
 from .models import Store
 
@@ -19,4 +19,5 @@ def refresh_order_days(store_id: int, days: list[str]) -> list[str]:
     store = Store.objects.filter(pk=store_id).first()
     if store is None:
         return []
-    return [day.isoformat() for day in refresh_days(store, [date.fromisoformat(d) for d in days])]
+    with transaction.atomic():  # refresh_days's store lock lasts while it works
+        return [day.isoformat() for day in refresh_days(store, [date.fromisoformat(d) for d in days])]

@@ -10,7 +10,8 @@ commas before a decimal point (1,234.50); a row with more cells than the header 
 column's range, choices). Importing the same file again updates the same records (keyed by external_id), so
 a retried import adds nothing. Store days that the nightly job already rolled up are rolled up again so their
 violation numbers are current. A file over `VIOLATION_IMPORT_MAX_BYTES` or `VIOLATION_IMPORT_MAX_ROWS` is
-refused before any row is checked (the check runs in the upload's request).
+refused before any row is checked, on the upload page and by `manage.py import_csv violations` alike (the
+upload page checks the rows inside its request).
 """
 
 from __future__ import annotations

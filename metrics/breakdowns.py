@@ -13,7 +13,7 @@ from datetime import date
 import pandas as pd
 
 from .anomaly import dimension_labels
-from .compare import COMPARED, Window, compare_breakdown, compare_shares
+from .compare import Window, compare_breakdown, compare_shares, comparison_row
 from .models import Dimension
 from .rollup import METRICS
 
@@ -87,16 +87,7 @@ def _row(key: str, label: str, r: pd.Series, metrics: list[str]) -> dict:
 
 
 def _cell(r: pd.Series, metric: str) -> dict:
-    """One number as the daily tables' rows have it (metrics.templatetags.daily.row_change reads it)."""
-    info = METRICS[metric]
-    values = {k: (None if pd.isna(r[k]) else float(r[k])) for k in COMPARED}
-    return {
-        "metric": metric,
-        "label": info.short_label,
-        "kind": info.kind,
-        **values,
-        "good_when_up": info.higher_is_better,
-    }
+    return comparison_row(metric, r, METRICS[metric].short_label)
 
 
 def _product_label(key: str, labels: dict[str, str]) -> str:

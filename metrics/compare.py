@@ -198,6 +198,15 @@ def compare_days(store: Store, day: date, metrics=None, window: Window | None = 
     return out.replace({None: np.nan})
 
 
+def comparison_row(metric: str, r: pd.Series | None, label: str | None = None) -> dict:
+    """One metric's comparison as the daily tables and the email read it (`metrics.templatetags.daily`):
+    label, kind, the `COMPARED` numbers (None where unknown, or all None without `r`) and good_when_up."""
+    info = METRICS[metric]
+    values = {k: (None if r is None or pd.isna(r[k]) else float(r[k])) for k in COMPARED}
+    return {"metric": metric, "label": label or info.label, "kind": info.kind, **values,
+            "good_when_up": info.higher_is_better}
+
+
 def relative_change(value, before):
     """`pct_change` for frames and series: value / before − 1, NaN where before is 0 or either is missing."""
     return (value / before - 1).replace([np.inf, -np.inf], np.nan)

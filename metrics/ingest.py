@@ -235,7 +235,7 @@ def _insert(store: Store, events: list, products: dict[str, int]) -> set[str]:
                 cursor.execute(
                     f"INSERT INTO {table} (store_id, {columns}, received_at) VALUES {values} "  # noqa: S608
                     f"ON CONFLICT (store_id, event_id) DO NOTHING RETURNING event_id",
-                    [v for row in chunk for v in (store.pk, *row[:2], utc(row[2]), *row[3:], received)],
+                    [v for row in chunk for v in (store.pk, *row[:2], utc(row[2]), *row[3:], received)],  # row[2]: ts
                 )
                 stored.update(r[0] for r in cursor.fetchall())
     return stored

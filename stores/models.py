@@ -358,7 +358,8 @@ class Violation(models.Model):
     status = models.CharField(max_length=20, choices=ViolationStatus.choices, default=ViolationStatus.OPEN)
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    # Who last changed the status by hand, and when; an import never touches these.
+    # Who last changed the status, and when: a person on the list page or in the admin (`set_status`), or an
+    # import that changed it (dated, no name); an import that leaves the status leaves these too.
     status_changed_at = models.DateTimeField(null=True, blank=True)
     status_changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

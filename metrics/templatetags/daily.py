@@ -89,6 +89,20 @@ def text_change(row, which):
 
 
 @register.filter
+def points(change):
+    """A change of share (fractions: 0.025) in points: '+2.5 pts', '−1.0 pts', '±0 pts', '–' unknown.
+
+    A share's move is said in points, not percent: 40 % → 50 % is +10 points, not +25 %."""
+    if change is None or change == "":
+        return "–"
+    number = round(float(change) * 100, 1)
+    if number == 0:
+        return "±0\u00a0pts"
+    sign = "+" if number > 0 else "\u2212"
+    return f"{sign}{abs(number):.1f}\u00a0pts"
+
+
+@register.filter
 def keep_pct(text):
     """Running text with each '−97 %' kept on one line (a non-breaking space before the %): a phone
     would otherwise wrap 'AOV +1' and '% — visitors moved most' apart. Escaped as usual."""

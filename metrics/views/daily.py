@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pandas as pd
 import plotly.graph_objects as go
 from django.conf import settings
 from django.contrib import messages
@@ -27,7 +26,7 @@ from stores.violations_import import ViolationImportError, import_violations
 from ..anomaly import label_values, with_related
 from ..breakdowns import day_breakdowns
 from ..charts import anomaly_figure, style
-from ..compare import Window, compare_days, history
+from ..compare import Window, compare_days, comparison_row, history
 from ..email import opted_out_membership
 from ..forms import ActionItemForm, AnomalyForm, ViolationForm, ViolationUploadForm
 from ..models import ActionItem, Anomaly, AnomalyStatus
@@ -46,22 +45,7 @@ def metric_rows(store, day, window: Window | None = None) -> tuple[list[dict], l
 
 
 def _rows(frame, metrics) -> list[dict]:
-    rows = []
-    for metric in metrics:
-        info = METRICS[metric]
-        if metric not in frame.index:
-            rows.append({"metric": metric, "label": info.label, "kind": info.kind, "value": None,
-                         "day_before": None, "week_before": None, "dod": None, "wow": None,
-                         "good_when_up": info.higher_is_better})
-            continue
-        r = frame.loc[metric]
-        rows.append({
-            "metric": metric, "label": info.label, "kind": info.kind,
-            **{k: (None if pd.isna(r[k]) else float(r[k])) for k in ("value", "day_before", "week_before", "dod",
-                                                                       "wow")},
-            "good_when_up": info.higher_is_better,
-        })
-    return rows
+    return [comparison_row(m, frame.loc[m] if m in frame.index else None) for m in metrics]
 
 
 def gmv_chart(store, day, days: int = 60) -> dict | None:

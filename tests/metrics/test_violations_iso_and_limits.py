@@ -10,8 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from stores.models import Violation
-from stores.violations_import import ViolationImportError, import_violations
+from stores.violations_import import import_violations
 from tests.factories import MembershipFactory, UserFactory
+from tests.metrics.test_violations_checks import HEADER, import_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -23,14 +24,7 @@ def frozen_clock():
         yield
 
 
-HEADER = "external_id,kind,occurred_at,points,amount\n"
 NOT_ISO = "use ISO 8601, e.g. 2026-11-05 or 2026-11-05T14:30"
-
-
-def import_errors(store, text) -> list[str]:
-    with pytest.raises(ViolationImportError) as caught:
-        import_violations(store, text)
-    return [str(e) for e in caught.value.errors]
 
 
 def entry_page(client, store):

@@ -10,7 +10,8 @@ checked with: spent before today + today's projection + remaining days × the la
 
 A plan "stopped spending" when it is active, inside its dates and hours, is fed hourly (it has any
 snapshot in the last 7 days), and its cumulative spend has not risen for STOPPED_HOURS hours of its
-window (for a round-the-clock plan the quiet spell may begin the day before).
+window (for a round-the-clock plan the quiet spell may begin the day before). A plan that has spent
+its daily budget (BUDGET_SPENT of it) is quiet because the platform stops serving it, not stopped.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ MIN_CURVE_ORDERS = 50
 EARLIEST_PROJECTION = Decimal("0.10")  # share of the day's expected spend before projecting the day's end
 STOPPED_HOURS = 3
 RUN_RATE_DAYS = 7
+# Platforms stop serving a plan once the rest of its daily budget is below a bid, so the day's spend
+# ends a little short of the budget: from this share on, the plan's quiet spell is its budget cap.
+BUDGET_SPENT = Decimal("0.98")
 ZERO = Decimal("0.00")
 
 
@@ -170,6 +174,11 @@ def _is_running(plan: AdPlan, day: date) -> bool:
     return plan.status == AdPlanStatus.ACTIVE and plan.runs_on(day)
 
 
+def budget_spent(plan: AdPlan, spend: Decimal) -> bool:
+    """Whether `spend` (one day's) used up the plan's daily budget, so the platform stopped serving it."""
+    return bool(plan.daily_budget) and spend >= plan.daily_budget * BUDGET_SPENT
+
+
 def plan_pacing(plan: AdPlan, now: datetime | None = None, curve: tuple[list[float], str] | None = None) -> PlanPacing:
     """Today's pacing of one plan at `now` (default: the current time)."""
     now = now or timezone.now()
@@ -222,12 +231,15 @@ def plan_pacing(plan: AdPlan, now: datetime | None = None, curve: tuple[list[flo
                         expected_share=expected_share, projected_day=projected_day, spent_total=spent_before +
                         spend_today, projected_total=projected_total, hourly_actual=hourly_actual,
                         hourly_expected=hourly_expected, fed_today=fed_today)
-    pacing.stopped_hours = _stopped_hours(plan, now, today, local_now, last_increase)
+    if not budget_spent(plan, spend_today):
+        pacing.stopped_hours = _stopped_hours(plan, now, today, local_now, last_increase)
     return pacing
 
 
 def _last_increase_before_today(plan: AdPlan, now: datetime, day_start: datetime) -> datetime | None:
-    """When the cumulative spend last rose in the previous days (each day's counter starts at zero)."""
+    """When the cumulative spend last rose in the previous days (each day's counter starts at zero).
+
+    A day that ended on its spent budget was quiet because of the cap: today's start is returned."""
     zone = plan.store.zone
     last, previous, current_day = None, ZERO, None
     for ts, value in (plan.spend_snapshots.filter(ts__gte=now - timedelta(days=7), ts__lt=day_start)
@@ -237,7 +249,7 @@ def _last_increase_before_today(plan: AdPlan, now: datetime, day_start: datetime
             current_day, previous = day, ZERO
         if value > previous:
             last, previous = ts, value
-    return last
+    return day_start if last is not None and budget_spent(plan, previous) else last
 
 
 def _stopped_hours(plan: AdPlan, now, today, local_now, last_increase) -> float | None:

@@ -91,6 +91,23 @@ def test_round_the_clock_plan_quiet_since_yesterday_is_stopped_just_after_midnig
 
 
 @time_machine.travel(NOW, tick=False)
+def test_a_plan_that_spent_its_daily_budget_is_capped_not_stopped(store_a, search_plan):
+    # 240 spent by 10:00: the platform stops serving it; that is not a plan that broke ("stopped", danger).
+    feed(search_plan, {8: "100", 10: "238.50", 11: "238.50", 12: "238.50", 13: "238.50"})
+    assert not plan_pacing(search_plan, NOW).stopped
+    assert kinds(store_a) == [("Longjing search", "overspend_day")]  # it did run out early
+
+
+@time_machine.travel(local(1), tick=False)
+def test_a_plan_that_ended_yesterday_on_its_budget_is_not_stopped_after_midnight(store_a, search_plan):
+    SnapshotFactory(plan=search_plan, ts=local(20) - timedelta(days=1), spend_today=Decimal("240"))
+    SnapshotFactory(plan=search_plan, ts=local(23) - timedelta(days=1), spend_today=Decimal("240"))
+    assert not plan_pacing(search_plan, local(1)).stopped
+    with time_machine.travel(local(3, 30), tick=False):  # nothing spent in the new day's first 3.5 hours
+        assert plan_pacing(search_plan, local(3, 30)).stopped_hours == 3.5
+
+
+@time_machine.travel(NOW, tick=False)
 def test_not_fed_paused_or_off_hours_plans_are_not_stopped(store_a):
     AdPlanFactory(store=store_a, name="Never fed")
     paused = AdPlanFactory(store=store_a, name="Paused", status=AdPlanStatus.PAUSED)

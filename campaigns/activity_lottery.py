@@ -1,5 +1,6 @@
 """Lottery draws: entrants from a window's buyers or new members, winners from a recorded seed.
 
+A draw is made once its entry window is over in the store's zone, so every entrant is in the list.
 A draw is reproducible and auditable: entrants are sorted by a stable key, the seed comes from
 `secrets` and is stored with the entrant count, the SHA-256 of the entrant list and the winners,
 so `verify_draw` can redo it. The database holds at most one draw per activity.
@@ -11,7 +12,7 @@ import hashlib
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -77,6 +78,13 @@ def draw(activity: Activity, source: str, first: date, last: date, winner_count:
         raise ValidationError("The entry window's last day is before its first day.")
     if winner_count < 1:
         raise ValidationError("Draw at least one winner.")
+    today = activity.store.today()
+    if last >= today:
+        # Drawn now, the rest of the window's entrants could never win (a draw is final), and the
+        # stored window would claim days whose entries were not in the list.
+        after = last + timedelta(days=1)
+        raise ValidationError(f"The entry window runs until {last:%Y-%m-%d}, which is not over yet in the store's "
+                              f"time (today is {today:%Y-%m-%d}); draw from {after:%Y-%m-%d}, when every entry is in.")
     if LotteryDraw.objects.filter(activity=activity).exists():
         raise AlreadyDrawn("This lottery was already drawn; the stored result stands and cannot be redrawn.")
     people = entrants(activity, source, first, last)

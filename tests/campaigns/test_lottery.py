@@ -134,3 +134,25 @@ def test_activity_page_shows_when_it_was_drawn_in_the_stores_time(client_a, lott
     body = client_a.get(lottery.get_absolute_url()).content.decode()
 
     assert 'Drawn 2026-11-26 07:00 <span class="muted">(Asia/Shanghai time)</span>' in body
+
+
+def test_a_window_not_over_yet_cannot_be_drawn_and_late_entrants_still_win_a_place(lottery, store_a):
+    OrderFactory(store=store_a, buyer_ref="morning", placed_at=datetime(2026, 11, 7, 9, tzinfo=SH))
+    with time_machine.travel(datetime(2026, 11, 7, 20, 0, tzinfo=SH), tick=False):  # the window's last evening
+        with pytest.raises(ValidationError, match="not over yet"):
+            activity_lottery.draw(lottery, "orders", date(2026, 11, 1), date(2026, 11, 7), 3)
+        assert not LotteryDraw.objects.exists()
+    OrderFactory(store=store_a, buyer_ref="evening", placed_at=datetime(2026, 11, 7, 21, 30, tzinfo=SH))
+    # 00:30 on the 8th in Shanghai (still the 7th in UTC): the store's day decides.
+    with time_machine.travel(datetime(2026, 11, 8, 0, 30, tzinfo=SH), tick=False):
+        draw = activity_lottery.draw(lottery, "orders", date(2026, 11, 1), date(2026, 11, 7), 3)
+    assert draw.entrant_count == 2 and activity_lottery.verify_draw(draw)["same_entrants"]
+
+
+def test_drawing_before_the_window_ends_says_so_on_the_page(client_a, lottery, buyers):
+    with time_machine.travel(datetime(2026, 11, 7, 20, 0, tzinfo=SH), tick=False):
+        response = client_a.post(reverse("campaigns:lottery_draw", args=[lottery.pk]), {
+            "source": "orders", "window_start": "2026-11-01", "window_end": "2026-11-07", "winner_count": 3},
+            follow=True)
+    assert "which is not over yet" in response.content.decode()
+    assert not LotteryDraw.objects.exists()

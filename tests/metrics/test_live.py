@@ -245,3 +245,13 @@ def test_the_real_time_index_shows_money_with_separators(client_a, store_a):
     paid_order(store_a, timezone.now(), total="12345.60")
     page = client_a.get(reverse("metrics:live")).content.decode()
     assert "12,345.60 CNY" in page
+
+
+def test_the_real_time_index_counts_buyers_as_the_live_view_does(client_a, store_a):
+    # Two guest orders (no buyer ref) and one known buyer: one buyer, not two, on both pages.
+    for ref in ("", "", "b1"):
+        OrderFactory(store=store_a, placed_at=timezone.now(), paid_at=timezone.now(), total=Decimal("10.00"),
+                     buyer_ref=ref)
+    assert live.snapshot(store_a)["kpis"]["today"]["buyers"] == 1
+    page = client_a.get(reverse("metrics:live")).content.decode()
+    assert '<td class="num">3</td><td class="num">1</td><td class="num">30.00 CNY</td>' in page

@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from metrics.live import windows as live_windows
 from stores.services import sales_summary
 
 from .desk import open_items
@@ -20,9 +21,11 @@ def desk(request):
     now = timezone.now()
     panels = []
     for store in stores_for(request.user):
-        start, _ = store.day_bounds(store.today(now))
-        today = sales_summary(store, start, now)
-        yesterday = sales_summary(store, start - timedelta(days=1), now - timedelta(days=1))
+        # The live view's windows: yesterday up to the same local clock time (24 h back in UTC is an
+        # hour off on the day after a DST change).
+        today_window, yesterday_window, _ = live_windows(store, now)
+        today = sales_summary(store, today_window.start, today_window.end)
+        yesterday = sales_summary(store, yesterday_window.start, yesterday_window.end)
         panels.append({"store": store, "today": today, "yesterday": yesterday,
                        "items": open_items(store, request.user)})
     beat = Heartbeat.objects.filter(name="worker").first()

@@ -1,6 +1,6 @@
 """The desk: today so far per store, open items, plotly served locally, health check."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,7 +8,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import OrderFactory, ViolationFactory
+from tests.factories import MembershipFactory, OrderFactory, UserFactory, ViolationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,18 @@ def test_desk_counts_todays_paid_orders_in_the_store_zone(client_a, store_a):
     panel = client_a.get(reverse("desk")).context["panels"][0]
     assert (panel["today"].orders, panel["today"].gmv) == (1, Decimal("100"))
     assert (panel["yesterday"].orders, panel["yesterday"].gmv) == (1, Decimal("30"))
+
+
+@time_machine.travel("2026-11-02 18:00:00+00:00", tick=False)  # 10:00 in Los Angeles, the day after DST ended
+def test_desk_compares_with_yesterday_at_the_same_local_clock_time_across_dst(client, store_b):
+    client.force_login(MembershipFactory(store=store_b, user=UserFactory(username="op-b")).user)
+    # 1 Nov: 00:30 and 09:30 PDT count (before 10:00); 10:30 PST does not. 24 h back in UTC would
+    # have started the window at 01:00 and missed the first order.
+    for paid in (datetime(2026, 11, 1, 7, 30, tzinfo=UTC), datetime(2026, 11, 1, 17, 30, tzinfo=UTC),
+                 datetime(2026, 11, 1, 18, 30, tzinfo=UTC)):
+        OrderFactory(store=store_b, total=Decimal("10"), placed_at=paid, paid_at=paid)
+    panel = client.get(reverse("desk")).context["panels"][0]
+    assert (panel["yesterday"].orders, panel["yesterday"].gmv) == (2, Decimal("20"))
 
 
 def test_desk_lists_open_violations(client_a, store_a):

@@ -180,6 +180,16 @@ class PlanForm(forms.ModelForm):
         self.fields["parent"].queryset = Plan.objects.filter(store__in=stores).exclude(level="week")
         self.fields["parent"].required = False
 
+    def clean(self):
+        data = super().clean()
+        store = data.get("store")
+        # As for activities: a slip such as 9999-12-31 is refused beside the field (its week would end
+        # past the last date Python knows, a 500 when the period was snapped).
+        if data.get("period_start") and (why := out_of_reach(data["period_start"],
+                                                              store.today() if store else timezone.localdate())):
+            self.add_error("period_start", why)
+        return data
+
 
 class GoalForm(forms.ModelForm):
     class Meta:

@@ -108,6 +108,16 @@ def test_creating_a_month_plan_under_a_year(client_a, store_a, tree):
     assert response.url == plan.get_absolute_url() and plan.period_end == date(2026, 12, 31)
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_plan_day_no_plan_means_is_refused_beside_the_field(client_a, store_a, tree, day):
+    # 9999-12-31's week would end in year 10000: the form answered with a 500.
+    response = client_a.post(reverse("campaigns:plan_new"), {"store": store_a.pk, "level": "week",
+                                                             "parent": tree[1].pk, "period_start": day})
+    assert response.status_code == 200
+    assert "is more than 10 years from today" in response.content.decode()
+    assert Plan.objects.count() == 3
+
+
 def test_another_stores_plan_is_a_404(client_a, store_b):
     year = _plan(store_b, "year", date(2026, 1, 1))
     task = PlanTask.objects.create(plan=year, title="Secret")

@@ -8,7 +8,7 @@ user is not a member of (no hint that it exists) and 403 for a role they lack.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 OPERATOR = "operator"
@@ -65,17 +65,74 @@ def get_scoped_object(queryset: QuerySet, user, via: str = "store", role: str | 
     return obj
 
 
-class StoreScopedAdminMixin:
-    """Admin lists and store choices limited to the staff user's stores (superusers see all)."""
+def store_lookup(model) -> str | None:
+    """How rows of `model` reach the store that owns them: "pk" for Store itself, its store field, or one
+    hop further ("product__store" for a listing version); None when no store owns them (users)."""
+    from stores.models import Store
+
+    if model is Store:
+        return "pk"
+    relations = [f for f in model._meta.concrete_fields if f.is_relation]
+    for field in relations:
+        if field.related_model is Store:
+            return field.name
+    for field in relations:
+        for inner in field.related_model._meta.concrete_fields:
+            if inner.is_relation and inner.related_model is Store:
+                return f"{field.name}__{inner.name}"
+    return None
+
+
+def choices_for(queryset: QuerySet, user) -> QuerySet:
+    """`queryset` limited to objects of the user's stores; shared ones (no store) stay, users are not limited."""
+    lookup = store_lookup(queryset.model)
+    if lookup is None or (user.is_superuser and user.is_active):
+        return queryset
+    if lookup == "pk":
+        return queryset.filter(pk__in=stores_for(user))
+    return queryset.filter(Q(**{f"{lookup}__in": stores_for(user)}) | Q(**{f"{lookup}__isnull": True}))
+
+
+class StoreScopedChoicesMixin:
+    """Admin forms (model admins and inlines) offer and accept only objects of the staff user's stores:
+    a select, a raw id or a many-to-many box naming another store's product, order or listing is refused,
+    so no one can link their store's rows to another store's (and read it through them)."""
+
+    def _choices(self, db_field, request, kwargs) -> QuerySet:
+        # Start from what the admin would offer (the related admin's ordering), then limit it.
+        queryset = self.get_field_queryset(kwargs.get("using"), db_field, request)
+        if queryset is None:
+            queryset = db_field.related_model._default_manager.using(kwargs.get("using")).all()
+        return choices_for(queryset, request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            kwargs["queryset"] = self._choices(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            kwargs["queryset"] = self._choices(db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class StoreScopedAdminMixin(StoreScopedChoicesMixin):
+    """Admin lists, their filters and every choice limited to the staff user's stores (superusers see all)."""
 
     store_lookup = "store"
 
     def get_queryset(self, request):
         return scope(super().get_queryset(request), request.user, via=self.store_lookup)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        from stores.models import Store
+    def get_list_filter(self, request):
+        # A related filter lists every row of its model (all stores' names); offer only those in the scoped list.
+        from django.contrib.admin import RelatedOnlyFieldListFilter
 
-        if db_field.related_model is Store:
-            kwargs["queryset"] = stores_for(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        def scoped(item):
+            if isinstance(item, str) and "__" not in item:
+                field = self.model._meta.get_field(item)
+                if field.is_relation and store_lookup(field.related_model) is not None:
+                    return item, RelatedOnlyFieldListFilter
+            return item
+
+        return [scoped(item) for item in super().get_list_filter(request)]

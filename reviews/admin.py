@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from opsdesk.tenancy import StoreScopedAdminMixin
+from opsdesk.tenancy import StoreScopedAdminMixin, StoreScopedChoicesMixin
 
 from .models import CaseEvent, ContactAttempt, ProductTask, Review, ReviewCase, ReviewPolicy
 
@@ -13,14 +13,14 @@ class ReviewAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     raw_id_fields = ["product", "order", "member"]
 
 
-class CaseEventInline(admin.TabularInline):
+class CaseEventInline(StoreScopedChoicesMixin, admin.TabularInline):
     model = CaseEvent
     extra = 0
     readonly_fields = ["from_status", "to_status", "by", "at", "note"]
     can_delete = False
 
 
-class ContactInline(admin.TabularInline):
+class ContactInline(StoreScopedChoicesMixin, admin.TabularInline):
     model = ContactAttempt
     extra = 0
     readonly_fields = ["by", "at", "outcome", "notes"]

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from opsdesk.tenancy import StoreScopedAdminMixin, scope
+from opsdesk.tenancy import StoreScopedAdminMixin, StoreScopedChoicesMixin, scope
 
 from .models import ApiKey, ListingVersion, Order, OrderLine, Payment, Product, Store, StoreMembership, Violation
 
@@ -45,12 +45,12 @@ class ListingVersionAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ["product", "title", "started_at"]
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(StoreScopedChoicesMixin, admin.TabularInline):
     model = OrderLine
     extra = 0
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(StoreScopedChoicesMixin, admin.TabularInline):
     model = Payment
     extra = 0
 

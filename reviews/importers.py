@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -112,9 +113,9 @@ def _parse_olist_time(raw: str, store: Store) -> datetime:
 
 
 def _parse_rating(raw: Any) -> int:
-    text = str(raw).strip()
-    number = float(text)
-    if number != int(number) or not 1 <= int(number) <= 5:
+    number = float(str(raw).strip())
+    # "inf", "1e400" and "NaN" read as floats too; int() of them would fail with a 500, not a row error.
+    if not math.isfinite(number) or number != int(number) or not 1 <= number <= 5:
         raise ValueError
     return int(number)
 

@@ -41,6 +41,17 @@ def test_bad_item_rejects_the_whole_batch_with_its_index(client, store_a):
     assert not Review.objects.exists()
 
 
+def test_a_rating_too_big_for_a_float_is_refused_with_its_index_not_a_server_error(client, store_a):
+    # JSON's 1e400 reads as infinity; the rating check must name it, not fail turning it into a whole number.
+    _, raw = ApiKey.issue(store_a)
+    body = '{"reviews": [{"id": "x", "rating": 1e400, "created_at": "2026-01-05T10:00:00Z"}]}'
+    response = client.post(URL, data=body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"index": 0, "field": "rating",
+                                          "message": "must be a whole number from 1 to 5, got inf"}]
+    assert not Review.objects.exists()
+
+
 def test_missing_or_revoked_key_is_401(client, store_a):
     key, raw = ApiKey.issue(store_a)
     assert post(client, BATCH).status_code == 401

@@ -176,6 +176,9 @@ def test_upload_page_imports_and_reports_unmatched(client_a, store_a):
     ("second_row", "error"),
     [
         (b"U2,9,2026-01-01", "row 3, rating"),
+        (b"U2,inf,2026-01-01", "row 3, rating: must be a whole number from 1 to 5, got &#x27;inf&#x27;"),
+        (b"U2,1e400,2026-01-01", "row 3, rating: must be a whole number from 1 to 5"),  # a float too big: inf
+        (b"U2,NaN,2026-01-01", "row 3, rating: must be a whole number from 1 to 5"),
         (b"U2,5,2999-03-01T09:00:00Z", "row 3, created_at: is in the future"),  # a review not written yet
     ],
 )

@@ -21,7 +21,11 @@ class MoneyField(models.DecimalField):
 
 
 def to_money(value) -> Decimal:
-    """Parse a number or string into a Decimal rounded to cents (half up, like a till)."""
+    """Parse a number or string into a Decimal rounded to cents (half up, like a till); ValueError for
+    NaN or infinity, which are no amount (NaN would pass the rounding and fail the next comparison)."""
     if isinstance(value, float):
         value = str(float(value))  # also numpy's float64, whose repr() is "np.float64(…)"
-    return Decimal(str(value).strip()).quantize(CENT, rounding=ROUND_HALF_UP)
+    number = Decimal(str(value).strip())
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not an amount")
+    return number.quantize(CENT, rounding=ROUND_HALF_UP)

@@ -217,6 +217,14 @@ def test_upload_page_lists_bad_rows_and_imports_nothing(client_a, store_a):
     assert Order.objects.count() == 0
 
 
+@pytest.mark.parametrize("amount", ["nan", "NaN", "-nan"])
+def test_an_amount_of_nan_is_a_row_error_not_a_server_error(client_a, store_a, amount):
+    response = upload(client_a, store_a, OPSDESK_CSV + f"T-3,2026-11-24 10:00:00,,{amount},,,,MUG-1,Mug,1,10.00,\n")
+    assert response.status_code == 400
+    assert f"total: &#x27;{amount}&#x27; is not an amount" in response.content.decode()
+    assert Order.objects.count() == 0
+
+
 def test_upload_page_of_another_store_is_a_404(client_a, store_b):
     assert client_a.get(reverse("stores:import", args=[store_b.slug])).status_code == 404
     assert upload(client_a, store_b, OPSDESK_CSV).status_code == 404

@@ -148,6 +148,15 @@ def test_an_amount_beyond_what_a_ledger_holds_is_refused_in_words(client, shop, 
     assert Order.objects.count() == 0
 
 
+def test_a_price_of_nan_is_refused_in_words(client, shop):
+    bad = copy.deepcopy(PAYLOAD)
+    bad["line_items"][0]["price"] = "NaN"
+    response = deliver(client, shop, bad)
+    assert response.status_code == 422
+    assert "line_items.0.price: 'NaN' is not an amount" in response.json()["errors"]
+    assert Order.objects.count() == 0
+
+
 def test_order_in_another_currency_is_refused(client, shop):
     response = deliver(client, shop, dict(PAYLOAD, currency="EUR"))
     assert response.status_code == 422

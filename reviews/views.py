@@ -4,7 +4,7 @@ product's review history, the upload page and the report. Every page is scoped t
 from __future__ import annotations
 
 import csv
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -293,20 +293,24 @@ def policy(request, slug):
     return render(request, "reviews/policy.html", {"store": store, "form": form})
 
 
-def _window(request, store) -> tuple[date, date]:
+def _window(request, store) -> tuple[date, date, datetime, datetime]:
+    """The report's first and last store-local day (default the last 12 weeks) and their UTC bounds. A date
+    that is no date, or so near year 1 or 9999 that its day falls off the calendar in UTC, gives the default."""
     today = store.today()
     try:
         end = date.fromisoformat(request.GET["end"]) if request.GET.get("end") else today
         start = date.fromisoformat(request.GET["start"]) if request.GET.get("start") else end - timedelta(weeks=12)
-    except ValueError:
-        end, start = today, today - timedelta(weeks=12)
-    return min(start, end), max(start, end)
+        start, end = min(start, end), max(start, end)
+        return start, end, store.day_bounds(start)[0], store.day_bounds(end)[1]
+    except (ValueError, OverflowError):
+        start = today - timedelta(weeks=12)
+        return start, today, store.day_bounds(start)[0], store.day_bounds(today)[1]
 
 
 def report(request, slug):
     store = get_store(request.user, slug)
-    start, end = _window(request, store)
-    data = reports.build_report(store, store.day_bounds(start)[0], store.day_bounds(end)[1])
+    start, end, lo, hi = _window(request, store)
+    data = reports.build_report(store, lo, hi)
     return render(
         request,
         "reviews/report.html",
@@ -345,8 +349,7 @@ CSV_FIELDS = [
 def cases_csv(request, slug):
     """Every case of reviews written in the report's window (no phone numbers)."""
     store = get_store(request.user, slug)
-    start, end = _window(request, store)
-    lo, hi = store.day_bounds(start)[0], store.day_bounds(end)[1]
+    start, end, lo, hi = _window(request, store)
     cases = (
         ReviewCase.objects.filter(store=store)
         .filter(Q(review__created_at__gte=lo, review__created_at__lt=hi))

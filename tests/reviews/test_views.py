@@ -233,6 +233,20 @@ def test_report_and_csv_export_cover_only_my_store(client_a, store_a, case_b, op
     assert rows[0]["hours_to_first_contact"] == "3.00" and "+86" not in export.content.decode()
 
 
+@pytest.mark.parametrize("query", ["end=0001-01-01", "start=0001-01-01&end=0001-01-02", "end=9999-12-31",
+                                   "start=9999-12-31", "start=yesterday"])
+def test_a_window_off_the_calendar_shows_the_last_12_weeks_not_a_server_error(client_a, store_a, query):
+    # Store A is UTC+8: midnight of 0001-01-01 there is still year 0 in UTC; 9999-12-31 has no next midnight.
+    case = make_case(store_a, rating=1)
+    today = store_a.today()
+    report = client_a.get(reverse("reviews:report", args=[store_a.slug]) + "?" + query)
+    assert report.status_code == 200
+    assert f'name="start" value="{today - timedelta(weeks=12):%Y-%m-%d}"' in report.content.decode()
+    export = client_a.get(reverse("reviews:cases_csv", args=[store_a.slug]) + "?" + query)
+    assert export.status_code == 200
+    assert [r["case_id"] for r in csv.DictReader(io.StringIO(export.content.decode()))] == [str(case.pk)]
+
+
 def test_manager_edits_the_rules_and_new_cases_follow_them(client, manager_a, store_a):
     client.force_login(manager_a)
     url = reverse("reviews:policy", args=[store_a.slug])

@@ -35,6 +35,9 @@ DEFAULT_NEGATIVE_WORDS = [
     "malo", "roto", "no llegó", "defectuoso",
 ]
 DEFAULT_FIRST_CONTACT_HOURS = 24
+# A first call due more than a year after the case opened is a typo; a far larger one overflowed the due
+# time of every new case (the import failed with a 500).
+MAX_FIRST_CONTACT_HOURS = 24 * 365
 
 
 def default_negative_words() -> list[str]:
@@ -81,7 +84,8 @@ class ReviewPolicy(models.Model):
 
     store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="review_policy")
     first_contact_hours = models.PositiveIntegerField(
-        default=DEFAULT_FIRST_CONTACT_HOURS, validators=[MinValueValidator(1)],
+        default=DEFAULT_FIRST_CONTACT_HOURS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_FIRST_CONTACT_HOURS)],
         help_text="The customer must be called within this many hours of the case opening.",
     )
     negative_words = models.TextField(

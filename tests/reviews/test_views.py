@@ -257,6 +257,21 @@ def test_manager_edits_the_rules_and_new_cases_follow_them(client, manager_a, st
     assert make_case(store_a, rating=3, body="ruim") is None
 
 
+def test_a_first_call_sla_beyond_a_year_is_refused_and_imports_keep_working(client, manager_a, store_a):
+    # 100 000 000 hours is 11 000 years: saved, it made every later case's due time overflow (imports: 500).
+    client.force_login(manager_a)
+    url = reverse("reviews:policy", args=[store_a.slug])
+    response = client.post(url, {"first_contact_hours": "100000000", "negative_words": ""})
+    assert response.status_code == 200
+    assert "Ensure this value is less than or equal to 8760." in response.content.decode()
+    data = b"external_id,rating,created_at\nU1,1,2026-01-01\n"
+    upload = client.post(reverse("reviews:import", args=[store_a.slug]),
+                         {"file": SimpleUploadedFile("r.csv", data), "format": "csv", "open_cases": "on"})
+    assert upload.status_code == 200
+    case = Review.objects.get(store=store_a).case
+    assert case.first_contact_due_at - case.opened_at == timedelta(hours=24)
+
+
 def test_operator_cannot_edit_the_rules(client_a, store_a, store_b):
     assert client_a.get(reverse("reviews:policy", args=[store_a.slug])).status_code == 403
     assert client_a.get(reverse("reviews:policy", args=[store_b.slug])).status_code == 404

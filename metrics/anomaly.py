@@ -554,9 +554,7 @@ def _anomalies(store: Store, day: date, verdicts: list[dict], window: Window, ho
         if v.get("corroborated_by"):
             # Said so that "GMV −38 %" and "within its noise" do not read as a contradiction.
             source = v["corroborated_by"]
-            name = SHORT_SOURCE.get(source, dimension_labels(store, "traffic_source", [source])[source])
-            text += (f" (A move this size happens on some ordinary days too; flagged because {name}, which drove it,"
-                     " is abnormal.)")
+            text += corroboration_note(store, source)
             # Kept apart from the words: its own score and chart may show an ordinary day, so the page and
             # the morning email label it with the source's move (Anomaly.flagged_because).
             cause["flagged_because"] = {"dimension": "traffic_source", "value": source,
@@ -646,6 +644,14 @@ def explain_share(store: Store, day: date, metric: str, dimension: str, value: s
         text += f"; {everyone} {what} {rootcause.pct(_num(expected.of(frame).at[metric, 'change']))}"
     return {"summary": text[:1].upper() + text[1:] + ".", "dimensions": [], "tree": None,
             "top_dimension": dimension, "top_value": value}
+
+
+def corroboration_note(store: Store, source: str) -> str:
+    """The explanation's sentence for an overall move flagged for the abnormal source that drove it. The
+    morning email, which labels the move with `Anomaly.flagged_because` instead, takes it out again."""
+    name = SHORT_SOURCE.get(source, dimension_labels(store, "traffic_source", [source])[source])
+    return (f" (A move this size happens on some ordinary days too; flagged because {name}, which drove it,"
+            " is abnormal.)")
 
 
 def _counts(metric: str) -> bool:

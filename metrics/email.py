@@ -27,7 +27,7 @@ from opsdesk.tenancy import MANAGER
 from reviews.services import overdue_cases
 from stores.models import StoreMembership
 
-from .anomaly import detect_anomalies, label_values, with_related
+from .anomaly import corroboration_note, detect_anomalies, label_values, with_related
 from .charts import email_figure, figure_png, sparkline_png
 from .compare import history
 from .models import Anomaly, AnomalyStatus, MorningEmail
@@ -130,6 +130,7 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
     charted = 0
     for a in anomalies:
         a.url = site + reverse("metrics:anomaly", args=[a.pk])
+        a.summary = email_summary(a)
         a.is_open = a.status != AnomalyStatus.RESOLVED
         a.continued = a.continued_incident() if a.is_open else None
         # The most important few open ones get their chart (the page's figure): ~0.3 s of Chromium each.
@@ -162,6 +163,16 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
     }
 
 
+def email_summary(anomaly: Anomaly) -> str:
+    """The anomaly's explanation as its email entry opens with it. An overall move flagged for the source
+    that drove it loses the sentence saying so: the line of numbers under it says it, as its page does,
+    with the source's own move ("flagged because of Paid search / through train (−90 %)")."""
+    via = (anomaly.root_cause or {}).get("flagged_because")
+    if not via:
+        return anomaly.explanation
+    return anomaly.explanation.replace(corroboration_note(anomaly.store, via["value"]), "", 1)
+
+
 def build_message(membership: StoreMembership, report_day: date) -> EmailMultiAlternatives:
     context = report_context(membership, report_day)
     store = membership.store
@@ -192,7 +203,7 @@ def preheader(context: dict) -> str:
     """The line a mail app shows under the subject: the most important open anomaly, or the all-clear."""
     first = next((a for a in context["anomalies"] if a.is_open), None)
     if first:
-        return first.explanation
+        return first.summary
     earlier = context["earlier_anomaly_count"]
     text = f"No anomalies on {context['day']:%A}"
     return text + (f"; {earlier} still open from earlier days." if earlier else

@@ -29,9 +29,9 @@ def row(label="GMV (main payments)", kind="money", value=150.0, before=100.0, we
 
 def anomaly(explanation="GMV −34 %: paid-search sessions −71 %", day=DAY, **extra):
     fields = dict(url=f"{SITE}/metrics/daily/anomalies/7/", day=day, title="GMV (main payments)",
-                  explanation=explanation, status="new", get_status_display=lambda: "New", is_open=True,
-                  chart="", explained_by=None, value=16350, baseline=24773.5, info=SimpleNamespace(kind="money"),
-                  related_list=[])
+                  explanation=explanation, summary=explanation, status="new", get_status_display=lambda: "New",
+                  is_open=True, chart="", explained_by=None, value=16350, baseline=24773.5,
+                  info=SimpleNamespace(kind="money"), related_list=[])
     return SimpleNamespace(**{**fields, **extra})
 
 

@@ -122,6 +122,29 @@ def test_a_gmv_flagged_for_its_source_says_which_source_and_its_move_in_the_emai
         assert "usually 100.00 CNY on a Monday; flagged because of Paid search / through train (−60 %)" in part
 
 
+def test_a_gmv_flagged_for_its_source_says_why_once_in_the_email(manager, store_a):
+    day = datetime(2026, 5, 4).date()
+    rollup_day(store_a, day)
+    # The explanation as the detector writes it: its sentence stays for the list, the page and the API.
+    explanation = ("GMV −14 % vs usual Monday: paid-search GMV −60 %. (A move this size happens on some ordinary "
+                   "days too; flagged because paid-search, which drove it, is abnormal.)")
+    anomaly = Anomaly.objects.create(
+        store=store_a, day=day, metric="gmv", value=86, baseline=100, band_low=80, band_high=120, change=-0.14,
+        score=-2.6, direction="down", explanation=explanation,
+        root_cause={"flagged_because": {"dimension": "traffic_source", "value": "paid_search", "change": -0.6}})
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    html = message.alternatives[0][0].replace("\u00a0", " ").replace("&nbsp;", " ")
+    for part in (message.body, html):
+        assert "GMV −14 % vs usual Monday: paid-search GMV −60 %." in part
+        assert part.count("flagged because") == 1, part
+        assert "ordinary days" not in part
+        assert "on a Monday; flagged because of Paid search / through train (−60 %)" in part
+    anomaly.refresh_from_db()
+    assert anomaly.explanation == explanation
+
+
 def test_email_speaks_store_time_and_tells_resolved_anomalies_from_open_ones(manager, store_a):
     day = datetime(2026, 5, 4).date()
     rollup_day(store_a, day)

@@ -757,7 +757,7 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
             name = SHORT_SOURCE.get(c.value, labels[c.value]) if top.dimension == "traffic_source" \
                 else labels[c.value]
             what = METRICS[top.metric].short_label if top.metric in METRICS else top.metric
-            clause = f"{name} {what.lower() if top.metric != 'gmv' else 'GMV'} {rootcause.pct(c.change)}"
+            clause = f"{name} {what.lower() if top.metric != 'gmv' else 'GMV'} {_moved(c)}"
             clause += _supporting(top.dimension, c.value, window.frame(top.dimension), expected, said=top.metric)
             parts.append(clause)
     if not parts and breakdowns:
@@ -778,6 +778,14 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
     return {"summary": text, "dimensions": dimensions, "tree": tree,
             "top_dimension": ranked[0].dimension if ranked else None,
             "top_value": ranked[0].candidates[0].value if ranked else None}
+
+
+def _moved(candidate: rootcause.Candidate) -> str:
+    """A root-cause value's move: '−91 %', or 'from 0 to 9,000' for one that usually brings nothing (a new
+    source or product), where a percentage does not exist and '–' would read as no data."""
+    if candidate.change is None:
+        return f"from 0 to {candidate.actual:,.0f}"
+    return rootcause.pct(candidate.change)
 
 
 def _supporting(dimension, value, dframe, expected: Expected, said: str = "") -> str:

@@ -8,6 +8,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
+from django.db.models import F
 
 from metrics.anomaly import DEFAULT, detect_anomalies, flag, naive_flag, seasonal_baseline
 from metrics.models import ActionItem, Anomaly, DailyMetric
@@ -352,6 +353,20 @@ def test_a_sources_usual_level_reads_the_same_in_the_root_cause_and_in_its_own_a
     share = (source.value - source.baseline) / (gmv.value - gmv.baseline)
     assert paid["explanatory_power"] == pytest.approx(float(share), rel=1e-4)
     assert f"{min(float(share), 1) * 100:.0f} % of that change" in source.explanation
+
+
+@pytest.mark.django_db
+def test_a_new_source_that_doubles_gmv_is_named_with_its_amount_not_a_dash(store_a):
+    # An affiliate campaign starts on the day: its source has no history, so no percentage of its usual.
+    day = date(2026, 5, 6)
+    seed_daily(store_a, day, 90)
+    for metric, extra in (("gmv", 9000), ("orders", 180)):
+        DailyMetric.objects.filter(store=store_a, day=day, metric=metric, dimension="").update(value=F("value") + extra)
+        DailyMetric.objects.create(store=store_a, day=day, metric=metric, dimension="traffic_source",
+                                   dimension_value="campaign", value=extra)
+    found = {a.metric: a for a in detect_anomalies(store_a, day) if not a.dimension}
+    assert found["gmv"].explanation == "GMV +103 % vs usual Wednesday: Campaign GMV from 0 to 9,000."
+    assert "Campaign paid orders from 0 to 180" in found["orders"].explanation
 
 
 @pytest.mark.django_db

@@ -28,6 +28,16 @@ def metric_value(value, kind):
 
 
 @register.filter
+def amount(anomaly, field):
+    """`{{ a|amount:"value" }}`: an anomaly's number as `metric_value` shows it, money with its store's
+    currency: the anomaly list mixes stores, and 289.26 USD beside 25,978.89 CNY must not read alike."""
+    text = metric_value(getattr(anomaly, field), anomaly.info.kind)
+    if anomaly.info.kind == "money" and text != "–":
+        text += f"\u00a0{anomaly.store.currency}"
+    return text
+
+
+@register.filter
 def change_pct(change, good_when_up=True):
     """'+12 %' coloured green when the move is good for the business, red when bad, plain when
     `good_when_up` is None (a metric neither way is good for, such as ad spend)."""

@@ -14,7 +14,7 @@ from django.urls import reverse
 from metrics.models import ActionItem, Anomaly
 from metrics.rollup import rollup_day
 from opsdesk.desk import open_items
-from tests.factories import OrderFactory
+from tests.factories import MembershipFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +46,20 @@ def test_list_shows_my_open_anomalies(client_a, store_a):
     page = client_a.get(reverse("metrics:anomalies")).content.decode()
     assert "paid-search GMV −90 %" in page
     assert ">Paid orders<" not in page
+
+
+def test_money_on_the_anomaly_pages_says_its_stores_currency(client_a, operator_a, store_a, store_b):
+    # One operator of a CNY store and a USD store: the list mixes them in one column.
+    MembershipFactory(store=store_b, user=operator_a)
+    cny = make_anomaly(store_a, value=Decimal("25978.89"), baseline=Decimal("44780.13"))
+    make_anomaly(store_b, value=Decimal("289.26"), baseline=Decimal("1976.27"))
+    make_anomaly(store_b, metric="orders", value=Decimal("56"), baseline=Decimal("93"))
+    page = client_a.get(reverse("metrics:anomalies")).content.decode()
+    for shown in ("25,978.89\u00a0CNY", "44,780.13\u00a0CNY", "289.26\u00a0USD", "1,976.27\u00a0USD"):
+        assert shown in page
+    assert ">56<" in page and ">93<" in page  # a count has no currency
+    detail = client_a.get(reverse("metrics:anomaly", args=[cny.pk])).content.decode()
+    assert "25,978.89\u00a0CNY" in detail and "44,780.13\u00a0CNY" in detail
 
 
 def test_list_puts_the_days_headline_first_then_what_explains_it_in_an_operators_words(client_a, store_a):

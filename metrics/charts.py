@@ -42,6 +42,11 @@ def anomaly_figure(anomaly: Anomaly, days: int = 56) -> go.Figure | None:
     fig.add_scatter(x=[pd.Timestamp(anomaly.day)], y=[float(anomaly.value)], mode="markers",
                     marker=dict(size=12, color="#d92d20"), name="anomaly")
     fig.update_layout(title=anomaly.title)
+    # Money and counts from 0: autoscaled to the band, a fall from 44,780 to 25,979 drew the day at the
+    # bottom of the chart, as if nothing had sold. Ratios read as the percentages the page quotes.
+    kind = anomaly.info.kind
+    fig.update_yaxes(rangemode="tozero" if kind in ("money", "count") else "normal",
+                     tickformat=".1%" if kind == "ratio" else None)
     return fig
 
 
@@ -50,7 +55,8 @@ def email_figure(anomaly: Anomaly, days: int = 28, height: int = 240) -> go.Figu
 
     Exported 600 px wide and shown about 300 px wide on a phone, so the fonts are big, the legend is
     gone (one line under the image says what is what) and the x axis has no year line to collide
-    with. Money and counts start at 0: a fall from 90 to 56 must not look like a fall to nothing.
+    with. Money and counts start at 0 (`anomaly_figure`): a fall from 90 to 56 must not look like a fall
+    to nothing.
     """
     fig = anomaly_figure(anomaly, days=days)
     if fig is None:
@@ -63,8 +69,7 @@ def email_figure(anomaly: Anomaly, days: int = 28, height: int = 240) -> go.Figu
     fig.update_layout(showlegend=False, font=dict(size=22), title=dict(text=title, font=dict(size=26), x=0.01),
                       margin=dict(l=10, r=16, t=48, b=10))
     fig.update_xaxes(tickformat="%-d %b", nticks=5, automargin=True)
-    fig.update_yaxes(automargin=True, nticks=4, rangemode="tozero" if info.kind in ("money", "count") else "normal",
-                     tickformat=".1%" if info.kind == "ratio" else None)
+    fig.update_yaxes(automargin=True, nticks=4)  # from 0 for money and counts, as on the page
     fig.update_traces(line_width=3, marker_size=8, selector=dict(name="actual"))
     fig.update_traces(line_width=3, selector=dict(name=USUAL))
     fig.update_traces(marker_size=20, selector=dict(name="anomaly"))

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from metrics.models import ActionItem, Anomaly
+from metrics.models import ActionItem, Anomaly, DailyMetric
 from metrics.rollup import rollup_day
 from opsdesk.desk import open_items
 from tests.factories import MembershipFactory, OrderFactory
@@ -299,3 +299,19 @@ def test_a_traffic_source_anomaly_has_the_chart_of_that_source(client_a, store_a
     actual = np.frombuffer(base64.b64decode(actual["bdata"]), dtype=actual["dtype"])  # plotly's typed array
     assert actual[-1] == 10 and actual[-2] == 100  # the source's own series, not the store's 60 → 150
     assert "Paid search" in chart["layout"]["title"]["text"]
+
+
+def test_the_anomaly_pages_chart_starts_money_at_zero_and_shows_ratios_as_percentages(client_a, store_a):
+    zone = store_a.zone
+    for day in range(28):  # GMV 100 a day, 60 on 4 May: a 40 % fall, not a fall to nothing
+        ts = datetime(2026, 4, 7, 12, tzinfo=zone) + timedelta(days=day)
+        OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal(100 if day < 27 else 60))
+        rollup_day(store_a, ts.date())
+    gmv = make_anomaly(store_a)
+    layout = client_a.get(reverse("metrics:anomaly", args=[gmv.pk])).context["chart"]["layout"]
+    assert layout["yaxis"]["rangemode"] == "tozero"
+    DailyMetric.objects.bulk_create(DailyMetric(store=store_a, day=date(2026, 4, 7) + timedelta(days=k),
+                                                metric="conversion", value=Decimal("0.08")) for k in range(28))
+    conversion = make_anomaly(store_a, metric="conversion", value=Decimal("0.08"), baseline=Decimal("0.08"))
+    chart = client_a.get(reverse("metrics:anomaly", args=[conversion.pk])).context["chart"]
+    assert chart["layout"]["yaxis"]["tickformat"] == ".1%"  # 8.0 %, as the page's numbers say, not 0.08

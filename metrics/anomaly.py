@@ -564,7 +564,7 @@ def _anomalies(store: Store, day: date, verdicts: list[dict], window: Window, ho
         # A promotion explains more sales, never fewer, nor one product or payment method on its own.
         explained_by = activity if value > baseline and dimension not in SHARE_JUDGED else None
         if explained_by:
-            text += f" Activity running that day: {activity.name}."
+            text += activity_note(activity)
         out.append(Anomaly(
             store=store, day=day, metric=metric, dimension=dimension, dimension_value=dim_value,
             value=_dec(value), baseline=_dec(baseline), band_low=_dec(row["low"]), band_high=_dec(row["high"]),
@@ -652,6 +652,11 @@ def corroboration_note(store: Store, source: str) -> str:
     name = SHORT_SOURCE.get(source, dimension_labels(store, "traffic_source", [source])[source])
     return (f" (A move this size happens on some ordinary days too; flagged because {name}, which drove it,"
             " is abnormal.)")
+
+
+def activity_note(activity) -> str:
+    """The explanation's sentence naming the activity that explains a rise (the email names it apart)."""
+    return f" Activity running that day: {activity.name}."
 
 
 def _counts(metric: str) -> bool:

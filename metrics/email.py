@@ -27,7 +27,7 @@ from opsdesk.tenancy import MANAGER
 from reviews.services import overdue_cases
 from stores.models import StoreMembership
 
-from .anomaly import corroboration_note, detect_anomalies, label_values, with_related
+from .anomaly import activity_note, corroboration_note, detect_anomalies, label_values, with_related
 from .charts import email_figure, figure_png, sparkline_png
 from .compare import history
 from .models import Anomaly, AnomalyStatus, MorningEmail
@@ -164,13 +164,18 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
 
 
 def email_summary(anomaly: Anomaly) -> str:
-    """The anomaly's explanation as its email entry opens with it. An overall move flagged for the source
-    that drove it loses the sentence saying so: the line of numbers under it says it, as its page does,
-    with the source's own move ("flagged because of Paid search / through train (−90 %)")."""
+    """The anomaly's explanation as its email entry opens with it, without what the entry says apart: an
+    overall move flagged for the source that drove it loses the sentence saying so (the line of numbers
+    under it says it, as its page does, with the source's own move: "flagged because of Paid search /
+    through train (−90 %)"), and one a running activity explains loses the sentence naming it (the entry
+    names it: "(activity: …)", "Activity running that day: …")."""
+    text = anomaly.explanation
     via = (anomaly.root_cause or {}).get("flagged_because")
-    if not via:
-        return anomaly.explanation
-    return anomaly.explanation.replace(corroboration_note(anomaly.store, via["value"]), "", 1)
+    if via:
+        text = text.replace(corroboration_note(anomaly.store, via["value"]), "", 1)
+    if anomaly.explained_by:
+        text = text.replace(activity_note(anomaly.explained_by), "", 1)
+    return text
 
 
 def build_message(membership: StoreMembership, report_day: date) -> EmailMultiAlternatives:

@@ -145,6 +145,26 @@ def test_a_gmv_flagged_for_its_source_says_why_once_in_the_email(manager, store_
     assert anomaly.explanation == explanation
 
 
+def test_the_activity_that_explains_a_rise_is_named_once_in_each_part(manager, store_a):
+    from campaigns.models import Activity
+
+    day = datetime(2026, 5, 4).date()
+    rollup_day(store_a, day)
+    promo = Activity.objects.create(store=store_a, name="Weekend full-reduction", kind="store_promotion",
+                                    status="running", start_date=day, end_date=day)
+    Anomaly.objects.create(  # the explanation as the detector writes it
+        store=store_a, day=day, metric="gmv", value=180, baseline=100, band_low=80, band_high=120, change=0.8,
+        score=6, direction="up", explained_by=promo,
+        explanation="GMV +80 % vs usual Monday. Activity running that day: Weekend full-reduction.")
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    html = message.alternatives[0][0].split("</div>", 1)[1]  # after the hidden preview line
+    assert message.body.count("Weekend full-reduction") == 1
+    assert "Activity running that day: Weekend full-reduction" in message.body
+    assert html.count("Weekend full-reduction") == 1 and "(activity: Weekend full-reduction)" in html
+
+
 def test_email_speaks_store_time_and_tells_resolved_anomalies_from_open_ones(manager, store_a):
     day = datetime(2026, 5, 4).date()
     rollup_day(store_a, day)

@@ -5,7 +5,8 @@ the Chinese ones our templates name (T, TD, 退订), in any case, with any punct
 them, as the whole reply or its first word ("Stop, please"; "退订，谢谢"). T and TD count only as the
 whole reply: as a first word they are too often something else ("T shirt arrived"). Opting back in
 needs the whole reply to be START, UNSTOP or YES ("Yes thanks it arrived fine" is not consent). HELP
-or INFO as the first word asks for help ("HELP the kettle is broken").
+or INFO as the first word asks for help ("HELP the kettle is broken"). Full-width letters, which a Chinese
+input method types in its full-width mode ("ＳＴＯＰ", "ＴＤ"), count as the plain ones (NFKC).
 
 `opt_out_keywords_named(body)` finds the keyword a template tells customers to reply to unsubscribe
 ("回复T退订", "Reply STOP to opt out"), so a template naming a word we would ignore can be refused.
@@ -14,6 +15,7 @@ or INFO as the first word asks for help ("HELP the kettle is broken").
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .models import ReplyKind
 
@@ -29,7 +31,7 @@ _WORD = re.compile(r"[^\W_]+")  # letters and digits of any script; punctuation,
 
 
 def words(body: str) -> list[str]:
-    return _WORD.findall(body.upper())
+    return _WORD.findall(unicodedata.normalize("NFKC", body).upper())
 
 
 def classify(body: str) -> ReplyKind:

@@ -155,6 +155,14 @@ def test_the_opt_out_words_our_templates_promise_opt_the_member_out(client, memb
     assert member_b.opted_out_at is not None
 
 
+@pytest.mark.parametrize("body", ["ＳＴＯＰ", "ｓｔｏｐ", "Ｔ", "ＴＤ", "ｔｄ。", "ＵＮＳＵＢＳＣＲＩＢＥ"])
+def test_a_full_width_opt_out_from_a_chinese_keyboard_opts_the_member_out(client, member_b, body):
+    response = signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": body})
+    member_b.refresh_from_db()
+    assert member_b.opted_out_at is not None
+    assert "Store B: you are unsubscribed" in response.content.decode()  # Twilio does not know these: we confirm
+
+
 @pytest.mark.parametrize("body", ["T shirt arrived, thanks", "Tea was lovely", "The end is near? no"])
 def test_a_reply_that_only_looks_like_an_opt_out_keeps_the_member(client, member_b, body):
     signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": body})

@@ -7,9 +7,13 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
+from members import flows
 from members.models import Member, MemberOrder, Segment, Tier
+from members.replies import receive_reply
 from members.services import enrol_from_order, normalise_phone, refresh_segments, rfm_scores, tier_for
+from members.sms import locmem
 from tests.factories import OrderFactory
+from tests.members.conftest import LA_MORNING, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +74,20 @@ def test_consent_on_a_later_order_counts_but_does_not_undo_a_stop(store_b):
     Member.objects.filter(pk=member.pk).update(sms_consent=False, opted_out_at=datetime(2026, 1, 1, tzinfo=UTC))
     member = enrol_from_order(OrderFactory(store=store_b, buyer_phone="4155550100", marketing_consent=True))
     assert member.opted_out_at is not None and not member.sms_consent
+
+
+def test_a_number_that_opted_out_in_one_store_is_not_texted_by_a_store_it_joins_later(store_a, store_b,
+                                                                                     campaign_template):
+    """One sending number texts for every store: 退订 to store A (which only we know, Twilio does not block
+    it) must hold when the same customer later buys from store B, until they text START."""
+    make_member(store_a, phone="+14155550100")
+    receive_reply("+14155550100", "退订")
+    member = enrol_from_order(OrderFactory(store=store_b, buyer_phone="(415) 555-0100", marketing_consent=True))
+    assert member.opted_out_at is not None
+    assert flows.start_campaign(store_b, campaign_template, LA_MORNING).created == 0
+    assert locmem.outbox == []
+    receive_reply("+14155550100", "START")
+    assert Member.objects.textable().filter(pk=member.pk).exists()
 
 
 def test_refunds_reduce_spend_and_tier(store_b):

@@ -1,8 +1,9 @@
 """Who may be texted and when: consent, opt-outs, quiet hours, one text a day and the frequency cap.
 
-Quiet hours are 21:00-09:00 in the member's zone (or the store's): a text due then is deferred
-to the next 09:00 local, never dropped. A member gets at most one text a (local) day from a store:
-`texted_days` says which days are taken, `next_free_morning` the 09:00 of the next day that is not.
+Quiet hours are 21:00-09:00 in the member's zone (`Member.zone`: their own, a foreign number's, else
+the store's): a text due then is deferred to the next 09:00 local, never dropped. A member gets at most
+one text a (local) day from a store: `texted_days` says which days are taken, `next_free_morning` the
+09:00 of the next day that is not.
 The frequency cap allows SMS_FREQUENCY_CAP texts per member in SMS_FREQUENCY_DAYS days; a text over
 the cap is kept as a "skipped" row with its reason.
 
@@ -80,7 +81,8 @@ def texted_days(store, now: datetime) -> dict[int, dict[date, list]]:
     texts = (Message.objects.filter(store=store, status__in=COUNTED)
              .filter(Q(sent_at__gte=since) | Q(sent_at__isnull=True, scheduled_for__gte=since))
              .select_related("member__store").only("pk", "flow", "status", "attempts", "enqueued_at", "sent_at",
-                                                   "scheduled_for", "member__timezone", "member__store__timezone"))
+                                                   "scheduled_for", "member__timezone", "member__phone",
+                                                   "member__store__timezone", "member__store__country"))
     days: dict[int, dict[date, list]] = defaultdict(lambda: defaultdict(list))
     for text in texts:
         days[text.member_id][send_day(text.sent_at or text.scheduled_for, text.member.zone)].append(text)

@@ -50,7 +50,7 @@ def audience(store: Store, template: SmsTemplate | None = None) -> QuerySet:
 def _members_by_zone(members: QuerySet, store: Store) -> dict[str, list[Member]]:
     by_zone: dict[str, list[Member]] = defaultdict(list)
     for member in members:
-        by_zone[member.timezone or store.timezone].append(member)
+        by_zone[member.zone.key].append(member)
     return by_zone
 
 

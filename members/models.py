@@ -4,8 +4,10 @@ keeps a customer from getting the same text twice."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -34,6 +36,24 @@ class Segment(models.TextChoices):
     LOST = "lost", "Lost"
 
 
+@lru_cache(maxsize=2**17)
+def foreign_number_zone(phone: str, country: str) -> str | None:
+    """The time zone of a number from another country than `country` (the store's), when the number has
+    exactly one (+86 → Asia/Shanghai, +1 415 → America/Los_Angeles by area code); else None.
+
+    A number of the store's own country keeps the store's zone: people keep their number when they move."""
+    from phonenumbers import timezone as number_zones
+
+    try:
+        number = phonenumbers.parse(phone)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.region_code_for_number(number) in (None, country):
+        return None
+    zones = number_zones.time_zones_for_number(number)
+    return zones[0] if len(zones) == 1 and zones[0] != number_zones.UNKNOWN_TIMEZONE else None
+
+
 class MemberQuerySet(models.QuerySet):
     def textable(self):
         """Members we may text: consented, not opted out, with a number that works."""
@@ -48,7 +68,7 @@ class Member(models.Model):
     name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True)
     timezone = models.CharField(max_length=64, blank=True, validators=[validate_timezone],
-                                help_text="Blank means the store's zone.")
+                                help_text="Blank: a foreign number's zone, else the store's.")
     sms_consent = models.BooleanField(default=False)
     consent_source = models.CharField(max_length=100, blank=True, help_text="Where consent came from.")
     consent_at = models.DateTimeField(null=True, blank=True)
@@ -80,7 +100,9 @@ class Member(models.Model):
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone or self.store.timezone)
+        """Where the member's 09:00 and 21:00 are: their own zone, else a foreign number's (a store in
+        Shanghai texting a +1 415 number keeps Los Angeles hours), else the store's."""
+        return ZoneInfo(self.timezone or foreign_number_zone(self.phone, self.store.country) or self.store.timezone)
 
     @property
     def masked_phone(self) -> str:

@@ -2,6 +2,7 @@
 
 import logging
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -9,7 +10,7 @@ from django.db import IntegrityError
 from django.db.models import F
 
 from members import sending
-from members.models import Member, Message, MessageStatus
+from members.models import Member, Message, MessageStatus, SmsTemplate
 from members.sending import Planned, plan
 from members.sms import locmem
 from tests.members.conftest import LA_MORNING, make_member
@@ -160,6 +161,22 @@ def test_quiet_hours_follow_dst_wall_time(store_b, campaign_template):
     message = queue_one(member, campaign_template, now=night)
     assert message.scheduled_for.astimezone(member.zone).hour == 9
     assert message.scheduled_for - night == timedelta(hours=11)  # 10 wall hours + the repeated hour
+
+
+def test_a_foreign_number_keeps_its_own_quiet_hours_not_the_stores(store_a):
+    """A Shanghai store's member with a Los Angeles number and no zone of their own: 14:00 in Shanghai is
+    22:00 the evening before in Los Angeles, so the text waits for 09:00 there instead of waking them up."""
+    member = make_member(store_a, phone="+14155550123")
+    template = SmsTemplate.objects.create(store=store_a, name="Hi", flow="campaign", body="Hi")
+    afternoon = datetime(2026, 11, 26, 14, 0, tzinfo=store_a.zone)
+    message = queue_one(member, template, now=afternoon)
+    assert sending.send_batch([message.pk], now=afternoon, threads=1)[message.pk].status == "not_due"
+    assert locmem.outbox == []
+    la_nine = datetime(2026, 11, 26, 9, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+    assert Message.objects.get(pk=message.pk).scheduled_for == la_nine
+    assert sending.send_message(message.pk, la_nine).status == "sent"
+    home = make_member(store_a, phone="+8613800138123")  # the store's own country: the store's zone
+    assert home.zone == store_a.zone
 
 
 def test_the_frequency_cap_skips_with_a_recorded_reason(settings, member_b, campaign_template):

@@ -48,11 +48,16 @@ def receive_reply(phone: str, body: str, provider_sid: str = "", now: datetime |
         return UNKNOWN_NUMBER_HELP if kind == ReplyKind.HELP else None
     ids = [m.pk for m in members]
     with transaction.atomic():
+        # Twilio may deliver a reply again (and a signed request can be replayed): one that is already
+        # kept was acted on and answered. Acting again would answer twice, or let an old START undo a
+        # later STOP. The member rows' lock makes two deliveries at once take turns.
+        list(Member.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
+        if provider_sid and InboundReply.objects.filter(member__in=ids, provider_sid=provider_sid[:64]).exists():
+            log.info("reply %s from %s was already received, not acted on again", provider_sid[:40],
+                     mask_phone(phone))
+            return None
         earlier = InboundReply.objects.filter(member__in=ids, kind=ReplyKind.MESSAGE,
-                                              received_at__gt=now - ACKNOWLEDGE_EVERY)
-        if provider_sid:
-            earlier = earlier.exclude(provider_sid=provider_sid)  # the same reply delivered again
-        earlier = earlier.exists()
+                                              received_at__gt=now - ACKNOWLEDGE_EVERY).exists()
         InboundReply.objects.bulk_create(
             [InboundReply(store=m.store, member=m, kind=kind, body=body[:1600], provider_sid=provider_sid[:64],
                           received_at=now) for m in members], ignore_conflicts=True)

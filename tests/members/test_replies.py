@@ -47,6 +47,23 @@ def test_the_same_reply_delivered_twice_is_kept_once(client, member_b):
     assert InboundReply.objects.count() == 1
 
 
+def test_a_reply_delivered_again_is_not_answered_again(client, member_b):
+    params = {"From": member_b.phone, "Body": "HELP where is my parcel?", "MessageSid": "SMhelp"}
+    first = signed_post(client, reverse("twilio_inbound"), params)
+    again = signed_post(client, reverse("twilio_inbound"), params)
+    assert "we will get back to you" in first.content.decode()
+    assert again.content.strip().endswith(b"<Response />")
+
+
+def test_an_old_start_delivered_again_does_not_undo_a_later_stop(client, member_b):
+    start = {"From": member_b.phone, "Body": "START", "MessageSid": "SMstart"}
+    signed_post(client, reverse("twilio_inbound"), start)
+    signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "退订", "MessageSid": "SMstop"})
+    signed_post(client, reverse("twilio_inbound"), start)  # a redelivery or a replayed signed request
+    member_b.refresh_from_db()
+    assert member_b.opted_out_at is not None
+
+
 def test_any_other_reply_is_kept_and_acknowledged_once_a_day(client, member_b):
     first = signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "Where is my parcel?",
                                                             "MessageSid": "SMa"})

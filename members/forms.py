@@ -11,6 +11,14 @@ class SmsTemplateForm(forms.ModelForm):
                   "audience_segments", "audience_tiers"]
         widgets = {"body": forms.Textarea(attrs={"rows": 4, "cols": 60})}
 
+    def clean_name(self):
+        """Names are unique per store; the form has no store field, so Django would not check it (a 500)."""
+        name = self.cleaned_data["name"]
+        taken = SmsTemplate.objects.filter(store_id=self.instance.store_id, name=name).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(f"{self.instance.store} already has a template named “{name}”.")
+        return name
+
     def clean_body(self):
         body = self.cleaned_data["body"]
         try:

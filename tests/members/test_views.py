@@ -73,6 +73,19 @@ def test_template_with_an_unknown_placeholder_is_not_saved(client, manager_b, st
     assert not SmsTemplate.objects.exists()
 
 
+def test_a_second_template_with_a_taken_name_is_refused_not_a_server_error(client, manager_b, store_b,
+                                                                           campaign_template):
+    client.force_login(manager_b)
+    response = client.post(reverse("members:template_new", args=[store_b.slug]), {
+        "name": "Thanks", "flow": "campaign", "body": "Another text", "delay_days": 3, "coupon_valid_days": 30})
+    assert response.status_code == 200
+    assert "Store B already has a template named “Thanks”." in response.content.decode()
+    assert list(SmsTemplate.objects.values_list("body", flat=True)) == [campaign_template.body]
+    edit = client.post(reverse("members:template_edit", args=[store_b.slug, campaign_template.pk]), {
+        "name": "Thanks", "flow": "campaign", "body": "Thanks again", "delay_days": 3, "coupon_valid_days": 30})
+    assert edit.status_code == 302  # keeping its own name is fine
+
+
 def test_operators_cannot_edit_templates(client, operator_b, store_b):
     client.force_login(operator_b)
     assert client.get(reverse("members:template_new", args=[store_b.slug])).status_code == 403

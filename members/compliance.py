@@ -96,8 +96,12 @@ def care_stops() -> list[tuple[str, Q]]:
     """(reason, condition on Order) for each thing that stops an after-sales text, first match named.
 
     Any refund stops it, a partial one too: a buyer who had money back for part of an order is not asked
-    "how do you like it?"; the store is already talking to them, as with a bad review or an open case."""
-    reviews = Review.objects.filter(order=OuterRef("pk"))
+    "how do you like it?"; the store is already talking to them, as with a bad review or an open case.
+    The reviews that count are the order's, and the buyer's reviews that name no order (the importer links
+    those to the member by email) written since the order was paid: they may well be about it."""
+    reviews = Review.objects.filter(Q(order=OuterRef("pk")) | Q(order__isnull=True, member__isnull=False,
+                                                                member=OuterRef("member_link__member"),
+                                                                created_at__gte=OuterRef("paid_at")))
     return [
         ("order refunded", Q(status=OrderStatus.REFUNDED) | Q(refunded_at__isnull=False) | Q(refund_amount__gt=0)),
         ("order cancelled", Q(status=OrderStatus.CANCELLED)),

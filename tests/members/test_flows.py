@@ -186,6 +186,20 @@ def test_no_care_text_while_a_bad_review_case_is_open(store_b, member_b, care_te
     assert flows.after_sales_care(CARE_DUE).created == 0
 
 
+def test_no_care_text_after_a_bad_review_that_names_no_order(store_b, member_b, care_template):
+    """The review importer links a review without an order number to the member by email: a 1★ review
+    written since the order was paid stops its care text; one from before the order does not."""
+    order = delivered_order(store_b, member_b, "7105", DELIVERED, paid_at=DELIVERED - timedelta(days=2))
+    Review.objects.create(store=store_b, external_id="r4", member=member_b, rating=1, body="an older complaint",
+                          created_at=DELIVERED - timedelta(days=30))
+    assert flows.after_sales_care(CARE_DUE).created == 1
+    Message.objects.all().delete()
+    Review.objects.create(store=store_b, external_id="r5", member=member_b, rating=1, body="Broke on day two",
+                          created_at=DELIVERED + timedelta(days=1))
+    assert flows.after_sales_care(CARE_DUE).created == 0
+    assert compliance.care_stop_reason(order) == "bad review"
+
+
 def test_a_good_review_still_gets_the_care_text(store_b, member_b, care_template):
     order = delivered_order(store_b, member_b, "7104", DELIVERED)
     Review.objects.create(store=store_b, external_id="r3", order=order, rating=5, body="Lovely",
@@ -274,16 +288,22 @@ def open_a_case(order):
     assert open_case_if_bad(review).is_open()
 
 
+def review_one_star_naming_no_order(order):
+    Review.objects.create(store=order.store, external_id="r-late-4", member=order.member_link.member, rating=1,
+                          body="Broke on day two", created_at=CARE_DUE)
+
+
 def delete_order(order):
     Order.objects.filter(pk=order.pk).delete()
 
 
 AFTER_PLANNING = [(refund_in_full, "order refunded"), (refund_in_part, "order refunded"),
-                  (cancel, "order cancelled"), (review_one_star, "bad review"), (open_a_case, "open review case")]
+                  (cancel, "order cancelled"), (review_one_star, "bad review"), (open_a_case, "open review case"),
+                  (review_one_star_naming_no_order, "bad review")]
 
 
 def planned_care_text(store, member):
-    order = delivered_order(store, member, "7501", DELIVERED)
+    order = delivered_order(store, member, "7501", DELIVERED, paid_at=DELIVERED - timedelta(days=2))
     assert flows.after_sales_care(CARE_DUE).created == 1
     return Message.objects.get(flow="after_sales"), order
 
@@ -337,7 +357,7 @@ def test_a_five_star_review_after_planning_still_gets_the_care_text(fake_twilio,
 
 @pytest.mark.parametrize(("change", "reason"), [(None, None), *AFTER_PLANNING])
 def test_the_stop_reason_and_the_planning_queryset_agree(store_b, member_b, change, reason):
-    order = delivered_order(store_b, member_b, "7601", DELIVERED)
+    order = delivered_order(store_b, member_b, "7601", DELIVERED, paid_at=DELIVERED - timedelta(days=2))
     if change:
         change(order)
     assert compliance.care_stop_reason(order) == reason

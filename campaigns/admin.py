@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from opsdesk.tenancy import StoreScopedAdminMixin
+from opsdesk.tenancy import StoreScopedAdminMixin, StoreScopedChoicesMixin
 
 from .models import Activity, AdDailyPerformance, AdPlan
 
@@ -36,8 +36,12 @@ from .models import (  # noqa: E402
 )
 
 
-class SharedOrOwnStoreAdminMixin:
-    """Rows without a store are shared by every store; rows with one only its members see."""
+class SharedOrOwnStoreAdminMixin(StoreScopedChoicesMixin):
+    """Rows without a store are shared by every store; rows with one only its members see.
+
+    Staff who are not superusers pick one of their own stores (a shared row would reach every store) and
+    only read the shared rows: a change there would show in stores they are no member of.
+    """
 
     def get_queryset(self, request):
         from django.db.models import Q
@@ -46,6 +50,21 @@ class SharedOrOwnStoreAdminMixin:
 
         qs = super().get_queryset(request)
         return qs if request.user.is_superuser else qs.filter(Q(store=None) | Q(store__in=stores_for(request.user)))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "store" and not request.user.is_superuser:
+            field.required = True
+        return field
+
+    def _shared_for_staff(self, request, obj) -> bool:
+        return obj is not None and obj.store_id is None and not request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return not self._shared_for_staff(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._shared_for_staff(request, obj) and super().has_delete_permission(request, obj)
 
 
 class TemplateStepInline(admin.TabularInline):

@@ -446,19 +446,32 @@ def validate_hourly(store: Store, records: list[dict]) -> list[HourlyRow]:
     return rows
 
 
+def _spend_before(plan: AdPlan, store: Store, day: date, hour: int) -> Decimal:
+    """The plan's cumulative spend on the store-local `day` before `hour` began: its latest snapshot then, or 0."""
+    day_start, _ = store.day_bounds(day)
+    hour_start = datetime.combine(day, time(hour), tzinfo=store.zone)
+    latest = (AdSpendSnapshot.objects.filter(plan=plan, ts__gte=day_start, ts__lt=hour_start)
+              .order_by("-ts").values_list("spend_today", flat=True).first())
+    return latest if latest is not None else Decimal(0)
+
+
 @transaction.atomic
 def save_hourly(store: Store, rows: list[HourlyRow]) -> ImportResult:
     """Each (plan, day)'s hourly spend summed into cumulative snapshots at the end of each hour (local).
 
     The hour still running is a figure as of now: its snapshot is timed now, not at the hour's end
     (a snapshot in the future would not count until then, and pacing would see no spend since the
-    hour before). Imported again once the hour is over, the hour gets its end-of-hour snapshot.
+    hour before). Imported again once the hour is over, the hour gets its end-of-hour snapshot. A report
+    of the later hours only adds to the day's spend stored before its first hour, not to zero.
     """
     result = ImportResult(rows=len(rows), unit="hourly snapshot")
     snapshots, running = [], {}
     now = timezone.now().replace(microsecond=0)
     for r in sorted(rows, key=lambda r: (r.plan.pk, r.day, r.hour)):
-        total = running[(r.plan.pk, r.day)] = running.get((r.plan.pk, r.day), Decimal(0)) + r.spend
+        key = (r.plan.pk, r.day)
+        if key not in running:
+            running[key] = _spend_before(r.plan, store, r.day, r.hour)
+        total = running[key] = running[key] + r.spend
         ts = min(datetime.combine(r.day, time(r.hour, 59, 59), tzinfo=store.zone), now)
         snapshots.append(AdSpendSnapshot(plan=r.plan, ts=ts, spend_today=total))
         result.plans.add(r.plan.name)

@@ -208,6 +208,16 @@ def test_the_hour_under_way_counts_in_spend_so_far_and_is_no_stopped_alarm(store
     assert pacing_alerts(store_b) == []
 
 
+@time_machine.travel(datetime(2026, 11, 26, 15, 8, tzinfo=UTC), tick=False)  # 07:08 in Los Angeles
+def test_a_report_of_the_later_hours_only_adds_to_the_spend_already_reported(store_b, plan_b):
+    from campaigns.ads_pacing import plan_pacing
+
+    import_ad_report(store_b, b"Date,Plan,Hour,Spend\n2026-11-26,B search,0,5\n2026-11-26,B search,1,12\n")
+    import_ad_report(store_b, b"Date,Plan,Hour,Spend\n2026-11-26,B search,2,11\n2026-11-26,B search,7,30\n")
+
+    assert plan_pacing(plan_b).spend_today == Decimal("58.00")  # 5 + 12 + 11 + 30, not 11 + 30
+
+
 def test_numbers_too_large_to_store_are_refused_row_by_row(store_a, plans):
     text = ("Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n"
             "2026-11-01,Gift boxes,100,10,99999999999999999,1,60\n"

@@ -372,12 +372,13 @@ def import_ad_report(store: Store, raw: bytes, fmt: str | None = None) -> Import
     """Read, check and store one report file for `store`; raises AdReportError with every bad row.
 
     A daily report fills AdDailyPerformance; an hourly one (with an hour column) fills the plans'
-    cumulative AdSpendSnapshots instead.
+    cumulative AdSpendSnapshots instead, and is refused when it carries other figures it would drop.
     """
-    records, columns, _, _ = read_report(raw, fmt)
+    records, columns, fmt, header_line = read_report(raw, fmt)
     if not records:
         raise AdReportError([RowError(1, "file", "no data rows")])
     if "hour" in columns:
+        _refuse_dropped_figures(records, columns, fmt, header_line)
         return save_hourly(store, validate_hourly(store, records))
     return save_performance(store, validate_rows(store, records))
 
@@ -398,6 +399,20 @@ def _parse_hour(value) -> int | None:
     if not match or not 0 <= int(match.group(1)) <= 23:
         return None
     return int(match.group(1))
+
+
+def _refuse_dropped_figures(records: list[dict], columns: list[str], fmt: str, header_line: int) -> None:
+    """An hourly report feeds only today's spend pacing: refuse one whose impressions, clicks, orders or
+    sales hold figures, which would be lost (there is nowhere to keep them by hour, and summing some hours
+    into the day's performance would replace a whole day's figures with part of them)."""
+    dropped = [c for c in METRICS if c != "spend" and c in columns
+               and any(parse_number(rec.get(c)) != 0 for rec in records)]
+    if dropped:
+        names = ", ".join(COLUMNS[fmt][c][0] for c in dropped)
+        raise AdReportError([RowError(header_line, "header", (
+            f"an hourly report is read for spend only (today's pacing), so its {names} would be lost: "
+            "import the report without the hour column for the daily figures, or remove those columns "
+            "to import spend by hour"))])
 
 
 def validate_hourly(store: Store, records: list[dict]) -> list[HourlyRow]:

@@ -145,10 +145,10 @@ def test_not_a_report_is_refused(store_a, plans):
         import_ad_report(store_a, b"\x89PNG\r\n\x1a\n garbage")
 
 
-HOURLY = """日期,计划名称,小时,展现量,点击量,花费
-2026-11-25,Longjing search,08,1000,30,20.50
-2026-11-25,Longjing search,09,1200,40,30.00
-2026-11-25,Longjing search,10:00-11:00,900,20,9.50
+HOURLY = """日期,计划名称,小时,花费
+2026-11-25,Longjing search,08,20.50
+2026-11-25,Longjing search,09,30.00
+2026-11-25,Longjing search,10:00-11:00,9.50
 """
 
 
@@ -188,7 +188,7 @@ def test_an_hour_of_today_that_has_not_begun_is_refused(store_a, plans):
     with time_machine.travel(datetime(2026, 11, 25, 2, 30, tzinfo=UTC), tick=False):
         import_ad_report(store_a, HOURLY.encode())
         with pytest.raises(AdReportError) as caught:
-            import_ad_report(store_a, (HOURLY + "2026-11-25,Longjing search,11,100,5,1.00\n").encode())
+            import_ad_report(store_a, (HOURLY + "2026-11-25,Longjing search,11,1.00\n").encode())
     assert [(e.row, e.column, e.reason) for e in caught.value.errors] == [
         (5, "hour", "hour 11 of today has not begun (it is 10:30 in the store)")]
 
@@ -216,6 +216,35 @@ def test_a_report_of_the_later_hours_only_adds_to_the_spend_already_reported(sto
     import_ad_report(store_b, b"Date,Plan,Hour,Spend\n2026-11-26,B search,2,11\n2026-11-26,B search,7,30\n")
 
     assert plan_pacing(plan_b).spend_today == Decimal("58.00")  # 5 + 12 + 11 + 30, not 11 + 30
+
+
+GOOGLE_BY_HOUR = """Campaign performance report
+Day,Hour of day,Campaign,Impressions,Clicks,Cost,Conversions,Conv. value
+2026-11-24,9,Longjing search,1200,40,30.00,2.00,310.00
+2026-11-24,10,Longjing search,900,20,9.50,0.00,0.00
+"""
+
+
+def test_an_hourly_google_report_with_conversions_is_refused_not_cut_to_spend(store_a, plans):
+    from campaigns.models import AdSpendSnapshot
+
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, GOOGLE_BY_HOUR.encode())
+
+    [error] = caught.value.errors
+    assert (error.row, error.column) == (2, "header")
+    assert "Impressions, Clicks, Conversions, Conv. value would be lost" in error.reason
+    assert "without the hour column" in error.reason
+    assert not AdSpendSnapshot.objects.exists() and not AdDailyPerformance.objects.exists()
+
+
+def test_an_hourly_google_report_of_cost_only_feeds_pacing(store_a, plans):
+    from campaigns.models import AdSpendSnapshot
+
+    spend_only = ("Day,Hour of day,Campaign,Cost\n"
+                  "2026-11-24,9,Longjing search,30.00\n2026-11-24,10,Longjing search,9.50\n")
+    assert import_ad_report(store_a, spend_only.encode()).created == 2
+    assert AdSpendSnapshot.objects.order_by("-ts").first().spend_today == Decimal("39.50")
 
 
 def test_numbers_too_large_to_store_are_refused_row_by_row(store_a, plans):

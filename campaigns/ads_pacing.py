@@ -319,17 +319,24 @@ class MonthPacing:
 
 
 def month_pacing(plan: AdPlan, day: date) -> MonthPacing:
-    """Spend in `day`'s month up to `day` vs the month's budget (daily budget × the plan's days in the month)."""
+    """Spend in `day`'s month up to `day` vs the month's budget: daily budget × the plan's days in the month,
+    at most what its total budget had left when the month began.
+
+    `day` is today, still under way and mostly unreported: the month-end projection is the average of the
+    plan's days before it (counting today as a whole day of spend projected low)."""
     start = day.replace(day=1)
     n_days = calendar.monthrange(day.year, day.month)[1]
-    end = start + timedelta(days=n_days - 1)
     run_days = sum(1 for i in range(n_days) if plan.runs_on(start + timedelta(days=i)))
-    spend = to_money(plan.daily.filter(date__gte=start, date__lte=day).aggregate(s=Sum("spend"))["s"] or ZERO)
-    elapsed = sum(1 for i in range((day - start).days + 1) if plan.runs_on(start + timedelta(days=i)))
+
+    def spend_of(**dates) -> Decimal:
+        return to_money(plan.daily.filter(**dates).aggregate(s=Sum("spend"))["s"] or ZERO)
+
+    spend = spend_of(date__gte=start, date__lte=day)
+    elapsed = sum(1 for i in range((day - start).days) if plan.runs_on(start + timedelta(days=i)))
     budget = plan.daily_budget * run_days
-    if plan.total_budget and plan.end_date and start <= plan.end_date <= end:
-        budget = min(budget, plan.total_budget)
-    projected = to_money(spend / elapsed * run_days) if elapsed else None
+    if plan.total_budget:
+        budget = min(budget, max(plan.total_budget - spend_of(date__lt=start), ZERO))
+    projected = to_money(spend_of(date__gte=start, date__lt=day) / elapsed * run_days) if elapsed else None
     return MonthPacing(start, n_days, elapsed, spend, to_money(budget), projected)
 
 

@@ -214,3 +214,29 @@ def test_the_pacing_chart_labels_every_third_hour_upright_so_no_label_is_cut_off
 
     assert axis["tickvals"] == ["03:00", "06:00", "09:00", "12:00", "15:00", "18:00", "21:00", "24:00"]
     assert axis["tickangle"] == 0 and axis["automargin"] is True
+
+
+def test_month_projection_averages_the_reported_days_not_today_still_under_way(search_plan):
+    from campaigns.ads_pacing import month_pacing
+
+    for day in range(1, 11):  # 100.00 a day on 1–10 Nov; the 11th is today, not reported yet
+        AdDailyFactory(plan=search_plan, date=date(2026, 11, day), spend=Decimal("100.00"))
+
+    month = month_pacing(search_plan, date(2026, 11, 11))
+
+    assert month.spend == Decimal("1000.00")
+    assert month.projected == Decimal("3000.00")  # 100 a day × 30 days, not 1000 / 11 × 30 = 2727.27
+
+
+def test_month_budget_is_capped_by_what_is_left_of_the_total_budget(store_a):
+    from campaigns.ads_pacing import month_pacing
+
+    plan = AdPlanFactory(store=store_a, start_date=date(2026, 10, 1), end_date=date(2026, 11, 30),
+                         total_budget=Decimal("10000.00"))
+    AdDailyFactory(plan=plan, date=date(2026, 10, 20), spend=Decimal("9000.00"))
+    AdDailyFactory(plan=plan, date=date(2026, 11, 1), spend=Decimal("100.00"))
+
+    month = month_pacing(plan, date(2026, 11, 2))
+
+    assert month.budget == Decimal("1000.00")  # 10,000 in all, 9,000 spent in October; not 10,000 for November
+    assert month.will_overspend  # 100 a day for 30 days

@@ -15,9 +15,13 @@ from ..activity_forms import out_of_reach
 from ..models import Activity
 
 
-def _parse_day(text: str | None) -> date:
+def _todays(stores) -> set[date]:
+    """Each shown store's own local today: two days at once when their zones lie either side of midnight."""
+    return {store.today() for store in stores} or {timezone.localdate()}
+
+
+def _parse_day(text: str | None, today: date) -> date:
     """The ?date= asked for, or today when it is missing, not a date, or too far off to page around."""
-    today = timezone.localdate()
     try:
         day = date.fromisoformat(text) if text else today
     except ValueError:
@@ -27,7 +31,10 @@ def _parse_day(text: str | None) -> date:
 
 def calendar(request):
     view = "week" if request.GET.get("view") == "week" else "month"
-    anchor = _parse_day(request.GET.get("date"))
+    store_slug = request.GET.get("store", "")
+    stores = stores_for(request.user)
+    todays = _todays(stores.filter(slug=store_slug) if store_slug else stores)
+    anchor = _parse_day(request.GET.get("date"), max(todays))  # opens on the month a new day has reached
     if view == "month":
         first_of_month = anchor.replace(day=1)
         first = first_of_month - timedelta(days=first_of_month.weekday())
@@ -43,16 +50,14 @@ def calendar(request):
         title = f"Week of {first:%d %b %Y}"
     items = scope(Activity.objects.select_related("store"), request.user).filter(
         Q(start_date__lte=last, end_date__gte=first) | Q(signup_deadline__gte=first, signup_deadline__lte=last))
-    store_slug = request.GET.get("store", "")
     if store_slug:
         items = items.filter(store__slug=store_slug)
     items = list(items.order_by("start_date", "name"))
-    today = timezone.localdate()
     days = []
     day = first
     while day <= last:
         days.append({
-            "date": day, "today": day == today, "outside": view == "month" and day.month != anchor.month,
+            "date": day, "today": day in todays, "outside": view == "month" and day.month != anchor.month,
             "activities": [a for a in items if a.start_date <= day <= a.end_date],
             "deadlines": [a for a in items if a.signup_deadline == day],
         })
@@ -60,5 +65,5 @@ def calendar(request):
     weeks = [days[i:i + 7] for i in range(0, len(days), 7)]
     return render(request, "campaigns/calendar.html", {
         "view": view, "title": title, "weeks": weeks, "anchor": anchor, "prev": prev_anchor, "next": next_anchor,
-        "stores": stores_for(request.user), "store_slug": store_slug,
+        "stores": stores, "store_slug": store_slug,
         "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]})

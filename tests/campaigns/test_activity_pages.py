@@ -343,6 +343,15 @@ def test_the_calendar_asked_for_a_day_no_plan_means_shows_this_month(client_a):
         assert response.context["anchor"] == date(2026, 11, 10)
 
 
+@time_machine.travel(datetime(2026, 12, 1, 2, 30, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)  # still 30 Nov in UTC
+def test_the_calendar_opens_on_the_stores_own_today_not_utcs(client_a):
+    response = client_a.get(reverse("campaigns:calendar"))
+
+    assert response.context["title"] == "December 2026"
+    today = [d["date"] for week in response.context["weeks"] for d in week if d["today"]]
+    assert today == [date(2026, 12, 1)]
+
+
 def test_templates_page_says_when_each_step_is_due_in_words(client_a, default_templates):
     body = client_a.get(reverse("campaigns:activity_templates")).content.decode()
 

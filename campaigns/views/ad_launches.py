@@ -52,9 +52,9 @@ def launch_detail(request, pk):
 
 @require_POST
 def launch_check(request, pk, item):
-    """Tick or untick one checklist item."""
+    """Tick (done=1) or untick (done=0) one checklist item: said, not toggled, so a form sent twice changes nothing."""
     launch = get_scoped_object(LaunchPlan.objects.all(), request.user, pk=pk)
     entry = get_object_or_404(launch.checklist, pk=item)
-    entry.done_at = None if entry.done else timezone.now()
+    entry.done_at = (entry.done_at or timezone.now()) if request.POST.get("done") == "1" else None
     entry.save(update_fields=["done_at"])
     return redirect(launch)

@@ -129,10 +129,28 @@ def test_launch_gets_checklist_and_ticks(client_a, store_a, search_plan):
     launch = LaunchPlan.objects.get()
     assert launch.checklist.count() == 7
     item = launch.checklist.first()
-    client_a.post(reverse("campaigns:ad_launch_check", args=[launch.pk, item.pk]))
+    client_a.post(reverse("campaigns:ad_launch_check", args=[launch.pk, item.pk]), {"done": "1"})
     item.refresh_from_db()
     assert item.done
     assert client_a.get(reverse("campaigns:ad_launch_detail", args=[launch.pk])).status_code == 200
+
+
+def test_a_launch_step_clicked_done_twice_stays_done(client_a, store_a):
+    launch = LaunchPlan.objects.create(store=store_a, product=ProductFactory(store=store_a), name="Spring tea",
+                                       launch_date=date(2026, 11, 1))
+    item = launch.checklist.create(title="Listing live")
+    url = reverse("campaigns:ad_launch_check", args=[launch.pk, item.pk])
+    page = client_a.get(reverse("campaigns:ad_launch_detail", args=[launch.pk])).content.decode()
+    assert 'name="done" value="1"' in page  # the button says what it does, like an activity's checklist
+
+    client_a.post(url, {"done": "1"})
+    client_a.post(url, {"done": "1"})  # a double click, or the form sent again
+    item.refresh_from_db()
+    assert item.done
+
+    client_a.post(url, {"done": "0"})
+    item.refresh_from_db()
+    assert not item.done
 
 
 def test_editing_a_creative_keeps_its_image(client_a, search_plan, make_creative):

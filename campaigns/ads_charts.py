@@ -33,11 +33,13 @@ def spend_vs_sales(days: list, spend: list, sales: list, title: str) -> dict:
 
 
 def roas_by_plan(rows, title: str, targets: bool = True) -> dict:
-    names = [r.plan.name for r in rows]
-    values = [float(r.totals.roas) if r.totals.roas is not None else 0 for r in rows]
+    """ROAS per plan as bars; a plan without spend has no ROAS: no bar, and "(no spend)" by its name (a 0 bar
+    would read as spending and earning nothing)."""
+    names = [r.plan.name if r.totals.roas is not None else f"{r.plan.name} (no spend)" for r in rows]
+    values = [float(r.totals.roas) if r.totals.roas is not None else None for r in rows]
     fig = go.Figure([go.Bar(y=names, x=values, name="ROAS", orientation="h", marker_color="#067647")])
     if targets:
-        ty = [r.plan.name for r in rows if r.plan.target_roas]
+        ty = [name for name, r in zip(names, rows, strict=True) if r.plan.target_roas]
         tx = [float(r.plan.target_roas) for r in rows if r.plan.target_roas]
         if tx:
             fig.add_trace(go.Scatter(x=tx, y=ty, name="Target ROAS", mode="markers",

@@ -240,3 +240,19 @@ def test_month_budget_is_capped_by_what_is_left_of_the_total_budget(store_a):
 
     assert month.budget == Decimal("1000.00")  # 10,000 in all, 9,000 spent in October; not 10,000 for November
     assert month.will_overspend  # 100 a day for 30 days
+
+
+def test_roas_chart_labels_a_plan_without_spend_instead_of_drawing_zero(store_a, search_plan):
+    from campaigns.ads_charts import roas_by_plan
+    from campaigns.ads_pacing import plan_totals
+    from campaigns.models import AdPlan
+
+    idle = AdPlanFactory(store=store_a, name="Idle display")
+    AdDailyFactory(plan=search_plan, date=date(2026, 11, 1), spend=Decimal("100.00"), sales=Decimal("400.00"))
+    AdDailyFactory(plan=idle, date=date(2026, 11, 1), spend=Decimal("0.00"), sales=Decimal("0.00"))
+
+    chart = roas_by_plan(plan_totals(AdPlan.objects.filter(store=store_a).order_by("name")), "ROAS")
+
+    bars = chart["data"][0]
+    assert list(bars["y"]) == ["Idle display (no spend)", "Longjing search"]
+    assert list(bars["x"]) == [None, 4.0]  # no bar at all, not a 0.00 one beside a plan that earns nothing

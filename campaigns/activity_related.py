@@ -99,12 +99,14 @@ def suggestions(store: Store, first: date, last: date, anchors: int = 5, per_anc
 @transaction.atomic
 def create_bundle(store: Store, anchor: Product, partner: Product, owner=None, note: str = "",
                   today: date | None = None) -> Activity:
-    """An idea-stage bundle activity for the pair, starting in a week and running for 14 days."""
+    """An idea-stage bundle activity for the pair, starting in a week and running for 14 days.
+
+    A note longer than the details keep (300 characters) raises ValidationError: kept whole or not at all."""
     today = today or store.today()
     activity = Activity(store=store, name=f"Bundle: {anchor.title} + {partner.title}"[:200],
                         kind=ActivityKind.RELATED_SALES, status=ActivityStatus.IDEA,
                         start_date=today + timedelta(days=7), end_date=today + timedelta(days=20), owner=owner,
-                        details={"mode": "bundle", "source": note[:300]} if note else {"mode": "bundle"})
+                        details={"mode": "bundle", "source": note} if note else {"mode": "bundle"})
     activity.full_clean()
     activity.save()
     activity.products.set([anchor, partner])

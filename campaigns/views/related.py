@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from opsdesk.tenancy import get_scoped_object, get_store, stores_for
@@ -37,6 +39,10 @@ def related_sales_create(request):
     if not all(i.isdigit() for i in ids) or ids[0] == ids[1]:
         raise Http404("Pick two different products of the store.")
     anchor, partner = (get_scoped_object(Product.objects.all(), request.user, pk=int(i), store=store) for i in ids)
-    activity = create_bundle(store, anchor, partner, owner=request.user, note=request.POST.get("note", ""))
+    try:
+        activity = create_bundle(store, anchor, partner, owner=request.user, note=request.POST.get("note", ""))
+    except ValidationError as error:
+        messages.error(request, "Nothing was created: " + " ".join(error.messages))
+        return redirect(reverse("campaigns:related_sales") + f"?store={store.slug}")
     messages.success(request, f"Created the bundle idea “{activity.name}”. Set the price and dates, then plan it.")
     return redirect(activity)

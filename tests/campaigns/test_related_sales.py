@@ -73,6 +73,19 @@ def test_one_click_creates_a_bundle_idea(client_a, store_a, tiny_shop):
     assert activity.details == {"mode": "bundle", "source": "lift 1.5"}
 
 
+def test_a_bundle_note_too_long_to_keep_is_refused_not_cut(client_a, store_a, tiny_shop):
+    kettle, cups, _, _ = tiny_shop
+    note = "Suggested: " + "x" * 300
+
+    response = client_a.post(reverse("campaigns:related_sales_bundle"),
+                             {"store": store_a.slug, "anchor": kettle.pk, "partner": cups.pk, "note": note},
+                             follow=True)
+
+    assert not Activity.objects.exists()
+    assert "Nothing was created" in response.content.decode()
+    assert "at most 300 characters" in response.content.decode()
+
+
 def test_bundle_with_another_stores_product_is_a_404(client_a, store_a, store_b, tiny_shop):
     kettle = tiny_shop[0]
     foreign = ProductFactory(store=store_b)

@@ -2,7 +2,8 @@
 with their dry run (audience, SMS segments, cost) before they start.
 
 Every flow only plans Message rows (members.sending.plan); occasions make them exactly-once:
-"holiday:2026-12-25", "after_sales:order 100123", "benefit:2026-11", "campaign:<template>:<day>".
+"holiday:2026-12-25", "after_sales:order 100123", "benefit:2026-11", "campaign:<template>" (a campaign is
+one text per member however often it is started; the recurring flows have one per day, order or month).
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from zoneinfo import ZoneInfo
 import holidays as holiday_calendars
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from stores.models import Order, Store
 
 from . import compliance
-from .models import Coupon, Flow, Member, SmsTemplate
+from .models import Coupon, Flow, Member, Message, SmsTemplate
 from .sending import Planned, PlanResult, member_context, plan
 from .texts import render, sms_length
 
@@ -176,12 +177,16 @@ def dry_run(store: Store, template: SmsTemplate, now: datetime | None = None) ->
                 "invalid number": everyone.filter(phone_invalid_at__isnull=False, opted_out_at__isnull=True,
                                                   sms_consent=True).count()}
     capped = compliance.capped_member_ids(store, now)
+    planned = campaign_planned(store, template)
     result = DryRun(price_per_segment=Decimal(str(settings.SMS_PRICE_PER_SEGMENT)))
     sizes, encodings = Counter(), Counter()
     sample_context = {"coupon": new_coupon_code(store), "coupon_value": template.coupon_value,
                       "valid_until": (store.today(now) + timedelta(days=template.coupon_valid_days)).isoformat(),
                       "holiday": "Holiday", "order": "100123"}
     for member in audience(store, template):
+        if member.pk in planned:
+            excluded[ALREADY_PLANNED] = excluded.get(ALREADY_PLANNED, 0) + 1
+            continue
         if member.pk in capped:
             excluded["frequency cap"] = excluded.get("frequency cap", 0) + 1
             continue
@@ -201,11 +206,30 @@ def dry_run(store: Store, template: SmsTemplate, now: datetime | None = None) ->
     return result
 
 
+def campaign_occasion(template: SmsTemplate) -> str:
+    return f"campaign:{template.pk}"
+
+
+ALREADY_PLANNED = "already texted (or planned) this campaign"
+
+
+def campaign_planned(store: Store, template: SmsTemplate) -> set[int]:
+    """Members who already have a text of this campaign, whatever its status. Occasions used to be per
+    day ("campaign:<id>:<day>"), so a campaign started again the next day texted everyone twice; those
+    rows count too."""
+    key = campaign_occasion(template)
+    return set(Message.objects.filter(store=store, flow=Flow.CAMPAIGN)
+               .filter(Q(occasion=key) | Q(occasion__startswith=f"{key}:")).values_list("member_id", flat=True))
+
+
 def start_campaign(store: Store, template: SmsTemplate, now: datetime | None = None) -> PlanResult:
-    """Plan a one-off campaign to the template's audience; starting it twice the same day sends once."""
+    """Plan a one-off campaign to the template's audience: one text per member however often it is started
+    (a member it skipped, e.g. over the frequency cap, is not tried again)."""
     now = now or timezone.now()
-    occasion = f"campaign:{template.pk}:{store.today(now).isoformat()}"
-    members = list(audience(store, template))
+    occasion = campaign_occasion(template)
+    everyone = list(audience(store, template))
+    planned = campaign_planned(store, template)
+    members = [m for m in everyone if m.pk not in planned]
     context = {}
     if "{coupon}" in template.body:
         coupons = issue_coupons(store, members, occasion, template, store.today(now))
@@ -213,4 +237,6 @@ def start_campaign(store: Store, template: SmsTemplate, now: datetime | None = N
         context = {m.pk: {"coupon": coupons[m.pk].code, "coupon_value": coupons[m.pk].value,
                           "valid_until": coupons[m.pk].valid_until.isoformat()} for m in members}
     items = [Planned(m, occasion, context.get(m.pk, {})) for m in members]
-    return plan(store, Flow.CAMPAIGN, template, items, now)
+    result = plan(store, Flow.CAMPAIGN, template, items, now)
+    result.already += sum(1 for m in everyone if m.pk in planned)
+    return result

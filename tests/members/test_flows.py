@@ -143,6 +143,28 @@ def test_starting_a_campaign_twice_the_same_day_texts_once(store_b, campaign_tem
     assert Message.objects.filter(status=MessageStatus.QUEUED).count() == 1
 
 
+def test_a_campaign_started_again_the_next_day_texts_nobody_twice(store_b, campaign_template, member_b):
+    night = datetime(2026, 11, 24, 22, 0, tzinfo=store_b.zone)
+    flows.start_campaign(store_b, campaign_template, night)  # quiet hours: goes at 09:00
+    assert sending.send_message(Message.objects.get().pk, night + timedelta(hours=11)).status == "sent"
+    morning = night + timedelta(hours=12)
+    again = flows.start_campaign(store_b, campaign_template, morning)
+    assert (again.created, again.already) == (0, 1)
+    assert Message.objects.count() == 1
+    assert flows.dry_run(store_b, campaign_template, morning).audience == 0
+    other = SmsTemplate.objects.create(store=store_b, name="Winter sale", flow="campaign", body="Sale at {store}!")
+    assert flows.start_campaign(store_b, other, morning).created == 1  # another campaign is another text
+
+
+def test_a_campaign_planned_under_the_old_per_day_occasion_is_not_sent_again(store_b, campaign_template, member_b):
+    Message.objects.create(store=store_b, member=member_b, flow="campaign", template=campaign_template,
+                           occasion=f"campaign:{campaign_template.pk}:2026-11-24", body="Hi", status="sent",
+                           scheduled_for=datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
+    now = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
+    assert flows.dry_run(store_b, campaign_template, now).excluded[flows.ALREADY_PLANNED] == 1
+    assert (flows.start_campaign(store_b, campaign_template, now).created, Message.objects.count()) == (0, 1)
+
+
 @pytest.fixture
 def care_template(store_b):
     return SmsTemplate.objects.create(store=store_b, name="Care", flow="after_sales", delay_days=3,

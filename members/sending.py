@@ -24,7 +24,7 @@ import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -64,6 +64,21 @@ class PlanResult:
 
 # A greeting belongs to its day: it is never moved to another, and another text makes way for it.
 DAY_BOUND_FLOWS = (Flow.HOLIDAY,)
+
+
+def day_over(message: Message, member: Member, now: datetime) -> str | None:
+    """Why a greeting ("holiday:<day>") must not be sent now: the next time the member may be texted (now,
+    or 09:00 after quiet hours) is past its day in their zone. "Happy Thanksgiving" on Friday is worse than
+    none: it is skipped, not sent late."""
+    if message.flow not in DAY_BOUND_FLOWS:
+        return None
+    try:
+        day = date.fromisoformat(message.occasion.partition(":")[2])
+    except ValueError:
+        return None
+    if compliance.send_day(compliance.next_send_time(now, member.zone), member.zone) <= day:
+        return None
+    return f"too late: the greeting was for {day.isoformat()}"
 
 
 def member_context(member: Member) -> dict:
@@ -233,6 +248,9 @@ def send_message(message_id: int, now: datetime | None = None) -> Outcome:
     if message.flow == Flow.AFTER_SALES and (reason := compliance.care_stop_reason(message.order)):
         _finish(message.pk, attempt, status=MessageStatus.SKIPPED, skip_reason=reason)
         return Outcome("skipped", detail=reason)
+    if reason := day_over(message, member, now):
+        _finish(message.pk, attempt, status=MessageStatus.SKIPPED, skip_reason=reason)
+        return Outcome("skipped", detail=reason)
     if compliance.in_quiet_hours(now, member.zone):
         _finish(message.pk, attempt, status=MessageStatus.QUEUED, enqueued_at=None,
                 scheduled_for=compliance.next_send_time(now, member.zone))
@@ -287,7 +305,8 @@ def send_planned(message: Message, now: datetime | None = None) -> Outcome:
     if message.status != MessageStatus.QUEUED or message.attempts:
         return send_message(message.pk, now)
     at = now or timezone.now()
-    if message.scheduled_for > at or compliance.in_quiet_hours(at, message.member.zone):
+    if (message.scheduled_for > at or compliance.in_quiet_hours(at, message.member.zone)
+            or day_over(message, message.member, at)):
         return send_message(message.pk, now)
     backend = get_backend()  # a configuration error fails here, before the message is claimed
     # Claimed only when its turn comes: a batch whose worker dies leaves at most the rows in flight

@@ -5,10 +5,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from members import compliance, flows, sending
 from members.models import Coupon, Festival, Message, MessageStatus, SmsTemplate
 from members.services import enrol_from_order
+from members.sms import locmem
 from reviews.models import Review
 from reviews.services import open_case_if_bad
 from stores.models import Order
@@ -282,6 +284,37 @@ def test_flows_run_twice_after_a_move_still_plan_each_text_once(store_b, member_
         flows.after_sales_care(at(THANKSGIVING, hour, 15, store_b))
     assert sorted(Message.objects.values_list("flow", "status")) == [("after_sales", "queued"), ("holiday", "queued")]
     assert Message.objects.get(flow="after_sales").scheduled_for == at(THANKSGIVING + timedelta(days=1), 9, 0, store_b)
+
+
+def test_a_greeting_reached_after_21_is_skipped_not_sent_the_next_morning(store_b, member_b, holiday_template):
+    assert flows.holiday_care(at(THANKSGIVING, 20, 5, store_b)).created == 1
+    greeting = Message.objects.get()
+    with time_machine.travel(at(THANKSGIVING, 21, 10, store_b), tick=False):  # the send queue was long tonight
+        assert sending.send_batch([greeting.pk], threads=1)[greeting.pk].status == "skipped"
+    greeting.refresh_from_db()
+    assert greeting.status == MessageStatus.SKIPPED
+    assert greeting.skip_reason == "too late: the greeting was for 2026-11-26"
+    friday = at(THANKSGIVING + timedelta(days=1), 9, 0, store_b)
+    assert sending.send_message(greeting.pk, friday).status == "done" and locmem.outbox == []
+
+
+def test_a_greeting_retried_the_next_day_is_skipped(fake_twilio, store_b, member_b, holiday_template):
+    flows.holiday_care(at(THANKSGIVING, 20, 5, store_b))
+    greeting = Message.objects.get()
+    fake_twilio.fail_next(1, status=500)
+    assert sending.send_message(greeting.pk, at(THANKSGIVING, 20, 6, store_b)).status == "retry"
+    assert sending.send_message(greeting.pk, at(THANKSGIVING + timedelta(days=1), 10, 0, store_b)).status == "skipped"
+    assert fake_twilio.sent_to(member_b.phone) == []
+
+
+def test_a_greeting_twilio_took_before_21_is_recorded_sent_not_skipped(fake_twilio, store_b, member_b,
+                                                                      holiday_template):
+    flows.holiday_care(at(THANKSGIVING, 20, 5, store_b))
+    greeting = Message.objects.get()
+    fake_twilio.timeout_next(1, seconds=3, after_create=True)
+    assert sending.send_message(greeting.pk, at(THANKSGIVING, 20, 59, store_b)).status == "retry"
+    assert sending.send_message(greeting.pk, at(THANKSGIVING, 21, 1, store_b)).status == "found"
+    assert len(fake_twilio.sent_to(member_b.phone)) == 1
 
 
 # --- the order is checked again when the care text is sent -----------------------------------------------

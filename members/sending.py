@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from stores.models import Order, Store
@@ -365,10 +365,17 @@ def retries_by_delay(outcomes: dict[int, Outcome]) -> dict[int, list[int]]:
     return dict(groups)
 
 
+def opt_out_number(member_id: int, now: datetime) -> int:
+    """Twilio's 21610 is its record of a STOP from the number, and one sending number texts for every store:
+    opt out every membership of the number, as a STOP reply does (members.replies)."""
+    phone = Member.objects.filter(pk=member_id).values("phone")
+    return Member.objects.filter(phone=Subquery(phone), opted_out_at__isnull=True).update(opted_out_at=now)
+
+
 def _permanent(message: Message, attempt: int, exc: PermanentSendError, now: datetime) -> None:
     _finish(message.pk, attempt, status=MessageStatus.FAILED, error_code=exc.code, error_message=str(exc)[:255])
     if exc.code == OPTED_OUT:
-        Member.objects.filter(pk=message.member_id, opted_out_at__isnull=True).update(opted_out_at=now)
+        opt_out_number(message.member_id, now)
     elif exc.code in (INVALID_NUMBER, NOT_MOBILE):
         Member.objects.filter(pk=message.member_id, phone_invalid_at__isnull=True).update(phone_invalid_at=now)
     log.warning("message %s failed for good (%s): %s", message.pk, exc.code, exc)
@@ -419,7 +426,7 @@ def apply_status_callback(sid: str, status: str, error_code: str = "", message_i
         message.error_code = str(error_code)
         changed.append("error_code")
         if str(error_code) == OPTED_OUT:
-            Member.objects.filter(pk=message.member_id, opted_out_at__isnull=True).update(opted_out_at=timezone.now())
+            opt_out_number(message.member_id, timezone.now())
     if changed:
         message.status_updated_at = timezone.now()
         message.save(update_fields=[*changed, "status_updated_at"])

@@ -290,6 +290,14 @@ def test_21610_marks_the_member_opted_out_and_is_never_retried(fake_twilio, memb
     assert not Member.objects.textable().filter(pk=member_b.pk).exists()
 
 
+def test_21610_opts_the_number_out_in_every_store(fake_twilio, member_b, campaign_template, store_a):
+    other = make_member(store_a, phone=member_b.phone)  # one sending number texts for both stores
+    fake_twilio.refuse(member_b.phone, 21610)
+    assert sending.send_message(queue_one(member_b, campaign_template).pk, LA_MORNING).status == "failed"
+    assert not Member.objects.textable().filter(phone=member_b.phone).exists()
+    assert Member.objects.get(pk=other.pk).opted_out_at is not None
+
+
 def test_21211_marks_the_number_invalid(fake_twilio, member_b, campaign_template):
     fake_twilio.refuse("+14155550100", 21211)
     message = queue_one(member_b, campaign_template)

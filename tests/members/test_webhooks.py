@@ -37,6 +37,13 @@ def test_status_callback_records_the_error_code(client, message):
     assert (message.status, message.error_code) == (MessageStatus.UNDELIVERED, "30006")
 
 
+def test_a_21610_delivery_report_opts_the_number_out_in_every_store(client, message, store_a):
+    other = make_member(store_a, phone=message.member.phone)
+    signed_post(client, reverse("twilio_status"), {"MessageSid": "SM123", "MessageStatus": "failed",
+                                                   "ErrorCode": "21610"})
+    assert Member.objects.filter(pk__in=[message.member_id, other.pk], opted_out_at__isnull=False).count() == 2
+
+
 @pytest.mark.parametrize("signature", ["", "bm90IHJpZ2h0"])
 def test_status_callback_with_a_bad_or_missing_signature_is_refused(client, message, signature):
     response = client.post(reverse("twilio_status"), {"MessageSid": "SM123", "MessageStatus": "failed"},

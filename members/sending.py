@@ -252,7 +252,10 @@ def send_message(message_id: int, now: datetime | None = None) -> Outcome:
         _finish(message.pk, attempt, status=MessageStatus.SKIPPED, skip_reason=reason)
         return Outcome("skipped", detail=reason)
     if compliance.in_quiet_hours(now, member.zone):
-        _finish(message.pk, attempt, status=MessageStatus.QUEUED, enqueued_at=None,
+        # Nothing was sent: give the claim back (attempts - 1), so deferrals do not use up SMS_MAX_ATTEMPTS
+        # and a first attempt stays one (no lookup at 09:00). The token is reissued only after this holder
+        # is done, and a queued row matches no fenced write, so fencing still holds.
+        _finish(message.pk, attempt, status=MessageStatus.QUEUED, enqueued_at=None, attempts=attempt - 1,
                 scheduled_for=compliance.next_send_time(now, member.zone))
         return Outcome("deferred")
 

@@ -155,6 +155,18 @@ def test_quiet_hours_at_send_time_push_a_late_task_back_to_nine(store_b, campaig
     assert message.scheduled_for == datetime(2026, 11, 25, 9, 0, tzinfo=member.zone)
 
 
+def test_a_quiet_hours_deferral_is_not_counted_as_a_send_attempt(settings, fake_twilio, store_b, campaign_template):
+    settings.SMS_MAX_ATTEMPTS = 2
+    member = make_member(store_b)
+    message = queue_one(member, campaign_template, now=datetime(2026, 11, 24, 20, 0, tzinfo=member.zone))
+    assert sending.send_message(message.pk, datetime(2026, 11, 24, 21, 30, tzinfo=member.zone)).status == "deferred"
+    fake_twilio.fail_next(1, status=500)
+    morning = datetime(2026, 11, 25, 9, 0, tzinfo=member.zone)
+    assert sending.send_message(message.pk, morning).status == "retry"  # the first attempt, not the second
+    assert sending.send_message(message.pk, morning + timedelta(seconds=5)).status == "sent"
+    assert len(fake_twilio.sent_to(member.phone)) == 1
+
+
 def test_quiet_hours_follow_dst_wall_time(store_b, campaign_template):
     member = make_member(store_b)  # LA: clocks go back on 2026-11-01
     night = datetime(2026, 10, 31, 23, 0, tzinfo=member.zone)

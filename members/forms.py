@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import SmsTemplate
+from .models import Segment, SmsTemplate, Tier
 from .texts import TemplateError, placeholders_in
 
 
@@ -10,6 +10,8 @@ class SmsTemplateForm(forms.ModelForm):
         fields = ["name", "flow", "body", "is_active", "delay_days", "coupon_value", "coupon_valid_days",
                   "audience_segments", "audience_tiers"]
         widgets = {"body": forms.Textarea(attrs={"rows": 4, "cols": 60})}
+        help_texts = {"audience_segments": f"Comma-separated, from: {', '.join(Segment.values)}. Blank: everyone.",
+                      "audience_tiers": f"Comma-separated, from: {', '.join(Tier.values)}. Blank: everyone."}
 
     def clean_name(self):
         """Names are unique per store; the form has no store field, so Django would not check it (a 500)."""

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
 from opsdesk.money import MoneyField
@@ -130,6 +131,17 @@ class Flow(models.TextChoices):
     CAMPAIGN = "campaign", "Campaign"
 
 
+def audience_choices(text: str, choices) -> tuple[list[str], list[str]]:
+    """The choice values a comma-separated audience names (by value or label, in any case), and the names
+    that are neither."""
+    known = {}
+    for value, label in choices:
+        known[value.lower()] = known[str(label).lower()] = value
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    values = [known[n.lower()] for n in names if n.lower() in known]
+    return list(dict.fromkeys(values)), [n for n in names if n.lower() not in known]
+
+
 class SmsTemplate(models.Model):
     """The text of a flow, with placeholders such as {first_name}, {store}, {coupon}."""
 
@@ -157,11 +169,23 @@ class SmsTemplate(models.Model):
         super().clean()
         from .keywords import OPT_OUT_ALONE, OPT_OUT_WORDS, unhandled_opt_out_keywords
 
+        errors = {}
         unhandled = unhandled_opt_out_keywords(self.body or "")
         if unhandled:
             known = ", ".join(sorted(OPT_OUT_WORDS | OPT_OUT_ALONE))
-            raise ValidationError({"body": f"The text tells customers to reply {', '.join(unhandled)} to unsubscribe, "
-                                           f"but that reply would not opt them out. Name one of: {known}."})
+            errors["body"] = (f"The text tells customers to reply {', '.join(unhandled)} to unsubscribe, "
+                              f"but that reply would not opt them out. Name one of: {known}.")
+        # A name the members' field never holds ("Gold", "champs") would quietly reach nobody.
+        for name, choices, what in (("audience_segments", Segment.choices, "segment"),
+                                    ("audience_tiers", Tier.choices, "tier")):
+            values, unknown = audience_choices(getattr(self, name) or "", choices)
+            if unknown:
+                errors[name] = (f"Unknown {what}{pluralize(unknown)}: {', '.join(unknown)}. Choose from: "
+                                f"{', '.join(value for value, _ in choices)} (comma-separated; blank means everyone).")
+            else:
+                setattr(self, name, ", ".join(values))
+        if errors:
+            raise ValidationError(errors)
 
     def segment_list(self) -> list[str]:
         return [s.strip() for s in self.audience_segments.split(",") if s.strip()]

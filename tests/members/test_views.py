@@ -86,6 +86,29 @@ def test_a_second_template_with_a_taken_name_is_refused_not_a_server_error(clien
     assert edit.status_code == 302  # keeping its own name is fine
 
 
+def test_an_audience_naming_no_real_tier_or_segment_is_refused_with_the_choices(client, manager_b, store_b):
+    client.force_login(manager_b)
+    url = reverse("members:template_new", args=[store_b.slug])
+    fields = {"name": "VIP", "flow": "campaign", "body": "Hi {first_name}", "delay_days": 3, "coupon_valid_days": 30}
+    page = client.post(url, {**fields, "audience_tiers": "gold, platinum", "audience_segments": "champs"})
+    assert page.status_code == 200 and not SmsTemplate.objects.exists()
+    text = page.content.decode()
+    assert "Unknown tier: platinum. Choose from: standard, silver, gold" in text
+    assert "Unknown segment: champs. Choose from: champions, loyal," in text
+
+
+def test_an_audience_in_another_case_or_by_label_is_saved_as_the_real_choices(client, manager_b, store_b):
+    gold = make_member(store_b, tier="gold", segment="potential")
+    client.force_login(manager_b)
+    assert client.post(reverse("members:template_new", args=[store_b.slug]), {
+        "name": "VIP", "flow": "campaign", "body": "Hi {first_name}", "delay_days": 3, "coupon_valid_days": 30,
+        "audience_tiers": "Gold", "audience_segments": " Potential loyalist ,"}).status_code == 302
+    template = SmsTemplate.objects.get()
+    assert (template.audience_tiers, template.audience_segments) == ("gold", "potential")
+    page = client.get(reverse("members:campaign", args=[template.pk])).content.decode()
+    assert 'data-testid="audience">1<' in page and gold.first_name in page
+
+
 def test_operators_cannot_edit_templates(client, operator_b, store_b):
     client.force_login(operator_b)
     assert client.get(reverse("members:template_new", args=[store_b.slug])).status_code == 403

@@ -34,7 +34,7 @@ from django.utils import timezone
 from stores.models import Order, Store
 
 from . import compliance, pacing
-from .models import HANDED_OVER, Flow, Member, Message, MessageStatus, SmsTemplate
+from .models import HANDED_OVER, Flow, Member, Message, MessageStatus, SmsTemplate, parse_pk
 from .sms import INVALID_NUMBER, NOT_MOBILE, OPTED_OUT, PermanentSendError, TransientSendError, get_backend
 from .texts import render, sms_length
 
@@ -409,8 +409,8 @@ RANK = {MessageStatus.QUEUED: 0, MessageStatus.SENDING: 0, MessageStatus.SENT: 1
 def apply_status_callback(sid: str, status: str, error_code: str = "", message_id: str | None = None) -> Message | None:
     """Record a delivery report; returns the message, or None when it is not ours."""
     message = None
-    if message_id and str(message_id).isdigit():
-        message = Message.objects.select_for_update().filter(pk=int(message_id)).first()
+    if pk := parse_pk(message_id):
+        message = Message.objects.select_for_update().filter(pk=pk).first()
         if message and message.provider_sid and sid and message.provider_sid != sid:
             message = None  # the id in the URL and the sid disagree: trust the sid
     if message is None and sid:

@@ -14,7 +14,7 @@ from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, sco
 
 from . import flows
 from .forms import SmsTemplateForm
-from .models import NEEDS_ANSWER, InboundReply, Member, Message, MessageStatus, Segment, SmsTemplate, Tier
+from .models import NEEDS_ANSWER, InboundReply, Member, Message, MessageStatus, Segment, SmsTemplate, Tier, parse_pk
 from .texts import PLACEHOLDERS, TemplateError, preview
 
 
@@ -73,8 +73,8 @@ def texts(request):
     POST answered=<reply id> marks a reply answered (then back to the member page with back=member)."""
     replies = scope(InboundReply.objects.select_related("member", "store"), request.user)
     if request.method == "POST":
-        pk = request.POST.get("answered", "")
-        reply = replies.filter(pk=pk).first() if pk.isdigit() else None  # `replies` is already scoped
+        pk = parse_pk(request.POST.get("answered"))
+        reply = replies.filter(pk=pk).first() if pk else None  # `replies` is already scoped
         if reply is None:
             raise Http404("No such reply.")
         replies.filter(pk=reply.pk, answered_at__isnull=True).update(answered_at=timezone.now(),

@@ -122,6 +122,15 @@ def test_marking_a_reply_answered_takes_it_off_the_count(client, operator_b, mem
     assert not InboundReply.objects.awaiting_answer().exists()
 
 
+@pytest.mark.parametrize("value", ["²", "١", "1_0", " 1", "+1", "99999999999999999999", "x", ""])
+def test_marking_answered_with_an_id_that_is_no_number_is_a_404_not_a_server_error(client, operator_b, member_b,
+                                                                                   value):
+    receive_reply(member_b.phone, "HELP the kettle is broken")
+    client.force_login(operator_b)
+    assert client.post(reverse("members:texts"), {"answered": value}).status_code == 404
+    assert InboundReply.objects.awaiting_answer().count() == 1
+
+
 def test_another_stores_reply_cannot_be_marked_answered(client_a, member_b):
     receive_reply(member_b.phone, "HELP the kettle is broken")
     reply = InboundReply.objects.get()

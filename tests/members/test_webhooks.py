@@ -1,5 +1,7 @@
 """Twilio webhooks: X-Twilio-Signature checked over the public URL; status callbacks and STOP/START/HELP."""
 
+from urllib.parse import quote
+
 import pytest
 from django.urls import reverse
 from twilio.request_validator import RequestValidator
@@ -42,6 +44,14 @@ def test_a_21610_delivery_report_opts_the_number_out_in_every_store(client, mess
     signed_post(client, reverse("twilio_status"), {"MessageSid": "SM123", "MessageStatus": "failed",
                                                    "ErrorCode": "21610"})
     assert Member.objects.filter(pk__in=[message.member_id, other.pk], opted_out_at__isnull=False).count() == 2
+
+
+@pytest.mark.parametrize("value", ["²", "١", "99999999999999999999"])
+def test_a_status_callback_whose_id_is_no_number_finds_the_message_by_its_sid(client, message, value):
+    path = reverse("twilio_status") + f"?m={quote(value)}"
+    assert signed_post(client, path, {"MessageSid": "SM123", "MessageStatus": "delivered"}).status_code == 204
+    message.refresh_from_db()
+    assert message.status == MessageStatus.DELIVERED
 
 
 @pytest.mark.parametrize("signature", ["", "bm90IHJpZ2h0"])

@@ -99,7 +99,9 @@ def collect_day(store: Store, day: date) -> dict[tuple[str, str, str], Decimal]:
 
     # --- main orders (order-level payments), by paid time ---------------------------------------
     paid = Order.objects.filter(store=store, paid_at__gte=start, paid_at__lt=end)
-    agg = dict(orders=Count("id"), buyers=Count("buyer_ref", distinct=True), gmv=Sum("total"))
+    # Buyers: distinct non-empty refs, as the live view and the desk count them (guests are no one buyer).
+    agg = dict(orders=Count("id"), buyers=Count("buyer_ref", distinct=True, filter=~Q(buyer_ref="")),
+               gmv=Sum("total"))
     overall = paid.aggregate(**agg)
     put("orders", overall["orders"])
     put("buyers", overall["buyers"])

@@ -22,7 +22,8 @@ _CHANNEL_CASE = """CASE p.channel {whens} ELSE 'other' END"""
 CELLS_SQL = """
 paid AS (
     SELECT b.store_id, b.day, GROUPING(o.traffic_source) AS g, COALESCE(o.traffic_source, '') AS src,
-           COUNT(o.id)::numeric AS n, COUNT(DISTINCT o.buyer_ref)::numeric AS buyers,
+           COUNT(o.id)::numeric AS n,
+           (COUNT(DISTINCT o.buyer_ref) FILTER (WHERE o.buyer_ref <> ''))::numeric AS buyers,
            COALESCE(SUM(o.total), 0) AS gmv
     FROM b LEFT JOIN stores_order o ON o.store_id = b.store_id AND o.paid_at >= b.lo AND o.paid_at < b.hi
     GROUP BY GROUPING SETS ((b.store_id, b.day), (b.store_id, b.day, o.traffic_source))

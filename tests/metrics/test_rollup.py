@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from metrics.models import DailyMetric
 from metrics.olist import load_store
-from metrics.rollup import rollup_day, run_nightly
+from metrics.rollup import collect_day, rollup_day, run_nightly
 from tests.factories import OrderFactory, OrderLineFactory, PaymentFactory, StoreFactory, ViolationFactory
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +125,22 @@ def test_breakdowns_by_source_product_and_payment_type():
     pay = cells(store, date(2026, 5, 4), "payment_type")
     assert pay[("payment_share", "credit_card")] == Decimal("0.6")
     assert pay[("orders", "voucher")] == 1
+
+
+def test_buyers_are_distinct_known_buyers_guest_orders_are_not_one_buyer_between_them():
+    # As the live view and the desk count them (stores.services.sales_summary): two guest orders (no
+    # buyer ref) and two orders of b1 are one buyer, not two; a source with guests only has none.
+    store = StoreFactory()
+    ts = datetime(2026, 5, 4, 12, tzinfo=LA)
+    for ref, source in [("", "direct"), ("", "direct"), ("b1", "social"), ("b1", "social")]:
+        OrderFactory(store=store, placed_at=ts, paid_at=ts, traffic_source=source, buyer_ref=ref)
+    day = date(2026, 5, 4)
+    rollup_day(store, day)  # the set-based SQL on Postgres
+    assert cells(store, day)[("buyers", "")] == 1
+    src = cells(store, day, "traffic_source")
+    assert (src[("buyers", "direct")], src[("buyers", "social")]) == (0, 1)
+    want = collect_day(store, day)  # the ORM statement (SQLite demo, and the reference of the SQL)
+    assert (want[("buyers", "", "")], want[("buyers", "traffic_source", "direct")]) == (1, 0)
 
 
 def test_rerunning_a_day_replaces_it_exactly():

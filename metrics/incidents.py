@@ -6,7 +6,7 @@ store-day whose root cause names the same driver (a traffic source, product or p
 breakdown value itself) form one incident, and sub-order payments join GMV's (`RESTATES`). Its lead
 is the one a reader should meet first (GMV before other overall metrics before breakdowns, then the
 most abnormal); the others point to it (`Anomaly.part_of`), are listed under it, and follow its
-status: the plan is written once.
+status: the plan is written once. One that later splits off (its cause changed) starts again as new.
 
 Plain functions over objects with the anomaly's fields, so the migration that groups existing
 anomalies uses the same rule as the nightly run.
@@ -69,6 +69,10 @@ def group(anomalies, items: dict[int, int]) -> list:
             # Another anomaly with its own plan stays its own entry: merging would hide that work.
             own = a is lead or a in worked
             part_of, status = (None, a.status) if own else (lead.pk, lead.status)
+            if own and a.part_of_id is not None and a not in worked:
+                # A related anomaly split off into an incident of its own: the status it had was its old
+                # lead's, with that lead's plan; nobody has looked at this incident yet.
+                status = NEW
             if (a.part_of_id, a.status) != (part_of, status):
                 a.part_of_id, a.status = part_of, status
                 changed.append(a)

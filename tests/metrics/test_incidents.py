@@ -14,7 +14,7 @@ from metrics import incidents
 from metrics.anomaly import detect_anomalies
 from metrics.desk import open_items
 from metrics.email import send_due_morning_emails
-from metrics.models import ActionItem, Anomaly
+from metrics.models import ActionItem, Anomaly, DailyMetric
 from tests.factories import MembershipFactory, UserFactory
 from tests.metrics.test_anomaly import seed_breakdowns, seed_daily
 
@@ -124,6 +124,24 @@ def test_an_anomaly_with_its_own_plan_stays_its_own_entry(store_a, source_stop):
     detect_anomalies(store_a, DAY)
     part.refresh_from_db()
     assert part.part_of is None and part.plan == "Call the agency about the plan."
+
+
+def test_a_related_anomaly_that_splits_off_starts_as_new_not_with_its_old_leads_plan(client_a, store_a, source_stop):
+    lead, orders = source_stop[("gmv", "")], source_stop[("orders", "")]
+    client_a.post(reverse("metrics:anomaly", args=[lead.pk]), {"status": "plan", "plan": "Resume the paused plan."})
+    orders.refresh_from_db()
+    assert (orders.part_of_id, orders.status) == (lead.pk, "plan")  # follows its lead
+    # A late order export: paid search sold as usual that day after all; it was direct that stopped.
+    cells = DailyMetric.objects.filter(store=store_a, day=DAY, metric="orders", dimension="traffic_source")
+    cells.filter(dimension_value="paid_search").update(value=70)
+    cells.filter(dimension_value="direct").update(value=0)
+    detect_anomalies(store_a, DAY)
+    orders.refresh_from_db()
+    assert orders.part_of_id is None and orders.plan == ""  # its own incident now, led by it
+    assert orders.status == "new"  # nobody planned anything for it: not "Plan in place"
+    assert set(orders.related.values_list("status", flat=True)) <= {"new"}
+    page = client_a.get(reverse("metrics:anomalies") + "?status=plan").content.decode()
+    assert page.count('data-label="Metric"') == 1 and reverse("metrics:anomaly", args=[lead.pk]) in page
 
 
 def test_day_two_of_an_outage_points_to_the_incident_already_being_handled(client_a, store_a, source_stop, settings):

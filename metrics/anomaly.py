@@ -30,7 +30,7 @@ from stores.models import PaymentType, Product, Store, TrafficSource
 
 from . import incidents, rootcause
 from .compare import Window, fill_rolled_zeros, history, pct_change, read_series, read_windows
-from .models import Anomaly, AnomalyStatus, DailyMetric, Dimension, Direction
+from .models import Anomaly, AnomalyStatus, DailyMetric, Dimension, Direction, WithdrawnAnomaly
 from .rollup import METRICS
 
 log = logging.getLogger(__name__)
@@ -600,9 +600,14 @@ def _save(store_days, anomalies: list[Anomaly]) -> None:
         stale = batch.filter(Q(status=AnomalyStatus.NEW) | Q(part_of__isnull=False), plan="",
                              action_items__isnull=True,
                              ).values_list("pk", "store_id", "day", "metric", "dimension", "dimension_value")
-        gone = [pk for pk, *key in stale if (key[0], key[1]) in pairs and tuple(key) not in keep]
+        gone = [(pk, *key) for pk, *key in stale if (key[0], key[1]) in pairs and tuple(key) not in keep]
         if gone:
-            Anomaly.objects.filter(pk__in=gone).delete()
+            Anomaly.objects.filter(pk__in=[pk for pk, *_ in gone]).delete()
+            # Kept so that a link to one in an email already sent says it was withdrawn, not 404.
+            WithdrawnAnomaly.objects.bulk_create([
+                WithdrawnAnomaly(id=pk, store_id=store_id, day=day, metric=metric, dimension=dimension,
+                                 dimension_value=value) for pk, store_id, day, metric, dimension, value in gone],
+                ignore_conflicts=True)
         held = [a for a in batch.only(*INCIDENT_FIELDS).annotate(items=Count("action_items"))
                 if (a.store_id, a.day) in pairs]
         Anomaly.objects.bulk_update(incidents.group(held, {a.pk: a.items for a in held}), ["part_of", "status"])

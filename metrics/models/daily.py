@@ -22,6 +22,7 @@ __all__ = [
     "Direction",
     "MorningEmail",
     "StaleDay",
+    "WithdrawnAnomaly",
 ]
 
 
@@ -181,6 +182,34 @@ class Anomaly(models.Model):
     @property
     def change_pct(self) -> float | None:
         return None if self.change is None else self.change * 100
+
+
+class WithdrawnAnomaly(models.Model):
+    """An anomaly that a later judgement of its day removed before anybody worked on it (late data made
+    the day ordinary: the false alarm disappears). Its id is kept so that a link to it in a morning email
+    already sent says what happened instead of a 404. Written by metrics.anomaly._save."""
+
+    id = models.BigIntegerField(primary_key=True, help_text="The removed anomaly's id.")
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    metric = models.CharField(max_length=40)
+    dimension = models.CharField(max_length=20, choices=Dimension.choices, blank=True, default="")
+    dimension_value = models.CharField(max_length=120, blank=True, default="")
+    withdrawn_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"withdrawn anomaly {self.pk}: {self.metric} on {self.day}"
+
+    @property
+    def title(self) -> str:
+        """The title the anomaly had: 'GMV (main payments)', 'Paid orders · Credit card'."""
+        return Anomaly(store=self.store, metric=self.metric, dimension=self.dimension,
+                       dimension_value=self.dimension_value).title
+
+    def current(self) -> "Anomaly | None":
+        """The anomaly of the same store, day and metric if a still later judgement flagged it again."""
+        return Anomaly.objects.filter(store_id=self.store_id, day=self.day, metric=self.metric,
+                                      dimension=self.dimension, dimension_value=self.dimension_value).first()
 
 
 class ActionItem(models.Model):

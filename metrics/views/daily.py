@@ -29,7 +29,7 @@ from ..charts import anomaly_figure, style
 from ..compare import Window, compare_days, comparison_row, history
 from ..email import opted_out_membership
 from ..forms import ActionItemForm, AnomalyForm, ViolationForm, ViolationUploadForm
-from ..models import ActionItem, Anomaly, AnomalyStatus
+from ..models import ActionItem, Anomaly, AnomalyStatus, WithdrawnAnomaly
 from ..rollup import HEADLINE, METRICS, refresh_days, refreshed_note
 
 
@@ -117,9 +117,21 @@ def _store_users(store):
 PLAN_FORM_ID = "anomaly-plan"  # the new action item's fields belong to this form too
 
 
+def anomaly_withdrawn(request, pk):
+    """A link to an anomaly that late data withdrew (from an email sent before): the page says so, or
+    leads to the anomaly flagged again since; for another store's id or an unknown one, the usual 404."""
+    withdrawn = get_scoped_object(WithdrawnAnomaly.objects.select_related("store"), request.user, pk=pk)
+    if (again := withdrawn.current()) is not None:
+        return redirect("metrics:anomaly", pk=again.pk)
+    return render(request, "metrics/anomaly_withdrawn.html", {"withdrawn": withdrawn, "store": withdrawn.store},
+                  status=410)
+
+
 def anomaly_detail(request, pk):
-    anomaly = get_scoped_object(Anomaly.objects.select_related("store", "owner", "explained_by", "part_of__owner"),
-                                request.user, pk=pk)
+    anomaly = scope(Anomaly.objects.select_related("store", "owner", "explained_by", "part_of__owner"),
+                    request.user).filter(pk=pk).first()
+    if anomaly is None:
+        return anomaly_withdrawn(request, pk)
     users = _store_users(anomaly.store)
     today = anomaly.store.today()
 

@@ -155,7 +155,10 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
         "anomalies": anomalies, "open_anomaly_count": sum(a.is_open for a in anomalies),
         "earlier_anomalies": earlier_anomalies, "earlier_anomaly_count": earlier.count(),
         "open_violations": list(violations[:10]), "open_violation_count": violations.count(),
-        "desk_url": site + reverse("desk"), "daily_url": site + reverse("metrics:daily"),
+        # The day reported, not the page's "yesterday": a manager far from the store reads the email
+        # while the store's yesterday is not rolled up yet.
+        "desk_url": site + reverse("desk"),
+        "daily_url": site + reverse("metrics:daily") + f"?day={report_day.isoformat()}#store-{store.slug}",
         "anomalies_url": site + reverse("metrics:anomalies") + f"?store={store.slug}",
         "violations_url": site + reverse("stores:violations", args=[store.slug]) + "?status=open",
         "settings_url": site + reverse("stores:my_settings"), "opt_out_url": opt_out_url(membership),

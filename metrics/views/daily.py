@@ -6,7 +6,7 @@ Every page goes through opsdesk.tenancy: another store's anomaly is a 404.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import plotly.graph_objects as go
 from django.conf import settings
@@ -64,8 +64,22 @@ def gmv_chart(store, day, days: int = 60) -> dict | None:
     return _figure_json(fig)
 
 
+def _asked_day(request) -> date | None:
+    """The `?day=YYYY-MM-DD` the page is asked for (the morning email's link names the day it reports),
+    None for the default, each store's local yesterday; a malformed one is said and ignored."""
+    text = request.GET.get("day", "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        messages.error(request, f"“{text}” is not a day: use YYYY-MM-DD, e.g. 2026-11-25. Showing yesterday.")
+        return None
+
+
 def daily(request):
     now = timezone.now()
+    asked = _asked_day(request)
     stores = list(stores_for(request.user))
     open_counts = dict(
         scope(Anomaly.objects.filter(part_of__isnull=True), request.user).exclude(status=AnomalyStatus.RESOLVED)
@@ -73,7 +87,7 @@ def daily(request):
     )
     panels = []
     for store in stores:
-        day = store.today(now) - timedelta(days=1)
+        day = asked or store.today(now) - timedelta(days=1)
         window = Window(store, day - timedelta(days=7), day)  # one read for the overview and its breakdowns
         rows, more_rows = metric_rows(store, day, window)
         panels.append({
@@ -84,7 +98,7 @@ def daily(request):
             "anomalies": with_related(Anomaly.objects.filter(store=store, day=day, part_of__isnull=True)
                                       .select_related("store", "explained_by")[:10]),
         })
-    return render(request, "metrics/daily.html", {"panels": panels})
+    return render(request, "metrics/daily.html", {"panels": panels, "asked": asked})
 
 
 def anomaly_list(request):

@@ -277,6 +277,23 @@ def test_a_manager_far_west_of_the_store_gets_its_last_complete_day(manager):
         assert "Tue 13 Jan" in part and "Yesterday" not in part
 
 
+def test_the_emails_daily_tracking_link_opens_the_day_the_email_reports(manager, store_a, client):
+    manager.email_timezone = SHANGHAI_STORE_LA_MANAGER
+    manager.save()
+    ts = datetime(2026, 1, 13, 12, tzinfo=store_a.zone)
+    OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal("321.09"))
+    # 08:02 in Los Angeles, 00:02 on 15 Jan in Shanghai: the email reports the 13th, and the 14th is not
+    # rolled up until 00:30 there; the link must not open "the 14th is not rolled up yet".
+    with time_machine.travel(datetime(2026, 1, 14, 8, 2, tzinfo=ZoneInfo(SHANGHAI_STORE_LA_MANAGER)), tick=False):
+        assert send_due_morning_emails() == 1
+        [link] = re.findall(r"Daily tracking: https://desk\.example\.com(\S+)", mail.outbox[0].body)
+        assert link in mail.outbox[0].alternatives[0][0].replace("&amp;", "&")
+        client.force_login(manager.user)
+        page = client.get(link).content.decode()
+    assert "Tuesday 13 January 2026" in page and "321.09" in page
+    assert "not rolled up yet" not in page
+
+
 def test_a_clock_change_never_reports_the_same_day_twice(manager):
     manager.email_timezone = SHANGHAI_STORE_LA_MANAGER
     manager.save()

@@ -235,6 +235,18 @@ def test_daily_overview_compares_yesterday_day_before_and_last_week(client_a, st
     assert layout["yaxis2"]["rangemode"] == "tozero" and layout["yaxis2"]["tickformat"] == ",d"  # no 32.3 orders
 
 
+def test_daily_page_shows_the_day_asked_for_and_says_when_a_day_is_malformed(client_a, store_a):
+    now = datetime(2026, 5, 5, 9, tzinfo=store_a.zone)
+    ts = now - timedelta(days=3)
+    OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal("432.10"))
+    rollup_day(store_a, ts.date())
+    with time_machine.travel(now, tick=False):
+        page = client_a.get(reverse("metrics:daily") + "?day=2026-05-02").content.decode()
+        assert "Saturday 2 May 2026" in page and "432.10" in page and "Sat 2 May</th>" in page
+        page = client_a.get(reverse("metrics:daily") + "?day=2026-02-30").content.decode()
+    assert "“2026-02-30” is not a day: use YYYY-MM-DD" in page and "Monday 4 May 2026" in page
+
+
 def test_daily_overview_has_day_over_day_and_week_over_week_for_every_metric(client_a, store_a):
     from metrics.rollup import HEADLINE, METRICS
     from tests.factories import ViolationFactory

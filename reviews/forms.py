@@ -1,6 +1,7 @@
 """Forms of the case page and the upload page."""
 
 from django import forms
+from django.core.validators import URLValidator
 
 from .importers import FORMATS
 from .models import CaseStatus, CheckFinding, ContactOutcome, Resolution, ReviewPolicy, RootCause
@@ -45,7 +46,15 @@ class FindingsForm(forms.Form):
 
 class ListingFixForm(forms.Form):
     title = forms.CharField(max_length=255, help_text="The corrected listing title.")
-    main_image = forms.CharField(max_length=500, required=False)
+    # A web address only: a media path would have the store's picture page serve that file (another store's
+    # upload too), and a javascript: or data: link would run from the product page's link to the picture.
+    main_image = forms.CharField(
+        max_length=500, required=False, label="Main picture URL",
+        help_text="https://… of the new picture; leave empty to keep the current one.",
+        validators=[URLValidator(schemes=["http", "https"], message=(
+            "The main picture must be a web address starting with http:// or https:// (or empty, to keep the "
+            "current picture)."))],
+    )
     detail_page = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     note = forms.CharField(max_length=255, required=False, help_text="What changed and why.")
 

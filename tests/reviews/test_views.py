@@ -364,3 +364,36 @@ def test_task_due_dates_read_like_every_other_date(client_a, store_a):
     for url in (case.get_absolute_url(), reverse("reviews:product", args=[store_a.slug, product.pk])):
         page = client_a.get(url).content.decode()
         assert "due 2026-12-01" in page and "Dec. 1, 2026" not in page
+
+
+@pytest.mark.parametrize(
+    "main_image",
+    ["javascript://%0aalert(document.cookie)", "data:text/html,<script>alert(1)</script>", "listings/{b}/{p}/a.png",
+     "kettle.example.com/a.png"],
+)
+def test_a_listing_fix_takes_only_a_web_address_for_its_main_picture(client_a, store_a, store_b, settings, tmp_path,
+                                                                      main_image):
+    # A media path would make this store's picture page serve that file (another store's upload), and a
+    # javascript: link would run in the product page's "link" to the picture.
+    settings.MEDIA_ROOT = tmp_path
+    theirs = ProductFactory(store=store_b)
+    (tmp_path / f"listings/{store_b.pk}/{theirs.pk}").mkdir(parents=True)
+    (tmp_path / f"listings/{store_b.pk}/{theirs.pk}/a.png").write_bytes(b"store B's picture")
+    product = ProductFactory(store=store_a, title="Glass kettle 1L")
+    case = make_case(store_a, product=product)
+    response = client_a.post(case.get_absolute_url(), {
+        "action": "listing_fix", "title": "Glass kettle 1L (0.8L usable)",
+        "main_image": main_image.format(b=store_b.pk, p=theirs.pk)})
+    assert response.status_code == 400
+    assert ("The main picture must be a web address starting with http:// or https:// (or empty, to keep the "
+            "current picture).") in response.content.decode()
+    assert not ListingVersion.objects.exists()
+
+
+def test_a_listing_fix_keeps_a_web_address_for_its_main_picture(client_a, store_a):
+    product = ProductFactory(store=store_a, title="Glass kettle 1L")
+    case = make_case(store_a, product=product)
+    response = client_a.post(case.get_absolute_url(), {
+        "action": "listing_fix", "title": "Glass kettle 1L (0.8L usable)", "main_image": "https://cdn.example.com/k.png"})
+    assert response.status_code == 302
+    assert ListingVersion.objects.get(product=product).main_image == "https://cdn.example.com/k.png"

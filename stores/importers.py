@@ -11,7 +11,9 @@ The pattern every importer follows (other apps add theirs in `<app>/importers.py
   installed app for `manage.py import_csv` and the upload page.
 
 Orders come in two formats, told apart by the header: opsdesk's own columns (ORDER_COLUMNS) and
-Shopify's order export (one row per line item; see docs/ingest.md).
+Shopify's order export (one row per line item; see docs/ingest.md). An order file over `ORDER_IMPORT_MAX_BYTES`
+or `ORDER_IMPORT_MAX_ROWS` is refused whole before any row is checked (the upload page imports inside the
+request); its size is known before a byte of it is read.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from importlib import import_module
 from pathlib import Path
 
 from django.apps import apps
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -62,6 +65,36 @@ class ImportRejected(Exception):
         self.errors = sorted(errors, key=lambda e: e[0])
         super().__init__(f"{len(self.errors)} problem(s); nothing was imported. "
                          + "; ".join(f"row {row}: {msg}" for row, msg in self.errors[:5]))
+
+
+# Defaults of the settings of the same names: a file the upload page checks and writes in seconds.
+ORDER_IMPORT_MAX_ROWS = 5000
+ORDER_IMPORT_MAX_BYTES = 8 * 1024 * 1024
+
+
+def source_size(source) -> int | None:
+    """The size in bytes of a CSV given as a path, text, bytes or an upload, known without reading it;
+    None for an open file that does not say."""
+    if isinstance(source, str | Path) and not (isinstance(source, str) and "\n" in source):
+        return Path(source).stat().st_size
+    if isinstance(source, bytes | str):
+        return len(source.encode() if isinstance(source, str) else source)
+    return getattr(source, "size", None)
+
+
+def size_text(size: int, *, limit: bool = False) -> str:
+    """'8 MB' for a limit, '50.3 MB' for a file; bytes below a megabyte."""
+    if size < 2**20:
+        return f"{size:,} bytes"
+    return f"{size / 2**20:g} MB" if limit else f"{size / 2**20:.1f} MB"
+
+
+def refuse_large(source, max_bytes: int) -> None:
+    """ImportRejected, before a byte is read, when `source` is over `max_bytes`."""
+    size = source_size(source)
+    if size is not None and size > max_bytes:
+        raise ImportRejected([(1, f"The file is {size_text(size)}; import at most {size_text(max_bytes, limit=True)} "
+                                  "at a time: split it into smaller files.")])
 
 
 def read_text(source) -> str:
@@ -378,7 +411,12 @@ def import_orders(store: Store, source) -> ImportResult:
     line naming them). The store-local days already rolled up whose numbers the import changed (paid
     days, refund days, a day an updated order's refund moved away from) are rolled up and judged again.
     """
+    refuse_large(source, getattr(settings, "ORDER_IMPORT_MAX_BYTES", ORDER_IMPORT_MAX_BYTES))
     header, rows = read_rows(source)
+    limit = getattr(settings, "ORDER_IMPORT_MAX_ROWS", ORDER_IMPORT_MAX_ROWS)
+    if len(rows) > limit:
+        raise ImportRejected([(1, f"The file has {len(rows):,} rows; import at most {limit:,} at a time: split it "
+                                  "into smaller files (an order's lines in the same file).")])
     fmt = detect_order_format(header)
     missing = [c for c in (ORDER_REQUIRED if fmt == "opsdesk" else SHOPIFY_REQUIRED) if c not in header]
     if missing:

@@ -1,5 +1,6 @@
 """Importing reviews: the real Olist export, opsdesk CSV, Shopify-style JSON; idempotent, all-or-nothing."""
 
+import io
 import json
 from datetime import UTC, datetime
 
@@ -229,3 +230,48 @@ def test_olists_export_keeps_reading_a_repeated_local_time_as_it_did(db):
             b"review_answer_timestamp\nr1,o1,5,,,2019-02-16 23:30:00,\n")
     assert import_reviews(store, text, "olist", now=LA_NOW).created == 1
     assert Review.objects.get().created_at == datetime(2019, 2, 17, 1, 30, tzinfo=UTC)  # the first, at -02:00
+
+
+class Unread(io.BytesIO):
+    """An upload that knows its size; reading it fails the test (a big file is refused by its size alone)."""
+
+    size = 50 * 2**20
+    name = "reviews.csv"
+
+    def read(self, *args):
+        raise AssertionError("the file was read")
+
+
+def test_a_review_file_over_the_byte_limit_is_refused_before_it_is_read(olist_store, tmp_path, settings, capsys):
+    with pytest.raises(ReviewImportError) as caught:
+        import_reviews(olist_store, Unread(), "csv")
+    assert [str(e) for e in caught.value.errors] == [
+        "file: The file is 50.0 MB; import at most 5 MB of reviews at a time: split it into smaller files."]
+    settings.REVIEW_IMPORT_MAX_BYTES = 40
+    path = tmp_path / "r.csv"
+    path.write_text("external_id,rating,created_at\nA1,5,2024-03-01\nA2,9,2024-03-01\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="1 error"):
+        call_command("import_reviews", str(path), "--store", "olist")
+    err = capsys.readouterr().err
+    assert "The file is 62 bytes; import at most 40 bytes of reviews at a time" in err and "rating" not in err
+    assert not Review.objects.exists()
+
+
+def test_a_review_file_over_the_row_limit_is_refused_before_any_row_is_checked(olist_store, settings):
+    settings.REVIEW_IMPORT_MAX_ROWS = 2
+    bad = [{"id": f"J{n}", "rating": 9, "created_at": "2024-03-01"} for n in range(3)]  # 9: a row error if checked
+    sources = [
+        (b"external_id,rating,created_at\n" + b"".join(b"A%d,9,2024-03-01\n" % n for n in range(3)), "csv", "file"),
+        (b"review_id,order_id,review_score,review_creation_date\n"
+         + b"".join(b"A%d,O%d,9,2024-03-01\n" % (n, n) for n in range(3)), "olist", "file"),
+        (json.dumps(bad).encode(), "json", "file"),
+        (bad, None, "batch"),  # the API's
+    ]
+    for source, fmt, what in sources:
+        plural = "batches" if what == "batch" else "files"
+        with pytest.raises(ReviewImportError) as caught:
+            import_reviews(olist_store, source, fmt)
+        assert [str(e) for e in caught.value.errors] == [
+            f"file: The {what} has 3 reviews; import at most 2 at a time: split it into smaller {plural}."]
+    good = [dict(item, rating=5) for item in bad[:2]]
+    assert import_reviews(olist_store, good).created == 2  # at the limit: imported

@@ -397,3 +397,19 @@ def test_a_listing_fix_keeps_a_web_address_for_its_main_picture(client_a, store_
         "action": "listing_fix", "title": "Glass kettle 1L (0.8L usable)", "main_image": "https://cdn.example.com/k.png"})
     assert response.status_code == 302
     assert ListingVersion.objects.get(product=product).main_image == "https://cdn.example.com/k.png"
+
+
+def test_upload_page_refuses_a_file_over_the_limits_before_any_row_is_checked(client_a, store_a, settings):
+    settings.REVIEW_IMPORT_MAX_ROWS = 2
+    data = b"external_id,rating,created_at\n" + b"".join(b"U%d,9,2026-01-01\n" % n for n in range(3))
+    url = reverse("reviews:import", args=[store_a.slug])
+    response = client_a.post(url, {"file": SimpleUploadedFile("r.csv", data), "format": "csv"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Nothing was imported: 1 error" in page
+    assert "The file has 3 reviews; import at most 2 at a time: split it into smaller files." in page
+    assert "rating" not in page.split("Nothing was imported")[1]  # no row was checked
+    settings.REVIEW_IMPORT_MAX_BYTES = 50
+    page = client_a.post(url, {"file": SimpleUploadedFile("r.csv", data), "format": "csv"}).content.decode()
+    assert "The file is 78 bytes; import at most 50 bytes of reviews at a time" in page
+    assert not Review.objects.exists()

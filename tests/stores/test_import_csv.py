@@ -347,3 +347,44 @@ def test_a_line_amount_too_large_for_its_column_is_named_with_every_other_bad_ro
     with pytest.raises(ImportRejected) as caught:
         import_orders(store_a, csv_bytes(text))
     assert caught.value.errors[1] == (3, "line 1 amount 1999999999998.00 is too large (at most 999,999,999,999.99)")
+
+
+class Unread(io.BytesIO):
+    """An upload that knows its size; reading it fails the test (a big file is refused by its size alone)."""
+
+    size = 50 * 2**20
+
+    def read(self, *args):
+        raise AssertionError("the file was read")
+
+
+def test_an_order_file_over_the_byte_limit_is_refused_before_it_is_read(store_a, client_a, settings, tmp_path):
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_a, Unread())
+    assert caught.value.errors == [(1, "The file is 50.0 MB; import at most 8 MB at a time: split it into smaller "
+                                       "files.")]
+    settings.ORDER_IMPORT_MAX_BYTES = 100
+    response = upload(client_a, store_a, OPSDESK_CSV + "T-3,yesterday,,10.00,,,,MUG-1,Mug,1,10.00,\n")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nothing was imported: 1 problem" in page
+    assert "The file is 395 bytes; import at most 100 bytes at a time: split it into smaller files." in page
+    assert "yesterday" not in page  # no row was checked
+    path = tmp_path / "orders.csv"
+    path.write_text(OPSDESK_CSV, encoding="utf-8")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 problem"):
+        call_command("import_csv", "orders", str(path), store=store_a.slug, stderr=err)
+    assert "split it into smaller files." in err.getvalue()
+    assert Order.objects.count() == 0
+
+
+def test_an_order_file_over_the_row_limit_is_refused_before_any_row_is_checked(client_a, store_a, settings):
+    settings.ORDER_IMPORT_MAX_ROWS = 3
+    response = upload(client_a, store_a, OPSDESK_CSV + "T-3,yesterday,,10.00,,,,MUG-1,Mug,1,10.00,\n")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert ("The file has 4 rows; import at most 3 at a time: split it into smaller files (an order&#x27;s lines "
+            "in the same file).") in page
+    assert "yesterday" not in page
+    assert upload(client_a, store_a, OPSDESK_CSV).status_code == 302  # 3 rows: at the limit, imported

@@ -126,6 +126,23 @@ def log_contact(case: ReviewCase, user, outcome: str, notes: str = "", now: date
     return attempt
 
 
+@transaction.atomic
+def save_findings(case: ReviewCase, values: dict) -> ReviewCase:
+    """Save the case's findings (FindingsForm's fields) checked against its stored status.
+
+    The row is locked, as a move locks it, so a save racing a colleague's move to resolved sees the resolved
+    status and cannot leave a resolved case without its root cause or resolution (ValidationError); a case
+    closed meanwhile refuses (IllegalTransition)."""
+    locked = ReviewCase.objects.select_for_update().get(pk=case.pk)
+    if locked.status == CaseStatus.CLOSED:
+        raise IllegalTransition("The case is closed; its findings can no longer change.")
+    for name, value in values.items():
+        setattr(locked, name, value)
+    locked.full_clean(exclude=["review"], validate_unique=False)
+    locked.save(update_fields=list(values))
+    return locked
+
+
 def create_listing_fix(case: ReviewCase, user, title: str, main_image: str = "", detail_page: str = "",
                        note: str = "", now: datetime | None = None) -> ListingVersion:
     """A new listing version for the case's product, live from now, linked to the case."""

@@ -159,19 +159,16 @@ def _contact(request, store, case):
 
 
 def _findings(request, store, case):
-    if case.status == CaseStatus.CLOSED:
-        raise IllegalTransition("The case is closed; its findings can no longer change.")
     form = FindingsForm(request.POST)
     if not form.is_valid():
         return {"findings_form": form}
-    for name, value in form.cleaned_data.items():
-        setattr(case, name, value)
     try:
-        case.full_clean(exclude=["review"], validate_unique=False)
+        services.save_findings(case, form.cleaned_data)
+    except IllegalTransition:
+        raise
     except ValidationError as exc:
         form.add_error(None, exc)
         return {"findings_form": form}
-    case.save(update_fields=list(form.cleaned_data))
     messages.success(request, "Findings saved.")
     return None
 

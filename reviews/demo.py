@@ -119,6 +119,8 @@ def _seed_store(ctx, store, now, fixed_product: bool) -> None:
     for rank, case in enumerate(reversed(cases)):
         target = stages[rank] if rank < len(stages) else CaseStatus.CLOSED
         _history(ctx, case, now, target, star, change_at, contacts, events, tasks)
+    if star is not None:  # while the stored cases are still open, as the fix's case was 30 days ago
+        _fix_listing(ctx, cases, star, now)
     ReviewCase.objects.bulk_update(cases, ["status", "first_contact_due_at", "first_contact_at", "situation",
                                            "root_cause", "check_finding", "check_notes", "resolution",
                                            "customer_updated_review", "updated_rating", "resolved_at",
@@ -127,8 +129,6 @@ def _seed_store(ctx, store, now, fixed_product: bool) -> None:
     CaseEvent.objects.bulk_create(events, batch_size=1000)
     ProductTask.objects.bulk_create(tasks)
     _overdue_case(store, now, texts)
-    if star is not None:
-        _fix_listing(ctx, store, star, now)
 
 
 def _history(ctx, case, now, target, star, change_at, contacts, events, tasks) -> None:
@@ -209,11 +209,10 @@ def _overdue_case(store, now, texts) -> None:
     open_case_if_bad(review, now=now - timedelta(hours=30))
 
 
-def _fix_listing(ctx, store, star, now) -> None:
+def _fix_listing(ctx, cases, star, now) -> None:
     """The listing-fix story: the last listing-fix case on the star product before the change changes its listing."""
-    case = (store.review_cases.filter(resolution=Resolution.LISTING_FIX, review__product_id=star,
-                                      review__created_at__lt=now - timedelta(days=30))
-            .order_by("-review__created_at").first())
+    case = max((c for c in cases if c.resolution == Resolution.LISTING_FIX and c.review.product_id == star
+                and c.review.created_at < now - timedelta(days=30)), key=lambda c: c.review.created_at, default=None)
     if case is not None:
         create_listing_fix(case, ctx.operator, title=f"{case.review.product.title} (true-to-photo colours)",
                            note="Photos and size chart corrected after bad reviews", now=now - timedelta(days=30))

@@ -143,12 +143,21 @@ def save_findings(case: ReviewCase, values: dict) -> ReviewCase:
     return locked
 
 
+def _refuse_closed(case: ReviewCase, what: str) -> None:
+    """IllegalTransition when the case is closed, read under a row lock (a close may be racing this request):
+    a closed case is the finished record, so it takes no new adjustment; a resolved one still does."""
+    if ReviewCase.objects.select_for_update().values_list("status", flat=True).get(pk=case.pk) == CaseStatus.CLOSED:
+        raise IllegalTransition(f"The case is closed; {what} is made from an open or resolved case.")
+
+
+@transaction.atomic
 def create_listing_fix(case: ReviewCase, user, title: str, main_image: str = "", detail_page: str = "",
                        note: str = "", now: datetime | None = None) -> ListingVersion:
     """A new listing version for the case's product, live from now, linked to the case."""
     product = case.product
     if product is None:
         raise ValueError("This review is not linked to a product, so there is no listing to fix.")
+    _refuse_closed(case, "a listing fix")
     current = product.current_listing()
     version = ListingVersion.objects.create(
         product=product, title=title or (current.title if current else product.title),
@@ -161,10 +170,13 @@ def create_listing_fix(case: ReviewCase, user, title: str, main_image: str = "",
     return version
 
 
+@transaction.atomic
 def create_product_task(case: ReviewCase | None, product: Product, text: str, owner=None,
                         due: date | None = None) -> ProductTask:
     if case is not None and case.product is not None and case.product != product:
         raise ValueError("The task's product must be the reviewed product.")
+    if case is not None:
+        _refuse_closed(case, "a product task")
     return ProductTask.objects.create(store=product.store, product=product, case=case, text=text, owner=owner,
                                       due=due)
 

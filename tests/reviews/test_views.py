@@ -461,3 +461,27 @@ def test_findings_of_a_case_closed_meanwhile_are_refused(client_a, operator_a, s
         "Refused: The case is closed; its findings can no longer change. Nothing was changed."]
     case.refresh_from_db()
     assert (case.status, case.root_cause, case.resolution) == (CaseStatus.CLOSED, "logistics", "replacement")
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ({"action": "listing_fix", "title": "Glass kettle 1L (0.8L usable)"},
+         "Refused: The case is closed; a listing fix is made from an open or resolved case. Nothing was changed."),
+        ({"action": "task", "text": "Thicker foam"},
+         "Refused: The case is closed; a product task is made from an open or resolved case. Nothing was changed."),
+    ],
+)
+def test_a_closed_case_takes_no_listing_fix_or_product_task(client_a, operator_a, store_a, data, reason):
+    from tests.reviews.test_cases import walk_to
+
+    product = ProductFactory(store=store_a, title="Glass kettle 1L")
+    case = walk_to(make_case(store_a, product=product), CaseStatus.CLOSED, operator_a)
+    page = client_a.get(case.get_absolute_url()).content.decode()
+    assert "Create listing version" not in page and "Create task" not in page
+    response = client_a.post(case.get_absolute_url(), data)
+    assert response.status_code == 400
+    assert [str(m) for m in response.context["messages"]] == [reason]
+    assert not ListingVersion.objects.exists() and not ProductTask.objects.exists()
+    product.refresh_from_db()
+    assert product.title == "Glass kettle 1L"

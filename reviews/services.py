@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from stores import listing
 from stores.models import ListingVersion, Product, Store
 
 from .models import (
@@ -153,17 +154,19 @@ def _refuse_closed(case: ReviewCase, what: str) -> None:
 @transaction.atomic
 def create_listing_fix(case: ReviewCase, user, title: str, main_image: str = "", detail_page: str = "",
                        note: str = "", now: datetime | None = None) -> ListingVersion:
-    """A new listing version for the case's product, live from now, linked to the case."""
+    """A new listing version for the case's product, live from now, linked to the case; empty fields keep the
+    live listing's values."""
     product = case.product
     if product is None:
         raise ValueError("This review is not linked to a product, so there is no listing to fix.")
     _refuse_closed(case, "a listing fix")
     current = product.current_listing()
-    version = ListingVersion.objects.create(
-        product=product, title=title or (current.title if current else product.title),
-        main_image=main_image or (current.main_image if current else product.main_image_url),
-        detail_page=detail_page or (current.detail_page if current else ""),
-        note=note or f"Listing fix from review case {case.pk}", started_at=now or timezone.now(), created_by=user,
+    # The stores app's listing change: it records the listing so far as a baseline when none is, renames the
+    # product, and refuses a listing identical to the live one (NothingChanged).
+    version = listing.create_version(
+        product, title=title or (current.title if current else product.title),
+        detail_page=detail_page or (current.detail_page if current else product.detail_url),
+        main_image=main_image or None, note=note or f"Listing fix from review case {case.pk}", user=user, now=now,
     )
     case.listing_version = version
     case.save(update_fields=["listing_version"])

@@ -270,9 +270,12 @@ def first_seen(product: Product, now: datetime) -> datetime:
 
 @transaction.atomic
 def create_version(product: Product, *, title: str, detail_page: str = "", note: str = "",
-                   picture=None, picture_extension: str = "", user=None,
+                   picture=None, picture_extension: str = "", main_image: str | None = None, user=None,
                    now: datetime | None = None) -> ListingVersion:
     """Start a new listing version now and make its title the product's title.
+
+    The main picture is an uploaded `picture`, or `main_image`, a web address the caller has checked
+    (a review case's listing fix); with neither the live picture is kept.
 
     If the product has no recorded version yet, its listing so far is recorded first, from when the
     product was first seen in the data (`first_seen`), so the new version is compared with the traffic
@@ -285,16 +288,20 @@ def create_version(product: Product, *, title: str, detail_page: str = "", note:
     previous = product.current_listing()
     live = (previous.title, previous.detail_page, previous.main_image) if previous else (
         product.title, product.detail_url, product.main_image_url)
-    same_picture = picture is None or _same_picture(live[2], picture)
+    if main_image is not None:
+        same_picture = main_image == live[2]
+    else:
+        same_picture = picture is None or _same_picture(live[2], picture)
     if (title, detail_page) == live[:2] and same_picture:
         raise NothingChanged(previous)
     if previous is None:
         previous = ListingVersion.objects.create(
             product=product, title=product.title, main_image=product.main_image_url,
             detail_page=product.detail_url, note=BASELINE_NOTE, started_at=first_seen(product, now))
-    main_image = previous.main_image
-    if picture is not None and not same_picture:
-        main_image = default_storage.save(picture_path(product, picture_extension), picture)
+    if main_image is None:
+        main_image = previous.main_image
+        if picture is not None and not same_picture:
+            main_image = default_storage.save(picture_path(product, picture_extension), picture)
     version = ListingVersion.objects.create(
         product=product, title=title, main_image=main_image, detail_page=detail_page, note=note,
         started_at=now, created_by=user if getattr(user, "is_authenticated", False) else None)

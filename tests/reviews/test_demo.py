@@ -22,7 +22,10 @@ def test_demo_reviews_cases_and_listing_fix(db):
         statuses = set(ReviewCase.objects.filter(store=store).values_list("status", flat=True))
         assert {CaseStatus.NEW, CaseStatus.CONTACTED, CaseStatus.RESOLVED, CaseStatus.CLOSED} <= statuses
     assert ReviewCase.objects.filter(store=first, listing_version__isnull=False).count() == 1
-    assert ListingVersion.objects.filter(product__store=first).count() == 1
+    fix = ReviewCase.objects.get(store=first, listing_version__isnull=False).listing_version
+    baseline, = ListingVersion.objects.filter(product__store=first).exclude(pk=fix.pk)  # the listing before it
+    assert baseline.product == fix.product and baseline.started_at < fix.started_at
+    assert fix.product.title == fix.title
     text = " ".join(t + " " + b for t, b in Review.objects.values_list("title", "body")).lower()
     assert "茶" in text and "hike" in text and "muito bom" in text  # Chinese, English, Portuguese
     assert Review.objects.values("case__status").annotate(n=Count("id")).count() >= 5

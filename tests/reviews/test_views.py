@@ -149,7 +149,7 @@ def test_listing_fix_creates_a_listing_version_and_product_page_compares_before_
         {"action": "listing_fix", "title": "Glass kettle 1L (0.8L usable)", "note": "Capacity clarified"},
     )
     assert response.status_code == 302
-    version = ListingVersion.objects.get(product=product)
+    version = ListingVersion.objects.filter(product=product).latest("started_at")  # after the baseline
     case.refresh_from_db()
     assert case.listing_version == version and version.title == "Glass kettle 1L (0.8L usable)"
     make_review(store_a, rating=5, product=product, created_at=version.started_at + timedelta(hours=1))
@@ -396,7 +396,8 @@ def test_a_listing_fix_keeps_a_web_address_for_its_main_picture(client_a, store_
     response = client_a.post(case.get_absolute_url(), {
         "action": "listing_fix", "title": "Glass kettle 1L (0.8L usable)", "main_image": "https://cdn.example.com/k.png"})
     assert response.status_code == 302
-    assert ListingVersion.objects.get(product=product).main_image == "https://cdn.example.com/k.png"
+    assert ListingVersion.objects.filter(product=product).latest("started_at").main_image == (
+        "https://cdn.example.com/k.png")
 
 
 def test_upload_page_refuses_a_file_over_the_limits_before_any_row_is_checked(client_a, store_a, settings):
@@ -485,3 +486,29 @@ def test_a_closed_case_takes_no_listing_fix_or_product_task(client_a, operator_a
     assert not ListingVersion.objects.exists() and not ProductTask.objects.exists()
     product.refresh_from_db()
     assert product.title == "Glass kettle 1L"
+
+
+def test_a_listing_fix_is_a_listing_change_like_the_product_pages(client_a, store_a):
+    # The stores app's listing change: the listing so far is kept as the baseline the fix is compared with,
+    # and the product takes the new title (lists, emails and the next fix's form show it).
+    product = ProductFactory(store=store_a, title="Glass kettle 1L", detail_url="https://shop.example/kettle",
+                             main_image_url="https://cdn.example.com/old.png")
+    case = make_case(store_a, product=product)
+    response = client_a.post(case.get_absolute_url(), {
+        "action": "listing_fix", "title": "Glass kettle 1L (0.8L usable)", "note": "Capacity clarified"})
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert product.title == "Glass kettle 1L (0.8L usable)"
+    baseline, fix = product.listing_versions.order_by("started_at")
+    assert (baseline.title, baseline.main_image, baseline.detail_page) == (
+        "Glass kettle 1L", "https://cdn.example.com/old.png", "https://shop.example/kettle")
+    assert (fix.title, fix.main_image, fix.detail_page, fix.note) == (
+        "Glass kettle 1L (0.8L usable)", "https://cdn.example.com/old.png", "https://shop.example/kettle",
+        "Capacity clarified")
+    case.refresh_from_db()
+    assert case.listing_version == fix
+    again = client_a.post(case.get_absolute_url(), {"action": "listing_fix", "title": "Glass kettle 1L (0.8L usable)"})
+    assert again.status_code == 400  # the same listing again starts no zero-length version
+    assert "Nothing changed: this title, detail page and main picture are already the live listing" in (
+        again.content.decode())
+    assert product.listing_versions.count() == 2

@@ -6,7 +6,7 @@ Every page goes through opsdesk.tenancy: another store's anomaly is a 404.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import plotly.graph_objects as go
 from django.conf import settings
@@ -64,6 +64,9 @@ def gmv_chart(store, day, days: int = 60) -> dict | None:
     return _figure_json(fig)
 
 
+ASKED_YEARS_BACK = 10  # the daily page's ?day= reaches back to 1 January this many years ago
+
+
 def _asked_day(request) -> date | None:
     """The `?day=YYYY-MM-DD` the page is asked for (the morning email's link names the day it reports),
     None for the default, each store's local yesterday; a malformed one is said and ignored."""
@@ -71,10 +74,19 @@ def _asked_day(request) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         messages.error(request, f"“{text}” is not a day: use YYYY-MM-DD, e.g. 2026-11-25. Showing yesterday.")
         return None
+    # A day with a week before it and a day after it in every zone (0001-01-01 was a 500); no later than
+    # tomorrow anywhere, as no day beyond has numbers.
+    today = timezone.localdate(timezone=UTC)
+    first, last = date(today.year - ASKED_YEARS_BACK, 1, 1), today + timedelta(days=1)
+    if not first <= day <= last:
+        messages.error(request, f"“{text}” is out of reach: pick a day from {first:%Y-%m-%d} to {last:%Y-%m-%d}. "
+                                "Showing yesterday.")
+        return None
+    return day
 
 
 def daily(request):

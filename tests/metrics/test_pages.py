@@ -327,3 +327,12 @@ def test_the_anomaly_pages_chart_starts_money_at_zero_and_shows_ratios_as_percen
     conversion = make_anomaly(store_a, metric="conversion", value=Decimal("0.08"), baseline=Decimal("0.08"))
     chart = client_a.get(reverse("metrics:anomaly", args=[conversion.pk])).context["chart"]
     assert chart["layout"]["yaxis"]["tickformat"] == ".1%"  # 8.0 %, as the page's numbers say, not 0.08
+
+
+@pytest.mark.parametrize("asked", ["0001-01-01", "9999-12-31"])
+def test_daily_page_asked_for_a_day_off_the_calendar_shows_yesterday_not_a_server_error(client_a, store_a, asked):
+    now = datetime(2026, 5, 5, 9, tzinfo=store_a.zone)
+    with time_machine.travel(now, tick=False):
+        response = client_a.get(reverse("metrics:daily") + f"?day={asked}")
+    page = response.content.decode()
+    assert response.status_code == 200 and "Monday 4 May 2026" in page and "is out of reach" in page

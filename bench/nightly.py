@@ -144,7 +144,8 @@ def make_stores(n: int, orders: int, tag: str):
 
 
 BASELINE_SQL = [
-    """SELECT b.store_id, o.traffic_source, COUNT(*), COUNT(DISTINCT o.buyer_ref), SUM(o.total)
+    """SELECT b.store_id, o.traffic_source, COUNT(*), COUNT(DISTINCT o.buyer_ref) FILTER (WHERE o.buyer_ref <> ''),
+              SUM(o.total)
        FROM b JOIN stores_order o ON o.store_id = b.store_id AND o.paid_at >= b.lo AND o.paid_at < b.hi
        GROUP BY ROLLUP (b.store_id, o.traffic_source)""",
     """SELECT b.store_id, l.product_id, SUM(l.amount), SUM(l.quantity), COUNT(DISTINCT l.order_id)

@@ -273,7 +273,7 @@ def naive_snapshot(store: Store, now: datetime | None = None) -> dict:
         out["kpis"][w.key] = {
             "sessions": events.filter(type=EventType.SESSION_START).count(),
             "visitors": events.filter(type=EventType.SESSION_START).values("visitor_id").distinct().count(),
-            "orders": orders.count(), "buyers": orders.values("buyer_ref").distinct().count(),
+            "orders": orders.count(), "buyers": orders.exclude(buyer_ref="").values("buyer_ref").distinct().count(),
             "gmv": orders.aggregate(s=Sum("total"))["s"],
         }
     today = wins[0]

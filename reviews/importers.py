@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from members.models import Member
 from members.services import normalise_phone
-from stores.importers import BadValue, NotATime, parse_time, size_text
+from stores.importers import BadValue, NotATime, parse_time, too_large, too_many
 from stores.models import Order, OrderLine, Product, Store
 
 from .models import CaseEvent, CaseStatus, Review, ReviewCase, ReviewPolicy
@@ -43,9 +43,6 @@ CSV_REQUIRED = ["external_id", "rating", "created_at"]
 # How far ahead of our clock a review's time may be (the platform's clock may run a little fast);
 # anything later has not been written yet and is refused.
 CLOCK_SKEW = timedelta(hours=1)
-# Defaults of the settings of the same names: about 9 s of checks and writes in a request (≈1,100 rows/s).
-REVIEW_IMPORT_MAX_ROWS = 10_000
-REVIEW_IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -77,32 +74,16 @@ class ImportTooLarge(ReviewImportError):
         super().__init__([RowError(0, "", message)])
 
 
-def max_rows() -> int:
-    return getattr(settings, "REVIEW_IMPORT_MAX_ROWS", REVIEW_IMPORT_MAX_ROWS)
-
-
-def max_bytes() -> int:
-    return getattr(settings, "REVIEW_IMPORT_MAX_BYTES", REVIEW_IMPORT_MAX_BYTES)
-
-
-def _plural(what: str) -> str:
-    return "batches" if what == "batch" else f"{what}s"
-
-
 def check_size(size: int, what: str = "file") -> None:
     """ImportTooLarge when `size` bytes are over REVIEW_IMPORT_MAX_BYTES."""
-    limit = max_bytes()
-    if size > limit:
-        raise ImportTooLarge(f"The {what} is {size_text(size)}; import at most {size_text(limit, limit=True)} of "
-                             f"reviews at a time: split it into smaller {_plural(what)}.")
+    if refusal := too_large(size, settings.REVIEW_IMPORT_MAX_BYTES, what, of=" of reviews"):
+        raise ImportTooLarge(refusal)
 
 
 def check_count(count: int, what: str = "file") -> None:
     """ImportTooLarge when `count` reviews are over REVIEW_IMPORT_MAX_ROWS."""
-    limit = max_rows()
-    if count > limit:
-        raise ImportTooLarge(f"The {what} has {count:,} reviews; import at most {limit:,} at a time: split it into "
-                             f"smaller {_plural(what)}.")
+    if refusal := too_many(count, settings.REVIEW_IMPORT_MAX_ROWS, "reviews", what):
+        raise ImportTooLarge(refusal)
 
 
 @dataclass
@@ -294,7 +275,7 @@ def _read_text(source: str | Path | IO | bytes) -> tuple[str, str]:
     size = getattr(source, "size", None)  # an upload knows its size; another open file is read one byte past
     if size is not None:
         check_size(size)
-    raw = source.read() if size is not None else source.read(max_bytes() + 1)
+    raw = source.read() if size is not None else source.read(settings.REVIEW_IMPORT_MAX_BYTES + 1)
     check_size(len(raw))
     name = getattr(source, "name", "") or ""
     return str(name), raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw

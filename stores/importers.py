@@ -67,11 +67,6 @@ class ImportRejected(Exception):
                          + "; ".join(f"row {row}: {msg}" for row, msg in self.errors[:5]))
 
 
-# Defaults of the settings of the same names: a file the upload page checks and writes in seconds.
-ORDER_IMPORT_MAX_ROWS = 5000
-ORDER_IMPORT_MAX_BYTES = 8 * 1024 * 1024
-
-
 def source_size(source) -> int | None:
     """The size in bytes of a CSV given as a path, text, bytes or an upload, known without reading it;
     None for an open file that does not say."""
@@ -89,12 +84,25 @@ def size_text(size: int, *, limit: bool = False) -> str:
     return f"{size / 2**20:g} MB" if limit else f"{size / 2**20:.1f} MB"
 
 
-def refuse_large(source, max_bytes: int) -> None:
-    """ImportRejected, before a byte is read, when `source` is over `max_bytes`."""
-    size = source_size(source)
-    if size is not None and size > max_bytes:
-        raise ImportRejected([(1, f"The file is {size_text(size)}; import at most {size_text(max_bytes, limit=True)} "
-                                  "at a time: split it into smaller files.")])
+def _smaller(what: str) -> str:
+    return "batches" if what == "batch" else f"{what}s"
+
+
+def too_large(size: int, limit: int, what: str = "file", of: str = "") -> str | None:
+    """Why a file (or batch) of `size` bytes is refused before any row is checked; None when it is small enough.
+    Every importer's size limit says it in these words."""
+    if size <= limit:
+        return None
+    return (f"The {what} is {size_text(size)}; import at most {size_text(limit, limit=True)}{of} at a time: "
+            f"split it into smaller {_smaller(what)}.")
+
+
+def too_many(count: int, limit: int, things: str, what: str = "file", hint: str = "") -> str | None:
+    """Why a file (or batch) of `count` rows is refused before any row is checked; None when it is small enough."""
+    if count <= limit:
+        return None
+    return (f"The {what} has {count:,} {things}; import at most {limit:,} at a time: "
+            f"split it into smaller {_smaller(what)}{hint}.")
 
 
 def read_text(source) -> str:
@@ -411,12 +419,13 @@ def import_orders(store: Store, source) -> ImportResult:
     line naming them). The store-local days already rolled up whose numbers the import changed (paid
     days, refund days, a day an updated order's refund moved away from) are rolled up and judged again.
     """
-    refuse_large(source, getattr(settings, "ORDER_IMPORT_MAX_BYTES", ORDER_IMPORT_MAX_BYTES))
+    size = source_size(source)
+    if refusal := too_large(size or 0, settings.ORDER_IMPORT_MAX_BYTES):
+        raise ImportRejected([(1, refusal)])
     header, rows = read_rows(source)
-    limit = getattr(settings, "ORDER_IMPORT_MAX_ROWS", ORDER_IMPORT_MAX_ROWS)
-    if len(rows) > limit:
-        raise ImportRejected([(1, f"The file has {len(rows):,} rows; import at most {limit:,} at a time: split it "
-                                  "into smaller files (an order's lines in the same file).")])
+    if refusal := too_many(len(rows), settings.ORDER_IMPORT_MAX_ROWS, "rows",
+                           hint=" (an order's lines in the same file)"):
+        raise ImportRejected([(1, refusal)])
     fmt = detect_order_format(header)
     missing = [c for c in (ORDER_REQUIRED if fmt == "opsdesk" else SHOPIFY_REQUIRED) if c not in header]
     if missing:

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from opsdesk.money import to_money
 
-from .importers import BadValue, NotATime, parse_time
+from .importers import BadValue, NotATime, parse_time, too_large, too_many
 from .models import Store, Violation, ViolationStatus
 
 REQUIRED = ["external_id", "kind", "occurred_at", "points", "amount"]
@@ -196,11 +196,7 @@ def _read_header(text: str) -> csv.DictReader:
 
 def too_big(size: int) -> str | None:
     """Why a file of `size` bytes is refused unread, or None when it is small enough."""
-    limit = settings.VIOLATION_IMPORT_MAX_BYTES
-    if size <= limit:
-        return None
-    return (f"The file is {size / 2**20:.1f} MB; import at most {limit / 2**20:g} MB at a time: split it into "
-            "smaller files.")
+    return too_large(size, settings.VIOLATION_IMPORT_MAX_BYTES)
 
 
 def _read_rows(text: str) -> list[tuple[int, dict]]:
@@ -210,10 +206,8 @@ def _read_rows(text: str) -> list[tuple[int, dict]]:
         raise ViolationImportError([RowError(None, "", refusal)])
     reader = _read_header(text.lstrip("\ufeff"))
     rows = list(enumerate(reader, start=2))  # splitting cells is quick; the checks per row are what take time
-    if len(rows) > settings.VIOLATION_IMPORT_MAX_ROWS:
-        raise ViolationImportError([RowError(None, "", f"The file has {len(rows):,} records; import at most "
-                                                       f"{settings.VIOLATION_IMPORT_MAX_ROWS:,} at a time: split "
-                                                       "it into smaller files.")])
+    if refusal := too_many(len(rows), settings.VIOLATION_IMPORT_MAX_ROWS, "records"):
+        raise ViolationImportError([RowError(None, "", refusal)])
     return rows
 
 

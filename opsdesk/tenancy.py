@@ -65,7 +65,7 @@ def get_scoped_object(queryset: QuerySet, user, via: str = "store", role: str | 
     return obj
 
 
-def store_lookup(model) -> str | None:
+def store_path(model) -> str | None:
     """How rows of `model` reach the store that owns them: "pk" for Store itself, its store field, or one
     hop further ("product__store" for a listing version); None when no store owns them (users)."""
     from stores.models import Store
@@ -85,7 +85,7 @@ def store_lookup(model) -> str | None:
 
 def choices_for(queryset: QuerySet, user) -> QuerySet:
     """`queryset` limited to objects of the user's stores; shared ones (no store) stay, users are not limited."""
-    lookup = store_lookup(queryset.model)
+    lookup = store_path(queryset.model)
     if lookup is None or (user.is_superuser and user.is_active):
         return queryset
     if lookup == "pk":
@@ -131,7 +131,7 @@ class StoreScopedAdminMixin(StoreScopedChoicesMixin):
         def scoped(item):
             if isinstance(item, str) and "__" not in item:
                 field = self.model._meta.get_field(item)
-                if field.is_relation and store_lookup(field.related_model) is not None:
+                if field.is_relation and store_path(field.related_model) is not None:
                     return item, RelatedOnlyFieldListFilter
             return item
 

@@ -165,7 +165,7 @@ def _findings(request, store, case):
     try:
         services.save_findings(case, form.cleaned_data)
     except IllegalTransition:
-        raise
+        raise  # a ValidationError too, but a refusal of the whole request (case_detail answers it), not a form error
     except ValidationError as exc:
         form.add_error(None, exc)
         return {"findings_form": form}

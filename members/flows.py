@@ -48,7 +48,8 @@ def audience(store: Store, template: SmsTemplate | None = None) -> QuerySet:
     return members
 
 
-def _members_by_zone(members: QuerySet, store: Store) -> dict[str, list[Member]]:
+def _members_by_zone(members: QuerySet) -> dict[str, list[Member]]:
+    """Members grouped by the zone their 09:00-21:00 is in (Member.zone)."""
     by_zone: dict[str, list[Member]] = defaultdict(list)
     for member in members:
         by_zone[member.zone.key].append(member)
@@ -75,7 +76,7 @@ def holiday_care(now: datetime | None = None) -> PlanResult:
     total = PlanResult()
     for store in Store.objects.all():
         default_template = active_template(store, Flow.HOLIDAY)
-        for zone_name, members in _members_by_zone(audience(store), store).items():
+        for zone_name, members in _members_by_zone(audience(store)).items():
             local = now.astimezone(ZoneInfo(zone_name))
             if local.time() >= compliance.QUIET_START:
                 continue  # too late to greet today; tomorrow's 09:00 would be the wrong day

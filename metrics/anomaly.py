@@ -560,7 +560,7 @@ def _anomalies(store: Store, day: date, verdicts: list[dict], window: Window, ho
             cause["flagged_because"] = {"dimension": "traffic_source", "value": source,
                                         "change": v.get("corroborated_change")}
         if holiday_name:
-            text += f" Public holiday: {holiday_name} (downgraded)."
+            text += holiday_note(holiday_name)
         # A promotion explains more sales, never fewer, nor one product or payment method on its own.
         explained_by = activity if value > baseline and dimension not in SHARE_JUDGED else None
         if explained_by:
@@ -657,6 +657,11 @@ def corroboration_note(store: Store, source: str) -> str:
     name = SHORT_SOURCE.get(source, dimension_labels(store, "traffic_source", [source])[source])
     return (f" (A move this size happens on some ordinary days too; flagged because {name}, which drove it,"
             " is abnormal.)")
+
+
+def holiday_note(name: str) -> str:
+    """The explanation's sentence naming the public holiday that downgraded the verdict."""
+    return f" Public holiday: {name} (downgraded)."
 
 
 def activity_note(activity) -> str:

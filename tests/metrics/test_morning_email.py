@@ -165,6 +165,49 @@ def test_the_activity_that_explains_a_rise_is_named_once_in_each_part(manager, s
     assert html.count("Weekend full-reduction") == 1 and "(activity: Weekend full-reduction)" in html
 
 
+def test_a_flagged_gmv_stored_by_an_older_release_says_why_once_in_the_email(manager, store_a):
+    day = datetime(2026, 5, 4).date()
+    rollup_day(store_a, day)
+    # The detector's words of an earlier release: the sentence was worded differently then.
+    summary = "GMV −14 % vs usual Monday: paid-search GMV −60 %."
+    Anomaly.objects.create(
+        store=store_a, day=day, metric="gmv", value=86, baseline=100, band_low=80, band_high=120, change=-0.14,
+        score=-2.6, direction="down", holiday="Labour Day",
+        explanation=summary + " (GMV moves this much on some ordinary days too; flagged because paid-search, "
+                              "which drove it, is abnormal.) Public holiday: Labour Day (downgraded).",
+        root_cause={"summary": summary,
+                    "flagged_because": {"dimension": "traffic_source", "value": "paid_search", "change": -0.6}})
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    html = message.alternatives[0][0].replace("\u00a0", " ").replace("&nbsp;", " ")
+    for part in (message.body, html):
+        assert part.count("flagged because") == 1, part
+        assert "ordinary days" not in part
+        assert summary + " Public holiday: Labour Day (downgraded)." in part
+
+
+def test_an_activity_renamed_since_detection_is_named_once_by_its_name_now(manager, store_a):
+    from campaigns.models import Activity
+
+    day = datetime(2026, 5, 4).date()
+    rollup_day(store_a, day)
+    promo = Activity.objects.create(store=store_a, name="Weekend full-reduction", kind="store_promotion",
+                                    status="running", start_date=day, end_date=day)
+    Anomaly.objects.create(
+        store=store_a, day=day, metric="gmv", value=180, baseline=100, band_low=80, band_high=120, change=0.8,
+        score=6, direction="up", explained_by=promo,
+        explanation="GMV +80 % vs usual Monday. Activity running that day: Weekend promo.",
+        root_cause={"summary": "GMV +80 % vs usual Monday."})
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    html = message.alternatives[0][0].split("</div>", 1)[1]  # after the hidden preview line
+    for part in (message.body, html):
+        assert "Weekend promo" not in part
+        assert part.count("Weekend full-reduction") == 1, part
+
+
 def test_email_speaks_store_time_and_tells_resolved_anomalies_from_open_ones(manager, store_a):
     day = datetime(2026, 5, 4).date()
     rollup_day(store_a, day)

@@ -42,6 +42,11 @@ class Window:
         self.rolled_mask = self.days.isin(pd.DatetimeIndex(rolled))
         self._cache: dict = {}
 
+    def last_rolled_up(self) -> date | None:
+        """The window's latest rolled-up day, or None when none of its days is."""
+        rolled = self.days[self.rolled_mask]
+        return rolled[-1].date() if len(rolled) else None
+
     def frame(self, dimension: str = "", metrics=None) -> pd.DataFrame:
         key = (dimension, tuple(metrics) if metrics is not None else None)
         if key not in self._cache:

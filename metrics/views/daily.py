@@ -30,7 +30,7 @@ from ..compare import Window, compare_days, comparison_row, history
 from ..email import opted_out_membership
 from ..forms import ActionItemForm, AnomalyForm, ViolationForm, ViolationUploadForm
 from ..models import ActionItem, Anomaly, AnomalyStatus, WithdrawnAnomaly
-from ..rollup import HEADLINE, METRICS, refresh_days, refreshed_note
+from ..rollup import HEADLINE, METRICS, ROLLUP_AFTER, refresh_days, refreshed_note
 
 
 def _figure_json(fig: go.Figure | None) -> dict | None:
@@ -99,11 +99,20 @@ def daily(request):
     )
     panels = []
     for store in stores:
-        day = asked or store.today(now) - timedelta(days=1)
+        yesterday = store.today(now) - timedelta(days=1)
+        day = asked or yesterday
         window = Window(store, day - timedelta(days=7), day)  # one read for the overview and its breakdowns
+        pending = None
+        # Between midnight and the nightly rollup (after 00:30 store time) yesterday has no numbers yet:
+        # the page shows the last day of the week rolled up and says so, rather than an empty table.
+        if not asked and not window.rolled_mask[-1] and (last := window.last_rolled_up()):
+            day, pending = last, yesterday
+            window = Window(store, day - timedelta(days=7), day)
         rows, more_rows = metric_rows(store, day, window)
         panels.append({
-            "store": store, "day": day, "rows": rows, "more_rows": more_rows,
+            "store": store, "day": day, "rows": rows, "more_rows": more_rows, "pending": pending,
+            "before_rollup": now.astimezone(store.zone).time() < ROLLUP_AFTER,
+            "named_day": day if asked or pending else None,  # the tables' column: a date, not "Yesterday"
             "breakdowns": day_breakdowns(window, day),
             "rolled_up": any(r["value"] is not None for r in rows),
             "chart": gmv_chart(store, day), "open_anomalies": open_counts.get(store.pk, 0),

@@ -244,7 +244,26 @@ def test_daily_page_shows_the_day_asked_for_and_says_when_a_day_is_malformed(cli
         page = client_a.get(reverse("metrics:daily") + "?day=2026-05-02").content.decode()
         assert "Saturday 2 May 2026" in page and "432.10" in page and "Sat 2 May</th>" in page
         page = client_a.get(reverse("metrics:daily") + "?day=2026-02-30").content.decode()
-    assert "“2026-02-30” is not a day: use YYYY-MM-DD" in page and "Monday 4 May 2026" in page
+    assert "“2026-02-30” is not a day: use YYYY-MM-DD" in page and "Yesterday, Monday 4 May, is not rolled" in page
+
+
+def test_daily_page_after_midnight_shows_the_last_day_rolled_up_and_says_yesterday_is_pending(client_a, store_a):
+    # 00:10 on Tuesday 5 May in Shanghai: Monday 4 May is rolled up after 00:30, Sunday 3 May is.
+    now = datetime(2026, 5, 5, 0, 10, tzinfo=store_a.zone)
+    ts = datetime(2026, 5, 3, 12, tzinfo=store_a.zone)
+    OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal("432.10"))
+    rollup_day(store_a, ts.date())
+    with time_machine.travel(now, tick=False):
+        page = client_a.get(reverse("metrics:daily")).content.decode()
+    assert "Yesterday, Monday 4 May, is not rolled up yet (that happens after 00:30 store time)." in page
+    assert "Showing Sunday 3 May, the last day rolled up." in page
+    assert "Sunday 3 May 2026" in page and "432.10" in page and "Sun 3 May</th>" in page
+    assert "Yesterday</th>" not in page
+    # Past 00:30 and still not rolled up (the job is behind): said so, not "after 00:30".
+    with time_machine.travel(now + timedelta(hours=1), tick=False):
+        page = client_a.get(reverse("metrics:daily")).content.decode()
+    assert "Yesterday, Monday 4 May, is not rolled up yet (it was due at 00:30 store time)." in page
+    assert "432.10" in page
 
 
 def test_daily_overview_has_day_over_day_and_week_over_week_for_every_metric(client_a, store_a):

@@ -187,27 +187,42 @@ def anomaly_detail(request, pk):
         if "status" in request.POST:
             form = AnomalyForm(request.POST, instance=anomaly, users=users)
         new_item = item_form(request.POST)
-        toggled = _toggled_item(anomaly, request.POST.get("toggle_item"))
+        toggled, mark_done = _toggled_item(anomaly, request.POST.get("toggle_item"))
         # "Save" with an item's text typed adds it too; an owner or date picked without any text is
         # no item, and does not stop the plan from being saved.
         adding = "add_item" in request.POST or bool(request.POST.get(new_item.add_prefix("text"), "").strip())
         if (not form.is_bound or form.is_valid()) and (not adding or new_item.is_valid()):
             with transaction.atomic():
-                changed = form.is_bound and form.has_changed()
+                # Locked so that a double-clicked "Add action item" (two requests at once) adds it once.
+                list(Anomaly.objects.select_for_update().filter(pk=anomaly.pk).values_list("pk"))
+                changed, repeated = form.is_bound and form.has_changed(), False
                 if changed:
                     form.save()
                     anomaly.share_status()
                     messages.success(request, f"Saved: status {anomaly.get_status_display().lower()}.")
                 if adding:
                     item = new_item.save(commit=False)
-                    item.anomaly = anomaly
-                    item.save()
-                    messages.success(request, "Action item added.")
+                    if anomaly.action_items.filter(done=False, text=item.text, owner=item.owner,
+                                                   due_date=item.due_date).exists():
+                        messages.info(request, f"“{item.text}” is already on the list.")
+                        adding, repeated = False, True
+                    else:
+                        item.anomaly = anomaly
+                        item.save()
+                        messages.success(request, "Action item added.")
                 if toggled:
-                    toggled.done = not toggled.done
-                    toggled.save(update_fields=["done"])
-                    messages.success(request, f"“{toggled.text}” marked {'done' if toggled.done else 'not done'}.")
-                if not (changed or adding or toggled):
+                    toggled.refresh_from_db(fields=["done"])
+                    # The box says which way it goes: a double click or a page opened before somebody
+                    # else ticked it does not flip it back.
+                    done = not toggled.done if mark_done is None else mark_done
+                    if done == toggled.done:
+                        messages.info(request, f"“{toggled.text}” is already {'done' if done else 'not done'}.")
+                        toggled, repeated = None, True
+                    else:
+                        toggled.done = done
+                        toggled.save(update_fields=["done"])
+                        messages.success(request, f"“{toggled.text}” marked {'done' if done else 'not done'}.")
+                if not (changed or adding or toggled or repeated):
                     messages.info(request, "Nothing changed.")
                 if changed and anomaly.status == AnomalyStatus.RESOLVED and (
                         left := anomaly.action_items.filter(done=False).count()):
@@ -245,13 +260,16 @@ def email_opt_out(request, token):
                                                           "done": not membership.morning_email})
 
 
-def _toggled_item(anomaly, pk: str | None):
-    """The action item whose box was clicked (its button submits the plan form), or None."""
-    if not pk:
-        return None
-    if not pk.isdigit():
+def _toggled_item(anomaly, value: str | None) -> tuple[ActionItem | None, bool | None]:
+    """The action item whose box was clicked (its button submits the plan form) and whether it is to be
+    done ("12:done") or not ("12:open"); a bare id, from a page opened before boxes said so, flips it."""
+    if not value:
+        return None, None
+    pk, _, state = value.partition(":")
+    if not pk.isdigit() or state not in ("", "done", "open"):
         raise Http404("No such action item.")
-    return get_object_or_404(ActionItem, anomaly=anomaly, pk=int(pk))
+    item = get_object_or_404(ActionItem, anomaly=anomaly, pk=int(pk))
+    return item, {"done": True, "open": False}.get(state)
 
 
 def violation_entry(request, slug):

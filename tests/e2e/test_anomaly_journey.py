@@ -41,7 +41,7 @@ def test_operator_opens_an_anomaly_and_writes_a_plan(page, live_server, login, s
     # Ticking the item off with a changed plan typed meanwhile: both are saved.
     item = anomaly.action_items.get(text__startswith="Check the plan")
     page.fill("#id_plan", "Restart the plan and cap its budget at 4,000 a day.")
-    page.click(f"button[name=toggle_item][value='{item.pk}']")
+    page.click(f"button[name=toggle_item][value='{item.pk}:done']")
     assert "“Check the plan's spend at 10:00” marked done." in page.locator("main").inner_text()
     anomaly.refresh_from_db()
     item.refresh_from_db()

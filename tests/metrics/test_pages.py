@@ -34,6 +34,7 @@ def test_other_stores_anomaly_is_a_404_everywhere(client_a, store_a, store_b):
     assert client_a.post(reverse("metrics:anomaly", args=[theirs.pk]), {"toggle_item": item.pk}).status_code == 404
     mine = make_anomaly(store_a, explanation="Paid orders −40 %.")
     assert client_a.post(reverse("metrics:anomaly", args=[mine.pk]), {"toggle_item": "x"}).status_code == 404
+    assert client_a.post(reverse("metrics:anomaly", args=[mine.pk]), {"toggle_item": "1:maybe"}).status_code == 404
     assert client_a.get(reverse("metrics:anomalies") + "?store=store-b").status_code == 404
     assert "paid-search" not in client_a.get(reverse("metrics:anomalies")).content.decode()
 
@@ -196,6 +197,30 @@ def test_an_owner_picked_for_an_item_without_text_does_not_stop_the_plan(client_
     page = client_a.post(url, {"status": "plan", "plan": "Restart the plan.", "owner": "", "add_item": "1",
                                "item-owner": operator_a.pk}).content.decode()
     assert "Say what is to be done." in page
+
+
+def test_a_double_clicked_add_action_item_adds_it_once(client_a, store_a, operator_a):
+    anomaly = make_anomaly(store_a)
+    url = reverse("metrics:anomaly", args=[anomaly.pk])
+    due = store_a.today() + timedelta(days=1)
+    post = {"add_item": "1", "item-text": "Call the agency", "item-owner": operator_a.pk,
+            "item-due_date": due.isoformat()}
+    client_a.post(url, post)
+    page = client_a.post(url, post, follow=True).content.decode()
+    assert anomaly.action_items.count() == 1
+    assert "“Call the agency” is already on the list." in page and "Nothing changed." not in page
+
+
+def test_a_double_clicked_box_leaves_the_item_done_not_flipped_back(client_a, store_a):
+    anomaly = make_anomaly(store_a)
+    item = ActionItem.objects.create(anomaly=anomaly, text="Call the agency")
+    url = reverse("metrics:anomaly", args=[anomaly.pk])
+    assert f'value="{item.pk}:done"' in client_a.get(url).content.decode()
+    client_a.post(url, {"toggle_item": f"{item.pk}:done"})
+    page = client_a.post(url, {"toggle_item": f"{item.pk}:done"}, follow=True).content.decode()
+    item.refresh_from_db()
+    assert item.done
+    assert "“Call the agency” is already done." in page and f'value="{item.pk}:open"' in page
 
 
 def test_an_open_action_item_past_its_due_date_is_marked_overdue(client_a, store_a):

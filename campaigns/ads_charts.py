@@ -12,7 +12,7 @@ from datetime import timedelta
 import plotly.graph_objects as go
 from django.db.models import Sum
 
-from .ads_pacing import PlanPacing, expected_curve, plan_pacing, plan_totals
+from .ads_pacing import PlanPacing, expected_curve, month_budget_cap, plan_pacing, plan_totals
 from .models import AdDailyPerformance, AdPlanStatus
 
 CONFIG = {"displayModeBar": False, "responsive": True}
@@ -74,15 +74,17 @@ def pacing(pacings: list[PlanPacing], title: str) -> dict:
 
 
 def month_pacing(plan, day) -> dict:
-    """This month: cumulative spend per day against the budget accumulating day by day."""
+    """This month: cumulative spend per day against the budget accumulating day by day, never above
+    what the total budget had left when the month began (as the page's month budget)."""
     start = day.replace(day=1)
     n_days = calendar.monthrange(day.year, day.month)[1]
     days = [start + timedelta(days=i) for i in range(n_days)]
     spend = dict(plan.daily.filter(date__gte=start, date__lte=day).values_list("date", "spend"))
+    cap = month_budget_cap(plan, start)
     actual, budget, total, allowed = [], [], 0.0, 0.0
     for d in days:
         allowed += float(plan.daily_budget) if plan.runs_on(d) else 0.0
-        budget.append(allowed)
+        budget.append(allowed if cap is None else min(allowed, float(cap)))
         if d <= day:
             total += float(spend.get(d, 0))
             actual.append(total)

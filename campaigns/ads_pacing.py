@@ -318,6 +318,14 @@ class MonthPacing:
         return bool(self.budget and self.projected is not None and self.projected > self.budget)
 
 
+def month_budget_cap(plan: AdPlan, month_start: date) -> Decimal | None:
+    """What the plan's total budget had left when the month began (None without a total cap)."""
+    if not plan.total_budget:
+        return None
+    spent = to_money(plan.daily.filter(date__lt=month_start).aggregate(s=Sum("spend"))["s"] or ZERO)
+    return max(plan.total_budget - spent, ZERO)
+
+
 def month_pacing(plan: AdPlan, day: date) -> MonthPacing:
     """Spend in `day`'s month up to `day` vs the month's budget: daily budget × the plan's days in the month,
     at most what its total budget had left when the month began.
@@ -334,8 +342,9 @@ def month_pacing(plan: AdPlan, day: date) -> MonthPacing:
     spend = spend_of(date__gte=start, date__lte=day)
     elapsed = sum(1 for i in range((day - start).days) if plan.runs_on(start + timedelta(days=i)))
     budget = plan.daily_budget * run_days
-    if plan.total_budget:
-        budget = min(budget, max(plan.total_budget - spend_of(date__lt=start), ZERO))
+    cap = month_budget_cap(plan, start)
+    if cap is not None:
+        budget = min(budget, cap)
     projected = to_money(spend_of(date__gte=start, date__lt=day) / elapsed * run_days) if elapsed else None
     return MonthPacing(start, n_days, elapsed, spend, to_money(budget), projected)
 

@@ -242,6 +242,21 @@ def test_month_budget_is_capped_by_what_is_left_of_the_total_budget(store_a):
     assert month.will_overspend  # 100 a day for 30 days
 
 
+def test_month_chart_budget_line_stops_at_what_is_left_of_the_total_budget(store_a):
+    from campaigns.ads_charts import month_pacing as month_chart
+    from campaigns.ads_pacing import month_pacing
+
+    plan = AdPlanFactory(store=store_a, daily_budget=Decimal("100.00"), start_date=date(2026, 10, 1),
+                         end_date=date(2026, 11, 30), total_budget=Decimal("10000.00"))
+    AdDailyFactory(plan=plan, date=date(2026, 10, 20), spend=Decimal("9000.00"))
+
+    line = month_chart(plan, date(2026, 11, 2))["data"][0]
+
+    assert line["name"] == "Budget to date"
+    assert line["y"][9] == 1000.0 and line["y"][-1] == 1000.0  # not 3,000 by 30 Nov
+    assert max(line["y"]) == float(month_pacing(plan, date(2026, 11, 2)).budget)
+
+
 def test_roas_chart_labels_a_plan_without_spend_instead_of_drawing_zero(store_a, search_plan):
     from campaigns.ads_charts import roas_by_plan
     from campaigns.ads_pacing import plan_totals

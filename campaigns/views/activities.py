@@ -157,9 +157,12 @@ def checklist_toggle(request, pk, item_pk):
     item = activity.checklist.filter(pk=item_pk).first()
     if item is None:
         raise Http404("No such checklist item.")
-    done = request.POST.get("done") == "1"
-    item.done_at, item.done_by = (timezone.now(), request.user) if done else (None, None)
-    item.save(update_fields=["done_at", "done_by"])
+    if request.POST.get("done") == "1":
+        # Said, not toggled: a second Done (double click, another tab) keeps who ticked it first and when.
+        activity.checklist.filter(pk=item.pk, done_at__isnull=True).update(done_at=timezone.now(),
+                                                                           done_by=request.user)
+    else:
+        activity.checklist.filter(pk=item.pk).update(done_at=None, done_by=None)
     return redirect(activity.get_absolute_url() + "#checklist")
 
 

@@ -56,6 +56,24 @@ def test_ticking_checklist_items_moves_progress(client_a, store_a, default_templ
     assert activity.progress == round(100 / len(items))
 
 
+def test_a_step_marked_done_again_keeps_who_ticked_it_first_and_when(client_a, store_a, make_activity):
+    activity = make_activity()
+    item = activity.checklist.create(position=1, title="Prepare banners")
+    colleague = UserFactory(username="op-a2")
+    MembershipFactory(user=colleague, store=store_a)
+    url = reverse("campaigns:checklist_toggle", args=[activity.pk, item.pk])
+    first = datetime(2026, 11, 10, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+    with time_machine.travel(first, tick=False):
+        client_a.post(url, {"done": "1"})
+    client_a.force_login(colleague)
+    with time_machine.travel(datetime(2026, 11, 12, 17, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        client_a.post(url, {"done": "1"})
+
+    item.refresh_from_db()
+    assert item.done_at == first and item.done_by.username == "op-a"
+
+
 def test_bad_details_are_named_and_nothing_is_created(client_a, store_a, default_templates):
     template = ActivityTemplate.objects.get(name="Full-reduction weekend")
     response = client_a.post(reverse("campaigns:activity_new") + f"?template={template.pk}", {

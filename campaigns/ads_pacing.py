@@ -224,7 +224,8 @@ def plan_pacing(plan: AdPlan, now: datetime | None = None, curve: tuple[list[flo
         while idx < len(snapshots) and snapshots[idx].ts <= hour_end:
             value = snapshots[idx].spend_today
             idx += 1
-        hourly_actual.append(value)
+        # The hour under way ends at the spend the page shows (an intraday report may exceed the snapshots).
+        hourly_actual.append(spend_today if h == local_now.hour else value)
 
     pacing = PlanPacing(plan=plan, now=now, today=today, curve_basis=basis, spend_today=spend_today,
                         last_snapshot=snapshots[-1].ts if snapshots else None, last_increase=last_increase,

@@ -206,6 +206,19 @@ def test_a_plan_with_no_hourly_data_today_says_so_instead_of_zero_and_raises_not
 
 
 @time_machine.travel(NOW, tick=False)
+def test_pacing_chart_ends_at_the_spend_the_page_shows_when_today_is_reported_without_snapshots(search_plan):
+    from campaigns.ads_charts import pacing as pacing_chart
+
+    AdDailyFactory(plan=search_plan, date=TODAY, spend=Decimal("150.00"))  # an intraday report, no hourly feed
+    today = plan_pacing(search_plan)
+
+    spend_line = pacing_chart([today], "Today")["data"][1]
+
+    assert today.spend_today == Decimal("150.00")
+    assert spend_line["name"] == "Spend so far" and spend_line["y"][14] == 150.0  # 14:00-15:00 local, now; not 0
+
+
+@time_machine.travel(NOW, tick=False)
 def test_the_pacing_chart_labels_every_third_hour_upright_so_no_label_is_cut_off(search_plan):
     from campaigns.ads_charts import pacing
 

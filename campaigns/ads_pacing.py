@@ -19,7 +19,7 @@ from __future__ import annotations
 import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -127,6 +127,15 @@ def share_by(curve: list[float], local_now: datetime) -> Decimal:
     return Decimal(str(round(min(done, 1.0), 6)))
 
 
+def local_hour_start(store: Store, day: date, hour: int) -> datetime:
+    """When the store-local clock hour `hour` (0-24; 24 is the next midnight) of `day` begins, in UTC.
+
+    By the clock, not midnight + hours: on a DST day those differ by an hour after the change."""
+    if hour >= 24:
+        return store.day_bounds(day)[1]
+    return datetime.combine(day, time(hour), tzinfo=store.zone).astimezone(UTC)
+
+
 # --- today's pacing -------------------------------------------------------------------------
 
 @dataclass
@@ -217,7 +226,7 @@ def plan_pacing(plan: AdPlan, now: datetime | None = None, curve: tuple[list[flo
     for h in range(24):
         cumulative_share += shares[h]
         hourly_expected.append(to_money(plan.daily_budget * Decimal(str(round(cumulative_share, 6)))))
-        hour_end = day_start + timedelta(hours=h + 1)
+        hour_end = local_hour_start(store, today, h + 1)
         if h > local_now.hour or not fed_today:
             hourly_actual.append(None)
             continue
@@ -260,7 +269,7 @@ def _stopped_hours(plan: AdPlan, now, today, local_now, last_increase) -> float 
     if not fed:
         return None
     day_start, _ = plan.store.day_bounds(today)
-    window_open = day_start + timedelta(hours=plan.hour_from)  # clock hours; DST shifts it by one hour
+    window_open = local_hour_start(plan.store, today, plan.hour_from)
     if last_increase is not None:
         since = max(last_increase, window_open)
     elif plan.hour_from == 0 and plan.hour_to == 24:

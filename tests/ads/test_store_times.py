@@ -43,3 +43,27 @@ def test_launch_lists_listing_versions_in_the_stores_time(client_b, store_b):
 
     assert "(times in America/Los_Angeles)" in body
     assert "New main picture <span class=\"muted\">2026-11-20 01:30</span>" in body
+
+
+# Los Angeles: clocks go back 02:00 → 01:00 on 1 Nov 2026 (25 h day) and forward 02:00 → 03:00 on 8 Mar 2026.
+@time_machine.travel(datetime(2026, 11, 1, 19, 30, tzinfo=UTC), tick=False)  # 11:30 PST
+def test_a_plan_opening_at_nine_on_the_clocks_back_day_is_not_stopped_two_and_a_half_hours_later(plan_b):
+    from campaigns.ads_pacing import plan_pacing
+
+    plan_b.hour_from, plan_b.hour_to = 9, 21
+    plan_b.save()
+    SnapshotFactory(plan=plan_b, ts=datetime(2026, 10, 31, 23, 0, tzinfo=UTC), spend_today=Decimal("80"))
+
+    assert plan_pacing(plan_b).stopped_hours is None  # open since 09:00 local, not since 08:00
+
+
+@time_machine.travel(datetime(2026, 3, 8, 18, 30, tzinfo=UTC), tick=False)  # 11:30 PDT
+def test_spend_by_hour_on_the_clocks_forward_day_falls_in_its_local_hour(plan_b):
+    from campaigns.ads_pacing import plan_pacing
+
+    ten_fifty_nine = datetime(2026, 3, 8, 17, 59, 59, tzinfo=UTC)
+    SnapshotFactory(plan=plan_b, ts=ten_fifty_nine, spend_today=Decimal("60"))
+
+    actual = plan_pacing(plan_b).hourly_actual
+
+    assert actual[9] == Decimal("0") and actual[10] == Decimal("60")  # by 10:00 nothing, by 11:00 60

@@ -157,7 +157,11 @@ def read_report(raw: bytes, fmt: str | None = None) -> tuple[list[dict], list[st
     text = _decode(raw)
     sample = text[:4096]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    lines = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        lines = list(reader)
+    except csv.Error as exc:  # e.g. an unclosed quote running into a cell beyond the reader's limit
+        raise AdReportError([RowError(reader.line_num, "file", f"unreadable CSV: {exc}")]) from exc
     header_at = _header_index(lines)
     if header_at is None:
         raise AdReportError([RowError(1, "header", "no date column (Day / Date / 日期) in the first 10 lines")])

@@ -99,6 +99,18 @@ def test_import_page_lists_row_errors_and_saves_nothing(client_a, search_plan):
     assert search_plan.daily.get().spend == Decimal("3.50")
 
 
+def test_a_report_with_a_runaway_quoted_cell_is_refused_with_its_line_not_a_server_error(client_a, search_plan):
+    # An unclosed quote swallows the rest of the file into one cell, beyond what the CSV reader takes.
+    text = ("Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n2026-11-01,Longjing search,10,1,1,0,0\n"
+            '2026-11-02,"Longjing search,10,1,1,0,0\n' + "x" * 200_000 + "\n")
+    response = client_a.post(reverse("campaigns:ad_import"), {
+        "store": search_plan.store.pk, "format": "", "file": SimpleUploadedFile("r.csv", text.encode())})
+
+    assert response.status_code == 400
+    assert "unreadable CSV" in response.content.decode()
+    assert not search_plan.daily.exists()
+
+
 def test_import_page_refuses_another_store(client_a, store_b):
     AdPlanFactory(store=store_b, name="B")
     text = "Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n2026-11-01,B,10,1,1,0,0\n"

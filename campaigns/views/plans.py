@@ -72,6 +72,7 @@ def plan_detail(request, pk):
 def plan_task_toggle(request, pk, task_pk):
     plan = _plan(request, pk)
     task = get_scoped_object(PlanTask.objects.filter(plan=plan), request.user, via="plan__store", pk=task_pk)
-    task.done_at = timezone.now() if request.POST.get("done") == "1" else None
+    # Said, not toggled: Done again keeps the first time (done tasks are listed in the order they were done).
+    task.done_at = (task.done_at or timezone.now()) if request.POST.get("done") == "1" else None
     task.save(update_fields=["done_at"])
     return redirect(plan.get_absolute_url() + "#tasks")

@@ -5,6 +5,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.urls import reverse
@@ -98,6 +99,24 @@ def test_week_plan_page_lists_tasks_with_owners(client_a, operator_a, tree):
     client_a.post(reverse("campaigns:plan_task_toggle", args=[week.pk, task.pk]), {"done": "1"})
     task.refresh_from_db()
     assert task.done_at is not None
+
+
+def test_a_task_marked_done_again_keeps_its_place_among_the_done_tasks(client_a, tree):
+    _, _, week = tree
+    first, second = (PlanTask.objects.create(plan=week, title=t) for t in ("Book the banner", "Brief the team"))
+
+    def done(task, hour):
+        with time_machine.travel(datetime(2026, 11, 10, hour, tzinfo=SH), tick=False):
+            client_a.post(reverse("campaigns:plan_task_toggle", args=[week.pk, task.pk]), {"done": "1"})
+
+    done(first, 9)
+    done(second, 10)
+    done(first, 11)  # a second click on Done, from a stale tab
+
+    page = client_a.get(week.get_absolute_url()).content.decode()
+    assert page.index("Book the banner") < page.index("Brief the team")
+    first.refresh_from_db()
+    assert first.done_at == datetime(2026, 11, 10, 9, tzinfo=SH)
 
 
 def test_creating_a_month_plan_under_a_year(client_a, store_a, tree):

@@ -64,6 +64,8 @@ def activity_new(request):
     """Step 1 without ?kind or ?template: pick one. Step 2: the form for that kind, prefilled from the template."""
     template = None
     if request.GET.get("template"):
+        if not request.GET["template"].isdigit():  # a mangled link: no such template, not a server error
+            raise Http404("No such template.")
         template = get_object_or_404(visible_templates(request.user), pk=request.GET["template"])
     kind = template.kind if template else request.GET.get("kind")
     if kind not in ActivityKind.values:

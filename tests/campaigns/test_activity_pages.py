@@ -124,6 +124,10 @@ def test_another_stores_activity_is_a_404(client_a, make_activity, store_b):
     assert "Weekend 10% off" not in client_a.get(reverse("campaigns:activities")).content.decode()
 
 
+def test_a_template_id_that_is_not_a_number_is_a_404_not_a_server_error(client_a):
+    assert client_a.get(reverse("campaigns:activity_new") + "?template=abc").status_code == 404
+
+
 def test_someone_elses_template_is_a_404(client_a, store_b):
     private = ActivityTemplate.objects.create(store=store_b, name="B only", kind="content")
     assert client_a.get(reverse("campaigns:activity_new"), {"template": private.pk}).status_code == 404

@@ -127,16 +127,21 @@ def read_text(source) -> str:
 def read_rows(source) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """The header and (row number, row) pairs of a CSV; row 1 is the header, data starts at row 2."""
     reader = csv.reader(io.StringIO(read_text(source)))
-    header = [h.strip() for h in next(reader, [])]
-    if not any(header):
-        raise ImportRejected([(1, "the file is empty: expected a header row")])
-    rows = []
-    for number, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) > len(header):
-            raise ImportRejected([(number, f"{len(values)} values but the header has {len(header)} columns")])
-        rows.append((number, {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}))
+    number = 0  # the last row read: a row that cannot be read is the next one
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        number = 1
+        if not any(header):
+            raise ImportRejected([(1, "the file is empty: expected a header row")])
+        rows = []
+        for number, values in enumerate(reader, start=2):
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) > len(header):
+                raise ImportRejected([(number, f"{len(values)} values but the header has {len(header)} columns")])
+            rows.append((number, {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}))
+    except csv.Error as exc:  # e.g. an unclosed quote running on past the reader's cell size limit
+        raise ImportRejected([(number + 1, f"unreadable CSV: {exc}")]) from None
     return header, rows
 
 

@@ -205,7 +205,11 @@ def _read_rows(text: str) -> list[tuple[int, dict]]:
     if refusal:
         raise ViolationImportError([RowError(None, "", refusal)])
     reader = _read_header(text.lstrip("\ufeff"))
-    rows = list(enumerate(reader, start=2))  # splitting cells is quick; the checks per row are what take time
+    rows = []  # splitting cells is quick; the checks per row are what take time
+    try:
+        rows.extend(enumerate(reader, start=2))
+    except csv.Error as exc:  # e.g. an unclosed quote running on past the reader's cell size limit
+        raise ViolationImportError([RowError(len(rows) + 2, "", f"unreadable CSV: {exc}")]) from None
     if refusal := too_many(len(rows), settings.VIOLATION_IMPORT_MAX_ROWS, "records"):
         raise ViolationImportError([RowError(None, "", refusal)])
     return rows

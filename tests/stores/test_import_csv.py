@@ -115,6 +115,15 @@ def test_a_nul_character_is_refused_with_its_row_not_a_server_error(store_a):
     assert Order.objects.count() == 0
 
 
+def test_an_unclosed_quote_running_past_the_cell_limit_is_refused_with_its_line(store_a):
+    text = OPSDESK_CSV + 'T-3,2026-11-24 10:00:00,,10.00,,,,"MUG-1,Mug,1,10.00,\n' + "x" * 140_000
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_a, csv_bytes(text))
+    ((line, message),) = caught.value.errors
+    assert line == 5 and message.startswith("unreadable CSV: field larger than field limit")
+    assert Order.objects.count() == 0
+
+
 def test_conflicting_order_values_on_two_rows_are_an_error(store_a):
     text = ("order_id,placed_at,total,sku,unit_price\n"
             "T-1,2026-11-24 10:00:00,50.00,MUG-1,25.00\n"

@@ -64,6 +64,13 @@ def test_a_row_with_more_cells_than_the_header_is_an_error_and_nothing_is_saved(
     assert Violation.objects.count() == 0
 
 
+def test_an_unclosed_quote_running_past_the_cell_limit_is_refused_naming_the_line(store_a):
+    text = HEADER + "V-1,late,2026-11-25 10:00,1,10\n" + 'V-2,"late,2026-11-25 11:00,1,10\n' + "x" * 140_000
+    (error,) = import_errors(store_a, text)
+    assert error.startswith("row 3: unreadable CSV: field larger than field limit")
+    assert Violation.objects.count() == 0
+
+
 def test_empty_cells_after_the_last_column_are_not_extra_cells(store_a):
     assert import_violations(store_a, HEADER + "V-1,late,2026-11-25 10:00,1,10,,\n").created == 1
 

@@ -42,17 +42,22 @@ def rating_periods(product: Product) -> list[RatingPeriod]:
     labels = ["Before the first recorded listing"] + [
         f"{v.title} ({v.note})" if v.note else v.title for v in versions
     ]
-    periods = []
-    for label, start, end in zip(labels, bounds[:-1], bounds[1:], strict=True):
-        qs = product.reviews.all()
+    # One query for all periods: each period's figures are aggregates filtered to its dates.
+    sums = {}
+    for i, (start, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        within = Q()
         if start:
-            qs = qs.filter(created_at__gte=start)
+            within &= Q(created_at__gte=start)
         if end:
-            qs = qs.filter(created_at__lt=end)
-        row = qs.aggregate(n=Count("id"), avg=Avg("rating"), bad=Count("id", filter=BAD))
-        periods.append(RatingPeriod(label, start, end, row["n"],
-                                    round(row["avg"], 2) if row["avg"] is not None else None,
-                                    _rate(row["bad"], row["n"])))
+            within &= Q(created_at__lt=end)
+        sums |= {f"n{i}": Count("id", filter=within), f"avg{i}": Avg("rating", filter=within),
+                 f"bad{i}": Count("id", filter=within & BAD)}
+    row = product.reviews.aggregate(**sums)
+    periods = []
+    for i, (label, start, end) in enumerate(zip(labels, bounds[:-1], bounds[1:], strict=True)):
+        n, avg = row[f"n{i}"], row[f"avg{i}"]
+        periods.append(RatingPeriod(label, start, end, n, round(avg, 2) if avg is not None else None,
+                                    _rate(row[f"bad{i}"], n)))
     return periods
 
 

@@ -49,7 +49,7 @@ def store_cases(request, slug):
         cases = cases.filter(status__in=OPEN_STATUSES)
     elif status in CaseStatus.values:
         cases = cases.filter(status=status)
-    recent = store.reviews.select_related("product", "case").order_by("-created_at")[:30]
+    recent = store.reviews.select_related("product", "case__store").order_by("-created_at")[:30]
     return render(
         request,
         "reviews/store.html",
@@ -215,7 +215,7 @@ def product_reviews(request, slug, pk):
     """A product's reviews, with average rating and bad-review rate before and after each listing change."""
     store = get_store(request.user, slug)
     product = get_object_or_404(store.products, pk=pk)
-    reviews = product.reviews.select_related("case").order_by("-created_at")
+    reviews = product.reviews.select_related("store", "case__store").order_by("-created_at")
     return render(
         request,
         "reviews/product.html",
@@ -225,7 +225,7 @@ def product_reviews(request, slug, pk):
             "summary": reports.product_summary(product.reviews.all()),
             "periods": reports.rating_periods(product),
             "reviews": reviews[:100],
-            "tasks": product.review_tasks.select_related("owner", "case"),
+            "tasks": product.review_tasks.select_related("owner", "case__store"),
         },
     )
 

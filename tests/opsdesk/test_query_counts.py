@@ -1,0 +1,55 @@
+"""Pages whose number of SQL queries must not grow with the rows they show (no query per row).
+
+Each test opens a page with some rows, adds as many again, and expects the same number of queries.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from reviews.models import ProductTask
+from stores.models import ListingVersion
+from tests.factories import ProductFactory
+from tests.reviews.conftest import make_case, make_review
+
+pytestmark = pytest.mark.django_db
+
+
+def queries(client, url: str) -> int:
+    client.get(url)  # the first visit may fill caches; count the second
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx)
+
+
+def test_product_reviews_page_does_not_query_per_review_or_listing_change(client_a, store_a):
+    product = ProductFactory(store=store_a)
+    url = reverse("reviews:product", args=[store_a.slug, product.pk])
+
+    def add(n):
+        for _ in range(n):
+            make_review(store_a, rating=5, product=product)
+            case = make_case(store_a, rating=1, body="broken", product=product)
+            ProductTask.objects.create(store=store_a, product=product, case=case, text="Check the seams")
+            ListingVersion.objects.create(product=product, title="New title",
+                                          started_at=timezone.now() - timedelta(days=ListingVersion.objects.count()))
+
+    add(3)
+    few = queries(client_a, url)
+    add(3)
+    assert queries(client_a, url) == few
+
+
+def test_store_cases_page_does_not_query_per_recent_review(client_a, store_a):
+    url = reverse("reviews:store", args=[store_a.slug])
+    for _ in range(4):
+        make_case(store_a, rating=1, body="broken")
+    few = queries(client_a, url)
+    for _ in range(4):
+        make_case(store_a, rating=1, body="broken")
+    assert queries(client_a, url) == few

@@ -54,7 +54,8 @@ def index(request):
 def detail(request, pk):
     member = get_scoped_object(Member.objects.select_related("store"), request.user, pk=pk)
     phone = member.phone if has_role(request.user, member.store, MANAGER) else member.masked_phone
-    orders = [link.order for link in member.member_orders.select_related("order").order_by("-order__paid_at")[:100]]
+    links = member.member_orders.select_related("order__store").order_by("-order__paid_at")[:100]
+    orders = [link.order for link in links]
     return render(request, "members/detail.html", {
         "member": member, "phone": phone, "orders": orders, "texts": member.messages.all()[:100],
         "coupons": member.coupons.all()[:50], "replies": member.replies.select_related("answered_by")[:100],

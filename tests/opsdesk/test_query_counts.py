@@ -11,9 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from members.models import MemberOrder
 from reviews.models import ProductTask
 from stores.models import ListingVersion
-from tests.factories import ProductFactory
+from tests.factories import OrderFactory, ProductFactory
+from tests.members.conftest import make_member
 from tests.reviews.conftest import make_case, make_review
 
 pytestmark = pytest.mark.django_db
@@ -52,4 +54,18 @@ def test_store_cases_page_does_not_query_per_recent_review(client_a, store_a):
     few = queries(client_a, url)
     for _ in range(4):
         make_case(store_a, rating=1, body="broken")
+    assert queries(client_a, url) == few
+
+
+def test_member_page_does_not_query_per_order(client_a, store_a):
+    member = make_member(store_a)
+    url = reverse("members:detail", args=[member.pk])
+
+    def add(n):
+        for _ in range(n):
+            MemberOrder.objects.create(member=member, order=OrderFactory(store=store_a))
+
+    add(5)
+    few = queries(client_a, url)
+    add(5)
     assert queries(client_a, url) == few

@@ -12,7 +12,7 @@ from datetime import timedelta
 import plotly.graph_objects as go
 from django.db.models import Sum
 
-from .ads_pacing import PlanPacing, expected_curve, month_budget_cap, plan_pacing, plan_totals
+from .ads_pacing import PlanPacing, expected_curve, month_budget_cap, plan_pacing, plan_totals, plans_pacing
 from .models import AdDailyPerformance, AdPlanStatus
 
 CONFIG = {"displayModeBar": False, "responsive": True}
@@ -114,7 +114,7 @@ def store_charts(store, plans, days: int = 60) -> dict[str, dict]:
     active = [p for p in plans.filter(status=AdPlanStatus.ACTIVE).select_related("store") if p.runs_on(today)]
     if active:
         curve = expected_curve(store)
-        charts["pacing"] = pacing([plan_pacing(p, curve=curve) for p in active],
+        charts["pacing"] = pacing(list(plans_pacing(store, active, curve=curve).values()),
                                   f"Today: active plans vs budget ({store.currency})")
     return charts
 

@@ -190,16 +190,45 @@ def budget_spent(plan: AdPlan, spend: Decimal) -> bool:
 
 def plan_pacing(plan: AdPlan, now: datetime | None = None, curve: tuple[list[float], str] | None = None) -> PlanPacing:
     """Today's pacing of one plan at `now` (default: the current time)."""
+    return plans_pacing(plan.store, [plan], now, curve)[plan.pk]
+
+
+def plans_pacing(store: Store, plans: list[AdPlan], now: datetime | None = None,
+                 curve: tuple[list[float], str] | None = None) -> dict[int, PlanPacing]:
+    """Today's pacing of each of the store's `plans` at `now`, by plan id (the same few queries for any number)."""
     now = now or timezone.now()
+    if not plans:
+        return {}
+    today = store.today(now)
+    curve = curve or expected_curve(store, now)
+    ids = [plan.pk for plan in plans]
+    week: dict[int, list[AdSpendSnapshot]] = defaultdict(list)
+    for snap in AdSpendSnapshot.objects.filter(plan__in=ids, ts__gte=now - timedelta(days=7), ts__lte=now
+                                               ).order_by("ts"):
+        week[snap.plan_id].append(snap)
+    recent: dict[int, dict[date, AdDailyPerformance]] = defaultdict(dict)
+    for row in AdDailyPerformance.objects.filter(plan__in=ids, date__gte=today - timedelta(days=RUN_RATE_DAYS),
+                                                 date__lte=today):
+        recent[row.plan_id][row.date] = row
+    spent_before = dict(AdDailyPerformance.objects.filter(plan__in=ids, date__lt=today).order_by()
+                        .values("plan_id").annotate(s=Sum("spend")).values_list("plan_id", "s"))
+    return {plan.pk: _pacing(plan, now, curve, week[plan.pk], recent[plan.pk], spent_before.get(plan.pk))
+            for plan in plans}
+
+
+def _pacing(plan: AdPlan, now: datetime, curve: tuple[list[float], str], week: list[AdSpendSnapshot],
+            recent_days: dict[date, AdDailyPerformance], spent_before: Decimal | None) -> PlanPacing:
+    """One plan's pacing from its snapshots of the last 7 days up to `now` (by time), its daily reports of the
+    last RUN_RATE_DAYS days and today, and the sum of its reported spend before today."""
     store = plan.store
     today = store.today(now)
     local_now = now.astimezone(store.zone)
     day_start, _ = store.day_bounds(today)
-    store_curve, basis = curve or expected_curve(store, now)
+    store_curve, basis = curve
     shares = plan_curve(plan, store_curve)
-    snapshots = list(plan.spend_snapshots.filter(ts__gte=day_start, ts__lte=now).order_by("ts"))
+    snapshots = [snap for snap in week if snap.ts >= day_start]
     spend_today = snapshots[-1].spend_today if snapshots else ZERO
-    today_row = plan.daily.filter(date=today).first()
+    today_row = recent_days.get(today)
     if today_row and today_row.spend > spend_today:
         spend_today = today_row.spend
     last_increase, previous = None, ZERO
@@ -213,9 +242,8 @@ def plan_pacing(plan: AdPlan, now: datetime | None = None, curve: tuple[list[flo
     if fed_today and expected_share >= EARLIEST_PROJECTION:
         projected_day = to_money(spend_today / expected_share)
 
-    before = plan.daily.filter(date__lt=today)
-    spent_before = to_money(before.aggregate(s=Sum("spend"))["s"] or ZERO)
-    recent = list(before.filter(date__gte=today - timedelta(days=RUN_RATE_DAYS)).values_list("spend", flat=True))
+    spent_before = to_money(spent_before or ZERO)
+    recent = [row.spend for day, row in recent_days.items() if day < today]
     run_rate = (sum(recent, ZERO) / len(recent)) if recent else plan.daily_budget
     days_left = max(0, (plan.end_date - today).days) if plan.end_date else 0
     projected_total = to_money(spent_before + (projected_day or spend_today) + run_rate * days_left)
@@ -242,31 +270,31 @@ def plan_pacing(plan: AdPlan, now: datetime | None = None, curve: tuple[list[flo
                         spend_today, projected_total=projected_total, hourly_actual=hourly_actual,
                         hourly_expected=hourly_expected, fed_today=fed_today)
     if not budget_spent(plan, spend_today):
-        pacing.stopped_hours = _stopped_hours(plan, now, today, local_now, last_increase)
+        pacing.stopped_hours = _stopped_hours(plan, now, today, local_now, last_increase, week)
     return pacing
 
 
-def _last_increase_before_today(plan: AdPlan, now: datetime, day_start: datetime) -> datetime | None:
+def _last_increase_before_today(plan: AdPlan, day_start: datetime, week: list[AdSpendSnapshot]) -> datetime | None:
     """When the cumulative spend last rose in the previous days (each day's counter starts at zero).
 
     A day that ended on its spent budget was quiet because of the cap: today's start is returned."""
     zone = plan.store.zone
     last, previous, current_day = None, ZERO, None
-    for ts, value in (plan.spend_snapshots.filter(ts__gte=now - timedelta(days=7), ts__lt=day_start)
-                      .order_by("ts").values_list("ts", "spend_today")):
-        day = ts.astimezone(zone).date()
+    for snap in week:
+        if snap.ts >= day_start:
+            break
+        day = snap.ts.astimezone(zone).date()
         if day != current_day:
             current_day, previous = day, ZERO
-        if value > previous:
-            last, previous = ts, value
+        if snap.spend_today > previous:
+            last, previous = snap.ts, snap.spend_today
     return day_start if last is not None and budget_spent(plan, previous) else last
 
 
-def _stopped_hours(plan: AdPlan, now, today, local_now, last_increase) -> float | None:
+def _stopped_hours(plan: AdPlan, now, today, local_now, last_increase, week: list[AdSpendSnapshot]) -> float | None:
     if not _is_running(plan, today) or not plan.runs_at_hour(local_now.hour):
         return None
-    fed = plan.spend_snapshots.filter(ts__gte=now - timedelta(days=7), ts__lte=now).exists()
-    if not fed:
+    if not week:  # not fed hourly: no snapshot in the last 7 days
         return None
     day_start, _ = plan.store.day_bounds(today)
     window_open = local_hour_start(plan.store, today, plan.hour_from)
@@ -274,7 +302,7 @@ def _stopped_hours(plan: AdPlan, now, today, local_now, last_increase) -> float 
         since = max(last_increase, window_open)
     elif plan.hour_from == 0 and plan.hour_to == 24:
         # Round the clock: the quiet spell may have begun before midnight.
-        since = _last_increase_before_today(plan, now, day_start) or window_open
+        since = _last_increase_before_today(plan, day_start, week) or window_open
     else:
         since = window_open
     quiet = (now - since).total_seconds() / 3600
@@ -296,10 +324,11 @@ def pacing_alerts(store: Store, now: datetime | None = None) -> list[PacingAlert
     curve = expected_curve(store, now)
     alerts = []
     cur = store.currency
-    for plan in AdPlan.objects.filter(store=store, status=AdPlanStatus.ACTIVE).select_related("store"):
-        if not plan.runs_on(today):
-            continue
-        p = plan_pacing(plan, now, curve)
+    plans = [plan for plan in AdPlan.objects.filter(store=store, status=AdPlanStatus.ACTIVE).select_related("store")
+             if plan.runs_on(today)]
+    pacings = plans_pacing(store, plans, now, curve)
+    for plan in plans:
+        p = pacings[plan.pk]
         if p.stopped:
             alerts.append(PacingAlert(plan, "stopped", f"{plan.name}: no spend for {p.stopped_hours:g} h while "
                                       f"active (today {p.spend_today} {cur})", "danger"))

@@ -4,6 +4,7 @@ Each test opens a page with some rows, adds as many again, and expects the same 
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -14,6 +15,7 @@ from django.utils import timezone
 from members.models import MemberOrder
 from reviews.models import ProductTask
 from stores.models import ListingVersion
+from tests.ads.conftest import AdPlanFactory, SnapshotFactory
 from tests.factories import OrderFactory, ProductFactory
 from tests.members.conftest import make_member
 from tests.reviews.conftest import make_case, make_review
@@ -68,4 +70,18 @@ def test_member_page_does_not_query_per_order(client_a, store_a):
     add(5)
     few = queries(client_a, url)
     add(5)
+    assert queries(client_a, url) == few
+
+
+@pytest.mark.parametrize("url", [reverse("campaigns:ads"), reverse("desk")])
+def test_ads_page_and_desk_do_not_query_per_active_plan(client_a, store_a, url):
+    def add(n):
+        for _ in range(n):
+            plan = AdPlanFactory(store=store_a)
+            # Fed yesterday, nothing today: the pacing check looks back past midnight for its last rise.
+            SnapshotFactory(plan=plan, ts=timezone.now() - timedelta(hours=20), spend_today=Decimal("5.00"))
+
+    add(3)
+    few = queries(client_a, url)
+    add(3)
     assert queries(client_a, url) == few

@@ -13,6 +13,7 @@ from stores.models import Order
 
 from . import compliance
 from .models import Festival, Flow, Member, Message, MessageStatus, SmsTemplate
+from .sending import mark_number_invalid
 from .services import enrol_orders, refresh_segments
 from .sms import INVALID_NUMBER
 from .texts import render, sms_length
@@ -98,7 +99,7 @@ def _seed_sent_texts(store, template, ctx, now) -> None:
         rows.append(text)
     Message.objects.bulk_create(rows, ignore_conflicts=True)
     for member_id, at in invalid.items():  # as the worker does on 21211 (members.sending._permanent)
-        Member.objects.filter(pk=member_id, phone_invalid_at__isnull=True).update(phone_invalid_at=at)
+        mark_number_invalid(member_id, at)
     # created_at is auto_now_add, so bulk_create stamps the seeding time; give each text its planning time.
     texts = list(Message.objects.filter(store=store, flow=Flow.AFTER_SALES,
                                         occasion__in={occasion for _, occasion in created}))

@@ -375,12 +375,19 @@ def opt_out_number(member_id: int, now: datetime) -> int:
     return Member.objects.filter(phone=Subquery(phone), opted_out_at__isnull=True).update(opted_out_at=now)
 
 
+def mark_number_invalid(member_id: int, now: datetime) -> int:
+    """Twilio's 21211/21614 are about the number, not the membership: mark it invalid in every store, so no
+    other store's text is tried (and refused) again."""
+    phone = Member.objects.filter(pk=member_id).values("phone")
+    return Member.objects.filter(phone=Subquery(phone), phone_invalid_at__isnull=True).update(phone_invalid_at=now)
+
+
 def _permanent(message: Message, attempt: int, exc: PermanentSendError, now: datetime) -> None:
     _finish(message.pk, attempt, status=MessageStatus.FAILED, error_code=exc.code, error_message=str(exc)[:255])
     if exc.code == OPTED_OUT:
         opt_out_number(message.member_id, now)
     elif exc.code in (INVALID_NUMBER, NOT_MOBILE):
-        Member.objects.filter(pk=message.member_id, phone_invalid_at__isnull=True).update(phone_invalid_at=now)
+        mark_number_invalid(message.member_id, now)
     log.warning("message %s failed for good (%s): %s", message.pk, exc.code, exc)
 
 

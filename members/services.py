@@ -116,10 +116,12 @@ def enrol_orders(orders: QuerySet, batch_size: int = 5000) -> EnrolResult:
         log.info("%d paid orders have no valid phone number; their buyers were not enrolled", result.invalid_phones)
 
     existing = _members_by_key(buyers)
-    stopped = _opted_out_numbers({phone for store_id, phone in buyers if (store_id, phone) not in existing})
+    joining = {phone for store_id, phone in buyers if (store_id, phone) not in existing}
+    stopped, invalid = _numbers_marked(joining, "opted_out_at"), _numbers_marked(joining, "phone_invalid_at")
     new = [Member(store_id=store_id, phone=phone, name=b["name"][:200], email=b["email"], joined_at=b["joined_at"],
                   sms_consent=b["consent"] is not None, consent_at=b["consent"][0] if b["consent"] else None,
-                  consent_source=b["consent"][1] if b["consent"] else "", opted_out_at=stopped.get(phone))
+                  consent_source=b["consent"][1] if b["consent"] else "", opted_out_at=stopped.get(phone),
+                  phone_invalid_at=invalid.get(phone))
            for (store_id, phone), b in buyers.items() if (store_id, phone) not in existing]
     Member.objects.bulk_create(new, batch_size=batch_size, ignore_conflicts=True)
     result.members_created = len(new)
@@ -142,14 +144,15 @@ def enrol_orders(orders: QuerySet, batch_size: int = 5000) -> EnrolResult:
     return result
 
 
-def _opted_out_numbers(phones: set[str], chunk: int = 2000) -> dict[str, datetime]:
-    """When each of `phones` opted out in any store. One sending number texts for every store, so a STOP
-    (or 退订, which only we know) holds in a store the number joins later, until it texts START."""
+def _numbers_marked(phones: set[str], field: str, chunk: int = 2000) -> dict[str, datetime]:
+    """When each of `phones` was first marked `field` (opted_out_at, phone_invalid_at) in any store. One
+    sending number texts for every store, so a STOP (or 退订, which only we know) holds in a store the
+    number joins later, until it texts START; and a number Twilio called invalid is not tried there again."""
     found: dict[str, datetime] = {}
     phones = sorted(phones)
     for start in range(0, len(phones), chunk):
-        for phone, at in (Member.objects.filter(phone__in=phones[start:start + chunk], opted_out_at__isnull=False)
-                          .values_list("phone", "opted_out_at")):
+        for phone, at in (Member.objects.filter(phone__in=phones[start:start + chunk], **{f"{field}__isnull": False})
+                          .values_list("phone", field)):
             found[phone] = min(at, found.get(phone, at))
     return found
 

@@ -90,6 +90,13 @@ def test_a_number_that_opted_out_in_one_store_is_not_texted_by_a_store_it_joins_
     assert Member.objects.textable().filter(pk=member.pk).exists()
 
 
+def test_a_number_twilio_called_invalid_in_one_store_joins_a_later_store_as_invalid(store_a, store_b):
+    make_member(store_a, phone="+14155550100", phone_invalid_at=datetime(2026, 1, 1, tzinfo=UTC))
+    member = enrol_from_order(OrderFactory(store=store_b, buyer_phone="(415) 555-0100", marketing_consent=True))
+    assert member.phone_invalid_at == datetime(2026, 1, 1, tzinfo=UTC)
+    assert not Member.objects.textable().filter(pk=member.pk).exists()
+
+
 def test_refunds_reduce_spend_and_tier(store_b):
     member = enrol_from_order(OrderFactory(store=store_b, buyer_phone="4155550100", total=Decimal("2500"),
                                            refund_amount=Decimal("2500"), status="refunded"))

@@ -319,6 +319,14 @@ def test_21211_marks_the_number_invalid(fake_twilio, member_b, campaign_template
     assert Message.objects.get(pk=message.pk).error_code == "21211"
 
 
+def test_21211_marks_the_number_invalid_in_every_store(fake_twilio, member_b, campaign_template, store_a):
+    other = make_member(store_a, phone=member_b.phone)  # one number, two memberships
+    fake_twilio.refuse(member_b.phone, 21211)
+    assert sending.send_message(queue_one(member_b, campaign_template).pk, LA_MORNING).status == "failed"
+    assert Member.objects.get(pk=other.pk).phone_invalid_at is not None
+    assert not Member.objects.textable().filter(phone=member_b.phone).exists()
+
+
 def test_phone_numbers_are_never_logged_whole(fake_twilio, member_b, campaign_template, caplog):
     caplog.set_level(logging.DEBUG)
     fake_twilio.timeout_next(1, seconds=3, after_create=True)

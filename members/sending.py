@@ -404,12 +404,23 @@ def _transient(message: Message, attempt: int, exc: TransientSendError, now: dat
     return Outcome("retry", retry_in=delay, detail=exc.code)
 
 
-# Twilio's status callback values, and the order they happen in (a late "sent" never undoes "delivered").
+# Twilio's status callback values.
 CALLBACK_STATUS = {"accepted": None, "queued": None, "scheduled": None, "sending": MessageStatus.SENT,
                    "sent": MessageStatus.SENT, "delivered": MessageStatus.DELIVERED, "read": MessageStatus.DELIVERED,
                    "undelivered": MessageStatus.UNDELIVERED, "failed": MessageStatus.FAILED}
-RANK = {MessageStatus.QUEUED: 0, MessageStatus.SENDING: 0, MessageStatus.SENT: 1, MessageStatus.DELIVERED: 2,
-        MessageStatus.UNDELIVERED: 2, MessageStatus.FAILED: 2}
+# Callbacks can arrive out of order, so a status only moves up this order. "delivered" is the handset's
+# receipt: it outranks a failure reported late (or by another hop) for the same text, and a late "sent"
+# never undoes it. Of two failures the first stands.
+RANK = {MessageStatus.QUEUED: 0, MessageStatus.SENDING: 0, MessageStatus.SENT: 1, MessageStatus.UNDELIVERED: 2,
+        MessageStatus.FAILED: 2, MessageStatus.DELIVERED: 3}
+
+
+def _moves_to(message: Message, new: str | None) -> bool:
+    if not new or message.status == MessageStatus.SKIPPED:
+        return False
+    if message.status == MessageStatus.FAILED and not message.provider_sid:
+        return True  # our own verdict (gave up after timeouts) on a text Twilio had in fact taken: its word wins
+    return RANK[new] > RANK.get(message.status, 0)
 
 
 @transaction.atomic
@@ -426,17 +437,15 @@ def apply_status_callback(sid: str, status: str, error_code: str = "", message_i
         return None
     new = CALLBACK_STATUS.get(status)
     changed = []
+    if _moves_to(message, new):
+        # The error belongs to the status it came with: a delivered text keeps no earlier failure's code.
+        message.status, message.error_code, message.error_message = new, str(error_code or "")[:20], ""
+        changed += ["status", "error_code", "error_message"]
     if sid and not message.provider_sid:
         message.provider_sid, message.sent_at = sid, message.sent_at or timezone.now()
         changed += ["provider_sid", "sent_at"]
-    if new and message.status != MessageStatus.SKIPPED and RANK.get(new, 0) >= RANK.get(message.status, 0):
-        message.status = new
-        changed.append("status")
-    if error_code:
-        message.error_code = str(error_code)
-        changed.append("error_code")
-        if str(error_code) == OPTED_OUT:
-            opt_out_number(message.member_id, timezone.now())
+    if str(error_code) == OPTED_OUT:
+        opt_out_number(message.member_id, timezone.now())
     if changed:
         message.status_updated_at = timezone.now()
         message.save(update_fields=[*changed, "status_updated_at"])

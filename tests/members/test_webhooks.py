@@ -84,6 +84,51 @@ def test_a_late_sent_callback_does_not_undo_delivered(client, message):
     assert message.status == MessageStatus.DELIVERED
 
 
+@pytest.mark.parametrize("late", ["failed", "undelivered"])
+def test_a_late_failure_report_does_not_undo_delivered(client, message, late):
+    signed_post(client, reverse("twilio_status"), {"MessageSid": "SM123", "MessageStatus": "delivered"})
+    signed_post(client, reverse("twilio_status"), {"MessageSid": "SM123", "MessageStatus": late, "ErrorCode": "30003"})
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == (MessageStatus.DELIVERED, "")
+
+
+def test_delivered_after_a_failure_report_wins_and_clears_its_error(client, message):
+    signed_post(client, reverse("twilio_status"), {"MessageSid": "SM123", "MessageStatus": "undelivered",
+                                                   "ErrorCode": "30003"})
+    signed_post(client, reverse("twilio_status"), {"MessageSid": "SM123", "MessageStatus": "delivered"})
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == (MessageStatus.DELIVERED, "")
+
+
+def test_the_first_failure_report_stands(client, message):
+    signed_post(client, reverse("twilio_status"), {"MessageSid": "SM123", "MessageStatus": "undelivered",
+                                                   "ErrorCode": "30003"})
+    signed_post(client, reverse("twilio_status"), {"MessageSid": "SM123", "MessageStatus": "failed",
+                                                   "ErrorCode": "30008"})
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == (MessageStatus.UNDELIVERED, "30003")
+
+
+def test_a_text_we_gave_up_on_is_sent_after_all_when_twilio_reports_it(client, member_b):
+    message = Message.objects.create(store=member_b.store, member=member_b, flow="campaign", occasion="c:3",
+                                     body="Hi", status=MessageStatus.FAILED, error_code="timeout", attempts=6,
+                                     error_message="gave up after 6 attempts: Twilio timed out",
+                                     scheduled_for=LA_MORNING)
+    signed_post(client, reverse("twilio_status") + f"?m={message.pk}", {"MessageSid": "SM777",
+                                                                        "MessageStatus": "delivered"})
+    message.refresh_from_db()
+    assert (message.status, message.provider_sid, message.error_code, message.error_message) == (
+        MessageStatus.DELIVERED, "SM777", "", "")
+
+
+def test_an_overlong_error_code_is_no_server_error(client, message):
+    response = signed_post(client, reverse("twilio_status"), {"MessageSid": "SM123", "MessageStatus": "failed",
+                                                              "ErrorCode": "3" * 40})
+    assert response.status_code == 204
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED
+
+
 def test_a_callback_before_the_worker_recorded_the_sid_finds_the_row_by_id(client, member_b):
     message = Message.objects.create(store=member_b.store, member=member_b, flow="campaign", occasion="c:2",
                                      body="Hi", status=MessageStatus.SENDING, attempts=1, scheduled_for=LA_MORNING)

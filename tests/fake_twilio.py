@@ -4,6 +4,8 @@ POST /2010-04-01/Accounts/{sid}/Messages.json creates a message (201, Twilio's J
 it; GET on the same path lists them (filters To / From, newest first, one page). Faults are
 programmable: `fail_next(n, status)` (500, 429 ...), `timeout_next(n, seconds, after_create)`,
 `refuse(to, code)` (21610 unsubscribed, 21211 invalid number) and a per-request `latency`.
+`smart_encoding = True` stores bodies as a Messaging Service with Smart Encoding does: typographic
+quotes, dashes and the ellipsis replaced by their plain GSM look-alikes (a few of Twilio's substitutions).
 Runs in a thread of the test process (ThreadingHTTPServer), so a Celery worker in another
 process reaches it through TWILIO_API_BASE while the test reads `server.sent` directly.
 
@@ -39,6 +41,11 @@ ERROR_MESSAGES = {
 }
 
 
+# A few of Twilio's Smart Encoding substitutions (Unicode → GSM-7 look-alikes).
+SMART_ENCODING = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+                                "\u2014": "-", "\u2026": "...", "\u00a0": " "})
+
+
 class FakeTwilio:
     def __init__(self, account_sid: str = "ACtest", auth_token: str = "test-token", latency: float = 0.0):
         self.account_sid, self.auth_token, self.latency = account_sid, auth_token, latency
@@ -50,6 +57,7 @@ class FakeTwilio:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self.faults: list[tuple[str, float, bool]] = []  # ("status", code, _) or ("timeout", seconds, after_create)
         self.refused: dict[str, int] = {}
+        self.smart_encoding = False
         self.server: ThreadingHTTPServer | None = None
 
     # --- programming faults ---------------------------------------------------------------
@@ -157,7 +165,8 @@ class FakeTwilio:
         message = {
             "sid": "SM" + uuid.uuid4().hex, "account_sid": self.account_sid, "to": form.get("To"),
             "from": form.get("From"), "messaging_service_sid": form.get("MessagingServiceSid"),
-            "body": form.get("Body", ""), "status": "queued", "num_segments": "1", "direction": "outbound-api",
+            "body": form.get("Body", "").translate(SMART_ENCODING) if self.smart_encoding else form.get("Body", ""),
+            "status": "queued", "num_segments": "1", "direction": "outbound-api",
             "date_created": format_datetime(now, usegmt=True), "date_updated": format_datetime(now, usegmt=True),
             "date_sent": None, "price": None, "error_code": None, "error_message": None, "api_version": "2010-04-01",
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/x.json",

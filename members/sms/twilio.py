@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from datetime import timedelta
 
 import requests
@@ -71,6 +72,19 @@ class MaskPhonesFilter(logging.Filter):
 logging.getLogger("urllib3.connectionpool").addFilter(MaskPhonesFilter())
 
 
+# Twilio's Smart Encoding (on by default in a Messaging Service) stores a text with GSM look-alikes of
+# typographic characters ("’" → "'", "—" → "-"), so the body it lists may differ from the one we sent.
+LOOK_ALIKES = str.maketrans({**dict.fromkeys("«»“”„‟ʺˮ❝❞〝〞", '"'), **dict.fromkeys("‘’‚‛ʻʼʽʹˈ´ˊ`ˋ❛❜′", "'"),
+                             **dict.fromkeys("‐‑‒–—―⁃−﹘﹣", "-"), **dict.fromkeys("⁄∕⧸", "/"),
+                             **dict.fromkeys("⧵﹨", "\\")})
+
+
+def comparable(body: str) -> str:
+    """`body` as Smart Encoding may have left it: full-width forms, ellipses and odd spaces made plain (NFKC),
+    typographic quotes and dashes made ASCII, runs of white space made one space."""
+    return " ".join(unicodedata.normalize("NFKC", body or "").translate(LOOK_ALIKES).split())
+
+
 def status_callback_url(message) -> str:
     return f"{settings.SITE_URL}{reverse('twilio_status')}?m={message.pk}"
 
@@ -118,7 +132,7 @@ class TwilioBackend(BaseBackend):
         return PermanentSendError(f"Twilio refused the text: {exc.status} {code}", code)
 
     def lookup(self, message, since) -> SendResult | None:
-        """A text to this member with this body created since `since` (less a minute of clock skew)
+        """A text to this member with this body (`comparable`) created since `since` (less a minute of clock skew)
         whose sid no other Message holds: proof the earlier attempt reached Twilio."""
         from members.models import Message
 
@@ -132,7 +146,8 @@ class TwilioBackend(BaseBackend):
         except (requests.exceptions.RequestException, TwilioException) as exc:
             raise TransientSendError(f"Could not list Twilio messages: {type(exc).__name__}", "network") from exc
         earliest = since - timedelta(minutes=1) if since else None
-        candidates = [m for m in found if m.body == message.body
+        body = comparable(message.body)
+        candidates = [m for m in found if comparable(m.body) == body
                       and (earliest is None or m.date_created is None or m.date_created >= earliest)]
         if not candidates:
             return None

@@ -269,6 +269,17 @@ def test_a_timeout_after_twilio_took_the_text_does_not_send_it_twice(fake_twilio
     assert len(fake_twilio.sent_to("+14155550100")) == 1
 
 
+def test_a_text_twilio_stored_smart_encoded_is_found_and_not_sent_twice(fake_twilio, member_b, store_b):
+    template = SmsTemplate.objects.create(store=store_b, name="Curly", flow="campaign",
+                                          body="Hi {first_name} — it’s “Member Day” at {store}…")
+    fake_twilio.smart_encoding = True  # Twilio keeps "it's \"Member Day\"...", not our typographic body
+    fake_twilio.timeout_next(1, seconds=3, after_create=True)
+    message = queue_one(member_b, template)
+    assert sending.send_message(message.pk, LA_MORNING).status == "retry"
+    assert sending.send_message(message.pk, LA_MORNING + timedelta(seconds=5)).status == "found"
+    assert len(fake_twilio.sent_to("+14155550100")) == 1
+
+
 def test_a_timeout_before_twilio_took_the_text_sends_it_on_retry(fake_twilio, member_b, campaign_template):
     fake_twilio.timeout_next(1, seconds=3, after_create=False)
     message = queue_one(member_b, campaign_template)

@@ -61,13 +61,28 @@ def holidays_on(store: Store, day: date) -> list[tuple[str, SmsTemplate | None]]
     found = [(f.name, f.template) for f in store.festivals.select_related("template") if f.falls_on(day)]
     if found:
         return found  # a store's own festival speaks for the day
-    try:
-        calendar = holiday_calendars.country_holidays(store.country, years=day.year)
-    except NotImplementedError:
-        log.info("no public holiday calendar for %s", store.country)
-        return []
-    names = calendar.get_list(day)
+    names = public_holidays_starting(store.country, day)
     return [(" / ".join(names), None)] if names else []
+
+
+def public_holidays_starting(country: str, day: date) -> list[str]:
+    """The public holidays of `country` worth a greeting on `day`: named in the calendar's own language
+    (国庆节 for CN; left alone, the holidays package follows the server's locale), and only on a holiday's
+    first day: no "(observed)" or substitute days off ("Day off (substituted from …)", 休息日（由 … 调休）),
+    and one greeting for a holiday several days long (春节, 国庆节)."""
+    try:
+        language = holiday_calendars.country_holidays(country).default_language
+    except NotImplementedError:
+        log.info("no public holiday calendar for %s", country)
+        return []
+    calendar = holiday_calendars.country_holidays(country, years={day.year - 1, day.year}, observed=False,
+                                                  language=language)
+    substitute = ""
+    if getattr(calendar, "has_substituted_holidays", False):
+        substitute = calendar.tr(calendar.substituted_label).split("%s")[0]
+    day_before = set(calendar.get_list(day - timedelta(days=1)))
+    return [name for name in calendar.get_list(day)
+            if name not in day_before and not (substitute and name.startswith(substitute))]
 
 
 def holiday_care(now: datetime | None = None) -> PlanResult:

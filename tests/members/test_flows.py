@@ -64,13 +64,33 @@ def test_no_greeting_is_planned_after_21_local(store_b, holiday_template, member
     assert flows.holiday_care(datetime(2026, 12, 25, 21, 30, tzinfo=store_b.zone)).created == 0
 
 
-def test_chinese_store_greets_on_national_day(store_a):
+def test_chinese_store_greets_on_national_day_in_chinese_whatever_the_servers_locale(store_a, monkeypatch):
+    monkeypatch.setenv("LANGUAGE", "en_US")  # the holidays package would follow it
     SmsTemplate.objects.create(store=store_a, name="节日", flow="holiday", body="{first_name}，{holiday}快乐！")
     make_member(store_a, name="Mei Lin")
     flows.holiday_care(datetime(2026, 10, 1, 10, 0, tzinfo=store_a.zone))
     message = Message.objects.get()
-    assert message.occasion == "holiday:2026-10-01" and "National Day" in message.body
+    assert message.occasion == "holiday:2026-10-01" and message.body == "Mei，国庆节快乐！"
     assert message.segments == 1
+
+
+@pytest.mark.parametrize(("country", "day"), [
+    ("CN", date(2026, 10, 2)),  # 国庆节, its second day off
+    ("CN", date(2026, 2, 18)),  # 春节, its second day off
+    ("CN", date(2026, 10, 6)),  # 休息日（由 2026-09-20 调休）: a working Sunday moved here
+    ("CN", date(2026, 1, 2)),  # the same, after New Year
+    ("US", date(2026, 7, 3)),  # Independence Day (observed): the 4th is a Saturday
+])
+def test_no_greeting_for_observed_substitute_or_later_days_off(country, day):
+    assert flows.public_holidays_starting(country, day) == []
+
+
+def test_a_holiday_is_greeted_on_its_first_day_only(store_a):
+    SmsTemplate.objects.create(store=store_a, name="节日", flow="holiday", body="{first_name}，{holiday}快乐！")
+    make_member(store_a, name="Mei Lin")
+    for day in range(1, 8):  # 国庆节 1-3 October, days off in lieu on the 6th and 7th
+        flows.holiday_care(datetime(2026, 10, day, 10, 0, tzinfo=store_a.zone))
+    assert list(Message.objects.values_list("occasion", flat=True)) == ["holiday:2026-10-01"]
 
 
 def test_a_custom_festival_uses_its_own_template(store_b, holiday_template, member_b):

@@ -49,15 +49,19 @@ def next_send_time(now: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, QUIET_END, tzinfo=zone)
 
 
-def capped_member_ids(store, now: datetime) -> set[int]:
-    """Members of `store` who already have SMS_FREQUENCY_CAP texts in the last SMS_FREQUENCY_DAYS days."""
+def recent_text_counts(store, now: datetime) -> dict[int, int]:
+    """For each member of `store` with any: their texts in the last SMS_FREQUENCY_DAYS days (and planned)."""
     from .models import Message
 
     since = now - timedelta(days=settings.SMS_FREQUENCY_DAYS)
     recent = Message.objects.filter(store=store, status__in=COUNTED).filter(
         Q(sent_at__gte=since) | Q(sent_at__isnull=True, scheduled_for__gte=since))
-    counts = recent.values("member_id").annotate(n=Count("pk")).filter(n__gte=settings.SMS_FREQUENCY_CAP)
-    return {row["member_id"] for row in counts}
+    return dict(recent.values("member_id").annotate(n=Count("pk")).values_list("member_id", "n"))
+
+
+def capped_member_ids(store, now: datetime) -> set[int]:
+    """Members of `store` who already have SMS_FREQUENCY_CAP texts in the last SMS_FREQUENCY_DAYS days."""
+    return {member_id for member_id, n in recent_text_counts(store, now).items() if n >= settings.SMS_FREQUENCY_CAP}
 
 
 def send_day(when: datetime, zone: ZoneInfo) -> date:

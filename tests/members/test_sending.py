@@ -200,6 +200,16 @@ def test_the_frequency_cap_skips_with_a_recorded_reason(settings, member_b, camp
     assert statuses[2] == ("skipped", "frequency cap: 2 texts in 7 days")
 
 
+def test_the_frequency_cap_counts_the_texts_planned_in_the_same_run(settings, member_b, campaign_template):
+    settings.SMS_FREQUENCY_CAP = 2
+    queue_one(member_b, campaign_template, occasion="campaign:earlier")
+    plan(member_b.store, "campaign", campaign_template,
+         [Planned(member_b, "after_sales:order 1"), Planned(member_b, "after_sales:order 2")], LA_MORNING)
+    statuses = dict(Message.objects.values_list("occasion", "status"))
+    assert statuses == {"campaign:earlier": "queued", "after_sales:order 1": "queued",
+                        "after_sales:order 2": "skipped"}
+
+
 def test_the_frequency_cap_forgets_texts_older_than_the_window(settings, member_b, campaign_template):
     settings.SMS_FREQUENCY_CAP = 1
     queue_one(member_b, campaign_template, occasion="campaign:old", now=LA_MORNING - timedelta(days=8))

@@ -20,5 +20,5 @@ def open_items(store, user) -> list[DeskItem]:
     replies = InboundReply.objects.filter(store=store).awaiting_answer().count()
     url = reverse("members:texts")
     return [DeskItem("Replies from members waiting for an answer", replies, url, "warning"),
-            DeskItem("Texts failed or undelivered (7 days)", failed, f"{url}?status=failed", "danger"),
+            DeskItem("Texts failed or undelivered (7 days)", failed, f"{url}?status=failed,undelivered", "danger"),
             DeskItem("Texts waiting for 09:00 (quiet hours) or a retry", waiting, f"{url}?status=queued")]

@@ -62,6 +62,10 @@ def detail(request, pk):
     })
 
 
+# The desk's "failed or undelivered" count links here with both statuses.
+PROBLEMS = f"{MessageStatus.FAILED},{MessageStatus.UNDELIVERED}"
+
+
 def _waiting_first(replies):
     waiting = Case(When(kind__in=NEEDS_ANSWER, answered_at__isnull=True, then=Value(0)), default=Value(1),
                    output_field=IntegerField())
@@ -84,13 +88,15 @@ def texts(request):
         return redirect(reply.member if request.POST.get("back") == "member" else "members:texts")
     rows = scope(Message.objects.select_related("member", "store"), request.user)
     status = request.GET.get("status", "")
-    if status in MessageStatus.values:
-        rows = rows.filter(status=status)
+    wanted = [s for s in status.split(",") if s in MessageStatus.values]
+    if wanted:
+        rows = rows.filter(status__in=wanted)
     page = Paginator(rows.order_by("-created_at"), 100).get_page(request.GET.get("page"))
     # Each row is shown in its own store's zone; name each zone on the page once.
     zones = sorted({(t.store.name, t.store.timezone) for t in page})
     return render(request, "members/texts.html", {
-        "page": page, "status": status, "zones": zones, "statuses": MessageStatus.choices,
+        "page": page, "status": status, "zones": zones,
+        "statuses": [*MessageStatus.choices, (PROBLEMS, "Failed or undelivered")],
         "replies": _waiting_first(replies)[:50], "replies_waiting": replies.awaiting_answer().count()})
 
 

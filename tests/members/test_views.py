@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from members.models import Message, SmsTemplate
 from tests.factories import MembershipFactory, UserFactory
@@ -135,6 +136,19 @@ def test_texts_page_lists_messages(client, operator_b, member_b):
     client.force_login(operator_b)
     page = client.get(reverse("members:texts"), {"status": "failed"}).content.decode()
     assert "benefit:2026-12" in page and "21610" in page
+
+
+def test_the_desks_failed_or_undelivered_link_lists_both(client, operator_b, member_b):
+    from members.desk import open_items
+
+    for n, status in enumerate(["failed", "undelivered", "delivered"]):
+        Message.objects.create(store=member_b.store, member=member_b, flow="campaign", occasion=f"campaign:{n}",
+                               body="x", status=status, scheduled_for="2026-12-01T17:00Z",
+                               status_updated_at=timezone.now())
+    item = next(i for i in open_items(member_b.store, operator_b) if "failed" in i.label)
+    client.force_login(operator_b)
+    page = client.get(item.url).content.decode()
+    assert item.count == 2 and "campaign:0" in page and "campaign:1" in page and "campaign:2" not in page
 
 
 def test_member_page_shows_times_in_the_stores_zone(client_a, store_a):

@@ -664,9 +664,12 @@ def holiday_note(name: str) -> str:
     return f" Public holiday: {name} (downgraded)."
 
 
+ACTIVITY_NOTE = " Activity running that day: "
+
+
 def activity_note(activity) -> str:
     """The explanation's sentence naming the activity that explains a rise (the email names it apart)."""
-    return f" Activity running that day: {activity.name}."
+    return f"{ACTIVITY_NOTE}{activity.name}."
 
 
 def _counts(metric: str) -> bool:

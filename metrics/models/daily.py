@@ -176,6 +176,17 @@ class Anomaly(models.Model):
         return f"flagged because of {label} ({pct(via.get('change'))})"
 
     @property
+    def explanation_without_activity(self) -> str:
+        """The explanation without its closing "Activity running that day: …." sentence, for the pages that
+        name the activity beside it. Cut at the last such sentence, so an activity renamed since is cut too."""
+        from metrics.anomaly import ACTIVITY_NOTE
+
+        if not self.explained_by_id:
+            return self.explanation
+        head, found, _ = self.explanation.rpartition(ACTIVITY_NOTE)
+        return head if found else self.explanation
+
+    @property
     def is_explained(self) -> bool:
         return bool(self.explained_by_id or self.holiday)
 

@@ -341,6 +341,26 @@ def test_anomaly_during_an_activity_links_to_that_activity(client_a, store_a):
     assert f'href="{promo.get_absolute_url()}"' in page
 
 
+def test_the_daily_page_and_the_anomaly_page_name_the_explaining_activity_once(client_a, store_a):
+    from campaigns.models import Activity
+
+    promo = Activity.objects.create(store=store_a, name="Weekend full-reduction", kind="store_promotion",
+                                    status="running", start_date=date(2026, 5, 2), end_date=date(2026, 5, 4))
+    anomaly = make_anomaly(store_a, direction="up", explained_by=promo,
+                           explanation="GMV +80 % vs usual Monday. Activity running that day: Weekend full-reduction.")
+    with time_machine.travel(datetime(2026, 5, 5, 9, tzinfo=store_a.zone), tick=False):
+        daily = client_a.get(reverse("metrics:daily") + "?day=2026-05-04").content.decode()
+    detail = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).content.decode()
+    for page in (daily, detail):
+        assert "GMV +80 % vs usual Monday." in page
+        assert page.count("Weekend full-reduction") == 1
+    # Renamed since it was detected: the old name's sentence is not left beside the new name.
+    promo.name = "Weekend sale"
+    promo.save()
+    detail = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).content.decode()
+    assert "Weekend full-reduction" not in detail and detail.count("Weekend sale") == 1
+
+
 def test_a_traffic_source_anomaly_has_the_chart_of_that_source(client_a, store_a):
     zone = store_a.zone
     for day in range(28):  # paid search sells 100 a day, then 10 on 4 May; organic stays at 50

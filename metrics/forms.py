@@ -1,6 +1,7 @@
 """Forms of the anomaly page: status, plan and owner; action items."""
 
 from django import forms
+from django.db.models import Q
 
 from stores.models import Violation
 from stores.violations_import import ViolationRecordForm, too_big
@@ -19,7 +20,12 @@ class AnomalyForm(forms.ModelForm):
     def __init__(self, *args, users=None, **kwargs):
         super().__init__(*args, **kwargs)
         if users is not None:
-            self.fields["owner"].queryset = users
+            owner = self.fields["owner"]
+            # The current owner stays a valid choice after their login was deactivated, so the plan can
+            # still be saved; the status or plan is not blocked on reassigning first.
+            if self.instance.owner_id:
+                users = owner.queryset.filter(Q(pk__in=users.values("pk")) | Q(pk=self.instance.owner_id))
+            owner.queryset = users.order_by("username")
 
     def clean(self):
         data = super().clean()

@@ -146,7 +146,8 @@ def anomaly_list(request):
 
 
 def _store_users(store):
-    return get_user_model().objects.filter(memberships__store=store).order_by("username")
+    """The people an anomaly or action item can be given to: the store's members whose login is active."""
+    return get_user_model().objects.filter(memberships__store=store, is_active=True).order_by("username")
 
 
 PLAN_FORM_ID = "anomaly-plan"  # the new action item's fields belong to this form too

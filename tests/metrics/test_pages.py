@@ -244,6 +244,33 @@ def test_owner_must_be_a_member_of_the_store(client_a, store_a, store_b):
     assert anomaly.owner is None
 
 
+def test_a_deactivated_member_is_not_offered_as_owner(client_a, store_a, manager_a):
+    manager_a.is_active = False
+    manager_a.save()
+    anomaly = make_anomaly(store_a)
+    context = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).context
+    assert list(context["form"].fields["owner"].queryset.values_list("username", flat=True)) == ["op-a"]
+    assert list(context["item_form"].fields["owner"].queryset.values_list("username", flat=True)) == ["op-a"]
+    client_a.post(reverse("metrics:anomaly", args=[anomaly.pk]), {
+        "status": "plan", "plan": "Restart the plan.", "owner": manager_a.pk,
+        "add_item": "1", "item-text": "Call the agency", "item-owner": manager_a.pk})
+    anomaly.refresh_from_db()
+    assert (anomaly.status, anomaly.owner, anomaly.action_items.count()) == ("new", None, 0)
+
+
+def test_a_plan_whose_owner_was_deactivated_still_saves(client_a, store_a, manager_a):
+    anomaly = make_anomaly(store_a, status="plan", plan="Restart the plan.", owner=manager_a)
+    manager_a.is_active = False
+    manager_a.save()
+    form = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).context["form"]
+    assert set(form.fields["owner"].queryset.values_list("username", flat=True)) == {"op-a", "mgr-a"}
+    response = client_a.post(reverse("metrics:anomaly", args=[anomaly.pk]), {
+        "status": "resolved", "plan": "Restarted; spend is back.", "owner": manager_a.pk})
+    assert response.status_code == 302
+    anomaly.refresh_from_db()
+    assert (anomaly.status, anomaly.plan, anomaly.owner) == ("resolved", "Restarted; spend is back.", manager_a)
+
+
 def test_daily_overview_compares_yesterday_day_before_and_last_week(client_a, store_a):
     now = datetime(2026, 5, 5, 9, tzinfo=store_a.zone)
     for days_ago, total in [(1, "150.00"), (2, "100.00"), (8, "300.00")]:

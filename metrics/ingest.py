@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -35,9 +35,10 @@ from stores.orders import (
 )
 
 from .models import TrafficEvent
-from .schemas import BODY, EVENTS, AddToCart, OrderPaid, ProductView, Refund, SessionStart
+from .schemas import BODY, EVENTS, NO_NUL, AddToCart, OrderPaid, ProductView, Refund, SessionStart
 from .stale_days import mark_stale_days
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 TAGS = {"session_start", "product_view", "add_to_cart", "order_paid", "refund"}
 
 
@@ -115,6 +116,8 @@ def _friendly(error: dict) -> str:
         return "has no type"
     if error["type"] == "missing":
         return "is required"
+    if error["type"] == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == NO_NUL:
+        return "contains a NUL character (\\u0000), which cannot be stored"
     if error["type"] == "extra_forbidden":
         return "is not a field of this event type"
     return error["msg"]
@@ -176,8 +179,15 @@ def check_events(store: Store, events: list, now=None) -> tuple[list, dict[str, 
         def bad(field: str, reason: str, index=index, event=event):
             errors.append({"index": index, "id": event.id, "field": field, "reason": reason})
 
-        if event.ts > latest:
-            bad("ts", "is in the future (more than the allowed clock skew ahead of the server)")
+        for field in ("ts", "placed_at"):
+            moment = getattr(event, field, None)
+            if moment is None:
+                continue
+            if moment > latest:
+                bad(field, "is in the future (more than the allowed clock skew ahead of the server)")
+            elif moment < EARLIEST:
+                # Year 1 and the like: no store has events then, and its local day cannot even be computed.
+                bad(field, "is before 1970-01-01; not a time stamp of a storefront event")
         for field, sku in _skus(event):
             if sku not in products:
                 bad(field, f"unknown product SKU {sku!r} in this store")

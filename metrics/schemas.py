@@ -14,9 +14,17 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from stores.models import PaymentType, TrafficSource
 
-Id = Annotated[str, Field(min_length=1, max_length=64)]
-OptionalId = Annotated[str, Field(max_length=64)]
-Sku = Annotated[str, Field(min_length=1, max_length=100)]
+# Postgres text cannot hold a NUL character: refused here by name rather than failing the insert (a 500).
+NO_NUL = r"^[^\x00]*$"
+
+
+def text(min_length: int = 0, max_length: int | None = None):
+    return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=NO_NUL)]
+
+
+Id = text(1, 64)
+OptionalId = text(max_length=64)
+Sku = text(1, 100)
 
 
 def _email(value: str) -> str:
@@ -28,7 +36,7 @@ def _email(value: str) -> str:
     return value
 
 
-Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+Email = Annotated[text(max_length=254), AfterValidator(_email)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
 
@@ -45,7 +53,7 @@ class SessionStart(_Event):
     type: Literal["session_start"]
     session_id: Id
     source: TrafficSource = Field(description="How the visitor entered the store.")
-    device: Annotated[str, Field(max_length=20)] = ""
+    device: text(max_length=20) = ""
     landing_sku: Sku | None = Field(None, description="SKU of the landing product, if the session began on one.")
 
 
@@ -66,7 +74,7 @@ class OrderLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sku: Sku
-    title: Annotated[str, Field(max_length=255)] = ""
+    title: text(max_length=255) = ""
     quantity: Annotated[int, Field(ge=1)] = 1
     unit_price: Money
     amount: Money | None = Field(None, description="Line total paid; defaults to unit_price × quantity.")
@@ -84,16 +92,16 @@ class PaymentIn(BaseModel):
 class BuyerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ref: Annotated[str, Field(max_length=100)] = ""
-    name: Annotated[str, Field(max_length=200)] = ""
-    phone: Annotated[str, Field(max_length=32)] = ""
+    ref: text(max_length=100) = ""
+    name: text(max_length=200) = ""
+    phone: text(max_length=32) = ""
     email: Email = ""
     marketing_consent: bool = False
 
 
 class OrderPaid(_Event):
     type: Literal["order_paid"]
-    order_id: Annotated[str, Field(min_length=1, max_length=100)] = Field(
+    order_id: text(1, 100) = Field(
         description="The storefront's order id; an order is recorded once per store however often it is sent."
     )
     placed_at: AwareDatetime | None = Field(None, description="When the order was placed; defaults to ts.")
@@ -109,7 +117,7 @@ class OrderPaid(_Event):
 
 class Refund(_Event):
     type: Literal["refund"]
-    order_id: Annotated[str, Field(min_length=1, max_length=100)]
+    order_id: text(1, 100)
     amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
 
 

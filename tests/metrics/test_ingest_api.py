@@ -143,6 +143,47 @@ def test_time_stamp_far_in_the_future_is_refused(client, key_a, mug):
     assert response.json()["errors"][0]["field"] == "ts"
 
 
+@pytest.mark.parametrize("ts", ["0001-01-01T00:00:00+00:00", "1900-01-01T00:00:00Z"])
+def test_time_stamp_before_1970_is_refused_by_name(client, store_b, key_b, ts):
+    # Year 1 in Los Angeles is a day before the calendar starts: its local day was a 500.
+    ProductFactory(store=store_b, sku="MUG-1")
+    events = visit(1)
+    events[0]["ts"] = ts
+    response = post(client, key_b, events + [order_paid(placed_at=ts)])
+    assert response.status_code == 400
+    assert {(e["index"], e["field"]) for e in response.json()["errors"]} == {(0, "ts"), (3, "placed_at")}
+    assert response.json()["errors"][0]["reason"] == "is before 1970-01-01; not a time stamp of a storefront event"
+    assert TrafficEvent.objects.count() == 0
+
+
+def test_order_placed_far_in_the_future_is_refused(client, key_a, mug):
+    response = post(client, key_a, visit(1) + [order_paid(placed_at="2027-11-25T19:00:00+08:00")])
+    assert response.status_code == 400
+    assert [(e["index"], e["field"]) for e in response.json()["errors"]] == [(3, "placed_at")]
+
+
+@pytest.mark.parametrize("field", ["id", "session_id", "visitor_id", "device"])
+def test_a_nul_character_in_a_text_field_is_a_400_naming_it(client, key_a, mug, field):
+    # Postgres text cannot hold it: the insert failed with a 500 and the client retried for ever.
+    events = visit(1)
+    events[0][field] = "ab\x00c"
+    response = post(client, key_a, events)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"index": 0, "id": events[0]["id"], "field": field,
+                                          "reason": "contains a NUL character (\\u0000), which cannot be stored"}]
+    assert TrafficEvent.objects.count() == 0
+
+
+def test_a_nul_character_in_an_orders_buyer_or_line_is_a_400_naming_it(client, key_a, mug):
+    event = order_paid(order_id="A\x001")
+    event["buyer"]["name"] = "Li\x00 Lei"
+    event["lines"][0]["title"] = "Mug\x00"
+    response = post(client, key_a, [event])
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["order_id", "buyer.name", "lines.0.title"]
+    assert not Order.objects.exists()
+
+
 def test_body_that_is_not_a_batch_is_a_400(client, key_a):
     response = client.post(URL, "not json", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key_a}")
     assert response.status_code == 400

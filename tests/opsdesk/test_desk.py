@@ -75,3 +75,16 @@ def test_desk_shows_money_with_thousands_separators_and_the_currency(client_a, s
     assert '<div class="value">34,327.48 CNY</div>' in page  # GMV, and AOV of one order
     assert "yesterday 1,250.00 CNY" in page
     assert "34327.48" not in page
+
+
+@time_machine.travel("2026-11-11 04:00:00+00:00", tick=False)  # 12:00 in Shanghai
+def test_desk_real_time_index_and_live_view_show_the_same_average_order_value(client_a, store_a):
+    from metrics import live
+
+    now = timezone.now()
+    for total in ("212.26", "212.27"):  # 424.53 over 2 orders: 212.265, a half cent
+        OrderFactory(store=store_a, total=Decimal(total), placed_at=now - timedelta(hours=1),
+                     paid_at=now - timedelta(hours=1))
+    assert live.snapshot(store_a)["kpis"]["today"]["aov"] == "212.27"
+    assert client_a.get(reverse("desk")).context["panels"][0]["today"].aov == Decimal("212.27")
+    assert client_a.get(reverse("metrics:live")).context["rows"][0]["today"].aov == Decimal("212.27")

@@ -250,6 +250,9 @@ class Order(models.Model):
     buyer_phone = models.CharField(max_length=32, blank=True)
     buyer_email = models.EmailField(blank=True)
     marketing_consent = models.BooleanField(default=False, help_text="Buyer agreed to marketing texts.")
+    platform_updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="The platform's last change of the order that opsdesk recorded (Shopify's "
+                                         "updated_at); an older notification arriving later is ignored.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OrderQuerySet.as_manager()

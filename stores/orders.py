@@ -2,7 +2,8 @@
 
 Every channel turns its input into an `OrderData` and calls `record_order`. The order is unique
 per (store, external id) in the database, so delivering the same order twice creates nothing the
-second time; a later delivery may only move an order forward (pending → paid, more refunded).
+second time; a later delivery may only move an order forward (pending → paid, more refunded), and one the
+platform stamped earlier than the state already recorded (`OrderData.updated_at`) changes nothing.
 
 The daily numbers count an order on its store-local paid day and its refund on the refunded day.
 `record_order` and `record_refund` add the days they changed to a `touched` set; the channel then
@@ -57,6 +58,7 @@ class OrderData:
     marketing_consent: bool = False
     refund_amount: Decimal = Decimal("0")
     refunded_at: datetime | None = None
+    updated_at: datetime | None = None  # the platform's own time of this state (Shopify's updated_at)
     lines: list[LineData] = field(default_factory=list)
     payments: list[PaymentData] = field(default_factory=list)
 
@@ -159,12 +161,21 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
             "buyer_name": data.buyer_name[:200], "buyer_phone": data.buyer_phone[:32],
             "buyer_email": data.buyer_email[:254], "marketing_consent": data.marketing_consent,
             "refund_amount": data.refund_amount, "refunded_at": data.refunded_at,
+            "platform_updated_at": data.updated_at,
         },
     )
     if not created:
         order = Order.objects.select_for_update().get(pk=order.pk)
+        if data.updated_at and order.platform_updated_at and data.updated_at < order.platform_updated_at:
+            # A notification sent before the one already recorded (webhooks arrive in any order): the order
+            # already shows a newer state, which this one must not change (a cancellation back to refunded).
+            return order, False
         before = counted_days(store, order)
-        if _advance(order, data):
+        advanced = _advance(order, data)
+        if data.updated_at and (order.platform_updated_at is None or data.updated_at > order.platform_updated_at):
+            order.platform_updated_at = data.updated_at
+            order.save(update_fields=["platform_updated_at"])
+        if advanced:
             touched |= before | counted_days(store, order)
             if order.paid_at is not None:
                 if not order.payments.exists():

@@ -151,7 +151,8 @@ def _time(value, field: str, errors: list[str], required: bool = False) -> datet
     return parsed.astimezone(UTC)
 
 
-def _refund_total(payload: dict, total: Decimal, errors: list[str]) -> tuple[Decimal, datetime | None]:
+def _refund_total(payload: dict, total: Decimal, updated_at: datetime | None, errors: list[str]
+                  ) -> tuple[Decimal, datetime | None]:
     status = (payload.get("financial_status") or "").lower()
     refunded_at = None
     amount = Decimal("0")
@@ -165,7 +166,7 @@ def _refund_total(payload: dict, total: Decimal, errors: list[str]) -> tuple[Dec
     elif status == "partially_refunded" and not amount and payload.get("current_total_price") not in (None, ""):
         amount = max(total - _money(payload["current_total_price"], "current_total_price", errors), Decimal("0"))
     if amount and refunded_at is None:
-        refunded_at = _time(payload.get("updated_at"), "updated_at", errors)
+        refunded_at = updated_at
     return min(amount, total), refunded_at
 
 
@@ -270,7 +271,8 @@ def order_from_payload(store, payload: dict) -> OrderData:
             sku=(item.get("sku") or "").strip(), title=(item.get("title") or item.get("name") or "").strip(),
             quantity=quantity, unit_price=price, amount=max(price * quantity - discount, Decimal("0")),
         ))
-    refund_amount, refunded_at = _refund_total(payload, total, errors)
+    updated_at = _time(payload.get("updated_at"), "updated_at", errors)
+    refund_amount, refunded_at = _refund_total(payload, total, updated_at, errors)
     if errors:
         raise ShopifyOrderError(errors)
 
@@ -288,7 +290,7 @@ def order_from_payload(store, payload: dict) -> OrderData:
         buyer_phone=next((p for p in phones if p), "") or "",
         buyer_email=payload.get("email") or payload.get("contact_email") or customer.get("email") or "",
         marketing_consent=sms_consent, refund_amount=refund_amount, refunded_at=refunded_at,
-        lines=lines,
+        updated_at=updated_at, lines=lines,
         payments=[PaymentData(type=payment_type(gateway), amount=total)] if paid_at else [],
     )
 

@@ -259,3 +259,39 @@ def test_pending_order_becomes_paid_on_the_payment_notification(client, shop):
     assert Member.objects.count() == 1
     assert order.lines.count() == 2
     assert list(order.payments.values_list("type", "amount")) == [("credit_card", Decimal("114.80"))]
+
+
+def _refunded(updated_at, cancelled_at=None):
+    payload = copy.deepcopy(PAYLOAD)
+    payload.update(financial_status="refunded", cancelled_at=cancelled_at, updated_at=updated_at)
+    payload["refunds"] = [{"id": 92, "created_at": "2026-11-26T08:59:00-08:00",
+                           "transactions": [{"kind": "refund", "status": "success", "amount": "114.80"}]}]
+    return payload
+
+
+def test_an_older_notification_arriving_late_does_not_undo_a_newer_one(client, shop):
+    deliver(client, shop)
+    refund = _refunded("2026-11-26T09:00:00-08:00")
+    cancel = _refunded("2026-11-26T09:05:00-08:00", cancelled_at="2026-11-26T09:05:00-08:00")
+    assert deliver(client, shop, cancel, topic="orders/cancelled").status_code == 200
+    # Shopify does not promise order: the refund's orders/updated, sent before the cancellation, comes last.
+    assert deliver(client, shop, refund, topic="orders/updated").status_code == 200
+    order = Order.objects.get()
+    assert order.status == OrderStatus.CANCELLED
+    assert order.platform_updated_at == datetime(2026, 11, 26, 17, 5, tzinfo=UTC)
+
+
+def test_redelivered_older_notification_changes_nothing(client, shop):
+    deliver(client, shop)
+    refund = _refunded("2026-11-26T09:00:00-08:00")
+    deliver(client, shop, refund, topic="orders/updated")
+    before = Order.objects.values().get()
+    assert deliver(client, shop, topic="orders/create").status_code == 200
+    assert deliver(client, shop, refund, topic="orders/updated").status_code == 200
+    assert Order.objects.values().get() == before
+
+
+def test_an_unreadable_updated_at_is_refused_in_words(client, shop):
+    response = deliver(client, shop, dict(PAYLOAD, updated_at="yesterday"))
+    assert response.status_code == 422
+    assert response.json()["errors"] == ["updated_at: 'yesterday' is not an ISO 8601 time with an offset"]

@@ -127,6 +127,13 @@ def test_a_status_change_records_who_and_when_and_the_row_shows_it_in_store_time
     assert "resolved by olivia on 27 Nov 14:02" in page
 
 
+def test_the_list_gives_when_a_penalty_happened_in_store_time_like_the_store_page(client_a, store_a):
+    ViolationFactory(store=store_a, external_id="TM-1", occurred_at=datetime(2026, 8, 2, 7, 30, tzinfo=UTC))
+    page = client_a.get(reverse("stores:violations", args=[store_a.slug])).content.decode()
+    assert "<td>2026-08-02 15:30</td>" in page  # Shanghai, as on the store page; not "Aug. 2, 2026, 3:30 p.m."
+    assert "p.m." not in page
+
+
 def test_a_penalty_nobody_has_touched_shows_no_change_line(client_a, store_a):
     ViolationFactory(store=store_a, external_id="TM-1")
     page = client_a.get(reverse("stores:violations", args=[store_a.slug])).content.decode()

@@ -155,7 +155,9 @@ def my_settings(request):
     several = len(memberships) > 1
     bound = None
     if request.method == "POST":
-        membership = get_object_or_404(memberships, pk=request.POST.get("membership"))
+        chosen = request.POST.get("membership", "")
+        # A tampered or stale form may name no membership at all: that is a 404 like another user's, not a 500.
+        membership = get_object_or_404(memberships, pk=int(chosen) if chosen.isdecimal() else None)
         bound = MembershipSettingsForm(request.POST, instance=membership, prefix=str(membership.pk), several=several)
         if bound.is_valid():
             bound.save()

@@ -138,3 +138,10 @@ def test_cannot_edit_someone_elses_membership(client, store_b, operator_a):
     client.force_login(operator_a)
     response = client.post(reverse("stores:my_settings"), {"membership": other.pk})
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("membership", ["abc", "", "1.5", "99999999999999999999"])
+def test_a_settings_form_naming_no_membership_is_a_404_not_a_500(client, operator_a, membership):
+    client.force_login(operator_a)
+    response = client.post(reverse("stores:my_settings"), {"membership": membership})
+    assert response.status_code == 404

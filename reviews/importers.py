@@ -18,7 +18,7 @@ import io
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -133,7 +133,10 @@ def _parse_olist_time(raw: str, store: Store) -> datetime:
     if timezone.is_naive(value):
         # Platform exports without an offset are in the store's local time (Olist: Brazil).
         value = value.replace(tzinfo=store.zone)
-    return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # year 1 near midnight: stored, no page could read it back
+        raise BadValue(f"{raw.strip()!r} is out of range") from None
 
 
 def _parse_rating(raw: Any) -> int:

@@ -232,6 +232,17 @@ def test_olists_export_keeps_reading_a_repeated_local_time_as_it_did(db):
     assert Review.objects.get().created_at == datetime(2019, 2, 17, 1, 30, tzinfo=UTC)  # the first, at -02:00
 
 
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+05:00", "0001-01-01 01:00:00+03:00"])
+def test_an_olist_time_that_falls_off_the_calendar_is_a_row_error_and_nothing_is_stored(olist_store, when):
+    # Stored, it was a timestamp before year 1 that no page could read back: the store's review pages were 500s.
+    text = (b"review_id,order_id,review_score,review_comment_title,review_comment_message,review_creation_date,"
+            b"review_answer_timestamp\nr1,o1,1,,," + when.encode() + b",\n")
+    with pytest.raises(ReviewImportError) as caught:
+        import_reviews(olist_store, text, "olist", now=LA_NOW)
+    assert [str(e) for e in caught.value.errors] == [f"row 2, review_creation_date: {when!r} is out of range"]
+    assert not Review.objects.exists()
+
+
 class Unread(io.BytesIO):
     """An upload that knows its size; reading it fails the test (a big file is refused by its size alone)."""
 

@@ -148,7 +148,11 @@ def _time(value, field: str, errors: list[str], required: bool = False) -> datet
     if parsed is None or parsed.tzinfo is None:
         errors.append(f"{field}: {value!r} is not an ISO 8601 time with an offset")
         return None
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 near midnight falls off the calendar in UTC
+        errors.append(f"{field}: {value!r} is out of range")
+        return None
 
 
 def _refund_total(payload: dict, total: Decimal, updated_at: datetime | None, errors: list[str]

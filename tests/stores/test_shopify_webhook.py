@@ -157,6 +157,17 @@ def test_a_price_of_nan_is_refused_in_words(client, shop):
     assert Order.objects.count() == 0
 
 
+@pytest.mark.parametrize("field, value", [
+    ("created_at", "0001-01-01T00:00:00+05:00"), ("processed_at", "0001-01-01T00:00:00+05:00"),
+    ("updated_at", "9999-12-31T23:00:00-05:00"),
+])
+def test_a_time_off_the_calendar_in_utc_is_refused_in_words(client, shop, field, value):
+    response = deliver(client, shop, dict(PAYLOAD, **{field: value}))
+    assert response.status_code == 422  # a 500 has Shopify retry it for two days, then drop the webhook
+    assert f"{field}: {value!r} is out of range" in response.json()["errors"]
+    assert Order.objects.count() == 0
+
+
 def test_order_in_another_currency_is_refused(client, shop):
     response = deliver(client, shop, dict(PAYLOAD, currency="EUR"))
     assert response.status_code == 422

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
 from stores import listing
@@ -102,6 +102,13 @@ def overdue_cases(store: Store, now: datetime | None = None) -> QuerySet[ReviewC
     return (ReviewCase.objects.filter(store=store, status__in=OPEN_STATUSES, first_contact_at__isnull=True,
                                       first_contact_due_at__lte=now)
             .select_related("store", "review", "review__product").order_by("first_contact_due_at"))
+
+
+def by_urgency(cases: QuerySet[ReviewCase]) -> QuerySet[ReviewCase]:
+    """Cases still waiting for their first call first, the longest overdue at the top, then those already
+    called; each by due time. (By due time alone, a case called long ago sat above one overdue today.)"""
+    called = ExpressionWrapper(Q(first_contact_at__isnull=False), output_field=BooleanField())
+    return cases.order_by(called.asc(), "first_contact_due_at", "pk")
 
 
 @transaction.atomic

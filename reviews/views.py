@@ -30,11 +30,10 @@ from .models import OPEN_STATUSES, CaseStatus, IllegalTransition, ProductTask, R
 def index(request):
     """Open cases of all the user's stores, overdue first."""
     now = timezone.now()
-    cases = (
+    cases = services.by_urgency(
         scope(ReviewCase.objects.select_related("store", "review", "review__product"), request.user)
         .filter(status__in=OPEN_STATUSES)
-        .order_by("first_contact_due_at")[:200]
-    )
+    )[:200]
     return render(request, "reviews/index.html", {"cases": cases, "stores": stores_for(request.user), "now": now})
 
 
@@ -49,6 +48,8 @@ def store_cases(request, slug):
         cases = cases.filter(status__in=OPEN_STATUSES)
     elif status in CaseStatus.values:
         cases = cases.filter(status=status)
+    if not request.GET.get("overdue"):
+        cases = services.by_urgency(cases)
     recent = store.reviews.select_related("product", "case__store").order_by("-created_at")[:30]
     return render(
         request,

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from reviews import services
 from reviews.models import CaseStatus, ProductTask, Review
 from stores.models import ListingVersion
 from tests.factories import OrderFactory, ProductFactory
@@ -44,6 +45,17 @@ def test_index_lists_only_my_stores_cases(client_a, store_a, case_b):
     mine = make_case(store_a, rating=2, body="péssimo")
     page = client_a.get(reverse("reviews:index")).content.decode()
     assert f"#{mine.pk}<" in page and f"#{case_b.pk}<" not in page
+
+
+@pytest.mark.parametrize("page", ["index", "store"])
+def test_cases_overdue_for_a_first_call_come_before_cases_already_called(client_a, operator_a, store_a, page):
+    now = timezone.now()
+    called = make_case(store_a, now=now - timedelta(days=10))  # its call was due 9 days ago, and was made
+    services.log_contact(called, operator_a, "no_answer", now=now - timedelta(days=9, hours=20))
+    overdue = make_case(store_a, now=now - timedelta(days=2))
+    waiting = make_case(store_a, now=now)
+    url = reverse("reviews:index") if page == "index" else reverse("reviews:store", args=[store_a.slug])
+    assert list(client_a.get(url).context["cases"]) == [overdue, waiting, called]
 
 
 def test_operator_calls_through_tel_link_but_sees_a_masked_number(client_a, store_a):

@@ -204,12 +204,13 @@ def _read_rows(text: str) -> list[tuple[int, dict]]:
     refusal = too_big(len(text.encode()))
     if refusal:
         raise ViolationImportError([RowError(None, "", refusal)])
-    reader = _read_header(text.lstrip("\ufeff"))
-    rows = []  # splitting cells is quick; the checks per row are what take time
+    reader, rows = None, []  # splitting cells is quick; the checks per row are what take time
     try:
+        reader = _read_header(text.lstrip("\ufeff"))
         rows.extend(enumerate(reader, start=2))
     except csv.Error as exc:  # e.g. an unclosed quote running on past the reader's cell size limit
-        raise ViolationImportError([RowError(len(rows) + 2, "", f"unreadable CSV: {exc}")]) from None
+        line = len(rows) + 2 if reader is not None else 1  # the row after the last one read, or the header
+        raise ViolationImportError([RowError(line, "", f"unreadable CSV: {exc}")]) from None
     if refusal := too_many(len(rows), settings.VIOLATION_IMPORT_MAX_ROWS, "records"):
         raise ViolationImportError([RowError(None, "", refusal)])
     return rows

@@ -274,6 +274,18 @@ def test_violations_upload_on_the_import_page_with_every_bad_row(client_a, store
     assert response.status_code == 400 and "must be comma-separated" in response.content.decode()
 
 
+@pytest.mark.parametrize("kind, text", [
+    ("orders", "order_id,placed_at,total,unit_price,title\n1,2026-01-01 10:00,1,1," + "x" * 200_000 + "\n"),
+    ("violations", "external_id,kind,occurred_at,points,amount\nV1," + "x" * 200_000 + ",2026-01-01 10:00,1,1\n"),
+])
+def test_a_value_longer_than_csv_reads_is_refused_on_the_page_not_a_server_error(client_a, store_a, kind, text):
+    response = upload(client_a, store_a, text, kind=kind)
+    assert response.status_code == 400
+    row = '<td class="num">2</td><td>unreadable CSV: field larger than field limit (131072)</td>'
+    assert row in response.content.decode()
+    assert not store_a.orders.exists() and not store_a.violations.exists()
+
+
 # --- times and amounts an order cannot have -------------------------------------------------------
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

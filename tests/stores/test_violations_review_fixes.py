@@ -71,6 +71,11 @@ def test_an_unclosed_quote_running_past_the_cell_limit_is_refused_naming_the_lin
     assert Violation.objects.count() == 0
 
 
+def test_a_header_the_csv_reader_cannot_read_is_refused_as_row_1(store_a):
+    (error,) = import_errors(store_a, 'external_id,"kind' + "x" * 140_000)
+    assert error.startswith("row 1: unreadable CSV: field larger than field limit")
+
+
 def test_empty_cells_after_the_last_column_are_not_extra_cells(store_a):
     assert import_violations(store_a, HEADER + "V-1,late,2026-11-25 10:00,1,10,,\n").created == 1
 

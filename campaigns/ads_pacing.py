@@ -334,10 +334,10 @@ def pacing_alerts(store: Store, now: datetime | None = None) -> list[PacingAlert
                                       f"active (today {p.spend_today} {cur})", "danger"))
         if p.will_overspend_day:
             alerts.append(PacingAlert(plan, "overspend_day", f"{plan.name}: on pace for {p.projected_day} {cur} "
-                                      f"today, daily budget {plan.daily_budget}", "warning"))
+                                      f"today, daily budget {plan.daily_budget} {cur}", "warning"))
         if p.will_overspend_total:
             alerts.append(PacingAlert(plan, "overspend_total", f"{plan.name}: on pace for {p.projected_total} "
-                                      f"{cur} in all, total budget {plan.total_budget}", "warning"))
+                                      f"{cur} in all, total budget {plan.total_budget} {cur}", "warning"))
     return alerts
 
 

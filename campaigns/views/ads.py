@@ -36,6 +36,11 @@ def ads(request):
     shown_stores = [s for s in stores if not store_slug or s.slug == store_slug]
     since = min((s.today() for s in shown_stores), default=None)
     rows = ads_pacing.plan_totals(plans, since - timedelta(days=LIST_DAYS - 1) if since else None)
+    # One currency: named once in the headers; several: each amount carries its store's.
+    currencies = {r.plan.store.currency for r in rows}
+    currency = next(iter(currencies)) if len(currencies) == 1 else ""
+    for r in rows:
+        r.unit = "" if currency else r.plan.store.currency
     alerts = [a for s in shown_stores for a in ads_pacing.pacing_alerts(s)]
     charts = {}
     if len(shown_stores) == 1:
@@ -44,7 +49,7 @@ def ads(request):
     return render(request, "campaigns/ads.html", {
         "rows": rows, "stores": stores, "store_slug": store_slug, "channel": channel, "status": status,
         "channels": AdChannel.choices, "statuses": AdPlanStatus.choices, "alerts": alerts, "days": LIST_DAYS,
-        "charts": charts,
+        "charts": charts, "currency": currency,
     })
 
 

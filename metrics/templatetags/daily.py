@@ -28,6 +28,14 @@ def metric_value(value, kind):
 
 
 @register.filter
+def money(value, currency=""):
+    """`{{ spend|money:store.currency }}`: an amount as `metric_value` shows money, followed by its currency
+    when one is given (tables that mix stores); "–" for no amount."""
+    text = metric_value(value, "money")
+    return f"{text}\u00a0{currency}" if currency and text != "–" else text
+
+
+@register.filter
 def amount(anomaly, field):
     """`{{ a|amount:"value" }}`: an anomaly's number as `metric_value` shows it, money with its store's
     currency: the anomaly list mixes stores, and 289.26 USD beside 25,978.89 CNY must not read alike."""

@@ -44,6 +44,17 @@ def test_fast_spender_is_projected_over_its_daily_budget(store_a, search_plan):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_overspend_alerts_name_the_currency_of_the_budget_too(store_a, search_plan):
+    capped = AdPlanFactory(store=store_a, name="Capped", total_budget=Decimal("1000"), end_date=TODAY)
+    AdDailyFactory(plan=capped, date=TODAY - timedelta(days=1), spend=Decimal("900"))
+    feed(capped, {13: "120"})
+    feed(search_plan, {9: "90", 13: "200"})
+    messages = sorted(a.message for a in pacing_alerts(store_a, NOW))
+    assert messages == ["Capped: on pace for 1105.71 CNY in all, total budget 1000.00 CNY",
+                        "Longjing search: on pace for 342.86 CNY today, daily budget 240.00 CNY"]
+
+
+@time_machine.travel(NOW, tick=False)
 def test_plan_on_pace_raises_nothing(store_a, search_plan):
     feed(search_plan, {9: "60", 13: "120"})  # 205.71 <= 240
     assert plan_pacing(search_plan, NOW).projected_day == Decimal("205.71")

@@ -25,6 +25,25 @@ def test_list_shows_own_plans_with_derived_metrics(client_a, search_plan, plan_b
     assert "4.00×" in body  # ROAS 400 / 100, written as everywhere else (daily page, email)
 
 
+def test_list_of_stores_in_different_currencies_names_each_amounts_currency(client_a, search_plan, operator_a,
+                                                                             store_b):
+    MembershipFactory(store=store_b, user=operator_a)
+    us_plan = AdPlanFactory(store=store_b, name="US search", daily_budget=Decimal("80.00"))
+    AdDailyFactory(plan=search_plan, date=search_plan.store.today())
+    AdDailyFactory(plan=us_plan, date=store_b.today(), spend=Decimal("30.00"), sales=Decimal("90.00"))
+    body = client_a.get(reverse("campaigns:ads")).content.decode()
+    assert "240.00\u00a0CNY" in body and "100.00\u00a0CNY" in body and "400.00\u00a0CNY" in body
+    assert "80.00\u00a0USD" in body and "30.00\u00a0USD" in body and "90.00\u00a0USD" in body
+    assert "0.60\u00a0USD" in body  # CPC 30 / 50 clicks
+
+
+def test_list_of_one_currency_names_it_in_the_headers(client_a, search_plan):
+    AdDailyFactory(plan=search_plan, date=search_plan.store.today())
+    body = client_a.get(reverse("campaigns:ads")).content.decode()
+    assert '<th class="num">Daily budget (CNY)</th><th class="num">Spend (CNY)</th>' in body
+    assert '<td class="num">240.00</td><td class="num">100.00</td>' in body
+
+
 def test_create_plan_for_own_store(client_a, store_a):
     product = ProductFactory(store=store_a)
     response = client_a.post(reverse("campaigns:ad_new"), {

@@ -12,7 +12,7 @@ from django.utils import timezone
 from campaigns.models.ads import CHANNEL_SOURCE, AdChannel, AdDailyPerformance, AdPlan
 from metrics import live
 from metrics.models import TrafficEvent
-from tests.factories import OrderFactory, OrderLineFactory, ProductFactory, StoreFactory
+from tests.factories import MembershipFactory, OrderFactory, OrderLineFactory, ProductFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
 _ids = itertools.count()
@@ -247,7 +247,7 @@ def test_a_sqlite_float_sum_reads_as_the_cents_it_adds_up_to():
 def test_the_real_time_index_shows_money_with_separators(client_a, store_a):
     paid_order(store_a, timezone.now(), total="12345.60")
     page = client_a.get(reverse("metrics:live")).content.decode()
-    assert "12,345.60 CNY" in page
+    assert "12,345.60\u00a0CNY" in page
 
 
 def test_the_real_time_index_counts_buyers_as_the_live_view_does(client_a, store_a):
@@ -257,4 +257,15 @@ def test_the_real_time_index_counts_buyers_as_the_live_view_does(client_a, store
                      buyer_ref=ref)
     assert live.snapshot(store_a)["kpis"]["today"]["buyers"] == 1
     page = client_a.get(reverse("metrics:live")).content.decode()
-    assert '<td class="num">3</td><td class="num">1</td><td class="num">30.00 CNY</td>' in page
+    assert '<td class="num">3</td><td class="num">1</td><td class="num">30.00\u00a0CNY</td>' in page
+
+
+def test_the_real_time_index_names_the_currency_of_each_stores_average_order(client_a, store_a, operator_a):
+    # The index lists stores in different currencies: an AOV of 5.00 must say whose money it is.
+    usd = StoreFactory(currency="USD")
+    MembershipFactory(store=usd, user=operator_a)
+    paid_order(store_a, timezone.now(), total="300.00")
+    paid_order(usd, timezone.now(), total="5.00")
+    page = client_a.get(reverse("metrics:live")).content.decode()
+    assert '<td class="num">300.00\u00a0CNY</td><td class="num">300.00\u00a0CNY</td>' in page
+    assert '<td class="num">5.00\u00a0USD</td><td class="num">5.00\u00a0USD</td>' in page

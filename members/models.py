@@ -239,6 +239,20 @@ HANDED_OVER = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.UNDELI
 FINAL = (*HANDED_OVER, MessageStatus.FAILED, MessageStatus.SKIPPED)
 
 
+OCCASION_WORDS = {Flow.HOLIDAY: "Holiday", Flow.AFTER_SALES: "After-sales", Flow.BENEFIT: "Benefit"}
+
+
+def describe_occasion(occasion: str, campaign_name: str = "") -> str:
+    """An occasion key in the operator's words: "after_sales:order 107056" → "After-sales · order 107056",
+    "campaign:12" → "Campaign: <its template's name>"."""
+    kind, _, rest = occasion.partition(":")
+    if kind == Flow.CAMPAIGN:
+        return f"Campaign: {campaign_name}" if campaign_name else f"Campaign #{rest.partition(':')[0]}"
+    if kind in OCCASION_WORDS and rest:
+        return f"{OCCASION_WORDS[kind]} · {rest}"
+    return occasion
+
+
 class Message(models.Model):
     """One text to one member for one occasion; the unique constraint is the exactly-once guarantee."""
 
@@ -277,6 +291,12 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flow} {self.occasion} → {self.member_id} ({self.status})"
+
+    @property
+    def occasion_label(self) -> str:
+        """The occasion as the pages show it (select_related("template") spares a query per campaign text)."""
+        name = self.template.name if self.flow == Flow.CAMPAIGN and self.template_id else ""
+        return describe_occasion(self.occasion, name)
 
 
 class Coupon(models.Model):

@@ -14,7 +14,19 @@ from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, sco
 
 from . import flows
 from .forms import SmsTemplateForm
-from .models import NEEDS_ANSWER, InboundReply, Member, Message, MessageStatus, Segment, SmsTemplate, Tier, parse_pk
+from .models import (
+    NEEDS_ANSWER,
+    Flow,
+    InboundReply,
+    Member,
+    Message,
+    MessageStatus,
+    Segment,
+    SmsTemplate,
+    Tier,
+    describe_occasion,
+    parse_pk,
+)
 from .texts import PLACEHOLDERS, TemplateError, preview
 
 
@@ -56,9 +68,15 @@ def detail(request, pk):
     phone = member.phone if has_role(request.user, member.store, MANAGER) else member.masked_phone
     links = member.member_orders.select_related("order__store").order_by("-order__paid_at")[:100]
     orders = [link.order for link in links]
+    coupons = list(member.coupons.all()[:50])
+    campaigns = dict(SmsTemplate.objects.filter(store=member.store, flow=Flow.CAMPAIGN).values_list("pk", "name"))
+    for coupon in coupons:
+        campaign = parse_pk(coupon.occasion.partition(":")[2].partition(":")[0])
+        coupon.occasion_label = describe_occasion(coupon.occasion, campaigns.get(campaign, ""))
     return render(request, "members/detail.html", {
-        "member": member, "phone": phone, "orders": orders, "texts": member.messages.all()[:100],
-        "coupons": member.coupons.all()[:50], "replies": member.replies.select_related("answered_by")[:100],
+        "member": member, "phone": phone, "orders": orders,
+        "texts": member.messages.select_related("template")[:100],
+        "coupons": coupons, "replies": member.replies.select_related("answered_by")[:100],
     })
 
 
@@ -86,7 +104,7 @@ def texts(request):
                                                                      answered_by=request.user)
         messages.success(request, f"Marked the reply from {reply.member} answered.")
         return redirect(reply.member if request.POST.get("back") == "member" else "members:texts")
-    rows = scope(Message.objects.select_related("member", "store"), request.user)
+    rows = scope(Message.objects.select_related("member", "store", "template"), request.user)
     status = request.GET.get("status", "")
     wanted = [s for s in status.split(",") if s in MessageStatus.values]
     if wanted:

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from members.models import Message, SmsTemplate
+from members.models import Coupon, Message, SmsTemplate
 from tests.factories import MembershipFactory, UserFactory
 from tests.members.conftest import make_member
 
@@ -53,7 +53,7 @@ def test_member_page_shows_texts(client, operator_b, member_b):
                            body="Merry Christmas Grace", scheduled_for="2026-12-25T17:00Z")
     client.force_login(operator_b)
     page = client.get(reverse("members:detail", args=[member_b.pk])).content.decode()
-    assert "Merry Christmas Grace" in page and "holiday:2026-12-25" in page
+    assert "Merry Christmas Grace" in page and "Holiday · 2026-12-25" in page
 
 
 def test_template_preview_shows_segments(client, manager_b, store_b):
@@ -135,7 +135,29 @@ def test_texts_page_lists_messages(client, operator_b, member_b):
                            body="x", status="failed", error_code="21610", scheduled_for="2026-12-01T17:00Z")
     client.force_login(operator_b)
     page = client.get(reverse("members:texts"), {"status": "failed"}).content.decode()
-    assert "benefit:2026-12" in page and "21610" in page
+    assert "Benefit · 2026-12" in page and "21610" in page
+
+
+def test_texts_name_their_occasion_in_words_not_machine_keys(client, operator_b, member_b, campaign_template):
+    Message.objects.create(store=member_b.store, member=member_b, flow="after_sales",
+                           occasion="after_sales:order 107056", body="How is your tea?",
+                           scheduled_for="2026-12-01T17:00Z")
+    Message.objects.create(store=member_b.store, member=member_b, flow="campaign",
+                           occasion=f"campaign:{campaign_template.pk}", template=campaign_template, body="Thanks!",
+                           scheduled_for="2026-12-02T17:00Z")
+    client.force_login(operator_b)
+    for url in (reverse("members:texts"), reverse("members:detail", args=[member_b.pk])):
+        page = client.get(url).content.decode()
+        assert "After-sales · order 107056" in page and "Campaign: Thanks" in page
+        assert "after_sales:" not in page and "campaign:" not in page
+
+
+def test_a_members_campaign_coupon_names_the_campaign(client, operator_b, member_b, campaign_template):
+    Coupon.objects.create(store=member_b.store, member=member_b, occasion=f"campaign:{campaign_template.pk}",
+                          code="B-ABCD-EFGH", value="10 off")
+    client.force_login(operator_b)
+    page = client.get(reverse("members:detail", args=[member_b.pk])).content.decode()
+    assert "B-ABCD-EFGH · 10 off · Campaign: Thanks" in page
 
 
 def test_the_desks_failed_or_undelivered_link_lists_both(client, operator_b, member_b):

@@ -44,6 +44,20 @@ def test_list_of_one_currency_names_it_in_the_headers(client_a, search_plan):
     assert '<td class="num">240.00</td><td class="num">100.00</td>' in body
 
 
+def test_plan_and_launch_dates_read_like_the_rest_of_the_desk(client_a, store_a, search_plan):
+    search_plan.start_date = date(2026, 7, 30)
+    search_plan.save()
+    AdDailyFactory(plan=search_plan, date=store_a.today() - timedelta(days=1))
+    launch = LaunchPlan.objects.create(store=store_a, product=ProductFactory(store=store_a), name="Spring tea",
+                                       launch_date=date(2026, 11, 17))
+    detail = client_a.get(search_plan.get_absolute_url()).content.decode()
+    assert "2026-07-30 – open" in detail and f"<td>{store_a.today() - timedelta(days=1):%Y-%m-%d}</td>" in detail
+    assert f"Pacing today ({store_a.today():%Y-%m-%d})" in detail
+    launches = client_a.get(reverse("campaigns:ad_launches")).content.decode()
+    assert "<td>2026-11-17</td>" in launches
+    assert "2026-11-17" in client_a.get(launch.get_absolute_url()).content.decode()
+
+
 def test_create_plan_for_own_store(client_a, store_a):
     product = ProductFactory(store=store_a)
     response = client_a.post(reverse("campaigns:ad_new"), {

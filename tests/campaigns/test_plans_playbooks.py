@@ -101,6 +101,16 @@ def test_week_plan_page_lists_tasks_with_owners(client_a, operator_a, tree):
     assert task.done_at is not None
 
 
+def test_plan_periods_and_task_due_dates_read_like_the_rest_of_the_desk(client_a, tree):
+    year, month, week = tree
+    PlanTask.objects.create(plan=week, title="Sign up", due=date(2026, 11, 13))
+    listing = client_a.get(reverse("campaigns:plans")).content.decode()
+    assert "2026-11-01 – 2026-11-30" in listing and "2026-01-01 – 2026-12-31" in listing
+    page = client_a.get(week.get_absolute_url()).content.decode()
+    assert "2026-11-09 – 2026-11-15" in page and "2026-11-13" in page
+    assert "Nov. 13, 2026" not in page and "Nov. 1, 2026" not in listing
+
+
 def test_a_task_marked_done_again_keeps_its_place_among_the_done_tasks(client_a, tree):
     _, _, week = tree
     first, second = (PlanTask.objects.create(plan=week, title=t) for t in ("Book the banner", "Brief the team"))

@@ -1,13 +1,14 @@
 """Member pages: scoped to the user's stores, phones masked for operators, filters, preview, dry run."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from members.models import Coupon, Message, SmsTemplate
-from tests.factories import MembershipFactory, UserFactory
+from members.models import Coupon, MemberOrder, Message, SmsTemplate
+from tests.factories import MembershipFactory, OrderFactory, UserFactory
 from tests.members.conftest import make_member
 
 pytestmark = pytest.mark.django_db
@@ -178,8 +179,21 @@ def test_member_page_shows_times_in_the_stores_zone(client_a, store_a):
     Message.objects.create(store=store_a, member=member, flow="holiday", occasion="holiday:2026-10-31",
                            body="Happy Halloween", scheduled_for="2026-10-31T12:47Z")
     page = client_a.get(reverse("members:detail", args=[member.pk])).content.decode()
-    assert "Oct. 31, 2026, 8:47 p.m." in page and "12:47 p.m." not in page
+    assert "2026-10-31 20:47" in page and "12:47" not in page
     assert "Asia/Shanghai time" in page
+
+
+def test_member_dates_read_like_the_texts_page(client_a, store_a):
+    # The members list and page wrote "Aug. 2, 2026" and "Nov. 27, 2026, 4:09 p.m." beside the texts
+    # page's "2026-11-27 16:09".
+    member = make_member(store_a, name="Li Wei", joined_at=datetime(2026, 8, 1, 17, 0, tzinfo=UTC))  # 2 Aug local
+    order = OrderFactory(store=store_a, external_id="9001", paid_at=datetime(2026, 11, 27, 8, 9, tzinfo=UTC))
+    MemberOrder.objects.create(member=member, order=order)
+    listing = client_a.get(reverse("members:index")).content.decode()
+    assert "2026-08-02" in listing and "Aug. 2, 2026" not in listing
+    page = client_a.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert "joined 2026-08-02" in page and "2026-11-27 16:09" in page
+    assert "Nov. 27, 2026" not in page
 
 
 def test_texts_across_stores_show_each_row_on_its_own_stores_clock(client, store_a, store_b):

@@ -1,0 +1,66 @@
+"""Short words stay whole: a checklist's "Undo" button is not "U/n/d/o", a member's phone number is one line
+and does not run into the next figure, a column heading is not "Requiremen/ts"."""
+
+from datetime import date
+
+import pytest
+from django.utils import timezone
+
+from campaigns.models import Activity, ChecklistItem
+from members.models import Member
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# Elements matching the selector with a word split over two lines (a break at a space or after a hyphen is fine).
+BROKEN = """selector => [...document.querySelectorAll(selector)].filter(el => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = node.textContent;
+        let previous = null;
+        for (let i = 0; i < text.length; i++) {
+            const range = document.createRange(); range.setStart(node, i); range.setEnd(node, i + 1);
+            const box = range.getClientRects()[0];
+            if (/\\s/.test(text[i]) || !box) { previous = null; continue; }
+            if (previous !== null && box.top - previous > 4) return true;
+            previous = text[i] === "-" ? null : box.top;
+        }
+    }
+    return false;
+}).map(el => el.textContent.trim())"""
+
+
+def test_checklist_buttons_and_headings_keep_their_words_whole(page, live_server, login, operator_a, store_a):
+    activity = Activity.objects.create(
+        store=store_a, name="Year-end sale sign-up", kind="platform_event", start_date=date(2026, 12, 18),
+        end_date=date(2026, 12, 20), signup_deadline=date(2026, 12, 2),
+        details={"event": "other", "event_name": "Year-end sale", "signup_status": "not_started",
+                 "requirements": "At least 15 % off the lowest price of the last 30 days; stock for 500 orders."})
+    ChecklistItem.objects.create(activity=activity, position=1, title="Read the event's entry rules",
+                                 resource="Rules PDF", due_date=date(2026, 11, 27), done_at=timezone.now(),
+                                 done_by=operator_a)
+    ChecklistItem.objects.create(activity=activity, position=2,
+                                 title="Choose products and check margins after the event discount", link="/stores/",
+                                 resource="Product list, cost sheet", data_to_watch="Last 30 days orders per product",
+                                 due_date=date(2026, 11, 27), done_at=timezone.now(), done_by=operator_a)
+    login("op-a")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(live_server.url + activity.get_absolute_url())
+    assert page.locator("button", has_text="Undo").count() == 2
+    assert page.evaluate(BROKEN, "button") == []
+    assert page.evaluate(BROKEN, "th") == []
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_members_phone_is_one_line_clear_of_the_next_figure(page, live_server, login, operator_a, store_a, width):
+    member = Member.objects.create(store=store_a, phone="+8615897660856", name="Buyer 59", sms_consent=True,
+                                   joined_at=timezone.now())
+    login("op-a")
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(live_server.url + member.get_absolute_url())
+    phone = page.locator(".kpi .value").first
+    assert phone.inner_text() == "+86*******0856"
+    assert page.evaluate(BROKEN, ".kpi .value") == []
+    boxes = [page.locator(".kpi").nth(i).bounding_box() for i in range(2)]
+    value = phone.bounding_box()
+    same_row = abs(boxes[0]["y"] - boxes[1]["y"]) < 1
+    assert not same_row or value["x"] + value["width"] <= boxes[1]["x"]

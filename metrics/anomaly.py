@@ -311,9 +311,14 @@ def holiday_calendar(country: str, years) -> dict:
 @lru_cache(maxsize=512)
 def _holidays_of_year(country: str, year: int) -> dict:
     try:
-        return dict(holidays_lib.country_holidays(country, years=[year]))
+        calendar = holidays_lib.country_holidays(country)
     except NotImplementedError:
         return {}
+    # Named in English, as the pages and the email are; left alone, the names follow the server's
+    # locale (a zh_CN server wrote 春节 into an English email).
+    english = next((lang for lang in calendar.supported_languages if lang.startswith("en")),
+                   calendar.default_language)
+    return dict(holidays_lib.country_holidays(country, years=[year], language=english))
 
 
 def running_activity(store: Store, day: date):

@@ -442,6 +442,17 @@ def test_public_holiday_is_named_and_downgraded(store_a):
     assert gmv is not None and "National Day" in gmv.holiday and gmv.is_explained
 
 
+def test_holiday_names_are_english_whatever_the_servers_locale(monkeypatch):
+    from metrics.anomaly import _holidays_of_year, holiday_calendar
+
+    monkeypatch.setenv("LANGUAGE", "zh_CN")  # a server set up in Chinese: the library would answer 国庆节
+    _holidays_of_year.cache_clear()
+    try:
+        assert holiday_calendar("CN", {2026})[date(2026, 10, 1)] == "National Day"
+    finally:
+        _holidays_of_year.cache_clear()
+
+
 def test_fewer_refunds_is_not_an_anomaly_but_more_is(store_a):
     from metrics.anomaly import judge_day
 

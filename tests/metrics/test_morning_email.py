@@ -98,6 +98,7 @@ def test_email_has_headline_changes_anomalies_violations_and_links(manager, stor
     assert message.to == ["boss@example.com"]
     assert message.subject == "[opsdesk] Store A · Mon 04 May: 1 open anomaly · GMV 150.00 CNY (+50 % vs Sun)"
     html = message.alternatives[0][0]
+    assert "<title>Store A · Mon 04 May 2026</title>" in html  # dated like the subject, not "May 4, 2026"
     for part in (message.body, html):
         assert "GMV −32 %: paid-search sessions −71 %" in part
         assert f"https://desk.example.com/metrics/daily/anomalies/{anomaly.pk}/" in part

@@ -58,6 +58,12 @@ def test_plan_and_launch_dates_read_like_the_rest_of_the_desk(client_a, store_a,
     assert "2026-11-17" in client_a.get(launch.get_absolute_url()).content.decode()
 
 
+def test_plan_page_writes_big_counts_with_thousands_separators(client_a, search_plan):
+    AdDailyFactory(plan=search_plan, date=search_plan.store.today(), impressions=19672, clicks=1234)
+    body = client_a.get(reverse("campaigns:ad_detail", args=[search_plan.pk])).content.decode()
+    assert '<td class="num">19,672</td><td class="num">1,234</td>' in body
+
+
 def test_create_plan_for_own_store(client_a, store_a):
     product = ProductFactory(store=store_a)
     response = client_a.post(reverse("campaigns:ad_new"), {

@@ -3,8 +3,8 @@ product's review history, the upload page and the report. Every page is scoped t
 
 from __future__ import annotations
 
-import csv
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from opsdesk.privacy import mask_phone
+from opsdesk.spreadsheet import csv_writer
 from opsdesk.tenancy import MANAGER, get_store, has_role, scope, stores_for
 
 from . import reports, services
@@ -345,7 +346,8 @@ CSV_FIELDS = [
 
 
 def cases_csv(request, slug):
-    """Every case of reviews written in the report's window (no phone numbers)."""
+    """Every case of reviews written in the report's window (no phone numbers). Imported text (review ids,
+    SKUs, product titles) is written so a spreadsheet shows it and never runs it as a formula."""
     store = get_store(request.user, slug)
     start, end, lo, hi = _window(request, store)
     cases = (
@@ -356,7 +358,7 @@ def cases_csv(request, slug):
     )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{store.slug}-review-cases-{start}-{end}.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(CSV_FIELDS)
     for c in cases:
         product = c.review.product
@@ -373,7 +375,7 @@ def cases_csv(request, slug):
                 c.opened_at.isoformat(),
                 c.first_contact_due_at.isoformat(),
                 c.first_contact_at.isoformat() if c.first_contact_at else "",
-                f"{wait:.2f}" if wait is not None else "",
+                Decimal(f"{wait:.2f}") if wait is not None else "",
                 c.root_cause,
                 c.check_finding,
                 c.resolution,

@@ -524,3 +524,15 @@ def test_a_listing_fix_is_a_listing_change_like_the_product_pages(client_a, stor
     assert "Nothing changed: this title, detail page and main picture are already the live listing" in (
         again.content.decode())
     assert product.listing_versions.count() == 2
+
+
+def test_csv_export_writes_imported_text_so_a_spreadsheet_cannot_run_it(client_a, store_a):
+    product = ProductFactory(store=store_a, sku="@SUM(1+1)", title='=HYPERLINK("http://evil.example","Refund")')
+    case = make_case(store_a, rating=1, product=product)
+    Review.objects.filter(pk=case.review_id).update(external_id="+cmd|' /C calc'!A0")
+    export = client_a.get(reverse("reviews:cases_csv", args=[store_a.slug]))
+    row = next(csv.DictReader(io.StringIO(export.content.decode())))
+    assert row["review_id"] == "'+cmd|' /C calc'!A0"
+    assert row["product_sku"] == "'@SUM(1+1)"
+    assert row["product"] == '\'=HYPERLINK("http://evil.example","Refund")'
+    assert row["rating"] == "1" and row["case_id"] == str(case.pk)

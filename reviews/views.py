@@ -35,7 +35,10 @@ def index(request):
         scope(ReviewCase.objects.select_related("store", "review", "review__product"), request.user)
         .filter(status__in=OPEN_STATUSES)
     )[:200]
-    return render(request, "reviews/index.html", {"cases": cases, "stores": stores_for(request.user), "now": now})
+    # Each due time is shown in its own store's zone; name each zone on the page once.
+    zones = sorted({(c.store.name, c.store.timezone) for c in cases})
+    return render(request, "reviews/index.html",
+                  {"cases": cases, "stores": stores_for(request.user), "now": now, "zones": zones})
 
 
 def store_cases(request, slug):

@@ -536,3 +536,16 @@ def test_csv_export_writes_imported_text_so_a_spreadsheet_cannot_run_it(client_a
     assert row["product_sku"] == "'@SUM(1+1)"
     assert row["product"] == '\'=HYPERLINK("http://evil.example","Refund")'
     assert row["rating"] == "1" and row["case_id"] == str(case.pk)
+
+
+def test_index_names_the_zone_of_each_stores_due_times(client_a, operator_a, store_a, store_b):
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(store=store_b, user=operator_a, role="operator")
+    opened = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    make_case(store_a, now=opened)
+    make_case(store_b, now=opened)
+    page = client_a.get(reverse("reviews:index")).content.decode()
+    # The same due instant reads 18:00 in Shanghai and 02:00 in Los Angeles: the page says which is which.
+    assert "2026-11-26 18:00" in page and "2026-11-26 02:00" in page
+    assert "Times are each store's local time: Store A Asia/Shanghai, Store B America/Los_Angeles" in page

@@ -34,6 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from opsdesk.money import MAX_COUNT, MAX_MONEY, TOO_LARGE_COUNT, TOO_LARGE_MONEY, to_money
+from opsdesk.privacy import mask_phone
 
 from . import shopify
 from .models import OrderStatus, PaymentType, Store, TrafficSource
@@ -290,8 +291,10 @@ def _order_level(rows: list[tuple[int, dict]], errors) -> dict[str, str]:
     for number, row in rows[1:]:
         for column in ORDER_LEVEL:
             if row.get(column) and first.get(column) and row[column] != first[column]:
-                errors.append((number, f"{column}: {row[column]!r} differs from {first[column]!r} on row {first_no} "
-                                       "for the same order"))
+                # Errors are shown to operators and printed by the command: phone numbers only masked.
+                shown = mask_phone if column == "buyer_phone" else str
+                errors.append((number, f"{column}: {shown(row[column])!r} differs from {shown(first[column])!r} on row "
+                                       f"{first_no} for the same order"))
     return first
 
 

@@ -133,6 +133,18 @@ def test_conflicting_order_values_on_two_rows_are_an_error(store_a):
     assert caught.value.errors == [(3, "total: '60.00' differs from '50.00' on row 2 for the same order")]
 
 
+def test_conflicting_buyer_phones_are_named_masked_not_whole(client_a, store_a):
+    text = ("order_id,placed_at,total,buyer_phone,sku,unit_price\n"
+            "T-1,2026-11-24 10:00:00,50.00,+14155550123,MUG-1,25.00\n"
+            "T-1,2026-11-24 10:00:00,50.00,+14155550188,MUG-1,25.00\n")
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_a, csv_bytes(text))
+    assert caught.value.errors == [(3, "buyer_phone: '+14*****0188' differs from '+14*****0123' on row 2 "
+                                       "for the same order")]
+    page = upload(client_a, store_a, text).content.decode()
+    assert "+14*****0188" in page and "5550123" not in page and "5550188" not in page
+
+
 def test_unknown_header_and_missing_columns_are_row_1_errors(store_a):
     with pytest.raises(ImportRejected) as caught:
         import_orders(store_a, csv_bytes("when,what\n2026-01-01,x\n"))

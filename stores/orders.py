@@ -137,8 +137,11 @@ def _check_limits(data: OrderData) -> None:
 
 
 def _status_rank(status: str) -> int:
+    # Cancelled is last: an order refunded in full and then cancelled is cancelled, as Shopify shows it and as
+    # a cancellation that refunds at once already records it. Its refund amount and time stay, and the daily
+    # numbers read those, not the status.
     order = [OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
-             OrderStatus.CANCELLED, OrderStatus.REFUNDED]
+             OrderStatus.REFUNDED, OrderStatus.CANCELLED]
     return order.index(status) if status in order else 0
 
 
@@ -210,8 +213,9 @@ def _add_payments(order: Order, data: OrderData) -> None:
 @transaction.atomic
 def record_refund(store: Store, external_id: str, amount: Decimal, refunded_at: datetime,
                   touched: set[date] | None = None) -> Order:
-    """Add a refund of `amount` to an order; the order becomes `refunded` once fully refunded. Adds the
-    refund's day, and the day the order's earlier refund was counted on, to `touched`."""
+    """Add a refund of `amount` to an order; the order becomes `refunded` once fully refunded (a cancelled one
+    stays cancelled). Adds the refund's day, and the day the order's earlier refund was counted on, to
+    `touched`."""
     order = Order.objects.select_for_update().filter(store=store, external_id=external_id).first()
     if order is None:
         raise OrderRefused(f"no order {external_id!r} in this store")
@@ -223,7 +227,7 @@ def record_refund(store: Store, external_id: str, amount: Decimal, refunded_at: 
     order.refund_amount = new_amount
     order.refunded_at = refunded_at
     fields = ["refund_amount", "refunded_at"]
-    if new_amount == order.total:
+    if new_amount == order.total and _status_rank(OrderStatus.REFUNDED) > _status_rank(order.status):
         order.status = OrderStatus.REFUNDED
         fields.append("status")
     order.save(update_fields=fields)

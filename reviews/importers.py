@@ -25,6 +25,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from members.models import Member
@@ -391,7 +392,8 @@ def _members(store: Store, orders, emails: set[str]) -> dict[str, dict[str, Memb
     by_phone = {m.phone: m for m in Member.objects.filter(store=store, phone__in=phones)} if phones else {}
     by_email = {}
     if emails:
-        for m in Member.objects.filter(store=store, email__in=emails):
+        # Members keep their email as the order gave it; reviewer emails are lower-cased.
+        for m in Member.objects.annotate(email_lower=Lower("email")).filter(store=store, email_lower__in=emails):
             by_email.setdefault(m.email.lower(), m)
     return {"phone": by_phone, "email": by_email}
 

@@ -146,6 +146,19 @@ def test_shopify_style_json_links_product_order_and_member(store_a):
     assert result.cases_opened == 1 and first.case.reason == "rating 1"
 
 
+def test_a_reviewer_email_finds_the_member_whatever_the_case_the_member_was_stored_with(store_a):
+    from members.models import Member
+
+    # Enrolment keeps the buyer's email as the order gave it (Shopify: as the buyer typed it).
+    member = Member.objects.create(store=store_a, phone="+8613900139000", email="Li.Wei@Example.com",
+                                   joined_at=datetime(2024, 4, 1, tzinfo=UTC))
+    payload = [{"id": "r1", "rating": 1, "created_at": "2024-05-02T09:00:00Z",
+                "reviewer": {"email": "li.wei@example.com"}}]
+    result = import_reviews(store_a, json.dumps(payload).encode(), "json")
+    assert Review.objects.get(external_id="r1").member == member
+    assert result.linked_members == 1
+
+
 def test_json_list_from_an_api_is_all_or_nothing_with_item_numbers(store_a):
     items = [{"id": "a", "rating": 4, "created_at": "2024-05-01T09:00:00Z"},
              {"id": "b", "rating": 0, "created_at": "2024-05-01T09:00:00Z"}]

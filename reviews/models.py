@@ -272,8 +272,11 @@ class ReviewCase(models.Model):
         """Move the case to `to_status` and record who did it; IllegalTransition if not allowed."""
         now = now or timezone.now()
         with transaction.atomic():
-            # Lock the row so a double-click or a colleague's move cannot both leave the same status.
-            self.status = ReviewCase.objects.select_for_update().values_list("status", flat=True).get(pk=self.pk)
+            # Lock the row so a double-click or a colleague's move cannot both leave the same status, and
+            # decide on the stored findings: a colleague may have changed them since this copy was read.
+            locked = ReviewCase.objects.select_for_update().get(pk=self.pk)
+            for name in ("status", "root_cause", "check_finding", "resolution"):
+                setattr(self, name, getattr(locked, name))
             return self._transition_locked(to_status, user, note, now)
 
     def _transition_locked(self, to_status: str, user, note: str, now) -> CaseEvent:

@@ -205,6 +205,18 @@ def test_a_stale_copy_cannot_repeat_a_move_already_made(store_a, operator_a):
     assert case.events.filter(to_status=CaseStatus.CONTACTING).count() == 1
 
 
+def test_a_move_checks_the_stored_findings_not_a_stale_copy(store_a, operator_a):
+    case = walk_to(make_case(store_a), CaseStatus.CONTACTED, operator_a)
+    case.root_cause, case.resolution = "logistics", "replacement"
+    case.save()
+    page = ReviewCase.objects.get(pk=case.pk)  # the case as one operator's request read it: root cause set
+    ReviewCase.objects.filter(pk=case.pk).update(root_cause="")  # a colleague's findings clear it meanwhile
+    with pytest.raises(IllegalTransition, match="needs a root cause"):
+        page.transition(CaseStatus.RESOLVED, operator_a)
+    case.refresh_from_db()
+    assert (case.status, case.resolved_at) == (CaseStatus.CONTACTED, None)
+
+
 def test_unreachable_customer_can_be_resolved_after_three_unanswered_calls(store_a, operator_a):
     case = make_case(store_a)
     for _ in range(2):

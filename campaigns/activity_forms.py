@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from opsdesk.tenancy import stores_for
+from opsdesk.tenancy import assignable_users, stores_for
 from stores.models import Product
 
 from .activity_kinds import clean_details
@@ -17,10 +16,6 @@ from .models import Activity, ActivityReview, ChecklistItem, EntrantSource, Plan
 
 class DateInput(forms.DateInput):
     input_type = "date"
-
-
-def members_of(stores):
-    return get_user_model().objects.filter(memberships__store__in=stores).distinct().order_by("username")
 
 
 def _not_negative(value, message: str):
@@ -73,7 +68,7 @@ class ActivityForm(forms.ModelForm):
         self.fields["products"].queryset = (Product.objects.filter(store__in=stores).select_related("store")
                                            .order_by("store__name", "title"))
         self.fields["products"].label_from_instance = lambda p: f"{p.store.name} · {p.title}"
-        self.fields["owner"].queryset = members_of(stores)
+        self.fields["owner"].queryset = assignable_users(stores, keep=self.instance.owner_id)
         if kind != "platform_event":
             del self.fields["signup_deadline"]
         if self.instance.pk:
@@ -206,5 +201,5 @@ class TaskForm(forms.ModelForm):
 
     def __init__(self, *args, store, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = members_of([store])
+        self.fields["owner"].queryset = assignable_users([store], keep=self.instance.owner_id)
         self.fields["owner"].empty_label = "Owner…"

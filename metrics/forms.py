@@ -1,8 +1,8 @@
 """Forms of the anomaly page: status, plan and owner; action items."""
 
 from django import forms
-from django.db.models import Q
 
+from opsdesk.tenancy import assignable_users
 from stores.models import Violation
 from stores.violations_import import ViolationRecordForm, too_big
 
@@ -17,15 +17,11 @@ class AnomalyForm(forms.ModelForm):
         labels = {"plan": "Response plan"}
         help_texts = {"plan": ""}
 
-    def __init__(self, *args, users=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if users is not None:
-            owner = self.fields["owner"]
-            # The current owner stays a valid choice after their login was deactivated, so the plan can
-            # still be saved; the status or plan is not blocked on reassigning first.
-            if self.instance.owner_id:
-                users = owner.queryset.filter(Q(pk__in=users.values("pk")) | Q(pk=self.instance.owner_id))
-            owner.queryset = users.order_by("username")
+        # The current owner stays a valid choice after their login was deactivated, so the plan can
+        # still be saved; the status or plan is not blocked on reassigning first.
+        self.fields["owner"].queryset = assignable_users([self.instance.store_id], keep=self.instance.owner_id)
 
     def clean(self):
         data = super().clean()

@@ -35,6 +35,17 @@ def scope(queryset: QuerySet, user, via: str = "store", role: str | None = None)
     return queryset.filter(**{f"{via}__in": stores_for(user, role)})
 
 
+def assignable_users(stores, keep: int | None = None) -> QuerySet:
+    """The people work in `stores` can be given to: their members whose login is active. `keep` (the
+    current owner's id) stays a choice after their login was deactivated, so the item still saves."""
+    from django.contrib.auth import get_user_model
+
+    who = Q(memberships__store__in=stores, is_active=True)
+    if keep:
+        who |= Q(pk=keep)
+    return get_user_model().objects.filter(who).distinct().order_by("username")
+
+
 def get_store(user, slug: str, role: str | None = None):
     """The store `slug` if the user is a member (404 otherwise); 403 if their role is too low."""
     store = stores_for(user).filter(slug=slug).first()

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from opsdesk.privacy import mask_phone
 from opsdesk.spreadsheet import csv_writer
-from opsdesk.tenancy import MANAGER, get_store, has_role, scope, stores_for
+from opsdesk.tenancy import MANAGER, assignable_users, get_store, has_role, scope, stores_for
 
 from . import reports, services
 from .forms import ContactForm, FindingsForm, ImportForm, ListingFixForm, PolicyForm, ProductTaskForm, TransitionForm
@@ -74,7 +73,7 @@ def store_cases(request, slug):
 def _case_context(request, store, case, **forms):
     is_manager = has_role(request.user, store, MANAGER)
     phone = case.phone
-    users = get_user_model().objects.filter(memberships__store=store).distinct()
+    users = assignable_users([store])
     context = {
         "store": store,
         "case": case,
@@ -189,7 +188,7 @@ def _listing_fix(request, store, case):
 
 
 def _task(request, store, case):
-    users = get_user_model().objects.filter(memberships__store=store).distinct()
+    users = assignable_users([store])
     form = ProductTaskForm(request.POST, owners=users, store=store)
     if not form.is_valid():
         return {"task_form": form}

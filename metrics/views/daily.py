@@ -11,7 +11,6 @@ from datetime import UTC, date, timedelta
 import plotly.graph_objects as go
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.db.models import Count, Q
@@ -20,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from opsdesk.tenancy import get_scoped_object, get_store, scope, stores_for
+from opsdesk.tenancy import assignable_users, get_scoped_object, get_store, scope, stores_for
 from stores.violations_import import ViolationImportError, import_violations
 
 from ..anomaly import label_values, with_related
@@ -145,11 +144,6 @@ def anomaly_list(request):
     })
 
 
-def _store_users(store):
-    """The people an anomaly or action item can be given to: the store's members whose login is active."""
-    return get_user_model().objects.filter(memberships__store=store, is_active=True).order_by("username")
-
-
 PLAN_FORM_ID = "anomaly-plan"  # the new action item's fields belong to this form too
 
 
@@ -168,13 +162,13 @@ def anomaly_detail(request, pk):
                     request.user).filter(pk=pk).first()
     if anomaly is None:
         return anomaly_withdrawn(request, pk)
-    users = _store_users(anomaly.store)
+    users = assignable_users([anomaly.store])
     today = anomaly.store.today()
 
     def item_form(data=None):
         return ActionItemForm(data, users=users, today=today, form_id=PLAN_FORM_ID)
 
-    form, new_item = AnomalyForm(instance=anomaly, users=users), item_form()
+    form, new_item = AnomalyForm(instance=anomaly), item_form()
     if request.method == "POST" and anomaly.part_of_id:
         # Its incident's status and plan live on the lead (a page opened before the grouping still
         # has the form): nothing is written here, and the reader is sent where the plan is.
@@ -186,7 +180,7 @@ def anomaly_detail(request, pk):
         # together, so a plan typed before clicking "Add action item" or an item's box is kept, and
         # so is an item typed before "Save".
         if "status" in request.POST:
-            form = AnomalyForm(request.POST, instance=anomaly, users=users)
+            form = AnomalyForm(request.POST, instance=anomaly)
         new_item = item_form(request.POST)
         toggled, mark_done = _toggled_item(anomaly, request.POST.get("toggle_item"))
         # "Save" with an item's text typed adds it too; an owner or date picked without any text is

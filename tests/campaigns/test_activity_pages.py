@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from campaigns.desk import open_items
-from campaigns.models import Activity, ActivityTemplate, ChecklistItem
+from campaigns.models import Activity, ActivityTemplate, ChecklistItem, Plan
 from tests.factories import MembershipFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -394,3 +394,34 @@ def test_templates_page_says_when_each_step_is_due_in_words(client_a, default_te
     assert "<td>1 day before start</td>" in body and "<td>on the first day</td>" in body
     assert "<td>on the sign-up deadline</td>" in body
     assert "<td class=\"num\">-" not in body
+
+
+def test_a_deactivated_member_is_not_offered_as_activity_or_task_owner(client_a, store_a, manager_a, make_activity):
+    manager_a.is_active = False
+    manager_a.save()
+    new_form = client_a.get(reverse("campaigns:activity_new") + "?kind=content").context["form"]
+    assert list(new_form.fields["owner"].queryset.values_list("username", flat=True)) == ["op-a"]
+    response = client_a.post(reverse("campaigns:activity_new") + "?kind=content", {
+        "store": store_a.pk, "name": "Post", "start_date": "2026-11-14", "end_date": "2026-11-14", "budget": "0",
+        "owner": manager_a.pk, "d-channel": "weibo", "d-publish_at": "2026-11-14T20:00"})
+    assert response.status_code == 200 and not Activity.objects.exists()
+    plan = Plan.objects.create(store=store_a, level="year", period_start=date(2026, 1, 1), title="2026")
+    task_form = client_a.get(plan.get_absolute_url()).context["task_form"]
+    assert list(task_form.fields["owner"].queryset.values_list("username", flat=True)) == ["op-a"]
+    client_a.post(plan.get_absolute_url(), {"task-title": "Sign up", "task-owner": manager_a.pk})
+    assert not plan.tasks.exists()
+
+
+def test_an_activity_whose_owner_was_deactivated_still_saves_with_that_owner(client_a, store_a, manager_a,
+                                                                              make_activity):
+    activity = make_activity(owner=manager_a)
+    manager_a.is_active = False
+    manager_a.save()
+    form = client_a.get(reverse("campaigns:activity_edit", args=[activity.pk])).context["form"]
+    assert set(form.fields["owner"].queryset.values_list("username", flat=True)) == {"op-a", "mgr-a"}
+    response = client_a.post(reverse("campaigns:activity_edit", args=[activity.pk]), {
+        "store": store_a.pk, "name": "Weekend 15% off", "start_date": "2026-11-20", "end_date": "2026-11-22",
+        "budget": "0", "owner": manager_a.pk, "d-mechanism": "discount", "d-discount_percent": "15"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    activity.refresh_from_db()
+    assert (activity.name, activity.owner) == ("Weekend 15% off", manager_a)

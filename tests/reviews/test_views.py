@@ -549,3 +549,14 @@ def test_index_names_the_zone_of_each_stores_due_times(client_a, operator_a, sto
     # The same due instant reads 18:00 in Shanghai and 02:00 in Los Angeles: the page says which is which.
     assert "2026-11-26 18:00" in page and "2026-11-26 02:00" in page
     assert "Times are each store's local time: Store A Asia/Shanghai, Store B America/Los_Angeles" in page
+
+
+def test_a_deactivated_member_is_not_offered_as_product_task_owner(client_a, store_a, manager_a):
+    case = make_case(store_a, rating=1, body="broken", product=ProductFactory(store=store_a))
+    manager_a.is_active = False
+    manager_a.save()
+    url = reverse("reviews:case", args=[store_a.slug, case.pk])
+    task_form = client_a.get(url).context["task_form"]
+    assert list(task_form.fields["owner"].queryset.values_list("username", flat=True)) == ["op-a"]
+    client_a.post(url, {"action": "task", "text": "Ask supplier for thicker foam", "owner": manager_a.pk})
+    assert not ProductTask.objects.exists()

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from stores.models import Order, Store
 from stores.orders import (
+    NUL_REFUSED,
     LineData,
     OrderData,
     OrderRefused,
@@ -117,7 +118,7 @@ def _friendly(error: dict) -> str:
     if error["type"] == "missing":
         return "is required"
     if error["type"] == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == NO_NUL:
-        return "contains a NUL character (\\u0000), which cannot be stored"
+        return NUL_REFUSED
     if error["type"] == "extra_forbidden":
         return "is not a field of this event type"
     return error["msg"]

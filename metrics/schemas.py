@@ -13,9 +13,7 @@ from django.core.validators import validate_email
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from stores.models import PaymentType, TrafficSource
-
-# Postgres text cannot hold a NUL character: refused here by name rather than failing the insert (a 500).
-NO_NUL = r"^[^\x00]*$"
+from stores.orders import NO_NUL
 
 
 def text(min_length: int = 0, max_length: int | None = None):

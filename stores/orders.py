@@ -24,6 +24,10 @@ from opsdesk.money import MAX_COUNT, MAX_MONEY, TOO_LARGE_COUNT, TOO_LARGE_MONEY
 
 from .models import Order, OrderLine, OrderStatus, Payment, PaymentType, Product, Store, TrafficSource
 
+# Postgres text cannot hold a NUL character: channels refuse it by name rather than failing the insert (a 500).
+NO_NUL = r"^[^\x00]*$"
+NUL_REFUSED = "contains a NUL character (\\u0000), which cannot be stored"
+
 
 @dataclass
 class LineData:

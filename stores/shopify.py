@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from opsdesk.money import to_money
 
 from .models import Order, OrderStatus, PaymentType, TrafficSource
-from .orders import LineData, OrderData, PaymentData, products_by_sku, record_order
+from .orders import NO_NUL, NUL_REFUSED, LineData, OrderData, PaymentData, products_by_sku, record_order
 
 PAID_MEDIUMS = {"cpc", "ppc", "paid", "paidsearch", "paid_search", "sem"}
 SOCIAL_MEDIUMS = {"social", "social-media", "social_media", "paid_social", "paidsocial", "content", "influencer"}
@@ -175,7 +175,7 @@ def _refund_total(payload: dict, total: Decimal, updated_at: datetime | None, er
 
 
 def _text(limit: int):
-    return Annotated[str, Field(max_length=limit)] | None
+    return Annotated[str, Field(max_length=limit, pattern=NO_NUL)] | None
 
 
 class _Loose(BaseModel):
@@ -238,8 +238,19 @@ def _shape_errors(payload) -> list[str]:
     try:
         _OrderShape.model_validate(payload)
     except ValidationError as exc:
-        return [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg'].lower()}" for e in exc.errors()]
-    return []
+        errors = exc.errors()
+    else:
+        return []
+    # A NUL in text is named once for its field, without the "not a number" of an id's other type.
+    nul = {_field(e["loc"]) for e in errors
+           if e["type"] == "string_pattern_mismatch" and e.get("ctx", {}).get("pattern") == NO_NUL}
+    return [f"{field}: {NUL_REFUSED}" for field in sorted(nul)] + [
+        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg'].lower()}" for e in errors
+        if _field(e["loc"]) not in nul]
+
+
+def _field(loc) -> str:
+    return ".".join(str(p) for p in loc if p not in ("int", "constrained-str"))
 
 
 def order_from_payload(store, payload: dict) -> OrderData:

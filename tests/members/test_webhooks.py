@@ -267,3 +267,20 @@ def test_stop_then_a_holiday_flow_plans_no_text(client, member_b, monkeypatch):
     signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "STOP"})
     flows.holiday_care(datetime(2026, 12, 25, 12, 0, tzinfo=member_b.store.zone))
     assert not Message.objects.filter(member=member_b).exists()
+
+
+@pytest.mark.parametrize("params", [{"From": "+14155550100", "Body": "Ar\x00rived, thanks"},
+                                    {"From": "+1415555\x000100", "Body": "STOP"}])
+def test_a_reply_with_a_nul_character_is_refused_by_name_and_changes_nothing(client, member_b, params):
+    response = signed_post(client, reverse("twilio_inbound"), params)
+    assert response.status_code == 400
+    assert "contains a NUL character" in response.content.decode()
+    member_b.refresh_from_db()
+    assert member_b.opted_out_at is None and not member_b.replies.exists()
+
+
+def test_a_status_callback_with_a_nul_character_is_refused_not_a_server_error(client, message):
+    response = signed_post(client, reverse("twilio_status"), {"MessageSid": "SM\x00123", "MessageStatus": "failed"})
+    assert response.status_code == 400
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT

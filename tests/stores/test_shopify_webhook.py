@@ -306,3 +306,15 @@ def test_an_unreadable_updated_at_is_refused_in_words(client, shop):
     response = deliver(client, shop, dict(PAYLOAD, updated_at="yesterday"))
     assert response.status_code == 422
     assert response.json()["errors"] == ["updated_at: 'yesterday' is not an ISO 8601 time with an offset"]
+
+
+def test_a_nul_character_in_a_text_field_is_refused_by_name_not_a_server_error(client, shop):
+    bad = copy.deepcopy(PAYLOAD)
+    bad["id"] = "58273\x0061940321"
+    bad["customer"]["first_name"] = "Ma\x00ria"
+    bad["line_items"][0]["sku"] = "APRON\x00"
+    response = deliver(client, shop, bad)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [f"{field}: contains a NUL character (\\u0000), which cannot be stored"
+                                         for field in ("customer.first_name", "id", "line_items.0.sku")]
+    assert Order.objects.count() == 0 and Product.objects.count() == 0

@@ -24,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import ExtractHour, TruncDate
+from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import ads_pacing
@@ -184,7 +185,8 @@ def top_products(store: Store, today: Window, events: TodayEvents, limit: int = 
     ranked = ranked[:limit]
     # Titles only for the few ranked products: grouping every event row by a joined title costs more.
     titles = dict(store.products.filter(pk__in=[pk for pk, _ in ranked]).values_list("pk", "title"))
-    return [{"product_id": pk, "title": titles.get(pk, f"#{pk}"), **row, "gmv": _money(row["gmv"]),
+    return [{"product_id": pk, "title": titles.get(pk, f"#{pk}"),
+             "url": reverse("stores:product", args=[store.slug, pk]), **row, "gmv": _money(row["gmv"]),
              "cart_rate": _ratio(row["carts"], row["views"]), "conversion": _ratio(row["orders"], row["views"])}
             for pk, row in ranked]
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from metrics.models import TrafficEvent
+from tests.factories import ProductFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -20,13 +21,16 @@ def test_live_view_picks_up_new_sessions_without_reload(page, live_server, login
     page.evaluate("window.__notReloaded = true")
 
     ts = timezone.now() - timedelta(seconds=2)
+    teapot = ProductFactory(store=store_a, title="Teapot")
     TrafficEvent.objects.bulk_create([
         TrafficEvent(store=store_a, event_id=f"e2e-{n}", type="session_start", ts=ts, session_id=f"s{n}",
                      visitor_id=f"v{n}", source="paid_search") for n in range(3)
-    ] + [TrafficEvent(store=store_a, event_id="e2e-view", type="product_view", ts=ts, session_id="s0")])
+    ] + [TrafficEvent(store=store_a, event_id="e2e-view", type="product_view", ts=ts, session_id="s0",
+                                   product=teapot)])
 
     expect(sessions_today).to_have_text("3", timeout=15_000)  # the page polls every 5 s
     expect(page.locator("#kpi-visitors-today")).to_have_text("3")
     expect(page.locator('#funnel tr[data-source="paid_search"] td').nth(1)).to_have_text("3")
+    expect(page.locator("#top-products a")).to_have_attribute("href", teapot.get_absolute_url())
     assert page.evaluate("window.__notReloaded") is True
     screenshot("live")

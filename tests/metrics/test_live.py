@@ -158,6 +158,16 @@ def test_top_products_rank_by_gmv_with_views_and_carts(db):
     assert top[1]["cart_rate"] == pytest.approx(0.25)
 
 
+
+def test_each_top_product_links_to_its_own_page_even_in_a_store_whose_slug_is_0(db):
+    # The page used to swap "/0/" in a product URL template: in store "0" it changed the slug instead.
+    store = StoreFactory(slug="0", timezone="UTC")
+    tea = ProductFactory(store=store)
+    event(store, "product_view", utc(2026, 5, 5, 9), session="s0", product=tea)
+    [row] = live.snapshot(store, utc(2026, 5, 5, 12))["top_products"]
+    assert row["url"] == f"/stores/0/products/{tea.pk}/" == tea.get_absolute_url()
+
+
 class TestSameClockTime:
     """Windows are the store's local day up to the local clock time now (frozen clock)."""
 

@@ -4,7 +4,6 @@
   "use strict";
   const settings = document.getElementById("live").dataset;
   const jsonUrl = settings.jsonUrl;
-  const productUrl = settings.productUrl;
   const refreshMs = Number(settings.refreshSeconds) * 1000;
   const nf = new Intl.NumberFormat("en");
   const money = new Intl.NumberFormat("en", {minimumFractionDigits: 2, maximumFractionDigits: 2});
@@ -60,7 +59,7 @@
 
   function renderTop(d) {
     const rows = d.top_products.map((p) => `<tr data-product="${p.product_id}">
-      <td><a href="${productUrl.replace("/0/", "/" + p.product_id + "/")}">${esc(p.title)}</a></td>
+      <td><a href="${esc(p.url)}">${esc(p.title)}</a></td>
       <td class="num">${fmt.count(p.views)}</td><td class="num">${fmt.count(p.carts)}</td>
       <td class="num">${fmt.pct(p.cart_rate)}</td><td class="num">${fmt.count(p.orders)}</td>
       <td class="num">${fmt.money(p.gmv)}</td></tr>`);

@@ -187,6 +187,18 @@ class Anomaly(models.Model):
         return head if found else self.explanation
 
     @property
+    def explanation_without_holiday_or_activity(self) -> str:
+        """The explanation without its "Public holiday: …" and activity sentences, for the anomaly page,
+        which names both in badges of their own."""
+        from metrics.anomaly import holiday_note
+
+        text = self.explanation_without_activity
+        if self.holiday:
+            head, found, tail = text.rpartition(holiday_note(self.holiday))
+            text = head + tail if found else text
+        return text
+
+    @property
     def is_explained(self) -> bool:
         return bool(self.explained_by_id or self.holiday)
 

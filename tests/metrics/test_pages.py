@@ -388,6 +388,20 @@ def test_the_daily_page_and_the_anomaly_page_name_the_explaining_activity_once(c
     assert "Weekend full-reduction" not in detail and detail.count("Weekend sale") == 1
 
 
+
+def test_the_anomaly_page_names_the_public_holiday_once(client_a, store_a):
+    from campaigns.models import Activity
+    from metrics.anomaly import activity_note, holiday_note
+
+    promo = Activity.objects.create(store=store_a, name="Labour Day sale", kind="store_promotion",
+                                    status="running", start_date=date(2026, 5, 1), end_date=date(2026, 5, 5))
+    anomaly = make_anomaly(store_a, direction="up", explained_by=promo, holiday="Labour Day",
+                           explanation="GMV +80 % vs usual Monday." + holiday_note("Labour Day") + activity_note(promo))
+    page = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).content.decode()
+    assert "GMV +80 % vs usual Monday." in page and "Public holiday" not in page
+    assert page.count("Labour Day (downgraded)") == 1 and page.count("Labour Day sale") == 1
+
+
 def test_a_traffic_source_anomaly_has_the_chart_of_that_source(client_a, store_a):
     zone = store_a.zone
     for day in range(28):  # paid search sells 100 a day, then 10 on 4 May; organic stays at 50

@@ -57,10 +57,16 @@ def placeholders_in(body: str) -> list[str]:
 
 
 def render(body: str, context: dict[str, object]) -> str:
-    """Fill the placeholders of `body` from `context` (missing values become empty text)."""
+    """Fill the placeholders of `body` from `context`. A missing or empty value takes the spaces just
+    before it with it, so "Hi {first_name}, thanks" reads "Hi, thanks" for a member with no name."""
     placeholders_in(body)
-    values = {name: "" if context.get(name) is None else str(context[name]) for name in PLACEHOLDERS}
-    return body.format_map(values)
+    text = ""
+    for literal, field, _spec, _conversion in string.Formatter().parse(body):
+        text += literal
+        if field is not None:
+            value = "" if context.get(field) is None else str(context[field])
+            text = text + value if value else text.rstrip(" \u3000")
+    return text
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,15 @@ def test_render_fills_placeholders_and_keeps_literal_braces():
     assert render("Hi {first_name}, {{code}} {coupon}", {"first_name": "Mei", "coupon": "X1"}) == "Hi Mei, {code} X1"
 
 
-def test_render_leaves_missing_values_empty():
-    assert render("Hi {first_name}!", {}) == "Hi !"
+@pytest.mark.parametrize("body, text", [
+    ("Hi {first_name}, thanks for your order {order}.", "Hi, thanks for your order."),
+    ("Hi {first_name}!", "Hi!"),
+    ("亲爱的 {first_name}，感谢您的订单。", "亲爱的，感谢您的订单。"),
+    ("{first_name}您好，{store}祝您中秋快乐。", "您好，Jade Tea House祝您中秋快乐。"),
+    ("Dear {name} from {store}", "Dear from Jade Tea House"),
+])
+def test_an_empty_placeholder_takes_the_spaces_before_it_with_it(body, text):
+    assert render(body, {"first_name": "", "name": None, "store": "Jade Tea House"}) == text
 
 
 @pytest.mark.parametrize("body", ["{member.store}", "{first_name.__class__}", "{coupon[0]}", "{password}"])

@@ -16,9 +16,9 @@ def open_items(store, user) -> list[DeskItem]:
     texts = Message.objects.filter(store=store)
     failed = texts.filter(status__in=[MessageStatus.FAILED, MessageStatus.UNDELIVERED],
                           status_updated_at__gte=week_ago).count()
-    waiting = texts.filter(status=MessageStatus.QUEUED, scheduled_for__gt=timezone.now()).count()
+    waiting = texts.waiting().count()
     replies = InboundReply.objects.filter(store=store).awaiting_answer().count()
     url = reverse("members:texts")
     return [DeskItem("Replies from members waiting for an answer", replies, url, "warning"),
             DeskItem("Texts failed or undelivered (7 days)", failed, f"{url}?status=failed,undelivered", "danger"),
-            DeskItem("Texts waiting for 09:00 (quiet hours) or a retry", waiting, f"{url}?status=queued")]
+            DeskItem("Texts waiting for 09:00 (quiet hours) or a retry", waiting, f"{url}?status=waiting")]

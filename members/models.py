@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import timezone
 
 from opsdesk.money import MoneyField
 from opsdesk.privacy import mask_phone
@@ -253,6 +254,12 @@ def describe_occasion(occasion: str, campaign_name: str = "") -> str:
     return occasion
 
 
+class MessageQuerySet(models.QuerySet):
+    def waiting(self):
+        """Queued texts not due yet: held until quiet hours end (09:00 local) or until a retry."""
+        return self.filter(status=MessageStatus.QUEUED, scheduled_for__gt=timezone.now())
+
+
 class Message(models.Model):
     """One text to one member for one occasion; the unique constraint is the exactly-once guarantee."""
 
@@ -277,6 +284,8 @@ class Message(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     status_updated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -82,6 +82,8 @@ def detail(request, pk):
 
 # The desk's "failed or undelivered" count links here with both statuses.
 PROBLEMS = f"{MessageStatus.FAILED},{MessageStatus.UNDELIVERED}"
+# Its "waiting" count links here: queued texts not due yet (a queued text already due is being sent).
+WAITING = "waiting"
 
 
 def _waiting_first(replies):
@@ -107,14 +109,17 @@ def texts(request):
     rows = scope(Message.objects.select_related("member", "store", "template"), request.user)
     status = request.GET.get("status", "")
     wanted = [s for s in status.split(",") if s in MessageStatus.values]
-    if wanted:
+    if status == WAITING:
+        rows = rows.waiting()
+    elif wanted:
         rows = rows.filter(status__in=wanted)
     page = Paginator(rows.order_by("-created_at"), 100).get_page(request.GET.get("page"))
     # Each row is shown in its own store's zone; name each zone on the page once.
     zones = sorted({(t.store.name, t.store.timezone) for t in page})
     return render(request, "members/texts.html", {
         "page": page, "status": status, "zones": zones,
-        "statuses": [*MessageStatus.choices, (PROBLEMS, "Failed or undelivered")],
+        "statuses": [*MessageStatus.choices, (PROBLEMS, "Failed or undelivered"),
+                     (WAITING, "Waiting for 09:00 (quiet hours) or a retry")],
         "replies": _waiting_first(replies)[:50], "replies_waiting": replies.awaiting_answer().count()})
 
 

@@ -1,7 +1,7 @@
 """Member pages: scoped to the user's stores, phones masked for operators, filters, preview, dry run."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -173,6 +173,19 @@ def test_the_desks_failed_or_undelivered_link_lists_both(client, operator_b, mem
     page = client.get(item.url).content.decode()
     assert item.count == 2
     assert "2026-12-00" in page and "2026-12-01" in page and "2026-12-02" not in page
+
+
+def test_the_desks_waiting_link_lists_the_texts_it_counts(client, operator_b, member_b):
+    from members.desk import open_items
+
+    now = timezone.now()
+    for occasion, due in [("holiday:later", now + timedelta(hours=3)), ("holiday:due", now - timedelta(minutes=1))]:
+        Message.objects.create(store=member_b.store, member=member_b, flow="holiday", occasion=occasion, body="x",
+                               status="queued", scheduled_for=due)
+    item = next(i for i in open_items(member_b.store, operator_b) if "quiet hours" in i.label)
+    client.force_login(operator_b)
+    page = client.get(item.url).content.decode()
+    assert item.count == 1 and "Holiday · later" in page and "Holiday · due" not in page
 
 
 def test_member_page_shows_times_in_the_stores_zone(client_a, store_a):

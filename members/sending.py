@@ -431,8 +431,9 @@ def apply_status_callback(sid: str, status: str, error_code: str = "", message_i
     message = None
     if pk := parse_pk(message_id):
         message = Message.objects.select_for_update().filter(pk=pk).first()
-        if message and message.provider_sid and sid and message.provider_sid != sid:
-            message = None  # the id in the URL and the sid disagree: trust the sid
+        if message and sid and message.provider_sid != sid and (
+                message.provider_sid or Message.objects.filter(provider_sid=sid).exists()):
+            message = None  # the id in the URL and the sid disagree (the sid is another text's): trust the sid
     if message is None and sid:
         message = Message.objects.select_for_update().filter(provider_sid=sid).first()
     if message is None:

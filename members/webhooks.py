@@ -13,12 +13,15 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse, HttpResponseForbidden
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from opsdesk.privacy import mask_phone
+
+from .models import Message
 from .replies import receive_reply
 from .sending import apply_status_callback
 
@@ -49,9 +52,23 @@ def twilio_webhook(view):
     return wrapped
 
 
+def impossible_sid(request) -> str | None:
+    """Why the posted MessageSid cannot be Twilio's (34 characters), or None. Such a request is answered
+    400: Twilio retries a 5xx, and no retry of it could ever be stored. (A NUL character anywhere is refused
+    before, by opsdesk.middleware.)"""
+    sid = request.POST.get("MessageSid", "")
+    if len(sid) > Message._meta.get_field("provider_sid").max_length:
+        return f"is {len(sid)} characters long"
+    return None
+
+
 @twilio_webhook
 def status(request):
     """MessageSid + MessageStatus (+ ErrorCode) → the Message row (?m=<id> is in the URL we gave Twilio)."""
+    if why := impossible_sid(request):
+        log.warning("status callback refused: impossible MessageSid %s… (%s)",
+                    request.POST.get("MessageSid", "")[:40], why)
+        return HttpResponseBadRequest("Impossible MessageSid.")
     message = apply_status_callback(request.POST.get("MessageSid", ""), request.POST.get("MessageStatus", ""),
                                     request.POST.get("ErrorCode", ""), request.GET.get("m"))
     if message is None:
@@ -62,6 +79,9 @@ def status(request):
 @twilio_webhook
 def inbound(request):
     """A member's reply: recorded, acted on (opt out, opt back in) and answered with TwiML when it needs one."""
+    if why := impossible_sid(request):
+        log.warning("reply from %s refused: impossible MessageSid (%s)", mask_phone(request.POST.get("From", "")), why)
+        return HttpResponseBadRequest("Impossible MessageSid.")
     answer = receive_reply(request.POST.get("From", ""), request.POST.get("Body", ""),
                            request.POST.get("MessageSid", ""))
     reply = MessagingResponse()

@@ -284,3 +284,37 @@ def test_a_status_callback_with_a_nul_character_is_refused_not_a_server_error(cl
     assert response.status_code == 400
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT
+
+
+@pytest.mark.parametrize("sid", ["SM" + "a" * 70])
+def test_a_status_callback_with_an_impossible_sid_is_refused_not_a_server_error(client, member_b, sid, caplog):
+    message = Message.objects.create(store=member_b.store, member=member_b, flow="campaign", occasion="c:3",
+                                     body="Hi", status=MessageStatus.SENDING, attempts=1, scheduled_for=LA_MORNING)
+    response = signed_post(client, reverse("twilio_status") + f"?m={message.pk}",
+                           {"MessageSid": sid, "MessageStatus": "sent"})
+    assert response.status_code == 400  # Twilio retries a 5xx; this request will never be better
+    message.refresh_from_db()
+    assert (message.status, message.provider_sid) == (MessageStatus.SENDING, None)
+    assert "impossible MessageSid" in caplog.text
+
+
+@pytest.mark.parametrize("sid", ["SM" + "b" * 70])
+def test_a_reply_with_an_impossible_sid_is_refused_and_logged_with_the_number_masked(client, member_b, sid, caplog):
+    response = signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "STOP",
+                                                               "MessageSid": sid})
+    assert response.status_code == 400
+    member_b.refresh_from_db()
+    assert member_b.opted_out_at is None and not member_b.replies.exists()
+    assert "impossible MessageSid" in caplog.text and "+14*****0100" in caplog.text
+    assert member_b.phone not in caplog.text
+
+
+def test_a_callback_whose_id_names_another_text_than_its_sid_updates_the_sids_text(client, message, member_b):
+    other = Message.objects.create(store=member_b.store, member=member_b, flow="campaign", occasion="c:4",
+                                   body="Hi", status=MessageStatus.SENDING, attempts=1, scheduled_for=LA_MORNING)
+    response = signed_post(client, reverse("twilio_status") + f"?m={other.pk}",
+                           {"MessageSid": "SM123", "MessageStatus": "delivered"})
+    assert response.status_code == 204
+    message.refresh_from_db()
+    other.refresh_from_db()
+    assert (message.status, other.status, other.provider_sid) == (MessageStatus.DELIVERED, MessageStatus.SENDING, None)

@@ -58,7 +58,7 @@ def _members_by_zone(members: QuerySet) -> dict[str, list[Member]]:
 
 def holidays_on(store: Store, day: date) -> list[tuple[str, SmsTemplate | None]]:
     """(name, template or None for the store's holiday template) of the festivals and public holidays on `day`."""
-    found = [(f.name, f.template) for f in store.festivals.select_related("template") if f.falls_on(day)]
+    found = [(f.name, f.own_template()) for f in store.festivals.select_related("template") if f.falls_on(day)]
     if found:
         return found  # a store's own festival speaks for the day
     names = public_holidays_starting(store.country, day)

@@ -219,6 +219,17 @@ class Festival(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        super().clean()
+        if self.template_id and self.store_id and self.template.store_id != self.store_id:
+            raise ValidationError({"template": f"That template belongs to {self.template.store}; "
+                                               f"choose one of {self.store}'s."})
+
+    def own_template(self) -> SmsTemplate | None:
+        """The festival's template if it can be used: active and the store's own (else the holiday template)."""
+        template = self.template
+        return template if template and template.is_active and template.store_id == self.store_id else None
+
     def falls_on(self, day) -> bool:
         if self.yearly:
             return (self.date.month, self.date.day) == (day.month, day.day)

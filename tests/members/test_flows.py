@@ -438,3 +438,20 @@ def test_the_stop_reason_and_the_planning_queryset_agree(store_b, member_b, chan
     assert compliance.care_stop_reason(order) == reason
     cared_for = compliance.orders_to_care_for(Order.objects.filter(pk=order.pk)).exists()
     assert cared_for == (reason is None)
+
+
+def test_a_festival_whose_own_template_is_switched_off_gets_the_stores_holiday_template(store_b, holiday_template,
+                                                                                         member_b):
+    own = SmsTemplate.objects.create(store=store_b, name="Birthday", flow="holiday", is_active=False,
+                                     body="{store} turns 5 today, {first_name}!")
+    Festival.objects.create(store=store_b, name="Store birthday", date=date(2020, 3, 14), template=own)
+    flows.holiday_care(datetime(2026, 3, 14, 10, 0, tzinfo=store_b.zone))
+    assert Message.objects.get().body == "Happy Store birthday, Grace! From all of us at Store B."
+
+
+def test_a_festival_pointing_at_another_stores_template_never_sends_that_text(store_a, store_b, holiday_template,
+                                                                              member_b):
+    theirs = SmsTemplate.objects.create(store=store_a, name="节日", flow="holiday", body="{store}周年庆！")
+    Festival.objects.create(store=store_b, name="Store birthday", date=date(2020, 3, 14), template=theirs)
+    flows.holiday_care(datetime(2026, 3, 14, 10, 0, tzinfo=store_b.zone))
+    assert Message.objects.get().body == "Happy Store birthday, Grace! From all of us at Store B."

@@ -68,3 +68,14 @@ def test_admin_selects_and_filters_name_only_my_stores_objects(client, staff_a, 
     assert "Jade mug" in add_order and "Secret parka" not in add_order
     reviews = client.get(reverse("admin:reviews_review_changelist")).content.decode()  # the store filter
     assert store_a.name in reviews and store_b.name not in reviews
+
+
+def test_a_festival_cannot_use_another_stores_template(admin_client, store_a, store_b):
+    from members.models import Festival, SmsTemplate
+
+    theirs = SmsTemplate.objects.create(store=store_a, name="节日", flow="holiday", body="{store}周年庆！")
+    response = admin_client.post(reverse("admin:members_festival_add"), {
+        "store": store_b.pk, "name": "Store birthday", "date": "2020-03-14", "yearly": "on", "template": theirs.pk})
+    assert response.status_code == 200
+    assert "That template belongs to Store A" in response.content.decode()
+    assert not Festival.objects.exists()

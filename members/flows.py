@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
@@ -56,13 +57,35 @@ def _members_by_zone(members: QuerySet) -> dict[str, list[Member]]:
     return by_zone
 
 
-def holidays_on(store: Store, day: date) -> list[tuple[str, SmsTemplate | None]]:
-    """(name, template or None for the store's holiday template) of the festivals and public holidays on `day`."""
-    found = [(f.name, f.own_template()) for f in store.festivals.select_related("template") if f.falls_on(day)]
+# Holidays this close together are one holiday period (除夕 and 春节, Christmas and Boxing Day, Maundy
+# Thursday to Easter Monday): a member greeted in the last HOLIDAY_PERIOD_DAYS days gets no public-holiday
+# greeting. A store's own festival is greeted all the same: the store set that day up on purpose.
+HOLIDAY_PERIOD_DAYS = 4
+
+
+class Greeting(NamedTuple):
+    name: str
+    template: SmsTemplate | None  # None: the store's holiday template
+    festival: bool  # the store's own festival, not a public holiday
+
+
+def holidays_on(store: Store, day: date) -> list[Greeting]:
+    """The festivals, else the public holidays, on `day` worth a greeting."""
+    found = [Greeting(f.name, f.own_template(), True) for f in store.festivals.select_related("template")
+             if f.falls_on(day)]
     if found:
         return found  # a store's own festival speaks for the day
     names = public_holidays_starting(store.country, day)
-    return [(" / ".join(names), None)] if names else []
+    return [Greeting(" / ".join(names), None, False)] if names else []
+
+
+def greeted_recently(store: Store, day: date) -> set[int]:
+    """Members of `store` with a holiday greeting sent or on its way for one of the HOLIDAY_PERIOD_DAYS days
+    before `day` (occasions "holiday:<ISO day>" sort as their days do)."""
+    since = day - timedelta(days=HOLIDAY_PERIOD_DAYS)
+    return set(Message.objects.filter(store=store, flow=Flow.HOLIDAY, status__in=compliance.COUNTED,
+                                      occasion__gte=f"holiday:{since.isoformat()}",
+                                      occasion__lt=f"holiday:{day.isoformat()}").values_list("member_id", flat=True))
 
 
 def public_holidays_starting(country: str, day: date) -> list[str]:
@@ -95,12 +118,14 @@ def holiday_care(now: datetime | None = None) -> PlanResult:
             local = now.astimezone(ZoneInfo(zone_name))
             if local.time() >= compliance.QUIET_START:
                 continue  # too late to greet today; tomorrow's 09:00 would be the wrong day
-            for name, template in holidays_on(store, local.date()):
+            day = local.date()
+            for name, template, festival in holidays_on(store, day):
                 template = template or default_template
                 if template is None:
                     continue
-                occasion = f"holiday:{local.date().isoformat()}"
-                items = [Planned(m, occasion, {"holiday": name}) for m in members]
+                greeted = set() if festival else greeted_recently(store, day)
+                occasion = f"holiday:{day.isoformat()}"
+                items = [Planned(m, occasion, {"holiday": name}) for m in members if m.pk not in greeted]
                 total += plan(store, Flow.HOLIDAY, template, items, now)
                 break
     return total

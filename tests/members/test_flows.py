@@ -455,3 +455,50 @@ def test_a_festival_pointing_at_another_stores_template_never_sends_that_text(st
     Festival.objects.create(store=store_b, name="Store birthday", date=date(2020, 3, 14), template=theirs)
     flows.holiday_care(datetime(2026, 3, 14, 10, 0, tzinfo=store_b.zone))
     assert Message.objects.get().body == "Happy Store birthday, Grace! From all of us at Store B."
+
+
+def greet_every_day(store, first: date, days: int) -> list[str]:
+    SmsTemplate.objects.get_or_create(store=store, name="Greeting", flow="holiday", body="Happy {holiday}!")
+    for n in range(days):
+        flows.holiday_care(datetime.combine(first + timedelta(days=n), datetime.min.time(), tzinfo=store.zone)
+                           + timedelta(hours=10))
+    return list(Message.objects.order_by("occasion").values_list("occasion", flat=True))
+
+
+def test_new_years_eve_and_spring_festival_are_one_greeting(store_a):
+    make_member(store_a)  # 农历除夕 16 February 2026, 春节 the 17th
+    assert greet_every_day(store_a, date(2026, 2, 15), 4) == ["holiday:2026-02-16"]
+
+
+@pytest.mark.parametrize(("country", "zone", "first", "greeted"), [
+    ("GB", "Europe/London", date(2026, 12, 24), ["holiday:2026-12-25"]),  # Christmas, then Boxing Day
+    ("DE", "Europe/Berlin", date(2026, 4, 2), ["holiday:2026-04-03"]),  # Good Friday, then Easter Monday
+    ("DK", "Europe/Copenhagen", date(2026, 4, 1), ["holiday:2026-04-02"]),  # Maundy Thursday to Easter Monday
+])
+def test_a_holiday_period_of_several_holidays_is_one_greeting(country, zone, first, greeted):
+    store = StoreFactory(country=country, timezone=zone)
+    make_member(store, phone="+447700900123")
+    assert greet_every_day(store, first, 6) == greeted
+
+
+def test_new_years_day_a_week_after_christmas_is_greeted_again():
+    store = StoreFactory(country="GB", timezone="Europe/London")
+    make_member(store, phone="+447700900123")
+    assert greet_every_day(store, date(2026, 12, 25), 8) == ["holiday:2026-12-25", "holiday:2027-01-01"]
+
+
+def test_a_member_whose_first_greeting_was_capped_gets_the_next_days(store_a, settings):
+    settings.SMS_FREQUENCY_CAP = 1
+    member = make_member(store_a)
+    Message.objects.create(store=store_a, member=member, flow="campaign", occasion="campaign:1", body="Sale",
+                           status=MessageStatus.SENT, sent_at=datetime(2026, 2, 9, 18, 0, tzinfo=store_a.zone),
+                           scheduled_for=datetime(2026, 2, 9, 18, 0, tzinfo=store_a.zone))
+    greet_every_day(store_a, date(2026, 2, 16), 2)
+    assert dict(Message.objects.filter(flow="holiday").values_list("occasion", "status")) == {
+        "holiday:2026-02-16": MessageStatus.SKIPPED, "holiday:2026-02-17": MessageStatus.QUEUED}
+
+
+def test_a_stores_own_festival_the_day_after_a_holiday_is_still_greeted(store_b):
+    Festival.objects.create(store=store_b, name="Store birthday", date=date(2020, 12, 26))
+    make_member(store_b)
+    assert greet_every_day(store_b, date(2026, 12, 25), 2) == ["holiday:2026-12-25", "holiday:2026-12-26"]

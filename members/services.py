@@ -22,7 +22,7 @@ from django.db.models import Case, QuerySet, Value, When
 from django.utils import timezone
 
 from opsdesk.privacy import mask_phone
-from stores.models import Order, Store
+from stores.models import Order, OrderStatus, Store
 
 from .models import Member, MemberOrder, Segment, Tier
 
@@ -78,7 +78,9 @@ def enrol_from_order(order: Order) -> Member | None:
         log.info("order %s: phone %s is not valid for %s, not enrolled", order, mask_phone(order.buyer_phone),
                  order.store.country)
         return None
-    enrol_orders(Order.objects.filter(pk=order.pk))
+    if not enrol_orders(Order.objects.filter(pk=order.pk)).orders_linked:
+        # Linked before: the order moved on (refunded, cancelled), so the member's figures follow it.
+        refresh_stats(list(MemberOrder.objects.filter(order=order).values_list("member_id", flat=True)))
     return Member.objects.get(store_id=order.store_id, phone=phone)
 
 
@@ -173,6 +175,8 @@ def _members_by_key(keys, chunk: int = 2000) -> dict[tuple[int, str], Member]:
 def refresh_stats(member_ids: list[int]) -> None:
     """Recount orders, spend (less refunds), first/last order and tier of these members from their orders.
 
+    An order counts while the buyer keeps it: a cancelled order or one refunded in full is neither an
+    order nor spend (a member left with none has no orders, spend or order dates).
     Set-based: one UPDATE ... FROM an aggregate (Postgres, SQLite ≥ 3.33), then one UPDATE per store
     for the tier, so a backfill of thousands of members stays a handful of statements.
     """
@@ -180,16 +184,20 @@ def refresh_stats(member_ids: list[int]) -> None:
         return
     member, link, order = Member._meta.db_table, MemberOrder._meta.db_table, Order._meta.db_table
     marks = ", ".join(["%s"] * len(member_ids))
+    kept = "o.status NOT IN (%s, %s) AND NOT (o.total > 0 AND o.refund_amount >= o.total)"
     sql = f"""
         UPDATE {member} SET orders_count = s.n, total_spent = s.spent, first_order_at = s.first,
                last_order_at = s.last
-        FROM (SELECT l.member_id, COUNT(*) AS n, SUM(o.total - o.refund_amount) AS spent,
-                     MIN(o.paid_at) AS first, MAX(o.paid_at) AS last
-              FROM {link} l JOIN {order} o ON o.id = l.order_id
-              WHERE l.member_id IN ({marks}) GROUP BY l.member_id) AS s
+        FROM (SELECT m.id AS member_id, COUNT(CASE WHEN {kept} THEN 1 END) AS n,
+                     COALESCE(SUM(CASE WHEN {kept} THEN o.total - o.refund_amount END), 0) AS spent,
+                     MIN(CASE WHEN {kept} THEN o.paid_at END) AS first,
+                     MAX(CASE WHEN {kept} THEN o.paid_at END) AS last
+              FROM {member} m LEFT JOIN {link} l ON l.member_id = m.id LEFT JOIN {order} o ON o.id = l.order_id
+              WHERE m.id IN ({marks}) GROUP BY m.id) AS s
         WHERE {member}.id = s.member_id"""  # noqa: S608 - table names from models, values as parameters
+    gone = [OrderStatus.CANCELLED, OrderStatus.REFUNDED]
     with connection.cursor() as cursor:
-        cursor.execute(sql, member_ids)
+        cursor.execute(sql, gone * 4 + member_ids)
     members = Member.objects.filter(pk__in=member_ids)
     for store_id, currency in Store.objects.filter(members__in=members).values_list("pk", "currency").distinct():
         tiers = [When(total_spent__gte=limit, then=Value(tier)) for tier, limit in tier_thresholds(currency)]
@@ -235,6 +243,11 @@ def rfm_scores(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
 def refresh_segments(store: Store, now: datetime | None = None, batch_size: int = 5000) -> dict[str, int]:
     """Score every member of `store` who has bought and save their segment; returns counts per segment."""
     now = now or timezone.now()
+    # Figures first: a refund or cancellation may have reached an order since it was enrolled.
+    ids = list(Member.objects.filter(store=store).values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        refresh_stats(ids[start:start + batch_size])
+    Member.objects.filter(store=store, orders_count=0).exclude(segment="", rfm="").update(segment="", rfm="")
     rows = list(Member.objects.filter(store=store, orders_count__gt=0)
                 .values("pk", "last_order_at", "orders_count", "total_spent"))
     frame = rfm_scores(pd.DataFrame(rows, columns=["pk", "last_order_at", "orders_count", "total_spent"]), now)

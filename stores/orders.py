@@ -235,4 +235,7 @@ def record_refund(store: Store, external_id: str, amount: Decimal, refunded_at: 
         order.status = OrderStatus.REFUNDED
         fields.append("status")
     order.save(update_fields=fields)
+    from members.services import enrol_from_order
+
+    enrol_from_order(order)  # the buyer's spend and tier follow the refund
     return order

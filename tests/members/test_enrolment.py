@@ -152,3 +152,49 @@ def test_enrol_members_command_names_an_unknown_store():
 
     with pytest.raises(CommandError, match="No store with slug 'nope'"):
         call_command("enrol_members", "--store", "nope")
+
+
+def test_a_refund_after_enrolment_lowers_spend_and_tier(store_b):
+    from stores.orders import record_refund
+
+    order = OrderFactory(store=store_b, buyer_phone="4155550100", total=Decimal("2500"), external_id="G1")
+    assert enrol_from_order(order).tier == Tier.GOLD
+    record_refund(store_b, "G1", Decimal("2000"), LA_MORNING)
+    member = Member.objects.get()
+    assert (member.total_spent, member.tier) == (Decimal("500.00"), Tier.SILVER)
+
+
+def test_a_cancellation_after_enrolment_takes_the_order_off_the_members_figures(store_b):
+    first = OrderFactory(store=store_b, buyer_phone="4155550100", total=Decimal("2500"))
+    enrol_from_order(first)
+    second = OrderFactory(store=store_b, buyer_phone="4155550100", total=Decimal("40"))
+    enrol_from_order(second)
+    first.status = "cancelled"
+    first.save()
+    member = enrol_from_order(first)  # what the order webhook or import does when an order moves on
+    assert (member.orders_count, member.total_spent, member.tier) == (1, Decimal("40.00"), Tier.STANDARD)
+    assert member.first_order_at == member.last_order_at == second.paid_at
+
+
+@pytest.mark.parametrize("order", [{"status": "cancelled"},
+                                   {"status": "refunded", "refund_amount": Decimal("50.00")}])
+def test_a_member_whose_only_order_was_cancelled_or_refunded_has_no_orders_and_no_segment(store_b, order):
+    member = enrol_from_order(OrderFactory(store=store_b, buyer_phone="4155550100", total=Decimal("50.00"),
+                                           **order))
+    enrol_from_order(OrderFactory(store=store_b, buyer_phone="4155550101"))
+    assert (member.orders_count, member.total_spent, member.last_order_at) == (0, Decimal("0.00"), None)
+    refresh_segments(store_b)
+    member.refresh_from_db()
+    assert (member.segment, member.rfm) == ("", "")
+
+
+def test_a_member_who_no_longer_has_orders_loses_their_segment(store_b):
+    order = OrderFactory(store=store_b, buyer_phone="4155550100")
+    member = enrol_from_order(order)
+    enrol_from_order(OrderFactory(store=store_b, buyer_phone="4155550101"))
+    refresh_segments(store_b)
+    order.status = "cancelled"
+    order.save()
+    refresh_segments(store_b)  # the nightly refresh recounts figures from the orders first
+    member.refresh_from_db()
+    assert (member.orders_count, member.segment, member.rfm) == (0, "", "")

@@ -14,12 +14,13 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.db import transaction
 from scipy import stats
 
 from stores.models import Store
 
 from .measures import daily_measures
-from .models import Activity, ActivityStatus
+from .models import Activity, ActivityReview, ActivityStatus
 
 REVIEWED_MEASURES = [("gmv", "GMV", "goal_gmv"), ("orders", "Paid orders", "goal_orders"),
                      ("new_members", "New members", "goal_new_members")]
@@ -104,3 +105,32 @@ def running_activities(store: Store, day: date) -> list[Activity]:
     """
     return list(Activity.objects.filter(store=store, start_date__lte=day, end_date__gte=day)
                 .exclude(status=ActivityStatus.IDEA).order_by("start_date", "pk"))
+
+
+def save_review(activity: Activity, form, figures: list[MeasureReview], user,
+                read: ActivityReview | None) -> tuple[ActivityReview, bool]:
+    """Save the valid review `form` with today's `figures` and mark a done activity reviewed.
+
+    `read` is the review the form was built on. When there was none but one is stored by now, nothing
+    is written: the same text sent twice (a double click) returns (the stored review, False), a
+    colleague's different review (it, True) for a conflict.
+    """
+    with transaction.atomic():
+        # One review write per activity at a time: the second POST waits here, then sees the first's review.
+        Activity.objects.select_for_update().filter(pk=activity.pk).first()
+        stored = ActivityReview.objects.filter(activity=activity).select_related("created_by").first()
+        if read is None and stored is not None:
+            data = form.cleaned_data
+            same = (stored.summary, stored.root_cause, stored.playbook) == (
+                data["summary"], data["root_cause"], data["playbook"])
+            return stored, not same
+        saved = form.save(commit=False)
+        saved.activity = activity
+        saved.created_by = saved.created_by or user
+        saved.figures = {f.key: {"actual": f.actual, "goal": f.goal, "baseline": f.baseline,
+                                 "uplift": f.uplift, "low": f.uplift_low, "high": f.uplift_high} for f in figures}
+        saved.save()
+        activity.refresh_from_db(fields=["status"])
+        if activity.status == ActivityStatus.DONE:
+            activity.move_to(ActivityStatus.REVIEWED)
+    return saved, False

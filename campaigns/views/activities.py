@@ -218,18 +218,15 @@ def activity_review_page(request, pk):
         if activity.status not in (ActivityStatus.DONE, ActivityStatus.REVIEWED):
             messages.error(request, "Only a finished (done) activity can be reviewed.")
         elif form.is_valid():
-            with transaction.atomic():
-                saved = form.save(commit=False)
-                saved.activity = activity
-                saved.created_by = saved.created_by or request.user
-                saved.figures = {f.key: {"actual": f.actual, "goal": f.goal, "baseline": f.baseline,
-                                         "uplift": f.uplift, "low": f.uplift_low, "high": f.uplift_high}
-                                 for f in figures}
-                saved.save()
-                if activity.status == ActivityStatus.DONE:
-                    activity.move_to(ActivityStatus.REVIEWED)
-            messages.success(request, "Review saved.")
-            return redirect(activity)
+            stored, conflict = activity_review.save_review(activity, form, figures, request.user, existing)
+            if not conflict:
+                messages.success(request, "Review saved.")
+                return redirect(activity)
+            messages.error(request, f"{stored.created_by or 'Someone'} saved a review of this activity meanwhile: "
+                                    f"“{stored.summary}”. Yours, below, is not saved; "
+                                    f"press Update review to replace theirs with it.")
+            existing = stored
+            form = ReviewForm(request.POST, instance=stored, store=activity.store)
     return render(request, "campaigns/activity_review.html", {
         "a": activity, "figures": figures, "baseline": (base_first, base_last), "form": form, "existing": existing,
         "chart": chart, "measure": measure})

@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 from scipy import stats
 
+from campaigns.activity_forms import ReviewForm
 from campaigns.activity_review import baseline_period, daily_pairs, review, running_activities, uplift_interval
 from campaigns.measures import daily_measures
-from campaigns.models import ActivityReview, Playbook
+from campaigns.models import Activity, ActivityReview, Playbook
 from members.models import Member
 from tests.factories import OrderFactory
 
@@ -113,3 +114,42 @@ def test_measures_count_by_the_stores_local_day_on_a_dst_change(store_b):
     frame = daily_measures(store_b, date(2026, 10, 31), date(2026, 11, 2))
     assert list(frame["orders"]) == [0, 1, 1]
     assert list(frame["gmv"]) == [0.0, 10.0, 20.0]
+
+
+def _a_colleague_saves_a_review_first(monkeypatch, activity, colleague, summary):
+    """The colleague's review lands after this request read the page's (empty) review, before it writes."""
+    real = ReviewForm.is_valid
+
+    def is_valid(form):
+        if not ActivityReview.objects.filter(activity=activity).exists():
+            ActivityReview.objects.create(activity=activity, summary=summary, created_by=colleague)
+            Activity.objects.filter(pk=activity.pk).update(status="reviewed")
+        return real(form)
+
+    monkeypatch.setattr(ReviewForm, "is_valid", is_valid)
+
+
+def test_a_review_saved_meanwhile_is_shown_and_kept_and_the_typed_one_is_not_lost(
+        client_a, make_activity, manager_a, monkeypatch):
+    activity = make_activity(status="running")
+    activity.move_to("done")
+    _a_colleague_saves_a_review_first(monkeypatch, activity, manager_a, "Sold out on day 2.")
+    page = client_a.post(reverse("campaigns:activity_review", args=[activity.pk]),
+                         {"summary": "Traffic dipped on Sunday.", "root_cause": ""})
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "mgr-a saved a review of this activity meanwhile: “Sold out on day 2.”" in body
+    assert "Traffic dipped on Sunday." in body and "Update review" in body
+    assert list(ActivityReview.objects.values_list("summary", flat=True)) == ["Sold out on day 2."]
+
+
+def test_the_same_review_sent_twice_is_saved_once(client_a, make_activity, operator_a, monkeypatch):
+    activity = make_activity(status="running")
+    activity.move_to("done")
+    _a_colleague_saves_a_review_first(monkeypatch, activity, operator_a, "Sold out on day 2.")
+    response = client_a.post(reverse("campaigns:activity_review", args=[activity.pk]),
+                             {"summary": "Sold out on day 2.", "root_cause": ""})
+    assert response.status_code == 302
+    assert ActivityReview.objects.count() == 1
+    activity.refresh_from_db()
+    assert activity.status == "reviewed"

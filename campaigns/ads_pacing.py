@@ -75,13 +75,24 @@ class PlanRow:
     totals: Totals
 
 
-def plan_totals(plans: QuerySet, since: date | None = None, until: date | None = None) -> list[PlanRow]:
-    """Each plan with its summed performance over since..until (inclusive), derived metrics included."""
+def plan_totals(plans: QuerySet, since: date | None = None, until: date | None = None,
+                last_days: int | None = None, now: datetime | None = None) -> list[PlanRow]:
+    """Each plan with its summed performance over since..until (inclusive), derived metrics included.
+
+    With `last_days`, each plan's window is instead its own store's last `last_days` local days up to
+    that store's today (plans of stores on either side of midnight have different todays)."""
     cond = Q()
     if since:
         cond &= Q(daily__date__gte=since)
     if until:
         cond &= Q(daily__date__lte=until)
+    if last_days:
+        windows = Q()
+        for store in Store.objects.filter(pk__in=plans.values("store")):
+            today = store.today(now)
+            windows |= Q(store=store, daily__date__gte=today - timedelta(days=last_days - 1),
+                         daily__date__lte=today)
+        cond &= windows
     sums = {name: Sum(f"daily__{name}", filter=cond) for name in ("impressions", "clicks", "spend", "orders", "sales")}
     rows = []
     for plan in plans.annotate(**{f"t_{k}": v for k, v in sums.items()}):

@@ -34,8 +34,7 @@ def ads(request):
         plans = plans.filter(status=status)
     stores = list(stores_for(request.user))
     shown_stores = [s for s in stores if not store_slug or s.slug == store_slug]
-    since = min((s.today() for s in shown_stores), default=None)
-    rows = ads_pacing.plan_totals(plans, since - timedelta(days=LIST_DAYS - 1) if since else None)
+    rows = ads_pacing.plan_totals(plans, last_days=LIST_DAYS)
     # One currency: named once in the headers; several: each amount carries its store's.
     currencies = {r.plan.store.currency for r in rows}
     currency = next(iter(currencies)) if len(currencies) == 1 else ""

@@ -1,9 +1,10 @@
 """Paid-promotion pages: plans, imports, creatives and launches, each scoped to the user's stores."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -324,3 +325,16 @@ def test_a_report_of_many_bad_rows_lists_the_first_hundred_and_counts_the_rest(c
     assert "Nothing was imported: 1,250 problems" in body
     assert body.count("appears twice") == 100
     assert "… and 1,150 more problems not listed (the first 100 are shown;" in body
+
+
+@time_machine.travel(datetime(2026, 11, 20, 2, 0, tzinfo=UTC), tick=False)  # 20 Nov in Shanghai, 19 Nov in LA
+def test_list_of_stores_either_side_of_midnight_sums_each_stores_own_last_30_days(client_a, search_plan,
+                                                                                   operator_a, store_b):
+    MembershipFactory(store=store_b, user=operator_a)
+    us_plan = AdPlanFactory(store=store_b, name="US search")
+    for plan, first, before in ((search_plan, date(2026, 10, 22), date(2026, 10, 21)),
+                                (us_plan, date(2026, 10, 21), date(2026, 10, 20))):
+        AdDailyFactory(plan=plan, date=first, spend=Decimal("10.00"))  # the 30th day back, counted
+        AdDailyFactory(plan=plan, date=before, spend=Decimal("7.00"))  # the 31st, not
+    rows = {r.plan.name: r.totals.spend for r in client_a.get(reverse("campaigns:ads")).context["rows"]}
+    assert rows == {"Longjing search": Decimal("10.00"), "US search": Decimal("10.00")}

@@ -4,6 +4,8 @@ Pacing compares a plan's spend so far today (its latest AdSpendSnapshot) with wh
 now. "Where it should be" follows the store's expected hourly curve: the share of paid orders in
 each store-local hour over the last 14 days (buyers and ad auctions keep the same hours), limited
 to the plan's own hours; with fewer than MIN_CURVE_ORDERS orders it is a flat curve over those hours.
+Each real hour of today takes its clock hour's share, so a 25-hour day counts 01:00 twice and a
+23-hour day none for the 02:00 it skips (`day_shares`).
 At the current pace the day ends at spend_so_far / expected_share_by_now, which is compared with the
 daily budget (after EARLIEST_PROJECTION of the day, earlier guesses are noise). The total budget is
 checked with: spent before today + today's projection + remaining days × the last 7 days' average.
@@ -131,10 +133,32 @@ def plan_curve(plan: AdPlan, curve: list[float]) -> list[float]:
     return [c / total for c in window]
 
 
-def share_by(curve: list[float], local_now: datetime) -> Decimal:
-    """Expected share of the day's spend by `local_now` (the current hour counted by its elapsed minutes)."""
-    done = sum(curve[: local_now.hour])
-    done += curve[local_now.hour] * (local_now.minute * 60 + local_now.second) / 3600
+def day_hours(store: Store, day: date) -> list[tuple[int, datetime]]:
+    """The real hours of the store-local `day`: (clock hour, start in UTC) each, 23 on the day the clocks go
+    forward (no 02:00 in Los Angeles) and 25 on the day they go back (01:00 twice)."""
+    start, end = store.day_bounds(day)
+    hours = []
+    while start < end:
+        hours.append((start.astimezone(store.zone).hour, start))
+        start += timedelta(hours=1)
+    return hours
+
+
+def day_shares(curve: list[float], hours: list[tuple[int, datetime]]) -> list[float]:
+    """The 24-clock-hour `curve` laid over the day's real `hours` (a doubled hour counted twice, a skipped
+    one not at all) and scaled back to 1; all zero when none of the curve's hours happens that day."""
+    raw = [curve[hour] for hour, _ in hours]
+    total = sum(raw)
+    return [c / total for c in raw] if total > 0 else [0.0] * len(raw)
+
+
+def share_by(shares: list[float], hours: list[tuple[int, datetime]], moment: datetime) -> Decimal:
+    """Expected share of the day's spend by `moment` (the hour under way counted by its elapsed seconds)."""
+    done = 0.0
+    for share, (_, start) in zip(shares, hours, strict=True):
+        elapsed = (moment - start).total_seconds()
+        if elapsed > 0:
+            done += share * min(elapsed / 3600, 1.0)
     return Decimal(str(round(min(done, 1.0), 6)))
 
 
@@ -236,7 +260,8 @@ def _pacing(plan: AdPlan, now: datetime, curve: tuple[list[float], str], week: l
     local_now = now.astimezone(store.zone)
     day_start, _ = store.day_bounds(today)
     store_curve, basis = curve
-    shares = plan_curve(plan, store_curve)
+    hours = day_hours(store, today)
+    shares = day_shares(plan_curve(plan, store_curve), hours)
     snapshots = [snap for snap in week if snap.ts >= day_start]
     spend_today = snapshots[-1].spend_today if snapshots else ZERO
     today_row = recent_days.get(today)
@@ -248,7 +273,7 @@ def _pacing(plan: AdPlan, now: datetime, curve: tuple[list[float], str], week: l
             last_increase, previous = snap.ts, snap.spend_today
 
     fed_today = bool(snapshots) or today_row is not None
-    expected_share = share_by(shares, local_now)
+    expected_share = share_by(shares, hours, now)
     projected_day = None
     if fed_today and expected_share >= EARLIEST_PROJECTION:
         projected_day = to_money(spend_today / expected_share)
@@ -260,12 +285,11 @@ def _pacing(plan: AdPlan, now: datetime, curve: tuple[list[float], str], week: l
     projected_total = to_money(spent_before + (projected_day or spend_today) + run_rate * days_left)
 
     hourly_actual: list[Decimal | None] = []
-    cumulative_share, hourly_expected = 0.0, []
+    hourly_expected: list[Decimal] = []
     idx, value = 0, ZERO
-    for h in range(24):
-        cumulative_share += shares[h]
-        hourly_expected.append(to_money(plan.daily_budget * Decimal(str(round(cumulative_share, 6)))))
+    for h in range(24):  # by clock hour: a doubled hour holds both its real hours, a skipped one none
         hour_end = local_hour_start(store, today, h + 1)
+        hourly_expected.append(to_money(plan.daily_budget * share_by(shares, hours, hour_end)))
         if h > local_now.hour or not fed_today:
             hourly_actual.append(None)
             continue

@@ -67,3 +67,29 @@ def test_spend_by_hour_on_the_clocks_forward_day_falls_in_its_local_hour(plan_b)
     actual = plan_pacing(plan_b).hourly_actual
 
     assert actual[9] == Decimal("0") and actual[10] == Decimal("60")  # by 10:00 nothing, by 11:00 60
+
+
+@pytest.mark.parametrize("now, share", [
+    (datetime(2026, 11, 1, 8, 30, tzinfo=UTC), Decimal("0.06")),  # 01:30 PDT: 1.5 of the day's 25 hours
+    (datetime(2026, 11, 1, 9, 30, tzinfo=UTC), Decimal("0.1")),  # 01:30 PST, an hour later: 2.5 of 25
+    (datetime(2026, 3, 8, 10, 30, tzinfo=UTC), Decimal("0.108696")),  # 03:30 PDT: 2.5 of the day's 23 hours
+])
+def test_expected_share_on_a_dst_day_counts_the_hours_that_really_went_by(plan_b, now, share):
+    from campaigns.ads_pacing import plan_pacing
+
+    with time_machine.travel(now, tick=False):
+        assert plan_pacing(plan_b).expected_share == share  # a flat curve: too few orders for a real one
+
+
+@time_machine.travel(datetime(2026, 11, 1, 9, 30, tzinfo=UTC), tick=False)  # 01:30 PST, the second 01:00 hour
+def test_a_plan_on_budget_pace_on_the_clocks_back_day_is_projected_at_its_budget(plan_b):
+    from campaigns.ads_pacing import plan_pacing
+
+    SnapshotFactory(plan=plan_b, ts=datetime(2026, 11, 1, 9, 30, tzinfo=UTC), spend_today=Decimal("24.00"))
+
+    pacing = plan_pacing(plan_b)  # 240 over 25 hours: 24 by 2.5 hours in
+
+    assert pacing.projected_day == Decimal("240.00") and not pacing.will_overspend_day
+    assert pacing.hourly_expected[0] == Decimal("9.60")  # by 01:00 PDT: one hour of 25
+    assert pacing.hourly_expected[1] == Decimal("28.80")  # by 02:00 PST: both 01:00 hours too
+    assert pacing.hourly_expected[23] == Decimal("240.00")

@@ -156,6 +156,19 @@ class Activity(models.Model):
         return self.checklist.filter(due_on_signup_deadline=True, done_at__isnull=True).update(
             due_date=self.signup_deadline)
 
+    @transaction.atomic
+    def add_step(self, item: ChecklistItem) -> bool:
+        """Put `item` at the end of the checklist; False, and nothing added, when the same step (title, link,
+        resource, data, due day) is already on it and not done: a double-clicked Add is one step."""
+        Activity.objects.select_for_update().filter(pk=self.pk).first()  # one addition at a time
+        if self.checklist.filter(done_at__isnull=True, title=item.title, link=item.link, resource=item.resource,
+                                 data_to_watch=item.data_to_watch, due_date=item.due_date).exists():
+            return False
+        item.activity = self
+        item.position = (self.checklist.aggregate(m=models.Max("position"))["m"] or 0) + 1
+        item.save()
+        return True
+
     def allowed_moves(self) -> tuple[str, ...]:
         return TRANSITIONS[self.status]
 

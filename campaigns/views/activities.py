@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -173,12 +173,9 @@ def checklist_new(request, pk):
     activity = _activity(request, pk)
     form = ChecklistItemForm(request.POST)
     if form.is_valid():
-        with transaction.atomic():
-            Activity.objects.select_for_update().filter(pk=activity.pk).first()  # one position at a time
-            item = form.save(commit=False)
-            item.activity = activity
-            item.position = (activity.checklist.aggregate(m=Max("position"))["m"] or 0) + 1
-            item.save()
+        item = form.save(commit=False)
+        if not activity.add_step(item):
+            messages.error(request, f"“{item.title}” is already on the checklist and not done; it was not added again.")
     else:
         for field, errors in form.errors.items():
             messages.error(request, f"{field}: {'; '.join(errors)}")

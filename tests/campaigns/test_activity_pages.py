@@ -227,6 +227,26 @@ def test_steps_can_be_added_by_hand(client_a, make_activity, store_b):
     assert client_a.post(reverse("campaigns:checklist_new", args=[theirs.pk]), {"title": "x"}).status_code == 404
 
 
+def test_a_double_clicked_add_step_adds_it_once_and_says_why(client_a, make_activity):
+    activity = make_activity()
+    url = reverse("campaigns:checklist_new", args=[activity.pk])
+    step = {"title": "Order banners", "data_to_watch": "CTR", "due_date": "2026-11-18"}
+    client_a.post(url, step)
+    page = client_a.post(url, step, follow=True)
+    assert "“Order banners” is already on the checklist and not done; it was not added again." in page.content.decode()
+    assert list(activity.checklist.values_list("position", "title")) == [(1, "Order banners")]
+
+
+def test_a_step_like_one_already_done_or_with_another_due_day_is_added(client_a, make_activity, operator_a):
+    activity = make_activity()
+    url = reverse("campaigns:checklist_new", args=[activity.pk])
+    client_a.post(url, {"title": "Check stock", "due_date": "2026-11-18"})
+    client_a.post(url, {"title": "Check stock", "due_date": "2026-11-21"})  # checked again later: a second step
+    activity.checklist.filter(position=1).update(done_at=NOON_SHANGHAI, done_by=operator_a)
+    client_a.post(url, {"title": "Check stock", "due_date": "2026-11-18"})  # the first was done: again is new work
+    assert activity.checklist.count() == 3
+
+
 @time_machine.travel(BEFORE_DOUBLE_11_SIGNUP)
 def test_negative_goal_gmv_is_refused_in_plain_words(client_a, store_a, default_templates):
     template = ActivityTemplate.objects.get(name="Double 11 sign-up")

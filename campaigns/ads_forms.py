@@ -7,6 +7,7 @@ from django import forms
 from opsdesk.tenancy import stores_for
 from stores.models import ListingVersion, Product
 
+from .activity_forms import out_of_reach
 from .ads_creatives import validate_creative_image
 from .models import Activity, AdCreative, AdPlan, LaunchPlan
 
@@ -132,6 +133,11 @@ class LaunchPlanForm(forms.ModelForm):
         store = data.get("store") or (self.instance.store if self.instance.pk else None)
         if not store:
             return data
+        # As for activities: a slip such as 9999-12-31 is refused beside the field (its launch week would run
+        # past the last date Python knows, a 500 on the launch page); an old launch keeps its day.
+        if "launch_date" in data and (not self.instance.pk or "launch_date" in self.changed_data) \
+                and (why := out_of_reach(data["launch_date"], store.today())):
+            self.add_error("launch_date", why)
         if data.get("product") and data["product"].store_id != store.pk:
             self.add_error("product", "That product belongs to another store.")
         for field, owner in (("listing_versions", lambda v: v.product.store_id), ("ad_plans", lambda p: p.store_id),

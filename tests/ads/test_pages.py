@@ -187,6 +187,16 @@ def test_launch_gets_checklist_and_ticks(client_a, store_a, search_plan):
     assert client_a.get(reverse("campaigns:ad_launch_detail", args=[launch.pk])).status_code == 200
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_launch_day_no_plan_means_is_refused_beside_the_field(client_a, store_a, day):
+    response = client_a.post(reverse("campaigns:ad_launch_new"), {
+        "store": store_a.pk, "name": "Spring tea", "product": ProductFactory(store=store_a).pk, "launch_date": day,
+        "status": "planning"})
+    assert response.status_code == 200
+    assert f"{day} is more than 10 years from today" in str(response.context["form"].errors["launch_date"])
+    assert not LaunchPlan.objects.exists()
+
+
 def test_a_launch_step_clicked_done_twice_stays_done(client_a, store_a):
     launch = LaunchPlan.objects.create(store=store_a, product=ProductFactory(store=store_a), name="Spring tea",
                                        launch_date=date(2026, 11, 1))

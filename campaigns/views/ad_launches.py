@@ -11,6 +11,7 @@ from .. import ads_charts
 from ..ads_forms import LaunchPlanForm
 from ..ads_launches import launch_week_report, week_totals
 from ..models import LaunchPlan
+from .saving import save_new
 
 
 def launches(request):
@@ -20,9 +21,8 @@ def launches(request):
 
 def launch_new(request):
     form = LaunchPlanForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        launch = form.save()
-        launch.add_default_checklist()
+    if request.method == "POST" and form.is_valid() and (
+            launch := save_new(form, then=lambda launch: launch.add_default_checklist())):
         messages.success(request, f"Created launch plan {launch.name} with the standard checklist.")
         return redirect(launch)
     return render(request, "campaigns/launch_form.html", {"form": form})

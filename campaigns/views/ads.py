@@ -15,6 +15,7 @@ from ..ads_creatives import compare_creatives
 from ..ads_forms import AdCreativeForm, AdPlanForm, AdReportUploadForm
 from ..ads_importers import AdReportError, import_ad_report
 from ..models import AdChannel, AdCreative, AdPlan, AdPlanStatus
+from .saving import save_new
 
 LIST_DAYS = 30
 SHOWN_PROBLEMS = 100  # a rejected report's problems listed on the page; the rest are counted
@@ -57,8 +58,7 @@ def ad_new(request):
     store = stores.filter(slug=request.GET.get("store") or "").first() or (stores.first() if stores.count() == 1
                                                                            else None)
     form = AdPlanForm(request.POST or None, user=request.user, initial={"store": store} if store else None)
-    if request.method == "POST" and form.is_valid():
-        plan = form.save()
+    if request.method == "POST" and form.is_valid() and (plan := save_new(form)):
         messages.success(request, f"Created ad plan {plan.name}.")
         return redirect(plan)
     return render(request, "campaigns/ad_form.html", {"form": form})
@@ -92,8 +92,7 @@ def ad_detail(request, pk):
 def ad_creative_new(request, pk):
     plan = get_scoped_object(AdPlan.objects.select_related("store"), request.user, pk=pk)
     form = AdCreativeForm(request.POST or None, request.FILES or None, plan=plan)
-    if request.method == "POST" and form.is_valid():
-        creative = form.save()
+    if request.method == "POST" and form.is_valid() and (creative := save_new(form)):
         messages.success(request, f"Uploaded creative {creative.name}.")
         return redirect(plan)
     return render(request, "campaigns/ad_creative_form.html", {"form": form, "plan": plan}, status=(

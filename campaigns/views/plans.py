@@ -13,6 +13,7 @@ from opsdesk.tenancy import get_scoped_object, scope, stores_for
 from ..activity_forms import GoalForm, PlanForm, TaskForm
 from ..models import Plan, PlanGoal, PlanLevel, PlanTask
 from ..plan_progress import plan_progress
+from .saving import save_new
 
 
 def plans(request):
@@ -32,8 +33,7 @@ def plan_new(request):
         initial = {"store": parent.store, "parent": parent, "period_start": parent.period_start,
                    "level": PlanLevel.MONTH if parent.level == PlanLevel.YEAR else PlanLevel.WEEK}
     form = PlanForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        plan = form.save()
+    if request.method == "POST" and form.is_valid() and (plan := save_new(form)):
         messages.success(request, f"Created {plan}.")
         return redirect(plan)
     return render(request, "campaigns/plan_form.html", {"form": form})

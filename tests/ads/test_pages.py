@@ -348,3 +348,45 @@ def test_list_of_stores_either_side_of_midnight_sums_each_stores_own_last_30_day
         AdDailyFactory(plan=plan, date=before, spend=Decimal("7.00"))  # the 31st, not
     rows = {r.plan.name: r.totals.spend for r in client_a.get(reverse("campaigns:ads")).context["rows"]}
     assert rows == {"Longjing search": Decimal("10.00"), "US search": Decimal("10.00")}
+
+
+def _a_twin_is_saved_first(monkeypatch, form_class, make_twin):
+    """The same form sent twice at once: the twin passed the same checks and is stored once this one has passed
+    them, just before it saves."""
+    real = form_class._post_clean
+    made = []
+
+    def post_clean(form):
+        real(form)
+        if not made:
+            made.append(make_twin())
+
+    monkeypatch.setattr(form_class, "_post_clean", post_clean)
+
+
+def test_a_double_clicked_create_plan_makes_one_plan_and_says_why_not_a_server_error(client_a, store_a,
+                                                                                      monkeypatch):
+    from campaigns.ads_forms import AdPlanForm
+
+    _a_twin_is_saved_first(monkeypatch, AdPlanForm, lambda: AdPlanFactory(store=store_a, name="New search"))
+    response = client_a.post(reverse("campaigns:ad_new"), {
+        "store": store_a.pk, "name": "New search", "channel": "search", "status": "active", "daily_budget": "300",
+        "total_budget": "0", "bid_strategy": "manual_cpc", "hour_from": 0, "hour_to": 24})
+    assert response.status_code == 200
+    assert "This store already has a plan with that name." in response.context["form"].errors["name"]
+    assert AdPlan.objects.filter(name="New search").count() == 1
+
+
+def test_a_double_clicked_create_launch_makes_one_launch_and_says_why_not_a_server_error(client_a, store_a,
+                                                                                          monkeypatch):
+    from campaigns.ads_forms import LaunchPlanForm
+
+    product = ProductFactory(store=store_a)
+    _a_twin_is_saved_first(monkeypatch, LaunchPlanForm, lambda: LaunchPlan.objects.create(
+        store=store_a, product=product, name="Spring tea", launch_date=date(2026, 11, 1)))
+    response = client_a.post(reverse("campaigns:ad_launch_new"), {
+        "store": store_a.pk, "name": "Spring tea", "product": product.pk, "launch_date": "2026-11-01",
+        "status": "planning"})
+    assert response.status_code == 200
+    assert "This store already has a launch plan with that name." in response.context["form"].errors["name"]
+    assert LaunchPlan.objects.count() == 1

@@ -137,6 +137,24 @@ def test_creating_a_month_plan_under_a_year(client_a, store_a, tree):
     assert response.url == plan.get_absolute_url() and plan.period_end == date(2026, 12, 31)
 
 
+def test_a_double_clicked_create_plan_makes_one_plan_and_says_why_not_a_server_error(client_a, store_a, tree,
+                                                                                      monkeypatch):
+    from campaigns.activity_forms import PlanForm
+
+    real, made = PlanForm._post_clean, []
+
+    def post_clean(form):  # the same form sent twice at once: the twin passed the checks too and is stored first
+        real(form)
+        if not made:
+            made.append(_plan(store_a, "month", date(2026, 12, 1), tree[0]))
+
+    monkeypatch.setattr(PlanForm, "_post_clean", post_clean)
+    response = client_a.post(reverse("campaigns:plan_new"), {"store": store_a.pk, "level": "month",
+                                                             "parent": tree[0].pk, "period_start": "2026-12-09"})
+    assert response.status_code == 200 and response.context["form"].errors
+    assert Plan.objects.filter(level="month", period_start=date(2026, 12, 1)).count() == 1
+
+
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
 def test_a_plan_day_no_plan_means_is_refused_beside_the_field(client_a, store_a, tree, day):
     # 9999-12-31's week would end in year 10000: the form answered with a 500.

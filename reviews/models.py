@@ -34,6 +34,22 @@ DEFAULT_NEGATIVE_WORDS = [
     # Spanish
     "malo", "roto", "no llegó", "defectuoso",
 ]
+# Everyday phrases that contain a negative word but are no complaint (不好意思 is "excuse me", 差不多 "about
+# the same", 无破损 "no damage"). They are blanked out of a review's text before its negative words are looked
+# for, so the complaint in "不好意思，杯子坏了" still counts. A project may replace them with
+# settings.REVIEWS_HARMLESS_PHRASES; keep each one harmless in every context.
+DEFAULT_HARMLESS_PHRASES = [
+    # Portuguese
+    "não faltou nada", "nada de errado", "sem defeito", "sem defeitos", "sem atraso",
+    # English
+    "nothing wrong", "can't go wrong", "cannot go wrong", "nothing missing", "not disappointed",
+    "won't be disappointed",
+    # Chinese
+    "不好意思", "差不多", "差点", "差一点", "出差", "时差", "不差", "不慢", "不失望", "没失望", "没有失望", "不会失望",
+    "无破损", "没破损", "没有破损", "未破损", "不是假货",
+    # Spanish
+    "nada malo", "no es malo",
+]
 DEFAULT_FIRST_CONTACT_HOURS = 24
 # A first call due more than a year after the case opened is a typo; a far larger one overflowed the due
 # time of every new case (the import failed with a 500).
@@ -42,6 +58,10 @@ MAX_FIRST_CONTACT_HOURS = 24 * 365
 
 def default_negative_words() -> list[str]:
     return list(getattr(settings, "REVIEWS_NEGATIVE_WORDS", DEFAULT_NEGATIVE_WORDS))
+
+
+def harmless_phrases() -> list[str]:
+    return list(getattr(settings, "REVIEWS_HARMLESS_PHRASES", DEFAULT_HARMLESS_PHRASES))
 
 
 class Review(models.Model):

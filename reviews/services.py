@@ -25,12 +25,13 @@ from .models import (
     Review,
     ReviewCase,
     ReviewPolicy,
+    harmless_phrases,
 )
 
 
 def _fold(text: str) -> str:
-    """Lower-case without accents, so “NÃO recebi” and “nao recebi” match “não recebi”."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Lower-case without accents, so “NÃO recebi” and “nao recebi” match “não recebi”; a phone's ’ reads as '."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("\u2019", "'"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
@@ -52,12 +53,27 @@ def _patterns(words: tuple[str, ...]) -> list[tuple[str, re.Pattern]]:
     return [(w.strip(), _word_pattern(w.strip())) for w in words if w.strip()]
 
 
-def negative_words_in(text: str, words: list[str]) -> list[str]:
-    """The words of `words` found in `text` (case- and accent-insensitive)."""
+@lru_cache(maxsize=64)
+def _matcher(words: tuple[str, ...], harmless: tuple[str, ...]):
+    # Longest phrase first, so 没有失望 is blanked whole before a shorter phrase could split it.
+    blanks = _patterns(tuple(sorted(harmless, key=len, reverse=True)))
+    checks = [(word, pattern, any(blank.search(_fold(word)) for _, blank in blanks))
+              for word, pattern in _patterns(words)]
+    return blanks, checks
+
+
+def negative_words_in(text: str, words: list[str], harmless: list[str] | None = None) -> list[str]:
+    """The words of `words` found in `text` (case- and accent-insensitive), once the harmless phrases
+    (default `harmless_phrases()`: 不好意思, 差不多, nothing wrong…) are blanked out of it. A word that itself
+    contains a harmless phrase (a store listing 差不多) is looked for in the whole text."""
     if not text:
         return []
-    folded = _fold(text)
-    return [word for word, pattern in _patterns(tuple(words)) if pattern.search(folded)]
+    blanks, checks = _matcher(tuple(words), tuple(harmless_phrases() if harmless is None else harmless))
+    folded = cleaned = _fold(text)
+    for _, blank in blanks:
+        cleaned = blank.sub(" ", cleaned)
+    return [word for word, pattern, itself_harmless in checks
+            if pattern.search(folded if itself_harmless else cleaned)]
 
 
 def case_reason(review: Review, policy: ReviewPolicy | None = None) -> str | None:

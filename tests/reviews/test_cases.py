@@ -32,6 +32,39 @@ def test_rating_three_without_a_negative_word_opens_no_case(store_a, text):
     assert make_case(store_a, rating=3, body=text) is None
 
 
+@pytest.mark.parametrize("text", [
+    "不好意思，问一下能开发票吗？整体还行",  # "excuse me, can I get an invoice? fine overall"
+    "和图片差不多，一般般吧",  # "about the same as the picture, so-so"
+    "包装完好无破损，物流不慢",  # "packed well, no damage, delivery not slow"
+    "Nothing wrong with it, just average.",
+    "Não faltou nada, produto ok",
+])
+def test_rating_three_with_a_harmless_phrase_around_a_negative_word_opens_no_case(store_a, text):
+    assert make_case(store_a, rating=3, body=text) is None
+
+
+@pytest.mark.parametrize(("text", "word"), [
+    ("质量很差", "差"),
+    ("不好用，按键失灵", "不好"),
+    ("不好意思，收到的杯子坏了", "坏了"),  # a polite opening does not hide the complaint after it
+    ("差不多用了两天就不好用了", "不好"),
+    ("Nothing wrong with the fit, but the zip arrived broken", "broken"),
+])
+def test_a_complaint_beside_a_harmless_phrase_still_opens_a_case(store_a, text, word):
+    case = make_case(store_a, rating=3, body=text)
+    assert case is not None and f"“{word}”" in case.reason
+
+
+def test_a_store_word_that_is_itself_a_harmless_phrase_still_matches(store_a):
+    ReviewPolicy.objects.create(store=store_a, negative_words="差不多")
+    assert make_case(store_a, rating=3, body="只能说差不多吧") is not None
+
+
+def test_a_curly_apostrophe_matches_a_straight_one():
+    # Phones type ’; the word list is written with '.
+    assert negative_words_in("It doesn’t work", ["doesn't work"]) == ["doesn't work"]
+
+
 @pytest.mark.parametrize("rating", [4, 5])
 def test_good_ratings_open_no_case_even_with_negative_words(store_a, rating):
     assert make_case(store_a, rating=rating, body="broken but they replaced it") is None

@@ -247,8 +247,15 @@ class ReviewCase(models.Model):
 
     def clean(self):
         super().clean()
-        if self.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED) and not (self.root_cause and self.resolution):
-            raise ValidationError("A resolved case keeps its root cause and resolution.")
+        # What a move required stays recorded while the case is at or past that step (see missing_for).
+        if self.status == CaseStatus.PRODUCT_CHECK and not self.root_cause:
+            raise ValidationError("A case in product check keeps its root cause.")
+        if self.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+            if not (self.root_cause and self.resolution):
+                raise ValidationError("A resolved case keeps its root cause and resolution.")
+            if not self.check_finding and self.pk and self.events.filter(
+                    from_status=CaseStatus.PRODUCT_CHECK, to_status=CaseStatus.RESOLVED).exists():
+                raise ValidationError("A case resolved after a product check keeps the check's finding.")
         if self.updated_rating and not self.customer_updated_review:
             raise ValidationError({"updated_rating": "Only a customer who updated the review has a new rating."})
 

@@ -308,6 +308,30 @@ def test_resolved_case_cannot_lose_its_resolution(client_a, operator_a, store_a)
     assert case.resolution == "replacement"
 
 
+def test_a_case_in_product_check_cannot_lose_its_root_cause(client_a, operator_a, store_a):
+    from tests.reviews.test_cases import walk_to
+
+    case = walk_to(make_case(store_a), CaseStatus.PRODUCT_CHECK, operator_a)
+    response = client_a.post(case.get_absolute_url(), {"action": "findings", "root_cause": "",
+                                                       "check_finding": "confirmed"})
+    assert response.status_code == 400
+    assert "A case in product check keeps its root cause." in response.content.decode()
+    case.refresh_from_db()
+    assert (case.root_cause, case.check_finding) == ("logistics", "")
+
+
+def test_a_case_resolved_after_its_product_check_cannot_lose_the_finding(client_a, operator_a, store_a):
+    from tests.reviews.test_cases import walk_to
+
+    case = walk_to(make_case(store_a), CaseStatus.RESOLVED, operator_a)  # through product check
+    response = client_a.post(case.get_absolute_url(), {"action": "findings", "root_cause": "logistics",
+                                                       "resolution": "replacement", "check_finding": ""})
+    assert response.status_code == 400
+    assert "A case resolved after a product check keeps the check&#x27;s finding." in response.content.decode()
+    case.refresh_from_db()
+    assert case.check_finding == "confirmed"
+
+
 def test_report_says_its_bad_reviews_include_3_star_complaints_and_splits_them_from_the_daily_count(client_a, store_a):
     make_case(store_a, rating=1, body="broken")
     make_case(store_a, rating=3, body="ruim")  # a complaint word opens a case at 3★

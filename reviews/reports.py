@@ -7,6 +7,7 @@ Sums and counts run in SQL; weekly buckets and percentiles in pandas.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -82,11 +83,16 @@ def build_report(store: Store, start: datetime, end: datetime) -> Report:
     reviews = Review.objects.filter(store=store, created_at__gte=start, created_at__lt=end)
     cases = ReviewCase.objects.filter(store=store, review__created_at__gte=start, review__created_at__lt=end)
 
+    rows = list(reviews.values("product", "product__title", "product__sku").annotate(
+        n=Count("id"), bad=Count("id", filter=BAD), avg=Avg("rating")).order_by("-bad", "-n"))
+    # Two products may share a title; their SKU (unique in the store) tells them apart in the table and chart.
+    titles = Counter(row["product__title"] for row in rows)
     by_product = [
-        {"product": row["product__title"] or "(no product)", "product_id": row["product"], "reviews": row["n"],
+        {"product": (f"{row['product__title']} ({row['product__sku']})" if titles[row["product__title"]] > 1
+                     else row["product__title"]) if row["product"] else "(no product)",
+         "product_id": row["product"], "reviews": row["n"],
          "bad": row["bad"], "bad_rate": _rate(row["bad"], row["n"]), "average": round(row["avg"], 2)}
-        for row in reviews.values("product", "product__title").annotate(
-            n=Count("id"), bad=Count("id", filter=BAD), avg=Avg("rating")).order_by("-bad", "-n")
+        for row in rows
     ]
     causes = dict(RootCause.choices)
     by_root_cause = [{"root_cause": causes.get(row["root_cause"], "Not yet known"), "cases": row["n"]}
@@ -142,7 +148,8 @@ def report_figures(report: Report) -> dict[str, str]:
     top = [p for p in report.by_product if p["reviews"]][:15]
     if top:
         figures["products"] = go.Figure(go.Bar(x=[p["product"] for p in top], y=[p["bad_rate"] for p in top]))
-        figures["products"].update_layout(title="Bad-review rate by product (%)")
+        # A category axis: plotly would read titles like "2024" as numbers or dates.
+        figures["products"].update_layout(title="Bad-review rate by product (%)", xaxis={"type": "category"})
     for fig in figures.values():
         fig.update_layout(margin={"l": 40, "r": 40, "t": 50, "b": 40}, height=320, template="plotly_white")
     return {name: fig.to_json() for name, fig in figures.items()}

@@ -584,3 +584,24 @@ def test_a_deactivated_member_is_not_offered_as_product_task_owner(client_a, sto
     assert list(task_form.fields["owner"].queryset.values_list("username", flat=True)) == ["op-a"]
     client_a.post(url, {"action": "task", "text": "Ask supplier for thicker foam", "owner": manager_a.pk})
     assert not ProductTask.objects.exists()
+
+
+def test_report_chart_keeps_one_bar_per_product_when_titles_repeat(store_a):
+    import json
+
+    from reviews.reports import build_report, report_figures
+
+    mug = ProductFactory(store=store_a, sku="MUG-RED", title="Tea mug")
+    other_mug = ProductFactory(store=store_a, sku="MUG-BLUE", title="Tea mug")
+    tin = ProductFactory(store=store_a, sku="2024", title="2024")  # a number-like title is still a category
+    make_review(store_a, rating=1, product=mug)
+    make_review(store_a, rating=5, product=mug)
+    make_review(store_a, rating=5, product=other_mug)
+    make_review(store_a, rating=2, product=tin)
+    now = timezone.now()
+    report = build_report(store_a, now - timedelta(days=1), now)
+    chart = json.loads(report_figures(report)["products"])
+    bars = dict(zip(chart["data"][0]["x"], chart["data"][0]["y"], strict=True))
+    assert bars == {"Tea mug (MUG-RED)": 50.0, "Tea mug (MUG-BLUE)": 0.0, "2024": 100.0}
+    assert chart["layout"]["xaxis"]["type"] == "category"
+    assert {p["product"] for p in report.by_product} == set(bars)

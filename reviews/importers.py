@@ -197,16 +197,19 @@ def _read_csv(text: str, expected: list[str], required: list[str], errors: list[
         errors.append(RowError(0, "", f"missing column(s) {', '.join(missing)}; expected {', '.join(expected)}"))
         return []
     rows = []
+    number = 1
     try:
-        # Row numbers count the header as row 1, like a spreadsheet (a multi-line text is still one row).
-        for number, record in enumerate(reader, start=2):
+        # Row numbers count the header as row 1, like a spreadsheet (a multi-line text is still one row), also
+        # for a row the reader cannot split: reader.line_num counts physical lines.
+        for record in reader:
+            number += 1
             if None in record:
                 errors.append(RowError(number, "", f"has {len(header) + len(record[None])} fields, "
                                                    f"the header has {len(header)}"))
                 continue
             rows.append((number, record))
     except csv.Error as exc:
-        errors.append(RowError(reader.line_num, "", f"unreadable CSV: {exc}"))
+        errors.append(RowError(number + 1, "", f"unreadable CSV: {exc}"))
     check_count(len(rows) + len(errors))  # splitting cells is quick; checking and writing rows is what takes time
     return rows
 

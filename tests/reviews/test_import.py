@@ -299,3 +299,16 @@ def test_a_review_file_over_the_row_limit_is_refused_before_any_row_is_checked(o
             f"file: The {what} has 3 reviews; import at most 2 at a time: split it into smaller {plural}."]
     good = [dict(item, rating=5) for item in bad[:2]]
     assert import_reviews(olist_store, good).created == 2  # at the limit: imported
+
+
+def test_an_unreadable_csv_row_is_numbered_as_a_record_after_multi_line_texts(store_a):
+    huge = "x" * 200_000  # over the csv module's field limit: the row cannot be read
+    text = ('external_id,rating,created_at,body\n'
+            'R-1,3,2026-01-01,"line one\nline two\nline three"\n'
+            'R-2,4,2026-01-02,"ok\nfine"\n'
+            f'R-3,1,2026-01-03,"{huge}"\n').encode()
+    with pytest.raises(ReviewImportError) as caught:
+        import_reviews(store_a, text, "csv")
+    (error,) = caught.value.errors
+    assert str(error).startswith("row 4: unreadable CSV")  # header 1, R-1 2, R-2 3 (not physical line 7)
+    assert Review.objects.count() == 0

@@ -4,7 +4,15 @@ from django import forms
 from django.core.validators import URLValidator
 
 from .importers import FORMATS
-from .models import CaseStatus, CheckFinding, ContactOutcome, Resolution, ReviewPolicy, RootCause
+from .models import (
+    CaseStatus,
+    CheckFinding,
+    ContactOutcome,
+    Resolution,
+    ReviewPolicy,
+    RootCause,
+    default_negative_words,
+)
 
 
 class ImportForm(forms.Form):
@@ -85,3 +93,11 @@ class PolicyForm(forms.ModelForm):
         model = ReviewPolicy
         fields = ["first_contact_hours", "negative_words"]
         widgets = {"negative_words": forms.Textarea(attrs={"rows": 12})}
+
+    def clean_negative_words(self) -> str:
+        words = [w.strip() for w in self.cleaned_data["negative_words"].splitlines() if w.strip()]
+        # The page fills an unset list with the default; saved unchanged it must stay "the default" (blank), so a
+        # later change of the project's default list reaches this store too.
+        if set(words) == set(default_negative_words()):
+            return ""
+        return "\n".join(words)

@@ -284,14 +284,15 @@ def policy(request, slug):
     """Managers set the store's first-call SLA and the words that make a 3-star review bad."""
     store = get_store(request.user, slug, role=MANAGER)
     current = ReviewPolicy.for_store(store)
-    if not current.negative_words:
-        current.negative_words = "\n".join(current.word_list())
+    uses_default = not current.negative_words.strip()
+    if uses_default:
+        current.negative_words = "\n".join(current.word_list())  # shown to edit; saved unchanged it stays blank
     form = PolicyForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Saved. New cases use these rules; open cases keep their due time.")
         return redirect("reviews:policy", slug)
-    return render(request, "reviews/policy.html", {"store": store, "form": form})
+    return render(request, "reviews/policy.html", {"store": store, "form": form, "uses_default": uses_default})
 
 
 def _window(request, store) -> tuple[date, date, datetime, datetime]:

@@ -269,6 +269,30 @@ def test_manager_edits_the_rules_and_new_cases_follow_them(client, manager_a, st
     assert make_case(store_a, rating=3, body="ruim") is None
 
 
+def test_saving_the_rules_with_the_default_words_shown_keeps_following_the_default(
+        client, manager_a, store_a, settings):
+    from reviews.models import ReviewPolicy
+
+    client.force_login(manager_a)
+    url = reverse("reviews:policy", args=[store_a.slug])
+    page = client.get(url)
+    assert "This store uses the default list" in page.content.decode()
+    shown = page.context["form"]["negative_words"].value()
+    assert client.post(url, {"first_contact_hours": "6", "negative_words": shown.replace("\n", "\r\n")}
+                       ).status_code == 302
+    assert ReviewPolicy.objects.get(store=store_a).negative_words == ""
+    settings.REVIEWS_NEGATIVE_WORDS = ["scratched"]  # the project's default list changes later
+    assert make_case(store_a, rating=3, body="arrived scratched") is not None
+    assert "This store uses the default list" in client.get(url).content.decode()
+
+
+def test_a_store_with_its_own_words_is_told_how_to_go_back_to_the_default(client, manager_a, store_a):
+    client.force_login(manager_a)
+    url = reverse("reviews:policy", args=[store_a.slug])
+    client.post(url, {"first_contact_hours": "24", "negative_words": "meh"})
+    assert "This store uses its own list" in client.get(url).content.decode()
+
+
 def test_a_first_call_sla_beyond_a_year_is_refused_and_imports_keep_working(client, manager_a, store_a):
     # 100 000 000 hours is 11 000 years: saved, it made every later case's due time overflow (imports: 500).
     client.force_login(manager_a)

@@ -212,7 +212,10 @@ def review_detail(request, slug, pk):
     store = get_store(request.user, slug)
     review = get_object_or_404(Review.objects.select_related("product", "order"), store=store, pk=pk)
     case = ReviewCase.objects.filter(review=review).first()
-    return render(request, "reviews/review.html", {"store": store, "review": review, "case": case})
+    # A bad review may have no case: imported without opening cases, or before the rules named its word.
+    bad_reason = services.case_reason(review) if case is None else None
+    return render(request, "reviews/review.html",
+                  {"store": store, "review": review, "case": case, "bad_reason": bad_reason})
 
 
 def product_reviews(request, slug, pk):

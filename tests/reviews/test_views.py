@@ -629,3 +629,20 @@ def test_report_chart_keeps_one_bar_per_product_when_titles_repeat(store_a):
     assert bars == {"Tea mug (MUG-RED)": 50.0, "Tea mug (MUG-BLUE)": 0.0, "2024": 100.0}
     assert chart["layout"]["xaxis"]["type"] == "category"
     assert {p["product"] for p in report.by_product} == set(bars)
+
+
+def test_a_bad_review_imported_without_cases_is_not_called_good_on_its_page(client_a, store_a):
+    import_data = b"external_id,rating,created_at,body\nOLD-1,1,2026-01-01,arrived broken\n"
+    from reviews.importers import import_reviews
+
+    import_reviews(store_a, import_data, "csv", open_cases=False)
+    review = Review.objects.get(external_id="OLD-1")
+    page = client_a.get(review.get_absolute_url()).content.decode()
+    assert "not bad by the store's rules" not in page
+    assert "No case was opened for this bad review (rating 1)" in page
+
+
+def test_a_review_that_is_not_bad_says_so_on_its_page(client_a, store_a):
+    review = make_review(store_a, rating=3, body="ok, nothing special")
+    page = client_a.get(review.get_absolute_url()).content.decode()
+    assert "No case: this review is not bad by the store's rules." in page

@@ -189,25 +189,25 @@ def _row_fields(row: int, data: dict[str, Any], store: Store, errors: list[RowEr
 
 
 def _read_csv(text: str, expected: list[str], required: list[str], errors: list[RowError]):
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
-    missing = [c for c in required if c not in header]
-    if missing:
-        errors.append(RowError(0, "", f"missing column(s) {', '.join(missing)}; expected {', '.join(expected)}"))
-        return []
+    """(row number, record) pairs; row 1 is the header, as in a spreadsheet and the order import: a quoted
+    multi-line text is one row and a blank line is a row (with nothing in it, skipped)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    number = 0  # the last row read: a row the reader cannot split is the next one
     rows = []
-    number = 1
     try:
-        # Row numbers count the header as row 1, like a spreadsheet (a multi-line text is still one row), also
-        # for a row the reader cannot split: reader.line_num counts physical lines.
-        for record in reader:
-            number += 1
-            if None in record:
-                errors.append(RowError(number, "", f"has {len(header) + len(record[None])} fields, "
-                                                   f"the header has {len(header)}"))
+        header = [h.strip() for h in next(reader, [])]
+        number = 1
+        missing = [c for c in required if c not in header]
+        if missing:
+            errors.append(RowError(0, "", f"missing column(s) {', '.join(missing)}; expected {', '.join(expected)}"))
+            return []
+        for number, values in enumerate(reader, start=2):
+            if not values:
                 continue
-            rows.append((number, record))
+            if len(values) > len(header):
+                errors.append(RowError(number, "", f"has {len(values)} fields, the header has {len(header)}"))
+                continue
+            rows.append((number, dict(zip(header, values + [None] * (len(header) - len(values)), strict=True))))
     except csv.Error as exc:
         errors.append(RowError(number + 1, "", f"unreadable CSV: {exc}"))
     check_count(len(rows) + len(errors))  # splitting cells is quick; checking and writing rows is what takes time

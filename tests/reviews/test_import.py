@@ -312,3 +312,10 @@ def test_an_unreadable_csv_row_is_numbered_as_a_record_after_multi_line_texts(st
     (error,) = caught.value.errors
     assert str(error).startswith("row 4: unreadable CSV")  # header 1, R-1 2, R-2 3 (not physical line 7)
     assert Review.objects.count() == 0
+
+
+def test_a_blank_line_counts_as_a_row_like_in_a_spreadsheet_and_the_order_import(store_a):
+    text = b"external_id,rating,created_at\nR-1,5,2026-01-01\n\nR-2,9,2026-01-02\n"
+    with pytest.raises(ReviewImportError) as caught:
+        import_reviews(store_a, text, "csv")
+    assert [str(e) for e in caught.value.errors] == ["row 4, rating: must be a whole number from 1 to 5, got '9'"]

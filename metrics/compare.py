@@ -79,16 +79,27 @@ def _window_values(windows) -> tuple[str, list]:
     return f"w(store_id, lo, hi) AS (VALUES {values})", [v for window in windows for v in window]
 
 
-def read_windows(windows: list[tuple[int, date, date]]) -> dict[tuple[int, date, date], pd.DataFrame]:
-    """Every daily row of several (store_id, first day, last day) windows in one query, per window."""
+def read_windows(windows: list[tuple[int, date, date]], dimension: str | None = None,
+                 metrics=None) -> dict[tuple[int, date, date], pd.DataFrame]:
+    """Every daily row of several (store_id, first day, last day) windows in one query, per window.
+
+    With `dimension` (and `metrics`), only the rows a frame of those needs: theirs, and the overall orders
+    that say a day is rolled up. A store's product breakdowns are most of its rows; a chart of one
+    overall metric over months need not read them.
+    """
     if not windows:
         return {}
+    wanted = _wanted_rows(dimension, metrics)
     if connection.vendor != "postgresql":
-        return {(pk, lo, hi): _orm_window(pk, lo, hi) for pk, lo, hi in windows}
+        return {(pk, lo, hi): _orm_window(pk, lo, hi, wanted) for pk, lo, hi in windows}
     cte, params = _window_values(windows)
+    where = ""
+    if wanted:
+        where = " WHERE d.dimension = ANY(%s)" + (" AND d.metric = ANY(%s)" if wanted[1] else "")
+        params += [list(wanted[0])] + ([list(wanted[1])] if wanted[1] else [])
     sql = (f"WITH {cte} SELECT d.store_id, w.lo, w.hi, d.day, d.metric, d.dimension, d.dimension_value, "  # noqa: S608 - placeholders only
            "d.value::float8 FROM metrics_dailymetric d "
-           "JOIN w ON d.store_id = w.store_id AND d.day BETWEEN w.lo AND w.hi")
+           f"JOIN w ON d.store_id = w.store_id AND d.day BETWEEN w.lo AND w.hi{where}")
     with connection.cursor() as cur:
         cur.execute(sql, params)
         df = pd.DataFrame(cur.fetchall(), columns=["store_id", "lo", "hi", *WINDOW_COLUMNS])
@@ -138,10 +149,22 @@ def read_series(windows: list[tuple[int, date, date]], wanted: dict[str, list[st
                          for at, kind, value_key, offsets, cells in rows], columns=SERIES_COLUMNS)
 
 
-def _orm_window(pk: int, lo: date, hi: date) -> pd.DataFrame:
+def _wanted_rows(dimension: str | None, metrics) -> tuple[set[str], set[str] | None] | None:
+    """(dimensions, metrics or None for all) to read for a frame of `dimension` and `metrics`; None for all
+    rows. The overall orders always come along: Window.rolled_mask is made of them."""
+    if dimension is None:
+        return None
+    return {dimension, ""}, ({*metrics, "orders"} if metrics is not None else None)
+
+
+def _orm_window(pk: int, lo: date, hi: date, wanted=None) -> pd.DataFrame:
     """One window through the ORM: the SQLite demo's path (the casts and VALUES above are Postgres)."""
-    rows = DailyMetric.objects.filter(store_id=pk, day__gte=lo, day__lte=hi).values_list(
-        "day", "metric", "dimension", "dimension_value", "value")
+    rows = DailyMetric.objects.filter(store_id=pk, day__gte=lo, day__lte=hi)
+    if wanted:
+        rows = rows.filter(dimension__in=wanted[0])
+        if wanted[1]:
+            rows = rows.filter(metric__in=wanted[1])
+    rows = rows.values_list("day", "metric", "dimension", "dimension_value", "value")
     return pd.DataFrame(list(rows), columns=WINDOW_COLUMNS)
 
 
@@ -176,7 +199,9 @@ def history(store: Store, start: date, end: date, dimension: str = "", metrics=N
 
     With a dimension: columns are a (metric, dimension value) MultiIndex.
     """
-    return Window(store, start, end).frame(dimension, metrics)
+    key = (store.pk, start, end)
+    rows = read_windows([key], dimension, metrics).get(key, pd.DataFrame(columns=WINDOW_COLUMNS))
+    return Window(store, start, end, rows=rows).frame(dimension, metrics)
 
 
 def pct_change(value, before) -> float | None:

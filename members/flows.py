@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import holidays as holiday_calendars
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from stores.models import Order, Store
@@ -28,7 +28,7 @@ from stores.models import Order, Store
 from . import compliance
 from .models import Coupon, Flow, Member, Message, SmsTemplate
 from .sending import Planned, PlanResult, member_context, plan
-from .texts import render, sms_length
+from .texts import placeholders_in, render, sms_length
 
 log = logging.getLogger(__name__)
 COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud at the till
@@ -213,10 +213,12 @@ def dry_run(store: Store, template: SmsTemplate, now: datetime | None = None) ->
         everyone = everyone.filter(segment__in=template.segment_list())
     if template.tier_list():
         everyone = everyone.filter(tier__in=template.tier_list())
-    excluded = {"no consent": everyone.filter(sms_consent=False, opted_out_at__isnull=True).count(),
-                "opted out": everyone.filter(opted_out_at__isnull=False).count(),
-                "invalid number": everyone.filter(phone_invalid_at__isnull=False, opted_out_at__isnull=True,
-                                                  sms_consent=True).count()}
+    counts = everyone.aggregate(
+        no_consent=Count("pk", filter=Q(sms_consent=False, opted_out_at__isnull=True)),
+        opted_out=Count("pk", filter=Q(opted_out_at__isnull=False)),
+        invalid=Count("pk", filter=Q(phone_invalid_at__isnull=False, opted_out_at__isnull=True, sms_consent=True)))
+    excluded = {"no consent": counts["no_consent"], "opted out": counts["opted_out"],
+                "invalid number": counts["invalid"]}
     capped = compliance.capped_member_ids(store, now)
     planned = campaign_planned(store, template)
     result = DryRun(price_per_segment=Decimal(str(settings.SMS_PRICE_PER_SEGMENT)))
@@ -224,20 +226,32 @@ def dry_run(store: Store, template: SmsTemplate, now: datetime | None = None) ->
     sample_context = {"coupon": new_coupon_code(store), "coupon_value": template.coupon_value,
                       "valid_until": (store.today(now) + timedelta(days=template.coupon_valid_days)).isoformat(),
                       "holiday": "Holiday", "order": "100123"}
-    for member in audience(store, template):
-        if member.pk in planned:
+    # Tens of thousands of members: read as plain values into one unsaved Member, and render each distinct
+    # text and judge each zone once (a text differs only by the member fields its placeholders use).
+    used = set(placeholders_in(template.body))
+    probe, texts, quiet = Member(store=store), {}, {}
+    for pk, probe.name, probe.tier, probe.phone, probe.timezone in audience(store, template).values_list(
+            "pk", "name", "tier", "phone", "timezone"):
+        if pk in planned:
             excluded[ALREADY_PLANNED] = excluded.get(ALREADY_PLANNED, 0) + 1
             continue
-        if member.pk in capped:
+        if pk in capped:
             excluded["frequency cap"] = excluded.get("frequency cap", 0) + 1
             continue
-        text = render(template.body, {**sample_context, **member_context(member)})
-        length = sms_length(text)
+        key = (probe.first_name if "first_name" in used else None, probe.name if "name" in used else None,
+               probe.tier if "tier" in used else None)
+        if key not in texts:
+            text = render(template.body, {**sample_context, **member_context(probe)})
+            texts[key] = text, sms_length(text)
+        text, length = texts[key]
         sizes[length.segments] += 1
         encodings[length.encoding] += 1
         result.audience += 1
         result.sample = result.sample or text
-        if compliance.in_quiet_hours(now, member.zone):
+        zone = probe.zone
+        if zone.key not in quiet:
+            quiet[zone.key] = compliance.in_quiet_hours(now, zone)
+        if quiet[zone.key]:
             result.deferred_by_quiet_hours += 1
     result.excluded = excluded
     result.by_segments = dict(sorted(sizes.items()))

@@ -307,6 +307,9 @@ class Message(models.Model):
             models.Index(fields=["status", "scheduled_for"], name="message_status_due"),
             models.Index(fields=["member", "sent_at"], name="message_member_sent"),
             models.Index(fields=["store", "flow", "occasion"], name="message_store_occasion"),
+            # The texts page (newest first) and the frequency cap (texts sent in the last days).
+            models.Index(fields=["store", "-created_at"], name="message_store_created"),
+            models.Index(fields=["store", "sent_at"], name="message_store_sent"),
         ]
 
     def __str__(self) -> str:

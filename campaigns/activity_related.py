@@ -12,9 +12,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 from django.db import transaction
-from django.db.models import Count
 
-from metrics.models import EventType, TrafficEvent
+from metrics.rollup import product_views
 from stores.models import OrderLine, Product, Store
 
 from .models import Activity, ActivityKind, ActivityStatus
@@ -37,7 +36,7 @@ def basket_frame(store: Store, first: date, last: date) -> pd.DataFrame:
     start, _ = store.day_bounds(first)
     _, end = store.day_bounds(last)
     rows = (OrderLine.objects.filter(order__store=store, order__paid_at__gte=start, order__paid_at__lt=end,
-                                     product__isnull=False).values_list("order_id", "product_id"))
+                                     product__isnull=False).order_by().values_list("order_id", "product_id"))
     return pd.DataFrame(list(rows), columns=["order", "product"]).drop_duplicates()
 
 
@@ -64,11 +63,7 @@ def pair_table(baskets: pd.DataFrame, anchors=None) -> pd.DataFrame:
 
 def top_anchors(store: Store, first: date, last: date, baskets: pd.DataFrame, limit: int) -> list[tuple[int, int]]:
     """(product id, views) of the products with the most product views; by orders where nothing was viewed."""
-    start, _ = store.day_bounds(first)
-    _, end = store.day_bounds(last)
-    views = dict(TrafficEvent.objects.filter(store=store, type=EventType.PRODUCT_VIEW, ts__gte=start, ts__lt=end,
-                                             product__isnull=False)
-                 .values("product").annotate(n=Count("id")).values_list("product", "n"))
+    views = product_views(store, first, last)
     orders = baskets.groupby("product")["order"].nunique() if not baskets.empty else pd.Series(dtype=int)
     ranked = sorted(set(views) | set(orders.index),
                     key=lambda p: (-views.get(p, 0), -int(orders.get(p, 0)), p))

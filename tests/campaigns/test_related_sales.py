@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from campaigns.activity_related import pair_table, suggestions
 from campaigns.models import Activity
-from metrics.models import TrafficEvent
+from metrics.models import StaleDay, TrafficEvent
+from metrics.rollup import product_views, rollup_days
 from tests.factories import OrderFactory, OrderLineFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +61,25 @@ def test_suggestions_start_from_the_most_viewed_products(store_a, tiny_shop):
     assert first.anchor_views == 3 and first.anchor_orders == 4 and first.both == 3
     assert first.support == pytest.approx(3 / 6) and first.confidence == pytest.approx(3 / 4)
     assert first.lift == pytest.approx((3 / 4) / (3 / 6))
+
+
+def test_views_read_from_the_rollup_count_what_the_events_count(store_a):
+    """The rolled-up days come from the rollup; a day not rolled up yet and a rolled-up day that a late
+    event changed (stale) from the events; a product deleted since counts no more."""
+    kettle, tea, gone = (ProductFactory(store=store_a) for _ in range(3))
+
+    def view(product, day, n):
+        for _ in range(n):
+            TrafficEvent.objects.create(store=store_a, event_id=f"e{TrafficEvent.objects.count()}",
+                                        type="product_view", product=product, ts=datetime(2026, 11, day, 12, tzinfo=SH))
+
+    view(kettle, 2, 3), view(tea, 2, 1), view(gone, 2, 2), view(kettle, 3, 2), view(tea, 4, 5)
+    rollup_days([(store_a, date(2026, 11, 2)), (store_a, date(2026, 11, 3))])
+    view(tea, 3, 4)  # late: the 3rd's rollup no longer holds
+    StaleDay.mark(store_a.pk, [date(2026, 11, 3)])
+    gone.delete()
+
+    assert product_views(store_a, date(2026, 11, 1), date(2026, 11, 4)) == {kettle.pk: 5, tea.pk: 10}
 
 
 def test_one_click_creates_a_bundle_idea(client_a, store_a, tiny_shop):

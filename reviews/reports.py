@@ -2,7 +2,7 @@
 and a product's ratings before and after each listing change.
 
 A review counts as bad when it is rated 2 or less or it opened a case (a 3 with a negative word).
-Sums and counts run in SQL; weekly buckets and percentiles in pandas.
+Sums, counts and weekly buckets run in SQL; percentiles in numpy.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-import pandas as pd
 from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models.functions import TruncWeek
 
 from stores.models import Product, Store
 
@@ -101,15 +101,11 @@ def build_report(store: Store, start: datetime, end: datetime) -> Report:
     resolution_mix = [{"resolution": resolutions.get(row["resolution"], "Not yet resolved"), "cases": row["n"]}
                       for row in cases.values("resolution").annotate(n=Count("id")).order_by("-n")]
 
-    frame = pd.DataFrame.from_records(
-        reviews.annotate(bad=Count("id", filter=BAD)).values_list("created_at", "bad"), columns=["at", "bad"])
-    by_week = []
-    if not frame.empty:
-        local = pd.to_datetime(frame["at"], utc=True).dt.tz_convert(store.timezone).dt.tz_localize(None)
-        frame["week"] = local.dt.to_period("W-SUN").dt.start_time.dt.date
-        weekly = frame.groupby("week").agg(reviews=("bad", "size"), bad=("bad", "sum")).reset_index()
-        by_week = [{"week": r.week, "reviews": int(r.reviews), "bad": int(r.bad),
-                    "bad_rate": _rate(int(r.bad), int(r.reviews))} for r in weekly.itertuples()]
+    # Weeks from Monday in the store's zone, counted in SQL: two years of reviews are a hundred rows, not 20,000.
+    weekly = (reviews.annotate(week=TruncWeek("created_at", tzinfo=store.zone)).values("week")
+              .annotate(n=Count("id"), bad=Count("id", filter=BAD)).order_by("week"))
+    by_week = [{"week": r["week"].date(), "reviews": r["n"], "bad": r["bad"], "bad_rate": _rate(r["bad"], r["n"])}
+               for r in weekly]
 
     waits = [(c - o).total_seconds() / 3600 for o, c in cases.filter(first_contact_at__isnull=False)
              .values_list("opened_at", "first_contact_at")]

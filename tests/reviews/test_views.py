@@ -646,3 +646,20 @@ def test_a_review_that_is_not_bad_says_so_on_its_page(client_a, store_a):
     review = make_review(store_a, rating=3, body="ok, nothing special")
     page = client_a.get(review.get_absolute_url()).content.decode()
     assert "No case: this review is not bad by the store's rules." in page
+
+
+def test_report_weeks_start_on_the_stores_monday_and_count_bad_reviews(store_a):
+    from zoneinfo import ZoneInfo
+
+    from reviews.reports import build_report
+
+    sh = ZoneInfo("Asia/Shanghai")
+    make_case(store_a, rating=1, body="broken", created_at=datetime(2026, 11, 8, 23, 30, tzinfo=sh))  # a Sunday
+    make_review(store_a, rating=5, created_at=datetime(2026, 11, 9, 0, 30, tzinfo=sh))  # Monday, Sunday in UTC
+    make_review(store_a, rating=2, created_at=datetime(2026, 11, 10, 12, tzinfo=sh))
+    make_case(store_a, rating=3, body="ruim", created_at=datetime(2026, 11, 11, 12, tzinfo=sh))
+
+    report = build_report(store_a, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC))
+
+    assert [(str(w["week"]), w["reviews"], w["bad"], w["bad_rate"]) for w in report.by_week] == [
+        ("2026-11-02", 1, 1, 100.0), ("2026-11-09", 3, 2, 66.7)]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, FilteredRelation, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
@@ -83,19 +83,25 @@ def plan_totals(plans: QuerySet, since: date | None = None, until: date | None =
 
     With `last_days`, each plan's window is instead its own store's last `last_days` local days up to
     that store's today (plans of stores on either side of midnight have different todays)."""
+    if last_days:
+        # One sum per store, each over its own last days; the rows keep the order of `plans`.
+        by_plan = {}
+        for store in Store.objects.filter(pk__in=plans.values("store")):
+            today = store.today(now)
+            for row in plan_totals(plans.filter(store=store), today - timedelta(days=last_days - 1), today):
+                by_plan[row.plan.pk] = row
+        return [by_plan[pk] for pk in plans.values_list("pk", flat=True) if pk in by_plan]
     cond = Q()
     if since:
         cond &= Q(daily__date__gte=since)
     if until:
         cond &= Q(daily__date__lte=until)
-    if last_days:
-        windows = Q()
-        for store in Store.objects.filter(pk__in=plans.values("store")):
-            today = store.today(now)
-            windows |= Q(store=store, daily__date__gte=today - timedelta(days=last_days - 1),
-                         daily__date__lte=today)
-        cond &= windows
-    sums = {name: Sum(f"daily__{name}", filter=cond) for name in ("impressions", "clicks", "spend", "orders", "sales")}
+    # The dates go into the join, not a FILTER on the sums: a plan's other days (a year of them) are then not
+    # read at all, the (plan, date) index finds the period's rows.
+    if cond:
+        plans = plans.annotate(period=FilteredRelation("daily", condition=cond))
+    days = "period" if cond else "daily"
+    sums = {name: Sum(f"{days}__{name}") for name in ("impressions", "clicks", "spend", "orders", "sales")}
     rows = []
     for plan in plans.annotate(**{f"t_{k}": v for k, v in sums.items()}):
         values = {k: getattr(plan, f"t_{k}") or 0 for k in sums}

@@ -1,8 +1,10 @@
 """Daily store measures for activity reviews and plan progress, in one place.
 
-Computed straight from the facts (paid orders, session starts, members), not the nightly daily
-tables: a running activity's review and plan progress include today, which no rollup covers yet, and
-new members are not rolled up. Days are store-local.
+Computed from the facts (paid orders, session starts, members), not the nightly daily tables: a
+running activity's review and plan progress include today, which no rollup covers yet, and new
+members are not rolled up. Sessions are the exception: a year plan would count millions of events,
+so days whose rollup holds take its session count (the same count of session starts), and only
+the others are counted from the events. Days are store-local.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
 from members.models import Member
-from metrics.models import EventType, TrafficEvent
+from metrics.models import DailyMetric, EventType, TrafficEvent
+from metrics.rollup import day_runs, trusted_days
 from stores.models import Order, Store
 
 MEASURES = ["gmv", "orders", "buyers", "sessions", "new_members"]
@@ -37,10 +40,17 @@ def daily_measures(store: Store, first: date, last: date) -> pd.DataFrame:
     for row in orders:
         frame.loc[row["day"], ["gmv", "orders", "buyers"]] = [float(row["gmv"]), row["orders"], row["buyers"]]
 
-    sessions = (TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=start, ts__lt=end)
-                .annotate(day=TruncDate("ts", tzinfo=zone)).values("day").annotate(n=Count("id")).order_by())
-    for row in sessions:
-        frame.loc[row["day"], "sessions"] = row["n"]
+    rolled = trusted_days(store, first, last)
+    for day, n in DailyMetric.objects.filter(store=store, metric="sessions", dimension="", day__in=rolled) \
+            .values_list("day", "value"):
+        frame.loc[day, "sessions"] = int(n)
+    for run_first, run_last in day_runs(first, last, rolled):
+        run_start, run_end = store.day_bounds(run_first)[0], store.day_bounds(run_last)[1]
+        sessions = (TrafficEvent.objects.filter(store=store, type=EventType.SESSION_START, ts__gte=run_start,
+                                                ts__lt=run_end)
+                    .annotate(day=TruncDate("ts", tzinfo=zone)).values("day").annotate(n=Count("id")).order_by())
+        for row in sessions:
+            frame.loc[row["day"], "sessions"] = row["n"]
 
     joined = (Member.objects.filter(store=store, joined_at__gte=start, joined_at__lt=end)
               .annotate(day=TruncDate("joined_at", tzinfo=zone)).values("day").annotate(n=Count("id")).order_by())

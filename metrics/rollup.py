@@ -257,6 +257,29 @@ def rolled_up(store_days: Sequence[tuple[Store, date]]) -> set[tuple[int, date]]
     return set(found) & {(s.pk, d) for s, d in store_days}
 
 
+def trusted_days(store: Store, first: date, last: date) -> set[date]:
+    """The store's days first..last whose rollup holds: rolled up, and not changed by late facts since."""
+    from .models import StaleDay
+
+    days = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    stale = set(StaleDay.objects.filter(store=store, day__gte=first, day__lte=last).values_list("day", flat=True))
+    return {day for _, day in rolled_up([(store, day) for day in days])} - stale
+
+
+def day_runs(first: date, last: date, skip: set[date]) -> list[tuple[date, date]]:
+    """The days first..last not in `skip`, as (first, last) runs of consecutive days."""
+    runs: list[list[date]] = []
+    day = first
+    while day <= last:
+        if day not in skip:
+            if runs and runs[-1][1] == day - timedelta(days=1):
+                runs[-1][1] = day
+            else:
+                runs.append([day, day])
+        day += timedelta(days=1)
+    return [(a, b) for a, b in runs]
+
+
 def product_views(store: Store, first: date, last: date) -> dict[int, int]:
     """Product views per product id over the store-local days first..last, as the events count them.
 
@@ -264,25 +287,13 @@ def product_views(store: Store, first: date, last: date) -> dict[int, int]:
     views; the others (not rolled up yet, or stale) from the events. A quarter of a busy store is then a
     few thousand daily rows to add instead of a million events to count on every page view.
     """
-    from .models import StaleDay
-
-    days = [first + timedelta(days=k) for k in range((last - first).days + 1)]
-    stale = set(StaleDay.objects.filter(store=store, day__gte=first, day__lte=last).values_list("day", flat=True))
-    rolled = {day for _, day in rolled_up([(store, day) for day in days])} - stale
+    rolled = trusted_days(store, first, last)
     views: dict[int, int] = {}
     for product, n in (DailyMetric.objects.filter(store=store, metric="pv", dimension=Dimension.PRODUCT,
                                                   day__in=rolled)
                        .values("dimension_value").annotate(n=Sum("value")).values_list("dimension_value", "n")):
         views[int(product)] = int(n)
-    runs = []  # the other days as ranges of consecutive days: one events query each
-    for day in days:
-        if day in rolled:
-            continue
-        if runs and runs[-1][1] == day - timedelta(days=1):
-            runs[-1][1] = day
-        else:
-            runs.append([day, day])
-    for run_first, run_last in runs:
+    for run_first, run_last in day_runs(first, last, rolled):
         start, end = store.day_bounds(run_first)[0], store.day_bounds(run_last)[1]
         for product, n in (TrafficEvent.objects.filter(store=store, type=EventType.PRODUCT_VIEW, ts__gte=start,
                                                        ts__lt=end, product__isnull=False)

@@ -153,3 +153,22 @@ def test_the_same_review_sent_twice_is_saved_once(client_a, make_activity, opera
     assert ActivityReview.objects.count() == 1
     activity.refresh_from_db()
     assert activity.status == "reviewed"
+
+
+def test_measures_count_sessions_of_rolled_up_stale_and_open_days_as_the_events_do(store_b):
+    from metrics.models import StaleDay, TrafficEvent
+    from metrics.rollup import rollup_days
+
+    def sessions(day, n):
+        for _ in range(n):
+            TrafficEvent.objects.create(store=store_b, event_id=f"s{TrafficEvent.objects.count()}",
+                                        type="session_start", ts=datetime(2026, 11, day, 12, tzinfo=LA))
+
+    sessions(1, 3), sessions(2, 2), sessions(3, 4)
+    rollup_days([(store_b, date(2026, 11, 1)), (store_b, date(2026, 11, 2))])
+    sessions(2, 5)  # late: the 2nd's rollup no longer holds
+    StaleDay.mark(store_b.pk, [date(2026, 11, 2)])
+
+    frame = daily_measures(store_b, date(2026, 10, 31), date(2026, 11, 3))
+
+    assert list(frame["sessions"]) == [0, 3, 7, 4]

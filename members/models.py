@@ -99,7 +99,9 @@ class Member(models.Model):
         ordering = ["-joined_at"]
         constraints = [models.UniqueConstraint(fields=["store", "phone"], name="member_unique_store_phone")]
         indexes = [models.Index(fields=["store", "segment"], name="member_store_segment"),
-                   models.Index(fields=["store", "tier"], name="member_store_tier")]
+                   models.Index(fields=["store", "tier"], name="member_store_tier"),
+                   # The member list: biggest spenders first.
+                   models.Index(fields=["store", "-total_spent", "id"], name="member_store_spent")]
 
     def __str__(self) -> str:
         return self.name or f"member {self.pk}"

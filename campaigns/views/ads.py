@@ -23,7 +23,8 @@ SHOWN_PROBLEMS = 100  # a rejected report's problems listed on the page; the res
 
 def ads(request):
     """All plans of the user's stores with the last 30 days' totals, pacing alerts and charts."""
-    plans = scope(AdPlan.objects.select_related("store"), request.user)
+    # By store, then name: a summing query drops the model's ordering, and one store's plans belong together.
+    plans = scope(AdPlan.objects.select_related("store"), request.user).order_by("store__name", "name")
     store_slug = request.GET.get("store") or ""
     if store_slug:
         plans = plans.filter(store__slug=store_slug)

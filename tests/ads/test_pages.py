@@ -38,6 +38,15 @@ def test_list_of_stores_in_different_currencies_names_each_amounts_currency(clie
     assert "0.60\u00a0USD" in body  # CPC 30 / 50 clicks
 
 
+def test_list_of_several_stores_groups_plans_by_store_then_name(client_a, operator_a, store_a, store_b):
+    MembershipFactory(store=store_b, user=operator_a)
+    for store, name in [(store_a, "Search"), (store_b, "Affiliate"), (store_a, "Display"), (store_b, "Social")]:
+        AdPlanFactory(store=store, name=name)
+    rows = client_a.get(reverse("campaigns:ads")).context["rows"]
+    assert [(r.plan.store.name, r.plan.name) for r in rows] == sorted(
+        [(store_a.name, "Display"), (store_a.name, "Search"), (store_b.name, "Affiliate"), (store_b.name, "Social")])
+
+
 def test_list_of_one_currency_names_it_in_the_headers(client_a, search_plan):
     AdDailyFactory(plan=search_plan, date=search_plan.store.today())
     body = client_a.get(reverse("campaigns:ads")).content.decode()

@@ -18,7 +18,7 @@ def open_items(store, user) -> list[DeskItem]:
                           status_updated_at__gte=week_ago).count()
     waiting = texts.waiting().count()
     replies = InboundReply.objects.filter(store=store).awaiting_answer().count()
-    url = reverse("members:texts")
+    url = reverse("members:texts") + f"?store={store.slug}"  # the item counts this store's only
     return [DeskItem("Replies from members waiting for an answer", replies, url, "warning"),
-            DeskItem("Texts failed or undelivered (7 days)", failed, f"{url}?status=failed,undelivered", "danger"),
-            DeskItem("Texts waiting for 09:00 (quiet hours) or a retry", waiting, f"{url}?status=waiting")]
+            DeskItem("Texts failed or undelivered (7 days)", failed, f"{url}&status=failed,undelivered", "danger"),
+            DeskItem("Texts waiting for 09:00 (quiet hours) or a retry", waiting, f"{url}&status=waiting")]

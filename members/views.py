@@ -107,6 +107,11 @@ def texts(request):
         messages.success(request, f"Marked the reply from {reply.member} answered.")
         return redirect(reply.member if request.POST.get("back") == "member" else "members:texts")
     rows = scope(Message.objects.select_related("member", "store", "template"), request.user)
+    # ?store=<slug>: one store's texts and replies (the desk's items are per store).
+    stores = stores_for(request.user)
+    store_slug = request.GET.get("store", "")
+    if store_slug:
+        rows, replies = rows.filter(store__slug=store_slug), replies.filter(store__slug=store_slug)
     status = request.GET.get("status", "")
     wanted = [s for s in status.split(",") if s in MessageStatus.values]
     if status == WAITING:
@@ -117,7 +122,7 @@ def texts(request):
     # Each row is shown in its own store's zone; name each zone on the page once.
     zones = sorted({(t.store.name, t.store.timezone) for t in page})
     return render(request, "members/texts.html", {
-        "page": page, "status": status, "zones": zones,
+        "page": page, "status": status, "zones": zones, "stores": stores, "store_slug": store_slug,
         "statuses": [*MessageStatus.choices, (PROBLEMS, "Failed or undelivered"),
                      (WAITING, "Waiting for 09:00 (quiet hours) or a retry")],
         "replies": _waiting_first(replies)[:50], "replies_waiting": replies.awaiting_answer().count()})

@@ -188,6 +188,24 @@ def test_the_desks_waiting_link_lists_the_texts_it_counts(client, operator_b, me
     assert item.count == 1 and "Holiday · later" in page and "Holiday · due" not in page
 
 
+def test_a_stores_desk_item_opens_that_stores_texts_only(client, operator_b, member_b, store_a):
+    from members.desk import open_items
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(store=store_a, user=operator_b)  # the operator works for both stores
+    member_a = make_member(store_a, name="Li Wei")
+    for member in (member_a, member_b):
+        Message.objects.create(store=member.store, member=member, flow="holiday", occasion="holiday:2026-12-25",
+                               body="x", status="failed", scheduled_for="2026-12-01T17:00Z",
+                               status_updated_at=timezone.now())
+    item = next(i for i in open_items(member_b.store, operator_b) if "failed" in i.label)
+    client.force_login(operator_b)
+    page = client.get(item.url).content.decode()
+    assert item.count == 1 and "Grace Hopper" in page and "Li Wei" not in page
+    assert '<option value="store-b" selected>Store B</option>' in page
+    assert "1 text · " in page
+
+
 def test_member_page_shows_times_in_the_stores_zone(client_a, store_a):
     member = make_member(store_a, name="Li Wei")
     Message.objects.create(store=store_a, member=member, flow="holiday", occasion="holiday:2026-10-31",

@@ -476,23 +476,28 @@ def test_upload_page_refuses_a_file_over_the_limits_before_any_row_is_checked(cl
     assert not Review.objects.exists()
 
 
-def test_findings_saved_while_a_colleague_resolves_the_case_cannot_drop_its_resolution(
-        client_a, operator_a, store_a, monkeypatch):
+def _a_colleague_moves_it_meanwhile(monkeypatch, to: str, user):
+    """The page's request has read the case when a colleague's move to `to` commits."""
     from reviews import views
     from reviews.models import ReviewCase
+
+    read = views.get_object_or_404
+
+    def read_then_a_colleague_moves_it(*args, **kwargs):
+        found = read(*args, **kwargs)
+        ReviewCase.objects.get(pk=found.pk).transition(to, user)
+        return found
+
+    monkeypatch.setattr(views, "get_object_or_404", read_then_a_colleague_moves_it)
+
+
+def test_findings_saved_while_a_colleague_resolves_the_case_cannot_drop_its_resolution(
+        client_a, operator_a, store_a, monkeypatch):
     from tests.reviews.test_cases import prepare, walk_to
 
     case = walk_to(make_case(store_a), CaseStatus.CONTACTED, operator_a)
     prepare(case, CaseStatus.RESOLVED, operator_a)  # root cause and resolution filled in: ready to resolve
-    read = views.get_object_or_404
-
-    def read_then_a_colleague_resolves(*args, **kwargs):
-        # The page's request has read the case (contacted) when a colleague's move to resolved commits.
-        found = read(*args, **kwargs)
-        ReviewCase.objects.get(pk=found.pk).transition(CaseStatus.RESOLVED, operator_a)
-        return found
-
-    monkeypatch.setattr(views, "get_object_or_404", read_then_a_colleague_resolves)
+    _a_colleague_moves_it_meanwhile(monkeypatch, CaseStatus.RESOLVED, operator_a)
     response = client_a.post(case.get_absolute_url(), {"action": "findings", "root_cause": "logistics",
                                                        "resolution": ""})
     assert response.status_code == 400
@@ -502,19 +507,10 @@ def test_findings_saved_while_a_colleague_resolves_the_case_cannot_drop_its_reso
 
 
 def test_findings_of_a_case_closed_meanwhile_are_refused(client_a, operator_a, store_a, monkeypatch):
-    from reviews import views
-    from reviews.models import ReviewCase
     from tests.reviews.test_cases import walk_to
 
     case = walk_to(make_case(store_a), CaseStatus.RESOLVED, operator_a)
-    read = views.get_object_or_404
-
-    def read_then_a_colleague_closes(*args, **kwargs):
-        found = read(*args, **kwargs)
-        ReviewCase.objects.get(pk=found.pk).transition(CaseStatus.CLOSED, operator_a)
-        return found
-
-    monkeypatch.setattr(views, "get_object_or_404", read_then_a_colleague_closes)
+    _a_colleague_moves_it_meanwhile(monkeypatch, CaseStatus.CLOSED, operator_a)
     response = client_a.post(case.get_absolute_url(), {"action": "findings", "root_cause": "service",
                                                        "resolution": "refund"})
     assert response.status_code == 400

@@ -96,6 +96,9 @@ class PolicyForm(forms.ModelForm):
 
     def clean_negative_words(self) -> str:
         words = [w.strip() for w in self.cleaned_data["negative_words"].splitlines() if w.strip()]
+        if any(not w.rstrip("*").strip() for w in words):
+            raise forms.ValidationError("A line with only * would match every review; put the start of a word "
+                                        "before it (mauvais*).")
         # The page fills an unset list with the default; saved unchanged it must stay "the default" (blank), so a
         # later change of the project's default list reaches this store too.
         if set(words) == set(default_negative_words()):

@@ -43,7 +43,7 @@ DEFAULT_HARMLESS_PHRASES = [
     "não faltou nada", "nada de errado", "sem defeito", "sem defeitos", "sem atraso",
     # English
     "nothing wrong", "can't go wrong", "cannot go wrong", "nothing missing", "not disappointed",
-    "won't be disappointed",
+    "won't be disappointed", "not bad",
     # Chinese
     "不好意思", "差不多", "差点", "差一点", "出差", "时差", "不差", "不慢", "不失望", "没失望", "没有失望", "不会失望",
     "无破损", "没破损", "没有破损", "未破损", "不是假货",

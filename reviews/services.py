@@ -35,22 +35,29 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _is_latin_letter(ch: str) -> bool:
-    return ch.isalnum() and (ch.isascii() or unicodedata.name(ch, "").startswith("LATIN"))
+# Scripts written without spaces between words (Korean glues its particles and endings onto the word), so a
+# word in them can only be found as a substring.
+_UNSPACED_SCRIPTS = ("CJK", "IDEOGRAPHIC", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR")
+
+
+def _spaced_letter(ch: str) -> bool:
+    return ch.isalnum() and not unicodedata.name(ch, "").startswith(_UNSPACED_SCRIPTS)
 
 
 def _word_pattern(word: str) -> re.Pattern:
-    # Latin words match whole words only (“late” must not match “chocolate”); CJK has no spaces
-    # between words, so a Chinese word matches anywhere in the text.
-    folded = _fold(word)
-    head = r"(?<!\w)" if _is_latin_letter(folded[0]) else ""
-    tail = r"(?!\w)" if _is_latin_letter(folded[-1]) else ""
+    # Words of spaced scripts (Latin, Cyrillic, Greek, Arabic…) match whole words only (“late” must not match
+    # “chocolate”, “плохо” not “неплохо”); a trailing * lets them take any ending (“mauvais*” matches
+    # “mauvaise”). Chinese, Japanese, Korean and Thai words match anywhere in the text.
+    prefix = word.endswith("*")
+    folded = _fold(word.rstrip("*").strip())
+    head = r"(?<!\w)" if _spaced_letter(folded[0]) else ""
+    tail = r"(?!\w)" if _spaced_letter(folded[-1]) and not prefix else ""
     return re.compile(head + re.escape(folded) + tail)
 
 
 @lru_cache(maxsize=64)
 def _patterns(words: tuple[str, ...]) -> list[tuple[str, re.Pattern]]:
-    return [(w.strip(), _word_pattern(w.strip())) for w in words if w.strip()]
+    return [(w.strip(), _word_pattern(w.strip())) for w in words if w.strip().rstrip("*")]
 
 
 @lru_cache(maxsize=64)

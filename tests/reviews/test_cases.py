@@ -80,6 +80,41 @@ def test_title_counts_as_text():
     assert negative_words_in("Horrível\nchegou tarde", ["horrível"]) == ["horrível"]
 
 
+@pytest.mark.parametrize(("text", "word"), [
+    ("Неплохо, но коробка мятая", "плохо"),  # "not bad, but the box is crushed"
+    ("Товар неплохой", "плохой"),
+    ("Nice badge on the box", "bad"),
+    ("Not bad at all for the price", "bad"),  # a harmless phrase
+    ("Mauvaise taille", "mauvais"),  # whole words: an inflection needs its own line or a *
+])
+def test_a_word_in_a_spaced_script_does_not_match_inside_another_word(store_a, text, word):
+    ReviewPolicy.objects.create(store=store_a, negative_words=word)
+    assert make_case(store_a, rating=3, body=text) is None
+
+
+@pytest.mark.parametrize(("text", "word"), [
+    ("Упаковано плохо, товар мятый", "плохо"),
+    ("Плохо упаковано", "плохо"),
+    ("Bad packaging, box crushed", "bad"),
+    ("Qualité MAUVAISE", "mauvaise"),
+    ("Qualité mauvaise", "mauvais*"),
+    ("Товар плохой", "плох*"),
+    ("Το προϊόν είναι κακό", "κακό"),
+    ("质量很差", "差"),  # Han keeps matching inside the sentence
+    ("配送が遅いです", "遅い"),
+    ("배송이 늦어요", "늦"),
+])
+def test_a_word_matches_the_way_its_script_writes_words(store_a, text, word):
+    ReviewPolicy.objects.create(store=store_a, negative_words=word)
+    case = make_case(store_a, rating=3, body=text)
+    assert case is not None and f"“{word}”" in case.reason
+
+
+def test_a_prefix_word_still_starts_at_the_start_of_a_word():
+    assert negative_words_in("Товар неплохой", ["плох*"]) == []
+    assert negative_words_in("anything", ["*"]) == []
+
+
 def test_one_case_per_review_in_the_database(store_a):
     case = make_case(store_a, rating=1)
     assert open_case_if_bad(case.review) == case

@@ -293,6 +293,16 @@ def test_a_store_with_its_own_words_is_told_how_to_go_back_to_the_default(client
     assert "This store uses its own list" in client.get(url).content.decode()
 
 
+def test_a_rule_of_only_a_star_is_refused_with_a_hint(client, manager_a, store_a):
+    client.force_login(manager_a)
+    url = reverse("reviews:policy", args=[store_a.slug])
+    response = client.post(url, {"first_contact_hours": "24", "negative_words": "meh\n*"})
+    assert response.status_code == 200
+    assert "A line with only * would match every review" in response.content.decode()
+    assert client.post(url, {"first_contact_hours": "24", "negative_words": "mauvais*"}).status_code == 302
+    assert make_case(store_a, rating=3, body="Taille mauvaise") is not None
+
+
 def test_a_first_call_sla_beyond_a_year_is_refused_and_imports_keep_working(client, manager_a, store_a):
     # 100 000 000 hours is 11 000 years: saved, it made every later case's due time overflow (imports: 500).
     client.force_login(manager_a)

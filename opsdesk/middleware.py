@@ -1,6 +1,7 @@
 """Refusing a request that carries a NUL character in its address or form, before any view sees it."""
 
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.shortcuts import render
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -8,7 +9,9 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def refuse_nul_characters(get_response):
     """Postgres text cannot hold NUL (U+0000): a filter such as `?store=` or `?q=`, a form field or a
     webhook's field with one was a 500 wherever it reached a query. Refused here, in one place, with the
-    names of the fields that carry it. JSON bodies are checked by their own endpoints (they name the item)."""
+    names of the fields that carry it: to a person as the app's 400 page, to the ingest API as its JSON
+    problem, to a webhook (Twilio, Shopify) as plain text. JSON bodies are checked by their own endpoints
+    (they name the item)."""
 
     def middleware(request):
         params = list(request.GET.lists())
@@ -17,9 +20,13 @@ def refuse_nul_characters(get_response):
         names = list(dict.fromkeys(name for name, values in params if any("\x00" in v for v in values)))
         if "\x00" in request.path:
             names.insert(0, "the address")
-        if names:
-            return HttpResponseBadRequest(f"{', '.join(names)}: contains a NUL character (\\u0000), "
-                                          "which cannot be stored or searched for.", content_type="text/plain")
-        return get_response(request)
+        if not names:
+            return get_response(request)
+        reason = f"{', '.join(names)}: contains a NUL character (\\u0000), which cannot be stored or searched for."
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": reason}, status=400)
+        if request.path_info.startswith("/webhooks/"):
+            return HttpResponseBadRequest(reason, content_type="text/plain")
+        return render(request, "400.html", {"reason": reason}, status=400)
 
     return middleware

@@ -71,12 +71,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "opsdesk.middleware.refuse_nul_characters",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After the user, messages and CSP are set up, so its 400 page is the app's page with its headers.
+    "opsdesk.middleware.refuse_nul_characters",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Last, as django-axes asks: turns a locked-out login into a 429 page.
     "axes.middleware.AxesMiddleware",

@@ -14,10 +14,11 @@ from datetime import datetime
 import numpy as np
 from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncWeek
+from django.utils import timezone
 
 from stores.models import Product, Store
 
-from .models import Resolution, Review, ReviewCase, RootCause
+from .models import OPEN_STATUSES, Resolution, Review, ReviewCase, RootCause
 
 BAD = Q(rating__lte=2) | Q(case__isnull=False)
 
@@ -74,12 +75,12 @@ class Report:
     by_root_cause: list[dict]
     by_week: list[dict]
     resolution_mix: list[dict]
-    first_contact_hours: dict  # cases, median, p90 (hours)
+    first_contact_hours: dict  # cases, median, p90 (hours); not_called, overdue (cases still waiting)
     totals: dict
 
 
-def build_report(store: Store, start: datetime, end: datetime) -> Report:
-    """The report over reviews written in [start, end) and their cases."""
+def build_report(store: Store, start: datetime, end: datetime, now: datetime | None = None) -> Report:
+    """The report over reviews written in [start, end) and their cases, as of `now`."""
     reviews = Review.objects.filter(store=store, created_at__gte=start, created_at__lt=end)
     cases = ReviewCase.objects.filter(store=store, review__created_at__gte=start, review__created_at__lt=end)
 
@@ -109,9 +110,14 @@ def build_report(store: Store, start: datetime, end: datetime) -> Report:
 
     waits = [(c - o).total_seconds() / 3600 for o, c in cases.filter(first_contact_at__isnull=False)
              .values_list("opened_at", "first_contact_at")]
+    # The median and p90 only know the cases called so far; the ones still waiting are counted beside them, or a
+    # window whose cases were mostly never called read as a fast first call.
+    waiting = cases.filter(status__in=OPEN_STATUSES, first_contact_at__isnull=True).aggregate(
+        n=Count("id"), overdue=Count("id", filter=Q(first_contact_due_at__lte=now or timezone.now())))
     first_contact = {"cases": len(waits),
                      "median": round(float(np.median(waits)), 1) if waits else None,
-                     "p90": round(float(np.percentile(waits, 90)), 1) if waits else None}
+                     "p90": round(float(np.percentile(waits, 90)), 1) if waits else None,
+                     "not_called": waiting["n"], "overdue": waiting["overdue"]}
     total = reviews.aggregate(n=Count("id"), bad=Count("id", filter=BAD), low=Count("id", filter=Q(rating__lte=2)))
     # `low` is what the daily page counts as new bad reviews; the rest of `bad` are 3★ reviews with a complaint word.
     totals = {"reviews": total["n"], "bad": total["bad"], "bad_rate": _rate(total["bad"], total["n"]),

@@ -245,6 +245,21 @@ def test_report_and_csv_export_cover_only_my_store(client_a, store_a, case_b, op
     assert rows[0]["hours_to_first_contact"] == "3.00" and "+86" not in export.content.decode()
 
 
+@time_machine.travel(datetime(2026, 11, 25, 17, 0, tzinfo=UTC), tick=False)
+def test_report_counts_the_cases_not_called_yet_beside_the_first_call_times(client_a, store_a, operator_a):
+    # One case called after 2 h, one never called and two days overdue, one opened an hour ago (due tomorrow):
+    # the median alone read as a fast first call.
+    now = timezone.now()
+    three_days_ago = now - timedelta(days=3)
+    called = make_case(store_a, rating=1, now=three_days_ago, created_at=three_days_ago)
+    make_case(store_a, rating=1, now=three_days_ago, created_at=three_days_ago)
+    services.log_contact(called, operator_a, "no_answer", now=called.opened_at + timedelta(hours=2))
+    make_case(store_a, rating=2, now=now - timedelta(hours=1))
+    page = client_a.get(reverse("reviews:report", args=[store_a.slug])).content.decode()
+    assert '<div class="value" id="ttfc-median">2.0 h</div>' in page
+    assert '<div class="value" id="not-called">2 <span class="badge danger">1 overdue</span></div>' in page
+
+
 @pytest.mark.parametrize("query", ["end=0001-01-01", "start=0001-01-01&end=0001-01-02", "end=9999-12-31",
                                    "start=9999-12-31", "start=yesterday"])
 def test_a_window_off_the_calendar_shows_the_last_12_weeks_not_a_server_error(client_a, store_a, query):

@@ -27,7 +27,7 @@ from opsdesk.tenancy import MANAGER
 from reviews.services import overdue_cases
 from stores.models import StoreMembership
 
-from .anomaly import activity_note, corroboration_note, detect_anomalies, holiday_note, label_values, with_related
+from .anomaly import detect_anomalies, label_values, with_related
 from .charts import email_figure, figure_png, sparkline_png
 from .compare import history
 from .models import Anomaly, AnomalyStatus, MorningEmail
@@ -171,22 +171,8 @@ def email_summary(anomaly: Anomaly) -> str:
     overall move flagged for the source that drove it loses the sentence saying so (the line of numbers
     under it says it, as its page does, with the source's own move: "flagged because of Paid search /
     through train (−90 %)"), and one a running activity explains loses the sentence naming it (the entry
-    names it: "(activity: …)", "Activity running that day: …").
-
-    Built from the root cause's own summary (stored apart since the first release), not by cutting the
-    sentences out of the explanation: a sentence worded by an older release, or an activity renamed
-    since, would not match and the reason would be said twice."""
-    summary = (anomaly.root_cause or {}).get("summary")
-    if summary:
-        return summary + (holiday_note(anomaly.holiday) if anomaly.holiday else "")
-    # An anomaly written without a root cause (by hand, in the admin): cut what can be matched.
-    text = anomaly.explanation
-    via = (anomaly.root_cause or {}).get("flagged_because")
-    if via:
-        text = text.replace(corroboration_note(anomaly.store, via["value"]), "", 1)
-    if anomaly.explained_by:
-        text = text.replace(activity_note(anomaly.explained_by), "", 1)
-    return text
+    names it: "(activity: …)", "Activity running that day: …")."""
+    return anomaly.explanation_from_parts(flagged=False)
 
 
 def build_message(membership: StoreMembership, report_day: date) -> EmailMultiAlternatives:

@@ -5,6 +5,7 @@ A rollup of a day replaces that day's rows exactly, so re-running it is harmless
 have dimension "" and value ""; breakdowns use dimension traffic_source / product / payment_type.
 """
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -24,6 +25,10 @@ __all__ = [
     "StaleDay",
     "WithdrawnAnomaly",
 ]
+
+
+# The detector's sentence on the source an overall move was flagged for, in any release's words.
+FLAGGED_NOTE = re.compile(r" \([^()]*flagged because [^()]*\)")
 
 
 class Dimension(models.TextChoices):
@@ -176,27 +181,43 @@ class Anomaly(models.Model):
         return f"flagged because of {label} ({pct(via.get('change'))})"
 
     @property
-    def explanation_without_activity(self) -> str:
-        """The explanation without its closing "Activity running that day: …." sentence, for the pages that
-        name the activity beside it. Cut at the last such sentence, so an activity renamed since is cut too."""
-        from metrics.anomaly import ACTIVITY_NOTE
+    def root_cause_summary(self) -> str:
+        """The explanation without the sentences the detector adds to it (the source an overall move was
+        flagged for, the holiday, the running activity), which each page and the email say in their own
+        way: the root cause's own summary, stored apart since the first release.
 
-        if not self.explained_by_id:
-            return self.explanation
-        head, found, _ = self.explanation.rpartition(ACTIVITY_NOTE)
-        return head if found else self.explanation
+        An anomaly without one (written by hand in the admin) has those sentences cut out of its words."""
+        summary = (self.root_cause or {}).get("summary")
+        if summary:
+            return summary
+        from metrics.anomaly import ACTIVITY_NOTE, holiday_note
+
+        text = self.explanation
+        if self.explained_by_id:  # at the note itself, not the name: the activity may be renamed since
+            head, found, _ = text.rpartition(ACTIVITY_NOTE)
+            text = head if found else text
+        if self.holiday:
+            text = text.replace(holiday_note(self.holiday), "", 1)
+        # Worded differently by older releases; each wording is one parenthesis saying "flagged because".
+        return FLAGGED_NOTE.sub("", text, count=1) if (self.root_cause or {}).get("flagged_because") else text
+
+    def explanation_from_parts(self, *, flagged: bool = True, holiday: bool = True) -> str:
+        """The root cause's summary with the detector's sentences asked for, in today's words (never the
+        activity's: every page and the email name it beside the text, by its name now)."""
+        from metrics.anomaly import corroboration_note, holiday_note
+
+        text = self.root_cause_summary
+        via = (self.root_cause or {}).get("flagged_because")
+        if flagged and via:
+            text += corroboration_note(self.store, via["value"])
+        if holiday and self.holiday:
+            text += holiday_note(self.holiday)
+        return text
 
     @property
-    def explanation_without_holiday_or_activity(self) -> str:
-        """The explanation without its "Public holiday: …" and activity sentences, for the anomaly page,
-        which names both in badges of their own."""
-        from metrics.anomaly import holiday_note
-
-        text = self.explanation_without_activity
-        if self.holiday:
-            head, found, tail = text.rpartition(holiday_note(self.holiday))
-            text = head + tail if found else text
-        return text
+    def explanation_without_activity(self) -> str:
+        """For the daily page, which names the activity in a badge beside it."""
+        return self.explanation_from_parts()
 
     @property
     def is_explained(self) -> bool:

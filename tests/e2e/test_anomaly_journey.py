@@ -21,7 +21,7 @@ def test_operator_opens_an_anomaly_and_writes_a_plan(page, live_server, login, s
     page.goto(live_server.url + reverse("metrics:anomalies") + f"?store={store.slug}")
     screenshot("list")
     page.click(f"a[href='{reverse('metrics:anomaly', args=[anomaly.pk])}']")
-    assert anomaly.explanation in page.locator("main").inner_text()
+    assert anomaly.root_cause_summary in page.locator("main").inner_text()
     screenshot("detail")
 
     # The plan is typed but not saved before the action item is added: adding the item keeps it.

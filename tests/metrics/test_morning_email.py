@@ -209,6 +209,47 @@ def test_an_activity_renamed_since_detection_is_named_once_by_its_name_now(manag
         assert part.count("Weekend full-reduction") == 1, part
 
 
+def _flagged_rise_explained_by(store, activity_name: str, *, stored_summary: bool):
+    """A GMV rise flagged for the paid-search jump that drove it while an activity ran, as the detector
+    stores it (with its root cause's own summary, or without one, as an anomaly made by hand)."""
+    from campaigns.models import Activity
+    from metrics.anomaly import activity_note, corroboration_note
+
+    day = datetime(2026, 5, 4).date()
+    rollup_day(store, day)
+    promo = Activity.objects.create(store=store, name=activity_name, kind="store_promotion", status="running",
+                                    start_date=day, end_date=day)
+    summary = "GMV +14 % vs usual Monday: paid-search GMV +60 %."
+    cause = {"flagged_because": {"dimension": "traffic_source", "value": "paid_search", "change": 0.6}}
+    anomaly = Anomaly.objects.create(
+        store=store, day=day, metric="gmv", value=114, baseline=100, band_low=80, band_high=120, change=0.14,
+        score=2.6, direction="up", explained_by=promo,
+        explanation=summary + corroboration_note(store, "paid_search") + activity_note(promo),
+        root_cause={"summary": summary, **cause} if stored_summary else cause)
+    return anomaly, promo
+
+
+@pytest.mark.parametrize("stored_summary", [True, False])
+def test_an_activity_renamed_since_detection_leaves_the_reason_said_once_on_the_page_and_in_the_email(
+        manager, store_a, client, stored_summary):
+    anomaly, promo = _flagged_rise_explained_by(store_a, "Weekend promo", stored_summary=stored_summary)
+    promo.name = "Weekend full-reduction"
+    promo.save()
+    client.force_login(manager.user)
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
+        detail = client.get(reverse("metrics:anomaly", args=[anomaly.pk])).content.decode()
+        daily = client.get(reverse("metrics:daily") + "?day=2026-05-04").content.decode()
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    html = message.alternatives[0][0].split("</div>", 1)[1]  # after the hidden preview line
+    for part in (detail, daily, message.body, html):
+        part = part.replace("\u00a0", " ").replace("&nbsp;", " ")
+        assert "GMV +14 % vs usual Monday: paid-search GMV +60 %." in part
+        assert "Weekend promo" not in part
+        assert part.count("Weekend full-reduction") == 1, part
+        assert part.lower().count("flagged because") == 1, part
+
+
 def test_email_speaks_store_time_and_tells_resolved_anomalies_from_open_ones(manager, store_a):
     day = datetime(2026, 5, 4).date()
     rollup_day(store_a, day)

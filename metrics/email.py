@@ -68,7 +68,7 @@ def send_due_morning_emails(now: datetime | None = None) -> int:
         except IntegrityError:
             continue  # already sent (or being sent) this morning, or that day already reported
         try:
-            build_message(membership, report_day).send()
+            build_message(membership, report_day, skipped_days(membership, local_day, report_day)).send()
         except Exception:
             log.exception("morning email to membership %s failed; will retry next hour", membership.pk)
             record.delete()
@@ -77,6 +77,23 @@ def send_due_morning_emails(now: datetime | None = None) -> int:
         record.save(update_fields=["sent_at"])
         sent += 1
     return sent
+
+
+def skipped_days(membership: StoreMembership, local_day: date, report_day: date) -> list[date]:
+    """Store days between yesterday morning's report and this one's, which no email reported.
+
+    Each morning reports the freshest complete day. Where the store's 00:30 grace sits near the manager's
+    08:00 (a Los Angeles manager of a Tokyo store), a clock change in either zone moves it across that
+    beat, and one morning's day is two after the previous morning's. Reporting the day in between instead
+    would keep the manager a day behind for the whole season; the email names it with a link instead."""
+    previous = (MorningEmail.objects.filter(membership=membership, day=local_day - timedelta(days=1))
+                .values_list("report_day", flat=True).first())
+    if previous is None or not previous < report_day <= previous + timedelta(days=MAX_SKIPPED + 1):
+        return []
+    return [previous + timedelta(days=k) for k in range(1, (report_day - previous).days)]
+
+
+MAX_SKIPPED = 2  # more is a new email zone or a store's new time zone, not a clock change
 
 
 OPT_OUT_SALT = "opsdesk.morning-email.opt-out"
@@ -97,8 +114,8 @@ def opted_out_membership(token: str) -> StoreMembership | None:
     return StoreMembership.objects.select_related("store", "user").filter(pk=pk).first()
 
 
-def report_context(membership: StoreMembership, report_day: date) -> dict:
-    """Everything the email shows about the store's `report_day`."""
+def report_context(membership: StoreMembership, report_day: date, skipped: list[date] = ()) -> dict:
+    """Everything the email shows about the store's `report_day` (and the `skipped` days no email reported)."""
     store = membership.store
     if not is_rolled_up(store, report_day):
         rollup_day(store, report_day)
@@ -158,12 +175,17 @@ def report_context(membership: StoreMembership, report_day: date) -> dict:
         # The day reported, not the page's "yesterday": a manager far from the store reads the email
         # while the store's yesterday is not rolled up yet.
         "desk_url": site + reverse("desk"),
-        "daily_url": site + reverse("metrics:daily") + f"?day={report_day.isoformat()}#store-{store.slug}",
+        "daily_url": daily_url(store, report_day),
+        "skipped": [{"day": d, "url": daily_url(store, d)} for d in skipped],
         "anomalies_url": site + reverse("metrics:anomalies") + f"?store={store.slug}",
         "violations_url": site + reverse("stores:violations", args=[store.slug]) + "?status=open",
         "settings_url": site + reverse("stores:my_settings"), "opt_out_url": opt_out_url(membership),
         "images": images,
     }
+
+
+def daily_url(store, day: date) -> str:
+    return settings.SITE_URL + reverse("metrics:daily") + f"?day={day.isoformat()}#store-{store.slug}"
 
 
 def email_summary(anomaly: Anomaly) -> str:
@@ -175,8 +197,8 @@ def email_summary(anomaly: Anomaly) -> str:
     return anomaly.explanation_from_parts(flagged=False)
 
 
-def build_message(membership: StoreMembership, report_day: date) -> EmailMultiAlternatives:
-    context = report_context(membership, report_day)
+def build_message(membership: StoreMembership, report_day: date, skipped: list[date] = ()) -> EmailMultiAlternatives:
+    context = report_context(membership, report_day, skipped)
     store = membership.store
     gmv = context["rows"][0]
     headline = "no data"

@@ -392,6 +392,37 @@ def test_a_clock_change_never_reports_the_same_day_twice(manager):
     assert len(reported) == len(set(reported)) == 3, reported
 
 
+@pytest.mark.parametrize("manager_zone, store_zone, first_day", [
+    # Los Angeles falls back on 1 November 2026: its 08:02 is 00:02 in Tokyo before, 01:02 after.
+    ("America/Los_Angeles", "Asia/Tokyo", datetime(2026, 10, 28)),
+    # Auckland springs forward on 27 September 2026: New York's 08:02 is 00:02 there before, 01:02 after.
+    ("America/New_York", "Pacific/Auckland", datetime(2026, 9, 23)),
+])
+def test_a_clock_change_that_moves_the_report_on_two_days_names_the_day_in_between(
+        manager, store_a, manager_zone, store_zone, first_day):
+    store_a.timezone = store_zone
+    store_a.save()
+    manager.email_timezone = manager_zone
+    manager.save()
+    beat = first_day.replace(minute=2, tzinfo=ZoneInfo("UTC"))
+    for _ in range(8 * 24):  # the hourly beat
+        with time_machine.travel(beat, tick=False):
+            send_due_morning_emails()
+        beat += timedelta(hours=1)
+    sent = list(MorningEmail.objects.order_by("day").values_list("day", "report_day"))
+    assert [day for day, _ in sent] == [sent[0][0] + timedelta(days=k) for k in range(len(sent))]  # every morning
+    jumps = [(before, after) for (_, before), (_, after) in zip(sent, sent[1:], strict=False) if after != before]
+    gaps = [after for before, after in jumps if after - before == timedelta(days=2)]
+    assert len(gaps) == 1 and all(after - before <= timedelta(days=2) for before, after in jumps)
+    # Each morning reports the freshest day; the one morning after the clock change names the day between.
+    [email] = [m for m in mail.outbox if "clock change" in m.body]
+    between = gaps[0] - timedelta(days=1)
+    assert f"{gaps[0]:%a %d %b}:" in email.subject
+    assert f"past {between:%A} {between.day} {between:%B}, which no email reported" in email.body
+    html = email.alternatives[0][0]
+    assert f"?day={between.isoformat()}#store-{store_a.slug}" in html and "which no email reported" in html
+
+
 def test_a_new_email_zone_does_not_send_a_day_again(manager, store_a):
     store_a.timezone = "America/Los_Angeles"
     store_a.save()

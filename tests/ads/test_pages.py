@@ -51,7 +51,8 @@ def test_list_of_one_currency_names_it_in_the_headers(client_a, search_plan):
     AdDailyFactory(plan=search_plan, date=search_plan.store.today())
     body = client_a.get(reverse("campaigns:ads")).content.decode()
     assert '<th class="num">Daily budget (CNY)</th><th class="num">Spend (CNY)</th>' in body
-    assert '<td class="num">240.00</td><td class="num">100.00</td>' in body
+    assert ('<td class="num" data-label="Daily budget (CNY)">240.00</td>'
+            '<td class="num" data-label="Spend (CNY)">100.00</td>') in body
 
 
 def test_plan_and_launch_dates_read_like_the_rest_of_the_desk(client_a, store_a, search_plan):

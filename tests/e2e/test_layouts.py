@@ -2,8 +2,9 @@
 
 Pages are found from the URL conf (as in tests/test_url_sweep.py), so a new page is checked too.
 A horizontal scroll bar on the page body, a number in a table broken over two lines (a wide table
-scrolls in its .table-wrap instead), a console error (a CSP-blocked inline script shows up as one)
-or an uncaught exception fails the test; a screenshot of each page at each size is kept.
+scrolls in its .table-wrap instead), a link drawn as a button split over two lines, a console error
+(a CSP-blocked inline script shows up as one) or an uncaught exception fails the test; a screenshot of
+each page at each size is kept.
 """
 
 import pytest
@@ -41,6 +42,11 @@ PHONE_LISTS = ["campaigns:activities", "campaigns:ads", "members:index", "review
 OFF_SCREEN_LIST_CELLS = """[...document.querySelectorAll('.table-wrap td')]
     .filter(td => td.getBoundingClientRect().right > window.innerWidth + 1)
     .map(td => td.textContent.trim()).slice(0, 3)"""
+
+
+# A link drawn as a button ("Product launches") split over two lines: half its label outside its border.
+SPLIT_BUTTONS = """[...document.querySelectorAll('.button')].filter(el => el.getClientRects().length > 1)
+    .map(el => el.textContent.trim()).slice(0, 3)"""
 
 
 def page_urls(store) -> list[str]:
@@ -82,6 +88,8 @@ def test_every_page_fits_the_screen_without_script_errors(page, live_server, log
             problems.append(f"{url}: numbers broken over lines at {size} width: {broken}")
         if hidden := page.evaluate(OFF_SCREEN_CELLS):
             problems.append(f"{url}: list cells off the {size} screen: {hidden}")
+        if split := page.evaluate(SPLIT_BUTTONS):
+            problems.append(f"{url}: buttons split over two lines at {size} width: {split}")
         screenshot(f"{size}{url.replace('/', '_')}")
     assert not problems, "\n".join(problems)
 

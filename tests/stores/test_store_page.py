@@ -1,11 +1,12 @@
-"""The store page: its open violations are told apart by when they happened (store time) and their id."""
+"""The store page: its open violations are told apart by when they happened (store time) and their id; its
+amounts are written as on every other page (thousands separated)."""
 
 from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
 
-from tests.factories import ViolationFactory
+from tests.factories import OrderFactory, ViolationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,3 +20,11 @@ def test_identical_open_violations_show_their_store_time_and_platform_id(client_
         assert f"2026-11-25 {hour:02}:00 · PX-{n}" in page
     assert "Asia/Shanghai time" in page
 
+
+
+def test_order_totals_and_penalties_are_written_like_the_rest_of_the_desk(client_a, store_a):
+    OrderFactory(store=store_a, external_id="112251", total="1018.21")
+    ViolationFactory(store=store_a, points=1, amount="1200.00")
+    page = client_a.get(reverse("stores:detail", args=[store_a.slug])).content.decode()
+    assert "1,018.21 · Paid" in page
+    assert "1 pt · 1,200.00" in page

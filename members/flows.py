@@ -9,7 +9,6 @@ one text per member however often it is started; the recurring flows have one pe
 from __future__ import annotations
 
 import logging
-import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -19,19 +18,17 @@ from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from stores.models import Order, Store
 
 from . import compliance
-from .models import Coupon, Flow, Member, Message, SmsTemplate
+from .models import Flow, Member, Message, SmsTemplate, new_coupon_code
 from .sending import Planned, PlanResult, member_context, plan
 from .texts import placeholders_in, render, sms_length
 
 log = logging.getLogger(__name__)
-COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud at the till
 
 
 def active_template(store: Store, flow: str) -> SmsTemplate | None:
@@ -153,26 +150,6 @@ def after_sales_care(now: datetime | None = None, catch_up_days: int = 7) -> Pla
     return total
 
 
-def new_coupon_code(store: Store) -> str:
-    prefix = "".join(ch for ch in store.slug.upper() if ch.isalnum())[:3] or "CPN"
-    body = "".join(secrets.choice(COUPON_ALPHABET) for _ in range(8))
-    return f"{prefix}-{body[:4]}-{body[4:]}"
-
-
-def issue_coupons(store: Store, members: list[Member], occasion: str, template: SmsTemplate,
-                  today: date) -> dict[int, Coupon]:
-    """One coupon per member for `occasion` (kept if it exists), with a unique random code."""
-    valid_until = today + timedelta(days=template.coupon_valid_days)
-    with transaction.atomic():
-        Coupon.objects.bulk_create(
-            [Coupon(store=store, member=m, occasion=occasion, code=new_coupon_code(store), value=template.coupon_value,
-                    valid_until=valid_until) for m in members],
-            batch_size=2000, ignore_conflicts=True)
-    # A code collision (1 in ~10^12) leaves that member without a coupon this run; the next run retries.
-    return {c.member_id: c for c in Coupon.objects.filter(store=store, occasion=occasion,
-                                                          member__in=[m.pk for m in members])}
-
-
 def benefits(now: datetime | None = None, window_days: int = 7) -> PlanResult:
     """Plan this month's benefit text with a coupon per member, in the first `window_days` of the store's month."""
     now = now or timezone.now()
@@ -183,12 +160,8 @@ def benefits(now: datetime | None = None, window_days: int = 7) -> PlanResult:
         if template is None or today.day > window_days:
             continue
         occasion = f"benefit:{today:%Y-%m}"
-        members = list(audience(store, template))
-        coupons = issue_coupons(store, members, occasion, template, today)
-        items = [Planned(m, occasion, {"coupon": coupons[m.pk].code, "coupon_value": coupons[m.pk].value,
-                                       "valid_until": coupons[m.pk].valid_until.isoformat()})
-                 for m in members if m.pk in coupons]
-        total += plan(store, Flow.BENEFIT, template, items, now)
+        items = [Planned(m, occasion) for m in audience(store, template)]
+        total += plan(store, Flow.BENEFIT, template, items, now, coupons=True)
     return total
 
 
@@ -284,14 +257,7 @@ def start_campaign(store: Store, template: SmsTemplate, now: datetime | None = N
     occasion = campaign_occasion(template)
     everyone = list(audience(store, template))
     planned = campaign_planned(store, template)
-    members = [m for m in everyone if m.pk not in planned]
-    context = {}
-    if "{coupon}" in template.body:
-        coupons = issue_coupons(store, members, occasion, template, store.today(now))
-        members = [m for m in members if m.pk in coupons]
-        context = {m.pk: {"coupon": coupons[m.pk].code, "coupon_value": coupons[m.pk].value,
-                          "valid_until": coupons[m.pk].valid_until.isoformat()} for m in members}
-    items = [Planned(m, occasion, context.get(m.pk, {})) for m in members]
-    result = plan(store, Flow.CAMPAIGN, template, items, now)
+    items = [Planned(m, occasion) for m in everyone if m.pk not in planned]
+    result = plan(store, Flow.CAMPAIGN, template, items, now, coupons="{coupon}" in template.body)
     result.already += sum(1 for m in everyone if m.pk in planned)
     return result

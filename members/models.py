@@ -4,6 +4,8 @@ keeps a customer from getting the same text twice."""
 
 from __future__ import annotations
 
+import secrets
+from datetime import date, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -324,8 +326,30 @@ class Message(models.Model):
         return describe_occasion(self.occasion, name)
 
 
+COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud at the till
+
+
+def new_coupon_code(store: Store) -> str:
+    prefix = "".join(ch for ch in store.slug.upper() if ch.isalnum())[:3] or "CPN"
+    body = "".join(secrets.choice(COUPON_ALPHABET) for _ in range(8))
+    return f"{prefix}-{body[:4]}-{body[4:]}"
+
+
+class CouponQuerySet(models.QuerySet):
+    def issue(self, store: Store, template: SmsTemplate, wanted: list[tuple[Member, str]],
+              today: date) -> dict[tuple[int, str], Coupon]:
+        """One coupon per (member, occasion) in `wanted` (kept if it exists), each with a unique random code;
+        keyed by (member id, occasion). Called by members.sending.plan for the texts it queues only."""
+        valid_until = today + timedelta(days=template.coupon_valid_days)
+        self.bulk_create([Coupon(store=store, member=member, occasion=occasion, code=new_coupon_code(store),
+                                 value=template.coupon_value, valid_until=valid_until) for member, occasion in wanted],
+                         batch_size=2000, ignore_conflicts=True)
+        issued = self.filter(store=store, member__in={m.pk for m, _ in wanted}, occasion__in={o for _, o in wanted})
+        return {(c.member_id, c.occasion): c for c in issued}
+
+
 class Coupon(models.Model):
-    """A benefit coupon: one unique code per member and occasion."""
+    """A benefit coupon: one unique code per member and occasion, issued with the text that tells them."""
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="coupons")
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="coupons")
@@ -336,12 +360,19 @@ class Coupon(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     redeemed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = CouponQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["member", "occasion"], name="coupon_once_per_occasion")]
 
     def __str__(self) -> str:
         return self.code
+
+    def placeholders(self) -> dict[str, str]:
+        """The template placeholders this coupon fills."""
+        return {"coupon": self.code, "coupon_value": self.value,
+                "valid_until": self.valid_until.isoformat() if self.valid_until else ""}
 
 
 class ReplyKind(models.TextChoices):

@@ -34,7 +34,7 @@ from django.utils import timezone
 from stores.models import Order, Store
 
 from . import compliance, pacing
-from .models import HANDED_OVER, Flow, Member, Message, MessageStatus, SmsTemplate, parse_pk
+from .models import HANDED_OVER, Coupon, Flow, Member, Message, MessageStatus, SmsTemplate, parse_pk
 from .sms import INVALID_NUMBER, NOT_MOBILE, OPTED_OUT, PermanentSendError, TransientSendError, get_backend
 from .texts import render, sms_length
 
@@ -106,10 +106,12 @@ def _make_way(texts: list[Message], taken: set, zone, now: datetime) -> bool:
 
 @transaction.atomic
 def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: datetime | None = None,
-         batch_size: int = 2000) -> PlanResult:
+         batch_size: int = 2000, coupons: bool = False) -> PlanResult:
     """Create the Message rows for `items`: skipped with a reason when over the frequency cap; one text a
     member a day, so a text for a day already taken waits for the member's next free day (a holiday
-    greeting instead moves a text that has not started yet out of its day, or is skipped)."""
+    greeting instead moves a text that has not started yet out of its day, or is skipped). With `coupons`,
+    each queued text issues its member's coupon for the occasion in the same transaction: a member the text
+    skips gets none, and a second run, finding the text, issues none."""
     now = now or timezone.now()
     if not items:
         return PlanResult()
@@ -126,7 +128,6 @@ def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: dat
     rows, waiting = [], 0
     for item in todo:
         member, zone = item.member, item.member.zone
-        body = render(template.body, {**member_context(member), **item.context})
         status, reason = MessageStatus.QUEUED, ""
         send_at = compliance.next_send_time(now, zone)
         day = compliance.send_day(send_at, zone)
@@ -144,13 +145,26 @@ def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: dat
                     member_days[compliance.send_day(text.scheduled_for, zone)].append(text)
             else:
                 status, reason = MessageStatus.SKIPPED, f"one text a day: already texted on {day.isoformat()}"
-        row = Message(store=store, member=member, flow=flow, occasion=item.occasion, template=template, body=body,
-                      order=item.order, segments=sms_length(body).segments, status=status, skip_reason=reason,
-                      scheduled_for=send_at)
+        row = Message(store=store, member=member, flow=flow, occasion=item.occasion, template=template,
+                      order=item.order, status=status, skip_reason=reason, scheduled_for=send_at)
         if status == MessageStatus.QUEUED:
             member_days[day].append(row)
             recent[member.pk] = recent.get(member.pk, 0) + 1
-        rows.append(row)
+        rows.append((item, row))
+    issued = {}
+    if coupons:
+        issued = Coupon.objects.issue(store, template, [(item.member, item.occasion) for item, row in rows
+                                                        if row.status == MessageStatus.QUEUED], store.today(now))
+        # A code collision (1 in ~10^12) leaves that member without a coupon, so without the text, this run;
+        # the next run retries.
+        rows = [(item, row) for item, row in rows
+                if row.status != MessageStatus.QUEUED or (item.member.pk, item.occasion) in issued]
+    for item, row in rows:
+        coupon = issued.get((item.member.pk, item.occasion))
+        row.body = render(template.body, {**member_context(item.member), **item.context,
+                                          **(coupon.placeholders() if coupon else {})})
+        row.segments = sms_length(row.body).segments
+    rows = [row for _, row in rows]
     Message.objects.bulk_create(rows, batch_size=batch_size, ignore_conflicts=True)
     result = PlanResult(created=sum(1 for r in rows if r.status == MessageStatus.QUEUED),
                         capped=sum(1 for r in rows if r.skip_reason == cap_reason),

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from members import compliance, flows, sending
+from members import compliance, flows, sending, tasks
 from members.models import Coupon, Festival, Message, MessageStatus, SmsTemplate
 from members.services import enrol_from_order
 from members.sms import locmem
@@ -133,6 +133,41 @@ def test_benefits_give_each_member_a_unique_coupon_once_a_month(store_b):
     text = Message.objects.get(member=members[0]).body
     assert Coupon.objects.get(member=members[0]).code in text and "$10 off" in text and "2026-12-31" in text
     assert flows.benefits(datetime(2026, 12, 20, 10, 0, tzinfo=store_b.zone)).created == 0
+
+
+def text_recently(member, when):
+    Message.objects.create(store=member.store, member=member, flow="campaign", occasion="campaign:0", body="Sale",
+                           status=MessageStatus.SENT, sent_at=when, scheduled_for=when)
+
+
+def test_a_member_over_the_frequency_cap_gets_no_benefit_coupon(store_b, settings):
+    settings.SMS_FREQUENCY_CAP = 1
+    SmsTemplate.objects.create(store=store_b, name="Monthly", flow="benefit", coupon_value="$10 off",
+                               body="{first_name}, {coupon_value} with {coupon}.")
+    capped, texted, also_texted = (make_member(store_b) for _ in range(3))
+    first = datetime(2026, 12, 1, 10, 0, tzinfo=store_b.zone)
+    text_recently(capped, first - timedelta(days=2))
+    with time_machine.travel(first, tick=False):
+        assert tasks.send_monthly_benefits() == 2
+        assert tasks.send_monthly_benefits() == 0  # the beat fires again: nothing more issued
+    assert not Coupon.objects.filter(member=capped).exists()
+    assert Message.objects.get(member=capped, flow="benefit").status == MessageStatus.SKIPPED
+    for member in (texted, also_texted):
+        coupon = Coupon.objects.get(member=member)
+        assert coupon.code in Message.objects.get(member=member, flow="benefit").body
+
+
+def test_a_campaign_gives_coupons_only_to_the_members_it_texts(store_b, settings):
+    settings.SMS_FREQUENCY_CAP = 1
+    template = SmsTemplate.objects.create(store=store_b, name="Winter", flow="campaign", coupon_value="$5",
+                                          body="Winter sale: {coupon_value} off with {coupon}")
+    capped, texted = make_member(store_b), make_member(store_b)
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=store_b.zone)
+    text_recently(capped, now - timedelta(days=1))
+    assert (flows.start_campaign(store_b, template, now).created, flows.start_campaign(store_b, template, now).created
+            ) == (1, 0)
+    assert list(Coupon.objects.values_list("member", flat=True)) == [texted.pk]
+    assert Coupon.objects.get().code in Message.objects.get(member=texted, flow="campaign").body
 
 
 def test_benefits_reach_only_the_segments_the_template_names(store_b):

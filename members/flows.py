@@ -76,13 +76,15 @@ def holidays_on(store: Store, day: date) -> list[Greeting]:
     return [Greeting(" / ".join(names), None, False)] if names else []
 
 
-def greeted_recently(store: Store, day: date) -> set[int]:
+def greeted_recently(store: Store, day: date) -> dict[int, str]:
     """Members of `store` with a holiday greeting sent or on its way for one of the HOLIDAY_PERIOD_DAYS days
-    before `day` (occasions "holiday:<ISO day>" sort as their days do)."""
+    before `day`, and the (latest) ISO day it was for (occasions "holiday:<ISO day>" sort as their days do)."""
     since = day - timedelta(days=HOLIDAY_PERIOD_DAYS)
-    return set(Message.objects.filter(store=store, flow=Flow.HOLIDAY, status__in=compliance.COUNTED,
-                                      occasion__gte=f"holiday:{since.isoformat()}",
-                                      occasion__lt=f"holiday:{day.isoformat()}").values_list("member_id", flat=True))
+    greetings = (Message.objects.filter(store=store, flow=Flow.HOLIDAY, status__in=compliance.COUNTED,
+                                        occasion__gte=f"holiday:{since.isoformat()}",
+                                        occasion__lt=f"holiday:{day.isoformat()}")
+                 .order_by("occasion").values_list("member_id", "occasion"))
+    return {member_id: occasion.partition(":")[2] for member_id, occasion in greetings}
 
 
 def public_holidays_starting(country: str, day: date) -> list[str]:
@@ -120,9 +122,12 @@ def holiday_care(now: datetime | None = None) -> PlanResult:
                 template = template or default_template
                 if template is None:
                     continue
-                greeted = set() if festival else greeted_recently(store, day)
+                greeted = {} if festival else greeted_recently(store, day)
                 occasion = f"holiday:{day.isoformat()}"
-                items = [Planned(m, occasion, {"holiday": name}) for m in members if m.pk not in greeted]
+                # Kept as skipped rows, so the member and texts pages say why no greeting went.
+                items = [Planned(m, occasion, {"holiday": name},
+                                 skip_reason=f"holiday period: greeted for {greeted[m.pk]}" if m.pk in greeted else "")
+                         for m in members]
                 total += plan(store, Flow.HOLIDAY, template, items, now)
                 break
     return total

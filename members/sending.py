@@ -47,6 +47,7 @@ class Planned:
     occasion: str
     context: dict = field(default_factory=dict)
     order: Order | None = None  # after-sales: the order the text is about, re-checked when it is sent
+    skip_reason: str = ""  # the flow's own reason not to send it (kept as a skipped row, like the cap's)
 
 
 @dataclass
@@ -56,10 +57,12 @@ class PlanResult:
     already: int = 0
     waiting: int = 0  # created, but for a later day: the member already has a text that day
     same_day: int = 0  # skipped: a greeting for a day the member already has a text
+    flow_skipped: int = 0  # skipped for the flow's own reason (Planned.skip_reason), e.g. the holiday period
 
     def __add__(self, other: PlanResult) -> PlanResult:
         return PlanResult(self.created + other.created, self.capped + other.capped, self.already + other.already,
-                          self.waiting + other.waiting, self.same_day + other.same_day)
+                          self.waiting + other.waiting, self.same_day + other.same_day,
+                          self.flow_skipped + other.flow_skipped)
 
 
 # A greeting belongs to its day: it is never moved to another, and another text makes way for it.
@@ -132,7 +135,9 @@ def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: dat
         send_at = compliance.next_send_time(now, zone)
         day = compliance.send_day(send_at, zone)
         member_days = days[member.pk]
-        if recent.get(member.pk, 0) >= settings.SMS_FREQUENCY_CAP:
+        if item.skip_reason:
+            status, reason = MessageStatus.SKIPPED, item.skip_reason
+        elif recent.get(member.pk, 0) >= settings.SMS_FREQUENCY_CAP:
             status, reason = MessageStatus.SKIPPED, cap_reason
         elif member_days.get(day):
             taken = {d for d, texts in member_days.items() if texts}
@@ -169,7 +174,8 @@ def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: dat
     result = PlanResult(created=sum(1 for r in rows if r.status == MessageStatus.QUEUED),
                         capped=sum(1 for r in rows if r.skip_reason == cap_reason),
                         already=len(items) - len(todo), waiting=waiting,
-                        same_day=sum(1 for r in rows if r.skip_reason.startswith("one text a day")))
+                        same_day=sum(1 for r in rows if r.skip_reason.startswith("one text a day")),
+                        flow_skipped=sum(1 for item in todo if item.skip_reason))
     transaction.on_commit(lambda: dispatch_due())
     return result
 

@@ -497,12 +497,22 @@ def greet_every_day(store, first: date, days: int) -> list[str]:
     for n in range(days):
         flows.holiday_care(datetime.combine(first + timedelta(days=n), datetime.min.time(), tzinfo=store.zone)
                            + timedelta(hours=10))
-    return list(Message.objects.order_by("occasion").values_list("occasion", flat=True))
+    return list(Message.objects.exclude(status=MessageStatus.SKIPPED).order_by("occasion")
+                .values_list("occasion", flat=True))
 
 
 def test_new_years_eve_and_spring_festival_are_one_greeting(store_a):
     make_member(store_a)  # 农历除夕 16 February 2026, 春节 the 17th
     assert greet_every_day(store_a, date(2026, 2, 15), 4) == ["holiday:2026-02-16"]
+
+
+def test_a_greeting_skipped_for_the_holiday_period_is_kept_with_its_reason(store_a):
+    make_member(store_a)
+    greet_every_day(store_a, date(2026, 2, 16), 1)  # 除夕
+    result = flows.holiday_care(datetime(2026, 2, 17, 10, 0, tzinfo=store_a.zone))  # 春节
+    assert (result.created, result.flow_skipped) == (0, 1)
+    skipped = Message.objects.get(occasion="holiday:2026-02-17")
+    assert (skipped.status, skipped.skip_reason) == (MessageStatus.SKIPPED, "holiday period: greeted for 2026-02-16")
 
 
 @pytest.mark.parametrize(("country", "zone", "first", "greeted"), [

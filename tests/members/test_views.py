@@ -1,13 +1,14 @@
 """Member pages: scoped to the user's stores, phones masked for operators, filters, preview, dry run."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from members.models import Coupon, MemberOrder, Message, SmsTemplate
+from members import flows
+from members.models import Coupon, Festival, MemberOrder, Message, SmsTemplate
 from tests.factories import MembershipFactory, OrderFactory, UserFactory
 from tests.members.conftest import make_member
 
@@ -55,6 +56,18 @@ def test_member_page_shows_texts(client, operator_b, member_b):
     client.force_login(operator_b)
     page = client.get(reverse("members:detail", args=[member_b.pk])).content.decode()
     assert "Merry Christmas Grace" in page and "Holiday · 2026-12-25" in page
+
+
+def test_the_member_and_texts_pages_say_why_a_holiday_greeting_was_not_sent(client, operator_b, store_b, member_b):
+    SmsTemplate.objects.create(store=store_b, name="Holiday", flow="holiday", body="Happy {holiday}, {first_name}!")
+    Festival.objects.create(store=store_b, name="Store birthday", date=date(2020, 12, 23))
+    flows.holiday_care(datetime(2026, 12, 23, 10, 0, tzinfo=store_b.zone))
+    flows.holiday_care(datetime(2026, 12, 25, 10, 0, tzinfo=store_b.zone))  # Christmas, two days later
+    client.force_login(operator_b)
+    page = client.get(reverse("members:detail", args=[member_b.pk])).content.decode()
+    assert "Holiday · 2026-12-25" in page and "Skipped (holiday period: greeted for 2026-12-23)" in page
+    texts = client.get(reverse("members:texts"), {"status": "skipped"}).content.decode()
+    assert "Holiday · 2026-12-25" in texts and "holiday period: greeted for 2026-12-23" in texts
 
 
 def test_template_preview_shows_segments(client, manager_b, store_b):

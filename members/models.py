@@ -349,7 +349,8 @@ class CouponQuerySet(models.QuerySet):
 
 
 class Coupon(models.Model):
-    """A benefit coupon: one unique code per member and occasion, issued with the text that tells them."""
+    """A benefit coupon: one unique code per member and occasion, issued with the text that tells them
+    (withdrawn if that text is skipped when it is sent)."""
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="coupons")
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="coupons")

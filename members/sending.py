@@ -225,6 +225,16 @@ def _record_sent(message: Message, attempt: int, sid: str, now: datetime) -> Non
         Message.objects.filter(pk=message.pk, provider_sid__isnull=True).update(provider_sid=sid, sent_at=now)
 
 
+def _skip(message: Message, attempt: int, reason: str) -> Outcome:
+    """Keep the text as skipped with its reason, and withdraw the coupon it was to announce (issued with it
+    when planned, members.models.CouponQuerySet.issue): the member never hears of it."""
+    with transaction.atomic():
+        if _finish(message.pk, attempt, status=MessageStatus.SKIPPED, skip_reason=reason):
+            Coupon.objects.filter(member_id=message.member_id, occasion=message.occasion,
+                                  redeemed_at__isnull=True).delete()
+    return Outcome("skipped", detail=reason)
+
+
 def backoff(attempt: int) -> float:
     return settings.SMS_RETRY_BACKOFF * (2 ** max(0, attempt - 1))
 
@@ -265,14 +275,11 @@ def send_message(message_id: int, now: datetime | None = None) -> Outcome:
 
     if member.opted_out_at or not member.sms_consent or member.phone_invalid_at:
         reason = "opted out" if member.opted_out_at else "invalid number" if member.phone_invalid_at else "no consent"
-        _finish(message.pk, attempt, status=MessageStatus.SKIPPED, skip_reason=reason)
-        return Outcome("skipped", detail=reason)
+        return _skip(message, attempt, reason)
     if message.flow == Flow.AFTER_SALES and (reason := compliance.care_stop_reason(message.order)):
-        _finish(message.pk, attempt, status=MessageStatus.SKIPPED, skip_reason=reason)
-        return Outcome("skipped", detail=reason)
+        return _skip(message, attempt, reason)
     if reason := day_over(message, member, now):
-        _finish(message.pk, attempt, status=MessageStatus.SKIPPED, skip_reason=reason)
-        return Outcome("skipped", detail=reason)
+        return _skip(message, attempt, reason)
     if compliance.in_quiet_hours(now, member.zone):
         # Nothing was sent: give the claim back (attempts - 1), so deferrals do not use up SMS_MAX_ATTEMPTS
         # and a first attempt stays one (no lookup at 09:00). The token is reissued only after this holder

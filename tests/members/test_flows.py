@@ -9,6 +9,7 @@ import time_machine
 
 from members import compliance, flows, sending, tasks
 from members.models import Coupon, Festival, Message, MessageStatus, SmsTemplate
+from members.replies import receive_reply
 from members.services import enrol_from_order
 from members.sms import locmem
 from reviews.models import Review
@@ -155,6 +156,19 @@ def test_a_member_over_the_frequency_cap_gets_no_benefit_coupon(store_b, setting
     for member in (texted, also_texted):
         coupon = Coupon.objects.get(member=member)
         assert coupon.code in Message.objects.get(member=member, flow="benefit").body
+
+
+def test_a_member_who_replies_stop_before_the_benefit_text_goes_keeps_no_coupon(store_b):
+    SmsTemplate.objects.create(store=store_b, name="Monthly", flow="benefit", coupon_value="$10 off",
+                               body="{first_name}, {coupon_value} with {coupon}.")
+    stopper, stayer = make_member(store_b), make_member(store_b)
+    night = datetime(2026, 12, 1, 2, 0, tzinfo=store_b.zone)
+    assert flows.benefits(night).created == 2  # quiet hours: both go at 09:00
+    receive_reply(stopper.phone, "STOP", now=night + timedelta(hours=5))
+    sending.send_batch(list(Message.objects.values_list("pk", flat=True)), night + timedelta(hours=7), threads=1)
+    assert Message.objects.get(member=stopper).skip_reason == "opted out"
+    assert list(Coupon.objects.values_list("member", flat=True)) == [stayer.pk]
+    assert [text.body for text in locmem.outbox] == [Message.objects.get(member=stayer).body]
 
 
 def test_a_campaign_gives_coupons_only_to_the_members_it_texts(store_b, settings):

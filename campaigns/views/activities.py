@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import Http404
@@ -36,7 +37,11 @@ def visible_templates(user):
     return ActivityTemplate.objects.filter(Q(store=None) | Q(store__in=stores_for(user)))
 
 
+ACTIVITIES_PER_PAGE = 50
+
+
 def activities(request):
+    """The user's activities, latest start first, a page at a time; the filters stay on the page links."""
     items = scope(Activity.objects.select_related("store", "owner"), request.user).prefetch_related("checklist")
     store_slug = request.GET.get("store", "")
     if store_slug:
@@ -54,8 +59,9 @@ def activities(request):
             deadlines, starts = upcoming(store, store.today())
             ids += [a.pk for a in deadlines + starts]
         items = items.filter(pk__in=ids)
+    page = Paginator(items.order_by("-start_date", "-pk"), ACTIVITIES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "campaigns/activities.html", {
-        "activities": items[:300], "stores": stores_for(request.user), "statuses": ActivityStatus.choices,
+        "page": page, "stores": stores_for(request.user), "statuses": ActivityStatus.choices,
         "kinds": ActivityKind.choices, "filters": {"store": store_slug, "status": status, "kind": kind, "soon": soon},
     })
 

@@ -1,11 +1,14 @@
 """Activity pages: create from a template (checklist copied), progress, calendar, desk, and tenancy."""
 
-from datetime import date, datetime
+import html
+import re
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.http import QueryDict
 from django.urls import reverse
 
 from campaigns.desk import open_items
@@ -185,6 +188,38 @@ def test_every_page_renders(client_a, make_activity, default_templates):
                 reverse("campaigns:activity_edit", args=[activity.pk]),
                 reverse("campaigns:activity_review", args=[activity.pk])]:
         assert client_a.get(url).status_code == 200, url
+
+
+def _names_listed(response):
+    return re.findall(r'<a href="/campaigns/activities/\d+/">([^<]+)</a>', response.content.decode())
+
+
+def test_a_long_history_of_activities_is_paged_latest_first_and_the_filters_stay_on_the_links(
+        client_a, store_a, make_activity):
+    first = date(2021, 1, 1)
+    for n in range(60):  # "Sale 00" starts first, "Sale 59" last
+        day = first + timedelta(days=30 * n)
+        make_activity(name=f"Sale {n:02}", start_date=day, end_date=day)
+    make_activity(name="A content post", kind="content", start_date=date(2026, 1, 1), end_date=date(2026, 1, 1),
+                  details={"channel": "weibo", "publish_at": "2026-01-01T20:00"})
+    filters = {"store": store_a.slug, "kind": "store_promotion"}
+
+    page_1 = client_a.get(reverse("campaigns:activities"), filters)
+    assert _names_listed(page_1) == [f"Sale {n:02}" for n in range(59, 9, -1)]
+    assert "60 activities · page 1 of 2" in page_1.content.decode()
+    [next_link] = re.findall(r'<a href="([^"]+)" rel="next">', page_1.content.decode())
+    assert QueryDict(html.unescape(next_link).lstrip("?")).dict() == {**filters, "page": "2"}
+
+    page_2 = client_a.get(reverse("campaigns:activities") + html.unescape(next_link))
+    assert _names_listed(page_2) == [f"Sale {n:02}" for n in range(9, -1, -1)]
+    assert 'rel="next"' not in page_2.content.decode()
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "99"])
+def test_a_page_number_no_list_has_shows_a_page_not_an_error(client_a, make_activity, page):
+    make_activity()
+    response = client_a.get(reverse("campaigns:activities"), {"page": page})
+    assert response.status_code == 200 and _names_listed(response) == ["Weekend 10% off"]
 
 
 def test_other_stores_checklist_and_suggestions_are_404(client_a, make_activity, store_b, default_templates):

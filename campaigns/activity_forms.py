@@ -8,10 +8,10 @@ from django import forms
 from django.utils import timezone
 
 from opsdesk.tenancy import assignable_users, stores_for
-from stores.models import Product
 
 from .activity_kinds import clean_details
 from .models import Activity, ActivityReview, ChecklistItem, EntrantSource, Plan, PlanGoal, PlanTask, Playbook
+from .product_choice import ProductField, form_store
 
 
 class DateInput(forms.DateInput):
@@ -48,16 +48,18 @@ def out_of_reach(day: date | None, today: date) -> str | None:
 
 
 class ActivityForm(forms.ModelForm):
+    products = ProductField(multiple=True, required=False, help_text="Products of the chosen store.")
+
     class Meta:
         model = Activity
         fields = ["store", "name", "start_date", "end_date", "signup_deadline", "products", "budget", "goal_gmv",
                   "goal_orders", "goal_new_members", "owner", "notes"]
         widgets = {"start_date": DateInput, "end_date": DateInput, "signup_deadline": DateInput,
-                   "notes": forms.Textarea(attrs={"rows": 3}), "products": forms.SelectMultiple(attrs={"size": 6})}
+                   "notes": forms.Textarea(attrs={"rows": 3})}
         labels = {"goal_gmv": "Goal: GMV", "goal_orders": "Goal: paid orders", "goal_new_members": "Goal: new members",
                   "signup_deadline": "Sign-up deadline"}
         help_texts = {"goal_gmv": "Over the activity's days, in the store's currency.", "goal_orders": "",
-                      "goal_new_members": "", "products": "Products of the chosen store (Ctrl/⌘-click for several)."}
+                      "goal_new_members": ""}
 
     def __init__(self, *args, user, kind: str, details: forms.Form, **kwargs):
         super().__init__(*args, **kwargs)
@@ -65,9 +67,7 @@ class ActivityForm(forms.ModelForm):
         self.details = details
         stores = stores_for(user)
         self.fields["store"].queryset = stores
-        self.fields["products"].queryset = (Product.objects.filter(store__in=stores).select_related("store")
-                                           .order_by("store__name", "title"))
-        self.fields["products"].label_from_instance = lambda p: f"{p.store.name} · {p.title}"
+        self.fields["products"].limit_to(stores, form_store(self, stores))
         self.fields["owner"].queryset = assignable_users(stores, keep=self.instance.owner_id)
         if kind != "platform_event":
             del self.fields["signup_deadline"]
@@ -92,9 +92,6 @@ class ActivityForm(forms.ModelForm):
                     and (why := out_of_reach(data[name], today)):
                 self.add_error(name, why)
         if store:
-            wrong = [p.title for p in data.get("products") or [] if p.store_id != store.pk]
-            if wrong:
-                self.add_error("products", f"Not products of {store.name}: {', '.join(wrong)}.")
             owner = data.get("owner")
             if owner and not owner.is_superuser and not owner.memberships.filter(store=store).exists():
                 self.add_error("owner", f"{owner} is not a member of {store.name}.")

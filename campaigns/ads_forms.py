@@ -5,51 +5,37 @@ from __future__ import annotations
 from django import forms
 
 from opsdesk.tenancy import stores_for
-from stores.models import ListingVersion, Product
+from stores.models import ListingVersion
 
 from .activity_forms import out_of_reach
 from .ads_creatives import validate_creative_image
 from .models import Activity, AdCreative, AdPlan, LaunchPlan
+from .product_choice import ProductField, form_store
 
 MAX_REPORT_BYTES = 20 * 1024 * 1024
 
 
 class AdPlanForm(forms.ModelForm):
+    products = ProductField(multiple=True, required=False, help_text="Products of the plan's store.")
+
     class Meta:
         model = AdPlan
         fields = ["store", "name", "external_id", "channel", "status", "products", "daily_budget", "total_budget",
                   "bid_strategy", "target_roas", "start_date", "end_date", "hour_from", "hour_to", "notes"]
         widgets = {"start_date": forms.DateInput(attrs={"type": "date"}),
-                   "end_date": forms.DateInput(attrs={"type": "date"}),
-                   "products": forms.SelectMultiple(attrs={"size": 8})}
+                   "end_date": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         stores = stores_for(user)
         self.fields["store"].queryset = stores
-        products = self.fields["products"]
-        if self.instance.pk:
-            # A plan never moves to another store: its reports and snapshots belong to this one.
-            self.fields["store"].disabled = True
-            products.queryset = Product.objects.filter(store=self.instance.store).order_by("title")
-            return
-        # A new plan: the chosen store's products once it is known (?store=), else all the user's stores'
-        # products, each named with its store; clean() refuses a product of another store than the plan's.
-        chosen = self.initial.get("store") if not self.is_bound else None
-        if chosen:
-            products.queryset = Product.objects.filter(store=chosen).order_by("title")
-        else:
-            products.queryset = (Product.objects.filter(store__in=stores).select_related("store")
-                                 .order_by("store__name", "title"))
-            products.label_from_instance = lambda p: f"{p.store.name} · {p.title}"
-            products.help_text = "Products of the plan's store only."
+        # A plan never moves to another store: its reports and snapshots belong to this one.
+        self.fields["store"].disabled = bool(self.instance.pk)
+        self.fields["products"].limit_to(stores, form_store(self, stores))
 
     def clean(self):
         data = super().clean()
         store = data.get("store") or (self.instance.store if self.instance.pk else None)
-        wrong = [p.title for p in data.get("products") or [] if store and p.store_id != store.pk]
-        if wrong:
-            self.add_error("products", f"Not products of {store.name}: {', '.join(wrong)}.")
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", "The end date is before the start date.")
@@ -105,6 +91,8 @@ class AdReportUploadForm(forms.Form):
 
 
 class LaunchPlanForm(forms.ModelForm):
+    product = ProductField(help_text="A product of the launch's store.")
+
     class Meta:
         model = LaunchPlan
         fields = ["store", "name", "product", "launch_date", "status", "listing_versions", "ad_plans", "activities",
@@ -118,13 +106,17 @@ class LaunchPlanForm(forms.ModelForm):
             self.fields["store"].disabled = True
             stores = stores.filter(pk=self.instance.store_id)
         self.fields["store"].queryset = stores_for(user)
-        self.fields["product"].queryset = Product.objects.filter(store__in=stores).select_related("store")
-        self.fields["listing_versions"].queryset = ListingVersion.objects.filter(
-            product__store__in=stores).select_related("product__store")
+        self.fields["product"].limit_to(stores, form_store(self, stores))
+        # Only the launch's product's listing versions are offered (the store's products have thousands of
+        # them): once it is saved with its product. A posted choice is checked against the product in clean().
+        versions = ListingVersion.objects.filter(product__store__in=stores).select_related("product__store")
+        self.fields["listing_versions"].queryset = (
+            versions if self.is_bound else versions.filter(product_id=self.instance.product_id))
+        self.fields["listing_versions"].help_text = "The launch's product's; offered once the launch is saved."
         self.fields["ad_plans"].queryset = AdPlan.objects.filter(store__in=stores).select_related("store")
         self.fields["activities"].queryset = Activity.objects.filter(store__in=stores).select_related("store")
         if len(stores) > 1:  # two stores may both sell a "Green tea": say whose each choice is
-            for name, store_of in (("product", lambda o: o.store), ("listing_versions", lambda o: o.product.store),
+            for name, store_of in (("listing_versions", lambda o: o.product.store),
                                    ("ad_plans", lambda o: o.store), ("activities", lambda o: o.store)):
                 self.fields[name].label_from_instance = lambda o, store_of=store_of: f"{store_of(o).name} · {o}"
 
@@ -138,11 +130,13 @@ class LaunchPlanForm(forms.ModelForm):
         if "launch_date" in data and (not self.instance.pk or "launch_date" in self.changed_data) \
                 and (why := out_of_reach(data["launch_date"], store.today())):
             self.add_error("launch_date", why)
-        if data.get("product") and data["product"].store_id != store.pk:
-            self.add_error("product", "That product belongs to another store.")
-        for field, owner in (("listing_versions", lambda v: v.product.store_id), ("ad_plans", lambda p: p.store_id),
-                             ("activities", lambda a: a.store_id)):
-            if any(owner(obj) != store.pk for obj in data.get(field) or []):
+        product = data.get("product") or (self.instance.product if self.instance.product_id else None)
+        versions = self.fields["listing_versions"]
+        versions.queryset = versions.queryset.filter(product=product)  # what the form offers when shown again
+        if any(v.product != product for v in data.get("listing_versions") or []):
+            self.add_error("listing_versions", "Pick only listing versions of the launch's product.")
+        for field in ("ad_plans", "activities"):
+            if any(obj.store_id != store.pk for obj in data.get(field) or []):
                 self.add_error(field, "Pick only items of the launch's store.")
         if data.get("name") and LaunchPlan.objects.filter(store=store, name=data["name"]).exclude(
                 pk=self.instance.pk).exists():

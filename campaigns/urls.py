@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import activities, ads, calendar, plans, playbooks, related
+from .views import activities, ads, calendar, plans, playbooks, products, related
 from .views import ad_launches as launch_views
 
 app_name = "campaigns"
@@ -26,6 +26,7 @@ urlpatterns = [
     path("plans/<int:pk>/tasks/<int:task_pk>/", plans.plan_task_toggle, name="plan_task_toggle"),
     path("playbooks/", playbooks.playbooks, name="playbooks"),
     path("playbooks/<slug:slug>/", playbooks.playbook, name="playbook"),
+    path("products/search/", products.product_search, name="product_search"),
     # --- paid promotion: ad plans, creatives, spend, launches -------------------------------
     path("ads/", ads.ads, name="ads"),
     path("ads/new/", ads.ad_new, name="ad_new"),

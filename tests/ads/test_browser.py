@@ -1,8 +1,11 @@
-"""In the browser: an operator imports a through-train report, fixes a bad row, and reads the plan's charts."""
+"""In the browser: an operator imports a through-train report, fixes a bad row, and reads the plan's charts;
+finds products for a new plan by typing part of their titles."""
 
 import pytest
 
+from campaigns.models import AdPlan
 from tests.e2e.conftest import browser_type_launch_args, login, screenshot  # noqa: F401  (shared fixtures)
+from tests.factories import ProductFactory
 
 from .conftest import AdPlanFactory
 
@@ -38,3 +41,26 @@ def test_operator_imports_a_report_and_sees_the_plan(page, live_server, login, s
     page.wait_for_selector("#chart-spend_sales .js-plotly-plot")  # plotly.js from static drew the chart
     assert "210.00" in page.locator("table").last.inner_text()
     screenshot("plan")
+
+
+def test_operator_finds_products_by_typing_and_saves_the_plan_with_them(page, live_server, login, operator_a,  # noqa: F811
+                                                                         store_a):
+    kettle = ProductFactory(store=store_a, sku="K-1", title="Glass kettle")
+    cups = ProductFactory(store=store_a, sku="C-6", title="Six glass cups")
+    page.set_default_timeout(90_000)
+    page.set_default_navigation_timeout(90_000)
+    login("op-a")
+    page.goto(f"{live_server.url}/campaigns/ads/new/")
+    search = page.get_by_label("Search products to add")
+    for typed, picked in (("kett", "K-1 · Glass kettle"), ("cups", "C-6 · Six glass cups")):
+        search.fill(typed)
+        page.wait_for_function("v => [...document.querySelectorAll('#id_products-suggestions option')]"
+                               ".map(o => o.value).join('|') === v", arg=picked)
+        search.fill(picked)  # what choosing the suggestion does
+    assert page.input_value("#id_products") == "K-1 · Glass kettle\nC-6 · Six glass cups"
+    page.fill("#id_name", "Glass search")
+    page.select_option("#id_channel", "search")
+    page.fill("#id_daily_budget", "100")
+    page.click("button[type=submit].primary")
+    page.wait_for_selector("text=Created ad plan Glass search")
+    assert set(AdPlan.objects.get(name="Glass search").products.all()) == {kettle, cups}

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from campaigns.models import AdCreative, AdPlan, LaunchPlan
+from stores.models import ListingVersion, Product
 from tests.factories import MembershipFactory, ProductFactory
 
 from .conftest import AdDailyFactory, AdPlanFactory, png_bytes
@@ -79,7 +80,7 @@ def test_create_plan_for_own_store(client_a, store_a):
     product = ProductFactory(store=store_a)
     response = client_a.post(reverse("campaigns:ad_new"), {
         "store": store_a.pk, "name": "New search", "channel": "search", "status": "active",
-        "products": [product.pk], "daily_budget": "300", "total_budget": "9000", "bid_strategy": "target_roas",
+        "products": product.sku, "daily_budget": "300", "total_budget": "9000", "bid_strategy": "target_roas",
         "target_roas": "3.5", "start_date": "2026-11-01", "end_date": "2026-11-30", "hour_from": 8, "hour_to": 23,
     })
     assert response.status_code == 302
@@ -93,7 +94,7 @@ def test_cannot_create_plan_in_another_store_or_with_its_products(client_a, stor
     data = {"store": store_b.pk, "name": "X", "channel": "search", "status": "draft", "daily_budget": "1",
             "total_budget": "0", "bid_strategy": "manual_cpc", "hour_from": 0, "hour_to": 24}
     assert client_a.post(reverse("campaigns:ad_new"), data).status_code == 200
-    data.update(store=store_a.pk, products=[other.pk])
+    data.update(store=store_a.pk, products=other.sku)
     assert client_a.post(reverse("campaigns:ad_new"), data).status_code == 200
     assert not AdPlan.objects.exists()
 
@@ -185,7 +186,7 @@ def test_creative_upload_stores_a_random_name(client_a, search_plan, media):
 def test_launch_gets_checklist_and_ticks(client_a, store_a, search_plan):
     product = ProductFactory(store=store_a)
     response = client_a.post(reverse("campaigns:ad_launch_new"), {
-        "store": store_a.pk, "name": "Spring tea", "product": product.pk, "launch_date": "2026-11-01",
+        "store": store_a.pk, "name": "Spring tea", "product": product.sku, "launch_date": "2026-11-01",
         "status": "planning", "ad_plans": [search_plan.pk]})
     assert response.status_code == 302
     launch = LaunchPlan.objects.get()
@@ -200,7 +201,7 @@ def test_launch_gets_checklist_and_ticks(client_a, store_a, search_plan):
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
 def test_a_launch_day_no_plan_means_is_refused_beside_the_field(client_a, store_a, day):
     response = client_a.post(reverse("campaigns:ad_launch_new"), {
-        "store": store_a.pk, "name": "Spring tea", "product": ProductFactory(store=store_a).pk, "launch_date": day,
+        "store": store_a.pk, "name": "Spring tea", "product": ProductFactory(store=store_a).sku, "launch_date": day,
         "status": "planning"})
     assert response.status_code == 200
     assert f"{day} is more than 10 years from today" in str(response.context["form"].errors["launch_date"])
@@ -245,7 +246,7 @@ def test_lists_never_show_another_stores_plans_or_launches(client_a, store_b, pl
 
 def test_launch_form_refuses_another_stores_plans(client_a, store_a, plan_b):
     response = client_a.post(reverse("campaigns:ad_launch_new"), {
-        "store": store_a.pk, "name": "Sneaky", "product": ProductFactory(store=store_a).pk,
+        "store": store_a.pk, "name": "Sneaky", "product": ProductFactory(store=store_a).sku,
         "launch_date": "2026-11-01", "status": "planning", "ad_plans": [plan_b.pk]})
     assert response.status_code == 200
     assert not LaunchPlan.objects.exists()
@@ -253,10 +254,10 @@ def test_launch_form_refuses_another_stores_plans(client_a, store_a, plan_b):
 
 def test_launch_form_names_each_choices_store_for_a_user_of_two_stores(client_a, operator_a, store_a, store_b):
     MembershipFactory(store=store_b, user=operator_a)
-    ProductFactory(store=store_a, title="Green tea")
-    ProductFactory(store=store_b, title="Green tea")
+    AdPlanFactory(store=store_a, name="Green tea search")
+    AdPlanFactory(store=store_b, name="Green tea search")
     page = client_a.get(reverse("campaigns:ad_launch_new")).content.decode()
-    assert ">Store A · Green tea<" in page and ">Store B · Green tea<" in page
+    assert ">Store A · Green tea search<" in page and ">Store B · Green tea search<" in page
 
 
 def test_creative_image_is_served_to_its_store(client_a, search_plan, make_creative):
@@ -300,39 +301,101 @@ def test_plan_pages_show_money_with_thousands_separators(client_a, search_plan):
     assert "12,400.00" in listing and "123,456.00" in listing
 
 
-def test_plan_form_offers_only_products_of_my_stores(client_a, store_a, store_b):
-    ProductFactory(store=store_a, title="Longjing 250 g")
-    ProductFactory(store=store_b, title="Trail jacket")
-    page = client_a.get(reverse("campaigns:ad_new")).content.decode()
-    assert "Longjing 250 g" in page and "Trail jacket" not in page
+def test_plan_form_suggests_only_products_of_my_stores(client_a, store_a, store_b):
+    ProductFactory(store=store_a, sku="LJ-250", title="Longjing 250 g")
+    ProductFactory(store=store_b, sku="LJ-999", title="Longjing jacket")
+    assert client_a.get(reverse("campaigns:product_search"), {"q": "longjing"}).json() == {
+        "products": [{"value": "LJ-250 · Longjing 250 g", "store": "Store A"}]}
+    assert client_a.get(reverse("campaigns:product_search"), {"q": "LJ", "store": store_b.pk}).json() == {
+        "products": []}
 
 
-def test_plan_form_of_a_manager_of_two_stores_names_each_products_store(client_a, operator_a, store_a, store_b):
+def test_plan_form_of_a_manager_of_two_stores_finds_products_of_the_plans_store_only(
+        client_a, operator_a, store_a, store_b):
     MembershipFactory(user=operator_a, store=store_b)
-    mine = ProductFactory(store=store_a, title="Longjing 250 g")
-    theirs = ProductFactory(store=store_b, title="Trail jacket")
-    page = client_a.get(reverse("campaigns:ad_new")).content.decode()
-    assert f"{store_a.name} · Longjing 250 g" in page and f"{store_b.name} · Trail jacket" in page
-    # coming from the store's plan list, only that store's products are offered
-    page = client_a.get(reverse("campaigns:ad_new"), {"store": store_a.slug}).content.decode()
-    assert "Longjing 250 g" in page and "Trail jacket" not in page
-    # a product of store B is refused on a plan of store A, in words
+    ProductFactory(store=store_a, sku="LJ-250", title="Longjing 250 g")
+    ProductFactory(store=store_b, sku="TJ-1", title="Trail jacket")
+    search = reverse("campaigns:product_search")
+    assert [p["store"] for p in client_a.get(search, {"q": "j"}).json()["products"]] == ["Store A", "Store B"]
+    assert [p["value"] for p in client_a.get(search, {"q": "j", "store": store_a.pk}).json()["products"]] == [
+        "LJ-250 · Longjing 250 g"]
+    # a product of store B is refused on a plan of store A, in words, and what was typed stays
     data = {"store": store_a.pk, "name": "X", "channel": "search", "status": "draft", "daily_budget": "1",
             "total_budget": "0", "bid_strategy": "manual_cpc", "hour_from": 0, "hour_to": 24,
-            "products": [mine.pk, theirs.pk]}
+            "products": "LJ-250\nTrail jacket"}
     response = client_a.post(reverse("campaigns:ad_new"), data)
     assert response.status_code == 200 and not AdPlan.objects.exists()
-    assert f"Not products of {store_a.name}: Trail jacket." in response.content.decode()
+    assert response.context["form"].errors["products"] == [
+        f"No product of {store_a.name} has the SKU or title “Trail jacket”."]
+    assert "\nLJ-250\nTrail jacket</textarea>" in response.content.decode()
 
 
 def test_editing_a_plan_cannot_link_another_stores_product(client_a, operator_a, search_plan, store_b):
     MembershipFactory(user=operator_a, store=store_b)
     theirs = ProductFactory(store=store_b, title="Trail jacket")
-    assert "Trail jacket" not in client_a.get(reverse("campaigns:ad_edit", args=[search_plan.pk])).content.decode()
     data = {"name": search_plan.name, "channel": "search", "status": "active", "daily_budget": "1",
-            "total_budget": "0", "bid_strategy": "manual_cpc", "hour_from": 0, "hour_to": 24, "products": [theirs.pk]}
+            "total_budget": "0", "bid_strategy": "manual_cpc", "hour_from": 0, "hour_to": 24, "products": theirs.sku}
     response = client_a.post(reverse("campaigns:ad_edit", args=[search_plan.pk]), data)
     assert response.status_code == 200 and not search_plan.products.exists()
+    assert f"No product of {search_plan.store.name} has the SKU or title “{theirs.sku}”." in str(
+        response.context["form"].errors["products"])
+
+
+def test_a_launch_takes_its_product_typed_by_title_and_its_edit_page_shows_sku_and_title(client_a, store_a):
+    tea = ProductFactory(store=store_a, sku="ST-100", title="Spring tea 100 g")
+    data = {"store": store_a.pk, "name": "Spring tea", "product": "spring TEA 100 g", "launch_date": "2026-11-01",
+            "status": "planning"}
+    assert client_a.post(reverse("campaigns:ad_launch_new"), data).status_code == 302
+    launch = LaunchPlan.objects.get()
+    assert launch.product == tea
+    edit = reverse("campaigns:ad_launch_edit", args=[launch.pk])
+    assert 'value="ST-100 · Spring tea 100 g"' in client_a.get(edit).content.decode()
+    # the page's own value sent back keeps the product
+    data.update(product="ST-100 · Spring tea 100 g", name="Spring tea launch")
+    assert client_a.post(edit, data).status_code == 302
+    launch.refresh_from_db()
+    assert (launch.name, launch.product) == ("Spring tea launch", tea)
+
+
+def test_a_launch_product_unknown_or_of_another_store_is_refused_beside_the_field(
+        client_a, operator_a, store_a, store_b):
+    MembershipFactory(user=operator_a, store=store_b)
+    ProductFactory(store=store_b, sku="TJ-1", title="Trail jacket")
+    ProductFactory(store=store_a, sku="GT-1", title="Green tea")
+    ProductFactory(store=store_a, sku="GT-2", title="Green tea")
+    data = {"store": store_a.pk, "name": "Jacket", "launch_date": "2026-11-01", "status": "planning"}
+    for typed, why in [("TJ-1", "No product of Store A has the SKU or title “TJ-1”."),
+                       ("Green tea", "Several products of Store A are called “Green tea”: type the SKU."),
+                       ("", "This field is required.")]:
+        response = client_a.post(reverse("campaigns:ad_launch_new"), {**data, "product": typed})
+        assert response.context["form"].errors["product"] == [why]
+    assert not LaunchPlan.objects.exists()
+
+
+def test_a_launch_offers_and_takes_only_its_products_listing_versions(client_a, store_a):
+    tea, kettle = ProductFactory(store=store_a, sku="ST-100"), ProductFactory(store=store_a, sku="K-1")
+    mine = ListingVersion.objects.create(product=tea, title="Spring tea, new picture")
+    other = ListingVersion.objects.create(product=kettle, title="Kettle, new title")
+    new = client_a.get(reverse("campaigns:ad_launch_new")).content.decode()
+    assert str(mine) not in new and str(other) not in new
+    data = {"store": store_a.pk, "name": "Spring tea", "product": "ST-100", "launch_date": "2026-11-01",
+            "status": "planning", "listing_versions": [other.pk]}
+    refused = client_a.post(reverse("campaigns:ad_launch_new"), data)
+    assert refused.context["form"].errors["listing_versions"] == ["Pick only listing versions of the launch's product."]
+    assert str(mine) in refused.content.decode() and str(other) not in refused.content.decode()
+    assert client_a.post(reverse("campaigns:ad_launch_new"), {**data, "listing_versions": [mine.pk]}).status_code == 302
+    launch = LaunchPlan.objects.get()
+    assert list(launch.listing_versions.all()) == [mine]
+    edit = client_a.get(reverse("campaigns:ad_launch_edit", args=[launch.pk])).content.decode()
+    assert str(mine) in edit and str(other) not in edit
+
+
+@pytest.mark.parametrize("url", ["campaigns:activity_new", "campaigns:ad_new", "campaigns:ad_launch_new"])
+def test_a_form_of_a_store_with_a_thousand_products_lists_none_of_them(client_a, store_a, url):
+    Product.objects.bulk_create([Product(store=store_a, sku=f"GT-{n}", title=f"Green tea no. {n}", price=10)
+                                 for n in range(1000)])
+    page = client_a.get(reverse(url), {"kind": "store_promotion"}).content.decode()
+    assert "Green tea no." not in page and "data-product-search" in page
 
 
 def test_a_report_of_many_bad_rows_lists_the_first_hundred_and_counts_the_rest(client_a, search_plan):
@@ -395,7 +458,7 @@ def test_a_double_clicked_create_launch_makes_one_launch_and_says_why_not_a_serv
     _a_twin_is_saved_first(monkeypatch, LaunchPlanForm, lambda: LaunchPlan.objects.create(
         store=store_a, product=product, name="Spring tea", launch_date=date(2026, 11, 1)))
     response = client_a.post(reverse("campaigns:ad_launch_new"), {
-        "store": store_a.pk, "name": "Spring tea", "product": product.pk, "launch_date": "2026-11-01",
+        "store": store_a.pk, "name": "Spring tea", "product": product.sku, "launch_date": "2026-11-01",
         "status": "planning"})
     assert response.status_code == 200
     assert "This store already has a launch plan with that name." in response.context["form"].errors["name"]

@@ -91,8 +91,22 @@ def test_products_of_another_store_are_refused(client_a, store_a, store_b):
     foreign = ProductFactory(store=store_b)
     response = client_a.post(reverse("campaigns:activity_new") + "?kind=content", {
         "store": store_a.pk, "name": "Post", "start_date": "2026-11-14", "end_date": "2026-11-14", "budget": "0",
-        "products": [foreign.pk], "d-channel": "weibo", "d-publish_at": "2026-11-14T20:00"})
+        "products": foreign.sku, "d-channel": "weibo", "d-publish_at": "2026-11-14T20:00"})
     assert response.status_code == 200 and not Activity.objects.exists()
+    assert response.context["form"].errors["products"] == [
+        f"No product of Store A has the SKU or title “{foreign.sku}”."]
+
+
+def test_an_activitys_products_are_typed_one_a_line_by_sku_or_title(client_a, store_a, make_activity):
+    kettle = ProductFactory(store=store_a, sku="K-1", title="Glass kettle")
+    cups = ProductFactory(store=store_a, sku="C-6", title="Six cups")
+    activity = make_activity()
+    edit = reverse("campaigns:activity_edit", args=[activity.pk])
+    data = {"name": activity.name, "start_date": "2026-11-20", "end_date": "2026-11-22", "budget": "0",
+            "products": "K-1\n six CUPS \n\nK-1", "d-mechanism": "discount", "d-discount_percent": "10"}
+    assert client_a.post(edit, data).status_code == 302
+    assert list(activity.products.order_by("sku")) == [cups, kettle]
+    assert "\nK-1 · Glass kettle\nC-6 · Six cups</textarea>" in client_a.get(edit).content.decode()  # by title
 
 
 def test_status_buttons_follow_the_flow(client_a, make_activity):

@@ -1,7 +1,7 @@
 /* The desk's only script file: pages carry data, not inline code (the CSP allows no inline script
    without a nonce). Charts: {% plotly figure "id" %} writes the figure as JSON plus a
    <div data-plotly="id">; this draws each one. Forms: data-confirm asks first, data-autosubmit
-   submits a form when a field changes. */
+   submits a form when a field changes, data-product-search suggests products as one types. */
 (function () {
   "use strict";
   function drawCharts() {
@@ -23,6 +23,48 @@
     var el = event.target.closest("[data-autosubmit]");
     if (el && el.form) { el.form.submit(); }
   });
+  /* A product field (SKU or title typed in; a textarea takes one a line) names the search URL: the page
+     carries no product list, so the matches of what is typed, in the form's store, fill a <datalist>.
+     A textarea gets a search box above it; a picked suggestion is added to it as a new line. */
+  function suggestProducts(field) {
+    var single = field.tagName === "INPUT";
+    var box = single ? field : document.createElement("input");
+    var list = document.createElement("datalist");
+    var asked = "";
+    list.id = field.id + "-suggestions";
+    field.after(list);
+    if (!single) {
+      box.type = "search";
+      box.placeholder = "Search by SKU or title to add";
+      box.setAttribute("aria-label", "Search products to add");
+      field.before(box, document.createElement("br"));
+    }
+    box.setAttribute("list", list.id);
+    box.addEventListener("input", function () {
+      var text = box.value.trim();
+      var picked = Array.prototype.some.call(list.options, function (o) { return o.value === box.value; });
+      if (picked && !single) {
+        field.value = (field.value.trim() ? field.value.trim() + "\n" : "") + box.value;
+        box.value = "";
+        return;
+      }
+      if (picked || !text || text === asked) { return; }
+      asked = text;
+      var store = field.form && field.form.elements.store;
+      var query = new URLSearchParams({q: text, store: store ? store.value : ""});
+      fetch(field.dataset.productSearch + "?" + query, {credentials: "same-origin"})
+        .then(function (response) { return response.ok ? response.json() : {products: []}; })
+        .then(function (data) {
+          list.replaceChildren.apply(list, data.products.map(function (p) {
+            var option = document.createElement("option");
+            option.value = p.value;
+            option.label = p.store;
+            return option;
+          }));
+        });
+    });
+  }
+  document.querySelectorAll("[data-product-search]").forEach(suggestProducts);
   window.opsdesk = {drawCharts: drawCharts};
   drawCharts();
 })();

@@ -12,7 +12,9 @@ Definitions (see docs/realtime.md):
 - funnel by source: sessions that started today, the sessions among them that viewed a product and
   that added to cart (a session's steps count under the source it arrived by), then paid orders
   attributed to that source (Order.traffic_source);
-- cost: today's ad spend of the source's ad channels (campaigns AdDailyPerformance, via CHANNEL_SOURCE).
+- cost: today's ad spend of the source's ad channels (campaigns AdDailyPerformance, via CHANNEL_SOURCE);
+- tracker: how long since the store's last traffic event, and whether the same minutes of yesterday
+  and last week had sessions (a tracker that stopped) or not (a quiet hour).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import ExtractHour, TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -39,6 +41,8 @@ from .models import EventType, TrafficEvent
 
 ZERO = Decimal("0")
 TOP_PRODUCTS = 10
+SILENCE = timedelta(minutes=10)  # no event for this long is worth a line on the page
+EXPECTED_SESSIONS = 5  # ...and a warning when yesterday or last week had this many in the same minutes
 
 
 @dataclass(frozen=True)
@@ -232,6 +236,57 @@ def changes(kpi: dict[str, dict]) -> dict[str, dict]:
     return out
 
 
+def tracker(store: Store, wins: list[Window], past: dict[date, PastDay]) -> dict:
+    """When the store's last traffic event happened and what the silence since then means.
+
+    The storefront's tracker sends events as people browse; when none came for SILENCE the page
+    says so, and compares with the same minutes of yesterday and last week: sessions then mean the
+    tracker (or the shop) has probably stopped, none mean an ordinary quiet hour.
+    """
+    now, zone = wins[0].end, store.zone
+    last = TrafficEvent.objects.filter(store=store, ts__lte=now).aggregate(last=Max("ts"))["last"]
+    if last is None:
+        return {"state": "none", "last_event": None, "silent_minutes": None, "usual": {},
+                "message": "No traffic events received yet: the numbers above count from the first event "
+                           "the storefront's tracker sends to the ingest API."}
+    silent = now - last
+    minutes = int(silent.total_seconds() // 60)
+    out = {"last_event": last.astimezone(zone).isoformat(timespec="seconds"), "silent_minutes": minutes,
+           "usual": {}}
+    if silent < SILENCE:
+        return {**out, "state": "live", "message": f"Last event {_ago(minutes)}."}
+    # The same clock stretch on the comparison days: from the last event's clock time (or midnight,
+    # when the last event was before today) up to now's.
+    local_last = last.astimezone(zone)
+    since = local_last.time() if local_last.date() == wins[0].day else None
+    for w in wins[1:]:
+        day = past.get(w.day)
+        if day is not None:
+            start = datetime.combine(w.day, since, tzinfo=zone) if since else w.start
+            out["usual"][w.key] = max(0, day.sessions_before(w.end) - day.sessions_before(start))
+    yesterday, last_week = out["usual"].get("yesterday", 0), out["usual"].get("last_week", 0)
+    usual = f"in the same minutes yesterday {_sessions(yesterday)}, the same weekday last week {_sessions(last_week)}"
+    if max(yesterday, last_week) >= EXPECTED_SESSIONS:
+        return {**out, "state": "down",
+                "message": f"No events for {_duration(minutes)}, {usual}: check the storefront's tracker."}
+    return {**out, "state": "quiet", "message": f"No events for {_duration(minutes)}, as usual at this hour: {usual}."}
+
+
+def _sessions(n: int) -> str:
+    return f"{n} session" if n == 1 else f"{n} sessions"
+
+
+def _ago(minutes: int) -> str:
+    return "less than a minute ago" if minutes < 1 else f"{_duration(minutes)} ago"
+
+
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
 def snapshot(store: Store, now: datetime | None = None) -> dict:
     """Everything the live page shows, as JSON-ready data."""
     with transaction.atomic():
@@ -261,6 +316,7 @@ def _snapshot(store: Store, now: datetime | None) -> dict:
         "funnel": funnel(store, today, events),
         "top_products": top_products(store, today, events),
         "hourly": hourly(store, today, events, past[wins[1].day]),
+        "tracker": tracker(store, wins, past),
     }
 
 

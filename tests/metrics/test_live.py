@@ -218,6 +218,56 @@ class TestSameClockTime:
         assert live.snapshot(store, now)["kpis"]["yesterday"]["sessions"] == 2
 
 
+class TestTrackerSilence:
+    """A Shanghai store at 10:30 local on 25 Nov 2026: did the events stop, or is it a quiet hour?"""
+
+    NOW = utc(2026, 11, 25, 2, 30)  # 10:30 in Shanghai
+
+    @pytest.fixture
+    def store(self, db):
+        store = StoreFactory(timezone="Asia/Shanghai")
+        session(store, utc(2026, 11, 25, 1, 55), "t1", "direct")  # 09:55 today: the last event
+        # yesterday 09:40 … 10:40; five of them between 09:55 and 10:30
+        for hour, minute in ((1, 40), (1, 50), (2, 0), (2, 5), (2, 10), (2, 20), (2, 25), (2, 40)):
+            session(store, utc(2026, 11, 24, hour, minute), f"y{hour}{minute}", "direct")
+        session(store, utc(2026, 11, 18, 2, 10), "w1", "direct")  # 10:10 last week
+        return store
+
+    def test_events_that_stopped_while_yesterday_was_busy_say_check_the_tracker(self, store):
+        tracker = live.snapshot(store, self.NOW)["tracker"]
+        assert tracker["state"] == "down"
+        assert tracker["last_event"] == "2026-11-25T09:55:00+08:00"
+        assert tracker["usual"] == {"yesterday": 5, "last_week": 1}  # sessions between 09:55 and 10:30
+        assert tracker["message"] == (
+            "No events for 35 min, in the same minutes yesterday 5 sessions, the same weekday last week "
+            "1 session: check the storefront's tracker.")
+
+    def test_silence_that_is_usual_at_this_hour_is_a_quiet_hour(self, store):
+        night = utc(2026, 11, 24, 20, 0)  # 04:00 on the 25th
+        session(store, utc(2026, 11, 24, 17, 0), "n1", "direct")  # 01:00: nothing since, as on other nights
+        tracker = live.snapshot(store, night)["tracker"]
+        assert tracker["state"] == "quiet"
+        assert tracker["message"] == ("No events for 3 h, as usual at this hour: in the same minutes yesterday "
+                                      "0 sessions, the same weekday last week 0 sessions.")
+
+    def test_a_recent_event_says_how_long_ago(self, store):
+        tracker = live.snapshot(store, utc(2026, 11, 25, 2, 3, 30))["tracker"]  # 10:03:30
+        assert (tracker["state"], tracker["message"]) == ("live", "Last event 8 min ago.")
+
+    def test_a_store_that_never_sent_an_event_is_told_so(self, db):
+        tracker = live.snapshot(StoreFactory(), self.NOW)["tracker"]
+        assert tracker["state"] == "none"
+        assert tracker["message"].startswith("No traffic events received yet")
+
+    def test_the_live_page_shows_the_warning(self, store, client, operator_a):
+        MembershipFactory(store=store, user=operator_a)
+        client.force_login(operator_a)
+        with time_machine.travel(self.NOW, tick=False):
+            page = client.get(f"/metrics/{store.slug}/live/").content.decode()
+        assert 'id="tracker" class="tracker" data-state="down"' in page
+        assert "check the storefront&#x27;s tracker" in page
+
+
 class TestPages:
     def test_live_page_embeds_the_snapshot(self, client_a, store_a):
         response = client_a.get(f"/metrics/{store_a.slug}/live/")

@@ -79,8 +79,15 @@
     }
   }
 
+  function renderTracker(d) {
+    const el = document.getElementById("tracker");
+    el.dataset.state = d.tracker.state;
+    setText("tracker", d.tracker.message);
+  }
+
   function render(d) {
     renderKpis(d);
+    renderTracker(d);
     renderFunnel(d);
     renderTop(d);
     renderHourly(d);

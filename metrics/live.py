@@ -196,22 +196,40 @@ def top_products(store: Store, today: Window, events: TodayEvents, limit: int = 
 
 
 def hourly(store: Store, today: Window, events: TodayEvents, yesterday: PastDay) -> dict:
-    """Sessions and GMV per local hour: today so far and the whole of yesterday (for the line chart)."""
+    """Sessions and GMV per local hour: today so far and the whole of yesterday (for the line chart).
+
+    The current hour is not over, so beside yesterday's whole hour it always looks like a drop;
+    `this_hour` holds today's hour so far and yesterday's same minutes of it, like with like.
+    """
     zone = store.zone
     yesterday_start, _ = store.day_bounds(today.day - timedelta(days=1))
     keys = {today.day: "today", today.day - timedelta(days=1): "yesterday"}
     result: dict = {k: {"sessions": [0] * 24, "gmv": [0.0] * 24, "orders": [0] * 24} for k in keys.values()}
     result["yesterday"]["sessions"] = list(yesterday.hourly)
     result["today"]["sessions"] = list(events.hourly)
+    local_now = today.end.astimezone(zone)
+    same_minute = datetime.combine(today.day - timedelta(days=1), local_now.time(), tzinfo=zone)
+    same_hour = same_minute.replace(minute=0, second=0, microsecond=0)
     rows = (Order.objects.filter(store=store).paid_between(yesterday_start, today.end).order_by()
             .annotate(day=TruncDate("paid_at", tzinfo=zone), hour=ExtractHour("paid_at", tzinfo=zone))
-            .values("day", "hour").annotate(n=Count("id"), gmv=Sum("total")))
+            .values("day", "hour").annotate(n=Count("id"), gmv=Sum("total"),
+                                            gmv_before=Sum("total", filter=Q(paid_at__lt=same_minute))))
+    yesterday_so_far = 0.0
     for row in rows:
         if row["day"] in keys:
             bucket = result[keys[row["day"]]]
             bucket["orders"][row["hour"]] += row["n"]
             bucket["gmv"][row["hour"]] = round(bucket["gmv"][row["hour"]] + float(row["gmv"] or 0), 2)
-    result["now_hour"] = today.end.astimezone(zone).hour
+            if keys[row["day"]] == "yesterday" and row["hour"] == local_now.hour:
+                yesterday_so_far = round(yesterday_so_far + float(row["gmv_before"] or 0), 2)
+    result["now_hour"] = local_now.hour
+    result["this_hour"] = {
+        "minutes": local_now.minute,
+        "today": {"sessions": result["today"]["sessions"][local_now.hour],
+                  "gmv": result["today"]["gmv"][local_now.hour]},
+        "yesterday": {"sessions": yesterday.sessions_before(same_minute) - yesterday.sessions_before(same_hour),
+                      "gmv": yesterday_so_far},
+    }
     return result
 
 

@@ -34,3 +34,18 @@ def test_live_view_picks_up_new_sessions_without_reload(page, live_server, login
     expect(page.locator("#top-products a")).to_have_attribute("href", teapot.get_absolute_url())
     assert page.evaluate("window.__notReloaded") is True
     screenshot("live")
+
+
+def test_the_hour_not_over_yet_is_drawn_apart_beside_yesterdays_same_minutes(page, live_server, login, operator_a,
+                                                                            store_a):
+    # Today's line used to end on the current hour's few minutes: a drop every hour, on every chart.
+    login("op-a")
+    page.goto(f"{live_server.url}/metrics/{store_a.slug}/live/")
+    expect(page.locator("#chart-sessions .legendtext").first).to_be_visible()
+    now_hour = page.evaluate("JSON.parse(document.getElementById('live-data').textContent).hourly.now_hour")
+    for chart in ("chart-sessions", "chart-gmv"):
+        traces = page.evaluate(f"document.getElementById('{chart}').data.map((t) => [t.name, t.y])")
+        today, _, this_hour, yesterday_same = traces
+        assert today[1][now_hour] is None
+        assert this_hour[0].startswith("This hour so far") and len(this_hour[1]) == 1
+        assert yesterday_same[0] == "Yesterday, same minutes"

@@ -218,6 +218,22 @@ class TestSameClockTime:
         assert live.snapshot(store, now)["kpis"]["yesterday"]["sessions"] == 2
 
 
+def test_the_hour_not_over_yet_is_compared_with_the_same_minutes_of_yesterday(db):
+    # At 10:20 the 10:00 hour has 20 minutes; beside yesterday's whole 10:00 hour it always looked like a drop.
+    store = StoreFactory(timezone="Europe/Berlin")
+    now = utc(2026, 5, 5, 8, 20)  # 10:20 CEST
+    for minute in (5, 15, 25, 50):  # yesterday 10:05 … 10:50
+        session(store, utc(2026, 5, 4, 8, minute), f"y{minute}", "direct")
+    paid_order(store, utc(2026, 5, 4, 8, 10), total="30.00")
+    paid_order(store, utc(2026, 5, 4, 8, 40), total="70.00")
+    session(store, utc(2026, 5, 5, 8, 5), "t1", "direct")
+    paid_order(store, utc(2026, 5, 5, 8, 12), total="20.00")
+    hourly = live.snapshot(store, now)["hourly"]
+    assert (hourly["yesterday"]["sessions"][10], hourly["yesterday"]["gmv"][10]) == (4, 100.0)
+    assert hourly["this_hour"] == {"minutes": 20, "today": {"sessions": 1, "gmv": 20.0},
+                                   "yesterday": {"sessions": 2, "gmv": 30.0}}
+
+
 class TestTrackerSilence:
     """A Shanghai store at 10:30 local on 25 Nov 2026: did the events stop, or is it a quiet hour?"""
 

@@ -69,12 +69,19 @@
 
   function renderHourly(d) {
     const hours = [...Array(24).keys()].map((h) => String(h).padStart(2, "0") + ":00");
-    const upToNow = (values) => values.map((v, h) => (h <= d.hourly.now_hour ? v : null));
+    const now = d.hourly.now_hour, part = d.hourly.this_hour;
+    // The current hour is not over: drawn apart, beside yesterday's same minutes, so it is not read as a drop.
+    const finished = (values) => values.map((v, h) => (h < now ? v : null));
+    const soFar = `so far (${String(now).padStart(2, "0")}:00–${String(now).padStart(2, "0")}:${String(part.minutes).padStart(2, "0")})`;
     const layout = {margin: {t: 10, l: 50, r: 10, b: 40}, legend: {orientation: "h"}, xaxis: {dtick: 3}};
     for (const [el, key] of [["chart-sessions", "sessions"], ["chart-gmv", "gmv"]]) {
       Plotly.react(el, [
-        {x: hours, y: upToNow(d.hourly.today[key]), name: "Today", mode: "lines+markers"},
-        {x: hours, y: d.hourly.yesterday[key], name: "Yesterday", mode: "lines", line: {dash: "dot"}},
+        {x: hours, y: finished(d.hourly.today[key]), name: "Today", mode: "lines+markers", line: {color: "#1f77b4"}},
+        {x: hours, y: d.hourly.yesterday[key], name: "Yesterday", mode: "lines", line: {dash: "dot", color: "#ff7f0e"}},
+        {x: [hours[now]], y: [part.today[key]], name: "This hour " + soFar, mode: "markers",
+         marker: {color: "#1f77b4", size: 11, symbol: "circle-open", line: {width: 2}}},
+        {x: [hours[now]], y: [part.yesterday[key]], name: "Yesterday, same minutes", mode: "markers",
+         marker: {color: "#ff7f0e", size: 9, symbol: "diamond-open", line: {width: 2}}},
       ], layout, {displayModeBar: false, responsive: true});
     }
   }

@@ -49,3 +49,22 @@ def test_the_hour_not_over_yet_is_drawn_apart_beside_yesterdays_same_minutes(pag
         assert today[1][now_hour] is None
         assert this_hour[0].startswith("This hour so far") and len(this_hour[1]) == 1
         assert yesterday_same[0] == "Yesterday, same minutes"
+
+
+def test_coming_back_to_the_tab_refreshes_at_once(page, live_server, login, operator_a, store_a, monkeypatch):
+    # Hidden tabs skip the poll; back on the tab the page showed old numbers until the next tick.
+    monkeypatch.setattr("metrics.views.live.REFRESH_SECONDS", 600)
+    login("op-a")
+    page.goto(f"{live_server.url}/metrics/{store_a.slug}/live/")
+    expect(page.locator("#kpi-sessions-today")).to_have_text("0")
+    TrafficEvent.objects.create(store=store_a, event_id="back", type="session_start", ts=timezone.now(),
+                                session_id="s1", visitor_id="v1", source="direct")
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(page.locator("#kpi-sessions-today")).to_have_text("1", timeout=5_000)
+
+
+def test_the_refresh_time_names_the_stores_utc_offset(page, live_server, login, operator_a, store_a):
+    # "As of 19:30:51" read as the operator's own clock; the store is in Shanghai.
+    login("op-a")
+    page.goto(f"{live_server.url}/metrics/{store_a.slug}/live/")
+    expect(page.locator("#live-status")).to_contain_text("store time (UTC+08:00)")

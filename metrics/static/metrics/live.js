@@ -101,14 +101,20 @@
     const status = document.getElementById("live-status");
     status.dataset.asOf = d.as_of;
     status.className = "live-status";
-    status.textContent = `As of ${d.as_of.slice(11, 19)} · refreshes every ${refreshMs / 1000} s`;
+    status.textContent = `As of ${d.as_of.slice(11, 19)} store time (UTC${d.as_of.slice(19)}) · refreshes every ${refreshMs / 1000} s`;
+  }
+
+  let timer;
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(poll, refreshMs);
   }
 
   async function poll() {
     try {
       if (!document.hidden) {
         const response = await fetch(jsonUrl, {headers: {Accept: "application/json"}, cache: "no-store"});
-        if (!response.ok || !response.headers.get("content-type").includes("json")) throw new Error(response.status);
+        if (!response.ok || !(response.headers.get("content-type") || "").includes("json")) throw new Error(response.status);
         render(await response.json());
       }
     } catch (err) {
@@ -116,10 +122,12 @@
       status.className = "live-status stale";
       status.textContent = "Could not refresh (" + err.message + "); retrying…";
     } finally {
-      setTimeout(poll, refreshMs);
+      schedule();
     }
   }
 
+  // Back on the tab (or the laptop woke up): fetch now rather than show old numbers until the next tick.
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) poll(); });
   render(JSON.parse(document.getElementById("live-data").textContent));
-  setTimeout(poll, refreshMs);
+  schedule();
 })();

@@ -35,6 +35,17 @@ def test_operators_see_masked_phones_managers_see_them_whole(client, operator_b,
     assert "+14155550100" in client.get(reverse("members:index")).content.decode()
 
 
+def test_the_list_pages_keep_its_filters_and_one_page_number(client, operator_b, store_b):
+    for _ in range(250):
+        make_member(store_b, tier="gold")
+    client.force_login(operator_b)
+    second = client.get(reverse("members:index"), {"tier": "gold", "page": 2}).content.decode()
+    found = re.findall(r'href="([^"]+)" rel="(prev|next)"', second)
+    links = {rel: href.replace("&amp;", "&") for href, rel in found}
+    # Page 3's address, not "?tier=gold&page=2&page=3", growing a page number at every click.
+    assert links == {"prev": "?tier=gold&page=1", "next": "?tier=gold&page=3"}
+
+
 def test_a_member_of_another_store_is_a_404(client_a, member_b):
     assert client_a.get(reverse("members:detail", args=[member_b.pk])).status_code == 404
     assert "Grace" not in client_a.get(reverse("members:index")).content.decode()

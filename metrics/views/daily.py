@@ -116,15 +116,15 @@ def daily(request):
             "rolled_up": any(r["value"] is not None for r in rows),
             "chart": gmv_chart(store, day), "open_anomalies": open_counts.get(store.pk, 0),
             "anomalies": with_related(Anomaly.objects.filter(store=store, day=day, part_of__isnull=True)
-                                      .select_related("store", "explained_by")[:10]),
+                                      .with_value_now().select_related("store", "explained_by")[:10]),
         })
     return render(request, "metrics/daily.html", {"panels": panels, "asked": asked})
 
 
 def anomaly_list(request):
     # One row per incident: the anomalies with the same cause are listed under their lead.
-    anomalies = scope(Anomaly.objects.filter(part_of__isnull=True).select_related("store", "owner", "explained_by"),
-                      request.user)
+    anomalies = scope(Anomaly.objects.filter(part_of__isnull=True).with_value_now()
+                      .select_related("store", "owner", "explained_by"), request.user)
     status = request.GET.get("status", "open")
     if status not in ("all", *AnomalyStatus.values):
         status = "open"  # what the filter then shows as chosen

@@ -441,3 +441,32 @@ def test_daily_page_asked_for_a_day_off_the_calendar_shows_yesterday_not_a_serve
         response = client_a.get(reverse("metrics:daily") + f"?day={asked}")
     page = response.content.decode()
     assert response.status_code == 200 and "Monday 4 May 2026" in page and "is out of reach" in page
+
+
+def test_an_anomaly_kept_after_late_data_changed_its_day_says_what_the_day_reads_now(client_a, store_a):
+    from metrics.rollup import refresh_days
+
+    paid = datetime(2026, 5, 4, 12, tzinfo=store_a.zone)
+    OrderFactory(store=store_a, placed_at=paid, paid_at=paid, total=Decimal("60"))
+    rollup_day(store_a, date(2026, 5, 4))
+    anomaly = make_anomaly(store_a, status="acknowledged")  # GMV 60 against a usual 100, being worked on
+    OrderFactory(store=store_a, placed_at=paid, paid_at=paid, total=Decimal("40"))  # the export came in late
+    assert refresh_days(store_a, [date(2026, 5, 4)]) == [date(2026, 5, 4)]
+    with time_machine.travel(datetime(2026, 5, 5, 9, tzinfo=store_a.zone), tick=False):
+        daily = client_a.get(reverse("metrics:daily")).content.decode()
+    listed = client_a.get(reverse("metrics:anomalies")).content.decode()
+    detail = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).content.decode()
+    # The daily table says 100; the anomaly kept for its status says 60 and must not stand beside it unexplained.
+    assert "flagged at 60.00\u00a0CNY, now 100.00\u00a0CNY" in daily
+    assert "now 100.00\u00a0CNY" in listed
+    assert "is now 100.00\u00a0CNY (flagged at 60.00\u00a0CNY)" in detail
+
+
+def test_an_anomaly_whose_day_still_reads_as_flagged_has_no_late_data_note(client_a, store_a):
+    paid = datetime(2026, 5, 4, 12, tzinfo=store_a.zone)
+    OrderFactory(store=store_a, placed_at=paid, paid_at=paid, total=Decimal("60"))
+    rollup_day(store_a, date(2026, 5, 4))
+    anomaly = make_anomaly(store_a)
+    for url in (reverse("metrics:anomalies"), reverse("metrics:anomaly", args=[anomaly.pk])):
+        page = client_a.get(url).content.decode()
+        assert "now 60.00" not in page and "Late data" not in page

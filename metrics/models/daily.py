@@ -291,6 +291,18 @@ class WithdrawnAnomaly(models.Model):
                                       dimension=self.dimension, dimension_value=self.dimension_value).first()
 
 
+class ActionItemQuerySet(models.QuerySet):
+    def overdue(self, stores):
+        """Items not done past their due date (each store's own today) on anomalies not resolved: what
+        nobody is reminded of once the anomaly left "new"."""
+        late = Q()
+        for store in stores:
+            late |= Q(anomaly__store=store, due_date__lt=store.today())
+        if not late:
+            return self.none()
+        return self.filter(late, done=False).exclude(anomaly__status=AnomalyStatus.RESOLVED)
+
+
 class ActionItem(models.Model):
     """One step of an anomaly's response plan: who does what by when."""
 
@@ -302,6 +314,8 @@ class ActionItem(models.Model):
     due_date = models.DateField(null=True, blank=True)
     done = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ActionItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["done", "due_date", "pk"]

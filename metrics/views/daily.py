@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -133,14 +133,20 @@ def anomaly_list(request):
     elif status in AnomalyStatus.values:
         anomalies = anomalies.filter(status=status)
     slug = request.GET.get("store")
+    stores = list(stores_for(request.user))
     if slug:
         anomalies = anomalies.filter(store=get_store(request.user, slug))
+    overdue = request.GET.get("overdue") == "1"  # the desk's "action items overdue" link
+    if overdue:
+        anomalies = anomalies.filter(pk__in=ActionItem.objects.overdue(stores).values("anomaly"))
     # A GROUP BY drops the model's ordering: say it again.
-    anomalies = anomalies.annotate(open_items=Count("action_items", filter=Q(action_items__done=False))).order_by(
-        *Anomaly._meta.ordering)
+    anomalies = anomalies.annotate(
+        open_items=Count("action_items", filter=Q(action_items__done=False)),
+        next_due=Min("action_items__due_date", filter=Q(action_items__done=False)),
+    ).order_by(*Anomaly._meta.ordering)
     return render(request, "metrics/anomaly_list.html", {
         "anomalies": with_related(anomalies[:300]), "status": status, "statuses": AnomalyStatus.choices,
-        "stores": stores_for(request.user), "store_slug": slug or "", "metrics": METRICS,
+        "stores": stores, "store_slug": slug or "", "metrics": METRICS, "overdue": overdue,
     })
 
 

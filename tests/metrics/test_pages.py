@@ -470,3 +470,34 @@ def test_an_anomaly_whose_day_still_reads_as_flagged_has_no_late_data_note(clien
     for url in (reverse("metrics:anomalies"), reverse("metrics:anomaly", args=[anomaly.pk])):
         page = client_a.get(url).content.decode()
         assert "now 60.00" not in page and "Late data" not in page
+
+
+def test_desk_counts_overdue_action_items_by_the_stores_day_until_the_anomaly_is_resolved(store_a, operator_a):
+    anomaly = make_anomaly(store_a, status="plan", plan="Resume the paused plan.")
+    ActionItem.objects.create(anomaly=anomaly, text="Call the agency", due_date=date(2026, 5, 4))
+    ActionItem.objects.create(anomaly=anomaly, text="Check the budget", due_date=date(2026, 5, 5))
+    ActionItem.objects.create(anomaly=anomaly, text="Done already", due_date=date(2026, 5, 1), done=True)
+
+    def overdue(now):
+        with time_machine.travel(now, tick=False):
+            return {i.label: i.count for i in open_items(store_a, operator_a)}.get("Anomaly action items overdue", 0)
+
+    # 01:00 on 5 May in Shanghai is still 4 May in UTC: the item due on 4 May is overdue in the store's day.
+    assert overdue(datetime(2026, 5, 5, 1, tzinfo=store_a.zone)) == 1
+    assert overdue(datetime(2026, 5, 4, 23, tzinfo=store_a.zone)) == 0
+    anomaly.status = "resolved"
+    anomaly.save()
+    assert overdue(datetime(2026, 5, 5, 1, tzinfo=store_a.zone)) == 0  # a resolved anomaly's leftovers nag nobody
+
+
+def test_anomaly_list_shows_overdue_items_and_filters_by_them_keeping_the_store(client_a, store_a, store_b):
+    late = make_anomaly(store_a, status="acknowledged")
+    ActionItem.objects.create(anomaly=late, text="Call the agency", due_date=date(2026, 5, 4))
+    on_time = make_anomaly(store_a, metric="orders", status="acknowledged")
+    ActionItem.objects.create(anomaly=on_time, text="Check the budget", due_date=date(2026, 5, 9))
+    with time_machine.travel(datetime(2026, 5, 5, 9, tzinfo=store_a.zone), tick=False):
+        everything = client_a.get(reverse("metrics:anomalies") + "?store=store-a").content.decode()
+        only_late = client_a.get(reverse("metrics:anomalies") + "?store=store-a&status=all&overdue=1").content.decode()
+    assert "overdue: due Mon 4 May" in everything and "next due Sat 9 May" in everything
+    assert ">GMV (main payments)<" in only_late and ">Paid orders<" not in only_late
+    assert 'name="overdue" value="1" checked' in only_late and 'value="store-a" selected' in only_late

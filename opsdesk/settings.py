@@ -245,6 +245,7 @@ SMS_PRICE_PER_SEGMENT = env("SMS_PRICE_PER_SEGMENT", "0.0079")  # for the dry ru
 SMS_PRICE_CURRENCY = env("SMS_PRICE_CURRENCY", "USD")  # the SMS provider bills in its own currency (Twilio: USD)
 
 # --- Security ---------------------------------------------------------------------------------
+SESSION_ENGINE = "opsdesk.sessions"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -46,6 +46,20 @@ def test_a_webhook_gets_plain_text(client):
     assert response.content.decode().startswith("m: contains a NUL character")
 
 
+# Plain ASCII on the wire, so no server refuses it; Django's cookie parser unquotes the \\000 to a NUL.
+NUL_SESSION_COOKIE = 'sessionid="abcdefgh\\000ijkl"'
+
+
+def test_a_session_cookie_that_unquotes_to_a_nul_is_no_session_so_the_log_in_page_opens(client):
+    response = client.get(reverse("login"), HTTP_COOKIE=NUL_SESSION_COOKIE)
+    assert response.status_code == 200 and 'name="password"' in response.content.decode()
+
+
+def test_a_session_cookie_that_unquotes_to_a_nul_is_sent_to_log_in_from_the_desk(client):
+    response = client.get(reverse("desk"), HTTP_COOKIE=NUL_SESSION_COOKIE)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
 def test_the_400_page_renders_without_a_request_as_django_renders_it():
     html = render_to_string("400.html")  # django.views.defaults.bad_request gives it no context at all
     assert "could not be read" in html and reverse("desk") in html

@@ -1,5 +1,7 @@
 """The address a request came from, seen through the proxies we run behind (PROXY_COUNT)."""
 
+from ipaddress import ip_address
+
 from django.conf import settings
 
 
@@ -8,10 +10,15 @@ def client_ip(request) -> str | None:
 
     Each of our PROXY_COUNT proxies appends the address it was reached from to X-Forwarded-For, so
     the client is the PROXY_COUNT-th entry from the right; entries further left were written by the
-    client and can be forged. Without proxies (or a header shorter than the chain) REMOTE_ADDR is it.
+    client and can be forged. Without proxies (or a header shorter than the chain) REMOTE_ADDR is it, and
+    so it is when that entry is no address (a request that bypassed the proxy): the throttle stores the
+    address in an IP column, where `not-an-ip` made every failed log-in a 500.
     """
     count = settings.PROXY_COUNT
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
     if count and len(forwarded) >= count:
-        return forwarded[-count]
+        try:
+            return str(ip_address(forwarded[-count]))
+        except ValueError:
+            pass
     return request.META.get("REMOTE_ADDR")

@@ -79,6 +79,19 @@ def test_a_guesser_cannot_dodge_the_lockout_by_forging_forwarded_addresses(clien
     assert log_in_via_proxy(client, "192.0.2.99, 203.0.113.7", PASSWORD).status_code == 429
 
 
+def test_a_forwarded_entry_that_is_no_address_is_a_wrong_password_not_a_server_error(client, olivia, settings):
+    settings.PROXY_COUNT = 1  # a request that bypassed the proxy writes X-Forwarded-For itself
+    response = log_in_via_proxy(client, "not-an-address", "guess")
+    assert response.status_code == 200 and 'name="password"' in response.content.decode()
+
+
+def test_junk_forwarded_entries_still_count_towards_the_lockout(client, olivia, settings):
+    settings.PROXY_COUNT = 1
+    for n in range(5):
+        log_in_via_proxy(client, f"junk-{n}", "guess")
+    assert log_in_via_proxy(client, "junk-99", PASSWORD).status_code == 429
+
+
 def test_pages_carry_csp_and_the_other_security_headers(client, olivia):
     response = client.get(reverse("login"))
     csp = response["Content-Security-Policy"]

@@ -1,4 +1,5 @@
-"""The address a request came from, seen through the proxies we run behind (PROXY_COUNT)."""
+"""Who a log-in attempt comes from, as the throttle (django-axes) records it: the address, seen through the
+proxies we run behind (PROXY_COUNT), and the username."""
 
 from ipaddress import ip_address
 
@@ -22,3 +23,10 @@ def client_ip(request) -> str | None:
         except ValueError:
             pass
     return request.META.get("REMOTE_ADDR")
+
+
+def client_username(request, credentials=None) -> str | None:
+    """The username a log-in attempt named, cut to the throttle's 255-character column: Django's log-in
+    forms (the desk's and the admin's) do not limit its length, so a longer one made every failed log-in a 500."""
+    username = (credentials or request.POST).get("username")
+    return username[:255] if isinstance(username, str) else username

@@ -135,6 +135,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # How many proxies of ours stand before the app; the throttle then keys on the client behind them.
 PROXY_COUNT = int(env("PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "opsdesk.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "opsdesk.client_ip.client_username"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "desk"

@@ -92,6 +92,18 @@ def test_junk_forwarded_entries_still_count_towards_the_lockout(client, olivia, 
     assert log_in_via_proxy(client, "junk-99", PASSWORD).status_code == 429
 
 
+@pytest.mark.parametrize("url", [reverse("login"), reverse("admin:login")])
+def test_a_wrong_password_with_an_overlong_username_shows_the_form_again(client, olivia, url):
+    response = client.post(url, {"username": "o" * 300, "password": "guess"})
+    assert response.status_code == 200 and 'name="password"' in response.content.decode()
+
+
+def test_overlong_usernames_still_count_towards_the_lockout(client, olivia):
+    for _ in range(5):
+        log_in(client, "o" * 300, "guess")
+    assert log_in(client, "o" * 300, "guess").status_code == 429
+
+
 def test_pages_carry_csp_and_the_other_security_headers(client, olivia):
     response = client.get(reverse("login"))
     csp = response["Content-Security-Policy"]

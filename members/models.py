@@ -20,14 +20,8 @@ from django.utils import timezone
 
 from opsdesk.money import MoneyField
 from opsdesk.privacy import mask_phone
+from opsdesk.tenancy import parse_pk  # noqa: F401  (members' modules import it from here)
 from stores.models import Order, Store, validate_timezone
-
-
-def parse_pk(value) -> int | None:
-    """A row id from a request, or None: ASCII digits only. str.isdigit() takes "²" (then int() fails: a
-    500) and int() takes "١" or "1_0"; 18 digits stay inside a bigint."""
-    value = str(value or "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 class Tier(models.TextChoices):

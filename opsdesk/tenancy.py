@@ -49,6 +49,13 @@ def assignable_users(stores, keep: int | None = None) -> QuerySet:
     return get_user_model().objects.filter(who).distinct().order_by("username")
 
 
+def parse_pk(value) -> int | None:
+    """A row id from a request, or None: ASCII digits only. str.isdigit() takes "²" (then int() fails: a
+    500) and int() takes "١" or "1_0"; 18 digits stay inside a bigint."""
+    value = str(value or "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
 def get_store(user, slug: str, role: str | None = None):
     """The store `slug` if the user is a member (404 otherwise); 403 if their role is too low."""
     store = stores_for(user).filter(slug=slug).first()

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from opsdesk.tenancy import get_scoped_object, scope, stores_for
+from opsdesk.tenancy import get_scoped_object, parse_pk, scope, stores_for
 
 from .. import activity_lottery, activity_review
 from ..activity_forms import ActivityForm, ChecklistItemForm, LotteryForm, ReviewForm
@@ -70,9 +70,9 @@ def activity_new(request):
     """Step 1 without ?kind or ?template: pick one. Step 2: the form for that kind, prefilled from the template."""
     template = None
     if request.GET.get("template"):
-        if not request.GET["template"].isdigit():  # a mangled link: no such template, not a server error
+        if (template_pk := parse_pk(request.GET["template"])) is None:  # a mangled link: no such template, not a 500
             raise Http404("No such template.")
-        template = get_object_or_404(visible_templates(request.user), pk=request.GET["template"])
+        template = get_object_or_404(visible_templates(request.user), pk=template_pk)
     kind = template.kind if template else request.GET.get("kind")
     if kind not in ActivityKind.values:
         return render(request, "campaigns/activity_pick.html", {

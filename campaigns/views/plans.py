@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from opsdesk.tenancy import get_scoped_object, scope, stores_for
+from opsdesk.tenancy import get_scoped_object, parse_pk, scope, stores_for
 
 from ..activity_forms import GoalForm, PlanForm, TaskForm
 from ..models import Plan, PlanGoal, PlanLevel, PlanTask
@@ -28,8 +28,8 @@ def plans(request):
 
 def plan_new(request):
     initial = {}
-    if request.GET.get("parent", "").isdigit():
-        parent = get_scoped_object(Plan.objects.all(), request.user, pk=int(request.GET["parent"]))
+    if (parent_pk := parse_pk(request.GET.get("parent"))) is not None:
+        parent = get_scoped_object(Plan.objects.all(), request.user, pk=parent_pk)
         initial = {"store": parent.store, "parent": parent, "period_start": parent.period_start,
                    "level": PlanLevel.MONTH if parent.level == PlanLevel.YEAR else PlanLevel.WEEK}
     form = PlanForm(request.POST or None, user=request.user, initial=initial)

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from opsdesk.tenancy import get_scoped_object, get_store, stores_for
+from opsdesk.tenancy import get_scoped_object, get_store, parse_pk, stores_for
 from stores.models import Product
 
 from ..activity_related import create_bundle, suggestions
@@ -35,10 +35,10 @@ def related_sales(request):
 @require_POST
 def related_sales_create(request):
     store = get_store(request.user, request.POST.get("store", ""))
-    ids = [request.POST.get("anchor", ""), request.POST.get("partner", "")]
-    if not all(i.isdigit() for i in ids) or ids[0] == ids[1]:
+    ids = [parse_pk(request.POST.get("anchor")), parse_pk(request.POST.get("partner"))]
+    if None in ids or ids[0] == ids[1]:
         raise Http404("Pick two different products of the store.")
-    anchor, partner = (get_scoped_object(Product.objects.all(), request.user, pk=int(i), store=store) for i in ids)
+    anchor, partner = (get_scoped_object(Product.objects.all(), request.user, pk=i, store=store) for i in ids)
     try:
         activity = create_bundle(store, anchor, partner, owner=request.user, note=request.POST.get("note", ""))
     except ValidationError as error:

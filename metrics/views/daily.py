@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from opsdesk.tenancy import assignable_users, get_scoped_object, get_store, scope, stores_for
+from opsdesk.tenancy import assignable_users, get_scoped_object, get_store, parse_pk, scope, stores_for
 from stores.violations_import import ViolationImportError, import_violations
 
 from ..anomaly import label_values, with_related
@@ -267,9 +267,9 @@ def _toggled_item(anomaly, value: str | None) -> tuple[ActionItem | None, bool |
     if not value:
         return None, None
     pk, _, state = value.partition(":")
-    if not pk.isdigit() or state not in ("", "done", "open"):
+    if (pk := parse_pk(pk)) is None or state not in ("", "done", "open"):
         raise Http404("No such action item.")
-    item = get_object_or_404(ActionItem, anomaly=anomaly, pk=int(pk))
+    item = get_object_or_404(ActionItem, anomaly=anomaly, pk=pk)
     return item, {"done": True, "open": False}.get(state)
 
 

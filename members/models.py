@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from opsdesk.money import MoneyField
 from opsdesk.privacy import mask_phone
-from opsdesk.tenancy import parse_pk  # noqa: F401  (members' modules import it from here)
 from stores.models import Order, Store, validate_timezone
 
 

@@ -31,10 +31,11 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from opsdesk.tenancy import parse_pk
 from stores.models import Order, Store
 
 from . import compliance, pacing
-from .models import HANDED_OVER, Coupon, Flow, Member, Message, MessageStatus, SmsTemplate, parse_pk
+from .models import HANDED_OVER, Coupon, Flow, Member, Message, MessageStatus, SmsTemplate
 from .sms import INVALID_NUMBER, NOT_MOBILE, OPTED_OUT, PermanentSendError, TransientSendError, get_backend
 from .texts import render, sms_length
 

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from opsdesk.privacy import mask_phone
-from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, scope, stores_for
+from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, parse_pk, scope, stores_for
 
 from . import flows
 from .forms import SmsTemplateForm
@@ -25,7 +25,6 @@ from .models import (
     SmsTemplate,
     Tier,
     describe_occasion,
-    parse_pk,
 )
 from .texts import PLACEHOLDERS, TemplateError, preview
 

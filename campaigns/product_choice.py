@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.urls import reverse_lazy
 
-from opsdesk.tenancy import scope
+from opsdesk.tenancy import parse_pk, scope
 from stores.models import Product, Store
 
 SEPARATOR = " · "  # a suggestion reads "SKU · title"; typed back, the part before it is the SKU
@@ -27,8 +27,8 @@ def suggestions(user, text: str, store_id: str = "") -> list[dict]:
     if not text:
         return []
     products = scope(Product.objects.select_related("store"), user)
-    if store_id.isdigit():
-        products = products.filter(store_id=store_id)
+    if (store := parse_pk(store_id)) is not None:
+        products = products.filter(store_id=store)
     products = products.filter(Q(sku__istartswith=text) | Q(title__icontains=text)).order_by("title", "pk")
     return [{"value": label(p), "store": p.store.name} for p in products[:SUGGESTIONS]]
 
@@ -38,7 +38,7 @@ def form_store(form: forms.ModelForm, stores: QuerySet) -> Store | None:
     if form.instance.pk:
         return form.instance.store
     posted = form.data.get(form.add_prefix("store"), "") if form.is_bound else ""
-    return stores.filter(pk=posted).first() if str(posted).isdigit() else None
+    return stores.filter(pk=pk).first() if (pk := parse_pk(posted)) is not None else None
 
 
 class ProductField(forms.Field):

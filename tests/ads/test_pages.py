@@ -308,6 +308,8 @@ def test_plan_form_suggests_only_products_of_my_stores(client_a, store_a, store_
         "products": [{"value": "LJ-250 · Longjing 250 g", "store": "Store A"}]}
     assert client_a.get(reverse("campaigns:product_search"), {"q": "LJ", "store": store_b.pk}).json() == {
         "products": []}
+    # a store id only Python calls digits ("²") is no store: all my stores are searched, no 500
+    assert len(client_a.get(reverse("campaigns:product_search"), {"q": "LJ", "store": "²"}).json()["products"]) == 1
 
 
 def test_plan_form_of_a_manager_of_two_stores_finds_products_of_the_plans_store_only(

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import Case, OuterRef, Q, Subquery, When
-from django.db.models.functions import Abs
+from django.db.models import Case, Exists, ExpressionWrapper, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Abs, Coalesce
 from django.utils import timezone
 
 __all__ = [
@@ -75,6 +75,10 @@ class Direction(models.TextChoices):
     DOWN = "down", "Down"
 
 
+# The earlier days the daily tables compare with: the day before and the same weekday a week before.
+EARLIER_DAYS = {"day_before_value": 1, "week_before_value": 7}
+
+
 class AnomalyQuerySet(models.QuerySet):
     def with_value_now(self):
         """Each anomaly with `rolled_value`: its day's number as rolled up now (see `Anomaly.value_now`),
@@ -82,6 +86,26 @@ class AnomalyQuerySet(models.QuerySet):
         cell = DailyMetric.objects.filter(store=OuterRef("store"), day=OuterRef("day"), metric=OuterRef("metric"),
                                           dimension=OuterRef("dimension"), dimension_value=OuterRef("dimension_value"))
         return self.annotate(rolled_value=Subquery(cell.values("value")[:1]))
+
+    def with_earlier_values(self):
+        """Each anomaly with `day_before_value` and `week_before_value` as the daily tables read them (see
+        `Anomaly.comparison`): two subqueries per day, not a query per row."""
+        from metrics.rollup import METRICS
+
+        additive = [m for m, info in METRICS.items() if info.additive]
+        annotations = {}
+        for name, days in EARLIER_DAYS.items():
+            day = ExpressionWrapper(OuterRef("day") - timedelta(days=days), output_field=models.DateField())
+            cells = DailyMetric.objects.filter(store=OuterRef("store"), day=day)
+            cell = cells.filter(metric=OuterRef("metric"), dimension=OuterRef("dimension"),
+                                dimension_value=OuterRef("dimension_value"))
+            # A rolled-up day (its overall orders are there) without the cell of an additive metric had
+            # none of it: 0, as compare.fill_rolled_zeros reads it; a day not rolled up stays unknown.
+            rolled = Exists(cells.filter(metric="orders", dimension=""))
+            annotations[name] = Coalesce(Subquery(cell.values("value")[:1]),
+                                         Case(When(rolled & Q(metric__in=additive), then=Value(Decimal(0)))),
+                                         output_field=models.DecimalField())
+        return self.annotate(**annotations)
 
 
 class Anomaly(models.Model):
@@ -184,6 +208,24 @@ class Anomaly(models.Model):
                 return None
             now = Decimal(0)
         return now if abs(now - self.value) > Decimal("0.000001") * max(1, abs(self.value)) else None
+
+    @property
+    def comparison(self) -> dict:
+        """The flagged value against the day before and a week before, as a row of the daily tables
+        (`metrics.compare.comparison_row`): the `row_change` filter then says "from 0" where the earlier day
+        had none, as the daily page does, rather than the "–" of a change that has no percentage. Read from
+        `Anomaly.objects.with_earlier_values()`, else with one query."""
+        if not all(hasattr(self, name) for name in EARLIER_DAYS):
+            earlier = Anomaly.objects.filter(pk=self.pk).with_earlier_values().values(*EARLIER_DAYS).first() or {}
+            for name in EARLIER_DAYS:
+                setattr(self, name, earlier.get(name))
+
+        def number(value):
+            return None if value is None else float(value)
+
+        return {"metric": self.metric, "kind": self.info.kind, "value": float(self.value),
+                "day_before": number(self.day_before_value), "week_before": number(self.week_before_value),
+                "dod": self.change_dod, "wow": self.change_wow, "good_when_up": self.info.higher_is_better}
 
     def continued_incident(self, days: int = 7) -> "Anomaly | None":
         """The latest open incident of the week before with the same cause: day 2 of an outage is the

@@ -164,7 +164,8 @@ def anomaly_withdrawn(request, pk):
 
 
 def anomaly_detail(request, pk):
-    anomaly = scope(Anomaly.objects.select_related("store", "owner", "explained_by", "part_of__owner"),
+    anomaly = scope(Anomaly.objects.with_earlier_values()
+                    .select_related("store", "owner", "explained_by", "part_of__owner"),
                     request.user).filter(pk=pk).first()
     if anomaly is None:
         return anomaly_withdrawn(request, pk)

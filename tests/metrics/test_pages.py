@@ -501,3 +501,27 @@ def test_anomaly_list_shows_overdue_items_and_filters_by_them_keeping_the_store(
     assert "overdue: due Mon 4 May" in everything and "next due Sat 9 May" in everything
     assert ">GMV (main payments)<" in only_late and ">Paid orders<" not in only_late
     assert 'name="overdue" value="1" checked' in only_late and 'value="store-a" selected' in only_late
+
+
+def test_the_anomaly_page_says_from_0_where_the_day_before_and_the_week_before_had_none(client_a, store_a):
+    # Bad reviews 0 → 3: the daily page says "from 0"; the anomaly page said "–", as if there were no data.
+    for day in (date(2026, 5, 3), date(2026, 4, 27)):
+        rollup_day(store_a, day)  # rolled up, no bad review: no cell, a real zero
+    anomaly = make_anomaly(store_a, metric="bad_reviews", value=Decimal("3"), baseline=Decimal("0.5"), change=None,
+                           change_dod=None, change_wow=None, score=8.0, direction="up")
+    page = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).content.decode()
+    for kpi in ("Day over day", "Week over week"):
+        shown = page[page.index(f'<div class="label">{kpi}</div>'):].split("</div></div>")[0]
+        assert shown.endswith('<span class="down">from 0</span>'), kpi
+    # A source that sold nothing the day before has no cell that day: a real 0 all the same.
+    source = make_anomaly(store_a, dimension="traffic_source", dimension_value="paid_search", value=Decimal("80"),
+                          direction="up")
+    page = client_a.get(reverse("metrics:anomaly", args=[source.pk])).content.decode()
+    assert page.count('<span class="up">from 0</span>') == 2
+
+
+def test_the_anomaly_page_leaves_a_dash_where_the_day_before_is_not_rolled_up(client_a, store_a):
+    anomaly = make_anomaly(store_a, metric="bad_reviews", value=Decimal("3"), baseline=Decimal("0.5"), change=None,
+                           change_dod=None, change_wow=None, score=8.0, direction="up")
+    page = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).content.decode()
+    assert "from 0" not in page

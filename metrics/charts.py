@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 
 USUAL = "usual (weekday pattern × recent level)"  # the baseline trace's name: the email restyles it by name
+ANOMALY = "anomaly"  # the legend group of the day's marks (flagged and, after late data, now): restyled as one
 
 
 def anomaly_figure(anomaly: Anomaly, days: int = 56) -> go.Figure | None:
@@ -39,8 +40,20 @@ def anomaly_figure(anomaly: Anomaly, days: int = 56) -> go.Figure | None:
     fig.add_scatter(x=x, y=judged["baseline"], mode="lines", line=dict(dash="dot", color="#3b6fd8"),
                     name=USUAL)
     fig.add_scatter(x=x, y=judged["value"], mode="lines+markers", line=dict(color="#222"), name="actual")
-    fig.add_scatter(x=[pd.Timestamp(anomaly.day)], y=[float(anomaly.value)], mode="markers",
-                    marker=dict(size=12, color="#d92d20"), name="anomaly")
+    day, red = [pd.Timestamp(anomaly.day)], "#d92d20"
+    now = anomaly.value_now
+    if now is None:
+        fig.add_scatter(x=day, y=[float(anomaly.value)], mode="markers", marker=dict(size=12, color=red),
+                        name="anomaly", legendgroup=ANOMALY)
+    else:
+        # Late data changed the day since it was flagged: the line shows it now, so the red dot, left where the
+        # numbers above were flagged, would float off the line unexplained. Each point says what it is.
+        fig.add_scatter(x=day, y=[float(anomaly.value)], mode="markers+text", text=["flagged"],
+                        textposition="middle left", marker=dict(size=12, color=red), textfont=dict(color=red),
+                        name="flagged", legendgroup=ANOMALY)
+        fig.add_scatter(x=day, y=[float(now)], mode="markers+text", text=["now"], textposition="middle left",
+                        marker=dict(size=12, color=red, symbol="circle-open", line=dict(width=2)),
+                        textfont=dict(color=red), name="now, after late data", legendgroup=ANOMALY)
     fig.update_layout(title=anomaly.title)
     # Money and counts from 0: autoscaled to the band, a fall from 44,780 to 25,979 drew the day at the
     # bottom of the chart, as if nothing had sold. Ratios read as the percentages the page quotes.
@@ -72,7 +85,7 @@ def email_figure(anomaly: Anomaly, days: int = 28, height: int = 240) -> go.Figu
     fig.update_yaxes(automargin=True, nticks=4)  # from 0 for money and counts, as on the page
     fig.update_traces(line_width=3, marker_size=8, selector=dict(name="actual"))
     fig.update_traces(line_width=3, selector=dict(name=USUAL))
-    fig.update_traces(marker_size=20, selector=dict(name="anomaly"))
+    fig.update_traces(marker_size=20, selector=dict(legendgroup=ANOMALY))
     return fig
 
 

@@ -525,3 +525,30 @@ def test_the_anomaly_page_leaves_a_dash_where_the_day_before_is_not_rolled_up(cl
                            change_dod=None, change_wow=None, score=8.0, direction="up")
     page = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).content.decode()
     assert "from 0" not in page
+
+
+def _ys(trace) -> list[float]:
+    y = trace["y"]
+    return list(np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"])) if isinstance(y, dict) else y
+
+
+def test_the_anomaly_chart_after_late_data_marks_the_flagged_value_and_the_day_now(client_a, store_a):
+    from metrics.rollup import refresh_days
+
+    for day in range(28):  # GMV 100 a day, 60 on 4 May when it was flagged
+        ts = datetime(2026, 4, 7, 12, tzinfo=store_a.zone) + timedelta(days=day)
+        OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal(100 if day < 27 else 60))
+        rollup_day(store_a, ts.date())
+    anomaly = make_anomaly(store_a, status="acknowledged")
+    chart = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).context["chart"]
+    assert [(t["name"], _ys(t)) for t in chart["data"] if t.get("legendgroup") == "anomaly"] == [("anomaly", [60])]
+    paid = datetime(2026, 5, 4, 12, tzinfo=store_a.zone)
+    OrderFactory(store=store_a, placed_at=paid, paid_at=paid, total=Decimal("40"))  # the export came in late
+    refresh_days(store_a, [date(2026, 5, 4)])
+    chart = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).context["chart"]
+    actual = next(t for t in chart["data"] if t.get("name") == "actual")
+    marks = {t["name"]: t for t in chart["data"] if t.get("legendgroup") == "anomaly"}
+    # The line ends at 100; the red dot at 60 is said to be the flagged value, and the line's point is marked.
+    assert _ys(actual)[-1] == 100 and set(marks) == {"flagged", "now, after late data"}
+    assert (_ys(marks["flagged"]), marks["flagged"]["text"]) == ([60], ["flagged"])
+    assert (_ys(marks["now, after late data"]), marks["now, after late data"]["text"]) == ([100], ["now"])

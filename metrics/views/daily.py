@@ -66,16 +66,17 @@ def gmv_chart(store, day, days: int = 60) -> dict | None:
 ASKED_YEARS_BACK = 10  # the daily page's ?day= reaches back to 1 January this many years ago
 
 
-def _asked_day(request) -> date | None:
+def _asked_day(request, instead: str = "Showing yesterday.") -> date | None:
     """The `?day=YYYY-MM-DD` the page is asked for (the morning email's link names the day it reports),
-    None for the default, each store's local yesterday; a malformed one is said and ignored."""
+    None for the default (the daily page: each store's local yesterday); a malformed one is said, with what
+    the page shows `instead`, and ignored."""
     text = request.GET.get("day", "").strip()
     if not text:
         return None
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        messages.error(request, f"“{text}” is not a day: use YYYY-MM-DD, e.g. 2026-11-25. Showing yesterday.")
+        messages.error(request, f"“{text}” is not a day: use YYYY-MM-DD, e.g. 2026-11-25. {instead}")
         return None
     # A day with a week before it and a day after it in every zone (0001-01-01 was a 500); no later than
     # tomorrow anywhere, as no day beyond has numbers.
@@ -83,7 +84,7 @@ def _asked_day(request) -> date | None:
     first, last = date(today.year - ASKED_YEARS_BACK, 1, 1), today + timedelta(days=1)
     if not first <= day <= last:
         messages.error(request, f"“{text}” is out of reach: pick a day from {first:%Y-%m-%d} to {last:%Y-%m-%d}. "
-                                "Showing yesterday.")
+                                f"{instead}")
         return None
     return day
 
@@ -115,10 +116,21 @@ def daily(request):
             "breakdowns": day_breakdowns(window, day),
             "rolled_up": any(r["value"] is not None for r in rows),
             "chart": gmv_chart(store, day), "open_anomalies": open_counts.get(store.pk, 0),
-            "anomalies": with_related(Anomaly.objects.filter(store=store, day=day, part_of__isnull=True)
-                                      .with_value_now().select_related("store", "explained_by")[:10]),
+            **_day_anomalies(store, day),
         })
     return render(request, "metrics/daily.html", {"panels": panels, "asked": asked})
+
+
+DAY_ANOMALIES_SHOWN = 10  # on the daily page; "and N more" links to the list of the store's day
+
+
+def _day_anomalies(store, day) -> dict:
+    """The day's first incidents for a store's panel, and how many more the anomaly list has."""
+    leads = Anomaly.objects.filter(store=store, day=day, part_of__isnull=True)
+    shown = with_related(leads.with_value_now().select_related("store", "explained_by")[:DAY_ANOMALIES_SHOWN])
+    # Counted only when the page is full: a day with fewer costs no query.
+    more = leads.count() - len(shown) if len(shown) == DAY_ANOMALIES_SHOWN else 0
+    return {"anomalies": shown, "more_anomalies": more}
 
 
 def anomaly_list(request):
@@ -136,6 +148,9 @@ def anomaly_list(request):
     stores = list(stores_for(request.user))
     if slug:
         anomalies = anomalies.filter(store=get_store(request.user, slug))
+    day = _asked_day(request, "Showing every day.")  # the daily page's "and N more" link
+    if day:
+        anomalies = anomalies.filter(day=day)
     overdue = request.GET.get("overdue") == "1"  # the desk's "action items overdue" link
     if overdue:
         anomalies = anomalies.filter(pk__in=ActionItem.objects.overdue(stores).values("anomaly"))
@@ -146,7 +161,7 @@ def anomaly_list(request):
     ).order_by(*Anomaly._meta.ordering)
     return render(request, "metrics/anomaly_list.html", {
         "anomalies": with_related(anomalies[:300]), "status": status, "statuses": AnomalyStatus.choices,
-        "stores": stores, "store_slug": slug or "", "metrics": METRICS, "overdue": overdue,
+        "stores": stores, "store_slug": slug or "", "metrics": METRICS, "overdue": overdue, "day": day,
     })
 
 

@@ -552,3 +552,29 @@ def test_the_anomaly_chart_after_late_data_marks_the_flagged_value_and_the_day_n
     assert _ys(actual)[-1] == 100 and set(marks) == {"flagged", "now, after late data"}
     assert (_ys(marks["flagged"]), marks["flagged"]["text"]) == ([60], ["flagged"])
     assert (_ys(marks["now, after late data"]), marks["now, after late data"]["text"]) == ([100], ["now"])
+
+
+def test_daily_page_says_how_many_more_anomalies_the_day_has_and_links_to_them_in_the_list(client_a, store_a):
+    metrics = ["gmv", "orders", "visitors", "sessions", "pv", "add_to_cart", "buyers", "units", "refunds",
+               "ad_spend", "ad_clicks", "ad_sales"]
+    for at, metric in enumerate(metrics):  # 12 anomalies on 4 May, one on 3 May, one of 4 May in store B
+        make_anomaly(store_a, metric=metric, score=-9.0 + at / 10, status="resolved" if at == 11 else "new",
+                     plan="Done." if at == 11 else "")
+    make_anomaly(store_a, day=date(2026, 5, 3), metric="aov")
+    with time_machine.travel(datetime(2026, 5, 5, 9, tzinfo=store_a.zone), tick=False):
+        daily = client_a.get(reverse("metrics:daily")).content.decode()
+        link = "/metrics/daily/anomalies/?store=store-a&amp;day=2026-05-04&amp;status=all"
+        assert f'<a href="{link}">and 2 more</a>' in daily
+        listed = client_a.get(link.replace("&amp;", "&")).content.decode()
+    assert listed.count('<td class="nowrap" data-label="Day">Mon 4 May</td>') == 12  # the resolved one too
+    assert "Sun 3 May" not in listed
+    assert 'name="day" value="2026-05-04"' in listed and 'value="store-a" selected' in listed
+    with time_machine.travel(datetime(2026, 5, 4, 9, tzinfo=store_a.zone), tick=False):
+        daily = client_a.get(reverse("metrics:daily")).content.decode()  # 3 May: its one anomaly, nothing more
+    assert "more</a>" not in daily
+
+
+def test_anomaly_list_with_a_malformed_day_says_so_and_lists_every_day(client_a, store_a):
+    make_anomaly(store_a)
+    page = client_a.get(reverse("metrics:anomalies") + "?day=2026-02-30").content.decode()
+    assert "“2026-02-30” is not a day" in page and "Mon 4 May" in page

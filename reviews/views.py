@@ -14,9 +14,9 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from opsdesk.http import redirect_to_next
 from opsdesk.privacy import mask_phone
 from opsdesk.spreadsheet import csv_writer
 from opsdesk.tenancy import MANAGER, assignable_users, get_store, has_role, scope, stores_for
@@ -243,10 +243,7 @@ def task_done(request, slug, pk):
     task = get_object_or_404(ProductTask, store=store, pk=pk)
     services.complete_task(task)
     messages.success(request, "Task done.")
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("reviews:product", slug, task.product_id)
+    return redirect_to_next(request, "reviews:product", slug, task.product_id)
 
 
 def upload(request, slug):

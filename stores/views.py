@@ -9,9 +9,9 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from opsdesk.http import redirect_to_next
 from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_store, has_role, stores_for
 
@@ -143,10 +143,7 @@ def violation_status(request, slug, pk):
         messages.success(request, f"{violation.external_id} ({violation.kind}) is now {status}.")
     else:
         messages.info(request, f"{violation.external_id} was already {status}.")
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("stores:violations", slug=store.slug)
+    return redirect_to_next(request, "stores:violations", slug=store.slug)
 
 
 def my_settings(request):

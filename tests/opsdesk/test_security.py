@@ -1,11 +1,12 @@
-"""Log-in throttling and the security headers every page carries."""
+"""Log-in throttling, the security headers every page carries, and where a form's `next` may lead."""
 
 import re
 
 import pytest
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from reviews.models import ProductTask
+from tests.factories import ProductFactory, UserFactory, ViolationFactory
 
 PASSWORD = "correct horse battery staple"
 
@@ -130,3 +131,27 @@ def test_templates_carry_no_inline_script_or_event_handlers():
                 offenders.append(f"{template.name}: {tag}")
         offenders += [f"{template.name}: {m}" for m in re.findall(r"\son[a-z]+\s*=", text)]
     assert not offenders, offenders
+
+
+@pytest.fixture(params=["violation status", "review task done"])
+def form_with_next(request, store_a):
+    """(the form's address, its fields, where it leads without a usable `next`): the forms that send one."""
+    if request.param == "violation status":
+        violation = ViolationFactory(store=store_a)
+        return (reverse("stores:violation_status", args=[store_a.slug, violation.pk]), {"status": "resolved"},
+                reverse("stores:violations", args=[store_a.slug]))
+    task = ProductTask.objects.create(store=store_a, product=ProductFactory(store=store_a), text="Thicker foam")
+    return (reverse("reviews:task_done", args=[store_a.slug, task.pk]), {},
+            reverse("reviews:product", args=[store_a.slug, task.product_id]))
+
+
+def test_a_next_page_on_the_site_is_where_the_form_leads(client_a, form_with_next):
+    url, fields, _ = form_with_next
+    assert client_a.post(url, {**fields, "next": "/stores/?page=2"}, secure=True).url == "/stores/?page=2"
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example.com/", "//evil.example.com/",
+                                      "http://testserver/stores/"])  # same host, but off the encrypted site
+def test_on_https_a_next_off_the_site_or_over_plain_http_is_not_followed(client_a, form_with_next, next_url):
+    url, fields, fallback = form_with_next
+    assert client_a.post(url, {**fields, "next": next_url}, secure=True).url == fallback

@@ -1,7 +1,7 @@
-"""Answers the apps' views share: back to the page a form was sent from."""
+"""Answers the apps' views share: back to the page a form was sent from, and a 400 in the caller's format."""
 
-from django.http import HttpResponseRedirect
-from django.shortcuts import redirect
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
@@ -13,3 +13,14 @@ def redirect_to_next(request, fallback, *args, **kwargs) -> HttpResponseRedirect
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(target)
     return redirect(fallback, *args, **kwargs)
+
+
+def refuse(request, reason: str = "") -> HttpResponse:
+    """A 400 that says why, in the format its reader takes: the ingest API's JSON problem, plain text to a
+    webhook (Twilio, Shopify), the app's 400 page to a person."""
+    reason = reason or "The address or the form sent could not be read."
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": reason}, status=400)
+    if request.path_info.startswith("/webhooks/"):
+        return HttpResponseBadRequest(reason, content_type="text/plain")
+    return render(request, "400.html", {"reason": reason}, status=400)

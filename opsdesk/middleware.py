@@ -1,7 +1,6 @@
 """Refusing a request that carries a NUL character in its address or form, before any view sees it."""
 
-from django.http import HttpResponseBadRequest, JsonResponse
-from django.shortcuts import render
+from .http import refuse
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -22,11 +21,7 @@ def refuse_nul_characters(get_response):
             names.insert(0, "the address")
         if not names:
             return get_response(request)
-        reason = f"{', '.join(names)}: contains a NUL character (\\u0000), which cannot be stored or searched for."
-        if request.path_info.startswith("/api/"):
-            return JsonResponse({"detail": reason}, status=400)
-        if request.path_info.startswith("/webhooks/"):
-            return HttpResponseBadRequest(reason, content_type="text/plain")
-        return render(request, "400.html", {"reason": reason}, status=400)
+        return refuse(request, f"{', '.join(names)}: contains a NUL character (\\u0000), which cannot be stored or "
+                               "searched for.")
 
     return middleware

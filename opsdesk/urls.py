@@ -22,3 +22,5 @@ urlpatterns = [
     path("reviews/", include("reviews.urls")),
     path("webhooks/twilio/", include("members.webhook_urls")),
 ]
+
+handler400 = "opsdesk.views.bad_request"

@@ -2,16 +2,20 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from metrics.live import windows as live_windows
 from stores.services import sales_summary
 
 from .desk import open_items
+from .http import refuse
 from .models import Heartbeat
 from .tenancy import stores_for
 
@@ -39,3 +43,12 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"ok": True})
+
+
+def bad_request(request, exception):
+    """Django's 400 (handler400): a body over DATA_UPLOAD_MAX_MEMORY_SIZE, a host not allowed…, answered in
+    the caller's format like the app's own 400s, so a webhook gets plain text rather than an HTML page."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return refuse(request, f"The body is larger than the server accepts (at most {limit}).")
+    return refuse(request)

@@ -105,6 +105,13 @@ def test_overlong_usernames_still_count_towards_the_lockout(client, olivia):
     assert log_in(client, "o" * 300, "guess").status_code == 429
 
 
+
+@pytest.mark.parametrize("header,name", [("HTTP_USER_AGENT", "User-Agent"), ("HTTP_ACCEPT", "Accept")])
+def test_a_failed_log_in_with_a_nul_in_a_header_the_throttle_stores_is_refused_by_name(client, olivia, header, name):
+    response = client.post(reverse("login"), {"username": "olivia", "password": "guess"}, **{header: "Mozilla\x00"})
+    assert response.status_code == 400
+    assert f"{name}: contains a NUL character" in response.content.decode()
+
 def test_pages_carry_csp_and_the_other_security_headers(client, olivia):
     response = client.get(reverse("login"))
     csp = response["Content-Security-Policy"]

@@ -52,7 +52,7 @@ def change_pct(change, good_when_up=True):
     if change is None or change == "":
         return mark_safe('<span class="muted">–</span>')  # noqa: S308 - a constant
     change = float(change)
-    return format_html('<span class="{}">{}</span>', _tone(change, good_when_up), pct(change))
+    return format_html('<span class="{}">{}</span>', _tone(change, good_when_up), keep_pct(pct(change)))
 
 
 def _tone(change: float, good_when_up) -> str:
@@ -123,7 +123,8 @@ def points(change):
 @register.filter
 def keep_pct(text):
     """Running text with each '−97 %' kept on one line (a non-breaking space before the %): a phone
-    would otherwise wrap 'AOV +1' and '% — visitors moved most' apart. Escaped as usual."""
+    would otherwise wrap 'AOV +1' and '% — visitors moved most' apart. Escaped as usual. The one way for
+    emails and pages alike; stored texts keep their plain spaces."""
     return str(text).replace(" %", "\u00a0%")
 
 

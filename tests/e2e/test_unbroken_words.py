@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from campaigns.models import Activity, ChecklistItem
 from members.models import Member
+from tests.ads.conftest import AdPlanFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -64,3 +65,33 @@ def test_a_members_phone_is_one_line_clear_of_the_next_figure(page, live_server,
     value = phone.bounding_box()
     same_row = abs(boxes[0]["y"] - boxes[1]["y"]) < 1
     assert not same_row or value["x"] + value["width"] <= boxes[1]["x"]
+
+
+# Texts with a "%" on another line than the number before it ("3.08 / %"): a space, even a no-break one, does not
+# keep them together where main's break-anywhere squeezes a value to its narrowest.
+SPLIT_PERCENT = """() => {
+    const split = [];
+    const walker = document.createTreeWalker(document.querySelector("main"), NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = node.textContent;
+        const top = i => { const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+                           const box = r.getClientRects()[0]; return box ? box.top : null; };
+        for (let i = text.indexOf("%"); i > 0; i = text.indexOf("%", i + 1)) {
+            let j = i - 1;
+            while (j >= 0 && /\\s/.test(text[j])) j--;
+            if (j >= 0 && /[0-9]/.test(text[j]) && Math.abs(top(i) - top(j)) > 4) split.push(text.trim());
+        }
+    }
+    return split;
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 320])
+def test_ad_pacing_keeps_a_percentage_with_its_number_on_a_phone(page, live_server, login, operator_a, store_a,
+                                                                 width):
+    plan = AdPlanFactory(store=store_a, name="Through train · core keywords")
+    login("op-a")
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(live_server.url + plan.get_absolute_url())
+    assert "%" in page.locator("#pacing").inner_text()
+    assert page.evaluate(SPLIT_PERCENT) == []

@@ -45,7 +45,7 @@ def test_list_shows_my_open_anomalies(client_a, store_a):
     bogus = client_a.get(reverse("metrics:anomalies") + "?status=bogus").content.decode()
     assert ">Paid orders<" not in bogus  # an unknown filter is the default one, as the menu then shows
     page = client_a.get(reverse("metrics:anomalies")).content.decode()
-    assert "paid-search GMV −90 %" in page
+    assert "paid-search GMV −90\u00a0%" in page
     assert ">Paid orders<" not in page
 
 
@@ -379,7 +379,7 @@ def test_the_daily_page_and_the_anomaly_page_name_the_explaining_activity_once(c
         daily = client_a.get(reverse("metrics:daily") + "?day=2026-05-04").content.decode()
     detail = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).content.decode()
     for page in (daily, detail):
-        assert "GMV +80 % vs usual Monday." in page
+        assert "GMV +80\u00a0% vs usual Monday." in page
         assert page.count("Weekend full-reduction") == 1
     # Renamed since it was detected: the old name's sentence is not left beside the new name.
     promo.name = "Weekend sale"
@@ -398,7 +398,7 @@ def test_the_anomaly_page_names_the_public_holiday_once(client_a, store_a):
     anomaly = make_anomaly(store_a, direction="up", explained_by=promo, holiday="Labour Day",
                            explanation="GMV +80 % vs usual Monday." + holiday_note("Labour Day") + activity_note(promo))
     page = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).content.decode()
-    assert "GMV +80 % vs usual Monday." in page and "Public holiday" not in page
+    assert "GMV +80\u00a0% vs usual Monday." in page and "Public holiday" not in page
     assert page.count("Labour Day (downgraded)") == 1 and page.count("Labour Day sale") == 1
 
 
@@ -578,3 +578,12 @@ def test_anomaly_list_with_a_malformed_day_says_so_and_lists_every_day(client_a,
     make_anomaly(store_a)
     page = client_a.get(reverse("metrics:anomalies") + "?day=2026-02-30").content.decode()
     assert "“2026-02-30” is not a day" in page and "Mon 4 May" in page
+def test_a_percentage_in_an_anomalys_words_stays_beside_its_number_on_a_phone(client_a, store_a):
+    # Stored as written ("−34 %"); the page joins number and % with a no-break space so "−34 / %" cannot happen.
+    lead = make_anomaly(store_a, explanation="GMV −42 % vs usual Thursday. Metric tree: visitors −34 %.")
+    make_anomaly(store_a, metric="orders", part_of=lead, explanation="Paid orders −40 % vs usual Monday.")
+    listed = client_a.get(reverse("metrics:anomalies")).content.decode()
+    assert "visitors −34\u00a0%" in listed and "−34 %" not in listed
+    detail = client_a.get(reverse("metrics:anomaly", args=[lead.pk])).content.decode()
+    assert "Paid orders −40\u00a0% vs usual Monday" in detail and "−40 %" not in detail
+    assert Anomaly.objects.get(pk=lead.pk).explanation.endswith("visitors −34 %.")

@@ -36,5 +36,7 @@ def store_live_json(request, slug):
 
 
 REFRESH_SECONDS = 5
-KPI_ROWS = [("visitors", "Visitors"), ("sessions", "Sessions"), ("orders", "Orders"), ("buyers", "Buyers"),
-            ("gmv", "GMV"), ("conversion", "Conversion (orders / sessions)"), ("aov", "Average order value")]
+# (name, label, is money): a money row names the store's currency once, as every other table does.
+KPI_ROWS = [("visitors", "Visitors", False), ("sessions", "Sessions", False), ("orders", "Orders", False),
+            ("buyers", "Buyers", False), ("gmv", "GMV", True), ("conversion", "Conversion (orders / sessions)", False),
+            ("aov", "Average order value", True)]

@@ -291,6 +291,14 @@ class TestPages:
         assert b'id="live-data"' in response.content
         assert b"vendor/plotly/plotly.min.js" in response.content
 
+    def test_every_money_column_and_row_names_the_stores_currency(self, client_a, store_a):
+        page = client_a.get(f"/metrics/{store_a.slug}/live/").content.decode()
+        for heading in ("GMV (CNY)", "Ad cost (CNY)", "Cost per order (CNY)", "Average order value (CNY)"):
+            assert heading in page
+        funnel = page[page.index('id="funnel"'):page.index('id="chart-funnel"')]
+        top = page[page.index('id="top-products"'):]
+        assert ">GMV (CNY)<" in funnel and ">GMV (CNY)<" in top and ">GMV<" not in page
+
     def test_json_endpoint_answers_fresh_numbers(self, client_a, store_a):
         session(store_a, utc(2026, 1, 1), "s1", "direct")
         with time_machine.travel(utc(2026, 1, 1, 1), tick=False):

@@ -22,6 +22,8 @@ from opsdesk.money import MoneyField
 from opsdesk.privacy import mask_phone
 from stores.models import Order, Store, validate_timezone
 
+from .sms import ERROR_WORDS
+
 
 class Tier(models.TextChoices):
     STANDARD = "standard", "Standard"
@@ -317,6 +319,11 @@ class Message(models.Model):
         """The occasion as the pages show it (select_related("template") spares a query per campaign text)."""
         name = self.template.name if self.flow == Flow.CAMPAIGN and self.template_id else ""
         return describe_occasion(self.occasion, name)
+
+    @property
+    def error_words(self) -> str:
+        """Twilio's error code in words ("landline or unreachable carrier"); "" for a code we have no words for."""
+        return ERROR_WORDS.get(self.error_code, "")
 
 
 COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud at the till

@@ -25,6 +25,17 @@ BACKENDS = {
 OPTED_OUT = "21610"  # the recipient replied STOP: never text them again
 INVALID_NUMBER = "21211"  # not a valid phone number
 NOT_MOBILE = "21614"  # not a mobile number: same as invalid for us
+# What the common codes mean, in an operator's words (the texts pages show them beside the code).
+ERROR_WORDS = {
+    INVALID_NUMBER: "invalid number",
+    OPTED_OUT: "unsubscribed (replied STOP)",
+    NOT_MOBILE: "not a mobile number",
+    "30003": "phone unreachable",
+    "30005": "unknown number",
+    "30006": "landline or unreachable carrier",
+    "30007": "blocked by the carrier",
+    "30008": "unknown error",
+}
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,17 @@ def test_texts_page_lists_messages(client, operator_b, member_b):
     assert "Benefit · 2026-12" in page and "21610" in page
 
 
+def test_a_failed_texts_twilio_error_reads_in_words_with_its_code_beside(client, operator_b, member_b):
+    for n, code in enumerate(["30006", "21211", "99999"]):
+        Message.objects.create(store=member_b.store, member=member_b, flow="holiday", occasion=f"holiday:2026-12-0{n}",
+                               body="x", status="undelivered", error_code=code, scheduled_for="2026-12-01T17:00Z")
+    client.force_login(operator_b)
+    for url in (reverse("members:texts"), member_b.get_absolute_url()):
+        page = client.get(url).content.decode()
+        assert "landline or unreachable carrier (30006)" in page and "invalid number (21211)" in page
+        assert "error 99999" in page  # a code without words still says it is an error
+
+
 def test_texts_name_their_occasion_in_words_not_machine_keys(client, operator_b, member_b, campaign_template):
     Message.objects.create(store=member_b.store, member=member_b, flow="after_sales",
                            occasion="after_sales:order 107056", body="How is your tea?",

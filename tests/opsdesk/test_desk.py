@@ -88,3 +88,12 @@ def test_desk_real_time_index_and_live_view_show_the_same_average_order_value(cl
     assert live.snapshot(store_a)["kpis"]["today"]["aov"] == "212.27"
     assert client_a.get(reverse("desk")).context["panels"][0]["today"].aov == Decimal("212.27")
     assert client_a.get(reverse("metrics:live")).context["rows"][0]["today"].aov == Decimal("212.27")
+
+
+@time_machine.travel("2026-11-11 04:00:00+00:00", tick=False)  # 12:00 in Shanghai
+def test_desk_aov_of_a_store_with_no_orders_today_says_so(client_a, store_a):
+    yesterday = timezone.now() - timedelta(hours=27)
+    OrderFactory(store=store_a, total=Decimal("193.80"), placed_at=yesterday, paid_at=yesterday)
+    page = client_a.get(reverse("desk")).content.decode()
+    assert "no orders yet · yesterday 193.80 CNY" in page
+    assert "– · yesterday" not in page

@@ -53,7 +53,7 @@ class PlatformEventDetails(forms.Form):
     event_name = forms.CharField(required=False, max_length=120, help_text="Name when the event is 'Other'.")
     requirements = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
                                    help_text="The platform's entry rules: discount depth, stock, ratings ...")
-    signup_status = forms.ChoiceField(choices=SIGNUP, initial="not_started")
+    signup_status = forms.ChoiceField(label="Sign-up status", choices=SIGNUP, initial="not_started")
 
     def clean(self):
         data = super().clean()

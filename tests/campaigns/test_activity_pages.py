@@ -131,6 +131,13 @@ def test_activity_dates_read_like_the_rest_of_the_desk(client_a, make_activity):
     assert "Nov. 20, 2026" not in listing + detail
 
 
+def test_a_platform_events_page_spells_sign_up_one_way(client_a, make_activity):
+    activity = make_activity(kind="platform_event", details={"event": "618", "signup_status": "submitted"},
+                             signup_deadline=date(2026, 11, 3))
+    detail = client_a.get(activity.get_absolute_url()).content.decode()
+    assert "Sign-up deadline" in detail and "Sign-up status" in detail and "Signup" not in detail
+
+
 def test_calendar_shows_activities_and_deadlines_of_my_stores_only(client_a, make_activity, store_b):
     mine = make_activity(name="Mine", kind="platform_event", details={"event": "618", "signup_status": "submitted"},
                          start_date=date(2026, 11, 11), end_date=date(2026, 11, 12), signup_deadline=date(2026, 11, 3))

@@ -45,6 +45,12 @@ class FindingsForm(forms.Form):
     customer_updated_review = forms.BooleanField(required=False, label="Customer updated the review")
     updated_rating = forms.IntegerField(required=False, min_value=1, max_value=5, label="New rating")
 
+    def __init__(self, *args, read_only: bool = False, **kwargs):
+        """`read_only`: a closed case's findings are shown, not offered for editing (it has no Save button)."""
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.disabled = read_only
+
     def clean(self):
         data = super().clean()
         if data.get("updated_rating") and not data.get("customer_updated_review"):

@@ -88,7 +88,8 @@ def _case_context(request, store, case, **forms):
         "tasks": case.tasks.select_related("owner"),
         "transition_form": TransitionForm(),
         "contact_form": ContactForm(),
-        "findings_form": FindingsForm(initial={f: getattr(case, f) for f in FindingsForm.base_fields}),
+        "findings_form": FindingsForm(initial={f: getattr(case, f) for f in FindingsForm.base_fields},
+                                      read_only=case.status == CaseStatus.CLOSED),
         "listing_form": ListingFixForm(
             initial={"title": (case.product.current_listing() or case.product).title} if case.product else None
         ),

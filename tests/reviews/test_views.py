@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -684,3 +685,14 @@ def test_report_weeks_start_on_the_stores_monday_and_count_bad_reviews(store_a):
 
     assert [(str(w["week"]), w["reviews"], w["bad"], w["bad_rate"]) for w in report.by_week] == [
         ("2026-11-02", 1, 1, 100.0), ("2026-11-09", 3, 2, 66.7)]
+
+
+def test_a_closed_cases_findings_are_shown_read_only_not_as_fields_with_no_save_button(client_a, operator_a, store_a):
+    from tests.reviews.test_cases import walk_to
+
+    case = walk_to(make_case(store_a), CaseStatus.CLOSED, operator_a)
+    form = client_a.get(case.get_absolute_url()).context["findings_form"]
+    assert all(field.field.disabled for field in form)
+    page = client_a.get(case.get_absolute_url()).content.decode()
+    assert "Save findings" not in page
+    assert re.search(r'<textarea name="situation"[^>]*disabled', page)

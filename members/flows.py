@@ -166,7 +166,7 @@ def benefits(now: datetime | None = None, window_days: int = 7) -> PlanResult:
             continue
         occasion = f"benefit:{today:%Y-%m}"
         items = [Planned(m, occasion) for m in audience(store, template)]
-        total += plan(store, Flow.BENEFIT, template, items, now, coupons=True)
+        total += plan(store, Flow.BENEFIT, template, items, now)
     return total
 
 
@@ -263,6 +263,6 @@ def start_campaign(store: Store, template: SmsTemplate, now: datetime | None = N
     everyone = list(audience(store, template))
     planned = campaign_planned(store, template)
     items = [Planned(m, occasion) for m in everyone if m.pk not in planned]
-    result = plan(store, Flow.CAMPAIGN, template, items, now, coupons="{coupon}" in template.body)
+    result = plan(store, Flow.CAMPAIGN, template, items, now)
     result.already += sum(1 for m in everyone if m.pk in planned)
     return result

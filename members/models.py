@@ -23,6 +23,7 @@ from opsdesk.privacy import mask_phone
 from stores.models import Order, Store, validate_timezone
 
 from .sms import ERROR_WORDS
+from .texts import TemplateError, placeholders_in
 
 
 class Tier(models.TextChoices):
@@ -191,8 +192,34 @@ class SmsTemplate(models.Model):
                                 f"{', '.join(value for value, _ in choices)} (comma-separated; blank means everyone).")
             else:
                 setattr(self, name, ", ".join(values))
+        if "body" not in errors:
+            errors.update(self._coupon_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _coupon_errors(self) -> dict[str, str]:
+        """A coupon is issued only with a text that carries its code: a benefit without {coupon} would give
+        nobody one, and {coupon_value} or {valid_until} without the code would describe a coupon never given."""
+        try:
+            used = set(placeholders_in(self.body or ""))
+        except TemplateError:
+            return {}  # the form names the bad placeholder
+        if "coupon" in used:
+            return {}
+        if self.flow == Flow.BENEFIT:
+            return {"body": "A benefit text gives each member their own coupon: put {coupon} where the code goes "
+                            "(a text without a coupon is a campaign)."}
+        described = [f"{{{name}}}" for name in ("coupon_value", "valid_until") if name in used]
+        if described:
+            return {"body": f"{' and '.join(described)} describe{'s' if len(described) == 1 else ''} a coupon, but "
+                            "the text carries no code: add {coupon} (each member then gets one) or leave "
+                            f"{'it' if len(described) == 1 else 'them'} out."}
+        return {}
+
+    @property
+    def carries_coupon(self) -> bool:
+        """Whether the text shows a coupon code ({coupon}): only then is a coupon issued with it."""
+        return "coupon" in placeholders_in(self.body)
 
     def segment_list(self) -> list[str]:
         return [s.strip() for s in self.audience_segments.split(",") if s.strip()]

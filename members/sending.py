@@ -110,12 +110,13 @@ def _make_way(texts: list[Message], taken: set, zone, now: datetime) -> bool:
 
 @transaction.atomic
 def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: datetime | None = None,
-         batch_size: int = 2000, coupons: bool = False) -> PlanResult:
+         batch_size: int = 2000) -> PlanResult:
     """Create the Message rows for `items`: skipped with a reason when over the frequency cap; one text a
     member a day, so a text for a day already taken waits for the member's next free day (a holiday
-    greeting instead moves a text that has not started yet out of its day, or is skipped). With `coupons`,
-    each queued text issues its member's coupon for the occasion in the same transaction: a member the text
-    skips gets none, and a second run, finding the text, issues none."""
+    greeting instead moves a text that has not started yet out of its day, or is skipped). When the template
+    carries a coupon code ({coupon}), each queued text issues its member's coupon for the occasion in the same
+    transaction: a member the text skips gets none, a second run, finding the text, issues none, and a text
+    without the code issues none (nobody would hear of it)."""
     now = now or timezone.now()
     if not items:
         return PlanResult()
@@ -158,7 +159,7 @@ def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: dat
             recent[member.pk] = recent.get(member.pk, 0) + 1
         rows.append((item, row))
     issued = {}
-    if coupons:
+    if template.carries_coupon:
         issued = Coupon.objects.issue(store, template, [(item.member, item.occasion) for item, row in rows
                                                         if row.status == MessageStatus.QUEUED], store.today(now))
         # A code collision (1 in ~10^12) leaves that member without a coupon, so without the text, this run;

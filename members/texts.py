@@ -18,7 +18,7 @@ PLACEHOLDERS = {
     "first_name": "Member's first name",
     "name": "Member's full name",
     "store": "Store name",
-    "coupon": "Coupon code (benefit texts)",
+    "coupon": "Coupon code (each member texted gets their own coupon)",
     "coupon_value": "What the coupon is worth",
     "valid_until": "Last day the coupon is valid",
     "holiday": "Holiday or festival name",

@@ -561,3 +561,30 @@ def test_a_stores_own_festival_the_day_after_a_holiday_is_still_greeted(store_b)
     Festival.objects.create(store=store_b, name="Store birthday", date=date(2020, 12, 26))
     make_member(store_b)
     assert greet_every_day(store_b, date(2026, 12, 25), 2) == ["holiday:2026-12-25", "holiday:2026-12-26"]
+
+
+def test_a_benefit_text_without_a_coupon_code_issues_no_coupon(store_b):
+    # Saved before the editor refused such a text (or through a path that skips it): nobody would see a code.
+    SmsTemplate.objects.create(store=store_b, name="Perk", flow="benefit", coupon_value="$10 off",
+                               body="{first_name}, free shipping all month at {store}!")
+    member = make_member(store_b)
+    assert flows.benefits(datetime(2026, 12, 1, 10, 0, tzinfo=store_b.zone)).created == 1
+    assert Message.objects.get(member=member).body.endswith("free shipping all month at Store B!")
+    assert not Coupon.objects.exists()
+
+
+def test_a_campaign_whose_code_is_written_as_literal_braces_issues_no_coupon(store_b):
+    template = SmsTemplate.objects.create(store=store_b, name="Braces", flow="campaign",
+                                          body="Use code {{coupon}} at checkout")
+    make_member(store_b)
+    assert flows.start_campaign(store_b, template, datetime(2026, 11, 24, 10, 0, tzinfo=store_b.zone)).created == 1
+    assert Message.objects.get().body == "Use code {coupon} at checkout" and not Coupon.objects.exists()
+
+
+def test_any_text_that_carries_a_coupon_code_issues_the_coupon_it_shows(store_b, member_b, holiday_template):
+    holiday_template.body = "Happy {holiday}! Your gift: {coupon_value} with {coupon}"
+    holiday_template.coupon_value = "$5 off"
+    holiday_template.save()
+    flows.holiday_care(datetime(2026, 12, 25, 10, 0, tzinfo=store_b.zone))
+    coupon = Coupon.objects.get(member=member_b)
+    assert Message.objects.get().body == f"Happy Christmas Day! Your gift: $5 off with {coupon.code}"

@@ -99,6 +99,26 @@ def test_template_with_an_unknown_placeholder_is_not_saved(client, manager_b, st
     assert not SmsTemplate.objects.exists()
 
 
+def test_a_benefit_template_without_a_coupon_code_is_refused(client, manager_b, store_b):
+    client.force_login(manager_b)
+    fields = {"name": "Monthly", "flow": "benefit", "coupon_value": "$10 off", "delay_days": 3,
+              "coupon_valid_days": 30, "is_active": "on"}
+    url = reverse("members:template_new", args=[store_b.slug])
+    page = client.post(url, {**fields, "body": "{first_name}, your {coupon_value} perk is waiting at {store}."})
+    assert page.status_code == 200 and not SmsTemplate.objects.exists()
+    assert "put {coupon} where the code goes" in page.content.decode()
+    assert client.post(url, {**fields, "body": "{first_name}, {coupon_value} with code {coupon}."}).status_code == 302
+
+
+def test_a_text_describing_a_coupon_it_does_not_carry_is_refused(client, manager_b, store_b):
+    client.force_login(manager_b)
+    page = client.post(reverse("members:template_new", args=[store_b.slug]), {
+        "name": "Xmas", "flow": "holiday", "body": "Merry {holiday}! {coupon_value} off until {valid_until}.",
+        "coupon_value": "$5", "delay_days": 3, "coupon_valid_days": 30})
+    assert not SmsTemplate.objects.exists()
+    assert "{coupon_value} and {valid_until} describe a coupon, but the text carries no code" in page.content.decode()
+
+
 def test_a_second_template_with_a_taken_name_is_refused_not_a_server_error(client, manager_b, store_b,
                                                                            campaign_template):
     client.force_login(manager_b)

@@ -5,6 +5,7 @@ keeps a customer from getting the same text twice."""
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import date, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -65,6 +66,18 @@ class MemberQuerySet(models.QuerySet):
     def textable(self):
         """Members we may text: consented, not opted out, with a number that works."""
         return self.filter(sms_consent=True, opted_out_at__isnull=True, phone_invalid_at__isnull=True)
+
+    def search(self, text: str, countries) -> MemberQuerySet:
+        """Members a caller names: by a phone number typed any way ("158 9766 0856", "+86 158-9766-0856",
+        "0086…", read as a number of each of `countries` when it has no country code), else by name."""
+        from .services import normalise_phone
+
+        text = unicodedata.normalize("NFKC", text).strip()  # full-width digits from a Chinese input method
+        digits = "".join(c for c in text if c.isascii() and c.isdigit())
+        if len(digits) < 6:
+            return self.filter(name__icontains=text)
+        numbers = {normalise_phone(text, country) for country in countries} | {normalise_phone(f"+{digits}", "")}
+        return self.filter(phone__in=numbers - {None})
 
 
 class Member(models.Model):

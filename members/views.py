@@ -46,7 +46,7 @@ def index(request):
     if segment in Segment.values:
         members = members.filter(segment=segment)
     if request.GET.get("q"):
-        members = members.filter(name__icontains=request.GET["q"])
+        members = members.search(request.GET["q"], set(shown.values_list("country", flat=True)))
     counts = dict(members.order_by().values_list("segment").annotate(n=Count("pk")))
     # Amounts in different currencies do not rank against each other: by store first when they differ.
     by_store = shown.values("currency").distinct().count() > 1

@@ -46,6 +46,25 @@ def test_the_list_pages_keep_its_filters_and_one_page_number(client, operator_b,
     assert links == {"prev": "?tier=gold&page=1", "next": "?tier=gold&page=3"}
 
 
+@pytest.mark.parametrize("typed", ["158 9766 0856", "+86 158-9766-0856", "8615897660856", "0086 15897660856",
+                                   "１５８９７６６０８５６"])
+def test_an_operator_finds_a_caller_by_the_number_typed_any_way(client, store_a, typed):
+    operator = MembershipFactory(store=store_a, user=UserFactory(username="op-a"), role="operator").user
+    make_member(store_a, name="Wang Fang", phone="+8615897660856")
+    make_member(store_a, name="Li Lei", phone="+8613800138000")
+    client.force_login(operator)
+    page = client.get(reverse("members:index"), {"q": typed}).content.decode()
+    assert "Wang Fang" in page and "Li Lei" not in page
+    assert "+86*******0856" in page and "15897660856" not in page.replace(typed, "")  # still masked
+
+
+def test_a_few_digits_find_no_member_whose_hidden_digits_they_match(client, operator_b, member_b):
+    client.force_login(operator_b)
+    assert "Grace" not in client.get(reverse("members:index"), {"q": "5550"}).content.decode()
+    assert "Grace" in client.get(reverse("members:index"), {"q": "grace"}).content.decode()
+    assert "Grace" in client.get(reverse("members:index"), {"q": "(415) 555-0100"}).content.decode()
+
+
 def test_a_member_of_another_store_is_a_404(client_a, member_b):
     assert client_a.get(reverse("members:detail", args=[member_b.pk])).status_code == 404
     assert "Grace" not in client_a.get(reverse("members:index")).content.decode()

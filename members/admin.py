@@ -11,7 +11,8 @@ class MemberAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["store", "tier", "segment", "sms_consent"]
     search_fields = ["name"]
     exclude = ["phone"]  # the list and form never show a whole number; managers see it on the member page
-    readonly_fields = ["masked_phone", "orders_count", "total_spent", "first_order_at", "last_order_at", "rfm"]
+    readonly_fields = ["masked_phone", "opted_out_by", "orders_count", "total_spent", "first_order_at", "last_order_at",
+                       "rfm"]
 
     def has_add_permission(self, request):
         return False  # members come from paid orders (members.services.enrol_from_order)

@@ -93,6 +93,9 @@ class Member(models.Model):
     consent_source = models.CharField(max_length=100, blank=True, help_text="Where consent came from.")
     consent_at = models.DateTimeField(null=True, blank=True)
     opted_out_at = models.DateTimeField(null=True, blank=True)
+    opted_out_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", help_text="Who recorded the customer's request to opt out "
+                                                                 "(blank: the customer's reply or Twilio).")
     phone_invalid_at = models.DateTimeField(null=True, blank=True, help_text="Twilio said the number is invalid.")
     joined_at = models.DateTimeField()
     # Figures kept by enrolment and the nightly segment refresh (members.services).

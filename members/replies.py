@@ -64,7 +64,8 @@ def receive_reply(phone: str, body: str, provider_sid: str = "", now: datetime |
         if kind == ReplyKind.OPT_OUT:
             count = Member.objects.filter(pk__in=ids, opted_out_at__isnull=True).update(opted_out_at=now)
         elif kind == ReplyKind.OPT_IN:
-            count = Member.objects.filter(pk__in=ids, opted_out_at__isnull=False).update(opted_out_at=None)
+            count = (Member.objects.filter(pk__in=ids, opted_out_at__isnull=False)
+                     .update(opted_out_at=None, opted_out_by=None))
         else:
             count = len(ids)
     log.info("%s from %s (%d memberships)", kind, mask_phone(phone), count)

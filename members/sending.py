@@ -399,11 +399,13 @@ def retries_by_delay(outcomes: dict[int, Outcome]) -> dict[int, list[int]]:
     return dict(groups)
 
 
-def opt_out_number(member_id: int, now: datetime) -> int:
-    """Twilio's 21610 is its record of a STOP from the number, and one sending number texts for every store:
-    opt out every membership of the number, as a STOP reply does (members.replies)."""
+def opt_out_number(member_id: int, now: datetime, by=None) -> int:
+    """Opt out every membership of the member's number, as a STOP reply does (members.replies): one sending
+    number texts for every store. Twilio's 21610 is its record of a STOP; `by` is the user who recorded a
+    customer's request made another way (a call). Returns the memberships opted out now."""
     phone = Member.objects.filter(pk=member_id).values("phone")
-    return Member.objects.filter(phone=Subquery(phone), opted_out_at__isnull=True).update(opted_out_at=now)
+    return Member.objects.filter(phone=Subquery(phone), opted_out_at__isnull=True).update(opted_out_at=now,
+                                                                                          opted_out_by=by)
 
 
 def mark_number_invalid(member_id: int, now: datetime) -> int:

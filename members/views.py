@@ -7,7 +7,9 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, parse_pk, scope, stores_for
@@ -26,6 +28,7 @@ from .models import (
     Tier,
     describe_occasion,
 )
+from .sending import opt_out_number
 from .texts import PLACEHOLDERS, TemplateError, preview
 
 
@@ -77,6 +80,19 @@ def detail(request, pk):
         "texts": member.messages.select_related("template")[:100],
         "coupons": coupons, "replies": member.replies.select_related("answered_by")[:100],
     })
+
+
+@require_POST
+def opt_out(request, pk):
+    """The customer asked us (a call, an email) to stop texting them; recorded with who took the request."""
+    member = get_scoped_object(Member.objects.select_related("store"), request.user, pk=pk)
+    count = opt_out_number(member.pk, timezone.now(), by=request.user)
+    if count:
+        messages.success(request, f"{member} is opted out ({count} membership{pluralize(count)} of the number): "
+                                  "no more texts, including those already queued. Only a START reply undoes it.")
+    else:
+        messages.info(request, f"{member} was already opted out.")
+    return redirect(member)
 
 
 # The desk's "failed or undelivered" count links here with both statuses.

@@ -7,8 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from members import flows
+from members import flows, sending
 from members.models import Coupon, Festival, MemberOrder, Message, SmsTemplate
+from members.replies import receive_reply
+from members.sms import locmem
 from tests.factories import MembershipFactory, OrderFactory, UserFactory
 from tests.members.conftest import make_member
 
@@ -372,3 +374,37 @@ def test_the_dry_run_cost_names_the_currency_the_sms_provider_bills_in(client, o
     client.force_login(operator_b)
     page = client.get(reverse("members:campaign", args=[campaign_template.pk])).content.decode()
     assert re.search(r'data-testid="cost">[0-9.]+ USD<', page)
+
+
+def test_an_operator_opts_out_a_caller_who_asked_and_no_queued_text_reaches_them(client, operator_b, member_b,
+                                                                               store_a):
+    elsewhere = make_member(store_a, phone=member_b.phone)  # one sending number texts for every store
+    text = Message.objects.create(store=member_b.store, member=member_b, flow="campaign", occasion="campaign:1",
+                                  body="Sale!", scheduled_for=timezone.now())
+    client.force_login(operator_b)
+    response = client.post(reverse("members:opt_out", args=[member_b.pk]), follow=True)
+    page = response.content.decode()
+    assert "Grace Hopper is opted out (2 memberships of the number)" in page
+    assert "the customer asked op-b" in page and "the customer asked us to stop texting</button>" not in page
+    assert "+14155550100" not in page  # still masked for an operator
+    elsewhere.refresh_from_db()
+    assert elsewhere.opted_out_at is not None and elsewhere.opted_out_by == operator_b
+    assert sending.send_message(text.pk).status == "skipped" and locmem.outbox == []
+    text.refresh_from_db()
+    assert text.skip_reason == "opted out"
+
+
+def test_a_start_reply_after_an_opt_out_taken_by_phone_clears_who_took_it(client, operator_b, member_b):
+    client.force_login(operator_b)
+    client.post(reverse("members:opt_out", args=[member_b.pk]))
+    receive_reply(member_b.phone, "START")
+    member_b.refresh_from_db()
+    assert (member_b.opted_out_at, member_b.opted_out_by) == (None, None)
+
+
+def test_opting_out_another_stores_member_is_a_404_and_a_get_changes_nothing(client_a, client, operator_b, member_b):
+    assert client_a.post(reverse("members:opt_out", args=[member_b.pk])).status_code == 404
+    client.force_login(operator_b)
+    assert client.get(reverse("members:opt_out", args=[member_b.pk])).status_code == 405
+    member_b.refresh_from_db()
+    assert member_b.opted_out_at is None

@@ -6,12 +6,13 @@ of past days comes from `live_history` (kept per process), today's from `live_to
 hours kept, the last stretch read per request); orders are aggregated in SQL per request.
 
 Definitions (see docs/realtime.md):
-- sessions: session_start events; visitors: distinct visitor_id of those events;
+- sessions: session_start events; visitors: distinct visitor_id of the window's events (any type);
 - orders / buyers / GMV: paid orders (stores.Order.paid_at) — count, distinct buyer_ref, sum of totals;
-- conversion = orders / sessions; AOV = GMV / orders;
+- conversion = orders / visitors, AOV = GMV / orders: the daily rollup's definitions (metrics.rollup
+  METRICS), so a finished day reads the same here as on the daily page and GMV = visitors × conversion × AOV;
 - funnel by source: sessions that started today, the sessions among them that viewed a product and
   that added to cart (a session's steps count under the source it arrived by), then paid orders
-  attributed to that source (Order.traffic_source);
+  attributed to that source (Order.traffic_source); its end-to-end rate is orders per session;
 - cost: today's ad spend of the source's ad channels (campaigns AdDailyPerformance, via CHANNEL_SOURCE);
 - tracker: how long since the store's last traffic event, and whether the same minutes of yesterday
   and last week had sessions (a tracker that stopped) or not (a quiet hour).
@@ -126,12 +127,12 @@ def kpis(store: Store, wins: list[Window], past: dict[date, PastDay], today: Tod
         k = w.key
         t = traffic[k]
         o = sales.get(k, {"orders": 0, "buyers": 0, "gmv": ZERO})
-        orders, sessions, gmv = o["orders"], t["sessions"], o["gmv"] or ZERO
+        orders, visitors, gmv = o["orders"], t["visitors"], o["gmv"] or ZERO
         result[k] = {
             "label": w.label, "day": w.day.isoformat(),
-            "visitors": t["visitors"], "sessions": sessions, "orders": orders,
+            "visitors": visitors, "sessions": t["sessions"], "orders": orders,
             "buyers": o["buyers"], "gmv": _money(gmv),
-            "conversion": _ratio(orders, sessions),
+            "conversion": _ratio(orders, visitors),
             "aov": _money(gmv / orders) if orders else None,
         }
     return result
@@ -166,7 +167,7 @@ def funnel(store: Store, today: Window, events: TodayEvents) -> list[dict]:
         result.append({
             "source": source, "label": label, **s, "orders": o["orders"], "gmv": _money(o["gmv"]),
             "view_rate": _ratio(s["viewed"], s["sessions"]), "cart_rate": _ratio(s["carted"], s["viewed"]),
-            "order_rate": _ratio(o["orders"], s["carted"]), "conversion": _ratio(o["orders"], s["sessions"]),
+            "order_rate": _ratio(o["orders"], s["carted"]), "orders_per_session": _ratio(o["orders"], s["sessions"]),
             "cost": _money(cost), "cost_per_order": _money(cost / o["orders"]) if o["orders"] else None,
         })
     return result
@@ -348,7 +349,7 @@ def naive_snapshot(store: Store, now: datetime | None = None) -> dict:
         orders = Order.objects.filter(store=store).paid_between(w.start, w.end)
         out["kpis"][w.key] = {
             "sessions": events.filter(type=EventType.SESSION_START).count(),
-            "visitors": events.filter(type=EventType.SESSION_START).values("visitor_id").distinct().count(),
+            "visitors": events.exclude(visitor_id="").values("visitor_id").distinct().count(),
             "orders": orders.count(), "buyers": orders.exclude(buyer_ref="").values("buyer_ref").distinct().count(),
             "gmv": orders.aggregate(s=Sum("total"))["s"],
         }

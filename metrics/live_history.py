@@ -4,7 +4,7 @@ The live view compares today so far with yesterday and last week up to the same 
 draws the whole of yesterday per hour. Those past days hardly ever change, yet reading them raw
 is most of a snapshot's SQL (COUNT DISTINCT visitors over ~10 k sessions per window). So a past
 day is read once into a `PastDay`: the sorted session start times and each visitor's first
-session time, from which "sessions / visitors up to clock time T" is a binary search.
+event time, from which "sessions / visitors up to clock time T" is a binary search.
 
 Correctness rests on `EventChange` (a Postgres trigger appends a note for every (store, UTC hour)
 whose events change, whoever writes them): a cached day is used only while the notes of its hours
@@ -46,10 +46,10 @@ def micros(moment: datetime) -> int:
 
 @dataclass(frozen=True)
 class PastDay:
-    """The session starts of one local day of one store."""
+    """The session starts and visitors of one local day of one store."""
 
     starts: array           # session_start times, sorted (µs since the epoch, int64)
-    first_seen: array       # per non-empty visitor_id, its first session_start time that day, sorted
+    first_seen: array       # per non-empty visitor_id, its first event (any type) that day, sorted
     hourly: list[int]       # session starts per local hour 0-23
 
     def sessions_before(self, end: datetime) -> int:
@@ -86,27 +86,38 @@ def change_notes(store: Store, days: list[tuple[datetime, datetime]]) -> list[tu
 
 
 def _read(store: Store, start: datetime, end: datetime) -> PastDay:
-    bounds = [store.pk, EventType.SESSION_START.value, connection.ops.adapt_datetimefield_value(start),
-              connection.ops.adapt_datetimefield_value(end)]
-    where = "FROM metrics_trafficevent WHERE store_id = %s AND type = %s AND ts >= %s AND ts < %s ORDER BY ts"
+    adapt = connection.ops.adapt_datetimefield_value
+    span = [store.pk, adapt(start), adapt(end)]
+    where = "FROM metrics_trafficevent WHERE store_id = %s AND ts >= %s AND ts < %s"
+    starts_where = f"{where} AND type = %s ORDER BY ts"
+    # Visitors are those of any event, as the daily rollup counts them (its conversion is orders / visitors).
+    visitors_where = f"{where} AND visitor_id <> ''"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Integers, not time stamps: parsing ~10 k datetimes in Python was most of a day's read.
-            cursor.execute("SELECT (EXTRACT(EPOCH FROM ts) * 1000000)::bigint, visitor_id, "  # noqa: S608
-                           f"EXTRACT(HOUR FROM ts AT TIME ZONE %s)::int {where}", [store.timezone, *bounds])
+            cursor.execute("SELECT (EXTRACT(EPOCH FROM ts) * 1000000)::bigint, "  # noqa: S608
+                           f"EXTRACT(HOUR FROM ts AT TIME ZONE %s)::int {starts_where}",
+                           [store.timezone, *span, EventType.SESSION_START.value])
             rows = cursor.fetchall()
+            cursor.execute(f"SELECT (EXTRACT(EPOCH FROM MIN(ts)) * 1000000)::bigint {visitors_where} "  # noqa: S608
+                           "GROUP BY visitor_id", span)
+            first = [moment for (moment,) in cursor.fetchall()]
         else:
-            cursor.execute(f"SELECT ts, visitor_id {where}", bounds)  # noqa: S608
             zone = store.zone
-            rows = [(micros(ts.replace(tzinfo=UTC)), visitor, ts.replace(tzinfo=UTC).astimezone(zone).hour)
-                    for ts, visitor in cursor.fetchall()]  # SQLite hands back naive UTC
-    starts, first, hourly = array("q"), {}, [0] * 24
-    for moment, visitor, hour in rows:
+            cursor.execute(f"SELECT ts {starts_where}", [*span, EventType.SESSION_START.value])  # noqa: S608
+            rows = [(micros(ts.replace(tzinfo=UTC)), ts.replace(tzinfo=UTC).astimezone(zone).hour)
+                    for (ts,) in cursor.fetchall()]  # SQLite hands back naive UTC
+            cursor.execute(f"SELECT visitor_id, ts {visitors_where}", span)  # noqa: S608
+            seen: dict[str, int] = {}
+            for visitor, ts in cursor.fetchall():
+                moment = micros(ts.replace(tzinfo=UTC))
+                seen[visitor] = min(moment, seen.get(visitor, moment))
+            first = list(seen.values())
+    starts, hourly = array("q"), [0] * 24
+    for moment, hour in rows:
         starts.append(moment)
-        if visitor:
-            first.setdefault(visitor, moment)  # rows come in time order: the first is the earliest
         hourly[hour] += 1
-    return PastDay(starts, array("q", sorted(first.values())), hourly)
+    return PastDay(starts, array("q", sorted(first)), hourly)
 
 
 def prune_notes(now: datetime, keep: timedelta = KEEP_NOTES) -> int:

@@ -30,6 +30,7 @@ from .live_history import CACHE_AFTER, change_notes, micros
 from .models import EventType
 
 START, VIEW, CART = EventType.SESSION_START.value, EventType.PRODUCT_VIEW.value, EventType.ADD_TO_CART.value
+STEPS = {START, VIEW, CART}  # the funnel's events; orders and refunds count only as visitors
 MAX_STORES = 256  # (store, day) entries kept per process
 HOUR_US = 3_600_000_000
 
@@ -52,16 +53,18 @@ class TodayEvents:
 
     @classmethod
     def from_rows(cls, rows) -> TodayEvents:
-        """From (type, session_id, visitor_id, source, product_id, local hour) rows."""
+        """From (type, session_id, visitor_id, source, product_id, local hour) rows of events of any type."""
         out = cls()
         per_session = out.per_session
         for kind, session_id, visitor, source, product_id, hour in rows:
+            if visitor:
+                out.visitors.add(visitor)  # of any event, as the daily rollup counts them
+            if kind not in STEPS:
+                continue
             started = kind == START
             if started:
                 out.sessions += 1
                 out.hourly[hour] += 1
-                if visitor:
-                    out.visitors.add(visitor)
             elif product_id is not None:
                 counts = out.products.setdefault(product_id, [0, 0])
                 counts[kind == CART] += 1
@@ -132,8 +135,8 @@ def _read(store: Store, start: datetime, end: datetime) -> TodayEvents:
     if end <= start:
         return TodayEvents()
     adapt = connection.ops.adapt_datetimefield_value
-    where = "FROM metrics_trafficevent WHERE store_id = %s AND ts >= %s AND ts < %s AND type IN (%s, %s, %s)"
-    bounds = [store.pk, adapt(start), adapt(end), START, VIEW, CART]
+    where = "FROM metrics_trafficevent WHERE store_id = %s AND ts >= %s AND ts < %s"
+    bounds = [store.pk, adapt(start), adapt(end)]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT type, session_id, visitor_id, source, product_id, "  # noqa: S608

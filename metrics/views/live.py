@@ -9,6 +9,7 @@ from opsdesk.tenancy import get_store, stores_for
 from stores.services import sales_summary
 
 from .. import live as live_service
+from ..rollup import METRICS
 
 
 def live(request):
@@ -38,5 +39,5 @@ def store_live_json(request, slug):
 REFRESH_SECONDS = 5
 # (name, label, is money): a money row names the store's currency once, as every other table does.
 KPI_ROWS = [("visitors", "Visitors", False), ("sessions", "Sessions", False), ("orders", "Orders", False),
-            ("buyers", "Buyers", False), ("gmv", "GMV", True), ("conversion", "Conversion (orders / sessions)", False),
+            ("buyers", "Buyers", False), ("gmv", "GMV", True), ("conversion", METRICS["conversion"].label, False),
             ("aov", "Average order value", True)]

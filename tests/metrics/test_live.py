@@ -82,7 +82,7 @@ class TestFunnelByHand:
         assert (paid["views"], paid["carts"]) == (3, 1)
         assert organic["view_rate"] == pytest.approx(2 / 3)
         assert organic["cart_rate"] == pytest.approx(1 / 2)
-        assert organic["conversion"] == pytest.approx(1 / 3)
+        assert organic["orders_per_session"] == pytest.approx(1 / 3)
         assert set(rows) == {"organic_search", "paid_search"}
 
     def test_cost_is_todays_spend_of_the_sources_channels(self, store):
@@ -137,6 +137,28 @@ def test_visitors_count_distinct_people_and_buyers_distinct_buyers(db):
     paid_order(store, utc(2026, 5, 5, 11), buyer="b1")
     today = live.snapshot(store, now)["kpis"]["today"]
     assert (today["sessions"], today["visitors"], today["orders"], today["buyers"]) == (4, 2, 2, 1)
+
+
+def test_conversion_is_orders_per_visitor_as_on_the_daily_page(db):
+    # One shopper opened three sessions and bought once, another browsed: 1 order of 2 visitors is 50 %,
+    # as the next morning's daily page says, not 1 of 4 sessions (25 %).
+    store = StoreFactory(timezone="UTC")
+    for n in range(3):
+        session(store, utc(2026, 5, 5, 9, n), f"s{n}", "direct", visitor="shopper")
+    session(store, utc(2026, 5, 5, 9), "s9", "direct", visitor="browser")
+    paid_order(store, utc(2026, 5, 5, 10), buyer="shopper")
+    today = live.snapshot(store, utc(2026, 5, 5, 12))["kpis"]["today"]
+    assert today["conversion"] == pytest.approx(0.5)
+
+
+def test_a_visitor_still_browsing_after_midnight_is_a_visitor_of_the_new_day(db):
+    store = StoreFactory(timezone="UTC")
+    session(store, utc(2026, 5, 4, 23, 50), "late", "direct", visitor="night-owl")
+    event(store, "product_view", utc(2026, 5, 5, 0, 5), session="late", visitor="night-owl")
+    paid_order(store, utc(2026, 5, 5, 0, 10), buyer="night-owl")
+    today = live.snapshot(store, utc(2026, 5, 5, 12))["kpis"]["today"]
+    assert (today["sessions"], today["visitors"], today["orders"]) == (0, 1, 1)
+    assert today["conversion"] == pytest.approx(1.0)
 
 
 def test_top_products_rank_by_gmv_with_views_and_carts(db):
@@ -298,6 +320,12 @@ class TestPages:
         funnel = page[page.index('id="funnel"'):page.index('id="chart-funnel"')]
         top = page[page.index('id="top-products"'):]
         assert ">GMV (CNY)<" in funnel and ">GMV (CNY)<" in top and ">GMV<" not in page
+
+    def test_live_page_names_conversion_as_the_daily_page_does(self, client_a, store_a):
+        page = client_a.get(f"/metrics/{store_a.slug}/live/").content.decode()
+        assert "Conversion (orders / visitors)" in page
+        assert "Orders per session" in page  # the funnel's own rate, under its own name
+        assert "orders / sessions" not in page
 
     def test_json_endpoint_answers_fresh_numbers(self, client_a, store_a):
         session(store_a, utc(2026, 1, 1), "s1", "direct")

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from metrics import live, live_history, live_today
 from metrics.models import TrafficEvent
@@ -87,10 +88,11 @@ def by_hand(store, now):
     orders = list(Order.objects.filter(store=store).prefetch_related("lines"))
     kpis = {}
     for key, (start, end) in windows.items():
-        starts = [e for e in events if e.type == "session_start" and start <= e.ts < end]
+        inside = [e for e in events if start <= e.ts < end]
+        starts = [e for e in inside if e.type == "session_start"]
         paid = [o for o in orders if o.paid_at is not None and start <= o.paid_at < end]
         gmv = sum((o.total for o in paid), Decimal("0"))
-        kpis[key] = {"sessions": len(starts), "visitors": len({e.visitor_id for e in starts if e.visitor_id}),
+        kpis[key] = {"sessions": len(starts), "visitors": len({e.visitor_id for e in inside if e.visitor_id}),
                      "orders": len(paid), "buyers": len({o.buyer_ref for o in paid if o.buyer_ref}),
                      "gmv": f"{gmv:.2f}",
                      "aov": f"{(gmv / len(paid)).quantize(Decimal('0.01'), ROUND_HALF_UP)}" if paid else None}
@@ -210,3 +212,44 @@ def test_late_events_and_orders_of_yesterday_and_this_morning_show_on_the_next_r
             for r in data["funnel"]} == expected["funnel"]
     assert {w: {k: data["hourly"][w][k] for k in ("sessions", "orders")}
             for w in ("today", "yesterday")} == expected["hourly"]
+
+
+FINISHED_DAYS = {  # (zone, local day): an ordinary day east of UTC, and both DST days west of it
+    "Shanghai, an ordinary day": (SH, (2026, 11, 24)),
+    "Los Angeles, spring-forward day (23 h)": (LA, (2026, 3, 8)),
+    "Los Angeles, fall-back day (25 h)": (LA, (2026, 11, 1)),
+}
+
+
+@pytest.mark.parametrize("day", FINISHED_DAYS, ids=list(FINISHED_DAYS))
+def test_a_finished_day_reads_the_same_conversion_live_at_midnight_as_on_the_next_mornings_daily_page(day):
+    # The live page said orders / sessions and the daily page orders / visitors (visitors of any event):
+    # one day read two different conversions at 23:59 and the next morning.
+    from metrics.models import DailyMetric
+    from metrics.rollup import rollup_day
+
+    zone_name, ymd = FINISHED_DAYS[day]
+    zone = ZoneInfo(zone_name)
+    the_day = datetime(*ymd).date()
+    next_midnight = datetime.combine(the_day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    last_moment = next_midnight - timedelta(microseconds=1)  # the whole day is "today so far"
+    store = StoreFactory(timezone=zone_name)
+    populate(store, last_moment)
+    # A visitor who came in at 23:50 the evening before and paid at 00:05: a visitor of this day.
+    midnight = datetime.combine(the_day, time.min, tzinfo=zone).astimezone(UTC)
+    TrafficEvent.objects.bulk_create([
+        TrafficEvent(store=store, event_id="late-start", type="session_start", ts=midnight - timedelta(minutes=10),
+                     session_id="late", visitor_id="night-owl", source="direct"),
+        TrafficEvent(store=store, event_id="late-paid", type="order_paid", ts=midnight + timedelta(minutes=5),
+                     session_id="late", visitor_id="night-owl")])
+    live_history.clear()
+    live_today.clear()
+    with time_machine.travel(last_moment, tick=False):
+        shown_live = live.snapshot(store)["kpis"]["today"]
+    with time_machine.travel(next_midnight + timedelta(hours=8), tick=False):
+        rollup_day(store, the_day)
+    daily = {m: v for m, v in DailyMetric.objects.filter(store=store, day=the_day, dimension="")
+             .values_list("metric", "value")}
+    assert (shown_live["orders"], shown_live["visitors"]) == (daily["orders"], daily["visitors"])
+    assert shown_live["conversion"] == pytest.approx(float(daily["conversion"]), abs=1e-6)
+    assert shown_live["visitors"] != shown_live["sessions"]  # the two definitions would differ on this day

@@ -46,7 +46,7 @@
       <td class="num">${fmt.count(r.viewed)} <span class="muted">${fmt.pct(r.view_rate)}</span></td>
       <td class="num">${fmt.count(r.carted)} <span class="muted">${fmt.pct(r.cart_rate)}</span></td>
       <td class="num">${fmt.count(r.orders)} <span class="muted">${fmt.pct(r.order_rate)}</span></td>
-      <td class="num">${fmt.pct(r.conversion)}</td><td class="num">${fmt.money(r.gmv)}</td>
+      <td class="num">${fmt.pct(r.orders_per_session)}</td><td class="num">${fmt.money(r.gmv)}</td>
       <td class="num">${fmt.money(r.cost)}</td><td class="num">${fmt.money(r.cost_per_order)}</td></tr>`);
     document.querySelector("#funnel tbody").innerHTML =
       rows.join("") || '<tr><td colspan="9" class="muted">No sessions or orders yet today.</td></tr>';

@@ -41,6 +41,7 @@ COLUMNS = {
         "plan": ["Campaign", "Campaign name"],
         "creative": ["Ad name", "Ad"],
         "hour": ["Hour of day", "Hour"],
+        "currency": ["Currency code", "Currency"],
         "impressions": ["Impressions", "Impr."],
         "clicks": ["Clicks"],
         "spend": ["Cost"],
@@ -52,6 +53,7 @@ COLUMNS = {
         "plan": ["计划名称", "推广计划", "Plan", "Plan name", "Campaign"],
         "creative": ["创意名称", "创意", "Creative"],
         "hour": ["小时", "时段", "Hour"],
+        "currency": ["币种", "货币", "Currency"],
         "impressions": ["展现量", "Impressions"],
         "clicks": ["点击量", "Clicks"],
         "spend": ["花费", "Spend", "Cost"],
@@ -242,10 +244,20 @@ def money_or_error(number: Decimal) -> tuple[Decimal | None, str | None]:
     return (None, TOO_LARGE_MONEY) if money >= MAX_MONEY else (money, None)
 
 
+def currency_error(store: Store, value) -> str | None:
+    """Why a row's currency (a report's optional currency column) cannot be stored as the store's money:
+    an ad account billed in another currency would be summed with the store's sales as if it were theirs."""
+    code = str(value or "").strip()
+    if code in EMPTY or code.upper() == store.currency.upper():
+        return None
+    return f"amounts in {code}, but {store.slug} keeps its money in {store.currency}: convert the report first"
+
+
 def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
     """Check records {row, date, plan, [creative], impressions, clicks, spend, orders, sales}; all or nothing.
 
-    `plan` and `creative` are names (plans of `store`, creatives of that plan). Conversions may be
+    `plan` and `creative` are names (plans of `store`, creatives of that plan); an optional `currency` must be
+    the store's. Conversions may be
     fractional in Google's reports; orders are rounded half up to whole orders.
     """
     plans = {p.name: p for p in AdPlan.objects.filter(store=store)}
@@ -275,6 +287,8 @@ def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
             creative = creatives.get((plan.pk, creative_name))
             if creative is None:
                 errors.append(RowError(n, "creative", f"plan {plan_name!r} has no creative named {creative_name!r}"))
+        if why := currency_error(store, rec.get("currency")):
+            errors.append(RowError(n, "currency", why))
         values = {}
         for column in METRICS:
             number = parse_number(rec.get(column))
@@ -440,6 +454,8 @@ def validate_hourly(store: Store, records: list[dict]) -> list[HourlyRow]:
         elif day == today and hour > (clock := timezone.localtime(timezone=store.zone)).hour:
             # The hour under way is a partial figure, as platforms report it; a later one has not begun.
             errors.append(RowError(n, "hour", f"hour {hour} of today has not begun (it is {clock:%H:%M} in the store)"))
+        if why := currency_error(store, rec.get("currency")):
+            errors.append(RowError(n, "currency", why))
         spend = parse_number(rec.get("spend"))
         if spend is None or spend < 0:
             errors.append(RowError(n, "spend", f"{rec.get('spend')!r} is not a non-negative amount"))

@@ -79,6 +79,15 @@ def test_bad_items_reject_the_whole_batch_with_indexes(client, key_a, search_pla
     assert not AdDailyPerformance.objects.exists() and not AdSpendSnapshot.objects.exists()
 
 
+def test_rows_in_another_currency_than_the_stores_reject_the_batch(client, key_a, search_plan):
+    ok = post(client, {"rows": [{**BODY["rows"][0], "currency": "cny"}]}, key_a)
+    assert ok.status_code == 200
+    response = post(client, {"rows": [{**BODY["rows"][0], "spend": "99.00", "currency": "USD"}]}, key_a)
+    assert response.status_code == 400
+    assert [(e["item"], e["field"]) for e in response.json()["errors"]] == [("rows[0]", "currency")]
+    assert AdDailyPerformance.objects.get().spend == Decimal("21.50")
+
+
 def test_amounts_too_large_to_store_reject_the_batch(client, key_a, search_plan):
     body = {"rows": [{**BODY["rows"][0], "sales": "1e20"}],
             "snapshots": [{**BODY["snapshots"][0], "spend_today": "99999999999999999"}]}

@@ -81,6 +81,25 @@ def test_bad_rows_are_all_named_and_nothing_is_written(store_a, plans):
     assert AdDailyPerformance.objects.count() == 0
 
 
+def test_a_google_account_billed_in_another_currency_is_refused_not_summed_as_the_stores(store_a, plans):
+    # store_a keeps CNY: 250.40 USD stored as 250.40 CNY would understate spend and inflate ROAS 7-fold.
+    in_usd = GOOGLE.replace(",CNY,", ",USD,", 1)
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, in_usd.encode())
+    assert [(e.row, e.column) for e in caught.value.errors] == [(4, "currency")]
+    assert "amounts in USD, but store-a keeps its money in CNY" in str(caught.value)
+    assert not AdDailyPerformance.objects.exists()
+
+
+def test_an_hourly_report_in_another_currency_is_refused(store_a, plans):
+    from campaigns.models import AdSpendSnapshot
+
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, "日期,计划名称,小时,花费,币种\n2026-11-25,Longjing search,08,20.50,USD\n".encode())
+    assert {e.column for e in caught.value.errors} == {"currency"}
+    assert not AdSpendSnapshot.objects.exists()
+
+
 def test_same_plan_and_day_twice_in_one_file_is_an_error(store_a, plans):
     text = ("日期,计划名称,展现量,点击量,花费,成交笔数,成交金额\n"
             "2026-11-01,Gift boxes,1,1,1,0,0\n2026-11-01,Gift boxes,2,2,2,0,0\n")

@@ -59,13 +59,19 @@ def pacing(pacings: list[PlanPacing], title: str) -> dict:
     fed = [p for p in pacings if p.fed_today]
     actual = [None if not fed or any(p.hourly_actual[h] is None for p in fed) else
               float(sum(p.hourly_actual[h] for p in fed)) for h in range(24)]
-    budget = float(sum(p.plan.daily_budget for p in pacings))
-    fig = go.Figure([
-        go.Scatter(x=hours, y=expected, name="Expected by budget", mode="lines",
-                   line=dict(dash="dot", color="#667085")),
-        go.Scatter(x=hours, y=actual, name="Spend so far", mode="lines+markers", line=dict(color="#b54708")),
-        go.Scatter(x=hours, y=[budget] * 24, name="Daily budget", mode="lines", line=dict(color="#b42318")),
-    ])
+    # A daily budget of 0 is no cap: such plans add nothing to the budget lines, and with none capped
+    # there are no budget lines (a line at 0 would read as every cent overspent).
+    capped = [p for p in pacings if p.plan.daily_budget]
+    of = "" if len(capped) == len(pacings) else " (capped plans)"
+    traces = [go.Scatter(x=hours, y=actual, name="Spend so far", mode="lines+markers", line=dict(color="#b54708"))]
+    if capped:
+        budget = float(sum(p.plan.daily_budget for p in capped))
+        traces = [go.Scatter(x=hours, y=expected, name=f"Expected by budget{of}", mode="lines",
+                             line=dict(dash="dot", color="#667085")),
+                  *traces,
+                  go.Scatter(x=hours, y=[budget] * 24, name=f"Daily budget{of}", mode="lines",
+                             line=dict(color="#b42318"))]
+    fig = go.Figure(traces)
     fig.update_layout(title=title, **LAYOUT)
     # 24 labels on a card-wide chart were turned on their side and cut off by the legend ("01:C"):
     # every third hour, upright, and the axis takes the room its labels need.
@@ -84,7 +90,10 @@ def month_pacing(plan, day) -> dict:
     actual, budget, total, allowed = [], [], 0.0, 0.0
     for d in days:
         allowed += float(plan.daily_budget) if plan.runs_on(d) else 0.0
-        budget.append(allowed if cap is None else min(allowed, float(cap)))
+        if not plan.daily_budget:  # no daily cap: the month may use what the total budget has left
+            budget.append(None if cap is None else float(cap))
+        else:
+            budget.append(allowed if cap is None else min(allowed, float(cap)))
         if d <= day:
             total += float(spend.get(d, 0))
             actual.append(total)

@@ -390,12 +390,12 @@ class MonthPacing:
     days_in_month: int
     days_elapsed: int
     spend: Decimal
-    budget: Decimal
+    budget: Decimal | None  # None: neither a daily nor a total cap
     projected: Decimal | None
 
     @property
     def will_overspend(self) -> bool:
-        return bool(self.budget and self.projected is not None and self.projected > self.budget)
+        return self.budget is not None and self.projected is not None and self.projected > self.budget
 
 
 def month_budget_cap(plan: AdPlan, month_start: date) -> Decimal | None:
@@ -408,7 +408,7 @@ def month_budget_cap(plan: AdPlan, month_start: date) -> Decimal | None:
 
 def month_pacing(plan: AdPlan, day: date) -> MonthPacing:
     """Spend in `day`'s month up to `day` vs the month's budget: daily budget × the plan's days in the month,
-    at most what its total budget had left when the month began.
+    at most what its total budget had left when the month began (a daily budget of 0 is no daily cap).
 
     `day` is today, still under way and mostly unreported: the month-end projection is the average of the
     plan's days before it (counting today as a whole day of spend projected low)."""
@@ -421,12 +421,12 @@ def month_pacing(plan: AdPlan, day: date) -> MonthPacing:
 
     spend = spend_of(date__gte=start, date__lte=day)
     elapsed = sum(1 for i in range((day - start).days) if plan.runs_on(start + timedelta(days=i)))
-    budget = plan.daily_budget * run_days
+    budget = plan.daily_budget * run_days if plan.daily_budget else None
     cap = month_budget_cap(plan, start)
     if cap is not None:
-        budget = min(budget, cap)
+        budget = cap if budget is None else min(budget, cap)
     projected = to_money(spend_of(date__gte=start, date__lt=day) / elapsed * run_days) if elapsed else None
-    return MonthPacing(start, n_days, elapsed, spend, to_money(budget), projected)
+    return MonthPacing(start, n_days, elapsed, spend, None if budget is None else to_money(budget), projected)
 
 
 # --- what other duties read -----------------------------------------------------------------

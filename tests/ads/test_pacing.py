@@ -295,3 +295,32 @@ def test_roas_chart_labels_a_plan_without_spend_instead_of_drawing_zero(store_a,
     bars = chart["data"][0]
     assert list(bars["y"]) == ["Idle display (no spend)", "Longjing search"]
     assert list(bars["x"]) == [None, 4.0]  # no bar at all, not a 0.00 one beside a plan that earns nothing
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_plan_without_a_daily_budget_reads_no_cap_not_spent_beyond_zero(client_a, store_a):
+    plan = AdPlanFactory(store=store_a, name="Smart bidding", daily_budget=Decimal("0.00"))
+    feed(plan, {9: "120", 13: "300"})
+
+    detail = client_a.get(plan.get_absolute_url())
+    body = detail.content.decode()
+    assert "Daily budget <span>no cap</span>" in body
+    assert "300.00 <span class=\"muted\">(no daily cap)</span>" in body and "of 0.00" not in body
+    assert "(no cap)" in body  # this month: no daily cap, no total cap
+    lines = [t["name"] for t in detail.context["charts"]["pacing"]["data"]]
+    assert lines == ["Spend so far"]  # no budget line at 0 under 300 spent
+    listed = client_a.get("/campaigns/ads/").content.decode()
+    assert '<td class="num" data-label="Daily budget (CNY)">no cap</td>' in listed
+
+
+def test_month_of_a_plan_capped_only_by_its_total_budget_warns_of_overspending_it(store_a):
+    from campaigns.ads_pacing import month_pacing
+
+    plan = AdPlanFactory(store=store_a, daily_budget=Decimal("0.00"), total_budget=Decimal("10000.00"))
+    AdDailyFactory(plan=plan, date=date(2026, 10, 20), spend=Decimal("9000.00"))
+    AdDailyFactory(plan=plan, date=date(2026, 11, 1), spend=Decimal("100.00"))
+
+    month = month_pacing(plan, date(2026, 11, 2))
+
+    assert month.budget == Decimal("1000.00")  # what the total budget had left, not 0 × 30 days
+    assert month.will_overspend  # 100 a day for 30 days

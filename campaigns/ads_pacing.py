@@ -76,6 +76,12 @@ class PlanRow:
     plan: AdPlan
     totals: Totals
 
+    @property
+    def below_target(self) -> bool:
+        """Whether the period's ROAS fell short of the plan's target ROAS (spend not paying back as planned)."""
+        roas, target = self.totals.roas, self.plan.target_roas
+        return roas is not None and target is not None and roas < target
+
 
 def plan_totals(plans: QuerySet, since: date | None = None, until: date | None = None,
                 last_days: int | None = None, now: datetime | None = None) -> list[PlanRow]:

@@ -465,3 +465,16 @@ def test_a_double_clicked_create_launch_makes_one_launch_and_says_why_not_a_serv
     assert response.status_code == 200
     assert "This store already has a launch plan with that name." in response.context["form"].errors["name"]
     assert LaunchPlan.objects.count() == 1
+
+
+def test_list_marks_plans_whose_roas_is_below_their_target(client_a, store_a):
+    short = AdPlanFactory(store=store_a, name="Display", target_roas=Decimal("5.00"))
+    on_target = AdPlanFactory(store=store_a, name="Search", target_roas=Decimal("3.00"))
+    for plan in (short, on_target):
+        AdDailyFactory(plan=plan, date=store_a.today())  # ROAS 400 / 100 = 4.00×
+
+    rows = {r.plan.name: r for r in client_a.get(reverse("campaigns:ads")).context["rows"]}
+    body = client_a.get(reverse("campaigns:ads")).content.decode()
+
+    assert rows["Display"].below_target and not rows["Search"].below_target
+    assert body.count("below target") == 1 and "4.00× <span class=\"badge warning\">below target 5.00×</span>" in body

@@ -328,6 +328,26 @@ def running_activity(store: Store, day: date):
     return next(iter(running_activities(store, day)), None)
 
 
+def unusual_earlier_days(store: Store, day: date) -> dict[str, str]:
+    """What the daily tables' DoD and WoW of `day` are measured against when that was no usual day:
+    {"wow": "Fri 1 May (Labor Day)"} for a public holiday of the store's country or an activity that
+    ran then, each left out where `day` was one too (a holiday against a holiday, the same activity on
+    both days, is like against like). A change against Singles' Day is not news; said beside it, it
+    reads as such. A few queries per store and day, not per cell."""
+    from campaigns.activity_review import running_activities
+
+    holidays = holiday_calendar(store.country, {day.year, (day - timedelta(days=7)).year})
+    running_on_day = {a.pk for a in running_activities(store, day)}
+    notes = {}
+    for which, days in (("dod", 1), ("wow", 7)):
+        earlier = day - timedelta(days=days)
+        names = [holidays[earlier]] if earlier in holidays and day not in holidays else []
+        names += [a.name for a in running_activities(store, earlier) if a.pk not in running_on_day]
+        if names:
+            notes[which] = f"{earlier:%a} {earlier.day} {earlier:%b} ({', '.join(names)})"
+    return notes
+
+
 # Metrics where only one direction is a problem: fewer refunds or bad reviews is good news.
 ALERT_ONLY = {"refunds": "up", "bad_reviews": "up"}
 # Breakdowns judged value by value too, with the metrics judged in each. A traffic source is judged on

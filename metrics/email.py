@@ -27,7 +27,7 @@ from opsdesk.tenancy import MANAGER
 from reviews.services import overdue_cases
 from stores.models import StoreMembership
 
-from .anomaly import detect_anomalies, label_values, with_related
+from .anomaly import detect_anomalies, label_values, unusual_earlier_days, with_related
 from .charts import email_figure, figure_png, sparkline_png
 from .compare import history
 from .models import Anomaly, AnomalyStatus, MorningEmail
@@ -123,6 +123,7 @@ def report_context(membership: StoreMembership, report_day: date, skipped: list[
     images = InlineImages()
     frame = history(store, report_day - timedelta(days=max(SPARK_DAYS, 8) - 1), report_day, metrics=HEADLINE)
     ts = frame.index[-1]
+    vs = unusual_earlier_days(store, report_day)
     rows = []
     for metric in HEADLINE:
         info = METRICS[metric]
@@ -131,7 +132,7 @@ def report_context(membership: StoreMembership, report_day: date, skipped: list[
                                for t in (ts, ts - pd.Timedelta(days=1), ts - pd.Timedelta(days=7)))
         rows.append({
             "label": info.label, "kind": info.kind, "value": value, "good_when_up": info.higher_is_better,
-            "day_before": before, "week_before": week,
+            "day_before": before, "week_before": week, "vs": vs,
             "dod": None if value is None or not before else value / before - 1,
             "wow": None if value is None or not week else value / week - 1,
             "spark": images.add(f"spark-{metric}", sparkline_png(
@@ -168,7 +169,7 @@ def report_context(membership: StoreMembership, report_day: date, skipped: list[
     return {
         "overdue_cases": overdue_listed, "overdue_case_count": overdue.count(),
         "cases_url": site + reverse("reviews:store", args=[store.slug]),
-        "membership": membership, "store": store, "user": membership.user, "day": report_day, "rows": rows,
+        "membership": membership, "store": store, "user": membership.user, "day": report_day, "rows": rows, "vs": vs,
         "anomalies": anomalies, "open_anomaly_count": sum(a.is_open for a in anomalies),
         "earlier_anomalies": earlier_anomalies, "earlier_anomaly_count": earlier.count(),
         "open_violations": list(violations[:10]), "open_violation_count": violations.count(),

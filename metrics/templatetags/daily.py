@@ -84,20 +84,35 @@ def _row_change(row, which: str) -> tuple[str, str]:
     return ("±0" if words == pct(0.0) else words.replace(" ", "\u00a0")), _tone(change, good_when_up)
 
 
+def _compared_with(row, which: str) -> str:
+    """'Fri 1 May (Labor Day)' where the change is measured against a holiday or an activity's day (the
+    rows' `vs`, metrics.anomaly.unusual_earlier_days), else ''."""
+    return (row.get("vs") or {}).get(which, "")
+
+
 @register.filter
 def row_change(row, which):
-    """`{{ r|row_change:"dod" }}`: the row's change in a daily table, coloured by class."""
+    """`{{ r|row_change:"dod" }}`: the row's change in a daily table, coloured by class, and what it is
+    measured against when that was no usual day."""
     words, tone = _row_change(row, which)
-    return format_html('<span class="{}">{}</span>', tone, words)
+    change = format_html('<span class="{}">{}</span>', tone, words)
+    if note := _compared_with(row, which):
+        change += format_html('<br><small class="muted">vs {}</small>', note)
+    return change
 
 
 @register.filter
 def email_change(row, which):
-    """`{{ r|email_change:"dod" }}`: the row's change for the HTML email, coloured inline, never wrapped."""
+    """`{{ r|email_change:"dod" }}`: the row's change for the HTML email, coloured inline, never wrapped; what
+    it is measured against, when that was no usual day, under it."""
     words, tone = _row_change(row, which)
     colour = EMAIL_COLOURS.get(tone)
     css = f"white-space:nowrap;color:{colour}" if colour else "white-space:nowrap"
-    return format_html('<span style="{}">{}</span>', css, words)
+    change = format_html('<span style="{}">{}</span>', css, words)
+    if note := _compared_with(row, which):
+        change += format_html('<br><span style="white-space:normal;color:{};font-size:12px">vs {}</span>',
+                              EMAIL_COLOURS["muted"], note)
+    return change
 
 
 @register.filter

@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from opsdesk.tenancy import assignable_users, get_scoped_object, get_store, parse_pk, scope, stores_for
 from stores.violations_import import ViolationImportError, import_violations
 
-from ..anomaly import label_values, with_related
+from ..anomaly import label_values, unusual_earlier_days, with_related
 from ..breakdowns import day_breakdowns
 from ..charts import anomaly_figure, style
 from ..compare import Window, compare_days, comparison_row, history
@@ -38,13 +38,15 @@ def _figure_json(fig: go.Figure | None) -> dict | None:
 
 def metric_rows(store, day, window: Window | None = None) -> tuple[list[dict], list[dict]]:
     """The overview tables: (headline metrics, every other metric), each yesterday, the day before and
-    a week before, with DoD and WoW."""
+    a week before, with DoD and WoW, and the holiday or activity of an earlier day (`vs`)."""
     frame = compare_days(store, day, window=window)
-    return _rows(frame, HEADLINE), _rows(frame, [m for m in METRICS if m not in HEADLINE and m in frame.index])
+    vs = unusual_earlier_days(store, day)
+    return (_rows(frame, HEADLINE, vs),
+            _rows(frame, [m for m in METRICS if m not in HEADLINE and m in frame.index], vs))
 
 
-def _rows(frame, metrics) -> list[dict]:
-    return [comparison_row(m, frame.loc[m] if m in frame.index else None) for m in metrics]
+def _rows(frame, metrics, vs: dict[str, str]) -> list[dict]:
+    return [{**comparison_row(m, frame.loc[m] if m in frame.index else None), "vs": vs} for m in metrics]
 
 
 def gmv_chart(store, day, days: int = 60) -> dict | None:

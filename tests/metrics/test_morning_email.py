@@ -3,7 +3,7 @@
 import io
 import re
 import shutil
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from PIL import Image
 
 from metrics.email import send_due_morning_emails
 from metrics.models import Anomaly, MorningEmail
-from metrics.rollup import rollup_day
+from metrics.rollup import HEADLINE, rollup_day
 from tests.factories import MembershipFactory, OrderFactory, UserFactory, ViolationFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +106,27 @@ def test_email_has_headline_changes_anomalies_violations_and_links(manager, stor
         assert "https://desk.example.com/" in part
     assert "+50\u00a0%" in html  # never broken over two lines on a phone
     assert MorningEmail.objects.get().report_day.isoformat() == "2026-05-04"
+
+
+def test_a_change_against_a_holiday_or_a_sale_says_so_in_the_numbers(manager, store_a):
+    from campaigns.models import Activity
+
+    # London 08:30 on Sat 9 May: the report is about Shanghai's Fri 8 May, against Thu 7 May (a sale ran)
+    # and Fri 1 May (Labor Day in China).
+    for day, total in [(8, "60.00"), (7, "100.00"), (1, "100.00")]:
+        ts = datetime(2026, 5, day, 12, tzinfo=store_a.zone)
+        OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal(total))
+        rollup_day(store_a, ts.date())
+    Activity.objects.create(store=store_a, name="Spring sale", kind="store_promotion", status="done",
+                            start_date=date(2026, 5, 6), end_date=date(2026, 5, 7))
+    with time_machine.travel(datetime(2026, 5, 9, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    html = message.alternatives[0][0]
+    assert html.count("vs Thu 7 May (Spring sale)") == len(HEADLINE)  # beside every day-before change
+    assert html.count("vs Fri 1 May (Labor Day)") == len(HEADLINE)
+    assert ("vs day before: Thu 7 May (Spring sale), not a usual day\n"
+            "vs last week: Fri 1 May (Labor Day), not a usual day\n") in message.body
 
 
 def test_a_gmv_flagged_for_its_source_says_which_source_and_its_move_in_the_email(manager, store_a):

@@ -142,9 +142,11 @@ def report_context(membership: StoreMembership, report_day: date, skipped: list[
     # In the anomaly list's order (most abnormal first), but an anomaly an operator already resolved this
     # morning comes last, marked as such.
     # One entry per incident, its related anomalies named under it.
-    anomalies = with_related(Anomaly.objects.filter(store=store, day=report_day, part_of__isnull=True).select_related(
-        "store", "explained_by", "owner").order_by(Case(When(status=AnomalyStatus.RESOLVED, then=1), default=0),
-                                          *Anomaly._meta.ordering))
+    # With the day's number now: late data since it was flagged is said in its numbers and its chart's legend.
+    anomalies = with_related(
+        Anomaly.objects.filter(store=store, day=report_day, part_of__isnull=True).with_value_now()
+        .select_related("store", "explained_by", "owner")
+        .order_by(Case(When(status=AnomalyStatus.RESOLVED, then=1), default=0), *Anomaly._meta.ordering))
     charted = 0
     for a in anomalies:
         a.url = site + reverse("metrics:anomaly", args=[a.pk])

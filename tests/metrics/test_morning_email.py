@@ -129,9 +129,16 @@ def test_a_change_against_a_holiday_or_a_sale_says_so_in_the_numbers(manager, st
             "vs last week: Fri 1 May (Labor Day), not a usual day\n") in message.body
 
 
+def _rolled_up_with_gmv(store, total: str):
+    """Mon 4 May rolled up with the GMV its anomaly is flagged at (else the email says late data changed it)."""
+    paid = datetime(2026, 5, 4, 12, tzinfo=store.zone)
+    OrderFactory(store=store, placed_at=paid, paid_at=paid, total=Decimal(total))
+    rollup_day(store, paid.date())
+    return paid.date()
+
+
 def test_a_gmv_flagged_for_its_source_says_which_source_and_its_move_in_the_email(manager, store_a):
-    day = datetime(2026, 5, 4).date()
-    rollup_day(store_a, day)
+    day = _rolled_up_with_gmv(store_a, "86")
     Anomaly.objects.create(
         store=store_a, day=day, metric="gmv", value=86, baseline=100, band_low=80, band_high=120, change=-0.14,
         score=-2.6, direction="down", explanation="GMV −14 % vs usual Monday: paid-search GMV −60 %.",
@@ -145,8 +152,7 @@ def test_a_gmv_flagged_for_its_source_says_which_source_and_its_move_in_the_emai
 
 
 def test_a_gmv_flagged_for_its_source_says_why_once_in_the_email(manager, store_a):
-    day = datetime(2026, 5, 4).date()
-    rollup_day(store_a, day)
+    day = _rolled_up_with_gmv(store_a, "86")
     # The explanation as the detector writes it: its sentence stays for the list, the page and the API.
     explanation = ("GMV −14 % vs usual Monday: paid-search GMV −60 %. (A move this size happens on some ordinary "
                    "days too; flagged because paid-search, which drove it, is abnormal.)")
@@ -330,6 +336,27 @@ def test_charts_are_inline_png_images_that_gmail_and_outlook_show(manager, store
     red = [px for px in chart.convert("RGB").get_flattened_data() if px[0] > 200 and px[1] < 80 and px[2] < 80]
     assert len(red) > 20
     assert "GMV −80 %" in message.body and "cid:" not in message.body
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="the anomaly chart is exported by kaleido with Chromium")
+def test_a_chart_of_an_anomaly_late_data_changed_says_which_red_mark_is_which(manager, store_a):
+    from metrics.rollup import refresh_days
+
+    paid = datetime(2026, 5, 4, 12, tzinfo=store_a.zone)
+    OrderFactory(store=store_a, placed_at=paid, paid_at=paid, total=Decimal("60"))
+    rollup_day(store_a, paid.date())
+    Anomaly.objects.create(  # GMV 60 against a usual 100, being worked on
+        store=store_a, day=paid.date(), metric="gmv", value=60, baseline=100, band_low=80, band_high=120,
+        change=-0.4, score=-6, direction="down", status="acknowledged", explanation="GMV −40 %")
+    OrderFactory(store=store_a, placed_at=paid, paid_at=paid, total=Decimal("40"))  # the export came in late
+    refresh_days(store_a, [paid.date()])
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    html = message.alternatives[0][0].replace("&nbsp;", " ")
+    assert "red dot: flagged · red ring: the day now, after late data" in html and "red: the day" not in html
+    for part in (message.body, html):
+        assert "GMV (main payments): 60.00, usually 100.00 CNY on a Monday; now 100.00 CNY after late data" in part
 
 
 def test_failed_send_is_retried_next_run(manager, monkeypatch):

@@ -343,7 +343,9 @@ def save_performance(store: Store, rows: list[PerformanceRow]) -> ImportResult:
     """Store checked rows of `store`'s plans: one AdDailyPerformance per (plan, day), replacing what was there.
 
     Rows with a creative are stored per creative too, and the plan's day is their sum: a report
-    either breaks a (plan, day) down by creative or gives the plan total, not both. Days already
+    either breaks a (plan, day) down by creative or gives the plan total, not both. A (plan, day) in
+    the report replaces that day's creative rows exactly: a creative it leaves out (or all of them,
+    for a plan total) loses its row, so the creatives always add up to the plan's day. Days already
     rolled up are rolled up again in the same transaction (`result.refreshed`).
     """
     result = ImportResult(rows=len(rows))
@@ -369,14 +371,22 @@ def save_performance(store: Store, rows: list[PerformanceRow]) -> ImportResult:
             total[m] += getattr(r, m)
         creative_rows.append(AdCreativePerformance(creative=r.creative, date=r.day,
                                                    **{m: getattr(r, m) for m in METRICS}))
-    existing = set(AdDailyPerformance.objects.filter(
-        plan_id__in=plan_of, date__in={d for _, d in plan_days}).values_list("plan_id", "date"))
+    # Two imports of the same plans take turns: each replaces the plan-days whole, never a mix of both.
+    list(AdPlan.objects.select_for_update().filter(pk__in=plan_of).order_by("pk").values_list("pk"))
+    days = {d for _, d in plan_days}
+    existing = set(AdDailyPerformance.objects.filter(plan_id__in=plan_of, date__in=days)
+                   .values_list("plan_id", "date"))
     result.updated = len(existing & set(plan_days))
     result.created = len(plan_days) - result.updated
     AdDailyPerformance.objects.bulk_create(
         [AdDailyPerformance(plan=plan_of[pid], date=day, **values) for (pid, day), values in plan_days.items()],
         update_conflicts=True, unique_fields=["plan", "date"], update_fields=[*METRICS, "imported_at"],
     )
+    kept = {(c.creative.pk, c.date) for c in creative_rows}
+    dropped = [pk for pk, creative_id, plan_id, day in AdCreativePerformance.objects.filter(
+        creative__plan_id__in=plan_of, date__in=days).values_list("pk", "creative_id", "creative__plan_id", "date")
+        if (plan_id, day) in plan_days and (creative_id, day) not in kept]
+    AdCreativePerformance.objects.filter(pk__in=dropped).delete()
     if creative_rows:
         AdCreativePerformance.objects.bulk_create(
             creative_rows, update_conflicts=True, unique_fields=["creative", "date"], update_fields=list(METRICS))

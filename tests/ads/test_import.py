@@ -135,6 +135,30 @@ def test_creative_rows_sum_to_the_plan_day(store_a, plans, make_creative):
     assert AdCreativePerformance.objects.get(creative=b).impressions == 200
 
 
+def test_a_reimported_day_without_a_creative_drops_its_old_row_so_creatives_add_up_to_the_day(
+        store_a, plans, make_creative):
+    from campaigns.ads_creatives import compare_creatives
+
+    make_creative(plans[0], "Red box")
+    make_creative(plans[0], "Blue box")
+    head = "Date,Plan,Creative,Impressions,Clicks,Spend,Orders,Sales\n"
+    import_ad_report(store_a, (head + "2026-11-01,Longjing search,Red box,100,10,5,1,60\n"
+                                      "2026-11-01,Longjing search,Blue box,200,5,3,0,0\n"
+                                      "2026-11-02,Longjing search,Blue box,50,2,1,0,0\n").encode())
+    corrected = (head + "2026-11-01,Longjing search,Red box,120,12,6,1,60\n").encode()
+    for _ in range(2):  # safe to run twice
+        import_ad_report(store_a, corrected)
+        shown = {c.creative.name: c.spend for c in compare_creatives(plans[0], date(2026, 11, 1), date(2026, 11, 1))}
+        assert shown == {"Red box": Decimal("6.00"), "Blue box": Decimal("0.00")}
+        assert AdDailyPerformance.objects.get(plan=plans[0], date=date(2026, 11, 1)).spend == Decimal("6.00")
+    # A day the report does not cover keeps its creative rows.
+    assert AdCreativePerformance.objects.get(date=date(2026, 11, 2)).spend == Decimal("1.00")
+    # A plan total for the day replaces its breakdown: no creative row is left to contradict it.
+    plan_total = b"Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n2026-11-01,Longjing search,9,1,2,0,0\n"
+    import_ad_report(store_a, plan_total)
+    assert not AdCreativePerformance.objects.filter(date=date(2026, 11, 1)).exists()
+
+
 def test_command_imports_and_fails_loudly(store_a, plans, tmp_path, capsys):
     good = tmp_path / "google.csv"
     good.write_text(GOOGLE)

@@ -27,7 +27,15 @@ from ninja.security import HttpBearer
 from opsdesk.money import to_money
 from stores.models import ApiKey
 
-from .ads_importers import AdReportError, RowError, money_or_error, parse_number, save_performance, validate_rows
+from .ads_importers import (
+    AdReportError,
+    RowError,
+    money_or_error,
+    parse_number,
+    save_performance,
+    sign_error,
+    validate_rows,
+)
 from .models import AdPlan, AdSpendSnapshot
 
 MAX_ITEMS = 5000
@@ -92,6 +100,8 @@ def _snapshot_objects(store, items: list[dict]) -> tuple[list[AdSpendSnapshot], 
         why = None
         if spend is None or spend < 0 or item.get("spend_today") is None:
             errors.append(RowError(label, "spend_today", f"{item.get('spend_today')!r} is not a non-negative amount"))
+        elif why := sign_error(store, item.get("spend_today")):
+            errors.append(RowError(label, "spend_today", why))
         elif (why := money_or_error(spend)[1]):
             errors.append(RowError(label, "spend_today", f"{item.get('spend_today')} is {why}"))
         if plan is None or ts is None or spend is None or spend < 0 or why:

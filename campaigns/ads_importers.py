@@ -24,7 +24,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from metrics.rollup import refresh_days, refreshed_note
-from opsdesk.money import MAX_COUNT, MAX_MONEY, TOO_LARGE_COUNT, TOO_LARGE_MONEY, to_money
+from opsdesk.money import (
+    CURRENCY_SIGN,
+    MAX_COUNT,
+    MAX_MONEY,
+    TOO_LARGE_COUNT,
+    TOO_LARGE_MONEY,
+    foreign_currency_sign,
+    to_money,
+)
 from stores.models import Store
 
 from .models import AdCreative, AdCreativePerformance, AdDailyPerformance, AdPlan, AdSpendSnapshot
@@ -223,7 +231,8 @@ def _in_the_future(day: date, today: date) -> str:
 def parse_number(value) -> Decimal | None:
     if value is None:
         return Decimal(0)
-    text = str(value).strip().replace(",", "").replace("¥", "").replace("$", "").replace("￥", "")
+    # The sign is dropped here; `sign_error` first refuses an amount whose sign is not the store's.
+    text = CURRENCY_SIGN.sub("", str(value).replace(",", "")).strip()
     if text in EMPTY:
         return Decimal(0)
     try:
@@ -251,6 +260,14 @@ def currency_error(store: Store, value) -> str | None:
     if code in EMPTY or code.upper() == store.currency.upper():
         return None
     return f"amounts in {code}, but {store.slug} keeps its money in {store.currency}: convert the report first"
+
+
+def sign_error(store: Store, value) -> str | None:
+    """Why an amount's currency sign ("$250.40" in a CNY store) says it is not the store's money, or None."""
+    if sign := foreign_currency_sign(str(value or ""), store.currency):
+        return (f"{value} is marked {sign}, but {store.slug} keeps its money in {store.currency}: "
+                "convert the report first")
+    return None
 
 
 def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
@@ -298,7 +315,9 @@ def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
                 errors.append(RowError(n, column, "negative"))
             elif column in ("spend", "sales"):
                 money, why = money_or_error(number)
-                if why:
+                if sign := sign_error(store, rec.get(column)):
+                    errors.append(RowError(n, column, sign))
+                elif why:
                     errors.append(RowError(n, column, f"{rec.get(column)} is {why}"))
                 else:
                     values[column] = money
@@ -469,6 +488,8 @@ def validate_hourly(store: Store, records: list[dict]) -> list[HourlyRow]:
         spend = parse_number(rec.get("spend"))
         if spend is None or spend < 0:
             errors.append(RowError(n, "spend", f"{rec.get('spend')!r} is not a non-negative amount"))
+        elif why := sign_error(store, rec.get("spend")):
+            errors.append(RowError(n, "spend", why))
         elif (why := money_or_error(spend)[1]):
             errors.append(RowError(n, "spend", f"{rec.get('spend')} is {why}"))
         if len(errors) > bad:

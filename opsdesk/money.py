@@ -1,5 +1,6 @@
 """The one money type: a Decimal field in the store's currency, never a float."""
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
@@ -9,6 +10,23 @@ MAX_MONEY = Decimal(10) ** 12  # a MoneyField holds 12 digits before the point: 
 TOO_LARGE_MONEY = f"too large (at most {MAX_MONEY - CENT:,})"  # the words every importer refuses it with
 MAX_COUNT = 2**31 - 1  # quantities and counts are integer columns: 4 bytes in Postgres
 TOO_LARGE_COUNT = f"too large (at most {MAX_COUNT:,})"
+
+# The signs an amount may carry in an export, by the ISO 4217 code they stand for. "¥" is the yuan's and the
+# yen's, "$" any dollar's: a sign only says the amount is not in a currency that does not use it.
+CURRENCY_SIGNS = {
+    "CNY": ("¥", "￥", "CN¥", "RMB¥"), "JPY": ("¥", "￥", "JP¥", "円"), "USD": ("$", "US$"), "EUR": ("€",),
+    "GBP": ("£",), "HKD": ("$", "HK$"), "TWD": ("$", "NT$"), "SGD": ("$", "S$"), "AUD": ("$", "A$", "AU$"),
+    "CAD": ("$", "C$", "CA$"), "NZD": ("$", "NZ$"), "MXN": ("$", "MX$"), "KRW": ("₩",), "INR": ("₹",),
+    "RUB": ("₽",), "TRY": ("₺",), "VND": ("₫",), "THB": ("฿",), "PHP": ("₱",), "ILS": ("₪",), "NGN": ("₦",),
+}
+CURRENCY_SIGN = re.compile("|".join(re.escape(sign) for sign in sorted(
+    {sign for signs in CURRENCY_SIGNS.values() for sign in signs}, key=len, reverse=True)))  # "US$" before "$"
+
+
+def foreign_currency_sign(text: str, currency: str) -> str | None:
+    """The first currency sign in `text` that `currency` does not use ("$" in a CNY amount), or None."""
+    own = CURRENCY_SIGNS.get(currency.upper(), ())
+    return next((sign for sign in CURRENCY_SIGN.findall(text) if sign not in own), None)
 
 
 class MoneyField(models.DecimalField):

@@ -88,6 +88,16 @@ def test_rows_in_another_currency_than_the_stores_reject_the_batch(client, key_a
     assert AdDailyPerformance.objects.get().spend == Decimal("21.50")
 
 
+def test_amounts_with_another_currencys_sign_reject_the_batch(client, key_a, search_plan):
+    body = {"rows": [{**BODY["rows"][0], "spend": "$21.50"}],
+            "snapshots": [{**BODY["snapshots"][0], "spend_today": "$40.10"}]}
+    response = post(client, body, key_a)
+    assert response.status_code == 400
+    errors = {(e["item"], e["field"]) for e in response.json()["errors"]}
+    assert errors == {("rows[0]", "spend"), ("snapshots[0]", "spend_today")}
+    assert not AdDailyPerformance.objects.exists() and not AdSpendSnapshot.objects.exists()
+
+
 def test_amounts_too_large_to_store_reject_the_batch(client, key_a, search_plan):
     body = {"rows": [{**BODY["rows"][0], "sales": "1e20"}],
             "snapshots": [{**BODY["snapshots"][0], "spend_today": "99999999999999999"}]}

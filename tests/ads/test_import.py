@@ -91,6 +91,39 @@ def test_a_google_account_billed_in_another_currency_is_refused_not_summed_as_th
     assert not AdDailyPerformance.objects.exists()
 
 
+def test_a_dollar_amount_in_a_yuan_store_is_refused_by_line_not_read_as_yuan(store_a, plans):
+    in_dollars = GOOGLE.replace("11800,290,2.46%,0.84,243.10", "11800,290,2.46%,0.84,$243.10")
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, in_dollars.encode())
+    assert [(e.row, e.column) for e in caught.value.errors] == [(5, "spend")]
+    assert "$243.10 is marked $, but store-a keeps its money in CNY" in str(caught.value)
+    assert not AdDailyPerformance.objects.exists()
+
+
+def test_the_stores_own_currency_sign_is_accepted_and_another_refused(store_a, store_b, plans):
+    import_ad_report(store_a, "Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n"
+                              "2026-11-05,Gift boxes,100,10,¥5.50,1,￥60\n".encode())
+    assert AdDailyPerformance.objects.get(plan=plans[1]).sales == Decimal("60.00")
+    dollar_plan = AdPlanFactory(store=store_b, name="US search")  # store_b keeps USD
+    head = "Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n"
+    import_ad_report(store_b, (head + "2026-11-05,US search,100,10,$5.50,1,US$60\n").encode())
+    assert AdDailyPerformance.objects.get(plan=dollar_plan).spend == Decimal("5.50")
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_b, (head + "2026-11-05,US search,100,10,€5.50,1,¥60\n").encode())
+    assert [(e.row, e.column) for e in caught.value.errors] == [(2, "spend"), (2, "sales")]
+    assert AdDailyPerformance.objects.get(plan=dollar_plan).spend == Decimal("5.50")
+
+
+def test_an_hourly_spend_in_another_currencys_sign_is_refused(store_a, plans):
+    from campaigns.models import AdSpendSnapshot
+
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, "日期,计划名称,小时,花费\n2026-11-25,Longjing search,08,$20.50\n".encode())
+    assert [str(e) for e in caught.value.errors] == [
+        "row 2, spend: $20.50 is marked $, but store-a keeps its money in CNY: convert the report first"]
+    assert not AdSpendSnapshot.objects.exists()
+
+
 def test_an_hourly_report_in_another_currency_is_refused(store_a, plans):
     from campaigns.models import AdSpendSnapshot
 

@@ -9,7 +9,7 @@ from stores.models import ListingVersion
 
 from .activity_forms import out_of_reach
 from .ads_creatives import validate_creative_image
-from .models import Activity, AdCreative, AdPlan, LaunchPlan
+from .models import Activity, AdCreative, AdPlan, AdPlanStatus, LaunchPlan
 from .product_choice import ProductField, form_store
 
 MAX_REPORT_BYTES = 20 * 1024 * 1024
@@ -31,6 +31,8 @@ class AdPlanForm(forms.ModelForm):
         self.fields["store"].queryset = stores
         # A plan never moves to another store: its reports and snapshots belong to this one.
         self.fields["store"].disabled = bool(self.instance.pk)
+        if self.instance.pk:  # a plan past its end date is offered as ended, as its pages show it
+            self.initial["status"] = self.instance.shown_status
         self.fields["products"].limit_to(stores, form_store(self, stores))
 
     def clean(self):
@@ -39,6 +41,9 @@ class AdPlanForm(forms.ModelForm):
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", "The end date is before the start date.")
+        if store and end and data.get("status") == AdPlanStatus.ACTIVE and end < (today := store.today()):
+            self.add_error("status", f"A plan that ended on {end:%Y-%m-%d} cannot be active (the store's today is "
+                                     f"{today:%Y-%m-%d}): move the end date or mark it ended.")
         hour_from, hour_to = data.get("hour_from"), data.get("hour_to")
         if hour_from is not None and hour_to is not None and not (0 <= hour_from < hour_to <= 24):
             self.add_error("hour_to", "Hours must satisfy 0 ≤ from < to ≤ 24 (store-local).")

@@ -16,8 +16,8 @@ def end_finished_plans(now: datetime | None = None) -> int:
     """Mark active or paused plans whose end date is before their store's local today as ended."""
     now = now or timezone.now()
     ended = 0
-    for store in Store.objects.filter(ad_plans__status__in=[AdPlanStatus.ACTIVE, AdPlanStatus.PAUSED]).distinct():
-        ended += AdPlan.objects.filter(store=store, status__in=[AdPlanStatus.ACTIVE, AdPlanStatus.PAUSED],
+    for store in Store.objects.filter(ad_plans__status__in=AdPlan.RUNNING).distinct():
+        ended += AdPlan.objects.filter(store=store, status__in=AdPlan.RUNNING,
                                        end_date__lt=store.today(now)).update(status=AdPlanStatus.ENDED)
     return ended
 

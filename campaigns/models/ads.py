@@ -113,6 +113,18 @@ class DerivedMetrics:
         return percent(self.acos)
 
 
+class AdPlanQuerySet(models.QuerySet):
+    def shown_as(self, status: str) -> AdPlanQuerySet:
+        """Plans whose status reads `status` on the pages (see `AdPlan.shown_status`)."""
+        past_end = Q(pk__in=[])
+        for store in Store.objects.filter(pk__in=self.values("store")):
+            past_end |= Q(store=store, end_date__lt=store.today())
+        past_end &= Q(status__in=AdPlan.RUNNING)
+        if status == AdPlanStatus.ENDED:
+            return self.filter(Q(status=status) | past_end)
+        return self.filter(status=status).exclude(past_end)
+
+
 class AdPlan(models.Model):
     """A paid-promotion plan (an ad platform's campaign): channel, products, budgets, bidding, schedule."""
 
@@ -136,6 +148,9 @@ class AdPlan(models.Model):
     )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    RUNNING = (AdPlanStatus.ACTIVE, AdPlanStatus.PAUSED)  # what ends once the end date has passed
+    objects = AdPlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -166,6 +181,18 @@ class AdPlan(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("campaigns:ad_detail", args=[self.pk])
+
+    @property
+    def shown_status(self) -> str:
+        """The status as of the store's today: an active or paused plan past its end date has ended, even
+        before the hourly `end_finished_plans` task records it."""
+        if self.status in self.RUNNING and self.end_date and self.end_date < self.store.today():
+            return AdPlanStatus.ENDED
+        return self.status
+
+    @property
+    def shown_status_label(self) -> str:
+        return AdPlanStatus(self.shown_status).label
 
     @property
     def traffic_source(self) -> str:

@@ -33,7 +33,7 @@ def ads(request):
         plans = plans.filter(channel=channel)
     status = request.GET.get("status") or ""
     if status in AdPlanStatus.values:
-        plans = plans.filter(status=status)
+        plans = plans.shown_as(status)
     stores = list(stores_for(request.user))
     shown_stores = [s for s in stores if not store_slug or s.slug == store_slug]
     rows = ads_pacing.plan_totals(plans, last_days=LIST_DAYS)

@@ -76,6 +76,7 @@ def test_plan_page_writes_big_counts_with_thousands_separators(client_a, search_
     assert '<td class="num">19,672</td><td class="num">1,234</td>' in body
 
 
+@time_machine.travel(datetime(2026, 11, 20, 4, 0, tzinfo=UTC), tick=False)  # the plan's end date still ahead
 def test_create_plan_for_own_store(client_a, store_a):
     product = ProductFactory(store=store_a)
     response = client_a.post(reverse("campaigns:ad_new"), {
@@ -106,6 +107,43 @@ def test_bad_hours_and_dates_are_refused(client_a, store_a):
     response = client_a.post(reverse("campaigns:ad_new"), data)
     assert "from &lt; to" in response.content.decode() or "from < to" in response.content.decode()
     assert "end date is before" in response.content.decode()
+
+
+PLAN_FORM = {"name": "Longjing search", "channel": "search", "daily_budget": "240", "total_budget": "0",
+             "bid_strategy": "manual_cpc", "hour_from": 0, "hour_to": 24}
+
+
+# 17:00 UTC on 25 Nov is 01:00 on 26 Nov in Shanghai: a plan ending on the 25th is over there, not yet in UTC.
+@time_machine.travel(datetime(2026, 11, 25, 17, 0, tzinfo=UTC), tick=False)
+def test_a_plan_past_its_end_date_shows_ended_before_the_hourly_task_runs(client_a, search_plan):
+    search_plan.end_date = date(2026, 11, 25)
+    search_plan.save()
+    body = client_a.get(reverse("campaigns:ads")).content.decode()
+    assert '<td data-label="Status">Ended</td>' in body
+    ended = client_a.get(reverse("campaigns:ads"), {"status": "ended"}).context["rows"]
+    active = client_a.get(reverse("campaigns:ads"), {"status": "active"}).context["rows"]
+    assert ([r.plan for r in ended], active) == ([search_plan], [])
+    assert "· Ended</span></h1>" in client_a.get(search_plan.get_absolute_url()).content.decode()
+    edit = client_a.get(reverse("campaigns:ad_edit", args=[search_plan.pk])).content.decode()
+    assert '<option value="ended" selected>' in edit
+
+
+@time_machine.travel(datetime(2026, 11, 25, 17, 0, tzinfo=UTC), tick=False)  # 26 Nov in Shanghai
+def test_plan_form_refuses_an_active_plan_whose_end_date_has_passed(client_a, store_a, search_plan):
+    data = {**PLAN_FORM, "status": "active", "start_date": "2026-11-01", "end_date": "2026-11-25"}
+    response = client_a.post(reverse("campaigns:ad_edit", args=[search_plan.pk]), data)
+    assert response.status_code == 200
+    assert ("A plan that ended on 2026-11-25 cannot be active (the store&#x27;s today is 2026-11-26)"
+            in response.content.decode())
+    assert AdPlan.objects.get(pk=search_plan.pk).end_date is None
+    new = client_a.post(reverse("campaigns:ad_new"), {**data, "store": store_a.pk, "name": "Old search"})
+    assert new.status_code == 200 and not AdPlan.objects.filter(name="Old search").exists()
+    # Ended, or active up to the store's today, is fine.
+    for status, end in (("ended", "2026-11-25"), ("active", "2026-11-26")):
+        response = client_a.post(reverse("campaigns:ad_edit", args=[search_plan.pk]),
+                                 {**data, "status": status, "end_date": end})
+        assert response.status_code == 302
+        assert AdPlan.objects.get(pk=search_plan.pk).status == status
 
 
 def test_other_stores_objects_are_404(client_a, plan_b, make_creative, store_b):

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from importlib import import_module
 from pathlib import Path
 
@@ -33,7 +34,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from opsdesk.money import MAX_COUNT, MAX_MONEY, TOO_LARGE_COUNT, TOO_LARGE_MONEY, to_money
+from opsdesk.money import (
+    CURRENCY_SIGN,
+    MAX_COUNT,
+    MAX_MONEY,
+    TOO_LARGE_COUNT,
+    TOO_LARGE_MONEY,
+    foreign_currency_sign,
+    to_money,
+)
 from opsdesk.privacy import mask_phone
 
 from . import shopify
@@ -192,9 +201,13 @@ def _store_local(naive: datetime, value: str, store: Store) -> datetime:
                    f"{naive:%Y-%m-%dT%H:%M:%S}{earlier.isoformat()[-6:]}")
 
 
-def parse_money(value: str) -> Decimal:
+def parse_money(value: str, currency: str = "") -> Decimal:
+    """An amount of the store's `currency`: its own sign is allowed ("¥1,299.00" in a CNY store); another
+    sign ("$1,299.00") is refused, not read as the store's money."""
+    if currency and (sign := foreign_currency_sign(value, currency)):
+        raise BadValue(f"{value} is marked {sign}, but the store keeps its money in {currency}: convert it first")
     try:
-        amount = to_money(value.replace(",", "").lstrip("$¥€£"))
+        amount = to_money(CURRENCY_SIGN.sub("", value.replace(",", "")).strip())
     except (InvalidOperation, ValueError):
         raise BadValue(f"{value!r} is not an amount") from None
     if amount < 0:
@@ -316,11 +329,12 @@ def _opsdesk_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
             errors += [(n, "order_id: is required") for n, _ in group]
             continue
         head = RowReader(group[0][0], _order_level(group, errors), errors)
+        money = partial(parse_money, currency=store.currency)
         currency = head.get("currency", str.upper)
         if currency and currency != store.currency:
             errors.append((head.number, f"currency: {currency} is not the store's currency {store.currency}"))
         paid_at = head.get("paid_at", lambda v: parse_time(v, store))
-        total = head.get("total", parse_money, required=True, default=Decimal("0"))
+        total = head.get("total", money, required=True, default=Decimal("0"))
         data = OrderData(
             external_id=external_id[:100],
             placed_at=head.get("placed_at", lambda v: parse_time(v, store), required=True),
@@ -332,7 +346,7 @@ def _opsdesk_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
             buyer_ref=head.get("buyer_ref", default=""), buyer_name=head.get("buyer_name", default=""),
             buyer_phone=head.get("buyer_phone", default=""), buyer_email=head.get("buyer_email", default=""),
             marketing_consent=head.get("marketing_consent", parse_bool, default=False),
-            refund_amount=head.get("refund_amount", parse_money, default=Decimal("0")),
+            refund_amount=head.get("refund_amount", money, default=Decimal("0")),
             refunded_at=head.get("refunded_at", lambda v: parse_time(v, store)),
         )
         if paid_at:
@@ -345,8 +359,8 @@ def _opsdesk_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
             data.lines.append(LineData(
                 sku=line.get("sku", default="")[:100], title=line.get("title", default="")[:255],
                 quantity=line.get("quantity", parse_quantity, default=1),
-                unit_price=line.get("unit_price", parse_money, required=True, default=Decimal("0")),
-                amount=line.get("line_amount", parse_money), freight=line.get("freight", parse_money,
+                unit_price=line.get("unit_price", money, required=True, default=Decimal("0")),
+                amount=line.get("line_amount", money), freight=line.get("freight", money,
                                                                               default=Decimal("0")),
             ))
         if data.refund_amount > data.total:
@@ -375,11 +389,12 @@ def _shopify_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
             continue
         number, head_row = group[0]
         head = RowReader(number, head_row, errors)
+        money = partial(parse_money, currency=store.currency)
         currency = head.get("Currency", str.upper)
         if currency and currency != store.currency:
             errors.append((number, f"Currency: {currency} is not the store's currency {store.currency}"))
         financial = head.get("Financial Status", str.lower, default="")
-        total = head.get("Total", parse_money, required=True, default=Decimal("0"))
+        total = head.get("Total", money, required=True, default=Decimal("0"))
         placed_at = head.get("Created at", lambda v: parse_time(v, store), required=True)
         paid_at = head.get("Paid at", lambda v: parse_time(v, store))
         # Not "paid before created": Shopify lets an app importing old orders date processed_at (Paid at)
@@ -387,7 +402,7 @@ def _shopify_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
         _refuse_future(head, {"Created at": placed_at, "Paid at": paid_at}, now)
         if paid_at is None and shopify.is_paid(financial):
             paid_at = placed_at
-        refund = head.get("Refunded Amount", parse_money, default=Decimal("0"))
+        refund = head.get("Refunded Amount", money, default=Decimal("0"))
         if financial == "refunded" and not refund:
             refund = total
         if refund > total:
@@ -406,8 +421,8 @@ def _shopify_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
         for line_no, row in group:
             line = RowReader(line_no, row, errors)
             quantity = line.get("Lineitem quantity", parse_quantity, required=True, default=1)
-            price = line.get("Lineitem price", parse_money, required=True, default=Decimal("0"))
-            discount = line.get("Lineitem discount", parse_money, default=Decimal("0"))
+            price = line.get("Lineitem price", money, required=True, default=Decimal("0"))
+            discount = line.get("Lineitem discount", money, default=Decimal("0"))
             data.lines.append(LineData(
                 sku=row.get("Lineitem sku", "")[:100], title=row.get("Lineitem name", "")[:255], quantity=quantity,
                 unit_price=price, amount=max(price * quantity - discount, Decimal("0")),

@@ -164,6 +164,17 @@ def test_other_currency_is_refused(store_a):
     assert caught.value.errors == [(2, "currency: USD is not the store's currency CNY")]
 
 
+def test_an_amount_marked_with_another_currencys_sign_is_refused_not_read_as_the_stores(store_a):
+    # store_a keeps CNY: "$5.00" is five dollars, not five yuan.
+    text = "order_id,placed_at,total,sku,unit_price\nT-1,2026-11-24 10:00:00,$5.00,MUG-1,¥5.00\n"
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_a, csv_bytes(text))
+    assert caught.value.errors == [
+        (2, "total: $5.00 is marked $, but the store keeps its money in CNY: convert it first")]
+    import_orders(store_a, csv_bytes(text.replace("$5.00", "￥5.00")))  # the store's own sign, full width too
+    assert Order.objects.get(store=store_a, external_id="T-1").total == Decimal("5.00")
+
+
 def test_times_without_offset_are_the_stores_local_time_stored_as_utc(store_a, store_b):
     text = ("order_id,placed_at,paid_at,total,sku,unit_price\n"
             "T-1,2026-03-07 10:00:00,2026-03-07 10:00:00,5.00,MUG-1,5.00\n"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from opsdesk.tenancy import scope, stores_for
 
 from ..activity_forms import out_of_reach
-from ..models import Activity
+from ..models import Activity, ActivityKind
 
 
 def _todays(stores) -> set[date]:
@@ -65,5 +65,7 @@ def calendar(request):
     weeks = [days[i:i + 7] for i in range(0, len(days), 7)]
     return render(request, "campaigns/calendar.html", {
         "view": view, "title": title, "weeks": weeks, "anchor": anchor, "prev": prev_anchor, "next": next_anchor,
-        "stores": stores, "store_slug": store_slug,
+        "stores": stores, "store_slug": store_slug, "kinds": ActivityKind.choices,
+        # Two stores' "Double 11" read the same: each entry names its store when more than one is shown.
+        "several_stores": not store_slug and len(stores) > 1,
         "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]})

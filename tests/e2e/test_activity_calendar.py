@@ -1,12 +1,14 @@
 """An operator creates an activity from a template in the browser and finds it on the calendar."""
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 
 from campaigns.activity_templates import install_defaults
 from campaigns.models import Activity
+from tests.factories import MembershipFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -44,3 +46,67 @@ def test_operator_creates_an_activity_from_a_template_and_sees_it_on_the_calenda
     cell = page.locator(f"td[data-date='{start.isoformat()}']")
     cell.locator("a.act").first.click()
     page.wait_for_selector("h1:has-text('Autumn tea tasting post')")
+
+
+
+@pytest.fixture
+def same_names_in_two_stores(store_a, store_b, operator_a):
+    """Store A and Store B each run "Double 11 …" on 11 Nov, the day each one's Double 12 sign-up closes."""
+    MembershipFactory(store=store_b, user=operator_a, role="operator")
+    for store in (store_a, store_b):
+        Activity.objects.create(store=store, name="Double 11 full-reduction weekend for the whole store",
+                                kind="store_promotion", start_date=date(2026, 11, 11), end_date=date(2026, 11, 12))
+        Activity.objects.create(store=store, name="Tmall Double 12 official platform event",
+                                kind="platform_event", start_date=date(2026, 12, 12), end_date=date(2026, 12, 12),
+                                signup_deadline=date(2026, 11, 11))
+
+
+def test_two_stores_same_named_activities_each_show_their_store(page, live_server, login, same_names_in_two_stores):
+    login("op-a")
+    page.goto(f"{live_server.url}/campaigns/activities/calendar/?date=2026-11-11")
+    for entry in ("a.act", "a.deadline"):
+        stores = page.locator(f"td[data-date='2026-11-11'] {entry} .store")
+        assert stores.all_inner_texts() == ["Store A", "Store B"]
+        # Not cut off behind the long name's ellipsis, where it was before.
+        assert not any(stores.evaluate_all("els => els.map(e => e.scrollWidth > e.clientWidth)"))
+        assert all(s.is_visible() for s in stores.all())
+
+
+def test_on_a_phone_a_sign_up_deadline_is_one_line_like_other_entries(
+        page, live_server, login, same_names_in_two_stores):
+    login("op-a")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/campaigns/activities/calendar/?date=2026-11-11")
+    cell = page.locator("td[data-date='2026-11-11']")
+    activity = cell.locator("a.act").first.bounding_box()["height"]
+    deadline = cell.locator("a.deadline").first.bounding_box()["height"]
+    assert deadline == pytest.approx(activity, abs=2)  # was ~190 px: the name wrapped a word a line
+
+
+def _luminance(css_colour: str) -> float:
+    def channel(c):
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(int(v)) for v in re.findall(r"[\d.]+", css_colour)[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(one: str, other: str) -> float:
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_legend_colours_meet_wcag_aa_contrast(page, live_server, login, operator_a):
+    login("op-a")
+    page.goto(f"{live_server.url}/campaigns/activities/calendar/")
+    page_bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    swatches = page.locator(".legend .swatch").evaluate_all("""els => els.map(e => {
+        const s = getComputedStyle(e);
+        return {kind: e.textContent, border: s.borderTopStyle === 'none' ? null : s.borderLeftColor,
+                fill: s.backgroundColor, text: s.color};
+    })""")
+    assert [s["kind"] for s in swatches] == ["store promotion", "official platform event", "gift / lottery",
+                                             "related sales / bundle", "content post"]
+    for swatch in swatches:
+        assert swatch["border"] and _contrast(swatch["border"], page_bg) >= 3, swatch  # WCAG 1.4.11, non-text
+        assert _contrast(swatch["text"], swatch["fill"]) >= 4.5, swatch  # WCAG 1.4.3, text

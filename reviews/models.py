@@ -237,6 +237,11 @@ class ReviewCase(models.Model):
         return self.review.product
 
     @property
+    def reason_beyond_rating(self) -> str:
+        """What the reason adds to the review's own rating ("with “ruim”"), "" when it only repeats it ("rating 1")."""
+        return self.reason.removeprefix(f"rating {self.review.rating}").strip()
+
+    @property
     def phone(self) -> str:
         """The number to call: the linked member's, else the order's buyer phone."""
         if self.review.member_id:

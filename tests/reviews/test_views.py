@@ -696,3 +696,14 @@ def test_a_closed_cases_findings_are_shown_read_only_not_as_fields_with_no_save_
     page = client_a.get(case.get_absolute_url()).content.decode()
     assert "Save findings" not in page
     assert re.search(r'<textarea name="situation"[^>]*disabled', page)
+
+
+@pytest.mark.parametrize("page", ["index", "store"])
+def test_case_lists_say_the_rating_once_and_the_words_that_opened_a_case(client_a, store_a, page):
+    make_case(store_a, rating=1, body="broken")
+    make_case(store_a, rating=3, body="chegou ruim")
+    url = reverse("reviews:index") if page == "index" else reverse("reviews:store", args=[store_a.slug])
+    cases = client_a.get(url).content.decode().split("<h2>Latest reviews</h2>")[0]
+
+    assert "rating 1" not in cases and "1★" in cases  # the Rating column says it; the review text no more
+    assert "rating 3" not in cases and "with “ruim”" in cases

@@ -68,3 +68,23 @@ def test_the_refresh_time_names_the_stores_utc_offset(page, live_server, login, 
     login("op-a")
     page.goto(f"{live_server.url}/metrics/{store_a.slug}/live/")
     expect(page.locator("#live-status")).to_contain_text("store time (UTC+08:00)")
+
+
+def test_changes_are_written_with_a_real_minus_and_plus_minus_zero(page, live_server, login, operator_a, store_a):
+    # live.js wrote "today -39.0 %" and "today -0.0 pp" where every other page writes "−" and "±0".
+    def with_changes(route):
+        data = route.fetch().json()
+        data["changes"]["visitors"]["yesterday"] = -0.39
+        data["changes"]["gmv"]["yesterday"] = 0.125
+        data["changes"]["conversion"]["yesterday"] = -0.04  # points: rounds to nothing
+        route.fulfill(json=data)
+
+    login("op-a")
+    page.route("**/live.json*", with_changes)
+    page.goto(f"{live_server.url}/metrics/{store_a.slug}/live/")
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # poll now, not in 5 s
+    expect(page.locator("#chg-visitors-yesterday")).to_have_text("today \u221239.0\u00a0%")
+    expect(page.locator("#chg-visitors-yesterday")).to_have_class("chg down")
+    expect(page.locator("#chg-gmv-yesterday")).to_have_text("today +12.5\u00a0%")
+    expect(page.locator("#chg-conversion-yesterday")).to_have_text("today ±0\u00a0pp")
+    expect(page.locator("#chg-conversion-yesterday")).to_have_class("chg muted")

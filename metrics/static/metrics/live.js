@@ -21,6 +21,13 @@
     if (el.textContent !== text) el.textContent = text;
     if (cls !== undefined) el.className = cls;
   }
+  // A change as the server's filters write one (metrics/templatetags/daily.py): "−39.0 %" with a real minus,
+  // "±0 pp" where it rounds to nothing (not "-0.0"), the unit kept on the number's line; and its tone.
+  function change(number, unit) {
+    const shown = Math.abs(number).toFixed(1);
+    if (Number(shown) === 0) return [`±0\u00a0${unit}`, "muted"];
+    return [`${number > 0 ? "+" : "\u2212"}${shown}\u00a0${unit}`, number > 0 ? "up" : "down"];
+  }
   function esc(s) { const d = document.createElement("span"); d.textContent = s; return d.innerHTML; }
 
   function renderKpis(d) {
@@ -31,9 +38,9 @@
         const c = d.changes[name][w];
         let text = "", cls = "chg muted";
         if (c !== null && c !== undefined) {
-          text = name === "conversion" ? `today ${c >= 0 ? "+" : ""}${c.toFixed(1)} pp`
-                                       : `today ${c >= 0 ? "+" : ""}${(c * 100).toFixed(1)} %`;
-          cls = "chg " + (c > 0 ? "up" : c < 0 ? "down" : "muted");
+          const [words, tone] = name === "conversion" ? change(c, "pp") : change(c * 100, "%");
+          text = `today ${words}`;
+          cls = "chg " + tone;
         }
         setText(`chg-${name}-${w}`, text, cls);
       }

@@ -108,3 +108,21 @@ def test_lists_show_every_column_on_a_phone(page, live_server, login):
         if hidden := page.evaluate(OFF_SCREEN_LIST_CELLS):
             problems.append(f"{url}: cells off the phone's screen: {hidden}")
     assert not problems, "\n".join(problems)
+
+
+def test_on_a_phone_a_texts_status_keeps_its_error_beside_it(page, live_server, login, operator_a, store_a):
+    # A stacked row spread "Undelivered" and its error badge apart, the status in mid-row, the badge at the edge.
+    from members.models import Message
+    from tests.members.conftest import make_member
+    Message.objects.create(store=store_a, member=make_member(store_a), flow="holiday", occasion="holiday:2026-12-01",
+                           body="x", status="undelivered", error_code="99999", scheduled_for="2026-12-01T17:00Z")
+    login("op-a")
+    page.set_viewport_size(VIEWPORTS["phone"])
+    page.goto(f"{live_server.url}{reverse('members:texts')}")
+    cell = page.locator("table.stack td[data-label='Status']")
+    words = cell.evaluate("""td => { const range = document.createRange();
+        const text = [...td.querySelectorAll('*'), td].flatMap(e => [...e.childNodes])
+            .find(n => n.nodeType === 3 && n.textContent.includes('Undelivered'));
+        range.selectNodeContents(text); return range.getBoundingClientRect().right; }""")
+    badge = cell.locator(".badge").bounding_box()["x"]
+    assert 0 <= badge - words < 12  # one space apart, as on a laptop

@@ -507,7 +507,7 @@ def test_a_gmv_flagged_for_its_source_is_labelled_with_the_source_and_its_move_o
     gmv, source = found[("gmv", "")], found[("gmv", "paid_search")]
     label = f"flagged because of Paid search / through train ({pct(source.change)})"
     assert gmv.flagged_because == label and source.flagged_because == ""
-    page = client_a.get(reverse("metrics:anomaly", args=[gmv.pk])).content.decode()
+    page = client_a.get(reverse("metrics:anomaly", args=[gmv.pk])).content.decode().replace("\u00a0%", " %")
     # Beside a score and chart that may show an ordinary day, the reason it is here at all.
     assert label[:1].upper() + label[1:] in page and "inside the normal band" in page
     page = client_a.get(reverse("metrics:anomaly", args=[source.pk])).content.decode()

@@ -3,7 +3,7 @@
 import io
 import re
 import shutil
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from metrics.email import send_due_morning_emails
 from metrics.models import Anomaly, MorningEmail
 from metrics.rollup import HEADLINE, rollup_day
 from tests.factories import MembershipFactory, OrderFactory, UserFactory, ViolationFactory
+from tests.metrics.conftest import holiday_and_sale_before_friday_8_may
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
@@ -109,16 +110,9 @@ def test_email_has_headline_changes_anomalies_violations_and_links(manager, stor
 
 
 def test_a_change_against_a_holiday_or_a_sale_says_so_in_the_numbers(manager, store_a):
-    from campaigns.models import Activity
-
     # London 08:30 on Sat 9 May: the report is about Shanghai's Fri 8 May, against Thu 7 May (a sale ran)
     # and Fri 1 May (Labor Day in China).
-    for day, total in [(8, "60.00"), (7, "100.00"), (1, "100.00")]:
-        ts = datetime(2026, 5, day, 12, tzinfo=store_a.zone)
-        OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal(total))
-        rollup_day(store_a, ts.date())
-    Activity.objects.create(store=store_a, name="Spring sale", kind="store_promotion", status="done",
-                            start_date=date(2026, 5, 6), end_date=date(2026, 5, 7))
+    holiday_and_sale_before_friday_8_may(store_a)
     with time_machine.travel(datetime(2026, 5, 9, 8, 30, tzinfo=LONDON), tick=False):
         assert send_due_morning_emails() == 1
     message = mail.outbox[0]
@@ -127,6 +121,7 @@ def test_a_change_against_a_holiday_or_a_sale_says_so_in_the_numbers(manager, st
     assert html.count("vs Fri 1 May (Labor Day)") == len(HEADLINE)
     assert ("vs day before: Thu 7 May (Spring sale), not a usual day\n"
             "vs last week: Fri 1 May (Labor Day), not a usual day\n") in message.body
+    assert "Member week" not in message.body  # it ran on the day reported too: like against like
 
 
 def _rolled_up_with_gmv(store, total: str):

@@ -15,6 +15,7 @@ from metrics.models import ActionItem, Anomaly, DailyMetric
 from metrics.rollup import rollup_day
 from opsdesk.desk import open_items
 from tests.factories import MembershipFactory, OrderFactory
+from tests.metrics.conftest import holiday_and_sale_before_friday_8_may
 
 pytestmark = pytest.mark.django_db
 
@@ -287,23 +288,8 @@ def test_daily_overview_compares_yesterday_day_before_and_last_week(client_a, st
     assert layout["yaxis2"]["rangemode"] == "tozero" and layout["yaxis2"]["tickformat"] == ",d"  # no 32.3 orders
 
 
-def _holiday_and_sale_before_friday_8_may(store):
-    """GMV on Fri 8 May, the day before (a sale ran) and Fri 1 May (Labor Day in China, store A's country)."""
-    from campaigns.models import Activity
-
-    for day, total in [(8, "60.00"), (7, "100.00"), (1, "100.00")]:
-        ts = datetime(2026, 5, day, 12, tzinfo=store.zone)
-        OrderFactory(store=store, placed_at=ts, paid_at=ts, total=Decimal(total))
-        rollup_day(store, ts.date())
-    Activity.objects.create(store=store, name="Spring sale", kind="store_promotion", status="done",
-                            start_date=date(2026, 5, 6), end_date=date(2026, 5, 7))
-    # On the day reported too: like against like, nothing to say.
-    Activity.objects.create(store=store, name="Member week", kind="store_promotion", status="running",
-                            start_date=date(2026, 5, 1), end_date=date(2026, 5, 8))
-
-
 def test_a_change_against_a_holiday_or_a_sale_says_so_beside_it(client_a, store_a):
-    _holiday_and_sale_before_friday_8_may(store_a)
+    holiday_and_sale_before_friday_8_may(store_a)
     with time_machine.travel(datetime(2026, 5, 9, 9, tzinfo=store_a.zone), tick=False):
         page = client_a.get(reverse("metrics:daily")).content.decode()
     assert "−40\u00a0%</span><br><small class=\"muted\">vs Thu 7 May (Spring sale)</small>" in page
@@ -312,7 +298,7 @@ def test_a_change_against_a_holiday_or_a_sale_says_so_beside_it(client_a, store_
 
 
 def test_a_change_against_a_usual_day_says_nothing_more(client_a, store_a):
-    _holiday_and_sale_before_friday_8_may(store_a)
+    holiday_and_sale_before_friday_8_may(store_a)
     with time_machine.travel(datetime(2026, 5, 21, 9, tzinfo=store_a.zone), tick=False):
         page = client_a.get(reverse("metrics:daily") + "?day=2026-05-20").content.decode()
     assert "Wednesday 20 May" in page and "<small class=\"muted\">vs " not in page

@@ -103,8 +103,15 @@ def running_activities(store: Store, day: date) -> list[Activity]:
     Counts every activity whose days cover `day` and that went ahead: planned, running, done or
     reviewed (an idea never ran).
     """
-    return list(Activity.objects.filter(store=store, start_date__lte=day, end_date__gte=day)
-                .exclude(status=ActivityStatus.IDEA).order_by("start_date", "pk"))
+    return running_by_day(store, [day])[day]
+
+
+def running_by_day(store: Store, days) -> dict[date, list[Activity]]:
+    """`running_activities` of each of `days`, in one query."""
+    days = list(days)
+    went_ahead = list(Activity.objects.filter(store=store, start_date__lte=max(days), end_date__gte=min(days))
+                      .exclude(status=ActivityStatus.IDEA).order_by("start_date", "pk"))
+    return {day: [a for a in went_ahead if a.start_date <= day <= a.end_date] for day in days}
 
 
 def save_review(activity: Activity, form, figures: list[MeasureReview], user,

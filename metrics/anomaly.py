@@ -333,16 +333,17 @@ def unusual_earlier_days(store: Store, day: date) -> dict[str, str]:
     {"wow": "Fri 1 May (Labor Day)"} for a public holiday of the store's country or an activity that
     ran then, each left out where `day` was one too (a holiday against a holiday, the same activity on
     both days, is like against like). A change against Singles' Day is not news; said beside it, it
-    reads as such. A few queries per store and day, not per cell."""
-    from campaigns.activity_review import running_activities
+    reads as such. One query per store and day, not per cell."""
+    from campaigns.activity_review import running_by_day
 
     holidays = holiday_calendar(store.country, {day.year, (day - timedelta(days=7)).year})
-    running_on_day = {a.pk for a in running_activities(store, day)}
+    compared = {"dod": day - timedelta(days=1), "wow": day - timedelta(days=7)}
+    running = running_by_day(store, [day, *compared.values()])
+    running_on_day = {a.pk for a in running[day]}
     notes = {}
-    for which, days in (("dod", 1), ("wow", 7)):
-        earlier = day - timedelta(days=days)
+    for which, earlier in compared.items():
         names = [holidays[earlier]] if earlier in holidays and day not in holidays else []
-        names += [a.name for a in running_activities(store, earlier) if a.pk not in running_on_day]
+        names += [a.name for a in running[earlier] if a.pk not in running_on_day]
         if names:
             notes[which] = f"{earlier:%a} {earlier.day} {earlier:%b} ({', '.join(names)})"
     return notes

@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -86,10 +85,10 @@ def detail(request, pk):
 def opt_out(request, pk):
     """The customer asked us (a call, an email) to stop texting them; recorded with who took the request."""
     member = get_scoped_object(Member.objects.select_related("store"), request.user, pk=pk)
-    count = opt_out_number(member.pk, timezone.now(), by=request.user)
-    if count:
-        messages.success(request, f"{member} is opted out ({count} membership{pluralize(count)} of the number): "
-                                  "no more texts, including those already queued. Only a START reply undoes it.")
+    # The count includes the number's memberships in stores this user may not see: not said.
+    if opt_out_number(member.pk, timezone.now(), by=request.user):
+        messages.success(request, f"{member} is opted out: no more texts, including those already queued. "
+                                  "Only a START reply undoes it.")
     else:
         messages.info(request, f"{member} was already opted out.")
     return redirect(member)

@@ -292,11 +292,6 @@ class Anomaly(models.Model):
         return text
 
     @property
-    def explanation_without_activity(self) -> str:
-        """For the daily page, which names the activity in a badge beside it."""
-        return self.explanation_from_parts()
-
-    @property
     def is_explained(self) -> bool:
         return bool(self.explained_by_id or self.holiday)
 

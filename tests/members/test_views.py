@@ -384,7 +384,8 @@ def test_an_operator_opts_out_a_caller_who_asked_and_no_queued_text_reaches_them
     client.force_login(operator_b)
     response = client.post(reverse("members:opt_out", args=[member_b.pk]), follow=True)
     page = response.content.decode()
-    assert "Grace Hopper is opted out (2 memberships of the number)" in page
+    assert "Grace Hopper is opted out: no more texts" in page
+    assert "membership" not in page  # the number's other store is not operator_b's: not even counted
     assert "the customer asked op-b" in page and "the customer asked us to stop texting</button>" not in page
     assert "+14155550100" not in page  # still masked for an operator
     elsewhere.refresh_from_db()

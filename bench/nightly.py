@@ -213,8 +213,8 @@ def ours(stores) -> tuple[float, float, int]:
 
 def run(n: int, orders: int) -> dict:
     import campaigns.activity_review  # noqa: F401  (imports scipy: a worker has it loaded already)
-    from metrics.anomaly import holiday_calendar
     from metrics.models import DailyMetric
+    from metrics.public_holidays import holiday_calendar
 
     for _, country, _ in ZONES:  # warm the per-process holiday cache, as a worker has
         holiday_calendar(country, {DAY.year - 1, DAY.year})

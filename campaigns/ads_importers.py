@@ -30,7 +30,7 @@ from opsdesk.money import (
     MAX_MONEY,
     TOO_LARGE_COUNT,
     TOO_LARGE_MONEY,
-    foreign_currency_sign,
+    foreign_sign_error,
     to_money,
 )
 from stores.models import Store
@@ -264,10 +264,7 @@ def currency_error(store: Store, value) -> str | None:
 
 def sign_error(store: Store, value) -> str | None:
     """Why an amount's currency sign ("$250.40" in a CNY store) says it is not the store's money, or None."""
-    if sign := foreign_currency_sign(str(value or ""), store.currency):
-        return (f"{value} is marked {sign}, but {store.slug} keeps its money in {store.currency}: "
-                "convert the report first")
-    return None
+    return foreign_sign_error(value, store.currency, store.slug)
 
 
 def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:

@@ -16,9 +16,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
 
-import holidays as holidays_lib
 import numpy as np
 import pandas as pd
 from django.db import transaction
@@ -31,6 +29,7 @@ from stores.models import PaymentType, Product, Store, TrafficSource
 from . import incidents, rootcause
 from .compare import Window, fill_rolled_zeros, history, pct_change, read_series, read_windows
 from .models import Anomaly, AnomalyStatus, DailyMetric, Dimension, Direction, WithdrawnAnomaly
+from .public_holidays import holiday_calendar
 from .rollup import METRICS
 
 log = logging.getLogger(__name__)
@@ -300,53 +299,11 @@ def naive_flag(series: pd.Series, pct: float = 0.3) -> pd.Series:
     return dod.abs() >= pct
 
 
-def holiday_calendar(country: str, years) -> dict:
-    """{date: name} of the country's public holidays in those years ({} for an unknown country)."""
-    merged: dict = {}
-    for year in sorted(set(years)):
-        merged.update(_holidays_of_year(country, year))
-    return merged
-
-
-@lru_cache(maxsize=512)
-def _holidays_of_year(country: str, year: int) -> dict:
-    try:
-        calendar = holidays_lib.country_holidays(country)
-    except NotImplementedError:
-        return {}
-    # Named in English, as the pages and the email are; left alone, the names follow the server's
-    # locale (a zh_CN server wrote 春节 into an English email).
-    english = next((lang for lang in calendar.supported_languages if lang.startswith("en")),
-                   calendar.default_language)
-    return dict(holidays_lib.country_holidays(country, years=[year], language=english))
-
-
 def running_activity(store: Store, day: date):
     """An activity of the store running on `day` (the likeliest explanation of a jump)."""
     from campaigns.activity_review import running_activities
 
     return next(iter(running_activities(store, day)), None)
-
-
-def unusual_earlier_days(store: Store, day: date) -> dict[str, str]:
-    """What the daily tables' DoD and WoW of `day` are measured against when that was no usual day:
-    {"wow": "Fri 1 May (Labor Day)"} for a public holiday of the store's country or an activity that
-    ran then, each left out where `day` was one too (a holiday against a holiday, the same activity on
-    both days, is like against like). A change against Singles' Day is not news; said beside it, it
-    reads as such. One query per store and day, not per cell."""
-    from campaigns.activity_review import running_by_day
-
-    holidays = holiday_calendar(store.country, {day.year, (day - timedelta(days=7)).year})
-    compared = {"dod": day - timedelta(days=1), "wow": day - timedelta(days=7)}
-    running = running_by_day(store, [day, *compared.values()])
-    running_on_day = {a.pk for a in running[day]}
-    notes = {}
-    for which, earlier in compared.items():
-        names = [holidays[earlier]] if earlier in holidays and day not in holidays else []
-        names += [a.name for a in running[earlier] if a.pk not in running_on_day]
-        if names:
-            notes[which] = f"{earlier:%a} {earlier.day} {earlier:%b} ({', '.join(names)})"
-    return notes
 
 
 # Metrics where only one direction is a problem: fewer refunds or bad reviews is good news.

@@ -17,6 +17,7 @@ from django.db import connection
 from stores.models import Store
 
 from .models import DailyMetric
+from .public_holidays import holiday_calendar
 from .rollup import METRICS
 
 
@@ -289,3 +290,24 @@ def compare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     dod = relative_change(frame, frame.shift(1)).add_suffix("_dod")
     wow = relative_change(frame, frame.shift(7)).add_suffix("_wow")
     return pd.concat([frame, dod, wow], axis=1)
+
+
+def unusual_earlier_days(store: Store, day: date) -> dict[str, str]:
+    """What the daily tables' DoD and WoW of `day` are measured against when that was no usual day:
+    {"wow": "Fri 1 May (Labor Day)"} for a public holiday of the store's country or an activity that
+    ran then, each left out where `day` was one too (a holiday against a holiday, the same activity on
+    both days, is like against like). A change against Singles' Day is not news; said beside it, it
+    reads as such. One query per store and day, not per cell."""
+    from campaigns.activity_review import running_by_day
+
+    holidays = holiday_calendar(store.country, {day.year, (day - timedelta(days=7)).year})
+    compared = {"dod": day - timedelta(days=1), "wow": day - timedelta(days=7)}
+    running = running_by_day(store, [day, *compared.values()])
+    running_on_day = {a.pk for a in running[day]}
+    notes = {}
+    for which, earlier in compared.items():
+        names = [holidays[earlier]] if earlier in holidays and day not in holidays else []
+        names += [a.name for a in running[earlier] if a.pk not in running_on_day]
+        if names:
+            notes[which] = f"{earlier:%a} {earlier.day} {earlier:%b} ({', '.join(names)})"
+    return notes

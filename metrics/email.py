@@ -27,9 +27,9 @@ from opsdesk.tenancy import MANAGER
 from reviews.services import overdue_cases
 from stores.models import StoreMembership
 
-from .anomaly import detect_anomalies, label_values, unusual_earlier_days, with_related
+from .anomaly import detect_anomalies, label_values, with_related
 from .charts import email_figure, figure_png, sparkline_png
-from .compare import history
+from .compare import history, unusual_earlier_days
 from .models import Anomaly, AnomalyStatus, MorningEmail
 from .rollup import HEADLINE, METRICS, due_day, is_rolled_up, rollup_day
 from .rootcause import pct

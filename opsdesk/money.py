@@ -23,10 +23,14 @@ CURRENCY_SIGN = re.compile("|".join(re.escape(sign) for sign in sorted(
     {sign for signs in CURRENCY_SIGNS.values() for sign in signs}, key=len, reverse=True)))  # "US$" before "$"
 
 
-def foreign_currency_sign(text: str, currency: str) -> str | None:
-    """The first currency sign in `text` that `currency` does not use ("$" in a CNY amount), or None."""
+def foreign_sign_error(value, currency: str, keeper: str = "the store") -> str | None:
+    """Why an amount marked with a sign `currency` does not use ("$1,299.00" in a CNY store) cannot be taken
+    as the store's money, or None: every importer refuses it in these words."""
     own = CURRENCY_SIGNS.get(currency.upper(), ())
-    return next((sign for sign in CURRENCY_SIGN.findall(text) if sign not in own), None)
+    sign = next((sign for sign in CURRENCY_SIGN.findall(str(value or "")) if sign not in own), None)
+    if sign is None:
+        return None
+    return f"{value} is marked {sign}, but {keeper} keeps its money in {currency}: convert it first"
 
 
 class MoneyField(models.DecimalField):

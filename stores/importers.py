@@ -40,7 +40,7 @@ from opsdesk.money import (
     MAX_MONEY,
     TOO_LARGE_COUNT,
     TOO_LARGE_MONEY,
-    foreign_currency_sign,
+    foreign_sign_error,
     to_money,
 )
 from opsdesk.privacy import mask_phone
@@ -204,8 +204,8 @@ def _store_local(naive: datetime, value: str, store: Store) -> datetime:
 def parse_money(value: str, currency: str = "") -> Decimal:
     """An amount of the store's `currency`: its own sign is allowed ("¥1,299.00" in a CNY store); another
     sign ("$1,299.00") is refused, not read as the store's money."""
-    if currency and (sign := foreign_currency_sign(value, currency)):
-        raise BadValue(f"{value} is marked {sign}, but the store keeps its money in {currency}: convert it first")
+    if currency and (why := foreign_sign_error(value, currency)):
+        raise BadValue(why)
     try:
         amount = to_money(CURRENCY_SIGN.sub("", value.replace(",", "")).strip())
     except (InvalidOperation, ValueError):

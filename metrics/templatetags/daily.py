@@ -86,7 +86,7 @@ def _row_change(row, which: str) -> tuple[str, str]:
 
 def _compared_with(row, which: str) -> str:
     """'Fri 1 May (Labor Day)' where the change is measured against a holiday or an activity's day (the
-    rows' `vs`, metrics.anomaly.unusual_earlier_days), else ''."""
+    rows' `vs`, metrics.compare.unusual_earlier_days), else ''."""
     return (row.get("vs") or {}).get(which, "")
 
 

@@ -22,10 +22,10 @@ from django.views.decorators.csrf import csrf_exempt
 from opsdesk.tenancy import assignable_users, get_scoped_object, get_store, parse_pk, scope, stores_for
 from stores.violations_import import ViolationImportError, import_violations
 
-from ..anomaly import label_values, unusual_earlier_days, with_related
+from ..anomaly import label_values, with_related
 from ..breakdowns import day_breakdowns
 from ..charts import anomaly_figure, style
-from ..compare import Window, compare_days, comparison_row, history
+from ..compare import Window, compare_days, comparison_row, history, unusual_earlier_days
 from ..email import opted_out_membership
 from ..forms import ActionItemForm, AnomalyForm, ViolationForm, ViolationUploadForm
 from ..models import ActionItem, Anomaly, AnomalyStatus, WithdrawnAnomaly

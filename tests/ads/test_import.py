@@ -120,7 +120,7 @@ def test_an_hourly_spend_in_another_currencys_sign_is_refused(store_a, plans):
     with pytest.raises(AdReportError) as caught:
         import_ad_report(store_a, "日期,计划名称,小时,花费\n2026-11-25,Longjing search,08,$20.50\n".encode())
     assert [str(e) for e in caught.value.errors] == [
-        "row 2, spend: $20.50 is marked $, but store-a keeps its money in CNY: convert the report first"]
+        "row 2, spend: $20.50 is marked $, but store-a keeps its money in CNY: convert it first"]
     assert not AdSpendSnapshot.objects.exists()
 
 

@@ -443,7 +443,7 @@ def test_public_holiday_is_named_and_downgraded(store_a):
 
 
 def test_holiday_names_are_english_whatever_the_servers_locale(monkeypatch):
-    from metrics.anomaly import _holidays_of_year, holiday_calendar
+    from metrics.public_holidays import _holidays_of_year, holiday_calendar
 
     monkeypatch.setenv("LANGUAGE", "zh_CN")  # a server set up in Chinese: the library would answer 国庆节
     _holidays_of_year.cache_clear()

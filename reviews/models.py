@@ -23,9 +23,12 @@ from stores.models import ListingVersion, Order, Product, Store
 # Words that make a 3-star review bad. Stores override them in their ReviewPolicy; a project may
 # override the defaults with settings.REVIEWS_NEGATIVE_WORDS.
 DEFAULT_NEGATIVE_WORDS = [
-    # Portuguese
-    "ruim", "péssimo", "pessimo", "horrível", "não recebi", "nao recebi", "não chegou", "defeito", "quebrado",
-    "atraso", "atrasado", "errado", "faltando", "faltou", "falso", "decepcionado",
+    # Portuguese. Accents are ignored, so “não recebi” also matches “nao recebi”. Adjectives take a *, since
+    # Portuguese inflects them (a 3★ Olist buyer writes “cor errada”, “veio quebrada”, “péssima qualidade”).
+    "ruim", "ruins", "péssim*", "horrível", "horríveis", "não recebi", "não chegou", "não veio", "não foi entregue",
+    "só recebi", "recebi apenas", "recebi somente", "defeit*", "quebrad*", "quebrou", "atraso*", "atrasad*",
+    "atrasou", "demorou", "demorad*", "errad*", "faltando", "faltou", "faltaram", "danificad*", "amassad*", "falso",
+    "falsa", "falsificad*", "decepcionad*", "não gostei", "não funciona",
     # English
     "broken", "damaged", "defective", "never arrived", "not received", "late", "wrong", "missing", "fake",
     "refund", "terrible", "poor", "disappointed", "doesn't work", "does not work",
@@ -40,7 +43,9 @@ DEFAULT_NEGATIVE_WORDS = [
 # settings.REVIEWS_HARMLESS_PHRASES; keep each one harmless in every context.
 DEFAULT_HARMLESS_PHRASES = [
     # Portuguese
-    "não faltou nada", "nada de errado", "sem defeito", "sem defeitos", "sem atraso",
+    "não faltou nada", "nada de errado", "sem defeito", "sem defeitos", "nenhum defeito", "sem atraso", "sem atrasos",
+    "não atrasou", "não demorou", "sem demora", "nada quebrado", "não veio quebrado", "não veio com defeito",
+    "não veio errado", "não decepciona", "não decepcionou",
     # English
     "nothing wrong", "can't go wrong", "cannot go wrong", "nothing missing", "not disappointed",
     "won't be disappointed", "not bad",

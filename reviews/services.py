@@ -79,8 +79,11 @@ def negative_words_in(text: str, words: list[str], harmless: list[str] | None = 
     folded = cleaned = _fold(text)
     for _, blank in blanks:
         cleaned = blank.sub(" ", cleaned)
-    return [word for word, pattern, itself_harmless in checks
-            if pattern.search(folded if itself_harmless else cleaned)]
+    found = {}  # by folded spelling: “não recebi” and “nao recebi” are one word to the reader, named once
+    for word, pattern, itself_harmless in checks:
+        if pattern.search(folded if itself_harmless else cleaned):
+            found.setdefault(_fold(word), word)
+    return list(found.values())
 
 
 def case_reason(review: Review, policy: ReviewPolicy | None = None) -> str | None:

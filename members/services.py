@@ -254,10 +254,11 @@ def refresh_segments(store: Store, now: datetime | None = None, batch_size: int 
     if frame.empty:
         return {}
     frame["rfm"] = frame["r"].astype(str) + frame["f"].astype(str) + frame["m"].astype(str)
-    # One UPDATE per (segment, scores) group rather than a CASE per row: at most 125 groups.
-    with transaction.atomic():
-        for (segment, rfm), group in frame.groupby(["segment", "rfm"]):
-            ids = group["pk"].astype(int).tolist()
-            for start in range(0, len(ids), batch_size):
-                Member.objects.filter(pk__in=ids[start:start + batch_size]).update(segment=segment, rfm=rfm)
+    # One UPDATE per (segment, scores) group rather than a CASE per row: at most 125 groups. Each commits on
+    # its own, not all in one transaction: that held every member row of the store until the last group was
+    # saved, and a STOP or a 21610 delivery report for any of them (which opt the number out) waited for it.
+    for (segment, rfm), group in frame.groupby(["segment", "rfm"]):
+        ids = group["pk"].astype(int).tolist()
+        for start in range(0, len(ids), batch_size):
+            Member.objects.filter(pk__in=ids[start:start + batch_size]).update(segment=segment, rfm=rfm)
     return frame["segment"].value_counts().to_dict()

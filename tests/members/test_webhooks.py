@@ -1,5 +1,6 @@
 """Twilio webhooks: X-Twilio-Signature checked over the public URL; status callbacks and STOP/START/HELP."""
 
+import threading
 from urllib.parse import quote
 
 import pytest
@@ -7,6 +8,7 @@ from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
 from members.models import Member, Message, MessageStatus
+from members.services import enrol_from_order
 from tests.members.conftest import LA_MORNING, make_member
 
 pytestmark = pytest.mark.django_db
@@ -318,3 +320,49 @@ def test_a_callback_whose_id_names_another_text_than_its_sid_updates_the_sids_te
     message.refresh_from_db()
     other.refresh_from_db()
     assert (message.status, other.status, other.provider_sid) == (MessageStatus.DELIVERED, MessageStatus.SENDING, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_21610_report_during_the_nightly_segment_refresh_does_not_wait_for_it(client, member_b, monkeypatch):
+    """refresh_segments used to save every segment in one transaction, holding each member row to its end: a
+    21610 report (or a STOP) for one of them waited for the whole store's refresh."""
+    from django.db import connection
+    from django.db.models import QuerySet
+
+    from members.services import refresh_segments
+    from tests.factories import OrderFactory
+
+    enrol_from_order(OrderFactory(store=member_b.store, buyer_phone=member_b.phone, paid_at=LA_MORNING))
+    sent = Message.objects.create(store=member_b.store, member=member_b, flow="campaign", occasion="c:5", body="Hi",
+                                  status=MessageStatus.SENT, provider_sid="SM555", scheduled_for=LA_MORNING)
+    saved, release = threading.Event(), threading.Event()
+    real_update = QuerySet.update
+
+    def update(queryset, **fields):  # the refresh pauses after saving its first segment
+        done = real_update(queryset, **fields)
+        if threading.current_thread() is refresher and "segment" in fields and fields["segment"]:
+            saved.set()
+            release.wait(30)
+        return done
+
+    def refresh():
+        try:
+            refresh_segments(member_b.store)
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(QuerySet, "update", update)
+    refresher = threading.Thread(target=refresh)
+    refresher.start()
+    try:
+        assert saved.wait(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # a webhook that waits fails here instead of hanging
+        response = signed_post(client, reverse("twilio_status") + f"?m={sent.pk}",
+                               {"MessageSid": "SM555", "MessageStatus": "failed", "ErrorCode": "21610"})
+    finally:
+        release.set()
+        refresher.join()
+    assert response.status_code == 204
+    assert Member.objects.get(pk=member_b.pk).opted_out_at is not None
+    assert Member.objects.get(pk=member_b.pk).segment  # the refresh finished too

@@ -39,7 +39,7 @@ class MessageAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Coupon)
 class CouponAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["code", "store", "occasion", "value", "valid_until", "redeemed_at"]
+    list_display = ["code", "store", "occasion", "value", "valid_until", "redeemed_at", "withdrawn_at"]
     list_filter = ["store"]
     search_fields = ["code"]
     raw_id_fields = ["member"]

@@ -390,10 +390,18 @@ class CouponQuerySet(models.QuerySet):
         issued = self.filter(store=store, member__in={m.pk for m, _ in wanted}, occasion__in={o for _, o in wanted})
         return {(c.member_id, c.occasion): c for c in issued}
 
+    def of_text(self, message: Message) -> CouponQuerySet:
+        """The coupon a text announces (its member's, for its occasion), unless already redeemed."""
+        return self.filter(member_id=message.member_id, occasion=message.occasion, redeemed_at__isnull=True)
+
+    def held(self) -> CouponQuerySet:
+        return self.filter(withdrawn_at__isnull=True)
+
 
 class Coupon(models.Model):
-    """A benefit coupon: one unique code per member and occasion, issued with the text that tells them
-    (withdrawn if that text is skipped when it is sent)."""
+    """A benefit coupon: one unique code per member and occasion, issued with the text that tells them,
+    withdrawn while that text has not reached them (skipped, refused or given up on, reported failed or
+    undelivered) and given back if Twilio reports it sent or delivered after all (members.sending)."""
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="coupons")
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="coupons")
@@ -403,6 +411,8 @@ class Coupon(models.Model):
     valid_until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     redeemed_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="Its text did not reach the member: the code is not valid.")
 
     objects = CouponQuerySet.as_manager()
 

@@ -227,13 +227,24 @@ def _record_sent(message: Message, attempt: int, sid: str, now: datetime) -> Non
         Message.objects.filter(pk=message.pk, provider_sid__isnull=True).update(provider_sid=sid, sent_at=now)
 
 
+def withdraw_coupon(message: Message, now: datetime) -> None:
+    """The text carrying a coupon's code did not reach the member (skipped, refused, given up on, reported
+    failed or undelivered): the coupon they never heard of is withdrawn, not left issued."""
+    Coupon.objects.of_text(message).held().update(withdrawn_at=now)
+
+
+def reinstate_coupon(message: Message) -> None:
+    """Twilio reports a text sent or delivered after a failure (a carrier's late receipt, or a text we gave
+    up on that Twilio had taken): the member has the code, so it is valid again."""
+    Coupon.objects.of_text(message).filter(withdrawn_at__isnull=False).update(withdrawn_at=None)
+
+
 def _skip(message: Message, attempt: int, reason: str) -> Outcome:
     """Keep the text as skipped with its reason, and withdraw the coupon it was to announce (issued with it
     when planned, members.models.CouponQuerySet.issue): the member never hears of it."""
     with transaction.atomic():
         if _finish(message.pk, attempt, status=MessageStatus.SKIPPED, skip_reason=reason):
-            Coupon.objects.filter(member_id=message.member_id, occasion=message.occasion,
-                                  redeemed_at__isnull=True).delete()
+            withdraw_coupon(message, timezone.now())
     return Outcome("skipped", detail=reason)
 
 
@@ -416,7 +427,11 @@ def mark_number_invalid(member_id: int, now: datetime) -> int:
 
 
 def _permanent(message: Message, attempt: int, exc: PermanentSendError, now: datetime) -> None:
-    _finish(message.pk, attempt, status=MessageStatus.FAILED, error_code=exc.code, error_message=str(exc)[:255])
+    # Twilio refused to create the text (no sid): no status report will follow, nothing reached the member.
+    with transaction.atomic():
+        if _finish(message.pk, attempt, status=MessageStatus.FAILED, error_code=exc.code,
+                   error_message=str(exc)[:255]):
+            withdraw_coupon(message, now)
     if exc.code == OPTED_OUT:
         opt_out_number(message.member_id, now)
     elif exc.code in (INVALID_NUMBER, NOT_MOBILE):
@@ -426,8 +441,11 @@ def _permanent(message: Message, attempt: int, exc: PermanentSendError, now: dat
 
 def _transient(message: Message, attempt: int, exc: TransientSendError, now: datetime) -> Outcome:
     if attempt >= settings.SMS_MAX_ATTEMPTS:
-        _finish(message.pk, attempt, status=MessageStatus.FAILED, error_code=exc.code,
-                error_message=f"gave up after {attempt} attempts: {exc}"[:255])
+        # If Twilio took the text after all, its status report gives the coupon back (apply_status_callback).
+        with transaction.atomic():
+            if _finish(message.pk, attempt, status=MessageStatus.FAILED, error_code=exc.code,
+                       error_message=f"gave up after {attempt} attempts: {exc}"[:255]):
+                withdraw_coupon(message, now)
         log.warning("message %s failed after %d attempts: %s", message.pk, attempt, exc)
         return Outcome("failed", detail=exc.code)
     delay = backoff(attempt)
@@ -475,6 +493,11 @@ def apply_status_callback(sid: str, status: str, error_code: str = "", message_i
         # The error belongs to the status it came with: a delivered text keeps no earlier failure's code.
         message.status, message.error_code, message.error_message = new, str(error_code or "")[:20], ""
         changed += ["status", "error_code", "error_message"]
+        # The coupon follows its text: gone while the member has not got it, back if a later report says so.
+        if new in (MessageStatus.SENT, MessageStatus.DELIVERED):
+            reinstate_coupon(message)
+        else:
+            withdraw_coupon(message, timezone.now())
     if sid and not message.provider_sid:
         message.provider_sid, message.sent_at = sid, message.sent_at or timezone.now()
         changed += ["provider_sid", "sent_at"]

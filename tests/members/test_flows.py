@@ -167,7 +167,7 @@ def test_a_member_who_replies_stop_before_the_benefit_text_goes_keeps_no_coupon(
     receive_reply(stopper.phone, "STOP", now=night + timedelta(hours=5))
     sending.send_batch(list(Message.objects.values_list("pk", flat=True)), night + timedelta(hours=7), threads=1)
     assert Message.objects.get(member=stopper).skip_reason == "opted out"
-    assert list(Coupon.objects.values_list("member", flat=True)) == [stayer.pk]
+    assert list(Coupon.objects.held().values_list("member", flat=True)) == [stayer.pk]
     assert [text.body for text in locmem.outbox] == [Message.objects.get(member=stayer).body]
 
 

@@ -10,7 +10,7 @@ from django.db import IntegrityError
 from django.db.models import F
 
 from members import sending
-from members.models import Member, Message, MessageStatus, SmsTemplate
+from members.models import Coupon, Member, Message, MessageStatus, SmsTemplate
 from members.sending import Planned, plan
 from members.sms import locmem
 from tests.members.conftest import LA_MORNING, make_member
@@ -457,3 +457,74 @@ def test_a_batch_sent_from_threads_sends_each_text_once(fake_twilio, store_b, ca
     outcomes = sending.send_batch(ids + ids, LA_MORNING, threads=4)  # a duplicate in the batch, too
     assert {outcome.status for outcome in outcomes.values()} == {"sent"}
     assert sorted(m["to"] for m in fake_twilio.sent) == sorted(m.phone for m in people)
+
+
+@pytest.fixture
+def coupon_template(store_b):
+    return SmsTemplate.objects.create(store=store_b, name="Perk", flow="campaign", coupon_value="$10 off",
+                                      body="{first_name}, {coupon_value} with code {coupon}")
+
+
+def held_codes(member) -> list[str]:
+    return list(Coupon.objects.filter(member=member, withdrawn_at__isnull=True).values_list("code", flat=True))
+
+
+def test_a_coupon_whose_text_twilio_refuses_for_good_is_withdrawn(fake_twilio, member_b, coupon_template):
+    fake_twilio.refuse(member_b.phone, 21211)
+    message = queue_one(member_b, coupon_template)
+    assert held_codes(member_b)
+    assert sending.send_message(message.pk, LA_MORNING).status == "failed"
+    assert held_codes(member_b) == []  # Twilio created no text: the member never saw the code
+
+
+def test_a_coupon_whose_text_was_given_up_on_is_withdrawn(settings, fake_twilio, member_b, coupon_template):
+    settings.SMS_MAX_ATTEMPTS = 2
+    fake_twilio.fail_next(5, status=500)
+    message = queue_one(member_b, coupon_template)
+    assert sending.send_message(message.pk, LA_MORNING).status == "retry"
+    assert held_codes(member_b)  # a retry is still coming: the coupon stays
+    assert sending.send_message(message.pk, LA_MORNING + timedelta(seconds=5)).status == "failed"
+    assert held_codes(member_b) == []
+
+
+@pytest.mark.parametrize("report", ["undelivered", "failed"])
+def test_a_coupon_whose_text_twilio_reports_not_delivered_is_withdrawn(fake_twilio, member_b, coupon_template,
+                                                                        report):
+    message = queue_one(member_b, coupon_template)
+    assert sending.send_message(message.pk, LA_MORNING).status == "sent"
+    message.refresh_from_db()
+    sending.apply_status_callback(message.provider_sid, report, "30003", str(message.pk))
+    assert held_codes(member_b) == []
+
+
+def test_a_withdrawn_coupon_comes_back_when_twilio_reports_its_text_delivered_after_all(fake_twilio, member_b,
+                                                                                     coupon_template):
+    """A carrier's late receipt can follow "undelivered" with "delivered": the member has the code then."""
+    message = queue_one(member_b, coupon_template)
+    sending.send_message(message.pk, LA_MORNING)
+    message.refresh_from_db()
+    code = Coupon.objects.get(member=member_b).code
+    sending.apply_status_callback(message.provider_sid, "undelivered", "30003", str(message.pk))
+    sending.apply_status_callback(message.provider_sid, "delivered", "", str(message.pk))
+    assert held_codes(member_b) == [code] and code in message.body
+
+
+def test_a_coupon_given_up_on_comes_back_when_twilio_reports_the_text_sent(settings, fake_twilio, member_b,
+                                                                           coupon_template):
+    settings.SMS_MAX_ATTEMPTS = 1
+    fake_twilio.timeout_next(1, seconds=3, after_create=True)  # Twilio took it, we never heard
+    message = queue_one(member_b, coupon_template)
+    assert sending.send_message(message.pk, LA_MORNING).status == "failed"
+    assert held_codes(member_b) == []
+    sid = fake_twilio.sent_to(member_b.phone)[0]["sid"]
+    sending.apply_status_callback(sid, "delivered", "", str(message.pk))
+    assert len(held_codes(member_b)) == 1
+
+
+def test_a_late_failure_report_after_delivered_keeps_the_coupon(fake_twilio, member_b, coupon_template):
+    message = queue_one(member_b, coupon_template)
+    sending.send_message(message.pk, LA_MORNING)
+    message.refresh_from_db()
+    sending.apply_status_callback(message.provider_sid, "delivered", "", str(message.pk))
+    sending.apply_status_callback(message.provider_sid, "undelivered", "30003", str(message.pk))
+    assert len(held_codes(member_b)) == 1

@@ -12,7 +12,7 @@ from members.models import Coupon, Festival, MemberOrder, Message, SmsTemplate
 from members.replies import receive_reply
 from members.sms import locmem
 from tests.factories import MembershipFactory, OrderFactory, UserFactory
-from tests.members.conftest import make_member
+from tests.members.conftest import LA_MORNING, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -409,3 +409,17 @@ def test_opting_out_another_stores_member_is_a_404_and_a_get_changes_nothing(cli
     assert client.get(reverse("members:opt_out", args=[member_b.pk])).status_code == 405
     member_b.refresh_from_db()
     assert member_b.opted_out_at is None
+
+
+def test_the_member_page_shows_a_coupon_whose_text_was_undelivered_as_withdrawn(client, operator_b, member_b):
+    template = SmsTemplate.objects.create(store=member_b.store, name="Perk", flow="campaign", coupon_value="$10 off",
+                                          body="{first_name}, {coupon_value} with code {coupon}")
+    flows.start_campaign(member_b.store, template, LA_MORNING)
+    message = Message.objects.get(member=member_b)
+    sending.send_message(message.pk, LA_MORNING)
+    sending.apply_status_callback(Message.objects.get(pk=message.pk).provider_sid, "undelivered", "30003",
+                                  str(message.pk))
+    client.force_login(operator_b)
+    page = client.get(reverse("members:detail", args=[member_b.pk])).content.decode()
+    code = Coupon.objects.get(member=member_b).code
+    assert f"<s>{code}</s>" in page and "its text did not reach the member" in page

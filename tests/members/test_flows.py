@@ -470,6 +470,31 @@ def test_a_retry_after_a_twilio_500_does_not_send_for_an_order_refunded_meanwhil
     assert (message.status, message.skip_reason) == (MessageStatus.SKIPPED, "order refunded")
 
 
+def test_a_refund_landing_while_twilio_takes_the_care_text_is_recorded_as_sent_not_sent_again(
+        fake_twilio, store_b, member_b, care_template, monkeypatch):
+    """The refund arrives between the send step's check and Twilio's answer, which times out after Twilio took
+    the text: the retry finds it at Twilio (it reached the customer) before applying the refund rule, so the
+    record says sent, and the customer gets no second text."""
+    from members.sms.twilio import TwilioBackend
+
+    message, order = planned_care_text(store_b, member_b)
+    real_send = TwilioBackend.send
+
+    def send_as_the_refund_lands(backend, text):
+        refund_in_full(order)
+        return real_send(backend, text)
+
+    monkeypatch.setattr(TwilioBackend, "send", send_as_the_refund_lands)
+    fake_twilio.timeout_next(1, seconds=3, after_create=True)
+    first = sending.send_batch([message.pk], message.scheduled_for, threads=1)[message.pk]
+    assert first.status == "retry"
+    retry = sending.send_message(message.pk, message.scheduled_for + timedelta(seconds=first.retry_in))
+    assert retry.status == "found"
+    assert len(fake_twilio.sent_to(member_b.phone)) == 1
+    message.refresh_from_db()
+    assert (message.status, message.skip_reason) == (MessageStatus.SENT, "")
+
+
 def test_a_five_star_review_after_planning_still_gets_the_care_text(fake_twilio, store_b, member_b, care_template):
     message, order = planned_care_text(store_b, member_b)
     Review.objects.create(store=store_b, external_id="r-late-5", order=order, rating=5, body="Lovely",

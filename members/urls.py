@@ -6,6 +6,7 @@ app_name = "members"
 urlpatterns = [
     path("", views.index, name="index"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/conversation/", views.conversation, name="conversation"),
     path("<int:pk>/opt-out/", views.opt_out, name="opt_out"),
     path("texts/", views.texts, name="texts"),
     path("templates/", views.templates, name="templates"),

@@ -14,6 +14,7 @@ from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, parse_pk, scope, stores_for
 
 from . import flows
+from .conversation import thread
 from .forms import SmsTemplateForm
 from .models import (
     NEEDS_ANSWER,
@@ -94,6 +95,24 @@ def opt_out(request, pk):
     return redirect(member)
 
 
+def conversation(request, pk):
+    """Everything between us and this member's number, in time order: texts from every store of the user
+    that knows the number and the customer's replies. Nothing of a store the user cannot see is shown."""
+    member = get_scoped_object(Member.objects.select_related("store"), request.user, pk=pk)
+    memberships = list(scope(Member.objects.filter(phone=member.phone).select_related("store"), request.user)
+                       .order_by("store__name"))
+    ids, store_ids = [m.pk for m in memberships], [m.store_id for m in memberships]
+    shown = thread(Message.objects.filter(member__in=ids, store__in=store_ids),
+                   InboundReply.objects.filter(member__in=ids, store__in=store_ids))
+    # Whole for a manager of a store holding the number (they see it whole on that member page), else masked.
+    managed = set(stores_for(request.user, MANAGER).values_list("pk", flat=True))
+    whole = any(m.store_id in managed for m in memberships)
+    return render(request, "members/conversation.html", {
+        "member": member, "memberships": memberships, "thread": shown,
+        "phone": member.phone if whole else member.masked_phone,
+    })
+
+
 # The desk's "failed or undelivered" count links here with both statuses.
 PROBLEMS = f"{MessageStatus.FAILED},{MessageStatus.UNDELIVERED}"
 # Its "waiting" count links here: queued texts not due yet (a queued text already due is being sent).
@@ -119,7 +138,10 @@ def texts(request):
         replies.filter(pk=reply.pk, answered_at__isnull=True).update(answered_at=timezone.now(),
                                                                      answered_by=request.user)
         messages.success(request, f"Marked the reply from {reply.member} answered.")
-        return redirect(reply.member if request.POST.get("back") == "member" else "members:texts")
+        back = request.POST.get("back")
+        if back == "conversation":
+            return redirect("members:conversation", reply.member_id)
+        return redirect(reply.member if back == "member" else "members:texts")
     rows = scope(Message.objects.select_related("member", "store", "template"), request.user)
     # ?store=<slug>: one store's texts and replies (the desk's items are per store).
     stores = stores_for(request.user)

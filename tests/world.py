@@ -161,6 +161,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "campaigns:ad_launch_check": lambda o: {"pk": o["launch"].pk, "item": o["launch_item"].pk},
     "members:detail": pk("member"),
     "members:opt_out": pk("member"),
+    "members:conversation": pk("member"),
     "members:template_new": slug,
     "members:template_edit": slug_pk("sms_template"),
     "members:campaign": pk("sms_template"),

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from members.models import MemberOrder
+from members.models import InboundReply, MemberOrder, Message, SmsTemplate
 from reviews.models import ProductTask
 from stores.models import ListingVersion
 from tests.ads.conftest import AdPlanFactory, SnapshotFactory
@@ -80,6 +80,25 @@ def test_ads_page_and_desk_do_not_query_per_active_plan(client_a, store_a, url):
             plan = AdPlanFactory(store=store_a)
             # Fed yesterday, nothing today: the pacing check looks back past midnight for its last rise.
             SnapshotFactory(plan=plan, ts=timezone.now() - timedelta(hours=20), spend_today=Decimal("5.00"))
+
+    add(3)
+    few = queries(client_a, url)
+    add(3)
+    assert queries(client_a, url) == few
+
+
+def test_conversation_page_does_not_query_per_text_or_reply(client_a, operator_a, store_a):
+    member = make_member(store_a)
+    template = SmsTemplate.objects.create(store=store_a, name="Thanks", flow="campaign", body="Hi")
+    url = reverse("members:conversation", args=[member.pk])
+
+    def add(n):
+        for _ in range(n):
+            i = Message.objects.count()
+            Message.objects.create(store=store_a, member=member, flow="campaign", occasion=f"campaign:{i}", body="Hi",
+                                   template=template, scheduled_for=timezone.now(), status="failed", error_code="30006")
+            InboundReply.objects.create(store=store_a, member=member, kind="help", body="HELP", provider_sid=f"SM{i}",
+                                        received_at=timezone.now(), answered_at=timezone.now(), answered_by=operator_a)
 
     add(3)
     few = queries(client_a, url)

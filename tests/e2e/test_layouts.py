@@ -126,3 +126,28 @@ def test_on_a_phone_a_texts_status_keeps_its_error_beside_it(page, live_server, 
         range.selectNodeContents(text); return range.getBoundingClientRect().right; }""")
     badge = cell.locator(".badge").bounding_box()["x"]
     assert 0 <= badge - words < 12  # one space apart, as on a laptop
+
+
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
+def test_a_busy_conversation_fits_the_screen(page, live_server, login, screenshot, operator_a, store_a, store_b,
+                                             size):
+    # The sweep's demo member has no texts; a thread with a long text, a failed one and a reply waiting in
+    # two stores (a Mark answered button each) must still show every cell.
+    from members.models import InboundReply, Message
+    from tests.factories import MembershipFactory
+    from tests.members.conftest import make_member
+    MembershipFactory(store=store_b, user=operator_a, role="operator")
+    members = [make_member(store, phone="+8613800138000") for store in (store_a, store_b)]
+    Message.objects.create(store=store_a, member=members[0], flow="after_sales", occasion="after_sales:order 107056",
+                           body="您好，您在Jade Tea House购买的商品已签收，使用中有任何问题请直接回复本短信。" * 2,
+                           status="undelivered", error_code="30006", scheduled_for="2026-12-01T01:00Z")
+    InboundReply.objects.bulk_create([InboundReply(store=m.store, member=m, kind="help", body="HELP 壶盖关不上",
+                                                   provider_sid="SMin", received_at="2026-12-01T02:00Z")
+                                      for m in members])
+    login("op-a")
+    page.set_viewport_size(VIEWPORTS[size])
+    page.goto(f"{live_server.url}{reverse('members:conversation', args=[members[0].pk])}")
+    assert page.locator("table.stack button").count() == 2
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 2
+    assert page.evaluate(OFF_SCREEN_CELLS) == []
+    screenshot(f"{size}-conversation")

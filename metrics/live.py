@@ -6,7 +6,8 @@ of past days comes from `live_history` (kept per process), today's from `live_to
 hours kept, the last stretch read per request); orders are aggregated in SQL per request.
 
 Definitions (see docs/realtime.md):
-- sessions: session_start events; visitors: distinct visitor_id of the window's events (any type);
+- sessions: session_start events; visitors: distinct visitor_id of the window's browsing events (BROWSING:
+  sessions, product views, carts; a paid or refunded order is no visit);
 - orders / buyers / GMV: paid orders (stores.Order.paid_at) — count, distinct buyer_ref, sum of totals;
 - conversion = orders / visitors, AOV = GMV / orders: the daily rollup's definitions (metrics.rollup
   METRICS), so a finished day reads the same here as on the daily page and GMV = visitors × conversion × AOV;
@@ -38,7 +39,7 @@ from stores.models import Order, Store, TrafficSource
 from . import live_history, live_today
 from .live_history import PastDay
 from .live_today import TodayEvents
-from .models import EventType, TrafficEvent
+from .models import BROWSING, EventType, TrafficEvent
 
 ZERO = Decimal("0")
 TOP_PRODUCTS = 10
@@ -349,7 +350,7 @@ def naive_snapshot(store: Store, now: datetime | None = None) -> dict:
         orders = Order.objects.filter(store=store).paid_between(w.start, w.end)
         out["kpis"][w.key] = {
             "sessions": events.filter(type=EventType.SESSION_START).count(),
-            "visitors": events.exclude(visitor_id="").values("visitor_id").distinct().count(),
+            "visitors": events.filter(type__in=BROWSING).exclude(visitor_id="").values("visitor_id").distinct().count(),
             "orders": orders.count(), "buyers": orders.exclude(buyer_ref="").values("buyer_ref").distinct().count(),
             "gmv": orders.aggregate(s=Sum("total"))["s"],
         }

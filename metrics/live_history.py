@@ -30,7 +30,7 @@ from django.db import connection
 
 from stores.models import Store
 
-from .models import EventType
+from .models import BROWSING, EventType
 
 CACHE_AFTER = timedelta(minutes=30)
 KEEP_NOTES = timedelta(days=10)  # the live view's oldest window (last week) plus time-zone slack
@@ -49,7 +49,7 @@ class PastDay:
     """The session starts and visitors of one local day of one store."""
 
     starts: array           # session_start times, sorted (µs since the epoch, int64)
-    first_seen: array       # per non-empty visitor_id, its first event (any type) that day, sorted
+    first_seen: array       # per non-empty visitor_id, its first browsing event that day, sorted
     hourly: list[int]       # session starts per local hour 0-23
 
     def sessions_before(self, end: datetime) -> int:
@@ -90,8 +90,9 @@ def _read(store: Store, start: datetime, end: datetime) -> PastDay:
     span = [store.pk, adapt(start), adapt(end)]
     where = "FROM metrics_trafficevent WHERE store_id = %s AND ts >= %s AND ts < %s"
     starts_where = f"{where} AND type = %s ORDER BY ts"
-    # Visitors are those of any event, as the daily rollup counts them (its conversion is orders / visitors).
-    visitors_where = f"{where} AND visitor_id <> ''"
+    # Visitors are those of browsing events, as the daily rollup counts them (its conversion is orders / visitors).
+    browsing = ", ".join(f"'{t}'" for t in BROWSING)
+    visitors_where = f"{where} AND visitor_id <> '' AND type IN ({browsing})"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Integers, not time stamps: parsing ~10 k datetimes in Python was most of a day's read.

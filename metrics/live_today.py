@@ -27,10 +27,10 @@ from django.db import connection
 from stores.models import Store
 
 from .live_history import CACHE_AFTER, change_notes, micros
-from .models import EventType
+from .models import BROWSING, EventType
 
 START, VIEW, CART = EventType.SESSION_START.value, EventType.PRODUCT_VIEW.value, EventType.ADD_TO_CART.value
-STEPS = {START, VIEW, CART}  # the funnel's events; orders and refunds count only as visitors
+STEPS = set(BROWSING)  # the funnel's events and the only ones that make a visitor
 MAX_STORES = 256  # (store, day) entries kept per process
 HOUR_US = 3_600_000_000
 
@@ -57,10 +57,10 @@ class TodayEvents:
         out = cls()
         per_session = out.per_session
         for kind, session_id, visitor, source, product_id, hour in rows:
-            if visitor:
-                out.visitors.add(visitor)  # of any event, as the daily rollup counts them
             if kind not in STEPS:
-                continue
+                continue  # orders and refunds: counted from the orders, never as visits
+            if visitor:
+                out.visitors.add(visitor)  # of any browsing event, as the daily rollup counts them
             started = kind == START
             if started:
                 out.sessions += 1

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from stores.models import Order, OrderLine, Payment, Product, Store, Violation
 
-from .models import DailyMetric, Dimension, EventType, TrafficEvent
+from .models import BROWSING, DailyMetric, Dimension, EventType, TrafficEvent
 from .rollup_sql import replace_days
 
 log = logging.getLogger(__name__)
@@ -140,8 +140,8 @@ def collect_day(store: Store, day: date) -> dict[tuple[str, str, str], Decimal]:
     put("refund_count", refunds["n"])
     put("refunds", refunds["s"] or ZERO)
 
-    # --- traffic ---------------------------------------------------------------------------------------
-    events = TrafficEvent.objects.filter(store=store, ts__gte=start, ts__lt=end)
+    # --- traffic: browsing events only (a paid or refunded order is no visit) --------------------------
+    events = TrafficEvent.objects.filter(store=store, ts__gte=start, ts__lt=end, type__in=BROWSING)
     ev_agg = dict(
         visitors=Count("visitor_id", distinct=True, filter=~Q(visitor_id="")),
         sessions=Count("id", filter=Q(type=EventType.SESSION_START)),

@@ -14,6 +14,8 @@ from datetime import date, datetime
 
 from django.db import connection
 
+from .models import BROWSING
+
 BOUNDS = "b(store_id, day, lo, hi)"
 
 # Ad channel -> traffic source, as campaigns.models.ads.CHANNEL_SOURCE (unknown channels: "other").
@@ -63,6 +65,7 @@ traffic AS (
            (COUNT(e.id) FILTER (WHERE e.type = 'product_view'))::numeric AS pv,
            (COUNT(e.id) FILTER (WHERE e.type = 'add_to_cart'))::numeric AS add_to_cart
     FROM b LEFT JOIN metrics_trafficevent e ON e.store_id = b.store_id AND e.ts >= b.lo AND e.ts < b.hi
+        AND e.type IN ({browsing})  -- metrics.models.BROWSING: a paid or refunded order is no visit
     GROUP BY GROUPING SETS ((b.store_id, b.day), (b.store_id, b.day, e.source))
     HAVING GROUPING(e.source) = 1 OR (COUNT(e.id) > 0 AND e.source <> '')
 ),
@@ -182,5 +185,6 @@ def replace_days(rows: list[tuple[int, date, datetime, datetime]]) -> int:
     bounds, params = _bounds(rows)
     with connection.cursor() as cur:
         cur.execute(f"WITH {bounds} {DELETE_SQL}", params)
-        cur.execute(f"WITH {bounds}, {CELLS_SQL.format(channel_case=_channel_case())} {INSERT_SQL}", params)
+        cells = CELLS_SQL.format(channel_case=_channel_case(), browsing=", ".join(f"'{t}'" for t in BROWSING))
+        cur.execute(f"WITH {bounds}, {cells} {INSERT_SQL}", params)
         return cur.rowcount

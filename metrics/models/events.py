@@ -4,7 +4,7 @@ from django.db import models
 
 from stores.models import Product, Store, TrafficSource
 
-__all__ = ["EventChange", "EventType", "TrafficEvent"]
+__all__ = ["BROWSING", "EventChange", "EventType", "TrafficEvent"]
 
 
 class EventType(models.TextChoices):
@@ -13,6 +13,12 @@ class EventType(models.TextChoices):
     ADD_TO_CART = "add_to_cart", "Add to cart"
     ORDER_PAID = "order_paid", "Order paid"
     REFUND = "refund", "Refund"
+
+
+# What a person does in the store: only these make someone a visitor (and the tracker "live"). Order and
+# refund events are facts about orders, sent when a payment settles or a refund is booked, often days
+# after the visit (bank transfer, boleto, after-sales): counting them as visits inflated visitors.
+BROWSING = (EventType.SESSION_START.value, EventType.PRODUCT_VIEW.value, EventType.ADD_TO_CART.value)
 
 
 class TrafficEvent(models.Model):

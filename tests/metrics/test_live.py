@@ -161,6 +161,20 @@ def test_a_visitor_still_browsing_after_midnight_is_a_visitor_of_the_new_day(db)
     assert today["conversion"] == pytest.approx(1.0)
 
 
+def test_a_paid_or_refunded_order_makes_no_visitor_today_or_yesterday(db):
+    # Order and refund events carry the buyer's visitor id. They made the buyer a "visitor" on the day a
+    # payment settled or a refund was booked, with no visit that day: visitors up, conversion down.
+    store = StoreFactory(timezone="UTC")
+    for day in (4, 5):
+        session(store, utc(2026, 5, day, 9), f"s{day}", "direct", visitor="browser")
+        event(store, "order_paid", utc(2026, 5, day, 10), visitor="bank-transfer-buyer", source="other")
+        event(store, "refund", utc(2026, 5, day, 10, 30), visitor="last-weeks-buyer")
+    paid_order(store, utc(2026, 5, 5, 10), buyer="bank-transfer-buyer")
+    kpis = live.snapshot(store, utc(2026, 5, 5, 12))["kpis"]
+    assert (kpis["today"]["visitors"], kpis["yesterday"]["visitors"]) == (1, 1)
+    assert kpis["today"]["conversion"] == pytest.approx(1.0)  # 1 order of 1 visitor, not of 3
+
+
 def test_top_products_rank_by_gmv_with_views_and_carts(db):
     store = StoreFactory(timezone="UTC")
     tea, pot, other_store_product = ProductFactory(store=store), ProductFactory(store=store), ProductFactory()

@@ -21,6 +21,7 @@ from stores.models import Order, OrderLine, TrafficSource
 from tests.factories import ProductFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
+BROWSING = {"session_start", "product_view", "add_to_cart"}  # a paid or refunded order is no visit
 SOURCES = ["organic_search", "paid_search", "recommendation", "social", "direct", "campaign", "other", ""]
 
 
@@ -92,7 +93,8 @@ def by_hand(store, now):
         starts = [e for e in inside if e.type == "session_start"]
         paid = [o for o in orders if o.paid_at is not None and start <= o.paid_at < end]
         gmv = sum((o.total for o in paid), Decimal("0"))
-        kpis[key] = {"sessions": len(starts), "visitors": len({e.visitor_id for e in inside if e.visitor_id}),
+        visitors = {e.visitor_id for e in inside if e.visitor_id and e.type in BROWSING}
+        kpis[key] = {"sessions": len(starts), "visitors": len(visitors),
                      "orders": len(paid), "buyers": len({o.buyer_ref for o in paid if o.buyer_ref}),
                      "gmv": f"{gmv:.2f}",
                      "aov": f"{(gmv / len(paid)).quantize(Decimal('0.01'), ROUND_HALF_UP)}" if paid else None}
@@ -235,13 +237,16 @@ def test_a_finished_day_reads_the_same_conversion_live_at_midnight_as_on_the_nex
     last_moment = next_midnight - timedelta(microseconds=1)  # the whole day is "today so far"
     store = StoreFactory(timezone=zone_name)
     populate(store, last_moment)
-    # A visitor who came in at 23:50 the evening before and paid at 00:05: a visitor of this day.
+    # A buyer who browsed at 23:50 the evening before and whose payment came at 00:05, and a refund of an
+    # older order booked at noon: orders of this day, no visitors of it (on neither page).
     midnight = datetime.combine(the_day, time.min, tzinfo=zone).astimezone(UTC)
     TrafficEvent.objects.bulk_create([
         TrafficEvent(store=store, event_id="late-start", type="session_start", ts=midnight - timedelta(minutes=10),
                      session_id="late", visitor_id="night-owl", source="direct"),
         TrafficEvent(store=store, event_id="late-paid", type="order_paid", ts=midnight + timedelta(minutes=5),
-                     session_id="late", visitor_id="night-owl")])
+                     session_id="late", visitor_id="night-owl", source="direct"),
+        TrafficEvent(store=store, event_id="refund", type="refund", ts=midnight + timedelta(hours=12),
+                     visitor_id="returner")])
     live_history.clear()
     live_today.clear()
     with time_machine.travel(last_moment, tick=False):
@@ -251,5 +256,6 @@ def test_a_finished_day_reads_the_same_conversion_live_at_midnight_as_on_the_nex
     daily = {m: v for m, v in DailyMetric.objects.filter(store=store, day=the_day, dimension="")
              .values_list("metric", "value")}
     assert (shown_live["orders"], shown_live["visitors"]) == (daily["orders"], daily["visitors"])
+    assert shown_live["visitors"] == by_hand(store, last_moment)["kpis"]["today"]["visitors"]
     assert shown_live["conversion"] == pytest.approx(float(daily["conversion"]), abs=1e-6)
     assert shown_live["visitors"] != shown_live["sessions"]  # the two definitions would differ on this day

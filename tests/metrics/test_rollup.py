@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
-from metrics.models import DailyMetric
+from metrics.models import DailyMetric, TrafficEvent
 from metrics.olist import load_store
 from metrics.rollup import collect_day, rollup_day, run_nightly
 from tests.factories import OrderFactory, OrderLineFactory, PaymentFactory, StoreFactory, ViolationFactory
@@ -125,6 +125,27 @@ def test_breakdowns_by_source_product_and_payment_type():
     pay = cells(store, date(2026, 5, 4), "payment_type")
     assert pay[("payment_share", "credit_card")] == Decimal("0.6")
     assert pay[("orders", "voucher")] == 1
+
+
+def test_a_paid_or_refunded_order_makes_no_visitor_overall_or_by_source():
+    # A payment settling (bank transfer, boleto) or a refund being booked is no visit: counted as one, the
+    # buyer inflated visitors, lowered conversion and added an "other" source of visitors nobody saw.
+    store = StoreFactory()
+    ts = datetime(2026, 5, 4, 12, tzinfo=LA)
+    TrafficEvent.objects.bulk_create([
+        TrafficEvent(store=store, event_id="s", type="session_start", ts=ts, session_id="s", visitor_id="browser",
+                     source="paid_search"),
+        TrafficEvent(store=store, event_id="v", type="product_view", ts=ts, session_id="s", visitor_id="browser"),
+        TrafficEvent(store=store, event_id="p", type="order_paid", ts=ts, visitor_id="bank-transfer-buyer",
+                     source="other"),
+        TrafficEvent(store=store, event_id="r", type="refund", ts=ts, visitor_id="last-weeks-buyer")])
+    OrderFactory(store=store, placed_at=ts, paid_at=ts, traffic_source="other")
+    rollup_day(store, date(2026, 5, 4))
+    overall = cells(store, date(2026, 5, 4))
+    assert (overall[("visitors", "")], overall[("conversion", "")]) == (1, 1)
+    by_source = cells(store, date(2026, 5, 4), "traffic_source")
+    assert by_source[("visitors", "paid_search")] == 1 and ("visitors", "other") not in by_source
+    assert collect_day(store, date(2026, 5, 4))[("visitors", "", "")] == 1
 
 
 def test_buyers_are_distinct_known_buyers_guest_orders_are_not_one_buyer_between_them():

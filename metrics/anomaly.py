@@ -28,6 +28,7 @@ from stores.models import PaymentType, Product, Store, TrafficSource
 
 from . import incidents, rootcause
 from .compare import Window, fill_rolled_zeros, history, pct_change, read_series, read_windows
+from .figures import pct
 from .models import Anomaly, AnomalyStatus, DailyMetric, Dimension, Direction, WithdrawnAnomaly
 from .public_holidays import holiday_calendar
 from .rollup import METRICS
@@ -604,12 +605,12 @@ def explain_slice(store: Store, day: date, metric: str, source: str, frame: pd.D
     overall = expected.of(frame).loc[metric] if metric in frame.columns else None
     name = SHORT_SOURCE.get(source, dimension_labels(store, "traffic_source", [source])[source])
     what = "GMV" if metric == "gmv" else METRICS[metric].short_label.lower()
-    text = f"{name[:1].upper()}{name[1:]} {what} {rootcause.pct(_num(judged['change']))} vs usual {day:%A}"
+    text = f"{name[:1].upper()}{name[1:]} {what} {pct(_num(judged['change']))} vs usual {day:%A}"
     text += _supporting("traffic_source", source, sliced, expected) if metric != "sessions" else ""
     if overall is not None and not pd.isna(overall["baseline"]):
         share = (judged["value"] - judged["baseline"]) / (overall["value"] - overall["baseline"]) \
             if overall["value"] != overall["baseline"] else None
-        text += f"; overall {what} {rootcause.pct(_num(overall['change']))}"
+        text += f"; overall {what} {pct(_num(overall['change']))}"
         # A share of a change the total barely made (−1 %) says nothing: other sources made up for it.
         if share is not None and share > 0 and abs(_num(overall["change"]) or 0) >= MEANINGFUL_CHANGE:
             text += f", {min(share, 1.0) * 100:.0f} % of that change"
@@ -623,13 +624,13 @@ def explain_share(store: Store, day: date, metric: str, dimension: str, value: s
     name = dimension_labels(store, dimension, [value])[value]
     what = METRICS[metric].short_label.lower()
     subject = f"“{name}”" if dimension == "product" else name
-    text = f"{subject} {what} {rootcause.pct(_num(row['change']))} vs usual {day:%A}"
+    text = f"{subject} {what} {pct(_num(row['change']))} vs usual {day:%A}"
     if _counts(metric):  # a count's own numbers say how unusual it is: 0 of usually 31, not of usually 2
         text += f": {row['value']:,.0f}, usually {row['baseline']:,.0f}"
     text += _supporting(dimension, value, dframe, expected)
     if metric in frame.columns:
         everyone = "all products'" if dimension == "product" else "all"
-        text += f"; {everyone} {what} {rootcause.pct(_num(expected.of(frame).at[metric, 'change']))}"
+        text += f"; {everyone} {what} {pct(_num(expected.of(frame).at[metric, 'change']))}"
     return {"summary": text[:1].upper() + text[1:] + ".", "dimensions": [], "tree": None,
             "top_dimension": dimension, "top_value": value}
 
@@ -749,7 +750,7 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
                                                                  "aov") else None
     info = METRICS[metric]
     baseline = expected.of(frame).loc[metric]
-    head = f"{info.short_label} {rootcause.pct(_num(baseline['change']))} vs usual {day:%A}"
+    head = f"{info.short_label} {pct(_num(baseline['change']))} vs usual {day:%A}"
     parts = []
     if ranked:
         top = ranked[0]
@@ -767,7 +768,7 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
     text = head + (": " + "; ".join(parts) if parts else "")
     if tree:
         names = {"visitors": "visitors", "conversion": "conversion", "aov": "AOV", "orders": "orders"}
-        factors = ", ".join(f"{names[k]} {rootcause.pct(v['change'])}" for k, v in tree["factors"].items())
+        factors = ", ".join(f"{names[k]} {pct(v['change'])}" for k, v in tree["factors"].items())
         text += f". Metric tree: {factors} — {names[tree['top']]} moved most."
     else:
         text += "."
@@ -786,7 +787,7 @@ def _moved(candidate: rootcause.Candidate) -> str:
     source or product), where a percentage does not exist and '–' would read as no data."""
     if candidate.change is None:
         return f"from 0 to {candidate.actual:,.0f}"
-    return rootcause.pct(candidate.change)
+    return pct(candidate.change)
 
 
 def _supporting(dimension, value, dframe, expected: Expected, said: str = "") -> str:
@@ -796,14 +797,14 @@ def _supporting(dimension, value, dframe, expected: Expected, said: str = "") ->
     if dimension == "product" and said != "pv" and ("pv", value) in dframe.columns:
         views = expected.of(dframe).loc[("pv", value)]
         known = _num(views["baseline"]) and _num(views["change"]) is not None
-        return f" (product views {rootcause.pct(_num(views['change']))})" if known else ""
+        return f" (product views {pct(_num(views['change']))})" if known else ""
     if dimension != "traffic_source":
         return ""
     bits = []
     if said != "sessions" and ("sessions", value) in dframe.columns:
         base = expected.of(dframe).loc[("sessions", value)]
         if base["baseline"] and not pd.isna(base["baseline"]):
-            bits.append(f"sessions {rootcause.pct(_num(base['change']))}")
+            bits.append(f"sessions {pct(_num(base['change']))}")
     if said != "ad_spend" and ("ad_spend", value) in dframe.columns:
         spend = dframe.at[expected.ts, ("ad_spend", value)]
         if not pd.isna(spend):

@@ -30,9 +30,9 @@ from stores.models import StoreMembership
 from .anomaly import detect_anomalies, label_values, with_related
 from .charts import email_figure, figure_png, sparkline_png
 from .compare import history, unusual_earlier_days
+from .figures import pct
 from .models import Anomaly, AnomalyStatus, MorningEmail
 from .rollup import HEADLINE, METRICS, due_day, is_rolled_up, rollup_day
-from .rootcause import pct
 
 log = logging.getLogger(__name__)
 

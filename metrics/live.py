@@ -36,10 +36,11 @@ from opsdesk.localtime import local_midnight
 from opsdesk.money import CENT
 from stores.models import Order, Store, TrafficSource
 
-from . import live_history, live_today
+from . import figures, live_history, live_today
 from .live_history import PastDay
 from .live_today import TodayEvents
 from .models import BROWSING, EventType, TrafficEvent
+from .rollup import METRICS
 
 ZERO = Decimal("0")
 TOP_PRODUCTS = 10
@@ -256,6 +257,32 @@ def changes(kpi: dict[str, dict]) -> dict[str, dict]:
     return out
 
 
+def shown(kpi: dict[str, dict], change: dict[str, dict]) -> dict:
+    """The KPI table as the page writes it, by the rules of the daily pages and the email (metrics.figures):
+    each figure, and under the earlier ones today's change with its tone ('+12 %', '−0.4 pts', 'from 0';
+    empty where there is nothing to compare with). live.js only puts these words in place."""
+    words: dict[str, dict] = {}
+    for name in KPI_NAMES:
+        info, now_value = METRICS[name], kpi["today"][name]
+        words[name] = {}
+        for other in ("yesterday", "last_week"):
+            then = kpi[other][name]
+            if name == "conversion":
+                text, tone = figures.change_words(None if change[name][other] is None else change[name][other] / 100,
+                                                  good_when_up=info.higher_is_better, in_points=True)
+            else:
+                text, tone = figures.change_words(change[name][other], value=_float(now_value), earlier=_float(then),
+                                                  good_when_up=info.higher_is_better)
+            words[name][other] = {"text": "" if text == "–" else text, "tone": tone}
+    return {"kpis": {w: {name: figures.metric_value(values[name], METRICS[name].kind) for name in KPI_NAMES}
+                     for w, values in kpi.items()},
+            "changes": words}
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
+
+
 def tracker(store: Store, wins: list[Window], past: dict[date, PastDay]) -> dict:
     """When the store's last traffic event happened and what the silence since then means.
 
@@ -325,6 +352,7 @@ def _snapshot(store: Store, now: datetime | None) -> dict:
     past = live_history.past_days(store, [w.day for w in wins[1:]], now)
     events = live_today.today_so_far(store, today.start, today.end)
     kpi = kpis(store, wins, past, events)
+    change = changes(kpi)
     return {
         "store": store.slug,
         "currency": store.currency,
@@ -332,7 +360,8 @@ def _snapshot(store: Store, now: datetime | None) -> dict:
         "as_of": now.astimezone(store.zone).isoformat(timespec="seconds"),
         "windows": {w.key: {"start": w.start.isoformat(), "end": w.end.isoformat()} for w in wins},
         "kpis": kpi,
-        "changes": changes(kpi),
+        "changes": change,
+        "shown": shown(kpi, change),
         "funnel": funnel(store, today, events),
         "top_products": top_products(store, today, events),
         "hourly": hourly(store, today, events, past[wins[1].day]),

@@ -184,13 +184,3 @@ def metric_tree(actual: dict[str, float], expected: dict[str, float]) -> dict | 
 
 def as_json(explanations: list[DimensionExplanation]) -> list[dict]:
     return [asdict(e) for e in explanations]
-
-
-def pct(value: float | None) -> str:
-    """'−32 %' with a real minus sign, '+5 %', '–' for unknown."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    number = round(value * 100)
-    if number == 0:
-        return "±0 %"
-    return f"{'+' if number > 0 else '−'}{abs(number)} %"

@@ -252,7 +252,7 @@ class Anomaly(models.Model):
         if not via:
             return ""
         from metrics.anomaly import dimension_labels
-        from metrics.rootcause import pct
+        from metrics.figures import pct
 
         label = dimension_labels(self.store, via["dimension"], [via["value"]])[via["value"]]
         return f"flagged because of {label} ({pct(via.get('change'))})"

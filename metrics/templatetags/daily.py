@@ -4,9 +4,10 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from metrics import figures
+from metrics.figures import pct
 from metrics.models import Dimension
 from metrics.rollup import METRICS
-from metrics.rootcause import pct
 
 register = template.Library()
 
@@ -14,17 +15,8 @@ register = template.Library()
 @register.filter
 def metric_value(value, kind):
     """Money with thousands and 2 decimals, counts as integers, ratios as percentages, multiples
-    (ROAS: ad sales per unit of spend, as ad tools show it) as 3.48×."""
-    if value is None or value == "":
-        return "–"
-    value = float(value)
-    if kind == "ratio":
-        return f"{value * 100:.2f} %"
-    if kind == "multiple":
-        return f"{value:,.2f}×"
-    if kind == "money":
-        return f"{value:,.2f}"
-    return f"{value:,.0f}"
+    (ROAS: ad sales per unit of spend, as ad tools show it) as 3.48× (metrics.figures)."""
+    return figures.metric_value(value, kind)
 
 
 @register.filter
@@ -52,16 +44,7 @@ def change_pct(change, good_when_up=True):
     if change is None or change == "":
         return mark_safe('<span class="muted">–</span>')  # noqa: S308 - a constant
     change = float(change)
-    return format_html('<span class="{}">{}</span>', _tone(change, good_when_up), keep_pct(pct(change)))
-
-
-def _tone(change: float, good_when_up) -> str:
-    """up / down (good / bad for the business), muted (no move) or plain (a metric nobody judges)."""
-    if good_when_up is None:
-        return "plain"
-    if abs(change) < 0.005:
-        return "muted"
-    return "up" if (change > 0) == bool(good_when_up) else "down"
+    return format_html('<span class="{}">{}</span>', figures.tone(change, good_when_up), keep_pct(pct(change)))
 
 
 # The row keys (of the daily tables and the email alike): each change and the earlier value it was computed from.
@@ -71,17 +54,10 @@ EMAIL_COLOURS = {"up": "#067647", "down": "#b42318", "muted": "#667085"}
 
 
 def _row_change(row, which: str) -> tuple[str, str]:
-    """The words and tone of a row's change: '−34 %' with a non-breaking space, '±0' for no move, and
-    'from 0' where the earlier value was 0 (a percentage of 0 does not exist, and '–' reads as 'no
-    data'). Rows without the earlier value (`day_before`, `week_before`) fall back to the percentage."""
-    change, value, good_when_up = row.get(which), row.get("value"), row.get("good_when_up")
-    if row.get(EARLIER_VALUE[which]) == 0 and value is not None:
-        return ("±0", _tone(0.0, good_when_up)) if value == 0 else ("from 0", _tone(value, good_when_up))
-    if change is None:
-        return "–", "muted"
-    change = float(change)
-    words = pct(change)
-    return ("±0" if words == pct(0.0) else words.replace(" ", "\u00a0")), _tone(change, good_when_up)
+    """The words and tone of a row's change (metrics.figures.change_words): '−34 %' kept on one line, '±0' for
+    no move, 'from 0' where the earlier value (`day_before`, `week_before`) was 0."""
+    return figures.change_words(row.get(which), value=row.get("value"), earlier=row.get(EARLIER_VALUE[which]),
+                                good_when_up=row.get("good_when_up"))
 
 
 def _compared_with(row, which: str) -> str:
@@ -123,16 +99,8 @@ def text_change(row, which):
 
 @register.filter
 def points(change):
-    """A change of share (fractions: 0.025) in points: '+2.5 pts', '−1.0 pts', '±0 pts', '–' unknown.
-
-    A share's move is said in points, not percent: 40 % → 50 % is +10 points, not +25 %."""
-    if change is None or change == "":
-        return "–"
-    number = round(float(change) * 100, 1)
-    if number == 0:
-        return "±0\u00a0pts"
-    sign = "+" if number > 0 else "\u2212"
-    return f"{sign}{abs(number):.1f}\u00a0pts"
+    """A change of share (fractions: 0.025) in points: '+2.5 pts', '±0 pts', '–' unknown (metrics.figures)."""
+    return figures.points(change)
 
 
 @register.filter

@@ -70,21 +70,19 @@ def test_the_refresh_time_names_the_stores_utc_offset(page, live_server, login, 
     expect(page.locator("#live-status")).to_contain_text("store time (UTC+08:00)")
 
 
-def test_changes_are_written_with_a_real_minus_and_plus_minus_zero(page, live_server, login, operator_a, store_a):
-    # live.js wrote "today -39.0 %" and "today -0.0 pp" where every other page writes "−" and "±0".
+def test_changes_read_as_on_the_daily_pages_whole_percents_and_points(page, live_server, login, operator_a, store_a):
+    # live.js wrote "today −39.0 %" and "today +0.8 pp" where the daily pages and the email write "−39 %" and
+    # "+0.8 pts"; the words now come from the server (metrics.figures), the script only puts them in place.
     def with_changes(route):
         data = route.fetch().json()
-        data["changes"]["visitors"]["yesterday"] = -0.39
-        data["changes"]["gmv"]["yesterday"] = 0.125
-        data["changes"]["conversion"]["yesterday"] = -0.04  # points: rounds to nothing
+        data["shown"]["changes"]["visitors"]["yesterday"] = {"text": "\u221239\u00a0%", "tone": "down"}
+        data["shown"]["kpis"]["today"]["conversion"] = "2.35 %"
         route.fulfill(json=data)
 
     login("op-a")
-    page.route("**/live.json*", with_changes)
     page.goto(f"{live_server.url}/metrics/{store_a.slug}/live/")
+    page.route("**/live.json*", with_changes)
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # poll now, not in 5 s
-    expect(page.locator("#chg-visitors-yesterday")).to_have_text("today \u221239.0\u00a0%")
+    expect(page.locator("#chg-visitors-yesterday")).to_have_text("today \u221239\u00a0%")
     expect(page.locator("#chg-visitors-yesterday")).to_have_class("chg down")
-    expect(page.locator("#chg-gmv-yesterday")).to_have_text("today +12.5\u00a0%")
-    expect(page.locator("#chg-conversion-yesterday")).to_have_text("today ±0\u00a0pp")
-    expect(page.locator("#chg-conversion-yesterday")).to_have_class("chg muted")
+    expect(page.locator("#kpi-conversion-today")).to_have_text("2.35 %")

@@ -11,8 +11,9 @@ import pytest
 from django.db.models import F
 
 from metrics.anomaly import DEFAULT, detect_anomalies, flag, naive_flag, seasonal_baseline
+from metrics.figures import pct
 from metrics.models import ActionItem, Anomaly, DailyMetric
-from metrics.rootcause import adtributor, metric_tree, pct, rank_dimensions
+from metrics.rootcause import adtributor, metric_tree, rank_dimensions
 
 WEEKDAY = np.array([0.9, 0.9, 0.95, 1.0, 1.1, 1.3, 1.25])
 

@@ -175,6 +175,35 @@ def test_a_paid_or_refunded_order_makes_no_visitor_today_or_yesterday(db):
     assert kpis["today"]["conversion"] == pytest.approx(1.0)  # 1 order of 1 visitor, not of 3
 
 
+def test_changes_are_written_as_the_daily_pages_write_them(db):
+    # The live page wrote "−25.0 %" and "+8.3 pp" where the daily pages and the email write "−25 %" and
+    # "+8.3 pts", "±0" and "from 0": the words now come from the same place (metrics.figures).
+    store = StoreFactory(timezone="UTC")
+    for n in range(3):
+        session(store, utc(2026, 5, 5, 9), f"t{n}", "direct")
+    for n in range(4):
+        session(store, utc(2026, 5, 4, 9), f"y{n}", "direct")
+    paid_order(store, utc(2026, 5, 5, 10), total="50.00")
+    paid_order(store, utc(2026, 5, 4, 10), total="40.00")
+    shown = live.snapshot(store, utc(2026, 5, 5, 12))["shown"]
+    vs_yesterday = {name: shown["changes"][name]["yesterday"]["text"] for name in shown["changes"]}
+    assert vs_yesterday == {"visitors": "\u221225\u00a0%", "sessions": "\u221225\u00a0%", "orders": "±0",
+                            "buyers": "±0", "gmv": "+25\u00a0%", "conversion": "+8.3\u00a0pts", "aov": "+25\u00a0%"}
+    assert shown["changes"]["visitors"]["last_week"] == {"text": "from 0", "tone": "up"}
+    assert shown["changes"]["conversion"]["last_week"] == {"text": "", "tone": "muted"}  # no visitors then
+    assert (shown["changes"]["visitors"]["yesterday"]["tone"], shown["changes"]["orders"]["yesterday"]["tone"]) == (
+        "down", "muted")
+    assert shown["kpis"]["today"] == {"visitors": "3", "sessions": "3", "orders": "1", "buyers": "1",
+                                    "gmv": "50.00", "conversion": "33.33 %", "aov": "50.00"}
+
+
+def test_a_small_move_of_conversion_in_points_is_coloured_as_a_move():
+    from metrics.figures import change_words
+
+    assert change_words(0.004, in_points=True) == ("+0.4\u00a0pts", "up")
+    assert change_words(-0.0004, in_points=True) == ("±0\u00a0pts", "muted")
+
+
 def test_top_products_rank_by_gmv_with_views_and_carts(db):
     store = StoreFactory(timezone="UTC")
     tea, pot, other_store_product = ProductFactory(store=store), ProductFactory(store=store), ProductFactory()

@@ -7,13 +7,12 @@
   const refreshMs = Number(settings.refreshSeconds) * 1000;
   const nf = new Intl.NumberFormat("en");
   const money = new Intl.NumberFormat("en", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+  // The funnel and product tables: counts, money and ratios as metrics/figures.py writes them (2 decimals).
   const fmt = {
     count: (v) => v === null || v === undefined ? "–" : nf.format(v),
     money: (v) => v === null || v === undefined ? "–" : money.format(Number(v)),
-    pct: (v) => v === null || v === undefined ? "–" : (v * 100).toFixed(1) + " %",
+    pct: (v) => v === null || v === undefined ? "–" : (v * 100).toFixed(2) + " %",
   };
-  const kinds = {visitors: "count", sessions: "count", orders: "count", buyers: "count", gmv: "money",
-                 conversion: "pct", aov: "money"};
 
   function setText(id, text, cls) {
     const el = document.getElementById(id);
@@ -21,28 +20,17 @@
     if (el.textContent !== text) el.textContent = text;
     if (cls !== undefined) el.className = cls;
   }
-  // A change as the server's filters write one (metrics/templatetags/daily.py): "−39.0 %" with a real minus,
-  // "±0 pp" where it rounds to nothing (not "-0.0"), the unit kept on the number's line; and its tone.
-  function change(number, unit) {
-    const shown = Math.abs(number).toFixed(1);
-    if (Number(shown) === 0) return [`±0\u00a0${unit}`, "muted"];
-    return [`${number > 0 ? "+" : "\u2212"}${shown}\u00a0${unit}`, number > 0 ? "up" : "down"];
-  }
   function esc(s) { const d = document.createElement("span"); d.textContent = s; return d.innerHTML; }
 
+  // The KPI table comes written by the server (live.shown, metrics/figures.py: the daily pages' words), so the
+  // two pages cannot drift apart; only the tables below are formatted here.
   function renderKpis(d) {
-    for (const name of Object.keys(kinds)) {
+    for (const name of Object.keys(d.shown.changes)) {
       for (const w of ["today", "yesterday", "last_week"]) {
-        setText(`kpi-${name}-${w}`, fmt[kinds[name]](d.kpis[w][name]), "value");
+        setText(`kpi-${name}-${w}`, d.shown.kpis[w][name], "value");
         if (w === "today") continue;
-        const c = d.changes[name][w];
-        let text = "", cls = "chg muted";
-        if (c !== null && c !== undefined) {
-          const [words, tone] = name === "conversion" ? change(c, "pp") : change(c * 100, "%");
-          text = `today ${words}`;
-          cls = "chg " + tone;
-        }
-        setText(`chg-${name}-${w}`, text, cls);
+        const c = d.shown.changes[name][w];
+        setText(`chg-${name}-${w}`, c.text ? `today ${c.text}` : "", "chg " + (c.text ? c.tone : "muted"));
       }
     }
   }

@@ -1,0 +1,78 @@
+"""How the app writes a figure and its change: one way for the daily pages, the morning email and the live view.
+
+Money with thousands and 2 decimals, counts whole, ratios as percentages with 2 decimals, multiples as 3.48×.
+A change of a count or money is relative, in whole percents ('−34 %'); a change of a rate (conversion, a
+share) is in points with one decimal ('+2.5 pts': 40 % → 50 % is +10 points, not +25 %). A real minus sign,
+'±0' for a change that rounds to nothing, 'from 0' where the earlier value was 0 (a percentage of nothing
+does not exist, and '–' reads as "no data").
+"""
+
+from __future__ import annotations
+
+import math
+
+NBSP = "\u00a0"
+MINUS = "\u2212"
+
+
+def metric_value(value, kind: str) -> str:
+    """A figure of `kind` (money | count | ratio | multiple, metrics.rollup.MetricInfo.kind); '–' for none."""
+    if value is None or value == "":
+        return "–"
+    value = float(value)
+    if kind == "ratio":
+        return f"{value * 100:.2f} %"
+    if kind == "multiple":
+        return f"{value:,.2f}×"
+    if kind == "money":
+        return f"{value:,.2f}"
+    return f"{value:,.0f}"
+
+
+def pct(value: float | None) -> str:
+    """A relative change (a fraction) in running text: '−32 %' with a real minus sign, '+5 %', '–' for unknown."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    number = round(value * 100)
+    if number == 0:
+        return "±0 %"
+    return f"{'+' if number > 0 else MINUS}{abs(number)} %"
+
+
+def points(change: float | None) -> str:
+    """A change of a rate or share (fractions: 0.025) in points: '+2.5 pts', '−1.0 pts', '±0 pts', '–' unknown."""
+    if change is None or change == "":
+        return "–"
+    number = round(float(change) * 100, 1)
+    if number == 0:
+        return f"±0{NBSP}pts"
+    return f"{'+' if number > 0 else MINUS}{abs(number):.1f}{NBSP}pts"
+
+
+def tone(change: float, good_when_up) -> str:
+    """up / down (good / bad for the business), muted (no move) or plain (a metric nobody judges)."""
+    if good_when_up is None:
+        return "plain"
+    if abs(change) < 0.005:
+        return "muted"
+    return "up" if (change > 0) == bool(good_when_up) else "down"
+
+
+def change_words(change, *, value=None, earlier=None, good_when_up=True, in_points: bool = False) -> tuple[str, str]:
+    """The words and tone of a change, kept on one line: a relative change ('−34 %', '±0', 'from 0') or,
+    `in_points`, a change of a rate ('+0.8 pts'). `value` and `earlier` are what it was computed from."""
+    if in_points:
+        if change is None:
+            return "–", "muted"
+        words = points(change)
+        # The tone follows the words: +0.4 pts is a move, though 0.004 as a relative change would be none.
+        return words, tone(0.0 if words.startswith("±0") else math.copysign(1.0, float(change)), good_when_up)
+    if earlier == 0 and value is not None:
+        return ("±0", tone(0.0, good_when_up)) if value == 0 else ("from 0", tone(float(value), good_when_up))
+    if change is None:
+        return "–", "muted"
+    change = float(change)
+    words = pct(change)
+    if words == pct(0.0):
+        return "±0", tone(0.0, good_when_up)
+    return words.replace(" ", NBSP), tone(change, good_when_up)

@@ -131,7 +131,7 @@ def compare(current: Counts, previous: Counts, metric: str, what: str) -> Compar
     diff = (rate_cur - rate_prev) * 100
     direction = "better" if diff > 0 else "worse"
     return Comparison(metric, rate_cur, rate_prev, p,
-                      f"{what} {verb} {abs(diff):.1f} pp {direction} "
+                      f"{what} {verb} {abs(diff):.1f} pts {direction} "
                       f"({_pct(rate_cur)} vs {_pct(rate_prev)}), {format_p(p)}")
 
 

@@ -53,7 +53,7 @@ class TestVerdict:
         result = listing.report(product, now=NOW)
         assert result.conversion.significant
         assert result.conversion.p_value < 0.001
-        assert result.conversion.verdict == "new title converts 3.0 pp better (5.0 % vs 2.0 %), p<0.001"
+        assert result.conversion.verdict == "new title converts 3.0 pts better (5.0 % vs 2.0 %), p<0.001"
         current, previous = result.versions
         assert (current.total.views, current.total.orders) == (1000, 50)
         assert (previous.total.views, previous.total.orders) == (1000, 20)
@@ -77,7 +77,7 @@ class TestVerdict:
     def test_worse_cart_rate_is_said_so(self):
         verdict = listing.compare(listing.Counts(views=400, carts=20), listing.Counts(views=400, carts=60),
                                   "cart_rate", "new main picture")
-        assert verdict.verdict.startswith("new main picture gets added to cart 10.0 pp worse (5.0 % vs 15.0 %)")
+        assert verdict.verdict.startswith("new main picture gets added to cart 10.0 pts worse (5.0 % vs 15.0 %)")
 
     def test_z_test_matches_the_textbook_value(self):
         # 45/500 vs 25/500: z = 2.48, two-sided p = 0.0131
@@ -162,7 +162,7 @@ class TestNewVersion:
         orders(product, 50, SWITCH + timedelta(hours=2))
         page = client_a.get(self.url(product)).content.decode()
         assert "new title converts" in page
-        assert "pp better" in page
+        assert "pts better" in page  # a move of a rate in points, as the daily pages say it (not "pp")
 
 
 class TestTenancy:
@@ -240,4 +240,4 @@ def test_a_clear_change_against_the_listing_before_versions_gets_a_verdict(store
     orders(product, 60, NOW + timedelta(hours=2))
     result = listing.report(product, now=NOW + timedelta(days=2))
     assert result.conversion.significant
-    assert result.conversion.verdict.startswith("new title converts 4.0 pp better (6.0 % vs 2.0 %)")
+    assert result.conversion.verdict.startswith("new title converts 4.0 pts better (6.0 % vs 2.0 %)")

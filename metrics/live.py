@@ -286,12 +286,14 @@ def _float(value) -> float | None:
 def tracker(store: Store, wins: list[Window], past: dict[date, PastDay]) -> dict:
     """When the store's last traffic event happened and what the silence since then means.
 
-    The storefront's tracker sends events as people browse; when none came for SILENCE the page
+    The storefront's tracker sends events as people browse (BROWSING); when none came for SILENCE the page
     says so, and compares with the same minutes of yesterday and last week: sessions then mean the
     tracker (or the shop) has probably stopped, none mean an ordinary quiet hour.
     """
     now, zone = wins[0].end, store.zone
-    last = TrafficEvent.objects.filter(store=store, ts__lte=now).aggregate(last=Max("ts"))["last"]
+    # Browsing events only: orders and refunds come from the shop's back end and keep coming when the tracker
+    # in the visitors' browsers has stopped.
+    last = TrafficEvent.objects.filter(store=store, ts__lte=now, type__in=BROWSING).aggregate(last=Max("ts"))["last"]
     if last is None:
         return {"state": "none", "last_event": None, "silent_minutes": None, "usual": {},
                 "message": "No traffic events received yet: the numbers above count from the first event "

@@ -323,6 +323,14 @@ class TestTrackerSilence:
             "No events for 35 min, in the same minutes yesterday 5 sessions, the same weekday last week "
             "1 session: check the storefront's tracker.")
 
+    def test_orders_still_arriving_do_not_hide_a_tracker_that_stopped(self, store):
+        # Payments and refunds are sent by the shop's back end, not by the tracker in the visitor's browser:
+        # while they kept coming the page said "Last event 5 min ago" over a flat line of sessions.
+        event(store, "order_paid", utc(2026, 11, 25, 2, 20), visitor="v-t1", source="direct")  # 10:20
+        event(store, "refund", utc(2026, 11, 25, 2, 25))  # 10:25
+        tracker = live.snapshot(store, self.NOW)["tracker"]
+        assert (tracker["state"], tracker["last_event"]) == ("down", "2026-11-25T09:55:00+08:00")
+
     def test_silence_that_is_usual_at_this_hour_is_a_quiet_hour(self, store):
         night = utc(2026, 11, 24, 20, 0)  # 04:00 on the 25th
         session(store, utc(2026, 11, 24, 17, 0), "n1", "direct")  # 01:00: nothing since, as on other nights

@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 
 from metrics.charts import email_figure
 from metrics.models import Anomaly
-from metrics.rollup import rollup_day
+from metrics.rollup import HEADLINE, METRICS, rollup_day
 from stores.models import Store
 from tests.factories import OrderFactory
 
@@ -106,14 +106,31 @@ def test_a_count_up_from_zero_says_from_zero_not_a_dash():
     html, text = render(rows=[violations])
     assert change_span(html, "from 0").endswith("color:#b42318")  # one more violation is bad news
     assert change_span(html, "–").endswith("color:#667085")  # no number a week ago: no data
-    assert re.search(r"New violations +1 +from 0 +–\n", text)
+    assert "New violations: 1\n  vs day before: from 0 · vs last week: –\n" in text
 
 
 def test_a_count_that_stays_at_zero_says_it_did_not_move():
     html, text = render(rows=[row("New violations", kind="count", value=0.0, before=0.0, week=0.0,
                                   good_when_up=False)])
     assert html.count(">±0</span>") == 2
-    assert re.search(r"New violations +0 +±0 +±0\n", text)
+    assert "New violations: 0\n  vs day before: ±0 · vs last week: ±0\n" in text
+
+
+def test_the_text_parts_numbers_fit_a_phone_screen_one_metric_at_a_time():
+    # The widest numbers each headline metric can show: a phone mail app wraps a wider line, and a table
+    # of four columns wrapped on it reads as a jumble of numbers.
+    widest = {"money": 12_345_678.9, "count": 1_234_567, "ratio": 0.1234, "multiple": 12.34}
+    rows = [row(METRICS[m].label, METRICS[m].kind, value=widest[METRICS[m].kind],
+                before=widest[METRICS[m].kind] / 1000, week=0.0, good_when_up=METRICS[m].higher_is_better)
+            for m in HEADLINE]
+    _, text = render(rows=rows, vs={"dod": "Sun 3 May (Labor Day)", "wow": "Mon 27 Apr (Spring sale)"})
+    numbers = text.split("\n\nNo anomalies")[0]
+    assert max(len(line) for line in numbers.splitlines()) <= 60, numbers
+    assert ("GMV (main payments): 12,345,678.90 CNY\n"
+            "  vs day before: +99900\u00a0% · vs last week: from 0\n") in numbers
+    assert ("Conversion (orders / visitors): 12.34 %\n"
+            "  vs day before: +99900\u00a0% · vs last week: from 0\n") in numbers
+    assert "vs day before: Sun 3 May (Labor Day), not a usual day\n" in numbers
 
 
 def test_the_text_part_names_the_activity_that_explains_an_anomaly():

@@ -400,9 +400,12 @@ def test_a_manager_far_west_of_the_store_gets_its_last_complete_day(manager):
     assert MorningEmail.objects.get().report_day.isoformat() == "2026-01-13"
     message = mail.outbox[0]
     assert "Tue 13 Jan" in message.subject
-    # Its numbers' column names that day, not "Yesterday" (it is two days back for this manager).
+    # Its numbers name that day, not "Yesterday" (it is two days back for this manager): the HTML table's
+    # column, the line over the text part's numbers.
+    assert "Tue 13 Jan" in message.alternatives[0][0]
+    assert "on Tuesday 13 January 2026\n" in message.body
     for part in (message.body, message.alternatives[0][0]):
-        assert "Tue 13 Jan" in part and "Yesterday" not in part
+        assert "Yesterday" not in part
 
 
 def test_the_emails_daily_tracking_link_opens_the_day_the_email_reports(manager, store_a, client):

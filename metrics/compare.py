@@ -8,6 +8,7 @@ give the same for every value of a breakdown (traffic source, product, payment t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -292,12 +293,24 @@ def compare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([frame, dod, wow], axis=1)
 
 
-def unusual_earlier_days(store: Store, day: date) -> dict[str, str]:
+@dataclass(frozen=True)
+class UnusualDay:
+    """An earlier day a change is measured against that was no usual day, and why: shown as
+    "Fri 1 May (Labor Day)"."""
+
+    day: date
+    names: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.day:%a} {self.day.day} {self.day:%b} ({', '.join(self.names)})"
+
+
+def unusual_earlier_days(store: Store, day: date) -> dict[str, UnusualDay]:
     """What the daily tables' DoD and WoW of `day` are measured against when that was no usual day:
-    {"wow": "Fri 1 May (Labor Day)"} for a public holiday of the store's country or an activity that
-    ran then, each left out where `day` was one too (a holiday against a holiday, the same activity on
-    both days, is like against like). A change against Singles' Day is not news; said beside it, it
-    reads as such. One query per store and day, not per cell."""
+    {"wow": UnusualDay(1 May, ("Labor Day",))}, shown "Fri 1 May (Labor Day)", for a public holiday of
+    the store's country or an activity that ran then, each left out where `day` was one too (a holiday
+    against a holiday, the same activity on both days, is like against like). A change against Singles'
+    Day is not news; said beside it, it reads as such. One query per store and day, not per cell."""
     from campaigns.activity_review import running_by_day
 
     holidays = holiday_calendar(store.country, {day.year, (day - timedelta(days=7)).year})
@@ -309,5 +322,5 @@ def unusual_earlier_days(store: Store, day: date) -> dict[str, str]:
         names = [holidays[earlier]] if earlier in holidays and day not in holidays else []
         names += [a.name for a in running[earlier] if a.pk not in running_on_day]
         if names:
-            notes[which] = f"{earlier:%a} {earlier.day} {earlier:%b} ({', '.join(names)})"
+            notes[which] = UnusualDay(earlier, tuple(names))
     return notes

@@ -208,7 +208,11 @@ def build_message(membership: StoreMembership, report_day: date, skipped: list[d
     if gmv["value"] is not None:
         headline = f"GMV {gmv['value']:,.2f} {store.currency}"
         if gmv["dod"] is not None:
-            headline += f" ({pct(gmv['dod'])} vs {report_day - timedelta(days=1):%a})"
+            # A fall against a holiday or a sale is no news: said in the subject, the phone's list does not
+            # alarm the manager before the body's "vs Thu 7 May (Spring sale)" can.
+            unusual = context["vs"].get("dod")
+            against = f"{report_day - timedelta(days=1):%a}" + (f", {', '.join(unusual.names)}" if unusual else "")
+            headline += f" ({pct(gmv['dod'])} vs {against})"
     # The anomaly count first: a phone shows the subject's first ~40 characters.
     n = context["open_anomaly_count"]
     subject = (f"[opsdesk] {store.name} · {report_day:%a %d %b}: "

@@ -124,6 +124,14 @@ def test_a_change_against_a_holiday_or_a_sale_says_so_in_the_numbers(manager, st
     assert "Member week" not in message.body  # it ran on the day reported too: like against like
 
 
+def test_the_subject_says_when_the_day_before_was_a_sale_so_a_fall_does_not_alarm(manager, store_a):
+    # Fri 8 May's GMV 60 against 100 on Thu 7 May, when a sale ran: the phone's list of mail shows it.
+    holiday_and_sale_before_friday_8_may(store_a)
+    with time_machine.travel(datetime(2026, 5, 9, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    assert mail.outbox[0].subject == "[opsdesk] Store A · Fri 08 May: GMV 60.00 CNY (−40 % vs Thu, Spring sale)"
+
+
 def _rolled_up_with_gmv(store, total: str):
     """Mon 4 May rolled up with the GMV its anomaly is flagged at (else the email says late data changed it)."""
     paid = datetime(2026, 5, 4, 12, tzinfo=store.zone)

@@ -3,11 +3,12 @@
 A report is read whole, every row is checked (date, plan known in the store, counts and money not
 negative and not beyond what their columns hold, no (plan, date[, creative]) twice in one file) and
 nothing is written unless every row is good; the error names the file line, the column and the
-reason. Writing is idempotent: a row for a (plan, date) that is already stored replaces its values,
-so importing the same report twice changes nothing. The API (`ads_api.py`) sends its JSON rows
-through the same checks (`validate_rows`). A daily report for a store-local day that the nightly job
-already rolled up rolls that day up again (`metrics.rollup.refresh_days`), so the daily tracking counts
-the corrected spend.
+reason. A Google report segmented by device or network has one row per segment of a campaign-day:
+those rows are summed (the same segment twice is still refused). Writing is idempotent: a row for a
+(plan, date) that is already stored replaces its values, so importing the same report twice changes
+nothing. The API (`ads_api.py`) sends its JSON rows through the same checks (`validate_rows`). A daily
+report for a store-local day that the nightly job already rolled up rolls that day up again
+(`metrics.rollup.refresh_days`), so the daily tracking counts the corrected spend.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ COLUMNS = {
         "spend": ["Cost"],
         "orders": ["Conversions", "Conv."],
         "sales": ["Conv. value", "Conversion value", "Total conv. value"],
+        "device": ["Device"],
+        "network": ["Network (with search partners)", "Network", "Ad network type"],
     },
     THROUGH_TRAIN: {
         "date": ["日期", "Date"],
@@ -71,6 +74,8 @@ COLUMNS = {
 }
 REQUIRED = ("date", "plan", "impressions", "clicks", "spend", "orders", "sales")
 REQUIRED_HOURLY = ("date", "plan", "hour", "spend")  # an hourly (分时) report feeds today's pacing
+# Columns that split a campaign-day into rows (Google's "Segment" menu): their rows add up to the day.
+SEGMENTS = ("device", "network")
 TOTAL_MARKERS = ("total", "合计", "总计")
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%b %d, %Y", "%d/%m/%Y")
 EMPTY = {"", "--", " --", "-"}
@@ -107,6 +112,7 @@ class PerformanceRow:
     orders: int
     sales: Decimal
     creative: AdCreative | None = None
+    segments: int = 1  # report rows summed into this one (a report split by device or network)
 
 
 @dataclass
@@ -119,11 +125,20 @@ class ImportResult:
     days: set[date] = field(default_factory=set)
     unit: str = "day"  # what created/updated count: plan days, or hourly snapshots
     refreshed: list[date] = field(default_factory=list)  # rolled-up store days rolled up again
+    segmented_by: tuple[str, ...] = ()  # the segment columns whose rows were summed ("device", "network")
+    segment_rows: int = 0  # report rows summed with another segment of their plan-day (or hour)
+    summed_into: int = 0  # the plan-days (or hours) those rows became
 
     def __str__(self) -> str:
         span = f" from {min(self.days)} to {max(self.days)}" if self.days else ""
+        summed = ""
+        if self.segment_rows:
+            into = "plan day" if self.unit == "day" else "hour"
+            summed = (f" {self.segment_rows} rows split by {' and '.join(self.segmented_by)} summed into "
+                      f"{self.summed_into} {into}(s).")
         return (f"{self.rows} row(s) for {len(self.plans)} plan(s){span}: "
-                f"{self.created} new {self.unit}(s), {self.updated} replaced." + refreshed_note(self.refreshed))
+                f"{self.created} new {self.unit}(s), {self.updated} replaced." + summed
+                + refreshed_note(self.refreshed))
 
 
 # --- reading a file -------------------------------------------------------------------------
@@ -267,19 +282,36 @@ def sign_error(store: Store, value) -> str | None:
     return foreign_sign_error(value, store.currency, store.slug)
 
 
-def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
+def _segment(rec: dict, segmented_by: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(str(rec.get(c) or "").strip() for c in segmented_by)
+
+
+def _described(segmented_by: tuple[str, ...], segment: tuple[str, ...]) -> str:
+    return " and ".join(f"{c} {v}" for c, v in zip(segmented_by, segment, strict=True))
+
+
+def _missing_segments(n: int | str, rec: dict, segmented_by: tuple[str, ...]) -> list[RowError]:
+    """A row of a segmented report without its segment is most likely a campaign's total, which summing
+    would count twice: refused, not guessed at."""
+    return [RowError(n, c, f"empty in a report split by {c} (a total row here would be counted twice)")
+            for c, value in zip(segmented_by, _segment(rec, segmented_by), strict=True) if value in EMPTY]
+
+
+def validate_rows(store: Store, records: list[dict], segmented_by: tuple[str, ...] = ()) -> list[PerformanceRow]:
     """Check records {row, date, plan, [creative], impressions, clicks, spend, orders, sales}; all or nothing.
 
     `plan` and `creative` are names (plans of `store`, creatives of that plan); an optional `currency` must be
-    the store's. Conversions may be
-    fractional in Google's reports; orders are rounded half up to whole orders.
+    the store's. With `segmented_by` (a report split by device or network, records carrying those keys), the
+    rows of one (plan, date[, creative]) in different segments are summed into one; the same segment twice
+    is refused. Conversions may be fractional in Google's reports; orders are their sum rounded half up to
+    whole orders.
     """
     plans = {p.name: p for p in AdPlan.objects.filter(store=store)}
     creatives = {(c.plan_id, c.name): c for c in AdCreative.objects.filter(plan__store=store)}
     today = store.today()
     errors: list[RowError] = []
-    rows: list[PerformanceRow] = []
     seen: dict[tuple, int | str] = {}
+    merged: dict[tuple, dict] = {}
     day_totals: dict[tuple, dict] = {}
     for rec in records:
         n = rec["row"]
@@ -301,6 +333,7 @@ def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
             creative = creatives.get((plan.pk, creative_name))
             if creative is None:
                 errors.append(RowError(n, "creative", f"plan {plan_name!r} has no creative named {creative_name!r}"))
+        errors.extend(_missing_segments(n, rec, segmented_by))
         if why := currency_error(store, rec.get("currency")):
             errors.append(RowError(n, "currency", why))
         values = {}
@@ -321,7 +354,7 @@ def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
             elif number > MAX_COUNT:
                 errors.append(RowError(n, column, f"{rec.get(column)} is {TOO_LARGE_COUNT}"))
             elif column == "orders":
-                values[column] = int(number.quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+                values[column] = number  # rounded once summed: 3.5 + 0.5 conversions are 4 orders, not 5
             elif number != number.to_integral_value():
                 errors.append(RowError(n, column, f"{rec.get(column)!r} is not a whole number"))
             else:
@@ -331,25 +364,39 @@ def validate_rows(store: Store, records: list[dict]) -> list[PerformanceRow]:
         if len(errors) > bad:
             continue
         key = (plan.pk, day, creative.pk if creative else None)
-        if key in seen:
-            errors.append(RowError(n, "date", f"{plan_name} on {day} appears twice (first at row {seen[key]})"))
+        segment = _segment(rec, segmented_by)
+        if (first := seen.get((key, segment))) is not None:
+            also = f" for {_described(segmented_by, segment)}" if segmented_by else ""
+            errors.append(RowError(n, "date", f"{plan_name} on {day} appears twice{also} (first at row {first})"))
             continue
-        seen[key] = n
-        if creative is not None:
-            # The plan's day is the sum of its creatives' rows: the sum must fit too.
-            total = day_totals.setdefault((plan.pk, day), dict.fromkeys(METRICS, 0))
+        seen[(key, segment)] = n
+        # The plan's day is the sum of its creatives' and segments' rows: the sum must fit too.
+        total = day_totals.setdefault((plan.pk, day), dict.fromkeys(METRICS, 0))
+        for column in METRICS:
+            total[column] += values[column]
+        over = [c for c in METRICS if (total[c] >= MAX_MONEY if c in ("spend", "sales") else total[c] > MAX_COUNT)]
+        if over:
+            errors.extend(RowError(n, c, f"the plan's day would total {total[c]}, "
+                                         f"{TOO_LARGE_MONEY if c in ('spend', 'sales') else TOO_LARGE_COUNT}")
+                          for c in over)
+            continue
+        if key in merged:
             for column in METRICS:
-                total[column] += values[column]
-            over = [c for c in METRICS if total[c] >= (MAX_MONEY if c in ("spend", "sales") else MAX_COUNT + 1)]
-            if over:
-                errors.extend(RowError(n, c, f"the plan's day would total {total[c]}, "
-                                             f"{TOO_LARGE_MONEY if c in ('spend', 'sales') else TOO_LARGE_COUNT}")
-                              for c in over)
-                continue
-        rows.append(PerformanceRow(row=n, plan=plan, day=day, creative=creative, **values))
+                merged[key][column] += values[column]
+            merged[key]["segments"] += 1
+        else:
+            merged[key] = {"row": n, "plan": plan, "day": day, "creative": creative, "segments": 1, **values}
     if errors:
         raise AdReportError(errors)
-    return rows
+    return [PerformanceRow(**{**fields, "orders": int(fields["orders"].quantize(Decimal(1), rounding="ROUND_HALF_UP"))})
+            for fields in merged.values()]
+
+
+def _count_segments(result: ImportResult, rows: list) -> None:
+    """The report rows behind `rows` in `result`, and how many of them were summed with other segments."""
+    result.rows = sum(r.segments for r in rows)
+    result.segment_rows = sum(r.segments for r in rows if r.segments > 1)
+    result.summed_into = sum(1 for r in rows if r.segments > 1)
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -364,7 +411,8 @@ def save_performance(store: Store, rows: list[PerformanceRow]) -> ImportResult:
     for a plan total) loses its row, so the creatives always add up to the plan's day. Days already
     rolled up are rolled up again in the same transaction (`result.refreshed`).
     """
-    result = ImportResult(rows=len(rows))
+    result = ImportResult()
+    _count_segments(result, rows)
     plan_days: dict[tuple[int, date], dict] = {}
     plan_of: dict[int, AdPlan] = {}
     has_plan_total: set[tuple[int, date]] = set()
@@ -421,10 +469,14 @@ def import_ad_report(store: Store, raw: bytes, fmt: str | None = None) -> Import
     records, columns, fmt, header_line = read_report(raw, fmt)
     if not records:
         raise AdReportError([RowError(1, "file", "no data rows")])
+    segmented_by = tuple(c for c in SEGMENTS if c in columns)
     if "hour" in columns:
         _refuse_dropped_figures(records, columns, fmt, header_line)
-        return save_hourly(store, validate_hourly(store, records))
-    return save_performance(store, validate_rows(store, records))
+        result = save_hourly(store, validate_hourly(store, records, segmented_by))
+    else:
+        result = save_performance(store, validate_rows(store, records, segmented_by))
+    result.segmented_by = segmented_by
+    return result
 
 
 # --- hourly reports -------------------------------------------------------------------------
@@ -436,6 +488,7 @@ class HourlyRow:
     day: date
     hour: int
     spend: Decimal
+    segments: int = 1  # report rows summed into this one (a report split by device or network)
 
 
 def _parse_hour(value) -> int | None:
@@ -459,11 +512,13 @@ def _refuse_dropped_figures(records: list[dict], columns: list[str], fmt: str, h
             "to import spend by hour"))])
 
 
-def validate_hourly(store: Store, records: list[dict]) -> list[HourlyRow]:
-    """Check hourly rows {row, date, plan, hour, spend}: all or nothing, one row per (plan, date, hour)."""
+def validate_hourly(store: Store, records: list[dict], segmented_by: tuple[str, ...] = ()) -> list[HourlyRow]:
+    """Check hourly rows {row, date, plan, hour, spend}: all or nothing, one row per (plan, date, hour) and
+    segment; the segments of one hour (`segmented_by`, as in `validate_rows`) are summed."""
     plans = {p.name: p for p in AdPlan.objects.filter(store=store)}
     today = store.today()
-    errors, rows, seen, day_totals = [], [], {}, {}
+    errors, seen, day_totals = [], {}, {}
+    merged: dict[tuple, HourlyRow] = {}
     for rec in records:
         n, bad = rec["row"], len(errors)
         day = _parse_date(str(rec.get("date") or ""))
@@ -480,6 +535,7 @@ def validate_hourly(store: Store, records: list[dict]) -> list[HourlyRow]:
         elif day == today and hour > (clock := timezone.localtime(timezone=store.zone)).hour:
             # The hour under way is a partial figure, as platforms report it; a later one has not begun.
             errors.append(RowError(n, "hour", f"hour {hour} of today has not begun (it is {clock:%H:%M} in the store)"))
+        errors.extend(_missing_segments(n, rec, segmented_by))
         if why := currency_error(store, rec.get("currency")):
             errors.append(RowError(n, "currency", why))
         spend = parse_number(rec.get("spend"))
@@ -492,21 +548,27 @@ def validate_hourly(store: Store, records: list[dict]) -> list[HourlyRow]:
         if len(errors) > bad:
             continue
         key = (plan.pk, day, hour)
-        if key in seen:
-            errors.append(RowError(n, "hour", f"{plan.name} {day} hour {hour} appears twice "
-                                              f"(first at row {seen[key]})"))
+        segment = _segment(rec, segmented_by)
+        if (first := seen.get((key, segment))) is not None:
+            also = f" for {_described(segmented_by, segment)}" if segmented_by else ""
+            errors.append(RowError(n, "hour", f"{plan.name} {day} hour {hour} appears twice{also} "
+                                              f"(first at row {first})"))
             continue
-        seen[key] = n
+        seen[(key, segment)] = n
         spend = to_money(spend)
         # Snapshots hold the day's running total: the day's sum must fit a MoneyField too.
         day_total = day_totals[(plan.pk, day)] = day_totals.get((plan.pk, day), Decimal(0)) + spend
         if day_total >= MAX_MONEY:
             errors.append(RowError(n, "spend", f"the day's spend would total {day_total}, {TOO_LARGE_MONEY}"))
             continue
-        rows.append(HourlyRow(n, plan, day, hour, spend))
+        if key in merged:
+            merged[key].spend += spend
+            merged[key].segments += 1
+        else:
+            merged[key] = HourlyRow(n, plan, day, hour, spend)
     if errors:
         raise AdReportError(errors)
-    return rows
+    return list(merged.values())
 
 
 def _spend_before(plan: AdPlan, store: Store, day: date, hour: int) -> Decimal:
@@ -527,7 +589,8 @@ def save_hourly(store: Store, rows: list[HourlyRow]) -> ImportResult:
     hour before). Imported again once the hour is over, the hour gets its end-of-hour snapshot. A report
     of the later hours only adds to the day's spend stored before its first hour, not to zero.
     """
-    result = ImportResult(rows=len(rows), unit="hourly snapshot")
+    result = ImportResult(unit="hourly snapshot")
+    _count_segments(result, rows)
     snapshots, running = [], {}
     now = timezone.now().replace(microsecond=0)
     for r in sorted(rows, key=lambda r: (r.plan.pk, r.day, r.hour)):

@@ -384,3 +384,78 @@ def test_the_stores_local_today_decides_what_is_in_the_future(store_a, plans):
     assert {(e.column, e.reason) for e in caught.value.errors} == {
         ("date", "2026-11-28 is in the future (the store's today is 2026-11-27)")}
     assert not AdSpendSnapshot.objects.exists()
+
+
+GOOGLE_BY_DEVICE = """Campaign performance report
+"November 1, 2026 - November 2, 2026"
+Day,Campaign,Device,Currency code,Impressions,Clicks,Cost,Conversions,Conv. value
+2026-11-01,Longjing search,Mobile phones,CNY,"8,000",200,160.00,8.00,"1,300.00"
+2026-11-01,Longjing search,Computers,CNY,4000,100,85.40,3.50,600.00
+2026-11-01,Longjing search,Tablets,CNY,400,10,5.00,0.50,80.00
+2026-11-02,Longjing search,Mobile phones,CNY,7000,190,150.00,7.00,1000.00
+2026-11-01,Gift boxes,Computers,CNY,5000,40,44.00,0.00,0.00
+Total: Account,,,,"24,400",540,444.40,19.00,"2,980.00"
+"""
+
+
+def test_a_google_report_split_by_device_sums_each_campaign_day_and_says_so(store_a, plans):
+    result = import_ad_report(store_a, GOOGLE_BY_DEVICE.encode())
+    day = AdDailyPerformance.objects.get(plan=plans[0], date=date(2026, 11, 1))
+    assert (day.impressions, day.clicks, day.spend, day.orders, day.sales) == (
+        12400, 310, Decimal("250.40"), 12, Decimal("1980.00"))  # conversions summed before rounding
+    assert AdDailyPerformance.objects.get(plan=plans[0], date=date(2026, 11, 2)).spend == Decimal("150.00")
+    assert AdDailyPerformance.objects.get(plan=plans[1]).clicks == 40
+    assert (result.rows, result.created) == (5, 3)
+    assert "3 rows split by device summed into 1 plan day" in str(result)
+    again = import_ad_report(store_a, GOOGLE_BY_DEVICE.encode())  # the sum replaces, it is not added again
+    assert (again.created, again.updated) == (0, 3)
+    assert AdDailyPerformance.objects.get(plan=plans[0], date=date(2026, 11, 1)).spend == Decimal("250.40")
+
+
+def test_a_google_report_split_by_network_sums_each_campaign_day(store_a, plans):
+    text = ("Day,Campaign,Network (with search partners),Impressions,Clicks,Cost,Conversions,Conv. value\n"
+            "2026-11-01,Gift boxes,Google search,900,30,20.00,1,90.00\n"
+            "2026-11-01,Gift boxes,Search partners,100,2,1.50,0,0\n")
+    import_ad_report(store_a, text.encode())
+    day = AdDailyPerformance.objects.get(plan=plans[1])
+    assert (day.impressions, day.clicks, day.spend, day.orders) == (1000, 32, Decimal("21.50"), 1)
+
+
+def test_the_same_device_twice_for_a_campaign_day_is_refused_naming_both_rows(store_a, plans):
+    text = GOOGLE_BY_DEVICE.replace("2026-11-01,Longjing search,Tablets", "2026-11-01,Longjing search,Computers")
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, text.encode())
+    assert [str(e) for e in caught.value.errors] == [
+        "row 6, date: Longjing search on 2026-11-01 appears twice for device Computers (first at row 5)"]
+    assert not AdDailyPerformance.objects.exists()
+
+
+def test_a_row_without_its_device_in_a_report_split_by_device_is_refused_not_counted_twice(store_a, plans):
+    text = GOOGLE_BY_DEVICE.replace("2026-11-01,Longjing search,Tablets", "2026-11-01,Longjing search,")
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, text.encode())
+    assert [(e.row, e.column) for e in caught.value.errors] == [(6, "device")]
+    assert not AdDailyPerformance.objects.exists()
+
+
+def test_devices_whose_sum_is_too_large_for_the_plan_day_are_refused(store_a, plans):
+    text = ("Day,Campaign,Device,Impressions,Clicks,Cost,Conversions,Conv. value\n"
+            "2026-11-01,Gift boxes,Computers,2000000000,1,1,0,0\n"
+            "2026-11-01,Gift boxes,Mobile phones,2000000000,1,1,0,0\n")
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store_a, text.encode())
+    assert [(e.row, e.column) for e in caught.value.errors] == [(3, "impressions")]
+
+
+def test_an_hourly_cost_report_split_by_device_sums_each_hour(store_a, plans):
+    from campaigns.models import AdSpendSnapshot
+
+    text = ("Day,Campaign,Hour of day,Device,Cost\n"
+            "2026-11-25,Gift boxes,8,Mobile phones,20.00\n2026-11-25,Gift boxes,8,Computers,5.50\n"
+            "2026-11-25,Gift boxes,9,Mobile phones,10.00\n")
+    result = import_ad_report(store_a, text.encode())
+    values = list(AdSpendSnapshot.objects.filter(plan=plans[1]).order_by("ts").values_list("spend_today", flat=True))
+    assert values == [Decimal("25.50"), Decimal("35.50")]
+    assert "2 rows split by device summed into 1 hour" in str(result)
+    with pytest.raises(AdReportError, match="hour 8 appears twice for device Computers"):
+        import_ad_report(store_a, (text + "2026-11-25,Gift boxes,8,Computers,1.00\n").encode())

@@ -202,6 +202,7 @@ class PlanPacing:
     hourly_expected: list[Decimal] = field(default_factory=list)  # budget × cumulative expected share
     stopped_hours: float | None = None
     fed_today: bool = True  # a snapshot or a report for today: without one, today's spend is unknown, not 0
+    spend_as_of: datetime | None = None  # when today's spend figure was taken (its snapshot, or its report's import)
 
     @property
     def will_overspend_day(self) -> bool:
@@ -218,12 +219,21 @@ class PlanPacing:
         return self.stopped_hours is not None
 
     @property
+    def running(self) -> bool:
+        """Active and inside its dates today: a paused or ended plan is expected to spend nothing."""
+        return _is_running(self.plan, self.today)
+
+    @property
     def expected_share_pct(self) -> str:
         return percent(self.expected_share)
 
     @property
     def budget_used(self) -> Decimal | None:
         return ratio(self.spend_today, self.plan.daily_budget)
+
+    @property
+    def budget_used_pct(self) -> str:
+        return percent(self.budget_used)
 
 
 def _is_running(plan: AdPlan, day: date) -> bool:
@@ -276,9 +286,10 @@ def _pacing(plan: AdPlan, now: datetime, curve: tuple[list[float], str], week: l
     shares = day_shares(plan_curve(plan, store_curve), hours)
     snapshots = [snap for snap in week if snap.ts >= day_start]
     spend_today = snapshots[-1].spend_today if snapshots else ZERO
+    spend_as_of = snapshots[-1].ts if snapshots else None
     today_row = recent_days.get(today)
-    if today_row and today_row.spend > spend_today:
-        spend_today = today_row.spend
+    if today_row and (today_row.spend > spend_today or not snapshots):
+        spend_today, spend_as_of = today_row.spend, today_row.imported_at
     last_increase, previous = None, ZERO
     for snap in snapshots:
         if snap.spend_today > previous:
@@ -315,7 +326,7 @@ def _pacing(plan: AdPlan, now: datetime, curve: tuple[list[float], str], week: l
                         last_snapshot=snapshots[-1].ts if snapshots else None, last_increase=last_increase,
                         expected_share=expected_share, projected_day=projected_day, spent_total=spent_before +
                         spend_today, projected_total=projected_total, hourly_actual=hourly_actual,
-                        hourly_expected=hourly_expected, fed_today=fed_today)
+                        hourly_expected=hourly_expected, fed_today=fed_today, spend_as_of=spend_as_of)
     if not budget_spent(plan, spend_today):
         pacing.stopped_hours = _stopped_hours(plan, now, today, local_now, last_increase, week)
     return pacing
@@ -364,16 +375,14 @@ class PacingAlert:
     severity: str
 
 
-def pacing_alerts(store: Store, now: datetime | None = None) -> list[PacingAlert]:
-    """Alerts for the store's active plans: will overspend the daily / total budget, or stopped spending."""
-    now = now or timezone.now()
-    today = store.today(now)
-    curve = expected_curve(store, now)
+def _alerted_plans(store: Store, today: date) -> list[AdPlan]:
+    """The store's plans that pacing alerts watch: active and inside their dates on the store's `today`."""
+    return [plan for plan in AdPlan.objects.filter(store=store, status=AdPlanStatus.ACTIVE).select_related("store")
+            if plan.runs_on(today)]
+
+
+def _alerts(plans: list[AdPlan], pacings: dict[int, PlanPacing], cur: str) -> list[PacingAlert]:
     alerts = []
-    cur = store.currency
-    plans = [plan for plan in AdPlan.objects.filter(store=store, status=AdPlanStatus.ACTIVE).select_related("store")
-             if plan.runs_on(today)]
-    pacings = plans_pacing(store, plans, now, curve)
     for plan in plans:
         p = pacings[plan.pk]
         if p.stopped:
@@ -386,6 +395,29 @@ def pacing_alerts(store: Store, now: datetime | None = None) -> list[PacingAlert
             alerts.append(PacingAlert(plan, "overspend_total", f"{plan.name}: on pace for {p.projected_total} "
                                       f"{cur} in all, total budget {plan.total_budget} {cur}", "warning"))
     return alerts
+
+
+def pacing_alerts(store: Store, now: datetime | None = None) -> list[PacingAlert]:
+    """Alerts for the store's active plans: will overspend the daily / total budget, or stopped spending."""
+    now = now or timezone.now()
+    plans = _alerted_plans(store, store.today(now))
+    return _alerts(plans, plans_pacing(store, plans, now), store.currency)
+
+
+def listed_pacing(stores: list[Store], listed: list[AdPlan], now: datetime | None = None
+                  ) -> tuple[dict[int, PlanPacing], list[PacingAlert]]:
+    """Today's pacing of the `listed` plans (each on its store's local today) by plan id, and the alerts of
+    `stores`, listed or not: one pass per store, the same few queries for any number of plans."""
+    now = now or timezone.now()
+    pacings: dict[int, PlanPacing] = {}
+    alerts: list[PacingAlert] = []
+    for store in stores:
+        watched = _alerted_plans(store, store.today(now))
+        plans = {plan.pk: plan for plan in [*watched, *(p for p in listed if p.store_id == store.pk)]}
+        store_pacings = plans_pacing(store, list(plans.values()), now)
+        alerts += _alerts(watched, store_pacings, store.currency)
+        pacings.update(store_pacings)
+    return pacings, alerts
 
 
 # --- month pacing ---------------------------------------------------------------------------

@@ -22,7 +22,8 @@ SHOWN_PROBLEMS = 100  # a rejected report's problems listed on the page; the res
 
 
 def ads(request):
-    """All plans of the user's stores with the last 30 days' totals, pacing alerts and charts."""
+    """All plans of the user's stores with the last 30 days' totals, spend today against the daily budget,
+    pacing alerts and charts."""
     # By store, then name: a summing query drops the model's ordering, and one store's plans belong together.
     plans = scope(AdPlan.objects.select_related("store"), request.user).order_by("store__name", "name")
     store_slug = request.GET.get("store") or ""
@@ -40,9 +41,10 @@ def ads(request):
     # One currency: named once in the headers; several: each amount carries its store's.
     currencies = {r.plan.store.currency for r in rows}
     currency = next(iter(currencies)) if len(currencies) == 1 else ""
+    pacings, alerts = ads_pacing.listed_pacing(shown_stores, [r.plan for r in rows])
     for r in rows:
         r.unit = "" if currency else r.plan.store.currency
-    alerts = [a for s in shown_stores for a in ads_pacing.pacing_alerts(s)]
+        r.today = pacings[r.plan.pk]
     charts = {}
     if len(shown_stores) == 1:
         store = shown_stores[0]

@@ -1,5 +1,6 @@
 """Paid-promotion pages: plans, imports, creatives and launches, each scoped to the user's stores."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -516,3 +517,42 @@ def test_list_marks_plans_whose_roas_is_below_their_target(client_a, store_a):
 
     assert rows["Display"].below_target and not rows["Search"].below_target
     assert body.count("below target") == 1 and "4.00× <span class=\"badge warning\">below target 5.00×</span>" in body
+
+
+def spent_today_cell(body: str, plan_name: str) -> str:
+    """The text of a plan's "Spent today" cell on the plans list."""
+    cell = body.split(f">{plan_name}</a>")[1].split('data-label="Spent today (CNY)">')[1].split("</td>")[0]
+    return re.sub(r"<[^>]+>", "", cell)
+
+
+# 12:00 in Shanghai on 25 Nov, 20:00 on 24 Nov in Los Angeles: half of a flat day has gone by in Store A.
+@time_machine.travel(datetime(2026, 11, 25, 4, 0, tzinfo=UTC), tick=False)
+def test_list_shows_each_plans_spend_today_against_its_daily_budget_and_the_share_due_by_now(
+        client_a, store_a, search_plan):
+    from .conftest import SnapshotFactory
+
+    SnapshotFactory(plan=search_plan, ts=datetime(2026, 11, 25, 3, 0, tzinfo=UTC), spend_today=Decimal("180.00"))
+    yesterday_only = AdPlanFactory(store=store_a, name="Gift boxes")
+    # 23:30 on 24 Nov in Shanghai: yesterday's spend, not today's.
+    SnapshotFactory(plan=yesterday_only, ts=datetime(2026, 11, 24, 15, 30, tzinfo=UTC), spend_today=Decimal("99.00"))
+    AdPlanFactory(store=store_a, name="Display", daily_budget=Decimal("0"))
+
+    body = client_a.get(reverse("campaigns:ads")).content.decode()
+
+    assert '<th class="num">Spent today (CNY)</th>' in body
+    cells = {name: spent_today_cell(body, name) for name in ("Longjing search", "Gift boxes", "Display")}
+    # as of: the store-local time of the latest figure
+    assert cells["Longjing search"] == "180.00 of 240.00 75.00\u00a0% used 50.00\u00a0% expected by now as of 11:00"
+    assert cells["Gift boxes"] == "no data today"  # yesterday's 99.00 is not today's
+    assert "no data today" in cells["Display"] and " of " not in cells["Display"]  # no daily cap to spend
+
+
+@time_machine.travel(datetime(2026, 11, 25, 4, 0, tzinfo=UTC), tick=False)
+def test_list_expects_nothing_by_now_of_a_paused_plan_and_dates_a_reported_figure_by_its_import(
+        client_a, store_a, search_plan):
+    from campaigns.models import AdPlanStatus
+
+    paused = AdPlanFactory(store=store_a, name="Gift boxes", status=AdPlanStatus.PAUSED)
+    AdDailyFactory(plan=paused, date=date(2026, 11, 25), spend=Decimal("60.00"))  # imported at 12:00 local
+    body = client_a.get(reverse("campaigns:ads")).content.decode()
+    assert spent_today_cell(body, "Gift boxes") == "60.00 of 240.00 25.00\u00a0% used as of 12:00"  # none expected

@@ -1,7 +1,9 @@
 """A fake Twilio over real HTTP, speaking enough of the Messages API for the official client.
 
 POST /2010-04-01/Accounts/{sid}/Messages.json creates a message (201, Twilio's JSON) and records
-it; GET on the same path lists them (filters To / From, newest first, one page). Faults are
+it; GET on the same path lists them as Twilio does: filters To / From, newest first, PageSize texts a
+page (50 unless set) with a next_page_uri carrying a PageToken, each listed text already sent (status
+"sent", date_sent set: Twilio hands a text on within moments; the POST answer says "queued"). Faults are
 programmable: `fail_next(n, status)` (500, 429 ...), `timeout_next(n, seconds, after_create)`,
 `refuse(to, code)` (21610 unsubscribed, 21211 invalid number) and a per-request `latency`.
 `smart_encoding = True` stores bodies as a Messaging Service with Smart Encoding does: typographic
@@ -30,7 +32,7 @@ import uuid
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 ERROR_MESSAGES = {
     21610: "Attempt to send to unsubscribed recipient",
@@ -184,14 +186,22 @@ class FakeTwilio:
 
     def list(self, handler, query: dict) -> None:
         with self.lock:
-            found = [m for m in reversed(self.sent)
+            found = [{**m, "status": "sent", "date_sent": m["date_created"]} for m in reversed(self.sent)
                      if (not query.get("To") or m["to"] == query["To"])
                      and (not query.get("From") or m["from"] == query["From"])]
-        size = int(query.get("PageSize", 50))
-        self._reply(handler, 200, {"messages": found[:size], "page": 0, "page_size": size, "start": 0,
-                                   "end": max(0, min(size, len(found)) - 1), "next_page_uri": None,
+        size, page = int(query.get("PageSize", 50)), int(query.get("Page", 0))
+        # Like Twilio's, the token marks where the last page ended (the text after it starts this one), so
+        # texts created meanwhile do not shift the next page.
+        start = next((i + 1 for i, m in enumerate(found) if "PA" + m["sid"] == query.get("PageToken")), 0)
+        rows = found[start:start + size]
+        next_uri = None
+        if start + size < len(found):
+            params = {**{k: query[k] for k in ("To", "From") if query.get(k)}, "PageSize": size,
+                      "Page": page + 1, "PageToken": "PA" + rows[-1]["sid"]}
+            next_uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json?{urlencode(params)}"
+        self._reply(handler, 200, {"messages": rows, "page": page, "page_size": size, "start": start,
+                                   "end": start + max(0, len(rows) - 1), "next_page_uri": next_uri,
                                    "previous_page_uri": None, "first_page_uri": "", "uri": ""})
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the fake Twilio as its own process until SIGTERM.")

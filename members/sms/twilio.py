@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # claiming a message and sending it.
 TWILIO_ORIGIN = "https://api.twilio.com"
 PERMANENT_CODES = {OPTED_OUT, INVALID_NUMBER, NOT_MOBILE}
+LOOKUP_PAGE_SIZE = 50  # Twilio's default; a lookup usually needs one page, a number texted by many stores a few
 
 
 class RedirectingHttpClient(TwilioHttpClient):
@@ -49,7 +50,8 @@ class RedirectingHttpClient(TwilioHttpClient):
 
     def log_request(self, kwargs):
         params = {k: mask_phone(str(v)) if k in ("To", "From") else v for k, v in (kwargs.get("params") or {}).items()}
-        self.logger.debug("Twilio %s %s %s", kwargs["method"], kwargs["url"], params)
+        # A next page's URL carries the lookup's To= itself.
+        self.logger.debug("Twilio %s %s %s", kwargs["method"], mask_phones_in(kwargs["url"]), params)
 
     def log_response(self, status_code, response):
         self.logger.debug("Twilio response %s", status_code)
@@ -58,12 +60,16 @@ class RedirectingHttpClient(TwilioHttpClient):
 PHONE_IN_TEXT = re.compile(r"(\+|%2B)(\d{2,3})(\d{3,11})(\d{4})")
 
 
+def mask_phones_in(text: str) -> str:
+    return PHONE_IN_TEXT.sub(lambda m: m[1] + m[2] + "*" * len(m[3]) + m[4], text)
+
+
 class MaskPhonesFilter(logging.Filter):
     """urllib3 logs each request line at DEBUG, and a lookup's URL has To=<phone>: mask it there too."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()
-        masked = PHONE_IN_TEXT.sub(lambda m: m[1] + m[2] + "*" * len(m[3]) + m[4], text)
+        masked = mask_phones_in(text)
         if masked != text:
             record.msg, record.args = masked, None
         return True
@@ -133,22 +139,29 @@ class TwilioBackend(BaseBackend):
 
     def lookup(self, message, since) -> SendResult | None:
         """A text to this member with this body (`comparable`) created since `since` (less a minute of clock skew)
-        whose sid no other Message holds: proof the earlier attempt reached Twilio."""
+        whose sid no other Message holds: proof the earlier attempt reached Twilio.
+
+        Twilio lists the number's texts newest first, a page at a time: they are read back to the first one sent
+        before `since`, however many came since (a member of many stores gets theirs too), not just one page.
+        Not Twilio's DateSent filter: a text Twilio still holds queued has no date_sent, so it would be left out."""
         from members.models import Message
 
-        filters = {"to": message.member.phone, "limit": 50}
+        earliest = since - timedelta(minutes=1) if since else None
+        filters = {"to": message.member.phone, "page_size": LOOKUP_PAGE_SIZE}
         if settings.TWILIO_FROM_NUMBER and not settings.TWILIO_MESSAGING_SERVICE_SID:
             filters["from_"] = settings.TWILIO_FROM_NUMBER
+        body, candidates = comparable(message.body), []
         try:
-            found = self.messages.list(**filters)
+            for m in self.messages.stream(**filters):
+                if earliest and m.date_sent and m.date_sent < earliest:
+                    break  # sorted by date sent: this text and every one after it are older than the row
+                if comparable(m.body) == body and (earliest is None or m.date_created is None
+                                                   or m.date_created >= earliest):
+                    candidates.append(m)
         except TwilioRestException as exc:
             raise TransientSendError(f"Could not list Twilio messages ({exc.status})", str(exc.code or "")) from exc
         except (requests.exceptions.RequestException, TwilioException) as exc:
             raise TransientSendError(f"Could not list Twilio messages: {type(exc).__name__}", "network") from exc
-        earliest = since - timedelta(minutes=1) if since else None
-        body = comparable(message.body)
-        candidates = [m for m in found if comparable(m.body) == body
-                      and (earliest is None or m.date_created is None or m.date_created >= earliest)]
         if not candidates:
             return None
         taken = set(Message.objects.filter(provider_sid__in=[m.sid for m in candidates])

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError
 from django.db.models import F
+from django.utils import timezone
 
 from members import sending
 from members.models import Coupon, Member, Message, MessageStatus, SmsTemplate
@@ -288,6 +289,38 @@ def test_a_text_twilio_stored_smart_encoded_is_found_and_not_sent_twice(fake_twi
     assert sending.send_message(message.pk, LA_MORNING).status == "retry"
     assert sending.send_message(message.pk, LA_MORNING + timedelta(seconds=5)).status == "found"
     assert len(fake_twilio.sent_to("+14155550100")) == 1
+
+
+def test_a_lost_answer_is_found_after_other_stores_sent_the_number_many_more_texts(fake_twilio, member_b,
+                                                                                    campaign_template, caplog):
+    """A number that is a member of many stores: Twilio took our text (its answer was lost), then the other
+    stores sent the number 60 texts before our retry. The retry still finds ours instead of texting it again."""
+    caplog.set_level(logging.DEBUG)
+    fake_twilio.timeout_next(1, seconds=3, after_create=True)
+    message = queue_one(member_b, campaign_template)
+    assert sending.send_message(message.pk, LA_MORNING).status == "retry"
+    for n in range(60):
+        fake_twilio.create({"To": member_b.phone, "From": "+15005550006", "Body": f"Store {n}: new arrivals"})
+    assert sending.send_message(message.pk, LA_MORNING + timedelta(seconds=5)).status == "found"
+    ours = [m for m in fake_twilio.sent_to(member_b.phone) if m["body"] == message.body]
+    assert len(ours) == 1
+    assert "4155550100" not in caplog.text  # the second page's URL carries To= too
+
+
+def test_the_lookup_reads_back_to_the_texts_time_not_the_numbers_whole_history(fake_twilio, member_b,
+                                                                               campaign_template):
+    """Last month's 120 texts to the number, in the same words, are neither taken for this one nor read page
+    after page: the retry reads one page, finds nothing of this text's time, and sends it."""
+    with time_machine.travel(timezone.now() - timedelta(days=30)):
+        for _ in range(120):
+            fake_twilio.create({"To": member_b.phone, "From": "+15005550006",
+                                "Body": "Hi Grace, thanks for shopping at Store B!"})
+    fake_twilio.timeout_next(1, seconds=3, after_create=False)
+    message = queue_one(member_b, campaign_template)
+    assert sending.send_message(message.pk, LA_MORNING).status == "retry"
+    assert sending.send_message(message.pk, LA_MORNING + timedelta(seconds=5)).status == "sent"
+    assert len(fake_twilio.sent_to(member_b.phone)) == 121
+    assert [method for method, _ in fake_twilio.requests].count("GET") == 1
 
 
 def test_a_timeout_before_twilio_took_the_text_sends_it_on_retry(fake_twilio, member_b, campaign_template):

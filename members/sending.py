@@ -304,11 +304,30 @@ def send_message(message_id: int, now: datetime | None = None) -> Outcome:
     pacing.wait_for_slot()
     # Renew the claim just before the provider call. If this process stalled so long that the claim went
     # stale and another task took the message over, stop here instead of racing it to the provider.
-    renewed = Message.objects.filter(pk=message.pk, attempts=attempt, status=MessageStatus.SENDING).update(
-        claimed_at=now + timedelta(seconds=time.monotonic() - started))
-    if not renewed:
-        return Outcome("superseded")
+    if stopped := _renew_after_the_wait(message, attempt, now + timedelta(seconds=time.monotonic() - started)):
+        return stopped
     return _hand_over(backend, message, attempt, now)
+
+
+def _renew_after_the_wait(message: Message, attempt: int, claimed_at: datetime | None) -> Outcome | None:
+    """After the wait for a pacing slot, just before the provider call: None to go ahead.
+
+    An after-sales text's order is checked again (a refund, a cancellation or a bad review may have landed while
+    it waited), in the fenced UPDATE that renews the claim to `claimed_at` (the general path), or in one read
+    when there is nothing to renew (`claimed_at` None: the short path claimed a moment ago). Other texts cost
+    the short path no query. Only a text that is stopped costs more: the reason, then the skip."""
+    rows = Message.objects.filter(pk=message.pk, attempts=attempt, status=MessageStatus.SENDING)
+    if message.flow == Flow.AFTER_SALES:
+        rows = rows.filter(Exists(compliance.orders_to_care_for(Order.objects.filter(pk=OuterRef("order_id")))))
+    elif claimed_at is None:
+        return None  # nothing to check, nothing to renew
+    if rows.update(claimed_at=claimed_at) if claimed_at else rows.exists():
+        return None
+    if message.flow == Flow.AFTER_SALES:
+        order = Order.objects.filter(pk=message.order_id).first() if message.order_id else None
+        if reason := compliance.care_stop_reason(order):
+            return _skip(message, attempt, reason)
+    return Outcome("superseded")
 
 
 def _hand_over(backend, message: Message, attempt: int, now: datetime) -> Outcome:
@@ -361,6 +380,8 @@ def send_planned(message: Message, now: datetime | None = None) -> Outcome:
     # Then the slot: nothing but the HTTP call lies between the slot and Twilio, so the pace holds at
     # Twilio too. The wait is at most (threads in the fleet) / rate, far inside SMS_SENDING_TIMEOUT.
     pacing.wait_for_slot()
+    if stopped := _renew_after_the_wait(message, 1, None):
+        return stopped
     return _hand_over(backend, message, 1, at)
 
 

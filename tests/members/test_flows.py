@@ -495,6 +495,50 @@ def test_a_refund_landing_while_twilio_takes_the_care_text_is_recorded_as_sent_n
     assert (message.status, message.skip_reason) == (MessageStatus.SENT, "")
 
 
+@pytest.mark.parametrize(("change", "reason"), [*AFTER_PLANNING, (delete_order, "order not found")])
+def test_a_care_text_is_not_sent_when_its_order_changes_while_it_waits_for_its_turn(
+        fake_twilio, store_b, member_b, care_template, monkeypatch, change, reason):
+    """The refund (cancel, bad review, case) lands after the text was claimed, while it waits for its slot under
+    the rate limit: the order is checked again after the wait, the text kept as skipped; Twilio hears nothing."""
+    from members import pacing
+
+    message, order = planned_care_text(store_b, member_b)
+    monkeypatch.setattr(pacing, "wait_for_slot", lambda *args: change(order))
+    outcome = sending.send_batch([message.pk], message.scheduled_for, threads=1)[message.pk]
+    assert (outcome.status, outcome.detail) == ("skipped", reason)
+    assert fake_twilio.requests == []
+    message.refresh_from_db()
+    assert (message.status, message.skip_reason, message.attempts) == (MessageStatus.SKIPPED, reason, 1)
+
+
+def test_a_retried_care_text_is_not_sent_when_its_order_is_refunded_while_it_waits_for_its_turn(
+        fake_twilio, store_b, member_b, care_template, monkeypatch):
+    from members import pacing
+
+    fake_twilio.fail_next(1, status=500)
+    message, order = planned_care_text(store_b, member_b)
+    first = sending.send_batch([message.pk], message.scheduled_for, threads=1)[message.pk]
+    assert first.status == "retry"
+    monkeypatch.setattr(pacing, "wait_for_slot", lambda *args: refund_in_full(order))
+    retry = sending.send_message(message.pk, message.scheduled_for + timedelta(seconds=first.retry_in))
+    assert (retry.status, retry.detail) == ("skipped", "order refunded")
+    assert fake_twilio.sent == [] and [m for m, _ in fake_twilio.requests].count("POST") == 1
+
+
+def test_the_check_after_the_wait_costs_a_care_text_one_query_and_other_texts_none(
+        store_b, member_b, care_template, django_assert_num_queries):
+    """Load the batch, claim, (after-sales: check the order again,) record: a campaign text's path is unchanged."""
+    message, _ = planned_care_text(store_b, member_b)
+    with django_assert_num_queries(4):
+        assert sending.send_batch([message.pk], message.scheduled_for, threads=1)[message.pk].status == "sent"
+    template = SmsTemplate.objects.create(store=store_b, name="News", flow="campaign", body="Hi {first_name}!")
+    other = make_member(store_b)
+    sending.plan(store_b, "campaign", template, [sending.Planned(other, "campaign:news")], message.scheduled_for)
+    text = Message.objects.get(flow="campaign")
+    with django_assert_num_queries(3):
+        assert sending.send_batch([text.pk], message.scheduled_for, threads=1)[text.pk].status == "sent"
+
+
 def test_a_five_star_review_after_planning_still_gets_the_care_text(fake_twilio, store_b, member_b, care_template):
     message, order = planned_care_text(store_b, member_b)
     Review.objects.create(store=store_b, external_id="r-late-5", order=order, rating=5, body="Lovely",

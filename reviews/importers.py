@@ -33,8 +33,8 @@ from members.services import normalise_phone
 from stores.importers import BadValue, NotATime, parse_time, too_large, too_many
 from stores.models import Order, OrderLine, Product, Store
 
-from .models import CaseEvent, CaseStatus, Review, ReviewCase, ReviewPolicy
-from .services import case_reason
+from .models import Review
+from .services import open_cases_for
 
 FORMATS = ("olist", "csv", "json")
 OLIST_COLUMNS = ["review_id", "order_id", "review_score", "review_comment_title", "review_comment_message",
@@ -378,7 +378,7 @@ def import_reviews(store: Store, source, fmt: str | None = None, *, open_cases: 
         Review.objects.bulk_create(reviews, batch_size=1000)
         result.created = len(reviews)
         if open_cases:
-            result.cases_opened = _open_cases(store, reviews, now)
+            result.cases_opened = open_cases_for(store, reviews, now)
     return result
 
 
@@ -399,18 +399,3 @@ def _members(store: Store, orders, emails: set[str]) -> dict[str, dict[str, Memb
         for m in Member.objects.annotate(email_lower=Lower("email")).filter(store=store, email_lower__in=emails):
             by_email.setdefault(m.email.lower(), m)
     return {"phone": by_phone, "email": by_email}
-
-
-def _open_cases(store: Store, reviews: list[Review], now: datetime) -> int:
-    policy = ReviewPolicy.for_store(store)
-    due = now + policy.first_contact_within
-    cases = []
-    for review in reviews:
-        reason = case_reason(review, policy)
-        if reason:
-            cases.append(ReviewCase(store=store, review=review, reason=reason[:255], opened_at=now,
-                                    first_contact_due_at=due))
-    ReviewCase.objects.bulk_create(cases, batch_size=1000)
-    CaseEvent.objects.bulk_create([CaseEvent(case=c, from_status="", to_status=CaseStatus.NEW, at=now,
-                                             note=f"Opened: {c.reason}") for c in cases], batch_size=1000)
-    return len(cases)

@@ -96,10 +96,6 @@ class Review(models.Model):
         return reverse("reviews:review", args=[self.store.slug, self.pk])
 
     @property
-    def is_bad(self) -> bool:
-        return self.rating <= 2
-
-    @property
     def text(self) -> str:
         return "\n".join(part for part in (self.title, self.body) if part)
 

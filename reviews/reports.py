@@ -1,8 +1,9 @@
 """Bad-review statistics: rates by product, root cause and week, time to first call, resolution mix,
 and a product's ratings before and after each listing change.
 
-A review counts as bad when it is rated 2 or less or it opened a case (a 3 with a negative word).
-Sums, counts and weekly buckets run in SQL; percentiles in numpy.
+A review counts as bad by `services.bad_filter`, the rule its own page applies: rated 2 or less, or 3 with one of
+the store's negative words (with or without a case), or it opened a case. Sums, counts and weekly buckets run in
+SQL; percentiles in numpy.
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from stores.models import Product, Store
 
 from .models import OPEN_STATUSES, Resolution, Review, ReviewCase, RootCause
-
-BAD = Q(rating__lte=2) | Q(case__isnull=False)
+from .services import bad_filter
 
 
 def _rate(bad: int, total: int) -> float | None:
@@ -45,6 +45,7 @@ def rating_periods(product: Product) -> list[RatingPeriod]:
         f"{v.title} ({v.note})" if v.note else v.title for v in versions
     ]
     # One query for all periods: each period's figures are aggregates filtered to its dates.
+    is_bad = bad_filter(product.store, product.reviews.all())
     sums = {}
     for i, (start, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
         within = Q()
@@ -53,7 +54,7 @@ def rating_periods(product: Product) -> list[RatingPeriod]:
         if end:
             within &= Q(created_at__lt=end)
         sums |= {f"n{i}": Count("id", filter=within), f"avg{i}": Avg("rating", filter=within),
-                 f"bad{i}": Count("id", filter=within & BAD)}
+                 f"bad{i}": Count("id", filter=within & is_bad)}
     row = product.reviews.aggregate(**sums)
     periods = []
     for i, (label, start, end) in enumerate(zip(labels, bounds[:-1], bounds[1:], strict=True)):
@@ -63,8 +64,8 @@ def rating_periods(product: Product) -> list[RatingPeriod]:
     return periods
 
 
-def product_summary(reviews: QuerySet[Review]) -> dict:
-    row = reviews.aggregate(n=Count("id"), avg=Avg("rating"), bad=Count("id", filter=BAD))
+def product_summary(store: Store, reviews: QuerySet[Review]) -> dict:
+    row = reviews.aggregate(n=Count("id"), avg=Avg("rating"), bad=Count("id", filter=bad_filter(store, reviews)))
     return {"reviews": row["n"], "average": round(row["avg"], 2) if row["avg"] is not None else None,
             "bad_rate": _rate(row["bad"], row["n"])}
 
@@ -77,15 +78,19 @@ class Report:
     resolution_mix: list[dict]
     first_contact_hours: dict  # cases, median, p90 (hours); not_called, overdue (cases still waiting)
     totals: dict
+    # Beyond the window: all the store's reviews, the days they span, its open cases and how many of those are for
+    # reviews written outside the window (an imported history leaves the default window empty).
+    store_wide: dict
 
 
 def build_report(store: Store, start: datetime, end: datetime, now: datetime | None = None) -> Report:
     """The report over reviews written in [start, end) and their cases, as of `now`."""
     reviews = Review.objects.filter(store=store, created_at__gte=start, created_at__lt=end)
     cases = ReviewCase.objects.filter(store=store, review__created_at__gte=start, review__created_at__lt=end)
+    is_bad = bad_filter(store, reviews)  # the one rule, for every count below
 
     rows = list(reviews.values("product", "product__title", "product__sku").annotate(
-        n=Count("id"), bad=Count("id", filter=BAD), avg=Avg("rating")).order_by("-bad", "-n"))
+        n=Count("id"), bad=Count("id", filter=is_bad), avg=Avg("rating")).order_by("-bad", "-n"))
     # Two products may share a title; their SKU (unique in the store) tells them apart in the table and chart.
     titles = Counter(row["product__title"] for row in rows)
     by_product = [
@@ -104,7 +109,7 @@ def build_report(store: Store, start: datetime, end: datetime, now: datetime | N
 
     # Weeks from Monday in the store's zone, counted in SQL: two years of reviews are a hundred rows, not 20,000.
     weekly = (reviews.annotate(week=TruncWeek("created_at", tzinfo=store.zone)).values("week")
-              .annotate(n=Count("id"), bad=Count("id", filter=BAD)).order_by("week"))
+              .annotate(n=Count("id"), bad=Count("id", filter=is_bad)).order_by("week"))
     by_week = [{"week": r["week"].date(), "reviews": r["n"], "bad": r["bad"], "bad_rate": _rate(r["bad"], r["n"])}
                for r in weekly]
 
@@ -118,11 +123,24 @@ def build_report(store: Store, start: datetime, end: datetime, now: datetime | N
                      "median": round(float(np.median(waits)), 1) if waits else None,
                      "p90": round(float(np.percentile(waits, 90)), 1) if waits else None,
                      "not_called": waiting["n"], "overdue": waiting["overdue"]}
-    total = reviews.aggregate(n=Count("id"), bad=Count("id", filter=BAD), low=Count("id", filter=Q(rating__lte=2)))
+    total = reviews.aggregate(n=Count("id"), bad=Count("id", filter=is_bad), low=Count("id", filter=Q(rating__lte=2)))
     # `low` is what the daily page counts as new bad reviews; the rest of `bad` are 3★ reviews with a complaint word.
     totals = {"reviews": total["n"], "bad": total["bad"], "bad_rate": _rate(total["bad"], total["n"]),
               "rated_2_or_less": total["low"], "complaints_at_3": total["bad"] - total["low"], "cases": cases.count()}
-    return Report(by_product, by_root_cause, by_week, resolution_mix, first_contact, totals)
+    return Report(by_product, by_root_cause, by_week, resolution_mix, first_contact, totals,
+                  store_wide(store, start, end))
+
+
+def store_wide(store: Store, start: datetime, end: datetime) -> dict:
+    """The store's reviews and open cases beyond the window [start, end), so the report can say what it leaves out."""
+    span = Review.objects.filter(store=store).aggregate(n=Count("id"), first=Min("created_at"), last=Max("created_at"))
+    inside = Q(review__created_at__gte=start, review__created_at__lt=end)
+    open_cases = ReviewCase.objects.filter(store=store, status__in=OPEN_STATUSES).aggregate(
+        n=Count("id"), outside=Count("id", filter=~inside))
+    return {"reviews": span["n"],
+            "first_written": timezone.localtime(span["first"], store.zone).date() if span["first"] else None,
+            "last_written": timezone.localtime(span["last"], store.zone).date() if span["last"] else None,
+            "open_cases": open_cases["n"], "open_cases_outside": open_cases["outside"]}
 
 
 def report_figures(report: Report) -> dict[str, str]:

@@ -17,6 +17,7 @@ from stores.models import ListingVersion, Product, Store
 
 from .models import (
     OPEN_STATUSES,
+    CaseEvent,
     CaseStatus,
     ContactAttempt,
     ContactOutcome,
@@ -96,6 +97,71 @@ def case_reason(review: Review, policy: ReviewPolicy | None = None) -> str | Non
         if found:
             return "rating 3 with " + ", ".join(f"“{w}”" for w in found[:3])
     return None
+
+
+def complaints_at_3(reviews: QuerySet[Review], policy: ReviewPolicy) -> list[Review]:
+    """The 3★ reviews among `reviews` (one store's, without a case) that `case_reason` finds bad: the words are
+    matched here, not in SQL, so the report and the review's page apply the very same rule."""
+    candidates = reviews.filter(rating=3).only("pk", "store_id", "rating", "title", "body", "created_at")
+    return [r for r in candidates if case_reason(r, policy)]
+
+
+def bad_filter(store: Store, reviews: QuerySet[Review]) -> Q:
+    """Which of `reviews` (of `store`) are bad, for counting in SQL: `case_reason` finds a reason under the store's
+    rules (rated 1 or 2, or 3 with a negative word), or the review opened a case (under the rules of its day).
+
+    A 3★ complaint imported without opening a case is bad too: the report used to count it only once it had a
+    case, while its own page called it bad."""
+    policy = ReviewPolicy.for_store(store)
+    complaints = complaints_at_3(reviews.filter(case__isnull=True), policy)
+    return Q(rating__lte=2) | Q(case__isnull=False) | Q(pk__in=[r.pk for r in complaints])
+
+
+def bad_reviews_without_case(store: Store, since: datetime | None = None) -> list[Review]:
+    """The store's bad reviews that have no case (imported without opening cases, or before the rules named
+    their word), oldest first; with `since`, only those written from then on."""
+    reviews = Review.objects.filter(store=store, case__isnull=True, rating__lte=3)
+    if since is not None:
+        reviews = reviews.filter(created_at__gte=since)
+    policy = ReviewPolicy.for_store(store)
+    low = list(reviews.filter(rating__lte=2).only("pk", "store_id", "rating", "created_at"))
+    return sorted(low + complaints_at_3(reviews, policy), key=lambda r: (r.created_at, r.pk))
+
+
+def open_cases_for(store: Store, reviews: list[Review], now: datetime) -> int:
+    """Open a case, due after the store's first-call SLA, for each bad one of `reviews` (none of which has a case
+    yet); returns how many. In bulk: an import opens hundreds. The caller holds the store's row lock."""
+    policy = ReviewPolicy.for_store(store)
+    due = now + policy.first_contact_within
+    cases = []
+    for review in reviews:
+        reason = case_reason(review, policy)
+        if reason:
+            cases.append(ReviewCase(store=store, review=review, reason=reason[:255], opened_at=now,
+                                    first_contact_due_at=due))
+    ReviewCase.objects.bulk_create(cases, batch_size=1000)
+    CaseEvent.objects.bulk_create([CaseEvent(case=c, from_status="", to_status=CaseStatus.NEW, at=now,
+                                             note=f"Opened: {c.reason}") for c in cases], batch_size=1000)
+    return len(cases)
+
+
+def open_missing_cases(store: Store, since: date | None = None, now: datetime | None = None) -> int:
+    """Open the cases of the store's bad reviews that have none (written from the store-local day `since` on,
+    when given); returns how many opened. Re-importing their file cannot do it: they count as already imported.
+    Safe to run twice: the store's row lock (also taken by an import) makes a second run find them all cased."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        Store.objects.select_for_update().get(pk=store.pk)
+        start = store.day_bounds(since)[0] if since else None
+        return open_cases_for(store, bad_reviews_without_case(store, start), now)
+
+
+def opened_sentence(opened: int, since: date | None = None) -> str:
+    """What `open_missing_cases` did, for the store page's message and the command's output."""
+    written = f" written since {since.isoformat()}" if since else ""
+    if not opened:
+        return f"Every bad review{written} already has a case; none was opened."
+    return f"Opened {opened} case{'s' if opened != 1 else ''} for bad reviews{written} that had none."
 
 
 def open_case_if_bad(review: Review, policy: ReviewPolicy | None = None, now: datetime | None = None

@@ -30,6 +30,9 @@ from .models import OPEN_STATUSES, CaseStatus, IllegalTransition, ProductTask, R
 # A page at a time: an Olist import opens hundreds of cases, and a list cut off at a fixed length hid the least
 # urgent of them (the desk counted 888, the list showed 300 and no way to the rest).
 CASES_PER_PAGE = 100
+# The store page shows the latest reviews; the review list pages through all of them.
+LATEST_REVIEWS = 30
+REVIEWS_PER_PAGE = 100
 
 
 def _case_page(request, cases):
@@ -62,7 +65,7 @@ def store_cases(request, slug):
     elif status in CaseStatus.values:
         cases, listed = cases.filter(status=status), f"{CaseStatus(status).label.lower()} case"
     page = _case_page(request, cases)  # overdue ones are all waiting for a call: by urgency is by due time
-    recent = store.reviews.select_related("product", "case__store").order_by("-created_at")[:30]
+    recent = store.reviews.select_related("product", "case__store").order_by("-created_at")[:LATEST_REVIEWS]
     return render(
         request,
         "reviews/store.html",
@@ -77,8 +80,34 @@ def store_cases(request, slug):
             "recent": recent,
             "now": now,
             "overdue_count": services.overdue_cases(store, now).count(),
+            "review_count": store.reviews.count(),
+            "without_case": len(services.bad_reviews_without_case(store)),
+            "first_contact_hours": ReviewPolicy.for_store(store).first_contact_hours,
         },
     )
+
+
+@require_POST
+def open_missing_cases(request, slug):
+    """Open the cases of the store's bad reviews that have none, optionally only those written since a day."""
+    store = get_store(request.user, slug)
+    raw = request.POST.get("since", "").strip()
+    try:
+        since = date.fromisoformat(raw) if raw else None
+        opened = services.open_missing_cases(store, since)
+    except (ValueError, OverflowError):  # no date, or a day so near year 1 it falls off the calendar in UTC
+        messages.error(request, f"“{raw}” is not a day (YYYY-MM-DD); no case was opened.")
+        return redirect("reviews:store", slug)
+    (messages.success if opened else messages.info)(request, services.opened_sentence(opened, since))
+    return redirect("reviews:store", slug)
+
+
+def review_list(request, slug):
+    """All the store's reviews, newest first, a page at a time (the store page shows only the latest)."""
+    store = get_store(request.user, slug)
+    reviews = store.reviews.select_related("product", "case__store").order_by("-created_at", "-pk")
+    page = Paginator(reviews, REVIEWS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "reviews/review_list.html", {"store": store, "reviews": page.object_list, "page": page})
 
 
 def _case_context(request, store, case, **forms):
@@ -241,7 +270,7 @@ def product_reviews(request, slug, pk):
         {
             "store": store,
             "product": product,
-            "summary": reports.product_summary(product.reviews.all()),
+            "summary": reports.product_summary(store, product.reviews.all()),
             "periods": reports.rating_periods(product),
             "reviews": reviews[:100],
             "tasks": product.review_tasks.select_related("owner", "case__store"),

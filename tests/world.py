@@ -172,6 +172,8 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "reviews:cases_csv": slug,
     "reviews:case": slug_pk("case"),
     "reviews:review": slug_pk("review"),
+    "reviews:review_list": slug,
+    "reviews:open_missing_cases": slug,
     "reviews:product": slug_pk("product"),
     "reviews:task_done": slug_pk("product_task"),
 }

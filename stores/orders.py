@@ -82,15 +82,27 @@ def products_by_sku(store: Store, skus, create_missing: list[LineData] | None = 
     skus = {s for s in skus if s}
     found = dict(Product.objects.filter(store=store, sku__in=skus).values_list("sku", "id"))
     if create_missing is not None:
-        # In SKU order, so two imports creating the same products wait on each other, never deadlock.
-        for line in sorted(create_missing, key=lambda line: line.sku):
-            if line.sku and line.sku not in found:
-                product, _ = Product.objects.get_or_create(
-                    store=store, sku=line.sku,
-                    defaults={"title": (line.title or line.sku)[:255], "price": line.unit_price},
-                )
-                found[line.sku] = product.pk
+        missing: dict[str, Product] = {}
+        for line in create_missing:
+            if line.sku and line.sku not in found and line.sku not in missing:
+                missing[line.sku] = Product(store=store, sku=line.sku, title=(line.title or line.sku)[:255],
+                                            price=line.unit_price)
+        # In SKU order, so two imports creating the same products wait on each other, never deadlock; one that
+        # another import created meanwhile is kept as it is (ignore_conflicts) and looked up below.
+        Product.objects.bulk_create([missing[sku] for sku in sorted(missing)], batch_size=1000, ignore_conflicts=True)
+        skus = sorted(missing)
+        for start in range(0, len(skus), 2000):  # SQLite limits query parameters
+            found.update(Product.objects.filter(store=store, sku__in=skus[start:start + 2000]).values_list("sku", "id"))
     return found
+
+
+def moves_forward(order: Order, data: OrderData) -> bool:
+    """Whether `data` would change the stored `order` (what `_advance` and the platform's time would write):
+    an import of a file already imported skips the orders it would not change without a query each."""
+    return ((order.paid_at is None and data.paid_at is not None) or data.refund_amount > order.refund_amount
+            or (data.status != order.status and _status_rank(data.status) > _status_rank(order.status))
+            or (data.updated_at is not None and (order.platform_updated_at is None
+                                                 or data.updated_at > order.platform_updated_at)))
 
 
 def _advance(order: Order, data: OrderData) -> bool:
@@ -190,7 +202,25 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
                 enrol_from_order(order)
         return order, False
     touched |= counted_days(store, order)
-    OrderLine.objects.bulk_create([
+    OrderLine.objects.bulk_create(_lines(order, data))
+    _add_payments(order, data)
+    if order.paid_at is not None:
+        enrol_from_order(order)
+    return order, True
+
+
+def _new_order(store: Store, data: OrderData) -> Order:
+    return Order(
+        store=store, external_id=data.external_id, status=data.status, placed_at=data.placed_at,
+        paid_at=data.paid_at, total=data.total, traffic_source=data.traffic_source, buyer_ref=data.buyer_ref[:100],
+        buyer_name=data.buyer_name[:200], buyer_phone=data.buyer_phone[:32], buyer_email=data.buyer_email[:254],
+        marketing_consent=data.marketing_consent, refund_amount=data.refund_amount, refunded_at=data.refunded_at,
+        platform_updated_at=data.updated_at,
+    )
+
+
+def _lines(order: Order, data: OrderData) -> list[OrderLine]:
+    return [
         OrderLine(
             order=order, line_no=n, product_id=line.product_id, sku=line.sku[:100], title=line.title[:255],
             quantity=line.quantity, unit_price=line.unit_price,
@@ -198,20 +228,42 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
             freight=line.freight,
         )
         for n, line in enumerate(data.lines, start=1)
-    ])
-    _add_payments(order, data)
-    if order.paid_at is not None:
-        enrol_from_order(order)
-    return order, True
+    ]
+
+
+def _payments(order: Order, data: OrderData) -> list[Payment]:
+    """The order's payments; a paid order given none gets one payment of its total, type other."""
+    payments = data.payments or ([PaymentData(PaymentType.OTHER, order.total)] if order.paid_at else [])
+    return [Payment(order=order, sequence=n, type=p.type, amount=p.amount, installments=p.installments)
+            for n, p in enumerate(payments, start=1)]
 
 
 def _add_payments(order: Order, data: OrderData) -> None:
-    """The order's payments; a paid order given none gets one payment of its total, type other."""
-    payments = data.payments or ([PaymentData(PaymentType.OTHER, order.total)] if order.paid_at else [])
-    Payment.objects.bulk_create([
-        Payment(order=order, sequence=n, type=p.type, amount=p.amount, installments=p.installments)
-        for n, p in enumerate(payments, start=1)
-    ])
+    Payment.objects.bulk_create(_payments(order, data))
+
+
+@transaction.atomic
+def create_orders(store: Store, orders: list[OrderData], touched: set[date] | None = None) -> list[Order]:
+    """`record_order` for a batch of orders the store does not have yet, in a few statements instead of a
+    few per order (a month's export holds tens of thousands): orders, lines and payments inserted in bulk,
+    paid buyers enrolled in bulk. An order of the batch that the store has after all (a webhook delivered it
+    meanwhile) raises IntegrityError and rolls back the whole batch: the caller records it one by one."""
+    touched = set() if touched is None else touched
+    from members.services import enrol_orders
+
+    for data in orders:
+        if data.refund_amount > data.total:
+            raise OrderRefused(f"refund {data.refund_amount} is more than the order total {data.total}")
+        _check_limits(data)
+    created = Order.objects.bulk_create([_new_order(store, data) for data in orders])
+    OrderLine.objects.bulk_create([line for order, data in zip(created, orders, strict=True)
+                                   for line in _lines(order, data)], batch_size=2000)
+    Payment.objects.bulk_create([payment for order, data in zip(created, orders, strict=True)
+                                 for payment in _payments(order, data)], batch_size=2000)
+    for order in created:
+        touched |= counted_days(store, order)
+    enrol_orders(Order.objects.filter(pk__in=[order.pk for order in created if order.paid_at is not None]))
+    return created
 
 
 @transaction.atomic

@@ -432,3 +432,26 @@ def test_an_order_file_over_the_row_limit_is_refused_before_any_row_is_checked(c
             "in the same file).") in page
     assert "yesterday" not in page
     assert upload(client_a, store_a, OPSDESK_CSV).status_code == 302  # 3 rows: at the limit, imported
+
+
+def big_order_file(orders: int, paid: bool = True) -> str:
+    rows = [f"B-{n},2026-11-20 10:00:00,{'2026-11-20 10:05:00' if paid else ''},30.00,+86138{n:08d},SKU-{n % 50},"
+            f"Thing {n % 50},1,20.00\nB-{n},,,,,SKU-X,Extra,1,10.00\n" for n in range(orders)]
+    return "order_id,placed_at,paid_at,total,buyer_phone,sku,title,quantity,unit_price\n" + "".join(rows)
+
+
+def test_a_large_file_is_written_in_batches_not_a_few_queries_per_order(store_a, django_assert_max_num_queries):
+    # 600 orders, 1,200 lines, 51 new products, 600 members: one by one this took about 17,000 queries.
+    with django_assert_max_num_queries(120):
+        result = import_orders(store_a, csv_bytes(big_order_file(600)))
+    assert (result.created, result.details) == (600, {"lines": 1200, "new products": 51})
+    assert store_a.orders.get(external_id="B-7").lines.count() == 2
+    assert store_a.members.count() == 600 and store_a.members.filter(orders_count=1).count() == 600
+    with django_assert_max_num_queries(20):  # the same file again: every order already there, nothing to move
+        again = import_orders(store_a, csv_bytes(big_order_file(600)))
+    assert (again.created, again.duplicates) == (0, 600)
+    later = import_orders(store_a, csv_bytes(big_order_file(600, paid=False).replace("B-", "U-")))
+    paid_now = import_orders(store_a, csv_bytes(big_order_file(600).replace("B-", "U-")))  # paid since: moves on
+    assert (later.created, paid_now.created, paid_now.duplicates) == (600, 0, 600)
+    assert not store_a.orders.filter(paid_at__isnull=True).exists()
+    assert store_a.members.get(phone="+8613800000007").orders_count == 2

@@ -45,6 +45,7 @@ register("sms fanout", "sms_fanout.py", ["--members", "20000", "--rate", "150", 
                                          "--baseline-members", "1000"],
          ["--members", "300", "--rate", "50", "--threads", "4", "--baseline-members", "50", "--no-write"])
 register("ads import", "ads_import.py", ["--plans", "20", "--days", "90"], ["--plans", "5", "--days", "10"])
+register("order import", "order_import.py", ["--rows", "100000"], ["--rows", "2000", "--baseline-rows", "500"])
 register("reviews import", "reviews_import.py", ["--copies", "1"], ["--copies", "1"])
 register("related sales", "related_sales.py", ["--orders", "200000"], ["--orders", "20000"])
 register("pages", "pages.py", ["--scale", "1", "--runs", "5"], ["--scale", "0.02", "--runs", "3"])

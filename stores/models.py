@@ -397,3 +397,61 @@ class Violation(models.Model):
         else:
             self.refresh_from_db(fields=["status", "status_changed_at", "status_changed_by"])
         return bool(changed)
+
+
+def _import_upload_path(job: ImportJob, filename: str) -> str:
+    # Never the operator's file name in the path: it is kept in `name`, shown on the status page.
+    return f"imports/{job.store_id}/{secrets.token_hex(16)}.csv"
+
+
+class ImportJob(models.Model):
+    """An uploaded CSV waiting for, going through or done with its import (`stores.tasks.run_import`).
+
+    The upload page stores the file and queues the job; a worker imports it with the same importer
+    `manage.py import_csv` uses (all or nothing, every bad row named) and records the summary or the
+    errors here for the status page. The file is deleted once the job is done or failed (it may hold
+    buyers' phone numbers); the job row stays as the record of what was imported."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Nothing was imported"
+
+    # A file whose every row is wrong could name hundreds of thousands of problems: the job keeps the
+    # first ones (the page shows IMPORT_ERRORS_SHOWN of them) and the count of all.
+    ERRORS_KEPT = 10_000
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="import_jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    kind = models.CharField(max_length=40)
+    name = models.CharField(max_length=255, help_text="The uploaded file's name.")
+    size = models.PositiveBigIntegerField(default=0)
+    file = models.FileField(upload_to=_import_upload_path, blank=True, max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    summary = models.TextField(blank=True, help_text="What the import did, as the command prints it.")
+    errors = models.JSONField(default=list, blank=True, help_text="[row, problem] pairs, row 1 being the header.")
+    error_count = models.PositiveIntegerField(default=0)
+    reason = models.TextField(blank=True, help_text="Why a job failed when no row is to blame.")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["store", "-created_at"], name="importjob_store_recent"),
+                   models.Index(fields=["status", "created_at"], name="importjob_status_age")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} import of {self.name} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("stores:import_job", args=[self.store.slug, self.pk])
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -21,3 +21,20 @@ def refresh_order_days(store_id: int, days: list[str]) -> list[str]:
         return []
     with transaction.atomic():  # refresh_days's store lock lasts while it works
         return [day.isoformat() for day in refresh_days(store, [date.fromisoformat(d) for d in days])]
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def run_import(job_id: int) -> str | None:
+    """Import an uploaded CSV (`stores.import_jobs.run`); safe to deliver twice. Returns the job's status."""
+    from .import_jobs import run
+
+    job = run(job_id)
+    return job.status if job else None
+
+
+@shared_task
+def requeue_import_jobs() -> list[int]:
+    """The sweep: queue again import jobs whose task was lost (`stores.import_jobs.requeue_stale`)."""
+    from .import_jobs import requeue_stale
+
+    return requeue_stale()

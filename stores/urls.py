@@ -14,4 +14,5 @@ urlpatterns = [
     path("<slug:slug>/violations/", views.violation_list, name="violations"),
     path("<slug:slug>/violations/<int:pk>/status/", views.violation_status, name="violation_status"),
     path("<slug:slug>/import/", views.import_csv, name="import"),
+    path("<slug:slug>/import/<int:pk>/", views.import_job, name="import_job"),
 ]

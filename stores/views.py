@@ -15,10 +15,10 @@ from opsdesk.http import redirect_to_next
 from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_store, has_role, stores_for
 
-from . import listing
+from . import import_jobs, listing
 from .forms import ImportForm, ListingVersionForm, MembershipSettingsForm
-from .importers import ImportRejected, importers
-from .models import ListingVersion, Order, StoreMembership, Violation, ViolationStatus
+from .importers import importers
+from .models import ImportJob, ListingVersion, Order, StoreMembership, Violation, ViolationStatus
 
 
 def store_list(request):
@@ -180,28 +180,39 @@ def my_settings(request):
 
 
 def import_csv(request, slug):
-    """Upload a CSV (orders: opsdesk's columns or Shopify's export) into one of the user's stores. A refused file
-    lists its first IMPORT_ERRORS_SHOWN errors and says how many there were."""
+    """Upload a CSV (orders: opsdesk's columns or Shopify's export) into one of the user's stores. The file is
+    stored and imported by a worker (`stores.import_jobs`): the page answers at once with the job's status
+    page. A file too large for its kind is refused here, before it is stored."""
     store = get_store(request.user, slug)
     available = importers()
     form = ImportForm(request.POST or None, request.FILES or None, kinds=sorted(available))
     errors, status = [], 200
     if request.method == "POST" and form.is_valid():
-        try:
-            result = available[form.cleaned_data["kind"]](store, form.cleaned_data["file"])
-        except ImportRejected as exc:
-            errors, status = exc.errors, 400
+        kind, upload = form.cleaned_data["kind"], form.cleaned_data["file"]
+        if refused := import_jobs.refusal(kind, upload):
+            errors, status = [(1, refused)], 400
         else:
-            messages.success(request, f"Imported {result.summary()}")
-            return redirect("stores:import", slug=store.slug)
+            job = import_jobs.start(store, request.user, kind, upload)
+            return redirect(job)
     return render(
         request,
         "stores/import.html",
         {
             "store": store,
             "form": form,
-            "errors": errors[: settings.IMPORT_ERRORS_SHOWN],
+            "errors": errors,
             "error_count": len(errors),
+            "jobs": store.import_jobs.select_related("created_by")[:10],
         },
         status=status,
     )
+
+
+def import_job(request, slug, pk):
+    """An upload's import: waiting, running (the page reloads itself), done with its summary, or failed with
+    every bad row (the first IMPORT_ERRORS_SHOWN) or the reason."""
+    store = get_store(request.user, slug)
+    job = get_object_or_404(ImportJob.objects.select_related("created_by"), store=store, pk=pk)
+    return render(request, "stores/import_job.html", {
+        "store": store, "job": job, "errors": job.errors[: settings.IMPORT_ERRORS_SHOWN],
+        "error_count": job.error_count})

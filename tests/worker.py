@@ -48,8 +48,9 @@ class WorkerProcess:
         url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
         if db.get("PASSWORD"):
             url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+        # MEDIA_ROOT too: a task reading an upload the test stored (an import job's file) finds it there.
         return {**os.environ, "DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-                "CELERY_QUEUE": self.queue, **self.extra_env}
+                "CELERY_QUEUE": self.queue, "MEDIA_ROOT": str(settings.MEDIA_ROOT), **self.extra_env}
 
     def start(self) -> WorkerProcess:
         self.proc = subprocess.Popen(

@@ -32,7 +32,7 @@ from campaigns.models import (
 from members.models import Member, SmsTemplate
 from metrics.models import ActionItem, Anomaly
 from reviews.models import ProductTask, Review, ReviewCase
-from stores.models import ListingVersion, Order, Product, Role, Store, StoreMembership, Violation
+from stores.models import ImportJob, ListingVersion, Order, Product, Role, Store, StoreMembership, Violation
 from tests.factories import UserFactory
 
 STORE_A, STORE_B = "jade-tea", "pacific-outfitters"
@@ -61,6 +61,9 @@ def _fill_gaps(store) -> None:
     anomaly = Anomaly.objects.filter(store=store).first()
     if not ActionItem.objects.filter(anomaly=anomaly).exists():
         ActionItem.objects.create(anomaly=anomaly, text="Check the ad plan")
+    if not ImportJob.objects.filter(store=store).exists():  # a finished one: its file is gone, its errors kept
+        ImportJob.objects.create(store=store, kind="orders", name="orders.csv", status=ImportJob.Status.FAILED,
+                                 errors=[[2, "placed_at: is required"]], error_count=1)
     if not ProductTask.objects.filter(store=store).exists():
         ProductTask.objects.create(store=store, product=product, text="Check the size chart")
 
@@ -99,6 +102,7 @@ def objects(store) -> dict:
         "case": first(ReviewCase, store=store),
         "product_task": first(ProductTask, store=store),
         "listing_version": listing_version_with_picture(store),
+        "import_job": first(ImportJob, store=store),
     }
 
 
@@ -135,6 +139,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "stores:violations": slug,
     "stores:violation_status": slug_pk("violation"),
     "stores:import": slug,
+    "stores:import_job": slug_pk("import_job"),
     "metrics:store_live": slug,
     "metrics:store_live_json": slug,
     "stores:listing_picture": lambda o: {"slug": o["store"].slug, "pk": o["listing_version"].product_id,

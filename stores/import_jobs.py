@@ -1,0 +1,121 @@
+"""Import jobs: an uploaded CSV is stored and imported by a worker, not inside the upload's request.
+
+`start` stores the file (Django's default storage, under MEDIA_ROOT/imports/) and queues
+`stores.tasks.run_import` once the job is committed; the page answers at once with the job's status page.
+`run` does the import with the kind's importer (`importers()`: all or nothing, every bad row named) and
+records the summary, or the errors, on the job.
+
+Safe to run twice: the job's row is locked while it runs (FOR UPDATE SKIP LOCKED), so a second delivery of
+the task while the first works returns at once, and one after it finds the job finished. A worker that dies
+mid-import rolls back everything it wrote; the job stays "running" and the redelivered task (acks_late), or
+the sweep (`requeue_stale`, every minute) for a lost one, imports it again from the start.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import OperationalError, transaction
+from django.utils import timezone
+
+from .importers import ImportRejected, importers, too_large
+from .models import ImportJob, Store
+
+log = logging.getLogger(__name__)
+
+# The largest upload of each kind, refused before it is stored (its size is known without reading it).
+MAX_BYTES = {"orders": "ORDER_IMPORT_MAX_BYTES", "violations": "VIOLATION_IMPORT_MAX_BYTES"}
+# A job not finished this long after it was queued is queued again by the sweep (a lost task message) ...
+STALE_AFTER = timedelta(minutes=2)
+# ... and one still not finished, and not being imported, this long after is given up (it stopped its worker
+# each time, say), rather than tried for ever.
+GIVE_UP_AFTER = timedelta(hours=3)
+GAVE_UP = ("The import was started again and again but never finished (its worker stopped each time); nothing "
+           "was imported. Split the file into smaller ones, or tell us.")
+
+
+def refusal(kind: str, upload) -> str | None:
+    """Why an upload is refused before it is stored (too large for its kind); None when it may go in."""
+    limit = MAX_BYTES.get(kind)
+    return too_large(upload.size, getattr(settings, limit)) if limit else None
+
+
+def start(store: Store, user, kind: str, upload) -> ImportJob:
+    """Store the upload as a job of `store` and have a worker import it once the job is committed."""
+    job = ImportJob(store=store, created_by=user, kind=kind, name=upload.name[:255], size=upload.size)
+    job.file.save(upload.name, upload, save=False)
+    job.save()
+    from .tasks import run_import
+
+    # robust: the job and its file are stored whatever the broker says; the sweep queues it again.
+    transaction.on_commit(lambda: run_import.delay(job.pk), robust=True)
+    return job
+
+
+def run(job_id: int) -> ImportJob | None:
+    """Import the job's file unless it is finished or being imported right now; the job as it is after."""
+    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now())
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update(skip_locked=True).select_related("store").filter(pk=job_id).first()
+        if job is None or job.finished:  # gone, finished, or another worker is on it
+            return job
+        _import(job)
+        name = job.file.name
+        job.file = ""
+        job.finished_at = timezone.now()
+        job.save()
+        if name:  # the file may hold buyers' phone numbers: kept only until the job is done
+            transaction.on_commit(lambda: job.file.storage.delete(name))
+    return job
+
+
+def _import(job: ImportJob) -> None:
+    importer = importers().get(job.kind)
+    try:
+        if importer is None:
+            raise ImportRejected([(1, f"{job.kind!r} is not a kind of file this desk imports any more")])
+        with transaction.atomic(), job.file.open("rb") as source:  # a savepoint: a refused file leaves nothing
+            result = importer(job.store, source)
+    except ImportRejected as exc:
+        job.status, job.error_count = ImportJob.Status.FAILED, len(exc.errors)
+        job.errors = [list(error) for error in exc.errors[: ImportJob.ERRORS_KEPT]]
+        return
+    except FileNotFoundError:
+        job.status = ImportJob.Status.FAILED
+        job.reason = "The uploaded file is no longer stored; nothing was imported. Upload it again."
+        return
+    except OperationalError:
+        raise  # the database connection is gone: the task retries the whole job
+    except Exception:
+        log.exception("import job %s (%s) failed", job.pk, job.kind)
+        job.status = ImportJob.Status.FAILED
+        job.reason = ("The import stopped on an error on our side; nothing was imported. It has been logged: "
+                      "upload the file again later, or tell us if it happens again.")
+        return
+    job.status = ImportJob.Status.DONE
+    job.rows, job.created, job.duplicates, job.summary = result.rows, result.created, result.duplicates, \
+        result.summary()
+
+
+def requeue_stale(now=None) -> list[int]:
+    """Queue again the jobs not finished STALE_AFTER after they were queued (a task lost with the broker, a
+    worker gone; the ones being imported are skipped by `run`), and fail those past GIVE_UP_AFTER that no
+    worker is importing. Returns the ids queued again."""
+    now = now or timezone.now()
+    unfinished = ImportJob.objects.filter(status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING])
+    with transaction.atomic():
+        for job in unfinished.filter(created_at__lt=now - GIVE_UP_AFTER).select_for_update(skip_locked=True):
+            name = job.file.name
+            job.status, job.reason, job.file, job.finished_at = ImportJob.Status.FAILED, GAVE_UP, "", now
+            job.save()
+            if name:
+                transaction.on_commit(lambda name=name: ImportJob.file.field.storage.delete(name))
+    ids = list(unfinished.filter(created_at__lt=now - STALE_AFTER).values_list("pk", flat=True))
+    from .tasks import run_import
+
+    for pk in ids:
+        run_import.delay(pk)
+    return ids

@@ -500,7 +500,7 @@ def import_orders(store: Store, source) -> ImportResult:
             batch = new[start:start + ORDER_BATCH]
             try:
                 create_orders(store, [data for _, data in batch], touched)
-            except IntegrityError:
+            except (IntegrityError, OrderRefused):  # an order arrived meanwhile, or one the parse let by: name it
                 one_by_one += batch
                 continue
             result.created += len(batch)

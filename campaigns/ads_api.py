@@ -96,7 +96,10 @@ def _snapshot_objects(store, items: list[dict]) -> tuple[list[AdSpendSnapshot], 
         elif ts is not None and ts > timezone.now() + CLOCK_SKEW:  # spend not spent yet: a wrong clock
             errors.append(RowError(label, "ts", f"{item.get('ts')} is in the future"))
             ts = None
-        spend = parse_number(item.get("spend_today"))
+        try:
+            spend = parse_number(item.get("spend_today"), ".")  # one amount alone: JSON's decimal point
+        except ValueError:
+            spend = None
         why = None
         if spend is None or spend < 0 or item.get("spend_today") is None:
             errors.append(RowError(label, "spend_today", f"{item.get('spend_today')!r} is not a non-negative amount"))

@@ -19,7 +19,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,7 +31,10 @@ from opsdesk.money import (
     MAX_MONEY,
     TOO_LARGE_COUNT,
     TOO_LARGE_MONEY,
+    MixedDecimalMarks,
+    decimal_mark,
     foreign_sign_error,
+    parse_decimal,
     to_money,
 )
 from stores.models import Store
@@ -243,18 +246,32 @@ def _in_the_future(day: date, today: date) -> str:
     return f"{day:%Y-%m-%d} is in the future (the store's today is {today:%Y-%m-%d})"
 
 
-def parse_number(value) -> Decimal | None:
+def parse_number(value, mark: str | None = None, whole: bool = False) -> Decimal:
+    """A report's number: empty or `--` is 0; read under the file's decimal `mark` (`report_mark`), so 12,50
+    in a German report is 12.5, never 1250 (`opsdesk.money.parse_decimal`); ValueError says why it is none.
+    A JSON number is taken as it is."""
     if value is None:
         return Decimal(0)
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        number = Decimal(str(value))
+        if not number.is_finite():
+            raise ValueError(f"{value!r} is not a number")
+        return number
     # The sign is dropped here; `sign_error` first refuses an amount whose sign is not the store's.
-    text = CURRENCY_SIGN.sub("", str(value).replace(",", "")).strip()
+    text = CURRENCY_SIGN.sub("", str(value)).strip()
     if text in EMPTY:
         return Decimal(0)
+    return parse_decimal(text, mark, whole)
+
+
+def report_mark(records: list[dict], columns=METRICS) -> str | None:
+    """The decimal mark of a report's numbers (`opsdesk.money.decimal_mark`); AdReportError when they mix
+    both."""
     try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
+        return decimal_mark((rec["row"], column, CURRENCY_SIGN.sub("", rec.get(column)).strip())
+                            for rec in records for column in columns if isinstance(rec.get(column), str))
+    except MixedDecimalMarks as exc:
+        raise AdReportError([RowError(exc.row, exc.column, str(exc))]) from None
 
 
 def money_or_error(number: Decimal) -> tuple[Decimal | None, str | None]:
@@ -313,6 +330,7 @@ def validate_rows(store: Store, records: list[dict], segmented_by: tuple[str, ..
     seen: dict[tuple, int | str] = {}
     merged: dict[tuple, dict] = {}
     day_totals: dict[tuple, dict] = {}
+    mark = report_mark(records)
     for rec in records:
         n = rec["row"]
         bad = len(errors)
@@ -338,10 +356,12 @@ def validate_rows(store: Store, records: list[dict], segmented_by: tuple[str, ..
             errors.append(RowError(n, "currency", why))
         values = {}
         for column in METRICS:
-            number = parse_number(rec.get(column))
-            if number is None:
-                errors.append(RowError(n, column, f"{rec.get(column)!r} is not a number"))
-            elif number < 0:
+            try:
+                number = parse_number(rec.get(column), mark, whole=column in ("impressions", "clicks"))
+            except ValueError as exc:
+                errors.append(RowError(n, column, str(exc)))
+                continue
+            if number < 0:
                 errors.append(RowError(n, column, "negative"))
             elif column in ("spend", "sales"):
                 money, why = money_or_error(number)
@@ -498,12 +518,19 @@ def _parse_hour(value) -> int | None:
     return int(match.group(1))
 
 
+def _is_zero(value) -> bool:
+    try:
+        return parse_number(value, whole=True) == 0
+    except ValueError:  # a figure, if an unreadable one
+        return False
+
+
 def _refuse_dropped_figures(records: list[dict], columns: list[str], fmt: str, header_line: int) -> None:
     """An hourly report feeds only today's spend pacing: refuse one whose impressions, clicks, orders or
     sales hold figures, which would be lost (there is nowhere to keep them by hour, and summing some hours
     into the day's performance would replace a whole day's figures with part of them)."""
     dropped = [c for c in METRICS if c != "spend" and c in columns
-               and any(parse_number(rec.get(c)) != 0 for rec in records)]
+               and not all(_is_zero(rec.get(c)) for rec in records)]
     if dropped:
         names = ", ".join(COLUMNS[fmt][c][0] for c in dropped)
         raise AdReportError([RowError(header_line, "header", (
@@ -519,6 +546,7 @@ def validate_hourly(store: Store, records: list[dict], segmented_by: tuple[str, 
     today = store.today()
     errors, seen, day_totals = [], {}, {}
     merged: dict[tuple, HourlyRow] = {}
+    mark = report_mark(records, ("spend",))
     for rec in records:
         n, bad = rec["row"], len(errors)
         day = _parse_date(str(rec.get("date") or ""))
@@ -538,9 +566,13 @@ def validate_hourly(store: Store, records: list[dict], segmented_by: tuple[str, 
         errors.extend(_missing_segments(n, rec, segmented_by))
         if why := currency_error(store, rec.get("currency")):
             errors.append(RowError(n, "currency", why))
-        spend = parse_number(rec.get("spend"))
+        try:
+            spend = parse_number(rec.get("spend"), mark)
+        except ValueError as exc:
+            spend, reason = None, str(exc)
         if spend is None or spend < 0:
-            errors.append(RowError(n, "spend", f"{rec.get('spend')!r} is not a non-negative amount"))
+            errors.append(RowError(n, "spend", reason if spend is None else f"{rec.get('spend')!r} is not a "
+                                                                            "non-negative amount"))
         elif why := sign_error(store, rec.get("spend")):
             errors.append(RowError(n, "spend", why))
         elif (why := money_or_error(spend)[1]):

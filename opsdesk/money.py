@@ -51,3 +51,90 @@ def to_money(value) -> Decimal:
     if not number.is_finite():
         raise ValueError(f"{value!r} is not an amount")
     return number.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# --- numbers as files write them ------------------------------------------------------------------
+# A file's numbers follow its writer's locale: 1,234.50 in the US, 1.234,50 in Germany, 1 234,50 in France.
+# Read with the wrong decimal mark they are silently another number (12,50 as 1250), so a file's mark is
+# settled by its values that only one mark reads, and a value either mark reads differently ("1,234":
+# a thousand and more, or one and a bit) is taken only when the file says which.
+GROUPING_SPACES = " \u00a0\u202f'’"  # grouping only, never a decimal mark: 1 234,50 · 1 234,50 · 1'234.50
+
+
+def _number_pattern(mark: str) -> re.Pattern:
+    group = f"[{re.escape('.,'.replace(mark, ''))}{GROUPING_SPACES}]"
+    grouped = (rf"[1-9]\d{{0,2}}(?P<g>{group})\d{{3}}(?:(?P=g)\d{{3}})*"  # 1,234,567
+               rf"|[1-9]\d?(?P<i>{group})\d{{2}}(?:(?P=i)\d{{2}})*(?P=i)\d{{3}}")  # India's 12,34,567
+    return re.compile(rf"[+-]?(?:{grouped}|\d*)(?:{re.escape(mark)}\d*)?")
+
+
+NUMBER_PATTERNS = {mark: _number_pattern(mark) for mark in ".,"}
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")  # 12, 12.5, 1e-05 (a float's str)
+MARK_NAMES = {".": "a decimal point", ",": "a decimal comma"}
+
+
+def readings(text: str) -> dict[str, Decimal]:
+    """What `text` reads as under each decimal mark ('.' and ',') that reads it at all: one entry for
+    12,50 or 1,234.50, two equal ones for 1234 or 1 234, two different ones for 1,234 or 1.234."""
+    text = text.strip()
+    if not any(c.isdigit() for c in text):
+        return {}
+    found = {}
+    for mark, pattern in NUMBER_PATTERNS.items():
+        if pattern.fullmatch(text):
+            digits = "".join(c for c in text if c.isdigit() or c in "+-" or c == mark)
+            found[mark] = Decimal(digits.replace(mark, "."))
+    if not found and PLAIN_NUMBER.fullmatch(text):
+        found["."] = Decimal(text)
+    return found
+
+
+class MixedDecimalMarks(ValueError):
+    """A file writes some numbers with a decimal point and others with a decimal comma: which is which
+    cannot be told. `row` and `column` are the later of the two values'."""
+
+    def __init__(self, row, column: str, message: str):
+        self.row, self.column = row, column
+        super().__init__(message)
+
+
+def decimal_mark(values) -> str | None:
+    """The decimal mark ('.' or ',') of a file's numbers, from its (row, column, text) `values`: settled by
+    the values only one mark reads (12,50; 1.234,50; 1,234.50; 12.5), None when none does. Raises
+    MixedDecimalMarks when they disagree."""
+    first: dict[str, tuple] = {}
+    for row, column, text in values:
+        if isinstance(text, str) and len(found := readings(text)) == 1:
+            mark = next(iter(found))
+            first.setdefault(mark, (row, column, text))
+            if len(first) == 2:
+                other = "," if mark == "." else "."
+                other_row, other_column, other_text = first[other]
+                raise MixedDecimalMarks(row, column, (
+                    f"{text} is written with {MARK_NAMES[mark]}, but {other_text} (row {other_row}, {other_column}) "
+                    f"with {MARK_NAMES[other]}: export the file with one number format"))
+    return next(iter(first), None)
+
+
+def parse_decimal(text: str, mark: str | None, whole: bool = False) -> Decimal:
+    """`text` as a number of a file whose decimal mark is `mark` (None: the file does not say); ValueError
+    saying why it cannot be read. In a `whole`-number column 1,234 and 1.234 are a thousand and more
+    whichever the mark (a count has no fraction)."""
+    found = readings(text)
+    if not found:
+        raise ValueError(f"{text!r} is not a number")
+    if len(set(found.values())) == 1:
+        return next(iter(found.values()))
+    if len(found) == 1:  # the file's other numbers use the other mark
+        raise ValueError(f"{text} is written with {MARK_NAMES[next(iter(found))]}, but the file's other numbers "
+                         f"with {MARK_NAMES[mark]}: export the file with one number format")
+    if mark is None:
+        integral = [n for n in found.values() if n == n.to_integral_value()]
+        if whole and integral:
+            return integral[0]
+        separator = next(c for c in text if c in ".,")
+        kind = "decimal point" if separator == "." else "decimal comma"
+        raise ValueError(f"{text} could be {found['.']} or {found[',']}: is its {separator!r} a thousands separator "
+                         f"or a {kind}? No other number in the file shows which; write amounts with their cents and "
+                         f"no thousands separator (like {max(found.values()):.2f})")
+    return found[mark]

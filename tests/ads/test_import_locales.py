@@ -1,0 +1,64 @@
+"""Ad reports written in another locale's number or date format are read as meant or refused by line,
+never stored as another number or another day."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from campaigns.ads_importers import AdReportError, import_ad_report
+from campaigns.models import AdDailyPerformance
+
+from .conftest import AdPlanFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(datetime(2026, 11, 27, 6, 0, tzinfo=UTC), tick=False):
+        yield
+
+HEADER = "Day,Campaign,Impressions,Clicks,Cost,Conversions,Conv. value\n"
+
+
+@pytest.fixture
+def plan(store_a):
+    return AdPlanFactory(store=store_a, name="Longjing search")
+
+
+def refusals(store, text: str) -> list[str]:
+    with pytest.raises(AdReportError) as caught:
+        import_ad_report(store, text.encode())
+    assert not AdDailyPerformance.objects.exists()
+    return [str(e) for e in caught.value.errors]
+
+
+def test_a_german_google_report_is_read_with_its_decimal_comma(store_a, plan):
+    import_ad_report(store_a, (HEADER + '2026-11-01,Longjing search,"12.400",310,"1.234,50","3,5","1.980,00"\n'
+                               '2026-11-02,Longjing search,"1 180",29,"12,50",1,"80,00"\n').encode())
+    first = AdDailyPerformance.objects.get(date=date(2026, 11, 1))
+    assert (first.impressions, first.spend, first.orders, first.sales) == (
+        12400, Decimal("1234.50"), 4, Decimal("1980.00"))
+    second = AdDailyPerformance.objects.get(date=date(2026, 11, 2))
+    assert (second.impressions, second.spend) == (1180, Decimal("12.50"))  # not 1250
+
+
+def test_a_report_mixing_decimal_points_and_commas_is_refused_naming_the_line(store_a, plan):
+    assert refusals(store_a, HEADER + "2026-11-01,Longjing search,1000,10,250.40,1,80.00\n"
+                                      '2026-11-02,Longjing search,1000,10,"12,50",1,80.00\n') == [
+        "row 3, spend: 12,50 is written with a decimal comma, but 250.40 (row 2, spend) with a decimal point: "
+        "export the file with one number format"]
+
+
+def test_an_amount_either_mark_reads_differently_is_refused_when_nothing_else_says_which(store_a, plan):
+    assert refusals(store_a, HEADER + '2026-11-01,Longjing search,"1,000",10,"1,234",1,0\n') == [
+        "row 2, spend: 1,234 could be 1234 or 1.234: is its ',' a thousands separator or a decimal comma? "
+        "No other number in the file shows which; write amounts with their cents and no thousands separator "
+        "(like 1234.00)"]
+
+
+def test_a_thousands_comma_is_read_as_thousands_once_another_amount_shows_the_decimal_point(store_a, plan):
+    import_ad_report(store_a, (HEADER + '2026-11-01,Longjing search,"1,000",10,"1,234",1,80.50\n').encode())
+    assert AdDailyPerformance.objects.get().spend == Decimal("1234.00")

@@ -37,6 +37,7 @@ from opsdesk.money import (
     parse_decimal,
     to_money,
 )
+from stores.importers import MixedDayOrder, day_order, parse_day
 from stores.models import Store
 
 from .models import AdCreative, AdCreativePerformance, AdDailyPerformance, AdPlan, AdSpendSnapshot
@@ -80,7 +81,6 @@ REQUIRED_HOURLY = ("date", "plan", "hour", "spend")  # an hourly (分时) report
 # Columns that split a campaign-day into rows (Google's "Segment" menu): their rows add up to the day.
 SEGMENTS = ("device", "network")
 TOTAL_MARKERS = ("total", "合计", "总计")
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%b %d, %Y", "%d/%m/%Y")
 EMPTY = {"", "--", " --", "-"}
 
 
@@ -231,14 +231,25 @@ def _is_total(cell: str) -> bool:
 # --- checking rows --------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=4096)  # a report repeats a handful of days on every row
-def _parse_date(value: str) -> date | None:
-    value = value.strip()
-    for f in DATE_FORMATS:
-        try:
-            return datetime.strptime(value, f).date()
-        except ValueError:
-            continue
-    return None
+def _parse_date(value: str, order: str | None) -> date | str:
+    """The day, or why it is none (`stores.importers.parse_day`: 11/03/2026 is read in the file's order)."""
+    try:
+        return parse_day(value, order)
+    except ValueError as exc:
+        return str(exc)
+
+
+def report_day_order(records: list[dict]) -> str | None:
+    """Whether the report writes its slashed dates day or month first (`stores.importers.day_order`);
+    AdReportError when some rows say one and some the other."""
+    try:
+        firsts: dict[str, int | str] = {}  # each date's first row: a report repeats a handful of days
+        for rec in records:
+            if not isinstance(rec.get("date"), date):
+                firsts.setdefault(str(rec.get("date") or ""), rec["row"])
+        return day_order((row, value) for value, row in firsts.items())
+    except MixedDayOrder as exc:
+        raise AdReportError([RowError(exc.row, "date", str(exc))]) from None
 
 
 def _in_the_future(day: date, today: date) -> str:
@@ -330,13 +341,13 @@ def validate_rows(store: Store, records: list[dict], segmented_by: tuple[str, ..
     seen: dict[tuple, int | str] = {}
     merged: dict[tuple, dict] = {}
     day_totals: dict[tuple, dict] = {}
-    mark = report_mark(records)
+    mark, order = report_mark(records), report_day_order(records)
     for rec in records:
         n = rec["row"]
         bad = len(errors)
-        day = rec["date"] if isinstance(rec["date"], date) else _parse_date(str(rec.get("date") or ""))
-        if day is None:
-            errors.append(RowError(n, "date", f"{rec.get('date')!r} is not a date (YYYY-MM-DD)"))
+        day = rec["date"] if isinstance(rec["date"], date) else _parse_date(str(rec.get("date") or ""), order)
+        if isinstance(day, str):
+            errors.append(RowError(n, "date", day))
         elif day > today:
             errors.append(RowError(n, "date", _in_the_future(day, today)))
         plan_name = str(rec.get("plan") or "").strip()
@@ -546,12 +557,12 @@ def validate_hourly(store: Store, records: list[dict], segmented_by: tuple[str, 
     today = store.today()
     errors, seen, day_totals = [], {}, {}
     merged: dict[tuple, HourlyRow] = {}
-    mark = report_mark(records, ("spend",))
+    mark, order = report_mark(records, ("spend",)), report_day_order(records)
     for rec in records:
         n, bad = rec["row"], len(errors)
-        day = _parse_date(str(rec.get("date") or ""))
-        if day is None:
-            errors.append(RowError(n, "date", f"{rec.get('date')!r} is not a date (YYYY-MM-DD)"))
+        day = _parse_date(str(rec.get("date") or ""), order)
+        if isinstance(day, str):
+            errors.append(RowError(n, "date", day))
         elif day > today:
             errors.append(RowError(n, "date", _in_the_future(day, today)))
         plan = plans.get(str(rec.get("plan") or "").strip())

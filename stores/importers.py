@@ -211,6 +211,78 @@ def _store_local(naive: datetime, value: str, store: Store) -> datetime:
                    f"{naive:%Y-%m-%dT%H:%M:%S}{earlier.isoformat()[-6:]}")
 
 
+# Report days (ad reports): ISO dates and the forms with one reading each, and d/m/y or m/d/y, which a file
+# writes one way throughout: 11/03/2026 is 11 March to a European export and 3 November to a US one.
+DAY_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%b %d, %Y")
+SLASHED_DAY = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*")
+DAY_FIRST, MONTH_FIRST = "day first", "month first"
+
+
+def _slashed_order(value: str) -> str | None:
+    """DAY_FIRST or MONTH_FIRST when a slashed date can only be read one way (13/11/2026, 11/13/2026)."""
+    match = SLASHED_DAY.fullmatch(value)
+    if not match or int(match[1]) == int(match[2]):
+        return None
+    if int(match[1]) > 12 >= int(match[2]):
+        return DAY_FIRST
+    return MONTH_FIRST if int(match[2]) > 12 >= int(match[1]) else None
+
+
+class MixedDayOrder(ValueError):
+    """A file writes some dates day first and others month first; `row` is the later one's."""
+
+    def __init__(self, row, message: str):
+        self.row = row
+        super().__init__(message)
+
+
+def day_order(values) -> str | None:
+    """Whether a file's slashed dates are DAY_FIRST or MONTH_FIRST, from its (row, text) `values`: settled by
+    a date with a day after the 12th, None when none has one. Raises MixedDayOrder when they disagree."""
+    first: dict[str, tuple] = {}
+    for row, value in values:
+        if order := _slashed_order(value):
+            first.setdefault(order, (row, value))
+            if len(first) == 2:
+                other = DAY_FIRST if order == MONTH_FIRST else MONTH_FIRST
+                iso = _slashed(value, order).isoformat()
+                raise MixedDayOrder(row, f"{value.strip()} is written {order}, but {first[other][1].strip()} "
+                                         f"(row {first[other][0]}) {other}: export the report with dates like {iso}")
+    return next(iter(first), None)
+
+
+def _slashed(value: str, order: str) -> date:
+    a, b, year = (int(part) for part in SLASHED_DAY.fullmatch(value).groups())
+    return date(year, b, a) if order == DAY_FIRST else date(year, a, b)
+
+
+def parse_day(value: str, order: str | None) -> date:
+    """A report's day under the file's `order` of slashed dates (`day_order`); ValueError saying why it is
+    no day, or why it cannot be told which: a date either order reads differently is never guessed."""
+    value = value.strip()
+    for f in DAY_FORMATS:
+        try:
+            return datetime.strptime(value, f).date()
+        except ValueError:
+            continue
+    if not SLASHED_DAY.fullmatch(value):
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+    readings = {}
+    for each in (order,) if order else (DAY_FIRST, MONTH_FIRST):
+        try:
+            readings[each] = _slashed(value, each)
+        except ValueError:  # 31/02/2026; 11/13/2026 read day first
+            continue
+    if len(set(readings.values())) == 1:
+        return next(iter(readings.values()))
+    if not readings:
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+    day, month = readings[DAY_FIRST], readings[MONTH_FIRST]
+    raise ValueError(f"{value} could be {day.day} {day:%B %Y} ({DAY_FIRST}) or {month.day} {month:%B %Y} "
+                     f"({MONTH_FIRST}), and no date in the file has a day after the 12th to show which: export the "
+                     f"report with dates like {month.isoformat()}")
+
+
 def parse_money(value: str, currency: str = "") -> Decimal:
     """An amount of the store's `currency`: its own sign is allowed ("¥1,299.00" in a CNY store); another
     sign ("$1,299.00") is refused, not read as the store's money."""

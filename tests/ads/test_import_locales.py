@@ -62,3 +62,32 @@ def test_an_amount_either_mark_reads_differently_is_refused_when_nothing_else_sa
 def test_a_thousands_comma_is_read_as_thousands_once_another_amount_shows_the_decimal_point(store_a, plan):
     import_ad_report(store_a, (HEADER + '2026-11-01,Longjing search,"1,000",10,"1,234",1,80.50\n').encode())
     assert AdDailyPerformance.objects.get().spend == Decimal("1234.00")
+
+
+def test_a_us_report_is_read_month_first_once_a_date_shows_it(store_a, plan):
+    import_ad_report(store_a, (HEADER + "11/03/2026,Longjing search,100,1,5.00,0,0\n"
+                               "11/13/2026,Longjing search,100,1,6.00,0,0\n").encode())
+    assert dict(AdDailyPerformance.objects.values_list("date", "spend")) == {
+        date(2026, 11, 3): Decimal("5.00"), date(2026, 11, 13): Decimal("6.00")}  # not 11 March
+
+
+def test_a_day_first_report_is_read_day_first_once_a_date_shows_it(store_a, plan):
+    import_ad_report(store_a, (HEADER + "03/11/2026,Longjing search,100,1,5.00,0,0\n"
+                               "13/11/2026,Longjing search,100,1,6.00,0,0\n").encode())
+    assert set(AdDailyPerformance.objects.values_list("date", flat=True)) == {date(2026, 11, 3), date(2026, 11, 13)}
+
+
+def test_a_report_whose_dates_could_be_read_either_way_is_refused_not_guessed(store_a, plan):
+    assert refusals(store_a, HEADER + "11/03/2026,Longjing search,100,1,5.00,0,0\n"
+                                      "11/05/2026,Longjing search,100,1,6.00,0,0\n") == [
+        "row 2, date: 11/03/2026 could be 11 March 2026 (day first) or 3 November 2026 (month first), and no date "
+        "in the file has a day after the 12th to show which: export the report with dates like 2026-11-03",
+        "row 3, date: 11/05/2026 could be 11 May 2026 (day first) or 5 November 2026 (month first), and no date "
+        "in the file has a day after the 12th to show which: export the report with dates like 2026-11-05"]
+
+
+def test_a_report_with_dates_both_day_first_and_month_first_is_refused(store_a, plan):
+    assert refusals(store_a, HEADER + "13/11/2026,Longjing search,100,1,5.00,0,0\n"
+                                      "11/14/2026,Longjing search,100,1,6.00,0,0\n") == [
+        "row 3, date: 11/14/2026 is written month first, but 13/11/2026 (row 2) day first: export the report "
+        "with dates like 2026-11-14"]

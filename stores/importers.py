@@ -40,7 +40,11 @@ from opsdesk.money import (
     MAX_MONEY,
     TOO_LARGE_COUNT,
     TOO_LARGE_MONEY,
+    MixedDecimalMarks,
+    decimal_mark,
     foreign_sign_error,
+    parse_decimal,
+    readings,
     to_money,
 )
 from opsdesk.privacy import mask_phone
@@ -283,20 +287,34 @@ def parse_day(value: str, order: str | None) -> date:
                      f"report with dates like {month.isoformat()}")
 
 
-def parse_money(value: str, currency: str = "") -> Decimal:
+def parse_money(value: str, currency: str = "", mark: str | None = None) -> Decimal:
     """An amount of the store's `currency`: its own sign is allowed ("¥1,299.00" in a CNY store); another
-    sign ("$1,299.00") is refused, not read as the store's money."""
+    sign ("$1,299.00") is refused, not read as the store's money. Read under the file's decimal `mark`
+    (`file_mark`), so 12,50 in a German file is 12.50, never 1250."""
     if currency and (why := foreign_sign_error(value, currency)):
         raise BadValue(why)
+    text = CURRENCY_SIGN.sub("", value).strip()
+    if not readings(text):
+        raise BadValue(f"{value!r} is not an amount")
     try:
-        amount = to_money(CURRENCY_SIGN.sub("", value.replace(",", "")).strip())
-    except (InvalidOperation, ValueError):
-        raise BadValue(f"{value!r} is not an amount") from None
+        amount = to_money(parse_decimal(text, mark))
+    except ValueError as exc:
+        raise BadValue(str(exc)) from None
     if amount < 0:
         raise BadValue(f"{value} is negative")
     if amount >= MAX_MONEY:
         raise BadValue(f"{value} is {TOO_LARGE_MONEY}")
     return amount
+
+
+def file_mark(rows, columns) -> str | None:
+    """The decimal mark of a file's amounts in `columns` (`opsdesk.money.decimal_mark`); ImportRejected naming
+    the row when some are written with a decimal point and others with a decimal comma."""
+    try:
+        return decimal_mark((number, column, CURRENCY_SIGN.sub("", row[column]).strip())
+                            for number, row in rows for column in columns if row.get(column))
+    except MixedDecimalMarks as exc:
+        raise ImportRejected([(exc.row, f"{exc.column}: {exc}")]) from None
 
 
 def parse_quantity(value: str) -> int:
@@ -402,7 +420,12 @@ def _refuse_future(head: RowReader, times: dict[str, datetime | None], now: date
                                              "it happened"))
 
 
+ORDER_MONEY = ["total", "unit_price", "line_amount", "freight", "refund_amount"]
+SHOPIFY_MONEY = ["Total", "Lineitem price", "Lineitem discount", "Refunded Amount"]
+
+
 def _opsdesk_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
+    mark = file_mark(rows, ORDER_MONEY)
     errors: list[tuple[int, str]] = []
     orders = []
     now = timezone.now()
@@ -411,7 +434,7 @@ def _opsdesk_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
             errors += [(n, "order_id: is required") for n, _ in group]
             continue
         head = RowReader(group[0][0], _order_level(group, errors), errors)
-        money = partial(parse_money, currency=store.currency)
+        money = partial(parse_money, currency=store.currency, mark=mark)
         currency = head.get("currency", str.upper)
         if currency and currency != store.currency:
             errors.append((head.number, f"currency: {currency} is not the store's currency {store.currency}"))
@@ -462,6 +485,7 @@ def _opsdesk_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
 
 
 def _shopify_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
+    mark = file_mark(rows, SHOPIFY_MONEY)
     errors: list[tuple[int, str]] = []
     orders = []
     now = timezone.now()
@@ -471,7 +495,7 @@ def _shopify_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
             continue
         number, head_row = group[0]
         head = RowReader(number, head_row, errors)
-        money = partial(parse_money, currency=store.currency)
+        money = partial(parse_money, currency=store.currency, mark=mark)
         currency = head.get("Currency", str.upper)
         if currency and currency != store.currency:
             errors.append((number, f"Currency: {currency} is not the store's currency {store.currency}"))

@@ -4,8 +4,9 @@ Columns (comma-separated, header row in any order and any case): external_id, ki
 amount, and optionally status (open/appealed/resolved; absent or empty: a new record is open, one already
 there keeps its status), description, product_sku. `occurred_at` is ISO 8601
 and nothing else (05/11/2026 is 5 November to some and 11 May to others); without an offset it is read in the
-store's zone, and refused when a DST change skips or repeats it there. An amount may group thousands with
-commas before a decimal point (1,234.50); a row with more cells than the header is an error. Each row goes through
+store's zone, and refused when a DST change skips or repeats it there. Amounts are read in the file's locale
+(1,234.50 or 1.234,50; `opsdesk.money.decimal_mark`), one either mark reads differently (2.000) only when the
+file's other amounts settle it; a row with more cells than the header is an error. Each row goes through
 `ViolationRecordForm`, so it meets the Violation model's own limits (lengths, money digits, the integer
 column's range, choices). Importing the same file again updates the same records (keyed by external_id), so
 a retried import adds nothing. Store days that the nightly job already rolled up are rolled up again so their
@@ -18,10 +19,8 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import InvalidOperation
 
 from django import forms
 from django.conf import settings
@@ -30,7 +29,7 @@ from django.db import transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
-from opsdesk.money import to_money
+from opsdesk.money import MixedDecimalMarks, decimal_mark, parse_decimal, readings, to_money
 
 from .importers import BadValue, NotATime, parse_time, too_large, too_many
 from .models import Store, Violation, ViolationStatus
@@ -40,7 +39,6 @@ OPTIONAL = ["status", "description", "product_sku"]
 TIME_EXAMPLE = "2026-11-25 10:00 (store time) or 2026-11-25T10:00:00+08:00"
 NOT_ISO = "use ISO 8601, e.g. 2026-11-05 or 2026-11-05T14:30"
 EMPTY_FILE = f"The file is empty: expected a header row with {', '.join(REQUIRED)}, then one row per record."
-THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+\.\d*")  # 1,234.50: commas only between thousands, then a dot
 BATCH = 1000  # rows per INSERT … ON CONFLICT, and external ids per lookup (SQLite caps a query's parameters)
 
 
@@ -123,28 +121,27 @@ class ImportResult:
     refreshed: list[date]  # store-local days whose daily numbers were rolled up again
 
 
-def _money_text(text: str) -> str:
-    """The amount rounded to cents like every money value, commas between thousands dropped; left as typed
-    when it is no number. A comma anywhere else ("1,5") raises ValidationError: decimal or thousands?"""
-    if "," in text:
-        if not THOUSANDS.fullmatch(text):
-            raise forms.ValidationError(f"“{text}” is ambiguous: use a dot for decimals, and commas only between "
-                                        "thousands before a decimal point, like 1234.50 or 1,234.50.")
-        text = text.replace(",", "")
-    try:
-        return str(to_money(text))
-    except (InvalidOperation, ValueError):
+def _money_text(text: str, mark: str | None) -> str:
+    """The amount rounded to cents like every money value, read under the file's decimal `mark`
+    (`opsdesk.money.parse_decimal`); left as typed when it is no number (the form says so). One that either
+    mark reads differently (2.000: two, or two thousand?) raises ValidationError saying so."""
+    if not readings(text):
         return text
+    try:
+        return str(to_money(parse_decimal(text, mark)))
+    except ValueError as exc:
+        raise forms.ValidationError(f"{exc}.") from None
 
 
-def _parse_row(store: Store, row: dict, line: int, skus: dict) -> tuple[dict, list[RowError]]:
+def _parse_row(store: Store, row: dict, line: int, skus: dict, mark: str | None = None
+               ) -> tuple[dict, list[RowError]]:
     """The row's values for a Violation, and one error for every bad column (all of them, not the first)."""
     data = {column: (row.get(column) or "").strip() for column in ViolationRecordForm.Meta.fields}
     status_given = bool(data["status"])
     data["status"] = data["status"].lower() or ViolationStatus.OPEN
     amount_error = None
     try:
-        data["amount"] = _money_text(data["amount"])
+        data["amount"] = _money_text(data["amount"], mark)
     except forms.ValidationError as exc:
         amount_error = exc.message  # the form's own "Enter a number." would not say why
     form = ViolationRecordForm(data, store=store)
@@ -221,11 +218,15 @@ def import_violations(store: Store, text: str) -> ImportResult:
     over the size limits."""
     rows = _read_rows(text)
     skus = dict(store.products.values_list("sku", "pk"))
+    try:
+        mark = decimal_mark((line, "amount", (row.get("amount") or "").strip()) for line, row in rows)
+    except MixedDecimalMarks as exc:
+        raise ViolationImportError([RowError(exc.row, exc.column, str(exc))]) from None
     parsed, errors, seen = [], [], {}
     for line, row in rows:
         # Postgres text cannot hold NUL: name those columns instead of their other faults.
         nul = [c for c, v in row.items() if c and "\x00" in (v or "")]
-        values, row_errors = _parse_row(store, row, line, skus)
+        values, row_errors = _parse_row(store, row, line, skus, mark)
         row_errors = [RowError(line, c, "contains a NUL character") for c in nul] + [
             e for e in row_errors if e.column not in nul]
         ext = values.get("external_id")

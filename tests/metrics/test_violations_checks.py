@@ -89,8 +89,9 @@ def test_an_empty_file_says_it_is_empty_and_what_was_expected(store_a):
 
 
 def test_amounts_are_still_rounded_to_cents(store_a):
-    import_violations(store_a, HEADER + "V-1,late,2026-11-25 10:00,1,12.345\n")
-    assert str(Violation.objects.get().amount) == "12.35"
+    # 12.345 alone could be a German twelve thousand: the file's 5.50 shows it uses a decimal point
+    import_violations(store_a, HEADER + "V-1,late,2026-11-25 10:00,1,12.345\nV-2,late,2026-11-25 11:00,1,5.50\n")
+    assert str(Violation.objects.get(external_id="V-1").amount) == "12.35"
 
 
 # --- the entry page -------------------------------------------------------------------------------------------

@@ -50,10 +50,32 @@ def test_an_amount_with_commas_between_thousands_is_read_as_one_number(store_a):
     assert Violation.objects.get().amount == Decimal("1234.50")
 
 
-@pytest.mark.parametrize("amount", ["1,5", "2,000", "12,34.50"])
-def test_a_comma_that_may_be_a_decimal_point_is_refused_saying_to_use_a_dot(store_a, amount):
+@pytest.mark.parametrize("amount", ["2,000", "2.000"])
+def test_an_amount_either_decimal_mark_reads_differently_is_refused_not_guessed(store_a, amount):
     (error,) = import_errors(store_a, HEADER + f'V-1,late,2026-11-25 10:00,1,"{amount}"\n')
-    assert error.startswith(f"row 2, amount: “{amount}” is ambiguous: use a dot for decimals")
+    assert error.startswith(f"row 2, amount: {amount} could be ")  # two, or two thousand
+    assert "No other number in the file shows which" in error
+    assert Violation.objects.count() == 0
+
+
+def test_a_file_written_with_decimal_commas_is_read_as_meant(store_a):
+    import_violations(store_a, HEADER + 'V-1,late,2026-11-25 10:00,1,"1.234,50"\n'
+                                        'V-2,late,2026-11-25 11:00,1,"1,5"\n'
+                                        'V-3,late,2026-11-25 12:00,1,"2.000"\n')
+    assert dict(Violation.objects.values_list("external_id", "amount")) == {
+        "V-1": Decimal("1234.50"), "V-2": Decimal("1.50"), "V-3": Decimal("2000.00")}
+
+
+def test_a_file_mixing_decimal_points_and_commas_is_refused_naming_the_row(store_a):
+    assert import_errors(store_a, HEADER + 'V-1,late,2026-11-25 10:00,1,12.50\n'
+                                           'V-2,late,2026-11-25 11:00,1,"7,50"\n') == [
+        "row 3, amount: 7,50 is written with a decimal comma, but 12.50 (row 2, amount) with a decimal point: "
+        "export the file with one number format"]
+
+
+def test_an_amount_with_commas_in_the_wrong_places_is_no_amount(store_a):
+    (error,) = import_errors(store_a, HEADER + 'V-1,late,2026-11-25 10:00,1,"12,34.50"\n')
+    assert error.startswith("row 2, amount:")
     assert Violation.objects.count() == 0
 
 

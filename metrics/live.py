@@ -22,7 +22,7 @@ Definitions (see docs/realtime.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import ads_pacing
-from opsdesk.localtime import local_midnight
+from opsdesk.localtime import at_clock, local_midnight
 from opsdesk.money import CENT
 from stores.models import Order, Store, TrafficSource
 
@@ -63,7 +63,8 @@ def windows(store: Store, now: datetime) -> list[Window]:
     """Today so far, yesterday up to the same local clock time, and the same weekday last week.
 
     "Same clock time" is the local wall clock (10:30 today → 10:30 yesterday), so on a day after a
-    DST change the comparison still lines up with the shop's opening hours.
+    DST change the comparison still lines up with the shop's opening hours. A clock time the
+    comparison day skipped (02:30 the day after a spring-forward) is that day's jump (opsdesk.localtime.at_clock).
     """
     zone = store.zone
     local_now = now.astimezone(zone)
@@ -74,7 +75,7 @@ def windows(store: Store, now: datetime) -> list[Window]:
                              ("last_week", "Same weekday last week", 7)):
         day = today - timedelta(days=back)
         start = local_midnight(day, zone)
-        end = now if back == 0 else datetime.combine(day, clock, tzinfo=zone)
+        end = now if back == 0 else at_clock(day, clock, zone)
         result.append(Window(key, label, day, start.astimezone(UTC), end.astimezone(UTC)))
     return result
 
@@ -211,8 +212,9 @@ def hourly(store: Store, today: Window, events: TodayEvents, yesterday: PastDay)
     result["yesterday"]["sessions"] = list(yesterday.hourly)
     result["today"]["sessions"] = list(events.hourly)
     local_now = today.end.astimezone(zone)
-    same_minute = datetime.combine(today.day - timedelta(days=1), local_now.time(), tzinfo=zone)
-    same_hour = same_minute.replace(minute=0, second=0, microsecond=0)
+    # An hour yesterday's clock skipped (the day after a spring-forward) has no same minutes: both are the jump.
+    same_minute = at_clock(today.day - timedelta(days=1), local_now.time(), zone)
+    same_hour = at_clock(today.day - timedelta(days=1), time(local_now.hour), zone)
     rows = (Order.objects.filter(store=store).paid_between(yesterday_start, today.end).order_by()
             .annotate(day=TruncDate("paid_at", tzinfo=zone), hour=ExtractHour("paid_at", tzinfo=zone))
             .values("day", "hour").annotate(n=Count("id"), gmv=Sum("total"),
@@ -311,7 +313,7 @@ def tracker(store: Store, wins: list[Window], past: dict[date, PastDay]) -> dict
     for w in wins[1:]:
         day = past.get(w.day)
         if day is not None:
-            start = datetime.combine(w.day, since, tzinfo=zone) if since else w.start
+            start = at_clock(w.day, since, zone) if since else w.start
             out["usual"][w.key] = max(0, day.sessions_before(w.end) - day.sessions_before(start))
     yesterday, last_week = out["usual"].get("yesterday", 0), out["usual"].get("last_week", 0)
     usual = f"in the same minutes yesterday {_sessions(yesterday)}, the same weekday last week {_sessions(last_week)}"

@@ -16,6 +16,30 @@ def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=tz)
 
 
+def at_clock(day: date, clock: time, tz: ZoneInfo) -> datetime:
+    """`day` at wall-clock time `clock` in `tz`, as "everything before it on that day's clock" means it.
+
+    A clock time skipped by a spring-forward (02:30 in a night that jumped from 02:00 to 03:00) is the
+    instant of the jump: on that day's clock everything before 02:30 is everything before the jump
+    (Python would put it an hour on, at 03:30). A repeated time (fall-back) is its first occurrence.
+    """
+    naive = datetime.combine(day, clock).replace(fold=0)
+    moment = naive.replace(tzinfo=tz)
+    if moment.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == naive:
+        return moment
+    # Skipped: find the jump, the first instant whose wall clock is at or past `clock`. It lies between the
+    # two readings of the skipped time (offset after the jump, offset before); transitions fall on whole seconds.
+    lo, hi = moment.replace(fold=1).astimezone(UTC), moment.astimezone(UTC)
+    while hi - lo > timedelta(seconds=1):
+        mid = lo + (hi - lo) / 2
+        mid -= timedelta(microseconds=mid.microsecond)
+        if mid.astimezone(tz).replace(tzinfo=None) >= naive:
+            hi = mid
+        else:
+            lo = mid
+    return hi.astimezone(tz)
+
+
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """Start (inclusive) and end (exclusive) of `day` in zone `tz`, as UTC datetimes.
 

@@ -282,6 +282,33 @@ class TestSameClockTime:
         assert windows["yesterday"].end - windows["yesterday"].start == (utc(2026, 3, 8, 17) - utc(2026, 3, 8, 8))
         assert live.snapshot(store, now)["kpis"]["yesterday"]["sessions"] == 2
 
+    def test_at_0230_the_day_after_spring_forward_yesterday_stops_where_its_clock_jumped(self, db):
+        # 02:30 did not exist on 8 March in Los Angeles (02:00 PST jumped to 03:00 PDT). Python put
+        # "yesterday at 02:30" at 03:30 PDT, so yesterday counted its 03:00-03:30 too: half an hour of
+        # yesterday's wall clock that today has not reached yet. Up to 02:30 on yesterday's clock is up to the jump.
+        store = StoreFactory(timezone="America/Los_Angeles")
+        session(store, utc(2026, 3, 8, 9, 30), "y-0130", "direct")  # 01:30 PST on the 8th
+        session(store, utc(2026, 3, 8, 10, 10), "y-0310", "direct")  # 03:10 PDT on the 8th
+        paid_order(store, utc(2026, 3, 8, 9, 45), total="20.00")  # 01:45 PST on the 8th
+        paid_order(store, utc(2026, 3, 8, 10, 20), total="90.00")  # 03:20 PDT on the 8th
+        session(store, utc(2026, 3, 9, 9, 0), "t-0200", "direct")  # 02:00 PDT on the 9th
+        with time_machine.travel(utc(2026, 3, 9, 9, 30), tick=False):  # 02:30 PDT on Monday 9 March
+            data = live.snapshot(store)
+        assert data["windows"]["yesterday"]["end"] == "2026-03-08T10:00:00+00:00"  # 03:00 PDT, the jump
+        assert (data["kpis"]["yesterday"]["sessions"], data["kpis"]["yesterday"]["gmv"]) == (1, "20.00")
+        # The hour not over yet (02:00-02:30) did not exist yesterday: nothing to set beside it.
+        assert data["hourly"]["this_hour"]["yesterday"] == {"sessions": 0, "gmv": 0.0}
+        assert data["hourly"]["this_hour"]["today"]["sessions"] == 1
+
+    def test_at_0230_a_week_after_spring_forward_last_week_stops_where_its_clock_jumped(self, db):
+        store = StoreFactory(timezone="Europe/London")  # 01:00 GMT jumped to 02:00 BST on Sunday 29 March
+        session(store, utc(2026, 3, 29, 0, 30), "w-0030", "direct")  # 00:30 GMT on the 29th
+        session(store, utc(2026, 3, 29, 1, 15), "w-0215", "direct")  # 02:15 BST on the 29th
+        with time_machine.travel(utc(2026, 4, 5, 0, 30), tick=False):  # 01:30 BST on Sunday 5 April
+            data = live.snapshot(store)
+        assert data["windows"]["last_week"]["end"] == "2026-03-29T01:00:00+00:00"
+        assert data["kpis"]["last_week"]["sessions"] == 1
+
 
 def test_the_hour_not_over_yet_is_compared_with_the_same_minutes_of_yesterday(db):
     # At 10:20 the 10:00 hour has 20 minutes; beside yesterday's whole 10:00 hour it always looked like a drop.

@@ -80,7 +80,11 @@ def by_hand(store, now):
         return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
     def same_clock(day):
-        return datetime.combine(day, local_now.time(), tzinfo=zone).replace(fold=local_now.fold).astimezone(UTC)
+        end = datetime.combine(day, local_now.time(), tzinfo=zone).replace(fold=local_now.fold)
+        if end.astimezone(UTC).astimezone(zone).time() != local_now.time():
+            # A clock time that day skipped (02:30 of a spring-forward night, read as 03:30): up to the jump at 03:00.
+            end = end.astimezone(UTC).astimezone(zone).replace(minute=0, second=0, microsecond=0)
+        return end.astimezone(UTC)
 
     windows = {"today": (midnight(today), now),
                "yesterday": (midnight(today - timedelta(days=1)), same_clock(today - timedelta(days=1))),
@@ -155,6 +159,7 @@ MOMENTS = {  # store-local clock times
     "Los Angeles, spring-forward day, morning": (LA, (2026, 3, 8, 10, 30)),
     "Los Angeles, just after the skipped hour": (LA, (2026, 3, 8, 3, 10)),
     "Los Angeles, the day after spring-forward, early": (LA, (2026, 3, 9, 0, 20)),
+    "Los Angeles, the day after spring-forward, in the hour that day skipped": (LA, (2026, 3, 9, 2, 30)),
     "Los Angeles, fall-back day, the first 01:30": (LA, (2026, 11, 1, 1, 30)),
     "Los Angeles, fall-back day, evening": (LA, (2026, 11, 1, 21, 0)),
     "Los Angeles, the day after fall-back, early": (LA, (2026, 11, 2, 0, 40)),

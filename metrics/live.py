@@ -167,13 +167,47 @@ def funnel(store: Store, today: Window, events: TodayEvents) -> list[dict]:
         # A source with an ad plan is listed even when it brought nobody today: that is the news.
         if not (s["sessions"] or o["orders"] or source in spend):
             continue
-        result.append({
+        row = {
             "source": source, "label": label, **s, "orders": o["orders"], "gmv": _money(o["gmv"]),
             "view_rate": _ratio(s["viewed"], s["sessions"]), "cart_rate": _ratio(s["carted"], s["viewed"]),
-            "order_rate": _ratio(o["orders"], s["carted"]), "orders_per_session": _ratio(o["orders"], s["sessions"]),
+            "order_rate": _share(o["orders"], s["carted"]), "orders_per_session": _share(o["orders"], s["sessions"]),
             "cost": _money(cost), "cost_per_order": _money(cost / o["orders"]) if o["orders"] else None,
-        })
+            "note": _untracked_note(label, o["orders"], s["carted"]),
+        }
+        result.append({**row, "shown": _written(row, FUNNEL_KINDS, not_a_rate=row["note"] and UNTRACKED_RATES)})
     return result
+
+
+# How each column of the funnel and top-product tables is written (metrics.figures.metric_value kinds).
+FUNNEL_KINDS = {"sessions": "count", "viewed": "count", "view_rate": "ratio", "carted": "count", "cart_rate": "ratio",
+                "orders": "count", "order_rate": "ratio", "orders_per_session": "ratio", "gmv": "money",
+                "cost": "money", "cost_per_order": "money"}
+PRODUCT_KINDS = {"views": "count", "carts": "count", "cart_rate": "ratio", "orders": "count", "gmv": "money"}
+UNTRACKED_RATES = ("order_rate", "orders_per_session")
+
+
+def _share(orders: int, sessions: int) -> float | None:
+    """Orders as a share of sessions; none when there are more orders than sessions.
+
+    Orders come from the order records, not from the tracked sessions, so some have no session (an order by
+    phone, a visitor who blocked the tracker): "250.00 %" of carted sessions ordering is no rate at all."""
+    return None if orders > sessions else _ratio(orders, sessions)
+
+
+def _untracked_note(label: str, orders: int, carted: int) -> str:
+    if orders <= carted:
+        return ""
+    orders_words = "1 order" if orders == 1 else f"{orders:,} orders"
+    carted_words = "1 session that" if carted == 1 else f"{carted:,} sessions that"
+    return (f"{label}: {orders_words} but {carted_words} added to cart: some orders came without a tracked "
+            "session (by phone, or with the tracker blocked), so no order rate is shown.")
+
+
+def _written(row: dict, kinds: dict[str, str], not_a_rate=()) -> dict[str, str]:
+    """A table row's figures as the page writes them (metrics.figures), so live.js formats nothing itself;
+    the `not_a_rate` columns read "n/a" where there is a count but no honest rate."""
+    return {name: "n/a" if name in not_a_rate and row[name] is None else figures.metric_value(row[name], kind)
+            for name, kind in kinds.items()}
 
 
 def top_products(store: Store, today: Window, events: TodayEvents, limit: int = TOP_PRODUCTS) -> list[dict]:
@@ -193,10 +227,11 @@ def top_products(store: Store, today: Window, events: TodayEvents, limit: int = 
     ranked = ranked[:limit]
     # Titles only for the few ranked products: grouping every event row by a joined title costs more.
     titles = dict(store.products.filter(pk__in=[pk for pk, _ in ranked]).values_list("pk", "title"))
-    return [{"product_id": pk, "title": titles.get(pk, f"#{pk}"),
+    rows = [{"product_id": pk, "title": titles.get(pk, f"#{pk}"),
              "url": reverse("stores:product", args=[store.slug, pk]), **row, "gmv": _money(row["gmv"]),
              "cart_rate": _ratio(row["carts"], row["views"]), "conversion": _ratio(row["orders"], row["views"])}
             for pk, row in ranked]
+    return [{**row, "shown": _written(row, PRODUCT_KINDS)} for row in rows]
 
 
 def hourly(store: Store, today: Window, events: TodayEvents, yesterday: PastDay) -> dict:

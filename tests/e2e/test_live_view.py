@@ -1,13 +1,14 @@
 """The live view updates its numbers in place when new events arrive (no reload)."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from metrics.models import TrafficEvent
-from tests.factories import ProductFactory
+from tests.factories import OrderFactory, ProductFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -86,3 +87,48 @@ def test_changes_read_as_on_the_daily_pages_whole_percents_and_points(page, live
     expect(page.locator("#chg-visitors-yesterday")).to_have_text("today \u221239\u00a0%")
     expect(page.locator("#chg-visitors-yesterday")).to_have_class("chg down")
     expect(page.locator("#kpi-conversion-today")).to_have_text("2.35 %")
+
+
+def test_orders_without_a_tracked_session_read_n_a_with_the_reason_not_over_100_percent(page, live_server, login,
+                                                                                          operator_a, store_a):
+    # 5 direct orders by phone and 2 direct sessions that added to cart: the order rate read "250.00 %".
+    ts = timezone.now() - timedelta(seconds=2)
+    TrafficEvent.objects.bulk_create(
+        [TrafficEvent(store=store_a, event_id=f"s{n}", type="session_start", ts=ts, session_id=f"s{n}",
+                      visitor_id=f"v{n}", source="direct") for n in range(2)]
+        + [TrafficEvent(store=store_a, event_id=f"{t}-{n}", type=t, ts=ts, session_id=f"s{n}")
+           for n in range(2) for t in ("product_view", "add_to_cart")])
+    for _ in range(5):
+        OrderFactory(store=store_a, placed_at=ts, paid_at=ts, traffic_source="direct", total=Decimal("10.00"))
+    login("op-a")
+    page.goto(f"{live_server.url}/metrics/{store_a.slug}/live/")
+    orders = page.locator('#funnel tr[data-source="direct"] td').nth(4)
+    expect(orders).to_have_text("5 n/a")
+    expect(page.locator('#funnel tr[data-source="direct"] td').nth(5)).to_have_text("n/a")  # 5 orders, 2 sessions
+    expect(page.locator("#funnel-notes")).to_have_text(
+        "Direct: 5 orders but 2 sessions that added to cart: some orders came without a tracked session "
+        "(by phone, or with the tracker blocked), so no order rate is shown.")
+
+
+def test_source_and_product_tables_show_the_servers_words(page, live_server, login, operator_a, store_a):
+    # The two tables were formatted in live.js while the KPI table came written by the server (metrics.figures):
+    # two ways to write one figure. Now the script puts the server's words in place, whatever they are.
+    def with_words(route):
+        data = route.fetch().json()
+        data["funnel"][0]["shown"]["gmv"] = "12,345.60"
+        data["top_products"][0]["shown"]["cart_rate"] = "33.33 %"
+        route.fulfill(json=data)
+
+    ts = timezone.now() - timedelta(seconds=2)
+    teapot = ProductFactory(store=store_a, title="Teapot")
+    TrafficEvent.objects.bulk_create([
+        TrafficEvent(store=store_a, event_id="s0", type="session_start", ts=ts, session_id="s0", visitor_id="v0",
+                     source="direct"),
+        TrafficEvent(store=store_a, event_id="v0", type="product_view", ts=ts, session_id="s0", product=teapot)])
+    login("op-a")
+    page.goto(f"{live_server.url}/metrics/{store_a.slug}/live/")
+    expect(page.locator('#top-products tr[data-product] td').nth(3)).to_have_text("0.00 %")
+    page.route("**/live.json*", with_words)
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # poll now, not in 5 s
+    expect(page.locator('#funnel tr[data-source="direct"] td').nth(6)).to_have_text("12,345.60")
+    expect(page.locator('#top-products tr[data-product] td').nth(3)).to_have_text("33.33 %")

@@ -85,6 +85,30 @@ class TestFunnelByHand:
         assert organic["orders_per_session"] == pytest.approx(1 / 3)
         assert set(rows) == {"organic_search", "paid_search"}
 
+    def test_orders_without_a_tracked_session_make_no_order_rate_over_100_percent(self, store):
+        # Three paid-search orders by phone: 4 orders from 1 session that added to cart read "400.00 %".
+        for hour in (19, 20, 21):
+            paid_order(store, utc(2026, 3, 10, hour, 0), "paid_search", "10.00")
+        rows = {r["source"]: r for r in live.snapshot(store, self.NOW)["funnel"]}
+        paid, organic = rows["paid_search"], rows["organic_search"]
+        assert (paid["sessions"], paid["carted"], paid["orders"]) == (2, 1, 4)
+        assert (paid["order_rate"], paid["orders_per_session"]) == (None, None)
+        assert (paid["shown"]["order_rate"], paid["shown"]["orders_per_session"]) == ("n/a", "n/a")
+        assert paid["note"] == ("Paid search / through train: 4 orders but 1 session that added to cart: some orders "
+                                "came without a tracked session (by phone, or with the tracker blocked), so no order "
+                                "rate is shown.")
+        assert (organic["order_rate"], organic["shown"]["order_rate"], organic["note"]) == (1.0, "100.00 %", "")
+
+    def test_the_table_comes_written_as_the_daily_pages_write_figures(self, store):
+        # One way to write a figure (metrics.figures), as for the KPI table; live.js only puts the words in place.
+        paid_order(store, utc(2026, 3, 10, 20, 0), "organic_search", "1234.50")
+        rows = {r["source"]: r for r in live.snapshot(store, self.NOW)["funnel"]}
+        assert rows["organic_search"]["shown"] == {
+            "sessions": "3", "viewed": "2", "view_rate": "66.67 %", "carted": "1", "cart_rate": "50.00 %",
+            "orders": "2", "order_rate": "n/a", "orders_per_session": "66.67 %", "gmv": "1,314.50", "cost": "0.00",
+            "cost_per_order": "0.00"}
+        assert rows["paid_search"]["shown"]["cost_per_order"] == "30.00"
+
     def test_cost_is_todays_spend_of_the_sources_channels(self, store):
         rows = {r["source"]: r for r in live.snapshot(store, self.NOW)["funnel"]}
         assert rows["paid_search"]["cost"] == "30.00"
@@ -221,6 +245,9 @@ def test_top_products_rank_by_gmv_with_views_and_carts(db):
     assert [(p["product_id"], p["views"], p["carts"], p["orders"], p["gmv"]) for p in top] == [
         (pot.pk, 1, 0, 1, "300.00"), (tea.pk, 4, 1, 1, "20.00")]
     assert top[1]["cart_rate"] == pytest.approx(0.25)
+    assert [p["shown"] for p in top] == [
+        {"views": "1", "carts": "0", "cart_rate": "0.00 %", "orders": "1", "gmv": "300.00"},
+        {"views": "4", "carts": "1", "cart_rate": "25.00 %", "orders": "1", "gmv": "20.00"}]
 
 
 

@@ -5,25 +5,18 @@
   const settings = document.getElementById("live").dataset;
   const jsonUrl = settings.jsonUrl;
   const refreshMs = Number(settings.refreshSeconds) * 1000;
-  const nf = new Intl.NumberFormat("en");
-  const money = new Intl.NumberFormat("en", {minimumFractionDigits: 2, maximumFractionDigits: 2});
-  // The funnel and product tables: counts, money and ratios as metrics/figures.py writes them (2 decimals).
-  const fmt = {
-    count: (v) => v === null || v === undefined ? "–" : nf.format(v),
-    money: (v) => v === null || v === undefined ? "–" : money.format(Number(v)),
-    pct: (v) => v === null || v === undefined ? "–" : (v * 100).toFixed(2) + " %",
-  };
-
   function setText(id, text, cls) {
     const el = document.getElementById(id);
     if (!el) return;
     if (el.textContent !== text) el.textContent = text;
     if (cls !== undefined) el.className = cls;
   }
-  function esc(s) { const d = document.createElement("span"); d.textContent = s; return d.innerHTML; }
+  function esc(s) {  // for text and for attributes in double quotes
+    const d = document.createElement("span"); d.textContent = s; return d.innerHTML.replace(/"/g, "&quot;");
+  }
 
-  // The KPI table comes written by the server (live.shown, metrics/figures.py: the daily pages' words), so the
-  // two pages cannot drift apart; only the tables below are formatted here.
+  // Every figure comes written by the server (metrics/figures.py: the daily pages' words), so the pages cannot
+  // drift apart and the script formats nothing: `shown` of the KPI table, each funnel and product row's `shown`.
   function renderKpis(d) {
     for (const name of Object.keys(d.shown.changes)) {
       for (const w of ["today", "yesterday", "last_week"]) {
@@ -36,15 +29,23 @@
   }
 
   function renderFunnel(d) {
-    const rows = d.funnel.map((r) => `<tr data-source="${r.source}"><td>${esc(r.label)}</td>
-      <td class="num">${fmt.count(r.sessions)}</td>
-      <td class="num">${fmt.count(r.viewed)} <span class="muted">${fmt.pct(r.view_rate)}</span></td>
-      <td class="num">${fmt.count(r.carted)} <span class="muted">${fmt.pct(r.cart_rate)}</span></td>
-      <td class="num">${fmt.count(r.orders)} <span class="muted">${fmt.pct(r.order_rate)}</span></td>
-      <td class="num">${fmt.pct(r.orders_per_session)}</td><td class="num">${fmt.money(r.gmv)}</td>
-      <td class="num">${fmt.money(r.cost)}</td><td class="num">${fmt.money(r.cost_per_order)}</td></tr>`);
+    const rows = d.funnel.map((r) => {
+      const w = r.shown;
+      const why = r.note ? ` title="${esc(r.note)}"` : "";
+      const rate = (name) => `<span class="muted"${w[name] === "n/a" ? why : ""}>${esc(w[name])}</span>`;
+      return `<tr data-source="${esc(r.source)}"><td>${esc(r.label)}</td>
+      <td class="num">${esc(w.sessions)}</td>
+      <td class="num">${esc(w.viewed)} ${rate("view_rate")}</td>
+      <td class="num">${esc(w.carted)} ${rate("cart_rate")}</td>
+      <td class="num">${esc(w.orders)} ${rate("order_rate")}</td>
+      <td class="num">${esc(w.orders_per_session)}</td><td class="num">${esc(w.gmv)}</td>
+      <td class="num">${esc(w.cost)}</td><td class="num">${esc(w.cost_per_order)}</td></tr>`;
+    });
     document.querySelector("#funnel tbody").innerHTML =
       rows.join("") || '<tr><td colspan="9" class="muted">No sessions or orders yet today.</td></tr>';
+    // Why a rate reads "n/a": more orders than tracked sessions (orders by phone, a blocked tracker).
+    document.getElementById("funnel-notes").innerHTML = d.funnel.filter((r) => r.note)
+      .map((r) => `<li>${esc(r.note)}</li>`).join("");
     const steps = ["Sessions", "Viewed a product", "Added to cart", "Orders"];
     const traces = d.funnel.map((r) => ({type: "funnel", name: r.label, y: steps,
       x: [r.sessions, r.viewed, r.carted, r.orders], textinfo: "value"}));
@@ -55,9 +56,9 @@
   function renderTop(d) {
     const rows = d.top_products.map((p) => `<tr data-product="${p.product_id}">
       <td><a href="${esc(p.url)}">${esc(p.title)}</a></td>
-      <td class="num">${fmt.count(p.views)}</td><td class="num">${fmt.count(p.carts)}</td>
-      <td class="num">${fmt.pct(p.cart_rate)}</td><td class="num">${fmt.count(p.orders)}</td>
-      <td class="num">${fmt.money(p.gmv)}</td></tr>`);
+      <td class="num">${esc(p.shown.views)}</td><td class="num">${esc(p.shown.carts)}</td>
+      <td class="num">${esc(p.shown.cart_rate)}</td><td class="num">${esc(p.shown.orders)}</td>
+      <td class="num">${esc(p.shown.gmv)}</td></tr>`);
     document.querySelector("#top-products tbody").innerHTML =
       rows.join("") || '<tr><td colspan="6" class="muted">No product activity yet today.</td></tr>';
   }

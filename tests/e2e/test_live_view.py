@@ -132,3 +132,30 @@ def test_source_and_product_tables_show_the_servers_words(page, live_server, log
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # poll now, not in 5 s
     expect(page.locator('#funnel tr[data-source="direct"] td').nth(6)).to_have_text("12,345.60")
     expect(page.locator('#top-products tr[data-product] td').nth(3)).to_have_text("33.33 %")
+
+
+def test_coming_back_to_the_tab_during_a_refresh_does_not_start_a_second_one(page, live_server, login, operator_a,
+                                                                              store_a, monkeypatch):
+    # Each return to the tab started a fetch of its own, even with one still under way: two (or more) snapshots
+    # computed for one operator, answering in any order, the older one drawn last.
+    monkeypatch.setattr("metrics.views.live.REFRESH_SECONDS", 600)
+    login("op-a")
+    page.goto(f"{live_server.url}/metrics/{store_a.slug}/live/")
+    expect(page.locator("#kpi-sessions-today")).to_have_text("0")
+    TrafficEvent.objects.create(store=store_a, event_id="back", type="session_start", ts=timezone.now(),
+                                session_id="s1", visitor_id="v1", source="direct")
+    fetches = page.evaluate("""() => {
+        let n = 0;
+        const fetch = window.fetch;
+        window.fetch = (...args) => { n += 1; return fetch(...args); };
+        document.dispatchEvent(new Event('visibilitychange'));  // starts a refresh...
+        document.dispatchEvent(new Event('visibilitychange'));  // ...back again before it answered
+        return n;
+    }""")
+    assert fetches == 1
+    expect(page.locator("#kpi-sessions-today")).to_have_text("1")
+    # Once it has answered, the next return to the tab refreshes again.
+    TrafficEvent.objects.create(store=store_a, event_id="back-2", type="session_start", ts=timezone.now(),
+                                session_id="s2", visitor_id="v2", source="direct")
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(page.locator("#kpi-sessions-today")).to_have_text("2")

@@ -100,13 +100,17 @@
     status.textContent = `As of ${d.as_of.slice(11, 19)} store time (UTC${d.as_of.slice(19)}) · refreshes every ${refreshMs / 1000} s`;
   }
 
-  let timer;
+  let timer, inFlight = false;
   function schedule() {
     clearTimeout(timer);
     timer = setTimeout(poll, refreshMs);
   }
 
   async function poll() {
+    // One refresh at a time: the one under way draws the fresh numbers and schedules the next. A second
+    // (the tab shown again, the timer) would compute another snapshot, and the older answer could be drawn last.
+    if (inFlight) return;
+    inFlight = true;
     try {
       if (!document.hidden) {
         const response = await fetch(jsonUrl, {headers: {Accept: "application/json"}, cache: "no-store"});
@@ -118,6 +122,7 @@
       status.className = "live-status stale";
       status.textContent = "Could not refresh (" + err.message + "); retrying…";
     } finally {
+      inFlight = false;
       schedule();
     }
   }

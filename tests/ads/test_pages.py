@@ -52,9 +52,8 @@ def test_list_of_several_stores_groups_plans_by_store_then_name(client_a, operat
 def test_list_of_one_currency_names_it_in_the_headers(client_a, search_plan):
     AdDailyFactory(plan=search_plan, date=search_plan.store.today())
     body = client_a.get(reverse("campaigns:ads")).content.decode()
-    assert '<th class="num">Daily budget (CNY)</th><th class="num">Spend (CNY)</th>' in body
-    assert ('<td class="num" data-label="Daily budget (CNY)">240.00</td>'
-            '<td class="num" data-label="Spend (CNY)">100.00</td>') in body
+    assert '<th class="num">Spent today (CNY)</th><th class="num">Spend (CNY)</th>' in body
+    assert '<td class="num" data-label="Spend (CNY)">100.00</td>' in body
 
 
 def test_plan_and_launch_dates_read_like_the_rest_of_the_desk(client_a, store_a, search_plan):
@@ -543,8 +542,8 @@ def test_list_shows_each_plans_spend_today_against_its_daily_budget_and_the_shar
     cells = {name: spent_today_cell(body, name) for name in ("Longjing search", "Gift boxes", "Display")}
     # as of: the store-local time of the latest figure
     assert cells["Longjing search"] == "180.00 of 240.00 75.00\u00a0% used 50.00\u00a0% expected by now as of 11:00"
-    assert cells["Gift boxes"] == "no data today"  # yesterday's 99.00 is not today's
-    assert "no data today" in cells["Display"] and " of " not in cells["Display"]  # no daily cap to spend
+    assert cells["Gift boxes"] == "no data today · budget 240.00"  # yesterday's 99.00 is not today's
+    assert cells["Display"] == "no data today · no cap"  # no daily cap to spend
 
 
 @time_machine.travel(datetime(2026, 11, 25, 4, 0, tzinfo=UTC), tick=False)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from django import forms
 
 from opsdesk.tenancy import stores_for
+from stores import import_jobs
 from stores.models import ListingVersion
 
 from .activity_forms import out_of_reach
 from .ads_creatives import validate_creative_image
 from .models import Activity, AdCreative, AdPlan, AdPlanStatus, LaunchPlan
 from .product_choice import ProductField, form_store
-
-MAX_REPORT_BYTES = 20 * 1024 * 1024
 
 
 class AdPlanForm(forms.ModelForm):
@@ -90,8 +89,8 @@ class AdReportUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_REPORT_BYTES:
-            raise forms.ValidationError(f"The file is larger than {MAX_REPORT_BYTES // 2**20} MB; split the report.")
+        if refused := import_jobs.refusal("ad_report", upload):  # before it is stored (AD_REPORT_MAX_BYTES)
+            raise forms.ValidationError(refused)
         return upload
 
 

@@ -131,6 +131,7 @@ class ImportResult:
     segmented_by: tuple[str, ...] = ()  # the segment columns whose rows were summed ("device", "network")
     segment_rows: int = 0  # report rows summed with another segment of their plan-day (or hour)
     summed_into: int = 0  # the plan-days (or hours) those rows became
+    format: str = ""  # GOOGLE or THROUGH_TRAIN
 
     def __str__(self) -> str:
         span = f" from {min(self.days)} to {max(self.days)}" if self.days else ""
@@ -506,7 +507,7 @@ def import_ad_report(store: Store, raw: bytes, fmt: str | None = None) -> Import
         result = save_hourly(store, validate_hourly(store, records, segmented_by))
     else:
         result = save_performance(store, validate_rows(store, records, segmented_by))
-    result.segmented_by = segmented_by
+    result.segmented_by, result.format = segmented_by, fmt
     return result
 
 

@@ -174,6 +174,8 @@ VIOLATION_IMPORT_MAX_BYTES = 2 * 1024 * 1024
 # store fits (bench/RESULTS.md, order import: 100,000 rows). The bytes are checked before the file is stored.
 ORDER_IMPORT_MAX_ROWS = 250_000
 ORDER_IMPORT_MAX_BYTES = 64 * 1024 * 1024
+# Ad reports are imported by a worker too; a year of a Google report segmented by device and network fits.
+AD_REPORT_MAX_BYTES = 64 * 1024 * 1024
 # Review files or API batches are still checked in the request (about 9 s of checks and writes).
 REVIEW_IMPORT_MAX_ROWS = 10_000
 REVIEW_IMPORT_MAX_BYTES = 5 * 1024 * 1024

@@ -26,7 +26,8 @@ from .models import ImportJob, Store
 log = logging.getLogger(__name__)
 
 # The largest upload of each kind, refused before it is stored (its size is known without reading it).
-MAX_BYTES = {"orders": "ORDER_IMPORT_MAX_BYTES", "violations": "VIOLATION_IMPORT_MAX_BYTES"}
+MAX_BYTES = {"orders": "ORDER_IMPORT_MAX_BYTES", "violations": "VIOLATION_IMPORT_MAX_BYTES",
+             "ad_report": "AD_REPORT_MAX_BYTES", "reviews": "REVIEW_IMPORT_MAX_BYTES"}
 # A job not finished this long after it was queued is queued again by the sweep (a lost task message) ...
 STALE_AFTER = timedelta(minutes=2)
 # ... and one still not finished, and not being imported, this long after is given up (it stopped its worker
@@ -42,9 +43,11 @@ def refusal(kind: str, upload) -> str | None:
     return too_large(upload.size, getattr(settings, limit)) if limit else None
 
 
-def start(store: Store, user, kind: str, upload) -> ImportJob:
-    """Store the upload as a job of `store` and have a worker import it once the job is committed."""
-    job = ImportJob(store=store, created_by=user, kind=kind, name=upload.name[:255], size=upload.size)
+def start(store: Store, user, kind: str, upload, options: dict | None = None) -> ImportJob:
+    """Store the upload as a job of `store` and have a worker import it once the job is committed; `options`
+    (JSON: the upload form's choices, such as a format) are passed to the kind's importer as keywords."""
+    job = ImportJob(store=store, created_by=user, kind=kind, name=upload.name[:255], size=upload.size,
+                    options=options or {})
     job.file.save(upload.name, upload, save=False)
     job.save()
     from .tasks import run_import
@@ -78,7 +81,7 @@ def _import(job: ImportJob) -> None:
         if importer is None:
             raise ImportRejected([(1, f"{job.kind!r} is not a kind of file this desk imports any more")])
         with transaction.atomic(), job.file.open("rb") as source:  # a savepoint: a refused file leaves nothing
-            result = importer(job.store, source)
+            result = importer(job.store, source, **job.options)
     except ImportRejected as exc:
         job.status, job.error_count = ImportJob.Status.FAILED, len(exc.errors)
         job.errors = [list(error) for error in exc.errors[: ImportJob.ERRORS_KEPT]]

@@ -440,6 +440,8 @@ class ImportJob(models.Model):
     errors = models.JSONField(default=list, blank=True, help_text="[row, problem] pairs, row 1 being the header.")
     error_count = models.PositiveIntegerField(default=0)
     reason = models.TextField(blank=True, help_text="Why a job failed when no row is to blame.")
+    options = models.JSONField(default=dict, blank=True,
+                               help_text="The upload form's choices, passed to the importer (format, open cases).")
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -451,6 +453,15 @@ class ImportJob(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("stores:import_job", args=[self.store.slug, self.pk])
+
+    # Kinds uploaded on their own app's page rather than the store's import page: "Import another file" goes back.
+    UPLOAD_PAGES = {"ad_report": "campaigns:ad_import", "reviews": "reviews:import"}
+
+    def upload_url(self) -> str:
+        name = self.UPLOAD_PAGES.get(self.kind)
+        if name == "campaigns:ad_import":  # one page for all the user's stores: the store is chosen in the form
+            return f"{reverse(name)}?store={self.store.slug}"
+        return reverse(name or "stores:import", args=[self.store.slug])
 
     @property
     def finished(self) -> bool:

@@ -212,7 +212,7 @@ def import_job(request, slug, pk):
     """An upload's import: waiting, running (the page reloads itself), done with its summary, or failed with
     every bad row (the first IMPORT_ERRORS_SHOWN) or the reason."""
     store = get_store(request.user, slug)
-    job = get_object_or_404(ImportJob.objects.select_related("created_by"), store=store, pk=pk)
+    job = get_object_or_404(ImportJob.objects.select_related("created_by", "store"), store=store, pk=pk)
     return render(request, "stores/import_job.html", {
         "store": store, "job": job, "errors": job.errors[: settings.IMPORT_ERRORS_SHOWN],
         "error_count": job.error_count})

@@ -9,16 +9,16 @@ from django.shortcuts import redirect, render
 
 from opsdesk.money import to_money
 from opsdesk.tenancy import get_scoped_object, scope, stores_for
+from stores import import_jobs
+from stores.models import ImportJob
 
 from .. import ads_charts, ads_pacing
 from ..ads_creatives import compare_creatives
 from ..ads_forms import AdCreativeForm, AdPlanForm, AdReportUploadForm
-from ..ads_importers import AdReportError, import_ad_report
 from ..models import AdChannel, AdCreative, AdPlan, AdPlanStatus
 from .saving import save_new
 
 LIST_DAYS = 30
-SHOWN_PROBLEMS = 100  # a rejected report's problems listed on the page; the rest are counted
 
 
 def ads(request):
@@ -131,21 +131,16 @@ def ad_creative_image(request, pk):
 
 
 def ad_import(request):
-    """Upload a Google Ads or through-train report; nothing is saved unless every row is good. The first
-    SHOWN_PROBLEMS problems are listed, the rest counted (a 200,000-row file of bad rows stays readable)."""
-    form = AdReportUploadForm(request.POST or None, request.FILES or None, user=request.user)
-    errors, status = [], 200
+    """Upload a Google Ads or through-train report into one of the user's stores. The file is stored and imported
+    by a worker (`stores.import_jobs`, kind "ad_report"): the page answers at once with the job's status page,
+    which shows the summary, or every bad line (nothing is saved unless every row is good)."""
+    stores = stores_for(request.user)
+    initial = {"store": stores.filter(slug=request.GET.get("store") or "").first()}
+    form = AdReportUploadForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        store = form.cleaned_data["store"]
-        try:
-            result = import_ad_report(store, form.cleaned_data["file"].read(), form.cleaned_data["format"] or None)
-        except AdReportError as exc:
-            errors, status = exc.errors, 400
-        else:
-            messages.success(request, f"Imported into {store.name}: {result}")
-            return redirect(f"{request.path}?store={store.slug}")
-    elif request.method == "POST":
-        status = 400
-    return render(request, "campaigns/ad_import.html", {
-        "form": form, "errors": errors[:SHOWN_PROBLEMS], "problem_count": len(errors),
-        "more_problems": max(0, len(errors) - SHOWN_PROBLEMS)}, status=status)
+        job = import_jobs.start(form.cleaned_data["store"], request.user, "ad_report", form.cleaned_data["file"],
+                                options={"format": form.cleaned_data["format"] or None})
+        return redirect(job)
+    jobs = scope(ImportJob.objects.filter(kind="ad_report").select_related("store", "created_by"), request.user)
+    return render(request, "campaigns/ad_import.html", {"form": form, "jobs": jobs[:10]},
+                  status=400 if request.method == "POST" else 200)

@@ -4,8 +4,12 @@ from decimal import Decimal
 
 import factory
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from campaigns.models import AdChannel, AdDailyPerformance, AdPlan, AdPlanStatus, AdSpendSnapshot
+from stores.models import ImportJob
+from stores.tasks import run_import
 from tests.factories import StoreFactory
 
 
@@ -77,3 +81,23 @@ def make_creative(media):
         return AdCreative.objects.create(plan=plan, name=name, headline=kw.pop("headline", name), image=image, **kw)
 
     return make
+
+
+def upload_report(client, store, text: str | bytes, fmt: str = ""):
+    """Post a report on the ad import page; the page answers with a redirect to the job's status page."""
+    raw = text.encode() if isinstance(text, str) else text
+    return client.post(reverse("campaigns:ad_import"), {
+        "store": store.pk, "format": fmt, "file": SimpleUploadedFile("r.csv", raw, "text/csv")})
+
+
+def imported(client, store, text: str | bytes, fmt: str = "") -> str:
+    """Upload a report, have its job run (the worker's task, in this process: tests/ads/test_import_job.py runs
+    it on a real worker) and return its status page."""
+    response = upload_report(client, store, text, fmt)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    job = ImportJob.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
+    assert (job.kind, job.store_id) == ("ad_report", store.pk)
+    run_import(job.pk)
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    return page.content.decode()

@@ -11,11 +11,17 @@ from .conftest import AdPlanFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"  # before the worker starts: it reads the uploads there
+
 BAD = "日期,计划名称,展现量,点击量,花费,成交笔数,成交金额\n2026-11-01,Longjing search,9000,300,abc,9,1350\n"
 
 
-def test_operator_imports_a_report_and_sees_the_plan(page, live_server, login, screenshot, operator_a, store_a,  # noqa: F811
-                                                      tmp_path):
+@pytest.mark.worker
+def test_operator_imports_a_report_and_sees_the_plan(media, celery_worker, page, live_server, login, screenshot,  # noqa: F811
+                                                      operator_a, store_a, tmp_path):
     plan = AdPlanFactory(store=store_a, name="Longjing search")
     page.set_default_timeout(90_000)  # the shared 2-core machine can be slow to serve the first page
     page.set_default_navigation_timeout(90_000)
@@ -27,16 +33,20 @@ def test_operator_imports_a_report_and_sees_the_plan(page, live_server, login, s
     page.select_option("#id_store", str(store_a.pk))
     page.set_input_files("#id_file", str(bad))
     page.click("button[type=submit].primary")
-    errors = page.locator("#import-errors")
+    errors = page.locator("[data-status=failed]")  # the job's page reloads itself until the worker is done
+    errors.wait_for()
     assert "Nothing was imported" in errors.inner_text()
     assert "花费" not in errors.inner_text() and "spend" in errors.inner_text()
     screenshot("import-error")
     good = tmp_path / "good.csv"
     good.write_text(BAD.replace("abc", "210.00"), encoding="utf-8")
+    page.click("text=Import another file")
     page.select_option("#id_store", str(store_a.pk))
     page.set_input_files("#id_file", str(good))
     page.click("button[type=submit].primary")
-    assert "1 row(s) for 1 plan(s)" in page.locator(".messages").inner_text()
+    done = page.locator("[data-status=done]")
+    done.wait_for()
+    assert "1 row(s) for 1 plan(s)" in done.inner_text()
     page.goto(f"{live_server.url}/campaigns/ads/{plan.pk}/")
     page.wait_for_selector("#chart-spend_sales .js-plotly-plot")  # plotly.js from static drew the chart
     assert "210.00" in page.locator("table").last.inner_text()

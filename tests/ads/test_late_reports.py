@@ -7,16 +7,13 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.messages import get_messages
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
 
 from campaigns.ads_importers import import_ad_report
 from metrics.models import DailyMetric
 from metrics.rollup import roll_and_judge
 from stores.models import ApiKey
 
-from .conftest import AdDailyFactory
+from .conftest import AdDailyFactory, imported
 
 pytestmark = pytest.mark.django_db
 
@@ -48,13 +45,10 @@ def test_a_corrected_report_for_a_rolled_up_day_replaces_its_ad_spend_in_daily_t
 
 
 @time_machine.travel(NOW, tick=False)
-def test_the_import_page_says_which_days_were_refreshed(client_a, store_a, rolled_up_day):
-    response = client_a.post(reverse("campaigns:ad_import"), {
-        "store": store_a.pk, "format": "", "file": SimpleUploadedFile("r.csv", CORRECTED.encode())})
+def test_the_import_page_says_which_days_were_refreshed(client_a, store_a, rolled_up_day, media):
+    page = imported(client_a, store_a, CORRECTED)
 
-    assert response.status_code == 302
-    [message] = [str(m) for m in get_messages(response.wsgi_request)]
-    assert message.endswith("1 new day(s), 1 replaced. Daily numbers of 24 Nov 2026 updated.")
+    assert "1 new day(s), 1 replaced. Daily numbers of 24 Nov 2026 updated." in page
 
 
 @time_machine.travel(NOW, tick=False)

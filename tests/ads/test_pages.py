@@ -10,10 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from campaigns.models import AdCreative, AdPlan, LaunchPlan
-from stores.models import ListingVersion, Product
+from stores.models import ImportJob, ListingVersion, Product
 from tests.factories import MembershipFactory, ProductFactory
 
-from .conftest import AdDailyFactory, AdPlanFactory, png_bytes
+from .conftest import AdDailyFactory, AdPlanFactory, imported, png_bytes, upload_report
 
 pytestmark = pytest.mark.django_db
 
@@ -174,39 +174,53 @@ def test_plan_detail_renders_pacing_charts_and_days(client_a, search_plan):
     assert "vendor/plotly/plotly.min.js" in body
 
 
-def test_import_page_lists_row_errors_and_saves_nothing(client_a, search_plan):
+def test_import_page_lists_row_errors_and_saves_nothing(client_a, search_plan, media):
     bad = "Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n2026-11-01,Longjing search,10,1,x,0,0\n"
-    response = client_a.post(reverse("campaigns:ad_import"), {
-        "store": search_plan.store.pk, "format": "", "file": SimpleUploadedFile("r.csv", bad.encode())})
-    assert response.status_code == 400
-    assert "<td>2</td><td>spend</td>" in response.content.decode()
+    page = imported(client_a, search_plan.store, bad)
+    assert "Nothing was imported: 1 problem" in page
+    assert "<td class=\"num\">2</td><td>spend: &#x27;x&#x27; is not a number</td>" in page
     assert not search_plan.daily.exists()
-    good = bad.replace(",x,", ",3.5,")
-    response = client_a.post(reverse("campaigns:ad_import"), {
-        "store": search_plan.store.pk, "format": "through-train", "file": SimpleUploadedFile("r.csv", good.encode())})
-    assert response.status_code == 302
+    page = imported(client_a, search_plan.store, bad.replace(",x,", ",3.5,"), fmt="through-train")
+    assert "Imported ad report (through-train): 1 row(s) for 1 plan(s) from 2026-11-01 to 2026-11-01" in page
     assert search_plan.daily.get().spend == Decimal("3.50")
 
 
-def test_a_report_with_a_runaway_quoted_cell_is_refused_with_its_line_not_a_server_error(client_a, search_plan):
+def test_a_report_with_a_runaway_quoted_cell_is_refused_with_its_line_not_a_server_error(client_a, search_plan,
+                                                                                          media):
     # An unclosed quote swallows the rest of the file into one cell, beyond what the CSV reader takes.
     text = ("Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n2026-11-01,Longjing search,10,1,1,0,0\n"
             '2026-11-02,"Longjing search,10,1,1,0,0\n' + "x" * 200_000 + "\n")
-    response = client_a.post(reverse("campaigns:ad_import"), {
-        "store": search_plan.store.pk, "format": "", "file": SimpleUploadedFile("r.csv", text.encode())})
+    page = imported(client_a, search_plan.store, text)
 
-    assert response.status_code == 400
-    assert "unreadable CSV" in response.content.decode()
+    assert "Nothing was imported" in page and "unreadable CSV" in page
     assert not search_plan.daily.exists()
 
 
-def test_import_page_refuses_another_store(client_a, store_b):
+def test_import_page_refuses_another_store(client_a, store_b, media):
     AdPlanFactory(store=store_b, name="B")
     text = "Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n2026-11-01,B,10,1,1,0,0\n"
-    response = client_a.post(reverse("campaigns:ad_import"), {
-        "store": store_b.pk, "file": SimpleUploadedFile("r.csv", text.encode())})
+    response = upload_report(client_a, store_b, text)
     assert response.status_code == 400
-    assert not AdPlan.objects.get(name="B").daily.exists()
+    assert not AdPlan.objects.get(name="B").daily.exists() and not ImportJob.objects.exists()
+
+
+def test_a_report_over_the_size_limit_is_refused_before_it_is_stored(client_a, search_plan, media, settings):
+    settings.AD_REPORT_MAX_BYTES = 50
+    text = "Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n2026-11-01,Longjing search,10,1,1,0,0\n"
+    response = upload_report(client_a, search_plan.store, text)
+    assert response.status_code == 400
+    assert "The file is 86 bytes; import at most 50 bytes at a time" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_the_import_page_lists_recent_report_imports_of_my_stores_only(client_a, search_plan, store_b, media):
+    ImportJob.objects.create(store=store_b, kind="ad_report", name="theirs.csv", status="done")
+    ImportJob.objects.create(store=search_plan.store, kind="orders", name="orders.csv", status="done")
+    imported(client_a, search_plan.store, "Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n"
+                                          "2026-11-01,Longjing search,10,1,1,0,0\n")
+    page = client_a.get(reverse("campaigns:ad_import")).content.decode()
+    assert "r.csv" in page and "Imported" in page
+    assert "theirs.csv" not in page and "orders.csv" not in page
 
 
 def test_creative_upload_stores_a_random_name(client_a, search_plan, media):
@@ -307,13 +321,10 @@ def test_creative_image_is_served_to_its_store(client_a, search_plan, make_creat
     assert reverse("campaigns:ad_creative_image", args=[creative.pk]) in page
 
 
-def test_import_page_refuses_a_spend_too_large_and_the_ads_page_still_opens(client_a, search_plan):
+def test_import_page_refuses_a_spend_too_large_and_the_ads_page_still_opens(client_a, search_plan, media):
     text = "Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n2026-11-01,Longjing search,10,1,99999999999999999,0,0\n"
-    response = client_a.post(reverse("campaigns:ad_import"), {
-        "store": search_plan.store.pk, "format": "", "file": SimpleUploadedFile("r.csv", text.encode())})
-    assert response.status_code == 400
-    body = response.content.decode()
-    assert "<td>2</td><td>spend</td>" in body and "too large" in body
+    page = imported(client_a, search_plan.store, text)
+    assert "<td class=\"num\">2</td><td>spend: " in page and "too large" in page
     assert not search_plan.daily.exists()
     assert client_a.get(reverse("campaigns:ads")).status_code == 200
 
@@ -438,16 +449,14 @@ def test_a_form_of_a_store_with_a_thousand_products_lists_none_of_them(client_a,
     assert "Green tea no." not in page and "data-product-search" in page
 
 
-def test_a_report_of_many_bad_rows_lists_the_first_hundred_and_counts_the_rest(client_a, search_plan):
+def test_a_report_of_many_bad_rows_lists_the_first_ones_and_counts_the_rest(client_a, search_plan, media, settings):
+    settings.IMPORT_ERRORS_SHOWN = 100
     report = "Date,Plan,Impressions,Clicks,Spend,Orders,Sales\n" + "2026-11-01,Longjing search,10,1,2,0,0\n" * 1251
-    response = client_a.post(reverse("campaigns:ad_import"), {
-        "store": search_plan.store.pk, "format": "", "file": SimpleUploadedFile("r.csv", report.encode())})
+    page = imported(client_a, search_plan.store, report)
 
-    body = response.content.decode()
-    assert response.status_code == 400 and not search_plan.daily.exists()
-    assert "Nothing was imported: 1,250 problems" in body
-    assert body.count("appears twice") == 100
-    assert "… and 1,150 more problems not listed (the first 100 are shown;" in body
+    assert not search_plan.daily.exists()
+    assert "Nothing was imported: 1250 problems" in page and "Showing the first 100 of 1250" in page
+    assert page.count("appears twice") == 100
 
 
 @time_machine.travel(datetime(2026, 11, 20, 2, 0, tzinfo=UTC), tick=False)  # 20 Nov in Shanghai, 19 Nov in LA

@@ -1,0 +1,50 @@
+"""Ad reports as an import kind (`stores.importers.importers()`): the ad import page stores the report as an
+import job and a worker imports it with `import_ad_report`; the summary, or every bad line (its column and
+reason), shows on the job's status page like an order file's. `manage.py import_csv ad_report` works too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from stores.importers import ImportRejected, ImportResult, source_size, too_large
+from stores.models import Store
+
+from .ads_importers import AdReportError, import_ad_report
+
+
+@dataclass
+class AdReportImported(ImportResult):
+    said: str = ""  # the report's own summary: a day already stored is replaced, not "already there"
+
+    def summary(self) -> str:
+        return f"{self.kind} ({self.format}): {self.said}"
+
+
+def _raw(source) -> bytes:
+    """A report's bytes (UTF-16 and GBK are decoded by `read_report`, not here)."""
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, str) and "\n" in source:
+        return source.encode()
+    if isinstance(source, str | Path):
+        return Path(source).read_bytes()
+    return source.read()
+
+
+def import_ad_report_file(store: Store, source, format: str | None = None) -> ImportResult:  # noqa: A002
+    """`import_ad_report` as an importer: bad lines as (file line, "column: reason")."""
+    if refusal := too_large(source_size(source) or 0, settings.AD_REPORT_MAX_BYTES):
+        raise ImportRejected([(1, refusal)])
+    try:
+        result = import_ad_report(store, _raw(source), format or None)
+    except AdReportError as exc:
+        raise ImportRejected([(e.row, f"{e.column}: {e.reason}") for e in exc.errors]) from None
+    return AdReportImported(kind="ad report", format=result.format, rows=result.rows, created=result.created,
+                            duplicates=result.updated, refreshed=result.refreshed, said=str(result))
+
+
+IMPORTERS = {"ad_report": import_ad_report_file}

@@ -5,23 +5,14 @@ reason), shows on the job's status page like an order file's. `manage.py import_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
-from stores.importers import ImportRejected, ImportResult, source_size, too_large
+from stores.importers import ImportedAs, ImportRejected, ImportResult, source_size, too_large
 from stores.models import Store
 
 from .ads_importers import AdReportError, import_ad_report
-
-
-@dataclass
-class AdReportImported(ImportResult):
-    said: str = ""  # the report's own summary: a day already stored is replaced, not "already there"
-
-    def summary(self) -> str:
-        return f"{self.kind} ({self.format}): {self.said}"
 
 
 def _raw(source) -> bytes:
@@ -43,7 +34,7 @@ def import_ad_report_file(store: Store, source, format: str | None = None) -> Im
         result = import_ad_report(store, _raw(source), format or None)
     except AdReportError as exc:
         raise ImportRejected([(e.row, f"{e.column}: {e.reason}") for e in exc.errors]) from None
-    return AdReportImported(kind="ad report", format=result.format, rows=result.rows, created=result.created,
+    return ImportedAs(kind="ad report", format=result.format, rows=result.rows, created=result.created,
                             duplicates=result.updated, refreshed=result.refreshed, said=str(result))
 
 

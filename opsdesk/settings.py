@@ -176,9 +176,12 @@ ORDER_IMPORT_MAX_ROWS = 250_000
 ORDER_IMPORT_MAX_BYTES = 64 * 1024 * 1024
 # Ad reports are imported by a worker too; a year of a Google report segmented by device and network fits.
 AD_REPORT_MAX_BYTES = 64 * 1024 * 1024
-# Review files or API batches are still checked in the request (about 9 s of checks and writes).
-REVIEW_IMPORT_MAX_ROWS = 10_000
-REVIEW_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+# Review files are imported by a worker (about 3,400 reviews a second, bench/RESULTS.md): Olist's whole review
+# export (99,224 reviews, 14 MB) fits in one file. API batches are still checked in the request (about 3 s).
+REVIEW_IMPORT_MAX_ROWS = 150_000
+REVIEW_IMPORT_MAX_BYTES = 32 * 1024 * 1024
+REVIEW_BATCH_MAX_ROWS = 10_000
+REVIEW_BATCH_MAX_BYTES = 5 * 1024 * 1024
 # An upload page lists at most this many of a refused file's errors (and says how many there were).
 IMPORT_ERRORS_SHOWN = 200
 

@@ -6,9 +6,10 @@ written. Reviews already imported (same external id) are skipped, so re-running 
 Order and product keys that match nothing in the store are reported, not fatal. A time without an offset
 is the store's local time; in opsdesk's CSV and the JSON one that a DST change skips or repeats there is
 refused (stores.importers.parse_time), while Olist's export keeps its own reading (Brazil's dataset).
-A file or batch over `REVIEW_IMPORT_MAX_BYTES` or `REVIEW_IMPORT_MAX_ROWS` is refused whole before any row is
-checked (ImportTooLarge): the upload page and the API check it inside the request, and a file's size is known
-before a byte of it is read.
+A file over `REVIEW_IMPORT_MAX_BYTES` or `REVIEW_IMPORT_MAX_ROWS` (an API batch: `REVIEW_BATCH_MAX_*`) is refused
+whole before any row is checked (ImportTooLarge); a file's size is known before a byte of it is read. The upload
+page's files are import jobs (kind "reviews", `import_reviews_file`): stored, then imported by a worker, the
+summary or every bad row shown on the job's status page.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from django.utils import timezone
 
 from members.models import Member
 from members.services import normalise_phone
-from stores.importers import BadValue, NotATime, parse_time, too_large, too_many
+from stores.importers import BadValue, ImportedAs, ImportRejected, NotATime, parse_time, too_large, too_many
 from stores.models import Order, OrderLine, Product, Store
 
 from .models import Review
@@ -76,14 +77,16 @@ class ImportTooLarge(ReviewImportError):
 
 
 def check_size(size: int, what: str = "file") -> None:
-    """ImportTooLarge when `size` bytes are over REVIEW_IMPORT_MAX_BYTES."""
-    if refusal := too_large(size, settings.REVIEW_IMPORT_MAX_BYTES, what, of=" of reviews"):
+    """ImportTooLarge when `size` bytes are over REVIEW_IMPORT_MAX_BYTES (a batch: REVIEW_BATCH_MAX_BYTES)."""
+    limit = settings.REVIEW_BATCH_MAX_BYTES if what == "batch" else settings.REVIEW_IMPORT_MAX_BYTES
+    if refusal := too_large(size, limit, what, of=" of reviews"):
         raise ImportTooLarge(refusal)
 
 
 def check_count(count: int, what: str = "file") -> None:
-    """ImportTooLarge when `count` reviews are over REVIEW_IMPORT_MAX_ROWS."""
-    if refusal := too_many(count, settings.REVIEW_IMPORT_MAX_ROWS, "reviews", what):
+    """ImportTooLarge when `count` reviews are over REVIEW_IMPORT_MAX_ROWS (a batch: REVIEW_BATCH_MAX_ROWS)."""
+    limit = settings.REVIEW_BATCH_MAX_ROWS if what == "batch" else settings.REVIEW_IMPORT_MAX_ROWS
+    if refusal := too_many(count, limit, "reviews", what):
         raise ImportTooLarge(refusal)
 
 
@@ -102,6 +105,7 @@ class ParsedReview:
 
 @dataclass
 class ImportResult:
+    format: str = ""  # one of FORMATS
     rows: int = 0
     created: int = 0
     already_imported: int = 0
@@ -336,7 +340,7 @@ def import_reviews(store: Store, source, fmt: str | None = None, *, open_cases: 
     fmt, parsed, errors = parse(store, source, fmt, now)
     if errors:
         raise ReviewImportError(errors)
-    result = ImportResult(rows=len(parsed))
+    result = ImportResult(format=fmt, rows=len(parsed))
     first: dict[str, ParsedReview] = {}
     for p in parsed:
         if p.external_id in first:
@@ -399,3 +403,35 @@ def _members(store: Store, orders, emails: set[str]) -> dict[str, dict[str, Memb
         for m in Member.objects.annotate(email_lower=Lower("email")).filter(store=store, email_lower__in=emails):
             by_email.setdefault(m.email.lower(), m)
     return {"phone": by_phone, "email": by_email}
+
+
+ROWS_NAMED = 100  # unmatched keys and repeated ids named in a job's summary; the rest are counted
+
+
+def to_look_at(result: ImportResult) -> list[str]:
+    """The rows an operator may want to check after a good import: keys that match nothing, ids repeated."""
+    return ([f"row {row}: no order {key}" for row, key in result.unmatched_orders]
+            + [f"row {row}: no product {key}" for row, key in result.unmatched_products]
+            + [f"row {row}: review id {key} repeated (first row kept)" for row, key in result.duplicates_in_file])
+
+
+def import_reviews_file(store: Store, source, format: str | None = None,  # noqa: A002  (the form's name)
+                        open_cases: bool = True) -> ImportedAs:
+    """`import_reviews` as an importer kind (the upload page's import jobs, `manage.py import_csv reviews`):
+    bad rows as (row, "column: message"), a problem with the whole file as row 1."""
+    try:
+        result = import_reviews(store, source, format or None, open_cases=open_cases)
+    except ReviewImportError as exc:
+        raise ImportRejected([(e.row or 1, f"{e.column}: {e.message}" if e.column else e.message)
+                              for e in exc.errors]) from None
+    except ValueError as exc:  # an unknown format (the command's typo; the page offers only known ones)
+        raise ImportRejected([(1, str(exc))]) from None
+    said = result.summary() + "."
+    if rows := to_look_at(result):
+        more = f" … and {len(rows) - ROWS_NAMED} more" if len(rows) > ROWS_NAMED else ""
+        said += " Rows to look at: " + "; ".join(rows[:ROWS_NAMED]) + more + "."
+    return ImportedAs(kind="reviews", format=result.format, rows=result.rows, created=result.created,
+                      duplicates=result.already_imported, said=said)
+
+
+IMPORTERS = {"reviews": import_reviews_file}

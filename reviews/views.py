@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -21,10 +20,10 @@ from opsdesk.http import redirect_to_next
 from opsdesk.privacy import mask_phone
 from opsdesk.spreadsheet import csv_writer
 from opsdesk.tenancy import MANAGER, assignable_users, get_store, has_role, scope, stores_for
+from stores import import_jobs
 
 from . import reports, services
 from .forms import ContactForm, FindingsForm, ImportForm, ListingFixForm, PolicyForm, ProductTaskForm, TransitionForm
-from .importers import ReviewImportError, import_reviews
 from .models import OPEN_STATUSES, CaseStatus, IllegalTransition, ProductTask, Review, ReviewCase, ReviewPolicy
 
 # A page at a time: an Olist import opens hundreds of cases, and a list cut off at a fixed length hid the least
@@ -288,37 +287,23 @@ def task_done(request, slug, pk):
 
 
 def upload(request, slug):
-    """Import a review file into the store, all or nothing. A refused file lists its first IMPORT_ERRORS_SHOWN
-    errors and says how many there were."""
+    """Upload a review file into the store. The file is stored and imported by a worker (`stores.import_jobs`, kind
+    "reviews"): the page answers at once with the job's status page, which shows the summary (and the rows whose
+    order or product matched nothing), or every bad row (nothing is imported unless every row is good). A file too
+    large is refused here, before it is stored."""
     store = get_store(request.user, slug)
-    result = None
-    errors: list = []
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            result = import_reviews(
-                store,
-                form.cleaned_data["file"],
-                form.cleaned_data["format"] or None,
-                open_cases=form.cleaned_data["open_cases"],
-            )
-        except ReviewImportError as exc:
-            errors = exc.errors
-        except ValueError as exc:
-            form.add_error("format", str(exc))
-    status = 400 if errors or (request.method == "POST" and form.errors) else 200
-    return render(
-        request,
-        "reviews/import.html",
-        {
-            "store": store,
-            "form": form,
-            "result": result,
-            "errors": errors[: settings.IMPORT_ERRORS_SHOWN],
-            "error_count": len(errors),
-        },
-        status=status,
-    )
+        file = form.cleaned_data["file"]
+        if refused := import_jobs.refusal("reviews", file):
+            form.add_error("file", refused)
+        else:
+            job = import_jobs.start(store, request.user, "reviews", file, options={
+                "format": form.cleaned_data["format"] or None, "open_cases": form.cleaned_data["open_cases"]})
+            return redirect(job)
+    jobs = store.import_jobs.filter(kind="reviews").select_related("created_by")[:10]
+    return render(request, "reviews/import.html", {"store": store, "form": form, "jobs": jobs},
+                  status=400 if request.method == "POST" else 200)
 
 
 def policy(request, slug):

@@ -82,6 +82,17 @@ class ImportResult:
                 f"{self.duplicates} already there{extra}.{refreshed_note(self.refreshed)}")
 
 
+@dataclass
+class ImportedAs(ImportResult):
+    """The result of an importer with its own words for what it did (`said`): an ad report's days are replaced,
+    not "already there"; a review file opens cases and names the rows it could not link."""
+
+    said: str = ""
+
+    def summary(self) -> str:
+        return f"{self.kind} ({self.format}): {self.said}"
+
+
 class ImportRejected(Exception):
     """Nothing was imported; `errors` holds (row number, message) for every problem found."""
 

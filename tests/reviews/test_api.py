@@ -77,12 +77,12 @@ def test_text_with_a_nul_character_is_refused_with_its_field_not_a_server_error(
 
 def test_a_batch_over_the_limits_is_refused_whole_with_413(client, store_a, settings):
     _, raw = ApiKey.issue(store_a)
-    settings.REVIEW_IMPORT_MAX_ROWS = 1
+    settings.REVIEW_BATCH_MAX_ROWS = 1
     response = post(client, BATCH, raw)
     assert response.status_code == 413
     assert response.json()["detail"] == ("The batch has 2 reviews; import at most 1 at a time: split it into smaller "
                                          "batches.")
-    settings.REVIEW_IMPORT_MAX_BYTES = 100
+    settings.REVIEW_BATCH_MAX_BYTES = 100
     response = post(client, BATCH, raw)
     assert response.status_code == 413
     assert response.json()["detail"].startswith("The batch is 2")  # bytes, known before the JSON is read

@@ -270,7 +270,7 @@ def test_a_review_file_over_the_byte_limit_is_refused_before_it_is_read(olist_st
     with pytest.raises(ReviewImportError) as caught:
         import_reviews(olist_store, Unread(), "csv")
     assert [str(e) for e in caught.value.errors] == [
-        "file: The file is 50.0 MB; import at most 5 MB of reviews at a time: split it into smaller files."]
+        "file: The file is 50.0 MB; import at most 32 MB of reviews at a time: split it into smaller files."]
     settings.REVIEW_IMPORT_MAX_BYTES = 40
     path = tmp_path / "r.csv"
     path.write_text("external_id,rating,created_at\nA1,5,2024-03-01\nA2,9,2024-03-01\n", encoding="utf-8")
@@ -282,7 +282,7 @@ def test_a_review_file_over_the_byte_limit_is_refused_before_it_is_read(olist_st
 
 
 def test_a_review_file_over_the_row_limit_is_refused_before_any_row_is_checked(olist_store, settings):
-    settings.REVIEW_IMPORT_MAX_ROWS = 2
+    settings.REVIEW_IMPORT_MAX_ROWS = settings.REVIEW_BATCH_MAX_ROWS = 2  # a file's limit, an API batch's
     bad = [{"id": f"J{n}", "rating": 9, "created_at": "2024-03-01"} for n in range(3)]  # 9: a row error if checked
     sources = [
         (b"external_id,rating,created_at\n" + b"".join(b"A%d,9,2024-03-01\n" % n for n in range(3)), "csv", "file"),

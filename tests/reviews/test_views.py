@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from reviews import services
 from reviews.models import CaseStatus, ProductTask, Review
-from stores.models import ListingVersion
+from stores.models import ImportJob, ListingVersion
+from stores.tasks import run_import
 from tests.factories import OrderFactory, ProductFactory
 from tests.reviews.conftest import make_case, make_review
 
@@ -174,58 +175,74 @@ def test_listing_fix_creates_a_listing_version_and_product_page_compares_before_
     assert "4.5" in after.split("</tr>")[0] and "0.0 %" in after.split("</tr>")[0]
 
 
-def test_upload_page_imports_and_reports_unmatched(client_a, store_a):
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def upload_file(client, store, data: bytes, **fields):
+    return client.post(reverse("reviews:import", args=[store.slug]),
+                       {"file": SimpleUploadedFile("r.csv", data), "format": "", **fields})
+
+
+def imported(client, store, data: bytes, **fields) -> str:
+    """Upload on the page, have the job run (the worker's task, in this process: tests/reviews/test_import_job.py
+    runs it on a real worker) and return its status page."""
+    response = upload_file(client, store, data, **fields)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    job = ImportJob.objects.get(store=store, pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
+    assert job.kind == "reviews"
+    run_import(job.pk)
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    return page.content.decode()
+
+
+def test_upload_page_imports_and_reports_unmatched(client_a, store_a, media):
     data = b"external_id,rating,title,body,created_at,order_id,sku\nU1,1,,quebrado,2026-01-01 10:00,ZZZ,\n"
-    response = client_a.post(
-        reverse("reviews:import", args=[store_a.slug]),
-        {"file": SimpleUploadedFile("r.csv", data), "format": "", "open_cases": "on"},
-    )
-    page = response.content.decode()
-    assert response.status_code == 200 and "row 2: no order ZZZ" in page
+    page = imported(client_a, store_a, data, open_cases="on")
+    assert "Imported reviews (csv): 1 rows: 1 reviews created, 0 already imported" in page
+    assert "1 cases opened" in page and "Rows to look at: row 2: no order ZZZ." in page
     assert Review.objects.get(store=store_a).case.status == CaseStatus.NEW
+    listed = client_a.get(reverse("reviews:import", args=[store_a.slug])).content.decode()
+    assert "r.csv</a>" in listed and "Imported" in listed
 
 
 @pytest.mark.parametrize(
     ("second_row", "error"),
     [
-        (b"U2,9,2026-01-01", "row 3, rating"),
-        (b"U2,inf,2026-01-01", "row 3, rating: must be a whole number from 1 to 5, got &#x27;inf&#x27;"),
-        (b"U2,1e400,2026-01-01", "row 3, rating: must be a whole number from 1 to 5"),  # a float too big: inf
-        (b"U2,NaN,2026-01-01", "row 3, rating: must be a whole number from 1 to 5"),
-        (b"U2,5,2999-03-01T09:00:00Z", "row 3, created_at: is in the future"),  # a review not written yet
+        (b"U2,9,2026-01-01", '<td class="num">3</td><td>rating'),
+        (b"U2,inf,2026-01-01",
+         '<td class="num">3</td><td>rating: must be a whole number from 1 to 5, got &#x27;inf&#x27;'),
+        (b"U2,1e400,2026-01-01", '<td class="num">3</td><td>rating: must be a whole number from 1 to 5'),  # float: inf
+        (b"U2,NaN,2026-01-01", '<td class="num">3</td><td>rating: must be a whole number from 1 to 5'),
+        (b"U2,5,2999-03-01T09:00:00Z", '<td class="num">3</td><td>created_at: is in the future'),  # not written yet
     ],
 )
-def test_upload_page_shows_row_errors_and_writes_nothing(client_a, store_a, second_row, error):
-    data = b"external_id,rating,created_at\nU1,5,2026-01-01\n" + second_row + b"\n"
-    response = client_a.post(
-        reverse("reviews:import", args=[store_a.slug]), {"file": SimpleUploadedFile("r.csv", data), "format": "csv"}
-    )
-    assert response.status_code == 400
-    assert error in response.content.decode()
+def test_upload_page_shows_row_errors_and_writes_nothing(client_a, store_a, media, second_row, error):
+    page = imported(client_a, store_a, b"external_id,rating,created_at\nU1,5,2026-01-01\n" + second_row + b"\n",
+                    format="csv")
+    assert "Nothing was imported: 1 problem" in page and error in page
     assert not Review.objects.exists()
 
 
-def test_upload_page_shows_only_the_first_errors_and_says_how_many_there_were(client_a, store_a, settings):
+def test_upload_page_shows_only_the_first_errors_and_says_how_many_there_were(client_a, store_a, settings, media):
     settings.IMPORT_ERRORS_SHOWN = 3
     data = b"external_id,rating,created_at\n" + b"".join(b"U%d,9,2026-01-01\n" % n for n in range(5))
-    response = client_a.post(
-        reverse("reviews:import", args=[store_a.slug]), {"file": SimpleUploadedFile("r.csv", data), "format": "csv"}
-    )
-    page = response.content.decode()
-    assert response.status_code == 400
-    assert "Nothing was imported: 5 errors" in page and "Showing the first 3 of 5 errors." in page
-    assert all(f"row {n}, rating" in page for n in (2, 3, 4))
-    assert "row 5, rating" not in page and "row 6, rating" not in page
+    page = imported(client_a, store_a, data, format="csv")
+    assert "Nothing was imported: 5 problems" in page and "Showing the first 3 of 5 errors." in page
+    assert all(f'<td class="num">{n}</td><td>rating' in page for n in (2, 3, 4))
+    assert '<td class="num">5</td>' not in page and '<td class="num">6</td>' not in page
     assert not Review.objects.exists()
 
 
-def test_upload_page_with_fewer_errors_than_the_cap_lists_them_all_without_a_count_line(client_a, store_a, settings):
+def test_upload_page_with_fewer_errors_than_the_cap_lists_them_all_without_a_count_line(client_a, store_a, settings,
+                                                                                      media):
     settings.IMPORT_ERRORS_SHOWN = 3
-    data = b"external_id,rating,created_at\nU1,9,2026-01-01\nU2,9,2026-01-01\n"
-    page = client_a.post(
-        reverse("reviews:import", args=[store_a.slug]), {"file": SimpleUploadedFile("r.csv", data), "format": "csv"}
-    ).content.decode()
-    assert "row 2, rating" in page and "row 3, rating" in page
+    page = imported(client_a, store_a, b"external_id,rating,created_at\nU1,9,2026-01-01\nU2,9,2026-01-01\n",
+                    format="csv")
+    assert '<td class="num">2</td><td>rating' in page and '<td class="num">3</td><td>rating' in page
     assert "Showing the first" not in page
 
 
@@ -319,7 +336,7 @@ def test_a_rule_of_only_a_star_is_refused_with_a_hint(client, manager_a, store_a
     assert make_case(store_a, rating=3, body="Taille mauvaise") is not None
 
 
-def test_a_first_call_sla_beyond_a_year_is_refused_and_imports_keep_working(client, manager_a, store_a):
+def test_a_first_call_sla_beyond_a_year_is_refused_and_imports_keep_working(client, manager_a, store_a, media):
     # 100 000 000 hours is 11 000 years: saved, it made every later case's due time overflow (imports: 500).
     client.force_login(manager_a)
     url = reverse("reviews:policy", args=[store_a.slug])
@@ -327,9 +344,7 @@ def test_a_first_call_sla_beyond_a_year_is_refused_and_imports_keep_working(clie
     assert response.status_code == 200
     assert "Ensure this value is less than or equal to 8760." in response.content.decode()
     data = b"external_id,rating,created_at\nU1,1,2026-01-01\n"
-    upload = client.post(reverse("reviews:import", args=[store_a.slug]),
-                         {"file": SimpleUploadedFile("r.csv", data), "format": "csv", "open_cases": "on"})
-    assert upload.status_code == 200
+    assert "1 cases opened" in imported(client, store_a, data, format="csv", open_cases="on")
     case = Review.objects.get(store=store_a).case
     assert case.first_contact_due_at - case.opened_at == timedelta(hours=24)
 
@@ -486,20 +501,18 @@ def test_a_listing_fix_keeps_a_web_address_for_its_main_picture(client_a, store_
         "https://cdn.example.com/k.png")
 
 
-def test_upload_page_refuses_a_file_over_the_limits_before_any_row_is_checked(client_a, store_a, settings):
+def test_upload_page_refuses_a_file_over_the_limits_before_any_row_is_checked(client_a, store_a, settings, media):
     settings.REVIEW_IMPORT_MAX_ROWS = 2
     data = b"external_id,rating,created_at\n" + b"".join(b"U%d,9,2026-01-01\n" % n for n in range(3))
-    url = reverse("reviews:import", args=[store_a.slug])
-    response = client_a.post(url, {"file": SimpleUploadedFile("r.csv", data), "format": "csv"})
-    page = response.content.decode()
-    assert response.status_code == 400
-    assert "Nothing was imported: 1 error" in page
+    page = imported(client_a, store_a, data, format="csv")
+    assert "Nothing was imported: 1 problem" in page
     assert "The file has 3 reviews; import at most 2 at a time: split it into smaller files." in page
     assert "rating" not in page.split("Nothing was imported")[1]  # no row was checked
     settings.REVIEW_IMPORT_MAX_BYTES = 50
-    page = client_a.post(url, {"file": SimpleUploadedFile("r.csv", data), "format": "csv"}).content.decode()
-    assert "The file is 78 bytes; import at most 50 bytes of reviews at a time" in page
-    assert not Review.objects.exists()
+    response = upload_file(client_a, store_a, data, format="csv")
+    assert response.status_code == 400  # refused before it is stored
+    assert "The file is 78 bytes; import at most 50 bytes at a time" in response.content.decode()
+    assert not Review.objects.exists() and ImportJob.objects.count() == 1
 
 
 def _a_colleague_moves_it_meanwhile(monkeypatch, to: str, user):

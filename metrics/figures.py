@@ -1,7 +1,7 @@
 """How the app writes a figure and its change: one way for the daily pages, the morning email and the live view.
 
 Money with thousands and 2 decimals, counts whole, ratios as percentages with 2 decimals, multiples as 3.48×.
-A change of a count or money is relative, in whole percents ('−34 %'); a change of a rate (conversion, a
+A change of a count or money is relative, in whole percents ('−34 %', '+1,250 %'); a change of a rate (conversion, a
 share) is in points with one decimal ('+2.5 pts': 40 % → 50 % is +10 points, not +25 %). A real minus sign,
 '±0' for a change that rounds to nothing, 'from 0' where the earlier value was 0 (a percentage of nothing
 does not exist, and '–' reads as "no data").
@@ -30,13 +30,14 @@ def metric_value(value, kind: str) -> str:
 
 
 def pct(value: float | None) -> str:
-    """A relative change (a fraction) in running text: '−32 %' with a real minus sign, '+5 %', '–' for unknown."""
+    """A relative change (a fraction) in running text: '−32 %' with a real minus sign, '+5 %', '–' for unknown;
+    thousands separated as the figures beside it are ('+36,997 %' beside '36,998.00')."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     number = round(value * 100)
     if number == 0:
         return "±0 %"
-    return f"{'+' if number > 0 else MINUS}{abs(number)} %"
+    return f"{'+' if number > 0 else MINUS}{abs(number):,} %"
 
 
 def points(change: float | None) -> str:

@@ -101,6 +101,16 @@ def test_ad_spend_moving_is_shown_uncoloured():
     assert change_span(html, "+20\u00a0%") == "white-space:nowrap"
 
 
+def test_a_huge_change_has_thousands_separators_like_the_figures_beside_it():
+    # GMV of 370.97 after a day of 1.00: "+36997 %" read as a typo beside figures with thousands separated.
+    html, text = render(rows=[row(value=370.97, before=1.0, week=4.0)],
+                        anomalies=[anomaly("GMV +36,997 %", related_list=[
+                            SimpleNamespace(title="Sessions · through train", change=12.5)])], open_anomaly_count=1)
+    assert change_span(html, "+36,997\u00a0%") and change_span(html, "+9,174\u00a0%")
+    assert "vs day before: +36,997\u00a0% · vs last week: +9,174\u00a0%" in text
+    assert "Sessions · through train +1,250\u00a0%" in html and "Sessions · through train +1,250 %" in text
+
+
 def test_a_count_up_from_zero_says_from_zero_not_a_dash():
     violations = row("New violations", kind="count", value=1.0, before=0.0, week=None, good_when_up=False)
     html, text = render(rows=[violations])
@@ -127,9 +137,9 @@ def test_the_text_parts_numbers_fit_a_phone_screen_one_metric_at_a_time():
     numbers = text.split("\n\nNo anomalies")[0]
     assert max(len(line) for line in numbers.splitlines()) <= 60, numbers
     assert ("GMV (main payments): 12,345,678.90 CNY\n"
-            "  vs day before: +99900\u00a0% · vs last week: from 0\n") in numbers
+            "  vs day before: +99,900\u00a0% · vs last week: from 0\n") in numbers
     assert ("Conversion (orders / visitors): 12.34 %\n"
-            "  vs day before: +99900\u00a0% · vs last week: from 0\n") in numbers
+            "  vs day before: +99,900\u00a0% · vs last week: from 0\n") in numbers
     assert "vs day before: Sun 3 May (Labor Day), not a usual day\n" in numbers
 
 

@@ -31,7 +31,8 @@ def anomaly(explanation="GMV −34 %: paid-search sessions −71 %", day=DAY, **
     fields = dict(url=f"{SITE}/metrics/daily/anomalies/7/", day=day, title="GMV (main payments)",
                   explanation=explanation, summary=explanation, status="new", get_status_display=lambda: "New",
                   is_open=True, chart="", explained_by=None, value=16350, baseline=24773.5,
-                  info=SimpleNamespace(kind="money"), related_list=[])
+                  info=SimpleNamespace(kind="money"), related_list=[],
+                  store=SimpleNamespace(currency="CNY"))
     return SimpleNamespace(**{**fields, **extra})
 
 
@@ -146,6 +147,18 @@ def test_the_text_parts_numbers_fit_a_phone_screen_one_metric_at_a_time():
 def test_the_text_part_names_the_activity_that_explains_an_anomaly():
     _, text = render(anomalies=[anomaly(explained_by="Spring sale")], open_anomaly_count=1)
     assert "Activity running that day: Spring sale" in text
+
+
+def test_an_anomalys_value_names_its_currency_as_its_usual_value_does():
+    # "16,350.00, usually 24,773.50 CNY" read as two amounts in two currencies, or one in none.
+    units = anomaly("Units sold −100 %", title="Units sold", value=0, baseline=30, info=SimpleNamespace(kind="count"))
+    html, text = render(anomalies=[anomaly(value_now=20000), units], open_anomaly_count=2,
+                        earlier_anomalies=[anomaly(day=date(2026, 5, 2))], earlier_anomaly_count=1)
+    for part in (html.replace("&nbsp;", " "), text):
+        part = part.replace("\u00a0", " ")
+        assert part.count("GMV (main payments): 16,350.00 CNY, usually 24,773.50 CNY") == 2
+        assert "now 20,000.00 CNY after late data" in part
+        assert "Units sold: 0, usually 30 on a Monday" in part  # a count has no currency
 
 
 def test_violation_and_case_times_name_the_stores_zone():

@@ -104,8 +104,8 @@ def test_the_morning_email_counts_incidents_and_names_what_moved_with_each(store
         assert "Moved with it: " in body and "Paid search / through train" in body
         # The anomaly's own numbers, so its "−29 % vs usual Wednesday" and the table's "vs Tue" both add up.
         lead = source_stop[("gmv", "")]
-        assert re.search(rf"GMV \(main payments\): {float(lead.value):,.2f}, usually {float(lead.baseline):,.2f}"
-                         r"(&nbsp;| )CNY on a Wednesday", body)
+        assert re.search(rf"GMV \(main payments\): {float(lead.value):,.2f}(&nbsp;|\u00a0)CNY, "
+                         rf"usually {float(lead.baseline):,.2f}(&nbsp;|\u00a0)CNY on a Wednesday", body)
         assert part.explanation not in body  # its words are on the lead's page, not repeated here
 
 

@@ -17,6 +17,7 @@ from django.db import connection
 
 from stores.models import Store
 
+from .figures import short_day
 from .models import DailyMetric
 from .public_holidays import holiday_calendar
 from .rollup import METRICS
@@ -302,7 +303,7 @@ class UnusualDay:
     names: tuple[str, ...]
 
     def __str__(self) -> str:
-        return f"{self.day:%a} {self.day.day} {self.day:%b} ({', '.join(self.names)})"
+        return f"{short_day(self.day)} ({', '.join(self.names)})"
 
 
 def unusual_earlier_days(store: Store, day: date) -> dict[str, UnusualDay]:

@@ -30,7 +30,7 @@ from stores.models import StoreMembership
 from .anomaly import detect_anomalies, label_values, with_related
 from .charts import email_figure, figure_png, sparkline_png
 from .compare import history, unusual_earlier_days
-from .figures import pct
+from .figures import pct, short_day
 from .models import Anomaly, AnomalyStatus, MorningEmail
 from .rollup import HEADLINE, METRICS, due_day, is_rolled_up, rollup_day
 
@@ -215,7 +215,7 @@ def build_message(membership: StoreMembership, report_day: date, skipped: list[d
             headline += f" ({pct(gmv['dod'])} vs {against})"
     # The anomaly count first: a phone shows the subject's first ~40 characters.
     n = context["open_anomaly_count"]
-    subject = (f"[opsdesk] {store.name} · {report_day:%a %d %b}: "
+    subject = (f"[opsdesk] {store.name} · {short_day(report_day)}: "
                + (f"{n} open anomal{'y' if n == 1 else 'ies'} · " if n else "") + headline)
     context["preheader"] = preheader(context)
     text = render_to_string("metrics/email/morning.txt", context)

@@ -1,5 +1,6 @@
 """How the app writes a figure and its change: one way for the daily pages, the morning email and the live view.
 
+A short day reads 'Fri 8 May' everywhere.
 Money with thousands and 2 decimals, counts whole, ratios as percentages with 2 decimals, multiples as 3.48×.
 A change of a count or money is relative, in whole percents ('−34 %', '+1,250 %'); a change of a rate (conversion, a
 share) is in points with one decimal ('+2.5 pts': 40 % → 50 % is +10 points, not +25 %). A real minus sign,
@@ -10,9 +11,15 @@ does not exist, and '–' reads as "no data").
 from __future__ import annotations
 
 import math
+from datetime import date
 
 NBSP = "\u00a0"
 MINUS = "\u2212"
+
+
+def short_day(day: date) -> str:
+    """A day in a subject or a note, as the pages write it (Django's "D j M"): 'Fri 8 May', never 'Fri 08 May'."""
+    return f"{day:%a} {day.day} {day:%b}"
 
 
 def metric_value(value, kind: str) -> str:

@@ -97,7 +97,7 @@ def test_the_morning_email_counts_incidents_and_names_what_moved_with_each(store
     with time_machine.travel(datetime(2026, 5, 7, 8, 30, tzinfo=ZoneInfo("Europe/London")), tick=False):
         assert send_due_morning_emails() == 1
     message = mail.outbox[0]
-    assert "Wed 06 May: 1 open anomaly · " in message.subject
+    assert "Wed 6 May: 1 open anomaly · " in message.subject
     part = source_stop[("gmv", "paid_search")]
     for body in (message.body, message.alternatives[0][0]):
         assert source_stop[("gmv", "")].explanation in body.replace("&#x27;", "'")

@@ -303,7 +303,12 @@ class UnusualDay:
     names: tuple[str, ...]
 
     def __str__(self) -> str:
-        return f"{short_day(self.day)} ({', '.join(self.names)})"
+        return f"{short_day(self.day)} ({self.said})"
+
+    @property
+    def said(self) -> str:
+        """What made it unusual, as said beside the day: "Singles' Day" or "Labor Day, Spring sale"."""
+        return ", ".join(self.names)
 
 
 def unusual_earlier_days(store: Store, day: date) -> dict[str, UnusualDay]:
@@ -311,7 +316,9 @@ def unusual_earlier_days(store: Store, day: date) -> dict[str, UnusualDay]:
     {"wow": UnusualDay(1 May, ("Labor Day",))}, shown "Fri 1 May (Labor Day)", for a public holiday of
     the store's country or an activity that ran then, each left out where `day` was one too (a holiday
     against a holiday, the same activity on both days, is like against like). A change against Singles'
-    Day is not news; said beside it, it reads as such. One query per store and day, not per cell."""
+    Day is not news; said beside it, it reads as such. And under "day", `day`'s own holiday or activity
+    where a change is measured against a day without it: "GMV +180 %" on Singles' Day is said beside it
+    too. One query per store and day, not per cell."""
     from campaigns.activity_review import running_by_day
 
     holidays = holiday_calendar(store.country, {day.year, (day - timedelta(days=7)).year})
@@ -324,4 +331,10 @@ def unusual_earlier_days(store: Store, day: date) -> dict[str, UnusualDay]:
         names += [a.name for a in running[earlier] if a.pk not in running_on_day]
         if names:
             notes[which] = UnusualDay(earlier, tuple(names))
+    # The day's own: like against like on both compared days says nothing (day 3 of Golden Week against
+    # day 2, a sale's last day against its first, only when a week before was one too).
+    names = [holidays[day]] if day in holidays and not all(e in holidays for e in compared.values()) else []
+    names += [a.name for a in running[day] if not all(a.pk in {b.pk for b in running[e]} for e in compared.values())]
+    if names:
+        notes["day"] = UnusualDay(day, tuple(names))
     return notes

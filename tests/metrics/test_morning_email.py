@@ -3,7 +3,7 @@
 import io
 import re
 import shutil
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -98,7 +98,8 @@ def test_email_has_headline_changes_anomalies_violations_and_links(manager, stor
     message = mail.outbox[0]
     assert message.to == ["boss@example.com"]
     # Dated as the body and the daily page write a day ("Mon 4 May"), not "Mon 04 May" above "Monday 4 May".
-    assert message.subject == "[opsdesk] Store A · Mon 4 May: 1 open anomaly · GMV 150.00 CNY (+50 % vs Sun)"
+    assert message.subject == ("[opsdesk] Store A · Mon 4 May (Labor Day (observed)): 1 open anomaly · "
+                               "GMV 150.00 CNY (+50 % vs Sun)")
     html = message.alternatives[0][0]
     assert "<title>Store A · Mon 4 May 2026</title>" in html  # dated like the subject, not "May 4, 2026"
     for part in (message.body, html):
@@ -131,6 +132,32 @@ def test_the_subject_says_when_the_day_before_was_a_sale_so_a_fall_does_not_alar
     with time_machine.travel(datetime(2026, 5, 9, 8, 30, tzinfo=LONDON), tick=False):
         assert send_due_morning_emails() == 1
     assert mail.outbox[0].subject == "[opsdesk] Store A · Fri 8 May: GMV 60.00 CNY (−40 % vs Thu, Spring sale)"
+
+
+def test_a_day_that_was_itself_a_sale_or_a_holiday_says_so_by_the_day(manager, store_a):
+    # Wed 11 Nov, Singles' Day, against an ordinary Tuesday: "+180 %" is the sale, not news.
+    from campaigns.models import Activity
+
+    for day, total in [(11, "280.00"), (10, "100.00")]:
+        ts = datetime(2026, 11, day, 12, tzinfo=store_a.zone)
+        OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal(total))
+        rollup_day(store_a, ts.date())
+    Activity.objects.create(store=store_a, name="Singles' Day", kind="store_promotion", status="done",
+                            start_date=date(2026, 11, 11), end_date=date(2026, 11, 11))
+    with time_machine.travel(datetime(2026, 11, 12, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    assert message.subject == "[opsdesk] Store A · Wed 11 Nov (Singles' Day): GMV 280.00 CNY (+180 % vs Tue)"
+    html = message.alternatives[0][0].replace("&#x27;", "'")
+    assert re.search(r"Wed 11 Nov<br><span [^>]*>Singles' Day</span></th>", html)  # over the day's numbers
+    assert "Store A on Wednesday 11 November 2026 (Singles' Day)\n" in message.body
+
+
+def test_a_holiday_the_day_before_was_too_still_says_so_while_a_week_before_was_not(manager, store_a):
+    # Sat 2 May, Labor Day's second day in China: like Fri 1 May, unlike Sat 25 Apr its WoW is against.
+    with time_machine.travel(datetime(2026, 5, 3, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    assert mail.outbox[0].subject.startswith("[opsdesk] Store A · Sat 2 May (Labor Day): ")
 
 
 def _rolled_up_with_gmv(store, total: str):
@@ -191,9 +218,11 @@ def test_the_activity_that_explains_a_rise_is_named_once_in_each_part(manager, s
     with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
         assert send_due_morning_emails() == 1
     message = mail.outbox[0]
-    html = message.alternatives[0][0].split("</div>", 1)[1]  # after the hidden preview line
-    assert message.body.count("Weekend full-reduction") == 1
-    assert "Activity running that day: Weekend full-reduction" in message.body
+    # Said once in the entry; the day's own activity is said once more by the day (its own test).
+    html = message.alternatives[0][0].split("<h3>Anomalies</h3>", 1)[1]
+    text = message.body.split("\nAnomalies (", 1)[1]
+    assert text.count("Weekend full-reduction") == 1
+    assert "Activity running that day: Weekend full-reduction" in text
     assert html.count("Weekend full-reduction") == 1 and "(activity: Weekend full-reduction)" in html
 
 
@@ -234,8 +263,9 @@ def test_an_activity_renamed_since_detection_is_named_once_by_its_name_now(manag
     with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
         assert send_due_morning_emails() == 1
     message = mail.outbox[0]
-    html = message.alternatives[0][0].split("</div>", 1)[1]  # after the hidden preview line
-    for part in (message.body, html):
+    # In the entry; the day's own activity is said by the day too (once, over its numbers).
+    html = message.alternatives[0][0].split("<h3>Anomalies</h3>", 1)[1]
+    for part in (message.body.split("\nAnomalies (", 1)[1], html):
         assert "Weekend promo" not in part
         assert part.count("Weekend full-reduction") == 1, part
 
@@ -272,8 +302,10 @@ def test_an_activity_renamed_since_detection_leaves_the_reason_said_once_on_the_
         daily = client.get(reverse("metrics:daily") + "?day=2026-05-04").content.decode()
         assert send_due_morning_emails() == 1
     message = mail.outbox[0]
-    html = message.alternatives[0][0].split("</div>", 1)[1]  # after the hidden preview line
-    for part in (detail, daily, message.body, html):
+    # In the entry; the day's own activity is said by the day too (once, over its numbers).
+    html = message.alternatives[0][0].split("<h3>Anomalies</h3>", 1)[1]
+    for part in (detail, daily.split("<h3>Anomalies", 1)[1], message.body.split("\nAnomalies (", 1)[1], html):
+        assert "Weekend promo" not in part
         part = part.replace("\u00a0", " ").replace("&nbsp;", " ")
         assert "GMV +14 % vs usual Monday: paid-search GMV +60 %." in part
         assert "Weekend promo" not in part
@@ -297,7 +329,7 @@ def test_email_speaks_store_time_and_tells_resolved_anomalies_from_open_ones(man
     with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
         assert send_due_morning_emails() == 1
     message = mail.outbox[0]
-    assert "Mon 4 May: 2 open anomalies · " in message.subject
+    assert "Mon 4 May (Labor Day (observed)): 2 open anomalies · " in message.subject
     html = message.alternatives[0][0].replace("\u00a0", " ")  # the HTML keeps each % with its number
     for part in (message.body, html):
         assert "2026-05-04 10:30 Late shipment" in part

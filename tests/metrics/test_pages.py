@@ -304,6 +304,15 @@ def test_a_change_against_a_usual_day_says_nothing_more(client_a, store_a):
     assert "Wednesday 20 May" in page and "<small class=\"muted\">vs " not in page
 
 
+def test_daily_page_names_the_days_own_holiday_beside_it(client_a, store_a):
+    # Thu 1 Oct, National Day in China, against an ordinary Wednesday and Thursday.
+    with time_machine.travel(datetime(2026, 10, 25, 12, tzinfo=store_a.zone), tick=False):
+        page = client_a.get(reverse("metrics:daily") + "?day=2026-10-01").content.decode()
+        assert re.search(r"Thu 1 Oct<br><small class=\"muted\">National Day</small></th>", page)
+        ordinary = client_a.get(reverse("metrics:daily") + "?day=2026-10-21").content.decode()
+        assert "National Day" not in ordinary
+
+
 def test_daily_page_shows_the_day_asked_for_and_says_when_a_day_is_malformed(client_a, store_a):
     now = datetime(2026, 5, 5, 9, tzinfo=store_a.zone)
     ts = now - timedelta(days=3)
@@ -311,7 +320,8 @@ def test_daily_page_shows_the_day_asked_for_and_says_when_a_day_is_malformed(cli
     rollup_day(store_a, ts.date())
     with time_machine.travel(now, tick=False):
         page = client_a.get(reverse("metrics:daily") + "?day=2026-05-02").content.decode()
-        assert "Saturday 2 May 2026" in page and "432.10" in page and "Sat 2 May</th>" in page
+        assert "Saturday 2 May 2026" in page and "432.10" in page
+        assert 'Sat 2 May<br><small class="muted">Labor Day</small></th>' in page  # Labor Day's second day
         page = client_a.get(reverse("metrics:daily") + "?day=2026-02-30").content.decode()
     assert "“2026-02-30” is not a day: use YYYY-MM-DD" in page and "Yesterday, Monday 4 May, is not rolled" in page
 
@@ -395,7 +405,8 @@ def test_the_daily_page_and_the_anomaly_page_name_the_explaining_activity_once(c
     with time_machine.travel(datetime(2026, 5, 5, 9, tzinfo=store_a.zone), tick=False):
         daily = client_a.get(reverse("metrics:daily") + "?day=2026-05-04").content.decode()
     detail = client_a.get(reverse("metrics:anomaly", args=[anomaly.pk])).content.decode()
-    for page in (daily, detail):
+    # The daily page's table names the day's activity by its date; its entry once more.
+    for page in (daily.split("<h3>Anomalies", 1)[1], detail):
         assert "GMV +80\u00a0% vs usual Monday." in page
         assert page.count("Weekend full-reduction") == 1
     # Renamed since it was detected: the old name's sentence is not left beside the new name.

@@ -215,10 +215,12 @@ def build_message(membership: StoreMembership, report_day: date, skipped: list[d
             headline += f" ({pct(gmv['dod'])} vs {against})"
     # The anomaly count first: a phone shows the subject's first ~40 characters.
     n = context["open_anomaly_count"]
-    # The day's own holiday or sale by the day: "GMV (+180 % vs Tue)" on Singles' Day is no alarm either.
+    # The day's own holiday or sale, last: "GMV (+180 % vs Tue)" on Singles' Day is no alarm either, and said
+    # after the count it keeps that within a phone's first ~40 characters.
     occasion = context["vs"].get("day")
-    subject = (f"[opsdesk] {store.name} · {short_day(report_day)}{f' ({occasion.said})' if occasion else ''}: "
-               + (f"{n} open anomal{'y' if n == 1 else 'ies'} · " if n else "") + headline)
+    subject = (f"[opsdesk] {store.name} · {short_day(report_day)}: "
+               + (f"{n} open anomal{'y' if n == 1 else 'ies'} · " if n else "") + headline
+               + (f" · {occasion.said}" if occasion else ""))
     context["preheader"] = preheader(context)
     text = render_to_string("metrics/email/morning.txt", context)
     html = render_to_string("metrics/email/morning.html", context)

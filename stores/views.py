@@ -17,7 +17,7 @@ from opsdesk.tenancy import MANAGER, get_store, has_role, stores_for
 
 from . import import_jobs, listing
 from .forms import ImportForm, ListingVersionForm, MembershipSettingsForm
-from .importers import importers
+from .importers import IMPORTERS
 from .models import ImportJob, ListingVersion, Order, StoreMembership, Violation, ViolationStatus
 
 
@@ -184,8 +184,9 @@ def import_csv(request, slug):
     stored and imported by a worker (`stores.import_jobs`): the page answers at once with the job's status
     page. A file too large for its kind is refused here, before it is stored."""
     store = get_store(request.user, slug)
-    available = importers()
-    form = ImportForm(request.POST or None, request.FILES or None, kinds=sorted(available))
+    # The store's own kinds, orders first: ad reports and review files have their own upload pages, which ask
+    # for their format (and a review file whether to open cases).
+    form = ImportForm(request.POST or None, request.FILES or None, kinds=list(IMPORTERS))
     errors, status = [], 200
     if request.method == "POST" and form.is_valid():
         kind, upload = form.cleaned_data["kind"], form.cleaned_data["file"]

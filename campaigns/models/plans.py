@@ -78,7 +78,7 @@ class Plan(models.Model):
             return f"{self.period_start.year} plan"
         if self.level == PlanLevel.MONTH:
             return f"{self.period_start:%B %Y} plan"
-        return f"Week of {self.period_start:%d %b %Y}"
+        return f"Week of {self.period_start.day} {self.period_start:%b %Y}"
 
     def snap_period(self) -> None:
         """Move period_start to the start of its year/month/week and set period_end."""

@@ -247,7 +247,8 @@ def _bar_chart(pairs: list[dict], width: int = 720, height: int = 180) -> dict:
             h = round(height * p[key] / top, 1)
             bars.append({"x": round(x + offset, 1), "y": round(height - h, 1), "w": round(bar, 1), "h": h,
                          "css": css, "title": f"{p['day'] if key == 'actual' else p['baseline_day']}: {p[key]:,.2f}"})
-    labels = [{"x": round(i * slot + slot / 2, 1), "text": p["day"].strftime("%a %d")} for i, p in enumerate(pairs)]
+    labels = [{"x": round(i * slot + slot / 2, 1), "text": f"{p['day']:%a} {p['day'].day}"}  # "Fri 8", as "Fri 8 May"
+              for i, p in enumerate(pairs)]
     return {"width": width, "height": height, "bars": bars, "labels": labels, "top": top}
 
 

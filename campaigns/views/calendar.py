@@ -47,7 +47,7 @@ def calendar(request):
         first = anchor - timedelta(days=anchor.weekday())
         last = first + timedelta(days=6)
         prev_anchor, next_anchor = first - timedelta(days=7), first + timedelta(days=7)
-        title = f"Week of {first:%d %b %Y}"
+        title = f"Week of {first.day} {first:%b %Y}"
     items = scope(Activity.objects.select_related("store"), request.user).filter(
         Q(start_date__lte=last, end_date__gte=first) | Q(signup_deadline__gte=first, signup_deadline__lte=last))
     if store_slug:

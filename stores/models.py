@@ -466,3 +466,8 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def numbered_by_item(self) -> bool:
+        """A JSON file's problems are numbered by its items (1 the first), not by lines under a header."""
+        return self.options.get("format") == "json" or self.name.lower().endswith(".json")

@@ -297,6 +297,18 @@ def test_another_stores_import_job_is_a_404_even_under_ones_own_store(client_a, 
     assert "theirs.csv" not in client_a.get(reverse("stores:import", args=[store_a.slug])).content.decode()
 
 
+def test_a_refused_json_file_names_its_items_not_rows_under_a_header(client_a, store_a):
+    # A JSON review file's problems are numbered by item: "row 1 is the header" sent the operator to the wrong one.
+    page = {}
+    for name in ("reviews.json", "reviews.csv"):
+        job = ImportJob.objects.create(store=store_a, kind="reviews", name=name, status="failed",
+                                       errors=[[2, "rating: 7 is not 1 to 5"]], error_count=1)
+        page[name] = client_a.get(job.get_absolute_url()).content.decode()
+    assert "item 1 is the file's first" in page["reviews.json"] and "row 1 is the header" not in page["reviews.json"]
+    assert '<th class="num">Item</th>' in page["reviews.json"]
+    assert "row 1 is the header" in page["reviews.csv"] and '<th class="num">Row</th>' in page["reviews.csv"]
+
+
 def test_upload_page_needs_a_login(client, store_a):
     response = client.get(reverse("stores:import", args=[store_a.slug]))
     assert response.status_code == 302 and "login" in response["Location"]

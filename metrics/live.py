@@ -35,6 +35,7 @@ from campaigns import ads_pacing
 from opsdesk.localtime import at_clock, local_midnight
 from opsdesk.money import CENT
 from stores.models import Order, Store, TrafficSource
+from stores.services import SalesSummary, sales_summary
 
 from . import figures, live_history, live_today
 from .live_history import PastDay
@@ -78,6 +79,13 @@ def windows(store: Store, now: datetime) -> list[Window]:
         end = now if back == 0 else at_clock(day, clock, zone)
         result.append(Window(key, label, day, start.astimezone(UTC), end.astimezone(UTC)))
     return result
+
+
+def so_far(store: Store, now: datetime) -> tuple[SalesSummary, SalesSummary]:
+    """Today's sales so far and yesterday's up to the same local clock time (`windows`): the desk's and
+    the real-time list's figures, so the two pages never disagree."""
+    today, yesterday, _ = windows(store, now)
+    return sales_summary(store, today.start, today.end), sales_summary(store, yesterday.start, yesterday.end)
 
 
 def _ratio(numerator, denominator) -> float | None:

@@ -11,8 +11,7 @@ from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from metrics.live import windows as live_windows
-from stores.services import sales_summary
+from metrics.live import so_far
 
 from .desk import open_items
 from .http import refuse
@@ -25,11 +24,7 @@ def desk(request):
     now = timezone.now()
     panels = []
     for store in stores_for(request.user):
-        # The live view's windows: yesterday up to the same local clock time (24 h back in UTC is an
-        # hour off on the day after a DST change).
-        today_window, yesterday_window, _ = live_windows(store, now)
-        today = sales_summary(store, today_window.start, today_window.end)
-        yesterday = sales_summary(store, yesterday_window.start, yesterday_window.end)
+        today, yesterday = so_far(store, now)
         panels.append({"store": store, "today": today, "yesterday": yesterday,
                        "items": open_items(store, request.user)})
     beat = Heartbeat.objects.filter(name="worker").first()

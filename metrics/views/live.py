@@ -6,19 +6,20 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from opsdesk.tenancy import get_store, stores_for
-from stores.services import sales_summary
 
 from .. import live as live_service
 from ..rollup import METRICS
 
 
 def live(request):
-    """Every store of the user with today's sales so far; each links to its live view."""
+    """Every store of the user with today's sales so far against yesterday at the same local time (as the
+    desk); each links to its live view."""
     now = timezone.now()
     rows = []
     for store in stores_for(request.user):
-        start, _ = store.day_bounds(store.today(now))
-        rows.append({"store": store, "today": sales_summary(store, start, now)})
+        today, yesterday = live_service.so_far(store, now)
+        rows.append({"store": store, "today": today, "yesterday": yesterday,
+                     "clock": f"{now.astimezone(store.zone):%H:%M}"})
     return render(request, "metrics/live_index.html", {"rows": rows, "now": now})
 
 

@@ -5,19 +5,23 @@ from decimal import Decimal
 
 from django import template
 from django.utils.html import format_html, json_script
+from django.utils.safestring import mark_safe
+
+from metrics import figures
 
 register = template.Library()
 
 
 @register.filter
 def change(value, before):
-    """'+12.5 %' (green) / '−3.0 %' (red) of value against before; '–' when before is 0 or missing."""
-    if value is None or not before:
-        return "–"
-    pct = (Decimal(value) - Decimal(before)) / Decimal(before) * 100
-    css = "up" if pct > 0 else "down" if pct < 0 else "muted"
-    sign = "+" if pct > 0 else "−" if pct < 0 else "±"
-    return format_html('<span class="{}">{}{} %</span>', css, sign, f"{abs(pct):.1f}")
+    """The change of a count or an amount against `before` as every page writes it (metrics.figures):
+    '+13 %' green, '−94 %' red, '±0', 'from 0' where before was 0, '–' where either is unknown."""
+    if value is None or before is None:
+        return mark_safe('<span class="muted">–</span>')  # noqa: S308 - a constant
+    value, before = Decimal(value), Decimal(before)
+    relative = (value - before) / before if before else None
+    words, tone = figures.change_words(relative, value=value, earlier=before)
+    return format_html('<span class="{}">{}</span>', tone, words)
 
 
 @register.simple_tag

@@ -1,7 +1,7 @@
 """The live view: today so far vs the same clock time yesterday / last week, the funnel by source."""
 
 import itertools
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -473,8 +473,23 @@ def test_the_real_time_index_counts_buyers_as_the_live_view_does(client_a, store
         OrderFactory(store=store_a, placed_at=timezone.now(), paid_at=timezone.now(), total=Decimal("10.00"),
                      buyer_ref=ref)
     assert live.snapshot(store_a)["kpis"]["today"]["buyers"] == 1
+    row = client_a.get(reverse("metrics:live")).context["rows"][0]
+    assert (row["today"].orders, row["today"].buyers, row["today"].gmv) == (3, 1, Decimal("30.00"))
+
+
+@time_machine.travel("2026-11-11 04:00:00+00:00", tick=False)  # 12:00 in Shanghai
+def test_the_real_time_index_compares_each_store_with_yesterday_at_the_same_time_as_the_desk(client_a, store_a):
+    now = timezone.now()
+    paid_order(store_a, now - timedelta(hours=1), total="150.00")
+    paid_order(store_a, now - timedelta(hours=25), total="100.00")  # 11:00 yesterday: before this time
+    paid_order(store_a, now - timedelta(hours=23), total="100.00")  # 13:00 yesterday: after it
     page = client_a.get(reverse("metrics:live")).content.decode()
-    assert '<td class="num">3</td><td class="num">1</td><td class="num">30.00\u00a0CNY</td>' in page
+    assert "12:00 Asia/Shanghai" in page
+    assert "+50\u00a0%</span> <span class=\"muted\">· yesterday 100.00\u00a0CNY" in page  # GMV
+    assert "±0</span> <span class=\"muted\">· yesterday 1</span>" in page  # orders
+    desk = client_a.get(reverse("desk")).context["panels"][0]
+    row = client_a.get(reverse("metrics:live")).context["rows"][0]
+    assert (row["today"], row["yesterday"]) == (desk["today"], desk["yesterday"])
 
 
 def test_the_real_time_index_names_the_currency_of_each_stores_average_order(client_a, store_a, operator_a):
@@ -484,5 +499,5 @@ def test_the_real_time_index_names_the_currency_of_each_stores_average_order(cli
     paid_order(store_a, timezone.now(), total="300.00")
     paid_order(usd, timezone.now(), total="5.00")
     page = client_a.get(reverse("metrics:live")).content.decode()
-    assert '<td class="num">300.00\u00a0CNY</td><td class="num">300.00\u00a0CNY</td>' in page
-    assert '<td class="num">5.00\u00a0USD</td><td class="num">5.00\u00a0USD</td>' in page
+    assert '<td class="num">300.00\u00a0CNY<div' in page  # GMV, and the AOV of one order
+    assert page.count("300.00\u00a0CNY") == 2 and page.count("5.00\u00a0USD") == 2

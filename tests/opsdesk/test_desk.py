@@ -97,3 +97,24 @@ def test_desk_aov_of_a_store_with_no_orders_today_says_so(client_a, store_a):
     page = client_a.get(reverse("desk")).content.decode()
     assert "no orders yet · yesterday 193.80 CNY" in page
     assert "– · yesterday" not in page
+
+
+@time_machine.travel("2026-11-11 04:00:00+00:00", tick=False)  # 12:00 in Shanghai
+def test_desk_writes_changes_as_the_daily_pages_do(client_a, store_a):
+    now = timezone.now()
+    for hours, total in ((2, "60"), (26, "100"), (27, "100")):  # today 1 order of 60; yesterday 2 of 100
+        OrderFactory(store=store_a, total=Decimal(total), placed_at=now - timedelta(hours=hours),
+                     paid_at=now - timedelta(hours=hours))
+    page = client_a.get(reverse("desk")).content.decode()
+    assert '<span class="down">−70\u00a0%</span> · yesterday 200.00 CNY' in page  # GMV, not "−70.0 %"
+    assert '<span class="down">−50\u00a0%</span> · yesterday 2' in page  # orders
+    assert ".0 %" not in page
+
+
+@time_machine.travel("2026-11-11 04:00:00+00:00", tick=False)  # 12:00 in Shanghai
+def test_desk_says_from_0_when_yesterday_had_nothing_by_now(client_a, store_a):
+    now = timezone.now()
+    OrderFactory(store=store_a, total=Decimal("80"), placed_at=now - timedelta(hours=2),
+                 paid_at=now - timedelta(hours=2))
+    page = client_a.get(reverse("desk")).content.decode()
+    assert '<span class="up">from 0</span> · yesterday 0' in page

@@ -52,7 +52,7 @@ def ads(request):
     return render(request, "campaigns/ads.html", {
         "rows": rows, "stores": stores, "store_slug": store_slug, "channel": channel, "status": status,
         "channels": AdChannel.choices, "statuses": AdPlanStatus.choices, "alerts": alerts, "days": LIST_DAYS,
-        "charts": charts, "currency": currency,
+        "charts": charts, "currency": currency, "several_stores": len(shown_stores) > 1,
     })
 
 

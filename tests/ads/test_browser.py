@@ -74,3 +74,36 @@ def test_operator_finds_products_by_typing_and_saves_the_plan_with_them(page, li
     page.click("button[type=submit].primary")
     page.wait_for_selector("text=Created ad plan Glass search")
     assert set(AdPlan.objects.get(name="Glass search").products.all()) == {kettle, cups}
+
+
+def test_the_plans_list_of_two_stores_shows_roas_and_acos_on_a_laptop(page, live_server, login, operator_a,  # noqa: F811
+                                                                     store_a):
+    # The demo's figures: two stores' plans, six-digit spends with their currencies, long names, ROAS below
+    # target. ROAS and ACoS, what an operator scans the list for, ran off a 1366 px screen.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from stores.models import Store
+    from tests.factories import MembershipFactory
+
+    from .conftest import AdDailyFactory
+
+    usd = Store.objects.create(name="Pacific Outfitters", slug="pacific", timezone="America/Los_Angeles",
+                               currency="USD")
+    MembershipFactory(store=usd, user=operator_a)
+    yesterday = timezone.now().date() - timedelta(days=1)
+    for store in (store_a, usd):
+        for name in ("Through train · core keywords", "Launch · Glass kettle 1L", "Display · retargeting"):
+            plan = AdPlanFactory(store=store, name=name, daily_budget="5350.00", target_roas="4.50")
+            AdDailyFactory(plan=plan, date=yesterday, spend="121072.98", sales="492628.67", clicks=140370,
+                           impressions=4_140_370)
+    login("op-a")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/campaigns/ads/")
+    shown = page.locator(".table-wrap").first.bounding_box()  # a wider table scrolls inside it
+    for label in ("ROAS", "ACoS"):
+        cells = page.locator(f"table.stack td[data-label='{label}']")
+        assert cells.count() == 6
+        right = max(box["x"] + box["width"] for box in (cells.nth(i).bounding_box() for i in range(6)))
+        assert right <= shown["x"] + shown["width"] + 1, f"{label} ends at {right:.0f} px, scrolled out of sight"

@@ -60,7 +60,17 @@ def anomaly_figure(anomaly: Anomaly, days: int = 56) -> go.Figure | None:
     kind = anomaly.info.kind
     fig.update_yaxes(rangemode="tozero" if kind in ("money", "count") else "normal",
                      tickformat=".1%" if kind == "ratio" else None)
+    # A noisy series' band can reach many times its numbers (the spread is of log changes): scaled to it, the
+    # actual line lay flat along the bottom. Then the axis ends a little above the numbers; the band runs off.
+    numbers = pd.concat([judged["value"], judged["baseline"], pd.Series([anomaly.value, now], dtype=float)]).dropna()
+    top, band_top = numbers.max(), judged["high"].max()
+    if top > 0 and band_top > BAND_ROOM * top:
+        bottom = 0.0 if kind in ("money", "count") else min(numbers.min(), judged["low"].min())
+        fig.update_yaxes(range=[bottom, top * 1.15])
     return fig
+
+
+BAND_ROOM = 1.5  # how far above the highest number the band may take the chart's axis
 
 
 def email_figure(anomaly: Anomaly, days: int = 28, height: int = 240) -> go.Figure | None:

@@ -55,3 +55,21 @@ def test_operator_opens_an_anomaly_and_writes_a_plan(page, live_server, login, s
     assert "Saved: status plan in place." in page.locator("main").inner_text()
     anomaly.refresh_from_db()
     assert anomaly.plan == "Restart the plan; budget cap agreed with the agency."
+
+
+def test_the_anomalys_figures_stay_in_their_own_boxes_on_a_laptop(page, live_server, login):
+    # "1,138.75 USD" is kept whole: in a fixed 120 px track it ran over "vs baseline −100 %" beside it.
+    store, _, operator = seed_world()
+    operator.set_password("pw-for-tests-123")
+    operator.save()
+    anomaly = Anomaly.objects.filter(store=store, part_of__isnull=True).first()
+    Anomaly.objects.filter(pk=anomaly.pk).update(value=0, baseline="121072.98", change=-1)
+    login(operator.username)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(live_server.url + reverse("metrics:anomaly", args=[anomaly.pk]))
+    overrun = page.evaluate("""[...document.querySelectorAll('.kpi')].filter(kpi => {
+        const range = document.createRange(); range.selectNodeContents(kpi.querySelector('.value'));
+        return range.getBoundingClientRect().right > kpi.getBoundingClientRect().right + 1;
+    }).map(kpi => kpi.textContent.trim())""")
+    assert page.locator(".kpi").count() >= 5
+    assert overrun == []

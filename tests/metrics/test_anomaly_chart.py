@@ -1,7 +1,7 @@
 """The anomaly page's chart: the day's numbers stay readable against the usual band."""
 
-from datetime import date, datetime, timedelta
 import random
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest

@@ -24,7 +24,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from ninja.security import HttpBearer
 
-from opsdesk.money import to_money
+from opsdesk.money import foreign_sign_error, to_money
 from stores.models import ApiKey
 
 from .ads_importers import (
@@ -33,7 +33,6 @@ from .ads_importers import (
     money_or_error,
     parse_number,
     save_performance,
-    sign_error,
     validate_rows,
 )
 from .models import AdPlan, AdSpendSnapshot
@@ -103,7 +102,7 @@ def _snapshot_objects(store, items: list[dict]) -> tuple[list[AdSpendSnapshot], 
         why = None
         if spend is None or spend < 0 or item.get("spend_today") is None:
             errors.append(RowError(label, "spend_today", f"{item.get('spend_today')!r} is not a non-negative amount"))
-        elif why := sign_error(store, item.get("spend_today")):
+        elif why := foreign_sign_error(item.get("spend_today"), store.currency, store.slug):
             errors.append(RowError(label, "spend_today", why))
         elif (why := money_or_error(spend)[1]):
             errors.append(RowError(label, "spend_today", f"{item.get('spend_today')} is {why}"))

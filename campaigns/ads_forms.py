@@ -6,6 +6,7 @@ from django import forms
 
 from opsdesk.tenancy import stores_for
 from stores import import_jobs
+from stores.forms import ImportOptionsForm, date_order_field, decimal_mark_field
 from stores.models import ListingVersion
 
 from .activity_forms import out_of_reach
@@ -77,11 +78,13 @@ class AdCreativeForm(forms.ModelForm):
         return name
 
 
-class AdReportUploadForm(forms.Form):
+class AdReportUploadForm(ImportOptionsForm):
     store = forms.ModelChoiceField(queryset=None)
     format = forms.ChoiceField(choices=[("", "Detect from the header"), ("google", "Google Ads campaign report"),
                                         ("through-train", "Through train (Alibaba / Tmall)")], required=False)
     file = forms.FileField(help_text="CSV (UTF-8, UTF-16 or GBK), as exported by the ad platform.")
+    dates = date_order_field()
+    mark = decimal_mark_field()
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -240,15 +240,16 @@ def _parse_date(value: str, order: str | None) -> date | str:
         return str(exc)
 
 
-def report_day_order(records: list[dict]) -> str | None:
-    """Whether the report writes its slashed dates day or month first (`stores.importers.day_order`);
-    AdReportError when some rows say one and some the other."""
+def report_day_order(records: list[dict], stated: str | None = None) -> str | None:
+    """Whether the report writes its slashed dates day or month first (`stores.importers.day_order`; the order
+    `stated` on the upload form, if any); AdReportError when some rows say one and some the other, or a row
+    says the other than the one stated."""
     try:
         firsts: dict[str, int | str] = {}  # each date's first row: a report repeats a handful of days
         for rec in records:
             if not isinstance(rec.get("date"), date):
                 firsts.setdefault(str(rec.get("date") or ""), rec["row"])
-        return day_order((row, value) for value, row in firsts.items())
+        return day_order(((row, value) for value, row in firsts.items()), stated)
     except MixedDayOrder as exc:
         raise AdReportError([RowError(exc.row, "date", str(exc))]) from None
 
@@ -269,19 +270,18 @@ def parse_number(value, mark: str | None = None, whole: bool = False) -> Decimal
         if not number.is_finite():
             raise ValueError(f"{value!r} is not a number")
         return number
-    # The sign is dropped here; `sign_error` first refuses an amount whose sign is not the store's.
+    # The sign is dropped here; `foreign_sign_error` first refuses an amount whose sign is not the store's.
     text = CURRENCY_SIGN.sub("", str(value)).strip()
     if text in EMPTY:
         return Decimal(0)
     return parse_decimal(text, mark, whole)
 
 
-def report_mark(records: list[dict], columns=METRICS) -> str | None:
-    """The decimal mark of a report's numbers (`opsdesk.money.decimal_mark`); AdReportError when they mix
-    both."""
+def report_mark(records: list[dict], columns=METRICS, stated: str | None = None) -> str | None:
+    """The decimal mark of a report's numbers (`opsdesk.money.decimal_mark`; the mark `stated` on the upload
+    form, if any); AdReportError when they mix both, or a number is written with the mark not stated."""
     try:
-        return decimal_mark((rec["row"], column, CURRENCY_SIGN.sub("", rec.get(column)).strip())
-                            for rec in records for column in columns if isinstance(rec.get(column), str))
+        return decimal_mark(((rec["row"], column, rec.get(column)) for rec in records for column in columns), stated)
     except MixedDecimalMarks as exc:
         raise AdReportError([RowError(exc.row, exc.column, str(exc))]) from None
 
@@ -306,11 +306,6 @@ def currency_error(store: Store, value) -> str | None:
     return f"amounts in {code}, but {store.slug} keeps its money in {store.currency}: convert the report first"
 
 
-def sign_error(store: Store, value) -> str | None:
-    """Why an amount's currency sign ("$250.40" in a CNY store) says it is not the store's money, or None."""
-    return foreign_sign_error(value, store.currency, store.slug)
-
-
 def _segment(rec: dict, segmented_by: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(str(rec.get(c) or "").strip() for c in segmented_by)
 
@@ -326,14 +321,16 @@ def _missing_segments(n: int | str, rec: dict, segmented_by: tuple[str, ...]) ->
             for c, value in zip(segmented_by, _segment(rec, segmented_by), strict=True) if value in EMPTY]
 
 
-def validate_rows(store: Store, records: list[dict], segmented_by: tuple[str, ...] = ()) -> list[PerformanceRow]:
+def validate_rows(store: Store, records: list[dict], segmented_by: tuple[str, ...] = (), dates: str | None = None,
+                  mark: str | None = None) -> list[PerformanceRow]:
     """Check records {row, date, plan, [creative], impressions, clicks, spend, orders, sales}; all or nothing.
 
     `plan` and `creative` are names (plans of `store`, creatives of that plan); an optional `currency` must be
     the store's. With `segmented_by` (a report split by device or network, records carrying those keys), the
     rows of one (plan, date[, creative]) in different segments are summed into one; the same segment twice
     is refused. Conversions may be fractional in Google's reports; orders are their sum rounded half up to
-    whole orders.
+    whole orders. `dates` (DAY_FIRST / MONTH_FIRST) and `mark` ("," / ".") are what the operator chose on the
+    upload form for slashed dates and numbers the report itself leaves open.
     """
     plans = {p.name: p for p in AdPlan.objects.filter(store=store)}
     creatives = {(c.plan_id, c.name): c for c in AdCreative.objects.filter(plan__store=store)}
@@ -342,7 +339,7 @@ def validate_rows(store: Store, records: list[dict], segmented_by: tuple[str, ..
     seen: dict[tuple, int | str] = {}
     merged: dict[tuple, dict] = {}
     day_totals: dict[tuple, dict] = {}
-    mark, order = report_mark(records), report_day_order(records)
+    mark, order = report_mark(records, stated=mark), report_day_order(records, dates)
     for rec in records:
         n = rec["row"]
         bad = len(errors)
@@ -377,7 +374,7 @@ def validate_rows(store: Store, records: list[dict], segmented_by: tuple[str, ..
                 errors.append(RowError(n, column, "negative"))
             elif column in ("spend", "sales"):
                 money, why = money_or_error(number)
-                if sign := sign_error(store, rec.get(column)):
+                if sign := foreign_sign_error(rec.get(column), store.currency, store.slug):
                     errors.append(RowError(n, column, sign))
                 elif why:
                     errors.append(RowError(n, column, f"{rec.get(column)} is {why}"))
@@ -492,8 +489,11 @@ def save_performance(store: Store, rows: list[PerformanceRow]) -> ImportResult:
     return result
 
 
-def import_ad_report(store: Store, raw: bytes, fmt: str | None = None) -> ImportResult:
-    """Read, check and store one report file for `store`; raises AdReportError with every bad row.
+def import_ad_report(store: Store, raw: bytes, fmt: str | None = None, dates: str | None = None,
+                     mark: str | None = None) -> ImportResult:
+    """Read, check and store one report file for `store`; raises AdReportError with every bad row. `dates`
+    (DAY_FIRST / MONTH_FIRST) and `mark` ("," / ".") are the operator's word on the upload form for the report's
+    slashed dates and its decimal mark; None leaves them to the report.
 
     A daily report fills AdDailyPerformance; an hourly one (with an hour column) fills the plans'
     cumulative AdSpendSnapshots instead, and is refused when it carries other figures it would drop.
@@ -504,9 +504,9 @@ def import_ad_report(store: Store, raw: bytes, fmt: str | None = None) -> Import
     segmented_by = tuple(c for c in SEGMENTS if c in columns)
     if "hour" in columns:
         _refuse_dropped_figures(records, columns, fmt, header_line)
-        result = save_hourly(store, validate_hourly(store, records, segmented_by))
+        result = save_hourly(store, validate_hourly(store, records, segmented_by, dates, mark))
     else:
-        result = save_performance(store, validate_rows(store, records, segmented_by))
+        result = save_performance(store, validate_rows(store, records, segmented_by, dates, mark))
     result.segmented_by, result.format = segmented_by, fmt
     return result
 
@@ -551,14 +551,15 @@ def _refuse_dropped_figures(records: list[dict], columns: list[str], fmt: str, h
             "to import spend by hour"))])
 
 
-def validate_hourly(store: Store, records: list[dict], segmented_by: tuple[str, ...] = ()) -> list[HourlyRow]:
+def validate_hourly(store: Store, records: list[dict], segmented_by: tuple[str, ...] = (), dates: str | None = None,
+                    mark: str | None = None) -> list[HourlyRow]:
     """Check hourly rows {row, date, plan, hour, spend}: all or nothing, one row per (plan, date, hour) and
-    segment; the segments of one hour (`segmented_by`, as in `validate_rows`) are summed."""
+    segment; the segments of one hour (`segmented_by`, `dates` and `mark` as in `validate_rows`) are summed."""
     plans = {p.name: p for p in AdPlan.objects.filter(store=store)}
     today = store.today()
     errors, seen, day_totals = [], {}, {}
     merged: dict[tuple, HourlyRow] = {}
-    mark, order = report_mark(records, ("spend",)), report_day_order(records)
+    mark, order = report_mark(records, ("spend",), mark), report_day_order(records, dates)
     for rec in records:
         n, bad = rec["row"], len(errors)
         day = _parse_date(str(rec.get("date") or ""), order)
@@ -585,7 +586,7 @@ def validate_hourly(store: Store, records: list[dict], segmented_by: tuple[str, 
         if spend is None or spend < 0:
             errors.append(RowError(n, "spend", reason if spend is None else f"{rec.get('spend')!r} is not a "
                                                                             "non-negative amount"))
-        elif why := sign_error(store, rec.get("spend")):
+        elif why := foreign_sign_error(rec.get("spend"), store.currency, store.slug):
             errors.append(RowError(n, "spend", why))
         elif (why := money_or_error(spend)[1]):
             errors.append(RowError(n, "spend", f"{rec.get('spend')} is {why}"))

@@ -26,12 +26,14 @@ def _raw(source) -> bytes:
     return source.read()
 
 
-def import_ad_report_file(store: Store, source, format: str | None = None) -> ImportResult:  # noqa: A002
-    """`import_ad_report` as an importer: bad lines as (file line, "column: reason")."""
+def import_ad_report_file(store: Store, source, format: str | None = None,  # noqa: A002
+                          dates: str | None = None, mark: str | None = None) -> ImportResult:
+    """`import_ad_report` as an importer (the upload form's format, date order and decimal mark as keywords):
+    bad lines as (file line, "column: reason")."""
     if refusal := too_large(source_size(source) or 0, settings.AD_REPORT_MAX_BYTES):
         raise ImportRejected([(1, refusal)])
     try:
-        result = import_ad_report(store, _raw(source), format or None)
+        result = import_ad_report(store, _raw(source), format or None, dates or None, mark or None)
     except AdReportError as exc:
         raise ImportRejected([(e.row, f"{e.column}: {e.reason}") for e in exc.errors]) from None
     return ImportedAs(kind="ad report", format=result.format, rows=result.rows, created=result.created,

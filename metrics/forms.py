@@ -3,6 +3,7 @@
 from django import forms
 
 from opsdesk.tenancy import assignable_users
+from stores.forms import decimal_mark_field
 from stores.models import Violation
 from stores.violations_import import ViolationRecordForm, too_big
 
@@ -85,6 +86,7 @@ class ViolationUploadForm(forms.Form):
     file = forms.FileField(label="CSV file", allow_empty_file=True,
                            help_text="external_id, kind, occurred_at, points, amount (+ status, description, "
                                      "product_sku)")
+    mark = decimal_mark_field()
 
     def clean_file(self):
         # Refused by its size before a byte is read; the import counts the rows of a file that passes.

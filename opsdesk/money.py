@@ -98,22 +98,29 @@ class MixedDecimalMarks(ValueError):
         super().__init__(message)
 
 
-def decimal_mark(values) -> str | None:
-    """The decimal mark ('.' or ',') of a file's numbers, from its (row, column, text) `values`: settled by
-    the values only one mark reads (12,50; 1.234,50; 1,234.50; 12.5), None when none does. Raises
-    MixedDecimalMarks when they disagree."""
+def decimal_mark(values, stated: str | None = None) -> str | None:
+    """The decimal mark ('.' or ',') of a file's numbers, from its (row, column, text) `values` (a currency
+    sign is dropped; empty cells and values that are no text say nothing): settled by the values only one mark
+    reads (12,50; 1.234,50; 1,234.50; 12.5), None when none does. Raises MixedDecimalMarks when they disagree.
+    The mark the operator `stated` on the upload form is the file's, but a value only the other mark reads
+    is refused (MixedDecimalMarks naming it), not read as another number."""
     first: dict[str, tuple] = {}
     for row, column, text in values:
-        if isinstance(text, str) and len(found := readings(text)) == 1:
-            mark = next(iter(found))
-            first.setdefault(mark, (row, column, text))
-            if len(first) == 2:
-                other = "," if mark == "." else "."
-                other_row, other_column, other_text = first[other]
-                raise MixedDecimalMarks(row, column, (
-                    f"{text} is written with {MARK_NAMES[mark]}, but {other_text} (row {other_row}, {other_column}) "
-                    f"with {MARK_NAMES[other]}: export the file with one number format"))
-    return next(iter(first), None)
+        if not isinstance(text, str) or len(found := readings(text := CURRENCY_SIGN.sub("", text).strip())) != 1:
+            continue
+        mark = next(iter(found))
+        if stated and mark != stated:
+            raise MixedDecimalMarks(row, column, (
+                f"{text} is written with {MARK_NAMES[mark]}, but the upload says {MARK_NAMES[stated]}: check the "
+                "decimal mark chosen on the upload form"))
+        first.setdefault(mark, (row, column, text))
+        if len(first) == 2:
+            other = "," if mark == "." else "."
+            other_row, other_column, other_text = first[other]
+            raise MixedDecimalMarks(row, column, (
+                f"{text} is written with {MARK_NAMES[mark]}, but {other_text} (row {other_row}, {other_column}) "
+                f"with {MARK_NAMES[other]}: export the file with one number format"))
+    return stated or next(iter(first), None)
 
 
 def parse_decimal(text: str, mark: str | None, whole: bool = False) -> Decimal:
@@ -136,5 +143,6 @@ def parse_decimal(text: str, mark: str | None, whole: bool = False) -> Decimal:
         kind = "decimal point" if separator == "." else "decimal comma"
         raise ValueError(f"{text} could be {found['.']} or {found[',']}: is its {separator!r} a thousands separator "
                          f"or a {kind}? No other number in the file shows which; write amounts with their cents and "
-                         f"no thousands separator (like {max(found.values()):.2f})")
+                         f"no thousands separator (like {max(found.values()):.2f}), or choose the decimal mark on the "
+                         "upload form")
     return found[mark]

@@ -5,6 +5,7 @@ from django import forms
 
 from opsdesk.images import check_image
 
+from .importers import DAY_FIRST, MONTH_FIRST
 from .models import StoreMembership
 
 
@@ -78,11 +79,43 @@ class ListingVersionForm(forms.Form):
         return upload
 
 
-class ImportForm(forms.Form):
-    """Upload a CSV to import into a store; `kind` chooses the importer."""
+def date_order_field() -> forms.ChoiceField:
+    """How the file writes slashed dates, when its dates cannot say (every one could be read either way)."""
+    return forms.ChoiceField(
+        label="Dates are written", required=False,
+        choices=[("", "Tell from the file"), (DAY_FIRST, "Day first (03/11/2026 is 3 November)"),
+                 (MONTH_FIRST, "Month first (03/11/2026 is 11 March)")],
+        help_text="Only needed when every date could be read either way; a date the file writes the other way "
+                  "is refused, not misread. Dotted dates (03.11.2026) are always day first.")
+
+
+def decimal_mark_field() -> forms.ChoiceField:
+    """The file's decimal mark, when its numbers cannot say (every one like 1,250 or 1.250)."""
+    return forms.ChoiceField(
+        label="Decimal mark", required=False,
+        choices=[("", "Tell from the file"), (",", "Comma (1.234,50)"), (".", "Point (1,234.50)")],
+        help_text="Only needed when every amount could be read either way (1,250 or 1.250); an amount the file "
+                  "writes with the other mark is refused, not misread.")
+
+
+class ImportOptionsForm(forms.Form):
+    """An upload form whose choices (date order, decimal mark) go to the importer as the job's options."""
+
+    OPTIONS = ("dates", "mark")
+
+    def options(self) -> dict[str, str]:
+        """The choices the operator made (a file left to tell its own has none): the job's options."""
+        return {name: self.cleaned_data[name] for name in self.OPTIONS
+                if name in self.fields and self.cleaned_data.get(name)}
+
+
+class ImportForm(ImportOptionsForm):
+    """Upload a CSV to import into a store; `kind` chooses the importer. Orders and violations write their
+    times in ISO 8601 (or dotted, day first), so only the decimal mark is asked."""
 
     kind = forms.ChoiceField(label="What the file holds")
     file = forms.FileField(label="CSV file", help_text="UTF-8 CSV with a header row.")
+    mark = decimal_mark_field()
 
     def __init__(self, *args, kinds=(), **kwargs):
         super().__init__(*args, **kwargs)

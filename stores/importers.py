@@ -197,10 +197,15 @@ CLOCK_SKEW = timedelta(hours=1)
 
 
 def parse_time(value: str, store: Store) -> datetime:
-    """ISO 8601 time (Shopify's `2026-11-24 18:42:07 -0800` too) as aware UTC; a time without an
-    offset is read as the store's local time, and refused when the store's clocks skip it or show it
-    twice (a DST change): only an offset says which instant was meant."""
+    """ISO 8601 time (Shopify's `2026-11-24 18:42:07 -0800` too), or one whose date is dotted (`03.11.2026 14:05`,
+    `DOTTED_DAY`), as aware UTC; a time without an offset is read as the store's local time, and refused when
+    the store's clocks skip it or show it twice (a DST change): only an offset says which instant was meant."""
     text = _OFFSET_GAP.sub("", value.strip()).replace(" UTC", "+00:00")
+    if match := DOTTED_DAY.match(text):
+        try:
+            text = _dotted(match).isoformat() + text[match.end():]
+        except ValueError:  # 31.02.2026
+            raise BadValue(f"{value!r} is not a day on the calendar") from None
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
@@ -227,10 +232,24 @@ def _store_local(naive: datetime, value: str, store: Store) -> datetime:
 
 
 # Report days (ad reports): ISO dates and the forms with one reading each, and d/m/y or m/d/y, which a file
-# writes one way throughout: 11/03/2026 is 11 March to a European export and 3 November to a US one.
+# writes one way throughout: 11/03/2026 is 11 March to a European export and 3 November to a US one. The
+# operator may say which on the upload form (`DATE_ORDERS`).
 DAY_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%b %d, %Y")
 SLASHED_DAY = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*")
 DAY_FIRST, MONTH_FIRST = "day first", "month first"
+DATE_ORDERS = (DAY_FIRST, MONTH_FIRST)
+# A dotted date, as German, Austrian, Swiss and Russian exports write one (03.11.2026, 3.11.2026), is day first
+# by convention: nowhere writes it month first, so it needs no other date to say so. With a four-digit first
+# part (2026.11.03) it is year first. A time may follow (03.11.2026 14:05); a two-digit year is no date.
+DOTTED_DAY = re.compile(r"(?:(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})|(?P<Y>\d{4})\.(?P<M>\d{1,2})\.(?P<D>\d{1,2}))"
+                        r"(?=$|[ T])")
+
+
+def _dotted(match: re.Match) -> date:
+    """The day of a DOTTED_DAY match; ValueError when it is none on the calendar (31.11.2026)."""
+    if match["y"]:
+        return date(int(match["y"]), int(match["m"]), int(match["d"]))
+    return date(int(match["Y"]), int(match["M"]), int(match["D"]))
 
 
 def _slashed_order(value: str) -> str | None:
@@ -251,19 +270,24 @@ class MixedDayOrder(ValueError):
         super().__init__(message)
 
 
-def day_order(values) -> str | None:
+def day_order(values, stated: str | None = None) -> str | None:
     """Whether a file's slashed dates are DAY_FIRST or MONTH_FIRST, from its (row, text) `values`: settled by
-    a date with a day after the 12th, None when none has one. Raises MixedDayOrder when they disagree."""
+    a date with a day after the 12th, None when none has one. Raises MixedDayOrder when they disagree. The
+    order the operator `stated` on the upload form is the file's, but a date only the other order reads
+    (25/03/2026 stated month first) is refused (MixedDayOrder naming it), not read as another day."""
     first: dict[str, tuple] = {}
     for row, value in values:
         if order := _slashed_order(value):
+            if stated and order != stated:
+                raise MixedDayOrder(row, f"{value.strip()} is written {order}, but the upload says {stated}: check "
+                                         "how dates are written on the upload form")
             first.setdefault(order, (row, value))
             if len(first) == 2:
                 other = DAY_FIRST if order == MONTH_FIRST else MONTH_FIRST
                 iso = _slashed(value, order).isoformat()
                 raise MixedDayOrder(row, f"{value.strip()} is written {order}, but {first[other][1].strip()} "
                                          f"(row {first[other][0]}) {other}: export the report with dates like {iso}")
-    return next(iter(first), None)
+    return stated or next(iter(first), None)
 
 
 def _slashed(value: str, order: str) -> date:
@@ -272,14 +296,20 @@ def _slashed(value: str, order: str) -> date:
 
 
 def parse_day(value: str, order: str | None) -> date:
-    """A report's day under the file's `order` of slashed dates (`day_order`); ValueError saying why it is
-    no day, or why it cannot be told which: a date either order reads differently is never guessed."""
+    """A report's day under the file's `order` of slashed dates (`day_order`), a dotted one day first (or year
+    first: `DOTTED_DAY`); ValueError saying why it is no day, or why it cannot be told which: a date either
+    order reads differently is never guessed."""
     value = value.strip()
     for f in DAY_FORMATS:
         try:
             return datetime.strptime(value, f).date()
         except ValueError:
             continue
+    if match := DOTTED_DAY.fullmatch(value):
+        try:
+            return _dotted(match)
+        except ValueError:  # 31.11.2026
+            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
     if not SLASHED_DAY.fullmatch(value):
         raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
     readings = {}
@@ -294,8 +324,8 @@ def parse_day(value: str, order: str | None) -> date:
         raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
     day, month = readings[DAY_FIRST], readings[MONTH_FIRST]
     raise ValueError(f"{value} could be {day.day} {day:%B %Y} ({DAY_FIRST}) or {month.day} {month:%B %Y} "
-                     f"({MONTH_FIRST}), and no date in the file has a day after the 12th to show which: export the "
-                     f"report with dates like {month.isoformat()}")
+                     f"({MONTH_FIRST}), and no date in the file has a day after the 12th to show which: choose how "
+                     f"dates are written on the upload form, or export the report with dates like {month.isoformat()}")
 
 
 def parse_money(value: str, currency: str = "", mark: str | None = None) -> Decimal:
@@ -318,12 +348,12 @@ def parse_money(value: str, currency: str = "", mark: str | None = None) -> Deci
     return amount
 
 
-def file_mark(rows, columns) -> str | None:
-    """The decimal mark of a file's amounts in `columns` (`opsdesk.money.decimal_mark`); ImportRejected naming
-    the row when some are written with a decimal point and others with a decimal comma."""
+def file_mark(rows, columns, stated: str | None = None) -> str | None:
+    """The decimal mark of a file's amounts in `columns` (`opsdesk.money.decimal_mark`; the one `stated` on the
+    upload form, if any); ImportRejected naming the row when some are written with a decimal point and others
+    with a decimal comma, or with the mark not stated."""
     try:
-        return decimal_mark((number, column, CURRENCY_SIGN.sub("", row[column]).strip())
-                            for number, row in rows for column in columns if row.get(column))
+        return decimal_mark(((number, column, row.get(column)) for number, row in rows for column in columns), stated)
     except MixedDecimalMarks as exc:
         raise ImportRejected([(exc.row, f"{exc.column}: {exc}")]) from None
 
@@ -435,8 +465,8 @@ ORDER_MONEY = ["total", "unit_price", "line_amount", "freight", "refund_amount"]
 SHOPIFY_MONEY = ["Total", "Lineitem price", "Lineitem discount", "Refunded Amount"]
 
 
-def _opsdesk_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
-    mark = file_mark(rows, ORDER_MONEY)
+def _opsdesk_orders(store: Store, rows, mark: str | None = None) -> list[tuple[int, OrderData]]:
+    mark = file_mark(rows, ORDER_MONEY, mark)
     errors: list[tuple[int, str]] = []
     orders = []
     now = timezone.now()
@@ -495,8 +525,8 @@ def _opsdesk_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
     return orders
 
 
-def _shopify_orders(store: Store, rows) -> list[tuple[int, OrderData]]:
-    mark = file_mark(rows, SHOPIFY_MONEY)
+def _shopify_orders(store: Store, rows, mark: str | None = None) -> list[tuple[int, OrderData]]:
+    mark = file_mark(rows, SHOPIFY_MONEY, mark)
     errors: list[tuple[int, str]] = []
     orders = []
     now = timezone.now()
@@ -564,8 +594,9 @@ def _known_orders(store: Store, external_ids: list[str], chunk: int = 2000) -> d
     return known
 
 
-def import_orders(store: Store, source) -> ImportResult:
-    """Import orders (opsdesk's columns or Shopify's export) into `store`, all or nothing.
+def import_orders(store: Store, source, mark: str | None = None) -> ImportResult:
+    """Import orders (opsdesk's columns or Shopify's export) into `store`, all or nothing; amounts are read
+    with the decimal `mark` chosen on the upload form ("," or "."), or the file's own (`file_mark`).
 
     An order already in the store (same order id) counts as a duplicate and gains nothing but what
     moves it forward (paid, refunded); unknown SKUs become products (title and price from the first
@@ -583,7 +614,7 @@ def import_orders(store: Store, source) -> ImportResult:
     missing = [c for c in (ORDER_REQUIRED if fmt == "opsdesk" else SHOPIFY_REQUIRED) if c not in header]
     if missing:
         raise ImportRejected([(1, f"missing column(s): {', '.join(missing)}")])
-    orders = (_opsdesk_orders if fmt == "opsdesk" else _shopify_orders)(store, rows)
+    orders = (_opsdesk_orders if fmt == "opsdesk" else _shopify_orders)(store, rows, mark or None)
     result = ImportResult(kind="orders", format=fmt, rows=len(rows), details={"lines": 0, "new products": 0})
     from metrics.rollup import refresh_days  # metrics builds on stores, not the other way round
 
@@ -630,14 +661,15 @@ def import_orders(store: Store, source) -> ImportResult:
     return result
 
 
-def import_violations_csv(store: Store, source) -> ImportResult:
-    """Penalty records (`violations_import.import_violations`, with its own columns and checks) as an
-    importer kind: `manage.py import_csv violations` and the upload page. A record already there (same
-    external id) is updated; store days already rolled up are rolled up again."""
+def import_violations_csv(store: Store, source, mark: str | None = None) -> ImportResult:
+    """Penalty records (`violations_import.import_violations`, with its own columns and checks; amounts with
+    the decimal `mark` chosen on the upload form, if any) as an importer kind: `manage.py import_csv violations`
+    and the upload page. A record already there (same external id) is updated; store days already rolled up
+    are rolled up again."""
     from .violations_import import ViolationImportError, import_violations  # it parses times with parse_time
 
     try:
-        result = import_violations(store, read_text(source))
+        result = import_violations(store, read_text(source), mark=mark or None)
     except ViolationImportError as exc:
         raise ImportRejected([(e.row or 1, e.message) for e in exc.errors]) from None
     return ImportResult("violations", "opsdesk", rows=result.created + result.updated, created=result.created,

@@ -193,7 +193,7 @@ def import_csv(request, slug):
         if refused := import_jobs.refusal(kind, upload):
             errors, status = [(1, refused)], 400
         else:
-            job = import_jobs.start(store, request.user, kind, upload)
+            job = import_jobs.start(store, request.user, kind, upload, options=form.options())
             return redirect(job)
     return render(
         request,

@@ -2,11 +2,13 @@
 
 Columns (comma-separated, header row in any order and any case): external_id, kind, occurred_at, points,
 amount, and optionally status (open/appealed/resolved; absent or empty: a new record is open, one already
-there keeps its status), description, product_sku. `occurred_at` is ISO 8601
-and nothing else (05/11/2026 is 5 November to some and 11 May to others); without an offset it is read in the
+there keeps its status), description, product_sku. `occurred_at` is ISO 8601, or
+day first with dots as German and Russian exports write it (05.11.2026 14:30: `importers.DOTTED_DAY`), and
+nothing else (05/11/2026 is 5 November to some and 11 May to others); without an offset it is read in the
 store's zone, and refused when a DST change skips or repeats it there. Amounts are read in the file's locale
 (1,234.50 or 1.234,50; `opsdesk.money.decimal_mark`), one either mark reads differently (2.000) only when the
-file's other amounts settle it; a row with more cells than the header is an error. Each row goes through
+file's other amounts settle it or the operator chose the mark on the upload form; a row with more cells than
+the header is an error. Each row goes through
 `ViolationRecordForm`, so it meets the Violation model's own limits (lengths, money digits, the integer
 column's range, choices). Importing the same file again updates the same records (keyed by external_id), so
 a retried import adds nothing. Store days that the nightly job already rolled up are rolled up again so their
@@ -213,13 +215,14 @@ def _read_rows(text: str) -> list[tuple[int, dict]]:
     return rows
 
 
-def import_violations(store: Store, text: str) -> ImportResult:
-    """Import the CSV text for `store`; raises ViolationImportError (nothing saved) on any bad row or a file
-    over the size limits."""
+def import_violations(store: Store, text: str, mark: str | None = None) -> ImportResult:
+    """Import the CSV text for `store`, its amounts with the decimal `mark` chosen on the upload form ("," or
+    "."; None: the file's own); raises ViolationImportError (nothing saved) on any bad row, an amount only the
+    other mark reads, or a file over the size limits."""
     rows = _read_rows(text)
     skus = dict(store.products.values_list("sku", "pk"))
     try:
-        mark = decimal_mark((line, "amount", (row.get("amount") or "").strip()) for line, row in rows)
+        mark = decimal_mark(((line, "amount", row.get("amount") or "") for line, row in rows), mark)
     except MixedDecimalMarks as exc:
         raise ViolationImportError([RowError(exc.row, exc.column, str(exc))]) from None
     parsed, errors, seen = [], [], {}

@@ -139,7 +139,7 @@ def ad_import(request):
     form = AdReportUploadForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         job = import_jobs.start(form.cleaned_data["store"], request.user, "ad_report", form.cleaned_data["file"],
-                                options={"format": form.cleaned_data["format"] or None})
+                                options={"format": form.cleaned_data["format"] or None, **form.options()})
         return redirect(job)
     jobs = scope(ImportJob.objects.filter(kind="ad_report").select_related("store", "created_by"), request.user)
     return render(request, "campaigns/ad_import.html", {"form": form, "jobs": jobs[:10]},

@@ -307,7 +307,7 @@ def violation_entry(request, slug):
         if upload.is_valid():
             try:
                 text = upload.cleaned_data["file"].read().decode("utf-8-sig")
-                result = import_violations(store, text)
+                result = import_violations(store, text, mark=upload.cleaned_data["mark"] or None)
             except UnicodeDecodeError:
                 errors = ["The file is not UTF-8 text."]
             except ViolationImportError as exc:

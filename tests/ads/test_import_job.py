@@ -1,9 +1,12 @@
 """Ad reports uploaded on the ad import page are imported by a real worker, as order files are: the status page
 shows the report's summary or every bad line, and the same report again replaces, never adds."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from stores.models import ImportJob
 from tests.worker import wait_for
@@ -65,3 +68,27 @@ def test_bad_lines_of_a_report_are_named_on_the_status_page_and_nothing_is_saved
     assert "<td class=\"num\">4</td><td>plan: no ad plan named &#x27;Oolong search&#x27; in " in html
     assert "<td class=\"num\">5</td><td>spend: " in html
     assert not search_plan.daily.exists()
+
+
+def test_the_date_order_and_decimal_mark_chosen_on_the_ad_import_page_reach_the_worker(media, celery_worker,
+                                                                                       client_a, search_plan):
+    report = ("日期,计划名称,展现量,点击量,花费,成交笔数,成交金额\n"
+              '11/03/2026,Longjing search,1000,40,"25,500",2,300\n'
+              '11/05/2026,Longjing search,900,30,"1,250",1,150\n').encode()
+    job, page = job_of(upload_report(client_a, search_plan.store, report))
+    wait_for(lambda: finished(job))
+    html = client_a.get(page).content.decode()
+    assert job.status == "failed" and "choose how dates are written on the upload form" in html
+    assert "or choose the decimal mark on the upload form" in html
+    form = client_a.get(reverse("campaigns:ad_import")).content.decode()
+    assert "Dates are written" in form and "Decimal mark" in form
+
+    response = client_a.post(reverse("campaigns:ad_import"), {
+        "store": search_plan.store.pk, "format": "", "dates": "month first", "mark": ".",
+        "file": SimpleUploadedFile("r.csv", report, "text/csv")})
+    job, page = job_of(response)
+    assert job.options == {"format": None, "dates": "month first", "mark": "."}
+    wait_for(lambda: finished(job))
+    assert job.status == "done", job.errors
+    assert dict(search_plan.daily.values_list("date", "spend")) == {
+        date(2026, 11, 3): Decimal("25500.00"), date(2026, 11, 5): Decimal("1250.00")}

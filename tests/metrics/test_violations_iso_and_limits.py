@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from stores.models import ImportJob, Violation
 from stores.tasks import run_import
-from stores.violations_import import import_violations
+from stores.violations_import import ViolationImportError, import_violations
 from tests.factories import MembershipFactory, UserFactory
 from tests.metrics.test_violations_checks import HEADER, import_errors
 
@@ -50,6 +50,11 @@ def test_a_date_not_in_iso_8601_is_refused_and_nothing_is_stored(store_a, writte
         ("2026-11-05 14:30:15", datetime(2026, 11, 5, 14, 30, 15)),
         ("2026-11-05T14:30+08:00", datetime(2026, 11, 5, 14, 30)),
         ("2026-11-05T06:30Z", datetime(2026, 11, 5, 14, 30)),
+        # As German, Austrian, Swiss and Russian exports write them: day first, whatever the numbers.
+        ("05.11.2026", datetime(2026, 11, 5)),
+        ("05.11.2026 14:30", datetime(2026, 11, 5, 14, 30)),
+        ("5.11.2026 14:30:15", datetime(2026, 11, 5, 14, 30, 15)),
+        ("2026.11.05 14:30", datetime(2026, 11, 5, 14, 30)),
     ],
 )
 def test_iso_dates_and_times_are_read_in_the_stores_zone_unless_they_carry_an_offset(store_a, written, local):
@@ -178,3 +183,27 @@ def test_the_generic_import_page_caps_its_error_list_too(client_a, store_a):
     html = client_a.get(page["Location"]).content.decode()
     assert "Nothing was imported: 250 problems" in html and "Showing the first 200 of 250 errors." in html
     assert html.count("kind: is empty") == 200
+
+
+# --- the decimal mark the operator states -----------------------------------------------------------------------
+
+def test_a_file_whose_amounts_either_mark_reads_is_imported_with_the_mark_chosen_on_the_entry_page(client_a,
+                                                                                                  store_a):
+    text = HEADER + 'V-1,late,05.11.2026 14:30,1,"1.250"\nV-2,late,06.11.2026,1,"2.500"\n'
+    page = client_a.post(entry_page(client_a, store_a),
+                         {"upload": "1", "file": SimpleUploadedFile("v.csv", text.encode())})
+    assert "choose the decimal mark on the upload form" in page.content.decode()
+    assert Violation.objects.count() == 0
+    page = client_a.post(entry_page(client_a, store_a),
+                         {"upload": "1", "mark": ",", "file": SimpleUploadedFile("v.csv", text.encode())})
+    assert page.status_code == 302
+    assert dict(Violation.objects.values_list("external_id", "amount")) == {"V-1": 1250, "V-2": 2500}
+
+
+def test_a_stated_mark_the_file_contradicts_is_refused_naming_the_row(store_a):
+    with pytest.raises(ViolationImportError) as caught:
+        import_violations(store_a, HEADER + 'V-1,late,2026-11-05,1,"1,250"\nV-2,late,2026-11-05,1,"7,5"\n', mark=".")
+    assert [str(e) for e in caught.value.errors] == [
+        "row 3, amount: 7,5 is written with a decimal comma, but the upload says a decimal point: check the "
+        "decimal mark chosen on the upload form"]
+    assert Violation.objects.count() == 0

@@ -2,6 +2,7 @@
 a job delivered twice imports once, a lost task is queued again, and a job that never finishes is given up."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -100,3 +101,24 @@ def test_a_job_that_never_finishes_is_given_up_with_a_reason(media, store_a, cli
     assert job.status == "failed" and not stored.exists()
     html = client_a.get(job.get_absolute_url()).content.decode()
     assert "never finished (its worker stopped each time); nothing was imported. Split the file" in html
+
+
+def test_the_decimal_mark_chosen_on_the_upload_page_reaches_the_worker(media, celery_worker, client_a, store_a):
+    text = ('order_id,placed_at,total,sku,quantity,unit_price\n'
+            'M-1,03.11.2026 14:05,"1.250",MUG-1,1,"1.250"\n')  # a German file: 1.250 is a thousand and more
+    job, page = upload(client_a, store_a, text)
+    wait_for(lambda: finished(job))
+    html = client_a.get(page).content.decode()
+    assert job.status == "failed" and "or choose the decimal mark on the upload form" in html
+    form = client_a.get(reverse("stores:import", args=[store_a.slug])).content.decode()
+    assert 'name="mark"' in form and "Tell from the file" in form
+
+    response = client_a.post(reverse("stores:import", args=[store_a.slug]), {
+        "kind": "orders", "mark": ",", "file": SimpleUploadedFile("o.csv", text.encode(), "text/csv")})
+    job = ImportJob.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
+    assert job.options == {"mark": ","}
+    wait_for(lambda: finished(job))
+    assert job.status == "done", job.errors
+    order = store_a.orders.get()
+    assert (order.total, order.placed_at.astimezone(store_a.zone).strftime("%d %b %H:%M")) == (
+        Decimal("1250.00"), "03 Nov 14:05")

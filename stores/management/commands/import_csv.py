@@ -3,6 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 from stores.importers import ImportRejected, importers
 from stores.models import Store
 
+MARKS = {"comma": ",", "point": "."}
+
 
 class Command(BaseCommand):
     help = (
@@ -15,8 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("kind", help="What the file holds: " + ", ".join(sorted(importers())) + ".")
         parser.add_argument("path", help="Path of the CSV file (UTF-8).")
         parser.add_argument("--store", required=True, help="Slug of the store to import into.")
+        parser.add_argument("--decimal-mark", choices=sorted(MARKS), help=(
+            "The file's decimal mark, for a file whose amounts could all be read either way (1,250 or 1.250); "
+            "default: told from the file (orders, violations and ad reports)."))
 
-    def handle(self, kind, path, store, **options):
+    def handle(self, kind, path, store, decimal_mark=None, **options):
         available = importers()
         if kind not in available:
             raise CommandError(f"Unknown kind {kind!r}; choose one of: {', '.join(sorted(available))}.")
@@ -24,7 +29,7 @@ class Command(BaseCommand):
         if target is None:
             raise CommandError(f"No store with slug {store!r}.")
         try:
-            result = available[kind](target, path)
+            result = available[kind](target, path, **({"mark": MARKS[decimal_mark]} if decimal_mark else {}))
         except FileNotFoundError:
             raise CommandError(f"No file at {path}.") from None
         except ImportRejected as exc:

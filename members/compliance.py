@@ -25,12 +25,12 @@ from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QueryS
 from reviews.models import OPEN_STATUSES, Review
 from stores.models import Order, OrderStatus
 
-from .models import MessageStatus
+from .models import ANSWER, MessageStatus
 
 QUIET_START = time(21, 0)
 QUIET_END = time(9, 0)
 
-# Texts that count towards the cap: those sent and those about to be.
+# Texts that count towards the cap: those sent and those about to be (our answers to replies never do).
 COUNTED = (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED,
            MessageStatus.UNDELIVERED)
 
@@ -54,7 +54,7 @@ def recent_text_counts(store, now: datetime) -> dict[int, int]:
     from .models import Message
 
     since = now - timedelta(days=settings.SMS_FREQUENCY_DAYS)
-    recent = Message.objects.filter(store=store, status__in=COUNTED).filter(
+    recent = Message.objects.filter(store=store, status__in=COUNTED).exclude(flow=ANSWER).filter(
         Q(sent_at__gte=since) | Q(sent_at__isnull=True, scheduled_for__gte=since))
     return dict(recent.values("member_id").annotate(n=Count("pk")).values_list("member_id", "n"))
 
@@ -82,7 +82,7 @@ def texted_days(store, now: datetime) -> dict[int, dict[date, list]]:
     from .models import Message
 
     since = now - timedelta(days=2)
-    texts = (Message.objects.filter(store=store, status__in=COUNTED)
+    texts = (Message.objects.filter(store=store, status__in=COUNTED).exclude(flow=ANSWER)
              .filter(Q(sent_at__gte=since) | Q(sent_at__isnull=True, scheduled_for__gte=since))
              .select_related("member__store").only("pk", "flow", "status", "attempts", "enqueued_at", "sent_at",
                                                    "scheduled_for", "member__timezone", "member__phone",

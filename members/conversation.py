@@ -2,17 +2,22 @@
 
 One sending number texts for every store, so a customer's thread runs across stores; the caller passes
 querysets already scoped to the user's stores, and nothing from another store reaches the thread (a
-reply is kept once per membership, so it is shown once, with the copies the user may see)."""
+reply is kept once per membership, so it is shown once, with the copies the user may see; so is our answer
+to it). Our answer names every store of the number: `answer_bodies_seen` leaves out the ones the user
+cannot see, wherever an answer is shown."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 
-from .models import InboundReply, Message
+from . import keywords
+from .models import ANSWER, InboundReply, Message, ReplyKind
 
 # The newest entries shown; a number texted for years would otherwise be one endless page.
 LIMIT = 200
@@ -20,11 +25,13 @@ LIMIT = 200
 
 @dataclass
 class Entry:
-    """A text we sent (`text`) or a reply the customer sent (`copies`: one per store the user may see)."""
+    """A text we sent (`text`; for our answer to a reply, `also` holds its other stores' copies) or a reply
+    the customer sent (`copies`: one per store the user may see)."""
 
     at: datetime
     text: Message | None = None
     copies: list[InboundReply] = field(default_factory=list)
+    also: list[Message] = field(default_factory=list)
 
     @property
     def is_reply(self) -> bool:
@@ -36,7 +43,28 @@ class Entry:
 
     @property
     def stores(self) -> list:
-        return [c.store for c in self.copies] if self.is_reply else [self.text.store]
+        if self.is_reply:
+            return [c.store for c in self.copies]
+        return sorted((t.store for t in (self.text, *self.also)), key=lambda store: store.name)
+
+    @property
+    def switch(self) -> str:
+        """For an opt-out or opt-in reply: where it took effect and who confirmed it to the customer."""
+        kind = self.copies[0].kind if self.is_reply else ""
+        if kind not in (ReplyKind.OPT_OUT, ReplyKind.OPT_IN):
+            return ""
+        done = "Opted out" if kind == ReplyKind.OPT_OUT else "Opted back in"
+        after = "No more texts from any store." if kind == ReplyKind.OPT_OUT else "Texts may start again."
+        if keywords.twilio_answers(self.body):
+            return f"{done} by texting {self.body.strip()} — Twilio confirms to the customer. {after}"
+        if kind == ReplyKind.OPT_OUT:
+            return f"{done} by texting {self.body.strip()} — we confirm to the customer (below). {after}"
+        return f"{done} by texting {self.body.strip()}. {after}"
+
+    @property
+    def order(self) -> int:
+        """Among entries of one moment: our text, then the reply, then our answer to it."""
+        return 1 if self.is_reply else 2 if self.text.flow == ANSWER else 0
 
 
 @dataclass
@@ -57,12 +85,40 @@ def thread(messages: QuerySet[Message], replies: QuerySet[InboundReply], limit: 
     for reply in rows:
         key = (reply.provider_sid,) if reply.provider_sid else (reply.received_at, reply.body)
         grouped.setdefault(key, Entry(at=reply.received_at)).copies.append(reply)
-    entries = [Entry(at=t.at, text=t) for t in texts] + list(grouped.values())
+    answer_bodies_seen([t for t in texts if t.flow == ANSWER], {t.store_id for t in texts})
+    entries = []
+    answers: dict[str, Entry] = {}
+    for text in texts:  # an answer's copies (one per membership) are one entry, as its reply's are
+        if text.flow == ANSWER and text.occasion in answers:
+            answers[text.occasion].also.append(text)
+            continue
+        entries.append(Entry(at=text.at, text=text))
+        if text.flow == ANSWER:
+            answers[text.occasion] = entries[-1]
+    entries += grouped.values()
     # A source cut short has older rows we did not read: show nothing older than its oldest row read,
     # or the thread would seem to have a gap.
     bounds = [texts[-1].at] if len(texts) > limit else []
     if len(rows) == (limit + 1) * 4:
         bounds.append(rows[-1].received_at)
-    entries.sort(key=lambda e: (e.at, e.is_reply), reverse=True)
+    entries.sort(key=lambda e: (e.at, e.order), reverse=True)
     kept = [e for e in entries if not bounds or e.at > max(bounds)][:limit]
     return Thread(entries=kept[::-1], earlier=len(kept) < len(entries))
+
+
+def answer_bodies_seen(texts: Iterable[Message], store_ids: set[int]) -> None:
+    """Our answer to a reply names every store of the number ("Store B / Store C: …"); in the body of each
+    answer in `texts` (changed in memory only), leave out the stores not in `store_ids` (the user's)."""
+    texts = [t for t in texts if t.flow == ANSWER]
+    if not texts:
+        return
+    copies = defaultdict(list)
+    for occasion, store_id, name in (Message.objects.filter(flow=ANSWER, occasion__in={t.occasion for t in texts})
+                                     .order_by("store__name").values_list("occasion", "store_id", "store__name")):
+        copies[occasion].append((store_id, name))
+    for text in texts:
+        named = list(dict.fromkeys(name for _, name in copies[text.occasion]))
+        seen = list(dict.fromkeys(name for store_id, name in copies[text.occasion] if store_id in store_ids))
+        if len(seen) < len(named):
+            for separator in (" / ", "、"):
+                text.body = text.body.replace(separator.join(named), separator.join(seen))

@@ -155,6 +155,12 @@ class Flow(models.TextChoices):
     CAMPAIGN = "campaign", "Campaign"
 
 
+# A text's flow when it is our automatic answer to a member's reply (members.replies), occasion
+# "answer:<the reply's MessageSid>". Not a template flow: no template can be written for it.
+ANSWER = "answer"
+MESSAGE_FLOWS = [*Flow.choices, (ANSWER, "Answer to a reply")]
+
+
 def audience_choices(text: str, choices) -> tuple[list[str], list[str]]:
     """The choice values a comma-separated audience names (by value or label, in any case), and the names
     that are neither."""
@@ -300,6 +306,8 @@ def describe_occasion(occasion: str, campaign_name: str = "") -> str:
     """An occasion key in the operator's words: "after_sales:order 107056" → "After-sales · order 107056",
     "campaign:12" → "Campaign: <its template's name>"."""
     kind, _, rest = occasion.partition(":")
+    if kind == ANSWER:
+        return "Answer to a reply"
     if kind == Flow.CAMPAIGN:
         return f"Campaign: {campaign_name}" if campaign_name else f"Campaign #{rest.partition(':')[0]}"
     if kind in OCCASION_WORDS and rest:
@@ -318,7 +326,7 @@ class Message(models.Model):
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="messages")
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="messages")
-    flow = models.CharField(max_length=20, choices=Flow.choices)
+    flow = models.CharField(max_length=20, choices=MESSAGE_FLOWS)
     occasion = models.CharField(max_length=100, help_text='e.g. "holiday:2026-12-25", "after_sales:order 123".')
     template = models.ForeignKey(SmsTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="texts",

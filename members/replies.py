@@ -6,20 +6,26 @@ applies in every store (Twilio blocks the number for the whole sender) and an op
 store. An opt-in never creates consent: it lifts the opt-out, and a membership that never consented
 stays untexted. HELP and any other reply wait on the texts page until an operator marks them answered;
 the answer we send back names the store(s) the number belongs to.
+
+An answer is kept as a text (flow ANSWER, occasion "answer:<the reply's MessageSid>") of each membership,
+so the number's conversation shows what the customer got; the unique (member, flow, occasion) makes a
+second answer to one reply impossible even if Twilio delivers the webhook twice.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from opsdesk.privacy import mask_phone
 
 from . import keywords
-from .models import InboundReply, Member, ReplyKind
+from .models import ANSWER, InboundReply, Member, Message, MessageStatus, ReplyKind
+from .texts import sms_length
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +44,34 @@ ANSWERS = {
 ACKNOWLEDGE_EVERY = timedelta(hours=24)
 
 
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    message_id: int | None = None  # the kept copy Twilio's status report of the answer updates
+
+
 def receive_reply(phone: str, body: str, provider_sid: str = "", now: datetime | None = None) -> str | None:
     """Record and act on a reply from `phone`; returns the text to answer with, or None for no answer."""
+    answer = receive(phone, body, provider_sid, now)
+    return answer.text if answer else None
+
+
+def answer_text(kind: str, stores: list) -> str:
+    """Our answer to a reply of `kind` from a number of `stores` (ordered by name), naming them all."""
+    language = "zh" if all(s.country == "CN" for s in stores) else "en"
+    names = ("、" if language == "zh" else " / ").join(dict.fromkeys(s.name for s in stores))
+    return ANSWERS[language][kind].format(stores=names)
+
+
+def receive(phone: str, body: str, provider_sid: str = "", now: datetime | None = None) -> Answer | None:
+    """Record and act on a reply from `phone`; returns our answer (kept as a text of each membership), or
+    None when we give none (Twilio confirms it, or it was already answered)."""
     now = now or timezone.now()
     kind = keywords.classify(body)
     members = list(Member.objects.filter(phone=phone).select_related("store").order_by("store__name"))
     if not members:
         log.info("reply from %s, who is no member of any store (%s)", mask_phone(phone), kind)
-        return UNKNOWN_NUMBER_HELP if kind == ReplyKind.HELP else None
+        return Answer(UNKNOWN_NUMBER_HELP) if kind == ReplyKind.HELP else None
     ids = [m.pk for m in members]
     with transaction.atomic():
         # Twilio may deliver a reply again (and a signed request can be replayed): one that is already
@@ -68,12 +94,27 @@ def receive_reply(phone: str, body: str, provider_sid: str = "", now: datetime |
                      .update(opted_out_at=None, opted_out_by=None))
         else:
             count = len(ids)
-    log.info("%s from %s (%d memberships)", kind, mask_phone(phone), count)
-    if kind in (ReplyKind.OPT_OUT, ReplyKind.OPT_IN) and keywords.twilio_answers(body):
-        return None  # Twilio's Advanced Opt-Out confirms these itself; a second confirmation would confuse
-    if kind == ReplyKind.OPT_IN or (kind == ReplyKind.MESSAGE and earlier):
+        log.info("%s from %s (%d memberships)", kind, mask_phone(phone), count)
+        if kind in (ReplyKind.OPT_OUT, ReplyKind.OPT_IN) and keywords.twilio_answers(body):
+            return None  # Twilio's Advanced Opt-Out confirms these itself; a second confirmation would confuse
+        if kind == ReplyKind.OPT_IN or (kind == ReplyKind.MESSAGE and earlier):
+            return None
+        return _keep_answer(members, answer_text(kind, [m.store for m in members]), provider_sid, now)
+
+
+def _keep_answer(members: list[Member], text: str, provider_sid: str, now: datetime) -> Answer | None:
+    """Keep `text` as a sent text of each membership, or None if this reply already has its answer (the
+    database's unique (member, flow, occasion) decides, whatever became of the reply's own record)."""
+    occasion = f"answer:{provider_sid[:64]}" if provider_sid else f"answer:at {now.isoformat()}"
+    copies = [Message(store=m.store, member=m, flow=ANSWER, occasion=occasion, body=text,
+                      segments=sms_length(text).segments, status=MessageStatus.SENT, scheduled_for=now,
+                      sent_at=now, status_updated_at=now) for m in members]
+    try:
+        with transaction.atomic():
+            first = copies[0]
+            first.save(force_insert=True)
+            Message.objects.bulk_create(copies[1:], ignore_conflicts=True)
+    except IntegrityError:
+        log.info("reply %s was already answered, not answered again", provider_sid[:40])
         return None
-    stores = [m.store for m in members]
-    language = "zh" if all(s.country == "CN" for s in stores) else "en"
-    names = ("、" if language == "zh" else " / ").join(dict.fromkeys(s.name for s in stores))
-    return ANSWERS[language][kind].format(stores=names)
+    return Answer(text, first.pk)

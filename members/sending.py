@@ -35,7 +35,7 @@ from opsdesk.tenancy import parse_pk
 from stores.models import Order, Store
 
 from . import compliance, pacing
-from .models import HANDED_OVER, Coupon, Flow, Member, Message, MessageStatus, SmsTemplate
+from .models import ANSWER, HANDED_OVER, Coupon, Flow, Member, Message, MessageStatus, SmsTemplate
 from .sms import INVALID_NUMBER, NOT_MOBILE, OPTED_OUT, PermanentSendError, TransientSendError, get_backend
 from .texts import render, sms_length
 
@@ -527,6 +527,11 @@ def apply_status_callback(sid: str, status: str, error_code: str = "", message_i
     if changed:
         message.status_updated_at = timezone.now()
         message.save(update_fields=[*changed, "status_updated_at"])
+        if message.flow == ANSWER and "status" in changed:
+            # One answer, kept once per membership of the number: every store's copy takes its status.
+            (Message.objects.filter(flow=ANSWER, occasion=message.occasion).exclude(pk=message.pk)
+             .update(status=message.status, error_code=message.error_code, error_message="",
+                     status_updated_at=message.status_updated_at))
     return message
 
 

@@ -14,9 +14,10 @@ from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, parse_pk, scope, stores_for
 
 from . import flows
-from .conversation import thread
+from .conversation import answer_bodies_seen, thread
 from .forms import SmsTemplateForm
 from .models import (
+    ANSWER,
     NEEDS_ANSWER,
     Flow,
     InboundReply,
@@ -75,9 +76,11 @@ def detail(request, pk):
     for coupon in coupons:
         campaign = parse_pk(coupon.occasion.partition(":")[2].partition(":")[0])
         coupon.occasion_label = describe_occasion(coupon.occasion, campaigns.get(campaign, ""))
+    texts = list(member.messages.select_related("template")[:100])
+    if any(text.flow == ANSWER for text in texts):
+        answer_bodies_seen(texts, set(stores_for(request.user).values_list("pk", flat=True)))
     return render(request, "members/detail.html", {
-        "member": member, "phone": phone, "orders": orders,
-        "texts": member.messages.select_related("template")[:100],
+        "member": member, "phone": phone, "orders": orders, "texts": texts,
         "coupons": coupons, "replies": member.replies.select_related("answered_by")[:100],
     })
 

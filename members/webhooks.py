@@ -14,6 +14,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
@@ -22,7 +23,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from opsdesk.privacy import mask_phone
 
 from .models import Message
-from .replies import receive_reply
+from .replies import receive
 from .sending import apply_status_callback
 
 log = logging.getLogger(__name__)
@@ -78,13 +79,16 @@ def status(request):
 
 @twilio_webhook
 def inbound(request):
-    """A member's reply: recorded, acted on (opt out, opt back in) and answered with TwiML when it needs one."""
+    """A member's reply: recorded, acted on (opt out, opt back in) and answered with TwiML when it needs one.
+    The answer is kept as a text (members.replies); the <Message action> has Twilio report its delivery to
+    the status webhook as for any text we send."""
     if why := impossible_sid(request):
         log.warning("reply from %s refused: impossible MessageSid (%s)", mask_phone(request.POST.get("From", "")), why)
         return HttpResponseBadRequest("Impossible MessageSid.")
-    answer = receive_reply(request.POST.get("From", ""), request.POST.get("Body", ""),
-                           request.POST.get("MessageSid", ""))
+    answer = receive(request.POST.get("From", ""), request.POST.get("Body", ""), request.POST.get("MessageSid", ""))
     reply = MessagingResponse()
-    if answer:
-        reply.message(answer)
+    if answer and answer.message_id:
+        reply.message(answer.text, action=f"{settings.SITE_URL}{reverse('twilio_status')}?m={answer.message_id}")
+    elif answer:
+        reply.message(answer.text)
     return HttpResponse(str(reply), content_type="text/xml")

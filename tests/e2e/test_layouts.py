@@ -153,9 +153,18 @@ def test_a_busy_conversation_fits_the_screen(page, live_server, login, screensho
     InboundReply.objects.bulk_create([InboundReply(store=m.store, member=m, kind="help", body="HELP 壶盖关不上",
                                                    provider_sid="SMin", received_at="2026-12-01T02:00Z")
                                       for m in members])
+    # An opt-out we confirm ourselves: its line across the row, then our answer kept in both stores.
+    InboundReply.objects.bulk_create([InboundReply(store=m.store, member=m, kind="opt_out", body="退订，谢谢",
+                                                   provider_sid="SMout", received_at="2026-12-01T03:00Z")
+                                      for m in members])
+    Message.objects.bulk_create([Message(store=m.store, member=m, flow="answer", occasion="answer:SMout",
+                                         body="您已退订Store A、Store B的短信，不会再收到。回复START可重新订阅。",
+                                         status="sent", sent_at="2026-12-01T03:00Z", scheduled_for="2026-12-01T03:00Z")
+                                 for m in members])
     login("op-a")
     page.set_viewport_size(VIEWPORTS[size])
     page.goto(f"{live_server.url}{reverse('members:conversation', args=[members[0].pk])}")
+    assert page.get_by_text("Opted out by texting 退订，谢谢").count() == 1
     assert page.locator("table.stack button").count() == 2
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 2
     assert page.evaluate(OFF_SCREEN_CELLS) == []

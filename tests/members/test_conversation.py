@@ -68,7 +68,8 @@ def test_texts_from_every_store_and_the_replies_read_as_one_thread_in_time_order
     send(in_b, "How is your kettle?", "campaign:care", LA_MORNING)
     reply(client, "The lid does not close", "SMin1", LA_MORNING + timedelta(hours=1))
     send(in_c, "20% off socks", "campaign:socks", LA_MORNING + timedelta(hours=2))
-    signed_post(client, reverse("twilio_status"), {"MessageSid": Message.objects.get(member=in_c).provider_sid,
+    signed_post(client, reverse("twilio_status"), {"MessageSid": Message.objects.get(member=in_c,
+                                                                                      flow="campaign").provider_sid,
                                                    "MessageStatus": "delivered"})
     client.force_login(user_of(store_b, store_c))
     page = client.get(reverse("members:conversation", args=[in_b.pk])).content.decode()
@@ -78,6 +79,9 @@ def test_texts_from_every_store_and_the_replies_read_as_one_thread_in_time_order
         # One reply, kept once per membership, is one line with both stores (each marks its own copy answered).
         "2026-11-24 11:00 Customer · Message Store B, Store C The lid does not close "
         "Store B: waiting for an answer Mark answered Store C: waiting for an answer Mark answered",
+        # Our acknowledgement, kept once per store as the reply is, is one line too.
+        "2026-11-24 11:00 Us · Answer to a reply Store B, Store C Thanks, Store B / Store C has your message and "
+        "will get back to you. Sent",
         "2026-11-24 12:00 Us · Campaign: 20% off socks Store C 20% off socks Delivered",
     ]
 
@@ -90,10 +94,11 @@ def test_a_store_the_user_cannot_see_never_shows_not_even_as_a_count(client, fak
     client.force_login(user_of(store_b))
     page = client.get(reverse("members:conversation", args=[in_b.pk])).content.decode()
     assert "Store C" not in page and "Secret" not in page and f"/members/{in_c.pk}/" not in page
-    assert [row.split(" Us ")[0].split(" Customer ")[0] for row in rows(page)] == ["2026-11-24 11:00",
-                                                                                   "2026-11-24 12:00"]
+    assert [row.split(" Us ")[0].split(" Customer ")[0] for row in rows(page)] == [
+        "2026-11-24 11:00", "2026-11-24 12:00", "2026-11-24 12:00"]  # the reply, then our answer to it
     # The reply's other copy (store C's) is neither listed nor counted.
     assert "HELP the kettle is broken" in page and page.count("Mark answered") == 1
+    assert "Store B: order care and member offers" in page  # our answer named both stores: C is left out
     assert client.get(reverse("members:conversation", args=[in_c.pk])).status_code == 404
 
 
@@ -131,7 +136,8 @@ def test_the_member_page_and_the_texts_list_lead_to_the_conversation(client, fak
     client.force_login(user_of(store_b))
     link = f'href="{reverse("members:conversation", args=[member.pk])}"'
     assert link in client.get(member.get_absolute_url()).content.decode()
-    assert client.get(reverse("members:texts")).content.decode().count(link) == 2  # the reply and the text
+    # the reply, the text and our acknowledgement of the reply
+    assert client.get(reverse("members:texts")).content.decode().count(link) == 3
 
 
 def test_marking_a_reply_answered_from_the_conversation_comes_back_to_it(client, store_b):

@@ -200,7 +200,7 @@ def test_only_a_whole_reply_of_start_opts_back_in(client, member_b):
 
 def test_help_answers_with_twiml(client, member_b):
     response = signed_post(client, reverse("twilio_inbound"), {"From": member_b.phone, "Body": "help"})
-    assert b"<Message>" in response.content and b"Reply STOP" in response.content
+    assert b"<Message action=" in response.content and b"Reply STOP" in response.content
     member_b.refresh_from_db()
     assert member_b.opted_out_at is None
 

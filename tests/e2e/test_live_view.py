@@ -159,3 +159,20 @@ def test_coming_back_to_the_tab_during_a_refresh_does_not_start_a_second_one(pag
                                 session_id="s2", visitor_id="v2", source="direct")
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     expect(page.locator("#kpi-sessions-today")).to_have_text("2")
+
+
+def test_on_a_phone_every_kpi_and_its_changes_are_on_screen(page, live_server, login, operator_a, store_a):
+    # On a 390 px phone the comparison columns ran off to the right ("Same weekday last week" out of sight) and the
+    # hour labels under the charts were cut to "0…": the page an operator checks most on the go.
+    ts = timezone.now() - timedelta(minutes=1)
+    OrderFactory(store=store_a, total=Decimal("12345.60"), placed_at=ts, paid_at=ts)
+    login("op-a")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/metrics/{store_a.slug}/live/")
+    expect(page.locator("#kpi-gmv-today")).to_have_text("12,345.60")
+    shown = page.locator("#kpis").evaluate("t => t.closest('.table-wrap').getBoundingClientRect().right")
+    off = page.evaluate("""right => [...document.querySelectorAll('#kpis .chg')]
+        .filter(el => el.textContent && el.getBoundingClientRect().right > right + 1).map(el => el.id)""", shown)
+    assert page.locator("#kpis .chg:not(:empty)").count() > 0 and off == []
+    ticks = page.evaluate("[...document.querySelectorAll('#chart-sessions .xtick text')].map(t => t.textContent)")
+    assert ticks and all(":" in t and "…" not in t for t in ticks)

@@ -69,8 +69,10 @@
     // The current hour is not over: drawn apart, beside yesterday's same minutes, so it is not read as a drop.
     const finished = (values) => values.map((v, h) => (h < now ? v : null));
     const soFar = `so far (${String(now).padStart(2, "0")}:00–${String(now).padStart(2, "0")}:${String(part.minutes).padStart(2, "0")})`;
-    const layout = {margin: {t: 10, l: 50, r: 10, b: 40}, legend: {orientation: "h"}, xaxis: {dtick: 3}};
     for (const [el, key] of [["chart-sessions", "sessions"], ["chart-gmv", "gmv"]]) {
+      // Eight hour labels do not fit a phone's chart (plotly cut them to "0…"): every sixth hour there.
+      const dtick = document.getElementById(el).clientWidth < 480 ? 6 : 3;
+      const layout = {margin: {t: 10, l: 50, r: 10, b: 40}, legend: {orientation: "h"}, xaxis: {dtick}};
       Plotly.react(el, [
         {x: hours, y: finished(d.hourly.today[key]), name: "Today", mode: "lines+markers", line: {color: "#1f77b4"}},
         {x: hours, y: d.hourly.yesterday[key], name: "Yesterday", mode: "lines", line: {dash: "dot", color: "#ff7f0e"}},

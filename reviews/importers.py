@@ -34,8 +34,8 @@ from members.services import normalise_phone
 from stores.importers import BadValue, ImportedAs, ImportRejected, NotATime, parse_time, too_large, too_many
 from stores.models import Order, OrderLine, Product, Store
 
-from .models import Review
-from .services import open_cases_for
+from .models import Review, ReviewPolicy
+from .services import case_reason, open_cases_for
 
 FORMATS = ("olist", "csv", "json")
 OLIST_COLUMNS = ["review_id", "order_id", "review_score", "review_comment_title", "review_comment_message",
@@ -359,6 +359,9 @@ def import_reviews(store: Store, source, fmt: str | None = None, *, open_cases: 
         products = {p.sku: p for p in Product.objects.filter(store=store, sku__in={
             p.product_key for p in todo if p.product_key})}
         members = _members(store, orders.values(), {p.email for p in todo if p.email})
+        # The rules as committed now, read under the lock a change of rules also takes (not a copy cached on
+        # `store`): the verdicts stored below and the cases opened follow the same ones.
+        policy = ReviewPolicy.objects.filter(store=store).first() or ReviewPolicy(store=store)
         reviews = []
         for p in todo:
             order = orders.get(p.order_key) if p.order_key else None
@@ -377,12 +380,14 @@ def import_reviews(store: Store, source, fmt: str | None = None, *, open_cases: 
             result.linked_orders += order is not None
             result.linked_products += product is not None
             result.linked_members += member is not None
-            reviews.append(Review(store=store, external_id=p.external_id, rating=p.rating, title=p.title,
-                                  body=p.body, created_at=p.created_at, order=order, product=product, member=member))
+            review = Review(store=store, external_id=p.external_id, rating=p.rating, title=p.title, body=p.body,
+                            created_at=p.created_at, order=order, product=product, member=member)
+            review.bad = case_reason(review, policy) is not None  # bulk_create skips save(), which sets it
+            reviews.append(review)
         Review.objects.bulk_create(reviews, batch_size=1000)
         result.created = len(reviews)
         if open_cases:
-            result.cases_opened = open_cases_for(store, reviews, now)
+            result.cases_opened = open_cases_for(store, [r for r in reviews if r.bad], now, policy)
     return result
 
 

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -80,6 +82,11 @@ class Review(models.Model):
     body = models.TextField(blank=True)
     created_at = models.DateTimeField(help_text="When the buyer wrote it.")
     imported_at = models.DateTimeField(auto_now_add=True)
+    # The verdict of `services.case_reason` under the store's rules, stored so pages count bad reviews in SQL:
+    # set by `save()` and the importer, judged again when the store's words change (ReviewPolicy.save/delete)
+    # and by `manage.py recompute_bad_reviews` (after the project's default lists change).
+    bad = models.BooleanField(default=False, editable=False,
+                              help_text="Rated 1 or 2, or 3 with one of the store's negative words.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -87,10 +94,22 @@ class Review(models.Model):
             models.UniqueConstraint(fields=["store", "external_id"], name="review_unique_store_external_id"),
             models.CheckConstraint(condition=Q(rating__gte=1) & Q(rating__lte=5), name="review_rating_1_to_5"),
         ]
-        indexes = [models.Index(fields=["store", "created_at"], name="review_store_created")]
+        indexes = [models.Index(fields=["store", "created_at"], name="review_store_created"),
+                   models.Index(fields=["store", "created_at"], condition=Q(bad=True), name="review_store_bad")]
 
     def __str__(self) -> str:
         return f"{self.rating}★ {self.title or self.external_id}"
+
+    def save(self, *args, **kwargs):
+        """Saves the review with its verdict, judged again unless only fields it does not depend on are saved."""
+        fields = kwargs.get("update_fields")
+        if fields is None or {"rating", "title", "body", "store"} & set(fields):
+            from .services import case_reason
+
+            self.bad = case_reason(self) is not None
+            if fields is not None:
+                kwargs["update_fields"] = {*fields, "bad"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("reviews:review", args=[self.store.slug, self.pk])
@@ -120,6 +139,19 @@ class ReviewPolicy(models.Model):
     def __str__(self) -> str:
         return f"Review policy of {self.store}"
 
+    def save(self, *args, **kwargs):
+        """Saves the rules; when the words change, the store's reviews are judged again (`Review.bad`) in the same
+        transaction, under the store's row lock an import also takes, so no import writes verdicts meanwhile."""
+        from .services import refresh_verdicts
+
+        with transaction.atomic():
+            list(Store.objects.select_for_update().filter(pk=self.store_id).values_list("pk"))
+            saved = ReviewPolicy.objects.filter(pk=self.pk).first() if self.pk else None
+            before = (saved or ReviewPolicy(store_id=self.store_id)).word_list()
+            super().save(*args, **kwargs)
+            if self.word_list() != before:
+                refresh_verdicts(self.store, self)
+
     @classmethod
     def for_store(cls, store: Store) -> ReviewPolicy:
         """The store's saved policy, or an unsaved one holding the defaults."""
@@ -135,6 +167,20 @@ class ReviewPolicy(models.Model):
     @property
     def first_contact_within(self) -> timedelta:
         return timedelta(hours=self.first_contact_hours)
+
+
+@receiver(post_delete, sender=ReviewPolicy)
+def _judge_again_under_the_default(sender, instance: ReviewPolicy, origin=None, **kwargs) -> None:
+    """A store whose own rules are deleted follows the default list again (not when the store itself goes)."""
+    if isinstance(origin, Store):
+        return
+    from .services import refresh_verdicts
+
+    store = Store.objects.filter(pk=instance.store_id).first()
+    if store is not None and instance.word_list() != default_negative_words():
+        with transaction.atomic():
+            list(Store.objects.select_for_update().filter(pk=store.pk).values_list("pk"))
+            refresh_verdicts(store, ReviewPolicy(store=store))
 
 
 class CaseStatus(models.TextChoices):

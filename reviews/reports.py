@@ -2,8 +2,8 @@
 and a product's ratings before and after each listing change.
 
 A review counts as bad by `services.bad_filter`, the rule its own page applies: rated 2 or less, or 3 with one of
-the store's negative words (with or without a case), or it opened a case. Sums, counts and weekly buckets run in
-SQL; percentiles in numpy.
+the store's negative words (with or without a case), or it opened a case. The verdict is stored on the review
+(`Review.bad`), so sums, counts and weekly buckets run in SQL; percentiles in numpy.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def rating_periods(product: Product) -> list[RatingPeriod]:
         f"{v.title} ({v.note})" if v.note else v.title for v in versions
     ]
     # One query for all periods: each period's figures are aggregates filtered to its dates.
-    is_bad = bad_filter(product.store, product.reviews.all())
+    is_bad = bad_filter()
     sums = {}
     for i, (start, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
         within = Q()
@@ -65,7 +65,7 @@ def rating_periods(product: Product) -> list[RatingPeriod]:
 
 
 def product_summary(store: Store, reviews: QuerySet[Review]) -> dict:
-    row = reviews.aggregate(n=Count("id"), avg=Avg("rating"), bad=Count("id", filter=bad_filter(store, reviews)))
+    row = reviews.aggregate(n=Count("id"), avg=Avg("rating"), bad=Count("id", filter=bad_filter()))
     return {"reviews": row["n"], "average": round(row["avg"], 2) if row["avg"] is not None else None,
             "bad_rate": _rate(row["bad"], row["n"])}
 
@@ -87,7 +87,7 @@ def build_report(store: Store, start: datetime, end: datetime, now: datetime | N
     """The report over reviews written in [start, end) and their cases, as of `now`."""
     reviews = Review.objects.filter(store=store, created_at__gte=start, created_at__lt=end)
     cases = ReviewCase.objects.filter(store=store, review__created_at__gte=start, review__created_at__lt=end)
-    is_bad = bad_filter(store, reviews)  # the one rule, for every count below
+    is_bad = bad_filter()  # the one rule, for every count below
 
     rows = list(reviews.values("product", "product__title", "product__sku").annotate(
         n=Count("id"), bad=Count("id", filter=is_bad), avg=Avg("rating")).order_by("-bad", "-n"))

@@ -99,39 +99,53 @@ def case_reason(review: Review, policy: ReviewPolicy | None = None) -> str | Non
     return None
 
 
-def complaints_at_3(reviews: QuerySet[Review], policy: ReviewPolicy) -> list[Review]:
-    """The 3★ reviews among `reviews` (one store's, without a case) that `case_reason` finds bad: the words are
-    matched here, not in SQL, so the report and the review's page apply the very same rule."""
-    candidates = reviews.filter(rating=3).only("pk", "store_id", "rating", "title", "body", "created_at")
-    return [r for r in candidates if case_reason(r, policy)]
+def refresh_verdicts(store: Store, policy: ReviewPolicy | None = None, batch: int = 5000) -> tuple[int, int]:
+    """Judge the store's reviews again under `policy` (default: its rules) and store the verdicts (`Review.bad`);
+    returns how many became bad and how many stopped being bad. Only a 3★ review's verdict depends on the rules:
+    their texts are matched here, in batches; the others are set by rating in SQL (a row written around `save()`,
+    by `bulk_create` or `update`, is put right too). The caller holds the store's row lock when rules change."""
+    policy = policy or ReviewPolicy.for_store(store)
+    reviews = Review.objects.filter(store=store)
+    now_bad = list(reviews.filter(rating__lte=2, bad=False).values_list("pk", flat=True))
+    no_longer = list(reviews.filter(rating__gte=4, bad=True).values_list("pk", flat=True))
+    candidates = reviews.filter(rating=3).only("pk", "store_id", "rating", "title", "body", "bad")
+    for review in candidates.iterator(chunk_size=batch):
+        if review.bad != (case_reason(review, policy) is not None):
+            (no_longer if review.bad else now_bad).append(review.pk)
+    for pks, value in ((now_bad, True), (no_longer, False)):
+        for i in range(0, len(pks), batch):
+            Review.objects.filter(pk__in=pks[i:i + batch]).update(bad=value)
+    return len(now_bad), len(no_longer)
 
 
-def bad_filter(store: Store, reviews: QuerySet[Review]) -> Q:
-    """Which of `reviews` (of `store`) are bad, for counting in SQL: `case_reason` finds a reason under the store's
-    rules (rated 1 or 2, or 3 with a negative word), or the review opened a case (under the rules of its day).
+def bad_filter() -> Q:
+    """Which reviews are bad, for counting in SQL: `case_reason` finds a reason under the store's
+    rules (rated 1 or 2, or 3 with a negative word; stored on the review as `bad`), or the review opened a case
+    (under the rules of its day).
 
     A 3★ complaint imported without opening a case is bad too: the report used to count it only once it had a
     case, while its own page called it bad."""
-    policy = ReviewPolicy.for_store(store)
-    complaints = complaints_at_3(reviews.filter(case__isnull=True), policy)
-    return Q(rating__lte=2) | Q(case__isnull=False) | Q(pk__in=[r.pk for r in complaints])
+    return Q(bad=True) | Q(case__isnull=False)
+
+
+def bad_without_case(store: Store, since: datetime | None = None) -> QuerySet[Review]:
+    """The store's bad reviews that have no case (imported without opening cases, or before the rules named
+    their word), oldest first; with `since`, only those written from then on."""
+    reviews = Review.objects.filter(store=store, bad=True, case__isnull=True)
+    if since is not None:
+        reviews = reviews.filter(created_at__gte=since)
+    return reviews.order_by("created_at", "pk")
 
 
 def bad_reviews_without_case(store: Store, since: datetime | None = None) -> list[Review]:
-    """The store's bad reviews that have no case (imported without opening cases, or before the rules named
-    their word), oldest first; with `since`, only those written from then on."""
-    reviews = Review.objects.filter(store=store, case__isnull=True, rating__lte=3)
-    if since is not None:
-        reviews = reviews.filter(created_at__gte=since)
-    policy = ReviewPolicy.for_store(store)
-    low = list(reviews.filter(rating__lte=2).only("pk", "store_id", "rating", "created_at"))
-    return sorted(low + complaints_at_3(reviews, policy), key=lambda r: (r.created_at, r.pk))
+    """`bad_without_case` loaded, to open their cases."""
+    return list(bad_without_case(store, since).only("pk", "store_id", "rating", "title", "body", "created_at"))
 
 
-def open_cases_for(store: Store, reviews: list[Review], now: datetime) -> int:
+def open_cases_for(store: Store, reviews: list[Review], now: datetime, policy: ReviewPolicy | None = None) -> int:
     """Open a case, due after the store's first-call SLA, for each bad one of `reviews` (none of which has a case
     yet); returns how many. In bulk: an import opens hundreds. The caller holds the store's row lock."""
-    policy = ReviewPolicy.for_store(store)
+    policy = policy or ReviewPolicy.for_store(store)
     due = now + policy.first_contact_within
     cases = []
     for review in reviews:

@@ -80,7 +80,7 @@ def store_cases(request, slug):
             "now": now,
             "overdue_count": services.overdue_cases(store, now).count(),
             "review_count": store.reviews.count(),
-            "without_case": len(services.bad_reviews_without_case(store)),
+            "without_case": services.bad_without_case(store).count(),
             "first_contact_hours": ReviewPolicy.for_store(store).first_contact_hours,
         },
     )

@@ -20,7 +20,11 @@ def make_review(store, rating=1, body="", title="", product=None, order=None, cr
 
 
 def make_case(store, rating=1, now=None, **review_fields):
-    return open_case_if_bad(make_review(store, rating=rating, **review_fields), now=now)
+    review = make_review(store, rating=rating, **review_fields)
+    case = open_case_if_bad(review, now=now)
+    # Every rule case of the suite also checks the verdict stored on the review: bad exactly when a case opens.
+    assert Review.objects.get(pk=review.pk).bad == (case is not None), f"stored verdict differs for {review.text!r}"
+    return case
 
 
 @pytest.fixture

@@ -117,8 +117,8 @@ def make_stores(n: int, orders: int, tag: str):
         """INSERT INTO stores_violation (store_id, external_id, kind, description, points, amount, occurred_at,
                status, created_at)
            SELECT b.store_id, 'V1', 'Late shipment', '', 2, 5, b.lo + interval '3 hours', 'open', now() FROM b""",
-        """INSERT INTO reviews_review (store_id, external_id, rating, title, body, created_at, imported_at)
-           SELECT b.store_id, 'R' || r, r * 2, '', '', b.lo + r * interval '5 hours', now()
+        """INSERT INTO reviews_review (store_id, external_id, rating, title, body, created_at, imported_at, bad)
+           SELECT b.store_id, 'R' || r, r * 2, '', '', b.lo + r * interval '5 hours', now(), r * 2 <= 2
            FROM b, generate_series(1, 2) r""",
     ]
     with connection.cursor() as cur:

@@ -254,11 +254,11 @@ FROM members_member m WHERE m.store_id = %(store)s AND m.phone LIKE %(phone_like
 
 REVIEWS_SQL = """
 INSERT INTO reviews_review (store_id, external_id, product_id, order_id, member_id, rating, title, body, created_at,
-                            imported_at)
+                            imported_at, bad)
 SELECT %(store)s, %(prefix)s || o.id, l.product_id, o.id, mo.member_id, rating,
        CASE WHEN rating <= 2 THEN 'Not as described' ELSE 'Good' END,
        CASE WHEN rating <= 2 THEN 'The colour was different and it arrived late.' ELSE 'Arrived on time.' END,
-       o.delivered_at + interval '2 days', o.delivered_at + interval '2 days'
+       o.delivered_at + interval '2 days', o.delivered_at + interval '2 days', rating <= 2
 FROM (SELECT o.*, CASE WHEN r < 0.08 THEN 1 WHEN r < 0.15 THEN 2 WHEN r < 0.22 THEN 3 WHEN r < 0.40 THEN 4 ELSE 5 END
              AS rating
       FROM (SELECT o.*, random() AS r FROM stores_order o

@@ -85,7 +85,7 @@ class Review(models.Model):
     # The verdict of `services.case_reason` under the store's rules, stored so pages count bad reviews in SQL:
     # set by `save()` and the importer, judged again when the store's words change (ReviewPolicy.save/delete)
     # and by `manage.py recompute_bad_reviews` (after the project's default lists change).
-    bad = models.BooleanField(default=False, editable=False,
+    bad = models.BooleanField(default=False, db_default=False, editable=False,
                               help_text="Rated 1 or 2, or 3 with one of the store's negative words.")
 
     class Meta:

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='review',
             name='bad',
-            field=models.BooleanField(default=False, editable=False, help_text="Rated 1 or 2, or 3 with one of the store's negative words."),
+            field=models.BooleanField(db_default=False, default=False, editable=False, help_text="Rated 1 or 2, or 3 with one of the store's negative words."),
         ),
         migrations.RunPython(judge_existing_reviews, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(

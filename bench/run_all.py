@@ -47,6 +47,8 @@ register("sms fanout", "sms_fanout.py", ["--members", "20000", "--rate", "150", 
 register("ads import", "ads_import.py", ["--plans", "20", "--days", "90"], ["--plans", "5", "--days", "10"])
 register("order import", "order_import.py", ["--rows", "100000"], ["--rows", "2000", "--baseline-rows", "500"])
 register("reviews import", "reviews_import.py", ["--copies", "1"], ["--copies", "1"])
+register("review counts", "review_counts.py", ["--reviews", "200000", "--runs", "3"],
+         ["--reviews", "5000", "--runs", "2"])
 register("related sales", "related_sales.py", ["--orders", "200000"], ["--orders", "20000"])
 register("pages", "pages.py", ["--scale", "1", "--runs", "5"], ["--scale", "0.02", "--runs", "3"])
 

@@ -124,7 +124,7 @@ def test_many_reviews_cost_no_more_queries_and_no_list_of_ids(client_a, store_a,
     rows = [b"external_id,rating,created_at,title,body"] + [
         b"M-%d,3,2026-03-02T10:00:00+08:00,,%s" % (i, b"ruim" if i % 2 else b"ok") for i in range(3000)]
     import_reviews(store_a, b"\n".join(rows), "csv", open_cases=False)
-    for page, limit in ((_store_page, 14), (_report, 22)):
+    for page, limit in ((_store_page, 11), (_report, 15)):
         with django_assert_max_num_queries(limit), CaptureQueriesContext(connection) as ran:
             html = page(client_a, store_a)
         assert max(len(q["sql"]) for q in ran.captured_queries) < 3000  # the old rule sent 1,500 ids, per count

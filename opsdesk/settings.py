@@ -109,9 +109,10 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The demo runs web, worker and beat on one SQLite file: wait for locks instead of failing.
+    # The demo runs web, worker and beat on one SQLite file: wait for locks instead of failing; and write-ahead
+    # logging, so pages read (an import job's status page among them) while a worker's long import writes.
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, init_command="PRAGMA journal_mode=WAL;")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -184,6 +185,8 @@ REVIEW_BATCH_MAX_ROWS = 10_000
 REVIEW_BATCH_MAX_BYTES = 5 * 1024 * 1024
 # An upload page lists at most this many of a refused file's errors (and says how many there were).
 IMPORT_ERRORS_SHOWN = 200
+# Finished import jobs (their summary and bad rows) are deleted this many days after they finish, nightly.
+IMPORT_JOB_RETENTION_DAYS = int(env("IMPORT_JOB_RETENTION_DAYS", "90"))
 
 # --- Celery -------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
@@ -213,6 +216,19 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "opsdesk")
+
+# --- Caches -----------------------------------------------------------------------------------
+# "progress": a running import job's progress, written by the worker and read by its status page outside the
+# import's transaction (stores.import_jobs). Redis when there is one; else files under <var>, which the demo's
+# web and worker share (as they share its filesystem broker).
+_redis = next((u for u in (REDIS_URL, CELERY_BROKER_URL) if (u or "").startswith(("redis://", "rediss://"))), None)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "progress": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis,
+                 "KEY_PREFIX": "opsdesk", "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1}}
+    if _redis else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                    "LOCATION": str(VAR_DIR / "progress")},
+}
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

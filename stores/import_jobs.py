@@ -9,15 +9,24 @@ Safe to run twice: the job's row is locked while it runs (FOR UPDATE SKIP LOCKED
 the task while the first works returns at once, and one after it finds the job finished. A worker that dies
 mid-import rolls back everything it wrote; the job stays "running" and the redelivered task (acks_late), or
 the sweep (`requeue_stale`, every minute) for a lost one, imports it again from the start.
+
+While it runs, an importer that takes `progress` reports how far it got (`Progress`): not on the job's row,
+which the import holds locked and whose writes no one else sees before the end, but in the "progress" cache
+(Redis; files in the demo), which the status page reads. Finished jobs are deleted IMPORT_JOB_RETENTION_DAYS
+after they finish (`prune`, nightly).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .importers import ImportRejected, importers, too_large
@@ -33,6 +42,12 @@ STALE_AFTER = timedelta(minutes=2)
 # ... and one still not finished, and not being imported, this long after is given up (it stopped its worker
 # each time, say), rather than tried for ever.
 GIVE_UP_AFTER = timedelta(hours=3)
+# A running job's progress is written at most this often (seconds), and at each new step; kept this long at most
+# (a worker that died mid-import leaves it behind).
+PROGRESS_EVERY = 1.0
+PROGRESS_KEPT = int(GIVE_UP_AFTER.total_seconds())
+# An upload file no job holds (its job's commit went through, the file's deletion did not) is deleted this old.
+ORPHAN_AFTER = timedelta(days=1)
 GAVE_UP = ("The import was started again and again but never finished (its worker stopped each time); nothing "
            "was imported. Split the file into smaller ones, or tell us.")
 
@@ -72,6 +87,7 @@ def run(job_id: int) -> ImportJob | None:
         job.save()
         if name:  # the file may hold buyers' phone numbers: kept only until the job is done
             transaction.on_commit(lambda: job.file.storage.delete(name))
+    Progress(job.pk).clear()
     return job
 
 
@@ -80,8 +96,11 @@ def _import(job: ImportJob) -> None:
     try:
         if importer is None:
             raise ImportRejected([(1, f"{job.kind!r} is not a kind of file this desk imports any more")])
+        options = dict(job.options)
+        if "progress" in inspect.signature(importer).parameters:
+            options["progress"] = Progress(job.pk)
         with transaction.atomic(), job.file.open("rb") as source:  # a savepoint: a refused file leaves nothing
-            result = importer(job.store, source, **job.options)
+            result = importer(job.store, source, **options)
     except ImportRejected as exc:
         job.status, job.error_count = ImportJob.Status.FAILED, len(exc.errors)
         job.errors = [list(error) for error in exc.errors[: ImportJob.ERRORS_KEPT]]
@@ -122,3 +141,84 @@ def requeue_stale(now=None) -> list[int]:
     for pk in ids:
         run_import.delay(pk)
     return ids
+
+
+class Progress:
+    """A running job's progress for its status page: `progress(step, done, total)` from the importer (steps
+    "checking", "writing", "rolling up"; done and total in the file's rows), written to the "progress" cache at
+    most every PROGRESS_EVERY seconds and at each new step. Best effort: a cache that fails costs the page its
+    progress, never the import."""
+
+    def __init__(self, job_id: int):
+        self.key = f"import-job:{job_id}:progress"
+        self.step, self.at = None, 0.0
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if step == self.step and now - self.at < PROGRESS_EVERY:
+            return
+        self.step, self.at = step, now
+        try:
+            caches["progress"].set(self.key, {"step": step, "done": done, "total": total}, PROGRESS_KEPT)
+        except Exception:  # noqa: BLE001 (Redis down, a full disk: the import goes on)
+            log.warning("import job progress not written (%s)", self.key, exc_info=True)
+
+    def read(self) -> dict | None:
+        try:
+            return caches["progress"].get(self.key)
+        except Exception:  # noqa: BLE001
+            log.warning("import job progress not read (%s)", self.key, exc_info=True)
+            return None
+
+    def clear(self) -> None:
+        try:
+            caches["progress"].delete(self.key)
+        except Exception:  # noqa: BLE001
+            log.warning("import job progress not cleared (%s)", self.key, exc_info=True)
+
+
+def progress(job: ImportJob) -> dict | None:
+    """How far a running job got ({"step", "done", "total"}), when its importer reports it; None otherwise."""
+    return Progress(job.pk).read() if job.status == ImportJob.Status.RUNNING else None
+
+
+def prune(now: datetime | None = None, batch: int = 500) -> int:
+    """Delete the finished jobs (imported, or nothing imported: refused, failed, given up) that finished
+    IMPORT_JOB_RETENTION_DAYS ago, with any upload file one left behind, then the upload files no job holds
+    (ORPHAN_AFTER old); returns how many jobs went. A job waiting or importing is never deleted. Safe to run
+    twice or at once: `batch` jobs a transaction, and a prune skips the rows another one holds."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.IMPORT_JOB_RETENTION_DAYS)
+    old = ImportJob.objects.filter(status__in=[ImportJob.Status.DONE, ImportJob.Status.FAILED]).filter(
+        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)).order_by("pk")
+    storage = ImportJob.file.field.storage
+    pruned = 0
+    while True:
+        with transaction.atomic():
+            jobs = list(old.select_for_update(skip_locked=True).values_list("pk", "file")[:batch])
+            ImportJob.objects.filter(pk__in=[pk for pk, _ in jobs]).delete()
+        for _, name in jobs:  # after the commit: a rolled-back prune keeps its jobs' files
+            if name:
+                storage.delete(name)
+        pruned += len(jobs)
+        if len(jobs) < batch:
+            break
+    _delete_orphans(now - ORPHAN_AFTER)
+    return pruned
+
+
+def _delete_orphans(before: datetime) -> None:
+    storage = ImportJob.file.field.storage
+    held = set(ImportJob.objects.exclude(file="").values_list("file", flat=True))  # before listing: a file
+    try:  # stored after this is younger than `before`
+        folders = storage.listdir("imports")[0]
+    except FileNotFoundError:
+        return
+    for folder in folders:
+        for name in storage.listdir(f"imports/{folder}")[1]:
+            path = f"imports/{folder}/{name}"
+            try:
+                if path not in held and storage.get_modified_time(path) < before:
+                    storage.delete(path)
+            except FileNotFoundError:  # another prune deleted it
+                continue

@@ -594,7 +594,12 @@ def _known_orders(store: Store, external_ids: list[str], chunk: int = 2000) -> d
     return known
 
 
-def import_orders(store: Store, source, mark: str | None = None) -> ImportResult:
+def _no_progress(step: str, done: int, total: int) -> None:
+    pass
+
+
+def import_orders(store: Store, source, mark: str | None = None,
+                  progress: Callable[[str, int, int], None] = _no_progress) -> ImportResult:
     """Import orders (opsdesk's columns or Shopify's export) into `store`, all or nothing; amounts are read
     with the decimal `mark` chosen on the upload form ("," or "."), or the file's own (`file_mark`).
 
@@ -602,6 +607,8 @@ def import_orders(store: Store, source, mark: str | None = None) -> ImportResult
     moves it forward (paid, refunded); unknown SKUs become products (title and price from the first
     line naming them). The store-local days already rolled up whose numbers the import changed (paid
     days, refund days, a day an updated order's refund moved away from) are rolled up and judged again.
+    `progress(step, rows done, rows)` is told each step ("checking", "writing", "rolling up") and each batch
+    written (an import job's status page shows it).
     """
     size = source_size(source)
     if refusal := too_large(size or 0, settings.ORDER_IMPORT_MAX_BYTES):
@@ -614,6 +621,7 @@ def import_orders(store: Store, source, mark: str | None = None) -> ImportResult
     missing = [c for c in (ORDER_REQUIRED if fmt == "opsdesk" else SHOPIFY_REQUIRED) if c not in header]
     if missing:
         raise ImportRejected([(1, f"missing column(s): {', '.join(missing)}")])
+    progress("checking", 0, len(rows))
     orders = (_opsdesk_orders if fmt == "opsdesk" else _shopify_orders)(store, rows, mark or None)
     result = ImportResult(kind="orders", format=fmt, rows=len(rows), details={"lines": 0, "new products": 0})
     from metrics.rollup import refresh_days  # metrics builds on stores, not the other way round
@@ -634,6 +642,8 @@ def import_orders(store: Store, source, mark: str | None = None) -> ImportResult
         one_by_one = [(number, data) for number, data in orders
                       if data.external_id in known and moves_forward(known[data.external_id], data)]
         result.duplicates = len(orders) - len(new) - len(one_by_one)  # already there as the file has them
+        done = len(rows) - sum(len(data.lines) for _, data in new + one_by_one)  # a row is an order's line
+        progress("writing", done, len(rows))
         for start in range(0, len(new), ORDER_BATCH):
             batch = new[start:start + ORDER_BATCH]
             try:
@@ -642,9 +652,14 @@ def import_orders(store: Store, source, mark: str | None = None) -> ImportResult
                 one_by_one += batch
                 continue
             result.created += len(batch)
-            result.details["lines"] += sum(len(data.lines) for _, data in batch)
+            lines = sum(len(data.lines) for _, data in batch)
+            result.details["lines"] += lines
+            done += lines
+            progress("writing", done, len(rows))
         refused = []
         for number, data in sorted(one_by_one, key=lambda pair: pair[0]):
+            done += len(data.lines)
+            progress("writing", done, len(rows))
             try:
                 order, created = record_order(store, data, touched)
             except OrderRefused as exc:  # e.g. a refund beyond the total of the order already stored
@@ -657,6 +672,7 @@ def import_orders(store: Store, source, mark: str | None = None) -> ImportResult
                 result.duplicates += 1
         if refused:
             raise ImportRejected(refused)
+        progress("rolling up", len(rows), len(rows))
         result.refreshed = refresh_days(store, touched)
     return result
 

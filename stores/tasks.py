@@ -38,3 +38,11 @@ def requeue_import_jobs() -> list[int]:
     from .import_jobs import requeue_stale
 
     return requeue_stale()
+
+
+@shared_task
+def prune_import_jobs() -> int:
+    """Nightly: delete finished import jobs past IMPORT_JOB_RETENTION_DAYS (`stores.import_jobs.prune`)."""
+    from .import_jobs import prune
+
+    return prune()

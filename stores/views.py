@@ -210,10 +210,14 @@ def import_csv(request, slug):
 
 
 def import_job(request, slug, pk):
-    """An upload's import: waiting, running (the page reloads itself), done with its summary, or failed with
-    every bad row (the first IMPORT_ERRORS_SHOWN) or the reason."""
+    """An upload's import: waiting, running with its progress (the page reloads itself), done with its summary,
+    or failed with every bad row (the first IMPORT_ERRORS_SHOWN) or the reason. A job the store does not have
+    (pruned IMPORT_JOB_RETENTION_DAYS after it finished, or never its) is a 404 that says so."""
     store = get_store(request.user, slug)
-    job = get_object_or_404(ImportJob.objects.select_related("created_by", "store"), store=store, pk=pk)
+    job = ImportJob.objects.select_related("created_by", "store").filter(store=store, pk=pk).first()
+    if job is None:
+        return render(request, "stores/import_job_gone.html",
+                      {"store": store, "days": settings.IMPORT_JOB_RETENTION_DAYS}, status=404)
     return render(request, "stores/import_job.html", {
-        "store": store, "job": job, "errors": job.errors[: settings.IMPORT_ERRORS_SHOWN],
-        "error_count": job.error_count})
+        "store": store, "job": job, "progress": import_jobs.progress(job),
+        "errors": job.errors[: settings.IMPORT_ERRORS_SHOWN], "error_count": job.error_count})

@@ -36,9 +36,11 @@ OFF_SCREEN_CELLS = """[...document.querySelectorAll('table.stack td')]
     .map(td => td.dataset.label || td.textContent.trim()).slice(0, 3)"""
 
 
-# Lists an operator works through on a phone (activities, ad plans, members, bad-review cases and reviews): no
-# column is scrolled off to the right, where a case's status and call deadline or a plan's spend went unseen.
-PHONE_LISTS = ["campaigns:activities", "campaigns:ads", "members:index", "reviews:index", "reviews:store"]
+# Lists an operator works through on a phone (activities, ad plans, members, bad-review cases and reviews, the
+# stores' real-time figures): no column is scrolled off to the right, where a case's status and call deadline or
+# a plan's spend went unseen.
+PHONE_LISTS = ["campaigns:activities", "campaigns:ads", "members:index", "reviews:index", "reviews:store",
+               "metrics:live"]
 OFF_SCREEN_LIST_CELLS = """[...document.querySelectorAll('.table-wrap td')]
     .filter(td => td.getBoundingClientRect().right > window.innerWidth + 1)
     .map(td => td.textContent.trim()).slice(0, 3)"""

@@ -499,5 +499,5 @@ def test_the_real_time_index_names_the_currency_of_each_stores_average_order(cli
     paid_order(store_a, timezone.now(), total="300.00")
     paid_order(usd, timezone.now(), total="5.00")
     page = client_a.get(reverse("metrics:live")).content.decode()
-    assert '<td class="num">300.00\u00a0CNY<div' in page  # GMV, and the AOV of one order
+    assert 'data-label="GMV"><span>300.00\u00a0CNY<div' in page  # and the AOV of one order
     assert page.count("300.00\u00a0CNY") == 2 and page.count("5.00\u00a0USD") == 2

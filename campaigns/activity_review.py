@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from django.db import transaction
 from scipy import stats
 
+from metrics import figures as house
 from stores.models import Store
 
 from .measures import daily_measures
@@ -46,8 +47,36 @@ class MeasureReview:
         return round(100 * self.uplift / self.baseline, 1) if self.baseline else None
 
     @property
+    def kind(self) -> str:
+        """How its figures are written (metrics.figures.metric_value): GMV is money, the others counts."""
+        return "money" if self.key == "gmv" else "count"
+
+    @property
+    def uplift_words(self) -> str:
+        """'+289 (+162 %)': the uplift with its sign, and its share of the baseline as the daily pages write a
+        change ('−34 %', 'from 0')."""
+        change = self.uplift / self.baseline if self.baseline else None
+        words, _ = house.change_words(change, value=self.actual, earlier=self.baseline)
+        return f"{signed(self.uplift, self.kind)} ({words})"
+
+    @property
+    def interval_words(self) -> str | None:
+        """'−2.91 … +26.91' (two decimals even for counts: the bounds are no whole numbers); None for one day."""
+        if self.uplift_low is None:
+            return None
+        return f"{signed(self.uplift_low, 'money')} … {signed(self.uplift_high, 'money')}"
+
+    @property
     def significant(self) -> bool:
         return self.uplift_low is not None and (self.uplift_low > 0 or self.uplift_high < 0)
+
+
+def signed(value: float, kind: str) -> str:
+    """A difference as metrics.figures writes a figure of `kind`, with '+' or a real minus ('±0' for none)."""
+    text = house.metric_value(abs(value), kind)
+    if not text.strip("0.,"):
+        return f"±{text}"
+    return f"{'+' if value > 0 else house.MINUS}{text}"
 
 
 def baseline_period(first: date, last: date) -> tuple[date, date]:

@@ -172,3 +172,20 @@ def test_measures_count_sessions_of_rolled_up_stale_and_open_days_as_the_events_
     frame = daily_measures(store_b, date(2026, 10, 31), date(2026, 11, 3))
 
     assert list(frame["sessions"]) == [0, 3, 7, 4]
+
+
+def test_review_page_writes_uplifts_as_the_daily_pages_do(client_a, make_activity):
+    """The uplift's share of the baseline in whole percents with its sign ('+50 %', not '(50.0 %)'), a fall
+    with a real minus, and the GMV's currency: the page reads like every other page of figures."""
+    activity = make_activity(start_date=date(2026, 11, 20), end_date=date(2026, 11, 22), status="running")
+    for day, n in [(date(2026, 11, 13), 8), (date(2026, 11, 14), 8), (date(2026, 11, 15), 8),
+                   (date(2026, 11, 20), 10), (date(2026, 11, 21), 12), (date(2026, 11, 22), 14)]:
+        _orders(store=activity.store, day=day, n=n)
+    Member.objects.create(store=activity.store, phone="+8613800138000",
+                          joined_at=datetime(2026, 11, 14, 9, tzinfo=SH))
+    body = client_a.get(reverse("campaigns:activity_review", args=[activity.pk])).content.decode()
+    row = {key: body.split(f'data-measure="{key}"')[1].split("</tr>")[0] for key in ("gmv", "orders", "new_members")}
+    assert "+12 (+50\u00a0%)" in row["orders"] and "50.0 %" not in body
+    assert "+600.00 (+50\u00a0%)" in row["gmv"] and "GMV (CNY)" in row["gmv"]
+    assert "\u22121 (\u2212100\u00a0%)" in row["new_members"]  # one member joined in the baseline days only
+    assert "\u22122.90 … +26.90" in row["orders"]  # the interval of 2, 4 and 6 more orders a day holds zero

@@ -28,6 +28,7 @@ from django.db.models import Count, FilteredRelation, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
+from metrics.figures import metric_value
 from opsdesk.money import to_money
 from stores.models import Order, Store
 
@@ -382,18 +383,22 @@ def _alerted_plans(store: Store, today: date) -> list[AdPlan]:
 
 
 def _alerts(plans: list[AdPlan], pacings: dict[int, PlanPacing], cur: str) -> list[PacingAlert]:
+    def money(value) -> str:  # '1,714.29 CNY', as the amounts beside the alert are written
+        return f"{metric_value(value, 'money')} {cur}"
+
     alerts = []
     for plan in plans:
         p = pacings[plan.pk]
         if p.stopped:
             alerts.append(PacingAlert(plan, "stopped", f"{plan.name}: no spend for {p.stopped_hours:g} h while "
-                                      f"active (today {p.spend_today} {cur})", "danger"))
+                                      f"active (today {money(p.spend_today)})", "danger"))
         if p.will_overspend_day:
-            alerts.append(PacingAlert(plan, "overspend_day", f"{plan.name}: on pace for {p.projected_day} {cur} "
-                                      f"today, daily budget {plan.daily_budget} {cur}", "warning"))
+            alerts.append(PacingAlert(plan, "overspend_day", f"{plan.name}: on pace for {money(p.projected_day)} "
+                                      f"today, daily budget {money(plan.daily_budget)}", "warning"))
         if p.will_overspend_total:
-            alerts.append(PacingAlert(plan, "overspend_total", f"{plan.name}: on pace for {p.projected_total} "
-                                      f"{cur} in all, total budget {plan.total_budget} {cur}", "warning"))
+            alerts.append(PacingAlert(plan, "overspend_total", f"{plan.name}: on pace for "
+                                      f"{money(p.projected_total)} in all, total budget {money(plan.total_budget)}",
+                                      "warning"))
     return alerts
 
 

@@ -6,11 +6,12 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from campaigns import ads_desk
 from campaigns.ads_pacing import daily_ad_results, pacing_alerts, plan_pacing, spend_by_source
 from campaigns.models import AdChannel, AdDailyPerformance, AdPlanStatus
-from tests.factories import OrderFactory
+from tests.factories import MembershipFactory, OrderFactory
 
 from .conftest import AdDailyFactory, AdPlanFactory, SnapshotFactory
 
@@ -51,7 +52,7 @@ def test_overspend_alerts_name_the_currency_of_the_budget_too(store_a, search_pl
     feed(capped, {13: "120"})
     feed(search_plan, {9: "90", 13: "200"})
     messages = sorted(a.message for a in pacing_alerts(store_a, NOW))
-    assert messages == ["Capped: on pace for 1105.71 CNY in all, total budget 1000.00 CNY",
+    assert messages == ["Capped: on pace for 1,105.71 CNY in all, total budget 1,000.00 CNY",
                         "Longjing search: on pace for 342.86 CNY today, daily budget 240.00 CNY"]
 
 
@@ -325,3 +326,17 @@ def test_month_of_a_plan_capped_only_by_its_total_budget_warns_of_overspending_i
 
     assert month.budget == Decimal("1000.00")  # what the total budget had left, not 0 × 30 days
     assert month.will_overspend  # 100 a day for 30 days
+
+
+@time_machine.travel(NOW, tick=False)
+def test_pacing_alerts_of_two_stores_say_which_store_and_write_thousands(client_a, operator_a, store_a, store_b):
+    """Two stores may each run a 'Display · retargeting': the alert names the store the plan is in, and a
+    projection of thousands is written 1,234.56 as every amount beside it."""
+    MembershipFactory(store=store_b, user=operator_a)
+    AdPlanFactory(store=store_b, name="Display · retargeting")
+    ours = AdPlanFactory(store=store_a, name="Display · retargeting", daily_budget=Decimal("1200.00"))
+    feed(ours, {9: "500", 13: "1000"})  # flat curve: 1000 / (14/24) = 1714.29 > 1200
+    body = client_a.get(reverse("campaigns:ads")).content.decode()
+    alerts = body.split('id="pacing-alerts"')[1].split("</section>")[0]
+    assert "Display · retargeting: on pace for 1,714.29 CNY today, daily budget 1,200.00 CNY" in alerts
+    assert f"{store_a.name}</span>" in alerts and store_b.name not in alerts

@@ -24,9 +24,11 @@ def _html(fig: go.Figure) -> dict:
     return {**json.loads(fig.to_json()), "config": CONFIG}
 
 
-def spend_vs_sales(days: list, spend: list, sales: list, title: str) -> dict:
-    fig = go.Figure([go.Bar(x=days, y=spend, name="Spend", marker_color="#b54708"),
-                     go.Scatter(x=days, y=sales, name="Sales", mode="lines+markers", line=dict(color="#1f6feb"))])
+def spend_vs_sales(days: list, spend: list, sales: list, title: str, names: tuple[str, str] = ("Spend", "Sales")
+                   ) -> dict:
+    """Spend as bars and sales as a line per day; `names` the legend's words for the two."""
+    fig = go.Figure([go.Bar(x=days, y=spend, name=names[0], marker_color="#b54708"),
+                     go.Scatter(x=days, y=sales, name=names[1], mode="lines+markers", line=dict(color="#1f6feb"))])
     fig.update_layout(title=title, **LAYOUT)
     fig.update_xaxes(type="date", tickformat="%b %d")
     return _html(fig)

@@ -42,7 +42,8 @@ def launch_detail(request, pk):
     launch = get_scoped_object(LaunchPlan.objects.select_related("store", "product"), request.user, pk=pk)
     days = launch_week_report(launch, launch.store.today())
     chart = ads_charts.spend_vs_sales([d.day for d in days], [float(d.ad_spend) for d in days],
-                                      [float(d.gmv) for d in days], "Launch week: ad spend vs GMV")
+                                      [float(d.gmv) for d in days], "Launch week: ad spend vs GMV",
+                                      names=("Ad spend", "GMV"))
     return render(request, "campaigns/launch_detail.html", {
         "launch": launch, "days": days, "total": week_totals(days), "chart": chart if days else "",
         "checklist": launch.checklist.all(), "versions": launch.listing_versions.all(),

@@ -4,9 +4,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from campaigns.ads_launches import launch_week_report, week_totals
-from campaigns.models import LaunchPlan
+from campaigns.models import Activity, LaunchPlan
 from metrics.models import EventType, TrafficEvent
 from tests.factories import OrderFactory, OrderLineFactory, ProductFactory
 
@@ -56,3 +57,23 @@ def test_report_stops_at_today_and_is_empty_before_launch(store_a):
                                        launch_date=LAUNCH)
     assert len(launch_week_report(launch, today=LAUNCH + timedelta(days=2))) == 3
     assert launch_week_report(launch, today=LAUNCH - timedelta(days=1)) == []
+
+
+def test_launch_page_writes_roas_as_a_multiple_and_names_the_gmv_line(client_a, store_a):
+    """ROAS reads '4.00×' as on the plans list (a bare 4.00 reads like money), the chart's line of the
+    product's GMV is called GMV (not 'Sales', beside a table whose 'Ad sales' is another number), the money
+    columns name their currency, and a linked activity opens."""
+    product = ProductFactory(store=store_a)
+    plan = AdPlanFactory(store=store_a, name="Launch search")
+    launch = LaunchPlan.objects.create(store=store_a, product=product, name="Launch", launch_date=LAUNCH)
+    launch.ad_plans.add(plan)
+    activity = Activity.objects.create(store=store_a, name="New-arrival coupon", kind="store_promotion",
+                                       start_date=LAUNCH, end_date=LAUNCH)
+    launch.activities.add(activity)
+    AdDailyFactory(plan=plan, date=LAUNCH, spend=Decimal("40.00"), sales=Decimal("160.00"))
+    page = client_a.get(reverse("campaigns:ad_launch_detail", args=[launch.pk]))
+    week = page.content.decode().split('id="launch-week"')[1].split("</table>")[0]
+    assert '<td class="num">4.00×</td>' in week and '<th class="num">4.00×</th>' in week
+    assert '<th class="num">GMV (CNY)</th><th class="num">Ad spend (CNY)</th>' in week
+    assert [trace["name"] for trace in page.context["chart"]["data"]] == ["Ad spend", "GMV"]
+    assert f'<a href="{activity.get_absolute_url()}">New-arrival coupon</a>' in page.content.decode()

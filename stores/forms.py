@@ -35,9 +35,13 @@ class MembershipSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, several: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        choices = timezone_choices()
+        if self.instance.store_id:  # say which zone "the store's own" is
+            choices = [("", f"The store's own zone ({self.instance.store.timezone})"), *choices[1:]]
         current = self.instance.email_timezone
-        if current and current not in dict(timezone_choices()):  # an old name chosen before: still valid
-            self.fields["email_timezone"].choices = [*timezone_choices(), (current, current)]
+        if current and current not in dict(choices):  # an old name chosen before: still valid
+            choices = [*choices, (current, current)]
+        self.fields["email_timezone"].choices = choices
         if not several:  # one store: nothing else to apply it to
             del self.fields["all_stores"]
 

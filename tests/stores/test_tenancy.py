@@ -145,3 +145,19 @@ def test_a_settings_form_naming_no_membership_is_a_404_not_a_500(client, operato
     client.force_login(operator_a)
     response = client.post(reverse("stores:my_settings"), {"membership": membership})
     assert response.status_code == 404
+
+
+def test_an_operator_is_told_the_morning_email_goes_to_managers_not_offered_its_settings(client, store_a,
+                                                                                        operator_a):
+    """Only managers receive the morning email: an operator's page said "Send me the morning email ☑" and
+    "arrives at 08:00" for an email that never came."""
+    client.force_login(operator_a)
+    body = html.unescape(client.get(reverse("stores:my_settings")).content.decode())
+    assert "The morning email goes to the store's managers; you are an operator here." in body
+    assert "Send me the morning email" not in body and "arrives at 08:00" not in body
+
+
+def test_the_stores_own_zone_is_named_in_the_choice(client, store_a, manager_a):
+    client.force_login(manager_a)
+    body = client.get(reverse("stores:my_settings")).content.decode()
+    assert '<option value="" selected>The store&#x27;s own zone (Asia/Shanghai)</option>' in body

@@ -14,6 +14,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import pretty_name
 
+from metrics.figures import metric_value
+
 from .models.activities import ActivityKind
 
 
@@ -172,6 +174,8 @@ def describe(activity) -> list[tuple[str, str]]:
             continue
         if isinstance(field, forms.ChoiceField):
             value = dict(field.choices).get(value, value)
+        elif isinstance(field, forms.DecimalField) and field.decimal_places == 2:  # money, as Budget is written
+            value = f"{metric_value(value, 'money')} {activity.store.currency}"
         rows.append((field.label or pretty_name(name), str(value)))
     return rows
 

@@ -249,6 +249,10 @@ class TemplateStep(models.Model):
             return "on the first day"
         return f"{abs(n)} day{'s' if abs(n) != 1 else ''} {'before' if n > 0 else 'after'} start"
 
+    @property
+    def link_is_url(self) -> bool:
+        return self.link.startswith(("http://", "https://", "/"))
+
 
 class ChecklistItem(models.Model):
     """A step of one activity's checklist, copied from its template (or added by hand)."""

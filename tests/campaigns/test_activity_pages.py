@@ -502,3 +502,19 @@ def test_an_activity_whose_owner_was_deactivated_still_saves_with_that_owner(cli
     assert response.status_code == 302, response.content.decode()[:2000]
     activity.refresh_from_db()
     assert (activity.name, activity.owner) == ("Weekend 15% off", manager_a)
+
+
+def test_activity_details_write_money_with_its_currency(client_a, make_activity):
+    """'Threshold 199' / 'Bundle price 99' said neither the currency nor the cents that Budget beside them says."""
+    promo = make_activity(details={"mechanism": "threshold", "threshold": "199", "reduction": "30"})
+    bundle = make_activity(kind="related_sales", details={"mode": "bundle", "bundle_price": "1299.5"})
+    promo_page = client_a.get(promo.get_absolute_url()).content.decode()
+    assert "<th>Threshold</th><td>199.00 CNY</td>" in promo_page
+    assert "<th>Reduction</th><td>30.00 CNY</td>" in promo_page
+    assert "<th>Bundle price</th><td>1,299.50 CNY</td>" in client_a.get(bundle.get_absolute_url()).content.decode()
+
+
+def test_templates_page_says_1_day_and_opens_a_steps_link(client_a, default_templates):
+    body = client_a.get(reverse("campaigns:activity_templates")).content.decode()
+    assert "Content post · 1 day ·" in body and "1 days" not in body
+    assert '<a href="/metrics/daily/">/metrics/daily/</a>' in body  # a step's link in the app opens it

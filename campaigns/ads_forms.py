@@ -24,6 +24,9 @@ class AdPlanForm(forms.ModelForm):
                   "bid_strategy", "target_roas", "start_date", "end_date", "hour_from", "hour_to", "notes"]
         widgets = {"start_date": forms.DateInput(attrs={"type": "date"}),
                    "end_date": forms.DateInput(attrs={"type": "date"})}
+        labels = {"target_roas": "Target ROAS"}
+        help_texts = {"daily_budget": "In the store's currency.",
+                      "total_budget": "In the store's currency; 0 means no total cap."}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

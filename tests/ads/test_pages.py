@@ -564,3 +564,9 @@ def test_list_expects_nothing_by_now_of_a_paused_plan_and_dates_a_reported_figur
     AdDailyFactory(plan=paused, date=date(2026, 11, 25), spend=Decimal("60.00"))  # imported at 12:00 local
     body = client_a.get(reverse("campaigns:ads")).content.decode()
     assert spent_today_cell(body, "Gift boxes") == "60.00 of 240.00 25.00\u00a0% used as of 12:00"  # none expected
+
+
+def test_plan_form_spells_roas_and_says_budgets_are_in_the_stores_currency(client_a):
+    body = client_a.get(reverse("campaigns:ad_new")).content.decode()
+    assert '<label for="id_target_roas">Target ROAS:</label>' in body and "Target roas" not in body
+    assert "In the store's currency; 0 means no total cap." in body

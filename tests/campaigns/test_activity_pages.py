@@ -351,6 +351,18 @@ def test_checklist_marks_steps_past_due_and_not_done_as_overdue(client_a, store_
     assert "passed, not signed up" in page
 
 
+def test_a_finished_activitys_steps_left_undone_read_not_done_not_overdue(client_a, store_a, default_templates):
+    # Weeks after the event, red "overdue" on each step nobody ticked asked for work that can no longer be done.
+    with time_machine.travel(BEFORE_DOUBLE_11_SIGNUP):
+        _post_from_template(client_a, ActivityTemplate.objects.get(name="Double 11 sign-up"), store_a)
+    activity = Activity.objects.get()
+    Activity.objects.filter(pk=activity.pk).update(status="done")
+    with time_machine.travel(datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        page = client_a.get(activity.get_absolute_url()).content.decode()
+    assert "overdue" not in page
+    assert page.count('<span class="badge">not done</span>') == activity.checklist.filter(done_at=None).count() > 0
+
+
 @pytest.mark.parametrize("now, start, end", [
     (datetime(2026, 10, 20, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai")), "2026-11-11", "2026-11-13"),
     # 26 November: this year's Double 11 is over, the form offers next year's, not "in two weeks" (10 December)

@@ -207,3 +207,15 @@ def test_a_stated_mark_the_file_contradicts_is_refused_naming_the_row(store_a):
         "row 3, amount: 7,5 is written with a decimal comma, but the upload says a decimal point: check the "
         "decimal mark chosen on the upload form"]
     assert Violation.objects.count() == 0
+
+
+def test_the_entry_page_offers_the_decimal_mark_its_refusal_asks_for_and_keeps_the_choice(client_a, store_a):
+    text = HEADER + 'V-1,late,2026-11-05,1,"1,250"\nV-2,late,2026-11-05,1,"7,5"\n'
+    page = client_a.post(entry_page(client_a, store_a),
+                         {"upload": "1", "mark": ".", "file": SimpleUploadedFile("v.csv", text.encode())})
+    html = page.content.decode()
+    assert "check the decimal mark chosen on the upload form" in html
+    upload_form = html[html.index('enctype="multipart/form-data"'):]
+    upload_form = upload_form[:upload_form.index("</form>")]
+    assert '<select name="mark"' in upload_form
+    assert '<option value="." selected>Point (1,234.50)</option>' in upload_form

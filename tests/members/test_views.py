@@ -90,6 +90,16 @@ def test_member_page_shows_texts(client, operator_b, member_b):
     assert "Merry Christmas Grace" in page and "Holiday · 2026-12-25" in page
 
 
+def test_the_member_page_writes_money_as_the_members_list_does(client, operator_b, store_b, member_b):
+    member_b.total_spent = 3120.09
+    member_b.save()
+    MemberOrder.objects.create(member=member_b, order=OrderFactory(store=store_b, total=1234.5))
+    client.force_login(operator_b)
+    page = client.get(reverse("members:detail", args=[member_b.pk])).content.decode()
+    assert "3,120.09 USD" in page  # the list's "3,120.09 USD", not "3120.09 USD"
+    assert ">1,234.50</td>" in page and "Total (USD)" in page
+
+
 def test_the_member_and_texts_pages_say_why_a_holiday_greeting_was_not_sent(client, operator_b, store_b, member_b):
     SmsTemplate.objects.create(store=store_b, name="Holiday", flow="holiday", body="Happy {holiday}, {first_name}!")
     Festival.objects.create(store=store_b, name="Store birthday", date=date(2020, 12, 23))

@@ -720,3 +720,10 @@ def test_case_lists_say_the_rating_once_and_the_words_that_opened_a_case(client_
 
     assert "rating 1" not in cases and "1★" in cases  # the Rating column says it; the review text no more
     assert "rating 3" not in cases and "with “ruim”" in cases
+
+
+def test_a_stores_case_list_names_the_zone_of_its_due_times(client_a, store_a):
+    make_case(store_a, now=datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+    page = client_a.get(reverse("reviews:store", args=[store_a.slug])).content.decode()
+    # As the all-stores list does: 18:00 is Shanghai's, not the reader's own clock.
+    assert "2026-11-26 18:00" in page and "Times are Asia/Shanghai time" in page

@@ -143,6 +143,14 @@ def store_wide(store: Store, start: datetime, end: datetime) -> dict:
             "open_cases": open_cases["n"], "open_cases_outside": open_cases["outside"]}
 
 
+def bar_labels(titles, limit: int = 24) -> list[str]:
+    """Product titles short enough to label a chart's bars ('Bamboo tea tray · 2026 e…'), in full where two
+    would shorten alike: bars on a category axis with one label are drawn as one."""
+    titles = [str(t) for t in titles]
+    short = [t if len(t) <= limit else t[:limit - 1].rstrip() + "…" for t in titles]
+    return [s if short.count(s) == 1 else t for s, t in zip(short, titles, strict=True)]
+
+
 def report_figures(report: Report) -> dict[str, str]:
     """Plotly figures (as JSON for plotly.js) of the weekly bad rate, root causes and resolutions."""
     import plotly.graph_objects as go
@@ -154,8 +162,12 @@ def report_figures(report: Report) -> dict[str, str]:
                     name="reviews", marker_color="#c7d7fe")
         fig.add_scatter(x=[str(w["week"]) for w in report.by_week], y=[w["bad_rate"] for w in report.by_week],
                         name="bad-review rate %", yaxis="y2", mode="lines+markers", line_color="#d92d20")
+        # Ticks of its own (plotly's default for an overlaying axis syncs them to the left axis's gridlines:
+        # "5.87 %, 11.74 %"); the legend above the plot, not beside it, where it took the plot's width.
         fig.update_layout(title="Reviews and bad-review rate by week", yaxis={"title": "reviews"},
-                          yaxis2={"title": "bad %", "overlaying": "y", "side": "right", "rangemode": "tozero"})
+                          yaxis2={"title": "bad %", "overlaying": "y", "side": "right", "rangemode": "tozero",
+                                  "tickmode": "auto", "showgrid": False},
+                          legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"})
         figures["weekly"] = fig
     if report.by_root_cause:
         figures["causes"] = go.Figure(go.Bar(x=[r["cases"] for r in report.by_root_cause],
@@ -167,9 +179,19 @@ def report_figures(report: Report) -> dict[str, str]:
         figures["resolutions"].update_layout(title="Resolution mix")
     top = [p for p in report.by_product if p["reviews"]][:15]
     if top:
-        figures["products"] = go.Figure(go.Bar(x=[p["product"] for p in top], y=[p["bad_rate"] for p in top]))
+        # Bars across, as the root causes: a product's title reads on one line (shortened, in full on hover),
+        # where under an upright bar it was turned on its side and cut at the chart's edge.
+        top = top[::-1]  # drawn from the bottom up: the most bad reviews on top, as in the table
+        figures["products"] = go.Figure(go.Bar(
+            y=bar_labels(p["product"] for p in top), x=[p["bad_rate"] for p in top], orientation="h",
+            hovertext=[str(p["product"]) for p in top], hoverinfo="text+x"))
         # A category axis: plotly would read titles like "2024" as numbers or dates.
-        figures["products"].update_layout(title="Bad-review rate by product (%)", xaxis={"type": "category"})
+        figures["products"].update_layout(title="Bad-review rate by product (%)", yaxis={"type": "category"},
+                                          height=max(320, 80 + 22 * len(top)))
     for fig in figures.values():
-        fig.update_layout(margin={"l": 40, "r": 40, "t": 50, "b": 40}, height=320, template="plotly_white")
+        # Room for a legend above the plot under the title.
+        top = 85 if fig.layout.legend.orientation == "h" else 50
+        fig.update_layout(margin={"l": 40, "r": 40, "t": top, "b": 40}, template="plotly_white")
+        if fig.layout.height is None:
+            fig.update_layout(height=320)
     return {name: fig.to_json() for name, fig in figures.items()}

@@ -660,10 +660,25 @@ def test_report_chart_keeps_one_bar_per_product_when_titles_repeat(store_a):
     now = timezone.now()
     report = build_report(store_a, now - timedelta(days=1), now)
     chart = json.loads(report_figures(report)["products"])
-    bars = dict(zip(chart["data"][0]["x"], chart["data"][0]["y"], strict=True))
+    bars = dict(zip(chart["data"][0]["y"], chart["data"][0]["x"], strict=True))
     assert bars == {"Tea mug (MUG-RED)": 50.0, "Tea mug (MUG-BLUE)": 0.0, "2024": 100.0}
-    assert chart["layout"]["xaxis"]["type"] == "category"
+    assert chart["layout"]["yaxis"]["type"] == "category"
     assert {p["product"] for p in report.by_product} == set(bars)
+
+
+def test_report_chart_shortens_long_product_titles_but_keeps_two_that_would_shorten_alike_apart(store_a):
+    import json
+
+    from reviews.reports import build_report, report_figures
+
+    for sku in ("TRAY-S", "TRAY-L"):
+        tray = ProductFactory(store=store_a, sku=sku, title="Bamboo tea tray, gift-wrapped")
+        make_review(store_a, rating=1, product=tray)
+    make_review(store_a, rating=1, product=ProductFactory(store=store_a, title="Celadon gaiwan set with six cups"))
+    now = timezone.now()
+    chart = json.loads(report_figures(build_report(store_a, now - timedelta(days=1), now))["products"])
+    assert sorted(chart["data"][0]["y"]) == [
+        "Bamboo tea tray, gift-wrapped (TRAY-L)", "Bamboo tea tray, gift-wrapped (TRAY-S)", "Celadon gaiwan set with…"]
 
 
 def test_a_bad_review_imported_without_cases_is_not_called_good_on_its_page(client_a, store_a):

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, parse_pk, scope, stores_for
 
-from . import flows
+from . import compliance, flows
 from .conversation import answer_bodies_seen, thread
 from .forms import SmsTemplateForm
 from .models import (
@@ -214,5 +214,6 @@ def campaign(request, pk):
     return render(request, "members/campaign.html", {
         "template": template, "store": store, "run": flows.dry_run(store, template),
         "price_currency": settings.SMS_PRICE_CURRENCY,
+        "quiet_start": compliance.QUIET_START, "quiet_end": compliance.QUIET_END,
         "can_start": has_role(request.user, store, MANAGER),
     })

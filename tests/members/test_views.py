@@ -433,3 +433,14 @@ def test_the_member_page_shows_a_coupon_whose_text_was_undelivered_as_withdrawn(
     page = client.get(reverse("members:detail", args=[member_b.pk])).content.decode()
     code = Coupon.objects.get(member=member_b).code
     assert f"<s>{code}</s>" in page and "its text did not reach the member" in page
+
+
+def test_a_dry_run_in_quiet_hours_says_when_the_deferred_texts_go_out(client, operator_b, campaign_template,
+                                                                     member_b):
+    import time_machine
+
+    client.force_login(operator_b)
+    with time_machine.travel(datetime(2026, 11, 25, 6, 0, tzinfo=UTC), tick=False):  # 22:00 in Los Angeles
+        page = client.get(reverse("members:campaign", args=[campaign_template.pk])).content.decode()
+    assert "Deferred to 09:00 (quiet hours)" in page
+    assert "quiet hours (21:00–09:00 in the member's time zone) go out at 09:00 their time" in page

@@ -16,6 +16,7 @@ INSERT (SQLite), they take about as long as the old two weeks did with a row at 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import chain
 
@@ -90,7 +91,7 @@ def _seed_listing(store: Store, start: datetime, now: datetime):
     return product, switch
 
 
-class _Sessions:
+class Sessions:
     """Sessions as columns (id, visitor, source, device) and their events as arrays (kind, time, session, product)."""
 
     def __init__(self):
@@ -117,15 +118,12 @@ def _seed_traffic(store: Store, ctx: DemoContext, now: datetime, featured, rng: 
     days = [today - timedelta(days=back) for back in range(_history_days(ctx), -1, -1)]
     bounds = np.array([[b.timestamp() for b in store.day_bounds(day)] for day in days], dtype=np.int64)
     now_s = int(now.timestamp())
-    sessions = _Sessions()
+    sessions = Sessions()
     # Two streams: the history's browsers do not change with how many orders today has so far.
     buying_rng, rng = rng.spawn(2)
     popularity = _buying_sessions(store, sessions, store.day_bounds(days[0])[0], now, buying_rng)
 
-    product_ids = np.array(sorted(store.products.values_list("pk", flat=True)))
-    weights = np.array([popularity[pid] + 1 for pid in product_ids], dtype=float)
-    switch = int(featured[1].timestamp()) if featured else 0
-    boosted = np.where(product_ids == (featured[0].pk if featured else 0), weights * BEFORE_SWITCH_VIEW_BOOST, weights)
+    catalogue = store_catalogue(store, popularity, featured)
 
     # Browsing sessions per (day, source): the day's expected orders of the source over its conversion.
     mix = spec_for(store)["sources"]
@@ -136,10 +134,9 @@ def _seed_traffic(store: Store, ctx: DemoContext, now: datetime, featured, rng: 
         last = min(int(bounds[d, 1]), now_s)
         paused_from = paid_search_paused_from(store, ctx, day)
         for source, share in mix:
-            rate = CONVERSION.get(source, 0.04)
             group_day.append(d)
             group_source.append(str(source))
-            expected.append(orders * share * (1 / rate - 1) * day_factor[d])
+            expected.append(browsers(orders * share, source) * day_factor[d])
             paused = paused_from is not None and source == TrafficSource.PAID_SEARCH
             stop = _local(day, paused_from, store) if paused else last
             cutoff.append(min(stop, last))
@@ -151,27 +148,65 @@ def _seed_traffic(store: Store, ctx: DemoContext, now: datetime, featured, rng: 
     keep = ts < np.array(cutoff)[group]
     group, day_of, ts = group[keep], day_of[keep], ts[keep]
     n, store_id = len(ts), store.pk
-    pool = int(spec_for(store)["orders_per_day"] * VISITOR_POOL)
     browsing = sessions.add(
-        ts, [f"b{store_id}-{i}" for i in range(1, n + 1)], [f"v{k}" for k in rng.integers(pool, size=n).tolist()],
-        [group_source[g] for g in group.tolist()], _devices(rng, n))
+        ts, [f"b{store_id}-{i}" for i in range(1, n + 1)], visitors(store, rng, n),
+        [group_source[g] for g in group.tolist()], devices(rng, n))
 
     # Some browsers view one to three products, a few put one in the cart; all before the day (or now) ends.
+    browse(sessions, rng, ts, browsing, np.minimum(bounds[day_of, 1], now_s), catalogue)
+    _insert(store, sessions, now)
+
+
+def browsers(orders: float, source: str) -> float:
+    """Sessions that do not buy around `orders` of `source`: the source's conversion rate makes up the rest."""
+    return orders * (1 / CONVERSION.get(source, 0.04) - 1)
+
+
+def visitors(store: Store, rng, size: int) -> list[str]:
+    """Visitor ids of `size` browsing sessions, from the store's pool: some come back the same day."""
+    pool = int(spec_for(store)["orders_per_day"] * VISITOR_POOL)
+    return [f"v{k}" for k in rng.integers(pool, size=size).tolist()]
+
+
+def store_catalogue(store: Store, popularity: Counter, featured=None) -> Catalogue:
+    """Browsers pick products as buyers do (`popularity`: lines bought per product id), plus one; before the
+    featured product's switch (`featured` = (product, switch time)) they pick it more often."""
+    product_ids = np.array(sorted(store.products.values_list("pk", flat=True)))
+    weights = np.array([popularity[pid] + 1 for pid in product_ids], dtype=float)
+    switch = int(featured[1].timestamp()) if featured else 0
+    boosted = np.where(product_ids == (featured[0].pk if featured else 0), weights * BEFORE_SWITCH_VIEW_BOOST, weights)
+    return Catalogue(product_ids, weights, boosted, switch)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What browsers look at: product ids, how often each is chosen, and before the featured product's
+    listing switch (epoch seconds, 0 for none) the weights that favour it."""
+
+    product_ids: np.ndarray
+    weights: np.ndarray
+    boosted: np.ndarray
+    switch: int = 0
+
+
+def browse(sessions: Sessions, rng, ts: np.ndarray, index: np.ndarray, end: np.ndarray, catalogue: Catalogue) -> None:
+    """Browsing sessions `index` (started at `ts`) view one to three products, a few put one in the cart;
+    every event before its session's `end` (the day's end, or now)."""
+    n = len(ts)
     views = np.where(rng.random(n) < VIEW_SHARE, rng.choice([1, 1, 2, 3], n), 0)
     of = np.repeat(np.arange(n), views)
     view_ts = ts[of] + _running_sum(rng.integers(15, 241, len(of)), of)
     u = rng.random(len(of))
-    before = ts[of] < switch
-    pick = np.where(before, _pick(boosted, u), _pick(weights, u))
-    last = np.minimum(bounds[day_of, 1], now_s)[of]
+    before = ts[of] < catalogue.switch
+    pick = np.where(before, _pick(catalogue.boosted, u), _pick(catalogue.weights, u))
+    last = end[of]
     ok = view_ts < last
-    sessions.add_events(VIEW, view_ts[ok], browsing[of[ok]], product_ids[pick[ok]])
+    sessions.add_events(VIEW, view_ts[ok], index[of[ok]], catalogue.product_ids[pick[ok]])
     cart = ok & (rng.random(len(of)) < CART_SHARE / 1.6) & (view_ts + 20 < last)
-    sessions.add_events(CART, view_ts[cart] + 20, browsing[of[cart]], product_ids[pick[cart]])
-    _insert(store, sessions, now)
+    sessions.add_events(CART, view_ts[cart] + 20, index[of[cart]], catalogue.product_ids[pick[cart]])
 
 
-def _buying_sessions(store: Store, sessions: _Sessions, start: datetime, now: datetime, rng) -> Counter:
+def _buying_sessions(store: Store, sessions: Sessions, start: datetime, now: datetime, rng) -> Counter:
     """One session per paid order since `start`: views and carts of its products before it was placed.
 
     Returns how often each product was bought, for the browsers' choice of products.
@@ -191,14 +226,21 @@ def _buying_sessions(store: Store, sessions: _Sessions, start: datetime, now: da
         if product_id:
             line_of.append(len(names) - 1)
             line_product.append(product_id)
+    add_buying_sessions(sessions, rng, int(start.timestamp()), names, visitors, sources, placed, line_of, line_product)
+    return Counter(line_product)
+
+
+def add_buying_sessions(sessions: Sessions, rng, start_s: int, names, visitors, sources, placed, line_of,
+                        line_product) -> None:
+    """Sessions `names` that bought at `placed` (epoch seconds): started a few minutes before (not before
+    `start_s`), viewed and carted each product (`line_product`, of session `line_of`) before then."""
     placed = np.array(placed, dtype=np.int64)
-    ts = np.maximum(placed - 60 * rng.integers(3, 26, len(placed)), int(start.timestamp()))
-    index = sessions.add(ts, names, visitors, sources, _devices(rng, len(placed)))
+    ts = np.maximum(placed - 60 * rng.integers(3, 26, len(placed)), start_s)
+    index = sessions.add(ts, names, visitors, sources, devices(rng, len(placed)))
     of, products = np.array(line_of, dtype=np.int64), np.array(line_product, dtype=np.int64)
     view_ts = np.minimum(ts[of] + _running_sum(rng.integers(20, 181, len(of)), of), placed[of])
     sessions.add_events(VIEW, view_ts, index[of], products)
     sessions.add_events(CART, np.minimum(view_ts + 30, placed[of]), index[of], products)
-    return Counter(line_product)
 
 
 def _local(day: date, hour: int, store: Store) -> int:
@@ -215,7 +257,7 @@ def _pick(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(weights) - 1)
 
 
-def _devices(rng, size: int) -> list[str]:
+def devices(rng, size: int) -> list[str]:
     names = [name for name, _ in DEVICES]
     return [names[i] for i in _draw(rng, [w for _, w in DEVICES], size).tolist()]
 
@@ -241,7 +283,7 @@ COPY_SQL = ("COPY metrics_trafficevent (store_id, event_id, type, ts, session_id
             "product_id, received_at) FROM STDIN")
 
 
-def _insert(store: Store, sessions: _Sessions, now: datetime) -> None:
+def _insert(store: Store, sessions: Sessions, now: datetime) -> None:
     """Write the events in time order, numbered in that order (each index then grows at its end)."""
     kind, ts, of, product = (np.concatenate(column) for column in zip(*sessions.events, strict=True))
     order = np.argsort(ts, kind="stable")

@@ -106,6 +106,32 @@ def demo_exists() -> bool:
     return Store.objects.filter(slug__in=[s["slug"] for s in STORES]).exists()
 
 
+def demo_stores() -> list[Store]:
+    """The demo's stores that exist, in the order of STORES (the first is the one with the anomaly)."""
+    found = Store.objects.in_bulk([s["slug"] for s in STORES], field_name="slug")
+    return [found[s["slug"]] for s in STORES if s["slug"] in found]
+
+
+def story_days(today: date) -> tuple[tuple[date, date], date]:
+    """The story's days around the store-local day the demo was seeded: the promotion and the anomaly."""
+    return (today - timedelta(days=40), today - timedelta(days=38)), today - timedelta(days=1)
+
+
+def demo_context(seed_value: int = 2026, days: int = 120) -> DemoContext | None:
+    """The context of the demo already in the database (None without one), rebuilt from the day each
+    store was created (seeded): what the demo storefront (`metrics.demo_live`) keeps following."""
+    stores = demo_stores()
+    if not stores:
+        return None
+    users = get_user_model().objects
+    ctx = DemoContext(stores=stores, operator=users.filter(username="olivia").first(),
+                      manager=users.filter(username="marco").first(), days=days,
+                      rng=random.Random(seed_value), seed_value=seed_value)
+    for store in stores:
+        ctx.promo[store.slug], ctx.anomaly_day[store.slug] = story_days(store.today(store.created_at))
+    return ctx
+
+
 def remove_demo() -> None:
     Store.objects.filter(slug__in=[s["slug"] for s in STORES]).delete()
 
@@ -131,8 +157,7 @@ def seed(days: int = 120, now: datetime | None = None, seed_value: int = 2026) -
         StoreMembership.objects.create(user=manager, store=store, role=Role.MANAGER,
                                        email_timezone="Europe/London" if spec["country"] == "CN" else "")
         today = store.today(now)
-        ctx.promo[store.slug] = (today - timedelta(days=40), today - timedelta(days=38))
-        ctx.anomaly_day[store.slug] = today - timedelta(days=1)
+        ctx.promo[store.slug], ctx.anomaly_day[store.slug] = story_days(today)
         products = _seed_products(store, spec, rng)
         _seed_orders(store, spec, products, ctx, today, now)
         _seed_violations(store, rng, today)
@@ -241,7 +266,9 @@ def ctx_first(ctx: DemoContext) -> Store:
     return ctx.stores[0]
 
 
-def _order(store, spec, products, popularity, buyers, rng, placed, source, now):
+def _order(store, spec, products, popularity, buyers, rng, placed, source, now, paid_at=None):
+    """One paid order placed at `placed` (paid minutes later, or at `paid_at`), aged as of `now`:
+    (Order, its lines, its payments), unsaved."""
     buyer_ref, phone = rng.choice(buyers)
     order_lines = []
     for line_no, product in enumerate(rng.choices(products, weights=popularity, k=rng.choice([1, 1, 1, 2, 2, 3])),
@@ -250,8 +277,8 @@ def _order(store, spec, products, popularity, buyers, rng, placed, source, now):
         order_lines.append(OrderLine(line_no=line_no, product=product, sku=product.sku, title=product.title,
                                      quantity=qty, unit_price=product.price, amount=product.price * qty))
     total = sum((item.amount for item in order_lines), Decimal("0"))
-    paid_at = placed + timedelta(minutes=rng.randrange(1, 20))
-    paid_at = min(paid_at, now)
+    paid_after = timedelta(minutes=rng.randrange(1, 20))
+    paid_at = paid_at or min(placed + paid_after, now)
     age = now - placed
     status = OrderStatus.PAID
     delivered_at = None

@@ -1,0 +1,182 @@
+"""The demo storefront: after `seed_demo`, with OPSDESK_DEMO_TRAFFIC on, every minute brings the demo stores
+sessions and orders at the seeded history's rates, so the live view keeps moving and never says the tracker
+stopped. Off by default; a minute is stored once however often it is run; a long pause fills only the last
+half hour; only the demo's stores get anything."""
+
+import io
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django_celery_beat.models import PeriodicTask
+
+from metrics import demo as metrics_demo
+from metrics import demo_live
+from metrics.models import TrafficEvent
+from metrics.tasks import demo_traffic
+from stores import demo as stores_demo
+from stores.models import Order
+from tests.factories import StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+SEEDED = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # Wed 20:00 in Shanghai (its evening peak), 04:00 in Los Angeles
+SCHEDULE = "metrics: demo storefront traffic and orders"
+
+
+def seed(traffic: bool = False):
+    with time_machine.travel(SEEDED, tick=False):
+        ctx = stores_demo.seed(days=8, now=SEEDED)
+        if traffic:
+            metrics_demo.seed(ctx)
+    return ctx
+
+
+def run(at: datetime):
+    with time_machine.travel(at, tick=False):
+        return demo_traffic()
+
+
+def live_events(store, start=SEEDED, end=None):
+    events = TrafficEvent.objects.filter(store=store, event_id__startswith="live-", ts__gte=start)
+    return events.filter(ts__lt=end) if end else events
+
+
+def live_orders(store):
+    return Order.objects.filter(store=store, external_id__startswith="L")
+
+
+def expected(store, start: datetime, end: datetime) -> tuple[float, float]:
+    """Orders and sessions (buying and browsing) the seeded rates give the minutes from `start` to `end`."""
+    ctx = stores_demo.demo_context()
+    store = next(s for s in ctx.stores if s.pk == store.pk)  # the context's own (its first store is paused)
+    orders = sessions = 0.0
+    minute = start
+    while minute < end:
+        for source, rate in demo_live.minute_orders(store, ctx, minute).items():
+            orders += rate
+            sessions += rate + metrics_demo.browsers(rate, source)
+        minute += timedelta(minutes=1)
+    return orders, sessions
+
+
+def within(actual: int, mean: float) -> bool:
+    """A Poisson count close to its mean: three standard deviations (and one for rounding) either side."""
+    return abs(actual - mean) <= 3 * math.sqrt(mean) + 1
+
+
+@pytest.fixture
+def demo_on(settings):
+    settings.DEMO_TRAFFIC = True
+
+
+def test_off_by_default_nothing_is_made(settings):
+    assert settings.DEMO_TRAFFIC is False
+    ctx = seed()
+    assert run(SEEDED + timedelta(minutes=20)) == {}
+    for store in ctx.stores:
+        assert not TrafficEvent.objects.filter(store=store).exists()
+        assert not live_orders(store).exists()
+
+
+@pytest.mark.parametrize("local_hour, at", [("20:00 (evening peak)", SEEDED + timedelta(minutes=31)),
+                                            ("03:00 (the quiet night)", SEEDED + timedelta(hours=7, minutes=31))])
+def test_the_minutes_since_the_seed_get_sessions_and_orders_at_the_seeded_rates(demo_on, local_hour, at):
+    jade, _ = seed().stores
+    result = run(at)
+    start = max(at.replace(second=0) - demo_live.CATCH_UP, SEEDED + timedelta(minutes=1))
+    mean_orders, mean_sessions = expected(jade, start, at)
+    sessions = live_events(jade).filter(type="session_start").count()
+    orders = live_orders(jade)
+    assert within(sessions, mean_sessions), (sessions, mean_sessions)
+    assert within(orders.count(), mean_orders), (orders.count(), mean_orders)
+    assert result["jade-tea"] == {"events": live_events(jade).count(), "orders": orders.count()}
+    if local_hour.startswith("20"):
+        # ~0.9 sessions and ~0.08 orders a minute (paid search still paused in this store: no paid-search buyer)
+        assert 15 < mean_sessions < 35 and 1 < mean_orders < 4
+        assert sessions > 10 and orders.exists()
+        assert not orders.filter(traffic_source="paid_search").exists()
+        assert live_events(jade).filter(type="product_view").exists()
+        # Recorded as the ingest API records a tracker's orders: lines, payments, the buyer a member.
+        for order in orders:
+            assert order.lines.exists() and sum(p.amount for p in order.payments.all()) == order.total
+            assert order.member_link.member.store == jade
+            assert start <= order.paid_at < at
+    else:
+        # The same store at 03:00 local: HOUR_WEIGHTS 0.1 against 2.5, so a few sessions at most.
+        assert mean_sessions < 2 and sessions <= 5
+
+
+def test_running_the_same_minutes_again_stores_nothing_more(demo_on):
+    jade, pacific = seed().stores
+    at = SEEDED + timedelta(minutes=31)
+    first = run(at)
+    counts = {s.slug: (TrafficEvent.objects.filter(store=s).count(), Order.objects.filter(store=s).count())
+              for s in (jade, pacific)}
+    assert first["jade-tea"]["events"] > 0
+    again = run(at)  # beat firing twice, or a second worker
+    assert again == {"jade-tea": {"events": 0, "orders": 0}, "pacific-outfitters": {"events": 0, "orders": 0}}
+    assert counts == {s.slug: (TrafficEvent.objects.filter(store=s).count(), Order.objects.filter(store=s).count())
+                      for s in (jade, pacific)}
+    # A minute later: only that minute is new (and the later views of sessions still going).
+    later = run(at + timedelta(minutes=1))
+    assert later["jade-tea"]["events"] < first["jade-tea"]["events"]
+
+
+def test_after_a_long_pause_only_the_last_half_hour_is_filled(demo_on):
+    jade, _ = seed().stores
+    run(SEEDED + timedelta(minutes=10))
+    woke = SEEDED + timedelta(hours=3, minutes=10)  # 23:10 in Shanghai: still busy
+    run(woke)
+    gap_from = SEEDED + timedelta(minutes=10 + 13)  # views of sessions going at the pause end by then
+    assert not live_events(jade, gap_from, woke - demo_live.CATCH_UP).exists()
+    filled = live_events(jade, woke - demo_live.CATCH_UP, woke).filter(type="session_start").count()
+    _, mean = expected(jade, woke - demo_live.CATCH_UP, woke)
+    assert within(filled, mean) and filled > 5
+
+
+def test_only_the_demo_stores_get_traffic(demo_on):
+    other = StoreFactory(name="Real shop", slug="real-shop", timezone="Asia/Shanghai")
+    jade, pacific = seed().stores
+    result = run(SEEDED + timedelta(minutes=31))
+    assert set(result) == {"jade-tea", "pacific-outfitters"}
+    assert not TrafficEvent.objects.filter(store=other).exists()
+    assert not Order.objects.filter(store=other).exists()
+
+
+def test_without_the_demo_in_the_database_nothing_happens(demo_on):
+    StoreFactory(slug="real-shop")
+    assert run(SEEDED) == {}
+    assert not TrafficEvent.objects.exists()
+
+
+def test_the_live_view_no_longer_says_the_tracker_stopped(demo_on, client):
+    ctx = seed(traffic=True)
+    jade = ctx.stores[0]
+    client.force_login(ctx.operator)
+    later = SEEDED + timedelta(minutes=23)
+    with time_machine.travel(later, tick=False):
+        before = client.get(f"/metrics/{jade.slug}/live.json").json()
+    assert before["tracker"]["state"] == "down"
+    assert "check the storefront's tracker" in before["tracker"]["message"]
+
+    run(later)
+    with time_machine.travel(later, tick=False):
+        after = client.get(f"/metrics/{jade.slug}/live.json").json()
+    assert after["tracker"]["state"] == "live", after["tracker"]
+    assert "check the storefront's tracker" not in after["tracker"]["message"]
+    assert after["kpis"]["today"]["sessions"] > before["kpis"]["today"]["sessions"]
+
+
+def test_the_schedule_exists_only_when_the_setting_is_on(settings):
+    call_command("setup_schedules", stdout=io.StringIO())
+    assert not PeriodicTask.objects.filter(name=SCHEDULE).exists()
+    settings.DEMO_TRAFFIC = True
+    call_command("setup_schedules", stdout=io.StringIO())
+    task = PeriodicTask.objects.get(name=SCHEDULE)
+    assert (task.task, task.enabled, task.interval.every) == ("metrics.tasks.demo_traffic", True, 60)
+    settings.DEMO_TRAFFIC = False  # the same database run later without the demo: beat leaves it alone
+    call_command("setup_schedules", stdout=io.StringIO())
+    assert PeriodicTask.objects.get(name=SCHEDULE).enabled is False

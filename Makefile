@@ -19,6 +19,8 @@ install: $(BIN)/python
 	 else $(BIN)/pip install --quiet -e ".[dev]"; fi
 
 # The demo: SQLite file in var/, Celery on the filesystem broker, email to files in var/mail/, texts to var/worker.log.
+# OPSDESK_DEMO_TRAFFIC: beat's demo storefront keeps the demo stores' shoppers coming (set here only).
+demo: export OPSDESK_DEMO_TRAFFIC := 1
 demo: install
 	@mkdir -p $(RUN)
 	$(BIN)/python manage.py migrate --noinput -v0

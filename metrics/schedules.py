@@ -1,5 +1,6 @@
-"""Beat schedules of daily tracking: the nightly rollup and the morning email hourly, because every store
-and manager has its own zone; the sweep of days late facts marked every 5 minutes."""
+"""Beat schedules of daily tracking: the nightly rollup and the morning email hourly, because every
+store and manager has its own zone; the sweep of days late facts marked every 5 minutes; in the demo
+only, its storefront every minute."""
 
 from opsdesk.schedules import Schedule
 
@@ -12,4 +13,7 @@ SCHEDULES = [
     Schedule("metrics: rebuild days late facts changed", "metrics.tasks.refresh_stale_days", every_seconds=300),
     Schedule("metrics: prune the live view's change notes", "metrics.tasks.prune_event_changes",
              crontab={"minute": "50", "hour": "3"}),
+    # Only in the demo (`make demo` sets OPSDESK_DEMO_TRAFFIC=1): its stores' shoppers keep coming.
+    Schedule("metrics: demo storefront traffic and orders", "metrics.tasks.demo_traffic", every_seconds=60,
+             setting="DEMO_TRAFFIC"),
 ]

@@ -71,3 +71,12 @@ def refresh_stale_days(store_id: int | None = None) -> list[str]:
     from .stale_days import refresh_stale_days as rebuild
 
     return [f"{store.slug}:{day}" for store, day in rebuild(None if store_id is None else [store_id])]
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def demo_traffic() -> dict[str, dict[str, int]]:
+    """The demo storefront (only with the DEMO_TRAFFIC setting): the demo stores' sessions, views, carts
+    and paid orders of the minutes since the last run. Safe to run twice: a minute's events are stored once."""
+    from .demo_live import feed
+
+    return feed()

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from importlib import import_module
 
+from django.conf import settings
 from django.db import transaction
 
 from .desk import DUTY_APPS
@@ -22,12 +23,18 @@ class Schedule:
     every_seconds: int | None = None  # either an interval ...
     crontab: dict = field(default_factory=dict)  # ... or crontab fields (minute, hour, ...), in UTC
     kwargs: dict = field(default_factory=dict)
+    setting: str = ""  # the name of a boolean setting that turns the schedule on; empty: always on
 
 
 SCHEDULES = [Schedule("opsdesk: worker heartbeat", "opsdesk.tasks.heartbeat", every_seconds=60)]
 
 
-def all_schedules() -> list[Schedule]:
+def is_on(schedule: Schedule) -> bool:
+    return not schedule.setting or bool(getattr(settings, schedule.setting, False))
+
+
+def all_schedules(include_off: bool = False) -> list[Schedule]:
+    """Every app's schedules that are on (with `include_off`, also those whose setting is off)."""
     found = list(SCHEDULES)
     for label in DUTY_APPS:
         try:
@@ -37,16 +44,20 @@ def all_schedules() -> list[Schedule]:
                 raise
             continue
         found.extend(module.SCHEDULES)
-    return found
+    return found if include_off else [s for s in found if is_on(s)]
 
 
 @transaction.atomic
 def setup_schedules() -> list[tuple[str, bool]]:
-    """Create or update every schedule; returns (name, created) pairs."""
+    """Create or update every schedule; returns (name, created) pairs. A schedule whose setting is off is
+    disabled if it exists (a demo's beat entry in a database later run without the demo), never created."""
     from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
     results = []
-    for s in all_schedules():
+    for s in all_schedules(include_off=True):
+        if not is_on(s):
+            PeriodicTask.objects.filter(name=s.name).update(enabled=False)
+            continue
         timing: dict = {"interval": None, "crontab": None}
         if s.every_seconds:
             timing["interval"], _ = IntervalSchedule.objects.get_or_create(

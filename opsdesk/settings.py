@@ -188,6 +188,10 @@ IMPORT_ERRORS_SHOWN = 200
 # Finished import jobs (their summary and bad rows) are deleted this many days after they finish, nightly.
 IMPORT_JOB_RETENTION_DAYS = int(env("IMPORT_JOB_RETENTION_DAYS", "90"))
 
+# The demo storefront (`make demo` sets it, nothing else): beat keeps the demo stores' traffic and
+# orders flowing every minute (metrics/demo_live.py). Off by default and in tests.
+DEMO_TRAFFIC = env_bool("OPSDESK_DEMO_TRAFFIC", False)
+
 # --- Celery -------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"

@@ -448,6 +448,17 @@ class ReplyKind(models.TextChoices):
 NEEDS_ANSWER = (ReplyKind.HELP, ReplyKind.MESSAGE)
 
 
+class StrangerHelp(models.Model):
+    """A HELP from a number that is no member of any store, answered once: only Twilio's MessageSid is kept
+    (not the number), so a webhook Twilio delivers again gets no second answer."""
+
+    provider_sid = models.CharField(max_length=64, unique=True)
+    received_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.provider_sid
+
+
 class InboundReplyQuerySet(models.QuerySet):
     def awaiting_answer(self):
         return self.filter(kind__in=NEEDS_ANSWER, answered_at__isnull=True)

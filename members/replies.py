@@ -24,7 +24,7 @@ from django.utils import timezone
 from opsdesk.privacy import mask_phone
 
 from . import keywords
-from .models import ANSWER, InboundReply, Member, Message, MessageStatus, ReplyKind
+from .models import ANSWER, InboundReply, Member, Message, MessageStatus, ReplyKind, StrangerHelp
 from .texts import sms_length
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,12 @@ def receive(phone: str, body: str, provider_sid: str = "", now: datetime | None 
     members = list(Member.objects.filter(phone=phone).select_related("store").order_by("store__name"))
     if not members:
         log.info("reply from %s, who is no member of any store (%s)", mask_phone(phone), kind)
-        return Answer(UNKNOWN_NUMBER_HELP) if kind == ReplyKind.HELP else None
+        if kind != ReplyKind.HELP:
+            return None
+        if provider_sid and not StrangerHelp.objects.get_or_create(provider_sid=provider_sid,
+                                                                   defaults={"received_at": now})[1]:
+            return None  # Twilio delivered it again: answered the first time
+        return Answer(UNKNOWN_NUMBER_HELP)
     ids = [m.pk for m in members]
     with transaction.atomic():
         # Twilio may deliver a reply again (and a signed request can be replayed): one that is already

@@ -172,3 +172,13 @@ def test_phone_numbers_are_not_logged_whole(client, store_b, caplog):
     make_member(store_b, phone=PHONE)
     text_in(client, "Stop, please", "SMstop12")
     assert caplog.text and PHONE not in caplog.text and re.search(r"\+14\*+0100", caplog.text)
+
+
+def test_a_help_from_a_number_of_no_store_is_answered_once_however_often_twilio_delivers_it(client, db):
+    stranger = "+14155550000"
+    first, again = text_in(client, "HELP", "SMhelp-stranger", phone=stranger)
+    assert [m.text for m in first] == ["Care and offer texts from our stores. Reply STOP to stop them, START to get "
+                                       "them again."]
+    assert again == []
+    later, _ = text_in(client, "HELP", "SMhelp-stranger-2", phone=stranger, at=LA_MORNING + timedelta(days=1))
+    assert len(later) == 1  # a new HELP is a new question

@@ -28,7 +28,7 @@ from stores.models import PaymentType, Product, Store, TrafficSource
 
 from . import incidents, rootcause
 from .compare import Window, fill_rolled_zeros, history, pct_change, read_series, read_windows
-from .figures import pct
+from .figures import metric_value, pct
 from .models import Anomaly, AnomalyStatus, DailyMetric, Dimension, Direction, WithdrawnAnomaly
 from .public_holidays import holiday_calendar
 from .rollup import METRICS
@@ -606,7 +606,8 @@ def explain_slice(store: Store, day: date, metric: str, source: str, frame: pd.D
     name = SHORT_SOURCE.get(source, dimension_labels(store, "traffic_source", [source])[source])
     what = "GMV" if metric == "gmv" else METRICS[metric].short_label.lower()
     text = f"{name[:1].upper()}{name[1:]} {what} {pct(_num(judged['change']))} vs usual {day:%A}"
-    text += _supporting("traffic_source", source, sliced, expected) if metric != "sessions" else ""
+    text += _supporting("traffic_source", source, sliced, expected, currency=store.currency) \
+        if metric != "sessions" else ""
     if overall is not None and not pd.isna(overall["baseline"]):
         share = (judged["value"] - judged["baseline"]) / (overall["value"] - overall["baseline"]) \
             if overall["value"] != overall["baseline"] else None
@@ -627,7 +628,7 @@ def explain_share(store: Store, day: date, metric: str, dimension: str, value: s
     text = f"{subject} {what} {pct(_num(row['change']))} vs usual {day:%A}"
     if _counts(metric):  # a count's own numbers say how unusual it is: 0 of usually 31, not of usually 2
         text += f": {row['value']:,.0f}, usually {row['baseline']:,.0f}"
-    text += _supporting(dimension, value, dframe, expected)
+    text += _supporting(dimension, value, dframe, expected, currency=store.currency)
     if metric in frame.columns:
         everyone = "all products'" if dimension == "product" else "all"
         text += f"; {everyone} {what} {pct(_num(expected.of(frame).at[metric, 'change']))}"
@@ -759,8 +760,9 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
             name = SHORT_SOURCE.get(c.value, labels[c.value]) if top.dimension == "traffic_source" \
                 else labels[c.value]
             what = METRICS[top.metric].short_label if top.metric in METRICS else top.metric
-            clause = f"{name} {what.lower() if top.metric != 'gmv' else 'GMV'} {_moved(c)}"
-            clause += _supporting(top.dimension, c.value, window.frame(top.dimension), expected, said=top.metric)
+            clause = f"{name} {what.lower() if top.metric != 'gmv' else 'GMV'} {_moved(c, top.metric, store.currency)}"
+            clause += _supporting(top.dimension, c.value, window.frame(top.dimension), expected, said=top.metric,
+                                  currency=store.currency)
             parts.append(clause)
     if not parts and breakdowns:
         tried = " or ".join(str(Dimension(d).label).lower() for d in breakdowns)
@@ -782,15 +784,24 @@ def explain(store: Store, day: date, metric: str, frame: pd.DataFrame | None = N
             "top_value": ranked[0].candidates[0].value if ranked else None}
 
 
-def _moved(candidate: rootcause.Candidate) -> str:
-    """A root-cause value's move: '−91 %', or 'from 0 to 9,000' for one that usually brings nothing (a new
-    source or product), where a percentage does not exist and '–' would read as no data."""
+def _money(value, currency: str) -> str:
+    """An amount in an explanation as every other page writes money: '4,243.00 CNY' (a plain space: stored
+    texts keep plain spaces, `keep_pct` holds the amount and its currency together where it is shown)."""
+    return f"{metric_value(value, 'money')} {currency}".rstrip()
+
+
+def _moved(candidate: rootcause.Candidate, metric: str = "", currency: str = "") -> str:
+    """A root-cause value's move: '−91 %', or 'from 0 to 9,000.00 CNY' for one that usually brings nothing (a
+    new source or product), where a percentage does not exist and '–' would read as no data."""
     if candidate.change is None:
+        info = METRICS.get(metric)
+        if info and info.kind == "money":
+            return f"from 0 to {_money(candidate.actual, currency)}"
         return f"from 0 to {candidate.actual:,.0f}"
     return pct(candidate.change)
 
 
-def _supporting(dimension, value, dframe, expected: Expected, said: str = "") -> str:
+def _supporting(dimension, value, dframe, expected: Expected, said: str = "", currency: str = "") -> str:
     """Traffic evidence: a source's sessions' change and the day's ad spend there; a product's views.
     The metric the clause already names (`said`) is not repeated: "paid-search sessions −97 % (sessions
     −97 %)" says it twice."""
@@ -811,7 +822,8 @@ def _supporting(dimension, value, dframe, expected: Expected, said: str = "") ->
             # The spend beside its usual level: "ad spend 373" alone does not say whether it moved.
             usual = expected.of(dframe).at[("ad_spend", value), "baseline"]
             known = not pd.isna(usual) and round(usual) != round(spend)
-            bits.append(f"ad spend {spend:,.0f}" + (f", usually {usual:,.0f}" if known else ""))
+            bits.append(f"ad spend {_money(spend, currency)}"
+                        + (f", usually {_money(usual, currency)}" if known else ""))
     return f" ({', '.join(bits)})" if bits else ""
 
 

@@ -1,5 +1,7 @@
 """Template helpers of the daily pages and the morning email: metric values and changes."""
 
+import re
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -104,8 +106,12 @@ def points(change):
 def keep_pct(text):
     """Running text with each '−97 %' kept on one line (a non-breaking space before the %): a phone
     would otherwise wrap 'AOV +1' and '% — visitors moved most' apart. Escaped as usual. The one way for
-    emails and pages alike; stored texts keep their plain spaces."""
-    return str(text).replace(" %", "\u00a0%")
+    emails and pages alike; stored texts keep their plain spaces. An amount keeps its currency beside it
+    too ('588.00 CNY')."""
+    return _AMOUNT_CURRENCY.sub("\\1\u00a0\\2", str(text).replace(" %", "\u00a0%"))
+
+
+_AMOUNT_CURRENCY = re.compile(r"(\d) ([A-Z]{3})\b")
 
 
 @register.filter

@@ -366,7 +366,7 @@ def test_a_new_source_that_doubles_gmv_is_named_with_its_amount_not_a_dash(store
         DailyMetric.objects.create(store=store_a, day=day, metric=metric, dimension="traffic_source",
                                    dimension_value="campaign", value=extra)
     found = {a.metric: a for a in detect_anomalies(store_a, day) if not a.dimension}
-    assert found["gmv"].explanation == "GMV +103 % vs usual Wednesday: Campaign GMV from 0 to 9,000."
+    assert found["gmv"].explanation == "GMV +103 % vs usual Wednesday: Campaign GMV from 0 to 9,000.00 CNY."
     assert "Campaign paid orders from 0 to 180" in found["orders"].explanation
 
 
@@ -513,3 +513,23 @@ def test_a_gmv_flagged_for_its_source_is_labelled_with_the_source_and_its_move_o
     assert label[:1].upper() + label[1:] in page and "inside the normal band" in page
     page = client_a.get(reverse("metrics:anomaly", args=[source.pk])).content.decode()
     assert "lagged because of" not in page
+
+
+@pytest.mark.django_db
+def test_the_ad_spend_beside_a_source_reads_as_money_in_the_stores_currency(store_a):
+    # Paid search collapses because its spend stopped: the explanation writes the spend as every page
+    # writes money ("588.00 CNY, usually 4,243.00 CNY"), not as a bare count ("588, usually 4,243").
+    day = date(2026, 5, 6)
+    seed_daily(store_a, day, 90, drop_source="paid_search")
+    DailyMetric.objects.bulk_create([
+        DailyMetric(store=store_a, day=day - timedelta(days=k), metric="ad_spend", dimension="traffic_source",
+                    dimension_value="paid_search", value=Decimal("588.40") if k == 0 else Decimal("4243.25"))
+        for k in range(90)])
+    gmv = next(a for a in detect_anomalies(store_a, day) if a.metric == "gmv" and not a.dimension)
+    assert "ad spend 588.40 CNY, usually 4,243.25 CNY" in gmv.explanation, gmv.explanation
+
+
+def test_a_shown_explanation_keeps_each_amount_beside_its_currency():
+    from metrics.templatetags.daily import keep_pct
+    shown = keep_pct("GMV −40 % vs usual Wednesday: paid-search GMV −91 % (ad spend 588.40 CNY, usually 4,243.25 CNY)")
+    assert "588.40\u00a0CNY, usually 4,243.25\u00a0CNY" in shown and "−40\u00a0%" in shown

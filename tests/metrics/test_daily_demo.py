@@ -37,6 +37,6 @@ def test_the_explanation_shows_paid_search_spend_beside_its_usual_level():
     daily_demo.seed(ctx)
     first = ctx.stores[0]
     gmv = Anomaly.objects.get(store=first, day=ctx.anomaly_day[first.slug], metric="gmv", dimension="")
-    spend = re.search(r"ad spend ([\d,]+), usually ([\d,]+)", gmv.explanation)
+    spend = re.search(r"ad spend ([\d,]+\.\d\d) CNY, usually ([\d,]+\.\d\d) CNY", gmv.explanation)
     assert spend, gmv.explanation
-    assert int(spend[1].replace(",", "")) < int(spend[2].replace(",", "")) * 0.6
+    assert float(spend[1].replace(",", "")) < float(spend[2].replace(",", "")) * 0.6

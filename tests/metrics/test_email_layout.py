@@ -219,3 +219,16 @@ def test_the_email_chart_is_readable_at_half_size(store_a):
     assert layout.title.text == "GMV"
     assert layout.yaxis.rangemode == "tozero"  # 56 against 90, not against nothing
     assert "%Y" not in layout.xaxis.tickformat  # no year line under the dates to collide with
+
+
+def test_a_violation_that_cost_no_money_says_so_rather_than_zero_deducted():
+    free = SimpleNamespace(occurred_at=datetime.fromisoformat("2026-05-04T02:30+00:00"), kind="Late shipment",
+                           points=1, amount=Decimal("0"))
+    fined = SimpleNamespace(occurred_at=datetime.fromisoformat("2026-05-04T03:30+00:00"), kind="Fake shipment",
+                            points=2, amount=Decimal("1234.5"))
+    html, text = render(open_violations=[free, fined], open_violation_count=2)
+    for part in (html.replace("\u00a0", " "), text):
+        assert "1 point, no money deducted" in part
+        assert "2 points, 1,234.50 CNY deducted" in part
+        assert " 0.00 CNY" not in part
+

@@ -28,3 +28,13 @@ def test_order_totals_and_penalties_are_written_like_the_rest_of_the_desk(client
     page = client_a.get(reverse("stores:detail", args=[store_a.slug])).content.decode()
     assert "1,018.21 · Paid" in page
     assert "1 pt · 1,200.00" in page
+
+
+def test_penalties_name_their_currency_and_say_when_no_money_was_deducted(client_a, store_a):
+    ViolationFactory(store=store_a, external_id="PX-FREE", points=1, amount="0.00")
+    ViolationFactory(store=store_a, external_id="PX-FINE", points=2, amount="1200.00")
+    for name in ("stores:detail", "stores:violations"):
+        page = client_a.get(reverse(name, args=[store_a.slug])).content.decode().replace("\u00a0", " ")
+        assert "1,200.00 CNY" in page, name
+        assert "0.00" not in page.replace("1,200.00", ""), name
+    assert "1 pt · no money deducted" in client_a.get(reverse("stores:detail", args=[store_a.slug])).content.decode()

@@ -74,6 +74,12 @@ class ViolationForm(ViolationRecordForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         labels = {"external_id": "Platform record id"}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        currency = self.store.currency
+        self.fields["amount"].label = f"Amount ({currency})"
+        self.fields["amount"].help_text = f"Money deducted, in {currency} (the store's currency); 0 when none."
+
     def clean_external_id(self):
         value = self.cleaned_data["external_id"].strip()
         if Violation.objects.filter(store=self.store, external_id=value).exists():

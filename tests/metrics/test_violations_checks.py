@@ -1,6 +1,7 @@
 """Violations against the model's limits: a CSV row or a typed record that cannot be stored is a named error
 (every bad column of it), clear messages for a wrong file, and pages that read in the store's zone."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -139,6 +140,13 @@ def test_the_entry_page_links_back_to_daily_tracking(client_a, store_a):
     html = client_a.get(reverse("metrics:violation_entry", args=[store_a.slug])).content.decode()
     assert f'href="{reverse("metrics:daily")}#store-{store_a.slug}"' in html
     assert f'href="{reverse("stores:violations", args=[store_a.slug])}"' in html
+
+
+
+def test_the_entry_forms_amount_names_the_stores_currency(client_a, store_a):
+    html = client_a.get(reverse("metrics:violation_entry", args=[store_a.slug])).content.decode()
+    assert re.search(r'<label for="id_amount"[^>]*>Amount \(CNY\)', html), html
+    assert "Money deducted, in CNY" in html
 
 
 # --- the list -------------------------------------------------------------------------------------------------

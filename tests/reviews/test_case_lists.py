@@ -43,3 +43,13 @@ def test_the_store_lists_filter_is_kept_on_the_next_page(client_a, store_a):
     _open_cases(store_a, 120)
     page = client_a.get(reverse("reviews:store", args=[store_a.slug]), {"status": "new"}).content.decode()
     assert "120 new cases" in page and "status=new&amp;page=2" in page
+
+
+@pytest.mark.parametrize("page", ["index", "store"])
+def test_a_case_of_a_review_without_a_title_says_so_as_the_reviews_list_does(client_a, store_a, page):
+    _open_cases(store_a, 1)
+    url = reverse("reviews:index") if page == "index" else reverse("reviews:store", args=[store_a.slug])
+    html = client_a.get(url).content.decode()
+    assert '<td data-label="Review" class="why">(no title)<div class="muted">não recebi</div>' in html
+    case = ReviewCase.objects.get()
+    assert "1★ (no title)" in client_a.get(case.get_absolute_url()).content.decode()

@@ -206,6 +206,16 @@ def test_dry_run_page_and_start_by_a_manager_only(client, operator_b, manager_b,
     assert Message.objects.count() == 1
 
 
+def test_the_dry_run_says_where_its_price_comes_from_in_words(client, operator_b, campaign_template, member_b):
+    client.force_login(operator_b)
+    page = client.get(reverse("members:campaign", args=[campaign_template.pk])).content.decode()
+    assert "per segment: the SMS provider's price, as an administrator set it in the server's settings" in page
+    assert "SMS_PRICE_PER_SEGMENT" not in page  # an operator is not told a setting's name
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    page = client.get(reverse("members:campaign", args=[campaign_template.pk])).content.decode()
+    assert "SMS_PRICE_PER_SEGMENT and SMS_PRICE_CURRENCY" in page  # an administrator is told which to change
+
+
 def test_texts_page_lists_messages(client, operator_b, member_b):
     Message.objects.create(store=member_b.store, member=member_b, flow="benefit", occasion="benefit:2026-12",
                            body="x", status="failed", error_code="21610", scheduled_for="2026-12-01T17:00Z")

@@ -69,7 +69,7 @@ METRICS: dict[str, MetricInfo] = {
     "new_violations": MetricInfo("New violations", "count", higher_is_better=False),
     "violation_points": MetricInfo("Violation points", "count", higher_is_better=False),
     "violation_amount": MetricInfo("Violation deductions", "money", higher_is_better=False),
-    "bad_reviews": MetricInfo("New bad reviews (≤ 2★)", "count", higher_is_better=False),
+    "bad_reviews": MetricInfo("New bad reviews (≤\u00a02★)", "count", higher_is_better=False),
 }
 
 # Overall metrics shown in the daily overview and the morning email, in this order.

@@ -232,3 +232,9 @@ def test_a_violation_that_cost_no_money_says_so_rather_than_zero_deducted():
         assert "2 points, 1,234.50 CNY deducted" in part
         assert " 0.00 CNY" not in part
 
+
+def test_the_bad_reviews_label_keeps_its_rating_on_one_line():
+    # At 600 px the label wrapped as "(≤ / 2★)": the sign and the stars stay together.
+    html, text = render(rows=[row(label=METRICS["bad_reviews"].label, kind="count", value=3, before=1, week=2)])
+    assert "New bad reviews (≤\u00a02★)" in html and "(≤ 2★)" not in html
+    assert "New bad reviews (≤" in text

@@ -76,6 +76,14 @@ def test_plan_page_writes_big_counts_with_thousands_separators(client_a, search_
     assert '<td class="num">19,672</td><td class="num">1,234</td>' in body
 
 
+def test_the_pacing_card_names_the_stores_currency(client_a, search_plan):
+    AdDailyFactory(plan=search_plan, date=search_plan.store.today())
+    body = client_a.get(reverse("campaigns:ad_detail", args=[search_plan.pk])).content.decode()
+    card = body.split('id="pacing"')[1].split("</section>")[0]
+    assert "of 240.00\u00a0CNY" in card  # the daily budget
+    assert "Projected total <span>" in card and re.search(r"Projected total <span>[\d,.]+\u00a0CNY", card)
+
+
 @time_machine.travel(datetime(2026, 11, 20, 4, 0, tzinfo=UTC), tick=False)  # the plan's end date still ahead
 def test_create_plan_for_own_store(client_a, store_a):
     product = ProductFactory(store=store_a)
@@ -549,8 +557,9 @@ def test_list_shows_each_plans_spend_today_against_its_daily_budget_and_the_shar
 
     assert '<th class="num">Spent today (CNY)</th>' in body
     cells = {name: spent_today_cell(body, name) for name in ("Longjing search", "Gift boxes", "Display")}
-    # as of: the store-local time of the latest figure
-    assert cells["Longjing search"] == "180.00 of 240.00 75.00\u00a0% used 50.00\u00a0% expected by now as of 11:00"
+    # as of: the store-local time of the latest figure, naming the store's zone
+    assert cells["Longjing search"] == ("180.00 of 240.00 75.00\u00a0% used 50.00\u00a0% expected by now "
+                                        "as of 11:00 Asia/Shanghai time")
     assert cells["Gift boxes"] == "no data today · budget 240.00"  # yesterday's 99.00 is not today's
     assert cells["Display"] == "no data today · no cap"  # no daily cap to spend
 
@@ -563,7 +572,7 @@ def test_list_expects_nothing_by_now_of_a_paused_plan_and_dates_a_reported_figur
     paused = AdPlanFactory(store=store_a, name="Gift boxes", status=AdPlanStatus.PAUSED)
     AdDailyFactory(plan=paused, date=date(2026, 11, 25), spend=Decimal("60.00"))  # imported at 12:00 local
     body = client_a.get(reverse("campaigns:ads")).content.decode()
-    assert spent_today_cell(body, "Gift boxes") == "60.00 of 240.00 25.00\u00a0% used as of 12:00"  # none expected
+    assert spent_today_cell(body, "Gift boxes") == "60.00 of 240.00 25.00\u00a0% used as of 12:00 Asia/Shanghai time"
 
 
 def test_plan_form_spells_roas_and_says_budgets_are_in_the_stores_currency(client_a):

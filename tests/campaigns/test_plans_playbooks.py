@@ -78,6 +78,22 @@ def test_progress_comes_from_real_orders_and_sessions(store_a, tree):
     assert progress["conversion"].actual == 6.0 and progress["conversion"].on_track is True  # 3 / 50 sessions
 
 
+@time_machine.travel(datetime(2026, 11, 12, 4, 0, tzinfo=SH), tick=False)
+def test_the_plan_page_writes_goals_as_money_counts_and_rates(client_a, store_a, tree):
+    _, _, week = tree  # 9–15 Nov
+    PlanGoal.objects.create(plan=week, metric="gmv", target=Decimal("2400000"))
+    PlanGoal.objects.create(plan=week, metric="orders", target=12000)
+    PlanGoal.objects.create(plan=week, metric="conversion", target=Decimal("5"))
+    OrderFactory(store=store_a, placed_at=datetime(2026, 11, 10, 12, tzinfo=SH), total=Decimal("5737429.03"))
+    for n in range(50):
+        TrafficEvent.objects.create(store=store_a, event_id=f"s{n}", type="session_start",
+                                    ts=datetime(2026, 11, 10, 9, tzinfo=SH))
+    page = client_a.get(reverse("campaigns:plan_detail", args=[week.pk])).content.decode()
+    assert "5,737,429.03 / 2,400,000.00\u00a0CNY" in page  # not "5737429.03 / 2400000"
+    assert "1 / 12,000<" in page
+    assert "2.00&nbsp;% / 5.00&nbsp;%" in page
+
+
 def test_progress_before_the_period_has_no_actuals(tree):
     year, _, _ = tree
     PlanGoal.objects.create(plan=year, metric="orders", target=1000)

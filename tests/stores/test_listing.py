@@ -165,6 +165,13 @@ class TestNewVersion:
         assert "pts better" in page  # a move of a rate in points, as the daily pages say it (not "pp")
 
 
+    def test_the_versions_table_writes_counts_with_thousands_separators(self, client_a, product):
+        views(product, 1200, SWITCH + timedelta(hours=1))
+        page = client_a.get(self.url(product)).content.decode()
+        row = page.split('<table id="versions">')[1].split("</tr>")[1]
+        assert '<td class="num">1,200</td>' in row and ">1200<" not in row
+
+
 class TestTenancy:
     def test_another_stores_product_is_not_found(self, client_a, store_b):
         product = ProductFactory(store=store_b, title="Theirs")

@@ -38,3 +38,14 @@ def test_penalties_name_their_currency_and_say_when_no_money_was_deducted(client
         assert "1,200.00 CNY" in page, name
         assert "0.00" not in page.replace("1,200.00", ""), name
     assert "1 pt · no money deducted" in client_a.get(reverse("stores:detail", args=[store_a.slug])).content.decode()
+
+
+def test_recent_orders_show_when_each_was_placed_in_the_stores_time(client_a, store_a):
+    # Platform order numbers are not in time order: without the time the newest-first list looks shuffled.
+    OrderFactory(store=store_a, external_id="900", placed_at=datetime(2026, 11, 25, 1, 5, tzinfo=UTC))
+    OrderFactory(store=store_a, external_id="120", placed_at=datetime(2026, 11, 25, 2, 40, tzinfo=UTC))
+    page = client_a.get(reverse("stores:detail", args=[store_a.slug])).content.decode()
+    assert "by when each was placed (Asia/Shanghai time)" in page
+    newest, older = page.index("#120"), page.index("#900")
+    assert newest < older
+    assert page.index("2026-11-25 10:40") > newest and page.index("2026-11-25 09:05") > older

@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import pandas as pd
 from django.db import transaction
 
 from metrics.rollup import product_views
+from opsdesk.lazy import lazy_module
 from stores.models import OrderLine, Product, Store
 
 from .models import Activity, ActivityKind, ActivityStatus
+
+pd = lazy_module("pandas")
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import transaction
-from scipy import stats
 
 from metrics import figures as house
+from opsdesk.lazy import lazy_module
 from stores.models import Store
 
 from .measures import daily_measures
 from .models import Activity, ActivityReview, ActivityStatus
+
+stats = lazy_module("scipy.stats")
 
 REVIEWED_MEASURES = [("gmv", "GMV", "goal_gmv"), ("orders", "Paid orders", "goal_orders"),
                      ("new_members", "New members", "goal_new_members")]

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Sum
-from scipy.stats import chi2_contingency
 
 from opsdesk.images import check_image
 from opsdesk.money import to_money
@@ -79,6 +78,8 @@ def _verdict(mine, others, p) -> str:
 
 
 def _p_value(success: int, trials: int, other_success: int, other_trials: int) -> float | None:
+    from scipy.stats import chi2_contingency  # scipy.stats takes seconds to import: only when a test is computed
+
     table = [[success, trials - success], [other_success, other_trials - other_success]]
     if trials <= 0 or other_trials <= 0 or any(sum(row) == 0 for row in table) or \
             success + other_success == 0 or (trials - success) + (other_trials - other_success) == 0:

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pandas as pd
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
 from members.models import Member
 from metrics.models import DailyMetric, EventType, TrafficEvent
 from metrics.rollup import day_runs, trusted_days
+from opsdesk.lazy import lazy_module
 from stores.models import Order, Store
+
+pd = lazy_module("pandas")
 
 MEASURES = ["gmv", "orders", "buyers", "sessions", "new_members"]
 

@@ -13,18 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-import numpy as np
-import pandas as pd
 import phonenumbers
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, QuerySet, Value, When
 from django.utils import timezone
 
+from opsdesk.lazy import lazy_module
 from opsdesk.privacy import mask_phone
 from stores.models import Order, OrderStatus, Store
 
 from .models import Member, MemberOrder, Segment, Tier
+
+np = lazy_module("numpy")
+pd = lazy_module("pandas")
 
 log = logging.getLogger(__name__)
 

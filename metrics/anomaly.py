@@ -17,13 +17,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-import numpy as np
-import pandas as pd
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from numpy.lib.stride_tricks import sliding_window_view
-from scipy import special
 
+from opsdesk.lazy import lazy_module
 from stores.models import PaymentType, Product, Store, TrafficSource
 
 from . import incidents, rootcause
@@ -32,6 +29,10 @@ from .figures import metric_value, pct
 from .models import Anomaly, AnomalyStatus, DailyMetric, Dimension, Direction, WithdrawnAnomaly
 from .public_holidays import holiday_calendar
 from .rollup import METRICS
+
+np = lazy_module("numpy")
+pd = lazy_module("pandas")
+special = lazy_module("scipy.special")
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,8 @@ def _lagged(arr: np.ndarray, lags, rows: slice) -> np.ndarray:
 
 def _rolling_mean(arr: np.ndarray, days: int, min_days: int) -> np.ndarray:
     """Per column, the mean of rows i-days+1..i with at least `min_days` of them known (NaN skipped)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
     windows = sliding_window_view(np.vstack([np.full((days - 1, arr.shape[1]), np.nan), arr]), days, axis=0)
     known = (~np.isnan(windows)).sum(axis=-1)
     total = np.nansum(windows, axis=-1)
@@ -191,6 +194,8 @@ def _rolling_mean(arr: np.ndarray, days: int, min_days: int) -> np.ndarray:
 def _past_median(arr: np.ndarray, days: int, min_days: int, rows=None) -> np.ndarray:
     """Per column, the median of the previous `days` rows (not the row itself) where at least `min_days` of
     them are known (NaN skipped); only for the given `rows` (NaN elsewhere) when they are given."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
     padded = np.vstack([np.full((days, arr.shape[1]), np.nan), arr])
     windows = sliding_window_view(padded, days, axis=0)[:len(arr)]  # row i: arr[i - days:i]
     if rows is not None:

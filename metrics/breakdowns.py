@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-import pandas as pd
+from opsdesk.lazy import lazy_module
 
 from .anomaly import dimension_labels
 from .compare import Window, compare_breakdown, compare_shares, comparison_row
 from .models import Dimension
 from .rollup import METRICS
+
+pd = lazy_module("pandas")
 
 SOURCE_METRICS = ["visitors", "sessions", "orders", "gmv", "conversion"]
 PRODUCT_METRICS = ["sub_payments", "units"]

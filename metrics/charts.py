@@ -12,12 +12,15 @@ import io
 import logging
 import threading
 
-import pandas as pd
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw
 
+from opsdesk.lazy import lazy_module
+
 from .anomaly import metric_series
 from .models import Anomaly
+
+pd = lazy_module("pandas")
 
 log = logging.getLogger(__name__)
 

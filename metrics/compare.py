@@ -11,16 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import numpy as np
-import pandas as pd
 from django.db import connection
 
+from opsdesk.lazy import lazy_module
 from stores.models import Store
 
 from .figures import short_day
 from .models import DailyMetric
 from .public_holidays import holiday_calendar
 from .rollup import METRICS
+
+np = lazy_module("numpy")
+pd = lazy_module("pandas")
 
 
 class Window:

@@ -13,7 +13,6 @@ import logging
 from datetime import date, datetime, time, timedelta
 from email.mime.image import MIMEImage
 
-import pandas as pd
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
@@ -23,6 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from opsdesk.lazy import lazy_module
 from opsdesk.tenancy import MANAGER
 from reviews.services import overdue_cases
 from stores.models import StoreMembership
@@ -33,6 +33,8 @@ from .compare import history, unusual_earlier_days
 from .figures import pct, short_day
 from .models import Anomaly, AnomalyStatus, MorningEmail
 from .rollup import HEADLINE, METRICS, due_day, is_rolled_up, rollup_day
+
+pd = lazy_module("pandas")
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,11 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-import pandas as pd
-from scipy import stats
+from opsdesk.lazy import lazy_module
+
+pd = lazy_module("pandas")
+stats = lazy_module("scipy.stats")
+
 
 # Which breakdown of which metric sums to an overall metric (None: no such breakdown).
 DIMENSION_METRIC: dict[str, dict[str, str]] = {

@@ -12,15 +12,17 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
 from django.db.models import Avg, Count, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from opsdesk.lazy import lazy_module
 from stores.models import Product, Store
 
 from .models import OPEN_STATUSES, Resolution, Review, ReviewCase, RootCause
 from .services import bad_filter
+
+np = lazy_module("numpy")
 
 
 def _rate(bad: int, total: int) -> float | None:

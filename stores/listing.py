@@ -19,7 +19,6 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, Min
 from django.utils import timezone
-from scipy.stats import norm
 
 from .models import ListingVersion, OrderLine, Product, TrafficSource
 
@@ -91,6 +90,8 @@ class Comparison:
 
 def two_proportion_test(successes_a: int, trials_a: int, successes_b: int, trials_b: int) -> float:
     """Two-sided p-value of a pooled two-proportion z-test (b against a)."""
+    from scipy.stats import norm  # scipy.stats takes seconds to import: only when a test is computed
+
     successes_a, successes_b = min(successes_a, trials_a), min(successes_b, trials_b)
     pooled = (successes_a + successes_b) / (trials_a + trials_b)
     se = math.sqrt(pooled * (1 - pooled) * (1 / trials_a + 1 / trials_b))

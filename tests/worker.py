@@ -3,7 +3,10 @@
 Used by task tests (mark them `@pytest.mark.worker` and use the `celery_worker` fixture with
 `transaction=True` DB access so the worker sees committed rows). Needs Postgres + Redis:
 skipped with a clear message otherwise. The test run's queue (CELERY_QUEUE, set by `make test`) keeps a demo
-worker on the same Redis from stealing its tasks. Stopped by its recorded PID.
+worker on the same Redis from stealing its tasks. Stopped by its recorded PID, also when it was not ready in
+time: a worker left running takes later tests' tasks, connected to the test database while it runs one.
+Its connections are named (application_name "test-worker <queue>"), so one still open when the run ends
+is easy to tell apart (tests/conftest.py names what is still connected when the test database is dropped).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -48,11 +52,12 @@ class WorkerProcess:
         url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
         if db.get("PASSWORD"):
             url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+        url += "?" + urlencode({"application_name": f"test-worker {self.queue}"})
         # MEDIA_ROOT too: a task reading an upload the test stored (an import job's file) finds it there.
         return {**os.environ, "DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
                 "CELERY_QUEUE": self.queue, "MEDIA_ROOT": str(settings.MEDIA_ROOT), **self.extra_env}
 
-    def start(self) -> WorkerProcess:
+    def start(self, ready_timeout: float = 60) -> WorkerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "opsdesk", "worker", "-Q", self.queue,
              f"--concurrency={self.concurrency}", "--pool=prefork", "--without-heartbeat",
@@ -60,7 +65,11 @@ class WorkerProcess:
              f"--logfile={self.logfile}", "--loglevel=INFO", f"--hostname=test-{self.queue}@%h"],
             cwd=ROOT, env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
         )
-        wait_for(lambda: self.logfile.exists() and "ready" in self.logfile.read_text(), timeout=60)
+        try:
+            wait_for(lambda: self.logfile.exists() and "ready" in self.logfile.read_text(), timeout=ready_timeout)
+        except BaseException:
+            self.stop()  # the caller gets no worker to stop: one that becomes ready later would live on
+            raise
         return self
 
     @property

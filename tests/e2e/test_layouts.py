@@ -51,9 +51,13 @@ SPLIT_BUTTONS = """[...document.querySelectorAll('.button')].filter(el => el.get
     .map(el => el.textContent.trim()).slice(0, 3)"""
 
 
-# Requests a page started after its load event (resource timing; the screenshot gives them time to finish).
+# Requests a page started after its load event (resource timing; the screenshot gives them time to finish). A
+# lazy image (loading="lazy": ad creatives' thumbnails) never holds the load event, so it may start either side of
+# it: not a page drawing late; its width is fixed by its attributes.
 LOADED_LATE = """(() => { const loaded = performance.getEntriesByType('navigation')[0].loadEventStart;
-    return performance.getEntriesByType('resource').filter(e => e.startTime >= loaded).map(e => e.name).slice(0, 3);
+    const lazy = new Set([...document.querySelectorAll('img[loading=lazy]')].map(img => img.src));
+    return performance.getEntriesByType('resource').filter(e => e.startTime >= loaded && !lazy.has(e.name))
+        .map(e => e.name).slice(0, 3);
 })()"""
 
 

@@ -133,7 +133,7 @@ def test_activity_page_shows_when_it_was_drawn_in_the_stores_time(client_a, lott
 
     body = client_a.get(lottery.get_absolute_url()).content.decode()
 
-    assert 'Drawn 2026-11-26 07:00 <span class="muted">(Asia/Shanghai time)</span>' in body
+    assert 'Drawn <span class="nowrap">2026-11-26</span> 07:00 <span class="muted">(Asia/Shanghai time)</span>' in body
 
 
 def test_a_window_not_over_yet_cannot_be_drawn_and_late_entrants_still_win_a_place(lottery, store_a):

@@ -95,3 +95,38 @@ def test_ad_pacing_keeps_a_percentage_with_its_number_on_a_phone(page, live_serv
     page.goto(live_server.url + plan.get_absolute_url())
     assert "%" in page.locator("#pacing").inner_text()
     assert page.evaluate(SPLIT_PERCENT) == []
+
+
+# Dates ("2026-11-20") in the element split over two lines: a line may break after a hyphen, but not inside a date.
+SPLIT_DATES = """selector => {
+    const split = [];
+    const walker = document.createTreeWalker(document.querySelector(selector), NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (const match of node.textContent.matchAll(/\\d{4}-\\d{2}-\\d{2}/g)) {
+            const range = document.createRange();
+            range.setStart(node, match.index); range.setEnd(node, match.index + match[0].length);
+            const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+            if (tops.size > 1) split.push(match[0]);
+        }
+    }
+    return split;
+}"""
+
+
+def test_a_lottery_card_keeps_its_dates_whole_on_a_phone(page, live_server, login, operator_a, store_a):
+    # The window read "… in the window, 2026-" / "11-20)." on a 390 px phone.
+    from campaigns.models import LotteryDraw
+    activity = Activity.objects.create(
+        store=store_a, name="Lottery for last week's buyers", kind="gift", status="done",
+        start_date=date(2026, 11, 14), end_date=date(2026, 11, 20),
+        details={"gift_type": "lottery", "gift_item": "Gift box", "prize_count": 3})
+    LotteryDraw.objects.create(activity=activity, source="orders", window_start=date(2026, 11, 14),
+                               window_end=date(2026, 11, 20), entrant_count=630, entrants_sha256="0" * 64,
+                               seed="demo-jade-tea", winner_count=3, winners=[], drawn_by=operator_a)
+    login("op-a")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + activity.get_absolute_url())
+    assert "2026-11-14 – 2026-11-20" in page.locator("#lottery").inner_text()
+    for width in range(320, 481, 4):  # wherever the line happens to end, on any phone
+        page.set_viewport_size({"width": width, "height": 844})
+        assert page.evaluate(SPLIT_DATES, "#lottery") == [], f"at {width} px"

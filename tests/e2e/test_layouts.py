@@ -37,10 +37,10 @@ OFF_SCREEN_CELLS = """[...document.querySelectorAll('table.stack td')]
 
 
 # Lists an operator works through on a phone (activities, ad plans, members, bad-review cases and reviews, the
-# stores' real-time figures): no column is scrolled off to the right, where a case's status and call deadline or
-# a plan's spend went unseen.
+# stores' real-time figures, an activity's review): no column is scrolled off to the right, where a case's status
+# and call deadline, a plan's spend or a review's uplift and its interval went unseen.
 PHONE_LISTS = ["campaigns:activities", "campaigns:ads", "members:index", "reviews:index", "reviews:store",
-               "metrics:live"]
+               "metrics:live", "campaigns:activity_review"]
 OFF_SCREEN_LIST_CELLS = """[...document.querySelectorAll('.table-wrap td')]
     .filter(td => td.getBoundingClientRect().right > window.innerWidth + 1)
     .map(td => td.textContent.trim()).slice(0, 3)"""
@@ -116,8 +116,9 @@ def test_lists_show_every_column_on_a_phone(page, live_server, login):
     login(operator.username)
     page.set_viewport_size(VIEWPORTS["phone"])
     problems = []
+    world = objects(store_a)
     for name in PHONE_LISTS:
-        url = reverse(name, kwargs={"slug": store_a.slug} if name == "reviews:store" else None)
+        url = reverse(name, kwargs=KWARGS[name](world) if name in KWARGS else None)
         page.goto(live_server.url + url)
         assert page.locator(".table-wrap td").count() > 1, f"{url}: an empty list proves nothing"
         if hidden := page.evaluate(OFF_SCREEN_LIST_CELLS):

@@ -144,6 +144,31 @@ def test_on_a_phone_a_texts_status_keeps_its_error_beside_it(page, live_server, 
     assert 0 <= badge - words < 12  # one space apart, as on a laptop
 
 
+# Where the text of an element's first link ends, and where the element's next link starts.
+LINK_GAP = """el => { const [one, two] = el.querySelectorAll('a');
+    const range = document.createRange(); range.selectNodeContents(one);
+    return two.getBoundingClientRect().left - range.getBoundingClientRect().right; }"""
+
+
+def test_on_a_phone_a_texts_member_keeps_its_conversation_link_beside_it(page, live_server, login, operator_a,
+                                                                          store_a):
+    # A stacked row spread "Buyer 1883 · conversation" over the whole width: the name mid-row, the link at the edge.
+    from members.models import Message
+    from tests.members.conftest import make_member
+    Message.objects.create(store=store_a, member=make_member(store_a, name="Buyer 1883"), flow="holiday",
+                           occasion="holiday:2026-12-01", body="x", status="sent", scheduled_for="2026-12-01T17:00Z")
+    login("op-a")
+    page.set_viewport_size(VIEWPORTS["phone"])
+    page.goto(f"{live_server.url}{reverse('members:texts')}")
+    cell = page.locator("table.stack td[data-label='Member']")
+    assert cell.inner_text().strip() == "Buyer 1883 · conversation"
+    assert 0 <= cell.evaluate(LINK_GAP) < 20  # " · " apart, as on a laptop
+    # …and the pair sits at the right, where every other value of the card is.
+    right = cell.locator("a").nth(1).bounding_box()
+    box = cell.bounding_box()
+    assert box["x"] + box["width"] - (right["x"] + right["width"]) < 2
+
+
 @pytest.mark.parametrize("size", sorted(VIEWPORTS))
 def test_a_busy_conversation_fits_the_screen(page, live_server, login, screenshot, operator_a, store_a, store_b,
                                              size):

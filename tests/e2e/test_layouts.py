@@ -169,6 +169,31 @@ def test_on_a_phone_a_texts_member_keeps_its_conversation_link_beside_it(page, l
     assert box["x"] + box["width"] - (right["x"] + right["width"]) < 2
 
 
+def _text_lines(locator) -> int:
+    """How many lines the text of `locator` takes."""
+    return locator.evaluate("""el => { const range = document.createRange(); range.selectNodeContents(el);
+        return new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size; }""")
+
+
+def test_on_a_phone_a_members_texts_show_their_time_on_one_line(page, live_server, login, operator_a, store_a):
+    # On a phone the member page's texts were a 5-column table: "2026-/11-20/16:46" down a 60 px column.
+    from members.models import Message
+    from tests.members.conftest import make_member
+    member = make_member(store_a)
+    Message.objects.create(store=store_a, member=member, flow="after_sales", occasion="after_sales:order 106659",
+                           body="Hi Buyer, how is your order 106659 working out? If anything is wrong, just reply to "
+                                "this text and we will get back to you. - Pacific Outfitters",
+                           status="delivered", sent_at="2026-11-20T08:46Z", scheduled_for="2026-11-20T08:46Z")
+    login("op-a")
+    page.set_viewport_size(VIEWPORTS["phone"])
+    page.goto(live_server.url + member.get_absolute_url())
+    when = page.locator("td", has_text="2026-11-20 16:46")
+    assert when.count() == 1
+    assert _text_lines(when) == 1
+    assert page.evaluate(OFF_SCREEN_LIST_CELLS) == []
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 2
+
+
 @pytest.mark.parametrize("size", sorted(VIEWPORTS))
 def test_a_busy_conversation_fits_the_screen(page, live_server, login, screenshot, operator_a, store_a, store_b,
                                              size):

@@ -83,6 +83,37 @@ def test_on_a_phone_a_sign_up_deadline_is_one_line_like_other_entries(
     assert deadline == pytest.approx(activity, abs=2)  # was ~190 px: the name wrapped a word a line
 
 
+def test_on_a_phone_the_month_is_a_list_of_days_with_their_activities_readable(
+        page, live_server, login, operator_a, store_a):
+    # Seven columns on 390 px cut every entry to "Lo…" / "Bu…".
+    Activity.objects.create(store=store_a, name="Lottery for last week's buyers", kind="gift",
+                            start_date=date(2026, 11, 14), end_date=date(2026, 11, 20))
+    Activity.objects.create(store=store_a, name="Bundle: Camp mug + Daypack 22L", kind="related_sales",
+                            start_date=date(2026, 11, 20), end_date=date(2026, 12, 3))
+    login("op-a")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/campaigns/activities/calendar/?date=2026-11-11")
+    day = page.locator("td[data-date='2026-11-20']")
+    assert day.locator(".day:visible").inner_text() == "Fri 20 Nov"  # a day of a list names its weekday
+    entries = day.locator("a.act")
+    assert entries.all_inner_texts() == ["Lottery for last week's buyers", "Bundle: Camp mug + Daypack 22L"]
+    assert not any(entries.evaluate_all("els => els.map(e => e.scrollWidth > e.clientWidth)"))  # none cut short
+    # The month's days with something on, in order, one under the other; the rest are left out.
+    shown = page.locator("td[data-date]:visible").evaluate_all("tds => tds.map(td => td.dataset.date)")
+    assert shown == [f"2026-11-{d}" for d in range(14, 31)]
+    tops = [page.locator(f"td[data-date='{d}']").bounding_box()["y"] for d in shown[:3]]
+    assert tops == sorted(tops) and len(set(tops)) == 3
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 2
+    assert not page.get_by_text("Nothing on the calendar").is_visible()
+    page.goto(f"{live_server.url}/campaigns/activities/calendar/?date=2027-01-11")  # a month with nothing on
+    assert page.get_by_text("Nothing on the calendar in these days.").is_visible()
+    page.go_back()
+    # A laptop keeps the month's grid.
+    page.set_viewport_size({"width": 1366, "height": 768})
+    assert page.locator("td[data-date]:visible").count() == 42  # 26 Oct – 6 Dec
+    assert day.locator(".day:visible").inner_text() == "20"
+
+
 def _luminance(css_colour: str) -> float:
     def channel(c):
         c /= 255

@@ -139,3 +139,23 @@ def test_pair_table_on_real_olist_baskets(olist_dir):
     assert row["lift"] == pytest.approx(row["both"] * n_orders / (n_a * n_b))
     mirrored = table.set_index(["anchor", "partner"])["both"]
     assert mirrored[(row["partner"], row["anchor"])] == row["both"]  # A with B is B with A
+
+
+def test_suggestion_page_writes_shares_as_percentages_and_lift_as_a_multiple(client_a, store_a, tiny_shop):
+    # It wrote 0.0279 / 0.133 and "0.64 below chance", which read as a difference, not as a multiple.
+    import re
+
+    import time_machine
+
+    tray = tiny_shop[2]
+    for n in range(6):  # the tray alone, often: bought with the kettle less often than chance would give
+        order = OrderFactory(store=store_a, placed_at=datetime(2026, 11, 10, 12 + n, tzinfo=SH))
+        OrderLineFactory(order=order, line_no=1, product=tray)
+    with time_machine.travel(datetime(2026, 11, 20, tzinfo=SH)):
+        page = client_a.get(reverse("campaigns:related_sales"), {"store": store_a.slug}).content.decode()
+    rows = {re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", page, re.S) if "Create bundle" in row}
+    # 12 orders: kettle in 4, cups in 3 (all with the kettle), tray in 9 (2 with the kettle).
+    assert {"Kettle 3 4 Cups 3 25.00 % 75.00 % 3.00× Create bundle",
+            "Kettle 3 4 Tray 2 16.67 % 50.00 % 0.67× less often than chance Create bundle"} <= rows
+    assert "confidence 75.00 %, lift 3.00×" in page  # the bundle's source note

@@ -226,3 +226,29 @@ def test_a_busy_conversation_fits_the_screen(page, live_server, login, screensho
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 2
     assert page.evaluate(OFF_SCREEN_CELLS) == []
     screenshot(f"{size}-conversation")
+
+
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
+def test_related_sales_create_bundle_buttons_keep_to_one_line(page, live_server, login, operator_a, store_a, size):
+    # Beside long product titles the column squeezed each button to "Create" / "bundle".
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from tests.factories import OrderFactory, OrderLineFactory, ProductFactory
+    tray, gaiwan = (ProductFactory(store=store_a, title=t) for t in [
+        "Bamboo tea tray · 2026 edition, gift-wrapped, ships today (true-to-photo colours)",
+        "Celadon gaiwan set · hand-thrown, with a saucer and lid, in a gift box (six colours)"])
+    for n in range(3):
+        order = OrderFactory(store=store_a, placed_at=datetime(2026, 11, 2 + n, 12, tzinfo=ZoneInfo("Asia/Shanghai")))
+        OrderLineFactory(order=order, line_no=1, product=tray)
+        OrderLineFactory(order=order, line_no=2, product=gaiwan)
+    login("op-a")
+    page.set_viewport_size(VIEWPORTS[size])
+    with time_machine.travel(datetime(2026, 11, 20, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        page.goto(f"{live_server.url}{reverse('campaigns:related_sales')}?store={store_a.slug}")
+    buttons = page.locator("button", has_text="Create bundle")
+    assert buttons.count() == 2
+    for button in buttons.all():
+        assert _text_lines(button) == 1

@@ -307,7 +307,7 @@ def test_a_plan_without_a_daily_budget_reads_no_cap_not_spent_beyond_zero(client
     detail = client_a.get(plan.get_absolute_url())
     body = detail.content.decode()
     assert "Daily budget <span>no cap</span>" in body
-    assert "300.00 <span class=\"muted\">(no daily cap)</span>" in body and "of 0.00" not in body
+    assert "300.00\u00a0CNY <span class=\"muted\">(no daily cap)</span>" in body and "of 0.00" not in body
     assert "(no cap)" in body  # this month: no daily cap, no total cap
     lines = [t["name"] for t in detail.context["charts"]["pacing"]["data"]]
     assert lines == ["Spend so far"]  # no budget line at 0 under 300 spent

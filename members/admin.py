@@ -1,8 +1,11 @@
+from copy import copy
+
 from django.contrib import admin
 
-from opsdesk.tenancy import StoreScopedAdminMixin
+from opsdesk.tenancy import StoreScopedAdminMixin, stores_for
 
-from .models import Coupon, Festival, InboundReply, Member, Message, SmsTemplate
+from .conversation import answer_bodies_seen
+from .models import ANSWER, Coupon, Festival, InboundReply, Member, Message, SmsTemplate
 
 
 @admin.register(Member)
@@ -34,7 +37,22 @@ class FestivalAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 class MessageAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ["pk", "store", "flow", "occasion", "status", "attempts", "error_code", "sent_at"]
     list_filter = ["store", "flow", "status"]
-    readonly_fields = [f.name for f in Message._meta.fields]
+    # The body as the staff user may see it: our answer to a reply names every store of the number.
+    exclude = ["body"]
+    readonly_fields = ["text" if f.name == "body" else f.name for f in Message._meta.fields]
+
+    def get_object(self, request, object_id, from_field=None):
+        message = super().get_object(request, object_id, from_field)
+        if message is not None:
+            shown = copy(message)  # the row itself keeps its whole body, should the form be saved
+            if message.flow == ANSWER:
+                answer_bodies_seen([shown], set(stores_for(request.user).values_list("pk", flat=True)))
+            message.body_seen = shown.body
+        return message
+
+    @admin.display(description="Body")
+    def text(self, message):
+        return getattr(message, "body_seen", "")
 
 
 @admin.register(Coupon)

@@ -8,6 +8,7 @@ cannot see, wherever an answer is shown."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -108,7 +109,9 @@ def thread(messages: QuerySet[Message], replies: QuerySet[InboundReply], limit: 
 
 def answer_bodies_seen(texts: Iterable[Message], store_ids: set[int]) -> None:
     """Our answer to a reply names every store of the number ("Store B / Store C: …"); in the body of each
-    answer in `texts` (changed in memory only), leave out the stores not in `store_ids` (the user's)."""
+    answer in `texts` (changed in memory only), leave out the stores not in `store_ids` (the user's). An
+    answer written as one of ours names the stores of its copies the user sees, by their names today (a store
+    renamed or gone since is not named under its old name); any other keeps only the names the user sees."""
     texts = [t for t in texts if t.flow == ANSWER]
     if not texts:
         return
@@ -119,6 +122,21 @@ def answer_bodies_seen(texts: Iterable[Message], store_ids: set[int]) -> None:
     for text in texts:
         named = list(dict.fromkeys(name for _, name in copies[text.occasion]))
         seen = list(dict.fromkeys(name for store_id, name in copies[text.occasion] if store_id in store_ids))
-        if len(seen) < len(named):
+        if written := _answer_written(text.body):
+            template, separator = written
+            text.body = template.format(stores=separator.join(seen))
+        elif len(seen) < len(named):
             for separator in (" / ", "、"):
                 text.body = text.body.replace(separator.join(named), separator.join(seen))
+
+
+def _answer_written(body: str) -> tuple[str, str] | None:
+    """The answer template (members.replies.ANSWERS) `body` was written from and its separator of store names."""
+    from .replies import ANSWERS
+
+    for language, templates in ANSWERS.items():
+        for template in templates.values():
+            head, _, tail = template.partition("{stores}")
+            if re.fullmatch(f"{re.escape(head)}.+{re.escape(tail)}", body, flags=re.DOTALL):
+                return template, "、" if language == "zh" else " / "
+    return None

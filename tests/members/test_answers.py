@@ -182,3 +182,35 @@ def test_a_help_from_a_number_of_no_store_is_answered_once_however_often_twilio_
     assert again == []
     later, _ = text_in(client, "HELP", "SMhelp-stranger-2", phone=stranger, at=LA_MORNING + timedelta(days=1))
     assert len(later) == 1  # a new HELP is a new question
+
+
+def test_the_admin_shows_a_staff_member_the_answer_without_the_stores_they_cannot_see(client, store_b, store_c):
+    from django.contrib.auth.models import Permission
+
+    make_member(store_b, phone=PHONE), make_member(store_c, phone=PHONE)
+    first, _ = text_in(client, "HELP", "SMhelp13")
+    assert first[0].text.startswith("Store B / Store C: order care")
+    staff = user_of(store_b, name="staff-b")
+    staff.is_staff = True
+    staff.save()
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_message", "change_message"]))
+    client.force_login(staff)
+    answer = Message.objects.get(store=store_b, flow=ANSWER)
+    page = client.get(reverse("admin:members_message_change", args=[answer.pk]))
+    content = page.content.decode()
+    assert page.status_code == 200 and "Store B: order care" in content and "Store C" not in content
+    client.post(reverse("admin:members_message_change", args=[answer.pk]), {})  # saving keeps the text whole
+    answer.refresh_from_db()
+    assert answer.body == first[0].text
+
+
+def test_a_store_renamed_after_the_answer_is_still_not_named_to_those_who_cannot_see_it(client, store_b, store_c):
+    in_b, _ = make_member(store_b, phone=PHONE), make_member(store_c, phone=PHONE)
+    first, _ = text_in(client, "where is my parcel?", "SMfree14")
+    assert first[0].text == "Thanks, Store B / Store C has your message and will get back to you."
+    store_c.name = "Store C Outlet"
+    store_c.save()
+    client.force_login(user_of(store_b, name="b-only"))
+    for page in (reverse("members:conversation", args=[in_b.pk]), in_b.get_absolute_url()):
+        content = client.get(page).content.decode()
+        assert "Store C" not in content and "Thanks, Store B has your message" in content, page

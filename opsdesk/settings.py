@@ -191,6 +191,8 @@ IMPORT_JOB_RETENTION_DAYS = int(env("IMPORT_JOB_RETENTION_DAYS", "90"))
 # The demo storefront (`make demo` sets it, nothing else): beat keeps the demo stores' traffic and
 # orders flowing every minute (metrics/demo_live.py). Off by default and in tests.
 DEMO_TRAFFIC = env_bool("OPSDESK_DEMO_TRAFFIC", False)
+if DEMO_TRAFFIC and PRODUCTION:  # it makes up shoppers and paid orders: never beside real stores
+    raise ImproperlyConfigured("OPSDESK_DEMO_TRAFFIC is for the demo only; unset it in production.")
 
 # --- Celery -------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")

@@ -39,3 +39,11 @@ def test_demo_broker_works_on_a_fresh_var_folder(tmp_path):
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert len(list((tmp_path / "var" / "broker" / "queue").iterdir())) == 1
+
+
+def test_production_refuses_to_start_with_the_demo_storefront_on():
+    """OPSDESK_DEMO_TRAFFIC makes up orders and shoppers: a stray one in production must stop the app."""
+    result = run_manage("check", OPSDESK_PROFILE="production", SECRET_KEY=secrets.token_urlsafe(50),
+                        ALLOWED_HOSTS="desk.example.com", OPSDESK_DEMO_TRAFFIC="1")
+    assert result.returncode != 0
+    assert "OPSDESK_DEMO_TRAFFIC" in result.stderr

@@ -1,3 +1,5 @@
+import inspect
+
 from django.core.management.base import BaseCommand, CommandError
 
 from stores.importers import ImportRejected, importers
@@ -28,6 +30,8 @@ class Command(BaseCommand):
         target = Store.objects.filter(slug=store).first()
         if target is None:
             raise CommandError(f"No store with slug {store!r}.")
+        if decimal_mark and "mark" not in inspect.signature(available[kind]).parameters:
+            raise CommandError(f"--decimal-mark is not for {kind!r} files; import them without it.")
         try:
             result = available[kind](target, path, **({"mark": MARKS[decimal_mark]} if decimal_mark else {}))
         except FileNotFoundError:

@@ -109,9 +109,9 @@ def thread(messages: QuerySet[Message], replies: QuerySet[InboundReply], limit: 
 
 def answer_bodies_seen(texts: Iterable[Message], store_ids: set[int]) -> None:
     """Our answer to a reply names every store of the number ("Store B / Store C: …"); in the body of each
-    answer in `texts` (changed in memory only), leave out the stores not in `store_ids` (the user's). An
-    answer written as one of ours names the stores of its copies the user sees, by their names today (a store
-    renamed or gone since is not named under its old name); any other keeps only the names the user sees."""
+    answer in `texts` (changed in memory only), leave out the stores not in `store_ids` (the user's). For a user
+    who does not see every store it went to, it is written again naming the stores they see, by their names
+    today (a store they cannot see, renamed since, is not named under its old name either)."""
     texts = [t for t in texts if t.flow == ANSWER]
     if not texts:
         return
@@ -122,10 +122,12 @@ def answer_bodies_seen(texts: Iterable[Message], store_ids: set[int]) -> None:
     for text in texts:
         named = list(dict.fromkeys(name for _, name in copies[text.occasion]))
         seen = list(dict.fromkeys(name for store_id, name in copies[text.occasion] if store_id in store_ids))
+        if len(seen) == len(named):
+            continue  # the user sees every store it went to: the text as the customer got it
         if written := _answer_written(text.body):
             template, separator = written
             text.body = template.format(stores=separator.join(seen))
-        elif len(seen) < len(named):
+        else:
             for separator in (" / ", "、"):
                 text.body = text.body.replace(separator.join(named), separator.join(seen))
 

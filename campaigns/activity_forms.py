@@ -115,7 +115,9 @@ class ChecklistItemForm(forms.ModelForm):
     class Meta:
         model = ChecklistItem
         fields = ["title", "link", "resource", "data_to_watch", "due_date"]
-        widgets = {"due_date": DateInput, "title": forms.TextInput(attrs={"placeholder": "New step"}),
+        # Laid out in one row without <label>s: the placeholders, and aria-labels where there is none, name them.
+        widgets = {"due_date": DateInput(attrs={"aria-label": "Due date"}),
+                   "title": forms.TextInput(attrs={"placeholder": "New step"}),
                    "link": forms.TextInput(attrs={"placeholder": "Link"}),
                    "resource": forms.TextInput(attrs={"placeholder": "Resource"}),
                    "data_to_watch": forms.TextInput(attrs={"placeholder": "Data to watch"})}
@@ -187,14 +189,17 @@ class GoalForm(forms.ModelForm):
     class Meta:
         model = PlanGoal
         fields = ["metric", "target"]
-        widgets = {"target": forms.NumberInput(attrs={"placeholder": "Target", "step": "0.01"})}
+        widgets = {"metric": forms.Select(attrs={"aria-label": "Goal metric"}),
+                   "target": forms.NumberInput(attrs={"placeholder": "Target", "step": "0.01"})}
 
 
 class TaskForm(forms.ModelForm):
     class Meta:
         model = PlanTask
         fields = ["title", "owner", "due"]
-        widgets = {"due": DateInput, "title": forms.TextInput(attrs={"placeholder": "New task"})}
+        widgets = {"due": DateInput(attrs={"aria-label": "Due date"}),
+                   "owner": forms.Select(attrs={"aria-label": "Owner"}),
+                   "title": forms.TextInput(attrs={"placeholder": "New task"})}
 
     def __init__(self, *args, store, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,18 +4,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import migrate_to, migrate_to_latest
 
 BEFORE = ("members", "0004_message_order")
 BACKFILL = ("members", "0005_backfill_message_order")
 WHEN = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-
-
-def migrate_to(*targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(list(targets))
-    return executor.loader.project_state(list(targets)).apps
 
 
 @pytest.fixture
@@ -23,8 +17,7 @@ def at_0004(transactional_db):
     """The schema as it was before the backfill; put back to the latest migrations afterwards."""
     apps = migrate_to(BEFORE)
     yield apps
-    executor = MigrationExecutor(connection)
-    migrate_to(*executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def test_backfill_links_each_care_text_to_its_own_stores_order(at_0004):

@@ -3,18 +3,12 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import migrate_to, migrate_to_latest
 
 BEFORE = ("reviews", "0003_first_contact_hours_at_most_a_year")
 BACKFILL = ("reviews", "0004_review_bad")
 WHEN = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-
-
-def migrate_to(*targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(list(targets))
-    return executor.loader.project_state(list(targets)).apps
 
 
 @pytest.fixture
@@ -22,7 +16,7 @@ def at_0003(transactional_db):
     """The schema as it was before reviews stored their verdict; put back to the latest migrations afterwards."""
     apps = migrate_to(BEFORE)
     yield apps
-    migrate_to(*MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def test_existing_reviews_get_the_verdict_of_their_stores_rules(at_0003):

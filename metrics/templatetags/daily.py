@@ -62,21 +62,13 @@ def _row_change(row, which: str) -> tuple[str, str]:
                                 good_when_up=row.get("good_when_up"))
 
 
-def _compared_with(row, which: str) -> str:
-    """'Fri 1 May (Labor Day)' where the change is measured against a holiday or an activity's day (the
-    rows' `vs`, metrics.compare.unusual_earlier_days), else ''."""
-    return (row.get("vs") or {}).get(which, "")
-
-
 @register.filter
 def row_change(row, which):
-    """`{{ r|row_change:"dod" }}`: the row's change in a daily table, coloured by class, and what it is
-    measured against when that was no usual day."""
+    """`{{ r|row_change:"dod" }}`: the row's change in a daily table, coloured by class. What it is measured
+    against, when that was no usual day, the table says once over its column (metrics/_metric_table.html), as
+    the email does: under each change it made every row two lines tall."""
     words, tone = _row_change(row, which)
-    change = format_html('<span class="{}">{}</span>', tone, words)
-    if note := _compared_with(row, which):
-        change += format_html('<br><small class="muted">vs {}</small>', note)
-    return change
+    return format_html('<span class="{}">{}</span>', tone, words)
 
 
 @register.filter

@@ -115,7 +115,9 @@ def daily(request):
             "store": store, "day": day, "rows": rows, "more_rows": more_rows, "pending": pending,
             "before_rollup": now.astimezone(store.zone).time() < ROLLUP_AFTER,
             "named_day": day if asked or pending else None,  # the tables' column: a date, not "Yesterday"
-            "occasion": rows[0]["vs"].get("day"),  # the day's own holiday or activity, said beside it
+            # What the changes are measured against when that was no usual day, and the day's own holiday or
+            # activity: said once over their columns, as the morning email does.
+            "vs": rows[0]["vs"],
             "breakdowns": day_breakdowns(window, day),
             "rolled_up": any(r["value"] is not None for r in rows),
             "chart": gmv_chart(store, day), "open_anomalies": open_counts.get(store.pk, 0),

@@ -288,12 +288,15 @@ def test_daily_overview_compares_yesterday_day_before_and_last_week(client_a, st
     assert layout["yaxis2"]["rangemode"] == "tozero" and layout["yaxis2"]["tickformat"] == ",d"  # no 32.3 orders
 
 
-def test_a_change_against_a_holiday_or_a_sale_says_so_beside_it(client_a, store_a):
+def test_a_change_against_a_holiday_or_a_sale_is_said_once_over_its_column(client_a, store_a):
     holiday_and_sale_before_friday_8_may(store_a)
     with time_machine.travel(datetime(2026, 5, 9, 9, tzinfo=store_a.zone), tick=False):
         page = client_a.get(reverse("metrics:daily")).content.decode()
-    assert "−40\u00a0%</span><br><small class=\"muted\">vs Thu 7 May (Spring sale)</small>" in page
-    assert "vs Fri 1 May (Labor Day)</small>" in page
+    # Over the column of each of the two tables (headline, every other metric), not under each of their changes.
+    assert page.count('<th class="num">DoD<br><small class="muted">vs Thu 7 May (Spring sale)</small></th>') == 2
+    assert page.count('<th class="num">WoW<br><small class="muted">vs Fri 1 May (Labor Day)</small></th>') == 2
+    assert page.count("vs Thu 7 May") == 2 and page.count("vs Fri 1 May") == 2
+    assert "−40\u00a0%</span></td>" in page
     assert "Member week" not in page
 
 

@@ -52,3 +52,31 @@ def test_operator_works_an_overdue_case_from_the_desk(page, live_server, login, 
     page.goto(f"{live_server.url}/reviews/{store_a.slug}/report/")
     page.wait_for_selector("#chart-weekly .main-svg")
     screenshot("report")
+
+
+# Each text box's label against the box: the label's top minus the box's, in px (0: side by side at the top).
+LABEL_OFFSETS = """[...document.querySelectorAll('textarea')].map(box => {
+    const label = document.querySelector(`label[for="${box.id}"]`);
+    return [box.name, Math.round(label.getBoundingClientRect().top - box.getBoundingClientRect().top)];
+})"""
+# The gaps between the page's cards and grids of cards, top to bottom, in px.
+CARD_GAPS = """[...document.querySelectorAll('main > .card, main > .grid')].map(el => el.getBoundingClientRect())
+    .map((box, i, all) => i ? Math.round(box.top - all[i - 1].bottom) : null).slice(1)"""
+
+
+def test_a_cases_forms_put_each_label_at_the_top_of_its_text_box_and_cards_apart(page, live_server, login,  # noqa: F811
+                                                                                operator_a, store_a):
+    product = ProductFactory(store=store_a, title="Celadon gaiwan set")
+    case = make_case(store_a, rating=1, title="差", body="盖子裂了", product=product,
+                     order=OrderFactory(store=store_a, buyer_phone="+8613800138000"))
+    login("op-a")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/reviews/{store_a.slug}/cases/{case.pk}/")
+    offsets = dict(page.evaluate(LABEL_OFFSETS))
+    assert {"notes", "situation", "check_notes", "resolution_notes", "detail_page", "text"} <= offsets.keys()
+    # Beside the box's first line, or above the box where the line is too narrow: never down by its bottom edge.
+    assert all(offset <= 4 for offset in offsets.values()), offsets
+    assert all(gap >= 12 for gap in page.evaluate(CARD_GAPS)), page.evaluate(CARD_GAPS)
+    # A field's hint reads as a hint, as on the app's other forms: muted, not as loud as the label.
+    hint = page.locator("#id_notes_helptext")
+    assert hint.evaluate("el => getComputedStyle(el).color") == "rgb(102, 112, 133)"  # --muted

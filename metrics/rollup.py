@@ -390,11 +390,27 @@ def refresh_days(store: Store, days: Iterable[date]) -> list[date]:
 
 
 def refreshed_note(days: Iterable[date]) -> str:
-    """What an import's success message adds for the days `refresh_days` redid ("" for none)."""
-    days = list(days)
-    if not days:
+    """What an import's success message adds for the days `refresh_days` redid ("" for none): consecutive days
+    as one run ("1–20 Nov 2026"), not twenty dates."""
+    runs: list[list[date]] = []
+    for day in sorted(set(days)):
+        if runs and day - runs[-1][-1] == timedelta(days=1):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    if not runs:
         return ""
-    return " Daily numbers of " + ", ".join(f"{d.day} {d:%b %Y}" for d in days) + " updated."
+    return " Daily numbers of " + ", ".join(_run_of_days(run[0], run[-1]) for run in runs) + " updated."
+
+
+def _run_of_days(first: date, last: date) -> str:
+    """'25 Nov 2026', '1–20 Nov 2026', '30 Nov – 1 Dec 2026', '31 Dec 2026 – 1 Jan 2027'."""
+    if first == last:
+        return f"{last.day} {last:%b %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%b %Y}"
+    start = f"{first.day} {first:%b}" if first.year == last.year else f"{first.day} {first:%b %Y}"
+    return f"{start} – {last.day} {last:%b %Y}"
 
 
 def run_nightly(now: datetime | None = None, stores=None) -> list[tuple[Store, date]]:

@@ -77,9 +77,11 @@ class ImportResult:
     def summary(self) -> str:
         from metrics.rollup import refreshed_note  # metrics builds on stores, not the other way round
 
-        extra = "".join(f", {n} {what}" for what, n in self.details.items())
-        return (f"{self.kind} ({self.format}): {self.rows} row{'' if self.rows == 1 else 's'}, {self.created} created, "
-                f"{self.duplicates} already there{extra}.{refreshed_note(self.refreshed)}")
+        # Counts as the pages write them ("20,000", as the job's progress line does); the details are named in the
+        # plural ("new products"), their last "s" dropped for one.
+        extra = "".join(f", {n:,} {what if n != 1 else what.removesuffix('s')}" for what, n in self.details.items())
+        return (f"{self.kind} ({self.format}): {self.rows:,} row{'' if self.rows == 1 else 's'}, {self.created:,} "
+                f"created, {self.duplicates:,} already there{extra}.{refreshed_note(self.refreshed)}")
 
 
 @dataclass

@@ -499,3 +499,39 @@ def test_a_large_file_is_written_in_batches_not_a_few_queries_per_order(store_a,
     assert (later.created, paid_now.created, paid_now.duplicates) == (600, 0, 600)
     assert not store_a.orders.filter(paid_at__isnull=True).exists()
     assert store_a.members.get(phone="+8613800000007").orders_count == 2
+
+
+def test_an_imports_summary_writes_its_counts_as_the_pages_do():
+    from stores.importers import ImportResult
+
+    result = ImportResult(kind="orders", format="opsdesk", rows=20_000, created=19_500, duplicates=500,
+                          details={"lines": 24_000, "new products": 1})
+    # Thousands separated as the progress line beside it ("20,000 of 20,000 rows"); one product is no "products".
+    assert result.summary() == ("orders (opsdesk): 20,000 rows, 19,500 created, 500 already there, 24,000 lines, "
+                                "1 new product.")
+
+
+def test_the_days_an_import_updated_are_said_as_runs_not_one_by_one():
+    from datetime import date, timedelta
+
+    from metrics.rollup import refreshed_note
+
+    november = [date(2026, 11, 1) + timedelta(days=n) for n in range(20)]
+    assert refreshed_note(november) == " Daily numbers of 1–20 Nov 2026 updated."
+    assert refreshed_note([date(2026, 11, 25)]) == " Daily numbers of 25 Nov 2026 updated."
+    assert refreshed_note([date(2026, 11, 3), date(2026, 11, 5), date(2026, 11, 6)]) == (
+        " Daily numbers of 3 Nov 2026, 5–6 Nov 2026 updated.")
+    assert refreshed_note([date(2026, 11, 30), date(2026, 12, 1)]) == " Daily numbers of 30 Nov – 1 Dec 2026 updated."
+    assert refreshed_note([date(2026, 12, 31), date(2027, 1, 1)]) == (
+        " Daily numbers of 31 Dec 2026 – 1 Jan 2027 updated.")
+
+
+def test_an_import_jobs_page_says_when_it_was_uploaded_in_the_stores_time(client_a, store_a, operator_a):
+    with time_machine.travel(datetime(2026, 11, 27, 17, 55, tzinfo=UTC), tick=False):
+        job = ImportJob.objects.create(store=store_a, created_by=operator_a, kind="orders", name="orders.csv",
+                                       status="done", summary="orders (opsdesk): 3 rows, 2 created, 0 already there.")
+        jobs = client_a.get(reverse("stores:import", args=[store_a.slug])).content.decode()
+    page = client_a.get(job.get_absolute_url()).content.decode()
+    # 17:55 UTC is 01:55 the next morning in Shanghai, the store's time every other page of the store shows.
+    assert "uploaded 2026-11-28 01:55 (Asia/Shanghai time) by op-a" in page
+    assert "<th>Uploaded (Asia/Shanghai time)</th>" in jobs and "2026-11-28 01:55" in jobs

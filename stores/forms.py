@@ -27,6 +27,7 @@ class MembershipSettingsForm(forms.ModelForm):
                                                             "(e.g. Europe/Berlin)."})
 
     all_stores = forms.BooleanField(required=False, label="Use this time zone for all my stores")
+    field_order = ["morning_email", "email_timezone", "all_stores"]  # "all my stores" right under the zone it applies
 
     class Meta:
         model = StoreMembership
@@ -42,6 +43,11 @@ class MembershipSettingsForm(forms.ModelForm):
         if current and current not in dict(choices):  # an old name chosen before: still valid
             choices = [*choices, (current, current)]
         self.fields["email_timezone"].choices = choices
+        # What the email is and where it goes (the model's help text speaks to the admin: "Managers: receive …").
+        email = self.instance.user.email if self.instance.user_id else ""
+        self.fields["morning_email"].help_text = (
+            (f"Sent to {email}: " if email else "Your account has no email address (ask an admin to add one) for ")
+            + "yesterday's figures against the day before and last week, anomalies and open violations.")
         if not several:  # one store: nothing else to apply it to
             del self.fields["all_stores"]
 

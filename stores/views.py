@@ -148,7 +148,7 @@ def violation_status(request, slug, pk):
 
 def my_settings(request):
     """Each membership's own settings: the morning email's time zone and opt-out."""
-    memberships = StoreMembership.objects.filter(user=request.user).select_related("store")
+    memberships = StoreMembership.objects.filter(user=request.user).select_related("store", "user")
     several = len(memberships) > 1
     bound = None
     if request.method == "POST":

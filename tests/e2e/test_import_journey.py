@@ -41,3 +41,19 @@ def test_operator_imports_orders_through_the_upload_page(media, celery_worker, p
     screenshot("imported")
     page.goto(f"{live_server.url}/stores/{store_a.slug}/")
     assert page.locator("text=#W-1").is_visible()
+
+
+def test_on_a_phone_the_recent_imports_show_each_jobs_status(page, live_server, login, operator_a, store_a):
+    from stores.models import ImportJob
+
+    for status in ("done", "failed"):
+        ImportJob.objects.create(store=store_a, created_by=operator_a, kind="orders", status=status,
+                                 name="orders-november-shopify-export.csv")
+    login("op-a")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/stores/{store_a.slug}/import/")
+    cells = page.locator("td", has_text="Imported").or_(page.locator("td", has_text="Nothing was imported"))
+    assert cells.count() == 2
+    off_screen = page.evaluate("""[...document.querySelectorAll('.table-wrap td')]
+        .filter(td => td.getBoundingClientRect().right > window.innerWidth + 1).map(td => td.textContent.trim())""")
+    assert off_screen == []

@@ -57,9 +57,13 @@ EMAIL_COLOURS = {"up": "#067647", "down": "#b42318", "muted": "#667085"}
 
 def _row_change(row, which: str) -> tuple[str, str]:
     """The words and tone of a row's change (metrics.figures.change_words): '−34 %' kept on one line, '±0' for
-    no move, 'from 0' where the earlier value (`day_before`, `week_before`) was 0."""
-    return figures.change_words(row.get(which), value=row.get("value"), earlier=row.get(EARLIER_VALUE[which]),
-                                good_when_up=row.get("good_when_up"))
+    no move, 'from 0' where the earlier value (`day_before`, `week_before`) was 0; a rate's (kind "ratio":
+    conversion, a share) in points, '−4.1 pts', as the live view writes it."""
+    value, earlier = row.get("value"), row.get(EARLIER_VALUE[which])
+    if row.get("kind") == "ratio":
+        moved = None if value is None or earlier is None else float(value) - float(earlier)
+        return figures.change_words(moved, good_when_up=row.get("good_when_up"), in_points=True)
+    return figures.change_words(row.get(which), value=value, earlier=earlier, good_when_up=row.get("good_when_up"))
 
 
 @register.filter

@@ -139,8 +139,9 @@ def test_the_text_parts_numbers_fit_a_phone_screen_one_metric_at_a_time():
     assert max(len(line) for line in numbers.splitlines()) <= 60, numbers
     assert ("GMV (main payments): 12,345,678.90 CNY\n"
             "  vs day before: +99,900\u00a0% · vs last week: from 0\n") in numbers
+    # A rate's change in points (the figure house rule): 0.01 % → 12.34 % is +12.3 points, not +99,900 %.
     assert ("Conversion (orders / visitors): 12.34 %\n"
-            "  vs day before: +99,900\u00a0% · vs last week: from 0\n") in numbers
+            "  vs day before: +12.3\u00a0pts · vs last week: +12.3\u00a0pts\n") in numbers
     assert "vs day before: Sun 3 May (Labor Day), not a usual day\n" in numbers
 
 

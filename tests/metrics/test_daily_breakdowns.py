@@ -72,7 +72,7 @@ def at_nine():
 
 def table(page: str, table_id: str) -> dict[str, list[str]]:
     """A breakdown table as {row label: [cell text, …]}, tags dropped, spaces plain."""
-    found = re.search(rf'<table class="breakdown" id="{table_id}">(.*?)</table>', page, re.S)
+    found = re.search(rf'<table class="breakdown stack" id="{table_id}">(.*?)</table>', page, re.S)
     assert found, f"no table {table_id}"
     rows = {}
     for row in re.findall(r"<tr>(.*?)</tr>", found[1], re.S):
@@ -95,8 +95,15 @@ def change(value, before) -> str:
     return "±0" if number == 0 else f"{'+' if number > 0 else '−'}{abs(number)} %"
 
 
-def cell(value: str, now, day_before, week_before) -> str:
-    return f"{value} DoD {change(now, day_before)} · WoW {change(now, week_before)}"
+def points(value, before) -> str:
+    """A rate's change (conversion, a share), as the page writes it: in points."""
+    number = round((value - before) * 100, 1)
+    return "±0 pts" if number == 0 else f"{'+' if number > 0 else '−'}{abs(number):.1f} pts"
+
+
+def cell(value: str, now, day_before, week_before, in_points=False) -> str:
+    moved = points if in_points else change
+    return f"{value} DoD {moved(now, day_before)} · WoW {moved(now, week_before)}"
 
 
 # Orders (count, each order's total) and visitors (count, sessions each) per source and day.
@@ -146,13 +153,25 @@ def test_traffic_sources_show_visitors_sessions_orders_gmv_and_conversion_with_t
     }
     for source, days in expected_sources().items():
         want = [
-            cell(formats[m].format(days[DAY][m]).replace("%", " %"), days[DAY][m], days[BEFORE][m], days[WEEK][m])
+            cell(formats[m].format(days[DAY][m]).replace("%", " %"), days[DAY][m], days[BEFORE][m], days[WEEK][m],
+                 in_points=m == "conversion")
             for m in formats
         ]
         assert rows[labels[source]] == want, source
     # Spelled out once, so the arithmetic above cannot hide a mistake of its own.
     assert rows["Paid search / through train"][3] == "300.00 DoD +50 % · WoW −25 %"
-    assert rows["Organic search"][4] == "20.00 % DoD −50 % · WoW −20 %"
+    # Conversion is a rate: its change in points (40 % → 20 % is −20 points, not −50 %), as the live view says it.
+    assert rows["Organic search"][4] == "20.00 % DoD −20.0 pts · WoW −5.0 pts"
+
+
+def test_the_overviews_conversion_moves_in_points_coloured_by_its_direction(client_a, store_a):
+    seed_traffic(store_a)
+    page = page_of(client_a)
+    overview = re.search(r'<div class="table-wrap"><table>(.*?)</table>', page, re.S)[1]
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", overview, re.S) if "Conversion" in r)
+    # 4 orders of 15 visitors (26.67 %) against 4 of 13 (30.77 %) the day before and 5 of 24 (20.83 %) a week before.
+    assert [_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)][3::2] == ["−4.1 pts", "+5.8 pts"]
+    assert '<span class="down">−4.1\u00a0pts</span>' in row and '<span class="up">+5.8\u00a0pts</span>' in row
 
 
 def test_top_ten_products_by_sub_order_payments_with_units_and_the_rest_counted(client_a, store_a):
@@ -208,7 +227,7 @@ def test_a_day_without_data_says_so_instead_of_failing(client_a, store_a, rolled
         rollup_day(store_a, DAY)
     page = page_of(client_a)
     assert "No data for Monday 4 May 2026: nothing by traffic source, product or payment type." in page
-    assert 'class="breakdown"' not in page
+    assert 'class="breakdown stack"' not in page
 
 
 def test_breakdowns_cost_the_same_few_queries_however_many_products_and_sources(

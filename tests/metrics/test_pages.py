@@ -295,7 +295,9 @@ def test_a_change_against_a_holiday_or_a_sale_is_said_once_over_its_column(clien
     # Over the column of each of the two tables (headline, every other metric), not under each of their changes.
     assert page.count('<th class="num">DoD<br><small class="muted">vs Thu 7 May (Spring sale)</small></th>') == 2
     assert page.count('<th class="num">WoW<br><small class="muted">vs Fri 1 May (Labor Day)</small></th>') == 2
-    assert page.count("vs Thu 7 May") == 2 and page.count("vs Fri 1 May") == 2
+    # …and once over the breakdowns' changes (traffic sources, products, payment types), which it measures too.
+    assert "DoD vs Thu 7 May (Spring sale) · WoW vs Fri 1 May (Labor Day)</p>" in page
+    assert page.count("vs Thu 7 May") == 3 and page.count("vs Fri 1 May") == 3
     assert "−40\u00a0%</span></td>" in page
     assert "Member week" not in page
 

@@ -252,3 +252,85 @@ def test_related_sales_create_bundle_buttons_keep_to_one_line(page, live_server,
     assert buttons.count() == 2
     for button in buttons.all():
         assert _text_lines(button) == 1
+
+
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
+def test_a_members_orders_and_replies_read_on_a_phone(page, live_server, login, operator_a, store_a, size):
+    # On a phone the Orders table broke its Paid date at the hyphen ("2026-" / "11-25") and the Replies table
+    # stayed four squeezed columns; the laptop keeps its tables.
+    from members.models import InboundReply, MemberOrder
+    from tests.factories import OrderFactory
+    from tests.members.conftest import make_member
+    member = make_member(store_a)
+    MemberOrder.objects.create(member=member, order=OrderFactory(store=store_a, external_id="106659",
+                                                                 paid_at="2026-11-25T02:00Z", total=1234.5))
+    InboundReply.objects.create(store=store_a, member=member, kind="help", provider_sid="SM1",
+                                body="HELP the lid of the gaiwan does not close, what can I do about it?",
+                                received_at="2026-11-26T02:00Z")
+    InboundReply.objects.create(store=store_a, member=member, kind="message", provider_sid="SM2", body="thanks",
+                                received_at="2026-11-26T03:00Z", answered_at="2026-11-26T04:00Z",
+                                answered_by=operator_a)
+    login("op-a")
+    page.set_viewport_size(VIEWPORTS[size])
+    page.goto(live_server.url + member.get_absolute_url())
+    paid = page.locator("td", has_text="2026-11-25 10:00")
+    assert paid.count() == 1 and _text_lines(paid) == 1
+    for text in ["2026-11-26 10:00", "2026-11-26 11:00"]:
+        assert _text_lines(page.locator("td", has_text=text)) == 1, text
+    assert _text_lines(page.get_by_text("2026-11-26 12:00 by op-a")) == 1
+    assert page.evaluate(OFF_SCREEN_LIST_CELLS) == []
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 2
+    button = page.get_by_role("button", name="Mark answered")
+    assert _text_lines(button) == 1
+    if size == "phone":  # one labelled card per order and per reply
+        labels = page.locator("table.stack td").evaluate_all("tds => tds.map(td => td.dataset.label)")
+        assert {"Order", "Paid", "Status", "Total (CNY)", "Received", "Kind", "Reply", "Answered"} <= set(labels)
+        answered = page.locator("td[data-label='Answered']", has_text="op-a")
+        box, content = answered.bounding_box(), answered.locator(":scope > span").bounding_box()
+        assert abs(box["x"] + box["width"] - (content["x"] + content["width"])) < 2  # content at the right
+        # The button sits at the right of its card, as every other value.
+        button_box = button.bounding_box()
+        assert box["x"] + box["width"] - (button_box["x"] + button_box["width"]) < 2
+    else:  # the laptop's tables: a heading row each, every order and reply one line
+        assert page.locator("th", has_text="Paid").is_visible() and page.locator("th", has_text="Received").is_visible()
+        row = page.locator("tr", has_text="#106659").bounding_box()
+        assert row["height"] < 40
+
+
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
+def test_a_cases_history_is_readable_on_a_phone(page, live_server, login, operator_a, store_a, size):
+    # On a phone each history entry's note was a right-hand column squeezed to a word a line.
+    from reviews.models import CaseEvent
+    from tests.reviews.conftest import make_case
+    case = make_case(store_a, rating=1, title="差", body="盖子裂了")
+    note = "Customer says the lid cracked in transit; sending a replacement with the next courier pickup."
+    CaseEvent.objects.create(case=case, from_status="new", to_status="contacting", by=operator_a, note=note)
+    login("op-a")
+    page.set_viewport_size(VIEWPORTS[size])
+    page.goto(f"{live_server.url}/reviews/{store_a.slug}/cases/{case.pk}/")
+    entry = page.locator("li", has_text=note)
+    what, why = entry.locator(":scope > span").bounding_box(), entry.locator("div", has_text=note).bounding_box()
+    if size == "phone":  # the note under its entry, the card's full width
+        assert why["y"] >= what["y"] + what["height"] - 1
+        assert why["width"] >= entry.bounding_box()["width"] - 2
+        assert _text_lines(entry.locator("div", has_text=note)) <= 3
+    else:  # unchanged: the note beside its entry
+        assert why["x"] >= what["x"] + what["width"]
+
+
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
+def test_recent_imports_name_their_time_zone_on_a_phone(page, live_server, login, operator_a, store_a, size):
+    # The laptop's heading says "Uploaded (Asia/Shanghai time)"; a phone's card said only "Uploaded".
+    from stores.models import ImportJob
+    ImportJob.objects.create(store=store_a, created_by=operator_a, kind="orders", name="orders.csv",
+                             status="done")
+    login("op-a")
+    page.set_viewport_size(VIEWPORTS[size])
+    page.goto(f"{live_server.url}{reverse('stores:import', args=[store_a.slug])}")
+    uploaded = page.locator("table.stack td").first
+    if size == "phone":
+        label = uploaded.evaluate("td => getComputedStyle(td, '::before').content")
+        assert label == '"Uploaded (Asia/Shanghai time)"'
+    else:
+        assert page.locator("th", has_text="Uploaded (Asia/Shanghai time)").is_visible()
+        assert uploaded.evaluate("td => getComputedStyle(td, '::before').content") in ("none", "normal")

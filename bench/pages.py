@@ -506,7 +506,7 @@ def counts(store: Store) -> str:
 
 def pages(store: Store) -> list[tuple[str, str]]:
     """(label, URL) of every GET page of `store`: the sweep's routes, then the filters and last pages."""
-    from tests.test_url_sweep import routes
+    from tests.integration.test_url_sweep import routes
 
     objs = objects(store)
     # The busiest objects, not the demo's first ones: the member and product with the most orders.

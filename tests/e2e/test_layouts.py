@@ -1,6 +1,6 @@
 """Every page an operator opens is usable at 1366×768 and at phone width, with no script blocked or broken.
 
-Pages are found from the URL conf (as in tests/test_url_sweep.py), so a new page is checked too.
+Pages are found from the URL conf (as in tests/integration/test_url_sweep.py), so a new page is checked too.
 A horizontal scroll bar on the page body, a number in a table broken over two lines (a wide table
 scrolls in its .table-wrap instead), a link drawn as a button split over two lines, a console error
 (a CSP-blocked inline script shows up as one) or an uncaught exception fails the test; a screenshot of
@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from stores.models import Role
-from tests.test_url_sweep import MACHINE, PUBLIC, SKIP, routes
+from tests.integration.test_url_sweep import MACHINE, PUBLIC, SKIP, routes
 from tests.world import KWARGS, objects, seed_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -70,4 +70,4 @@ class InboundReplyAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = [f.name for f in InboundReply._meta.fields]
 
     def has_add_permission(self, request):
-        return False  # replies come from Twilio's inbound webhook (members.replies.receive_reply)
+        return False  # replies come from Twilio's inbound webhook (members.replies.receive)

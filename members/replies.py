@@ -50,12 +50,6 @@ class Answer:
     message_id: int | None = None  # the kept copy Twilio's status report of the answer updates
 
 
-def receive_reply(phone: str, body: str, provider_sid: str = "", now: datetime | None = None) -> str | None:
-    """Record and act on a reply from `phone`; returns the text to answer with, or None for no answer."""
-    answer = receive(phone, body, provider_sid, now)
-    return answer.text if answer else None
-
-
 def answer_text(kind: str, stores: list) -> str:
     """Our answer to a reply of `kind` from a number of `stores` (ordered by name), naming them all."""
     language = "zh" if all(s.country == "CN" for s in stores) else "en"

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from members import flows
 from members.models import Member, MemberOrder, Segment, Tier
-from members.replies import receive_reply
+from members.replies import receive
 from members.services import enrol_from_order, normalise_phone, refresh_segments, rfm_scores, tier_for
 from members.sms import locmem
 from tests.factories import OrderFactory
@@ -81,12 +81,12 @@ def test_a_number_that_opted_out_in_one_store_is_not_texted_by_a_store_it_joins_
     """One sending number texts for every store: 退订 to store A (which only we know, Twilio does not block
     it) must hold when the same customer later buys from store B, until they text START."""
     make_member(store_a, phone="+14155550100")
-    receive_reply("+14155550100", "退订")
+    receive("+14155550100", "退订")
     member = enrol_from_order(OrderFactory(store=store_b, buyer_phone="(415) 555-0100", marketing_consent=True))
     assert member.opted_out_at is not None
     assert flows.start_campaign(store_b, campaign_template, LA_MORNING).created == 0
     assert locmem.outbox == []
-    receive_reply("+14155550100", "START")
+    receive("+14155550100", "START")
     assert Member.objects.textable().filter(pk=member.pk).exists()
 
 

@@ -9,7 +9,7 @@ import time_machine
 
 from members import compliance, flows, sending, tasks
 from members.models import Coupon, Festival, Message, MessageStatus, SmsTemplate
-from members.replies import receive_reply
+from members.replies import receive
 from members.services import enrol_from_order
 from members.sms import locmem
 from reviews.models import Review
@@ -164,7 +164,7 @@ def test_a_member_who_replies_stop_before_the_benefit_text_goes_keeps_no_coupon(
     stopper, stayer = make_member(store_b), make_member(store_b)
     night = datetime(2026, 12, 1, 2, 0, tzinfo=store_b.zone)
     assert flows.benefits(night).created == 2  # quiet hours: both go at 09:00
-    receive_reply(stopper.phone, "STOP", now=night + timedelta(hours=5))
+    receive(stopper.phone, "STOP", now=night + timedelta(hours=5))
     sending.send_batch(list(Message.objects.values_list("pk", flat=True)), night + timedelta(hours=7), threads=1)
     assert Message.objects.get(member=stopper).skip_reason == "opted out"
     assert list(Coupon.objects.held().values_list("member", flat=True)) == [stayer.pk]

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from members.models import InboundReply, ReplyKind
-from members.replies import receive_reply
+from members.replies import receive
 from opsdesk.desk import open_items
 from tests.factories import MembershipFactory, UserFactory
 from tests.members.conftest import make_member
@@ -75,44 +75,44 @@ def test_any_other_reply_is_kept_and_acknowledged_once_a_day(client, member_b):
 
 
 def test_stop_and_start_are_kept_but_need_no_answer(member_b):
-    receive_reply(member_b.phone, "STOP")
-    receive_reply(member_b.phone, "START")
+    receive(member_b.phone, "STOP")
+    receive(member_b.phone, "START")
     assert InboundReply.objects.count() == 2 and not InboundReply.objects.awaiting_answer().exists()
 
 
 def test_a_reply_from_an_unknown_number_is_not_kept(db):
-    assert receive_reply("+14155559999", "HELP").startswith("Care and offer texts")
+    assert receive("+14155559999", "HELP").text.startswith("Care and offer texts")
     assert not InboundReply.objects.exists()
 
 
 def test_replies_never_log_the_whole_number(caplog, member_b):
     with caplog.at_level(logging.DEBUG):
-        receive_reply(member_b.phone, "HELP the kettle is broken")
-        receive_reply("+14155559999", "hi")
+        receive(member_b.phone, "HELP the kettle is broken")
+        receive("+14155559999", "hi")
     assert caplog.text and member_b.phone not in caplog.text and "+14155559999" not in caplog.text
 
 
 def test_texts_page_shows_replies_waiting_with_their_count(client, operator_b, member_b):
-    receive_reply(member_b.phone, "HELP the kettle is broken")
+    receive(member_b.phone, "HELP the kettle is broken")
     client.force_login(operator_b)
     page = client.get(reverse("members:texts")).content.decode()
     assert "1 reply waiting for an answer" in page and "HELP the kettle is broken" in page
 
 
 def test_member_page_shows_the_members_replies(client, operator_b, member_b):
-    receive_reply(member_b.phone, "The lid does not close")
+    receive(member_b.phone, "The lid does not close")
     client.force_login(operator_b)
     assert "The lid does not close" in client.get(member_b.get_absolute_url()).content.decode()
 
 
 def test_another_stores_replies_are_not_shown(client_a, member_b):
-    receive_reply(member_b.phone, "HELP the kettle is broken")
+    receive(member_b.phone, "HELP the kettle is broken")
     page = client_a.get(reverse("members:texts")).content.decode()
     assert "kettle" not in page and "waiting for an answer" in page and "1 repl" not in page
 
 
 def test_marking_a_reply_answered_takes_it_off_the_count(client, operator_b, member_b):
-    receive_reply(member_b.phone, "HELP the kettle is broken")
+    receive(member_b.phone, "HELP the kettle is broken")
     reply = InboundReply.objects.get()
     client.force_login(operator_b)
     response = client.post(reverse("members:texts"), {"answered": reply.pk, "back": "member"})
@@ -125,14 +125,14 @@ def test_marking_a_reply_answered_takes_it_off_the_count(client, operator_b, mem
 @pytest.mark.parametrize("value", ["²", "١", "1_0", " 1", "+1", "99999999999999999999", "x", ""])
 def test_marking_answered_with_an_id_that_is_no_number_is_a_404_not_a_server_error(client, operator_b, member_b,
                                                                                    value):
-    receive_reply(member_b.phone, "HELP the kettle is broken")
+    receive(member_b.phone, "HELP the kettle is broken")
     client.force_login(operator_b)
     assert client.post(reverse("members:texts"), {"answered": value}).status_code == 404
     assert InboundReply.objects.awaiting_answer().count() == 1
 
 
 def test_another_stores_reply_cannot_be_marked_answered(client_a, member_b):
-    receive_reply(member_b.phone, "HELP the kettle is broken")
+    receive(member_b.phone, "HELP the kettle is broken")
     reply = InboundReply.objects.get()
     assert client_a.post(reverse("members:texts"), {"answered": reply.pk}).status_code == 404
     reply.refresh_from_db()
@@ -140,6 +140,6 @@ def test_another_stores_reply_cannot_be_marked_answered(client_a, member_b):
 
 
 def test_the_desk_counts_replies_waiting_for_an_answer(member_b, operator_b):
-    receive_reply(member_b.phone, "HELP the kettle is broken")
+    receive(member_b.phone, "HELP the kettle is broken")
     items = {item.label: item.count for item in open_items(member_b.store, operator_b)}
     assert items["Replies from members waiting for an answer"] == 1

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from members import flows, sending
 from members.models import Coupon, Festival, MemberOrder, Message, SmsTemplate
-from members.replies import receive_reply
+from members.replies import receive
 from members.sms import locmem
 from tests.factories import MembershipFactory, OrderFactory, UserFactory
 from tests.members.conftest import LA_MORNING, make_member
@@ -418,7 +418,7 @@ def test_an_operator_opts_out_a_caller_who_asked_and_no_queued_text_reaches_them
 def test_a_start_reply_after_an_opt_out_taken_by_phone_clears_who_took_it(client, operator_b, member_b):
     client.force_login(operator_b)
     client.post(reverse("members:opt_out", args=[member_b.pk]))
-    receive_reply(member_b.phone, "START")
+    receive(member_b.phone, "START")
     member_b.refresh_from_db()
     assert (member_b.opted_out_at, member_b.opted_out_by) == (None, None)
 

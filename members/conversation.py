@@ -33,6 +33,7 @@ class Entry:
     text: Message | None = None
     copies: list[InboundReply] = field(default_factory=list)
     also: list[Message] = field(default_factory=list)
+    answered: bool = False  # a reply that our answer follows
 
     @property
     def is_reply(self) -> bool:
@@ -58,7 +59,7 @@ class Entry:
         after = "No more texts from any store." if kind == ReplyKind.OPT_OUT else "Texts may start again."
         if keywords.twilio_answers(self.body):
             return f"{done} by texting {self.body.strip()} — Twilio confirms to the customer. {after}"
-        if kind == ReplyKind.OPT_OUT:
+        if kind == ReplyKind.OPT_OUT or self.answered:
             return f"{done} by texting {self.body.strip()} — we confirm to the customer (below). {after}"
         return f"{done} by texting {self.body.strip()}. {after}"
 
@@ -96,6 +97,8 @@ def thread(messages: QuerySet[Message], replies: QuerySet[InboundReply], limit: 
         entries.append(Entry(at=text.at, text=text))
         if text.flow == ANSWER:
             answers[text.occasion] = entries[-1]
+    for entry in grouped.values():
+        entry.answered = f"answer:{entry.copies[0].provider_sid}" in answers if entry.copies[0].provider_sid else False
     entries += grouped.values()
     # A source cut short has older rows we did not read: show nothing older than its oldest row read,
     # or the thread would seem to have a gap.

@@ -4,7 +4,8 @@ One Twilio number (TWILIO_FROM_NUMBER or the messaging service) texts for every 
 cannot say which store it answers: it is recorded once for each membership of the number, an opt-out
 applies in every store (Twilio blocks the number for the whole sender) and an opt-in lifts it in every
 store. An opt-in never creates consent: it lifts the opt-out, and a membership that never consented
-stays untexted. HELP and any other reply wait on the texts page until an operator marks them answered;
+stays untexted. An opt-out or opt-in that Twilio's Advanced Opt-Out does not confirm itself ("Stop, please",
+"Start.") we confirm. HELP and any other reply wait on the texts page until an operator marks them answered;
 the answer we send back names the store(s) the number belongs to.
 
 An answer is kept as a text (flow ANSWER, occasion "answer:<the reply's MessageSid>") of each membership,
@@ -35,9 +36,11 @@ ANSWERS = {
                               "again.",
            ReplyKind.HELP: "{stores}: order care and member offers by text. Your message is with our staff and we "
                            "will get back to you. Reply STOP to stop texts.",
+           ReplyKind.OPT_IN: "{stores}: you will get our texts again. Reply STOP to stop them.",
            ReplyKind.MESSAGE: "Thanks, {stores} has your message and will get back to you."},
     "zh": {ReplyKind.OPT_OUT: "您已退订{stores}的短信，不会再收到。回复START可重新订阅。",
            ReplyKind.HELP: "{stores}：订单关怀与会员优惠短信。您的消息已转给客服，我们会尽快联系您。回复T退订。",
+           ReplyKind.OPT_IN: "您已重新订阅{stores}的短信。回复T退订。",
            ReplyKind.MESSAGE: "感谢回复，{stores}客服已收到您的消息，会尽快联系您。"},
 }
 # Free-text replies are acknowledged at most once in this window (no loop with an auto-responder).
@@ -59,7 +62,7 @@ def answer_text(kind: str, stores: list) -> str:
 
 def receive(phone: str, body: str, provider_sid: str = "", now: datetime | None = None) -> Answer | None:
     """Record and act on a reply from `phone`; returns our answer (kept as a text of each membership), or
-    None when we give none (Twilio confirms it, or it was already answered)."""
+    None when we give none (Twilio confirms it, it was already answered, or an opt-in changed nothing)."""
     now = now or timezone.now()
     kind = keywords.classify(body)
     members = list(Member.objects.filter(phone=phone).select_related("store").order_by("store__name"))
@@ -96,7 +99,11 @@ def receive(phone: str, body: str, provider_sid: str = "", now: datetime | None 
         log.info("%s from %s (%d memberships)", kind, mask_phone(phone), count)
         if kind in (ReplyKind.OPT_OUT, ReplyKind.OPT_IN) and keywords.twilio_answers(body):
             return None  # Twilio's Advanced Opt-Out confirms these itself; a second confirmation would confuse
-        if kind == ReplyKind.OPT_IN or (kind == ReplyKind.MESSAGE and earlier):
+        if kind == ReplyKind.OPT_IN and not count:
+            # Not opted out, nothing changed: a lone "Yes!" from a number that gets our texts most likely answers
+            # our text's question, and "you will get our texts again" would puzzle them.
+            return None
+        if kind == ReplyKind.MESSAGE and earlier:
             return None
         return _keep_answer(members, answer_text(kind, [m.store for m in members]), provider_sid, now)
 

@@ -68,6 +68,54 @@ def test_start_is_confirmed_by_twilio_and_shown_where_texts_may_start_again(clie
     ]
 
 
+@pytest.mark.parametrize("body", ["START", "Yes", "UNSTOP"])
+def test_an_exact_opt_in_keyword_is_left_to_twilio_to_confirm(client, store_b, body):
+    member = make_member(store_b, phone=PHONE)
+    text_in(client, "Stop, please", "SMstop20")
+    first, again = text_in(client, body, "SMstart20", at=LA_MORNING + timedelta(hours=1))
+    assert first == [] and again == []  # Twilio's Advanced Opt-Out confirms it: a second one would confuse
+    member.refresh_from_db()
+    assert member.opted_out_at is None
+
+
+@pytest.mark.parametrize("body", ["Start.", "start!", "ＳＴＡＲＴ", "Yes!!"])
+def test_an_opt_in_twilio_does_not_know_gets_our_confirmation_once(client, store_b, body):
+    member = make_member(store_b, phone=PHONE)
+    text_in(client, "Stop, please", "SMstop21")
+    first, again = text_in(client, body, "SMstart21", at=LA_MORNING + timedelta(hours=1))
+    assert [m.text for m in first] == ["Store B: you will get our texts again. Reply STOP to stop them."]
+    assert again == []  # Twilio delivered the webhook twice: one answer
+    member.refresh_from_db()
+    assert member.opted_out_at is None
+    assert Message.objects.filter(flow=ANSWER, occasion="answer:SMstart21").count() == 1
+    client.force_login(user_of(store_b))
+    assert thread_of(client, member)[3:] == [
+        f"2026-11-24 11:00 Customer · Opt-in Store B {body.strip()} handled by the app",
+        f"2026-11-24 11:00 Opted back in by texting {body.strip()} — we confirm to the customer (below). "
+        "Texts may start again.",
+        f"2026-11-24 11:00 Us · Answer to a reply Store B {first[0].text} Sent",
+    ]
+
+
+def test_an_opt_in_twilio_does_not_know_is_confirmed_in_chinese_to_a_chinese_stores_member(client, db):
+    store = StoreFactory(name="茶叶店", slug="tea", country="CN", timezone="Asia/Shanghai")
+    phone = "+8613800138001"
+    make_member(store, phone=phone)
+    text_in(client, "退订", "SMstop22", phone=phone)
+    first, _ = text_in(client, "ＳＴＡＲＴ", "SMstart22", phone=phone, at=LA_MORNING + timedelta(hours=1))
+    assert [m.text for m in first] == ["您已重新订阅茶叶店的短信。回复T退订。"]
+
+
+def test_an_opt_in_from_a_number_that_was_not_opted_out_gets_no_answer(client, store_b):
+    """Nothing changed for them: a lone "Yes!" from a number that gets our texts most likely answers our text's
+    question ("Did your parcel arrive?"), and "you will get our texts again" would puzzle them."""
+    member = make_member(store_b, phone=PHONE)
+    first, again = text_in(client, "Yes!", "SMyes23")
+    assert first == [] and again == [] and not Message.objects.exists()
+    member.refresh_from_db()
+    assert member.opted_out_at is None
+
+
 def test_an_opt_out_twilio_does_not_know_gets_our_confirmation_kept_once_with_its_delivery(client, store_b):
     member = make_member(store_b, phone=PHONE)
     first, again = text_in(client, "Stop, please", "SMstop3")

@@ -23,8 +23,10 @@ OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPT
 OPT_OUT_ALONE = {"T", "TD"}  # only as the whole reply
 OPT_IN = {"START", "UNSTOP", "YES"}
 HELP = {"HELP", "INFO"}
-# The opt-out and opt-in keywords Twilio's Advanced Opt-Out confirms itself when a reply is exactly one
-# (its own list: ours less the Chinese word).
+# The opt-out and opt-in keywords Twilio's Advanced Opt-Out confirms itself (its documented defaults: ours less
+# the Chinese word). Twilio documents them as single-word messages only ("STOP PLEASE" is not one) and says
+# nothing of punctuation or full-width letters, so "Start." or "ＳＴＡＲＴ" is left to us to confirm: a second
+# confirmation would puzzle less than none.
 TWILIO_ANSWERS = (OPT_OUT_WORDS - {"退订"}) | OPT_IN
 
 _WORD = re.compile(r"[^\W_]+")  # letters and digits of any script; punctuation, spaces, emoji separate words
@@ -50,7 +52,8 @@ def classify(body: str) -> ReplyKind:
 
 
 def twilio_answers(body: str) -> bool:
-    """Whether Twilio's Advanced Opt-Out confirms this opt-out or opt-in itself (it is exactly its keyword)."""
+    """Whether Twilio's Advanced Opt-Out confirms this opt-out or opt-in itself: exactly its keyword, in any
+    case, spaces around it aside."""
     return body.strip().upper() in TWILIO_ANSWERS
 
 

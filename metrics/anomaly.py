@@ -570,8 +570,8 @@ REFRESHED = ["value", "baseline", "band_low", "band_high", "change", "change_dod
 
 
 # What metrics.incidents.group reads of each anomaly.
-INCIDENT_FIELDS = ["store", "day", "metric", "dimension", "dimension_value", "score", "root_cause", "status", "plan",
-                   "part_of"]
+INCIDENT_FIELDS = ["store", "day", "metric", "dimension", "dimension_value", "value", "baseline", "score", "root_cause",
+                   "status", "plan", "part_of"]
 
 
 def _save(store_days, anomalies: list[Anomaly]) -> None:

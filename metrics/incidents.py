@@ -3,7 +3,9 @@
 A paused paid-search plan moves GMV, visitors, sessions, paid orders and ad spend overall, and the
 source's own GMV, orders, sessions and visitors: nine anomalies, one thing to act on. Anomalies of a
 store-day whose root cause names the same driver (a traffic source, product or payment type, or the
-breakdown value itself) form one incident, and sub-order payments join GMV's (`RESTATES`). Its lead
+breakdown value itself) form one incident, sub-order payments join GMV's (`RESTATES`), and a breakdown value
+that is (nearly) all of its total that day and usually joins the total's (`is_whole`): a store whose every
+order is paid one way flags "paid orders" and "paid orders by that way" for one change. Its lead
 is the one a reader should meet first (GMV before other overall metrics before breakdowns, then the
 most abnormal); the others point to it (`Anomaly.part_of`), are listed under it, and follow its
 status: the plan is written once. One that later splits off (its cause changed) starts again as new.
@@ -21,6 +23,13 @@ NEW = "new"
 # that day: sub-order payments are GMV counted by line (they differ only by shipping and order-level
 # discounts), and their root cause can only name products where GMV's may name a traffic source.
 RESTATES = {"sub_payments": "gmv"}
+
+
+def is_whole(part, total) -> bool:
+    """A breakdown value's anomaly restates its total's: the value holds at least 95 % of the total both that day
+    and usually (same metric, same direction), so it moved because the total did, not the other way round."""
+    return (total is not None and total.value > 0 and total.baseline > 0
+            and 20 * part.value >= 19 * total.value and 20 * part.baseline >= 19 * total.baseline)
 
 
 def reading_order(anomaly) -> tuple:
@@ -58,7 +67,11 @@ def group(anomalies, items: dict[int, int]) -> list:
     overall = {(a.store_id, a.day, a.metric, a.direction): a for a in anomalies if not a.dimension}
     incidents: dict[tuple, list] = defaultdict(list)
     for a in anomalies:
-        restated = not a.dimension and overall.get((a.store_id, a.day, RESTATES.get(a.metric), a.direction))
+        if a.dimension:
+            total = overall.get((a.store_id, a.day, a.metric, a.direction))
+            restated = total if is_whole(a, total) else None
+        else:
+            restated = overall.get((a.store_id, a.day, RESTATES.get(a.metric), a.direction))
         incidents[keys[restated.pk if restated else a.pk]].append(a)
     changed = []
     for members in incidents.values():

@@ -90,6 +90,8 @@ def test_black_friday_reaches_the_manager_once_with_the_csvs_figures_and_working
     assert f"Sub-order payments (lines): {friday['sub_payments']:,.2f} BRL" in text
     assert "Fri 24 Nov" in message["Subject"] and "Olist" in message["Subject"]
     assert "Paid orders +" in text and "usually 7 on a Friday" in text
+    # Every order was paid one way ("other": the sample's payments rarely join): that way moved with them.
+    assert "Anomalies (1 open)" in text and "Moved with it: Paid orders · Other" in text
     assert re.search(r'<img [^>]*src="cid:', html), "the HTML part carries its charts"
     assert "Other Shop" not in text and "Other Shop" not in html
     assert "Olist" not in parts(sent["vizinho@example.com"])[1]

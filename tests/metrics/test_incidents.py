@@ -2,6 +2,7 @@
 
 import re
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -176,11 +177,14 @@ def test_day_two_of_an_outage_points_to_the_incident_already_being_handled(clien
 
 # --- the rule itself, on plain objects ---------------------------------------------------------------------
 
-def anomaly(pk, metric, dimension="", value="", top=None, score=-5.0, status="new", plan="", part_of=None):
+def anomaly(pk, metric, dimension="", value="", top=None, score=-5.0, status="new", plan="", part_of=None,
+            numbers=None):
+    """`numbers` (that day, usually): a breakdown's default is a tenth of an overall metric's."""
     cause = {"top_dimension": top[0], "top_value": top[1]} if top else {}
+    day_value, baseline = (Decimal(n) for n in numbers or ((10, 20) if dimension else (100, 200)))
     return SimpleNamespace(pk=pk, store_id=1, day=DAY, metric=metric, dimension=dimension, dimension_value=value,
-                           score=score, direction="down" if score < 0 else "up", root_cause=cause, status=status,
-                           plan=plan, part_of_id=part_of)
+                           value=day_value, baseline=baseline, score=score, direction="down" if score < 0 else "up",
+                           root_cause=cause, status=status, plan=plan, part_of_id=part_of)
 
 
 def test_gmv_leads_before_a_more_abnormal_breakdown_and_other_overall_metrics():
@@ -210,6 +214,22 @@ def test_sub_order_payments_falling_with_gmv_are_the_same_news_whatever_their_ca
 def test_sub_order_payments_moving_against_gmv_are_their_own_news():
     group = [anomaly(1, "gmv", top=("traffic_source", "paid_search"), score=-4),
              anomaly(2, "sub_payments", top=("product", "7"), score=3.8)]
+    incidents.group(group, {})
+    assert [a.part_of_id for a in group] == [None, None]
+
+
+def test_a_payment_type_that_is_all_of_the_orders_moves_with_them_and_is_not_news_of_its_own():
+    """Black Friday in a store whose every order is paid one way: 31 orders, usually 7, by that way too."""
+    group = [anomaly(1, "orders", score=4.2, numbers=(31, 7)),
+             anomaly(2, "orders", "payment_type", "other", score=4.2, numbers=(31, 7))]
+    incidents.group(group, {})
+    assert [a.part_of_id for a in group] == [None, 1]
+
+
+@pytest.mark.parametrize("numbers", [(31, 5), (25, 7), (0, 7)])
+def test_a_payment_type_that_is_only_part_of_the_orders_day_or_usually_is_its_own_news(numbers):
+    group = [anomaly(1, "orders", score=4.2, numbers=(31, 7)),
+             anomaly(2, "orders", "payment_type", "boleto", score=4.2, numbers=numbers)]
     incidents.group(group, {})
     assert [a.part_of_id for a in group] == [None, None]
 

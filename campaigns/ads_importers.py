@@ -17,6 +17,7 @@ import csv
 import functools
 import io
 import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -37,7 +38,7 @@ from opsdesk.money import (
     parse_decimal,
     to_money,
 )
-from stores.importers import MixedDayOrder, day_order, parse_day
+from stores.importers import MixedDayOrder, ReportProgress, RowsWritten, day_order, no_progress, parse_day
 from stores.models import Store
 
 from .models import AdCreative, AdCreativePerformance, AdDailyPerformance, AdPlan, AdSpendSnapshot
@@ -81,6 +82,7 @@ REQUIRED_HOURLY = ("date", "plan", "hour", "spend")  # an hourly (分时) report
 # Columns that split a campaign-day into rows (Google's "Segment" menu): their rows add up to the day.
 SEGMENTS = ("device", "network")
 TOTAL_MARKERS = ("total", "合计", "总计")
+BATCH = 1000  # plan-days (or hourly snapshots) written per INSERT, the import job's progress told after each
 EMPTY = {"", "--", " --", "-"}
 
 
@@ -431,23 +433,27 @@ def _count_segments(result: ImportResult, rows: list) -> None:
 # --- writing --------------------------------------------------------------------------------
 
 @transaction.atomic
-def save_performance(store: Store, rows: list[PerformanceRow]) -> ImportResult:
+def save_performance(store: Store, rows: list[PerformanceRow], progress: ReportProgress = no_progress) -> ImportResult:
     """Store checked rows of `store`'s plans: one AdDailyPerformance per (plan, day), replacing what was there.
 
     Rows with a creative are stored per creative too, and the plan's day is their sum: a report
     either breaks a (plan, day) down by creative or gives the plan total, not both. A (plan, day) in
     the report replaces that day's creative rows exactly: a creative it leaves out (or all of them,
     for a plan total) loses its row, so the creatives always add up to the plan's day. Days already
-    rolled up are rolled up again in the same transaction (`result.refreshed`).
+    rolled up are rolled up again in the same transaction (`result.refreshed`). `progress` is told the report
+    rows written (a plan's day counts the rows summed into it), BATCH plan-days at a time, then "rolling up".
     """
     result = ImportResult()
     _count_segments(result, rows)
     plan_days: dict[tuple[int, date], dict] = {}
+    behind: Counter[tuple[int, date]] = Counter()  # report rows summed into each plan-day
+    creatives_of: dict[tuple[int, date], list[AdCreativePerformance]] = defaultdict(list)
     plan_of: dict[int, AdPlan] = {}
     has_plan_total: set[tuple[int, date]] = set()
     creative_rows = []
     for r in rows:
         key = (r.plan.pk, r.day)
+        behind[key] += r.segments
         plan_of[r.plan.pk] = r.plan
         result.plans.add(r.plan.name)
         result.days.add(r.day)
@@ -464,6 +470,7 @@ def save_performance(store: Store, rows: list[PerformanceRow]) -> ImportResult:
             total[m] += getattr(r, m)
         creative_rows.append(AdCreativePerformance(creative=r.creative, date=r.day,
                                                    **{m: getattr(r, m) for m in METRICS}))
+        creatives_of[key].append(creative_rows[-1])
     # Two imports of the same plans take turns: each replaces the plan-days whole, never a mix of both.
     list(AdPlan.objects.select_for_update().filter(pk__in=plan_of).order_by("pk").values_list("pk"))
     days = {d for _, d in plan_days}
@@ -471,42 +478,47 @@ def save_performance(store: Store, rows: list[PerformanceRow]) -> ImportResult:
                    .values_list("plan_id", "date"))
     result.updated = len(existing & set(plan_days))
     result.created = len(plan_days) - result.updated
-    AdDailyPerformance.objects.bulk_create(
-        [AdDailyPerformance(plan=plan_of[pid], date=day, **values) for (pid, day), values in plan_days.items()],
-        update_conflicts=True, unique_fields=["plan", "date"], update_fields=[*METRICS, "imported_at"],
-    )
     kept = {(c.creative.pk, c.date) for c in creative_rows}
     dropped = [pk for pk, creative_id, plan_id, day in AdCreativePerformance.objects.filter(
         creative__plan_id__in=plan_of, date__in=days).values_list("pk", "creative_id", "creative__plan_id", "date")
         if (plan_id, day) in plan_days and (creative_id, day) not in kept]
     AdCreativePerformance.objects.filter(pk__in=dropped).delete()
-    if creative_rows:
-        AdCreativePerformance.objects.bulk_create(
-            creative_rows, update_conflicts=True, unique_fields=["creative", "date"], update_fields=list(METRICS))
-        result.creative_rows = len(creative_rows)
+    written = RowsWritten(progress, result.rows)
+    for batch in written.batches(list(plan_days.items()), BATCH, rows=lambda batch: sum(behind[k] for k, _ in batch)):
+        AdDailyPerformance.objects.bulk_create(
+            [AdDailyPerformance(plan=plan_of[pid], date=day, **values) for (pid, day), values in batch],
+            update_conflicts=True, unique_fields=["plan", "date"], update_fields=[*METRICS, "imported_at"],
+        )
+        if creatives := [c for key, _ in batch for c in creatives_of[key]]:
+            AdCreativePerformance.objects.bulk_create(
+                creatives, update_conflicts=True, unique_fields=["creative", "date"], update_fields=list(METRICS))
+    result.creative_rows = len(creative_rows)
+    progress("rolling up", result.rows, result.rows)
     # A (plan, day) row never moves to another day: the days written are all the days touched.
     result.refreshed = refresh_days(store, result.days)
     return result
 
 
 def import_ad_report(store: Store, raw: bytes, fmt: str | None = None, dates: str | None = None,
-                     mark: str | None = None) -> ImportResult:
+                     mark: str | None = None, progress: ReportProgress = no_progress) -> ImportResult:
     """Read, check and store one report file for `store`; raises AdReportError with every bad row. `dates`
     (DAY_FIRST / MONTH_FIRST) and `mark` ("," / ".") are the operator's word on the upload form for the report's
     slashed dates and its decimal mark; None leaves them to the report.
 
     A daily report fills AdDailyPerformance; an hourly one (with an hour column) fills the plans'
     cumulative AdSpendSnapshots instead, and is refused when it carries other figures it would drop.
+    `progress` is told how far it got, as by an order import.
     """
     records, columns, fmt, header_line = read_report(raw, fmt)
     if not records:
         raise AdReportError([RowError(1, "file", "no data rows")])
+    progress("checking", 0, len(records))
     segmented_by = tuple(c for c in SEGMENTS if c in columns)
     if "hour" in columns:
         _refuse_dropped_figures(records, columns, fmt, header_line)
-        result = save_hourly(store, validate_hourly(store, records, segmented_by, dates, mark))
+        result = save_hourly(store, validate_hourly(store, records, segmented_by, dates, mark), progress)
     else:
-        result = save_performance(store, validate_rows(store, records, segmented_by, dates, mark))
+        result = save_performance(store, validate_rows(store, records, segmented_by, dates, mark), progress)
     result.segmented_by, result.format = segmented_by, fmt
     return result
 
@@ -626,17 +638,18 @@ def _spend_before(plan: AdPlan, store: Store, day: date, hour: int) -> Decimal:
 
 
 @transaction.atomic
-def save_hourly(store: Store, rows: list[HourlyRow]) -> ImportResult:
+def save_hourly(store: Store, rows: list[HourlyRow], progress: ReportProgress = no_progress) -> ImportResult:
     """Each (plan, day)'s hourly spend summed into cumulative snapshots at the end of each hour (local).
 
     The hour still running is a figure as of now: its snapshot is timed now, not at the hour's end
     (a snapshot in the future would not count until then, and pacing would see no spend since the
     hour before). Imported again once the hour is over, the hour gets its end-of-hour snapshot. A report
-    of the later hours only adds to the day's spend stored before its first hour, not to zero.
+    of the later hours only adds to the day's spend stored before its first hour, not to zero. `progress` is
+    told the report rows written, BATCH snapshots at a time.
     """
     result = ImportResult(unit="hourly snapshot")
     _count_segments(result, rows)
-    snapshots, running = [], {}
+    snapshots, segments, running = [], [], {}
     now = timezone.now().replace(microsecond=0)
     for r in sorted(rows, key=lambda r: (r.plan.pk, r.day, r.hour)):
         key = (r.plan.pk, r.day)
@@ -645,12 +658,15 @@ def save_hourly(store: Store, rows: list[HourlyRow]) -> ImportResult:
         total = running[key] = running[key] + r.spend
         ts = min(datetime.combine(r.day, time(r.hour, 59, 59), tzinfo=store.zone), now)
         snapshots.append(AdSpendSnapshot(plan=r.plan, ts=ts, spend_today=total))
+        segments.append(r.segments)
         result.plans.add(r.plan.name)
         result.days.add(r.day)
     existing = set(AdSpendSnapshot.objects.filter(plan__store=store, ts__in={s.ts for s in snapshots})
                    .values_list("plan_id", "ts"))
     result.updated = sum(1 for s in snapshots if (s.plan.pk, s.ts) in existing)
     result.created = len(snapshots) - result.updated
-    AdSpendSnapshot.objects.bulk_create(snapshots, update_conflicts=True, unique_fields=["plan", "ts"],
-                                        update_fields=["spend_today"])
+    behind = list(zip(snapshots, segments, strict=True))  # each with the report rows summed into it
+    for batch in RowsWritten(progress, result.rows).batches(behind, BATCH, rows=lambda b: sum(n for _, n in b)):
+        AdSpendSnapshot.objects.bulk_create([s for s, _ in batch], update_conflicts=True,
+                                            unique_fields=["plan", "ts"], update_fields=["spend_today"])
     return result

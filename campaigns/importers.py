@@ -9,7 +9,15 @@ from pathlib import Path
 
 from django.conf import settings
 
-from stores.importers import ImportedAs, ImportRejected, ImportResult, source_size, too_large
+from stores.importers import (
+    ImportedAs,
+    ImportRejected,
+    ImportResult,
+    ReportProgress,
+    no_progress,
+    source_size,
+    too_large,
+)
 from stores.models import Store
 
 from .ads_importers import AdReportError, import_ad_report
@@ -27,13 +35,14 @@ def _raw(source) -> bytes:
 
 
 def import_ad_report_file(store: Store, source, format: str | None = None,  # noqa: A002
-                          dates: str | None = None, mark: str | None = None) -> ImportResult:
+                          dates: str | None = None, mark: str | None = None,
+                          progress: ReportProgress = no_progress) -> ImportResult:
     """`import_ad_report` as an importer (the upload form's format, date order and decimal mark as keywords):
-    bad lines as (file line, "column: reason")."""
+    bad lines as (file line, "column: reason"); `progress` is told how far it got."""
     if refusal := too_large(source_size(source) or 0, settings.AD_REPORT_MAX_BYTES):
         raise ImportRejected([(1, refusal)])
     try:
-        result = import_ad_report(store, _raw(source), format or None, dates or None, mark or None)
+        result = import_ad_report(store, _raw(source), format or None, dates or None, mark or None, progress)
     except AdReportError as exc:
         raise ImportRejected([(e.row, f"{e.column}: {e.reason}") for e in exc.errors]) from None
     return ImportedAs(kind="ad report", format=result.format, rows=result.rows, created=result.created,

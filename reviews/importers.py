@@ -31,7 +31,18 @@ from django.utils import timezone
 
 from members.models import Member
 from members.services import normalise_phone
-from stores.importers import BadValue, ImportedAs, ImportRejected, NotATime, parse_time, too_large, too_many
+from stores.importers import (
+    BadValue,
+    ImportedAs,
+    ImportRejected,
+    NotATime,
+    ReportProgress,
+    RowsWritten,
+    no_progress,
+    parse_time,
+    too_large,
+    too_many,
+)
 from stores.models import Order, OrderLine, Product, Store
 
 from .models import Review, ReviewPolicy
@@ -45,6 +56,7 @@ CSV_REQUIRED = ["external_id", "rating", "created_at"]
 # How far ahead of our clock a review's time may be (the platform's clock may run a little fast);
 # anything later has not been written yet and is refused.
 CLOCK_SKEW = timedelta(hours=1)
+BATCH = 1000  # reviews written per INSERT (and the import job's progress told after each)
 
 
 @dataclass(frozen=True)
@@ -192,7 +204,8 @@ def _row_fields(row: int, data: dict[str, Any], store: Store, errors: list[RowEr
     return {"external_id": external_id, "rating": rating, "created_at": created}
 
 
-def _read_csv(text: str, expected: list[str], required: list[str], errors: list[RowError]):
+def _read_csv(text: str, expected: list[str], required: list[str], errors: list[RowError],
+              progress: ReportProgress = no_progress):
     """(row number, record) pairs; row 1 is the header, as in a spreadsheet and the order import: a quoted
     multi-line text is one row and a blank line is a row (with nothing in it, skipped)."""
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -215,13 +228,15 @@ def _read_csv(text: str, expected: list[str], required: list[str], errors: list[
     except csv.Error as exc:
         errors.append(RowError(number + 1, "", f"unreadable CSV: {exc}"))
     check_count(len(rows) + len(errors))  # splitting cells is quick; checking and writing rows is what takes time
+    progress("checking", 0, len(rows))
     return rows
 
 
-def parse_olist(text: str, store: Store, errors: list[RowError], now: datetime) -> list[ParsedReview]:
+def parse_olist(text: str, store: Store, errors: list[RowError], now: datetime,
+                progress: ReportProgress = no_progress) -> list[ParsedReview]:
     parsed = []
     for number, rec in _read_csv(text, OLIST_COLUMNS, ["review_id", "order_id", "review_score",
-                                                       "review_creation_date"], errors):
+                                                       "review_creation_date"], errors, progress):
         got = _row_fields(number, rec, store, errors, id_col="review_id", rating_col="review_score",
                           created_col="review_creation_date", now=now, parse_created=_parse_olist_time)
         if got:
@@ -231,9 +246,10 @@ def parse_olist(text: str, store: Store, errors: list[RowError], now: datetime) 
     return parsed
 
 
-def parse_csv(text: str, store: Store, errors: list[RowError], now: datetime) -> list[ParsedReview]:
+def parse_csv(text: str, store: Store, errors: list[RowError], now: datetime,
+              progress: ReportProgress = no_progress) -> list[ParsedReview]:
     parsed = []
-    for number, rec in _read_csv(text, CSV_COLUMNS, CSV_REQUIRED, errors):
+    for number, rec in _read_csv(text, CSV_COLUMNS, CSV_REQUIRED, errors, progress):
         got = _row_fields(number, rec, store, errors, id_col="external_id", rating_col="rating",
                           created_col="created_at", now=now)
         if got:
@@ -244,8 +260,8 @@ def parse_csv(text: str, store: Store, errors: list[RowError], now: datetime) ->
     return parsed
 
 
-def parse_json_items(items: Any, store: Store, errors: list[RowError], now: datetime, what: str = "file"
-                     ) -> list[ParsedReview]:
+def parse_json_items(items: Any, store: Store, errors: list[RowError], now: datetime, what: str = "file",
+                     progress: ReportProgress = no_progress) -> list[ParsedReview]:
     """Judge.me-like objects: id, rating, title, body, created_at, product_external_id or sku,
     order_id, reviewer {email} (or reviewer_email). Row numbers here are 1-based item positions."""
     if isinstance(items, dict):
@@ -254,6 +270,7 @@ def parse_json_items(items: Any, store: Store, errors: list[RowError], now: date
         errors.append(RowError(0, "", 'expected a list of reviews or {"reviews": [...]}'))
         return []
     check_count(len(items), what)
+    progress("checking", 0, len(items))
     parsed = []
     for number, item in enumerate(items, start=1):
         if not isinstance(item, dict):
@@ -292,10 +309,10 @@ def _read_text(source: str | Path | IO | bytes) -> tuple[str, str]:
     return str(name), raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
 
 
-def parse(store: Store, source, fmt: str | None = None, now: datetime | None = None
-          ) -> tuple[str, list[ParsedReview], list[RowError]]:
+def parse(store: Store, source, fmt: str | None = None, now: datetime | None = None,
+          progress: ReportProgress = no_progress) -> tuple[str, list[ParsedReview], list[RowError]]:
     """Read `source` (a path, an uploaded file, bytes, or a list of JSON objects) into reviews and errors;
-    a review dated later than `now` (plus a little clock skew) is an error."""
+    a review dated later than `now` (plus a little clock skew) is an error. `progress` is told the rows to check."""
     now = now or timezone.now()
     errors: list[RowError] = []
     if isinstance(source, (list, dict)):
@@ -312,9 +329,9 @@ def parse(store: Store, source, fmt: str | None = None, now: datetime | None = N
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             return fmt, [], [RowError(0, "", f"not valid JSON: {exc.msg} at line {exc.lineno}")]
-        return fmt, _without_nul(parse_json_items(data, store, errors, now), errors), errors
+        return fmt, _without_nul(parse_json_items(data, store, errors, now, progress=progress), errors), errors
     parser = parse_olist if fmt == "olist" else parse_csv
-    return fmt, _without_nul(parser(text, store, errors, now), errors), errors
+    return fmt, _without_nul(parser(text, store, errors, now, progress), errors), errors
 
 
 # ParsedReview's text fields and the input column each comes from (as users name it).
@@ -334,10 +351,11 @@ def _without_nul(parsed: list[ParsedReview], errors: list[RowError]) -> list[Par
 
 
 def import_reviews(store: Store, source, fmt: str | None = None, *, open_cases: bool = True,
-                   now: datetime | None = None) -> ImportResult:
-    """Import reviews into `store`; raises ReviewImportError (nothing written) when any row is bad."""
+                   now: datetime | None = None, progress: ReportProgress = no_progress) -> ImportResult:
+    """Import reviews into `store`; raises ReviewImportError (nothing written) when any row is bad. `progress` is
+    told how far it got (the rows checked, written, then "opening cases"), as by an order import."""
     now = now or timezone.now()
-    fmt, parsed, errors = parse(store, source, fmt, now)
+    fmt, parsed, errors = parse(store, source, fmt, now, progress)
     if errors:
         raise ReviewImportError(errors)
     result = ImportResult(format=fmt, rows=len(parsed))
@@ -384,9 +402,12 @@ def import_reviews(store: Store, source, fmt: str | None = None, *, open_cases: 
                             created_at=p.created_at, order=order, product=product, member=member)
             review.bad = case_reason(review, policy) is not None  # bulk_create skips save(), which sets it
             reviews.append(review)
-        Review.objects.bulk_create(reviews, batch_size=1000)
+        # Reviews already there, and ids the file repeats, need no writing.
+        for batch in RowsWritten(progress, len(parsed), len(parsed) - len(reviews)).batches(reviews, BATCH):
+            Review.objects.bulk_create(batch)
         result.created = len(reviews)
         if open_cases:
+            progress("opening cases", len(parsed), len(parsed))
             result.cases_opened = open_cases_for(store, [r for r in reviews if r.bad], now, policy)
     return result
 
@@ -421,11 +442,11 @@ def to_look_at(result: ImportResult) -> list[str]:
 
 
 def import_reviews_file(store: Store, source, format: str | None = None,  # noqa: A002  (the form's name)
-                        open_cases: bool = True) -> ImportedAs:
+                        open_cases: bool = True, progress: ReportProgress = no_progress) -> ImportedAs:
     """`import_reviews` as an importer kind (the upload page's import jobs, `manage.py import_csv reviews`):
     bad rows as (row, "column: message"), a problem with the whole file as row 1."""
     try:
-        result = import_reviews(store, source, format or None, open_cases=open_cases)
+        result = import_reviews(store, source, format or None, open_cases=open_cases, progress=progress)
     except ReviewImportError as exc:
         raise ImportRejected([(e.row or 1, f"{e.column}: {e.message}" if e.column else e.message)
                               for e in exc.errors]) from None

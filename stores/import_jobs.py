@@ -10,7 +10,7 @@ the task while the first works returns at once, and one after it finds the job f
 mid-import rolls back everything it wrote; the job stays "running" and the redelivered task (acks_late), or
 the sweep (`requeue_stale`, every minute) for a lost one, imports it again from the start.
 
-While it runs, an importer that takes `progress` reports how far it got (`Progress`): not on the job's row,
+While it runs, the importer (every kind takes `progress`) reports how far it got (`Progress`): not on the job's row,
 which the import holds locked and whose writes no one else sees before the end, but in the "progress" cache
 (Redis; files in the demo), which the status page reads. Finished jobs are deleted IMPORT_JOB_RETENTION_DAYS
 after they finish (`prune`, nightly).
@@ -145,7 +145,8 @@ def requeue_stale(now=None) -> list[int]:
 
 class Progress:
     """A running job's progress for its status page: `progress(step, done, total)` from the importer (steps
-    "checking", "writing", "rolling up"; done and total in the file's rows), written to the "progress" cache at
+    "checking", "writing" (`importers.RowsWritten`), then "rolling up" or "opening cases"; done and total in the
+    file's rows), written to the "progress" cache at
     most every PROGRESS_EVERY seconds and at each new step. Best effort: a cache that fails costs the page its
     progress, never the import."""
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -596,12 +596,39 @@ def _known_orders(store: Store, external_ids: list[str], chunk: int = 2000) -> d
     return known
 
 
-def _no_progress(step: str, done: int, total: int) -> None:
-    pass
+# How an importer tells an import job's status page how far it got (`import_jobs.Progress` throttles the writes):
+# `progress(step, rows done, rows)` with step "checking" (once, before any row is written), "writing" (as
+# `RowsWritten` counts them) and, after the last row, "rolling up" (days rolled up again) or "opening cases".
+ReportProgress = Callable[[str, int, int], None]
+
+
+def no_progress(step: str, done: int, total: int) -> None:
+    """The `progress` of an import that no status page follows (a command, the API, a benchmark)."""
+
+
+class RowsWritten:
+    """The file's rows written so far, told to `progress` as "writing" at the start and after each batch: the
+    one way every importer reports its writing. Rows that need no writing (already there) count from the start."""
+
+    def __init__(self, progress: ReportProgress, total: int, done: int = 0):
+        self.progress, self.total, self.done = progress, total, done
+        progress("writing", done, total)
+
+    def add(self, rows: int) -> None:
+        self.done += rows
+        self.progress("writing", self.done, self.total)
+
+    def batches(self, items: list, size: int, rows: Callable[[list], int] = len) -> Iterator[list]:
+        """`items` `size` at a time, each counted (`rows(batch)` of the file's rows) once the caller has written
+        it and asks for the next."""
+        for start in range(0, len(items), size):
+            batch = items[start:start + size]
+            yield batch
+            self.add(rows(batch))
 
 
 def import_orders(store: Store, source, mark: str | None = None,
-                  progress: Callable[[str, int, int], None] = _no_progress) -> ImportResult:
+                  progress: ReportProgress = no_progress) -> ImportResult:
     """Import orders (opsdesk's columns or Shopify's export) into `store`, all or nothing; amounts are read
     with the decimal `mark` chosen on the upload form ("," or "."), or the file's own (`file_mark`).
 
@@ -644,8 +671,8 @@ def import_orders(store: Store, source, mark: str | None = None,
         one_by_one = [(number, data) for number, data in orders
                       if data.external_id in known and moves_forward(known[data.external_id], data)]
         result.duplicates = len(orders) - len(new) - len(one_by_one)  # already there as the file has them
-        done = len(rows) - sum(len(data.lines) for _, data in new + one_by_one)  # a row is an order's line
-        progress("writing", done, len(rows))
+        # A row is an order's line; those of orders already there as the file has them need no writing.
+        written = RowsWritten(progress, len(rows), len(rows) - sum(len(data.lines) for _, data in new + one_by_one))
         for start in range(0, len(new), ORDER_BATCH):
             batch = new[start:start + ORDER_BATCH]
             try:
@@ -656,12 +683,10 @@ def import_orders(store: Store, source, mark: str | None = None,
             result.created += len(batch)
             lines = sum(len(data.lines) for _, data in batch)
             result.details["lines"] += lines
-            done += lines
-            progress("writing", done, len(rows))
+            written.add(lines)
         refused = []
         for number, data in sorted(one_by_one, key=lambda pair: pair[0]):
-            done += len(data.lines)
-            progress("writing", done, len(rows))
+            written.add(len(data.lines))
             try:
                 order, created = record_order(store, data, touched)
             except OrderRefused as exc:  # e.g. a refund beyond the total of the order already stored
@@ -679,15 +704,16 @@ def import_orders(store: Store, source, mark: str | None = None,
     return result
 
 
-def import_violations_csv(store: Store, source, mark: str | None = None) -> ImportResult:
+def import_violations_csv(store: Store, source, mark: str | None = None,
+                          progress: ReportProgress = no_progress) -> ImportResult:
     """Penalty records (`violations_import.import_violations`, with its own columns and checks; amounts with
     the decimal `mark` chosen on the upload form, if any) as an importer kind: `manage.py import_csv violations`
     and the upload page. A record already there (same external id) is updated; store days already rolled up
-    are rolled up again."""
+    are rolled up again. `progress` is told how far it got, as by `import_orders`."""
     from .violations_import import ViolationImportError, import_violations  # it parses times with parse_time
 
     try:
-        result = import_violations(store, read_text(source), mark=mark or None)
+        result = import_violations(store, read_text(source), mark=mark or None, progress=progress)
     except ViolationImportError as exc:
         raise ImportRejected([(e.row or 1, e.message) for e in exc.errors]) from None
     return ImportResult("violations", "opsdesk", rows=result.created + result.updated, created=result.created,

@@ -33,7 +33,16 @@ from django.utils import timezone
 
 from opsdesk.money import MixedDecimalMarks, decimal_mark, parse_decimal, readings, to_money
 
-from .importers import BadValue, NotATime, parse_time, too_large, too_many
+from .importers import (
+    BadValue,
+    NotATime,
+    ReportProgress,
+    RowsWritten,
+    no_progress,
+    parse_time,
+    too_large,
+    too_many,
+)
 from .models import Store, Violation, ViolationStatus
 
 REQUIRED = ["external_id", "kind", "occurred_at", "points", "amount"]
@@ -215,11 +224,13 @@ def _read_rows(text: str) -> list[tuple[int, dict]]:
     return rows
 
 
-def import_violations(store: Store, text: str, mark: str | None = None) -> ImportResult:
+def import_violations(store: Store, text: str, mark: str | None = None,
+                      progress: ReportProgress = no_progress) -> ImportResult:
     """Import the CSV text for `store`, its amounts with the decimal `mark` chosen on the upload form ("," or
     "."; None: the file's own); raises ViolationImportError (nothing saved) on any bad row, an amount only the
-    other mark reads, or a file over the size limits."""
+    other mark reads, or a file over the size limits. `progress` is told how far it got, as an order import's."""
     rows = _read_rows(text)
+    progress("checking", 0, len(rows))
     skus = dict(store.products.values_list("sku", "pk"))
     try:
         mark = decimal_mark(((line, "amount", row.get("amount") or "") for line, row in rows), mark)
@@ -254,19 +265,20 @@ def import_violations(store: Store, text: str, mark: str | None = None) -> Impor
         # A record moved to another day leaves the old one.
         days = {store.today(when) for when, _ in before.values()}
         days.update(store.today(v["occurred_at"]) for v in parsed)
-        _save(store, parsed)
+        _save(store, parsed, RowsWritten(progress, len(rows)))
         # A status the file changes is dated now and named to nobody: the last hand change's name would be false.
         restated = [v["external_id"] for v in parsed if v.get("status_given", True)
                     and v["external_id"] in before and before[v["external_id"]][1] != v["status"]]
         for at in range(0, len(restated), BATCH):
             store.violations.filter(external_id__in=restated[at:at + BATCH]).update(
                 status_changed_at=timezone.now(), status_changed_by=None)
+        progress("rolling up", len(rows), len(rows))
         refreshed = refresh_days(store, days)
     updated = sum(ext in before for ext in ids)
     return ImportResult(len(parsed) - updated, updated, refreshed)
 
 
-def _save(store: Store, parsed: list[dict]) -> None:
+def _save(store: Store, parsed: list[dict], written: RowsWritten) -> None:
     """Insert the new records and update those already there (same store and external_id) in a few
     INSERT … ON CONFLICT statements. A row without product_sku leaves a record's product as it was, and
     one without a status its status (a file without the column does not reopen resolved penalties)."""
@@ -275,7 +287,7 @@ def _save(store: Store, parsed: list[dict]) -> None:
         for with_status in (False, True):
             rows = [Violation(store=store, **{k: x for k, x in v.items() if k != "status_given"}) for v in parsed
                     if ("product_id" in v) == with_product and v.get("status_given", True) == with_status]
-            if rows:
+            for batch in written.batches(rows, BATCH):
                 Violation.objects.bulk_create(
-                    rows, batch_size=BATCH, update_conflicts=True, unique_fields=["store", "external_id"],
+                    batch, update_conflicts=True, unique_fields=["store", "external_id"],
                     update_fields=[f for f in fields if with_status or f != "status"] + ["product"] * with_product)

@@ -6,6 +6,7 @@ import io
 import os
 import threading
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 
 import pytest
 import time_machine
@@ -135,3 +136,100 @@ def test_the_status_page_shows_the_rows_written_while_the_import_runs(media, sto
     client.force_login(operator_a)
     after = client.get(job.get_absolute_url()).content.decode()
     assert "Imported orders (opsdesk): 6 rows, 6 created" in after and "rows written" not in after
+
+
+VIOLATIONS = ("external_id,kind,occurred_at,points,amount\n"
+              + "".join(f"V-{n},late shipment,2026-11-20 10:00,2,5.00\n" for n in range(6)))
+REVIEWS = ("external_id,rating,created_at,title,body\n"
+           + "".join(f"R-{n},{1 + n % 5},2026-11-20 10:00,Mug,{'Broken' if n % 5 == 0 else 'Fine'}\n"
+                     for n in range(6)))
+AD_REPORT = ("日期,计划名称,展现量,点击量,花费,成交笔数,成交金额\n"
+             + "".join(f"2026-11-0{n + 1},Longjing search,1000,50,12.50,2,99.90\n" for n in range(6)))
+# (kind, the file of six rows, where its batch size is set, the model each batch writes, what the finished page says)
+KINDS = {
+    "orders": (ORDERS, ("stores.importers", "ORDER_BATCH"), "stores.Order",
+               "Imported orders (opsdesk): 6 rows, 6 created, 0 already there"),
+    "violations": (VIOLATIONS, ("stores.violations_import", "BATCH"), "stores.Violation",
+                   "Imported violations (opsdesk): 6 rows, 6 created, 0 already there"),
+    "reviews": (REVIEWS, ("reviews.importers", "BATCH"), "reviews.Review",
+                "Imported reviews (csv): 6 rows: 6 reviews created, 0 already imported, 0 repeated ids in the file "
+                "(first kept), 3 cases opened"),
+    "ad_report": (AD_REPORT, ("campaigns.ads_importers", "BATCH"), "campaigns.AdDailyPerformance",
+                  "Imported ad report (through-train): 6 row(s) for 1 plan(s) from 2026-11-01 to 2026-11-06: 6 new "
+                  "day(s), 0 replaced."),
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kind_of_import_shows_the_rows_written_while_it_runs_and_its_summary_once_done(
+        kind, media, store_a, operator_a, monkeypatch):
+    """The page is read on another connection while the third of three batches of two rows is being written."""
+    from django.apps import apps
+    from django.db.models import QuerySet
+
+    from campaigns.models import AdPlan  # the ad report's plan
+
+    text, (module, batch), model, summary = KINDS[kind]
+    model = apps.get_model(model)
+    monkeypatch.setattr(import_module(module), batch, 2)
+    monkeypatch.setattr(import_jobs, "PROGRESS_EVERY", 0)  # every batch, not at most once a second
+    AdPlan.objects.create(store=store_a, name="Longjing search", channel="search", daily_budget=100)
+    job = import_jobs.start(store_a, operator_a, kind, SimpleUploadedFile(f"{kind}.csv", text.encode()))
+    pages, batches = [], []
+
+    def read_page():
+        client = Client()
+        client.force_login(operator_a)
+        pages.append(client.get(job.get_absolute_url()).content.decode())
+        connections.close_all()
+
+    bulk_create = QuerySet.bulk_create
+
+    def write_and_look(self, objs, *args, **kwargs):
+        if self.model is model:
+            batches.append(len(objs))
+            if len(batches) == 3:
+                reader = threading.Thread(target=read_page)
+                reader.start()
+                reader.join()
+        return bulk_create(self, objs, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "bulk_create", write_and_look)
+    assert import_jobs.run(job.pk).status == "done", job.errors
+    assert batches == [2, 2, 2]
+    [during] = pages
+    assert "Importing" in during and "4 of 6 rows written" in during
+    assert '<progress max="6" value="4">' in during and '<meta http-equiv="refresh"' in during
+    client = Client()
+    client.force_login(operator_a)
+    after = client.get(job.get_absolute_url()).content.decode()
+    assert summary in after and "rows written" not in after and "<progress" not in after
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_review_import_says_it_is_opening_cases_once_every_row_is_written(media, store_a, operator_a,
+                                                                           monkeypatch):
+    from reviews import services
+
+    monkeypatch.setattr(import_jobs, "PROGRESS_EVERY", 0)
+    job = import_jobs.start(store_a, operator_a, "reviews", SimpleUploadedFile("r.csv", REVIEWS.encode()))
+    pages = []
+    open_cases = services.open_cases_for
+
+    def read_page():  # on another connection: its log-in is committed, the import's rows are not
+        client = Client()
+        client.force_login(operator_a)
+        pages.append(client.get(job.get_absolute_url()).content.decode())
+        connections.close_all()
+
+    def look_and_open(*args, **kwargs):
+        reader = threading.Thread(target=read_page)
+        reader.start()
+        reader.join()
+        return open_cases(*args, **kwargs)
+
+    monkeypatch.setattr("reviews.importers.open_cases_for", look_and_open)
+    assert import_jobs.run(job.pk).status == "done"
+    assert "All 6 rows written; opening cases for the bad reviews." in pages[0]
+    assert '<progress max="6" value="6">' in pages[0]

@@ -10,7 +10,8 @@ the task while the first works returns at once, and one after it finds the job f
 mid-import rolls back everything it wrote; the job stays "running" and the redelivered task (acks_late), or
 the sweep (`requeue_stale`, every minute) for a lost one, imports it again from the start.
 
-While it runs, the importer (every kind takes `progress`) reports how far it got (`Progress`): not on the job's row,
+While it runs, the importer reports how far it got (`Progress`; every kind here takes `progress`, another app's
+importer without it shows "Importing" only): not on the job's row,
 which the import holds locked and whose writes no one else sees before the end, but in the "progress" cache
 (Redis; files in the demo), which the status page reads. Finished jobs are deleted IMPORT_JOB_RETENTION_DAYS
 after they finish (`prune`, nightly).

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from metrics.live import so_far
+from metrics.live import so_far_by_store
 
 from .desk import open_items
 from .http import refuse
@@ -22,11 +22,10 @@ from .tenancy import stores_for
 def desk(request):
     """Per store: today so far against yesterday at the same time, and open items of every duty."""
     now = timezone.now()
-    panels = []
-    for store in stores_for(request.user):
-        today, yesterday = so_far(store, now)
-        panels.append({"store": store, "today": today, "yesterday": yesterday,
-                       "items": open_items(store, request.user)})
+    stores = list(stores_for(request.user))
+    sales = so_far_by_store(stores, now)
+    panels = [{"store": store, "today": sales[store.pk][0], "yesterday": sales[store.pk][1],
+               "items": open_items(store, request.user)} for store in stores]
     beat = Heartbeat.objects.filter(name="worker").first()
     jobs_stale = beat is None or now - beat.last_seen > timedelta(minutes=5)
     return render(request, "opsdesk/desk.html", {"panels": panels, "now": now, "heartbeat": beat,

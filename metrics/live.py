@@ -94,23 +94,31 @@ def so_far_by_store(stores: Iterable[Store], now: datetime) -> dict[int, tuple[S
 
     One query whatever the number of stores (a chain runs hundreds): each store's two windows, its own local
     day's bounds in UTC worked out here (DST and skipped clock times by opsdesk.localtime, not in SQL), are
-    rows of a VALUES list joined to the orders, one (store, paid_at) index range each, grouped by window.
+    rows of a VALUES list joined to the orders and grouped by window. The store ids as a list and the span of
+    all windows bound the order index (store, paid_at) to these days; without them Postgres hashes every order.
     """
     ranges: list = []
     found: dict[int, list[SalesSummary]] = {}
+    earliest = latest = now
     for store in stores:
+        if store.pk in found:  # twice in the list would join its orders twice
+            continue
         today, yesterday, _ = windows(store, now)
         ranges += [store.pk, 0, _adapt(today.start), _adapt(today.end),
                    store.pk, 1, _adapt(yesterday.start), _adapt(yesterday.end)]
         found[store.pk] = [NO_SALES, NO_SALES]
-    if found:
-        values = ", ".join(["(%s, %s, %s, %s)"] * (len(ranges) // 4))
-        for store_id, window, orders, buyers, gmv in _rows(
-                f"WITH w (store_id, n, lo, hi) AS (VALUES {values}) "  # noqa: S608 - placeholders only
-                "SELECT w.store_id, w.n, COUNT(*), COUNT(DISTINCT CASE WHEN o.buyer_ref <> '' THEN o.buyer_ref END), "
-                "SUM(o.total) FROM w JOIN stores_order o ON o.store_id = w.store_id AND o.paid_at IS NOT NULL "
-                "AND o.paid_at >= w.lo AND o.paid_at < w.hi GROUP BY w.store_id, w.n", ranges):
-            found[store_id][window] = SalesSummary(orders=orders, buyers=buyers, gmv=to_money(_decimal(gmv)))
+        earliest, latest = min(earliest, yesterday.start), max(latest, today.end)
+    if not found:
+        return {}
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(found) * 2)
+    ids = ", ".join(["%s"] * len(found))
+    for store_id, window, orders, buyers, gmv in _rows(
+            f"WITH w (store_id, n, lo, hi) AS (VALUES {values}) "  # noqa: S608 - placeholders only
+            "SELECT w.store_id, w.n, COUNT(*), COUNT(DISTINCT CASE WHEN o.buyer_ref <> '' THEN o.buyer_ref END), "
+            "SUM(o.total) FROM w JOIN stores_order o ON o.store_id = w.store_id AND o.paid_at >= w.lo "
+            f"AND o.paid_at < w.hi WHERE o.store_id IN ({ids}) AND o.paid_at >= %s AND o.paid_at < %s "
+            "GROUP BY w.store_id, w.n", [*ranges, *found, _adapt(earliest), _adapt(latest)]):
+        found[store_id][window] = SalesSummary(orders=orders, buyers=buyers, gmv=to_money(_decimal(gmv)))
     return {pk: (today, yesterday) for pk, (today, yesterday) in found.items()}
 
 

@@ -110,3 +110,9 @@ def queries_of_the_list(client, stores: int) -> int:
 def test_the_real_time_list_runs_as_many_queries_for_20_stores_as_for_2(client):
     # A chain with hundreds of stores used to wait for two queries a store.
     assert queries_of_the_list(client, 20) == queries_of_the_list(client, 2)
+
+
+def test_a_store_listed_twice_is_counted_once():
+    now = MOMENTS["sydney-day-after-fall-back"]
+    [store] = chain(now, zones=["Australia/Sydney"])
+    assert live.so_far_by_store([store, store], now) == {store.pk: one_by_one(store, now)}

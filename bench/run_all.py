@@ -50,6 +50,8 @@ register("reviews import", "reviews_import.py", ["--copies", "1"], ["--copies", 
 register("review counts", "review_counts.py", ["--reviews", "200000", "--runs", "3"],
          ["--reviews", "5000", "--runs", "2"])
 register("related sales", "related_sales.py", ["--orders", "200000"], ["--orders", "20000"])
+register("live list", "live_list.py", ["--sizes", "10,100,300", "--orders", "40", "--days", "30", "--runs", "7"],
+         ["--sizes", "2,10", "--orders", "5", "--days", "3", "--runs", "2"])
 register("pages", "pages.py", ["--scale", "1", "--runs", "5"], ["--scale", "0.02", "--runs", "3"])
 
 

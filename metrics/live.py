@@ -46,6 +46,7 @@ from .rollup import METRICS
 
 ZERO = Decimal("0")
 NO_SALES = SalesSummary(orders=0, buyers=0, gmv=Decimal("0.00"))
+SO_FAR_CHUNK = 1000  # stores a query in so_far_by_store
 TOP_PRODUCTS = 10
 SILENCE = timedelta(minutes=10)  # no event for this long is worth a line on the page
 EXPECTED_SESSIONS = 5  # ...and a warning when yesterday or last week had this many in the same minutes
@@ -92,33 +93,31 @@ def so_far_by_store(stores: Iterable[Store], now: datetime) -> dict[int, tuple[S
     """Each store's sales today so far and yesterday up to the same local clock time (`windows`), by store id:
     the desk's and the real-time list's figures, so the two pages never disagree.
 
-    One query whatever the number of stores (a chain runs hundreds): each store's two windows, its own local
-    day's bounds in UTC worked out here (DST and skipped clock times by opsdesk.localtime, not in SQL), are
-    rows of a VALUES list joined to the orders and grouped by window. The store ids as a list and the span of
-    all windows bound the order index (store, paid_at) to these days; without them Postgres hashes every order.
+    One query whatever the number of stores (a chain runs hundreds; one per SO_FAR_CHUNK stores): each store's
+    two windows, its own local day's bounds in UTC worked out here (DST and skipped clock times by
+    opsdesk.localtime, not in SQL), are rows of a VALUES list joined to the orders and grouped by window. The
+    store ids as a list and the span of all windows bound the order index (store, paid_at) to these days;
+    without them Postgres hashes every order.
     """
-    ranges: list = []
-    found: dict[int, list[SalesSummary]] = {}
-    earliest = latest = now
-    for store in stores:
-        if store.pk in found:  # twice in the list would join its orders twice
-            continue
+    bounds: dict[int, tuple[Window, Window]] = {}
+    for store in stores:  # a store listed twice is one entry, not its orders joined twice
         today, yesterday, _ = windows(store, now)
-        ranges += [store.pk, 0, _adapt(today.start), _adapt(today.end),
-                   store.pk, 1, _adapt(yesterday.start), _adapt(yesterday.end)]
-        found[store.pk] = [NO_SALES, NO_SALES]
-        earliest, latest = min(earliest, yesterday.start), max(latest, today.end)
-    if not found:
-        return {}
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(found) * 2)
-    ids = ", ".join(["%s"] * len(found))
-    for store_id, window, orders, buyers, gmv in _rows(
-            f"WITH w (store_id, n, lo, hi) AS (VALUES {values}) "  # noqa: S608 - placeholders only
-            "SELECT w.store_id, w.n, COUNT(*), COUNT(DISTINCT CASE WHEN o.buyer_ref <> '' THEN o.buyer_ref END), "
-            "SUM(o.total) FROM w JOIN stores_order o ON o.store_id = w.store_id AND o.paid_at >= w.lo "
-            f"AND o.paid_at < w.hi WHERE o.store_id IN ({ids}) AND o.paid_at >= %s AND o.paid_at < %s "
-            "GROUP BY w.store_id, w.n", [*ranges, *found, _adapt(earliest), _adapt(latest)]):
-        found[store_id][window] = SalesSummary(orders=orders, buyers=buyers, gmv=to_money(_decimal(gmv)))
+        bounds[store.pk] = (today, yesterday)
+    found = {pk: [NO_SALES, NO_SALES] for pk in bounds}
+    ids = list(bounds)
+    # 9 parameters a store: a chunk keeps a superuser's thousands of stores under the databases' limits.
+    for chunk in (ids[i:i + SO_FAR_CHUNK] for i in range(0, len(ids), SO_FAR_CHUNK)):
+        wins = [(pk, n, w) for pk in chunk for n, w in enumerate(bounds[pk])]
+        params = [v for pk, n, w in wins for v in (pk, n, _adapt(w.start), _adapt(w.end))]
+        params += [*chunk, _adapt(min(w.start for *_, w in wins)), _adapt(max(w.end for *_, w in wins))]
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(wins))
+        for store_id, window, orders, buyers, gmv in _rows(
+                f"WITH w (store_id, n, lo, hi) AS (VALUES {values}) "  # noqa: S608 - placeholders only
+                "SELECT w.store_id, w.n, COUNT(*), COUNT(DISTINCT CASE WHEN o.buyer_ref <> '' THEN o.buyer_ref END), "
+                "SUM(o.total) FROM w JOIN stores_order o ON o.store_id = w.store_id AND o.paid_at >= w.lo "
+                f"AND o.paid_at < w.hi WHERE o.store_id IN ({', '.join(['%s'] * len(chunk))}) "
+                "AND o.paid_at >= %s AND o.paid_at < %s GROUP BY w.store_id, w.n", params):
+            found[store_id][window] = SalesSummary(orders=orders, buyers=buyers, gmv=to_money(_decimal(gmv)))
     return {pk: (today, yesterday) for pk, (today, yesterday) in found.items()}
 
 

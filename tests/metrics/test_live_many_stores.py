@@ -116,3 +116,14 @@ def test_a_store_listed_twice_is_counted_once():
     now = MOMENTS["sydney-day-after-fall-back"]
     [store] = chain(now, zones=["Australia/Sydney"])
     assert live.so_far_by_store([store, store], now) == {store.pk: one_by_one(store, now)}
+
+
+def test_a_superusers_thousands_of_stores_are_counted_a_chunk_a_query(monkeypatch):
+    # 9 parameters a store: a query for every store at once would pass the databases' limits on parameters.
+    monkeypatch.setattr(live, "SO_FAR_CHUNK", 2)
+    now = MOMENTS["los-angeles-day-after-fall-back"]
+    stores = chain(now, zones=ZONES + ZONES[:2])
+    with CaptureQueriesContext(connection) as queries:
+        together = live.so_far_by_store(stores, now)
+    assert len(queries) == 3
+    assert together == {store.pk: one_by_one(store, now) for store in stores}

@@ -1,15 +1,71 @@
-"""Template helpers: percent change with its direction, and plotly charts without inline script."""
+"""Template helpers: dates as operators read them, percent change with its direction, and plotly charts
+without inline script."""
 
 import json
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html, json_script
 from django.utils.safestring import mark_safe
 
 from metrics import figures
 
 register = template.Library()
+
+
+def _local(value, zone):
+    """`value` as the page shows it: an aware datetime in `zone` (a store's IANA name) or else the zone the
+    template has active ({% timezone store.timezone %}); a date as it is. Also today's year in that zone."""
+    tz = ZoneInfo(str(zone)) if zone else timezone.get_current_timezone()
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = value.astimezone(tz)
+    return value, timezone.now().astimezone(tz).year
+
+
+def _day(value: date, this_year: int) -> str:
+    """'Fri 18 Dec', or 'Fri 18 Dec 2025' for a day outside the current year."""
+    return figures.short_day(value) + ("" if value.year == this_year else f" {value.year}")
+
+
+@register.filter(expects_localtime=True)
+def day(value, zone=None):
+    """A day as operators read it: 'Fri 18 Dec', with the year ('Fri 18 Dec 2025') when it is not this year.
+    A datetime gives its day in `zone` or the active zone. Form values, query strings, CSV and JSON stay ISO."""
+    if not isinstance(value, date):
+        return ""
+    value, this_year = _local(value, zone)
+    return _day(value.date() if isinstance(value, datetime) else value, this_year)
+
+
+@register.filter(expects_localtime=True)
+def moment(value, zone=None):
+    """A time as operators read it: 'Fri 18 Dec 14:05' ('Fri 18 Dec 2025 14:05' outside this year), in `zone`
+    (a store's IANA name) or the zone the template has active."""
+    if not isinstance(value, datetime):
+        return ""
+    value, this_year = _local(value, zone)
+    return f"{_day(value.date(), this_year)} {value:%H:%M}"
+
+
+@register.filter(expects_localtime=True)
+def through(first, last):
+    """Days from `first` to `last` (dates, or datetimes in the active zone): 'Fri 18 – Sun 20 Dec',
+    'Mon 30 Nov – Wed 2 Dec', a single day once, 'open' for a missing end; the year once at the end when it
+    is not this year, on both sides when they differ."""
+    first, last = (_local(d, None)[0] for d in (first, last))
+    first, last = (d.date() if isinstance(d, datetime) else d for d in (first, last))
+    this_year = timezone.localdate().year
+    if not isinstance(first, date) or not isinstance(last, date):
+        return " – ".join(_day(d, this_year) if isinstance(d, date) else "open" for d in (first, last))
+    if first == last:
+        return _day(last, this_year)
+    if first.year != last.year:
+        return f"{_day(first, this_year)} – {_day(last, this_year)}"
+    start = f"{first:%a} {first.day}" if first.month == last.month else figures.short_day(first)
+    return f"{start} – {_day(last, this_year)}"
 
 
 @register.filter

@@ -4,6 +4,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -302,28 +303,31 @@ def test_a_stores_desk_item_opens_that_stores_texts_only(client, operator_b, mem
     assert "1 text · " in page
 
 
+@time_machine.travel(datetime(2026, 11, 27, 12, tzinfo=UTC), tick=False)  # this year is 2026: no year in dates
 def test_member_page_shows_times_in_the_stores_zone(client_a, store_a):
     member = make_member(store_a, name="Li Wei")
     Message.objects.create(store=store_a, member=member, flow="holiday", occasion="holiday:2026-10-31",
                            body="Happy Halloween", scheduled_for="2026-10-31T12:47Z")
     page = client_a.get(reverse("members:detail", args=[member.pk])).content.decode()
-    assert "2026-10-31 20:47" in page and "12:47" not in page
+    assert "Sat 31 Oct 20:47" in page and "12:47" not in page
     assert "Asia/Shanghai time" in page
 
 
+@time_machine.travel(datetime(2026, 11, 27, 12, tzinfo=UTC), tick=False)  # this year is 2026: no year in dates
 def test_member_dates_read_like_the_texts_page(client_a, store_a):
     # The members list and page wrote "Aug. 2, 2026" and "Nov. 27, 2026, 4:09 p.m." beside the texts
-    # page's "2026-11-27 16:09".
+    # page's own style, now "Fri 27 Nov 16:09".
     member = make_member(store_a, name="Li Wei", joined_at=datetime(2026, 8, 1, 17, 0, tzinfo=UTC))  # 2 Aug local
     order = OrderFactory(store=store_a, external_id="9001", paid_at=datetime(2026, 11, 27, 8, 9, tzinfo=UTC))
     MemberOrder.objects.create(member=member, order=order)
     listing = client_a.get(reverse("members:index")).content.decode()
-    assert "2026-08-02" in listing and "Aug. 2, 2026" not in listing
+    assert "Sun 2 Aug" in listing and "Aug. 2, 2026" not in listing
     page = client_a.get(reverse("members:detail", args=[member.pk])).content.decode()
-    assert "joined 2026-08-02" in page and "2026-11-27 16:09" in page
+    assert "joined Sun 2 Aug" in page and "Fri 27 Nov 16:09" in page
     assert "Nov. 27, 2026" not in page
 
 
+@time_machine.travel(datetime(2026, 11, 27, 12, tzinfo=UTC), tick=False)  # this year is 2026: no year in dates
 def test_texts_across_stores_show_each_row_on_its_own_stores_clock(client, store_a, store_b):
     user = UserFactory(username="op-both")
     MembershipFactory(store=store_a, user=user)
@@ -333,8 +337,8 @@ def test_texts_across_stores_show_each_row_on_its_own_stores_clock(client, store
                                occasion="holiday:2026-10-31", body="Hello", scheduled_for="2026-10-31T12:47Z")
     client.force_login(user)
     page = client.get(reverse("members:texts")).content.decode()
-    assert "2026-10-31 20:47" in page  # Shanghai, UTC+8
-    assert "2026-10-31 05:47" in page  # Los Angeles, UTC-7 (daylight time)
+    assert "Sat 31 Oct 20:47" in page  # Shanghai, UTC+8
+    assert "Sat 31 Oct 05:47" in page  # Los Angeles, UTC-7 (daylight time)
     assert "12:47" not in page
     assert page.count("Asia/Shanghai") == 1 and page.count("America/Los_Angeles") == 1
 

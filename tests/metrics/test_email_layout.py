@@ -1,11 +1,12 @@
 """The morning email as a manager reads it on a phone: its HTML and text parts, and its anomaly charts."""
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 
@@ -162,6 +163,7 @@ def test_an_anomalys_value_names_its_currency_as_its_usual_value_does():
         assert "Units sold: 0, usually 30 on a Monday" in part  # a count has no currency
 
 
+@time_machine.travel(datetime(2026, 5, 5, 1, tzinfo=UTC), tick=False)  # the morning after DAY: no year
 def test_violation_and_case_times_name_the_stores_zone():
     violation = SimpleNamespace(occurred_at=datetime.fromisoformat("2026-05-04T02:30+00:00"), kind="Late shipment",
                                 points=1, amount=Decimal("10"))
@@ -170,13 +172,14 @@ def test_violation_and_case_times_name_the_stores_zone():
     for part in (html, text):
         assert re.search(r"Open violations: 1 .*\(times in Asia/Shanghai\)", part)
         assert re.search(r"first-call deadline: 1 .*\(times in Asia/Shanghai\)", part)
-        assert "2026-05-04 10:30 Late shipment" in part
+        assert "Mon 4 May 10:30 Late shipment" in part
 
 
+@time_machine.travel(datetime(2026, 5, 5, 1, tzinfo=UTC), tick=False)  # the morning after DAY: no year
 def test_an_overdue_case_names_its_product_and_links_to_its_own_page():
     html, text = render(overdue_cases=[case()], overdue_case_count=1)
     assert f'<a href="{SITE}/reviews/store-a/cases/5/">1★ review of Blue kettle</a>' in html
-    assert ("1★ review of Blue kettle: “Arrived broken”, call was due 2026-05-03 17:00\n"
+    assert ("1★ review of Blue kettle: “Arrived broken”, call was due Sun 3 May 17:00\n"
             f"  {SITE}/reviews/store-a/cases/5/") in text
 
 

@@ -20,7 +20,7 @@ def test_a_report_whose_window_misses_the_imported_history_says_so_and_leads_to_
     page = client_a.get(reverse("reviews:report", args=[store_a.slug])).content.decode()
 
     assert "0 of the store’s 4 reviews were written in this window" in page
-    assert "its reviews were written from 2024-06-15 to 2024-06-25" in page
+    assert "its reviews were written from Sat 15 Jun 2024 to Tue 25 Jun 2024" in page
     all_reviews = reverse("reviews:report", args=[store_a.slug]) + "?start=2024-06-15&amp;end=2024-06-25"
     assert f'<a href="{all_reviews}">Show all of them</a>' in page
     assert "3 open cases, 3 of them for reviews written outside this window" in page

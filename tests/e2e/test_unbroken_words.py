@@ -1,6 +1,7 @@
 """Short words stay whole: a checklist's "Undo" button is not "U/n/d/o", a member's phone number is one line
 and does not run into the next figure, a column heading is not "Requiremen/ts"."""
 
+import re
 from datetime import date
 
 import pytest
@@ -97,12 +98,12 @@ def test_ad_pacing_keeps_a_percentage_with_its_number_on_a_phone(page, live_serv
     assert page.evaluate(SPLIT_PERCENT) == []
 
 
-# Dates ("2026-11-20") in the element split over two lines: a line may break after a hyphen, but not inside a date.
+# Days ("Fri 20 Nov", "Fri 20 Nov 2025") in the element split over two lines: a line may break between days, not in one.
 SPLIT_DATES = """selector => {
     const split = [];
     const walker = document.createTreeWalker(document.querySelector(selector), NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-        for (const match of node.textContent.matchAll(/\\d{4}-\\d{2}-\\d{2}/g)) {
+        for (const match of node.textContent.matchAll(/[A-Z][a-z]{2} \\d{1,2} [A-Z][a-z]{2}( \\d{4})?/g)) {
             const range = document.createRange();
             range.setStart(node, match.index); range.setEnd(node, match.index + match[0].length);
             const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
@@ -126,7 +127,7 @@ def test_a_lottery_card_keeps_its_dates_whole_on_a_phone(page, live_server, logi
     login("op-a")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(live_server.url + activity.get_absolute_url())
-    assert "2026-11-14 – 2026-11-20" in page.locator("#lottery").inner_text()
+    assert re.search(r"Sat 14 – Fri 20 Nov( 2026)?\)", page.locator("#lottery").inner_text())
     for width in range(320, 481, 4):  # wherever the line happens to end, on any phone
         page.set_viewport_size({"width": width, "height": 844})
         assert page.evaluate(SPLIT_DATES, "#lottery") == [], f"at {width} px"

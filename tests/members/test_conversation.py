@@ -21,6 +21,13 @@ PHONE = "+14155550100"
 
 
 @pytest.fixture(autouse=True)
+def this_year():
+    """Pages write a day without its year in the current year only: the texts below are of 2026."""
+    with time_machine.travel(LA_MORNING + timedelta(days=1)):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def no_dispatch(monkeypatch):
     """These tests send through the service themselves, not a Celery worker."""
     monkeypatch.setattr(sending, "dispatch_due", lambda *a, **k: 0)

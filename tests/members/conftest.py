@@ -1,8 +1,9 @@
 """Fixtures for member tests: members, templates, the locmem outbox and a fake Twilio over HTTP."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from members.models import Member, SmsTemplate
@@ -59,3 +60,11 @@ def member_b(store_b):
 def campaign_template(store_b):
     return SmsTemplate.objects.create(store=store_b, name="Thanks", flow="campaign",
                                       body="Hi {first_name}, thanks for shopping at {store}!")
+
+
+@pytest.fixture
+def in_2026():
+    """The clock a day after LA_MORNING: pages write a day without its year only in the current year, and the
+    texts these tests read are of 2026."""
+    with time_machine.travel(LA_MORNING + timedelta(days=1)):
+        yield

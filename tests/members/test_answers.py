@@ -19,7 +19,7 @@ from tests.members.conftest import LA_MORNING, make_member
 from tests.members.test_conversation import PHONE, rows, user_of
 from tests.members.test_webhooks import signed_post
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_2026")]
 
 
 @pytest.fixture
@@ -49,8 +49,8 @@ def test_stop_is_confirmed_by_twilio_and_the_conversation_says_where_it_took_eff
     assert not Message.objects.exists()
     client.force_login(user_of(store_b))
     assert thread_of(client, member) == [
-        "2026-11-24 10:00 Customer · Opt-out Store B STOP handled by the app",
-        "2026-11-24 10:00 Opted out by texting STOP — Twilio confirms to the customer. No more texts from any store.",
+        "Tue 24 Nov 10:00 Customer · Opt-out Store B STOP handled by the app",
+        "Tue 24 Nov 10:00 Opted out by texting STOP — Twilio confirms to the customer. No more texts from any store.",
     ]
 
 
@@ -63,8 +63,8 @@ def test_start_is_confirmed_by_twilio_and_shown_where_texts_may_start_again(clie
     assert member.opted_out_at is None
     client.force_login(user_of(store_b))
     assert thread_of(client, member)[2:] == [
-        "2026-11-24 11:00 Customer · Opt-in Store B start handled by the app",
-        "2026-11-24 11:00 Opted back in by texting start — Twilio confirms to the customer. Texts may start again.",
+        "Tue 24 Nov 11:00 Customer · Opt-in Store B start handled by the app",
+        "Tue 24 Nov 11:00 Opted back in by texting start — Twilio confirms to the customer. Texts may start again.",
     ]
 
 
@@ -90,10 +90,10 @@ def test_an_opt_in_twilio_does_not_know_gets_our_confirmation_once(client, store
     assert Message.objects.filter(flow=ANSWER, occasion="answer:SMstart21").count() == 1
     client.force_login(user_of(store_b))
     assert thread_of(client, member)[3:] == [
-        f"2026-11-24 11:00 Customer · Opt-in Store B {body.strip()} handled by the app",
-        f"2026-11-24 11:00 Opted back in by texting {body.strip()} — we confirm to the customer (below). "
+        f"Tue 24 Nov 11:00 Customer · Opt-in Store B {body.strip()} handled by the app",
+        f"Tue 24 Nov 11:00 Opted back in by texting {body.strip()} — we confirm to the customer (below). "
         "Texts may start again.",
-        f"2026-11-24 11:00 Us · Answer to a reply Store B {first[0].text} Sent",
+        f"Tue 24 Nov 11:00 Us · Answer to a reply Store B {first[0].text} Sent",
     ]
 
 
@@ -130,10 +130,10 @@ def test_an_opt_out_twilio_does_not_know_gets_our_confirmation_kept_once_with_it
     signed_post(client, f"{action.path}?{action.query}", {"MessageSid": "SManswer3", "MessageStatus": "delivered"})
     client.force_login(user_of(store_b))
     assert thread_of(client, member) == [
-        "2026-11-24 10:00 Customer · Opt-out Store B Stop, please handled by the app",
-        "2026-11-24 10:00 Opted out by texting Stop, please — we confirm to the customer (below). "
+        "Tue 24 Nov 10:00 Customer · Opt-out Store B Stop, please handled by the app",
+        "Tue 24 Nov 10:00 Opted out by texting Stop, please — we confirm to the customer (below). "
         "No more texts from any store.",
-        f"2026-11-24 10:00 Us · Answer to a reply Store B {first[0].text} Delivered",
+        f"Tue 24 Nov 10:00 Us · Answer to a reply Store B {first[0].text} Delivered",
     ]
 
 
@@ -145,8 +145,8 @@ def test_help_is_answered_once_and_still_waits_for_a_person(client, store_b):
     assert InboundReply.objects.count() == 1
     client.force_login(user_of(store_b))
     assert thread_of(client, member) == [
-        "2026-11-24 10:00 Customer · Help Store B HELP the kettle is broken waiting for an answer Mark answered",
-        f"2026-11-24 10:00 Us · Answer to a reply Store B {first[0].text} Sent",
+        "Tue 24 Nov 10:00 Customer · Help Store B HELP the kettle is broken waiting for an answer Mark answered",
+        f"Tue 24 Nov 10:00 Us · Answer to a reply Store B {first[0].text} Sent",
     ]
 
 
@@ -158,9 +158,9 @@ def test_any_other_text_is_acknowledged_once_a_day_and_counted_as_waiting(client
     assert first[0].text == "Thanks, Store B has your message and will get back to you."
     client.force_login(user_of(store_b))
     assert thread_of(client, member) == [
-        "2026-11-24 10:00 Customer · Message Store B where is my order? waiting for an answer Mark answered",
-        f"2026-11-24 10:00 Us · Answer to a reply Store B {first[0].text} Sent",
-        "2026-11-24 12:00 Customer · Message Store B hello?? waiting for an answer Mark answered",
+        "Tue 24 Nov 10:00 Customer · Message Store B where is my order? waiting for an answer Mark answered",
+        f"Tue 24 Nov 10:00 Us · Answer to a reply Store B {first[0].text} Sent",
+        "Tue 24 Nov 12:00 Customer · Message Store B hello?? waiting for an answer Mark answered",
     ]
     assert "2 replies waiting for an answer" in client.get(reverse("members:texts")).content.decode()
 
@@ -189,7 +189,7 @@ def test_an_answer_to_a_number_of_two_stores_is_one_line_and_names_only_the_stor
     assert first[0].text.startswith("Store B / Store C: order care")
     assert Message.objects.filter(flow=ANSWER).count() == 2  # one copy per store, as the reply
     client.force_login(user_of(store_b, store_c, name="both"))
-    assert thread_of(client, in_b)[1] == (f"2026-11-24 10:00 Us · Answer to a reply Store B, Store C "
+    assert thread_of(client, in_b)[1] == (f"Tue 24 Nov 10:00 Us · Answer to a reply Store B, Store C "
                                           f"{first[0].text} Sent")
     client.force_login(user_of(store_b, name="b-only"))
     for page in (reverse("members:conversation", args=[in_b.pk]), in_b.get_absolute_url()):

@@ -16,15 +16,8 @@ from tests.factories import MembershipFactory, StoreFactory, UserFactory
 from tests.members.conftest import LA_MORNING, make_member
 from tests.members.test_webhooks import signed_post
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_2026")]
 PHONE = "+14155550100"
-
-
-@pytest.fixture(autouse=True)
-def this_year():
-    """Pages write a day without its year in the current year only: the texts below are of 2026."""
-    with time_machine.travel(LA_MORNING + timedelta(days=1)):
-        yield
 
 
 @pytest.fixture(autouse=True)

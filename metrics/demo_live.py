@@ -12,6 +12,10 @@ orders from `stores.demo._order` with the seeded buyers and the products they bo
 
 Everything goes in through the ingest API's own path (`metrics.ingest.ingest_events`), as a tracker's
 batch would: an order is recorded by `order_paid` (its buyer enrolled as a member, a past day rebuilt).
+The stores' paid orders of the last FULFIL_WINDOW (seeded or live) are then fulfilled as a warehouse and a
+carrier would (`fulfilment_times`): `order_shipped` in working hours a few hours after payment,
+`order_delivered` a day or two later in the daytime, each sent once its time has passed, so the after-sales
+texts (`members.flows.after_sales_care`, keyed on `delivered_at`) follow the demo's orders as a real store's.
 A minute is drawn from a random generator seeded by (store, minute), and its event ids and order ids
 are made of the minute and their place in it, so running a minute twice (beat firing twice, two
 workers) draws the same events and the unique (store, event id) drops the repeats; an order is
@@ -23,7 +27,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -40,7 +44,7 @@ from stores.demo import (
     paid_search_paused_from,
     spec_for,
 )
-from stores.models import Order, OrderLine, Product, Store, TrafficSource
+from stores.models import Order, OrderLine, OrderStatus, Product, Store, TrafficSource
 
 from . import demo
 from .ingest import ingest_events, max_events
@@ -52,6 +56,11 @@ CATCH_UP = timedelta(minutes=30)  # at most this much is filled after a pause
 SESSION_SPAN = timedelta(minutes=13)
 MINUTE = timedelta(minutes=1)
 HISTORY = timedelta(days=70)  # the seeded orders whose products and buyers the storefront follows
+# Paid orders this recent are shipped and delivered on schedule (the seed leaves those under 5 days old
+# paid or shipped; a schedule ends at most 5 days after payment).
+FULFIL_WINDOW = timedelta(days=7)
+SHIP_HOURS = (9, 18)  # the warehouse's local working hours: parcels leave then
+DELIVERY_HOURS = (9, 20)  # the carrier's local delivery hours
 
 
 @dataclass(frozen=True)
@@ -175,10 +184,58 @@ def _floor(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
 
 
+def fulfilment_times(store: Store, ctx: DemoContext, order_id: str, paid_at: datetime) -> tuple[datetime, datetime]:
+    """When the order is shipped and when delivered: shipped 2 to 20 hours after payment, put off to the next
+    working hours (SHIP_HOURS, store-local) if that falls outside them; delivered one or two days after the
+    day it was shipped, within DELIVERY_HOURS. Drawn from the order id, so always the same for an order."""
+    rng = random.Random(f"{ctx.seed_value}-{store.slug}-fulfil-{order_id}")
+    zone = store.zone
+    ready = (paid_at + timedelta(hours=rng.uniform(2, 20))).astimezone(zone)
+    opens, closes = SHIP_HOURS
+    if not opens <= ready.hour < closes:
+        day = ready.date() + timedelta(days=1 if ready.hour >= closes else 0)
+        ready = datetime.combine(day, time(opens), tzinfo=zone) + timedelta(minutes=rng.randrange(120))
+    shipped = ready.astimezone(UTC)
+    day = ready.date() + timedelta(days=rng.choice([1, 1, 2]))
+    start, end = DELIVERY_HOURS
+    delivered = datetime.combine(day, time(start), tzinfo=zone) + timedelta(seconds=rng.randrange((end - start) * 3600))
+    return shipped, delivered.astimezone(UTC)
+
+
+def fulfilment_events(store: Store, ctx: DemoContext, now: datetime) -> list[dict]:
+    """The `order_shipped` and `order_delivered` events due by `now` for the store's paid orders of the last
+    FULFIL_WINDOW that have not had them; their ids are made of the order id, so one sent twice is dropped."""
+    orders = (Order.objects.filter(store=store, status__in=[OrderStatus.PAID, OrderStatus.SHIPPED],
+                                   delivered_at__isnull=True, paid_at__gte=now - FULFIL_WINDOW, paid_at__lt=now)
+              .order_by("paid_at", "pk").values_list("external_id", "status", "paid_at"))
+    events = []
+    for order_id, status, paid_at in orders:
+        shipped, delivered = fulfilment_times(store, ctx, order_id, paid_at)
+        if status == OrderStatus.PAID and shipped < now:
+            events.append({"id": f"fulfil-shipped-{order_id}", "type": "order_shipped", "ts": shipped.isoformat(),
+                           "order_id": order_id})
+        if delivered < now:
+            events.append({"id": f"fulfil-delivered-{order_id}", "type": "order_delivered",
+                           "ts": delivered.isoformat(), "order_id": order_id})
+    return events
+
+
+def _ingest(store: Store, events: list[dict], now: datetime) -> tuple[int, int]:
+    """The events in batches of the API's size: (stored, orders created)."""
+    accepted = orders = 0
+    size = max_events()
+    for at in range(0, len(events), size):
+        result = ingest_events(store, events[at:at + size], now=now)
+        accepted += result.accepted
+        orders += result.orders_created
+    return accepted, orders
+
+
 def feed_store(store: Store, ctx: DemoContext, now: datetime) -> dict[str, int]:
     """Store the store's shoppers from its last event (or CATCH_UP ago, whichever is later; never before it
     was seeded) up to `now`: every minute since, and the minutes SESSION_SPAN before the last event, for
-    the sessions still going then. Returns the events stored and the orders created."""
+    the sessions still going then; then ship and deliver the orders due (`fulfilment_events`). Returns the
+    shoppers' events stored, the orders created, and the shipped and delivered notices stored."""
     shop = _shop(store.pk, store.created_at)
     last = (TrafficEvent.objects.filter(store=store, ts__lte=now).order_by("-ts")
             .values_list("ts", flat=True).first())
@@ -192,13 +249,11 @@ def feed_store(store: Store, ctx: DemoContext, now: datetime) -> dict[str, int]:
     while minute < now:
         events += [event for at, event in minute_events(store, ctx, shop, minute) if at < now_s]
         minute += MINUTE
-    accepted = orders = 0
-    size = max_events()
-    for at in range(0, len(events), size):
-        result = ingest_events(store, events[at:at + size], now=now)
-        accepted += result.accepted
-        orders += result.orders_created
-    return {"events": accepted, "orders": orders}
+    accepted, orders = _ingest(store, events, now)
+    fulfilment = fulfilment_events(store, ctx, now)
+    notices = {kind: _ingest(store, [e for e in fulfilment if e["type"] == f"order_{kind}"], now)[0]
+               for kind in ("shipped", "delivered")}
+    return {"events": accepted, "orders": orders, **notices}
 
 
 def feed(now: datetime | None = None) -> dict[str, dict[str, int]]:

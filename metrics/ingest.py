@@ -24,23 +24,36 @@ from django.db import connection, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from stores.models import Order, Store
+from stores.models import Order, OrderStatus, Store
 from stores.orders import (
     NUL_REFUSED,
     LineData,
     OrderData,
     OrderRefused,
     PaymentData,
+    record_fulfilment,
     record_order,
     record_refund,
 )
 
 from .models import TrafficEvent
-from .schemas import BODY, EVENTS, NO_NUL, AddToCart, OrderPaid, ProductView, Refund, SessionStart
+from .schemas import (
+    BODY,
+    EVENTS,
+    NO_NUL,
+    AddToCart,
+    Fulfilment,
+    OrderDelivered,
+    OrderPaid,
+    OrderShipped,
+    ProductView,
+    Refund,
+    SessionStart,
+)
 from .stale_days import mark_stale_days
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-TAGS = {"session_start", "product_view", "add_to_cart", "order_paid", "refund"}
+TAGS = {"session_start", "product_view", "add_to_cart", "order_paid", "refund", "order_shipped", "order_delivered"}
 
 
 def max_events() -> int:
@@ -169,7 +182,7 @@ def check_events(store: Store, events: list, now=None) -> tuple[list, dict[str, 
     """The checks against the store (time stamps, SKUs, currencies, refunds) of well-shaped events."""
     all_skus = {sku for event in events for _, sku in _skus(event)}
     products = dict(store.products.filter(sku__in=all_skus).values_list("sku", "id")) if all_skus else {}
-    refund_orders = {e.order_id for e in events if isinstance(e, Refund)}
+    refund_orders = {e.order_id for e in events if isinstance(e, Refund | Fulfilment)}
     known_orders = set(
         Order.objects.filter(store=store, external_id__in=refund_orders).values_list("external_id", flat=True)
     ) if refund_orders else set()
@@ -199,7 +212,7 @@ def check_events(store: Store, events: list, now=None) -> tuple[list, dict[str, 
             if event.payments and sum(p.amount for p in event.payments) != event.total:
                 bad("payments", f"payments add up to {sum(p.amount for p in event.payments)}, "
                                 f"the total is {event.total}")
-        if isinstance(event, Refund) and event.order_id not in known_orders:
+        if isinstance(event, Refund | Fulfilment) and event.order_id not in known_orders:
             bad("order_id", f"no order {event.order_id!r} in this store (send its order_paid first)")
     if errors:
         raise BatchRejected(errors)
@@ -252,6 +265,10 @@ def _insert(store: Store, events: list, products: dict[str, int]) -> set[str]:
     return stored
 
 
+# A fulfilment event's status; it changes no daily number (those count paid and refund days).
+_FULFILMENT_STATUS = {OrderShipped: OrderStatus.SHIPPED, OrderDelivered: OrderStatus.DELIVERED}
+
+
 def _order_data(event: OrderPaid, products: dict[str, int]) -> OrderData:
     return OrderData(
         external_id=event.order_id, placed_at=event.placed_at or event.ts, paid_at=event.ts, total=event.total,
@@ -290,7 +307,7 @@ def store_events(store: Store, events: list, products: dict[str, int]) -> Ingest
         # Orders are touched in order-id order (each order's own events keep their batch order), so two
         # concurrent batches lock the same orders in the same sequence instead of deadlocking.
         effects = sorted(
-            ((index, event) for index, event in enumerate(events) if isinstance(event, OrderPaid | Refund)
+            ((index, event) for index, event in enumerate(events) if isinstance(event, OrderPaid | Refund | Fulfilment)
              and event.id in stored and unique[event.id] is event),
             key=lambda item: (item[1].order_id, item[0]),
         )
@@ -300,6 +317,8 @@ def store_events(store: Store, events: list, products: dict[str, int]) -> Ingest
                     orders_created += record_order(store, _order_data(event, products), touched)[1]
                 elif isinstance(event, Refund):
                     record_refund(store, event.order_id, Decimal(event.amount), event.ts, touched)
+                else:
+                    record_fulfilment(store, event.order_id, _FULFILMENT_STATUS[type(event)], event.ts)
             except OrderRefused as exc:
                 raise BatchRejected([{"index": index, "id": event.id, "field": "", "reason": str(exc)}]) from None
         if stored:

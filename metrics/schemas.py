@@ -119,7 +119,21 @@ class Refund(_Event):
     amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
 
 
-Event = Annotated[SessionStart | ProductView | AddToCart | OrderPaid | Refund, Field(discriminator="type")]
+class OrderShipped(_Event):
+    type: Literal["order_shipped"]
+    order_id: text(1, 100) = Field(description="An order the store has (its order_paid sent earlier or in the batch).")
+
+
+class OrderDelivered(_Event):
+    type: Literal["order_delivered"]
+    order_id: text(1, 100) = Field(
+        description="An order the store has; `ts` is when it reached the buyer (the after-sales text counts from it)."
+    )
+
+
+Fulfilment = OrderShipped | OrderDelivered
+Event = Annotated[SessionStart | ProductView | AddToCart | OrderPaid | Refund | OrderShipped | OrderDelivered,
+                  Field(discriminator="type")]
 EVENTS = TypeAdapter(list[Event])
 
 

@@ -291,3 +291,26 @@ def record_refund(store: Store, external_id: str, amount: Decimal, refunded_at: 
 
     enrol_from_order(order)  # the buyer's spend and tier follow the refund
     return order
+
+
+def record_fulfilment(store: Store, external_id: str, status: str, at: datetime) -> Order:
+    """Move an order to shipped or delivered (a delivered one gets `delivered_at` = `at`, which the
+    after-sales texts key on). Only forward: a delivered, refunded or cancelled order is not shipped again,
+    and a delivery already recorded keeps its time, so the same notice twice changes nothing."""
+    if status not in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        raise OrderRefused(f"{status!r} is not a fulfilment status")
+    order = Order.objects.select_for_update().filter(store=store, external_id=external_id).first()
+    if order is None:
+        raise OrderRefused(f"no order {external_id!r} in this store")
+    if order.paid_at is None:
+        raise OrderRefused(f"order {external_id!r} is not paid")
+    fields = []
+    if status == OrderStatus.DELIVERED and order.delivered_at is None:
+        order.delivered_at = at
+        fields.append("delivered_at")
+    if _status_rank(status) > _status_rank(order.status):
+        order.status = status
+        fields.append("status")
+    if fields:
+        order.save(update_fields=fields)
+    return order

@@ -13,11 +13,13 @@ class EventType(models.TextChoices):
     ADD_TO_CART = "add_to_cart", "Add to cart"
     ORDER_PAID = "order_paid", "Order paid"
     REFUND = "refund", "Refund"
+    ORDER_SHIPPED = "order_shipped", "Order shipped"
+    ORDER_DELIVERED = "order_delivered", "Order delivered"
 
 
-# What a person does in the store: only these make someone a visitor (and the tracker "live"). Order and
-# refund events are facts about orders, sent when a payment settles or a refund is booked, often days
-# after the visit (bank transfer, boleto, after-sales): counting them as visits inflated visitors.
+# What a person does in the store: only these make someone a visitor (and the tracker "live"). Order, refund
+# and fulfilment events are facts about orders, sent when a payment settles, a refund is booked or a parcel
+# moves, often days after the visit (bank transfer, boleto, after-sales): counting them as visits inflated visitors.
 BROWSING = (EventType.SESSION_START.value, EventType.PRODUCT_VIEW.value, EventType.ADD_TO_CART.value)
 
 

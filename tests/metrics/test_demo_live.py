@@ -1,6 +1,7 @@
 """The demo storefront: after `seed_demo`, with OPSDESK_DEMO_TRAFFIC on, every minute brings the demo stores
 sessions and orders at the seeded history's rates, so the live view keeps moving and never says the tracker
-stopped. Off by default; a minute is stored once however often it is run; a long pause fills only the last
+stopped; its recent paid orders are shipped and delivered on schedule, so their after-sales texts go as a real
+store's would. Off by default; a minute is stored once however often it is run; a long pause fills only the last
 half hour; only the demo's stores get anything."""
 
 import io
@@ -12,12 +13,16 @@ import time_machine
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
+from members import demo as members_demo
+from members import flows, sending
+from members.models import Message, MessageStatus
+from members.sms import locmem
 from metrics import demo as metrics_demo
 from metrics import demo_live
 from metrics.models import TrafficEvent
 from metrics.tasks import demo_traffic
 from stores import demo as stores_demo
-from stores.models import Order
+from stores.models import Order, OrderStatus
 from tests.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,11 +31,13 @@ SEEDED = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # Wed 20:00 in Shanghai (its
 SCHEDULE = "metrics: demo storefront traffic and orders"
 
 
-def seed(traffic: bool = False):
+def seed(traffic: bool = False, members: bool = False):
     with time_machine.travel(SEEDED, tick=False):
         ctx = stores_demo.seed(days=8, now=SEEDED)
         if traffic:
             metrics_demo.seed(ctx)
+        if members:
+            members_demo.seed(ctx)
     return ctx
 
 
@@ -92,7 +99,8 @@ def test_the_minutes_since_the_seed_get_sessions_and_orders_at_the_seeded_rates(
     orders = live_orders(jade)
     assert within(sessions, mean_sessions), (sessions, mean_sessions)
     assert within(orders.count(), mean_orders), (orders.count(), mean_orders)
-    assert result["jade-tea"] == {"events": live_events(jade).count(), "orders": orders.count()}
+    assert result["jade-tea"]["events"] == live_events(jade).count()
+    assert result["jade-tea"]["orders"] == orders.count()
     if local_hour.startswith("20"):
         # ~0.9 sessions and ~0.08 orders a minute (paid search still paused in this store: no paid-search buyer)
         assert 15 < mean_sessions < 35 and 1 < mean_orders < 4
@@ -117,7 +125,8 @@ def test_running_the_same_minutes_again_stores_nothing_more(demo_on):
               for s in (jade, pacific)}
     assert first["jade-tea"]["events"] > 0
     again = run(at)  # beat firing twice, or a second worker
-    assert again == {"jade-tea": {"events": 0, "orders": 0}, "pacific-outfitters": {"events": 0, "orders": 0}}
+    nothing = {"events": 0, "orders": 0, "shipped": 0, "delivered": 0}
+    assert again == {"jade-tea": nothing, "pacific-outfitters": nothing}
     assert counts == {s.slug: (TrafficEvent.objects.filter(store=s).count(), Order.objects.filter(store=s).count())
                       for s in (jade, pacific)}
     # A minute later: only that minute is new (and the later views of sessions still going).
@@ -180,3 +189,72 @@ def test_the_schedule_exists_only_when_the_setting_is_on(settings):
     settings.DEMO_TRAFFIC = False  # the same database run later without the demo: beat leaves it alone
     call_command("setup_schedules", stdout=io.StringIO())
     assert PeriodicTask.objects.get(name=SCHEDULE).enabled is False
+
+
+def local_hour(store, moment):
+    return moment.astimezone(store.zone).hour
+
+
+def test_a_live_order_is_shipped_then_delivered_in_the_daytime_and_gets_its_after_sales_text_once(demo_on, settings):
+    settings.SMS_BACKEND = "locmem"
+    locmem.outbox.clear()
+    ctx = seed(members=True)
+    jade = ctx.stores[0]
+    for minutes in (31, 61, 91):  # the Shanghai evening: a few live orders
+        run(SEEDED + timedelta(minutes=minutes))
+    textable = flows.audience(jade)
+    order = live_orders(jade).filter(member_link__member__in=textable).order_by("paid_at").first()
+    assert order is not None and order.status == OrderStatus.PAID
+    shipped, delivered = demo_live.fulfilment_times(jade, ctx, order.external_id, order.paid_at)
+    assert order.paid_at + timedelta(hours=2) <= shipped < delivered
+    assert 9 <= local_hour(jade, shipped) < 18 and 9 <= local_hour(jade, delivered) < 20
+    assert timedelta(hours=12) < delivered - shipped < timedelta(days=3)
+
+    run(shipped - timedelta(minutes=1))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    run(shipped + timedelta(minutes=1))
+    order.refresh_from_db()
+    assert (order.status, order.delivered_at) == (OrderStatus.SHIPPED, None)
+
+    at = delivered + timedelta(minutes=1)
+    first = run(at)
+    order.refresh_from_db()
+    assert (order.status, order.delivered_at) == (OrderStatus.DELIVERED, delivered)
+    assert first["jade-tea"]["delivered"] >= 1
+    assert run(at)["jade-tea"] == {"events": 0, "orders": 0, "shipped": 0, "delivered": 0}  # the same minute again
+    order.refresh_from_db()
+    assert (order.status, order.delivered_at) == (OrderStatus.DELIVERED, delivered)
+
+    # Beat's after-sales flow, the template's days after the delivery: one text for the order, however often.
+    template = flows.active_template(jade, "after_sales")
+    care = delivered + timedelta(days=template.delay_days, hours=1)
+    with time_machine.travel(care, tick=False):
+        flows.after_sales_care()
+        flows.after_sales_care()
+    text = Message.objects.get(order=order)
+    assert (text.flow, text.occasion, text.status) == ("after_sales", f"after_sales:order {order.external_id}",
+                                                       MessageStatus.QUEUED)
+    with time_machine.travel(max(care, text.scheduled_for), tick=False):
+        sending.send_message(text.pk)
+        sending.send_message(text.pk)
+    assert [m.body for m in locmem.outbox if order.external_id in m.body] == [text.body]
+    assert Message.objects.filter(order=order).count() == 1
+
+
+def test_the_seeded_orders_left_shipped_are_delivered_on_schedule(demo_on):
+    ctx = seed()
+    at = SEEDED + timedelta(minutes=31)
+    result = run(at)
+    pending = Order.objects.filter(store__in=ctx.stores, status__in=[OrderStatus.PAID, OrderStatus.SHIPPED],
+                                   paid_at__gte=at - demo_live.FULFIL_WINDOW)
+    assert sum(r["delivered"] for r in result.values()) > 20  # the seed leaves orders of 1-5 days shipped
+    for order in pending:  # what is left is not due yet
+        shipped, delivered = demo_live.fulfilment_times(order.store, ctx, order.external_id, order.paid_at)
+        assert delivered >= at and (shipped >= at or order.status == OrderStatus.SHIPPED)
+    for store in ctx.stores:
+        notices = TrafficEvent.objects.filter(store=store, type="order_delivered").values_list("event_id", flat=True)
+        fulfilled = Order.objects.filter(store=store, external_id__in=[n.removeprefix("fulfil-delivered-")
+                                                                       for n in notices])
+        assert fulfilled.count() == len(notices) > 0
+        assert all(9 <= local_hour(store, o.delivered_at) < 20 and o.delivered_at < at for o in fulfilled)

@@ -302,6 +302,49 @@ def test_refund_of_an_unknown_order_is_refused(client, key_a, mug):
     assert response.json()["errors"][0]["field"] == "order_id"
 
 
+def fulfilment(kind, event_id, ts, order_id="A1001"):
+    return {"id": event_id, "type": f"order_{kind}", "ts": ts, "order_id": order_id}
+
+
+def test_shipped_then_delivered_moves_the_order_on_and_stamps_its_delivery_once(client, key_a, mug):
+    post(client, key_a, [order_paid()])
+    post(client, key_a, [fulfilment("shipped", "f-1", "2026-11-25T19:30:00+08:00")])
+    order = Order.objects.get()
+    assert (order.status, order.delivered_at) == (OrderStatus.SHIPPED, None)
+    delivered = fulfilment("delivered", "f-2", "2026-11-25T19:50:00+08:00")
+    assert post(client, key_a, [delivered]).json() == {"accepted": 1, "duplicates": 0}
+    assert post(client, key_a, [delivered]).json() == {"accepted": 0, "duplicates": 1}
+    # Another notice of the same delivery (a new id) keeps the first time: the after-sales text counts from it.
+    post(client, key_a, [dict(delivered, id="f-3", ts="2026-11-25T19:55:00+08:00")])
+    order.refresh_from_db()
+    assert (order.status, order.delivered_at) == (OrderStatus.DELIVERED, datetime(2026, 11, 25, 11, 50, tzinfo=UTC))
+    # A late shipping notice does not take a delivered order back.
+    post(client, key_a, [fulfilment("shipped", "f-4", "2026-11-25T19:40:00+08:00")])
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELIVERED
+    assert TrafficEvent.objects.filter(type="order_delivered").count() == 2
+
+
+def test_a_refunded_order_delivered_stays_refunded(client, key_a, mug):
+    post(client, key_a, [order_paid(), {"id": "r-1", "type": "refund", "ts": "2026-11-25T19:30:00+08:00",
+                                        "order_id": "A1001", "amount": "50.00"}])
+    post(client, key_a, [fulfilment("delivered", "f-1", "2026-11-25T19:50:00+08:00")])
+    order = Order.objects.get()
+    assert order.status == OrderStatus.REFUNDED and order.delivered_at is not None
+
+
+def test_delivery_of_an_unknown_order_rejects_the_batch(client, key_a, mug):
+    response = post(client, key_a, visit(1) + [fulfilment("delivered", "f-1", "2026-11-25T19:50:00+08:00", "NOPE")])
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"index": 3, "id": "f-1", "field": "order_id",
+                                          "reason": "no order 'NOPE' in this store (send its order_paid first)"}]
+    assert not TrafficEvent.objects.exists()
+    # In the same batch as its order_paid it is known.
+    assert post(client, key_a, [order_paid(), fulfilment("delivered", "f-1", "2026-11-25T19:50:00+08:00")]
+                ).status_code == 202
+    assert Order.objects.get().status == OrderStatus.DELIVERED
+
+
 def test_order_times_are_stored_as_utc_for_stores_in_shanghai_and_los_angeles(client, store_a, store_b, key_a,
                                                                               key_b, mug):
     ProductFactory(store=store_b, sku="MUG-1")

@@ -46,9 +46,13 @@ STORES = [
          sources=[(TrafficSource.ORGANIC_SEARCH, 0.25), (TrafficSource.PAID_SEARCH, 0.40),
                   (TrafficSource.RECOMMENDATION, 0.17), (TrafficSource.SOCIAL, 0.07), (TrafficSource.DIRECT, 0.07),
                   (TrafficSource.CAMPAIGN, 0.03), (TrafficSource.OTHER, 0.01)],
-         catalogue=["Longjing green tea 250g", "Tieguanyin oolong 200g", "Pu'er cake 357g", "Jasmine pearls 100g",
-                    "Dian hong black tea 200g", "Celadon gaiwan set", "Yixing clay teapot", "Bamboo tea tray",
-                    "White peony tea 150g", "Travel tea tumbler", "Tea sampler gift box", "Glass kettle 1L"],
+         # (title, category): the category is the kind of product the daily and product pages group by.
+         catalogue=[("Longjing green tea 250g", "Green tea"), ("Tieguanyin oolong 200g", "Oolong tea"),
+                    ("Pu'er cake 357g", "Pu'er tea"), ("Jasmine pearls 100g", "Scented tea"),
+                    ("Dian hong black tea 200g", "Black tea"), ("Celadon gaiwan set", "Teaware"),
+                    ("Yixing clay teapot", "Teaware"), ("Bamboo tea tray", "Teaware"),
+                    ("White peony tea 150g", "White tea"), ("Travel tea tumbler", "Teaware"),
+                    ("Tea sampler gift box", "Gift sets"), ("Glass kettle 1L", "Teaware")],
          payments=[(PaymentType.ALIPAY, 0.62), (PaymentType.WECHAT, 0.28), (PaymentType.CREDIT_CARD, 0.07),
                    (PaymentType.VOUCHER, 0.03)]),
     dict(name="Pacific Outfitters", slug="pacific-outfitters", platform="shopify", country="US",
@@ -56,9 +60,12 @@ STORES = [
          sources=[(TrafficSource.ORGANIC_SEARCH, 0.30), (TrafficSource.PAID_SEARCH, 0.28),
                   (TrafficSource.RECOMMENDATION, 0.17), (TrafficSource.SOCIAL, 0.10), (TrafficSource.DIRECT, 0.10),
                   (TrafficSource.CAMPAIGN, 0.03), (TrafficSource.OTHER, 0.02)],
-         catalogue=["Trail running shoes", "Merino base layer", "Packable rain shell", "Insulated bottle 32oz",
-                    "Hiking socks 3-pack", "Daypack 22L", "Fleece quarter-zip", "Sun hoodie", "Camp mug",
-                    "Headlamp 400lm", "Trekking poles", "Dry bag 10L"],
+         catalogue=[("Trail running shoes", "Footwear"), ("Merino base layer", "Clothing"),
+                    ("Packable rain shell", "Clothing"), ("Insulated bottle 32oz", "Drinkware"),
+                    ("Hiking socks 3-pack", "Clothing"), ("Daypack 22L", "Packs & bags"),
+                    ("Fleece quarter-zip", "Clothing"), ("Sun hoodie", "Clothing"), ("Camp mug", "Drinkware"),
+                    ("Headlamp 400lm", "Camping gear"), ("Trekking poles", "Camping gear"),
+                    ("Dry bag 10L", "Packs & bags")],
          payments=[(PaymentType.CREDIT_CARD, 0.68), (PaymentType.PAYPAL, 0.2), (PaymentType.DEBIT_CARD, 0.09),
                    (PaymentType.VOUCHER, 0.03)]),
 ]
@@ -166,9 +173,9 @@ def seed(days: int = 120, now: datetime | None = None, seed_value: int = 2026) -
 
 def _seed_products(store: Store, spec: dict, rng: random.Random) -> list[Product]:
     low, high = spec["price_range"]
-    products = [Product(store=store, sku=f"{store.slug[:3].upper()}-{i + 1:03d}", title=title,
-                        category=title.split()[-1].lower(), price=to_money(rng.uniform(low, high)))
-                for i, title in enumerate(spec["catalogue"])]
+    products = [Product(store=store, sku=f"{store.slug[:3].upper()}-{i + 1:03d}", title=title, category=category,
+                        price=to_money(rng.uniform(low, high)))
+                for i, (title, category) in enumerate(spec["catalogue"])]
     return Product.objects.bulk_create(products)
 
 

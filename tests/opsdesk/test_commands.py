@@ -51,6 +51,18 @@ def test_seed_demo_builds_two_stores_in_different_zones_with_history(db):
         assert store.orders.filter(lines__isnull=False).exists() and store.orders.filter(payments__type="voucher")
 
 
+def test_seed_demo_files_products_under_real_categories(client):
+    call_command("seed_demo", "--days", "5", stdout=io.StringIO())
+    jade, pacific = demo.demo_stores()
+    assert set(jade.products.values_list("category", flat=True)) == {
+        "Green tea", "Oolong tea", "Pu'er tea", "Scented tea", "Black tea", "White tea", "Teaware", "Gift sets"}
+    assert set(pacific.products.values_list("category", flat=True)) == {
+        "Footwear", "Clothing", "Drinkware", "Packs & bags", "Camping gear"}
+    client.force_login(jade.memberships.get(role="operator").user)
+    page = client.get(jade.get_absolute_url()).content.decode()
+    assert "<td>Teaware</td>" in page and "<td>200g</td>" not in page and "<td>set</td>" not in page
+
+
 # One frozen clock per weekday: the demo's story must hold whatever day a newcomer runs it.
 @pytest.mark.parametrize("day", range(7))
 def test_seed_demo_injects_a_gmv_drop_yesterday(db, day):

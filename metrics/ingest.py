@@ -323,8 +323,9 @@ def store_events(store: Store, events: list, products: dict[str, int]) -> Ingest
                 raise BatchRejected([{"index": index, "id": event.id, "field": "", "reason": str(exc)}]) from None
         if stored:
             # Only a late event's day is worked out: the live batch's cost stays one comparison an event.
+            # A shipping or delivery notice counts in no daily number: its day needs no rebuild.
             today_starts = store.day_bounds(store.today())[0]
             touched.update(store.today(event.ts) for event in unique.values()
-                           if event.ts < today_starts and event.id in stored)
+                           if event.ts < today_starts and event.id in stored and not isinstance(event, Fulfilment))
         mark_stale_days(store, touched)  # late facts: their past, rolled-up days are rebuilt
     return IngestResult(accepted=len(stored), duplicates=len(events) - len(stored), orders_created=orders_created)

@@ -97,6 +97,15 @@ def test_late_events_for_a_day_the_night_has_not_reached_mark_nothing(store_a):
     assert marked(store_a) == {}
 
 
+def test_a_late_delivery_notice_marks_nothing_it_changes_no_daily_number(yesterday_rolled_up,
+                                                                        django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        ingest_events(yesterday_rolled_up, [{"id": "d-1", "type": "order_delivered",
+                                             "ts": "2026-11-25T18:00:00+08:00", "order_id": "A1"}])
+    assert (callbacks, marked(yesterday_rolled_up)) == ([], {})
+    assert yesterday_rolled_up.orders.get().delivered_at == datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
 def test_a_retried_batch_marks_nothing_more(yesterday_rolled_up):
     batch = [visit("late-1", "visitor-1")]
     ingest_events(yesterday_rolled_up, batch)

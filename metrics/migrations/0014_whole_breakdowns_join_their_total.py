@@ -12,7 +12,7 @@ def regroup(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("metrics", "0012_withdrawn_anomaly"),
+        ("metrics", "0013_fulfilment_events"),
     ]
 
     operations = [

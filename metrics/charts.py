@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import threading
 
 import plotly.graph_objects as go
@@ -27,10 +28,13 @@ log = logging.getLogger(__name__)
 
 USUAL = "usual (weekday pattern × recent level)"  # the baseline trace's name: the email restyles it by name
 ANOMALY = "anomaly"  # the legend group of the day's marks (flagged and, after late data, now): restyled as one
+PAGE_TICKS = 6  # steps at most up an axis: as plotly chooses for a page chart's 220 px of plot
+EMAIL_TICKS = 4  # the email's chart: big fonts on a small image
 
 
-def anomaly_figure(anomaly: Anomaly, days: int = 56) -> go.Figure | None:
-    """The anomaly's metric (overall or its traffic source) over `days` days, with the usual band."""
+def anomaly_figure(anomaly: Anomaly, days: int = 56, ticks: int = PAGE_TICKS) -> go.Figure | None:
+    """The anomaly's metric (overall or its traffic source) over `days` days, with the usual band; money and
+    counts ticked at round numbers, at most `ticks` steps up the axis."""
     judged = metric_series(anomaly.store, anomaly.metric, anomaly.day, days=days,
                            dimension=anomaly.dimension, value=anomaly.dimension_value)
     if judged.empty:
@@ -67,10 +71,31 @@ def anomaly_figure(anomaly: Anomaly, days: int = 56) -> go.Figure | None:
     # actual line lay flat along the bottom. Then the axis ends a little above the numbers; the band runs off.
     numbers = pd.concat([judged["value"], judged["baseline"], pd.Series([anomaly.value, now], dtype=float)]).dropna()
     top, band_top = numbers.max(), judged["high"].max()
+    shown_top = pd.Series([top, band_top]).max()  # NaN-free: the band may be missing
     if top > 0 and band_top > BAND_ROOM * top:
         bottom = 0.0 if kind in ("money", "count") else min(numbers.min(), judged["low"].min())
-        fig.update_yaxes(range=[bottom, top * 1.15])
+        shown_top = top * 1.15
+        fig.update_yaxes(range=[bottom, shown_top])
+    if kind in ("money", "count"):
+        fig.update_yaxes(**round_ticks(shown_top, ticks, whole=kind == "count"))
     return fig
+
+
+def round_ticks(top: float, ticks: int = PAGE_TICKS, whole: bool = False) -> dict:
+    """Ticks of an axis from 0 to `top`: every 1, 2 or 5 × 10^n, the smallest such step that takes at most
+    `ticks` steps to `top` (as plotly chooses); whole steps for counts.
+
+    Plotly's own choice is as round, except on an axis overlaying another: there it puts the ticks at the
+    other axis's gridlines (orders at 0, 52, 104, 156 beside GMV's 0, 5k, 10k, 15k).
+    """
+    rough = float(top) / ticks if top > 0 else 1.0 / ticks  # also NaN (no numbers): a step of 1 or less
+    power = 10.0 ** math.floor(math.log10(rough))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= rough * (1 - 1e-9))
+    if whole:
+        step = max(step, 1)
+    if step >= 1:
+        step = round(step)
+    return {"tickmode": "linear", "tick0": 0, "dtick": step}
 
 
 BAND_ROOM = 1.5  # how far above the highest number the band may take the chart's axis
@@ -84,7 +109,7 @@ def email_figure(anomaly: Anomaly, days: int = 28, height: int = 240) -> go.Figu
     with. Money and counts start at 0 (`anomaly_figure`): a fall from 90 to 56 must not look like a fall
     to nothing.
     """
-    fig = anomaly_figure(anomaly, days=days)
+    fig = anomaly_figure(anomaly, days=days, ticks=EMAIL_TICKS)
     if fig is None:
         return None
     info = anomaly.info
@@ -95,7 +120,7 @@ def email_figure(anomaly: Anomaly, days: int = 28, height: int = 240) -> go.Figu
     fig.update_layout(showlegend=False, font=dict(size=22), title=dict(text=title, font=dict(size=26), x=0.01),
                       margin=dict(l=10, r=16, t=48, b=10))
     fig.update_xaxes(tickformat="%-d %b", nticks=5, automargin=True)
-    fig.update_yaxes(automargin=True, nticks=4)  # from 0 for money and counts, as on the page
+    fig.update_yaxes(automargin=True, nticks=EMAIL_TICKS)  # ratios; money and counts have their round steps
     fig.update_traces(line_width=3, marker_size=8, selector=dict(name="actual"))
     fig.update_traces(line_width=3, selector=dict(name=USUAL))
     fig.update_traces(marker_size=20, selector=dict(legendgroup=ANOMALY))

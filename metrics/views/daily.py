@@ -24,7 +24,7 @@ from stores.violations_import import ViolationImportError, import_violations
 
 from ..anomaly import label_values, with_related
 from ..breakdowns import day_breakdowns
-from ..charts import anomaly_figure, style
+from ..charts import anomaly_figure, round_ticks, style
 from ..compare import Window, compare_days, comparison_row, history, unusual_earlier_days
 from ..email import opted_out_membership
 from ..forms import ActionItemForm, AnomalyForm, ViolationForm, ViolationUploadForm
@@ -58,9 +58,12 @@ def gmv_chart(store, day, days: int = 60) -> dict | None:
     if "orders" in frame.columns:
         fig.add_scatter(x=frame.index, y=frame["orders"], name="Orders", yaxis="y2", mode="lines",
                         line=dict(color="#e8590c"))
-    # Both axes from 0 and orders in whole numbers: a swing of the line is then a swing of the orders.
-    fig.update_layout(yaxis=dict(rangemode="tozero"),
-                      yaxis2=dict(overlaying="y", side="right", showgrid=False, rangemode="tozero", tickformat=",d"),
+    # Both axes from 0 and orders in whole numbers: a swing of the line is then a swing of the orders. Each axis
+    # ticked at round numbers of its own, not orders at GMV's gridlines (plotly's default: 0, 52, 104, 156).
+    fig.update_layout(yaxis=dict(rangemode="tozero", **round_ticks(frame["gmv"].max())),
+                      yaxis2=dict(overlaying="y", side="right", showgrid=False, rangemode="tozero", tickformat=",d",
+                                  **round_ticks(frame["orders"].max() if "orders" in frame.columns else 0,
+                                                whole=True)),
                       title=f"GMV and orders, last {days} days")  # the panel names the store; a phone fits this
     return _figure_json(fig)
 

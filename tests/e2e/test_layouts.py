@@ -301,7 +301,7 @@ def test_a_members_orders_and_replies_read_on_a_phone(page, live_server, login, 
 
 @pytest.mark.parametrize("size", sorted(VIEWPORTS))
 def test_a_cases_history_is_readable_on_a_phone(page, live_server, login, operator_a, store_a, size):
-    # On a phone each history entry's note was a right-hand column squeezed to a word a line.
+    # On a phone each history entry's note was a right-hand column squeezed to a word a line (on a laptop too).
     from reviews.models import CaseEvent
     from tests.reviews.conftest import make_case
     case = make_case(store_a, rating=1, title="差", body="盖子裂了")
@@ -310,14 +310,42 @@ def test_a_cases_history_is_readable_on_a_phone(page, live_server, login, operat
     login("op-a")
     page.set_viewport_size(VIEWPORTS[size])
     page.goto(f"{live_server.url}/reviews/{store_a.slug}/cases/{case.pk}/")
-    entry = page.locator("li", has_text=note)
+    _assert_note_under_its_entry(page.locator("li", has_text=note), note)
+
+
+def _assert_note_under_its_entry(entry, note):
+    """The entry's line whole, its note under it at the card's full width (on a laptop too: the case page's
+    cards are three abreast, each about as narrow as a phone)."""
     what, why = entry.locator(":scope > span").bounding_box(), entry.locator("div", has_text=note).bounding_box()
-    if size == "phone":  # the note under its entry, the card's full width
-        assert why["y"] >= what["y"] + what["height"] - 1
-        assert why["width"] >= entry.bounding_box()["width"] - 2
-        assert _text_lines(entry.locator("div", has_text=note)) <= 3
-    else:  # unchanged: the note beside its entry
-        assert why["x"] >= what["x"] + what["width"]
+    assert why["y"] >= what["y"] + what["height"] - 1
+    assert why["width"] >= entry.bounding_box()["width"] - 2
+    assert _text_lines(entry.locator(":scope > span")) == 1
+    assert _text_lines(entry.locator("div", has_text=note)) <= 3
+
+
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
+def test_a_cases_calls_are_readable_on_a_phone(page, live_server, login, operator_a, store_a, size):
+    # "Call the customer" listed each call as its time, outcome and caller squeezed to a word a line ("2026-11-28 /
+    # 06:07 · / Reached · / op-a") beside what the customer said, on a phone and on a laptop alike.
+    from reviews.models import ContactAttempt
+    from tests.factories import OrderFactory
+    from tests.reviews.conftest import make_case
+    case = make_case(store_a, rating=1, title="差", body="盖子裂了",
+                     order=OrderFactory(store=store_a, buyer_phone="+8613800138000"))
+    said = "Customer says the lid cracked in transit; sending a replacement with the next courier pickup."
+    ContactAttempt.objects.create(case=case, by=operator_a, outcome="no_answer")
+    ContactAttempt.objects.create(case=case, by=operator_a, outcome="reached", notes=said)
+    login("op-a")
+    page.set_viewport_size(VIEWPORTS[size])
+    page.goto(f"{live_server.url}/reviews/{store_a.slug}/cases/{case.pk}/")
+    calls = page.locator("section.card", has_text="Call the customer")
+    _assert_note_under_its_entry(calls.locator("li", has_text=said), said)
+    assert _text_lines(calls.locator("li", has_text="No answer").locator(":scope > span")) == 1
+    card = calls.bounding_box()  # the form's fields within the card, nothing cut at its right
+    for field in calls.locator("select, textarea, button").all():
+        box = field.bounding_box()
+        assert box["x"] + box["width"] <= card["x"] + card["width"], field.evaluate("el => el.outerHTML")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 2
 
 
 @pytest.mark.parametrize("size", sorted(VIEWPORTS))

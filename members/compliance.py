@@ -1,11 +1,13 @@
 """Who may be texted and when: consent, opt-outs, quiet hours, one text a day and the frequency cap.
 
 Quiet hours are 21:00-09:00 in the member's zone (`Member.zone`: their own, a foreign number's, else
-the store's): a text due then is deferred to the next 09:00 local, never dropped. A member gets at most
-one text a (local) day from a store: `texted_days` says which days are taken, `next_free_morning` the
-09:00 of the next day that is not.
-The frequency cap allows SMS_FREQUENCY_CAP texts per member in SMS_FREQUENCY_DAYS days; a text over
-the cap is kept as a "skipped" row with its reason.
+the store's): a text due then is deferred to the next 09:00 local, never dropped.
+One sending number texts for every store, so a customer who bought in several stores (a Member row in each)
+sees one sender: both limits count per phone number, over every store. A number gets at most one text a
+(local) day: `texted_days` and `by_day` say which days are taken, `next_free_morning` the 09:00 of the next
+day that is not. The frequency cap allows SMS_FREQUENCY_CAP texts per number in SMS_FREQUENCY_DAYS days; a
+text over the cap is kept as a "skipped" row with its reason. `lock_numbers` keeps two plans from deciding
+one number's day at once. Our answers to replies count for neither.
 
 After-sales care: no "how is it working out?" text for an order that was refunded (wholly or in part),
 cancelled, reviewed 2★ or less, or has an open review case. `care_stops` is that rule, once, as database
@@ -15,11 +17,14 @@ and `care_stop_reason` names the condition an order meets, so the three cannot d
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
 
 from reviews.models import OPEN_STATUSES, Review
@@ -49,19 +54,41 @@ def next_send_time(now: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, QUIET_END, tzinfo=zone)
 
 
-def recent_text_counts(store, now: datetime) -> dict[int, int]:
-    """For each member of `store` with any: their texts in the last SMS_FREQUENCY_DAYS days (and planned)."""
+class TextCount(NamedTuple):
+    total: int  # texts to the number in the window, from every store
+    elsewhere: int  # of those, other stores' texts
+
+
+def _numbers_of(store) -> QuerySet:
+    """The phone numbers of `store`'s members: one sending number texts for every store, so the rules count
+    every membership of such a number."""
+    from .models import Member
+
+    return Member.objects.filter(store=store).values("phone")
+
+
+def recent_text_counts(store, now: datetime) -> dict[str, TextCount]:
+    """For each number of a member of `store` with any: its texts in the last SMS_FREQUENCY_DAYS days (and
+    planned), from every store."""
     from .models import Message
 
     since = now - timedelta(days=settings.SMS_FREQUENCY_DAYS)
-    recent = Message.objects.filter(store=store, status__in=COUNTED).exclude(flow=ANSWER).filter(
-        Q(sent_at__gte=since) | Q(sent_at__isnull=True, scheduled_for__gte=since))
-    return dict(recent.values("member_id").annotate(n=Count("pk")).values_list("member_id", "n"))
+    recent = (Message.objects.filter(member__phone__in=_numbers_of(store), status__in=COUNTED).exclude(flow=ANSWER)
+              .filter(Q(sent_at__gte=since) | Q(sent_at__isnull=True, scheduled_for__gte=since)))
+    return {phone: TextCount(n, elsewhere) for phone, n, elsewhere in recent.values("member__phone").annotate(
+        n=Count("pk"), elsewhere=Count("pk", filter=~Q(store=store))).values_list("member__phone", "n", "elsewhere")}
 
 
-def capped_member_ids(store, now: datetime) -> set[int]:
-    """Members of `store` who already have SMS_FREQUENCY_CAP texts in the last SMS_FREQUENCY_DAYS days."""
-    return {member_id for member_id, n in recent_text_counts(store, now).items() if n >= settings.SMS_FREQUENCY_CAP}
+def capped_numbers(store, now: datetime) -> set[str]:
+    """Numbers of `store`'s members that already have SMS_FREQUENCY_CAP texts in the last SMS_FREQUENCY_DAYS days."""
+    return {phone for phone, n in recent_text_counts(store, now).items() if n.total >= settings.SMS_FREQUENCY_CAP}
+
+
+def cap_reason(count: TextCount) -> str:
+    """The skip reason of a text over the cap; another store's texts are mentioned, never named (a user of
+    this store may not know the other)."""
+    reason = f"frequency cap: {settings.SMS_FREQUENCY_CAP} texts in {settings.SMS_FREQUENCY_DAYS} days"
+    return f"{reason} to this number, other stores' included" if count.elsewhere else reason
 
 
 def send_day(when: datetime, zone: ZoneInfo) -> date:
@@ -76,21 +103,55 @@ def next_free_morning(day: date, taken: set[date], zone: ZoneInfo) -> datetime:
     return datetime.combine(day, QUIET_END, tzinfo=zone)
 
 
-def texted_days(store, now: datetime) -> dict[int, dict[date, list]]:
-    """For each member of `store`: the local days from yesterday on with a text sent or about to be,
-    and that day's texts (the Message rows, for moving one that has not started yet)."""
+def texted_days(store, now: datetime) -> dict[str, list]:
+    """For each number of a member of `store`: its texts from every store, sent or about to be, from
+    yesterday on (the Message rows, for moving one that has not started yet). `by_day` sorts them into days."""
     from .models import Message
 
     since = now - timedelta(days=2)
-    texts = (Message.objects.filter(store=store, status__in=COUNTED).exclude(flow=ANSWER)
+    texts = (Message.objects.filter(member__phone__in=_numbers_of(store), status__in=COUNTED).exclude(flow=ANSWER)
              .filter(Q(sent_at__gte=since) | Q(sent_at__isnull=True, scheduled_for__gte=since))
-             .select_related("member__store").only("pk", "flow", "status", "attempts", "enqueued_at", "sent_at",
-                                                   "scheduled_for", "member__timezone", "member__phone",
-                                                   "member__store__timezone", "member__store__country"))
-    days: dict[int, dict[date, list]] = defaultdict(lambda: defaultdict(list))
+             .select_related("member").only("pk", "store_id", "flow", "status", "attempts", "enqueued_at", "sent_at",
+                                            "scheduled_for", "member__phone"))
+    numbers: dict[str, list] = defaultdict(list)
     for text in texts:
-        days[text.member_id][send_day(text.sent_at or text.scheduled_for, text.member.zone)].append(text)
+        numbers[text.member.phone].append(text)
+    return numbers
+
+
+def by_day(texts: list, zone: ZoneInfo) -> dict[date, list]:
+    """`texts` by the local day in `zone` they were (or will be) sent: the customer's day, the zone of the
+    membership being planned (memberships of one number share it unless a store set another)."""
+    days: dict[date, list] = defaultdict(list)
+    for text in texts:
+        days[send_day(text.sent_at or text.scheduled_for, zone)].append(text)
     return days
+
+
+def one_a_day_reason(day: date, texts: list, store) -> str:
+    """The skip reason of a greeting for a day the number already has a text; another store's text is
+    mentioned, never named (a user of this store may not know the other)."""
+    if any(text.store_id != store.pk for text in texts):
+        return f"one text a day: the number already has another store's text on {day.isoformat()}"
+    return f"one text a day: already texted on {day.isoformat()}"
+
+
+# Planning locks the numbers it plans, so two stores' flows never plan one number's day at once. Advisory locks
+# live in Postgres's shared lock table (max_locks_per_transaction × connections, 6,400 by default), so numbers
+# share NUMBER_LOCK_STRIPES locks: a plan of 100 000 members holds at most that many.
+NUMBER_LOCK_STRIPES = 256
+NUMBER_LOCK_SPACE = 0x4D534D53  # pg_advisory_xact_lock's first key: these locks, not another feature's
+
+
+def lock_numbers(phones: set[str]) -> None:
+    """Hold, until the transaction ends, the locks of `phones` (one query). Taken in ascending order, so two
+    plans wait for each other, never deadlock. SQLite (the demo) serialises every writer anyway."""
+    if connection.vendor != "postgresql" or not phones:
+        return
+    stripes = sorted({zlib.crc32(phone.encode()) % NUMBER_LOCK_STRIPES for phone in phones})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(pg_advisory_xact_lock(%s, stripe)) FROM unnest(%s::int[]) AS stripe",
+                       [NUMBER_LOCK_SPACE, stripes])
 
 
 ORDER_NOT_FOUND = "order not found"

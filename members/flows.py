@@ -197,7 +197,7 @@ def dry_run(store: Store, template: SmsTemplate, now: datetime | None = None) ->
         invalid=Count("pk", filter=Q(phone_invalid_at__isnull=False, opted_out_at__isnull=True, sms_consent=True)))
     excluded = {"no consent": counts["no_consent"], "opted out": counts["opted_out"],
                 "invalid number": counts["invalid"]}
-    capped = compliance.capped_member_ids(store, now)
+    capped = compliance.capped_numbers(store, now)
     planned = campaign_planned(store, template)
     result = DryRun(price_per_segment=Decimal(str(settings.SMS_PRICE_PER_SEGMENT)))
     sizes, encodings = Counter(), Counter()
@@ -213,7 +213,7 @@ def dry_run(store: Store, template: SmsTemplate, now: datetime | None = None) ->
         if pk in planned:
             excluded[ALREADY_PLANNED] = excluded.get(ALREADY_PLANNED, 0) + 1
             continue
-        if pk in capped:
+        if probe.phone in capped:
             excluded["frequency cap"] = excluded.get("frequency cap", 0) + 1
             continue
         key = (probe.first_name if "first_name" in used else None, probe.name if "name" in used else None,

@@ -115,7 +115,9 @@ class Member(models.Model):
         indexes = [models.Index(fields=["store", "segment"], name="member_store_segment"),
                    models.Index(fields=["store", "tier"], name="member_store_tier"),
                    # The member list: biggest spenders first.
-                   models.Index(fields=["store", "-total_spent", "id"], name="member_store_spent")]
+                   models.Index(fields=["store", "-total_spent", "id"], name="member_store_spent"),
+                   # A number's memberships in every store (one sending number): texting limits, opt-outs.
+                   models.Index(fields=["phone"], name="member_phone")]
 
     def __str__(self) -> str:
         return self.name or f"member {self.pk}"

@@ -32,7 +32,7 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from opsdesk.tenancy import parse_pk
-from stores.models import Order, Store
+from stores.models import Order
 
 from . import compliance, pacing
 from .models import ANSWER, HANDED_OVER, Coupon, Flow, Member, Message, MessageStatus, SmsTemplate
@@ -90,7 +90,8 @@ def member_context(member: Member) -> dict:
 
 
 def _make_way(texts: list[Message], taken: set, zone, now: datetime) -> bool:
-    """Move the texts of a day to the member's next free day, if none of them has started; True if done.
+    """Move the texts of a day (any store's) to the number's next free day, if none of them has started; True
+    if done.
 
     Only a text that is queued, never attempted, never enqueued and not due yet moves, with a conditional
     UPDATE: no sending task can hold it (dispatch enqueues only due rows), so exactly-once is untouched."""
@@ -112,35 +113,41 @@ def _make_way(texts: list[Message], taken: set, zone, now: datetime) -> bool:
 def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: datetime | None = None,
          batch_size: int = 2000) -> PlanResult:
     """Create the Message rows for `items`: skipped with a reason when over the frequency cap; one text a
-    member a day, so a text for a day already taken waits for the member's next free day (a holiday
-    greeting instead moves a text that has not started yet out of its day, or is skipped). When the template
+    number a day, so a text for a day already taken waits for the number's next free day (a holiday
+    greeting instead moves a text that has not started yet out of its day, or is skipped). Both rules count
+    the number's texts from every store (compliance). When the template
     carries a coupon code ({coupon}), each queued text issues its member's coupon for the occasion in the same
     transaction: a member the text skips gets none, a second run, finding the text, issues none, and a text
     without the code issues none (nobody would hear of it)."""
     now = now or timezone.now()
     if not items:
         return PlanResult()
-    # Flows of one store plan one after the other, so each sees the days the other has taken.
-    Store.objects.select_for_update().filter(pk=store.pk).first()
+    # One sending number texts for every store: lock the numbers, so no other store's flow (nor another flow
+    # of this store) plans one of them while this one decides its day; then read what is taken.
+    compliance.lock_numbers({item.member.phone for item in items})
     occasions = {item.occasion for item in items}
     existing = set(Message.objects.filter(store=store, flow=flow, occasion__in=occasions)
                    .values_list("member_id", "occasion"))
     todo = [item for item in items if (item.member.pk, item.occasion) not in existing]
-    # Counted on as rows are planned: two orders of one buyer in one run are two texts towards the cap.
+    # Counted per number, over every store, and counted on as rows are planned: two orders of one buyer in one
+    # run are two texts towards the cap.
     recent = compliance.recent_text_counts(store, now)
-    days = compliance.texted_days(store, now)
-    cap_reason = f"frequency cap: {settings.SMS_FREQUENCY_CAP} texts in {settings.SMS_FREQUENCY_DAYS} days"
+    texts = compliance.texted_days(store, now)
+    numbers_days: dict[str, dict] = {}
     rows, waiting = [], 0
     for item in todo:
         member, zone = item.member, item.member.zone
         status, reason = MessageStatus.QUEUED, ""
         send_at = compliance.next_send_time(now, zone)
         day = compliance.send_day(send_at, zone)
-        member_days = days[member.pk]
+        if member.phone not in numbers_days:
+            numbers_days[member.phone] = compliance.by_day(texts.get(member.phone, []), zone)
+        member_days = numbers_days[member.phone]
+        count = recent.get(member.phone, compliance.TextCount(0, 0))
         if item.skip_reason:
             status, reason = MessageStatus.SKIPPED, item.skip_reason
-        elif recent.get(member.pk, 0) >= settings.SMS_FREQUENCY_CAP:
-            status, reason = MessageStatus.SKIPPED, cap_reason
+        elif count.total >= settings.SMS_FREQUENCY_CAP:
+            status, reason = MessageStatus.SKIPPED, compliance.cap_reason(count)
         elif member_days.get(day):
             taken = {d for d, texts in member_days.items() if texts}
             if flow not in DAY_BOUND_FLOWS:
@@ -151,12 +158,12 @@ def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: dat
                 for text in member_days.pop(day):
                     member_days[compliance.send_day(text.scheduled_for, zone)].append(text)
             else:
-                status, reason = MessageStatus.SKIPPED, f"one text a day: already texted on {day.isoformat()}"
+                status, reason = MessageStatus.SKIPPED, compliance.one_a_day_reason(day, member_days[day], store)
         row = Message(store=store, member=member, flow=flow, occasion=item.occasion, template=template,
                       order=item.order, status=status, skip_reason=reason, scheduled_for=send_at)
         if status == MessageStatus.QUEUED:
             member_days[day].append(row)
-            recent[member.pk] = recent.get(member.pk, 0) + 1
+            recent[member.phone] = count._replace(total=count.total + 1)
         rows.append((item, row))
     issued = {}
     if template.carries_coupon:
@@ -174,7 +181,7 @@ def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: dat
     rows = [row for _, row in rows]
     Message.objects.bulk_create(rows, batch_size=batch_size, ignore_conflicts=True)
     result = PlanResult(created=sum(1 for r in rows if r.status == MessageStatus.QUEUED),
-                        capped=sum(1 for r in rows if r.skip_reason == cap_reason),
+                        capped=sum(1 for r in rows if r.skip_reason.startswith("frequency cap")),
                         already=len(items) - len(todo), waiting=waiting,
                         same_day=sum(1 for r in rows if r.skip_reason.startswith("one text a day")),
                         flow_skipped=sum(1 for item in todo if item.skip_reason))

@@ -1,0 +1,187 @@
+"""One sending number texts for every store: a customer who bought in several stores (one Member row each)
+gets one text a day and at most SMS_FREQUENCY_CAP texts in SMS_FREQUENCY_DAYS days, counted over the
+number, whichever stores the texts come from."""
+
+import threading
+import time
+from datetime import date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.urls import reverse
+
+from members import compliance, flows, sending
+from members.models import Message, MessageStatus, SmsTemplate
+from tests.factories import MembershipFactory, StoreFactory, UserFactory
+from tests.members.conftest import make_member
+
+PHONE = "+14155550177"
+DAY = date(2026, 12, 2)  # a Wednesday, no holiday
+
+
+@pytest.fixture(autouse=True)
+def no_dispatch(monkeypatch):
+    monkeypatch.setattr(sending, "dispatch_due", lambda *a, **k: 0)
+
+
+def la(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=compliance.ZoneInfo("America/Los_Angeles"))
+
+
+def store_with_campaign(name: str):
+    store = StoreFactory(name=name, slug=name.lower().replace(" ", "-"), timezone="America/Los_Angeles")
+    template = SmsTemplate.objects.create(store=store, name="Thanks", flow="campaign",
+                                          body="Hi {first_name}, thanks for shopping at {store}!")
+    return store, template
+
+
+def queued_days(phone: str) -> list[date]:
+    zone = compliance.ZoneInfo("America/Los_Angeles")
+    return sorted(t.astimezone(zone).date() for t in Message.objects.filter(
+        member__phone=phone, status=MessageStatus.QUEUED).values_list("scheduled_for", flat=True))
+
+
+@pytest.mark.django_db
+def test_two_stores_texting_one_number_the_same_morning_send_one_that_day_the_other_the_next():
+    (north, north_thanks), (south, south_thanks) = store_with_campaign("North"), store_with_campaign("South")
+    make_member(north, phone=PHONE)
+    make_member(south, phone=PHONE)
+    with time_machine.travel(la(DAY, 7, 0), tick=False):  # both before 09:00: both want the 09:00 slot
+        assert flows.start_campaign(north, north_thanks).created == 1
+        result = flows.start_campaign(south, south_thanks)
+    assert (result.created, result.waiting) == (1, 1)
+    assert queued_days(PHONE) == [DAY, DAY + timedelta(days=1)]
+    later = Message.objects.get(store=south)
+    assert later.scheduled_for == la(DAY + timedelta(days=1), 9)
+
+
+@pytest.mark.django_db
+def test_a_greeting_after_another_stores_text_that_day_is_skipped_saying_so_without_naming_it(client):
+    (north, north_thanks), (south, _) = store_with_campaign("North Outfitters"), store_with_campaign("South Gear")
+    make_member(north, phone=PHONE)
+    greeted = make_member(south, phone=PHONE)
+    SmsTemplate.objects.create(store=south, name="Holiday", flow="holiday", body="Happy {holiday}, {first_name}!")
+    christmas = date(2026, 12, 25)
+    with time_machine.travel(la(christmas, 10, 0), tick=False):
+        flows.start_campaign(north, north_thanks)
+    Message.objects.update(status=MessageStatus.SENT, attempts=1, sent_at=la(christmas, 10, 0))
+    with time_machine.travel(la(christmas, 11, 5), tick=False):
+        assert flows.holiday_care().same_day == 1
+    greeting = Message.objects.get(store=south)
+    assert greeting.status == MessageStatus.SKIPPED
+    assert greeting.skip_reason == "one text a day: the number already has another store's text on 2026-12-25"
+
+    user = UserFactory(username="south-only")
+    MembershipFactory(store=south, user=user, role="operator")
+    client.force_login(user)
+    for page in (reverse("members:detail", args=[greeted.pk]), reverse("members:texts")):
+        html = client.get(page).content.decode()
+        assert "already has another store&#x27;s text on 2026-12-25" in html
+        assert "North Outfitters" not in html
+
+
+@pytest.mark.django_db
+def test_the_frequency_cap_counts_every_stores_texts_to_the_number(settings):
+    settings.SMS_FREQUENCY_CAP, settings.SMS_FREQUENCY_DAYS = 3, 7
+    stores = [store_with_campaign(name) for name in ("North", "South", "East", "West")]
+    for store, _ in stores:
+        make_member(store, phone=PHONE)
+    for n, (store, template) in enumerate(stores[:3]):  # three texts on three days from three stores
+        with time_machine.travel(la(DAY + timedelta(days=n), 10), tick=False):
+            assert flows.start_campaign(store, template).created == 1
+    west, west_thanks = stores[3]
+    with time_machine.travel(la(DAY + timedelta(days=3), 10), tick=False):
+        assert flows.dry_run(west, west_thanks).excluded.get("frequency cap") == 1
+        result = flows.start_campaign(west, west_thanks)
+    assert (result.created, result.capped) == (0, 1)
+    capped = Message.objects.get(store=west)
+    assert capped.status == MessageStatus.SKIPPED
+    assert capped.skip_reason == "frequency cap: 3 texts in 7 days to this number, other stores' included"
+
+
+@pytest.mark.django_db
+def test_our_answers_to_replies_count_for_neither_rule_across_stores(settings):
+    settings.SMS_FREQUENCY_CAP = 1
+    (north, _), (south, south_thanks) = store_with_campaign("North"), store_with_campaign("South")
+    member = make_member(north, phone=PHONE)
+    make_member(south, phone=PHONE)
+    Message.objects.create(store=north, member=member, flow="answer", occasion="reply:SM1", body="Thanks, we will",
+                           status=MessageStatus.SENT, sent_at=la(DAY, 10), scheduled_for=la(DAY, 10))
+    with time_machine.travel(la(DAY, 11), tick=False):
+        result = flows.start_campaign(south, south_thanks)
+    assert (result.created, result.waiting, result.capped) == (1, 0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_stores_planning_the_same_numbers_at_the_same_moment_never_text_one_twice_a_day(monkeypatch):
+    """Store North's plan is held after it has read which days are taken; South's plan runs meanwhile. South must
+    wait for North to commit (then see its texts), not plan the same morning from the same stale view."""
+    (north, north_thanks), (south, south_thanks) = store_with_campaign("North"), store_with_campaign("South")
+    phones = [f"+1415666{n:04d}" for n in range(20)]
+    for phone in phones:
+        make_member(north, phone=phone)
+        make_member(south, phone=phone)
+    read, release = threading.Event(), threading.Event()
+    real_texted_days = compliance.texted_days
+
+    def texted_days(store, now):
+        days = real_texted_days(store, now)
+        if threading.current_thread() is first:
+            read.set()
+            release.wait(30)
+        return days
+
+    monkeypatch.setattr(compliance, "texted_days", texted_days)
+    results = {}
+
+    def start(store, template):
+        try:
+            results[store.name] = flows.start_campaign(store, template, la(DAY, 7))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=start, args=(north, north_thanks))
+    second = threading.Thread(target=start, args=(south, south_thanks))
+    first.start()
+    try:
+        assert read.wait(30)
+        second.start()
+        # Let North go on once South has either finished (the race) or is waiting for North's lock.
+        deadline = time.monotonic() + 30
+        while second.is_alive() and not waiting_for_a_lock() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        release.set()
+        first.join(30)
+    second.join(30)
+    assert (results["North"].created, results["South"].created, results["South"].waiting) == (20, 20, 20)
+    for phone in phones:
+        assert queued_days(phone) == [DAY, DAY + timedelta(days=1)]
+
+
+def waiting_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.django_db
+def test_planning_costs_the_same_queries_for_five_shared_numbers_as_for_fifty():
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_to_plan(count: int, first: int) -> int:
+        (north, north_thanks), (south, south_thanks) = (store_with_campaign(f"North {first}"),
+                                                        store_with_campaign(f"South {first}"))
+        for n in range(first, first + count):
+            make_member(north, phone=f"+1415777{n:04d}")
+            make_member(south, phone=f"+1415777{n:04d}")
+        with time_machine.travel(la(DAY, 10), tick=False):
+            flows.start_campaign(north, north_thanks)
+            with CaptureQueriesContext(connection) as queries:
+                result = flows.start_campaign(south, south_thanks)
+        assert (result.created, result.waiting) == (count, count)
+        return len(queries)
+
+    assert queries_to_plan(5, 0) == queries_to_plan(50, 100)

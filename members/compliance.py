@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -103,19 +104,32 @@ def next_free_morning(day: date, taken: set[date], zone: ZoneInfo) -> datetime:
     return datetime.combine(day, QUIET_END, tzinfo=zone)
 
 
-def texted_days(store, now: datetime) -> dict[str, list]:
+@dataclass(slots=True)
+class DayText:
+    """A text that takes a day: what planning needs of a Message row, read as plain values (tens of
+    thousands of them, with no model instances to build)."""
+    pk: int
+    store_id: int
+    flow: str
+    status: str
+    attempts: int
+    enqueued_at: datetime | None
+    sent_at: datetime | None
+    scheduled_for: datetime
+
+
+def texted_days(store, now: datetime) -> dict[str, list[DayText]]:
     """For each number of a member of `store`: its texts from every store, sent or about to be, from
-    yesterday on (the Message rows, for moving one that has not started yet). `by_day` sorts them into days."""
+    yesterday on (with what moving one that has not started yet needs). `by_day` sorts them into days."""
     from .models import Message
 
     since = now - timedelta(days=2)
     texts = (Message.objects.filter(member__phone__in=_numbers_of(store), status__in=COUNTED).exclude(flow=ANSWER)
              .filter(Q(sent_at__gte=since) | Q(sent_at__isnull=True, scheduled_for__gte=since))
-             .select_related("member").only("pk", "store_id", "flow", "status", "attempts", "enqueued_at", "sent_at",
-                                            "scheduled_for", "member__phone"))
-    numbers: dict[str, list] = defaultdict(list)
-    for text in texts:
-        numbers[text.member.phone].append(text)
+             .values_list("member__phone", *(f.name for f in fields(DayText))))
+    numbers: dict[str, list[DayText]] = defaultdict(list)
+    for phone, *values in texts:
+        numbers[phone].append(DayText(*values))
     return numbers
 
 

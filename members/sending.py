@@ -89,7 +89,7 @@ def member_context(member: Member) -> dict:
     return {"first_name": member.first_name, "name": member.name, "store": member.store.name, "tier": member.tier}
 
 
-def _make_way(texts: list[Message], taken: set, zone, now: datetime) -> bool:
+def _make_way(texts: list, taken: set, zone, now: datetime) -> bool:
     """Move the texts of a day (any store's) to the number's next free day, if none of them has started; True
     if done.
 

@@ -67,7 +67,8 @@ def test_texts_from_every_store_and_the_replies_read_as_one_thread_in_time_order
     in_b, in_c = make_member(store_b, phone=PHONE, name="Grace"), make_member(store_c, phone=PHONE, name="Grace")
     send(in_b, "How is your kettle?", "campaign:care", LA_MORNING)
     reply(client, "The lid does not close", "SMin1", LA_MORNING + timedelta(hours=1))
-    send(in_c, "20% off socks", "campaign:socks", LA_MORNING + timedelta(hours=2))
+    # The next day: one number gets one text a day, whichever store sends it.
+    send(in_c, "20% off socks", "campaign:socks", LA_MORNING + timedelta(days=1, hours=2))
     signed_post(client, reverse("twilio_status"), {"MessageSid": Message.objects.get(member=in_c,
                                                                                       flow="campaign").provider_sid,
                                                    "MessageStatus": "delivered"})
@@ -82,13 +83,13 @@ def test_texts_from_every_store_and_the_replies_read_as_one_thread_in_time_order
         # Our acknowledgement, kept once per store as the reply is, is one line too.
         "Tue 24 Nov 11:00 Us · Answer to a reply Store B, Store C Thanks, Store B / Store C has your message and "
         "will get back to you. Sent",
-        "Tue 24 Nov 12:00 Us · Campaign: 20% off socks Store C 20% off socks Delivered",
+        "Wed 25 Nov 12:00 Us · Campaign: 20% off socks Store C 20% off socks Delivered",
     ]
 
 
 def test_a_store_the_user_cannot_see_never_shows_not_even_as_a_count(client, fake_twilio, store_b, store_c):
     in_b, in_c = make_member(store_b, phone=PHONE), make_member(store_c, phone=PHONE)
-    send(in_c, "Secret store C offer", "campaign:c", LA_MORNING)
+    send(in_c, "Secret store C offer", "campaign:c", LA_MORNING - timedelta(days=1))  # one text a number a day
     send(in_b, "How is your kettle?", "campaign:b", LA_MORNING + timedelta(hours=1))
     reply(client, "HELP the kettle is broken", "SMin2", LA_MORNING + timedelta(hours=2))
     client.force_login(user_of(store_b))

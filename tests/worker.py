@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -102,15 +103,33 @@ def requires_services():
         pytest.skip("worker tests need Redis: set REDIS_URL=redis://127.0.0.1:6379/0")
 
 
-@pytest.fixture
-def celery_worker(transactional_db, tmp_path, settings):
-    """Start a real worker on the test run's queue (CELERY_QUEUE), emptied first."""
+@contextmanager
+def worker_on_test_queue(tmp_path: Path, concurrency: int = 2, extra_env: dict | None = None):
+    """A real worker on the test run's queue (CELERY_QUEUE), emptied first, stopped by its PID afterwards."""
     requires_services()
     from opsdesk.celery import app
 
     app.control.purge()
-    worker = WorkerProcess(tmp_path, settings.CELERY_TASK_DEFAULT_QUEUE).start()
+    worker = WorkerProcess(tmp_path, settings.CELERY_TASK_DEFAULT_QUEUE, extra_env, concurrency).start()
     try:
         yield worker
     finally:
         worker.stop()
+
+
+@contextmanager
+def worker_with_mail(tmp_path: Path, concurrency: int = 2, **env):
+    """`worker_on_test_queue` whose email goes to files in tmp_path/mail (Django's file backend): (worker, folder)."""
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    with worker_on_test_queue(tmp_path, concurrency, {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": str(mail_dir),
+            **env}) as worker:
+        yield worker, mail_dir
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path):
+    """Start a real worker on the test run's queue (CELERY_QUEUE), emptied first."""
+    with worker_on_test_queue(tmp_path) as worker:
+        yield worker

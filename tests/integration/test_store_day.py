@@ -26,7 +26,7 @@ from metrics.olist import load_store
 from metrics.tasks import send_morning_emails
 from tests.factories import MembershipFactory, StoreFactory, UserFactory
 from tests.metrics.test_rollup import expected_from_csv
-from tests.worker import WorkerProcess, requires_services, wait_for
+from tests.worker import wait_for, worker_with_mail
 
 pytestmark = pytest.mark.worker
 SITE = "https://desk.example.com"
@@ -34,22 +34,10 @@ SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 
 
 @pytest.fixture
-def mail_worker(transactional_db, tmp_path, settings):
-    requires_services()
-    from opsdesk.celery import app
-
-    app.control.purge()
-    mail_dir = tmp_path / "mail"
-    mail_dir.mkdir()
+def mail_worker(transactional_db, tmp_path):
     # One pool process: the two fires take turns (tests/metrics/test_worker_email.py races them on two).
-    worker = WorkerProcess(tmp_path, settings.CELERY_TASK_DEFAULT_QUEUE, concurrency=1, extra_env={
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": str(mail_dir),
-        "SITE_URL": SITE})
-    worker.start()
-    try:
-        yield worker, mail_dir
-    finally:
-        worker.stop()
+    with worker_with_mail(tmp_path, concurrency=1, SITE_URL=SITE) as pair:
+        yield pair
 
 
 def parts(path) -> tuple[EmailMessage, str, str]:

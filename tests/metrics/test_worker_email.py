@@ -10,26 +10,15 @@ from metrics.models import DailyMetric, MorningEmail
 from metrics.rollup import due_day
 from metrics.tasks import nightly_rollup, send_morning_emails
 from tests.factories import MembershipFactory, StoreFactory, UserFactory
-from tests.worker import WorkerProcess, requires_services, wait_for
+from tests.worker import wait_for, worker_with_mail
 
 pytestmark = pytest.mark.worker
 
 
 @pytest.fixture
-def mail_worker(transactional_db, tmp_path, settings):
-    requires_services()
-    from opsdesk.celery import app
-
-    app.control.purge()
-    mail_dir = tmp_path / "mail"
-    mail_dir.mkdir()
-    worker = WorkerProcess(tmp_path, settings.CELERY_TASK_DEFAULT_QUEUE, concurrency=2, extra_env={
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": str(mail_dir)})
-    worker.start()
-    try:
-        yield worker, mail_dir
-    finally:
-        worker.stop()
+def mail_worker(transactional_db, tmp_path):
+    with worker_with_mail(tmp_path) as pair:
+        yield pair
 
 
 def test_double_beat_fire_on_two_worker_processes_sends_one_email(mail_worker):

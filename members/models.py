@@ -4,6 +4,7 @@ keeps a customer from getting the same text twice."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import unicodedata
 from datetime import date, timedelta
@@ -19,6 +20,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
+from metrics import figures
 from opsdesk.money import MoneyField
 from opsdesk.privacy import mask_phone
 from stores.models import Order, Store, validate_timezone
@@ -304,14 +306,35 @@ FINAL = (*HANDED_OVER, MessageStatus.FAILED, MessageStatus.SKIPPED)
 OCCASION_WORDS = {Flow.HOLIDAY: "Holiday", Flow.AFTER_SALES: "After-sales", Flow.BENEFIT: "Benefit"}
 
 
+ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+ISO_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def days_in_words(text: str) -> str:
+    """`text` with each ISO day in it as the pages write a day ("2026-12-23" → "Wed 23 Dec"); one that is no
+    real day stays as it is."""
+    def words(match: re.Match) -> str:
+        try:
+            return figures.day_words(date(*map(int, match.groups())))
+        except ValueError:
+            return match[0]
+
+    return ISO_DAY.sub(words, text)
+
+
 def describe_occasion(occasion: str, campaign_name: str = "") -> str:
-    """An occasion key in the operator's words: "after_sales:order 107056" → "After-sales · order 107056",
-    "campaign:12" → "Campaign: <its template's name>"."""
+    """An occasion key in the operator's words: "holiday:2026-12-25" → "Holiday · Fri 25 Dec", "benefit:2026-12"
+    → "Benefit · Dec 2026", "after_sales:order 107056" → "After-sales · order 107056", "campaign:12" →
+    "Campaign: <its template's name>". The key itself stays ISO: it is the text's exactly-once key."""
     kind, _, rest = occasion.partition(":")
     if kind == ANSWER:
         return "Answer to a reply"
     if kind == Flow.CAMPAIGN:
         return f"Campaign: {campaign_name}" if campaign_name else f"Campaign #{rest.partition(':')[0]}"
+    if kind == Flow.HOLIDAY and ISO_DAY.fullmatch(rest):
+        rest = days_in_words(rest)
+    elif kind == Flow.BENEFIT and (month := ISO_MONTH.fullmatch(rest)) and 1 <= int(month[2]) <= 12:
+        rest = f"{date(int(month[1]), int(month[2]), 1):%b %Y}"
     if kind in OCCASION_WORDS and rest:
         return f"{OCCASION_WORDS[kind]} · {rest}"
     return occasion
@@ -336,6 +359,7 @@ class Message(models.Model):
     body = models.TextField()
     segments = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(max_length=20, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    # Days in it stay ISO ("greeted for 2026-12-23"), like the occasion key; the pages word them when shown.
     skip_reason = models.CharField(max_length=100, blank=True)
     provider_sid = models.CharField(max_length=64, null=True, blank=True, unique=True)
     error_code = models.CharField(max_length=20, blank=True)
@@ -372,6 +396,13 @@ class Message(models.Model):
         """The occasion as the pages show it (select_related("template") spares a query per campaign text)."""
         name = self.template.name if self.flow == Flow.CAMPAIGN and self.template_id else ""
         return describe_occasion(self.occasion, name)
+
+    @property
+    def skip_reason_words(self) -> str:
+        """Why the text was skipped, as the pages show it: its days in words ("holiday period: greeted for Wed
+        23 Dec"). Stored with ISO days and worded when read, so the year shows once it is not this year's and
+        rows kept before the pages wrote days in words read the same."""
+        return days_in_words(self.skip_reason)
 
     @property
     def error_words(self) -> str:

@@ -1,6 +1,6 @@
 """How the app writes a figure and its change: one way for the daily pages, the morning email and the live view.
 
-A short day reads 'Fri 8 May' everywhere.
+A short day reads 'Fri 8 May' everywhere, with its year ('Fri 8 May 2025') where it is not this year (`day_words`).
 Money with thousands and 2 decimals, counts whole, ratios as percentages with 2 decimals, multiples as 3.48×.
 A change of a count or money is relative, in whole percents ('−34 %', '+1,250 %'); a change of a rate (conversion, a
 share) is in points with one decimal ('+2.5 pts': 40 % → 50 % is +10 points, not +25 %). A real minus sign,
@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from datetime import date
 
+from django.utils import timezone
+
 NBSP = "\u00a0"
 MINUS = "\u2212"
 
@@ -20,6 +22,13 @@ MINUS = "\u2212"
 def short_day(day: date) -> str:
     """A day in a subject or a note, as the pages write it (Django's "D j M"): 'Fri 8 May', never 'Fri 08 May'."""
     return f"{day:%a} {day.day} {day:%b}"
+
+
+def day_words(day: date, this_year: int | None = None) -> str:
+    """A day as operators read it (the `day` template filter and texts built in Python): 'Fri 18 Dec', or
+    'Fri 18 Dec 2025' for a day outside `this_year` (by default this year in the active zone)."""
+    this_year = timezone.localdate().year if this_year is None else this_year
+    return short_day(day) + ("" if day.year == this_year else f" {day.year}")
 
 
 def metric_value(value, kind: str) -> str:

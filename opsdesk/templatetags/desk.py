@@ -25,11 +25,6 @@ def _local(value, zone):
     return value, timezone.now().astimezone(tz).year
 
 
-def _day(value: date, this_year: int) -> str:
-    """'Fri 18 Dec', or 'Fri 18 Dec 2025' for a day outside the current year."""
-    return figures.short_day(value) + ("" if value.year == this_year else f" {value.year}")
-
-
 @register.filter(expects_localtime=True)
 def day(value, zone=None):
     """A day as operators read it: 'Fri 18 Dec', with the year ('Fri 18 Dec 2025') when it is not this year.
@@ -37,7 +32,7 @@ def day(value, zone=None):
     if not isinstance(value, date):
         return ""
     value, this_year = _local(value, zone)
-    return _day(value.date() if isinstance(value, datetime) else value, this_year)
+    return figures.day_words(value.date() if isinstance(value, datetime) else value, this_year)
 
 
 @register.filter(expects_localtime=True)
@@ -47,7 +42,7 @@ def moment(value, zone=None):
     if not isinstance(value, datetime):
         return ""
     value, this_year = _local(value, zone)
-    return f"{_day(value.date(), this_year)} {value:%H:%M}"
+    return f"{figures.day_words(value.date(), this_year)} {value:%H:%M}"
 
 
 @register.filter(expects_localtime=True)
@@ -59,13 +54,13 @@ def through(first, last):
     first, last = (d.date() if isinstance(d, datetime) else d for d in (first, last))
     this_year = timezone.localdate().year
     if not isinstance(first, date) or not isinstance(last, date):
-        return " – ".join(_day(d, this_year) if isinstance(d, date) else "open" for d in (first, last))
+        return " – ".join(figures.day_words(d, this_year) if isinstance(d, date) else "open" for d in (first, last))
     if first == last:
-        return _day(last, this_year)
+        return figures.day_words(last, this_year)
     if first.year != last.year:
-        return f"{_day(first, this_year)} – {_day(last, this_year)}"
+        return f"{figures.day_words(first, this_year)} – {figures.day_words(last, this_year)}"
     start = f"{first:%a} {first.day}" if first.month == last.month else figures.short_day(first)
-    return f"{start} – {_day(last, this_year)}"
+    return f"{start} – {figures.day_words(last, this_year)}"
 
 
 @register.filter

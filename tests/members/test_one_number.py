@@ -74,11 +74,17 @@ def test_a_greeting_after_another_stores_text_that_day_is_skipped_saying_so_with
 
     user = UserFactory(username="south-only")
     MembershipFactory(store=south, user=user, role="operator")
-    client.force_login(user)
-    for page in (reverse("members:detail", args=[greeted.pk]), reverse("members:texts")):
-        html = client.get(page).content.decode()
-        assert "already has another store&#x27;s text on 2026-12-25" in html
+    for page in pages_of(greeted):
+        with time_machine.travel(la(christmas, 12, 0), tick=False):
+            client.force_login(user)
+            html = client.get(page).content.decode()
+        assert "already has another store&#x27;s text on Fri 25 Dec" in html
         assert "North Outfitters" not in html
+
+
+def pages_of(member) -> list[str]:
+    return [reverse("members:detail", args=[member.pk]), reverse("members:texts"),
+            reverse("members:conversation", args=[member.pk])]
 
 
 @pytest.mark.django_db

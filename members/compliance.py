@@ -60,9 +60,9 @@ class TextCount(NamedTuple):
     elsewhere: int  # of those, other stores' texts
 
 
-def _numbers_of(store) -> QuerySet:
-    """The phone numbers of `store`'s members: one sending number texts for every store, so the rules count
-    every membership of such a number."""
+def numbers_of(store) -> QuerySet:
+    """The phone numbers of `store`'s members: one sending number texts for every store, so the rules (here
+    and the holiday period in flows) count every membership of such a number."""
     from .models import Member
 
     return Member.objects.filter(store=store).values("phone")
@@ -74,7 +74,7 @@ def recent_text_counts(store, now: datetime) -> dict[str, TextCount]:
     from .models import Message
 
     since = now - timedelta(days=settings.SMS_FREQUENCY_DAYS)
-    recent = (Message.objects.filter(member__phone__in=_numbers_of(store), status__in=COUNTED).exclude(flow=ANSWER)
+    recent = (Message.objects.filter(member__phone__in=numbers_of(store), status__in=COUNTED).exclude(flow=ANSWER)
               .filter(Q(sent_at__gte=since) | Q(sent_at__isnull=True, scheduled_for__gte=since)))
     return {phone: TextCount(n, elsewhere) for phone, n, elsewhere in recent.values("member__phone").annotate(
         n=Count("pk"), elsewhere=Count("pk", filter=~Q(store=store))).values_list("member__phone", "n", "elsewhere")}
@@ -124,7 +124,7 @@ def texted_days(store, now: datetime) -> dict[str, list[DayText]]:
     from .models import Message
 
     since = now - timedelta(days=2)
-    texts = (Message.objects.filter(member__phone__in=_numbers_of(store), status__in=COUNTED).exclude(flow=ANSWER)
+    texts = (Message.objects.filter(member__phone__in=numbers_of(store), status__in=COUNTED).exclude(flow=ANSWER)
              .filter(Q(sent_at__gte=since) | Q(sent_at__isnull=True, scheduled_for__gte=since))
              .values_list("member__phone", *(f.name for f in fields(DayText))))
     numbers: dict[str, list[DayText]] = defaultdict(list)

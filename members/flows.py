@@ -55,8 +55,8 @@ def _members_by_zone(members: QuerySet) -> dict[str, list[Member]]:
 
 
 # Holidays this close together are one holiday period (除夕 and 春节, Christmas and Boxing Day, Maundy
-# Thursday to Easter Monday): a member greeted in the last HOLIDAY_PERIOD_DAYS days gets no public-holiday
-# greeting. A store's own festival is greeted all the same: the store set that day up on purpose.
+# Thursday to Easter Monday): a number greeted in the last HOLIDAY_PERIOD_DAYS days, by any store, gets no
+# public-holiday greeting. A store's own festival is greeted all the same: the store set that day up on purpose.
 HOLIDAY_PERIOD_DAYS = 4
 
 
@@ -76,15 +76,30 @@ def holidays_on(store: Store, day: date) -> list[Greeting]:
     return [Greeting(" / ".join(names), None, False)] if names else []
 
 
-def greeted_recently(store: Store, day: date) -> dict[int, str]:
-    """Members of `store` with a holiday greeting sent or on its way for one of the HOLIDAY_PERIOD_DAYS days
-    before `day`, and the (latest) ISO day it was for (occasions "holiday:<ISO day>" sort as their days do)."""
+class RecentGreeting(NamedTuple):
+    day: str  # the ISO day it was for, as in its occasion
+    elsewhere: bool  # another store's greeting
+
+
+def greeted_recently(store: Store, day: date) -> dict[str, RecentGreeting]:
+    """Numbers of `store`'s members with a holiday greeting from any store (one sending number texts for
+    every store) sent or on its way for one of the HOLIDAY_PERIOD_DAYS days before `day`, and the latest such
+    greeting (occasions "holiday:<ISO day>" sort as their days do)."""
     since = day - timedelta(days=HOLIDAY_PERIOD_DAYS)
-    greetings = (Message.objects.filter(store=store, flow=Flow.HOLIDAY, status__in=compliance.COUNTED,
-                                        occasion__gte=f"holiday:{since.isoformat()}",
+    greetings = (Message.objects.filter(member__phone__in=compliance.numbers_of(store), flow=Flow.HOLIDAY,
+                                        status__in=compliance.COUNTED, occasion__gte=f"holiday:{since.isoformat()}",
                                         occasion__lt=f"holiday:{day.isoformat()}")
-                 .order_by("occasion").values_list("member_id", "occasion"))
-    return {member_id: occasion.partition(":")[2] for member_id, occasion in greetings}
+                 .order_by("occasion", "pk").values_list("member__phone", "occasion", "store_id"))
+    return {phone: RecentGreeting(occasion.partition(":")[2], store_id != store.pk)
+            for phone, occasion, store_id in greetings}
+
+
+def holiday_period_reason(greeted: RecentGreeting) -> str:
+    """The skip reason of a greeting in a holiday period; another store's greeting is mentioned, never named
+    (a user of this store may not know the other). The day stays ISO: the pages word it when shown."""
+    if greeted.elsewhere:
+        return f"holiday period: the number has another store's greeting for {greeted.day}"
+    return f"holiday period: greeted for {greeted.day}"
 
 
 def public_holidays_starting(country: str, day: date) -> list[str]:
@@ -126,7 +141,7 @@ def holiday_care(now: datetime | None = None) -> PlanResult:
                 occasion = f"holiday:{day.isoformat()}"
                 # Kept as skipped rows, so the member and texts pages say why no greeting went.
                 items = [Planned(m, occasion, {"holiday": name},
-                                 skip_reason=f"holiday period: greeted for {greeted[m.pk]}" if m.pk in greeted else "")
+                                 skip_reason=holiday_period_reason(greeted[m.phone]) if m.phone in greeted else "")
                          for m in members]
                 total += plan(store, Flow.HOLIDAY, template, items, now)
                 break

@@ -17,6 +17,7 @@ from tests.factories import MembershipFactory, StoreFactory, UserFactory
 from tests.members.conftest import make_member
 
 PHONE = "+14155550177"
+UK_PHONE = "+447700900177"
 DAY = date(2026, 12, 2)  # a Wednesday, no holiday
 
 
@@ -85,6 +86,40 @@ def test_a_greeting_after_another_stores_text_that_day_is_skipped_saying_so_with
 def pages_of(member) -> list[str]:
     return [reverse("members:detail", args=[member.pk]), reverse("members:texts"),
             reverse("members:conversation", args=[member.pk])]
+
+
+@pytest.mark.django_db
+def test_a_holiday_greeting_after_another_stores_greeting_in_the_period_is_skipped_without_naming_it(client):
+    # Christmas from one store, then Boxing Day from the other: two greetings to one customer in two days.
+    north = StoreFactory(name="North Outfitters", slug="north", country="GB", timezone="Europe/London")
+    south = StoreFactory(name="South Gear", slug="south", country="GB", timezone="Europe/London")
+    london = compliance.ZoneInfo("Europe/London")
+    make_member(north, phone=UK_PHONE)
+    SmsTemplate.objects.create(store=north, name="Holiday", flow="holiday", body="Happy {holiday}, {first_name}!")
+    with time_machine.travel(datetime(2026, 12, 25, 10, 5, tzinfo=london), tick=False):
+        assert flows.holiday_care().created == 1  # Christmas Day, from North (South greets no holiday yet)
+    shared = make_member(south, phone=UK_PHONE)
+    make_member(south, phone="+447700900178")  # another number, greeted by nobody
+    SmsTemplate.objects.create(store=south, name="Holiday", flow="holiday", body="Happy {holiday}, {first_name}!")
+    with time_machine.travel(datetime(2026, 12, 26, 10, 5, tzinfo=london), tick=False):  # Boxing Day
+        result = flows.holiday_care()
+    assert (result.created, result.flow_skipped) == (1, 2)
+    assert Message.objects.get(member=shared).skip_reason == (
+        "holiday period: the number has another store's greeting for 2026-12-25")
+    assert Message.objects.get(store=north, occasion="holiday:2026-12-26").skip_reason == (
+        "holiday period: greeted for 2026-12-25")  # its own greeting: said as before
+    assert sorted(Message.objects.values_list("occasion", flat=True).distinct()) == [
+        "holiday:2026-12-25", "holiday:2026-12-26"]  # the exactly-once keys stay ISO
+
+    user = UserFactory(username="south-only")
+    MembershipFactory(store=south, user=user, role="operator")
+    for page in pages_of(shared):
+        with time_machine.travel(datetime(2026, 12, 28, 12, tzinfo=london), tick=False):
+            client.force_login(user)
+            html = client.get(page).content.decode()
+        assert "the number has another store&#x27;s greeting for Fri 25 Dec" in html
+        assert "Holiday · Sat 26 Dec" in html
+        assert "North Outfitters" not in html
 
 
 @pytest.mark.django_db

@@ -73,6 +73,7 @@ class ImportResult:
     duplicates: int = 0
     details: dict[str, int] = field(default_factory=dict)
     refreshed: list[date] = field(default_factory=list)  # store-local days whose daily numbers were redone
+    notes: list[str] = field(default_factory=list)  # what the operator should know about rows imported as given
 
     def summary(self) -> str:
         from metrics.rollup import refreshed_note  # metrics builds on stores, not the other way round
@@ -81,7 +82,8 @@ class ImportResult:
         # plural ("new products"), their last "s" dropped for one.
         extra = "".join(f", {n:,} {what if n != 1 else what.removesuffix('s')}" for what, n in self.details.items())
         return (f"{self.kind} ({self.format}): {self.rows:,} row{'' if self.rows == 1 else 's'}, {self.created:,} "
-                f"created, {self.duplicates:,} already there{extra}.{refreshed_note(self.refreshed)}")
+                f"created, {self.duplicates:,} already there{extra}.{refreshed_note(self.refreshed)}"
+                + "".join(f" {note}" for note in self.notes))
 
 
 @dataclass
@@ -416,13 +418,14 @@ class RowReader:
 ORDER_COLUMNS = [
     "order_id", "placed_at", "paid_at", "status", "total", "currency", "traffic_source", "buyer_ref", "buyer_name",
     "buyer_phone", "buyer_email", "marketing_consent", "sku", "title", "quantity", "unit_price", "line_amount",
-    "freight", "payment_type", "refund_amount", "refunded_at",
+    "freight", "payment_type", "refund_amount", "refunded_at", "shipped_at", "delivered_at",
 ]
 ORDER_REQUIRED = ["order_id", "placed_at", "total", "unit_price"]
 SHOPIFY_REQUIRED = ["Name", "Created at", "Total", "Lineitem quantity", "Lineitem price"]
 # Order-level columns: given on an order's first row; later rows of the order may leave them blank.
 ORDER_LEVEL = {"placed_at", "paid_at", "status", "total", "currency", "traffic_source", "buyer_ref", "buyer_name",
-               "buyer_phone", "buyer_email", "marketing_consent", "payment_type", "refund_amount", "refunded_at"}
+               "buyer_phone", "buyer_email", "marketing_consent", "payment_type", "refund_amount", "refunded_at",
+               "shipped_at", "delivered_at"}
 
 
 def detect_order_format(header: list[str]) -> str:
@@ -463,6 +466,31 @@ def _refuse_future(head: RowReader, times: dict[str, datetime | None], now: date
                                              "it happened"))
 
 
+def _default_status(paid_at, shipped_at, delivered_at) -> str:
+    """An order's status when its row gives none: the furthest its times reach."""
+    if not paid_at:
+        return OrderStatus.PENDING
+    return OrderStatus.DELIVERED if delivered_at else OrderStatus.SHIPPED if shipped_at else OrderStatus.PAID
+
+
+def _check_fulfilment(head: RowReader, paid_at, shipped_at, delivered_at) -> None:
+    """Name a shipping or delivery time an order cannot have: without a payment (opsdesk records the fulfilment
+    of paid orders, as the ingest API does), before the payment, or a delivery before the shipment."""
+    times = {"shipped_at": (shipped_at, "ships"), "delivered_at": (delivered_at, "is delivered")}
+    for column, (at, verb) in times.items():
+        if at is None:
+            continue
+        if paid_at is None:
+            head.errors.append((head.number, f"{column}: {head.row[column]!r} is given but paid_at is blank; give "
+                                             "the time the order was paid"))
+        elif at < paid_at:
+            head.errors.append((head.number, f"{column}: {head.row[column]!r} is before paid_at "
+                                             f"{head.row['paid_at']!r}; an order {verb} after it is paid"))
+    if shipped_at and delivered_at and delivered_at < shipped_at:
+        head.errors.append((head.number, f"delivered_at: {head.row['delivered_at']!r} is before shipped_at "
+                                         f"{head.row['shipped_at']!r}; an order is delivered after it ships"))
+
+
 ORDER_MONEY = ["total", "unit_price", "line_amount", "freight", "refund_amount"]
 SHOPIFY_MONEY = ["Total", "Lineitem price", "Lineitem discount", "Refunded Amount"]
 
@@ -482,13 +510,15 @@ def _opsdesk_orders(store: Store, rows, mark: str | None = None) -> list[tuple[i
         if currency and currency != store.currency:
             errors.append((head.number, f"currency: {currency} is not the store's currency {store.currency}"))
         paid_at = head.get("paid_at", lambda v: parse_time(v, store))
+        shipped_at = head.get("shipped_at", lambda v: parse_time(v, store))
+        delivered_at = head.get("delivered_at", lambda v: parse_time(v, store))
         total = head.get("total", money, required=True, default=Decimal("0"))
         data = OrderData(
             external_id=external_id[:100],
             placed_at=head.get("placed_at", lambda v: parse_time(v, store), required=True),
             paid_at=paid_at, total=total,
-            status=head.get("status", lambda v: parse_choice(v, OrderStatus, ""),
-                            default=OrderStatus.PAID if paid_at else OrderStatus.PENDING),
+            status=head.get("status", lambda v: parse_choice(v, OrderStatus, ""), default=_default_status(
+                paid_at, shipped_at, delivered_at)),
             traffic_source=head.get("traffic_source", lambda v: parse_choice(v, TrafficSource, "other"),
                                     default=TrafficSource.OTHER),
             buyer_ref=head.get("buyer_ref", default=""), buyer_name=head.get("buyer_name", default=""),
@@ -496,6 +526,7 @@ def _opsdesk_orders(store: Store, rows, mark: str | None = None) -> list[tuple[i
             marketing_consent=head.get("marketing_consent", parse_bool, default=False),
             refund_amount=head.get("refund_amount", money, default=Decimal("0")),
             refunded_at=head.get("refunded_at", lambda v: parse_time(v, store)),
+            shipped_at=shipped_at, delivered_at=delivered_at,
         )
         if paid_at:
             ptype = head.get("payment_type", lambda v: parse_choice(v, PaymentType, "other"), default="other")
@@ -513,13 +544,15 @@ def _opsdesk_orders(store: Store, rows, mark: str | None = None) -> list[tuple[i
             ))
         if data.refund_amount > data.total:
             errors.append((head.number, f"refund_amount: {data.refund_amount} is more than the total {data.total}"))
-        _refuse_future(head, {"placed_at": data.placed_at, "paid_at": paid_at, "refunded_at": data.refunded_at}, now)
+        _refuse_future(head, {"placed_at": data.placed_at, "paid_at": paid_at, "refunded_at": data.refunded_at,
+                              "shipped_at": shipped_at, "delivered_at": delivered_at}, now)
         if paid_at and data.placed_at and paid_at < data.placed_at:
             errors.append((head.number, f"paid_at: {head.row['paid_at']!r} is before placed_at "
                                         f"{head.row['placed_at']!r}; an order is paid after it is placed"))
         if data.refunded_at and paid_at and data.refunded_at < paid_at:
             errors.append((head.number, f"refunded_at: {head.row['refunded_at']!r} is before paid_at "
                                         f"{head.row['paid_at']!r}; a refund comes after the payment"))
+        _check_fulfilment(head, paid_at, shipped_at, delivered_at)
         errors += [(head.number, problem) for problem in limit_problems(data)]
         orders.append((head.number, data))
     if errors:
@@ -548,7 +581,9 @@ def _shopify_orders(store: Store, rows, mark: str | None = None) -> list[tuple[i
         paid_at = head.get("Paid at", lambda v: parse_time(v, store))
         # Not "paid before created": Shopify lets an app importing old orders date processed_at (Paid at)
         # before the order's creation in the shop.
-        _refuse_future(head, {"Created at": placed_at, "Paid at": paid_at}, now)
+        # "Fulfilled at": the order left the warehouse; the export has no column for its delivery.
+        fulfilled_at = head.get("Fulfilled at", lambda v: parse_time(v, store))
+        _refuse_future(head, {"Created at": placed_at, "Paid at": paid_at, "Fulfilled at": fulfilled_at}, now)
         if paid_at is None and shopify.is_paid(financial):
             paid_at = placed_at
         refund = head.get("Refunded Amount", money, default=Decimal("0"))
@@ -566,6 +601,7 @@ def _shopify_orders(store: Store, rows, mark: str | None = None) -> list[tuple[i
             marketing_consent=head.get("Accepts SMS Marketing", parse_bool, default=False),
             refund_amount=min(refund, total), refunded_at=(paid_at or placed_at) if refund else None,
             payments=[PaymentData(shopify.payment_type(gateway), total)] if paid_at else [],
+            shipped_at=fulfilled_at or (placed_at if shopify.is_shipped(head_row.get("Fulfillment Status")) else None),
         )
         for line_no, row in group:
             line = RowReader(line_no, row, errors)
@@ -586,10 +622,26 @@ def _shopify_orders(store: Store, rows, mark: str | None = None) -> list[tuple[i
 ORDER_BATCH = 1000  # new orders written per bulk insert
 
 
+def _undated_deliveries(store: Store, orders: list[OrderData]) -> str:
+    """What to say of the file's delivered orders that still have no delivery time (a status `delivered` without
+    `delivered_at`, in an older file): they are imported, but the after-sales text counts from that time."""
+    said = [data.external_id for data in orders if data.status == OrderStatus.DELIVERED and data.delivered_at is None]
+    if not said:
+        return ""
+    undated = sum(Order.objects.filter(store=store, external_id__in=said[start:start + 2000],
+                                       delivered_at__isnull=True).count() for start in range(0, len(said), 2000))
+    if not undated:
+        return ""
+    orders_are = "1 delivered order has" if undated == 1 else f"{undated:,} delivered orders have"
+    return (f"{orders_are} no delivered_at, so no after-sales text will go out for "
+            f"{'it' if undated == 1 else 'them'}: add their delivery times in a delivered_at column and import the "
+            "file again.")
+
+
 def _known_orders(store: Store, external_ids: list[str], chunk: int = 2000) -> dict[str, Order]:
     """Those of `external_ids` the store already has (looked up in chunks: SQLite limits query parameters)."""
     known: dict[str, Order] = {}
-    fields = ["external_id", "status", "paid_at", "refund_amount", "platform_updated_at"]
+    fields = ["external_id", "status", "paid_at", "delivered_at", "refund_amount", "platform_updated_at"]
     for start in range(0, len(external_ids), chunk):
         known.update((o.external_id, o) for o in Order.objects.filter(
             store=store, external_id__in=external_ids[start:start + chunk]).only(*fields))
@@ -699,6 +751,8 @@ def import_orders(store: Store, source, mark: str | None = None,
                 result.duplicates += 1
         if refused:
             raise ImportRejected(refused)
+        if note := _undated_deliveries(store, [data for _, data in orders]):
+            result.notes.append(note)
         progress("rolling up", len(rows), len(rows))
         result.refreshed = refresh_days(store, touched)
     return result

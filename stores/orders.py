@@ -63,6 +63,9 @@ class OrderData:
     refund_amount: Decimal = Decimal("0")
     refunded_at: datetime | None = None
     updated_at: datetime | None = None  # the platform's own time of this state (Shopify's updated_at)
+    # Fulfilment the channel reports with the order (CSV columns, Shopify's fulfillments), recorded by `fulfil`.
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
     lines: list[LineData] = field(default_factory=list)
     payments: list[PaymentData] = field(default_factory=list)
 
@@ -101,13 +104,16 @@ def moves_forward(order: Order, data: OrderData) -> bool:
     an import of a file already imported skips the orders it would not change without a query each."""
     return ((order.paid_at is None and data.paid_at is not None) or data.refund_amount > order.refund_amount
             or (data.status != order.status and _status_rank(data.status) > _status_rank(order.status))
+            or (data.delivered_at is not None and order.delivered_at is None)
+            or (data.shipped_at is not None and _status_rank(OrderStatus.SHIPPED) > _status_rank(order.status))
             or (data.updated_at is not None and (order.platform_updated_at is None
                                                  or data.updated_at > order.platform_updated_at)))
 
 
-def _advance(order: Order, data: OrderData) -> bool:
-    """Move an existing order forward (paid, refunded, cancelled) without touching its lines; True when
-    anything changed."""
+def _advance(order: Order, data: OrderData) -> tuple[bool, bool]:
+    """Move an existing order forward (paid, refunded, cancelled, shipped, delivered) without touching its lines.
+    Returns (anything changed, anything the daily numbers or the buyer's spend read changed): a shipping or
+    delivery notice alone changes neither."""
     changed = []
     if order.paid_at is None and data.paid_at is not None:
         order.paid_at = data.paid_at
@@ -121,9 +127,36 @@ def _advance(order: Order, data: OrderData) -> bool:
     if data.status != order.status and _status_rank(data.status) > _status_rank(order.status):
         order.status = data.status
         changed.append("status")
-    if changed:
-        order.save(update_fields=changed)
-    return bool(changed)
+    fulfilled = _fulfil_from(order, data)  # after paid_at: an order paid and delivered in one notice
+    if changed or fulfilled:
+        order.save(update_fields=sorted(set(changed + fulfilled)))
+    return bool(changed or fulfilled), bool(changed)
+
+
+def fulfil(order: Order, status: str, at: datetime) -> list[str]:
+    """The one rule for recording a shipment or delivery on `order` (in memory; returns the fields changed, for
+    the caller to save): only forward, so a delivered, refunded or cancelled order is not shipped again, and a
+    delivery already recorded keeps its time (`delivered_at`, which the after-sales texts key on)."""
+    fields = []
+    if status == OrderStatus.DELIVERED and order.delivered_at is None:
+        order.delivered_at = at
+        fields.append("delivered_at")
+    if _status_rank(status) > _status_rank(order.status):
+        order.status = status
+        fields.append("status")
+    return fields
+
+
+def _fulfil_from(order: Order, data: OrderData) -> list[str]:
+    """`fulfil` with the shipment or delivery `data` reports; nothing for an unpaid order (a cash-on-delivery
+    order Shopify ships before it is paid): opsdesk's after-sales care is for paid orders."""
+    if order.paid_at is None:
+        return []
+    if data.delivered_at is not None:
+        return fulfil(order, OrderStatus.DELIVERED, data.delivered_at)
+    if data.shipped_at is not None:
+        return fulfil(order, OrderStatus.SHIPPED, data.shipped_at)
+    return []
 
 
 def limit_problems(data: OrderData) -> list[str]:
@@ -190,17 +223,19 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
             # already shows a newer state, which this one must not change (a cancellation back to refunded).
             return order, False
         before = counted_days(store, order)
-        advanced = _advance(order, data)
+        _, counted = _advance(order, data)
         if data.updated_at and (order.platform_updated_at is None or data.updated_at > order.platform_updated_at):
             order.platform_updated_at = data.updated_at
             order.save(update_fields=["platform_updated_at"])
-        if advanced:
+        if counted:
             touched |= before | counted_days(store, order)
             if order.paid_at is not None:
                 if not order.payments.exists():
                     _add_payments(order, data)
                 enrol_from_order(order)
         return order, False
+    if fulfilled := _fulfil_from(order, data):
+        order.save(update_fields=fulfilled)
     touched |= counted_days(store, order)
     OrderLine.objects.bulk_create(_lines(order, data))
     _add_payments(order, data)
@@ -210,13 +245,15 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
 
 
 def _new_order(store: Store, data: OrderData) -> Order:
-    return Order(
+    order = Order(
         store=store, external_id=data.external_id, status=data.status, placed_at=data.placed_at,
         paid_at=data.paid_at, total=data.total, traffic_source=data.traffic_source, buyer_ref=data.buyer_ref[:100],
         buyer_name=data.buyer_name[:200], buyer_phone=data.buyer_phone[:32], buyer_email=data.buyer_email[:254],
         marketing_consent=data.marketing_consent, refund_amount=data.refund_amount, refunded_at=data.refunded_at,
         platform_updated_at=data.updated_at,
     )
+    _fulfil_from(order, data)
+    return order
 
 
 def _lines(order: Order, data: OrderData) -> list[OrderLine]:
@@ -304,13 +341,6 @@ def record_fulfilment(store: Store, external_id: str, status: str, at: datetime)
         raise OrderRefused(f"no order {external_id!r} in this store")
     if order.paid_at is None:
         raise OrderRefused(f"order {external_id!r} is not paid")
-    fields = []
-    if status == OrderStatus.DELIVERED and order.delivered_at is None:
-        order.delivered_at = at
-        fields.append("delivered_at")
-    if _status_rank(status) > _status_rank(order.status):
-        order.status = status
-        fields.append("status")
-    if fields:
+    if fields := fulfil(order, status, at):
         order.save(update_fields=fields)
     return order

@@ -4,6 +4,8 @@ Every channel turns its input into an `OrderData` and calls `record_order`. The 
 per (store, external id) in the database, so delivering the same order twice creates nothing the
 second time; a later delivery may only move an order forward (pending → paid, more refunded), and one the
 platform stamped earlier than the state already recorded (`OrderData.updated_at`) changes nothing.
+Shipping and delivery follow one rule, `fulfil`, whichever channel reports them (an `OrderData`'s
+`shipped_at`/`delivered_at`, or the API's events through `record_fulfilment`).
 
 The daily numbers count an order on its store-local paid day and its refund on the refunded day.
 `record_order` and `record_refund` add the days they changed to a `touched` set; the channel then

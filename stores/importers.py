@@ -57,6 +57,8 @@ from .orders import (
     OrderRefused,
     PaymentData,
     create_orders,
+    fulfil_orders,
+    fulfils_only,
     limit_problems,
     moves_forward,
     products_by_sku,
@@ -720,11 +722,17 @@ def import_orders(store: Store, source, mark: str | None = None,
         # others, and a batch an order of which arrived meanwhile by webhook, one by one (`record_order`).
         known = _known_orders(store, [data.external_id for _, data in orders])
         new = [(number, data) for number, data in orders if data.external_id not in known]
-        one_by_one = [(number, data) for number, data in orders
-                      if data.external_id in known and moves_forward(known[data.external_id], data)]
-        result.duplicates = len(orders) - len(new) - len(one_by_one)  # already there as the file has them
+        forward = [(number, data) for number, data in orders
+                   if data.external_id in known and moves_forward(known[data.external_id], data)]
+        # Orders only shipped or delivered since (a later export of the same orders) go in by the batch too.
+        fulfilled = [(number, data) for number, data in forward if fulfils_only(known[data.external_id], data)]
+        one_by_one = [(number, data) for number, data in forward if not fulfils_only(known[data.external_id], data)]
+        result.duplicates = len(orders) - len(new) - len(one_by_one)  # already there (if since shipped, delivered)
         # A row is an order's line; those of orders already there as the file has them need no writing.
-        written = RowsWritten(progress, len(rows), len(rows) - sum(len(data.lines) for _, data in new + one_by_one))
+        written = RowsWritten(progress, len(rows),
+                              len(rows) - sum(len(data.lines) for _, data in new + one_by_one + fulfilled))
+        for batch in written.batches(fulfilled, ORDER_BATCH, rows=lambda b: sum(len(data.lines) for _, data in b)):
+            fulfil_orders(store, [data for _, data in batch])
         for start in range(0, len(new), ORDER_BATCH):
             batch = new[start:start + ORDER_BATCH]
             try:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from opsdesk.money import MAX_COUNT, MAX_MONEY, TOO_LARGE_COUNT, TOO_LARGE_MONEY
 
@@ -29,6 +29,8 @@ from .models import Order, OrderLine, OrderStatus, Payment, PaymentType, Product
 # Postgres text cannot hold a NUL character: channels refuse it by name rather than failing the insert (a 500).
 NO_NUL = r"^[^\x00]*$"
 NUL_REFUSED = "contains a NUL character (\\u0000), which cannot be stored"
+# The statuses `fulfil` records: they count in no daily number.
+FULFILMENT = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 
 
 @dataclass
@@ -104,12 +106,30 @@ def products_by_sku(store: Store, skus, create_missing: list[LineData] | None = 
 def moves_forward(order: Order, data: OrderData) -> bool:
     """Whether `data` would change the stored `order` (what `_advance` and the platform's time would write):
     an import of a file already imported skips the orders it would not change without a query each."""
-    return ((order.paid_at is None and data.paid_at is not None) or data.refund_amount > order.refund_amount
+    return (_moves_counted(order, data) or _moves_fulfilment(order, data)
             or (data.status != order.status and _status_rank(data.status) > _status_rank(order.status))
-            or (data.delivered_at is not None and order.delivered_at is None)
-            or (data.shipped_at is not None and _status_rank(OrderStatus.SHIPPED) > _status_rank(order.status))
             or (data.updated_at is not None and (order.platform_updated_at is None
                                                  or data.updated_at > order.platform_updated_at)))
+
+
+def fulfils_only(order: Order, data: OrderData) -> bool:
+    """Whether `data` moves the stored `order` on by a shipment or delivery alone (`fulfil_orders` writes those
+    in bulk: a day's export marking thousands of orders delivered)."""
+    return data.updated_at is None and _moves_fulfilment(order, data) and not _moves_counted(order, data)
+
+
+def _moves_counted(order: Order, data: OrderData) -> bool:
+    """Paid, more refunded, or refunded or cancelled: what the daily numbers or the buyer's spend read."""
+    return ((order.paid_at is None and data.paid_at is not None) or data.refund_amount > order.refund_amount
+            or (data.status not in FULFILMENT and data.status != order.status
+                and _status_rank(data.status) > _status_rank(order.status)))
+
+
+def _moves_fulfilment(order: Order, data: OrderData) -> bool:
+    status = _fulfilment_status(data)
+    return order.paid_at is not None and status is not None and (
+        (data.delivered_at is not None and order.delivered_at is None)
+        or _status_rank(status) > _status_rank(order.status))
 
 
 def _advance(order: Order, data: OrderData) -> tuple[bool, bool]:
@@ -135,12 +155,12 @@ def _advance(order: Order, data: OrderData) -> tuple[bool, bool]:
     return bool(changed or fulfilled), bool(changed)
 
 
-def fulfil(order: Order, status: str, at: datetime) -> list[str]:
+def fulfil(order: Order, status: str, at: datetime | None) -> list[str]:
     """The one rule for recording a shipment or delivery on `order` (in memory; returns the fields changed, for
     the caller to save): only forward, so a delivered, refunded or cancelled order is not shipped again, and a
     delivery already recorded keeps its time (`delivered_at`, which the after-sales texts key on)."""
     fields = []
-    if status == OrderStatus.DELIVERED and order.delivered_at is None:
+    if status == OrderStatus.DELIVERED and at is not None and order.delivered_at is None:
         order.delivered_at = at
         fields.append("delivered_at")
     if _status_rank(status) > _status_rank(order.status):
@@ -152,13 +172,20 @@ def fulfil(order: Order, status: str, at: datetime) -> list[str]:
 def _fulfil_from(order: Order, data: OrderData) -> list[str]:
     """`fulfil` with the shipment or delivery `data` reports; nothing for an unpaid order (a cash-on-delivery
     order Shopify ships before it is paid): opsdesk's after-sales care is for paid orders."""
-    if order.paid_at is None:
+    status = _fulfilment_status(data)
+    if order.paid_at is None or status is None:
         return []
-    if data.delivered_at is not None:
-        return fulfil(order, OrderStatus.DELIVERED, data.delivered_at)
-    if data.shipped_at is not None:
-        return fulfil(order, OrderStatus.SHIPPED, data.shipped_at)
-    return []
+    return fulfil(order, status, data.delivered_at)
+
+
+def _fulfilment_status(data: OrderData) -> str | None:
+    """The furthest fulfilment `data` reports: by its times, or by its status alone (a file's `delivered` without
+    `delivered_at`); None when it reports none."""
+    reported = [status for status, at in ((OrderStatus.DELIVERED, data.delivered_at),
+                                          (OrderStatus.SHIPPED, data.shipped_at)) if at is not None]
+    if data.status in FULFILMENT:
+        reported.append(data.status)
+    return max(reported, key=_status_rank, default=None)
 
 
 def limit_problems(data: OrderData) -> list[str]:
@@ -330,6 +357,32 @@ def record_refund(store: Store, external_id: str, amount: Decimal, refunded_at: 
 
     enrol_from_order(order)  # the buyer's spend and tier follow the refund
     return order
+
+
+@transaction.atomic
+def fulfil_orders(store: Store, orders: list[OrderData]) -> int:
+    """`fulfil` the store's orders with the shipments and deliveries `orders` report, in a few statements (rows
+    locked in id order, so two imports wait on each other rather than deadlock). Returns how many changed."""
+    reported = {data.external_id: data for data in orders}
+    changed = []
+    ids = sorted(reported)
+    for start in range(0, len(ids), 2000):  # SQLite limits query parameters
+        for order in Order.objects.select_for_update().filter(store=store, external_id__in=ids[start:start + 2000]
+                                                               ).order_by("pk"):
+            if _fulfil_from(order, reported[order.external_id]):
+                changed.append(order)
+    if connection.vendor == "postgresql" and changed:
+        # One UPDATE from arrays: bulk_update's CASE per row cost ~0.6 ms an order in Django alone (20,000 orders
+        # newly delivered: 13 s of an 18 s import).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Order._meta.db_table} AS o SET status = v.status, delivered_at = v.delivered_at "  # noqa: S608 (our table)
+                "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[]) AS v(id, status, delivered_at) "
+                "WHERE o.id = v.id",
+                [[o.pk for o in changed], [o.status for o in changed], [o.delivered_at for o in changed]])
+    else:
+        Order.objects.bulk_update(changed, ["status", "delivered_at"], batch_size=1000)
+    return len(changed)
 
 
 def record_fulfilment(store: Store, external_id: str, status: str, at: datetime) -> Order:

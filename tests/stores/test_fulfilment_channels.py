@@ -84,6 +84,17 @@ def test_a_later_file_adds_the_delivery_and_a_third_does_not_move_it(store_a, ca
     assert Order.objects.get().delivered_at == datetime(2026, 11, 22, 7, 30, tzinfo=UTC)
 
 
+def test_a_later_export_delivering_many_orders_writes_them_in_batches(store_a, django_assert_max_num_queries):
+    phones = [f"138{n:08d}" for n in range(300)]
+    imported(store_a, *(row(f"M-{n}", shipped="2026-11-21 09:00", phone=phone) for n, phone in enumerate(phones)))
+    with django_assert_max_num_queries(40):  # not a few per order
+        later = imported(store_a, *(row(f"M-{n}", delivered="2026-11-22 15:30", phone=phone)
+                                    for n, phone in enumerate(phones)))
+    assert (later.created, later.duplicates) == (0, 300)
+    assert Order.objects.filter(status=OrderStatus.DELIVERED,
+                                delivered_at=datetime(2026, 11, 22, 7, 30, tzinfo=UTC)).count() == 300
+
+
 def test_a_delivered_status_without_its_time_is_imported_and_said_in_the_summary(store_a, care):
     result = imported(store_a, row("D-1", status="delivered"), row("D-2", status="delivered", phone="13800138001"),
                       row("D-3", delivered="2026-11-22 15:30", phone="13800138002"))

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from opsdesk.tenancy import StoreScopedAdminMixin
 
-from .models import ActionItem, Anomaly, DailyMetric, MorningEmail, StaleDay, TrafficEvent
+from .models import ActionItem, Anomaly, DailyMetric, MorningEmail, PeerBenchmark, StaleDay, TrafficEvent
 
 
 @admin.register(TrafficEvent)
@@ -16,6 +16,13 @@ class TrafficEventAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 class DailyMetricAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ["store", "day", "metric", "dimension", "dimension_value", "value"]
     list_filter = ["store", "metric", "dimension"]
+    date_hierarchy = "day"
+
+
+@admin.register(PeerBenchmark)
+class PeerBenchmarkAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["store", "day", "metric", "level", "value", "source"]
+    list_filter = ["store", "metric", "level"]
     date_hierarchy = "day"
 
 

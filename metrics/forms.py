@@ -1,13 +1,15 @@
-"""Forms of the anomaly page: status, plan and owner; action items."""
+"""Forms of the daily pages: an anomaly's status, plan and owner; action items; violations; peer figures."""
 
 from django import forms
 
 from opsdesk.tenancy import assignable_users
-from stores.forms import decimal_mark_field
+from stores.forms import date_order_field, decimal_mark_field
+from stores.importers import too_large
 from stores.models import Violation
 from stores.violations_import import ViolationRecordForm, too_big
 
 from .models import ActionItem, Anomaly, AnomalyStatus
+from .peers import MAX_BYTES as PEER_MAX_BYTES
 
 
 class AnomalyForm(forms.ModelForm):
@@ -101,3 +103,38 @@ class ViolationUploadForm(forms.Form):
         if refusal:
             raise forms.ValidationError(refusal)
         return file
+
+
+class PeerBenchmarkForm(forms.Form):
+    """The peers' figures of some days, pasted from the platform's page or uploaded as a CSV (one of the two)."""
+
+    text = forms.CharField(
+        label="Paste the rows", required=False, strip=False,
+        widget=forms.Textarea(attrs={"rows": 8, "placeholder": "date,metric,level,value\n"
+                                                               "2026-11-26,支付转化率,同行同层平均,3.2%"}),
+        help_text="Header row date, metric, level, value; comma- or tab-separated (a paste from a spreadsheet).")
+    file = forms.FileField(label="Or upload a CSV file", required=False, allow_empty_file=True)
+    source = forms.CharField(label="Source", max_length=120, required=False, initial="Business Advisor",
+                             help_text="Where the figures come from, kept with them.")
+    mark = decimal_mark_field()
+    dates = date_order_field()
+
+    def clean_file(self):
+        file = self.cleaned_data.get("file")
+        if file and (refusal := too_large(file.size, PEER_MAX_BYTES)):
+            raise forms.ValidationError(refusal)
+        return file
+
+    def clean(self):
+        data = super().clean()
+        has_text, has_file = bool((data.get("text") or "").strip()), bool(data.get("file"))
+        if has_text == has_file and not self.errors:
+            raise forms.ValidationError("Paste the rows or choose a file." if not has_text else
+                                        "Paste the rows or choose a file, not both.")
+        return data
+
+    def csv_text(self) -> str:
+        """The CSV text pasted or uploaded; UnicodeDecodeError for a file that is no UTF-8 text."""
+        if self.cleaned_data.get("file"):
+            return self.cleaned_data["file"].read().decode("utf-8-sig")
+        return self.cleaned_data["text"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import daily, live
+from .views import daily, live, peers
 
 app_name = "metrics"
 urlpatterns = [
@@ -14,5 +14,6 @@ urlpatterns = [
     path("daily/anomalies/", daily.anomaly_list, name="anomalies"),
     path("daily/<slug:slug>/violations/new/", daily.violation_entry, name="violation_entry"),
     path("daily/anomalies/<int:pk>/", daily.anomaly_detail, name="anomaly"),
+    path("daily/<slug:slug>/peers/", peers.peer_benchmarks, name="peer_benchmarks"),
     # --- end ------------------------------------------------------------------------------
 ]

@@ -29,6 +29,7 @@ from ..compare import Window, compare_days, comparison_row, history, unusual_ear
 from ..email import opted_out_membership
 from ..forms import ActionItemForm, AnomalyForm, ViolationForm, ViolationUploadForm
 from ..models import ActionItem, Anomaly, AnomalyStatus, WithdrawnAnomaly
+from ..peers import with_peer_notes
 from ..rollup import HEADLINE, METRICS, ROLLUP_AFTER, refresh_days, refreshed_note
 
 
@@ -114,6 +115,7 @@ def daily(request):
             day, pending = last, yesterday
             window = Window(store, day - timedelta(days=7), day)
         rows, more_rows = metric_rows(store, day, window)
+        with_peer_notes(rows, store, day)
         panels.append({
             "store": store, "day": day, "rows": rows, "more_rows": more_rows, "pending": pending,
             "before_rollup": now.astimezone(store.zone).time() < ROLLUP_AFTER,

@@ -32,6 +32,7 @@ from .charts import email_figure, figure_png, sparkline_png
 from .compare import history, unusual_earlier_days
 from .figures import pct, short_day
 from .models import Anomaly, AnomalyStatus, MorningEmail
+from .peers import with_peer_notes
 from .rollup import HEADLINE, METRICS, due_day, is_rolled_up, rollup_day
 
 pd = lazy_module("pandas")
@@ -133,13 +134,15 @@ def report_context(membership: StoreMembership, report_day: date, skipped: list[
         value, before, week = (None if series is None or pd.isna(series.get(t)) else float(series.get(t))
                                for t in (ts, ts - pd.Timedelta(days=1), ts - pd.Timedelta(days=7)))
         rows.append({
-            "label": info.label, "kind": info.kind, "value": value, "good_when_up": info.higher_is_better,
+            "metric": metric, "label": info.label, "kind": info.kind, "value": value,
+            "good_when_up": info.higher_is_better,
             "day_before": before, "week_before": week, "vs": vs,
             "dod": None if value is None or not before else value / before - 1,
             "wow": None if value is None or not week else value / week - 1,
             "spark": images.add(f"spark-{metric}", sparkline_png(
                 [None if pd.isna(v) else float(v) for v in series.iloc[-SPARK_DAYS:]]) if series is not None else None),
         })
+    with_peer_notes(rows, store, report_day)  # the platform's peer figures of the day, as the daily page says them
     site = settings.SITE_URL
     # In the anomaly list's order (most abnormal first), but an anomaly an operator already resolved this
     # morning comes last, marked as such.

@@ -87,6 +87,18 @@ def email_change(row, which):
 
 
 @register.filter
+def email_peers(note):
+    """`{{ r.peers|email_peers }}`: the peers' note of a row (`metrics.peers.peer_note`) for the HTML email, its gap
+    to the average coloured inline as the changes beside it."""
+    gap = ""
+    if note["gap"]:
+        colour = EMAIL_COLOURS.get(note["tone"])
+        css = f"white-space:nowrap;color:{colour}" if colour else "white-space:nowrap"
+        gap = format_html(' · <span style="{}">{}</span>\u00a0vs\u00a0avg', css, note["gap"])
+    return format_html('<span style="color:#667085;font-size:12px">{}{}</span>', note["text"], gap)
+
+
+@register.filter
 def text_change(row, which):
     """`{{ r|text_change:"dod" }}`: the row's change for the plain-text email."""
     return _row_change(row, which)[0]

@@ -15,6 +15,7 @@ from PIL import Image
 
 from metrics.email import send_due_morning_emails
 from metrics.models import Anomaly, MorningEmail
+from metrics.peers import import_peer_benchmarks
 from metrics.rollup import rollup_day
 from tests.factories import MembershipFactory, OrderFactory, UserFactory, ViolationFactory
 from tests.metrics.conftest import holiday_and_sale_before_friday_8_may
@@ -109,6 +110,31 @@ def test_email_has_headline_changes_anomalies_violations_and_links(manager, stor
         assert "https://desk.example.com/" in part
     assert "+50\u00a0%" in html  # never broken over two lines on a phone
     assert MorningEmail.objects.get().report_day.isoformat() == "2026-05-04"
+
+
+def test_the_headline_table_says_the_peers_figures_of_the_day_reported_in_both_parts(manager, store_a):
+    for day, total in [(4, "150.00"), (3, "100.00")]:
+        ts = datetime(2026, 5, day, 12, tzinfo=store_a.zone)
+        OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal(total))
+        rollup_day(store_a, ts.date())
+    import_peer_benchmarks(store_a, "date,metric,level,value\n2026-05-04,支付金额,同行同层平均,120\n"
+                                    "2026-05-04,支付转化率,同行同层平均,3.2%\n2026-05-04,支付转化率,同行同层优秀,5%\n"
+                                    "2026-05-03,访客数,同行同层平均,999\n")
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    html = message.alternatives[0][0].replace("\u00a0", " ")
+    body = message.body.replace("\u00a0", " ")
+    # GMV 150 against the peers' 120: +25 %, green as a rise beside it; conversion has no own figure (no visitors
+    # were tracked), so the peers' figures stand without a gap; the 3rd's visitors are no figure of the 4th.
+    assert ('peers 120.00 CNY avg · <span style="white-space:nowrap;color:#067647">+25 %</span> vs avg'
+            in html)
+    assert "peers 3.20 % avg · 5.00 % top</span>" in html
+    assert ("GMV (main payments): 150.00 CNY\n  vs day before: +50 % · vs last week: –\n"
+            "  peers 120.00 CNY avg · +25 % vs avg\n") in body
+    assert "  peers 3.20 % avg · 5.00 % top\n" in body
+    assert "999" not in html and "999" not in body
+    assert html.count("peers ") == body.count("peers ") == 2
 
 
 def test_a_change_against_a_holiday_or_a_sale_says_so_in_the_numbers(manager, store_a):

@@ -102,7 +102,8 @@ def _read(text: str) -> list[tuple[int, dict[str, str]]]:
     if refusal := too_large(len(text.encode()), MAX_BYTES):
         raise PeerImportError([RowError(None, "", refusal)])
     try:
-        header, rows = read_rows(_tab_separated_as_csv(text))
+        # As bytes: read_rows takes a str without a line break for a path, and a paste is no path on our disk.
+        header, rows = read_rows(_tab_separated_as_csv(text).encode())
     except ImportRejected as exc:
         raise PeerImportError([RowError(row, "", message) for row, message in exc.errors]) from None
     names = {h: HEADER_NAMES.get(_key(h)) for h in header}
@@ -116,9 +117,9 @@ def _read(text: str) -> list[tuple[int, dict[str, str]]]:
     return [(line, {names[h]: v for h, v in row.items() if names.get(h)}) for line, row in rows]
 
 
-def _value(text: str, metric: str | None, store: Store, mark: str | None) -> Decimal:
+def _value(text: str, metric: str, store: Store, mark: str | None) -> Decimal:
     """The figure of `metric` as the daily tables hold it: a rate as a fraction, money in the store's currency."""
-    kind = METRICS[metric].kind if metric else None
+    kind = METRICS[metric].kind
     if kind == "money":
         return parse_money(text, store.currency, mark)
     number = text.strip()
@@ -178,7 +179,7 @@ def parse_peer_rows(store: Store, text: str, mark: str | None = None, dates: str
             level = LEVEL_NAMES.get(_key(name))
             if level is None:
                 row_errors.append(RowError(line, "level", f"“{name}” is no level: {LEVEL_HINT}"))
-        if row.get("value") and (metric or not row.get("metric")):
+        if row.get("value") and metric:  # a value is read as its metric's kind; no metric, no kind
             try:
                 value = _value(row["value"], metric, store, mark)
             except BadValue as exc:

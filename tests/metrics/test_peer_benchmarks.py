@@ -94,6 +94,18 @@ def test_a_file_without_the_columns_is_refused_by_its_header(store_a):
         "row 1, value: column missing from the header (date, metric, level, value)"]
 
 
+def test_a_row_without_a_metric_says_so_and_a_pasted_path_is_read_as_text(store_a, tmp_path):
+    with pytest.raises(PeerImportError) as caught:
+        import_peer_benchmarks(store_a, "date,metric,level,value\n2026-05-08,,average,3%\n")
+    assert [str(e) for e in caught.value.errors] == ["row 2, metric: is empty"]
+    secret = tmp_path / "peers.csv"
+    secret.write_text(ENGLISH)
+    with pytest.raises(PeerImportError) as caught:  # one line, no break: still the text pasted, never a file
+        import_peer_benchmarks(store_a, str(secret))
+    assert "column missing from the header" in str(caught.value)
+    assert not PeerBenchmark.objects.exists()
+
+
 def test_importing_a_day_again_replaces_it_and_leaves_other_days(store_a):
     import_peer_benchmarks(store_a, CHINESE)
     import_peer_benchmarks(store_a, ENGLISH)

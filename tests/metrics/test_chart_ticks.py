@@ -2,7 +2,7 @@
 
 import math
 import random
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,10 +12,9 @@ from metrics.models import Anomaly
 from metrics.rollup import rollup_day
 from metrics.views.daily import gmv_chart
 from tests.factories import OrderFactory
+from tests.metrics.test_anomaly_chart import DAY, _gmv_days
 
 pytestmark = pytest.mark.django_db
-
-DAY = date(2026, 5, 4)
 
 
 def _days(store, orders_a_day, total="97.30"):
@@ -24,16 +23,6 @@ def _days(store, orders_a_day, total="97.30"):
     for n, count in enumerate(orders_a_day):
         ts = datetime.combine(first + timedelta(days=n), datetime.min.time().replace(hour=12), tzinfo=store.zone)
         for _ in range(count):
-            OrderFactory(store=store, placed_at=ts, paid_at=ts, total=Decimal(total))
-        rollup_day(store, ts.date())
-
-
-def _gmv_days(store, totals):
-    """One order a day ending on DAY, of each total in turn, rolled up."""
-    first = DAY - timedelta(days=len(totals) - 1)
-    for n, total in enumerate(totals):
-        ts = datetime.combine(first + timedelta(days=n), datetime.min.time().replace(hour=12), tzinfo=store.zone)
-        if total:
             OrderFactory(store=store, placed_at=ts, paid_at=ts, total=Decimal(total))
         rollup_day(store, ts.date())
 

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 
 from opsdesk.tenancy import get_store
 
+from .. import figures
 from ..forms import PeerBenchmarkForm
 from ..peers import RECENT_DAYS_SHOWN, PeerImportError, import_peer_benchmarks, recent_figures
 
@@ -27,7 +28,7 @@ def peer_benchmarks(request, slug):
             except PeerImportError as exc:
                 errors = [str(e) for e in exc.errors]
             else:
-                days = ", ".join(f"{d:%Y-%m-%d}" for d in result.days)
+                days = ", ".join(figures.day_words(d) for d in result.days)
                 messages.success(request, f"Saved {result.figures} peer figure{'s' * (result.figures != 1)} of "
                                           f"{days}" + (f" (replacing {result.replaced})." if result.replaced else "."))
                 return redirect("metrics:peer_benchmarks", slug=store.slug)

@@ -128,7 +128,8 @@ def test_operator_pastes_or_uploads_on_the_page_and_sees_the_figures(client_a, s
         response = client_a.post(url, {"file": SimpleUploadedFile("peers.csv", ENGLISH.encode()), "source": ""},
                                  follow=True)
     page = response.content.decode()
-    assert "Saved 5 peer figures of 2026-05-08." in page
+    assert "Saved 5 peer figures of Fri 8 May." in page
+    assert '<td data-label="Day">Fri 8 May</td>' in page  # the recent figures, in the house style
     assert "3.20 %" in page and "12,500.00\u00a0CNY" in page and "生意参谋" in page
     assert len(figures(store_a)) == 9
 

@@ -84,11 +84,6 @@ def windows(store: Store, now: datetime) -> list[Window]:
     return result
 
 
-def so_far(store: Store, now: datetime) -> tuple[SalesSummary, SalesSummary]:
-    """One store's `so_far_by_store`."""
-    return so_far_by_store([store], now)[store.pk]
-
-
 def so_far_by_store(stores: Iterable[Store], now: datetime) -> dict[int, tuple[SalesSummary, SalesSummary]]:
     """Each store's sales today so far and yesterday up to the same local clock time (`windows`), by store id:
     the desk's and the real-time list's figures, so the two pages never disagree.

@@ -115,6 +115,18 @@ class StoreMembership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} @ {self.store} ({self.role})"
 
+    def save(self, *args, **kwargs):
+        if self._state.adding and not self.email_timezone:
+            self.email_timezone = self.users_own_zone()
+        super().save(*args, **kwargs)
+
+    def users_own_zone(self) -> str:
+        """The zone every other store of the user's email uses, if one ("all my stores" sets it), else blank:
+        a store added later reaches a Sydney manager at Sydney's 08:00 like the others, not the store's."""
+        zones = set(StoreMembership.objects.filter(user_id=self.user_id).exclude(store_id=self.store_id)
+                    .values_list("email_timezone", flat=True))
+        return zones.pop() if len(zones) == 1 else ""
+
     @property
     def email_zone(self) -> ZoneInfo:
         return ZoneInfo(self.email_timezone or self.store.timezone)

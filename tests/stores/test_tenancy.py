@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from opsdesk.tenancy import scope, stores_for
 from stores.models import Order
-from tests.factories import MembershipFactory, OrderFactory, ProductFactory, UserFactory, ViolationFactory
+from tests.factories import MembershipFactory, OrderFactory, ProductFactory, StoreFactory, UserFactory, ViolationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -161,3 +161,18 @@ def test_the_stores_own_zone_is_named_in_the_choice(client, store_a, manager_a):
     client.force_login(manager_a)
     body = client.get(reverse("stores:my_settings")).content.decode()
     assert '<option value="" selected>The store&#x27;s own zone (Asia/Shanghai)</option>' in body
+
+
+def test_a_store_added_later_emails_in_the_zone_the_manager_chose_for_all_stores(store_a, store_b, manager_a):
+    manager_a.memberships.update(email_timezone="Australia/Sydney")
+    later = MembershipFactory(store=store_b, user=manager_a, role="manager")
+    assert later.email_timezone == "Australia/Sydney"
+    assert str(later.email_zone) == "Australia/Sydney"
+
+
+def test_a_store_added_later_keeps_its_own_zone_when_the_managers_stores_differ(store_a, store_b, manager_a):
+    MembershipFactory(store=StoreFactory(slug="store-c"), user=manager_a, role="manager", email_timezone="Asia/Tokyo")
+    manager_a.memberships.filter(store=store_a).update(email_timezone="Europe/Paris")
+    later = MembershipFactory(store=store_b, user=manager_a, role="manager")
+    assert later.email_timezone == ""
+    assert later.email_zone == store_b.zone

@@ -7,10 +7,17 @@ The view is thin: size checks, then `metrics.ingest.ingest_body`.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
+from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import RequestDataTooBig
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI, Status
 from ninja.security import HttpBearer
+from ninja.throttling import BaseThrottle
 
 from campaigns.ads_api import router as ads_router
 from reviews.api import router as reviews_router
@@ -26,6 +33,38 @@ class StoreApiKey(HttpBearer):
     def authenticate(self, request, token):
         key = ApiKey.objects.authenticate(token)
         return key.store if key else None
+
+
+log = logging.getLogger(__name__)
+
+
+class StoreRateThrottle(BaseThrottle):
+    """At most API_REQUESTS_PER_MINUTE requests a store in each clock minute, over all its keys and every web
+    process: one counter per store and minute in the "limits" cache, raised atomically (Redis INCR), so
+    concurrent requests cannot all slip under the limit as a read-then-write history would. Unauthenticated
+    requests are not counted here: they get 401 before this runs."""
+
+    WINDOW = 60
+    _last = threading.local()  # the seconds to the next window, for Retry-After (wait() has no request)
+
+    def allow_request(self, request) -> bool:
+        now = time.time()
+        window = int(now // self.WINDOW)
+        self._last.wait = self.WINDOW * (window + 1) - now
+        key = f"api:{request.auth.pk}:{window}"
+        cache = caches["limits"]
+        try:
+            try:
+                count = cache.incr(key)  # one round trip for every request but a minute's first
+            except ValueError:  # no counter yet for this minute: start it (or count on one a racer just started)
+                count = 1 if cache.add(key, 1, self.WINDOW * 2) else cache.incr(key)
+        except Exception:  # the limiter's store is down: take the data rather than lose a storefront's events
+            log.warning("API rate limit not checked: the limits cache is unavailable", exc_info=True)
+            return True
+        return count <= settings.API_REQUESTS_PER_MINUTE
+
+    def wait(self) -> float:
+        return getattr(self._last, "wait", self.WINDOW)
 
 
 class IngestAPI(NinjaAPI):
@@ -47,12 +86,13 @@ api = IngestAPI(
                 "See docs/ingest.md.",
     urls_namespace="api-v1",
     auth=StoreApiKey(),
+    throttle=StoreRateThrottle(),
 )
 
 
 @api.post(
     "/events",
-    response={202: Accepted, 400: Rejected, 401: Problem, 413: Problem},
+    response={202: Accepted, 400: Rejected, 401: Problem, 413: Problem, 429: Problem},
     summary="Store a batch of events",
     description="All or nothing: a batch with any bad event is rejected whole (400) with each bad event's "
                 "index and reason. Event ids are idempotency keys: an event already stored is counted as a "

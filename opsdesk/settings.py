@@ -225,16 +225,27 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "opsdesk")
 
 # --- Caches -----------------------------------------------------------------------------------
 # "progress": a running import job's progress, written by the worker and read by its status page outside the
-# import's transaction (stores.import_jobs). Redis when there is one; else files under <var>, which the demo's
-# web and worker share (as they share its filesystem broker).
+# import's transaction (stores.import_jobs); "limits": the API's request counts per store (metrics.api), shared
+# by every web process. Redis when there is one; else files under <var>, which the demo's web and worker share
+# (as they share its filesystem broker).
 _redis = next((u for u in (REDIS_URL, CELERY_BROKER_URL) if (u or "").startswith(("redis://", "rediss://"))), None)
+
+
+def _shared_cache(name: str) -> dict:
+    if _redis:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis,
+                "KEY_PREFIX": f"opsdesk-{name}", "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1}}
+    return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / name)}
+
+
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "progress": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis,
-                 "KEY_PREFIX": "opsdesk", "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1}}
-    if _redis else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                    "LOCATION": str(VAR_DIR / "progress")},
+    "progress": _shared_cache("progress"),
+    "limits": _shared_cache("limits"),
 }
+# Requests a store may make to the API (/api/v1/: events, ad reports, reviews) in a minute, over all its keys;
+# more get 429 with Retry-After. A storefront sends batches of up to INGEST_MAX_EVENTS events.
+API_REQUESTS_PER_MINUTE = int(env("API_REQUESTS_PER_MINUTE", "600"))
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

@@ -1,7 +1,9 @@
 """The ingest API: batches are stored once, all or nothing, only for the key's own store."""
 
 import json
+import socket
 import threading
+import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -234,6 +236,44 @@ def test_too_large_body_is_a_413(client, key_a, mug):
     assert "limit is 300" in response.json()["detail"]
 
 
+@pytest.fixture
+def fresh_counts(settings):
+    """Counters of their own: Redis outlives the test database, whose next run numbers its stores from 1 again."""
+    settings.CACHES = {**settings.CACHES,
+                       "limits": {**settings.CACHES["limits"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+
+
+@override_settings(API_REQUESTS_PER_MINUTE=3)
+@pytest.mark.usefixtures("fresh_counts")
+def test_a_store_over_its_requests_a_minute_gets_429_and_nothing_of_that_batch_is_stored(client, store_a, store_b,
+                                                                                        key_a, key_b, mug):
+    ProductFactory(store=store_b, sku="MUG-1")
+    for i in range(3):
+        assert post(client, key_a, visit(1, prefix=f"r{i}-")).status_code == 202
+    second_key = ApiKey.issue(store_a)[1]  # the limit is the store's, over all its keys
+    refused = post(client, second_key, visit(1, prefix="over-"))
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "60"  # the clock stands at 12:00:00: the next minute is 60 s away
+    assert TrafficEvent.objects.filter(store=store_a).count() == 9
+    assert post(client, key_b, visit(1, prefix="b-")).status_code == 202  # another store is not held back
+    with time_machine.travel(NOW.replace(second=59), tick=False):
+        assert post(client, key_a, visit(1, prefix="late-")).status_code == 429
+    with time_machine.travel(NOW.replace(minute=1), tick=False):
+        assert post(client, key_a, visit(1, prefix="over-")).status_code == 202
+    assert TrafficEvent.objects.filter(store=store_a).count() == 12
+
+
+def test_with_the_limits_cache_down_the_api_still_takes_the_batch(client, store_a, key_a, mug, settings, caplog):
+    with socket.socket() as sock:  # a port nothing listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
+    settings.CACHES = {**settings.CACHES, "limits": {**settings.CACHES["limits"], "LOCATION": dead,
+                       "BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+    assert post(client, key_a, visit(2)).status_code == 202
+    assert TrafficEvent.objects.filter(store=store_a).count() == 6
+    assert "API rate limit not checked" in caplog.text
+
+
 def test_order_paid_records_the_order_its_lines_and_payment_and_enrols_the_buyer(client, store_a, key_a, mug):
     response = post(client, key_a, visit(1) + [order_paid()])
     assert response.json() == {"accepted": 4, "duplicates": 0}
@@ -366,7 +406,7 @@ def test_openapi_schema_and_docs_are_served_without_login(client):
     data = schema.json()
     assert "/api/v1/events" in data["paths"]
     post_op = data["paths"]["/api/v1/events"]["post"]
-    assert set(post_op["responses"]) >= {"202", "400", "401", "413"}
+    assert set(post_op["responses"]) >= {"202", "400", "401", "413", "429"}
     assert "OrderPaid" in data["components"]["schemas"]
     assert client.get("/api/v1/docs").status_code == 200
 

@@ -57,15 +57,15 @@ TAGS = {"session_start", "product_view", "add_to_cart", "order_paid", "refund", 
 
 
 def max_events() -> int:
-    return getattr(settings, "INGEST_MAX_EVENTS", 1000)
+    return settings.INGEST_MAX_EVENTS
 
 
 def max_body_bytes() -> int:
-    return getattr(settings, "INGEST_MAX_BODY_BYTES", 2 * 1024 * 1024)
+    return settings.INGEST_MAX_BODY_BYTES
 
 
 def max_clock_skew() -> timedelta:
-    return timedelta(seconds=getattr(settings, "INGEST_MAX_CLOCK_SKEW_SECONDS", 3600))
+    return timedelta(seconds=settings.INGEST_MAX_CLOCK_SKEW_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -246,6 +246,10 @@ CACHES = {
 # Requests a store may make to the API (/api/v1/: events, ad reports, reviews) in a minute, over all its keys;
 # more get 429 with Retry-After. A storefront sends batches of up to INGEST_MAX_EVENTS events.
 API_REQUESTS_PER_MINUTE = int(env("API_REQUESTS_PER_MINUTE", "600"))
+# The ingest API's batch limits (413 above the first two; a later time stamp than the skew is refused).
+INGEST_MAX_EVENTS = int(env("INGEST_MAX_EVENTS", "1000"))
+INGEST_MAX_BODY_BYTES = int(env("INGEST_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
+INGEST_MAX_CLOCK_SKEW_SECONDS = int(env("INGEST_MAX_CLOCK_SKEW_SECONDS", "3600"))
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

@@ -47,3 +47,12 @@ def test_production_refuses_to_start_with_the_demo_storefront_on():
                         ALLOWED_HOSTS="desk.example.com", OPSDESK_DEMO_TRAFFIC="1")
     assert result.returncode != 0
     assert "OPSDESK_DEMO_TRAFFIC" in result.stderr
+
+
+def test_the_api_limits_come_from_the_environment():
+    result = run_manage("shell", "-c", "from django.conf import settings as s; print(s.INGEST_MAX_EVENTS, "
+                        "s.INGEST_MAX_BODY_BYTES, s.INGEST_MAX_CLOCK_SKEW_SECONDS, s.API_REQUESTS_PER_MINUTE)",
+                        INGEST_MAX_EVENTS="50", INGEST_MAX_BODY_BYTES="4096", INGEST_MAX_CLOCK_SKEW_SECONDS="60",
+                        API_REQUESTS_PER_MINUTE="30")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-4:] == ["50", "4096", "60", "30"]

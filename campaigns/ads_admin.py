@@ -4,7 +4,14 @@ from django.contrib import admin
 
 from opsdesk.tenancy import StoreScopedAdminMixin
 
-from .models import AdCreative, AdCreativePerformance, AdSpendSnapshot, LaunchChecklistItem, LaunchPlan
+from .models import (
+    AdCreative,
+    AdCreativePerformance,
+    AdSpendSnapshot,
+    LaunchChecklistItem,
+    LaunchPlan,
+    StoreAdBudget,
+)
 
 
 @admin.register(AdCreative)
@@ -24,6 +31,16 @@ class AdCreativePerformanceAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 class AdSpendSnapshotAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     store_lookup = "plan__store"
     list_display = ["plan", "ts", "spend_today"]
+
+
+@admin.register(StoreAdBudget)
+class StoreAdBudgetAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["store", "month", "amount", "updated_by", "updated_at"]
+    readonly_fields = ["updated_by", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 class LaunchChecklistInline(admin.TabularInline):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django import forms
 
 from opsdesk.tenancy import stores_for
@@ -11,7 +13,7 @@ from stores.models import ListingVersion
 
 from .activity_forms import out_of_reach
 from .ads_creatives import validate_creative_image
-from .models import Activity, AdCreative, AdPlan, AdPlanStatus, LaunchPlan
+from .models import Activity, AdCreative, AdPlan, AdPlanStatus, LaunchPlan, StoreAdBudget
 from .product_choice import ProductField, form_store
 
 
@@ -98,6 +100,50 @@ class AdReportUploadForm(ImportOptionsForm):
         if refused := import_jobs.refusal("ad_report", upload):  # before it is stored (AD_REPORT_MAX_BYTES)
             raise forms.ValidationError(refused)
         return upload
+
+
+def budget_months(store) -> list[date]:
+    """The months a store's ad budget may be set for: its local this month and next month."""
+    this = store.today().replace(day=1)
+    return [this, (this.replace(day=28) + timedelta(days=4)).replace(day=1)]
+
+
+class StoreAdBudgetForm(forms.Form):
+    """A store's ad budget for this or next store-local month, all plans together, in its currency."""
+
+    store = forms.ModelChoiceField(queryset=None, widget=forms.HiddenInput)
+    month = forms.CharField(max_length=7)
+    amount = forms.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, label="Budget",
+        error_messages={"invalid": "Enter the budget as a number, like 12000.00.",
+                        "min_value": "The budget cannot be negative.",
+                        "max_decimal_places": "Enter the budget to the cent at most (2 decimal places).",
+                        "max_digits": "Too large: at most 999,999,999,999.99.",
+                        "max_whole_digits": "Too large: at most 999,999,999,999.99."})
+
+    def __init__(self, *args, user, **kwargs):
+        kwargs.setdefault("auto_id", False)  # one form per store on the page: no repeated element ids
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = stores_for(user)
+        self.user = user
+
+    def clean(self):
+        data = super().clean()
+        store, month = data.get("store"), data.get("month")
+        if store and month:
+            months = budget_months(store)
+            chosen = next((m for m in months if f"{m:%Y-%m}" == month), None)
+            if chosen is None:
+                self.add_error("month", f"Set the budget of {months[0]:%B %Y} or {months[1]:%B %Y} (the months "
+                                        f"of {store.name}'s today and the next, {store.timezone} time).")
+            data["month"] = chosen
+        return data
+
+    def save(self) -> StoreAdBudget:
+        data = self.cleaned_data
+        budget, _ = StoreAdBudget.objects.update_or_create(
+            store=data["store"], month=data["month"], defaults={"amount": data["amount"], "updated_by": self.user})
+        return budget
 
 
 class LaunchPlanForm(forms.ModelForm):

@@ -39,6 +39,7 @@ from .models import (
     AdPlanStatus,
     AdSpendSnapshot,
     DerivedMetrics,
+    StoreAdBudget,
     percent,
     ratio,
 )
@@ -429,16 +430,63 @@ def listed_pacing(stores: list[Store], listed: list[AdPlan], now: datetime | Non
 
 @dataclass
 class MonthPacing:
+    """Spend in a month so far against its budget, for one plan or a whole store (`month_figures`)."""
+
     month_start: date
     days_in_month: int
-    days_elapsed: int
+    days_elapsed: int  # whole days the budget covers before today (today, still under way, is not one)
     spend: Decimal
     budget: Decimal | None  # None: neither a daily nor a total cap
-    projected: Decimal | None
+    projected: Decimal | None  # None before a whole day has gone
+    run_days: int = 0  # days of the month the budget covers (a plan's days; the whole month for a store)
+
+    @property
+    def expected(self) -> Decimal | None:
+        """The budget pro-rated by the days gone: what should be spent by the start of today."""
+        if self.budget is None or not self.run_days:
+            return None
+        return to_money(self.budget * self.days_elapsed / self.run_days)
 
     @property
     def will_overspend(self) -> bool:
-        return self.budget is not None and self.projected is not None and self.projected > self.budget
+        if self.budget is None:
+            return False
+        return self.spend > self.budget or (self.projected is not None and self.projected > self.budget)
+
+    @property
+    def verdict(self) -> str | None:
+        """over (spent or on pace to spend more than the budget), under, early (no whole day to project from
+        yet), or None without a budget."""
+        if self.budget is None:
+            return None
+        if self.will_overspend:
+            return "over"
+        return "early" if self.projected is None else "under"
+
+    @property
+    def over_by(self) -> Decimal | None:
+        """How far beyond the budget the month already is or ends at the current rate (the larger)."""
+        if self.verdict != "over":
+            return None
+        return max(self.spend, self.projected or ZERO) - self.budget
+
+    @property
+    def under_by(self) -> Decimal | None:
+        return self.budget - self.projected if self.verdict == "under" else None
+
+
+def month_figures(day: date, spend_before: Decimal, spend_today: Decimal, budget: Decimal | None,
+                  runs_on=lambda d: True) -> MonthPacing:
+    """The month of the store-local `day` (today): `spend_before` (its days before today) plus `spend_today`
+    against `budget`, projected to the month's end at the daily average of the days before today among those
+    `runs_on` (today, mostly unreported, would drag the average down; on the 1st there is no projection)."""
+    start = day.replace(day=1)
+    n_days = calendar.monthrange(day.year, day.month)[1]
+    run_days = sum(1 for i in range(n_days) if runs_on(start + timedelta(days=i)))
+    elapsed = sum(1 for i in range((day - start).days) if runs_on(start + timedelta(days=i)))
+    projected = to_money(spend_before / elapsed * run_days) if elapsed else None
+    return MonthPacing(start, n_days, elapsed, to_money(spend_before + spend_today),
+                       None if budget is None else to_money(budget), projected, run_days)
 
 
 def month_budget_cap(plan: AdPlan, month_start: date) -> Decimal | None:
@@ -451,10 +499,7 @@ def month_budget_cap(plan: AdPlan, month_start: date) -> Decimal | None:
 
 def month_pacing(plan: AdPlan, day: date) -> MonthPacing:
     """Spend in `day`'s month up to `day` vs the month's budget: daily budget × the plan's days in the month,
-    at most what its total budget had left when the month began (a daily budget of 0 is no daily cap).
-
-    `day` is today, still under way and mostly unreported: the month-end projection is the average of the
-    plan's days before it (counting today as a whole day of spend projected low)."""
+    at most what its total budget had left when the month began (a daily budget of 0 is no daily cap)."""
     start = day.replace(day=1)
     n_days = calendar.monthrange(day.year, day.month)[1]
     run_days = sum(1 for i in range(n_days) if plan.runs_on(start + timedelta(days=i)))
@@ -462,14 +507,26 @@ def month_pacing(plan: AdPlan, day: date) -> MonthPacing:
     def spend_of(**dates) -> Decimal:
         return to_money(plan.daily.filter(**dates).aggregate(s=Sum("spend"))["s"] or ZERO)
 
-    spend = spend_of(date__gte=start, date__lte=day)
-    elapsed = sum(1 for i in range((day - start).days) if plan.runs_on(start + timedelta(days=i)))
     budget = plan.daily_budget * run_days if plan.daily_budget else None
     cap = month_budget_cap(plan, start)
     if cap is not None:
         budget = cap if budget is None else min(budget, cap)
-    projected = to_money(spend_of(date__gte=start, date__lt=day) / elapsed * run_days) if elapsed else None
-    return MonthPacing(start, n_days, elapsed, spend, None if budget is None else to_money(budget), projected)
+    return month_figures(day, spend_of(date__gte=start, date__lt=day), spend_of(date=day), budget, plan.runs_on)
+
+
+def store_month_pacing(store: Store, now: datetime | None = None) -> MonthPacing:
+    """The store's ad spend this store-local month, all plans together, against its StoreAdBudget for the month
+    (budget None when none is set). Days before today count their daily reports; today counts, per plan, the
+    larger of its report and its latest snapshot, as spent today reads on the plans page."""
+    now = now or timezone.now()
+    today = store.today(now)
+    start = today.replace(day=1)
+    plans = list(AdPlan.objects.filter(store=store))
+    before = AdDailyPerformance.objects.filter(plan__store=store, date__gte=start, date__lt=today)
+    spend_before = to_money(before.aggregate(s=Sum("spend"))["s"] or ZERO)
+    spend_today = to_money(sum(_spend_of_day(plans, store, today, now).values(), ZERO))
+    budget = StoreAdBudget.objects.filter(store=store, month=start).values_list("amount", flat=True).first()
+    return month_figures(today, spend_before, spend_today, budget)
 
 
 # --- what other duties read -----------------------------------------------------------------

@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -15,7 +16,8 @@ from stores.models import Product, Store, TrafficSource
 
 __all__ = [
     "AdChannel", "AdPlan", "AdPlanStatus", "BidStrategy", "AdDailyPerformance", "AdCreative",
-    "AdCreativePerformance", "AdSpendSnapshot", "CHANNEL_SOURCE", "DerivedMetrics", "ratio", "percent",
+    "AdCreativePerformance", "AdSpendSnapshot", "CHANNEL_SOURCE", "DerivedMetrics", "StoreAdBudget", "ratio",
+    "percent",
 ]
 
 
@@ -300,3 +302,27 @@ class AdSpendSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} {self.ts:%Y-%m-%d %H:%M} {self.spend_today}"
+
+
+class StoreAdBudget(models.Model):
+    """What a store means to spend on ads, all plans together, in one store-local month (its currency)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="ad_budgets")
+    month = models.DateField(help_text="The month's first day.")
+    amount = MoneyField(help_text="In the store's currency.")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["store", "month"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "month"], name="storeadbudget_unique_store_month"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="storeadbudget_amount_not_negative",
+                                   violation_error_message="The budget cannot be negative."),
+            models.CheckConstraint(condition=Q(month__day=1), name="storeadbudget_month_first_day",
+                                   violation_error_message="A month budget is dated on the month's first day."),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store} {self.month:%Y-%m} {self.amount}"

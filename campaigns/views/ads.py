@@ -14,7 +14,7 @@ from stores.models import ImportJob
 
 from .. import ads_charts, ads_pacing
 from ..ads_creatives import compare_creatives
-from ..ads_forms import AdCreativeForm, AdPlanForm, AdReportUploadForm
+from ..ads_forms import AdCreativeForm, AdPlanForm, AdReportUploadForm, StoreAdBudgetForm, budget_months
 from ..models import AdChannel, AdCreative, AdPlan, AdPlanStatus
 from .saving import save_new
 
@@ -23,7 +23,12 @@ LIST_DAYS = 30
 
 def ads(request):
     """All plans of the user's stores with the last 30 days' totals, spend today against the daily budget,
-    pacing alerts and charts."""
+    pacing alerts and charts, and each shown store's month of spend against its ad budget (set here by POST)."""
+    posted = StoreAdBudgetForm(request.POST, user=request.user) if request.method == "POST" else None
+    if posted is not None and posted.is_valid():
+        budget = posted.save()
+        messages.success(request, f"Saved the ad budget of {budget.store.name} for {budget.month:%B %Y}.")
+        return redirect(request.get_full_path())
     # By store, then name: a summing query drops the model's ordering, and one store's plans belong together.
     plans = scope(AdPlan.objects.select_related("store"), request.user).order_by("store__name", "name")
     store_slug = request.GET.get("store") or ""
@@ -49,11 +54,24 @@ def ads(request):
     if len(shown_stores) == 1:
         store = shown_stores[0]
         charts = ads_charts.store_charts(store, plans.filter(store=store))
+    budgets = [_store_budget(store, posted, request.user) for store in shown_stores]
     return render(request, "campaigns/ads.html", {
         "rows": rows, "stores": stores, "store_slug": store_slug, "channel": channel, "status": status,
         "channels": AdChannel.choices, "statuses": AdPlanStatus.choices, "alerts": alerts, "days": LIST_DAYS,
-        "charts": charts, "currency": currency, "several_stores": len(shown_stores) > 1,
-    })
+        "charts": charts, "currency": currency, "several_stores": len(shown_stores) > 1, "budgets": budgets,
+        # A post for a store not shown (or not the user's) has no line to show its errors beside.
+        "posted_errors": posted.errors if posted is not None and all(b["form"] is not posted for b in budgets)
+        else None,
+    }, status=400 if posted is not None else 200)
+
+
+def _store_budget(store, posted, user) -> dict:
+    """A store's month pacing and its budget form: the posted one, errors and all, for the store it was for."""
+    month = ads_pacing.store_month_pacing(store)
+    mine = posted is not None and posted.data.get("store") == str(store.pk)
+    form = posted if mine else StoreAdBudgetForm(user=user, initial={
+        "store": store.pk, "month": f"{month.month_start:%Y-%m}", "amount": month.budget})
+    return {"store": store, "month": month, "form": form, "months": budget_months(store)}
 
 
 def ad_new(request):

@@ -1,10 +1,12 @@
-"""Desk items for paid promotion: plans that stopped spending or are on pace to overspend (wired via desk.py)."""
+"""Desk items for paid promotion: plans that stopped spending or are on pace to overspend, and the store's
+month on pace to pass its ad budget (wired via desk.py)."""
 
 from django.urls import reverse
 
+from metrics.figures import metric_value
 from opsdesk.desk import DeskItem
 
-from .ads_pacing import pacing_alerts
+from .ads_pacing import pacing_alerts, store_month_pacing
 
 
 def open_items(store, user) -> list[DeskItem]:
@@ -15,4 +17,17 @@ def open_items(store, user) -> list[DeskItem]:
     return [
         DeskItem("Ad plans stopped spending", len(stopped), url, "danger"),
         DeskItem("Ad plans on pace to overspend", len(overspend), url, "warning"),
+        *_month_items(store),
     ]
+
+
+def _month_items(store) -> list[DeskItem]:
+    """The store's month when it is over its ad budget (already, or at the current rate); nothing otherwise."""
+    month = store_month_pacing(store)
+    if month.verdict != "over":
+        return []
+    # The amounts go in the label: the count beside it can only say 1.
+    spend = max(month.spend, month.projected or month.spend)
+    label = (f"Ad budget of {month.month_start:%B %Y} on pace to overspend: {metric_value(spend, 'money')} of "
+             f"{metric_value(month.budget, 'money')} {store.currency}")
+    return [DeskItem(label, 1, reverse("campaigns:ads") + f"?store={store.slug}#ad-budget", "warning")]

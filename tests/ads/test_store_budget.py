@@ -177,3 +177,22 @@ def test_the_budget_is_one_a_store_month_and_never_negative_in_the_database(stor
                 {"month": date(2026, 12, 2), "amount": Decimal("1.00")}):
         with pytest.raises(IntegrityError), transaction.atomic():
             StoreAdBudget.objects.create(store=store_a, **bad)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_desk_warns_of_a_store_month_on_pace_to_overspend_beside_the_plan_alerts(client_a, store_a, two_plans):
+    StoreAdBudget.objects.create(store=store_a, month=date(2026, 11, 1), amount=Decimal("4000.00"))
+
+    page = text(client_a.get("/"))
+
+    assert "Ad budget of November 2026 on pace to overspend: 4,500.00 of 4,000.00 CNY 1" in page
+    assert 'href="/campaigns/ads/?store=store-a#ad-budget"' in client_a.get("/").content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_desk_says_nothing_of_a_store_month_under_its_budget_or_without_one(client_a, store_a, two_plans):
+    assert "Ad budget of" not in text(client_a.get("/"))  # no budget set
+
+    StoreAdBudget.objects.create(store=store_a, month=date(2026, 11, 1), amount=Decimal("6000.00"))
+
+    assert "Ad budget of" not in text(client_a.get("/"))

@@ -344,6 +344,12 @@ class ReviewCase(models.Model):
                                    f"give up on reaching them ({unanswered} so far)")
         return missing
 
+    def record(self, note: str, by=None, at=None) -> CaseEvent:
+        """A line in the case's history that moves nothing (an assignment, the customer changing the review):
+        an event from the case's status to the same status."""
+        return self.events.create(from_status=self.status, to_status=self.status, by=by, at=at or timezone.now(),
+                                  note=note)
+
     def _reached(self) -> bool:
         return self.contacts.filter(outcome__in=[ContactOutcome.REACHED, ContactOutcome.REFUSED]).exists()
 
@@ -400,7 +406,11 @@ class CaseEvent(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '–'} → {self.to_status}"
+        return self.note if self.is_note() else f"{self.from_status or '–'} → {self.to_status}"
+
+    def is_note(self) -> bool:
+        """Recorded without a move (ReviewCase.record): the history shows its note only."""
+        return self.from_status == self.to_status
 
 
 class ContactOutcome(models.TextChoices):

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
+from opsdesk.tenancy import assignable_users
 from stores import listing
 from stores.models import ListingVersion, Product, Store
 
@@ -255,6 +256,34 @@ def save_findings(case: ReviewCase, values: dict) -> ReviewCase:
     locked.full_clean(exclude=["review"], validate_unique=False)
     locked.save(update_fields=list(values))
     return locked
+
+
+@transaction.atomic
+def assign_case(case: ReviewCase, by, assignee_id: int | None, now: datetime | None = None) -> CaseEvent | None:
+    """Give the case to `assignee_id` (None: to nobody), recording who did it in the case's history; None when
+    it already was theirs (a double-click records nothing twice). Only an active member of the case's store can
+    be given a case (ValueError otherwise); a closed case is the finished record (IllegalTransition)."""
+    assignee = None
+    if assignee_id is not None:
+        assignee = assignable_users([case.store]).filter(pk=assignee_id).first()
+        if assignee is None:
+            raise ValueError(f"{case.store.name} has no active member with id {assignee_id}; a case is assigned to "
+                             "a member of its store.")
+    locked = ReviewCase.objects.select_for_update().get(pk=case.pk)
+    if locked.status == CaseStatus.CLOSED:
+        raise IllegalTransition("The case is closed; it is assigned while it is open or resolved.")
+    before = locked.assigned_to
+    if before == assignee:
+        return None
+    locked.assigned_to = case.assigned_to = assignee
+    locked.save(update_fields=["assigned_to"])
+    if assignee is None:
+        note = f"Unassigned (was {before})."
+    elif assignee == by:
+        note = f"{by} took the case" + (f" (was {before})." if before else ".")
+    else:
+        note = f"Assigned to {assignee}" + (f" (was {before})." if before else ".")
+    return locked.record(note, by=by, at=now)
 
 
 def _refuse_closed(case: ReviewCase, what: str) -> None:

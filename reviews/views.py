@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from opsdesk.http import redirect_to_next
 from opsdesk.privacy import mask_phone
 from opsdesk.spreadsheet import csv_writer
-from opsdesk.tenancy import MANAGER, assignable_users, get_store, has_role, scope, stores_for
+from opsdesk.tenancy import MANAGER, assignable_users, get_store, has_role, parse_pk, scope, stores_for
 from stores import import_jobs
 
 from . import reports, services
@@ -38,16 +38,33 @@ def _case_page(request, cases):
     return Paginator(services.by_urgency(cases), CASES_PER_PAGE).get_page(request.GET.get("page"))
 
 
+# The lists' "Assigned" filter: its values and the words of the list's count ("3 open cases assigned to you").
+ASSIGNED_FILTERS = {"me": "assigned to you", "none": "unassigned"}
+
+
+def _assigned(request, cases):
+    """The cases of the list's "Assigned" filter (?assigned=me or none; anything else: everyone's)."""
+    wanted = request.GET.get("assigned", "")
+    cases = cases.select_related("assigned_to")  # the lists name each case's owner
+    if wanted == "me":
+        return cases.filter(assigned_to=request.user), wanted
+    if wanted == "none":
+        return cases.filter(assigned_to__isnull=True), wanted
+    return cases, ""
+
+
 def index(request):
     """Open cases of all the user's stores, overdue first, a page at a time."""
     now = timezone.now()
-    page = _case_page(request, scope(ReviewCase.objects.select_related("store", "review", "review__product"),
-                                     request.user).filter(status__in=OPEN_STATUSES))
+    cases, assigned = _assigned(request, scope(
+        ReviewCase.objects.select_related("store", "review", "review__product"), request.user
+    ).filter(status__in=OPEN_STATUSES))
+    page = _case_page(request, cases)
     # Each due time is shown in its own store's zone; name each zone on the page once.
     zones = sorted({(c.store.name, c.store.timezone) for c in page.object_list})
     return render(request, "reviews/index.html", {
         "cases": page.object_list, "page": page, "listed": "open case", "stores": stores_for(request.user),
-        "now": now, "zones": zones,
+        "now": now, "zones": zones, "assigned": assigned, "assigned_words": ASSIGNED_FILTERS.get(assigned, ""),
     })
 
 
@@ -63,6 +80,7 @@ def store_cases(request, slug):
         cases, listed = cases.filter(status__in=OPEN_STATUSES), "open case"
     elif status in CaseStatus.values:
         cases, listed = cases.filter(status=status), f"{CaseStatus(status).label.lower()} case"
+    cases, assigned = _assigned(request, cases)
     page = _case_page(request, cases)  # overdue ones are all waiting for a call: by urgency is by due time
     recent = store.reviews.select_related("product", "case__store").order_by("-created_at")[:LATEST_REVIEWS]
     return render(
@@ -76,6 +94,8 @@ def store_cases(request, slug):
             "status": status,
             "statuses": CaseStatus.choices,
             "overdue": bool(request.GET.get("overdue")),
+            "assigned": assigned,
+            "assigned_words": ASSIGNED_FILTERS.get(assigned, ""),
             "recent": recent,
             "now": now,
             "overdue_count": services.overdue_cases(store, now).count(),
@@ -133,6 +153,7 @@ def _case_context(request, store, case, **forms):
             initial={"title": (case.product.current_listing() or case.product).title} if case.product else None
         ),
         "task_form": ProductTaskForm(owners=users, store=store),
+        "assignees": users,
         "next_statuses": [(s, CaseStatus(s).label) for s in case.allowed_next()],
     }
     context.update(forms)
@@ -239,12 +260,27 @@ def _task(request, store, case):
     return None
 
 
+def _assign(request, store, case):
+    """Give the case to a member of the store (the select), or to the user ("Take this case"), or to nobody."""
+    raw = request.POST.get("assignee", "").strip()
+    assignee_id = parse_pk(raw) if raw else None
+    if raw and assignee_id is None:
+        raise ValueError(f"“{raw}” is not a user of this store.")
+    if services.assign_case(case, request.user, assignee_id) is None:
+        messages.info(request, "The case already was " + (f"assigned to {case.assigned_to}." if case.assigned_to
+                                                          else "unassigned."))
+    else:
+        messages.success(request, f"Case assigned to {case.assigned_to}." if case.assigned_to else "Case unassigned.")
+    return None
+
+
 CASE_ACTIONS = {
     "transition": _transition,
     "contact": _contact,
     "findings": _findings,
     "listing_fix": _listing_fix,
     "task": _task,
+    "assign": _assign,
 }
 
 

@@ -33,6 +33,7 @@ class UnmatchedProduct(Schema):
 class Imported(Schema):
     created: int
     already_imported: int
+    updated: int
     cases_opened: int
     duplicates_in_batch: list[int]
     unmatched_orders: list[UnmatchedOrder]
@@ -76,7 +77,8 @@ def post_reviews(request):
             {"index": e.row - 1 if e.row else None, "field": e.column, "message": e.message} for e in exc.errors
         ]})
     return Status(200, {
-        "created": result.created, "already_imported": result.already_imported, "cases_opened": result.cases_opened,
+        "created": result.created, "already_imported": result.already_imported, "updated": result.updated,
+        "cases_opened": result.cases_opened,
         "duplicates_in_batch": [i - 1 for i, _ in result.duplicates_in_file],
         "unmatched_orders": [{"index": i - 1, "order_id": k} for i, k in result.unmatched_orders],
         "unmatched_products": [{"index": i - 1, "sku": k} for i, k in result.unmatched_products],

@@ -2,7 +2,8 @@
 
 One function, `import_reviews(store, source, fmt)`, serves the command, the upload page and any
 API. An import is all-or-nothing: every bad row is named (row, column, reason) and nothing is
-written. Reviews already imported (same external id) are skipped, so re-running adds nothing.
+written. A review already imported (same external id) is skipped, unless its rating or text changed on the
+platform: then it is updated and its case told (`_update_changed`); re-running a file changes nothing.
 Order and product keys that match nothing in the store are reported, not fatal. A time without an offset
 is the store's local time; in opsdesk's CSV and the JSON one that a DST change skips or repeats there is
 refused (stores.importers.parse_time), while Olist's export keeps its own reading (Brazil's dataset).
@@ -45,7 +46,7 @@ from stores.importers import (
 )
 from stores.models import Order, OrderLine, Product, Store
 
-from .models import Review, ReviewPolicy
+from .models import CaseEvent, Review, ReviewCase, ReviewPolicy
 from .services import case_reason, open_cases_for
 
 FORMATS = ("olist", "csv", "json")
@@ -121,6 +122,8 @@ class ImportResult:
     rows: int = 0
     created: int = 0
     already_imported: int = 0
+    updated: int = 0  # of those already imported, the ones whose rating or text changed on the platform
+    turned_around: int = 0  # of those updated, the ones with a case that are no longer bad
     cases_opened: int = 0
     linked_orders: int = 0
     linked_products: int = 0
@@ -130,7 +133,9 @@ class ImportResult:
     unmatched_products: list[tuple[int, str]] = field(default_factory=list)  # (row, sku / product id)
 
     def summary(self) -> str:
-        return (f"{self.rows} rows: {self.created} reviews created, {self.already_imported} already imported, "
+        updated = (f" ({self.updated} of them changed on the platform and updated, {self.turned_around} no longer bad)"
+                   if self.updated else "")
+        return (f"{self.rows} rows: {self.created} reviews created, {self.already_imported} already imported{updated}, "
                 f"{len(self.duplicates_in_file)} repeated ids in the file (first kept), "
                 f"{self.cases_opened} cases opened; linked {self.linked_orders} orders, "
                 f"{self.linked_products} products, {self.linked_members} members; "
@@ -369,10 +374,13 @@ def import_reviews(store: Store, source, fmt: str | None = None, *, open_cases: 
     with transaction.atomic():
         # One import per store at a time, so two uploads of the same file cannot race on the ids.
         Store.objects.select_for_update().get(pk=store.pk)
-        existing = set(Review.objects.filter(store=store, external_id__in=list(first)).values_list(
-            "external_id", flat=True))
+        existing = {r.external_id: r for r in Review.objects.filter(store=store, external_id__in=list(first)).only(
+            "pk", "store_id", "external_id", "rating", "title", "body", "bad")}
         todo = [p for p in first.values() if p.external_id not in existing]
         result.already_imported = len(first) - len(todo)
+        changed = [(existing[p.external_id], p) for p in first.values() if p.external_id in existing
+                   and (existing[p.external_id].rating, existing[p.external_id].title, existing[p.external_id].body)
+                   != (p.rating, p.title, p.body)]
         orders = _orders_by_key(store, {p.order_key for p in todo if p.order_key})
         products = {p.sku: p for p in Product.objects.filter(store=store, sku__in={
             p.product_key for p in todo if p.product_key})}
@@ -406,10 +414,45 @@ def import_reviews(store: Store, source, fmt: str | None = None, *, open_cases: 
         for batch in RowsWritten(progress, len(parsed), len(parsed) - len(reviews)).batches(reviews, BATCH):
             Review.objects.bulk_create(batch)
         result.created = len(reviews)
+        turned_bad = _update_changed(changed, policy, now, result)
         if open_cases:
             progress("opening cases", len(parsed), len(parsed))
-            result.cases_opened = open_cases_for(store, [r for r in reviews if r.bad], now, policy)
+            result.cases_opened = open_cases_for(store, [r for r in reviews if r.bad] + turned_bad, now, policy)
     return result
+
+
+def _update_changed(changed: list[tuple[Review, ParsedReview]], policy: ReviewPolicy, now: datetime,
+                    result: ImportResult) -> list[Review]:
+    """Write the rating and text the platform now shows for reviews already imported, and tell their cases ("Customer
+    changed the review 1★ → 4★.", at `now`; a case whose review is no longer bad says so). Returns the reviews that
+    became bad and have no case, for the caller to open one. Safe to repeat: an unchanged review is not passed in."""
+    reviews, before = [], {}
+    for review, p in changed:
+        before[review.pk] = (review.rating, review.bad)
+        review.rating, review.title, review.body = p.rating, p.title, p.body
+        review.bad = case_reason(review, policy) is not None  # bulk_update skips save(), which sets it
+        reviews.append(review)
+    Review.objects.bulk_update(reviews, ["rating", "title", "body", "bad"], batch_size=BATCH)
+    result.updated = len(reviews)
+    cases = {c.review_id: c for c in ReviewCase.objects.select_for_update().filter(review__in=reviews)}
+    events = []
+    for review in reviews:
+        case = cases.get(review.pk)
+        if case is None:
+            continue
+        old = before[review.pk][0]
+        note = (f"Customer changed the review {old}★ → {review.rating}★." if old != review.rating
+                else f"Customer edited the review's text (still {old}★).")
+        if not review.bad:
+            note += " It is no longer a bad review."
+            result.turned_around += 1
+        # The platform's word is the record: it replaces a new rating an operator may have typed in.
+        case.customer_updated_review, case.updated_rating = True, review.rating
+        events.append(CaseEvent(case=case, from_status=case.status, to_status=case.status, at=now, note=note))
+    ReviewCase.objects.bulk_update([e.case for e in events], ["customer_updated_review", "updated_rating"],
+                                   batch_size=BATCH)
+    CaseEvent.objects.bulk_create(events, batch_size=BATCH)
+    return [r for r in reviews if r.bad and not before[r.pk][1] and r.pk not in cases]
 
 
 def _orders_by_key(store: Store, keys: set[str]) -> dict[str, Order]:

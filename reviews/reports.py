@@ -2,8 +2,9 @@
 and a product's ratings before and after each listing change.
 
 A review counts as bad by `services.bad_filter`, the rule its own page applies: rated 2 or less, or 3 with one of
-the store's negative words (with or without a case), or it opened a case. The verdict is stored on the review
-(`Review.bad`), so sums, counts and weekly buckets run in SQL; percentiles in numpy.
+the store's negative words (with or without a case), or it opened a case and was not turned around since (the
+customer changed it on the platform to a review that is no longer bad; counted as such). The verdict is stored on
+the review (`Review.bad`), so sums, counts and weekly buckets run in SQL; percentiles in numpy.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from opsdesk.lazy import lazy_module
 from stores.models import Product, Store
 
 from .models import OPEN_STATUSES, Resolution, Review, ReviewCase, RootCause
-from .services import bad_filter
+from .services import bad_filter, turned_around_filter
 
 np = lazy_module("numpy")
 
@@ -125,10 +126,14 @@ def build_report(store: Store, start: datetime, end: datetime, now: datetime | N
                      "median": round(float(np.median(waits)), 1) if waits else None,
                      "p90": round(float(np.percentile(waits, 90)), 1) if waits else None,
                      "not_called": waiting["n"], "overdue": waiting["overdue"]}
-    total = reviews.aggregate(n=Count("id"), bad=Count("id", filter=is_bad), low=Count("id", filter=Q(rating__lte=2)))
+    # `turned` first: once the aggregate named `bad` exists, a filter on the field `bad` would read that name.
+    total = reviews.aggregate(turned=Count("id", filter=turned_around_filter()), n=Count("id"),
+                              bad=Count("id", filter=is_bad), low=Count("id", filter=Q(rating__lte=2)))
     # `low` is what the daily page counts as new bad reviews; the rest of `bad` are 3★ reviews with a complaint word.
     totals = {"reviews": total["n"], "bad": total["bad"], "bad_rate": _rate(total["bad"], total["n"]),
-              "rated_2_or_less": total["low"], "complaints_at_3": total["bad"] - total["low"], "cases": cases.count()}
+              "rated_2_or_less": total["low"], "complaints_at_3": total["bad"] - total["low"], "cases": cases.count(),
+              # Bad once, changed by the customer since to a review that is not: counted here, no longer in `bad`.
+              "turned_around": total["turned"]}
     return Report(by_product, by_root_cause, by_week, resolution_mix, first_contact, totals,
                   store_wide(store, start, end))
 

@@ -119,14 +119,20 @@ def refresh_verdicts(store: Store, policy: ReviewPolicy | None = None, batch: in
     return len(now_bad), len(no_longer)
 
 
+def turned_around_filter() -> Q:
+    """Reviews turned around: after their case opened, the customer changed them on the platform (a re-import
+    brought the new rating or text, and the case says so) to one that is no longer bad."""
+    return Q(bad=False, case__customer_updated_review=True)
+
+
 def bad_filter() -> Q:
     """Which reviews are bad, for counting in SQL: `case_reason` finds a reason under the store's
     rules (rated 1 or 2, or 3 with a negative word; stored on the review as `bad`), or the review opened a case
-    (under the rules of its day).
+    (under the rules of its day) and was not turned around since (`turned_around_filter`).
 
     A 3★ complaint imported without opening a case is bad too: the report used to count it only once it had a
     case, while its own page called it bad."""
-    return Q(bad=True) | Q(case__isnull=False)
+    return Q(bad=True) | (Q(case__isnull=False) & ~turned_around_filter())
 
 
 def bad_without_case(store: Store, since: datetime | None = None) -> QuerySet[Review]:

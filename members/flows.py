@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -102,6 +103,13 @@ def holiday_period_reason(greeted: RecentGreeting) -> str:
     return f"holiday period: greeted for {greeted.day}"
 
 
+def holiday_period(store: Store, day: date) -> Callable[[], dict[str, str]]:
+    """The holiday period as `plan`'s number rule: numbers greeted in the period, each with its skip reason
+    (kept as skipped rows, so the member and texts pages say why no greeting went). `plan` reads it once the
+    numbers are locked: read before, another store's greeting planned meanwhile would go unseen."""
+    return lambda: {phone: holiday_period_reason(greeted) for phone, greeted in greeted_recently(store, day).items()}
+
+
 def public_holidays_starting(country: str, day: date) -> list[str]:
     """The public holidays of `country` worth a greeting on `day`: named in the calendar's own language
     (国庆节 for CN; left alone, the holidays package follows the server's locale), and only on a holiday's
@@ -137,13 +145,10 @@ def holiday_care(now: datetime | None = None) -> PlanResult:
                 template = template or default_template
                 if template is None:
                     continue
-                greeted = {} if festival else greeted_recently(store, day)
                 occasion = f"holiday:{day.isoformat()}"
-                # Kept as skipped rows, so the member and texts pages say why no greeting went.
-                items = [Planned(m, occasion, {"holiday": name},
-                                 skip_reason=holiday_period_reason(greeted[m.phone]) if m.phone in greeted else "")
-                         for m in members]
-                total += plan(store, Flow.HOLIDAY, template, items, now)
+                items = [Planned(m, occasion, {"holiday": name}) for m in members]
+                total += plan(store, Flow.HOLIDAY, template, items, now,
+                              number_rule=None if festival else holiday_period(store, day))
                 break
     return total
 

@@ -22,6 +22,7 @@ import math
 import queue
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -48,7 +49,6 @@ class Planned:
     occasion: str
     context: dict = field(default_factory=dict)
     order: Order | None = None  # after-sales: the order the text is about, re-checked when it is sent
-    skip_reason: str = ""  # the flow's own reason not to send it (kept as a skipped row, like the cap's)
 
 
 @dataclass
@@ -58,7 +58,7 @@ class PlanResult:
     already: int = 0
     waiting: int = 0  # created, but for a later day: the member already has a text that day
     same_day: int = 0  # skipped: a greeting for a day the member already has a text
-    flow_skipped: int = 0  # skipped for the flow's own reason (Planned.skip_reason), e.g. the holiday period
+    flow_skipped: int = 0  # skipped for the flow's own reason (plan's `number_rule`), e.g. the holiday period
 
     def __add__(self, other: PlanResult) -> PlanResult:
         return PlanResult(self.created + other.created, self.capped + other.capped, self.already + other.already,
@@ -111,14 +111,18 @@ def _make_way(texts: list, taken: set, zone, now: datetime) -> bool:
 
 @transaction.atomic
 def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: datetime | None = None,
-         batch_size: int = 2000) -> PlanResult:
+         batch_size: int = 2000, number_rule: Callable[[], dict[str, str]] | None = None) -> PlanResult:
     """Create the Message rows for `items`: skipped with a reason when over the frequency cap; one text a
     number a day, so a text for a day already taken waits for the number's next free day (a holiday
     greeting instead moves a text that has not started yet out of its day, or is skipped). Both rules count
     the number's texts from every store (compliance). When the template
     carries a coupon code ({coupon}), each queued text issues its member's coupon for the occasion in the same
     transaction: a member the text skips gets none, a second run, finding the text, issues none, and a text
-    without the code issues none (nobody would hear of it)."""
+    without the code issues none (nobody would hear of it).
+
+    `number_rule` is the flow's own rule over other texts to the number (the holiday period): it returns the
+    numbers not to text, each with its skip reason, and is called once the numbers are locked, so it reads
+    what another store's plan of the same numbers has just committed."""
     now = now or timezone.now()
     if not items:
         return PlanResult()
@@ -129,6 +133,7 @@ def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: dat
     existing = set(Message.objects.filter(store=store, flow=flow, occasion__in=occasions)
                    .values_list("member_id", "occasion"))
     todo = [item for item in items if (item.member.pk, item.occasion) not in existing]
+    flow_reasons = number_rule() if number_rule else {}
     # Counted per number, over every store, and counted on as rows are planned: two orders of one buyer in one
     # run are two texts towards the cap.
     recent = compliance.recent_text_counts(store, now)
@@ -144,8 +149,8 @@ def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: dat
             numbers_days[member.phone] = compliance.by_day(texts.get(member.phone, []), zone)
         member_days = numbers_days[member.phone]
         count = recent.get(member.phone, compliance.TextCount(0, 0))
-        if item.skip_reason:
-            status, reason = MessageStatus.SKIPPED, item.skip_reason
+        if member.phone in flow_reasons:
+            status, reason = MessageStatus.SKIPPED, flow_reasons[member.phone]
         elif count.total >= settings.SMS_FREQUENCY_CAP:
             status, reason = MessageStatus.SKIPPED, compliance.cap_reason(count)
         elif member_days.get(day):
@@ -184,7 +189,7 @@ def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: dat
                         capped=sum(1 for r in rows if r.skip_reason.startswith("frequency cap")),
                         already=len(items) - len(todo), waiting=waiting,
                         same_day=sum(1 for r in rows if r.skip_reason.startswith("one text a day")),
-                        flow_skipped=sum(1 for item in todo if item.skip_reason))
+                        flow_skipped=sum(1 for item in todo if item.member.phone in flow_reasons))
     transaction.on_commit(lambda: dispatch_due())
     return result
 

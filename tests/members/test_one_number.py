@@ -226,3 +226,60 @@ def test_planning_costs_the_same_queries_for_five_shared_numbers_as_for_fifty():
         return len(queries)
 
     assert queries_to_plan(5, 0) == queries_to_plan(50, 100)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_greeting_planned_while_another_stores_greeting_commits_sees_it_in_the_holiday_period(monkeypatch):
+    """North's Christmas greeting is being planned (its numbers locked, not committed yet) when South's beat tick
+    greets the same number for Boxing Day. South must read the holiday period after North commits, not before
+    it waits for the lock: both greetings would go otherwise (they fall on two days, so one a day lets both)."""
+    london = compliance.ZoneInfo("Europe/London")
+    north = StoreFactory(name="North", slug="north", country="GB", timezone="Europe/London")
+    south = StoreFactory(name="South", slug="south", country="GB", timezone="Europe/London")
+    christmas = SmsTemplate.objects.create(store=north, name="Holiday", flow="holiday", is_active=False,
+                                           body="Happy {holiday}, {first_name}!")
+    SmsTemplate.objects.create(store=south, name="Holiday", flow="holiday", body="Happy {holiday}, {first_name}!")
+    north_member = make_member(north, phone=UK_PHONE)
+    make_member(south, phone=UK_PHONE)
+    north_holds, north_may_commit, south_locks = threading.Event(), threading.Event(), threading.Event()
+    real_texted_days, real_lock_numbers = compliance.texted_days, compliance.lock_numbers
+
+    def texted_days(store, now):  # North, inside its locked section: wait until South reaches the locks
+        days = real_texted_days(store, now)
+        if store == north:
+            north_holds.set()
+            assert north_may_commit.wait(30)
+        return days
+
+    def lock_numbers(phones):
+        if threading.current_thread() is south_thread:
+            south_locks.set()
+        real_lock_numbers(phones)
+
+    monkeypatch.setattr(compliance, "texted_days", texted_days)
+    monkeypatch.setattr(compliance, "lock_numbers", lock_numbers)
+    results = {}
+
+    def run(name, work):
+        try:
+            results[name] = work()
+        finally:
+            connection.close()
+
+    north_thread = threading.Thread(target=run, args=("North", lambda: sending.plan(
+        north, "holiday", christmas, [sending.Planned(north_member, "holiday:2026-12-25", {"holiday": "Christmas"})],
+        datetime(2026, 12, 25, 20, 50, tzinfo=london))))
+    south_thread = threading.Thread(target=run, args=("South", lambda: flows.holiday_care(
+        datetime(2026, 12, 26, 0, 5, tzinfo=london))))
+    north_thread.start()
+    try:
+        assert north_holds.wait(30)
+        south_thread.start()
+        assert south_locks.wait(30)  # South is at the locks North holds: whatever it read before is stale
+    finally:
+        north_may_commit.set()
+        north_thread.join(30)
+        south_thread.join(30)
+    assert (results["North"].created, results["South"].created, results["South"].flow_skipped) == (1, 0, 1)
+    assert Message.objects.get(store=south).skip_reason == (
+        "holiday period: the number has another store's greeting for 2026-12-25")

@@ -150,6 +150,14 @@ def one_a_day_reason(day: date, texts: list, store) -> str:
     return f"one text a day: already texted on {day.isoformat()}"
 
 
+def wait_reason(elsewhere: bool) -> str:
+    """Why a text waits for a later day: the number's day is taken (`elsewhere`: by another store's text, which
+    is mentioned, never named: a user of this store may not know the other)."""
+    if elsewhere:
+        return "waits: another store's text to this number that day"
+    return "waits: another text to this number that day"
+
+
 # Planning locks the numbers it plans, so two stores' flows never plan one number's day at once. Advisory locks
 # live in Postgres's shared lock table (max_locks_per_transaction × connections, 6,400 by default), so numbers
 # share NUMBER_LOCK_STRIPES locks: a plan of 100 000 members holds at most that many.

@@ -361,6 +361,8 @@ class Message(models.Model):
     status = models.CharField(max_length=20, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
     # Days in it stay ISO ("greeted for 2026-12-23"), like the occasion key; the pages word them when shown.
     skip_reason = models.CharField(max_length=100, blank=True)
+    # Why a queued text was put off to a later day (one text a number a day); shown while it waits.
+    wait_reason = models.CharField(max_length=100, blank=True)
     provider_sid = models.CharField(max_length=64, null=True, blank=True, unique=True)
     error_code = models.CharField(max_length=20, blank=True)
     error_message = models.CharField(max_length=255, blank=True)
@@ -403,6 +405,12 @@ class Message(models.Model):
         23 Dec"). Stored with ISO days and worded when read, so the year shows once it is not this year's and
         rows kept before the pages wrote days in words read the same."""
         return days_in_words(self.skip_reason)
+
+    @property
+    def waits_because(self) -> str:
+        """Why a queued text waits for a later day ("waits: another store's text to this number that day"), or
+        "" once it is no longer waiting."""
+        return self.wait_reason if self.status == MessageStatus.QUEUED else ""
 
     @property
     def error_words(self) -> str:

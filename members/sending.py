@@ -89,7 +89,7 @@ def member_context(member: Member) -> dict:
     return {"first_name": member.first_name, "name": member.name, "store": member.store.name, "tier": member.tier}
 
 
-def _make_way(texts: list, taken: set, zone, now: datetime) -> bool:
+def _make_way(texts: list, taken: set, zone, now: datetime, greeting_store) -> bool:
     """Move the texts of a day (any store's) to the number's next free day, if none of them has started; True
     if done.
 
@@ -101,8 +101,9 @@ def _make_way(texts: list, taken: set, zone, now: datetime) -> bool:
     for text in texts:
         day = compliance.send_day(text.scheduled_for, zone)
         later = compliance.next_free_morning(day, taken, zone)
+        reason = compliance.wait_reason(elsewhere=text.store_id != greeting_store.pk)
         if not Message.objects.filter(pk=text.pk, status=MessageStatus.QUEUED, attempts=0, enqueued_at__isnull=True,
-                                      scheduled_for__gt=now).update(scheduled_for=later):
+                                      scheduled_for__gt=now).update(scheduled_for=later, wait_reason=reason):
             return False
         text.scheduled_for = later
         taken.add(compliance.send_day(later, zone))
@@ -142,7 +143,7 @@ def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: dat
     rows, waiting = [], 0
     for item in todo:
         member, zone = item.member, item.member.zone
-        status, reason = MessageStatus.QUEUED, ""
+        status, reason, waits = MessageStatus.QUEUED, "", ""
         send_at = compliance.next_send_time(now, zone)
         day = compliance.send_day(send_at, zone)
         if member.phone not in numbers_days:
@@ -156,16 +157,17 @@ def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: dat
         elif member_days.get(day):
             taken = {d for d, texts in member_days.items() if texts}
             if flow not in DAY_BOUND_FLOWS:
+                waits = compliance.wait_reason(any(text.store_id != store.pk for text in member_days[day]))
                 send_at = compliance.next_free_morning(day, taken, zone)
                 day = compliance.send_day(send_at, zone)
                 waiting += 1
-            elif _make_way(member_days[day], taken | {day}, zone, now):
+            elif _make_way(member_days[day], taken | {day}, zone, now, store):
                 for text in member_days.pop(day):
                     member_days[compliance.send_day(text.scheduled_for, zone)].append(text)
             else:
                 status, reason = MessageStatus.SKIPPED, compliance.one_a_day_reason(day, member_days[day], store)
         row = Message(store=store, member=member, flow=flow, occasion=item.occasion, template=template,
-                      order=item.order, status=status, skip_reason=reason, scheduled_for=send_at)
+                      order=item.order, status=status, skip_reason=reason, wait_reason=waits, scheduled_for=send_at)
         if status == MessageStatus.QUEUED:
             member_days[day].append(row)
             recent[member.phone] = count._replace(total=count.total + 1)

@@ -283,3 +283,48 @@ def test_a_greeting_planned_while_another_stores_greeting_commits_sees_it_in_the
     assert (results["North"].created, results["South"].created, results["South"].flow_skipped) == (1, 0, 1)
     assert Message.objects.get(store=south).skip_reason == (
         "holiday period: the number has another store's greeting for 2026-12-25")
+
+
+WAITS_ELSEWHERE = "waits: another store&#x27;s text to this number that day"
+
+
+@pytest.mark.django_db
+def test_a_text_waiting_a_day_for_another_stores_text_says_why_without_naming_it(client):
+    (north, north_thanks), (south, south_thanks) = (store_with_campaign("North Outfitters"),
+                                                    store_with_campaign("South Gear"))
+    make_member(north, phone=PHONE)
+    waiting = make_member(south, phone=PHONE)
+    with time_machine.travel(la(DAY, 7, 0), tick=False):
+        flows.start_campaign(north, north_thanks)
+        assert flows.start_campaign(south, south_thanks).waiting == 1
+
+    user = UserFactory(username="south-only")
+    MembershipFactory(store=south, user=user, role="operator")
+    for page in pages_of(waiting):
+        with time_machine.travel(la(DAY, 8, 0), tick=False):
+            client.force_login(user)
+            html = client.get(page).content.decode()
+        assert WAITS_ELSEWHERE in html, page
+        assert "North Outfitters" not in html
+
+
+@pytest.mark.django_db
+def test_a_text_a_holiday_greeting_moves_to_the_next_day_says_why(client):
+    # North's campaign is queued for 09:00 on Christmas morning; South's Christmas greeting takes that day.
+    (north, north_thanks), (south, _) = store_with_campaign("North Outfitters"), store_with_campaign("South Gear")
+    moved = make_member(north, phone=PHONE)
+    make_member(south, phone=PHONE)
+    SmsTemplate.objects.create(store=south, name="Holiday", flow="holiday", body="Happy {holiday}, {first_name}!")
+    christmas = date(2026, 12, 25)
+    with time_machine.travel(la(christmas, 7, 0), tick=False):
+        flows.start_campaign(north, north_thanks)
+        assert flows.holiday_care().created == 1
+    assert Message.objects.get(store=north).scheduled_for == la(christmas + timedelta(days=1), 9)
+
+    user = UserFactory(username="north-only")
+    MembershipFactory(store=north, user=user, role="operator")
+    with time_machine.travel(la(christmas, 8, 0), tick=False):
+        client.force_login(user)
+        html = client.get(reverse("members:detail", args=[moved.pk])).content.decode()
+    assert WAITS_ELSEWHERE in html
+    assert "South Gear" not in html

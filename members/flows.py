@@ -200,11 +200,19 @@ class DryRun:
     cost: Decimal = Decimal("0")
     price_per_segment: Decimal = Decimal("0")
     deferred_by_quiet_hours: int = 0
+    # Texts that would wait for the number's next free day (one text a number a day), by reason as the pages
+    # word it: compliance.wait_reason.
+    waiting: dict[str, int] = field(default_factory=dict)
     sample: str = ""
+
+    @property
+    def waiting_total(self) -> int:
+        return sum(self.waiting.values())
 
 
 def dry_run(store: Store, template: SmsTemplate, now: datetime | None = None) -> DryRun:
-    """Who a campaign with `template` would reach now, how many SMS segments, and what it would cost."""
+    """Who a campaign with `template` would reach now, how many SMS segments, what it would cost, and how many
+    of its texts would wait a day for the number's next free day (and why)."""
     now = now or timezone.now()
     everyone = Member.objects.filter(store=store)
     if template.segment_list():
@@ -218,6 +226,7 @@ def dry_run(store: Store, template: SmsTemplate, now: datetime | None = None) ->
     excluded = {"no consent": counts["no_consent"], "opted out": counts["opted_out"],
                 "invalid number": counts["invalid"]}
     capped = compliance.capped_numbers(store, now)
+    taken = compliance.texted_days(store, now)
     planned = campaign_planned(store, template)
     result = DryRun(price_per_segment=Decimal(str(settings.SMS_PRICE_PER_SEGMENT)))
     sizes, encodings = Counter(), Counter()
@@ -227,7 +236,7 @@ def dry_run(store: Store, template: SmsTemplate, now: datetime | None = None) ->
     # Tens of thousands of members: read as plain values into one unsaved Member, and render each distinct
     # text and judge each zone once (a text differs only by the member fields its placeholders use).
     used = set(placeholders_in(template.body))
-    probe, texts, quiet = Member(store=store), {}, {}
+    probe, texts, quiet, waiting = Member(store=store), {}, {}, Counter()
     for pk, probe.name, probe.tier, probe.phone, probe.timezone in audience(store, template).values_list(
             "pk", "name", "tier", "phone", "timezone"):
         if pk in planned:
@@ -251,7 +260,12 @@ def dry_run(store: Store, template: SmsTemplate, now: datetime | None = None) ->
             quiet[zone.key] = compliance.in_quiet_hours(now, zone)
         if quiet[zone.key]:
             result.deferred_by_quiet_hours += 1
+        if probe.phone in taken:  # as plan judges it: the day the text would go, in the member's zone
+            day = compliance.send_day(compliance.next_send_time(now, zone), zone)
+            if day_texts := compliance.by_day(taken[probe.phone], zone).get(day):
+                waiting[compliance.wait_reason(any(t.store_id != store.pk for t in day_texts))] += 1
     result.excluded = excluded
+    result.waiting = dict(waiting)
     result.by_segments = dict(sorted(sizes.items()))
     result.encodings = dict(encodings)
     result.segments = sum(k * v for k, v in sizes.items())

@@ -328,3 +328,30 @@ def test_a_text_a_holiday_greeting_moves_to_the_next_day_says_why(client):
         html = client.get(reverse("members:detail", args=[moved.pk])).content.decode()
     assert WAITS_ELSEWHERE in html
     assert "South Gear" not in html
+
+
+@pytest.mark.django_db
+def test_the_campaign_dry_run_counts_the_texts_that_would_wait_a_day_and_why(client):
+    (north, north_thanks), (south, south_thanks) = (store_with_campaign("North Outfitters"),
+                                                    store_with_campaign("South Gear"))
+    make_member(north, phone=PHONE)
+    make_member(south, phone=PHONE)  # North texts this number today
+    make_member(south, phone="+14155550178")  # South's own first campaign texts it today
+    spring = SmsTemplate.objects.create(store=south, name="Spring", flow="campaign", body="Spring sale at {store}!")
+    with time_machine.travel(la(DAY, 7, 0), tick=False):
+        flows.start_campaign(north, north_thanks)
+        flows.start_campaign(south, south_thanks)
+        make_member(south, phone="+14155550180")  # joined since: nothing today
+        run = flows.dry_run(south, spring)
+        user = UserFactory(username="south-manager")
+        MembershipFactory(store=south, user=user, role="manager")
+        client.force_login(user)
+        html = client.get(reverse("members:campaign", args=[spring.pk])).content.decode()
+        started = flows.start_campaign(south, spring)
+    assert run.audience == 3
+    assert run.waiting == {"waits: another store's text to this number that day": 1,
+                           "waits: another text to this number that day": 1}
+    assert started.waiting == run.waiting_total == 2
+    assert 'data-testid="waiting">2<' in html
+    assert WAITS_ELSEWHERE in html
+    assert "North Outfitters" not in html

@@ -5,7 +5,8 @@ cannot say which store it answers: it is recorded once for each membership of th
 applies in every store (Twilio blocks the number for the whole sender) and an opt-in lifts it in every
 store. An opt-in never creates consent: it lifts the opt-out, and a membership that never consented
 stays untexted. An opt-out or opt-in that Twilio's Advanced Opt-Out does not confirm itself ("Stop, please",
-"Start.") we confirm. HELP and any other reply wait on the texts page until an operator marks them answered;
+"Start.") we confirm; an opt-in's confirmation names only the stores whose texts it brings back (opted out
+and consented). HELP and any other reply wait on the texts page until an operator marks them answered;
 the answer we send back names the store(s) the number belongs to.
 
 An answer is kept as a text (flow ANSWER, occasion "answer:<the reply's MessageSid>") of each membership,
@@ -43,6 +44,11 @@ ANSWERS = {
            ReplyKind.OPT_IN: "您已重新订阅{stores}的短信。回复T退订。",
            ReplyKind.MESSAGE: "感谢回复，{stores}客服已收到您的消息，会尽快联系您。"},
 }
+# An opt-in lifted in no store that texts the member (none consented): no store is named, and no texts promised.
+OPT_IN_WITHOUT_CONSENT = {
+    "en": "You are no longer unsubscribed. A store texts you only once you agree to its texts.",
+    "zh": "您已取消退订。只有在您同意接收某店铺的短信后，该店铺才会给您发短信。",
+}
 # Free-text replies are acknowledged at most once in this window (no loop with an auto-responder).
 ACKNOWLEDGE_EVERY = timedelta(hours=24)
 
@@ -53,9 +59,13 @@ class Answer:
     message_id: int | None = None  # the kept copy Twilio's status report of the answer updates
 
 
+def language_of(stores: list) -> str:
+    return "zh" if all(s.country == "CN" for s in stores) else "en"
+
+
 def answer_text(kind: str, stores: list) -> str:
     """Our answer to a reply of `kind` from a number of `stores` (ordered by name), naming them all."""
-    language = "zh" if all(s.country == "CN" for s in stores) else "en"
+    language = language_of(stores)
     names = ("、" if language == "zh" else " / ").join(dict.fromkeys(s.name for s in stores))
     return ANSWERS[language][kind].format(stores=names)
 
@@ -92,8 +102,10 @@ def receive(phone: str, body: str, provider_sid: str = "", now: datetime | None 
         if kind == ReplyKind.OPT_OUT:
             count = Member.objects.filter(pk__in=ids, opted_out_at__isnull=True).update(opted_out_at=now)
         elif kind == ReplyKind.OPT_IN:
-            count = (Member.objects.filter(pk__in=ids, opted_out_at__isnull=False)
-                     .update(opted_out_at=None, opted_out_by=None))
+            lifted = list(Member.objects.filter(pk__in=ids, opted_out_at__isnull=False).values_list("pk", flat=True))
+            count = Member.objects.filter(pk__in=lifted).update(opted_out_at=None, opted_out_by=None)
+            # "You will get our texts again" holds only where the opt-out was lifted and the member consented.
+            resumed = set(Member.objects.filter(pk__in=lifted).textable().values_list("pk", flat=True))
         else:
             count = len(ids)
         log.info("%s from %s (%d memberships)", kind, mask_phone(phone), count)
@@ -105,6 +117,11 @@ def receive(phone: str, body: str, provider_sid: str = "", now: datetime | None 
             return None
         if kind == ReplyKind.MESSAGE and earlier:
             return None
+        if kind == ReplyKind.OPT_IN:
+            stores = [m.store for m in members if m.pk in resumed]
+            text = (answer_text(kind, stores) if stores
+                    else OPT_IN_WITHOUT_CONSENT[language_of([m.store for m in members])])
+            return _keep_answer(members, text, provider_sid, now)
         return _keep_answer(members, answer_text(kind, [m.store for m in members]), provider_sid, now)
 
 

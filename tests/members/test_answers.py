@@ -106,6 +106,28 @@ def test_an_opt_in_twilio_does_not_know_is_confirmed_in_chinese_to_a_chinese_sto
     assert [m.text for m in first] == ["您已重新订阅茶叶店的短信。回复T退订。"]
 
 
+def test_an_opt_in_confirmation_names_only_the_stores_whose_texts_come_back(client, store_b, store_c):
+    """Store C never had the customer's consent: lifting the opt-out brings none of its texts back, so our
+    confirmation neither names it nor promises its texts."""
+    make_member(store_b, phone=PHONE)
+    never_consented = make_member(store_c, phone=PHONE, sms_consent=False, consent_source="")
+    text_in(client, "Stop, please", "SMstop24")
+    first, _ = text_in(client, "Start.", "SMstart24", at=LA_MORNING + timedelta(hours=1))
+    assert [m.text for m in first] == ["Store B: you will get our texts again. Reply STOP to stop them."]
+    never_consented.refresh_from_db()
+    assert never_consented.opted_out_at is None and not never_consented.sms_consent
+
+
+def test_an_opt_in_that_brings_back_no_stores_texts_promises_none(client, store_b):
+    member = make_member(store_b, phone=PHONE, sms_consent=False, consent_source="")
+    text_in(client, "Stop, please", "SMstop25")
+    first, _ = text_in(client, "Start.", "SMstart25", at=LA_MORNING + timedelta(hours=1))
+    assert [m.text for m in first] == [
+        "You are no longer unsubscribed. A store texts you only once you agree to its texts."]
+    member.refresh_from_db()
+    assert member.opted_out_at is None and not member.sms_consent
+
+
 def test_an_opt_in_from_a_number_that_was_not_opted_out_gets_no_answer(client, store_b):
     """Nothing changed for them: a lone "Yes!" from a number that gets our texts most likely answers our text's
     question ("Did your parcel arrive?"), and "you will get our texts again" would puzzle them."""

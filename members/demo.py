@@ -72,7 +72,7 @@ def _seed_sent_texts(store, template, ctx, now) -> None:
     for n, order in enumerate(orders):
         member: Member = order.member_link.member
         body = render(template.body, {"first_name": member.first_name, "name": member.name, "store": store.name,
-                                      "order": order.external_id})
+                                      "order": order.number})
         # The beat plans the text a little after the delay has passed; quiet hours move its send time.
         planned_at = min(order.delivered_at + timedelta(days=template.delay_days, minutes=rng.randrange(1, 8)), now)
         send_at = compliance.next_send_time(planned_at, member.zone)

@@ -169,7 +169,7 @@ def after_sales_care(now: datetime | None = None, catch_up_days: int = 7) -> Pla
                                          member_link__member__in=audience(store))
         orders = (compliance.orders_to_care_for(delivered).select_related("member_link__member__store")
                   .order_by("delivered_at", "pk"))
-        items = [Planned(o.member_link.member, f"after_sales:order {o.external_id}", {"order": o.external_id},
+        items = [Planned(o.member_link.member, f"after_sales:order {o.external_id}", {"order": o.number},
                          order=o) for o in orders]
         total += plan(store, Flow.AFTER_SALES, template, items, now)
     return total

@@ -271,7 +271,8 @@ _FULFILMENT_STATUS = {OrderShipped: OrderStatus.SHIPPED, OrderDelivered: OrderSt
 
 def _order_data(event: OrderPaid, products: dict[str, int]) -> OrderData:
     return OrderData(
-        external_id=event.order_id, placed_at=event.placed_at or event.ts, paid_at=event.ts, total=event.total,
+        external_id=event.order_id, name=event.name,
+        placed_at=event.placed_at or event.ts, paid_at=event.ts, total=event.total,
         traffic_source=event.source, buyer_ref=event.buyer.ref, buyer_name=event.buyer.name,
         buyer_phone=event.buyer.phone, buyer_email=event.buyer.email,
         marketing_consent=event.buyer.marketing_consent,

@@ -102,6 +102,8 @@ class OrderPaid(_Event):
     order_id: text(1, 100) = Field(
         description="The storefront's order id; an order is recorded once per store however often it is sent."
     )
+    name: text(0, 100) = Field("", description="What the shop and the buyer call the order (#1042), if it differs "
+                                              "from order_id; shown on opsdesk's pages and in after-sales texts.")
     placed_at: AwareDatetime | None = Field(None, description="When the order was placed; defaults to ts.")
     total: Money
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = Field(

@@ -57,9 +57,9 @@ class PaymentInline(StoreScopedChoicesMixin, admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["external_id", "store", "status", "placed_at", "paid_at", "total", "traffic_source"]
+    list_display = ["external_id", "name", "store", "status", "placed_at", "paid_at", "total", "traffic_source"]
     list_filter = ["store", "status", "traffic_source"]
-    search_fields = ["external_id", "buyer_name", "buyer_email"]
+    search_fields = ["external_id", "name", "buyer_name", "buyer_email"]
     date_hierarchy = "placed_at"
     inlines = [OrderLineInline, PaymentInline]
 

@@ -418,16 +418,17 @@ class RowReader:
 # --- orders ------------------------------------------------------------------------------------
 
 ORDER_COLUMNS = [
-    "order_id", "placed_at", "paid_at", "status", "total", "currency", "traffic_source", "buyer_ref", "buyer_name",
+    "order_id", "order_name", "placed_at", "paid_at",
+    "status", "total", "currency", "traffic_source", "buyer_ref", "buyer_name",
     "buyer_phone", "buyer_email", "marketing_consent", "sku", "title", "quantity", "unit_price", "line_amount",
     "freight", "payment_type", "refund_amount", "refunded_at", "shipped_at", "delivered_at",
 ]
 ORDER_REQUIRED = ["order_id", "placed_at", "total", "unit_price"]
 SHOPIFY_REQUIRED = ["Name", "Created at", "Total", "Lineitem quantity", "Lineitem price"]
 # Order-level columns: given on an order's first row; later rows of the order may leave them blank.
-ORDER_LEVEL = {"placed_at", "paid_at", "status", "total", "currency", "traffic_source", "buyer_ref", "buyer_name",
-               "buyer_phone", "buyer_email", "marketing_consent", "payment_type", "refund_amount", "refunded_at",
-               "shipped_at", "delivered_at"}
+ORDER_LEVEL = {"order_name", "placed_at", "paid_at", "status", "total", "currency", "traffic_source", "buyer_ref",
+               "buyer_name", "buyer_phone", "buyer_email", "marketing_consent", "payment_type", "refund_amount",
+               "refunded_at", "shipped_at", "delivered_at"}
 
 
 def detect_order_format(header: list[str]) -> str:
@@ -516,7 +517,7 @@ def _opsdesk_orders(store: Store, rows, mark: str | None = None) -> list[tuple[i
         delivered_at = head.get("delivered_at", lambda v: parse_time(v, store))
         total = head.get("total", money, required=True, default=Decimal("0"))
         data = OrderData(
-            external_id=external_id[:100],
+            external_id=external_id[:100], name=head.get("order_name", default=""),
             placed_at=head.get("placed_at", lambda v: parse_time(v, store), required=True),
             paid_at=paid_at, total=total,
             status=head.get("status", lambda v: parse_choice(v, OrderStatus, ""), default=_default_status(
@@ -596,7 +597,8 @@ def _shopify_orders(store: Store, rows, mark: str | None = None) -> list[tuple[i
         phone = next((head_row.get(c) for c in ("Phone", "Billing Phone", "Shipping Phone") if head_row.get(c)), "")
         gateway = shopify.primary_gateway(head_row.get("Payment Method", ""))
         data = OrderData(
-            external_id=(head_row.get("Id") or name)[:100], placed_at=placed_at, paid_at=paid_at, total=total,
+            external_id=(head_row.get("Id") or name)[:100], name=name,
+            placed_at=placed_at, paid_at=paid_at, total=total,
             status=shopify.order_status(financial, bool(head_row.get("Cancelled at"))),
             traffic_source=shopify.traffic_source(head_row.get("Landing Site"), head_row.get("Referring Site")),
             buyer_name=head_row.get("Billing Name", ""), buyer_phone=phone, buyer_email=head_row.get("Email", ""),
@@ -643,7 +645,7 @@ def _undated_deliveries(store: Store, orders: list[OrderData]) -> str:
 def _known_orders(store: Store, external_ids: list[str], chunk: int = 2000) -> dict[str, Order]:
     """Those of `external_ids` the store already has (looked up in chunks: SQLite limits query parameters)."""
     known: dict[str, Order] = {}
-    fields = ["external_id", "status", "paid_at", "delivered_at", "refund_amount", "platform_updated_at"]
+    fields = ["external_id", "name", "status", "paid_at", "delivered_at", "refund_amount", "platform_updated_at"]
     for start in range(0, len(external_ids), chunk):
         known.update((o.external_id, o) for o in Order.objects.filter(
             store=store, external_id__in=external_ids[start:start + chunk]).only(*fields))

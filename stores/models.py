@@ -249,6 +249,9 @@ class Order(models.Model):
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="orders")
     external_id = models.CharField(max_length=100)
+    name = models.CharField(
+        max_length=100, blank=True,
+        help_text="What the shop and its buyers call the order (Shopify's #1042); blank for channels without one.")
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING)
     placed_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -289,6 +292,16 @@ class Order(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("stores:order", args=[self.store.slug, self.pk])
+
+    @property
+    def display_name(self) -> str:
+        """The order as a person names it: its name (#1042) when the channel gave one, else #<its id>."""
+        return self.name or f"#{self.external_id}"
+
+    @property
+    def number(self) -> str:
+        """The order's number in a text to the buyer: its name, else its id (as texts always wrote it)."""
+        return self.name or self.external_id
 
 
 class OrderLine(models.Model):

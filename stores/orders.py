@@ -56,6 +56,7 @@ class OrderData:
     external_id: str
     placed_at: datetime
     total: Decimal
+    name: str = ""  # what the shop and the buyer call the order (Shopify's "#1042"), when the channel has one
     paid_at: datetime | None = None
     status: str = OrderStatus.PAID
     traffic_source: str = TrafficSource.OTHER
@@ -106,7 +107,7 @@ def products_by_sku(store: Store, skus, create_missing: list[LineData] | None = 
 def moves_forward(order: Order, data: OrderData) -> bool:
     """Whether `data` would change the stored `order` (what `_advance` and the platform's time would write):
     an import of a file already imported skips the orders it would not change without a query each."""
-    return (_moves_counted(order, data) or _moves_fulfilment(order, data)
+    return (_moves_counted(order, data) or _moves_fulfilment(order, data) or _names(order, data)
             or (data.status != order.status and _status_rank(data.status) > _status_rank(order.status))
             or (data.updated_at is not None and (order.platform_updated_at is None
                                                  or data.updated_at > order.platform_updated_at)))
@@ -115,7 +116,14 @@ def moves_forward(order: Order, data: OrderData) -> bool:
 def fulfils_only(order: Order, data: OrderData) -> bool:
     """Whether `data` moves the stored `order` on by a shipment or delivery alone (`fulfil_orders` writes those
     in bulk: a day's export marking thousands of orders delivered)."""
-    return data.updated_at is None and _moves_fulfilment(order, data) and not _moves_counted(order, data)
+    return (data.updated_at is None and _moves_fulfilment(order, data) and not _moves_counted(order, data)
+            and not _names(order, data))
+
+
+def _names(order: Order, data: OrderData) -> bool:
+    """Whether `data` gives a name to an order recorded without one (before names were stored, or by a channel
+    that had none): the name is filled in once, never changed."""
+    return bool(data.name) and not order.name
 
 
 def _moves_counted(order: Order, data: OrderData) -> bool:
@@ -150,6 +158,9 @@ def _advance(order: Order, data: OrderData) -> tuple[bool, bool]:
         order.status = data.status
         changed.append("status")
     fulfilled = _fulfil_from(order, data)  # after paid_at: an order paid and delivered in one notice
+    if _names(order, data):
+        order.name = data.name[:100]
+        fulfilled.append("name")  # like a fulfilment, a name counts in no daily number
     if changed or fulfilled:
         order.save(update_fields=sorted(set(changed + fulfilled)))
     return bool(changed or fulfilled), bool(changed)
@@ -237,6 +248,7 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
     order, created = Order.objects.get_or_create(
         store=store, external_id=data.external_id,
         defaults={
+            "name": data.name[:100],
             "status": data.status, "placed_at": data.placed_at, "paid_at": data.paid_at, "total": data.total,
             "traffic_source": data.traffic_source, "buyer_ref": data.buyer_ref[:100],
             "buyer_name": data.buyer_name[:200], "buyer_phone": data.buyer_phone[:32],
@@ -275,7 +287,7 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
 
 def _new_order(store: Store, data: OrderData) -> Order:
     order = Order(
-        store=store, external_id=data.external_id, status=data.status, placed_at=data.placed_at,
+        store=store, external_id=data.external_id, name=data.name[:100], status=data.status, placed_at=data.placed_at,
         paid_at=data.paid_at, total=data.total, traffic_source=data.traffic_source, buyer_ref=data.buyer_ref[:100],
         buyer_name=data.buyer_name[:200], buyer_phone=data.buyer_phone[:32], buyer_email=data.buyer_email[:254],
         marketing_consent=data.marketing_consent, refund_amount=data.refund_amount, refunded_at=data.refunded_at,

@@ -248,6 +248,7 @@ class _Fulfillment(_Loose):
 
 class _OrderShape(_Loose):
     id: int | _text(100) = None
+    name: _text(100) = None
     currency: str | None = None
     financial_status: str | None = None
     landing_site: str | None = None
@@ -332,7 +333,8 @@ def order_from_payload(store, payload: dict) -> OrderData:
     sms_consent = (customer.get("sms_marketing_consent") or {}).get("state") == "subscribed"
     gateway = primary_gateway(payload.get("payment_gateway_names") or payload.get("gateway"))
     return OrderData(
-        external_id=str(payload["id"]), placed_at=placed_at, paid_at=paid_at, total=total,
+        external_id=str(payload["id"]), name=(payload.get("name") or "").strip(),
+        placed_at=placed_at, paid_at=paid_at, total=total,
         status=order_status(financial_status, bool(payload.get("cancelled_at"))),
         traffic_source=traffic_source(payload.get("landing_site"), payload.get("referring_site")),
         buyer_ref=str(customer.get("id") or ""), buyer_name=name,

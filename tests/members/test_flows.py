@@ -122,6 +122,19 @@ def test_after_sales_text_goes_n_days_after_delivery(store_b, member_b):
     assert message.order == order
 
 
+def test_after_sales_text_names_the_order_as_the_buyer_knows_it(store_b, member_b):
+    SmsTemplate.objects.create(store=store_b, name="Care", flow="after_sales", delay_days=3,
+                               body="Hi {first_name}, how is order {order}?")
+    delivered = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    order = OrderFactory(store=store_b, buyer_phone=member_b.phone, external_id="5827361940321", name="#1042",
+                         delivered_at=delivered, status="delivered", marketing_consent=True)
+    enrol_from_order(order)
+    assert flows.after_sales_care(delivered + timedelta(days=3, hours=1)).created == 1
+    message = Message.objects.get()
+    # Shopify's name, which the buyer's confirmation email showed; the occasion keeps the id (sent once).
+    assert "order #1042?" in message.body and message.occasion == "after_sales:order 5827361940321"
+
+
 def test_benefits_give_each_member_a_unique_coupon_once_a_month(store_b):
     SmsTemplate.objects.create(store=store_b, name="Monthly", flow="benefit", coupon_value="$10 off",
                                body="{first_name}, {coupon_value} with {coupon} until {valid_until}.")

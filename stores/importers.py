@@ -605,7 +605,7 @@ def _shopify_orders(store: Store, rows, mark: str | None = None) -> list[tuple[i
             marketing_consent=head.get("Accepts SMS Marketing", parse_bool, default=False),
             refund_amount=min(refund, total), refunded_at=(paid_at or placed_at) if refund else None,
             payments=[PaymentData(shopify.payment_type(gateway), total)] if paid_at else [],
-            shipped_at=fulfilled_at or (placed_at if shopify.is_shipped(head_row.get("Fulfillment Status")) else None),
+            shipped_at=fulfilled_at, shipped=shopify.is_shipped(head_row.get("Fulfillment Status")),
         )
         for line_no, row in group:
             line = RowReader(line_no, row, errors)
@@ -645,7 +645,8 @@ def _undated_deliveries(store: Store, orders: list[OrderData]) -> str:
 def _known_orders(store: Store, external_ids: list[str], chunk: int = 2000) -> dict[str, Order]:
     """Those of `external_ids` the store already has (looked up in chunks: SQLite limits query parameters)."""
     known: dict[str, Order] = {}
-    fields = ["external_id", "name", "status", "paid_at", "delivered_at", "refund_amount", "platform_updated_at"]
+    fields = ["external_id", "name", "status", "paid_at", "shipped_at", "delivered_at", "refund_amount",
+              "platform_updated_at"]
     for start in range(0, len(external_ids), chunk):
         known.update((o.external_id, o) for o in Order.objects.filter(
             store=store, external_id__in=external_ids[start:start + chunk]).only(*fields))

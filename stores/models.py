@@ -255,6 +255,7 @@ class Order(models.Model):
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING)
     placed_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True, help_text="When the order left the warehouse.")
     delivered_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
     total = MoneyField(help_text="Amount the buyer paid for the main order, in the store's currency.")

@@ -71,6 +71,9 @@ class OrderData:
     # Fulfilment the channel reports with the order (CSV columns, Shopify's fulfillments), recorded by `fulfil`.
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
+    # Shipped, but the channel does not say when (Shopify's "Fulfillment Status" without "Fulfilled at"): the status
+    # moves, no time is made up.
+    shipped: bool = False
     lines: list[LineData] = field(default_factory=list)
     payments: list[PaymentData] = field(default_factory=list)
 
@@ -137,6 +140,7 @@ def _moves_fulfilment(order: Order, data: OrderData) -> bool:
     status = _fulfilment_status(data)
     return order.paid_at is not None and status is not None and (
         (data.delivered_at is not None and order.delivered_at is None)
+        or (data.shipped_at is not None and order.shipped_at is None)
         or _status_rank(status) > _status_rank(order.status))
 
 
@@ -166,11 +170,17 @@ def _advance(order: Order, data: OrderData) -> tuple[bool, bool]:
     return bool(changed or fulfilled), bool(changed)
 
 
-def fulfil(order: Order, status: str, at: datetime | None) -> list[str]:
+def fulfil(order: Order, status: str, at: datetime | None, shipped_at: datetime | None = None) -> list[str]:
     """The one rule for recording a shipment or delivery on `order` (in memory; returns the fields changed, for
     the caller to save): only forward, so a delivered, refunded or cancelled order is not shipped again, and a
-    delivery already recorded keeps its time (`delivered_at`, which the after-sales texts key on)."""
+    shipment or delivery already recorded keeps its time (`delivered_at`, which the after-sales texts key on).
+    `at` is the time of `status`; a delivery may also tell when the order shipped (`shipped_at`)."""
     fields = []
+    if status == OrderStatus.SHIPPED and shipped_at is None:
+        shipped_at = at
+    if shipped_at is not None and order.shipped_at is None:
+        order.shipped_at = shipped_at
+        fields.append("shipped_at")
     if status == OrderStatus.DELIVERED and at is not None and order.delivered_at is None:
         order.delivered_at = at
         fields.append("delivered_at")
@@ -186,7 +196,8 @@ def _fulfil_from(order: Order, data: OrderData) -> list[str]:
     status = _fulfilment_status(data)
     if order.paid_at is None or status is None:
         return []
-    return fulfil(order, status, data.delivered_at)
+    return fulfil(order, status, data.delivered_at if status == OrderStatus.DELIVERED else data.shipped_at,
+                  data.shipped_at)
 
 
 def _fulfilment_status(data: OrderData) -> str | None:
@@ -196,6 +207,8 @@ def _fulfilment_status(data: OrderData) -> str | None:
                                           (OrderStatus.SHIPPED, data.shipped_at)) if at is not None]
     if data.status in FULFILMENT:
         reported.append(data.status)
+    if data.shipped:
+        reported.append(OrderStatus.SHIPPED)
     return max(reported, key=_status_rank, default=None)
 
 
@@ -388,19 +401,22 @@ def fulfil_orders(store: Store, orders: list[OrderData]) -> int:
         # newly delivered: 13 s of an 18 s import).
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {Order._meta.db_table} AS o SET status = v.status, delivered_at = v.delivered_at "  # noqa: S608 (our table)
-                "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[]) AS v(id, status, delivered_at) "
-                "WHERE o.id = v.id",
-                [[o.pk for o in changed], [o.status for o in changed], [o.delivered_at for o in changed]])
+                f"UPDATE {Order._meta.db_table} AS o SET status = v.status, shipped_at = v.shipped_at, "  # noqa: S608 (our table)
+                "delivered_at = v.delivered_at "
+                "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) "
+                "AS v(id, status, shipped_at, delivered_at) WHERE o.id = v.id",
+                [[o.pk for o in changed], [o.status for o in changed], [o.shipped_at for o in changed],
+                 [o.delivered_at for o in changed]])
     else:
-        Order.objects.bulk_update(changed, ["status", "delivered_at"], batch_size=1000)
+        Order.objects.bulk_update(changed, ["status", "shipped_at", "delivered_at"], batch_size=1000)
     return len(changed)
 
 
 def record_fulfilment(store: Store, external_id: str, status: str, at: datetime) -> Order:
-    """Move an order to shipped or delivered (a delivered one gets `delivered_at` = `at`, which the
-    after-sales texts key on). Only forward: a delivered, refunded or cancelled order is not shipped again,
-    and a delivery already recorded keeps its time, so the same notice twice changes nothing."""
+    """Move an order to shipped or delivered (a shipped one gets `shipped_at` = `at`, a delivered one
+    `delivered_at` = `at`, which the after-sales texts key on). Only forward: a delivered, refunded or cancelled
+    order is not shipped again, and a shipment or delivery already recorded keeps its time, so the same notice
+    twice changes nothing."""
     if status not in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
         raise OrderRefused(f"{status!r} is not a fulfilment status")
     order = Order.objects.select_for_update().filter(store=store, external_id=external_id).first()

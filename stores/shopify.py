@@ -182,22 +182,22 @@ def _refund_total(payload: dict, total: Decimal, updated_at: datetime | None, er
 
 
 def _fulfilment(payload: dict, updated_at: datetime | None, errors: list[str]
-                ) -> tuple[datetime | None, datetime | None]:
-    """(shipped at, delivered at) from the order's `fulfillments`: shipped once a fulfillment succeeded (or
-    `fulfillment_status` says fulfilled or partial), at its `created_at`; delivered once every item is
+                ) -> tuple[bool, datetime | None, datetime | None]:
+    """(shipped, shipped at, delivered at) from the order's `fulfillments`: shipped once a fulfillment succeeded
+    (or `fulfillment_status` says fulfilled or partial), at the first one's `created_at` (None when no fulfillment
+    says: no time is made up); delivered once every item is
     fulfilled and the carrier reported each successful fulfillment `delivered` (`shipment_status`), at the last
     one's `updated_at` (the order JSON carries no delivery time of its own; the delivery is that update)."""
     shipments = [f for f in payload.get("fulfillments") or [] if (f.get("status") or "success") == "success"]
     created = [at for n, f in enumerate(shipments)
                if (at := _time(f.get("created_at"), f"fulfillments.{n}.created_at", errors))]
     shipped_at = min(created, default=None)
-    if shipped_at is None and (shipments or is_shipped(payload.get("fulfillment_status"))):
-        shipped_at = updated_at or _time(payload.get("created_at"), "created_at", [])
+    shipped = bool(shipments) or is_shipped(payload.get("fulfillment_status"))
     delivered = [f for f in shipments if (f.get("shipment_status") or "").lower() == "delivered"]
     if not delivered or len(delivered) < len(shipments) or (payload.get("fulfillment_status") or "") != "fulfilled":
-        return shipped_at, None
+        return shipped, shipped_at, None
     times = [_time(f.get("updated_at"), f"fulfillments.{n}.updated_at", errors) for n, f in enumerate(delivered)]
-    return shipped_at, max((at for at in times if at), default=updated_at)
+    return shipped, shipped_at, max((at for at in times if at), default=updated_at)
 
 
 def _text(limit: int):
@@ -322,7 +322,7 @@ def order_from_payload(store, payload: dict) -> OrderData:
         ))
     updated_at = _time(payload.get("updated_at"), "updated_at", errors)
     refund_amount, refunded_at = _refund_total(payload, total, updated_at, errors)
-    shipped_at, delivered_at = _fulfilment(payload, updated_at, errors)
+    shipped, shipped_at, delivered_at = _fulfilment(payload, updated_at, errors)
     if errors:
         raise ShopifyOrderError(errors)
 
@@ -341,7 +341,8 @@ def order_from_payload(store, payload: dict) -> OrderData:
         buyer_phone=next((p for p in phones if p), "") or "",
         buyer_email=payload.get("email") or payload.get("contact_email") or customer.get("email") or "",
         marketing_consent=sms_consent, refund_amount=refund_amount, refunded_at=refunded_at,
-        updated_at=updated_at, shipped_at=shipped_at, delivered_at=delivered_at, lines=lines,
+        updated_at=updated_at, shipped=shipped, shipped_at=shipped_at, delivered_at=delivered_at,
+        lines=lines,
         payments=[PaymentData(type=payment_type(gateway), amount=total)] if paid_at else [],
     )
 

@@ -3,7 +3,18 @@ from django.utils import timezone
 
 from opsdesk.tenancy import StoreScopedAdminMixin, StoreScopedChoicesMixin, scope
 
-from .models import ApiKey, ListingVersion, Order, OrderLine, Payment, Product, Store, StoreMembership, Violation
+from .models import (
+    ApiKey,
+    ListingVersion,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+    ShopifyRefund,
+    Store,
+    StoreMembership,
+    Violation,
+)
 
 
 @admin.register(Store)
@@ -55,13 +66,25 @@ class PaymentInline(StoreScopedChoicesMixin, admin.TabularInline):
     extra = 0
 
 
+class ShopifyRefundInline(admin.TabularInline):
+    """The refunds Shopify reported, read only: they are what makes a refund sent twice count once."""
+
+    model = ShopifyRefund
+    extra = 0
+    can_delete = False
+    readonly_fields = ["external_id", "amount", "refunded_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Order)
 class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ["external_id", "name", "store", "status", "placed_at", "paid_at", "total", "traffic_source"]
     list_filter = ["store", "status", "traffic_source"]
     search_fields = ["external_id", "name", "buyer_name", "buyer_email"]
     date_hierarchy = "placed_at"
-    inlines = [OrderLineInline, PaymentInline]
+    inlines = [OrderLineInline, PaymentInline, ShopifyRefundInline]
 
 
 @admin.register(OrderLine)

@@ -361,6 +361,26 @@ class Payment(models.Model):
         return f"{self.order} {self.type} {self.amount}"
 
 
+class ShopifyRefund(models.Model):
+    """A refund Shopify reported (refunds/create, or an order's `refunds[]`), kept by its id: the order's refund
+    amount is never below the sum of its refunds, and the same refund reported twice counts once."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shopify_refunds")
+    external_id = models.CharField(max_length=100, help_text="Shopify's refund id.")
+    amount = MoneyField(help_text="Money returned: the refund's successful refund transactions.")
+    refunded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["order", "refunded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "external_id"], name="shopifyrefund_unique_order_external_id"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="shopifyrefund_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} refund {self.external_id}"
+
+
 class ViolationStatus(models.TextChoices):
     OPEN = "open", "Open"
     APPEALED = "appealed", "Appealed"

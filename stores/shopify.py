@@ -26,13 +26,14 @@ from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils.dateparse import parse_datetime
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from opsdesk.money import to_money
 
-from .models import Order, OrderStatus, PaymentType, TrafficSource
-from .orders import NO_NUL, NUL_REFUSED, LineData, OrderData, PaymentData, products_by_sku, record_order
+from .models import Order, OrderStatus, PaymentType, ShopifyRefund, TrafficSource
+from .orders import NO_NUL, NUL_REFUSED, LineData, OrderData, PaymentData, products_by_sku, record_order, record_refund
 
 PAID_MEDIUMS = {"cpc", "ppc", "paid", "paidsearch", "paid_search", "sem"}
 SOCIAL_MEDIUMS = {"social", "social-media", "social_media", "paid_social", "paidsocial", "content", "influencer"}
@@ -168,9 +169,7 @@ def _refund_total(payload: dict, total: Decimal, updated_at: datetime | None, er
     refunded_at = None
     amount = Decimal("0")
     for refund in payload.get("refunds") or []:
-        for tx in refund.get("transactions") or []:
-            if tx.get("kind") == "refund" and tx.get("status", "success") == "success":
-                amount += _money(tx.get("amount"), "refunds.transactions.amount", errors)
+        amount += _refunded(refund, "refunds.transactions.amount", errors)
         refunded_at = _time(refund.get("created_at"), "refunds.created_at", errors) or refunded_at
     if status == "refunded":
         amount = total
@@ -179,6 +178,13 @@ def _refund_total(payload: dict, total: Decimal, updated_at: datetime | None, er
     if amount and refunded_at is None:
         refunded_at = updated_at
     return min(amount, total), refunded_at
+
+
+def _refunded(refund: dict, field: str, errors: list[str]) -> Decimal:
+    """The money a Shopify refund returned: its successful transactions of kind refund (a refund that only
+    restocks items has none)."""
+    return sum((_money(tx.get("amount"), field, errors) for tx in refund.get("transactions") or []
+                if tx.get("kind") == "refund" and tx.get("status", "success") == "success"), Decimal("0"))
 
 
 def _fulfilment(payload: dict, updated_at: datetime | None, errors: list[str]
@@ -241,6 +247,12 @@ class _Refund(_Loose):
     transactions: list[_Transaction] | None = None
 
 
+class _RefundShape(_Loose):
+    id: int | _text(100) = None
+    order_id: int | _text(100) = None
+    transactions: list[_Transaction] | None = None
+
+
 class _Fulfillment(_Loose):
     status: str | None = None
     shipment_status: str | None = None
@@ -267,10 +279,10 @@ class _OrderShape(_Loose):
     fulfillment_status: str | None = None
 
 
-def _shape_errors(payload) -> list[str]:
+def _shape_errors(payload, shape: type[_Loose] = _OrderShape) -> list[str]:
     """Wrongly typed fields (a list where an object belongs, a number where text belongs), as messages."""
     try:
-        _OrderShape.model_validate(payload)
+        shape.model_validate(payload)
     except ValidationError as exc:
         errors = exc.errors()
     else:
@@ -360,5 +372,54 @@ def record_shopify_order(store, payload: dict) -> tuple[Order, bool]:
         for line in data.lines:
             line.product_id = products.get(line.sku)
         result = record_order(store, data, touched)
+        _keep_refunds(result[0], payload)
         mark_stale_days(store, touched)
     return result
+
+
+def _keep_refunds(order: Order, payload: dict) -> None:
+    """Note the order's refunds by id, so refunds/create reporting one of them again adds nothing."""
+    refunds = [ShopifyRefund(order=order, external_id=str(refund["id"]), amount=_refunded(refund, "", []),
+                             refunded_at=_time(refund.get("created_at"), "", []) or order.refunded_at)
+               for refund in payload.get("refunds") or [] if refund.get("id")]
+    ShopifyRefund.objects.bulk_create([r for r in refunds if r.refunded_at], ignore_conflicts=True)
+
+
+def refund_from_payload(payload) -> tuple[str, str, Decimal, datetime]:
+    """(refund id, order id, amount, refunded at) from Shopify's refund JSON (refunds/create); ShopifyOrderError
+    naming each problem if unreadable."""
+    if not isinstance(payload, dict):
+        raise ShopifyOrderError(["the body is not a JSON object"])
+    errors = _shape_errors(payload, _RefundShape)
+    if errors:
+        raise ShopifyOrderError(errors)
+    errors += [f"{key} is required" for key in ("id", "order_id") if not payload.get(key)]
+    amount = _refunded(payload, "transactions.amount", errors)
+    refunded_at = _time(payload.get("created_at"), "created_at", errors, required=True)
+    if errors:
+        raise ShopifyOrderError(errors)
+    return str(payload["id"]), str(payload["order_id"]), amount, refunded_at
+
+
+def record_shopify_refund(store, payload: dict) -> tuple[Order | None, bool]:
+    """Record a Shopify refund once (keyed on its id): the order's refund amount rises to the sum of the refunds
+    Shopify reported for it, if that is more than the amount already recorded (from orders/updated, which also
+    carries them). Returns (order, created); (None, False) for an order the store does not have. Past rolled-up
+    days whose numbers changed are marked for a rebuild in the same transaction, as for orders."""
+    from metrics.stale_days import mark_stale_days  # metrics builds on stores, not the other way round
+
+    refund_id, order_id, amount, refunded_at = refund_from_payload(payload)
+    touched: set = set()
+    with transaction.atomic():
+        # The order's row lock makes a refund delivered twice at once wait, then find itself recorded.
+        order = Order.objects.select_for_update().filter(store=store, external_id=order_id).first()
+        if order is None:
+            return None, False
+        _, created = ShopifyRefund.objects.get_or_create(
+            order=order, external_id=refund_id, defaults={"amount": amount, "refunded_at": refunded_at})
+        if created:
+            reported = order.shopify_refunds.aggregate(total=Sum("amount"))["total"]
+            if reported > order.refund_amount:
+                order = record_refund(store, order_id, reported - order.refund_amount, refunded_at, touched)
+            mark_stale_days(store, touched)
+    return order, created

@@ -15,10 +15,11 @@ from django.views.decorators.http import require_POST
 
 from .models import Store
 from .orders import OrderRefused
-from .shopify import ShopifyOrderError, record_shopify_order
+from .shopify import ShopifyOrderError, record_shopify_order, record_shopify_refund
 
 log = logging.getLogger(__name__)
 IGNORED_TOPICS = {"orders/delete"}
+REFUND_TOPIC = "refunds/create"
 
 
 def shopify_signature(body: bytes, secret: str) -> str:
@@ -36,7 +37,8 @@ def signature_is_valid(body: bytes, secret: str, received: str) -> bool:
 @login_not_required
 @require_POST
 def shopify_orders(request, slug):
-    """orders/create, orders/paid, orders/updated…: record the order once, move it forward after."""
+    """orders/create, orders/paid, orders/updated…: record the order once, move it forward after; refunds/create:
+    record the refund once."""
     store = Store.objects.filter(slug=slug).first()
     # An unknown store answers like a bad signature: the endpoint does not reveal which stores exist.
     if store is None or not signature_is_valid(
@@ -49,6 +51,8 @@ def shopify_orders(request, slug):
         return JsonResponse({"ignored": topic})
     try:
         payload = json.loads(request.body)
+        if topic == REFUND_TOPIC:
+            return _refund_response(store, payload)
         order, created = record_shopify_order(store, payload)
     except ValueError as exc:
         errors = exc.errors if isinstance(exc, ShopifyOrderError) else [str(exc)]
@@ -56,3 +60,15 @@ def shopify_orders(request, slug):
         log.warning("Shopify order refused for %s: %s", store.slug, "; ".join(errors))
         return JsonResponse({"detail": "The order was not recorded.", "errors": errors}, status=status)
     return JsonResponse({"order": order.external_id, "created": created}, status=201 if created else 200)
+
+
+def _refund_response(store, payload) -> JsonResponse:
+    order, created = record_shopify_refund(store, payload)
+    if order is None:
+        # Acknowledged, not refused: Shopify would retry and then disable the webhook, and the refund still
+        # arrives with the order itself in its next orders/updated.
+        log.warning("Shopify refund for an order %s does not have: %s", store.slug, payload.get("order_id"))
+        return JsonResponse({"order": str(payload["order_id"]), "recorded": False,
+                             "detail": "No such order in this store; its orders/updated will carry the refund."})
+    return JsonResponse({"order": order.external_id, "refund": str(payload["id"]), "created": created},
+                        status=201 if created else 200)

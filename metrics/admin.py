@@ -36,6 +36,8 @@ class AnomalyAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ["store", "day", "metric", "dimension_value", "change", "score", "status", "owner", "part_of"]
     list_filter = ["store", "status", "metric"]
     raw_id_fields = ["part_of"]  # a select would list every store's anomalies
+    # Set by the nightly judgement only (metrics.incidents.link_days): always the day before, so a run never loops.
+    readonly_fields = ["continues"]
     inlines = [ActionItemInline]
 
 

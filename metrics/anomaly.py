@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 
 from opsdesk.lazy import lazy_module
 from stores.models import PaymentType, Product, Store, TrafficSource
@@ -26,7 +26,7 @@ from stores.models import PaymentType, Product, Store, TrafficSource
 from . import incidents, rootcause
 from .compare import Window, fill_rolled_zeros, history, pct_change, read_series, read_windows
 from .figures import metric_value, pct
-from .models import Anomaly, AnomalyStatus, DailyMetric, Dimension, Direction, WithdrawnAnomaly
+from .models import Anomaly, AnomalyStatus, DailyMetric, Dimension, Direction, WithdrawnAnomaly, read_runs
 from .public_holidays import holiday_calendar
 from .rollup import METRICS
 
@@ -571,7 +571,7 @@ REFRESHED = ["value", "baseline", "band_low", "band_high", "change", "change_dod
 
 # What metrics.incidents.group reads of each anomaly.
 INCIDENT_FIELDS = ["store", "day", "metric", "dimension", "dimension_value", "value", "baseline", "score", "root_cause",
-                   "status", "plan", "part_of"]
+                   "status", "plan", "part_of", "direction", "continues"]
 
 
 def _save(store_days, anomalies: list[Anomaly]) -> None:
@@ -585,8 +585,10 @@ def _save(store_days, anomalies: list[Anomaly]) -> None:
                 anomalies, update_conflicts=True, update_fields=REFRESHED,
                 unique_fields=["store", "day", "metric", "dimension", "dimension_value"])
         batch = Anomaly.objects.filter(store_id__in={pk for pk, _ in pairs}, day__in={d for _, d in pairs})
-        # Untouched: nobody wrote a plan or items, and its status is the default or its lead's.
-        stale = batch.filter(Q(status=AnomalyStatus.NEW) | Q(part_of__isnull=False), plan="",
+        # Untouched: nobody wrote a plan or items, and its status is the default, its lead's or the one it
+        # carried over from the day before's incident.
+        stale = batch.filter(Q(status=AnomalyStatus.NEW) | Q(part_of__isnull=False)
+                             | Q(continues__isnull=False, status=F("continues__status")), plan="",
                              action_items__isnull=True,
                              ).values_list("pk", "store_id", "day", "metric", "dimension", "dimension_value")
         gone = [(pk, *key) for pk, *key in stale if (key[0], key[1]) in pairs and tuple(key) not in keep]
@@ -599,7 +601,27 @@ def _save(store_days, anomalies: list[Anomaly]) -> None:
                 ignore_conflicts=True)
         held = [a for a in batch.only(*INCIDENT_FIELDS).annotate(items=Count("action_items"))
                 if (a.store_id, a.day) in pairs]
-        Anomaly.objects.bulk_update(incidents.group(held, {a.pk: a.items for a in held}), ["part_of", "status"])
+        changed = {id(a): a for a in incidents.group(held, {a.pk: a.items for a in held})}
+        _continue_incidents(held, pairs, changed)
+        Anomaly.objects.bulk_update(list(changed.values()), ["part_of", "status", "continues"])
+
+
+def _continue_incidents(held: list[Anomaly], pairs: set, changed: dict) -> None:
+    """Link each lead of the batch to the day before's incident it continues (metrics.incidents.link_days);
+    the anomalies grouped under a lead follow the status it carried over. Adds what changed to `changed`."""
+    earlier = Anomaly.objects.filter(
+        store_id__in={pk for pk, _ in pairs}, day__in={d - timedelta(days=1) for _, d in pairs}, part_of__isnull=True,
+    ).only("store", "day", "metric", "dimension", "dimension_value", "direction", "status")
+    earlier = [a for a in earlier if (a.store_id, a.day + timedelta(days=1)) in pairs]
+    leads = {a.pk: a for a in held if a.part_of_id is None}
+    changed.update((id(a), a) for a in incidents.link_days(leads.values(), earlier))
+    for a in held:
+        if a.part_of_id is None:
+            continue
+        follow = (None, leads[a.part_of_id].status)  # only a lead continues; the others follow it
+        if (a.continues_id, a.status) != follow:
+            a.continues_id, a.status = follow
+            changed[id(a)] = a
 
 
 def explain_slice(store: Store, day: date, metric: str, source: str, frame: pd.DataFrame, sliced: pd.DataFrame,
@@ -713,6 +735,7 @@ def with_related(anomalies) -> list[Anomaly]:
     for a in leads:
         a.related_list = list(a.related.all())  # the model's order: the headline before its details
     label_values(leads + [r for a in leads for r in a.related_list])
+    read_runs(leads)  # "since Wed 25 Nov, 3rd day" for an incident that runs over days
     return leads
 
 

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from email.mime.image import MIMEImage
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import ordinal
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
@@ -158,13 +159,16 @@ def report_context(membership: StoreMembership, report_day: date, skipped: list[
         a.summary = email_summary(a)
         a.is_open = a.status != AnomalyStatus.RESOLVED
         a.continued = a.continued_incident() if a.is_open else None
+        if a.run and a.continued and not a.continued.plan:
+            a.continued = None  # its run line says since when; the earlier day is worth a line for its plan
         # The most important few open ones get their chart (the page's figure): ~0.3 s of Chromium each.
         fig = email_figure(a, days=CHART_DAYS) if a.is_open and charted < EMAIL_CHARTS else None
         a.chart = images.add(f"anomaly-{a.pk}", figure_png(fig, width=600, height=240) if fig else None)
         charted += bool(fig)
     # What is still open from earlier days: a quiet day is not "all is well" while they wait.
-    earlier = Anomaly.objects.filter(store=store, day__lt=report_day, part_of__isnull=True).exclude(
-        status=AnomalyStatus.RESOLVED)
+    # An incident that runs over days is listed once, on its latest day.
+    earlier = Anomaly.objects.filter(store=store, day__lt=report_day, part_of__isnull=True,
+                                     continued_by__isnull=True).exclude(status=AnomalyStatus.RESOLVED)
     earlier_anomalies = label_values(list(earlier.select_related("store", "owner")[:EARLIER_LISTED]))
     for a in earlier_anomalies:
         a.url = site + reverse("metrics:anomaly", args=[a.pk])
@@ -220,11 +224,14 @@ def build_message(membership: StoreMembership, report_day: date, skipped: list[d
             headline += f" ({pct(gmv['dod'])} vs {against})"
     # The anomaly count first: a phone shows the subject's first ~40 characters.
     n = context["open_anomaly_count"]
+    # A change that goes on is no fresh alarm: "1 open anomaly, 3rd day" (the longest-running open incident).
+    running = max((a.run_day for a in context["anomalies"] if a.is_open), default=1)
+    run = "" if running == 1 else f", {ordinal(running)} day" if n == 1 else f", one on its {ordinal(running)} day"
     # The day's own holiday or sale, last: "GMV (+180 % vs Tue)" on Singles' Day is no alarm either, and said
     # after the count it keeps that within a phone's first ~40 characters.
     occasion = context["vs"].get("day")
     subject = (f"[opsdesk] {store.name} · {short_day(report_day)}: "
-               + (f"{n} open anomal{'y' if n == 1 else 'ies'} · " if n else "") + headline
+               + (f"{n} open anomal{'y' if n == 1 else 'ies'}{run} · " if n else "") + headline
                + (f" · {occasion.said}" if occasion else ""))
     context["preheader"] = preheader(context)
     text = render_to_string("metrics/email/morning.txt", context)

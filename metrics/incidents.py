@@ -10,6 +10,10 @@ is the one a reader should meet first (GMV before other overall metrics before b
 most abnormal); the others point to it (`Anomaly.part_of`), are listed under it, and follow its
 status: the plan is written once. One that later splits off (its cause changed) starts again as new.
 
+Across days (`link_days`): a day's lead continues the lead of the day before with the same series and
+direction while that one is not resolved (`Anomaly.continues`): a source down three days is one incident,
+"since Wed 25 Nov, 3rd day", with one status. A resolved incident that comes back the next day is a new one.
+
 Plain functions over objects with the anomaly's fields, so the migration that groups existing
 anomalies uses the same rule as the nightly run.
 """
@@ -17,8 +21,10 @@ anomalies uses the same rule as the nightly run.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 
 NEW = "new"
+RESOLVED = "resolved"
 # An overall metric that restates another one's money joins its incident when both move the same way
 # that day: sub-order payments are GMV counted by line (they differ only by shipping and order-level
 # discounts), and their root cause can only name products where GMV's may name a traffic source.
@@ -89,4 +95,31 @@ def group(anomalies, items: dict[int, int]) -> list:
             if (a.part_of_id, a.status) != (part_of, status):
                 a.part_of_id, a.status = part_of, status
                 changed.append(a)
+    return changed
+
+
+def series(anomaly) -> tuple:
+    """The change an incident is about: the same store, metric, breakdown value and direction."""
+    return anomaly.store_id, anomaly.metric, anomaly.dimension, anomaly.dimension_value, anomaly.direction
+
+
+def link_days(leads, day_before) -> list:
+    """Set `continues_id` (and the status carried over) on each lead; return those that changed.
+
+    `leads` are the incident leads of some store-days, `day_before` the leads of the day before each.
+    A lead continues the one of the day before with its series while that one is not resolved; a link
+    made before stays when that incident was resolved since (its status is the run's: resolving the run
+    resolved both), so judging a day again links it as the first time. A lead that starts continuing an
+    incident nobody looked at today takes that incident's status: acknowledged once is acknowledged.
+    """
+    before = {(series(a), a.day): a for a in day_before}
+    changed = []
+    for a in leads:
+        previous = before.get((series(a), a.day - timedelta(days=1)))
+        linked = previous is not None and (previous.status != RESOLVED or a.continues_id == previous.pk)
+        continues = previous.pk if linked else None
+        status = previous.status if linked and a.continues_id != continues and a.status == NEW else a.status
+        if (a.continues_id, a.status) != (continues, status):
+            a.continues_id, a.status = continues, status
+            changed.append(a)
     return changed

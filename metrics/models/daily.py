@@ -6,7 +6,7 @@ have dimension "" and value ""; breakdowns use dimension traffic_source / produc
 """
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -24,6 +24,7 @@ __all__ = [
     "Direction",
     "MorningEmail",
     "StaleDay",
+    "read_runs",
     "WithdrawnAnomaly",
 ]
 
@@ -140,6 +141,11 @@ class Anomaly(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="related",
         help_text="The lead anomaly of the same incident (same store-day and cause); see metrics.incidents.",
     )
+    continues = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="continued_by",
+        help_text="A lead's incident of the day before that this day continues (same series and direction, "
+                  "still open when judged): one incident over several days; see metrics.incidents.link_days.",
+    )
     status = models.CharField(max_length=20, choices=AnomalyStatus.choices, default=AnomalyStatus.NEW)
     plan = models.TextField(blank=True, help_text="The response plan.")
     owner = models.ForeignKey(
@@ -229,9 +235,16 @@ class Anomaly(models.Model):
 
     def continued_incident(self, days: int = 7) -> "Anomaly | None":
         """The latest open incident of the week before with the same cause: day 2 of an outage is the
-        incident somebody already works on, not news (metrics.incidents.driver)."""
+        incident somebody already works on, not news (metrics.incidents.driver). For a day that continues its
+        incident (`continues`), the earlier day of it with the plan, else its first."""
         from metrics.incidents import driver
 
+        if self.run:
+            # Its own earlier days: the one with the plan (the latest written), else the first, where it began.
+            earlier = {a.pk: a for a in Anomaly.objects.filter(pk__in=[pk for pk, _ in self.run])
+                       .select_related("store", "owner")}
+            days = [earlier[pk] for pk, _ in self.run if pk in earlier]
+            return next((a for a in reversed(days) if a.plan), days[0] if days else None)
         cause = driver(self)
         if cause is None:
             return None
@@ -241,8 +254,45 @@ class Anomaly(models.Model):
         return next((a for a in earlier if driver(a) == cause), None)
 
     def share_status(self) -> None:
-        """The anomalies of its incident follow the lead's status: one plan, one state."""
-        self.related.exclude(status=self.status).update(status=self.status, updated_at=timezone.now())
+        """The anomalies of its incident follow the lead's status: one plan, one state. So do the other days
+        of an incident that runs over several (`continues`): acknowledged or resolved once is for all of them."""
+        run = {self.pk}
+        edge = {self.pk}
+        while edge:  # a run is as many days as the change lasted: a query a day, both ways
+            edge = set(Anomaly.objects.filter(Q(continues__in=edge) | Q(continued_by__in=edge))
+                       .values_list("pk", flat=True)) - run
+            run |= edge
+        Anomaly.objects.filter(Q(pk__in=run) | Q(part_of__in=run)).exclude(status=self.status).update(
+            status=self.status, updated_at=timezone.now())
+
+    @property
+    def run(self) -> list[tuple[int, date]]:
+        """The earlier days of its incident, oldest first, as (anomaly id, day): [] on its first day. Read for a
+        whole page by `read_runs`, else with one query."""
+        if not hasattr(self, "_run"):
+            read_runs([self])
+        return self._run
+
+    @property
+    def run_since(self):
+        """The incident's first day when it runs over several, else None."""
+        return self.run[0][1] if self.run else None
+
+    @property
+    def run_day(self) -> int:
+        """Which day of its incident this is: 1 on its first, 3 on the third (the days are consecutive)."""
+        return (self.day - self.run[0][1]).days + 1 if self.run else 1
+
+    @property
+    def run_note(self) -> str:
+        """'since Wed 25 Nov, 3rd day' for an incident that runs over days, as the pages and the email say it."""
+        if not self.run:
+            return ""
+        from django.contrib.humanize.templatetags.humanize import ordinal
+
+        from metrics.figures import day_words
+
+        return f"since {day_words(self.run_since)}, {ordinal(self.run_day)} day"
 
     @property
     def flagged_because(self) -> str:
@@ -298,6 +348,37 @@ class Anomaly(models.Model):
     @property
     def change_pct(self) -> float | None:
         return None if self.change is None else self.change * 100
+
+
+# Each linked anomaly's earlier days, up the `continues` links (Postgres and SQLite alike).
+RUN_SQL = """
+    WITH RECURSIVE run(start_id, id, continues_id, day) AS (
+        SELECT id, id, continues_id, day FROM {table} WHERE id IN ({ids})
+        UNION ALL
+        SELECT run.start_id, a.id, a.continues_id, a.day FROM {table} a JOIN run ON a.id = run.continues_id
+    )
+    SELECT start_id, id, day FROM run WHERE id <> start_id"""
+
+
+def read_runs(anomalies) -> None:
+    """Set each anomaly's `run` (its incident's earlier days) with one recursive query up the `continues` links."""
+    anomalies = [a for a in anomalies if not hasattr(a, "_run")]
+    for a in anomalies:
+        a._run = []
+    linked = [a.pk for a in anomalies if a.continues_id]
+    if not linked:
+        return
+    # The table's name is the model's; the ids go as parameters.
+    sql = RUN_SQL.format(table=connection.ops.quote_name(Anomaly._meta.db_table),
+                         ids=", ".join(["%s"] * len(linked)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, linked)
+        rows = cursor.fetchall()
+    runs = {}
+    for start, pk, day in rows:
+        runs.setdefault(start, []).append((pk, day if isinstance(day, date) else date.fromisoformat(day)))
+    for a in anomalies:
+        a._run = sorted(runs.get(a.pk, []), key=lambda step: step[1])
 
 
 class WithdrawnAnomaly(models.Model):

@@ -100,7 +100,8 @@ def daily(request):
     asked = _asked_day(request)
     stores = list(stores_for(request.user))
     open_counts = dict(
-        scope(Anomaly.objects.filter(part_of__isnull=True), request.user).exclude(status=AnomalyStatus.RESOLVED)
+        scope(Anomaly.objects.filter(part_of__isnull=True, continued_by__isnull=True), request.user)
+        .exclude(status=AnomalyStatus.RESOLVED)
         .values_list("store").annotate(n=Count("id")).values_list("store", "n")
     )
     panels = []
@@ -159,8 +160,8 @@ def anomaly_list(request):
     if slug:
         anomalies = anomalies.filter(store=get_store(request.user, slug))
     day = _asked_day(request, "Showing every day.")  # the daily page's "and N more" link
-    if day:
-        anomalies = anomalies.filter(day=day)
+    # Without a day, an incident that runs over days is one row, on its latest day ("since Wed 25 Nov, 3rd day").
+    anomalies = anomalies.filter(day=day) if day else anomalies.filter(continued_by__isnull=True)
     overdue = request.GET.get("overdue") == "1"  # the desk's "action items overdue" link
     if overdue:
         anomalies = anomalies.filter(pk__in=ActionItem.objects.overdue(stores).values("anomaly"))

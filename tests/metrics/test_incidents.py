@@ -238,3 +238,101 @@ def test_overall_anomalies_without_a_named_cause_stay_apart():
     group = [anomaly(1, "gmv"), anomaly(2, "refunds")]
     incidents.group(group, {})
     assert [a.part_of_id for a in group] == [None, None]
+
+
+# --- one incident over several days --------------------------------------------------------------------------
+
+def seed_outage(store, first: date, days: int):
+    """Paid search collapses on `first` and stays down `days` days: the source's GMV and orders a tenth."""
+    seed_daily(store, first + timedelta(days=days - 1), 90 + days - 1)
+    for k in range(days):
+        day = first + timedelta(days=k)
+        for metric in ("gmv", "orders"):
+            part = DailyMetric.objects.get(store=store, day=day, metric=metric, dimension_value="paid_search")
+            total = DailyMetric.objects.get(store=store, day=day, metric=metric, dimension="")
+            lost = part.value - (part.value / 10).quantize(part.value if metric == "orders" else Decimal("0.01"))
+            part.value -= lost
+            total.value -= lost
+            part.save()
+            total.save()
+
+
+def gmv_lead(store, day):
+    return Anomaly.objects.get(store=store, day=day, metric="gmv", dimension="", part_of__isnull=True)
+
+
+@pytest.fixture
+def outage(store_a):
+    """Paid search down Wed 6, Thu 7 and Fri 8 May, judged night by night."""
+    seed_outage(store_a, DAY, 3)
+    for k in range(3):
+        detect_anomalies(store_a, DAY + timedelta(days=k))
+    return [gmv_lead(store_a, DAY + timedelta(days=k)) for k in range(3)]
+
+
+def test_a_source_down_three_days_is_one_incident_on_its_third_day(outage):
+    first, second, third = outage
+    assert (first.continues_id, second.continues_id, third.continues_id) == (None, first.pk, second.pk)
+    assert (third.run_since, third.run_day) == (DAY, 3)
+
+
+def test_acknowledging_the_first_day_carries_over_to_the_days_it_continues(client_a, store_a):
+    seed_outage(store_a, DAY, 3)
+    detect_anomalies(store_a, DAY)
+    client_a.post(reverse("metrics:anomaly", args=[gmv_lead(store_a, DAY).pk]), {"status": "acknowledged"})
+    detect_anomalies(store_a, DAY + timedelta(days=1))
+    second = gmv_lead(store_a, DAY + timedelta(days=1))
+    assert second.status == "acknowledged"
+    assert set(second.related.values_list("status", flat=True)) == {"acknowledged"}
+    assert open_items(store_a, None)[0].count == 0  # nothing new on the desk: it is the same incident
+
+
+def test_resolving_the_incident_on_its_last_day_resolves_every_day_of_it(client_a, store_a, outage):
+    client_a.post(reverse("metrics:anomaly", args=[outage[-1].pk]), {"status": "resolved", "plan": "Ads resumed."})
+    assert set(Anomaly.objects.filter(store=store_a).values_list("status", flat=True)) == {"resolved"}
+
+
+def test_a_resolved_incident_that_comes_back_the_next_day_is_a_new_one(client_a, store_a):
+    seed_outage(store_a, DAY, 2)
+    detect_anomalies(store_a, DAY)
+    first = gmv_lead(store_a, DAY)
+    client_a.post(reverse("metrics:anomaly", args=[first.pk]), {"status": "resolved", "plan": "Ads resumed."})
+    detect_anomalies(store_a, DAY + timedelta(days=1))
+    second = gmv_lead(store_a, DAY + timedelta(days=1))
+    assert (second.continues_id, second.status, second.run_day) == (None, "new", 1)
+
+
+def test_judging_the_nights_again_gives_the_same_incidents(client_a, store_a, outage):
+    client_a.post(reverse("metrics:anomaly", args=[outage[0].pk]), {"status": "acknowledged"})
+    before = set(Anomaly.objects.values_list("pk", "part_of", "continues", "status"))
+    for k in (1, 2, 0, 2):
+        detect_anomalies(store_a, DAY + timedelta(days=k))
+    assert set(Anomaly.objects.values_list("pk", "part_of", "continues", "status")) == before
+    # Resolved since: the days already linked stay one incident when judged again.
+    client_a.post(reverse("metrics:anomaly", args=[outage[-1].pk]), {"status": "resolved", "plan": "Ads resumed."})
+    before = set(Anomaly.objects.values_list("pk", "part_of", "continues", "status"))
+    for k in (2, 1):
+        detect_anomalies(store_a, DAY + timedelta(days=k))
+    assert set(Anomaly.objects.values_list("pk", "part_of", "continues", "status")) == before
+
+
+def test_the_anomaly_pages_say_since_when_the_incident_runs(client_a, outage):
+    page = client_a.get(reverse("metrics:anomaly", args=[outage[-1].pk])).content.decode()
+    assert "since Wed 6 May, 3rd day" in page
+    listing = client_a.get(reverse("metrics:anomalies")).content.decode()
+    assert "since Wed 6 May, 3rd day" in listing
+    assert "since Wed 6 May, 2nd day" not in listing  # one row for the incident, on its latest day
+    day_two = client_a.get(reverse("metrics:anomalies") + "?day=2026-05-07&status=all").content.decode()
+    assert "since Wed 6 May, 2nd day" in day_two
+
+
+def test_the_morning_email_says_which_day_of_the_incident_it_is(store_a, outage, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    MembershipFactory(store=store_a, user=UserFactory(email="boss@example.com"), role="manager",
+                      email_timezone="Europe/London")
+    with time_machine.travel(datetime(2026, 5, 9, 8, 30, tzinfo=ZoneInfo("Europe/London")), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    assert "Fri 8 May: 1 open anomaly, 3rd day · GMV" in message.subject
+    for body in (message.body, message.alternatives[0][0]):
+        assert "GMV (main payments) since Wed 6 May, 3rd day" in body

@@ -165,10 +165,17 @@ def figure_png(fig: go.Figure, width: int = 640, height: int = 280) -> bytes | N
             return None
 
 
+# A sparkline of a count reaches its top at this many at least: it has no axis to say "1", and one new
+# penalty after thirteen days without drawn as tall as the whole box reads as an alarm.
+SPARK_COUNT_TOP = 5
+
+
 def sparkline_png(values: list[float | None], width: int = 110, height: int = 26,
-                  color: tuple[int, int, int] = (59, 111, 216)) -> bytes | None:
+                  color: tuple[int, int, int] = (59, 111, 216), kind: str = "ratio") -> bytes | None:
     """A tiny line of the last days (gaps skipped), the last point marked; None under two points.
 
+    Money and counts (`kind`, as in metrics.rollup.METRICS) are drawn from 0, as the email's charts are, so a
+    2 % wiggle of GMV looks small and a fall by half looks like half; a ratio from its own lowest to highest.
     Drawn at twice the size and scaled down, so the line stays smooth on high-density screens.
     """
     points = [(i, v) for i, v in enumerate(values) if v is not None]
@@ -177,6 +184,8 @@ def sparkline_png(values: list[float | None], width: int = 110, height: int = 26
     scale = 2
     w, h = width * scale, height * scale
     low, high = min(v for _, v in points), max(v for _, v in points)
+    if kind in ("money", "count"):
+        low, high = min(low, 0.0), max(high, SPARK_COUNT_TOP if kind == "count" else 0.0)
     span = (high - low) or 1.0
     step = (w - 8) / max(len(values) - 1, 1)
     coords = [(4 + i * step, h - 4 - (v - low) / span * (h - 8)) for i, v in points]

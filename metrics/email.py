@@ -141,7 +141,8 @@ def report_context(membership: StoreMembership, report_day: date, skipped: list[
             "dod": None if value is None or not before else value / before - 1,
             "wow": None if value is None or not week else value / week - 1,
             "spark": images.add(f"spark-{metric}", sparkline_png(
-                [None if pd.isna(v) else float(v) for v in series.iloc[-SPARK_DAYS:]]) if series is not None else None),
+                [None if pd.isna(v) else float(v) for v in series.iloc[-SPARK_DAYS:]], kind=info.kind)
+                if series is not None else None),
         })
     with_peer_notes(rows, store, report_day)  # the platform's peer figures of the day, as the daily page says them
     site = settings.SITE_URL

@@ -612,9 +612,12 @@ def _continue_incidents(held: list[Anomaly], pairs: set, changed: dict) -> None:
     earlier = Anomaly.objects.filter(
         store_id__in={pk for pk, _ in pairs}, day__in={d - timedelta(days=1) for _, d in pairs}, part_of__isnull=True,
     ).only("store", "day", "metric", "dimension", "dimension_value", "direction", "status")
-    earlier = [a for a in earlier if (a.store_id, a.day + timedelta(days=1)) in pairs]
     leads = {a.pk: a for a in held if a.part_of_id is None}
-    changed.update((id(a), a) for a in incidents.link_days(leads.values(), earlier))
+    # A batch of several days of a store (catch-up nights, backfill): the day before is this batch's own lead,
+    # linked first (oldest day first), so a status carried over reaches the third day too.
+    earlier = [leads.get(a.pk, a) for a in earlier if (a.store_id, a.day + timedelta(days=1)) in pairs]
+    ordered = sorted(leads.values(), key=lambda a: a.day)
+    changed.update((id(a), a) for a in incidents.link_days(ordered, earlier))
     for a in held:
         if a.part_of_id is None:
             continue

@@ -12,7 +12,7 @@ from django.core import mail
 from django.urls import reverse
 
 from metrics import incidents
-from metrics.anomaly import detect_anomalies
+from metrics.anomaly import detect_anomalies, detect_many
 from metrics.desk import open_items
 from metrics.email import send_due_morning_emails
 from metrics.models import ActionItem, Anomaly, DailyMetric
@@ -285,6 +285,17 @@ def test_acknowledging_the_first_day_carries_over_to_the_days_it_continues(clien
     assert second.status == "acknowledged"
     assert set(second.related.values_list("status", flat=True)) == {"acknowledged"}
     assert open_items(store_a, None)[0].count == 0  # nothing new on the desk: it is the same incident
+
+
+def test_nights_judged_together_carry_the_status_to_every_day(client_a, store_a):
+    """Catch-up nights and a backfill judge several days of a store in one batch."""
+    seed_outage(store_a, DAY, 3)
+    detect_anomalies(store_a, DAY)
+    client_a.post(reverse("metrics:anomaly", args=[gmv_lead(store_a, DAY).pk]), {"status": "acknowledged"})
+    detect_many([(store_a, DAY + timedelta(days=2)), (store_a, DAY + timedelta(days=1))])
+    second, third = (gmv_lead(store_a, DAY + timedelta(days=k)) for k in (1, 2))
+    assert (second.status, third.status) == ("acknowledged", "acknowledged")
+    assert third.continues_id == second.pk and third.run_day == 3
 
 
 def test_resolving_the_incident_on_its_last_day_resolves_every_day_of_it(client_a, store_a, outage):

@@ -1,18 +1,78 @@
 """Fixtures every test folder may use: two stores with their own operator, and shared data paths."""
 
 import os
+import threading
 import time
 import warnings
+import weakref
 from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.db.backends.signals import connection_created
 
 from tests.factories import MembershipFactory, StoreFactory, UserFactory
 from tests.worker import celery_worker  # noqa: F401  (fixture for task tests)
 
 SHARED_DATA = Path(os.environ.get("OPSDESK_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 OLIST = SHARED_DATA / "olist-sample"
+
+_running_test = "(between tests)"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    global _running_test
+    _running_test = item.name
+    yield
+    _running_test = "(between tests)"
+
+
+# Sessions opened outside the main thread, while the thread runs: (wrapper, its thread, the test that opened it).
+_thread_sessions: list[tuple[weakref.ref, threading.Thread, str]] = []
+
+
+def _name_session(sender, connection, **kwargs):
+    """Name every session this process opens by its thread and test (Postgres keeps 63 characters), so one
+    still connected when the run ends says where it came from (workers name theirs: tests/worker.py)."""
+    if connection.vendor != "postgresql":
+        return
+    thread = threading.current_thread()
+    name = f"pytest {thread.name}: {_running_test}"[:63]
+    with connection.connection.cursor() as cursor:  # the raw connection: not logged, not counted
+        cursor.execute("SELECT set_config('application_name', %s, false)", [name])
+    if thread is not threading.main_thread():
+        _thread_sessions.append((weakref.ref(connection), thread, _running_test))
+
+
+connection_created.connect(_name_session)
+
+
+def sessions_left_by_ended_threads() -> list[str]:
+    """Sessions whose thread has ended without closing them. Nothing can close them any more: Django's
+    wrapper waits in a reference cycle for the garbage collector, connected, so the test database
+    cannot be dropped at the end of the run. A thread that is still running is checked again later."""
+    left, running = [], []
+    for ref, thread, test in _thread_sessions:
+        wrapper = ref()
+        if wrapper is None or wrapper.connection is None or wrapper.connection.closed:
+            continue
+        if thread.is_alive():
+            running.append((ref, thread, test))
+        else:
+            left.append(f"{thread.name} (opened in {test})")
+            wrapper.connection.close()  # psycopg's own: Django's refuses another thread's; the drop can go on
+    _thread_sessions[:] = running
+    return left
+
+
+@pytest.fixture(autouse=True)
+def threads_close_their_sessions():
+    """Fail the test whose thread ended with its database session still open (close it in the thread's
+    `finally`: `connections.close_all()`)."""
+    yield
+    if left := sessions_left_by_ended_threads():
+        pytest.fail("a thread ended with its database session open: " + "; ".join(left), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -56,12 +56,21 @@ class Entry:
         if kind not in (ReplyKind.OPT_OUT, ReplyKind.OPT_IN):
             return ""
         done = "Opted out" if kind == ReplyKind.OPT_OUT else "Opted back in"
-        after = "No more texts from any store." if kind == ReplyKind.OPT_OUT else "Texts may start again."
+        after = "No more texts from any store." if kind == ReplyKind.OPT_OUT else self._resumes()
         if keywords.twilio_answers(self.body):
             return f"{done} by texting {self.body.strip()} — Twilio confirms to the customer. {after}"
         if kind == ReplyKind.OPT_OUT or self.answered:
             return f"{done} by texting {self.body.strip()} — we confirm to the customer (below). {after}"
         return f"{done} by texting {self.body.strip()}. {after}"
+
+    def _resumes(self) -> str:
+        """What an opt-in brings back in the stores shown: it lifts the opt-out but never makes consent."""
+        without = [c.store.name for c in self.copies if not c.member.sms_consent]
+        if not without:
+            return "Texts may start again."
+        if len(without) == len(self.copies):
+            return "No texts start: the customer has not agreed to texts."
+        return f"Texts may start again, except from {' / '.join(without)} (the customer has not agreed to its texts)."
 
     @property
     def order(self) -> int:
@@ -81,7 +90,7 @@ def thread(messages: QuerySet[Message], replies: QuerySet[InboundReply], limit: 
     texts = list(messages.select_related("store", "template").annotate(at=Coalesce("sent_at", "scheduled_for"))
                  .order_by(F("at").desc(), "-pk")[:limit + 1])
     # Copies of one reply (one per membership) share their sid, or without one their arrival and text.
-    rows = list(replies.select_related("store", "answered_by")
+    rows = list(replies.select_related("store", "member", "answered_by")
                 .order_by("-received_at", "store__name", "pk")[:(limit + 1) * 4])
     grouped: dict[tuple, Entry] = {}
     for reply in rows:

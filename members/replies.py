@@ -118,10 +118,12 @@ def receive(phone: str, body: str, provider_sid: str = "", now: datetime | None 
         if kind == ReplyKind.MESSAGE and earlier:
             return None
         if kind == ReplyKind.OPT_IN:
-            stores = [m.store for m in members if m.pk in resumed]
-            text = (answer_text(kind, stores) if stores
-                    else OPT_IN_WITHOUT_CONSENT[language_of([m.store for m in members])])
-            return _keep_answer(members, text, provider_sid, now)
+            named = [m for m in members if m.pk in resumed]
+            if not named:
+                return _keep_answer(members, OPT_IN_WITHOUT_CONSENT[language_of([m.store for m in members])],
+                                    provider_sid, now)
+            # Kept only in the stores it names: a store left out must not see (and learn) the others' names.
+            return _keep_answer(named, answer_text(kind, [m.store for m in named]), provider_sid, now)
         return _keep_answer(members, answer_text(kind, [m.store for m in members]), provider_sid, now)
 
 

@@ -116,6 +116,17 @@ def test_an_opt_in_confirmation_names_only_the_stores_whose_texts_come_back(clie
     assert [m.text for m in first] == ["Store B: you will get our texts again. Reply STOP to stop them."]
     never_consented.refresh_from_db()
     assert never_consented.opted_out_at is None and not never_consented.sms_consent
+    # What each store's operators read in the conversation says the same; Store C's never sees Store B named.
+    client.force_login(user_of(store_c, name="op-c"))
+    assert thread_of(client, never_consented)[-2:] == [
+        "Tue 24 Nov 11:00 Customer · Opt-in Store C Start. handled by the app",
+        "Tue 24 Nov 11:00 Opted back in by texting Start.. No texts start: the customer has not agreed to texts."]
+    client.force_login(user_of(store_b, store_c, name="op-bc"))
+    assert thread_of(client, never_consented)[-2:] == [
+        "Tue 24 Nov 11:00 Opted back in by texting Start. — we confirm to the customer (below). Texts may start "
+        "again, except from Store C (the customer has not agreed to its texts).",
+        "Tue 24 Nov 11:00 Us · Answer to a reply Store B Store B: you will get our texts again. Reply STOP to stop "
+        "them. Sent"]
 
 
 def test_an_opt_in_that_brings_back_no_stores_texts_promises_none(client, store_b):

@@ -14,6 +14,8 @@ urlpatterns = [
     path("daily/anomalies/", daily.anomaly_list, name="anomalies"),
     path("daily/<slug:slug>/violations/new/", daily.violation_entry, name="violation_entry"),
     path("daily/anomalies/<int:pk>/", daily.anomaly_detail, name="anomaly"),
+    # After daily/anomalies/: a store's slug is never read as that page's.
+    path("daily/<slug:slug>/", daily.store_daily, name="store_daily"),
     path("daily/<slug:slug>/peers/", peers.peer_benchmarks, name="peer_benchmarks"),
     # --- end ------------------------------------------------------------------------------
 ]

@@ -146,6 +146,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
                                          "version_pk": o["listing_version"].pk},
     "metrics:anomaly": pk("anomaly"),
     "metrics:violation_entry": slug,
+    "metrics:store_daily": slug,
     "metrics:peer_benchmarks": slug,
     "campaigns:activity_detail": pk("activity"),
     "campaigns:activity_edit": pk("activity"),

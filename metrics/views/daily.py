@@ -96,40 +96,55 @@ def _asked_day(request, instead: str = "Showing yesterday.") -> date | None:
 
 
 def daily(request):
+    """Daily tracking: a full panel for each store of the user."""
     now = timezone.now()
     asked = _asked_day(request)
     stores = list(stores_for(request.user))
+    return _panels_page(request, stores, now, asked)
+
+
+def store_daily(request, slug):
+    """One store's full daily panel (`?day=` as the daily page); another store's slug is a 404."""
+    store = get_store(request.user, slug)
+    return _panels_page(request, [store], timezone.now(), _asked_day(request), store_page=True)
+
+
+def _panels_page(request, stores, now, asked, store_page: bool = False):
     open_counts = dict(
-        scope(Anomaly.objects.filter(part_of__isnull=True, continued_by__isnull=True), request.user)
+        scope(Anomaly.objects.filter(part_of__isnull=True, continued_by__isnull=True, store__in=stores),
+              request.user)
         .exclude(status=AnomalyStatus.RESOLVED)
         .values_list("store").annotate(n=Count("id")).values_list("store", "n")
     )
-    panels = []
-    for store in stores:
-        yesterday = store.today(now) - timedelta(days=1)
-        day = asked or yesterday
-        window = Window(store, day - timedelta(days=7), day)  # one read for the overview and its breakdowns
-        pending = None
-        # Between midnight and the nightly rollup (after 00:30 store time) yesterday has no numbers yet:
-        # the page shows the last day of the week rolled up and says so, rather than an empty table.
-        if not asked and not window.rolled_mask[-1] and (last := window.last_rolled_up()):
-            day, pending = last, yesterday
-            window = Window(store, day - timedelta(days=7), day)
-        rows, more_rows = metric_rows(store, day, window)
-        with_peer_notes(rows, store, day)
-        panels.append({
-            "store": store, "day": day, "rows": rows, "more_rows": more_rows, "pending": pending,
-            "before_rollup": now.astimezone(store.zone).time() < ROLLUP_AFTER,
-            "named_day": day if asked or pending else None,  # the tables' column: a date, not "Yesterday"
-            # What the changes are measured against when that was no usual day, and the day's own holiday or
-            # activity: said once over their columns, as the morning email does.
-            "vs": rows[0]["vs"],
-            "breakdowns": day_breakdowns(window, day),
-            "rolled_up": any(r["value"] is not None for r in rows),
-            "chart": gmv_chart(store, day), "open_anomalies": open_counts.get(store.pk, 0),
-            **_day_anomalies(store, day),
-        })
-    return render(request, "metrics/daily.html", {"panels": panels, "asked": asked})
+    panels = [_panel(store, now, asked, open_counts.get(store.pk, 0)) for store in stores]
+    return render(request, "metrics/daily.html", {"panels": panels, "asked": asked, "store_page": store_page})
+
+
+def _panel(store, now, asked, open_anomalies: int) -> dict:
+    """A store's full panel: every metric with DoD and WoW, breakdowns, peers, the GMV chart, the day's anomalies."""
+    yesterday = store.today(now) - timedelta(days=1)
+    day = asked or yesterday
+    window = Window(store, day - timedelta(days=7), day)  # one read for the overview and its breakdowns
+    pending = None
+    # Between midnight and the nightly rollup (after 00:30 store time) yesterday has no numbers yet:
+    # the page shows the last day of the week rolled up and says so, rather than an empty table.
+    if not asked and not window.rolled_mask[-1] and (last := window.last_rolled_up()):
+        day, pending = last, yesterday
+        window = Window(store, day - timedelta(days=7), day)
+    rows, more_rows = metric_rows(store, day, window)
+    with_peer_notes(rows, store, day)
+    return {
+        "store": store, "day": day, "rows": rows, "more_rows": more_rows, "pending": pending,
+        "before_rollup": now.astimezone(store.zone).time() < ROLLUP_AFTER,
+        "named_day": day if asked or pending else None,  # the tables' column: a date, not "Yesterday"
+        # What the changes are measured against when that was no usual day, and the day's own holiday or
+        # activity: said once over their columns, as the morning email does.
+        "vs": rows[0]["vs"],
+        "breakdowns": day_breakdowns(window, day),
+        "rolled_up": any(r["value"] is not None for r in rows),
+        "chart": gmv_chart(store, day), "open_anomalies": open_anomalies,
+        **_day_anomalies(store, day),
+    }
 
 
 DAY_ANOMALIES_SHOWN = 10  # on the daily page; "and N more" links to the list of the store's day

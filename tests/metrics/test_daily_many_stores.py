@@ -1,0 +1,87 @@
+"""Daily tracking for a user of many stores: one row a store on /metrics/daily/, read in a constant number of
+queries, with the same figures as the store's own page /metrics/daily/<slug>/ (its full panel)."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from metrics.models import DailyMetric
+from tests.factories import MembershipFactory, StoreFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ZONES = ("Asia/Shanghai", "America/Los_Angeles", "Australia/Sydney", "Europe/London")
+# 09:00 on Tuesday 12 May in Shanghai: yesterday is the 11th there, in Sydney and London; in Los Angeles it is
+# still 18:00 on the 11th, so its yesterday is the 10th.
+NOW = datetime(2026, 5, 12, 1, tzinfo=UTC)
+
+
+def own_days(store, last: date, days: int = 15, scale: int = 1):
+    """Headline figures for `days` days up to `last`, different each day and each store."""
+    cells = []
+    for n in range(days):
+        day = last - timedelta(days=n)
+        orders, visitors = 20 + (n * 7 + scale) % 13, 400 + (n * 31 * scale) % 97
+        gmv = Decimal(orders * (50 + scale)) + Decimal(n) / 4
+        for metric, value in (("orders", orders), ("visitors", visitors), ("gmv", gmv),
+                              ("aov", (gmv / orders).quantize(Decimal("0.000001"))),
+                              ("conversion", Decimal(orders / visitors).quantize(Decimal("0.000001"))),
+                              ("new_violations", n % 3), ("sessions", visitors + 9)):
+            cells.append(DailyMetric(store=store, day=day, metric=metric, value=Decimal(value)))
+    DailyMetric.objects.bulk_create(cells)
+
+
+def chain(user, size: int) -> list:
+    stores = []
+    for n in range(size):
+        store = StoreFactory(name=f"Chain {n:02d}", timezone=ZONES[n % len(ZONES)])
+        MembershipFactory(store=store, user=user)
+        stores.append(store)
+        if n % 5 == 4:
+            continue  # never rolled up: a new store
+        last = store.today(NOW) - timedelta(days=1)
+        # Every third store's yesterday is not rolled up yet: its row falls back to the day before.
+        own_days(store, last - timedelta(days=1) if n % 3 == 2 else last, scale=n + 1)
+    return stores
+
+
+def get(client, url):
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(url)
+    assert response.status_code == 200
+    return response
+
+
+class TestStorePage:
+    def test_a_stores_own_page_shows_its_full_panel_and_no_other_store(self, client, store_a, store_b):
+        user = UserFactory()
+        for store in (store_a, store_b):
+            MembershipFactory(store=store, user=user)
+            own_days(store, store.today(NOW) - timedelta(days=1))
+        client.force_login(user)
+        response = get(client, reverse("metrics:store_daily", args=[store_b.slug]))
+        [panel] = response.context["panels"]
+        assert panel["store"] == store_b and panel["day"] == date(2026, 5, 10)  # Los Angeles' yesterday
+        page = response.content.decode()
+        assert f'id="store-{store_b.slug}"' in page and f'id="store-{store_a.slug}"' not in page
+        assert "Every other metric" in page  # the full panel, not a row
+
+    def test_a_stores_own_page_shows_the_day_asked_for(self, client_a, store_a):
+        own_days(store_a, date(2026, 5, 11))
+        response = get(client_a, reverse("metrics:store_daily", args=[store_a.slug]) + "?day=2026-05-04")
+        assert response.context["panels"][0]["day"] == date(2026, 5, 4)
+        assert "Monday 4 May 2026" in response.content.decode()
+
+    def test_another_stores_page_is_not_found(self, client_a, store_b):
+        with time_machine.travel(NOW, tick=False):
+            assert client_a.get(reverse("metrics:store_daily", args=[store_b.slug])).status_code == 404
+            assert client_a.get(reverse("metrics:store_daily", args=["no-such-store"])).status_code == 404
+
+    def test_the_anomaly_list_is_still_the_anomaly_list(self, client_a):
+        # daily/<slug>/ comes after daily/anomalies/: the list is not read as a store called "anomalies".
+        with time_machine.travel(NOW, tick=False):
+            response = client_a.get(reverse("metrics:anomalies"))
+        assert response.status_code == 200 and "anomalies" in response.context

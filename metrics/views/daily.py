@@ -26,6 +26,7 @@ from ..anomaly import label_values, with_related
 from ..breakdowns import day_breakdowns
 from ..charts import anomaly_figure, round_ticks, style
 from ..compare import Window, compare_days, comparison_row, history, unusual_earlier_days
+from ..daily_list import LISTED, reported_days
 from ..email import opted_out_membership
 from ..forms import ActionItemForm, AnomalyForm, ViolationForm, ViolationUploadForm
 from ..models import ActionItem, Anomaly, AnomalyStatus, WithdrawnAnomaly
@@ -96,11 +97,15 @@ def _asked_day(request, instead: str = "Showing yesterday.") -> date | None:
 
 
 def daily(request):
-    """Daily tracking: a full panel for each store of the user."""
+    """Daily tracking: the full panel for a user of one store; for several, one row a store (its reported day's
+    headline figures, a constant number of queries however many stores), each linking to its own panel."""
     now = timezone.now()
     asked = _asked_day(request)
     stores = list(stores_for(request.user))
-    return _panels_page(request, stores, now, asked)
+    if len(stores) == 1:
+        return _panels_page(request, stores, now, asked)
+    return render(request, "metrics/daily_list.html", {
+        "rows": reported_days(stores, now, asked), "asked": asked, "listed": LISTED})
 
 
 def store_daily(request, slug):

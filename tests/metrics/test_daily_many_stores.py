@@ -6,9 +6,12 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from metrics.models import DailyMetric
+from metrics.daily_list import LISTED
+from metrics.models import Anomaly, AnomalyStatus, DailyMetric
 from tests.factories import MembershipFactory, StoreFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +88,71 @@ class TestStorePage:
         with time_machine.travel(NOW, tick=False):
             response = client_a.get(reverse("metrics:anomalies"))
         assert response.status_code == 200 and "anomalies" in response.context
+
+
+class TestListOfStores:
+    def queries_of_the_list(self, client, size: int) -> int:
+        user = UserFactory()
+        chain(user, size)
+        client.force_login(user)
+        with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("metrics:daily"))
+        assert len(response.context["rows"]) == size
+        return len(queries)
+
+    def test_the_list_runs_as_many_queries_for_12_stores_as_for_2(self, client):
+        # A full panel a store was ~10 queries and a chart each: hundreds for a chain.
+        assert self.queries_of_the_list(client, 12) == self.queries_of_the_list(client, 2)
+
+    @pytest.mark.parametrize("asked", ["", "?day=2026-05-09"])
+    def test_each_rows_figures_are_those_of_the_stores_own_panel(self, client, asked):
+        user = UserFactory()
+        stores = chain(user, 10)
+        client.force_login(user)
+        rows = get(client, reverse("metrics:daily") + asked).context["rows"]
+        assert [r.store for r in rows] == stores
+        for row in rows:
+            [panel] = get(client, reverse("metrics:store_daily", args=[row.store.slug]) + asked).context["panels"]
+            assert (row.day, row.pending) == (panel["day"], panel["pending"]), row.store.timezone
+            # The panel's rows carry its peers' notes and what the changes are measured against: not listed.
+            assert row.cells == [{k: v for k, v in r.items() if k not in ("peers", "vs")}
+                                 for r in panel["rows"] if r["metric"] in LISTED]
+        fell_back = [r for r in rows if r.pending]
+        if asked:
+            assert not fell_back and {r.day for r in rows} == {date(2026, 5, 9)}
+        else:
+            assert fell_back and all(r.day == r.pending - timedelta(days=1) for r in fell_back)
+        assert [r for r in rows if not r.rolled_up]  # a store never rolled up is listed, with no figures
+
+    def test_each_row_links_to_the_stores_own_page_of_the_day_listed(self, client, store_a, store_b):
+        user = UserFactory()
+        for store in (store_a, store_b):
+            MembershipFactory(store=store, user=user)
+        client.force_login(user)
+        page = get(client, reverse("metrics:daily") + "?day=2026-05-09").content.decode()
+        assert f'href="{reverse("metrics:store_daily", args=[store_b.slug])}?day=2026-05-09"' in page
+        page = get(client, reverse("metrics:daily")).content.decode()
+        assert f'href="{reverse("metrics:store_daily", args=[store_a.slug])}"' in page
+        assert "Every other metric" not in page and "plotly" not in page  # no panel, no chart
+
+    def test_a_row_counts_its_open_anomalies_and_those_of_its_day(self, client, store_a, store_b):
+        user = UserFactory()
+        for store in (store_a, store_b):
+            MembershipFactory(store=store, user=user)
+            own_days(store, store.today(NOW) - timedelta(days=1))
+        day = store_a.today(NOW) - timedelta(days=1)
+        for metric, on, status in (("gmv", day, AnomalyStatus.NEW), ("orders", day, AnomalyStatus.RESOLVED),
+                                   ("visitors", day - timedelta(days=3), AnomalyStatus.PLAN)):
+            Anomaly.objects.create(store=store_a, day=on, metric=metric, value=1, baseline=2, band_low=1,
+                                   band_high=3, score=-5, direction="down", status=status, plan="Call them")
+        client.force_login(user)
+        rows = {r.store: r for r in get(client, reverse("metrics:daily")).context["rows"]}
+        assert (rows[store_a].new_anomalies, rows[store_a].open_anomalies) == (2, 2)
+        assert (rows[store_b].new_anomalies, rows[store_b].open_anomalies) == (0, 0)
+        assert rows[store_a].new_violations == 0 and rows[store_b].new_violations == 0  # n % 3 on the last day
+
+    def test_a_user_of_one_store_still_gets_its_full_panel(self, client_a, store_a):
+        own_days(store_a, date(2026, 5, 11))
+        response = get(client_a, reverse("metrics:daily"))
+        assert [p["store"] for p in response.context["panels"]] == [store_a]
+        assert "metrics/daily_list.html" not in [t.name for t in response.templates]

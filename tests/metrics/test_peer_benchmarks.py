@@ -180,8 +180,9 @@ def test_daily_page_shows_the_peers_of_its_day_and_store_with_the_gap_to_the_ave
                                     "2026-05-07,visitors,average,1500\n")
     import_peer_benchmarks(store_b, "date,metric,level,value\n2026-05-08,visitors,average,77\n")
     with time_machine.travel(datetime(2026, 5, 9, 9, tzinfo=store_a.zone), tick=False):
-        page = client_a.get(reverse("metrics:daily") + "?day=2026-05-08").content.decode()
-    mine, theirs = panel(page, store_a.slug), panel(page, store_b.slug)
+        # A user of two stores: each store's panel is on its own page.
+        mine, theirs = (panel(client_a.get(reverse("metrics:store_daily", args=[s.slug]) + "?day=2026-05-08")
+                              .content.decode(), s.slug) for s in (store_a, store_b))
     assert peer_notes(mine) == [
         'peers 10,000.00 CNY avg · <span class="up">+10 %</span> vs avg',  # GMV
         'peers 3.10 % avg · 5.00 % top · <span class="up">+1.9 pts</span> vs avg',  # conversion: a gap in points

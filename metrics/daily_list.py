@@ -2,7 +2,7 @@
 
 A chain runs hundreds of stores; a full panel each (tables, breakdowns, chart, peers) was ~10 queries and a
 chart a store. Here every store's figures come from a constant number of queries: one read of every store's
-daily rows (`compare.read_windows`), one count of open anomalies and one of the reported days' new ones.
+overall daily rows of the listed metrics, one count of open anomalies and one of the reported days' new ones.
 """
 
 from __future__ import annotations
@@ -10,15 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, FloatField
+from django.db.models.functions import Cast
 
-from opsdesk.lazy import lazy_module
 from stores.models import Store
 
-from .compare import WINDOW_COLUMNS, Window, compare_days, comparison_row, read_windows
-from .models import Anomaly, AnomalyStatus
-
-pd = lazy_module("pandas")
+from .compare import comparison_row, pct_change
+from .models import Anomaly, AnomalyStatus, DailyMetric
+from .rollup import METRICS
 
 # The row's figures, the panel's headline metrics it leads with (GMV = visitors × conversion × AOV).
 LISTED = ["gmv", "orders", "visitors", "conversion", "aov"]
@@ -45,34 +44,61 @@ def reported_days(stores: list[Store], now: datetime, asked: date | None = None)
     """Each store's reported day, in the order given: `asked`, or the store's own local yesterday, or (before
     yesterday is rolled up) the last day of the week before it that is, as the per-store panel picks it.
 
-    The figures are the panel's (`compare_days` over the same rows): one query reads every store's days,
-    from a week before the earliest day it may report, whatever the number of stores.
+    The figures are the panel's (`compare.compare_days` rules: a rolled-up day without a row of an additive
+    metric had 0 of it; a metric with no row in the week compared is unknown). One query reads every store's
+    days, from a week before the earliest day it may report; the rest is dictionary look-ups, not a frame a
+    store (a frame a store was most of the page's time for hundreds of stores).
     """
     spans = {}
     for store in stores:
         last = asked or store.today(now) - timedelta(days=1)
-        first = last - timedelta(days=7 + (0 if asked else FALLBACK_DAYS))
-        spans[store.pk] = (first, last)
-    rows = read_windows([(pk, lo, hi) for pk, (lo, hi) in spans.items()], "", [*LISTED, *COUNTED])
+        spans[store.pk] = (last - timedelta(days=7 + (0 if asked else FALLBACK_DAYS)), last)
+    values = _read(spans)
+    rolled = {(pk, day) for pk, day, metric in values if metric == "orders"}
     result = []
     for store in stores:
-        lo, hi = spans[store.pk]
-        # A store without a row in its span gets an empty frame: None would make Window read it again.
-        window = Window(store, lo, hi, rows=rows.get((store.pk, lo, hi), pd.DataFrame(columns=WINDOW_COLUMNS)))
-        found = StoreDay(store=store, day=hi)
-        rolled = {d.date() for d in window.days[window.rolled_mask]}
-        found.rolled_up = hi in rolled
+        last = spans[store.pk][1]
+        found = StoreDay(store=store, day=last, rolled_up=(store.pk, last) in rolled)
         if not asked and not found.rolled_up:
-            recent = [d for d in rolled if d >= hi - timedelta(days=FALLBACK_DAYS)]
-            if recent:
-                found.day, found.pending, found.rolled_up = max(recent), hi, True
-        frame = compare_days(store, found.day, metrics=[*LISTED, *COUNTED], window=window)
-        found.cells = [comparison_row(m, frame.loc[m] if m in frame.index else None) for m in LISTED]
-        violations = frame.at["new_violations", "value"] if "new_violations" in frame.index else None
-        found.new_violations = 0 if violations is None or pd.isna(violations) else int(violations)
+            earlier = (last - timedelta(days=n) for n in range(1, FALLBACK_DAYS + 1))
+            if (day := next((d for d in earlier if (store.pk, d) in rolled), None)) is not None:
+                found.day, found.pending, found.rolled_up = day, last, True
+        found.cells = [comparison_row(m, _compared(values, rolled, store.pk, found.day, m)) for m in LISTED]
+        violations = _compared(values, rolled, store.pk, found.day, "new_violations")
+        found.new_violations = int(violations["value"] or 0) if violations else 0
         result.append(found)
     _count_anomalies(result)
     return result
+
+
+def _read(spans: dict[int, tuple[date, date]]) -> dict[tuple[int, date, str], float]:
+    """The overall rows of LISTED and COUNTED metrics (and orders, which say a day is rolled up) in every
+    store's span, by (store id, day, metric): one query over the days all spans cover (a day or two apart)."""
+    if not spans:
+        return {}
+    rows = DailyMetric.objects.filter(
+        store_id__in=list(spans), dimension="", metric__in={*LISTED, *COUNTED, "orders"},
+        day__gte=min(lo for lo, _ in spans.values()), day__lte=max(hi for _, hi in spans.values()),
+    ).values_list("store_id", "day", "metric", Cast("value", FloatField()))  # float8, as compare.read_windows
+    return {(pk, day, metric): value for pk, day, metric, value in rows
+            if spans[pk][0] <= day <= spans[pk][1]}
+
+
+def _compared(values, rolled, pk: int, day: date, metric: str) -> dict | None:
+    """A metric's value on `day`, the day before and a week before with DoD and WoW, as `compare.compare_days`
+    makes them from the store's week; None (all unknown) when the week has no row of it."""
+    week = [day - timedelta(days=n) for n in range(8)]
+    if not any((pk, d, metric) in values for d in week):
+        return None
+    additive = METRICS[metric].additive
+
+    def on(d: date) -> float | None:
+        value = values.get((pk, d, metric))
+        return 0.0 if value is None and additive and (pk, d) in rolled else value
+
+    value, before, week_before = on(day), on(week[1]), on(week[7])
+    return {"value": value, "day_before": before, "week_before": week_before,
+            "dod": pct_change(value, before), "wow": pct_change(value, week_before)}
 
 
 def _count_anomalies(rows: list[StoreDay]) -> None:

@@ -48,6 +48,10 @@ def chain(user, size: int) -> list:
         last = store.today(NOW) - timedelta(days=1)
         # Every third store's yesterday is not rolled up yet: its row falls back to the day before.
         own_days(store, last - timedelta(days=1) if n % 3 == 2 else last, scale=n + 1)
+        if n % 4 == 1:  # no traffic tracked: visitors and conversion unknown, not 0
+            DailyMetric.objects.filter(store=store, metric__in=["visitors", "conversion"]).delete()
+        if n % 4 == 3:  # rolled up without a GMV row the day before: that day had 0
+            DailyMetric.objects.filter(store=store, metric="gmv", day=last - timedelta(days=1)).delete()
     return stores
 
 

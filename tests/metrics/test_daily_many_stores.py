@@ -160,3 +160,13 @@ class TestListOfStores:
         response = get(client_a, reverse("metrics:daily"))
         assert [p["store"] for p in response.context["panels"]] == [store_a]
         assert "metrics/daily_list.html" not in [t.name for t in response.templates]
+
+
+@pytest.mark.parametrize("page", ["desk", "metrics:live", "metrics:store_live"])
+def test_the_desk_and_the_live_pages_link_to_each_stores_own_daily_page(client, store_a, store_b, page):
+    user = UserFactory()
+    for store in (store_a, store_b):
+        MembershipFactory(store=store, user=user)
+    client.force_login(user)
+    html = get(client, reverse(page, args=[store_b.slug] if page == "metrics:store_live" else [])).content.decode()
+    assert f'href="{reverse("metrics:store_daily", args=[store_b.slug])}"' in html

@@ -52,6 +52,8 @@ register("review counts", "review_counts.py", ["--reviews", "200000", "--runs", 
 register("related sales", "related_sales.py", ["--orders", "200000"], ["--orders", "20000"])
 register("live list", "live_list.py", ["--sizes", "10,100,300", "--orders", "40", "--days", "30", "--runs", "7"],
          ["--sizes", "2,10", "--orders", "5", "--days", "3", "--runs", "2"])
+register("daily list", "daily_list.py", ["--sizes", "10,100,300", "--days", "60", "--runs", "3"],
+         ["--sizes", "2,10", "--days", "10", "--runs", "1"])
 register("pages", "pages.py", ["--scale", "1", "--runs", "5"], ["--scale", "0.02", "--runs", "3"])
 
 

@@ -107,8 +107,9 @@ def _count_anomalies(rows: list[StoreDay]) -> None:
         return
     ids = [r.store.pk for r in rows]
     leads = Anomaly.objects.filter(store_id__in=ids, part_of__isnull=True)
-    open_counts = dict(leads.exclude(status=AnomalyStatus.RESOLVED).values_list("store")
-                       .annotate(n=Count("id")).values_list("store", "n"))
+    # An incident running over several days is one, counted on its latest day (as the panel and the desk count).
+    open_counts = dict(leads.filter(continued_by__isnull=True).exclude(status=AnomalyStatus.RESOLVED)
+                       .values_list("store").annotate(n=Count("id")).values_list("store", "n"))
     days = [r.day for r in rows]
     # The reported days are a day or two apart (zones, a store still pending): one range, picked in Python.
     on_day = {(pk, day): n for pk, day, n in leads.filter(day__gte=min(days), day__lte=max(days))

@@ -149,6 +149,11 @@ class TestListOfStores:
                                    ("visitors", day - timedelta(days=3), AnomalyStatus.PLAN)):
             Anomaly.objects.create(store=store_a, day=on, metric=metric, value=1, baseline=2, band_low=1,
                                    band_high=3, score=-5, direction="down", status=status, plan="Call them")
+        # The visitors drop goes on the next day: one incident over two days, counted once.
+        earlier = Anomaly.objects.get(store=store_a, metric="visitors")
+        Anomaly.objects.create(store=store_a, day=earlier.day + timedelta(days=1), metric="visitors", value=1,
+                               baseline=2, band_low=1, band_high=3, score=-5, direction="down",
+                               status=AnomalyStatus.PLAN, continues=earlier)
         client.force_login(user)
         rows = {r.store: r for r in get(client, reverse("metrics:daily")).context["rows"]}
         assert (rows[store_a].new_anomalies, rows[store_a].open_anomalies) == (2, 2)

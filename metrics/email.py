@@ -198,7 +198,7 @@ def report_context(membership: StoreMembership, report_day: date, skipped: list[
 
 
 def daily_url(store, day: date) -> str:
-    return settings.SITE_URL + reverse("metrics:daily") + f"?day={day.isoformat()}#store-{store.slug}"
+    return settings.SITE_URL + reverse("metrics:store_daily", args=[store.slug]) + f"?day={day.isoformat()}"
 
 
 def email_summary(anomaly: Anomaly) -> str:

@@ -95,6 +95,6 @@ def test_black_friday_reaches_the_manager_once_with_the_csvs_figures_and_working
         assert client.get(path).status_code == status, user.username
     daily = Client()
     daily.force_login(manager)
-    daily_link = re.search(rf"{re.escape(SITE)}(/metrics/daily/\?day=2017-11-24[^\s]*)", text).group(1)
+    daily_link = re.search(rf"{re.escape(SITE)}(/metrics/daily/[\w-]+/\?day=2017-11-24[^\s]*)", text).group(1)
     page = daily.get(daily_link.split("#")[0]).content.decode()
     assert f"{friday['gmv']:,.2f}" in page

@@ -533,7 +533,7 @@ def test_a_clock_change_that_moves_the_report_on_two_days_names_the_day_in_betwe
     assert f"{gaps[0]:%a} {gaps[0].day} {gaps[0]:%b}:" in email.subject
     assert f"past {between:%A} {between.day} {between:%B}, which no email reported" in email.body
     html = email.alternatives[0][0]
-    assert f"?day={between.isoformat()}#store-{store_a.slug}" in html and "which no email reported" in html
+    assert f"/metrics/daily/{store_a.slug}/?day={between.isoformat()}" in html and "which no email reported" in html
 
 
 def test_a_new_email_zone_does_not_send_a_day_again(manager, store_a):

@@ -138,7 +138,7 @@ def test_upload_errors_come_before_the_one_record_form(client_a, store_a):
 
 def test_the_entry_page_links_back_to_daily_tracking(client_a, store_a):
     html = client_a.get(reverse("metrics:violation_entry", args=[store_a.slug])).content.decode()
-    assert f'href="{reverse("metrics:daily")}#store-{store_a.slug}"' in html
+    assert f'href="{reverse("metrics:store_daily", args=[store_a.slug])}"' in html
     assert f'href="{reverse("stores:violations", args=[store_a.slug])}"' in html
 
 

@@ -6,14 +6,16 @@ tell one story: on ctx.anomaly_day the first store's through-train plan stops sp
 plan paused") and, still not spending today, shows as "stopped spending" on the desk; the second
 store's display plan runs hot today and shows as "on pace to overspend". Today's hourly spend
 snapshots follow the stores' hourly order curve. Two plans get three creatives each (generated
-images) and each store a product launch ten days ago with its listing versions and checklist.
+images) and each store a product launch ten days ago with its listing versions and checklist. Each store has
+this month's ad budget (all plans together): the first store's leaves room, the second store's is below what
+its month ends at the current rate, so its ads page and the desk say it is on pace to overspend.
 """
 
 from __future__ import annotations
 
 import io
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import pandas as pd
 from django.core.files.base import ContentFile
@@ -24,6 +26,7 @@ from opsdesk.money import to_money
 from stores.demo import HOUR_WEIGHTS
 from stores.models import ListingVersion, Order, Store
 
+from .ads_pacing import store_month_pacing
 from .models import (
     CHANNEL_SOURCE,
     AdChannel,
@@ -36,6 +39,7 @@ from .models import (
     BidStrategy,
     LaunchPlan,
     LaunchStatus,
+    StoreAdBudget,
 )
 
 # channel -> (name for a Tmall store, name for another store, share of the source's orders, target ROAS,
@@ -66,6 +70,7 @@ def seed(ctx) -> None:
         _seed_snapshots(ctx, store, plans, index, now)
         _seed_creatives(ctx, store, plans[AdChannel.SEARCH])
         _seed_launch(ctx, store, plans, now)
+        _seed_month_budget(ctx, store, index, now)
 
 
 def _orders_by_day_source(store: Store) -> dict[tuple[date, str], tuple[int, float]]:
@@ -153,6 +158,24 @@ def _seed_snapshots(ctx, store: Store, plans: dict, index: int, now: datetime) -
             ts = datetime.combine(day, time(23, 55), tzinfo=store.zone)
             snapshots.append(AdSpendSnapshot(plan=plan, ts=ts, spend_today=to_money(typical)))
     AdSpendSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True)
+
+
+# Month budget of each demo store (by its place in ctx.stores) as a share of where its month ends at the current
+# rate: the first leaves room, the second is on pace to overspend.
+BUDGET_SHARE = (Decimal("1.25"), Decimal("0.85"))
+BUDGET_STEP = Decimal(100)  # a person sets a round figure
+
+
+def _seed_month_budget(ctx, store: Store, index: int, now: datetime) -> None:
+    """This store-local month's ad budget, set by the manager, from the month's spend so far and its projection
+    (`store_month_pacing`, as the ads page reads it). On a month's 1st there is no projection yet: today's
+    spend so far stands for it (the second store is then already over)."""
+    month = store_month_pacing(store, now)
+    heading_for = month.projected if month.projected is not None else month.spend
+    steps = heading_for * BUDGET_SHARE[index % len(BUDGET_SHARE)] / BUDGET_STEP
+    amount = (steps.to_integral_value(rounding=ROUND_CEILING if index % 2 == 0 else ROUND_FLOOR)
+              * BUDGET_STEP)
+    StoreAdBudget.objects.create(store=store, month=month.month_start, amount=amount, updated_by=ctx.manager)
 
 
 def _image(title: str, color: str) -> bytes:

@@ -13,9 +13,10 @@ orders from `stores.demo._order` with the seeded buyers and the products they bo
 Everything goes in through the ingest API's own path (`metrics.ingest.ingest_events`), as a tracker's
 batch would: an order is recorded by `order_paid` (its buyer enrolled as a member, a past day rebuilt).
 The stores' paid orders of the last FULFIL_WINDOW (seeded or live) are then fulfilled as a warehouse and a
-carrier would (`fulfilment_times`): `order_shipped` in working hours a few hours after payment,
-`order_delivered` a day or two later in the daytime, each sent once its time has passed, so the after-sales
-texts (`members.flows.after_sales_care`, keyed on `delivered_at`) follow the demo's orders as a real store's.
+carrier would (`fulfilment_times`, the times the seed gave its shipped orders): `order_shipped` in working
+hours a few hours after payment, `order_delivered` a day or two later in the daytime, each sent once its time
+has passed, so the after-sales texts (`members.flows.after_sales_care`, keyed on `delivered_at`) follow the
+demo's orders as a real store's.
 A minute is drawn from a random generator seeded by (store, minute), and its event ids and order ids
 are made of the minute and their place in it, so running a minute twice (beat firing twice, two
 workers) draws the same events and the unique (store, event id) drops the repeats; an order is
@@ -27,7 +28,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -35,6 +36,7 @@ from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
+from stores import demo as store_demo
 from stores.demo import (
     HOUR_WEIGHTS,
     DemoContext,
@@ -59,8 +61,6 @@ HISTORY = timedelta(days=70)  # the seeded orders whose products and buyers the 
 # Paid orders this recent are shipped and delivered on schedule (the seed leaves those under 5 days old
 # paid or shipped; a schedule ends at most 5 days after payment).
 FULFIL_WINDOW = timedelta(days=7)
-SHIP_HOURS = (9, 18)  # the warehouse's local working hours: parcels leave then
-DELIVERY_HOURS = (9, 20)  # the carrier's local delivery hours
 
 
 @dataclass(frozen=True)
@@ -185,21 +185,9 @@ def _floor(moment: datetime) -> datetime:
 
 
 def fulfilment_times(store: Store, ctx: DemoContext, order_id: str, paid_at: datetime) -> tuple[datetime, datetime]:
-    """When the order is shipped and when delivered: shipped 2 to 20 hours after payment, put off to the next
-    working hours (SHIP_HOURS, store-local) if that falls outside them; delivered one or two days after the
-    day it was shipped, within DELIVERY_HOURS. Drawn from the order id, so always the same for an order."""
-    rng = random.Random(f"{ctx.seed_value}-{store.slug}-fulfil-{order_id}")
-    zone = store.zone
-    ready = (paid_at + timedelta(hours=rng.uniform(2, 20))).astimezone(zone)
-    opens, closes = SHIP_HOURS
-    if not opens <= ready.hour < closes:
-        day = ready.date() + timedelta(days=1 if ready.hour >= closes else 0)
-        ready = datetime.combine(day, time(opens), tzinfo=zone) + timedelta(minutes=rng.randrange(120))
-    shipped = ready.astimezone(UTC)
-    day = ready.date() + timedelta(days=rng.choice([1, 1, 2]))
-    start, end = DELIVERY_HOURS
-    delivered = datetime.combine(day, time(start), tzinfo=zone) + timedelta(seconds=rng.randrange((end - start) * 3600))
-    return shipped, delivered.astimezone(UTC)
+    """When the order is shipped and when delivered (`stores.demo.fulfilment_times`: the seed gives its shipped
+    orders the same times)."""
+    return store_demo.fulfilment_times(store, ctx.seed_value, order_id, paid_at)
 
 
 def fulfilment_events(store: Store, ctx: DemoContext, now: datetime) -> list[dict]:

@@ -1,7 +1,9 @@
 """Demo reviews: about one delivered order in seven gets a review, about 8 % of them bad, in the
 store's language (plus some Portuguese and Spanish). Bad reviews open cases that sit at every step
-of the workflow; one case is overdue for its first call. In the first store, the most reviewed
-product got a listing fix 30 days ago from a case, and its reviews are better since.
+of the workflow; one case is overdue for its first call. Some open cases are the demo operator's (she took two, the
+manager gave her one) and one in the first store is the manager's, each with the history line of its
+assignment (`services.assign_case`); the newest and the overdue one are nobody's yet. In the first store, the
+most reviewed product got a listing fix 30 days ago from a case, and its reviews are better since.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from stores.models import OrderLine, OrderStatus
 
 from .importers import import_reviews
 from .models import (
+    OPEN_STATUSES,
     CaseEvent,
     CaseStatus,
     ContactAttempt,
@@ -26,7 +29,7 @@ from .models import (
     ReviewPolicy,
     RootCause,
 )
-from .services import case_reason, create_listing_fix, open_case_if_bad
+from .services import assign_case, case_reason, create_listing_fix, open_case_if_bad
 
 TEXTS = {
     "CN": {
@@ -63,6 +66,7 @@ def seed(ctx) -> None:
     now = timezone.now()
     for index, store in enumerate(ctx.stores):
         _seed_store(ctx, store, now, fixed_product=index == 0)
+        _assign(ctx, store, manager_takes_one=index == 0)
 
 
 def _seed_store(ctx, store, now, fixed_product: bool) -> None:
@@ -185,6 +189,21 @@ def _history(ctx, case, now, target, star, change_at, contacts, events, tasks) -
     if target == CaseStatus.CLOSED:
         case.closed_at = min(case.resolved_at + timedelta(days=2), latest)
         move(CaseStatus.CLOSED, case.closed_at, by=ctx.manager)
+
+
+def _assign(ctx, store, manager_takes_one: bool) -> None:
+    """Give the store's open cases that someone has called owners, through the service (its history line
+    included): the operator took the two newest, the manager gave her the next, and (`manager_takes_one`)
+    took the one after himself. Each assignment is dated soon after the case opened, before its first call."""
+    operator, manager = ctx.operator, ctx.manager
+    called = (ReviewCase.objects.filter(store=store, status__in=OPEN_STATUSES, first_contact_at__isnull=False)
+              .order_by("-opened_at", "-pk"))
+    owners = [(operator, operator), (operator, operator), (operator, manager)]
+    if manager_takes_one:
+        owners.append((manager, manager))
+    for case, (assignee, by) in zip(called, owners, strict=False):
+        at = min(case.opened_at + timedelta(minutes=20), case.first_contact_at)
+        assign_case(case, by, assignee.pk, now=at)
 
 
 def _situation(review) -> str:

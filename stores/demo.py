@@ -1,9 +1,11 @@
 """Demo data for the stores app: two stores in different zones with 120 days of orders.
 
 History has weekly seasonality (weekends busier), an evening peak, a promotion spike, and one
-injected anomaly yesterday in the first store (its through-train plan pauses at 03:00, paid-search
-buyers vanish, GMV falls to 70 % of the weekday's usual or less). Everything is drawn from seeded
-RNGs, so the demo is the same every time.
+injected anomaly in the first store: its through-train plan pauses at 03:00 three days ago (GMV falls to
+70 % of the weekday's usual or less) and nobody restarts it, so paid-search buyers stay away the days
+after, and the nightly detector judges the three days one continuing incident. The Shopify store's orders
+carry Shopify's names (#1001 …); shipped and delivered orders have the time they left the warehouse.
+Everything is drawn from seeded RNGs, so the demo is the same every time.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
 from statistics import median
@@ -71,6 +73,10 @@ STORES = [
 ]
 
 ANOMALY_HOUR = 3  # store-local hour the first store's through-train plan pauses on the anomaly day
+PAUSED_DAYS = 3  # the anomaly day is this many days before the seeding day: yesterday is the run's 3rd day
+FIRST_ORDER_NUMBER = 1001  # a Shopify store's first order is #1001
+SHIP_HOURS = (9, 18)  # the warehouse's local working hours: parcels leave then
+DELIVERY_HOURS = (9, 20)  # the carrier's local delivery hours
 ANOMALY_GMV_SHARE = Decimal("0.7")  # the anomaly day's GMV at most this share of the weekday's usual
 PROMO_FACTOR = 2.6  # the promotion's days sell this many times the usual
 WEEKDAY_FACTOR = [0.92, 0.9, 0.95, 1.0, 1.08, 1.22, 1.18]  # Monday .. Sunday
@@ -91,7 +97,7 @@ class DemoContext:
     rng: random.Random
     seed_value: int
     promo: dict[str, tuple[date, date]] = field(default_factory=dict)  # store slug -> promotion days
-    anomaly_day: dict[str, date] = field(default_factory=dict)  # store slug -> day of the injected drop
+    anomaly_day: dict[str, date] = field(default_factory=dict)  # store slug -> first day of the injected drop
     api_keys: dict[str, str] = field(default_factory=dict)
 
 
@@ -120,8 +126,9 @@ def demo_stores() -> list[Store]:
 
 
 def story_days(today: date) -> tuple[tuple[date, date], date]:
-    """The story's days around the store-local day the demo was seeded: the promotion and the anomaly."""
-    return (today - timedelta(days=40), today - timedelta(days=38)), today - timedelta(days=1)
+    """The story's days around the store-local day the demo was seeded: the promotion and the anomaly's first
+    day (the paid-search plan stays paused from then on, so the nightly judging of the last days links them)."""
+    return (today - timedelta(days=40), today - timedelta(days=38)), today - timedelta(days=PAUSED_DAYS)
 
 
 def demo_context(seed_value: int = 2026, days: int = 120) -> DemoContext | None:
@@ -197,6 +204,7 @@ def _seed_orders(store: Store, spec: dict, products: list[Product], ctx: DemoCon
     orders = [order for order, _, _ in drawn]
     for seq, order in enumerate(orders, start=1):
         order.external_id = f"{100000 + seq}"
+    _name_and_ship(store, ctx, orders, now)
     Order.objects.bulk_create(orders, batch_size=2000)
     for order, order_lines, order_payments in drawn:
         for item in order_lines:
@@ -205,6 +213,40 @@ def _seed_orders(store: Store, spec: dict, products: list[Product], ctx: DemoCon
             p.order = order
     OrderLine.objects.bulk_create([x for _, group, _ in drawn for x in group], batch_size=5000)
     Payment.objects.bulk_create([x for _, _, group in drawn for x in group], batch_size=5000)
+
+
+def _name_and_ship(store: Store, ctx: DemoContext, orders: list[Order], now: datetime) -> None:
+    """A Shopify store's orders get Shopify's names, numbered in the order they were placed; every order
+    that left the warehouse gets its shipping time (`fulfilment_times`, from its own seeded RNG, so the
+    history's other draws stay as they were)."""
+    if store.platform == "shopify":
+        for number, order in enumerate(sorted(orders, key=lambda o: (o.placed_at, o.external_id)),
+                                       start=FIRST_ORDER_NUMBER):
+            order.name = f"#{number}"
+    for order in orders:
+        if order.status == OrderStatus.PAID:
+            continue
+        shipped, _ = fulfilment_times(store, ctx.seed_value, order.external_id, order.paid_at)
+        # A parcel leaves before it arrives; an order seeded as shipped has left by now.
+        order.shipped_at = min(shipped, order.delivered_at or now, now)
+
+
+def fulfilment_times(store: Store, seed_value: int, order_id: str, paid_at: datetime) -> tuple[datetime, datetime]:
+    """When the order is shipped and when delivered: shipped 2 to 20 hours after payment, put off to the next
+    working hours (SHIP_HOURS, store-local) if that falls outside them; delivered one or two days after the
+    day it was shipped, within DELIVERY_HOURS. Drawn from the order id, so always the same for an order."""
+    rng = random.Random(f"{seed_value}-{store.slug}-fulfil-{order_id}")
+    zone = store.zone
+    ready = (paid_at + timedelta(hours=rng.uniform(2, 20))).astimezone(zone)
+    opens, closes = SHIP_HOURS
+    if not opens <= ready.hour < closes:
+        day = ready.date() + timedelta(days=1 if ready.hour >= closes else 0)
+        ready = datetime.combine(day, time(opens), tzinfo=zone) + timedelta(minutes=rng.randrange(120))
+    shipped = ready.astimezone(UTC)
+    day = ready.date() + timedelta(days=rng.choice([1, 1, 2]))
+    start, end = DELIVERY_HOURS
+    delivered = datetime.combine(day, time(start), tzinfo=zone) + timedelta(seconds=rng.randrange((end - start) * 3600))
+    return shipped, delivered.astimezone(UTC)
 
 
 def spec_for(store: Store) -> dict:

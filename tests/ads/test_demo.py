@@ -1,13 +1,21 @@
 """The paid-promotion demo tells the same story as the orders: the through-train plan stopped."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from campaigns import ads_demo, ads_desk
-from campaigns.ads_pacing import daily_ad_results, pacing_alerts, spend_by_source
-from campaigns.models import AdChannel, AdCreativePerformance, AdDailyPerformance, AdPlan, LaunchPlan
+from campaigns.ads_pacing import daily_ad_results, pacing_alerts, spend_by_source, store_month_pacing
+from campaigns.models import (
+    AdChannel,
+    AdCreativePerformance,
+    AdDailyPerformance,
+    AdPlan,
+    LaunchPlan,
+    StoreAdBudget,
+)
 from stores import demo
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +48,22 @@ def test_demo_story(media):
     assert launch.checklist.count() == 7
     (launch_plan,) = launch.ad_plans.all()
     assert launch_plan.products.get() == launch.product and launch_plan.daily.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_demo_month_budgets_one_store_on_pace_to_overspend(media, client):
+    ctx = demo.seed(days=30)
+    ads_demo.seed(ctx)
+    jade, pacific = ctx.stores
+    assert set(StoreAdBudget.objects.values_list("store__slug", "month")) == {
+        (jade.slug, date(2026, 11, 1)), (pacific.slug, date(2026, 11, 1))}
+    room, hot = store_month_pacing(jade, NOW), store_month_pacing(pacific, NOW)
+    assert room.verdict == "under"
+    # On pace to overspend, not over already: the month ends above the budget at the current rate.
+    assert hot.verdict == "over" and hot.spend < hot.budget < hot.projected
+    labels = [i.label for i in ads_desk.open_items(pacific, ctx.operator)]
+    assert any(label.startswith("Ad budget of November 2026 on pace to overspend") for label in labels), labels
+    assert not any(i.label.startswith("Ad budget") for i in ads_desk.open_items(jade, ctx.operator))
+    client.force_login(ctx.operator)
+    page = client.get(reverse("campaigns:ads") + f"?store={pacific.slug}").content.decode()
+    assert 'id="ad-budget"' in page and "on pace to overspend by" in page

@@ -1,13 +1,15 @@
-"""The daily-tracking demo seeder rolls up the demo history and flags yesterday's paid-search collapse."""
+"""The daily-tracking demo seeder rolls up the demo history and flags the paid-search collapse of the last three
+days as one incident."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from campaigns import ads_demo
-from metrics import daily_demo
+from metrics import daily_demo, email
 from metrics.models import Anomaly, DailyMetric
 from stores import demo
 
@@ -40,3 +42,19 @@ def test_the_explanation_shows_paid_search_spend_beside_its_usual_level():
     spend = re.search(r"ad spend ([\d,]+\.\d\d) CNY, usually ([\d,]+\.\d\d) CNY", gmv.explanation)
     assert spend, gmv.explanation
     assert float(spend[1].replace(",", "")) < float(spend[2].replace(",", "")) * 0.6
+
+
+def test_the_paused_plan_is_one_incident_over_three_days_on_the_list_and_in_the_email(client):
+    ctx = demo.seed(days=63)
+    daily_demo.seed(ctx)
+    first = ctx.stores[0]
+    start, yesterday = ctx.anomaly_day[first.slug], first.today() - timedelta(days=1)
+    assert (start, yesterday) == (date(2026, 11, 23), date(2026, 11, 25))
+    lead = Anomaly.objects.get(store=first, day=yesterday, metric="gmv", dimension="", part_of=None)
+    assert lead.continues.day == yesterday - timedelta(days=1)
+    assert lead.continues.continues.day == start and lead.continues.continues.continues is None
+    client.force_login(ctx.operator)
+    page = client.get(reverse("metrics:anomalies")).content.decode()
+    assert "since Mon 23 Nov, 3rd day" in page
+    manager = first.memberships.get(user=ctx.manager)
+    assert ", 3rd day" in email.build_message(manager, yesterday).subject

@@ -65,12 +65,13 @@ def test_seed_demo_files_products_under_real_categories(client):
 
 # One frozen clock per weekday: the demo's story must hold whatever day a newcomer runs it.
 @pytest.mark.parametrize("day", range(7))
-def test_seed_demo_injects_a_gmv_drop_yesterday(db, day):
+def test_seed_demo_injects_a_gmv_drop_three_days_ago_that_lasts(db, day):
     now = datetime(2026, 11, 23, 6, 30, tzinfo=UTC) + timedelta(days=day)
     ctx = demo.seed(days=35, now=now)
     store = ctx.stores[0]
-    yesterday = store.today(now) - timedelta(days=1)
-    assert ctx.anomaly_day[store.slug] == yesterday
+    today = store.today(now)
+    start = today - timedelta(days=3)
+    assert ctx.anomaly_day[store.slug] == start
 
     def paid(day):
         return Order.objects.filter(store=store).paid_between(*store.day_bounds(day))
@@ -78,15 +79,17 @@ def test_seed_demo_injects_a_gmv_drop_yesterday(db, day):
     def gmv(day):
         return paid(day).aggregate(s=Sum("total"))["s"]
 
-    usual = median(gmv(yesterday - timedelta(weeks=k)) for k in range(1, 5))
-    assert gmv(yesterday) < usual * Decimal("0.85")
-    late_paid_search = [o for o in paid(yesterday).filter(traffic_source="paid_search")
-                        if o.placed_at >= store.day_bounds(yesterday)[0] + timedelta(hours=demo.ANOMALY_HOUR)]
+    usual = median(gmv(start - timedelta(weeks=k)) for k in range(1, 5))
+    assert gmv(start) < usual * Decimal("0.85")
+    late_paid_search = [o for o in paid(start).filter(traffic_source="paid_search")
+                        if o.placed_at >= store.day_bounds(start)[0] + timedelta(hours=demo.ANOMALY_HOUR)]
     assert late_paid_search == []
-    assert paid(yesterday - timedelta(weeks=1)).filter(traffic_source="paid_search").count() > 20
-    # Nobody restarted the plan: today so far has buyers, none from paid search (the ads page agrees).
-    today = paid(store.today(now))
-    assert today.exists() and not today.filter(traffic_source="paid_search").exists()
+    assert paid(start - timedelta(weeks=1)).filter(traffic_source="paid_search").count() > 20
+    # Nobody restarted the plan: the days since, today so far included, have buyers, none from paid search.
+    for later in (start + timedelta(days=n) for n in range(1, 4)):
+        assert paid(later).exists() and not paid(later).filter(traffic_source="paid_search").exists()
+    yesterday = today - timedelta(days=1)
+    assert gmv(yesterday) < median(gmv(yesterday - timedelta(weeks=k)) for k in range(1, 5)) * Decimal("0.85")
 
 
 def test_seed_demo_twice_adds_nothing(db):

@@ -1,9 +1,10 @@
 """The demo's reviews tell the story the docs promise."""
 
 from django.db.models import Count
+from django.urls import reverse
 
-from reviews import demo
-from reviews.models import CaseStatus, Review, ReviewCase
+from reviews import demo, desk
+from reviews.models import OPEN_STATUSES, CaseStatus, Review, ReviewCase
 from reviews.services import overdue_cases
 from stores import demo as stores_demo
 from stores.models import ListingVersion
@@ -29,3 +30,27 @@ def test_demo_reviews_cases_and_listing_fix(db):
     text = " ".join(t + " " + b for t, b in Review.objects.values_list("title", "body")).lower()
     assert "茶" in text and "hike" in text and "muito bom" in text  # Chinese, English, Portuguese
     assert Review.objects.values("case__status").annotate(n=Count("id")).count() >= 5
+
+
+def test_demo_gives_open_cases_owners_with_their_history_line(db, client):
+    ctx = stores_demo.seed(days=45)
+    demo.seed(ctx)
+    olivia, marco = ctx.operator, ctx.manager
+    jade, pacific = ctx.stores
+    open_cases = ReviewCase.objects.filter(status__in=OPEN_STATUSES)
+    for store in ctx.stores:
+        mine = open_cases.filter(store=store, assigned_to=olivia)
+        assert mine.count() == 3
+        notes = sorted(e.note for c in mine for e in c.events.filter(note__contains="olivia"))
+        assert notes == ["Assigned to olivia.", "olivia took the case.", "olivia took the case."]
+        for case in mine:
+            line = case.events.get(note__contains="olivia")
+            assert case.opened_at < line.at <= case.first_contact_at
+        items = {i.label: i.count for i in desk.open_items(store, olivia)}
+        assert items["Your open bad-review cases"] == 3
+        assert overdue_cases(store).get().assigned_to is None  # nobody has it yet: the desk's red item
+    assert open_cases.filter(store=jade, assigned_to=marco).get().events.filter(note="marco took the case.").exists()
+    assert not open_cases.filter(store=pacific, assigned_to=marco).exists()
+    client.force_login(olivia)
+    page = client.get(reverse("reviews:index") + "?assigned=me").content.decode()
+    assert "6 open cases assigned to you" in page, page

@@ -1,0 +1,63 @@
+"""The demo's orders read as a real store's: the Shopify store's carry Shopify's names, shipped ones their
+shipping time, both on the order's page."""
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+
+from metrics import demo_live
+from stores import demo
+from stores.models import Order, OrderStatus
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def ctx(django_db_setup, django_db_blocker):
+    """Seeded once for the module and removed afterwards."""
+    with django_db_blocker.unblock():
+        with time_machine.travel(NOW, tick=False):
+            ctx = demo.seed(days=10, now=NOW)
+        yield ctx
+        demo.remove_demo()
+        for user in (ctx.operator, ctx.manager):
+            user.delete()
+
+
+def test_shopify_store_orders_are_named_in_the_order_they_were_placed(ctx):
+    jade, pacific = ctx.stores
+    assert pacific.platform == "shopify"
+    orders = Order.objects.filter(store=pacific).order_by("placed_at", "external_id")
+    names = list(orders.values_list("name", flat=True))
+    assert names == [f"#{n}" for n in range(1001, 1001 + len(names))]
+    assert not Order.objects.filter(store=jade).exclude(name="").exists()  # Tmall has no order names
+
+
+def test_every_order_that_left_the_warehouse_has_its_shipping_time(ctx):
+    orders = Order.objects.filter(store__in=ctx.stores)
+    assert not orders.filter(status=OrderStatus.PAID, shipped_at__isnull=False).exists()
+    gone = orders.exclude(status=OrderStatus.PAID)
+    assert gone.filter(status=OrderStatus.SHIPPED).exists() and gone.filter(status=OrderStatus.DELIVERED).exists()
+    for paid_at, shipped_at, delivered_at in gone.values_list("paid_at", "shipped_at", "delivered_at"):
+        assert paid_at < shipped_at <= NOW
+        assert delivered_at is None or shipped_at < delivered_at
+
+
+def test_a_seeded_shipped_order_has_the_time_the_demo_storefront_would_ship_it(ctx):
+    jade = ctx.stores[0]
+    order = Order.objects.filter(store=jade, status=OrderStatus.DELIVERED).order_by("-placed_at").first()
+    shipped, _ = demo_live.fulfilment_times(jade, ctx, order.external_id, order.paid_at)
+    assert order.shipped_at == shipped
+
+
+def test_order_page_shows_the_shopify_name_and_when_it_shipped(ctx, client):
+    pacific = ctx.stores[1]
+    order = Order.objects.filter(store=pacific, status=OrderStatus.DELIVERED).order_by("-placed_at").first()
+    client.force_login(ctx.operator)
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(order.get_absolute_url()).content.decode()
+    assert f"Order {order.name}" in page and order.name.startswith("#1")
+    assert "Shipped " in page and "Delivered " in page

@@ -160,21 +160,25 @@ def _seed_snapshots(ctx, store: Store, plans: dict, index: int, now: datetime) -
     AdSpendSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True)
 
 
-# Month budget of each demo store (by its place in ctx.stores) as a share of where its month ends at the current
-# rate: the first leaves room, the second is on pace to overspend.
-BUDGET_SHARE = (Decimal("1.25"), Decimal("0.85"))
+BUDGET_ROOM = Decimal("1.25")  # the first store's budget: this much above where its month ends at the current rate
 BUDGET_STEP = Decimal(100)  # a person sets a round figure
 
 
 def _seed_month_budget(ctx, store: Store, index: int, now: datetime) -> None:
     """This store-local month's ad budget, set by the manager, from the month's spend so far and its projection
-    (`store_month_pacing`, as the ads page reads it). On a month's 1st there is no projection yet: today's
-    spend so far stands for it (the second store is then already over)."""
+    (`store_month_pacing`, as the ads page reads it): the first store's leaves room; the second store's lies
+    halfway between what it has spent and where it ends at the current rate, so it is on pace to overspend on
+    any day of the month, not over already. On a month's 1st there is no projection yet: the second store is
+    then over its budget already (today's spend so far, less a little)."""
     month = store_month_pacing(store, now)
     heading_for = month.projected if month.projected is not None else month.spend
-    steps = heading_for * BUDGET_SHARE[index % len(BUDGET_SHARE)] / BUDGET_STEP
-    amount = (steps.to_integral_value(rounding=ROUND_CEILING if index % 2 == 0 else ROUND_FLOOR)
-              * BUDGET_STEP)
+    if index % 2 == 0:
+        amount = (heading_for * BUDGET_ROOM / BUDGET_STEP).to_integral_value(ROUND_CEILING) * BUDGET_STEP
+    else:
+        halfway = (month.spend + heading_for) / 2 if heading_for > month.spend else month.spend * Decimal("0.9")
+        amount = (halfway / BUDGET_STEP).to_integral_value(ROUND_FLOOR) * BUDGET_STEP
+        if amount <= month.spend < halfway:  # late in the month the gap is narrower than a round figure
+            amount = halfway.to_integral_value(ROUND_FLOOR)
     StoreAdBudget.objects.create(store=store, month=month.month_start, amount=amount, updated_by=ctx.manager)
 
 

@@ -50,20 +50,22 @@ def test_demo_story(media):
     assert launch_plan.products.get() == launch.product and launch_plan.daily.exists()
 
 
-@time_machine.travel(NOW, tick=False)
-def test_demo_month_budgets_one_store_on_pace_to_overspend(media, client):
-    ctx = demo.seed(days=30)
-    ads_demo.seed(ctx)
-    jade, pacific = ctx.stores
-    assert set(StoreAdBudget.objects.values_list("store__slug", "month")) == {
-        (jade.slug, date(2026, 11, 1)), (pacific.slug, date(2026, 11, 1))}
-    room, hot = store_month_pacing(jade, NOW), store_month_pacing(pacific, NOW)
-    assert room.verdict == "under"
-    # On pace to overspend, not over already: the month ends above the budget at the current rate.
-    assert hot.verdict == "over" and hot.spend < hot.budget < hot.projected
-    labels = [i.label for i in ads_desk.open_items(pacific, ctx.operator)]
-    assert any(label.startswith("Ad budget of November 2026 on pace to overspend") for label in labels), labels
-    assert not any(i.label.startswith("Ad budget") for i in ads_desk.open_items(jade, ctx.operator))
-    client.force_login(ctx.operator)
-    page = client.get(reverse("campaigns:ads") + f"?store={pacific.slug}").content.decode()
+# Early and late in the month (28 Nov: Los Angeles 12:00, most of the month spent): on pace, not over already.
+@pytest.mark.parametrize("now", [NOW, datetime(2026, 11, 28, 20, 0, tzinfo=UTC)])
+def test_demo_month_budgets_one_store_on_pace_to_overspend(media, client, now):
+    with time_machine.travel(now, tick=False):
+        ctx = demo.seed(days=30)
+        ads_demo.seed(ctx)
+        jade, pacific = ctx.stores
+        assert set(StoreAdBudget.objects.values_list("store__slug", "month")) == {
+            (jade.slug, date(2026, 11, 1)), (pacific.slug, date(2026, 11, 1))}
+        room, hot = store_month_pacing(jade, now), store_month_pacing(pacific, now)
+        assert room.verdict == "under"
+        # The month ends above the budget at the current rate, and has not passed it yet.
+        assert hot.verdict == "over" and hot.spend < hot.budget < hot.projected
+        labels = [i.label for i in ads_desk.open_items(pacific, ctx.operator)]
+        assert any(label.startswith("Ad budget of November 2026 on pace to overspend") for label in labels), labels
+        assert not any(i.label.startswith("Ad budget") for i in ads_desk.open_items(jade, ctx.operator))
+        client.force_login(ctx.operator)
+        page = client.get(reverse("campaigns:ads") + f"?store={pacific.slug}").content.decode()
     assert 'id="ad-budget"' in page and "on pace to overspend by" in page

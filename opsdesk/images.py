@@ -1,9 +1,15 @@
-"""Uploaded pictures: opened with Pillow (never trusted by name or content type) before they are stored."""
+"""Uploaded pictures: opened with Pillow (never trusted by name or content type), then stored re-encoded
+without their metadata, with a thumbnail for the pages that show them small."""
 
 from __future__ import annotations
 
+import hashlib
+import io
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
-from PIL import Image, UnidentifiedImageError
+from django.core.files.base import ContentFile
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 
@@ -32,3 +38,108 @@ def check_image(upload, *, formats: tuple[str, ...], max_bytes: int, max_side: i
     if min(width, height) < min_side:
         raise ValidationError(f"The image is {width}×{height} px; it must be at least {min_side} px a side.")
     return EXTENSIONS[kind]
+
+
+JPEG_QUALITY = 85
+THUMBNAIL_SIDE = 480
+# What survives re-encoding: how the pixels look (colour profile, transparency, animation timing),
+# never who took the picture, with what camera or where (EXIF, XMP, comments, text chunks).
+KEPT_INFO = ("icc_profile", "transparency", "duration", "loop", "background")
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    """A checked upload re-encoded by Pillow: the full picture and its thumbnail, both without metadata."""
+
+    content: bytes
+    extension: str
+    thumbnail: bytes
+    width: int
+    height: int
+    source_sha256: bytes  # of the uploaded bytes: a picture stored before re-encoding is still recognised
+
+
+def clean_image(upload, *, unreadable: str, **limits) -> CleanImage:
+    """Check `upload` (check_image, with the same limits) and re-encode it; see `reencode`."""
+    check_image(upload, unreadable=unreadable, **limits)
+    try:
+        return reencode(upload)
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:  # verify() passed but the pixels don't decode
+        raise ValidationError(unreadable) from exc
+    finally:
+        upload.seek(0)
+
+
+def reencode(upload) -> CleanImage:
+    """Decode `upload` and encode its pixels again in the same format, turned upright by its EXIF orientation.
+
+    Only the pixels and KEPT_INFO are written, so GPS position, camera serials and any bytes after the image
+    (a file that is also a zip or a script) are not stored. An animated GIF (or PNG, WebP) keeps every frame and
+    its timing; its thumbnail is the first frame, a GIF's as PNG (a GIF thumbnail would lose colours).
+    """
+    upload.seek(0)
+    source_sha256 = hashlib.sha256(upload.read()).digest()
+    upload.seek(0)
+    with Image.open(upload) as source:
+        kind = source.format
+        if getattr(source, "is_animated", False):
+            content = _encode_frames(source, kind)
+            source.seek(0)
+            first = _stripped(source.convert("RGBA"))
+        else:
+            first = _stripped(ImageOps.exif_transpose(source))
+            content = _encode(first, kind)
+        width, height = first.size
+        small = first.convert("RGBA") if first.mode == "P" else first.copy()  # resizing a palette is blocky
+        small.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+        thumbnail = _encode(small, "PNG" if kind == "GIF" else kind)
+    return CleanImage(content=content, extension=EXTENSIONS[kind], thumbnail=thumbnail, width=width, height=height,
+                      source_sha256=source_sha256)
+
+
+def thumbnail_path(path: str) -> str:
+    """Where the thumbnail of the stored picture at `path` is kept: beside it (a GIF's is a PNG)."""
+    stem, _, extension = path.rpartition(".")
+    return f"{stem}.thumb.{'png' if extension == 'gif' else extension}"
+
+
+def save_image(storage, path: str, image: CleanImage) -> str:
+    """Store `image` at `path` (the storage may change the name) and its thumbnail beside it; returns the name."""
+    name = storage.save(path, ContentFile(image.content))
+    storage.save(thumbnail_path(name), ContentFile(image.thumbnail))
+    return name
+
+
+def _stripped(image: Image.Image) -> Image.Image:
+    image = image.copy()  # loads the pixels; the copy's info is ours to trim
+    image.info = {key: value for key, value in image.info.items() if key in KEPT_INFO}
+    return image
+
+
+def _encode(image: Image.Image, kind: str) -> bytes:
+    buffer = io.BytesIO()
+    options = {"icc_profile": image.info.get("icc_profile")}
+    if kind == "JPEG":
+        options.update(quality=JPEG_QUALITY, optimize=True)
+        if image.mode not in ("L", "RGB", "CMYK"):
+            image = image.convert("RGB")
+    elif kind == "WEBP":
+        options.update(quality=JPEG_QUALITY)
+    elif kind == "PNG":
+        options.update(optimize=True)
+    image.save(buffer, format=kind, **{k: v for k, v in options.items() if v is not None})
+    return buffer.getvalue()
+
+
+def _encode_frames(source: Image.Image, kind: str) -> bytes:
+    frames, durations = [], []
+    for frame in ImageSequence.Iterator(source):
+        durations.append(frame.info.get("duration") or 100)
+        frames.append(_stripped(frame.convert("RGBA")))
+    buffer = io.BytesIO()
+    # Pillow hands out whole composited frames, so each replaces the last (disposal 2 for GIF)
+    extra = {"disposal": 2} if kind == "GIF" else {}
+    frames[0].save(buffer, format=kind, save_all=True, append_images=frames[1:], duration=durations,
+                   loop=source.info.get("loop", 0), **extra)
+    return buffer.getvalue()

@@ -3,7 +3,7 @@ from importlib.resources import files
 
 from django import forms
 
-from opsdesk.images import check_image
+from opsdesk.images import clean_image
 
 from .importers import DAY_FIRST, MONTH_FIRST
 from .models import StoreMembership
@@ -80,13 +80,13 @@ class ListingVersionForm(forms.Form):
         return title
 
     def clean_main_picture(self):
+        """The checked picture, re-encoded without its metadata (a CleanImage), or None."""
         upload = self.cleaned_data.get("main_picture")
         if not upload:
             return None
-        self.picture_extension = check_image(
+        return clean_image(
             upload, formats=self.FORMATS, max_bytes=self.MAX_PICTURE_BYTES, max_side=self.MAX_PICTURE_SIDE,
             unreadable="This file is not a picture we can read (JPEG, PNG, WebP or GIF).")
-        return upload
 
 
 def date_order_field() -> forms.ChoiceField:

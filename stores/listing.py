@@ -20,6 +20,8 @@ from django.db import transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
+from opsdesk.images import CleanImage, save_image
+
 from .models import ListingVersion, OrderLine, Product, TrafficSource
 
 BASELINE_NOTE = "Listing before versions were recorded"
@@ -242,19 +244,16 @@ def picture_path(product: Product, extension: str) -> str:
     return f"listings/{product.store_id}/{product.pk}/{uuid.uuid4().hex}.{extension}"
 
 
-def _same_picture(stored: str, picture) -> bool:
-    """Whether the uploaded `picture` has the bytes of the stored picture at path `stored`."""
+def _same_picture(stored: str, picture: CleanImage) -> bool:
+    """Whether the stored picture at path `stored` has the bytes of `picture`, re-encoded or (a picture stored
+    before uploads were re-encoded) as uploaded."""
     if not stored or "://" in stored or not default_storage.exists(stored):
         return False
-    digests = []
-    for f in (default_storage.open(stored, "rb"), picture):
-        f.seek(0)
-        digest = hashlib.sha256()
-        for chunk in iter(lambda f=f: f.read(1 << 16), b""):
+    digest = hashlib.sha256()
+    with default_storage.open(stored, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
             digest.update(chunk)
-        digests.append(digest.digest())
-    picture.seek(0)
-    return digests[0] == digests[1]
+    return digest.digest() in (hashlib.sha256(picture.content).digest(), picture.source_sha256)
 
 
 def first_seen(product: Product, now: datetime) -> datetime:
@@ -271,11 +270,12 @@ def first_seen(product: Product, now: datetime) -> datetime:
 
 @transaction.atomic
 def create_version(product: Product, *, title: str, detail_page: str = "", note: str = "",
-                   picture=None, picture_extension: str = "", main_image: str | None = None, user=None,
+                   picture: CleanImage | None = None, main_image: str | None = None, user=None,
                    now: datetime | None = None) -> ListingVersion:
     """Start a new listing version now and make its title the product's title.
 
-    The main picture is an uploaded `picture`, or `main_image`, a web address the caller has checked
+    The main picture is an uploaded `picture` (checked and re-encoded, opsdesk.images.clean_image), stored
+    with its thumbnail, or `main_image`, a web address the caller has checked
     (a review case's listing fix); with neither the live picture is kept.
 
     If the product has no recorded version yet, its listing so far is recorded first, from when the
@@ -302,7 +302,7 @@ def create_version(product: Product, *, title: str, detail_page: str = "", note:
     if main_image is None:
         main_image = previous.main_image
         if picture is not None and not same_picture:
-            main_image = default_storage.save(picture_path(product, picture_extension), picture)
+            main_image = save_image(default_storage, picture_path(product, picture.extension), picture)
     version = ListingVersion.objects.create(
         product=product, title=title, main_image=main_image, detail_page=detail_page, note=note,
         started_at=now, created_by=user if getattr(user, "is_authenticated", False) else None)

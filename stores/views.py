@@ -51,7 +51,6 @@ def product_detail(request, slug, pk):
                     detail_page=data["detail_page"],
                     note=data["note"],
                     picture=data["main_picture"],
-                    picture_extension=getattr(form, "picture_extension", ""),
                     user=request.user,
                 )
             except listing.NothingChanged as exc:

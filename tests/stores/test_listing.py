@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
+from PIL import ExifTags, Image
 
 from metrics.models import TrafficEvent
+from opsdesk.images import reencode
 from stores import listing
 from stores.models import ListingVersion, OrderLine
 from tests.factories import OrderFactory, ProductFactory
@@ -107,6 +108,22 @@ def png_bytes(size=(40, 30)) -> bytes:
     return buffer.getvalue()
 
 
+def phone_jpeg(size=(400, 300)) -> SimpleUploadedFile:
+    """A JPEG as a phone writes it: turned sideways by EXIF orientation 6, with GPS, camera serial and a comment.
+    Its left half is blue, its right half red."""
+    image = Image.new("RGB", size, (220, 20, 20))
+    image.paste((20, 20, 220), (0, 0, size[0] // 2, size[1]))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif[ExifTags.Base.Make] = "Phone"
+    exif[ExifTags.Base.BodySerialNumber] = "SN-4471"
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update({ExifTags.GPS.GPSLatitudeRef: "N",
+                                                ExifTags.GPS.GPSLatitude: (48.0, 51.0, 29.0)})
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif, comment=b"home")
+    return SimpleUploadedFile("IMG_0001.JPG", buffer.getvalue(), content_type="image/jpeg")
+
+
 class TestNewVersion:
     @pytest.fixture(autouse=True)
     def media(self, settings, tmp_path):
@@ -128,11 +145,37 @@ class TestNewVersion:
         assert baseline.title == "Old title"
         assert new.main_image.startswith(f"listings/{store_a.pk}/{product.pk}/")
         assert new.main_image.endswith(".png") and "evil" not in new.main_image
-        assert (media / new.main_image).read_bytes() == png_bytes()
+        with Image.open(media / new.main_image) as stored:
+            assert (stored.format, stored.size, stored.getpixel((0, 0))) == ("PNG", (40, 30), (0, 128, 128))
         assert new.created_by.username == "op-a"
         picture_response = client_a.get(f"{self.url(product)}versions/{new.pk}/picture")
         assert picture_response.status_code == 200
         assert picture_response["Content-Type"] == "image/png"
+
+    def test_a_phone_photo_is_stored_without_its_gps_position_camera_serial_or_comment(self, client_a, store_a, media):
+        product = ProductFactory(store=store_a)
+        response = client_a.post(self.url(product), {"title": "New title", "main_picture": phone_jpeg()})
+        assert response.status_code == 302
+        stored = media / product.listing_versions.latest("started_at").main_image
+        with Image.open(stored) as image:
+            assert image.format == "JPEG"
+            assert not image.getexif() and not image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+            assert "comment" not in image.info and "xmp" not in image.info
+        assert b"SN-4471" not in stored.read_bytes()
+
+    def test_a_sideways_phone_photo_is_stored_upright(self, client_a, store_a, media):
+        product = ProductFactory(store=store_a)
+        client_a.post(self.url(product), {"title": "New title", "main_picture": phone_jpeg((400, 300))})
+        with Image.open(media / product.listing_versions.latest("started_at").main_image) as image:
+            assert image.size == (300, 400)  # orientation 6: the camera was turned a quarter clockwise
+            assert image.getpixel((150, 50))[2] > 200  # the photo's left (blue) half is now on top
+
+    def test_bytes_hidden_after_the_picture_are_not_stored(self, client_a, store_a, media):
+        product = ProductFactory(store=store_a)
+        polyglot = SimpleUploadedFile("p.png", png_bytes() + b"PK\x03\x04<script>alert(1)</script>")
+        client_a.post(self.url(product), {"title": "New title", "main_picture": polyglot})
+        stored = (media / product.listing_versions.latest("started_at").main_image).read_bytes()
+        assert b"<script>" not in stored and b"PK\x03\x04" not in stored
 
     def test_a_file_that_is_not_a_picture_is_rejected(self, client_a, store_a, media):
         product = ProductFactory(store=store_a, title="Old title")
@@ -210,13 +253,19 @@ class TestSameListingTwice:
 
     def test_the_same_picture_sent_twice_starts_one_version(self, store_a, media):
         product = ProductFactory(store=store_a, title="Mug")
-        listing.create_version(product, title="Mug", picture_extension="png",
-                               picture=SimpleUploadedFile("mug.png", png_bytes(), content_type="image/png"))
+        listing.create_version(product, title="Mug", picture=reencode(SimpleUploadedFile("mug.png", png_bytes())))
         with pytest.raises(listing.NothingChanged):
-            listing.create_version(product, title="Mug", picture_extension="png",
-                                   picture=SimpleUploadedFile("mug.png", png_bytes(), content_type="image/png"))
+            listing.create_version(product, title="Mug", picture=reencode(SimpleUploadedFile("mug.png", png_bytes())))
         assert product.listing_versions.count() == 2  # the listing before, and the one with the picture
-        assert len(list(media.rglob("*.png"))) == 1
+        assert len([p for p in media.rglob("*.png") if ".thumb." not in p.name]) == 1
+
+    def test_a_picture_stored_before_uploads_were_re_encoded_is_recognised_when_sent_again(self, store_a, media):
+        product = ProductFactory(store=store_a, title="Mug")
+        (media / "listings").mkdir()
+        (media / "listings" / "old.png").write_bytes(png_bytes())
+        ListingVersion.objects.create(product=product, title="Mug", main_image="listings/old.png", started_at=T0)
+        with pytest.raises(listing.NothingChanged):
+            listing.create_version(product, title="Mug", picture=reencode(SimpleUploadedFile("mug.png", png_bytes())))
 
     def test_an_unchanged_listing_is_refused_before_any_version_exists(self, store_a):
         product = ProductFactory(store=store_a, title="Mug", detail_url="")

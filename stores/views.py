@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from opsdesk.http import redirect_to_next
+from opsdesk.images import thumbnail_path
 from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_store, has_role, stores_for
 
@@ -77,12 +78,24 @@ def product_detail(request, slug, pk):
 
 def listing_picture(request, slug, pk, version_pk):
     """A version's uploaded main picture, served only to members of the product's store."""
+    return _serve_listing_picture(request, slug, pk, version_pk, thumbnail=False)
+
+
+def listing_thumbnail(request, slug, pk, version_pk):
+    """The picture's thumbnail (at most 480 px a side) for the versions table; a picture stored before
+    thumbnails were made has none, and is served whole instead."""
+    return _serve_listing_picture(request, slug, pk, version_pk, thumbnail=True)
+
+
+def _serve_listing_picture(request, slug, pk, version_pk, *, thumbnail: bool):
     store = get_store(request.user, slug)
     version = get_object_or_404(ListingVersion, product__store=store, product_id=pk, pk=version_pk)
     path = version.main_image
     try:
         if not path or "://" in path or not default_storage.exists(path):
             raise Http404("No uploaded picture.")
+        if thumbnail and default_storage.exists(thumbnail_path(path)):
+            path = thumbnail_path(path)
     except SuspiciousFileOperation as exc:
         raise Http404("No uploaded picture.") from exc
     content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"

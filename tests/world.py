@@ -144,6 +144,8 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "metrics:store_live_json": slug,
     "stores:listing_picture": lambda o: {"slug": o["store"].slug, "pk": o["listing_version"].product_id,
                                          "version_pk": o["listing_version"].pk},
+    "stores:listing_thumbnail": lambda o: {"slug": o["store"].slug, "pk": o["listing_version"].product_id,
+                                           "version_pk": o["listing_version"].pk},
     "metrics:anomaly": pk("anomaly"),
     "metrics:violation_entry": slug,
     "metrics:store_daily": slug,

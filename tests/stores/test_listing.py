@@ -177,6 +177,30 @@ class TestNewVersion:
         stored = (media / product.listing_versions.latest("started_at").main_image).read_bytes()
         assert b"<script>" not in stored and b"PK\x03\x04" not in stored
 
+    def test_the_versions_table_shows_a_thumbnail_that_links_to_the_whole_picture(self, client_a, store_a):
+        product = ProductFactory(store=store_a)
+        big = io.BytesIO()
+        Image.new("RGB", (2000, 1500), "teal").save(big, format="JPEG")
+        client_a.post(self.url(product), {"title": "New title", "main_picture": SimpleUploadedFile("b.jpg",
+                                                                                                   big.getvalue())})
+        version = product.listing_versions.latest("started_at")
+        picture, thumbnail = (f"{self.url(product)}versions/{version.pk}/{end}" for end in ("picture", "thumbnail"))
+        page = client_a.get(self.url(product)).content.decode()
+        assert f'<a href="{picture}"><img src="{thumbnail}"' in page
+        with Image.open(io.BytesIO(b"".join(client_a.get(thumbnail).streaming_content))) as image:
+            assert (image.format, image.size) == ("JPEG", (480, 360))
+        with Image.open(io.BytesIO(b"".join(client_a.get(picture).streaming_content))) as image:
+            assert image.size == (2000, 1500)
+
+    def test_a_picture_stored_before_thumbnails_were_made_is_shown_whole(self, client_a, store_a, media):
+        product = ProductFactory(store=store_a)
+        (media / "listings").mkdir()
+        (media / "listings" / "old.png").write_bytes(png_bytes())
+        version = ListingVersion.objects.create(product=product, title="x", main_image="listings/old.png",
+                                                started_at=T0)
+        response = client_a.get(f"{self.url(product)}versions/{version.pk}/thumbnail")
+        assert response.status_code == 200 and b"".join(response.streaming_content) == png_bytes()
+
     def test_a_file_that_is_not_a_picture_is_rejected(self, client_a, store_a, media):
         product = ProductFactory(store=store_a, title="Old title")
         fake = SimpleUploadedFile("photo.png", b"<?php echo 'not an image'; ?>", content_type="image/png")
@@ -232,6 +256,15 @@ class TestTenancy:
         product = ProductFactory(store=store_b)
         version = ListingVersion.objects.create(product=product, title="x", main_image="listings/1/1/a.png")
         url = f"/stores/{store_b.slug}/products/{product.pk}/versions/{version.pk}/picture"
+        assert client_a.get(url).status_code == 404
+
+    def test_another_stores_thumbnail_is_not_found(self, client_a, store_b, settings, tmp_path):
+        settings.MEDIA_ROOT = tmp_path
+        (tmp_path / "p.png").write_bytes(png_bytes())
+        (tmp_path / "p.thumb.png").write_bytes(png_bytes())
+        product = ProductFactory(store=store_b)
+        version = ListingVersion.objects.create(product=product, title="x", main_image="p.png")
+        url = f"/stores/{store_b.slug}/products/{product.pk}/versions/{version.pk}/thumbnail"
         assert client_a.get(url).status_code == 404
 
 

@@ -1,7 +1,8 @@
 """Creatives: check an uploaded picture really is an image we accept, and compare a plan's creatives.
 
 The upload is opened with Pillow (not trusted by its name or content type), must be JPEG, PNG or
-WebP, at most MAX_BYTES and MAX_SIDE pixels a side; it is stored under MEDIA with a random name.
+WebP, at most MAX_BYTES and MAX_SIDE pixels a side; it is stored under MEDIA with a random name, re-encoded
+without its metadata and with a thumbnail beside it (opsdesk.images.clean_image).
 The comparison puts each creative's CTR and CVR against the plan's other creatives pooled, with a
 chi-square test on the 2×2 table (clicked / not clicked, or ordered / not ordered).
 """
@@ -13,7 +14,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from opsdesk.images import check_image
+from opsdesk.images import CleanImage, check_image, clean_image
 from opsdesk.money import to_money
 
 from .models import AdCreative, AdPlan, DerivedMetrics, ratio
@@ -28,6 +29,12 @@ SIGNIFICANCE = 0.05
 def validate_creative_image(upload) -> str:
     """Raise ValidationError unless `upload` is an acceptable creative; returns the file extension to use."""
     return check_image(upload, formats=FORMATS, max_bytes=MAX_BYTES, max_side=MAX_SIDE, min_side=MIN_SIDE,
+                       unreadable="The file is not a readable image (JPEG, PNG or WebP).")
+
+
+def clean_creative_image(upload) -> CleanImage:
+    """Check `upload` like validate_creative_image and return it re-encoded, with its thumbnail."""
+    return clean_image(upload, formats=FORMATS, max_bytes=MAX_BYTES, max_side=MAX_SIDE, min_side=MIN_SIDE,
                        unreadable="The file is not a readable image (JPEG, PNG or WebP).")
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 
+from opsdesk.images import CONTENT_TYPES, thumbnail_path
 from opsdesk.tenancy import stores_for
 from stores import import_jobs
 from stores.forms import ImportOptionsForm, date_order_field, decimal_mark_field
 from stores.models import ListingVersion
 
 from .activity_forms import out_of_reach
-from .ads_creatives import validate_creative_image
+from .ads_creatives import clean_creative_image
 from .models import Activity, AdCreative, AdPlan, AdPlanStatus, LaunchPlan, StoreAdBudget
 from .product_choice import ProductField, form_store
 
@@ -70,11 +73,21 @@ class AdCreativeForm(forms.ModelForm):
         self.fields["image"].widget.attrs["accept"] = "image/jpeg,image/png,image/webp"
 
     def clean_image(self):
+        """A new upload is checked, then replaced by its re-encoded copy (no EXIF, GPS or trailing bytes)."""
         image = self.cleaned_data.get("image")
         if image and hasattr(image, "size") and not getattr(image, "_committed", False):
-            validate_creative_image(image)
+            self.clean_upload = clean_creative_image(image)
             self.instance.original_filename = (image.name or "")[:255]
+            ext = self.clean_upload.extension
+            return SimpleUploadedFile(f"creative.{ext}", self.clean_upload.content, CONTENT_TYPES[ext])
         return image
+
+    def save(self, commit=True):
+        """Save; a new picture's thumbnail is stored beside it (thumbnail_path), once the picture has its name."""
+        creative = super().save(commit)
+        if commit and getattr(self, "clean_upload", None):
+            creative.image.storage.save(thumbnail_path(creative.image.name), ContentFile(self.clean_upload.thumbnail))
+        return creative
 
     def clean_name(self):
         name = self.cleaned_data["name"]

@@ -36,6 +36,7 @@ urlpatterns = [
     path("ads/<int:pk>/creatives/new/", ads.ad_creative_new, name="ad_creative_new"),
     path("ads/creatives/<int:pk>/", ads.ad_creative_edit, name="ad_creative_edit"),
     path("ads/creatives/<int:pk>/image", ads.ad_creative_image, name="ad_creative_image"),
+    path("ads/creatives/<int:pk>/thumbnail", ads.ad_creative_thumbnail, name="ad_creative_thumbnail"),
     path("ads/launches/", launch_views.launches, name="ad_launches"),
     path("ads/launches/new/", launch_views.launch_new, name="ad_launch_new"),
     path("ads/launches/<int:pk>/", launch_views.launch_detail, name="ad_launch_detail"),

@@ -165,6 +165,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "campaigns:ad_creative_new": pk("ad_plan"),
     "campaigns:ad_creative_edit": pk("creative"),
     "campaigns:ad_creative_image": pk("creative"),
+    "campaigns:ad_creative_thumbnail": pk("creative"),
     "campaigns:ad_launch_detail": pk("launch"),
     "campaigns:ad_launch_edit": pk("launch"),
     "campaigns:ad_launch_check": lambda o: {"pk": o["launch"].pk, "item": o["launch_item"].pk},

@@ -7,6 +7,7 @@ from django.db.models import Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 
+from opsdesk.images import CONTENT_TYPES, thumbnail_path
 from opsdesk.money import to_money
 from opsdesk.tenancy import get_scoped_object, scope, stores_for
 from stores import import_jobs
@@ -132,19 +133,30 @@ def ad_creative_edit(request, pk):
                                                                  "creative": creative})
 
 
-CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
-
-
 def ad_creative_image(request, pk):
     """A creative's picture, served only to members of its store (media are not public)."""
+    return _serve_creative(request, pk, thumbnail=False)
+
+
+def ad_creative_thumbnail(request, pk):
+    """The creative's thumbnail (at most 480 px a side) for the plan page; a creative stored before thumbnails
+    were made has none, and its whole picture is served instead."""
+    return _serve_creative(request, pk, thumbnail=True)
+
+
+def _serve_creative(request, pk, *, thumbnail: bool):
     creative = get_scoped_object(AdCreative.objects.select_related("plan"), request.user, via="plan__store", pk=pk)
-    ext = creative.image.name.rsplit(".", 1)[-1].lower()
+    name = creative.image.name
+    if thumbnail and creative.image.storage.exists(thumbnail_path(name)):
+        name = thumbnail_path(name)
     try:
-        handle = creative.image.open("rb")
+        handle = creative.image.storage.open(name, "rb")
     except FileNotFoundError as exc:
         raise Http404("The image file is missing.") from exc
+    ext = name.rsplit(".", 1)[-1].lower()
     response = FileResponse(handle, content_type=CONTENT_TYPES.get(ext, "application/octet-stream"))
     response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -1,15 +1,18 @@
 """Creative uploads are real, bounded images; creatives are compared with a significance test."""
 
+import io
 from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from campaigns import ads_creatives
 from campaigns.ads_creatives import compare_creatives, validate_creative_image
 from campaigns.models import AdCreative, AdCreativePerformance
+from tests.pictures import phone_jpeg
 
 from .conftest import png_bytes
 
@@ -78,3 +81,36 @@ def test_comparison_without_data_says_so(search_plan, make_creative):
     make_creative(search_plan, "Only")
     (only,) = compare_creatives(search_plan)
     assert only.ctr_p is None and only.ctr_verdict == "not enough data"
+
+
+def new_creative(client, plan, image):
+    return client.post(reverse("campaigns:ad_creative_new", args=[plan.pk]), {
+        "name": "Hero", "headline": "Fresh Longjing", "text": "", "image": image, "is_active": "on"})
+
+
+def test_an_uploaded_phone_photo_is_stored_upright_without_gps_or_camera_serial(client_a, search_plan, media):
+    assert new_creative(client_a, search_plan, phone_jpeg()).status_code == 302
+    creative = AdCreative.objects.get()
+    with Image.open(media / creative.image.name) as image:
+        assert image.format == "JPEG" and image.size == (300, 400)
+        assert not image.getexif() and "comment" not in image.info
+    assert (creative.width, creative.height) == (300, 400)
+    assert creative.original_filename == "IMG_0001.JPG"
+
+
+def test_the_plan_page_shows_a_thumbnail_that_links_to_the_whole_creative(client_a, search_plan, media):
+    new_creative(client_a, search_plan, upload(png_bytes((1200, 800))))
+    creative = AdCreative.objects.get()
+    whole = reverse("campaigns:ad_creative_image", args=[creative.pk])
+    thumbnail = reverse("campaigns:ad_creative_thumbnail", args=[creative.pk])
+    assert f'<a href="{whole}"><img src="{thumbnail}"' in client_a.get(search_plan.get_absolute_url()).content.decode()
+    response = client_a.get(thumbnail)
+    assert response["Content-Type"] == "image/png"
+    with Image.open(io.BytesIO(b"".join(response.streaming_content))) as image:
+        assert image.size == (480, 320)
+
+
+def test_a_creative_stored_before_thumbnails_were_made_is_shown_whole(client_a, search_plan, make_creative):
+    creative = make_creative(search_plan, "Old")
+    response = client_a.get(reverse("campaigns:ad_creative_thumbnail", args=[creative.pk]))
+    assert response.status_code == 200 and b"".join(response.streaming_content) == png_bytes()

@@ -164,6 +164,7 @@ def test_other_stores_objects_are_404(client_a, plan_b, make_creative, store_b):
                 reverse("campaigns:ad_creative_new", args=[plan_b.pk]),
                 reverse("campaigns:ad_creative_edit", args=[creative.pk]),
                 reverse("campaigns:ad_creative_image", args=[creative.pk]),
+                reverse("campaigns:ad_creative_thumbnail", args=[creative.pk]),
                 reverse("campaigns:ad_launch_detail", args=[launch.pk]),
                 reverse("campaigns:ad_launch_edit", args=[launch.pk])]:
         assert client_a.get(url).status_code == 404, url

@@ -26,7 +26,7 @@ def check_image(upload, *, formats: tuple[str, ...], max_bytes: int, max_side: i
         upload.seek(0)
         with Image.open(upload) as image:
             kind, (width, height) = image.format, image.size
-            image.verify()  # reads the whole file: truncated or corrupt data fails here
+            image.verify()  # a PNG's CRCs are read here; a JPEG's pixels only decode in clean_image
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ValidationError(unreadable) from exc
     finally:

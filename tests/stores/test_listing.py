@@ -197,6 +197,16 @@ class TestNewVersion:
         assert not product.listing_versions.exists()
         assert not list(media.rglob("*.*"))
 
+    def test_a_half_uploaded_jpeg_is_rejected_and_nothing_changes(self, client_a, store_a, media):
+        product = ProductFactory(store=store_a, title="Old title")
+        buffer = io.BytesIO()
+        Image.effect_noise((300, 200), 40).convert("RGB").save(buffer, format="JPEG")
+        half = SimpleUploadedFile("half.jpg", buffer.getvalue()[: len(buffer.getvalue()) // 2])
+        response = client_a.post(self.url(product), {"title": "New title", "main_picture": half})
+        assert response.status_code == 200
+        assert "not a picture we can read" in response.content.decode()
+        assert not product.listing_versions.exists() and not any(media.rglob("*.jpg"))
+
     def test_an_oversized_picture_is_rejected(self, client_a, store_a, monkeypatch):
         from stores.forms import ListingVersionForm
 

@@ -55,6 +55,7 @@ register("live list", "live_list.py", ["--sizes", "10,100,300", "--orders", "40"
 register("daily list", "daily_list.py", ["--sizes", "10,100,300", "--days", "60", "--runs", "3"],
          ["--sizes", "2,10", "--days", "10", "--runs", "1"])
 register("pages", "pages.py", ["--scale", "1", "--runs", "5"], ["--scale", "0.02", "--runs", "3"])
+register("pictures", "pictures.py", ["--runs", "7"], ["--width", "1200", "--height", "900", "--runs", "2"])
 
 
 def run(name: str, quick: bool) -> str:

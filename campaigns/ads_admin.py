@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from opsdesk.tenancy import StoreScopedAdminMixin
 
+from .ads_forms import AdCreativeAdminForm
 from .models import (
     AdCreative,
     AdCreativePerformance,
@@ -17,8 +18,13 @@ from .models import (
 @admin.register(AdCreative)
 class AdCreativeAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     store_lookup = "plan__store"
+    form = AdCreativeAdminForm  # the same checks and re-encoding as the plan page's upload
     list_display = ["name", "plan", "headline", "width", "height", "is_active"]
     list_filter = ["is_active"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        form.store_thumbnail(obj)
 
 
 @admin.register(AdCreativePerformance)

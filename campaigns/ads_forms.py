@@ -61,7 +61,28 @@ class AdPlanForm(forms.ModelForm):
         return data
 
 
-class AdCreativeForm(forms.ModelForm):
+class CreativeImageMixin:
+    """For a ModelForm of AdCreative (the plan page's and the admin's): a new upload is checked, then replaced by
+    its re-encoded copy (no EXIF, GPS or trailing bytes); `store_thumbnail` stores its thumbnail once saved."""
+
+    clean_upload = None
+
+    def clean_image(self):
+        image = self.cleaned_data.get("image")
+        if image and hasattr(image, "size") and not getattr(image, "_committed", False):
+            self.clean_upload = clean_creative_image(image)
+            self.instance.original_filename = (image.name or "")[:255]
+            ext = self.clean_upload.extension
+            return SimpleUploadedFile(f"creative.{ext}", self.clean_upload.content, CONTENT_TYPES[ext])
+        return image
+
+    def store_thumbnail(self, creative: AdCreative) -> None:
+        """Store the new picture's thumbnail beside it (thumbnail_path), now that the picture has its name."""
+        if self.clean_upload:
+            creative.image.storage.save(thumbnail_path(creative.image.name), ContentFile(self.clean_upload.thumbnail))
+
+
+class AdCreativeForm(CreativeImageMixin, forms.ModelForm):
     class Meta:
         model = AdCreative
         fields = ["name", "headline", "text", "image", "is_active"]
@@ -72,28 +93,23 @@ class AdCreativeForm(forms.ModelForm):
         self.instance.plan = plan
         self.fields["image"].widget.attrs["accept"] = "image/jpeg,image/png,image/webp"
 
-    def clean_image(self):
-        """A new upload is checked, then replaced by its re-encoded copy (no EXIF, GPS or trailing bytes)."""
-        image = self.cleaned_data.get("image")
-        if image and hasattr(image, "size") and not getattr(image, "_committed", False):
-            self.clean_upload = clean_creative_image(image)
-            self.instance.original_filename = (image.name or "")[:255]
-            ext = self.clean_upload.extension
-            return SimpleUploadedFile(f"creative.{ext}", self.clean_upload.content, CONTENT_TYPES[ext])
-        return image
-
-    def save(self, commit=True):
-        """Save; a new picture's thumbnail is stored beside it (thumbnail_path), once the picture has its name."""
-        creative = super().save(commit)
-        if commit and getattr(self, "clean_upload", None):
-            creative.image.storage.save(thumbnail_path(creative.image.name), ContentFile(self.clean_upload.thumbnail))
-        return creative
-
     def clean_name(self):
         name = self.cleaned_data["name"]
         if AdCreative.objects.filter(plan=self.plan, name=name).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError("This plan already has a creative with that name.")
         return name
+
+    def save(self, commit=True):
+        creative = super().save(commit)
+        if commit:
+            self.store_thumbnail(creative)
+        return creative
+
+
+class AdCreativeAdminForm(CreativeImageMixin, forms.ModelForm):
+    class Meta:
+        model = AdCreative
+        fields = ["plan", "name", "headline", "text", "image", "original_filename", "is_active"]
 
 
 class AdReportUploadForm(ImportOptionsForm):

@@ -4,6 +4,7 @@ import io
 from datetime import date
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -12,6 +13,8 @@ from PIL import Image
 from campaigns import ads_creatives
 from campaigns.ads_creatives import compare_creatives, validate_creative_image
 from campaigns.models import AdCreative, AdCreativePerformance
+from opsdesk.images import thumbnail_path
+from tests.factories import MembershipFactory, UserFactory
 from tests.pictures import phone_jpeg
 
 from .conftest import png_bytes
@@ -114,3 +117,18 @@ def test_a_creative_stored_before_thumbnails_were_made_is_shown_whole(client_a, 
     creative = make_creative(search_plan, "Old")
     response = client_a.get(reverse("campaigns:ad_creative_thumbnail", args=[creative.pk]))
     assert response.status_code == 200 and b"".join(response.streaming_content) == png_bytes()
+
+
+def test_a_creative_uploaded_in_the_admin_is_re_encoded_too(client, search_plan, store_a, media):
+    staff = UserFactory(username="staff-a", is_staff=True)
+    MembershipFactory(user=staff, store=store_a)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["add_adcreative", "view_adcreative"]))
+    client.force_login(staff)
+    response = client.post(reverse("admin:campaigns_adcreative_add"), {
+        "plan": search_plan.pk, "name": "Hero", "headline": "Fresh", "text": "", "image": phone_jpeg(),
+        "original_filename": "", "is_active": "on"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    creative = AdCreative.objects.get()
+    with Image.open(media / creative.image.name) as image:
+        assert not image.getexif() and image.size == (300, 400)
+    assert (media / thumbnail_path(creative.image.name)).is_file()

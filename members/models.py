@@ -362,7 +362,8 @@ class Message(models.Model):
     # Days in it stay ISO ("greeted for 2026-12-23"), like the occasion key; the pages word them when shown.
     skip_reason = models.CharField(max_length=100, blank=True)
     # Why a queued text was put off to a later day (one text a number a day); shown while it waits.
-    wait_reason = models.CharField(max_length=100, blank=True)
+    # A default in the table too: code from before the field (a rolling deploy) still inserts texts.
+    wait_reason = models.CharField(max_length=100, blank=True, default="", db_default="")
     provider_sid = models.CharField(max_length=64, null=True, blank=True, unique=True)
     error_code = models.CharField(max_length=20, blank=True)
     error_message = models.CharField(max_length=255, blank=True)

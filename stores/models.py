@@ -250,7 +250,8 @@ class Order(models.Model):
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="orders")
     external_id = models.CharField(max_length=100)
     name = models.CharField(
-        max_length=100, blank=True,
+        max_length=100, blank=True, default="",
+        db_default="",  # in the table too: code from before the field (a rolling deploy) still inserts orders
         help_text="What the shop and its buyers call the order (Shopify's #1042); blank for channels without one.")
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING)
     placed_at = models.DateTimeField()

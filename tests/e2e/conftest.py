@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -21,6 +22,15 @@ def browser_type_launch_args(browser_type_launch_args):
         "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"],
     }
+
+
+@pytest.fixture(scope="session")
+def playwright(playwright):
+    """pytest-playwright's, closing on the way out the database sessions opened while it ran: Playwright's sync
+    API runs the code after its start in a context of its own, where Django keeps other connections than the
+    session's (every later test's, even outside tests/e2e); left open, they stop the test database's drop."""
+    yield playwright
+    connections.close_all()
 
 
 @pytest.fixture

@@ -24,10 +24,9 @@ def open_items(store, user) -> list[DeskItem]:
 def _month_items(store) -> list[DeskItem]:
     """The store's month when it is over its ad budget (already, or at the current rate); nothing otherwise."""
     month = store_month_pacing(store)
-    if month.verdict != "over":
+    if not month.alert:
         return []
     # The amounts go in the label: the count beside it can only say 1.
-    spend = max(month.spend, month.projected or month.spend)
-    label = (f"Ad budget of {month.month_start:%B %Y} on pace to overspend: {metric_value(spend, 'money')} of "
-             f"{metric_value(month.budget, 'money')} {store.currency}")
+    label = (f"Ad budget of {month.month_start:%B %Y} on pace to overspend: "
+             f"{metric_value(month.heading_for, 'money')} of {metric_value(month.budget, 'money')} {store.currency}")
     return [DeskItem(label, 1, reverse("campaigns:ads") + f"?store={store.slug}#ad-budget", "warning")]

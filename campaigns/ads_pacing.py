@@ -464,6 +464,17 @@ class MonthPacing:
         return "early" if self.projected is None else "under"
 
     @property
+    def alert(self) -> bool:
+        """Whether the month needs the manager: over its budget, already or at the current rate. The one rule the
+        desk and the morning email both go by; under budget, too early to project or no budget is no alert."""
+        return self.verdict == "over"
+
+    @property
+    def heading_for(self) -> Decimal:
+        """Where the month ends at the current rate, or what is spent already when that is more (or no projection)."""
+        return max(self.spend, self.projected if self.projected is not None else self.spend)
+
+    @property
     def over_by(self) -> Decimal | None:
         """How far beyond the budget the month already is or ends at the current rate (the larger)."""
         if self.verdict != "over":
@@ -476,15 +487,19 @@ class MonthPacing:
 
 
 def month_figures(day: date, spend_before: Decimal, spend_today: Decimal, budget: Decimal | None,
-                  runs_on=lambda d: True) -> MonthPacing:
+                  runs_on=lambda d: True, day_done: bool = False) -> MonthPacing:
     """The month of the store-local `day` (today): `spend_before` (its days before today) plus `spend_today`
     against `budget`, projected to the month's end at the daily average of the days before today among those
-    `runs_on` (today, mostly unreported, would drag the average down; on the 1st there is no projection)."""
+    `runs_on` (today, mostly unreported, would drag the average down; on the 1st there is no projection).
+
+    With `day_done`, `day` is over (the morning email's yesterday): it counts as a whole day gone, its spend
+    among the days averaged, and the month's last day projects what was spent."""
     start = day.replace(day=1)
     n_days = calendar.monthrange(day.year, day.month)[1]
     run_days = sum(1 for i in range(n_days) if runs_on(start + timedelta(days=i)))
-    elapsed = sum(1 for i in range((day - start).days) if runs_on(start + timedelta(days=i)))
-    projected = to_money(spend_before / elapsed * run_days) if elapsed else None
+    elapsed = sum(1 for i in range((day - start).days + day_done) if runs_on(start + timedelta(days=i)))
+    averaged = spend_before + spend_today if day_done else spend_before
+    projected = to_money(averaged / elapsed * run_days) if elapsed else None
     return MonthPacing(start, n_days, elapsed, to_money(spend_before + spend_today),
                        None if budget is None else to_money(budget), projected, run_days)
 
@@ -493,24 +508,32 @@ def month_budget_cap(plan: AdPlan, month_start: date) -> Decimal | None:
     """What the plan's total budget had left when the month began (None without a total cap)."""
     if not plan.total_budget:
         return None
-    spent = to_money(plan.daily.filter(date__lt=month_start).aggregate(s=Sum("spend"))["s"] or ZERO)
-    return max(plan.total_budget - spent, ZERO)
+    return _cap(plan, plan.daily.filter(date__lt=month_start).aggregate(s=Sum("spend"))["s"])
+
+
+def _cap(plan: AdPlan, spent_before_month: Decimal | None) -> Decimal | None:
+    return max(plan.total_budget - to_money(spent_before_month or ZERO), ZERO) if plan.total_budget else None
+
+
+def _plan_month_budget(plan: AdPlan, month_start: date, cap: Decimal | None) -> Decimal | None:
+    """Daily budget × the plan's days in the month, at most `cap` (a daily budget of 0 is no daily cap)."""
+    n_days = calendar.monthrange(month_start.year, month_start.month)[1]
+    run_days = sum(1 for i in range(n_days) if plan.runs_on(month_start + timedelta(days=i)))
+    budget = plan.daily_budget * run_days if plan.daily_budget else None
+    if cap is not None:
+        budget = cap if budget is None else min(budget, cap)
+    return budget
 
 
 def month_pacing(plan: AdPlan, day: date) -> MonthPacing:
     """Spend in `day`'s month up to `day` vs the month's budget: daily budget × the plan's days in the month,
     at most what its total budget had left when the month began (a daily budget of 0 is no daily cap)."""
     start = day.replace(day=1)
-    n_days = calendar.monthrange(day.year, day.month)[1]
-    run_days = sum(1 for i in range(n_days) if plan.runs_on(start + timedelta(days=i)))
 
     def spend_of(**dates) -> Decimal:
         return to_money(plan.daily.filter(**dates).aggregate(s=Sum("spend"))["s"] or ZERO)
 
-    budget = plan.daily_budget * run_days if plan.daily_budget else None
-    cap = month_budget_cap(plan, start)
-    if cap is not None:
-        budget = cap if budget is None else min(budget, cap)
+    budget = _plan_month_budget(plan, start, month_budget_cap(plan, start))
     return month_figures(day, spend_of(date__gte=start, date__lt=day), spend_of(date=day), budget, plan.runs_on)
 
 
@@ -527,6 +550,46 @@ def store_month_pacing(store: Store, now: datetime | None = None) -> MonthPacing
     spend_today = to_money(sum(_spend_of_day(plans, store, today, now).values(), ZERO))
     budget = StoreAdBudget.objects.filter(store=store, month=start).values_list("amount", flat=True).first()
     return month_figures(today, spend_before, spend_today, budget)
+
+
+@dataclass
+class MonthAlerts:
+    """The store's month and its plans' months through a complete store-local `day`, only those over budget."""
+
+    day: date
+    store: MonthPacing | None  # None: the store's month is not over its ad budget (or has none)
+    plans: list[tuple[AdPlan, MonthPacing]]
+
+    def __bool__(self) -> bool:
+        return self.store is not None or bool(self.plans)
+
+
+def month_alerts(store: Store, day: date) -> MonthAlerts:
+    """What the morning email says about ad budgets: the store's month (its StoreAdBudget) and each plan's month
+    (`month_pacing`'s budget) through the complete `day`, yesterday, so the morning's first hours of spend do
+    not count, kept only when over budget by the desk's rule (`MonthPacing.alert`). The days before `day` count
+    their daily reports, `day` the larger of each plan's report and last snapshot, as "spent today" read on
+    it. Five queries, whatever the number of plans."""
+    start = day.replace(day=1)
+    plans = list(AdPlan.objects.filter(store=store).order_by("name"))
+    # The month's days before `day`, and for plans with a total budget what they spent before the month too.
+    sums = {row["plan_id"]: row for row in AdDailyPerformance.objects
+            .filter(Q(date__gte=start) | Q(plan__total_budget__gt=0), plan__store=store, date__lt=day).order_by()
+            .values("plan_id").annotate(month=Sum("spend", filter=Q(date__gte=start)),
+                                        before=Sum("spend", filter=Q(date__lt=start)))}
+    on_day = _spend_of_day(plans, store, day) if plans else {}
+    budget = StoreAdBudget.objects.filter(store=store, month=start).values_list("amount", flat=True).first()
+    over = []
+    for plan in plans:
+        row = sums.get(plan.pk, {})
+        month = month_figures(day, to_money(row.get("month") or ZERO), on_day.get(plan.pk, ZERO),
+                              _plan_month_budget(plan, start, _cap(plan, row.get("before"))), plan.runs_on,
+                              day_done=True)
+        if month.alert:
+            over.append((plan, month))
+    spend_before = sum((to_money(row["month"] or ZERO) for row in sums.values()), ZERO)
+    whole = month_figures(day, spend_before, sum(on_day.values(), ZERO), budget, day_done=True)
+    return MonthAlerts(day, whole if whole.alert else None, over)
 
 
 # --- what other duties read -----------------------------------------------------------------

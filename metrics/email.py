@@ -1,4 +1,5 @@
-"""The morning email: at 08:00 in each manager's own zone, yesterday's numbers, anomalies, violations.
+"""The morning email: at 08:00 in each manager's own zone, yesterday's numbers, anomalies, violations, and
+the ad budgets that month is over (or on pace to be).
 
 One email per manager membership and manager-local day, about the store's last complete day (the
 one the nightly job rolls up: `rollup.due_day`), and each store day reported once. The MorningEmail
@@ -23,6 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns import ads_pacing
 from opsdesk.lazy import lazy_module
 from opsdesk.tenancy import MANAGER
 from reviews.services import overdue_cases
@@ -31,7 +33,7 @@ from stores.models import StoreMembership
 from .anomaly import detect_anomalies, label_values, with_related
 from .charts import email_figure, figure_png, sparkline_png
 from .compare import history, unusual_earlier_days
-from .figures import pct, short_day
+from .figures import metric_value, pct, short_day
 from .models import Anomaly, AnomalyStatus, MorningEmail
 from .peers import with_peer_notes
 from .rollup import HEADLINE, METRICS, due_day, is_rolled_up, rollup_day
@@ -193,8 +195,49 @@ def report_context(membership: StoreMembership, report_day: date, skipped: list[
         "anomalies_url": site + reverse("metrics:anomalies") + f"?store={store.slug}",
         "violations_url": site + reverse("stores:violations", args=[store.slug]) + "?status=open",
         "settings_url": site + reverse("stores:my_settings"), "opt_out_url": opt_out_url(membership),
+        "ad_budget": ad_budget_lines(store, report_day), "ads_url": ads_url(store),
         "images": images,
     }
+
+
+def ads_url(store) -> str:
+    """The store's line of the ads page's "Ad budget this month"."""
+    return settings.SITE_URL + reverse("campaigns:ads") + f"?store={store.slug}#ad-budget"
+
+
+def ad_budget_lines(store, day: date) -> list[dict]:
+    """The "Ad budget" section: the store's month and each plan's when over budget through `day` (the day the
+    email reports, so this morning's spend is not counted), by the desk's rule; empty when all is on pace.
+    Each line is {"name", "words", "url"}."""
+    alerts = ads_pacing.month_alerts(store, day)
+    lines = []
+    if alerts.store:
+        lines.append({"name": "All plans", "words": budget_words(alerts.store, day, store.currency),
+                      "url": ads_url(store)})
+    for plan, month in alerts.plans:
+        lines.append({"name": plan.name, "words": budget_words(month, day, store.currency),
+                      "url": settings.SITE_URL + plan.get_absolute_url()})
+    return lines
+
+
+def budget_words(month: ads_pacing.MonthPacing, day: date, currency: str) -> str:
+    """A month over its budget in plain words: "on pace to spend 3,000.00 CNY of 2,800.00 CNY this month (107 %);
+    2,500.00 CNY spent through Wed 25 Nov", "already …", or, when `day` is the month's last (the email of the 1st),
+    how the month ended."""
+    def money(value) -> str:
+        return f"{metric_value(value, 'money')} {currency}"
+
+    def share(value) -> str:  # of a budget of 0 (a total budget used up) there is no share to say
+        return f" ({round(value / month.budget * 100):,} %)" if month.budget else ""
+
+    if (day + timedelta(days=1)).month != day.month:
+        return f"{month.month_start:%B %Y} ended at {money(month.spend)} of {money(month.budget)}{share(month.spend)}"
+    through = f"through {short_day(day)}"
+    if month.spend > month.budget:
+        return (f"already spent {money(month.spend)} of {money(month.budget)} this month{share(month.spend)} "
+                f"{through}; on pace for {money(month.heading_for)} by the month's end")
+    return (f"on pace to spend {money(month.heading_for)} of {money(month.budget)} this month"
+            f"{share(month.heading_for)}; {money(month.spend)} spent {through}")
 
 
 def daily_url(store, day: date) -> str:

@@ -16,6 +16,7 @@ from campaigns.models import (
     LaunchPlan,
     StoreAdBudget,
 )
+from metrics import email
 from stores import demo
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +70,19 @@ def test_demo_month_budgets_one_store_on_pace_to_overspend(media, client, now):
         client.force_login(ctx.operator)
         page = client.get(reverse("campaigns:ads") + f"?store={pacific.slug}").content.decode()
     assert 'id="ad-budget"' in page and "on pace to overspend by" in page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_demo_morning_email_tells_the_manager_the_store_on_pace_to_overspend(media, settings):
+    settings.SITE_URL = "https://desk.example.com"
+    ctx = demo.seed(days=30)
+    ads_demo.seed(ctx)
+    jade, pacific = ctx.stores
+    parts = {}
+    for store in (jade, pacific):
+        message = email.build_message(store.memberships.get(user=ctx.manager), store.today(NOW) - timedelta(days=1))
+        parts[store] = (message.body, message.alternatives[0][0])
+    link = f"https://desk.example.com/campaigns/ads/?store={pacific.slug}#ad-budget"
+    for part in parts[pacific]:
+        assert "Ad budget" in part and "All plans" in part and "on pace to spend" in part and link in part
+    assert not any("All plans" in part for part in parts[jade])  # the first store's budget leaves room

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
@@ -111,6 +114,26 @@ def save_image(storage, path: str, image: CleanImage) -> str:
     return name
 
 
+def delete_picture(storage, name: str) -> None:
+    """Delete the stored picture `name` and its thumbnail (either may be missing already)."""
+    for path in (name, thumbnail_path(name)):
+        if storage.exists(path):
+            storage.delete(path)
+
+
+def discard_when_unused(storage, name: str, still_used: Callable[[str], bool]) -> None:
+    """Once the current transaction commits, delete the picture `name` and its thumbnail unless `still_used(name)`
+    says a row points at it. A rolled-back change deletes nothing: its callback is dropped with it."""
+    if not name or "://" in name:  # a web address is no file of ours
+        return
+
+    def discard() -> None:
+        if not still_used(name):
+            delete_picture(storage, name)
+
+    transaction.on_commit(discard)
+
+
 def _stripped(image: Image.Image) -> Image.Image:
     image = image.copy()  # loads the pixels; the copy's info is ours to trim
     image.info = {key: value for key, value in image.info.items() if key in KEPT_INFO}
@@ -143,3 +166,47 @@ def _encode_frames(source: Image.Image, kind: str) -> bytes:
     frames[0].save(buffer, format=kind, save_all=True, append_images=frames[1:], duration=durations,
                    loop=source.info.get("loop", 0), **extra)
     return buffer.getvalue()
+
+
+class OwnsPictureFile:
+    """Model mixin for a row that points at a stored picture in `picture_field` (a FileField or a media path):
+    the picture a save replaced, or a deleted row's picture (connect `discard_deleted_picture` to post_delete,
+    which cascades send too; Model.delete is not called for them), is deleted with its thumbnail once the change
+    commits, unless another row of the model still points at it."""
+
+    picture_field: str
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_picture = instance.picture_name()
+        return instance
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._stored_picture = self.picture_name()
+
+    def picture_name(self) -> str:
+        value = self.__dict__.get(self.picture_field)  # not loaded (a deferred field): ""
+        return getattr(value, "name", value) or ""
+
+    def picture_storage(self):
+        return getattr(self._meta.get_field(self.picture_field), "storage", None) or default_storage
+
+    @classmethod
+    def picture_in_use(cls, name: str) -> bool:
+        return cls._default_manager.filter(**{cls.picture_field: name}).exists()
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        fields = kwargs.get("update_fields")
+        if fields is not None and self.picture_field not in fields:
+            return
+        replaced, self._stored_picture = getattr(self, "_stored_picture", ""), self.picture_name()
+        if replaced and replaced != self._stored_picture:
+            discard_when_unused(self.picture_storage(), replaced, self.picture_in_use)
+
+
+def discard_deleted_picture(sender, instance: OwnsPictureFile, **kwargs) -> None:
+    """post_delete receiver for an OwnsPictureFile model: its picture goes once the delete commits."""
+    discard_when_unused(instance.picture_storage(), instance.picture_name(), instance.picture_in_use)

@@ -14,10 +14,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_delete
 from django.urls import reverse
 from django.utils import timezone
 
 from opsdesk import localtime
+from opsdesk.images import OwnsPictureFile, discard_deleted_picture
 from opsdesk.money import MoneyField
 
 if TYPE_CHECKING:
@@ -202,8 +204,12 @@ class Product(models.Model):
         return self.listing_versions.order_by("-started_at").first()
 
 
-class ListingVersion(models.Model):
-    """One version of a product's listing (title, main picture, detail page), live from started_at."""
+class ListingVersion(OwnsPictureFile, models.Model):
+    """One version of a product's listing (title, main picture, detail page), live from started_at. Versions
+    often share a picture (a new title keeps it); a stored picture no version points at any more (changed in
+    the admin, or its versions deleted) is deleted with its thumbnail (OwnsPictureFile)."""
+
+    picture_field = "main_image"
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="listing_versions")
     title = models.CharField(max_length=255)
@@ -221,6 +227,9 @@ class ListingVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} @ {self.started_at:%Y-%m-%d %H:%M}"
+
+
+post_delete.connect(discard_deleted_picture, sender=ListingVersion)
 
 
 class OrderStatus(models.TextChoices):

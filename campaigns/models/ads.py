@@ -9,8 +9,10 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.signals import post_delete
 from django.urls import reverse
 
+from opsdesk.images import OwnsPictureFile, discard_deleted_picture
 from opsdesk.money import MoneyField
 from stores.models import Product, Store, TrafficSource
 
@@ -239,8 +241,11 @@ def creative_upload_path(instance, filename: str) -> str:
     return f"ads/creatives/{instance.plan.store_id}/{uuid.uuid4().hex}.{ext}"
 
 
-class AdCreative(models.Model):
-    """An ad's picture with its headline and text, attached to one plan."""
+class AdCreative(OwnsPictureFile, models.Model):
+    """An ad's picture with its headline and text, attached to one plan. A replaced or deleted creative's picture
+    file and thumbnail are deleted once the change commits (OwnsPictureFile)."""
+
+    picture_field = "image"
 
     plan = models.ForeignKey(AdPlan, on_delete=models.CASCADE, related_name="creatives")
     name = models.CharField(max_length=200, help_text="As in the ad platform's report (matched by it).")
@@ -259,6 +264,9 @@ class AdCreative(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+post_delete.connect(discard_deleted_picture, sender=AdCreative)
 
 
 class AdCreativePerformance(DerivedMetrics, models.Model):

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import reverse
 from PIL import Image
 
@@ -132,3 +133,73 @@ def test_a_creative_uploaded_in_the_admin_is_re_encoded_too(client, search_plan,
     with Image.open(media / creative.image.name) as image:
         assert not image.getexif() and image.size == (300, 400)
     assert (media / thumbnail_path(creative.image.name)).is_file()
+
+
+class TestReplacedPictures:
+    """A creative's picture that was replaced or deleted leaves no file behind, once the change is committed."""
+
+    @pytest.fixture
+    def creative(self, client_a, search_plan, media, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            new_creative(client_a, search_plan, phone_jpeg())
+        return AdCreative.objects.get()
+
+    def edit(self, client, creative, image):
+        return client.post(reverse("campaigns:ad_creative_edit", args=[creative.pk]), {
+            "name": creative.name, "headline": creative.headline, "text": "", "image": image, "is_active": "on"})
+
+    def files(self, media):
+        return sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file())
+
+    def test_replacing_the_image_on_its_page_removes_the_old_picture_and_thumbnail(
+            self, client_a, creative, media, django_capture_on_commit_callbacks):
+        old = creative.image.name
+        with django_capture_on_commit_callbacks(execute=True):
+            assert self.edit(client_a, creative, upload(png_bytes((200, 100)))).status_code == 302
+        creative.refresh_from_db()
+        assert self.files(media) == sorted([creative.image.name, thumbnail_path(creative.image.name)])
+        assert creative.image.name != old
+
+    def test_replacing_the_image_in_the_admin_removes_the_old_files(
+            self, client, creative, store_a, media, django_capture_on_commit_callbacks):
+        staff = UserFactory(username="staff-a", is_staff=True)
+        MembershipFactory(user=staff, store=store_a)
+        staff.user_permissions.add(*Permission.objects.filter(codename__in=["change_adcreative", "view_adcreative"]))
+        client.force_login(staff)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("admin:campaigns_adcreative_change", args=[creative.pk]), {
+                "plan": creative.plan_id, "name": "Hero", "headline": "Fresh", "text": "",
+                "image": upload(png_bytes((200, 100))), "original_filename": "", "is_active": "on"})
+        assert response.status_code == 302, response.content.decode()[:2000]
+        creative.refresh_from_db()
+        assert self.files(media) == sorted([creative.image.name, thumbnail_path(creative.image.name)])
+
+    def test_editing_only_the_headline_keeps_the_picture(self, client_a, creative, media,
+                                                         django_capture_on_commit_callbacks):
+        before = self.files(media)
+        with django_capture_on_commit_callbacks(execute=True):
+            self.edit(client_a, creative, "")
+        assert self.files(media) == before and len(before) == 2
+
+    def test_deleting_a_creative_or_its_plan_removes_its_files(self, creative, media,
+                                                               django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            creative.plan.delete()  # the creative goes by cascade, which calls no Model.delete
+        assert self.files(media) == []
+
+    def test_a_rolled_back_replacement_or_delete_keeps_the_files(self, client_a, creative, media,
+                                                                django_capture_on_commit_callbacks):
+        old, before = creative.image.name, self.files(media)
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+            creative.image.save("new.png", upload(png_bytes()))
+            creative.delete()
+            raise RuntimeError("rolled back")
+        assert AdCreative.objects.get().image.name == old
+        assert [name for name in self.files(media) if name in before] == before  # the new upload aside
+
+    def test_a_picture_another_creative_shows_is_kept(self, creative, search_plan, media,
+                                                       django_capture_on_commit_callbacks):
+        twin = AdCreative.objects.create(plan=search_plan, name="Twin", headline="Fresh", image=creative.image.name)
+        with django_capture_on_commit_callbacks(execute=True):
+            creative.delete()
+        assert (media / twin.image.name).is_file() and (media / thumbnail_path(twin.image.name)).is_file()

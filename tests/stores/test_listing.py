@@ -325,3 +325,42 @@ def test_a_clear_change_against_the_listing_before_versions_gets_a_verdict(store
     result = listing.report(product, now=NOW + timedelta(days=2))
     assert result.conversion.significant
     assert result.conversion.verdict.startswith("new title converts 4.0 pts better (6.0 % vs 2.0 %)")
+
+
+class TestReplacedPictures:
+    """Versions share pictures (a new title keeps the live one): a picture goes only when no version shows it."""
+
+    @pytest.fixture(autouse=True)
+    def media(self, settings, tmp_path):
+        settings.MEDIA_ROOT = tmp_path
+        return tmp_path
+
+    @pytest.fixture
+    def versions(self, store_a, django_capture_on_commit_callbacks):
+        product = ProductFactory(store=store_a, title="Mug")
+        with django_capture_on_commit_callbacks(execute=True):
+            listing.create_version(product, title="Mug", picture=reencode(SimpleUploadedFile("m.png", png_bytes())),
+                                   now=T0)
+            listing.create_version(product, title="Big mug", now=SWITCH)  # keeps the picture
+        return list(product.listing_versions.order_by("started_at"))[1:]
+
+    def files(self, media):
+        return sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file())
+
+    def test_a_picture_changed_in_one_version_stays_while_another_shows_it(self, versions, media,
+                                                                           django_capture_on_commit_callbacks):
+        first, second = versions
+        before = self.files(media)
+        with django_capture_on_commit_callbacks(execute=True):
+            first.main_image = "https://cdn.example.com/mug.jpg"  # as the admin's change form saves it
+            first.save()
+        assert self.files(media) == before
+        with django_capture_on_commit_callbacks(execute=True):
+            second.main_image = "https://cdn.example.com/mug.jpg"
+            second.save()
+        assert self.files(media) == []
+
+    def test_deleting_the_product_removes_its_pictures(self, versions, media, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            versions[0].product.delete()
+        assert self.files(media) == []

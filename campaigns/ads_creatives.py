@@ -16,6 +16,7 @@ from django.db.models import Sum
 
 from opsdesk.images import CleanImage, check_image, clean_image
 from opsdesk.money import to_money
+from opsdesk.stored_pictures import BATCH_SIZE, CleaningTally, StoredPicture, clean_stored_picture
 
 from .models import AdCreative, AdPlan, DerivedMetrics, ratio
 
@@ -36,6 +37,30 @@ def clean_creative_image(upload) -> CleanImage:
     """Check `upload` like validate_creative_image and return it re-encoded, with its thumbnail."""
     return clean_image(upload, formats=FORMATS, max_bytes=MAX_BYTES, max_side=MAX_SIDE, min_side=MIN_SIDE,
                        unreadable="The file is not a readable image (JPEG, PNG or WebP).")
+
+
+def clean_stored_creatives(*, dry_run: bool = False, batch_size: int = BATCH_SIZE) -> CleaningTally:
+    """Re-encode every stored creative picture that predates re-encoding, as an upload is now
+    (opsdesk.stored_pictures), and set its width and height from the upright picture."""
+    tally = CleaningTally()
+    storage = AdCreative._meta.get_field("image").storage
+    after = 0
+    while rows := list(AdCreative.objects.filter(pk__gt=after).exclude(image="").order_by("pk")
+                       .values_list("pk", "image")[:batch_size]):
+        for pk, name in rows:
+            picture = StoredPicture(name=name, label=f"creative {pk}", repoint=_repoint_creative(pk, name),
+                                    still_used=AdCreative.picture_in_use)
+            clean_stored_picture(storage, picture, clean_creative_image, tally, dry_run=dry_run)
+        after = rows[-1][0]
+    return tally
+
+
+def _repoint_creative(pk: int, old: str):
+    def repoint(new: str, picture: CleanImage) -> bool:
+        # only if the creative still shows the old picture: a replacement made meanwhile wins
+        return AdCreative.objects.filter(pk=pk, image=old).update(
+            image=new, width=picture.width, height=picture.height) > 0
+    return repoint
 
 
 @dataclass

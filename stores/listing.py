@@ -20,8 +20,10 @@ from django.db import transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from opsdesk.images import CleanImage, save_image
+from opsdesk.images import CleanImage, clean_image, save_image
+from opsdesk.stored_pictures import BATCH_SIZE, CleaningTally, StoredPicture, clean_stored_picture
 
+from .forms import ListingVersionForm
 from .models import ListingVersion, OrderLine, Product, TrafficSource
 
 BASELINE_NOTE = "Listing before versions were recorded"
@@ -309,3 +311,40 @@ def create_version(product: Product, *, title: str, detail_page: str = "", note:
     product.title = title
     product.save(update_fields=["title"])
     return version
+
+
+def clean_listing_picture(upload) -> CleanImage:
+    """`upload` checked and re-encoded as the listing form does it (its formats and limits)."""
+    form = ListingVersionForm
+    return clean_image(upload, formats=form.FORMATS, max_bytes=form.MAX_PICTURE_BYTES, max_side=form.MAX_PICTURE_SIDE,
+                       unreadable="This file is not a picture we can read (JPEG, PNG, WebP or GIF).")
+
+
+def clean_stored_pictures(*, dry_run: bool = False, batch_size: int = BATCH_SIZE) -> CleaningTally:
+    """Re-encode every stored main picture of every listing version, history included, that predates re-encoding
+    (opsdesk.stored_pictures); versions sharing a picture are pointed at its clean copy together.
+
+    Products are read `batch_size` at a time: a picture's clean copy is written beside it in its product's
+    folder, so a product's pictures are all handled in its batch and none is counted twice."""
+    tally = CleaningTally()
+    stored = ListingVersion.objects.exclude(main_image="").exclude(main_image__contains="://")
+    after = 0
+    while product_ids := list(stored.filter(product_id__gt=after).order_by("product_id")
+                              .values_list("product_id", flat=True).distinct()[:batch_size]):
+        versions: dict[str, list[int]] = {}
+        for name, pk in (stored.filter(product_id__in=product_ids).order_by("main_image", "pk")
+                         .values_list("main_image", "pk")):
+            versions.setdefault(name, []).append(pk)
+        for name, pks in versions.items():
+            label = f"listing version{'s' if len(pks) > 1 else ''} {', '.join(map(str, pks))}"
+            picture = StoredPicture(name=name, label=label, repoint=_repoint_versions(name),
+                                    still_used=ListingVersion.picture_in_use)
+            clean_stored_picture(default_storage, picture, clean_listing_picture, tally, dry_run=dry_run)
+        after = product_ids[-1]
+    return tally
+
+
+def _repoint_versions(old: str):
+    def repoint(new: str, picture: CleanImage) -> bool:
+        return ListingVersion.objects.filter(main_image=old).update(main_image=new) > 0
+    return repoint

@@ -161,6 +161,7 @@ def test_a_dry_run_reports_what_it_would_do_and_changes_nothing(old_listing, old
     out = clean_pictures("--dry-run")
     assert "Listing pictures: 1 would clean, 0 already clean, 0 unreadable." in out
     assert "Creatives: 1 would clean" in out
+    assert "Bytes of the pictures to clean: " in out
     assert "Dry run: nothing was written or deleted." in out
     assert files(media) == stored
     assert set(ListingVersion.objects.values_list("main_image", flat=True)) == {

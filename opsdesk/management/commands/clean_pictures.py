@@ -44,7 +44,8 @@ class Command(BaseCommand):
         before = sum(t.bytes_before for _, t in tallies)
         after = sum(t.bytes_after for _, t in tallies)
         thumbnails = sum(t.thumbnail_bytes for _, t in tallies)
-        self.stdout.write(f"Bytes of the pictures {verb}: {before:,} before, {after:,} after "
+        which = "to clean" if dry_run else "cleaned"
+        self.stdout.write(f"Bytes of the pictures {which}: {before:,} before, {after:,} after "
                           f"(+ {thumbnails:,} in thumbnails).")
         if dry_run:
             self.stdout.write("Dry run: nothing was written or deleted.")

@@ -8,6 +8,7 @@ import re
 import secrets
 import unicodedata
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,19 @@ class Tier(models.TextChoices):
     STANDARD = "standard", "Standard"
     SILVER = "silver", "Silver"
     GOLD = "gold", "Gold"
+
+
+# Spend (total paid less refunds, store currency) from which a member reaches a tier when the store set none.
+DEFAULT_TIERS = {"default": [(Tier.GOLD, 2000), (Tier.SILVER, 500)],
+                 "CNY": [(Tier.GOLD, 10000), (Tier.SILVER, 2500)],
+                 "JPY": [(Tier.GOLD, 300000), (Tier.SILVER, 75000)]}
+
+
+def default_tier_limits(currency: str) -> dict[str, Decimal]:
+    """The spend from which a member reaches each tier in a store of `currency` that set no thresholds of its
+    own: `settings.MEMBER_TIERS` if set, else DEFAULT_TIERS."""
+    table = getattr(settings, "MEMBER_TIERS", DEFAULT_TIERS)
+    return {tier: Decimal(str(limit)) for tier, limit in table.get(currency, table["default"])}
 
 
 class Segment(models.TextChoices):
@@ -140,6 +154,70 @@ class Member(models.Model):
     @property
     def first_name(self) -> str:
         return (self.name or "").split(" ")[0]
+
+
+class TierRule(models.Model):
+    """A store's own spend thresholds for Silver and Gold, in the store's currency. A blank one follows the
+    default for the currency (`default_tier_limits`), so a store that never set any is tiered as before.
+    Changed through `members.services.change_tier_rule`, which re-tiers the store's members."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="tier_rule")
+    silver_from = MoneyField(null=True, blank=True, verbose_name="Silver from",
+                             help_text="Spend (paid less refunds) from which a member is Silver. Blank: the default.")
+    gold_from = MoneyField(null=True, blank=True, verbose_name="Gold from",
+                           help_text="Spend from which a member is Gold; more than Silver's. Blank: the default.")
+    changed_at = models.DateTimeField(auto_now=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(silver_from__isnull=True) | Q(silver_from__gt=0),
+                                   name="tier_rule_silver_positive",
+                                   violation_error_message="Silver's threshold must be more than 0."),
+            models.CheckConstraint(condition=Q(gold_from__isnull=True) | Q(gold_from__gt=0),
+                                   name="tier_rule_gold_positive",
+                                   violation_error_message="Gold's threshold must be more than 0."),
+            models.CheckConstraint(
+                condition=(Q(silver_from__isnull=True) | Q(gold_from__isnull=True)
+                           | Q(gold_from__gt=models.F("silver_from"))),
+                name="tier_rule_gold_above_silver", violation_error_message="Gold must start above Silver."),
+        ]
+
+    def __str__(self) -> str:
+        return f"Tier thresholds of {self.store}"
+
+    @classmethod
+    def for_store(cls, store: Store) -> TierRule:
+        """The store's saved thresholds, or an unsaved rule with both blank (the defaults)."""
+        try:
+            return store.tier_rule
+        except cls.DoesNotExist:
+            return cls(store=store)
+
+    def limits(self) -> dict[str, Decimal]:
+        """The spend from which a member of this store reaches each tier: the store's own, else the default."""
+        limits = default_tier_limits(self.store.currency)
+        for tier, own in ((Tier.SILVER, self.silver_from), (Tier.GOLD, self.gold_from)):
+            if own is not None:
+                limits[tier] = own
+        return limits
+
+    def clean(self) -> None:
+        currency = self.store.currency
+        errors = {field: f"{label} must start at an amount above 0 {currency}; leave it blank for the default."
+                  for field, label, value in (("silver_from", "Silver", self.silver_from),
+                                              ("gold_from", "Gold", self.gold_from))
+                  if value is not None and value <= 0}
+        if errors:
+            raise ValidationError(errors)
+        limits = self.limits()
+        gold, silver = limits.get(Tier.GOLD), limits.get(Tier.SILVER)
+        if gold is not None and silver is not None and gold <= silver:
+            def said(amount, own):
+                return f"{amount:,.2f} {currency}" + ("" if own is not None else " (the default)")
+            raise ValidationError({"gold_from": f"Gold must start above Silver: Gold from {said(gold, self.gold_from)} "
+                                                f"is not more than Silver from {said(silver, self.silver_from)}."})
 
 
 class MemberOrder(models.Model):

@@ -14,26 +14,20 @@ from datetime import datetime
 from decimal import Decimal
 
 import phonenumbers
-from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, QuerySet, Value, When
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from opsdesk.lazy import lazy_module
 from opsdesk.privacy import mask_phone
 from stores.models import Order, OrderStatus, Store
 
-from .models import Member, MemberOrder, Segment, Tier
+from .models import Member, MemberOrder, Segment, Tier, TierRule
 
 np = lazy_module("numpy")
 pd = lazy_module("pandas")
 
 log = logging.getLogger(__name__)
-
-# Spend (total paid less refunds, store currency) from which a member reaches a tier; highest first.
-DEFAULT_TIERS = {"default": [(Tier.GOLD, 2000), (Tier.SILVER, 500)],
-                 "CNY": [(Tier.GOLD, 10000), (Tier.SILVER, 2500)],
-                 "JPY": [(Tier.GOLD, 300000), (Tier.SILVER, 75000)]}
 
 
 def normalise_phone(raw: str, country: str) -> str | None:
@@ -47,18 +41,71 @@ def normalise_phone(raw: str, country: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def tier_thresholds(currency: str) -> list[tuple[str, Decimal]]:
-    table = getattr(settings, "MEMBER_TIERS", DEFAULT_TIERS)
-    rows = table.get(currency, table["default"])
-    return sorted(((tier, Decimal(str(limit))) for tier, limit in rows), key=lambda r: r[1], reverse=True)
+def tier_thresholds(store: Store) -> list[tuple[str, Decimal]]:
+    """The spend from which a member of `store` reaches each tier, highest first: the store's own thresholds
+    (TierRule), else the default for its currency."""
+    return sorted(TierRule.for_store(store).limits().items(), key=lambda r: r[1], reverse=True)
 
 
-def tier_for(spent: Decimal, currency: str) -> str:
-    """The tier a member with `spent` reaches in a store of `currency`."""
-    for tier, limit in tier_thresholds(currency):
+def tier_for(spent: Decimal, store: Store) -> str:
+    """The tier a member of `store` who has spent `spent` reaches."""
+    for tier, limit in tier_thresholds(store):
         if spent >= limit:
             return tier
     return Tier.STANDARD
+
+
+def _tier_case(thresholds: list[tuple[str, Decimal]]) -> Case:
+    """SQL for the tier a member's spend reaches under `thresholds` (highest first)."""
+    return Case(*[When(total_spent__gte=limit, then=Value(tier)) for tier, limit in thresholds],
+                default=Value(Tier.STANDARD))
+
+
+@dataclass
+class Retiered:
+    """How many members a re-tier moved to a higher and to a lower tier."""
+
+    up: int = 0
+    down: int = 0
+
+    @property
+    def moved(self) -> int:
+        return self.up + self.down
+
+
+def retier(store: Store) -> Retiered:
+    """Put every member of `store` in the tier their spend reaches under the store's thresholds now.
+
+    Set-based: one UPDATE … SET tier = CASE … for the members moving up and one for those moving down; a
+    member already in the right tier is not written, so a second run moves nobody. Sends and plans nothing.
+    """
+    thresholds = tier_thresholds(store)
+    # Rank of each tier, lowest first; a tier the thresholds do not name (settings without Silver) ranks lowest.
+    ranked = [Tier.STANDARD] + [tier for tier, _ in reversed(thresholds)]
+    rank = {tier: ranked.index(tier) if tier in ranked else -1 for tier in Tier.values}
+    up, down, above = Q(pk__in=[]), Q(pk__in=[]), None
+    for tier, limit in [*thresholds, (Tier.STANDARD, None)]:
+        band = Q() if limit is None else Q(total_spent__gte=limit)
+        if above is not None:
+            band &= Q(total_spent__lt=above)
+        up |= band & Q(tier__in=[t for t in Tier.values if rank[t] < rank[tier]])
+        down |= band & Q(tier__in=[t for t in Tier.values if rank[t] > rank[tier]])
+        above = limit
+    members, new_tier = Member.objects.filter(store=store), _tier_case(thresholds)
+    with transaction.atomic():
+        return Retiered(up=members.filter(up).update(tier=new_tier), down=members.filter(down).update(tier=new_tier))
+
+
+def change_tier_rule(store: Store, silver_from: Decimal | None, gold_from: Decimal | None, by=None) -> Retiered:
+    """Save the store's own Silver and Gold thresholds (None: the currency's default) and re-tier its members
+    at once, in one transaction; returns how many moved. Texts nobody: see docs/members.md ("Tiers")."""
+    with transaction.atomic():
+        # The rule's row lock queues a second manager's save behind this one (and its re-tier).
+        rule, _ = TierRule.objects.select_for_update().get_or_create(store=store)
+        rule.silver_from, rule.gold_from, rule.changed_by = silver_from, gold_from, by
+        rule.save()
+        store.tier_rule = rule
+        return retier(store)
 
 
 @dataclass
@@ -201,9 +248,8 @@ def refresh_stats(member_ids: list[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, gone * 4 + member_ids)
     members = Member.objects.filter(pk__in=member_ids)
-    for store_id, currency in Store.objects.filter(members__in=members).values_list("pk", "currency").distinct():
-        tiers = [When(total_spent__gte=limit, then=Value(tier)) for tier, limit in tier_thresholds(currency)]
-        members.filter(store_id=store_id).update(tier=Case(*tiers, default=Value(Tier.STANDARD)))
+    for store in Store.objects.filter(members__in=members).distinct().select_related("tier_rule"):
+        members.filter(store=store).update(tier=_tier_case(tier_thresholds(store)))
 
 
 def rfm_scores(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:

@@ -103,11 +103,11 @@ def test_refunds_reduce_spend_and_tier(store_b):
     assert member.total_spent == Decimal("0.00") and member.tier == Tier.STANDARD
 
 
-def test_tier_thresholds_depend_on_currency_and_settings(settings):
-    assert tier_for(Decimal("2000"), "USD") == Tier.GOLD
-    assert tier_for(Decimal("2000"), "CNY") == Tier.STANDARD
+def test_default_tier_thresholds_depend_on_currency_and_settings(settings, store_a, store_b):
+    assert tier_for(Decimal("2000"), store_b) == Tier.GOLD  # USD
+    assert tier_for(Decimal("2000"), store_a) == Tier.STANDARD  # CNY
     settings.MEMBER_TIERS = {"default": [("gold", 100), ("silver", 10)]}
-    assert tier_for(Decimal("50"), "USD") == Tier.SILVER
+    assert tier_for(Decimal("50"), store_b) == Tier.SILVER
 
 
 def test_rfm_scores_name_champions_and_lost():

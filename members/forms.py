@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Segment, SmsTemplate, Tier
+from .models import Segment, SmsTemplate, Tier, TierRule, default_tier_limits
 from .texts import TemplateError, placeholders_in
 
 
@@ -28,3 +28,23 @@ class SmsTemplateForm(forms.ModelForm):
         except TemplateError as exc:
             raise forms.ValidationError(str(exc)) from None
         return body
+
+
+class TierRuleForm(forms.ModelForm):
+    """A store's Silver and Gold thresholds; a blank box shows (as its placeholder) the default it follows.
+    The checks (above 0, Gold above Silver) are the model's, so they hold wherever a rule is saved."""
+
+    class Meta:
+        model = TierRule
+        fields = ["silver_from", "gold_from"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        currency = self.instance.store.currency
+        defaults = default_tier_limits(currency)
+        for name, tier in (("silver_from", Tier.SILVER), ("gold_from", Tier.GOLD)):
+            field = self.fields[name]
+            field.label = f"{field.label} ({currency})"
+            if tier in defaults:
+                field.widget.attrs["placeholder"] = f"{defaults[tier]:.2f} (default)"
+                field.help_text = f"{field.help_text} (the default for {currency}: {defaults[tier]:,.2f})"

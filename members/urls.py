@@ -13,4 +13,5 @@ urlpatterns = [
     path("templates/<slug:slug>/new/", views.template_edit, name="template_new"),
     path("templates/<slug:slug>/<int:pk>/", views.template_edit, name="template_edit"),
     path("campaign/<int:pk>/", views.campaign, name="campaign"),
+    path("tiers/<slug:slug>/", views.tiers, name="tiers"),
 ]

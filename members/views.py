@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -15,7 +16,7 @@ from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, par
 
 from . import compliance, flows
 from .conversation import answer_bodies_seen, thread
-from .forms import SmsTemplateForm
+from .forms import SmsTemplateForm, TierRuleForm
 from .models import (
     ANSWER,
     NEEDS_ANSWER,
@@ -27,9 +28,11 @@ from .models import (
     Segment,
     SmsTemplate,
     Tier,
+    TierRule,
     describe_occasion,
 )
 from .sending import opt_out_number
+from .services import change_tier_rule
 from .texts import PLACEHOLDERS, TemplateError, preview
 
 
@@ -217,3 +220,24 @@ def campaign(request, pk):
         "quiet_start": compliance.QUIET_START, "quiet_end": compliance.QUIET_END,
         "can_start": has_role(request.user, store, MANAGER),
     })
+
+
+def tiers(request, slug):
+    """A store's tier thresholds with its members per tier: everyone of the store reads them, its managers change
+    them, which re-tiers the store's members at once (the page then says how many moved)."""
+    store = get_store(request.user, slug, role=MANAGER if request.method == "POST" else None)
+    rule = TierRule.for_store(store)
+    limits = rule.limits()  # before the form writes the posted values into `rule`
+    form = TierRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        moved = change_tier_rule(store, form.cleaned_data["silver_from"], form.cleaned_data["gold_from"],
+                                 by=request.user)
+        messages.success(request, f"Saved. {moved.moved} member{pluralize(moved.moved)} moved tier "
+                                  f"({moved.up} up, {moved.down} down). No texts were sent for the change.")
+        return redirect("members:tiers", slug)
+    counts = dict(Member.objects.filter(store=store).values_list("tier").annotate(n=Count("pk")).order_by())
+    rows = [(label, limits.get(value), counts.get(value, 0)) for value, label in reversed(Tier.choices)]
+    return render(request, "members/tiers.html", {
+        "store": store, "form": form, "rows": rows, "own": rule.pk is not None and (
+            rule.silver_from is not None or rule.gold_from is not None),
+        "may_change": has_role(request.user, store, MANAGER)})

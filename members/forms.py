@@ -47,4 +47,5 @@ class TierRuleForm(forms.ModelForm):
             field.label = f"{field.label} ({currency})"
             if tier in defaults:
                 field.widget.attrs["placeholder"] = f"{defaults[tier]:.2f} (default)"
-                field.help_text = f"{field.help_text} (the default for {currency}: {defaults[tier]:,.2f})"
+                field.help_text = field.help_text.replace(
+                    "Blank: the default.", f"Blank: the default for {currency}, {defaults[tier]:,.2f}.")

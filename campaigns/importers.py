@@ -24,13 +24,14 @@ from .ads_importers import AdReportError, import_ad_report
 
 
 def _raw(source) -> bytes:
-    """A report's bytes (UTF-16 and GBK are decoded by `read_report`, not here)."""
+    """A report's bytes (UTF-16 and GBK are decoded by `read_report`, not here): a `str` is the report's text,
+    never a path; a `pathlib.Path` or an open file is read."""
     if isinstance(source, bytes):
         return source
-    if isinstance(source, str) and "\n" in source:
+    if isinstance(source, str):
         return source.encode()
-    if isinstance(source, str | Path):
-        return Path(source).read_bytes()
+    if isinstance(source, Path):
+        return source.read_bytes()
     return source.read()
 
 

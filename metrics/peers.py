@@ -102,8 +102,7 @@ def _read(text: str) -> list[tuple[int, dict[str, str]]]:
     if refusal := too_large(len(text.encode()), MAX_BYTES):
         raise PeerImportError([RowError(None, "", refusal)])
     try:
-        # As bytes: read_rows takes a str without a line break for a path, and a paste is no path on our disk.
-        header, rows = read_rows(_tab_separated_as_csv(text).encode())
+        header, rows = read_rows(_tab_separated_as_csv(text))
     except ImportRejected as exc:
         raise PeerImportError([RowError(row, "", message) for row, message in exc.errors]) from None
     names = {h: HEADER_NAMES.get(_key(h)) for h in header}

@@ -297,11 +297,15 @@ def parse_json_items(items: Any, store: Store, errors: list[RowError], now: date
 
 
 def _read_text(source: str | Path | IO | bytes) -> tuple[str, str]:
-    """The name and text of `source`; a file over REVIEW_IMPORT_MAX_BYTES is refused before it is read."""
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        check_size(path.stat().st_size)
-        return path.name, path.read_bytes().decode("utf-8-sig")
+    """The name and text of `source`: a `pathlib.Path` or an open file (an upload) is read, a `str` is the text
+    itself (never a path, whatever it looks like); a file over REVIEW_IMPORT_MAX_BYTES is refused before it is
+    read."""
+    if isinstance(source, Path):
+        check_size(source.stat().st_size)
+        return source.name, source.read_bytes().decode("utf-8-sig")
+    if isinstance(source, str):
+        check_size(len(source.encode()))
+        return "", source.lstrip("\ufeff")
     if isinstance(source, bytes):
         check_size(len(source))
         return "", source.decode("utf-8-sig")
@@ -316,8 +320,9 @@ def _read_text(source: str | Path | IO | bytes) -> tuple[str, str]:
 
 def parse(store: Store, source, fmt: str | None = None, now: datetime | None = None,
           progress: ReportProgress = no_progress) -> tuple[str, list[ParsedReview], list[RowError]]:
-    """Read `source` (a path, an uploaded file, bytes, or a list of JSON objects) into reviews and errors;
-    a review dated later than `now` (plus a little clock skew) is an error. `progress` is told the rows to check."""
+    """Read `source` (a `pathlib.Path`, an uploaded file, bytes, text as a `str`, or a list of JSON objects) into
+    reviews and errors; a review dated later than `now` (plus a little clock skew) is an error. `progress` is told
+    the rows to check."""
     now = now or timezone.now()
     errors: list[RowError] = []
     if isinstance(source, (list, dict)):

@@ -2,9 +2,10 @@
 
 The pattern every importer follows (other apps add theirs in `<app>/importers.py`):
 
-- a function `import_<kind>(store, source) -> ImportResult`, where `source` is a path, text, bytes
-  or an open file; it reads every row first and raises `ImportRejected([(row, message), ...])`
-  naming every bad row (row 1 is the header, as in a spreadsheet) before writing anything;
+- a function `import_<kind>(store, source) -> ImportResult`, where `source` is a `pathlib.Path`, an open
+  file (an upload), bytes, or a `str`, which is always the CSV text itself, never a path; it reads every row
+  first and raises `ImportRejected([(row, message), ...])` naming every bad row (row 1 is the header, as in
+  a spreadsheet) before writing anything;
 - then it writes inside one `transaction.atomic()` and counts what it created and what was already
   there (unique constraints, not luck, keep a re-import from adding anything twice);
 - a module-level `IMPORTERS = {"<kind>": import_<kind>}`; `importers()` collects them from every
@@ -111,9 +112,9 @@ class ImportRejected(Exception):
 def source_size(source) -> int | None:
     """The size in bytes of a CSV given as a path, text, bytes or an upload, known without reading it;
     None for an open file that does not say."""
-    if isinstance(source, str | Path) and not (isinstance(source, str) and "\n" in source):
-        return Path(source).stat().st_size
-    if isinstance(source, bytes | str):
+    if isinstance(source, Path):
+        return source.stat().st_size
+    if isinstance(source, bytes | str):  # a str is the CSV itself, never a path
         return len(source.encode() if isinstance(source, str) else source)
     return getattr(source, "size", None)
 
@@ -147,9 +148,10 @@ def too_many(count: int, limit: int, things: str, what: str = "file", hint: str 
 
 
 def read_text(source) -> str:
-    """The text of a CSV given as a path, text, bytes or an open file: UTF-8, without BOM or NUL."""
-    if isinstance(source, str | Path) and not (isinstance(source, str) and "\n" in source):
-        text = Path(source).read_bytes()
+    """The text of a CSV given as a `pathlib.Path` or an open file (an upload) to read, bytes, or a `str`: always
+    the text itself, never a path, whatever it looks like. UTF-8, without BOM or NUL."""
+    if isinstance(source, Path):
+        text = source.read_bytes()
     elif hasattr(source, "read"):
         text = source.read()
     else:

@@ -319,3 +319,13 @@ def test_a_blank_line_counts_as_a_row_like_in_a_spreadsheet_and_the_order_import
     with pytest.raises(ReviewImportError) as caught:
         import_reviews(store_a, text, "csv")
     assert [str(e) for e in caught.value.errors] == ["row 4, rating: must be a whole number from 1 to 5, got '9'"]
+
+
+def test_text_that_names_an_existing_review_file_is_read_as_csv_never_opened(store_a, tmp_path):
+    # A str is the file's text, whatever it looks like; a pathlib.Path is a file to read.
+    path = tmp_path / "reviews.csv"
+    path.write_text("external_id,rating,created_at\nR-1,1,2026-01-01T10:00:00+08:00\n", encoding="utf-8")
+    with pytest.raises(ReviewImportError):
+        import_reviews(store_a, str(path), "csv")
+    assert not Review.objects.exists()
+    assert import_reviews(store_a, path, "csv").created == 1

@@ -536,3 +536,21 @@ def test_an_import_jobs_page_says_when_it_was_uploaded_in_the_stores_time(client
     # 17:55 UTC is 01:55 the next morning in Shanghai, the store's time every other page of the store shows.
     assert "uploaded Sat 28 Nov 01:55 (Asia/Shanghai time) by op-a" in page
     assert "<th>Uploaded (Asia/Shanghai time)</th>" in jobs and "Sat 28 Nov 01:55" in jobs
+
+
+def test_text_that_names_an_existing_file_is_read_as_csv_never_opened(store_a, tmp_path):
+    # A str is always the CSV itself: a one-line paste (or a first line) that happens to be a path on the server's
+    # disk is refused as an unknown file, not imported from that file.
+    path = tmp_path / "orders.csv"
+    path.write_text(OPSDESK_CSV, encoding="utf-8")
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_a, str(path))
+    assert caught.value.errors[0][0] == 1 and "unknown order file" in caught.value.errors[0][1]
+    assert Order.objects.count() == 0
+    assert import_orders(store_a, path).created == 2  # a Path is a file
+
+
+def test_a_header_alone_given_as_one_line_of_text_imports_no_rows(store_a):
+    result = import_orders(store_a, "order_id,placed_at,total,sku,unit_price")
+    assert (result.rows, result.created) == (0, 0)
+

@@ -167,3 +167,10 @@ def test_the_list_shows_100_a_page_and_its_page_links_keep_the_status_filter(cli
     second = client_a.get(url, {"status": "open", "page": 2})
     assert len(second.context["violations"]) == 50
     assert second.context["violations"][49].occurred_at == start  # the oldest is there, not cut off
+
+
+def test_a_header_alone_given_as_one_line_of_text_is_read_as_the_file(store_a):
+    # A str is always the CSV's text, never a path (it was opened as one when it had no line break: no such file).
+    with pytest.raises(ImportRejected) as caught:
+        import_violations_csv(store_a, HEADER.rstrip("\n"))
+    assert caught.value.errors == [(1, "The file has no records, only the header.")]

@@ -1,5 +1,7 @@
 """manage.py import_reviews PATH --store SLUG [--format olist|csv|json]"""
 
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
 from reviews.importers import FORMATS, ReviewImportError, import_reviews
@@ -26,7 +28,7 @@ class Command(BaseCommand):
         if shop is None:
             raise CommandError(f"No store with slug {store!r}.")
         try:
-            result = import_reviews(shop, path, format, open_cases=not no_cases)
+            result = import_reviews(shop, Path(path), format, open_cases=not no_cases)
         except ReviewImportError as exc:
             for error in exc.errors:
                 self.stderr.write(str(error))

@@ -1,4 +1,5 @@
 import inspect
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -33,7 +34,8 @@ class Command(BaseCommand):
         if decimal_mark and "mark" not in inspect.signature(available[kind]).parameters:
             raise CommandError(f"--decimal-mark is not for {kind!r} files; import them without it.")
         try:
-            result = available[kind](target, path, **({"mark": MARKS[decimal_mark]} if decimal_mark else {}))
+            # A Path: the importers read a str as the CSV's text itself.
+            result = available[kind](target, Path(path), **({"mark": MARKS[decimal_mark]} if decimal_mark else {}))
         except FileNotFoundError:
             raise CommandError(f"No file at {path}.") from None
         except ImportRejected as exc:

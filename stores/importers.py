@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -147,44 +147,139 @@ def too_many(count: int, limit: int, things: str, what: str = "file", hint: str 
             f"split it into smaller {_smaller(what)}{hint}.")
 
 
-def read_text(source) -> str:
-    """The text of a CSV given as a `pathlib.Path` or an open file (an upload) to read, bytes, or a `str`: always
-    the text itself, never a path, whatever it looks like. UTF-8, without BOM or NUL."""
-    if isinstance(source, Path):
-        text = source.read_bytes()
-    elif hasattr(source, "read"):
-        text = source.read()
+READ_CHUNK = 2**16  # bytes read from a file at a time
+BOM = "\ufeff"
+
+
+def _stream_lines(read: Callable[[int], bytes | str]) -> Iterator[bytes | str]:
+    """The lines of an open file, each with its "\n" (as `io.StringIO(text)` splits them: "\r" is no line end
+    here, the csv module reads it), read a chunk at a time: a line is never split, a file never held whole."""
+    pending: list = []
+    while block := read(READ_CHUNK):
+        start = 0
+        while (end := block.find("\n" if isinstance(block, str) else b"\n", start) + 1):
+            pending.append(block[start:end])
+            yield pending[0][:0].join(pending)
+            pending.clear()
+            start = end
+        if start < len(block):
+            pending.append(block[start:])
+    if pending:
+        yield pending[0][:0].join(pending)
+
+
+def _text_lines(text: str) -> Iterator[str]:
+    start = 0
+    while end := text.find("\n", start) + 1:
+        yield text[start:end]
+        start = end
+    if start < len(text):
+        yield text[start:]
+
+
+def read_lines(source) -> Iterator[str]:
+    """The lines of a CSV, decoded one at a time (UTF-8, without BOM), each with its line break, for `csv.reader`.
+
+    `source` is a `pathlib.Path` or an open file (an upload) to read, bytes, or a `str`: always the CSV text itself,
+    never a path, whatever it looks like. A file that is not UTF-8 is refused at its first bad byte as it comes;
+    one with a NUL character (Postgres text cannot hold it) at the end, naming the first NUL's line: so whatever
+    else is wrong with the file, these two are said first, as when the whole file was read before its rows."""
+    if isinstance(source, str):
+        lines: Iterator = _text_lines(source)
+    elif isinstance(source, bytes):
+        lines = _stream_lines(io.BytesIO(source).read)
+    elif isinstance(source, Path):
+        lines = _opened_lines(source)
     else:
-        text = source
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ImportRejected([(1, f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
-    text = text.lstrip("\ufeff")
-    if "\x00" in text:  # Postgres text cannot hold NUL: refuse with the line, never a server error
-        raise ImportRejected([(text[: text.index("\x00")].count("\n") + 1, "contains a NUL character")])
-    return text
+        lines = _stream_lines(source.read)
+    nul_line = None
+    offset = 0  # bytes before this line, after a BOM: where a decoding error is said to be
+    for number, line in enumerate(lines, start=1):
+        if isinstance(line, bytes):
+            if number == 1 and line.startswith(BOM.encode()):
+                line = line[len(BOM.encode()):]
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ImportRejected([(1, f"the file is not UTF-8 text ({exc.reason} at byte {offset + exc.start})")]
+                                     ) from None
+            offset += len(line)
+        else:
+            text = line
+        if number == 1:
+            text = text.lstrip(BOM)
+        if nul_line is None and "\x00" in text:
+            nul_line = number
+        yield text
+    if nul_line is not None:  # refuse with the line, never a server error
+        raise ImportRejected([(nul_line, "contains a NUL character")])
 
 
-def read_rows(source) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The header and (row number, row) pairs of a CSV; row 1 is the header, data starts at row 2."""
-    reader = csv.reader(io.StringIO(read_text(source)))
+def _opened_lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as file:
+        yield from _stream_lines(file.read)
+
+
+def read_text(source) -> str:
+    """The whole text of a CSV given as `read_lines` takes it (a `str` is the text itself): UTF-8, without BOM or
+    NUL. For the importers that check a file as one text; the order import reads it line by line."""
+    return "".join(read_lines(source))
+
+
+class Row(Mapping):
+    """A CSV row as its header's columns (a column the row is short of reads ""), kept as a tuple of its values:
+    a fraction of a dict's memory, for files of a few hundred thousand rows."""
+
+    __slots__ = ("columns", "values")
+
+    def __init__(self, columns: dict[str, int], values: tuple[str, ...]):
+        self.columns, self.values = columns, values
+
+    def __getitem__(self, column: str) -> str:
+        i = self.columns[column]
+        return self.values[i] if i < len(self.values) else ""
+
+    def get(self, column: str, default=None):  # Mapping's, without its exception for a column not in the header
+        i = self.columns.get(column)
+        if i is None:
+            return default
+        return self.values[i] if i < len(self.values) else ""
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+
+def read_rows(source) -> tuple[list[str], list[tuple[int, Row]]]:
+    """The header and (row number, row) pairs of a CSV (given as `read_lines` takes it); row 1 is the header, data
+    starts at row 2. The file is read line by line: only its rows are held, as `Row`s."""
+    lines = read_lines(source)
+    reader = csv.reader(lines)
     number = 0  # the last row read: a row that cannot be read is the next one
+    problem = None
+    rows: list[tuple[int, Row]] = []
+    header: list[str] = []
     try:
         header = [h.strip() for h in next(reader, [])]
         number = 1
         if not any(header):
-            raise ImportRejected([(1, "the file is empty: expected a header row")])
-        rows = []
-        for number, values in enumerate(reader, start=2):
+            problem = ImportRejected([(1, "the file is empty: expected a header row")])
+        columns = {h: i for i, h in enumerate(header)}
+        for number, values in enumerate(reader if problem is None else (), start=2):
             if not any(v.strip() for v in values):
                 continue
             if len(values) > len(header):
-                raise ImportRejected([(number, f"{len(values)} values but the header has {len(header)} columns")])
-            rows.append((number, {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}))
+                problem = ImportRejected([(number, f"{len(values)} values but the header has {len(header)} columns")])
+                break
+            rows.append((number, Row(columns, tuple(v.strip() for v in values))))
     except csv.Error as exc:  # e.g. an unclosed quote running on past the reader's cell size limit
-        raise ImportRejected([(number + 1, f"unreadable CSV: {exc}")]) from None
+        problem = ImportRejected([(number + 1, f"unreadable CSV: {exc}")])
+    if problem is not None:
+        for _ in lines:  # a file not UTF-8 or with a NUL is refused for that first, wherever it is
+            pass
+        raise problem
     return header, rows
 
 
@@ -442,14 +537,19 @@ def detect_order_format(header: list[str]) -> str:
                            + ", ...) or Shopify's order export (" + ", ".join(SHOPIFY_REQUIRED) + ", ...)")])
 
 
-def _group(rows, key_column: str) -> dict[str, list[tuple[int, dict]]]:
+def _take_groups(rows: list[tuple[int, Row]], key_column: str) -> Iterator[tuple[str, list[tuple[int, Row]]]]:
+    """The rows of each order (by `key_column`, in the file's order), taken out of `rows` (left empty): an order's
+    rows are freed once the caller has checked them and asks for the next order's, so a large file's rows are not
+    all held beside the orders made of them."""
     groups: dict[str, list] = {}
     for number, row in rows:
         groups.setdefault(row.get(key_column, ""), []).append((number, row))
-    return groups
+    rows.clear()
+    for key in list(groups):
+        yield key, groups.pop(key)
 
 
-def _order_level(rows: list[tuple[int, dict]], errors) -> dict[str, str]:
+def _order_level(rows: list[tuple[int, Row]], errors) -> Row:
     """An order's order-level values from its first row; a later row may repeat them or leave them blank."""
     first_no, first = rows[0]
     for number, row in rows[1:]:
@@ -500,12 +600,13 @@ ORDER_MONEY = ["total", "unit_price", "line_amount", "freight", "refund_amount"]
 SHOPIFY_MONEY = ["Total", "Lineitem price", "Lineitem discount", "Refunded Amount"]
 
 
-def _opsdesk_orders(store: Store, rows, mark: str | None = None) -> list[tuple[int, OrderData]]:
+def _opsdesk_orders(store: Store, rows: list[tuple[int, Row]], mark: str | None = None) -> list[tuple[int, OrderData]]:
+    """The file's orders, all checked (ImportRejected naming every bad row); `rows` is emptied (`_take_groups`)."""
     mark = file_mark(rows, ORDER_MONEY, mark)
     errors: list[tuple[int, str]] = []
     orders = []
     now = timezone.now()
-    for external_id, group in _group(rows, "order_id").items():
+    for external_id, group in _take_groups(rows, "order_id"):
         if not external_id:
             errors += [(n, "order_id: is required") for n, _ in group]
             continue
@@ -565,12 +666,13 @@ def _opsdesk_orders(store: Store, rows, mark: str | None = None) -> list[tuple[i
     return orders
 
 
-def _shopify_orders(store: Store, rows, mark: str | None = None) -> list[tuple[int, OrderData]]:
+def _shopify_orders(store: Store, rows: list[tuple[int, Row]], mark: str | None = None) -> list[tuple[int, OrderData]]:
+    """As `_opsdesk_orders`, for Shopify's order export."""
     mark = file_mark(rows, SHOPIFY_MONEY, mark)
     errors: list[tuple[int, str]] = []
     orders = []
     now = timezone.now()
-    for name, group in _group(rows, "Name").items():
+    for name, group in _take_groups(rows, "Name"):
         if not name:
             errors += [(n, "Name: is required") for n, _ in group]
             continue
@@ -702,16 +804,17 @@ def import_orders(store: Store, source, mark: str | None = None,
     if refusal := too_large(size or 0, settings.ORDER_IMPORT_MAX_BYTES):
         raise ImportRejected([(1, refusal)])
     header, rows = read_rows(source)
-    if refusal := too_many(len(rows), settings.ORDER_IMPORT_MAX_ROWS, "rows",
+    count = len(rows)  # the checks below empty `rows` as they go
+    if refusal := too_many(count, settings.ORDER_IMPORT_MAX_ROWS, "rows",
                            hint=" (an order's lines in the same file)"):
         raise ImportRejected([(1, refusal)])
     fmt = detect_order_format(header)
     missing = [c for c in (ORDER_REQUIRED if fmt == "opsdesk" else SHOPIFY_REQUIRED) if c not in header]
     if missing:
         raise ImportRejected([(1, f"missing column(s): {', '.join(missing)}")])
-    progress("checking", 0, len(rows))
+    progress("checking", 0, count)
     orders = (_opsdesk_orders if fmt == "opsdesk" else _shopify_orders)(store, rows, mark or None)
-    result = ImportResult(kind="orders", format=fmt, rows=len(rows), details={"lines": 0, "new products": 0})
+    result = ImportResult(kind="orders", format=fmt, rows=count, details={"lines": 0, "new products": 0})
     from metrics.rollup import refresh_days  # metrics builds on stores, not the other way round
 
     touched: set[date] = set()
@@ -734,8 +837,8 @@ def import_orders(store: Store, source, mark: str | None = None,
         one_by_one = [(number, data) for number, data in forward if not fulfils_only(known[data.external_id], data)]
         result.duplicates = len(orders) - len(new) - len(one_by_one)  # already there (if since shipped, delivered)
         # A row is an order's line; those of orders already there as the file has them need no writing.
-        written = RowsWritten(progress, len(rows),
-                              len(rows) - sum(len(data.lines) for _, data in new + one_by_one + fulfilled))
+        written = RowsWritten(progress, count,
+                              count - sum(len(data.lines) for _, data in new + one_by_one + fulfilled))
         for batch in written.batches(fulfilled, ORDER_BATCH, rows=lambda b: sum(len(data.lines) for _, data in b)):
             fulfil_orders(store, [data for _, data in batch])
         for start in range(0, len(new), ORDER_BATCH):
@@ -766,7 +869,7 @@ def import_orders(store: Store, source, mark: str | None = None,
             raise ImportRejected(refused)
         if note := _undated_deliveries(store, [data for _, data in orders]):
             result.notes.append(note)
-        progress("rolling up", len(rows), len(rows))
+        progress("rolling up", count, count)
         result.refreshed = refresh_days(store, touched)
     return result
 

@@ -554,3 +554,15 @@ def test_a_header_alone_given_as_one_line_of_text_imports_no_rows(store_a):
     result = import_orders(store_a, "order_id,placed_at,total,sku,unit_price")
     assert (result.rows, result.created) == (0, 0)
 
+
+
+def test_a_file_read_line_by_line_still_says_not_utf8_first_with_the_bytes_place_in_the_whole_file(store_a):
+    # Row 2 has a value too many, row 3 a byte no UTF-8 text has: the file's encoding is what is named, at its
+    # offset in the file (after the BOM), though the rows before it were read first.
+    text = b"\xef\xbb\xbforder_id,placed_at,total,sku,unit_price\nT-1,2026-11-24 10:00,5.00,MUG-1,5.00,9\nT-\xff\n"
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_a, io.BytesIO(text))
+    assert caught.value.errors == [(1, "the file is not UTF-8 text (invalid start byte at byte 81)")]
+    with pytest.raises(ImportRejected) as caught:
+        import_orders(store_a, text.replace(b"\xff", b"\x00"))
+    assert caught.value.errors == [(3, "contains a NUL character")]

@@ -5,6 +5,13 @@ import pytest
 
 
 @pytest.fixture
+def emails_to_outbox(settings):
+    """The morning email's tests: mail kept in django.core.mail.outbox, links on the site's public address."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SITE_URL = "https://desk.example.com"
+
+
+@pytest.fixture
 def teas(store_a):
     """Three products of store A, for the product breakdown (see test_anomaly.seed_breakdowns)."""
     from tests.factories import ProductFactory

@@ -20,14 +20,8 @@ from metrics.rollup import rollup_day
 from tests.factories import MembershipFactory, OrderFactory, UserFactory, ViolationFactory
 from tests.metrics.conftest import holiday_and_sale_before_friday_8_may
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("emails_to_outbox")]
 LONDON = ZoneInfo("Europe/London")
-
-
-@pytest.fixture(autouse=True)
-def locmem(settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.SITE_URL = "https://desk.example.com"
 
 
 @pytest.fixture

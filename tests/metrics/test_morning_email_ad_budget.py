@@ -19,17 +19,11 @@ from metrics.email import send_due_morning_emails
 from tests.ads.conftest import AdDailyFactory, AdPlanFactory, SnapshotFactory
 from tests.factories import MembershipFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("emails_to_outbox")]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # 08:30 on Thu 26 Nov in Shanghai (store A's zone and its manager's): the email reports Wed 25 Nov.
 MORNING = datetime(2026, 11, 26, 8, 30, tzinfo=SHANGHAI)
 ADS_LINK = "https://desk.example.com/campaigns/ads/?store=store-a#ad-budget"
-
-
-@pytest.fixture(autouse=True)
-def locmem(settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.SITE_URL = "https://desk.example.com"
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Desk items for paid promotion: plans that stopped spending or are on pace to overspend, and the store's
-month on pace to pass its ad budget (wired via desk.py)."""
+month on pace to pass its ad budget or to leave much of it unspent (wired via desk.py)."""
 
 from django.urls import reverse
 
@@ -22,11 +22,15 @@ def open_items(store, user) -> list[DeskItem]:
 
 
 def _month_items(store) -> list[DeskItem]:
-    """The store's month when it is over its ad budget (already, or at the current rate); nothing otherwise."""
+    """The store's month when it is over its ad budget (already, or at the current rate) or on pace to underspend
+    it (`MonthPacing.alert`); nothing otherwise."""
     month = store_month_pacing(store)
     if not month.alert:
         return []
     # The amounts go in the label: the count beside it can only say 1.
-    label = (f"Ad budget of {month.month_start:%B %Y} on pace to overspend: "
-             f"{metric_value(month.heading_for, 'money')} of {metric_value(month.budget, 'money')} {store.currency}")
+    amounts = f"{metric_value(month.heading_for, 'money')} of {metric_value(month.budget, 'money')} {store.currency}"
+    if month.verdict == "underspend":
+        label = f"Ad budget of {month.month_start:%B %Y} on pace to underspend: {amounts} ({month.heading_pct} %)"
+    else:
+        label = f"Ad budget of {month.month_start:%B %Y} on pace to overspend: {amounts}"
     return [DeskItem(label, 1, reverse("campaigns:ads") + f"?store={store.slug}#ad-budget", "warning")]

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, FilteredRelation, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
@@ -52,6 +53,9 @@ RUN_RATE_DAYS = 7
 # Platforms stop serving a plan once the rest of its daily budget is below a bid, so the day's spend
 # ends a little short of the budget: from this share on, the plan's quiet spell is its budget cap.
 BUDGET_SPENT = Decimal("0.98")
+# Whole days of a month (a plan's run days) gone before its underspend is judged: a slow first day or two, or a
+# report imported late, would otherwise project a starved month on the 2nd.
+MIN_UNDERSPEND_DAYS = 5
 ZERO = Decimal("0.00")
 
 
@@ -439,6 +443,7 @@ class MonthPacing:
     budget: Decimal | None  # None: neither a daily nor a total cap
     projected: Decimal | None  # None before a whole day has gone
     run_days: int = 0  # days of the month the budget covers (a plan's days; the whole month for a store)
+    active: bool = True  # False for a paused, draft or ended plan: it is never underspending
 
     @property
     def expected(self) -> Decimal | None:
@@ -454,20 +459,46 @@ class MonthPacing:
         return self.spend > self.budget or (self.projected is not None and self.projected > self.budget)
 
     @property
+    def days_left(self) -> int:
+        """Days the budget covers still to come, today included while it is under way (0 once the plan's last day
+        of the month, or the month, is over)."""
+        return self.run_days - self.days_elapsed
+
+    @property
+    def will_underspend(self) -> bool:
+        """On pace to end the month below AD_UNDERSPEND_SHARE of its budget: starved or stalled campaigns. Judged
+        only from MIN_UNDERSPEND_DAYS whole days on (a month's first days are too few to project from), while it
+        still has days to spend on and the plan is active (a paused or ended one spends nothing by choice)."""
+        if not self.budget or not self.active or self.projected is None or self.will_overspend:
+            return False
+        if self.days_elapsed < MIN_UNDERSPEND_DAYS or self.days_left <= 0:
+            return False
+        return self.heading_for < self.budget * Decimal(str(settings.AD_UNDERSPEND_SHARE))
+
+    @property
     def verdict(self) -> str | None:
-        """over (spent or on pace to spend more than the budget), under, early (no whole day to project from
+        """over (spent or on pace to spend more than the budget), underspend (on pace to use less than
+        AD_UNDERSPEND_SHARE of it), under (on pace, within the budget), early (no whole day to project from
         yet), or None without a budget."""
         if self.budget is None:
             return None
         if self.will_overspend:
             return "over"
+        if self.will_underspend:
+            return "underspend"
         return "early" if self.projected is None else "under"
 
     @property
     def alert(self) -> bool:
-        """Whether the month needs the manager: over its budget, already or at the current rate. The one rule the
-        desk and the morning email both go by; under budget, too early to project or no budget is no alert."""
-        return self.verdict == "over"
+        """Whether the month needs the manager: over its budget, already or at the current rate, or on pace to
+        leave much of it unspent. The one rule the desk, the ads pages and the morning email all go by; on pace,
+        too early to project or no budget is no alert."""
+        return self.verdict in ("over", "underspend")
+
+    @property
+    def heading_pct(self) -> int | None:
+        """Where the month is heading as a whole percentage of the budget (None for a budget of 0 or none)."""
+        return round(self.heading_for / self.budget * 100) if self.budget else None
 
     @property
     def heading_for(self) -> Decimal:
@@ -483,17 +514,19 @@ class MonthPacing:
 
     @property
     def under_by(self) -> Decimal | None:
-        return self.budget - self.projected if self.verdict == "under" else None
+        """How far below the budget the month ends at the current rate, when it is on pace within it."""
+        return self.budget - self.projected if self.verdict in ("under", "underspend") else None
 
 
 def month_figures(day: date, spend_before: Decimal, spend_today: Decimal, budget: Decimal | None,
-                  runs_on=lambda d: True, day_done: bool = False) -> MonthPacing:
+                  runs_on=lambda d: True, day_done: bool = False, active: bool = True) -> MonthPacing:
     """The month of the store-local `day` (today): `spend_before` (its days before today) plus `spend_today`
     against `budget`, projected to the month's end at the daily average of the days before today among those
     `runs_on` (today, mostly unreported, would drag the average down; on the 1st there is no projection).
 
     With `day_done`, `day` is over (the morning email's yesterday): it counts as a whole day gone, its spend
-    among the days averaged, and the month's last day projects what was spent."""
+    among the days averaged, and the month's last day projects what was spent. `active` False (a paused, draft
+    or ended plan) keeps the month from underspending."""
     start = day.replace(day=1)
     n_days = calendar.monthrange(day.year, day.month)[1]
     run_days = sum(1 for i in range(n_days) if runs_on(start + timedelta(days=i)))
@@ -501,7 +534,7 @@ def month_figures(day: date, spend_before: Decimal, spend_today: Decimal, budget
     averaged = spend_before + spend_today if day_done else spend_before
     projected = to_money(averaged / elapsed * run_days) if elapsed else None
     return MonthPacing(start, n_days, elapsed, to_money(spend_before + spend_today),
-                       None if budget is None else to_money(budget), projected, run_days)
+                       None if budget is None else to_money(budget), projected, run_days, active)
 
 
 def month_budget_cap(plan: AdPlan, month_start: date) -> Decimal | None:
@@ -534,7 +567,8 @@ def month_pacing(plan: AdPlan, day: date) -> MonthPacing:
         return to_money(plan.daily.filter(**dates).aggregate(s=Sum("spend"))["s"] or ZERO)
 
     budget = _plan_month_budget(plan, start, month_budget_cap(plan, start))
-    return month_figures(day, spend_of(date__gte=start, date__lt=day), spend_of(date=day), budget, plan.runs_on)
+    return month_figures(day, spend_of(date__gte=start, date__lt=day), spend_of(date=day), budget, plan.runs_on,
+                         active=plan.status == AdPlanStatus.ACTIVE)
 
 
 def store_month_pacing(store: Store, now: datetime | None = None) -> MonthPacing:
@@ -554,10 +588,11 @@ def store_month_pacing(store: Store, now: datetime | None = None) -> MonthPacing
 
 @dataclass
 class MonthAlerts:
-    """The store's month and its plans' months through a complete store-local `day`, only those over budget."""
+    """The store's month and its plans' months through a complete store-local `day`, only those the desk's rule
+    alerts on (over budget, or on pace to underspend it)."""
 
     day: date
-    store: MonthPacing | None  # None: the store's month is not over its ad budget (or has none)
+    store: MonthPacing | None  # None: the store's month is on pace with its ad budget (or has none)
     plans: list[tuple[AdPlan, MonthPacing]]
 
     def __bool__(self) -> bool:
@@ -567,9 +602,9 @@ class MonthAlerts:
 def month_alerts(store: Store, day: date) -> MonthAlerts:
     """What the morning email says about ad budgets: the store's month (its StoreAdBudget) and each plan's month
     (`month_pacing`'s budget) through the complete `day`, yesterday, so the morning's first hours of spend do
-    not count, kept only when over budget by the desk's rule (`MonthPacing.alert`). The days before `day` count
-    their daily reports, `day` the larger of each plan's report and last snapshot, as "spent today" read on
-    it. Five queries, whatever the number of plans."""
+    not count, kept only when over budget or underspending by the desk's rule (`MonthPacing.alert`). The days
+    before `day` count their daily reports, `day` the larger of each plan's report and last snapshot, as "spent
+    today" read on it. Five queries, whatever the number of plans."""
     start = day.replace(day=1)
     plans = list(AdPlan.objects.filter(store=store).order_by("name"))
     # The month's days before `day`, and for plans with a total budget what they spent before the month too.
@@ -579,17 +614,17 @@ def month_alerts(store: Store, day: date) -> MonthAlerts:
                                         before=Sum("spend", filter=Q(date__lt=start)))}
     on_day = _spend_of_day(plans, store, day) if plans else {}
     budget = StoreAdBudget.objects.filter(store=store, month=start).values_list("amount", flat=True).first()
-    over = []
+    alerted = []
     for plan in plans:
         row = sums.get(plan.pk, {})
         month = month_figures(day, to_money(row.get("month") or ZERO), on_day.get(plan.pk, ZERO),
                               _plan_month_budget(plan, start, _cap(plan, row.get("before"))), plan.runs_on,
-                              day_done=True)
+                              day_done=True, active=plan.status == AdPlanStatus.ACTIVE)
         if month.alert:
-            over.append((plan, month))
+            alerted.append((plan, month))
     spend_before = sum((to_money(row["month"] or ZERO) for row in sums.values()), ZERO)
     whole = month_figures(day, spend_before, sum(on_day.values(), ZERO), budget, day_done=True)
-    return MonthAlerts(day, whole if whole.alert else None, over)
+    return MonthAlerts(day, whole if whole.alert else None, alerted)
 
 
 # --- what other duties read -----------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The morning email: at 08:00 in each manager's own zone, yesterday's numbers, anomalies, violations, and
-the ad budgets that month is over (or on pace to be).
+the month's ad budgets that are over (or on pace to be) or on pace to be left largely unspent.
 
 One email per manager membership and manager-local day, about the store's last complete day (the
 one the nightly job rolls up: `rollup.due_day`), and each store day reported once. The MorningEmail
@@ -206,8 +206,9 @@ def ads_url(store) -> str:
 
 
 def ad_budget_lines(store, day: date) -> list[dict]:
-    """The "Ad budget" section: the store's month and each plan's when over budget through `day` (the day the
-    email reports, so this morning's spend is not counted), by the desk's rule; empty when all is on pace.
+    """The "Ad budget" section: the store's month and each plan's when over budget or on pace to underspend it
+    through `day` (the day the email reports, so this morning's spend is not counted), by the desk's rule; empty
+    when all is on pace.
     Each line is {"name", "words", "url"}."""
     alerts = ads_pacing.month_alerts(store, day)
     lines = []
@@ -223,9 +224,13 @@ def ad_budget_lines(store, day: date) -> list[dict]:
 def budget_words(month: ads_pacing.MonthPacing, day: date, currency: str) -> str:
     """A month over its budget in plain words: "on pace to spend 3,000.00 CNY of 2,800.00 CNY this month (107 %);
     2,500.00 CNY spent through Wed 25 Nov", "already …", or, when `day` is the month's last (the email of the 1st),
-    how the month ended."""
+    how the month ended; one underspending it: "on pace to spend only 4,100.00 CNY of 10,000.00 CNY this month
+    (41 %); …" (never on the month's last day: nothing is left to spend it on)."""
     def money(value) -> str:
         return f"{metric_value(value, 'money')} {currency}"
+
+    def days(n: int) -> str:
+        return "1 more day" if n == 1 else f"{n} more days"
 
     def share(value) -> str:  # of a budget of 0 (a total budget used up) there is no share to say
         return f" ({round(value / month.budget * 100):,} %)" if month.budget else ""
@@ -233,6 +238,10 @@ def budget_words(month: ads_pacing.MonthPacing, day: date, currency: str) -> str
     if (day + timedelta(days=1)).month != day.month:
         return f"{month.month_start:%B %Y} ended at {money(month.spend)} of {money(month.budget)}{share(month.spend)}"
     through = f"through {short_day(day)}"
+    if month.verdict == "underspend":
+        return (f"on pace to spend only {money(month.heading_for)} of {money(month.budget)} this month"
+                f"{share(month.heading_for)}; {money(month.spend)} spent {through}, "
+                f"{money(month.budget - month.spend)} left for {days(month.days_left)}")
     if month.spend > month.budget:
         return (f"already spent {money(month.spend)} of {money(month.budget)} this month{share(month.spend)} "
                 f"{through}; on pace for {money(month.heading_for)} by the month's end")

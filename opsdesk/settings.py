@@ -177,6 +177,11 @@ ORDER_IMPORT_MAX_ROWS = 250_000
 ORDER_IMPORT_MAX_BYTES = 64 * 1024 * 1024
 # Ad reports are imported by a worker too; a year of a Google report segmented by device and network fits.
 AD_REPORT_MAX_BYTES = 64 * 1024 * 1024
+# A month (a store's or an ad plan's) on pace to spend less than this share of its ad budget is flagged as
+# underspending on the desk, the ads pages and the morning email (campaigns/ads_pacing.py); 0 turns it off.
+AD_UNDERSPEND_SHARE = float(env("AD_UNDERSPEND_SHARE", "0.7"))
+if not 0 <= AD_UNDERSPEND_SHARE <= 1:
+    raise ImproperlyConfigured("AD_UNDERSPEND_SHARE is a share of the budget, from 0 to 1 (0.7 = 70 %).")
 # Review files are imported by a worker (about 3,400 reviews a second, bench/RESULTS.md): Olist's whole review
 # export (99,224 reviews, 14 MB) fits in one file. API batches are still checked in the request (about 3 s).
 REVIEW_IMPORT_MAX_ROWS = 150_000

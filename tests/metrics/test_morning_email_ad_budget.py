@@ -34,9 +34,9 @@ def manager(store_a):
 
 @pytest.fixture
 def search_plan(store_a):
-    """100.00 a day from 1 Nov (daily budget 240.00: the plan itself is well within its month), and 50.00 so far
-    this morning, which the email must not count."""
-    plan = AdPlanFactory(store=store_a, name="Longjing search", daily_budget=Decimal("240.00"))
+    """100.00 a day from 1 Nov (daily budget 120.00: the plan itself is on pace within its month, using 83 % of it,
+    neither over nor underspending), and 50.00 so far this morning, which the email must not count."""
+    plan = AdPlanFactory(store=store_a, name="Longjing search", daily_budget=Decimal("120.00"))
     spend_daily(plan, "100.00", date(2026, 11, 1), date(2026, 11, 25))
     SnapshotFactory(plan=plan, ts=MORNING - timedelta(minutes=30), spend_today=Decimal("50.00"))
     return plan
@@ -93,7 +93,7 @@ def test_a_store_on_pace_gets_no_ad_budget_section(manager, store_a, search_plan
 
 
 def test_a_plan_on_pace_to_overspend_its_month_is_listed_with_a_link_to_its_page(manager, store_a, search_plan):
-    budget(store_a, date(2026, 11, 1), "9000.00")
+    budget(store_a, date(2026, 11, 1), "8000.00")  # both plans head for 6,000.00: on pace, 75 %
     hot = AdPlanFactory(store=store_a, name="Display · retargeting", daily_budget=Decimal("80.00"))
     spend_daily(hot, "100.00", date(2026, 11, 1), date(2026, 11, 25))  # 80 × 30 = 2,400.00 for November
 
@@ -103,6 +103,41 @@ def test_a_plan_on_pace_to_overspend_its_month_is_listed_with_a_link_to_its_page
             "Wed 25 Nov; on pace for 3,000.00 CNY by the month's end")
     assert line in html and f"* {line}\n  https://desk.example.com/campaigns/ads/{hot.pk}/\n" in text
     assert "All plans" not in text
+
+
+def test_a_store_on_pace_to_underspend_gets_the_line_with_its_figures(manager, store_a, search_plan):
+    budget(store_a, date(2026, 11, 1), "10000.00")  # 100.00 a day heads for 3,000.00: 30 %
+
+    html, text = morning_email()
+
+    line = ("All plans: on pace to spend only 3,000.00 CNY of 10,000.00 CNY this month (30 %); "
+            "2,500.00 CNY spent through Wed 25 Nov, 7,500.00 CNY left for 5 more days")
+    assert "Ad budget" in html and line in html
+    assert f"Ad budget:\n* {line}\n  {ADS_LINK}\n" in text
+
+
+def test_a_plan_on_pace_to_underspend_is_listed_but_a_paused_one_is_not(manager, store_a, search_plan):
+    budget(store_a, date(2026, 11, 1), "11000.00")  # the three plans head for 9,000.00: the store is on pace
+    starved = AdPlanFactory(store=store_a, name="Display · prospecting", daily_budget=Decimal("300.00"))
+    paused = AdPlanFactory(store=store_a, name="Display · paused", daily_budget=Decimal("300.00"), status="paused")
+    for plan in (starved, paused):
+        spend_daily(plan, "100.00", date(2026, 11, 1), date(2026, 11, 25))  # 3,000.00 of 9,000.00 for November
+
+    html, text = morning_email()
+
+    line = ("Display · prospecting: on pace to spend only 3,000.00 CNY of 9,000.00 CNY this month (33 %); "
+            "2,500.00 CNY spent through Wed 25 Nov, 6,500.00 CNY left for 5 more days")
+    assert line in html and f"* {line}\n  https://desk.example.com/campaigns/ads/{starved.pk}/\n" in text
+    assert "Display · paused" not in text and "All plans" not in text
+
+
+def test_a_months_first_days_get_no_underspend_line(manager, store_a, search_plan):
+    """At 08:30 on 5 Nov the email reports 4 Nov: four days are too few to call a month starved."""
+    budget(store_a, date(2026, 11, 1), "10000.00")
+
+    _, text = morning_email(datetime(2026, 11, 5, 8, 30, tzinfo=SHANGHAI))
+
+    assert "Ad budget" not in text
 
 
 def test_the_links_are_absolute_and_open_the_stores_ads_page(manager, store_a, search_plan, client):

@@ -212,6 +212,8 @@ def ours(stores) -> tuple[float, float, int]:
 
 
 def run(n: int, orders: int) -> dict:
+    import pandas  # noqa: F401  (detection loads it lazily: a worker has it loaded already; ~2 s the first time)
+
     import campaigns.activity_review  # noqa: F401  (imports scipy: a worker has it loaded already)
     from metrics.models import DailyMetric
     from metrics.public_holidays import holiday_calendar

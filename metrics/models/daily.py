@@ -43,7 +43,9 @@ class Dimension(models.TextChoices):
 class DailyMetric(models.Model):
     """One number of one store-local day; money in the store's currency, ratios as fractions."""
 
-    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="daily_metrics")
+    # No index of its own: the unique cell's index starts with the store, and every nightly row paid for a
+    # second one nothing read (bench/RESULTS.md "## nightly").
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="daily_metrics", db_index=False)
     day = models.DateField(help_text="The store's local calendar day.")
     metric = models.CharField(max_length=40)
     dimension = models.CharField(max_length=20, choices=Dimension.choices, blank=True, default="")

@@ -1,10 +1,11 @@
 """Nightly rollup: store-local days of facts aggregated in SQL into DailyMetric rows.
 
 `rollup_days([(store, day), …])` reads orders (main payments), order lines (sub-order payments),
-payments (payment-type mix), refunds, traffic events, ad results, violations and bad reviews inside
-each day's UTC bounds (23 or 25 hours on DST days) for the whole batch at once, and replaces those
-days' rows in one transaction, so running it again gives exactly the same table. `rollup_day` is the
-one-pair case; `run_nightly` finds the due store-days and rolls and judges them in chunks.
+payments (payment-type mix), refunds (overall, and by product from the lines' refunds), traffic events,
+ad results, violations and bad reviews inside each day's UTC bounds (23 or 25 hours on DST days) for the
+whole batch at once, and replaces those days' rows in one transaction, so running it again gives exactly
+the same table. `rollup_day` is the one-pair case; `run_nightly` finds the due store-days and rolls and
+judges them in chunks.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ METRICS: dict[str, MetricInfo] = {
     "payment_share": MetricInfo("Share of payments", "ratio", additive=False),
     "refunds": MetricInfo("Refunds", "money", higher_is_better=False),
     "refund_count": MetricInfo("Refunded orders", "count", higher_is_better=False),
+    "refunded_units": MetricInfo("Units refunded", "count", higher_is_better=False),
     # Spend falling is a stopped plan as often as a saving: the number is shown, not judged.
     "ad_spend": MetricInfo("Ad spend", "money", higher_is_better=None),
     "ad_clicks": MetricInfo("Ad clicks", "count"),
@@ -139,6 +141,15 @@ def collect_day(store: Store, day: date) -> dict[tuple[str, str, str], Decimal]:
         n=Count("id"), s=Sum("refund_amount"))
     put("refund_count", refunds["n"])
     put("refunds", refunds["s"] or ZERO)
+    # By product, from the lines' refunds (channels that name the refunded items: Shopify's refund_line_items).
+    refunded_lines = (OrderLine.objects.filter(order__store=store, order__refunded_at__gte=start,
+                                               order__refunded_at__lt=end)
+                      .filter(Q(refunded_quantity__gt=0) | Q(refund_amount__gt=0)))
+    for r in refunded_lines.values("product_id").annotate(s=Sum("refund_amount"), n=Sum("refunded_quantity")
+                                                          ).order_by():
+        key = str(r["product_id"]) if r["product_id"] else "unknown"
+        put("refunds", r["s"], Dimension.PRODUCT, key)
+        put("refunded_units", r["n"], Dimension.PRODUCT, key)
 
     # --- traffic: browsing events only (a paid or refunded order is no visit) --------------------------
     events = TrafficEvent.objects.filter(store=store, ts__gte=start, ts__lt=end, type__in=BROWSING)

@@ -58,6 +58,15 @@ refunds AS (
         ON o.store_id = b.store_id AND o.refunded_at >= b.lo AND o.refunded_at < b.hi
     GROUP BY b.store_id, b.day
 ),
+product_refunds AS (
+    -- On the order's refund day, as the overall refunds: a later refund moves the order's whole refund there.
+    SELECT b.store_id, b.day, COALESCE(l.product_id::text, 'unknown') AS product,
+           SUM(l.refund_amount) AS amount, SUM(l.refunded_quantity)::numeric AS units
+    FROM b JOIN stores_order o ON o.store_id = b.store_id AND o.refunded_at >= b.lo AND o.refunded_at < b.hi
+    JOIN stores_orderline l ON l.order_id = o.id
+    WHERE l.refunded_quantity > 0 OR l.refund_amount > 0
+    GROUP BY b.store_id, b.day, l.product_id
+),
 traffic AS (
     SELECT b.store_id, b.day, GROUPING(e.source) AS g, COALESCE(e.source, '') AS src,
            (COUNT(DISTINCT e.visitor_id) FILTER (WHERE e.visitor_id <> ''))::numeric AS visitors,
@@ -122,6 +131,10 @@ cells(store_id, day, dimension, dimension_value, metric, num, den) AS (
     UNION ALL
     SELECT x.store_id, x.day, '', '', m.metric, m.num, 1
     FROM refunds x CROSS JOIN LATERAL (VALUES ('refund_count', x.n), ('refunds', x.amount)) AS m(metric, num)
+    UNION ALL
+    SELECT x.store_id, x.day, 'product', x.product, m.metric, m.num, 1
+    FROM product_refunds x CROSS JOIN LATERAL (VALUES ('refunds', x.amount), ('refunded_units', x.units))
+        AS m(metric, num)
     UNION ALL
     SELECT x.store_id, x.day, CASE WHEN x.g = 1 THEN '' ELSE 'traffic_source' END, x.src, m.metric, m.num, m.den
     FROM traffic x

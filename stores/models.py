@@ -327,6 +327,13 @@ class OrderLine(models.Model):
     unit_price = MoneyField()
     amount = MoneyField(help_text="Line total paid: unit price × quantity less line discounts.")
     freight = MoneyField(default=0)
+    # Defaults in the table too: code from before these fields (a rolling deploy) still inserts lines.
+    external_id = models.CharField(
+        max_length=100, blank=True, default="", db_default="",
+        help_text="The platform's id of the line (Shopify's line item id), which its refunds name.")
+    refunded_quantity = models.PositiveIntegerField(default=0, db_default=0)
+    refund_amount = MoneyField(default=0, db_default=0, help_text="Refunded of this line, on the basis of its "
+                                                                  "amount (item price less discount).")
 
     class Meta:
         ordering = ["order", "line_no"]
@@ -334,6 +341,11 @@ class OrderLine(models.Model):
             models.UniqueConstraint(fields=["order", "line_no"], name="orderline_unique_order_line_no"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive"),
             models.CheckConstraint(condition=Q(amount__gte=0) & Q(unit_price__gte=0), name="orderline_money_ok"),
+            models.CheckConstraint(
+                condition=Q(refunded_quantity__lte=models.F("quantity")) & Q(refund_amount__gte=0)
+                & Q(refund_amount__lte=models.F("amount")),
+                name="orderline_refund_within_line",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -42,6 +42,7 @@ class LineData:
     amount: Decimal | None = None  # defaults to unit_price × quantity
     freight: Decimal = Decimal("0")
     product_id: int | None = None
+    external_id: str = ""  # the platform's line id (Shopify's line item id), which its refunds name
 
 
 @dataclass
@@ -272,6 +273,7 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
     )
     if not created:
         order = Order.objects.select_for_update().get(pk=order.pk)
+        _name_lines(order, data)
         if data.updated_at and order.platform_updated_at and data.updated_at < order.platform_updated_at:
             # A notification sent before the one already recorded (webhooks arrive in any order): the order
             # already shows a newer state, which this one must not change (a cancellation back to refunded).
@@ -298,6 +300,18 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
     return order, True
 
 
+def _name_lines(order: Order, data: OrderData) -> None:
+    """Give the order's lines the platform's line ids they lack (lines recorded before the ids were kept), by
+    line number: a line's id is filled in once, never changed. Refunds find their lines by these ids."""
+    ids = {n: line.external_id[:100] for n, line in enumerate(data.lines, start=1) if line.external_id}
+    if not ids:
+        return
+    unnamed = list(order.lines.filter(external_id="", line_no__in=ids))
+    for line in unnamed:
+        line.external_id = ids[line.line_no]
+    OrderLine.objects.bulk_update(unnamed, ["external_id"])
+
+
 def _new_order(store: Store, data: OrderData) -> Order:
     order = Order(
         store=store, external_id=data.external_id, name=data.name[:100], status=data.status, placed_at=data.placed_at,
@@ -316,7 +330,7 @@ def _lines(order: Order, data: OrderData) -> list[OrderLine]:
             order=order, line_no=n, product_id=line.product_id, sku=line.sku[:100], title=line.title[:255],
             quantity=line.quantity, unit_price=line.unit_price,
             amount=line.amount if line.amount is not None else line.unit_price * line.quantity,
-            freight=line.freight,
+            freight=line.freight, external_id=line.external_id[:100],
         )
         for n, line in enumerate(data.lines, start=1)
     ]

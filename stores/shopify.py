@@ -20,7 +20,9 @@ stripe, braintree, authorize_net, card names (visa, mastercard, amex) and Shopif
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
@@ -32,8 +34,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from opsdesk.money import to_money
 
-from .models import Order, OrderStatus, PaymentType, ShopifyRefund, TrafficSource
+from .models import Order, OrderLine, OrderStatus, PaymentType, ShopifyRefund, TrafficSource
 from .orders import NO_NUL, NUL_REFUSED, LineData, OrderData, PaymentData, products_by_sku, record_order, record_refund
+
+log = logging.getLogger(__name__)
 
 PAID_MEDIUMS = {"cpc", "ppc", "paid", "paidsearch", "paid_search", "sem"}
 SOCIAL_MEDIUMS = {"social", "social-media", "social_media", "paid_social", "paidsocial", "content", "influencer"}
@@ -168,8 +172,9 @@ def _refund_total(payload: dict, total: Decimal, updated_at: datetime | None, er
     status = (payload.get("financial_status") or "").lower()
     refunded_at = None
     amount = Decimal("0")
-    for refund in payload.get("refunds") or []:
+    for n, refund in enumerate(payload.get("refunds") or []):
         amount += _refunded(refund, "refunds.transactions.amount", errors)
+        refund_lines(refund, f"refunds.{n}.refund_line_items", errors)  # refused here, applied by _keep_refunds
         refunded_at = _time(refund.get("created_at"), "refunds.created_at", errors) or refunded_at
     if status == "refunded":
         amount = total
@@ -185,6 +190,60 @@ def _refunded(refund: dict, field: str, errors: list[str]) -> Decimal:
     restocks items has none)."""
     return sum((_money(tx.get("amount"), field, errors) for tx in refund.get("transactions") or []
                 if tx.get("kind") == "refund" and tx.get("status", "success") == "success"), Decimal("0"))
+
+
+@dataclass(frozen=True)
+class RefundLine:
+    """One of a refund's `refund_line_items`: which order line (Shopify's line item id), how many items and how
+    much of the line's amount (`subtotal`: the items' price less their discount, as the line's amount is)."""
+
+    line_item_id: str
+    quantity: int
+    amount: Decimal
+
+
+def refund_lines(refund: dict, field: str, errors: list[str]) -> list[RefundLine]:
+    """The refund's `refund_line_items` in the shop's currency (`subtotal_set.shop_money`, else `subtotal`); an
+    unreadable one is named in `errors`. Tax (`total_tax`) is not added: a line's amount carries tax only as the
+    shop's prices do, and the refund's transactions, which the order's refund counts, include it anyway."""
+    lines = []
+    for n, item in enumerate(refund.get("refund_line_items") or []):
+        try:
+            quantity = int(item.get("quantity") or 0)
+        except (TypeError, ValueError):
+            quantity = -1
+        if quantity < 0:
+            errors.append(f"{field}.{n}.quantity: {item.get('quantity')!r} is not a whole number")
+        shop_money = ((item.get("subtotal_set") or {}).get("shop_money") or {}).get("amount")
+        amount = _money(shop_money if shop_money not in (None, "") else item.get("subtotal"), f"{field}.{n}.subtotal",
+                        errors)
+        if not item.get("line_item_id"):
+            errors.append(f"{field}.{n}.line_item_id is required")
+        elif quantity >= 0:
+            lines.append(RefundLine(str(item["line_item_id"]), quantity, amount))
+    return lines
+
+
+def apply_refund_lines(order: Order, lines: list[RefundLine]) -> tuple[bool, list[str]]:
+    """Add a newly recorded refund's items to the order's lines (refunded quantity and amount), each capped at
+    what the line holds. The caller holds the order's row lock and calls this once per refund (the refund's id
+    is what makes it once). Returns (any line changed, the line item ids the order has no line for)."""
+    by_id = {line.external_id: line for line in order.lines.exclude(external_id="")} if lines else {}
+    unknown, changed = [], {}
+    for item in lines:
+        line = by_id.get(item.line_item_id)
+        if line is None:
+            unknown.append(item.line_item_id)
+            continue
+        line.refunded_quantity = min(line.quantity, line.refunded_quantity + item.quantity)
+        line.refund_amount = min(line.amount, line.refund_amount + item.amount)
+        changed[line.pk] = line
+    OrderLine.objects.bulk_update(changed.values(), ["refunded_quantity", "refund_amount"])
+    if unknown:
+        # Recorded for its money all the same: refusing would make Shopify retry a refund that cannot change.
+        log.warning("Shopify refund on order %s names line items the order has no line for: %s", order,
+                    ", ".join(unknown))
+    return bool(changed), unknown
 
 
 def _fulfilment(payload: dict, updated_at: datetime | None, errors: list[str]
@@ -233,6 +292,7 @@ class _Address(_Loose):
 
 
 class _LineItem(_Loose):
+    id: int | _text(100) = None
     sku: _text(100) = None
     title: _text(255) = None
     name: _text(255) = None
@@ -243,14 +303,20 @@ class _Transaction(_Loose):
     status: str | None = None
 
 
+class _RefundLineItem(_Loose):
+    line_item_id: int | _text(100) = None
+
+
 class _Refund(_Loose):
     transactions: list[_Transaction] | None = None
+    refund_line_items: list[_RefundLineItem] | None = None
 
 
 class _RefundShape(_Loose):
     id: int | _text(100) = None
     order_id: int | _text(100) = None
     transactions: list[_Transaction] | None = None
+    refund_line_items: list[_RefundLineItem] | None = None
 
 
 class _Fulfillment(_Loose):
@@ -331,6 +397,7 @@ def order_from_payload(store, payload: dict) -> OrderData:
         lines.append(LineData(
             sku=(item.get("sku") or "").strip(), title=(item.get("title") or item.get("name") or "").strip(),
             quantity=quantity, unit_price=price, amount=max(price * quantity - discount, Decimal("0")),
+            external_id=str(item.get("id") or ""),
         ))
     updated_at = _time(payload.get("updated_at"), "updated_at", errors)
     refund_amount, refunded_at = _refund_total(payload, total, updated_at, errors)
@@ -372,22 +439,46 @@ def record_shopify_order(store, payload: dict) -> tuple[Order, bool]:
         for line in data.lines:
             line.product_id = products.get(line.sku)
         result = record_order(store, data, touched)
-        _keep_refunds(result[0], payload)
+        _keep_refunds(store, result[0], payload, touched)
         mark_stale_days(store, touched)
     return result
 
 
-def _keep_refunds(order: Order, payload: dict) -> None:
-    """Note the order's refunds by id, so refunds/create reporting one of them again adds nothing."""
-    refunds = [ShopifyRefund(order=order, external_id=str(refund["id"]), amount=_refunded(refund, "", []),
-                             refunded_at=_time(refund.get("created_at"), "", []) or order.refunded_at)
-               for refund in payload.get("refunds") or [] if refund.get("id")]
-    ShopifyRefund.objects.bulk_create([r for r in refunds if r.refunded_at], ignore_conflicts=True)
+def _keep_refunds(store, order: Order, payload: dict, touched: set[date]) -> None:
+    """Note the order's refunds by id, so refunds/create reporting one of them again adds nothing, and put the
+    items of those not noted before on the order's lines (under the order's row lock, which record_order took)."""
+    reported = {str(refund["id"]): refund for refund in payload.get("refunds") or [] if refund.get("id")}
+    if not reported:
+        return
+    known = set(order.shopify_refunds.values_list("external_id", flat=True))
+    new = [ShopifyRefund(order=order, external_id=refund_id, amount=_refunded(refund, "", []),
+                         refunded_at=_time(refund.get("created_at"), "", []) or order.refunded_at)
+           for refund_id, refund in reported.items() if refund_id not in known]
+    new = [r for r in new if r.refunded_at]
+    ShopifyRefund.objects.bulk_create(new, ignore_conflicts=True)
+    items = [item for r in new for item in refund_lines(reported[r.external_id], "", [])]
+    if apply_refund_lines(order, items)[0]:
+        _touch_refund_day(store, order, touched)
 
 
-def refund_from_payload(payload) -> tuple[str, str, Decimal, datetime]:
-    """(refund id, order id, amount, refunded at) from Shopify's refund JSON (refunds/create); ShopifyOrderError
-    naming each problem if unreadable."""
+def _touch_refund_day(store, order: Order, touched: set[date]) -> None:
+    # Products' refunds count on the day the order's refund does (its refunded_at), as the overall refunds do.
+    if order.refunded_at is not None:
+        touched.add(store.today(order.refunded_at))
+
+
+@dataclass(frozen=True)
+class ShopifyRefundData:
+    refund_id: str
+    order_id: str
+    amount: Decimal
+    refunded_at: datetime
+    lines: list[RefundLine]
+
+
+def refund_from_payload(payload) -> ShopifyRefundData:
+    """The refund in Shopify's refund JSON (refunds/create); ShopifyOrderError naming each problem if
+    unreadable."""
     if not isinstance(payload, dict):
         raise ShopifyOrderError(["the body is not a JSON object"])
     errors = _shape_errors(payload, _RefundShape)
@@ -396,30 +487,45 @@ def refund_from_payload(payload) -> tuple[str, str, Decimal, datetime]:
     errors += [f"{key} is required" for key in ("id", "order_id") if not payload.get(key)]
     amount = _refunded(payload, "transactions.amount", errors)
     refunded_at = _time(payload.get("created_at"), "created_at", errors, required=True)
+    lines = refund_lines(payload, "refund_line_items", errors)
     if errors:
         raise ShopifyOrderError(errors)
-    return str(payload["id"]), str(payload["order_id"]), amount, refunded_at
+    return ShopifyRefundData(str(payload["id"]), str(payload["order_id"]), amount, refunded_at, lines)
 
 
-def record_shopify_refund(store, payload: dict) -> tuple[Order | None, bool]:
+@dataclass
+class RefundRecorded:
+    order: Order | None  # None: the store has no such order
+    created: bool = False
+    unknown_line_items: list[str] | None = None
+
+
+def record_shopify_refund(store, payload: dict) -> RefundRecorded:
     """Record a Shopify refund once (keyed on its id): the order's refund amount rises to the sum of the refunds
     Shopify reported for it, if that is more than the amount already recorded (from orders/updated, which also
-    carries them). Returns (order, created); (None, False) for an order the store does not have. Past rolled-up
-    days whose numbers changed are marked for a rebuild in the same transaction, as for orders."""
+    carries them), and its items are added to the order's lines they name (refunded quantity and amount); a line
+    item the order has no line for is logged and named in the result, the money recorded all the same. Past
+    rolled-up days whose numbers changed are marked for a rebuild in the same transaction, as for orders."""
     from metrics.stale_days import mark_stale_days  # metrics builds on stores, not the other way round
 
-    refund_id, order_id, amount, refunded_at = refund_from_payload(payload)
+    refund = refund_from_payload(payload)
     touched: set = set()
     with transaction.atomic():
         # The order's row lock makes a refund delivered twice at once wait, then find itself recorded.
-        order = Order.objects.select_for_update().filter(store=store, external_id=order_id).first()
+        order = Order.objects.select_for_update().filter(store=store, external_id=refund.order_id).first()
         if order is None:
-            return None, False
+            return RefundRecorded(None)
         _, created = ShopifyRefund.objects.get_or_create(
-            order=order, external_id=refund_id, defaults={"amount": amount, "refunded_at": refunded_at})
+            order=order, external_id=refund.refund_id,
+            defaults={"amount": refund.amount, "refunded_at": refund.refunded_at})
+        unknown: list[str] = []
         if created:
             reported = order.shopify_refunds.aggregate(total=Sum("amount"))["total"]
             if reported > order.refund_amount:
-                order = record_refund(store, order_id, reported - order.refund_amount, refunded_at, touched)
+                order = record_refund(store, refund.order_id, reported - order.refund_amount, refund.refunded_at,
+                                      touched)
+            changed, unknown = apply_refund_lines(order, refund.lines)
+            if changed:
+                _touch_refund_day(store, order, touched)
             mark_stale_days(store, touched)
-    return order, created
+    return RefundRecorded(order, created, unknown)

@@ -63,12 +63,14 @@ def shopify_orders(request, slug):
 
 
 def _refund_response(store, payload) -> JsonResponse:
-    order, created = record_shopify_refund(store, payload)
-    if order is None:
+    recorded = record_shopify_refund(store, payload)
+    if recorded.order is None:
         # Acknowledged, not refused: Shopify would retry and then disable the webhook, and the refund still
         # arrives with the order itself in its next orders/updated.
         log.warning("Shopify refund for an order %s does not have: %s", store.slug, payload.get("order_id"))
         return JsonResponse({"order": str(payload["order_id"]), "recorded": False,
                              "detail": "No such order in this store; its orders/updated will carry the refund."})
-    return JsonResponse({"order": order.external_id, "refund": str(payload["id"]), "created": created},
-                        status=201 if created else 200)
+    body = {"order": recorded.order.external_id, "refund": str(payload["id"]), "created": recorded.created}
+    if recorded.unknown_line_items:
+        body["unknown_line_items"] = recorded.unknown_line_items
+    return JsonResponse(body, status=201 if recorded.created else 200)

@@ -50,8 +50,11 @@ def seed_facts(store, day, seed, orders=25):
             order.save()
         for line_no in range(1, rng.randint(1, 3) + 1):
             product = rng.choice(products + [None])
+            # A refunded order's first line names its refund (Shopify's refund_line_items): refunds by product.
+            refunded = order.refunded_at is not None and line_no == 1
             OrderLine.objects.create(order=order, line_no=line_no, product=product, quantity=rng.randint(1, 3),
-                                     unit_price=Decimal("3.10"), amount=Decimal(f"{rng.uniform(1, 40):.2f}"))
+                                     unit_price=Decimal("3.10"), amount=Decimal(f"{rng.uniform(1, 40):.2f}"),
+                                     refunded_quantity=int(refunded), refund_amount=Decimal("1.00") * refunded)
         for sequence in range(1, rng.randint(1, 2) + 1):
             Payment.objects.create(order=order, sequence=sequence, type=rng.choice(["credit_card", "voucher", "pix"]),
                                    amount=Decimal(f"{rng.uniform(1, 50):.2f}"))
@@ -90,6 +93,7 @@ def test_batch_rollup_equals_the_orm_statement_of_each_day_in_every_zone():
         want = {key: value for key, value in collect_day(store, day).items()}
         assert cells(store, day) == want, store.timezone
     assert cells(stores[0], day)[("conversion", "", "")] > 0
+    assert any(metric == "refunds" and dimension == "product" for s in stores for metric, dimension, _ in cells(s, day))
 
 
 def test_store_with_no_data_gets_zero_rows_in_the_batch():

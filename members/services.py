@@ -221,6 +221,14 @@ def _members_by_key(keys, chunk: int = 2000) -> dict[tuple[int, str], Member]:
     return found
 
 
+def forget_order(order: Order) -> None:
+    """Unlink an order that is being deleted from its member and recount the member's figures without it."""
+    links = MemberOrder.objects.filter(order=order)
+    member_ids = list(links.values_list("member_id", flat=True))
+    links.delete()
+    refresh_stats(member_ids)
+
+
 def refresh_stats(member_ids: list[int]) -> None:
     """Recount orders, spend (less refunds), first/last order and tier of these members from their orders.
 

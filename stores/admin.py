@@ -5,6 +5,7 @@ from opsdesk.tenancy import StoreScopedAdminMixin, StoreScopedChoicesMixin, scop
 
 from .models import (
     ApiKey,
+    DeletedOrder,
     ListingVersion,
     Order,
     OrderLine,
@@ -87,10 +88,23 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     inlines = [OrderLineInline, PaymentInline, ShopifyRefundInline]
 
 
+@admin.register(DeletedOrder)
+class DeletedOrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    """Orders Shopify reported deleted: removing a row lets a later notification of that order record it again."""
+
+    list_display = ["external_id", "store", "deleted_at"]
+    list_filter = ["store"]
+    search_fields = ["external_id"]
+    readonly_fields = ["store", "external_id", "deleted_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(OrderLine)
 class OrderLineAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     store_lookup = "order__store"
-    list_display = ["order", "line_no", "sku", "quantity", "amount"]
+    list_display = ["order", "line_no", "sku", "quantity", "amount", "refunded_quantity", "refund_amount"]
 
 
 @admin.register(Payment)

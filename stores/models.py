@@ -403,6 +403,24 @@ class ShopifyRefund(models.Model):
         return f"{self.order} refund {self.external_id}"
 
 
+class DeletedOrder(models.Model):
+    """An order the platform reported deleted (Shopify's orders/delete), kept by its id after the order itself is
+    gone: webhooks arrive in any order, and a notification of it sent before the deletion must not record it
+    again."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=100)
+    deleted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "external_id"], name="deletedorder_unique_store_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store.slug}#{self.external_id} (deleted)"
+
+
 class ViolationStatus(models.TextChoices):
     OPEN = "open", "Open"
     APPEALED = "appealed", "Appealed"

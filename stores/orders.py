@@ -24,7 +24,7 @@ from django.db import connection, transaction
 
 from opsdesk.money import MAX_COUNT, MAX_MONEY, TOO_LARGE_COUNT, TOO_LARGE_MONEY
 
-from .models import Order, OrderLine, OrderStatus, Payment, PaymentType, Product, Store, TrafficSource
+from .models import DeletedOrder, Order, OrderLine, OrderStatus, Payment, PaymentType, Product, Store, TrafficSource
 
 # Postgres text cannot hold a NUL character: channels refuse it by name rather than failing the insert (a 500).
 NO_NUL = r"^[^\x00]*$"
@@ -396,6 +396,33 @@ def record_refund(store: Store, external_id: str, amount: Decimal, refunded_at: 
 
     enrol_from_order(order)  # the buyer's spend and tier follow the refund
     return order
+
+
+@transaction.atomic
+def delete_order(store: Store, external_id: str, touched: set[date] | None = None) -> bool:
+    """Remove an order the platform deleted (Shopify lets a merchant delete only cancelled or archived orders):
+    the order goes with its lines, payments and refunds, so it leaves the live view, the daily figures (its paid
+    and refund days are added to `touched`, for the rebuild) and its member's spend (recounted now). Texts and
+    reviews about it are kept, their link to it emptied (`on_delete=SET_NULL`): a text already sent stays in the
+    member's history as it was written, and one still queued is skipped at send time (order not found). The id is
+    kept (`DeletedOrder`) even for an order opsdesk never had, so a late notification cannot record it again.
+    Returns whether there was an order to remove."""
+    from members.services import forget_order
+
+    DeletedOrder.objects.get_or_create(store=store, external_id=external_id)
+    order = Order.objects.select_for_update().filter(store=store, external_id=external_id).first()
+    if order is None:
+        return False
+    if touched is not None:
+        touched |= counted_days(store, order)
+    forget_order(order)
+    order.delete()
+    return True
+
+
+def is_deleted(store: Store, external_id: str) -> bool:
+    """Whether the platform reported the order deleted (`delete_order`)."""
+    return DeletedOrder.objects.filter(store=store, external_id=external_id).exists()
 
 
 @transaction.atomic

@@ -35,7 +35,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from opsdesk.money import to_money
 
 from .models import Order, OrderLine, OrderStatus, PaymentType, ShopifyRefund, TrafficSource
-from .orders import NO_NUL, NUL_REFUSED, LineData, OrderData, PaymentData, products_by_sku, record_order, record_refund
+from .orders import (
+    NO_NUL,
+    NUL_REFUSED,
+    LineData,
+    OrderData,
+    PaymentData,
+    delete_order,
+    is_deleted,
+    products_by_sku,
+    record_order,
+    record_refund,
+)
 
 log = logging.getLogger(__name__)
 
@@ -319,6 +330,10 @@ class _RefundShape(_Loose):
     refund_line_items: list[_RefundLineItem] | None = None
 
 
+class _DeletedShape(_Loose):
+    id: int | _text(100) = None
+
+
 class _Fulfillment(_Loose):
     status: str | None = None
     shipment_status: str | None = None
@@ -426,13 +441,20 @@ def order_from_payload(store, payload: dict) -> OrderData:
     )
 
 
+class OrderWasDeleted(Exception):
+    """A notification of an order Shopify reported deleted since (orders/delete): nothing is recorded."""
+
+
 def record_shopify_order(store, payload: dict) -> tuple[Order, bool]:
     """Record a Shopify order once (keyed on Shopify's order id); unknown SKUs become new products.
     Past rolled-up days whose numbers it changed (an order paid or refunded late) are marked in the
-    same transaction and rebuilt after the commit, on a worker (`metrics.stale_days`)."""
+    same transaction and rebuilt after the commit, on a worker (`metrics.stale_days`). OrderWasDeleted
+    for an order Shopify deleted since (its notification arriving late)."""
     from metrics.stale_days import mark_stale_days  # metrics builds on stores, not the other way round
 
     data = order_from_payload(store, payload)
+    if is_deleted(store, data.external_id):
+        raise OrderWasDeleted(data.external_id)
     touched: set = set()
     with transaction.atomic():
         products = products_by_sku(store, [line.sku for line in data.lines], create_missing=data.lines)
@@ -529,3 +551,20 @@ def record_shopify_refund(store, payload: dict) -> RefundRecorded:
                 _touch_refund_day(store, order, touched)
             mark_stale_days(store, touched)
     return RefundRecorded(order, created, unknown)
+
+
+def delete_shopify_order(store, payload) -> bool:
+    """orders/delete (its body is `{"id": …}`): remove the order (`stores.orders.delete_order`) and mark its
+    rolled-up days for a rebuild in the same transaction. Returns whether opsdesk had the order."""
+    from metrics.stale_days import mark_stale_days  # metrics builds on stores, not the other way round
+
+    if not isinstance(payload, dict):
+        raise ShopifyOrderError(["the body is not a JSON object"])
+    errors = _shape_errors(payload, _DeletedShape) or (["id is required"] if not payload.get("id") else [])
+    if errors:
+        raise ShopifyOrderError(errors)
+    touched: set = set()
+    with transaction.atomic():
+        deleted = delete_order(store, str(payload["id"]), touched)
+        mark_stale_days(store, touched)
+    return deleted

@@ -15,11 +15,17 @@ from django.views.decorators.http import require_POST
 
 from .models import Store
 from .orders import OrderRefused
-from .shopify import ShopifyOrderError, record_shopify_order, record_shopify_refund
+from .shopify import (
+    OrderWasDeleted,
+    ShopifyOrderError,
+    delete_shopify_order,
+    record_shopify_order,
+    record_shopify_refund,
+)
 
 log = logging.getLogger(__name__)
-IGNORED_TOPICS = {"orders/delete"}
 REFUND_TOPIC = "refunds/create"
+DELETE_TOPIC = "orders/delete"
 
 
 def shopify_signature(body: bytes, secret: str) -> str:
@@ -38,7 +44,7 @@ def signature_is_valid(body: bytes, secret: str, received: str) -> bool:
 @require_POST
 def shopify_orders(request, slug):
     """orders/create, orders/paid, orders/updated…: record the order once, move it forward after; refunds/create:
-    record the refund once."""
+    record the refund once; orders/delete: remove the order."""
     store = Store.objects.filter(slug=slug).first()
     # An unknown store answers like a bad signature: the endpoint does not reveal which stores exist.
     if store is None or not signature_is_valid(
@@ -46,14 +52,18 @@ def shopify_orders(request, slug):
     ):
         return JsonResponse({"detail": "The X-Shopify-Hmac-Sha256 signature does not match."}, status=401)
     topic = request.headers.get("X-Shopify-Topic", "")
-    if topic in IGNORED_TOPICS:
-        # Acknowledge, so Shopify does not retry and then disable the webhook; opsdesk keeps the order.
-        return JsonResponse({"ignored": topic})
     try:
         payload = json.loads(request.body)
         if topic == REFUND_TOPIC:
             return _refund_response(store, payload)
+        if topic == DELETE_TOPIC:
+            # 200 for an order opsdesk never had too: its id is kept, and a retry would change nothing.
+            deleted = delete_shopify_order(store, payload)
+            return JsonResponse({"order": str(payload["id"]), "deleted": deleted})
         order, created = record_shopify_order(store, payload)
+    except OrderWasDeleted as exc:
+        # A notification sent before the deletion, arriving after it: acknowledged, so Shopify stops sending it.
+        return JsonResponse({"order": str(exc), "ignored": "the order was deleted", "created": False})
     except ValueError as exc:
         errors = exc.errors if isinstance(exc, ShopifyOrderError) else [str(exc)]
         status = 422 if isinstance(exc, ShopifyOrderError | OrderRefused) else 400

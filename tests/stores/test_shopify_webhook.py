@@ -250,13 +250,6 @@ def test_webhook_needs_no_csrf_token_or_session(shop):
     assert deliver(Client(enforce_csrf_checks=True), shop).status_code == 201
 
 
-def test_deleted_order_notification_is_acknowledged_and_keeps_the_order(client, shop):
-    deliver(client, shop)
-    response = deliver(client, shop, {"id": PAYLOAD["id"]}, topic="orders/delete")
-    assert response.status_code == 200
-    assert Order.objects.count() == 1
-
-
 def test_pending_order_becomes_paid_on_the_payment_notification(client, shop):
     pending = dict(PAYLOAD, financial_status="pending")
     deliver(client, shop, pending)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from metrics.models import DailyMetric
 from metrics.rollup import rollup_day
@@ -140,3 +141,12 @@ def test_an_unreadable_refund_item_is_refused_by_name(client, shop):
     assert response.status_code == 422
     assert response.json()["errors"] == ["refund_line_items.0.subtotal: 'lots' is not an amount"]
     assert Order.objects.get().refund_amount == 0
+
+
+def test_the_order_page_says_which_line_was_refunded(client, admin_client, shop):
+    deliver(client, shop, three_lines())
+    deliver(client, shop, wrap_refund(), topic="refunds/create")
+    order = Order.objects.get()
+    page = admin_client.get(reverse("stores:order", args=[shop.slug, order.pk])).content.decode()
+    assert page.count("refunded ·") == 1
+    assert "Beeswax wraps (3-pack)<br><span class=\"muted\">1 refunded · 18.00</span>" in page

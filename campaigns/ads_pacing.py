@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, FilteredRelation, Q, QuerySet, Sum
+from django.db.models import Count, FilteredRelation, Max, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
@@ -444,6 +444,15 @@ class MonthPacing:
     projected: Decimal | None  # None before a whole day has gone
     run_days: int = 0  # days of the month the budget covers (a plan's days; the whole month for a store)
     active: bool = True  # False for a paused, draft or ended plan: it is never underspending
+    # Run days gone whose spend is known (a report, or for the day in hand a snapshot); fewer than days_elapsed
+    # when the reports stop early: the projection averages these only, an unimported day is not a day of 0.
+    reported_days: int | None = None
+    missing_since: date | None = None  # the first run day gone without a report (an active plan's), or None
+    missing_plans: list = field(default_factory=list)  # a store's month: (plan, its month) of plans missing reports
+
+    def __post_init__(self):
+        if self.reported_days is None:
+            self.reported_days = self.days_elapsed
 
     @property
     def expected(self) -> Decimal | None:
@@ -471,7 +480,7 @@ class MonthPacing:
         still has days to spend on and the plan is active (a paused or ended one spends nothing by choice)."""
         if not self.budget or not self.active or self.projected is None or self.will_overspend:
             return False
-        if self.days_elapsed < MIN_UNDERSPEND_DAYS or self.days_left <= 0:
+        if self.reported_days < MIN_UNDERSPEND_DAYS or self.days_left <= 0:
             return False
         return self.heading_for < self.budget * Decimal(str(settings.AD_UNDERSPEND_SHARE))
 
@@ -519,22 +528,57 @@ class MonthPacing:
 
 
 def month_figures(day: date, spend_before: Decimal, spend_today: Decimal, budget: Decimal | None,
-                  runs_on=lambda d: True, day_done: bool = False, active: bool = True) -> MonthPacing:
+                  runs_on=lambda d: True, day_done: bool = False, active: bool = True,
+                  reported=lambda d: True, unreported: Decimal | None = None, watched_from: date = date.min
+                  ) -> MonthPacing:
     """The month of the store-local `day` (today): `spend_before` (its days before today) plus `spend_today`
     against `budget`, projected to the month's end at the daily average of the days before today among those
     `runs_on` (today, mostly unreported, would drag the average down; on the 1st there is no projection).
 
     With `day_done`, `day` is over (the morning email's yesterday): it counts as a whole day gone, its spend
     among the days averaged, and the month's last day projects what was spent. `active` False (a paused, draft
-    or ended plan) keeps the month from underspending."""
+    or ended plan) keeps the month from underspending. The average is over the days gone that are `reported`
+    only: days whose report is not imported yet are missing, not days of 0 (an active plan's first such day is
+    `missing_since`, from `watched_from` on: the day the plan was created here, whose earlier days nobody was
+    to import). A store passes `unreported`, its plans' own estimates of their missing days
+    (`_unreported_estimate`), and its days count as reported."""
     start = day.replace(day=1)
     n_days = calendar.monthrange(day.year, day.month)[1]
     run_days = sum(1 for i in range(n_days) if runs_on(start + timedelta(days=i)))
-    elapsed = sum(1 for i in range((day - start).days + day_done) if runs_on(start + timedelta(days=i)))
-    averaged = spend_before + spend_today if day_done else spend_before
-    projected = to_money(averaged / elapsed * run_days) if elapsed else None
-    return MonthPacing(start, n_days, elapsed, to_money(spend_before + spend_today),
-                       None if budget is None else to_money(budget), projected, run_days, active)
+    gone = [d for d in (start + timedelta(days=i) for i in range((day - start).days + day_done)) if runs_on(d)]
+    known = [d for d in gone if reported(d)]
+    missing = next((d for d in gone if not reported(d) and d >= watched_from), None) if active else None
+    averaged = (spend_before + spend_today if day_done else spend_before) + (unreported or ZERO)
+    projected = to_money(averaged / len(known) * run_days) if known else None
+    return MonthPacing(start, n_days, len(gone), to_money(spend_before + spend_today),
+                       None if budget is None else to_money(budget), projected, run_days, active, len(known),
+                       missing)
+
+
+def _unreported_estimate(months: list[MonthPacing]) -> tuple[Decimal | None, date | None]:
+    """What the plans' days without a report most likely spent, each plan at its own average of its reported days,
+    and the first such day: what a store's month adds instead of counting them as 0. None for the estimate when a
+    plan has no reported day this month to average (the store's month then has no projection)."""
+    estimate, since = ZERO, None
+    for month in months:
+        if month.missing_since is None:
+            continue
+        since = min(since or month.missing_since, month.missing_since)
+        if month.projected is None:
+            return None, since
+        estimate += month.projected / month.run_days * (month.days_elapsed - month.reported_days)
+    return to_money(estimate), since
+
+
+def _store_month(day: date, spend_before: Decimal, spend_today: Decimal, budget, plan_months: list[MonthPacing],
+                 day_done: bool = False) -> MonthPacing:
+    """The store's month from its plans' months: their missing days filled in by each plan's own average."""
+    estimate, since = _unreported_estimate(plan_months)
+    month = month_figures(day, spend_before, spend_today, budget, day_done=day_done, unreported=estimate)
+    if estimate is None:
+        month.projected = None
+    month.missing_since = since
+    return month
 
 
 def month_budget_cap(plan: AdPlan, month_start: date) -> Decimal | None:
@@ -567,8 +611,19 @@ def month_pacing(plan: AdPlan, day: date) -> MonthPacing:
         return to_money(plan.daily.filter(**dates).aggregate(s=Sum("spend"))["s"] or ZERO)
 
     budget = _plan_month_budget(plan, start, month_budget_cap(plan, start))
+    last = plan.daily.filter(date__gte=start, date__lt=day).aggregate(last=Max("date"))["last"]
     return month_figures(day, spend_of(date__gte=start, date__lt=day), spend_of(date=day), budget, plan.runs_on,
-                         active=plan.status == AdPlanStatus.ACTIVE)
+                         active=plan.status == AdPlanStatus.ACTIVE, reported=_reported_through(last),
+                         watched_from=_created_on(plan, plan.store))
+
+
+def _created_on(plan: AdPlan, store: Store) -> date:
+    return timezone.localtime(plan.created_at, store.zone).date()
+
+
+def _reported_through(last: date | None, also: date | None = None):
+    """Whether a day's spend is known: up to the plan's last daily report (and `also`, a day fed by snapshots)."""
+    return lambda d: (last is not None and d <= last) or d == also
 
 
 def store_month_pacing(store: Store, now: datetime | None = None) -> MonthPacing:
@@ -579,11 +634,20 @@ def store_month_pacing(store: Store, now: datetime | None = None) -> MonthPacing
     today = store.today(now)
     start = today.replace(day=1)
     plans = list(AdPlan.objects.filter(store=store))
-    before = AdDailyPerformance.objects.filter(plan__store=store, date__gte=start, date__lt=today)
-    spend_before = to_money(before.aggregate(s=Sum("spend"))["s"] or ZERO)
-    spend_today = to_money(sum(_spend_of_day(plans, store, today, now).values(), ZERO))
+    before = {row["plan_id"]: row for row in AdDailyPerformance.objects
+              .filter(plan__store=store, date__gte=start, date__lt=today).order_by()
+              .values("plan_id").annotate(s=Sum("spend"), last=Max("date"))}
+    spend_before = to_money(sum((row["s"] for row in before.values()), ZERO))
+    on_today = _spend_of_day(plans, store, today, now) if plans else {}
+    spend_today = to_money(sum(on_today.values(), ZERO))
     budget = StoreAdBudget.objects.filter(store=store, month=start).values_list("amount", flat=True).first()
-    return month_figures(today, spend_before, spend_today, budget)
+    months = [month_figures(today, to_money(before.get(p.pk, {}).get("s") or ZERO), on_today.get(p.pk, ZERO), None,
+                            p.runs_on, active=p.status == AdPlanStatus.ACTIVE,
+                            reported=_reported_through(before.get(p.pk, {}).get("last")),
+                            watched_from=_created_on(p, store)) for p in plans]
+    month = _store_month(today, spend_before, spend_today, budget, months)
+    month.missing_plans = [(p, m) for p, m in zip(plans, months, strict=True) if m.missing_since]
+    return month
 
 
 @dataclass
@@ -593,7 +657,7 @@ class MonthAlerts:
 
     day: date
     store: MonthPacing | None  # None: the store's month is on pace with its ad budget (or has none)
-    plans: list[tuple[AdPlan, MonthPacing]]
+    plans: list[tuple[AdPlan, MonthPacing]]  # also those missing reports (`missing_since`), alert or not
 
     def __bool__(self) -> bool:
         return self.store is not None or bool(self.plans)
@@ -611,19 +675,23 @@ def month_alerts(store: Store, day: date) -> MonthAlerts:
     sums = {row["plan_id"]: row for row in AdDailyPerformance.objects
             .filter(Q(date__gte=start) | Q(plan__total_budget__gt=0), plan__store=store, date__lt=day).order_by()
             .values("plan_id").annotate(month=Sum("spend", filter=Q(date__gte=start)),
-                                        before=Sum("spend", filter=Q(date__lt=start)))}
+                                        before=Sum("spend", filter=Q(date__lt=start)),
+                                        last=Max("date", filter=Q(date__gte=start)))}
     on_day = _spend_of_day(plans, store, day) if plans else {}
     budget = StoreAdBudget.objects.filter(store=store, month=start).values_list("amount", flat=True).first()
-    alerted = []
+    alerted, months = [], []
     for plan in plans:
         row = sums.get(plan.pk, {})
         month = month_figures(day, to_money(row.get("month") or ZERO), on_day.get(plan.pk, ZERO),
                               _plan_month_budget(plan, start, _cap(plan, row.get("before"))), plan.runs_on,
-                              day_done=True, active=plan.status == AdPlanStatus.ACTIVE)
-        if month.alert:
+                              day_done=True, active=plan.status == AdPlanStatus.ACTIVE,
+                              reported=_reported_through(row.get("last"), day if plan.pk in on_day else None),
+                              watched_from=_created_on(plan, store))
+        months.append(month)
+        if month.alert or month.missing_since:
             alerted.append((plan, month))
     spend_before = sum((to_money(row["month"] or ZERO) for row in sums.values()), ZERO)
-    whole = month_figures(day, spend_before, sum(on_day.values(), ZERO), budget, day_done=True)
+    whole = _store_month(day, spend_before, sum(on_day.values(), ZERO), budget, months, day_done=True)
     return MonthAlerts(day, whole if whole.alert else None, alerted)
 
 

@@ -216,8 +216,12 @@ def ad_budget_lines(store, day: date) -> list[dict]:
         lines.append({"name": "All plans", "words": budget_words(alerts.store, day, store.currency),
                       "url": ads_url(store)})
     for plan, month in alerts.plans:
-        lines.append({"name": plan.name, "words": budget_words(month, day, store.currency),
-                      "url": settings.SITE_URL + plan.get_absolute_url()})
+        if month.alert:
+            lines.append({"name": plan.name, "words": budget_words(month, day, store.currency),
+                          "url": settings.SITE_URL + plan.get_absolute_url()})
+        if month.missing_since:  # its month is projected from the reported days; the rest is to import
+            lines.append({"name": plan.name, "words": f"no ad report since {short_day(month.missing_since)}",
+                          "url": settings.SITE_URL + reverse("campaigns:ad_import")})
     return lines
 
 

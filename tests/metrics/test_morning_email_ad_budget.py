@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.ads_pacing import month_alerts
-from campaigns.models import StoreAdBudget
+from campaigns.models import AdDailyPerformance, AdPlan, StoreAdBudget
 from metrics.email import send_due_morning_emails
 from tests.ads.conftest import AdDailyFactory, AdPlanFactory, SnapshotFactory
 from tests.factories import MembershipFactory, UserFactory
@@ -192,3 +192,19 @@ def test_the_section_costs_the_same_queries_for_one_plan_or_many(store_a, search
     with CaptureQueriesContext(connection) as many:
         assert len(month_alerts(store_a, day).plans) == 6
     assert len(many) == len(one) <= 5
+
+
+def test_a_plan_whose_reports_stop_gets_a_missing_reports_line_not_underspend(manager, store_a, search_plan):
+    """Reports of 24–25 Nov not imported yet: the plan heads for 3,000.00 of 4,050.00 from its reported days (74 %),
+    not 2,760.00 (68 %, underspending) as if those days spent nothing; the store's 4,000.00 likewise."""
+    AdDailyPerformance.objects.filter(plan=search_plan, date__gte=date(2026, 11, 24)).delete()
+    search_plan.daily_budget = Decimal("135.00")
+    search_plan.created_at = datetime(2026, 10, 20, tzinfo=SHANGHAI)  # watched all month (auto_now_add)
+    AdPlan.objects.bulk_update([search_plan], ["daily_budget", "created_at"])
+    budget(store_a, date(2026, 11, 1), "4000.00")
+
+    html, text = morning_email()
+
+    line = "Longjing search: no ad report since Tue 24 Nov"
+    assert line in html and f"* {line}\n  https://desk.example.com/campaigns/ads/import/\n" in text
+    assert "only" not in text and "All plans" not in text

@@ -1,5 +1,7 @@
 """Fixtures for the paid-promotion tests: ad plans in store A (Asia/Shanghai) and store B."""
 
+import re
+from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
@@ -101,3 +103,16 @@ def imported(client, store, text: str | bytes, fmt: str = "") -> str:
     page = client.get(response["Location"])
     assert page.status_code == 200
     return page.content.decode()
+
+
+def text(response) -> str:
+    """A page's words without its markup, spaces squeezed (no-break ones too)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())).replace("\u00a0", " ")
+
+
+def spend_daily(plan, amount: str, first: date, last: date):
+    """A daily report of `amount` spent for each day from `first` to `last`."""
+    day = first
+    while day <= last:
+        AdDailyFactory(plan=plan, date=day, spend=Decimal(amount))
+        day += timedelta(days=1)

@@ -1,8 +1,7 @@
 """A plan whose daily reports stop before yesterday (imported a day or two late) is missing reports, not
 underspending: its month is projected from the reported days, and the desk and its page say to import them."""
 
-import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,24 +10,13 @@ import time_machine
 from campaigns.ads_pacing import month_pacing, store_month_pacing
 from campaigns.models import AdPlan, AdPlanStatus, StoreAdBudget
 
-from .conftest import AdDailyFactory
+from .conftest import spend_daily, text
 
 pytestmark = pytest.mark.django_db
 
 # 14:00 on Thu 26 Nov in Shanghai (store A): yesterday is 25 Nov; the reports stop on 23 Nov.
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 MISSING = "Ad reports missing for Longjing search since Tue 24 Nov"
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())).replace("\u00a0", " ")
-
-
-def spend_daily(plan, amount: str, first: date, last: date):
-    day = first
-    while day <= last:
-        AdDailyFactory(plan=plan, date=day, spend=Decimal(amount))
-        day += timedelta(days=1)
 
 
 @pytest.fixture

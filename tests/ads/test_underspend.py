@@ -1,7 +1,6 @@
 """A month on pace to leave much of its ad budget unspent (starved or stalled campaigns): the same rule as
 overspend (`MonthPacing.alert`) puts it on the desk and the ads pages, with a frozen clock."""
 
-import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -11,24 +10,13 @@ import time_machine
 from campaigns.ads_pacing import month_pacing, store_month_pacing
 from campaigns.models import AdPlanStatus, StoreAdBudget
 
-from .conftest import AdDailyFactory, AdPlanFactory, SnapshotFactory
+from .conftest import AdPlanFactory, SnapshotFactory, spend_daily, text
 
 pytestmark = pytest.mark.django_db
 
 # Store A is in Asia/Shanghai (UTC+8): 06:00 UTC on 25 Nov is 14:00 there, 24 whole days of November gone.
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 ADS = "/campaigns/ads/"
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())).replace("\u00a0", " ")
-
-
-def spend_daily(plan, amount: str, first: date, last: date):
-    day = first
-    while day <= last:
-        AdDailyFactory(plan=plan, date=day, spend=Decimal(amount))
-        day += timedelta(days=1)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from metrics.models import StaleDay
 from metrics.rollup import rollup_day
 from stores.importers import ImportRejected, import_orders
 from stores.models import Order, OrderStatus
-from tests.factories import StoreFactory
 from tests.stores.test_shopify_webhook import PAYLOAD, deliver
 
 pytestmark = pytest.mark.django_db
@@ -143,12 +142,6 @@ def test_shopifys_export_marks_fulfilled_orders_shipped_never_delivered(store_b)
 
 
 # --- Shopify webhook ------------------------------------------------------------------------------------
-
-@pytest.fixture
-def shop(db):
-    return StoreFactory(slug="linen-and-wax", timezone="America/Los_Angeles", currency="USD", country="US",
-                        webhook_secret="shpss_4f0c2e7d9a1b")
-
 
 def fulfilled(updated_at, *shipments, status="fulfilled"):
     """The order as orders/updated sends it once shipped: `shipments` are (shipment_status, updated_at)."""

@@ -10,17 +10,11 @@ from django.urls import reverse
 from metrics.ingest import ingest_events
 from stores.importers import import_orders
 from stores.models import Order
-from tests.factories import MembershipFactory, OrderFactory, ProductFactory, StoreFactory, UserFactory
+from tests.factories import MembershipFactory, OrderFactory, ProductFactory, UserFactory
 from tests.stores.test_shopify_webhook import PAYLOAD, deliver
 
 pytestmark = pytest.mark.django_db
 EXPORT = "tests/stores/fixtures/shopify_orders_export.csv"
-
-
-@pytest.fixture
-def shop(db):
-    return StoreFactory(slug="linen-and-wax", timezone="America/Los_Angeles", currency="USD", country="US",
-                        webhook_secret="shpss_4f0c2e7d9a1b")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time_machine
 from metrics.ingest import ingest_events
 from stores.importers import import_orders
 from stores.models import Order, OrderStatus
-from tests.factories import MembershipFactory, ProductFactory, StoreFactory, UserFactory
+from tests.factories import MembershipFactory, ProductFactory, UserFactory
 from tests.stores.test_fulfilment_channels import fulfilled, imported, row
 from tests.stores.test_shopify_webhook import deliver
 
@@ -20,12 +20,6 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 def frozen():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def shop(db):
-    return StoreFactory(slug="linen-and-wax", timezone="America/Los_Angeles", currency="USD", country="US",
-                        webhook_secret="shpss_4f0c2e7d9a1b")
 
 
 def test_csv_shipped_at_is_kept_and_shown_with_the_delivery(client_a, store_a):

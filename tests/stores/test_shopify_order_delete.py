@@ -15,7 +15,6 @@ from metrics.rollup import rollup_day
 from metrics.stale_days import refresh_stale_days
 from reviews.models import Review
 from stores.models import Order, OrderLine, Payment
-from tests.factories import StoreFactory
 from tests.stores.test_shopify_refunds import refund, updated_with
 from tests.stores.test_shopify_webhook import PAYLOAD, deliver
 
@@ -28,12 +27,6 @@ PAID_DAY, REFUND_DAY = date(2026, 11, 24), date(2026, 11, 26)  # the fixture ord
 def frozen():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def shop(db):
-    return StoreFactory(slug="linen-and-wax", timezone="America/Los_Angeles", currency="USD", country="US",
-                        webhook_secret="shpss_4f0c2e7d9a1b")
 
 
 def delete(client, shop, order_id=PAYLOAD["id"]):

@@ -14,7 +14,6 @@ from metrics.models import DailyMetric
 from metrics.rollup import rollup_day
 from metrics.stale_days import refresh_stale_days
 from stores.models import Order, OrderLine
-from tests.factories import StoreFactory
 from tests.stores.test_shopify_refunds import refund, updated_with
 from tests.stores.test_shopify_webhook import PAYLOAD, deliver
 
@@ -27,12 +26,6 @@ REFUND_DAY = date(2026, 11, 26)  # the refund's created_at, in Los Angeles
 def frozen():
     with time_machine.travel(datetime(2026, 11, 28, 12, tzinfo=UTC), tick=False):
         yield
-
-
-@pytest.fixture
-def shop(db):
-    return StoreFactory(slug="linen-and-wax", timezone="America/Los_Angeles", currency="USD", country="US",
-                        webhook_secret="shpss_4f0c2e7d9a1b")
 
 
 def three_lines():

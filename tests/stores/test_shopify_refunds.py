@@ -15,7 +15,6 @@ from django.urls import reverse
 from metrics.models import StaleDay
 from metrics.rollup import rollup_day
 from stores.models import Order, OrderStatus
-from tests.factories import StoreFactory
 from tests.stores.test_shopify_webhook import PAYLOAD, deliver
 
 pytestmark = pytest.mark.django_db
@@ -26,12 +25,6 @@ ORDER_ID = PAYLOAD["id"]  # total 114.80, paid Tue 24 Nov in Los Angeles
 def frozen():
     with time_machine.travel(datetime(2026, 11, 28, 12, tzinfo=UTC), tick=False):
         yield
-
-
-@pytest.fixture
-def shop(db):
-    return StoreFactory(slug="linen-and-wax", timezone="America/Los_Angeles", currency="USD", country="US",
-                        webhook_secret="shpss_4f0c2e7d9a1b")
 
 
 def refund(refund_id=801, amount="18.00", created_at="2026-11-26T08:59:00-08:00", order_id=ORDER_ID):

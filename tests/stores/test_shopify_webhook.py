@@ -21,12 +21,6 @@ pytestmark = pytest.mark.django_db
 PAYLOAD = json.loads((Path(__file__).parent / "fixtures" / "shopify_order_create.json").read_text())
 
 
-@pytest.fixture
-def shop(db):
-    return StoreFactory(slug="linen-and-wax", timezone="America/Los_Angeles", currency="USD", country="US",
-                        webhook_secret="shpss_4f0c2e7d9a1b")
-
-
 def deliver(client, store, payload=None, secret=None, body=None, topic="orders/create"):
     body = body if body is not None else json.dumps(payload if payload is not None else PAYLOAD).encode()
     signature = shopify_signature(body, secret if secret is not None else store.webhook_secret)

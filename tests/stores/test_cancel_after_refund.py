@@ -10,12 +10,12 @@ from stores.importers import import_orders
 from stores.models import Order, OrderStatus
 from stores.orders import record_refund
 from tests.factories import OrderFactory
-from tests.stores.test_shopify_webhook import _refunded, deliver, shop  # noqa: F401 (shop is a fixture)
+from tests.stores.test_shopify_webhook import _refunded, deliver
 
 pytestmark = pytest.mark.django_db
 
 
-def test_shopify_refund_then_cancellation_delivered_in_order_ends_cancelled(client, shop):  # noqa: F811
+def test_shopify_refund_then_cancellation_delivered_in_order_ends_cancelled(client, shop):
     deliver(client, shop)
     deliver(client, shop, _refunded("2026-11-26T09:00:00-08:00"), topic="orders/updated")
     cancel = _refunded("2026-11-26T09:05:00-08:00", cancelled_at="2026-11-26T09:05:00-08:00")

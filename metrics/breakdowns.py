@@ -21,6 +21,7 @@ pd = lazy_module("pandas")
 
 SOURCE_METRICS = ["visitors", "sessions", "orders", "gmv", "conversion"]
 PRODUCT_METRICS = ["sub_payments", "units"]
+REFUND_METRICS = ["refunds", "refunded_units"]  # by product only where the channel names the refunded items
 TOP_PRODUCTS = 10
 
 
@@ -33,6 +34,7 @@ class Breakdowns:
     products: list[dict] = field(default_factory=list)
     other_products: int = 0  # products that sold that day beyond the top ones
     other_sub_payments: float = 0.0  # and what they sold together
+    product_refunds: bool = False  # whether the product rows carry refund cells (any on the three days)
     payment_types: list[dict] = field(default_factory=list)
 
     @property
@@ -53,13 +55,19 @@ def day_breakdowns(window: Window, day: date) -> Breakdowns:
         labels = dimension_labels(window.store, Dimension.TRAFFIC_SOURCE, sources.index)
         out.sources = [_row(key, labels[key], r, SOURCE_METRICS) for key, r in sources.iterrows()]
 
-    products = compare_breakdown(window, day, Dimension.PRODUCT, PRODUCT_METRICS)
+    products = compare_breakdown(window, day, Dimension.PRODUCT, PRODUCT_METRICS + REFUND_METRICS)
     if not products.empty:
-        sold = products[products[("sub_payments", "value")] > 0]
-        sold = sold.sort_values([("sub_payments", "value"), ("units", "value")], ascending=False)
-        top, rest = sold.iloc[:TOP_PRODUCTS], sold.iloc[TOP_PRODUCTS:]
+        refunds = products.loc[:, pd.IndexSlice["refunds", ["value", "day_before", "week_before"]]]
+        out.product_refunds = bool(refunds.fillna(0).ne(0).any(axis=None))
+        # A product refunded that day is listed though it sold nothing: a return is news about it too.
+        listed = products[(products[("sub_payments", "value")] > 0) | (products[("refunds", "value")] > 0)]
+        listed = listed.sort_values([("sub_payments", "value"), ("units", "value"), ("refunds", "value")],
+                                    ascending=False)
+        top, rest = listed.iloc[:TOP_PRODUCTS], listed.iloc[TOP_PRODUCTS:]
+        metrics = PRODUCT_METRICS + (REFUND_METRICS if out.product_refunds else [])
         labels = dimension_labels(window.store, Dimension.PRODUCT, list(top.index))
-        out.products = [_row(key, _product_label(key, labels), r, PRODUCT_METRICS) for key, r in top.iterrows()]
+        out.products = [_row(key, _product_label(key, labels), r, metrics)
+                        for key, r in top.iterrows()]
         out.other_products, out.other_sub_payments = len(rest), float(rest[("sub_payments", "value")].sum())
 
     shares = compare_shares(window, day, Dimension.PAYMENT_TYPE, "payments")

@@ -257,13 +257,20 @@ def compare_breakdown(window: Window, day: date, dimension: str, metrics) -> pd.
     """Every value of a breakdown on `day` against the day before and a week before, vectorised.
 
     Index = dimension value (a source, a product id, a payment type); columns = (metric, field) with
-    fields value, day_before, week_before, dod, wow, as `compare_days` (a metric the window lacks is NaN).
+    fields value, day_before, week_before, dod, wow, as `compare_days`: an additive metric a value has no row of
+    on a rolled-up day is 0 there, anything else the window lacks is NaN.
     Empty when the window has no rows of the dimension.
     """
     columns = pd.MultiIndex.from_product([list(metrics), COMPARED], names=["metric", "field"])
     frame = window.frame(dimension, metrics)
     if not isinstance(frame.columns, pd.MultiIndex):  # no rows of this dimension in the window
         return pd.DataFrame(columns=columns, dtype=float)
+    # Every value gets every metric: one with a row of orders but none of refunds on a rolled-up day had none.
+    full = pd.MultiIndex.from_product([list(metrics), frame.columns.get_level_values(1).unique()])
+    rolled = np.broadcast_to(window.rolled_mask[:, None], (len(frame), len(full)))
+    frame = pd.DataFrame(fill_rolled_zeros(frame.reindex(columns=full).to_numpy(dtype=float, copy=True),
+                                           full.get_level_values(0), rolled), index=frame.index, columns=full)
+    frame.columns.names = ["metric", "value_key"]
     value, before, week = _day_before_week_before(frame, day)
     long = pd.DataFrame({"value": value, "day_before": before, "week_before": week,
                          "dod": relative_change(value, before), "wow": relative_change(value, week)})

@@ -191,6 +191,37 @@ def test_top_ten_products_by_sub_order_payments_with_units_and_the_rest_counted(
     assert "and 2 other products with 30.00 of sub-order payments." in page  # teas 0 and 1: 10 + 20
 
 
+def test_products_show_their_refunds_when_the_channel_named_the_refunded_items(client_a, store_a):
+    green, oolong = ProductFactory(store=store_a, title="Green tea"), ProductFactory(store=store_a, title="Oolong")
+    sell(store_a, DAY, 40, lines=[(green, 2, 40)])
+    returned = sell(store_a, WEEK, 90, lines=[(oolong, 3, 90)])
+    # Oolong sold a week ago; one of its three units comes back on the day: it sold nothing that day.
+    returned.refunded_at, returned.refund_amount = at(store_a, DAY, 15), Decimal("30")
+    returned.save()
+    returned.lines.update(refunded_quantity=1, refund_amount=Decimal("30"))
+    for day in (WEEK, BEFORE, DAY):
+        rollup_day(store_a, day)
+    page = page_of(client_a)
+    assert "Top products by sub-order payments, with their refunds" in page
+    assert table(page, "products-store-a") == {
+        # sub-order payments, units, refunds, units refunded
+        "Green tea": [cell("40.00", 40, 0, 0), cell("2", 2, 0, 0), cell("0.00", 0, 0, 0), cell("0", 0, 0, 0)],
+        "Oolong": [cell("0.00", 0, 0, 90), cell("0", 0, 0, 3), cell("30.00", 30, 0, 0), cell("1", 1, 0, 0)],
+    }
+
+
+def test_products_have_no_refund_columns_where_no_refunded_items_were_named(client_a, store_a):
+    green = ProductFactory(store=store_a, title="Green tea")
+    order = sell(store_a, DAY, 40, lines=[(green, 2, 40)])
+    order.refunded_at, order.refund_amount = at(store_a, DAY, 15), Decimal("40")  # order-level money only
+    order.save()
+    for day in (WEEK, BEFORE, DAY):
+        rollup_day(store_a, day)
+    page = page_of(client_a)
+    assert table(page, "products-store-a") == {"Green tea": [cell("40.00", 40, 0, 0), cell("2", 2, 0, 0)]}
+    assert "with their refunds" not in page
+
+
 def test_payment_type_mix_shows_each_types_share_and_its_change_in_points(client_a, store_a):
     sell(store_a, DAY, 100, payments=[("credit_card", 60), ("voucher", 40)])
     sell(store_a, BEFORE, 50, payments=[("credit_card", 50)])

@@ -343,8 +343,9 @@ def upload(request, slug):
 
 
 def policy(request, slug):
-    """Managers set the store's first-call SLA and the words that make a 3-star review bad."""
-    store = get_store(request.user, slug, role=MANAGER)
+    """The store's first-call SLA and the words that make a 3-star review bad: everyone of the store reads them
+    (an operator calls by them), its managers change them."""
+    store = get_store(request.user, slug, role=MANAGER if request.method == "POST" else None)
     current = ReviewPolicy.for_store(store)
     uses_default = not current.negative_words.strip()
     if uses_default:
@@ -354,7 +355,8 @@ def policy(request, slug):
         form.save()
         messages.success(request, "Saved. New cases use these rules; open cases keep their due time.")
         return redirect("reviews:policy", slug)
-    return render(request, "reviews/policy.html", {"store": store, "form": form, "uses_default": uses_default})
+    return render(request, "reviews/policy.html", {"store": store, "form": form, "uses_default": uses_default,
+                                                   "may_change": has_role(request.user, store, MANAGER)})
 
 
 def _window(request, store) -> tuple[date, date, datetime, datetime]:

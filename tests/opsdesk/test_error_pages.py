@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_an_operator_on_a_managers_page_is_told_which_role_it_needs_and_keeps_the_navigation(client_a, store_a):
-    page = client_a.get(reverse("reviews:policy", args=[store_a.slug]))
+    page = client_a.get(reverse("members:template_new", args=[store_a.slug]))
     html = page.content.decode()
     assert page.status_code == 403
     assert f"This needs the manager role in {store_a.name}." in html

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reviews import services
-from reviews.models import CaseStatus, ProductTask, Review
+from reviews.models import CaseStatus, ProductTask, Review, ReviewPolicy
 from stores.models import ImportJob, ListingVersion
 from stores.tasks import run_import
 from tests.factories import OrderFactory, ProductFactory
@@ -349,8 +349,14 @@ def test_a_first_call_sla_beyond_a_year_is_refused_and_imports_keep_working(clie
     assert case.first_contact_due_at - case.opened_at == timedelta(hours=24)
 
 
-def test_operator_cannot_edit_the_rules(client_a, store_a, store_b):
-    assert client_a.get(reverse("reviews:policy", args=[store_a.slug])).status_code == 403
+def test_an_operator_reads_the_rules_but_cannot_change_them(client_a, store_a, store_b):
+    url = reverse("reviews:policy", args=[store_a.slug])
+    page = client_a.get(url).content.decode()
+    assert "First call due" in page and "24 hours after a case opens" in page
+    assert "<li>terrible</li>" in page  # the default words the operator's calls go by
+    assert "<form method=\"post\">" not in page and "you are an operator here" in page
+    assert client_a.post(url, {"first_contact_hours": "2", "negative_words": "meh"}).status_code == 403
+    assert ReviewPolicy.for_store(store_a).first_contact_hours == 24
     assert client_a.get(reverse("reviews:policy", args=[store_b.slug])).status_code == 404
 
 

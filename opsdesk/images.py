@@ -107,6 +107,14 @@ def thumbnail_path(path: str) -> str:
     return f"{stem}.thumb.{'png' if extension == 'gif' else extension}"
 
 
+def pictures_of_thumbnail(path: str) -> list[str]:
+    """The stored pictures whose thumbnail `path` could be (thumbnail_path undone); none if it is no thumbnail."""
+    stem, marker, extension = path.rpartition(".thumb.")
+    if not marker or "/" in extension:
+        return []
+    return [f"{stem}.{extension}"] + ([f"{stem}.gif"] if extension == "png" else [])
+
+
 def save_image(storage, path: str, image: CleanImage) -> str:
     """Store `image` at `path` (the storage may change the name) and its thumbnail beside it; returns the name."""
     name = storage.save(path, ContentFile(image.content))
@@ -175,6 +183,7 @@ class OwnsPictureFile:
     commits, unless another row of the model still points at it."""
 
     picture_field: str
+    picture_folder: str  # the storage folder its uploads are written under (the orphan sweep looks there)
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -190,12 +199,19 @@ class OwnsPictureFile:
         value = self.__dict__.get(self.picture_field)  # not loaded (a deferred field): ""
         return getattr(value, "name", value) or ""
 
-    def picture_storage(self):
-        return getattr(self._meta.get_field(self.picture_field), "storage", None) or default_storage
+    @classmethod
+    def picture_storage(cls):
+        return getattr(cls._meta.get_field(cls.picture_field), "storage", None) or default_storage
 
     @classmethod
     def picture_in_use(cls, name: str) -> bool:
         return cls._default_manager.filter(**{cls.picture_field: name}).exists()
+
+    @classmethod
+    def pictures_in_use(cls, names: list[str]) -> set[str]:
+        """Those of `names` that a row of the model points at (one query)."""
+        return set(cls._default_manager.filter(**{f"{cls.picture_field}__in": names}).order_by()
+                   .values_list(cls.picture_field, flat=True).distinct())
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)

@@ -243,7 +243,7 @@ def report(product: Product, now: datetime | None = None) -> ListingReport:
 
 def picture_path(product: Product, extension: str) -> str:
     """A safe media path for an uploaded main picture: nothing of the uploader's file name is kept."""
-    return f"listings/{product.store_id}/{product.pk}/{uuid.uuid4().hex}.{extension}"
+    return f"{ListingVersion.picture_folder}/{product.store_id}/{product.pk}/{uuid.uuid4().hex}.{extension}"
 
 
 def _same_picture(stored: str, picture: CleanImage) -> bool:

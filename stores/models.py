@@ -210,6 +210,7 @@ class ListingVersion(OwnsPictureFile, models.Model):
     the admin, or its versions deleted) is deleted with its thumbnail (OwnsPictureFile)."""
 
     picture_field = "main_image"
+    picture_folder = "listings"
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="listing_versions")
     title = models.CharField(max_length=255)

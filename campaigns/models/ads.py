@@ -238,7 +238,7 @@ def creative_upload_path(instance, filename: str) -> str:
     """A random name under ads/creatives/<store id>/: the uploader's file name is never used as a path."""
     ext = PurePosixPath(filename).suffix.lower().lstrip(".")
     ext = {"jpeg": "jpg"}.get(ext, ext)
-    return f"ads/creatives/{instance.plan.store_id}/{uuid.uuid4().hex}.{ext}"
+    return f"{AdCreative.picture_folder}/{instance.plan.store_id}/{uuid.uuid4().hex}.{ext}"
 
 
 class AdCreative(OwnsPictureFile, models.Model):
@@ -246,6 +246,7 @@ class AdCreative(OwnsPictureFile, models.Model):
     file and thumbnail are deleted once the change commits (OwnsPictureFile)."""
 
     picture_field = "image"
+    picture_folder = "ads/creatives"
 
     plan = models.ForeignKey(AdPlan, on_delete=models.CASCADE, related_name="creatives")
     name = models.CharField(max_length=200, help_text="As in the ad platform's report (matched by it).")

@@ -26,7 +26,11 @@ class Schedule:
     setting: str = ""  # the name of a boolean setting that turns the schedule on; empty: always on
 
 
-SCHEDULES = [Schedule("opsdesk: worker heartbeat", "opsdesk.tasks.heartbeat", every_seconds=60)]
+SCHEDULES = [
+    Schedule("opsdesk: worker heartbeat", "opsdesk.tasks.heartbeat", every_seconds=60),
+    Schedule("opsdesk: clean legacy pictures and sweep orphan picture files", "opsdesk.tasks.upkeep_pictures",
+             crontab={"minute": "20", "hour": "4"}),
+]
 
 
 def is_on(schedule: Schedule) -> bool:

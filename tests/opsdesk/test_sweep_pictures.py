@@ -1,7 +1,9 @@
 """Orphan picture files (written by a request whose transaction then failed, so no row points at them) are swept
-once they are older than the grace period; a picture any row shows, history included, stays with its thumbnail."""
+once they are older than the grace period; a picture any row shows, history included, stays with its thumbnail.
+The nightly task runs the legacy clean and the sweep, and a second run changes nothing."""
 
 import io
+import logging
 import os
 from datetime import UTC, datetime, timedelta
 
@@ -12,9 +14,12 @@ from django.core.management import call_command
 
 from campaigns.models import AdCreative
 from opsdesk.images import thumbnail_path
+from opsdesk.schedules import SCHEDULES
+from opsdesk.tasks import upkeep_pictures
 from stores.models import ListingVersion
 from tests.ads.conftest import AdPlanFactory
 from tests.factories import ProductFactory
+from tests.pictures import phone_jpeg
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +134,31 @@ def test_a_row_committed_while_the_sweep_runs_keeps_its_file(store_a, media, sto
 def test_a_grace_period_under_an_hour_is_refused(sweep):
     with pytest.raises(Exception, match="at least 1"):
         sweep("--grace-hours", "0")
+
+
+def test_the_nightly_task_cleans_legacy_pictures_and_sweeps_orphans_and_is_safe_twice(
+        store_a, media, store_file, caplog, django_capture_on_commit_callbacks):
+    product = ProductFactory(store=store_a)
+    legacy = store_file(f"listings/{store_a.pk}/{product.pk}/old.jpg", data=phone_jpeg().read(), thumbnail=False)
+    ListingVersion.objects.create(product=product, title="t", main_image=legacy)
+    orphan = store_file(f"ads/creatives/{store_a.pk}/failed-save.jpg")
+    with caplog.at_level(logging.INFO, logger="opsdesk.picture_upkeep"), \
+            django_capture_on_commit_callbacks(execute=True):
+        first = upkeep_pictures()
+    version = ListingVersion.objects.get()
+    assert version.main_image != legacy and (media / thumbnail_path(version.main_image)).exists()
+    assert not (media / legacy).exists() and not (media / orphan).exists()
+    assert "listing pictures 1 cleaned" in first
+    assert "ads/creatives/: 2 orphan files deleted" in first
+    assert first in caplog.messages
+    stored = files(media)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = upkeep_pictures()
+    assert files(media) == stored
+    assert "listing pictures 0 cleaned (1 already clean, 0 unreadable)" in second
+    assert "listings/: 0 orphan files deleted" in second and "ads/creatives/: 0 orphan files deleted" in second
+
+
+def test_the_nightly_task_is_scheduled_at_04_20_utc():
+    [schedule] = [s for s in SCHEDULES if s.task == upkeep_pictures.name]
+    assert schedule.crontab == {"minute": "20", "hour": "4"}

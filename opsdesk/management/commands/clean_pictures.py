@@ -2,9 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from campaigns.ads_creatives import clean_stored_creatives
+from opsdesk.picture_upkeep import clean_legacy_pictures
 from opsdesk.stored_pictures import BATCH_SIZE
-from stores.listing import clean_stored_pictures
 
 
 class Command(BaseCommand):
@@ -14,7 +13,8 @@ class Command(BaseCommand):
         "serial), comments and trailing bytes go, it is turned upright, and a 480 px thumbnail is written. "
         "The clean copy is written first, the rows are pointed at it, and the old file is deleted only after "
         "that is saved. A picture that cannot be read (or is outside the upload limits) is listed and left "
-        "as it is. Safe to run again: a clean picture has its thumbnail and is skipped."
+        "as it is. Safe to run again: a clean picture has its thumbnail and is skipped. Runs every night with the "
+        "orphan sweep (manage.py sweep_pictures) as the task opsdesk.tasks.upkeep_pictures."
     )
 
     def add_arguments(self, parser):
@@ -25,8 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run=False, batch_size=BATCH_SIZE, **options):
         verb = "would clean" if dry_run else "cleaned"
-        tallies = [("Listing pictures", clean_stored_pictures(dry_run=dry_run, batch_size=batch_size)),
-                   ("Creatives", clean_stored_creatives(dry_run=dry_run, batch_size=batch_size))]
+        tallies = clean_legacy_pictures(dry_run=dry_run, batch_size=batch_size)
         for kind, t in tallies:
             line = f"{kind}: {t.cleaned} {verb}, {t.already_clean} already clean, {len(t.unreadable)} unreadable"
             if t.moved_on:

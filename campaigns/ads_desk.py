@@ -2,29 +2,37 @@
 month on pace to pass its ad budget or to leave much of it unspent (wired via desk.py)."""
 
 from django.urls import reverse
+from django.utils import timezone
 
 from metrics.figures import metric_value, short_day
 from opsdesk.desk import DeskItem
 
-from .ads_pacing import pacing_alerts, store_month_pacing
+from .ads_pacing import MonthPacing, stores_month_pacing, stores_pacing_alerts
+
+
+def open_items_by_store(stores, user) -> dict[int, list[DeskItem]]:
+    now = timezone.now()
+    alerts, months = stores_pacing_alerts(stores, now), stores_month_pacing(stores, now)
+    items = {}
+    for store in stores:
+        url = reverse("campaigns:ads") + f"?store={store.slug}#pacing-alerts"
+        stopped = {a.plan.pk for a in alerts[store.pk] if a.kind == "stopped"}
+        overspend = {a.plan.pk for a in alerts[store.pk] if a.kind in ("overspend_day", "overspend_total")}
+        items[store.pk] = [
+            DeskItem("Ad plans stopped spending", len(stopped), url, "danger"),
+            DeskItem("Ad plans on pace to overspend", len(overspend), url, "warning"),
+            *_month_items(store, months[store.pk]),
+        ]
+    return items
 
 
 def open_items(store, user) -> list[DeskItem]:
-    alerts = pacing_alerts(store)
-    url = reverse("campaigns:ads") + f"?store={store.slug}#pacing-alerts"
-    stopped = {a.plan.pk for a in alerts if a.kind == "stopped"}
-    overspend = {a.plan.pk for a in alerts if a.kind in ("overspend_day", "overspend_total")}
-    return [
-        DeskItem("Ad plans stopped spending", len(stopped), url, "danger"),
-        DeskItem("Ad plans on pace to overspend", len(overspend), url, "warning"),
-        *_month_items(store),
-    ]
+    return open_items_by_store([store], user)[store.pk]
 
 
-def _month_items(store) -> list[DeskItem]:
+def _month_items(store, month: MonthPacing) -> list[DeskItem]:
     """The store's month when it is over its ad budget (already, or at the current rate) or on pace to underspend
     it (`MonthPacing.alert`); nothing otherwise."""
-    month = store_month_pacing(store)
     # An unimported report is not a starved plan: the operator is told to import it (its month is projected
     # from the reported days meanwhile).
     missing = [DeskItem(f"Ad reports missing for {plan.name} since {short_day(plan_month.missing_since)}", 1,

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, FilteredRelation, Max, Q, QuerySet, Sum
+from django.db.models import Case, Count, FilteredRelation, IntegerField, Max, Q, QuerySet, Sum, When
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
@@ -127,18 +127,35 @@ def plan_totals(plans: QuerySet, since: date | None = None, until: date | None =
 
 def expected_curve(store: Store, now: datetime | None = None) -> tuple[list[float], str]:
     """Share of a day's spend expected in each store-local hour (24 values summing to 1) and its basis."""
-    today = store.today(now)
-    start, _ = store.day_bounds(today - timedelta(days=CURVE_DAYS))
-    end, _ = store.day_bounds(today)
-    counts = [0] * 24
-    rows = (Order.objects.filter(store=store).paid_between(start, end)
-            .annotate(h=ExtractHour("paid_at", tzinfo=store.zone)).values("h").annotate(n=Count("id")))
+    return expected_curves([store], now)[store.pk]
+
+
+def expected_curves(stores: list[Store], now: datetime | None = None) -> dict[int, tuple[list[float], str]]:
+    """`expected_curve` of each of `stores` by store id, in one query: each store's paid orders of its own last
+    CURVE_DAYS local days, counted by the hour of its own zone."""
+    if not stores:
+        return {}
+    by_zone: dict[str, list[Store]] = defaultdict(list)
+    for store in stores:
+        by_zone[store.timezone].append(store)
+    window, hour = Q(), []
+    for zone_stores in by_zone.values():  # one zone, one today and one window
+        zone, today = zone_stores[0].zone, zone_stores[0].today(now)
+        start, _ = zone_stores[0].day_bounds(today - timedelta(days=CURVE_DAYS))
+        end, _ = zone_stores[0].day_bounds(today)
+        window |= Q(store__in=zone_stores, paid_at__gte=start, paid_at__lt=end)
+        hour.append(When(store__in=zone_stores, then=ExtractHour("paid_at", tzinfo=zone)))
+    counts = {store.pk: [0] * 24 for store in stores}
+    rows = (Order.objects.paid().filter(window).annotate(h=Case(*hour, output_field=IntegerField()))
+            .order_by().values("store_id", "h").annotate(n=Count("id")))
     for row in rows:
-        counts[row["h"]] += row["n"]
-    total = sum(counts)
-    if total < MIN_CURVE_ORDERS:
-        return [1 / 24] * 24, "flat"
-    return [c / total for c in counts], f"paid orders by hour, last {CURVE_DAYS} days"
+        counts[row["store_id"]][row["h"]] += row["n"]
+    curves = {}
+    for pk, hours in counts.items():
+        total = sum(hours)
+        curves[pk] = (([1 / 24] * 24, "flat") if total < MIN_CURVE_ORDERS else
+                      ([c / total for c in hours], f"paid orders by hour, last {CURVE_DAYS} days"))
+    return curves
 
 
 def plan_curve(plan: AdPlan, curve: list[float]) -> list[float]:
@@ -262,21 +279,45 @@ def plans_pacing(store: Store, plans: list[AdPlan], now: datetime | None = None,
     now = now or timezone.now()
     if not plans:
         return {}
-    today = store.today(now)
-    curve = curve or expected_curve(store, now)
+    return stores_plans_pacing(plans, now, {store.pk: curve or expected_curve(store, now)})
+
+
+def stores_plans_pacing(plans: list[AdPlan], now: datetime,
+                        curves: dict[int, tuple[list[float], str]] | None = None) -> dict[int, PlanPacing]:
+    """`plans_pacing` of plans of several stores (each on its store's local today, `plan.store` loaded), by plan
+    id: the same few queries for any number of plans and stores. `curves` by store id (default: read here)."""
+    if not plans:
+        return {}
+    stores = {plan.store_id: plan.store for plan in plans}
+    curves = curves if curves is not None else expected_curves(list(stores.values()), now)
+    todays = {pk: store.today(now) for pk, store in stores.items()}
     ids = [plan.pk for plan in plans]
     week: dict[int, list[AdSpendSnapshot]] = defaultdict(list)
     for snap in AdSpendSnapshot.objects.filter(plan__in=ids, ts__gte=now - timedelta(days=7), ts__lte=now
                                                ).order_by("ts"):
         week[snap.plan_id].append(snap)
+    today_of = {plan.pk: todays[plan.store_id] for plan in plans}
     recent: dict[int, dict[date, AdDailyPerformance]] = defaultdict(dict)
-    for row in AdDailyPerformance.objects.filter(plan__in=ids, date__gte=today - timedelta(days=RUN_RATE_DAYS),
-                                                 date__lte=today):
-        recent[row.plan_id][row.date] = row
-    spent_before = dict(AdDailyPerformance.objects.filter(plan__in=ids, date__lt=today).order_by()
+    for row in AdDailyPerformance.objects.filter(plan__in=ids,
+                                                 date__gte=min(todays.values()) - timedelta(days=RUN_RATE_DAYS),
+                                                 date__lte=max(todays.values())):
+        if 0 <= (today_of[row.plan_id] - row.date).days <= RUN_RATE_DAYS:  # its own store's days
+            recent[row.plan_id][row.date] = row
+    before = Q()  # each plan's days before its own store's today (stores on either side of midnight)
+    for day, day_ids in _group(ids, today_of.get).items():
+        before |= Q(plan__in=day_ids, date__lt=day)
+    spent_before = dict(AdDailyPerformance.objects.filter(before).order_by()
                         .values("plan_id").annotate(s=Sum("spend")).values_list("plan_id", "s"))
-    return {plan.pk: _pacing(plan, now, curve, week[plan.pk], recent[plan.pk], spent_before.get(plan.pk))
-            for plan in plans}
+    return {plan.pk: _pacing(plan, now, curves[plan.store_id], week[plan.pk], recent[plan.pk],
+                             spent_before.get(plan.pk)) for plan in plans}
+
+
+def _group(items, key) -> dict:
+    """`items` in lists by `key(item)`, in their order."""
+    groups = defaultdict(list)
+    for item in items:
+        groups[key(item)].append(item)
+    return groups
 
 
 def _pacing(plan: AdPlan, now: datetime, curve: tuple[list[float], str], week: list[AdSpendSnapshot],
@@ -409,9 +450,21 @@ def _alerts(plans: list[AdPlan], pacings: dict[int, PlanPacing], cur: str) -> li
 
 def pacing_alerts(store: Store, now: datetime | None = None) -> list[PacingAlert]:
     """Alerts for the store's active plans: will overspend the daily / total budget, or stopped spending."""
+    return stores_pacing_alerts([store], now)[store.pk]
+
+
+def stores_pacing_alerts(stores: list[Store], now: datetime | None = None) -> dict[int, list[PacingAlert]]:
+    """`pacing_alerts` of each of `stores` by store id: the same few queries for any number of stores."""
     now = now or timezone.now()
-    plans = _alerted_plans(store, store.today(now))
-    return _alerts(plans, plans_pacing(store, plans, now), store.currency)
+    by_pk = {store.pk: store for store in stores}
+    watched = []
+    for plan in AdPlan.objects.filter(store__in=stores, status=AdPlanStatus.ACTIVE):
+        plan.store = by_pk[plan.store_id]
+        if plan.runs_on(plan.store.today(now)):
+            watched.append(plan)
+    pacings = stores_plans_pacing(watched, now)
+    by_store = _group(watched, lambda plan: plan.store_id)
+    return {store.pk: _alerts(by_store.get(store.pk, []), pacings, store.currency) for store in stores}
 
 
 def listed_pacing(stores: list[Store], listed: list[AdPlan], now: datetime | None = None
@@ -630,24 +683,39 @@ def store_month_pacing(store: Store, now: datetime | None = None) -> MonthPacing
     """The store's ad spend this store-local month, all plans together, against its StoreAdBudget for the month
     (budget None when none is set). Days before today count their daily reports; today counts, per plan, the
     larger of its report and its latest snapshot, as spent today reads on the plans page."""
+    return stores_month_pacing([store], now)[store.pk]
+
+
+def stores_month_pacing(stores: list[Store], now: datetime | None = None) -> dict[int, MonthPacing]:
+    """`store_month_pacing` of each of `stores` by store id: the same few queries for any number of stores."""
     now = now or timezone.now()
-    today = store.today(now)
-    start = today.replace(day=1)
-    plans = list(AdPlan.objects.filter(store=store))
-    before = {row["plan_id"]: row for row in AdDailyPerformance.objects
-              .filter(plan__store=store, date__gte=start, date__lt=today).order_by()
-              .values("plan_id").annotate(s=Sum("spend"), last=Max("date"))}
-    spend_before = to_money(sum((row["s"] for row in before.values()), ZERO))
-    on_today = _spend_of_day(plans, store, today, now) if plans else {}
-    spend_today = to_money(sum(on_today.values(), ZERO))
-    budget = StoreAdBudget.objects.filter(store=store, month=start).values_list("amount", flat=True).first()
-    months = [month_figures(today, to_money(before.get(p.pk, {}).get("s") or ZERO), on_today.get(p.pk, ZERO), None,
-                            p.runs_on, active=p.status == AdPlanStatus.ACTIVE,
-                            reported=_reported_through(before.get(p.pk, {}).get("last")),
-                            watched_from=_created_on(p, store)) for p in plans]
-    month = _store_month(today, spend_before, spend_today, budget, months)
-    month.missing_plans = [(p, m) for p, m in zip(plans, months, strict=True) if m.missing_since]
-    return month
+    todays = {store.pk: store.today(now) for store in stores}
+    plans = _group(AdPlan.objects.filter(store__in=stores), lambda plan: plan.store_id)
+    same_today = _group(stores, lambda store: todays[store.pk])
+    days, budgets = Q(), Q()
+    for today, day_stores in same_today.items():
+        days |= Q(plan__store__in=day_stores, date__gte=today.replace(day=1), date__lt=today)
+        budgets |= Q(store__in=day_stores, month=today.replace(day=1))
+    before = {row["plan_id"]: row for row in AdDailyPerformance.objects.filter(days).order_by()
+              .values("plan_id").annotate(s=Sum("spend"), last=Max("date"))} if stores else {}
+    on_today = _spend_of_days([(store, todays[store.pk], plans[store.pk]) for store in stores if plans.get(store.pk)],
+                              now)
+    budget_of = {(pk, month): amount for pk, month, amount
+                 in StoreAdBudget.objects.filter(budgets).values_list("store_id", "month", "amount")} if stores else {}
+    result = {}
+    for store in stores:
+        today, store_plans = todays[store.pk], plans.get(store.pk, [])
+        start = today.replace(day=1)
+        spend_before = to_money(sum((before[p.pk]["s"] for p in store_plans if p.pk in before), ZERO))
+        spend_today = to_money(sum((on_today[p.pk] for p in store_plans if p.pk in on_today), ZERO))
+        months = [month_figures(today, to_money(before.get(p.pk, {}).get("s") or ZERO), on_today.get(p.pk, ZERO),
+                                None, p.runs_on, active=p.status == AdPlanStatus.ACTIVE,
+                                reported=_reported_through(before.get(p.pk, {}).get("last")),
+                                watched_from=_created_on(p, store)) for p in store_plans]
+        month = _store_month(today, spend_before, spend_today, budget_of.get((store.pk, start)), months)
+        month.missing_plans = [(p, m) for p, m in zip(store_plans, months, strict=True) if m.missing_since]
+        result[store.pk] = month
+    return result
 
 
 @dataclass
@@ -699,11 +767,24 @@ def month_alerts(store: Store, day: date) -> MonthAlerts:
 
 def _spend_of_day(plans: list[AdPlan], store: Store, day: date, now: datetime | None = None) -> dict[int, Decimal]:
     """Spend per plan id on `day`: the larger of the daily report and the day's latest snapshot."""
-    spend = {pid: s for pid, s in AdDailyPerformance.objects.filter(plan__in=plans, date=day)
-             .values_list("plan_id", "spend")}
-    start, end = store.day_bounds(day)
-    end = min(end, now or timezone.now()) if day >= store.today(now) else end
-    latest = (AdSpendSnapshot.objects.filter(plan__in=plans, ts__gte=start, ts__lt=end)
+    return _spend_of_days([(store, day, plans)], now)
+
+
+def _spend_of_days(store_days: list[tuple[Store, date, list[AdPlan]]], now: datetime | None = None
+                   ) -> dict[int, Decimal]:
+    """`_spend_of_day` of several stores' plans, each (store, its day, its plans), in two queries for all."""
+    reports, snapshots = Q(), Q()
+    for store, day, plans in store_days:
+        if not plans:
+            continue
+        reports |= Q(plan__in=plans, date=day)
+        start, end = store.day_bounds(day)
+        end = min(end, now or timezone.now()) if day >= store.today(now) else end
+        snapshots |= Q(plan__in=plans, ts__gte=start, ts__lt=end)
+    if not reports:
+        return {}
+    spend = {pid: s for pid, s in AdDailyPerformance.objects.filter(reports).values_list("plan_id", "spend")}
+    latest = (AdSpendSnapshot.objects.filter(snapshots)
               .order_by("plan_id", "-ts").values_list("plan_id", "ts", "spend_today"))
     seen = set()
     for pid, _, value in latest:

@@ -1,7 +1,9 @@
 """The desk home page's content: per store, today's numbers and the open items of every duty.
 
-Each app may offer a `desk.py` module with `open_items(store, user) -> list[DeskItem]`; the desk
-collects them, so a new duty shows up on the desk without the desk knowing its models.
+Each app may offer a `desk.py` module with `open_items_by_store(stores, user) -> {store id: [DeskItem]}`, which
+reads all the stores at once (a fixed number of queries however many stores the user has), and
+`open_items(store, user) -> list[DeskItem]` for one store; the desk collects them, so a new duty shows up on the
+desk without the desk knowing its models. A module with `open_items` only is asked store by store.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from importlib import import_module
 
 from django.apps import apps
+from django.db.models import Count, QuerySet
 
 DUTY_APPS = ("stores", "metrics", "campaigns", "members", "reviews")
 
@@ -22,16 +25,39 @@ class DeskItem:
     severity: str = "info"  # info | warning | danger
 
 
-def open_items(store, user) -> list[DeskItem]:
-    items: list[DeskItem] = []
+def _duty_modules():
     for label in DUTY_APPS:
         if not apps.is_installed(label):
             continue
         try:
-            module = import_module(f"{label}.desk")
+            yield import_module(f"{label}.desk")
         except ModuleNotFoundError as exc:
             if exc.name != f"{label}.desk":
                 raise
             continue
-        items.extend(item for item in module.open_items(store, user) if item.count)
+
+
+def open_items_by_store(stores, user) -> dict[int, list[DeskItem]]:
+    """Every duty's open items (those with a count) of each of `stores`, by store id, each store's in duty order."""
+    stores = list(stores)
+    items: dict[int, list[DeskItem]] = {store.pk: [] for store in stores}
+    if not stores:
+        return items
+    for module in _duty_modules():
+        if hasattr(module, "open_items_by_store"):
+            found = module.open_items_by_store(stores, user)
+        else:
+            found = {store.pk: module.open_items(store, user) for store in stores}
+        for store in stores:
+            items[store.pk].extend(item for item in found[store.pk] if item.count)
     return items
+
+
+def open_items(store, user) -> list[DeskItem]:
+    return open_items_by_store([store], user)[store.pk]
+
+
+def counts_by_store(queryset: QuerySet, via: str = "store") -> dict[int, int]:
+    """Rows of `queryset` per store id (reached through the `via` lookup), in one query; a store without any
+    is absent (read it with `.get(pk, 0)`)."""
+    return dict(queryset.order_by().values(via).annotate(n=Count("pk")).values_list(via, "n"))

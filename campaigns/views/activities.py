@@ -21,7 +21,7 @@ from .. import activity_lottery, activity_review
 from ..activity_forms import ActivityForm, ChecklistItemForm, LotteryForm, ReviewForm
 from ..activity_kinds import describe, details_form, is_lottery, next_event_day
 from ..activity_templates import copy_checklist
-from ..desk import upcoming
+from ..desk import upcoming_by_store
 from ..models import (
     Activity,
     ActivityKind,
@@ -54,10 +54,9 @@ def activities(request):
         items = items.filter(kind=kind)
     soon = request.GET.get("soon") == "1"
     if soon:  # the same rule as the desk, each store by its own local today
-        ids = []
-        for store in stores_for(request.user).filter(slug=store_slug) if store_slug else stores_for(request.user):
-            deadlines, starts = upcoming(store, store.today())
-            ids += [a.pk for a in deadlines + starts]
+        stores = list(stores_for(request.user).filter(slug=store_slug) if store_slug else stores_for(request.user))
+        soon_by_store = upcoming_by_store(stores, {store.pk: store.today() for store in stores})
+        ids = [a.pk for deadlines, starts in soon_by_store.values() for a in deadlines + starts]
         items = items.filter(pk__in=ids)
     page = Paginator(items.order_by("-start_date", "-pk"), ACTIVITIES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "campaigns/activities.html", {

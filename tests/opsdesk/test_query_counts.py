@@ -12,11 +12,20 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.models import Activity, StoreAdBudget
 from members.models import InboundReply, MemberOrder, Message, SmsTemplate
+from metrics.models import ActionItem, Anomaly
 from reviews.models import ProductTask
-from stores.models import ListingVersion
-from tests.ads.conftest import AdPlanFactory, SnapshotFactory
-from tests.factories import OrderFactory, ProductFactory
+from stores.models import ListingVersion, Store
+from tests.ads.conftest import AdDailyFactory, AdPlanFactory, SnapshotFactory
+from tests.factories import (
+    MembershipFactory,
+    OrderFactory,
+    ProductFactory,
+    StoreFactory,
+    UserFactory,
+    ViolationFactory,
+)
 from tests.members.conftest import make_member
 from tests.reviews.conftest import make_case, make_review
 
@@ -104,3 +113,50 @@ def test_conversation_page_does_not_query_per_text_or_reply(client_a, operator_a
     few = queries(client_a, url)
     add(3)
     assert queries(client_a, url) == few
+
+
+def test_desk_does_not_query_per_store(client, db):
+    """A manager of a chain waits on the same few queries as a manager of three stores: every duty's items are
+    read for all the stores at once, not store by store (the ad budget check alone took ~5 queries a store)."""
+    manager = UserFactory(username="chain-manager")
+    client.force_login(manager)
+    zones = ("Asia/Shanghai", "America/Los_Angeles", "Europe/London")
+
+    def add(n):
+        for _ in range(n):
+            i = Store.objects.count()
+            store = StoreFactory(slug=f"chain-{i}", timezone=zones[i % len(zones)])
+            MembershipFactory(store=store, user=manager, role="manager")
+            today = store.today()
+            ViolationFactory(store=store, status="open")
+            anomaly = Anomaly.objects.create(store=store, day=today, metric="gmv", value=1, baseline=2, band_low=1.5,
+                                             band_high=2.5, change=-0.5, score=-5, direction="down", explanation="x")
+            ActionItem.objects.create(anomaly=anomaly, text="Check the ad plan", due_date=today - timedelta(days=1))
+            Activity.objects.create(store=store, name="Double 11", kind="platform_event", status="planned",
+                                    details={"event": "double11", "signup_status": "not_started"},
+                                    start_date=today + timedelta(days=5), end_date=today + timedelta(days=6),
+                                    signup_deadline=today + timedelta(days=1))
+            Activity.objects.create(store=store, name="Done", kind="store_promotion", status="done",
+                                    start_date=today - timedelta(days=9), end_date=today - timedelta(days=8))
+            plan = AdPlanFactory(store=store)
+            SnapshotFactory(plan=plan, ts=timezone.now() - timedelta(hours=20), spend_today=Decimal("5.00"))
+            AdDailyFactory(plan=plan, date=today - timedelta(days=1), spend=Decimal("900.00"))
+            StoreAdBudget.objects.create(store=store, month=today.replace(day=1), amount=Decimal("100.00"))
+            member = make_member(store)
+            InboundReply.objects.create(store=store, member=member, kind="help", body="HELP", provider_sid=f"SM{i}",
+                                        received_at=timezone.now())
+            case = make_case(store, rating=1, body="broken")
+            case.assigned_to = manager
+            case.save(update_fields=["assigned_to"])
+
+    add(3)
+    few = queries(client, reverse("desk"))
+    add(9)
+    many = queries(client, reverse("desk"))
+    panels = client.get(reverse("desk")).context["panels"]
+    assert len(panels) == 12
+    assert all({"Open violations", "New anomalies", "Anomaly action items overdue", "Finished activities to review",
+                "Replies from members waiting for an answer", "Your open bad-review cases",
+                "Event sign-up deadlines (first in 1 day)"} <= {item.label for item in panel["items"]}
+               and any(item.label.startswith("Ad budget of") for item in panel["items"]) for panel in panels)
+    assert many == few

@@ -179,25 +179,26 @@ def templates(request):
 
 
 def template_edit(request, slug, pk=None):
-    """Create or edit a template; 'Preview' shows the text with sample values and its SMS length."""
+    """Create or edit a template; 'Preview' (and the page's script, as one types) shows the text with sample
+    values and its SMS length. The preview needs only the text: a new template shows it before it has a name."""
     store = get_store(request.user, slug, role=MANAGER)
     template = get_object_or_404(SmsTemplate, store=store, pk=pk) if pk else SmsTemplate(store=store)
     form = SmsTemplateForm(request.POST or None, instance=template)
-    shown = None
-    if request.method == "POST" and form.is_valid():
-        if "preview" in request.POST:
-            try:
-                shown = preview(form.cleaned_data["body"], {"store": store.name})
-            except TemplateError as exc:
-                form.add_error("body", str(exc))
-        else:
-            form.save()
-            messages.success(request, f"Saved template “{form.instance.name}”.")
-            return redirect("members:templates")
-    elif template.pk:
-        shown = preview(template.body, {"store": store.name})
+    previewing = request.method == "POST" and "preview" in request.POST
+    body = request.POST.get("body", "") if previewing else template.body
+    if request.method == "POST" and not previewing and form.is_valid():
+        form.save()
+        messages.success(request, f"Saved template “{form.instance.name}”.")
+        return redirect("members:templates")
+    shown, error = None, ""
+    if body:
+        try:
+            shown = preview(body, {"store": store.name})
+        except TemplateError as exc:
+            error = str(exc)
     return render(request, "members/template_form.html", {
-        "store": store, "form": form, "template": template, "preview": shown, "placeholders": PLACEHOLDERS,
+        "store": store, "form": form, "template": template, "preview": shown, "preview_error": error,
+        "placeholders": PLACEHOLDERS,
     })
 
 

@@ -131,6 +131,16 @@ def test_template_preview_shows_segments(client, manager_b, store_b):
     assert not SmsTemplate.objects.exists()
 
 
+def test_a_new_template_is_previewed_from_its_text_alone_before_it_has_a_name(client, manager_b, store_b):
+    client.force_login(manager_b)
+    url = reverse("members:template_new", args=[store_b.slug])
+    page = client.post(url, {"body": "Hi {first_name}, see you at {store}.", "preview": "1"}).content.decode()
+    assert f"Hi Mei, see you at {store_b.name}." in page and "1 SMS segment" in page
+    page = client.post(url, {"body": "Hi {member.phone}", "preview": "1"}).content.decode()
+    assert 'data-testid="preview-error">Unknown placeholder' in page
+    assert not SmsTemplate.objects.exists()
+
+
 def test_template_with_an_unknown_placeholder_is_not_saved(client, manager_b, store_b):
     client.force_login(manager_b)
     response = client.post(reverse("members:template_new", args=[store_b.slug]), {

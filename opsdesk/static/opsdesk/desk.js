@@ -1,7 +1,8 @@
 /* The desk's only script file: pages carry data, not inline code (the CSP allows no inline script
    without a nonce). Charts: {% plotly figure "id" %} writes the figure as JSON plus a
    <div data-plotly="id">; this draws each one. Forms: data-confirm asks first, data-autosubmit
-   submits a form when a field changes, data-product-search suggests products as one types. */
+   submits a form when a field changes, data-product-search suggests products as one types,
+   data-live-preview refreshes a form's preview as one types. */
 (function () {
   "use strict";
   function drawCharts() {
@@ -22,6 +23,28 @@
   document.addEventListener("change", function (event) {
     var el = event.target.closest("[data-autosubmit]");
     if (el && el.form) { el.form.submit(); }
+  });
+  /* A form with data-live-preview="id" asks the server for its preview as one types (the Preview button's
+     own request, preview=1) and puts the answer's element of that id in place of the page's; an answer
+     overtaken by a later one is dropped. */
+  var previews = new WeakMap();
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest("form[data-live-preview]");
+    if (!form) { return; }
+    var state = previews.get(form) || {asked: 0};
+    previews.set(form, state);
+    clearTimeout(state.timer);
+    state.timer = setTimeout(function () {
+      var asked = ++state.asked, data = new FormData(form);
+      data.set("preview", "1");
+      fetch(form.action || window.location.href, {method: "POST", body: data, credentials: "same-origin"})
+        .then(function (response) { return response.text(); })
+        .then(function (html) {
+          var target = document.getElementById(form.dataset.livePreview);
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(form.dataset.livePreview);
+          if (asked === state.asked && target && fresh) { target.innerHTML = fresh.innerHTML; }
+        });
+    }, 300);
   });
   /* A product field (SKU or title typed in; a textarea takes one a line) names the search URL: the page
      carries no product list, so the matches of what is typed, in the form's store, fill a <datalist>.

@@ -10,6 +10,7 @@ run retries.
 
 from __future__ import annotations
 
+import base64
 import logging
 from datetime import date, datetime, time, timedelta
 from email.mime.image import MIMEImage
@@ -196,6 +197,7 @@ def report_context(membership: StoreMembership, report_day: date, skipped: list[
         "violations_url": site + reverse("stores:violations", args=[store.slug]) + "?status=open",
         "settings_url": site + reverse("stores:my_settings"), "opt_out_url": opt_out_url(membership),
         "ad_budget": ad_budget_lines(store, report_day), "ads_url": ads_url(store),
+        "browser_url": site + reverse("metrics:morning_email", args=[store.slug]) + f"?day={report_day.isoformat()}",
         "images": images,
     }
 
@@ -268,7 +270,34 @@ def email_summary(anomaly: Anomaly) -> str:
 
 def build_message(membership: StoreMembership, report_day: date, skipped: list[date] = ()) -> EmailMultiAlternatives:
     context = report_context(membership, report_day, skipped)
-    store = membership.store
+    subject = subject_line(context)
+    context["preheader"] = preheader(context)
+    text = render_to_string("metrics/email/morning.txt", context)
+    html = render_to_string("metrics/email/morning.html", context)
+    # RFC 8058 one-click opt-out: the mail app's own "Unsubscribe" button POSTs to the signed link.
+    headers = {"List-Unsubscribe": f"<{context['opt_out_url']}>",
+               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [membership.user.email],
+                                     headers=headers)
+    message.attach_alternative(html, "text/html")
+    context["images"].attach_to(message)
+    return message
+
+
+def in_browser(membership: StoreMembership, report_day: date) -> str:
+    """The HTML part of the email `membership` gets about `report_day`, its images as data: URLs, for the
+    browser (the desk's "morning email" link; the day must be rolled up: this only reads)."""
+    context = report_context(membership, report_day)
+    context["preheader"] = preheader(context)
+    html = render_to_string("metrics/email/morning.html", {**context, "subject": subject_line(context),
+                                                          "in_browser": True})
+    for cid, png in context["images"].images.items():
+        html = html.replace(f'src="cid:{cid}"', f'src="data:image/png;base64,{base64.b64encode(png).decode()}"')
+    return html
+
+
+def subject_line(context: dict) -> str:
+    store, report_day = context["store"], context["day"]
     gmv = context["rows"][0]
     headline = "no data"
     if gmv["value"] is not None:
@@ -287,20 +316,9 @@ def build_message(membership: StoreMembership, report_day: date, skipped: list[d
     # The day's own holiday or sale, last: "GMV (+180 % vs Tue)" on Singles' Day is no alarm either, and said
     # after the count it keeps that within a phone's first ~40 characters.
     occasion = context["vs"].get("day")
-    subject = (f"[opsdesk] {store.name} · {short_day(report_day)}: "
-               + (f"{n} open anomal{'y' if n == 1 else 'ies'}{run} · " if n else "") + headline
-               + (f" · {occasion.said}" if occasion else ""))
-    context["preheader"] = preheader(context)
-    text = render_to_string("metrics/email/morning.txt", context)
-    html = render_to_string("metrics/email/morning.html", context)
-    # RFC 8058 one-click opt-out: the mail app's own "Unsubscribe" button POSTs to the signed link.
-    headers = {"List-Unsubscribe": f"<{context['opt_out_url']}>",
-               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [membership.user.email],
-                                     headers=headers)
-    message.attach_alternative(html, "text/html")
-    context["images"].attach_to(message)
-    return message
+    return (f"[opsdesk] {store.name} · {short_day(report_day)}: "
+            + (f"{n} open anomal{'y' if n == 1 else 'ies'}{run} · " if n else "") + headline
+            + (f" · {occasion.said}" if occasion else ""))
 
 
 def preheader(context: dict) -> str:

@@ -17,5 +17,6 @@ urlpatterns = [
     # After daily/anomalies/: a store's slug is never read as that page's.
     path("daily/<slug:slug>/", daily.store_daily, name="store_daily"),
     path("daily/<slug:slug>/peers/", peers.peer_benchmarks, name="peer_benchmarks"),
+    path("daily/<slug:slug>/email/", daily.morning_email, name="morning_email"),
     # --- end ------------------------------------------------------------------------------
 ]

@@ -150,6 +150,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "metrics:violation_entry": slug,
     "metrics:store_daily": slug,
     "metrics:peer_benchmarks": slug,
+    "metrics:morning_email": slug,
     "campaigns:activity_detail": pk("activity"),
     "campaigns:activity_edit": pk("activity"),
     "campaigns:activity_status": pk("activity"),

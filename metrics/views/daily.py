@@ -14,12 +14,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.db.models import Count, Min, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from opsdesk.tenancy import assignable_users, get_scoped_object, get_store, parse_pk, scope, stores_for
+from opsdesk.tenancy import MANAGER, assignable_users, get_scoped_object, get_store, parse_pk, scope, stores_for
+from stores.models import StoreMembership
 from stores.violations_import import ViolationImportError, import_violations
 
 from ..anomaly import label_values, with_related
@@ -27,11 +28,11 @@ from ..breakdowns import day_breakdowns
 from ..charts import anomaly_figure, round_ticks, style
 from ..compare import Window, compare_days, comparison_row, history, unusual_earlier_days
 from ..daily_list import LISTED, reported_days
-from ..email import opted_out_membership
+from ..email import in_browser, opted_out_membership
 from ..forms import ActionItemForm, AnomalyForm, ViolationForm, ViolationUploadForm
 from ..models import ActionItem, Anomaly, AnomalyStatus, WithdrawnAnomaly
 from ..peers import with_peer_notes
-from ..rollup import HEADLINE, METRICS, ROLLUP_AFTER, refresh_days, refreshed_note
+from ..rollup import HEADLINE, METRICS, ROLLUP_AFTER, is_rolled_up, refresh_days, refreshed_note
 
 
 def _figure_json(fig: go.Figure | None) -> dict | None:
@@ -114,6 +115,22 @@ def store_daily(request, slug):
     return _panels_page(request, [store], timezone.now(), _asked_day(request), store_page=True)
 
 
+def morning_email(request, slug):
+    """The morning email a manager of the store gets, in the browser (`?day=`, default the last day it reported:
+    yesterday once rolled up): its charts as data: images, its links as in the email. Managers only, as the
+    email is theirs; a day not rolled up yet says so (this page reads, it rolls nothing up)."""
+    store = get_store(request.user, slug, role=MANAGER)
+    membership = get_object_or_404(StoreMembership, user=request.user, store=store)
+    day = _asked_day(request, instead="Showing the last day reported.")
+    if day is None:
+        yesterday = store.today() - timedelta(days=1)
+        day = yesterday if is_rolled_up(store, yesterday) else Window(store, yesterday - timedelta(days=7),
+                                                                      yesterday).last_rolled_up()
+    if day is None or not is_rolled_up(store, day):
+        return render(request, "metrics/morning_email_pending.html", {"store": store, "day": day}, status=404)
+    return HttpResponse(in_browser(membership, day))
+
+
 def _panels_page(request, stores, now, asked, store_page: bool = False):
     open_counts = dict(
         scope(Anomaly.objects.filter(part_of__isnull=True, continued_by__isnull=True, store__in=stores),
@@ -122,6 +139,9 @@ def _panels_page(request, stores, now, asked, store_page: bool = False):
         .values_list("store").annotate(n=Count("id")).values_list("store", "n")
     )
     panels = [_panel(store, now, asked, open_counts.get(store.pk, 0)) for store in stores]
+    managed = set(stores_for(request.user, MANAGER).filter(pk__in=[s.pk for s in stores]).values_list("pk", flat=True))
+    for panel in panels:
+        panel["manages"] = panel["store"].pk in managed  # their morning email is linked
     return render(request, "metrics/daily.html", {"panels": panels, "asked": asked, "store_page": store_page})
 
 

@@ -43,6 +43,10 @@ class LineData:
     freight: Decimal = Decimal("0")
     product_id: int | None = None
     external_id: str = ""  # the platform's line id (Shopify's line item id), which its refunds name
+    # Refunded of this line so far, as a file states it (opsdesk's refunded_quantity and line_refund_amount columns):
+    # a state, not a new refund, so recording it again adds nothing (`refund_line_so_far`).
+    refunded_quantity: int = 0
+    refund_amount: Decimal = Decimal("0")
 
 
 @dataclass
@@ -83,6 +87,138 @@ class OrderRefused(ValueError):
     """The order cannot be recorded as given (e.g. refund above the total)."""
 
 
+class RefundLinesRefused(OrderRefused):
+    """A refund's items cannot be put on the order's lines as given (`apply_refund_lines(strict=True)`):
+    `problems` holds (index of the item, field, reason) for each."""
+
+    def __init__(self, problems: list[tuple[int, str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"lines.{n}.{field}: {reason}" for n, field, reason in problems))
+
+
+@dataclass(frozen=True)
+class RefundLine:
+    """Items of one refund on one of the order's lines: how many and how much of the line's amount (its items'
+    price less their discount, as the line's amount is). The line is named by the platform's line id (Shopify's
+    line item id), by its number on the order (1, 2, …) or by its SKU."""
+
+    quantity: int
+    amount: Decimal
+    line_item_id: str = ""
+    line_no: int | None = None
+    sku: str = ""
+
+    @property
+    def named(self) -> tuple[str, str]:
+        """(field, value) that names the line, as a message says it."""
+        if self.line_item_id:
+            return "line_item_id", self.line_item_id
+        if self.line_no is not None:
+            return "line_no", str(self.line_no)
+        return "sku", self.sku
+
+
+def line_refund_problems(line_quantity: int, line_amount: Decimal, quantity: int, amount: Decimal) -> list[
+        tuple[str, str]]:
+    """Why a line of `line_quantity` items and `line_amount` cannot have `quantity` items and `amount` refunded in
+    all: (field, reason) pairs, empty when it can. Every channel that is told a line's refunds checks them so."""
+    problems = []
+    if quantity < 0:
+        problems.append(("quantity", f"{quantity} is negative"))
+    elif quantity > line_quantity:
+        problems.append(("quantity", f"{quantity} refunded is more than the line's quantity {line_quantity}"))
+    if amount < 0:
+        problems.append(("amount", f"{amount} is negative"))
+    elif amount > line_amount:
+        problems.append(("amount", f"{amount} refunded is more than the line's amount {line_amount}"))
+    return problems
+
+
+def add_line_refund(line: OrderLine, quantity: int, amount: Decimal) -> bool:
+    """The one rule for a line's refunds, whatever the channel: a refund's items add to the line's refunded
+    quantity and amount, each capped at what the line holds. In memory; returns whether the line changed. The
+    caller makes each refund count once (Shopify's refund id, the API's event id, `refund_line_so_far`)."""
+    refunded_quantity = min(line.quantity, line.refunded_quantity + max(quantity, 0))
+    refund_amount = min(line.amount, line.refund_amount + max(amount, Decimal("0")))
+    changed = (refunded_quantity, refund_amount) != (line.refunded_quantity, line.refund_amount)
+    line.refunded_quantity, line.refund_amount = refunded_quantity, refund_amount
+    return changed
+
+
+def refund_line_so_far(line: OrderLine, quantity: int, amount: Decimal) -> bool:
+    """`add_line_refund` for a channel that states what a line has had refunded so far (a file): what it states
+    beyond what the line already holds is added, so the same file twice, or an older one, adds nothing."""
+    return add_line_refund(line, quantity - line.refunded_quantity, amount - line.refund_amount)
+
+
+def apply_refund_lines(order: Order, lines: list[RefundLine], strict: bool = False) -> tuple[bool, list[str]]:
+    """Add a newly recorded refund's items to the order's lines (`add_line_refund`). The caller holds the order's
+    row lock and calls this once per refund. Returns (any line changed, the lines named that the order lacks).
+    `strict` (a channel that can be told no, the ingest API): RefundLinesRefused naming every item the order has
+    no line for, whose SKU is on several of its lines, or that would refund more than its line holds, and nothing
+    is changed."""
+    if not lines:
+        return False, []
+    order_lines = list(order.lines.all())
+    by_id = {line.external_id: line for line in order_lines if line.external_id}
+    by_no = {line.line_no: line for line in order_lines}
+    by_sku: dict[str, list[OrderLine]] = {}
+    for line in order_lines:
+        if line.sku:
+            by_sku.setdefault(line.sku, []).append(line)
+    unknown, problems, found = [], [], []
+    for n, item in enumerate(lines):
+        field, value = item.named
+        if item.line_item_id:
+            line = by_id.get(item.line_item_id)
+        elif item.line_no is not None:
+            line = by_no.get(item.line_no)
+        else:
+            same = by_sku.get(item.sku, [])
+            if len(same) > 1:
+                problems.append((n, "sku", f"{item.sku!r} is on lines {', '.join(str(s.line_no) for s in same)} of "
+                                           f"order {order.external_id!r}: name the line by line_no"))
+                continue
+            line = same[0] if same else None
+        if line is None:
+            unknown.append(value)
+            problems.append((n, field, f"order {order.external_id!r} has no line with {field} {value}"))
+            continue
+        found.append((n, line, item))
+    if strict:
+        totals: dict[int, tuple[int, Decimal]] = {}
+        for n, line, item in found:  # two items of one refund on the same line count together
+            quantity, amount = totals.get(line.pk, (line.refunded_quantity, line.refund_amount))
+            totals[line.pk] = (quantity + item.quantity, amount + item.amount)
+            problems += [(n, field, reason + (f" (with {line.refunded_quantity} already refunded)"
+                                               if field == "quantity" and line.refunded_quantity else
+                                               f" (with {line.refund_amount} already refunded)"
+                                               if field == "amount" and line.refund_amount else ""))
+                         for field, reason in line_refund_problems(line.quantity, line.amount, *totals[line.pk])]
+        if problems:
+            raise RefundLinesRefused(sorted(problems))
+    changed = {line.pk: line for _, line, item in found if add_line_refund(line, item.quantity, item.amount)}
+    OrderLine.objects.bulk_update(changed.values(), ["refunded_quantity", "refund_amount"])
+    return bool(changed), unknown
+
+
+def _refund_lines_so_far(order: Order, data: OrderData) -> bool:
+    """Put on the stored order's lines (by line number) what `data` states they have had refunded so far; returns
+    whether any line changed."""
+    stated = {n: line for n, line in enumerate(data.lines, start=1) if line.refunded_quantity or line.refund_amount}
+    if not stated:
+        return False
+    changed = [line for line in order.lines.filter(line_no__in=stated)
+               if refund_line_so_far(line, stated[line.line_no].refunded_quantity, stated[line.line_no].refund_amount)]
+    OrderLine.objects.bulk_update(changed, ["refunded_quantity", "refund_amount"])
+    return bool(changed)
+
+
+def refunds_lines(data: OrderData) -> bool:
+    """Whether `data` states refunds on its lines (which an order already stored may lack)."""
+    return any(line.refunded_quantity or line.refund_amount for line in data.lines)
+
+
 def counted_days(store: Store, order: Order) -> set[date]:
     """The store-local days whose daily numbers count the order: its paid day and its refund day."""
     return {store.today(at) for at in (order.paid_at, order.refunded_at) if at is not None}
@@ -112,6 +248,7 @@ def moves_forward(order: Order, data: OrderData) -> bool:
     """Whether `data` would change the stored `order` (what `_advance` and the platform's time would write):
     an import of a file already imported skips the orders it would not change without a query each."""
     return (_moves_counted(order, data) or _moves_fulfilment(order, data) or _names(order, data)
+            or refunds_lines(data)  # may: the lines are not read here; record_order adds only what is new
             or (data.status != order.status and _status_rank(data.status) > _status_rank(order.status))
             or (data.updated_at is not None and (order.platform_updated_at is None
                                                  or data.updated_at > order.platform_updated_at)))
@@ -121,7 +258,7 @@ def fulfils_only(order: Order, data: OrderData) -> bool:
     """Whether `data` moves the stored `order` on by a shipment or delivery alone (`fulfil_orders` writes those
     in bulk: a day's export marking thousands of orders delivered)."""
     return (data.updated_at is None and _moves_fulfilment(order, data) and not _moves_counted(order, data)
-            and not _names(order, data))
+            and not _names(order, data) and not refunds_lines(data))
 
 
 def _names(order: Order, data: OrderData) -> bool:
@@ -280,6 +417,8 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
             return order, False
         before = counted_days(store, order)
         _, counted = _advance(order, data)
+        if _refund_lines_so_far(order, data) and order.refunded_at is not None:
+            touched.add(store.today(order.refunded_at))  # products' refunds count on the order's refund day
         if data.updated_at and (order.platform_updated_at is None or data.updated_at > order.platform_updated_at):
             order.platform_updated_at = data.updated_at
             order.save(update_fields=["platform_updated_at"])
@@ -325,15 +464,17 @@ def _new_order(store: Store, data: OrderData) -> Order:
 
 
 def _lines(order: Order, data: OrderData) -> list[OrderLine]:
-    return [
-        OrderLine(
+    lines = []
+    for n, line in enumerate(data.lines, start=1):
+        row = OrderLine(
             order=order, line_no=n, product_id=line.product_id, sku=line.sku[:100], title=line.title[:255],
             quantity=line.quantity, unit_price=line.unit_price,
             amount=line.amount if line.amount is not None else line.unit_price * line.quantity,
             freight=line.freight, external_id=line.external_id[:100],
         )
-        for n, line in enumerate(data.lines, start=1)
-    ]
+        refund_line_so_far(row, line.refunded_quantity, line.refund_amount)
+        lines.append(row)
+    return lines
 
 
 def _payments(order: Order, data: OrderData) -> list[Payment]:

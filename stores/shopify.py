@@ -34,13 +34,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from opsdesk.money import to_money
 
-from .models import Order, OrderLine, OrderStatus, PaymentType, ShopifyRefund, TrafficSource
+from .models import Order, OrderStatus, PaymentType, ShopifyRefund, TrafficSource
 from .orders import (
     NO_NUL,
     NUL_REFUSED,
     LineData,
     OrderData,
     PaymentData,
+    RefundLine,
+    apply_refund_lines,
     delete_order,
     is_deleted,
     products_by_sku,
@@ -203,16 +205,6 @@ def _refunded(refund: dict, field: str, errors: list[str]) -> Decimal:
                 if tx.get("kind") == "refund" and tx.get("status", "success") == "success"), Decimal("0"))
 
 
-@dataclass(frozen=True)
-class RefundLine:
-    """One of a refund's `refund_line_items`: which order line (Shopify's line item id), how many items and how
-    much of the line's amount (`subtotal`: the items' price less their discount, as the line's amount is)."""
-
-    line_item_id: str
-    quantity: int
-    amount: Decimal
-
-
 def refund_lines(refund: dict, field: str, errors: list[str]) -> list[RefundLine]:
     """The refund's `refund_line_items` in the shop's currency (`subtotal_set.shop_money`, else `subtotal`); an
     unreadable one is named in `errors`. Tax (`total_tax`) is not added: a line's amount carries tax only as the
@@ -231,30 +223,19 @@ def refund_lines(refund: dict, field: str, errors: list[str]) -> list[RefundLine
         if not item.get("line_item_id"):
             errors.append(f"{field}.{n}.line_item_id is required")
         elif quantity >= 0:
-            lines.append(RefundLine(str(item["line_item_id"]), quantity, amount))
+            lines.append(RefundLine(quantity, amount, line_item_id=str(item["line_item_id"])))
     return lines
 
 
-def apply_refund_lines(order: Order, lines: list[RefundLine]) -> tuple[bool, list[str]]:
-    """Add a newly recorded refund's items to the order's lines (refunded quantity and amount), each capped at
-    what the line holds. The caller holds the order's row lock and calls this once per refund (the refund's id
-    is what makes it once). Returns (any line changed, the line item ids the order has no line for)."""
-    by_id = {line.external_id: line for line in order.lines.exclude(external_id="")} if lines else {}
-    unknown, changed = [], {}
-    for item in lines:
-        line = by_id.get(item.line_item_id)
-        if line is None:
-            unknown.append(item.line_item_id)
-            continue
-        line.refunded_quantity = min(line.quantity, line.refunded_quantity + item.quantity)
-        line.refund_amount = min(line.amount, line.refund_amount + item.amount)
-        changed[line.pk] = line
-    OrderLine.objects.bulk_update(changed.values(), ["refunded_quantity", "refund_amount"])
+def _put_refund_lines(order: Order, lines: list[RefundLine]) -> tuple[bool, list[str]]:
+    """`stores.orders.apply_refund_lines`, each item capped at its line; an item naming a line item the order has
+    no line for is logged (and returned) rather than refused."""
+    changed, unknown = apply_refund_lines(order, lines)
     if unknown:
         # Recorded for its money all the same: refusing would make Shopify retry a refund that cannot change.
         log.warning("Shopify refund on order %s names line items the order has no line for: %s", order,
                     ", ".join(unknown))
-    return bool(changed), unknown
+    return changed, unknown
 
 
 def _fulfilment(payload: dict, updated_at: datetime | None, errors: list[str]
@@ -479,7 +460,7 @@ def _keep_refunds(store, order: Order, payload: dict, touched: set[date]) -> Non
     new = [r for r in new if r.refunded_at]
     ShopifyRefund.objects.bulk_create(new, ignore_conflicts=True)
     items = [item for r in new for item in refund_lines(reported[r.external_id], "", [])]
-    if apply_refund_lines(order, items)[0]:
+    if _put_refund_lines(order, items)[0]:
         _touch_refund_day(store, order, touched)
 
 
@@ -546,7 +527,7 @@ def record_shopify_refund(store, payload: dict) -> RefundRecorded:
             if reported > order.refund_amount:
                 order = record_refund(store, refund.order_id, reported - order.refund_amount, refund.refunded_at,
                                       touched)
-            changed, unknown = apply_refund_lines(order, refund.lines)
+            changed, unknown = _put_refund_lines(order, refund.lines)
             if changed:
                 _touch_refund_day(store, order, touched)
             mark_stale_days(store, touched)

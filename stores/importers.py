@@ -58,12 +58,15 @@ from .orders import (
     OrderRefused,
     PaymentData,
     create_orders,
+    deleted_orders,
     fulfil_orders,
     fulfils_only,
     limit_problems,
+    line_refund_problems,
     moves_forward,
     products_by_sku,
     record_order,
+    skipped_note,
 )
 
 
@@ -473,6 +476,19 @@ def parse_quantity(value: str) -> int:
     return quantity
 
 
+def parse_count(value: str) -> int:
+    """A whole number ≥ 0 (a count that may be none, as a line's refunded items)."""
+    try:
+        count = int(Decimal(value))
+    except (InvalidOperation, ValueError, OverflowError):
+        raise BadValue(f"{value!r} is not a whole number") from None
+    if count < 0 or count != Decimal(value):
+        raise BadValue(f"{value!r} is not a whole number of 0 or more")
+    if count > MAX_COUNT:
+        raise BadValue(f"{value} is {TOO_LARGE_COUNT}")
+    return count
+
+
 def parse_bool(value: str) -> bool:
     text = value.strip().lower()
     if text in ("", "0", "no", "false", "n"):
@@ -519,6 +535,7 @@ ORDER_COLUMNS = [
     "status", "total", "currency", "traffic_source", "buyer_ref", "buyer_name",
     "buyer_phone", "buyer_email", "marketing_consent", "sku", "title", "quantity", "unit_price", "line_amount",
     "freight", "payment_type", "refund_amount", "refunded_at", "shipped_at", "delivered_at",
+    "refunded_quantity", "line_refund_amount",
 ]
 ORDER_REQUIRED = ["order_id", "placed_at", "total", "unit_price"]
 SHOPIFY_REQUIRED = ["Name", "Created at", "Total", "Lineitem quantity", "Lineitem price"]
@@ -596,7 +613,38 @@ def _check_fulfilment(head: RowReader, paid_at, shipped_at, delivered_at) -> Non
                                          f"{head.row['shipped_at']!r}; an order is delivered after it ships"))
 
 
-ORDER_MONEY = ["total", "unit_price", "line_amount", "freight", "refund_amount"]
+LINE_REFUND_COLUMNS = {"quantity": "refunded_quantity", "amount": "line_refund_amount"}
+
+
+def _check_line_refund(number: int, line: LineData, errors: list[tuple[int, str]]) -> None:
+    """Name a line's refund that the line cannot hold (more items or money than it has), as every channel checks
+    it (`stores.orders.line_refund_problems`)."""
+    amount = line.amount if line.amount is not None else line.unit_price * line.quantity
+    errors += [(number, f"{LINE_REFUND_COLUMNS[field]}: {reason}")
+               for field, reason in line_refund_problems(line.quantity, amount, line.refunded_quantity,
+                                                         line.refund_amount)]
+
+
+def _check_line_refunds(head: RowReader, group: list[tuple[int, Row]], data: OrderData) -> None:
+    """Name line refunds the order's refund cannot carry: products' refunds count on the order's refund day, so
+    the order needs its refund_amount and refunded_at, and its lines cannot have more money back than it had."""
+    refunded = [(number, line) for (number, _), line in zip(group, data.lines, strict=True)
+                if line.refunded_quantity or line.refund_amount]
+    if not refunded:
+        return
+    first = refunded[0][0]
+    column = "refunded_quantity" if refunded[0][1].refunded_quantity else "line_refund_amount"
+    if not data.refund_amount or data.refunded_at is None:
+        head.errors.append((first, f"{column}: give the order's refund_amount and refunded_at too: a product's "
+                                   "refunds count on the day of the order's refund"))
+        return
+    lines_total = sum(line.refund_amount for _, line in refunded)
+    if lines_total > data.refund_amount:
+        head.errors.append((first, f"line_refund_amount: the lines' refunds add up to {lines_total}, more than the "
+                                   f"order's refund_amount {data.refund_amount}"))
+
+
+ORDER_MONEY = ["total", "unit_price", "line_amount", "freight", "refund_amount", "line_refund_amount"]
 SHOPIFY_MONEY = ["Total", "Lineitem price", "Lineitem discount", "Refunded Amount"]
 
 
@@ -647,9 +695,13 @@ def _opsdesk_orders(store: Store, rows: list[tuple[int, Row]], mark: str | None 
                 unit_price=line.get("unit_price", money, required=True, default=Decimal("0")),
                 amount=line.get("line_amount", money), freight=line.get("freight", money,
                                                                               default=Decimal("0")),
+                refunded_quantity=line.get("refunded_quantity", parse_count, default=0),
+                refund_amount=line.get("line_refund_amount", money, default=Decimal("0")),
             ))
+            _check_line_refund(number, data.lines[-1], errors)
         if data.refund_amount > data.total:
             errors.append((head.number, f"refund_amount: {data.refund_amount} is more than the total {data.total}"))
+        _check_line_refunds(head, group, data)
         _refuse_future(head, {"placed_at": data.placed_at, "paid_at": paid_at, "refunded_at": data.refunded_at,
                               "shipped_at": shipped_at, "delivered_at": delivered_at}, now)
         if paid_at and data.placed_at and paid_at < data.placed_at:
@@ -815,6 +867,11 @@ def import_orders(store: Store, source, mark: str | None = None,
     progress("checking", 0, count)
     orders = (_opsdesk_orders if fmt == "opsdesk" else _shopify_orders)(store, rows, mark or None)
     result = ImportResult(kind="orders", format=fmt, rows=count, details={"lines": 0, "new products": 0})
+    # Orders the platform deleted stay deleted: an older file that still holds one skips it, and says so.
+    deleted = deleted_orders(store, [data.external_id for _, data in orders])
+    if deleted:
+        result.notes.append(skipped_note(store, deleted, {data.external_id: data.name for _, data in orders}))
+        orders = [(number, data) for number, data in orders if data.external_id not in deleted]
     from metrics.rollup import refresh_days  # metrics builds on stores, not the other way round
 
     touched: set[date] = set()

@@ -566,6 +566,45 @@ def is_deleted(store: Store, external_id: str) -> bool:
     return DeletedOrder.objects.filter(store=store, external_id=external_id).exists()
 
 
+def deleted_orders(store: Store, external_ids: list[str]) -> dict[str, datetime]:
+    """Those of `external_ids` the platform reported deleted (`delete_order`), with when: every channel skips
+    them, so an older file or a late event does not bring a deleted order back."""
+    ids = sorted(set(external_ids))
+    found: dict[str, datetime] = {}
+    for start in range(0, len(ids), 2000):  # SQLite limits query parameters
+        found.update(DeletedOrder.objects.filter(store=store, external_id__in=ids[start:start + 2000])
+                     .values_list("external_id", "deleted_at"))
+    return found
+
+
+SKIPPED_SHOWN = 5  # orders a note names; it counts the rest
+
+
+def skipped_note(store: Store, deleted: dict[str, datetime], names: dict[str, str] | None = None) -> str:
+    """What an import says of the orders it skipped because they were deleted: '1 order skipped: deleted on Shopify
+    on Fri 27 Nov (#1042).' The days are the store's; an order is named by its name when the input gives one."""
+    from metrics.figures import day_words  # metrics builds on stores, not the other way round
+
+    names = names or {}
+    by_day: dict[date, list[str]] = {}
+    for external_id in sorted(deleted, key=lambda i: (deleted[i], i)):
+        by_day.setdefault(store.today(deleted[external_id]), []).append(names.get(external_id) or f"#{external_id}")
+    this_year = store.today().year
+    shown, parts = 0, []
+    for day, orders in by_day.items():
+        named = orders[:max(SKIPPED_SHOWN - shown, 0)]
+        shown += len(named)
+        parts.append(f"{day_words(day, this_year)}" + (f" ({', '.join(named)})" if named else ""))
+    more = len(deleted) - shown
+    count = "1 order" if len(deleted) == 1 else f"{len(deleted):,} orders"
+    return (f"{count} skipped: deleted on Shopify on {_and(parts)}" + (f", and {more:,} more" if more else "")
+            + ".")
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
 @transaction.atomic
 def fulfil_orders(store: Store, orders: list[OrderData]) -> int:
     """`fulfil` the store's orders with the shipments and deliveries `orders` report, in a few statements (rows

@@ -113,7 +113,10 @@ def post_events(request):
         return Status(413, {"detail": str(exc)})
     except ingest.BatchRejected as exc:
         return Status(400, {"detail": exc.detail, "errors": exc.errors})
-    return Status(202, {"accepted": result.accepted, "duplicates": result.duplicates})
+    answer = {"accepted": result.accepted, "duplicates": result.duplicates}
+    if result.skipped:
+        answer["skipped"] = list(result.skipped)
+    return Status(202, answer)
 
 
 def public_urls(ninja_api: NinjaAPI):

@@ -31,6 +31,10 @@ from stores.orders import (
     OrderData,
     OrderRefused,
     PaymentData,
+    RefundLine,
+    RefundLinesRefused,
+    apply_refund_lines,
+    deleted_orders,
     record_fulfilment,
     record_order,
     record_refund,
@@ -73,6 +77,8 @@ class IngestResult:
     accepted: int
     duplicates: int
     orders_created: int = 0
+    # Events naming an order the platform deleted: {index, id, order_id, reason}; stored as events, no effect.
+    skipped: tuple[dict, ...] = ()
 
 
 class BatchRejected(Exception):
@@ -134,6 +140,8 @@ def _friendly(error: dict) -> str:
         return NUL_REFUSED
     if error["type"] == "extra_forbidden":
         return "is not a field of this event type"
+    if error["type"] == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])
     return error["msg"]
 
 
@@ -186,6 +194,7 @@ def check_events(store: Store, events: list, now=None) -> tuple[list, dict[str, 
     known_orders = set(
         Order.objects.filter(store=store, external_id__in=refund_orders).values_list("external_id", flat=True)
     ) if refund_orders else set()
+    known_orders |= set(deleted_orders(store, list(refund_orders)))  # skipped when stored (`_deleted`), not refused
     latest = (now or timezone.now()) + max_clock_skew()
 
     errors = []
@@ -296,20 +305,49 @@ def ingest_body(store: Store, body: bytes, now=None) -> IngestResult:
     return store_events(store, *validate_body(store, body, now=now))
 
 
+_ORDER_EVENTS = OrderPaid | Refund | Fulfilment
+
+
+def _deleted(store: Store, events: list) -> tuple[set[str], tuple[dict, ...]]:
+    """The batch's order ids the platform deleted (`stores.orders.delete_order`), and each event naming one, as the
+    answer lists them: such an event is stored, but its order is not recorded again, refunded or fulfilled."""
+    order_ids = {event.order_id for event in events if isinstance(event, _ORDER_EVENTS)}
+    if not order_ids:
+        return set(), ()
+    from metrics.figures import day_words
+
+    deleted = deleted_orders(store, list(order_ids))
+    this_year = store.today().year
+    return set(deleted), tuple(
+        {"index": index, "id": event.id, "order_id": event.order_id,
+         "reason": f"deleted on Shopify on {day_words(store.today(deleted[event.order_id]), this_year)}"}
+        for index, event in enumerate(events) if isinstance(event, _ORDER_EVENTS) and event.order_id in deleted)
+
+
+def _refund_lines(order, event: Refund) -> None:
+    """Put the refund's items on the order's lines (`stores.orders.apply_refund_lines`): an item the order has no
+    line for, or more than its line holds, refuses the batch."""
+    apply_refund_lines(order, [RefundLine(line.quantity, line.amount, line_no=line.line_no, sku=line.sku or "")
+                               for line in event.lines], strict=True)
+
+
 def store_events(store: Store, events: list, products: dict[str, int]) -> IngestResult:
-    """Store validated events (see validate_events) and their orders and refunds, all or nothing."""
+    """Store validated events (see validate_events) and their orders and refunds, all or nothing. Events naming an
+    order the platform deleted are stored with no effect, and listed in the result's `skipped`."""
     unique = {}
     for event in events:
         unique.setdefault(event.id, event)
     orders_created = 0
     touched: set = set()  # store-local days whose numbers the events, orders and refunds changed
+    deleted, skipped = _deleted(store, events)
+    errors = []
     with transaction.atomic():
         stored = _insert(store, list(unique.values()), products) if unique else set()
         # Orders are touched in order-id order (each order's own events keep their batch order), so two
         # concurrent batches lock the same orders in the same sequence instead of deadlocking.
         effects = sorted(
-            ((index, event) for index, event in enumerate(events) if isinstance(event, OrderPaid | Refund | Fulfilment)
-             and event.id in stored and unique[event.id] is event),
+            ((index, event) for index, event in enumerate(events) if isinstance(event, _ORDER_EVENTS)
+             and event.id in stored and unique[event.id] is event and event.order_id not in deleted),
             key=lambda item: (item[1].order_id, item[0]),
         )
         for index, event in effects:
@@ -317,11 +355,17 @@ def store_events(store: Store, events: list, products: dict[str, int]) -> Ingest
                 if isinstance(event, OrderPaid):
                     orders_created += record_order(store, _order_data(event, products), touched)[1]
                 elif isinstance(event, Refund):
-                    record_refund(store, event.order_id, Decimal(event.amount), event.ts, touched)
+                    order = record_refund(store, event.order_id, Decimal(event.amount), event.ts, touched)
+                    _refund_lines(order, event)
                 else:
                     record_fulfilment(store, event.order_id, _FULFILMENT_STATUS[type(event)], event.ts)
+            except RefundLinesRefused as exc:
+                errors += [{"index": index, "id": event.id, "field": f"lines.{n}.{field}", "reason": reason}
+                           for n, field, reason in exc.problems]
             except OrderRefused as exc:
-                raise BatchRejected([{"index": index, "id": event.id, "field": "", "reason": str(exc)}]) from None
+                errors.append({"index": index, "id": event.id, "field": "", "reason": str(exc)})
+        if errors:  # every refused effect named; the transaction rolls back whole
+            raise BatchRejected(sorted(errors, key=lambda e: e["index"]))
         if stored:
             # Only a late event's day is worked out: the live batch's cost stays one comparison an event.
             # A shipping or delivery notice counts in no daily number: its day needs no rebuild.
@@ -329,4 +373,5 @@ def store_events(store: Store, events: list, products: dict[str, int]) -> Ingest
             touched.update(store.today(event.ts) for event in unique.values()
                            if event.ts < today_starts and event.id in stored and not isinstance(event, Fulfilment))
         mark_stale_days(store, touched)  # late facts: their past, rolled-up days are rebuilt
-    return IngestResult(accepted=len(stored), duplicates=len(events) - len(stored), orders_created=orders_created)
+    return IngestResult(accepted=len(stored), duplicates=len(events) - len(stored), orders_created=orders_created,
+                        skipped=skipped)

@@ -10,7 +10,16 @@ from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    model_serializer,
+    model_validator,
+)
 
 from stores.models import PaymentType, TrafficSource
 from stores.orders import NO_NUL
@@ -115,10 +124,38 @@ class OrderPaid(_Event):
     payments: list[PaymentIn] = Field(default_factory=list, description="Defaults to one payment of the total.")
 
 
+class RefundLineIn(BaseModel):
+    """Items of a refund on one of the order's lines, named by its number or its SKU."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line_no: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="The line's position in the order_paid's lines, from 1.")
+    sku: Sku | None = Field(None, description="The line's SKU, when no other line of the order has it.")
+    quantity: Annotated[int, Field(ge=0, le=2**31 - 1)] = Field(description="Items refunded (0: money only).")
+    amount: Money = Field(description="Money refunded of the line's amount.")
+
+    @model_validator(mode="after")
+    def _one_name(self):
+        if (self.line_no is None) == (self.sku is None):
+            raise ValueError("give the line's line_no or its sku (one of them)")
+        return self
+
+
 class Refund(_Event):
     type: Literal["refund"]
     order_id: text(1, 100)
     amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+    lines: list[RefundLineIn] = Field(
+        default_factory=list, description="The refunded items, if known: they show as refunds by product. Each "
+                                          "line's refunds in all stay within its quantity and amount.")
+
+    @model_validator(mode="after")
+    def _lines_within_amount(self):
+        lines = sum((line.amount for line in self.lines), Decimal("0"))
+        if lines > self.amount:
+            raise ValueError(f"the lines' amounts add up to {lines}, more than the refund's amount {self.amount}")
+        return self
 
 
 class OrderShipped(_Event):
@@ -153,9 +190,28 @@ class _Body(BaseModel):
 BODY = TypeAdapter(_Body)
 
 
+class SkippedEvent(BaseModel):
+    index: int = Field(description="Position of the event in the batch, from 0.")
+    id: str
+    order_id: str
+    reason: str = Field(description="Why its order was not recorded or changed, e.g. 'deleted on Shopify on Fri 27 "
+                                    "Nov'.")
+
+
 class Accepted(BaseModel):
     accepted: int = Field(description="Events stored by this request.")
     duplicates: int = Field(description="Events already stored earlier (same id): counted once, not again.")
+    skipped: list[SkippedEvent] | None = Field(
+        None, description="Present when events of the batch name an order the platform deleted: they are stored as "
+                          "events, but the order is not recorded again, refunded or fulfilled.")
+
+    @model_serializer(mode="wrap")
+    def _without_empty_skipped(self, handler):
+        # Answers without skipped events read as they always have: {"accepted": …, "duplicates": …}.
+        data = handler(self)
+        if data.get("skipped") is None:
+            data.pop("skipped", None)
+        return data
 
 
 class EventError(BaseModel):

@@ -619,6 +619,8 @@ LINE_REFUND_COLUMNS = {"quantity": "refunded_quantity", "amount": "line_refund_a
 def _check_line_refund(number: int, line: LineData, errors: list[tuple[int, str]]) -> None:
     """Name a line's refund that the line cannot hold (more items or money than it has), as every channel checks
     it (`stores.orders.line_refund_problems`)."""
+    if not (line.refunded_quantity or line.refund_amount):  # most lines: nothing to check
+        return
     amount = line.amount if line.amount is not None else line.unit_price * line.quantity
     errors += [(number, f"{LINE_REFUND_COLUMNS[field]}: {reason}")
                for field, reason in line_refund_problems(line.quantity, amount, line.refunded_quantity,
@@ -654,6 +656,7 @@ def _opsdesk_orders(store: Store, rows: list[tuple[int, Row]], mark: str | None 
     errors: list[tuple[int, str]] = []
     orders = []
     now = timezone.now()
+    refund_columns = bool(rows) and any(c in rows[0][1].columns for c in ("refunded_quantity", "line_refund_amount"))
     for external_id, group in _take_groups(rows, "order_id"):
         if not external_id:
             errors += [(n, "order_id: is required") for n, _ in group]
@@ -695,8 +698,9 @@ def _opsdesk_orders(store: Store, rows: list[tuple[int, Row]], mark: str | None 
                 unit_price=line.get("unit_price", money, required=True, default=Decimal("0")),
                 amount=line.get("line_amount", money), freight=line.get("freight", money,
                                                                               default=Decimal("0")),
-                refunded_quantity=line.get("refunded_quantity", parse_count, default=0),
-                refund_amount=line.get("line_refund_amount", money, default=Decimal("0")),
+                refunded_quantity=line.get("refunded_quantity", parse_count, default=0) if refund_columns else 0,
+                refund_amount=(line.get("line_refund_amount", money, default=Decimal("0")) if refund_columns
+                               else Decimal("0")),
             ))
             _check_line_refund(number, data.lines[-1], errors)
         if data.refund_amount > data.total:

@@ -68,3 +68,10 @@ def test_a_file_without_deleted_orders_says_nothing_of_them(store_a):
     result = import_orders(store_a, OPSDESK_CSV)
     assert result.created == 2
     assert "skipped" not in result.summary()
+
+
+def test_a_store_with_more_deleted_orders_than_the_file_holds_skips_only_the_files(store_a):
+    deleted_on_friday(store_a, "T-1", "X-1", "X-2")  # more than the file's two orders: looked up by the file's ids
+    result = import_orders(store_a, OPSDESK_CSV)
+    assert list(Order.objects.values_list("external_id", flat=True)) == ["T-2"]
+    assert result.summary().endswith("1 order skipped: deleted on Shopify on Fri 27 Nov (WEB-1).")

@@ -35,6 +35,7 @@ from stores.orders import (
     RefundLinesRefused,
     apply_refund_lines,
     deleted_orders,
+    hold_deletions,
     record_fulfilment,
     record_order,
     record_refund,
@@ -339,9 +340,11 @@ def store_events(store: Store, events: list, products: dict[str, int]) -> Ingest
         unique.setdefault(event.id, event)
     orders_created = 0
     touched: set = set()  # store-local days whose numbers the events, orders and refunds changed
-    deleted, skipped = _deleted(store, events)
     errors = []
     with transaction.atomic():
+        if any(isinstance(event, _ORDER_EVENTS) for event in events):
+            hold_deletions(store)  # a deletion landing meanwhile waits for this batch, or is seen by it
+        deleted, skipped = _deleted(store, events)
         stored = _insert(store, list(unique.values()), products) if unique else set()
         # Orders are touched in order-id order (each order's own events keep their batch order), so two
         # concurrent batches lock the same orders in the same sequence instead of deadlocking.

@@ -61,6 +61,7 @@ from .orders import (
     deleted_orders,
     fulfil_orders,
     fulfils_only,
+    hold_deletions,
     limit_problems,
     line_refund_problems,
     moves_forward,
@@ -871,15 +872,16 @@ def import_orders(store: Store, source, mark: str | None = None,
     progress("checking", 0, count)
     orders = (_opsdesk_orders if fmt == "opsdesk" else _shopify_orders)(store, rows, mark or None)
     result = ImportResult(kind="orders", format=fmt, rows=count, details={"lines": 0, "new products": 0})
-    # Orders the platform deleted stay deleted: an older file that still holds one skips it, and says so.
-    deleted = deleted_orders(store, [data.external_id for _, data in orders])
-    if deleted:
-        result.notes.append(skipped_note(store, deleted, {data.external_id: data.name for _, data in orders}))
-        orders = [(number, data) for number, data in orders if data.external_id not in deleted]
     from metrics.rollup import refresh_days  # metrics builds on stores, not the other way round
 
     touched: set[date] = set()
     with transaction.atomic():
+        # Orders the platform deleted stay deleted: an older file that still holds one skips it, and says so.
+        hold_deletions(store)
+        deleted = deleted_orders(store, [data.external_id for _, data in orders])
+        if deleted:
+            result.notes.append(skipped_note(store, deleted, {data.external_id: data.name for _, data in orders}))
+            orders = [(number, data) for number, data in orders if data.external_id not in deleted]
         all_lines = [line for _, data in orders for line in data.lines]
         known = store.products.count()
         products = products_by_sku(store, [line.sku for line in all_lines], create_missing=all_lines)

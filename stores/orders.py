@@ -550,6 +550,7 @@ def delete_order(store: Store, external_id: str, touched: set[date] | None = Non
     Returns whether there was an order to remove."""
     from members.services import forget_order
 
+    _lock_deletions(store, exclusive=True)
     DeletedOrder.objects.get_or_create(store=store, external_id=external_id)
     order = Order.objects.select_for_update().filter(store=store, external_id=external_id).first()
     if order is None:
@@ -559,6 +560,28 @@ def delete_order(store: Store, external_id: str, touched: set[date] | None = Non
     forget_order(order)
     order.delete()
     return True
+
+
+# A deletion and a writer of orders (an import, an ingest batch, a Shopify notification) of one store take turns:
+# without it a deletion landing while a file is written finds no order to remove, and the file's commit then
+# brings the deleted order back. Writers share the store's lock; a deletion takes it alone.
+DELETION_LOCK_SPACE = 0x4F524444  # pg_advisory_xact_lock's first key: these locks, not another feature's
+
+
+def _lock_deletions(store: Store, exclusive: bool) -> None:
+    if connection.vendor != "postgresql":
+        return  # SQLite (the demo) serialises every writer anyway
+    lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {lock}(%s, %s)", [DELETION_LOCK_SPACE, store.pk])
+
+
+def hold_deletions(store: Store) -> None:
+    """Keep the store's order deletions (`delete_order`) waiting until the transaction ends; call it inside the
+    writer's transaction before reading `deleted_orders`, so a deletion is either seen or waits for the write."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("hold_deletions holds the lock for a transaction: call it inside one")
+    _lock_deletions(store, exclusive=False)
 
 
 def is_deleted(store: Store, external_id: str) -> bool:

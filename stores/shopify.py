@@ -44,6 +44,7 @@ from .orders import (
     RefundLine,
     apply_refund_lines,
     delete_order,
+    hold_deletions,
     is_deleted,
     products_by_sku,
     record_order,
@@ -434,10 +435,11 @@ def record_shopify_order(store, payload: dict) -> tuple[Order, bool]:
     from metrics.stale_days import mark_stale_days  # metrics builds on stores, not the other way round
 
     data = order_from_payload(store, payload)
-    if is_deleted(store, data.external_id):
-        raise OrderWasDeleted(data.external_id)
     touched: set = set()
     with transaction.atomic():
+        hold_deletions(store)
+        if is_deleted(store, data.external_id):
+            raise OrderWasDeleted(data.external_id)
         products = products_by_sku(store, [line.sku for line in data.lines], create_missing=data.lines)
         for line in data.lines:
             line.product_id = products.get(line.sku)

@@ -95,14 +95,18 @@ def plan_totals(plans: QuerySet, since: date | None = None, until: date | None =
 
     With `last_days`, each plan's window is instead its own store's last `last_days` local days up to
     that store's today (plans of stores on either side of midnight have different todays)."""
+    own_days = None
     if last_days:
-        # One sum per store, each over its own last days; the rows keep the order of `plans`.
-        by_plan = {}
-        for store in Store.objects.filter(pk__in=plans.values("store")):
-            today = store.today(now)
-            for row in plan_totals(plans.filter(store=store), today - timedelta(days=last_days - 1), today):
-                by_plan[row.plan.pk] = row
-        return [by_plan[pk] for pk in plans.values_list("pk", flat=True) if pk in by_plan]
+        # One sum for all stores, each plan over its own store's last days: the join reads the days of any of the
+        # stores' todays (a day apart at most), the sums' FILTER keeps each store's own.
+        todays = _group(Store.objects.filter(pk__in=plans.values("store")), lambda store: store.today(now))
+        if not todays:
+            return []
+        since, until = min(todays) - timedelta(days=last_days - 1), max(todays)
+        own_days = Q()
+        for today, day_stores in todays.items():
+            own_days |= Q(store__in=day_stores, period__date__gte=today - timedelta(days=last_days - 1),
+                          period__date__lte=today)
     cond = Q()
     if since:
         cond &= Q(daily__date__gte=since)
@@ -113,7 +117,8 @@ def plan_totals(plans: QuerySet, since: date | None = None, until: date | None =
     if cond:
         plans = plans.annotate(period=FilteredRelation("daily", condition=cond))
     days = "period" if cond else "daily"
-    sums = {name: Sum(f"{days}__{name}") for name in ("impressions", "clicks", "spend", "orders", "sales")}
+    sums = {name: Sum(f"{days}__{name}", filter=own_days)
+            for name in ("impressions", "clicks", "spend", "orders", "sales")}
     rows = []
     for plan in plans.annotate(**{f"t_{k}": v for k, v in sums.items()}):
         values = {k: getattr(plan, f"t_{k}") or 0 for k in sums}
@@ -422,12 +427,6 @@ class PacingAlert:
     severity: str
 
 
-def _alerted_plans(store: Store, today: date) -> list[AdPlan]:
-    """The store's plans that pacing alerts watch: active and inside their dates on the store's `today`."""
-    return [plan for plan in AdPlan.objects.filter(store=store, status=AdPlanStatus.ACTIVE).select_related("store")
-            if plan.runs_on(today)]
-
-
 def _alerts(plans: list[AdPlan], pacings: dict[int, PlanPacing], cur: str) -> list[PacingAlert]:
     def money(value) -> str:  # '1,714.29 CNY', as the amounts beside the alert are written
         return f"{metric_value(value, 'money')} {cur}"
@@ -453,15 +452,21 @@ def pacing_alerts(store: Store, now: datetime | None = None) -> list[PacingAlert
     return stores_pacing_alerts([store], now)[store.pk]
 
 
-def stores_pacing_alerts(stores: list[Store], now: datetime | None = None) -> dict[int, list[PacingAlert]]:
-    """`pacing_alerts` of each of `stores` by store id: the same few queries for any number of stores."""
-    now = now or timezone.now()
+def _watched_plans(stores: list[Store], now: datetime) -> list[AdPlan]:
+    """The plans of `stores` that pacing alerts watch: active and inside their dates on their own store's today."""
     by_pk = {store.pk: store for store in stores}
     watched = []
     for plan in AdPlan.objects.filter(store__in=stores, status=AdPlanStatus.ACTIVE):
         plan.store = by_pk[plan.store_id]
         if plan.runs_on(plan.store.today(now)):
             watched.append(plan)
+    return watched
+
+
+def stores_pacing_alerts(stores: list[Store], now: datetime | None = None) -> dict[int, list[PacingAlert]]:
+    """`pacing_alerts` of each of `stores` by store id: the same few queries for any number of stores."""
+    now = now or timezone.now()
+    watched = _watched_plans(stores, now)
     pacings = stores_plans_pacing(watched, now)
     by_store = _group(watched, lambda plan: plan.store_id)
     return {store.pk: _alerts(by_store.get(store.pk, []), pacings, store.currency) for store in stores}
@@ -469,17 +474,15 @@ def stores_pacing_alerts(stores: list[Store], now: datetime | None = None) -> di
 
 def listed_pacing(stores: list[Store], listed: list[AdPlan], now: datetime | None = None
                   ) -> tuple[dict[int, PlanPacing], list[PacingAlert]]:
-    """Today's pacing of the `listed` plans (each on its store's local today) by plan id, and the alerts of
-    `stores`, listed or not: one pass per store, the same few queries for any number of plans."""
+    """Today's pacing of the `listed` plans of `stores` (each on its store's local today) by plan id, and the
+    alerts of `stores`, listed or not, store by store: the same few queries for any number of plans and stores."""
     now = now or timezone.now()
-    pacings: dict[int, PlanPacing] = {}
-    alerts: list[PacingAlert] = []
-    for store in stores:
-        watched = _alerted_plans(store, store.today(now))
-        plans = {plan.pk: plan for plan in [*watched, *(p for p in listed if p.store_id == store.pk)]}
-        store_pacings = plans_pacing(store, list(plans.values()), now)
-        alerts += _alerts(watched, store_pacings, store.currency)
-        pacings.update(store_pacings)
+    watched = _watched_plans(stores, now)
+    shown = {store.pk for store in stores}
+    plans = {plan.pk: plan for plan in [*watched, *(p for p in listed if p.store_id in shown)]}
+    pacings = stores_plans_pacing(list(plans.values()), now)
+    by_store = _group(watched, lambda plan: plan.store_id)
+    alerts = [alert for store in stores for alert in _alerts(by_store.get(store.pk, []), pacings, store.currency)]
     return pacings, alerts
 
 

@@ -55,7 +55,8 @@ def ads(request):
     if len(shown_stores) == 1:
         store = shown_stores[0]
         charts = ads_charts.store_charts(store, plans.filter(store=store))
-    budgets = [_store_budget(store, posted, request.user) for store in shown_stores]
+    months = ads_pacing.stores_month_pacing(shown_stores)
+    budgets = [_store_budget(store, months[store.pk], posted, request.user) for store in shown_stores]
     return render(request, "campaigns/ads.html", {
         "rows": rows, "stores": stores, "store_slug": store_slug, "channel": channel, "status": status,
         "channels": AdChannel.choices, "statuses": AdPlanStatus.choices, "alerts": alerts, "days": LIST_DAYS,
@@ -66,9 +67,8 @@ def ads(request):
     }, status=400 if posted is not None else 200)
 
 
-def _store_budget(store, posted, user) -> dict:
+def _store_budget(store, month, posted, user) -> dict:
     """A store's month pacing and its budget form: the posted one, errors and all, for the store it was for."""
-    month = ads_pacing.store_month_pacing(store)
     mine = posted is not None and posted.data.get("store") == str(store.pk)
     form = posted if mine else StoreAdBudgetForm(user=user, initial={
         "store": store.pk, "month": f"{month.month_start:%Y-%m}", "amount": month.budget})

@@ -12,15 +12,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Activity, StoreAdBudget
+from campaigns.models import Activity, ChecklistItem, LaunchPlan, Plan, PlanGoal, PlanTask, Playbook, StoreAdBudget
 from members.models import InboundReply, MemberOrder, Message, SmsTemplate
 from metrics.models import ActionItem, Anomaly
+from metrics.rollup import rollup_days
 from reviews.models import ProductTask
-from stores.models import ListingVersion, Store
+from stores.models import ImportJob, ListingVersion, Store
 from tests.ads.conftest import AdDailyFactory, AdPlanFactory, SnapshotFactory
 from tests.factories import (
     MembershipFactory,
     OrderFactory,
+    OrderLineFactory,
     ProductFactory,
     StoreFactory,
     UserFactory,
@@ -160,3 +162,84 @@ def test_desk_does_not_query_per_store(client, db):
                 "Event sign-up deadlines (first in 1 day)"} <= {item.label for item in panel["items"]}
                and any(item.label.startswith("Ad budget of") for item in panel["items"]) for panel in panels)
     assert many == few
+
+
+def chain_store(manager) -> Store:
+    """One more store of `manager`'s, with a little of every duty's data: orders rolled up, a violation and an
+    import job, an anomaly with its action item, activities, plans, a playbook, an ad plan fed today with a
+    budget, a launch, members with texts and a reply, reviews with a case and a product task."""
+    zones = ("Asia/Shanghai", "America/Los_Angeles", "Europe/London")
+    i = Store.objects.count()
+    store = StoreFactory(slug=f"chain-{i}", timezone=zones[i % len(zones)])
+    MembershipFactory(store=store, user=manager, role="manager")
+    now, today = timezone.now(), store.today()
+    product = ProductFactory(store=store)
+    orders = [OrderFactory(store=store, placed_at=now - timedelta(days=d, minutes=5)) for d in range(3)]
+    for order in orders:
+        OrderLineFactory(order=order, product=product, sku=product.sku)
+    rollup_days([(store, today - timedelta(days=d)) for d in (1, 2)])
+    ViolationFactory(store=store, status="open")
+    ImportJob.objects.create(store=store, kind="orders", name="orders.csv", status=ImportJob.Status.DONE)
+    anomaly = Anomaly.objects.create(store=store, day=today - timedelta(days=1), metric="gmv", value=1, baseline=2,
+                                     band_low=1.5, band_high=2.5, change=-0.5, score=-5, direction="down",
+                                     explanation="x")
+    ActionItem.objects.create(anomaly=anomaly, text="Check the ad plan", due_date=today - timedelta(days=1))
+    event = Activity.objects.create(store=store, name="Double 11", kind="platform_event", status="planned",
+                                    details={"event": "double11", "signup_status": "not_started"},
+                                    start_date=today + timedelta(days=5), end_date=today + timedelta(days=6),
+                                    signup_deadline=today + timedelta(days=1))
+    ChecklistItem.objects.create(activity=event, position=0, title="Sign up")
+    Activity.objects.create(store=store, name="Done", kind="store_promotion", status="done",
+                            start_date=today - timedelta(days=9), end_date=today - timedelta(days=8))
+    year = Plan.objects.create(store=store, level="year", period_start=today)
+    month = Plan.objects.create(store=store, level="month", parent=year, period_start=today)
+    PlanGoal.objects.create(plan=month, metric="gmv", target=Decimal("1000"))
+    PlanTask.objects.create(plan=month, title="Book the photographer", due=today)
+    Playbook.objects.create(store=store, slug=f"chain-{i}-own", title="Own procedure", body="Steps.")
+    ad_plan = AdPlanFactory(store=store)
+    SnapshotFactory(plan=ad_plan, ts=now - timedelta(minutes=30), spend_today=Decimal("5.00"))
+    AdDailyFactory(plan=ad_plan, date=today - timedelta(days=1), spend=Decimal("900.00"))
+    StoreAdBudget.objects.create(store=store, month=today.replace(day=1), amount=Decimal("100.00"))
+    launch = LaunchPlan.objects.create(store=store, product=product, name="Launch", launch_date=today)
+    launch.add_default_checklist()
+    launch.ad_plans.add(ad_plan)
+    member = make_member(store)
+    MemberOrder.objects.create(member=member, order=orders[0])
+    template = SmsTemplate.objects.create(store=store, name="Thanks", flow="campaign", body="Hi")
+    Message.objects.create(store=store, member=member, flow="campaign", occasion="campaign:1", body="Hi",
+                           template=template, scheduled_for=now, status="failed", error_code="30006")
+    InboundReply.objects.create(store=store, member=member, kind="help", body="HELP", provider_sid=f"SM{i}",
+                                received_at=now)
+    make_review(store, rating=5, product=product)
+    case = make_case(store, rating=1, body="broken", product=product)
+    case.assigned_to = manager
+    case.save(update_fields=["assigned_to"])
+    ProductTask.objects.create(store=store, product=product, case=case, text="Check the seams")
+    return store
+
+
+# Every GET page of "all my stores" (routes without a store or an object in their address), and the pages of one
+# store whose menus or pickers name the user's other stores.
+ACROSS_STORES = ["desk", "stores:list", "stores:my_settings", "metrics:live", "metrics:daily", "metrics:anomalies",
+                 "campaigns:activities", "campaigns:activity_new", "campaigns:activity_templates",
+                 "campaigns:calendar", "campaigns:related_sales", "campaigns:plans", "campaigns:plan_new",
+                 "campaigns:playbooks", "campaigns:ads", "campaigns:ad_new", "campaigns:ad_import",
+                 "campaigns:ad_launches", "campaigns:ad_launch_new", "members:index", "members:texts",
+                 "members:templates", "reviews:index"]
+OF_ONE_STORE = ["stores:detail", "stores:violations", "stores:import", "metrics:store_live", "metrics:store_daily",
+                "metrics:peer_benchmarks", "metrics:morning_email", "members:tiers", "members:template_new",
+                "reviews:store", "reviews:import", "reviews:report", "reviews:policy", "reviews:review_list"]
+
+
+@pytest.mark.parametrize("name", ACROSS_STORES + OF_ONE_STORE)
+def test_page_across_stores_does_not_query_per_store(client, db, name):
+    """A manager of hundreds of stores waits on the same queries as a manager of two, on every page."""
+    manager = UserFactory(username="chain-manager")
+    client.force_login(manager)
+    first = chain_store(manager)
+    chain_store(manager)
+    url = reverse(name, kwargs={"slug": first.slug} if name in OF_ONE_STORE else None)
+    few = queries(client, url)
+    for _ in range(4):
+        chain_store(manager)
+    assert queries(client, url) == few

@@ -56,6 +56,8 @@ register("daily list", "daily_list.py", ["--sizes", "10,100,300", "--days", "60"
          ["--sizes", "2,10", "--days", "10", "--runs", "1"])
 register("desk", "desk.py", ["--sizes", "10,100,300", "--orders", "5", "--runs", "5"],
          ["--sizes", "2,10", "--orders", "2", "--runs", "1"])
+register("many stores", "many_stores.py", ["--sizes", "10,100,300", "--orders", "5", "--runs", "5"],
+         ["--sizes", "2,10", "--orders", "2", "--runs", "1"])
 register("pages", "pages.py", ["--scale", "1", "--runs", "5"], ["--scale", "0.02", "--runs", "3"])
 register("pictures", "pictures.py", ["--runs", "7"], ["--width", "1200", "--height", "900", "--runs", "2"])
 

@@ -63,6 +63,8 @@ def test_the_browser_shows_what_the_email_said(client, manager, store_a, monday)
     body = text_of(html.split("<body", 1)[1].split(">", 1)[1]).replace(" · view in the browser.", ".")
     assert "GMV −60 %" in body and body in text_of(page)  # every word of the email, in its order
     assert "view in the browser" not in page  # it is the browser
+    # A page of its own, not the desk's layout: it names its icon, or the browser asks for /favicon.ico (a 404).
+    assert '<link rel="icon" href="data:,">' in page and 'rel="icon"' not in html
 
 
 def text_of(html: str) -> str:

@@ -70,7 +70,9 @@ def test_sparklines_draw_money_and_counts_from_zero_so_a_small_wiggle_looks_smal
                  DailyMetric(store=store, day=day, metric="new_violations", value=1 if k == 13 else 0)]
     DailyMetric.objects.bulk_create(rows)
     send_morning_emails.delay(datetime(2026, 5, 5, 8, 5, tzinfo=ZoneInfo("Asia/Shanghai")).isoformat())
-    [eml] = wait_for(lambda: list(mail_dir.iterdir()), timeout=60)
+    # The task's end, not the file's appearance: the mail backend creates the file before it writes the message.
+    wait_for(lambda: "succeeded" in worker.log(), timeout=60)
+    [eml] = mail_dir.iterdir()
     sparks = _sparklines(eml.read_text())
     assert sparks["gmv"].size == (110, 26)
     assert _drawn_height(sparks["gmv"]) <= 6  # 9,900 ↔ 10,100: a wiggle near the top, not the whole height

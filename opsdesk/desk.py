@@ -23,6 +23,7 @@ class DeskItem:
     count: int
     url: str
     severity: str = "info"  # info | warning | danger
+    detail: str = ""  # said after the count, e.g. "oldest paid 61 h ago"
 
 
 def _duty_modules():

@@ -21,7 +21,7 @@ from .models import (
 @admin.register(Store)
 class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     store_lookup = "pk"
-    list_display = ["name", "slug", "platform", "country", "timezone", "currency"]
+    list_display = ["name", "slug", "platform", "country", "timezone", "currency", "ship_within_hours"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name", "slug"]
 

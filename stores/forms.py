@@ -6,7 +6,7 @@ from django import forms
 from opsdesk.images import clean_image
 
 from .importers import DAY_FIRST, MONTH_FIRST
-from .models import StoreMembership
+from .models import SHIP_WITHIN_HOURS_VALIDATORS, Role, Store, StoreMembership
 
 
 @cache
@@ -27,6 +27,10 @@ class MembershipSettingsForm(forms.ModelForm):
                                                             "(e.g. Europe/Berlin)."})
 
     all_stores = forms.BooleanField(required=False, label="Use this time zone for all my stores")
+    # The store's, not the person's: a manager sets it for everyone in the store. Left blank (a page from before
+    # the field) it stays as it was.
+    ship_within_hours = forms.IntegerField(required=False, label="Ship orders within (hours)",
+                                           validators=SHIP_WITHIN_HOURS_VALIDATORS)
     field_order = ["morning_email", "email_timezone", "all_stores"]  # "all my stores" right under the zone it applies
 
     class Meta:
@@ -50,10 +54,22 @@ class MembershipSettingsForm(forms.ModelForm):
             + "yesterday's figures against the day before and last week, anomalies and open violations.")
         if not several:  # one store: nothing else to apply it to
             del self.fields["all_stores"]
+        if self.instance.role == Role.MANAGER and self.instance.store_id:
+            self.fields["ship_within_hours"].initial = self.instance.store.ship_within_hours
+            self.fields["ship_within_hours"].help_text = (
+                f"{self.instance.store}'s shipping promise, for everyone in it: the desk and the morning email warn "
+                "of paid orders not shipped this long after payment. Taobao's standard is 48.")
+        else:
+            del self.fields["ship_within_hours"]
 
     def save(self, commit: bool = True) -> StoreMembership:
-        """Save; with "all my stores" ticked, the zone is the person's: every membership of theirs gets it."""
+        """Save; with "all my stores" ticked, the zone is the person's: every membership of theirs gets it. A
+        manager's shipping promise goes to the store."""
         membership = super().save(commit)
+        hours = self.cleaned_data.get("ship_within_hours")
+        if commit and hours and hours != membership.store.ship_within_hours:
+            Store.objects.filter(pk=membership.store_id).update(ship_within_hours=hours)
+            membership.store.ship_within_hours = hours
         if commit and self.cleaned_data.get("all_stores"):
             StoreMembership.objects.filter(user=membership.user).update(email_timezone=membership.email_timezone)
         return membership

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.signals import post_delete
@@ -55,6 +55,16 @@ class Role(models.TextChoices):
     MANAGER = "manager", "Manager"
 
 
+# Longest shipping promise a store may make: its late orders must stay within `stores.shipping.LOOKBACK` (14 days)
+# for a few days to be seen.
+MAX_SHIP_WITHIN_HOURS = 240
+SHIP_WITHIN_HOURS_VALIDATORS = [
+    MinValueValidator(1, "Promise to ship within at least 1 hour."),
+    MaxValueValidator(MAX_SHIP_WITHIN_HOURS, f"Promise to ship within at most {MAX_SHIP_WITHIN_HOURS} hours "
+                                             f"({MAX_SHIP_WITHIN_HOURS // 24} days)."),
+]
+
+
 class Store(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
@@ -68,10 +78,22 @@ class Store(models.Model):
     )
     # Shared secret for platform webhooks (Shopify signs with it); set per store by an admin.
     webhook_secret = models.CharField(max_length=128, blank=True)
+    ship_within_hours = models.PositiveIntegerField(
+        default=48,
+        db_default=48,  # in the table too: code from before the field (a rolling deploy) still inserts stores
+        validators=SHIP_WITHIN_HOURS_VALIDATORS,
+        verbose_name="ship within (hours)",
+        help_text="The shipping promise: hours from payment by which a paid order must leave the warehouse "
+                  "(Taobao's standard is 48). The desk and the morning email warn of orders past it.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ship_within_hours__gte=1) & Q(ship_within_hours__lte=MAX_SHIP_WITHIN_HOURS),
+                name="store_ship_within_hours_in_range"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -12,6 +12,7 @@ urlpatterns = [
          name="listing_picture"),
     path("<slug:slug>/products/<int:pk>/versions/<int:version_pk>/thumbnail", views.listing_thumbnail,
          name="listing_thumbnail"),
+    path("<slug:slug>/orders/", views.order_list, name="orders"),
     path("<slug:slug>/orders/<int:pk>/", views.order_detail, name="order"),
     path("<slug:slug>/violations/", views.violation_list, name="violations"),
     path("<slug:slug>/violations/<int:pk>/status/", views.violation_status, name="violation_status"),

@@ -16,7 +16,7 @@ from opsdesk.images import thumbnail_path
 from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_store, has_role, stores_for
 
-from . import import_jobs, listing
+from . import import_jobs, listing, shipping
 from .forms import ImportForm, ListingVersionForm, MembershipSettingsForm
 from .importers import IMPORTERS
 from .models import ImportJob, ListingVersion, Order, StoreMembership, Violation, ViolationStatus
@@ -102,6 +102,23 @@ def _serve_listing_picture(request, slug, pk, version_pk, *, thumbnail: bool):
     response = FileResponse(default_storage.open(path, "rb"), content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+ORDERS_PER_PAGE = 100
+
+
+def order_list(request, slug):
+    """A store's orders, newest placed first, a page at a time; `?shipping=waiting`: those waiting to ship that
+    are past the store's shipping promise (late, the longest late first) or due within `shipping.DUE_SOON`."""
+    store = get_store(request.user, slug)
+    waiting = request.GET.get("shipping") == "waiting"
+    orders = shipping.waiting_to_ship(store) if waiting else store.orders.order_by("-placed_at", "-pk")
+    page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    if waiting:
+        page.object_list = shipping.with_deadlines(page.object_list, store)
+    return render(request, "stores/order_list.html", {
+        "store": store, "page": page, "orders": page.object_list, "waiting": waiting,
+        "due_soon": shipping.hours_words(shipping.DUE_SOON), "lookback_days": shipping.LOOKBACK.days})
 
 
 def order_detail(request, slug, pk):

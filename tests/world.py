@@ -135,6 +135,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "shopify-orders": slug,
     "stores:detail": slug,
     "stores:product": slug_pk("product"),
+    "stores:orders": slug,
     "stores:order": slug_pk("order"),
     "stores:violations": slug,
     "stores:violation_status": slug_pk("violation"),

@@ -131,6 +131,12 @@ def test_desk_does_not_query_per_store(client, db):
             MembershipFactory(store=store, user=manager, role="manager")
             today = store.today()
             ViolationFactory(store=store, status="open")
+            # Paid 50 h ago: past the 48 h shipping promise, and due within 6 h where a store promises 54 h.
+            paid = timezone.now() - timedelta(hours=50)
+            OrderFactory(store=store, placed_at=paid, paid_at=paid)
+            if i % 2:
+                store.ship_within_hours = 54
+                store.save(update_fields=["ship_within_hours"])
             anomaly = Anomaly.objects.create(store=store, day=today, metric="gmv", value=1, baseline=2, band_low=1.5,
                                              band_high=2.5, change=-0.5, score=-5, direction="down", explanation="x")
             ActionItem.objects.create(anomaly=anomaly, text="Check the ad plan", due_date=today - timedelta(days=1))
@@ -160,6 +166,8 @@ def test_desk_does_not_query_per_store(client, db):
     assert all({"Open violations", "New anomalies", "Anomaly action items overdue", "Finished activities to review",
                 "Replies from members waiting for an answer", "Your open bad-review cases",
                 "Event sign-up deadlines (first in 1 day)"} <= {item.label for item in panel["items"]}
+               and ("Orders due to ship within 6 h" if panel["store"].ship_within_hours == 54
+                    else "Orders past the 48 h shipping promise") in {item.label for item in panel["items"]}
                and any(item.label.startswith("Ad budget of") for item in panel["items"]) for panel in panels)
     assert many == few
 

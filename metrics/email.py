@@ -1,5 +1,5 @@
-"""The morning email: at 08:00 in each manager's own zone, yesterday's numbers, anomalies, violations, and
-the month's ad budgets that are over (or on pace to be) or on pace to be left largely unspent.
+"""The morning email: at 08:00 in each manager's own zone, yesterday's numbers, anomalies, violations, orders
+late to ship, and the month's ad budgets that are over (or on pace to be) or on pace to be left largely unspent.
 
 One email per manager membership and manager-local day, about the store's last complete day (the
 one the nightly job rolls up: `rollup.due_day`), and each store day reported once. The MorningEmail
@@ -30,6 +30,7 @@ from opsdesk.lazy import lazy_module
 from opsdesk.tenancy import MANAGER
 from reviews.services import overdue_cases
 from stores.models import StoreMembership
+from stores.shipping import shipping_due_by_store
 
 from .anomaly import detect_anomalies, label_values, with_related
 from .charts import email_figure, figure_png, sparkline_png
@@ -188,6 +189,9 @@ def report_context(membership: StoreMembership, report_day: date, skipped: list[
         "anomalies": anomalies, "open_anomaly_count": sum(a.is_open for a in anomalies),
         "earlier_anomalies": earlier_anomalies, "earlier_anomaly_count": earlier.count(),
         "open_violations": list(violations[:10]), "open_violation_count": violations.count(),
+        # As of the email's sending, not the day reported: these orders can still be shipped this morning.
+        "late_to_ship": shipping_due_by_store([store])[store.pk],
+        "late_to_ship_url": site + reverse("stores:orders", args=[store.slug]) + "?shipping=waiting",
         # The day reported, not the page's "yesterday": a manager far from the store reads the email
         # while the store's yesterday is not rolled up yet.
         "desk_url": site + reverse("desk"),

@@ -4,7 +4,9 @@ History has weekly seasonality (weekends busier), an evening peak, a promotion s
 injected anomaly in the first store: its through-train plan pauses at 03:00 three days ago (GMV falls to
 70 % of the weekday's usual or less) and nobody restarts it, so paid-search buyers stay away the days
 after, and the nightly detector judges the three days one continuing incident. The Shopify store's orders
-carry Shopify's names (#1001 …); shipped and delivered orders have the time they left the warehouse.
+carry Shopify's names (#1001 …); shipped and delivered orders have the time they left the warehouse, but for a
+few of the first store's that the warehouse missed: two are past the 48 h shipping promise and one is due within
+6 hours, so the desk warns of them (the demo storefront ships them late, `HELD_ORDERS`).
 Everything is drawn from seeded RNGs, so the demo is the same every time.
 """
 
@@ -76,6 +78,11 @@ ANOMALY_HOUR = 3  # store-local hour the first store's through-train plan pauses
 PAUSED_DAYS = 3  # the anomaly day is this many days before the seeding day: yesterday is the run's 3rd day
 FIRST_ORDER_NUMBER = 1001  # a Shopify store's first order is #1001
 SHIP_HOURS = (9, 18)  # the warehouse's local working hours: parcels leave then
+# Orders of the first store the warehouse missed, by id, and how long before seeding each was paid (about: the
+# nearest seeded order is taken): two past its 48 h shipping promise, one due within 6 hours. They ship
+# HELD_DELAY later than the others (`fulfilment_times`), so the demo storefront ships them late.
+HELD_ORDERS = {"900001": timedelta(hours=61), "900002": timedelta(hours=53), "900003": timedelta(hours=44)}
+HELD_DELAY = timedelta(hours=72)
 DELIVERY_HOURS = (9, 20)  # the carrier's local delivery hours
 ANOMALY_GMV_SHARE = Decimal("0.7")  # the anomaly day's GMV at most this share of the weekday's usual
 PROMO_FACTOR = 2.6  # the promotion's days sell this many times the usual
@@ -204,6 +211,8 @@ def _seed_orders(store: Store, spec: dict, products: list[Product], ctx: DemoCon
     orders = [order for order, _, _ in drawn]
     for seq, order in enumerate(orders, start=1):
         order.external_id = f"{100000 + seq}"
+    if store is ctx_first(ctx):
+        _hold_back(orders, now)
     _name_and_ship(store, ctx, orders, now)
     Order.objects.bulk_create(orders, batch_size=2000)
     for order, order_lines, order_payments in drawn:
@@ -213,6 +222,16 @@ def _seed_orders(store: Store, spec: dict, products: list[Product], ctx: DemoCon
             p.order = order
     OrderLine.objects.bulk_create([x for _, group, _ in drawn for x in group], batch_size=5000)
     Payment.objects.bulk_create([x for _, _, group in drawn for x in group], batch_size=5000)
+
+
+def _hold_back(orders: list[Order], now: datetime) -> None:
+    """The HELD_ORDERS: the seeded orders paid nearest their ages, left paid (not shipped) and given their ids.
+    Orders of the history, so the daily figures and the anomaly stay as drawn."""
+    for external_id, age in HELD_ORDERS.items():
+        order = min((o for o in orders if o.delivered_at is None and o.external_id not in HELD_ORDERS),
+                    key=lambda o: abs(now - age - o.paid_at), default=None)
+        if order is not None:
+            order.external_id, order.status = external_id, OrderStatus.PAID
 
 
 def _name_and_ship(store: Store, ctx: DemoContext, orders: list[Order], now: datetime) -> None:
@@ -234,10 +253,12 @@ def _name_and_ship(store: Store, ctx: DemoContext, orders: list[Order], now: dat
 def fulfilment_times(store: Store, seed_value: int, order_id: str, paid_at: datetime) -> tuple[datetime, datetime]:
     """When the order is shipped and when delivered: shipped 2 to 20 hours after payment, put off to the next
     working hours (SHIP_HOURS, store-local) if that falls outside them; delivered one or two days after the
-    day it was shipped, within DELIVERY_HOURS. Drawn from the order id, so always the same for an order."""
+    day it was shipped, within DELIVERY_HOURS. Drawn from the order id, so always the same for an order. The
+    HELD_ORDERS ship HELD_DELAY later: past the shipping promise."""
     rng = random.Random(f"{seed_value}-{store.slug}-fulfil-{order_id}")
     zone = store.zone
-    ready = (paid_at + timedelta(hours=rng.uniform(2, 20))).astimezone(zone)
+    held = HELD_DELAY if order_id in HELD_ORDERS else timedelta(0)
+    ready = (paid_at + held + timedelta(hours=rng.uniform(2, 20))).astimezone(zone)
     opens, closes = SHIP_HOURS
     if not opens <= ready.hour < closes:
         day = ready.date() + timedelta(days=1 if ready.hour >= closes else 0)

@@ -1,7 +1,7 @@
 """The demo's orders read as a real store's: the Shopify store's carry Shopify's names, shipped ones their
-shipping time, both on the order's page."""
+shipping time, both on the order's page; a few the warehouse missed are late to ship."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -9,6 +9,7 @@ import time_machine
 from metrics import demo_live
 from stores import demo
 from stores.models import Order, OrderStatus
+from stores.shipping import shipping_due_by_store
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +62,19 @@ def test_order_page_shows_the_shopify_name_and_when_it_shipped(ctx, client):
         page = client.get(order.get_absolute_url()).content.decode()
     assert f"Order {order.name}" in page and order.name.startswith("#1")
     assert "Shipped " in page and "Delivered " in page
+
+
+def test_the_first_store_has_two_orders_past_the_shipping_promise_and_one_due(ctx):
+    """The orders the warehouse missed (`demo.HELD_ORDERS`), so the demo desk warns of late shipping."""
+    jade, pacific = ctx.stores
+    due = shipping_due_by_store([jade, pacific], NOW)
+    assert (due[jade.pk].late, due[jade.pk].due_soon) == (2, 1)
+    assert NOW - due[jade.pk].oldest_paid_at > timedelta(hours=55)
+    assert (due[pacific.pk].late, due[pacific.pk].due_soon) == (0, 0)
+
+
+def test_the_demo_storefront_ships_the_held_orders_late(ctx):
+    jade = ctx.stores[0]
+    for order in Order.objects.filter(store=jade, external_id__in=demo.HELD_ORDERS):
+        shipped, _ = demo_live.fulfilment_times(jade, ctx, order.external_id, order.paid_at)
+        assert shipped > max(NOW, order.paid_at + timedelta(hours=jade.ship_within_hours))

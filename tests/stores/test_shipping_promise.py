@@ -153,7 +153,7 @@ def settings_post(membership, hours: str) -> dict:
 def test_a_manager_sets_the_stores_shipping_promise_on_their_settings(client, store_a, manager_a):
     client.force_login(manager_a)
     page = client.get(reverse("stores:my_settings")).content.decode()
-    assert 'name="{}-ship_within_hours" value="48"'.format(manager_a.memberships.get().pk) in page
+    assert f'name="{manager_a.memberships.get().pk}-ship_within_hours" value="48"' in page
     response = client.post(reverse("stores:my_settings"), settings_post(manager_a.memberships.get(), "24"))
     assert response.status_code == 302
     store_a.refresh_from_db()

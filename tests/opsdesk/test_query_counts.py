@@ -234,9 +234,10 @@ ACROSS_STORES = ["desk", "stores:list", "stores:my_settings", "metrics:live", "m
                  "campaigns:playbooks", "campaigns:ads", "campaigns:ad_new", "campaigns:ad_import",
                  "campaigns:ad_launches", "campaigns:ad_launch_new", "members:index", "members:texts",
                  "members:templates", "reviews:index"]
-OF_ONE_STORE = ["stores:detail", "stores:violations", "stores:import", "metrics:store_live", "metrics:store_daily",
-                "metrics:peer_benchmarks", "metrics:morning_email", "members:tiers", "members:template_new",
-                "reviews:store", "reviews:import", "reviews:report", "reviews:policy", "reviews:review_list"]
+OF_ONE_STORE = ["stores:detail", "stores:orders", "stores:violations", "stores:import", "metrics:store_live",
+                "metrics:store_daily", "metrics:peer_benchmarks", "metrics:morning_email", "members:tiers",
+                "members:template_new", "reviews:store", "reviews:import", "reviews:report", "reviews:policy",
+                "reviews:review_list"]
 
 
 @pytest.mark.parametrize("name", ACROSS_STORES + OF_ONE_STORE)

@@ -57,6 +57,10 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Over: the days it ran on are what its results were measured on.
+FINISHED = (ActivityStatus.DONE, ActivityStatus.REVIEWED)
+
+
 def _label(status: str) -> str:
     return dict(ActivityStatus.choices).get(status, repr(status))
 
@@ -119,6 +123,7 @@ class Activity(models.Model):
             )
         super().save(*args, **kwargs)
         self._saved_status = self.status
+        self._saved_days = (self.start_date, self.end_date)
 
     def get_absolute_url(self) -> str:
         return reverse("campaigns:activity_detail", args=[self.pk])
@@ -127,6 +132,7 @@ class Activity(models.Model):
     def from_db(cls, db, field_names, values):
         obj = super().from_db(db, field_names, values)
         obj._saved_status = obj.__dict__.get("status")
+        obj._saved_days = (obj.__dict__.get("start_date"), obj.__dict__.get("end_date"))
         return obj
 
     @property
@@ -137,6 +143,11 @@ class Activity(models.Model):
         super().clean()
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The last day cannot be before the first day."})
+        saved_days = getattr(self, "_saved_days", None)
+        if self.status in FINISHED and saved_days and saved_days != (self.start_date, self.end_date):
+            # Its results and review were measured over those days; other days would belie them.
+            raise ValidationError(f"A finished ({_label(self.status).lower()}) activity keeps its days: "
+                                  f"{saved_days[0]:%Y-%m-%d} to {saved_days[1]:%Y-%m-%d}.")
         if self.signup_deadline and self.kind != ActivityKind.PLATFORM_EVENT:
             raise ValidationError({"signup_deadline": "Only official platform events have a sign-up deadline."})
         if self.signup_deadline and self.start_date and self.signup_deadline > self.start_date:

@@ -531,3 +531,17 @@ def test_templates_page_says_1_day_and_opens_a_steps_link(client_a, default_temp
     body = client_a.get(reverse("campaigns:activity_templates")).content.decode()
     assert "Content post · 1 day ·" in body and "1 days" not in body
     assert '<a href="/metrics/daily/">/metrics/daily/</a>' in body  # a step's link in the app opens it
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_the_edit_form_keeps_a_finished_activitys_days(client_a, make_activity):
+    done = make_activity(status="done")
+
+    edit = client_a.post(reverse("campaigns:activity_edit", args=[done.pk]), {
+        "name": "Renamed", "start_date": "2026-11-21", "end_date": "2026-11-23", "budget": "0",
+        "d-mechanism": "discount", "d-discount_percent": "10"})
+
+    assert edit.status_code == 200
+    assert "A finished (done) activity keeps its days: 2026-11-20 to 2026-11-22." in edit.content.decode()
+    done.refresh_from_db()
+    assert (done.name, done.start_date) == ("Weekend 10% off", date(2026, 11, 20))

@@ -15,6 +15,7 @@ urlpatterns = [
     path("activities/related-sales/bundle/", related.related_sales_create, name="related_sales_bundle"),
     path("activities/<int:pk>/", activities.activity_detail, name="activity_detail"),
     path("activities/<int:pk>/edit/", activities.activity_edit, name="activity_edit"),
+    path("activities/<int:pk>/move/", calendar.activity_move, name="activity_move"),
     path("activities/<int:pk>/status/", activities.activity_status, name="activity_status"),
     path("activities/<int:pk>/checklist/", activities.checklist_new, name="checklist_new"),
     path("activities/<int:pk>/checklist/<int:item_pk>/", activities.checklist_toggle, name="checklist_toggle"),

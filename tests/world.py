@@ -155,6 +155,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "campaigns:activity_detail": pk("activity"),
     "campaigns:activity_edit": pk("activity"),
     "campaigns:activity_status": pk("activity"),
+    "campaigns:activity_move": pk("activity"),
     "campaigns:activity_review": pk("activity"),
     "campaigns:checklist_new": pk("activity"),
     "campaigns:checklist_toggle": lambda o: {"pk": o["activity"].pk, "item_pk": o["checklist_item"].pk},

@@ -5,13 +5,17 @@ from __future__ import annotations
 import calendar as pycalendar
 from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from opsdesk.tenancy import scope, stores_for
+from opsdesk.tenancy import OPERATOR, get_scoped_object, scope, stores_for
 
 from ..activity_forms import out_of_reach
+from ..activity_moves import move_activity
 from ..models import Activity, ActivityKind
 
 
@@ -69,3 +73,28 @@ def calendar(request):
         # Two stores' "Double 11" read the same: each entry names its store when more than one is shown.
         "several_stores": not store_slug and len(stores) > 1,
         "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]})
+
+
+def _posted_day(request, name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.POST.get(name, ""))
+    except ValueError:
+        return None
+
+
+@require_POST
+def activity_move(request, pk):
+    """A drag on the calendar: the activity dragged from day `from` to day `to` moves by the days between
+    them (`start`: its first day as the page showed it). JSON: the new days and a message, or the error."""
+    # Whoever may edit the activity may move it (the edit page's rule: a member of its store).
+    activity = get_scoped_object(Activity.objects.all(), request.user, role=OPERATOR, pk=pk)
+    dragged_from, dropped_on = _posted_day(request, "from"), _posted_day(request, "to")
+    if dragged_from is None or dropped_on is None:
+        return JsonResponse({"error": "Say the day it was dragged from and the day it was dropped on."}, status=400)
+    try:
+        moved = move_activity(activity, (dropped_on - dragged_from).days, shown_start=_posted_day(request, "start"))
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    days = f"{moved.start_date:%a %-d %b}" + (f" to {moved.end_date:%a %-d %b}" if moved.days > 1 else "")
+    return JsonResponse({"start_date": moved.start_date.isoformat(), "end_date": moved.end_date.isoformat(),
+                         "message": f"Moved “{moved.name}” to {days}."})

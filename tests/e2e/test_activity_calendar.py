@@ -48,6 +48,44 @@ def test_operator_creates_an_activity_from_a_template_and_sees_it_on_the_calenda
     page.wait_for_selector("h1:has-text('Autumn tea tasting post')")
 
 
+def _a_week_with_two_days(store):
+    """A day three days off and another day of its week (the week view shows both)."""
+    day = store.today() + timedelta(days=3)
+    other = day - timedelta(days=day.weekday()) if day.weekday() else day + timedelta(days=1)
+    return day, other
+
+
+def test_operator_drags_an_activity_to_another_day_and_it_stays_there(page, live_server, login, operator_a, store_a):
+    day, other = _a_week_with_two_days(store_a)
+    Activity.objects.create(store=store_a, name="Hero bundle week", kind="related_sales", start_date=day,
+                            end_date=day, details={"mode": "bundle"})
+    login("op-a")
+    page.goto(f"{live_server.url}/campaigns/activities/calendar/?view=week&date={day.isoformat()}")
+    assert page.get_by_text("Drag an activity to another day").is_visible()
+
+    page.drag_and_drop(f"td[data-date='{day.isoformat()}'] a.act", f"td[data-date='{other.isoformat()}']")
+
+    page.wait_for_selector("#cal-messages li:has-text('Moved “Hero bundle week”')")
+    assert page.locator(f"td[data-date='{other.isoformat()}'] a.act", has_text="Hero bundle week").is_visible()
+    page.reload()
+    assert page.locator(f"td[data-date='{other.isoformat()}'] a.act", has_text="Hero bundle week").is_visible()
+    assert page.locator(f"td[data-date='{day.isoformat()}'] a.act").count() == 0
+
+
+def test_a_refused_drag_snaps_back_and_says_why(page, live_server, login, operator_a, store_a):
+    day, other = _a_week_with_two_days(store_a)
+    Activity.objects.create(store=store_a, name="Finished sale", kind="store_promotion", status="done",
+                            start_date=day, end_date=day, details={"mechanism": "discount", "discount_percent": "10"})
+    login("op-a")
+    page.goto(f"{live_server.url}/campaigns/activities/calendar/?view=week&date={day.isoformat()}")
+
+    page.drag_and_drop(f"td[data-date='{day.isoformat()}'] a.act", f"td[data-date='{other.isoformat()}']")
+
+    page.wait_for_selector("#cal-messages li.error:has-text('A finished (done) activity keeps its days')")
+    assert page.locator(f"td[data-date='{day.isoformat()}'] a.act", has_text="Finished sale").is_visible()
+    assert page.locator(f"td[data-date='{other.isoformat()}'] a.act").count() == 0
+
+
 
 @pytest.fixture
 def same_names_in_two_stores(store_a, store_b, operator_a):

@@ -10,7 +10,17 @@ from django.utils import timezone
 from opsdesk.tenancy import assignable_users, stores_for
 
 from .activity_kinds import clean_details
-from .models import Activity, ActivityReview, ChecklistItem, EntrantSource, Plan, PlanGoal, PlanTask, Playbook
+from .models import (
+    Activity,
+    ActivityReview,
+    ActivitySeries,
+    ChecklistItem,
+    EntrantSource,
+    Plan,
+    PlanGoal,
+    PlanTask,
+    Playbook,
+)
 from .product_choice import ProductField, form_store
 
 
@@ -109,6 +119,20 @@ class ActivityForm(forms.ModelForm):
             return
         self.instance.details = clean_details(self.details)
         super()._post_clean()
+
+
+class RepeatForm(forms.Form):
+    """The New activity form's repeat rule: once, or weekly / monthly until a day (campaigns.activity_series)."""
+
+    repeat = forms.ChoiceField(choices=[("", "Does not repeat"), *ActivitySeries.Repeat.choices], required=False)
+    until = forms.DateField(required=False, widget=DateInput, label="Repeat until",
+                            help_text="The last day an occurrence may start on; at most 52 activities.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("repeat") and not data.get("until"):
+            self.add_error("until", "Say the last day an occurrence may start on.")
+        return data
 
 
 class ChecklistItemForm(forms.ModelForm):

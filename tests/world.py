@@ -156,6 +156,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "campaigns:activity_edit": pk("activity"),
     "campaigns:activity_status": pk("activity"),
     "campaigns:activity_move": pk("activity"),
+    "campaigns:series_delete_future": pk("activity"),
     "campaigns:activity_review": pk("activity"),
     "campaigns:checklist_new": pk("activity"),
     "campaigns:checklist_toggle": lambda o: {"pk": o["activity"].pk, "item_pk": o["checklist_item"].pk},

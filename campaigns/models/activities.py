@@ -19,6 +19,7 @@ from stores.models import Product, Store
 
 __all__ = [
     "Activity",
+    "ActivitySeries",
     "ActivityKind",
     "ActivityStatus",
     "TRANSITIONS",
@@ -65,6 +66,38 @@ def _label(status: str) -> str:
     return dict(ActivityStatus.choices).get(status, repr(status))
 
 
+class ActivitySeries(models.Model):
+    """A repeat rule an activity was created with ("every Wednesday", "monthly on the 18th", until a day).
+
+    Its occurrences are ordinary activities linked to it: each is edited on its own; the series is only
+    how they were made and how its future ones are deleted together."""
+
+    class Repeat(models.TextChoices):
+        WEEKLY = "weekly", "Weekly, on the first day's weekday"
+        MONTHLY = "monthly", "Monthly, on the first day's day of the month"
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    repeat = models.CharField(max_length=10, choices=Repeat.choices)
+    first_day = models.DateField(help_text="The first occurrence's first day: its weekday or day of the month.")
+    until = models.DateField(help_text="Last day an occurrence may start on (store's zone).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "activity series"
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self) -> str:
+        """In words: "every Wednesday until 2027-01-27", "monthly on day 18 until 2027-06-18"."""
+        if self.repeat == self.Repeat.WEEKLY:
+            return f"every {self.first_day:%A} until {self.until:%Y-%m-%d}"
+        return f"monthly on day {self.first_day.day} until {self.until:%Y-%m-%d}"
+
+
 class Activity(models.Model):
     """An activity runs over store-local days start_date..end_date (both inclusive)."""
 
@@ -90,6 +123,8 @@ class Activity(models.Model):
     template = models.ForeignKey(
         "ActivityTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
     )
+    series = models.ForeignKey(ActivitySeries, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="activities", help_text="The repeat rule it was created with.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

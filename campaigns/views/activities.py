@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST
 
 from opsdesk.tenancy import get_scoped_object, parse_pk, scope, stores_for
 
-from .. import activity_lottery, activity_review
-from ..activity_forms import ActivityForm, ChecklistItemForm, LotteryForm, ReviewForm
+from .. import activity_lottery, activity_review, activity_series
+from ..activity_forms import ActivityForm, ChecklistItemForm, LotteryForm, RepeatForm, ReviewForm
 from ..activity_kinds import describe, details_form, is_lottery, next_event_day
 from ..activity_templates import copy_checklist
 from ..desk import upcoming_by_store
@@ -92,24 +92,37 @@ def activity_new(request):
         initial.update(name=template.name, start_date=start, end_date=end)
     details = details_form(kind, request.POST or None, initial=template.default_details if template else None)
     form = ActivityForm(request.POST or None, user=request.user, kind=kind, details=details, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            activity = form.save(commit=False)
-            activity.template = template
-            activity.owner = activity.owner or request.user
-            activity.save()
-            form.save_m2m()
-            if template:
-                copy_checklist(activity, template)
-        messages.success(request, f"Created “{activity.name}”.")
-        return redirect(activity)
+    repeat = RepeatForm(request.POST or None, prefix="r")
+    if request.method == "POST" and form.is_valid() and repeat.is_valid():
+        activity = form.save(commit=False)
+        activity.template = template
+        activity.owner = activity.owner or request.user
+        if repeat.cleaned_data["repeat"]:
+            try:
+                series = activity_series.create_series(
+                    activity, repeat.cleaned_data["repeat"], repeat.cleaned_data["until"],
+                    products=form.cleaned_data["products"], user=request.user)
+            except ValidationError as exc:
+                repeat.add_error(None, exc.messages[0])
+            else:
+                messages.success(request, f"Created “{activity.name}” {len(series)} times: "
+                                          f"{series[0].series.describe()}.")
+                return redirect(series[0])
+        else:
+            with transaction.atomic():
+                activity.save()
+                form.save_m2m()
+                if template:
+                    copy_checklist(activity, template)
+            messages.success(request, f"Created “{activity.name}”.")
+            return redirect(activity)
     return render(request, "campaigns/activity_form.html", {
-        "form": form, "details": details, "kind": ActivityKind(kind), "template": template})
+        "form": form, "details": details, "repeat": repeat, "kind": ActivityKind(kind), "template": template})
 
 
 def _activity(request, pk):
     return get_scoped_object(
-        Activity.objects.select_related("store", "owner", "template__playbook").prefetch_related(
+        Activity.objects.select_related("store", "owner", "template__playbook", "series").prefetch_related(
             "products", Prefetch("checklist", queryset=ChecklistItem.objects.select_related("done_by"))),
         request.user, pk=pk)
 
@@ -156,6 +169,20 @@ def activity_status(request, pk):
     else:
         messages.success(request, f"Now {activity.get_status_display().lower()}.")
     return redirect(activity)
+
+
+@require_POST
+def series_delete_future(request, pk):
+    """From any occurrence: delete its series' occurrences still to come (ideas and plans)."""
+    activity = _activity(request, pk)
+    if activity.series_id is None:
+        raise Http404("Not part of a series.")
+    deleted, kept = activity_series.delete_future(activity)
+    note = f"; {kept} already under way stay" if kept else ""
+    messages.success(request, f"Deleted {deleted} future activit{'y' if deleted == 1 else 'ies'} of the series{note}.")
+    if Activity.objects.filter(pk=activity.pk).exists():
+        return redirect(activity)
+    return redirect("campaigns:activities")
 
 
 @require_POST

@@ -463,14 +463,15 @@ def mark_number_invalid(member_id: int, now: datetime) -> int:
 
 def _permanent(message: Message, attempt: int, exc: PermanentSendError, now: datetime) -> None:
     # Twilio refused to create the text (no sid): no status report will follow, nothing reached the member.
+    # One transaction: a worker dying between the failed text and the opt-out must not leave the number texted.
     with transaction.atomic():
         if _finish(message.pk, attempt, status=MessageStatus.FAILED, error_code=exc.code,
                    error_message=str(exc)[:255]):
             withdraw_coupon(message, now)
-    if exc.code == OPTED_OUT:
-        opt_out_number(message.member_id, now)
-    elif exc.code in (INVALID_NUMBER, NOT_MOBILE):
-        mark_number_invalid(message.member_id, now)
+        if exc.code == OPTED_OUT:
+            opt_out_number(message.member_id, now)
+        elif exc.code in (INVALID_NUMBER, NOT_MOBILE):
+            mark_number_invalid(message.member_id, now)
     log.warning("message %s failed for good (%s): %s", message.pk, exc.code, exc)
 
 

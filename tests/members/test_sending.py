@@ -356,6 +356,22 @@ def test_21610_marks_the_member_opted_out_and_is_never_retried(fake_twilio, memb
     assert not Member.objects.textable().filter(pk=member_b.pk).exists()
 
 
+def test_a_21610_failure_and_its_opt_out_are_kept_together(fake_twilio, member_b, campaign_template, monkeypatch):
+    """A worker that dies between the two must not leave the text failed and the number still texted: the
+    text stays claimed (the stuck-claim sweep tries it again, and Twilio refuses it again) until both are in."""
+    fake_twilio.refuse("+14155550100", 21610)
+    message = queue_one(member_b, campaign_template)
+
+    def dies(*args):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(sending, "opt_out_number", dies)
+    with pytest.raises(SystemExit):
+        sending.send_message(message.pk, LA_MORNING)
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENDING and not message.error_code
+
+
 def test_21610_opts_the_number_out_in_every_store(fake_twilio, member_b, campaign_template, store_a):
     other = make_member(store_a, phone=member_b.phone)  # one sending number texts for both stores
     fake_twilio.refuse(member_b.phone, 21610)

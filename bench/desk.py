@@ -143,37 +143,58 @@ def fill(stores, orders_a_day: int) -> int:
     return orders
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(description: str) -> argparse.Namespace:
+    """The options every many-stores bench takes (desk, ads page)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sizes", default="10,100,300", help="stores of the manager, comma-separated")
     parser.add_argument("--orders", type=int, default=5, help="paid orders a store and day, last 14 days")
     parser.add_argument("--runs", type=int, default=5, help="timed requests per way and size (median)")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def chain(prefix: str, count: int, orders_a_day: int) -> tuple[list[Store], int, float]:
+    """`count` stores across ZONES, each `fill`ed; returns them, the orders written and the seconds it took."""
+    stores = [Store.objects.create(name=f"Chain {n:03d}", slug=f"{prefix}-{n:03d}", country="US",
+                                   timezone=ZONES[n % len(ZONES)], currency="USD")
+              for n in range(count)]
+    began = time.perf_counter()
+    orders = fill(stores, orders_a_day)
+    return stores, orders, time.perf_counter() - began
+
+
+def manager_client(username: str, stores) -> tuple[object, Client]:
+    """A manager of `stores`, logged in."""
+    user = get_user_model().objects.create_user(username)
+    StoreMembership.objects.bulk_create(StoreMembership(user=user, store=s, role=Role.MANAGER) for s in stores)
+    client = Client()
+    client.force_login(user)
+    return user, client
+
+
+def timed(client: Client, url: str, way, runs: int) -> dict[str, float]:
+    """The median ms of `runs` requests each way ("old", "new"), after a warm-up, the two ways taking turns."""
+    times = {"old": [], "new": []}
+    for name in times:  # warm-up
+        with way(name):
+            request(client, url)
+    for _ in range(runs):
+        for name in times:
+            with way(name):
+                times[name].append(request(client, url)[0])
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def main() -> int:
+    args = arguments(__doc__.split("\n\n")[0])
     sizes = [int(s) for s in args.sizes.split(",")]
     settings.DEBUG = False
     url = reverse("desk")
     rows, ok = [], True
     with transaction.atomic():
-        stores = [Store.objects.create(name=f"Chain {n:03d}", slug=f"bench-desk-{n:03d}", country="US",
-                                       timezone=ZONES[n % len(ZONES)], currency="USD")
-                  for n in range(max(sizes))]
-        began = time.perf_counter()
-        orders = fill(stores, args.orders)
-        fill_s = time.perf_counter() - began
+        stores, orders, fill_s = chain("bench-desk", max(sizes), args.orders)
         for size in sizes:
-            user = get_user_model().objects.create_user(f"bench-desk-{size}")
-            StoreMembership.objects.bulk_create(StoreMembership(user=user, store=s, role=Role.MANAGER)
-                                                for s in stores[:size])
-            client = Client()
-            client.force_login(user)
-            times = {"old": [], "new": []}
-            for name in ("old", "new"):  # warm-up
-                with way(name):
-                    request(client, url)
-            for _ in range(args.runs):
-                for name in ("old", "new"):
-                    with way(name):
-                        times[name].append(request(client, url)[0])
+            user, client = manager_client(f"bench-desk-{size}", stores[:size])
+            ms = timed(client, url, way, args.runs)
             counted = {}
             for name in ("old", "new"):
                 with way(name), CaptureQueriesContext(connection) as queries:
@@ -183,7 +204,7 @@ def main() -> int:
             new = desk.open_items_by_store(mine, user)
             same = new == old_open_items_by_store(mine, user) and all(len(i) >= 10 for i in new.values())
             ok &= same
-            old_ms, new_ms = statistics.median(times["old"]), statistics.median(times["new"])
+            old_ms, new_ms = ms["old"], ms["new"]
             rows.append(f"| {size} | {old_ms:,.0f} | {counted['old']:,} | {new_ms:,.0f} | {counted['new']} "
                         f"| {old_ms / new_ms:,.1f}× | {'yes' if same else 'NO'} |")
         transaction.set_rollback(True)

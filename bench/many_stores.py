@@ -14,28 +14,23 @@ the same both ways (its CSRF tokens aside), or it exits 1. Everything happens in
 
 from __future__ import annotations
 
-import argparse
 import re
-import statistics
 import sys
-import time
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import time_machine
-from desk import ZONES, fill, request  # bench/desk.py: sets Django up
+from desk import ZONES, arguments, chain, manager_client, request, timed  # bench/desk.py: sets Django up
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import ads_pacing
 from campaigns.models import AdPlan, AdPlanStatus
-from stores.models import Role, Store, StoreMembership
+from stores.models import Store
 
 NEW = {name: getattr(ads_pacing, name) for name in ("plan_totals", "listed_pacing", "stores_month_pacing")}
 
@@ -92,36 +87,16 @@ def page(response) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10,100,300", help="stores of the manager, comma-separated")
-    parser.add_argument("--orders", type=int, default=5, help="paid orders a store and day, last 14 days")
-    parser.add_argument("--runs", type=int, default=5, help="timed requests per way and size (median)")
-    args = parser.parse_args()
+    args = arguments(__doc__.split("\n\n")[0])
     sizes = [int(s) for s in args.sizes.split(",")]
     settings.DEBUG = False
     url = reverse("campaigns:ads")
     rows, ok = [], True
     with transaction.atomic():
-        stores = [Store.objects.create(name=f"Chain {n:03d}", slug=f"bench-many-{n:03d}", country="US",
-                                       timezone=ZONES[n % len(ZONES)], currency="USD")
-                  for n in range(max(sizes))]
-        began = time.perf_counter()
-        orders = fill(stores, args.orders)
-        fill_s = time.perf_counter() - began
+        stores, orders, fill_s = chain("bench-many", max(sizes), args.orders)
         for size in sizes:
-            user = get_user_model().objects.create_user(f"bench-many-{size}")
-            StoreMembership.objects.bulk_create(StoreMembership(user=user, store=s, role=Role.MANAGER)
-                                                for s in stores[:size])
-            client = Client()
-            client.force_login(user)
-            times = {"old": [], "new": []}
-            for name in ("old", "new"):  # warm-up
-                with way(name):
-                    request(client, url)
-            for _ in range(args.runs):
-                for name in ("old", "new"):
-                    with way(name):
-                        times[name].append(request(client, url)[0])
+            _, client = manager_client(f"bench-many-{size}", stores[:size])
+            ms = timed(client, url, way, args.runs)
             counted, pages = {}, {}
             # At one instant: the pacing's "expected by now" moves while 300 stores' page is computed.
             with time_machine.travel(timezone.now(), tick=False):
@@ -131,7 +106,7 @@ def main() -> int:
                     counted[name] = len(queries)
             same = pages["old"] == pages["new"] and pages["new"].count("bench-many-") >= size
             ok &= same
-            old_ms, new_ms = statistics.median(times["old"]), statistics.median(times["new"])
+            old_ms, new_ms = ms["old"], ms["new"]
             rows.append(f"| {size} | {old_ms:,.0f} | {counted['old']:,} | {new_ms:,.0f} | {counted['new']} "
                         f"| {old_ms / new_ms:,.1f}× | {'yes' if same else 'NO'} |")
         transaction.set_rollback(True)

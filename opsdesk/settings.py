@@ -227,6 +227,12 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "opsdesk")
+# The test suite runs in parallel processes on one Redis (pytest-xdist names them gw0, gw1, ...): each keeps
+# its own queue and cache keys, so a worker one process starts never runs another's tasks (written for
+# another test database). The workers a test starts inherit the name, with their queue already named by it.
+TEST_PROCESS = os.environ.get("PYTEST_XDIST_WORKER", "")
+if TEST_PROCESS and not CELERY_TASK_DEFAULT_QUEUE.endswith(f"-{TEST_PROCESS}"):
+    CELERY_TASK_DEFAULT_QUEUE += f"-{TEST_PROCESS}"
 
 # --- Caches -----------------------------------------------------------------------------------
 # "progress": a running import job's progress, written by the worker and read by its status page outside the
@@ -239,7 +245,7 @@ _redis = next((u for u in (REDIS_URL, CELERY_BROKER_URL) if (u or "").startswith
 def _shared_cache(name: str) -> dict:
     if _redis:
         return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis,
-                "KEY_PREFIX": f"opsdesk-{name}", "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1}}
+                "KEY_PREFIX": f"opsdesk-{name}{TEST_PROCESS}", "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1}}
     return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / name)}
 
 

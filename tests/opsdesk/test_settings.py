@@ -56,3 +56,24 @@ def test_the_api_limits_come_from_the_environment():
                         API_REQUESTS_PER_MINUTE="30")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-4:] == ["50", "4096", "60", "30"]
+
+
+def queue_and_cache_keys(**env):
+    result = run_manage("shell", "-c", "from django.conf import settings as s; from django.core.cache import caches; "
+                        "print(s.CELERY_TASK_DEFAULT_QUEUE, caches['limits'].make_key('n'))",
+                        REDIS_URL="redis://127.0.0.1:6379/0", **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()[-2:]
+
+
+def test_parallel_test_processes_keep_their_own_queue_and_cache_keys():
+    """Tests run in several processes on one Redis (pytest-xdist's gw0, gw1, ...): one process's worker must not
+    run another's tasks (written for its own test database), nor its API counts add up with another's."""
+    gw0 = queue_and_cache_keys(CELERY_QUEUE="opsdesk-test", PYTEST_XDIST_WORKER="gw0")
+    gw1 = queue_and_cache_keys(CELERY_QUEUE="opsdesk-test", PYTEST_XDIST_WORKER="gw1")
+    assert gw0[0] == "opsdesk-test-gw0" and gw1[0] == "opsdesk-test-gw1"
+    assert gw0[1] != gw1[1]
+    # A worker the process starts inherits its name and is handed its queue: it takes that queue's tasks and
+    # sends its own there (a nightly run's per-store tasks), not to a queue of its own.
+    worker = queue_and_cache_keys(CELERY_QUEUE="opsdesk-test-gw1", PYTEST_XDIST_WORKER="gw1")
+    assert worker == gw1

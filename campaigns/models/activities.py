@@ -8,6 +8,8 @@ kind's form in `campaigns.activity_kinds`. Status moves idea → planned → run
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -194,6 +196,25 @@ class Activity(models.Model):
         if publish_at and self.start_date and self.end_date \
                 and not self.start_date.isoformat() <= publish_at[:10] <= self.end_date.isoformat():
             raise ValidationError("The post's publish time must fall on one of the activity's days.")
+
+    def follow_days(self, days: int) -> int:
+        """The checklist follows the activity's new days (its first day moved by `days`, its sign-up deadline
+        perhaps changed); returns how many steps moved with the first day.
+
+        Each step not done with a due day moves by `days`: "book the banner 5 days before" stays 5 days before.
+        The sign-up step follows the sign-up deadline instead, and the steps before it stay due no later than
+        that (as when the checklist was made). Done steps keep their day: they record when it was done against."""
+        waiting = self.checklist.filter(done_at__isnull=True, due_date__isnull=False)
+        moved = 0
+        if days:
+            with_first_day = waiting.exclude(due_on_signup_deadline=True) if self.signup_deadline else waiting
+            moved = with_first_day.update(due_date=F("due_date") + timedelta(days=days))
+        self.follow_signup_deadline()
+        signup = self.checklist.filter(due_on_signup_deadline=True).order_by("position").first()
+        if self.signup_deadline and signup:
+            waiting.filter(position__lt=signup.position, due_date__gt=self.signup_deadline).update(
+                due_date=self.signup_deadline)
+        return moved
 
     def follow_signup_deadline(self) -> int:
         """A moved sign-up deadline moves the checklist's sign-up step that is not done yet; returns how many."""

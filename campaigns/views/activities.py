@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from opsdesk.tenancy import get_scoped_object, parse_pk, scope, stores_for
 
-from .. import activity_lottery, activity_review, activity_series
+from .. import activity_lottery, activity_moves, activity_review, activity_series
 from ..activity_forms import ActivityForm, ChecklistItemForm, LotteryForm, RepeatForm, ReviewForm
 from ..activity_kinds import describe, details_form, is_lottery, next_event_day
 from ..activity_templates import copy_checklist
@@ -149,11 +149,8 @@ def activity_edit(request, pk):
     form = ActivityForm(request.POST or None, instance=activity, user=request.user, kind=activity.kind,
                         details=details)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            if "signup_deadline" in form.changed_data:
-                activity.follow_signup_deadline()
-        messages.success(request, "Saved.")
+        _, steps = activity_moves.save_edited(form)
+        messages.success(request, f"Saved.{activity_moves.steps_moved(steps)}")
         return redirect(activity)
     return render(request, "campaigns/activity_form.html", {
         "form": form, "details": details, "kind": ActivityKind(activity.kind), "activity": activity})

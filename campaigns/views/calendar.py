@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from opsdesk.tenancy import OPERATOR, get_scoped_object, scope, stores_for
 
 from ..activity_forms import out_of_reach
-from ..activity_moves import move_activity
+from ..activity_moves import move_activity, steps_moved
 from ..models import Activity, ActivityKind
 
 
@@ -92,9 +92,10 @@ def activity_move(request, pk):
     if dragged_from is None or dropped_on is None:
         return JsonResponse({"error": "Say the day it was dragged from and the day it was dropped on."}, status=400)
     try:
-        moved = move_activity(activity, (dropped_on - dragged_from).days, shown_start=_posted_day(request, "start"))
+        moved, steps = move_activity(activity, (dropped_on - dragged_from).days,
+                                     shown_start=_posted_day(request, "start"))
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(exc.messages)}, status=400)
     days = f"{moved.start_date:%a %-d %b}" + (f" to {moved.end_date:%a %-d %b}" if moved.days > 1 else "")
     return JsonResponse({"start_date": moved.start_date.isoformat(), "end_date": moved.end_date.isoformat(),
-                         "message": f"Moved “{moved.name}” to {days}."})
+                         "message": f"Moved “{moved.name}” to {days}.{steps_moved(steps)}"})

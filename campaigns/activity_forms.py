@@ -135,6 +135,14 @@ class RepeatForm(forms.Form):
         return data
 
 
+class SeriesRuleForm(RepeatForm):
+    """A series' rule changed from one of its occurrences: weekly or monthly, until a day."""
+
+    repeat = forms.ChoiceField(choices=ActivitySeries.Repeat.choices)
+    until = forms.DateField(widget=DateInput, label="Repeat until",
+                            help_text="The last day an occurrence may start on; at most 52 activities.")
+
+
 class ChecklistItemForm(forms.ModelForm):
     class Meta:
         model = ChecklistItem

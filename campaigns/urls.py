@@ -16,6 +16,7 @@ urlpatterns = [
     path("activities/<int:pk>/", activities.activity_detail, name="activity_detail"),
     path("activities/<int:pk>/edit/", activities.activity_edit, name="activity_edit"),
     path("activities/<int:pk>/move/", calendar.activity_move, name="activity_move"),
+    path("activities/<int:pk>/series/", activities.series_change, name="series_change"),
     path("activities/<int:pk>/series/delete-future/", activities.series_delete_future, name="series_delete_future"),
     path("activities/<int:pk>/status/", activities.activity_status, name="activity_status"),
     path("activities/<int:pk>/checklist/", activities.checklist_new, name="checklist_new"),

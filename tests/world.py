@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image
 
+from campaigns.activity_series import create_series
 from campaigns.models import (
     Activity,
     AdCreative,
@@ -64,6 +65,11 @@ def _fill_gaps(store) -> None:
     if not ImportJob.objects.filter(store=store).exists():  # a finished one: its file is gone, its errors kept
         ImportJob.objects.create(store=store, kind="orders", name="orders.csv", status=ImportJob.Status.FAILED,
                                  errors=[[2, "placed_at: is required"]], error_count=1)
+    if not Activity.objects.filter(store=store, series__isnull=False).exists():
+        start = store.today() + timedelta(days=14)
+        create_series(Activity(store=store, name="Member day", kind="store_promotion", start_date=start,
+                               end_date=start, details={"mechanism": "discount", "discount_percent": "10"}),
+                      "weekly", start + timedelta(days=21))
     if not ProductTask.objects.filter(store=store).exists():
         ProductTask.objects.create(store=store, product=product, text="Check the size chart")
 
@@ -86,6 +92,7 @@ def objects(store) -> dict:
         "order": first(Order, store=store),
         "violation": first(Violation, store=store),
         "activity": activity,
+        "series_occurrence": first(Activity, store=store, series__isnull=False),
         "checklist_item": first(ChecklistItem, activity=activity),
         "plan": plan,
         "plan_task": first(PlanTask, plan=plan),
@@ -157,6 +164,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "campaigns:activity_status": pk("activity"),
     "campaigns:activity_move": pk("activity"),
     "campaigns:series_delete_future": pk("activity"),
+    "campaigns:series_change": pk("series_occurrence"),
     "campaigns:activity_review": pk("activity"),
     "campaigns:checklist_new": pk("activity"),
     "campaigns:checklist_toggle": lambda o: {"pk": o["activity"].pk, "item_pk": o["checklist_item"].pk},

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from opsdesk.tenancy import get_scoped_object, parse_pk, scope, stores_for
 
 from .. import activity_lottery, activity_moves, activity_review, activity_series
-from ..activity_forms import ActivityForm, ChecklistItemForm, LotteryForm, RepeatForm, ReviewForm
+from ..activity_forms import ActivityForm, ChecklistItemForm, LotteryForm, RepeatForm, ReviewForm, SeriesRuleForm
 from ..activity_kinds import describe, details_form, is_lottery, next_event_day
 from ..activity_templates import copy_checklist
 from ..desk import upcoming_by_store
@@ -180,6 +180,31 @@ def series_delete_future(request, pk):
     if Activity.objects.filter(pk=activity.pk).exists():
         return redirect(activity)
     return redirect("campaigns:activities")
+
+
+def series_change(request, pk):
+    """From any occurrence: the series' rule in force, changed for the occurrences still to come."""
+    activity = _activity(request, pk)
+    if activity.series_id is None:
+        raise Http404("Not part of a series.")
+    series = activity.series
+    form = SeriesRuleForm(request.POST or None, initial={"repeat": series.repeat, "until": series.until})
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = activity_series.change_rule(activity, form.cleaned_data["repeat"], form.cleaned_data["until"])
+        except ValidationError as exc:
+            form.add_error(None, exc.messages[0])
+        else:
+            series.refresh_from_db()
+            note = f"; {change.kept} already under way stay" if change.kept else ""
+            messages.success(request, f"The series is now {series.describe()}: created {change.created}, "
+                                      f"deleted {change.deleted} future activit{'y' if change.deleted == 1 else 'ies'}"
+                                      f"{note}.")
+            if Activity.objects.filter(pk=activity.pk).exists():
+                return redirect(activity)
+            return redirect("campaigns:activities")
+    return render(request, "campaigns/series_form.html", {"form": form, "a": activity, "series": series,
+                                                          "today": activity.store.today()})
 
 
 @require_POST

@@ -8,6 +8,7 @@ import time_machine
 from django.urls import reverse
 
 from campaigns.models import Activity, ActivitySeries, ActivityTemplate
+from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +100,183 @@ def test_another_stores_series_cannot_be_deleted(client_a, store_b, make_activit
 
     assert client_a.post(reverse("campaigns:series_delete_future", args=[theirs.pk])).status_code == 404
     assert Activity.objects.filter(pk=theirs.pk).exists()
+
+
+# --- Changing a series' rule for its occurrences still to come -------------------------------------------------
+
+def _starts():
+    return sorted(Activity.objects.values_list("start_date", flat=True))
+
+
+def _change(client, activity, repeat="weekly", until="2026-12-25", **kw):
+    return client.post(reverse("campaigns:series_change", args=[activity.pk]), {"repeat": repeat, "until": until},
+                       **kw)
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_the_series_page_shows_the_rule_in_force_from_any_occurrence(client_a, store_a):
+    _new(client_a, store_a, **{"r-repeat": "weekly", "r-until": "2026-12-16"})
+    third = Activity.objects.get(start_date=date(2026, 12, 2))
+
+    detail = client_a.get(third.get_absolute_url()).content.decode()
+    page = client_a.get(reverse("campaigns:series_change", args=[third.pk])).content.decode()
+
+    assert reverse("campaigns:series_change", args=[third.pk]) in detail
+    assert "every Wednesday until 2026-12-16" in page
+    assert 'value="2026-12-16"' in page and '<option value="weekly" selected>' in page
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_stopping_a_weekly_series_after_christmas_deletes_only_the_later_occurrences(client_a, store_a):
+    _new(client_a, store_a, **{"r-repeat": "weekly", "r-until": "2027-01-13"})  # 18 Nov .. 13 Jan
+    before = dict(Activity.objects.values_list("start_date", "pk"))
+
+    response = _change(client_a, Activity.objects.get(start_date=date(2026, 11, 18)), until="2026-12-25",
+                       follow=True)
+
+    assert _starts() == [date(2026, 11, 18), date(2026, 11, 25), date(2026, 12, 2), date(2026, 12, 9),
+                         date(2026, 12, 16), date(2026, 12, 23)]
+    assert all(before[a.start_date] == a.pk for a in Activity.objects.all())
+    assert ActivitySeries.objects.get().describe() == "every Wednesday until 2026-12-25"
+    assert ("The series is now every Wednesday until 2026-12-25: created 0, deleted 3 future activities."
+            in response.content.decode())
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_extending_a_series_makes_the_new_occurrences_with_its_products_and_checklist(
+        client_a, store_a, default_templates):
+    product = ProductFactory(store=store_a)
+    template = ActivityTemplate.objects.get(name="Full-reduction weekend")
+    client_a.post(reverse("campaigns:activity_new") + f"?template={template.pk}", {
+        "store": store_a.pk, "name": "Weekend sale", "start_date": "2026-11-21", "end_date": "2026-11-22",
+        "budget": "0", "d-mechanism": "threshold", "d-threshold": "199", "d-reduction": "30",
+        "products": product.sku, "r-repeat": "weekly", "r-until": "2026-11-28"})
+
+    _change(client_a, Activity.objects.get(start_date=date(2026, 11, 28)), until="2026-12-12")
+
+    sales = list(Activity.objects.order_by("start_date"))
+    assert [(a.start_date, a.end_date) for a in sales] == [
+        (date(2026, 11, 21), date(2026, 11, 22)), (date(2026, 11, 28), date(2026, 11, 29)),
+        (date(2026, 12, 5), date(2026, 12, 6)), (date(2026, 12, 12), date(2026, 12, 13))]
+    assert all(list(a.products.all()) == [product] for a in sales)
+    assert all(a.checklist.count() == template.steps.count() for a in sales)
+    assert {a.series_id for a in sales} == {ActivitySeries.objects.get().pk}
+    assert {a.status for a in sales[2:]} == {"idea"}
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_weekly_switched_to_monthly_keeps_the_shared_day_and_makes_the_monthly_ones(client_a, store_a):
+    _new(client_a, store_a, **{"r-repeat": "weekly", "r-until": "2026-12-16"})  # 18, 25 Nov, 2, 9, 16 Dec
+    first = Activity.objects.get(start_date=date(2026, 11, 18))
+
+    _change(client_a, Activity.objects.get(start_date=date(2026, 12, 9)), repeat="monthly", until="2027-02-28")
+
+    assert _starts() == [date(2026, 11, 18), date(2026, 12, 18), date(2027, 1, 18), date(2027, 2, 18)]
+    assert Activity.objects.get(start_date=date(2026, 11, 18)).pk == first.pk
+    assert ActivitySeries.objects.get().describe() == "monthly on day 18 until 2027-02-28"
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_occurrences_under_way_or_over_stay_when_the_rule_no_longer_makes_them(client_a, store_a):
+    _new(client_a, store_a, start_date="2026-11-04", end_date="2026-11-04",
+         **{"r-repeat": "weekly", "r-until": "2026-12-09"})  # 4 Nov (last week) .. 9 Dec
+    Activity.objects.filter(start_date=date(2026, 11, 4)).update(status="done")
+    Activity.objects.filter(start_date=date(2026, 12, 2)).update(status="running")  # a slip, but under way
+
+    response = _change(client_a, Activity.objects.get(start_date=date(2026, 11, 11)), repeat="monthly",
+                       until="2026-12-31", follow=True)
+
+    # The monthly rule makes 4 Nov (over, stays) and 4 Dec (new); 2 Dec is running and stays.
+    assert _starts() == [date(2026, 11, 4), date(2026, 12, 2), date(2026, 12, 4)]
+    assert "created 1, deleted 4 future activities; 1 already under way stay." in response.content.decode()
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_day_both_rules_make_keeps_its_activity_and_its_edits(client_a, store_a, default_templates):
+    template = ActivityTemplate.objects.get(name="Full-reduction weekend")
+    client_a.post(reverse("campaigns:activity_new") + f"?template={template.pk}", {
+        "store": store_a.pk, "name": "Weekend sale", "start_date": "2026-11-21", "end_date": "2026-11-22",
+        "budget": "0", "d-mechanism": "threshold", "d-threshold": "199", "d-reduction": "30",
+        "r-repeat": "weekly", "r-until": "2026-12-05"})
+    second = Activity.objects.get(start_date=date(2026, 11, 28))
+    Activity.objects.filter(pk=second.pk).update(name="Weekend sale: free shipping")
+    step = second.checklist.first()
+    client_a.post(reverse("campaigns:checklist_toggle", args=[second.pk, step.pk]), {"done": "1"})
+
+    _change(client_a, second, until="2026-12-19")
+
+    kept = Activity.objects.get(start_date=date(2026, 11, 28))
+    assert kept.pk == second.pk and kept.name == "Weekend sale: free shipping"
+    assert kept.checklist.get(pk=step.pk).done_at is not None
+    assert _starts() == [date(2026, 11, 21), date(2026, 11, 28), date(2026, 12, 5), date(2026, 12, 12),
+                         date(2026, 12, 19)]
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_an_occurrence_deleted_by_hand_is_not_made_again_when_the_series_is_extended(client_a, store_a):
+    _new(client_a, store_a, **{"r-repeat": "weekly", "r-until": "2026-12-09"})
+    Activity.objects.filter(start_date=date(2026, 11, 25)).delete()  # no member day that week
+
+    _change(client_a, Activity.objects.get(start_date=date(2026, 11, 18)), until="2026-12-23")
+
+    assert _starts() == [date(2026, 11, 18), date(2026, 12, 2), date(2026, 12, 9), date(2026, 12, 16),
+                         date(2026, 12, 23)]
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_refused_change_names_the_reason_and_changes_nothing(client_a, store_a):
+    _new(client_a, store_a, **{"r-repeat": "weekly", "r-until": "2026-12-16"})
+    before = sorted(Activity.objects.values_list("pk", "start_date"))
+    occurrence = Activity.objects.get(start_date=date(2026, 12, 2))
+
+    too_many = _change(client_a, occurrence, until="2030-12-31").content.decode()
+    too_early = _change(client_a, occurrence, until="2026-11-01").content.decode()
+
+    assert "A series has at most 52 activities" in too_many
+    assert "The series ends (2026-11-01) before its first day (2026-11-18)." in too_early
+    assert sorted(Activity.objects.values_list("pk", "start_date")) == before
+    assert ActivitySeries.objects.get().describe() == "every Wednesday until 2026-12-16"
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_change_is_all_or_nothing_and_names_the_first_day_that_cannot_be(client_a, store_a):
+    _new(client_a, store_a, start_date="2036-09-01", end_date="2036-09-01",
+         **{"r-repeat": "monthly", "r-until": "2036-10-31"})  # 1 Sep, 1 Oct 2036
+    before = sorted(Activity.objects.values_list("pk", "start_date"))
+
+    response = _change(client_a, Activity.objects.get(start_date=date(2036, 9, 1)), repeat="monthly",
+                       until="2037-01-31")
+
+    assert ("The occurrence on Mon 1 Dec 2036 cannot be: 2036-12-01 is more than 10 years from today"
+            in response.content.decode())
+    assert "Nothing was changed." in response.content.decode()
+    assert sorted(Activity.objects.values_list("pk", "start_date")) == before
+    assert ActivitySeries.objects.get().until == date(2036, 10, 31)
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_manager_of_the_store_may_change_the_series_too(client, manager_a, store_a, make_activity):
+    series = ActivitySeries.objects.create(store=store_a, repeat="weekly", first_day=date(2026, 11, 18),
+                                           until=date(2026, 11, 25))
+    for day in (date(2026, 11, 18), date(2026, 11, 25)):
+        make_activity(start_date=day, end_date=day, series=series)
+    client.force_login(manager_a)
+
+    _change(client, Activity.objects.get(start_date=date(2026, 11, 18)), until="2026-11-18")
+
+    assert _starts() == [date(2026, 11, 18)]
+
+
+def test_another_stores_series_cannot_be_seen_or_changed(client_a, store_b, make_activity):
+    series = ActivitySeries.objects.create(store=store_b, repeat="weekly", first_day=date(2030, 1, 2),
+                                           until=date(2030, 1, 9))
+    theirs = make_activity(store=store_b, start_date=date(2030, 1, 2), end_date=date(2030, 1, 2), series=series)
+    url = reverse("campaigns:series_change", args=[theirs.pk])
+
+    assert client_a.get(url).status_code == 404
+    assert client_a.post(url, {"repeat": "weekly", "until": "2030-01-02"}).status_code == 404
+    assert ActivitySeries.objects.get().until == date(2030, 1, 9)
+
+
+def test_an_activity_outside_any_series_has_no_series_page(client_a, make_activity):
+    assert client_a.get(reverse("campaigns:series_change", args=[make_activity().pk])).status_code == 404

@@ -245,7 +245,8 @@ _redis = next((u for u in (REDIS_URL, CELERY_BROKER_URL) if (u or "").startswith
 def _shared_cache(name: str) -> dict:
     if _redis:
         return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis,
-                "KEY_PREFIX": f"opsdesk-{name}{TEST_PROCESS}", "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1}}
+                "KEY_PREFIX": f"opsdesk-{name}{TEST_PROCESS}",
+                "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1}}
     return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / name)}
 
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from members import compliance, flows, sending
 from members.models import Message, MessageStatus, SmsTemplate
 from tests.factories import MembershipFactory, StoreFactory, UserFactory
+from tests.marks import concurrent_transactions
 from tests.members.conftest import make_member
 
 PHONE = "+14155550177"
@@ -154,6 +155,7 @@ def test_our_answers_to_replies_count_for_neither_rule_across_stores(settings):
     assert (result.created, result.waiting, result.capped) == (1, 0, 0)
 
 
+@concurrent_transactions
 @pytest.mark.django_db(transaction=True)
 def test_two_stores_planning_the_same_numbers_at_the_same_moment_never_text_one_twice_a_day(monkeypatch):
     """Store North's plan is held after it has read which days are taken; South's plan runs meanwhile. South must
@@ -208,6 +210,8 @@ def waiting_for_a_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite splits a bulk insert of many rows into several (its limit of bound variables)")
 @pytest.mark.django_db
 def test_planning_costs_the_same_queries_for_five_shared_numbers_as_for_fifty():
     from django.test.utils import CaptureQueriesContext
@@ -228,6 +232,7 @@ def test_planning_costs_the_same_queries_for_five_shared_numbers_as_for_fifty():
     assert queries_to_plan(5, 0) == queries_to_plan(50, 100)
 
 
+@concurrent_transactions
 @pytest.mark.django_db(transaction=True)
 def test_a_greeting_planned_while_another_stores_greeting_commits_sees_it_in_the_holiday_period(monkeypatch):
     """North's Christmas greeting is being planned (its numbers locked, not committed yet) when South's beat tick

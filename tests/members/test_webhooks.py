@@ -9,6 +9,7 @@ from twilio.request_validator import RequestValidator
 
 from members.models import Member, Message, MessageStatus
 from members.services import enrol_from_order
+from tests.marks import concurrent_transactions
 from tests.members.conftest import LA_MORNING, make_member
 
 pytestmark = pytest.mark.django_db
@@ -322,6 +323,7 @@ def test_a_callback_whose_id_names_another_text_than_its_sid_updates_the_sids_te
     assert (message.status, other.status, other.provider_sid) == (MessageStatus.DELIVERED, MessageStatus.SENDING, None)
 
 
+@concurrent_transactions
 @pytest.mark.django_db(transaction=True)
 def test_a_21610_report_during_the_nightly_segment_refresh_does_not_wait_for_it(client, member_b, monkeypatch):
     """refresh_segments used to save every segment in one transaction, holding each member row to its end: a

@@ -79,6 +79,13 @@ def demo_on(settings):
     settings.DEMO_TRAFFIC = True
 
 
+@pytest.fixture(autouse=True)
+def fresh_shops():
+    """The storefront keeps each store's shop by id and seeding time: SQLite hands a rolled-back test's ids out
+    again, so a store of this test would get another test's shop (and its products' SKUs)."""
+    demo_live._shop.cache_clear()
+
+
 def test_off_by_default_nothing_is_made(settings):
     assert settings.DEMO_TRAFFIC is False
     ctx = seed()

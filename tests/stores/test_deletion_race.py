@@ -17,10 +17,11 @@ from stores.models import DeletedOrder, Order
 from stores.orders import delete_order
 from stores.shopify import OrderWasDeleted, record_shopify_order
 from tests.factories import ProductFactory, StoreFactory
+from tests.marks import concurrent_transactions
 from tests.metrics.test_ingest_api import order_paid
 from tests.stores.test_shopify_webhook import PAYLOAD
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), concurrent_transactions]
 FILE = """\
 order_id,order_name,placed_at,paid_at,total,sku,title,quantity,unit_price
 T-1,WEB-1,2026-11-24 10:00:00,2026-11-24 10:01:30,25.00,MUG-1,Mug,1,25.00

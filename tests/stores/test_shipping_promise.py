@@ -134,8 +134,9 @@ def test_a_store_promises_48_hours_unless_told_otherwise_even_inserted_without_t
     """The column has a database default, so code from before the field (a rolling deploy) still adds stores."""
     assert StoreFactory().ship_within_hours == 48
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO stores_store (name, slug, platform, country, timezone, currency, webhook_secret, "
-                       "created_at) VALUES ('Old', 'old', 'other', 'CN', 'Asia/Shanghai', 'CNY', '', now())")
+        cursor.execute("INSERT INTO stores_store (name, slug, platform, country, timezone, currency, "
+                       "webhook_secret, created_at) "
+                       "VALUES ('Old', 'old', 'other', 'CN', 'Asia/Shanghai', 'CNY', '', CURRENT_TIMESTAMP)")
     assert Store.objects.get(slug="old").ship_within_hours == 48
 
 

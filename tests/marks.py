@@ -7,7 +7,8 @@ from django.db import connection
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql",
                                    reason="past days are kept only on Postgres (the change notes' trigger)")
 
-# Races between transactions: SQLite runs one writer at a time and has no row or advisory locks to wait on.
+# Transactions at once on several connections (races, a page read while an import writes): SQLite's test
+# database locks a table one transaction writes, and has no row or advisory locks to wait on.
 concurrent_transactions = pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="needs Postgres (DATABASE_URL): two transactions at once, waiting on each other's locks")
+    reason="needs Postgres (DATABASE_URL): transactions at once on several connections")

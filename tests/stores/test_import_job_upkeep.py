@@ -20,6 +20,7 @@ from django_celery_beat.models import PeriodicTask
 from stores import import_jobs, importers
 from stores.models import ImportJob, Order
 from stores.tasks import prune_import_jobs
+from tests.marks import concurrent_transactions
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 ORDERS = ("order_id,placed_at,paid_at,total,sku,title,quantity,unit_price\n"
@@ -95,6 +96,7 @@ def test_beat_prunes_import_jobs_every_night(db):
     assert PeriodicTask.objects.filter(task="stores.tasks.prune_import_jobs").count() == 1
 
 
+@concurrent_transactions
 @pytest.mark.django_db(transaction=True)
 def test_the_status_page_shows_the_rows_written_while_the_import_runs(media, store_a, store_b, operator_a,
                                                                        monkeypatch):
@@ -160,6 +162,7 @@ KINDS = {
 }
 
 
+@concurrent_transactions
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_every_kind_of_import_shows_the_rows_written_while_it_runs_and_its_summary_once_done(
@@ -207,6 +210,7 @@ def test_every_kind_of_import_shows_the_rows_written_while_it_runs_and_its_summa
     assert summary in after and "rows written" not in after and "<progress" not in after
 
 
+@concurrent_transactions
 @pytest.mark.django_db(transaction=True)
 def test_a_review_import_says_it_is_opening_cases_once_every_row_is_written(media, store_a, operator_a,
                                                                            monkeypatch):

@@ -15,6 +15,7 @@ from django.urls import reverse
 from metrics.models import StaleDay
 from metrics.rollup import rollup_day
 from stores.models import Order, OrderStatus
+from tests.marks import concurrent_transactions
 from tests.stores.test_shopify_webhook import PAYLOAD, deliver
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +116,7 @@ def test_an_unreadable_refund_is_refused_naming_its_fields(client, shop):
     assert Order.objects.get().refund_amount == 0
 
 
+@concurrent_transactions
 @pytest.mark.django_db(transaction=True)
 def test_the_same_refund_delivered_three_times_at_once_counts_once(shop):
     deliver(Client(), shop)

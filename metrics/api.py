@@ -39,29 +39,44 @@ log = logging.getLogger(__name__)
 
 
 class StoreRateThrottle(BaseThrottle):
-    """At most API_REQUESTS_PER_MINUTE requests a store in each clock minute, over all its keys and every web
-    process: one counter per store and minute in the "limits" cache, raised atomically (Redis INCR), so
-    concurrent requests cannot all slip under the limit as a read-then-write history would. Unauthenticated
-    requests are not counted here: they get 401 before this runs."""
+    """At most API_REQUESTS_PER_MINUTE requests a store in any 60 seconds, over all its keys and every web
+    process. A sliding window: this clock minute's count plus the last minute's, weighted by the share of the
+    last minute still within the past 60 seconds (a fixed clock minute let twice the rate through across a
+    minute's boundary). One counter per store and minute in the "limits" cache, raised atomically (Redis INCR),
+    so concurrent requests cannot all slip under the limit as a read-then-write history would; a refused
+    request is taken off again, so a client retrying early does not push its own wait further out.
+    Unauthenticated requests are not counted here: they get 401 before this runs."""
 
     WINDOW = 60
-    _last = threading.local()  # the seconds to the next window, for Retry-After (wait() has no request)
+    _last = threading.local()  # the seconds until a request fits again, for Retry-After (wait() has no request)
 
     def allow_request(self, request) -> bool:
-        now = time.time()
-        window = int(now // self.WINDOW)
-        self._last.wait = self.WINDOW * (window + 1) - now
-        key = f"api:{request.auth.pk}:{window}"
+        minute, elapsed = divmod(time.time(), self.WINDOW)
+        key, last_key = (f"api:{request.auth.pk}:{int(m)}" for m in (minute, minute - 1))
         cache = caches["limits"]
+        limit = settings.API_REQUESTS_PER_MINUTE
         try:
             try:
                 count = cache.incr(key)  # one round trip for every request but a minute's first
             except ValueError:  # no counter yet for this minute: start it (or count on one a racer just started)
-                count = 1 if cache.add(key, 1, self.WINDOW * 2) else cache.incr(key)
+                count = 1 if cache.add(key, 1, self.WINDOW * 3) else cache.incr(key)
+            before = cache.get(last_key, 0)
+            if count * self.WINDOW + before * (self.WINDOW - elapsed) <= limit * self.WINDOW:  # no float rounding
+                return True
+            cache.decr(key)
         except Exception:  # the limiter's store is down: take the data rather than lose a storefront's events
             log.warning("API rate limit not checked: the limits cache is unavailable", exc_info=True)
             return True
-        return count <= settings.API_REQUESTS_PER_MINUTE
+        self._last.wait = self.seconds_to_wait(count - 1, before, elapsed, limit)
+        return False
+
+    @classmethod
+    def seconds_to_wait(cls, taken: int, before: int, elapsed: float, limit: int) -> float:
+        """Until one more request fits: `taken` this minute, `before` in the last one, fading as it slides out."""
+        if taken < limit:  # the last minute's share must fade: taken + 1 + before × (1 − t / 60) ≤ limit
+            return cls.WINDOW * (before - (limit - taken - 1)) / before - elapsed
+        # This minute is full: into the next, where this one's count fades out as the last one's does now.
+        return cls.WINDOW - elapsed + cls.WINDOW * (taken - (limit - 1)) / taken
 
     def wait(self) -> float:
         return getattr(self._last, "wait", self.WINDOW)

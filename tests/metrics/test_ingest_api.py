@@ -253,14 +253,31 @@ def test_a_store_over_its_requests_a_minute_gets_429_and_nothing_of_that_batch_i
     second_key = ApiKey.issue(store_a)[1]  # the limit is the store's, over all its keys
     refused = post(client, second_key, visit(1, prefix="over-"))
     assert refused.status_code == 429
-    assert refused["Retry-After"] == "60"  # the clock stands at 12:00:00: the next minute is 60 s away
+    # At 12:00:00 with 3 taken: in the next minute these 3 fade out over its first 60 s; one more fits at 12:01:20.
+    assert refused["Retry-After"] == "80"
     assert TrafficEvent.objects.filter(store=store_a).count() == 9
     assert post(client, key_b, visit(1, prefix="b-")).status_code == 202  # another store is not held back
     with time_machine.travel(NOW.replace(second=59), tick=False):
         assert post(client, key_a, visit(1, prefix="late-")).status_code == 429
-    with time_machine.travel(NOW.replace(minute=1), tick=False):
+    with time_machine.travel(NOW.replace(minute=1), tick=False):  # a new clock minute is not a new allowance
+        early = post(client, key_a, visit(1, prefix="early-"))
+    assert (early.status_code, early["Retry-After"]) == (429, "20")  # the refused ones were not counted
+    with time_machine.travel(NOW.replace(minute=1, second=20), tick=False):
         assert post(client, key_a, visit(1, prefix="over-")).status_code == 202
+        assert post(client, key_a, visit(1, prefix="more-")).status_code == 429
     assert TrafficEvent.objects.filter(store=store_a).count() == 12
+
+
+@override_settings(API_REQUESTS_PER_MINUTE=4)
+@pytest.mark.usefixtures("fresh_counts")
+def test_a_burst_at_the_end_of_a_minute_and_another_at_the_start_of_the_next_pass_the_limit_once(client, key_a, mug):
+    """A fixed clock minute let 4 through at 12:00:59 and 4 more at 12:01:01: 8 in two seconds."""
+    with time_machine.travel(NOW.replace(second=59), tick=False):
+        assert [post(client, key_a, visit(1, prefix=f"a{i}-")).status_code for i in range(4)] == [202] * 4
+    with time_machine.travel(NOW.replace(minute=1, second=1), tick=False):
+        assert post(client, key_a, visit(1, prefix="b-")).status_code == 429
+    with time_machine.travel(NOW.replace(minute=1, second=30), tick=False):  # half of 12:00's 4 still count
+        assert [post(client, key_a, visit(1, prefix=f"c{i}-")).status_code for i in range(3)] == [202, 202, 429]
 
 
 def test_with_the_limits_cache_down_the_api_still_takes_the_batch(client, store_a, key_a, mug, settings, caplog):

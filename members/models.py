@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -16,7 +17,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
@@ -506,6 +507,11 @@ def new_coupon_code(store: Store) -> str:
     return f"{prefix}-{body[:4]}-{body[4:]}"
 
 
+def normalise_code(code: str) -> str:
+    """A discount code as coupons are matched by: trimmed, upper case ("  pac-7kq2-m9xd " → "PAC-7KQ2-M9XD")."""
+    return code.strip().upper()
+
+
 class CouponQuerySet(models.QuerySet):
     def issue(self, store: Store, template: SmsTemplate, wanted: list[tuple[Member, str]],
               today: date) -> dict[tuple[int, str], Coupon]:
@@ -525,6 +531,33 @@ class CouponQuerySet(models.QuerySet):
     def held(self) -> CouponQuerySet:
         return self.filter(withdrawn_at__isnull=True)
 
+    def redemption_of(self, template: SmsTemplate) -> CouponRedemption:
+        """What the coupons issued with `template`'s texts did (those its texts carried to the member, not the
+        withdrawn): how many were issued and redeemed, and the sales of the orders that used them. One query."""
+        texts = Message.objects.filter(member=OuterRef("member"), flow=template.flow, occasion=OuterRef("occasion"),
+                                       template=template)
+        figures = self.held().filter(Exists(texts), store_id=template.store_id).aggregate(
+            issued=Count("pk"), redeemed=Count("pk", filter=Q(redeemed_at__isnull=False)),
+            sales=Sum("redeemed_order__total"))
+        return CouponRedemption(figures["issued"], figures["redeemed"], figures["sales"] or Decimal("0"),
+                                template.store.currency)
+
+
+@dataclass(frozen=True)
+class CouponRedemption:
+    """A template's coupons: issued (held by members), redeemed by an order, and what those orders sold."""
+
+    issued: int
+    redeemed: int
+    sales: Decimal
+    currency: str
+
+    @property
+    def percent(self) -> int:
+        """The share redeemed, in whole percent (rounded half up, as the pages show it)."""
+        return int((Decimal(self.redeemed * 100) / self.issued).quantize(Decimal("1"), "ROUND_HALF_UP")) \
+            if self.issued else 0
+
 
 class Coupon(models.Model):
     """A benefit coupon: one unique code per member and occasion, issued with the text that tells them,
@@ -538,7 +571,10 @@ class Coupon(models.Model):
     value = models.CharField(max_length=40, blank=True)
     valid_until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    redeemed_at = models.DateTimeField(null=True, blank=True)
+    redeemed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the order that used it was paid (members.services.redeem_coupons).")
+    redeemed_order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="redeemed_coupons", help_text="The order that used the code.")
     withdrawn_at = models.DateTimeField(null=True, blank=True,
                                         help_text="Its text did not reach the member: the code is not valid.")
 
@@ -550,6 +586,11 @@ class Coupon(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    def save(self, *args, **kwargs):
+        # Codes are matched against orders' discount codes upper-cased (members.services.redeem_coupons).
+        self.code = normalise_code(self.code)
+        super().save(*args, **kwargs)
 
     def placeholders(self) -> dict[str, str]:
         """The template placeholders this coupon fills."""

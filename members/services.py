@@ -4,25 +4,29 @@
 webhook, CSV import); `enrol_orders(queryset)` is the same rule in bulk for backfills
 (`manage.py enrol_members`). Both are idempotent: an order is linked to a member once
 (MemberOrder.order is unique) and a member exists once per (store, phone).
+
+`redeem_coupons(store, orders)` is the paid-order paths' other call: a member's coupon whose code a paid
+order carries is marked redeemed by that order, once.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 import phonenumbers
 from django.db import connection, transaction
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, DateTimeField, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from opsdesk.lazy import lazy_module
 from opsdesk.privacy import mask_phone
 from stores.models import Order, OrderStatus, Store
 
-from .models import Member, MemberOrder, Segment, Tier, TierRule
+from .models import Coupon, Member, MemberOrder, Segment, Tier, TierRule, normalise_code
 
 np = lazy_module("numpy")
 pd = lazy_module("pandas")
@@ -219,6 +223,44 @@ def _members_by_key(keys, chunk: int = 2000) -> dict[tuple[int, str], Member]:
             for m in Member.objects.filter(store_id=store_id, phone__in=phones[start:start + chunk]):
                 found[(m.store_id, m.phone)] = m
     return found
+
+
+REDEEM_CHUNK = 500  # codes per UPDATE: each is named three times, and SQLite limits query parameters
+
+
+def redeem_coupons(store: Store, orders: Iterable[Order]) -> int:
+    """Mark redeemed the store's coupons that the paid `orders` used: a coupon whose code (trimmed, in any case)
+    is one of an order's discount codes, not withdrawn, not redeemed yet and valid on the order's paid day (the
+    store's local day; `valid_until` is the last valid day) gets `redeemed_at` = the order's paid time and the
+    order. A code two orders used goes to the one paid first; a coupon already redeemed keeps its order, so a
+    redelivery or a re-import changes nothing. One UPDATE for up to REDEEM_CHUNK codes, whatever the number of
+    orders (none when no order carries a code); call it inside the writer's transaction. Returns how many."""
+    first: dict[str, Order] = {}
+    for order in sorted((o for o in orders if o.paid_at is not None and o.discount_codes),
+                        key=lambda o: (o.paid_at, o.pk)):
+        for code in order.discount_codes:
+            first.setdefault(normalise_code(code), order)
+    codes = sorted(first)
+    redeemed = 0
+    for start in range(0, len(codes), REDEEM_CHUNK):
+        chunk = codes[start:start + REDEEM_CHUNK]
+        by_day: dict = {}
+        for code in chunk:
+            by_day.setdefault(store.today(first[code].paid_at), []).append(code)
+        valid = Q()
+        for day, day_codes in by_day.items():
+            valid |= Q(code__in=day_codes) & (Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        # WHERE redeemed_at IS NULL is evaluated again on a row another transaction redeemed meanwhile
+        # (Postgres re-reads it after that commit), so two writers never link one coupon twice.
+        redeemed += Coupon.objects.filter(
+            valid, store=store, redeemed_at__isnull=True, withdrawn_at__isnull=True,
+        ).update(
+            redeemed_at=Case(*[When(code=code, then=Value(first[code].paid_at)) for code in chunk],
+                             output_field=DateTimeField()),
+            redeemed_order=Case(*[When(code=code, then=Value(first[code].pk)) for code in chunk],
+                                output_field=IntegerField()),
+        )
+    return redeemed
 
 
 def forget_order(order: Order) -> None:

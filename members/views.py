@@ -19,6 +19,7 @@ from .conversation import answer_bodies_seen, thread
 from .forms import SmsTemplateForm, TierRuleForm
 from .models import (
     ANSWER,
+    Coupon,
     NEEDS_ANSWER,
     Flow,
     InboundReply,
@@ -74,7 +75,7 @@ def detail(request, pk):
     phone = member.phone if has_role(request.user, member.store, MANAGER) else member.masked_phone
     links = member.member_orders.select_related("order__store").order_by("-order__paid_at")[:100]
     orders = [link.order for link in links]
-    coupons = list(member.coupons.all()[:50])
+    coupons = list(member.coupons.select_related("redeemed_order")[:50])
     campaigns = dict(SmsTemplate.objects.filter(store=member.store, flow=Flow.CAMPAIGN).values_list("pk", "name"))
     for coupon in coupons:
         campaign = parse_pk(coupon.occasion.partition(":")[2].partition(":")[0])
@@ -220,6 +221,7 @@ def campaign(request, pk):
         "price_currency": settings.SMS_PRICE_CURRENCY,
         "quiet_start": compliance.QUIET_START, "quiet_end": compliance.QUIET_END,
         "can_start": has_role(request.user, store, MANAGER),
+        "coupons": Coupon.objects.redemption_of(template),
     })
 
 

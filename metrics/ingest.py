@@ -285,7 +285,7 @@ def _order_data(event: OrderPaid, products: dict[str, int]) -> OrderData:
         placed_at=event.placed_at or event.ts, paid_at=event.ts, total=event.total,
         traffic_source=event.source, buyer_ref=event.buyer.ref, buyer_name=event.buyer.name,
         buyer_phone=event.buyer.phone, buyer_email=event.buyer.email,
-        marketing_consent=event.buyer.marketing_consent,
+        marketing_consent=event.buyer.marketing_consent, discount_codes=event.discount_codes,
         lines=[LineData(sku=line.sku, title=line.title, quantity=line.quantity, unit_price=line.unit_price,
                         amount=line.amount, freight=line.freight, product_id=products[line.sku])
                for line in event.lines],

@@ -122,6 +122,9 @@ class OrderPaid(_Event):
     buyer: BuyerIn = Field(default_factory=BuyerIn)
     lines: Annotated[list[OrderLineIn], Field(min_length=1)]
     payments: list[PaymentIn] = Field(default_factory=list, description="Defaults to one payment of the total.")
+    discount_codes: Annotated[list[text(1, 100)], Field(max_length=20)] = Field(
+        default_factory=list, description="The discount codes the buyer used (any case); a member's coupon among "
+                                          "them is marked redeemed by this order.")
 
 
 class RefundLineIn(BaseModel):

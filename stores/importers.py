@@ -490,6 +490,18 @@ def parse_count(value: str) -> int:
     return count
 
 
+MAX_CODE = 100  # characters of one discount code (Shopify allows 255; ours are 13)
+
+
+def parse_codes(value: str) -> list[str]:
+    """Discount codes separated by commas, as Shopify's export writes several ("SPRING10, PAC-7KQ2-M9XD")."""
+    codes = [code.strip() for code in value.split(",") if code.strip()]
+    for code in codes:
+        if len(code) > MAX_CODE:
+            raise BadValue(f"{code[:20]!r}… is longer than {MAX_CODE} characters: not a discount code")
+    return codes
+
+
 def parse_bool(value: str) -> bool:
     text = value.strip().lower()
     if text in ("", "0", "no", "false", "n"):
@@ -536,14 +548,14 @@ ORDER_COLUMNS = [
     "status", "total", "currency", "traffic_source", "buyer_ref", "buyer_name",
     "buyer_phone", "buyer_email", "marketing_consent", "sku", "title", "quantity", "unit_price", "line_amount",
     "freight", "payment_type", "refund_amount", "refunded_at", "shipped_at", "delivered_at",
-    "refunded_quantity", "line_refund_amount",
+    "refunded_quantity", "line_refund_amount", "discount_codes",
 ]
 ORDER_REQUIRED = ["order_id", "placed_at", "total", "unit_price"]
 SHOPIFY_REQUIRED = ["Name", "Created at", "Total", "Lineitem quantity", "Lineitem price"]
 # Order-level columns: given on an order's first row; later rows of the order may leave them blank.
 ORDER_LEVEL = {"order_name", "placed_at", "paid_at", "status", "total", "currency", "traffic_source", "buyer_ref",
                "buyer_name", "buyer_phone", "buyer_email", "marketing_consent", "payment_type", "refund_amount",
-               "refunded_at", "shipped_at", "delivered_at"}
+               "refunded_at", "shipped_at", "delivered_at", "discount_codes"}
 
 
 def detect_order_format(header: list[str]) -> str:
@@ -685,6 +697,7 @@ def _opsdesk_orders(store: Store, rows: list[tuple[int, Row]], mark: str | None 
             refund_amount=head.get("refund_amount", money, default=Decimal("0")),
             refunded_at=head.get("refunded_at", lambda v: parse_time(v, store)),
             shipped_at=shipped_at, delivered_at=delivered_at,
+            discount_codes=head.get("discount_codes", parse_codes, default=[]),
         )
         if paid_at:
             ptype = head.get("payment_type", lambda v: parse_choice(v, PaymentType, "other"), default="other")
@@ -767,6 +780,7 @@ def _shopify_orders(store: Store, rows: list[tuple[int, Row]], mark: str | None 
             refund_amount=min(refund, total), refunded_at=(paid_at or placed_at) if refund else None,
             payments=[PaymentData(shopify.payment_type(gateway), total)] if paid_at else [],
             shipped_at=fulfilled_at, shipped=shopify.is_shipped(head_row.get("Fulfillment Status")),
+            discount_codes=head.get("Discount Code", parse_codes, default=[]),
         )
         for line_no, row in group:
             line = RowReader(line_no, row, errors)
@@ -806,8 +820,8 @@ def _undated_deliveries(store: Store, orders: list[OrderData]) -> str:
 def _known_orders(store: Store, external_ids: list[str], chunk: int = 2000) -> dict[str, Order]:
     """Those of `external_ids` the store already has (looked up in chunks: SQLite limits query parameters)."""
     known: dict[str, Order] = {}
-    fields = ["external_id", "name", "status", "paid_at", "shipped_at", "delivered_at", "refund_amount",
-              "platform_updated_at"]
+    fields = ["external_id", "name", "discount_codes", "status", "paid_at", "shipped_at", "delivered_at",
+              "refund_amount", "platform_updated_at"]
     for start in range(0, len(external_ids), chunk):
         known.update((o.external_id, o) for o in Order.objects.filter(
             store=store, external_id__in=external_ids[start:start + chunk]).only(*fields))

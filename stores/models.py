@@ -299,6 +299,11 @@ class Order(models.Model):
     buyer_phone = models.CharField(max_length=32, blank=True)
     buyer_email = models.EmailField(blank=True)
     marketing_consent = models.BooleanField(default=False, help_text="Buyer agreed to marketing texts.")
+    discount_codes = models.JSONField(
+        default=list, blank=True,
+        db_default=models.Value([], models.JSONField()),  # code from before the field (a rolling deploy) still inserts
+        help_text="The discount codes the buyer used, as the channel gave them (a member's coupon among them is "
+                  "marked redeemed: members.services.redeem_coupons).")
     platform_updated_at = models.DateTimeField(
         null=True, blank=True, help_text="The platform's last change of the order that opsdesk recorded (Shopify's "
                                          "updated_at); an older notification arriving later is ignored.")

@@ -79,6 +79,9 @@ class OrderData:
     # Shipped, but the channel does not say when (Shopify's "Fulfillment Status" without "Fulfilled at"): the status
     # moves, no time is made up.
     shipped: bool = False
+    # The discount codes the buyer used (Shopify's discount_codes, a file's column, the API's field): a member's
+    # coupon among them is marked redeemed (`members.services.redeem_coupons`).
+    discount_codes: list[str] = field(default_factory=list)
     lines: list[LineData] = field(default_factory=list)
     payments: list[PaymentData] = field(default_factory=list)
 
@@ -248,6 +251,7 @@ def moves_forward(order: Order, data: OrderData) -> bool:
     """Whether `data` would change the stored `order` (what `_advance` and the platform's time would write):
     an import of a file already imported skips the orders it would not change without a query each."""
     return (_moves_counted(order, data) or _moves_fulfilment(order, data) or _names(order, data)
+            or _gives_codes(order, data)
             or refunds_lines(data)  # may: the lines are not read here; record_order adds only what is new
             or (data.status != order.status and _status_rank(data.status) > _status_rank(order.status))
             or (data.updated_at is not None and (order.platform_updated_at is None
@@ -258,13 +262,29 @@ def fulfils_only(order: Order, data: OrderData) -> bool:
     """Whether `data` moves the stored `order` on by a shipment or delivery alone (`fulfil_orders` writes those
     in bulk: a day's export marking thousands of orders delivered)."""
     return (data.updated_at is None and _moves_fulfilment(order, data) and not _moves_counted(order, data)
-            and not _names(order, data) and not refunds_lines(data))
+            and not _names(order, data) and not _gives_codes(order, data) and not refunds_lines(data))
 
 
 def _names(order: Order, data: OrderData) -> bool:
     """Whether `data` gives a name to an order recorded without one (before names were stored, or by a channel
     that had none): the name is filled in once, never changed."""
     return bool(data.name) and not order.name
+
+
+def discount_codes(codes: list[str]) -> list[str]:
+    """The codes as an order keeps them: each trimmed, empty ones and repeats (in any case) left out."""
+    kept: dict[str, str] = {}
+    for code in codes:
+        code = code.strip()
+        if code:
+            kept.setdefault(code.upper(), code[:100])
+    return list(kept.values())
+
+
+def _gives_codes(order: Order, data: OrderData) -> bool:
+    """Whether `data` gives discount codes to an order recorded without any (before codes were kept): like a name,
+    they are filled in once, never changed."""
+    return bool(discount_codes(data.discount_codes)) and not order.discount_codes
 
 
 def _moves_counted(order: Order, data: OrderData) -> bool:
@@ -303,6 +323,9 @@ def _advance(order: Order, data: OrderData) -> tuple[bool, bool]:
     if _names(order, data):
         order.name = data.name[:100]
         fulfilled.append("name")  # like a fulfilment, a name counts in no daily number
+    if _gives_codes(order, data):
+        order.discount_codes = discount_codes(data.discount_codes)
+        fulfilled.append("discount_codes")
     if changed or fulfilled:
         order.save(update_fields=sorted(set(changed + fulfilled)))
     return bool(changed or fulfilled), bool(changed)
@@ -391,7 +414,7 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
     the store already has this external id, only move it forward. Returns (order, created); adds to
     `touched` the store-local days whose numbers changed (paid and refund days, before and after)."""
     touched = set() if touched is None else touched
-    from members.services import enrol_from_order
+    from members.services import enrol_from_order, redeem_coupons
 
     if data.refund_amount > data.total:
         raise OrderRefused(f"refund {data.refund_amount} is more than the order total {data.total}")
@@ -405,7 +428,7 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
             "buyer_name": data.buyer_name[:200], "buyer_phone": data.buyer_phone[:32],
             "buyer_email": data.buyer_email[:254], "marketing_consent": data.marketing_consent,
             "refund_amount": data.refund_amount, "refunded_at": data.refunded_at,
-            "platform_updated_at": data.updated_at,
+            "platform_updated_at": data.updated_at, "discount_codes": discount_codes(data.discount_codes),
         },
     )
     if not created:
@@ -416,6 +439,7 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
             # already shows a newer state, which this one must not change (a cancellation back to refunded).
             return order, False
         before = counted_days(store, order)
+        had_codes = bool(order.discount_codes)
         _, counted = _advance(order, data)
         if _refund_lines_so_far(order, data) and order.refunded_at is not None:
             touched.add(store.today(order.refunded_at))  # products' refunds count on the order's refund day
@@ -428,6 +452,8 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
                 if not order.payments.exists():
                     _add_payments(order, data)
                 enrol_from_order(order)
+        if order.paid_at is not None and order.discount_codes and (counted or not had_codes):
+            redeem_coupons(store, [order])  # paid just now, or its codes just learnt
         return order, False
     if fulfilled := _fulfil_from(order, data):
         order.save(update_fields=fulfilled)
@@ -436,6 +462,7 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
     _add_payments(order, data)
     if order.paid_at is not None:
         enrol_from_order(order)
+        redeem_coupons(store, [order])
     return order, True
 
 
@@ -457,7 +484,7 @@ def _new_order(store: Store, data: OrderData) -> Order:
         paid_at=data.paid_at, total=data.total, traffic_source=data.traffic_source, buyer_ref=data.buyer_ref[:100],
         buyer_name=data.buyer_name[:200], buyer_phone=data.buyer_phone[:32], buyer_email=data.buyer_email[:254],
         marketing_consent=data.marketing_consent, refund_amount=data.refund_amount, refunded_at=data.refunded_at,
-        platform_updated_at=data.updated_at,
+        platform_updated_at=data.updated_at, discount_codes=discount_codes(data.discount_codes),
     )
     _fulfil_from(order, data)
     return order
@@ -495,7 +522,7 @@ def create_orders(store: Store, orders: list[OrderData], touched: set[date] | No
     paid buyers enrolled in bulk. An order of the batch that the store has after all (a webhook delivered it
     meanwhile) raises IntegrityError and rolls back the whole batch: the caller records it one by one."""
     touched = set() if touched is None else touched
-    from members.services import enrol_orders
+    from members.services import enrol_orders, redeem_coupons
 
     for data in orders:
         if data.refund_amount > data.total:
@@ -509,6 +536,7 @@ def create_orders(store: Store, orders: list[OrderData], touched: set[date] | No
     for order in created:
         touched |= counted_days(store, order)
     enrol_orders(Order.objects.filter(pk__in=[order.pk for order in created if order.paid_at is not None]))
+    redeem_coupons(store, created)
     return created
 
 

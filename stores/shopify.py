@@ -291,6 +291,10 @@ class _LineItem(_Loose):
     name: _text(255) = None
 
 
+class _DiscountCode(_Loose):
+    code: _text(100) = None
+
+
 class _Transaction(_Loose):
     kind: str | None = None
     status: str | None = None
@@ -337,6 +341,7 @@ class _OrderShape(_Loose):
     shipping_address: _Address | None = None
     billing_address: _Address | None = None
     line_items: list[_LineItem] | None = None
+    discount_codes: list[_DiscountCode] | None = None
     refunds: list[_Refund] | None = None
     fulfillments: list[_Fulfillment] | None = None
     fulfillment_status: str | None = None
@@ -418,6 +423,7 @@ def order_from_payload(store, payload: dict) -> OrderData:
         buyer_email=payload.get("email") or payload.get("contact_email") or customer.get("email") or "",
         marketing_consent=sms_consent, refund_amount=refund_amount, refunded_at=refunded_at,
         updated_at=updated_at, shipped=shipped, shipped_at=shipped_at, delivered_at=delivered_at,
+        discount_codes=[d.get("code") or "" for d in payload.get("discount_codes") or []],
         lines=lines,
         payments=[PaymentData(type=payment_type(gateway), amount=total)] if paid_at else [],
     )

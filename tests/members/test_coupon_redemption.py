@@ -1,0 +1,278 @@
+"""Which texted coupons were used, and what they sold: a paid order carrying a member's coupon code (CSV import,
+Shopify export and webhook, ingest API) redeems it once; the campaign page counts a template's coupons."""
+
+import copy
+import json
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from members.models import Coupon, Message
+from metrics.ingest import BatchRejected, ingest_events
+from stores.importers import ImportRejected, import_orders
+from stores.models import ApiKey, Order
+from tests.factories import MembershipFactory, OrderFactory, ProductFactory, StoreFactory, UserFactory
+from tests.members.conftest import make_member
+from tests.stores.test_shopify_webhook import PAYLOAD, deliver
+
+pytestmark = pytest.mark.django_db
+
+# The webhook's order (tests/stores/fixtures/shopify_order_create.json) carries code BF26 and was paid at
+# 18:42:09 on Tue 24 Nov in Los Angeles, already Wed 25 Nov in UTC.
+PAID = datetime(2026, 11, 25, 2, 42, 9, tzinfo=UTC)
+NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def shop(db):
+    return StoreFactory(slug="linen-and-wax", timezone="America/Los_Angeles", currency="USD", country="US",
+                        webhook_secret="shpss_4f0c2e7d9a1b")
+
+
+@pytest.fixture
+def member(shop):
+    return make_member(shop, phone="+14155550142", name="Maria Gomez")
+
+
+def coupon(store, member, code="BF26", occasion="benefit:2026-11", valid_until=date(2026, 11, 30), **fields):
+    return Coupon.objects.create(store=store, member=member, occasion=occasion, code=code, value="10% off",
+                                 valid_until=valid_until, **fields)
+
+
+def fresh(c: Coupon) -> Coupon:
+    c.refresh_from_db()
+    return c
+
+
+def payload(**changes):
+    return copy.deepcopy(PAYLOAD) | changes
+
+
+# --- Shopify webhook -------------------------------------------------------------------------------------------
+
+
+def test_a_webhook_order_with_the_members_code_redeems_the_coupon(client, shop, member):
+    bf26 = coupon(shop, member)
+    assert deliver(client, shop).status_code == 201
+    order = Order.objects.get(store=shop)
+    assert order.discount_codes == ["BF26"]
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order) == (PAID, order)
+
+
+def test_the_code_matches_in_any_case_and_with_spaces_around_it(client, shop, member):
+    bf26 = coupon(shop, member)
+    deliver(client, shop, payload(discount_codes=[{"code": "  bf26 ", "amount": "9.60", "type": "percentage"}]))
+    assert fresh(bf26).redeemed_order == Order.objects.get(store=shop)
+
+
+def test_a_coupon_is_valid_through_its_last_day_in_the_stores_time(client, shop, member):
+    # Paid late on Tue 24 Nov in Los Angeles: a coupon valid until the 24th still counts (in UTC it is the 25th).
+    last_day = coupon(shop, member, valid_until=date(2026, 11, 24))
+    deliver(client, shop)
+    assert fresh(last_day).redeemed_at == PAID
+
+
+def test_a_redelivered_order_and_a_second_order_with_the_code_change_nothing(client, shop, member):
+    bf26 = coupon(shop, member)
+    deliver(client, shop)
+    first = Order.objects.get(store=shop)
+    assert deliver(client, shop, topic="orders/updated").status_code == 200
+    later = payload(id=5827361949999, name="#1043", processed_at="2026-11-25T10:00:00-08:00",
+                    created_at="2026-11-25T10:00:00-08:00", updated_at="2026-11-25T10:00:01-08:00")
+    assert deliver(client, shop, later).status_code == 201
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order) == (PAID, first)
+
+
+def test_an_order_paid_later_redeems_when_it_is_paid(client, shop, member):
+    bf26 = coupon(shop, member)
+    deliver(client, shop, payload(financial_status="pending", processed_at=None))
+    assert fresh(bf26).redeemed_at is None  # not paid: not used yet
+    deliver(client, shop, payload(updated_at="2026-11-24T19:00:00-08:00"), topic="orders/paid")
+    assert fresh(bf26).redeemed_order == Order.objects.get(store=shop)
+
+
+@pytest.mark.parametrize("case", ["withdrawn", "expired", "already redeemed", "another store"])
+def test_a_coupon_that_cannot_be_used_is_not_redeemed(client, shop, member, case):
+    other_store = StoreFactory(slug="other", timezone="America/Los_Angeles", currency="USD", country="US")
+    earlier = OrderFactory(store=shop, external_id="earlier")
+    bf26 = {
+        "withdrawn": lambda: coupon(shop, member, withdrawn_at=PAID - timedelta(days=1)),
+        "expired": lambda: coupon(shop, member, valid_until=date(2026, 11, 23)),
+        "already redeemed": lambda: coupon(shop, member, redeemed_at=PAID - timedelta(days=1), redeemed_order=earlier),
+        "another store": lambda: coupon(other_store, make_member(other_store)),
+    }[case]()
+    before = (bf26.redeemed_at, bf26.redeemed_order_id)
+    assert deliver(client, shop).status_code == 201
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order_id) == before
+
+
+def test_a_webhook_with_discount_codes_of_the_wrong_shape_is_refused_by_name(client, shop, member):
+    response = deliver(client, shop, payload(discount_codes=[{"code": 26}]))
+    assert response.status_code == 422
+    assert "discount_codes.0.code: input should be a valid string" in response.content.decode()
+    assert not Order.objects.exists()
+
+
+# --- CSV imports ----------------------------------------------------------------------------------------------
+
+OPSDESK = ("order_id,order_name,placed_at,paid_at,total,buyer_phone,discount_codes,sku,unit_price\n"
+           "T-1,WEB-1,2026-11-24 10:00,2026-11-24 10:01:30,80.00,+14155550142,\"spring10, bf26\",MUG-1,80.00\n"
+           "T-2,WEB-2,2026-11-24 11:00,2026-11-24 11:00:10,25.00,,,MUG-1,25.00\n")
+
+
+def test_an_opsdesk_import_redeems_the_coupon_and_a_reimport_changes_nothing(shop, member):
+    bf26 = coupon(shop, member)
+    import_orders(shop, OPSDESK.encode())
+    order = Order.objects.get(store=shop, external_id="T-1")
+    assert order.discount_codes == ["spring10", "bf26"]
+    assert Order.objects.get(store=shop, external_id="T-2").discount_codes == []
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order) == (datetime(2026, 11, 24, 18, 1, 30, tzinfo=UTC), order)
+    Coupon.objects.filter(pk=bf26.pk).update(redeemed_at=PAID)  # a re-import would have to write it to move it
+    again = import_orders(shop, OPSDESK.encode())
+    assert (again.created, again.duplicates) == (0, 2)
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order) == (PAID, order)
+
+
+def test_reimporting_with_the_column_redeems_for_orders_recorded_before_codes_were_kept(shop, member):
+    bf26 = coupon(shop, member)
+    import_orders(shop, OPSDESK.replace(',"spring10, bf26"', ",").encode())
+    assert fresh(bf26).redeemed_at is None
+    import_orders(shop, OPSDESK.encode())
+    assert fresh(bf26).redeemed_order == Order.objects.get(store=shop, external_id="T-1")
+
+
+def test_a_code_too_long_for_a_discount_code_is_refused_by_row():
+    shop = StoreFactory(slug="s", timezone="UTC", currency="USD", country="US")
+    with pytest.raises(ImportRejected) as refused:
+        import_orders(shop, OPSDESK.replace("spring10", "X" * 101).encode())
+    assert refused.value.errors == [(2, "discount_codes: 'XXXXXXXXXXXXXXXXXXXX'… is longer than 100 characters: "
+                                        "not a discount code")]
+
+
+def test_a_shopify_export_redeems_by_its_discount_code_column(shop, member):
+    bf26 = coupon(shop, member)
+    export = ("Name,Id,Financial Status,Paid at,Currency,Total,Discount Code,Created at,Lineitem quantity,"
+              "Lineitem name,Lineitem price,Lineitem sku,Phone\n"
+              "#1050,6000000000050,paid,2026-11-24 09:15:40 -0800,USD,43.20,BF26,2026-11-24 09:15:38 -0800,1,"
+              "Apron,48.00,APRON,+14155550142\n")
+    import_orders(shop, export.encode())
+    order = Order.objects.get(store=shop)
+    assert order.discount_codes == ["BF26"]
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order) == (datetime(2026, 11, 24, 17, 15, 40, tzinfo=UTC), order)
+
+
+def test_a_large_import_with_codes_stays_a_few_queries_per_batch(shop, django_assert_max_num_queries):
+    members = [make_member(shop) for _ in range(3)]
+    coupons = [coupon(shop, m, code=f"LIN-AAAA-{n:04d}") for n, m in enumerate(members)]
+    rows = "".join(f"B-{n},2026-11-20 10:00,2026-11-20 10:05,30.00,LIN-AAAA-{n % 400:04d},MUG-1,30.00\n"
+                   for n in range(600))
+    with django_assert_max_num_queries(120):  # as many as the same file without codes may take
+        import_orders(shop, ("order_id,placed_at,paid_at,total,discount_codes,sku,unit_price\n" + rows).encode())
+    assert [fresh(c).redeemed_order.external_id for c in coupons] == ["B-0", "B-1", "B-2"]  # the first paid
+
+
+# --- ingest API -----------------------------------------------------------------------------------------------
+
+
+def order_paid(**changes):
+    return {"id": "e-1", "type": "order_paid", "ts": "2026-11-24T18:42:09-08:00", "order_id": "A1001",
+            "total": "25.00", "lines": [{"sku": "MUG-1", "quantity": 1, "unit_price": "25.00"}],
+            "discount_codes": ["Bf26"]} | changes
+
+
+def test_an_ingest_api_order_paid_redeems_the_coupon(client, shop, member):
+    ProductFactory(store=shop, sku="MUG-1")
+    bf26 = coupon(shop, member)
+    key = ApiKey.issue(shop)[1]
+    response = client.post("/api/v1/events", json.dumps({"events": [order_paid()]}), content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.status_code == 202, response.content
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order) == (PAID, Order.objects.get(store=shop))
+    ingest_events(shop, [order_paid(id="e-2", order_id="A1002", ts="2026-11-25T09:00:00-08:00")])
+    assert fresh(bf26).redeemed_order.external_id == "A1001"
+
+
+def test_the_ingest_api_refuses_discount_codes_that_are_not_a_list_of_text(shop):
+    ProductFactory(store=shop, sku="MUG-1")
+    for bad in ("BF26", [26], [""]):
+        with pytest.raises(BatchRejected) as refused:
+            ingest_events(shop, [order_paid(discount_codes=bad)])
+        assert refused.value.errors[0]["field"].startswith("discount_codes")
+    ingest_events(shop, [{key: value for key, value in order_paid().items() if key != "discount_codes"}])
+    assert Order.objects.get(store=shop).discount_codes == []
+
+
+# --- pages ----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def benefit(shop):
+    from members.models import SmsTemplate
+
+    return SmsTemplate.objects.create(store=shop, name="November benefit", flow="benefit", coupon_value="10% off",
+                                      body="Hi {first_name}, your coupon {coupon} is good until {valid_until}.")
+
+
+def texted(template, member, code, **fields):
+    Message.objects.create(store=template.store, member=member, flow=template.flow, occasion="benefit:2026-11",
+                           template=template, body="…", scheduled_for=NOW)
+    return coupon(template.store, member, code=code, **fields)
+
+
+def test_the_campaign_page_counts_the_templates_coupons_and_their_sales(client, shop, benefit):
+    client.force_login(MembershipFactory(store=shop, user=UserFactory(username="op-shop"), role="operator").user)
+    url = reverse("members:campaign", args=[benefit.pk])
+    none_yet = client.get(url).content.decode()
+    assert "Coupons: 0 issued, 0 redeemed (0&nbsp;%), sales of those orders 0.00\u00a0USD" in none_yet
+    big = OrderFactory(store=shop, external_id="big", total=Decimal("3000.00"))
+    small = OrderFactory(store=shop, external_id="small", total=Decimal("456.00"))
+    texted(benefit, make_member(shop), "LIN-0001", redeemed_at=PAID, redeemed_order=big)
+    texted(benefit, make_member(shop), "LIN-0002", redeemed_at=PAID, redeemed_order=small)
+    texted(benefit, make_member(shop), "LIN-0003")
+    texted(benefit, make_member(shop), "LIN-0004", withdrawn_at=PAID)  # its text never reached the member
+    coupon(shop, make_member(shop), code="LIN-0005", redeemed_at=PAID, redeemed_order=big)  # no text of this template
+    page = client.get(url).content.decode()
+    assert "Coupons: 3 issued, 2 redeemed (67&nbsp;%), sales of those orders 3,456.00\u00a0USD" in page
+
+
+def test_the_campaign_page_reads_its_coupon_figures_in_one_query(client, shop, benefit):
+    client.force_login(MembershipFactory(store=shop, user=UserFactory(username="op-shop")).user)
+    url = reverse("members:campaign", args=[benefit.pk])
+    texted(benefit, make_member(shop), "LIN-0001")
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    order = OrderFactory(store=shop, external_id="o")
+    for n in range(2, 7):
+        texted(benefit, make_member(shop), f"LIN-000{n}", redeemed_at=PAID, redeemed_order=order)
+    with CaptureQueriesContext(connection) as six:
+        assert "Coupons: 6 issued, 5 redeemed (83&nbsp;%)" in client.get(url).content.decode()
+    assert len(six) == len(one)
+
+
+def test_another_stores_operator_gets_404_for_the_campaign_page(client, shop, benefit):
+    elsewhere = StoreFactory(slug="elsewhere")
+    client.force_login(MembershipFactory(store=elsewhere, user=UserFactory(username="op-else")).user)
+    assert client.get(reverse("members:campaign", args=[benefit.pk])).status_code == 404
+
+
+def test_the_member_page_says_which_order_used_a_coupon(client, shop, member):
+    client.force_login(MembershipFactory(store=shop, user=UserFactory(username="op-shop")).user)
+    bf26 = coupon(shop, member)
+    coupon(shop, member, code="LIN-0009", occasion="benefit:2026-10")
+    order = OrderFactory(store=shop, external_id="5827361940321", name="#1042")
+    Coupon.objects.filter(pk=bf26.pk).update(redeemed_at=PAID, redeemed_order=order)
+    page = client.get(member.get_absolute_url()).content.decode()
+    assert f'redeemed Tue 24 Nov 18:42 · order <a href="{order.get_absolute_url()}">#1042</a>' in page
+    assert "LIN-0009 · 10% off · Benefit · Oct 2026<span>valid until" in page

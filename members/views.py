@@ -19,8 +19,8 @@ from .conversation import answer_bodies_seen, thread
 from .forms import SmsTemplateForm, TierRuleForm
 from .models import (
     ANSWER,
-    Coupon,
     NEEDS_ANSWER,
+    Coupon,
     Flow,
     InboundReply,
     Member,

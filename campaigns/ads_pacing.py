@@ -57,6 +57,8 @@ BUDGET_SPENT = Decimal("0.98")
 # report imported late, would otherwise project a starved month on the 2nd.
 MIN_UNDERSPEND_DAYS = 5
 ZERO = Decimal("0.00")
+# A reported day the plan ran: some spend, or at least impressions (served but not clicked).
+RAN = Q(spend__gt=0) | Q(impressions__gt=0)
 
 
 @dataclass
@@ -504,6 +506,10 @@ class MonthPacing:
     # when the reports stop early: the projection averages these only, an unimported day is not a day of 0.
     reported_days: int | None = None
     missing_since: date | None = None  # the first run day gone without a report (an active plan's), or None
+    # Reported run days gone without spend (or impressions) before a later day that had some: days the plan was
+    # paused and then resumed, left out of its average and of the days it is projected over.
+    paused_days: int = 0
+    rate: Decimal | None = None  # the average daily spend over the days it ran (None: no reported day to average)
     missing_plans: list = field(default_factory=list)  # a store's month: (plan, its month) of plans missing reports
 
     def __post_init__(self):
@@ -585,7 +591,7 @@ class MonthPacing:
 
 def month_figures(day: date, spend_before: Decimal, spend_today: Decimal, budget: Decimal | None,
                   runs_on=lambda d: True, day_done: bool = False, active: bool = True,
-                  reported=lambda d: True, unreported: Decimal | None = None, watched_from: date = date.min
+                  reported=lambda d: True, watched_from: date = date.min, ran: tuple[int, date | None] | None = None
                   ) -> MonthPacing:
     """The month of the store-local `day` (today): `spend_before` (its days before today) plus `spend_today`
     against `budget`, projected to the month's end at the daily average of the days before today among those
@@ -596,44 +602,56 @@ def month_figures(day: date, spend_before: Decimal, spend_today: Decimal, budget
     or ended plan) keeps the month from underspending. The average is over the days gone that are `reported`
     only: days whose report is not imported yet are missing, not days of 0 (an active plan's first such day is
     `missing_since`, from `watched_from` on: the day the plan was created here, whose earlier days nobody was
-    to import). A store passes `unreported`, its plans' own estimates of their missing days
-    (`_unreported_estimate`), and its days count as reported."""
+    to import).
+
+    `ran`, a plan's (days of the month before `day` with spend or impressions, the last of them), leaves out of
+    the average the reported days without any before its last day that had some: the plan was paused then and
+    resumed, so it is judged at its rate of the days it ran, over the days it ran, has not reported yet and has
+    left. Days without spend after its last day that had some still count as days of 0: the app keeps no
+    status history, and an active plan quiet since is stalled, not paused."""
     start = day.replace(day=1)
     n_days = calendar.monthrange(day.year, day.month)[1]
     run_days = sum(1 for i in range(n_days) if runs_on(start + timedelta(days=i)))
     gone = [d for d in (start + timedelta(days=i) for i in range((day - start).days + day_done)) if runs_on(d)]
     known = [d for d in gone if reported(d)]
     missing = next((d for d in gone if not reported(d) and d >= watched_from), None) if active else None
-    averaged = (spend_before + spend_today if day_done else spend_before) + (unreported or ZERO)
-    projected = to_money(averaged / len(known) * run_days) if known else None
+    averaged = spend_before + spend_today if day_done else spend_before
+    paused = 0
+    if ran is not None:
+        ran_days, last_ran = ran
+        if day_done and spend_today > 0 and day in known:
+            ran_days, last_ran = ran_days + 1, day
+        if last_ran is not None:
+            paused = max(0, sum(1 for d in known if d <= last_ran) - ran_days)
+    averaged_days = len(known) - paused
+    rate = averaged / averaged_days if averaged_days else None
+    projected = to_money(rate * (run_days - paused)) if rate is not None else None
     return MonthPacing(start, n_days, len(gone), to_money(spend_before + spend_today),
                        None if budget is None else to_money(budget), projected, run_days, active, len(known),
-                       missing)
-
-
-def _unreported_estimate(months: list[MonthPacing]) -> tuple[Decimal | None, date | None]:
-    """What the plans' days without a report most likely spent, each plan at its own average of its reported days,
-    and the first such day: what a store's month adds instead of counting them as 0. None for the estimate when a
-    plan has no reported day this month to average (the store's month then has no projection)."""
-    estimate, since = ZERO, None
-    for month in months:
-        if month.missing_since is None:
-            continue
-        since = min(since or month.missing_since, month.missing_since)
-        if month.projected is None:
-            return None, since
-        estimate += month.projected / month.run_days * (month.days_elapsed - month.reported_days)
-    return to_money(estimate), since
+                       missing, paused_days=paused, rate=rate)
 
 
 def _store_month(day: date, spend_before: Decimal, spend_today: Decimal, budget, plan_months: list[MonthPacing],
                  day_done: bool = False) -> MonthPacing:
-    """The store's month from its plans' months: their missing days filled in by each plan's own average."""
-    estimate, since = _unreported_estimate(plan_months)
-    month = month_figures(day, spend_before, spend_today, budget, day_done=day_done, unreported=estimate)
-    if estimate is None:
-        month.projected = None
-    month.missing_since = since
+    """The store's month from its plans' months: what they spent, and each active plan's days to come and days
+    without a report yet at its own rate (`MonthPacing.rate`, over the days it ran). A paused, draft or ended
+    plan adds what it spent only. While an active plan missing reports has no reported day to average, there is
+    no projection."""
+    month = month_figures(day, spend_before, spend_today, budget, day_done=day_done)
+    ahead = ZERO
+    for plan_month in plan_months:
+        if not plan_month.active:
+            continue
+        if plan_month.rate is None:
+            if plan_month.missing_since is not None:
+                month.projected = None
+            continue
+        unreported = plan_month.days_elapsed - plan_month.reported_days
+        ahead += plan_month.rate * (max(plan_month.days_left, 0) + unreported)
+    if month.projected is not None:
+        month.projected = to_money((spend_before + spend_today if day_done else spend_before) + ahead)
+    missing = [m.missing_since for m in plan_months if m.missing_since is not None]
+    month.missing_since = min(missing, default=None)
     return month
 
 
@@ -667,10 +685,11 @@ def month_pacing(plan: AdPlan, day: date) -> MonthPacing:
         return to_money(plan.daily.filter(**dates).aggregate(s=Sum("spend"))["s"] or ZERO)
 
     budget = _plan_month_budget(plan, start, month_budget_cap(plan, start))
-    last = plan.daily.filter(date__gte=start, date__lt=day).aggregate(last=Max("date"))["last"]
+    days = plan.daily.filter(date__gte=start, date__lt=day).aggregate(
+        last=Max("date"), ran=Count("pk", filter=RAN), last_ran=Max("date", filter=RAN))
     return month_figures(day, spend_of(date__gte=start, date__lt=day), spend_of(date=day), budget, plan.runs_on,
-                         active=plan.status == AdPlanStatus.ACTIVE, reported=_reported_through(last),
-                         watched_from=_created_on(plan, plan.store))
+                         active=plan.status == AdPlanStatus.ACTIVE, reported=_reported_through(days["last"]),
+                         watched_from=_created_on(plan, plan.store), ran=(days["ran"], days["last_ran"]))
 
 
 def _created_on(plan: AdPlan, store: Store) -> date:
@@ -700,7 +719,8 @@ def stores_month_pacing(stores: list[Store], now: datetime | None = None) -> dic
         days |= Q(plan__store__in=day_stores, date__gte=today.replace(day=1), date__lt=today)
         budgets |= Q(store__in=day_stores, month=today.replace(day=1))
     before = {row["plan_id"]: row for row in AdDailyPerformance.objects.filter(days).order_by()
-              .values("plan_id").annotate(s=Sum("spend"), last=Max("date"))} if stores else {}
+              .values("plan_id").annotate(s=Sum("spend"), last=Max("date"), ran=Count("pk", filter=RAN),
+                                          last_ran=Max("date", filter=RAN))} if stores else {}
     on_today = _spend_of_days([(store, todays[store.pk], plans[store.pk]) for store in stores if plans.get(store.pk)],
                               now)
     budget_of = {(pk, month): amount for pk, month, amount
@@ -714,7 +734,9 @@ def stores_month_pacing(stores: list[Store], now: datetime | None = None) -> dic
         months = [month_figures(today, to_money(before.get(p.pk, {}).get("s") or ZERO), on_today.get(p.pk, ZERO),
                                 None, p.runs_on, active=p.status == AdPlanStatus.ACTIVE,
                                 reported=_reported_through(before.get(p.pk, {}).get("last")),
-                                watched_from=_created_on(p, store)) for p in store_plans]
+                                watched_from=_created_on(p, store),
+                                ran=(before.get(p.pk, {}).get("ran") or 0, before.get(p.pk, {}).get("last_ran")))
+                  for p in store_plans]
         month = _store_month(today, spend_before, spend_today, budget_of.get((store.pk, start)), months)
         month.missing_plans = [(p, m) for p, m in zip(store_plans, months, strict=True) if m.missing_since]
         result[store.pk] = month
@@ -747,7 +769,9 @@ def month_alerts(store: Store, day: date) -> MonthAlerts:
             .filter(Q(date__gte=start) | Q(plan__total_budget__gt=0), plan__store=store, date__lt=day).order_by()
             .values("plan_id").annotate(month=Sum("spend", filter=Q(date__gte=start)),
                                         before=Sum("spend", filter=Q(date__lt=start)),
-                                        last=Max("date", filter=Q(date__gte=start)))}
+                                        last=Max("date", filter=Q(date__gte=start)),
+                                        ran=Count("pk", filter=Q(date__gte=start) & RAN),
+                                        last_ran=Max("date", filter=Q(date__gte=start) & RAN))}
     on_day = _spend_of_day(plans, store, day) if plans else {}
     budget = StoreAdBudget.objects.filter(store=store, month=start).values_list("amount", flat=True).first()
     alerted, months = [], []
@@ -757,7 +781,7 @@ def month_alerts(store: Store, day: date) -> MonthAlerts:
                               _plan_month_budget(plan, start, _cap(plan, row.get("before"))), plan.runs_on,
                               day_done=True, active=plan.status == AdPlanStatus.ACTIVE,
                               reported=_reported_through(row.get("last"), day if plan.pk in on_day else None),
-                              watched_from=_created_on(plan, store))
+                              watched_from=_created_on(plan, store), ran=(row.get("ran") or 0, row.get("last_ran")))
         months.append(month)
         if month.alert or month.missing_since:
             alerted.append((plan, month))

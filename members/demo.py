@@ -1,21 +1,35 @@
 """Demo data for members: every demo buyer enrolled from their paid orders (tiers, RFM segments),
-text templates for each flow, a store festival, and a week of texts already sent (those not yet due
-wait in the queue)."""
+text templates for each flow, a store festival, a week of texts already sent (those not yet due
+wait in the queue), and this month's benefit text with its coupon delivered to some members, a share of whom
+used the code on a later order."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import random
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from stores.models import Order
+from stores.models import Order, OrderStatus
 
 from . import compliance
-from .models import Festival, Flow, Member, Message, MessageStatus, SmsTemplate, TierRule
-from .sending import mark_number_invalid
-from .services import enrol_orders, refresh_segments
+from .flows import audience
+from .models import (
+    COUPON_ALPHABET,
+    Coupon,
+    Festival,
+    Flow,
+    Member,
+    Message,
+    MessageStatus,
+    SmsTemplate,
+    TierRule,
+)
+from .sending import mark_number_invalid, member_context
+from .services import enrol_orders, redeem_coupons, refresh_segments
 from .sms import INVALID_NUMBER
 from .texts import render, sms_length
 
@@ -62,6 +76,7 @@ def seed(ctx) -> None:
             templates[flow] = SmsTemplate.objects.create(store=store, name=name, flow=flow, body=body, **extra)
         Festival.objects.create(store=store, name="Store anniversary", date=store.today(now) + timedelta(days=10))
         _seed_sent_texts(store, templates[Flow.AFTER_SALES], ctx, now)
+        _seed_benefit_texts(store, templates[Flow.BENEFIT], ctx, now)
 
 
 def _seed_sent_texts(store, template, ctx, now) -> None:
@@ -114,3 +129,92 @@ def _seed_sent_texts(store, template, ctx, now) -> None:
     for text in texts:
         text.created_at = created.get((text.member_id, text.occasion), text.created_at)
     Message.objects.bulk_update(texts, ["created_at"])
+
+
+BENEFIT_TEXTS = (30, 60)  # members a store's benefit text of this month reached, at least and at most
+REDEEMED_SHARE = (0.15, 0.25)  # of them, the share who used the code on a later order
+BENEFIT_WINDOW_DAYS = 7  # members.flows.benefits plans in the first days of the store's month
+
+
+def benefit_day(store, now: datetime):
+    """The store-local day the demo's benefit text went out: a few days before seeding, within the days of the
+    month the benefit flow plans in (last month's window when this month's first morning has not come)."""
+    today = store.today(now)
+    first = today.replace(day=1)
+    day = max(first, min(today - timedelta(days=3), first + timedelta(days=BENEFIT_WINDOW_DAYS - 1)))
+    if compliance.next_send_time(datetime.combine(day, time(0, 25), tzinfo=store.zone), store.zone) >= now:
+        day = (first - timedelta(days=1)).replace(day=BENEFIT_WINDOW_DAYS)
+    return day
+
+
+def _seed_benefit_texts(store, template, ctx, now) -> None:
+    """This month's benefit text, delivered with its coupon to 30-60 textable members as the flow would have
+    left it (occasion "benefit:<YYYY-MM>", so the beat texts them no second time this month): planned at the
+    beat's first run of the day, sent at 09:00 in the member's zone (quiet hours); never to a number that has
+    another text that day or would go over the frequency cap. Then 15-25 % of them used the code on their first
+    paid order after the text (while the coupon was valid): the order carries it in `discount_codes`, and
+    `redeem_coupons` marks the coupon redeemed, as the paid-order paths do. Draws from its own RNG (derived from
+    the demo's seed), so the other demo data stays as it was."""
+    rng = random.Random(f"{ctx.seed_value}-{store.slug}-benefit")
+    day = benefit_day(store, now)
+    planned_at = datetime.combine(day, time(0, 25), tzinfo=store.zone)
+    occasion = f"benefit:{day:%Y-%m}"
+    valid_until = day + timedelta(days=template.coupon_valid_days)
+    candidates = list(audience(store, template).filter(joined_at__lt=planned_at, consent_at__lt=planned_at)
+                      .order_by("pk"))
+    # Every text of these numbers (any store), to keep one a day and the frequency cap around the benefit's day.
+    others: dict[str, list[datetime]] = {}
+    for phone, sent_at, scheduled_for in Message.objects.filter(
+            member__phone__in={m.phone for m in candidates}, status__in=compliance.COUNTED).values_list(
+            "member__phone", "sent_at", "scheduled_for"):
+        others.setdefault(phone, []).append(sent_at or scheduled_for)
+    wanted = rng.randint(*BENEFIT_TEXTS)
+    texts: list[tuple[Member, datetime]] = []
+    for member in rng.sample(candidates, len(candidates)):
+        send_at = compliance.next_send_time(planned_at, member.zone) + timedelta(seconds=rng.randrange(900))
+        if send_at >= now:
+            continue
+        near = [at for at in others.get(member.phone, []) if abs(at - send_at) < timedelta(
+            days=settings.SMS_FREQUENCY_DAYS)]
+        if len(near) >= settings.SMS_FREQUENCY_CAP or any(
+                compliance.send_day(at, member.zone) == compliance.send_day(send_at, member.zone) for at in near):
+            continue
+        texts.append((member, send_at))
+        if len(texts) == wanted:
+            break
+    prefix = "".join(ch for ch in store.slug.upper() if ch.isalnum())[:3]
+    coupons, rows = {}, []
+    for n, (member, send_at) in enumerate(texts):
+        body = "".join(rng.choice(COUPON_ALPHABET) for _ in range(8))
+        coupon = Coupon(store=store, member=member, occasion=occasion, code=f"{prefix}-{body[:4]}-{body[4:]}",
+                        value=template.coupon_value, valid_until=valid_until)
+        coupons[member.pk] = coupon
+        text = render(template.body, {**member_context(member), **coupon.placeholders()})
+        rows.append(Message(store=store, member=member, flow=Flow.BENEFIT, template=template, occasion=occasion,
+                            body=text, segments=sms_length(text).segments,
+                            scheduled_for=compliance.next_send_time(planned_at, member.zone),
+                            status=MessageStatus.DELIVERED, attempts=1, sent_at=send_at, claimed_at=send_at,
+                            status_updated_at=min(send_at + timedelta(seconds=8), now),
+                            provider_sid=f"SMdemo{store.pk:02d}b{n:025d}"))
+    Coupon.objects.bulk_create(coupons.values())
+    Message.objects.bulk_create(rows)
+    # created_at is auto_now_add: the coupon was issued and the text planned at the beat's run, not now.
+    Coupon.objects.filter(store=store, occasion=occasion).update(created_at=planned_at)
+    Message.objects.filter(store=store, flow=Flow.BENEFIT, occasion=occasion).update(created_at=planned_at)
+
+    # The first kept paid order of each texted member after their text, on a day their coupon was valid.
+    sent = {member.pk: send_at for member, send_at in texts}
+    later: dict[int, Order] = {}
+    for order in (Order.objects.filter(store=store, member_link__member__in=list(sent), paid_at__isnull=False,
+                                       paid_at__lte=now)
+                  .exclude(status__in=[OrderStatus.CANCELLED, OrderStatus.REFUNDED])
+                  .select_related("member_link").order_by("paid_at", "pk")):
+        member_id = order.member_link.member_id
+        if order.paid_at > sent[member_id] and store.today(order.paid_at) <= valid_until:
+            later.setdefault(member_id, order)
+    redeeming = round(len(texts) * rng.uniform(*REDEEMED_SHARE))
+    orders = [later[pk] for pk in rng.sample(sorted(later), min(redeeming, len(later)))]
+    for order in orders:
+        order.discount_codes = [coupons[order.member_link.member_id].code]
+        Order.objects.filter(pk=order.pk).update(discount_codes=order.discount_codes)
+    redeem_coupons(store, orders)

@@ -1,11 +1,17 @@
 """The members demo seed builds on the stores demo and leaves a usable picture."""
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
+from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from members import demo as members_demo
+from members import flows
 from members.compliance import in_quiet_hours
-from members.models import HANDED_OVER, Member, Message, MessageStatus, SmsTemplate
+from members.models import HANDED_OVER, Coupon, Member, Message, MessageStatus, SmsTemplate
 from stores import demo as stores_demo
 from stores.models import Order
 
@@ -108,3 +114,41 @@ def test_readme_says_where_demo_texts_go_with_the_default_backend():
         assert "texts to the worker's log `var/worker.log`" in demo_paragraph
     else:
         assert f"SMS_BACKEND={project_settings.SMS_BACKEND}" in demo_paragraph
+
+
+# The fifth of a month: the benefit flow still plans this month's texts (its first 7 days), in both stores' zones.
+SEEDED_AT = datetime(2026, 12, 5, 4, 0, tzinfo=UTC)
+
+
+def test_the_demo_benefit_page_shows_coupons_issued_and_redeemed_by_later_orders(client):
+    with time_machine.travel(SEEDED_AT, tick=False):
+        ctx = stores_demo.seed(days=20)
+        members_demo.seed(ctx)
+        client.force_login(ctx.manager)
+        for template in SmsTemplate.objects.filter(flow="benefit"):
+            coupons = Coupon.objects.filter(store=template.store, occasion="benefit:2026-12")
+            issued, redeemed = coupons.count(), coupons.filter(redeemed_order__isnull=False)
+            assert 30 <= issued <= 60 and 0 < redeemed.count() < issued
+            for coupon in redeemed.select_related("redeemed_order"):
+                text = Message.objects.get(member=coupon.member, occasion=coupon.occasion)
+                assert text.status == MessageStatus.DELIVERED and coupon.code in text.body
+                assert coupon.redeemed_order.discount_codes == [coupon.code]
+                assert coupon.redeemed_order.paid_at == coupon.redeemed_at > text.sent_at
+            sales = redeemed.aggregate(total=Sum("redeemed_order__total"))["total"]
+            page = client.get(reverse("members:campaign", args=[template.pk])).content.decode()
+            percent = round(100 * redeemed.count() / issued)
+            assert (f"Coupons: {issued} issued, {redeemed.count()} redeemed ({percent}&nbsp;%), "
+                    f"sales of those orders {sales:,.2f}\u00a0{template.store.currency}") in page
+
+
+def test_the_benefit_flow_right_after_the_demo_texts_no_demo_member_a_second_benefit_this_month():
+    with time_machine.travel(SEEDED_AT, tick=False):
+        ctx = stores_demo.seed(days=20)
+        members_demo.seed(ctx)
+        texted = set(Message.objects.filter(flow="benefit").values_list("member_id", flat=True))
+        coupons = Coupon.objects.count()
+        result = flows.benefits(timezone.now())
+    assert texted and result.already == len(texted) and result.created > 0  # the others get theirs now
+    for member_id in texted:
+        assert Message.objects.filter(member_id=member_id, flow="benefit").count() == 1
+    assert Coupon.objects.count() == coupons + result.created

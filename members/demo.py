@@ -18,7 +18,6 @@ from stores.models import Order, OrderStatus
 from . import compliance
 from .flows import audience
 from .models import (
-    COUPON_ALPHABET,
     Coupon,
     Festival,
     Flow,
@@ -27,6 +26,7 @@ from .models import (
     MessageStatus,
     SmsTemplate,
     TierRule,
+    new_coupon_code,
 )
 from .sending import mark_number_invalid, member_context
 from .services import enrol_orders, redeem_coupons, refresh_segments
@@ -182,11 +182,9 @@ def _seed_benefit_texts(store, template, ctx, now) -> None:
         texts.append((member, send_at))
         if len(texts) == wanted:
             break
-    prefix = "".join(ch for ch in store.slug.upper() if ch.isalnum())[:3]
     coupons, rows = {}, []
     for n, (member, send_at) in enumerate(texts):
-        body = "".join(rng.choice(COUPON_ALPHABET) for _ in range(8))
-        coupon = Coupon(store=store, member=member, occasion=occasion, code=f"{prefix}-{body[:4]}-{body[4:]}",
+        coupon = Coupon(store=store, member=member, occasion=occasion, code=new_coupon_code(store, rng),
                         value=template.coupon_value, valid_until=valid_until)
         coupons[member.pk] = coupon
         text = render(template.body, {**member_context(member), **coupon.placeholders()})

@@ -4,6 +4,7 @@ keeps a customer from getting the same text twice."""
 
 from __future__ import annotations
 
+import random
 import re
 import secrets
 import unicodedata
@@ -501,9 +502,11 @@ class Message(models.Model):
 COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud at the till
 
 
-def new_coupon_code(store: Store) -> str:
+def new_coupon_code(store: Store, rng: random.Random | None = None) -> str:
+    """A fresh code ("JAD-7KQ2-M9XD"): unguessable, or drawn from `rng` where it must repeat (the demo)."""
     prefix = "".join(ch for ch in store.slug.upper() if ch.isalnum())[:3] or "CPN"
-    body = "".join(secrets.choice(COUPON_ALPHABET) for _ in range(8))
+    choice = rng.choice if rng else secrets.choice
+    body = "".join(choice(COUPON_ALPHABET) for _ in range(8))
     return f"{prefix}-{body[:4]}-{body[4:]}"
 
 

@@ -18,7 +18,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,7 @@ from django.utils import timezone
 from metrics import figures
 from opsdesk.money import MoneyField
 from opsdesk.privacy import mask_phone
-from stores.models import Order, Store, validate_timezone
+from stores.models import Order, OrderStatus, Store, validate_timezone
 
 from .sms import ERROR_WORDS
 from .texts import TemplateError, placeholders_in
@@ -536,12 +536,14 @@ class CouponQuerySet(models.QuerySet):
 
     def redemption_of(self, template: SmsTemplate) -> CouponRedemption:
         """What the coupons issued with `template`'s texts did (those its texts carried to the member, not the
-        withdrawn): how many were issued and redeemed, and the sales of the orders that used them. One query."""
+        withdrawn): how many were issued and redeemed, and the sales of the orders that used them, as a member's
+        spend counts them (less refunds; a cancelled order sold nothing). One query."""
         texts = Message.objects.filter(member=OuterRef("member"), flow=template.flow, occasion=OuterRef("occasion"),
                                        template=template)
         figures = self.held().filter(Exists(texts), store_id=template.store_id).aggregate(
             issued=Count("pk"), redeemed=Count("pk", filter=Q(redeemed_at__isnull=False)),
-            sales=Sum("redeemed_order__total"))
+            sales=Sum(F("redeemed_order__total") - F("redeemed_order__refund_amount"),
+                      filter=~Q(redeemed_order__status=OrderStatus.CANCELLED)))
         return CouponRedemption(figures["issued"], figures["redeemed"], figures["sales"] or Decimal("0"),
                                 template.store.currency)
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from members.models import Coupon, Message
 from metrics.ingest import BatchRejected, ingest_events
 from stores.importers import ImportRejected, import_orders
-from stores.models import ApiKey, Order
+from stores.models import ApiKey, Order, OrderStatus
 from tests.factories import MembershipFactory, OrderFactory, ProductFactory, StoreFactory, UserFactory
 from tests.members.conftest import make_member
 from tests.stores.test_shopify_webhook import PAYLOAD, deliver
@@ -244,6 +244,16 @@ def test_the_campaign_page_counts_the_templates_coupons_and_their_sales(client, 
     coupon(shop, make_member(shop), code="LIN-0005", redeemed_at=PAID, redeemed_order=big)  # no text of this template
     page = client.get(url).content.decode()
     assert "Coupons: 3 issued, 2 redeemed (67&nbsp;%), sales of those orders 3,456.00\u00a0USD" in page
+
+
+def test_the_campaigns_sales_are_net_of_refunds_and_cancellations_as_a_members_spend_is(client, shop, benefit):
+    client.force_login(MembershipFactory(store=shop, user=UserFactory(username="op-shop"), role="operator").user)
+    refunded = OrderFactory(store=shop, external_id="part", total=Decimal("300.00"), refund_amount=Decimal("45.50"))
+    cancelled = OrderFactory(store=shop, external_id="gone", total=Decimal("99.00"), status=OrderStatus.CANCELLED)
+    texted(benefit, make_member(shop), "LIN-0001", redeemed_at=PAID, redeemed_order=refunded)
+    texted(benefit, make_member(shop), "LIN-0002", redeemed_at=PAID, redeemed_order=cancelled)
+    page = client.get(reverse("members:campaign", args=[benefit.pk])).content.decode()
+    assert "Coupons: 2 issued, 2 redeemed (100&nbsp;%), sales of those orders 254.50\u00a0USD" in page
 
 
 def test_the_campaign_page_reads_its_coupon_figures_in_one_query(client, shop, benefit):

@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from stores.models import PaymentType, TrafficSource
-from stores.orders import NO_NUL
+from stores.orders import MAX_DISCOUNT_CODE, NO_NUL
 
 
 def text(min_length: int = 0, max_length: int | None = None):
@@ -122,7 +122,7 @@ class OrderPaid(_Event):
     buyer: BuyerIn = Field(default_factory=BuyerIn)
     lines: Annotated[list[OrderLineIn], Field(min_length=1)]
     payments: list[PaymentIn] = Field(default_factory=list, description="Defaults to one payment of the total.")
-    discount_codes: Annotated[list[text(1, 100)], Field(max_length=20)] = Field(
+    discount_codes: Annotated[list[text(1, MAX_DISCOUNT_CODE)], Field(max_length=20)] = Field(
         default_factory=list, description="The discount codes the buyer used (any case); a member's coupon among "
                                           "them is marked redeemed by this order.")
 

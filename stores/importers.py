@@ -53,6 +53,7 @@ from opsdesk.privacy import mask_phone
 from . import shopify
 from .models import Order, OrderStatus, PaymentType, Store, TrafficSource
 from .orders import (
+    MAX_DISCOUNT_CODE,
     LineData,
     OrderData,
     OrderRefused,
@@ -490,15 +491,12 @@ def parse_count(value: str) -> int:
     return count
 
 
-MAX_CODE = 100  # characters of one discount code (Shopify allows 255; ours are 13)
-
-
 def parse_codes(value: str) -> list[str]:
     """Discount codes separated by commas, as Shopify's export writes several ("SPRING10, PAC-7KQ2-M9XD")."""
     codes = [code.strip() for code in value.split(",") if code.strip()]
     for code in codes:
-        if len(code) > MAX_CODE:
-            raise BadValue(f"{code[:20]!r}… is longer than {MAX_CODE} characters: not a discount code")
+        if len(code) > MAX_DISCOUNT_CODE:
+            raise BadValue(f"{code[:20]!r}… is longer than {MAX_DISCOUNT_CODE} characters: not a discount code")
     return codes
 
 

@@ -271,13 +271,16 @@ def _names(order: Order, data: OrderData) -> bool:
     return bool(data.name) and not order.name
 
 
+MAX_DISCOUNT_CODE = 100  # characters of one discount code kept (Shopify allows 255; our coupons' are 13)
+
+
 def discount_codes(codes: list[str]) -> list[str]:
     """The codes as an order keeps them: each trimmed, empty ones and repeats (in any case) left out."""
     kept: dict[str, str] = {}
     for code in codes:
         code = code.strip()
         if code:
-            kept.setdefault(code.upper(), code[:100])
+            kept.setdefault(code.upper(), code[:MAX_DISCOUNT_CODE])
     return list(kept.values())
 
 

@@ -515,6 +515,21 @@ def normalise_code(code: str) -> str:
     return code.strip().upper()
 
 
+REDEEMING_ORDERS_SHOWN = 50  # the campaign page lists this many, a page rather than a report: the rest are counted
+
+
+def RELEASE_REDEMPTION(collector, field, sub_objs, using):
+    """`on_delete` of `Coupon.redeemed_order`: a deleted order no longer redeems its coupon (redeemed_at and the link
+    emptied, in the deletion's transaction), so the member may use it again while it is valid. Whatever deletes the
+    order (`stores.orders.delete_order`, the admin), one UPDATE per field for all of the deletion's coupons."""
+    # redeemed_at first: the lazy querysets select the coupons by the link the second update empties.
+    collector.add_field_update(field.model._meta.get_field("redeemed_at"), None, sub_objs)
+    collector.add_field_update(field, None, sub_objs)
+
+
+RELEASE_REDEMPTION.lazy_sub_objs = True  # as SET_NULL: UPDATE ... WHERE redeemed_order_id IN (...), no SELECT first
+
+
 class CouponQuerySet(models.QuerySet):
     def issue(self, store: Store, template: SmsTemplate, wanted: list[tuple[Member, str]],
               today: date) -> dict[tuple[int, str], Coupon]:
@@ -534,18 +549,50 @@ class CouponQuerySet(models.QuerySet):
     def held(self) -> CouponQuerySet:
         return self.filter(withdrawn_at__isnull=True)
 
+    def of_template(self, template: SmsTemplate) -> CouponQuerySet:
+        """The coupons `template`'s texts carried to members (member and occasion of one of its texts), withdrawn
+        ones left out: what the campaign page counts and lists."""
+        texts = Message.objects.filter(member=OuterRef("member"), flow=template.flow, occasion=OuterRef("occasion"),
+                                       template=template)
+        return self.held().filter(Exists(texts), store_id=template.store_id)
+
     def redemption_of(self, template: SmsTemplate) -> CouponRedemption:
         """What the coupons issued with `template`'s texts did (those its texts carried to the member, not the
         withdrawn): how many were issued and redeemed, and the sales of the orders that used them, as a member's
         spend counts them (less refunds; a cancelled order sold nothing). One query."""
-        texts = Message.objects.filter(member=OuterRef("member"), flow=template.flow, occasion=OuterRef("occasion"),
-                                       template=template)
-        figures = self.held().filter(Exists(texts), store_id=template.store_id).aggregate(
+        figures = self.of_template(template).aggregate(
             issued=Count("pk"), redeemed=Count("pk", filter=Q(redeemed_at__isnull=False)),
             sales=Sum(F("redeemed_order__total") - F("redeemed_order__refund_amount"),
                       filter=~Q(redeemed_order__status=OrderStatus.CANCELLED)))
         return CouponRedemption(figures["issued"], figures["redeemed"], figures["sales"] or Decimal("0"),
                                 template.store.currency)
+
+    def redeeming_orders(self, template: SmsTemplate, limit: int = REDEEMING_ORDERS_SHOWN) -> list[RedeemingOrder]:
+        """The newest `limit` orders that redeemed `template`'s coupons (newest paid first), each with its member,
+        its paid day in the store's time and its total less refunds. One query; the campaign page says how many
+        more there are from `redemption_of`'s count, which counts the same coupons."""
+        store = template.store
+        coupons = (self.of_template(template).filter(redeemed_order__isnull=False, redeemed_order__store=store)
+                   .select_related("member", "redeemed_order").order_by("-redeemed_at", "-pk")[:limit])
+        rows = []
+        for c in coupons:
+            order = c.redeemed_order
+            order.store = store  # its link names the store: the one filtered on, no query per row
+            rows.append(RedeemingOrder(order, c.member, c.code, store.today(order.paid_at or c.redeemed_at),
+                                       order.total - order.refund_amount))
+        return rows
+
+
+@dataclass(frozen=True)
+class RedeemingOrder:
+    """One row of a campaign's redeeming orders: the order, the member whose coupon it used, the code, the store-local
+    day it was paid and what it sold (its total less refunds)."""
+
+    order: Order
+    member: Member
+    code: str
+    paid_day: date
+    net: Decimal
 
 
 @dataclass(frozen=True)
@@ -578,7 +625,7 @@ class Coupon(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     redeemed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the order that used it was paid (members.services.redeem_coupons).")
-    redeemed_order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL,
+    redeemed_order = models.ForeignKey(Order, null=True, blank=True, on_delete=RELEASE_REDEMPTION,
                                        related_name="redeemed_coupons", help_text="The order that used the code.")
     withdrawn_at = models.DateTimeField(null=True, blank=True,
                                         help_text="Its text did not reach the member: the code is not valid.")

@@ -6,7 +6,8 @@ webhook, CSV import); `enrol_orders(queryset)` is the same rule in bulk for back
 (MemberOrder.order is unique) and a member exists once per (store, phone).
 
 `redeem_coupons(store, orders)` is the paid-order paths' other call: a member's coupon whose code a paid
-order carries is marked redeemed by that order, once.
+order carries is marked redeemed by that order, once; `release_coupons(orders)` gives it back when the order is
+cancelled (a deleted order gives it back by `Coupon.redeemed_order`'s on_delete).
 """
 
 from __future__ import annotations
@@ -234,9 +235,11 @@ def redeem_coupons(store: Store, orders: Iterable[Order]) -> int:
     store's local day; `valid_until` is the last valid day) gets `redeemed_at` = the order's paid time and the
     order. A code two orders used goes to the one paid first; a coupon already redeemed keeps its order, so a
     redelivery or a re-import changes nothing. One UPDATE for up to REDEEM_CHUNK codes, whatever the number of
-    orders (none when no order carries a code); call it inside the writer's transaction. Returns how many."""
+    orders (none when no order carries a code); call it inside the writer's transaction. A cancelled order
+    redeems nothing (`release_coupons`). Returns how many."""
     first: dict[str, Order] = {}
-    for order in sorted((o for o in orders if o.paid_at is not None and o.discount_codes),
+    for order in sorted((o for o in orders if o.paid_at is not None and o.discount_codes
+                         and o.status != OrderStatus.CANCELLED),
                         key=lambda o: (o.paid_at, o.pk)):
         for code in order.discount_codes:
             first.setdefault(normalise_code(code), order)
@@ -261,6 +264,16 @@ def redeem_coupons(store: Store, orders: Iterable[Order]) -> int:
                                 output_field=IntegerField()),
         )
     return redeemed
+
+
+def release_coupons(orders: Iterable[Order]) -> int:
+    """Give back the coupons these cancelled orders redeemed: redeemed_at and the order emptied, so the member may
+    use the code again while it is valid. Another order that carried the code too (paid after this one, so it did
+    not redeem it) is not linked in its place: the coupon waits for the next order paid with it. One UPDATE; a
+    cancellation delivered again finds nothing to release. Call it inside the transaction that cancels them.
+    Returns how many were released."""
+    return Coupon.objects.filter(redeemed_order__in=[order.pk for order in orders]).update(
+        redeemed_at=None, redeemed_order=None)
 
 
 def forget_order(order: Order) -> None:

@@ -216,12 +216,14 @@ def campaign(request, pk):
                                   f"for a day the member has no other text), {result.capped} over the frequency cap, "
                                   f"{result.already} already planned.")
         return redirect("members:texts")
+    coupons = Coupon.objects.redemption_of(template)
+    redeeming = Coupon.objects.redeeming_orders(template)
     return render(request, "members/campaign.html", {
         "template": template, "store": store, "run": flows.dry_run(store, template),
         "price_currency": settings.SMS_PRICE_CURRENCY,
         "quiet_start": compliance.QUIET_START, "quiet_end": compliance.QUIET_END,
         "can_start": has_role(request.user, store, MANAGER),
-        "coupons": Coupon.objects.redemption_of(template),
+        "coupons": coupons, "redeeming": redeeming, "more_redeeming": max(coupons.redeemed - len(redeeming), 0),
     })
 
 

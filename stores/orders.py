@@ -417,7 +417,7 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
     the store already has this external id, only move it forward. Returns (order, created); adds to
     `touched` the store-local days whose numbers changed (paid and refund days, before and after)."""
     touched = set() if touched is None else touched
-    from members.services import enrol_from_order, redeem_coupons
+    from members.services import enrol_from_order, redeem_coupons, release_coupons
 
     if data.refund_amount > data.total:
         raise OrderRefused(f"refund {data.refund_amount} is more than the order total {data.total}")
@@ -443,7 +443,10 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
             return order, False
         before = counted_days(store, order)
         had_codes = bool(order.discount_codes)
+        was_paid, was_cancelled = order.paid_at is not None, order.status == OrderStatus.CANCELLED
         _, counted = _advance(order, data)
+        if order.status == OrderStatus.CANCELLED and not was_cancelled:
+            release_coupons([order])  # a cancelled order used no coupon: the member may use it again
         if _refund_lines_so_far(order, data) and order.refunded_at is not None:
             touched.add(store.today(order.refunded_at))  # products' refunds count on the order's refund day
         if data.updated_at and (order.platform_updated_at is None or data.updated_at > order.platform_updated_at):
@@ -455,7 +458,7 @@ def record_order(store: Store, data: OrderData, touched: set[date] | None = None
                 if not order.payments.exists():
                     _add_payments(order, data)
                 enrol_from_order(order)
-        if order.paid_at is not None and order.discount_codes and (counted or not had_codes):
+        if order.paid_at is not None and order.discount_codes and (not was_paid or not had_codes):
             redeem_coupons(store, [order])  # paid just now, or its codes just learnt
         return order, False
     if fulfilled := _fulfil_from(order, data):

@@ -1,5 +1,6 @@
 """Which texted coupons were used, and what they sold: a paid order carrying a member's coupon code (CSV import,
-Shopify export and webhook, ingest API) redeems it once; the campaign page counts a template's coupons."""
+Shopify export and webhook, ingest API) redeems it once, and gives it back when it is cancelled or deleted; the
+campaign page counts a template's coupons and lists the orders that used them."""
 
 import copy
 import json
@@ -16,8 +17,10 @@ from members.models import Coupon, Message
 from metrics.ingest import BatchRejected, ingest_events
 from stores.importers import ImportRejected, import_orders
 from stores.models import ApiKey, Order, OrderStatus
+from stores.orders import delete_order, record_refund
 from tests.factories import MembershipFactory, OrderFactory, ProductFactory, StoreFactory, UserFactory
 from tests.members.conftest import make_member
+from tests.migrating import migrate_to, migrate_to_latest
 from tests.stores.test_shopify_webhook import PAYLOAD, deliver
 
 pytestmark = pytest.mark.django_db
@@ -213,6 +216,117 @@ def test_the_ingest_api_refuses_discount_codes_that_are_not_a_list_of_text(shop)
     assert Order.objects.get(store=shop).discount_codes == []
 
 
+# --- cancelled and deleted orders give their coupon back ------------------------------------------------------
+
+
+def cancelled(updated_at="2026-11-26T09:05:00-08:00"):
+    return payload(cancelled_at=updated_at, updated_at=updated_at, financial_status="voided")
+
+
+def test_a_cancelled_order_gives_its_coupon_back_and_a_redelivered_cancellation_changes_nothing(client, shop, member):
+    bf26 = coupon(shop, member)
+    deliver(client, shop)
+    assert deliver(client, shop, cancelled(), topic="orders/cancelled").status_code == 200
+    assert Order.objects.get(store=shop).status == OrderStatus.CANCELLED
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order) == (None, None)
+    assert deliver(client, shop, cancelled(), topic="orders/cancelled").status_code == 200
+    assert deliver(client, shop, cancelled("2026-11-26T10:00:00-08:00"), topic="orders/updated").status_code == 200
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order) == (None, None)
+
+
+def test_the_member_uses_a_given_back_coupon_on_a_later_order(client, shop, member):
+    bf26 = coupon(shop, member)
+    deliver(client, shop)
+    deliver(client, shop, cancelled(), topic="orders/cancelled")
+    again = payload(id=5827361949999, name="#1043", processed_at="2026-11-26T10:00:00-08:00",
+                    created_at="2026-11-26T10:00:00-08:00", updated_at="2026-11-26T10:00:01-08:00")
+    assert deliver(client, shop, again).status_code == 201
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order.name) == (datetime(2026, 11, 26, 18, tzinfo=UTC), "#1043")
+
+
+def test_an_order_that_carried_the_code_too_is_not_linked_in_the_cancelled_ones_place(client, shop, member):
+    bf26 = coupon(shop, member)
+    deliver(client, shop)
+    second = payload(id=5827361949999, name="#1043", processed_at="2026-11-25T10:00:00-08:00",
+                     created_at="2026-11-25T10:00:00-08:00", updated_at="2026-11-25T10:00:01-08:00")
+    deliver(client, shop, second)  # lost to #1042, paid first
+    deliver(client, shop, cancelled(), topic="orders/cancelled")
+    record_refund(shop, "5827361949999", Decimal("5.00"), NOW)  # a later change to #1043 does not link it either
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order) == (None, None)
+
+
+def test_an_order_recorded_already_cancelled_redeems_nothing(shop, member):
+    bf26 = coupon(shop, member)
+    import_orders(shop, OPSDESK.replace("total,", "total,status,").replace("80.00,+1", "80.00,cancelled,+1")
+                  .replace("25.00,,", "25.00,paid,,").encode())
+    assert Order.objects.get(store=shop, external_id="T-1").status == OrderStatus.CANCELLED
+    assert fresh(bf26).redeemed_at is None
+
+
+def test_an_import_that_cancels_the_order_gives_the_coupon_back_all_or_nothing(shop, member):
+    bf26 = coupon(shop, member)
+    import_orders(shop, OPSDESK.encode())
+    cancelling = OPSDESK.replace("total,", "total,status,").replace("80.00,+1", "80.00,cancelled,+1")
+    with pytest.raises(ImportRejected):  # its second row is bad: nothing of the file is kept, the coupon neither
+        import_orders(shop, cancelling.replace("25.00,,", "-25.00,paid,,").encode())
+    assert fresh(bf26).redeemed_order.external_id == "T-1"
+    import_orders(shop, cancelling.replace("25.00,,", "25.00,paid,,").encode())
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order) == (None, None)
+
+
+def test_a_refund_even_in_full_keeps_the_redemption(client, shop, member):
+    bf26 = coupon(shop, member)
+    deliver(client, shop)
+    order = record_refund(shop, "5827361940321", Decimal("114.80"), NOW)
+    assert order.status == OrderStatus.REFUNDED
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order) == (PAID, order)
+
+
+def test_a_deleted_order_gives_its_coupon_back(client, shop, member):
+    bf26 = coupon(shop, member)
+    deliver(client, shop)
+    assert deliver(client, shop, {"id": PAYLOAD["id"]}, topic="orders/delete").status_code == 200
+    assert not Order.objects.filter(store=shop).exists()
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order) == (None, None)
+    assert delete_order(shop, str(PAYLOAD["id"])) is False  # delivered again: nothing left to do
+
+
+def test_an_order_deleted_any_other_way_gives_its_coupons_back(shop, member):
+    orders = [OrderFactory(store=shop, external_id=f"o-{n}") for n in range(2)]
+    coupons = [coupon(shop, make_member(shop), code=f"LIN-000{n}", redeemed_at=PAID,
+                      redeemed_order=orders[n % 2]) for n in range(4)]
+    kept = coupon(shop, member, code="LIN-0009", redeemed_at=PAID, redeemed_order=OrderFactory(store=shop))
+    Order.objects.filter(pk__in=[o.pk for o in orders]).delete()  # the admin's bulk delete does this
+    assert [(fresh(c).redeemed_at, c.redeemed_order_id) for c in coupons] == [(None, None)] * 4
+    assert fresh(kept).redeemed_at == PAID
+
+
+@pytest.fixture
+def at_0017(transactional_db):
+    """The schema before a cancelled or deleted order gave its coupon back; the latest one again afterwards."""
+    apps = migrate_to(("members", "0017_coupon_redeemed_order"))
+    yield apps
+    migrate_to_latest()
+
+
+def test_the_migration_gives_back_coupons_of_orders_already_deleted_or_cancelled(at_0017):
+    shop = StoreFactory(slug="linen-and-wax", timezone="America/Los_Angeles", currency="USD", country="US")
+    orders = {status: OrderFactory(store=shop, external_id=status, status=status)
+              for status in (OrderStatus.PAID, OrderStatus.REFUNDED, OrderStatus.CANCELLED)}
+    Coupon_ = at_0017.get_model("members", "Coupon")
+    for n, order in enumerate([*orders.values(), None]):
+        Coupon_.objects.create(store_id=shop.pk, member_id=make_member(shop).pk, occasion="benefit:2026-11",
+                               code=f"LIN-000{n}", redeemed_at=PAID, redeemed_order_id=order and order.pk)
+    Coupon_.objects.create(store_id=shop.pk, member_id=make_member(shop).pk, occasion="benefit:2026-11",
+                           code="LIN-0009")
+
+    migrate_to_latest()
+
+    assert dict(Coupon.objects.values_list("code", "redeemed_order__external_id")) == {
+        "LIN-0000": "paid", "LIN-0001": "refunded", "LIN-0002": None, "LIN-0003": None, "LIN-0009": None}
+    assert Coupon.objects.filter(redeemed_at__isnull=False).count() == 2
+
+
 # --- pages ----------------------------------------------------------------------------------------------------
 
 
@@ -286,3 +400,34 @@ def test_the_member_page_says_which_order_used_a_coupon(client, shop, member):
     page = client.get(member.get_absolute_url()).content.decode()
     assert f'redeemed Tue 24 Nov 18:42 · order <a href="{order.get_absolute_url()}">#1042</a>' in page
     assert "LIN-0009 · 10% off · Benefit · Oct 2026<span>valid until" in page
+
+
+def test_the_campaign_page_lists_the_orders_that_used_its_coupons(client, shop, benefit):
+    client.force_login(MembershipFactory(store=shop, user=UserFactory(username="op-shop"), role="operator").user)
+    maria, li = make_member(shop, name="Maria Gomez"), make_member(shop, name="Li Wei")
+    first = OrderFactory(store=shop, external_id="5827361940321", name="#1042", total=Decimal("114.80"),
+                         paid_at=PAID, refund_amount=Decimal("14.80"))
+    later = OrderFactory(store=shop, external_id="A1002", name="", total=Decimal("25.00"),
+                         paid_at=PAID + timedelta(days=1))
+    texted(benefit, maria, "LIN-0001", redeemed_at=PAID, redeemed_order=first)
+    texted(benefit, li, "LIN-0002", redeemed_at=PAID + timedelta(days=1), redeemed_order=later)
+    coupon(shop, make_member(shop), code="LIN-0005", redeemed_at=PAID, redeemed_order=later)  # another template's
+    page = client.get(reverse("members:campaign", args=[benefit.pk])).content.decode()
+    rows = page.split('data-testid="redeeming-orders"')[1].split("</table>")[0].split("<tr>")[2:]
+    assert len(rows) == 2
+    assert f'<a href="{later.get_absolute_url()}">#A1002</a>' in rows[0]  # newest paid first
+    assert f'<a href="{li.get_absolute_url()}">Li Wei</a>' in rows[0] and "LIN-0002" in rows[0]
+    # Paid 18:42 on Tue 24 Nov in Los Angeles (Wed 25 Nov in UTC); 114.80 less 14.80 refunded.
+    assert ">Tue 24 Nov<" in rows[1] and ">100.00<" in rows[1] and "Maria Gomez" in rows[1]
+    assert "older order" not in page
+
+
+def test_the_campaign_page_lists_the_newest_fifty_and_counts_the_rest(client, shop, benefit):
+    client.force_login(MembershipFactory(store=shop, user=UserFactory(username="op-shop")).user)
+    for n in range(53):
+        order = OrderFactory(store=shop, external_id=f"o-{n:02d}", name="", paid_at=PAID + timedelta(minutes=n))
+        texted(benefit, make_member(shop), f"LIN-{n:04d}", redeemed_at=order.paid_at, redeemed_order=order)
+    page = client.get(reverse("members:campaign", args=[benefit.pk])).content.decode()
+    table = page.split('data-testid="redeeming-orders"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 51 and "#o-52<" in table and "#o-03<" in table and "#o-02<" not in table
+    assert "3 older orders not shown." in page

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Activity, ChecklistItem, LaunchPlan, Plan, PlanGoal, PlanTask, Playbook, StoreAdBudget
-from members.models import InboundReply, MemberOrder, Message, SmsTemplate
+from members.models import Coupon, InboundReply, MemberOrder, Message, SmsTemplate
 from metrics.models import ActionItem, Anomaly
 from metrics.rollup import rollup_days
 from reviews.models import ProductTask
@@ -114,6 +114,26 @@ def test_conversation_page_does_not_query_per_text_or_reply(client_a, operator_a
     add(3)
     few = queries(client_a, url)
     add(3)
+    assert queries(client_a, url) == few
+
+
+def test_campaign_page_does_not_query_per_redeeming_order(client_a, store_a):
+    template = SmsTemplate.objects.create(store=store_a, name="Benefit", flow="benefit", coupon_value="10% off",
+                                          body="Your coupon {coupon}")
+    url = reverse("members:campaign", args=[template.pk])
+
+    def add(n):
+        for _ in range(n):
+            member, i = make_member(store_a), Coupon.objects.count()
+            order = OrderFactory(store=store_a, external_id=f"redeemed-{i}")
+            Message.objects.create(store=store_a, member=member, flow="benefit", occasion="benefit:2026-11", body="Hi",
+                                   template=template, scheduled_for=timezone.now())
+            Coupon.objects.create(store=store_a, member=member, occasion="benefit:2026-11", code=f"LIN-{i:04d}",
+                                  redeemed_at=order.paid_at, redeemed_order=order)
+
+    add(3)
+    few = queries(client_a, url)
+    add(60)  # more than the page lists
     assert queries(client_a, url) == few
 
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from opsdesk.tenancy import StoreScopedAdminMixin, StoreScopedChoicesMixin
 
-from .models import Activity, AdDailyPerformance, AdPlan
+from .models import Activity, AdDailyPerformance, AdPlan, AdPlanStatusChange, StatusSource
 
 
 @admin.register(Activity)
@@ -11,10 +11,29 @@ class ActivityAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["store", "kind", "status"]
 
 
+class AdPlanStatusChangeInline(admin.TabularInline):
+    """The plan's status history, read only: it is written by whatever changes the status."""
+
+    model = AdPlanStatusChange
+    fields = readonly_fields = ["status", "at", "by", "source"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AdPlan)
 class AdPlanAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "store", "channel", "status", "daily_budget", "total_budget"]
     list_filter = ["store", "channel", "status"]
+    inlines = [AdPlanStatusChangeInline]
+
+    def save_model(self, request, obj, form, change):
+        # The admin's change view runs in one transaction: the plan and its history row are saved together.
+        super().save_model(request, obj, form, change)
+        AdPlanStatusChange.record(obj, StatusSource.ADMIN, by=request.user,
+                                  previous=form.initial.get("status") if change else None)
 
 
 @admin.register(AdDailyPerformance)

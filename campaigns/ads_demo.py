@@ -35,10 +35,12 @@ from .models import (
     AdDailyPerformance,
     AdPlan,
     AdPlanStatus,
+    AdPlanStatusChange,
     AdSpendSnapshot,
     BidStrategy,
     LaunchPlan,
     LaunchStatus,
+    StatusSource,
     StoreAdBudget,
 )
 
@@ -99,6 +101,8 @@ def _seed_plans(ctx, store: Store, index: int, now: datetime) -> dict[str, AdPla
             external_id=f"{store.slug[:3]}-{channel}-{rng.randrange(10**6):06d}",
         )
         plans[channel] = plan
+        _seed_history(plan, store, today - timedelta(days=ctx.days), paused_on=today - timedelta(days=19)
+                      if status == AdPlanStatus.PAUSED else None)
         source = str(CHANNEL_SOURCE[channel])
         spends = []
         for offset in range(ctx.days, 0, -1):
@@ -219,6 +223,16 @@ def _seed_creatives(ctx, store: Store, plan: AdPlan) -> None:
     AdCreativePerformance.objects.bulk_create(rows)
 
 
+def _seed_history(plan: AdPlan, store: Store, started: date, paused_on: date | None = None) -> None:
+    """The plan's status history: active from the morning of `started`, paused from the start of `paused_on`."""
+    changes = [AdPlanStatusChange(plan=plan, status=AdPlanStatus.ACTIVE, source=StatusSource.DEMO,
+                                  at=store.day_bounds(started)[0] + timedelta(hours=9))]
+    if paused_on:
+        changes.append(AdPlanStatusChange(plan=plan, status=AdPlanStatus.PAUSED, source=StatusSource.DEMO,
+                                          at=store.day_bounds(paused_on)[0]))
+    AdPlanStatusChange.objects.bulk_create(changes)
+
+
 def _launch_plan(ctx, store: Store, product, launch_day: date, now: datetime) -> AdPlan:
     """A search plan for the new product alone; its results follow the product's own sales."""
     rng = ctx.rng
@@ -226,6 +240,7 @@ def _launch_plan(ctx, store: Store, product, launch_day: date, now: datetime) ->
         store=store, name=f"Launch · {product.title}", channel=AdChannel.SEARCH, status=AdPlanStatus.ACTIVE,
         bid_strategy=BidStrategy.MAXIMIZE_CLICKS, target_roas=Decimal("2.5"), start_date=launch_day,
         end_date=launch_day + timedelta(days=29))
+    _seed_history(plan, store, launch_day)
     plan.products.add(product)
     lines = pd.DataFrame(list(product.lines.filter(order__paid_at__isnull=False,
                                                    order__paid_at__gte=store.day_bounds(launch_day)[0])

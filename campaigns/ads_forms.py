@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from django import forms
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 
 from opsdesk.images import CONTENT_TYPES, thumbnail_path
 from opsdesk.tenancy import stores_for
@@ -16,7 +17,16 @@ from stores.models import ListingVersion
 
 from .activity_forms import out_of_reach
 from .ads_creatives import clean_creative_image
-from .models import Activity, AdCreative, AdPlan, AdPlanStatus, LaunchPlan, StoreAdBudget
+from .models import (
+    Activity,
+    AdCreative,
+    AdPlan,
+    AdPlanStatus,
+    AdPlanStatusChange,
+    LaunchPlan,
+    StatusSource,
+    StoreAdBudget,
+)
 from .product_choice import ProductField, form_store
 
 
@@ -35,6 +45,8 @@ class AdPlanForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
+        self.status_before = self.instance.status if self.instance.pk else None  # None: a new plan
         stores = stores_for(user)
         self.fields["store"].queryset = stores
         # A plan never moves to another store: its reports and snapshots belong to this one.
@@ -59,6 +71,14 @@ class AdPlanForm(forms.ModelForm):
                 pk=self.instance.pk).exists():
             self.add_error("name", "This store already has a plan with that name.")
         return data
+
+    def save(self, commit=True):
+        if not commit:
+            return super().save(commit)
+        with transaction.atomic():  # the plan and its status history change together, or neither
+            plan = super().save(commit)
+            AdPlanStatusChange.record(plan, StatusSource.FORM, by=self.user, previous=self.status_before)
+        return plan
 
 
 class CreativeImageMixin:

@@ -38,8 +38,10 @@ from .models import (
     AdDailyPerformance,
     AdPlan,
     AdPlanStatus,
+    AdPlanStatusChange,
     AdSpendSnapshot,
     DerivedMetrics,
+    StatusSource,
     StoreAdBudget,
     percent,
     ratio,
@@ -315,8 +317,13 @@ def stores_plans_pacing(plans: list[AdPlan], now: datetime,
         before |= Q(plan__in=day_ids, date__lt=day)
     spent_before = dict(AdDailyPerformance.objects.filter(before).order_by()
                         .values("plan_id").annotate(s=Sum("spend")).values_list("plan_id", "s"))
+    # When each plan was last set active (resumed): a plan quiet while paused has not stopped. The row the record
+    # began with is no resumption.
+    resumed = dict(AdPlanStatusChange.objects.filter(plan__in=ids, status=AdPlanStatus.ACTIVE, at__lte=now)
+                   .exclude(source=StatusSource.RECORD_BEGAN).order_by().values("plan_id")
+                   .annotate(at=Max("at")).values_list("plan_id", "at"))
     return {plan.pk: _pacing(plan, now, curves[plan.store_id], week[plan.pk], recent[plan.pk],
-                             spent_before.get(plan.pk)) for plan in plans}
+                             spent_before.get(plan.pk), resumed.get(plan.pk)) for plan in plans}
 
 
 def _group(items, key) -> dict:
@@ -328,9 +335,11 @@ def _group(items, key) -> dict:
 
 
 def _pacing(plan: AdPlan, now: datetime, curve: tuple[list[float], str], week: list[AdSpendSnapshot],
-            recent_days: dict[date, AdDailyPerformance], spent_before: Decimal | None) -> PlanPacing:
+            recent_days: dict[date, AdDailyPerformance], spent_before: Decimal | None,
+            resumed: datetime | None = None) -> PlanPacing:
     """One plan's pacing from its snapshots of the last 7 days up to `now` (by time), its daily reports of the
-    last RUN_RATE_DAYS days and today, and the sum of its reported spend before today."""
+    last RUN_RATE_DAYS days and today, the sum of its reported spend before today, and when it was last set
+    active (its quiet spell cannot begin before)."""
     store = plan.store
     today = store.today(now)
     local_now = now.astimezone(store.zone)
@@ -382,7 +391,7 @@ def _pacing(plan: AdPlan, now: datetime, curve: tuple[list[float], str], week: l
                         spend_today, projected_total=projected_total, hourly_actual=hourly_actual,
                         hourly_expected=hourly_expected, fed_today=fed_today, spend_as_of=spend_as_of)
     if not budget_spent(plan, spend_today):
-        pacing.stopped_hours = _stopped_hours(plan, now, today, local_now, last_increase, week)
+        pacing.stopped_hours = _stopped_hours(plan, now, today, local_now, last_increase, week, resumed)
     return pacing
 
 
@@ -403,7 +412,8 @@ def _last_increase_before_today(plan: AdPlan, day_start: datetime, week: list[Ad
     return day_start if last is not None and budget_spent(plan, previous) else last
 
 
-def _stopped_hours(plan: AdPlan, now, today, local_now, last_increase, week: list[AdSpendSnapshot]) -> float | None:
+def _stopped_hours(plan: AdPlan, now, today, local_now, last_increase, week: list[AdSpendSnapshot],
+                   resumed: datetime | None = None) -> float | None:
     if not _is_running(plan, today) or not plan.runs_at_hour(local_now.hour):
         return None
     if not week:  # not fed hourly: no snapshot in the last 7 days
@@ -417,6 +427,8 @@ def _stopped_hours(plan: AdPlan, now, today, local_now, last_increase, week: lis
         since = _last_increase_before_today(plan, day_start, week) or window_open
     else:
         since = window_open
+    if resumed is not None:
+        since = max(since, resumed)
     quiet = (now - since).total_seconds() / 3600
     return round(quiet, 1) if quiet >= STOPPED_HOURS else None
 
@@ -510,6 +522,9 @@ class MonthPacing:
     # paused and then resumed, left out of its average and of the days it is projected over.
     paused_days: int = 0
     rate: Decimal | None = None  # the average daily spend over the days it ran (None: no reported day to average)
+    # Whole days gone its status history says it was not set to run (paused, draft): left out of the days it should
+    # have spent on and of its budget (`run_days`), not inferred from its reports.
+    paused_by_status: int = 0
     missing_plans: list = field(default_factory=list)  # a store's month: (plan, its month) of plans missing reports
 
     def __post_init__(self):
@@ -591,8 +606,8 @@ class MonthPacing:
 
 def month_figures(day: date, spend_before: Decimal, spend_today: Decimal, budget: Decimal | None,
                   runs_on=lambda d: True, day_done: bool = False, active: bool = True,
-                  reported=lambda d: True, watched_from: date = date.min, ran: tuple[int, date | None] | None = None
-                  ) -> MonthPacing:
+                  reported=lambda d: True, watched_from: date = date.min, ran: tuple[int, date | None] | None = None,
+                  paused_on: frozenset[date] = frozenset()) -> MonthPacing:
     """The month of the store-local `day` (today): `spend_before` (its days before today) plus `spend_today`
     against `budget`, projected to the month's end at the daily average of the days before today among those
     `runs_on` (today, mostly unreported, would drag the average down; on the 1st there is no projection).
@@ -607,12 +622,18 @@ def month_figures(day: date, spend_before: Decimal, spend_today: Decimal, budget
     `ran`, a plan's (days of the month before `day` with spend or impressions, the last of them), leaves out of
     the average the reported days without any before its last day that had some: the plan was paused then and
     resumed, so it is judged at its rate of the days it ran, over the days it ran, has not reported yet and has
-    left. Days without spend after its last day that had some still count as days of 0: the app keeps no
-    status history, and an active plan quiet since is stalled, not paused."""
+    left. Days without spend after its last day that had some still count as days of 0: an active plan quiet
+    since is stalled, not paused. Callers pass `ran` only for a month its status history does not cover from its
+    first day (the record began later): the history, where it runs, says which days were paused.
+
+    `paused_on`: the days gone its status history says the plan was not set to run all day (`paused_days_of`).
+    They are neither days it should have spent on nor days of its budget (`run_days`), nor missing reports."""
     start = day.replace(day=1)
     n_days = calendar.monthrange(day.year, day.month)[1]
-    run_days = sum(1 for i in range(n_days) if runs_on(start + timedelta(days=i)))
-    gone = [d for d in (start + timedelta(days=i) for i in range((day - start).days + day_done)) if runs_on(d)]
+    stopped = sum(1 for d in paused_on if runs_on(d))
+    run_days = sum(1 for i in range(n_days) if runs_on(start + timedelta(days=i))) - stopped
+    gone = [d for d in (start + timedelta(days=i) for i in range((day - start).days + day_done))
+            if runs_on(d) and d not in paused_on]
     known = [d for d in gone if reported(d)]
     missing = next((d for d in gone if not reported(d) and d >= watched_from), None) if active else None
     averaged = spend_before + spend_today if day_done else spend_before
@@ -628,7 +649,7 @@ def month_figures(day: date, spend_before: Decimal, spend_today: Decimal, budget
     projected = to_money(rate * (run_days - paused)) if rate is not None else None
     return MonthPacing(start, n_days, len(gone), to_money(spend_before + spend_today),
                        None if budget is None else to_money(budget), projected, run_days, active, len(known),
-                       missing, paused_days=paused, rate=rate)
+                       missing, paused_days=paused, rate=rate, paused_by_status=stopped)
 
 
 def _store_month(day: date, spend_before: Decimal, spend_today: Decimal, budget, plan_months: list[MonthPacing],
@@ -666,14 +687,57 @@ def _cap(plan: AdPlan, spent_before_month: Decimal | None) -> Decimal | None:
     return max(plan.total_budget - to_money(spent_before_month or ZERO), ZERO) if plan.total_budget else None
 
 
-def _plan_month_budget(plan: AdPlan, month_start: date, cap: Decimal | None) -> Decimal | None:
-    """Daily budget × the plan's days in the month, at most `cap` (a daily budget of 0 is no daily cap)."""
+def _plan_month_budget(plan: AdPlan, month_start: date, cap: Decimal | None,
+                       paused_on: frozenset[date] = frozenset()) -> Decimal | None:
+    """Daily budget × the plan's days in the month it was set to run (its days paused per its status history
+    left out), at most `cap` (a daily budget of 0 is no daily cap)."""
     n_days = calendar.monthrange(month_start.year, month_start.month)[1]
-    run_days = sum(1 for i in range(n_days) if plan.runs_on(month_start + timedelta(days=i)))
+    run_days = sum(1 for i in range(n_days) if plan.runs_on(d := month_start + timedelta(days=i))
+                   and d not in paused_on)
     budget = plan.daily_budget * run_days if plan.daily_budget else None
     if cap is not None:
         budget = cap if budget is None else min(budget, cap)
     return budget
+
+
+# --- status history ---------------------------------------------------------------------------
+
+def status_changes(plan_ids, until: datetime | None = None) -> dict[int, list[tuple[datetime, str]]]:
+    """Each plan's status changes up to `until` as (when, status), oldest first, by plan id: one query."""
+    rows = AdPlanStatusChange.objects.filter(plan__in=plan_ids)
+    if until is not None:
+        rows = rows.filter(at__lt=until)
+    changes: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for plan_id, at, status in rows.order_by("plan_id", "at", "pk").values_list("plan_id", "at", "status"):
+        changes[plan_id].append((at, status))
+    return changes
+
+
+def paused_days_of(changes: list[tuple[datetime, str]], store: Store, first: date, last: date
+                   ) -> tuple[frozenset[date], bool]:
+    """The store-local days `first`..`last` the plan was not set to run at all by its status `changes`
+    (`status_changes`): not active when the day began and not made active during it (a day paused for part of
+    it ran), and whether the history covers `first` whole (it began before, so it needs no inference).
+    Days before the first change are unknown, never paused."""
+    if not changes or last < first:
+        return frozenset(), bool(changes) and changes[0][0] <= store.day_bounds(first)[0]
+    covers = changes[0][0] <= store.day_bounds(first)[0]
+    if covers and all(status == AdPlanStatus.ACTIVE for _, status in changes):
+        return frozenset(), True  # the usual plan, active all along: no day to walk
+    paused, day = set(), first
+    while day <= last:
+        start, end = store.day_bounds(day)
+        began = [status for at, status in changes if at <= start]
+        if began and began[-1] != AdPlanStatus.ACTIVE and not any(
+                start < at < end and status == AdPlanStatus.ACTIVE for at, status in changes):
+            paused.add(day)
+        day += timedelta(days=1)
+    return frozenset(paused), covers
+
+
+def _month_history(changes, store: Store, day: date, day_done: bool = False) -> tuple[frozenset[date], bool]:
+    """`paused_days_of` for the whole days gone of `day`'s month (`day` too once it is done)."""
+    return paused_days_of(changes, store, day.replace(day=1), day if day_done else day - timedelta(days=1))
 
 
 def month_pacing(plan: AdPlan, day: date) -> MonthPacing:
@@ -684,12 +748,14 @@ def month_pacing(plan: AdPlan, day: date) -> MonthPacing:
     def spend_of(**dates) -> Decimal:
         return to_money(plan.daily.filter(**dates).aggregate(s=Sum("spend"))["s"] or ZERO)
 
-    budget = _plan_month_budget(plan, start, month_budget_cap(plan, start))
+    paused, covered = _month_history(status_changes([plan.pk])[plan.pk], plan.store, day)
+    budget = _plan_month_budget(plan, start, month_budget_cap(plan, start), paused)
     days = plan.daily.filter(date__gte=start, date__lt=day).aggregate(
         last=Max("date"), ran=Count("pk", filter=RAN), last_ran=Max("date", filter=RAN))
     return month_figures(day, spend_of(date__gte=start, date__lt=day), spend_of(date=day), budget, plan.runs_on,
                          active=plan.status == AdPlanStatus.ACTIVE, reported=_reported_through(days["last"]),
-                         watched_from=_created_on(plan, plan.store), ran=(days["ran"], days["last_ran"]))
+                         watched_from=_created_on(plan, plan.store),
+                         ran=None if covered else (days["ran"], days["last_ran"]), paused_on=paused)
 
 
 def _created_on(plan: AdPlan, store: Store) -> date:
@@ -725,18 +791,22 @@ def stores_month_pacing(stores: list[Store], now: datetime | None = None) -> dic
                               now)
     budget_of = {(pk, month): amount for pk, month, amount
                  in StoreAdBudget.objects.filter(budgets).values_list("store_id", "month", "amount")} if stores else {}
+    history = status_changes(AdPlan.objects.filter(store__in=stores).values("pk"), now) if stores else {}
     result = {}
     for store in stores:
         today, store_plans = todays[store.pk], plans.get(store.pk, [])
         start = today.replace(day=1)
         spend_before = to_money(sum((before[p.pk]["s"] for p in store_plans if p.pk in before), ZERO))
         spend_today = to_money(sum((on_today[p.pk] for p in store_plans if p.pk in on_today), ZERO))
-        months = [month_figures(today, to_money(before.get(p.pk, {}).get("s") or ZERO), on_today.get(p.pk, ZERO),
-                                None, p.runs_on, active=p.status == AdPlanStatus.ACTIVE,
-                                reported=_reported_through(before.get(p.pk, {}).get("last")),
-                                watched_from=_created_on(p, store),
-                                ran=(before.get(p.pk, {}).get("ran") or 0, before.get(p.pk, {}).get("last_ran")))
-                  for p in store_plans]
+        months = []
+        for p in store_plans:
+            row = before.get(p.pk, {})
+            paused, covered = _month_history(history.get(p.pk), store, today)
+            months.append(month_figures(today, to_money(row.get("s") or ZERO), on_today.get(p.pk, ZERO), None,
+                                        p.runs_on, active=p.status == AdPlanStatus.ACTIVE,
+                                        reported=_reported_through(row.get("last")), watched_from=_created_on(p, store),
+                                        ran=None if covered else (row.get("ran") or 0, row.get("last_ran")),
+                                        paused_on=paused))
         month = _store_month(today, spend_before, spend_today, budget_of.get((store.pk, start)), months)
         month.missing_plans = [(p, m) for p, m in zip(store_plans, months, strict=True) if m.missing_since]
         result[store.pk] = month
@@ -761,7 +831,8 @@ def month_alerts(store: Store, day: date) -> MonthAlerts:
     (`month_pacing`'s budget) through the complete `day`, yesterday, so the morning's first hours of spend do
     not count, kept only when over budget or underspending by the desk's rule (`MonthPacing.alert`). The days
     before `day` count their daily reports, `day` the larger of each plan's report and last snapshot, as "spent
-    today" read on it. Five queries, whatever the number of plans."""
+    today" read on it; days its status history says a plan was paused are left out of its month. Six queries,
+    whatever the number of plans."""
     start = day.replace(day=1)
     plans = list(AdPlan.objects.filter(store=store).order_by("name"))
     # The month's days before `day`, and for plans with a total budget what they spent before the month too.
@@ -774,14 +845,17 @@ def month_alerts(store: Store, day: date) -> MonthAlerts:
                                         last_ran=Max("date", filter=Q(date__gte=start) & RAN))}
     on_day = _spend_of_day(plans, store, day) if plans else {}
     budget = StoreAdBudget.objects.filter(store=store, month=start).values_list("amount", flat=True).first()
+    history = status_changes(plans, store.day_bounds(day)[1]) if plans else {}
     alerted, months = [], []
     for plan in plans:
         row = sums.get(plan.pk, {})
+        paused, covered = _month_history(history.get(plan.pk), store, day, day_done=True)
         month = month_figures(day, to_money(row.get("month") or ZERO), on_day.get(plan.pk, ZERO),
-                              _plan_month_budget(plan, start, _cap(plan, row.get("before"))), plan.runs_on,
+                              _plan_month_budget(plan, start, _cap(plan, row.get("before")), paused), plan.runs_on,
                               day_done=True, active=plan.status == AdPlanStatus.ACTIVE,
                               reported=_reported_through(row.get("last"), day if plan.pk in on_day else None),
-                              watched_from=_created_on(plan, store), ran=(row.get("ran") or 0, row.get("last_ran")))
+                              watched_from=_created_on(plan, store),
+                              ran=None if covered else (row.get("ran") or 0, row.get("last_ran")), paused_on=paused)
         months.append(month)
         if month.alert or month.missing_since:
             alerted.append((plan, month))

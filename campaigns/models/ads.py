@@ -11,15 +11,16 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.signals import post_delete
 from django.urls import reverse
+from django.utils import timezone
 
 from opsdesk.images import OwnsPictureFile, discard_deleted_picture
 from opsdesk.money import MoneyField
 from stores.models import Product, Store, TrafficSource
 
 __all__ = [
-    "AdChannel", "AdPlan", "AdPlanStatus", "BidStrategy", "AdDailyPerformance", "AdCreative",
-    "AdCreativePerformance", "AdSpendSnapshot", "CHANNEL_SOURCE", "DerivedMetrics", "StoreAdBudget", "ratio",
-    "percent",
+    "AdChannel", "AdPlan", "AdPlanStatus", "AdPlanStatusChange", "StatusSource", "BidStrategy",
+    "AdDailyPerformance", "AdCreative", "AdCreativePerformance", "AdSpendSnapshot", "CHANNEL_SOURCE",
+    "DerivedMetrics", "StoreAdBudget", "ratio", "percent",
 ]
 
 
@@ -208,6 +209,42 @@ class AdPlan(models.Model):
 
     def runs_at_hour(self, hour: int) -> bool:
         return self.hour_from <= hour < self.hour_to
+
+
+class StatusSource(models.TextChoices):
+    FORM = "form", "plan form"
+    ADMIN = "admin", "admin"
+    END_DATE = "end_date", "end date passed"
+    DEMO = "demo", "demo"
+    RECORD_BEGAN = "record_began", "status when the record began"
+
+
+class AdPlanStatusChange(models.Model):
+    """One status a plan was set to, when and by whom: what pacing reads to tell the days it was set to run."""
+
+    plan = models.ForeignKey(AdPlan, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=20, choices=AdPlanStatus.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                           related_name="+")
+    source = models.CharField(max_length=20, choices=StatusSource.choices)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["plan", "at"], name="adplanstatus_plan_at")]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.status} at {self.at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def record(cls, plan: AdPlan, source: str, by=None, at=None, previous: str | None = None
+               ) -> AdPlanStatusChange | None:
+        """Record the plan's (saved) status unless it is `previous`, its status before the save (None: a new
+        plan). Call it in the transaction that saved the plan, so the history never misses a change."""
+        if previous == plan.status:
+            return None
+        return cls.objects.create(plan=plan, status=plan.status, source=source,
+                                  by=by if getattr(by, "is_authenticated", False) else None, at=at or timezone.now())
 
 
 class AdDailyPerformance(DerivedMetrics, models.Model):

@@ -20,6 +20,7 @@ from ..models import AdChannel, AdCreative, AdPlan, AdPlanStatus
 from .saving import save_new
 
 LIST_DAYS = 30
+HISTORY_SHOWN = 50  # status changes on the plan page, newest first
 
 
 def ads(request):
@@ -90,7 +91,7 @@ def ad_edit(request, pk):
     plan = get_scoped_object(AdPlan.objects.select_related("store"), request.user, pk=pk)
     form = AdPlanForm(request.POST or None, instance=plan, user=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        form.save()  # its status change, if any, is recorded in the same transaction
         messages.success(request, f"Saved ad plan {plan.name}.")
         return redirect(plan)
     return render(request, "campaigns/ad_form.html", {"form": form, "plan": plan})
@@ -108,6 +109,7 @@ def ad_detail(request, pk):
         "creatives": compare_creatives(plan), "creative_form": AdCreativeForm(plan=plan),
         "charts": ads_charts.plan_charts(plan, daily, pacing),
         "products": plan.products.all(),
+        "history": plan.status_changes.select_related("by")[:HISTORY_SHOWN],
     })
 
 

@@ -12,7 +12,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Activity, ChecklistItem, LaunchPlan, Plan, PlanGoal, PlanTask, Playbook, StoreAdBudget
+from campaigns.models import (
+    Activity,
+    AdPlanStatusChange,
+    ChecklistItem,
+    LaunchPlan,
+    Plan,
+    PlanGoal,
+    PlanTask,
+    Playbook,
+    StoreAdBudget,
+)
 from members.models import Coupon, InboundReply, MemberOrder, Message, SmsTemplate
 from metrics.models import ActionItem, Anomaly
 from metrics.rollup import rollup_days
@@ -91,10 +101,29 @@ def test_ads_page_and_desk_do_not_query_per_active_plan(client_a, store_a, url):
             plan = AdPlanFactory(store=store_a)
             # Fed yesterday, nothing today: the pacing check looks back past midnight for its last rise.
             SnapshotFactory(plan=plan, ts=timezone.now() - timedelta(hours=20), spend_today=Decimal("5.00"))
+            # Paused for two days and resumed: its status history is read for its month and its quiet spell.
+            for days_ago, status in ((40, "active"), (3, "paused"), (1, "active")):
+                AdPlanStatusChange.objects.create(plan=plan, status=status, source="form",
+                                                  at=timezone.now() - timedelta(days=days_ago))
 
     add(3)
     few = queries(client_a, url)
     add(3)
+    assert queries(client_a, url) == few
+
+
+def test_ad_plan_page_does_not_query_per_status_change(client_a, operator_a, store_a):
+    plan = AdPlanFactory(store=store_a)
+
+    def add(n):
+        for i in range(n):
+            AdPlanStatusChange.objects.create(plan=plan, status="paused" if i % 2 else "active", source="form",
+                                              by=operator_a, at=timezone.now() - timedelta(days=n - i))
+
+    add(2)
+    url = reverse("campaigns:ad_detail", args=[plan.pk])
+    few = queries(client_a, url)
+    add(6)
     assert queries(client_a, url) == few
 
 

@@ -1,0 +1,166 @@
+"""Ad plan status history: every status change is recorded (who, when), shown on the plan page, and pacing reads
+it: days a plan was paused all day are neither days it should have spent on nor days of its month's budget, and a
+plan resumed today is not stalled for the week it was paused (frozen clock)."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from campaigns.ads_pacing import month_pacing, plan_pacing
+from campaigns.ads_tasks import end_finished_plans
+from campaigns.models import AdPlanStatus, AdPlanStatusChange, StatusSource
+
+from .conftest import AdPlanFactory, SnapshotFactory, spend_daily, text
+
+pytestmark = pytest.mark.django_db
+
+# Store A is in Asia/Shanghai (UTC+8): 06:00 UTC on 25 Nov is 14:00 there, 24 whole days of November gone.
+NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 25)
+ADS = "/campaigns/ads/"
+
+
+def shanghai(day: date, hour: int = 0) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=timezone.get_fixed_timezone(8 * 60))
+
+
+@pytest.fixture
+def plan(store_a):
+    """Active since October, its history recorded from its creation."""
+    with time_machine.travel(shanghai(date(2026, 10, 20), 9), tick=False):
+        plan = AdPlanFactory(store=store_a, name="Longjing search")
+        AdPlanStatusChange.record(plan, StatusSource.FORM)
+    return plan
+
+
+def set_status(plan, status: str, at: datetime) -> None:
+    previous = plan.status
+    plan.status = status
+    plan.save()
+    AdPlanStatusChange.record(plan, StatusSource.FORM, at=at, previous=previous)
+
+
+def edit_data(plan, **changes) -> dict:
+    data = {"name": plan.name, "external_id": "", "channel": plan.channel, "status": plan.status, "products": "",
+            "daily_budget": plan.daily_budget, "total_budget": plan.total_budget, "bid_strategy": plan.bid_strategy,
+            "target_roas": "", "start_date": "", "end_date": "", "hour_from": 0, "hour_to": 24, "notes": ""}
+    return {**data, **changes}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_week_paused_and_resumed_is_left_out_of_the_month_and_its_budget(plan):
+    set_status(plan, AdPlanStatus.PAUSED, shanghai(date(2026, 11, 11)))
+    set_status(plan, AdPlanStatus.ACTIVE, shanghai(date(2026, 11, 18)))
+    spend_daily(plan, "200.00", date(2026, 11, 1), date(2026, 11, 10))
+    spend_daily(plan, "200.00", date(2026, 11, 18), date(2026, 11, 24))
+
+    month = month_pacing(plan, TODAY)
+
+    # 23 running days × 240.00; 200.00 over the 17 days it ran and the 6 left is 83 % of that, not 64 % of 7,200.00.
+    assert (month.paused_by_status, month.run_days, month.budget) == (7, 23, Decimal("5520.00"))
+    assert month.projected == Decimal("200.00") * (17 + 6)
+    assert (month.verdict, month.missing_since) == ("under", None)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_plan_paused_at_the_month_start_is_judged_on_the_budget_of_its_running_days(client_a, store_a):
+    with time_machine.travel(shanghai(date(2026, 10, 20), 9), tick=False):
+        plan = AdPlanFactory(store=store_a, name="Longjing search", daily_budget=Decimal("100.00"))
+        AdPlanStatusChange.record(plan, StatusSource.FORM)
+    set_status(plan, AdPlanStatus.PAUSED, shanghai(date(2026, 11, 1)))  # 16:00 UTC on 31 Oct
+    set_status(plan, AdPlanStatus.ACTIVE, shanghai(date(2026, 11, 16)))
+    spend_daily(plan, "100.00", date(2026, 11, 16), date(2026, 11, 24))
+
+    month = month_pacing(plan, TODAY)
+    page = text(client_a.get(f"{ADS}{plan.pk}/"))
+
+    assert (month.budget, month.projected, month.verdict) == (Decimal("1500.00"), Decimal("1500.00"), "under")
+    assert "paused 15 days: budget for the 15 running days 1,500.00" in page
+    assert "underspending" not in page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_day_paused_for_part_of_it_counts_as_running(plan):
+    set_status(plan, AdPlanStatus.PAUSED, shanghai(date(2026, 11, 10), 15))
+    set_status(plan, AdPlanStatus.ACTIVE, shanghai(date(2026, 11, 12), 9))
+    spend_daily(plan, "240.00", date(2026, 11, 1), date(2026, 11, 24))
+
+    assert month_pacing(plan, TODAY).paused_by_status == 1  # 11 Nov only: 10 and 12 Nov ran part of the day
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_plan_resumed_today_is_neither_stalled_nor_missing_reports_for_its_paused_week(client_a, plan):
+    spend_daily(plan, "200.00", date(2026, 11, 1), date(2026, 11, 17))
+    set_status(plan, AdPlanStatus.PAUSED, shanghai(date(2026, 11, 18)))
+    set_status(plan, AdPlanStatus.ACTIVE, shanghai(TODAY, 12))  # 2 h ago, fed hourly since, nothing spent yet
+    SnapshotFactory(plan=plan, ts=NOW - timedelta(minutes=30), spend_today=Decimal("0.00"))
+
+    month = month_pacing(plan, TODAY)
+    desk = text(client_a.get("/"))
+    page = text(client_a.get(f"{ADS}{plan.pk}/"))
+
+    assert (month.missing_since, month.verdict, month.projected) == (None, "under", Decimal("4600.00"))
+    assert not plan_pacing(plan, NOW).stopped
+    assert "No ad report since" not in page and "Ad reports missing" not in desk
+    assert "Ad plans stopped spending" not in desk
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_plan_quiet_since_long_before_it_was_resumed_is_still_stopped(plan):
+    set_status(plan, AdPlanStatus.PAUSED, shanghai(date(2026, 11, 24), 20))
+    set_status(plan, AdPlanStatus.ACTIVE, shanghai(TODAY, 9))  # 5 h ago, nothing spent since
+    SnapshotFactory(plan=plan, ts=NOW - timedelta(hours=4), spend_today=Decimal("0.00"))
+
+    assert plan_pacing(plan, NOW).stopped_hours == 5.0
+
+
+@time_machine.travel(NOW, tick=False)
+def test_status_changes_on_the_form_are_listed_newest_first_in_store_time_with_who(client_a, plan):
+    client_a.post(f"{ADS}{plan.pk}/edit/", edit_data(plan, status=AdPlanStatus.PAUSED))
+    with time_machine.travel(NOW + timedelta(minutes=30), tick=False):
+        client_a.post(f"{ADS}{plan.pk}/edit/", edit_data(plan, status=AdPlanStatus.ACTIVE, notes="back"))
+        client_a.post(f"{ADS}{plan.pk}/edit/", edit_data(plan, status=AdPlanStatus.ACTIVE, notes="again"))
+        page = text(client_a.get(f"{ADS}{plan.pk}/"))
+
+    history = page[page.index("Status history"):]
+    assert history.index("Active Wed 25 Nov 14:30 (Asia/Shanghai time) · op-a") < history.index(
+        "Paused Wed 25 Nov 14:00 (Asia/Shanghai time) · op-a") < history.index("Active Tue 20 Oct 09:00")
+    assert plan.status_changes.count() == 3  # saving it active again changed nothing
+
+
+@time_machine.travel(NOW, tick=False)
+def test_another_stores_user_can_neither_change_nor_read_the_history(client, store_b, plan):
+    from tests.factories import MembershipFactory, UserFactory
+
+    client.force_login(MembershipFactory(store=store_b, user=UserFactory(username="op-b")).user)
+
+    edit = client.post(f"{ADS}{plan.pk}/edit/", edit_data(plan, status=AdPlanStatus.PAUSED))
+    page = client.get(f"{ADS}{plan.pk}/")
+
+    assert (edit.status_code, page.status_code) == (404, 404)
+    plan.refresh_from_db()
+    assert (plan.status, plan.status_changes.count()) == (AdPlanStatus.ACTIVE, 1)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_refused_edit_records_no_status_change(client_a, plan):
+    response = client_a.post(f"{ADS}{plan.pk}/edit/", edit_data(plan, status=AdPlanStatus.PAUSED, hour_to=30))
+
+    assert response.status_code == 200
+    assert plan.status_changes.count() == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_new_plan_and_the_end_of_its_dates_are_recorded(client_a, store_a, plan):
+    client_a.post(f"{ADS}new/", {**edit_data(plan, name="New plan", end_date="2026-11-30"), "store": store_a.pk})
+    with time_machine.travel(datetime(2026, 12, 1, 1, tzinfo=UTC), tick=False):
+        assert end_finished_plans() == 1
+        assert end_finished_plans() == 0
+
+    statuses = list(store_a.ad_plans.get(name="New plan").status_changes.values_list("status", "source", "by"))
+    assert [s[:2] for s in statuses] == [(AdPlanStatus.ENDED, StatusSource.END_DATE),
+                                         (AdPlanStatus.ACTIVE, StatusSource.FORM)]
+    assert statuses[1][2] is not None

@@ -1,7 +1,8 @@
 """A plan paused for part of the month and running again is judged on the days it ran: its average daily spend
 over those days, projected over the days it ran and the days left, on the desk, the ads pages and the morning
-email alike (frozen clock). The app keeps no status history: the days it ran are its reported days with spend or
-impressions, and days without any before a later day with some are the pause."""
+email alike (frozen clock). These plans have no status history (made before the record began): the days they ran
+are their reported days with spend or impressions, and days without any before a later day with some are the
+pause (test_status_history.py has plans whose history says so)."""
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal

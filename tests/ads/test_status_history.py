@@ -164,3 +164,24 @@ def test_a_new_plan_and_the_end_of_its_dates_are_recorded(client_a, store_a, pla
     assert [s[:2] for s in statuses] == [(AdPlanStatus.ENDED, StatusSource.END_DATE),
                                          (AdPlanStatus.ACTIVE, StatusSource.FORM)]
     assert statuses[1][2] is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_records_each_existing_plans_status_when_the_record_began():
+    from tests.migrating import migrate_to, migrate_to_latest
+
+    try:
+        apps = migrate_to(("campaigns", "0009_activity_series"))
+        Store, AdPlan = apps.get_model("stores", "Store"), apps.get_model("campaigns", "AdPlan")
+        store = Store.objects.create(name="s", slug="s", country="CN", timezone="Asia/Shanghai", currency="CNY")
+        AdPlan.objects.create(store=store, name="Paused", channel="search", status="paused")
+        AdPlan.objects.create(store=store, name="Active", channel="search", status="active")
+
+        with time_machine.travel(NOW, tick=False):
+            apps = migrate_to(("campaigns", "0010_ad_plan_status_history"))
+
+        rows = apps.get_model("campaigns", "AdPlanStatusChange").objects.order_by("plan__name")
+        assert list(rows.values_list("plan__name", "status", "at", "source")) == [
+            ("Active", "active", NOW, "record_began"), ("Paused", "paused", NOW, "record_began")]
+    finally:
+        migrate_to_latest()

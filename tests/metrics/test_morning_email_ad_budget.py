@@ -191,7 +191,7 @@ def test_the_section_costs_the_same_queries_for_one_plan_or_many(store_a, search
         spend_daily(plan, "50.00", date(2026, 10, 30 + n % 2), date(2026, 11, 25))
     with CaptureQueriesContext(connection) as many:
         assert len(month_alerts(store_a, day).plans) == 6
-    assert len(many) == len(one) <= 5
+    assert len(many) == len(one) <= 6  # the status history of all plans is one of them
 
 
 def test_a_plan_whose_reports_stop_gets_a_missing_reports_line_not_underspend(manager, store_a, search_plan):

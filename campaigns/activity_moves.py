@@ -16,16 +16,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms import ModelForm
 
+from . import activity_history
 from .activity_forms import out_of_reach
 from .models import Activity, ActivityKind
 
 
 @transaction.atomic
-def move_activity(activity: Activity, days: int, *, shown_start: date | None = None) -> tuple[Activity, int]:
+def move_activity(activity: Activity, days: int, *, shown_start: date | None = None,
+                  user=None) -> tuple[Activity, int]:
     """Move `activity` by `days` days; return it saved and how many checklist steps moved with it, or raise
     ValidationError (nothing saved, no step moved) with the reason when the move is refused. `shown_start` is
     the first day the operator saw: when a colleague moved the activity meanwhile, the drag's distance was
-    measured from days it no longer has, so it is refused."""
+    measured from days it no longer has, so it is refused. The move is recorded in its history, by `user`."""
     current = Activity.objects.select_for_update().select_related("store").get(pk=activity.pk)
     if shown_start is not None and current.start_date != shown_start:
         raise ValidationError(f"“{current.name}” was moved meanwhile; it now starts on "
@@ -33,6 +35,7 @@ def move_activity(activity: Activity, days: int, *, shown_start: date | None = N
     if days == 0:
         return current, 0
     today = current.store.today()
+    before = activity_history.snapshot(current)
     try:
         current.start_date += timedelta(days=days)
         current.end_date += timedelta(days=days)
@@ -47,19 +50,25 @@ def move_activity(activity: Activity, days: int, *, shown_start: date | None = N
         current.details = {**current.details, "publish_at": moved.isoformat(timespec="minutes")}
     current.full_clean()
     current.save()
-    return current, current.follow_days(days)
+    steps = current.follow_days(days)
+    activity_history.record(current, before, user=user, steps_moved=steps)
+    return current, steps
 
 
 @transaction.atomic
-def save_edited(form: ModelForm) -> tuple[Activity, int]:
+def save_edited(form: ModelForm, *, user=None) -> tuple[Activity, int]:
     """Save the valid Edit form of an activity; its checklist follows the new days as on a calendar move.
-    Returns the activity and how many checklist steps moved with its first day."""
-    # The distance is measured from the first day stored now (locked), not the one the form was loaded with:
-    # a colleague's move in between already took the checklist along.
-    stored_start = Activity.objects.select_for_update().values_list("start_date", flat=True).get(
+    Returns the activity and how many checklist steps moved with its first day; what changed is recorded in
+    its history, by `user` (nothing when the form changed nothing)."""
+    # The distance and the history's "before" are measured from the row stored now (locked), not the one the
+    # form was loaded with: a colleague's change in between was already recorded, with its checklist moved.
+    stored = Activity.objects.select_for_update(of=("self",)).select_related("store", "owner").get(
         pk=form.instance.pk)
+    before = activity_history.snapshot(stored)
     activity = form.save()
-    return activity, activity.follow_days((activity.start_date - stored_start).days)
+    steps = activity.follow_days((activity.start_date - stored.start_date).days)
+    activity_history.record(activity, before, user=user, steps_moved=steps)
+    return activity, steps
 
 
 def steps_moved(count: int) -> str:

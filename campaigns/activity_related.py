@@ -16,6 +16,7 @@ from metrics.rollup import product_views
 from opsdesk.lazy import lazy_module
 from stores.models import OrderLine, Product, Store
 
+from . import activity_history
 from .models import Activity, ActivityKind, ActivityStatus
 
 pd = lazy_module("pandas")
@@ -107,4 +108,5 @@ def create_bundle(store: Store, anchor: Product, partner: Product, owner=None, n
     activity.full_clean()
     activity.save()
     activity.products.set([anchor, partner])
+    activity_history.record_created(activity, user=owner)
     return activity

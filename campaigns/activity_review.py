@@ -170,5 +170,5 @@ def save_review(activity: Activity, form, figures: list[MeasureReview], user,
         saved.save()
         activity.refresh_from_db(fields=["status"])
         if activity.status == ActivityStatus.DONE:
-            activity.move_to(ActivityStatus.REVIEWED)
+            activity.move_to(ActivityStatus.REVIEWED, user=user)
     return saved, False

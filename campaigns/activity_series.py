@@ -19,6 +19,7 @@ from dateutil.rrule import MONTHLY, WEEKLY, rrule
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from . import activity_history
 from .activity_forms import out_of_reach
 from .activity_templates import copy_checklist
 from .models import Activity, ActivityKind, ActivitySeries, ActivityStatus
@@ -81,13 +82,14 @@ def _checked(first: Activity, starts: list[date], outcome: str) -> list[Activity
     return occurrences
 
 
-def _save(occurrences: list[Activity], series: ActivitySeries, products) -> None:
+def _save(occurrences: list[Activity], series: ActivitySeries, products, *, user=None, note: str = "") -> None:
     for occurrence in occurrences:
         occurrence.series = series
         occurrence.save()
         occurrence.products.set(products)
         if occurrence.template:
             copy_checklist(occurrence, occurrence.template)
+        activity_history.record_created(occurrence, user=user, note=note)
 
 
 @transaction.atomic
@@ -98,7 +100,7 @@ def create_series(first: Activity, repeat: str, until: date, *, products=(), use
     occurrences = _checked(first, starts, "Nothing was created.")
     series = ActivitySeries.objects.create(store=first.store, repeat=repeat, first_day=first.start_date,
                                            until=until, created_by=user)
-    _save(occurrences, series, products)
+    _save(occurrences, series, products, user=user, note=f"repeating {series.describe()}")
     return occurrences
 
 
@@ -110,14 +112,15 @@ class RuleChange:
 
 
 @transaction.atomic
-def change_rule(activity: Activity, repeat: str, until: date) -> RuleChange:
+def change_rule(activity: Activity, repeat: str, until: date, *, user=None) -> RuleChange:
     """Give `activity`'s series a new repeat and last day, for the occurrences after the store's today.
 
     Those starting after `until` or on a day only the old rule made are deleted while still ideas or
     plans (as `delete_future` does); a day only the new rule makes gets a copy of the series' first
     occurrence (as `create_series` makes them); a day both make keeps its activity untouched. A day the old
     rule made whose occurrence was deleted or moved by hand, before the series' last remaining one, is not
-    made again. All or nothing: ValidationError naming the first day that cannot be, and nothing changed."""
+    made again. All or nothing: ValidationError naming the first day that cannot be, and nothing changed.
+    Each occurrence that remains records the new rule in its history, by `user`; each new one its creation."""
     series = ActivitySeries.objects.select_for_update().get(pk=activity.series_id)
     today = activity.store.today()
     new_days = occurrence_days(series.first_day, repeat, until)
@@ -132,9 +135,14 @@ def change_rule(activity: Activity, repeat: str, until: date) -> RuleChange:
     added = _checked(first, [d for d in new_days if d > today and d not in starts and d not in old_days],
                      "Nothing was changed.")
     Activity.objects.filter(pk__in=waiting).delete()
-    _save(added, series, list(first.products.all()))
+    old_rule = series.describe()
     series.repeat, series.until = repeat, until
     series.save(update_fields=["repeat", "until"])
+    for occurrence in occurrences:
+        if occurrence.pk not in waiting:
+            activity_history.record(occurrence, {"series": old_rule}, after={"series": series.describe()},
+                                    user=user)
+    _save(added, series, list(first.products.all()), user=user, note=f"by the series' new rule, {series.describe()}")
     return RuleChange(created=len(added), deleted=len(waiting), kept=len(dropped) - len(waiting))
 
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from . import activity_lottery, ads_demo
+from . import activity_history, activity_lottery, ads_demo
 from .activity_kinds import next_event_day
 from .activity_templates import copy_checklist, install_defaults
 from .models import Activity, ActivityReview, ActivityTemplate, Plan, PlanGoal, PlanTask, Playbook
@@ -26,6 +26,7 @@ def _activity(store, owner, status_path, **values) -> Activity:
     activity = Activity(store=store, owner=owner, **values)
     activity.full_clean()
     activity.save()
+    activity_history.record_created(activity)
     for status in status_path:
         activity.move_to(status)
     return activity

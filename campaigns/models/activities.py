@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from opsdesk.money import MoneyField
 from stores.models import Product, Store
@@ -31,6 +32,7 @@ __all__ = [
     "LotteryDraw",
     "EntrantSource",
     "ActivityReview",
+    "ActivityChange",
 ]
 
 
@@ -240,8 +242,11 @@ class Activity(models.Model):
         return TRANSITIONS[self.status]
 
     @transaction.atomic
-    def move_to(self, status: str) -> None:
-        """Change status if the move is allowed (checked against the row, locked, not a stale copy)."""
+    def move_to(self, status: str, *, user=None) -> None:
+        """Change status if the move is allowed (checked against the row, locked, not a stale copy); the move
+        is recorded in the activity's history, by `user`."""
+        from campaigns import activity_history
+
         current = Activity.objects.select_for_update().values_list("status", flat=True).get(pk=self.pk)
         if status not in TRANSITIONS[current]:
             raise ValidationError(
@@ -249,6 +254,7 @@ class Activity(models.Model):
             )
         Activity.objects.filter(pk=self.pk).update(status=status)
         self.status = self._saved_status = status
+        activity_history.record(self, {"status": current}, after={"status": status}, user=user)
 
     @property
     def progress(self) -> int | None:
@@ -408,3 +414,33 @@ class ActivityReview(models.Model):
 
     def __str__(self) -> str:
         return f"Review of {self.activity}"
+
+
+class ActivityChange(models.Model):
+    """One entry of an activity's history: who changed what, when (`activity_history.record`).
+
+    `changes` keeps each field's old and new value in words ({"field", "old", "new"}); `summary` is the
+    entry as the activity page shows it. Kept when the user is deleted (then shown as "deleted user")."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="history")
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                           related_name="+")
+    by_app = models.BooleanField(default=False, help_text="Made by the app (demo seed, a shell), not a user.")
+    summary = models.TextField()
+    changes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["activity", "-at"], name="activity_change_newest")]
+
+    def __str__(self) -> str:
+        return self.summary
+
+    @property
+    def by_name(self) -> str:
+        if self.by_app:
+            return "opsdesk"
+        if self.by is None:
+            return "deleted user"
+        return self.by.get_full_name() or self.by.get_username()

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from opsdesk.tenancy import get_scoped_object, parse_pk, scope, stores_for
 
-from .. import activity_lottery, activity_moves, activity_review, activity_series
+from .. import activity_history, activity_lottery, activity_moves, activity_review, activity_series
 from ..activity_forms import ActivityForm, ChecklistItemForm, LotteryForm, RepeatForm, ReviewForm, SeriesRuleForm
 from ..activity_kinds import describe, details_form, is_lottery, next_event_day
 from ..activity_templates import copy_checklist
@@ -114,6 +114,7 @@ def activity_new(request):
                 form.save_m2m()
                 if template:
                     copy_checklist(activity, template)
+                activity_history.record_created(activity, user=request.user)
             messages.success(request, f"Created “{activity.name}”.")
             return redirect(activity)
     return render(request, "campaigns/activity_form.html", {
@@ -140,6 +141,7 @@ def activity_detail(request, pk):
         "a": activity, "details": describe(activity), "moves": [ActivityStatus(s) for s in activity.allowed_moves()],
         "draw": draw, "lottery_form": lottery_form, "review": review,
         "checklist": list(activity.checklist.all()), "item_form": ChecklistItemForm(),
+        "history": list(activity.history.select_related("by")),  # newest first, one query however long
         "today": activity.store.today()})
 
 
@@ -149,7 +151,7 @@ def activity_edit(request, pk):
     form = ActivityForm(request.POST or None, instance=activity, user=request.user, kind=activity.kind,
                         details=details)
     if request.method == "POST" and form.is_valid():
-        _, steps = activity_moves.save_edited(form)
+        _, steps = activity_moves.save_edited(form, user=request.user)
         messages.success(request, f"Saved.{activity_moves.steps_moved(steps)}")
         return redirect(activity)
     return render(request, "campaigns/activity_form.html", {
@@ -160,7 +162,7 @@ def activity_edit(request, pk):
 def activity_status(request, pk):
     activity = _activity(request, pk)
     try:
-        activity.move_to(request.POST.get("status", ""))
+        activity.move_to(request.POST.get("status", ""), user=request.user)
     except (ValidationError, ValueError) as exc:
         messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else "Unknown status.")
     else:
@@ -191,7 +193,8 @@ def series_change(request, pk):
     form = SeriesRuleForm(request.POST or None, initial={"repeat": series.repeat, "until": series.until})
     if request.method == "POST" and form.is_valid():
         try:
-            change = activity_series.change_rule(activity, form.cleaned_data["repeat"], form.cleaned_data["until"])
+            change = activity_series.change_rule(activity, form.cleaned_data["repeat"], form.cleaned_data["until"],
+                                                 user=request.user)
         except ValidationError as exc:
             form.add_error(None, exc.messages[0])
         else:

@@ -93,7 +93,7 @@ def activity_move(request, pk):
         return JsonResponse({"error": "Say the day it was dragged from and the day it was dropped on."}, status=400)
     try:
         moved, steps = move_activity(activity, (dropped_on - dragged_from).days,
-                                     shown_start=_posted_day(request, "start"))
+                                     shown_start=_posted_day(request, "start"), user=request.user)
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(exc.messages)}, status=400)
     days = f"{moved.start_date:%a %-d %b}" + (f" to {moved.end_date:%a %-d %b}" if moved.days > 1 else "")

@@ -1,0 +1,129 @@
+"""An activity's history: one entry per change (who, when, what: each field's old and new value in words).
+
+Every path that changes an activity records through `record`, inside its own transaction, so a refused
+change records nothing and a saved one is never without its entry: creation (`record_created`), a calendar
+move and the Edit form (`activity_moves`), a status move (`Activity.move_to`) and a series' new rule
+(`activity_series.change_rule`). A save that changes nothing records nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from metrics import figures
+
+from .models import Activity, ActivityChange, ActivityStatus
+
+# What is watched, with the words each field is named by; days and the series are said apart.
+LABELS = {
+    "name": "Title", "status": "Status", "budget": "Budget", "goal_gmv": "Goal GMV", "goal_orders": "Goal orders",
+    "goal_new_members": "Goal new members", "signup_deadline": "Sign-up deadline", "owner": "Owner",
+    "products": "Products", "notes": "Notes",
+}
+DETAIL_LABELS = {"signup_status": "Sign-up", "publish_at": "Publish time", "discount_percent": "Discount %"}
+
+
+def _user_name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def snapshot(activity: Activity) -> dict:
+    """What the history compares, as JSON-able values (days as ISO strings, money as strings)."""
+    def text(value):
+        return None if value is None else str(value)
+
+    def money(value):  # 0 and 0.00 are the same budget
+        return None if value is None else f"{Decimal(value):.2f}"
+
+    return {
+        "name": activity.name, "status": activity.status,
+        "start_date": activity.start_date.isoformat(), "end_date": activity.end_date.isoformat(),
+        "budget": money(activity.budget), "goal_gmv": money(activity.goal_gmv),
+        "goal_orders": text(activity.goal_orders), "goal_new_members": text(activity.goal_new_members),
+        "signup_deadline": text(activity.signup_deadline and activity.signup_deadline.isoformat()),
+        "owner": _user_name(activity.owner) or None, "notes": activity.notes,
+        "products": sorted(p.title for p in activity.products.all()) if activity.pk else [],
+        "details": {k: text(v) for k, v in (activity.details or {}).items()},
+    }
+
+
+def _days(first: str, last: str, this_year: int) -> str:
+    """"Wed 11 Nov–Fri 13 Nov", or one day once."""
+    words = [figures.day_words(date.fromisoformat(d), this_year) for d in (first, last)]
+    return words[0] if first == last else "–".join(words)
+
+
+def _value(field: str, value, activity: Activity, this_year: int) -> str:
+    if value in (None, "", []):
+        return "none"
+    if field == "status":
+        return ActivityStatus(value).label
+    if field in ("budget", "goal_gmv"):
+        return f"{Decimal(value):,.2f} {activity.store.currency}"
+    if field == "signup_deadline":
+        return figures.day_words(date.fromisoformat(value), this_year)
+    if field == "products":
+        return ", ".join(value)
+    if field == "name":
+        return f"“{value}”"
+    if field == "signup_status":
+        return value.replace("_", " ")
+    return str(value)
+
+
+def describe(before: dict, after: dict, activity: Activity, steps_moved: int = 0) -> list[dict]:
+    """The changes from `before` to `after` (dicts as `snapshot` makes them, or a part of one), each
+    {"field", "old", "new", "words"}, the days first."""
+    this_year = activity.store.today().year
+    changes = []
+    if "start_date" in before and (before["start_date"], before["end_date"]) != (after["start_date"],
+                                                                                 after["end_date"]):
+        old, new = (_days(d["start_date"], d["end_date"], this_year) for d in (before, after))
+        words = f"Moved from {old} to {new}"
+        if steps_moved:
+            words += f"; {steps_moved} checklist step{'s' if steps_moved != 1 else ''} moved with it"
+        changes.append({"field": "days", "old": old, "new": new, "words": words})
+    for field, label in LABELS.items():
+        if field in before and before[field] != after.get(field):
+            if field == "notes":
+                changes.append({"field": "notes", "old": before[field], "new": after.get(field),
+                                "words": "Notes changed"})
+                continue
+            old, new = (_value(field, d.get(field), activity, this_year) for d in (before, after))
+            changes.append({"field": field, "old": old, "new": new, "words": f"{label}: {old} → {new}"})
+    old_details, new_details = before.get("details", {}), after.get("details", {})
+    for key in sorted(set(old_details) | set(new_details)) if "details" in before else ():
+        if old_details.get(key) != new_details.get(key):
+            label = DETAIL_LABELS.get(key, key.replace("_", " ").capitalize())
+            old, new = (_value(key, d.get(key), activity, this_year) for d in (old_details, new_details))
+            changes.append({"field": f"details.{key}", "old": old, "new": new, "words": f"{label}: {old} → {new}"})
+    if "series" in before and before["series"] != after.get("series"):
+        old, new = before["series"], after.get("series")
+        changes.append({"field": "series", "old": old, "new": new,
+                        "words": f"Series rule changed from {old} to {new}"})
+    return changes
+
+
+def record(activity: Activity, before: dict | None, *, user=None, after: dict | None = None, steps_moved: int = 0,
+           note: str = "") -> ActivityChange | None:
+    """Write one history entry for what changed on `activity` since `before` (None: it was just created),
+    by `user` (None: the app itself); None, and nothing written, when nothing changed. Call it inside the
+    transaction that saves the change."""
+    after = snapshot(activity) if after is None else after
+    if before is None:
+        days = _days(after["start_date"], after["end_date"], activity.store.today().year)
+        changes = [{"field": "created", "old": None, "new": after,
+                    "words": f"Created as {ActivityStatus(after['status']).label.lower()}, {days}"}]
+    else:
+        changes = describe(before, after, activity, steps_moved)
+        if not changes:
+            return None
+    summary = "; ".join(c["words"] for c in changes) + (f" ({note})" if note else "") + "."
+    return ActivityChange.objects.create(activity=activity, by=user, by_app=user is None, summary=summary,
+                                         changes=changes)
+
+
+def record_created(activity: Activity, *, user=None, note: str = "") -> ActivityChange:
+    """The first entry of a new activity's history."""
+    return record(activity, None, user=user, note=note)

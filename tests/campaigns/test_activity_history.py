@@ -1,0 +1,159 @@
+"""An activity's history: every change (drag, Edit form, status, series rule) is one entry, who and when,
+in words; a save that changes nothing and a refused change record nothing; the page shows it in the
+store's time."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from campaigns import activity_history, activity_series
+from campaigns.models import Activity, ActivityChange, ChecklistItem
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NOON_SHANGHAI = datetime(2026, 11, 10, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def _drag(client, activity, dragged_from, dropped_on):
+    return client.post(reverse("campaigns:activity_move", args=[activity.pk]), {
+        "from": dragged_from, "to": dropped_on, "start": activity.start_date.isoformat()})
+
+
+def _edit(client, activity, **changes):
+    data = {"name": activity.name, "start_date": activity.start_date.isoformat(),
+            "end_date": activity.end_date.isoformat(), "budget": str(activity.budget),
+            "d-mechanism": "discount", "d-discount_percent": "10", **changes}
+    return client.post(reverse("campaigns:activity_edit", args=[activity.pk]), data, follow=True)
+
+
+def _summaries(activity):
+    return list(ActivityChange.objects.filter(activity=activity).values_list("summary", flat=True))
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_drag_is_recorded_with_its_old_and_new_days_and_the_steps_moved(client_a, operator_a, make_activity):
+    event = make_activity(start_date=date(2026, 11, 11), end_date=date(2026, 11, 13))
+    for position in range(1, 5):
+        ChecklistItem.objects.create(activity=event, position=position, title=f"Step {position}",
+                                     due_date=date(2026, 11, 10 + position))
+
+    assert _drag(client_a, event, "2026-11-11", "2026-11-18").status_code == 200
+
+    entry = ActivityChange.objects.get(activity=event)
+    assert entry.summary == ("Moved from Wed 11 Nov–Fri 13 Nov to Wed 18 Nov–Fri 20 Nov; "
+                             "4 checklist steps moved with it.")
+    assert entry.by == operator_a
+    assert entry.changes[0]["old"] == "Wed 11 Nov–Fri 13 Nov" and entry.changes[0]["new"] == "Wed 18 Nov–Fri 20 Nov"
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_refused_drag_records_nothing(client_a, make_activity):
+    event = make_activity(kind="platform_event", details={"event": "618", "signup_status": "submitted"},
+                          signup_deadline=date(2026, 11, 15))
+
+    assert _drag(client_a, event, "2026-11-20", "2026-11-13").status_code == 400  # before its sign-up deadline
+
+    assert _summaries(event) == []
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_the_edit_form_records_the_new_title_and_budget(client_a, operator_a, make_activity):
+    weekend = make_activity()
+
+    _edit(client_a, weekend, name="Weekend 15% off", budget="250")
+
+    entry = ActivityChange.objects.get(activity=weekend)
+    assert entry.summary == "Title: “Weekend 10% off” → “Weekend 15% off”; Budget: 0.00 CNY → 250.00 CNY."
+    assert [(c["field"], c["old"], c["new"]) for c in entry.changes] == [
+        ("name", "“Weekend 10% off”", "“Weekend 15% off”"), ("budget", "0.00 CNY", "250.00 CNY")]
+    assert entry.by == operator_a
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_an_edit_that_changes_nothing_records_nothing(client_a, make_activity):
+    weekend = make_activity()
+
+    assert _edit(client_a, weekend).status_code == 200
+
+    assert _summaries(weekend) == []
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_refused_edit_records_nothing(client_a, make_activity):
+    weekend = make_activity()
+
+    response = _edit(client_a, weekend, name="Renamed", end_date="2026-11-19")  # ends before it starts
+
+    assert "The last day cannot be before the first day." in response.content.decode()
+    assert _summaries(weekend) == []
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_status_moves_are_recorded_and_a_refused_one_is_not(client_a, make_activity):
+    weekend = make_activity()
+
+    client_a.post(reverse("campaigns:activity_status", args=[weekend.pk]), {"status": "planned"})
+    client_a.post(reverse("campaigns:activity_status", args=[weekend.pk]), {"status": "reviewed"})  # refused
+
+    assert _summaries(weekend) == ["Status: Idea → Planned."]
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_creating_an_activity_is_its_first_entry(client_a, store_a):
+    response = client_a.post(reverse("campaigns:activity_new") + "?kind=store_promotion", {
+        "store": store_a.pk, "name": "Member day",
+        "start_date": "2026-11-18", "end_date": "2026-11-18", "budget": "0",
+        "d-mechanism": "discount", "d-discount_percent": "10"})
+
+    assert response.status_code == 302
+    assert ActivityChange.objects.get().summary == "Created as idea, Wed 18 Nov."
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_new_series_rule_is_recorded_on_its_occurrences(operator_a, store_a):
+    first = Activity(store=store_a, name="Member day", kind="store_promotion", start_date=date(2026, 11, 18),
+                     end_date=date(2026, 11, 18), details={"mechanism": "discount", "discount_percent": "10"})
+    occurrences = activity_series.create_series(first, "weekly", date(2026, 12, 2), user=operator_a)
+
+    activity_series.change_rule(occurrences[0], "weekly", date(2026, 11, 25), user=operator_a)
+
+    assert _summaries(occurrences[0]) == [
+        "Series rule changed from every Wednesday until 2026-12-02 to every Wednesday until 2026-11-25.",
+        "Created as idea, Wed 18 Nov (repeating every Wednesday until 2026-12-02)."]
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_the_page_shows_the_history_newest_first_in_the_stores_time(client_a, operator_a, make_activity):
+    weekend = make_activity()
+    activity_history.record_created(weekend, user=operator_a)
+    operator_a.first_name, operator_a.last_name = "Olivia", "Chen"
+    operator_a.save()
+    with time_machine.travel(NOON_SHANGHAI + timedelta(hours=13), tick=False):  # 01:00 on the 11th in Shanghai
+        _edit(client_a, weekend, budget="100")
+    gone = UserFactory(username="gone")
+    with time_machine.travel(NOON_SHANGHAI + timedelta(hours=14), tick=False):
+        activity_history.record(weekend, {"name": "Old name"}, after={"name": weekend.name}, user=gone)
+    gone.delete()
+
+    page = client_a.get(reverse("campaigns:activity_detail", args=[weekend.pk])).content.decode()
+
+    history = page[page.index('id="history"'):]
+    assert "Asia/Shanghai time" in history
+    newest, middle, oldest = (history.index(s) for s in ("Title: “Old name”", "Budget: 0.00 CNY → 100.00 CNY",
+                                                         "Created as idea"))
+    assert newest < middle < oldest
+    assert "Wed 11 Nov 01:00</span> · <strong>Olivia Chen</strong>" in history
+    assert "Tue 10 Nov 12:00</span>" in history  # created at noon, Shanghai time
+    assert "<strong>deleted user</strong>" in history
+
+
+def test_another_stores_activity_history_is_not_shown(client_a, store_b):
+    theirs = Activity.objects.create(store=store_b, name="Theirs", kind="content", start_date=date(2026, 11, 20),
+                                     end_date=date(2026, 11, 20))
+    activity_history.record_created(theirs)
+
+    assert client_a.get(reverse("campaigns:activity_detail", args=[theirs.pk])).status_code == 404

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns import activity_history
 from campaigns.models import (
     Activity,
     AdPlanStatusChange,
@@ -163,6 +164,23 @@ def test_campaign_page_does_not_query_per_redeeming_order(client_a, store_a):
     add(3)
     few = queries(client_a, url)
     add(60)  # more than the page lists
+    assert queries(client_a, url) == few
+
+
+def test_activity_page_does_not_query_per_history_entry(client_a, store_a):
+    today = store_a.today()
+    activity = Activity.objects.create(store=store_a, name="Weekend", kind="store_promotion", start_date=today,
+                                       end_date=today, details={"mechanism": "discount", "discount_percent": "10"})
+    url = reverse("campaigns:activity_detail", args=[activity.pk])
+
+    def add(n):
+        for i in range(n):
+            activity_history.record(activity, {"name": f"Old {i}"}, after={"name": activity.name},
+                                    user=UserFactory())
+
+    add(3)
+    few = queries(client_a, url)
+    add(3)
     assert queries(client_a, url) == few
 
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0009_activity_series'),
+        ('campaigns', '0010_ad_plan_status_history'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

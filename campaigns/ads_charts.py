@@ -12,7 +12,15 @@ from datetime import timedelta
 import plotly.graph_objects as go
 from django.db.models import Sum
 
-from .ads_pacing import PlanPacing, expected_curve, month_budget_cap, plan_pacing, plan_totals, plans_pacing
+from .ads_pacing import (
+    MonthPacing,
+    PlanPacing,
+    expected_curve,
+    month_budget_cap,
+    plan_pacing,
+    plan_totals,
+    plans_pacing,
+)
 from .models import AdDailyPerformance, AdPlanStatus
 
 CONFIG = {"displayModeBar": False, "responsive": True}
@@ -81,9 +89,11 @@ def pacing(pacings: list[PlanPacing], title: str) -> dict:
     return _html(fig)
 
 
-def month_pacing(plan, day) -> dict:
+def month_pacing(plan, day, paused_on: frozenset = frozenset()) -> dict:
     """This month: cumulative spend per day against the budget accumulating day by day, never above
-    what the total budget had left when the month began (as the page's month budget)."""
+    what the total budget had left when the month began (as the page's month budget). The days `paused_on`
+    (its status history's, `MonthPacing.paused_on`) add no budget: the line is flat over them, as the page's
+    month budget leaves them out."""
     start = day.replace(day=1)
     n_days = calendar.monthrange(day.year, day.month)[1]
     days = [start + timedelta(days=i) for i in range(n_days)]
@@ -91,7 +101,7 @@ def month_pacing(plan, day) -> dict:
     cap = month_budget_cap(plan, start)
     actual, budget, total, allowed = [], [], 0.0, 0.0
     for d in days:
-        allowed += float(plan.daily_budget) if plan.runs_on(d) else 0.0
+        allowed += float(plan.daily_budget) if plan.runs_on(d) and d not in paused_on else 0.0
         if not plan.daily_budget:  # no daily cap: the month may use what the total budget has left
             budget.append(None if cap is None else float(cap))
         else:
@@ -130,11 +140,13 @@ def store_charts(store, plans, days: int = 60) -> dict[str, dict]:
     return charts
 
 
-def plan_charts(plan, daily, today_pacing: PlanPacing | None = None) -> dict[str, dict]:
+def plan_charts(plan, daily, today_pacing: PlanPacing | None = None, month: MonthPacing | None = None
+                ) -> dict[str, dict]:
+    """The plan page's charts; `month` (its `ads_pacing.month_pacing`, read already) gives the paused days."""
     ordered = sorted(daily, key=lambda r: r.date)
     charts = {"spend_sales": spend_vs_sales([r.date for r in ordered], [float(r.spend) for r in ordered],
                                             [float(r.sales) for r in ordered], "Spend vs sales per day")}
     today_pacing = today_pacing or plan_pacing(plan)
     charts["pacing"] = pacing([today_pacing], "Today: spend vs budget")
-    charts["month"] = month_pacing(plan, today_pacing.today)
+    charts["month"] = month_pacing(plan, today_pacing.today, month.paused_on if month else frozenset())
     return charts

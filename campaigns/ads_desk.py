@@ -7,7 +7,7 @@ from django.utils import timezone
 from metrics.figures import metric_value, short_day
 from opsdesk.desk import DeskItem
 
-from .ads_pacing import MonthPacing, stores_month_pacing, stores_pacing_alerts
+from .ads_pacing import MonthPacing, plan_days, stores_month_pacing, stores_pacing_alerts
 
 
 def open_items_by_store(stores, user) -> dict[int, list[DeskItem]]:
@@ -42,7 +42,10 @@ def _month_items(store, month: MonthPacing) -> list[DeskItem]:
     # The amounts go in the label: the count beside it can only say 1.
     amounts = f"{metric_value(month.heading_for, 'money')} of {metric_value(month.budget, 'money')} {store.currency}"
     if month.verdict == "underspend":
-        label = f"Ad budget of {month.month_start:%B %Y} on pace to underspend: {amounts} ({month.heading_pct} %)"
+        # Days its plans were paused on purpose explain some of the gap: said, so no one hunts a starved plan.
+        paused = f"; {plan_days(month.paused_by_status)} paused" if month.paused_by_status else ""
+        label = (f"Ad budget of {month.month_start:%B %Y} on pace to underspend: {amounts} "
+                 f"({month.heading_pct} %{paused})")
     else:
         label = f"Ad budget of {month.month_start:%B %Y} on pace to overspend: {amounts}"
     return [DeskItem(label, 1, reverse("campaigns:ads") + f"?store={store.slug}#ad-budget", "warning"), *missing]

@@ -526,6 +526,13 @@ class MonthPacing:
     # have spent on and of its budget (`run_days`), not inferred from its reports.
     paused_by_status: int = 0
     missing_plans: list = field(default_factory=list)  # a store's month: (plan, its month) of plans missing reports
+    paused_on: frozenset = frozenset()  # the days counted in `paused_by_status` (a plan's month; the chart reads them)
+    # A plan's month: active again today after every run day gone was paused by its status history, so no day of
+    # spend to project from yet (its month reads so, not "too early").
+    resumed_today: bool = False
+    # A store's month: the share of its plans' budgeted run days gone (each plan's days weighted by its daily budget),
+    # which pro-rates the store's budget to `expected`; None: the month's days gone (no plan runs this month).
+    share_gone: Decimal | None = None
 
     def __post_init__(self):
         if self.reported_days is None:
@@ -536,6 +543,8 @@ class MonthPacing:
         """The budget pro-rated by the days gone: what should be spent by the start of today."""
         if self.budget is None or not self.run_days:
             return None
+        if self.share_gone is not None:
+            return to_money(self.budget * self.share_gone)
         return to_money(self.budget * self.days_elapsed / self.run_days)
 
     @property
@@ -604,6 +613,11 @@ class MonthPacing:
         return self.budget - self.projected if self.verdict in ("under", "underspend") else None
 
 
+def plan_days(n: int) -> str:
+    """"1 plan-day", "15 plan-days": days summed over a store's plans (its month's `paused_by_status`)."""
+    return f"{n:,} plan-day{'' if n == 1 else 's'}"
+
+
 def month_figures(day: date, spend_before: Decimal, spend_today: Decimal, budget: Decimal | None,
                   runs_on=lambda d: True, day_done: bool = False, active: bool = True,
                   reported=lambda d: True, watched_from: date = date.min, ran: tuple[int, date | None] | None = None,
@@ -649,22 +663,30 @@ def month_figures(day: date, spend_before: Decimal, spend_today: Decimal, budget
     projected = to_money(rate * (run_days - paused)) if rate is not None else None
     return MonthPacing(start, n_days, len(gone), to_money(spend_before + spend_today),
                        None if budget is None else to_money(budget), projected, run_days, active, len(known),
-                       missing, paused_days=paused, rate=rate, paused_by_status=stopped)
+                       missing, paused_days=paused, rate=rate, paused_by_status=stopped,
+                       paused_on=frozenset(d for d in paused_on if runs_on(d)),
+                       resumed_today=active and stopped > 0 and not gone and run_days > 0)
 
 
-def _store_month(day: date, spend_before: Decimal, spend_today: Decimal, budget, plan_months: list[MonthPacing],
-                 day_done: bool = False) -> MonthPacing:
-    """The store's month from its plans' months: what they spent, and each active plan's days to come and days
+def _store_month(day: date, spend_before: Decimal, spend_today: Decimal, budget, plans: list[AdPlan],
+                 plan_months: list[MonthPacing], day_done: bool = False) -> MonthPacing:
+    """The store's month from its `plans`' months: what they spent, and each active plan's days to come and days
     without a report yet at its own rate (`MonthPacing.rate`, over the days it ran). A paused, draft or ended
-    plan adds what it spent only. While an active plan missing reports has no reported day to average, there is
-    no projection."""
+    plan adds what it spent only. A plan set active today after being paused all its days gone has no rate yet:
+    its days to come count at its daily budget (without a daily cap the month has no projection). While an active
+    plan missing reports has no reported day to average, there is no projection.
+
+    The budget expected by today follows the plans' run days (`share_gone`): a plan paused per its status history
+    adds none of its paused days, so a week paused is not a week the store should have spent on."""
     month = month_figures(day, spend_before, spend_today, budget, day_done=day_done)
     ahead = ZERO
-    for plan_month in plan_months:
+    for plan, plan_month in zip(plans, plan_months, strict=True):
         if not plan_month.active:
             continue
         if plan_month.rate is None:
-            if plan_month.missing_since is not None:
+            if plan_month.resumed_today and plan.daily_budget:
+                ahead += plan.daily_budget * max(plan_month.days_left, 0)
+            elif plan_month.missing_since is not None or plan_month.resumed_today:
                 month.projected = None
             continue
         unreported = plan_month.days_elapsed - plan_month.reported_days
@@ -673,7 +695,23 @@ def _store_month(day: date, spend_before: Decimal, spend_today: Decimal, budget,
         month.projected = to_money((spend_before + spend_today if day_done else spend_before) + ahead)
     missing = [m.missing_since for m in plan_months if m.missing_since is not None]
     month.missing_since = min(missing, default=None)
+    month.paused_by_status = sum(m.paused_by_status for m in plan_months)
+    month.share_gone = _share_gone(plans, plan_months)
     return month
+
+
+def _share_gone(plans: list[AdPlan], plan_months: list[MonthPacing]) -> Decimal | None:
+    """The share of the plans' run days of the month gone, each plan's days weighted by its daily budget (a plan
+    without a daily cap by the capped plans' average, or all alike when none has one); None when no plan runs
+    this month."""
+    capped = [plan.daily_budget for plan in plans if plan.daily_budget]
+    usual = sum(capped, ZERO) / len(capped) if capped else Decimal(1)
+    gone = whole = ZERO
+    for plan, plan_month in zip(plans, plan_months, strict=True):
+        weight = plan.daily_budget or usual
+        gone += weight * plan_month.days_elapsed
+        whole += weight * plan_month.run_days
+    return gone / whole if whole else None
 
 
 def month_budget_cap(plan: AdPlan, month_start: date) -> Decimal | None:
@@ -807,7 +845,7 @@ def stores_month_pacing(stores: list[Store], now: datetime | None = None) -> dic
                                         reported=_reported_through(row.get("last")), watched_from=_created_on(p, store),
                                         ran=None if covered else (row.get("ran") or 0, row.get("last_ran")),
                                         paused_on=paused))
-        month = _store_month(today, spend_before, spend_today, budget_of.get((store.pk, start)), months)
+        month = _store_month(today, spend_before, spend_today, budget_of.get((store.pk, start)), store_plans, months)
         month.missing_plans = [(p, m) for p, m in zip(store_plans, months, strict=True) if m.missing_since]
         result[store.pk] = month
     return result
@@ -860,7 +898,7 @@ def month_alerts(store: Store, day: date) -> MonthAlerts:
         if month.alert or month.missing_since:
             alerted.append((plan, month))
     spend_before = sum((to_money(row["month"] or ZERO) for row in sums.values()), ZERO)
-    whole = _store_month(day, spend_before, sum(on_day.values(), ZERO), budget, months, day_done=True)
+    whole = _store_month(day, spend_before, sum(on_day.values(), ZERO), budget, plans, months, day_done=True)
     return MonthAlerts(day, whole if whole.alert else None, alerted)
 
 

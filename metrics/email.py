@@ -219,7 +219,8 @@ def ad_budget_lines(store, day: date) -> list[dict]:
     alerts = ads_pacing.month_alerts(store, day)
     lines = []
     if alerts.store:
-        lines.append({"name": "All plans", "words": budget_words(alerts.store, day, store.currency),
+        lines.append({"name": "All plans", "words": budget_words(alerts.store, day, store.currency,
+                                                                 alerts.store.paused_by_status),
                       "url": ads_url(store)})
     for plan, month in alerts.plans:
         if month.alert:
@@ -231,7 +232,7 @@ def ad_budget_lines(store, day: date) -> list[dict]:
     return lines
 
 
-def budget_words(month: ads_pacing.MonthPacing, day: date, currency: str) -> str:
+def budget_words(month: ads_pacing.MonthPacing, day: date, currency: str, paused_plan_days: int = 0) -> str:
     """A month over its budget in plain words: "on pace to spend 3,000.00 CNY of 2,800.00 CNY this month (107 %);
     2,500.00 CNY spent through Wed 25 Nov", "already …", or, when `day` is the month's last (the email of the 1st),
     how the month ended; one underspending it: "on pace to spend only 4,100.00 CNY of 10,000.00 CNY this month
@@ -249,8 +250,10 @@ def budget_words(month: ads_pacing.MonthPacing, day: date, currency: str) -> str
         return f"{month.month_start:%B %Y} ended at {money(month.spend)} of {money(month.budget)}{share(month.spend)}"
     through = f"through {short_day(day)}"
     if month.verdict == "underspend":
+        # A store's plans paused on purpose explain some of the gap (a plan's own paused days are out of its budget).
+        paused = f" (plans paused {ads_pacing.plan_days(paused_plan_days)})" if paused_plan_days else ""
         return (f"on pace to spend only {money(month.heading_for)} of {money(month.budget)} this month"
-                f"{share(month.heading_for)}; {money(month.spend)} spent {through}, "
+                f"{share(month.heading_for)}; {money(month.spend)} spent {through}{paused}, "
                 f"{money(month.budget - month.spend)} left for {days(month.days_left)}")
     if month.spend > month.budget:
         return (f"already spent {money(month.spend)} of {money(month.budget)} this month{share(month.spend)} "

@@ -102,12 +102,11 @@ def ad_detail(request, pk):
     today = plan.store.today()
     daily = list(plan.daily.filter(date__gt=today - timedelta(days=60)).order_by("-date"))
     totals = {k: to_money(v or 0) for k, v in plan.daily.aggregate(spend=Sum("spend"), sales=Sum("sales")).items()}
-    pacing = ads_pacing.plan_pacing(plan)
+    pacing, month = ads_pacing.plan_pacing(plan), ads_pacing.month_pacing(plan, today)
     return render(request, "campaigns/ad_detail.html", {
-        "plan": plan, "daily": daily, "totals": totals,
-        "pacing": pacing, "month": ads_pacing.month_pacing(plan, today),
+        "plan": plan, "daily": daily, "totals": totals, "pacing": pacing, "month": month,
         "creatives": compare_creatives(plan), "creative_form": AdCreativeForm(plan=plan),
-        "charts": ads_charts.plan_charts(plan, daily, pacing),
+        "charts": ads_charts.plan_charts(plan, daily, pacing, month),
         "products": plan.products.all(),
         "history": plan.status_changes.select_related("by")[:HISTORY_SHOWN],
     })

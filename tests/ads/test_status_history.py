@@ -185,3 +185,131 @@ def test_the_migration_records_each_existing_plans_status_when_the_record_began(
             ("Active", "active", NOW, "record_began"), ("Paused", "paused", NOW, "record_began")]
     finally:
         migrate_to_latest()
+
+
+def paused_first_half(store, name: str) -> object:
+    """100.00 a day, active since October, paused 1–15 Nov (from midnight on the 1st) and back on the 16th, spending
+    100.00 a day since."""
+    with time_machine.travel(shanghai(date(2026, 10, 20), 9), tick=False):
+        plan = AdPlanFactory(store=store, name=name, daily_budget=Decimal("100.00"))
+        AdPlanStatusChange.record(plan, StatusSource.FORM)
+    set_status(plan, AdPlanStatus.PAUSED, shanghai(date(2026, 11, 1)))
+    set_status(plan, AdPlanStatus.ACTIVE, shanghai(date(2026, 11, 16)))
+    spend_daily(plan, "100.00", date(2026, 11, 16), date(2026, 11, 24))
+    return plan
+
+
+def running_all_month(store, name: str) -> object:
+    with time_machine.travel(shanghai(date(2026, 10, 20), 9), tick=False):
+        plan = AdPlanFactory(store=store, name=name, daily_budget=Decimal("100.00"))
+        AdPlanStatusChange.record(plan, StatusSource.FORM)
+    spend_daily(plan, "100.00", date(2026, 11, 1), date(2026, 11, 24))
+    return plan
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_month_charts_budget_line_is_flat_over_the_paused_days_and_ends_at_the_months_budget(client_a, store_a):
+    plan = paused_first_half(store_a, "Longjing search")
+
+    line = client_a.get(f"{ADS}{plan.pk}/").context["charts"]["month"]["data"][0]
+
+    assert line["name"] == "Budget to date"
+    assert line["y"][:15] == [0.0] * 15  # 1–15 Nov paused: no budget accrues
+    assert (line["y"][15], line["y"][23], line["y"][-1]) == (100.0, 900.0, 1500.0)  # 16 Nov on; not 3,000.00
+    assert line["y"][-1] == float(month_pacing(plan, TODAY).budget)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_stores_expected_spend_leaves_out_its_plans_paused_days_and_the_page_counts_them(client_a, store_a):
+    from campaigns.ads_pacing import store_month_pacing
+    from campaigns.models import StoreAdBudget
+
+    running_all_month(store_a, "Display")
+    paused_first_half(store_a, "Longjing search")
+    StoreAdBudget.objects.create(store=store_a, month=date(2026, 11, 1), amount=Decimal("4500.00"))
+
+    month = store_month_pacing(store_a)
+    page = text(client_a.get(ADS))
+
+    # Their run days: 24 + 9 of 30 + 15 budgeted plan-days gone, so 3,300.00 of 4,500.00 by today, not 24 / 30.
+    assert (month.spend, month.expected, month.projected) == (Decimal("3300.00"), Decimal("3300.00"),
+                                                              Decimal("4500.00"))
+    assert (month.paused_by_status, month.verdict) == (15, "under")
+    assert "3,300.00 CNY expected by today (24 of 30 days gone; 15 plan-days paused left out)" in page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_desk_says_how_many_plan_days_were_paused_beside_a_store_month_underspending(client_a, store_a):
+    from campaigns.models import StoreAdBudget
+
+    running_all_month(store_a, "Display")
+    paused_first_half(store_a, "Longjing search")
+    StoreAdBudget.objects.create(store=store_a, month=date(2026, 11, 1), amount=Decimal("10000.00"))
+
+    desk = text(client_a.get("/"))
+
+    assert "Ad budget of November 2026 on pace to underspend: 4,500.00 of 10,000.00 CNY (45 %; 15 plan-days paused)" \
+        in desk
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_plan_paused_since_the_first_and_resumed_today_says_so_and_the_store_counts_its_days_left(
+        client_a, store_a):
+    from campaigns.ads_pacing import store_month_pacing
+    from campaigns.models import StoreAdBudget
+
+    running_all_month(store_a, "Display")
+    with time_machine.travel(shanghai(date(2026, 10, 20), 9), tick=False):
+        plan = AdPlanFactory(store=store_a, name="Longjing search", daily_budget=Decimal("100.00"))
+        AdPlanStatusChange.record(plan, StatusSource.FORM)
+    set_status(plan, AdPlanStatus.PAUSED, shanghai(date(2026, 11, 1)))
+    set_status(plan, AdPlanStatus.ACTIVE, shanghai(TODAY, 12))
+    StoreAdBudget.objects.create(store=store_a, month=date(2026, 11, 1), amount=Decimal("5000.00"))
+
+    month = month_pacing(plan, TODAY)
+    store_month = store_month_pacing(store_a)
+    page = text(client_a.get(f"{ADS}{plan.pk}/"))
+
+    assert (month.resumed_today, month.projected, month.budget) == (True, None, Decimal("600.00"))
+    assert "(paused 24 days: budget for the 6 running days 600.00) · set active today: no spend yet to project " \
+        "from" in page
+    # Its 6 days left at its daily budget, not nothing: 2,400.00 + 600.00 (Display) + 600.00 is 72 %, not starved.
+    assert (store_month.projected, store_month.verdict) == (Decimal("3600.00"), "under")
+
+
+def admin_form(plan, **changes) -> dict:
+    """The admin change form of `plan` as saved, its read-only history inline's management form included."""
+    rows = list(plan.status_changes.values_list("pk", flat=True))
+    data = {"store": plan.store_id, "name": plan.name, "external_id": "", "channel": plan.channel,
+            "status": plan.status, "daily_budget": plan.daily_budget, "total_budget": plan.total_budget,
+            "bid_strategy": plan.bid_strategy, "target_roas": "", "start_date": "", "end_date": "", "hour_from": 0,
+            "hour_to": 24, "notes": plan.notes, "status_changes-TOTAL_FORMS": len(rows),
+            "status_changes-INITIAL_FORMS": len(rows), "status_changes-MIN_NUM_FORMS": 0,
+            "status_changes-MAX_NUM_FORMS": 0,
+            **{f"status_changes-{i}-id": pk for i, pk in enumerate(rows)},
+            **{f"status_changes-{i}-plan": plan.pk for i in range(len(rows))}}
+    return {**data, **changes}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_status_changed_in_the_admin_is_recorded_with_who_and_a_save_with_the_same_status_records_nothing(
+        client, plan):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.force_login(root)
+    url = reverse("admin:campaigns_adplan_change", args=[plan.pk])
+
+    paused = client.post(url, admin_form(plan, status=AdPlanStatus.PAUSED))
+    plan.refresh_from_db()
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        again = client.post(url, admin_form(plan, notes="same status"))
+
+    assert (paused.status_code, again.status_code) == (302, 302)
+    plan.refresh_from_db()
+    assert (plan.status, plan.notes) == (AdPlanStatus.PAUSED, "same status")
+    assert list(plan.status_changes.values_list("status", "source", "by", "at")) == [
+        (AdPlanStatus.PAUSED, StatusSource.ADMIN, root.pk, NOW),
+        (AdPlanStatus.ACTIVE, StatusSource.FORM, None, shanghai(date(2026, 10, 20), 9))]

@@ -116,6 +116,29 @@ def test_a_store_on_pace_to_underspend_gets_the_line_with_its_figures(manager, s
     assert f"Ad budget:\n* {line}\n  {ADS_LINK}\n" in text
 
 
+def test_a_store_underspending_says_how_many_plan_days_its_plans_were_paused(manager, store_a, search_plan):
+    """A second plan paused 1–15 Nov per its status history and back since: the store heads for 4,500.00 of
+    10,000.00, and the line says 15 of the month's plan-days were paused on purpose."""
+    from campaigns.models import AdPlanStatusChange, StatusSource
+
+    with time_machine.travel(datetime(2026, 10, 20, 9, tzinfo=SHANGHAI), tick=False):
+        display = AdPlanFactory(store=store_a, name="Display", daily_budget=Decimal("100.00"))
+        AdPlanStatusChange.record(display, StatusSource.FORM)
+    for status, at in (("paused", datetime(2026, 11, 1, tzinfo=SHANGHAI)),
+                       ("active", datetime(2026, 11, 16, tzinfo=SHANGHAI))):
+        previous, display.status = display.status, status
+        display.save()
+        AdPlanStatusChange.record(display, StatusSource.FORM, at=at, previous=previous)
+    spend_daily(display, "100.00", date(2026, 11, 16), date(2026, 11, 25))
+    budget(store_a, date(2026, 11, 1), "10000.00")
+
+    _, text = morning_email()
+
+    assert ("* All plans: on pace to spend only 4,500.00 CNY of 10,000.00 CNY this month (45 %); 3,500.00 CNY spent "
+            "through Wed 25 Nov (plans paused 15 plan-days), 6,500.00 CNY left for 5 more days\n") in text
+    assert "Display:" not in text  # its own month is on pace with the budget of its 15 running days
+
+
 def test_a_plan_on_pace_to_underspend_is_listed_but_a_paused_one_is_not(manager, store_a, search_plan):
     budget(store_a, date(2026, 11, 1), "11000.00")  # the three plans head for 9,000.00: the store is on pace
     starved = AdPlanFactory(store=store_a, name="Display · prospecting", daily_budget=Decimal("300.00"))

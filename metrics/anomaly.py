@@ -607,21 +607,32 @@ def _save(store_days, anomalies: list[Anomaly]) -> None:
 
 
 def _continue_incidents(held: list[Anomaly], pairs: set, changed: dict) -> None:
-    """Link each lead of the batch to the day before's incident it continues (metrics.incidents.link_days);
-    the anomalies grouped under a lead follow the status it carried over. Adds what changed to `changed`."""
-    earlier = Anomaly.objects.filter(
-        store_id__in={pk for pk, _ in pairs}, day__in={d - timedelta(days=1) for _, d in pairs}, part_of__isnull=True,
-    ).only("store", "day", "metric", "dimension", "dimension_value", "direction", "status")
+    """Link each lead of the batch to the day before's incident it continues (metrics.incidents.link_days), and
+    the leads of a day after the batch's that was judged already to the batch's (late data flagged a day before
+    it: its incident began a day earlier); the anomalies grouped under a lead follow the status it carried over.
+    One query for both neighbours. Adds what changed to `changed`."""
+    def step(days: int) -> set:
+        return {(pk, d + timedelta(days=days)) for pk, d in pairs}
+
+    before, after = step(-1) - pairs, step(1) - pairs
+    around = [a for a in Anomaly.objects.filter(
+        Q(part_of__isnull=True) | Q(day__in={d for _, d in after}),
+        store_id__in={pk for pk, _ in pairs}, day__in={d for _, d in before | after},
+    ).only(*INCIDENT_FIELDS) if (a.store_id, a.day) in before | after]
     leads = {a.pk: a for a in held if a.part_of_id is None}
     # A batch of several days of a store (catch-up nights, backfill): the day before is this batch's own lead,
     # linked first (oldest day first), so a status carried over reaches the third day too.
-    earlier = [leads.get(a.pk, a) for a in earlier if (a.store_id, a.day + timedelta(days=1)) in pairs]
-    ordered = sorted(leads.values(), key=lambda a: a.day)
-    changed.update((id(a), a) for a in incidents.link_days(ordered, earlier))
-    for a in held:
+    earlier = [a for a in around if (a.store_id, a.day) in before and a.part_of_id is None] + list(leads.values())
+    changed.update((id(a), a) for a in incidents.link_days(list(leads.values()), earlier))
+    later = [a for a in around if (a.store_id, a.day) in after]
+    later_leads = {a.pk: a for a in later if a.part_of_id is None}
+    changed.update((id(a), a) for a in incidents.link_days(list(later_leads.values()), list(leads.values())))
+    leads.update(later_leads)
+    for a in held + later:
         if a.part_of_id is None:
             continue
-        follow = (None, leads[a.part_of_id].status)  # only a lead continues; the others follow it
+        lead = leads.get(a.part_of_id)
+        follow = (None, lead.status if lead else a.status)  # only a lead continues; the others follow it
         if (a.continues_id, a.status) != follow:
             a.continues_id, a.status = follow
             changed[id(a)] = a

@@ -10,9 +10,11 @@ is the one a reader should meet first (GMV before other overall metrics before b
 most abnormal); the others point to it (`Anomaly.part_of`), are listed under it, and follow its
 status: the plan is written once. One that later splits off (its cause changed) starts again as new.
 
-Across days (`link_days`): a day's lead continues the lead of the day before with the same series and
-direction while that one is not resolved (`Anomaly.continues`): a source down three days is one incident,
-"since Wed 25 Nov, 3rd day", with one status. A resolved incident that comes back the next day is a new one.
+Across days (`link_days`): a day's lead continues the lead of the day before with the same series, or the same
+cause (driver), and direction while that one is not resolved (`Anomaly.continues`): a source down three days is
+one incident, "since Wed 25 Nov, 3rd day", with one status, whichever metric leads each day. A resolved incident
+that comes back the next day is a new one. Late data that flags a day before one already judged links that later
+day to it in the same run (metrics.anomaly._continue_incidents).
 
 Plain functions over objects with the anomaly's fields, so the migration that groups existing
 anomalies uses the same rule as the nightly run.
@@ -103,22 +105,52 @@ def series(anomaly) -> tuple:
     return anomaly.store_id, anomaly.metric, anomaly.dimension, anomaly.dimension_value, anomaly.direction
 
 
+def _continuing(a, previous) -> int | None:
+    """How well `a` continues `previous` (a lead of the day before), best first; None when it does not.
+
+    The same series and direction, or the same cause (driver) and direction: an outage led by GMV on day 1
+    and by visitors on day 2 is one paid-search outage. A link made before comes first, so judging again
+    keeps it even when a better match appeared or its incident was resolved since."""
+    if a.direction != previous.direction:
+        return None
+    same = series(a) == series(previous)
+    if not same:
+        cause = driver(a)
+        same = cause is not None and cause == driver(previous)
+    if not same:
+        return None
+    if a.continues_id == previous.pk:
+        return 0
+    if previous.status == RESOLVED:
+        return None
+    return 1 if series(a) == series(previous) else 2
+
+
 def link_days(leads, day_before) -> list:
     """Set `continues_id` (and the status carried over) on each lead; return those that changed.
 
     `leads` are the incident leads of some store-days, `day_before` the leads of the day before each.
-    A lead continues the one of the day before with its series while that one is not resolved; a link
-    made before stays when that incident was resolved since (its status is the run's: resolving the run
-    resolved both), so judging a day again links it as the first time. A lead that starts continuing an
-    incident nobody looked at today takes that incident's status: acknowledged once is acknowledged.
+    A lead continues the one of the day before with its series or its cause, in the same direction, while that
+    one is not resolved; each earlier lead is continued by one lead at most (the leads are matched in reading
+    order, the same series before the same cause). A link made before stays when that incident was resolved
+    since (its status is the run's: resolving the run resolved both), so judging a day again links it as the
+    first time. A lead that starts continuing an incident nobody looked at today takes that incident's status:
+    acknowledged once is acknowledged.
     """
-    before = {(series(a), a.day): a for a in day_before}
+    before: dict[tuple, list] = defaultdict(list)
+    for p in day_before:
+        before[(p.store_id, p.day)].append(p)
+    taken: set = set()
     changed = []
-    for a in leads:
-        previous = before.get((series(a), a.day - timedelta(days=1)))
-        linked = previous is not None and (previous.status != RESOLVED or a.continues_id == previous.pk)
-        continues = previous.pk if linked else None
-        status = previous.status if linked and a.continues_id != continues and a.status == NEW else a.status
+    for a in sorted(leads, key=lambda a: (a.day, reading_order(a))):
+        ranked = sorted((rank, reading_order(p), p.pk, p) for p in before[(a.store_id, a.day - timedelta(days=1))]
+                        if p.pk not in taken and (rank := _continuing(a, p)) is not None)
+        previous = ranked[0][-1] if ranked else None
+        if previous is not None:
+            taken.add(previous.pk)
+        continues = previous.pk if previous is not None else None
+        status = previous.status if previous is not None and a.continues_id != continues and a.status == NEW \
+            else a.status
         if (a.continues_id, a.status) != (continues, status):
             a.continues_id, a.status = continues, status
             changed.append(a)

@@ -6,6 +6,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 import time_machine
 from django.core import mail
@@ -347,3 +348,152 @@ def test_the_morning_email_says_which_day_of_the_incident_it_is(store_a, outage,
     assert "Fri 8 May: 1 open anomaly, 3rd day · GMV" in message.subject
     for body in (message.body, message.alternatives[0][0]):
         assert "GMV (main payments) since Wed 6 May, 3rd day" in body
+
+
+# --- one incident over several days, whichever metric leads each day ------------------------------------------
+
+NIGHT = datetime(2026, 5, 8, 1, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # Thu 7 May rolled up, before the email
+
+
+def cut_source(store, day: date, metrics=("gmv", "orders"), source="paid_search"):
+    """`source` brings a tenth of its usual on `day`, and the day's totals lose the rest."""
+    for metric in metrics:
+        part = DailyMetric.objects.get(store=store, day=day, metric=metric, dimension_value=source)
+        total = DailyMetric.objects.get(store=store, day=day, metric=metric, dimension="")
+        lost = part.value - (part.value / 10).quantize(Decimal("0.01") if metric == "gmv" else part.value)
+        part.value -= lost
+        total.value -= lost
+        part.save()
+        total.save()
+
+
+def seed_visitors(store, end: date, days: int):
+    """Visitors overall and by source, ~2,000 a day with the weekly rhythm of `seed_daily`'s GMV."""
+    from tests.metrics.test_anomaly import WEEKDAY
+
+    rng = np.random.default_rng(7)
+    shares = {"organic_search": 0.4, "paid_search": 0.35, "direct": 0.25}
+    rows = []
+    for k in range(days):
+        day = end - timedelta(days=days - 1 - k)
+        parts = {s: round(2000 * w * WEEKDAY[day.weekday()] * rng.lognormal(0, 0.03)) for s, w in shares.items()}
+        rows.append(DailyMetric(store=store, day=day, metric="visitors", value=sum(parts.values())))
+        rows += [DailyMetric(store=store, day=day, metric="visitors", dimension="traffic_source", dimension_value=s,
+                             value=n) for s, n in parts.items()]
+    DailyMetric.objects.bulk_create(rows)
+
+
+def lead_of(store, day):
+    return Anomaly.objects.get(store=store, day=day, part_of__isnull=True)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NIGHT, tick=False):
+        yield
+
+
+def seed_gmv_then_visitors(store, day_two_source="paid_search"):
+    """Paid search's plan pauses on Wed 6 May (GMV and visitors down); on Thu 7 May other sources make up the
+    sales but `day_two_source`'s visitors are still a tenth: the day's lead is visitors, not GMV."""
+    seed_daily(store, DAY + timedelta(days=1), 91)
+    seed_visitors(store, DAY + timedelta(days=1), 91)
+    cut_source(store, DAY, ("gmv", "orders", "visitors"))
+    cut_source(store, DAY + timedelta(days=1), ("visitors",), day_two_source)
+
+
+@pytest.fixture
+def gmv_then_visitors(store_a, client_a, frozen):
+    seed_gmv_then_visitors(store_a)
+    detect_anomalies(store_a, DAY)
+    first = lead_of(store_a, DAY)
+    client_a.post(reverse("metrics:anomaly", args=[first.pk]), {"status": "acknowledged"})
+    detect_anomalies(store_a, DAY + timedelta(days=1))
+    return first, lead_of(store_a, DAY + timedelta(days=1))
+
+
+def test_an_outage_led_by_gmv_then_by_visitors_with_the_same_cause_is_one_incident(store_a, gmv_then_visitors):
+    first, second = gmv_then_visitors
+    assert (first.metric, second.metric, second.dimension) == ("gmv", "visitors", "")
+    assert incidents.driver(first) == incidents.driver(second) == ("traffic_source", "paid_search")
+    assert second.continues_id == first.pk and second.run_day == 2
+    assert second.status == "acknowledged"  # one status: acknowledged once is acknowledged the next morning
+    assert set(second.related.values_list("status", flat=True)) == {"acknowledged"}
+    assert open_items(store_a, None)[0].count == 0
+
+
+def test_the_anomaly_page_and_the_morning_email_say_2nd_day(store_a, client_a, gmv_then_visitors, settings):
+    second = gmv_then_visitors[1]
+    assert "since Wed 6 May, 2nd day" in client_a.get(reverse("metrics:anomaly", args=[second.pk])).content.decode()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    MembershipFactory(store=store_a, user=UserFactory(email="boss@example.com"), role="manager",
+                      email_timezone="Europe/London")
+    with time_machine.travel(datetime(2026, 5, 8, 8, 30, tzinfo=ZoneInfo("Europe/London")), tick=False):
+        assert send_due_morning_emails() == 1
+    message = mail.outbox[0]
+    assert "Thu 7 May: 1 open anomaly, 2nd day · " in message.subject
+    assert "since Wed 6 May, 2nd day" in message.body
+
+
+def test_a_next_day_lead_with_another_cause_is_its_own_incident(store_a, frozen):
+    seed_gmv_then_visitors(store_a, day_two_source="organic_search")
+    detect_anomalies(store_a, DAY)
+    detect_anomalies(store_a, DAY + timedelta(days=1))
+    second = lead_of(store_a, DAY + timedelta(days=1))
+    assert incidents.driver(second) == ("traffic_source", "organic_search")
+    assert (second.continues_id, second.run_day) == (None, 1)
+
+
+def test_a_resolved_incident_is_not_continued_by_the_next_days_lead_of_the_same_cause(store_a, client_a, frozen):
+    seed_gmv_then_visitors(store_a)
+    detect_anomalies(store_a, DAY)
+    client_a.post(reverse("metrics:anomaly", args=[lead_of(store_a, DAY).pk]),
+                  {"status": "resolved", "plan": "Ads resumed."})
+    detect_anomalies(store_a, DAY + timedelta(days=1))
+    second = lead_of(store_a, DAY + timedelta(days=1))
+    assert (second.continues_id, second.status, second.run_day) == (None, "new", 1)
+
+
+def test_late_data_that_flags_the_day_before_links_the_day_already_judged(store_a, client_a, frozen):
+    seed_daily(store_a, DAY + timedelta(days=1), 91)
+    cut_source(store_a, DAY + timedelta(days=1))
+    assert detect_anomalies(store_a, DAY) == []  # Wednesday looked ordinary that night…
+    detect_anomalies(store_a, DAY + timedelta(days=1))
+    second = gmv_lead(store_a, DAY + timedelta(days=1))
+    assert second.continues_id is None
+    thursday = Anomaly.objects.filter(day=DAY + timedelta(days=1))
+    judged = set(thursday.values_list("pk", "explanation", "score", "change_dod", "updated_at"))
+    # …until Wednesday's order export, imported late, shows paid search already stopped then.
+    cut_source(store_a, DAY)
+    detect_anomalies(store_a, DAY)
+    first = gmv_lead(store_a, DAY)
+    second.refresh_from_db()
+    assert second.continues_id == first.pk and second.run_note == "since Wed 6 May, 2nd day"
+    assert set(thursday.values_list("pk", "explanation", "score", "change_dod", "updated_at")) == judged
+    listing = client_a.get(reverse("metrics:anomalies")).content.decode()
+    assert "since Wed 6 May, 2nd day" in listing and listing.count('data-label="Metric"') == 1
+
+
+def test_judging_the_late_day_again_changes_nothing_more(store_a, frozen):
+    seed_daily(store_a, DAY + timedelta(days=1), 91)
+    cut_source(store_a, DAY + timedelta(days=1))
+    detect_anomalies(store_a, DAY + timedelta(days=1))
+    cut_source(store_a, DAY)
+    detect_anomalies(store_a, DAY)
+    before = set(Anomaly.objects.values_list("pk", "part_of", "continues", "status"))
+    assert gmv_lead(store_a, DAY + timedelta(days=1)).continues_id == gmv_lead(store_a, DAY).pk
+    detect_anomalies(store_a, DAY)
+    assert set(Anomaly.objects.values_list("pk", "part_of", "continues", "status")) == before
+
+
+def test_a_day_before_is_continued_once_the_same_series_first_and_never_against_its_direction():
+    paid = ("traffic_source", "paid_search")
+    before = [anomaly(1, "gmv", top=paid)]
+    for a in before:
+        a.day = DAY - timedelta(days=1)
+    today = [anomaly(2, "visitors", top=paid), anomaly(3, "gmv", top=paid, score=-3),
+             anomaly(4, "orders", top=paid, score=4)]
+    for a in today:
+        a.continues_id = None
+    incidents.link_days(today, before)
+    assert [a.continues_id for a in today] == [None, 1, None]

@@ -615,10 +615,11 @@ def _continue_incidents(held: list[Anomaly], pairs: set, changed: dict) -> None:
         return {(pk, d + timedelta(days=days)) for pk, d in pairs}
 
     before, after = step(-1) - pairs, step(1) - pairs
+    either = before | after
     around = [a for a in Anomaly.objects.filter(
         Q(part_of__isnull=True) | Q(day__in={d for _, d in after}),
-        store_id__in={pk for pk, _ in pairs}, day__in={d for _, d in before | after},
-    ).only(*INCIDENT_FIELDS) if (a.store_id, a.day) in before | after]
+        store_id__in={pk for pk, _ in pairs}, day__in={d for _, d in either},
+    ).only(*INCIDENT_FIELDS) if (a.store_id, a.day) in either]
     leads = {a.pk: a for a in held if a.part_of_id is None}
     # A batch of several days of a store (catch-up nights, backfill): the day before is this batch's own lead,
     # linked first (oldest day first), so a status carried over reaches the third day too.

@@ -3,7 +3,10 @@
 Every path that changes an activity records through `record`, inside its own transaction, so a refused
 change records nothing and a saved one is never without its entry: creation (`record_created`), a calendar
 move and the Edit form (`activity_moves`), a status move (`Activity.move_to`) and a series' new rule
-(`activity_series.change_rule`). A save that changes nothing records nothing.
+(`activity_series.change_rule`). What happens to an activity besides its fields is said by `record_event`:
+a checklist step ticked, unticked, added or removed (`Activity.tick_step`, `add_step`, `remove_step`), the
+lottery draw (`activity_lottery.draw`) and the written review (`activity_review.save_review`). A save that
+changes nothing records nothing.
 """
 
 from __future__ import annotations
@@ -106,17 +109,18 @@ def describe(before: dict, after: dict, activity: Activity, steps_moved: int = 0
 
 
 def record(activity: Activity, before: dict | None, *, user=None, after: dict | None = None, steps_moved: int = 0,
-           note: str = "") -> ActivityChange | None:
+           note: str = "", events: list[dict] = ()) -> ActivityChange | None:
     """Write one history entry for what changed on `activity` since `before` (None: it was just created),
-    by `user` (None: the app itself); None, and nothing written, when nothing changed. Call it inside the
-    transaction that saves the change."""
+    by `user` (None: the app itself); None, and nothing written, when nothing changed. `events` are changes
+    the caller says itself (`event`), put first: one user action that also moves the status is one entry.
+    Call it inside the transaction that saves the change."""
     after = snapshot(activity) if after is None else after
     if before is None:
         days = _days(after["start_date"], after["end_date"], activity.store.today().year)
         changes = [{"field": "created", "old": None, "new": after,
                     "words": f"Created as {ActivityStatus(after['status']).label.lower()}, {days}"}]
     else:
-        changes = describe(before, after, activity, steps_moved)
+        changes = list(events) + describe(before, after, activity, steps_moved)
         if not changes:
             return None
     summary = "; ".join(c["words"] for c in changes) + (f" ({note})" if note else "") + "."
@@ -127,3 +131,26 @@ def record(activity: Activity, before: dict | None, *, user=None, after: dict | 
 def record_created(activity: Activity, *, user=None, note: str = "") -> ActivityChange:
     """The first entry of a new activity's history."""
     return record(activity, None, user=user, note=note)
+
+
+def event(field: str, words: str, *, old=None, new=None) -> dict:
+    """One change said in words by the code that made it (a step ticked, the draw), as `record` keeps it."""
+    return {"field": field, "old": old, "new": new, "words": words}
+
+
+def record_event(activity: Activity, field: str, words: str, *, user=None, old=None, new=None) -> ActivityChange:
+    """One entry for something done to `activity` beyond its own fields (checklist, draw, review)."""
+    return record(activity, {}, after={}, user=user, events=[event(field, words, old=old, new=new)])
+
+
+def step_words(activity: Activity, item) -> str:
+    """“Book the banner” (due Fri 13 Nov): a checklist step of `activity` as its entries name it."""
+    if item.due_date is None:
+        return f"“{item.title}”"
+    return f"“{item.title}” (due {figures.day_words(item.due_date, activity.store.today().year)})"
+
+
+def quoted(text: str, limit: int = 80) -> str:
+    """A long text (a review) shown in an entry: its first words, the whole kept in `changes`."""
+    text = " ".join(text.split())
+    return f"“{text if len(text) <= limit else text[:limit - 1].rstrip() + '…'}”"

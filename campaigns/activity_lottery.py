@@ -18,9 +18,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from members.models import Member
+from metrics import figures
 from opsdesk.privacy import mask_phone
 from stores.models import Order
 
+from . import activity_history
 from .activity_kinds import is_lottery
 from .models import Activity, EntrantSource, LotteryDraw
 
@@ -96,10 +98,17 @@ def draw(activity: Activity, source: str, first: date, last: date, winner_count:
     labels = {e.key: e.label for e in people}
     try:
         with transaction.atomic():
-            return LotteryDraw.objects.create(
+            result = LotteryDraw.objects.create(
                 activity=activity, source=source, window_start=first, window_end=last, entrant_count=len(keys),
                 entrants_sha256=entrants_hash(keys), seed=seed, winner_count=len(winners),
                 winners=[{"key": k, "label": labels[k]} for k in winners], drawn_by=user)
+            this_year = activity.store.today().year
+            window = "–".join(figures.day_words(d, this_year) for d in dict.fromkeys((first, last)))
+            activity_history.record_event(
+                activity, "lottery", f"Lottery drawn: {len(winners)} winner{'s' if len(winners) != 1 else ''} from "
+                f"{len(keys)} entrants ({EntrantSource(source).label.lower()}, {window})",
+                new={"winners": len(winners), "entrants": len(keys), "seed": seed}, user=user)
+            return result
     except IntegrityError as exc:  # a draw committed between our check and our insert
         raise AlreadyDrawn("This lottery was already drawn; the stored result stands and cannot be redrawn.") from exc
 

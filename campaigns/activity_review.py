@@ -20,6 +20,7 @@ from metrics import figures as house
 from opsdesk.lazy import lazy_module
 from stores.models import Store
 
+from . import activity_history
 from .measures import daily_measures
 from .models import Activity, ActivityReview, ActivityStatus
 
@@ -162,13 +163,20 @@ def save_review(activity: Activity, form, figures: list[MeasureReview], user,
             same = (stored.summary, stored.root_cause, stored.playbook) == (
                 data["summary"], data["root_cause"], data["playbook"])
             return stored, not same
+        old = (stored.summary, stored.root_cause, stored.playbook_id) if stored else None
         saved = form.save(commit=False)
         saved.activity = activity
         saved.created_by = saved.created_by or user
         saved.figures = {f.key: {"actual": f.actual, "goal": f.goal, "baseline": f.baseline,
                                  "uplift": f.uplift, "low": f.uplift_low, "high": f.uplift_high} for f in figures}
         saved.save()
+        # One entry for the review and the status move it makes (done → reviewed); re-saving the same words, none.
+        events = [] if old == (saved.summary, saved.root_cause, saved.playbook_id) else [activity_history.event(
+            "review", f"Review {'updated' if stored else 'written'}: {activity_history.quoted(saved.summary)}",
+            old=stored and stored.summary, new=saved.summary)]
         activity.refresh_from_db(fields=["status"])
         if activity.status == ActivityStatus.DONE:
-            activity.move_to(ActivityStatus.REVIEWED, user=user)
+            activity.move_to(ActivityStatus.REVIEWED, user=user, events=events)
+        elif events:
+            activity_history.record(activity, {}, after={}, user=user, events=events)
     return saved, False

@@ -21,6 +21,8 @@ urlpatterns = [
     path("activities/<int:pk>/status/", activities.activity_status, name="activity_status"),
     path("activities/<int:pk>/checklist/", activities.checklist_new, name="checklist_new"),
     path("activities/<int:pk>/checklist/<int:item_pk>/", activities.checklist_toggle, name="checklist_toggle"),
+    path("activities/<int:pk>/checklist/<int:item_pk>/remove/", activities.checklist_remove,
+         name="checklist_remove"),
     path("activities/<int:pk>/lottery/", activities.lottery_draw, name="lottery_draw"),
     path("activities/<int:pk>/review/", activities.activity_review_page, name="activity_review"),
     path("plans/", plans.plans, name="plans"),

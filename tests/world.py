@@ -168,6 +168,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "campaigns:activity_review": pk("activity"),
     "campaigns:checklist_new": pk("activity"),
     "campaigns:checklist_toggle": lambda o: {"pk": o["activity"].pk, "item_pk": o["checklist_item"].pk},
+    "campaigns:checklist_remove": lambda o: {"pk": o["activity"].pk, "item_pk": o["checklist_item"].pk},
     "campaigns:lottery_draw": pk("activity"),
     "campaigns:plan_detail": pk("plan"),
     "campaigns:plan_task_toggle": lambda o: {"pk": o["plan"].pk, "task_pk": o["plan_task"].pk},

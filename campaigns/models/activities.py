@@ -226,9 +226,12 @@ class Activity(models.Model):
             due_date=self.signup_deadline)
 
     @transaction.atomic
-    def add_step(self, item: ChecklistItem) -> bool:
-        """Put `item` at the end of the checklist; False, and nothing added, when the same step (title, link,
-        resource, data, due day) is already on it and not done: a double-clicked Add is one step."""
+    def add_step(self, item: ChecklistItem, *, user=None) -> bool:
+        """Put `item` at the end of the checklist, recorded in the history by `user`; False, and nothing added,
+        when the same step (title, link, resource, data, due day) is already on it and not done: a
+        double-clicked Add is one step."""
+        from campaigns import activity_history
+
         Activity.objects.select_for_update().filter(pk=self.pk).first()  # one addition at a time
         if self.checklist.filter(done_at__isnull=True, title=item.title, link=item.link, resource=item.resource,
                                  data_to_watch=item.data_to_watch, due_date=item.due_date).exists():
@@ -236,15 +239,50 @@ class Activity(models.Model):
         item.activity = self
         item.position = (self.checklist.aggregate(m=models.Max("position"))["m"] or 0) + 1
         item.save()
+        activity_history.record_event(self, "checklist",
+                                      f"Checklist step added: {activity_history.step_words(self, item)}",
+                                      new=item.title, user=user)
+        return True
+
+    @transaction.atomic
+    def tick_step(self, item: ChecklistItem, done: bool, *, user=None) -> bool:
+        """Mark a step done (by `user`, now) or not done, recorded in the history; False, and nothing recorded,
+        when it already was: Done is said, not toggled, so a second Done keeps who ticked it first and when."""
+        from campaigns import activity_history
+
+        steps = self.checklist.filter(pk=item.pk)
+        if done:
+            changed = steps.filter(done_at__isnull=True).update(done_at=timezone.now(), done_by=user)
+        else:
+            changed = steps.filter(done_at__isnull=False).update(done_at=None, done_by=None)
+        if changed:
+            activity_history.record_event(
+                self, "checklist", f"Checklist step {'done' if done else 'undone'}: "
+                f"{activity_history.step_words(self, item)}", old="not done" if done else "done",
+                new="done" if done else "not done", user=user)
+        return bool(changed)
+
+    @transaction.atomic
+    def remove_step(self, item: ChecklistItem, *, user=None) -> bool:
+        """Take a step that is not done off the checklist, recorded in the history (its title and due day stay
+        there); False, and nothing removed, for a done step (who did it and when would be lost) or one gone
+        already."""
+        from campaigns import activity_history
+
+        if not self.checklist.filter(pk=item.pk, done_at__isnull=True).delete()[0]:
+            return False
+        activity_history.record_event(self, "checklist",
+                                      f"Checklist step removed: {activity_history.step_words(self, item)}",
+                                      old=item.title, user=user)
         return True
 
     def allowed_moves(self) -> tuple[str, ...]:
         return TRANSITIONS[self.status]
 
     @transaction.atomic
-    def move_to(self, status: str, *, user=None) -> None:
+    def move_to(self, status: str, *, user=None, events: list[dict] = ()) -> None:
         """Change status if the move is allowed (checked against the row, locked, not a stale copy); the move
-        is recorded in the activity's history, by `user`."""
+        is recorded in the activity's history, by `user`, after the `events` of the action that made it."""
         from campaigns import activity_history
 
         current = Activity.objects.select_for_update().values_list("status", flat=True).get(pk=self.pk)
@@ -254,7 +292,7 @@ class Activity(models.Model):
             )
         Activity.objects.filter(pk=self.pk).update(status=status)
         self.status = self._saved_status = status
-        activity_history.record(self, {"status": current}, after={"status": status}, user=user)
+        activity_history.record(self, {"status": current}, after={"status": status}, user=user, events=events)
 
     @property
     def progress(self) -> int | None:

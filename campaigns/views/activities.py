@@ -210,18 +210,26 @@ def series_change(request, pk):
                                                           "today": activity.store.today()})
 
 
-@require_POST
-def checklist_toggle(request, pk, item_pk):
-    activity = _activity(request, pk)
+def _step(activity, item_pk):
     item = activity.checklist.filter(pk=item_pk).first()
     if item is None:
         raise Http404("No such checklist item.")
-    if request.POST.get("done") == "1":
-        # Said, not toggled: a second Done (double click, another tab) keeps who ticked it first and when.
-        activity.checklist.filter(pk=item.pk, done_at__isnull=True).update(done_at=timezone.now(),
-                                                                           done_by=request.user)
-    else:
-        activity.checklist.filter(pk=item.pk).update(done_at=None, done_by=None)
+    return item
+
+
+@require_POST
+def checklist_toggle(request, pk, item_pk):
+    activity = _activity(request, pk)
+    activity.tick_step(_step(activity, item_pk), request.POST.get("done") == "1", user=request.user)
+    return redirect(activity.get_absolute_url() + "#checklist")
+
+
+@require_POST
+def checklist_remove(request, pk, item_pk):
+    activity = _activity(request, pk)
+    item = _step(activity, item_pk)
+    if not activity.remove_step(item, user=request.user):
+        messages.error(request, f"“{item.title}” is done, so it stays on the checklist; undo it first to remove it.")
     return redirect(activity.get_absolute_url() + "#checklist")
 
 
@@ -231,7 +239,7 @@ def checklist_new(request, pk):
     form = ChecklistItemForm(request.POST)
     if form.is_valid():
         item = form.save(commit=False)
-        if not activity.add_step(item):
+        if not activity.add_step(item, user=request.user):
             messages.error(request, f"“{item.title}” is already on the checklist and not done; it was not added again.")
     else:
         for field, errors in form.errors.items():

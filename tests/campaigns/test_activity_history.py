@@ -11,11 +11,12 @@ from django.urls import reverse
 
 from campaigns import activity_history, activity_series
 from campaigns.models import Activity, ActivityChange, ChecklistItem
-from tests.factories import UserFactory
+from tests.factories import OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-NOON_SHANGHAI = datetime(2026, 11, 10, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOON_SHANGHAI = datetime(2026, 11, 10, 12, 0, tzinfo=SHANGHAI)
 
 
 def _drag(client, activity, dragged_from, dropped_on):
@@ -157,3 +158,93 @@ def test_another_stores_activity_history_is_not_shown(client_a, store_b):
     activity_history.record_created(theirs)
 
     assert client_a.get(reverse("campaigns:activity_detail", args=[theirs.pk])).status_code == 404
+
+
+def _tick(client, activity, step, done):
+    return client.post(reverse("campaigns:checklist_toggle", args=[activity.pk, step.pk]),
+                       {"done": "1" if done else "0"})
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_ticking_a_step_done_and_undone_is_recorded_once_each(client_a, operator_a, make_activity):
+    weekend = make_activity()
+    step = ChecklistItem.objects.create(activity=weekend, position=1, title="Book the banner",
+                                        due_date=date(2026, 11, 15))
+
+    _tick(client_a, weekend, step, True)
+    _tick(client_a, weekend, step, True)  # a double click: nothing more happened
+    _tick(client_a, weekend, step, False)
+    _tick(client_a, weekend, step, False)
+
+    assert _summaries(weekend) == ["Checklist step undone: “Book the banner” (due Sun 15 Nov).",
+                                   "Checklist step done: “Book the banner” (due Sun 15 Nov)."]
+    assert {e.by for e in ActivityChange.objects.filter(activity=weekend)} == {operator_a}
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_adding_a_step_is_recorded_and_a_double_clicked_add_is_one_entry(client_a, operator_a, make_activity):
+    weekend = make_activity()
+    url = reverse("campaigns:checklist_new", args=[weekend.pk])
+
+    for _ in range(2):
+        client_a.post(url, {"title": "Brief customer service", "due_date": "2026-11-19"})
+
+    entry = ActivityChange.objects.get(activity=weekend)
+    assert entry.summary == "Checklist step added: “Brief customer service” (due Thu 19 Nov)."
+    assert entry.by == operator_a
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_removing_a_step_not_done_is_recorded_and_a_done_step_stays(client_a, operator_a, make_activity):
+    weekend = make_activity()
+    spare = ChecklistItem.objects.create(activity=weekend, position=1, title="Order balloons")
+    done = ChecklistItem.objects.create(activity=weekend, position=2, title="Book the banner",
+                                        done_at=NOON_SHANGHAI, done_by=operator_a)
+
+    client_a.post(reverse("campaigns:checklist_remove", args=[weekend.pk, spare.pk]))
+    page = client_a.post(reverse("campaigns:checklist_remove", args=[weekend.pk, done.pk]), follow=True)
+
+    assert list(weekend.checklist.values_list("title", flat=True)) == ["Book the banner"]
+    assert "“Book the banner” is done, so it stays on the checklist; undo it first to remove it." \
+        in page.content.decode()
+    assert _summaries(weekend) == ["Checklist step removed: “Order balloons”."]
+
+
+def test_another_stores_step_cannot_be_removed(client_a, store_b):
+    theirs = Activity.objects.create(store=store_b, name="Theirs", kind="content", start_date=date(2026, 11, 20),
+                                     end_date=date(2026, 11, 20))
+    step = ChecklistItem.objects.create(activity=theirs, position=1, title="Post it")
+
+    assert client_a.post(reverse("campaigns:checklist_remove", args=[theirs.pk, step.pk])).status_code == 404
+    assert ChecklistItem.objects.filter(pk=step.pk).exists() and _summaries(theirs) == []
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_the_lottery_draw_is_recorded_with_its_winners_and_window(client_a, operator_a, make_activity, store_a):
+    lottery = make_activity(name="Lottery", kind="gift", start_date=date(2026, 11, 1), end_date=date(2026, 11, 7),
+                            details={"gift_type": "lottery", "gift_item": "Tea set", "prize_count": 2})
+    for n in range(5):
+        OrderFactory(store=store_a, buyer_ref=f"b{n}", placed_at=datetime(2026, 11, 2 + n, 10, tzinfo=SHANGHAI))
+
+    client_a.post(reverse("campaigns:lottery_draw", args=[lottery.pk]), {
+        "source": "orders", "window_start": "2026-11-01", "window_end": "2026-11-07", "winner_count": "2"})
+
+    entry = ActivityChange.objects.get(activity=lottery)
+    assert entry.summary == ("Lottery drawn: 2 winners from 5 entrants "
+                             "(buyers with a paid order in the window, Sun 1 Nov–Sat 7 Nov).")
+    assert entry.by == operator_a
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_writing_the_review_is_one_entry_with_the_status_move_and_an_update_another(client_a, make_activity):
+    weekend = make_activity(status="running")
+    weekend.move_to("done")
+    url = reverse("campaigns:activity_review", args=[weekend.pk])
+
+    client_a.post(url, {"summary": "Sold out on day 2.", "root_cause": "Stock too low"})
+    client_a.post(url, {"summary": "Sold out on day 2.", "root_cause": "Stock too low"})  # saved again, unchanged
+    client_a.post(url, {"summary": "Sold out on day 2; reorder a week earlier.", "root_cause": "Stock too low"})
+
+    assert _summaries(weekend)[:2] == [
+        "Review updated: “Sold out on day 2; reorder a week earlier.”.",
+        "Review written: “Sold out on day 2.”; Status: Done → Reviewed."]

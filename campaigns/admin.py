@@ -2,13 +2,57 @@ from django.contrib import admin
 
 from opsdesk.tenancy import StoreScopedAdminMixin, StoreScopedChoicesMixin
 
-from .models import Activity, AdDailyPerformance, AdPlan, AdPlanStatusChange, StatusSource
+from .models import Activity, ActivityChange, AdDailyPerformance, AdPlan, AdPlanStatusChange, StatusSource
+
+
+class ActivityChangeInline(admin.TabularInline):
+    """The activity's history, read only, newest first: entries are written by whatever changed it."""
+
+    model = ActivityChange
+    fields = readonly_fields = ["at", "by_name", "summary"]
+    extra = 0
+    can_delete = False
+    verbose_name, verbose_name_plural = "history entry", "history"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")  # its name, without a query per entry
+
+    @admin.display(description="by")
+    def by_name(self, entry):
+        return entry.by_name
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        # Part of the activity: whoever may see the activity (already scoped to their stores) sees its history.
+        return request.user.has_perm("campaigns.view_activity") or request.user.has_perm("campaigns.change_activity")
 
 
 @admin.register(Activity)
 class ActivityAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "store", "kind", "status", "start_date", "end_date", "budget"]
     list_filter = ["store", "kind", "status"]
+    inlines = [ActivityChangeInline]
+
+    def save_model(self, request, obj, form, change):
+        from . import activity_history
+
+        # The stored row, before this save: the entry is written once the products are saved (save_related).
+        stored = Activity.objects.filter(pk=obj.pk).prefetch_related("products").first() if change else None
+        obj._history_before = activity_history.snapshot(stored) if stored else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        from . import activity_history
+
+        super().save_related(request, form, formsets, change)
+        # The admin's change view runs in one transaction: the activity and its entry are saved together.
+        activity_history.record(form.instance, form.instance._history_before, user=request.user,
+                                note="in the admin")
 
 
 class AdPlanStatusChangeInline(admin.TabularInline):

@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from campaigns import activity_history, activity_series
 from campaigns.models import Activity, ActivityChange, ChecklistItem
-from tests.factories import OrderFactory, UserFactory
+from tests.factories import MembershipFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -248,3 +249,43 @@ def test_writing_the_review_is_one_entry_with_the_status_move_and_an_update_anot
     assert _summaries(weekend)[:2] == [
         "Review updated: “Sold out on day 2; reorder a week earlier.”.",
         "Review written: “Sold out on day 2.”; Status: Done → Reviewed."]
+
+
+@pytest.fixture
+def staff_a(store_a):
+    staff = UserFactory(username="staff-a", is_staff=True, first_name="Sam", last_name="Staff")
+    MembershipFactory(user=staff, store=store_a)
+    staff.user_permissions.add(*Permission.objects.filter(content_type__app_label="campaigns",
+                                                          codename__in=["view_activity", "change_activity"]))
+    return staff
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_the_admin_shows_the_history_read_only_and_records_its_own_edits(client, staff_a, operator_a, make_activity):
+    weekend = make_activity()
+    activity_history.record_created(weekend, user=operator_a)
+    client.force_login(staff_a)
+    url = reverse("admin:campaigns_activity_change", args=[weekend.pk])
+
+    page = client.get(url).content.decode()
+
+    assert "Created as idea, Fri 20 Nov–Sun 22 Nov." in page and "op-a" in page
+    assert 'name="history-0-summary"' not in page and "Add another history entry" not in page
+    assert 'name="history-0-DELETE"' not in page
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("products", "details")}
+    data.update(details='{"mechanism": "discount", "discount_percent": "10"}', budget="300", store=weekend.store_id,
+                **{"history-TOTAL_FORMS": 1, "history-INITIAL_FORMS": 1})
+    assert client.post(url, data).status_code == 302
+    assert _summaries(weekend)[0] == "Budget: 0.00 CNY → 300.00 CNY (in the admin)."
+
+
+def test_the_admin_does_not_open_another_stores_activity_or_its_history(client, staff_a, store_b):
+    theirs = Activity.objects.create(store=store_b, name="Theirs", kind="content", start_date=date(2026, 11, 20),
+                                     end_date=date(2026, 11, 20))
+    activity_history.record_created(theirs)
+    client.force_login(staff_a)
+
+    page = client.get(reverse("admin:campaigns_activity_change", args=[theirs.pk]), follow=True).content.decode()
+
+    assert "doesn’t exist" in page and "Created as idea" not in page

@@ -146,7 +146,8 @@ class Anomaly(models.Model):
     continues = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="continued_by",
         help_text="A lead's incident of the day before that this day continues (same series, or same cause, and "
-                  "direction, still open when judged): one incident over several days; see metrics.incidents.link_days.",
+                  "direction, still open when judged): one incident over several days; see "
+                  "metrics.incidents.link_days.",
     )
     status = models.CharField(max_length=20, choices=AnomalyStatus.choices, default=AnomalyStatus.NEW)
     plan = models.TextField(blank=True, help_text="The response plan.")

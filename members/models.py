@@ -237,6 +237,9 @@ class Flow(models.TextChoices):
     AFTER_SALES = "after_sales", "After-sales care"
     BENEFIT = "benefit", "Benefit"
     CAMPAIGN = "campaign", "Campaign"
+    # One text to one customer, sent by an operator from a bad-review case (reviews.services.text_customer);
+    # occasion "review_care:case <id> text <n>". Never planned for an audience.
+    REVIEW_CARE = "review_care", "Bad-review care"
 
 
 # A text's flow when it is our automatic answer to a member's reply (members.replies), occasion
@@ -310,6 +313,10 @@ class SmsTemplate(models.Model):
             used = set(placeholders_in(self.body or ""))
         except TemplateError:
             return {}  # the form names the bad placeholder
+        if self.flow == Flow.REVIEW_CARE and used & {"coupon", "coupon_value", "valid_until"}:
+            return {"body": "A bad-review text is sent from a case, one customer at a time, and issues no coupon: "
+                            "leave {coupon}, {coupon_value} and {valid_until} out (offer a refund or a "
+                            "replacement on the case instead)."}
         if "coupon" in used:
             return {}
         if self.flow == Flow.BENEFIT:
@@ -383,7 +390,8 @@ HANDED_OVER = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.UNDELI
 FINAL = (*HANDED_OVER, MessageStatus.FAILED, MessageStatus.SKIPPED)
 
 
-OCCASION_WORDS = {Flow.HOLIDAY: "Holiday", Flow.AFTER_SALES: "After-sales", Flow.BENEFIT: "Benefit"}
+OCCASION_WORDS = {Flow.HOLIDAY: "Holiday", Flow.AFTER_SALES: "After-sales", Flow.BENEFIT: "Benefit",
+                  Flow.REVIEW_CARE: "Bad-review"}
 
 
 ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")

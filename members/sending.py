@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -194,6 +194,50 @@ def plan(store, flow: str, template: SmsTemplate, items: list[Planned], now: dat
                         flow_skipped=sum(1 for item in todo if item.member.phone in flow_reasons))
     transaction.on_commit(lambda: dispatch_due())
     return result
+
+
+class NotTextable(ValueError):
+    """The member may not be texted (opted out, invalid number, no consent): nothing was queued."""
+
+
+def not_textable_reason(member: Member) -> str:
+    """Why `member` may not be texted now, in the operator's words; "" when they may."""
+    if member.opted_out_at:
+        return "the customer opted out of texts (STOP); only their START reply lets us text them again"
+    if member.phone_invalid_at:
+        return "Twilio reported the number invalid"
+    if not member.sms_consent:
+        return "the customer has not agreed to texts"
+    return ""
+
+
+@transaction.atomic
+def queue_one(member: Member, flow: str, occasion: str, template: SmsTemplate, context: dict,
+              now: datetime | None = None) -> tuple[Message, bool]:
+    """Queue one text an operator chose to send one customer (a bad-review case's text): (the text, created).
+
+    The same (member, flow, occasion) again returns the text already there, so a double-click or a retried
+    POST sends once. Quiet hours hold it for 09:00 in the member's zone; opt-outs, invalid numbers and
+    missing consent refuse it (NotTextable) and the send step checks them again. The frequency cap and the
+    one-text-a-day rule do not hold it back: the customer complained and the operator is answering now, as
+    our answers to replies are not held back; it still counts towards both for the flows' later texts."""
+    now = now or timezone.now()
+    existing = Message.objects.filter(member=member, flow=flow, occasion=occasion).first()
+    if existing is not None:
+        return existing, False
+    member = Member.objects.select_for_update(of=("self",)).select_related("store").get(pk=member.pk)
+    if reason := not_textable_reason(member):
+        raise NotTextable(reason)
+    body = render(template.body, {**member_context(member), **context})
+    message = Message(store=member.store, member=member, flow=flow, occasion=occasion, template=template, body=body,
+                      segments=sms_length(body).segments, scheduled_for=compliance.next_send_time(now, member.zone))
+    try:
+        with transaction.atomic():  # a savepoint: the double-click's twin may have inserted it meanwhile
+            message.save()
+    except IntegrityError:
+        return Message.objects.get(member=member, flow=flow, occasion=occasion), False
+    transaction.on_commit(lambda: dispatch_due())
+    return message, True
 
 
 def dispatch_due(now: datetime | None = None, limit: int = 500_000) -> int:

@@ -211,6 +211,10 @@ def campaign(request, pk):
         if not has_role(request.user, store, MANAGER):
             return render(request, "members/campaign.html", {"template": template, "error": "Managers only."},
                           status=403)
+        if template.flow == Flow.REVIEW_CARE:
+            return render(request, "members/campaign.html", {
+                "template": template, "error": "A bad-review text goes to one customer, from their case's page; it is "
+                                               "not started as a campaign. Nothing was sent."}, status=400)
         result = flows.start_campaign(store, template)
         messages.success(request, f"Campaign started: {result.created} texts queued ({result.waiting} of them wait "
                                   f"for a day the member has no other text), {result.capped} over the frequency cap, "
@@ -222,7 +226,7 @@ def campaign(request, pk):
         "template": template, "store": store, "run": flows.dry_run(store, template),
         "price_currency": settings.SMS_PRICE_CURRENCY,
         "quiet_start": compliance.QUIET_START, "quiet_end": compliance.QUIET_END,
-        "can_start": has_role(request.user, store, MANAGER),
+        "can_start": has_role(request.user, store, MANAGER) and template.flow != Flow.REVIEW_CARE,
         "coupons": coupons, "redeeming": redeeming, "more_redeeming": max(coupons.redeemed - len(redeeming), 0),
     })
 

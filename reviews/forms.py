@@ -5,9 +5,9 @@ from django.core.validators import URLValidator
 
 from .importers import FORMATS
 from .models import (
+    CALL_OUTCOMES,
     CaseStatus,
     CheckFinding,
-    ContactOutcome,
     Resolution,
     ReviewPolicy,
     RootCause,
@@ -27,7 +27,7 @@ class TransitionForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    outcome = forms.ChoiceField(choices=ContactOutcome.choices)
+    outcome = forms.ChoiceField(choices=CALL_OUTCOMES)
     notes = forms.CharField(required=False, label="What the customer said (their actual situation)",
                             help_text="Required when the customer was reached: what they said and what was agreed.",
                             widget=forms.Textarea(attrs={"rows": 3}))

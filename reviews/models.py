@@ -19,7 +19,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from members.models import Member
+from members.models import Member, Message
 from stores.models import ListingVersion, Order, Product, Store
 
 # Words that make a 3-star review bad. Stores override them in their ReviewPolicy; a project may
@@ -417,6 +417,12 @@ class ContactOutcome(models.TextChoices):
     REACHED = "reached", "Reached"
     NO_ANSWER = "no_answer", "No answer"
     REFUSED = "refused", "Refused to talk"
+    # A text sent from the case (reviews.services.text_customer), not a call: it does not stop the first-call
+    # clock, move the case or count towards giving up on an unreachable customer. Never logged by hand.
+    TEXTED = "texted", "Texted"
+
+
+CALL_OUTCOMES = [(value, label) for value, label in ContactOutcome.choices if value != ContactOutcome.TEXTED]
 
 
 class ContactAttempt(models.Model):
@@ -428,6 +434,9 @@ class ContactAttempt(models.Model):
     at = models.DateTimeField(default=timezone.now)
     outcome = models.CharField(max_length=20, choices=ContactOutcome.choices)
     notes = models.TextField(blank=True, help_text="The customer's actual situation, as they told it.")
+    message = models.OneToOneField(Message, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="case_contact",
+                                   help_text="Texted: the text, whose delivery status Twilio's reports keep.")
 
     class Meta:
         ordering = ["at", "pk"]

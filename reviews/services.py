@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -12,11 +13,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
+from members.flows import active_template
+from members.models import Flow, Member, SmsTemplate
+from members.sending import NotTextable, member_context, not_textable_reason, queue_one
+from members.services import normalise_phone
+from members.texts import render
 from opsdesk.tenancy import assignable_users
 from stores import listing
 from stores.models import ListingVersion, Product, Store
 
 from .models import (
+    CALL_OUTCOMES,
     OPEN_STATUSES,
     CaseEvent,
     CaseStatus,
@@ -235,8 +242,9 @@ def log_contact(case: ReviewCase, user, outcome: str, notes: str = "", now: date
     """Record a call; the first one stops the SLA clock and moves a new case to contacting.
 
     A reached call needs notes (ValidationError on `notes` otherwise); other outcomes may have none."""
-    if outcome not in ContactOutcome.values:
-        raise ValueError(f"Unknown call outcome {outcome!r}; use one of {', '.join(ContactOutcome.values)}.")
+    calls = [value for value, _ in CALL_OUTCOMES]
+    if outcome not in calls:  # "texted" too: a text is logged by text_customer, with its text
+        raise ValueError(f"Unknown call outcome {outcome!r}; use one of {', '.join(calls)}.")
     case = ReviewCase.objects.select_for_update().get(pk=case.pk)
     if not case.is_open():
         raise IllegalTransition(f"The case is {case.get_status_display().lower()}; calls are logged on open cases.")
@@ -250,6 +258,100 @@ def log_contact(case: ReviewCase, user, outcome: str, notes: str = "", now: date
     if case.status == CaseStatus.NEW:
         case.transition(CaseStatus.CONTACTING, user, note="First call logged.", now=now)
     return attempt
+
+
+CARE_TEMPLATE_MISSING = ("The store has no active text for bad-review cases: a manager writes one under Members → "
+                         "Templates (flow “Bad-review care”).")
+
+
+@dataclass
+class CareText:
+    """What the case page offers for texting the customer: the store's template, the member it goes to, the
+    text as it would read, the number the next text would have on this case, and why it cannot be sent ("" if
+    it can)."""
+
+    template: SmsTemplate | None
+    member: Member | None
+    preview: str
+    attempt: int
+    refusal: str
+
+
+def case_member(case: ReviewCase) -> Member | None:
+    """The store's member the case's customer is: the review's member, else the member of the order's buyer
+    phone (members are enrolled from paid orders, so a buyer with a phone usually is one)."""
+    review = case.review
+    if review.member_id:
+        return review.member
+    if review.order_id and review.order.buyer_phone:
+        phone = normalise_phone(review.order.buyer_phone, case.store.country)
+        return Member.objects.filter(store_id=case.store_id, phone=phone).select_related("store").first() if phone \
+            else None
+    return None
+
+
+def _care_context(case: ReviewCase) -> dict:
+    return {"order": case.review.order.display_name if case.review.order_id else ""}
+
+
+def care_text(case: ReviewCase) -> CareText:
+    """The case page's texting section: see CareText."""
+    template = active_template(case.store, Flow.REVIEW_CARE)
+    member = case_member(case)
+    attempt = case.contacts.filter(outcome=ContactOutcome.TEXTED).count() + 1
+    refusal = ""
+    if not case.is_open():
+        refusal = f"The case is {case.get_status_display().lower()}; texts are sent from open cases."
+    elif not case.phone:
+        refusal = "There is no phone number: the review is not linked to an order or member with a phone."
+    elif member is None:
+        refusal = ("The buyer's number is not a member of the store (members come from paid orders with a valid "
+                   "number), so it cannot be texted; call it instead.")
+    elif reason := not_textable_reason(member):
+        refusal = f"The customer cannot be texted: {reason}."
+    elif template is None:
+        refusal = CARE_TEMPLATE_MISSING
+    preview = ""
+    if template is not None:
+        context = {**(member_context(member) if member else {}), **_care_context(case)}
+        preview = render(template.body, context)
+    return CareText(template, member, preview, attempt, refusal)
+
+
+@transaction.atomic
+def text_customer(case: ReviewCase, user, attempt: int, now: datetime | None = None
+                  ) -> tuple[ContactAttempt, bool]:
+    """Text the case's customer the store's bad-review text through the members' sending pipeline, and log it
+    in the contact log (outcome texted): (the log line, whether this request queued it).
+
+    `attempt` is the text's number on the case, which the page's form carries: the text's occasion is
+    "review_care:case <id> text <n>", one per (member, flow, occasion) in the database, so a double-click or
+    a retried POST finds the text already queued and sends nothing more. A text is no call: it does not stop
+    the first-call clock nor move the case (docs/reviews.md). Refused (IllegalTransition, nothing queued) on
+    a case that is not open, without a member to text, when the customer opted out, the number is invalid,
+    they never agreed to texts, or the store has no bad-review text."""
+    now = now or timezone.now()
+    case = (ReviewCase.objects.select_for_update(of=("self",))
+            .select_related("store", "review__order", "review__member").get(pk=case.pk))
+    care = care_text(case)
+    if attempt < 1 or attempt > care.attempt:
+        raise IllegalTransition(f"The page asked for text {attempt} of the case, but the next one is text "
+                                f"{care.attempt}; reload the page.")
+    occasion = f"{Flow.REVIEW_CARE}:case {case.pk} text {attempt}"
+    if attempt < care.attempt:  # sent already: the same POST again (a retry, a second click)
+        contact = case.contacts.filter(message__occasion=occasion).first()
+        if contact is not None:
+            return contact, False
+    if care.refusal:
+        raise IllegalTransition(care.refusal)
+    try:
+        message, created = queue_one(care.member, Flow.REVIEW_CARE, occasion, care.template, _care_context(case), now)
+    except NotTextable as exc:
+        raise IllegalTransition(f"The customer cannot be texted: {exc}.") from exc
+    if not created:
+        return ContactAttempt.objects.get(message=message), False
+    return ContactAttempt.objects.create(case=case, by=user, at=now, outcome=ContactOutcome.TEXTED,
+                                         message=message), True
 
 
 @transaction.atomic

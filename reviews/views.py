@@ -143,7 +143,8 @@ def _case_context(request, store, case, **forms):
         "phone": phone,
         "phone_shown": phone if is_manager else mask_phone(phone),
         "events": case.events.select_related("by"),
-        "contacts": case.contacts.select_related("by"),
+        "contacts": case.contacts.select_related("by", "message"),
+        "care": services.care_text(case),
         "tasks": case.tasks.select_related("owner"),
         "transition_form": TransitionForm(),
         "contact_form": ContactForm(),
@@ -223,6 +224,24 @@ def _contact(request, store, case):
     return None
 
 
+def _text(request, store, case):
+    """Text the customer the store's bad-review text (once per `attempt`, the number the page's form carries)."""
+    attempt = parse_pk(request.POST.get("attempt", ""))
+    if attempt is None:
+        raise ValueError("The form did not say which text of the case this is; reload the page.")
+    contact, created = services.text_customer(case, request.user, attempt)
+    text = contact.message
+    if not created:
+        messages.info(request, "That text was already sent; nothing more was sent.")
+    elif text.scheduled_for > timezone.now():
+        when = timezone.localtime(text.scheduled_for, text.member.zone)
+        messages.success(request, f"Text queued: it is quiet hours for the customer, so it goes at "
+                                  f"{when:%H:%M} their time ({text.member.zone.key}) on {when:%a %d %b}.")
+    else:
+        messages.success(request, "Text queued: it goes out now. Its delivery shows in the contact log.")
+    return None
+
+
 def _findings(request, store, case):
     form = FindingsForm(request.POST)
     if not form.is_valid():
@@ -277,6 +296,7 @@ def _assign(request, store, case):
 CASE_ACTIONS = {
     "transition": _transition,
     "contact": _contact,
+    "text": _text,
     "findings": _findings,
     "listing_fix": _listing_fix,
     "task": _task,

@@ -1,0 +1,201 @@
+"""Texting the customer from a bad-review case: through the members' sending pipeline, once per click, logged in
+the contact log with its delivery status, never a call for the SLA, refused for opted-out or missing numbers."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from members import sending
+from members.models import Flow, Member, Message, MessageStatus, SmsTemplate
+from members.sms import locmem
+from reviews.models import CaseStatus, ContactAttempt, ContactOutcome, ReviewCase
+from tests.factories import MembershipFactory, OrderFactory, UserFactory
+from tests.members.conftest import LA_MORNING, make_member
+from tests.members.test_webhooks import signed_post
+from tests.reviews.conftest import make_case
+
+pytestmark = pytest.mark.django_db
+
+CARE = "Sorry about your order {order}, {first_name}: we tried to call you. Reply here or call us at +1 415 555 0199."
+
+
+@pytest.fixture(autouse=True)
+def sms(settings):
+    settings.SMS_BACKEND = "locmem"
+    settings.SMS_RATE_PER_SECOND = 0
+    settings.SITE_URL = "https://desk.example.com"
+    settings.TWILIO_AUTH_TOKEN = "test-token"
+    locmem.outbox.clear()
+    yield
+    locmem.outbox.clear()
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(LA_MORNING, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def operator_b(store_b):
+    return MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator").user
+
+
+@pytest.fixture
+def client_b(client, operator_b):
+    client.force_login(operator_b)
+    return client
+
+
+@pytest.fixture
+def care_template(store_b):
+    return SmsTemplate.objects.create(store=store_b, name="Sorry", flow=Flow.REVIEW_CARE, body=CARE)
+
+
+@pytest.fixture
+def case(store_b, clock):
+    make_member(store_b, phone="+14155550100", name="Grace Hopper")
+    order = OrderFactory(store=store_b, buyer_phone="(415) 555-0100", name="#1042")
+    return make_case(store_b, order=order)  # linked by the order's buyer phone, as most imported reviews are
+
+
+def text(client, case, attempt=1):
+    return client.post(case.get_absolute_url(), {"action": "text", "attempt": attempt}, follow=True)
+
+
+def test_an_operator_texts_the_customer_and_the_contact_log_shows_it_with_its_delivery(client_b, case, care_template,
+                                                                                       operator_b):
+    page = client_b.get(case.get_absolute_url()).content.decode()
+    assert "Sorry about your order #1042, Grace: we tried to call you." in page  # the preview
+    assert "+14155550100" not in page.replace('tel:+14155550100', "")  # masked for an operator, as the call link's
+
+    response = text(client_b, case)
+    assert "Text queued: it goes out now." in response.content.decode()
+    message = Message.objects.get()
+    assert (message.flow, message.occasion) == ("review_care", f"review_care:case {case.pk} text 1")
+    contact = ContactAttempt.objects.get()
+    assert (contact.outcome, contact.by, contact.message) == (ContactOutcome.TEXTED, operator_b, message)
+
+    assert sending.send_message(message.pk).status == "sent"
+    assert [m.body for m in locmem.outbox] == [
+        "Sorry about your order #1042, Grace: we tried to call you. Reply here or call us at +1 415 555 0199."]
+    message.refresh_from_db()
+    signed_post(Client(), reverse("twilio_status") + f"?m={message.pk}",
+                {"MessageSid": message.provider_sid, "MessageStatus": "delivered"})
+    page = client_b.get(case.get_absolute_url()).content.decode()
+    assert 'data-text-status="delivered">Delivered</span>' in page
+
+
+def test_a_double_click_or_a_retried_post_sends_one_text(client_b, case, care_template):
+    first, second = text(client_b, case), text(client_b, case)
+    assert first.status_code == second.status_code == 200
+    assert "That text was already sent; nothing more was sent." in second.content.decode()
+    assert Message.objects.count() == 1 and ContactAttempt.objects.count() == 1
+    for message in Message.objects.all():
+        sending.send_message(message.pk)
+        sending.send_message(message.pk)
+    assert len(locmem.outbox) == 1
+
+
+def test_a_second_text_later_is_a_new_text(client_b, case, care_template, clock):
+    text(client_b, case)
+    clock.shift(timedelta(days=1))
+    text(client_b, case, attempt=2)
+    assert sorted(Message.objects.values_list("occasion", flat=True)) == [
+        f"review_care:case {case.pk} text 1", f"review_care:case {case.pk} text 2"]
+
+
+def test_a_text_is_no_call_the_first_call_stays_due_and_the_case_does_not_move(client_b, case, care_template, clock):
+    text(client_b, case)
+    clock.shift(timedelta(hours=25))
+    case = ReviewCase.objects.get(pk=case.pk)
+    assert case.first_contact_at is None and case.status == CaseStatus.NEW
+    assert case.is_overdue()
+
+
+def test_an_opted_out_customer_is_not_texted_and_the_page_says_why(client_b, case, care_template, clock):
+    Member.objects.update(opted_out_at=LA_MORNING - timedelta(days=2))
+    response = text(client_b, case)
+    assert response.status_code == 400
+    assert "Refused: The customer cannot be texted: the customer opted out of texts (STOP)" in \
+        response.content.decode()
+    assert not Message.objects.exists() and not ContactAttempt.objects.exists()
+
+
+def test_a_case_without_a_phone_is_not_texted(client_b, store_b, care_template, clock):
+    case = make_case(store_b)
+    response = text(client_b, case)
+    assert response.status_code == 400
+    assert "There is no phone number" in response.content.decode()
+    assert not Message.objects.exists()
+
+
+def test_an_invalid_number_is_not_texted(client_b, case, care_template):
+    Member.objects.update(phone_invalid_at=LA_MORNING)
+    assert text(client_b, case).status_code == 400
+    assert not Message.objects.exists()
+
+
+def test_without_a_bad_review_text_the_page_says_who_writes_one(client_b, case):
+    response = text(client_b, case)
+    assert response.status_code == 400
+    assert "The store has no active text for bad-review cases" in response.content.decode()
+
+
+def test_in_quiet_hours_the_text_waits_for_nine_and_the_operator_is_told(client_b, case, care_template, clock):
+    clock.move_to(LA_MORNING.replace(hour=6))  # 22:00 the evening before in Los Angeles
+    response = text(client_b, case).content.decode()
+    assert "it is quiet hours for the customer, so it goes at 09:00 their time (America/Los_Angeles)" in response
+    message = Message.objects.get()
+    assert message.scheduled_for == LA_MORNING.replace(hour=17)  # 09:00 in Los Angeles
+    assert sending.send_message(message.pk).status == "not_due" and locmem.outbox == []
+
+
+def test_the_frequency_cap_does_not_hold_back_a_care_text_but_it_counts_for_the_flows(settings, client_b, case,
+                                                                                      care_template, store_b):
+    from members.sending import Planned, plan
+
+    settings.SMS_FREQUENCY_CAP = 1
+    text(client_b, case)
+    assert Message.objects.get().status == MessageStatus.QUEUED
+    campaign = SmsTemplate.objects.create(store=store_b, name="Thanks", flow="campaign", body="Thanks {first_name}")
+    assert plan(store_b, "campaign", campaign, [Planned(Member.objects.get(), "campaign:x")]).capped == 1
+
+
+def test_the_text_shows_in_the_members_conversation(client_b, case, care_template):
+    text(client_b, case)
+    member = Member.objects.get()
+    page = client_b.get(reverse("members:conversation", args=[member.pk])).content.decode()
+    assert f"Bad-review · case {case.pk} text 1" in page
+    assert "Sorry about your order #1042" in page
+
+
+def test_another_stores_case_cannot_be_texted(client, store_a, case, care_template):
+    client.force_login(MembershipFactory(store=store_a, user=UserFactory(username="op-a"), role="operator").user)
+    assert text(client, case).status_code == 404
+    assert not Message.objects.exists()
+
+
+def test_the_text_needs_the_pages_csrf_token(operator_b, case, care_template):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(operator_b)
+    assert client.post(case.get_absolute_url(), {"action": "text", "attempt": 1}).status_code == 403
+    assert not Message.objects.exists()
+
+
+def test_a_texted_outcome_cannot_be_logged_as_a_call(client_b, case):
+    response = client_b.post(case.get_absolute_url(), {"action": "contact", "outcome": "texted"})
+    assert response.status_code == 400
+    assert not ContactAttempt.objects.exists()
+
+
+def test_a_bad_review_text_carries_no_coupon_and_is_no_campaign(client, store_b, care_template):
+    bad = SmsTemplate(store=store_b, name="With coupon", flow=Flow.REVIEW_CARE, body="Sorry! Here is {coupon}")
+    with pytest.raises(Exception, match="issues no coupon"):
+        bad.full_clean()
+    client.force_login(MembershipFactory(store=store_b, user=UserFactory(username="mgr-b"), role="manager").user)
+    assert client.post(reverse("members:campaign", args=[care_template.pk])).status_code == 400
+    assert not Message.objects.exists()

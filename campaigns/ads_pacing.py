@@ -233,6 +233,7 @@ class PlanPacing:
     hourly_actual: list[Decimal | None] = field(default_factory=list)  # cumulative at the end of each hour
     hourly_expected: list[Decimal] = field(default_factory=list)  # budget × cumulative expected share
     stopped_hours: float | None = None
+    stopped_since: datetime | None = None  # when the quiet spell began (its spend last rose), while stopped
     fed_today: bool = True  # a snapshot or a report for today: without one, today's spend is unknown, not 0
     spend_as_of: datetime | None = None  # when today's spend figure was taken (its snapshot, or its report's import)
 
@@ -391,7 +392,10 @@ def _pacing(plan: AdPlan, now: datetime, curve: tuple[list[float], str], week: l
                         spend_today, projected_total=projected_total, hourly_actual=hourly_actual,
                         hourly_expected=hourly_expected, fed_today=fed_today, spend_as_of=spend_as_of)
     if not budget_spent(plan, spend_today):
-        pacing.stopped_hours = _stopped_hours(plan, now, today, local_now, last_increase, week, resumed)
+        since = _quiet_since(plan, now, today, local_now, last_increase, week, resumed)
+        quiet = (now - since).total_seconds() / 3600 if since is not None else 0
+        if quiet >= STOPPED_HOURS:
+            pacing.stopped_hours, pacing.stopped_since = round(quiet, 1), since
     return pacing
 
 
@@ -412,8 +416,10 @@ def _last_increase_before_today(plan: AdPlan, day_start: datetime, week: list[Ad
     return day_start if last is not None and budget_spent(plan, previous) else last
 
 
-def _stopped_hours(plan: AdPlan, now, today, local_now, last_increase, week: list[AdSpendSnapshot],
-                   resumed: datetime | None = None) -> float | None:
+def _quiet_since(plan: AdPlan, now, today, local_now, last_increase, week: list[AdSpendSnapshot],
+                 resumed: datetime | None = None) -> datetime | None:
+    """When the plan's spend last rose inside its window (its quiet spell's start), or None when it is not
+    expected to spend now (not running, outside its hours) or not fed hourly."""
     if not _is_running(plan, today) or not plan.runs_at_hour(local_now.hour):
         return None
     if not week:  # not fed hourly: no snapshot in the last 7 days
@@ -429,8 +435,7 @@ def _stopped_hours(plan: AdPlan, now, today, local_now, last_increase, week: lis
         since = window_open
     if resumed is not None:
         since = max(since, resumed)
-    quiet = (now - since).total_seconds() / 3600
-    return round(quiet, 1) if quiet >= STOPPED_HOURS else None
+    return since
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Paid-promotion tasks: close plans whose end date has passed (safe to run any number of times)."""
+"""Paid-promotion tasks: close plans whose end date has passed, email new pacing alerts (each safe to run any
+number of times)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from stores.models import Store
 
+from .ads_alerts import send_pacing_alerts
 from .models import AdPlan, AdPlanStatus, AdPlanStatusChange, StatusSource
 
 
@@ -34,3 +36,8 @@ def end_finished_plans(now: datetime | None = None) -> int:
 @shared_task(name="campaigns.ads_tasks.end_finished_plans", acks_late=True)
 def end_finished_plans_task() -> int:
     return end_finished_plans()
+
+
+@shared_task(name="campaigns.ads_tasks.send_pacing_alerts", acks_late=True)
+def send_pacing_alerts_task() -> int:
+    return send_pacing_alerts()

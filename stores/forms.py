@@ -35,8 +35,9 @@ class MembershipSettingsForm(forms.ModelForm):
 
     class Meta:
         model = StoreMembership
-        fields = ["email_timezone", "morning_email"]
-        labels = {"email_timezone": "Morning email time zone", "morning_email": "Send me the morning email"}
+        fields = ["email_timezone", "morning_email", "ad_alert_email"]
+        labels = {"email_timezone": "Morning email time zone", "morning_email": "Send me the morning email",
+                  "ad_alert_email": "Email me new ad pacing alerts"}
 
     def __init__(self, *args, several: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,8 +53,14 @@ class MembershipSettingsForm(forms.ModelForm):
         self.fields["morning_email"].help_text = (
             (f"Sent to {email}: " if email else "Your account has no email address (ask an admin to add one) for ")
             + "yesterday's figures against the day before and last week, anomalies and open violations.")
+        self.fields["ad_alert_email"].help_text = (
+            (f"Sent to {email}" if email else "Your account has no email address (ask an admin to add one) for the "
+             "emails") + ", at most hourly: ad plans that stopped spending or are on pace to overspend the day.")
         if not several:  # one store: nothing else to apply it to
             del self.fields["all_stores"]
+        if self.instance.role != Role.MANAGER:  # operators get no morning email: the pacing alerts are theirs
+            for name in ("email_timezone", "morning_email", "all_stores"):
+                self.fields.pop(name, None)
         if self.instance.role == Role.MANAGER and self.instance.store_id:
             self.fields["ship_within_hours"].initial = self.instance.store.ship_within_hours
             self.fields["ship_within_hours"].help_text = (

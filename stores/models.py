@@ -132,6 +132,8 @@ class StoreMembership(models.Model):
         help_text="Zone for the 08:00 morning email; blank means the store's zone.",
     )
     morning_email = models.BooleanField(default=True, help_text="Managers: receive the morning email.")
+    ad_alert_email = models.BooleanField(
+        default=True, help_text="Operators and managers: receive the hourly email of new ad pacing alerts.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "store"], name="membership_unique_user_store")]

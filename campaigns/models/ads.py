@@ -20,7 +20,7 @@ from stores.models import Product, Store, TrafficSource
 __all__ = [
     "AdChannel", "AdPlan", "AdPlanStatus", "AdPlanStatusChange", "StatusSource", "BidStrategy",
     "AdDailyPerformance", "AdCreative", "AdCreativePerformance", "AdSpendSnapshot", "CHANNEL_SOURCE",
-    "DerivedMetrics", "StoreAdBudget", "ratio", "percent",
+    "DerivedMetrics", "StoreAdBudget", "ratio", "percent", "AdPacingAlertSent",
 ]
 
 
@@ -372,3 +372,29 @@ class StoreAdBudget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store} {self.month:%Y-%m} {self.amount}"
+
+
+class AdPacingAlertSent(models.Model):
+    """One pacing alert episode emailed to its store's people: a plan's quiet spell (from when it stopped spending)
+    or a store-local day it was on pace to overspend. Inserted before the email goes; its unique constraint makes a
+    second beat run, or a retried task, skip the episode instead of sending it twice."""
+
+    STOPPED = "stopped"
+    OVERSPEND_DAY = "overspend_day"
+    KINDS = [(STOPPED, "Stopped spending"), (OVERSPEND_DAY, "On pace to overspend the day")]
+
+    plan = models.ForeignKey(AdPlan, on_delete=models.CASCADE, related_name="pacing_alerts_sent")
+    kind = models.CharField(max_length=20, choices=KINDS)
+    # Stopped: when its spend last rose (the quiet spell's start); overspend: the start of the store-local day.
+    episode_start = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["plan", "-episode_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "kind", "episode_start"], name="adpacingalert_unique_episode"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.kind} {self.episode_start:%Y-%m-%d %H:%M}"

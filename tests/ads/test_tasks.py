@@ -27,6 +27,6 @@ def test_plans_end_after_their_stores_midnight(store_a, store_b):
 
 
 def test_schedule_names_the_registered_task():
-    from campaigns.ads_tasks import end_finished_plans_task
+    from campaigns.ads_tasks import end_finished_plans_task, send_pacing_alerts_task
 
-    assert [s.task for s in SCHEDULES] == [end_finished_plans_task.name]
+    assert [s.task for s in SCHEDULES] == [end_finished_plans_task.name, send_pacing_alerts_task.name]

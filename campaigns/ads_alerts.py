@@ -85,7 +85,7 @@ def claim(alerts: list[NewAlert], now: datetime) -> list[NewAlert]:
     params = [value for a in alerts for value in (a.plan_id, a.kind, ops.adapt_datetimefield_value(a.episode_start),
                                                   ops.adapt_datetimefield_value(now))]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} (plan_id, kind, episode_start, created_at) VALUES {rows} "
+        cursor.execute(f"INSERT INTO {table} (plan_id, kind, episode_start, created_at) VALUES {rows} "  # noqa: S608 (our table)
                        "ON CONFLICT (plan_id, kind, episode_start) DO NOTHING RETURNING plan_id, kind", params)
         claimed = set(cursor.fetchall())
     # The episode's start is the same for a plan and kind within one run: plan and kind name it.

@@ -31,7 +31,8 @@ class MembershipSettingsForm(forms.ModelForm):
     # the field) it stays as it was.
     ship_within_hours = forms.IntegerField(required=False, label="Ship orders within (hours)",
                                            validators=SHIP_WITHIN_HOURS_VALIDATORS)
-    field_order = ["morning_email", "email_timezone", "all_stores"]  # "all my stores" right under the zone it applies
+    # "All my stores" right under the zone it applies to; the pacing alerts after the morning email's settings.
+    field_order = ["morning_email", "email_timezone", "all_stores", "ad_alert_email"]
 
     class Meta:
         model = StoreMembership

@@ -160,3 +160,14 @@ def test_queries_per_run_do_not_grow_with_plans_or_stores(store_a, store_b, sear
     with CaptureQueriesContext(connection) as many:
         assert run(NOW + timedelta(minutes=30)) == 2
     assert len(many.captured_queries) == len(one.captured_queries)
+
+
+def test_an_operator_turns_the_alerts_off_on_their_settings_page(client, store_a, operator_a):
+    membership = operator_a.memberships.get()
+    client.force_login(operator_a)
+    page = client.get(reverse("stores:my_settings")).content.decode()
+    assert "Email me new ad pacing alerts" in page and "Send me the morning email" not in page
+    response = client.post(reverse("stores:my_settings"), {"membership": membership.pk})  # box unticked
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.ad_alert_email is False

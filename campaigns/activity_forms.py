@@ -136,11 +136,16 @@ class RepeatForm(forms.Form):
 
 
 class SeriesRuleForm(RepeatForm):
-    """A series' rule changed from one of its occurrences: weekly or monthly, until a day."""
+    """A series' rule changed from one of its occurrences: weekly or monthly, until a day, perhaps from a new
+    first day (its weekday or day of the month becomes the series')."""
 
     repeat = forms.ChoiceField(choices=ActivitySeries.Repeat.choices)
     until = forms.DateField(widget=DateInput, label="Repeat until",
                             help_text="The last day an occurrence may start on; at most 52 activities.")
+    first_day = forms.DateField(
+        required=False, widget=DateInput, label="New first day",
+        help_text="Optional, a day after today: its weekday (weekly) or day of the month (monthly) becomes the "
+                  "series'. The occurrences still to come move to the new days in order, checklists with them.")
 
 
 class ChecklistItemForm(forms.ModelForm):

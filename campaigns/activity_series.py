@@ -5,7 +5,8 @@ month (monthly; a month without that day, the 31st in April, has none) up to `un
 MAX_OCCURRENCES. Each is the first one moved by whole days (its last day, a post's publish time and a
 sign-up deadline with it) and checked as that activity on its own would be; the series is created all or
 nothing, the first refused day named. Each is edited on its own afterwards; the rule can be changed for
-the occurrences still to come (`change_rule`) or they can be deleted (`delete_future`).
+the occurrences still to come (`change_rule`, previewed by `preview_rule`), its first day (weekday or day of
+the month) moved with them, or they can be deleted (`delete_future`).
 """
 
 from __future__ import annotations
@@ -53,14 +54,35 @@ def _moved(first: Activity, days: int) -> Activity:
         occurrence.status = ActivityStatus.IDEA
         if "signup_status" in occurrence.details:
             occurrence.details["signup_status"] = "not_started"
-    step = timedelta(days=days)
-    occurrence.start_date, occurrence.end_date = first.start_date + step, first.end_date + step
-    if first.signup_deadline:
-        occurrence.signup_deadline = first.signup_deadline + step
-    if first.kind == ActivityKind.CONTENT and first.details.get("publish_at"):
-        moved = datetime.fromisoformat(first.details["publish_at"]) + step  # naive: the wall time stays
-        occurrence.details["publish_at"] = moved.isoformat(timespec="minutes")
+    _shift(occurrence, days)
     return occurrence
+
+
+def _shift(activity: Activity, days: int) -> None:
+    """Move `activity` (in memory) by whole days: its last day, sign-up deadline and a post's publish time too."""
+    step = timedelta(days=days)
+    activity.start_date, activity.end_date = activity.start_date + step, activity.end_date + step
+    if activity.signup_deadline:
+        activity.signup_deadline += step
+    if activity.kind == ActivityKind.CONTENT and activity.details.get("publish_at"):
+        moved = datetime.fromisoformat(activity.details["publish_at"]) + step  # naive: the wall time stays
+        activity.details = {**activity.details, "publish_at": moved.isoformat(timespec="minutes")}
+
+
+def _check(occurrence: Activity, today: date, outcome: str) -> None:
+    """`occurrence` (on its new days) checked as that activity on its own would be; ValidationError naming its
+    first day, ending with `outcome` ("Nothing was created.")."""
+    try:
+        for day in (occurrence.start_date, occurrence.end_date, occurrence.signup_deadline):
+            if why := out_of_reach(day, today):
+                raise ValidationError(why)
+        if occurrence.signup_deadline and occurrence.signup_deadline < today:
+            raise ValidationError(f"Its sign-up deadline {occurrence.signup_deadline:%Y-%m-%d} would have passed "
+                                  f"(today is {today:%Y-%m-%d}).")
+        occurrence.full_clean()
+    except ValidationError as exc:
+        raise ValidationError(f"The occurrence on {occurrence.start_date:%a %-d %b %Y} cannot be: "
+                              f"{' '.join(exc.messages)} {outcome}") from None
 
 
 def _checked(first: Activity, starts: list[date], outcome: str) -> list[Activity]:
@@ -70,14 +92,7 @@ def _checked(first: Activity, starts: list[date], outcome: str) -> list[Activity
     occurrences = []
     for start in starts:
         occurrence = _moved(first, (start - first.start_date).days)
-        try:
-            for day in (occurrence.start_date, occurrence.end_date):
-                if why := out_of_reach(day, today):
-                    raise ValidationError(why)
-            occurrence.full_clean()
-        except ValidationError as exc:
-            raise ValidationError(f"The occurrence on {start:%a %-d %b %Y} cannot be: {' '.join(exc.messages)} "
-                                  f"{outcome}") from None
+        _check(occurrence, today, outcome)
         occurrences.append(occurrence)
     return occurrences
 
@@ -104,46 +119,149 @@ def create_series(first: Activity, repeat: str, until: date, *, products=(), use
     return occurrences
 
 
+WAITING = (ActivityStatus.IDEA, ActivityStatus.PLANNED)
+
+
 @dataclass(frozen=True)
 class RuleChange:
-    created: int
-    deleted: int
-    kept: int  # occurrences the new rule no longer makes that stay: already running or over
+    """What a new rule does to a series' occurrences after the store's today: shown as the preview, then saved."""
+
+    repeat: str
+    until: date
+    first_day: date
+    moved: list[tuple[Activity, date, date]]  # (occurrence, old first day, new first day)
+    created: list[Activity]  # unsaved, checked copies of the series' first occurrence
+    deleted: list[Activity]  # ideas or plans the new rule no longer makes
+    kept: list[Activity]  # those the new rule no longer makes (or moves) that stay: already running or over
+    own_days: list[Activity]  # moved by hand off the rule: left on their own days
+
+    def key(self) -> str:
+        """What the change does, in one string: a confirmation of a preview whose key differs is refused."""
+        return " ".join([f"r{self.repeat}:{self.until}:{self.first_day}",
+                         *(f"m{a.pk}:{new}" for a, _, new in self.moved), *(f"c{a.start_date}" for a in self.created),
+                         *(f"d{a.pk}" for a in self.deleted), *(f"k{a.pk}" for a in self.kept)])
+
+
+def _locked_occurrences(series: ActivitySeries) -> list[Activity]:
+    return list(Activity.objects.select_for_update(of=("self",)).select_related("store", "owner")
+                .filter(series=series).order_by("pk"))
+
+
+def plan_rule(series: ActivitySeries, occurrences: list[Activity], repeat: str, until: date,
+              first_day: date | None = None) -> RuleChange:
+    """What `change_rule` would do, checked, nothing saved; ValidationError naming the first day that cannot be.
+
+    Without a new first day (or with the one in force) the rule keeps its weekday or day of the month: a day
+    both rules make keeps its activity, a day only the new one makes gets a copy of the first occurrence, a day
+    only the old one made loses its occurrence (if still an idea or planned). With a new first day (after
+    today) the occurrences still to come take the new rule's days in order, the k-th to the k-th: they are
+    moved, not copied, so each keeps its edits and ticked steps and its checklist follows it."""
+    today = series.store.today()
+    anchor_moves = first_day is not None and first_day != series.first_day
+    if anchor_moves and first_day <= today:
+        raise ValidationError(f"The new first day ({first_day:%Y-%m-%d}) must be after today ({today:%Y-%m-%d} in "
+                              f"{series.store.name}): only occurrences still to come move. Nothing was changed.")
+    anchor = first_day if anchor_moves else series.first_day
+    new_days = occurrence_days(anchor, repeat, until)
+    last_start = max(a.start_date for a in occurrences)
+    old_rule = occurrence_days(series.first_day, series.repeat, series.until)
+    future = sorted((a for a in occurrences if a.start_date > today), key=lambda a: (a.start_date, a.pk))
+    on_rule: dict[date, Activity] = {}
+    for a in future:
+        if a.start_date in old_rule:
+            on_rule.setdefault(a.start_date, a)
+    moved, created_days, deleted, kept = [], [], [], []
+
+    def drop(a: Activity) -> None:
+        (deleted if a.status in WAITING else kept).append(a)
+
+    if anchor_moves:
+        slots = [d for d in old_rule if d > today]
+        for i, old in enumerate(slots):
+            new = new_days[i] if i < len(new_days) else None
+            a = on_rule.get(old)
+            if a is None:  # deleted or moved by hand: not made again, unless after the last one left
+                if old > last_start and new:
+                    created_days.append(new)
+            elif new is None or a.status not in WAITING:
+                drop(a)
+            elif new != old:
+                moved.append((a, old, new))
+        created_days += new_days[len(slots):]
+    else:
+        old_days = {d for d in old_rule if d <= last_start}
+        starts = {a.start_date for a in occurrences}
+        for a in future:
+            if a.start_date in old_rule and a.start_date not in new_days:
+                drop(a)
+        created_days = [d for d in new_days if d > today and d not in starts and d not in old_days]
+    taken = set(on_rule.values()) if anchor_moves else {a for a in future if a.start_date in old_rule}
+    others = [a for a in future if a not in taken]
+    for a in others:
+        if a.start_date > until:
+            drop(a)
+    own_days = [a for a in others if a.start_date <= until and a.start_date not in new_days]
+
+    outcome = "Nothing was changed."
+    first = occurrences[0]
+    created = [_moved(first, (day - first.start_date).days) for day in created_days]
+    checks = [*created]
+    for a, old, new in moved:
+        check = copy(a)
+        check.details = dict(a.details)
+        _shift(check, (new - old).days)
+        checks.append(check)
+    for occurrence in sorted(checks, key=lambda o: o.start_date):  # the first day that cannot be is named
+        _check(occurrence, today, outcome)
+    return RuleChange(repeat=repeat, until=until, first_day=anchor, moved=moved, created=created, deleted=deleted,
+                      kept=kept, own_days=own_days)
+
+
+def preview_rule(activity: Activity, repeat: str, until: date, first_day: date | None = None) -> RuleChange:
+    """What a new rule for `activity`'s series would do (the page's preview); nothing is saved."""
+    series = ActivitySeries.objects.select_related("store").get(pk=activity.series_id)
+    occurrences = list(Activity.objects.select_related("store", "owner").filter(series=series).order_by("pk"))
+    return plan_rule(series, occurrences, repeat, until, first_day)
 
 
 @transaction.atomic
-def change_rule(activity: Activity, repeat: str, until: date, *, user=None) -> RuleChange:
-    """Give `activity`'s series a new repeat and last day, for the occurrences after the store's today.
-
-    Those starting after `until` or on a day only the old rule made are deleted while still ideas or
-    plans (as `delete_future` does); a day only the new rule makes gets a copy of the series' first
-    occurrence (as `create_series` makes them); a day both make keeps its activity untouched. A day the old
-    rule made whose occurrence was deleted or moved by hand, before the series' last remaining one, is not
-    made again. All or nothing: ValidationError naming the first day that cannot be, and nothing changed.
-    Each occurrence that remains records the new rule in its history, by `user`; each new one its creation."""
-    series = ActivitySeries.objects.select_for_update().get(pk=activity.series_id)
-    today = activity.store.today()
-    new_days = occurrence_days(series.first_day, repeat, until)
-    occurrences = list(Activity.objects.select_for_update().filter(series=series).order_by("pk"))
-    last_start = max(a.start_date for a in occurrences)
-    old_days = {d for d in occurrence_days(series.first_day, series.repeat, series.until) if d <= last_start}
-    starts = {a.start_date for a in occurrences}
-    dropped = [a for a in occurrences if a.start_date > today and a.start_date not in new_days
-               and (a.start_date > until or a.start_date in old_days)]
-    waiting = [a.pk for a in dropped if a.status in (ActivityStatus.IDEA, ActivityStatus.PLANNED)]
-    first = occurrences[0]
-    added = _checked(first, [d for d in new_days if d > today and d not in starts and d not in old_days],
-                     "Nothing was changed.")
-    Activity.objects.filter(pk__in=waiting).delete()
+def change_rule(activity: Activity, repeat: str, until: date, *, first_day: date | None = None, user=None,
+                expected: str | None = None) -> RuleChange:
+    """Give `activity`'s series a new repeat, last day and perhaps first day, for the occurrences after the
+    store's today, as `plan_rule` says. All or nothing: ValidationError naming the first day that cannot be,
+    and nothing changed; with `expected` (the key of the preview the operator confirmed) a change that now
+    differs from it is refused too (code "stale"). A moved occurrence takes its checklist along and records
+    the move and the new rule in its history, by `user`; every other that remains records the new rule, each
+    new one its creation."""
+    series = ActivitySeries.objects.select_for_update().select_related("store").get(pk=activity.series_id)
+    occurrences = _locked_occurrences(series)
+    change = plan_rule(series, occurrences, repeat, until, first_day)
+    if expected is not None and change.key() != expected:
+        raise ValidationError("The series or the form changed since the preview; check this preview and confirm "
+                              "again. Nothing was changed.", code="stale")
+    gone = {a.pk for a in change.deleted}
+    Activity.objects.filter(pk__in=gone).delete()
     old_rule = series.describe()
-    series.repeat, series.until = repeat, until
-    series.save(update_fields=["repeat", "until"])
+    series.repeat, series.until, series.first_day = repeat, until, change.first_day
+    series.save(update_fields=["repeat", "until", "first_day"])
+    new_rule = series.describe()
+    moves = {a.pk: (old, new) for a, old, new in change.moved}
     for occurrence in occurrences:
-        if occurrence.pk not in waiting:
-            activity_history.record(occurrence, {"series": old_rule}, after={"series": series.describe()},
-                                    user=user)
-    _save(added, series, list(first.products.all()), user=user, note=f"by the series' new rule, {series.describe()}")
-    return RuleChange(created=len(added), deleted=len(waiting), kept=len(dropped) - len(waiting))
+        if occurrence.pk in gone:
+            continue
+        if occurrence.pk not in moves:
+            activity_history.record(occurrence, {"series": old_rule}, after={"series": new_rule}, user=user)
+            continue
+        before = {**activity_history.snapshot(occurrence), "series": old_rule}
+        old, new = moves[occurrence.pk]
+        _shift(occurrence, (new - old).days)
+        occurrence.save()
+        steps = occurrence.follow_days((new - old).days)
+        activity_history.record(occurrence, before, after={**activity_history.snapshot(occurrence),
+                                                           "series": new_rule}, steps_moved=steps, user=user)
+    first = occurrences[0]
+    _save(change.created, series, list(first.products.all()), user=user, note=f"by the series' new rule, {new_rule}")
+    return change
 
 
 @transaction.atomic

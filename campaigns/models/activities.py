@@ -74,7 +74,7 @@ class ActivitySeries(models.Model):
     """A repeat rule an activity was created with ("every Wednesday", "monthly on the 18th", until a day).
 
     Its occurrences are ordinary activities linked to it: each is edited on its own; the series is only
-    how they were made and how its future ones are deleted together."""
+    how they were made and how its future ones are changed (rule, first day) or deleted together."""
 
     class Repeat(models.TextChoices):
         WEEKLY = "weekly", "Weekly, on the first day's weekday"
@@ -82,7 +82,8 @@ class ActivitySeries(models.Model):
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
     repeat = models.CharField(max_length=10, choices=Repeat.choices)
-    first_day = models.DateField(help_text="The first occurrence's first day: its weekday or day of the month.")
+    first_day = models.DateField(help_text="The day its rule counts from, its weekday or day of the month: the first "
+                                           "occurrence's first day, or the new first day the rule was moved to.")
     until = models.DateField(help_text="Last day an occurrence may start on (store's zone).")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(

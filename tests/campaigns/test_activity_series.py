@@ -1,5 +1,7 @@
 """Recurring activities: a repeat rule on creation makes ordinary activities linked to a series."""
 
+import html
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -108,9 +110,20 @@ def _starts():
     return sorted(Activity.objects.values_list("start_date", flat=True))
 
 
-def _change(client, activity, repeat="weekly", until="2026-12-25", **kw):
-    return client.post(reverse("campaigns:series_change", args=[activity.pk]), {"repeat": repeat, "until": until},
-                       **kw)
+def _preview(client, activity, repeat="weekly", until="2026-12-25", first_day=""):
+    return client.post(reverse("campaigns:series_change", args=[activity.pk]),
+                       {"repeat": repeat, "until": until, "first_day": first_day})
+
+
+def _change(client, activity, repeat="weekly", until="2026-12-25", first_day="", **kw):
+    """Preview the change, then confirm what the preview showed (a refused one answers with the preview)."""
+    preview = _preview(client, activity, repeat, until, first_day)
+    plan = re.search(r'name="plan" value="([^"]*)"', preview.content.decode())
+    if plan is None:
+        return preview
+    return client.post(reverse("campaigns:series_change", args=[activity.pk]),
+                       {"repeat": repeat, "until": until, "first_day": first_day, "confirm": "1",
+                        "plan": html.unescape(plan.group(1))}, **kw)
 
 
 @time_machine.travel(NOON_SHANGHAI)

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from campaigns.models import Activity, ActivitySeries, ActivityTemplate
+from campaigns.models import Activity, ActivityChange, ActivitySeries, ActivityTemplate
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -293,3 +293,142 @@ def test_another_stores_series_cannot_be_seen_or_changed(client_a, store_b, make
 
 def test_an_activity_outside_any_series_has_no_series_page(client_a, make_activity):
     assert client_a.get(reverse("campaigns:series_change", args=[make_activity().pk])).status_code == 404
+
+
+# --- Moving a series' first day (its weekday or day of the month) -----------------------------------------------
+
+def _weekend_sale(client, store, start, end, repeat, until):
+    template = ActivityTemplate.objects.get(name="Full-reduction weekend")
+    client.post(reverse("campaigns:activity_new") + f"?template={template.pk}", {
+        "store": store.pk, "name": "Member sale", "start_date": start, "end_date": end, "budget": "0",
+        "d-mechanism": "threshold", "d-threshold": "199", "d-reduction": "30", "r-repeat": repeat, "r-until": until})
+
+
+def _dues(activity):
+    return dict(activity.checklist.values_list("pk", "due_date"))
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_weekly_series_moved_from_monday_to_wednesday_moves_its_occurrences_and_their_checklists(
+        client_a, store_a, default_templates):
+    _weekend_sale(client_a, store_a, "2026-11-16", "2026-11-16", "weekly", "2026-12-07")  # Mon 16 Nov .. 7 Dec
+    before = {a.start_date: a for a in Activity.objects.all()}
+    second = before[date(2026, 11, 23)]
+    done = second.checklist.order_by("position").first()
+    client_a.post(reverse("campaigns:checklist_toggle", args=[second.pk, done.pk]), {"done": "1"})
+    dues = _dues(second)
+
+    preview = _preview(client_a, second, first_day="2026-11-18", until="2026-12-09").content.decode()
+
+    assert "Mon 16 Nov → Wed 18 Nov" in preview and "Mon 7 Dec → Wed 9 Dec" in preview
+    assert _starts() == sorted(before)  # a preview saves nothing
+
+    response = _change(client_a, second, first_day="2026-11-18", until="2026-12-09", follow=True)
+
+    assert _starts() == [date(2026, 11, 18), date(2026, 11, 25), date(2026, 12, 2), date(2026, 12, 9)]
+    assert {a.start_date: a.pk for a in Activity.objects.all()} == {
+        day + (date(2026, 11, 18) - date(2026, 11, 16)): a.pk for day, a in before.items()}  # moved, not copied
+    assert ActivitySeries.objects.get().describe() == "every Wednesday until 2026-12-09"
+    moved = Activity.objects.get(pk=second.pk)
+    assert moved.end_date == date(2026, 11, 25)
+    assert _dues(moved) == {pk: due if pk == done.pk else due + (date(2026, 11, 18) - date(2026, 11, 16))
+                            for pk, due in dues.items()}  # open steps keep their lead time; the done one its day
+    assert ("The series is now every Wednesday until 2026-12-09: moved 4, created 0, deleted 0 future activities."
+            in response.content.decode())
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_monthly_series_moved_from_the_15th_to_the_1st(client_a, store_a, default_templates):
+    _weekend_sale(client_a, store_a, "2026-11-15", "2026-11-16", "monthly", "2027-01-15")  # 15 Nov, 15 Dec, 15 Jan
+
+    _change(client_a, Activity.objects.get(start_date=date(2026, 11, 15)), repeat="monthly", first_day="2026-12-01",
+            until="2027-02-01")
+
+    assert [(a.start_date, a.end_date) for a in Activity.objects.order_by("start_date")] == [
+        (date(2026, 12, 1), date(2026, 12, 2)), (date(2027, 1, 1), date(2027, 1, 2)),
+        (date(2027, 2, 1), date(2027, 2, 2))]
+    assert ActivitySeries.objects.get().describe() == "monthly on day 1 until 2027-02-01"
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_moved_first_day_leaves_past_and_running_occurrences_where_they_are(client_a, store_a):
+    _new(client_a, store_a, start_date="2026-11-02", end_date="2026-11-02",
+         **{"r-repeat": "weekly", "r-until": "2026-11-30"})  # Mondays 2, 9 (gone by), 16, 23, 30 Nov
+    Activity.objects.filter(start_date=date(2026, 11, 2)).update(status="done")
+    Activity.objects.filter(start_date=date(2026, 11, 23)).update(status="running")  # a slip, but under way
+
+    response = _change(client_a, Activity.objects.get(start_date=date(2026, 11, 16)), first_day="2026-11-18",
+                       until="2026-12-02", follow=True)
+
+    # 16 → 18 Nov and 30 Nov → 2 Dec; the running 23 Nov stays (no 25 Nov beside it); 2 and 9 Nov are past.
+    assert _starts() == [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 18), date(2026, 11, 23),
+                         date(2026, 12, 2)]
+    assert Activity.objects.get(start_date=date(2026, 11, 2)).status == "done"
+    assert "moved 2, created 0, deleted 0 future activities; 1 already under way stay." in response.content.decode()
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_an_occurrence_moved_by_hand_keeps_its_own_day_when_the_first_day_moves(client_a, store_a):
+    _new(client_a, store_a, start_date="2026-11-16", end_date="2026-11-16",
+         **{"r-repeat": "weekly", "r-until": "2026-12-07"})  # Mondays 16 Nov .. 7 Dec
+    Activity.objects.filter(start_date=date(2026, 11, 30)).update(start_date=date(2026, 12, 1),
+                                                                   end_date=date(2026, 12, 1))  # by hand: Tuesday
+    occurrence = Activity.objects.get(start_date=date(2026, 11, 16))
+
+    preview = _preview(client_a, occurrence, first_day="2026-11-18", until="2026-12-09").content.decode()
+    response = _change(client_a, occurrence, first_day="2026-11-18", until="2026-12-09", follow=True)
+
+    assert "Moved by hand, keep their own days (1)" in preview and "Member day: Tue 1 Dec" in preview
+    assert _starts() == [date(2026, 11, 18), date(2026, 11, 25), date(2026, 12, 1), date(2026, 12, 9)]
+    assert "; 1 moved by hand keeps its own day." in response.content.decode()
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_refused_first_day_changes_nothing_and_names_the_day_that_cannot_be(client_a, store_a):
+    _new(client_a, store_a, start_date="2036-09-01", end_date="2036-09-01",
+         **{"r-repeat": "monthly", "r-until": "2036-10-31"})  # 1 Sep, 1 Oct 2036
+    before = sorted(Activity.objects.values_list("pk", "start_date", "end_date"))
+    occurrence = Activity.objects.get(start_date=date(2036, 9, 1))
+
+    out_of_reach = _change(client_a, occurrence, repeat="monthly", first_day="2036-09-15", until="2036-11-30")
+    today = _change(client_a, occurrence, repeat="monthly", first_day="2026-11-10", until="2036-11-30")
+
+    assert ("The occurrence on Sat 15 Nov 2036 cannot be: 2036-11-15 is more than 10 years from today"
+            in out_of_reach.content.decode())
+    assert "The new first day (2026-11-10) must be after today (2026-11-10" in today.content.decode()
+    assert sorted(Activity.objects.values_list("pk", "start_date", "end_date")) == before
+    assert ActivitySeries.objects.get().describe() == "monthly on day 1 until 2036-10-31"
+    assert not ActivityChange.objects.filter(summary__contains="Series rule").exists()
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_confirmation_that_no_longer_matches_its_preview_changes_nothing_and_shows_the_new_one(client_a, store_a):
+    _new(client_a, store_a, start_date="2026-11-16", end_date="2026-11-16",
+         **{"r-repeat": "weekly", "r-until": "2026-12-07"})
+    occurrence = Activity.objects.get(start_date=date(2026, 11, 16))
+    preview = _preview(client_a, occurrence, first_day="2026-11-18", until="2026-12-09").content.decode()
+    plan = html.unescape(re.search(r'name="plan" value="([^"]*)"', preview).group(1))
+    Activity.objects.filter(start_date=date(2026, 11, 23)).update(status="running")  # a colleague, meanwhile
+
+    response = client_a.post(reverse("campaigns:series_change", args=[occurrence.pk]), {
+        "repeat": "weekly", "until": "2026-12-09", "first_day": "2026-11-18", "confirm": "1", "plan": plan})
+
+    assert "changed since the preview" in response.content.decode()
+    assert "Stay as they are, already running or over (1)" in response.content.decode()
+    assert _starts() == [date(2026, 11, 16), date(2026, 11, 23), date(2026, 11, 30), date(2026, 12, 7)]
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_each_moved_occurrence_records_its_move_and_the_new_rule_in_its_history(
+        client_a, operator_a, store_a, default_templates):
+    _weekend_sale(client_a, store_a, "2026-11-16", "2026-11-16", "weekly", "2026-11-23")
+    occurrence = Activity.objects.get(start_date=date(2026, 11, 23))
+    open_steps = occurrence.checklist.filter(done_at__isnull=True, due_date__isnull=False).count()
+
+    _change(client_a, occurrence, first_day="2026-11-18", until="2026-11-25")
+
+    entry = ActivityChange.objects.filter(activity=occurrence).latest("pk")
+    assert entry.by == operator_a
+    assert entry.summary == (f"Moved from Mon 23 Nov to Wed 25 Nov; {open_steps} checklist steps moved with it; "
+                             "Series rule changed from every Monday until 2026-11-23 to every Wednesday until "
+                             "2026-11-25.")

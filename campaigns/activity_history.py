@@ -3,7 +3,8 @@
 Every path that changes an activity records through `record`, inside its own transaction, so a refused
 change records nothing and a saved one is never without its entry: creation (`record_created`), a calendar
 move and the Edit form (`activity_moves`), a status move (`Activity.move_to`) and a series' new rule or
-first day (`activity_series.change_rule`: a moved occurrence's move and the rule in one entry). What happens to an activity besides its fields is said by `record_event`:
+first day (`activity_series.change_rule`: a moved occurrence's move and the rule in one entry). What happens
+to an activity besides its fields is said by `record_event`:
 a checklist step ticked, unticked, added or removed (`Activity.tick_step`, `add_step`, `remove_step`), the
 lottery draw (`activity_lottery.draw`) and the written review (`activity_review.save_review`). A save that
 changes nothing records nothing.

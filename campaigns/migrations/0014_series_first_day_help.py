@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0012_activity_history_backfill'),
+        ('campaigns', '0013_ad_pacing_alert_sent'),
     ]
 
     operations = [

@@ -7,6 +7,7 @@ import pytest
 
 from campaigns.models import Activity
 from tests.e2e.conftest import browser_type_launch_args, login  # noqa: F401  (fixtures)
+from tests.factories import MembershipFactory
 from tests.metrics.conftest import holiday_and_sale_before_friday_8_may
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -92,3 +93,15 @@ def test_the_breakdowns_say_once_that_their_changes_are_against_an_unusual_day(p
     note = page.locator("#breakdowns-vs-store-a")
     assert note.inner_text() == "DoD vs Thu 7 May (Spring sale) · WoW vs Fri 1 May (Labor Day)"
     assert note.is_visible()
+
+
+def test_on_a_small_laptop_the_list_of_stores_shows_every_column_without_scrolling(page, unusual_friday, operator_a,
+                                                                                 store_b):
+    # A figure's "DoD … · WoW …" line breaks at its dot when the table is tight, so the last column (new
+    # violations) is not cut off behind a scroll bar (the demo's figures needed it at 1366 pixels).
+    MembershipFactory(store=store_b, user=operator_a, role="operator")  # two stores: the list, not one panel
+    page.set_viewport_size({"width": 1024, "height": 768})  # a small laptop, a tablet on its side
+    page.goto(unusual_friday)
+    wrap = page.locator("#daily-stores").locator("xpath=..")
+    assert wrap.evaluate("w => w.scrollWidth - w.clientWidth") <= 1
+    assert page.locator("#daily-stores th").last.is_visible()

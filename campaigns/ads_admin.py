@@ -8,6 +8,7 @@ from .ads_forms import AdCreativeAdminForm
 from .models import (
     AdCreative,
     AdCreativePerformance,
+    AdPacingAlertSent,
     AdSpendSnapshot,
     LaunchChecklistItem,
     LaunchPlan,
@@ -59,3 +60,29 @@ class LaunchPlanAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "store", "product", "launch_date", "status"]
     list_filter = ["status"]
     inlines = [LaunchChecklistInline]
+
+
+@admin.register(AdPacingAlertSent)
+class AdPacingAlertSentAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    """Read-only: which pacing alert episodes were emailed, and when. Rows are written by the hourly task only
+    (campaigns.ads_alerts); deleting one would email its episode again."""
+
+    store_lookup = "plan__store"
+    list_display = ["plan", "store", "kind", "episode_start", "budget", "created_at", "sent_at"]
+    list_filter = ["kind"]
+    list_select_related = ["plan__store"]
+    date_hierarchy = "created_at"
+    search_fields = ["plan__name"]
+
+    @admin.display(description="store", ordering="plan__store__name")
+    def store(self, alert):
+        return alert.plan.store
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

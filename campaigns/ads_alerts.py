@@ -1,8 +1,10 @@
-"""The hourly pacing alert email: plans that stopped spending or are on pace to overspend the day, sent to each
-store's operators and managers (those who did not opt out) once per alert episode.
+"""The hourly pacing alert email: plans that stopped spending, or are on pace to overspend the day or their total
+budget, sent to each store's operators and managers (those who did not opt out) once per alert episode, each
+person their own email with a signed one-click opt-out link.
 
 An episode is a plan's quiet spell (from when its spend last rose: a plan that resumes and stops again starts a
-new one) or a store-local day it is on pace to overspend. Each is claimed by inserting an AdPacingAlertSent row
+new one), a store-local day it is on pace to overspend, or a total budget it is on pace to pass (a budget
+changed later is a new episode). Each is claimed by inserting an AdPacingAlertSent row
 before the email goes (INSERT … ON CONFLICT DO NOTHING, one statement for all): its unique constraint makes a
 second beat run, or a retried task, find the episode claimed and send nothing. A failed send deletes the store's
 claims, so the next hourly run retries them.
@@ -25,7 +27,7 @@ from django.utils import timezone
 from metrics.figures import metric_value
 from stores.models import Store, StoreMembership
 
-from .ads_pacing import _group, _watched_plans, stores_plans_pacing
+from .ads_pacing import ZERO, _group, _watched_plans, stores_plans_pacing
 from .models import AdPacingAlertSent, AdPlanStatus
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ class NewAlert:
     store_id: int
     kind: str
     episode_start: datetime
+    budget: Decimal
     name: str
     words: str
     url: str
@@ -63,15 +66,22 @@ def current_alerts(now: datetime) -> list[NewAlert]:
         p, store = pacings[plan.pk], plan.store
         url = settings.SITE_URL + plan.get_absolute_url()
         if p.stopped:
-            alerts.append(NewAlert(plan.pk, store.pk, AdPacingAlertSent.STOPPED, p.stopped_since, plan.name,
+            alerts.append(NewAlert(plan.pk, store.pk, AdPacingAlertSent.STOPPED, p.stopped_since, ZERO, plan.name,
                                    f"no spend since {_local(p.stopped_since, store)} ({p.stopped_hours:g} h) while "
                                    f"active; {_money(p.spend_today, store)} spent today", url))
         if p.will_overspend_day:
             # One episode a store-local day: the day's budget is what it would overspend.
             alerts.append(NewAlert(plan.pk, store.pk, AdPacingAlertSent.OVERSPEND_DAY, store.day_bounds(p.today)[0],
-                                   plan.name, f"on pace for {_money(p.projected_day, store)} today, daily budget "
-                                   f"{_money(plan.daily_budget, store)} ({_money(p.spend_today, store)} spent by "
-                                   f"{timezone.localtime(now, store.zone):%H:%M})", url))
+                                   ZERO, plan.name, f"on pace for {_money(p.projected_day, store)} today, daily "
+                                   f"budget {_money(plan.daily_budget, store)} ({_money(p.spend_today, store)} "
+                                   f"spent by {timezone.localtime(now, store.zone):%H:%M})", url))
+        if p.will_overspend_total:
+            # One episode a total budget: told once, not every day it stays on pace; a new budget is news again.
+            by = f" by {plan.end_date:%Y-%m-%d}" if plan.end_date else ""
+            alerts.append(NewAlert(plan.pk, store.pk, AdPacingAlertSent.OVERSPEND_TOTAL, plan.created_at,
+                                   plan.total_budget, plan.name, f"on pace for {_money(p.projected_total, store)} in "
+                                   f"all{by}, total budget {_money(plan.total_budget, store)} "
+                                   f"({_money(p.spent_total, store)} spent so far)", url))
     return alerts
 
 
@@ -81,49 +91,68 @@ def claim(alerts: list[NewAlert], now: datetime) -> list[NewAlert]:
     if not alerts:
         return []
     table, ops = AdPacingAlertSent._meta.db_table, connection.ops
-    rows = ", ".join(["(%s, %s, %s, %s)"] * len(alerts))
+    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(alerts))
     params = [value for a in alerts for value in (a.plan_id, a.kind, ops.adapt_datetimefield_value(a.episode_start),
+                                                  ops.adapt_decimalfield_value(a.budget, 14, 2),
                                                   ops.adapt_datetimefield_value(now))]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} (plan_id, kind, episode_start, created_at) VALUES {rows} "  # noqa: S608 (our table)
-                       "ON CONFLICT (plan_id, kind, episode_start) DO NOTHING RETURNING plan_id, kind", params)
+        cursor.execute(f"INSERT INTO {table} (plan_id, kind, episode_start, budget, created_at) "  # noqa: S608 (our table)
+                       f"VALUES {rows} ON CONFLICT (plan_id, kind, episode_start, budget) DO NOTHING "
+                       "RETURNING plan_id, kind", params)
         claimed = set(cursor.fetchall())
     # The episode's start is the same for a plan and kind within one run: plan and kind name it.
     return [a for a in alerts if (a.plan_id, a.kind) in claimed]
 
 
-def recipients(store_ids) -> dict[int, list[str]]:
-    """The email addresses of each store's operators and managers who keep the pacing alert email on."""
+def recipients(store_ids) -> dict[int, list[StoreMembership]]:
+    """The memberships (user loaded) of each store's operators and managers who keep the pacing alert email on."""
     rows = (StoreMembership.objects.filter(store__in=store_ids, ad_alert_email=True, user__is_active=True)
-            .exclude(user__email="").order_by("user__email").values_list("store_id", "user__email"))
-    found: dict[int, list[str]] = {}
-    for store_id, email in rows:
-        found.setdefault(store_id, []).append(email)
+            .exclude(user__email="").select_related("user").order_by("user__email"))
+    found: dict[int, list[StoreMembership]] = {}
+    for membership in rows:
+        found.setdefault(membership.store_id, []).append(membership)
     return found
 
 
-def build_message(store: Store, alerts: list[NewAlert], to: list[str], now: datetime) -> EmailMultiAlternatives:
-    stopped = [a for a in alerts if a.kind == AdPacingAlertSent.STOPPED]
-    overspend = [a for a in alerts if a.kind == AdPacingAlertSent.OVERSPEND_DAY]
-    parts = [f"{len(stopped)} stopped spending" if stopped else "",
-             f"{len(overspend)} on pace to overspend today" if overspend else ""]
-    subject = f"[opsdesk] {store.name} · ad plans: " + ", ".join(p for p in parts if p)
+def opt_out_url(membership: StoreMembership) -> str:
+    """The email's own "stop these emails" link: signed (as the morning email's), so it needs no login and turns
+    off only this person's alerts of this store."""
+    return settings.SITE_URL + reverse("campaigns:ad_alert_opt_out",
+                                       args=[membership.opt_out_token("ad_alert_email")])
+
+
+def build_message(store: Store, alerts: list[NewAlert], membership: StoreMembership,
+                  now: datetime) -> EmailMultiAlternatives:
+    """The email of `store`'s new `alerts` to one person (`membership`), with their own opt-out link."""
+    kinds = [(AdPacingAlertSent.STOPPED, "stopped spending"), (AdPacingAlertSent.OVERSPEND_DAY,
+                                                                "on pace to overspend today"),
+             (AdPacingAlertSent.OVERSPEND_TOTAL, "on pace to overspend the total budget")]
+    by_kind = {kind: [a for a in alerts if a.kind == kind] for kind, _ in kinds}
+    subject = f"[opsdesk] {store.name} · ad plans: " + ", ".join(
+        f"{len(by_kind[kind])} {words}" for kind, words in kinds if by_kind[kind])
     context = {
-        "store": store, "stopped": stopped, "overspend": overspend, "as_of": _local(now, store),
+        "store": store, "stopped": by_kind[AdPacingAlertSent.STOPPED],
+        "overspend": by_kind[AdPacingAlertSent.OVERSPEND_DAY],
+        "overspend_total": by_kind[AdPacingAlertSent.OVERSPEND_TOTAL], "as_of": _local(now, store),
         "ads_url": settings.SITE_URL + reverse("campaigns:ads") + f"?store={store.slug}#pacing-alerts",
-        "settings_url": settings.SITE_URL + reverse("stores:my_settings"),
+        "settings_url": settings.SITE_URL + reverse("stores:my_settings"), "opt_out_url": opt_out_url(membership),
     }
+    # RFC 8058 one-click opt-out, as the morning email: the mail app's own "Unsubscribe" button POSTs to the link.
+    headers = {"List-Unsubscribe": f"<{context['opt_out_url']}>",
+               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     message = EmailMultiAlternatives(subject, render_to_string("campaigns/email/pacing_alerts.txt", context),
-                                     settings.DEFAULT_FROM_EMAIL, to)
+                                     settings.DEFAULT_FROM_EMAIL, [membership.user.email], headers=headers)
     message.attach_alternative(render_to_string("campaigns/email/pacing_alerts.html", context), "text/html")
     return message
 
 
 def send_pacing_alerts(now: datetime | None = None) -> int:
-    """Email each store's new pacing alert episodes (one email a store) to its people; returns emails sent.
+    """Email each store's new pacing alert episodes to each of its people (one email a person and store); returns
+    the emails sent.
 
     Only stores with someone to tell claim their episodes: an episode nobody received is sent once someone
-    opts in while it lasts."""
+    opts in while it lasts. A store none of whose emails went (SMTP down) gives its claims back for the next run;
+    once one went, a second run would send it twice to that person, so the others' failures are only logged."""
     now = now or timezone.now()
     alerts = current_alerts(now)
     if not alerts:
@@ -131,19 +160,25 @@ def send_pacing_alerts(now: datetime | None = None) -> int:
     to = recipients({a.store_id for a in alerts})
     new = claim([a for a in alerts if a.store_id in to], now)
     stores = Store.objects.in_bulk({a.store_id for a in new})
-    sent = []
+    sent, delivered = [], 0
     for store_id, store_alerts in _group(new, lambda a: a.store_id).items():
-        store = stores[store_id]
-        try:
-            build_message(store, store_alerts, to[store_id], now).send()
-        except Exception:
-            log.exception("pacing alert email of store %s failed; will retry next hour", store_id)
+        store, went = stores[store_id], 0
+        for membership in to[store_id]:
+            try:
+                build_message(store, store_alerts, membership, now).send()
+            except Exception:
+                log.exception("pacing alert email of store %s to membership %s failed", store_id, membership.pk)
+                continue
+            went += 1
+        if not went:
+            log.error("no pacing alert email of store %s went; will retry next hour", store_id)
             for a in store_alerts:
-                AdPacingAlertSent.objects.filter(plan_id=a.plan_id, kind=a.kind,
-                                                 episode_start=a.episode_start).delete()
+                AdPacingAlertSent.objects.filter(plan_id=a.plan_id, kind=a.kind, episode_start=a.episode_start,
+                                                 budget=a.budget).delete()
             continue
         sent.append(store_id)
+        delivered += went
     if sent:
         AdPacingAlertSent.objects.filter(created_at=now, sent_at__isnull=True, plan__store__in=sent).update(
             sent_at=timezone.now())
-    return len(sent)
+    return delivered

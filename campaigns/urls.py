@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import activities, ads, calendar, plans, playbooks, products, related
+from .views import activities, ad_alerts, ads, calendar, plans, playbooks, products, related
 from .views import ad_launches as launch_views
 
 app_name = "campaigns"
@@ -36,6 +36,7 @@ urlpatterns = [
     path("ads/", ads.ads, name="ads"),
     path("ads/new/", ads.ad_new, name="ad_new"),
     path("ads/import/", ads.ad_import, name="ad_import"),
+    path("ads/alerts/opt-out/<str:token>/", ad_alerts.ad_alert_opt_out, name="ad_alert_opt_out"),
     path("ads/<int:pk>/", ads.ad_detail, name="ad_detail"),
     path("ads/<int:pk>/edit/", ads.ad_edit, name="ad_edit"),
     path("ads/<int:pk>/creatives/new/", ads.ad_creative_new, name="ad_creative_new"),

@@ -17,7 +17,6 @@ from email.mime.image import MIMEImage
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import ordinal
-from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Case, When
@@ -104,22 +103,14 @@ def skipped_days(membership: StoreMembership, local_day: date, report_day: date)
 MAX_SKIPPED = 2  # more is a new email zone or a store's new time zone, not a clock change
 
 
-OPT_OUT_SALT = "opsdesk.morning-email.opt-out"
-
-
 def opt_out_url(membership: StoreMembership) -> str:
     """The email's own "stop these emails" link: signed, so it needs no login and names only this membership."""
-    token = signing.dumps(membership.pk, salt=OPT_OUT_SALT)
-    return settings.SITE_URL + reverse("metrics:email_opt_out", args=[token])
+    return settings.SITE_URL + reverse("metrics:email_opt_out", args=[membership.opt_out_token("morning_email")])
 
 
 def opted_out_membership(token: str) -> StoreMembership | None:
     """The membership an opt-out link was made for, or None for a forged or mangled one."""
-    try:
-        pk = signing.loads(token, salt=OPT_OUT_SALT)
-    except signing.BadSignature:
-        return None
-    return StoreMembership.objects.select_related("store", "user").filter(pk=pk).first()
+    return StoreMembership.from_opt_out_token(token, "morning_email")
 
 
 def report_context(membership: StoreMembership, report_day: date, skipped: list[date] = ()) -> dict:

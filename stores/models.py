@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -156,6 +157,31 @@ class StoreMembership(models.Model):
     @property
     def email_zone(self) -> ZoneInfo:
         return ZoneInfo(self.email_timezone or self.store.timezone)
+
+    # The emails a signed link can turn off, each by its own salt: a morning-email link cannot stop the ad alerts.
+    # (The morning email's salt predates this table; links already sent keep working.)
+    OPT_OUT_SALTS = {"morning_email": "opsdesk.morning-email.opt-out",
+                     "ad_alert_email": "opsdesk.ad-alert-email.opt-out"}
+
+    def opt_out_token(self, email: str) -> str:
+        """A signed token naming this membership and one of its emails (`OPT_OUT_SALTS`): the credential of an
+        email's one-click "stop these emails" link, which needs no login."""
+        return signing.dumps(self.pk, salt=self.OPT_OUT_SALTS[email])
+
+    @classmethod
+    def from_opt_out_token(cls, token: str, email: str) -> StoreMembership | None:
+        """The membership `token` was made for to stop `email`, or None for a forged, mangled or foreign one."""
+        try:
+            pk = signing.loads(token, salt=cls.OPT_OUT_SALTS[email])
+        except signing.BadSignature:
+            return None
+        return cls.objects.select_related("store", "user").filter(pk=pk).first()
+
+    def opt_out(self, email: str) -> None:
+        """Stop sending `email` (a field of OPT_OUT_SALTS) to this membership; the user's other stores keep it."""
+        if getattr(self, email):
+            setattr(self, email, False)
+            self.save(update_fields=[email])
 
 
 class ApiKeyQuerySet(models.QuerySet):

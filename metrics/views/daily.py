@@ -321,9 +321,8 @@ def email_opt_out(request, token):
     membership = opted_out_membership(token)
     if membership is None:
         raise Http404("This link is not valid.")
-    if request.method == "POST" and membership.morning_email:
-        membership.morning_email = False
-        membership.save(update_fields=["morning_email"])
+    if request.method == "POST":
+        membership.opt_out("morning_email")
     return render(request, "metrics/email_opt_out.html", {"membership": membership,
                                                           "done": not membership.morning_email})
 

@@ -1,12 +1,16 @@
 """The hourly pacing alert email, with a frozen clock: each episode once, to the store's own people who kept it on."""
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
-from django.core import mail
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core import mail, signing
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -15,7 +19,7 @@ from campaigns.ads_tasks import send_pacing_alerts_task
 from campaigns.models import AdPacingAlertSent, AdPlanStatus
 from tests.factories import MembershipFactory, UserFactory
 
-from .conftest import AdPlanFactory, SnapshotFactory
+from .conftest import AdDailyFactory, AdPlanFactory, SnapshotFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,14 +51,19 @@ def run(at):
         return send_pacing_alerts(at)
 
 
+def addressed(messages):
+    """Who the messages went to: each person gets their own (their own opt-out link), never a shared To."""
+    assert all(len(m.to) == 1 for m in messages)
+    return sorted(m.to[0] for m in messages)
+
+
 def test_stopped_plan_is_emailed_once_across_two_runs(store_a, search_plan, people_a, settings):
     stopped_since_ten(search_plan)
-    assert run(NOW) == 1
+    assert run(NOW) == 2  # one email for each of the store's two people
     assert run(NOW) == 0  # the beat fired twice, or the task was retried
     assert run(NOW + timedelta(hours=1)) == 0  # still the same quiet spell
-    assert len(mail.outbox) == 1
+    assert addressed(mail.outbox) == people_a
     message = mail.outbox[0]
-    assert sorted(message.to) == people_a
     assert message.subject == "[opsdesk] Store A · ad plans: 1 stopped spending"
     plan_url = settings.SITE_URL + reverse("campaigns:ad_detail", args=[search_plan.pk])
     assert "Longjing search: no spend since 2026-11-25 10:00 (4 h) while active; 80.00 CNY spent today" in message.body
@@ -68,9 +77,9 @@ def test_stopped_plan_is_emailed_once_across_two_runs(store_a, search_plan, peop
 def test_the_celery_task_sends_through_the_same_rule(store_a, search_plan, people_a):
     stopped_since_ten(search_plan)
     with time_machine.travel(NOW, tick=False):
-        assert send_pacing_alerts_task() == 1
+        assert send_pacing_alerts_task() == 2
         assert send_pacing_alerts_task() == 0
-    assert len(mail.outbox) == 1
+    assert addressed(mail.outbox) == people_a
 
 
 def test_a_plan_that_resumes_and_stops_again_is_a_new_episode(store_a, search_plan, people_a):
@@ -78,14 +87,14 @@ def test_a_plan_that_resumes_and_stops_again_is_a_new_episode(store_a, search_pl
     run(NOW)
     feed(search_plan, {15: "120", 16: "120", 17: "120", 18: "120"})  # spent again at 15:00, quiet since
     assert run(local(16)) == 0  # spending again, not yet quiet for 3 hours
-    assert run(local(19)) == 1
-    assert len(mail.outbox) == 2
-    assert "no spend since 2026-11-25 15:00 (4 h)" in mail.outbox[1].body
+    assert run(local(19)) == 2
+    assert len(mail.outbox) == 4
+    assert "no spend since 2026-11-25 15:00 (4 h)" in mail.outbox[3].body
 
 
 def test_a_plan_on_pace_to_overspend_is_emailed_once_a_day(store_a, search_plan, people_a):
     feed(search_plan, {9: "90", 13: "200"})  # flat curve: 200 / (14/24) = 342.86 > 240
-    assert run(NOW) == 1
+    assert run(NOW) == 2
     assert run(NOW + timedelta(minutes=30)) == 0
     message = mail.outbox[0]
     assert message.subject == "[opsdesk] Store A · ad plans: 1 on pace to overspend today"
@@ -114,9 +123,9 @@ def test_other_stores_people_are_not_emailed(store_a, store_b, search_plan, peop
     stopped_since_ten(search_plan)
     outsider = MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator").user
     AdPlanFactory(store=store_b, name="B search")  # fed nothing: no alert
-    assert run(NOW) == 1
-    assert sorted(mail.outbox[0].to) == people_a
-    assert outsider.email not in mail.outbox[0].to
+    assert run(NOW) == 2
+    assert addressed(mail.outbox) == people_a
+    assert outsider.email not in addressed(mail.outbox)
 
 
 def test_a_paused_plan_is_not_alerted(store_a, people_a):
@@ -132,7 +141,7 @@ def test_a_failed_send_is_retried_next_hour(store_a, search_plan, people_a, sett
     assert run(NOW) == 0
     assert not AdPacingAlertSent.objects.exists()
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert run(NOW + timedelta(hours=1)) == 1
+    assert run(NOW + timedelta(hours=1)) == 2
 
 
 class FailingBackend:
@@ -148,7 +157,7 @@ class FailingBackend:
 def test_queries_per_run_do_not_grow_with_plans_or_stores(store_a, store_b, search_plan, people_a):
     stopped_since_ten(search_plan)
     with CaptureQueriesContext(connection) as one:
-        assert run(NOW) == 1
+        assert run(NOW) == 2
     # Two more stores' worth: another plan in A and three in B (Los Angeles, 22:00 the day before), all stopped.
     MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator")
     stopped_since_ten(AdPlanFactory(store=store_a, name="A display"))
@@ -158,7 +167,7 @@ def test_queries_per_run_do_not_grow_with_plans_or_stores(store_a, store_b, sear
             SnapshotFactory(plan=plan, ts=NOW + timedelta(minutes=30) - timedelta(hours=hours_ago),
                             spend_today=Decimal("30"))
     with CaptureQueriesContext(connection) as many:
-        assert run(NOW + timedelta(minutes=30)) == 2
+        assert run(NOW + timedelta(minutes=30)) == 3  # A's two people, B's one
     assert len(many.captured_queries) == len(one.captured_queries)
 
 
@@ -171,3 +180,111 @@ def test_an_operator_turns_the_alerts_off_on_their_settings_page(client, store_a
     assert response.status_code == 302
     membership.refresh_from_db()
     assert membership.ad_alert_email is False
+
+
+def opt_out_path(message):
+    """The signed link of the email's List-Unsubscribe header, as a path; it is in both parts of the email too."""
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = re.fullmatch(rf"<({re.escape(settings.SITE_URL)}(/campaigns/ads/alerts/opt-out/[^/]+/))>",
+                       message.extra_headers["List-Unsubscribe"])
+    assert url[1] in message.body and url[1] in message.alternatives[0][0]
+    return url[2]
+
+
+def test_the_one_click_opt_out_in_the_email_stops_that_persons_alerts_of_that_store_only(
+        client, store_a, store_b, search_plan, operator_a, manager_a):
+    MembershipFactory(store=store_b, user=operator_a, role="operator")
+    stopped_since_ten(search_plan)
+    assert run(NOW) == 2
+    (operators,) = [m for m in mail.outbox if m.to == [operator_a.email]]
+    url = opt_out_path(operators)
+    assert url != opt_out_path(next(m for m in mail.outbox if m is not operators))  # each their own link
+
+    # Opening the link (a mail scanner does) changes nothing: it asks.
+    assert "Stop these emails" in client.get(url).content.decode()
+    assert operator_a.memberships.get(store=store_a).ad_alert_email
+    # The mail app's one-click POST: no login, no CSRF token.
+    response = Client(enforce_csrf_checks=True).post(url, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert "no longer gets the ad pacing alert emails of Store A" in response.content.decode()
+    assert not operator_a.memberships.get(store=store_a).ad_alert_email
+    assert operator_a.memberships.get(store=store_b).ad_alert_email  # their other store's alerts stay on
+    assert manager_a.memberships.get().ad_alert_email and manager_a.memberships.get().morning_email
+
+    other = AdPlanFactory(store=store_a, name="Display")
+    feed(other, {15: "40"})  # quiet from 15:00: a new episode
+    assert run(local(19)) == 1
+    assert mail.outbox[-1].to == [manager_a.email]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_forged_mangled_or_morning_email_token_gets_a_400_and_changes_nothing(client, store_a, operator_a,
+                                                                                 manager_a, method):
+    operator, manager = operator_a.memberships.get(), manager_a.memberships.get()
+    good = operator.opt_out_token("ad_alert_email")
+    for token in (signing.dumps(operator.pk, salt="some other purpose"), "not-a-token", good[:-2] + "xy",
+                  manager.opt_out_token("morning_email")):  # a morning-email link cannot stop the ad alerts
+        response = getattr(client, method)(reverse("campaigns:ad_alert_opt_out", args=[token]))
+        assert response.status_code == 400
+        assert "This link is not valid" in response.content.decode()
+    for membership in (operator, manager):
+        membership.refresh_from_db()
+        assert membership.ad_alert_email and membership.morning_email
+
+
+def total_budget_plan(store, total="2000.00"):
+    """Reported 200.00 a day from 20 Nov, 240.00 a day allowed until 30 Nov, and a total budget of `total`."""
+    plan = AdPlanFactory(store=store, name="Launch push", total_budget=Decimal(total),
+                         start_date=date(2026, 11, 20), end_date=date(2026, 11, 30))
+    for day in range(20, 25):
+        AdDailyFactory(plan=plan, date=date(2026, 11, day), spend=Decimal("200.00"))
+    return plan
+
+
+def test_a_plan_on_pace_to_overspend_its_total_budget_is_emailed_once_per_budget(store_a, people_a):
+    plan = total_budget_plan(store_a)
+    # 117.00 by 14:00 is on pace for 200.57 today (under the daily 240.00), and 1,000.00 reported before, at
+    # 200.00 a day for the 5 days left: 2,200.57 in all, over the 2,000.00 total.
+    feed(plan, {9: "60", 13: "117"})
+    assert run(NOW) == 2
+    message = mail.outbox[0]
+    assert message.subject == "[opsdesk] Store A · ad plans: 1 on pace to overspend the total budget"
+    assert ("Launch push: on pace for 2,200.57 CNY in all by 2026-11-30, total budget 2,000.00 CNY "
+            "(1,117.00 CNY spent so far)") in message.body
+    assert "On pace to overspend the total budget" in message.alternatives[0][0]
+
+    # The next day it is still on pace to overspend: nothing new to say.
+    AdDailyFactory(plan=plan, date=date(2026, 11, 25), spend=Decimal("200.00"))
+    SnapshotFactory(plan=plan, ts=NOW + timedelta(days=1) - timedelta(hours=1), spend_today=Decimal("117"))
+    assert run(NOW + timedelta(days=1)) == 0
+    # A new total budget, still short: judged afresh, emailed again.
+    plan.total_budget = Decimal("2100.00")
+    plan.save(update_fields=["total_budget"])
+    assert run(NOW + timedelta(days=1, minutes=5)) == 2
+    assert "total budget 2,100.00 CNY" in mail.outbox[-1].body
+    assert AdPacingAlertSent.objects.filter(plan=plan, kind=AdPacingAlertSent.OVERSPEND_TOTAL).count() == 2
+
+
+def test_the_admin_lists_the_alerts_sent_of_the_staffs_own_stores_read_only(client, store_a, store_b, search_plan,
+                                                                            people_a):
+    stopped_since_ten(search_plan)
+    outsider_plan = AdPlanFactory(store=store_b, name="Secret B plan")
+    AdPacingAlertSent.objects.create(plan=outsider_plan, kind=AdPacingAlertSent.STOPPED, episode_start=NOW)
+    run(NOW)
+    staff = UserFactory(username="staff-a", is_staff=True)
+    MembershipFactory(user=staff, store=store_a)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=[
+        "view_adpacingalertsent", "add_adpacingalertsent", "change_adpacingalertsent",
+        "delete_adpacingalertsent"]))
+    client.force_login(staff)
+
+    page = client.get(reverse("admin:campaigns_adpacingalertsent_changelist")).content.decode()
+    assert "Longjing search" in page and "Store A" in page
+    assert "Secret B plan" not in page
+    theirs = AdPacingAlertSent.objects.get(plan=outsider_plan)
+    assert client.get(reverse("admin:campaigns_adpacingalertsent_change", args=[theirs.pk])).status_code == 302
+    ours = AdPacingAlertSent.objects.get(plan=search_plan)
+    assert client.get(reverse("admin:campaigns_adpacingalertsent_add")).status_code == 403
+    assert client.post(reverse("admin:campaigns_adpacingalertsent_delete", args=[ours.pk]),
+                       {"post": "yes"}).status_code == 403
+    assert AdPacingAlertSent.objects.filter(pk=ours.pk).exists()

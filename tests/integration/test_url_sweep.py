@@ -34,6 +34,7 @@ PUBLIC = {
     "api-v1:openapi-view",
     "api-v1:api-root",
     "metrics:email_opt_out",  # its signed token is the credential (tests/metrics/test_morning_email.py)
+    "campaigns:ad_alert_opt_out",  # the same (tests/ads/test_pacing_alert_email.py)
 }
 # Routes for machines, csrf-exempt because they authenticate every call with a key or a signature.
 MACHINE = {"api-v1:post_events", "api-v1:post_performance", "shopify-orders", "api-v1:post_reviews",

@@ -254,7 +254,17 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "progress": _shared_cache("progress"),
     "limits": _shared_cache("limits"),
+    # Each store's live snapshot for a few seconds, shared by its viewers (metrics.live_cache). Without Redis (the
+    # demo's one web process) this process's memory will do.
+    "live": _shared_cache("live") if _redis else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                                   "LOCATION": "live"},
 }
+# Seconds a store's live snapshot is shared by everyone watching it (the page polls every 5 s); 0 computes one per
+# request. While one request computes the next, the others get the last one, at most twice this old.
+_live_shared = env("LIVE_SHARED_SECONDS", "5")
+if not _live_shared.strip().isdigit():
+    raise ImproperlyConfigured(f"LIVE_SHARED_SECONDS is whole seconds, 0 or up (0: off), not {_live_shared!r}")
+LIVE_SHARED_SECONDS = int(_live_shared)
 # Requests a store may make to the API (/api/v1/: events, ad reports, reviews) in a minute, over all its keys;
 # more get 429 with Retry-After. A storefront sends batches of up to INGEST_MAX_EVENTS events.
 API_REQUESTS_PER_MINUTE = int(env("API_REQUESTS_PER_MINUTE", "600"))

@@ -8,6 +8,8 @@ import weakref
 from pathlib import Path
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.db.backends.signals import connection_created
 
@@ -73,6 +75,19 @@ def threads_close_their_sessions():
     yield
     if left := sessions_left_by_ended_threads():
         pytest.fail("a thread ended with its database session open: " + "; ".join(left), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def no_live_snapshot_of_another_test():
+    """Start without shared live snapshots (metrics.live_cache): Redis outlives the test database, whose store ids
+    and frozen clocks come back in the next test or run. Only this process's keys: Redis also holds the queues."""
+    cache = caches["live"]
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client(write=True)
+        if keys := list(client.scan_iter(cache.make_key("*"))):
+            client.delete(*keys)
+    else:
+        cache.clear()
 
 
 @pytest.fixture(scope="session")

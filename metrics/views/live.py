@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from opsdesk.tenancy import get_store, stores_for
 
 from .. import live as live_service
+from .. import live_cache
 from ..rollup import METRICS
 
 
@@ -33,7 +34,8 @@ def store_live(request, slug):
 @never_cache
 def store_live_json(request, slug):
     store = get_store(request.user, slug)
-    return JsonResponse(live_service.snapshot(store))
+    # Every open page polls this: its viewers share one snapshot per interval (its as_of says when it was computed).
+    return JsonResponse(live_cache.shared_snapshot(store))
 
 
 REFRESH_SECONDS = 5

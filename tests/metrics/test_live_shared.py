@@ -1,0 +1,158 @@
+"""Operators watching one store share its live snapshot for the poll interval (metrics.live_cache)."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.cache import caches
+from django.db import connection, connections
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from metrics import live, live_cache
+from metrics.models import TrafficEvent
+from tests.factories import MembershipFactory, StoreFactory, UserFactory
+
+T = datetime(2026, 1, 1, 4, tzinfo=UTC)  # 12:00 in Shanghai
+
+
+def start_session(store, sid, ts=T - timedelta(hours=1)):
+    TrafficEvent.objects.create(store=store, event_id=sid, type="session_start", ts=ts, session_id=sid,
+                                visitor_id=f"v-{sid}", source="direct")
+
+
+def member_client(store):
+    client = Client()
+    client.force_login(MembershipFactory(store=store, user=UserFactory()).user)
+    return client
+
+
+def poll(client, store, at):
+    url = f"/metrics/{store.slug}/live.json"
+    with time_machine.travel(at, tick=False), CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    reads = [q["sql"] for q in ctx if "metrics_trafficevent" in q["sql"] or "stores_order" in q["sql"]]
+    return response.json(), reads
+
+
+@pytest.fixture
+def store(db):
+    return StoreFactory(timezone="Asia/Shanghai")
+
+
+def test_two_operators_of_a_store_get_the_same_figures_from_one_computation(store):
+    start_session(store, "s1")
+    first, first_reads = poll(member_client(store), store, T)
+    second, second_reads = poll(member_client(store), store, T + timedelta(seconds=2))
+    assert first_reads  # the first one computed the snapshot...
+    assert second_reads == []  # ...the second read no event and no order: it got that one
+    assert second == first
+    assert second["kpis"]["today"]["sessions"] == 1
+
+
+def test_a_user_of_another_store_never_gets_this_stores_figures(store):
+    start_session(store, "s1")
+    poll(member_client(store), store, T)  # store's snapshot now shared
+    other = StoreFactory(timezone="Asia/Shanghai")
+    outsider = member_client(other)
+    theirs, reads = poll(outsider, other, T + timedelta(seconds=1))
+    assert reads  # computed for their own store
+    assert theirs["store"] == other.slug
+    assert theirs["kpis"]["today"]["sessions"] == 0
+    with time_machine.travel(T + timedelta(seconds=1), tick=False):
+        assert outsider.get(f"/metrics/{store.slug}/live.json").status_code == 404
+
+
+def test_new_events_show_after_the_interval_and_as_of_says_when_the_figures_were_computed(store,
+                                                                                          settings):
+    settings.LIVE_SHARED_SECONDS = 5
+    client = member_client(store)
+    start_session(store, "s1")
+    first, _ = poll(client, store, T)
+    start_session(store, "s2")
+    shared, _ = poll(client, store, T + timedelta(seconds=4))
+    assert shared["kpis"]["today"]["sessions"] == 1  # within the interval: the shared snapshot...
+    assert shared["as_of"] == "2026-01-01T12:00:00+08:00"  # ...saying it is from 12:00:00, not 12:00:04
+    fresh, reads = poll(client, store, T + timedelta(seconds=5))
+    assert reads
+    assert fresh["kpis"]["today"]["sessions"] == 2
+    assert fresh["as_of"] == "2026-01-01T12:00:05+08:00"
+
+
+def test_while_one_request_computes_the_others_get_the_last_snapshot_at_most_one_interval_older(store):
+    client = member_client(store)
+    start_session(store, "s1")
+    poll(client, store, T)
+    start_session(store, "s2")
+    caches["live"].add(f"{live_cache.snapshot_key(store)}:computing", 1, 10)  # another process is at it
+    meanwhile, reads = poll(client, store, T + timedelta(seconds=9))
+    assert reads == []
+    assert meanwhile["as_of"] == "2026-01-01T12:00:00+08:00"
+    assert meanwhile["kpis"]["today"]["sessions"] == 1
+
+
+def test_a_snapshot_two_intervals_old_is_not_served_even_while_another_computes(store, monkeypatch):
+    monkeypatch.setattr(live_cache, "WAIT_STEPS", 2)  # the other computation never finishes: wait 0.1 s, not 2 s
+    client = member_client(store)
+    start_session(store, "s1")
+    poll(client, store, T)
+    start_session(store, "s2")
+    caches["live"].add(f"{live_cache.snapshot_key(store)}:computing", 1, 10)
+    late, reads = poll(client, store, T + timedelta(seconds=10))
+    assert reads  # computed its own rather than show figures 10 s old
+    assert late["kpis"]["today"]["sessions"] == 2
+    assert late["as_of"] == "2026-01-01T12:00:10+08:00"
+
+
+def test_with_sharing_off_every_request_computes(store, settings):
+    settings.LIVE_SHARED_SECONDS = 0
+    client = member_client(store)
+    poll(client, store, T)
+    start_session(store, "s1")
+    again, reads = poll(client, store, T + timedelta(seconds=1))
+    assert reads and again["kpis"]["today"]["sessions"] == 1
+
+
+def test_without_its_cache_the_live_view_still_answers(store, settings):
+    # Redis down (nothing listens on port 1): every request computes its own snapshot, as before the cache.
+    settings.CACHES = {**settings.CACHES, "live": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_timeout": 0.2, "socket_connect_timeout": 0.2}}}
+    start_session(store, "s1")
+    answer, reads = poll(member_client(store), store, T)
+    assert reads and answer["kpis"]["today"]["sessions"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_requests_at_once_compute_the_snapshot_once(monkeypatch):
+    store = StoreFactory(timezone="Asia/Shanghai")
+    start_session(store, "s1", timezone.now() - timedelta(seconds=1))
+    computed = []
+    real = live.snapshot
+
+    def counted(*args, **kwargs):
+        computed.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(live, "snapshot", counted)
+    start = threading.Barrier(8)
+    answers = []
+
+    def viewer():
+        try:
+            start.wait()
+            answers.append(live_cache.shared_snapshot(store))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=viewer, name=f"viewer-{n}") for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(computed) == 1
+    assert len(answers) == 8 and all(answer == answers[0] for answer in answers)
+    assert answers[0]["kpis"]["today"]["sessions"] == 1

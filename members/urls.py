@@ -13,5 +13,6 @@ urlpatterns = [
     path("templates/<slug:slug>/new/", views.template_edit, name="template_new"),
     path("templates/<slug:slug>/<int:pk>/", views.template_edit, name="template_edit"),
     path("campaign/<int:pk>/", views.campaign, name="campaign"),
+    path("campaign/<int:pk>/redeeming-orders.csv", views.campaign_orders_csv, name="campaign_orders_csv"),
     path("tiers/<slug:slug>/", views.tiers, name="tiers"),
 ]

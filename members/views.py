@@ -5,17 +5,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Value, When
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, parse_pk, scope, stores_for
 
 from . import compliance, flows
 from .conversation import answer_bodies_seen, thread
+from .exports import redeeming_orders_csv
 from .forms import SmsTemplateForm, TierRuleForm
 from .models import (
     ANSWER,
@@ -229,6 +230,17 @@ def campaign(request, pk):
         "can_start": has_role(request.user, store, MANAGER) and template.flow != Flow.REVIEW_CARE,
         "coupons": coupons, "redeeming": redeeming, "more_redeeming": max(coupons.redeemed - len(redeeming), 0),
     })
+
+
+@require_safe
+def campaign_orders_csv(request, pk):
+    """Every order that redeemed the template's coupons as CSV (the campaign page lists the newest 50), streamed so
+    a big campaign's file is never held in memory whole; 404 for another store's template."""
+    template = get_scoped_object(SmsTemplate.objects.select_related("store"), request.user, pk=pk)
+    response = StreamingHttpResponse(redeeming_orders_csv(template), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (f'attachment; filename="{template.store.slug}-template-{template.pk}'
+                                       f'-redeeming-orders.csv"')
+    return response
 
 
 def tiers(request, slug):

@@ -188,6 +188,7 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "members:template_new": slug,
     "members:template_edit": slug_pk("sms_template"),
     "members:campaign": pk("sms_template"),
+    "members:campaign_orders_csv": pk("sms_template"),
     "members:tiers": slug,
     "reviews:store": slug,
     "reviews:import": slug,

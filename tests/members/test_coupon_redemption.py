@@ -3,6 +3,8 @@ Shopify export and webhook, ingest API) redeems it once, and gives it back when 
 campaign page counts a template's coupons and lists the orders that used them."""
 
 import copy
+import csv
+import io
 import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -431,3 +433,64 @@ def test_the_campaign_page_lists_the_newest_fifty_and_counts_the_rest(client, sh
     table = page.split('data-testid="redeeming-orders"')[1].split("</table>")[0]
     assert table.count("<tr>") == 51 and "#o-52<" in table and "#o-03<" in table and "#o-02<" not in table
     assert "3 older orders not shown." in page
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.streaming  # written a row at a time, never the whole file in memory
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_the_campaign_csv_has_every_redeeming_order_with_the_phone_masked_even_for_a_manager(client, shop, benefit):
+    client.force_login(MembershipFactory(store=shop, user=UserFactory(username="mgr-shop"), role="manager").user)
+    maria = make_member(shop, phone="+14155550142", name="Maria Gomez")
+    first = OrderFactory(store=shop, external_id="5827361940321", name="#1042", total=Decimal("114.80"),
+                         paid_at=PAID, refund_amount=Decimal("14.80"))
+    texted(benefit, maria, "LIN-0001", redeemed_at=PAID, redeemed_order=first)
+    for n in range(2, 54):  # more than the page lists
+        order = OrderFactory(store=shop, external_id=f"o-{n:02d}", name="", total=Decimal("25.00"),
+                             paid_at=PAID + timedelta(minutes=n))
+        texted(benefit, make_member(shop), f"LIN-{n:04d}", redeemed_at=order.paid_at, redeemed_order=order)
+    coupon(shop, make_member(shop), code="LIN-0099", redeemed_at=PAID, redeemed_order=first)  # another template's
+
+    page = client.get(reverse("members:campaign", args=[benefit.pk])).content.decode()
+    url = reverse("members:campaign_orders_csv", args=[benefit.pk])
+    assert f'<a href="{url}" data-testid="redeeming-csv" download>Download all 53 as CSV</a>' in page
+    response = client.get(url)
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="linen-and-wax-template-{benefit.pk}-redeeming-orders.csv"')
+    rows = csv_rows(response)
+    assert rows[0] == ["order", "order_id", "member", "phone", "code", "paid_day", "currency", "total", "refunded",
+                       "net"]
+    assert len(rows) == 1 + 53
+    assert rows[1][:2] == ["#o-53", "o-53"]  # newest paid first, as on the page
+    # Paid 18:42 on Tue 24 Nov in Los Angeles (Wed 25 Nov in UTC); 114.80 less 14.80 refunded. The masked phone
+    # starts with "+", which a spreadsheet would run as a formula: quoted, as every export's text.
+    assert rows[-1] == ["#1042", "5827361940321", "Maria Gomez", "'+14*****0142", "LIN-0001", "2026-11-24", "USD",
+                        "114.80", "14.80", "100.00"]
+    assert "+14155550142" not in b"".join(client.get(url).streaming_content).decode()
+
+
+def test_the_campaign_csv_of_a_template_nobody_redeemed_is_its_header_only(client, shop, benefit):
+    client.force_login(MembershipFactory(store=shop, user=UserFactory(username="op-shop")).user)
+    texted(benefit, make_member(shop), "LIN-0001")
+    assert csv_rows(client.get(reverse("members:campaign_orders_csv", args=[benefit.pk]))) == [
+        ["order", "order_id", "member", "phone", "code", "paid_day", "currency", "total", "refunded", "net"]]
+
+
+def test_the_campaign_csv_writes_a_name_like_a_formula_as_text(client, shop, benefit):
+    client.force_login(MembershipFactory(store=shop, user=UserFactory(username="op-shop")).user)
+    order = OrderFactory(store=shop, external_id="o-1", paid_at=PAID)
+    texted(benefit, make_member(shop, name='=HYPERLINK("http://x.example","win")'), "LIN-0001", redeemed_at=PAID,
+           redeemed_order=order)
+    rows = csv_rows(client.get(reverse("members:campaign_orders_csv", args=[benefit.pk])))
+    assert rows[1][2] == '\'=HYPERLINK("http://x.example","win")'
+
+
+def test_another_stores_operator_gets_404_for_the_campaign_csv(client, shop, benefit):
+    order = OrderFactory(store=shop, external_id="o-1", paid_at=PAID)
+    texted(benefit, make_member(shop), "LIN-0001", redeemed_at=PAID, redeemed_order=order)
+    elsewhere = StoreFactory(slug="elsewhere")
+    client.force_login(MembershipFactory(store=elsewhere, user=UserFactory(username="op-else")).user)
+    assert client.get(reverse("members:campaign_orders_csv", args=[benefit.pk])).status_code == 404

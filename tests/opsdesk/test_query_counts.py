@@ -167,6 +167,32 @@ def test_campaign_page_does_not_query_per_redeeming_order(client_a, store_a):
     assert queries(client_a, url) == few
 
 
+def test_campaign_csv_reads_all_redeeming_orders_in_the_same_queries_however_many(client_a, store_a):
+    template = SmsTemplate.objects.create(store=store_a, name="Benefit", flow="benefit", coupon_value="10% off",
+                                          body="Your coupon {coupon}")
+    url = reverse("members:campaign_orders_csv", args=[template.pk])
+
+    def add(n):
+        for _ in range(n):
+            member, i = make_member(store_a), Coupon.objects.count()
+            order = OrderFactory(store=store_a, external_id=f"redeemed-{i}")
+            Message.objects.create(store=store_a, member=member, flow="benefit", occasion="benefit:2026-11", body="Hi",
+                                   template=template, scheduled_for=timezone.now())
+            Coupon.objects.create(store=store_a, member=member, occasion="benefit:2026-11", code=f"LIN-{i:04d}",
+                                  redeemed_at=order.paid_at, redeemed_order=order)
+
+    def streamed() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            lines = b"".join(client_a.get(url).streaming_content).count(b"\n")  # the file is read as it streams
+        return len(ctx), lines
+
+    add(3)
+    few, lines = streamed()
+    assert lines == 1 + 3
+    add(60)
+    assert streamed() == (few, 1 + 63)
+
+
 def test_activity_page_does_not_query_per_history_entry(client_a, store_a):
     today = store_a.today()
     activity = Activity.objects.create(store=store_a, name="Weekend", kind="store_promotion", start_date=today,

@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from campaigns.activity_series import create_series
 from campaigns.models import Activity, ActivityChange, ActivitySeries, ActivityTemplate
 from tests.factories import ProductFactory
 
@@ -432,3 +434,69 @@ def test_each_moved_occurrence_records_its_move_and_the_new_rule_in_its_history(
     assert entry.summary == (f"Moved from Mon 23 Nov to Wed 25 Nov; {open_steps} checklist steps moved with it; "
                              "Series rule changed from every Monday until 2026-11-23 to every Wednesday until "
                              "2026-11-25.")
+
+
+# --- A sign-up deadline each occurrence can still meet ----------------------------------------------------------
+
+NOV_1_SHANGHAI = datetime(2026, 11, 1, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def _platform_event_series(client, store, repeat, until):
+    """Created on 1 Nov: a platform event on Sat 21 Nov whose sign-up closes 20 days before, on 1 Nov."""
+    with time_machine.travel(NOV_1_SHANGHAI, tick=False):
+        response = _new(client, store, kind="platform_event", name="Flash sale", start_date="2026-11-21",
+                        end_date="2026-11-21", signup_deadline="2026-11-01",
+                        **{"d-event": "other", "d-event_name": "Flash sale", "d-signup_status": "not_started",
+                           "r-repeat": repeat, "r-until": until})
+    assert response.status_code == 302, response.content.decode()
+
+
+def test_a_series_whose_first_sign_up_deadline_has_passed_is_not_created(store_a):
+    event = Activity(store=store_a, name="Flash sale", kind="platform_event", start_date=date(2026, 11, 18),
+                     end_date=date(2026, 11, 18), signup_deadline=date(2026, 11, 8),
+                     details={"event": "other", "event_name": "Flash sale", "signup_status": "not_started"})
+    event.full_clean()  # a valid activity in itself: only its deadline's day is gone
+
+    # The New activity form refuses a passed deadline first; the series checks it for any other caller.
+    with time_machine.travel(NOON_SHANGHAI, tick=False), pytest.raises(ValidationError) as refused:
+        create_series(event, "weekly", date(2026, 12, 2))
+
+    assert refused.value.messages == [
+        "The occurrence on Wed 18 Nov 2026 cannot be: Its sign-up deadline 2026-11-08 would have passed (today is "
+        "2026-11-10). Nothing was created."]
+    assert not Activity.objects.exists() and not ActivitySeries.objects.exists()
+
+
+@time_machine.travel(NOON_SHANGHAI, tick=False)
+def test_a_rule_change_is_refused_when_a_new_occurrences_sign_up_deadline_would_have_passed(client_a, store_a):
+    _platform_event_series(client_a, store_a, "monthly", "2027-01-21")  # 21 Nov, 21 Dec, 21 Jan
+    before = sorted(Activity.objects.values_list("pk", "start_date", "signup_deadline"))
+    first = Activity.objects.get(start_date=date(2026, 11, 21))
+
+    # Weekly from 21 Nov: the new one on 28 Nov would close its sign-up on 8 Nov, two days ago.
+    weekly = _change(client_a, first, repeat="weekly", until="2026-12-19").content.decode()
+
+    assert ("The occurrence on Sat 28 Nov 2026 cannot be: Its sign-up deadline 2026-11-08 would have passed "
+            "(today is 2026-11-10). Nothing was changed.") in weekly
+    assert sorted(Activity.objects.values_list("pk", "start_date", "signup_deadline")) == before
+    assert ActivitySeries.objects.get().describe() == "monthly on day 21 until 2027-01-21"
+
+    # The other side: one more month leaves its sign-up open till 1 Feb.
+    _change(client_a, first, repeat="monthly", until="2027-02-21")
+    assert Activity.objects.get(start_date=date(2027, 2, 21)).signup_deadline == date(2027, 2, 1)
+
+
+@time_machine.travel(NOON_SHANGHAI, tick=False)
+def test_moving_the_first_day_is_refused_when_a_moved_occurrences_sign_up_deadline_would_have_passed(
+        client_a, store_a):
+    _platform_event_series(client_a, store_a, "weekly", "2026-12-19")  # Saturdays 21 Nov to 19 Dec
+    before = sorted(Activity.objects.values_list("pk", "start_date", "signup_deadline"))
+    first = Activity.objects.get(start_date=date(2026, 11, 21))
+
+    # Saturdays to Fridays: 21 Nov moves to 13 Nov, its deadline from 1 Nov to 24 Oct.
+    response = _change(client_a, first, repeat="weekly", until="2026-12-19", first_day="2026-11-13")
+
+    assert ("The occurrence on Fri 13 Nov 2026 cannot be: Its sign-up deadline 2026-10-24 would have passed "
+            "(today is 2026-11-10). Nothing was changed.") in response.content.decode()
+    assert sorted(Activity.objects.values_list("pk", "start_date", "signup_deadline")) == before
+    assert ActivitySeries.objects.get().describe() == "every Saturday until 2026-12-19"

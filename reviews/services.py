@@ -14,7 +14,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
 from members.flows import active_template
-from members.models import Flow, Member, SmsTemplate
+from members.models import Flow, InboundReply, Member, SmsTemplate
 from members.sending import NotTextable, member_context, not_textable_reason, queue_one
 from members.services import normalise_phone
 from members.texts import render
@@ -352,6 +352,38 @@ def text_customer(case: ReviewCase, user, attempt: int, now: datetime | None = N
         return ContactAttempt.objects.get(message=message), False
     return ContactAttempt.objects.create(case=case, by=user, at=now, outcome=ContactOutcome.TEXTED,
                                          message=message), True
+
+
+# The customer's replies shown on a case page; a number that keeps texting has the rest in its conversation.
+CASE_REPLIES_SHOWN = 50
+
+
+def contact_log(case: ReviewCase) -> tuple[list[ContactAttempt], bool]:
+    """The case's contact log, oldest first, each line with `replies`: for a text, the customer's replies to the
+    store (`members.InboundReply`, the store's own copy of each) that came after it was sent (or, not sent yet,
+    was due) and before the case's next text, oldest first; and whether replies beyond CASE_REPLIES_SHOWN were
+    left out. Two queries however many texts and replies."""
+    contacts = list(case.contacts.select_related("by", "message__member"))
+    texts = sorted((c for c in contacts if c.message), key=lambda c: (_text_time(c.message), c.pk))
+    for contact in contacts:
+        contact.replies = []
+    if not texts:
+        return contacts, False
+    replies = list(InboundReply.objects.filter(store_id=case.store_id,
+                                               member_id__in={c.message.member_id for c in texts},
+                                               received_at__gte=_text_time(texts[0].message))
+                   .order_by("received_at", "pk")[:CASE_REPLIES_SHOWN + 1])
+    for reply in replies[:CASE_REPLIES_SHOWN]:
+        # The text it answers: the latest of the case's texts to that member sent before it arrived.
+        earlier = [c for c in texts if c.message.member_id == reply.member_id
+                   and _text_time(c.message) <= reply.received_at]
+        if earlier:
+            earlier[-1].replies.append(reply)
+    return contacts, len(replies) > CASE_REPLIES_SHOWN
+
+
+def _text_time(message) -> datetime:
+    return message.sent_at or message.scheduled_for
 
 
 @transaction.atomic

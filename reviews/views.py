@@ -133,6 +133,7 @@ def _case_context(request, store, case, **forms):
     is_manager = has_role(request.user, store, MANAGER)
     phone = case.phone
     users = assignable_users([store])
+    contacts, replies_left_out = services.contact_log(case)
     context = {
         "store": store,
         "case": case,
@@ -143,7 +144,8 @@ def _case_context(request, store, case, **forms):
         "phone": phone,
         "phone_shown": phone if is_manager else mask_phone(phone),
         "events": case.events.select_related("by"),
-        "contacts": case.contacts.select_related("by", "message"),
+        "contacts": contacts,
+        "replies_left_out": replies_left_out,
         "care": services.care_text(case),
         "tasks": case.tasks.select_related("owner"),
         "transition_form": TransitionForm(),

@@ -12,6 +12,7 @@ from django.utils.html import format_html, json_script
 from django.utils.safestring import mark_safe
 
 from metrics import figures
+from opsdesk.privacy import mask_phone
 
 register = template.Library()
 
@@ -23,6 +24,12 @@ def _local(value, zone):
     if isinstance(value, datetime) and timezone.is_aware(value):
         value = value.astimezone(tz)
     return value, timezone.now().astimezone(tz).year
+
+
+@register.filter
+def masked(phone: str) -> str:
+    """A phone number as a page shows it to anyone: +14*****0100 (opsdesk.privacy.mask_phone)."""
+    return mask_phone(phone)
 
 
 @register.filter(expects_localtime=True)

@@ -27,7 +27,7 @@ from campaigns.models import (
 from members.models import Coupon, InboundReply, MemberOrder, Message, SmsTemplate
 from metrics.models import ActionItem, Anomaly
 from metrics.rollup import rollup_days
-from reviews.models import ProductTask
+from reviews.models import ContactAttempt, ProductTask
 from stores.models import ImportJob, ListingVersion, Store
 from tests.ads.conftest import AdDailyFactory, AdPlanFactory, SnapshotFactory
 from tests.factories import (
@@ -145,6 +145,32 @@ def test_conversation_page_does_not_query_per_text_or_reply(client_a, operator_a
     few = queries(client_a, url)
     add(3)
     assert queries(client_a, url) == few
+
+
+def test_case_page_does_not_query_per_text_or_reply(client_a, operator_a, store_a):
+    member = make_member(store_a)
+    case = make_case(store_a, rating=1, body="broken", member=member)
+    url = case.get_absolute_url()
+
+    def add(n):
+        for _ in range(n):
+            i = Message.objects.count()
+            at = timezone.now() - timedelta(hours=10 - i)
+            text = Message.objects.create(store=store_a, member=member, flow="review_care", body="Sorry",
+                                          occasion=f"review_care:case {case.pk} text {i + 1}", scheduled_for=at,
+                                          sent_at=at, status="failed" if i % 2 else "delivered",
+                                          error_code="30006" if i % 2 else "")
+            ContactAttempt.objects.create(case=case, by=operator_a, at=at, outcome="texted", message=text)
+            for minutes in (5, 10):
+                InboundReply.objects.create(store=store_a, member=member, kind="message", body="Call me",
+                                            provider_sid=f"SM{i}-{minutes}",
+                                            received_at=at + timedelta(minutes=minutes))
+
+    add(2)
+    few = queries(client_a, url)
+    add(2)
+    assert queries(client_a, url) == few
+    assert client_a.get(url).content.decode().count("<li data-reply>") == 8
 
 
 def test_campaign_page_does_not_query_per_redeeming_order(client_a, store_a):

@@ -1,6 +1,7 @@
 """Texting the customer from a bad-review case: through the members' sending pipeline, once per click, logged in
 the contact log with its delivery status, never a call for the SLA, refused for opted-out or missing numbers."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -199,3 +200,79 @@ def test_a_bad_review_text_carries_no_coupon_and_is_no_campaign(client, store_b,
     client.force_login(MembershipFactory(store=store_b, user=UserFactory(username="mgr-b"), role="manager").user)
     assert client.post(reverse("members:campaign", args=[care_template.pk])).status_code == 400
     assert not Message.objects.exists()
+
+
+def reply(body, sid):
+    """The customer texts our number back (Twilio's signed inbound webhook)."""
+    signed_post(Client(), reverse("twilio_inbound"), {"From": "+14155550100", "Body": body, "MessageSid": sid})
+
+
+def replies_on(page: str) -> list[str]:
+    """The replies shown under the case's texts, in page order: 'time · from · body' per reply."""
+    return [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in re.findall(r"<li data-reply>(.*?)</li>", page)]
+
+
+def test_the_customers_replies_show_under_the_text_in_time_order_in_store_time_and_masked(client_b, case,
+                                                                                          care_template, clock):
+    reply("Is my refund coming?", "SMearlier")  # before the case's text: not an answer to it
+    clock.shift(timedelta(minutes=30))
+    text(client_b, case)
+    sending.send_message(Message.objects.get(flow="review_care").pk)
+    clock.shift(timedelta(minutes=5))
+    reply("I am at work, call me after 6pm", "SMr1")
+    clock.shift(timedelta(minutes=12))
+    reply("STOP", "SMr2")
+
+    page = client_b.get(case.get_absolute_url()).content.decode()
+    # 10:35 and 10:47 in Los Angeles, the store's zone (18:35 and 18:47 UTC)
+    assert replies_on(page) == [
+        "Tue 24 Nov 10:35 · Reply from +14*****0100 I am at work, call me after 6pm",
+        "Tue 24 Nov 10:47 · Reply from +14*****0100 · Opt-out STOP"]
+    assert page.index("Sorry about your order #1042, Grace: we tried") < page.index("I am at work")
+    assert "Is my refund coming?" not in page
+
+
+def test_a_manager_sees_the_replies_number_masked_too(client, store_b, case, care_template, clock):
+    client.force_login(MembershipFactory(store=store_b, user=UserFactory(username="mgr-b"), role="manager").user)
+    text(client, case)
+    clock.shift(timedelta(minutes=5))
+    reply("Call me now please", "SMr1")
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert replies_on(page) == ["Tue 24 Nov 10:05 · Reply from +14*****0100 Call me now please"]
+
+
+def test_each_reply_shows_under_the_text_it_came_after(client_b, case, care_template, clock):
+    text(client_b, case)
+    clock.shift(timedelta(hours=2))
+    reply("Who is this?", "SMr1")
+    clock.shift(timedelta(days=1))
+    text(client_b, case, attempt=2)
+    clock.shift(timedelta(minutes=3))
+    reply("OK, call at 4", "SMr2")
+    page = client_b.get(case.get_absolute_url()).content.decode()
+    first, second = page.split('data-text-status="queued"')[1:3]  # the log's two texts, oldest first
+    assert replies_on(first) == ["Tue 24 Nov 12:00 · Reply from +14*****0100 Who is this?"]
+    assert replies_on(second) == ["Wed 25 Nov 12:03 · Reply from +14*****0100 OK, call at 4"]
+
+
+def test_only_the_stores_own_replies_of_the_number_show_on_its_case(client_b, store_a, store_b, case, care_template,
+                                                                    clock):
+    from members.models import InboundReply
+
+    other_store = make_member(store_a, phone="+14155550100", name="Grace Hopper")
+    stranger = make_member(store_b, phone="+14155550199", name="Someone Else")
+    text(client_b, case)
+    clock.shift(timedelta(minutes=5))
+    reply("Call me", "SMr1")  # kept for both memberships of the number: shown once
+    InboundReply.objects.create(store=store_a, member=other_store, kind="message", body="About my Store A order",
+                                provider_sid="SMa", received_at=LA_MORNING + timedelta(minutes=6))
+    InboundReply.objects.create(store=store_b, member=stranger, kind="message", body="Another customer",
+                                provider_sid="SMs", received_at=LA_MORNING + timedelta(minutes=7))
+    page = client_b.get(case.get_absolute_url()).content.decode()
+    assert replies_on(page) == ["Tue 24 Nov 10:05 · Reply from +14*****0100 Call me"]
+    assert "About my Store A order" not in page and "Another customer" not in page
+
+
+def test_a_case_without_a_text_shows_no_replies(client_b, case, care_template, clock):
+    reply("Hello?", "SMr1")
+    assert replies_on(client_b.get(case.get_absolute_url()).content.decode()) == []

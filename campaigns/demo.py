@@ -3,23 +3,26 @@
 Per store: the promotion the order history spikes for (at ctx.promo's days, finished), a platform
 event a few weeks ahead whose sign-up closes in 5 days (the store's next named event 8 to 90 days
 ahead on its real day, such as Double 12 on 12 December; else a seasonal platform sale in three
-weeks), with the Double 11 template's checklist, half of it ticked; a content post in 3 days, a
-members' lottery that ran two weeks ago and was drawn, and year, month and week plans with goals
-and tasks. The second store also has a bundle running now and its promotion reviewed.
+weeks), with the Double 11 template's checklist, half of it ticked, whose budget the manager raised yesterday; a
+content post in 3 days with its checklist, which the operator moved two days later on the calendar three days
+ago (so both histories show named people and a move, not only their creation); a members' lottery that ran
+two weeks ago and was drawn, and year, month and week plans with goals and tasks. The second store also has a
+bundle running now and its promotion reviewed.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import random
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from . import activity_history, activity_lottery, ads_demo
+from . import activity_history, activity_lottery, activity_moves, ads_demo
 from .activity_kinds import next_event_day
 from .activity_templates import copy_checklist, install_defaults
-from .models import Activity, ActivityReview, ActivityTemplate, Plan, PlanGoal, PlanTask, Playbook
+from .models import Activity, ActivityChange, ActivityReview, ActivityTemplate, Plan, PlanGoal, PlanTask, Playbook
 
 
 def _activity(store, owner, status_path, **values) -> Activity:
@@ -53,10 +56,8 @@ def seed(ctx) -> None:
             item.done_at, item.done_by = timezone.now(), ctx.operator
             item.save()
 
-        _activity(store, ctx.operator, ["planned"], name="Evening tasting post", kind="content",
-                  start_date=today + timedelta(days=3), end_date=today + timedelta(days=3),
-                  details={"channel": "xiaohongshu" if store.country == "CN" else "instagram",
-                           "publish_at": f"{today + timedelta(days=3)}T20:00", "topic": products[0].title})
+        seed_moved_post(store, ctx, templates["Content post"], products[0], today)
+        seed_budget_raised(store, ctx, event, today)
 
         lottery = _activity(store, ctx.manager, ["planned", "running", "done"], name="Lottery for last week's buyers",
                             kind="gift", start_date=today - timedelta(days=14), end_date=today - timedelta(days=8),
@@ -80,6 +81,59 @@ def seed(ctx) -> None:
 
         _seed_plans(store, ctx, today)
     ads_demo.seed(ctx)  # after the activities, so launches can link them
+
+
+POST_PLANNED_AHEAD = 10  # days ahead the content post was first planned, when it was created
+POST_MOVED = 2  # days olivia moved it later on the calendar, MOVED_DAYS_AGO days ago
+MOVED_DAYS_AGO = 3
+EVENT_BUDGET_RAISED = Decimal("2500")  # the platform event's budget after marco's edit yesterday (was 2000)
+
+
+def _local(store, day: date, hour: int, rng: random.Random) -> datetime:
+    """A time in the store-local `hour` of `day`, its minute drawn from the demo's history RNG."""
+    return datetime.combine(day, time(hour, rng.randrange(60)), tzinfo=store.zone)
+
+
+def _history_rng(ctx, store) -> random.Random:
+    # Its own RNG derived from the demo's seed, so the rest of the demo draws what it drew before.
+    return random.Random(f"{ctx.seed_value}-{store.slug}-activity-history")
+
+
+def _date_entries(activity: Activity, at: datetime) -> None:
+    """The entries written so far for `activity` (its creation, its status) happened at `at`, not at seeding."""
+    ActivityChange.objects.filter(activity=activity).update(at=at)
+
+
+def seed_moved_post(store, ctx, template, product, today: date) -> Activity:
+    """The content post, planned POST_PLANNED_AHEAD days ahead with the template's checklist, which olivia
+    moved POST_MOVED days later on the calendar MOVED_DAYS_AGO days ago (`move_activity`, its steps following):
+    it now falls in 3 days, and its history shows her move, not only its creation."""
+    rng = _history_rng(ctx, store)
+    created_on = today - timedelta(days=POST_PLANNED_AHEAD - 1)
+    first = today + timedelta(days=MOVED_DAYS_AGO - POST_MOVED)
+    post = _activity(store, ctx.operator, ["planned"], name="Evening tasting post", kind="content",
+                     start_date=first, end_date=first, template=template,
+                     details={"channel": "xiaohongshu" if store.country == "CN" else "instagram",
+                              "publish_at": f"{first}T20:00", "topic": product.title})
+    copy_checklist(post, template, created_on)  # made on the day it was planned: the steps' full lead times
+    _date_entries(post, _local(store, created_on, 11, rng))
+    post, _ = activity_moves.move_activity(post, POST_MOVED, shown_start=first, user=ctx.operator)
+    ActivityChange.objects.filter(activity=post, by=ctx.operator).update(
+        at=_local(store, today - timedelta(days=MOVED_DAYS_AGO), 10, rng))
+    return post
+
+
+def seed_budget_raised(store, ctx, event: Activity, today: date) -> None:
+    """marco raised the platform event's budget yesterday, recorded as the Edit form records it."""
+    rng = _history_rng(ctx, store)
+    _date_entries(event, _local(store, today - timedelta(days=6), 15, rng))
+    before = activity_history.snapshot(event)
+    event.budget = EVENT_BUDGET_RAISED
+    event.full_clean()
+    event.save()
+    entry = activity_history.record(event, before, user=ctx.manager)
+    entry.at = _local(store, today - timedelta(days=1), 16, rng)
+    entry.save(update_fields=["at"])
 
 
 # A platform's own sale for the months without a named event near, by the month it starts in.

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from campaigns import demo
 from campaigns.activity_kinds import event_day, next_event_day
@@ -79,3 +80,30 @@ def test_named_events_fall_on_their_real_days():
     assert next_event_day("double_11", date(2026, 11, 26)) == date(2027, 11, 11)
     assert next_event_day("double_11", date(2026, 11, 10)) == date(2026, 11, 11)
     assert next_event_day("prime_day", date(2026, 11, 10)) is None
+
+
+NOW = datetime(2026, 11, 25, 7, 30, tzinfo=UTC)  # 15:30 in Shanghai, 23:30 (24 Nov) in Los Angeles
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_newcomer_sees_who_moved_and_who_edited_an_activity_in_its_history(client):
+    ctx = stores_demo.seed(days=45)
+    demo.seed(ctx)
+    jade = ctx.stores[0]  # Wed 25 Nov in Shanghai
+    post = Activity.objects.get(store=jade, kind="content")
+    assert post.start_date == date(2026, 11, 28)
+    # The checklist kept its lead times: written two days before, published on the day, compared the day after.
+    assert sorted(post.checklist.values_list("due_date", flat=True)) == [
+        date(2026, 11, 26), date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 29)]
+    client.force_login(ctx.operator)
+    page = client.get(reverse("campaigns:activity_detail", args=[post.pk])).content.decode()
+    history = page[page.index('id="history"'):]
+    assert "Sun 22 Nov 10:" in history and "<strong>Olivia</strong>" in history
+    assert "Moved from Thu 26 Nov to Sat 28 Nov; 4 checklist steps moved with it;" in history
+    assert history.index("Moved from") < history.index("Created as")  # newest first: created before the move
+    event = Activity.objects.get(store=jade, kind="platform_event")
+    client.force_login(ctx.manager)
+    page = client.get(reverse("campaigns:activity_detail", args=[event.pk])).content.decode()
+    history = page[page.index('id="history"'):]
+    assert "Tue 24 Nov 16:" in history and "<strong>Marco</strong>" in history
+    assert "Budget: 2,000.00 CNY → 2,500.00 CNY." in history

@@ -4,8 +4,9 @@ Per store, one ad plan per channel with ctx.days of daily performance drawn from
 paid orders (a channel's orders and sales are a share of its traffic source's), so ads and orders
 tell one story: on ctx.anomaly_day the first store's through-train plan stops spending ("paid-search
 plan paused") and, still not spending today, shows as "stopped spending" on the desk; the second
-store's display plan runs hot today and shows as "on pace to overspend". Today's hourly spend
-snapshots follow the stores' hourly order curve. Two plans get three creatives each (generated
+store's display plan runs hot today and shows as "on pace to overspend"; the first store's display plan was paused
+by the manager for four days and resumed by the operator yesterday (its month judged on the days it ran).
+Today's hourly spend snapshots follow the stores' hourly order curve. Two plans get three creatives each (generated
 images) and each store a product launch ten days ago with its listing versions and checklist. Each store has
 this month's ad budget (all plans together): the first store's leaves room, the second store's is below what
 its month ends at the current rate, so its ads page and the desk say it is on pace to overspend.
@@ -69,6 +70,7 @@ def seed(ctx) -> None:
         plans = _seed_plans(ctx, store, index, now)
         if index == 0:
             _anomaly(ctx, store, plans[AdChannel.SEARCH])
+            _pause_and_resume(ctx, store, plans[AdChannel.DISPLAY], now)
         _seed_snapshots(ctx, store, plans, index, now)
         _seed_creatives(ctx, store, plans[AdChannel.SEARCH])
         _seed_launch(ctx, store, plans, now)
@@ -133,6 +135,28 @@ def _anomaly(ctx, store: Store, plan: AdPlan) -> None:
     if day:
         AdDailyPerformance.objects.filter(plan=plan, date=day).update(impressions=0, clicks=0, spend=0, orders=0,
                                                                        sales=0)
+
+
+PAUSED_FROM_DAYS_AGO = 6  # the first store's display plan: paused by the manager this many days ago (10:00) ...
+RESUMED_DAYS_AGO = 1  # ... and set active again by the operator at 09:00 this many days ago: 4 whole days paused
+
+
+def _pause_and_resume(ctx, store: Store, plan: AdPlan, now: datetime) -> None:
+    """The manager paused the plan PAUSED_FROM_DAYS_AGO days ago and the operator set it running again yesterday,
+    through the plan form's status record (`AdPlanStatusChange.record`): the days between have no report (it did not
+    run), so the plan page's month reads "paused 4 days: budget for the N running days" and its history names them.
+    Early in a month the pause falls partly in the month before, so fewer of its days are this month's."""
+    today = store.today(now)
+    paused_on, resumed_on = today - timedelta(days=PAUSED_FROM_DAYS_AGO), today - timedelta(days=RESUMED_DAYS_AGO)
+    if paused_on <= plan.start_date:  # a short demo history: the plan had barely started
+        return
+    plan.status = AdPlanStatus.PAUSED
+    AdPlanStatusChange.record(plan, StatusSource.FORM, by=ctx.manager, previous=AdPlanStatus.ACTIVE,
+                              at=datetime.combine(paused_on, time(10), tzinfo=store.zone))
+    plan.status = AdPlanStatus.ACTIVE  # never saved paused: it runs again now
+    AdPlanStatusChange.record(plan, StatusSource.FORM, by=ctx.operator, previous=AdPlanStatus.PAUSED,
+                              at=datetime.combine(resumed_on, time(9), tzinfo=store.zone))
+    plan.daily.filter(date__gt=paused_on, date__lt=resumed_on).delete()
 
 
 def _seed_snapshots(ctx, store: Store, plans: dict, index: int, now: datetime) -> None:

@@ -17,6 +17,7 @@ from campaigns.models import (
     StoreAdBudget,
 )
 from metrics import email
+from metrics.figures import metric_value
 from stores import demo
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +87,24 @@ def test_demo_morning_email_tells_the_manager_the_store_on_pace_to_overspend(med
     for part in parts[pacific]:
         assert "Ad budget" in part and "All plans" in part and "on pace to spend" in part and link in part
     assert not any("All plans" in part for part in parts[jade])  # the first store's budget leaves room
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_newcomer_sees_a_plan_paused_for_days_and_resumed_judged_on_its_running_days(media, client):
+    ctx = demo.seed(days=30)
+    ads_demo.seed(ctx)
+    jade = ctx.stores[0]  # Wed 25 Nov in Shanghai: paused Thu 19 Nov 10:00, running again Tue 24 Nov 09:00
+    plan = AdPlan.objects.get(store=jade, channel=AdChannel.DISPLAY)
+    assert not plan.daily.filter(date__range=(date(2026, 11, 20), date(2026, 11, 23))).exists()
+    assert plan.daily.filter(date=date(2026, 11, 24)).exists()
+    client.force_login(ctx.manager)
+    page = client.get(reverse("campaigns:ad_detail", args=[plan.pk])).content.decode()
+    budget = metric_value(plan.daily_budget * 26, "money")
+    assert f"(paused 4 days: budget for the 26 running days {budget})" in page
+    history = page[page.index('id="status-history"'):page.index("</section>", page.index('id="status-history"'))]
+    assert history.index("Active <span>Tue 24 Nov 09:00") < history.index("Paused <span>Thu 19 Nov 10:00")
+    assert "Tue 24 Nov 09:00 <span class=\"muted\">(Asia/Shanghai time)</span> · Olivia" in history
+    assert "Thu 19 Nov 10:00 <span class=\"muted\">(Asia/Shanghai time)</span> · Marco" in history
+    client.force_login(ctx.operator)
+    page = client.get(reverse("campaigns:ads") + f"?store={jade.slug}").content.decode()
+    assert "4 plan-days paused left out" in page

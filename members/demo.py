@@ -1,7 +1,7 @@
 """Demo data for members: every demo buyer enrolled from their paid orders (tiers, RFM segments),
-text templates for each flow, a store festival, a week of texts already sent (those not yet due
-wait in the queue), and this month's benefit text with its coupon delivered to some members, a share of whom
-used the code on a later order."""
+text templates for each flow (the bad-review text too, which the reviews demo sends from a case), a store
+festival, a week of texts already sent (those not yet due wait in the queue), and this month's benefit text with
+its coupon delivered to some members, a share of whom used the code on a later order."""
 
 from __future__ import annotations
 
@@ -43,6 +43,9 @@ TEMPLATES = {
          {"coupon_value": "¥20"}),
         ("老客召回", Flow.CAMPAIGN, "{first_name}，好久不见！新茶已到，{store}为您留了一份试饮。",
          {"audience_segments": "at_risk,hibernating,lost"}),
+        ("差评关怀", Flow.REVIEW_CARE,
+         "{first_name}您好，订单{order}让您失望了，非常抱歉。刚才给您打电话没有接通，直接回复本短信或致电400 820 0199，"
+         "我们马上处理。{store}", {}),
     ],
     "default": [
         ("Holiday greeting", Flow.HOLIDAY, "Happy {holiday}, {first_name}! Warm wishes from all of us at {store}.", {}),
@@ -54,6 +57,9 @@ TEMPLATES = {
          "- {store}", {"coupon_value": "$10 off"}),
         ("Win back", Flow.CAMPAIGN, "We miss you, {first_name}! New trail gear just landed at {store}.",
          {"audience_segments": "at_risk,hibernating,lost"}),
+        ("Bad-review care", Flow.REVIEW_CARE,
+         "Sorry about your order {order}, {first_name}: we tried to call you. Reply here or call us at "
+         "+1 415 555 0199. - {store}", {}),
     ],
 }
 

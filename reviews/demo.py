@@ -8,11 +8,15 @@ most reviewed product got a listing fix 30 days ago from a case, and its reviews
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from members import compliance
+from members.models import Message, MessageStatus
+from members.replies import receive
 from stores.models import OrderLine, OrderStatus
 
 from .importers import import_reviews
@@ -29,7 +33,7 @@ from .models import (
     ReviewPolicy,
     RootCause,
 )
-from .services import assign_case, case_reason, create_listing_fix, open_case_if_bad
+from .services import assign_case, care_text, case_reason, create_listing_fix, open_case_if_bad, text_customer
 
 TEXTS = {
     "CN": {
@@ -67,6 +71,7 @@ def seed(ctx) -> None:
     for index, store in enumerate(ctx.stores):
         _seed_store(ctx, store, now, fixed_product=index == 0)
         _assign(ctx, store, manager_takes_one=index == 0)
+        _text_a_customer(ctx, store, now)
 
 
 def _seed_store(ctx, store, now, fixed_product: bool) -> None:
@@ -204,6 +209,41 @@ def _assign(ctx, store, manager_takes_one: bool) -> None:
     for case, (assignee, by) in zip(called, owners, strict=False):
         at = min(case.opened_at + timedelta(minutes=20), case.first_contact_at)
         assign_case(case, by, assignee.pk, now=at)
+
+
+# The customer's answer to the case's text, in the store's language.
+CARE_REPLIES = {"CN": "刚才在开会没接到，晚上6点以后打给我吧。",
+                "US": "Sorry I missed your call. Happy to talk, please call me after 6pm."}
+
+
+def _text_a_customer(ctx, store, now) -> None:
+    """olivia texted the customer of one of her open cases after a call (the store's bad-review text, through
+    `services.text_customer` and so the members' `queue_one`), Twilio reported it delivered, and the customer
+    answered: the case's contact log shows the Texted line, its conversation the reply (through
+    `members.replies.receive`, which keeps it and sends our acknowledgement). Her case with a missed call first, then
+    the newest; none when no case of hers can be texted yet (no member, no consent, a short history)."""
+    rng = random.Random(f"{ctx.seed_value}-{store.slug}-care-text")
+    cases = (ReviewCase.objects.filter(store=store, status__in=OPEN_STATUSES, assigned_to=ctx.operator,
+                                       first_contact_at__isnull=False).order_by("-opened_at", "-pk"))
+    missed = {c.pk for c in cases if c.contacts.filter(outcome=ContactOutcome.NO_ANSWER).exists()}
+    for case in sorted(cases, key=lambda c: c.pk not in missed):
+        care = care_text(case)
+        texted_at = case.first_contact_at + timedelta(minutes=rng.randrange(10, 40))
+        sent_at = compliance.next_send_time(texted_at, care.member.zone) if care.member else None
+        # The demo shows the reply, so the text went early enough for it (quiet hours may have held it).
+        if care.refusal or sent_at + timedelta(hours=2) > now:
+            continue
+        contact, _ = text_customer(case, ctx.operator, care.attempt, now=texted_at)
+        sent_at += timedelta(seconds=rng.randrange(2, 30))
+        # As the worker and Twilio's status callback leave a delivered text.
+        Message.objects.filter(pk=contact.message_id).update(
+            status=MessageStatus.DELIVERED, attempts=1, claimed_at=sent_at, sent_at=sent_at,
+            status_updated_at=sent_at + timedelta(seconds=8), provider_sid=f"SMdemo{store.pk:02d}c{case.pk:025d}",
+            created_at=texted_at)
+        receive(care.member.phone, CARE_REPLIES["CN" if store.country == "CN" else "US"],
+                provider_sid=f"SMdemo{store.pk:02d}r{case.pk:025d}",
+                now=sent_at + timedelta(minutes=rng.randrange(5, 60)))
+        return
 
 
 def _situation(review) -> str:

@@ -28,7 +28,7 @@ def test_demo_seed_enrols_buyers_with_segments_templates_and_texts():
         assert members.filter(orders_count__gt=0, segment="").count() == 0
         assert members.filter(orders_count__gt=0).count() > 100
         assert members.filter(sms_consent=True).exists() and members.filter(sms_consent=False).exists()
-        assert SmsTemplate.objects.filter(store=store).count() == 4
+        assert SmsTemplate.objects.filter(store=store).count() == 5
         assert Message.objects.filter(store=store, status="delivered").exists()
 
 

@@ -1,10 +1,16 @@
 """The demo's reviews tell the story the docs promise."""
 
+from datetime import UTC, datetime
+
+import time_machine
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 
+from members import demo as members_demo
+from members.models import Flow, InboundReply, MessageStatus
 from reviews import demo, desk
-from reviews.models import OPEN_STATUSES, CaseStatus, Review, ReviewCase
+from reviews.models import OPEN_STATUSES, CaseStatus, ContactAttempt, ContactOutcome, Review, ReviewCase
 from reviews.services import overdue_cases
 from stores import demo as stores_demo
 from stores.models import ListingVersion
@@ -54,3 +60,26 @@ def test_demo_gives_open_cases_owners_with_their_history_line(db, client):
     client.force_login(olivia)
     page = client.get(reverse("reviews:index") + "?assigned=me").content.decode()
     assert "6 open cases assigned to you" in page, page
+
+
+@time_machine.travel(datetime(2026, 11, 25, 7, 30, tzinfo=UTC), tick=False)  # 15:30 Shanghai, 23:30 Los Angeles
+def test_a_newcomer_sees_a_case_texted_by_olivia_delivered_and_the_customers_reply(db, client):
+    ctx = stores_demo.seed(days=45)
+    members_demo.seed(ctx)
+    demo.seed(ctx)
+    client.force_login(ctx.operator)
+    for store in ctx.stores:
+        contact = ContactAttempt.objects.get(case__store=store, outcome=ContactOutcome.TEXTED)
+        case, text = contact.case, contact.message
+        assert case.is_open() and case.assigned_to == ctx.operator and contact.by == ctx.operator
+        assert text.flow == Flow.REVIEW_CARE and text.status == MessageStatus.DELIVERED
+        assert contact.at <= text.sent_at < text.status_updated_at < timezone.now()
+        page = client.get(reverse("reviews:case", args=[store.slug, case.pk])).content.decode()
+        assert "· Texted · olivia · " in page and 'data-text-status="delivered">Delivered</span>' in page
+        assert text.body in page and text.body.startswith(("Sorry about your order", text.member.first_name))
+        conversation = reverse("members:conversation", args=[text.member_id])
+        assert conversation in page
+        page = client.get(conversation).content.decode()
+        reply = InboundReply.objects.get(member=text.member)
+        assert reply.body in page and reply.received_at > text.sent_at
+        assert reply.body in demo.CARE_REPLIES.values()

@@ -78,8 +78,8 @@ def test_a_newcomer_sees_a_case_texted_by_olivia_delivered_and_the_customers_rep
         assert "· Texted · olivia · " in page and 'data-text-status="delivered">Delivered</span>' in page
         assert text.body in page and text.body.startswith(("Sorry about your order", text.member.first_name))
         conversation = reverse("members:conversation", args=[text.member_id])
-        assert conversation in page
-        page = client.get(conversation).content.decode()
         reply = InboundReply.objects.get(member=text.member)
+        assert conversation in page and reply.body in page  # the reply under the text, on the case itself
+        page = client.get(conversation).content.decode()
         assert reply.body in page and reply.received_at > text.sent_at
         assert reply.body in demo.CARE_REPLIES.values()

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from metrics import figures
 
+from .activity_kinds import wall_time_words
 from .models import Activity, ActivityChange, ActivityStatus
 
 # What is watched, with the words each field is named by; days and the series are said apart.
@@ -71,6 +72,8 @@ def _value(field: str, value, activity: Activity, this_year: int) -> str:
         return ", ".join(value)
     if field == "name":
         return f"“{value}”"
+    if field == "publish_at":
+        return wall_time_words(value, this_year)
     if field == "signup_status":
         return value.replace("_", " ")
     return str(value)

@@ -14,7 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import pretty_name
 
-from metrics.figures import metric_value
+from metrics.figures import day_words, metric_value
 
 from .models.activities import ActivityKind
 
@@ -176,8 +176,17 @@ def describe(activity) -> list[tuple[str, str]]:
             value = dict(field.choices).get(value, value)
         elif isinstance(field, forms.DecimalField) and field.decimal_places == 2:  # money, as Budget is written
             value = f"{metric_value(value, 'money')} {activity.store.currency}"
+        elif isinstance(field, forms.DateTimeField):
+            value = wall_time_words(value, activity.store.today().year)
         rows.append((field.label or pretty_name(name), str(value)))
     return rows
+
+
+def wall_time_words(value: str, this_year: int) -> str:
+    """A details time kept as the store's wall time ("2026-12-02T20:00", naive ISO) as operators read it:
+    "Wed 2 Dec 20:00"."""
+    moment = datetime.fromisoformat(value)
+    return f"{day_words(moment.date(), this_year)} {moment:%H:%M}"
 
 
 def is_lottery(activity) -> bool:

@@ -289,3 +289,16 @@ def test_the_admin_does_not_open_another_stores_activity_or_its_history(client, 
     page = client.get(reverse("admin:campaigns_activity_change", args=[theirs.pk]), follow=True).content.decode()
 
     assert "doesn’t exist" in page and "Created as idea" not in page
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_moved_posts_publish_time_reads_as_a_day_and_time_not_iso(client_a, make_activity):
+    post = make_activity(kind="content", start_date=date(2026, 11, 16), end_date=date(2026, 11, 16),
+                         details={"channel": "instagram", "publish_at": "2026-11-16T20:00", "topic": "Camp mug"})
+
+    assert _drag(client_a, post, "2026-11-16", "2026-11-18").status_code == 200
+
+    assert _summaries(post) == ["Moved from Mon 16 Nov to Wed 18 Nov; "
+                                "Publish time: Mon 16 Nov 20:00 → Wed 18 Nov 20:00."]
+    page = client_a.get(reverse("campaigns:activity_detail", args=[post.pk])).content.decode()
+    assert "Wed 18 Nov 20:00" in page and "2026-11-18T20:00" not in page

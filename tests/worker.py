@@ -92,6 +92,16 @@ class WorkerProcess:
                 self.proc.wait()
         self.proc = None
 
+    def crash(self) -> None:
+        """SIGKILL the worker and its pool processes at once, as a machine losing power would: no task is
+        acknowledged or finished. `stop` afterwards has nothing left to do."""
+        pid = self.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        os.kill(pid, signal.SIGKILL)
+        for child in children:
+            os.kill(int(child), signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
     def log(self) -> str:
         return self.logfile.read_text() if self.logfile.exists() else ""
 

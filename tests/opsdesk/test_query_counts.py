@@ -173,19 +173,26 @@ def test_case_page_does_not_query_per_text_or_reply(client_a, operator_a, store_
     assert client_a.get(url).content.decode().count("<li data-reply>") == 8
 
 
-def test_campaign_page_does_not_query_per_redeeming_order(client_a, store_a):
-    template = SmsTemplate.objects.create(store=store_a, name="Benefit", flow="benefit", coupon_value="10% off",
+def benefit_redeemed_by(store):
+    """A benefit template and `add(n)`: n more members whose coupons of its text were redeemed by an order each."""
+    template = SmsTemplate.objects.create(store=store, name="Benefit", flow="benefit", coupon_value="10% off",
                                           body="Your coupon {coupon}")
-    url = reverse("members:campaign", args=[template.pk])
 
     def add(n):
         for _ in range(n):
-            member, i = make_member(store_a), Coupon.objects.count()
-            order = OrderFactory(store=store_a, external_id=f"redeemed-{i}")
-            Message.objects.create(store=store_a, member=member, flow="benefit", occasion="benefit:2026-11", body="Hi",
+            member, i = make_member(store), Coupon.objects.count()
+            order = OrderFactory(store=store, external_id=f"redeemed-{i}")
+            Message.objects.create(store=store, member=member, flow="benefit", occasion="benefit:2026-11", body="Hi",
                                    template=template, scheduled_for=timezone.now())
-            Coupon.objects.create(store=store_a, member=member, occasion="benefit:2026-11", code=f"LIN-{i:04d}",
+            Coupon.objects.create(store=store, member=member, occasion="benefit:2026-11", code=f"LIN-{i:04d}",
                                   redeemed_at=order.paid_at, redeemed_order=order)
+
+    return template, add
+
+
+def test_campaign_page_does_not_query_per_redeeming_order(client_a, store_a):
+    template, add = benefit_redeemed_by(store_a)
+    url = reverse("members:campaign", args=[template.pk])
 
     add(3)
     few = queries(client_a, url)
@@ -194,18 +201,8 @@ def test_campaign_page_does_not_query_per_redeeming_order(client_a, store_a):
 
 
 def test_campaign_csv_reads_all_redeeming_orders_in_the_same_queries_however_many(client_a, store_a):
-    template = SmsTemplate.objects.create(store=store_a, name="Benefit", flow="benefit", coupon_value="10% off",
-                                          body="Your coupon {coupon}")
+    template, add = benefit_redeemed_by(store_a)
     url = reverse("members:campaign_orders_csv", args=[template.pk])
-
-    def add(n):
-        for _ in range(n):
-            member, i = make_member(store_a), Coupon.objects.count()
-            order = OrderFactory(store=store_a, external_id=f"redeemed-{i}")
-            Message.objects.create(store=store_a, member=member, flow="benefit", occasion="benefit:2026-11", body="Hi",
-                                   template=template, scheduled_for=timezone.now())
-            Coupon.objects.create(store=store_a, member=member, occasion="benefit:2026-11", code=f"LIN-{i:04d}",
-                                  redeemed_at=order.paid_at, redeemed_order=order)
 
     def streamed() -> tuple[int, int]:
         with CaptureQueriesContext(connection) as ctx:

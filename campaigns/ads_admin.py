@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from opsdesk.tenancy import StoreScopedAdminMixin
+from opsdesk.tenancy import ReadOnlyAdminMixin, StoreScopedAdminMixin
 
 from .ads_forms import AdCreativeAdminForm
 from .models import (
@@ -63,7 +63,7 @@ class LaunchPlanAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AdPacingAlertSent)
-class AdPacingAlertSentAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+class AdPacingAlertSentAdmin(ReadOnlyAdminMixin, StoreScopedAdminMixin, admin.ModelAdmin):
     """Read-only: which pacing alert episodes were emailed, and when. Rows are written by the hourly task only
     (campaigns.ads_alerts); deleting one would email its episode again."""
 
@@ -77,12 +77,3 @@ class AdPacingAlertSentAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="store", ordering="plan__store__name")
     def store(self, alert):
         return alert.plan.store
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from opsdesk.tenancy import StoreScopedAdminMixin
+from opsdesk.tenancy import ReadOnlyAdminMixin, StoreScopedAdminMixin
 
 from .models import ActionItem, Anomaly, DailyMetric, MorningEmail, PeerBenchmark, StaleDay, TrafficEvent
 
@@ -48,18 +48,9 @@ class MorningEmailAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(StaleDay)
-class StaleDayAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+class StaleDayAdmin(ReadOnlyAdminMixin, StoreScopedAdminMixin, admin.ModelAdmin):
     """Read-only: rows are written by late facts and removed by the rebuild (metrics.stale_days)."""
 
     list_display = ["store", "day", "marks", "created_at", "updated_at"]
     list_filter = ["store"]
     date_hierarchy = "day"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

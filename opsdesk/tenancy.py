@@ -157,3 +157,16 @@ class StoreScopedAdminMixin(StoreScopedChoicesMixin):
             return item
 
         return [scoped(item) for item in super().get_list_filter(request)]
+
+
+class ReadOnlyAdminMixin:
+    """An admin list of rows only the app writes (a record of what it did): seen, never added, changed or deleted."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

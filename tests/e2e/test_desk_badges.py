@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from campaigns.models import Activity
 from members.models import Member, Message, MessageStatus
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, OrderFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -62,3 +62,20 @@ def test_two_stores_cards_share_the_laptop_screen(page, live_server, login, oper
     cards = [page.locator(".card[data-store]").nth(i).bounding_box() for i in range(2)]
     assert cards[0]["y"] == cards[1]["y"]
     assert cards[1]["x"] + cards[1]["width"] >= grid["x"] + grid["width"] - 1, "an empty column beside the stores"
+
+
+def test_an_items_note_sits_under_its_label_and_its_count_lines_up_with_the_others(page, live_server, login,
+                                                                                   operator_a, store_a):
+    """'oldest paid 61 h ago' beside the count pushed the count to the middle of the card (seen in the demo)."""
+    now = timezone.now()
+    for hours in (61, 44):  # one late, one due within 6 h
+        paid_at = now - timedelta(hours=hours)
+        OrderFactory(store=store_a, placed_at=paid_at - timedelta(minutes=5), paid_at=paid_at)
+    login("op-a")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    late = page.locator("ul.items li", has_text="shipping promise")
+    due = page.locator("ul.items li", has_text="due to ship")
+    label, note = late.locator("a").bounding_box(), late.get_by_text("oldest paid 61 h ago").bounding_box()
+    assert note["y"] >= label["y"] + label["height"] - 1, "the note is under the label"
+    badges = [row.locator(".badge").bounding_box() for row in (late, due)]
+    assert abs((badges[0]["x"] + badges[0]["width"]) - (badges[1]["x"] + badges[1]["width"])) < 1

@@ -884,7 +884,8 @@ def import_orders(store: Store, source, mark: str | None = None,
     progress("checking", 0, count)
     orders = (_opsdesk_orders if fmt == "opsdesk" else _shopify_orders)(store, rows, mark or None)
     result = ImportResult(kind="orders", format=fmt, rows=count, details={"lines": 0, "new products": 0})
-    from metrics.rollup import refresh_days  # metrics builds on stores, not the other way round
+    from metrics.live_cache import facts_arrived  # metrics builds on stores, not the other way round
+    from metrics.rollup import refresh_days
 
     touched: set[date] = set()
     with transaction.atomic():
@@ -946,6 +947,7 @@ def import_orders(store: Store, source, mark: str | None = None,
             result.notes.append(note)
         progress("rolling up", count, count)
         result.refreshed = refresh_days(store, touched)
+        facts_arrived(store)  # the live view's shared snapshot ends when this commits
     return result
 
 

@@ -1,9 +1,13 @@
 """Operators watching one store share its live snapshot for the poll interval (metrics.live_cache)."""
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
+import redis
 import time_machine
 from django.core.cache import caches
 from django.db import connection, connections
@@ -12,15 +16,20 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from metrics import live, live_cache
+from metrics.ingest import ingest_events
 from metrics.models import TrafficEvent
-from tests.factories import MembershipFactory, StoreFactory, UserFactory
+from stores.importers import import_orders
+from stores.models import ApiKey, Order
+from stores.webhooks import shopify_signature
+from tests.factories import MembershipFactory, ProductFactory, StoreFactory, UserFactory
 
 T = datetime(2026, 1, 1, 4, tzinfo=UTC)  # 12:00 in Shanghai
 
 
 def start_session(store, sid, ts=T - timedelta(hours=1)):
-    TrafficEvent.objects.create(store=store, event_id=sid, type="session_start", ts=ts, session_id=sid,
-                                visitor_id=f"v-{sid}", source="direct")
+    TrafficEvent.objects.create(
+        store=store, event_id=sid, type="session_start", ts=ts, session_id=sid, visitor_id=f"v-{sid}", source="direct"
+    )
 
 
 def member_client(store):
@@ -66,8 +75,7 @@ def test_a_user_of_another_store_never_gets_this_stores_figures(store):
         assert outsider.get(f"/metrics/{store.slug}/live.json").status_code == 404
 
 
-def test_new_events_show_after_the_interval_and_as_of_says_when_the_figures_were_computed(store,
-                                                                                          settings):
+def test_new_events_show_after_the_interval_and_as_of_says_when_the_figures_were_computed(store, settings):
     settings.LIVE_SHARED_SECONDS = 5
     client = member_client(store)
     start_session(store, "s1")
@@ -118,9 +126,14 @@ def test_with_sharing_off_every_request_computes(store, settings):
 
 def test_without_its_cache_the_live_view_still_answers(store, settings):
     # Redis down (nothing listens on port 1): every request computes its own snapshot, as before the cache.
-    settings.CACHES = {**settings.CACHES, "live": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {"socket_timeout": 0.2, "socket_connect_timeout": 0.2}}}
+    settings.CACHES = {
+        **settings.CACHES,
+        "live": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_timeout": 0.2, "socket_connect_timeout": 0.2},
+        },
+    }
     start_session(store, "s1")
     answer, reads = poll(member_client(store), store, T)
     assert reads and answer["kpis"]["today"]["sessions"] == 1
@@ -156,3 +169,144 @@ def test_many_requests_at_once_compute_the_snapshot_once(monkeypatch):
     assert len(computed) == 1
     assert len(answers) == 8 and all(answer == answers[0] for answer in answers)
     assert answers[0]["kpis"]["today"]["sessions"] == 1
+
+
+# New facts end the shared snapshot at once (metrics.live_cache.facts_arrived), whichever channel brings them.
+NOW = datetime(2026, 11, 25, 2, 50, tzinfo=UTC)  # 18:50 on 24 Nov in Los Angeles
+SHOPIFY_ORDER = json.loads(
+    (Path(__file__).parents[1] / "stores" / "fixtures" / "shopify_order_create.json").read_text()
+)
+ORDER_CSV = """\
+order_id,placed_at,paid_at,total,traffic_source,buyer_name,buyer_phone,sku,title,quantity,unit_price,payment_type
+T-1,2026-11-24 18:44:00,2026-11-24 18:45:00,25.00,direct,,,MUG-1,Mug,1,25.00,credit_card
+"""
+
+
+def order_paid(n=1):
+    return {
+        "id": f"o-{n}",
+        "type": "order_paid",
+        "ts": "2026-11-24T18:45:00-08:00",
+        "order_id": f"A{n}",
+        "total": "25.00",
+        "buyer": {"ref": f"c-{n}"},
+        "lines": [{"sku": "MUG-1", "quantity": 1, "unit_price": "25.00"}],
+        "payments": [{"type": "credit_card", "amount": "25.00"}],
+    }
+
+
+def through_the_api(store):
+    response = Client().post(
+        "/api/v1/events",
+        json.dumps({"events": [order_paid()]}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {ApiKey.issue(store)[1]}",
+    )
+    assert response.status_code == 202
+
+
+def through_the_shopify_webhook(store):
+    body = json.dumps(SHOPIFY_ORDER).encode()
+    response = Client().post(
+        f"/webhooks/shopify/{store.slug}/orders",
+        body,
+        content_type="application/json",
+        HTTP_X_SHOPIFY_HMAC_SHA256=shopify_signature(body, store.webhook_secret),
+        HTTP_X_SHOPIFY_TOPIC="orders/create",
+    )
+    assert response.status_code == 201
+
+
+def through_a_file_import(store):
+    assert import_orders(store, ORDER_CSV.encode()).created == 1
+
+
+def through_the_demo_storefront_path(store):
+    assert ingest_events(store, [order_paid()]).orders_created == 1  # metrics.demo_live sends its minutes this way
+
+
+@pytest.fixture
+def shop(db):
+    store = StoreFactory(timezone="America/Los_Angeles", currency="USD")
+    ProductFactory(store=store, sku="MUG-1", title="Mug", price=Decimal("25.00"))
+    return store
+
+
+@pytest.mark.parametrize(
+    "arrives", [through_the_api, through_the_shopify_webhook, through_a_file_import, through_the_demo_storefront_path]
+)
+def test_a_poll_right_after_an_order_arrives_shows_it_within_the_interval(
+    shop, arrives, django_capture_on_commit_callbacks
+):
+    client = member_client(shop)
+    before, _ = poll(client, shop, NOW)
+    assert before["kpis"]["today"]["orders"] == 0
+    with time_machine.travel(NOW + timedelta(seconds=1), tick=False), django_capture_on_commit_callbacks(execute=True):
+        arrives(shop)
+    after, reads = poll(client, shop, NOW + timedelta(seconds=2))  # the interval (5 s) has not passed
+    assert reads
+    assert after["kpis"]["today"]["orders"] == 1
+    assert after["as_of"] == "2026-11-24T18:50:02-08:00"
+
+
+def test_a_snapshot_an_order_landed_in_while_it_was_computed_is_not_served_after_it(
+    shop, monkeypatch, django_capture_on_commit_callbacks
+):
+    real = live.snapshot
+
+    def order_lands_meanwhile(*args, **kwargs):
+        figures = real(*args, **kwargs)  # read before the order was committed...
+        monkeypatch.setattr(live, "snapshot", real)
+        with django_capture_on_commit_callbacks(execute=True):
+            ingest_events(shop, [order_paid()])  # ...which lands before the snapshot is stored
+        return figures
+
+    monkeypatch.setattr(live, "snapshot", order_lands_meanwhile)
+    with time_machine.travel(NOW, tick=False):
+        assert live_cache.shared_snapshot(shop)["kpis"]["today"]["orders"] == 0
+    with time_machine.travel(NOW + timedelta(seconds=1), tick=False):
+        assert live_cache.shared_snapshot(shop)["kpis"]["today"]["orders"] == 1
+
+
+def test_a_batch_of_500_events_costs_the_live_cache_one_incr(shop, monkeypatch, django_capture_on_commit_callbacks):
+    sent = []
+    real = redis.Redis.execute_command
+
+    def counted(self, *args, **options):
+        sent.append(args)
+        return real(self, *args, **options)
+
+    events = [
+        {
+            "id": f"s{n}",
+            "type": "session_start",
+            "ts": "2026-11-24T18:45:00-08:00",
+            "session_id": f"s{n}",
+            "visitor_id": f"v{n}",
+            "source": "direct",
+        }
+        for n in range(499)
+    ] + [order_paid()]
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert ingest_events(shop, events).accepted == 500
+    monkeypatch.undo()
+    generation = caches["live"].make_and_validate_key(live_cache.generation_key(shop))
+    assert sent == [("INCRBY", generation, 1)]  # redis-py sends INCR as INCRBY 1
+
+
+def test_ingest_still_works_with_the_live_cache_down(shop, settings, django_capture_on_commit_callbacks):
+    # Redis down for the live cache (nothing listens on port 1): the batch is stored and answered as before.
+    settings.CACHES = {
+        **settings.CACHES,
+        "live": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_timeout": 0.2, "socket_connect_timeout": 0.2},
+        },
+    }
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        through_the_api(shop)
+    assert Order.objects.filter(store=shop, external_id="A1").exists()
+    answer, _ = poll(member_client(shop), shop, NOW + timedelta(seconds=1))
+    assert answer["kpis"]["today"]["orders"] == 1

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import caches
@@ -86,10 +87,11 @@ def generation_key(store: Store) -> str:
 def facts_arrived(store: Store) -> None:
     """Events, orders or refunds of `store` were written in the current transaction: once it commits, its shared
     snapshot is out of date. One INCR per call, so a channel calls it once per batch, after writing."""
-    transaction.on_commit(lambda: _bump(store), robust=True)
+    transaction.on_commit(partial(bump_generation, store), robust=True)
 
 
-def _bump(store: Store) -> None:
+def bump_generation(store: Store) -> None:
+    """Raise the store's generation (run after the commit of new facts): snapshots computed before are not served."""
     cache = caches["live"]
     try:
         if isinstance(cache, RedisCache):

@@ -145,7 +145,7 @@ class SeriesRuleForm(RepeatForm):
     first_day = forms.DateField(
         required=False, widget=DateInput, label="New first day",
         help_text="Optional, a day after today: its weekday (weekly) or day of the month (monthly) becomes the "
-                  "series'. The occurrences still to come move to the new days in order, checklists with them.")
+                  "series'. Each occurrence still to come moves to its nearest new day, its checklist with it.")
 
 
 class ChecklistItemForm(forms.ModelForm):

@@ -147,6 +147,19 @@ def _locked_occurrences(series: ActivitySeries) -> list[Activity]:
                 .filter(series=series).order_by("pk"))
 
 
+def nearest_days(slots: list[date], days: list[date]) -> dict[date, date]:
+    """Each of `slots` (the old rule's days) paired with its nearest of `days` (the new rule's), ties to the
+    earlier day; a day nearest to several goes to the nearest of them (ties: the earlier), the others get none.
+
+    By nearness, not by order: a new first day a week later than meant moves each occurrence by its few days
+    (the one before the new first day has none), not every one by a week and a few days."""
+    wanted: dict[date, list[date]] = {}
+    for slot in slots:
+        if days:
+            wanted.setdefault(min(days, key=lambda d: (abs((d - slot).days), d)), []).append(slot)
+    return {min(near, key=lambda s: (abs((day - s).days), s)): day for day, near in wanted.items()}
+
+
 def plan_rule(series: ActivitySeries, occurrences: list[Activity], repeat: str, until: date,
               first_day: date | None = None) -> RuleChange:
     """What `change_rule` would do, checked, nothing saved; ValidationError naming the first day that cannot be.
@@ -154,8 +167,9 @@ def plan_rule(series: ActivitySeries, occurrences: list[Activity], repeat: str, 
     Without a new first day (or with the one in force) the rule keeps its weekday or day of the month: a day
     both rules make keeps its activity, a day only the new one makes gets a copy of the first occurrence, a day
     only the old one made loses its occurrence (if still an idea or planned). With a new first day (after
-    today) the occurrences still to come take the new rule's days in order, the k-th to the k-th: they are
-    moved, not copied, so each keeps its edits and ticked steps and its checklist follows it."""
+    today) each occurrence still to come takes its nearest new rule day (`nearest_days`): it is moved, not
+    copied, so it keeps its edits and ticked steps and its checklist follows it; one left without a day is
+    deleted (if still an idea or planned), a new day left without an occurrence gets a copy."""
     today = series.store.today()
     anchor_moves = first_day is not None and first_day != series.first_day
     if anchor_moves and first_day <= today:
@@ -177,8 +191,9 @@ def plan_rule(series: ActivitySeries, occurrences: list[Activity], repeat: str, 
 
     if anchor_moves:
         slots = [d for d in old_rule if d > today]
-        for i, old in enumerate(slots):
-            new = new_days[i] if i < len(new_days) else None
+        pairs = nearest_days(slots, new_days)
+        for old in slots:
+            new = pairs.get(old)
             a = on_rule.get(old)
             if a is None:  # deleted or moved by hand: not made again, unless after the last one left
                 if old > last_start and new:
@@ -187,7 +202,8 @@ def plan_rule(series: ActivitySeries, occurrences: list[Activity], repeat: str, 
                 drop(a)
             elif new != old:
                 moved.append((a, old, new))
-        created_days += new_days[len(slots):]
+        taken_days = set(pairs.values())
+        created_days = sorted(created_days + [d for d in new_days if d not in taken_days])
     else:
         old_days = {d for d in old_rule if d <= last_start}
         starts = {a.start_date for a in occurrences}
@@ -239,6 +255,8 @@ def change_rule(activity: Activity, repeat: str, until: date, *, first_day: date
     if expected is not None and change.key() != expected:
         raise ValidationError("The series or the form changed since the preview; check this preview and confirm "
                               "again. Nothing was changed.", code="stale")
+    first = occurrences[0]
+    products = list(first.products.all())  # read before the deletes: the first occurrence may be among them
     gone = {a.pk for a in change.deleted}
     Activity.objects.filter(pk__in=gone).delete()
     old_rule = series.describe()
@@ -259,8 +277,7 @@ def change_rule(activity: Activity, repeat: str, until: date, *, first_day: date
         steps = occurrence.follow_days((new - old).days)
         activity_history.record(occurrence, before, after={**activity_history.snapshot(occurrence),
                                                            "series": new_rule}, steps_moved=steps, user=user)
-    first = occurrences[0]
-    _save(change.created, series, list(first.products.all()), user=user, note=f"by the series' new rule, {new_rule}")
+    _save(change.created, series, products, user=user, note=f"by the series' new rule, {new_rule}")
     return change
 
 

@@ -342,13 +342,22 @@ def test_a_weekly_series_moved_from_monday_to_wednesday_moves_its_occurrences_an
 @time_machine.travel(NOON_SHANGHAI)
 def test_a_monthly_series_moved_from_the_15th_to_the_1st(client_a, store_a, default_templates):
     _weekend_sale(client_a, store_a, "2026-11-15", "2026-11-16", "monthly", "2027-01-15")  # 15 Nov, 15 Dec, 15 Jan
+    product = ProductFactory(store=store_a)
+    for sale in Activity.objects.all():
+        sale.products.set([product])
+    before = {a.start_date: a.pk for a in Activity.objects.all()}
 
     _change(client_a, Activity.objects.get(start_date=date(2026, 11, 15)), repeat="monthly", first_day="2026-12-01",
             until="2027-02-01")
 
-    assert [(a.start_date, a.end_date) for a in Activity.objects.order_by("start_date")] == [
+    sales = list(Activity.objects.order_by("start_date"))
+    assert [(a.start_date, a.end_date) for a in sales] == [
         (date(2026, 12, 1), date(2026, 12, 2)), (date(2027, 1, 1), date(2027, 1, 2)),
         (date(2027, 2, 1), date(2027, 2, 2))]
+    # Each to its nearest 1st: 15 Dec → 1 Dec, 15 Jan → 1 Jan; 15 Nov has no 1st left, 1 Feb is a new copy.
+    assert [a.pk for a in sales[:2]] == [before[date(2026, 12, 15)], before[date(2027, 1, 15)]]
+    assert before[date(2026, 11, 15)] not in {a.pk for a in sales}
+    assert list(sales[2].products.all()) == [product]  # copied from the first occurrence, deleted by this change
     assert ActivitySeries.objects.get().describe() == "monthly on day 1 until 2027-02-01"
 
 
@@ -500,3 +509,34 @@ def test_moving_the_first_day_is_refused_when_a_moved_occurrences_sign_up_deadli
             "(today is 2026-11-10). Nothing was changed.") in response.content.decode()
     assert sorted(Activity.objects.values_list("pk", "start_date", "signup_deadline")) == before
     assert ActivitySeries.objects.get().describe() == "every Saturday until 2026-12-19"
+
+
+def _moved_in_preview(page: str) -> list[str]:
+    """The preview's "Moved" list, as its lines read: ["Member sale: Mon 23 Nov → Tue 24 Nov", …]."""
+    section = re.search(r"<h3>Moved \(\d+\)[^<]*</h3>\s*<ul>(.*?)</ul>", page, re.S)
+    return sorted(html.unescape(line) for line in re.findall(r"<li>(.*?)</li>", section.group(1))) if section else []
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_weekly_series_moved_by_one_day_keeps_each_occurrence_within_a_day_as_its_preview_said(
+        client_a, store_a, default_templates):
+    _weekend_sale(client_a, store_a, "2026-11-16", "2026-11-16", "weekly", "2026-12-14")  # Mondays 16 Nov .. 14 Dec
+    before = {a.pk: a.start_date for a in Activity.objects.all()}
+    dues = {a.pk: _dues(a) for a in Activity.objects.all()}
+    occurrence = Activity.objects.get(start_date=date(2026, 11, 23))
+
+    # From the 23 Nov occurrence the operator picks its Tuesday: the rule now starts a week after 17 Nov.
+    preview = _preview(client_a, occurrence, first_day="2026-11-24", until="2026-12-15").content.decode()
+    response = _change(client_a, occurrence, first_day="2026-11-24", until="2026-12-15", follow=True)
+
+    after = {a.pk: a.start_date for a in Activity.objects.all()}
+    assert sorted(after.values()) == [date(2026, 11, 24), date(2026, 12, 1), date(2026, 12, 8), date(2026, 12, 15)]
+    assert all((after[pk] - before[pk]).days == 1 for pk in after)  # each by a day, none by a week and a day
+    assert before.keys() - after.keys() == {pk for pk, day in before.items() if day == date(2026, 11, 16)}
+    assert _moved_in_preview(preview) == sorted(
+        f"Member sale: {before[pk]:%a %-d %b} → {after[pk]:%a %-d %b}" for pk in after)  # what the confirm did
+    assert "Deleted (1)" in preview and "Member sale: Mon 16 Nov" in preview
+    for pk in after:  # each checklist followed its own occurrence, by its one day
+        assert _dues(Activity.objects.get(pk=pk)) == {step: due + (after[pk] - before[pk]) for step, due in
+                                                      dues[pk].items()}
+    assert "moved 4, created 0, deleted 1 future activity." in response.content.decode()

@@ -3,7 +3,8 @@
 Every path that changes an activity records through `record`, inside its own transaction, so a refused
 change records nothing and a saved one is never without its entry: creation (`record_created`), a calendar
 move and the Edit form (`activity_moves`), a status move (`Activity.move_to`) and a series' new rule or
-first day (`activity_series.change_rule`: a moved occurrence's move and the rule in one entry). What happens
+first day (`activity_series.change_rule`: a moved occurrence's move and the rule in one entry; the series
+itself records the change once in its own history, `record_series`). What happens
 to an activity besides its fields is said by `record_event`:
 a checklist step ticked, unticked, added or removed (`Activity.tick_step`, `add_step`, `remove_step`), the
 lottery draw (`activity_lottery.draw`) and the written review (`activity_review.save_review`). A save that
@@ -18,7 +19,7 @@ from decimal import Decimal
 from metrics import figures
 
 from .activity_kinds import wall_time_words
-from .models import Activity, ActivityChange, ActivityStatus
+from .models import Activity, ActivityChange, ActivitySeries, ActivityStatus, SeriesChange
 
 # What is watched, with the words each field is named by; days and the series are said apart.
 LABELS = {
@@ -158,3 +159,25 @@ def quoted(text: str, limit: int = 80) -> str:
     """A long text (a review) shown in an entry: its first words, the whole kept in `changes`."""
     text = " ".join(text.split())
     return f"“{text if len(text) <= limit else text[:limit - 1].rstrip() + '…'}”"
+
+
+def record_series(series: ActivitySeries, old_rule: str, old_first_day: date, *, done: str = "",
+                  user=None) -> SeriesChange | None:
+    """One entry on `series` (saved with its new rule) for a rule change: the rule and first day old → new in
+    words, and `done`, what it did to the occurrences still to come ("moved 4, created 0, …"); None, and nothing
+    written, when neither the rule nor an occurrence changed. Call it inside the change's transaction."""
+    this_year = series.store.today().year
+    changes = []
+    if (new_rule := series.describe()) != old_rule:
+        changes.append(event("rule", f"Rule changed from {old_rule} to {new_rule}", old=old_rule, new=new_rule))
+    if series.first_day != old_first_day:
+        old, new = (figures.day_words(d, this_year) for d in (old_first_day, series.first_day))
+        changes.append(event("first_day", f"first day moved from {old} to {new}", old=old_first_day.isoformat(),
+                             new=series.first_day.isoformat()))
+    if done:
+        changes.append(event("occurrences", done, new=done))
+    if not changes:
+        return None
+    summary = "; ".join(c["words"] for c in changes)
+    return SeriesChange.objects.create(series=series, by=user, by_app=user is None,
+                                       summary=summary[0].upper() + summary[1:] + ".", changes=changes)

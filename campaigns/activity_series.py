@@ -141,6 +141,21 @@ class RuleChange:
                          *(f"m{a.pk}:{new}" for a, _, new in self.moved), *(f"c{a.start_date}" for a in self.created),
                          *(f"d{a.pk}" for a in self.deleted), *(f"k{a.pk}" for a in self.kept)])
 
+    def counts(self) -> str:
+        """"moved 4, created 0, deleted 1 future activity; 1 already under way stays; 1 keeps its own day"."""
+        def plural(n, one, many):
+            return one if n == 1 else many
+
+        words = f"moved {len(self.moved)}, " if self.moved else ""
+        deleted = len(self.deleted)
+        words += f"created {len(self.created)}, deleted {deleted} future activit{plural(deleted, 'y', 'ies')}"
+        if self.kept:
+            words += f"; {len(self.kept)} already under way stay"
+        if own := len(self.own_days):
+            words += (f"; {own} moved by hand keep{plural(own, 's', '')} {plural(own, 'its', 'their')} "
+                      f"own day{plural(own, '', 's')}")
+        return words
+
 
 def _locked_occurrences(series: ActivitySeries) -> list[Activity]:
     return list(Activity.objects.select_for_update(of=("self",)).select_related("store", "owner")
@@ -246,9 +261,9 @@ def change_rule(activity: Activity, repeat: str, until: date, *, first_day: date
     """Give `activity`'s series a new repeat, last day and perhaps first day, for the occurrences after the
     store's today, as `plan_rule` says. All or nothing: ValidationError naming the first day that cannot be,
     and nothing changed; with `expected` (the key of the preview the operator confirmed) a change that now
-    differs from it is refused too (code "stale"). A moved occurrence takes its checklist along and records
-    the move and the new rule in its history, by `user`; every other that remains records the new rule, each
-    new one its creation."""
+    differs from it is refused too (code "stale"). The series records the change in its own history, by `user`;
+    a moved occurrence takes its checklist along and records the move and the new rule in its history; every
+    other that remains records the new rule, each new one its creation."""
     series = ActivitySeries.objects.select_for_update().select_related("store").get(pk=activity.series_id)
     occurrences = _locked_occurrences(series)
     change = plan_rule(series, occurrences, repeat, until, first_day)
@@ -259,10 +274,12 @@ def change_rule(activity: Activity, repeat: str, until: date, *, first_day: date
     products = list(first.products.all())  # read before the deletes: the first occurrence may be among them
     gone = {a.pk for a in change.deleted}
     Activity.objects.filter(pk__in=gone).delete()
-    old_rule = series.describe()
+    old_rule, old_first_day = series.describe(), series.first_day
     series.repeat, series.until, series.first_day = repeat, until, change.first_day
     series.save(update_fields=["repeat", "until", "first_day"])
     new_rule = series.describe()
+    done = change.counts() if change.moved or change.created or change.deleted else ""
+    activity_history.record_series(series, old_rule, old_first_day, done=done, user=user)
     moves = {a.pk: (old, new) for a, old, new in change.moved}
     for occurrence in occurrences:
         if occurrence.pk in gone:

@@ -1,8 +1,17 @@
 from django.contrib import admin
 
-from opsdesk.tenancy import StoreScopedAdminMixin, StoreScopedChoicesMixin
+from opsdesk.tenancy import ReadOnlyAdminMixin, StoreScopedAdminMixin, StoreScopedChoicesMixin
 
-from .models import Activity, ActivityChange, AdDailyPerformance, AdPlan, AdPlanStatusChange, StatusSource
+from .models import (
+    Activity,
+    ActivityChange,
+    ActivitySeries,
+    AdDailyPerformance,
+    AdPlan,
+    AdPlanStatusChange,
+    SeriesChange,
+    StatusSource,
+)
 
 
 class ActivityChangeInline(admin.TabularInline):
@@ -53,6 +62,25 @@ class ActivityAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         # The admin's change view runs in one transaction: the activity and its entry are saved together.
         activity_history.record(form.instance, form.instance._history_before, user=request.user,
                                 note="in the admin")
+
+
+class SeriesChangeInline(ActivityChangeInline):
+    """The series' own history (its rule changes), read only, as an activity's."""
+
+    model = SeriesChange
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("campaigns.view_activityseries")
+
+
+@admin.register(ActivitySeries)
+class ActivitySeriesAdmin(ReadOnlyAdminMixin, StoreScopedAdminMixin, admin.ModelAdmin):
+    """Read only: a series is made and changed on the activity pages (`activity_series`), which move, copy or
+    delete its occurrences with the rule; a rule edited here would leave them as they were."""
+
+    list_display = ["__str__", "store", "first_day", "until", "created_at"]
+    list_filter = ["store", "repeat"]
+    inlines = [SeriesChangeInline]
 
 
 class AdPlanStatusChangeInline(admin.TabularInline):

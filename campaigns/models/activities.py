@@ -33,6 +33,7 @@ __all__ = [
     "EntrantSource",
     "ActivityReview",
     "ActivityChange",
+    "SeriesChange",
 ]
 
 
@@ -455,13 +456,12 @@ class ActivityReview(models.Model):
         return f"Review of {self.activity}"
 
 
-class ActivityChange(models.Model):
-    """One entry of an activity's history: who changed what, when (`activity_history.record`).
+class HistoryEntry(models.Model):
+    """One entry of a history (an activity's, a series'): who changed what, when.
 
-    `changes` keeps each field's old and new value in words ({"field", "old", "new"}); `summary` is the
-    entry as the activity page shows it. Kept when the user is deleted (then shown as "deleted user")."""
+    `changes` keeps each change's old and new value in words ({"field", "old", "new"}); `summary` is the
+    entry as its page shows it. Kept when the user is deleted (then shown as "deleted user")."""
 
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="history")
     at = models.DateTimeField(default=timezone.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                            related_name="+")
@@ -470,8 +470,8 @@ class ActivityChange(models.Model):
     changes = models.JSONField(default=list, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["activity", "-at"], name="activity_change_newest")]
 
     def __str__(self) -> str:
         return self.summary
@@ -483,3 +483,23 @@ class ActivityChange(models.Model):
         if self.by is None:
             return "deleted user"
         return self.by.get_full_name() or self.by.get_username()
+
+
+class ActivityChange(HistoryEntry):
+    """One entry of an activity's history (`activity_history.record`)."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="history")
+
+    class Meta(HistoryEntry.Meta):
+        indexes = [models.Index(fields=["activity", "-at"], name="activity_change_newest")]
+
+
+class SeriesChange(HistoryEntry):
+    """One entry of a series' own history: a new rule or first day, and what it did to the occurrences
+    (`activity_history.record_series`); each occurrence keeps its own entry for its own move."""
+
+    series = models.ForeignKey(ActivitySeries, on_delete=models.CASCADE, related_name="history")
+
+    class Meta(HistoryEntry.Meta):
+        verbose_name_plural = "series changes"
+        indexes = [models.Index(fields=["series", "-at"], name="series_change_newest")]

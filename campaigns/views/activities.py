@@ -185,8 +185,8 @@ def series_delete_future(request, pk):
 
 
 def series_change(request, pk):
-    """From any occurrence: the series' rule in force; a POST previews a new rule for the occurrences still to
-    come (the days that change, old → new), and its Confirm saves it."""
+    """From any occurrence: the series' rule in force and its history; a POST previews a new rule for the
+    occurrences still to come (the days that change, old → new), and its Confirm saves it."""
     activity = _activity(request, pk)
     if activity.series_id is None:
         raise Http404("Not part of a series.")
@@ -203,7 +203,7 @@ def series_change(request, pk):
                 change = activity_series.change_rule(*rule, first_day=first_day, user=request.user,
                                                      expected=request.POST.get("plan", ""))
                 series.refresh_from_db()
-                messages.success(request, f"The series is now {series.describe()}: {_rule_counts(change)}.")
+                messages.success(request, f"The series is now {series.describe()}: {change.counts()}.")
                 if Activity.objects.filter(pk=activity.pk).exists():
                     return redirect(activity)
                 return redirect("campaigns:activities")
@@ -214,25 +214,9 @@ def series_change(request, pk):
                     preview = activity_series.preview_rule(*rule, first_day)
                 except ValidationError as refused:  # it changed so that it can no longer be
                     form.add_error(None, refused.messages[0])
-    return render(request, "campaigns/series_form.html", {"form": form, "a": activity, "series": series,
-                                                          "today": activity.store.today(), "preview": preview})
-
-
-def _rule_counts(change) -> str:
-    """"moved 4, created 0, deleted 1 future activity; 1 already under way stays; 1 keeps its own day"."""
-    def plural(n, one, many):
-        return one if n == 1 else many
-
-    words = f"moved {len(change.moved)}, " if change.moved else ""
-    deleted = len(change.deleted)
-    words += (f"created {len(change.created)}, deleted {deleted} future "
-              f"activit{plural(deleted, 'y', 'ies')}")
-    if change.kept:
-        words += f"; {len(change.kept)} already under way stay"
-    if change.own_days:
-        words += (f"; {len(change.own_days)} moved by hand keep{plural(len(change.own_days), 's', '')} "
-                  f"{plural(len(change.own_days), 'its', 'their')} own day{plural(len(change.own_days), '', 's')}")
-    return words
+    return render(request, "campaigns/series_form.html", {
+        "form": form, "a": activity, "series": series, "today": activity.store.today(), "preview": preview,
+        "history": list(series.history.select_related("by"))})  # newest first, one query however long
 
 
 def _step(activity, item_pk):

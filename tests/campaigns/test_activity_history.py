@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from campaigns import activity_history, activity_series
-from campaigns.models import Activity, ActivityChange, ChecklistItem
+from campaigns.models import Activity, ActivityChange, ActivitySeries, ChecklistItem, SeriesChange
 from tests.factories import MembershipFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -126,6 +127,46 @@ def test_a_new_series_rule_is_recorded_on_its_occurrences(operator_a, store_a):
     assert _summaries(occurrences[0]) == [
         "Series rule changed from every Wednesday until 2026-12-02 to every Wednesday until 2026-11-25.",
         "Created as idea, Wed 18 Nov (repeating every Wednesday until 2026-12-02)."]
+
+
+def _member_days(store, user, until=date(2026, 12, 2)):
+    """Member day every Wednesday from Wed 18 Nov, made by `user`."""
+    first = Activity(store=store, name="Member day", kind="store_promotion", start_date=date(2026, 11, 18),
+                     end_date=date(2026, 11, 18), details={"mechanism": "discount", "discount_percent": "10"})
+    return activity_series.create_series(first, "weekly", until, user=user)
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_the_series_records_its_rule_change_once_by_whom_and_shows_it_on_its_page(client_a, operator_a, store_a):
+    occurrences = _member_days(store_a, operator_a)  # Wed 18 Nov, 25 Nov, 2 Dec
+    operator_a.first_name, operator_a.last_name = "Olivia", "Chen"
+    operator_a.save()
+    page = reverse("campaigns:series_change", args=[occurrences[2].pk])
+    plan = activity_series.preview_rule(occurrences[2], "weekly", date(2026, 12, 3), date(2026, 11, 19)).key()
+
+    response = client_a.post(page, {"repeat": "weekly", "until": "2026-12-03", "first_day": "2026-11-19",
+                                    "confirm": "1", "plan": plan})
+
+    assert response.status_code == 302
+    entry = SeriesChange.objects.get()
+    assert (entry.series, entry.by) == (ActivitySeries.objects.get(), operator_a)
+    assert entry.summary == ("Rule changed from every Wednesday until 2026-12-02 to every Thursday until 2026-12-03; "
+                             "first day moved from Wed 18 Nov to Thu 19 Nov; moved 3, created 0, deleted 0 future "
+                             "activities.")
+    shown = client_a.get(page).content.decode()  # from any occurrence: the series' page
+    assert entry.summary in shown and "Olivia Chen" in shown and "Tue 10 Nov 12:00" in shown
+    assert _summaries(occurrences[0])[0].startswith("Moved from Wed 18 Nov to Thu 19 Nov")  # its own move
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_refused_rule_change_records_nothing_on_the_series(operator_a, store_a):
+    occurrences = _member_days(store_a, operator_a)
+
+    with pytest.raises(ValidationError):
+        activity_series.change_rule(occurrences[0], "weekly", date(2036, 12, 31), first_day=date(2026, 11, 19),
+                                    user=operator_a)
+
+    assert not SeriesChange.objects.exists()
 
 
 @time_machine.travel(NOON_SHANGHAI)
@@ -302,3 +343,23 @@ def test_a_moved_posts_publish_time_reads_as_a_day_and_time_not_iso(client_a, ma
                                 "Publish time: Mon 16 Nov 20:00 → Wed 18 Nov 20:00."]
     page = client_a.get(reverse("campaigns:activity_detail", args=[post.pk])).content.decode()
     assert "Wed 18 Nov 20:00" in page and "2026-11-18T20:00" not in page
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_the_admin_shows_a_series_history_read_only_and_not_another_stores(client, staff_a, operator_a, store_a,
+                                                                          store_b):
+    ours = _member_days(store_a, operator_a)
+    activity_series.change_rule(ours[0], "weekly", date(2026, 11, 25), user=operator_a)
+    theirs = _member_days(store_b, None)
+    activity_series.change_rule(theirs[0], "weekly", date(2026, 11, 25))
+    staff_a.user_permissions.add(Permission.objects.get(codename="view_activityseries"))
+    client.force_login(staff_a)
+
+    page = client.get(reverse("admin:campaigns_activityseries_change", args=[ours[0].series_id])).content.decode()
+    other = client.get(reverse("admin:campaigns_activityseries_change", args=[theirs[0].series_id]), follow=True)
+
+    assert "Rule changed from every Wednesday until 2026-12-02 to every Wednesday until 2026-11-25" in page
+    assert "op-a" in page
+    assert 'name="history-0-summary"' not in page and 'name="history-0-DELETE"' not in page
+    assert 'name="_save"' not in page  # the series itself is read only too: its rule changes on its page
+    assert "doesn’t exist" in other.content.decode() and "Rule changed" not in other.content.decode()

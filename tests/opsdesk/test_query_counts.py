@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns import activity_history
+from campaigns import activity_history, activity_series
 from campaigns.models import (
     Activity,
     AdPlanStatusChange,
@@ -226,6 +226,25 @@ def test_activity_page_does_not_query_per_history_entry(client_a, store_a):
         for i in range(n):
             activity_history.record(activity, {"name": f"Old {i}"}, after={"name": activity.name},
                                     user=UserFactory())
+
+    add(3)
+    few = queries(client_a, url)
+    add(3)
+    assert queries(client_a, url) == few
+
+
+def test_series_page_does_not_query_per_history_entry(client_a, store_a):
+    today = store_a.today()
+    first = Activity(store=store_a, name="Member day", kind="store_promotion", start_date=today + timedelta(days=7),
+                     end_date=today + timedelta(days=7), details={"mechanism": "discount", "discount_percent": "10"})
+    occurrence = activity_series.create_series(first, "weekly", today + timedelta(days=21))[0]
+    series = occurrence.series
+    url = reverse("campaigns:series_change", args=[occurrence.pk])
+
+    def add(n):
+        for _ in range(n):
+            activity_history.record_series(series, "monthly on day 1 until 2099-12-01", series.first_day,
+                                           user=UserFactory())
 
     add(3)
     few = queries(client_a, url)

@@ -121,6 +121,31 @@ def _phone(rng: random.Random, country: str) -> str:
 
 CN_MOBILE_PREFIXES = ("135", "138", "139", "150", "158", "186", "188", "199")
 
+# Buyers' names, of many origins as a store's customers are. First names are one word of plain letters: texts greet
+# them ({first_name} is the name's first word) and an accent outside GSM-7 would make a text UCS-2.
+FIRST_NAMES = (
+    "Olivia", "Liam", "Amara", "Mateo", "Sofia", "Kenji", "Priya", "Noah", "Fatima", "Lucas", "Mei", "Diego",
+    "Aisha", "Ethan", "Yuki", "Omar", "Chloe", "Arjun", "Ingrid", "Kwame", "Isabella", "Wei", "Nadia", "Samuel",
+    "Hana", "Rafael", "Leila", "Daniel", "Zanele", "Tomasz", "Grace", "Hiroshi", "Elena", "Jamal", "Ana", "Minjun",
+    "Freya", "Carlos", "Ayesha", "Jonas", "Lucia", "Tariq", "Emma", "Chen", "Nia", "Mikhail", "Rosa", "Ravi",
+    "Astrid", "Kofi", "Julia", "Haruto", "Camila", "Yusuf", "Maya", "Andrei", "Lin", "Pedro", "Zara", "Oscar",
+)
+LAST_NAMES = (
+    "Smith", "Garcia", "Chen", "Okafor", "Nguyen", "Patel", "Kowalski", "Tanaka", "Rossi", "Haddad", "Johansson",
+    "Kim", "Silva", "Mensah", "Ivanova", "Murphy", "Hernandez", "Wang", "Dubois", "Yilmaz", "Schmidt", "Sato",
+    "Ali", "Novak", "Costa", "Lee", "Fischer", "Mbeki", "Lopez", "Zhang", "Cohen", "Sharma", "Andersen", "Park",
+    "Moreau", "Ortiz", "Nakamura", "Rahman", "Bianchi", "Walker", "Liu", "Petrov", "Adeyemi", "Jensen", "Reyes",
+    "Huang", "Khan", "O'Brien", "Santos", "Yamamoto", "Nowak", "Mahlaba", "Larsen", "Torres", "Zhou", "Gupta",
+    "Kelly", "Horvat", "Alvarez", "Takahashi",
+)
+
+
+def buyer_name(buyer_ref: str) -> str:
+    """A demo buyer's name ("Amara Okafor"), drawn from their ref alone: the same in every run, and the same on the
+    orders the demo storefront adds for the buyer later (`metrics.demo_live`), without moving the history's draws."""
+    rng = random.Random(f"name-{buyer_ref}")
+    return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+
 
 def demo_exists() -> bool:
     return Store.objects.filter(slug__in=[s["slug"] for s in STORES]).exists()
@@ -361,7 +386,7 @@ def _order(store, spec, products, popularity, buyers, rng, placed, source, now, 
                   delivered_at=delivered_at, status=OrderStatus.REFUNDED if refunded else status,
                   refunded_at=delivered_at + timedelta(days=2) if refunded else None,
                   refund_amount=total if refunded else Decimal("0"), total=total, traffic_source=source,
-                  buyer_ref=buyer_ref, buyer_name=f"Buyer {buyer_ref.rsplit('c', 1)[-1]}", buyer_phone=phone,
+                  buyer_ref=buyer_ref, buyer_name=buyer_name(buyer_ref), buyer_phone=phone,
                   marketing_consent=rng.random() < 0.7)
     kind = _pick(rng, spec["payments"])
     if kind != PaymentType.VOUCHER and rng.random() < 0.12 and total > 20:

@@ -86,6 +86,19 @@ def test_a_reply_to_the_demo_after_sales_text_reaches_an_operator():
         assert InboundReply.objects.awaiting_answer().filter(member=member).exists()
 
 
+def test_demo_care_texts_greet_buyers_by_a_real_first_name():
+    ctx = stores_demo.seed(days=20)
+    members_demo.seed(ctx)
+    texts = list(Message.objects.filter(flow="after_sales").select_related("member", "store"))
+    assert {t.store for t in texts} == set(ctx.stores)
+    for text in texts:
+        first, last = text.member.name.split(" ", 1)
+        assert first in stores_demo.FIRST_NAMES and last in stores_demo.LAST_NAMES, text.member.name
+        greeting = f"Hi {first}, how" if text.store.country != "CN" else f"{first}您好，"
+        assert text.body.startswith(greeting), text.body
+    assert len({t.member.first_name for t in texts}) >= 15  # varied, not one name for everyone
+
+
 def test_demo_members_whose_text_failed_with_21211_have_an_invalid_number():
     ctx = stores_demo.seed(days=20)
     members_demo.seed(ctx)

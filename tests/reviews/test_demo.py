@@ -77,6 +77,7 @@ def test_a_newcomer_sees_a_case_texted_by_olivia_delivered_and_the_customers_rep
         page = client.get(reverse("reviews:case", args=[store.slug, case.pk])).content.decode()
         assert "· Texted · olivia · " in page and 'data-text-status="delivered">Delivered</span>' in page
         assert text.body in page and text.body.startswith(("Sorry about your order", text.member.first_name))
+        assert text.member.first_name in stores_demo.FIRST_NAMES and text.member.first_name in text.body
         conversation = reverse("members:conversation", args=[text.member_id])
         reply = InboundReply.objects.get(member=text.member)
         assert conversation in page and reply.body in page  # the reply under the text, on the case itself

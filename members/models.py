@@ -531,7 +531,9 @@ REDEEMING_ORDERS_CHUNK = 2000  # rows read at a time by the CSV export of all of
 def RELEASE_REDEMPTION(collector, field, sub_objs, using):
     """`on_delete` of `Coupon.redeemed_order`: a deleted order no longer redeems its coupon (redeemed_at and the link
     emptied, in the deletion's transaction), so the member may use it again while it is valid. Whatever deletes the
-    order (`stores.orders.delete_order`, the admin), one UPDATE per field for all of the deletion's coupons."""
+    order, one UPDATE per field for all of the deletion's coupons. It only releases: passing the coupon on to
+    another order with its code takes queries a collector (which also runs for the admin's "are you sure?" page)
+    must not make, so `stores.orders.delete_order` and the admin call `members.services.release_coupons` first."""
     # redeemed_at first: the lazy querysets select the coupons by the link the second update empties.
     collector.add_field_update(field.model._meta.get_field("redeemed_at"), None, sub_objs)
     collector.add_field_update(field, None, sub_objs)

@@ -7,13 +7,14 @@ webhook, CSV import); `enrol_orders(queryset)` is the same rule in bulk for back
 
 `redeem_coupons(store, orders)` is the paid-order paths' other call: a member's coupon whose code a paid
 order carries is marked redeemed by that order, once; `release_coupons(orders)` gives it back when the order is
-cancelled (a deleted order gives it back by `Coupon.redeemed_order`'s on_delete).
+cancelled or deleted, passing it on to another order already recorded with its code (a deletion by any other
+path gives it back by `Coupon.redeemed_order`'s on_delete, without passing it on).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -229,20 +230,21 @@ def _members_by_key(keys, chunk: int = 2000) -> dict[tuple[int, str], Member]:
 REDEEM_CHUNK = 500  # codes per UPDATE: each is named three times, and SQLite limits query parameters
 
 
-def redeem_coupons(store: Store, orders: Iterable[Order]) -> int:
+def redeem_coupons(store: Store, orders: Iterable[Order], codes: Collection[str] | None = None) -> int:
     """Mark redeemed the store's coupons that the paid `orders` used: a coupon whose code (trimmed, in any case)
     is one of an order's discount codes, not withdrawn, not redeemed yet and valid on the order's paid day (the
     store's local day; `valid_until` is the last valid day) gets `redeemed_at` = the order's paid time and the
     order. A code two orders used goes to the one paid first; a coupon already redeemed keeps its order, so a
-    redelivery or a re-import changes nothing. One UPDATE for up to REDEEM_CHUNK codes, whatever the number of
-    orders (none when no order carries a code); call it inside the writer's transaction. A cancelled order
-    redeems nothing (`release_coupons`). Returns how many."""
+    redelivery or a re-import changes nothing. Only `codes` (normalised) when given. One UPDATE for up to
+    REDEEM_CHUNK codes, whatever the number of orders (none when no order carries a code); call it inside the
+    writer's transaction. A cancelled order redeems nothing (`release_coupons`). Returns how many."""
     first: dict[str, Order] = {}
     for order in sorted((o for o in orders if o.paid_at is not None and o.discount_codes
                          and o.status != OrderStatus.CANCELLED),
                         key=lambda o: (o.paid_at, o.pk)):
         for code in order.discount_codes:
-            first.setdefault(normalise_code(code), order)
+            if codes is None or normalise_code(code) in codes:
+                first.setdefault(normalise_code(code), order)
     codes = sorted(first)
     redeemed = 0
     for start in range(0, len(codes), REDEEM_CHUNK):
@@ -267,13 +269,41 @@ def redeem_coupons(store: Store, orders: Iterable[Order]) -> int:
 
 
 def release_coupons(orders: Iterable[Order]) -> int:
-    """Give back the coupons these cancelled orders redeemed: redeemed_at and the order emptied, so the member may
-    use the code again while it is valid. Another order that carried the code too (paid after this one, so it did
-    not redeem it) is not linked in its place: the coupon waits for the next order paid with it. One UPDATE; a
-    cancellation delivered again finds nothing to release. Call it inside the transaction that cancels them.
-    Returns how many were released."""
-    return Coupon.objects.filter(redeemed_order__in=[order.pk for order in orders]).update(
-        redeemed_at=None, redeemed_order=None)
+    """Give back the coupons these orders redeemed, as they are cancelled or (just before) deleted, and pass each on
+    to the earliest other paid, not cancelled order of its store already recorded with its code, exactly as if that
+    order had redeemed it when it was paid (`redeem_coupons`: valid on its paid day, `redeemed_at` its paid time).
+    A coupon no other order carries is left released (redeemed_at and the order emptied): the member may use it on
+    a later order while it is valid. A cancellation or deletion delivered again finds nothing to release, and a
+    coupon passed on keeps its new order. Call it inside the transaction that cancels or deletes them. One SELECT
+    when nothing is released; else the release's UPDATE, the stores, and per store the orders carrying the codes and
+    the UPDATE redeeming them. Returns how many were released."""
+    order_ids = [order.pk for order in orders]
+    redeemed = Coupon.objects.filter(redeemed_order__in=order_ids)
+    released = list(redeemed.values_list("store_id", "code"))
+    if not released:
+        return 0
+    redeemed.update(redeemed_at=None, redeemed_order=None)
+    by_store: dict[int, set[str]] = {}
+    for store_id, code in released:
+        by_store.setdefault(store_id, set()).add(code)
+    for store in Store.objects.filter(pk__in=by_store):
+        _pass_on(store, sorted(by_store[store.pk]), order_ids)
+    return len(released)
+
+
+def _pass_on(store: Store, codes: list[str], released_by: list[int]) -> None:
+    """Redeem these just released codes by the store's other orders that carry them (the first paid wins)."""
+    for start in range(0, len(codes), REDEEM_CHUNK):
+        chunk = codes[start:start + REDEEM_CHUNK]
+        # A substring of the codes' JSON text, in any case: narrows the orders read to those likely to carry one;
+        # redeem_coupons then matches each order's codes exactly.
+        carries = Q()
+        for code in chunk:
+            carries |= Q(discount_codes__icontains=code)
+        carriers = (Order.objects.filter(carries, store=store, paid_at__isnull=False)
+                    .exclude(status=OrderStatus.CANCELLED).exclude(pk__in=released_by)
+                    .only("pk", "paid_at", "status", "discount_codes"))
+        redeem_coupons(store, carriers, codes=set(chunk))
 
 
 def forget_order(order: Order) -> None:

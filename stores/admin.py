@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import transaction
 from django.utils import timezone
 
 from opsdesk.tenancy import StoreScopedAdminMixin, StoreScopedChoicesMixin, scope
@@ -86,6 +87,22 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["external_id", "name", "buyer_name", "buyer_email"]
     date_hierarchy = "placed_at"
     inlines = [OrderLineInline, PaymentInline, ShopifyRefundInline]
+
+    # Before the deletion, so an order's coupons pass on to another order with their code (the on_delete only
+    # releases them).
+    def delete_model(self, request, obj):
+        from members.services import release_coupons
+
+        with transaction.atomic():
+            release_coupons([obj])
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        from members.services import release_coupons
+
+        with transaction.atomic():
+            release_coupons(queryset.only("pk"))
+            super().delete_queryset(request, queryset)
 
 
 @admin.register(DeletedOrder)

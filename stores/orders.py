@@ -582,7 +582,7 @@ def delete_order(store: Store, external_id: str, touched: set[date] | None = Non
     member's history as it was written, and one still queued is skipped at send time (order not found). The id is
     kept (`DeletedOrder`) even for an order opsdesk never had, so a late notification cannot record it again.
     Returns whether there was an order to remove."""
-    from members.services import forget_order
+    from members.services import forget_order, release_coupons
 
     _lock_deletions(store, exclusive=True)
     DeletedOrder.objects.get_or_create(store=store, external_id=external_id)
@@ -592,6 +592,7 @@ def delete_order(store: Store, external_id: str, touched: set[date] | None = Non
     if touched is not None:
         touched |= counted_days(store, order)
     forget_order(order)
+    release_coupons([order])  # before the deletion: its coupons pass on to another order with their code
     order.delete()
     return True
 

@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from members.models import Coupon, Message
+from members.services import release_coupons
 from metrics.ingest import BatchRejected, ingest_events
 from stores.importers import ImportRejected, import_orders
 from stores.models import ApiKey, Order, OrderStatus
@@ -246,15 +247,65 @@ def test_the_member_uses_a_given_back_coupon_on_a_later_order(client, shop, memb
     assert (fresh(bf26).redeemed_at, bf26.redeemed_order.name) == (datetime(2026, 11, 26, 18, tzinfo=UTC), "#1043")
 
 
-def test_an_order_that_carried_the_code_too_is_not_linked_in_the_cancelled_ones_place(client, shop, member):
+def later_order(external_id, paid="2026-11-25T10:00:00-08:00", name="#1043"):
+    """Another order of the webhook's buyer with code BF26, paid at `paid` (after #1042, so it lost the code)."""
+    return payload(id=external_id, name=name, processed_at=paid, created_at=paid, updated_at=paid)
+
+
+def test_a_cancelled_orders_coupon_passes_to_the_earliest_other_order_with_its_code(client, shop, member):
     bf26 = coupon(shop, member)
     deliver(client, shop)
-    second = payload(id=5827361949999, name="#1043", processed_at="2026-11-25T10:00:00-08:00",
-                     created_at="2026-11-25T10:00:00-08:00", updated_at="2026-11-25T10:00:01-08:00")
-    deliver(client, shop, second)  # lost to #1042, paid first
+    deliver(client, shop, later_order(5827361949998, "2026-11-26T08:00:00-08:00", "#1044"))
+    deliver(client, shop, later_order(5827361949999))  # recorded last, paid before #1044
+    assert fresh(bf26).redeemed_order.name == "#1042"
     deliver(client, shop, cancelled(), topic="orders/cancelled")
-    record_refund(shop, "5827361949999", Decimal("5.00"), NOW)  # a later change to #1043 does not link it either
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order.name) == (datetime(2026, 11, 25, 18, tzinfo=UTC), "#1043")
+    # Delivered again, or a later change to an order: the coupon keeps #1043.
+    deliver(client, shop, cancelled(), topic="orders/cancelled")
+    deliver(client, shop, cancelled("2026-11-26T10:00:00-08:00"), topic="orders/updated")
+    record_refund(shop, "5827361949998", Decimal("5.00"), NOW)
+    assert release_coupons([Order.objects.get(name="#1042")]) == 0
+    assert fresh(bf26).redeemed_order.name == "#1043"
+
+
+def test_a_given_back_coupon_passes_on_only_to_an_order_that_could_have_redeemed_it(client, shop, member):
+    bf26 = coupon(shop, member, valid_until=date(2026, 11, 25))  # the last valid day, in Los Angeles
+    other_shop = StoreFactory(slug="wax-and-linen", webhook_secret="shpss_other")
+    deliver(client, shop)
+    others = [(other_shop, later_order(5827361949997, "2026-11-24T20:00:00-08:00")),  # another store's order
+              (shop, later_order(5827361949998, "2026-11-25T09:00:00-08:00")  # cancelled too
+               | {"cancelled_at": "2026-11-25T09:30:00-08:00", "financial_status": "voided"}),
+              (shop, later_order(5827361949999, "2026-11-26T08:00:00-08:00"))]  # paid after its last day
+    assert [deliver(client, store, order).status_code for store, order in others] == [201] * 3
+    deliver(client, shop, cancelled(), topic="orders/cancelled")
     assert (fresh(bf26).redeemed_at, bf26.redeemed_order) == (None, None)
+    assert Order.objects.get(external_id="5827361949998").status == OrderStatus.CANCELLED
+
+
+def test_a_deleted_orders_coupon_passes_to_another_order_with_its_code(client, shop, member):
+    bf26 = coupon(shop, member)
+    deliver(client, shop)
+    deliver(client, shop, later_order(5827361949999))
+    assert deliver(client, shop, {"id": PAYLOAD["id"]}, topic="orders/delete").status_code == 200
+    assert (fresh(bf26).redeemed_at, bf26.redeemed_order.name) == (datetime(2026, 11, 25, 18, tzinfo=UTC), "#1043")
+    assert deliver(client, shop, {"id": PAYLOAD["id"]}, topic="orders/delete").status_code == 200
+    assert fresh(bf26).redeemed_order.name == "#1043"
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["delete-page", "delete-selected"])
+def test_an_order_deleted_in_the_admin_passes_its_coupon_on(admin_client, client, shop, member, bulk):
+    bf26 = coupon(shop, member)
+    deliver(client, shop)
+    deliver(client, shop, later_order(5827361949999))
+    deliver(client, shop, later_order(5827361949998, "2026-11-26T08:00:00-08:00", "#1044"))
+    first, second, _ = Order.objects.filter(store=shop).order_by("paid_at")
+    if bulk:  # the first two at once: the coupon passes to the third
+        response = admin_client.post(reverse("admin:stores_order_changelist"), {
+            "action": "delete_selected", "_selected_action": [first.pk, second.pk], "post": "yes"})
+    else:
+        response = admin_client.post(reverse("admin:stores_order_delete", args=[first.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert fresh(bf26).redeemed_order.name == ("#1044" if bulk else "#1043")
 
 
 def test_an_order_recorded_already_cancelled_redeems_nothing(shop, member):

@@ -145,7 +145,7 @@ class SeriesRuleForm(RepeatForm):
     first_day = forms.DateField(
         required=False, widget=DateInput, label="New first day",
         help_text="Optional, a day after today: its weekday (weekly) or day of the month (monthly) becomes the "
-                  "series'. Each occurrence still to come moves to its nearest new day, its checklist with it.")
+                  "series'. The occurrences still to come move to the new days in order, as little as they can, checklists with them.")
 
 
 class ChecklistItemForm(forms.ModelForm):

@@ -162,17 +162,25 @@ def _locked_occurrences(series: ActivitySeries) -> list[Activity]:
                 .filter(series=series).order_by("pk"))
 
 
-def nearest_days(slots: list[date], days: list[date]) -> dict[date, date]:
-    """Each of `slots` (the old rule's days) paired with its nearest of `days` (the new rule's), ties to the
-    earlier day; a day nearest to several goes to the nearest of them (ties: the earlier), the others get none.
+def pair_days(slots: list[date], days: list[date]) -> dict[date, date]:
+    """The old rule's days still to come (`slots`) paired with the new rule's (`days`), both in order: the k-th
+    slot with the (k + shift)-th day, for the shift that moves the occurrences least, counting each slot or day
+    left unpaired (an occurrence deleted, a copy made) as half the rule's step; ties to the smaller shift.
 
-    By nearness, not by order: a new first day a week later than meant moves each occurrence by its few days
-    (the one before the new first day has none), not every one by a week and a few days."""
-    wanted: dict[date, list[date]] = {}
-    for slot in slots:
-        if days:
-            wanted.setdefault(min(days, key=lambda d: (abs((d - slot).days), d)), []).append(slot)
-    return {min(near, key=lambda s: (abs((day - s).days), s)): day for day, near in wanted.items()}
+    So Mondays moved to the Tuesday a week later than meant move each by its one day (the first Monday left
+    without one), not every one by eight; but monthly on the 15th moved to the 1st moves each to the next 1st,
+    none deleted and copied instead."""
+    if not slots or not days:
+        return {}
+    steps = sorted((b - a).days for run in (days, slots) for a, b in zip(run, run[1:], strict=False))
+    unpaired = (steps[len(steps) // 2] if steps else 7) / 2
+    best: tuple[tuple[float, int, int], list[tuple[date, date]]] | None = None
+    for shift in range(1 - len(slots), len(days)):
+        pairs = [(slot, days[k + shift]) for k, slot in enumerate(slots) if 0 <= k + shift < len(days)]
+        cost = sum(abs((day - slot).days) for slot, day in pairs) + unpaired * (len(slots) + len(days) - 2 * len(pairs))
+        if best is None or (cost, abs(shift), shift) < best[0]:
+            best = ((cost, abs(shift), shift), pairs)
+    return dict(best[1])
 
 
 def plan_rule(series: ActivitySeries, occurrences: list[Activity], repeat: str, until: date,
@@ -182,7 +190,8 @@ def plan_rule(series: ActivitySeries, occurrences: list[Activity], repeat: str, 
     Without a new first day (or with the one in force) the rule keeps its weekday or day of the month: a day
     both rules make keeps its activity, a day only the new one makes gets a copy of the first occurrence, a day
     only the old one made loses its occurrence (if still an idea or planned). With a new first day (after
-    today) each occurrence still to come takes its nearest new rule day (`nearest_days`): it is moved, not
+    today) the occurrences still to come take the new rule's days in order from the shift that moves them least
+    (`pair_days`): each is moved, not
     copied, so it keeps its edits and ticked steps and its checklist follows it; one left without a day is
     deleted (if still an idea or planned), a new day left without an occurrence gets a copy."""
     today = series.store.today()
@@ -206,7 +215,7 @@ def plan_rule(series: ActivitySeries, occurrences: list[Activity], repeat: str, 
 
     if anchor_moves:
         slots = [d for d in old_rule if d > today]
-        pairs = nearest_days(slots, new_days)
+        pairs = pair_days(slots, new_days)
         for old in slots:
             new = pairs.get(old)
             a = on_rule.get(old)

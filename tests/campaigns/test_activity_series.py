@@ -354,10 +354,10 @@ def test_a_monthly_series_moved_from_the_15th_to_the_1st(client_a, store_a, defa
     assert [(a.start_date, a.end_date) for a in sales] == [
         (date(2026, 12, 1), date(2026, 12, 2)), (date(2027, 1, 1), date(2027, 1, 2)),
         (date(2027, 2, 1), date(2027, 2, 2))]
-    # Each to its nearest 1st: 15 Dec → 1 Dec, 15 Jan → 1 Jan; 15 Nov has no 1st left, 1 Feb is a new copy.
-    assert [a.pk for a in sales[:2]] == [before[date(2026, 12, 15)], before[date(2027, 1, 15)]]
-    assert before[date(2026, 11, 15)] not in {a.pk for a in sales}
-    assert list(sales[2].products.all()) == [product]  # copied from the first occurrence, deleted by this change
+    # Each to the next 1st, none deleted and copied instead: 15 Dec is nearer to 1 Dec than 15 Nov is, but pairing
+    # it there would leave 15 Nov without a day (deleted, its work lost) and make 1 Feb a copy.
+    assert [a.pk for a in sales] == [before[date(2026, 11, 15)], before[date(2026, 12, 15)], before[date(2027, 1, 15)]]
+    assert all(list(sale.products.all()) == [product] for sale in sales)
     assert ActivitySeries.objects.get().describe() == "monthly on day 1 until 2027-02-01"
 
 
@@ -540,3 +540,20 @@ def test_a_weekly_series_moved_by_one_day_keeps_each_occurrence_within_a_day_as_
         assert _dues(Activity.objects.get(pk=pk)) == {step: due + (after[pk] - before[pk]) for step, due in
                                                       dues[pk].items()}
     assert "moved 4, created 0, deleted 1 future activity." in response.content.decode()
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_copy_made_by_a_moved_first_day_takes_the_products_of_a_first_occurrence_it_deleted(
+        client_a, store_a, default_templates):
+    _weekend_sale(client_a, store_a, "2026-11-16", "2026-11-16", "weekly", "2026-12-14")  # Mondays 16 Nov .. 14 Dec
+    product = ProductFactory(store=store_a)
+    for sale in Activity.objects.all():
+        sale.products.set([product])
+    first = Activity.objects.get(start_date=date(2026, 11, 16))
+
+    # Tuesdays from the 24th, a week after the 17th, one more week: 16 Nov has no day left, 22 Dec is a copy.
+    _change(client_a, first, first_day="2026-11-24", until="2026-12-22")
+
+    assert not Activity.objects.filter(pk=first.pk).exists()
+    copy = Activity.objects.get(start_date=date(2026, 12, 22))
+    assert list(copy.products.all()) == [product]

@@ -27,7 +27,7 @@ from django.utils import timezone
 from metrics.figures import metric_value
 from stores.models import Store, StoreMembership
 
-from .ads_pacing import ZERO, _group, _watched_plans, stores_plans_pacing
+from .ads_pacing import ZERO, group, stores_plans_pacing, watched_plans
 from .models import AdPacingAlertSent, AdPlanStatus
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def current_alerts(now: datetime) -> list[NewAlert]:
     """Every store's stopped and overspending-today plans at `now`, each as its episode: the same few queries
     for any number of stores and plans (`stores_plans_pacing`)."""
     stores = list(Store.objects.filter(ad_plans__status=AdPlanStatus.ACTIVE).distinct())
-    watched = _watched_plans(stores, now)
+    watched = watched_plans(stores, now)
     pacings = stores_plans_pacing(watched, now)
     alerts = []
     for plan in watched:
@@ -161,7 +161,7 @@ def send_pacing_alerts(now: datetime | None = None) -> int:
     new = claim([a for a in alerts if a.store_id in to], now)
     stores = Store.objects.in_bulk({a.store_id for a in new})
     sent, delivered = [], 0
-    for store_id, store_alerts in _group(new, lambda a: a.store_id).items():
+    for store_id, store_alerts in group(new, lambda a: a.store_id).items():
         store, went = stores[store_id], 0
         for membership in to[store_id]:
             try:

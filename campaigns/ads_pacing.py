@@ -103,7 +103,7 @@ def plan_totals(plans: QuerySet, since: date | None = None, until: date | None =
     if last_days:
         # One sum for all stores, each plan over its own store's last days: the join reads the days of any of the
         # stores' todays (a day apart at most), the sums' FILTER keeps each store's own.
-        todays = _group(Store.objects.filter(pk__in=plans.values("store")), lambda store: store.today(now))
+        todays = group(Store.objects.filter(pk__in=plans.values("store")), lambda store: store.today(now))
         if not todays:
             return []
         since, until = min(todays) - timedelta(days=last_days - 1), max(todays)
@@ -314,7 +314,7 @@ def stores_plans_pacing(plans: list[AdPlan], now: datetime,
         if 0 <= (today_of[row.plan_id] - row.date).days <= RUN_RATE_DAYS:  # its own store's days
             recent[row.plan_id][row.date] = row
     before = Q()  # each plan's days before its own store's today (stores on either side of midnight)
-    for day, day_ids in _group(ids, today_of.get).items():
+    for day, day_ids in group(ids, today_of.get).items():
         before |= Q(plan__in=day_ids, date__lt=day)
     spent_before = dict(AdDailyPerformance.objects.filter(before).order_by()
                         .values("plan_id").annotate(s=Sum("spend")).values_list("plan_id", "s"))
@@ -327,7 +327,7 @@ def stores_plans_pacing(plans: list[AdPlan], now: datetime,
                              spent_before.get(plan.pk), resumed.get(plan.pk)) for plan in plans}
 
 
-def _group(items, key) -> dict:
+def group(items, key) -> dict:
     """`items` in lists by `key(item)`, in their order."""
     groups = defaultdict(list)
     for item in items:
@@ -471,7 +471,7 @@ def pacing_alerts(store: Store, now: datetime | None = None) -> list[PacingAlert
     return stores_pacing_alerts([store], now)[store.pk]
 
 
-def _watched_plans(stores: list[Store], now: datetime) -> list[AdPlan]:
+def watched_plans(stores: list[Store], now: datetime) -> list[AdPlan]:
     """The plans of `stores` that pacing alerts watch: active and inside their dates on their own store's today."""
     by_pk = {store.pk: store for store in stores}
     watched = []
@@ -485,9 +485,9 @@ def _watched_plans(stores: list[Store], now: datetime) -> list[AdPlan]:
 def stores_pacing_alerts(stores: list[Store], now: datetime | None = None) -> dict[int, list[PacingAlert]]:
     """`pacing_alerts` of each of `stores` by store id: the same few queries for any number of stores."""
     now = now or timezone.now()
-    watched = _watched_plans(stores, now)
+    watched = watched_plans(stores, now)
     pacings = stores_plans_pacing(watched, now)
-    by_store = _group(watched, lambda plan: plan.store_id)
+    by_store = group(watched, lambda plan: plan.store_id)
     return {store.pk: _alerts(by_store.get(store.pk, []), pacings, store.currency) for store in stores}
 
 
@@ -496,11 +496,11 @@ def listed_pacing(stores: list[Store], listed: list[AdPlan], now: datetime | Non
     """Today's pacing of the `listed` plans of `stores` (each on its store's local today) by plan id, and the
     alerts of `stores`, listed or not, store by store: the same few queries for any number of plans and stores."""
     now = now or timezone.now()
-    watched = _watched_plans(stores, now)
+    watched = watched_plans(stores, now)
     shown = {store.pk for store in stores}
     plans = {plan.pk: plan for plan in [*watched, *(p for p in listed if p.store_id in shown)]}
     pacings = stores_plans_pacing(list(plans.values()), now)
-    by_store = _group(watched, lambda plan: plan.store_id)
+    by_store = group(watched, lambda plan: plan.store_id)
     alerts = [alert for store in stores for alert in _alerts(by_store.get(store.pk, []), pacings, store.currency)]
     return pacings, alerts
 
@@ -821,8 +821,8 @@ def stores_month_pacing(stores: list[Store], now: datetime | None = None) -> dic
     """`store_month_pacing` of each of `stores` by store id: the same few queries for any number of stores."""
     now = now or timezone.now()
     todays = {store.pk: store.today(now) for store in stores}
-    plans = _group(AdPlan.objects.filter(store__in=stores), lambda plan: plan.store_id)
-    same_today = _group(stores, lambda store: todays[store.pk])
+    plans = group(AdPlan.objects.filter(store__in=stores), lambda plan: plan.store_id)
+    same_today = group(stores, lambda store: todays[store.pk])
     days, budgets = Q(), Q()
     for today, day_stores in same_today.items():
         days |= Q(plan__store__in=day_stores, date__gte=today.replace(day=1), date__lt=today)

@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from campaigns import ads_desk
-from campaigns.ads_pacing import daily_ad_results, pacing_alerts, plan_pacing, spend_by_source
+from campaigns.ads_pacing import daily_ad_results, group, pacing_alerts, plan_pacing, spend_by_source, watched_plans
 from campaigns.models import AdChannel, AdDailyPerformance, AdPlanStatus
 from tests.factories import MembershipFactory, OrderFactory
 
@@ -54,6 +54,17 @@ def test_overspend_alerts_name_the_currency_of_the_budget_too(store_a, search_pl
     messages = sorted(a.message for a in pacing_alerts(store_a, NOW))
     assert messages == ["Capped: on pace for 1,105.71 CNY in all, total budget 1,000.00 CNY",
                         "Longjing search: on pace for 342.86 CNY today, daily budget 240.00 CNY"]
+
+
+def test_the_watched_plans_are_the_active_ones_inside_their_dates_grouped_by_store(store_a, store_b, search_plan):
+    """`watched_plans` and `group` are public: the pacing alert email (campaigns/ads_alerts.py) reads them too."""
+    AdPlanFactory(store=store_a, name="Paused", status=AdPlanStatus.PAUSED)
+    AdPlanFactory(store=store_a, name="Ended yesterday", end_date=TODAY - timedelta(days=1))
+    AdPlanFactory(store=store_a, name="Starts tomorrow", start_date=TODAY + timedelta(days=1))
+    AdPlanFactory(store=store_b, name="B search")
+    by_store = group(watched_plans([store_a, store_b], NOW), lambda plan: plan.store.name)
+    assert {store: sorted(plan.name for plan in plans) for store, plans in by_store.items()} == {
+        "Store A": ["Longjing search"], "Store B": ["B search"]}
 
 
 @time_machine.travel(NOW, tick=False)

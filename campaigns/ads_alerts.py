@@ -1,6 +1,7 @@
 """The hourly pacing alert email: plans that stopped spending, or are on pace to overspend the day or their total
 budget, sent to each store's operators and managers (those who did not opt out) once per alert episode, each
-person their own email with a signed one-click opt-out link.
+person their own email with a signed one-click opt-out link; and the all-clear of a plan emailed as stopped, once
+it spends again (once per quiet spell, claimed the same way).
 
 An episode is a plan's quiet spell (from when its spend last rose: a plan that resumes and stops again starts a
 new one), a store-local day it is on pace to overspend, or a total budget it is on pace to pass (a budget
@@ -20,6 +21,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +30,7 @@ from metrics.figures import metric_value
 from stores.models import Store, StoreMembership
 
 from .ads_pacing import ZERO, group, stores_plans_pacing, watched_plans
-from .models import AdPacingAlertSent, AdPlanStatus
+from .models import AdPacingAlertSent, AdPlan, AdPlanStatus
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,13 @@ class NewAlert:
     name: str
     words: str
     url: str
+    # An all-clear also ends the earlier quiet spells emailed of the same plan (a plan with hours dead for days was
+    # emailed each day its window opened): claimed with it, told once.
+    earlier_starts: tuple[datetime, ...] = ()
+
+    @property
+    def episode_starts(self) -> tuple[datetime, ...]:
+        return (*self.earlier_starts, self.episode_start)
 
 
 def _local(moment: datetime, store: Store) -> str:
@@ -55,16 +64,39 @@ def _money(value: Decimal, store: Store) -> str:
     return f"{metric_value(value, 'money')} {store.currency}"
 
 
+def unresolved_stops(plans: list[AdPlan]) -> dict[int, list[datetime]]:
+    """The starts of each plan's quiet spells emailed and not yet followed by their all-clear, oldest first (one
+    query for any number of plans)."""
+    all_clear = AdPacingAlertSent.objects.filter(plan=OuterRef("plan"), kind=AdPacingAlertSent.RESUMED,
+                                                 episode_start=OuterRef("episode_start"))
+    rows = (AdPacingAlertSent.objects.filter(plan__in=plans, kind=AdPacingAlertSent.STOPPED, sent_at__isnull=False)
+            .exclude(Exists(all_clear)).order_by("episode_start").values_list("plan_id", "episode_start"))
+    found: dict[int, list[datetime]] = {}
+    for plan_id, start in rows:
+        found.setdefault(plan_id, []).append(start)
+    return found
+
+
 def current_alerts(now: datetime) -> list[NewAlert]:
-    """Every store's stopped and overspending-today plans at `now`, each as its episode: the same few queries
-    for any number of stores and plans (`stores_plans_pacing`)."""
+    """Every store's stopped and overspending plans at `now`, each as its episode, and the all-clear of each plan
+    emailed as stopped whose spend has risen since: the same few queries for any number of stores and plans
+    (`stores_plans_pacing`)."""
     stores = list(Store.objects.filter(ad_plans__status=AdPlanStatus.ACTIVE).distinct())
     watched = watched_plans(stores, now)
     pacings = stores_plans_pacing(watched, now)
+    stops = unresolved_stops(watched)
     alerts = []
     for plan in watched:
         p, store = pacings[plan.pk], plan.store
         url = settings.SITE_URL + plan.get_absolute_url()
+        ended = [start for start in stops.get(plan.pk, []) if p.spend_rises and p.spend_rises[-1] > start]
+        if ended:
+            # Its spend rose after the quiet spell began: the spell is over, whatever it does now.
+            again = next(t for t in p.spend_rises if t > ended[-1])
+            alerts.append(NewAlert(plan.pk, store.pk, AdPacingAlertSent.RESUMED, ended[-1], ZERO, plan.name,
+                                   f"spending again since {_local(again, store)} after no spend since "
+                                   f"{_local(ended[0], store)}; {_money(p.spend_today, store)} spent today", url,
+                                   tuple(ended[:-1])))
         if p.stopped:
             alerts.append(NewAlert(plan.pk, store.pk, AdPacingAlertSent.STOPPED, p.stopped_since, ZERO, plan.name,
                                    f"no spend since {_local(p.stopped_since, store)} ({p.stopped_hours:g} h) while "
@@ -91,16 +123,17 @@ def claim(alerts: list[NewAlert], now: datetime) -> list[NewAlert]:
     if not alerts:
         return []
     table, ops = AdPacingAlertSent._meta.db_table, connection.ops
-    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(alerts))
-    params = [value for a in alerts for value in (a.plan_id, a.kind, ops.adapt_datetimefield_value(a.episode_start),
-                                                  ops.adapt_decimalfield_value(a.budget, 14, 2),
-                                                  ops.adapt_datetimefield_value(now))]
+    episodes = [(a, start) for a in alerts for start in a.episode_starts]
+    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(episodes))
+    params = [value for a, start in episodes for value in (a.plan_id, a.kind, ops.adapt_datetimefield_value(start),
+                                                           ops.adapt_decimalfield_value(a.budget, 14, 2),
+                                                           ops.adapt_datetimefield_value(now))]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} (plan_id, kind, episode_start, budget, created_at) "  # noqa: S608 (our table)
                        f"VALUES {rows} ON CONFLICT (plan_id, kind, episode_start, budget) DO NOTHING "
                        "RETURNING plan_id, kind", params)
         claimed = set(cursor.fetchall())
-    # The episode's start is the same for a plan and kind within one run: plan and kind name it.
+    # A run has one alert for a plan and kind: plan and kind name it (an all-clear's earlier spells go with it).
     return [a for a in alerts if (a.plan_id, a.kind) in claimed]
 
 
@@ -126,14 +159,16 @@ def build_message(store: Store, alerts: list[NewAlert], membership: StoreMembers
     """The email of `store`'s new `alerts` to one person (`membership`), with their own opt-out link."""
     kinds = [(AdPacingAlertSent.STOPPED, "stopped spending"), (AdPacingAlertSent.OVERSPEND_DAY,
                                                                 "on pace to overspend today"),
-             (AdPacingAlertSent.OVERSPEND_TOTAL, "on pace to overspend the total budget")]
+             (AdPacingAlertSent.OVERSPEND_TOTAL, "on pace to overspend the total budget"),
+             (AdPacingAlertSent.RESUMED, "spending again")]
     by_kind = {kind: [a for a in alerts if a.kind == kind] for kind, _ in kinds}
     subject = f"[opsdesk] {store.name} · ad plans: " + ", ".join(
         f"{len(by_kind[kind])} {words}" for kind, words in kinds if by_kind[kind])
     context = {
         "store": store, "stopped": by_kind[AdPacingAlertSent.STOPPED],
         "overspend": by_kind[AdPacingAlertSent.OVERSPEND_DAY],
-        "overspend_total": by_kind[AdPacingAlertSent.OVERSPEND_TOTAL], "as_of": _local(now, store),
+        "overspend_total": by_kind[AdPacingAlertSent.OVERSPEND_TOTAL], "resumed": by_kind[AdPacingAlertSent.RESUMED],
+        "all_clear_only": len(by_kind[AdPacingAlertSent.RESUMED]) == len(alerts), "as_of": _local(now, store),
         "ads_url": settings.SITE_URL + reverse("campaigns:ads") + f"?store={store.slug}#pacing-alerts",
         "settings_url": settings.SITE_URL + reverse("stores:my_settings"), "opt_out_url": opt_out_url(membership),
     }
@@ -173,7 +208,7 @@ def send_pacing_alerts(now: datetime | None = None) -> int:
         if not went:
             log.error("no pacing alert email of store %s went; will retry next hour", store_id)
             for a in store_alerts:
-                AdPacingAlertSent.objects.filter(plan_id=a.plan_id, kind=a.kind, episode_start=a.episode_start,
+                AdPacingAlertSent.objects.filter(plan_id=a.plan_id, kind=a.kind, episode_start__in=a.episode_starts,
                                                  budget=a.budget).delete()
             continue
         sent.append(store_id)

@@ -236,6 +236,7 @@ class PlanPacing:
     stopped_since: datetime | None = None  # when the quiet spell began (its spend last rose), while stopped
     fed_today: bool = True  # a snapshot or a report for today: without one, today's spend is unknown, not 0
     spend_as_of: datetime | None = None  # when today's spend figure was taken (its snapshot, or its report's import)
+    spend_rises: list[datetime] = field(default_factory=list)  # its snapshots of the last 7 days that rose, by time
 
     @property
     def will_overspend_day(self) -> bool:
@@ -390,13 +391,29 @@ def _pacing(plan: AdPlan, now: datetime, curve: tuple[list[float], str], week: l
                         last_snapshot=snapshots[-1].ts if snapshots else None, last_increase=last_increase,
                         expected_share=expected_share, projected_day=projected_day, spent_total=spent_before +
                         spend_today, projected_total=projected_total, hourly_actual=hourly_actual,
-                        hourly_expected=hourly_expected, fed_today=fed_today, spend_as_of=spend_as_of)
+                        hourly_expected=hourly_expected, fed_today=fed_today, spend_as_of=spend_as_of,
+                        spend_rises=_spend_rises(plan, week))
     if not budget_spent(plan, spend_today):
         since = _quiet_since(plan, now, today, local_now, last_increase, week, resumed)
         quiet = (now - since).total_seconds() / 3600 if since is not None else 0
         if quiet >= STOPPED_HOURS:
             pacing.stopped_hours, pacing.stopped_since = round(quiet, 1), since
     return pacing
+
+
+def _spend_rises(plan: AdPlan, week: list[AdSpendSnapshot]) -> list[datetime]:
+    """When the plan's cumulative spend rose over `week` (each store-local day's counter starts at zero): what tells
+    that a plan emailed as stopped spends again."""
+    zone = plan.store.zone
+    rises, previous, current_day = [], ZERO, None
+    for snap in week:
+        day = snap.ts.astimezone(zone).date()
+        if day != current_day:
+            current_day, previous = day, ZERO
+        if snap.spend_today > previous:
+            rises.append(snap.ts)
+            previous = snap.spend_today
+    return rises
 
 
 def _last_increase_before_today(plan: AdPlan, day_start: datetime, week: list[AdSpendSnapshot]) -> datetime | None:

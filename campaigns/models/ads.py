@@ -376,20 +376,21 @@ class StoreAdBudget(models.Model):
 
 class AdPacingAlertSent(models.Model):
     """One pacing alert episode emailed to its store's people: a plan's quiet spell (from when it stopped spending),
-    a store-local day it was on pace to overspend, or a total budget it was on pace to overspend. Inserted before the
-    email goes; its unique constraint makes a second beat run, or a retried task, skip the episode instead of sending
-    it twice."""
+    a store-local day it was on pace to overspend, or a total budget it was on pace to overspend; or the all-clear of
+    a quiet spell emailed, once the plan spends again. Inserted before the email goes; its unique constraint makes a
+    second beat run, or a retried task, skip the episode instead of sending it twice."""
 
     STOPPED = "stopped"
     OVERSPEND_DAY = "overspend_day"
     OVERSPEND_TOTAL = "overspend_total"
+    RESUMED = "resumed"  # the all-clear of a stopped episode: its episode_start is the stopped one's
     KINDS = [(STOPPED, "Stopped spending"), (OVERSPEND_DAY, "On pace to overspend the day"),
-             (OVERSPEND_TOTAL, "On pace to overspend the total budget")]
+             (OVERSPEND_TOTAL, "On pace to overspend the total budget"), (RESUMED, "Spending again (all-clear)")]
 
     plan = models.ForeignKey(AdPlan, on_delete=models.CASCADE, related_name="pacing_alerts_sent")
     kind = models.CharField(max_length=20, choices=KINDS)
-    # Stopped: when its spend last rose (the quiet spell's start); overspend: the start of the store-local day;
-    # total: when the plan was made (its episode is its total budget, below).
+    # Stopped: when its spend last rose (the quiet spell's start), and its all-clear (resumed) the same; overspend:
+    # the start of the store-local day; total: when the plan was made (its episode is its total budget, below).
     episode_start = models.DateTimeField()
     # Total overspend: the total budget it was on pace to pass, so a budget changed later is a new episode; 0 else.
     budget = MoneyField(default=0)

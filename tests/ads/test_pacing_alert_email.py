@@ -86,10 +86,39 @@ def test_a_plan_that_resumes_and_stops_again_is_a_new_episode(store_a, search_pl
     stopped_since_ten(search_plan)
     run(NOW)
     feed(search_plan, {15: "120", 16: "120", 17: "120", 18: "120"})  # spent again at 15:00, quiet since
-    assert run(local(16)) == 0  # spending again, not yet quiet for 3 hours
+    assert run(local(16)) == 2  # spending again (the all-clear), not yet quiet for 3 hours
     assert run(local(19)) == 2
-    assert len(mail.outbox) == 4
-    assert "no spend since 2026-11-25 15:00 (4 h)" in mail.outbox[3].body
+    assert len(mail.outbox) == 6
+    assert "no spend since 2026-11-25 15:00 (4 h)" in mail.outbox[5].body
+
+
+def test_a_stopped_plan_that_spends_again_is_emailed_once_that_it_resumed(store_a, search_plan, people_a):
+    stopped_since_ten(search_plan)
+    assert run(NOW) == 2
+    feed(search_plan, {15: "95", 16: "120"})  # spending again from 15:00
+    with time_machine.travel(local(16, 15), tick=False):  # the beat fired twice: one all-clear
+        assert send_pacing_alerts_task() == 2
+        assert send_pacing_alerts_task() == 0
+    assert run(local(17, 15)) == 0  # still spending: nothing more to say
+    all_clear = mail.outbox[2:]
+    assert addressed(all_clear) == people_a
+    message = all_clear[0]
+    assert message.subject == "[opsdesk] Store A · ad plans: 1 spending again"
+    assert ("Longjing search: spending again since 2026-11-25 15:00 after no spend since 2026-11-25 10:00; "
+            "120.00 CNY spent today") in message.body
+    assert message.body.startswith("Store A: ad plans spending again as of 2026-11-25 16:15")
+    assert "Spending again (emailed as stopped)" in message.alternatives[0][0]
+    opt_out_path(message)  # the same one-click opt-out link and List-Unsubscribe as the alert
+    assert AdPacingAlertSent.objects.get(kind=AdPacingAlertSent.RESUMED).sent_at is not None
+
+
+def test_the_all_clear_goes_only_to_those_who_keep_the_alerts_on(store_a, search_plan, operator_a, manager_a):
+    stopped_since_ten(search_plan)
+    assert run(NOW) == 2
+    manager_a.memberships.update(ad_alert_email=False)
+    feed(search_plan, {15: "120"})
+    assert run(local(16)) == 1
+    assert mail.outbox[-1].to == [operator_a.email] and "spending again" in mail.outbox[-1].subject
 
 
 def test_a_plan_on_pace_to_overspend_is_emailed_once_a_day(store_a, search_plan, people_a):

@@ -68,7 +68,7 @@ class AdPacingAlertSentAdmin(ReadOnlyAdminMixin, StoreScopedAdminMixin, admin.Mo
     (campaigns.ads_alerts); deleting one would email its episode again."""
 
     store_lookup = "plan__store"
-    list_display = ["plan", "store", "kind", "episode_start", "budget", "created_at", "sent_at"]
+    list_display = ["plan", "store", "kind", "episode_start", "budget", "created_at", "sent_at", "ended_at"]
     list_filter = ["kind"]
     list_select_related = ["plan__store"]
     date_hierarchy = "created_at"

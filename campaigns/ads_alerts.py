@@ -4,11 +4,11 @@ person their own email with a signed one-click opt-out link; and the all-clear o
 it spends again (once per quiet spell, claimed the same way).
 
 An episode is a plan's quiet spell (from when its spend last rose: a plan that resumes and stops again starts a
-new one), a store-local day it is on pace to overspend, or a total budget it is on pace to pass (a budget
-changed later is a new episode). Each is claimed by inserting an AdPacingAlertSent row
-before the email goes (INSERT … ON CONFLICT DO NOTHING, one statement for all): its unique constraint makes a
-second beat run, or a retried task, find the episode claimed and send nothing. A failed send deletes the store's
-claims, so the next hourly run retries them.
+new one), a store-local day it is on pace to overspend, or a spell on pace to pass its total budget (a budget
+changed later is a new episode, and so is going over again after an hourly run found it under pace). Each is
+claimed by inserting an AdPacingAlertSent row before the email goes (INSERT … ON CONFLICT DO NOTHING, one
+statement for all): its unique constraint makes a second beat run, or a retried task, find the episode claimed and
+send nothing. A failed send deletes the store's claims, so the next hourly run retries them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -77,15 +77,24 @@ def unresolved_stops(plans: list[AdPlan]) -> dict[int, list[datetime]]:
     return found
 
 
-def current_alerts(now: datetime) -> list[NewAlert]:
+def total_episodes(plans: list[AdPlan]) -> dict[int, tuple[datetime | None, datetime | None]]:
+    """Each plan's total-budget episodes emailed: the start of the one lasting (None when none is) and when the last
+    one ended (None when none has), one query for any number of plans."""
+    rows = (AdPacingAlertSent.objects.filter(plan__in=plans, kind=AdPacingAlertSent.OVERSPEND_TOTAL).order_by()
+            .values("plan_id").annotate(lasting=Max("episode_start", filter=Q(ended_at__isnull=True)),
+                                        ended=Max("ended_at")).values_list("plan_id", "lasting", "ended"))
+    return {plan_id: (lasting, ended) for plan_id, lasting, ended in rows}
+
+
+def current_alerts(now: datetime) -> tuple[list[NewAlert], list[int]]:
     """Every store's stopped and overspending plans at `now`, each as its episode, and the all-clear of each plan
     emailed as stopped whose spend has risen since: the same few queries for any number of stores and plans
-    (`stores_plans_pacing`)."""
+    (`stores_plans_pacing`). Also the plans whose total-budget episode ends: back under pace."""
     stores = list(Store.objects.filter(ad_plans__status=AdPlanStatus.ACTIVE).distinct())
     watched = watched_plans(stores, now)
     pacings = stores_plans_pacing(watched, now)
-    stops = unresolved_stops(watched)
-    alerts = []
+    stops, totals = unresolved_stops(watched), total_episodes(watched)
+    alerts, back_under = [], []
     for plan in watched:
         p, store = pacings[plan.pk], plan.store
         url = settings.SITE_URL + plan.get_absolute_url()
@@ -107,14 +116,28 @@ def current_alerts(now: datetime) -> list[NewAlert]:
                                    ZERO, plan.name, f"on pace for {_money(p.projected_day, store)} today, daily "
                                    f"budget {_money(plan.daily_budget, store)} ({_money(p.spend_today, store)} "
                                    f"spent by {timezone.localtime(now, store.zone):%H:%M})", url))
+        lasting, ended = totals.get(plan.pk, (None, None))
         if p.will_overspend_total:
-            # One episode a total budget: told once, not every day it stays on pace; a new budget is news again.
+            # Told once while it stays on pace, not every day; a new budget is news again, and so is going over
+            # again after a run found it under pace (that run's time starts the new episode, the same for any
+            # number of runs racing).
             by = f" by {plan.end_date:%Y-%m-%d}" if plan.end_date else ""
-            alerts.append(NewAlert(plan.pk, store.pk, AdPacingAlertSent.OVERSPEND_TOTAL, plan.created_at,
+            alerts.append(NewAlert(plan.pk, store.pk, AdPacingAlertSent.OVERSPEND_TOTAL,
+                                   lasting or ended or plan.created_at,
                                    plan.total_budget, plan.name, f"on pace for {_money(p.projected_total, store)} in "
                                    f"all{by}, total budget {_money(plan.total_budget, store)} "
                                    f"({_money(p.spent_total, store)} spent so far)", url))
-    return alerts
+        elif lasting:
+            back_under.append(plan.pk)
+    return alerts, back_under
+
+
+def end_total_episodes(plan_ids: list[int], now: datetime) -> None:
+    """End the lasting total-budget episodes of `plan_ids` (found under pace at `now`): going over again is news.
+    A racing run's update finds them ended and changes nothing, so the next episode starts at one time."""
+    if plan_ids:
+        AdPacingAlertSent.objects.filter(plan__in=plan_ids, kind=AdPacingAlertSent.OVERSPEND_TOTAL,
+                                         ended_at__isnull=True).update(ended_at=now)
 
 
 def claim(alerts: list[NewAlert], now: datetime) -> list[NewAlert]:
@@ -189,7 +212,8 @@ def send_pacing_alerts(now: datetime | None = None) -> int:
     opts in while it lasts. A store none of whose emails went (SMTP down) gives its claims back for the next run;
     once one went, a second run would send it twice to that person, so the others' failures are only logged."""
     now = now or timezone.now()
-    alerts = current_alerts(now)
+    alerts, back_under = current_alerts(now)
+    end_total_episodes(back_under, now)
     if not alerts:
         return 0
     to = recipients({a.store_id for a in alerts})

@@ -294,6 +294,21 @@ def test_a_plan_on_pace_to_overspend_its_total_budget_is_emailed_once_per_budget
     assert AdPacingAlertSent.objects.filter(plan=plan, kind=AdPacingAlertSent.OVERSPEND_TOTAL).count() == 2
 
 
+def test_a_plan_back_under_its_total_budget_pace_and_over_again_is_emailed_again(store_a, people_a):
+    plan = total_budget_plan(store_a, total="2200.00")
+    feed(plan, {9: "60", 13: "117"})  # 1,000.00 before + 200.57 today + 5 days × 200.00 = 2,200.57
+    assert run(NOW) == 2
+    assert run(local(15)) == 0  # 117.00 by 15:00 is on pace for 187.20 today: 2,187.20 in all, under pace
+    feed(plan, {16: "140"})  # 210.00 today: 2,210.00, over again with the same budget
+    with time_machine.travel(local(16), tick=False):  # the beat fired twice: one email each
+        assert send_pacing_alerts_task() == 2
+        assert send_pacing_alerts_task() == 0
+    assert run(local(16, 30)) == 0  # 203.64 today, still over: the same episode
+    assert len(mail.outbox) == 4
+    assert ("Launch push: on pace for 2,210.00 CNY in all by 2026-11-30, total budget 2,200.00 CNY "
+            "(1,140.00 CNY spent so far)") in mail.outbox[-1].body
+
+
 def test_the_admin_lists_the_alerts_sent_of_the_staffs_own_stores_read_only(client, store_a, store_b, search_plan,
                                                                             people_a):
     stopped_since_ten(search_plan)

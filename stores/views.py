@@ -21,6 +21,9 @@ from .forms import ImportForm, ListingVersionForm, MembershipSettingsForm
 from .importers import IMPORTERS
 from .models import ImportJob, ListingVersion, Order, StoreMembership, Violation, ViolationStatus
 
+# What each email a signed "stop these emails" link can turn off is called on its broken-link page.
+OPT_OUT_EMAILS = {"morning_email": "morning email", "ad_alert_email": "ad pacing alert emails"}
+
 
 def store_list(request):
     return render(request, "stores/store_list.html", {"stores": stores_for(request.user)})
@@ -250,3 +253,10 @@ def import_job(request, slug, pk):
     return render(request, "stores/import_job.html", {
         "store": store, "job": job, "progress": import_jobs.progress(job),
         "errors": job.errors[: settings.IMPORT_ERRORS_SHOWN], "error_count": job.error_count})
+
+
+def opt_out_link_broken(request, email: str):
+    """The one answer of every email's "stop these emails" link that is broken (cut by a mail app, changed) or old
+    (another email's, or its membership gone): a 400 that changes nothing and says how to opt out from the desk."""
+    return render(request, "stores/opt_out_link_broken.html",
+                  {"email": OPT_OUT_EMAILS[email], "setting": MembershipSettingsForm.Meta.labels[email]}, status=400)

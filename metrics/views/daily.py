@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from opsdesk.tenancy import MANAGER, assignable_users, get_scoped_object, get_store, parse_pk, scope, stores_for
 from stores.models import StoreMembership
+from stores.views import opt_out_link_broken
 from stores.violations_import import ViolationImportError, import_violations
 
 from ..anomaly import label_values, with_related
@@ -317,10 +318,11 @@ def anomaly_detail(request, pk):
 @login_not_required
 def email_opt_out(request, token):
     """The morning email's "stop these emails" link: a page with a button (a link opened by a mail
-    scanner changes nothing), and the target of the mail app's RFC 8058 one-click POST."""
+    scanner changes nothing), and the target of the mail app's RFC 8058 one-click POST. A forged or mangled link
+    is refused with the same 400 page as the ad alerts' and changes nothing."""
     membership = opted_out_membership(token)
     if membership is None:
-        raise Http404("This link is not valid.")
+        return opt_out_link_broken(request, "morning_email")
     if request.method == "POST":
         membership.opt_out("morning_email")
     return render(request, "metrics/email_opt_out.html", {"membership": membership,

@@ -592,9 +592,22 @@ def test_a_forged_or_mangled_opt_out_link_changes_nothing(manager, client):
 
     forged = signing.dumps(manager.pk, salt="some other purpose")
     for token in (forged, "not-a-token"):
-        assert client.post(f"/metrics/email/opt-out/{token}/").status_code == 404
+        assert client.post(f"/metrics/email/opt-out/{token}/").status_code == 400
     manager.refresh_from_db()
     assert manager.morning_email
+
+
+@pytest.mark.parametrize(("url", "setting"), [
+    ("/metrics/email/opt-out/not-a-token/", "Send me the morning email"),
+    ("/campaigns/ads/alerts/opt-out/not-a-token/", "Email me new ad pacing alerts"),
+])
+def test_a_broken_opt_out_link_of_either_email_answers_the_same_400_page(client, url, setting):
+    """The morning email's and the ad alerts' links say the same: broken or old, and how to opt out on the desk."""
+    response = client.get(url)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This link is not valid" in page and "broken or old" in page
+    assert f'untick "{setting}"' in page.replace("&quot;", '"') and 'href="/stores/settings/"' in page
 
 
 def test_a_penalty_resolved_on_the_violations_page_is_not_in_the_emails_open_list(manager, store_a, client):

@@ -145,7 +145,8 @@ class SeriesRuleForm(RepeatForm):
     first_day = forms.DateField(
         required=False, widget=DateInput, label="New first day",
         help_text="Optional, a day after today: its weekday (weekly) or day of the month (monthly) becomes the "
-                  "series'. The occurrences still to come move to the new days in order, as little as they can, checklists with them.")
+                  "series'. The occurrences still to come move to the new days in order, as little as they can, "
+                  "checklists with them.")
 
 
 class ChecklistItemForm(forms.ModelForm):

@@ -212,9 +212,11 @@ def not_textable_reason(member: Member) -> str:
 
 
 @transaction.atomic
-def queue_one(member: Member, flow: str, occasion: str, template: SmsTemplate, context: dict,
-              now: datetime | None = None) -> tuple[Message, bool]:
+def queue_one(member: Member, flow: str, occasion: str, template: SmsTemplate | None, context: dict,
+              now: datetime | None = None, body: str | None = None) -> tuple[Message, bool]:
     """Queue one text an operator chose to send one customer (a bad-review case's text): (the text, created).
+    `body`, when given, is the operator's own words (an answer to a reply), sent as written instead of the
+    template.
 
     The same (member, flow, occasion) again returns the text already there, so a double-click or a retried
     POST sends once. Quiet hours hold it for 09:00 in the member's zone; opt-outs, invalid numbers and
@@ -228,7 +230,8 @@ def queue_one(member: Member, flow: str, occasion: str, template: SmsTemplate, c
     member = Member.objects.select_for_update(of=("self",)).select_related("store").get(pk=member.pk)
     if reason := not_textable_reason(member):
         raise NotTextable(reason)
-    body = render(template.body, {**member_context(member), **context})
+    if body is None:
+        body = render(template.body, {**member_context(member), **context})
     message = Message(store=member.store, member=member, flow=flow, occasion=occasion, template=template, body=body,
                       segments=sms_length(body).segments, scheduled_for=compliance.next_send_time(now, member.zone))
     try:

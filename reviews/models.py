@@ -19,7 +19,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from members.models import Member, Message
+from members.models import InboundReply, Member, Message
 from stores.models import ListingVersion, Order, Product, Store
 
 # Words that make a 3-star review bad. Stores override them in their ReviewPolicy; a project may
@@ -420,13 +420,19 @@ class ContactOutcome(models.TextChoices):
     # A text sent from the case (reviews.services.text_customer), not a call: it does not stop the first-call
     # clock, move the case or count towards giving up on an unreachable customer. Never logged by hand.
     TEXTED = "texted", "Texted"
+    # The operator's text back to a reply of the customer, from the case (reviews.services.answer_reply). The
+    # customer wrote and a person answered, so it is a first contact for the SLA (docs/reviews.md); it is no call
+    # that reached them (the case's move to contacted still needs one). Never logged by hand.
+    ANSWERED = "answered", "Answered a reply"
 
 
-CALL_OUTCOMES = [(value, label) for value, label in ContactOutcome.choices if value != ContactOutcome.TEXTED]
+# Texts, not calls: logged by the services that send them, never chosen in the "Log call" form.
+TEXT_OUTCOMES = (ContactOutcome.TEXTED, ContactOutcome.ANSWERED)
+CALL_OUTCOMES = [(value, label) for value, label in ContactOutcome.choices if value not in TEXT_OUTCOMES]
 
 
 class ContactAttempt(models.Model):
-    """One call to the customer about a case, and what they said."""
+    """One call to the customer about a case, and what they said; or a text sent from the case."""
 
     case = models.ForeignKey(ReviewCase, on_delete=models.CASCADE, related_name="contacts")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -437,6 +443,8 @@ class ContactAttempt(models.Model):
     message = models.OneToOneField(Message, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="case_contact",
                                    help_text="Texted: the text, whose delivery status Twilio's reports keep.")
+    reply = models.ForeignKey(InboundReply, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              help_text="Answered a reply: the customer's reply (the store's copy) it answers.")
 
     class Meta:
         ordering = ["at", "pk"]

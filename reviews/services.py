@@ -10,14 +10,15 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from members.flows import active_template
-from members.models import Flow, InboundReply, Member, SmsTemplate
+from members.models import NEEDS_ANSWER, Flow, InboundReply, Member, SmsTemplate
 from members.sending import NotTextable, member_context, not_textable_reason, queue_one
 from members.services import normalise_phone
-from members.texts import render
+from members.texts import render, sms_length
 from opsdesk.tenancy import assignable_users
 from stores import listing
 from stores.models import ListingVersion, Product, Store
@@ -358,12 +359,27 @@ def text_customer(case: ReviewCase, user, attempt: int, now: datetime | None = N
 CASE_REPLIES_SHOWN = 50
 
 
+def _answered_case():
+    """For an InboundReply row: the case whose text to that member (the store's membership of the number) was
+    the latest before the reply, across the store's cases (None when no case texted them before), as
+    _text_time reads a text's time. A reply shows on that case only: two open cases of one customer would
+    otherwise both show it."""
+    latest = (ContactAttempt.objects.filter(message__member_id=OuterRef("member_id"))
+              .alias(text_time=Coalesce("message__sent_at", "message__scheduled_for"))
+              .filter(text_time__lte=OuterRef("received_at"))
+              .order_by("-text_time", "-pk").values("case_id")[:1])
+    return Subquery(latest)
+
+
 def contact_log(case: ReviewCase) -> tuple[list[ContactAttempt], bool]:
-    """The case's contact log, oldest first, each line with `replies`: for a text, the customer's replies to the
-    store (`members.InboundReply`, the store's own copy of each) that came after it was sent (or, not sent yet,
-    was due) and before the case's next text, oldest first; and whether replies beyond CASE_REPLIES_SHOWN were
-    left out. Two queries however many texts and replies."""
-    contacts = list(case.contacts.select_related("by", "message__member"))
+    """The case's contact log, oldest first, each line with `replies`: for a text (the case's text or an answer
+    sent from it), the customer's replies to the store (`members.InboundReply`, the store's own copy of each)
+    that came after it was sent (or, not sent yet, was due) and before the case's next text, oldest first; and
+    whether replies beyond CASE_REPLIES_SHOWN were left out. A reply shows on one case only, the one whose text
+    to the number was the latest before it (`_answered_case`). Each reply carries `answers` (this case's
+    answers to it), `next_answer` (the number the next one would have) and `answerable`. Two queries however
+    many texts and replies."""
+    contacts = list(case.contacts.select_related("by", "message__member", "reply"))
     texts = sorted((c for c in contacts if c.message), key=lambda c: (_text_time(c.message), c.pk))
     for contact in contacts:
         contact.replies = []
@@ -372,8 +388,12 @@ def contact_log(case: ReviewCase) -> tuple[list[ContactAttempt], bool]:
     replies = list(InboundReply.objects.filter(store_id=case.store_id,
                                                member_id__in={c.message.member_id for c in texts},
                                                received_at__gte=_text_time(texts[0].message))
-                   .order_by("received_at", "pk")[:CASE_REPLIES_SHOWN + 1])
+                   .alias(answered_case=_answered_case()).filter(answered_case=case.pk)
+                   .select_related("answered_by").order_by("received_at", "pk")[:CASE_REPLIES_SHOWN + 1])
     for reply in replies[:CASE_REPLIES_SHOWN]:
+        reply.answers = [c for c in contacts if c.reply_id == reply.pk]
+        reply.next_answer = len(reply.answers) + 1
+        reply.answerable = case.is_open() and reply.kind in NEEDS_ANSWER  # opt-outs and opt-ins the app answers
         # The text it answers: the latest of the case's texts to that member sent before it arrived.
         earlier = [c for c in texts if c.message.member_id == reply.member_id
                    and _text_time(c.message) <= reply.received_at]
@@ -384,6 +404,75 @@ def contact_log(case: ReviewCase) -> tuple[list[ContactAttempt], bool]:
 
 def _text_time(message) -> datetime:
     return message.sent_at or message.scheduled_for
+
+
+def answer_problem(body: str) -> str:
+    """Why `body` cannot be an answer to a reply ("" if it can): it must be one text, one SMS segment, so the
+    customer gets it whole and it costs one text."""
+    if not body.strip():
+        return "Write the answer: an empty text is not sent."
+    length = sms_length(body)
+    if length.segments > 1:
+        limit = 160 if length.encoding == "GSM-7" else 70
+        kind = "" if length.encoding == "GSM-7" else " with characters beyond plain Latin (Chinese, emoji…)"
+        return (f"The answer is {length.units} characters long; one text holds {limit}{kind}. Shorten it by "
+                f"{length.units - limit}.")
+    return ""
+
+
+@transaction.atomic
+def answer_reply(case: ReviewCase, reply: InboundReply, user, body: str, attempt: int,
+                 now: datetime | None = None) -> tuple[ContactAttempt, bool]:
+    """Text the customer back, from the case, in the operator's words: (the contact log's line, whether this
+    request queued it). The reply is marked answered by `user`, as the members' texts page marks it.
+
+    `attempt` is the answer's number to that reply on the case, which the page's form carries: the text's
+    occasion is "review_care:case <id> reply <reply id> answer <n>", so a double-click or a retried POST finds
+    it queued and sends nothing more. The case text's rules apply (open case, opt-out, invalid number, consent,
+    quiet hours; not held back by the frequency cap). The first answer is the case's first contact if no call
+    came before: the customer wrote and a person answered (docs/reviews.md). Refused (IllegalTransition,
+    nothing queued) for a reply shown under another case or an opt-out or opt-in (the app answers those);
+    ValueError for a body that is no one-segment text."""
+    now = now or timezone.now()
+    case = ReviewCase.objects.select_for_update(of=("self",)).select_related("store").get(pk=case.pk)
+    answered = (InboundReply.objects.filter(pk=reply.pk).annotate(answered_case=_answered_case())
+                .values_list("answered_case", flat=True).first())
+    if answered != case.pk:
+        raise IllegalTransition("That reply is not shown under this case: it answers "
+                                + (f"the text of case {answered}" if answered else "no text of a case")
+                                + "; answer it from there or from the number's conversation.")
+    done = case.contacts.filter(reply=reply).count()
+    if attempt < 1 or attempt > done + 1:
+        raise IllegalTransition(f"The page asked for answer {attempt} to that reply, but the next one is answer "
+                                f"{done + 1}; reload the page.")
+    occasion = f"{Flow.REVIEW_CARE}:case {case.pk} reply {reply.pk} answer {attempt}"
+    if attempt <= done:  # sent already: the same POST again (a retry, a second click)
+        contact = case.contacts.filter(message__occasion=occasion).first()
+        if contact is not None:
+            return contact, False
+    if not case.is_open():
+        raise IllegalTransition(f"The case is {case.get_status_display().lower()}; texts are sent from open cases.")
+    if reply.kind not in NEEDS_ANSWER:
+        raise IllegalTransition(f"An {reply.get_kind_display().lower()} is answered by the app (or Twilio), not "
+                                "from the case.")
+    if problem := answer_problem(body):
+        raise ValueError(problem)
+    try:
+        message, created = queue_one(reply.member, Flow.REVIEW_CARE, occasion, None, {}, now, body=body.strip())
+    except NotTextable as exc:
+        raise IllegalTransition(f"The customer cannot be texted: {exc}.") from exc
+    if not created:
+        return ContactAttempt.objects.get(message=message), False
+    contact = ContactAttempt.objects.create(case=case, by=user, at=now, outcome=ContactOutcome.ANSWERED,
+                                            message=message, reply=reply)
+    # The same record the members' texts page's "Mark answered" writes; a reply already marked keeps its first.
+    InboundReply.objects.filter(pk=reply.pk, answered_at__isnull=True).update(answered_at=now, answered_by=user)
+    if case.first_contact_at is None:
+        case.first_contact_at = now
+        case.save(update_fields=["first_contact_at"])
+    if case.status == CaseStatus.NEW:
+        case.transition(CaseStatus.CONTACTING, user, note="First contact: answered the customer's text.", now=now)
+    return contact, True
 
 
 @transaction.atomic

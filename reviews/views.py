@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from members.models import InboundReply
 from opsdesk.http import redirect_to_next
 from opsdesk.privacy import mask_phone
 from opsdesk.spreadsheet import csv_writer
@@ -23,7 +24,16 @@ from opsdesk.tenancy import MANAGER, assignable_users, get_store, has_role, pars
 from stores import import_jobs
 
 from . import reports, services
-from .forms import ContactForm, FindingsForm, ImportForm, ListingFixForm, PolicyForm, ProductTaskForm, TransitionForm
+from .forms import (
+    AnswerForm,
+    ContactForm,
+    FindingsForm,
+    ImportForm,
+    ListingFixForm,
+    PolicyForm,
+    ProductTaskForm,
+    TransitionForm,
+)
 from .models import OPEN_STATUSES, CaseStatus, IllegalTransition, ProductTask, Review, ReviewCase, ReviewPolicy
 
 # A page at a time: an Olist import opens hundreds of cases, and a list cut off at a fixed length hid the least
@@ -232,15 +242,35 @@ def _text(request, store, case):
     if attempt is None:
         raise ValueError("The form did not say which text of the case this is; reload the page.")
     contact, created = services.text_customer(case, request.user, attempt)
-    text = contact.message
+    _say_queued(request, "Text", contact.message, created)
+    return None
+
+
+def _say_queued(request, what: str, text, created: bool) -> None:
+    """Tell the operator when their text goes (now, or 09:00 the customer's time), or that it already went."""
     if not created:
-        messages.info(request, "That text was already sent; nothing more was sent.")
+        messages.info(request, f"That {what.lower()} was already sent; nothing more was sent.")
     elif text.scheduled_for > timezone.now():
         when = timezone.localtime(text.scheduled_for, text.member.zone)
-        messages.success(request, f"Text queued: it is quiet hours for the customer, so it goes at "
+        messages.success(request, f"{what} queued: it is quiet hours for the customer, so it goes at "
                                   f"{when:%H:%M} their time ({text.member.zone.key}) on {when:%a %d %b}.")
     else:
-        messages.success(request, "Text queued: it goes out now. Its delivery shows in the contact log.")
+        messages.success(request, f"{what} queued: it goes out now. Its delivery shows in the contact log.")
+
+
+def _answer(request, store, case):
+    """Text the customer back under one of their replies (once per `attempt`, the number the reply's form carries).
+    Another store's reply is 404, as on the members' texts page."""
+    pk = parse_pk(request.POST.get("reply", ""))
+    reply = get_object_or_404(InboundReply.objects.select_related("member__store"), store=store, pk=pk or 0)
+    attempt = parse_pk(request.POST.get("attempt", ""))
+    if attempt is None:
+        raise ValueError("The form did not say which answer to the reply this is; reload the page.")
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        return {"answer_form": form, "answer_reply": reply.pk}
+    contact, created = services.answer_reply(case, reply, request.user, form.cleaned_data["body"], attempt)
+    _say_queued(request, "Answer", contact.message, created)
     return None
 
 
@@ -299,6 +329,7 @@ CASE_ACTIONS = {
     "transition": _transition,
     "contact": _contact,
     "text": _text,
+    "answer": _answer,
     "findings": _findings,
     "listing_fix": _listing_fix,
     "task": _task,

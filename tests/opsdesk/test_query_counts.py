@@ -162,15 +162,24 @@ def test_case_page_does_not_query_per_text_or_reply(client_a, operator_a, store_
                                           error_code="30006" if i % 2 else "")
             ContactAttempt.objects.create(case=case, by=operator_a, at=at, outcome="texted", message=text)
             for minutes in (5, 10):
-                InboundReply.objects.create(store=store_a, member=member, kind="message", body="Call me",
-                                            provider_sid=f"SM{i}-{minutes}",
-                                            received_at=at + timedelta(minutes=minutes))
+                reply = InboundReply.objects.create(store=store_a, member=member, kind="message", body="Call me",
+                                                    provider_sid=f"SM{i}-{minutes}",
+                                                    received_at=at + timedelta(minutes=minutes))
+            # The operator texted the last reply back from the case (answered by them, its own log line).
+            answered = at + timedelta(minutes=12)
+            answer = Message.objects.create(store=store_a, member=member, flow="review_care", body="On it",
+                                            occasion=f"review_care:case {case.pk} reply {reply.pk} answer 1",
+                                            scheduled_for=answered, sent_at=answered, status="sent")
+            ContactAttempt.objects.create(case=case, by=operator_a, at=answered, outcome="answered", message=answer,
+                                          reply=reply)
+            InboundReply.objects.filter(pk=reply.pk).update(answered_at=answered, answered_by=operator_a)
 
     add(2)
     few = queries(client_a, url)
     add(2)
     assert queries(client_a, url) == few
-    assert client_a.get(url).content.decode().count("<li data-reply>") == 8
+    page = client_a.get(url).content.decode()
+    assert page.count("<li data-reply>") == 8 and page.count("Answered by you") == 4
 
 
 def benefit_redeemed_by(store):

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from members import sending
-from members.models import Flow, Member, Message, MessageStatus, SmsTemplate
+from members.models import Flow, InboundReply, Member, Message, MessageStatus, SmsTemplate
 from members.sms import locmem
 from reviews.models import CaseStatus, ContactAttempt, ContactOutcome, ReviewCase
 from tests.factories import MembershipFactory, OrderFactory, UserFactory
@@ -257,8 +257,6 @@ def test_each_reply_shows_under_the_text_it_came_after(client_b, case, care_temp
 
 def test_only_the_stores_own_replies_of_the_number_show_on_its_case(client_b, store_a, store_b, case, care_template,
                                                                     clock):
-    from members.models import InboundReply
-
     other_store = make_member(store_a, phone="+14155550100", name="Grace Hopper")
     stranger = make_member(store_b, phone="+14155550199", name="Someone Else")
     text(client_b, case)
@@ -276,3 +274,126 @@ def test_only_the_stores_own_replies_of_the_number_show_on_its_case(client_b, st
 def test_a_case_without_a_text_shows_no_replies(client_b, case, care_template, clock):
     reply("Hello?", "SMr1")
     assert replies_on(client_b.get(case.get_absolute_url()).content.decode()) == []
+
+
+def answer(client, case, reply_pk, body, attempt=1):
+    return client.post(
+        case.get_absolute_url(), {"action": "answer", "reply": reply_pk, "attempt": attempt, "body": body}, follow=True
+    )
+
+
+def texted_and_replied(client, case, body="I am at work, call me after 6pm", sid="SMr1"):
+    """The case's text went out and the customer replied 5 minutes later: the store's copy of the reply."""
+    text(client, case)
+    sending.send_message(Message.objects.get(occasion=f"review_care:case {case.pk} text 1").pk)
+    with time_machine.travel(LA_MORNING + timedelta(minutes=5), tick=False):
+        reply(body, sid)
+    return InboundReply.objects.get(provider_sid=sid, member__store=case.store)
+
+
+def test_an_operator_answers_a_reply_from_the_case_once_and_the_reply_shows_answered(
+    client_b, case, care_template, operator_b, clock
+):
+    received = texted_and_replied(client_b, case)
+    clock.shift(timedelta(minutes=10))
+    page = client_b.get(case.get_absolute_url()).content.decode()
+    assert f'<li data-reply-answer="{received.pk}">' in page and "Answered by" not in page
+
+    first = answer(client_b, case, received.pk, "Sure, Lin will call you at 6:30 today.")
+    second = answer(client_b, case, received.pk, "Sure, Lin will call you at 6:30 today.")  # a double-click
+    assert "Answer queued: it goes out now." in first.content.decode()
+    assert "That answer was already sent; nothing more was sent." in second.content.decode()
+    sent = Message.objects.get(occasion=f"review_care:case {case.pk} reply {received.pk} answer 1")
+    assert sent.body == "Sure, Lin will call you at 6:30 today." and sent.flow == Flow.REVIEW_CARE
+    for message in Message.objects.all():
+        sending.send_message(message.pk)
+    assert [m.body for m in locmem.outbox][1:] == ["Sure, Lin will call you at 6:30 today."]  # after the case's text
+
+    received.refresh_from_db()
+    assert (received.answered_by, received.answered_at) == (operator_b, LA_MORNING + timedelta(minutes=10))
+    page = client_b.get(case.get_absolute_url()).content.decode()
+    # The contact log: who answered which reply, when (store time) and how the text went.
+    assert (
+        "Tue 24 Nov 10:10 · Answered a reply of Tue 24 Nov 10:05 · op-b · "
+        '<span class="badge" data-text-status="sent">Sent</span>' in page
+    )
+    assert "Answered by you Tue 24 Nov 10:10" in page
+    # The same record as the members' texts page's "Mark answered": no longer waiting there or on the desk.
+    assert not InboundReply.objects.filter(store=case.store).awaiting_answer().exists()
+    # The customer wrote and a person answered: the first contact, the SLA met, the case being contacted.
+    clock.shift(timedelta(days=2))
+    case = ReviewCase.objects.get(pk=case.pk)
+    assert case.first_contact_at == LA_MORNING + timedelta(minutes=10) and not case.is_overdue()
+    assert case.status == CaseStatus.CONTACTING
+    assert "first contact Tue 24 Nov 10:10" in client_b.get(case.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        ("   ", "Write the answer: an empty text is not sent."),
+        ("x" * 161, "The answer is 161 characters long; one text holds 160. Shorten it by 1."),
+        ("好" * 71, "The answer is 71 characters long; one text holds 70 with characters beyond plain Latin"),
+    ],
+    ids=["empty", "161 plain characters", "71 Chinese characters"],
+)
+def test_an_empty_or_too_long_answer_is_refused_with_the_forms_error_and_nothing_is_sent(
+    client_b, case, care_template, clock, body, error
+):
+    received = texted_and_replied(client_b, case)
+    response = answer(client_b, case, received.pk, body)
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert list(Message.objects.filter(flow=Flow.REVIEW_CARE).values_list("occasion", flat=True)) == [
+        f"review_care:case {case.pk} text 1"
+    ]
+    assert not ContactAttempt.objects.filter(outcome=ContactOutcome.ANSWERED).exists()
+    received.refresh_from_db()
+    assert received.answered_at is None
+    assert ReviewCase.objects.get(pk=case.pk).first_contact_at is None
+
+
+def test_an_operator_of_another_store_cannot_answer_a_reply(client_b, store_a, case, care_template, clock):
+    received = texted_and_replied(client_b, case)
+    client_b.force_login(MembershipFactory(store=store_a, user=UserFactory(username="op-a"), role="operator").user)
+    assert answer(client_b, case, received.pk, "Hello from Store A").status_code == 404
+    # Nor under a case of their own store with the other store's reply.
+    own = make_case(store_a, order=OrderFactory(store=store_a, buyer_phone="(415) 555-0100"))
+    assert answer(client_b, own, received.pk, "Hello from Store A").status_code == 404
+    assert Message.objects.filter(body="Hello from Store A").count() == 0
+    assert InboundReply.objects.get(pk=received.pk).answered_at is None
+
+
+def test_an_opted_out_customer_gets_no_answer(client_b, case, care_template, clock):
+    received = texted_and_replied(client_b, case)
+    Member.objects.update(opted_out_at=LA_MORNING + timedelta(minutes=6))
+    response = answer(client_b, case, received.pk, "We will call you")
+    assert response.status_code == 400
+    assert "Refused: The customer cannot be texted: the customer opted out of texts (STOP)" in response.content.decode()
+    assert not Message.objects.filter(body="We will call you").exists()
+
+
+def test_two_open_cases_of_one_number_each_show_only_their_own_reply(client_b, store_b, case, care_template, clock):
+    other = make_case(store_b, order=OrderFactory(store=store_b, buyer_phone="+14155550100", name="#1043"))
+    text(client_b, case)
+    clock.shift(timedelta(minutes=5))
+    reply("The mug came broken", "SMr1")  # after case 1's text
+    clock.shift(timedelta(minutes=5))
+    text(client_b, other)
+    clock.shift(timedelta(minutes=5))
+    reply("And the teapot is the wrong colour", "SMr2")  # after case 2's text, the latest to the number
+
+    first = client_b.get(case.get_absolute_url()).content.decode()
+    second = client_b.get(other.get_absolute_url()).content.decode()
+    assert replies_on(first) == ["Tue 24 Nov 10:05 · Reply from +14*****0100 The mug came broken"]
+    assert replies_on(second) == ["Tue 24 Nov 10:15 · Reply from +14*****0100 And the teapot is the wrong colour"]
+
+    # A reply is answered from the case it shows under only.
+    teapot = InboundReply.objects.get(provider_sid="SMr2")
+    response = answer(client_b, case, teapot.pk, "Sorry about the teapot")
+    assert response.status_code == 400
+    assert (
+        f"That reply is not shown under this case: it answers the text of case {other.pk}" in response.content.decode()
+    )
+    assert answer(client_b, other, teapot.pk, "Sorry about the teapot").status_code == 200
+    assert Message.objects.filter(body="Sorry about the teapot").count() == 1

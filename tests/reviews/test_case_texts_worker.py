@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from members import sending
-from members.models import Flow, Member, Message, MessageStatus, SmsTemplate
+from members.models import Flow, InboundReply, Member, Message, MessageStatus, SmsTemplate
 from reviews.models import ContactAttempt
 from tests.factories import MembershipFactory, OrderFactory, StoreFactory, UserFactory
 from tests.members import test_worker_integration as worker_tests
@@ -119,3 +120,32 @@ def test_a_worker_killed_while_twilio_holds_the_text_is_not_sent_again(start_wor
     assert methods.count("POST") == 1 and "GET" in methods  # the second attempt looked it up, did not resend
     report(fake, "delivered")
     assert 'data-text-status="delivered">Delivered</span>' in operator.get(case.get_absolute_url()).content.decode()
+
+
+def test_an_answer_to_the_customers_reply_reaches_twilio_once_on_a_double_post(start_worker, fake, case, operator):
+    start_worker()
+    text(operator, case)
+    wait_for(sent_once, timeout=60)
+    response = signed_post(
+        Client(),
+        reverse("twilio_inbound"),
+        {"From": PHONE, "Body": "Call me after 6pm please", "MessageSid": "SM" + "r" * 32},
+        token="worker-token",
+    )
+    assert response.status_code == 200
+    reply = InboundReply.objects.get()
+    answer = {"action": "answer", "reply": reply.pk, "attempt": 1, "body": "Lin calls you at 6:30 today."}
+    first = operator.post(case.get_absolute_url(), answer, follow=True).content.decode()
+    second = operator.post(case.get_absolute_url(), answer, follow=True).content.decode()  # a double-click
+    assert "Answer queued: it goes out now." in first
+    assert "That answer was already sent; nothing more was sent." in second
+    wait_for(lambda: Message.objects.filter(flow=Flow.REVIEW_CARE, status=MessageStatus.SENT).count() == 2, timeout=60)
+    sending.dispatch_due()  # beat's every-minute dispatch finds nothing left to send
+
+    assert texts_per_number(fake) == {PHONE: 2}  # the case's text and the answer, each once
+    assert [t["body"] for t in fake.sent][1:] == ["Lin calls you at 6:30 today."]
+    reply.refresh_from_db()
+    assert reply.answered_by.username == "op"
+    page = operator.get(case.get_absolute_url()).content.decode()
+    assert "Answered by you" in page
+    assert "Answered a reply of" in page and page.count('data-text-status="sent">Sent</span>') == 2

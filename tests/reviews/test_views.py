@@ -429,12 +429,12 @@ def test_logging_a_reached_call_without_notes_shows_a_plain_error_and_logs_nothi
         (
             {"action": "bogus"},
             "Refused: “bogus” is not something the case page does (it does: transition, contact, text, "
-            "findings, listing_fix, task, assign). Nothing was changed.",
+            "answer, findings, listing_fix, task, assign). Nothing was changed.",
         ),
         (
             {},
-            "Refused: The form said nothing to do (action: one of transition, contact, text, findings, listing_fix, "
-            "task, assign). Nothing was changed.",
+            "Refused: The form said nothing to do (action: one of transition, contact, text, answer, findings, "
+            "listing_fix, task, assign). Nothing was changed.",
         ),
         (
             {"action": "transition", "to_status": "closed"},

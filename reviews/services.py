@@ -429,8 +429,8 @@ def answer_reply(case: ReviewCase, reply: InboundReply, user, body: str, attempt
     `attempt` is the answer's number to that reply on the case, which the page's form carries: the text's
     occasion is "review_care:case <id> reply <reply id> answer <n>", so a double-click or a retried POST finds
     it queued and sends nothing more. The case text's rules apply (open case, opt-out, invalid number, consent,
-    quiet hours; not held back by the frequency cap). The first answer is the case's first contact if no call
-    came before: the customer wrote and a person answered (docs/reviews.md). Refused (IllegalTransition,
+    quiet hours; not held back by the frequency cap). Like the case's text it is no call: the first-call
+    clock runs on (docs/reviews.md, "A text is no call"). Refused (IllegalTransition,
     nothing queued) for a reply shown under another case or an opt-out or opt-in (the app answers those);
     ValueError for a body that is no one-segment text."""
     now = now or timezone.now()
@@ -466,12 +466,8 @@ def answer_reply(case: ReviewCase, reply: InboundReply, user, body: str, attempt
     contact = ContactAttempt.objects.create(case=case, by=user, at=now, outcome=ContactOutcome.ANSWERED,
                                             message=message, reply=reply)
     # The same record the members' texts page's "Mark answered" writes; a reply already marked keeps its first.
+    # No call: the first-call clock and the case's status stay as they are, as for the case's own text.
     InboundReply.objects.filter(pk=reply.pk, answered_at__isnull=True).update(answered_at=now, answered_by=user)
-    if case.first_contact_at is None:
-        case.first_contact_at = now
-        case.save(update_fields=["first_contact_at"])
-    if case.status == CaseStatus.NEW:
-        case.transition(CaseStatus.CONTACTING, user, note="First contact: answered the customer's text.", now=now)
     return contact, True
 
 

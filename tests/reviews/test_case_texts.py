@@ -320,12 +320,11 @@ def test_an_operator_answers_a_reply_from_the_case_once_and_the_reply_shows_answ
     assert "Answered by you Tue 24 Nov 10:10" in page
     # The same record as the members' texts page's "Mark answered": no longer waiting there or on the desk.
     assert not InboundReply.objects.filter(store=case.store).awaiting_answer().exists()
-    # The customer wrote and a person answered: the first contact, the SLA met, the case being contacted.
+    # An answer in writing is no call: the first call is still due, and overdue once its time has passed.
     clock.shift(timedelta(days=2))
     case = ReviewCase.objects.get(pk=case.pk)
-    assert case.first_contact_at == LA_MORNING + timedelta(minutes=10) and not case.is_overdue()
-    assert case.status == CaseStatus.CONTACTING
-    assert "first contact Tue 24 Nov 10:10" in client_b.get(case.get_absolute_url()).content.decode()
+    assert case.first_contact_at is None and case.is_overdue() and case.status == CaseStatus.NEW
+    assert "first call due" in client_b.get(case.get_absolute_url()).content.decode()
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,7 @@ from .models import (
 )
 
 DEMO_PASSWORD = "opsdesk-demo-2026"  # noqa: S105 - printed for the demo, never used in production
+DEMO_USERS = ("olivia", "marco")  # made by `seed`, removed by `remove_demo`
 
 STORES = [
     dict(name="Jade Tea House", slug="jade-tea", platform="tmall", country="CN", timezone="Asia/Shanghai",
@@ -179,7 +180,9 @@ def demo_context(seed_value: int = 2026, days: int = 120) -> DemoContext | None:
 
 
 def remove_demo() -> None:
+    """The demo's stores (and with them everything of theirs) and its two users, as before `seed`."""
     Store.objects.filter(slug__in=[s["slug"] for s in STORES]).delete()
+    get_user_model().objects.filter(username__in=DEMO_USERS).delete()
 
 
 @transaction.atomic

@@ -108,7 +108,7 @@ def current_alerts(now: datetime) -> tuple[list[NewAlert], list[int]]:
                                    tuple(ended[:-1])))
         if p.stopped:
             alerts.append(NewAlert(plan.pk, store.pk, AdPacingAlertSent.STOPPED, p.stopped_since, ZERO, plan.name,
-                                   f"no spend since {_local(p.stopped_since, store)} ({p.stopped_hours:g} h) while "
+                                   f"no spend since {_local(p.stopped_since, store)} ({p.stopped_words}) while "
                                    f"active; {_money(p.spend_today, store)} spent today", url))
         if p.will_overspend_day:
             # One episode a store-local day: the day's budget is what it would overspend.

@@ -30,6 +30,7 @@ from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
 from metrics.figures import metric_value
+from opsdesk.localtime import hours_words
 from opsdesk.money import to_money
 from stores.models import Order, Store
 
@@ -253,6 +254,11 @@ class PlanPacing:
         return self.stopped_hours is not None
 
     @property
+    def stopped_words(self) -> str:
+        """How long it has been quiet, as the desk says waits: '4 h 30 min', '91 h' (not '91.9 h')."""
+        return hours_words(timedelta(hours=self.stopped_hours)) if self.stopped else ""
+
+    @property
     def running(self) -> bool:
         """Active and inside its dates today: a paused or ended plan is expected to spend nothing."""
         return _is_running(self.plan, self.today)
@@ -471,7 +477,7 @@ def _alerts(plans: list[AdPlan], pacings: dict[int, PlanPacing], cur: str) -> li
     for plan in plans:
         p = pacings[plan.pk]
         if p.stopped:
-            alerts.append(PacingAlert(plan, "stopped", f"{plan.name}: no spend for {p.stopped_hours:g} h while "
+            alerts.append(PacingAlert(plan, "stopped", f"{plan.name}: no spend for {p.stopped_words} while "
                                       f"active (today {money(p.spend_today)})", "danger"))
         if p.will_overspend_day:
             alerts.append(PacingAlert(plan, "overspend_day", f"{plan.name}: on pace for {money(p.projected_day)} "

@@ -55,3 +55,15 @@ def local_today(tz: ZoneInfo, now: datetime | None = None) -> date:
 
 def local_now(tz: ZoneInfo, now: datetime | None = None) -> datetime:
     return (now or timezone.now()).astimezone(tz)
+
+
+def hours_words(span: timedelta) -> str:
+    """A span as the desk's waits say it (orders waiting to ship, ad plans without spend): '35 min', '4 h 20 min',
+    '61 h' (minutes dropped from 10 h)."""
+    minutes = max(0, int(span.total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min"
+    if hours >= 10 or not minutes:
+        return f"{hours} h"
+    return f"{hours} h {minutes} min"

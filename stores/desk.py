@@ -5,9 +5,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from opsdesk.desk import DeskItem, counts_by_store
+from opsdesk.localtime import hours_words
 
 from .models import Violation
-from .shipping import DUE_SOON, hours_words, shipping_due_by_store
+from .shipping import DUE_SOON, shipping_due_by_store
 
 
 def open_items_by_store(stores, user) -> dict[int, list[DeskItem]]:

@@ -21,6 +21,8 @@ from operator import or_
 from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 
+from opsdesk.localtime import hours_words
+
 from .models import Order, OrderStatus, Store
 
 DUE_SOON = timedelta(hours=6)
@@ -91,17 +93,6 @@ def waiting_to_ship(store: Store, now: datetime | None = None) -> QuerySet:
     """The store's late and due-soon orders, late first (the longest late at the top)."""
     now = now or timezone.now()
     return _waiting(now).filter(_due_by([store], now)).order_by("paid_at", "pk")
-
-
-def hours_words(span: timedelta) -> str:
-    """A span as the shipping warnings say it: '35 min', '4 h 20 min', '61 h' (minutes dropped from 10 h)."""
-    minutes = max(0, int(span.total_seconds() // 60))
-    hours, minutes = divmod(minutes, 60)
-    if not hours:
-        return f"{minutes} min"
-    if hours >= 10 or not minutes:
-        return f"{hours} h"
-    return f"{hours} h {minutes} min"
 
 
 def with_deadlines(orders, store: Store, now: datetime | None = None) -> list[Order]:

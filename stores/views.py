@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from opsdesk.http import redirect_to_next
 from opsdesk.images import thumbnail_path
+from opsdesk.localtime import hours_words
 from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_store, has_role, stores_for
 
@@ -121,7 +122,7 @@ def order_list(request, slug):
         page.object_list = shipping.with_deadlines(page.object_list, store)
     return render(request, "stores/order_list.html", {
         "store": store, "page": page, "orders": page.object_list, "waiting": waiting,
-        "due_soon": shipping.hours_words(shipping.DUE_SOON), "lookback_days": shipping.LOOKBACK.days})
+        "due_soon": hours_words(shipping.DUE_SOON), "lookback_days": shipping.LOOKBACK.days})
 
 
 def order_detail(request, slug, pk):

@@ -351,3 +351,16 @@ def test_pacing_alerts_of_two_stores_say_which_store_and_write_thousands(client_
     alerts = body.split('id="pacing-alerts"')[1].split("</section>")[0]
     assert "Display · retargeting: on pace for 1,714.29 CNY today, daily budget 1,200.00 CNY" in alerts
     assert f"{store_a.name}</span>" in alerts and store_b.name not in alerts
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_plan_quiet_for_days_says_how_long_in_whole_hours_and_a_short_spell_in_minutes(store_a, search_plan):
+    """'no spend for 91.9 h' read like a decimal to work out; the desk says waits as the shipping warnings do."""
+    SnapshotFactory(plan=search_plan, ts=NOW - timedelta(hours=91, minutes=54), spend_today=Decimal("230"))
+    feed(search_plan, {9: "0", 13: "0"})
+    assert [alert.message for alert in pacing_alerts(store_a, NOW)] == [
+        "Longjing search: no spend for 91 h while active (today 0.00 CNY)"]
+    quiet = AdPlanFactory(store=store_a, name="Quiet since 9:30")
+    SnapshotFactory(plan=quiet, ts=local(9, 30), spend_today=Decimal("40"))
+    feed(quiet, {13: "40"})
+    assert plan_pacing(quiet, NOW).stopped_words == "4 h 30 min"

@@ -55,11 +55,12 @@ test: install
 	$(BIN)/python manage.py makemigrations --check --dry-run -v0
 	CELERY_QUEUE=opsdesk-test-$$$$ $(BIN)/pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
+# The code is laid out by hand (ruff's formatter is not used): lint is ruff's checks.
 lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 
 fmt: install
-	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 compose-check: install
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml

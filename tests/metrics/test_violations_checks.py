@@ -165,4 +165,4 @@ def test_the_list_names_each_records_platform_id_so_two_alike_are_told_apart(cli
     for ext in ("TM-88120", "TM-88121"):
         ViolationFactory(store=store_a, external_id=ext, kind="Late shipment", occurred_at=at)
     html = client_a.get(reverse("stores:violations", args=[store_a.slug])).content.decode()
-    assert "<td>TM-88120</td>" in html and "<td>TM-88121</td>" in html
+    assert '<td data-label="Record id">TM-88120</td>' in html and '<td data-label="Record id">TM-88121</td>' in html

@@ -70,7 +70,7 @@ def test_a_list_writes_times_in_house_style_with_the_year_only_for_last_year(cli
     ViolationFactory(store=store_a, occurred_at=datetime(2026, 12, 17, 6, 5, tzinfo=UTC))
     ViolationFactory(store=store_a, occurred_at=datetime(2025, 12, 17, 6, 5, tzinfo=UTC))
     page = client.get(reverse("stores:violations", args=[store_a.slug])).content.decode()
-    assert "<td>Thu 17 Dec 14:05</td>" in page and "<td>Wed 17 Dec 2025 14:05</td>" in page
+    assert ">Thu 17 Dec 14:05</td>" in page and ">Wed 17 Dec 2025 14:05</td>" in page
     assert "2026-12-17" not in page and "2025-12-17" not in page
 
 

@@ -201,3 +201,12 @@ def test_a_manager_of_another_store_cannot_change_yours(client, store_a, store_b
     assert response.status_code == 404
     store_a.refresh_from_db()
     assert store_a.ship_within_hours == 48
+
+
+@pytest.mark.parametrize("query, shown, other", [("", "all", "waiting to ship"),
+                                                 ("?shipping=waiting", "waiting to ship", "all")])
+def test_the_orders_list_names_which_orders_it_shows(client_a, store_a, query, shown, other):
+    # Both choices were links alike, so the page did not say which list was on it (seen in the demo).
+    page = client_a.get(reverse("stores:orders", args=[store_a.slug]) + query).content.decode()
+    assert f'<strong aria-current="page">{shown}</strong>' in page
+    assert f">{other}</a>" in page and f">{shown}</a>" not in page

@@ -132,7 +132,7 @@ def test_a_status_change_records_who_and_when_and_the_row_shows_it_in_store_time
 def test_the_list_gives_when_a_penalty_happened_in_store_time_like_the_store_page(client_a, store_a):
     ViolationFactory(store=store_a, external_id="TM-1", occurred_at=datetime(2026, 8, 2, 7, 30, tzinfo=UTC))
     page = client_a.get(reverse("stores:violations", args=[store_a.slug])).content.decode()
-    assert "<td>Sun 2 Aug 15:30</td>" in page  # Shanghai, as on the store page; not "Aug. 2, 2026, 3:30 p.m."
+    assert ">Sun 2 Aug 15:30</td>" in page  # Shanghai, as on the store page; not "Aug. 2, 2026, 3:30 p.m."
     assert "p.m." not in page
 
 
@@ -242,3 +242,12 @@ def test_the_admin_shows_who_and_when_read_only_and_records_its_own_status_edits
     assert response.status_code == 302
     violation.refresh_from_db()
     assert (violation.status, violation.status_changed_by, violation.status_changed_at) == ("resolved", root, NOW)
+
+
+@pytest.mark.parametrize("status, shown", [("", "all"), ("appealed", "appealed")])
+def test_the_violations_list_names_the_status_it_shows(client_a, store_a, status, shown):
+    # Every choice was a link alike, so the page did not say which it showed (seen in the demo).
+    url = reverse("stores:violations", args=[store_a.slug]) + (f"?status={status}" if status else "")
+    page = client_a.get(url).content.decode()
+    assert f'<strong aria-current="page">{shown}</strong>' in page
+    assert f">{shown}</a>" not in page and ">open</a>" in page and ">resolved</a>" in page

@@ -301,6 +301,9 @@ def anomaly_detail(request, pk):
             # Nothing was saved (a save redirects), but validating wrote the typed values onto the
             # instance: the header must show the record as it is, not a refused status.
             anomaly.refresh_from_db(fields=["status", "plan", "owner"])
+        # The form is far down a long page that reloads at its top: the refusal is said up there too.
+        refused = [*(form.errors.values() if form.is_bound else ()), *(new_item.errors.values() if adding else ())]
+        messages.error(request, "Nothing was saved: " + " ".join(e for errors in refused for e in errors))
         if not adding:
             new_item = item_form()  # nothing was typed: no "required" errors under an empty item
     return render(request, "metrics/anomaly_detail.html", {

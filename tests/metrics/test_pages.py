@@ -1,6 +1,7 @@
 """Anomaly pages: overview, list, detail with plan and action items, all scoped to the user's stores."""
 
 import base64
+import html
 import json
 import re
 from datetime import date, datetime, timedelta
@@ -116,6 +117,21 @@ def test_status_needs_a_plan_then_moves_and_action_items_get_owner_and_due_date(
     client_a.post(url, {"toggle_item": item.pk})
     item.refresh_from_db()
     assert item.done
+
+
+def test_a_refused_save_says_so_at_the_top_of_the_page(client_a, store_a):
+    # The form sits under the chart and the related anomalies: its error alone was out of sight of a reader who
+    # clicked "Save" and got the page back from its top (seen in the demo).
+    anomaly = make_anomaly(store_a)
+    url = reverse("metrics:anomaly", args=[anomaly.pk])
+    page = client_a.post(url, {"status": "resolved", "plan": "", "owner": ""}).content.decode()
+    top = page[page.index('<ul class="messages">'):page.index("<h1")]
+    assert "Nothing was saved: Write the response plan before moving to “plan” or “resolved”." in html.unescape(top)
+    yesterday = (store_a.today() - timedelta(days=1)).isoformat()
+    page = client_a.post(url, {"add_item": "1", "item-text": "Call the agency", "item-due_date": yesterday})
+    top = page.content.decode()[:page.content.decode().index("<h1")]
+    assert "Nothing was saved: The due date is in the past" in top
+    assert anomaly.action_items.count() == 0
 
 
 def test_ticking_an_item_off_keeps_the_plan_typed_meanwhile(client_a, store_a):

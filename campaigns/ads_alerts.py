@@ -8,20 +8,22 @@ new one), a store-local day it is on pace to overspend, or a spell on pace to pa
 changed later is a new episode, and so is going over again after an hourly run found it under pace). Each is
 claimed by inserting an AdPacingAlertSent row before the email goes (INSERT … ON CONFLICT DO NOTHING, one
 statement for all): its unique constraint makes a second beat run, or a retried task, find the episode claimed and
-send nothing. A failed send deletes the store's claims, so the next hourly run retries them.
+send nothing. The same transaction writes one AdPacingAlertDelivery for each of the store's people: each is taken
+before its email goes, so a racing run skips it, and given back when the send fails, so the next hourly run retries
+that person's email only (for RETRY_FOR after the claim, then logged and given up).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -30,9 +32,14 @@ from metrics.figures import metric_value
 from stores.models import Store, StoreMembership
 
 from .ads_pacing import ZERO, group, stores_plans_pacing, watched_plans
-from .models import AdPacingAlertSent, AdPlan, AdPlanStatus
+from .models import AdPacingAlertDelivery, AdPacingAlertSent, AdPlan, AdPlanStatus
 
 log = logging.getLogger(__name__)
+
+# A person's failed email is retried by the hourly runs until its episode was claimed this long ago: later, the
+# news is too old to send. A run retries none tried less than RETRY_AFTER ago (a double beat fire, a racing worker).
+RETRY_FOR = timedelta(hours=6)
+RETRY_AFTER = timedelta(minutes=30)
 
 
 @dataclass
@@ -54,6 +61,12 @@ class NewAlert:
     @property
     def episode_starts(self) -> tuple[datetime, ...]:
         return (*self.earlier_starts, self.episode_start)
+
+    @classmethod
+    def claimed(cls, row: AdPacingAlertSent) -> NewAlert:
+        """The alert of an episode claimed (plan and store loaded), in the words it was claimed with."""
+        return cls(row.plan_id, row.plan.store_id, row.kind, row.episode_start, row.budget, row.plan.name, row.words,
+                   settings.SITE_URL + row.plan.get_absolute_url())
 
 
 def _local(moment: datetime, store: Store) -> str:
@@ -140,24 +153,61 @@ def end_total_episodes(plan_ids: list[int], now: datetime) -> None:
                                          ended_at__isnull=True).update(ended_at=now)
 
 
-def claim(alerts: list[NewAlert], now: datetime) -> list[NewAlert]:
-    """Insert each alert's episode row; returns those not claimed before (by an earlier run or a racing one).
-    One statement whatever the number: ON CONFLICT DO NOTHING … RETURNING (Postgres, SQLite ≥ 3.35)."""
+def claim(alerts: list[NewAlert], to: dict[int, list[StoreMembership]], now: datetime) -> int:
+    """Insert each alert's episode row and, for each one not claimed before (by an earlier run or a racing one), a
+    delivery for each of its store's people in `to`, in one transaction; returns the episodes claimed. The episodes
+    go in one statement whatever the number: ON CONFLICT DO NOTHING … RETURNING (Postgres, SQLite ≥ 3.35)."""
     if not alerts:
-        return []
+        return 0
     table, ops = AdPacingAlertSent._meta.db_table, connection.ops
     episodes = [(a, start) for a in alerts for start in a.episode_starts]
-    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(episodes))
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(episodes))
     params = [value for a, start in episodes for value in (a.plan_id, a.kind, ops.adapt_datetimefield_value(start),
                                                            ops.adapt_decimalfield_value(a.budget, 14, 2),
-                                                           ops.adapt_datetimefield_value(now))]
+                                                           ops.adapt_datetimefield_value(now), a.words)]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} (plan_id, kind, episode_start, budget, created_at) "  # noqa: S608 (our table)
+        cursor.execute(f"INSERT INTO {table} (plan_id, kind, episode_start, budget, created_at, words) "  # noqa: S608 (our table)
                        f"VALUES {rows} ON CONFLICT (plan_id, kind, episode_start, budget) DO NOTHING "
-                       "RETURNING plan_id, kind", params)
-        claimed = set(cursor.fetchall())
-    # A run has one alert for a plan and kind: plan and kind name it (an all-clear's earlier spells go with it).
-    return [a for a in alerts if (a.plan_id, a.kind) in claimed]
+                       "RETURNING id, plan_id, kind, episode_start", params)
+        # A run has one alert for a plan and kind; an all-clear's earlier quiet spells are claimed with it, and its
+        # people's emails go with its own episode, the latest.
+        latest = {}
+        for pk, plan_id, kind, start in cursor.fetchall():
+            if (plan_id, kind) not in latest or start > latest[plan_id, kind][1]:
+                latest[plan_id, kind] = (pk, start)
+        AdPacingAlertDelivery.objects.bulk_create(
+            AdPacingAlertDelivery(alert_id=latest[a.plan_id, a.kind][0], membership=membership)
+            for a in alerts if (a.plan_id, a.kind) in latest for membership in to[a.store_id])
+    return len(latest)
+
+
+def take_deliveries(now: datetime) -> list[AdPacingAlertDelivery]:
+    """The people's emails to send now, marked sent before they go so a racing run skips them (locked, SKIP LOCKED,
+    or found sent): those just claimed and those given back by a failed send at least RETRY_AFTER ago, of episodes
+    claimed less than RETRY_FOR ago, to people who still keep the alerts on. Episode, plan, store and user loaded."""
+    with transaction.atomic():
+        taken = list(AdPacingAlertDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+                     .filter(sent_at__isnull=True, gave_up_at__isnull=True, alert__created_at__gt=now - RETRY_FOR)
+                     .filter(Q(failed_at__isnull=True) | Q(failed_at__lte=now - RETRY_AFTER))
+                     .filter(membership__ad_alert_email=True, membership__user__is_active=True)
+                     .exclude(membership__user__email="")
+                     .select_related("alert__plan__store", "membership__user").order_by("alert_id"))
+        AdPacingAlertDelivery.objects.filter(pk__in=[d.pk for d in taken]).update(sent_at=now)
+    return taken
+
+
+def give_up_stale(now: datetime) -> None:
+    """Stop retrying the emails of episodes claimed RETRY_FOR ago or more (and of people who opted out since),
+    logging each: old news is not sent."""
+    stale = list(AdPacingAlertDelivery.objects.filter(sent_at__isnull=True, gave_up_at__isnull=True)
+                 .filter(Q(alert__created_at__lte=now - RETRY_FOR) | Q(membership__ad_alert_email=False))
+                 .values_list("pk", "alert__plan__store_id", "alert_id", "membership_id", "failures",
+                              "membership__ad_alert_email"))
+    for _, store_id, alert_id, membership_id, failures, keeps_on in stale:
+        log.error("gave up the pacing alert email of store %s (episode %s) to membership %s: %s failed send(s)%s",
+                  store_id, alert_id, membership_id, failures, "" if keeps_on else ", opted out since")
+    if stale:
+        AdPacingAlertDelivery.objects.filter(pk__in=[pk for pk, *_ in stale]).update(gave_up_at=now)
 
 
 def recipients(store_ids) -> dict[int, list[StoreMembership]]:
@@ -205,39 +255,36 @@ def build_message(store: Store, alerts: list[NewAlert], membership: StoreMembers
 
 
 def send_pacing_alerts(now: datetime | None = None) -> int:
-    """Email each store's new pacing alert episodes to each of its people (one email a person and store); returns
-    the emails sent.
+    """Email each store's new pacing alert episodes to each of its people (one email a person and store), and again
+    to each person whose email of an earlier run failed; returns the emails sent.
 
-    Only stores with someone to tell claim their episodes: an episode nobody received is sent once someone
-    opts in while it lasts. A store none of whose emails went (SMTP down) gives its claims back for the next run;
-    once one went, a second run would send it twice to that person, so the others' failures are only logged."""
+    Only stores with someone to tell claim their episodes: an episode nobody received is sent once someone opts in
+    while it lasts. Each person's email of an episode is taken before it goes and given back if the send fails, so
+    nobody is sent it twice and the next hourly run retries only those it failed for (until RETRY_FOR)."""
     now = now or timezone.now()
     alerts, back_under = current_alerts(now)
     end_total_episodes(back_under, now)
-    if not alerts:
-        return 0
-    to = recipients({a.store_id for a in alerts})
-    new = claim([a for a in alerts if a.store_id in to], now)
-    stores = Store.objects.in_bulk({a.store_id for a in new})
-    sent, delivered = [], 0
-    for store_id, store_alerts in group(new, lambda a: a.store_id).items():
-        store, went = stores[store_id], 0
-        for membership in to[store_id]:
-            try:
-                build_message(store, store_alerts, membership, now).send()
-            except Exception:
-                log.exception("pacing alert email of store %s to membership %s failed", store_id, membership.pk)
-                continue
-            went += 1
-        if not went:
-            log.error("no pacing alert email of store %s went; will retry next hour", store_id)
-            for a in store_alerts:
-                AdPacingAlertSent.objects.filter(plan_id=a.plan_id, kind=a.kind, episode_start__in=a.episode_starts,
-                                                 budget=a.budget).delete()
+    give_up_stale(now)
+    to = recipients({a.store_id for a in alerts}) if alerts else {}
+    claim([a for a in alerts if a.store_id in to], to, now)
+    failed, went, delivered = [], set(), 0
+    # One email per person, store and claiming run: a retry is the email that failed, as of when it was claimed.
+    taken = group(take_deliveries(now), lambda d: (d.membership_id, d.alert.plan.store_id, d.alert.created_at))
+    for (membership_id, store_id, claimed_at), deliveries in taken.items():
+        membership, store = deliveries[0].membership, deliveries[0].alert.plan.store
+        try:
+            build_message(store, [NewAlert.claimed(d.alert) for d in deliveries], membership, claimed_at).send()
+        except Exception:
+            log.exception("pacing alert email of store %s to membership %s failed; will retry next hour", store_id,
+                          membership_id)
+            failed += [d.pk for d in deliveries]
             continue
-        sent.append(store_id)
-        delivered += went
-    if sent:
-        AdPacingAlertSent.objects.filter(created_at=now, sent_at__isnull=True, plan__store__in=sent).update(
-            sent_at=timezone.now())
+        went.update(d.alert_id for d in deliveries)
+        delivered += 1
+    if failed:
+        AdPacingAlertDelivery.objects.filter(pk__in=failed).update(sent_at=None, failures=F("failures") + 1,
+                                                                   failed_at=now)
+    if went:
+        # Emailed to someone: an episode stopped is now one to give the all-clear of.
+        AdPacingAlertSent.objects.filter(pk__in=went, sent_at__isnull=True).update(sent_at=now)
     return delivered

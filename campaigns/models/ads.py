@@ -21,6 +21,7 @@ __all__ = [
     "AdChannel", "AdPlan", "AdPlanStatus", "AdPlanStatusChange", "StatusSource", "BidStrategy",
     "AdDailyPerformance", "AdCreative", "AdCreativePerformance", "AdSpendSnapshot", "CHANNEL_SOURCE",
     "DerivedMetrics", "StoreAdBudget", "ratio", "percent", "AdPacingAlertSent",
+    "AdPacingAlertDelivery",
 ]
 
 
@@ -400,6 +401,8 @@ class AdPacingAlertSent(models.Model):
     # Total overspend: when an hourly run found the plan back under pace, ending the episode (going over again with
     # the same budget is then a new one); null while it lasts.
     ended_at = models.DateTimeField(null=True, blank=True)
+    # The email's line as written when claimed, so a send retried later tells what the others were told.
+    words = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["plan", "-episode_start"]
@@ -410,3 +413,26 @@ class AdPacingAlertSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} {self.kind} {self.episode_start:%Y-%m-%d %H:%M}"
+
+
+class AdPacingAlertDelivery(models.Model):
+    """One person's email of a pacing alert episode (their membership of its store), written with the episode's claim
+    for each person who keeps the alerts on; unique, so each person is sent an episode once. Taken (sent_at set)
+    before the email goes, so a racing run skips it; a failed send gives it back for the next hourly run, until the
+    episode is too old to tell (campaigns.ads_alerts.RETRY_FOR) and the run gives up (gave_up_at)."""
+
+    alert = models.ForeignKey(AdPacingAlertSent, on_delete=models.CASCADE, related_name="deliveries")
+    membership = models.ForeignKey("stores.StoreMembership", on_delete=models.CASCADE,
+                                   related_name="ad_alert_deliveries")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    gave_up_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "membership"], name="adpacingalertdelivery_unique_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alert} to membership {self.membership_id}"

@@ -3,12 +3,14 @@
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from smtplib import SMTPRecipientsRefused
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core import mail, signing
+from django.core.mail.backends import locmem
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -168,9 +170,13 @@ def test_a_failed_send_is_retried_next_hour(store_a, search_plan, people_a, sett
     stopped_since_ten(search_plan)
     settings.EMAIL_BACKEND = "tests.ads.test_pacing_alert_email.FailingBackend"
     assert run(NOW) == 0
-    assert not AdPacingAlertSent.objects.exists()
+    assert AdPacingAlertSent.objects.get().sent_at is None  # claimed, emailed to nobody yet
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert run(NOW + timedelta(hours=1)) == 2
+    assert run(NOW + timedelta(hours=2)) == 0
+    assert addressed(mail.outbox) == people_a
+    assert "as of 2026-11-25 14:00" in mail.outbox[0].body  # the email that failed, as it was written
+    assert AdPacingAlertSent.objects.get().sent_at is not None
 
 
 class FailingBackend:
@@ -181,6 +187,85 @@ class FailingBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("smtp down")
+
+
+class RefusingBackend(locmem.EmailBackend):
+    """An SMTP server that takes the messages, but refuses those to an address in settings.REFUSED_EMAILS."""
+
+    def send_messages(self, messages):
+        for message in messages:
+            refused = {address: (550, b"mailbox unavailable") for address in message.recipients()
+                       if address in settings.REFUSED_EMAILS}
+            if refused:
+                raise SMTPRecipientsRefused(refused)
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def refusing(settings):
+    """Django's email backend refuses the addresses put in the returned list (until taken out)."""
+    settings.EMAIL_BACKEND = "tests.ads.test_pacing_alert_email.RefusingBackend"
+    settings.REFUSED_EMAILS = []
+    return settings.REFUSED_EMAILS
+
+
+def test_an_alert_that_failed_for_one_person_is_retried_for_that_person_only(store_a, search_plan, operator_a,
+                                                                             manager_a, refusing):
+    stopped_since_ten(search_plan)
+    refusing.append(operator_a.email)
+    assert run(NOW) == 1
+    assert addressed(mail.outbox) == [manager_a.email]
+    assert run(NOW) == 0  # the beat fired twice: the manager is not sent it again, the operator not yet
+    refusing.clear()  # the operator's mailbox takes mail again
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):  # the next hour's beat, fired twice
+        assert send_pacing_alerts_task() == 1
+        assert send_pacing_alerts_task() == 0
+    assert run(NOW + timedelta(hours=2)) == 0
+    assert addressed(mail.outbox) == sorted([operator_a.email, manager_a.email])  # each of them once
+    retry = mail.outbox[1]
+    assert retry.to == [operator_a.email] and retry.subject == "[opsdesk] Store A · ad plans: 1 stopped spending"
+    assert "Longjing search: no spend since 2026-11-25 10:00 (4 h) while active; 80.00 CNY spent today" in retry.body
+    assert "as of 2026-11-25 14:00" in retry.body
+    opt_out_path(retry)  # their own opt-out link
+
+
+def test_an_alert_that_keeps_failing_for_someone_is_given_up_after_six_hours(store_a, search_plan, operator_a,
+                                                                            manager_a, refusing, caplog):
+    stopped_since_ten(search_plan)
+    refusing.append(operator_a.email)
+    assert run(NOW) == 1
+    for hours in range(1, 6):  # retried each hour while the alert is under six hours old
+        assert run(NOW + timedelta(hours=hours)) == 0
+        assert "pacing alert email of store" in caplog.text and "failed; will retry next hour" in caplog.text
+        caplog.clear()
+    assert run(NOW + timedelta(hours=6)) == 0
+    assert "gave up the pacing alert email" in caplog.text and ": 6 failed send(s)" in caplog.text
+    assert "failed; will retry" not in caplog.text  # not tried again
+    refusing.clear()
+    assert run(NOW + timedelta(hours=7)) == 0  # six hours late: old news, not sent
+    assert addressed(mail.outbox) == [manager_a.email]
+
+
+def test_an_all_clear_that_failed_for_one_person_is_retried_for_that_person_only(store_a, search_plan, operator_a,
+                                                                                manager_a, refusing):
+    stopped_since_ten(search_plan)
+    assert run(NOW) == 2
+    feed(search_plan, {15: "95", 16: "120"})  # spending again from 15:00
+    refusing.append(operator_a.email)
+    assert run(local(16, 15)) == 1
+    assert run(local(16, 15)) == 0
+    refusing.clear()
+    with time_machine.travel(local(17, 15), tick=False):  # the beat fired twice: one all-clear to the operator
+        assert send_pacing_alerts_task() == 1
+        assert send_pacing_alerts_task() == 0
+    assert run(local(18, 15)) == 0
+    all_clear = mail.outbox[2:]
+    assert addressed(all_clear) == sorted([operator_a.email, manager_a.email])
+    retry = all_clear[1]
+    assert retry.to == [operator_a.email] and retry.subject == "[opsdesk] Store A · ad plans: 1 spending again"
+    assert retry.body.startswith("Store A: ad plans spending again as of 2026-11-25 16:15")
+    assert ("Longjing search: spending again since 2026-11-25 15:00 after no spend since 2026-11-25 10:00; "
+            "120.00 CNY spent today") in retry.body
 
 
 def test_queries_per_run_do_not_grow_with_plans_or_stores(store_a, store_b, search_plan, people_a):

@@ -7,7 +7,7 @@ sees one sender: both limits count per phone number, over every store. A number 
 (local) day: `texted_days` and `by_day` say which days are taken, `next_free_morning` the 09:00 of the next
 day that is not. The frequency cap allows SMS_FREQUENCY_CAP texts per number in SMS_FREQUENCY_DAYS days; a
 text over the cap is kept as a "skipped" row with its reason. `lock_numbers` keeps two plans from deciding
-one number's day at once. Our answers to replies count for neither.
+one number's day at once. Our answers to replies (automatic or an operator's text back) count for neither.
 
 After-sales care: no "how is it working out?" text for an order that was refunded (wholly or in part),
 cancelled, reviewed 2★ or less, or has an open review case. `care_stops` is that rule, once, as database
@@ -31,12 +31,13 @@ from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QueryS
 from reviews.models import OPEN_STATUSES, Review
 from stores.models import Order, OrderStatus
 
-from .models import ANSWER, MessageStatus
+from .models import ANSWER_FLOWS, MessageStatus
 
 QUIET_START = time(21, 0)
 QUIET_END = time(9, 0)
 
-# Texts that count towards the cap: those sent and those about to be (our answers to replies never do).
+# Texts that count towards the cap: those sent and those about to be (our answers to replies never do:
+# ANSWER_FLOWS).
 COUNTED = (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED,
            MessageStatus.UNDELIVERED)
 
@@ -74,7 +75,8 @@ def recent_text_counts(store, now: datetime) -> dict[str, TextCount]:
     from .models import Message
 
     since = now - timedelta(days=settings.SMS_FREQUENCY_DAYS)
-    recent = (Message.objects.filter(member__phone__in=numbers_of(store), status__in=COUNTED).exclude(flow=ANSWER)
+    recent = (Message.objects.filter(member__phone__in=numbers_of(store), status__in=COUNTED)
+              .exclude(flow__in=ANSWER_FLOWS)
               .filter(Q(sent_at__gte=since) | Q(sent_at__isnull=True, scheduled_for__gte=since)))
     return {phone: TextCount(n, elsewhere) for phone, n, elsewhere in recent.values("member__phone").annotate(
         n=Count("pk"), elsewhere=Count("pk", filter=~Q(store=store))).values_list("member__phone", "n", "elsewhere")}
@@ -124,7 +126,8 @@ def texted_days(store, now: datetime) -> dict[str, list[DayText]]:
     from .models import Message
 
     since = now - timedelta(days=2)
-    texts = (Message.objects.filter(member__phone__in=numbers_of(store), status__in=COUNTED).exclude(flow=ANSWER)
+    texts = (Message.objects.filter(member__phone__in=numbers_of(store), status__in=COUNTED)
+             .exclude(flow__in=ANSWER_FLOWS)
              .filter(Q(sent_at__gte=since) | Q(sent_at__isnull=True, scheduled_for__gte=since))
              .values_list("member__phone", *(f.name for f in fields(DayText))))
     numbers: dict[str, list[DayText]] = defaultdict(list)

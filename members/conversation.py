@@ -3,8 +3,8 @@
 One sending number texts for every store, so a customer's thread runs across stores; the caller passes
 querysets already scoped to the user's stores, and nothing from another store reaches the thread (a
 reply is kept once per membership, so it is shown once, with the copies the user may see; so is our answer
-to it). Our answer names every store of the number: `answer_bodies_seen` leaves out the ones the user
-cannot see, wherever an answer is shown."""
+to it, and an operator's text back to it shows beside it). Our answer names every store of the number:
+`answer_bodies_seen` leaves out the ones the user cannot see, wherever an answer is shown."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ class Entry:
     copies: list[InboundReply] = field(default_factory=list)
     also: list[Message] = field(default_factory=list)
     answered: bool = False  # a reply that our answer follows
+    text_backs: list[Message] = field(default_factory=list)  # a reply's: the operators' answers to it, oldest first
 
     @property
     def is_reply(self) -> bool:
@@ -99,7 +100,13 @@ def thread(messages: QuerySet[Message], replies: QuerySet[InboundReply], limit: 
     answer_bodies_seen([t for t in texts if t.flow == ANSWER], {t.store_id for t in texts})
     entries = []
     answers: dict[str, Entry] = {}
+    by_reply = {copy.pk: entry for entry in grouped.values() for copy in entry.copies}
+    for text in reversed(texts):  # oldest first, so a reply's text backs are in the order they were sent
+        if text.reply_id in by_reply:  # an operator's text back: shown beside the reply it answers
+            by_reply[text.reply_id].text_backs.append(text)
     for text in texts:  # an answer's copies (one per membership) are one entry, as its reply's are
+        if text.reply_id in by_reply:
+            continue
         if text.flow == ANSWER and text.occasion in answers:
             answers[text.occasion].also.append(text)
             continue

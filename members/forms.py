@@ -1,7 +1,7 @@
 from django import forms
 
 from .models import Segment, SmsTemplate, Tier, TierRule, default_tier_limits
-from .texts import TemplateError, placeholders_in
+from .texts import TemplateError, answer_problem, placeholders_in
 
 
 class SmsTemplateForm(forms.ModelForm):
@@ -27,6 +27,19 @@ class SmsTemplateForm(forms.ModelForm):
             placeholders_in(body)
         except TemplateError as exc:
             raise forms.ValidationError(str(exc)) from None
+        return body
+
+
+class AnswerForm(forms.Form):
+    """An operator's text back to a customer's reply (the members' texts and conversation pages, a bad-review
+    case): one SMS segment."""
+
+    body = forms.CharField(label="Text back", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        if problem := answer_problem(body):
+            raise forms.ValidationError(problem)
         return body
 
 

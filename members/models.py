@@ -246,7 +246,13 @@ class Flow(models.TextChoices):
 # A text's flow when it is our automatic answer to a member's reply (members.replies), occasion
 # "answer:<the reply's MessageSid>". Not a template flow: no template can be written for it.
 ANSWER = "answer"
-MESSAGE_FLOWS = [*Flow.choices, (ANSWER, "Answer to a reply")]
+# An operator's own words texted back to a member's reply from the texts page or the number's conversation
+# (members.replies.text_back), occasion "text_back:reply <id> answer <n>". Not a template flow either.
+TEXT_BACK = "text_back"
+MESSAGE_FLOWS = [*Flow.choices, (ANSWER, "Answer to a reply"), (TEXT_BACK, "Text back to a reply")]
+# Answers to a customer who wrote: never held back by, nor counted towards, the frequency cap or the one text a
+# day (members.compliance), so a campaign's texts cannot delay one and a queued one is never moved for a greeting.
+ANSWER_FLOWS = (ANSWER, TEXT_BACK)
 
 
 def audience_choices(text: str, choices) -> tuple[list[str], list[str]]:
@@ -418,6 +424,8 @@ def describe_occasion(occasion: str, campaign_name: str = "") -> str:
     kind, _, rest = occasion.partition(":")
     if kind == ANSWER:
         return "Answer to a reply"
+    if kind == TEXT_BACK:
+        return "Text back to a reply"
     if kind == Flow.CAMPAIGN:
         return f"Campaign: {campaign_name}" if campaign_name else f"Campaign #{rest.partition(':')[0]}"
     if kind == Flow.HOLIDAY and ISO_DAY.fullmatch(rest):
@@ -445,6 +453,10 @@ class Message(models.Model):
     template = models.ForeignKey(SmsTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="texts",
                               help_text="After-sales: the order the text asks about (checked again at send time).")
+    # The customer's reply an operator's text back answers (flow TEXT_BACK, or a bad-review case's answer), so the
+    # conversation shows it beside that reply.
+    reply = models.ForeignKey("InboundReply", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="text_backs")
     body = models.TextField()
     segments = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(max_length=20, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
@@ -501,6 +513,14 @@ class Message(models.Model):
         """Why a queued text waits for a later day ("waits: another store's text to this number that day"), or
         "" once it is no longer waiting."""
         return self.wait_reason if self.status == MessageStatus.QUEUED else ""
+
+    def when_it_goes(self, now) -> str:
+        """When a text an operator just queued goes, in their words: now, or 09:00 the customer's time."""
+        if self.scheduled_for <= now:
+            return "it goes out now"
+        when = timezone.localtime(self.scheduled_for, self.member.zone)
+        return (f"it is quiet hours for the customer, so it goes at {when:%H:%M} their time "
+                f"({self.member.zone.key}) on {when:%a %d %b}")
 
     @property
     def error_words(self) -> str:
@@ -697,6 +717,11 @@ class InboundReplyQuerySet(models.QuerySet):
     def awaiting_answer(self):
         return self.filter(kind__in=NEEDS_ANSWER, answered_at__isnull=True)
 
+    def with_next_text_back(self):
+        """Each reply with `next_text_back`: the number its next text back from the members' pages would have
+        (the form carries it, so a double POST of one form sends once)."""
+        return self.annotate(next_text_back=Count("text_backs", filter=Q(text_backs__flow=TEXT_BACK)) + 1)
+
 
 class InboundReply(models.Model):
     """A text a member sent to our number, kept once for each of that number's memberships."""
@@ -729,3 +754,8 @@ class InboundReply(models.Model):
     @property
     def needs_answer(self) -> bool:
         return self.kind in NEEDS_ANSWER and self.answered_at is None
+
+    @property
+    def may_text_back(self) -> bool:
+        """An operator may text the customer back under it (again, too, once it is answered)."""
+        return self.kind in NEEDS_ANSWER

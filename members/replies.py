@@ -12,6 +12,9 @@ the answer we send back names the store(s) the number belongs to.
 An answer is kept as a text (flow ANSWER, occasion "answer:<the reply's MessageSid>") of each membership,
 so the number's conversation shows what the customer got; the unique (member, flow, occasion) makes a
 second answer to one reply impossible even if Twilio delivers the webhook twice.
+
+`text_back` is an operator's own answer to a HELP or other reply, from the texts page or the number's
+conversation: one SMS segment through the sending pipeline, once per click, marking the reply answered.
 """
 
 from __future__ import annotations
@@ -26,8 +29,18 @@ from django.utils import timezone
 from opsdesk.privacy import mask_phone
 
 from . import keywords
-from .models import ANSWER, InboundReply, Member, Message, MessageStatus, ReplyKind, StrangerHelp
-from .texts import sms_length
+from .models import (
+    ANSWER,
+    NEEDS_ANSWER,
+    TEXT_BACK,
+    InboundReply,
+    Member,
+    Message,
+    MessageStatus,
+    ReplyKind,
+    StrangerHelp,
+)
+from .texts import answer_problem, sms_length
 
 log = logging.getLogger(__name__)
 
@@ -143,3 +156,44 @@ def _keep_answer(members: list[Member], text: str, provider_sid: str, now: datet
         log.info("reply %s was already answered, not answered again", provider_sid[:40])
         return None
     return Answer(text, first.pk)
+
+
+class Refused(Exception):
+    """The text back was refused as a whole (nothing queued, nothing marked): the reason, in the operator's words."""
+
+
+@transaction.atomic
+def text_back(reply: InboundReply, user, body: str, attempt: int,
+              now: datetime | None = None) -> tuple[Message, bool]:
+    """Text the customer back in the operator's words under their reply (the reply's own store's membership):
+    (the text, whether this request queued it). The reply is marked answered by `user`.
+
+    `attempt` is the answer's number to that reply, which the page's form carries: the occasion is
+    "text_back:reply <id> answer <n>", so a double-click or a retried POST finds it queued and sends nothing more.
+    The case texts' rules apply (`sending.queue_one`: opt-out, invalid number, consent and quiet hours; flow
+    TEXT_BACK is one of ANSWER_FLOWS, so the frequency cap and one text a day neither hold it back nor count it).
+    ValueError for a body that is no one-segment text; Refused for an opt-out or opt-in (the app answers those),
+    a stale form or a customer who may not be texted."""
+    from .sending import NotTextable, queue_one
+
+    now = now or timezone.now()
+    # Locked: two different attempts racing each other count the reply's answers one after the other.
+    reply = InboundReply.objects.select_for_update(of=("self",)).select_related("member__store").get(pk=reply.pk)
+    if reply.kind not in NEEDS_ANSWER:
+        raise Refused(f"An {reply.get_kind_display().lower()} is answered by the app (or Twilio), not by a text back.")
+    done = reply.text_backs.filter(flow=TEXT_BACK).count()
+    if attempt < 1 or attempt > done + 1:
+        raise Refused(f"The page asked for answer {attempt} to that reply, but the next one is answer {done + 1}; "
+                      "reload the page.")
+    occasion = f"{TEXT_BACK}:reply {reply.pk} answer {attempt}"
+    if attempt <= done:  # sent already: the same POST again (a retry, a second click)
+        return Message.objects.get(member=reply.member, flow=TEXT_BACK, occasion=occasion), False
+    if problem := answer_problem(body):
+        raise ValueError(problem)
+    try:
+        message, created = queue_one(reply.member, TEXT_BACK, occasion, None, {}, now, body=body.strip(), reply=reply)
+    except NotTextable as exc:
+        raise Refused(f"The customer cannot be texted: {exc}.") from exc
+    # The record "Mark answered" writes; a reply already marked keeps its first.
+    InboundReply.objects.filter(pk=reply.pk, answered_at__isnull=True).update(answered_at=now, answered_by=user)
+    return message, created

@@ -36,7 +36,7 @@ from opsdesk.tenancy import parse_pk
 from stores.models import Order
 
 from . import compliance, pacing
-from .models import ANSWER, HANDED_OVER, Coupon, Flow, Member, Message, MessageStatus, SmsTemplate
+from .models import ANSWER, HANDED_OVER, Coupon, Flow, InboundReply, Member, Message, MessageStatus, SmsTemplate
 from .sms import INVALID_NUMBER, NOT_MOBILE, OPTED_OUT, PermanentSendError, TransientSendError, get_backend
 from .texts import render, sms_length
 
@@ -213,9 +213,10 @@ def not_textable_reason(member: Member) -> str:
 
 @transaction.atomic
 def queue_one(member: Member, flow: str, occasion: str, template: SmsTemplate | None, context: dict,
-              now: datetime | None = None, body: str | None = None) -> tuple[Message, bool]:
+              now: datetime | None = None, body: str | None = None,
+              reply: InboundReply | None = None) -> tuple[Message, bool]:
     """Queue one text an operator chose to send one customer (a bad-review case's text): (the text, created).
-    `body`, when given, is the operator's own words (an answer to a reply), sent as written instead of the
+    `body`, when given, is the operator's own words (an answer to `reply`), sent as written instead of the
     template.
 
     The same (member, flow, occasion) again returns the text already there, so a double-click or a retried
@@ -233,7 +234,8 @@ def queue_one(member: Member, flow: str, occasion: str, template: SmsTemplate | 
     if body is None:
         body = render(template.body, {**member_context(member), **context})
     message = Message(store=member.store, member=member, flow=flow, occasion=occasion, template=template, body=body,
-                      segments=sms_length(body).segments, scheduled_for=compliance.next_send_time(now, member.zone))
+                      reply=reply, segments=sms_length(body).segments,
+                      scheduled_for=compliance.next_send_time(now, member.zone))
     try:
         with transaction.atomic():  # a savepoint: the double-click's twin may have inserted it meanwhile
             message.save()

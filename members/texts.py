@@ -119,3 +119,17 @@ def preview(body: str, context: dict[str, object] | None = None) -> tuple[str, L
     """The rendered text (with sample values unless given) and its length, for the template page."""
     text = render(body, {**SAMPLE_CONTEXT, **(context or {})})
     return text, sms_length(text)
+
+
+def answer_problem(body: str) -> str:
+    """Why `body` cannot be an operator's answer to a reply ("" if it can): it must be one text, one SMS segment,
+    so the customer gets it whole and it costs one text. The members' pages and a bad-review case both ask it."""
+    if not body.strip():
+        return "Write the answer: an empty text is not sent."
+    length = sms_length(body)
+    if length.segments > 1:
+        limit = 160 if length.encoding == "GSM-7" else 70
+        kind = "" if length.encoding == "GSM-7" else " with characters beyond plain Latin (Chinese, emoji…)"
+        return (f"The answer is {length.units} characters long; one text holds {limit}{kind}. Shorten it by "
+                f"{length.units - limit}.")
+    return ""

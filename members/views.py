@@ -17,7 +17,7 @@ from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, par
 from . import compliance, flows
 from .conversation import answer_bodies_seen, thread
 from .exports import redeeming_orders_csv
-from .forms import SmsTemplateForm, TierRuleForm
+from .forms import AnswerForm, SmsTemplateForm, TierRuleForm
 from .models import (
     ANSWER,
     NEEDS_ANSWER,
@@ -33,6 +33,7 @@ from .models import (
     TierRule,
     describe_occasion,
 )
+from .replies import Refused, text_back
 from .sending import opt_out_number
 from .services import change_tier_rule
 from .texts import PLACEHOLDERS, TemplateError, preview
@@ -105,20 +106,52 @@ def opt_out(request, pk):
 
 def conversation(request, pk):
     """Everything between us and this member's number, in time order: texts from every store of the user
-    that knows the number and the customer's replies. Nothing of a store the user cannot see is shown."""
+    that knows the number and the customer's replies. Nothing of a store the user cannot see is shown.
+
+    POST text_back=<reply id>, attempt, body: text the customer back under that reply (`_text_back`)."""
     member = get_scoped_object(Member.objects.select_related("store"), request.user, pk=pk)
     memberships = list(scope(Member.objects.filter(phone=member.phone).select_related("store"), request.user)
                        .order_by("store__name"))
     ids, store_ids = [m.pk for m in memberships], [m.store_id for m in memberships]
-    shown = thread(Message.objects.filter(member__in=ids, store__in=store_ids),
-                   InboundReply.objects.filter(member__in=ids, store__in=store_ids))
+    replies = InboundReply.objects.filter(member__in=ids, store__in=store_ids)
+    refused = {}
+    if request.method == "POST":
+        refused = _text_back(request, replies)
+        if refused is None:
+            return redirect("members:conversation", member.pk)
+    shown = thread(Message.objects.filter(member__in=ids, store__in=store_ids), replies.with_next_text_back())
     # Whole for a manager of a store holding the number (they see it whole on that member page), else masked.
     managed = set(stores_for(request.user, MANAGER).values_list("pk", flat=True))
     whole = any(m.store_id in managed for m in memberships)
     return render(request, "members/conversation.html", {
         "member": member, "memberships": memberships, "thread": shown,
-        "phone": member.phone if whole else member.masked_phone,
-    })
+        "phone": member.phone if whole else member.masked_phone, **refused,
+    }, status=400 if refused else 200)
+
+
+def _text_back(request, replies) -> dict | None:
+    """The operator's text back to one of `replies` (already scoped: another store's is 404): None when it was
+    queued (or already was: a double POST), else the page's context saying why nothing was sent: the form with
+    its error (empty, longer than one SMS) or a refusal (opted out, a stale form)."""
+    pk = parse_pk(request.POST.get("text_back"))
+    reply = replies.filter(pk=pk).first() if pk else None
+    if reply is None:
+        raise Http404("No such reply.")
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        return {"answer_form": form, "answer_reply": reply.pk}
+    try:
+        text, created = text_back(reply, request.user, form.cleaned_data["body"],
+                                  parse_pk(request.POST.get("attempt")) or 0)
+    except Refused as exc:
+        messages.error(request, f"Refused: {exc} Nothing was sent.")
+        return {"answer_reply": reply.pk}
+    if created:
+        messages.success(request, f"Text back queued: {text.when_it_goes(timezone.now())}. Its delivery shows in "
+                                  "the conversation.")
+    else:
+        messages.info(request, "That text back was already sent; nothing more was sent.")
+    return None
 
 
 # The desk's "failed or undelivered" count links here with both statuses.
@@ -136,9 +169,15 @@ def _waiting_first(replies):
 def texts(request):
     """Members' replies (those waiting for an answer first) and every text, scoped to the user's stores.
 
-    POST answered=<reply id> marks a reply answered (then back to the member page with back=member)."""
-    replies = scope(InboundReply.objects.select_related("member", "store"), request.user)
-    if request.method == "POST":
+    POST answered=<reply id> marks a reply answered (then back to the member page with back=member);
+    POST text_back=<reply id>, attempt, body texts the customer back under it (`_text_back`)."""
+    replies = scope(InboundReply.objects.select_related("member", "store", "answered_by"), request.user)
+    refused = {}
+    if request.method == "POST" and "text_back" in request.POST:
+        refused = _text_back(request, replies)
+        if refused is None:
+            return redirect(request.get_full_path())  # the same filter (?store=…)
+    elif request.method == "POST":
         pk = parse_pk(request.POST.get("answered"))
         reply = replies.filter(pk=pk).first() if pk else None  # `replies` is already scoped
         if reply is None:
@@ -169,7 +208,8 @@ def texts(request):
         "page": page, "status": status, "zones": zones, "stores": stores, "store_slug": store_slug,
         "statuses": [*MessageStatus.choices, (PROBLEMS, "Failed or undelivered"),
                      (WAITING, "Waiting for 09:00 (quiet hours) or a retry")],
-        "replies": _waiting_first(replies)[:50], "replies_waiting": replies.awaiting_answer().count()})
+        "replies": _waiting_first(replies.with_next_text_back())[:50],
+        "replies_waiting": replies.awaiting_answer().count(), **refused}, status=400 if refused else 200)
 
 
 def templates(request):

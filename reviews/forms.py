@@ -13,7 +13,6 @@ from .models import (
     RootCause,
     default_negative_words,
 )
-from .services import answer_problem
 
 
 class ImportForm(forms.Form):
@@ -32,18 +31,6 @@ class ContactForm(forms.Form):
     notes = forms.CharField(required=False, label="What the customer said (their actual situation)",
                             help_text="Required when the customer was reached: what they said and what was agreed.",
                             widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class AnswerForm(forms.Form):
-    """The operator's text back to a customer's reply, from the case page: one SMS segment."""
-
-    body = forms.CharField(label="Text back", required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def clean_body(self):
-        body = self.cleaned_data["body"]
-        if problem := answer_problem(body):
-            raise forms.ValidationError(problem)
-        return body
 
 
 class FindingsForm(forms.Form):

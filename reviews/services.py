@@ -18,7 +18,7 @@ from members.flows import active_template
 from members.models import NEEDS_ANSWER, Flow, InboundReply, Member, SmsTemplate
 from members.sending import NotTextable, member_context, not_textable_reason, queue_one
 from members.services import normalise_phone
-from members.texts import render, sms_length
+from members.texts import answer_problem, render
 from opsdesk.tenancy import assignable_users
 from stores import listing
 from stores.models import ListingVersion, Product, Store
@@ -406,20 +406,6 @@ def _text_time(message) -> datetime:
     return message.sent_at or message.scheduled_for
 
 
-def answer_problem(body: str) -> str:
-    """Why `body` cannot be an answer to a reply ("" if it can): it must be one text, one SMS segment, so the
-    customer gets it whole and it costs one text."""
-    if not body.strip():
-        return "Write the answer: an empty text is not sent."
-    length = sms_length(body)
-    if length.segments > 1:
-        limit = 160 if length.encoding == "GSM-7" else 70
-        kind = "" if length.encoding == "GSM-7" else " with characters beyond plain Latin (Chinese, emoji…)"
-        return (f"The answer is {length.units} characters long; one text holds {limit}{kind}. Shorten it by "
-                f"{length.units - limit}.")
-    return ""
-
-
 @transaction.atomic
 def answer_reply(case: ReviewCase, reply: InboundReply, user, body: str, attempt: int,
                  now: datetime | None = None) -> tuple[ContactAttempt, bool]:
@@ -458,7 +444,8 @@ def answer_reply(case: ReviewCase, reply: InboundReply, user, body: str, attempt
     if problem := answer_problem(body):
         raise ValueError(problem)
     try:
-        message, created = queue_one(reply.member, Flow.REVIEW_CARE, occasion, None, {}, now, body=body.strip())
+        message, created = queue_one(reply.member, Flow.REVIEW_CARE, occasion, None, {}, now, body=body.strip(),
+                                     reply=reply)
     except NotTextable as exc:
         raise IllegalTransition(f"The customer cannot be texted: {exc}.") from exc
     if not created:

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from members.forms import AnswerForm
 from members.models import InboundReply
 from opsdesk.http import redirect_to_next
 from opsdesk.privacy import mask_phone
@@ -25,7 +26,6 @@ from stores import import_jobs
 
 from . import reports, services
 from .forms import (
-    AnswerForm,
     ContactForm,
     FindingsForm,
     ImportForm,
@@ -251,9 +251,7 @@ def _say_queued(request, what: str, text, created: bool) -> None:
     if not created:
         messages.info(request, f"That {what.lower()} was already sent; nothing more was sent.")
     elif text.scheduled_for > timezone.now():
-        when = timezone.localtime(text.scheduled_for, text.member.zone)
-        messages.success(request, f"{what} queued: it is quiet hours for the customer, so it goes at "
-                                  f"{when:%H:%M} their time ({text.member.zone.key}) on {when:%a %d %b}.")
+        messages.success(request, f"{what} queued: {text.when_it_goes(timezone.now())}.")
     else:
         messages.success(request, f"{what} queued: it goes out now. Its delivery shows in the contact log.")
 

@@ -16,7 +16,7 @@ from members import compliance
 from members.models import ANSWER, InboundReply, Member, Message, MessageStatus
 from tests.factories import StoreFactory
 from tests.members.conftest import LA_MORNING, make_member
-from tests.members.test_conversation import PHONE, rows, user_of
+from tests.members.test_conversation import PHONE, TEXT_BACK_FORM, rows, user_of
 from tests.members.test_webhooks import signed_post
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_2026")]
@@ -178,7 +178,8 @@ def test_help_is_answered_once_and_still_waits_for_a_person(client, store_b):
     assert InboundReply.objects.count() == 1
     client.force_login(user_of(store_b))
     assert thread_of(client, member) == [
-        "Tue 24 Nov 10:00 Customer · Help Store B HELP the kettle is broken waiting for an answer Mark answered",
+        "Tue 24 Nov 10:00 Customer · Help Store B HELP the kettle is broken waiting for an answer"
+        " Mark answered" + TEXT_BACK_FORM,
         f"Tue 24 Nov 10:00 Us · Answer to a reply Store B {first[0].text} Sent",
     ]
 
@@ -191,9 +192,10 @@ def test_any_other_text_is_acknowledged_once_a_day_and_counted_as_waiting(client
     assert first[0].text == "Thanks, Store B has your message and will get back to you."
     client.force_login(user_of(store_b))
     assert thread_of(client, member) == [
-        "Tue 24 Nov 10:00 Customer · Message Store B where is my order? waiting for an answer Mark answered",
+        "Tue 24 Nov 10:00 Customer · Message Store B where is my order? waiting for an answer"
+        " Mark answered" + TEXT_BACK_FORM,
         f"Tue 24 Nov 10:00 Us · Answer to a reply Store B {first[0].text} Sent",
-        "Tue 24 Nov 12:00 Customer · Message Store B hello?? waiting for an answer Mark answered",
+        "Tue 24 Nov 12:00 Customer · Message Store B hello?? waiting for an answer Mark answered" + TEXT_BACK_FORM,
     ]
     assert "2 replies waiting for an answer" in client.get(reverse("members:texts")).content.decode()
 

@@ -18,6 +18,8 @@ from tests.members.test_webhooks import signed_post
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_2026")]
 PHONE = "+14155550100"
+# A reply's "Text back" form (tests/members/test_text_back.py), as a row reads.
+TEXT_BACK_FORM = " Text back One text: 160 characters, 70 with Chinese or emoji Send"
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +81,8 @@ def test_texts_from_every_store_and_the_replies_read_as_one_thread_in_time_order
         "Tue 24 Nov 10:00 Us · Campaign: How is your kettle? Store B How is your kettle? Sent",
         # One reply, kept once per membership, is one line with both stores (each marks its own copy answered).
         "Tue 24 Nov 11:00 Customer · Message Store B, Store C The lid does not close "
-        "Store B: waiting for an answer Mark answered Store C: waiting for an answer Mark answered",
+        f"Store B: waiting for an answer Mark answered{TEXT_BACK_FORM} Store C: waiting for an answer Mark answered"
+        f"{TEXT_BACK_FORM}",
         # Our acknowledgement, kept once per store as the reply is, is one line too.
         "Tue 24 Nov 11:00 Us · Answer to a reply Store B, Store C Thanks, Store B / Store C has your message and "
         "will get back to you. Sent",

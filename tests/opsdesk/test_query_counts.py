@@ -138,13 +138,18 @@ def test_conversation_page_does_not_query_per_text_or_reply(client_a, operator_a
             i = Message.objects.count()
             Message.objects.create(store=store_a, member=member, flow="campaign", occasion=f"campaign:{i}", body="Hi",
                                    template=template, scheduled_for=timezone.now(), status="failed", error_code="30006")
-            InboundReply.objects.create(store=store_a, member=member, kind="help", body="HELP", provider_sid=f"SM{i}",
-                                        received_at=timezone.now(), answered_at=timezone.now(), answered_by=operator_a)
+            received = InboundReply.objects.create(store=store_a, member=member, kind="help", body="HELP",
+                                                   provider_sid=f"SM{i}", received_at=timezone.now(),
+                                                   answered_at=timezone.now(), answered_by=operator_a)
+            Message.objects.create(store=store_a, member=member, flow="text_back", reply=received, body="On its way",
+                                   occasion=f"text_back:reply {received.pk} answer 1", scheduled_for=timezone.now())
 
     add(3)
     few = queries(client_a, url)
+    texts = queries(client_a, reverse("members:texts"))
     add(3)
     assert queries(client_a, url) == few
+    assert queries(client_a, reverse("members:texts")) == texts  # its replies' text-back forms too
 
 
 def test_case_page_does_not_query_per_text_or_reply(client_a, operator_a, store_a):

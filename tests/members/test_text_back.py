@@ -1,0 +1,176 @@
+"""Texting a customer back under their reply, from the texts page and the number's conversation: the operator's
+words as one SMS through the sending pipeline, once per click, marking the reply answered, shown beside the reply
+with its delivery status; refused (nothing sent) for an empty or too long text, 404 for another store's reply."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from members import sending
+from members.models import TEXT_BACK, InboundReply, Message, SmsTemplate
+from members.sending import Planned, plan
+from members.sms import locmem
+from tests.factories import MembershipFactory, UserFactory
+from tests.members.conftest import LA_MORNING, make_member
+from tests.members.test_conversation import reply, rows
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_2026")]
+PHONE = "+14155550100"
+
+
+@pytest.fixture(autouse=True)
+def no_dispatch(monkeypatch):
+    """These tests send through the service themselves, not a Celery worker."""
+    monkeypatch.setattr(sending, "dispatch_due", lambda *a, **k: 0)
+
+
+@pytest.fixture
+def operator_b(store_b):
+    return MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator").user
+
+
+@pytest.fixture
+def waiting(client, store_b, operator_b):
+    """Grace wrote to our number at 10:00 Los Angeles time; op-b is logged in, five minutes later."""
+    member = make_member(store_b, phone=PHONE, name="Grace Hopper")
+    reply(client, "Where is my parcel?", "SMin1", LA_MORNING)
+    client.force_login(operator_b)
+    with time_machine.travel(LA_MORNING + timedelta(minutes=5), tick=False):
+        yield member, InboundReply.objects.get(member=member)
+
+
+def text_back(client, url, received, body, attempt=1):
+    return client.post(url, {"text_back": received.pk, "attempt": attempt, "body": body}, follow=True)
+
+
+def send_all():
+    for message in Message.objects.filter(status="queued"):
+        sending.send_message(message.pk)
+
+
+def test_a_double_post_from_the_texts_page_sends_one_text_and_marks_the_reply_answered(client, waiting, operator_b,
+                                                                                       fake_twilio):
+    member, received = waiting
+    url = reverse("members:texts")
+    assert f'data-text-back="{received.pk}"' in client.get(url).content.decode()
+
+    first = text_back(client, url, received, "  It left our warehouse today: tracking 1Z999 by text tonight.  ")
+    second = text_back(client, url, received, "It left our warehouse today: tracking 1Z999 by text tonight.")
+    assert "Text back queued: it goes out now." in first.content.decode()
+    assert "That text back was already sent; nothing more was sent." in second.content.decode()
+    send_all()
+    sent = fake_twilio.sent_to(PHONE)
+    assert [m["body"] for m in sent] == ["It left our warehouse today: tracking 1Z999 by text tonight."]
+
+    text = Message.objects.get(flow=TEXT_BACK)
+    assert (text.occasion, text.reply, text.status) == (f"text_back:reply {received.pk} answer 1", received, "sent")
+    received.refresh_from_db()
+    assert (received.answered_by, received.answered_at) == (operator_b, LA_MORNING + timedelta(minutes=5))
+    assert not InboundReply.objects.awaiting_answer().exists()
+    page = client.get(url).content.decode()
+    assert "Tue 24 Nov 10:05 by you" in page  # the reply's Answered column
+    assert "Text back again" in page and 'name="attempt" value="2"' in page  # a second answer is a new text
+
+
+def test_a_text_back_shows_beside_its_reply_in_the_conversation_with_its_delivery(client, waiting, store_b):
+    member, received = waiting
+    url = reverse("members:conversation", args=[member.pk])
+    with time_machine.travel(LA_MORNING + timedelta(minutes=1), tick=False):  # a campaign text after the reply
+        template = SmsTemplate.objects.create(store=store_b, name="Sale", flow="campaign", body="Sale today!")
+        plan(store_b, "campaign", template, [Planned(member, "campaign:sale")])
+    response = text_back(client, url, received, "Sorry for the wait: it ships tomorrow.")
+    assert response.redirect_chain[-1][0] == url
+    assert "Text back queued: it goes out now." in response.content.decode()
+    send_all()
+    Message.objects.filter(flow=TEXT_BACK).update(status="delivered")
+
+    shown = rows(client.get(url).content.decode())
+    assert shown[0].startswith("Tue 24 Nov 10:00 Customer · Message Store B Where is my parcel? answered Tue 24 Nov "
+                               "10:05 by op-b")
+    assert shown[1] == "Tue 24 Nov 10:05 Us · text back to this reply Store B Sorry for the wait: it ships tomorrow. " \
+                       "Delivered"
+    assert shown[2].startswith("Tue 24 Nov 10:00 Us · Answer to a reply")  # the app's acknowledgement
+    assert shown[3].startswith("Tue 24 Nov 10:05 Us · Campaign: Sale Store B Sale today!")  # after, but not beside
+    assert PHONE not in client.get(url).content.decode()  # an operator sees the number masked
+
+
+@pytest.mark.parametrize("page", ["members:texts", "members:conversation"])
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        ("   ", "Write the answer: an empty text is not sent."),
+        ("x" * 161, "The answer is 161 characters long; one text holds 160. Shorten it by 1."),
+        ("好" * 71, "The answer is 71 characters long; one text holds 70 with characters beyond plain Latin"),
+    ],
+    ids=["empty", "161 plain characters", "71 Chinese characters"],
+)
+def test_an_empty_or_too_long_text_back_is_refused_with_its_error_and_nothing_is_sent(client, waiting, page, body,
+                                                                                       error):
+    member, received = waiting
+    url = reverse(page, args=[member.pk] if page == "members:conversation" else [])
+    response = text_back(client, url, received, body)
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert error in content
+    assert f'data-text-back="{received.pk}" open' in content  # the operator's form open, their words kept
+    assert not Message.objects.filter(flow=TEXT_BACK).exists()
+    assert InboundReply.objects.get(pk=received.pk).answered_at is None
+    send_all()
+    assert [m.body for m in locmem.outbox] == []
+
+
+def test_an_operator_of_another_store_gets_404_and_nothing_is_sent(client, waiting, store_a):
+    member, received = waiting
+    client.force_login(MembershipFactory(store=store_a, user=UserFactory(username="op-a"), role="operator").user)
+    assert text_back(client, reverse("members:texts"), received, "Hello from A").status_code == 404
+    own = make_member(store_a, phone="+14155550123")  # nor through the conversation of their own member
+    assert text_back(client, reverse("members:conversation", args=[own.pk]), received, "Hi").status_code == 404
+    assert text_back(client, reverse("members:conversation", args=[member.pk]), received, "Hi").status_code == 404
+    assert not Message.objects.filter(flow=TEXT_BACK).exists()
+    assert InboundReply.objects.get(pk=received.pk).answered_at is None
+
+
+def test_an_opted_out_customer_gets_no_text_back_and_the_page_says_why(client, waiting):
+    member, received = waiting
+    reply(client, "STOP", "SMin2", LA_MORNING + timedelta(minutes=2))
+    response = text_back(client, reverse("members:texts"), received, "We will call you")
+    assert response.status_code == 400
+    assert ("Refused: The customer cannot be texted: the customer opted out of texts (STOP)"
+            in response.content.decode())
+    assert not Message.objects.filter(flow=TEXT_BACK).exists()
+
+
+def test_in_quiet_hours_the_text_back_waits_for_nine_their_time(client, waiting):
+    member, received = waiting
+    with time_machine.travel(LA_MORNING + timedelta(hours=12), tick=False):  # 22:00 in Los Angeles
+        response = text_back(client, reverse("members:texts"), received, "We will call you tomorrow")
+    assert ("Text back queued: it is quiet hours for the customer, so it goes at 09:00 their time "
+            "(America/Los_Angeles) on Wed 25 Nov." in response.content.decode())
+
+
+def test_the_frequency_cap_neither_holds_back_a_text_back_nor_counts_it(settings, client, waiting, store_b):
+    member, received = waiting
+    settings.SMS_FREQUENCY_CAP = 2
+    sale = SmsTemplate.objects.create(store=store_b, name="Sale", flow="campaign", body="Sale today!")
+    plan(store_b, "campaign", sale, [Planned(member, "campaign:sale")])
+    text_back(client, reverse("members:texts"), received, "It ships tomorrow.")
+    text_back(client, reverse("members:texts"), received, "Tracking number to follow.", attempt=2)
+    assert list(Message.objects.filter(flow=TEXT_BACK).values_list("status", flat=True)) == ["queued", "queued"]
+    # The number's second text this week, as far as the cap goes: the operator's answers are not campaign texts.
+    more = SmsTemplate.objects.create(store=store_b, name="More", flow="campaign", body="More!")
+    plan(store_b, "campaign", more, [Planned(member, "campaign:more")])
+    assert Message.objects.get(occasion="campaign:more").status == "queued"
+
+
+def test_a_stale_form_is_refused_and_an_opt_out_reply_has_no_text_back(client, waiting):
+    member, received = waiting
+    response = text_back(client, reverse("members:texts"), received, "Hello", attempt=3)
+    assert response.status_code == 400 and "the next one is answer 1; reload the page" in response.content.decode()
+    reply(client, "STOP", "SMin2", LA_MORNING + timedelta(minutes=2))
+    stop = InboundReply.objects.get(provider_sid="SMin2")
+    assert not re.search(f'data-text-back="{stop.pk}"', client.get(reverse("members:texts")).content.decode())
+    assert text_back(client, reverse("members:texts"), stop, "Hello").status_code == 400
+    assert not Message.objects.filter(flow=TEXT_BACK).exists()

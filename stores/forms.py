@@ -2,11 +2,12 @@ from functools import cache
 from importlib.resources import files
 
 from django import forms
+from django.utils.html import format_html
 
 from opsdesk.images import clean_image
 
 from .importers import DAY_FIRST, MONTH_FIRST
-from .models import SHIP_WITHIN_HOURS_VALIDATORS, Role, Store, StoreMembership
+from .models import SHIP_WITHIN_HOURS_VALIDATORS, Platform, Role, Store, StoreMembership
 
 
 @cache
@@ -64,9 +65,15 @@ class MembershipSettingsForm(forms.ModelForm):
                 self.fields.pop(name, None)
         if self.instance.role == Role.MANAGER and self.instance.store_id:
             self.fields["ship_within_hours"].initial = self.instance.store.ship_within_hours
-            self.fields["ship_within_hours"].help_text = (
-                f"{self.instance.store}'s shipping promise, for everyone in it: the desk and the morning email warn "
-                "of paid orders not shipped this long after payment. Taobao's standard is 48.")
+            store = self.instance.store
+            # Only Taobao and Tmall set a standard; a Shopify or Amazon store sets its own. No possessive of the
+            # name: "Pacific Outfitters's" reads wrong.
+            standard = ("Taobao's standard is 48." if store.platform in (Platform.TAOBAO, Platform.TMALL)
+                        else "Two days (48) is a common promise.")
+            # Django does not escape help text: the store's name is escaped here.
+            self.fields["ship_within_hours"].help_text = format_html(
+                "The shipping promise of {}, for everyone in it: the desk and the morning email warn of paid orders "
+                "not shipped this long after payment. {}", store.name, standard)
         else:
             del self.fields["ship_within_hours"]
 

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from stores.models import StoreMembership
+from tests.factories import MembershipFactory, StoreFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,3 +24,19 @@ def test_manager_changes_the_morning_email_time_zone(page, live_server, login, s
     assert membership.email_timezone == "Europe/Berlin"
     assert membership.morning_email is False
     assert page.locator(f"{prefix}email_timezone").input_value() == "Europe/Berlin"
+
+
+def test_a_managers_two_stores_settings_have_fields_of_one_width_lined_up(page, live_server, login, screenshot,
+                                                                          manager_a, store_a):
+    # Store A's own zone is Asia/Shanghai, this one's America/Los_Angeles: each select sized itself to its own
+    # first choice, so the two boxes differed in width.
+    MembershipFactory(store=StoreFactory(name="Pacific Outfitters", slug="pacific"), user=manager_a, role="manager")
+    login("mgr-a")
+    page.goto(live_server.url + reverse("stores:my_settings"))
+    screenshot("two-stores")
+    zones = [box.bounding_box() for box in page.locator("select[name$='-email_timezone']").all()]
+    hours = [box.bounding_box() for box in page.locator("input[name$='-ship_within_hours']").all()]
+    assert len(zones) == len(hours) == 2
+    assert round(zones[0]["width"]) == round(zones[1]["width"])
+    # The fields start at one edge, whatever their label's length.
+    assert {round(box["x"]) for box in zones + hours} == {round(zones[0]["x"])}

@@ -1,4 +1,7 @@
-"""Answers the apps' views share: back to the page a form was sent from, and a 400 in the caller's format."""
+"""Answers the apps' views share: back to the page a form was sent from or a page was opened from, and a 400 in
+the caller's format."""
+
+from urllib.parse import urlsplit
 
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -13,6 +16,19 @@ def redirect_to_next(request, fallback, *args, **kwargs) -> HttpResponseRedirect
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(target)
     return redirect(fallback, *args, **kwargs)
+
+
+def opened_from(request, path: str) -> str | None:
+    """The page at `path` on this site (with its query: a filter, a page number) if this one was opened from it:
+    the link's `?next=`, else the Referer (same-origin only, SECURE_REFERRER_POLICY). Anything else, another
+    site's address or another page, is None; what is returned is a path, never an address elsewhere."""
+    for target in (request.GET.get("next", ""), request.headers.get("referer", "")):
+        if target and url_has_allowed_host_and_scheme(
+                target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+            parts = urlsplit(target)
+            if parts.path == path:
+                return f"{parts.path}?{parts.query}" if parts.query else parts.path
+    return None
 
 
 def refuse(request, reason: str = "") -> HttpResponse:

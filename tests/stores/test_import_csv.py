@@ -538,6 +538,14 @@ def test_an_import_jobs_page_says_when_it_was_uploaded_in_the_stores_time(client
     assert "<th>Uploaded (Asia/Shanghai time)</th>" in jobs and "Sat 28 Nov 01:55" in jobs
 
 
+def test_the_import_page_and_a_jobs_page_link_back_to_the_store(client_a, store_a, operator_a):
+    job = ImportJob.objects.create(store=store_a, created_by=operator_a, kind="orders", name="orders.csv",
+                                   status="done", summary="orders (opsdesk): 3 rows, 2 created, 0 already there.")
+    back = f'<a href="{store_a.get_absolute_url()}">← Store A</a>'
+    assert back in client_a.get(reverse("stores:import", args=[store_a.slug])).content.decode()
+    assert back in client_a.get(job.get_absolute_url()).content.decode()
+
+
 def test_text_that_names_an_existing_file_is_read_as_csv_never_opened(store_a, tmp_path):
     # A str is always the CSV itself: a one-line paste (or a first line) that happens to be a path on the server's
     # disk is refused as an unknown file, not imported from that file.

@@ -1,10 +1,13 @@
 """The order page: a store's times are shown on its own clock, with the zone named."""
 
-from datetime import UTC, datetime
+import html
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import OrderFactory
 
@@ -26,3 +29,43 @@ def test_an_unpaid_order_says_so_without_a_time(client_a, store_a):
     order = OrderFactory(store=store_a, placed_at=datetime(2026, 10, 31, 12, 47, tzinfo=UTC), paid_at=None)
     page = client_a.get(reverse("stores:order", args=[store_a.slug, order.pk])).content.decode()
     assert "paid – " in page
+
+
+def back_link(page: str) -> tuple[str, str]:
+    """The first link on the page under the header: the way back."""
+    return re.search(r'<main[^>]*>.*?<a href="([^"]*)">([^<]*)</a>', page, re.S).groups()
+
+
+def test_an_order_opened_from_the_waiting_list_links_back_to_that_list(client_a, store_a):
+    paid = timezone.now() - timedelta(hours=50)  # past the 48 h promise: on the waiting list
+    order = OrderFactory(store=store_a, placed_at=paid, paid_at=paid)
+    orders = reverse("stores:orders", args=[store_a.slug])
+    listing = client_a.get(orders, {"shipping": "waiting"}).content.decode()
+    [link] = re.findall(rf'href="({re.escape(order.get_absolute_url())}[^"]*)"', listing)
+    page = client_a.get(html.unescape(link)).content.decode()
+    assert back_link(page) == (f"{orders}?shipping=waiting", "← Orders waiting to ship")
+
+
+def test_an_order_opened_from_the_list_links_back_to_it(client_a, store_a):
+    order = OrderFactory(store=store_a)
+    orders = reverse("stores:orders", args=[store_a.slug])
+    listing = client_a.get(orders).content.decode()
+    [link] = re.findall(rf'href="({re.escape(order.get_absolute_url())}[^"]*)"', listing)
+    assert back_link(client_a.get(html.unescape(link)).content.decode()) == (orders, "← Orders")
+    # The Referer does as well (a link that lost its next, a bookmark's list).
+    page = client_a.get(order.get_absolute_url(), headers={"referer": f"http://testserver{orders}?page=3"})
+    assert back_link(page.content.decode()) == (f"{orders}?page=3", "← Orders")
+
+
+@pytest.mark.parametrize("came_from", [
+    "https://evil.example/stores/store-a/orders/",  # another site
+    "//evil.example/stores/store-a/orders/",  # another site, without a scheme
+    "/stores/store-a/",  # another page of ours: the store link is the way back anyway
+    "/stores/store-b/orders/",  # another store's list
+    "javascript:alert(1)",
+])
+def test_an_order_opened_from_elsewhere_links_back_to_its_store(client_a, store_a, came_from):
+    order = OrderFactory(store=store_a)
+    for request in ({"data": {"next": came_from}}, {"headers": {"referer": came_from}}):
+        page = client_a.get(order.get_absolute_url(), **request).content.decode()
+        assert back_link(page) == (store_a.get_absolute_url(), f"← {store_a.name}")

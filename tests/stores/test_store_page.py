@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from stores.models import Order, Violation
 from tests.factories import OrderFactory, ViolationFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +53,12 @@ def test_recent_orders_show_when_each_was_placed_in_the_stores_time(client_a, st
     newest, older = page.index("#120"), page.index("#900")
     assert newest < older
     assert page.index("Wed 25 Nov 10:40") > newest and page.index("Wed 25 Nov 09:05") > older
+
+
+def test_the_orders_and_violations_lists_count_with_thousands_separated(client_a, store_a):
+    Order.objects.bulk_create(OrderFactory.build(store=store_a, external_id=f"B-{n}") for n in range(1001))
+    Violation.objects.bulk_create(ViolationFactory.build(store=store_a, external_id=f"V-{n}") for n in range(1002))
+    orders = client_a.get(reverse("stores:orders", args=[store_a.slug])).content.decode()
+    violations = client_a.get(reverse("stores:violations", args=[store_a.slug])).content.decode()
+    assert "1,001 orders" in orders
+    assert "1,002 violations" in violations

@@ -10,6 +10,7 @@ from django.utils import timezone
 from campaigns.models import Activity, ChecklistItem
 from members.models import Member
 from tests.ads.conftest import AdPlanFactory
+from tests.factories import ProductFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -131,3 +132,26 @@ def test_a_lottery_card_keeps_its_dates_whole_on_a_phone(page, live_server, logi
     for width in range(320, 481, 4):  # wherever the line happens to end, on any phone
         page.set_viewport_size({"width": width, "height": 844})
         assert page.evaluate(SPLIT_DATES, "#lottery") == [], f"at {width} px"
+
+
+# Cells whose text spans more than one line box.
+WRAPPED_CELLS = """selector => [...document.querySelectorAll(selector)].filter(el => {
+    const range = document.createRange(); range.selectNodeContents(el);
+    return new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size > 1;
+}).map(el => el.textContent.trim())"""
+
+
+SKUS = ".table-wrap tr td:nth-child(2)"  # the products table's SKU column
+
+
+def test_a_products_sku_is_one_line_on_a_phone(page, live_server, login, operator_a, store_a):
+    # Read "JAD-" / "008" at 390 px: a SKU is a code, typed or searched for whole.
+    for sku, title in (("JAD-008", "Jade Tea House Tieguanyin oolong, spring harvest, 250 g tin"),
+                       ("JAD-BOX-2026-XMAS", "Christmas tasting box with six teas and a glass infuser")):
+        ProductFactory(store=store_a, sku=sku, title=title, category="Oolong and gift boxes")
+    login("op-a")
+    page.goto(live_server.url + store_a.get_absolute_url())
+    for width in (390, 320):
+        page.set_viewport_size({"width": width, "height": 844})
+        assert page.evaluate(WRAPPED_CELLS, SKUS) == [], f"at {width} px"
+    assert page.locator(SKUS).all_inner_texts() == ["JAD-BOX-2026-XMAS", "JAD-008"]

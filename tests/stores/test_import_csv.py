@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -544,6 +545,13 @@ def test_the_import_page_and_a_jobs_page_link_back_to_the_store(client_a, store_
     back = f'<a href="{store_a.get_absolute_url()}">← Store A</a>'
     assert back in client_a.get(reverse("stores:import", args=[store_a.slug])).content.decode()
     assert back in client_a.get(job.get_absolute_url()).content.decode()
+
+
+def test_the_import_pages_button_is_the_primary_one_as_on_the_other_upload_forms(client_a, store_a):
+    page = client_a.get(reverse("stores:import", args=[store_a.slug])).content.decode()
+    form = page[page.index('enctype="multipart/form-data"'):]
+    assert re.findall(r"<button[^>]*>[^<]*</button>", form[:form.index("</form>")]) == [
+        '<button class="primary" type="submit">Import</button>']
 
 
 def test_text_that_names_an_existing_file_is_read_as_csv_never_opened(store_a, tmp_path):

@@ -144,6 +144,33 @@ def _money_text(text: str, mark: str | None) -> str:
         raise forms.ValidationError(f"{exc}.") from None
 
 
+# Row errors read as the order importer's: "column: what is wrong with the value", in lower case, without a full
+# stop, naming the value where it helps. The entry page's form keeps Django's sentences under each field.
+ROW_REASONS = {
+    "required": "is empty",
+    "min_value": "{value} is negative",  # both number columns' limit is 0
+    "max_value": "{value} is more than {limit_value}",
+    "max_length": "has {show_value} characters, more than {limit_value}",
+    "max_digits": "{value} has more than {max} digits, cents included",
+    "max_whole_digits": "{value} has more than {max} digits before the decimal point",
+    "max_decimal_places": "{value} has more than {max} digits after the decimal point",
+}
+NOT_A_NUMBER = {"points": "{value!r} is not a whole number", "amount": "{value!r} is not an amount"}
+
+
+def _row_reason(message: str, error: forms.ValidationError | None = None, column: str = "", value: str = "") -> str:
+    """A form's error `message` for `column`'s `value` in the row errors' style (ROW_REASONS); any other message
+    lower-cased, its full stop dropped ("Is in the future; …" → "is in the future; …")."""
+    code = error.code if error is not None else None
+    template = NOT_A_NUMBER.get(column) if code == "invalid" else ROW_REASONS.get(code)
+    if template:
+        return template.format(**{**(error.params or {}), "value": value})  # the value as the file wrote it
+    message = message.rstrip(".")
+    if message[:1].isupper() and message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    return message
+
+
 def _parse_row(store: Store, row: dict, line: int, skus: dict, mark: str | None = None
                ) -> tuple[dict, list[RowError]]:
     """The row's values for a Violation, and one error for every bad column (all of them, not the first)."""
@@ -158,10 +185,12 @@ def _parse_row(store: Store, row: dict, line: int, skus: dict, mark: str | None 
     form = ViolationRecordForm(data, store=store)
     form.is_valid()
     errors = [
-        RowError(line, column if column in data else "row", "is empty" if error.code == "required" else reason)
+        RowError(line, column if column in data else "row",
+                 _row_reason(amount_error) if column == "amount" and amount_error else
+                 _row_reason(message, error, column, (row.get(column) or "").strip()))
         for column, column_errors in form.errors.as_data().items()
         for error in column_errors
-        for reason in ([amount_error] if column == "amount" and amount_error else error.messages)
+        for message in error.messages
     ]
     extra = row.get(None) or []  # DictReader's bin for cells beyond the header
     if any(cell.strip() for cell in extra):

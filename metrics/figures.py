@@ -11,6 +11,7 @@ does not exist, and '–' reads as "no data").
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 
 from django.utils import timezone
@@ -93,3 +94,42 @@ def change_words(change, *, value=None, earlier=None, good_when_up=True, in_poin
     if words == pct(0.0):
         return "±0", tone(0.0, good_when_up)
     return words.replace(" ", NBSP), tone(change, good_when_up)
+
+
+# A space inside a figure: a number and its unit ('−36 %', '+0.8 pts', '631.79 CNY'). A text is never cut there.
+_FIGURE_SPACE = re.compile(r"(?<=\d)[ \u00a0](?=%|pts\b|[A-Z]{3}\b)")
+_SENTENCE_END, _CLAUSE_END = ".!?", ",;:\u2014"
+
+
+def brief(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters for a list's column, '…' where it was cut: at the end of a sentence
+    that keeps at least half of it, else of a clause (a comma, a colon, a dash), else between words, outside
+    brackets where it can; never inside a figure ('visitors −36…' quoted a wrong number). The text whole when
+    it fits. The list shows the rest on demand: the cut is for reading, not for storing."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    inside = {m.start() for m in _FIGURE_SPACE.finditer(text)}
+    breaks = {"sentence": [], "clause": [], "word": [], "bracketed": []}
+    depth = 0
+    for i, char in enumerate(text[:limit - 1]):  # a break at i keeps text[:i] and its ' …': limit characters at most
+        depth += (char in "([") - (char in ")]")
+        if char != " " or i in inside:
+            continue
+        if depth > 0:
+            breaks["bracketed"].append(i)
+        elif text[i - 1] in _SENTENCE_END:
+            breaks["sentence"].append(i)
+        elif text[i - 1] in _CLAUSE_END or text[i + 1] == "\u2014":
+            breaks["clause"].append(i)
+        else:
+            breaks["word"].append(i)
+    half = limit // 2
+    for kinds in (("sentence",), ("sentence", "clause"), ("sentence", "clause", "word"), tuple(breaks)):
+        at = max((i for kind in kinds for i in breaks[kind] if i >= half), default=None)
+        if at is not None:
+            break
+    else:
+        at = max((i for found in breaks.values() for i in found), default=limit - 1)
+    kept = text[:at].rstrip(" ,;:\u2014")
+    return f"{kept} …" if kept.endswith(tuple(_SENTENCE_END)) else f"{kept}…"

@@ -123,6 +123,13 @@ _AMOUNT_CURRENCY = re.compile(r"(\d) ([A-Z]{3})\b")
 
 
 @register.filter
+def brief(text, limit):
+    """`{{ a.explanation|brief:140 }}`: the text cut at a sentence, clause or word, never inside a figure
+    (metrics.figures.brief); the page offers the whole text beside it."""
+    return figures.brief(text, int(limit))
+
+
+@register.filter
 def plain_pct(change):
     return pct(None if change in (None, "") else float(change))
 

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from metrics.figures import brief
 from metrics.models import ActionItem, Anomaly, DailyMetric
 from metrics.rollup import rollup_day
 from opsdesk.desk import open_items
@@ -49,6 +50,31 @@ def test_list_shows_my_open_anomalies(client_a, store_a):
     page = client_a.get(reverse("metrics:anomalies")).content.decode()
     assert "paid-search GMV −90\u00a0%" in page
     assert ">Paid orders<" not in page
+
+
+DEMO_WHY = ("GMV −28 % vs usual Saturday: paid-search GMV −100 % (sessions −100 %, ad spend 631.79 CNY, usually "
+            "5,513.53 CNY). Metric tree: visitors −36 %, conversion +1 %, AOV +8 % — visitors moved most.")
+
+
+def test_the_lists_why_is_cut_at_a_sentence_never_inside_a_figure_and_opens_in_full(client_a, store_a):
+    # The demo's list cut it at 140 characters: "… Metric tree: visitors −36…", a figure the day never had.
+    make_anomaly(store_a, explanation=DEMO_WHY)
+    page = client_a.get(reverse("metrics:anomalies")).content.decode()
+    cell = re.search(r'<td data-label="Why" class="why">(.*?)</td>', page, re.S)[1]
+    cell = html.unescape(cell).replace("\u00a0", " ")
+    assert "−36…" not in cell
+    shown = re.search(r'<span class="cut">(.*?)</span>', cell)[1]
+    assert shown == DEMO_WHY[:DEMO_WHY.index(" Metric tree")] + " …"
+    assert f"<summary title=\"{DEMO_WHY}\">" in cell and f"</summary>{DEMO_WHY}</details>" in cell  # a click away
+
+
+def test_a_cut_text_never_parts_a_figure_from_its_unit():
+    text = "Paid-search GMV fell to 631.79 CNY against 5,513.53 CNY on a usual day while its sessions fell −98 % today"
+    for limit in range(12, len(text)):
+        cut = brief(text, limit)
+        kept = cut.removesuffix("…").rstrip()
+        assert len(cut) <= limit and text.startswith(kept), cut
+        assert not re.match(r" (%|CNY)", text[len(kept):]), cut  # "fell to 631.79…" would quote no money at all
 
 
 def test_money_on_the_anomaly_pages_says_its_stores_currency(client_a, operator_a, store_a, store_b):

@@ -124,6 +124,15 @@ def test_product_anomalies_are_listed_by_product_name_in_a_fixed_number_of_queri
     assert "Sub-order payments (lines) · Tea no. 19" in page
 
 
+def test_an_anomalys_page_names_its_day_as_every_page_does(client_a, store_a):
+    this_year, last_year = make_anomaly(store_a), make_anomaly(store_a, day=date(2025, 12, 29))
+    with time_machine.travel(datetime(2026, 5, 5, 9, tzinfo=store_a.zone), tick=False):
+        page = client_a.get(reverse("metrics:anomaly", args=[this_year.pk])).content.decode()
+        assert "<h1>GMV (main payments) on Mon 4 May</h1>" in page  # not "Monday 4 May 2026"
+        page = client_a.get(reverse("metrics:anomaly", args=[last_year.pk])).content.decode()
+        assert "<h1>GMV (main payments) on Mon 29 Dec 2025</h1>" in page
+
+
 def test_status_needs_a_plan_then_moves_and_action_items_get_owner_and_due_date(client_a, store_a, operator_a):
     anomaly = make_anomaly(store_a)
     url = reverse("metrics:anomaly", args=[anomaly.pk])

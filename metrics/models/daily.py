@@ -298,9 +298,9 @@ class Anomaly(models.Model):
         return f"since {day_words(self.run_since)}, {ordinal(self.run_day)} day"
 
     @property
-    def flagged_because(self) -> str:
-        """'flagged because of Paid search / through train (−92 %)' for an overall move flagged for the
-        abnormal source that drove it (its own score and band may show an ordinary day); '' otherwise."""
+    def flagged_for(self) -> str:
+        """'Paid search / through train (−92 %)': the abnormal source an overall move was flagged for (its own
+        score and band may show an ordinary day), with its move; '' for an anomaly flagged on its own."""
         via = (self.root_cause or {}).get("flagged_because")
         if not via:
             return ""
@@ -308,7 +308,13 @@ class Anomaly(models.Model):
         from metrics.figures import pct
 
         label = dimension_labels(self.store, via["dimension"], [via["value"]])[via["value"]]
-        return f"flagged because of {label} ({pct(via.get('change'))})"
+        return f"{label} ({pct(via.get('change'))})"
+
+    @property
+    def flagged_because(self) -> str:
+        """'flagged because of Paid search / through train (−92 %)' (`flagged_for` in the email's words); ''."""
+        source = self.flagged_for
+        return f"flagged because of {source}" if source else ""
 
     @property
     def root_cause_summary(self) -> str:

@@ -506,13 +506,13 @@ def test_a_gmv_flagged_for_its_source_is_labelled_with_the_source_and_its_move_o
     seed_daily(store_a, day, 90, drop_source="paid_search", factor=0.4)
     found = {(a.metric, a.dimension_value): a for a in detect_anomalies(store_a, day)}
     gmv, source = found[("gmv", "")], found[("gmv", "paid_search")]
-    label = f"flagged because of Paid search / through train ({pct(source.change)})"
-    assert gmv.flagged_because == label and source.flagged_because == ""
+    flagged_for = f"Paid search / through train ({pct(source.change)})"
+    assert gmv.flagged_because == f"flagged because of {flagged_for}" and source.flagged_because == ""
     page = client_a.get(reverse("metrics:anomaly", args=[gmv.pk])).content.decode().replace("\u00a0%", " %")
     # Beside a score and chart that may show an ordinary day, the reason it is here at all.
-    assert label[:1].upper() + label[1:] in page and "inside the normal band" in page
+    assert f'Flagged for its source</span> {flagged_for} drove it' in page and "inside the normal band" in page
     page = client_a.get(reverse("metrics:anomaly", args=[source.pk])).content.decode()
-    assert "lagged because of" not in page
+    assert "Flagged for its source" not in page
 
 
 @pytest.mark.django_db

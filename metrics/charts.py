@@ -101,13 +101,19 @@ def round_ticks(top: float, ticks: int = PAGE_TICKS, whole: bool = False) -> dic
 BAND_ROOM = 1.5  # how far above the highest number the band may take the chart's axis
 
 
-def email_figure(anomaly: Anomaly, days: int = 28, height: int = 240) -> go.Figure | None:
-    """The anomaly's chart for the morning email: the page's figure made readable at half its size.
+# The email's chart is exported 600 px wide (its <img width>). A phone's mail app shows it about half that wide, so
+# its words are drawn twice the size they should read at; the email in the browser shows it whole, at 600 px.
+EMAIL_CHART_WIDTH, ON_A_PHONE = 600, 300
 
-    Exported 600 px wide and shown about 300 px wide on a phone, so the fonts are big, the legend is
-    gone (one line under the image says what is what) and the x axis has no year line to collide
-    with. Money and counts start at 0 (`anomaly_figure`): a fall from 90 to 56 must not look like a fall
-    to nothing.
+
+def email_figure(anomaly: Anomaly, days: int = 28, height: int = 240, shown: int = ON_A_PHONE) -> go.Figure | None:
+    """The anomaly's chart for the morning email: the page's figure made readable where it is `shown` that many
+    pixels wide (a phone's mail app by default; the browser's view of the email shows it at its full width).
+
+    Exported `EMAIL_CHART_WIDTH` px wide, so for a phone the fonts are big, the legend is gone (one line under
+    the image says what is what) and the x axis has no year line to collide with. Its axis text then reads at
+    about 11 px wherever it is shown, as the email's own small print. Money and counts start at 0
+    (`anomaly_figure`): a fall from 90 to 56 must not look like a fall to nothing.
     """
     fig = anomaly_figure(anomaly, days=days, ticks=EMAIL_TICKS)
     if fig is None:
@@ -116,14 +122,15 @@ def email_figure(anomaly: Anomaly, days: int = 28, height: int = 240) -> go.Figu
     title = anomaly.title.replace(info.label, info.short_label, 1)  # "GMV · Paid search", not "GMV (main …"
     if len(title) > 40:
         title = title[:39] + "…"
+    k = ON_A_PHONE / shown  # the sizes below are for a phone's half-size image
     style(fig, height)
-    fig.update_layout(showlegend=False, font=dict(size=22), title=dict(text=title, font=dict(size=26), x=0.01),
-                      margin=dict(l=10, r=16, t=48, b=10))
+    fig.update_layout(showlegend=False, font=dict(size=22 * k), title=dict(text=title, font=dict(size=26 * k), x=0.01),
+                      margin=dict(l=10 * k, r=16 * k, t=48 * k, b=10 * k))
     fig.update_xaxes(tickformat="%-d %b", nticks=5, automargin=True)
     fig.update_yaxes(automargin=True, nticks=EMAIL_TICKS)  # ratios; money and counts have their round steps
-    fig.update_traces(line_width=3, marker_size=8, selector=dict(name="actual"))
-    fig.update_traces(line_width=3, selector=dict(name=USUAL))
-    fig.update_traces(marker_size=20, selector=dict(legendgroup=ANOMALY))
+    fig.update_traces(line_width=3 * k, marker_size=8 * k, selector=dict(name="actual"))
+    fig.update_traces(line_width=3 * k, selector=dict(name=USUAL))
+    fig.update_traces(marker_size=20 * k, selector=dict(legendgroup=ANOMALY))
     return fig
 
 
@@ -138,8 +145,9 @@ _kaleido_lock = threading.Lock()
 _kaleido_state = "idle"  # idle → running, or unavailable (no Chromium: said once, not retried per email)
 
 
-def figure_png(fig: go.Figure, width: int = 640, height: int = 280) -> bytes | None:
-    """The figure as PNG through kaleido; None (logged) where no Chromium can be started.
+def figure_png(fig: go.Figure, width: int = 640, height: int = 280, scale: int = 1) -> bytes | None:
+    """The figure as PNG through kaleido, `scale` pixels a point (2: sharp on a high-density screen that shows it
+    `width` wide); None (logged) where no Chromium can be started.
 
     The figure is exported as it is: `email_figure` gives the email's, styled for its size.
 
@@ -159,7 +167,8 @@ def figure_png(fig: go.Figure, width: int = 640, height: int = 280) -> bytes | N
         if _kaleido_state != "running":
             return None
         try:
-            return kaleido.calc_fig_sync(fig, opts={"format": "png", "width": width, "height": height})
+            return kaleido.calc_fig_sync(fig, opts={"format": "png", "width": width, "height": height,
+                                                            "scale": scale})
         except Exception:
             log.warning("chart export failed; the email goes without this chart", exc_info=True)
             return None

@@ -32,7 +32,7 @@ from stores.models import StoreMembership
 from stores.shipping import shipping_due_by_store
 
 from .anomaly import detect_anomalies, label_values, with_related
-from .charts import email_figure, figure_png, sparkline_png
+from .charts import EMAIL_CHART_WIDTH, ON_A_PHONE, email_figure, figure_png, sparkline_png
 from .compare import history, unusual_earlier_days
 from .figures import metric_value, pct, short_day
 from .models import Anomaly, AnomalyStatus, MorningEmail
@@ -113,8 +113,10 @@ def opted_out_membership(token: str) -> StoreMembership | None:
     return StoreMembership.from_opt_out_token(token, "morning_email")
 
 
-def report_context(membership: StoreMembership, report_day: date, skipped: list[date] = ()) -> dict:
-    """Everything the email shows about the store's `report_day` (and the `skipped` days no email reported)."""
+def report_context(membership: StoreMembership, report_day: date, skipped: list[date] = (),
+                   in_browser: bool = False) -> dict:
+    """Everything the email shows about the store's `report_day` (and the `skipped` days no email reported);
+    `in_browser`, its charts drawn for the browser, which shows them at their full width, not a phone's half."""
     store = membership.store
     if not is_rolled_up(store, report_day):
         rollup_day(store, report_day)
@@ -158,8 +160,10 @@ def report_context(membership: StoreMembership, report_day: date, skipped: list[
         if a.run and a.continued and not a.continued.plan:
             a.continued = None  # its run line says since when; the earlier day is worth a line for its plan
         # The most important few open ones get their chart (the page's figure): ~0.3 s of Chromium each.
-        fig = email_figure(a, days=CHART_DAYS) if a.is_open and charted < EMAIL_CHARTS else None
-        a.chart = images.add(f"anomaly-{a.pk}", figure_png(fig, width=600, height=240) if fig else None)
+        shown = EMAIL_CHART_WIDTH if in_browser else ON_A_PHONE
+        fig = email_figure(a, days=CHART_DAYS, shown=shown) if a.is_open and charted < EMAIL_CHARTS else None
+        png = figure_png(fig, width=EMAIL_CHART_WIDTH, height=240, scale=2 if in_browser else 1) if fig else None
+        a.chart = images.add(f"anomaly-{a.pk}", png)
         charted += bool(fig)
     # What is still open from earlier days: a quiet day is not "all is well" while they wait.
     # An incident that runs over days is listed once, on its latest day.
@@ -284,8 +288,9 @@ def build_message(membership: StoreMembership, report_day: date, skipped: list[d
 
 def in_browser(membership: StoreMembership, report_day: date) -> str:
     """The HTML part of the email `membership` gets about `report_day`, its images as data: URLs, for the
-    browser (the desk's "morning email" link; the day must be rolled up: this only reads)."""
-    context = report_context(membership, report_day)
+    browser (the desk's "morning email" link; the day must be rolled up: this only reads). Its charts' words read
+    at the size a phone shows the email's: drawn for a phone's half-size image, they stood as large as headings."""
+    context = report_context(membership, report_day, in_browser=True)
     context["preheader"] = preheader(context)
     html = render_to_string("metrics/email/morning.html", {**context, "subject": subject_line(context),
                                                           "in_browser": True})

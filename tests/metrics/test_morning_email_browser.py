@@ -5,10 +5,12 @@ stranger to the store, or a day not rolled up yet gets no email."""
 import base64
 import io
 import re
-from datetime import date, datetime
+import shutil
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 import time_machine
 from django.core import mail
@@ -113,3 +115,36 @@ def test_a_day_not_rolled_up_says_so_and_rolls_nothing_up(client, manager, store
     status, page = browser_page(client, store_a, date(2026, 4, 20))
     assert status == 404 and "Mon 20 Apr is not rolled up yet" in page
     assert not DailyMetric.objects.filter(store=store_a, day=date(2026, 4, 20)).exists()
+
+
+def axis_text_height(png: bytes, shown_width: int) -> float:
+    """How tall the dates under a chart's x axis read, in CSS pixels, with the image shown `shown_width` wide: the
+    band of dark pixels at the bottom of the image's right half (on its left the y axis's "0" stands beside them)."""
+    image = Image.open(io.BytesIO(png)).convert("L")
+    dark = (np.asarray(image)[:, image.width // 2:] < 128).any(axis=1)
+    bottom = int(np.flatnonzero(dark)[-1])
+    top = bottom
+    while top > 0 and dark[top - 1]:
+        top -= 1
+    return (bottom - top + 1) * shown_width / image.width
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="the anomaly chart is exported by kaleido with Chromium")
+def test_its_chart_reads_as_the_email_does_on_a_phone_not_twice_as_large(client, manager, store_a):
+    for n in range(28):  # 7 April to 4 May, when GMV fell to 20
+        ts = datetime(2026, 4, 7, 12, tzinfo=store_a.zone) + timedelta(days=n)
+        OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal(100 if n < 27 else 20))
+        rollup_day(store_a, ts.date())
+    fell = Anomaly.objects.create(store=store_a, day=DAY, metric="gmv", value=20, baseline=100, band_low=80,
+                                  band_high=120, change=-0.8, score=-9, direction="down", explanation="GMV −80 %")
+    with time_machine.travel(NEXT_MORNING, tick=False):
+        assert send_due_morning_emails() == 1
+    emailed = next(part.get_payload(decode=True) for part in mail.outbox[0].message().walk()
+                   if part["Content-ID"] == f"<anomaly-{fell.pk}@opsdesk>")
+    client.force_login(manager.user)
+    _, page = browser_page(client, store_a, DAY)
+    shown = re.search(r'<img src="data:image/png;base64,([^"]+)" width="(\d+)" height="240"', page)
+    # The demo's browser view drew the dates 600 px wide as the email draws them for a phone's 300: twice the
+    # email's small print, as large as its headings.
+    on_a_phone = axis_text_height(emailed, 300)
+    assert axis_text_height(base64.b64decode(shown[1]), int(shown[2])) == pytest.approx(on_a_phone, rel=0.25)

@@ -132,4 +132,4 @@ def brief(text: str, limit: int) -> str:
     else:
         at = max((i for found in breaks.values() for i in found), default=limit - 1)
     kept = text[:at].rstrip(" ,;:\u2014")
-    return f"{kept} …" if kept.endswith(tuple(_SENTENCE_END)) else f"{kept}…"
+    return f"{kept}{NBSP}…" if kept.endswith(tuple(_SENTENCE_END)) else f"{kept}…"

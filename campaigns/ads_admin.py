@@ -8,6 +8,7 @@ from .ads_forms import AdCreativeAdminForm
 from .models import (
     AdCreative,
     AdCreativePerformance,
+    AdPacingAlertDelivery,
     AdPacingAlertSent,
     AdSpendSnapshot,
     LaunchChecklistItem,
@@ -62,6 +63,34 @@ class LaunchPlanAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     inlines = [LaunchChecklistInline]
 
 
+class AdPacingAlertDeliveryInline(ReadOnlyAdminMixin, StoreScopedAdminMixin, admin.TabularInline):
+    """Who the episode's email went to (each person's delivery), read only: rows are written by the hourly task."""
+
+    model = AdPacingAlertDelivery
+    store_lookup = "alert__plan__store"  # the episode's store; the page itself is scoped already
+    fields = readonly_fields = ["person", "sent_at", "attempts", "gave_up_at"]
+    extra = 0
+    can_delete = False
+    verbose_name, verbose_name_plural = "email to a person", "emailed to"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("membership__user").order_by("pk")
+
+    def has_view_permission(self, request, obj=None):
+        # Part of the episode: whoever may see the episode (already scoped to their stores) sees who it went to.
+        return request.user.has_perm("campaigns.view_adpacingalertsent")
+
+    @admin.display(description="person")
+    def person(self, delivery):
+        user = delivery.membership.user
+        return f"{user.get_full_name() or user.username} <{user.email}>" if user.email else user.username
+
+    @admin.display(description="attempts")
+    def attempts(self, delivery):
+        # Each failed send was an attempt, and so was the one that went (sent_at set).
+        return delivery.failures + (delivery.sent_at is not None)
+
+
 @admin.register(AdPacingAlertSent)
 class AdPacingAlertSentAdmin(ReadOnlyAdminMixin, StoreScopedAdminMixin, admin.ModelAdmin):
     """Read-only: which pacing alert episodes were emailed, and when. Rows are written by the hourly task only
@@ -73,6 +102,7 @@ class AdPacingAlertSentAdmin(ReadOnlyAdminMixin, StoreScopedAdminMixin, admin.Mo
     list_select_related = ["plan__store"]
     date_hierarchy = "created_at"
     search_fields = ["plan__name"]
+    inlines = [AdPacingAlertDeliveryInline]
 
     @admin.display(description="store", ordering="plan__store__name")
     def store(self, alert):

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from campaigns.ads_alerts import send_pacing_alerts
 from campaigns.ads_tasks import send_pacing_alerts_task
-from campaigns.models import AdPacingAlertSent, AdPlanStatus
+from campaigns.models import AdPacingAlertDelivery, AdPacingAlertSent, AdPlanStatus
 from tests.factories import MembershipFactory, UserFactory
 
 from .conftest import AdDailyFactory, AdPlanFactory, SnapshotFactory
@@ -417,3 +417,36 @@ def test_the_admin_lists_the_alerts_sent_of_the_staffs_own_stores_read_only(clie
     assert client.post(reverse("admin:campaigns_adpacingalertsent_delete", args=[ours.pk]),
                        {"post": "yes"}).status_code == 403
     assert AdPacingAlertSent.objects.filter(pk=ours.pk).exists()
+
+
+def delivery_rows(page: str) -> list[tuple[str, str, str]]:
+    """The episode page's "emailed to" rows: (person, attempts, given up), as the staff reads them."""
+    cells = re.findall(r'<td class="field-(person|attempts|gave_up_at)">\s*<p>(.*?)</p>', page, re.S)
+    values = [value.strip() for _, value in cells]
+    return sorted(zip(values[0::3], values[1::3], values[2::3]))
+
+
+def test_an_episode_in_the_admin_shows_who_it_was_emailed_to_in_the_staffs_own_stores_only(
+        client, store_a, store_b, search_plan, people_a, manager_a):
+    stopped_since_ten(search_plan)
+    run(NOW)
+    ours = AdPacingAlertSent.objects.get(plan=search_plan)
+    theirs = AdPacingAlertSent.objects.create(plan=AdPlanFactory(store=store_b, name="Secret B plan"),
+                                              kind=AdPacingAlertSent.STOPPED, episode_start=NOW)
+    b_person = MembershipFactory(store=store_b, user=UserFactory(username="mgr-b"), role="manager")
+    AdPacingAlertDelivery.objects.create(alert=theirs, membership=b_person, failures=6, gave_up_at=NOW)
+    manager_a.is_staff = True
+    manager_a.save()
+    # Allowed to see the episodes only: who they went to is part of an episode.
+    manager_a.user_permissions.add(Permission.objects.get(codename="view_adpacingalertsent"))
+    client.force_login(manager_a)
+
+    page = client.get(reverse("admin:campaigns_adpacingalertsent_change", args=[ours.pk])).content.decode()
+    assert delivery_rows(page) == [("mgr-a &lt;mgr-a@example.com&gt;", "1", "-"),
+                                   ("op-a &lt;op-a@example.com&gt;", "1", "-")]
+    assert "mgr-b" not in page
+    assert client.get(reverse("admin:campaigns_adpacingalertsent_change", args=[theirs.pk])).status_code == 302
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    page = client.get(reverse("admin:campaigns_adpacingalertsent_change", args=[theirs.pk])).content.decode()
+    assert delivery_rows(page) == [("mgr-b &lt;mgr-b@example.com&gt;", "6", "Nov. 25, 2026, 6 a.m.")]

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from reviews import views
 from reviews.models import CaseEvent, CaseStatus, Review, ReviewCase
 
 
@@ -43,6 +44,16 @@ def test_the_store_lists_filter_is_kept_on_the_next_page(client_a, store_a):
     _open_cases(store_a, 120)
     page = client_a.get(reverse("reviews:store", args=[store_a.slug]), {"status": "new"}).content.decode()
     assert "120 new cases" in page and "status=new&amp;page=2" in page
+
+
+@pytest.mark.parametrize("page", ["index", "store"])
+def test_the_case_lists_count_and_number_their_pages_with_thousands_separated(client_a, store_a, page,
+                                                                              monkeypatch):
+    # As every figure is written ('1,001', not '1001'); a page a case makes the page numbers that long too.
+    monkeypatch.setattr(views, "CASES_PER_PAGE", 1)
+    _open_cases(store_a, 1001)
+    url = reverse("reviews:index") if page == "index" else reverse("reviews:store", args=[store_a.slug])
+    assert "1,001 open cases · page 1,001 of 1,001" in client_a.get(url, {"page": 1001}).content.decode()
 
 
 @pytest.mark.parametrize("page", ["index", "store"])

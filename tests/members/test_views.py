@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members import flows, sending
-from members.models import Coupon, Festival, MemberOrder, Message, SmsTemplate
+from members.models import Coupon, Festival, Member, MemberOrder, Message, SmsTemplate
 from members.replies import receive
 from members.sms import locmem
 from tests.factories import MembershipFactory, OrderFactory, UserFactory
@@ -47,6 +47,15 @@ def test_the_list_pages_keep_its_filters_and_one_page_number(client, operator_b,
     links = {rel: href.replace("&amp;", "&") for href, rel in found}
     # Page 3's address, not "?tier=gold&page=2&page=3", growing a page number at every click.
     assert links == {"prev": "?tier=gold&page=1", "next": "?tier=gold&page=3"}
+
+
+def test_the_members_list_counts_with_thousands_separated(client, operator_b, store_b):
+    Member.objects.bulk_create(Member(store=store_b, phone=f"+1415555{n:04d}", name=f"Buyer {n}", segment="lost",
+                                      joined_at=timezone.now()) for n in range(1001))
+    client.force_login(operator_b)
+    page = client.get(reverse("members:index")).content.decode()
+    assert "1,001 members · page 1 of 11" in page
+    assert ">Lost (1,001)</option>" in page  # the segment filter's counts too
 
 
 @pytest.mark.parametrize("typed", ["158 9766 0856", "+86 158-9766-0856", "8615897660856", "0086 15897660856",
@@ -242,6 +251,13 @@ def test_texts_page_lists_messages(client, operator_b, member_b):
     client.force_login(operator_b)
     page = client.get(reverse("members:texts"), {"status": "failed"}).content.decode()
     assert "Benefit · Dec 2026" in page and "21610" in page and "2026-12" not in page
+
+
+def test_the_texts_page_counts_and_numbers_its_pages_with_thousands_separated(client, operator_b, member_b):
+    Message.objects.bulk_create(Message(store=member_b.store, member=member_b, flow="benefit", body="x",
+                                        occasion=f"benefit:{n}", scheduled_for=timezone.now()) for n in range(1001))
+    client.force_login(operator_b)
+    assert "1,001 texts · page 1 of 11" in client.get(reverse("members:texts")).content.decode()
 
 
 def test_a_failed_texts_twilio_error_reads_in_words_with_its_code_beside(client, operator_b, member_b):

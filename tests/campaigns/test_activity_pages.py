@@ -217,6 +217,14 @@ def _names_listed(response):
     return re.findall(r'<a href="/campaigns/activities/\d+/">([^<]+)</a>', response.content.decode())
 
 
+def test_the_activities_list_counts_with_thousands_separated(client_a, store_a):
+    day = date(2026, 11, 20)
+    Activity.objects.bulk_create(Activity(store=store_a, name=f"Sale {n}", kind="store_promotion", start_date=day,
+                                          end_date=day, details={"mechanism": "discount", "discount_percent": "10"})
+                                 for n in range(1001))
+    assert "1,001 activities · page 1 of 21" in client_a.get(reverse("campaigns:activities")).content.decode()
+
+
 def test_a_long_history_of_activities_is_paged_latest_first_and_the_filters_stay_on_the_links(
         client_a, store_a, make_activity):
     first = date(2021, 1, 1)

@@ -209,6 +209,13 @@ def test_upload_page_imports_and_reports_unmatched(client_a, store_a, media):
     assert "r.csv</a>" in listed and "Imported" in listed
 
 
+def test_the_review_import_pages_button_is_the_primary_one_as_on_the_other_upload_forms(client_a, store_a):
+    page = client_a.get(reverse("reviews:import", args=[store_a.slug])).content.decode()
+    form = page[page.index('enctype="multipart/form-data"'):]
+    assert re.findall(r"<button[^>]*>[^<]*</button>", form[:form.index("</form>")]) == [
+        '<button class="primary" type="submit">Import</button>']
+
+
 @pytest.mark.parametrize(
     ("second_row", "error"),
     [

@@ -56,6 +56,16 @@ def test_the_case_lists_count_and_number_their_pages_with_thousands_separated(cl
     assert "1,001 open cases · page 1,001 of 1,001" in client_a.get(url, {"page": 1001}).content.decode()
 
 
+def test_the_store_pages_overdue_and_without_a_case_counts_are_written_with_thousands_separated(client_a, store_a):
+    cases = _open_cases(store_a, 1001)
+    ReviewCase.objects.filter(pk__in=[c.pk for c in cases]).update(first_contact_due_at=timezone.now()
+                                                                   - timedelta(hours=1))
+    Review.objects.bulk_create(Review(store=store_a, external_id=f"NOCASE{i}", rating=1, bad=True,
+                                      created_at=timezone.now()) for i in range(1002))
+    page = client_a.get(reverse("reviews:store", args=[store_a.slug])).content.decode()
+    assert "1,001 overdue for a first call" in page and "1,002 bad reviews have no case" in page
+
+
 @pytest.mark.parametrize("page", ["index", "store"])
 def test_a_case_of_a_review_without_a_title_says_so_as_the_reviews_list_does(client_a, store_a, page):
     _open_cases(store_a, 1)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members import flows, sending
-from members.models import Coupon, Festival, Member, MemberOrder, Message, SmsTemplate
+from members.models import Coupon, Festival, InboundReply, Member, MemberOrder, Message, SmsTemplate
 from members.replies import receive
 from members.sms import locmem
 from tests.factories import MembershipFactory, OrderFactory, UserFactory
@@ -258,6 +258,14 @@ def test_the_texts_page_counts_and_numbers_its_pages_with_thousands_separated(cl
                                         occasion=f"benefit:{n}", scheduled_for=timezone.now()) for n in range(1001))
     client.force_login(operator_b)
     assert "1,001 texts · page 1 of 11" in client.get(reverse("members:texts")).content.decode()
+
+
+def test_the_texts_pages_count_of_replies_waiting_is_written_with_thousands_separated(client, operator_b, member_b):
+    InboundReply.objects.bulk_create(InboundReply(store=member_b.store, member=member_b, kind="message", body="hi",
+                                                  received_at=timezone.now()) for _ in range(1001))
+    client.force_login(operator_b)
+    page = client.get(reverse("members:texts")).content.decode()
+    assert "1,001 replies waiting for an answer" in page and "1,001 waiting for an answer." in page
 
 
 def test_a_failed_texts_twilio_error_reads_in_words_with_its_code_beside(client, operator_b, member_b):

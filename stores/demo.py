@@ -141,10 +141,25 @@ LAST_NAMES = (
 )
 
 
-def buyer_name(buyer_ref: str) -> str:
-    """A demo buyer's name ("Amara Okafor"), drawn from their ref alone: the same in every run, and the same on the
-    orders the demo storefront adds for the buyer later (`metrics.demo_live`), without moving the history's draws."""
+# A Chinese store's buyers have Chinese names, surname then given name, written without a space ("王芳"): the
+# whole name is the greeting's {first_name} ("王芳您好"), as a Chinese text greets. One-character surnames and
+# given names of one or two characters keep a name at most three characters, no longer than a Latin first name.
+CN_SURNAMES = tuple("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余")
+CN_GIVEN_NAMES = tuple("伟芳娜敏静丽强磊军洋勇艳杰涛明超霞平刚颖") + (
+    "秀英", "桂英", "浩然", "子涵", "欣怡", "梓萱", "宇轩", "雨桐", "思远", "嘉怡", "俊杰", "晓东",
+    "志强", "文博", "佳琪", "建华", "海燕", "丽华", "玉兰", "晨曦", "一鸣", "梦琪", "天宇", "雅婷",
+    "子轩", "诗涵", "博文", "欣然", "明轩", "若曦", "国栋", "春梅", "晓燕", "家豪", "婉清", "志明",
+    "慧敏", "思琪", "昊天", "美玲",
+)
+
+
+def buyer_name(buyer_ref: str, country: str = "") -> str:
+    """A demo buyer's name, one that fits the store's country: "王芳" in a Chinese store, else one of many origins
+    ("Amara Okafor"). Drawn from their ref alone: the same in every run, and the same on the orders the demo
+    storefront adds for the buyer later (`metrics.demo_live`), without moving the history's draws."""
     rng = random.Random(f"name-{buyer_ref}")
+    if country == "CN":
+        return rng.choice(CN_SURNAMES) + rng.choice(CN_GIVEN_NAMES)
     return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
 
 
@@ -389,7 +404,7 @@ def _order(store, spec, products, popularity, buyers, rng, placed, source, now, 
                   delivered_at=delivered_at, status=OrderStatus.REFUNDED if refunded else status,
                   refunded_at=delivered_at + timedelta(days=2) if refunded else None,
                   refund_amount=total if refunded else Decimal("0"), total=total, traffic_source=source,
-                  buyer_ref=buyer_ref, buyer_name=buyer_name(buyer_ref), buyer_phone=phone,
+                  buyer_ref=buyer_ref, buyer_name=buyer_name(buyer_ref, store.country), buyer_phone=phone,
                   marketing_consent=rng.random() < 0.7)
     kind = _pick(rng, spec["payments"])
     if kind != PaymentType.VOUCHER and rng.random() < 0.12 and total > 20:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import random
 import zlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
@@ -74,6 +74,8 @@ class Shop:
     catalogue: demo.Catalogue  # the same, for the browsers
     buyers: list[tuple[str, str]]  # (buyer ref, phone) of the seeded orders
     skus: dict[int, str]
+    last_number: int | None  # the highest seeded order name's number (#1001 …), None in a store without names
+    hour_orders: dict[tuple[int, int], int] = field(default_factory=dict)  # (seed, UTC hour) -> its live orders
 
 
 @lru_cache(maxsize=8)
@@ -85,9 +87,12 @@ def _shop(store_id: int, seeded_at: datetime) -> Shop:
     products = list(store.products.order_by("pk"))
     buyers = list(seeded.exclude(buyer_ref="").values_list("buyer_ref", "buyer_phone").distinct()
                   .order_by("buyer_ref", "buyer_phone"))
+    # Only the seeded orders' names: a later process must number on from the same place, not from the live ones.
+    names = Order.objects.filter(store=store, placed_at__lte=seeded_at, name__regex=r"^#[0-9]+$")
+    last_number = max((int(name[1:]) for name in names.values_list("name", flat=True)), default=None)
     return Shop(spec=spec_for(store), products=products, popularity=[bought[p.pk] + 1 for p in products],
                 catalogue=demo.store_catalogue(store, bought), buyers=buyers or [(f"{store.slug}-c0", "")],
-                skus={p.pk: p.sku for p in products})
+                skus={p.pk: p.sku for p in products}, last_number=last_number)
 
 
 def minute_orders(store: Store, ctx: DemoContext, minute: datetime) -> dict[str, float]:
@@ -102,28 +107,64 @@ def minute_orders(store: Store, ctx: DemoContext, minute: datetime) -> dict[str,
             if not (paused_from is not None and source == TrafficSource.PAID_SEARCH and local.hour >= paused_from)}
 
 
+def _minute_rng(store: Store, ctx: DemoContext, key: int) -> np.random.Generator:
+    # By slug, not id: a store's draws are the same in every database (ids differ between test processes).
+    return np.random.default_rng([ctx.seed_value, zlib.crc32(store.slug.encode()), key])
+
+
+def _order_counts(store: Store, ctx: DemoContext, key: int) -> list[int]:
+    """The orders of minute `key` per traffic source: the minute generator's first draws, whatever follows."""
+    nrng = _minute_rng(store, ctx, key)
+    return [int(nrng.poisson(rate)) for rate in minute_orders(store, ctx, datetime.fromtimestamp(key * 60, UTC))
+            .values()]
+
+
+def first_order_number(store: Store, ctx: DemoContext, shop: Shop, key: int) -> int | None:
+    """The name's number of minute `key`'s first order: on from the highest seeded name, after every order the
+    storefront draws in the minutes between the seeding and this one (drawn or skipped in a pause: a pause leaves
+    a gap, as deleted orders do in a shop). Counted from the minutes' own generators, so the same in any process
+    and however often a minute is drawn. None in a store whose seeded orders have no names."""
+    if shop.last_number is None:
+        return None
+    first = int((_floor(store.created_at) + MINUTE).timestamp()) // 60  # the storefront's first minute
+    number = shop.last_number + 1
+    for hour in range(first // 60, key // 60 + 1):
+        minutes = range(max(first, hour * 60), min(hour * 60 + 60, key))
+        if hour < key // 60:  # a whole hour: counted once per process
+            cached = (ctx.seed_value, hour)
+            if cached not in shop.hour_orders:
+                shop.hour_orders[cached] = sum(sum(_order_counts(store, ctx, k)) for k in minutes)
+            number += shop.hour_orders[cached]
+        else:
+            number += sum(sum(_order_counts(store, ctx, k)) for k in minutes)
+    return number
+
+
 def minute_events(store: Store, ctx: DemoContext, shop: Shop, minute: datetime) -> list[tuple[int, dict]]:
     """The store's shoppers of the minute starting at `minute` (UTC, whole minute) as ingest API events,
     with their times (epoch seconds); the same every time for the same minute."""
     key = int(minute.timestamp()) // 60
     start = key * 60
     rng = random.Random(f"{ctx.seed_value}-{store.slug}-{key}")
-    # By slug, not id: a store's draws are the same in every database (ids differ between test processes).
-    nrng = np.random.default_rng([ctx.seed_value, zlib.crc32(store.slug.encode()), key])
+    nrng = _minute_rng(store, ctx, key)
     sessions = demo.Sessions()
     rates = minute_orders(store, ctx, minute)
     out: list[tuple[int, dict]] = []
+    counts = [int(nrng.poisson(rate)) for rate in rates.values()]  # first, as `_order_counts` counts them
+    number = first_order_number(store, ctx, shop, key) if any(counts) else None
 
     # Orders, each with its buying session (views and carts of its products before it was placed).
     names, visitors, sources, placed, line_of, line_product = [], [], [], [], [], []
-    for source, rate in rates.items():
-        for _ in range(int(nrng.poisson(rate))):
+    for source, count in zip(rates, counts, strict=True):
+        for _ in range(count):
             placed_s = start + rng.randrange(50)
             placed_at = datetime.fromtimestamp(placed_s, tz=UTC)
             paid = placed_at + timedelta(seconds=rng.randrange(1, 10))  # within the minute
             order, lines, payments = _order(store, shop.spec, shop.products, shop.popularity, shop.buyers, rng,
                                             placed_at, source, paid, paid_at=paid)
             order.external_id = f"L{minute:%y%m%d%H%M}{len(names) + 1:02d}"
+            if number is not None:  # Shopify's name, numbered on from the seeded orders' (#1001 …)
+                order.name = f"#{number + len(names)}"
             names.append(f"o-{order.external_id}")
             visitors.append(f"v-{order.buyer_ref}")
             sources.append(source)
@@ -169,6 +210,7 @@ def _order_paid(store: Store, key: int, order: Order, lines, payments, session: 
         "id": f"live-{key}-{order.external_id}", "type": "order_paid", "ts": order.paid_at.isoformat(),
         "session_id": session, "visitor_id": f"v-{order.buyer_ref}", "order_id": order.external_id,
         "placed_at": order.placed_at.isoformat(), "total": str(order.total), "currency": store.currency,
+        **({"name": order.name} if order.name else {}),
         "source": order.traffic_source,
         "buyer": {"ref": order.buyer_ref, "name": order.buyer_name, "phone": order.buyer_phone,
                   "marketing_consent": order.marketing_consent},

@@ -279,3 +279,30 @@ def test_the_seeded_orders_left_shipped_are_delivered_on_schedule(demo_on):
                                                                        for n in notices])
         assert fulfilled.count() == len(notices) > 0
         assert all(9 <= local_hour(store, o.delivered_at) < 20 and o.delivered_at < at for o in fulfilled)
+
+
+def test_live_shopify_orders_are_named_on_from_the_seeded_names_and_keep_them_when_drawn_again(demo_on, client):
+    jade, pacific = seed().stores
+    evening = SEEDED + timedelta(hours=14)  # 18:00 in Los Angeles: ~5 orders an hour
+    last_seeded = max(int(name[1:]) for name in Order.objects.filter(store=pacific).values_list("name", flat=True))
+    for at in [evening + timedelta(minutes=30 * i) for i in range(5)]:
+        run(at)
+    orders = list(live_orders(pacific).order_by("paid_at"))
+    assert len(orders) > 3
+    numbers = sorted(int(order.name.removeprefix("#")) for order in orders)
+    # Above the seeded #1001 … (the 14 hours the storefront did not run count as a gap), then one after another.
+    assert numbers[0] > last_seeded and numbers == list(range(numbers[0], numbers[0] + len(orders)))
+    assert not live_orders(jade).exclude(name="").exists()  # a Tmall store's orders are known by their id
+    # A later worker process (nothing cached) drawing those minutes again names each order as before.
+    demo_live._shop.cache_clear()
+    ctx = stores_demo.demo_context()
+    store = ctx.stores[1]
+    shop = demo_live._shop(store.pk, store.created_at)
+    for order in orders[:3]:
+        events = demo_live.minute_events(store, ctx, shop, order.placed_at.replace(second=0, microsecond=0))
+        assert {"order_id": order.external_id, "name": order.name} in [
+            {"order_id": e.get("order_id"), "name": e.get("name")} for _, e in events]
+    client.force_login(ctx.operator)
+    with time_machine.travel(evening + timedelta(hours=2), tick=False):
+        page = client.get(orders[0].get_absolute_url()).content.decode()
+    assert f"Order {orders[0].name}" in page

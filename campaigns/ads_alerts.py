@@ -5,7 +5,8 @@ it spends again (once per quiet spell, claimed the same way).
 
 An episode is a plan's quiet spell (from when its spend last rose: a plan that resumes and stops again starts a
 new one), a store-local day it is on pace to overspend, or a spell on pace to pass its total budget (a budget
-changed later is a new episode, and so is going over again after an hourly run found it under pace). Each is
+changed later is a new episode, and so is going over again after an hourly run found it under pace by a margin,
+TOTAL_BACK_UNDER_SHARE: just under is the same episode). Each is
 claimed by inserting an AdPacingAlertSent row before the email goes (INSERT … ON CONFLICT DO NOTHING, one
 statement for all): its unique constraint makes a second beat run, or a retried task, find the episode claimed and
 send nothing. The same transaction writes one AdPacingAlertDelivery for each of the store's people: each is taken
@@ -31,7 +32,7 @@ from django.utils import timezone
 from metrics.figures import metric_value
 from stores.models import Store, StoreMembership
 
-from .ads_pacing import ZERO, group, stores_plans_pacing, watched_plans
+from .ads_pacing import ZERO, PlanPacing, group, stores_plans_pacing, watched_plans
 from .models import AdPacingAlertDelivery, AdPacingAlertSent, AdPlan, AdPlanStatus
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 # news is too old to send. A run retries none tried less than RETRY_AFTER ago (a double beat fire, a racing worker).
 RETRY_FOR = timedelta(hours=6)
 RETRY_AFTER = timedelta(minutes=30)
+# A total-budget episode ends only when a run finds the plan's projected total at most this share of its total
+# budget: a plan hovering around 100 % (over one hour, just under the next) is one episode, not an email each hour.
+TOTAL_BACK_UNDER_SHARE = Decimal("0.95")
 
 
 @dataclass
@@ -99,10 +103,17 @@ def total_episodes(plans: list[AdPlan]) -> dict[int, tuple[datetime | None, date
     return {plan_id: (lasting, ended) for plan_id, lasting, ended in rows}
 
 
+def back_under_total(p: PlanPacing) -> bool:
+    """Whether `p`'s plan is clear of its total budget's pace: projected at most TOTAL_BACK_UNDER_SHARE of it (or
+    no total budget, or no projection, any more), so its over-total episode ends."""
+    budget = p.plan.total_budget
+    return not budget or p.projected_total is None or p.projected_total <= budget * TOTAL_BACK_UNDER_SHARE
+
+
 def current_alerts(now: datetime) -> tuple[list[NewAlert], list[int]]:
     """Every store's stopped and overspending plans at `now`, each as its episode, and the all-clear of each plan
     emailed as stopped whose spend has risen since: the same few queries for any number of stores and plans
-    (`stores_plans_pacing`). Also the plans whose total-budget episode ends: back under pace."""
+    (`stores_plans_pacing`). Also the plans whose total-budget episode ends: back under pace by the margin."""
     stores = list(Store.objects.filter(ad_plans__status=AdPlanStatus.ACTIVE).distinct())
     watched = watched_plans(stores, now)
     pacings = stores_plans_pacing(watched, now)
@@ -132,21 +143,22 @@ def current_alerts(now: datetime) -> tuple[list[NewAlert], list[int]]:
         lasting, ended = totals.get(plan.pk, (None, None))
         if p.will_overspend_total:
             # Told once while it stays on pace, not every day; a new budget is news again, and so is going over
-            # again after a run found it under pace (that run's time starts the new episode, the same for any
-            # number of runs racing).
+            # again after a run found it under pace by the margin (that run's time starts the new episode, the same
+            # for any number of runs racing).
             by = f" by {plan.end_date:%Y-%m-%d}" if plan.end_date else ""
             alerts.append(NewAlert(plan.pk, store.pk, AdPacingAlertSent.OVERSPEND_TOTAL,
                                    lasting or ended or plan.created_at,
                                    plan.total_budget, plan.name, f"on pace for {_money(p.projected_total, store)} in "
                                    f"all{by}, total budget {_money(plan.total_budget, store)} "
                                    f"({_money(p.spent_total, store)} spent so far)", url))
-        elif lasting:
+        elif lasting and back_under_total(p):
             back_under.append(plan.pk)
     return alerts, back_under
 
 
 def end_total_episodes(plan_ids: list[int], now: datetime) -> None:
-    """End the lasting total-budget episodes of `plan_ids` (found under pace at `now`): going over again is news.
+    """End the lasting total-budget episodes of `plan_ids` (found under pace by the margin at `now`): going over
+    again is news.
     A racing run's update finds them ended and changes nothing, so the next episode starts at one time."""
     if plan_ids:
         AdPacingAlertSent.objects.filter(plan__in=plan_ids, kind=AdPacingAlertSent.OVERSPEND_TOTAL,

@@ -346,10 +346,10 @@ def test_a_forged_mangled_or_morning_email_token_gets_a_400_and_changes_nothing(
         assert membership.ad_alert_email and membership.morning_email
 
 
-def total_budget_plan(store, total="2000.00"):
-    """Reported 200.00 a day from 20 Nov, 240.00 a day allowed until 30 Nov, and a total budget of `total`."""
+def total_budget_plan(store, total="2000.00", end=date(2026, 11, 30)):
+    """Reported 200.00 a day from 20 Nov, 240.00 a day allowed until `end`, and a total budget of `total`."""
     plan = AdPlanFactory(store=store, name="Launch push", total_budget=Decimal(total),
-                         start_date=date(2026, 11, 20), end_date=date(2026, 11, 30))
+                         start_date=date(2026, 11, 20), end_date=end)
     for day in range(20, 25):
         AdDailyFactory(plan=plan, date=date(2026, 11, day), spend=Decimal("200.00"))
     return plan
@@ -379,19 +379,38 @@ def test_a_plan_on_pace_to_overspend_its_total_budget_is_emailed_once_per_budget
     assert AdPacingAlertSent.objects.filter(plan=plan, kind=AdPacingAlertSent.OVERSPEND_TOTAL).count() == 2
 
 
-def test_a_plan_back_under_its_total_budget_pace_and_over_again_is_emailed_again(store_a, people_a):
+def test_a_plan_hovering_at_its_total_budget_pace_is_emailed_once(store_a, people_a):
     plan = total_budget_plan(store_a, total="2200.00")
-    feed(plan, {9: "60", 13: "117"})  # 1,000.00 before + 200.57 today + 5 days × 200.00 = 2,200.57
+    feed(plan, {9: "60", 13: "117"})  # 1,000.00 before + 200.57 today + 5 days × 200.00 = 2,200.57 (100.03 %)
     assert run(NOW) == 2
-    assert run(local(15)) == 0  # 117.00 by 15:00 is on pace for 187.20 today: 2,187.20 in all, under pace
-    feed(plan, {16: "140"})  # 210.00 today: 2,210.00, over again with the same budget
-    with time_machine.travel(local(16), tick=False):  # the beat fired twice: one email each
+    assert run(local(15)) == 0  # 117.00 by 15:00 is on pace for 187.20 today: 2,187.20 in all (99.4 %), just under
+    feed(plan, {16: "140"})  # 210.00 today: 2,210.00 (100.5 %), over again
+    with time_machine.travel(local(16), tick=False):  # the beat fired twice
+        assert send_pacing_alerts_task() == 0
+        assert send_pacing_alerts_task() == 0
+    assert len(mail.outbox) == 2  # under by less than the margin: the same episode
+    episode = AdPacingAlertSent.objects.get(plan=plan, kind=AdPacingAlertSent.OVERSPEND_TOTAL)
+    assert episode.ended_at is None
+
+
+def test_a_plan_back_well_under_its_total_budget_pace_and_over_again_is_emailed_again(store_a, people_a):
+    # Ends today: 1,000.00 reported before and today's projection make its total, against 1,190.00.
+    plan = total_budget_plan(store_a, total="1190.00", end=date(2026, 11, 25))
+    feed(plan, {9: "60", 13: "117"})  # on pace for 200.57 today: 1,200.57 in all (100.9 %)
+    assert run(NOW) == 2
+    feed(plan, {15: "117.50", 17: "118", 19: "118.50", 21: "119"})  # still spending, slower
+    assert run(local(22)) == 0  # on pace for 129.82 today: 1,129.82 in all (94.9 %), back under by the margin
+    feed(plan, {23: "185"})  # 193.04 today: 1,193.04 (100.3 %), over again with the same budget
+    with time_machine.travel(local(23), tick=False):  # the beat fired twice: one email each
         assert send_pacing_alerts_task() == 2
         assert send_pacing_alerts_task() == 0
-    assert run(local(16, 30)) == 0  # 203.64 today, still over: the same episode
+    assert run(local(23, 30)) == 0  # 188.94 today, 1,188.94: just under, the same episode
+    SnapshotFactory(plan=plan, ts=local(23, 45), spend_today=Decimal("190"))
+    assert run(local(23, 45)) == 0  # 192.00 today, 1,192.00: over, still the same episode
     assert len(mail.outbox) == 4
-    assert ("Launch push: on pace for 2,210.00 CNY in all by 2026-11-30, total budget 2,200.00 CNY "
-            "(1,140.00 CNY spent so far)") in mail.outbox[-1].body
+    assert ("Launch push: on pace for 1,193.04 CNY in all by 2026-11-25, total budget 1,190.00 CNY "
+            "(1,185.00 CNY spent so far)") in mail.outbox[-1].body
+    assert AdPacingAlertSent.objects.filter(plan=plan, kind=AdPacingAlertSent.OVERSPEND_TOTAL).count() == 2
 
 
 def test_the_admin_lists_the_alerts_sent_of_the_staffs_own_stores_read_only(client, store_a, store_b, search_plan,

@@ -391,15 +391,16 @@ class AdPacingAlertSent(models.Model):
     plan = models.ForeignKey(AdPlan, on_delete=models.CASCADE, related_name="pacing_alerts_sent")
     kind = models.CharField(max_length=20, choices=KINDS)
     # Stopped: when its spend last rose (the quiet spell's start), and its all-clear (resumed) the same; overspend:
-    # the start of the store-local day; total: when an hourly run last found the plan under pace (the previous
-    # episode's ended_at), or when the plan was made.
+    # the start of the store-local day; total: when an hourly run last found the plan under pace by the margin (the
+    # previous episode's ended_at), or when the plan was made.
     episode_start = models.DateTimeField()
     # Total overspend: the total budget it was on pace to pass, so a budget changed later is a new episode; 0 else.
     budget = MoneyField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    # Total overspend: when an hourly run found the plan back under pace, ending the episode (going over again with
-    # the same budget is then a new one); null while it lasts.
+    # Total overspend: when an hourly run found the plan back under pace by the margin (ads_alerts.
+    # TOTAL_BACK_UNDER_SHARE), ending the episode (going over again with the same budget is then a new one); null
+    # while it lasts.
     ended_at = models.DateTimeField(null=True, blank=True)
     # The email's line as written when claimed, so a send retried later tells what the others were told.
     words = models.TextField(blank=True, default="")

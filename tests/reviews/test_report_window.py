@@ -6,6 +6,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from reviews.models import Review, ReviewCase
 from reviews.reports import build_report
 from tests.reviews.conftest import make_case, make_review
 
@@ -48,3 +49,24 @@ def test_the_report_counts_the_stores_reviews_and_open_cases_beyond_its_window(s
     assert report.store_wide["reviews"] == 2
     assert report.store_wide["open_cases"] == 2
     assert report.store_wide["open_cases_outside"] == 1
+
+
+@time_machine.travel("2026-06-15 12:00Z", tick=False)
+def test_the_reports_figures_and_window_sentence_are_written_with_thousands_separated(client_a, store_a):
+    now = timezone.now()
+    _open_cases(store_a, 1001, created_at=now - timedelta(days=2), prefix="IN")
+    _open_cases(store_a, 1002, created_at=now - timedelta(days=730), prefix="OLD")
+    page = client_a.get(reverse("reviews:report", args=[store_a.slug])).content.decode()
+    assert "1,001 of the store’s 2,003 reviews were written in this window" in page
+    assert "2,003 open cases, 1,002 of them for reviews written outside this window" in page
+    assert '<div class="value" id="bad-reviews">1,001</div>' in page
+    assert '<div class="value" id="not-called">1,001 <span class="badge danger">1,001 overdue</span>' in page
+
+
+def _open_cases(store, n, *, created_at, prefix):
+    """`n` open cases of 1★ reviews written at `created_at`, overdue for their first call (bulk: an import)."""
+    reviews = Review.objects.bulk_create(Review(store=store, external_id=f"{prefix}{i}", rating=1, bad=True,
+                                                created_at=created_at) for i in range(n))
+    ReviewCase.objects.bulk_create(ReviewCase(store=store, review=r, reason="rating 1", opened_at=timezone.now(),
+                                              first_contact_due_at=timezone.now() - timedelta(hours=1))
+                                   for r in reviews)

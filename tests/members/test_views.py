@@ -268,6 +268,28 @@ def test_the_texts_pages_count_of_replies_waiting_is_written_with_thousands_sepa
     assert "1,001 replies waiting for an answer" in page and "1,001 waiting for an answer." in page
 
 
+@time_machine.travel(LA_MORNING, tick=False)
+def test_the_dry_runs_counts_are_written_with_thousands_separated(client, manager_b, store_b, campaign_template):
+    members = Member.objects.bulk_create(
+        Member(store=store_b, phone=f"+1415556{i:04d}", name=f"Ada Lovelace {i}", sms_consent=True,
+               consent_source="test", joined_at=timezone.now()) for i in range(1001))
+    # Each number already had a text today: the campaign's would wait a day.
+    Message.objects.bulk_create(
+        Message(store=store_b, member=m, flow="campaign", occasion="campaign:earlier", body="x", status="sent",
+                scheduled_for=timezone.now(), sent_at=timezone.now()) for m in members)
+    client.force_login(manager_b)
+    page = client.get(reverse("members:campaign", args=[campaign_template.pk])).content.decode()
+    assert 'data-testid="audience">1,001<' in page and 'data-testid="segments">1,001<' in page
+    assert 'data-testid="waiting">1,001<' in page and "Start campaign (1,001 texts)" in page
+
+
+def test_a_members_order_count_is_written_with_thousands_separated(client, operator_b, store_b):
+    member = make_member(store_b, orders_count=1234)
+    client.force_login(operator_b)
+    page = client.get(member.get_absolute_url()).content.decode()
+    assert '<div class="label">Orders</div><div class="value">1,234</div>' in page
+
+
 def test_a_failed_texts_twilio_error_reads_in_words_with_its_code_beside(client, operator_b, member_b):
     for n, code in enumerate(["30006", "21211", "99999"]):
         Message.objects.create(store=member_b.store, member=member_b, flow="holiday", occasion=f"holiday:2026-12-0{n}",

@@ -104,9 +104,11 @@ def draw(activity: Activity, source: str, first: date, last: date, winner_count:
                 winners=[{"key": k, "label": labels[k]} for k in winners], drawn_by=user)
             this_year = activity.store.today().year
             window = "–".join(figures.day_words(d, this_year) for d in dict.fromkeys((first, last)))
+            # Counts as the page writes the draw's: '3 winners from 12,309 entrants'.
+            won, entered = (figures.metric_value(n, "count") for n in (len(winners), len(keys)))
             activity_history.record_event(
-                activity, "lottery", f"Lottery drawn: {len(winners)} winner{'s' if len(winners) != 1 else ''} from "
-                f"{len(keys)} entrants ({EntrantSource(source).label.lower()}, {window})",
+                activity, "lottery", f"Lottery drawn: {won} winner{'s' if len(winners) != 1 else ''} from "
+                f"{entered} entrants ({EntrantSource(source).label.lower()}, {window})",
                 new={"winners": len(winners), "entrants": len(keys), "seed": seed}, user=user)
             return result
     except IntegrityError as exc:  # a draw committed between our check and our insert

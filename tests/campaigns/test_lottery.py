@@ -156,3 +156,13 @@ def test_drawing_before_the_window_ends_says_so_on_the_page(client_a, lottery, b
             follow=True)
     assert "which is not over yet" in response.content.decode()
     assert not LotteryDraw.objects.exists()
+
+
+def test_a_big_draws_winner_and_entrant_counts_are_written_with_thousands_separated(client_a, lottery, store_a):
+    Member.objects.bulk_create(Member(store=store_a, phone=f"+8613800{n:06d}", name=f"M{n}",
+                                      joined_at=datetime(2026, 11, 2, 9, tzinfo=SH)) for n in range(1002))
+    with time_machine.travel(datetime(2026, 11, 26, 7, 0, tzinfo=SH), tick=False):
+        activity_lottery.draw(lottery, "members", date(2026, 11, 1), date(2026, 11, 7), 1001)
+        body = client_a.get(lottery.get_absolute_url()).content.decode()
+    assert "<strong>1,001</strong> winners from <strong>1,002</strong> entrants" in body
+    assert "Lottery drawn: 1,001 winners from 1,002 entrants" in body  # its history line too

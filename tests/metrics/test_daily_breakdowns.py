@@ -257,7 +257,7 @@ def test_a_day_without_data_says_so_instead_of_failing(client_a, store_a, rolled
     if rolled_up:
         rollup_day(store_a, DAY)
     page = page_of(client_a)
-    assert "No data for Monday 4 May 2026: nothing by traffic source, product or payment type." in page
+    assert "No data for Mon 4 May: nothing by traffic source, product or payment type." in page
     assert 'class="breakdown stack"' not in page
 
 

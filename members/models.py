@@ -19,7 +19,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
@@ -720,7 +720,9 @@ class InboundReplyQuerySet(models.QuerySet):
     def with_next_text_back(self):
         """Each reply with `next_text_back`: the number its next text back from the members' pages would have
         (the form carries it, so a double POST of one form sends once)."""
-        return self.annotate(next_text_back=Count("text_backs", filter=Q(text_backs__flow=TEXT_BACK)) + 1)
+        return self.annotate(next_text_back=Count("text_backs", filter=Q(text_backs__flow=TEXT_BACK)) + 1,
+                             last_answer_status=Subquery(Message.objects.filter(reply=OuterRef("pk"))
+                                                         .order_by("-pk").values("status")[:1]))
 
 
 class InboundReply(models.Model):
@@ -754,6 +756,15 @@ class InboundReply(models.Model):
     @property
     def needs_answer(self) -> bool:
         return self.kind in NEEDS_ANSWER and self.answered_at is None
+
+    @property
+    def answer_failed(self) -> str:
+        """While the reply waits again, how its latest answer failed ("undelivered", "failed"), else "": needs
+        `with_next_text_back()`. A failed answer puts its reply back to waiting (members.replies.answer_failed)."""
+        status = getattr(self, "last_answer_status", None)
+        if self.needs_answer and status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):
+            return MessageStatus(status).label.lower()
+        return ""
 
     @property
     def may_text_back(self) -> bool:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from opsdesk.privacy import mask_phone
@@ -194,6 +195,29 @@ def text_back(reply: InboundReply, user, body: str, attempt: int,
         message, created = queue_one(reply.member, TEXT_BACK, occasion, None, {}, now, body=body.strip(), reply=reply)
     except NotTextable as exc:
         raise Refused(f"The customer cannot be texted: {exc}.") from exc
-    # The record "Mark answered" writes; a reply already marked keeps its first.
-    InboundReply.objects.filter(pk=reply.pk, answered_at__isnull=True).update(answered_at=now, answered_by=user)
+    mark_answered_by(reply, message, user)
     return message, created
+
+
+def mark_answered_by(reply: InboundReply, answer: Message, user) -> None:
+    """The record "Mark answered" writes, for an operator's answer (a text back, a bad-review case's answer); a reply
+    already marked keeps its first. Stamped with the answer's own creation time, so `answer_failed` can tell that
+    this answer is what marked it."""
+    InboundReply.objects.filter(pk=reply.pk, answered_at__isnull=True).update(answered_at=answer.created_at,
+                                                                               answered_by=user)
+
+
+def answer_failed(message: Message) -> int:
+    """An operator's answer to a reply failed or went undelivered: the customer's question is unanswered again, so
+    the reply goes back to waiting (texts page, conversation, desk) — only if this answer is what marked it (the
+    stamp `mark_answered_by` wrote) and is the reply's latest answer (a later one may still reach them). A reply
+    marked by hand, before this answer or after its failure, stays answered. Returns the replies reopened (0 or 1)."""
+    if not message.reply_id:
+        return 0
+    later = Message.objects.filter(reply=message.reply_id, pk__gt=message.pk)
+    reopened = (InboundReply.objects.filter(pk=message.reply_id, answered_at=message.created_at)
+                .exclude(Exists(later)).update(answered_at=None, answered_by=None))
+    if reopened:
+        log.info("answer %s to reply %s did not reach the customer: the reply waits for an answer again",
+                 message.pk, message.reply_id)
+    return reopened

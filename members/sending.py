@@ -35,7 +35,7 @@ from django.utils import timezone
 from opsdesk.tenancy import parse_pk
 from stores.models import Order
 
-from . import compliance, pacing
+from . import compliance, pacing, replies
 from .models import ANSWER, HANDED_OVER, Coupon, Flow, InboundReply, Member, Message, MessageStatus, SmsTemplate
 from .sms import INVALID_NUMBER, NOT_MOBILE, OPTED_OUT, PermanentSendError, TransientSendError, get_backend
 from .texts import render, sms_length
@@ -296,6 +296,14 @@ def withdraw_coupon(message: Message, now: datetime) -> None:
     Coupon.objects.of_text(message).held().update(withdrawn_at=now)
 
 
+def not_reached(message: Message, now: datetime) -> None:
+    """The text failed or was reported undelivered (not skipped: it never left): its coupon is withdrawn, and an
+    operator's answer to a reply puts that reply back to waiting for an answer (`replies.answer_failed`). Only on
+    the move into that status, so a repeated report changes nothing more."""
+    withdraw_coupon(message, now)
+    replies.answer_failed(message)
+
+
 def reinstate_coupon(message: Message) -> None:
     """Twilio reports a text sent or delivered after a failure (a carrier's late receipt, or a text we gave
     up on that Twilio had taken): the member has the code, so it is valid again."""
@@ -516,7 +524,7 @@ def _permanent(message: Message, attempt: int, exc: PermanentSendError, now: dat
     with transaction.atomic():
         if _finish(message.pk, attempt, status=MessageStatus.FAILED, error_code=exc.code,
                    error_message=str(exc)[:255]):
-            withdraw_coupon(message, now)
+            not_reached(message, now)
         if exc.code == OPTED_OUT:
             opt_out_number(message.member_id, now)
         elif exc.code in (INVALID_NUMBER, NOT_MOBILE):
@@ -530,7 +538,7 @@ def _transient(message: Message, attempt: int, exc: TransientSendError, now: dat
         with transaction.atomic():
             if _finish(message.pk, attempt, status=MessageStatus.FAILED, error_code=exc.code,
                        error_message=f"gave up after {attempt} attempts: {exc}"[:255]):
-                withdraw_coupon(message, now)
+                not_reached(message, now)
         log.warning("message %s failed after %d attempts: %s", message.pk, attempt, exc)
         return Outcome("failed", detail=exc.code)
     delay = backoff(attempt)
@@ -582,7 +590,7 @@ def apply_status_callback(sid: str, status: str, error_code: str = "", message_i
         if new in (MessageStatus.SENT, MessageStatus.DELIVERED):
             reinstate_coupon(message)
         else:
-            withdraw_coupon(message, timezone.now())
+            not_reached(message, timezone.now())
     if sid and not message.provider_sid:
         message.provider_sid, message.sent_at = sid, message.sent_at or timezone.now()
         changed += ["provider_sid", "sent_at"]

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from members.flows import active_template
 from members.models import NEEDS_ANSWER, Flow, InboundReply, Member, SmsTemplate
+from members.replies import mark_answered_by
 from members.sending import NotTextable, member_context, not_textable_reason, queue_one
 from members.services import normalise_phone
 from members.texts import answer_problem, render
@@ -454,7 +455,7 @@ def answer_reply(case: ReviewCase, reply: InboundReply, user, body: str, attempt
                                             message=message, reply=reply)
     # The same record the members' texts page's "Mark answered" writes; a reply already marked keeps its first.
     # No call: the first-call clock and the case's status stay as they are, as for the case's own text.
-    InboundReply.objects.filter(pk=reply.pk, answered_at__isnull=True).update(answered_at=now, answered_by=user)
+    mark_answered_by(reply, message, user)
     return contact, True
 
 

@@ -13,9 +13,11 @@ from members import sending
 from members.models import TEXT_BACK, InboundReply, Message, SmsTemplate
 from members.sending import Planned, plan
 from members.sms import locmem
+from opsdesk.desk import open_items
 from tests.factories import MembershipFactory, UserFactory
 from tests.members.conftest import LA_MORNING, make_member
 from tests.members.test_conversation import reply, rows
+from tests.members.test_webhooks import signed_post
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_2026")]
 PHONE = "+14155550100"
@@ -174,3 +176,103 @@ def test_a_stale_form_is_refused_and_an_opt_out_reply_has_no_text_back(client, w
     assert not re.search(f'data-text-back="{stop.pk}"', client.get(reverse("members:texts")).content.decode())
     assert text_back(client, reverse("members:texts"), stop, "Hello").status_code == 400
     assert not Message.objects.filter(flow=TEXT_BACK).exists()
+
+
+FAILED_NOTE = "Answer failed: undelivered — text back again or call"
+
+
+def report(client, text, status, code=""):
+    """Twilio's signed delivery report of `text`, as its StatusCallback URL carries it."""
+    params = {"MessageSid": text.provider_sid, "MessageStatus": status, **({"ErrorCode": code} if code else {})}
+    return signed_post(client, reverse("twilio_status") + f"?m={text.pk}", params)
+
+
+def texted_back(client, received):
+    text_back(client, reverse("members:texts"), received, "It ships tomorrow, tracking by text.")
+    send_all()
+    return Message.objects.get(flow=TEXT_BACK)
+
+
+def desk_waiting(store):
+    """The desk's count (an item with no count is not shown)."""
+    return {i.label: i.count for i in open_items(store, None)}.get("Replies from members waiting for an answer", 0)
+
+
+def test_an_undelivered_text_back_puts_the_reply_back_to_waiting_and_says_so(client, waiting, store_b, fake_twilio):
+    member, received = waiting
+    text = texted_back(client, received)
+    assert desk_waiting(store_b) == 0
+
+    assert report(client, text, "undelivered", "30003").status_code == 204
+    received.refresh_from_db()
+    assert (received.answered_at, received.answered_by) == (None, None)
+    assert desk_waiting(store_b) == 1
+    texts_page = client.get(reverse("members:texts")).content.decode()
+    assert "1 reply waiting for an answer" in texts_page and FAILED_NOTE in re.sub(r"<[^>]+>", "", texts_page)
+    conversation = client.get(reverse("members:conversation", args=[member.pk])).content.decode()
+    assert FAILED_NOTE in re.sub(r"<[^>]+>", "", conversation)
+
+    report(client, text, "undelivered", "30003")  # Twilio retries the callback: nothing more changes
+    report(client, text, "failed", "30008")  # nor does another failure (the first one stands)
+    assert InboundReply.objects.awaiting_answer().count() == 1
+    assert Message.objects.get(pk=text.pk).error_code == "30003"
+
+    report(client, text, "delivered")  # a carrier's late receipt: delivered wins, as for any text
+    assert Message.objects.get(pk=text.pk).status == "delivered"
+    assert "Answer failed" not in client.get(reverse("members:texts")).content.decode()
+    assert desk_waiting(store_b) == 1  # still waiting: whoever reads it marks it answered
+
+
+def test_a_text_back_again_that_is_delivered_answers_the_reply_for_good(client, waiting, store_b, operator_b,
+                                                                        fake_twilio):
+    member, received = waiting
+    first = texted_back(client, received)
+    report(client, first, "undelivered", "30003")
+    assert desk_waiting(store_b) == 1
+    with time_machine.travel(LA_MORNING + timedelta(minutes=30), tick=False):
+        text_back(client, reverse("members:texts"), received, "Sorry, trying again: it ships tomorrow.", attempt=2)
+        send_all()
+    again = Message.objects.get(flow=TEXT_BACK, occasion__endswith="answer 2")
+    report(client, again, "delivered")
+    report(client, again, "undelivered", "30003")  # a late failure report does not undo delivered
+    received.refresh_from_db()
+    assert (received.answered_by, received.answered_at) == (operator_b, LA_MORNING + timedelta(minutes=30))
+    assert desk_waiting(store_b) == 0
+    assert "Answer failed" not in client.get(reverse("members:texts")).content.decode()
+
+
+def test_a_reply_marked_answered_by_hand_after_the_failure_stays_answered(client, waiting, store_b, operator_b,
+                                                                           fake_twilio):
+    member, received = waiting
+    text = texted_back(client, received)
+    report(client, text, "undelivered", "30003")
+    with time_machine.travel(LA_MORNING + timedelta(minutes=20), tick=False):  # the operator called the customer
+        client.post(reverse("members:texts"), {"answered": received.pk})
+    report(client, text, "undelivered", "30003")
+    report(client, text, "failed", "30008")
+    received.refresh_from_db()
+    assert (received.answered_by, received.answered_at) == (operator_b, LA_MORNING + timedelta(minutes=20))
+    assert desk_waiting(store_b) == 0
+    assert "Answer failed" not in client.get(reverse("members:texts")).content.decode()
+
+
+def test_a_text_back_twilio_refuses_at_the_send_step_puts_the_reply_back_to_waiting(client, waiting, fake_twilio):
+    member, received = waiting
+    fake_twilio.refuse(PHONE, 30006)  # a landline: no sid, so no status report will follow
+    text = texted_back(client, received)
+    assert (text.status, text.error_code) == ("failed", "30006")
+    assert InboundReply.objects.get(pk=received.pk).answered_at is None
+    page = re.sub(r"<[^>]+>", "", client.get(reverse("members:texts")).content.decode())
+    assert "Answer failed: failed — text back again or call" in page
+
+
+def test_an_earlier_answers_failure_leaves_the_reply_answered_by_a_later_one(client, waiting, operator_b, fake_twilio):
+    member, received = waiting
+    first = texted_back(client, received)
+    report(client, first, "undelivered", "30003")
+    with time_machine.travel(LA_MORNING + timedelta(minutes=30), tick=False):
+        text_back(client, reverse("members:texts"), received, "Calling you now instead.", attempt=2)
+        send_all()
+    report(client, first, "failed", "30008")  # still the first answer's report: the second may yet reach them
+    received.refresh_from_db()
+    assert (received.answered_by, received.answered_at) == (operator_b, LA_MORNING + timedelta(minutes=30))

@@ -352,6 +352,20 @@ def test_an_empty_or_too_long_answer_is_refused_with_the_forms_error_and_nothing
     assert ReviewCase.objects.get(pk=case.pk).first_contact_at is None
 
 
+def test_a_case_answer_reported_undelivered_puts_the_reply_back_to_waiting(client_b, case, care_template, clock):
+    received = texted_and_replied(client_b, case)
+    clock.shift(timedelta(minutes=10))
+    answer(client_b, case, received.pk, "Sure, Lin will call you at 6:30 today.")
+    sent = Message.objects.get(occasion=f"review_care:case {case.pk} reply {received.pk} answer 1")
+    sending.send_message(sent.pk)
+    sent.refresh_from_db()
+    signed_post(client_b, reverse("twilio_status") + f"?m={sent.pk}",
+                {"MessageSid": sent.provider_sid, "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    assert InboundReply.objects.awaiting_answer().filter(pk=received.pk).exists()
+    page = re.sub(r"<[^>]+>", "", client_b.get(reverse("members:texts")).content.decode())
+    assert "Answer failed: undelivered — text back again or call" in page
+
+
 def test_an_operator_of_another_store_cannot_answer_a_reply(client_b, store_a, case, care_template, clock):
     received = texted_and_replied(client_b, case)
     client_b.force_login(MembershipFactory(store=store_a, user=UserFactory(username="op-a"), role="operator").user)

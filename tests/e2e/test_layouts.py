@@ -224,7 +224,8 @@ def test_a_busy_conversation_fits_the_screen(page, live_server, login, screensho
     page.set_viewport_size(VIEWPORTS[size])
     page.goto(f"{live_server.url}{reverse('members:conversation', args=[members[0].pk])}")
     assert page.get_by_text("Opted out by texting 退订，谢谢").count() == 1
-    assert page.locator("table.stack button").count() == 2
+    assert page.locator("table.stack button", has_text="Mark answered").count() == 2
+    assert page.locator("table.stack details summary", has_text="Text back").count() == 2
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 2
     assert page.evaluate(OFF_SCREEN_CELLS) == []
     screenshot(f"{size}-conversation")

@@ -129,4 +129,4 @@ def test_many_reviews_cost_no_more_queries_and_no_list_of_ids(client_a, store_a,
             html = page(client_a, store_a)
         assert max(len(q["sql"]) for q in ran.captured_queries) < 3000  # the old rule sent 1,500 ids, per count
     assert "1,500 bad reviews have no case" in _store_page(client_a, store_a)
-    assert '<div class="value" id="bad-reviews">1500</div>' in html
+    assert '<div class="value" id="bad-reviews">1,500</div>' in html

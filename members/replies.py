@@ -175,13 +175,9 @@ def text_back(reply: InboundReply, user, body: str, attempt: int,
     TEXT_BACK is one of ANSWER_FLOWS, so the frequency cap and one text a day neither hold it back nor count it).
     ValueError for a body that is no one-segment text; Refused for an opt-out or opt-in (the app answers those),
     a stale form or a customer who may not be texted."""
-    from .sending import NotTextable, queue_one
-
     now = now or timezone.now()
     # Locked: two different attempts racing each other count the reply's answers one after the other.
     reply = InboundReply.objects.select_for_update(of=("self",)).select_related("member__store").get(pk=reply.pk)
-    if reply.kind not in NEEDS_ANSWER:
-        raise Refused(f"An {reply.get_kind_display().lower()} is answered by the app (or Twilio), not by a text back.")
     done = reply.text_backs.filter(flow=TEXT_BACK).count()
     if attempt < 1 or attempt > done + 1:
         raise Refused(f"The page asked for answer {attempt} to that reply, but the next one is answer {done + 1}; "
@@ -189,14 +185,27 @@ def text_back(reply: InboundReply, user, body: str, attempt: int,
     occasion = f"{TEXT_BACK}:reply {reply.pk} answer {attempt}"
     if attempt <= done:  # sent already: the same POST again (a retry, a second click)
         return Message.objects.get(member=reply.member, flow=TEXT_BACK, occasion=occasion), False
+    message, created = queue_answer(reply, TEXT_BACK, occasion, body, now)
+    mark_answered_by(reply, message, user)
+    return message, created
+
+
+def queue_answer(reply: InboundReply, flow: str, occasion: str, body: str, now: datetime) -> tuple[Message, bool]:
+    """Queue an operator's answer to `reply` in their own words, linked to it (`sending.queue_one`: the same
+    occasion again returns the text already there): the one way both a text back and a bad-review case's answer
+    send. Refused for an opt-out or opt-in (the app answers those) or a customer who may not be texted;
+    ValueError for a body that is no one-segment text."""
+    from .sending import NotTextable, queue_one
+
+    if reply.kind not in NEEDS_ANSWER:
+        raise Refused(f"An {reply.get_kind_display().lower()} is answered by the app (or Twilio), not by an "
+                      "operator's text.")
     if problem := answer_problem(body):
         raise ValueError(problem)
     try:
-        message, created = queue_one(reply.member, TEXT_BACK, occasion, None, {}, now, body=body.strip(), reply=reply)
+        return queue_one(reply.member, flow, occasion, None, {}, now, body=body.strip(), reply=reply)
     except NotTextable as exc:
         raise Refused(f"The customer cannot be texted: {exc}.") from exc
-    mark_answered_by(reply, message, user)
-    return message, created
 
 
 def mark_answered_by(reply: InboundReply, answer: Message, user) -> None:

@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from members.flows import active_template
 from members.models import NEEDS_ANSWER, Flow, InboundReply, Member, SmsTemplate
-from members.replies import mark_answered_by
+from members.replies import Refused, mark_answered_by, queue_answer
 from members.sending import NotTextable, member_context, not_textable_reason, queue_one
 from members.services import normalise_phone
-from members.texts import answer_problem, render
+from members.texts import render
 from opsdesk.tenancy import assignable_users
 from stores import listing
 from stores.models import ListingVersion, Product, Store
@@ -439,16 +439,10 @@ def answer_reply(case: ReviewCase, reply: InboundReply, user, body: str, attempt
             return contact, False
     if not case.is_open():
         raise IllegalTransition(f"The case is {case.get_status_display().lower()}; texts are sent from open cases.")
-    if reply.kind not in NEEDS_ANSWER:
-        raise IllegalTransition(f"An {reply.get_kind_display().lower()} is answered by the app (or Twilio), not "
-                                "from the case.")
-    if problem := answer_problem(body):
-        raise ValueError(problem)
     try:
-        message, created = queue_one(reply.member, Flow.REVIEW_CARE, occasion, None, {}, now, body=body.strip(),
-                                     reply=reply)
-    except NotTextable as exc:
-        raise IllegalTransition(f"The customer cannot be texted: {exc}.") from exc
+        message, created = queue_answer(reply, Flow.REVIEW_CARE, occasion, body, now)
+    except Refused as exc:
+        raise IllegalTransition(str(exc)) from exc
     if not created:
         return ContactAttempt.objects.get(message=message), False
     contact = ContactAttempt.objects.create(case=case, by=user, at=now, outcome=ContactOutcome.ANSWERED,

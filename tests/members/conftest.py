@@ -12,6 +12,17 @@ from tests.fake_twilio import FakeTwilio
 
 # 10:00 in Los Angeles, 02:00 next day in Shanghai: inside texting hours for store B members.
 LA_MORNING = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+# Answers an operator may not send (empty, longer than one SMS), with the error the form gives: the members' text
+# back and a bad-review case's answer share the rule (members.texts.answer_problem).
+BAD_ANSWERS = pytest.mark.parametrize(
+    "body, error",
+    [
+        ("   ", "Write the answer: an empty text is not sent."),
+        ("x" * 161, "The answer is 161 characters long; one text holds 160. Shorten it by 1."),
+        ("好" * 71, "The answer is 71 characters long; one text holds 70 with characters beyond plain Latin"),
+    ],
+    ids=["empty", "161 plain characters", "71 Chinese characters"],
+)
 
 
 @pytest.fixture(autouse=True)

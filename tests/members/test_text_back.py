@@ -15,7 +15,7 @@ from members.sending import Planned, plan
 from members.sms import locmem
 from opsdesk.desk import open_items
 from tests.factories import MembershipFactory, UserFactory
-from tests.members.conftest import LA_MORNING, make_member
+from tests.members.conftest import BAD_ANSWERS, LA_MORNING, make_member
 from tests.members.test_conversation import reply, rows
 from tests.members.test_webhooks import signed_post
 
@@ -100,15 +100,7 @@ def test_a_text_back_shows_beside_its_reply_in_the_conversation_with_its_deliver
 
 
 @pytest.mark.parametrize("page", ["members:texts", "members:conversation"])
-@pytest.mark.parametrize(
-    "body, error",
-    [
-        ("   ", "Write the answer: an empty text is not sent."),
-        ("x" * 161, "The answer is 161 characters long; one text holds 160. Shorten it by 1."),
-        ("好" * 71, "The answer is 71 characters long; one text holds 70 with characters beyond plain Latin"),
-    ],
-    ids=["empty", "161 plain characters", "71 Chinese characters"],
-)
+@BAD_ANSWERS
 def test_an_empty_or_too_long_text_back_is_refused_with_its_error_and_nothing_is_sent(client, waiting, page, body,
                                                                                        error):
     member, received = waiting

@@ -14,7 +14,7 @@ from members.models import Flow, InboundReply, Member, Message, MessageStatus, S
 from members.sms import locmem
 from reviews.models import CaseStatus, ContactAttempt, ContactOutcome, ReviewCase
 from tests.factories import MembershipFactory, OrderFactory, UserFactory
-from tests.members.conftest import LA_MORNING, make_member
+from tests.members.conftest import BAD_ANSWERS, LA_MORNING, make_member
 from tests.members.test_webhooks import signed_post
 from tests.reviews.conftest import make_case
 
@@ -327,15 +327,7 @@ def test_an_operator_answers_a_reply_from_the_case_once_and_the_reply_shows_answ
     assert "first call due" in client_b.get(case.get_absolute_url()).content.decode()
 
 
-@pytest.mark.parametrize(
-    "body, error",
-    [
-        ("   ", "Write the answer: an empty text is not sent."),
-        ("x" * 161, "The answer is 161 characters long; one text holds 160. Shorten it by 1."),
-        ("好" * 71, "The answer is 71 characters long; one text holds 70 with characters beyond plain Latin"),
-    ],
-    ids=["empty", "161 plain characters", "71 Chinese characters"],
-)
+@BAD_ANSWERS
 def test_an_empty_or_too_long_answer_is_refused_with_the_forms_error_and_nothing_is_sent(
     client_b, case, care_template, clock, body, error
 ):

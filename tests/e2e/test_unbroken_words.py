@@ -155,3 +155,26 @@ def test_a_products_sku_is_one_line_on_a_phone(page, live_server, login, operato
         page.set_viewport_size({"width": width, "height": 844})
         assert page.evaluate(WRAPPED_CELLS, SKUS) == [], f"at {width} px"
     assert page.locator(SKUS).all_inner_texts() == ["JAD-BOX-2026-XMAS", "JAD-008"]
+
+
+# Figures whose text runs over more than one line (bottoms differ by more than a line's descent).
+TWO_LINES = """selector => [...document.querySelectorAll(selector)].filter(el => {
+    const range = document.createRange(); range.selectNodeContents(el);
+    const bottoms = [...range.getClientRects()].filter(r => r.width > 0).map(r => r.bottom);
+    return Math.max(...bottoms) - Math.min(...bottoms) > 10;
+}).map(el => el.textContent.trim())"""
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_desks_money_figures_keep_their_currency_on_their_line(page, live_server, login, operator_a, store_a,
+                                                                   store_b, width):
+    # "30,957.62" over "CNY" in a desk card of two stores at 1366 px: the currency went to a line of its own.
+    from tests.factories import MembershipFactory, OrderFactory
+
+    MembershipFactory(store=store_b, user=operator_a, role="operator")
+    OrderFactory(store=store_a, total="34327.48", placed_at=timezone.now(), paid_at=timezone.now())
+    login("op-a")
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(live_server.url + "/")
+    assert "34,327.48 CNY" in page.locator(".kpi .value").first.inner_text()
+    assert page.evaluate(TWO_LINES, ".kpi .value") == []

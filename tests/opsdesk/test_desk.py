@@ -72,7 +72,7 @@ def test_desk_shows_money_with_thousands_separators_and_the_currency(client_a, s
     OrderFactory(store=store_a, total=Decimal("1250"), placed_at=now - timedelta(hours=27),
                  paid_at=now - timedelta(hours=27))
     page = client_a.get(reverse("desk")).content.decode()
-    assert '<div class="value">34,327.48 CNY</div>' in page  # GMV, and AOV of one order
+    assert '<div class="value">34,327.48 <span class="unit">CNY</span></div>' in page  # GMV, and AOV of one order
     assert "yesterday 1,250.00 CNY" in page
     assert "34327.48" not in page
 

@@ -24,11 +24,13 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from ninja.security import HttpBearer
 
+from metrics.live_cache import facts_arrived
 from opsdesk.money import foreign_sign_error, to_money
 from stores.models import ApiKey
 
 from .ads_importers import (
     AdReportError,
+    ImportResult,
     RowError,
     money_or_error,
     parse_number,
@@ -116,6 +118,18 @@ def _snapshot_objects(store, items: list[dict]) -> tuple[list[AdSpendSnapshot], 
     return objects, errors
 
 
+def save_batch(store, rows: list, snapshots: list[AdSpendSnapshot]) -> ImportResult | None:
+    """Store a checked batch (`validate_rows`' rows, `_snapshot_objects`' snapshots) in one transaction; the live
+    view's cost column reads both, so its shared snapshot ends once, when that commits. None without rows."""
+    with transaction.atomic():
+        result = save_performance(store, rows) if rows else None
+        if snapshots:
+            AdSpendSnapshot.objects.bulk_create(snapshots, update_conflicts=True, unique_fields=["plan", "ts"],
+                                                update_fields=["spend_today"])
+        facts_arrived(store)
+    return result
+
+
 def build_router() -> Router:
     router = Router(auth=StoreKeyAuth(), tags=["ads"])
 
@@ -141,11 +155,7 @@ def build_router() -> Router:
             return Status(400, {"detail": f"{len(errors)} problem(s); nothing was saved",
                                 "errors": [{"item": str(e.row), "field": e.column, "reason": e.reason}
                                            for e in errors]})
-        with transaction.atomic():
-            result = save_performance(store, rows) if rows else None
-            if snapshots:
-                AdSpendSnapshot.objects.bulk_create(snapshots, update_conflicts=True, unique_fields=["plan", "ts"],
-                                                    update_fields=["spend_today"])
+        result = save_batch(store, rows, snapshots)
         return Status(200, {"rows": len(rows), "created": result.created if result else 0,
                             "updated": result.updated if result else 0, "snapshots": len(snapshots),
                             "refreshed": result.refreshed if result else []})

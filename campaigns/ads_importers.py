@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from metrics.live_cache import facts_arrived
 from metrics.rollup import refresh_days, refreshed_note
 from opsdesk.money import (
     CURRENCY_SIGN,
@@ -516,9 +517,14 @@ def import_ad_report(store: Store, raw: bytes, fmt: str | None = None, dates: st
     segmented_by = tuple(c for c in SEGMENTS if c in columns)
     if "hour" in columns:
         _refuse_dropped_figures(records, columns, fmt, header_line)
-        result = save_hourly(store, validate_hourly(store, records, segmented_by, dates, mark), progress)
+        rows = validate_hourly(store, records, segmented_by, dates, mark)
+        save = save_hourly
     else:
-        result = save_performance(store, validate_rows(store, records, segmented_by, dates, mark), progress)
+        rows = validate_rows(store, records, segmented_by, dates, mark)
+        save = save_performance
+    with transaction.atomic():
+        result = save(store, rows, progress)
+        facts_arrived(store)  # the live view's cost column reads both: its shared snapshot ends when this commits
     result.segmented_by, result.format = segmented_by, fmt
     return result
 

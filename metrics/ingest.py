@@ -41,6 +41,7 @@ from stores.orders import (
     record_refund,
 )
 
+from .live_cache import facts_arrived
 from .models import TrafficEvent
 from .schemas import (
     BODY,
@@ -376,5 +377,7 @@ def store_events(store: Store, events: list, products: dict[str, int]) -> Ingest
             touched.update(store.today(event.ts) for event in unique.values()
                            if event.ts < today_starts and event.id in stored and not isinstance(event, Fulfilment))
         mark_stale_days(store, touched)  # late facts: their past, rolled-up days are rebuilt
+        if stored:  # a retried batch (every id already stored) leaves the live view's shared snapshot as it is
+            facts_arrived(store)
     return IngestResult(accepted=len(stored), duplicates=len(events) - len(stored), orders_created=orders_created,
                         skipped=skipped)

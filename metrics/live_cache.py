@@ -11,11 +11,12 @@ computed, which is the snapshot's own `as_of`: the page says how old the figures
   previous snapshot if it is at most one more interval old, or wait briefly for the new one.
 - The cache unreachable, or no snapshot within WAIT: the request computes its own, as before. Never an error.
 
-New facts end a snapshot early. Every channel that stores a store's events, orders or refunds calls
-`facts_arrived` in its transaction; once that commits, one INCR raises the store's generation. A snapshot
-carries the generation read before it was computed and is served only while that is still the store's, so
-an order shows on the next poll, not an interval later. A computation an event landed in is not stored (its
-figures may miss it) and, being tagged with the older generation, would not be served if it were.
+New facts end a snapshot early. Every channel that writes something the live view shows (events, orders,
+refunds, ad spend, a listing's title) calls `facts_arrived` in its transaction, once per batch and only when the
+batch stored something new (a retried batch does not); once that commits, one INCR raises the store's
+generation. A snapshot carries the generation read before it was computed and is served only while that is still
+the store's, so an order shows on the next poll, not an interval later. A computation an event landed in is not
+stored (its figures may miss it) and, being tagged with the older generation, would not be served if it were.
 """
 
 from __future__ import annotations
@@ -85,8 +86,9 @@ def generation_key(store: Store) -> str:
 
 
 def facts_arrived(store: Store) -> None:
-    """Events, orders or refunds of `store` were written in the current transaction: once it commits, its shared
-    snapshot is out of date. One INCR per call, so a channel calls it once per batch, after writing."""
+    """Something the live view shows of `store` (events, orders, refunds, ad spend, a listing) was written in the
+    current transaction: once it commits, its shared snapshot is out of date. One INCR per call, so a channel calls
+    it once per batch, after writing, and not for a batch that stored nothing new (a retry, a duplicate delivery)."""
     transaction.on_commit(partial(bump_generation, store), robust=True)
 
 

@@ -17,7 +17,6 @@ from django.db.models import Q
 
 from stores.models import Store
 
-from .live_cache import facts_arrived
 from .models import StaleDay
 from .rollup import refresh_days, rolled_up
 
@@ -25,11 +24,8 @@ from .rollup import refresh_days, rolled_up
 def mark_stale_days(store: Store, days: Iterable[date]) -> list[date]:
     """Mark those of the store-local `days` that are past and already rolled up, in the caller's
     transaction (call it after writing the facts), and have a worker rebuild them once it commits.
-    Returns the days marked; a request touching only today (the live case) costs no query.
-
-    Every channel that writes events, orders or refunds in a transaction calls this once after writing,
-    so it also tells the live view's shared snapshot that the store has new facts (`live_cache.facts_arrived`)."""
-    facts_arrived(store)
+    Returns the days marked; a request touching only today (the live case) costs no query. The live view's
+    shared snapshot is the channel's to end (`live_cache.facts_arrived`), when its batch stored something new."""
     past = sorted(day for day in set(days) if day < store.today())
     if not past:
         return []

@@ -947,7 +947,10 @@ def import_orders(store: Store, source, mark: str | None = None,
             result.notes.append(note)
         progress("rolling up", count, count)
         result.refreshed = refresh_days(store, touched)
-        facts_arrived(store)  # the live view's shared snapshot ends when this commits
+        # The live view's shared snapshot ends when this commits, unless no day's numbers changed (the same file
+        # imported again, or one that only ships its orders).
+        if touched:
+            facts_arrived(store)
     return result
 
 

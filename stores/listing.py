@@ -310,6 +310,9 @@ def create_version(product: Product, *, title: str, detail_page: str = "", note:
         started_at=now, created_by=user if getattr(user, "is_authenticated", False) else None)
     product.title = title
     product.save(update_fields=["title"])
+    from metrics.live_cache import facts_arrived  # metrics builds on stores, not the other way round
+
+    facts_arrived(product.store)  # the live view's top products show the title: its shared snapshot ends
     return version
 
 

@@ -452,6 +452,7 @@ def record_shopify_order(store, payload: dict) -> tuple[Order, bool]:
         result = record_order(store, data, touched)
         _keep_refunds(store, result[0], payload, touched)
         mark_stale_days(store, touched)
+        _live_view_changed(store, touched)
     return result
 
 
@@ -539,6 +540,7 @@ def record_shopify_refund(store, payload: dict) -> RefundRecorded:
             if changed:
                 _touch_refund_day(store, order, touched)
             mark_stale_days(store, touched)
+            _live_view_changed(store, touched)
     return RefundRecorded(order, created, unknown)
 
 
@@ -556,4 +558,14 @@ def delete_shopify_order(store, payload) -> bool:
     with transaction.atomic():
         deleted = delete_order(store, str(payload["id"]), touched)
         mark_stale_days(store, touched)
+        _live_view_changed(store, touched)
     return deleted
+
+
+def _live_view_changed(store, touched: set[date]) -> None:
+    """End the live view's shared snapshot if the notification changed a day's numbers: one delivered twice (or
+    only shipping an order, naming it) changes none of its figures, so it leaves the snapshot as it is."""
+    from metrics.live_cache import facts_arrived  # metrics builds on stores, not the other way round
+
+    if touched:
+        facts_arrived(store)

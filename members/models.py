@@ -457,6 +457,9 @@ class Message(models.Model):
     # conversation shows it beside that reply.
     reply = models.ForeignKey("InboundReply", null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="text_backs")
+    # The operator who wrote an answer to a reply: a late "delivered" marks the reply answered by them again.
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
     body = models.TextField()
     segments = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(max_length=20, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
@@ -713,6 +716,11 @@ class StrangerHelp(models.Model):
         return self.provider_sid
 
 
+# The send step's skip reasons for a customer who may no longer be texted (members.sending), in a reply's note.
+SKIPPED_ANSWER_WORDS = {"opted out": "the customer opted out", "invalid number": "Twilio reported the number invalid",
+                        "no consent": "the customer has not agreed to texts"}
+
+
 class InboundReplyQuerySet(models.QuerySet):
     def awaiting_answer(self):
         return self.filter(kind__in=NEEDS_ANSWER, answered_at__isnull=True)
@@ -720,9 +728,14 @@ class InboundReplyQuerySet(models.QuerySet):
     def with_next_text_back(self):
         """Each reply with `next_text_back`: the number its next text back from the members' pages would have
         (the form carries it, so a double POST of one form sends once)."""
-        return self.annotate(next_text_back=Count("text_backs", filter=Q(text_backs__flow=TEXT_BACK)) + 1,
-                             last_answer_status=Subquery(Message.objects.filter(reply=OuterRef("pk"))
-                                                         .order_by("-pk").values("status")[:1]))
+        return self.with_last_answer().annotate(
+            next_text_back=Count("text_backs", filter=Q(text_backs__flow=TEXT_BACK)) + 1)
+
+    def with_last_answer(self):
+        """Each reply with its latest operator answer's status and skip reason, which `answer_not_reached` reads."""
+        latest = Message.objects.filter(reply=OuterRef("pk")).order_by("-pk")
+        return self.annotate(last_answer_status=Subquery(latest.values("status")[:1]),
+                             last_answer_skip_reason=Subquery(latest.values("skip_reason")[:1]))
 
 
 class InboundReply(models.Model):
@@ -737,6 +750,9 @@ class InboundReply(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
+    # The operator's answer that marked it answered (members.replies.mark_answered_by); empty when marked by hand.
+    # Only that answer's failure puts the reply back to waiting.
+    answered_with = models.ForeignKey("Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     objects = InboundReplyQuerySet.as_manager()
 
@@ -758,12 +774,20 @@ class InboundReply(models.Model):
         return self.kind in NEEDS_ANSWER and self.answered_at is None
 
     @property
-    def answer_failed(self) -> str:
-        """While the reply waits again, how its latest answer failed ("undelivered", "failed"), else "": needs
-        `with_next_text_back()`. A failed answer puts its reply back to waiting (members.replies.answer_failed)."""
+    def answer_not_reached(self) -> str:
+        """While the reply waits again, why its latest answer did not reach the customer, in the operator's words
+        ("Answer failed: undelivered — text back again or call", "Answer not sent: the customer opted out — call"),
+        else "": needs `with_last_answer()`. Such an answer puts its reply back to waiting
+        (members.replies.answer_failed)."""
         status = getattr(self, "last_answer_status", None)
-        if self.needs_answer and status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):
-            return MessageStatus(status).label.lower()
+        if not self.needs_answer:
+            return ""
+        if status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):
+            return f"Answer failed: {MessageStatus(status).label.lower()} — text back again or call"
+        if status == MessageStatus.SKIPPED:
+            # Skipped at the send step: the customer may not be texted now, so texting again is no way.
+            reason = SKIPPED_ANSWER_WORDS.get(self.last_answer_skip_reason, self.last_answer_skip_reason)
+            return f"Answer not sent: {reason} — call"
         return ""
 
     @property

@@ -185,13 +185,14 @@ def text_back(reply: InboundReply, user, body: str, attempt: int,
     occasion = f"{TEXT_BACK}:reply {reply.pk} answer {attempt}"
     if attempt <= done:  # sent already: the same POST again (a retry, a second click)
         return Message.objects.get(member=reply.member, flow=TEXT_BACK, occasion=occasion), False
-    message, created = queue_answer(reply, TEXT_BACK, occasion, body, now)
+    message, created = queue_answer(reply, user, TEXT_BACK, occasion, body, now)
     mark_answered_by(reply, message, user)
     return message, created
 
 
-def queue_answer(reply: InboundReply, flow: str, occasion: str, body: str, now: datetime) -> tuple[Message, bool]:
-    """Queue an operator's answer to `reply` in their own words, linked to it (`sending.queue_one`: the same
+def queue_answer(reply: InboundReply, user, flow: str, occasion: str, body: str,
+                 now: datetime) -> tuple[Message, bool]:
+    """Queue `user`'s answer to `reply` in their own words, linked to it (`sending.queue_one`: the same
     occasion again returns the text already there): the one way both a text back and a bad-review case's answer
     send. Refused for an opt-out or opt-in (the app answers those) or a customer who may not be texted;
     ValueError for a body that is no one-segment text."""
@@ -203,30 +204,49 @@ def queue_answer(reply: InboundReply, flow: str, occasion: str, body: str, now: 
     if problem := answer_problem(body):
         raise ValueError(problem)
     try:
-        return queue_one(reply.member, flow, occasion, None, {}, now, body=body.strip(), reply=reply)
+        return queue_one(reply.member, flow, occasion, None, {}, now, body=body.strip(), reply=reply, sent_by=user)
     except NotTextable as exc:
         raise Refused(f"The customer cannot be texted: {exc}.") from exc
 
 
 def mark_answered_by(reply: InboundReply, answer: Message, user) -> None:
     """The record "Mark answered" writes, for an operator's answer (a text back, a bad-review case's answer); a reply
-    already marked keeps its first. Stamped with the answer's own creation time, so `answer_failed` can tell that
-    this answer is what marked it."""
+    already marked keeps its first. The answer is kept on the reply (`answered_with`): only its failure reopens it."""
     InboundReply.objects.filter(pk=reply.pk, answered_at__isnull=True).update(answered_at=answer.created_at,
-                                                                               answered_by=user)
+                                                                               answered_by=user, answered_with=answer)
 
 
 def answer_failed(message: Message) -> int:
-    """An operator's answer to a reply failed or went undelivered: the customer's question is unanswered again, so
-    the reply goes back to waiting (texts page, conversation, desk) — only if this answer is what marked it (the
-    stamp `mark_answered_by` wrote) and is the reply's latest answer (a later one may still reach them). A reply
-    marked by hand, before this answer or after its failure, stays answered. Returns the replies reopened (0 or 1)."""
+    """An operator's answer to a reply failed, went undelivered or was not sent (the customer opted out meanwhile):
+    the customer's question is unanswered again, so the reply goes back to waiting (texts page, conversation, desk)
+    — only if this answer is what marked it (`answered_with`) and is the reply's latest answer (a later one may
+    still reach them). A reply marked by hand, before this answer or after its failure, stays answered. Returns the
+    replies reopened (0 or 1)."""
     if not message.reply_id:
         return 0
-    later = Message.objects.filter(reply=message.reply_id, pk__gt=message.pk)
-    reopened = (InboundReply.objects.filter(pk=message.reply_id, answered_at=message.created_at)
-                .exclude(Exists(later)).update(answered_at=None, answered_by=None))
+    reopened = (InboundReply.objects.filter(pk=message.reply_id, answered_with=message)
+                .exclude(Exists(_later_answers(message))).update(answered_at=None, answered_by=None,
+                                                                  answered_with=None))
     if reopened:
         log.info("answer %s to reply %s did not reach the customer: the reply waits for an answer again",
                  message.pk, message.reply_id)
     return reopened
+
+
+def answer_reached(message: Message) -> int:
+    """Twilio reports an operator's answer delivered after reporting it failed or undelivered (it does, now and
+    then): the reply it had put back to waiting is answered again by the answer's sender — if it still waits and
+    no later answer was sent (that one answers it, or fails on its own). Returns the replies marked (0 or 1)."""
+    if not message.reply_id:
+        return 0
+    marked = (InboundReply.objects.filter(pk=message.reply_id, answered_at__isnull=True)
+              .exclude(Exists(_later_answers(message)))
+              .update(answered_at=message.created_at, answered_by=message.sent_by_id, answered_with=message))
+    if marked:
+        log.info("answer %s to reply %s was delivered after all: the reply is answered again", message.pk,
+                 message.reply_id)
+    return marked
+
+
+def _later_answers(message: Message):
+    return Message.objects.filter(reply=message.reply_id, pk__gt=message.pk)

@@ -214,10 +214,10 @@ def not_textable_reason(member: Member) -> str:
 @transaction.atomic
 def queue_one(member: Member, flow: str, occasion: str, template: SmsTemplate | None, context: dict,
               now: datetime | None = None, body: str | None = None,
-              reply: InboundReply | None = None) -> tuple[Message, bool]:
+              reply: InboundReply | None = None, sent_by=None) -> tuple[Message, bool]:
     """Queue one text an operator chose to send one customer (a bad-review case's text): (the text, created).
     `body`, when given, is the operator's own words (an answer to `reply`), sent as written instead of the
-    template.
+    template; `sent_by` is the operator who wrote it.
 
     The same (member, flow, occasion) again returns the text already there, so a double-click or a retried
     POST sends once. Quiet hours hold it for 09:00 in the member's zone; opt-outs, invalid numbers and
@@ -234,7 +234,7 @@ def queue_one(member: Member, flow: str, occasion: str, template: SmsTemplate | 
     if body is None:
         body = render(template.body, {**member_context(member), **context})
     message = Message(store=member.store, member=member, flow=flow, occasion=occasion, template=template, body=body,
-                      reply=reply, segments=sms_length(body).segments,
+                      reply=reply, sent_by=sent_by, segments=sms_length(body).segments,
                       scheduled_for=compliance.next_send_time(now, member.zone))
     try:
         with transaction.atomic():  # a savepoint: the double-click's twin may have inserted it meanwhile
@@ -312,10 +312,12 @@ def reinstate_coupon(message: Message) -> None:
 
 def _skip(message: Message, attempt: int, reason: str) -> Outcome:
     """Keep the text as skipped with its reason, and withdraw the coupon it was to announce (issued with it
-    when planned, members.models.CouponQuerySet.issue): the member never hears of it."""
+    when planned, members.models.CouponQuerySet.issue): the member never hears of it. An operator's answer to a
+    reply puts that reply back to waiting, as a failed one does."""
     with transaction.atomic():
         if _finish(message.pk, attempt, status=MessageStatus.SKIPPED, skip_reason=reason):
             withdraw_coupon(message, timezone.now())
+            replies.answer_failed(message)  # an answer the customer never got (opted out meanwhile) answers nothing
     return Outcome("skipped", detail=reason)
 
 
@@ -583,12 +585,15 @@ def apply_status_callback(sid: str, status: str, error_code: str = "", message_i
     new = CALLBACK_STATUS.get(status)
     changed = []
     if _moves_to(message, new):
+        was = message.status
         # The error belongs to the status it came with: a delivered text keeps no earlier failure's code.
         message.status, message.error_code, message.error_message = new, str(error_code or "")[:20], ""
         changed += ["status", "error_code", "error_message"]
         # The coupon follows its text: gone while the member has not got it, back if a later report says so.
         if new in (MessageStatus.SENT, MessageStatus.DELIVERED):
             reinstate_coupon(message)
+            if was in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):
+                replies.answer_reached(message)  # the failure had put its reply back to waiting
         else:
             not_reached(message, timezone.now())
     if sid and not message.provider_sid:

@@ -389,7 +389,7 @@ def contact_log(case: ReviewCase) -> tuple[list[ContactAttempt], bool]:
     replies = list(InboundReply.objects.filter(store_id=case.store_id,
                                                member_id__in={c.message.member_id for c in texts},
                                                received_at__gte=_text_time(texts[0].message))
-                   .alias(answered_case=_answered_case()).filter(answered_case=case.pk)
+                   .alias(answered_case=_answered_case()).filter(answered_case=case.pk).with_last_answer()
                    .select_related("answered_by").order_by("received_at", "pk")[:CASE_REPLIES_SHOWN + 1])
     for reply in replies[:CASE_REPLIES_SHOWN]:
         reply.answers = [c for c in contacts if c.reply_id == reply.pk]
@@ -440,7 +440,7 @@ def answer_reply(case: ReviewCase, reply: InboundReply, user, body: str, attempt
     if not case.is_open():
         raise IllegalTransition(f"The case is {case.get_status_display().lower()}; texts are sent from open cases.")
     try:
-        message, created = queue_answer(reply, Flow.REVIEW_CARE, occasion, body, now)
+        message, created = queue_answer(reply, user, Flow.REVIEW_CARE, occasion, body, now)
     except Refused as exc:
         raise IllegalTransition(str(exc)) from exc
     if not created:

@@ -209,10 +209,55 @@ def test_an_undelivered_text_back_puts_the_reply_back_to_waiting_and_says_so(cli
     assert InboundReply.objects.awaiting_answer().count() == 1
     assert Message.objects.get(pk=text.pk).error_code == "30003"
 
-    report(client, text, "delivered")  # a carrier's late receipt: delivered wins, as for any text
+
+def test_a_late_delivered_report_answers_the_reply_again_by_the_operator_who_sent_it(client, waiting, store_b,
+                                                                                      operator_b, fake_twilio):
+    member, received = waiting
+    text = texted_back(client, received)
+    assert text.sent_by == operator_b
+    report(client, text, "undelivered", "30003")
+    assert desk_waiting(store_b) == 1
+    client.force_login(MembershipFactory(store=store_b, user=UserFactory(username="op-c"), role="operator").user)
+
+    report(client, text, "delivered")  # Twilio sends delivered after undelivered now and then: the customer has it
     assert Message.objects.get(pk=text.pk).status == "delivered"
-    assert "Answer failed" not in client.get(reverse("members:texts")).content.decode()
-    assert desk_waiting(store_b) == 1  # still waiting: whoever reads it marks it answered
+    received.refresh_from_db()
+    assert (received.answered_by, received.answered_at, received.answered_with) == (
+        operator_b, LA_MORNING + timedelta(minutes=5), text)
+    assert desk_waiting(store_b) == 0
+    page = re.sub(r"<[^>]+>", "", client.get(reverse("members:texts")).content.decode())
+    assert "Answer failed" not in page and "Tue 24 Nov 10:05 by op-b" in page  # op-c reads who answered
+
+
+def test_a_late_delivered_report_leaves_a_reply_marked_by_hand_after_the_failure_as_it_is(client, waiting, store_b,
+                                                                                         fake_twilio):
+    member, received = waiting
+    first = texted_back(client, received)
+    report(client, first, "undelivered", "30003")
+    op_c = MembershipFactory(store=store_b, user=UserFactory(username="op-c"), role="operator").user
+    client.force_login(op_c)
+    with time_machine.travel(LA_MORNING + timedelta(minutes=20), tick=False):  # op-c called the customer
+        client.post(reverse("members:texts"), {"answered": received.pk})
+    report(client, first, "delivered")
+    received.refresh_from_db()
+    assert (received.answered_by, received.answered_at, received.answered_with) == (
+        op_c, LA_MORNING + timedelta(minutes=20), None)
+
+
+def test_a_late_delivered_report_of_an_earlier_answer_leaves_the_reply_waiting_for_the_later_one(
+        client, waiting, store_b, fake_twilio):
+    member, received = waiting
+    first = texted_back(client, received)
+    report(client, first, "undelivered", "30003")
+    with time_machine.travel(LA_MORNING + timedelta(minutes=30), tick=False):
+        text_back(client, reverse("members:texts"), received, "Sorry, trying again: it ships tomorrow.", attempt=2)
+        send_all()
+    again = Message.objects.get(flow=TEXT_BACK, occasion__endswith="answer 2")
+    report(client, again, "failed", "30008")
+    assert desk_waiting(store_b) == 1
+    report(client, first, "delivered")  # the operator's latest answer is the one that failed: they still call
+    assert InboundReply.objects.get(pk=received.pk).answered_at is None
+    assert desk_waiting(store_b) == 1
 
 
 def test_a_text_back_again_that_is_delivered_answers_the_reply_for_good(client, waiting, store_b, operator_b,
@@ -268,3 +313,33 @@ def test_an_earlier_answers_failure_leaves_the_reply_answered_by_a_later_one(cli
     report(client, first, "failed", "30008")  # still the first answer's report: the second may yet reach them
     received.refresh_from_db()
     assert (received.answered_by, received.answered_at) == (operator_b, LA_MORNING + timedelta(minutes=30))
+
+
+def test_a_reply_marked_by_hand_the_moment_an_answer_was_queued_stays_answered_when_that_answer_fails(
+        client, waiting, store_b, operator_b, fake_twilio):
+    member, received = waiting
+    op_c = MembershipFactory(store=store_b, user=UserFactory(username="op-c"), role="operator").user
+    client.force_login(op_c)
+    client.post(reverse("members:texts"), {"answered": received.pk})  # op-c called, in the very second op-b texts
+    client.force_login(operator_b)
+    text = texted_back(client, received)
+    report(client, text, "undelivered", "30003")
+    received.refresh_from_db()
+    assert (received.answered_by, received.answered_with) == (op_c, None)
+    assert desk_waiting(store_b) == 0
+
+
+def test_a_text_back_not_sent_because_the_customer_opted_out_meanwhile_puts_the_reply_back_to_waiting(
+        client, waiting, store_b):
+    member, received = waiting
+    text_back(client, reverse("members:texts"), received, "It ships tomorrow, tracking by text.")
+    assert desk_waiting(store_b) == 0
+    reply(client, "STOP", "SMin2", LA_MORNING + timedelta(minutes=6))  # before the send step took the text
+    send_all()
+    assert Message.objects.get(flow=TEXT_BACK).skip_reason == "opted out"
+    assert InboundReply.objects.get(pk=received.pk).answered_at is None
+    assert desk_waiting(store_b) == 1
+    note = "Answer not sent: the customer opted out — call"
+    assert note in re.sub(r"<[^>]+>", "", client.get(reverse("members:texts")).content.decode())
+    conversation = client.get(reverse("members:conversation", args=[member.pk])).content.decode()
+    assert note in re.sub(r"<[^>]+>", "", conversation)

@@ -358,6 +358,39 @@ def test_a_case_answer_reported_undelivered_puts_the_reply_back_to_waiting(clien
     assert "Answer failed: undelivered — text back again or call" in page
 
 
+def test_a_case_answer_delivered_after_all_answers_the_reply_again_by_its_operator(client_b, store_b, case,
+                                                                                   care_template, operator_b, clock):
+    received = texted_and_replied(client_b, case)
+    clock.shift(timedelta(minutes=10))
+    answer(client_b, case, received.pk, "Sure, Lin will call you at 6:30 today.")
+    sent = Message.objects.get(occasion=f"review_care:case {case.pk} reply {received.pk} answer 1")
+    assert sent.sent_by == operator_b
+    sending.send_message(sent.pk)
+    sent.refresh_from_db()
+    for status, code in [("undelivered", "30003"), ("delivered", "")]:  # Twilio's late receipt
+        signed_post(client_b, reverse("twilio_status") + f"?m={sent.pk}",
+                    {"MessageSid": sent.provider_sid, "MessageStatus": status, **({"ErrorCode": code} if code else {})})
+    received.refresh_from_db()
+    assert (received.answered_by, received.answered_with) == (operator_b, sent)
+    client_b.force_login(MembershipFactory(store=store_b, user=UserFactory(username="op-c"), role="operator").user)
+    assert "Answered by op-b Tue 24 Nov 10:10" in client_b.get(case.get_absolute_url()).content.decode()
+
+
+def test_a_case_answer_not_sent_because_the_customer_opted_out_puts_the_reply_back_to_waiting(
+        client_b, case, care_template, clock):
+    received = texted_and_replied(client_b, case)
+    clock.shift(timedelta(minutes=10))
+    answer(client_b, case, received.pk, "Sure, Lin will call you at 6:30 today.")
+    clock.shift(timedelta(minutes=1))
+    reply("STOP", "SMr2")  # before the send step took the answer
+    sent = Message.objects.get(occasion=f"review_care:case {case.pk} reply {received.pk} answer 1")
+    sending.send_message(sent.pk)
+    assert Message.objects.get(pk=sent.pk).status == MessageStatus.SKIPPED
+    assert InboundReply.objects.awaiting_answer().filter(pk=received.pk).exists()
+    page = re.sub(r"<[^>]+>", "", client_b.get(case.get_absolute_url()).content.decode())
+    assert "Answer not sent: the customer opted out — call" in page and "Answered by" not in page
+
+
 def test_an_operator_of_another_store_cannot_answer_a_reply(client_b, store_a, case, care_template, clock):
     received = texted_and_replied(client_b, case)
     client_b.force_login(MembershipFactory(store=store_a, user=UserFactory(username="op-a"), role="operator").user)

@@ -249,7 +249,7 @@ ANSWER = "answer"
 # An operator's own words texted back to a member's reply from the texts page or the number's conversation
 # (members.replies.text_back), occasion "text_back:reply <id> answer <n>". Not a template flow either.
 TEXT_BACK = "text_back"
-MESSAGE_FLOWS = [*Flow.choices, (ANSWER, "Answer to a reply"), (TEXT_BACK, "Text back to a reply")]
+MESSAGE_FLOWS = [*Flow.choices, (ANSWER, "Automatic answer"), (TEXT_BACK, "Text back to a reply")]
 # Answers to a customer who wrote: never held back by, nor counted towards, the frequency cap or the one text a
 # day (members.compliance), so a campaign's texts cannot delay one and a queued one is never moved for a greeting.
 ANSWER_FLOWS = (ANSWER, TEXT_BACK)
@@ -423,7 +423,7 @@ def describe_occasion(occasion: str, campaign_name: str = "") -> str:
     "Campaign: <its template's name>". The key itself stays ISO: it is the text's exactly-once key."""
     kind, _, rest = occasion.partition(":")
     if kind == ANSWER:
-        return "Answer to a reply"
+        return "Automatic answer"
     if kind == TEXT_BACK:
         return "Text back to a reply"
     if kind == Flow.CAMPAIGN:

@@ -93,7 +93,7 @@ def test_an_opt_in_twilio_does_not_know_gets_our_confirmation_once(client, store
         f"Tue 24 Nov 11:00 Customer · Opt-in Store B {body.strip()} handled by the app",
         f"Tue 24 Nov 11:00 Opted back in by texting {body.strip()} — we confirm to the customer (below). "
         "Texts may start again.",
-        f"Tue 24 Nov 11:00 Us · Answer to a reply Store B {first[0].text} Sent",
+        f"Tue 24 Nov 11:00 Us · Automatic answer Store B {first[0].text} Sent",
     ]
 
 
@@ -125,7 +125,7 @@ def test_an_opt_in_confirmation_names_only_the_stores_whose_texts_come_back(clie
     assert thread_of(client, never_consented)[-2:] == [
         "Tue 24 Nov 11:00 Opted back in by texting Start. — we confirm to the customer (below). Texts may start "
         "again, except from Store C (the customer has not agreed to its texts).",
-        "Tue 24 Nov 11:00 Us · Answer to a reply Store B Store B: you will get our texts again. Reply STOP to stop "
+        "Tue 24 Nov 11:00 Us · Automatic answer Store B Store B: you will get our texts again. Reply STOP to stop "
         "them. Sent"]
 
 
@@ -166,7 +166,7 @@ def test_an_opt_out_twilio_does_not_know_gets_our_confirmation_kept_once_with_it
         "Tue 24 Nov 10:00 Customer · Opt-out Store B Stop, please handled by the app",
         "Tue 24 Nov 10:00 Opted out by texting Stop, please — we confirm to the customer (below). "
         "No more texts from any store.",
-        f"Tue 24 Nov 10:00 Us · Answer to a reply Store B {first[0].text} Delivered",
+        f"Tue 24 Nov 10:00 Us · Automatic answer Store B {first[0].text} Delivered",
     ]
 
 
@@ -180,7 +180,7 @@ def test_help_is_answered_once_and_still_waits_for_a_person(client, store_b):
     assert thread_of(client, member) == [
         "Tue 24 Nov 10:00 Customer · Help Store B HELP the kettle is broken waiting for an answer"
         " Mark answered" + TEXT_BACK_FORM,
-        f"Tue 24 Nov 10:00 Us · Answer to a reply Store B {first[0].text} Sent",
+        f"Tue 24 Nov 10:00 Us · Automatic answer Store B {first[0].text} Sent",
     ]
 
 
@@ -194,7 +194,7 @@ def test_any_other_text_is_acknowledged_once_a_day_and_counted_as_waiting(client
     assert thread_of(client, member) == [
         "Tue 24 Nov 10:00 Customer · Message Store B where is my order? waiting for an answer"
         " Mark answered" + TEXT_BACK_FORM,
-        f"Tue 24 Nov 10:00 Us · Answer to a reply Store B {first[0].text} Sent",
+        f"Tue 24 Nov 10:00 Us · Automatic answer Store B {first[0].text} Sent",
         "Tue 24 Nov 12:00 Customer · Message Store B hello?? waiting for an answer Mark answered" + TEXT_BACK_FORM,
     ]
     assert "2 replies waiting for an answer" in client.get(reverse("members:texts")).content.decode()
@@ -224,7 +224,7 @@ def test_an_answer_to_a_number_of_two_stores_is_one_line_and_names_only_the_stor
     assert first[0].text.startswith("Store B / Store C: order care")
     assert Message.objects.filter(flow=ANSWER).count() == 2  # one copy per store, as the reply
     client.force_login(user_of(store_b, store_c, name="both"))
-    assert thread_of(client, in_b)[1] == (f"Tue 24 Nov 10:00 Us · Answer to a reply Store B, Store C "
+    assert thread_of(client, in_b)[1] == (f"Tue 24 Nov 10:00 Us · Automatic answer Store B, Store C "
                                           f"{first[0].text} Sent")
     client.force_login(user_of(store_b, name="b-only"))
     for page in (reverse("members:conversation", args=[in_b.pk]), in_b.get_absolute_url()):

@@ -84,7 +84,7 @@ def test_texts_from_every_store_and_the_replies_read_as_one_thread_in_time_order
         f"Store B: waiting for an answer Mark answered{TEXT_BACK_FORM} Store C: waiting for an answer Mark answered"
         f"{TEXT_BACK_FORM}",
         # Our acknowledgement, kept once per store as the reply is, is one line too.
-        "Tue 24 Nov 11:00 Us · Answer to a reply Store B, Store C Thanks, Store B / Store C has your message and "
+        "Tue 24 Nov 11:00 Us · Automatic answer Store B, Store C Thanks, Store B / Store C has your message and "
         "will get back to you. Sent",
         "Wed 25 Nov 12:00 Us · Campaign: 20% off socks Store C 20% off socks Delivered",
     ]

@@ -94,7 +94,7 @@ def test_a_text_back_shows_beside_its_reply_in_the_conversation_with_its_deliver
                                "10:05 by op-b")
     assert shown[1] == "Tue 24 Nov 10:05 Us · text back to this reply Store B Sorry for the wait: it ships tomorrow. " \
                        "Delivered"
-    assert shown[2].startswith("Tue 24 Nov 10:00 Us · Answer to a reply")  # the app's acknowledgement
+    assert shown[2].startswith("Tue 24 Nov 10:00 Us · Automatic answer")  # the app's acknowledgement
     assert shown[3].startswith("Tue 24 Nov 10:05 Us · Campaign: Sale Store B Sale today!")  # after, but not beside
     assert PHONE not in client.get(url).content.decode()  # an operator sees the number masked
 

@@ -1,6 +1,7 @@
 """Answers the apps' views share: back to the page a form was sent from or a page was opened from, and a 400 in
 the caller's format."""
 
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
@@ -18,17 +19,21 @@ def redirect_to_next(request, fallback, *args, **kwargs) -> HttpResponseRedirect
     return redirect(fallback, *args, **kwargs)
 
 
-def opened_from(request, path: str) -> str | None:
-    """The page at `path` on this site (with its query: a filter, a page number) if this one was opened from it:
-    the link's `?next=`, else the Referer (same-origin only, SECURE_REFERRER_POLICY). Anything else, another
-    site's address or another page, is None; what is returned is a path, never an address elsewhere."""
+def pages_opened_from(request) -> Iterator[str]:
+    """The pages on this site (path and query: a filter, a page number) this one may have been opened from, in
+    the order to trust them: the link's `?next=`, then the Referer (same-origin only, SECURE_REFERRER_POLICY).
+    Another site's address is never given; what is given is a path, never an address elsewhere."""
     for target in (request.GET.get("next", ""), request.headers.get("referer", "")):
         if target and url_has_allowed_host_and_scheme(
                 target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
             parts = urlsplit(target)
-            if parts.path == path:
-                return f"{parts.path}?{parts.query}" if parts.query else parts.path
-    return None
+            yield f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def opened_from(request, path: str) -> str | None:
+    """The page at `path` on this site (with its query) if this one was opened from it (`pages_opened_from`);
+    another page, or another site's address, is None."""
+    return next((page for page in pages_opened_from(request) if urlsplit(page).path == path), None)
 
 
 def refuse(request, reason: str = "") -> HttpResponse:

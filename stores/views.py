@@ -1,7 +1,6 @@
 """Store pages: overview, products, orders, violations, and the user's own store settings."""
 
 import mimetypes
-from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,16 +9,16 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from opsdesk.http import opened_from, redirect_to_next
+from opsdesk.http import redirect_to_next
 from opsdesk.images import thumbnail_path
 from opsdesk.localtime import hours_words
 from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_store, has_role, stores_for
 
 from . import import_jobs, listing, shipping
+from .back_links import back_from_order
 from .forms import ImportForm, ListingVersionForm, MembershipSettingsForm
 from .importers import IMPORTERS
 from .models import ImportJob, ListingVersion, Order, StoreMembership, Violation, ViolationStatus
@@ -131,10 +130,7 @@ def order_detail(request, slug, pk):
     store = get_store(request.user, slug)
     order = get_object_or_404(Order.objects.prefetch_related("lines", "payments"), store=store, pk=pk)
     phone = order.buyer_phone if has_role(request.user, store, MANAGER) else mask_phone(order.buyer_phone)
-    # Back to the list it was opened from, its filter and page kept; opened from elsewhere, back to the store.
-    back = opened_from(request, reverse("stores:orders", args=[store.slug]))
-    waiting = back and parse_qs(urlsplit(back).query).get("shipping") == ["waiting"]
-    back_label = "Orders waiting to ship" if waiting else "Orders"
+    back, back_label = back_from_order(request, order) or (None, "")  # None: back to the store
     return render(request, "stores/order_detail.html", {"store": store, "order": order, "phone": phone,
                                                         "back": back, "back_label": back_label})
 

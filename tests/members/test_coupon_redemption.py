@@ -451,7 +451,8 @@ def test_the_member_page_says_which_order_used_a_coupon(client, shop, member):
     order = OrderFactory(store=shop, external_id="5827361940321", name="#1042")
     Coupon.objects.filter(pk=bf26.pk).update(redeemed_at=PAID, redeemed_order=order)
     page = client.get(member.get_absolute_url()).content.decode()
-    assert f'redeemed Tue 24 Nov 18:42 · order <a href="{order.get_absolute_url()}">#1042</a>' in page
+    back = f"?next={member.get_absolute_url()}".replace("/", "%2F")  # its page links back here
+    assert f'redeemed Tue 24 Nov 18:42 · order <a href="{order.get_absolute_url()}{back}">#1042</a>' in page
     assert "LIN-0009 · 10% off · Benefit · Oct 2026<span>valid until" in page
 
 
@@ -468,7 +469,8 @@ def test_the_campaign_page_lists_the_orders_that_used_its_coupons(client, shop, 
     page = client.get(reverse("members:campaign", args=[benefit.pk])).content.decode()
     rows = page.split('data-testid="redeeming-orders"')[1].split("</table>")[0].split("<tr>")[2:]
     assert len(rows) == 2
-    assert f'<a href="{later.get_absolute_url()}">#A1002</a>' in rows[0]  # newest paid first
+    back = f"?next={reverse('members:campaign', args=[benefit.pk])}".replace("/", "%2F")
+    assert f'<a href="{later.get_absolute_url()}{back}">#A1002</a>' in rows[0]  # newest paid first
     assert f'<a href="{li.get_absolute_url()}">Li Wei</a>' in rows[0] and "LIN-0002" in rows[0]
     # Paid 18:42 on Tue 24 Nov in Los Angeles (Wed 25 Nov in UTC); 114.80 less 14.80 refunded.
     assert ">Tue 24 Nov<" in rows[1] and ">100.00<" in rows[1] and "Maria Gomez" in rows[1]

@@ -4,7 +4,8 @@ Every path that changes an activity records through `record`, inside its own tra
 change records nothing and a saved one is never without its entry: creation (`record_created`), a calendar
 move and the Edit form (`activity_moves`), a status move (`Activity.move_to`) and a series' new rule or
 first day (`activity_series.change_rule`: a moved occurrence's move and the rule in one entry; the series
-itself records the change once in its own history, `record_series`). What happens
+itself records the change once in its own history, `record_series`, as it records its creation,
+`record_series_created`). What happens
 to an activity besides its fields is said by `record_event`:
 a checklist step ticked, unticked, added or removed (`Activity.tick_step`, `add_step`, `remove_step`), the
 lottery draw (`activity_lottery.draw`) and the written review (`activity_review.save_review`). A save that
@@ -159,6 +160,22 @@ def quoted(text: str, limit: int = 80) -> str:
     """A long text (a review) shown in an entry: its first words, the whole kept in `changes`."""
     text = " ".join(text.split())
     return f"“{text if len(text) <= limit else text[:limit - 1].rstrip() + '…'}”"
+
+
+def record_series_created(series: ActivitySeries, occurrences: list[Activity], *, user=None) -> SeriesChange:
+    """The first entry of a new series' history: its rule, its first day and the occurrences it made (their first
+    days kept in `changes`). Call it inside the creation's transaction."""
+    this_year = series.store.today().year
+    starts = [a.start_date for a in occurrences]
+    made = f"{len(starts)} activit{'y' if len(starts) == 1 else 'ies'}"
+    if len(starts) > 1:
+        made += f", {figures.day_words(starts[0], this_year)} to {figures.day_words(starts[-1], this_year)}"
+    first_day = figures.day_words(series.first_day, this_year)
+    words = f"Series created: {series.describe()}, first day {first_day}; created {made}"
+    change = event("created", words, new={"rule": series.describe(), "first_day": series.first_day.isoformat(),
+                                          "occurrences": [d.isoformat() for d in starts]})
+    return SeriesChange.objects.create(series=series, by=user, by_app=user is None, summary=words + ".",
+                                       changes=[change])
 
 
 def record_series(series: ActivitySeries, old_rule: str, old_first_day: date, *, done: str = "",

@@ -110,12 +110,14 @@ def _save(occurrences: list[Activity], series: ActivitySeries, products, *, user
 @transaction.atomic
 def create_series(first: Activity, repeat: str, until: date, *, products=(), user=None) -> list[Activity]:
     """Save `first` (valid, unsaved, as the New activity form made it) and its repeats up to `until`, linked
-    to a new ActivitySeries; ValidationError naming the first day that cannot be, and nothing saved."""
+    to a new ActivitySeries, whose history starts with its creation; ValidationError naming the first day that
+    cannot be, and nothing saved."""
     starts = occurrence_days(first.start_date, repeat, until)
     occurrences = _checked(first, starts, "Nothing was created.")
     series = ActivitySeries.objects.create(store=first.store, repeat=repeat, first_day=first.start_date,
                                            until=until, created_by=user)
     _save(occurrences, series, products, user=user, note=f"repeating {series.describe()}")
+    activity_history.record_series_created(series, occurrences, user=user)
     return occurrences
 
 

@@ -495,11 +495,17 @@ class ActivityChange(HistoryEntry):
 
 
 class SeriesChange(HistoryEntry):
-    """One entry of a series' own history: a new rule or first day, and what it did to the occurrences
-    (`activity_history.record_series`); each occurrence keeps its own entry for its own move."""
+    """One entry of a series' own history: its creation (`activity_history.record_series_created`), or a new rule
+    or first day and what it did to the occurrences (`activity_history.record_series`); each occurrence keeps its
+    own entry for its own move."""
 
     series = models.ForeignKey(ActivitySeries, on_delete=models.CASCADE, related_name="history")
 
     class Meta(HistoryEntry.Meta):
         verbose_name_plural = "series changes"
         indexes = [models.Index(fields=["series", "-at"], name="series_change_newest")]
+
+    @property
+    def records_creation(self) -> bool:
+        """The series' first entry, written when it was created (a series made before has none)."""
+        return bool(self.changes) and self.changes[0].get("field") == "created"

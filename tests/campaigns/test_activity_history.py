@@ -148,7 +148,7 @@ def test_the_series_records_its_rule_change_once_by_whom_and_shows_it_on_its_pag
                                     "confirm": "1", "plan": plan})
 
     assert response.status_code == 302
-    entry = SeriesChange.objects.get()
+    entry = SeriesChange.objects.exclude(summary__startswith="Series created").get()
     assert (entry.series, entry.by) == (ActivitySeries.objects.get(), operator_a)
     assert entry.summary == ("Rule changed from every Wednesday until 2026-12-02 to every Thursday until 2026-12-03; "
                              "first day moved from Wed 18 Nov to Thu 19 Nov; moved 3, created 0, deleted 0 future "
@@ -156,6 +156,45 @@ def test_the_series_records_its_rule_change_once_by_whom_and_shows_it_on_its_pag
     shown = client_a.get(page).content.decode()  # from any occurrence: the series' page
     assert entry.summary in shown and "Olivia Chen" in shown and "Tue 10 Nov 12:00" in shown
     assert _summaries(occurrences[0])[0].startswith("Moved from Wed 18 Nov to Thu 19 Nov")  # its own move
+
+
+@time_machine.travel(NOON_SHANGHAI, tick=False)
+def test_a_new_series_records_its_creation_by_whom_with_its_rule_and_occurrences(client_a, operator_a, store_a):
+    occurrences = _member_days(store_a, operator_a)  # Wed 18 Nov, 25 Nov, 2 Dec
+
+    entry = SeriesChange.objects.get()
+    assert (entry.series, entry.by, entry.at) == (occurrences[0].series, operator_a, NOON_SHANGHAI)
+    assert entry.summary == ("Series created: every Wednesday until 2026-12-02, first day Wed 18 Nov; created 3 "
+                             "activities, Wed 18 Nov to Wed 2 Dec.")
+    assert entry.changes[0]["new"] == {"rule": "every Wednesday until 2026-12-02", "first_day": "2026-11-18",
+                                       "occurrences": ["2026-11-18", "2026-11-25", "2026-12-02"]}
+    shown = client_a.get(reverse("campaigns:series_change", args=[occurrences[1].pk])).content.decode()
+    history = shown.split('id="history"')[1]
+    assert entry.summary in history and "op-a" in history and "Tue 10 Nov 12:00" in history
+    assert "Series created." not in history and "has not been changed since" not in history  # not said twice
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_series_made_before_its_creation_was_recorded_keeps_its_creation_line(client_a, operator_a, store_a):
+    occurrences = _member_days(store_a, operator_a)
+    SeriesChange.objects.all().delete()  # as a series made before this release has no entries
+    page = reverse("campaigns:series_change", args=[occurrences[0].pk])
+
+    assert "Series created; its rule has not been changed since." in client_a.get(page).content.decode()
+    activity_series.change_rule(occurrences[0], "weekly", date(2026, 11, 25), user=operator_a)
+    history = client_a.get(page).content.decode().split('id="history"')[1]
+    assert "Rule changed from every Wednesday until 2026-12-02" in history and "Series created." in history
+
+
+@time_machine.travel(NOON_SHANGHAI)
+def test_a_refused_series_records_no_history(store_a, operator_a):
+    first = Activity(store=store_a, name="Member day", kind="store_promotion", start_date=date(2026, 11, 18),
+                     end_date=date(2026, 11, 18), details={"mechanism": "discount", "discount_percent": "10"})
+
+    with pytest.raises(ValidationError):
+        activity_series.create_series(first, "weekly", date(2036, 12, 31), user=operator_a)  # over 52
+
+    assert not ActivitySeries.objects.exists() and not SeriesChange.objects.exists()
 
 
 @time_machine.travel(NOON_SHANGHAI)
@@ -166,7 +205,9 @@ def test_a_refused_rule_change_records_nothing_on_the_series(operator_a, store_a
         activity_series.change_rule(occurrences[0], "weekly", date(2036, 12, 31), first_day=date(2026, 11, 19),
                                     user=operator_a)
 
-    assert not SeriesChange.objects.exists()
+    assert [e.summary for e in SeriesChange.objects.all()] == [
+        "Series created: every Wednesday until 2026-12-02, first day Wed 18 Nov; created 3 activities, Wed 18 Nov to "
+        "Wed 2 Dec."]  # its creation only
 
 
 @time_machine.travel(NOON_SHANGHAI)

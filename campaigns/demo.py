@@ -26,12 +26,14 @@ from .models import Activity, ActivityChange, ActivityReview, ActivityTemplate, 
 
 
 def _activity(store, owner, status_path, **values) -> Activity:
+    """An activity made and moved along `status_path` by its owner (the history names them); its entries are
+    stamped now until `_date_path` or `_date_entries` puts them where they would have happened."""
     activity = Activity(store=store, owner=owner, **values)
     activity.full_clean()
     activity.save()
-    activity_history.record_created(activity)
+    activity_history.record_created(activity, user=owner)
     for status in status_path:
-        activity.move_to(status)
+        activity.move_to(status, user=owner)
     return activity
 
 
@@ -50,6 +52,7 @@ def seed(ctx) -> None:
                           template=templates["Full-reduction weekend"])
         copy_checklist(promo, templates["Full-reduction weekend"])
         promo.checklist.update(done_at=timezone.now(), done_by=ctx.operator)
+        _date_path(promo, store, ctx)
 
         event = seed_platform_event(store, ctx.operator, templates["Double 11 sign-up"], products[:3], today)
         for item in event.checklist.order_by("position")[:2]:
@@ -64,6 +67,7 @@ def seed(ctx) -> None:
                             details={"gift_type": "lottery", "gift_item": "Gift box", "prize_count": 3},
                             template=templates["Lottery for members"])
         copy_checklist(lottery, templates["Lottery for members"])
+        _date_path(lottery, store, ctx)
         if activity_lottery.entrants(lottery, "orders", lottery.start_date, lottery.end_date):  # short histories
             activity_lottery.draw(lottery, "orders", lottery.start_date, lottery.end_date, 3, user=ctx.manager,
                                   seed=f"demo-{store.slug}")
@@ -73,7 +77,9 @@ def seed(ctx) -> None:
                                f"{products[1].title}", kind="related_sales", start_date=today - timedelta(days=3),
                                end_date=today + timedelta(days=10), details={"mode": "bundle", "bundle_price": "99"})
             bundle.products.set(products[:2])
-            promo.move_to("reviewed")
+            _date_path(bundle, store, ctx)
+            promo.move_to("reviewed", user=ctx.manager)
+            _date_path(promo, store, ctx)
             ActivityReview.objects.create(
                 activity=promo, summary="Orders more than doubled over the weekend; stock ran short on day 2.",
                 root_cause="Stock planned for a normal weekend", playbook=Playbook.objects.get(slug="full-reduction"),
@@ -104,6 +110,22 @@ def _date_entries(activity: Activity, at: datetime) -> None:
     ActivityChange.objects.filter(activity=activity).update(at=at)
 
 
+def _date_path(activity: Activity, store, ctx) -> None:
+    """Date `activity`'s creation and status moves as its owner would have made them, not all in the minute of
+    seeding: created three weeks before it starts, planned the day after, running on its first day, done the day
+    after its last, reviewed two days later (each day at most yesterday, so none lies ahead of now)."""
+    rng = _history_rng(ctx, store)
+    start, end = activity.start_date, activity.end_date
+    yesterday = store.today() - timedelta(days=1)
+    when = {"created": (start - timedelta(days=21), 10), "planned": (start - timedelta(days=20), 11),
+            "running": (start, 9), "done": (end + timedelta(days=1), 10), "reviewed": (end + timedelta(days=3), 15)}
+    for entry in ActivityChange.objects.filter(activity=activity).order_by("pk"):
+        first = entry.changes[0]
+        day, hour = when["created" if first["field"] == "created" else first["new"].lower()]  # "Planned" → planned
+        entry.at = _local(store, min(day, yesterday), hour, rng)
+        entry.save(update_fields=["at"])
+
+
 def seed_moved_post(store, ctx, template, product, today: date) -> Activity:
     """The content post, planned POST_PLANNED_AHEAD days ahead with the template's checklist, which olivia
     moved POST_MOVED days later on the calendar MOVED_DAYS_AGO days ago (`move_activity`, its steps following):
@@ -117,8 +139,9 @@ def seed_moved_post(store, ctx, template, product, today: date) -> Activity:
                               "publish_at": f"{first}T20:00", "topic": product.title})
     copy_checklist(post, template, created_on)  # made on the day it was planned: the steps' full lead times
     _date_entries(post, _local(store, created_on, 11, rng))
+    made = ActivityChange.objects.filter(activity=post).latest("pk").pk
     post, _ = activity_moves.move_activity(post, POST_MOVED, shown_start=first, user=ctx.operator)
-    ActivityChange.objects.filter(activity=post, by=ctx.operator).update(
+    ActivityChange.objects.filter(activity=post, pk__gt=made).update(
         at=_local(store, today - timedelta(days=MOVED_DAYS_AGO), 10, rng))
     return post
 

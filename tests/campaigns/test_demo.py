@@ -107,3 +107,23 @@ def test_a_newcomer_sees_who_moved_and_who_edited_an_activity_in_its_history(cli
     history = page[page.index('id="history"'):]
     assert "Tue 24 Nov 16:" in history and "<strong>Marco</strong>" in history
     assert "Budget: 2,000.00 CNY → 2,500.00 CNY." in history
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_newcomer_reads_a_finished_activitys_history_over_its_weeks_not_in_the_minute_of_seeding(client):
+    # Every entry of the October promotion read "Sun 29 Nov 23:14 · opsdesk": created, planned, running and done
+    # in the minute the demo was seeded, by nobody.
+    ctx = stores_demo.seed(days=45)
+    demo.seed(ctx)
+    jade = ctx.stores[0]
+    promo = Activity.objects.get(store=jade, kind="store_promotion")
+    entries = list(promo.history.order_by("at"))
+    assert [e.summary.split(",")[0].split(" →")[-1] for e in entries] == [
+        "Created as idea", " Planned.", " Running.", " Done."]
+    days = [e.at.astimezone(jade.zone).date() for e in entries]
+    assert days == [promo.start_date - timedelta(days=21), promo.start_date - timedelta(days=20), promo.start_date,
+                    promo.end_date + timedelta(days=1)]
+    assert {e.by for e in entries} == {ctx.operator}
+    client.force_login(ctx.operator)
+    page = client.get(reverse("campaigns:activity_detail", args=[promo.pk])).content.decode()
+    assert "<strong>Olivia</strong>" in page[page.index('id="history"'):]

@@ -137,7 +137,9 @@ def email_figure(anomaly: Anomaly, days: int = 28, height: int = 240, shown: int
 def style(fig: go.Figure, height: int = 280) -> go.Figure:
     """The house look of every chart."""
     fig.update_layout(margin=dict(l=40, r=10, t=30, b=30), height=height, template="plotly_white",
-                      legend=dict(orientation="h", y=-0.2))
+                      # Anchored to the figure's foot, not 20 % of the plot below it: on a short phone chart that
+                      # was over the first date's second line (its year).
+                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom"))
     return fig
 
 

@@ -73,3 +73,19 @@ def test_the_anomalys_figures_stay_in_their_own_boxes_on_a_laptop(page, live_ser
     }).map(kpi => kpi.textContent.trim())""")
     assert page.locator(".kpi").count() >= 5
     assert overrun == []
+
+
+def test_the_anomalys_chart_keeps_its_dates_clear_of_its_legend_on_a_phone(page, live_server, login):
+    # The first date's year ("Oct 4" / "2026") went under the legend, which sat 20 % of a short plot below it.
+    store, _, operator = seed_world()
+    operator.set_password("pw-for-tests-123")
+    operator.save()
+    anomaly = Anomaly.objects.filter(store=store, part_of__isnull=True).first()
+    login(operator.username)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + reverse("metrics:anomaly", args=[anomaly.pk]))
+    page.wait_for_selector(".js-plotly-plot .legend")
+    ticks = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot .xtick text')]"
+                          ".map(t => t.getBoundingClientRect().bottom)")
+    legend = page.locator(".js-plotly-plot .legend").first.bounding_box()
+    assert ticks and max(ticks) <= legend["y"]

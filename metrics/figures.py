@@ -1,6 +1,7 @@
 """How the app writes a figure and its change: one way for the daily pages, the morning email and the live view.
 
-A short day reads 'Fri 8 May' everywhere, with its year ('Fri 8 May 2025') where it is not this year (`day_words`).
+A short day reads 'Fri 8 May' everywhere, with its year ('Fri 8 May 2025') where it is not this year (`day_words`),
+or always where it is read later than it is written (`day_with_year`: an email's heading).
 Money with thousands and 2 decimals, counts whole, ratios as percentages with 2 decimals, multiples as 3.48×.
 A change of a count or money is relative, in whole percents ('−34 %', '+1,250 %'); a change of a rate (conversion, a
 share) is in points with one decimal ('+2.5 pts': 40 % → 50 % is +10 points, not +25 %). A real minus sign,
@@ -29,7 +30,12 @@ def day_words(day: date, this_year: int | None = None) -> str:
     """A day as operators read it (the `day` template filter and texts built in Python): 'Fri 18 Dec', or
     'Fri 18 Dec 2025' for a day outside `this_year` (by default this year in the active zone)."""
     this_year = timezone.localdate().year if this_year is None else this_year
-    return short_day(day) + ("" if day.year == this_year else f" {day.year}")
+    return short_day(day) if day.year == this_year else day_with_year(day)
+
+
+def day_with_year(day: date) -> str:
+    """A short day with its year, 'Sat 28 Nov 2026': for what is read later, when "this year" is no guide."""
+    return f"{short_day(day)} {day.year}"
 
 
 def metric_value(value, kind: str) -> str:

@@ -43,6 +43,16 @@ def day(value, zone=None):
 
 
 @register.filter(expects_localtime=True)
+def day_with_year(value, zone=None):
+    """A day as `day` writes it, with its year always ('Sat 28 Nov 2026'): an email is read later, maybe in
+    another year, and its heading names the day it reports."""
+    if not isinstance(value, date):
+        return ""
+    value, _ = _local(value, zone)
+    return figures.day_with_year(value.date() if isinstance(value, datetime) else value)
+
+
+@register.filter(expects_localtime=True)
 def moment(value, zone=None):
     """A time as operators read it: 'Fri 18 Dec 14:05' ('Fri 18 Dec 2025 14:05' outside this year), in `zone`
     (a store's IANA name) or the zone the template has active."""

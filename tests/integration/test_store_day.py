@@ -72,7 +72,7 @@ def test_black_friday_reaches_the_manager_once_with_the_csvs_figures_and_working
     per_day, _ = expected_from_csv(olist_dir)
     friday = per_day.loc["2017-11-24"]
     assert friday["orders"] == 31
-    assert "Olist on Friday 24 November 2017" in text
+    assert "Olist on Fri 24 Nov 2017" in text
     assert f"GMV (main payments): {friday['gmv']:,.2f} BRL" in text
     assert f"Paid orders: {int(friday['orders'])}\n" in text
     assert f"Sub-order payments (lines): {friday['sub_payments']:,.2f} BRL" in text

@@ -9,7 +9,7 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from metrics.models import Anomaly
-from opsdesk.templatetags.desk import day, moment, through
+from opsdesk.templatetags.desk import day, day_with_year, moment, through
 from tests.factories import OrderFactory, ViolationFactory
 
 THIS_YEAR = datetime(2026, 12, 18, 4, tzinfo=UTC)  # Friday 18 December 2026, 12:00 in Shanghai
@@ -22,6 +22,14 @@ def test_a_day_this_year_has_no_year_and_one_in_another_year_has_it():
     assert day(date(2025, 12, 18)) == "Thu 18 Dec 2025"
     assert day(date(2027, 1, 1)) == "Fri 1 Jan 2027"
     assert day(None) == "" and day("") == ""
+
+
+@in_2026
+def test_a_day_read_later_has_its_year_even_this_year():
+    assert day_with_year(date(2026, 12, 18)) == "Fri 18 Dec 2026"  # an email's heading, read maybe next year
+    assert day_with_year(date(2025, 12, 18)) == "Thu 18 Dec 2025"
+    assert day_with_year(datetime(2026, 12, 17, 20, 5, tzinfo=UTC), "Asia/Shanghai") == "Fri 18 Dec 2026"
+    assert day_with_year(None) == ""
 
 
 @in_2026

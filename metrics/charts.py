@@ -101,33 +101,45 @@ def round_ticks(top: float, ticks: int = PAGE_TICKS, whole: bool = False) -> dic
 BAND_ROOM = 1.5  # how far above the highest number the band may take the chart's axis
 
 
-# The email's chart is exported 600 px wide (its <img width>). A phone's mail app shows it about half that wide, so
-# its words are drawn twice the size they should read at; the email in the browser shows it whole, at 600 px.
+# The email's chart is exported 600 px wide (its <img width>). A desktop mail app shows it at that width, a phone's
+# about half that wide: each gets its own image, its words drawn for its width (the email's <style> shows the one
+# that fits). The email in the browser does the same.
 EMAIL_CHART_WIDTH, ON_A_PHONE = 600, 300
 
 
 def email_figure(anomaly: Anomaly, days: int = 28, height: int = 240, shown: int = ON_A_PHONE) -> go.Figure | None:
-    """The anomaly's chart for the morning email: the page's figure made readable where it is `shown` that many
-    pixels wide (a phone's mail app by default; the browser's view of the email shows it at its full width).
+    """The anomaly's chart for the morning email, made readable where it is `shown` that many pixels wide (a phone's
+    mail app by default); `email_figures` for more than one width."""
+    return email_figures(anomaly, days, height, widths=(shown,))[0]
 
-    Exported `EMAIL_CHART_WIDTH` px wide, so for a phone the fonts are big, the legend is gone (one line under
-    the image says what is what) and the x axis has no year line to collide with. Its axis text then reads at
+
+def email_figures(anomaly: Anomaly, days: int = 28, height: int = 240,
+                  widths: tuple[int, ...] = (EMAIL_CHART_WIDTH, ON_A_PHONE)) -> list[go.Figure | None]:
+    """The anomaly's email chart once for each width it is shown at, its numbers read once.
+
+    Each is exported `EMAIL_CHART_WIDTH` px wide, so for a phone the fonts are big, the legend is gone (one line
+    under the image says what is what) and the x axis has no year line to collide with. Its axis text then reads at
     about 11 px wherever it is shown, as the email's own small print. Money and counts start at 0
-    (`anomaly_figure`): a fall from 90 to 56 must not look like a fall to nothing.
+    (`anomaly_figure`): a fall from 90 to 56 must not look like a fall to nothing. Nones without numbers.
     """
     fig = anomaly_figure(anomaly, days=days, ticks=EMAIL_TICKS)
     if fig is None:
-        return None
+        return [None] * len(widths)
     info = anomaly.info
     title = anomaly.title.replace(info.label, info.short_label, 1)  # "GMV · Paid search", not "GMV (main …"
     if len(title) > 40:
         title = title[:39] + "…"
-    k = ON_A_PHONE / shown  # the sizes below are for a phone's half-size image
     style(fig, height)
-    fig.update_layout(showlegend=False, font=dict(size=22 * k), title=dict(text=title, font=dict(size=26 * k), x=0.01),
-                      margin=dict(l=10 * k, r=16 * k, t=48 * k, b=10 * k))
+    fig.update_layout(showlegend=False)
     fig.update_xaxes(tickformat="%-d %b", nticks=5, automargin=True)
     fig.update_yaxes(automargin=True, nticks=EMAIL_TICKS)  # ratios; money and counts have their round steps
+    return [sized_for(go.Figure(fig), title, ON_A_PHONE / shown) for shown in widths]
+
+
+def sized_for(fig: go.Figure, title: str, k: float) -> go.Figure:
+    """`fig`'s words and lines at `k` times the sizes that read right on a phone's half-size image."""
+    fig.update_layout(font=dict(size=22 * k), title=dict(text=title, font=dict(size=26 * k), x=0.01),
+                      margin=dict(l=10 * k, r=16 * k, t=48 * k, b=10 * k))
     fig.update_traces(line_width=3 * k, marker_size=8 * k, selector=dict(name="actual"))
     fig.update_traces(line_width=3 * k, selector=dict(name=USUAL))
     fig.update_traces(marker_size=20 * k, selector=dict(legendgroup=ANOMALY))

@@ -32,7 +32,7 @@ from stores.models import StoreMembership
 from stores.shipping import shipping_due_by_store
 
 from .anomaly import detect_anomalies, label_values, with_related
-from .charts import EMAIL_CHART_WIDTH, ON_A_PHONE, email_figure, figure_png, sparkline_png
+from .charts import EMAIL_CHART_WIDTH, ON_A_PHONE, email_figures, figure_png, sparkline_png
 from .compare import history, unusual_earlier_days
 from .figures import metric_value, pct, short_day
 from .models import Anomaly, AnomalyStatus, MorningEmail
@@ -113,10 +113,8 @@ def opted_out_membership(token: str) -> StoreMembership | None:
     return StoreMembership.from_opt_out_token(token, "morning_email")
 
 
-def report_context(membership: StoreMembership, report_day: date, skipped: list[date] = (),
-                   in_browser: bool = False) -> dict:
-    """Everything the email shows about the store's `report_day` (and the `skipped` days no email reported);
-    `in_browser`, its charts drawn for the browser, which shows them at their full width, not a phone's half."""
+def report_context(membership: StoreMembership, report_day: date, skipped: list[date] = ()) -> dict:
+    """Everything the email shows about the store's `report_day` (and the `skipped` days no email reported)."""
     store = membership.store
     if not is_rolled_up(store, report_day):
         rollup_day(store, report_day)
@@ -159,12 +157,9 @@ def report_context(membership: StoreMembership, report_day: date, skipped: list[
         a.continued = a.continued_incident() if a.is_open else None
         if a.run and a.continued and not a.continued.plan:
             a.continued = None  # its run line says since when; the earlier day is worth a line for its plan
-        # The most important few open ones get their chart (the page's figure): ~0.3 s of Chromium each.
-        shown = EMAIL_CHART_WIDTH if in_browser else ON_A_PHONE
-        fig = email_figure(a, days=CHART_DAYS, shown=shown) if a.is_open and charted < EMAIL_CHARTS else None
-        png = figure_png(fig, width=EMAIL_CHART_WIDTH, height=240, scale=2 if in_browser else 1) if fig else None
-        a.chart = images.add(f"anomaly-{a.pk}", png)
-        charted += bool(fig)
+        # The most important few open ones get their chart (the page's figure), twice: ~0.3 s of Chromium each.
+        a.chart, a.phone_chart = email_charts(a, images) if a.is_open and charted < EMAIL_CHARTS else ("", "")
+        charted += bool(a.chart)
     # What is still open from earlier days: a quiet day is not "all is well" while they wait.
     # An incident that runs over days is listed once, on its latest day.
     earlier = Anomaly.objects.filter(store=store, day__lt=report_day, part_of__isnull=True,
@@ -199,6 +194,25 @@ def report_context(membership: StoreMembership, report_day: date, skipped: list[
         "browser_url": site + reverse("metrics:morning_email", args=[store.slug]) + f"?day={report_day.isoformat()}",
         "images": images,
     }
+
+
+CHART_HEIGHT = 240
+
+
+def email_charts(anomaly: Anomaly, images: InlineImages) -> tuple[str, str]:
+    """The Content-IDs of the anomaly's chart for a desktop mail app and for a phone's, each drawn for the width it
+    is shown at (the email's <style> shows the one that fits); ("", "") without a chart. Where one image could not
+    be exported, the other stands in for it."""
+    for_desktop, for_phone = email_figures(anomaly, days=CHART_DAYS, height=CHART_HEIGHT,
+                                           widths=(EMAIL_CHART_WIDTH, ON_A_PHONE))
+    if for_desktop is None:
+        return "", ""
+    # A desktop shows its image at the full 600 px: drawn at 2× for a high-density screen. A phone shows its image
+    # about half that wide, so its 600 px are already two pixels a point.
+    desktop = figure_png(for_desktop, width=EMAIL_CHART_WIDTH, height=CHART_HEIGHT, scale=2)
+    phone = figure_png(for_phone, width=EMAIL_CHART_WIDTH, height=CHART_HEIGHT)
+    return (images.add(f"anomaly-{anomaly.pk}-desktop", desktop or phone),
+            images.add(f"anomaly-{anomaly.pk}-phone", phone or desktop))
 
 
 def ads_url(store) -> str:
@@ -288,9 +302,9 @@ def build_message(membership: StoreMembership, report_day: date, skipped: list[d
 
 def in_browser(membership: StoreMembership, report_day: date) -> str:
     """The HTML part of the email `membership` gets about `report_day`, its images as data: URLs, for the
-    browser (the desk's "morning email" link; the day must be rolled up: this only reads). Its charts' words read
-    at the size a phone shows the email's: drawn for a phone's half-size image, they stood as large as headings."""
-    context = report_context(membership, report_day, in_browser=True)
+    browser (the desk's "morning email" link; the day must be rolled up: this only reads). The browser reads the
+    email's <style> as a mail app does: the desktop chart in a wide window, the phone's in a narrow one."""
+    context = report_context(membership, report_day)
     context["preheader"] = preheader(context)
     html = render_to_string("metrics/email/morning.html", {**context, "subject": subject_line(context),
                                                           "in_browser": True})

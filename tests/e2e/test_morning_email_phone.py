@@ -1,12 +1,14 @@
 """The morning email's HTML as a phone shows it: its numbers table fits the screen, sparklines and all."""
 
 import base64
+import io
 
 import pytest
+from PIL import Image
 
 from metrics.charts import sparkline_png
 from metrics.rollup import HEADLINE, METRICS
-from tests.metrics.test_email_layout import render, row
+from tests.metrics.test_email_layout import anomaly, render, row
 
 pytestmark = pytest.mark.e2e
 
@@ -40,3 +42,26 @@ def test_an_unusual_day_compared_with_is_said_once_over_its_column_not_in_every_
     assert page.locator("text=vs Thu 30 Apr (Spring sale)").count() == 1
     heights = page.evaluate("[...document.querySelectorAll('table tr')].slice(1).map(r => r.offsetHeight)")
     assert max(heights) < 80, heights  # a label on two lines and its sparkline; no note four lines tall
+
+
+def chart_png(width: int, height: int) -> str:
+    image = Image.new("RGB", (width, height), "white")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+@pytest.mark.parametrize("viewport, shown", [(PHONE, "phone"), ({"width": 1280, "height": 800}, "desktop")])
+def test_a_chart_shows_the_image_drawn_for_the_screens_width(page, viewport, shown):
+    charted = anomaly(chart="anomaly-7-desktop@opsdesk", phone_chart="anomaly-7-phone@opsdesk")
+    html, _ = render(anomalies=[charted], open_anomaly_count=1)
+    html = (html.replace("cid:anomaly-7-desktop@opsdesk", chart_png(1200, 480))
+            .replace("cid:anomaly-7-phone@opsdesk", chart_png(600, 240)))
+    page.set_viewport_size(viewport)
+    page.set_content(html)
+    # (natural width, shown width) of each chart image a reader sees: one, of the width it was drawn for.
+    seen = page.evaluate("[...document.querySelectorAll('img[alt^=\"Chart\"]')].filter(i => i.offsetHeight > 0)"
+                         ".map(i => [i.naturalWidth, i.width])")
+    [(natural, width)] = seen
+    assert natural == {"phone": 600, "desktop": 1200}[shown]
+    assert (width == 600) if shown == "desktop" else (width < 360)  # the phone's fits its screen

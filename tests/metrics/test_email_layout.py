@@ -204,9 +204,39 @@ def test_the_preview_line_is_hidden_at_the_top_of_the_body():
                            "No anomalies on Monday; 2 still open from earlier days.</div>")
 
 
+def test_the_heading_writes_the_day_as_the_app_does_with_its_year():
+    html, text = render()
+    assert "<h2 style=\"margin:0 0 4px\">Store A: Mon 4 May 2026</h2>" in html  # not "Monday 4 May 2026"
+    assert "Store A on Mon 4 May 2026\n" in text
+
+
+def test_the_clock_change_note_writes_the_day_it_skipped_as_the_app_does():
+    html, text = render(skipped=[{"day": date(2026, 5, 3), "url": f"{SITE}/metrics/daily/store-a/?day=2026-05-03"}])
+    assert ">Sun 3 May</a>, which no email reported" in html
+    assert "past Sun 3 May, which no email reported" in text
+
+
+def charted(**extra):
+    return anomaly(chart="anomaly-7-desktop@opsdesk", phone_chart="anomaly-7-phone@opsdesk", **extra)
+
+
 def test_a_chart_says_what_its_lines_are_now_that_it_has_no_legend():
-    html, _ = render(anomalies=[anomaly(chart="anomaly-7@opsdesk")], open_anomaly_count=1)
+    html, _ = render(anomalies=[charted()], open_anomaly_count=1)
     assert "Black: actual · dotted: usual · shaded: normal range · red: the day" in html
+
+
+def test_a_chart_shows_its_desktop_image_unless_a_narrow_screen_swaps_in_the_phones():
+    html, _ = render(anomalies=[charted()], open_anomaly_count=1)
+    body = html.split("<body")[1]
+    desktop = re.search(r'<img src="cid:anomaly-7-desktop@opsdesk" width="600" height="240" class="chart-desktop" '
+                        r'style="([^"]*)"', body)
+    assert desktop and "display:none" not in desktop[1]  # shown where no <style> is read (Outlook for Windows)
+    # The phone's is hidden inline, from Outlook for Windows too, until the head's media query shows it.
+    assert re.search(r'<div class="chart-phone" style="display:none;max-height:0;overflow:hidden;mso-hide:all">'
+                     r'<img src="cid:anomaly-7-phone@opsdesk" width="600" height="240"', body)
+    query = re.search(r"<style>@media screen and \(max-width:480px\)\{(.*)\}</style></head>", html)[1]
+    assert ".chart-desktop{display:none !important}" in query
+    assert ".chart-phone{display:block !important;max-height:none !important" in query
 
 
 @pytest.mark.django_db

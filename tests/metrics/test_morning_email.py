@@ -19,6 +19,7 @@ from metrics.peers import import_peer_benchmarks
 from metrics.rollup import rollup_day
 from tests.factories import MembershipFactory, OrderFactory, UserFactory, ViolationFactory
 from tests.metrics.conftest import holiday_and_sale_before_friday_8_may
+from tests.metrics.test_morning_email_browser import axis_text_height
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("emails_to_outbox")]
 LONDON = ZoneInfo("Europe/London")
@@ -170,7 +171,7 @@ def test_a_day_that_was_itself_a_sale_or_a_holiday_says_so_by_the_day(manager, s
     assert message.subject == "[opsdesk] Store A · Wed 11 Nov: GMV 280.00 CNY (+180 % vs Tue) · Singles' Day"
     html = message.alternatives[0][0].replace("&#x27;", "'")
     assert re.search(r"Wed 11 Nov<br><span [^>]*>Singles' Day</span></th>", html)  # over the day's numbers
-    assert "Store A on Wednesday 11 November 2026 (Singles' Day)\n" in message.body
+    assert "Store A on Wed 11 Nov 2026 (Singles' Day)\n" in message.body
 
 
 def test_a_holiday_the_day_before_was_too_still_says_so_while_a_week_before_was_not(manager, store_a):
@@ -387,12 +388,36 @@ def test_charts_are_inline_png_images_that_gmail_and_outlook_show(manager, store
     linked = set(re.findall(r'src="cid:([^"]+)"', html))
     assert linked and linked == set(images)  # every image shown is in the email, none is left over
     assert images["spark-gmv@opsdesk"].size == (110, 26)
-    chart = images[f"anomaly-{anomaly.pk}@opsdesk"]
-    assert chart.size == (600, 240)
-    # The anomaly's day is marked in red on the chart.
-    red = [px for px in chart.convert("RGB").get_flattened_data() if px[0] > 200 and px[1] < 80 and px[2] < 80]
-    assert len(red) > 20
+    # Each chart twice, both shown 600 px wide: the desktop's drawn at 2× for a high-density screen, the phone's
+    # (shown about half as wide) at 1×.
+    desktop, phone = (f"anomaly-{anomaly.pk}-{name}@opsdesk" for name in ("desktop", "phone"))
+    assert images[desktop].size == (1200, 480) and images[phone].size == (600, 240)
+    for cid in (desktop, phone):
+        assert re.search(f'src="cid:{cid}"[^>]* width="600" height="240"', html)
+        # The anomaly's day is marked in red on the chart.
+        red = [px for px in images[cid].convert("RGB").get_flattened_data()
+               if px[0] > 200 and px[1] < 80 and px[2] < 80]
+        assert len(red) > 20
     assert "GMV −80 %" in message.body and "cid:" not in message.body
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="the anomaly chart is exported by kaleido with Chromium")
+def test_a_charts_dates_read_as_large_on_a_desktop_as_on_a_phone(manager, store_a):
+    # One image drawn for a phone's half-size showed its dates twice as large in a desktop mail app's 600 px.
+    for day in range(28):  # 7 April to 4 May, the report day, when GMV fell to 20
+        ts = datetime(2026, 4, 7, 12, tzinfo=store_a.zone) + timedelta(days=day)
+        OrderFactory(store=store_a, placed_at=ts, paid_at=ts, total=Decimal(100 if day < 27 else 20))
+        rollup_day(store_a, ts.date())
+    anomaly = Anomaly.objects.create(
+        store=store_a, day=date(2026, 5, 4), metric="gmv", value=20, baseline=100, band_low=80, band_high=120,
+        change=-0.8, score=-9, direction="down", explanation="GMV −80 %")
+    with time_machine.travel(datetime(2026, 5, 5, 8, 30, tzinfo=LONDON), tick=False):
+        assert send_due_morning_emails() == 1
+    png = {part["Content-ID"]: part.get_payload(decode=True) for part in mail.outbox[0].message().walk()}
+    on_a_desktop = axis_text_height(png[f"<anomaly-{anomaly.pk}-desktop@opsdesk>"], 600)
+    on_a_phone = axis_text_height(png[f"<anomaly-{anomaly.pk}-phone@opsdesk>"], 300)
+    assert 8 <= on_a_desktop <= 14  # the email's small print, not a heading
+    assert on_a_desktop == pytest.approx(on_a_phone, rel=0.25)
 
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="the anomaly chart is exported by kaleido with Chromium")
@@ -465,7 +490,7 @@ def test_a_manager_far_west_of_the_store_gets_its_last_complete_day(manager):
     # Its numbers name that day, not "Yesterday" (it is two days back for this manager): the HTML table's
     # column, the line over the text part's numbers.
     assert "Tue 13 Jan" in message.alternatives[0][0]
-    assert "on Tuesday 13 January 2026\n" in message.body
+    assert "on Tue 13 Jan 2026\n" in message.body
     for part in (message.body, message.alternatives[0][0]):
         assert "Yesterday" not in part
 
@@ -526,7 +551,7 @@ def test_a_clock_change_that_moves_the_report_on_two_days_names_the_day_in_betwe
     [email] = [m for m in mail.outbox if "clock change" in m.body]
     between = gaps[0] - timedelta(days=1)
     assert f"{gaps[0]:%a} {gaps[0].day} {gaps[0]:%b}:" in email.subject
-    assert f"past {between:%A} {between.day} {between:%B}, which no email reported" in email.body
+    assert f"past {between:%a} {between.day} {between:%b}, which no email reported" in email.body
     html = email.alternatives[0][0]
     assert f"/metrics/daily/{store_a.slug}/?day={between.isoformat()}" in html and "which no email reported" in html
 

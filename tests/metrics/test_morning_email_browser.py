@@ -140,7 +140,7 @@ def test_its_chart_reads_as_the_email_does_on_a_phone_not_twice_as_large(client,
     with time_machine.travel(NEXT_MORNING, tick=False):
         assert send_due_morning_emails() == 1
     emailed = next(part.get_payload(decode=True) for part in mail.outbox[0].message().walk()
-                   if part["Content-ID"] == f"<anomaly-{fell.pk}@opsdesk>")
+                   if part["Content-ID"] == f"<anomaly-{fell.pk}-phone@opsdesk>")
     client.force_login(manager.user)
     _, page = browser_page(client, store_a, DAY)
     shown = re.search(r'<img src="data:image/png;base64,([^"]+)" width="(\d+)" height="240"', page)

@@ -5,7 +5,7 @@ from django.contrib import admin
 from opsdesk.tenancy import StoreScopedAdminMixin, stores_for
 
 from .conversation import answer_bodies_seen
-from .models import ANSWER, Coupon, Festival, InboundReply, Member, Message, SmsTemplate
+from .models import ANSWER, Coupon, Festival, InboundReply, Member, Message, SavedAnswer, SmsTemplate
 
 
 @admin.register(Member)
@@ -25,6 +25,20 @@ class MemberAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 class SmsTemplateAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "store", "flow", "is_active"]
     list_filter = ["store", "flow", "is_active"]
+
+
+@admin.register(SavedAnswer)
+class SavedAnswerAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "store", "updated_at", "updated_by"]
+    list_filter = ["store"]
+    search_fields = ["title", "body"]
+    readonly_fields = ["created_at", "created_by", "updated_at", "updated_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Festival)

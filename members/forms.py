@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Segment, SmsTemplate, Tier, TierRule, default_tier_limits
+from .models import SavedAnswer, Segment, SmsTemplate, Tier, TierRule, default_tier_limits
 from .texts import TemplateError, answer_problem, placeholders_in
 
 
@@ -41,6 +41,32 @@ class AnswerForm(forms.Form):
         if problem := answer_problem(body):
             raise forms.ValidationError(problem)
         return body
+
+
+class SavedAnswerForm(forms.ModelForm):
+    """A store's saved answer: a title unique in the store and a body that is one SMS (the model's check)."""
+
+    class Meta:
+        model = SavedAnswer
+        fields = ["title", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+
+    def clean_title(self):
+        """Unique per store; the form has no store field, so Django would not check it (a 500)."""
+        title = self.cleaned_data["title"].strip()
+        taken = SavedAnswer.objects.filter(store_id=self.instance.store_id, title__iexact=title)
+        if taken.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(f"{self.instance.store} already has a saved answer titled “{title}”.")
+        return title
+
+    def save_by(self, user) -> SavedAnswer:
+        """Save, recording who wrote it (and, for a new one, who first did)."""
+        answer = self.save(commit=False)
+        if answer.pk is None:
+            answer.created_by = user
+        answer.updated_by = user
+        answer.save()
+        return answer
 
 
 class TierRuleForm(forms.ModelForm):

@@ -30,7 +30,7 @@ from opsdesk.privacy import mask_phone
 from stores.models import Order, OrderStatus, Store, validate_timezone
 
 from .sms import ERROR_WORDS
-from .texts import TemplateError, placeholders_in
+from .texts import TemplateError, answer_problem, placeholders_in
 
 
 class Tier(models.TextChoices):
@@ -221,6 +221,36 @@ class TierRule(models.Model):
                 return f"{amount:,.2f} {currency}" + ("" if own is not None else " (the default)")
             raise ValidationError({"gold_from": f"Gold must start above Silver: Gold from {said(gold, self.gold_from)} "
                                                 f"is not more than Silver from {said(silver, self.silver_from)}."})
+
+
+class SavedAnswer(models.Model):
+    """One of a store's common answers to members' replies: an operator picks it in a Text back form (texts page,
+    conversation, bad-review case) and may still edit it before sending. Its managers write them; the body passes
+    the same one-SMS check as an answer (`answer_problem`), so a picked answer sends as it stands."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="saved_answers")
+    title = models.CharField(max_length=80, help_text="What the operator picks it by, e.g. “Where is my parcel”.")
+    # Blank for the form: an empty body is refused by `clean` with the answer's own words, not Django's.
+    body = models.TextField(blank=True, help_text="One text: 160 characters, 70 with Chinese or emoji.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["title", "pk"]
+        constraints = [models.UniqueConstraint(fields=["store", "title"], name="saved_answer_title_unique_per_store",
+                                               violation_error_message="The store already has an answer of that "
+                                                                       "title.")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if problem := answer_problem(self.body):
+            raise ValidationError({"body": problem})
 
 
 class MemberOrder(models.Model):

@@ -14,7 +14,8 @@ so the number's conversation shows what the customer got; the unique (member, fl
 second answer to one reply impossible even if Twilio delivers the webhook twice.
 
 `text_back` is an operator's own answer to a HELP or other reply, from the texts page or the number's
-conversation: one SMS segment through the sending pipeline, once per click, marking the reply answered.
+conversation: one SMS segment through the sending pipeline, once per click, marking the reply answered. Its form
+offers the store's saved answers (`offer_saved_answers`), which the operator may edit before sending.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from .models import (
     Message,
     MessageStatus,
     ReplyKind,
+    SavedAnswer,
     StrangerHelp,
 )
 from .texts import answer_problem, sms_length
@@ -188,6 +190,18 @@ def text_back(reply: InboundReply, user, body: str, attempt: int,
     message, created = queue_answer(reply, user, TEXT_BACK, occasion, body, now)
     mark_answered_by(reply, message, user)
     return message, created
+
+
+def offer_saved_answers(replies) -> list[InboundReply]:
+    """`replies` as a list, each with `saved_answers`: its own store's saved answers, which its Text back form offers
+    (the texts page, the conversation, a bad-review case). One query however many replies and stores."""
+    replies = list(replies)
+    offered: dict[int, list[SavedAnswer]] = {}
+    for answer in SavedAnswer.objects.filter(store__in={r.store_id for r in replies}):
+        offered.setdefault(answer.store_id, []).append(answer)
+    for reply in replies:
+        reply.saved_answers = offered.get(reply.store_id, [])
+    return replies
 
 
 def queue_answer(reply: InboundReply, user, flow: str, occasion: str, body: str,

@@ -15,4 +15,7 @@ urlpatterns = [
     path("campaign/<int:pk>/", views.campaign, name="campaign"),
     path("campaign/<int:pk>/redeeming-orders.csv", views.campaign_orders_csv, name="campaign_orders_csv"),
     path("tiers/<slug:slug>/", views.tiers, name="tiers"),
+    path("answers/<slug:slug>/", views.saved_answers, name="saved_answers"),
+    path("answers/<slug:slug>/<int:pk>/", views.saved_answer_edit, name="saved_answer_edit"),
+    path("answers/<slug:slug>/<int:pk>/delete/", views.saved_answer_delete, name="saved_answer_delete"),
 ]

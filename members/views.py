@@ -17,7 +17,7 @@ from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, par
 from . import compliance, flows
 from .conversation import answer_bodies_seen, thread
 from .exports import redeeming_orders_csv
-from .forms import AnswerForm, SmsTemplateForm, TierRuleForm
+from .forms import AnswerForm, SavedAnswerForm, SmsTemplateForm, TierRuleForm
 from .models import (
     ANSWER,
     NEEDS_ANSWER,
@@ -27,13 +27,14 @@ from .models import (
     Member,
     Message,
     MessageStatus,
+    SavedAnswer,
     Segment,
     SmsTemplate,
     Tier,
     TierRule,
     describe_occasion,
 )
-from .replies import Refused, text_back
+from .replies import Refused, offer_saved_answers, text_back
 from .sending import opt_out_number
 from .services import change_tier_rule
 from .texts import PLACEHOLDERS, TemplateError, preview
@@ -120,6 +121,7 @@ def conversation(request, pk):
         if refused is None:
             return redirect("members:conversation", member.pk)
     shown = thread(Message.objects.filter(member__in=ids, store__in=store_ids), replies.with_next_text_back())
+    offer_saved_answers(copy for entry in shown.entries if entry.is_reply for copy in entry.copies)
     # Whole for a manager of a store holding the number (they see it whole on that member page), else masked.
     managed = set(stores_for(request.user, MANAGER).values_list("pk", flat=True))
     whole = any(m.store_id in managed for m in memberships)
@@ -208,7 +210,7 @@ def texts(request):
         "page": page, "status": status, "zones": zones, "stores": stores, "store_slug": store_slug,
         "statuses": [*MessageStatus.choices, (PROBLEMS, "Failed or undelivered"),
                      (WAITING, "Waiting for 09:00 (quiet hours) or a retry")],
-        "replies": _waiting_first(replies.with_next_text_back())[:50],
+        "replies": offer_saved_answers(_waiting_first(replies.with_next_text_back())[:50]),
         "replies_waiting": replies.awaiting_answer().count(), **refused}, status=400 if refused else 200)
 
 
@@ -302,3 +304,41 @@ def tiers(request, slug):
         "store": store, "form": form, "rows": rows, "own": rule.pk is not None and (
             rule.silver_from is not None or rule.gold_from is not None),
         "may_change": has_role(request.user, store, MANAGER)})
+
+
+def saved_answers(request, slug):
+    """A store's saved answers: everyone of the store reads them (and picks them in Text back forms); its managers
+    add them here (a POST), edit and delete them (an operator's POST is 403, another store's page 404)."""
+    store = get_store(request.user, slug, role=MANAGER if request.method == "POST" else None)
+    form = SavedAnswerForm(request.POST or None, instance=SavedAnswer(store=store))
+    if request.method == "POST" and form.is_valid():
+        answer = form.save_by(request.user)
+        messages.success(request, f"Saved answer “{answer.title}” added.")
+        return redirect("members:saved_answers", slug)
+    return render(request, "members/saved_answers.html", {
+        "store": store, "form": form, "answers": store.saved_answers.select_related("updated_by"),
+        "may_change": has_role(request.user, store, MANAGER)}, status=400 if form.errors else 200)
+
+
+def saved_answer_edit(request, slug, pk):
+    """Edit one of the store's saved answers (managers); a refused body or title keeps what was typed."""
+    store = get_store(request.user, slug, role=MANAGER)
+    answer = get_object_or_404(SavedAnswer, store=store, pk=pk)
+    title = answer.title  # the page's heading, before the form writes what was typed into `answer`
+    form = SavedAnswerForm(request.POST or None, instance=answer)
+    if request.method == "POST" and form.is_valid():
+        form.save_by(request.user)
+        messages.success(request, f"Saved answer “{answer.title}” changed.")
+        return redirect("members:saved_answers", slug)
+    return render(request, "members/saved_answer_form.html", {"store": store, "form": form, "title": title},
+                  status=400 if form.errors else 200)
+
+
+@require_POST
+def saved_answer_delete(request, slug, pk):
+    """Delete one of the store's saved answers (managers); texts already sent with it keep their words."""
+    store = get_store(request.user, slug, role=MANAGER)
+    answer = get_object_or_404(SavedAnswer, store=store, pk=pk)
+    answer.delete()
+    messages.success(request, f"Saved answer “{answer.title}” deleted.")
+    return redirect("members:saved_answers", slug)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from members.forms import AnswerForm
 from members.models import InboundReply
+from members.replies import offer_saved_answers
 from opsdesk.http import redirect_to_next
 from opsdesk.privacy import mask_phone
 from opsdesk.spreadsheet import csv_writer
@@ -144,6 +145,7 @@ def _case_context(request, store, case, **forms):
     phone = case.phone
     users = assignable_users([store])
     contacts, replies_left_out = services.contact_log(case)
+    offer_saved_answers(reply for contact in contacts for reply in contact.replies)  # their Text back forms offer them
     context = {
         "store": store,
         "case": case,

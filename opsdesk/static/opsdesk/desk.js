@@ -2,7 +2,8 @@
    without a nonce). Charts: {% plotly figure "id" %} writes the figure as JSON plus a
    <div data-plotly="id">; this draws each one. Forms: data-confirm asks first, data-autosubmit
    submits a form when a field changes, data-product-search suggests products as one types,
-   data-live-preview refreshes a form's preview as one types. */
+   data-live-preview refreshes a form's preview as one types, data-fill-text puts a saved answer in a
+   Text back form's text. */
 (function () {
   "use strict";
   function drawCharts() {
@@ -23,6 +24,15 @@
   document.addEventListener("change", function (event) {
     var el = event.target.closest("[data-autosubmit]");
     if (el && el.form) { el.form.submit(); }
+  });
+  /* A saved answer picked in a Text back form fills its text, which the operator may still edit; the list has no
+     name, so it is never posted. It is hidden until this script runs: without it the operator types. */
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("select[data-fill-text]");
+    var text = select && document.getElementById(select.dataset.fillText);
+    if (!text || !select.value) { return; }
+    text.value = select.value;
+    text.focus();
   });
   /* A form with data-live-preview="id" asks the server for its preview as one types (the Preview button's
      own request, preview=1) and puts the answer's element of that id in place of the page's; an answer
@@ -88,6 +98,7 @@
     });
   }
   document.querySelectorAll("[data-product-search]").forEach(suggestProducts);
+  document.querySelectorAll("[data-saved-answers]").forEach(function (el) { el.hidden = false; });
   window.opsdesk = {drawCharts: drawCharts};
   drawCharts();
 })();

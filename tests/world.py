@@ -30,7 +30,7 @@ from campaigns.models import (
     PlanTask,
     Playbook,
 )
-from members.models import Member, SmsTemplate
+from members.models import Member, SavedAnswer, SmsTemplate
 from metrics.models import ActionItem, Anomaly
 from reviews.models import ProductTask, Review, ReviewCase
 from stores.models import ImportJob, ListingVersion, Order, Product, Role, Store, StoreMembership, Violation
@@ -72,6 +72,8 @@ def _fill_gaps(store) -> None:
                       "weekly", start + timedelta(days=21))
     if not ProductTask.objects.filter(store=store).exists():
         ProductTask.objects.create(store=store, product=product, text="Check the size chart")
+    if not SavedAnswer.objects.filter(store=store).exists():
+        SavedAnswer.objects.create(store=store, title="Parcel on its way", body="Your parcel left us today.")
 
 
 def first(model, **lookup):
@@ -103,6 +105,7 @@ def objects(store) -> dict:
         "launch_item": first(LaunchChecklistItem, launch=launch),
         "member": first(Member, store=store),
         "sms_template": first(SmsTemplate, store=store),
+        "saved_answer": first(SavedAnswer, store=store),
         "anomaly": anomaly,
         "action_item": first(ActionItem, anomaly=anomaly),
         "review": first(Review, store=store),
@@ -190,6 +193,9 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "members:campaign": pk("sms_template"),
     "members:campaign_orders_csv": pk("sms_template"),
     "members:tiers": slug,
+    "members:saved_answers": slug,
+    "members:saved_answer_edit": slug_pk("saved_answer"),
+    "members:saved_answer_delete": slug_pk("saved_answer"),
     "reviews:store": slug,
     "reviews:import": slug,
     "reviews:report": slug,

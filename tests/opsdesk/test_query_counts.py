@@ -24,7 +24,7 @@ from campaigns.models import (
     Playbook,
     StoreAdBudget,
 )
-from members.models import Coupon, InboundReply, MemberOrder, Message, SmsTemplate
+from members.models import Coupon, InboundReply, MemberOrder, Message, SavedAnswer, SmsTemplate
 from metrics.models import ActionItem, Anomaly
 from metrics.rollup import rollup_days
 from reviews.models import ContactAttempt, ProductTask
@@ -367,6 +367,7 @@ def chain_store(manager) -> Store:
                            template=template, scheduled_for=now, status="failed", error_code="30006")
     InboundReply.objects.create(store=store, member=member, kind="help", body="HELP", provider_sid=f"SM{i}",
                                 received_at=now)
+    SavedAnswer.objects.create(store=store, title="Parcel", body="It left us today.")  # offered by its reply's form
     make_review(store, rating=5, product=product)
     case = make_case(store, rating=1, body="broken", product=product)
     case.assigned_to = manager
@@ -385,7 +386,7 @@ ACROSS_STORES = ["desk", "stores:list", "stores:my_settings", "metrics:live", "m
                  "members:templates", "reviews:index"]
 OF_ONE_STORE = ["stores:detail", "stores:orders", "stores:violations", "stores:import", "metrics:store_live",
                 "metrics:store_daily", "metrics:peer_benchmarks", "metrics:morning_email", "members:tiers",
-                "members:template_new", "reviews:store", "reviews:import", "reviews:report", "reviews:policy",
+                "members:saved_answers", "members:template_new", "reviews:store", "reviews:import", "reviews:report", "reviews:policy",
                 "reviews:review_list"]
 
 

@@ -10,11 +10,12 @@ from django.test import Client
 from django.urls import reverse
 
 from members import sending
-from members.models import Flow, InboundReply, Member, Message, MessageStatus, SmsTemplate
+from members.models import Flow, InboundReply, Member, Message, MessageStatus, SavedAnswer, SmsTemplate
 from members.sms import locmem
 from reviews.models import CaseStatus, ContactAttempt, ContactOutcome, ReviewCase
 from tests.factories import MembershipFactory, OrderFactory, UserFactory
 from tests.members.conftest import BAD_ANSWERS, LA_MORNING, make_member
+from tests.members.test_saved_answers import offered
 from tests.members.test_webhooks import signed_post
 from tests.reviews.conftest import make_case
 
@@ -435,3 +436,17 @@ def test_two_open_cases_of_one_number_each_show_only_their_own_reply(client_b, s
     )
     assert answer(client_b, other, teapot.pk, "Sorry about the teapot").status_code == 200
     assert Message.objects.filter(body="Sorry about the teapot").count() == 1
+
+
+def test_the_answer_form_offers_the_stores_saved_answers_not_another_stores(client, store_a, store_b, case,
+                                                                             care_template, clock):
+    SavedAnswer.objects.create(store=store_b, title="Call back", body="We will call you after 6pm today.")
+    SavedAnswer.objects.create(store=store_a, title="Other store", body="Not for this case.")
+    user = UserFactory(username="op-ab")  # works in both stores: the case's own answers only
+    for store in (store_a, store_b):
+        MembershipFactory(store=store, user=user, role="operator")
+    client.force_login(user)
+    received = texted_and_replied(client, case)
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert offered(page, f"answer-{received.pk}") == ["Call back"]
+    assert "Not for this case." not in page

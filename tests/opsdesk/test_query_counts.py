@@ -386,8 +386,8 @@ ACROSS_STORES = ["desk", "stores:list", "stores:my_settings", "metrics:live", "m
                  "members:templates", "reviews:index"]
 OF_ONE_STORE = ["stores:detail", "stores:orders", "stores:violations", "stores:import", "metrics:store_live",
                 "metrics:store_daily", "metrics:peer_benchmarks", "metrics:morning_email", "members:tiers",
-                "members:saved_answers", "members:template_new", "reviews:store", "reviews:import", "reviews:report", "reviews:policy",
-                "reviews:review_list"]
+                "members:saved_answers", "members:template_new", "reviews:store", "reviews:import", "reviews:report",
+                "reviews:policy", "reviews:review_list"]
 
 
 @pytest.mark.parametrize("name", ACROSS_STORES + OF_ONE_STORE)

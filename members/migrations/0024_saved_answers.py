@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0022_backfill_reply_answered_with'),
+        ('members', '0023_automatic_answer_label'),
         ('stores', '0013_membership_ad_alert_email'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -24,6 +24,7 @@ from .models import (
     Member,
     Message,
     MessageStatus,
+    SavedAnswer,
     SmsTemplate,
     TierRule,
     new_coupon_code,
@@ -63,6 +64,19 @@ TEMPLATES = {
     ],
 }
 
+# The answers a store's operators pick under Text back, in the store's language (each one SMS: 70 characters
+# with Chinese, 160 otherwise).
+SAVED_ANSWERS = {
+    "CN": [("物流查询", "您好，您的包裹已发出，物流单号可在订单详情查看。如有问题请随时回复我们。"),
+           ("退换货", "您好，收货7天内可无理由退换，请在订单页申请售后，我们会尽快处理。")],
+    "default": [("Where is my parcel", "Hi! Your parcel is on its way: the tracking link is in your order email. "
+                 "Reply here if it has not arrived in 3 days."),
+                ("Returns", "Hi! You can return any unused item within 30 days: start it from your order page "
+                 "and we will email a free label."),
+                ("We will call you", "Thanks for your message! Someone from our team will call you today between "
+                 "9am and 6pm.")],
+}
+
 # No tea buyer reaches the CNY default's Gold (10,000), so the demo's tea shop sets its own thresholds (about one
 # member in eight Gold, half Silver over 120 days); the outfitter keeps the USD defaults.
 OWN_TIER_THRESHOLDS = {"jade-tea": (Decimal("2000"), Decimal("4000"))}
@@ -80,6 +94,10 @@ def seed(ctx) -> None:
         templates = {}
         for name, flow, body, extra in TEMPLATES.get(store.country, TEMPLATES["default"]):
             templates[flow] = SmsTemplate.objects.create(store=store, name=name, flow=flow, body=body, **extra)
+        for title, body in SAVED_ANSWERS.get(store.country, SAVED_ANSWERS["default"]):
+            answer = SavedAnswer(store=store, title=title, body=body, created_by=ctx.manager, updated_by=ctx.manager)
+            answer.full_clean()  # each one SMS, as the page checks it
+            answer.save()
         Festival.objects.create(store=store, name="Store anniversary", date=store.today(now) + timedelta(days=10))
         _seed_sent_texts(store, templates[Flow.AFTER_SALES], ctx, now)
         _seed_benefit_texts(store, templates[Flow.BENEFIT], ctx, now)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members import demo as members_demo
-from members.models import Flow, InboundReply, MessageStatus
+from members.models import Flow, InboundReply, MessageStatus, SavedAnswer
 from reviews import demo, desk
 from reviews.models import OPEN_STATUSES, CaseStatus, ContactAttempt, ContactOutcome, Review, ReviewCase
 from reviews.services import overdue_cases
@@ -89,3 +89,6 @@ def test_a_newcomer_sees_a_case_texted_by_olivia_delivered_and_the_customers_rep
         page = client.get(conversation).content.decode()
         assert reply.body in page and reply.received_at > text.sent_at
         assert reply.body in demo.CARE_REPLIES.values()
+        # The reply waiting for an answer offers the store's saved answers to pick under Text back.
+        assert all(answer.title in page for answer in SavedAnswer.objects.filter(store=store))
+        assert SavedAnswer.objects.filter(store=store).count() >= 2

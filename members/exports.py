@@ -1,4 +1,5 @@
-"""CSV files of the members' pages: every order that redeemed a template's coupons, streamed a row at a time."""
+"""CSV files of the members' pages, streamed a row at a time: the member list as filtered, and every order that
+redeemed a template's coupons."""
 
 from __future__ import annotations
 
@@ -6,8 +7,14 @@ from collections.abc import Iterator
 
 from opsdesk.spreadsheet import csv_writer
 
+from .member_list import MemberList
 from .models import Coupon, SmsTemplate
 
+MEMBER_COLUMNS = ["name", "store", "phone", "tier", "segment", "orders", "spent", "currency", "texts", "joined"]
+MEMBERS_CHUNK = 2000  # rows read at a time: a server-side cursor on Postgres
+# What a row needs; the store comes from the list's own stores, not a join per row.
+MEMBER_FIELDS = ["name", "phone", "store", "tier", "segment", "orders_count", "total_spent", "opted_out_at",
+                 "phone_invalid_at", "sms_consent", "joined_at"]
 REDEEMING_ORDERS_COLUMNS = ["order", "order_id", "member", "phone", "code", "paid_day", "currency", "total",
                             "refunded", "net"]
 
@@ -30,3 +37,18 @@ def redeeming_orders_csv(template: SmsTemplate) -> Iterator[str]:
         order, member = row.order, row.member
         yield writer.writerow([order.display_name, order.external_id, member.name, member.masked_phone, row.code,
                                row.paid_day.isoformat(), currency, order.total, order.refund_amount, row.net])
+
+
+def members_csv(members: MemberList) -> Iterator[str]:
+    """The lines of the CSV of every member the list's filters keep, in its order (all pages): phones as the list
+    shows them to this user, `joined` the store's local day (ISO), `texts` the list's consent words. Read in
+    chunks, so 100,000 members are never held in memory; two queries however many. Text cells cannot run as
+    formulas (a whole number's leading `+` is quoted too: `'+14155550100`)."""
+    writer = csv_writer(_Line())
+    stores = {store.pk: store for store in members.shown}
+    yield writer.writerow(MEMBER_COLUMNS)
+    for member in members.members.only(*MEMBER_FIELDS).iterator(chunk_size=MEMBERS_CHUNK):
+        store = stores[member.store_id]
+        yield writer.writerow([member.name, store.name, members.phone(member), member.get_tier_display(),
+                               member.get_segment_display(), member.orders_count, member.total_spent, store.currency,
+                               member.texts_state, store.today(member.joined_at).isoformat()])

@@ -155,6 +155,15 @@ class Member(models.Model):
         return mask_phone(self.phone)
 
     @property
+    def texts_state(self) -> str:
+        """Whether we may text them, in the member list's words (its "Texts" column and CSV)."""
+        if self.opted_out_at:
+            return "opted out"
+        if self.phone_invalid_at:
+            return "invalid number"
+        return "consented" if self.sms_consent else "no consent"
+
+    @property
     def first_name(self) -> str:
         return (self.name or "").split(" ")[0]
 

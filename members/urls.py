@@ -5,6 +5,7 @@ from . import views
 app_name = "members"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("members.csv", views.index_csv, name="index_csv"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/conversation/", views.conversation, name="conversation"),
     path("<int:pk>/opt-out/", views.opt_out, name="opt_out"),

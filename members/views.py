@@ -9,15 +9,16 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
-from opsdesk.privacy import mask_phone
 from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, parse_pk, scope, stores_for
 
 from . import compliance, flows
 from .conversation import answer_bodies_seen, thread
-from .exports import redeeming_orders_csv
+from .exports import members_csv, redeeming_orders_csv
 from .forms import AnswerForm, SavedAnswerForm, SmsTemplateForm, TierRuleForm
+from .member_list import member_list
 from .models import (
     ANSWER,
     NEEDS_ANSWER,
@@ -40,37 +41,32 @@ from .services import change_tier_rule
 from .texts import PLACEHOLDERS, TemplateError, preview
 
 
-def _phone_for(user, managed: set[int], member: Member) -> str:
-    return member.phone if member.store_id in managed else mask_phone(member.phone)
-
-
 def index(request):
-    members = scope(Member.objects.select_related("store"), request.user)
-    get = request.GET.get
-    store_slug, tier, segment = get("store", ""), get("tier", ""), get("segment", "")
-    shown = stores_for(request.user)
-    if store_slug:
-        members = members.filter(store__slug=store_slug)
-        shown = shown.filter(slug=store_slug)
-    if tier in Tier.values:
-        members = members.filter(tier=tier)
-    if segment in Segment.values:
-        members = members.filter(segment=segment)
-    if request.GET.get("q"):
-        members = members.search(request.GET["q"], set(shown.values_list("country", flat=True)))
-    counts = dict(members.order_by().values_list("segment").annotate(n=Count("pk")))
-    # Amounts in different currencies do not rank against each other: by store first when they differ.
-    by_store = shown.values("currency").distinct().count() > 1
-    order = ("store__name", "-total_spent", "pk") if by_store else ("-total_spent", "pk")
-    page = Paginator(members.order_by(*order), 100).get_page(request.GET.get("page"))
-    managed = set(stores_for(request.user, MANAGER).values_list("pk", flat=True))
-    rows = [(m, _phone_for(request.user, managed, m)) for m in page]
+    """The member list: the user's members the filters keep, 100 a page, and a link to all of them as CSV."""
+    listed = member_list(request.user, request.GET)
+    counts = dict(listed.members.order_by().values_list("segment").annotate(n=Count("pk")))
+    page = Paginator(listed.members.select_related("store"), 100).get_page(request.GET.get("page"))
+    rows = [(m, listed.phone(m)) for m in page]
     return render(request, "members/index.html", {
         "rows": rows, "page": page, "stores": stores_for(request.user), "tiers": Tier.choices,
         "segments": [(value, label, counts.get(value, 0)) for value, label in Segment.choices],
-        "filters": {"store": store_slug, "tier": tier, "segment": segment, "q": request.GET.get("q", "")},
-        "by_store": by_store,
+        "filters": listed.filters, "by_store": listed.by_store,
+        "csv_query": urlencode({name: value for name, value in listed.filters.items() if value}),
     })
+
+
+@require_safe
+def index_csv(request):
+    """The member list as the filters in force keep it, every page, as CSV, streamed; a store the user is not in
+    is a 404 (no file naming it)."""
+    listed = member_list(request.user, request.GET)
+    store = listed.shown.first() if listed.filters["store"] else None
+    if listed.filters["store"] and store is None:
+        raise Http404("No such store.")
+    name = f"members-{store.slug}-{store.today()}" if store else f"members-all-stores-{timezone.localdate()}"
+    response = StreamingHttpResponse(members_csv(listed), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
 
 
 def detail(request, pk):

@@ -1,0 +1,52 @@
+"""The member list as its filters pick it: the page shows 100 of it at a time, the CSV download all of it, so both
+read the same members in the same order and show phones by the same rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from opsdesk.privacy import mask_phone
+from opsdesk.tenancy import MANAGER, scope, stores_for
+
+from .models import Member, Segment, Tier
+
+
+@dataclass
+class MemberList:
+    """The user's members the filters keep (`members`, in the list's order), the stores they may come from
+    (`shown`) and the filters as given."""
+
+    members: QuerySet
+    shown: QuerySet
+    filters: dict[str, str]
+    by_store: bool
+    managed: set[int] = field(default_factory=set)
+
+    def phone(self, member: Member) -> str:
+        """The number whole for a manager of the member's store, masked for everyone else (the detail page's rule)."""
+        return member.phone if member.store_id in self.managed else mask_phone(member.phone)
+
+
+def member_list(user, params) -> MemberList:
+    """The members of `user`'s stores that `params` (the list's query string: store, tier, segment, q) keep; a store
+    the user is not in keeps nothing, an unknown tier or segment keeps everyone."""
+    members = scope(Member.objects.all(), user)
+    get = params.get
+    filters = {"store": get("store", ""), "tier": get("tier", ""), "segment": get("segment", ""), "q": get("q", "")}
+    shown = stores_for(user)
+    if filters["store"]:
+        members = members.filter(store__slug=filters["store"])
+        shown = shown.filter(slug=filters["store"])
+    if filters["tier"] in Tier.values:
+        members = members.filter(tier=filters["tier"])
+    if filters["segment"] in Segment.values:
+        members = members.filter(segment=filters["segment"])
+    if filters["q"]:
+        members = members.search(filters["q"], set(shown.values_list("country", flat=True)))
+    # Amounts in different currencies do not rank against each other: by store first when they differ.
+    by_store = shown.values("currency").distinct().count() > 1
+    order = ("store__name", "-total_spent", "pk") if by_store else ("-total_spent", "pk")
+    managed = set(stores_for(user, MANAGER).values_list("pk", flat=True))
+    return MemberList(members.order_by(*order), shown, filters, by_store, managed)

@@ -230,6 +230,31 @@ def test_campaign_csv_reads_all_redeeming_orders_in_the_same_queries_however_man
     assert streamed() == (few, 1 + 63)
 
 
+def test_members_csv_reads_every_member_in_the_same_queries_however_many(client, store_a, store_b):
+    user = UserFactory(username="mgr-b-op-a")  # manages one store, operates the other: phones by either rule
+    MembershipFactory(store=store_a, user=user, role="operator")
+    MembershipFactory(store=store_b, user=user, role="manager")
+    client.force_login(user)
+    url = reverse("members:index_csv")
+
+    def add(n):
+        for _ in range(n):
+            make_member(store_a)
+            make_member(store_b)
+
+    def streamed() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            lines = b"".join(client.get(url).streaming_content).count(b"\n")  # the file is read as it streams
+        return len(ctx), lines
+
+    add(3)
+    few, lines = streamed()
+    assert lines == 1 + 6
+    add(60)
+    StoreFactory(slug="not-theirs")
+    assert streamed() == (few, 1 + 126)
+
+
 def test_activity_page_does_not_query_per_history_entry(client_a, store_a):
     today = store_a.today()
     activity = Activity.objects.create(store=store_a, name="Weekend", kind="store_promotion", start_date=today,

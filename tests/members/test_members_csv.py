@@ -1,0 +1,134 @@
+"""The member list's CSV download: the members its filters keep (every page, in its order), phones by the list's
+rule, scoped to the user's stores, formulas neutralised."""
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from tests.factories import MembershipFactory, StoreFactory, UserFactory
+from tests.members.conftest import make_member
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["name", "store", "phone", "tier", "segment", "orders", "spent", "currency", "texts", "joined"]
+
+
+@pytest.fixture
+def operator_b(store_b):
+    return MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator").user
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200
+    assert response.streaming  # written a row at a time, never the whole file in memory
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def listed_names(client, params: dict) -> list[str]:
+    """The member names the list's pages show for `params`, page after page."""
+    names, number = [], 1
+    while True:
+        page = client.get(reverse("members:index"), {**params, "page": number}).content.decode()
+        names += re.findall(r'<td data-label="Member"><a href="[^"]+">([^<]+)</a>', page)
+        if 'rel="next"' not in page:
+            return names
+        number += 1
+
+
+def test_the_csv_holds_every_page_of_the_filtered_list_in_its_order(client, operator_b, store_b):
+    for n in range(130):  # more than a page
+        make_member(store_b, name=f"Gold Champion {n}", tier="gold", segment="champions",
+                    total_spent=Decimal(1000 + n % 7))
+    make_member(store_b, name="Gold Lost", tier="gold", segment="lost")
+    make_member(store_b, name="Standard Champion", segment="champions")
+    client.force_login(operator_b)
+    params = {"tier": "gold", "segment": "champions"}
+
+    rows = csv_rows(client.get(reverse("members:index_csv"), params))
+
+    assert rows[0] == HEADER
+    names = [row[0] for row in rows[1:]]
+    assert len(names) == 130 and names == listed_names(client, params)
+
+
+def test_the_csv_keeps_the_lists_name_or_phone_search(client, operator_b, store_b):
+    make_member(store_b, name="Grace Hopper", phone="+14155550100")
+    make_member(store_b, name="Ada Byron")
+    client.force_login(operator_b)
+    by_name = csv_rows(client.get(reverse("members:index_csv"), {"q": "grace"}))
+    by_number = csv_rows(client.get(reverse("members:index_csv"), {"q": "(415) 555-0100"}))
+    assert [row[0] for row in by_name[1:]] == [row[0] for row in by_number[1:]] == ["Grace Hopper"]
+
+
+def test_the_list_links_the_csv_of_its_filters(client, operator_b, store_b):
+    make_member(store_b, name="Gold Champion", tier="gold", segment="champions")
+    client.force_login(operator_b)
+    page = client.get(reverse("members:index"), {"tier": "gold", "q": "gold", "page": 1}).content.decode()
+    link = f'<a href="{reverse("members:index_csv")}?tier=gold&amp;q=gold" data-testid="members-csv" download>'
+    assert link in page  # the filters, not the page number
+
+
+@time_machine.travel(datetime(2026, 11, 25, 6, tzinfo=UTC), tick=False)  # 22:00 on 24 Nov in Los Angeles
+def test_a_row_reads_as_the_list_shows_it_with_the_phone_masked_for_an_operator(client, operator_b, store_b):
+    # Joined 19:30 on 24 Nov in Los Angeles, 25 Nov in UTC: the store's day.
+    make_member(store_b, name="Grace Hopper", phone="+14155550100", tier="silver", segment="loyal", orders_count=3,
+                total_spent=Decimal("1234.50"), joined_at=datetime(2026, 11, 25, 3, 30, tzinfo=UTC),
+                opted_out_at=datetime(2026, 11, 24, tzinfo=UTC))
+    make_member(store_b, name="No Segment", phone="+12125550142", sms_consent=False, total_spent=Decimal("0"),
+                joined_at=datetime(2026, 11, 20, 18, tzinfo=UTC))
+    client.force_login(operator_b)
+
+    response = client.get(reverse("members:index_csv"), {"store": store_b.slug})
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="members-store-b-2026-11-24.csv"'
+    rows = csv_rows(response)
+    # The masked phone starts with "+", which a spreadsheet would run as a formula: quoted, as every export's text.
+    assert rows[1:] == [
+        ["Grace Hopper", "Store B", "'+14*****0100", "Silver", "Loyal", "3", "1234.50", "USD", "opted out",
+         "2026-11-24"],
+        ["No Segment", "Store B", "'+12*****0142", "Standard", "", "0", "0.00", "USD", "no consent", "2026-11-20"],
+    ]
+    assert "+14155550100" not in b"".join(client.get(reverse("members:index_csv")).streaming_content).decode()
+
+
+def test_a_manager_gets_whole_numbers_only_for_the_stores_they_manage(client, store_a, store_b):
+    user = UserFactory(username="mgr-b-op-a")
+    MembershipFactory(store=store_b, user=user, role="manager")
+    MembershipFactory(store=store_a, user=user, role="operator")
+    make_member(store_b, name="Grace Hopper", phone="+14155550100")
+    make_member(store_a, name="Wang Fang", phone="+8615897660856")
+    client.force_login(user)
+
+    rows = csv_rows(client.get(reverse("members:index_csv")))
+
+    phones = {row[0]: row[2] for row in rows[1:]}
+    assert phones == {"Grace Hopper": "'+14155550100", "Wang Fang": "'+86*******0856"}
+
+
+@time_machine.travel(datetime(2026, 11, 25, 6, tzinfo=UTC), tick=False)
+def test_another_stores_members_are_never_in_the_file(client, operator_b, store_b):
+    elsewhere = StoreFactory(slug="elsewhere")
+    make_member(store_b, name="Grace Hopper")
+    make_member(elsewhere, name="Someone Else")
+    client.force_login(operator_b)
+
+    response = client.get(reverse("members:index_csv"))
+
+    assert response["Content-Disposition"] == 'attachment; filename="members-all-stores-2026-11-25.csv"'
+    assert [row[0] for row in csv_rows(response)[1:]] == ["Grace Hopper"]
+    assert client.get(reverse("members:index_csv"), {"store": elsewhere.slug}).status_code == 404
+    assert client.get(reverse("members:index_csv"), {"store": "no-such-store"}).status_code == 404
+
+
+def test_a_name_like_a_formula_is_written_as_text(client, operator_b, store_b):
+    make_member(store_b, name='=HYPERLINK("http://x.example","win")')
+    client.force_login(operator_b)
+    rows = csv_rows(client.get(reverse("members:index_csv")))
+    assert rows[1][0] == '\'=HYPERLINK("http://x.example","win")'

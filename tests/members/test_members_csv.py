@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from members import exports
 from tests.factories import MembershipFactory, StoreFactory, UserFactory
 from tests.members.conftest import make_member
 
@@ -41,7 +42,10 @@ def listed_names(client, params: dict) -> list[str]:
         number += 1
 
 
-def test_the_csv_holds_every_page_of_the_filtered_list_in_its_order(client, operator_b, store_b):
+def test_the_csv_holds_every_page_of_the_filtered_list_in_its_order(client, operator_b, store_b, monkeypatch):
+    # Small reads and writes, so the file crosses many of their boundaries.
+    monkeypatch.setattr(exports, "MEMBERS_CHUNK", 7)
+    monkeypatch.setattr(exports, "LINES_PER_WRITE", 10)
     for n in range(130):  # more than a page
         make_member(store_b, name=f"Gold Champion {n}", tier="gold", segment="champions",
                     total_spent=Decimal(1000 + n % 7))
@@ -55,6 +59,7 @@ def test_the_csv_holds_every_page_of_the_filtered_list_in_its_order(client, oper
     assert rows[0] == HEADER
     names = [row[0] for row in rows[1:]]
     assert len(names) == 130 and names == listed_names(client, params)
+    assert all(len(row) == len(HEADER) for row in rows)
 
 
 def test_the_csv_keeps_the_lists_name_or_phone_search(client, operator_b, store_b):

@@ -59,6 +59,7 @@ register("desk", "desk.py", ["--sizes", "10,100,300", "--orders", "5", "--runs",
 register("many stores", "many_stores.py", ["--sizes", "10,100,300", "--orders", "5", "--runs", "5"],
          ["--sizes", "2,10", "--orders", "2", "--runs", "1"])
 register("pages", "pages.py", ["--scale", "1", "--runs", "5"], ["--scale", "0.02", "--runs", "3"])
+register("members csv", "members_csv.py", ["--members", "100000", "--runs", "3"], ["--members", "2000", "--runs", "1"])
 register("pictures", "pictures.py", ["--runs", "7"], ["--width", "1200", "--height", "900", "--runs", "2"])
 
 

@@ -46,7 +46,7 @@ def members_csv(members: MemberList) -> Iterator[str]:
     """The CSV of every member the list's filters keep, in its order (all pages), a few hundred lines at a time:
     phones as the list shows them to this user, `joined` the store's local day (ISO), `texts` the list's consent
     words. Read in chunks, so 100,000 members are never held in memory; two queries however many. Text cells
-    cannot run as formulas (a whole number's leading `+` is quoted too: `'+14155550100`)."""
+    cannot run as formulas (a masked phone is quoted, `'+14*****0100`; a whole one is not, `+14155550100`)."""
     writer = csv_writer(_Line())
     stores = {store.pk: store for store in members.shown}
     lines = [writer.writerow(MEMBER_COLUMNS)]

@@ -3,21 +3,25 @@
 A spreadsheet runs a cell that starts with =, +, -, @, a tab or a carriage return as a formula, so a
 review title or product name like `=HYPERLINK(...)` would run on the operator's machine (OWASP "CSV
 Injection"). Every export writes through `csv_writer`, which gives such text a leading single quote;
-numbers our code writes (ints, Decimals) pass as they are, so -12.50 stays a number.
+numbers our code writes (ints, Decimals) pass as they are, so -12.50 stays a number. A whole phone number in
+E.164 (`+` and digits only) passes too: it can compute nothing, and a quote before it would spoil the file for
+what a manager downloads it for (a custom-audience upload takes `+14155550100`, not `'+14155550100`).
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 def spreadsheet_text(value: str) -> str:
     """The text as a spreadsheet shows it, never runs it: a leading single quote when it starts like a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return "'" + value if value.startswith(FORMULA_STARTS) and not E164.fullmatch(value) else value
 
 
 class SpreadsheetCsvWriter:

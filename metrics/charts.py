@@ -11,7 +11,10 @@ from __future__ import annotations
 import io
 import logging
 import math
+import tempfile
 import threading
+from pathlib import Path
+from typing import NamedTuple
 
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw
@@ -157,28 +160,39 @@ def style(fig: go.Figure, height: int = 280) -> go.Figure:
 
 _kaleido_lock = threading.Lock()
 _kaleido_state = "idle"  # idle → running, or unavailable (no Chromium: said once, not retried per email)
+# Browser tabs of the one browser that export at once (`figure_pngs`): an export is ~0.1 s of drawing and ~0.2–0.3 s
+# of reloading the tab's plotly.js after it, so a second and third tab overlap those reloads. An email's six images
+# in three tabs: bench/RESULTS.md "## email charts".
+EXPORT_TABS = 3
+
+
+def _kaleido_started() -> bool:
+    """Whether the process's one browser runs, starting it on the first call (a few seconds). Under the lock."""
+    global _kaleido_state
+    import kaleido
+
+    if _kaleido_state == "idle":
+        try:
+            kaleido.start_sync_server(n=EXPORT_TABS, mathjax=False, silence_warnings=True)  # stops itself at exit
+            _kaleido_state = "running"
+        except Exception:
+            log.warning("no Chromium for chart images; emails go without them", exc_info=True)
+            _kaleido_state = "unavailable"
+    return _kaleido_state == "running"
 
 
 def figure_png(fig: go.Figure, width: int = 640, height: int = 280, scale: int = 1) -> bytes | None:
     """The figure as PNG through kaleido, `scale` pixels a point (2: sharp on a high-density screen that shows it
-    `width` wide); None (logged) where no Chromium can be started.
+    `width` wide); None (logged) where no Chromium can be started. `figure_pngs` for several at once.
 
     The figure is exported as it is: `email_figure` gives the email's, styled for its size.
 
     The first call of a process starts the browser (a few seconds); later ones take about 0.3 s.
     """
-    global _kaleido_state
     import kaleido
 
     with _kaleido_lock:  # one browser per process, one export at a time
-        if _kaleido_state == "idle":
-            try:
-                kaleido.start_sync_server(mathjax=False, silence_warnings=True)  # stops itself at exit
-                _kaleido_state = "running"
-            except Exception:
-                log.warning("no Chromium for chart images; emails go without them", exc_info=True)
-                _kaleido_state = "unavailable"
-        if _kaleido_state != "running":
+        if not _kaleido_started():
             return None
         try:
             return kaleido.calc_fig_sync(fig, opts={"format": "png", "width": width, "height": height,
@@ -186,6 +200,41 @@ def figure_png(fig: go.Figure, width: int = 640, height: int = 280, scale: int =
         except Exception:
             log.warning("chart export failed; the email goes without this chart", exc_info=True)
             return None
+
+
+class PngSize(NamedTuple):
+    """An exported image's size: `width` × `height` points, `scale` pixels a point."""
+
+    width: int = 640
+    height: int = 280
+    scale: int = 1
+
+
+def figure_pngs(figures: list[tuple[go.Figure, PngSize]]) -> list[bytes | None]:
+    """Each figure as PNG of its size, the same bytes `figure_png` gives, all in one kaleido call that draws them in
+    `EXPORT_TABS` tabs at once; None (logged) for a figure that failed, all None where no Chromium can be started.
+
+    Kaleido returns the bytes of one figure a call only, so a batch is written to files in a temporary folder.
+    """
+    import kaleido
+
+    if not figures:
+        return []
+    with _kaleido_lock, tempfile.TemporaryDirectory(prefix="opsdesk-charts-") as folder:
+        if not _kaleido_started():
+            return [None] * len(figures)
+        paths = [Path(folder) / f"{i}.png" for i in range(len(figures))]
+        exports = [{"fig": fig, "path": path, "opts": {"format": "png", **size._asdict()}}
+                   for (fig, size), path in zip(figures, paths, strict=True)]
+        try:
+            # A failed figure's file is removed and its error returned; the others are written.
+            errors = kaleido.write_fig_from_object_sync(exports)
+        except Exception:
+            log.warning("chart export failed; the email goes without these charts", exc_info=True)
+            return [None] * len(figures)
+        if errors:
+            log.warning("%d of %d chart exports failed: %r", len(errors), len(figures), errors[0])
+        return [path.read_bytes() if path.exists() else None for path in paths]
 
 
 # A sparkline of a count reaches its top at this many at least: it has no axis to say "1", and one new

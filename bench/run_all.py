@@ -61,6 +61,7 @@ register("many stores", "many_stores.py", ["--sizes", "10,100,300", "--orders", 
 register("pages", "pages.py", ["--scale", "1", "--runs", "5"], ["--scale", "0.02", "--runs", "3"])
 register("members csv", "members_csv.py", ["--members", "100000", "--runs", "3"], ["--members", "2000", "--runs", "1"])
 register("pictures", "pictures.py", ["--runs", "7"], ["--width", "1200", "--height", "900", "--runs", "2"])
+register("email charts", "email_charts.py", ["--runs", "7"], ["--runs", "2"])
 
 
 def run(name: str, quick: bool) -> str:

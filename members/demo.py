@@ -64,17 +64,17 @@ TEMPLATES = {
     ],
 }
 
-# The answers a store's operators pick under Text back, in the store's language (each one SMS: 70 characters
-# with Chinese, 160 otherwise).
+# The answers a store's operators pick under Text back, in the store's language, greeting the customer as the
+# templates do (each one SMS for a long name: 70 characters with Chinese, 160 otherwise).
 SAVED_ANSWERS = {
-    "CN": [("物流查询", "您好，您的包裹已发出，物流单号可在订单详情查看。如有问题请随时回复我们。"),
-           ("退换货", "您好，收货7天内可无理由退换，请在订单页申请售后，我们会尽快处理。")],
-    "default": [("Where is my parcel", "Hi! Your parcel is on its way: the tracking link is in your order email. "
-                 "Reply here if it has not arrived in 3 days."),
-                ("Returns", "Hi! You can return any unused item within 30 days: start it from your order page "
-                 "and we will email a free label."),
-                ("We will call you", "Thanks for your message! Someone from our team will call you today between "
-                 "9am and 6pm.")],
+    "CN": [("物流查询", "{first_name}您好，您的包裹已发出，物流单号可在订单详情查看。如有问题请随时回复我们。"),
+           ("退换货", "{first_name}您好，收货7天内可无理由退换，请在订单页申请售后，我们会尽快处理。")],
+    "default": [("Where is my parcel", "Hi {first_name}! Your parcel is on its way: the tracking link is in your order "
+                 "email. Reply here if it has not arrived in 3 days."),
+                ("Returns", "Hi {first_name}! You can return any unused item within 30 days: start it from your order "
+                 "page and we will email a free label."),
+                ("We will call you", "Thanks for your message, {first_name}! Someone from our team will call you "
+                 "today between 9am and 6pm.")],
 }
 
 # No tea buyer reaches the CNY default's Gold (10,000), so the demo's tea shop sets its own thresholds (about one

@@ -15,7 +15,8 @@ second answer to one reply impossible even if Twilio delivers the webhook twice.
 
 `text_back` is an operator's own answer to a HELP or other reply, from the texts page or the number's
 conversation: one SMS segment through the sending pipeline, once per click, marking the reply answered. Its form
-offers the store's saved answers (`offer_saved_answers`), which the operator may edit before sending.
+offers the store's saved answers filled for the member (`offer_saved_answers`), which the operator may edit before
+sending.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from .models import (
     SavedAnswer,
     StrangerHelp,
 )
-from .texts import answer_problem, sms_length
+from .texts import answer_problem, render, sms_length
 
 log = logging.getLogger(__name__)
 
@@ -192,15 +193,31 @@ def text_back(reply: InboundReply, user, body: str, attempt: int,
     return message, created
 
 
+@dataclass(frozen=True)
+class OfferedAnswer:
+    """A saved answer as a reply's Text back form offers it: its text filled for the reply's member."""
+
+    title: str
+    text: str
+
+
 def offer_saved_answers(replies) -> list[InboundReply]:
-    """`replies` as a list, each with `saved_answers`: its own store's saved answers, which its Text back form offers
-    (the texts page, the conversation, a bad-review case). One query however many replies and stores."""
+    """`replies` as a list, each with `saved_answers`: its own store's saved answers (OfferedAnswer), filled for its
+    member as an SMS template is, which its Text back form offers (the texts page, the conversation, a bad-review
+    case). Each reply's `member` must be loaded with it. One query however many replies and stores."""
+    from .sending import member_context
+
     replies = list(replies)
     offered: dict[int, list[SavedAnswer]] = {}
-    for answer in SavedAnswer.objects.filter(store__in={r.store_id for r in replies}):
+    for answer in SavedAnswer.objects.filter(store__in={r.store_id for r in replies}).select_related("store"):
         offered.setdefault(answer.store_id, []).append(answer)
     for reply in replies:
-        reply.saved_answers = offered.get(reply.store_id, [])
+        reply.saved_answers = []
+        if answers := offered.get(reply.store_id):
+            # The reply's member is of the reply's store: its name comes with the answers, not a query per reply.
+            reply.member.store = answers[0].store
+            context = member_context(reply.member)
+            reply.saved_answers = [OfferedAnswer(a.title, render(a.body, context)) for a in answers]
     return replies
 
 

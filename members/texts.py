@@ -12,6 +12,7 @@ else goes as UCS-2 (70 UTF-16 units, 67 per segment when split; emoji take two u
 from __future__ import annotations
 
 import string
+from collections.abc import Collection
 from dataclasses import dataclass
 
 PLACEHOLDERS = {
@@ -25,6 +26,16 @@ PLACEHOLDERS = {
     "order": "Order number (after-sales texts)",
     "tier": "Member tier",
 }
+# What a text filled from the member alone may use (`sending.member_context` fills these): a saved answer, which
+# knows no coupon, order or holiday.
+MEMBER_PLACEHOLDERS = ("first_name", "name", "store", "tier")
+# The long but realistic member a saved answer is checked for at save, by the text's alphabet (a Chinese store's
+# text greets a Chinese name, four characters with a two-character surname): it must stay one SMS for nearly every
+# member; the store's own name is filled as it is, and the send checks each text as filled.
+LONG_MEMBER = {
+    "GSM-7": {"first_name": "Christopher", "name": "Christopher Montgomery", "tier": "standard"},
+    "UCS-2": {"first_name": "欧阳思远", "name": "欧阳思远", "tier": "standard"},
+}
 
 GSM7_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -37,8 +48,8 @@ class TemplateError(ValueError):
     """The template uses a placeholder that does not exist or a form that is not allowed."""
 
 
-def placeholders_in(body: str) -> list[str]:
-    """The placeholder names used by `body`; raises TemplateError for anything not allowed."""
+def placeholders_in(body: str, allowed: Collection[str] = PLACEHOLDERS) -> list[str]:
+    """The placeholder names used by `body`; raises TemplateError for anything not `allowed`."""
     names = []
     try:
         parsed = list(string.Formatter().parse(body))
@@ -47,9 +58,11 @@ def placeholders_in(body: str) -> list[str]:
     for _literal, field, spec, conversion in parsed:
         if field is None:
             continue
-        if field not in PLACEHOLDERS:
-            allowed = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
-            raise TemplateError(f"Unknown placeholder {{{field}}}. Use one of: {allowed}.")
+        if field not in allowed:
+            choices = ", ".join("{" + p + "}" for p in allowed)
+            # {coupon} in a saved answer is a real placeholder with nothing to fill it: not "unknown".
+            problem = "Placeholder {%s} has no value here" if field in PLACEHOLDERS else "Unknown placeholder {%s}"
+            raise TemplateError(f"{problem % field}. Use one of: {choices}.")
         if spec or conversion:
             raise TemplateError(f"Placeholder {{{field}}} cannot have a format or conversion.")
         names.append(field)
@@ -133,3 +146,13 @@ def answer_problem(body: str) -> str:
         return (f"The answer is {length.units} characters long; one text holds {limit}{kind}. Shorten it by "
                 f"{length.units - limit}.")
     return ""
+
+
+def saved_answer_problem(body: str, store: str) -> str:
+    """Why `body` cannot be a saved answer of `store` ("" if it can): it may use the member's placeholders only
+    (TemplateError otherwise) and, filled for a long name (LONG_MEMBER), must pass `answer_problem`."""
+    used = placeholders_in(body, MEMBER_PLACEHOLDERS)
+    member = LONG_MEMBER["GSM-7" if is_gsm7(render(body, {"store": store})) else "UCS-2"]
+    problem = answer_problem(render(body, {**member, "store": store}))
+    named = [member[p] for p in ("name", "first_name") if p in used]
+    return f"Filled in for a member named “{named[0]}”: {problem}" if problem and named else problem

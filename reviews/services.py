@@ -378,8 +378,8 @@ def contact_log(case: ReviewCase) -> tuple[list[ContactAttempt], bool]:
     that came after it was sent (or, not sent yet, was due) and before the case's next text, oldest first; and
     whether replies beyond CASE_REPLIES_SHOWN were left out. A reply shows on one case only, the one whose text
     to the number was the latest before it (`_answered_case`). Each reply carries `answers` (this case's
-    answers to it), `next_answer` (the number the next one would have) and `answerable`. Two queries however
-    many texts and replies."""
+    answers to it), `next_answer` (the number the next one would have), `answerable` and its `member` (whom its
+    saved answers are filled for). Two queries however many texts and replies."""
     contacts = list(case.contacts.select_related("by", "message__member", "reply"))
     texts = sorted((c for c in contacts if c.message), key=lambda c: (_text_time(c.message), c.pk))
     for contact in contacts:
@@ -390,7 +390,7 @@ def contact_log(case: ReviewCase) -> tuple[list[ContactAttempt], bool]:
                                                member_id__in={c.message.member_id for c in texts},
                                                received_at__gte=_text_time(texts[0].message))
                    .alias(answered_case=_answered_case()).filter(answered_case=case.pk).with_last_answer()
-                   .select_related("answered_by").order_by("received_at", "pk")[:CASE_REPLIES_SHOWN + 1])
+                   .select_related("member", "answered_by").order_by("received_at", "pk")[:CASE_REPLIES_SHOWN + 1])
     for reply in replies[:CASE_REPLIES_SHOWN]:
         reply.answers = [c for c in contacts if c.reply_id == reply.pk]
         reply.next_answer = len(reply.answers) + 1

@@ -1,12 +1,13 @@
 """Saved answers: a store's common answers to members' replies. Its managers add, edit and delete them; everyone of
 the store reads them, and every Text back form offers the reply's own store's answers (never another store's)."""
 
+import html
 import re
 
 import pytest
 from django.urls import reverse
 
-from members.models import SavedAnswer
+from members.models import InboundReply, Message, SavedAnswer
 from tests.factories import MembershipFactory, UserFactory
 from tests.members.conftest import BAD_ANSWERS, LA_MORNING, make_member
 from tests.members.test_conversation import reply
@@ -44,6 +45,13 @@ def offered(page: str, box: str) -> list[str]:
     """The titles of the saved answers the Text back form of text box `box` offers, in order."""
     found = re.search(rf'<select data-fill-text="{box}">(.*?)</select>', page, re.S)
     return re.findall(r'<option value="[^"]+">([^<]*)</option>', found.group(1)) if found else []
+
+
+def filled(page: str, box: str, title: str) -> str:
+    """The text that picking the saved answer `title` under text box `box` fills in."""
+    found = re.search(rf'<select data-fill-text="{box}">(.*?)</select>', page, re.S)
+    options = re.findall(r'<option value="([^"]+)">([^<]*)</option>', found.group(1))
+    return next(html.unescape(value) for value, label in options if label == title)
 
 
 def test_a_manager_adds_edits_and_deletes_a_saved_answer(client, store_b, manager_b):
@@ -152,3 +160,93 @@ def test_the_texts_page_links_each_stores_saved_answers(client, one_number_in_tw
     content = client.get(reverse("members:texts")).content.decode()
     for store in (store_a, store_b):
         assert reverse("members:saved_answers", args=[store.slug]) in content
+
+
+@pytest.mark.parametrize("page", ["members:texts", "members:conversation"])
+def test_each_offered_answer_is_filled_for_its_replys_member_and_store(client, one_number_in_two_stores, store_a,
+                                                                        store_b, page):
+    reply_a, reply_b = one_number_in_two_stores
+    SavedAnswer.objects.create(store=store_a, title="Hello", body="Hi {first_name}, {store} has your message.")
+    SavedAnswer.objects.create(store=store_b, title="Hello", body="Hi {first_name}, {store} has your message.")
+    url = reverse(page, args=[reply_b.member_id] if page == "members:conversation" else [])
+    content = client.get(url).content.decode()
+    assert filled(content, f"text-back-{reply_a.pk}", "Hello") == "Hi Ada, Store A has your message."
+    assert filled(content, f"text-back-{reply_b.pk}", "Hello") == "Hi Grace, Store B has your message."
+
+
+def test_two_members_of_one_store_are_each_greeted_by_their_own_name(client, store_b, operator_b):
+    for name, sid in (("Zara Ahmed", "SMz"), ("Li Wei", "SMl")):
+        InboundReply.objects.create(store=store_b, member=make_member(store_b, name=name), kind="message",
+                                    body="Where is my parcel?", provider_sid=sid, received_at=LA_MORNING)
+    SavedAnswer.objects.create(store=store_b, title="Parcel", body="Hi {first_name}! Your parcel left us today.")
+    client.force_login(operator_b)
+    content = client.get(reverse("members:texts")).content.decode()
+    assert {filled(content, f"text-back-{r.pk}", "Parcel") for r in InboundReply.objects.all()} == {
+        "Hi Zara! Your parcel left us today.", "Hi Li! Your parcel left us today."}
+
+
+def test_every_placeholder_a_member_fills_is_filled(client, store_b, operator_b):
+    member = make_member(store_b, name="Zara Ahmed", tier="gold")
+    received = InboundReply.objects.create(store=store_b, member=member, kind="message", body="Hello?",
+                                           provider_sid="SMx", received_at=LA_MORNING)
+    SavedAnswer.objects.create(store=store_b, title="All", body="Hi {first_name} ({name}), {store} thanks its {tier} "
+                                                                "members.")
+    client.force_login(operator_b)
+    content = client.get(reverse("members:texts")).content.decode()
+    assert filled(content, f"text-back-{received.pk}", "All") == ("Hi Zara (Zara Ahmed), Store B thanks its gold "
+                                                                   "members.")
+
+
+@pytest.mark.parametrize("body, error", [
+    ("Hi {firstname}!", "Unknown placeholder {firstname}. Use one of: {first_name}, {name}, {store}, {tier}."),
+    ("Your code {coupon}", "Placeholder {coupon} has no value here. Use one of: {first_name}, {name}, {store}, "
+                           "{tier}."),
+    ("Hi {first_name!r}", "Placeholder {first_name} cannot have a format or conversion."),
+], ids=["unknown", "a campaign's", "a conversion"])
+def test_a_placeholder_a_member_cannot_fill_is_refused_naming_it_and_nothing_is_saved(client, admin_client, store_b,
+                                                                                      manager_b, body, error):
+    client.force_login(manager_b)
+    response = add(client, store_b, "Hello", body)
+    assert response.status_code == 400 and error in response.content.decode()
+    assert f">\n{body}</textarea>" in response.content.decode()  # what was typed is kept
+    response = admin_client.post(reverse("admin:members_savedanswer_add"),
+                                 {"store": store_b.pk, "title": "Hello", "body": body})
+    assert response.status_code == 200 and error in response.content.decode()
+    assert not SavedAnswer.objects.exists()
+
+
+def test_an_answer_that_a_long_name_would_make_two_texts_is_refused_at_save(client, store_b, manager_b):
+    client.force_login(manager_b)
+    body = "Hi {name}! " + "x" * 130  # 147 characters for "Grace Hopper", 157 for "Christopher Montgomery"…
+    assert "Saved answer “Fits” added." in add(client, store_b, "Fits", body).content.decode()
+    response = add(client, store_b, "Too long", body + "x" * 7)  # … and 164 with seven more
+    assert response.status_code == 400
+    assert ("Filled in for a member named “Christopher Montgomery”: The answer is 164 characters long; one text "
+            "holds 160. Shorten it by 4.") in response.content.decode()
+    assert list(SavedAnswer.objects.values_list("title", flat=True)) == ["Fits"]
+
+
+def test_a_chinese_answer_is_checked_with_a_chinese_name(client, store_b, manager_b):
+    client.force_login(manager_b)
+    body = "{first_name}您好，" + "好" * 63  # 70 with a four-character name: one text, as "Christopher…" is not
+    assert "Saved answer “问候” added." in add(client, store_b, "问候", body).content.decode()
+    response = add(client, store_b, "太长", body + "好")
+    assert response.status_code == 400
+    assert "Filled in for a member named “欧阳思远”: The answer is 71 characters long" in response.content.decode()
+
+
+def test_a_fill_that_makes_two_texts_is_refused_at_send_with_the_forms_error(client, store_b, operator_b):
+    """A name longer than the check at save assumed: the offered text is the member's own, too long for one SMS,
+    and sending it is refused with the Text back form's error, the words kept and nothing sent."""
+    member = make_member(store_b, name="Maria-Guadalupe Featherstonehaugh-Montgomery")
+    received = InboundReply.objects.create(store=store_b, member=member, kind="message", body="Where is it?",
+                                           provider_sid="SMlong", received_at=LA_MORNING)
+    SavedAnswer.objects.create(store=store_b, title="Parcel", body="Hi {name}! " + "x" * 130)
+    client.force_login(operator_b)
+    url = reverse("members:texts")
+    text = filled(client.get(url).content.decode(), f"text-back-{received.pk}", "Parcel")
+    assert text == "Hi Maria-Guadalupe Featherstonehaugh-Montgomery! " + "x" * 130
+    response = client.post(url, {"text_back": received.pk, "attempt": 1, "body": text})
+    assert response.status_code == 400
+    assert "The answer is 179 characters long; one text holds 160. Shorten it by 19." in response.content.decode()
+    assert not Message.objects.exists()

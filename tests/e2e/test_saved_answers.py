@@ -1,5 +1,5 @@
 """An operator answering a member's reply picks one of the store's saved answers: it fills the Text back form's
-text, and sending it texts the customer those words."""
+text with the customer's own words (their name, the store's), and sending it texts the customer those words."""
 
 from datetime import UTC, datetime
 
@@ -14,7 +14,8 @@ from tests.factories import MembershipFactory, UserFactory
 from tests.members.conftest import make_member
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-PARCEL = "It left our warehouse today; tracking follows by text tonight."
+PARCEL = "Hi {first_name}! Your parcel left {store} today; tracking follows by text tonight."
+FILLED = "Hi Zara! Your parcel left Store B today; tracking follows by text tonight."
 
 
 def noon_zone() -> str:
@@ -24,14 +25,14 @@ def noon_zone() -> str:
     return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
 
 
-def test_a_picked_saved_answer_fills_the_text_and_is_what_the_customer_gets(page, live_server, login, screenshot,
-                                                                             settings, monkeypatch, store_b):
+def test_a_picked_saved_answer_fills_the_text_for_the_customer_and_is_what_they_get(
+        page, live_server, login, screenshot, settings, monkeypatch, store_b):
     settings.SMS_BACKEND = "locmem"
     settings.SMS_RATE_PER_SECOND = 0
     monkeypatch.setattr(sending, "dispatch_due", lambda *a, **k: 0)  # sent below, not by a worker
     locmem.outbox.clear()
     MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator")
-    member = make_member(store_b, phone="+14155550100", name="Grace Hopper", timezone=noon_zone())
+    member = make_member(store_b, phone="+14155550100", name="Zara Ahmed", timezone=noon_zone())
     received = InboundReply.objects.create(store=store_b, member=member, kind="message", body="Where is my parcel?",
                                            provider_sid="SMin1", received_at=timezone.now())
     SavedAnswer.objects.create(store=store_b, title="Parcel on its way", body=PARCEL)
@@ -42,13 +43,13 @@ def test_a_picked_saved_answer_fills_the_text_and_is_what_the_customer_gets(page
     form = page.locator(f'[data-text-back="{received.pk}"]')
     form.get_by_text("Text back").click()
     form.get_by_label("Saved answer").select_option(label="Parcel on its way")
-    assert page.input_value(f"#text-back-{received.pk}") == PARCEL
+    assert page.input_value(f"#text-back-{received.pk}") == FILLED
     screenshot("saved-answer-picked")
     form.get_by_role("button", name="Send").click()
     page.get_by_text("Text back queued").wait_for()
 
     text = Message.objects.get(flow=TEXT_BACK)
-    assert (text.body, text.reply_id) == (PARCEL, received.pk)
+    assert (text.body, text.reply_id) == (FILLED, received.pk)
     sending.send_message(text.pk)
-    assert [m.body for m in locmem.outbox] == [PARCEL]
+    assert [m.body for m in locmem.outbox] == [FILLED]
     locmem.outbox.clear()

@@ -131,6 +131,7 @@ def test_ad_plan_page_does_not_query_per_status_change(client_a, operator_a, sto
 def test_conversation_page_does_not_query_per_text_or_reply(client_a, operator_a, store_a):
     member = make_member(store_a)
     template = SmsTemplate.objects.create(store=store_a, name="Thanks", flow="campaign", body="Hi")
+    SavedAnswer.objects.create(store=store_a, title="Parcel", body="Hi {first_name}, {store} sent it today.")
     url = reverse("members:conversation", args=[member.pk])
 
     def add(n):
@@ -150,11 +151,13 @@ def test_conversation_page_does_not_query_per_text_or_reply(client_a, operator_a
     add(3)
     assert queries(client_a, url) == few
     assert queries(client_a, reverse("members:texts")) == texts  # its replies' text-back forms too
+    assert client_a.get(url).content.decode().count(f"Hi Ada, {store_a.name} sent it today.") == 6  # filled each
 
 
 def test_case_page_does_not_query_per_text_or_reply(client_a, operator_a, store_a):
     member = make_member(store_a)
     case = make_case(store_a, rating=1, body="broken", member=member)
+    SavedAnswer.objects.create(store=store_a, title="Parcel", body="Hi {first_name}, {store} sent it today.")
     url = case.get_absolute_url()
 
     def add(n):
@@ -185,6 +188,7 @@ def test_case_page_does_not_query_per_text_or_reply(client_a, operator_a, store_
     assert queries(client_a, url) == few
     page = client_a.get(url).content.decode()
     assert page.count("<li data-reply>") == 8 and page.count("Answered by you") == 4
+    assert page.count(f"Hi Ada, {store_a.name} sent it today.") == 8  # each reply's saved answer, filled
 
 
 def benefit_redeemed_by(store):
@@ -392,7 +396,8 @@ def chain_store(manager) -> Store:
                            template=template, scheduled_for=now, status="failed", error_code="30006")
     InboundReply.objects.create(store=store, member=member, kind="help", body="HELP", provider_sid=f"SM{i}",
                                 received_at=now)
-    SavedAnswer.objects.create(store=store, title="Parcel", body="It left us today.")  # offered by its reply's form
+    # Offered by its reply's form, filled for the reply's member.
+    SavedAnswer.objects.create(store=store, title="Parcel", body="Hi {first_name}, {store} sent it today.")
     make_review(store, rating=5, product=product)
     case = make_case(store, rating=1, body="broken", product=product)
     case.assigned_to = manager

@@ -15,7 +15,7 @@ from members.sms import locmem
 from reviews.models import CaseStatus, ContactAttempt, ContactOutcome, ReviewCase
 from tests.factories import MembershipFactory, OrderFactory, UserFactory
 from tests.members.conftest import BAD_ANSWERS, LA_MORNING, make_member
-from tests.members.test_saved_answers import offered
+from tests.members.test_saved_answers import filled, offered
 from tests.members.test_webhooks import signed_post
 from tests.reviews.conftest import make_case
 
@@ -450,3 +450,11 @@ def test_the_answer_form_offers_the_stores_saved_answers_not_another_stores(clie
     page = client.get(case.get_absolute_url()).content.decode()
     assert offered(page, f"answer-{received.pk}") == ["Call back"]
     assert "Not for this case." not in page
+
+
+def test_the_case_offers_its_saved_answers_filled_for_the_customer(client_b, case, care_template, clock):
+    SavedAnswer.objects.create(store=case.store, title="Call back",
+                               body="Hi {first_name}, {store} will call you after 6pm today.")
+    received = texted_and_replied(client_b, case)
+    page = client_b.get(case.get_absolute_url()).content.decode()
+    assert filled(page, f"answer-{received.pk}", "Call back") == "Hi Grace, Store B will call you after 6pm today."

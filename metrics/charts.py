@@ -8,11 +8,13 @@ a browser round trip each would cost seconds).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import math
 import tempfile
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import NamedTuple
 
@@ -210,31 +212,52 @@ class PngSize(NamedTuple):
     scale: int = 1
 
 
+# The same figure at the same size is the same image: each of a store's managers gets an email drawn from the same
+# numbers, so a process keeps its latest images (~25 KB each) by their figure's content and exports each once.
+EXPORTS_KEPT = 48
+_exported: OrderedDict[str, bytes] = OrderedDict()
+
+
+def _export_key(fig: go.Figure, size: PngSize) -> str:
+    return hashlib.sha256(f"{tuple(size)}{fig.to_json()}".encode()).hexdigest()
+
+
 def figure_pngs(figures: list[tuple[go.Figure, PngSize]]) -> list[bytes | None]:
     """Each figure as PNG of its size, the same bytes `figure_png` gives, all in one kaleido call that draws them in
     `EXPORT_TABS` tabs at once; None (logged) for a figure that failed, all None where no Chromium can be started.
+    An image exported lately for the same figure and size is not exported again (`_exported`).
 
     Kaleido returns the bytes of one figure a call only, so a batch is written to files in a temporary folder.
     """
     import kaleido
 
-    if not figures:
-        return []
-    with _kaleido_lock, tempfile.TemporaryDirectory(prefix="opsdesk-charts-") as folder:
-        if not _kaleido_started():
-            return [None] * len(figures)
-        paths = [Path(folder) / f"{i}.png" for i in range(len(figures))]
-        exports = [{"fig": fig, "path": path, "opts": {"format": "png", **size._asdict()}}
-                   for (fig, size), path in zip(figures, paths, strict=True)]
-        try:
-            # A failed figure's file is removed and its error returned; the others are written.
-            errors = kaleido.write_fig_from_object_sync(exports)
-        except Exception:
-            log.warning("chart export failed; the email goes without these charts", exc_info=True)
-            return [None] * len(figures)
-        if errors:
-            log.warning("%d of %d chart exports failed: %r", len(errors), len(figures), errors[0])
-        return [path.read_bytes() if path.exists() else None for path in paths]
+    keys = [_export_key(fig, size) for fig, size in figures]
+    with _kaleido_lock:
+        wanted = {key: (fig, size) for key, (fig, size) in zip(keys, figures, strict=True) if key not in _exported}
+        if wanted and _kaleido_started():
+            with tempfile.TemporaryDirectory(prefix="opsdesk-charts-") as folder:
+                paths = {key: Path(folder) / f"{i}.png" for i, key in enumerate(wanted)}
+                exports = [{"fig": fig, "path": paths[key], "opts": {"format": "png", **size._asdict()}}
+                           for key, (fig, size) in wanted.items()]
+                try:
+                    # A failed figure's file is removed and its error returned; the others are written.
+                    errors = kaleido.write_fig_from_object_sync(exports)
+                except Exception:
+                    log.warning("chart export failed; the email goes without these charts", exc_info=True)
+                    errors = []
+                    paths = {}
+                if errors:
+                    log.warning("%d of %d chart exports failed: %r", len(errors), len(exports), errors[0])
+                for key, path in paths.items():
+                    if path.exists():
+                        _exported[key] = path.read_bytes()
+        for key in keys:
+            if key in _exported:
+                _exported.move_to_end(key)
+        pngs = [_exported.get(key) for key in keys]
+        while len(_exported) > EXPORTS_KEPT:
+            _exported.popitem(last=False)
+        return pngs
 
 
 # A sparkline of a count reaches its top at this many at least: it has no axis to say "1", and one new

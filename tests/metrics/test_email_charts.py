@@ -38,6 +38,12 @@ def three_anomalies(store_a):
             for i, (metric, value, usual) in enumerate((("gmv", 20, 200), ("orders", 1, 2), ("aov", 20, 100)))]
 
 
+@pytest.fixture(autouse=True)
+def no_kept_images(monkeypatch):
+    """Each test exports its own: an earlier test's images of the same figures would be reused."""
+    monkeypatch.setattr(charts, "_exported", charts.OrderedDict())
+
+
 def _manager(store, name: str):
     return MembershipFactory(store=store, user=UserFactory(username=name, email=f"{name}@example.com"),
                              role="manager", email_timezone="Europe/London")
@@ -77,6 +83,21 @@ def test_an_emails_six_chart_images_take_one_browser_call(three_anomalies, store
     images = _inline_pngs(mail.outbox[0])
     assert {f"anomaly-{a.pk}-{shown}@opsdesk" for a in three_anomalies for shown in ("desktop", "phone")} <= set(images)
     assert calls == ["write_fig_from_object_sync"]  # were six calc_fig_sync calls, one image at a time
+
+
+@needs_chromium
+def test_a_stores_managers_get_the_same_charts_exported_once(three_anomalies, store_a, monkeypatch):
+    calls = []
+    real = kaleido.write_fig_from_object_sync
+    monkeypatch.setattr(kaleido, "write_fig_from_object_sync",
+                        lambda exports, *args, **kwargs: calls.append(len(exports)) or real(exports, *args, **kwargs))
+    _manager(store_a, "boss")
+    _manager(store_a, "deputy")
+    assert _send_the_emails() == 2
+    first, second = (_inline_pngs(message) for message in mail.outbox)
+    charted = {cid for cid in first if cid.startswith("anomaly-")}
+    assert len(charted) == 6 and {cid: first[cid] for cid in charted} == {cid: second[cid] for cid in charted}
+    assert calls == [6]  # the deputy's email reuses the boss's six images: were [6, 6]
 
 
 def test_without_chromium_the_emails_go_without_charts_and_it_is_said_once(three_anomalies, store_a, monkeypatch,

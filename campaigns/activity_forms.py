@@ -10,16 +10,19 @@ from django.utils import timezone
 from opsdesk.tenancy import assignable_users, stores_for
 
 from .activity_kinds import clean_details
+from .activity_templates import name_taken
 from .models import (
     Activity,
     ActivityReview,
     ActivitySeries,
+    ActivityTemplate,
     ChecklistItem,
     EntrantSource,
     Plan,
     PlanGoal,
     PlanTask,
     Playbook,
+    TemplateStep,
 )
 from .product_choice import ProductField, form_store
 
@@ -159,6 +162,44 @@ class ChecklistItemForm(forms.ModelForm):
                    "link": forms.TextInput(attrs={"placeholder": "Link"}),
                    "resource": forms.TextInput(attrs={"placeholder": "Resource"}),
                    "data_to_watch": forms.TextInput(attrs={"placeholder": "Data to watch"})}
+
+
+class SaveAsTemplateForm(forms.Form):
+    name = forms.CharField(max_length=200, help_text="The name to pick it by when creating an activity.")
+
+
+class TemplateForm(forms.ModelForm):
+    """A store template's name, description and duration (its steps are the TemplateStepFormSet beside it)."""
+
+    class Meta:
+        model = ActivityTemplate
+        fields = ["name", "description", "duration_days"]
+        labels = {"duration_days": "Duration (days)"}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if name_taken(self.instance.store, name, keep=self.instance):
+            raise forms.ValidationError(f"{self.instance.store.name} already has a template called “{name}”.")
+        return name
+
+
+class TemplateStepForm(forms.ModelForm):
+    class Meta:
+        model = TemplateStep
+        fields = ["title", "link", "resource", "data_to_watch", "days_before_start", "due_on_signup_deadline"]
+        labels = {"days_before_start": "Days before start", "due_on_signup_deadline": "On the sign-up deadline"}
+        help_texts = {"days_before_start": "Negative: after the first day (a review 4 days after is -4)."}
+
+
+# Rows in their order (ORDER), ticked ones removed (DELETE), two empty rows to add steps.
+TemplateStepFormSet = forms.formset_factory(TemplateStepForm, extra=2, can_order=True, can_delete=True)
+
+
+def step_rows(formset) -> list[dict]:
+    """The valid formset's steps, in their new order, without the removed and the empty rows."""
+    return [{k: v for k, v in form.cleaned_data.items() if k not in ("ORDER", "DELETE")}
+            for form in formset.ordered_forms]
 
 
 class LotteryForm(forms.Form):

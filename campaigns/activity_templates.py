@@ -1,10 +1,15 @@
 """The shared activity templates and playbooks every store starts with.
 
 Double 11 sign-up, a full-reduction weekend, a members' lottery, a bundle on the hero product and
-a content post, each with its checklist steps (link, resource, data to watch) and its playbook.
+a content post, each with its checklist steps (link, resource, data to watch) and its playbook; and a
+store's own templates, saved from one of its activities and edited by its managers.
 """
 
 from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 PLAYBOOKS = [
     ("platform-event-signup", "Signing up for an official platform event", "gmv_drop",
@@ -156,3 +161,91 @@ def copy_checklist(activity, template, today: date | None = None) -> None:
                       due_date=checklist_due_date(activity, step, today, signup_position),
                       due_on_signup_deadline=step.due_on_signup_deadline and bool(activity.signup_deadline))
         for step in steps)
+
+
+# Details that belong to one run and are not reused: a post's publish time, why these products were bundled,
+# how far this event's sign-up got.
+ONE_RUN_DETAILS = ("publish_at", "source", "signup_status")
+
+
+def reusable_details(activity) -> dict:
+    return {k: v for k, v in activity.details.items() if k not in ONE_RUN_DETAILS}
+
+
+def lead_days(activity, item) -> int:
+    """The inverse of `checklist_due_date`: how many days before the activity's first day `item` is due
+    (negative after it); a step without a due day counts as due on the first day."""
+    return (activity.start_date - item.due_date).days if item.due_date else 0
+
+
+def name_taken(store, name: str, keep=None) -> bool:
+    """Whether `store` already sees a template called `name` (its own or a shared one, in any case); `keep`
+    is the template being renamed, which may keep its own name."""
+    from .models import ActivityTemplate
+
+    taken = ActivityTemplate.objects.filter(Q(store=store) | Q(store=None), name__iexact=name.strip())
+    return taken.exclude(pk=keep.pk if keep else None).exists()
+
+
+@transaction.atomic
+def template_from_activity(activity, name: str):
+    """A template of the activity's store made from `activity`: its kind, reusable details, days, notes (else
+    its template's description), playbook and its checklist as the steps, each due as many days from the first
+    day as it was. A name the store already sees is refused (ValidationError)."""
+    from .models import ActivityTemplate, TemplateStep
+
+    name = name.strip()
+    taken = ValidationError(f"{activity.store.name} already has a template called “{name}”; pick another name.",
+                            code="name_taken")
+    if name_taken(activity.store, name):
+        raise taken
+    source = activity.template
+    try:  # a colleague saving the same name meanwhile: the database's constraint decides
+        template = ActivityTemplate.objects.create(
+            store=activity.store, name=name, kind=activity.kind, duration_days=activity.days,
+            default_details=reusable_details(activity),
+            description=activity.notes.strip() or (source.description if source else ""),
+            playbook=source.playbook if source else None)
+    except IntegrityError:
+        raise taken from None
+    steps = steps_from_activity(activity)
+    for step in steps:
+        step.template = template
+    TemplateStep.objects.bulk_create(steps)
+    return template
+
+
+def steps_from_activity(activity) -> list:
+    """The activity's checklist as template steps (not saved), numbered from 1, each due as many days from the
+    first day as it is on the activity."""
+    from .models import TemplateStep
+
+    return [TemplateStep(position=i, title=item.title, link=item.link, resource=item.resource,
+                         data_to_watch=item.data_to_watch, days_before_start=lead_days(activity, item),
+                         due_on_signup_deadline=item.due_on_signup_deadline)
+            for i, item in enumerate(activity.checklist.order_by("position"), start=1)]
+
+
+def save_template(form, steps: list[dict]):
+    """Save a store template's edit form and its steps (`replace_steps`) together, or neither; a name a
+    colleague took meanwhile is refused (ValidationError) by the database's constraint."""
+    try:
+        with transaction.atomic():
+            template = form.save()
+            replace_steps(template, steps)
+    except IntegrityError:
+        raise ValidationError(f"{form.instance.store.name} already has a template called "
+                              f"“{form.instance.name}”; pick another name.", code="name_taken") from None
+    return template
+
+
+@transaction.atomic
+def replace_steps(template, steps: list[dict]) -> None:
+    """The template's steps become `steps` (field values, in their new order), numbered from 1. Rewritten
+    whole: nothing points at a step (checklists are copies), and renumbering in place would trip the unique
+    position on the way."""
+    from .models import TemplateStep
+
+    template.steps.all().delete()
+    TemplateStep.objects.bulk_create(TemplateStep(template=template, position=i, **values)
+                                     for i, values in enumerate(steps, start=1))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import activities, ad_alerts, ads, calendar, plans, playbooks, products, related
+from .views import activities, activity_templates, ad_alerts, ads, calendar, plans, playbooks, products, related
 from .views import ad_launches as launch_views
 
 app_name = "campaigns"
@@ -9,12 +9,17 @@ urlpatterns = [
     # (url names here avoid the letters "ad": base.html marks the Paid promotion tab on them)
     path("activities/", activities.activities, name="activities"),
     path("activities/new/", activities.activity_new, name="activity_new"),
-    path("activities/templates/", activities.templates_list, name="activity_templates"),
+    path("activities/templates/", activity_templates.templates_list, name="activity_templates"),
+    path("activities/templates/<int:pk>/", activity_templates.template_edit, name="activity_template_edit"),
+    path("activities/templates/<int:pk>/delete/", activity_templates.template_delete,
+         name="activity_template_delete"),
     path("activities/calendar/", calendar.calendar, name="calendar"),
     path("activities/related-sales/", related.related_sales, name="related_sales"),
     path("activities/related-sales/bundle/", related.related_sales_create, name="related_sales_bundle"),
     path("activities/<int:pk>/", activities.activity_detail, name="activity_detail"),
     path("activities/<int:pk>/edit/", activities.activity_edit, name="activity_edit"),
+    path("activities/<int:pk>/save-as-template/", activity_templates.activity_save_template,
+         name="activity_save_template"),
     path("activities/<int:pk>/move/", calendar.activity_move, name="activity_move"),
     path("activities/<int:pk>/series/", activities.series_change, name="series_change"),
     path("activities/<int:pk>/series/delete-future/", activities.series_delete_future, name="series_delete_future"),

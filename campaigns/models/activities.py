@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -326,6 +327,10 @@ class ActivityTemplate(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(duration_days__gte=1), name="template_duration_positive",
                                    violation_error_message="A template lasts at least one day."),
+            # Operators pick a template by its name, so two of one store's may not share it (in any case).
+            models.UniqueConstraint(Lower("name"), "store", condition=Q(store__isnull=False),
+                                    name="template_name_unique_per_store",
+                                    violation_error_message="The store already has a template of this name."),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from opsdesk.tenancy import get_scoped_object, parse_pk, scope, stores_for
+from opsdesk.tenancy import MANAGER, get_scoped_object, has_role, parse_pk, scope, stores_for
 
 from .. import activity_history, activity_lottery, activity_moves, activity_review, activity_series
 from ..activity_forms import ActivityForm, ChecklistItemForm, LotteryForm, RepeatForm, ReviewForm, SeriesRuleForm
@@ -142,7 +142,7 @@ def activity_detail(request, pk):
         "draw": draw, "lottery_form": lottery_form, "review": review,
         "checklist": list(activity.checklist.all()), "item_form": ChecklistItemForm(),
         "history": list(activity.history.select_related("by")),  # newest first, one query however long
-        "today": activity.store.today()})
+        "today": activity.store.today(), "may_save_template": has_role(request.user, activity.store, MANAGER)})
 
 
 def activity_edit(request, pk):
@@ -319,7 +319,3 @@ def _bar_chart(pairs: list[dict], width: int = 720, height: int = 180) -> dict:
               for i, p in enumerate(pairs)]
     return {"width": width, "height": height, "bars": bars, "labels": labels, "top": top}
 
-
-def templates_list(request):
-    return render(request, "campaigns/templates.html", {
-        "templates": visible_templates(request.user).prefetch_related("steps").select_related("playbook", "store")})

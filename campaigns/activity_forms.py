@@ -168,13 +168,19 @@ class SaveAsTemplateForm(forms.Form):
     name = forms.CharField(max_length=200, help_text="The name to pick it by when creating an activity.")
 
 
+# A template's days and lead times stay within a year: further, an activity made from it would fall past the
+# days a plan may name (out_of_reach), or its dates overflow.
+TEMPLATE_DAYS = 366
+
+
 class TemplateForm(forms.ModelForm):
     """A store template's name, description and duration (its steps are the TemplateStepFormSet beside it)."""
+
+    duration_days = forms.IntegerField(label="Duration (days)", min_value=1, max_value=TEMPLATE_DAYS)
 
     class Meta:
         model = ActivityTemplate
         fields = ["name", "description", "duration_days"]
-        labels = {"duration_days": "Duration (days)"}
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def clean_name(self):
@@ -185,11 +191,14 @@ class TemplateForm(forms.ModelForm):
 
 
 class TemplateStepForm(forms.ModelForm):
+    days_before_start = forms.IntegerField(
+        initial=0, min_value=-TEMPLATE_DAYS, max_value=TEMPLATE_DAYS,
+        help_text="Negative: after the first day (a review 4 days after is -4).")
+
     class Meta:
         model = TemplateStep
         fields = ["title", "link", "resource", "data_to_watch", "days_before_start", "due_on_signup_deadline"]
-        labels = {"days_before_start": "Days before start", "due_on_signup_deadline": "On the sign-up deadline"}
-        help_texts = {"days_before_start": "Negative: after the first day (a review 4 days after is -4)."}
+        labels = {"due_on_signup_deadline": "On the sign-up deadline"}
 
 
 # Rows in their order (ORDER), ticked ones removed (DELETE), two empty rows to add steps.

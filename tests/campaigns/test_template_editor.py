@@ -139,6 +139,16 @@ def test_a_bad_step_is_named_and_every_typed_row_comes_back_with_nothing_saved(m
     assert _steps(template) == [(1, "Book the banner", 2), (2, "Check stock", 1)]
 
 
+def test_a_lead_time_or_duration_beyond_a_year_is_refused(manager_client, store_a):
+    template = _store_template(store_a)
+    response = manager_client.post(reverse("campaigns:activity_template_edit", args=[template.pk]), _edit_data(
+        template, [{"title": "Book the banner", "days_before_start": 100000, "ORDER": 1}], duration_days=4000))
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "less than or equal to 366" in page and 'value="100000"' in page
+    assert _steps(template) == [(1, "Book the banner", 2), (2, "Check stock", 1)]
+
+
 def test_renaming_to_a_name_the_store_uses_is_refused(manager_client, store_a):
     _store_template(store_a, name="Flash sale")
     template = _store_template(store_a)

@@ -21,6 +21,7 @@ from PIL import Image
 from campaigns.activity_series import create_series
 from campaigns.models import (
     Activity,
+    ActivityTemplate,
     AdCreative,
     AdPlan,
     ChecklistItem,
@@ -72,6 +73,9 @@ def _fill_gaps(store) -> None:
                       "weekly", start + timedelta(days=21))
     if not ProductTask.objects.filter(store=store).exists():
         ProductTask.objects.create(store=store, product=product, text="Check the size chart")
+    if not ActivityTemplate.objects.filter(store=store).exists():
+        own = ActivityTemplate.objects.create(store=store, name="Our weekend sale", kind="store_promotion")
+        own.steps.create(position=1, title="Book the banner", days_before_start=3)
     if not SavedAnswer.objects.filter(store=store).exists():
         SavedAnswer.objects.create(store=store, title="Parcel on its way", body="Your parcel left us today.")
 
@@ -96,6 +100,7 @@ def objects(store) -> dict:
         "activity": activity,
         "series_occurrence": first(Activity, store=store, series__isnull=False),
         "checklist_item": first(ChecklistItem, activity=activity),
+        "activity_template": first(ActivityTemplate, store=store),
         "plan": plan,
         "plan_task": first(PlanTask, plan=plan),
         "playbook": first(Playbook, store=store),
@@ -164,6 +169,9 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "metrics:morning_email": slug,
     "campaigns:activity_detail": pk("activity"),
     "campaigns:activity_edit": pk("activity"),
+    "campaigns:activity_save_template": pk("activity"),
+    "campaigns:activity_template_edit": pk("activity_template"),
+    "campaigns:activity_template_delete": pk("activity_template"),
     "campaigns:activity_status": pk("activity"),
     "campaigns:activity_move": pk("activity"),
     "campaigns:series_delete_future": pk("activity"),

@@ -76,7 +76,8 @@ def activity_new(request):
     if kind not in ActivityKind.values:
         return render(request, "campaigns/activity_pick.html", {
             "kinds": ActivityKind.choices,
-            "templates": visible_templates(request.user).prefetch_related("steps").select_related("playbook")})
+            "templates": visible_templates(request.user).prefetch_related("steps").select_related("playbook",
+                                                                                                "store")})
     initial = {}
     stores = stores_for(request.user)
     if request.GET.get("store"):

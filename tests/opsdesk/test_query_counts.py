@@ -15,6 +15,7 @@ from django.utils import timezone
 from campaigns import activity_history, activity_series
 from campaigns.models import (
     Activity,
+    ActivityTemplate,
     AdPlanStatusChange,
     ChecklistItem,
     LaunchPlan,
@@ -23,6 +24,7 @@ from campaigns.models import (
     PlanTask,
     Playbook,
     StoreAdBudget,
+    TemplateStep,
 )
 from members.models import Coupon, InboundReply, MemberOrder, Message, SavedAnswer, SmsTemplate
 from metrics.models import ActionItem, Anomaly
@@ -295,6 +297,22 @@ def test_series_page_does_not_query_per_history_entry(client_a, store_a):
     assert queries(client_a, url) == few
 
 
+def test_template_edit_page_does_not_query_per_step(client, manager_a, store_a):
+    client.force_login(manager_a)
+    template = ActivityTemplate.objects.create(store=store_a, name="Our weekend sale", kind="store_promotion")
+    url = reverse("campaigns:activity_template_edit", args=[template.pk])
+
+    def add(n):
+        start = template.steps.count() + 1
+        TemplateStep.objects.bulk_create(TemplateStep(template=template, position=p, title=f"Step {p}")
+                                         for p in range(start, start + n))
+
+    add(3)
+    few = queries(client, url)
+    add(3)
+    assert queries(client, url) == few
+
+
 def test_desk_does_not_query_per_store(client, db):
     """A manager of a chain waits on the same few queries as a manager of three stores: every duty's items are
     read for all the stores at once, not store by store (the ad budget check alone took ~5 queries a store)."""
@@ -382,6 +400,8 @@ def chain_store(manager) -> Store:
     PlanGoal.objects.create(plan=month, metric="gmv", target=Decimal("1000"))
     PlanTask.objects.create(plan=month, title="Book the photographer", due=today)
     Playbook.objects.create(store=store, slug=f"chain-{i}-own", title="Own procedure", body="Steps.")
+    own = ActivityTemplate.objects.create(store=store, name="Our weekend sale", kind="store_promotion")
+    TemplateStep.objects.create(template=own, position=1, title="Book the banner")  # its Edit asks for the role
     ad_plan = AdPlanFactory(store=store)
     SnapshotFactory(plan=ad_plan, ts=now - timedelta(minutes=30), spend_today=Decimal("5.00"))
     AdDailyFactory(plan=ad_plan, date=today - timedelta(days=1), spend=Decimal("900.00"))

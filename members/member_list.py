@@ -28,6 +28,11 @@ class MemberList:
         """The number whole for a manager of the member's store, masked for everyone else (the detail page's rule)."""
         return member.phone if member.store_id in self.managed else mask_phone(member.phone)
 
+    @property
+    def whole_phones(self) -> bool:
+        """Whether the user gets whole numbers for any store the list may show (a manager of one of them)."""
+        return bool(self.managed.intersection(store.pk for store in self.shown))
+
 
 def member_list(user, params) -> MemberList:
     """The members of `user`'s stores that `params` (the list's query string: store, tier, segment, q) keep; a store

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from metrics import figures
 from opsdesk.money import MoneyField
-from opsdesk.privacy import mask_phone
+from opsdesk.privacy import PHONE_DIGITS, mask_phone
 from stores.models import Order, OrderStatus, Store, validate_timezone
 
 from .sms import ERROR_WORDS
@@ -93,7 +93,7 @@ class MemberQuerySet(models.QuerySet):
 
         text = unicodedata.normalize("NFKC", text).strip()  # full-width digits from a Chinese input method
         digits = "".join(c for c in text if c.isascii() and c.isdigit())
-        if len(digits) < 6:
+        if len(digits) < PHONE_DIGITS:
             return self.filter(name__icontains=text)
         numbers = {normalise_phone(text, country) for country in countries} | {normalise_phone(f"+{digits}", "")}
         return self.filter(phone__in=numbers - {None})
@@ -657,6 +657,10 @@ class CouponQuerySet(models.QuerySet):
         its paid day in the store's time and its total less refunds. One query; the campaign page says how many
         more there are from `redemption_of`'s count, which counts the same coupons."""
         return [RedeemingOrder.of(c, template.store) for c in self._redeeming(template)[:limit]]
+
+    def count_redeeming_orders(self, template: SmsTemplate) -> int:
+        """How many rows `all_redeeming_orders` yields (one COUNT)."""
+        return self._redeeming(template).count()
 
     def all_redeeming_orders(self, template: SmsTemplate) -> Iterator[RedeemingOrder]:
         """Every order that redeemed `template`'s coupons, in `redeeming_orders`' order, read in chunks (a

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
+from opsdesk.models import DataExport
 from opsdesk.tenancy import MANAGER, get_scoped_object, get_store, has_role, parse_pk, scope, stores_for
 
 from . import compliance, flows
@@ -48,6 +49,7 @@ def index(request):
     page = Paginator(listed.members.select_related("store"), 100).get_page(request.GET.get("page"))
     rows = [(m, listed.phone(m)) for m in page]
     return render(request, "members/index.html", {
+        "manages": bool(listed.managed),
         "rows": rows, "page": page, "stores": stores_for(request.user), "tiers": Tier.choices,
         "segments": [(value, label, counts.get(value, 0)) for value, label in Segment.choices],
         "filters": listed.filters, "by_store": listed.by_store,
@@ -64,6 +66,9 @@ def index_csv(request):
     if listed.filters["store"] and store is None:
         raise Http404("No such store.")
     name = f"members-{store.slug}-{store.today()}" if store else f"members-all-stores-{timezone.localdate()}"
+    # Counted before the file streams (one COUNT on the list's indexes): a download cut short is still recorded.
+    DataExport.record(request.user, DataExport.Kind.MEMBERS, listed.shown, listed.filters,
+                      rows=listed.members.count(), whole_phones=listed.whole_phones)
     response = StreamingHttpResponse(members_csv(listed), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
@@ -275,6 +280,9 @@ def campaign_orders_csv(request, pk):
     """Every order that redeemed the template's coupons as CSV (the campaign page lists the newest 50), streamed so
     a big campaign's file is never held in memory whole; 404 for another store's template."""
     template = get_scoped_object(SmsTemplate.objects.select_related("store"), request.user, pk=pk)
+    DataExport.record(request.user, DataExport.Kind.REDEEMING_ORDERS, [template.store],
+                      {"template": template.pk, "template_name": template.name},
+                      rows=Coupon.objects.count_redeeming_orders(template), whole_phones=False)  # always masked
     response = StreamingHttpResponse(redeeming_orders_csv(template), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (f'attachment; filename="{template.store.slug}-template-{template.pk}'
                                        f'-redeeming-orders.csv"')

@@ -11,6 +11,7 @@ from . import views
 urlpatterns = [
     path("", views.desk, name="desk"),
     path("healthz", views.healthz, name="healthz"),
+    path("downloads/", views.downloads, name="downloads"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls),

@@ -1,10 +1,11 @@
-"""The desk home page and the health check."""
+"""The desk home page, the managers' record of customer-data downloads and the health check."""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -15,8 +16,8 @@ from metrics.live import so_far_by_store
 
 from .desk import open_items_by_store
 from .http import refuse
-from .models import Heartbeat
-from .tenancy import stores_for
+from .models import DataExport, Heartbeat
+from .tenancy import MANAGER, stores_for
 
 
 def desk(request):
@@ -31,6 +32,16 @@ def desk(request):
     jobs_stale = beat is None or now - beat.last_seen > timedelta(minutes=5)
     return render(request, "opsdesk/desk.html", {"panels": panels, "now": now, "heartbeat": beat,
                                                  "jobs_stale": jobs_stale})
+
+
+def downloads(request):
+    """Managers: who downloaded customer data of the stores they manage (members lists, redeeming orders, review
+    cases), newest first, 100 a page."""
+    if not stores_for(request.user, MANAGER).exists():
+        raise PermissionDenied("Managers only.")
+    exports = DataExport.objects.seen_by(request.user, role=MANAGER)
+    page = Paginator(exports, 100).get_page(request.GET.get("page"))
+    return render(request, "opsdesk/downloads.html", {"page": page})
 
 
 @login_not_required

@@ -20,6 +20,7 @@ from members.forms import AnswerForm
 from members.models import InboundReply
 from members.replies import offer_saved_answers
 from opsdesk.http import redirect_to_next
+from opsdesk.models import DataExport
 from opsdesk.privacy import mask_phone
 from opsdesk.spreadsheet import csv_writer
 from opsdesk.tenancy import MANAGER, assignable_users, get_store, has_role, parse_pk, scope, stores_for
@@ -505,4 +506,8 @@ def cases_csv(request, slug):
                 c.closed_at.isoformat() if c.closed_at else "",
             ]
         )
+    # Sent whole once the view returns, so recorded here; len() reads the queryset's cache, no second query.
+    DataExport.record(request.user, DataExport.Kind.REVIEW_CASES, [store],
+                      {"store": store.slug, "start": start.isoformat(), "end": end.isoformat()},
+                      rows=len(cases), whole_phones=False)
     return response

@@ -433,7 +433,7 @@ ACROSS_STORES = ["desk", "stores:list", "stores:my_settings", "metrics:live", "m
                  "campaigns:calendar", "campaigns:related_sales", "campaigns:plans", "campaigns:plan_new",
                  "campaigns:playbooks", "campaigns:ads", "campaigns:ad_new", "campaigns:ad_import",
                  "campaigns:ad_launches", "campaigns:ad_launch_new", "members:index", "members:texts",
-                 "members:templates", "reviews:index"]
+                 "members:templates", "reviews:index", "downloads"]
 OF_ONE_STORE = ["stores:detail", "stores:orders", "stores:violations", "stores:import", "metrics:store_live",
                 "metrics:store_daily", "metrics:peer_benchmarks", "metrics:morning_email", "members:tiers",
                 "members:saved_answers", "members:template_new", "reviews:store", "reviews:import", "reviews:report",

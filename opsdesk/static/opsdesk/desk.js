@@ -3,7 +3,7 @@
    <div data-plotly="id">; this draws each one. Forms: data-confirm asks first, data-autosubmit
    submits a form when a field changes, data-product-search suggests products as one types,
    data-live-preview refreshes a form's preview as one types, data-fill-text puts a saved answer in a
-   Text back form's text. */
+   Text back form's text. A table that scrolls sideways can be reached with the keyboard. */
 (function () {
   "use strict";
   function drawCharts() {
@@ -97,6 +97,21 @@
         });
     });
   }
+  /* A table wider than the screen scrolls sideways in its .table-wrap (on a phone, mostly): such a wrap is made a
+     tab stop, so a keyboard user can reach its hidden columns with the arrow keys (WCAG 2.1.1); one that fits is
+     not, so as not to add a stop for nothing. Checked again when the wrap or its table changes size (a turned phone,
+     a live refresh). */
+  function focusableWhenScrolling(wrap) {
+    if (wrap.scrollWidth > wrap.clientWidth) { wrap.tabIndex = 0; } else { wrap.removeAttribute("tabindex"); }
+  }
+  var resized = new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) { focusableWhenScrolling(entry.target.closest(".table-wrap")); });
+  });
+  document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+    focusableWhenScrolling(wrap);
+    resized.observe(wrap);
+    if (wrap.firstElementChild) { resized.observe(wrap.firstElementChild); }
+  });
   document.querySelectorAll("[data-product-search]").forEach(suggestProducts);
   document.querySelectorAll("[data-saved-answers]").forEach(function (el) { el.hidden = false; });
   window.opsdesk = {drawCharts: drawCharts};

@@ -141,7 +141,16 @@ def manager_a(store_a):
 
 
 @pytest.fixture
+def operator_b(store_b):
+    return MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator").user
+
+
+@pytest.fixture
+def manager_b(store_b):
+    return MembershipFactory(store=store_b, user=UserFactory(username="mgr-b"), role="manager").user
+
+
+@pytest.fixture
 def client_a(client, operator_a):
     client.force_login(operator_a)
     return client
-

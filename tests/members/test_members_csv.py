@@ -20,11 +20,6 @@ pytestmark = pytest.mark.django_db
 HEADER = ["name", "store", "phone", "tier", "segment", "orders", "spent", "currency", "texts", "joined"]
 
 
-@pytest.fixture
-def operator_b(store_b):
-    return MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator").user
-
-
 def csv_rows(response) -> list[list[str]]:
     assert response.status_code == 200
     assert response.streaming  # written a row at a time, never the whole file in memory

@@ -9,16 +9,10 @@ from django.urls import reverse
 from members.models import InboundReply, ReplyKind
 from members.replies import receive
 from opsdesk.desk import open_items
-from tests.factories import MembershipFactory, UserFactory
 from tests.members.conftest import make_member
 from tests.members.test_webhooks import signed_post
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator_b(store_b):
-    return MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator").user
 
 
 def test_help_is_answered_naming_the_members_stores(client, member_b, store_a):

@@ -17,16 +17,6 @@ PHONE = "+14155550100"
 PARCEL = "It left our warehouse today; tracking follows by text tonight."
 
 
-@pytest.fixture
-def manager_b(store_b):
-    return MembershipFactory(store=store_b, user=UserFactory(username="mgr-b"), role="manager").user
-
-
-@pytest.fixture
-def operator_b(store_b):
-    return MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator").user
-
-
 def add(client, store, title, body):
     return client.post(reverse("members:saved_answers", args=[store.slug]), {"title": title, "body": body},
                        follow=True)

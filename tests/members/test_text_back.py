@@ -30,11 +30,6 @@ def no_dispatch(monkeypatch):
 
 
 @pytest.fixture
-def operator_b(store_b):
-    return MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator").user
-
-
-@pytest.fixture
 def waiting(client, store_b, operator_b):
     """Grace wrote to our number at 10:00 Los Angeles time; op-b is logged in, five minutes later."""
     member = make_member(store_b, phone=PHONE, name="Grace Hopper")

@@ -19,16 +19,6 @@ from tests.members.conftest import LA_MORNING, make_member
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def operator_b(store_b):
-    return MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator").user
-
-
-@pytest.fixture
-def manager_b(store_b):
-    return MembershipFactory(store=store_b, user=UserFactory(username="mgr-b"), role="manager").user
-
-
 def test_operators_see_masked_phones_managers_see_them_whole(client, operator_b, manager_b, member_b):
     client.force_login(operator_b)
     page = client.get(reverse("members:index")).content.decode()

@@ -19,11 +19,6 @@ from tests.reviews.conftest import make_case
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def manager_b(store_b):
-    return MembershipFactory(store=store_b, user=UserFactory(username="mgr-b"), role="manager").user
-
-
 def the_record() -> DataExport:
     """The one record written (fails if there are none or several)."""
     return DataExport.objects.get()

@@ -3,12 +3,10 @@
 import itertools
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from reviews.models import Review
 from reviews.services import open_case_if_bad
-from tests.factories import MembershipFactory, UserFactory
 
 _ids = itertools.count(1)
 
@@ -25,8 +23,3 @@ def make_case(store, rating=1, now=None, **review_fields):
     # Every rule case of the suite also checks the verdict stored on the review: bad exactly when a case opens.
     assert Review.objects.get(pk=review.pk).bad == (case is not None), f"stored verdict differs for {review.text!r}"
     return case
-
-
-@pytest.fixture
-def operator_b(store_b):
-    return MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator").user

@@ -42,11 +42,6 @@ def clock():
 
 
 @pytest.fixture
-def operator_b(store_b):
-    return MembershipFactory(store=store_b, user=UserFactory(username="op-b"), role="operator").user
-
-
-@pytest.fixture
 def client_b(client, operator_b):
     client.force_login(operator_b)
     return client

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
+from django.forms.utils import pretty_name
 from django.utils import timezone
 
 from opsdesk.tenancy import assignable_users, stores_for
@@ -201,8 +202,22 @@ class TemplateStepForm(forms.ModelForm):
         labels = {"due_on_signup_deadline": "On the sign-up deadline"}
 
 
+class BaseTemplateStepFormSet(forms.BaseFormSet):
+    # The editor's column headings; each input is named by its column and row for a screen reader (a table cell
+    # holds no <label>).
+    COLUMNS = {"title": "Step", "ORDER": "Order", "DELETE": "Remove"}
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        row = "new step" if index is None else f"row {index + 1}"
+        for name, field in form.fields.items():
+            field.label = self.COLUMNS.get(name, field.label or pretty_name(name))
+            field.widget.attrs["aria-label"] = f"{field.label}, {row}"
+
+
 # Rows in their order (ORDER), ticked ones removed (DELETE), two empty rows to add steps.
-TemplateStepFormSet = forms.formset_factory(TemplateStepForm, extra=2, can_order=True, can_delete=True)
+TemplateStepFormSet = forms.formset_factory(TemplateStepForm, formset=BaseTemplateStepFormSet, extra=2,
+                                            can_order=True, can_delete=True)
 
 
 def step_rows(formset) -> list[dict]:

@@ -208,3 +208,19 @@ def test_a_manager_of_another_store_cannot_save_our_activity_as_template(client,
     client.force_login(other)
     assert client.post(reverse("campaigns:activity_save_template", args=[weekend_sale.pk]),
                        {"name": "Copied"}).status_code == 404
+
+
+def test_each_step_input_sits_under_its_own_heading_and_is_named_by_it(manager_client, store_a):
+    # The headings read "Order, Step, …" over inputs whose first was the step's title and whose order came last;
+    # no input had a label a screen reader could read.
+    import re
+
+    template = _store_template(store_a, steps=("Book the banner", "Check stock"))
+    page = manager_client.get(reverse("campaigns:activity_template_edit", args=[template.pk])).content.decode()
+    table = page[page.index('<table id="steps">'):page.index("</table>")]
+    headings = re.findall(r"<th>([^<]+)</th>", table)
+    first_row = table.split("</tr>")[1]
+    named = re.findall(r'aria-label="([^"]+), row 1"', first_row)
+    assert headings[:2] == ["Step", "Link"] and headings[-2:] == ["Order", "Remove"]
+    assert named == headings
+    assert 'value="Book the banner"' in first_row

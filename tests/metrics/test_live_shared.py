@@ -10,6 +10,7 @@ import pytest
 import redis
 import time_machine
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -360,6 +361,8 @@ def test_a_snapshot_an_order_landed_in_while_it_was_computed_is_not_served_after
 
 
 def test_a_batch_of_500_events_costs_the_live_cache_one_incr(shop, monkeypatch, django_capture_on_commit_callbacks):
+    if not isinstance(caches["live"], RedisCache):
+        pytest.skip("counts the live cache's Redis commands: set REDIS_URL=redis://127.0.0.1:6379/0")
     sent = []
     real = redis.Redis.execute_command
 

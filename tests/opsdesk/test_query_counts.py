@@ -210,6 +210,13 @@ def benefit_redeemed_by(store):
     return template, add
 
 
+def streamed(client, url) -> tuple[int, int]:
+    """(queries, lines) of a streamed CSV download, the file read as it streams."""
+    with CaptureQueriesContext(connection) as ctx:
+        lines = b"".join(client.get(url).streaming_content).count(b"\n")
+    return len(ctx), lines
+
+
 def test_campaign_page_does_not_query_per_redeeming_order(client_a, store_a):
     template, add = benefit_redeemed_by(store_a)
     url = reverse("members:campaign", args=[template.pk])
@@ -224,16 +231,11 @@ def test_campaign_csv_reads_all_redeeming_orders_in_the_same_queries_however_man
     template, add = benefit_redeemed_by(store_a)
     url = reverse("members:campaign_orders_csv", args=[template.pk])
 
-    def streamed() -> tuple[int, int]:
-        with CaptureQueriesContext(connection) as ctx:
-            lines = b"".join(client_a.get(url).streaming_content).count(b"\n")  # the file is read as it streams
-        return len(ctx), lines
-
     add(3)
-    few, lines = streamed()
+    few, lines = streamed(client_a, url)
     assert lines == 1 + 3
     add(60)
-    assert streamed() == (few, 1 + 63)
+    assert streamed(client_a, url) == (few, 1 + 63)
 
 
 def test_members_csv_reads_every_member_in_the_same_queries_however_many(client, store_a, store_b):
@@ -248,17 +250,12 @@ def test_members_csv_reads_every_member_in_the_same_queries_however_many(client,
             make_member(store_a)
             make_member(store_b)
 
-    def streamed() -> tuple[int, int]:
-        with CaptureQueriesContext(connection) as ctx:
-            lines = b"".join(client.get(url).streaming_content).count(b"\n")  # the file is read as it streams
-        return len(ctx), lines
-
     add(3)
-    few, lines = streamed()
+    few, lines = streamed(client, url)
     assert lines == 1 + 6
     add(60)
     StoreFactory(slug="not-theirs")
-    assert streamed() == (few, 1 + 126)
+    assert streamed(client, url) == (few, 1 + 126)
 
 
 def test_activity_page_does_not_query_per_history_entry(client_a, store_a):

@@ -1,5 +1,9 @@
 """Where an order's page links back to: the page of its store it was opened from (the orders list, a member's page,
-a review's or a bad-review case's page, a campaign's dry run), named as that page names itself; else the store."""
+a review's or a bad-review case's page, a campaign's dry run), named as that page names itself; else the store.
+
+The stores app is the foundation the others build on, so it names only its own pages here: the apps that link to an
+order from theirs (members, reviews) `register` how each of those pages names itself, when Django loads them
+(their `AppConfig.ready`)."""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.urls import Resolver404, resolve
 
-from members.models import Member, SmsTemplate
 from opsdesk.http import pages_opened_from
-from reviews.models import Review, ReviewCase
 
 from .models import Order
+
+# How a page names itself on an order's back link, from the order, its URL's kwargs and its parsed query string;
+# None: not a page of the order's store (or nothing to name).
+PageNamer = Callable[[Order, dict, dict], str | None]
 
 
 def _orders_list(order: Order, kwargs: dict, query: dict) -> str | None:
@@ -21,33 +27,18 @@ def _orders_list(order: Order, kwargs: dict, query: dict) -> str | None:
     return "Orders"
 
 
-def _member(order: Order, kwargs: dict, query: dict) -> str | None:
-    member = Member.objects.filter(store=order.store_id, pk=kwargs["pk"]).first()
-    return member and str(member)
-
-
-def _campaign(order: Order, kwargs: dict, query: dict) -> str | None:
-    name = SmsTemplate.objects.filter(store=order.store_id, pk=kwargs["pk"]).values_list("name", flat=True).first()
-    return name and f"Dry run: {name}"
-
-
-def _review(order: Order, kwargs: dict, query: dict) -> str | None:
-    external_id = Review.objects.filter(store=order.store_id, pk=kwargs["pk"]).values_list(
-        "external_id", flat=True).first()
-    return external_id and f"Review {external_id}"
-
-
-def _case(order: Order, kwargs: dict, query: dict) -> str | None:
-    case = ReviewCase.objects.filter(store=order.store_id, pk=kwargs["pk"]).values_list("pk", flat=True).first()
-    return case and f"Case #{case}"
-
-
 # The pages that link to an order, by URL name: each names itself (None: not a page of the order's store).
 # Those with a store in their address must be the order's store's; the others are looked up in it.
-PAGES: dict[str, Callable[[Order, dict, dict], str | None]] = {
-    "stores:orders": _orders_list, "members:detail": _member, "members:campaign": _campaign,
-    "reviews:review": _review, "reviews:case": _case,
-}
+# The other apps' pages are added by `register`.
+PAGES: dict[str, PageNamer] = {"stores:orders": _orders_list}
+
+
+def register(url_name: str, namer: PageNamer) -> None:
+    """Make the page `url_name` (e.g. "members:detail") a way back from an order's page, named by `namer`. A page
+    has one name: registering another namer for it is a mistake (two apps claiming one page), refused."""
+    if PAGES.get(url_name, namer) is not namer:
+        raise ValueError(f"{url_name} already names itself on an order's back link ({PAGES[url_name].__qualname__})")
+    PAGES[url_name] = namer
 
 
 def back_from_order(request, order: Order) -> tuple[str, str] | None:

@@ -25,8 +25,13 @@ class MemberList:
     managed: set[int] = field(default_factory=set)
 
     def phone(self, member: Member) -> str:
-        """The number whole for a manager of the member's store, masked for everyone else (the detail page's rule)."""
-        return member.phone if member.store_id in self.managed else mask_phone(member.phone)
+        """The member's number as the list shows it to this user (`shown_phone`)."""
+        return self.shown_phone(member.store_id, member.phone)
+
+    def shown_phone(self, store_id: int, phone: str) -> str:
+        """A number of a member of store `store_id`: whole for a manager of that store, masked for everyone else
+        (the detail page's rule). The one rule of the list's page and of its CSV, which reads values, not members."""
+        return phone if store_id in self.managed else mask_phone(phone)
 
     @property
     def whole_phones(self) -> bool:

@@ -10,7 +10,7 @@ import secrets
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -99,6 +99,16 @@ class MemberQuerySet(models.QuerySet):
         return self.filter(phone__in=numbers - {None})
 
 
+def consent_words(opted_out_at: datetime | None, phone_invalid_at: datetime | None, sms_consent: bool) -> str:
+    """Whether we may text a member, in the member list's words, from their fields as read: the one rule of the
+    list's "Texts" column (`Member.texts_state`) and of its CSV, which reads values, not members."""
+    if opted_out_at:
+        return "opted out"
+    if phone_invalid_at:
+        return "invalid number"
+    return "consented" if sms_consent else "no consent"
+
+
 class Member(models.Model):
     """A buyer of a store, keyed by phone in E.164 (+8613800138000)."""
 
@@ -157,11 +167,7 @@ class Member(models.Model):
     @property
     def texts_state(self) -> str:
         """Whether we may text them, in the member list's words (its "Texts" column and CSV)."""
-        if self.opted_out_at:
-            return "opted out"
-        if self.phone_invalid_at:
-            return "invalid number"
-        return "consented" if self.sms_consent else "no consent"
+        return consent_words(self.opted_out_at, self.phone_invalid_at, self.sms_consent)
 
     @property
     def first_name(self) -> str:

@@ -12,6 +12,7 @@ from campaigns.activity_lottery import verify_draw
 from campaigns.desk import open_items
 from campaigns.models import Activity, ActivityTemplate, LotteryDraw, Plan, PlanTask
 from stores import demo as stores_demo
+from tests.demo_once import seeded_once
 
 pytestmark = pytest.mark.django_db
 
@@ -85,45 +86,55 @@ def test_named_events_fall_on_their_real_days():
 NOW = datetime(2026, 11, 25, 7, 30, tzinfo=UTC)  # 15:30 in Shanghai, 23:30 (24 Nov) in Los Angeles
 
 
-@time_machine.travel(NOW, tick=False)
-def test_a_newcomer_sees_who_moved_and_who_edited_an_activity_in_its_history(client):
-    ctx = stores_demo.seed(days=45)
-    demo.seed(ctx)
-    jade = ctx.stores[0]  # Wed 25 Nov in Shanghai
-    post = Activity.objects.get(store=jade, kind="content")
-    assert post.start_date == date(2026, 11, 28)
-    # The checklist kept its lead times: written two days before, published on the day, compared the day after.
-    assert sorted(post.checklist.values_list("due_date", flat=True)) == [
-        date(2026, 11, 26), date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 29)]
-    client.force_login(ctx.operator)
-    page = client.get(reverse("campaigns:activity_detail", args=[post.pk])).content.decode()
-    history = page[page.index('id="history"'):]
-    assert "Sun 22 Nov 10:" in history and "<strong>Olivia</strong>" in history
-    assert "Moved from Thu 26 Nov to Sat 28 Nov; 4 checklist steps moved with it;" in history
-    assert history.index("Moved from") < history.index("Created as")  # newest first: created before the move
-    event = Activity.objects.get(store=jade, kind="platform_event")
-    client.force_login(ctx.manager)
-    page = client.get(reverse("campaigns:activity_detail", args=[event.pk])).content.decode()
-    history = page[page.index('id="history"'):]
-    assert "Tue 24 Nov 16:" in history and "<strong>Marco</strong>" in history
-    assert "Budget: 2,000.00 CNY → 2,500.00 CNY." in history
+@pytest.fixture(scope="class")
+def demo_at_now(django_db_setup, django_db_blocker):
+    with seeded_once(django_db_blocker):
+        with time_machine.travel(NOW, tick=False):
+            ctx = stores_demo.seed(days=45)
+            demo.seed(ctx)
+        yield ctx
 
 
-@time_machine.travel(NOW, tick=False)
-def test_a_newcomer_reads_a_finished_activitys_history_over_its_weeks_not_in_the_minute_of_seeding(client):
-    # Every entry of the October promotion read "Sun 29 Nov 23:14 · opsdesk": created, planned, running and done
-    # in the minute the demo was seeded, by nobody.
-    ctx = stores_demo.seed(days=45)
-    demo.seed(ctx)
-    jade = ctx.stores[0]
-    promo = Activity.objects.get(store=jade, kind="store_promotion")
-    entries = list(promo.history.order_by("at"))
-    assert [e.summary.split(",")[0].split(" →")[-1] for e in entries] == [
-        "Created as idea", " Planned.", " Running.", " Done."]
-    days = [e.at.astimezone(jade.zone).date() for e in entries]
-    assert days == [promo.start_date - timedelta(days=21), promo.start_date - timedelta(days=20), promo.start_date,
-                    promo.end_date + timedelta(days=1)]
-    assert {e.by for e in entries} == {ctx.operator}
-    client.force_login(ctx.operator)
-    page = client.get(reverse("campaigns:activity_detail", args=[promo.pk])).content.decode()
-    assert "<strong>Olivia</strong>" in page[page.index('id="history"'):]
+class TestTheDemoSeededAtNow:
+    """One demo (45 days, campaigns) seeded at NOW for these tests, each reading it at NOW."""
+
+    @time_machine.travel(NOW, tick=False)
+    def test_a_newcomer_sees_who_moved_and_who_edited_an_activity_in_its_history(self, demo_at_now, client):
+        ctx = demo_at_now
+        jade = ctx.stores[0]  # Wed 25 Nov in Shanghai
+        post = Activity.objects.get(store=jade, kind="content")
+        assert post.start_date == date(2026, 11, 28)
+        # The checklist kept its lead times: written two days before, published on the day, compared the day after.
+        assert sorted(post.checklist.values_list("due_date", flat=True)) == [
+            date(2026, 11, 26), date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 29)]
+        client.force_login(ctx.operator)
+        page = client.get(reverse("campaigns:activity_detail", args=[post.pk])).content.decode()
+        history = page[page.index('id="history"'):]
+        assert "Sun 22 Nov 10:" in history and "<strong>Olivia</strong>" in history
+        assert "Moved from Thu 26 Nov to Sat 28 Nov; 4 checklist steps moved with it;" in history
+        assert history.index("Moved from") < history.index("Created as")  # newest first: created before the move
+        event = Activity.objects.get(store=jade, kind="platform_event")
+        client.force_login(ctx.manager)
+        page = client.get(reverse("campaigns:activity_detail", args=[event.pk])).content.decode()
+        history = page[page.index('id="history"'):]
+        assert "Tue 24 Nov 16:" in history and "<strong>Marco</strong>" in history
+        assert "Budget: 2,000.00 CNY → 2,500.00 CNY." in history
+
+    @time_machine.travel(NOW, tick=False)
+    def test_a_newcomer_reads_a_finished_activitys_history_over_its_weeks_not_in_the_minute_of_seeding(
+            self, demo_at_now, client):
+        # Every entry of the October promotion read "Sun 29 Nov 23:14 · opsdesk": created, planned, running and
+        # done in the minute the demo was seeded, by nobody.
+        ctx = demo_at_now
+        jade = ctx.stores[0]
+        promo = Activity.objects.get(store=jade, kind="store_promotion")
+        entries = list(promo.history.order_by("at"))
+        assert [e.summary.split(",")[0].split(" →")[-1] for e in entries] == [
+            "Created as idea", " Planned.", " Running.", " Done."]
+        days = [e.at.astimezone(jade.zone).date() for e in entries]
+        assert days == [promo.start_date - timedelta(days=21), promo.start_date - timedelta(days=20),
+                        promo.start_date, promo.end_date + timedelta(days=1)]
+        assert {e.by for e in entries} == {ctx.operator}
+        client.force_login(ctx.operator)
+        page = client.get(reverse("campaigns:activity_detail", args=[promo.pk])).content.decode()
+        assert "<strong>Olivia</strong>" in page[page.index('id="history"'):]

@@ -12,6 +12,7 @@ from metrics import demo as metrics_demo
 from metrics.models import Anomaly, DailyMetric, TrafficEvent
 from stores import demo as stores_demo
 from stores import listing
+from tests.demo_once import seeded_once
 
 pytestmark = pytest.mark.django_db
 
@@ -21,16 +22,13 @@ DAYS = 42  # beyond the live view's two weeks; the detector needs 3 same weekday
 
 @pytest.fixture(scope="module")
 def ctx(django_db_setup, django_db_blocker):
-    """Seeded and rolled up once for the module (it takes seconds) and removed afterwards."""
-    with django_db_blocker.unblock():
+    """Seeded and rolled up once for the module (it takes seconds) and removed afterwards, leaving no row."""
+    with seeded_once(django_db_blocker):
         with time_machine.travel(NOW, tick=False):
             ctx = stores_demo.seed(days=DAYS, now=NOW)
             metrics_demo.seed(ctx)
             daily_demo.seed(ctx)
         yield ctx
-        stores_demo.remove_demo()
-        for user in (ctx.operator, ctx.manager):
-            user.delete()
 
 
 def test_every_demo_store_gets_traffic_from_its_first_rolled_up_day_up_to_now(ctx):

@@ -1,0 +1,51 @@
+"""One demo seed for the tests of a module (or a class) that only read it, instead of one seed a test.
+
+Seeding the demo takes seconds; tests that seed the same thing at the same (frozen or unfrozen) time and then
+only read it, or write inside their own test transaction (which pytest-django rolls back), can share it:
+
+    @pytest.fixture(scope="module")
+    def demo(django_db_setup, django_db_blocker):
+        with seeded_once(django_db_blocker):
+            yield stores_demo.seed(days=20)
+
+The seed is committed outside any test's transaction, so at the end `remove_demo()` deletes it and the row
+count of every table is compared with the one before the seed: a table left with more (or fewer) rows fails
+the teardown, naming the table, so the next module never sees this one's demo. Not for a test that needs a
+worker or a `transactional_db` (its flush would empty the shared seed for the tests after it): those seed
+their own, as do tests under another frozen instant and tests of the seed itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection
+
+from stores.demo import remove_demo
+
+
+def row_counts() -> dict[str, int]:
+    """Every table's row count, in one query."""
+    tables = sorted(connection.introspection.table_names(include_views=False))
+    quote = connection.ops.quote_name
+    sql = " UNION ALL ".join(f"SELECT %s, COUNT(*) FROM {quote(table)}" for table in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, tables)
+        return dict(cursor.fetchall())
+
+
+@contextmanager
+def seeded_once(django_db_blocker) -> Iterator[None]:
+    """Unblock the database for a shared seed made inside the block; at its end remove the demo and fail if any
+    table's row count differs from before the seed."""
+    with django_db_blocker.unblock():
+        before = row_counts()
+        try:
+            yield
+        finally:
+            remove_demo()
+            after = row_counts()
+            left = {table: after.get(table, 0) - count for table, count in before.items()
+                    if after.get(table, 0) != count}
+            assert not left, f"the shared demo seed left rows behind (table: rows more than before): {left}"

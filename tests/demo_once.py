@@ -3,13 +3,17 @@
 Seeding the demo takes seconds; tests that seed the same thing at the same (frozen or unfrozen) time and then
 only read it, or write inside their own test transaction (which pytest-django rolls back), can share it:
 
-    @pytest.fixture(scope="module")
+    @pytest.fixture(scope="class")  # or "module" when every test of the module that seeds shares it
     def demo(django_db_setup, django_db_blocker):
         with seeded_once(django_db_blocker):
             yield stores_demo.seed(days=20)
 
-The seed is committed outside any test's transaction, so at the end `remove_demo()` deletes it and the row
-count of every table is compared with the one before the seed: a table left with more (or fewer) rows fails
+A class-scoped fixture defined at module level is set up for the first test of a class that asks for it and
+removed when that class ends, so the module's tests outside the class can seed their own demo (same slugs).
+
+The seed is committed outside any test's transaction, so at the end `remove_demo()` deletes it (and the
+traffic-change notes of its stores, which have no foreign key) and the row count of every table is compared
+with the one before the seed: a table left with more (or fewer) rows fails
 the teardown, naming the table, so the next module never sees this one's demo. Not for a test that needs a
 worker or a `transactional_db` (its flush would empty the shared seed for the tests after it): those seed
 their own, as do tests under another frozen instant and tests of the seed itself.
@@ -22,7 +26,9 @@ from contextlib import contextmanager
 
 from django.db import connection
 
-from stores.demo import remove_demo
+from metrics.models import EventChange
+from stores.demo import STORES, remove_demo
+from stores.models import Store
 
 
 def row_counts() -> dict[str, int]:
@@ -44,7 +50,10 @@ def seeded_once(django_db_blocker) -> Iterator[None]:
         try:
             yield
         finally:
+            stores = list(Store.objects.filter(slug__in=[s["slug"] for s in STORES]).values_list("pk", flat=True))
             remove_demo()
+            # The notes a trigger writes for back-filled traffic have no foreign key (they may outlive a store).
+            EventChange.objects.filter(store_id__in=stores).delete()
             after = row_counts()
             left = {table: after.get(table, 0) - count for table, count in before.items()
                     if after.get(table, 0) != count}

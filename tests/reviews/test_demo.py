@@ -2,7 +2,6 @@
 
 from datetime import UTC, datetime
 
-import pytest
 import time_machine
 from django.db.models import Count
 from django.urls import reverse
@@ -15,62 +14,52 @@ from reviews.models import OPEN_STATUSES, CaseStatus, ContactAttempt, ContactOut
 from reviews.services import overdue_cases
 from stores import demo as stores_demo
 from stores.models import ListingVersion
-from tests.demo_once import seeded_once
 
 
-@pytest.fixture(scope="class")
-def demo_now(django_db_setup, django_db_blocker):
-    with seeded_once(django_db_blocker):
-        ctx = stores_demo.seed(days=45)
-        demo.seed(ctx)
-        yield ctx
+def test_demo_reviews_cases_and_listing_fix(db):
+    ctx = stores_demo.seed(days=45)
+    demo.seed(ctx)
+    first = ctx.stores[0]
+    for store in ctx.stores:
+        reviews = Review.objects.filter(store=store)
+        bad = reviews.filter(case__isnull=False).count()
+        assert reviews.count() > 150
+        assert 0.04 < bad / reviews.count() < 0.16
+        assert overdue_cases(store).count() == 1
+        statuses = set(ReviewCase.objects.filter(store=store).values_list("status", flat=True))
+        assert {CaseStatus.NEW, CaseStatus.CONTACTED, CaseStatus.RESOLVED, CaseStatus.CLOSED} <= statuses
+    assert ReviewCase.objects.filter(store=first, listing_version__isnull=False).count() == 1
+    fix = ReviewCase.objects.get(store=first, listing_version__isnull=False).listing_version
+    baseline, = ListingVersion.objects.filter(product__store=first).exclude(pk=fix.pk)  # the listing before it
+    assert baseline.product == fix.product and baseline.started_at < fix.started_at
+    assert fix.product.title == fix.title
+    text = " ".join(t + " " + b for t, b in Review.objects.values_list("title", "body")).lower()
+    assert "茶" in text and "hike" in text and "muito bom" in text  # Chinese, English, Portuguese
+    assert Review.objects.values("case__status").annotate(n=Count("id")).count() >= 5
 
 
-class TestTheDemoSeededNow:
-    """One demo (45 days, reviews) for these tests: they only read it."""
-
-    def test_demo_reviews_cases_and_listing_fix(self, demo_now, db):
-        ctx = demo_now
-        first = ctx.stores[0]
-        for store in ctx.stores:
-            reviews = Review.objects.filter(store=store)
-            bad = reviews.filter(case__isnull=False).count()
-            assert reviews.count() > 150
-            assert 0.04 < bad / reviews.count() < 0.16
-            assert overdue_cases(store).count() == 1
-            statuses = set(ReviewCase.objects.filter(store=store).values_list("status", flat=True))
-            assert {CaseStatus.NEW, CaseStatus.CONTACTED, CaseStatus.RESOLVED, CaseStatus.CLOSED} <= statuses
-        assert ReviewCase.objects.filter(store=first, listing_version__isnull=False).count() == 1
-        fix = ReviewCase.objects.get(store=first, listing_version__isnull=False).listing_version
-        baseline, = ListingVersion.objects.filter(product__store=first).exclude(pk=fix.pk)  # the listing before it
-        assert baseline.product == fix.product and baseline.started_at < fix.started_at
-        assert fix.product.title == fix.title
-        text = " ".join(t + " " + b for t, b in Review.objects.values_list("title", "body")).lower()
-        assert "茶" in text and "hike" in text and "muito bom" in text  # Chinese, English, Portuguese
-        assert Review.objects.values("case__status").annotate(n=Count("id")).count() >= 5
-
-    def test_demo_gives_open_cases_owners_with_their_history_line(self, demo_now, db, client):
-        ctx = demo_now
-        olivia, marco = ctx.operator, ctx.manager
-        jade, pacific = ctx.stores
-        open_cases = ReviewCase.objects.filter(status__in=OPEN_STATUSES)
-        for store in ctx.stores:
-            mine = open_cases.filter(store=store, assigned_to=olivia)
-            assert mine.count() == 3
-            notes = sorted(e.note for c in mine for e in c.events.filter(note__contains="olivia"))
-            assert notes == ["Assigned to olivia.", "olivia took the case.", "olivia took the case."]
-            for case in mine:
-                line = case.events.get(note__contains="olivia")
-                assert case.opened_at < line.at <= case.first_contact_at
-            items = {i.label: i.count for i in desk.open_items(store, olivia)}
-            assert items["Your open bad-review cases"] == 3
-            assert overdue_cases(store).get().assigned_to is None  # nobody has it yet: the desk's red item
-        marcos = open_cases.filter(store=jade, assigned_to=marco).get()
-        assert marcos.events.filter(note="marco took the case.").exists()
-        assert not open_cases.filter(store=pacific, assigned_to=marco).exists()
-        client.force_login(olivia)
-        page = client.get(reverse("reviews:index") + "?assigned=me").content.decode()
-        assert "6 open cases assigned to you" in page, page
+def test_demo_gives_open_cases_owners_with_their_history_line(db, client):
+    ctx = stores_demo.seed(days=45)
+    demo.seed(ctx)
+    olivia, marco = ctx.operator, ctx.manager
+    jade, pacific = ctx.stores
+    open_cases = ReviewCase.objects.filter(status__in=OPEN_STATUSES)
+    for store in ctx.stores:
+        mine = open_cases.filter(store=store, assigned_to=olivia)
+        assert mine.count() == 3
+        notes = sorted(e.note for c in mine for e in c.events.filter(note__contains="olivia"))
+        assert notes == ["Assigned to olivia.", "olivia took the case.", "olivia took the case."]
+        for case in mine:
+            line = case.events.get(note__contains="olivia")
+            assert case.opened_at < line.at <= case.first_contact_at
+        items = {i.label: i.count for i in desk.open_items(store, olivia)}
+        assert items["Your open bad-review cases"] == 3
+        assert overdue_cases(store).get().assigned_to is None  # nobody has it yet: the desk's red item
+    assert open_cases.filter(store=jade, assigned_to=marco).get().events.filter(note="marco took the case.").exists()
+    assert not open_cases.filter(store=pacific, assigned_to=marco).exists()
+    client.force_login(olivia)
+    page = client.get(reverse("reviews:index") + "?assigned=me").content.decode()
+    assert "6 open cases assigned to you" in page, page
 
 
 @time_machine.travel(datetime(2026, 11, 25, 7, 30, tzinfo=UTC), tick=False)  # 15:30 Shanghai, 23:30 Los Angeles

@@ -240,15 +240,18 @@ class TierRule(models.Model):
 
 class SavedAnswer(models.Model):
     """One of a store's common answers to members' replies: an operator picks it in a Text back form (texts page,
-    conversation, bad-review case), filled for the reply's member ({first_name}, {store}…), and may still edit it
-    before sending. Its managers write them; the body, filled for a long name, passes the same one-SMS check as an
-    answer (`texts.saved_answer_problem`), so a picked answer nearly always sends as it stands."""
+    conversation, bad-review case), filled for the reply's member ({first_name}, {store}…; a case's {order}), and may
+    still edit it before sending. Its managers write them; the body, filled for a long name and order, passes the
+    same one-SMS check as an answer (`texts.saved_answer_problem`), so a picked answer nearly always sends as it
+    stands."""
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="saved_answers")
     title = models.CharField(max_length=80, help_text="What the operator picks it by, e.g. “Where is my parcel”.")
     # Blank for the form: an empty body is refused by `clean` with the answer's own words, not Django's.
     body = models.TextField(blank=True, help_text="One text: 160 characters, 70 with Chinese or emoji. It may use "
-                                                  "{first_name}, {name}, {store} and {tier}, filled for the member.")
+                                                  "{first_name}, {name}, {store} and {tier}, filled for the member, "
+                                                  "and {order}: an answer using it is offered only on a bad-review "
+                                                  "case with an order.")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")

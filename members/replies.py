@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from opsdesk.privacy import mask_phone
@@ -44,7 +45,7 @@ from .models import (
     SavedAnswer,
     StrangerHelp,
 )
-from .texts import answer_problem, render, sms_length
+from .texts import LONG_ORDER, Fill, answer_problem, fill, long_example, placeholders_in, render, sms_length
 
 log = logging.getLogger(__name__)
 
@@ -201,24 +202,55 @@ class OfferedAnswer:
     text: str
 
 
-def offer_saved_answers(replies) -> list[InboundReply]:
+def offer_saved_answers(replies, order: str = "") -> list[InboundReply]:
     """`replies` as a list, each with `saved_answers`: its own store's saved answers (OfferedAnswer), filled for its
     member as an SMS template is, which its Text back form offers (the texts page, the conversation, a bad-review
-    case). Each reply's `member` must be loaded with it. One query however many replies and stores."""
+    case). `order` is the order the replies are about (a bad-review case's, "#1042"): an answer using {order} is
+    offered only where there is one, filled with it. Each reply's `member` must be loaded with it. One query however
+    many replies and stores."""
     from .sending import member_context
 
     replies = list(replies)
     offered: dict[int, list[SavedAnswer]] = {}
     for answer in SavedAnswer.objects.filter(store__in={r.store_id for r in replies}).select_related("store"):
-        offered.setdefault(answer.store_id, []).append(answer)
+        if order or "order" not in placeholders_in(answer.body):
+            offered.setdefault(answer.store_id, []).append(answer)
     for reply in replies:
         reply.saved_answers = []
         if answers := offered.get(reply.store_id):
             # The reply's member is of the reply's store: its name comes with the answers, not a query per reply.
             reply.member.store = answers[0].store
-            context = member_context(reply.member)
+            context = {**member_context(reply.member), "order": order}
             reply.saved_answers = [OfferedAnswer(a.title, render(a.body, context)) for a in answers]
     return replies
+
+
+@dataclass(frozen=True)
+class SavedAnswerPreview:
+    """A saved answer as its page shows it: filled for an example member (`who`), with its length as sent."""
+
+    answer: SavedAnswer
+    who: str
+    fill: Fill
+    uses_order: bool
+
+
+def preview_saved_answers(store) -> list[SavedAnswerPreview]:
+    """The store's saved answers, each filled for the store's member with the longest name (else the long example
+    name the save checks, `texts.long_example`) and, for an {order}, the long order the save checks (LONG_ORDER),
+    measured as the send measures a text back: what a manager reads to see an answer near one text's limit."""
+    from .sending import member_context
+
+    longest = (store.members.exclude(name="").order_by(Length("name").desc(), "pk").first())
+    previews = []
+    for answer in store.saved_answers.select_related("updated_by"):
+        example = long_example(answer.body, store.name)
+        if longest is not None:
+            longest.store = store
+            example = {**member_context(longest), "order": LONG_ORDER}
+        previews.append(SavedAnswerPreview(answer, example["name"], fill(answer.body, example),
+                                           "order" in placeholders_in(answer.body)))
+    return previews
 
 
 def queue_answer(reply: InboundReply, user, flow: str, occasion: str, body: str,

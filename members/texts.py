@@ -26,9 +26,11 @@ PLACEHOLDERS = {
     "order": "Order number (after-sales texts)",
     "tier": "Member tier",
 }
-# What a text filled from the member alone may use (`sending.member_context` fills these): a saved answer, which
-# knows no coupon, order or holiday.
+# What a text filled from the member alone may use (`sending.member_context` fills these).
 MEMBER_PLACEHOLDERS = ("first_name", "name", "store", "tier")
+# What a saved answer may use: the member's, and {order}, which only a bad-review case with an order fills (an answer
+# using it is offered there only: `replies.offer_saved_answers`). It knows no coupon or holiday.
+ANSWER_PLACEHOLDERS = (*MEMBER_PLACEHOLDERS, "order")
 # The long but realistic member a saved answer is checked for at save, by the text's alphabet (a Chinese store's
 # text greets a Chinese name, four characters with a two-character surname): it must stay one SMS for nearly every
 # member; the store's own name is filled as it is, and the send checks each text as filled.
@@ -36,6 +38,9 @@ LONG_MEMBER = {
     "GSM-7": {"first_name": "Christopher", "name": "Christopher Montgomery", "tier": "standard"},
     "UCS-2": {"first_name": "欧阳思远", "name": "欧阳思远", "tier": "standard"},
 }
+# The long order an {order} in a saved answer is checked for at save: a channel's 13-digit order id, as a case's
+# order without a name (#1042) shows it (`Order.display_name`).
+LONG_ORDER = "#5001234567890"
 
 GSM7_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -141,18 +146,73 @@ def answer_problem(body: str) -> str:
         return "Write the answer: an empty text is not sent."
     length = sms_length(body)
     if length.segments > 1:
-        limit = 160 if length.encoding == "GSM-7" else 70
+        limit = one_text_limit(length)
         kind = "" if length.encoding == "GSM-7" else " with characters beyond plain Latin (Chinese, emoji…)"
         return (f"The answer is {length.units} characters long; one text holds {limit}{kind}. Shorten it by "
                 f"{length.units - limit}.")
     return ""
 
 
+def long_example(body: str, store: str) -> dict[str, str]:
+    """The long but realistic member (LONG_MEMBER, by the alphabet of the text) and order (LONG_ORDER) a saved answer
+    of `store` is checked for, as a `render` context."""
+    return {**LONG_MEMBER["GSM-7" if is_gsm7(render(body, {"store": store})) else "UCS-2"], "store": store,
+            "order": LONG_ORDER}
+
+
 def saved_answer_problem(body: str, store: str) -> str:
-    """Why `body` cannot be a saved answer of `store` ("" if it can): it may use the member's placeholders only
-    (TemplateError otherwise) and, filled for a long name (LONG_MEMBER), must pass `answer_problem`."""
-    used = placeholders_in(body, MEMBER_PLACEHOLDERS)
-    member = LONG_MEMBER["GSM-7" if is_gsm7(render(body, {"store": store})) else "UCS-2"]
-    problem = answer_problem(render(body, {**member, "store": store}))
-    named = [member[p] for p in ("name", "first_name") if p in used]
-    return f"Filled in for a member named “{named[0]}”: {problem}" if problem and named else problem
+    """Why `body` cannot be a saved answer of `store` ("" if it can): it may use the member's placeholders and
+    {order} only (TemplateError otherwise) and, filled for a long name and order (`long_example`), must pass
+    `answer_problem`."""
+    used = placeholders_in(body, ANSWER_PLACEHOLDERS)
+    example = long_example(body, store)
+    problem = answer_problem(render(body, example))
+    if not problem:
+        return ""
+    named = [f"a member named “{example[p]}”" for p in ("name", "first_name") if p in used][:1]
+    named += [f"order {LONG_ORDER}"] if "order" in used else []
+    return f"Filled in for {' and '.join(named)}: {problem}" if named else problem
+
+
+# A fill this close to one text's limit (its units above this share of it) is flagged on the saved answers page.
+NEAR_LIMIT = 0.9
+
+
+def one_text_limit(length: Length) -> int:
+    """What one SMS holds in `length`'s alphabet: 160 GSM-7 characters, 70 UCS-2 units."""
+    return 160 if length.encoding == "GSM-7" else 70
+
+
+@dataclass(frozen=True)
+class Fill:
+    """A text as filled for one member, measured as the send measures it (`sms_length`)."""
+
+    text: str
+    length: Length
+
+    @property
+    def words(self) -> str:
+        return counter_words(self.length)
+
+    @property
+    def too_long(self) -> bool:
+        """More than one SMS: the send refuses it (`answer_problem`)."""
+        return self.length.segments > 1
+
+    @property
+    def near_limit(self) -> bool:
+        return not self.too_long and self.length.units > NEAR_LIMIT * one_text_limit(self.length)
+
+
+def fill(body: str, context: dict[str, object]) -> Fill:
+    text = render(body, context)
+    return Fill(text, sms_length(text))
+
+
+def counter_words(length: Length) -> str:
+    """The Text back box's counter, in the words desk.js writes as one types (`data-sms-counter`): "87 / 160
+    characters · 1 SMS", or "Too long for one text: 172 / 160 — shorten it" for a text the send refuses."""
+    limit = one_text_limit(length)
+    if length.units > limit:
+        return f"Too long for one text: {length.units} / {limit} — shorten it"
+    return f"{length.units} / {limit} characters · 1 SMS"

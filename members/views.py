@@ -36,10 +36,10 @@ from .models import (
     TierRule,
     describe_occasion,
 )
-from .replies import Refused, offer_saved_answers, text_back
+from .replies import Refused, offer_saved_answers, preview_saved_answers, text_back
 from .sending import opt_out_number
 from .services import change_tier_rule
-from .texts import PLACEHOLDERS, TemplateError, preview
+from .texts import LONG_ORDER, PLACEHOLDERS, TemplateError, preview
 
 
 def index(request):
@@ -320,7 +320,7 @@ def saved_answers(request, slug):
         messages.success(request, f"Saved answer “{answer.title}” added.")
         return redirect("members:saved_answers", slug)
     return render(request, "members/saved_answers.html", {
-        "store": store, "form": form, "answers": store.saved_answers.select_related("updated_by"),
+        "store": store, "form": form, "answers": preview_saved_answers(store), "long_order": LONG_ORDER,
         "may_change": has_role(request.user, store, MANAGER)}, status=400 if form.errors else 200)
 
 

@@ -292,8 +292,13 @@ def case_member(case: ReviewCase) -> Member | None:
     return None
 
 
+def order_name(case: ReviewCase) -> str:
+    """The case's order as its texts name it ({order}: "#1042", or # and its id), "" for a review without one."""
+    return case.review.order.display_name if case.review.order_id else ""
+
+
 def _care_context(case: ReviewCase) -> dict:
-    return {"order": case.review.order.display_name if case.review.order_id else ""}
+    return {"order": order_name(case)}
 
 
 def care_text(case: ReviewCase) -> CareText:

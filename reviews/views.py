@@ -146,7 +146,8 @@ def _case_context(request, store, case, **forms):
     phone = case.phone
     users = assignable_users([store])
     contacts, replies_left_out = services.contact_log(case)
-    offer_saved_answers(reply for contact in contacts for reply in contact.replies)  # their Text back forms offer them
+    # Their Text back forms offer the store's saved answers, an {order} filled with the case's order.
+    offer_saved_answers((reply for contact in contacts for reply in contact.replies), order=services.order_name(case))
     context = {
         "store": store,
         "case": case,

@@ -188,9 +188,10 @@ def test_every_placeholder_a_member_fills_is_filled(client, store_b, operator_b)
 
 
 @pytest.mark.parametrize("body, error", [
-    ("Hi {firstname}!", "Unknown placeholder {firstname}. Use one of: {first_name}, {name}, {store}, {tier}."),
+    ("Hi {firstname}!", "Unknown placeholder {firstname}. Use one of: {first_name}, {name}, {store}, {tier}, "
+                           "{order}."),
     ("Your code {coupon}", "Placeholder {coupon} has no value here. Use one of: {first_name}, {name}, {store}, "
-                           "{tier}."),
+                           "{tier}, {order}."),
     ("Hi {first_name!r}", "Placeholder {first_name} cannot have a format or conversion."),
 ], ids=["unknown", "a campaign's", "a conversion"])
 def test_a_placeholder_a_member_cannot_fill_is_refused_naming_it_and_nothing_is_saved(client, admin_client, store_b,
@@ -240,3 +241,119 @@ def test_a_fill_that_makes_two_texts_is_refused_at_send_with_the_forms_error(cli
     assert response.status_code == 400
     assert "The answer is 179 characters long; one text holds 160. Shorten it by 19." in response.content.decode()
     assert not Message.objects.exists()
+
+
+def preview_of(page: str, answer: SavedAnswer) -> str:
+    """The saved answers page's cell showing `answer` as a customer gets it, its tags stripped."""
+    found = re.search(rf'data-answer-preview="{answer.pk}">(.*?)</td>', page, re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))) if found else ""
+
+
+def test_each_saved_answer_shows_filled_for_the_stores_longest_named_member_with_its_length(client, store_b,
+                                                                                           operator_b):
+    make_member(store_b, name="Li Wei")
+    make_member(store_b, name="Maria-Guadalupe Featherstonehaugh")
+    make_member(store_b, name="")
+    answer = SavedAnswer.objects.create(store=store_b, title="Parcel", body="Hi {first_name}! {store} sent it today.")
+    client.force_login(operator_b)
+    shown = preview_of(client.get(reverse("members:saved_answers", args=[store_b.slug])).content.decode(), answer)
+    assert "Hi Maria-Guadalupe! Store B sent it today." in shown
+    assert "42 / 160 characters · 1 SMS" in shown  # the send's count of the filled text
+    assert "Filled for Maria-Guadalupe Featherstonehaugh" in shown
+    assert "near the limit" not in shown and "refuses" not in shown
+
+
+def test_without_members_the_preview_uses_the_long_example_name_of_the_texts_alphabet(client, store_b, operator_b):
+    latin = SavedAnswer.objects.create(store=store_b, title="Hello", body="Hi {name}, thanks!")
+    chinese = SavedAnswer.objects.create(store=store_b, title="问候", body="{first_name}您好，谢谢！")
+    client.force_login(operator_b)
+    page = client.get(reverse("members:saved_answers", args=[store_b.slug])).content.decode()
+    assert "Hi Christopher Montgomery, thanks!" in preview_of(page, latin)
+    assert "34 / 160 characters · 1 SMS" in preview_of(page, latin)
+    assert "欧阳思远您好，谢谢！" in preview_of(page, chinese)
+    assert "10 / 70 characters · 1 SMS" in preview_of(page, chinese)  # UCS-2, as the send counts it
+
+
+def test_the_page_flags_an_answer_near_the_limit_and_one_too_long_for_the_stores_longest_name(client, store_b,
+                                                                                             manager_b):
+    body = "Hi {name}! " + "x" * 130  # saved: 157 for "Christopher Montgomery"
+    near = SavedAnswer.objects.create(store=store_b, title="Near", body=body)
+    short = SavedAnswer.objects.create(store=store_b, title="Short", body="Hi {name}!")
+    client.force_login(manager_b)
+    url = reverse("members:saved_answers", args=[store_b.slug])
+    make_member(store_b, name="Grace Hopper")
+    page = client.get(url).content.decode()
+    assert "147 / 160 characters · 1 SMS near the limit" in " ".join(preview_of(page, near).split())
+    assert "near the limit" not in preview_of(page, short)
+
+    make_member(store_b, name="Maria-Guadalupe Featherstonehaugh-Montgomery")
+    page = client.get(url).content.decode()
+    assert ("Too long for one text: 179 / 160 — shorten it the send refuses it for this name"
+            in " ".join(preview_of(page, near).split()))
+
+
+@pytest.mark.parametrize("page", ["members:texts", "members:conversation"])
+def test_every_text_back_box_has_a_character_counter(client, store_b, operator_b, page):
+    member = make_member(store_b, name="Zara Ahmed")
+    received = InboundReply.objects.create(store=store_b, member=member, kind="message", body="Hello?",
+                                           provider_sid="SMc", received_at=LA_MORNING)
+    client.force_login(operator_b)
+    content = client.get(reverse(page, args=[member.pk] if page == "members:conversation" else [])).content.decode()
+    box = f"text-back-{received.pk}"
+    assert f'aria-describedby="{box}-count"' in content
+    assert re.search(rf'id="{box}-count" data-sms-counter="{box}"[^>]*>0 / 160 characters · 1 SMS</p>', content)
+
+
+@pytest.mark.parametrize("back", ["", "conversation"])
+def test_a_refused_too_long_text_back_says_so_under_the_box_and_keeps_the_servers_refusal(client, store_b,
+                                                                                          operator_b, back):
+    member = make_member(store_b, name="Zara Ahmed")
+    received = InboundReply.objects.create(store=store_b, member=member, kind="message", body="Hello?",
+                                           provider_sid="SMc", received_at=LA_MORNING)
+    client.force_login(operator_b)
+    url = reverse("members:conversation", args=[member.pk]) if back else reverse("members:texts")
+    response = client.post(url, {"text_back": received.pk, "attempt": 1, "body": "x" * 172})
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "The answer is 172 characters long; one text holds 160. Shorten it by 12." in content
+    box = f"text-back-{received.pk}"
+    assert re.search(rf'class="small sms-too-long" id="{box}-count"[^>]*>Too long for one text: 172 / 160 — '
+                     "shorten it</p>", content)
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize("text, words", [
+    ("Hi Zara, your parcel left us today.", "35 / 160 characters · 1 SMS"),
+    ("{[€]}" * 32, "320 / 160 — shorten it"),  # five extension characters: two each
+    ("您好" * 35, "70 / 70 characters · 1 SMS"),
+    ("Hi 😀" * 18, "Too long for one text: 90 / 70 — shorten it"),  # an emoji: two UCS-2 units
+])
+def test_the_counter_counts_as_the_send_does(text, words):
+    from members.templatetags.sms import sms_counter
+    from members.texts import answer_problem
+
+    counter = html.unescape(str(sms_counter("box-", 1, text)))
+    assert words in counter
+    assert ("Too long" in counter) == bool(answer_problem(text))
+
+
+def test_an_answer_using_order_is_checked_at_save_with_a_long_order_number(client, store_b, manager_b):
+    client.force_login(manager_b)
+    body = "Hi {first_name}, your order {order} left us today. " + "x" * 103  # 160 with #5001234567890
+    assert "Saved answer “Order” added." in add(client, store_b, "Order", body).content.decode()
+    response = add(client, store_b, "Too long", body + "x")
+    assert response.status_code == 400
+    assert ("Filled in for a member named “Christopher” and order #5001234567890: The answer is 161 characters "
+            "long; one text holds 160. Shorten it by 1.") in response.content.decode()
+
+
+@pytest.mark.parametrize("page", ["members:texts", "members:conversation"])
+def test_an_answer_using_order_is_not_offered_where_there_is_no_order(client, store_b, operator_b, page):
+    member = make_member(store_b, name="Zara Ahmed")
+    received = InboundReply.objects.create(store=store_b, member=member, kind="message", body="Hello?",
+                                           provider_sid="SMc", received_at=LA_MORNING)
+    SavedAnswer.objects.create(store=store_b, title="Order", body="Your order {order} left us today.")
+    SavedAnswer.objects.create(store=store_b, title="Parcel", body=PARCEL)
+    client.force_login(operator_b)
+    content = client.get(reverse(page, args=[member.pk] if page == "members:conversation" else [])).content.decode()
+    assert offered(content, f"text-back-{received.pk}") == ["Parcel"]

@@ -453,3 +453,41 @@ def test_the_case_offers_its_saved_answers_filled_for_the_customer(client_b, cas
     received = texted_and_replied(client_b, case)
     page = client_b.get(case.get_absolute_url()).content.decode()
     assert filled(page, f"answer-{received.pk}", "Call back") == "Hi Grace, Store B will call you after 6pm today."
+
+
+ORDER_ANSWER = "Hi {first_name}, about your order {order}: we will call you after 6pm."
+
+
+def test_the_case_offers_an_answer_using_order_filled_with_the_cases_order(client_b, case, care_template, clock):
+    SavedAnswer.objects.create(store=case.store, title="About the order", body=ORDER_ANSWER)
+    received = texted_and_replied(client_b, case)
+    page = client_b.get(case.get_absolute_url()).content.decode()
+    assert filled(page, f"answer-{received.pk}", "About the order") == (
+        "Hi Grace, about your order #1042: we will call you after 6pm.")
+    # The same reply on the texts page knows no order: the answer is not offered there.
+    assert "About the order" not in client_b.get(reverse("members:texts")).content.decode()
+
+
+def test_an_order_without_a_name_fills_order_with_its_id(client_b, case, care_template, clock):
+    type(case.review.order).objects.filter(pk=case.review.order_id).update(name="")
+    SavedAnswer.objects.create(store=case.store, title="About the order", body=ORDER_ANSWER)
+    received = texted_and_replied(client_b, case)
+    page = client_b.get(case.get_absolute_url()).content.decode()
+    assert filled(page, f"answer-{received.pk}", "About the order") == (
+        f"Hi Grace, about your order #{case.review.order.external_id}: we will call you after 6pm.")
+
+
+def test_the_case_answer_box_has_a_counter_and_a_refused_long_answer_says_so_under_it(client_b, case, care_template,
+                                                                                      clock):
+    received = texted_and_replied(client_b, case)
+    box = f"answer-{received.pk}"
+    page = client_b.get(case.get_absolute_url()).content.decode()
+    assert f'aria-describedby="{box}-count"' in page
+    assert re.search(rf'id="{box}-count" data-sms-counter="{box}"[^>]*>0 / 160 characters · 1 SMS</p>', page)
+
+    response = answer(client_b, case, received.pk, "好" * 75)
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "The answer is 75 characters long; one text holds 70 with characters beyond plain Latin" in content
+    assert re.search(rf'id="{box}-count"[^>]*>Too long for one text: 75 / 70 — shorten it</p>', content)
+    assert not Message.objects.filter(body__startswith="好").exists()

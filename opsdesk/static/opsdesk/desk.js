@@ -3,7 +3,8 @@
    <div data-plotly="id">; this draws each one. Forms: data-confirm asks first, data-autosubmit
    submits a form when a field changes, data-product-search suggests products as one types,
    data-live-preview refreshes a form's preview as one types, data-fill-text puts a saved answer in a
-   Text back form's text. A table that scrolls sideways can be reached with the keyboard. */
+   Text back form's text, data-sms-counter counts that text's characters as one types. A table that
+   scrolls sideways can be reached with the keyboard. */
 (function () {
   "use strict";
   function drawCharts() {
@@ -33,6 +34,30 @@
     if (!text || !select.value) { return; }
     text.value = select.value;
     text.focus();
+    countSms(text);
+  });
+  /* The counter under a Text back box (data-sms-counter, written by the server for the page's words) follows the
+     text as one types or picks a saved answer, counted as the send counts (members/texts.py sms_length): GSM-7 with
+     the server's alphabet (an extension character takes two), else UCS-2 (an emoji takes two); one text holds 160,
+     or 70. Beyond that it warns in words; the send still refuses it with its own. */
+  function countSms(box) {
+    var counter = document.querySelector('[data-sms-counter="' + box.id + '"]');
+    if (!counter) { return; }
+    var basic = JSON.parse(counter.dataset.gsm7), extension = JSON.parse(counter.dataset.gsm7Extension);
+    var chars = Array.from(box.value), gsm = chars.every(function (ch) {
+      return basic.indexOf(ch) >= 0 || extension.indexOf(ch) >= 0;
+    });
+    var units = chars.reduce(function (sum, ch) {
+      return sum + (gsm ? (extension.indexOf(ch) >= 0 ? 2 : 1) : (ch.codePointAt(0) > 0xFFFF ? 2 : 1));
+    }, 0);
+    var limit = gsm ? 160 : 70, tooLong = units > limit;
+    counter.textContent = tooLong ? "Too long for one text: " + units + " / " + limit + " \u2014 shorten it"
+      : units + " / " + limit + " characters \u00b7 1 SMS";
+    counter.classList.toggle("sms-too-long", tooLong);
+    counter.classList.toggle("muted", !tooLong);
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches("textarea[aria-describedby]")) { countSms(event.target); }
   });
   /* A form with data-live-preview="id" asks the server for its preview as one types (the Preview button's
      own request, preview=1) and puts the answer's element of that id in place of the page's; an answer

@@ -19,7 +19,7 @@ from tests.members.test_webhooks import signed_post
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_2026")]
 PHONE = "+14155550100"
 # A reply's "Text back" form (tests/members/test_text_back.py), as a row reads.
-TEXT_BACK_FORM = " Text back One text: 160 characters, 70 with Chinese or emoji Send"
+TEXT_BACK_FORM = " Text back One text: 160 characters, 70 with Chinese or emoji 0 / 160 characters · 1 SMS Send"
 
 
 @pytest.fixture(autouse=True)

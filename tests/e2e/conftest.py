@@ -46,11 +46,13 @@ def screenshot(page, request):
 
 @pytest.fixture
 def login(page, live_server):
-    def do(username: str, password: str = "pw-for-tests-123"):
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", password)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+    """Log in on the test's page, or on another one (`on`: a page of a second browser context, a second user)."""
+    def do(username: str, password: str = "pw-for-tests-123", on=None):
+        tab = on or page
+        tab.goto(f"{live_server.url}/accounts/login/")
+        tab.fill("#id_username", username)
+        tab.fill("#id_password", password)
+        tab.click("button[type=submit]")
+        tab.wait_for_url(f"{live_server.url}/")
 
     return do

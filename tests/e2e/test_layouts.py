@@ -3,8 +3,10 @@
 Pages are found from the URL conf (as in tests/integration/test_url_sweep.py), so a new page is checked too.
 A horizontal scroll bar on the page body, a number in a table broken over two lines (a wide table
 scrolls in its .table-wrap instead), a link drawn as a button split over two lines, a console error
-(a CSP-blocked inline script shows up as one) or an uncaught exception fails the test; a screenshot of
-each page at each size is kept.
+(a CSP-blocked inline script shows up as one) or an uncaught exception fails the sweep; a screenshot of
+each page at each size is kept. The checks are here (page_urls, the scripts they evaluate); they run in
+tests/e2e/test_sweep.py, on the same load of each page as the axe checks. The tests below check one page's layout
+each, with objects made for it.
 """
 
 import re
@@ -12,9 +14,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from stores.models import Role
 from tests.integration.test_url_sweep import MACHINE, PUBLIC, SKIP, routes
-from tests.world import KWARGS, objects, seed_world
+from tests.world import KWARGS, objects
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -76,56 +77,6 @@ def page_urls(store) -> list[str]:
         else:
             urls.append(reverse(name))
     return sorted(set(urls))
-
-
-@pytest.mark.parametrize("size", sorted(VIEWPORTS))
-def test_every_page_fits_the_screen_without_script_errors(page, live_server, login, screenshot, size):
-    problems: list[str] = []
-    page.on("console", lambda msg: msg.type == "error" and problems.append(f"{page.url}: console: {msg.text}"))
-    page.on("pageerror", lambda exc: problems.append(f"{page.url}: exception: {exc}"))
-    store_a, _, operator = seed_world(role=Role.MANAGER)  # a manager sees every page
-    operator.set_password("pw-for-tests-123")
-    operator.save()
-    login(operator.username)
-    page.set_viewport_size(VIEWPORTS[size])
-    for url in page_urls(store_a):
-        response = page.request.get(live_server.url + url)
-        if response.status == 405 or "text/html" not in response.headers.get("content-type", ""):
-            continue  # an action (POST only) or a download, not a page
-        response = page.goto(live_server.url + url)  # returns once the page's load event has fired
-        assert response.status < 400, f"{url}: {response.status}"
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        if overflow > 2:
-            problems.append(f"{url}: {overflow}px wider than the {size} screen")
-        if broken := page.evaluate(BROKEN_NUMBERS):
-            problems.append(f"{url}: numbers broken over lines at {size} width: {broken}")
-        if hidden := page.evaluate(OFF_SCREEN_CELLS):
-            problems.append(f"{url}: list cells off the {size} screen: {hidden}")
-        if split := page.evaluate(SPLIT_BUTTONS):
-            problems.append(f"{url}: buttons split over two lines at {size} width: {split}")
-        screenshot(f"{size}{url.replace('/', '_')}")
-        # The checks ran on what the load event had in: a page that fetches more after it (data drawn by a
-        # script) would have been checked half drawn, and must teach this test what to wait for.
-        if late := page.evaluate(LOADED_LATE):
-            problems.append(f"{url}: fetched after its load event, not waited for: {late}")
-    assert not problems, "\n".join(problems)
-
-
-def test_lists_show_every_column_on_a_phone(page, live_server, login):
-    store_a, _, operator = seed_world()
-    operator.set_password("pw-for-tests-123")
-    operator.save()
-    login(operator.username)
-    page.set_viewport_size(VIEWPORTS["phone"])
-    problems = []
-    world = objects(store_a)
-    for name in PHONE_LISTS:
-        url = reverse(name, kwargs=KWARGS[name](world) if name in KWARGS else None)
-        page.goto(live_server.url + url)
-        assert page.locator(".table-wrap td").count() > 1, f"{url}: an empty list proves nothing"
-        if hidden := page.evaluate(OFF_SCREEN_LIST_CELLS):
-            problems.append(f"{url}: cells off the phone's screen: {hidden}")
-    assert not problems, "\n".join(problems)
 
 
 def test_on_a_phone_a_texts_status_keeps_its_error_beside_it(page, live_server, login, operator_a, store_a):

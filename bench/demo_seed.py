@@ -22,7 +22,6 @@ import os
 import sys
 import time
 from datetime import UTC, datetime
-from importlib import import_module
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -36,7 +35,7 @@ import time_machine  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from opsdesk.desk import DUTY_APPS  # noqa: E402
+from opsdesk.desk import duty_modules  # noqa: E402
 from opsdesk.schedules import setup_schedules  # noqa: E402
 from stores import demo  # noqa: E402
 
@@ -57,15 +56,7 @@ class Counter:
 
 def steps():
     """(name, callable taking the context) in the order `seed_demo` runs them."""
-    modules = []
-    for label in DUTY_APPS:
-        if label == "stores":
-            continue
-        try:
-            modules.append(import_module(f"{label}.demo"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{label}.demo":
-                raise
+    modules = list(duty_modules("demo", skip=("stores",)))
     found = [(f"{m.__name__} seed", m.seed) for m in modules]
     found += [(f"{m.__name__} finish", m.finish) for m in modules if hasattr(m, "finish")]
     return found + [("setup_schedules", lambda ctx: setup_schedules())]

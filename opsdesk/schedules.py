@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib import import_module
 
 from django.conf import settings
 from django.db import transaction
 
-from .desk import DUTY_APPS
+from .desk import duty_modules
 
 
 @dataclass(frozen=True)
@@ -40,13 +39,7 @@ def is_on(schedule: Schedule) -> bool:
 def all_schedules(include_off: bool = False) -> list[Schedule]:
     """Every app's schedules that are on (with `include_off`, also those whose setting is off)."""
     found = list(SCHEDULES)
-    for label in DUTY_APPS:
-        try:
-            module = import_module(f"{label}.schedules")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{label}.schedules":
-                raise
-            continue
+    for module in duty_modules("schedules"):
         found.extend(module.SCHEDULES)
     return found if include_off else [s for s in found if is_on(s)]
 

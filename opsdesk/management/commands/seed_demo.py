@@ -1,8 +1,6 @@
-from importlib import import_module
-
 from django.core.management.base import BaseCommand
 
-from opsdesk.desk import DUTY_APPS
+from opsdesk.desk import duty_modules
 from opsdesk.schedules import setup_schedules
 from stores import demo
 
@@ -28,15 +26,7 @@ class Command(BaseCommand):
         ctx = demo.seed(days=days)
         # Each duty app may add its own demo data on top (members, reviews, campaigns, events ...),
         # and may finish with work that needs everyone's data (the daily rollup, for one).
-        modules = []
-        for label in DUTY_APPS:
-            if label == "stores":
-                continue
-            try:
-                modules.append(import_module(f"{label}.demo"))
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{label}.demo":
-                    raise
+        modules = list(duty_modules("demo", skip=("stores",)))  # stores' seeded the stores above
         for module in modules:
             module.seed(ctx)
             self.stdout.write(f"seeded {module.__name__.split('.')[0]}")

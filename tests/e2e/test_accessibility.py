@@ -1,6 +1,6 @@
 """Every page is usable with a keyboard and a screen reader, as axe-core judges it: the rules and exclusions.
 
-axe-core (bundled by axe-playwright-python) runs in tests/e2e/test_sweep.py on the load of each page the sweep
+axe-core (bundled by axe-playwright-python) runs in tests/e2e/sweep.py on the load of each page the sweep
 opens as a manager at 1366×768 (the layout checks run on the same load); a violation of impact "serious" or
 "critical" fails it, listed by rule, page and element. A finding that is a false positive or not worth fixing is
 excluded below by rule *and* selector, with its reason — never a whole rule.

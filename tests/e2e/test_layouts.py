@@ -5,7 +5,7 @@ A horizontal scroll bar on the page body, a number in a table broken over two li
 scrolls in its .table-wrap instead), a link drawn as a button split over two lines, a console error
 (a CSP-blocked inline script shows up as one) or an uncaught exception fails the sweep; a screenshot of
 each page at each size is kept. The checks are here (page_urls, the scripts they evaluate); they run in
-tests/e2e/test_sweep.py, on the same load of each page as the axe checks. The tests below check one page's layout
+tests/e2e/sweep.py, on the same load of each page as the axe checks. The tests below check one page's layout
 each, with objects made for it.
 """
 

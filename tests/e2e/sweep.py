@@ -19,7 +19,6 @@ Failures are collected per page and per check and reported together: the message
 page and what was found (axe: rule, impact and element).
 """
 
-import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 from django.urls import reverse
 
@@ -37,8 +36,6 @@ from tests.e2e.test_layouts import (
 from tests.e2e.test_layouts import page_urls as every_page
 from tests.factories import UserFactory
 from tests.world import KWARGS, objects, seed_world
-
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 LAYOUT = "layout and scripts (every page, as a manager)"
 AXE = "axe, impact serious or critical (every page, as a manager)"
@@ -93,9 +90,9 @@ def report(size: str, found: dict[str, list[str]]) -> str:
     return "\n".join(out)
 
 
-@pytest.mark.parametrize("size", sorted(VIEWPORTS))
-def test_every_page_fits_the_screen_and_passes_axe_once_loaded(page, new_context, live_server, login, screenshot,
-                                                               size):
+def sweep(size: str, page, new_context, live_server, login, screenshot) -> None:
+    """The sweep at one width (test_sweep_laptop.py, test_sweep_phone.py: a file a width, so that the two run on two
+    test processes at once; `make test` runs each file whole on one)."""
     found: dict[str, list[str]] = {}
 
     def fail(check: str, url: str, what: str):

@@ -241,13 +241,13 @@ def preview_saved_answers(store) -> list[SavedAnswerPreview]:
     measured as the send measures a text back: what a manager reads to see an answer near one text's limit."""
     from .sending import member_context
 
-    longest = (store.members.exclude(name="").order_by(Length("name").desc(), "pk").first())
+    longest = store.members.exclude(name="").order_by(Length("name").desc(), "pk").first()
+    if longest is not None:
+        longest.store = store
+        member = {**member_context(longest), "order": LONG_ORDER}
     previews = []
     for answer in store.saved_answers.select_related("updated_by"):
-        example = long_example(answer.body, store.name)
-        if longest is not None:
-            longest.store = store
-            example = {**member_context(longest), "order": LONG_ORDER}
+        example = member if longest is not None else long_example(answer.body, store.name)
         previews.append(SavedAnswerPreview(answer, example["name"], fill(answer.body, example),
                                            "order" in placeholders_in(answer.body)))
     return previews

@@ -17,11 +17,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from functools import cache, partial
+from functools import partial
 from statistics import median
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -201,23 +200,16 @@ def remove_demo() -> None:
     get_user_model().objects.filter(username__in=DEMO_USERS).delete()
 
 
-@cache
-def demo_password_hash() -> str:
-    """DEMO_PASSWORD hashed once a process: the hasher's ~1 s of PBKDF2 a user (a second or two of every seed, and of
-    every test that seeds the demo) paid once; both demo users log in with it as with their own hash."""
-    return make_password(DEMO_PASSWORD)
-
-
 @transaction.atomic
 def seed(days: int = 120, now: datetime | None = None, seed_value: int = 2026) -> DemoContext:
     """Create the demo stores, users and order history; returns the context for other apps."""
     now = now or timezone.now()
     rng = random.Random(seed_value)
     users = get_user_model().objects
-    operator = users.filter(username="olivia").first() or users.create(
-        username="olivia", email="olivia@example.com", password=demo_password_hash(), first_name="Olivia")
-    manager = users.filter(username="marco").first() or users.create(
-        username="marco", email="marco@example.com", password=demo_password_hash(), first_name="Marco")
+    operator = users.filter(username="olivia").first() or users.create_user(
+        "olivia", "olivia@example.com", DEMO_PASSWORD, first_name="Olivia")
+    manager = users.filter(username="marco").first() or users.create_user(
+        "marco", "marco@example.com", DEMO_PASSWORD, first_name="Marco")
     stores = []
     ctx = DemoContext(stores=stores, operator=operator, manager=manager, days=days, rng=rng,
                       seed_value=seed_value)

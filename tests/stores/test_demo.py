@@ -76,3 +76,12 @@ def test_the_demo_storefront_ships_the_held_orders_late(ctx):
     for order in Order.objects.filter(store=jade, external_id__in=demo.HELD_ORDERS):
         shipped, _ = demo_live.fulfilment_times(jade, ctx, order.external_id, order.paid_at)
         assert shipped > max(NOW, order.paid_at + timedelta(hours=jade.ship_within_hours))
+
+
+@pytest.mark.parametrize("username", ["olivia", "marco"])
+def test_the_logins_make_demo_prints_open_the_desk(ctx, client, username):
+    """The README's two logins: each demo user logs in through the log-in page with the demo password."""
+    wrong = client.post("/accounts/login/", {"username": username, "password": "not-the-demo-password"})
+    assert wrong.status_code == 200 and "_auth_user_id" not in client.session
+    response = client.post("/accounts/login/", {"username": username, "password": demo.DEMO_PASSWORD}, follow=True)
+    assert response.status_code == 200 and response.wsgi_request.user.username == username
